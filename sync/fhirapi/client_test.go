@@ -1,0 +1,415 @@
+package fhirapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func fastOptions() Options {
+	return Options{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxAttempts: 4}
+}
+
+func newTestClient(t *testing.T, h http.Handler, opts Options) (*Client, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := New(srv.URL+"/fhir", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv
+}
+
+func TestErrorClasses(t *testing.T) {
+	tests := []struct {
+		status int
+		want   error
+	}{
+		{400, ErrClient},
+		{401, ErrUnauthorized},
+		{403, ErrForbidden},
+		{404, ErrNotFound},
+		{409, ErrConflict},
+		{410, ErrGone},
+		{412, ErrPreconditionFailed},
+		{422, ErrClient},
+		{429, ErrRateLimited},
+		{500, ErrServer},
+		{502, ErrServer},
+		{503, ErrServer},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/fhir+json")
+				w.WriteHeader(tt.status)
+				io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing","diagnostics":"Jane Doe secret"}]}`)
+			}), Options{MaxAttempts: 1})
+			_, err := c.Get(context.Background(), "Patient/1", nil)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			var oe *OperationOutcomeError
+			if !errors.As(err, &oe) || oe.Status != tt.status || len(oe.Issues) != 1 || oe.Issues[0].Code != "processing" {
+				t.Fatalf("OperationOutcomeError = %#v", oe)
+			}
+			if strings.Contains(err.Error(), "Jane") {
+				t.Fatalf("error text leaks diagnostics: %v", err)
+			}
+			if oe.Message() != "Jane Doe secret" {
+				t.Fatalf("Message() = %q", oe.Message())
+			}
+		})
+	}
+}
+
+func TestBadResponseAndNetwork(t *testing.T) {
+	c, srv := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"resourceType":"Bundle","entry":[{"resource":`)
+	}), fastOptions())
+	_, err := c.Search(context.Background(), "Observation", nil, SearchHandler{})
+	if !errors.Is(err, ErrBadResponse) {
+		t.Fatalf("truncated bundle: err = %v, want ErrBadResponse", err)
+	}
+	srv.Close()
+	_, err = c.Get(context.Background(), "metadata", nil)
+	if !errors.Is(err, ErrNetwork) {
+		t.Fatalf("closed server: err = %v, want ErrNetwork", err)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	tests := []struct {
+		name       string
+		retryAfter func() string
+	}{
+		{"seconds", func() string { return "1" }},
+		{"http-date", func() string { return time.Now().Add(time.Second).UTC().Format(http.TimeFormat) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			var first, second time.Time
+			c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					first = time.Now()
+					w.Header().Set("Retry-After", tt.retryAfter())
+					w.WriteHeader(http.StatusTooManyRequests)
+					return
+				}
+				second = time.Now()
+				io.WriteString(w, `{"resourceType":"Patient","id":"1"}`)
+			}), fastOptions())
+			resp, err := c.Get(context.Background(), "Patient/1", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if calls.Load() != 2 || resp.Status != 200 {
+				t.Fatalf("calls = %d", calls.Load())
+			}
+			// The backoff alone is a few milliseconds; waiting at least
+			// most of the requested second proves Retry-After was honored.
+			if gap := second.Sub(first); gap < 500*time.Millisecond {
+				t.Fatalf("retried after %v, Retry-After ignored", gap)
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"3", 3 * time.Second},
+		{"-1", 0},
+		{"abc", 0},
+		{"3x", 0},
+		{now.Add(10 * time.Second).Format(http.TimeFormat), 10 * time.Second},
+		{now.Add(-10 * time.Second).Format(http.TimeFormat), 0},
+	}
+	for _, tt := range tests {
+		if got := parseRetryAfter(tt.in, now); got != tt.want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRetriesOnlyIdempotent(t *testing.T) {
+	tests := []struct {
+		name      string
+		do        func(c *Client) error
+		wantCalls int32
+	}{
+		{"get", func(c *Client) error { _, err := c.Get(context.Background(), "Patient/1", nil); return err }, 4},
+		{"plain create", func(c *Client) error {
+			_, err := c.Create(context.Background(), "Communication", []byte(`{}`), "")
+			return err
+		}, 1},
+		{"conditional create", func(c *Client) error {
+			_, err := c.Create(context.Background(), "Communication", []byte(`{}`), "identifier=a|b")
+			return err
+		}, 4},
+		{"plain update", func(c *Client) error {
+			_, err := c.Update(context.Background(), "Patient", "1", []byte(`{}`), "")
+			return err
+		}, 1},
+		{"update if-match", func(c *Client) error {
+			_, err := c.Update(context.Background(), "Patient", "1", []byte(`{}`), `W/"1"`)
+			return err
+		}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}), fastOptions())
+			if err := tt.do(c); !errors.Is(err, ErrServer) {
+				t.Fatalf("err = %v", err)
+			}
+			if calls.Load() != tt.wantCalls {
+				t.Fatalf("calls = %d, want %d", calls.Load(), tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestNoRetryOnClientError(t *testing.T) {
+	var calls atomic.Int32
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusBadRequest)
+	}), fastOptions())
+	if _, err := c.Get(context.Background(), "x", nil); !errors.Is(err, ErrClient) {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("calls = %d", calls.Load())
+	}
+}
+
+func TestBodyCap(t *testing.T) {
+	big := `{"resourceType":"Bundle","entry":[` + strings.Repeat(`{"resource":{"resourceType":"Observation","id":"1"}},`, 1000) + `{}]}`
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, big)
+	}), Options{MaxBodyBytes: 10_000})
+	_, err := c.Search(context.Background(), "Observation", nil, SearchHandler{})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("search: err = %v, want ErrTooLarge", err)
+	}
+	_, err = c.Get(context.Background(), "Observation/1", nil)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("get: err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestBodyCapAfterGzip(t *testing.T) {
+	// 2 MB of JSON compressed to a few KB: the cap applies to what is
+	// decompressed, not to what crossed the wire.
+	payload := `{"resourceType":"Patient","id":"1","text":"` + strings.Repeat("a", 2<<20) + `"}`
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := gzipWriter(w)
+		io.WriteString(gz, payload)
+		gz.Close()
+	}), Options{MaxBodyBytes: 1 << 20})
+	if _, err := c.Get(context.Background(), "Patient/1", nil); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestPageCapAndPaging(t *testing.T) {
+	var srvURL string
+	c, srv := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := 0
+		fmt.Sscan(r.URL.Query().Get("page"), &n)
+		next := ""
+		if n < 9 {
+			next = fmt.Sprintf(`,"link":[{"relation":"next","url":"%s/fhir/Observation?page=%d"}]`, srvURL, n+1)
+		}
+		fmt.Fprintf(w, `{"resourceType":"Bundle","type":"searchset"%s,"entry":[{"resource":{"resourceType":"Observation","id":"o%d"}}]}`, next, n)
+	}), Options{MaxPages: 5})
+	srvURL = srv.URL
+	var ids []string
+	_, err := c.Search(context.Background(), "Observation", nil, SearchHandler{Entry: func(e Entry) error {
+		h, _ := ParseHeader(e.Resource)
+		ids = append(ids, h.ID)
+		return nil
+	}})
+	if !errors.Is(err, ErrTooLarge) || len(ids) != 5 {
+		t.Fatalf("err = %v, ids = %v", err, ids)
+	}
+	c.opts.MaxPages = 100
+	ids = nil
+	info, err := c.Search(context.Background(), "Observation", nil, SearchHandler{Entry: func(e Entry) error {
+		h, _ := ParseHeader(e.Resource)
+		ids = append(ids, h.ID)
+		return nil
+	}})
+	if err != nil || info.Pages != 10 || len(ids) != 10 || ids[9] != "o9" {
+		t.Fatalf("err = %v, info = %+v, ids = %v", err, info, ids)
+	}
+}
+
+// TestForeignNextLinkRefused: a next link to another port of the same host
+// is another origin; it is never followed, so no token leaks there.
+func TestForeignNextLinkRefused(t *testing.T) {
+	var leaked atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(true)
+	}))
+	defer other.Close()
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"resourceType":"Bundle","link":[{"relation":"next","url":"%s/fhir/Observation?page=2"}]}`, other.URL)
+	}), Options{Token: &staticToken{tok: "secret-token"}})
+	_, err := c.Search(context.Background(), "Observation", nil, SearchHandler{})
+	if !errors.Is(err, ErrForeignLink) {
+		t.Fatalf("err = %v, want ErrForeignLink", err)
+	}
+	if leaked.Load() {
+		t.Fatal("the foreign server was contacted")
+	}
+}
+
+// TestRedirectDropsAuthorization: a redirect to another origin is followed
+// without the Authorization header; a same-origin redirect keeps it.
+func TestRedirectDropsAuthorization(t *testing.T) {
+	var otherAuth atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otherAuth.Store(r.Header.Get("Authorization"))
+		io.WriteString(w, `{"resourceType":"Binary","id":"b"}`)
+	}))
+	defer other.Close()
+	var sameAuth atomic.Value
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/fhir/Binary/away":
+			http.Redirect(w, r, other.URL+"/blob", http.StatusFound)
+		case "/fhir/Binary/here":
+			http.Redirect(w, r, "/fhir/Binary/final", http.StatusFound)
+		case "/fhir/Binary/final":
+			sameAuth.Store(r.Header.Get("Authorization"))
+			io.WriteString(w, `{"resourceType":"Binary","id":"b"}`)
+		}
+	}), Options{Token: &staticToken{tok: "secret-token"}})
+	if _, err := c.Get(context.Background(), "Binary/away", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := otherAuth.Load(); got != "" {
+		t.Fatalf("Authorization sent to another origin: %q", got)
+	}
+	if _, err := c.Get(context.Background(), "Binary/here", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := sameAuth.Load(); got != "Bearer secret-token" {
+		t.Fatalf("same-origin Authorization = %q", got)
+	}
+}
+
+func TestHTTPSRule(t *testing.T) {
+	tests := []struct {
+		base string
+		ok   bool
+	}{
+		{"https://ehr.example/fhir", true},
+		{"http://127.0.0.1:8080/fhir", true},
+		{"http://localhost/fhir", true},
+		{"http://[::1]:9/fhir", true},
+		{"http://ehr.example/fhir", false},
+		{"http://10.0.0.1/fhir", false},
+		{"ftp://ehr.example/fhir", false},
+	}
+	for _, tt := range tests {
+		_, err := New(tt.base, Options{})
+		if tt.ok && err != nil {
+			t.Errorf("New(%q) = %v", tt.base, err)
+		}
+		if !tt.ok && !errors.Is(err, ErrInsecure) {
+			t.Errorf("New(%q) = %v, want ErrInsecure", tt.base, err)
+		}
+	}
+}
+
+type staticToken struct {
+	mu      sync.Mutex
+	tok     string
+	refused []string
+}
+
+func (s *staticToken) AccessToken(context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tok, nil
+}
+
+func (s *staticToken) Refused(tok string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refused = append(s.refused, tok)
+	s.tok = "fresh"
+}
+
+func TestUnauthorizedRefreshesOnce(t *testing.T) {
+	ts := &staticToken{tok: "stale"}
+	var calls atomic.Int32
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if r.Header.Get("Authorization") != "Bearer fresh" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, `{"resourceType":"Communication","id":"1"}`)
+	}), Options{Token: ts})
+	// Even a plain POST is resent: a 401 means nothing was processed.
+	if _, err := c.Create(context.Background(), "Communication", []byte(`{}`), ""); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 || len(ts.refused) != 1 || ts.refused[0] != "stale" {
+		t.Fatalf("calls = %d, refused = %v", calls.Load(), ts.refused)
+	}
+	// A token refused twice in a row is an error, not a loop.
+	ts.tok = "stale"
+	c2, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	}), Options{Token: ts})
+	if _, err := c2.Get(context.Background(), "Patient/1", nil); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/fhir/metadata" {
+			w.WriteHeader(404)
+			return
+		}
+		io.WriteString(w, `{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server",
+		"security":{"extension":[{"url":"http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+		"extension":[{"url":"authorize","valueUri":"https://a/authorize"},{"url":"token","valueUri":"https://a/token"}]}]},
+		"interaction":[{"code":"history-system"}],
+		"resource":[{"type":"Patient","interaction":[{"code":"read"},{"code":"update"}],"operation":[{"name":"everything"}]},
+		{"type":"Communication","conditionalCreate":true,"interaction":[{"code":"create"},{"code":"search-type"}],"searchParam":[{"name":"identifier"}]}]}]}`)
+	}), Options{})
+	caps, err := c.Capabilities(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !caps.SupportsEverything() || !caps.SupportsSystemHistory() || !caps.SupportsConditionalCreate("Communication") ||
+		caps.SupportsConditionalCreate("Patient") || !caps.Supports("Patient", "update") || !caps.SupportsSearchParam("Communication", "identifier") ||
+		caps.AuthorizeURL != "https://a/authorize" || caps.TokenURL != "https://a/token" {
+		t.Fatalf("caps = %+v", caps)
+	}
+}
