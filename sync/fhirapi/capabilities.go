@@ -107,8 +107,8 @@ func ParseCapabilities(raw []byte) (*Capabilities, error) {
 				Operation []struct {
 					Name string `json:"name"`
 				} `json:"operation"`
-				ConditionalCreate bool   `json:"conditionalCreate"`
-				ConditionalUpdate bool   `json:"conditionalUpdate"`
+				ConditionalCreate bool `json:"conditionalCreate"`
+				ConditionalUpdate bool `json:"conditionalUpdate"`
 			} `json:"resource"`
 			Interaction []struct {
 				Code string `json:"code"`
