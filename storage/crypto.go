@@ -1,0 +1,175 @@
+package storage
+
+import (
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// Sealed values ("envelopes") have this layout:
+//
+//	version (1 byte) | nonce (24 bytes) | XChaCha20-Poly1305 ciphertext and tag
+//
+// The version byte is also part of the associated data, so it cannot be
+// changed without failing authentication.
+const (
+	envelopeV1      = 1
+	keySize         = chacha20poly1305.KeySize    // 32 bytes, 256-bit keys
+	nonceSize       = chacha20poly1305.NonceSizeX // 24 bytes, random nonces are safe
+	envelopeHeader  = 1 + nonceSize
+	envelopeMinSize = envelopeHeader + chacha20poly1305.Overhead
+)
+
+// adFor builds associated data from its parts. Each part is length-prefixed
+// so that ("ab","c") and ("a","bc") never produce the same bytes.
+func adFor(parts ...string) []byte {
+	n := 1
+	for _, p := range parts {
+		n += binary.MaxVarintLen64 + len(p)
+	}
+	ad := make([]byte, 0, n)
+	ad = append(ad, envelopeV1)
+	for _, p := range parts {
+		ad = binary.AppendUvarint(ad, uint64(len(p)))
+		ad = append(ad, p...)
+	}
+	return ad
+}
+
+// seal encrypts plaintext under key, bound to ad, with a fresh random nonce.
+func seal(key, plaintext, ad []byte) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	out := make([]byte, envelopeHeader, envelopeHeader+len(plaintext)+aead.Overhead())
+	out[0] = envelopeV1
+	if _, err := rand.Read(out[1:envelopeHeader]); err != nil {
+		return nil, fmt.Errorf("seal: nonce: %w", err)
+	}
+	return aead.Seal(out, out[1:envelopeHeader], plaintext, ad), nil
+}
+
+// open authenticates and decrypts an envelope made by seal. Any malformed,
+// altered or misplaced envelope yields ErrIntegrity.
+func open(key, envelope, ad []byte) ([]byte, error) {
+	if len(envelope) < envelopeMinSize {
+		return nil, fmt.Errorf("open sealed value: %w: too short", ErrIntegrity)
+	}
+	if envelope[0] != envelopeV1 {
+		return nil, fmt.Errorf("open sealed value: %w: unknown format %d", ErrIntegrity, envelope[0])
+	}
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return nil, fmt.Errorf("open sealed value: %w", err)
+	}
+	pt, err := aead.Open(nil, envelope[1:envelopeHeader], envelope[envelopeHeader:], ad)
+	if err != nil {
+		return nil, fmt.Errorf("open sealed value: %w", ErrIntegrity)
+	}
+	return pt, nil
+}
+
+// randomKey returns a new random 256-bit key.
+func randomKey() ([]byte, error) {
+	k := make([]byte, keySize)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("random key: %w", err)
+	}
+	return k, nil
+}
+
+// zero overwrites b. Go may have left copies elsewhere (the garbage
+// collector moves nothing, but an AEAD value copies its key); this is the
+// best a Go program can do without runtime support.
+func zero(b []byte) {
+	clear(b)
+}
+
+// KDFParams are the Argon2id cost parameters of the passphrase-derived key.
+// They are stored next to each passphrase-wrapped key, so changing the
+// defaults never locks out an existing install.
+type KDFParams struct {
+	Time      uint32 // passes over memory
+	MemoryKiB uint32 // memory in KiB
+	Threads   uint8  // parallelism
+}
+
+// DefaultKDFParams are the production Argon2id parameters: the second
+// recommended option of RFC 9106 (t=3, m=64 MiB, p=4), which also fits phones.
+var DefaultKDFParams = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
+
+func (p KDFParams) valid() bool {
+	return p.Time >= 1 && p.Threads >= 1 && p.MemoryKiB >= 8*uint32(p.Threads) && p.MemoryKiB <= 4<<20
+}
+
+// deriveKey derives a key-encryption key from a passphrase with Argon2id.
+func deriveKey(passphrase string, salt []byte, p KDFParams) []byte {
+	return argon2.IDKey([]byte(passphrase), salt, p.Time, p.MemoryKiB, p.Threads, keySize)
+}
+
+// profileKeys holds the keys of one profile while the store is unlocked.
+// Lock zeroes them; operations that captured the pointer earlier then fail
+// with ErrLocked instead of using zeroed keys.
+type profileKeys struct {
+	mu    sync.RWMutex
+	dek   []byte // data key: seals every value of the profile
+	index []byte // HMAC key for row keys, derived from dek
+	gone  bool   // true once zeroed
+}
+
+func newProfileKeys(dek []byte) (*profileKeys, error) {
+	index, err := hkdf.Key(sha256.New, dek, nil, "carebook index key v1", keySize)
+	if err != nil {
+		return nil, fmt.Errorf("derive index key: %w", err)
+	}
+	return &profileKeys{dek: dek, index: index}, nil
+}
+
+func (k *profileKeys) destroy() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	zero(k.dek)
+	zero(k.index)
+	k.gone = true
+}
+
+func (k *profileKeys) seal(plaintext, ad []byte) ([]byte, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.gone {
+		return nil, ErrLocked
+	}
+	return seal(k.dek, plaintext, ad)
+}
+
+func (k *profileKeys) open(envelope, ad []byte) ([]byte, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.gone {
+		return nil, ErrLocked
+	}
+	return open(k.dek, envelope, ad)
+}
+
+// rowKey is the clear primary key of a row whose natural key is secret:
+// HMAC-SHA256 under the profile's index key of the domain and parts. The
+// same inputs always give the same key, so rows can be found again, but the
+// key reveals nothing about them.
+func (k *profileKeys) rowKey(domain string, parts ...string) ([]byte, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.gone {
+		return nil, ErrLocked
+	}
+	m := hmac.New(sha256.New, k.index)
+	m.Write(adFor(append([]string{domain}, parts...)...))
+	return m.Sum(nil), nil
+}

@@ -1,0 +1,394 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Resource is one cached FHIR resource, as the server sent it.
+type Resource struct {
+	Type        string    // FHIR resource type, e.g. "Observation"
+	ID          string    // server id
+	LastUpdated time.Time // meta.lastUpdated (only its day is kept in clear)
+	JSON        []byte    // the raw JSON the server sent
+}
+
+func resourceAD(profileID, typ string, rowKey []byte) []byte {
+	return adFor("resources", profileID, typ, string(rowKey))
+}
+
+func checkpointAD(profileID string, nameKey []byte) []byte {
+	return adFor("checkpoints", profileID, string(nameKey))
+}
+
+// encodeResource builds the sealed plaintext of a resource:
+//
+//	uvarint len(id) | id | 0, or 1 + 8-byte Unix seconds + 4-byte nanoseconds | JSON
+func encodeResource(r Resource) []byte {
+	b := make([]byte, 0, binary.MaxVarintLen64+len(r.ID)+13+len(r.JSON))
+	b = binary.AppendUvarint(b, uint64(len(r.ID)))
+	b = append(b, r.ID...)
+	if r.LastUpdated.IsZero() {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		b = binary.BigEndian.AppendUint64(b, uint64(r.LastUpdated.Unix()))
+		b = binary.BigEndian.AppendUint32(b, uint32(r.LastUpdated.Nanosecond()))
+	}
+	return append(b, r.JSON...)
+}
+
+// decodeResource parses what encodeResource built. The JSON of the result
+// shares memory with b.
+func decodeResource(typ string, b []byte) (Resource, error) {
+	n, used := binary.Uvarint(b)
+	if used <= 0 || n > uint64(len(b)-used) {
+		return Resource{}, fmt.Errorf("decode resource: %w: bad id length", ErrIntegrity)
+	}
+	b = b[used:]
+	r := Resource{Type: typ, ID: string(b[:n])}
+	b = b[n:]
+	if len(b) < 1 {
+		return Resource{}, fmt.Errorf("decode resource: %w: missing time flag", ErrIntegrity)
+	}
+	switch b[0] {
+	case 0:
+		b = b[1:]
+	case 1:
+		if len(b) < 13 {
+			return Resource{}, fmt.Errorf("decode resource: %w: short time", ErrIntegrity)
+		}
+		sec := int64(binary.BigEndian.Uint64(b[1:9]))
+		nsec := binary.BigEndian.Uint32(b[9:13])
+		if nsec >= 1e9 {
+			return Resource{}, fmt.Errorf("decode resource: %w: bad time", ErrIntegrity)
+		}
+		r.LastUpdated = time.Unix(sec, int64(nsec)).UTC()
+		b = b[13:]
+	default:
+		return Resource{}, fmt.Errorf("decode resource: %w: bad time flag", ErrIntegrity)
+	}
+	r.JSON = b
+	return r, nil
+}
+
+func updatedDay(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+func validResource(r Resource) error {
+	if r.Type == "" || r.ID == "" {
+		return fmt.Errorf("%w: resource needs a type and an id", ErrInvalid)
+	}
+	return nil
+}
+
+// openRow opens one sealed resource row and checks it is the one its key
+// says it is.
+func openRow(k *profileKeys, profileID, typ string, rowKey, sealed []byte) (Resource, error) {
+	pt, err := k.open(sealed, resourceAD(profileID, typ, rowKey))
+	if err != nil {
+		return Resource{}, err
+	}
+	return decodeResource(typ, pt)
+}
+
+// Put stores resources in one transaction, replacing any with the same type
+// and id.
+func (s *Store) Put(ctx context.Context, profileID string, rs ...Resource) error {
+	return s.Update(ctx, profileID, func(tx *Tx) error { return tx.Put(rs...) })
+}
+
+// Delete removes a resource; deleting one that is absent is not an error.
+func (s *Store) Delete(ctx context.Context, profileID, typ, id string) error {
+	return s.Update(ctx, profileID, func(tx *Tx) error { return tx.Delete(typ, id) })
+}
+
+// Get returns one resource: ErrNotFound if the profile or resource does not
+// exist, ErrIntegrity if its sealed value was altered or moved.
+func (s *Store) Get(ctx context.Context, profileID, typ, id string) (Resource, error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return Resource{}, fmt.Errorf("get resource: %w", err)
+	}
+	rowKey, err := k.rowKey("resource", typ, id)
+	if err != nil {
+		return Resource{}, fmt.Errorf("get resource: %w", err)
+	}
+	var sealed []byte
+	err = s.reader.QueryRowContext(ctx, "SELECT sealed FROM resources WHERE profile_id = ? AND row_key = ?",
+		profileID, rowKey).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Resource{}, fmt.Errorf("get resource: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Resource{}, dbErr("get resource", err)
+	}
+	r, err := openRow(k, profileID, typ, rowKey, sealed)
+	if err != nil {
+		return Resource{}, fmt.Errorf("get resource: %w", err)
+	}
+	if r.ID != id {
+		return Resource{}, fmt.Errorf("get resource: %w: id mismatch", ErrIntegrity)
+	}
+	return r, nil
+}
+
+// List returns the resources of one type (typ "" means all types), sorted
+// by type then id.
+func (s *Store) List(ctx context.Context, profileID, typ string) ([]Resource, error) {
+	var out []Resource
+	err := s.Each(ctx, profileID, typ, func(r Resource) error {
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Each calls fn with every resource of one type (typ "" means all types),
+// grouped by type, without holding them all in memory. It stops at the
+// first error, fn's included, and returns it. fn may call other Store
+// methods but must not call Update (a read connection stays open).
+func (s *Store) Each(ctx context.Context, profileID, typ string, fn func(Resource) error) error {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("read resources: %w", err)
+	}
+	var rows *sql.Rows
+	if typ == "" {
+		rows, err = s.reader.QueryContext(ctx,
+			"SELECT type, row_key, sealed FROM resources WHERE profile_id = ? ORDER BY type", profileID)
+	} else {
+		rows, err = s.reader.QueryContext(ctx,
+			"SELECT type, row_key, sealed FROM resources WHERE profile_id = ? AND type = ?", profileID, typ)
+	}
+	if err != nil {
+		return dbErr("read resources", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rowType string
+		var rowKey, sealed []byte
+		if err := rows.Scan(&rowType, &rowKey, &sealed); err != nil {
+			return dbErr("read resources", err)
+		}
+		r, err := openRow(k, profileID, rowType, rowKey, sealed)
+		if err != nil {
+			return fmt.Errorf("read resources: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return dbErr("read resources", err)
+	}
+	return nil
+}
+
+// Counts returns how many resources of each type the profile holds.
+func (s *Store) Counts(ctx context.Context, profileID string) (map[string]int, error) {
+	if _, err := s.keysFor(ctx, profileID); err != nil {
+		return nil, fmt.Errorf("count resources: %w", err)
+	}
+	rows, err := s.reader.QueryContext(ctx,
+		"SELECT type, count(*) FROM resources WHERE profile_id = ? GROUP BY type", profileID)
+	if err != nil {
+		return nil, dbErr("count resources", err)
+	}
+	defer rows.Close()
+	counts := make(map[string]int)
+	for rows.Next() {
+		var typ string
+		var n int
+		if err := rows.Scan(&typ, &n); err != nil {
+			return nil, dbErr("count resources", err)
+		}
+		counts[typ] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr("count resources", err)
+	}
+	return counts, nil
+}
+
+// Checkpoint returns a sync checkpoint of the profile; ok is false if it
+// was never set.
+func (s *Store) Checkpoint(ctx context.Context, profileID, name string) (value string, ok bool, err error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return "", false, fmt.Errorf("read checkpoint: %w", err)
+	}
+	return readCheckpoint(ctx, s.reader, k, profileID, name)
+}
+
+// queryer is what *sql.DB and *sql.Tx have in common for reads.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func readCheckpoint(ctx context.Context, q queryer, k *profileKeys, profileID, name string) (string, bool, error) {
+	nameKey, err := k.rowKey("checkpoint", name)
+	if err != nil {
+		return "", false, fmt.Errorf("read checkpoint: %w", err)
+	}
+	var sealed []byte
+	err = q.QueryRowContext(ctx, "SELECT sealed FROM checkpoints WHERE profile_id = ? AND name_key = ?",
+		profileID, nameKey).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, dbErr("read checkpoint", err)
+	}
+	pt, err := k.open(sealed, checkpointAD(profileID, nameKey))
+	if err != nil {
+		return "", false, fmt.Errorf("read checkpoint: %w", err)
+	}
+	return string(pt), true, nil
+}
+
+// Tx is one write transaction on one profile, given to the function passed
+// to Update. It must not be used after that function returns, nor from
+// several goroutines.
+type Tx struct {
+	ctx       context.Context
+	tx        *sql.Tx
+	profileID string
+	keys      *profileKeys
+	putStmt   *sql.Stmt
+}
+
+// Update runs fn in one transaction: data and checkpoint commit together or
+// not at all. fn's error rolls everything back and is returned as is. fn
+// must use only tx, not other Store methods that write (there is one writer
+// connection, which fn holds).
+func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) error) error {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("update profile data: %w", err)
+	}
+	return s.update(ctx, "update profile data", func(sqlTx *sql.Tx) error {
+		tx := &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k}
+		defer func() {
+			if tx.putStmt != nil {
+				tx.putStmt.Close()
+			}
+		}()
+		return fn(tx)
+	})
+}
+
+// Put stores resources, replacing any with the same type and id.
+func (tx *Tx) Put(rs ...Resource) error {
+	if tx.putStmt == nil {
+		stmt, err := tx.tx.PrepareContext(tx.ctx, `INSERT INTO resources (profile_id, row_key, type, updated_day, sealed)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (profile_id, row_key) DO UPDATE SET updated_day = excluded.updated_day, sealed = excluded.sealed`)
+		if err != nil {
+			return dbErr("put resource", err)
+		}
+		tx.putStmt = stmt
+	}
+	for _, r := range rs {
+		if err := validResource(r); err != nil {
+			return fmt.Errorf("put resource: %w", err)
+		}
+		rowKey, err := tx.keys.rowKey("resource", r.Type, r.ID)
+		if err != nil {
+			return fmt.Errorf("put resource: %w", err)
+		}
+		pt := encodeResource(r)
+		sealed, err := tx.keys.seal(pt, resourceAD(tx.profileID, r.Type, rowKey))
+		zero(pt)
+		if err != nil {
+			return fmt.Errorf("put resource: %w", err)
+		}
+		if _, err := tx.putStmt.ExecContext(tx.ctx, tx.profileID, rowKey, r.Type, updatedDay(r.LastUpdated), sealed); err != nil {
+			return dbErr("put resource", err)
+		}
+	}
+	return nil
+}
+
+// Delete removes a resource; deleting one that is absent is not an error.
+func (tx *Tx) Delete(typ, id string) error {
+	rowKey, err := tx.keys.rowKey("resource", typ, id)
+	if err != nil {
+		return fmt.Errorf("delete resource: %w", err)
+	}
+	if _, err := tx.tx.ExecContext(tx.ctx, "DELETE FROM resources WHERE profile_id = ? AND row_key = ?",
+		tx.profileID, rowKey); err != nil {
+		return dbErr("delete resource", err)
+	}
+	return nil
+}
+
+// IDs returns the sorted server ids of the stored resources of one type,
+// as seen inside the transaction (for reconciling with the server).
+func (tx *Tx) IDs(typ string) ([]string, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, "SELECT row_key, sealed FROM resources WHERE profile_id = ? AND type = ?",
+		tx.profileID, typ)
+	if err != nil {
+		return nil, dbErr("list resource ids", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var rowKey, sealed []byte
+		if err := rows.Scan(&rowKey, &sealed); err != nil {
+			return nil, dbErr("list resource ids", err)
+		}
+		r, err := openRow(tx.keys, tx.profileID, typ, rowKey, sealed)
+		if err != nil {
+			return nil, fmt.Errorf("list resource ids: %w", err)
+		}
+		ids = append(ids, r.ID)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr("list resource ids", err)
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// SetCheckpoint stores a sealed sync checkpoint, committed with the data of
+// the same transaction.
+func (tx *Tx) SetCheckpoint(name, value string) error {
+	nameKey, err := tx.keys.rowKey("checkpoint", name)
+	if err != nil {
+		return fmt.Errorf("set checkpoint: %w", err)
+	}
+	sealed, err := tx.keys.seal([]byte(value), checkpointAD(tx.profileID, nameKey))
+	if err != nil {
+		return fmt.Errorf("set checkpoint: %w", err)
+	}
+	if _, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO checkpoints (profile_id, name_key, sealed) VALUES (?, ?, ?)
+		ON CONFLICT (profile_id, name_key) DO UPDATE SET sealed = excluded.sealed`,
+		tx.profileID, nameKey, sealed); err != nil {
+		return dbErr("set checkpoint", err)
+	}
+	return nil
+}
+
+// Checkpoint returns a checkpoint as seen inside the transaction.
+func (tx *Tx) Checkpoint(name string) (string, bool, error) {
+	return readCheckpoint(tx.ctx, tx.tx, tx.keys, tx.profileID, name)
+}

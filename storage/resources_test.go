@@ -1,0 +1,152 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"testing"
+)
+
+func TestResourceRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	p := newProfile(t, s, "Ada")
+
+	rs := []Resource{observation("o1", 1), observation("o2", 2),
+		{Type: "Patient", ID: "pat-1", JSON: []byte(`{"resourceType":"Patient","id":"pat-1"}`)}}
+	if err := s.Put(ctx, p.ID, rs...); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+
+	for _, want := range rs {
+		got, err := s.Get(ctx, p.ID, want.Type, want.ID)
+		if err != nil {
+			t.Fatalf("Get %s/%s: %v", want.Type, want.ID, err)
+		}
+		if got.Type != want.Type || got.ID != want.ID || !got.LastUpdated.Equal(want.LastUpdated) || !bytes.Equal(got.JSON, want.JSON) {
+			t.Errorf("Get %s/%s = %+v, want %+v", want.Type, want.ID, got, want)
+		}
+	}
+
+	tests := []struct {
+		typ  string
+		want []string
+	}{
+		{"", []string{"Observation/o1", "Observation/o2", "Patient/pat-1"}},
+		{"Observation", []string{"Observation/o1", "Observation/o2"}},
+		{"Condition", nil},
+	}
+	for _, tt := range tests {
+		list, err := s.List(ctx, p.ID, tt.typ)
+		if err != nil {
+			t.Fatalf("List(%q): %v", tt.typ, err)
+		}
+		var got []string
+		for _, r := range list {
+			got = append(got, r.Type+"/"+r.ID)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("List(%q) = %v, want %v", tt.typ, got, tt.want)
+		}
+	}
+
+	counts, err := s.Counts(ctx, p.ID)
+	if err != nil {
+		t.Fatalf("Counts: %v", err)
+	}
+	if counts["Observation"] != 2 || counts["Patient"] != 1 || len(counts) != 2 {
+		t.Errorf("Counts = %v", counts)
+	}
+
+	// Replace, then delete.
+	changed := observation("o1", 9)
+	if err := s.Put(ctx, p.ID, changed); err != nil {
+		t.Fatalf("Put again: %v", err)
+	}
+	got, err := s.Get(ctx, p.ID, "Observation", "o1")
+	if err != nil || !bytes.Equal(got.JSON, changed.JSON) {
+		t.Fatalf("Get after replace = %s, %v", got.JSON, err)
+	}
+	if err := s.Delete(ctx, p.ID, "Observation", "o1"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	_, err = s.Get(ctx, p.ID, "Observation", "o1")
+	wantErr(t, "Get after Delete", err, ErrNotFound)
+	if err := s.Delete(ctx, p.ID, "Observation", "o1"); err != nil {
+		t.Fatalf("Delete of an absent resource: %v", err)
+	}
+	_, err = s.Get(ctx, "no-such-profile", "Observation", "o2")
+	wantErr(t, "Get in unknown profile", err, ErrNotFound)
+}
+
+func TestUpdateIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	p := newProfile(t, s, "Ada")
+
+	err := s.Update(ctx, p.ID, func(tx *Tx) error {
+		if err := tx.Put(observation("a", 1), observation("b", 2)); err != nil {
+			return err
+		}
+		if err := tx.SetCheckpoint("since", "2024-03-02T00:00:00Z"); err != nil {
+			return err
+		}
+		ids, err := tx.IDs("Observation")
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(ids, []string{"a", "b"}) {
+			t.Errorf("IDs inside tx = %v", ids)
+		}
+		v, ok, err := tx.Checkpoint("since")
+		if err != nil || !ok || v != "2024-03-02T00:00:00Z" {
+			t.Errorf("Checkpoint inside tx = %q, %v, %v", v, ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+
+	boom := errors.New("boom")
+	err = s.Update(ctx, p.ID, func(tx *Tx) error {
+		if err := tx.Put(observation("c", 3)); err != nil {
+			return err
+		}
+		if err := tx.Delete("Observation", "a"); err != nil {
+			return err
+		}
+		if err := tx.SetCheckpoint("since", "later"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update returned %v, want the function's error", err)
+	}
+	list, err := s.List(ctx, p.ID, "Observation")
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(list) != 2 || list[0].ID != "a" || list[1].ID != "b" {
+		t.Errorf("after rolled back Update: %d resources", len(list))
+	}
+	v, ok, err := s.Checkpoint(ctx, p.ID, "since")
+	if err != nil || !ok || v != "2024-03-02T00:00:00Z" {
+		t.Errorf("Checkpoint after rollback = %q, %v, %v", v, ok, err)
+	}
+	_, ok, err = s.Checkpoint(ctx, p.ID, "never-set")
+	if err != nil || ok {
+		t.Errorf("unset Checkpoint = ok %v, err %v", ok, err)
+	}
+}
+
+func TestPutRejectsIncompleteResources(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	p := newProfile(t, s, "Ada")
+	for _, r := range []Resource{{ID: "x"}, {Type: "Observation"}} {
+		wantErr(t, "Put incomplete", s.Put(ctx, p.ID, r), ErrInvalid)
+	}
+}

@@ -1,0 +1,290 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "carebook.db"
+
+// keyringService is the service name of every keyring entry of Carebook.
+const keyringService = "carebook"
+
+// readPoolSize bounds the read-only connections; WAL lets them read while
+// the single writer writes.
+const readPoolSize = 4
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options configure Open.
+type Options struct {
+	// Keyring keeps the master key. nil means OSKeyring().
+	Keyring Keyring
+	// NoKeyring forces the passphrase path even where a keyring exists
+	// (mobile platforms, or the user's choice).
+	NoKeyring bool
+	// KDF sets the Argon2id cost for passphrases set from now on. nil means
+	// DefaultKDFParams; tests pass cheap ones.
+	KDF *KDFParams
+}
+
+// Store is the encrypted cache of one install: its master key, its profiles
+// and their records, outbox and secrets. All methods are safe for concurrent
+// use and may block on disk, keyring or key derivation: never call them on
+// the UI goroutine.
+type Store struct {
+	dir     string
+	path    string
+	writer  *sql.DB // exactly one connection: SQLite has one writer at a time
+	reader  *sql.DB // read-only pool
+	keyring Keyring // nil when no keyring may be used
+	kdf     KDFParams
+
+	// keyMu serializes key management (setup, unlock, passphrase change,
+	// profile deletion) so slow work (Argon2id, keyring) runs outside mu.
+	keyMu sync.Mutex
+
+	mu          sync.RWMutex // guards the fields below
+	initialized bool
+	installID   string
+	inKeyring   bool   // the KEK is (or, before Setup, will be) kept in the keyring
+	kek         []byte // nil while locked
+	profiles    map[string]*profileKeys
+	keyGen      uint64 // bumped whenever keys are dropped
+}
+
+// Open opens the cache in dir, creating the directory (0700), the database
+// file (0600) and its schema as needed. A file that is not a readable SQLite
+// database yields ErrCorrupt. The store starts locked.
+func Open(dir string, opts Options) (*Store, error) {
+	if dir == "" || strings.ContainsRune(dir, '?') {
+		return nil, fmt.Errorf("open cache: %w: unusable directory name", ErrInvalid)
+	}
+	kdf := DefaultKDFParams
+	if opts.KDF != nil {
+		kdf = *opts.KDF
+	}
+	if !kdf.valid() {
+		return nil, fmt.Errorf("open cache: %w: KDF parameters out of range", ErrInvalid)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open cache: create directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	if err := prepareFile(path); err != nil {
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
+
+	s := &Store{dir: dir, path: path, kdf: kdf, profiles: make(map[string]*profileKeys)}
+	var err error
+	if s.writer, err = openDB(path, false); err != nil {
+		return nil, err
+	}
+	if err := migrate(s.writer); err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
+	if err := quickCheck(s.writer); err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
+	if s.reader, err = openDB(path, true); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
+	if err := s.loadInstall(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
+	if !opts.NoKeyring {
+		s.keyring = opts.Keyring
+		if s.keyring == nil {
+			s.keyring = OSKeyring()
+		}
+	}
+	if !s.initialized {
+		s.inKeyring = s.keyringAvailable()
+	}
+	return s, nil
+}
+
+// prepareFile refuses files that are not SQLite databases and creates a new
+// empty file with owner-only permissions. SQLite gives its -wal and -shm
+// files the permissions of the database file.
+func prepareFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("create database file: %w", err)
+		}
+		return f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("open database file: %w", err)
+	}
+	defer f.Close()
+	header := make([]byte, 100) // the SQLite file header
+	n, err := io.ReadFull(f, header)
+	switch {
+	case n == 0 && errors.Is(err, io.EOF):
+		return nil // an empty file is a new database
+	case err != nil:
+		return fmt.Errorf("%w: file shorter than a database header", ErrCorrupt)
+	case !bytes.HasPrefix(header, []byte("SQLite format 3\x00")):
+		return fmt.Errorf("%w: not an SQLite database", ErrCorrupt)
+	}
+	return nil
+}
+
+// openDB opens a database/sql handle with the pragmas every connection
+// needs. synchronous=FULL for the whole file keeps the outbox durable
+// across power loss; the cache pays little for it since its writes are
+// batched in transactions.
+func openDB(path string, readOnly bool) (*sql.DB, error) {
+	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	if readOnly {
+		dsn += "&_pragma=query_only(1)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, dbErr("open cache", err)
+	}
+	if readOnly {
+		db.SetMaxOpenConns(readPoolSize)
+		db.SetMaxIdleConns(readPoolSize)
+	} else {
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, dbErr("open cache", err)
+	}
+	return db, nil
+}
+
+// migrate applies the embedded migrations newer than PRAGMA user_version,
+// all in one transaction together with the new user_version.
+func migrate(db *sql.DB) error {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(names)
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return dbErr("begin migration", err)
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return dbErr("read schema version", err)
+	}
+	if version > len(names) {
+		return fmt.Errorf("schema version %d: %w", version, ErrNewerSchema)
+	}
+	if version == len(names) {
+		return nil
+	}
+	for i, name := range names[version:] {
+		want := version + i + 1
+		if got, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); err != nil || got != want {
+			return fmt.Errorf("migration %s: expected number %d", name, want)
+		}
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return dbErr("apply migration "+name, err)
+		}
+	}
+	// PRAGMA takes no bound parameters; the value is a number we computed.
+	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(len(names))); err != nil {
+		return dbErr("set schema version", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return dbErr("commit migration", err)
+	}
+	return nil
+}
+
+// quickCheck runs SQLite's structural check so that a truncated or damaged
+// file is reported at Open as ErrCorrupt, not later in the middle of a sync.
+func quickCheck(db *sql.DB) error {
+	rows, err := db.Query("PRAGMA quick_check")
+	if err != nil {
+		return dbErr("check database", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var msg string
+		if err := rows.Scan(&msg); err != nil {
+			return dbErr("check database", err)
+		}
+		if msg != "ok" {
+			// The message names pages and tables, never content.
+			return fmt.Errorf("check database: %w: %s", ErrCorrupt, msg)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return dbErr("check database", err)
+	}
+	return nil
+}
+
+// Close locks the store and closes the database. The last connection to
+// close checkpoints the WAL into the database file.
+func (s *Store) Close() error {
+	s.Lock()
+	var errs []error
+	if s.reader != nil {
+		errs = append(errs, s.reader.Close())
+	}
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close cache: %w", err)
+	}
+	return nil
+}
+
+// Path returns the path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// update runs fn in a write transaction (BEGIN IMMEDIATE) on the single
+// writer connection and commits it if fn returns nil.
+func (s *Store) update(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return dbErr(op+": begin", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return dbErr(op+": commit", err)
+	}
+	return nil
+}
