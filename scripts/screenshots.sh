@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Starts the real Carebook app under Xvfb at desktop and phone size and
+# writes a PNG of each screen to screenshots/ (or $SHOTS). Look at them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=${SHOTS:-screenshots}
+mkdir -p "$out"
+export LANG=en_US.UTF-8
+
+scratch=$(mktemp -d)
+xvfb_pid=
+app_pid=
+cleanup() {
+	[ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
+	[ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+# A free display number.
+n=90
+while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+export DISPLAY=":$n"
+Xvfb "$DISPLAY" -screen 0 1400x900x24 -nolisten tcp >"$scratch/xvfb.log" 2>&1 &
+xvfb_pid=$!
+for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+
+# wait_window prints the id of Carebook's window once it is mapped.
+wait_window() {
+	for _ in $(seq 300); do
+		if wid=$(xdotool search --onlyvisible --name '^Carebook$' 2>/dev/null | head -1) && [ -n "$wid" ]; then
+			echo "$wid"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "screenshots: the Carebook window did not appear" >&2
+	cat "$scratch/app.log" >&2
+	return 1
+}
+
+# shoot NAME WID: a PNG of the window, after the app had time to draw.
+shoot() {
+	sleep 1.5
+	import -window "$2" "$out/$1.png"
+	echo "screenshots: $out/$1.png ($(identify -format '%wx%h' "$out/$1.png"))"
+}
+
+for size in 1280x800 360x740; do
+	label=desktop
+	[ "$size" = 360x740 ] && label=phone
+	bin/carebook --window-size "$size" >"$scratch/app.log" 2>&1 &
+	app_pid=$!
+	wid=$(wait_window)
+	shoot "$label-welcome" "$wid"
+	kill "$app_pid"
+	wait "$app_pid" 2>/dev/null || true
+	app_pid=
+done

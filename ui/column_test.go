@@ -1,0 +1,51 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// TestColumnWrappedLabelsDoNotOverlap is the bug a VBox has on a phone: a
+// wrapped label measured before it knows its width overlaps the next one.
+func TestColumnWrappedLabelsDoNotOverlap(t *testing.T) {
+	test.NewTempApp(t)
+	long := strings.Repeat("Your health record from every practice you visit. ", 6)
+	first, second := wrapped(long), wrapped(long)
+
+	tests := []struct {
+		name     string
+		size     fyne.Size
+		maxWidth float32
+	}{
+		{"phone", fyne.NewSize(360, 740), 560},
+		{"desktop", fyne.NewSize(1280, 800), 560},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			col := newColumn(tt.maxWidth, true, first, second)
+			w := test.NewWindow(col)
+			defer w.Close()
+			w.Resize(tt.size)
+
+			if first.Size().Width > tt.maxWidth {
+				t.Errorf("column is %v wide, want at most %v", first.Size().Width, tt.maxWidth)
+			}
+			if end := first.Position().Y + first.Size().Height; end > second.Position().Y {
+				t.Errorf("first label ends at y=%v, after the second starts at y=%v", end, second.Position().Y)
+			}
+			if first.Size().Height < 2*first.MinSize().Height/3 || first.Size().Height < 60 {
+				t.Errorf("first label got height %v: it was not measured at its wrapped width", first.Size().Height)
+			}
+		})
+	}
+}
