@@ -1,0 +1,84 @@
+package smart
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/carebook/carebook/sync/fhirapi"
+)
+
+// ErrNoEndpoints means the server advertises no SMART authorization
+// endpoints (neither .well-known/smart-configuration nor oauth-uris).
+var ErrNoEndpoints = errors.New("smart: server advertises no SMART endpoints")
+
+// Endpoints are a server's SMART authorization endpoints.
+type Endpoints struct {
+	AuthorizeURL string
+	TokenURL     string
+	// Capabilities are the smart-configuration "capabilities" (empty when
+	// discovered from the CapabilityStatement).
+	Capabilities []string
+	// PKCEMethods are code_challenge_methods_supported.
+	PKCEMethods []string
+}
+
+// Discover finds the SMART endpoints of the FHIR base: first
+// {base}/.well-known/smart-configuration, then the CapabilityStatement's
+// oauth-uris security extension. hc may be nil (http.DefaultClient).
+func Discover(ctx context.Context, hc *http.Client, base string) (Endpoints, error) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	base = strings.TrimRight(base, "/")
+	var ep Endpoints
+	body, err := getJSON(ctx, hc, base+"/.well-known/smart-configuration")
+	if err == nil {
+		var conf struct {
+			AuthorizationEndpoint string   `json:"authorization_endpoint"`
+			TokenEndpoint         string   `json:"token_endpoint"`
+			Capabilities          []string `json:"capabilities"`
+			CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
+		}
+		if json.Unmarshal(body, &conf) == nil && conf.AuthorizationEndpoint != "" && conf.TokenEndpoint != "" {
+			ep = Endpoints{AuthorizeURL: conf.AuthorizationEndpoint, TokenURL: conf.TokenEndpoint,
+				Capabilities: conf.Capabilities, PKCEMethods: conf.CodeChallengeMethods}
+			return ep, nil
+		}
+	} else if errors.Is(err, fhirapi.ErrNetwork) || ctx.Err() != nil {
+		return ep, fmt.Errorf("smart discovery: %w", err)
+	}
+	body, err = getJSON(ctx, hc, base+"/metadata")
+	if err != nil {
+		return ep, fmt.Errorf("smart discovery: capability statement: %w", err)
+	}
+	caps, err := fhirapi.ParseCapabilities(body)
+	if err != nil {
+		return ep, fmt.Errorf("smart discovery: %w", err)
+	}
+	if caps.AuthorizeURL == "" || caps.TokenURL == "" {
+		return ep, ErrNoEndpoints
+	}
+	return Endpoints{AuthorizeURL: caps.AuthorizeURL, TokenURL: caps.TokenURL}, nil
+}
+
+func getJSON(ctx context.Context, hc *http.Client, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json, application/fhir+json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", fhirapi.ErrNetwork, errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+}

@@ -1,0 +1,254 @@
+package smart
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
+)
+
+// ErrNeedsSignIn means the profile's authorization is gone (refresh refused
+// with invalid_grant, or no usable token is stored): the patient must sign
+// in again. The profile is marked with Settings["needs_sign_in"] = "true".
+var ErrNeedsSignIn = errors.New("smart: sign-in needed")
+
+// Setting keys on storage.Profile.Settings used by sync.
+const (
+	// SettingAuth is "smart" (default) or "none" for open servers.
+	SettingAuth = "auth"
+	// SettingNeedsSignIn is "true" once a refresh was refused.
+	SettingNeedsSignIn = "needs_sign_in"
+	// SettingClientID overrides DefaultClientID.
+	SettingClientID = "client_id"
+)
+
+// SecretToken is the secret name under which a profile's tokens are stored.
+const SecretToken = "smart.token"
+
+// refreshSkew is how long before expiry a token is refreshed, so a request
+// never leaves with a token about to die in flight.
+const refreshSkew = time.Minute
+
+// Store is the part of *storage.Store this package uses.
+type Store interface {
+	PutSecret(ctx context.Context, profileID, name string, value []byte) error
+	Secret(ctx context.Context, profileID, name string) ([]byte, error)
+	Profile(ctx context.Context, id string) (storage.Profile, error)
+	UpdateProfile(ctx context.Context, p storage.Profile) error
+}
+
+// savedToken is the sealed secret: everything a refresh needs.
+type savedToken struct {
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	TokenType    string    `json:"token_type,omitempty"`
+	Expiry       time.Time `json:"expiry"`
+	Scope        string    `json:"scope,omitempty"`
+	Patient      string    `json:"patient"`
+	TokenURL     string    `json:"token_url"`
+	ClientID     string    `json:"client_id"`
+	FHIRBase     string    `json:"fhir_base"`
+}
+
+// SaveGrant stores a fresh grant's tokens and patient id in the profile's
+// secrets and clears its needs-sign-in mark.
+func SaveGrant(ctx context.Context, st Store, profileID string, g *Grant) error {
+	s := savedToken{
+		AccessToken: g.Token.AccessToken, RefreshToken: g.Token.RefreshToken, TokenType: g.Token.TokenType,
+		Expiry: g.Token.Expiry, Scope: g.Scope, Patient: g.PatientID,
+		TokenURL: g.TokenURL, ClientID: g.ClientID, FHIRBase: g.FHIRBase,
+	}
+	if err := putSaved(ctx, st, profileID, s); err != nil {
+		return err
+	}
+	p, err := st.Profile(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("smart: save grant: %w", err)
+	}
+	if p.Settings[SettingNeedsSignIn] != "" {
+		delete(p.Settings, SettingNeedsSignIn)
+		if err := st.UpdateProfile(ctx, p); err != nil {
+			return fmt.Errorf("smart: save grant: %w", err)
+		}
+	}
+	return nil
+}
+
+// PatientID returns the patient id stored with the profile's tokens.
+func PatientID(ctx context.Context, st Store, profileID string) (string, error) {
+	s, err := loadSaved(ctx, st, profileID)
+	if err != nil {
+		return "", err
+	}
+	return s.Patient, nil
+}
+
+func putSaved(ctx context.Context, st Store, profileID string, s savedToken) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("smart: encode token: %w", err)
+	}
+	if err := st.PutSecret(ctx, profileID, SecretToken, b); err != nil {
+		return fmt.Errorf("smart: save token: %w", err)
+	}
+	return nil
+}
+
+func loadSaved(ctx context.Context, st Store, profileID string) (savedToken, error) {
+	var s savedToken
+	b, err := st.Secret(ctx, profileID, SecretToken)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s, ErrNeedsSignIn
+	}
+	if err != nil {
+		return s, fmt.Errorf("smart: load token: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("smart: stored token unreadable: %w", ErrNeedsSignIn)
+	}
+	return s, nil
+}
+
+// TokenSource hands out a profile's access token, refreshing it shortly
+// before expiry. It implements fhirapi.TokenSource.
+type TokenSource struct {
+	st        Store
+	profileID string
+	hc        *http.Client
+	now       func() time.Time
+
+	// sem is a one-slot lock that a waiting caller can abandon when its
+	// context ends; it guards cur and refreshes.
+	sem       chan struct{}
+	cur       *savedToken
+	refreshes int
+}
+
+var _ fhirapi.TokenSource = (*TokenSource)(nil)
+
+// NewTokenSource returns the token source of a profile. hc carries refresh
+// requests (nil: http.DefaultClient). Tokens are read lazily.
+func NewTokenSource(st Store, profileID string, hc *http.Client) *TokenSource {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &TokenSource{st: st, profileID: profileID, hc: hc, now: time.Now, sem: make(chan struct{}, 1)}
+}
+
+func (ts *TokenSource) lock(ctx context.Context) error {
+	select {
+	case ts.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (ts *TokenSource) unlock() { <-ts.sem }
+
+// AccessToken returns a token valid for at least about a minute. When a
+// refresh is needed, exactly one caller performs it while the others wait;
+// the new tokens are saved before any caller gets the new access token. A
+// refused refresh marks the profile as needing sign-in and returns
+// ErrNeedsSignIn.
+func (ts *TokenSource) AccessToken(ctx context.Context) (string, error) {
+	if err := ts.lock(ctx); err != nil {
+		return "", err
+	}
+	defer ts.unlock()
+	if ts.cur == nil {
+		s, err := loadSaved(ctx, ts.st, ts.profileID)
+		if errors.Is(err, ErrNeedsSignIn) {
+			return "", ts.markNeedsSignIn(ctx)
+		}
+		if err != nil {
+			return "", err
+		}
+		ts.cur = &s
+	}
+	if ts.cur.AccessToken != "" && (ts.cur.Expiry.IsZero() || ts.now().Add(refreshSkew).Before(ts.cur.Expiry)) {
+		return ts.cur.AccessToken, nil
+	}
+	if ts.cur.RefreshToken == "" {
+		return "", ts.markNeedsSignIn(ctx)
+	}
+	if err := ts.refresh(ctx); err != nil {
+		return "", err
+	}
+	return ts.cur.AccessToken, nil
+}
+
+// Refused marks token as unusable: the next AccessToken refreshes.
+func (ts *TokenSource) Refused(token string) {
+	ts.sem <- struct{}{}
+	defer ts.unlock()
+	if ts.cur != nil && ts.cur.AccessToken == token {
+		ts.cur.AccessToken = ""
+	}
+}
+
+// Refreshes returns how many refresh requests this source has made.
+func (ts *TokenSource) Refreshes() int {
+	ts.sem <- struct{}{}
+	defer ts.unlock()
+	return ts.refreshes
+}
+
+// refresh runs with the lock held.
+func (ts *TokenSource) refresh(ctx context.Context) error {
+	conf := &oauth2.Config{
+		ClientID: ts.cur.ClientID,
+		Endpoint: oauth2.Endpoint{TokenURL: ts.cur.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	}
+	ts.refreshes++
+	old := &oauth2.Token{RefreshToken: ts.cur.RefreshToken, Expiry: time.Unix(1, 0)}
+	tok, err := conf.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, ts.hc), old).Token()
+	if err != nil {
+		err = classifyTokenError(err)
+		if errors.Is(err, ErrNeedsSignIn) {
+			return ts.markNeedsSignIn(ctx)
+		}
+		return fmt.Errorf("smart: refresh: %w", err)
+	}
+	next := *ts.cur
+	next.AccessToken, next.TokenType, next.Expiry = tok.AccessToken, tok.TokenType, tok.Expiry
+	if tok.RefreshToken != "" { // the server rotated it
+		next.RefreshToken = tok.RefreshToken
+	}
+	if scope, ok := tok.Extra("scope").(string); ok && scope != "" {
+		next.Scope = scope
+	}
+	// Save first: if the process dies after the server rotated the refresh
+	// token, the stored one must be the new one.
+	if err := putSaved(ctx, ts.st, ts.profileID, next); err != nil {
+		return err
+	}
+	ts.cur = &next
+	return nil
+}
+
+// markNeedsSignIn flags the profile and returns ErrNeedsSignIn (or the
+// error from saving the flag, wrapping ErrNeedsSignIn).
+func (ts *TokenSource) markNeedsSignIn(ctx context.Context) error {
+	p, err := ts.st.Profile(ctx, ts.profileID)
+	if err != nil {
+		return fmt.Errorf("%w (marking the profile failed: %v)", ErrNeedsSignIn, err)
+	}
+	if p.Settings == nil {
+		p.Settings = map[string]string{}
+	}
+	if p.Settings[SettingNeedsSignIn] != "true" {
+		p.Settings[SettingNeedsSignIn] = "true"
+		if err := ts.st.UpdateProfile(ctx, p); err != nil {
+			return fmt.Errorf("%w (marking the profile failed: %v)", ErrNeedsSignIn, err)
+		}
+	}
+	return ErrNeedsSignIn
+}
