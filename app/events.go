@@ -1,0 +1,88 @@
+package app
+
+import "sync"
+
+// Event is something screens may want to react to. The concrete types are
+// listed below; a subscriber switches on them.
+type Event interface{ isEvent() }
+
+// Locked says the session dropped its keys (on request or after being idle).
+type Locked struct{ Idle bool }
+
+// Unlocked says the session holds its keys again.
+type Unlocked struct{}
+
+// ProfilesChanged says a profile was added, removed or renamed.
+type ProfilesChanged struct{}
+
+// SyncProgress reports a running sync of one profile.
+type SyncProgress struct {
+	ProfileID string
+	Type      string // the resource type being pulled, "" when sending the outbox
+	Done      int
+	Total     int // 0 when unknown
+}
+
+// SyncFinished reports the end of a sync of one profile. Err is nil on
+// success; Offline says the server could not be reached at all.
+type SyncFinished struct {
+	ProfileID string
+	Err       error
+	Offline   bool
+}
+
+// RecordChanged says the cached record of a profile changed.
+type RecordChanged struct{ ProfileID string }
+
+func (Locked) isEvent()          {}
+func (Unlocked) isEvent()        {}
+func (ProfilesChanged) isEvent() {}
+func (SyncProgress) isEvent()    {}
+func (SyncFinished) isEvent()    {}
+func (RecordChanged) isEvent()   {}
+
+// subscriberBuffer is how many events a slow subscriber may fall behind
+// before further events to it are dropped. Screens reload their whole view
+// on any event, so a dropped progress event costs nothing.
+const subscriberBuffer = 64
+
+// Bus fans events out to subscribers. Publishing never blocks: an event for
+// a subscriber whose buffer is full is dropped for that subscriber. Safe for
+// concurrent use.
+type Bus struct {
+	mu   sync.Mutex
+	subs map[chan Event]struct{}
+}
+
+// Subscribe returns a channel of events and a function that ends the
+// subscription and closes the channel.
+func (b *Bus) Subscribe() (<-chan Event, func()) {
+	ch := make(chan Event, subscriberBuffer)
+	b.mu.Lock()
+	if b.subs == nil {
+		b.subs = make(map[chan Event]struct{})
+	}
+	b.subs[ch] = struct{}{}
+	b.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			b.mu.Lock()
+			delete(b.subs, ch)
+			b.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Publish sends e to every subscriber without blocking.
+func (b *Bus) Publish(e Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+)
+
+// DefaultIdleTimeout is how long the app stays unlocked without user
+// activity before it locks itself.
+const DefaultIdleTimeout = 5 * time.Minute
+
+// Config configures Open.
+type Config struct {
+	// DataDir is the folder of the encrypted cache; "" means
+	// storage.DefaultDir().
+	DataDir string
+	// Storage passes options to the cache (keyring, KDF cost).
+	Storage storage.Options
+	// IdleTimeout locks the app after this long without Touch; 0 means
+	// DefaultIdleTimeout and a negative value never locks on idle.
+	IdleTimeout time.Duration
+	// OpenBrowser opens a URL in the system browser, for SMART sign-in.
+	OpenBrowser func(url string) error
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// LockState says what the user must do before reading the record.
+type LockState int
+
+// The lock states, in the order a new install goes through them.
+const (
+	// NeedsSetup: no master key yet; call Setup.
+	NeedsSetup LockState = iota
+	// LockedState: keys are not in memory; call Unlock.
+	LockedState
+	// UnlockedState: the record can be read.
+	UnlockedState
+)
+
+// App is Carebook's application core for one data folder: the session with
+// its lock, the profiles, and the use cases screens call. All methods may
+// block (disk, keyring, key derivation, network): never call them on the UI
+// goroutine. Safe for concurrent use.
+type App struct {
+	cfg   Config
+	store *storage.Store
+	bus   Bus
+
+	mu        sync.Mutex
+	idleTimer *time.Timer // nil while locked or when idle lock is off
+}
+
+// Open opens (creating if needed) the encrypted cache in cfg.DataDir. The
+// app starts locked (or in NeedsSetup on a new install).
+func Open(cfg Config) (*App, error) {
+	if cfg.DataDir == "" {
+		dir, err := storage.DefaultDir()
+		if err != nil {
+			return nil, fmt.Errorf("open app: %w", err)
+		}
+		cfg.DataDir = dir
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	st, err := storage.Open(cfg.DataDir, cfg.Storage)
+	if err != nil {
+		return nil, fmt.Errorf("open app: %w", err)
+	}
+	return &App{cfg: cfg, store: st}, nil
+}
+
+// Close locks the app and closes the cache.
+func (a *App) Close() error {
+	a.Lock()
+	return a.store.Close()
+}
+
+// Events subscribes to the app's events; call the returned function to stop.
+func (a *App) Events() (<-chan Event, func()) { return a.bus.Subscribe() }
+
+// DataDir is the folder of the encrypted cache.
+func (a *App) DataDir() string { return a.cfg.DataDir }
+
+// State reports whether the app needs setting up, is locked or unlocked.
+func (a *App) State(ctx context.Context) (LockState, error) {
+	ok, err := a.store.Initialized(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("lock state: %w", err)
+	}
+	switch {
+	case !ok:
+		return NeedsSetup, nil
+	case a.store.Locked():
+		return LockedState, nil
+	default:
+		return UnlockedState, nil
+	}
+}
+
+// UsesKeyring reports whether the master key is (or, before setup, will
+// be) kept in the operating system's keyring. Without one a passphrase is
+// required.
+func (a *App) UsesKeyring() bool { return a.store.UsesKeyring() }
+
+// HasPassphrase reports whether a passphrase can unlock the app.
+func (a *App) HasPassphrase(ctx context.Context) (bool, error) {
+	return a.store.HasPassphrase(ctx)
+}
+
+// Setup creates the master key on a new install and leaves the app
+// unlocked. passphrase may be empty only where a keyring keeps the key.
+func (a *App) Setup(ctx context.Context, passphrase string) error {
+	if err := a.store.Setup(ctx, passphrase); err != nil {
+		return fmt.Errorf("set up: %w", err)
+	}
+	a.afterUnlock()
+	return nil
+}
+
+// Unlock opens the keys: with the passphrase when one is given, otherwise
+// from the keyring. A wrong passphrase is storage.ErrWrongPassphrase.
+func (a *App) Unlock(ctx context.Context, passphrase string) error {
+	var err error
+	if passphrase != "" {
+		err = a.store.UnlockWithPassphrase(ctx, passphrase)
+	} else {
+		err = a.store.UnlockWithKeyring(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	a.afterUnlock()
+	return nil
+}
+
+// ChangePassphrase replaces the passphrase (old may be empty when none is
+// set and the keyring keeps the key).
+func (a *App) ChangePassphrase(ctx context.Context, old, new string) error {
+	if err := a.store.ChangePassphrase(ctx, old, new); err != nil {
+		return fmt.Errorf("change passphrase: %w", err)
+	}
+	return nil
+}
+
+func (a *App) afterUnlock() {
+	a.mu.Lock()
+	a.resetIdleLocked()
+	a.mu.Unlock()
+	a.bus.Publish(Unlocked{})
+}
+
+// Lock drops every key from memory. Reading the record fails until Unlock.
+func (a *App) Lock() { a.lock(false) }
+
+func (a *App) lock(idle bool) {
+	a.mu.Lock()
+	if a.idleTimer != nil {
+		a.idleTimer.Stop()
+		a.idleTimer = nil
+	}
+	a.mu.Unlock()
+	wasLocked := a.store.Locked()
+	a.store.Lock()
+	if !wasLocked {
+		a.bus.Publish(Locked{Idle: idle})
+	}
+}
+
+// Locked reports whether the keys are out of memory.
+func (a *App) Locked() bool { return a.store.Locked() }
+
+// Touch records user activity, postponing the idle lock. Cheap and
+// non-blocking: the UI may call it on every tap and key press.
+func (a *App) Touch() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.idleTimer != nil {
+		a.resetIdleLocked()
+	}
+}
+
+// resetIdleLocked (re)starts the idle timer; a.mu must be held.
+func (a *App) resetIdleLocked() {
+	if a.cfg.IdleTimeout < 0 {
+		return
+	}
+	if a.idleTimer != nil {
+		a.idleTimer.Stop()
+	}
+	a.idleTimer = time.AfterFunc(a.cfg.IdleTimeout, func() { a.lock(true) })
+}
+
+// IsWrongPassphrase reports whether err means the passphrase did not fit.
+func IsWrongPassphrase(err error) bool { return errors.Is(err, storage.ErrWrongPassphrase) }

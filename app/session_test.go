@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+)
+
+// cheapKDF keeps Argon2id fast in tests.
+var cheapKDF = &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}
+
+func openTestApp(t *testing.T, keyring bool, idle time.Duration) *App {
+	t.Helper()
+	opts := storage.Options{KDF: cheapKDF, NoKeyring: !keyring}
+	if keyring {
+		opts.Keyring = storage.NewMemoryKeyring()
+	}
+	a, err := Open(Config{DataDir: t.TempDir(), Storage: opts, IdleTimeout: idle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+func wantState(t *testing.T, a *App, want LockState) {
+	t.Helper()
+	got, err := a.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("state = %v, want %v", got, want)
+	}
+}
+
+func TestSessionPassphraseLifecycle(t *testing.T) {
+	ctx := context.Background()
+	a := openTestApp(t, false, -1)
+	wantState(t, a, NeedsSetup)
+	if a.UsesKeyring() {
+		t.Fatal("UsesKeyring with NoKeyring set")
+	}
+	if err := a.Setup(ctx, ""); !errors.Is(err, storage.ErrPassphraseRequired) {
+		t.Fatalf("Setup without passphrase and keyring = %v, want ErrPassphraseRequired", err)
+	}
+	if err := a.Setup(ctx, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, a, UnlockedState)
+
+	events, stop := a.Events()
+	defer stop()
+	a.Lock()
+	wantState(t, a, LockedState)
+	if ev := <-events; ev != (Locked{Idle: false}) {
+		t.Fatalf("event after Lock = %#v", ev)
+	}
+
+	err := a.Unlock(ctx, "wrong horse")
+	if !IsWrongPassphrase(err) {
+		t.Fatalf("Unlock with a wrong passphrase = %v, want a wrong-passphrase error", err)
+	}
+	wantState(t, a, LockedState)
+	if err := a.Unlock(ctx, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, a, UnlockedState)
+	if ev := <-events; ev != (Unlocked{}) {
+		t.Fatalf("event after Unlock = %#v", ev)
+	}
+}
+
+func TestSessionKeyringUnlock(t *testing.T) {
+	ctx := context.Background()
+	a := openTestApp(t, true, -1)
+	if !a.UsesKeyring() {
+		t.Fatal("UsesKeyring false with a working keyring")
+	}
+	if err := a.Setup(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	a.Lock()
+	if err := a.Unlock(ctx, ""); err != nil {
+		t.Fatalf("Unlock from the keyring: %v", err)
+	}
+	wantState(t, a, UnlockedState)
+}
+
+func TestSessionLocksWhenIdle(t *testing.T) {
+	ctx := context.Background()
+	a := openTestApp(t, false, 50*time.Millisecond)
+	events, stop := a.Events()
+	defer stop()
+	if err := a.Setup(ctx, "pass phrase"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case ev := <-events:
+			if l, ok := ev.(Locked); ok {
+				if !l.Idle {
+					t.Fatal("Locked event not marked Idle")
+				}
+				wantState(t, a, LockedState)
+				return
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the app did not lock itself after its idle timeout")
+		}
+	}
+}
+
+func TestSessionTouchPostponesIdleLock(t *testing.T) {
+	ctx := context.Background()
+	a := openTestApp(t, false, time.Hour)
+	if err := a.Setup(ctx, "pass phrase"); err != nil {
+		t.Fatal(err)
+	}
+	a.Touch()
+	wantState(t, a, UnlockedState)
+	a.Lock()
+	a.Touch() // must not restart a timer while locked
+	a.mu.Lock()
+	timer := a.idleTimer
+	a.mu.Unlock()
+	if timer != nil {
+		t.Fatal("Touch while locked started an idle timer")
+	}
+}
