@@ -280,6 +280,10 @@ func (s *Server) refresh(ctx context.Context, clientID, token, scope string) (*t
 	if subtle.ConstantTimeCompare([]byte(clientID), []byte(t.fam.clientID)) != 1 {
 		return nil, invalidGrant("refresh token was issued to another client")
 	}
+	// A bad request leaves the token usable: checked before rotation.
+	if scope != "" && !subsetScopes(scope, t.fam.scope) {
+		return nil, &oauthError{Code: "invalid_scope", Description: "scope exceeds what was granted"}
+	}
 	now := s.now()
 	res, err := s.db.ExecContext(ctx, `UPDATE auth_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL`,
 		now.UnixNano(), hashToken(token))
@@ -312,9 +316,6 @@ func (s *Server) refresh(ctx context.Context, clientID, token, scope string) (*t
 	}
 	granted := fam.scope
 	if scope != "" {
-		if !subsetScopes(scope, fam.scope) {
-			return nil, &oauthError{Code: "invalid_scope", Description: "scope exceeds what was granted"}
-		}
 		granted = strings.Join(strings.Fields(scope), " ")
 	}
 	// The new refresh token keeps the family's full scope: a narrower
