@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -64,3 +66,7 @@ func wantErr(t testing.TB, what string, err, want error) {
 		t.Fatalf("%s: got error %v, want %v", what, err, want)
 	}
 }
+
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func itoa(i int) string { return strconv.Itoa(i) }
