@@ -45,8 +45,8 @@ const pageTemplates = `
 <style>
 *{box-sizing:border-box}
 body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;font-size:1.125rem;line-height:1.5;color:#1b1f24;background:#f3f5f7}
-header{background:#0b5d6b;color:#fff;padding:.75rem 1rem}
-header p{margin:0;font-weight:600;max-width:34rem;margin:0 auto}
+header{background:#0b5d6b;color:#fff;padding:.75rem 0}
+header p{margin:0 auto;padding:0 1rem;font-weight:600;max-width:34rem}
 main{max-width:34rem;margin:0 auto;padding:1rem}
 .card{background:#fff;border:1px solid #d5dbe1;border-radius:.5rem;padding:1.25rem}
 h1{font-size:1.6rem;line-height:1.25;margin:0 0 1rem}
@@ -59,7 +59,7 @@ button{display:block;width:100%;min-height:3rem;margin-top:1.25rem;padding:.5rem
 button.secondary{background:#fff;color:#0b5d6b}
 .alert{border:2px solid #b3261e;background:#fdecea;color:#7a1812;border-radius:.375rem;padding:.75rem;margin:0 0 1rem}
 fieldset{border:0;margin:0;padding:0}
-legend{font-weight:600;margin-bottom:.5rem}
+legend{margin-bottom:.5rem}
 .choice{display:flex;align-items:center;gap:.75rem;min-height:3.5rem;margin:.5rem 0;padding:.5rem .75rem;border:2px solid #c4ccd4;border-radius:.375rem;font-weight:400}
 .choice input{width:1.5rem;height:1.5rem;flex:none;margin:0}
 .choice span{display:block}
@@ -72,8 +72,8 @@ a{color:#0b5d6b;font-weight:600}
 .links{margin-top:1.5rem}
 .links p{margin:.5rem 0}
 details{margin-top:1rem;font-size:1rem;color:#4a5561}
-.terms{max-height:none}
-.terms h2{font-size:1.1rem}
+section.terms{margin-top:1.5rem;border-top:2px solid #d5dbe1}
+.terms h3,.terms-only h2{font-size:1.05rem;margin:1rem 0 .25rem}
 .terms p{margin:.25rem 0 .75rem}
 </style>
 </head>
@@ -137,11 +137,11 @@ details{margin-top:1rem;font-size:1rem;color:#4a5561}
 <form id="enroll" method="post" action="/auth/enroll">
 <input type="hidden" name="csrf_token" value="{{.CSRF}}">
 <label for="activation_code">Activation code</label>
-<input type="text" id="activation_code" name="activation_code" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" required>
-<p class="hint">For example ABCD-EFGH-JKLM. It can be used once.</p>
+<input type="text" id="activation_code" name="activation_code" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" aria-describedby="code-hint" required>
+<p class="hint" id="code-hint">For example ABCD-EFGH-JKLM. It can be used once.</p>
 <label for="birth_date">Date of birth</label>
-<input type="date" id="birth_date" name="birth_date" required>
-<p class="hint">Of the patient the code was made for.</p>
+<input type="date" id="birth_date" name="birth_date" aria-describedby="dob-hint" required>
+<p class="hint" id="dob-hint">Of the patient the code was made for.</p>
 <button type="submit">Continue</button>
 </form>
 {{template "foot" .}}{{end}}
@@ -150,38 +150,40 @@ details{margin-top:1rem;font-size:1rem;color:#4a5561}
 <form id="account" method="post" action="/auth/enroll/account">
 <input type="hidden" name="csrf_token" value="{{.CSRF}}">
 <label for="username">Choose a username</label>
-<input type="text" id="username" name="username" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required>
-<p class="hint">3 to 64 letters, digits or . _ - @</p>
+<input type="text" id="username" name="username" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" aria-describedby="username-hint" required>
+<p class="hint" id="username-hint">3 to 64 letters, digits or . _ - @</p>
 <label for="password">Choose a password</label>
-<input type="password" id="password" name="password" autocomplete="new-password" minlength="10" required>
-<p class="hint">At least 10 characters.</p>
+<input type="password" id="password" name="password" autocomplete="new-password" minlength="10" aria-describedby="password-hint" required>
+<p class="hint" id="password-hint">At least 10 characters.</p>
 <label for="password_confirm">Type the password again</label>
 <input type="password" id="password_confirm" name="password_confirm" autocomplete="new-password" minlength="10" required>
-<h2>Terms of use</h2>
-<div class="terms">{{template "terms-text" .}}</div>
+<section class="terms" aria-labelledby="terms-heading">
+<h2 id="terms-heading">Terms of use</h2>
+{{template "terms-text" true}}
+</section>
 <label class="check"><input type="checkbox" name="accept_terms" value="yes" required><span>I have read and accept the terms of use</span></label>
 <button type="submit">Create account</button>
 </form>
 {{template "foot" .}}{{end}}
 
 {{define "terms"}}{{template "head" .}}
-{{template "terms-text" .}}
+<div class="terms terms-only">{{template "terms-text" false}}</div>
 {{template "foot" .}}{{end}}
 
 {{define "terms-text"}}
-<h2>Not for emergencies</h2>
+{{heading $ "Not for emergencies"}}
 <p>Do not use the portal for urgent or emergency matters. In an emergency, call 911. For urgent questions, call the practice.</p>
-<h2>Response time</h2>
+{{heading $ "Response time"}}
 <p>The practice answers messages within 2 business days. Messages sent on weekends or holidays are read on the next business day.</p>
-<h2>Communication guidelines</h2>
+{{heading $ "Communication guidelines"}}
 <p>Keep messages short and about one topic. Write about non-urgent health matters, appointments, refills and billing. Be courteous; staff may end portal access after abusive messages. Messages become part of your medical record.</p>
-<h2>Eligibility</h2>
+{{heading $ "Eligibility"}}
 <p>The portal is for established patients of the practice, and for parents and caregivers the practice or the patient has given access. From age 12, a parent sees only part of a child's record; from 18, only what the adult shares.</p>
-<h2>Privacy and security</h2>
+{{heading $ "Privacy and security"}}
 <p>Your information is protected as the law requires (HIPAA). Keep your password to yourself, sign out on shared devices, and tell the practice if you think someone else used your account.</p>
-<h2>Liability</h2>
+{{heading $ "Liability"}}
 <p>The portal is offered as a convenience. The practice is not liable for delays or failures of the service, of your internet connection or of your device, or for the use of the portal by anyone who has your password.</p>
-<h2>How to get started</h2>
+{{heading $ "How to get started"}}
 <p>Ask the front desk for an activation code (you sign an access form), then choose "Activate your account" on the sign-in page, enter the code and your date of birth, and choose a username and password.</p>
 {{end}}
 
@@ -190,7 +192,17 @@ details{margin-top:1rem;font-size:1rem;color:#4a5561}
 {{template "foot" .}}{{end}}
 `
 
-var pages = template.Must(template.New("pages").Parse(pageTemplates))
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{"heading": termsHeading}).Parse(pageTemplates))
+
+// termsHeading writes a section heading of the terms: h3 when the terms
+// sit under the account page's "Terms of use" h2, else h2.
+func termsHeading(nested bool, text string) template.HTML {
+	tag := "h2"
+	if nested {
+		tag = "h3"
+	}
+	return template.HTML("<" + tag + ">" + template.HTMLEscapeString(text) + "</" + tag + ">")
+}
 
 // render writes a page; name is one of the templates above.
 func (s *Server) render(w http.ResponseWriter, status int, name string, data pageData) {
