@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"maps"
+	"testing"
+	"time"
+)
+
+func TestProfiles(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newPassphraseStore(t)
+	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	a, err := s.CreateProfile(ctx, Profile{PracticeURL: "https://a.example/fhir", PatientID: "p1", Label: "Ada",
+		Settings: map[string]string{"needs-sign-in": "true"}, CreatedAt: created})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newProfile(t, s, "Bo")
+	if a.ID == "" || a.ID == b.ID {
+		t.Fatalf("profile ids %q and %q", a.ID, b.ID)
+	}
+
+	got, err := s.Profile(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Label != "Ada" || got.PatientID != "p1" || got.PracticeURL != "https://a.example/fhir" ||
+		!got.CreatedAt.Equal(created) || !maps.Equal(got.Settings, a.Settings) {
+		t.Errorf("Profile = %+v, want %+v", got, a)
+	}
+
+	got.Label, got.Settings = "Ada L.", map[string]string{"capabilities": "Communication"}
+	got.CreatedAt = time.Now() // ignored
+	if err := s.UpdateProfile(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Profile(ctx, a.ID)
+	if err != nil || again.Label != "Ada L." || again.Settings["capabilities"] != "Communication" || !again.CreatedAt.Equal(created) {
+		t.Errorf("after UpdateProfile: %+v, %v", again, err)
+	}
+	wantErr(t, "UpdateProfile of an unknown profile", s.UpdateProfile(ctx, Profile{ID: "nope"}), ErrNotFound)
+	_, err = s.Profile(ctx, "nope")
+	wantErr(t, "Profile of an unknown id", err, ErrNotFound)
+
+	list, err := s.Profiles(ctx)
+	if err != nil || len(list) != 2 || list[0].ID != a.ID || list[1].ID != b.ID {
+		t.Fatalf("Profiles = %+v, %v (want oldest first)", list, err)
+	}
+
+	// A fresh process sees the same.
+	s.Close()
+	s = reopenUnlocked(t, dir)
+	if list, err := s.Profiles(ctx); err != nil || len(list) != 2 {
+		t.Fatalf("Profiles after reopen = %d, %v", len(list), err)
+	}
+}
+
+func TestDeleteProfile(t *testing.T) {
+	ctx := context.Background()
+	dir, a, b := twoProfiles(t)
+	s := reopenUnlocked(t, dir)
+	if err := s.DeleteProfile(ctx, a); err != nil {
+		t.Fatalf("DeleteProfile: %v", err)
+	}
+	wantErr(t, "deleting it again", s.DeleteProfile(ctx, a), ErrNotFound)
+
+	// Nothing of a is left, through the API ...
+	_, err := s.Get(ctx, a, "Observation", "o1")
+	wantErr(t, "Get of a deleted profile", err, ErrNotFound)
+	_, err = s.Secret(ctx, a, "token")
+	wantErr(t, "Secret of a deleted profile", err, ErrNotFound)
+	_, err = s.Profile(ctx, a)
+	wantErr(t, "Profile of a deleted profile", err, ErrNotFound)
+	// ... nor in the file.
+	db := rawDB(t, dir)
+	for _, table := range []string{"resources", "checkpoints", "outbox", "secrets", "profile_keys"} {
+		if n := countRows(t, db, "SELECT count(*) FROM "+table+" WHERE profile_id = ?", a); n != 0 {
+			t.Errorf("%d rows of the deleted profile left in %s", n, table)
+		}
+		if n := countRows(t, db, "SELECT count(*) FROM "+table+" WHERE profile_id = ?", b); n == 0 {
+			t.Errorf("the other profile lost its rows in %s", table)
+		}
+	}
+
+	// The other profile is intact.
+	if list, err := s.List(ctx, b, ""); err != nil || len(list) != 2 {
+		t.Errorf("other profile List = %d, %v", len(list), err)
+	}
+	if v, err := s.Secret(ctx, b, "token"); err != nil || string(v) != "secret-Bo" {
+		t.Errorf("other profile Secret = %q, %v", v, err)
+	}
+	if list, err := s.Profiles(ctx); err != nil || len(list) != 1 || list[0].ID != b {
+		t.Errorf("Profiles = %+v, %v", list, err)
+	}
+}
+
+func TestInterruptedDeleteIsFinishedAtUnlock(t *testing.T) {
+	ctx := context.Background()
+	dir, a, b := twoProfiles(t)
+	// A crash right after the key was destroyed: only profile_keys lost a row.
+	db := rawDB(t, dir)
+	mustExec(t, db, "DELETE FROM profile_keys WHERE profile_id = ?", a)
+	db.Close()
+
+	s := reopenUnlocked(t, dir)
+	if list, err := s.Profiles(ctx); err != nil || len(list) != 1 || list[0].ID != b {
+		t.Fatalf("Profiles = %+v, %v", list, err)
+	}
+	db = rawDB(t, dir)
+	for _, table := range []string{"resources", "checkpoints", "outbox", "secrets"} {
+		if n := countRows(t, db, "SELECT count(*) FROM "+table+" WHERE profile_id = ?", a); n != 0 {
+			t.Errorf("%d rows of the half-deleted profile left in %s", n, table)
+		}
+	}
+	if n := countRows(t, db, "SELECT count(*) FROM profiles WHERE id = ?", a); n != 0 {
+		t.Error("half-deleted profile row left")
+	}
+}
+
+func countRows(t *testing.T, db *sql.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
