@@ -1,0 +1,42 @@
+// Package pull mirrors a patient's record from a FHIR R4 server into the
+// encrypted cache (package storage).
+//
+// Vocabulary:
+//   - unit: one query that is pulled as a whole: Patient/{id}/$everything
+//     when the server offers it, otherwise one search per resource type.
+//     Each unit has its own checkpoint.
+//   - checkpoint: the server time ("pull.since" or "pull.since.<Type>")
+//     from which the next incremental pull asks for changes
+//     (_since / _lastUpdated=gt). It is server time (the first page's
+//     Bundle.meta.lastUpdated, else its Date header), minus a small overlap,
+//     never the local clock.
+//   - full pull: a unit pulled without a checkpoint. The first sync is one;
+//     later ones happen every Config.ReconcileEvery to find records the
+//     server deleted when its history cannot tell.
+//   - reconcile: after a full pull, local records the server did not list
+//     are read one by one; those the server answers 404/410 are removed.
+//     (Reading them first, rather than deleting at once, keeps a record an
+//     unstable paging order skipped.)
+//   - deletions: found through _history?_since= (a DELETE entry) where the
+//     CapabilityStatement offers history and the server is not an open
+//     server (whose history would list everybody's changes), otherwise by
+//     reconcile. Records whose status or verificationStatus is
+//     entered-in-error are removed too.
+//
+// Writes and crashes: every page is written in one storage transaction.
+// A unit's checkpoint is advanced only in the transaction of its last page,
+// so a sync killed midway leaves the old checkpoint and the next sync pulls
+// the unit again from there (puts are idempotent). The cache is therefore
+// always a state the server had, plus at most some newer records.
+//
+// A malformed resource never aborts a sync: with a type and an id it is
+// stored as sent and reported in Result.Malformed; without, it is only
+// reported.
+//
+// Threading: Run may be called from any goroutine but not twice at once for
+// the same profile (the app serializes syncs). Units run concurrently (at
+// most Config.Concurrency). Config.OnEvent is called from those goroutines,
+// one call at a time, in order; it must return quickly.
+//
+// This package does not import Fyne and never logs resource contents.
+package pull
