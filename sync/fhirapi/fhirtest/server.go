@@ -233,7 +233,7 @@ func (s *Server) metadata(w http.ResponseWriter) {
 	var rs []map[string]any
 	for _, t := range types {
 		r := map[string]any{"type": t, "interaction": []map[string]string{{"code": "read"}, {"code": "search-type"}, {"code": "create"}, {"code": "update"}},
-			"searchParam": []map[string]string{{"name": "patient"}, {"name": "_id"}, {"name": "_lastUpdated"}, {"name": "identifier"}},
+			"searchParam":       []map[string]string{{"name": "patient"}, {"name": "_id"}, {"name": "_lastUpdated"}, {"name": "identifier"}},
 			"conditionalCreate": f.ConditionalCreate}
 		if t == "Patient" && f.Everything {
 			r["operation"] = []map[string]string{{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}}
