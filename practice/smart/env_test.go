@@ -114,7 +114,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	must(env.srv.CreateUser(ctx, "maya", testPassword, "Patient/maya"))
 	must(env.srv.AddAccess(ctx, "maya", "maya", RelationSelf))
-	must(env.srv.AddAccess(ctx, "maya", "leo", RelationParent))
+	must(env.srv.AddAccessAs(ctx, "maya", "leo", RelationParent, "RelatedPerson/maya-for-leo"))
 	must(env.srv.AddAccess(ctx, "maya", "ana", RelationParent))
 	must(env.srv.AddAccess(ctx, "maya", "sam", RelationParent))
 	must(env.srv.AddAccess(ctx, "maya", "rosa", RelationCaregiver))

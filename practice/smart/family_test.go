@@ -106,13 +106,14 @@ func TestFamilyGrants(t *testing.T) {
 	cfg := e.oauthConfig()
 	ctx := context.Background()
 	tests := []struct {
-		patient string
-		limited bool
+		patient  string
+		limited  bool
+		fhirUser string
 	}{
-		{"maya", false},
-		{"leo", false}, // under 12: full
-		{"ana", true},  // 14: limited
-		{"rosa", false},
+		{"maya", false, "Patient/maya"},
+		{"leo", false, "RelatedPerson/maya-for-leo"}, // under 12: full
+		{"ana", true, "Patient/maya"},                // 14: limited
+		{"rosa", false, "Patient/maya"},
 	}
 	for _, tt := range tests {
 		tok := e.signIn(cfg, "maya", tt.patient)
@@ -120,7 +121,7 @@ func TestFamilyGrants(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.patient, err)
 		}
-		if g.PatientID != tt.patient || g.FHIRUser != "Patient/maya" {
+		if g.PatientID != tt.patient || g.FHIRUser != tt.fhirUser {
 			t.Errorf("%s: grant = %+v", tt.patient, g)
 		}
 		if (g.AllowedTypes != nil) != tt.limited {
@@ -216,6 +217,9 @@ func TestUserManagementErrors(t *testing.T) {
 	}
 	if err := e.srv.AddAccess(ctx, "maya", "leo", Relation("friend")); !errors.Is(err, ErrInvalidRelation) {
 		t.Errorf("AddAccess bad relation: %v", err)
+	}
+	if err := e.srv.AddAccessAs(ctx, "maya", "leo", RelationParent, "Group/1"); err == nil {
+		t.Error("AddAccessAs accepted a Group as fhirUser")
 	}
 	if _, err := e.srv.CreateActivationCode(ctx, "ghost"); !errors.Is(err, access.ErrUnknownPatient) {
 		t.Errorf("CreateActivationCode unknown patient: %v", err)

@@ -135,6 +135,7 @@ var schema = []string{
 		username TEXT NOT NULL REFERENCES auth_users(username),
 		patient_id TEXT NOT NULL,
 		relation TEXT NOT NULL,
+		fhir_user TEXT NOT NULL DEFAULT '', -- '' = the user's own fhirUser
 		PRIMARY KEY (username, patient_id))`,
 	`CREATE TABLE IF NOT EXISTS auth_activation_codes (
 		code_hash TEXT PRIMARY KEY,

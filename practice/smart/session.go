@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // sessionCookie is the name of the sign-in session cookie.
@@ -129,12 +130,17 @@ func checkCSRF(r *http.Request, sess *session) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) == 1
 }
 
-// deleteExpiredSessions removes sessions and codes past their lifetime; it
+// deleteExpired removes sessions, codes and tokens past their lifetime; it
 // runs opportunistically when a new authorization starts.
 func (s *Server) deleteExpired(ctx context.Context) error {
 	now := s.now().UnixNano()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM auth_sessions WHERE expires_at < ?`, now); err != nil {
 		return fmt.Errorf("delete expired sessions: %w", err)
+	}
+	// Tokens are kept a day past expiry (a used refresh token until its
+	// own expiry: reuse detection needs it).
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM auth_tokens WHERE expires_at < ?`, s.now().Add(-24*time.Hour).UnixNano()); err != nil {
+		return fmt.Errorf("delete expired tokens: %w", err)
 	}
 	// Used codes are kept while young to detect a replay.
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM auth_codes WHERE expires_at < ?`, s.now().Add(-24*codeTTL).UnixNano()); err != nil {

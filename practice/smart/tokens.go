@@ -194,7 +194,7 @@ func (s *Server) issueTokens(ctx context.Context, fam family, scope string) (*to
 		}
 	}
 	if hasScope(scope, scopeOpenID) && hasScope(scope, scopeFHIRUser) {
-		ref, err := s.fhirUser(ctx, fam.username)
+		ref, err := s.fhirUser(ctx, fam.username, fam.patientID)
 		if err != nil {
 			return nil, err
 		}
@@ -387,7 +387,7 @@ func (s *Server) Verify(ctx context.Context, accessToken string) (access.Grant, 
 	if !lvl.allowed {
 		return access.Grant{}, fmt.Errorf("smart: verify: chart access ended: %w", access.ErrInvalidToken)
 	}
-	ref, err := s.fhirUser(ctx, fam.username)
+	ref, err := s.fhirUser(ctx, fam.username, fam.patientID)
 	if err != nil {
 		return access.Grant{}, fmt.Errorf("smart: verify: %w", err)
 	}

@@ -90,7 +90,7 @@ func (s *Server) CreateUser(ctx context.Context, username, password, fhirUser st
 	if len(password) < minPasswordLen {
 		return fmt.Errorf("smart: create user: password shorter than %d characters", minPasswordLen)
 	}
-	if !strings.HasPrefix(fhirUser, "Patient/") && !strings.HasPrefix(fhirUser, "RelatedPerson/") && !strings.HasPrefix(fhirUser, "Practitioner/") {
+	if !validFHIRUser(fhirUser) {
 		return fmt.Errorf("smart: create user: fhirUser must be a Patient, RelatedPerson or Practitioner reference")
 	}
 	return s.insertUser(ctx, s.db, username, s.hashPassword(password), fhirUser)
@@ -137,10 +137,20 @@ func validUsername(u string) error {
 // AddAccess lets username act for patientID with the given relation
 // (replacing an earlier relation to that patient).
 func (s *Server) AddAccess(ctx context.Context, username, patientID string, rel Relation) error {
+	return s.AddAccessAs(ctx, username, patientID, rel, "")
+}
+
+// AddAccessAs is AddAccess with the fhirUser the user acts as in that chart
+// when it differs from the account's (a parent is a different
+// RelatedPerson in each child's chart). "" means the account's fhirUser.
+func (s *Server) AddAccessAs(ctx context.Context, username, patientID string, rel Relation, fhirUser string) error {
 	switch rel {
 	case RelationSelf, RelationParent, RelationCaregiver:
 	default:
 		return fmt.Errorf("smart: add access: %w", ErrInvalidRelation)
+	}
+	if fhirUser != "" && !validFHIRUser(fhirUser) {
+		return fmt.Errorf("smart: add access: fhirUser must be a Patient, RelatedPerson or Practitioner reference")
 	}
 	if err := s.userExists(ctx, username); err != nil {
 		return fmt.Errorf("smart: add access: %w", err)
@@ -148,12 +158,19 @@ func (s *Server) AddAccess(ctx context.Context, username, patientID string, rel 
 	if _, err := s.patients.Patient(ctx, patientID); err != nil {
 		return fmt.Errorf("smart: add access: %w", err)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_access (username, patient_id, relation) VALUES (?, ?, ?)
-		ON CONFLICT (username, patient_id) DO UPDATE SET relation = excluded.relation`, username, patientID, string(rel))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_access (username, patient_id, relation, fhir_user) VALUES (?, ?, ?, ?)
+		ON CONFLICT (username, patient_id) DO UPDATE SET relation = excluded.relation, fhir_user = excluded.fhir_user`,
+		username, patientID, string(rel), fhirUser)
 	if err != nil {
 		return fmt.Errorf("smart: add access: %w", err)
 	}
 	return nil
+}
+
+// validFHIRUser accepts "Patient/x", "RelatedPerson/x" and "Practitioner/x".
+func validFHIRUser(ref string) bool {
+	typ, id, ok := strings.Cut(ref, "/")
+	return ok && id != "" && !strings.Contains(id, "/") && (typ == "Patient" || typ == "RelatedPerson" || typ == "Practitioner")
 }
 
 // RevokeAccess ends username's access to patientID: every token issued for
@@ -241,10 +258,13 @@ func (s *Server) dummyHash() string {
 	return s.dummy
 }
 
-// fhirUser returns the fhirUser reference of username.
-func (s *Server) fhirUser(ctx context.Context, username string) (string, error) {
+// fhirUser returns whom username acts as in patientID's chart: the
+// access row's fhirUser when set, else the account's.
+func (s *Server) fhirUser(ctx context.Context, username, patientID string) (string, error) {
 	var ref string
-	err := s.db.QueryRowContext(ctx, `SELECT fhir_user FROM auth_users WHERE username = ?`, username).Scan(&ref)
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(NULLIF(a.fhir_user, ''), u.fhir_user)
+		FROM auth_users u LEFT JOIN auth_access a ON a.username = u.username AND a.patient_id = ?
+		WHERE u.username = ?`, patientID, username).Scan(&ref)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrUnknownUser
 	}
