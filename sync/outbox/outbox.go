@@ -1,0 +1,435 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
+	"github.com/carebook/carebook/sync/smart"
+)
+
+// Kinds of outbox items the app enqueues. Kind is for display and
+// grouping; what is sent is in the payload.
+const (
+	KindMessage               = "message"
+	KindAppointment           = "appointment"
+	KindAppointmentCancel     = "appointment-cancel"
+	KindAppointmentReschedule = "appointment-reschedule"
+	KindTask                  = "task"
+	KindPatientUpdate         = "patient-update"
+)
+
+// IdentifierSystem is the system of client-generated identifiers.
+const IdentifierSystem = "urn:ietf:rfc:3986"
+
+// ErrNoIdentifierSlot is returned when a create's resource type has no
+// identifier element to carry the client identifier.
+var ErrNoIdentifierSlot = errors.New("outbox: resource type has no identifier element")
+
+// ErrInvalidResource is a resource that is not a JSON object with a
+// resourceType (or, for updates, an id).
+var ErrInvalidResource = errors.New("outbox: invalid resource")
+
+// payload is what OutboxItem.Payload holds.
+type payload struct {
+	Op       string          `json:"op"` // "create" or "update"
+	Type     string          `json:"type"`
+	ID       string          `json:"id,omitempty"`
+	IfMatch  string          `json:"if_match,omitempty"`
+	Resource json.RawMessage `json:"resource"`
+}
+
+// Config wires an Outbox.
+type Config struct {
+	Store     *storage.Store
+	ProfileID string
+	// API sends the items (needed by Send only).
+	API fhirapi.API
+	// Capabilities says whether conditional create is offered; nil means
+	// read them from API on the first Send.
+	Capabilities *fhirapi.Capabilities
+	// MinBackoff and MaxBackoff bound the delay before a transient failure
+	// is retried (30 s, 1 h).
+	MinBackoff, MaxBackoff time.Duration
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+// Outbox is one profile's outbox.
+type Outbox struct {
+	cfg Config
+}
+
+// New returns the outbox of cfg.ProfileID.
+func New(cfg Config) *Outbox {
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 30 * time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Outbox{cfg: cfg}
+}
+
+// typesWithIdentifier are the types the outbox creates; all have
+// identifier as a list of Identifier.
+var typesWithIdentifier = map[string]bool{
+	"Communication": true, "Appointment": true, "Task": true, "ServiceRequest": true, "DocumentReference": true,
+}
+
+// EnqueueCreate adds a create of resource (FHIR JSON) to the outbox. The
+// client identifier is added to the resource; the stored item is returned.
+func (o *Outbox) EnqueueCreate(ctx context.Context, kind string, resource []byte) (storage.OutboxItem, error) {
+	var m map[string]any
+	if err := json.Unmarshal(resource, &m); err != nil {
+		return storage.OutboxItem{}, fmt.Errorf("enqueue %s: %w: not a JSON object", kind, ErrInvalidResource)
+	}
+	typ, _ := m["resourceType"].(string)
+	if typ == "" {
+		return storage.OutboxItem{}, fmt.Errorf("enqueue %s: %w: no resourceType", kind, ErrInvalidResource)
+	}
+	if !typesWithIdentifier[typ] {
+		return storage.OutboxItem{}, fmt.Errorf("enqueue %s: %w: %s", kind, ErrNoIdentifierSlot, typ)
+	}
+	ident := "urn:uuid:" + uuid.NewString()
+	ids, _ := m["identifier"].([]any)
+	m["identifier"] = append(ids, map[string]any{"system": IdentifierSystem, "value": ident})
+	delete(m, "id")
+	delete(m, "meta")
+	body, err := json.Marshal(m)
+	if err != nil {
+		return storage.OutboxItem{}, fmt.Errorf("enqueue %s: %w", kind, err)
+	}
+	return o.enqueue(ctx, kind, ident, payload{Op: "create", Type: typ, Resource: body})
+}
+
+// EnqueueUpdate adds an update of resource (which must carry its id) to the
+// outbox, conditional on ifMatch (the ETag the patient's edit started
+// from; "" for an unconditional update).
+func (o *Outbox) EnqueueUpdate(ctx context.Context, kind string, resource []byte, ifMatch string) (storage.OutboxItem, error) {
+	h, err := fhirapi.ParseHeader(resource)
+	if err != nil || h.ResourceType == "" || h.ID == "" {
+		return storage.OutboxItem{}, fmt.Errorf("enqueue %s: %w: needs resourceType and id", kind, ErrInvalidResource)
+	}
+	ident := "urn:uuid:" + uuid.NewString()
+	return o.enqueue(ctx, kind, ident, payload{Op: "update", Type: h.ResourceType, ID: h.ID, IfMatch: ifMatch, Resource: resource})
+}
+
+func (o *Outbox) enqueue(ctx context.Context, kind, ident string, p payload) (storage.OutboxItem, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return storage.OutboxItem{}, fmt.Errorf("enqueue %s: %w", kind, err)
+	}
+	it, err := o.cfg.Store.Enqueue(ctx, storage.OutboxItem{ProfileID: o.cfg.ProfileID, Kind: kind, Identifier: ident, Payload: b})
+	if err != nil {
+		return storage.OutboxItem{}, fmt.Errorf("enqueue %s: %w", kind, err)
+	}
+	return it, nil
+}
+
+// Retry puts a failed or conflicting item back in the queue (the patient
+// chose to try again).
+func (o *Outbox) Retry(ctx context.Context, seq int64) error {
+	it, err := o.cfg.Store.OutboxItem(ctx, o.cfg.ProfileID, seq)
+	if err != nil {
+		return fmt.Errorf("retry outbox item: %w", err)
+	}
+	if it.Status == storage.OutboxSent {
+		return nil
+	}
+	it.Status, it.NextAttempt = storage.OutboxPending, time.Time{}
+	return o.cfg.Store.SaveOutboxItem(ctx, it)
+}
+
+// Report sums up one Send.
+type Report struct {
+	Sent, Failed, Conflicts, Deferred int
+	// NextAttempt is the earliest time a deferred item is due (zero when
+	// none is).
+	NextAttempt time.Time
+}
+
+// senders serializes Send per profile: one-slot channels by profile id.
+var senders sync.Map
+
+func (o *Outbox) lock(ctx context.Context) (func(), error) {
+	v, _ := senders.LoadOrStore(o.cfg.ProfileID, make(chan struct{}, 1))
+	ch := v.(chan struct{})
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Send sends the pending items that are due, oldest first. It stops early
+// (without error) at the first transient failure, so later items keep
+// their order, and with an error when the profile needs sign-in, the
+// server refuses the token, storage fails or ctx ends.
+func (o *Outbox) Send(ctx context.Context) (Report, error) {
+	var rep Report
+	if o.cfg.API == nil {
+		return rep, errors.New("outbox: send: no API configured")
+	}
+	unlock, err := o.lock(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("outbox: send: %w", err)
+	}
+	defer unlock()
+	items, err := o.cfg.Store.Outbox(ctx, o.cfg.ProfileID, storage.OutboxPending)
+	if err != nil {
+		return rep, fmt.Errorf("outbox: send: %w", err)
+	}
+	now := o.cfg.Now()
+	for i, it := range items {
+		if it.NextAttempt.After(now) {
+			// Items keep their order: nothing after a waiting item goes.
+			rep.Deferred += len(items) - i
+			rep.NextAttempt = earliest(rep.NextAttempt, it.NextAttempt)
+			return rep, nil
+		}
+		outcome, err := o.sendOne(ctx, it)
+		if err != nil {
+			return rep, err
+		}
+		switch outcome.Status {
+		case storage.OutboxSent:
+			rep.Sent++
+		case storage.OutboxFailed:
+			rep.Failed++
+		case storage.OutboxConflict:
+			rep.Conflicts++
+		case storage.OutboxPending:
+			rep.Deferred += len(items) - i
+			rep.NextAttempt = earliest(rep.NextAttempt, outcome.NextAttempt)
+			return rep, nil
+		}
+	}
+	return rep, nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// sendOne makes one attempt and records its outcome. The returned error is
+// reserved for what must stop the whole drain.
+func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (storage.OutboxItem, error) {
+	var p payload
+	if err := json.Unmarshal(it.Payload, &p); err != nil || (p.Op != "create" && p.Op != "update") {
+		it.Status, it.LastError = storage.OutboxFailed, "the stored request is unreadable"
+		return it, o.save(ctx, it)
+	}
+	// Count the attempt durably before the request leaves: from now on the
+	// server may have the item even if no reply ever comes.
+	it.Attempts++
+	if err := o.save(ctx, it); err != nil {
+		return it, err
+	}
+	resp, err := o.deliver(ctx, it, p)
+	switch {
+	case err == nil:
+		it.Status, it.LastError, it.Result, it.NextAttempt = storage.OutboxSent, "", resp, time.Time{}
+		if err := o.cache(ctx, resp); err != nil {
+			return it, err
+		}
+	case stopsDrain(err):
+		return it, fmt.Errorf("outbox: send: %w", err)
+	case fhirapi.IsTransient(err):
+		it.LastError = "not sent yet: the practice could not be reached"
+		it.NextAttempt = o.cfg.Now().Add(o.backoff(it.Attempts, err))
+	case errors.Is(err, fhirapi.ErrConflict) || errors.Is(err, fhirapi.ErrPreconditionFailed):
+		it.Status, it.LastError = storage.OutboxConflict, serverMessage(err)
+	default:
+		it.Status, it.LastError = storage.OutboxFailed, serverMessage(err)
+	}
+	return it, o.save(ctx, it)
+}
+
+func stopsDrain(err error) bool {
+	return errors.Is(err, smart.ErrNeedsSignIn) || errors.Is(err, fhirapi.ErrUnauthorized) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func serverMessage(err error) string {
+	var oe *fhirapi.OperationOutcomeError
+	if errors.As(err, &oe) {
+		return oe.Message()
+	}
+	if errors.Is(err, fhirapi.ErrBadResponse) {
+		return "the practice sent an unreadable answer"
+	}
+	return "the practice refused the request"
+}
+
+func (o *Outbox) save(ctx context.Context, it storage.OutboxItem) error {
+	if err := o.cfg.Store.SaveOutboxItem(ctx, it); err != nil {
+		return fmt.Errorf("outbox: save item: %w", err)
+	}
+	return nil
+}
+
+// backoff is jittered exponential in the attempt number, or Retry-After
+// when the server asked for longer.
+func (o *Outbox) backoff(attempts int, err error) time.Duration {
+	d := o.cfg.MinBackoff
+	for i := 1; i < attempts && d < o.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, o.cfg.MaxBackoff)
+	d = d/2 + rand.N(d/2+1)
+	var oe *fhirapi.OperationOutcomeError
+	if errors.As(err, &oe) && oe.RetryAfter > d {
+		d = oe.RetryAfter
+	}
+	return d
+}
+
+// deliver sends one payload and returns the server's resource.
+func (o *Outbox) deliver(ctx context.Context, it storage.OutboxItem, p payload) ([]byte, error) {
+	if p.Op == "update" {
+		return o.deliverUpdate(ctx, it, p)
+	}
+	caps, err := o.capabilities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ifNoneExist := "identifier=" + IdentifierSystem + "|" + it.Identifier
+	if !caps.SupportsConditionalCreate(p.Type) {
+		ifNoneExist = ""
+		if it.Attempts > 1 {
+			// An earlier attempt may have reached the server: look first.
+			found, err := o.findByIdentifier(ctx, p.Type, it.Identifier)
+			if err != nil || found != nil {
+				return found, err
+			}
+		}
+	}
+	resp, err := o.cfg.API.Create(ctx, p.Type, p.Resource, ifNoneExist)
+	if err != nil {
+		return nil, err
+	}
+	return o.resultBody(ctx, resp)
+}
+
+func (o *Outbox) deliverUpdate(ctx context.Context, it storage.OutboxItem, p payload) ([]byte, error) {
+	resp, err := o.cfg.API.Update(ctx, p.Type, p.ID, p.Resource, p.IfMatch)
+	if errors.Is(err, fhirapi.ErrPreconditionFailed) {
+		// The version moved: maybe by our own earlier attempt whose reply
+		// was lost (here or in the client's own retry). If the server
+		// holds what we sent, it is done.
+		cur, gerr := o.cfg.API.Get(ctx, p.Type+"/"+url.PathEscape(p.ID), nil)
+		if gerr == nil && sameContent(cur.Body, p.Resource) {
+			return cur.Body, nil
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return o.resultBody(ctx, resp)
+}
+
+// resultBody is the created or updated resource: the reply body, or a read
+// of its Location when the server answered without a body.
+func (o *Outbox) resultBody(ctx context.Context, resp *fhirapi.Response) ([]byte, error) {
+	if len(bytes.TrimSpace(resp.Body)) > 0 {
+		return resp.Body, nil
+	}
+	loc := resp.Location
+	if i := strings.Index(loc, "/_history/"); i >= 0 {
+		loc = loc[:i]
+	}
+	parts := strings.Split(strings.TrimRight(loc, "/"), "/")
+	if len(parts) < 2 {
+		return nil, nil // accepted, nothing to cache
+	}
+	got, err := o.cfg.API.Get(ctx, parts[len(parts)-2]+"/"+parts[len(parts)-1], nil)
+	if err != nil {
+		return nil, nil // sent is sent; the next pull brings the resource
+	}
+	return got.Body, nil
+}
+
+func (o *Outbox) findByIdentifier(ctx context.Context, typ, ident string) ([]byte, error) {
+	var found []byte
+	_, err := o.cfg.API.Search(ctx, typ, url.Values{"identifier": {IdentifierSystem + "|" + ident}}, fhirapi.SearchHandler{
+		Entry: func(e fhirapi.Entry) error {
+			if found == nil && e.Resource != nil && e.Search.Mode != "outcome" {
+				found = append([]byte(nil), e.Resource...)
+			}
+			return nil
+		},
+	})
+	return found, err
+}
+
+func (o *Outbox) capabilities(ctx context.Context) (*fhirapi.Capabilities, error) {
+	if o.cfg.Capabilities != nil {
+		return o.cfg.Capabilities, nil
+	}
+	caps, err := o.cfg.API.Capabilities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.cfg.Capabilities = caps
+	return caps, nil
+}
+
+// cache writes the server's resource into the cache so the patient sees it
+// at once, before the next pull.
+func (o *Outbox) cache(ctx context.Context, body []byte) error {
+	if len(body) == 0 {
+		return nil
+	}
+	h, err := fhirapi.ParseHeader(body)
+	if err != nil || h.ResourceType == "" || h.ID == "" {
+		return nil // nothing the cache can file; the next pull brings it
+	}
+	r := storage.Resource{Type: h.ResourceType, ID: h.ID, JSON: body}
+	if t, err := fhirapi.ParseInstant(h.Meta.LastUpdated); err == nil {
+		r.LastUpdated = t
+	}
+	if err := o.cfg.Store.Put(ctx, o.cfg.ProfileID, r); err != nil {
+		return fmt.Errorf("outbox: cache result: %w", err)
+	}
+	return nil
+}
+
+// sameContent reports whether the server's resource holds every element
+// of ours (meta and text aside, which servers rewrite).
+func sameContent(server, ours []byte) bool {
+	var s, m map[string]any
+	if json.Unmarshal(server, &s) != nil || json.Unmarshal(ours, &m) != nil {
+		return false
+	}
+	for k, v := range m {
+		if k == "meta" || k == "text" {
+			continue
+		}
+		a, _ := json.Marshal(v)
+		b, _ := json.Marshal(s[k])
+		if !bytes.Equal(a, b) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,316 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
+	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
+)
+
+func openStore(t *testing.T) (*storage.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := storage.Open(t.TempDir(), storage.Options{Keyring: storage.NewMemoryKeyring(), KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Setup(ctx, "test passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: "http://127.0.0.1/fhir", PatientID: "p1", Label: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, p.ID
+}
+
+func newAPI(t *testing.T, srv *fhirtest.Server) *fhirapi.Client {
+	c, err := fhirapi.New(srv.Base(), fhirapi.Options{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// clock is a test clock that the test moves forward.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func message(i int) []byte {
+	return []byte(fmt.Sprintf(`{"resourceType":"Communication","status":"in-progress","subject":{"reference":"Patient/p1"},"payload":[{"contentString":"message %d"}]}`, i))
+}
+
+// countByIdentifier maps each client identifier to its copies on the server.
+func countByIdentifier(t *testing.T, srv *fhirtest.Server, typ string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, raw := range srv.Resources(typ) {
+		var r struct {
+			Identifier []struct{ System, Value string } `json:"identifier"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range r.Identifier {
+			if id.System == IdentifierSystem {
+				out[id.Value]++
+			}
+		}
+	}
+	return out
+}
+
+// TestLostRepliesNeverDuplicate: the server commits every message and then
+// drops the connection before answering, 200 times. Each message must exist
+// exactly once on the server, with conditional create and without it
+// (search before resend).
+func TestLostRepliesNeverDuplicate(t *testing.T) {
+	for _, conditional := range []bool{true, false} {
+		t.Run(fmt.Sprintf("conditional=%v", conditional), func(t *testing.T) {
+			ctx := context.Background()
+			srv := fhirtest.New(fhirtest.Features{ConditionalCreate: conditional})
+			defer srv.Close()
+			srv.DropAfterCommit(func(r *http.Request) bool { return true }) // every committed create loses its reply
+			st, pid := openStore(t)
+			clk := &clock{now: time.Now()}
+			ob := New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now, MinBackoff: time.Second})
+			const n = 200
+			for i := range n {
+				if _, err := ob.EnqueueCreate(ctx, KindMessage, message(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for round := 0; round < 3*n; round++ {
+				rep, err := ob.Send(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.Deferred == 0 {
+					break
+				}
+				clk.Add(2 * time.Hour)
+			}
+			sent, err := st.Outbox(ctx, pid, storage.OutboxSent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sent) != n {
+				t.Fatalf("%d items sent, want %d", len(sent), n)
+			}
+			copies := countByIdentifier(t, srv, "Communication")
+			if len(copies) != n {
+				t.Fatalf("%d distinct messages on the server, want %d", len(copies), n)
+			}
+			for ident, c := range copies {
+				if c != 1 {
+					t.Fatalf("message %s exists %d times", ident, c)
+				}
+			}
+			// The server's resources are cached.
+			if c, _ := st.Counts(ctx, pid); c["Communication"] != n {
+				t.Fatalf("cached Communications = %d", c["Communication"])
+			}
+		})
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+	defer srv.Close()
+	var unavailable atomic.Bool
+	srv.FailBefore(func(r *http.Request) int {
+		switch {
+		case unavailable.Load():
+			return http.StatusServiceUnavailable
+		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Task"):
+			return http.StatusUnprocessableEntity
+		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Appointment"):
+			return http.StatusConflict
+		}
+		return 0
+	})
+	st, pid := openStore(t)
+	clk := &clock{now: time.Now()}
+	ob := New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now})
+	task, _ := ob.EnqueueCreate(ctx, KindTask, []byte(`{"resourceType":"Task","status":"requested","intent":"order"}`))
+	appt, _ := ob.EnqueueCreate(ctx, KindAppointment, []byte(`{"resourceType":"Appointment","status":"proposed"}`))
+	msg, _ := ob.EnqueueCreate(ctx, KindMessage, message(1))
+
+	rep, err := ob.Send(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed != 1 || rep.Conflicts != 1 || rep.Sent != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
+	for _, tt := range []struct {
+		seq  int64
+		want storage.OutboxStatus
+	}{{task.Seq, storage.OutboxFailed}, {appt.Seq, storage.OutboxConflict}, {msg.Seq, storage.OutboxSent}} {
+		it, err := st.OutboxItem(ctx, pid, tt.seq)
+		if err != nil || it.Status != tt.want || it.Attempts != 1 {
+			t.Fatalf("item %d: %+v, %v", tt.seq, it, err)
+		}
+		if tt.want != storage.OutboxSent && it.LastError == "" {
+			t.Fatalf("item %d has no error to show", tt.seq)
+		}
+	}
+
+	// 5xx: stays pending with a later NextAttempt, and draining stops.
+	unavailable.Store(true)
+	m2, _ := ob.EnqueueCreate(ctx, KindMessage, message(2))
+	m3, _ := ob.EnqueueCreate(ctx, KindMessage, message(3))
+	rep, err = ob.Send(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Deferred != 2 || !rep.NextAttempt.After(clk.Now()) {
+		t.Fatalf("report = %+v", rep)
+	}
+	it2, _ := st.OutboxItem(ctx, pid, m2.Seq)
+	it3, _ := st.OutboxItem(ctx, pid, m3.Seq)
+	if it2.Status != storage.OutboxPending || it2.Attempts != 1 || it3.Attempts != 0 {
+		t.Fatalf("m2 %+v, m3 %+v", it2, it3)
+	}
+	// Not due yet: nothing is sent even once the server is back.
+	unavailable.Store(false)
+	if rep, _ := ob.Send(ctx); rep.Sent != 0 || rep.Deferred != 2 {
+		t.Fatalf("report before due = %+v", rep)
+	}
+	clk.Add(2 * time.Hour)
+	if rep, _ := ob.Send(ctx); rep.Sent != 2 {
+		t.Fatalf("report when due = %+v", rep)
+	}
+
+	// A failed item can be retried by the patient.
+	srv.FailBefore(nil)
+	if err := ob.Retry(ctx, task.Seq); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := ob.Send(ctx); rep.Sent != 1 {
+		t.Fatalf("report after retry = %+v", rep)
+	}
+}
+
+func TestUpdateConflictAndLostReply(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{})
+	defer srv.Close()
+	srv.Put(`{"resourceType":"Patient","id":"p1","telecom":[{"system":"phone","value":"1"}]}`) // version 1
+	st, pid := openStore(t)
+	clk := &clock{now: time.Now()}
+	ob := New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now})
+
+	// The reply to the first (committed) update is lost: the resend gets
+	// 412, but the server holds our change, so the item is sent.
+	var drops atomic.Int32
+	srv.DropAfterCommit(func(r *http.Request) bool { return drops.Add(1) == 1 })
+	it, _ := ob.EnqueueUpdate(ctx, KindPatientUpdate, []byte(`{"resourceType":"Patient","id":"p1","telecom":[{"system":"phone","value":"2"}]}`), `W/"1"`)
+	for range 3 {
+		if _, err := ob.Send(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(2 * time.Hour)
+	}
+	got, _ := st.OutboxItem(ctx, pid, it.Seq)
+	if got.Status != storage.OutboxSent {
+		t.Fatalf("lost-reply update: %+v", got)
+	}
+	// A stale edit (from version 1 while the server is at 2) is a conflict.
+	it, _ = ob.EnqueueUpdate(ctx, KindPatientUpdate, []byte(`{"resourceType":"Patient","id":"p1","telecom":[{"system":"phone","value":"3"}]}`), `W/"1"`)
+	if _, err := ob.Send(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = st.OutboxItem(ctx, pid, it.Seq)
+	if got.Status != storage.OutboxConflict {
+		t.Fatalf("stale update: %+v", got)
+	}
+}
+
+func TestConcurrentSendsSerialized(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{}) // no conditional create: a double send would duplicate
+	defer srv.Close()
+	st, pid := openStore(t)
+	api := newAPI(t, srv)
+	for i := range 30 {
+		if _, err := New(Config{Store: st, ProfileID: pid}).EnqueueCreate(ctx, KindMessage, message(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := New(Config{Store: st, ProfileID: pid, API: api}).Send(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	copies := countByIdentifier(t, srv, "Communication")
+	if len(copies) != 30 {
+		t.Fatalf("%d messages on the server", len(copies))
+	}
+	for _, c := range copies {
+		if c != 1 {
+			t.Fatal("a message was sent twice")
+		}
+	}
+}
+
+func TestEnqueueValidation(t *testing.T) {
+	st, pid := openStore(t)
+	ob := New(Config{Store: st, ProfileID: pid})
+	tests := []struct {
+		name   string
+		create bool
+		body   string
+	}{
+		{"not json", true, `nope`},
+		{"no type", true, `{"status":"x"}`},
+		{"no identifier slot", true, `{"resourceType":"Patient"}`},
+		{"update without id", false, `{"resourceType":"Patient"}`},
+	}
+	for _, tt := range tests {
+		var err error
+		if tt.create {
+			_, err = ob.EnqueueCreate(context.Background(), KindMessage, []byte(tt.body))
+		} else {
+			_, err = ob.EnqueueUpdate(context.Background(), KindPatientUpdate, []byte(tt.body), "")
+		}
+		if err == nil {
+			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+	it, err := ob.EnqueueCreate(context.Background(), KindMessage, []byte(`{"resourceType":"Communication","id":"local","identifier":[{"system":"x","value":"y"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p payload
+	json.Unmarshal(it.Payload, &p)
+	if !strings.Contains(string(p.Resource), it.Identifier) || strings.Contains(string(p.Resource), `"local"`) || !strings.Contains(string(p.Resource), `"y"`) {
+		t.Fatalf("payload resource = %s", p.Resource)
+	}
+}
