@@ -62,7 +62,7 @@ func (c *clock) Advance(d time.Duration) {
 //	maya (self, 40) is parent of leo (8), ana (14) and sam (19), and
 //	caregiver of her mother rosa (70). leo has no account.
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	http  *httptest.Server
 	clock *clock
@@ -74,7 +74,7 @@ var testNow = time.Date(2026, time.March, 10, 9, 0, 0, 0, time.UTC)
 
 func birth(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "auth.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
 	if err != nil {
