@@ -1,0 +1,275 @@
+package record
+
+import "strings"
+
+// Encounter is a visit: at the office, in hospital, by video.
+type Encounter struct {
+	Entry
+	Type         string // the first type, e.g. "General examination"
+	Class        string // readable class: "Ambulatory", "Emergency", "Inpatient", "Virtual", …
+	Status       string // lower-cased: "finished", "in-progress", "cancelled", …
+	Reasons      []string
+	Period       Period
+	Participants []Ref
+	Locations    []Ref
+	Provider     Ref // serviceProvider: the organization
+}
+
+// classNames are readable names for the usual v3 ActCode encounter classes.
+var classNames = map[string]string{
+	"AMB": "Ambulatory", "EMER": "Emergency", "IMP": "Inpatient", "ACUTE": "Inpatient",
+	"NONAC": "Inpatient", "OBSENC": "Observation", "PRENC": "Pre-admission",
+	"SS": "Short stay", "VR": "Virtual", "HH": "Home health", "FLD": "Field",
+}
+
+type wEncounter struct {
+	Status          string     `json:"status"`
+	Class           wCoding    `json:"class"`
+	Type            []wConcept `json:"type"`
+	ReasonCode      []wConcept `json:"reasonCode"`
+	ReasonReference []wRef     `json:"reasonReference"`
+	Period          wPeriod    `json:"period"`
+	Participant     []struct {
+		Individual wRef `json:"individual"`
+	} `json:"participant"`
+	Location []struct {
+		Location wRef `json:"location"`
+	} `json:"location"`
+	ServiceProvider wRef `json:"serviceProvider"`
+}
+
+// DecodeEncounter decodes an Encounter tolerantly; it never fails.
+func DecodeEncounter(r Resource) Encounter {
+	var w wEncounter
+	d := begin(r, &w)
+	e := Encounter{
+		Status:   lower(w.Status),
+		Reasons:  d.conceptNames(w.ReasonCode),
+		Period:   d.period(w.Period),
+		Provider: d.ref(w.ServiceProvider),
+	}
+	if names := d.conceptNames(w.Type); len(names) > 0 {
+		e.Type = names[0]
+	}
+	e.Class = firstNonEmpty(strings.TrimSpace(w.Class.Display), classNames[strings.ToUpper(strings.TrimSpace(w.Class.Code))], strings.TrimSpace(w.Class.Code))
+	for _, rr := range d.refs(w.ReasonReference) {
+		if rr.Display != "" {
+			e.Reasons = append(e.Reasons, rr.Display)
+		}
+	}
+	for _, p := range w.Participant {
+		if ref := d.ref(p.Individual); !ref.IsZero() {
+			e.Participants = append(e.Participants, ref)
+		}
+	}
+	for _, l := range w.Location {
+		if ref := d.ref(l.Location); !ref.IsZero() {
+			e.Locations = append(e.Locations, ref)
+		}
+	}
+	if e.Period.Start.IsZero() {
+		e.Period.Start = d.fallbackDate("start", "end")
+	}
+	e.Entry = d.entry()
+	return e
+}
+
+// Appointment is a booked (or proposed, or cancelled) visit.
+type Appointment struct {
+	Entry
+	Status        string // lower-cased: "booked", "pending", "cancelled", "fulfilled", …
+	Start         Date
+	End           Date
+	ServiceTypes  []string
+	Description   string
+	Comment       string
+	Reasons       []string
+	Practitioners []Ref
+	Locations     []Ref
+	Others        []Ref // other participants (patient, devices, …)
+}
+
+type wAppointment struct {
+	Status          string     `json:"status"`
+	ServiceType     []wConcept `json:"serviceType"`
+	AppointmentType wConcept   `json:"appointmentType"`
+	ReasonCode      []wConcept `json:"reasonCode"`
+	Description     string     `json:"description"`
+	Comment         string     `json:"comment"`
+	Start           string     `json:"start"`
+	End             string     `json:"end"`
+	Participant     []struct {
+		Actor wRef       `json:"actor"`
+		Type  []wConcept `json:"type"`
+	} `json:"participant"`
+}
+
+// DecodeAppointment decodes an Appointment tolerantly; it never fails.
+func DecodeAppointment(r Resource) Appointment {
+	var w wAppointment
+	d := begin(r, &w)
+	a := Appointment{
+		Status:       lower(w.Status),
+		Start:        d.date(w.Start),
+		End:          d.date(w.End),
+		ServiceTypes: d.conceptNames(w.ServiceType),
+		Description:  strings.TrimSpace(w.Description),
+		Comment:      strings.TrimSpace(w.Comment),
+		Reasons:      d.conceptNames(w.ReasonCode),
+	}
+	if len(a.ServiceTypes) == 0 {
+		if t := d.concept(w.AppointmentType).String(); t != "" {
+			a.ServiceTypes = []string{t}
+		}
+	}
+	for _, p := range w.Participant {
+		ref := d.ref(p.Actor)
+		if ref.IsZero() {
+			continue
+		}
+		switch ref.TargetType() {
+		case "Practitioner", "PractitionerRole":
+			a.Practitioners = append(a.Practitioners, ref)
+		case "Location", "HealthcareService":
+			a.Locations = append(a.Locations, ref)
+		default:
+			a.Others = append(a.Others, ref)
+		}
+	}
+	if a.Start.IsZero() {
+		a.Start = d.fallbackDate("start")
+	}
+	a.Entry = d.entry()
+	return a
+}
+
+// CarePlan is a treatment plan.
+type CarePlan struct {
+	Entry
+	Title       string // title, else the first category
+	Categories  []string
+	Status      string // lower-cased: "active", "completed", "revoked", …
+	Intent      string
+	Description string
+	Period      Period
+	Activities  []Activity
+	Addresses   []Ref // the conditions it treats
+}
+
+// Activity is one step of a care plan.
+type Activity struct {
+	Name   string
+	Status string // lower-cased: "scheduled", "in-progress", "completed", …
+}
+
+type wCarePlan struct {
+	Status      string     `json:"status"`
+	Intent      string     `json:"intent"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Category    []wConcept `json:"category"`
+	Period      wPeriod    `json:"period"`
+	Created     string     `json:"created"`
+	Addresses   []wRef     `json:"addresses"`
+	Activity    []struct {
+		Reference wRef `json:"reference"`
+		Detail    struct {
+			Code        wConcept `json:"code"`
+			Status      string   `json:"status"`
+			Description string   `json:"description"`
+		} `json:"detail"`
+	} `json:"activity"`
+}
+
+// DecodeCarePlan decodes a CarePlan tolerantly; it never fails.
+func DecodeCarePlan(r Resource) CarePlan {
+	var w wCarePlan
+	d := begin(r, &w)
+	cp := CarePlan{
+		Categories:  d.conceptNames(w.Category),
+		Status:      lower(w.Status),
+		Intent:      lower(w.Intent),
+		Description: strings.TrimSpace(w.Description),
+		Period:      d.period(w.Period),
+		Addresses:   d.refs(w.Addresses),
+	}
+	cp.Title = strings.TrimSpace(w.Title)
+	if cp.Title == "" && len(cp.Categories) > 0 {
+		cp.Title = cp.Categories[0]
+	}
+	if cp.Period.Start.IsZero() {
+		cp.Period.Start = firstDate(d.date(w.Created), d.fallbackDate("start", "created"))
+	}
+	for _, a := range w.Activity {
+		name := firstNonEmpty(d.concept(a.Detail.Code).String(), strings.TrimSpace(a.Detail.Description), d.ref(a.Reference).Display)
+		if name != "" {
+			cp.Activities = append(cp.Activities, Activity{Name: name, Status: lower(a.Detail.Status)})
+		}
+	}
+	cp.Entry = d.entry()
+	return cp
+}
+
+// Goal is a health goal.
+type Goal struct {
+	Entry
+	Description       string
+	LifecycleStatus   string // lower-cased: "proposed", "active", "accepted", "completed", …
+	AchievementStatus string // lower-cased: "in-progress", "achieved", …
+	Start             Date
+	Targets           []GoalTarget
+	Notes             []string
+}
+
+// GoalTarget is what a goal aims at.
+type GoalTarget struct {
+	Measure string // what is measured, e.g. "Body weight"
+	Detail  string // the target value: "< 7 %", "50–80 kg", text
+	Due     Date
+}
+
+type wGoal struct {
+	LifecycleStatus   string   `json:"lifecycleStatus"`
+	AchievementStatus wConcept `json:"achievementStatus"`
+	Description       wConcept `json:"description"`
+	StartDate         string   `json:"startDate"`
+	Target            []struct {
+		Measure        wConcept   `json:"measure"`
+		DetailQuantity *wQuantity `json:"detailQuantity"`
+		DetailRange    *wRange    `json:"detailRange"`
+		DetailString   string     `json:"detailString"`
+		DetailConcept  *wConcept  `json:"detailCodeableConcept"`
+		DueDate        string     `json:"dueDate"`
+	} `json:"target"`
+	Note []wAnnotation `json:"note"`
+}
+
+// DecodeGoal decodes a Goal tolerantly; it never fails.
+func DecodeGoal(r Resource) Goal {
+	var w wGoal
+	d := begin(r, &w)
+	g := Goal{
+		Description:       d.concept(w.Description).String(),
+		LifecycleStatus:   lower(w.LifecycleStatus),
+		AchievementStatus: statusCode(d.concept(w.AchievementStatus)),
+		Start:             d.date(w.StartDate),
+		Notes:             d.notes(w.Note),
+	}
+	for _, t := range w.Target {
+		gt := GoalTarget{Measure: d.concept(t.Measure).String(), Due: d.date(t.DueDate), Detail: strings.TrimSpace(t.DetailString)}
+		switch {
+		case t.DetailQuantity != nil:
+			gt.Detail = d.quantity(t.DetailQuantity).String()
+		case t.DetailRange != nil:
+			gt.Detail = RefRange{Low: d.quantity(t.DetailRange.Low), High: d.quantity(t.DetailRange.High)}.String()
+		case t.DetailConcept != nil:
+			gt.Detail = d.concept(*t.DetailConcept).String()
+		}
+		g.Targets = append(g.Targets, gt)
+	}
+	if g.Start.IsZero() {
+		g.Start = d.fallbackDate("startDate")
+	}
+	g.Entry = d.entry()
+	return g
+}

@@ -1,0 +1,127 @@
+package record
+
+import (
+	"sort"
+	"time"
+)
+
+// LabGroup is a set of results shown together: the Observations of one
+// DiagnosticReport (a panel), or the standalone laboratory results of one
+// day that no report groups.
+type LabGroup struct {
+	Report  *DiagnosticReport // nil for a day of standalone results
+	Title   string            // the panel name, or "Lab results" for a day of standalone ones
+	Date    Date
+	Issued  Date // when the report was issued (zero when unknown)
+	Results []Observation
+	// Abnormal counts the results (or their components) flagged abnormal.
+	Abnormal int
+}
+
+// standaloneTitle names a day of results that no report groups.
+const standaloneTitle = "Lab results"
+
+// LabResults groups c's results for the results screen, newest first:
+// every DiagnosticReport with the Observations it lists (members of panel
+// Observations included), then the laboratory Observations that no report
+// lists, one group per day. Records marked entered-in-error are left out.
+func LabResults(c *Chart) []LabGroup {
+	byID := make(map[string]int, len(c.Observations))
+	for i, o := range c.Observations {
+		byID[o.ID] = i
+	}
+	used := make([]bool, len(c.Observations))
+	var groups []LabGroup
+	for i := range c.Reports {
+		rep := &c.Reports[i]
+		if rep.Status == "entered-in-error" {
+			continue
+		}
+		g := LabGroup{Report: rep, Title: rep.Name, Date: rep.Date(), Issued: rep.Issued}
+		for _, ref := range rep.Results {
+			g.Results = appendResult(g.Results, c.Observations, byID, used, refID(ref.Reference), 0)
+		}
+		groups = append(groups, finishGroup(g))
+	}
+	byDay := map[string]*LabGroup{}
+	var days []string
+	for i, o := range c.Observations {
+		if used[i] || o.Status == "entered-in-error" || !o.HasCategory("laboratory") {
+			continue
+		}
+		day := o.Date().Time.Format(time.DateOnly)
+		if o.Date().IsZero() {
+			day = "undated"
+		}
+		g, ok := byDay[day]
+		if !ok {
+			d := o.Date()
+			if d.Precision > PrecisionDay {
+				d.Precision = PrecisionDay
+			}
+			g = &LabGroup{Title: standaloneTitle, Date: d}
+			byDay[day] = g
+			days = append(days, day)
+		}
+		g.Results = append(g.Results, o)
+		if o.Issued.After(g.Issued) {
+			g.Issued = o.Issued
+		}
+		used[i] = true
+	}
+	for _, day := range days {
+		groups = append(groups, finishGroup(*byDay[day]))
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].Date.After(groups[j].Date) })
+	return groups
+}
+
+// appendResult adds the Observation with id (and, for a panel, its members)
+// to results. depth stops reference cycles in malformed data.
+func appendResult(results, all []Observation, byID map[string]int, used []bool, id string, depth int) []Observation {
+	i, ok := byID[id]
+	if !ok || depth > 4 {
+		return results
+	}
+	o := all[i]
+	used[i] = true
+	if o.Status == "entered-in-error" {
+		return results
+	}
+	if o.Value.Kind != ValueNone || len(o.Components) > 0 || len(o.Members) == 0 {
+		results = append(results, o)
+	}
+	for _, m := range o.Members {
+		results = appendResult(results, all, byID, used, refID(m.Reference), depth+1)
+	}
+	return results
+}
+
+func finishGroup(g LabGroup) LabGroup {
+	for _, o := range g.Results {
+		if o.Flag.Abnormal {
+			g.Abnormal++
+			continue
+		}
+		for _, c := range o.Components {
+			if c.Flag.Abnormal {
+				g.Abnormal++
+				break
+			}
+		}
+	}
+	return g
+}
+
+// Abnormal reports whether o or one of its components is flagged abnormal.
+func (o Observation) Abnormal() bool {
+	if o.Flag.Abnormal {
+		return true
+	}
+	for _, c := range o.Components {
+		if c.Flag.Abnormal {
+			return true
+		}
+	}
+	return false
+}

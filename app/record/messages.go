@@ -1,0 +1,153 @@
+package record
+
+import "strings"
+
+// Communication is a secure message. Messages of one conversation point to
+// the thread's header Communication with partOf; a reply names the message it
+// answers with inResponseTo.
+type Communication struct {
+	Entry
+	Thread       Ref // partOf: the thread header
+	InResponseTo Ref
+	Status       string // lower-cased: "completed", "in-progress", "entered-in-error", …
+	Topic        string
+	Categories   []string
+	Sent         Date
+	Received     Date
+	Sender       Ref
+	Recipients   []Ref
+	Text         string // the text payloads, one paragraph each
+	Attachments  []Attachment
+}
+
+type wCommunication struct {
+	PartOf       []wRef     `json:"partOf"`
+	InResponseTo []wRef     `json:"inResponseTo"`
+	Status       string     `json:"status"`
+	Category     []wConcept `json:"category"`
+	Topic        wConcept   `json:"topic"`
+	Sent         string     `json:"sent"`
+	Received     string     `json:"received"`
+	Sender       wRef       `json:"sender"`
+	Recipient    []wRef     `json:"recipient"`
+	Payload      []struct {
+		ContentString     *string      `json:"contentString"`
+		ContentAttachment *wAttachment `json:"contentAttachment"`
+		ContentReference  *wRef        `json:"contentReference"`
+	} `json:"payload"`
+}
+
+// DecodeCommunication decodes a Communication tolerantly; it never fails.
+func DecodeCommunication(r Resource) Communication {
+	var w wCommunication
+	d := begin(r, &w)
+	c := Communication{
+		Status:     lower(w.Status),
+		Topic:      d.concept(w.Topic).String(),
+		Categories: d.conceptNames(w.Category),
+		Sent:       d.date(w.Sent),
+		Received:   d.date(w.Received),
+		Sender:     d.ref(w.Sender),
+		Recipients: d.refs(w.Recipient),
+	}
+	if refs := d.refs(w.PartOf); len(refs) > 0 {
+		c.Thread = refs[0]
+	}
+	if refs := d.refs(w.InResponseTo); len(refs) > 0 {
+		c.InResponseTo = refs[0]
+	}
+	var paragraphs []string
+	for _, p := range w.Payload {
+		switch {
+		case p.ContentString != nil:
+			if t := strings.TrimSpace(*p.ContentString); t != "" {
+				paragraphs = append(paragraphs, t)
+			}
+		case p.ContentAttachment != nil:
+			c.Attachments = append(c.Attachments, d.attachment(*p.ContentAttachment))
+		case p.ContentReference != nil:
+			if ref := d.ref(*p.ContentReference); ref.Display != "" {
+				paragraphs = append(paragraphs, ref.Display)
+			}
+		}
+	}
+	c.Text = strings.Join(paragraphs, "\n\n")
+	if c.Sent.IsZero() {
+		c.Sent = d.fallbackDate("sent", "received")
+	}
+	c.Entry = d.entry()
+	return c
+}
+
+// Date is when the message was sent, else received.
+func (c Communication) Date() Date { return firstDate(c.Sent, c.Received) }
+
+// Task is a request the patient made (a refill, a copy of a report, a
+// correction) and its progress at the practice.
+type Task struct {
+	Entry
+	Code           string // what is asked, e.g. "Refill"
+	Description    string
+	Status         string // lower-cased: "requested", "accepted", "in-progress", "completed", …
+	BusinessStatus string // the practice's own words for where it stands
+	StatusReason   string
+	Intent         string
+	Focus          Ref // e.g. the MedicationRequest to refill
+	For            Ref
+	Requester      Ref
+	Owner          Ref
+	AuthoredOn     Date
+	LastModified   Date
+	Notes          []string
+}
+
+// Open reports whether the task still awaits an outcome.
+func (t Task) Open() bool {
+	switch t.Status {
+	case "completed", "rejected", "cancelled", "entered-in-error", "failed":
+		return false
+	}
+	return true
+}
+
+type wTask struct {
+	Status         string        `json:"status"`
+	StatusReason   wConcept      `json:"statusReason"`
+	BusinessStatus wConcept      `json:"businessStatus"`
+	Intent         string        `json:"intent"`
+	Code           wConcept      `json:"code"`
+	Description    string        `json:"description"`
+	Focus          wRef          `json:"focus"`
+	For            wRef          `json:"for"`
+	AuthoredOn     string        `json:"authoredOn"`
+	LastModified   string        `json:"lastModified"`
+	Requester      wRef          `json:"requester"`
+	Owner          wRef          `json:"owner"`
+	Note           []wAnnotation `json:"note"`
+}
+
+// DecodeTask decodes a Task tolerantly; it never fails.
+func DecodeTask(r Resource) Task {
+	var w wTask
+	d := begin(r, &w)
+	t := Task{
+		Code:           d.concept(w.Code).String(),
+		Description:    strings.TrimSpace(w.Description),
+		Status:         lower(w.Status),
+		BusinessStatus: d.concept(w.BusinessStatus).String(),
+		StatusReason:   d.concept(w.StatusReason).String(),
+		Intent:         lower(w.Intent),
+		Focus:          d.ref(w.Focus),
+		For:            d.ref(w.For),
+		Requester:      d.ref(w.Requester),
+		Owner:          d.ref(w.Owner),
+		AuthoredOn:     d.date(w.AuthoredOn),
+		LastModified:   d.date(w.LastModified),
+		Notes:          d.notes(w.Note),
+	}
+	if t.AuthoredOn.IsZero() {
+		t.AuthoredOn = d.fallbackDate("authoredOn", "lastModified")
+	}
+	t.Entry = d.entry()
+	return t
+}

@@ -1,0 +1,201 @@
+package record
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Resource is one FHIR resource as the cache holds it: its type, server id,
+// meta.lastUpdated and the raw JSON the server sent. It has the same fields as
+// storage.Resource, so the app converts with record.Resource(r).
+type Resource struct {
+	Type        string
+	ID          string
+	LastUpdated time.Time
+	JSON        []byte
+}
+
+// Entry is what every decoded record carries: where it came from and whether
+// all of it could be read.
+type Entry struct {
+	Type        string    // FHIR resource type, e.g. "Observation"
+	ID          string    // server id
+	LastUpdated time.Time // from the cache, else meta.lastUpdated; zero if unknown
+	// Incomplete is true when some of the resource could not be read (a
+	// field of the wrong type, a bad date, or JSON that does not parse at all).
+	// Screens show what was read plus "could not be read completely".
+	Incomplete bool
+}
+
+// Key is the entry's relative reference, "Type/id".
+func (e Entry) Key() string { return e.Type + "/" + e.ID }
+
+// Coding is one code from a code system, kept as plain strings.
+type Coding struct {
+	System  string
+	Code    string
+	Display string
+}
+
+// Concept is a FHIR CodeableConcept: free text and any number of codings.
+type Concept struct {
+	Text    string
+	Codings []Coding
+}
+
+// String is the best human-readable label: the text, else the first coding
+// display, else the first code.
+func (c Concept) String() string {
+	if t := strings.TrimSpace(c.Text); t != "" {
+		return t
+	}
+	for _, cd := range c.Codings {
+		if d := strings.TrimSpace(cd.Display); d != "" {
+			return d
+		}
+	}
+	for _, cd := range c.Codings {
+		if cd.Code != "" {
+			return cd.Code
+		}
+	}
+	return ""
+}
+
+// Code returns the first code of c in system (compared case-insensitively),
+// or "" when there is none. An empty system matches any coding.
+func (c Concept) Code(system string) string {
+	for _, cd := range c.Codings {
+		if system == "" || strings.EqualFold(cd.System, system) {
+			if cd.Code != "" {
+				return cd.Code
+			}
+		}
+	}
+	return ""
+}
+
+// Has reports whether c carries code in system (code compared
+// case-insensitively, an empty system matches any).
+func (c Concept) Has(system, code string) bool {
+	for _, cd := range c.Codings {
+		if (system == "" || strings.EqualFold(cd.System, system)) && strings.EqualFold(cd.Code, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// Ref is a FHIR Reference: a literal reference ("Practitioner/123",
+// "urn:uuid:…", "#contained", an absolute URL) and/or a display text.
+type Ref struct {
+	Reference string
+	Display   string
+}
+
+// IsZero reports whether r refers to nothing.
+func (r Ref) IsZero() bool { return r.Reference == "" && r.Display == "" }
+
+// TargetType returns the resource type named by a relative or absolute
+// reference ("Practitioner/1" → "Practitioner"), or "" when it cannot tell
+// (urn:uuid, contained).
+func (r Ref) TargetType() string {
+	typ, _ := splitRef(r.Reference)
+	return typ
+}
+
+// Quantity is a measured amount. HasValue is false when no number could be
+// read (absent, or not a number).
+type Quantity struct {
+	Value      float64
+	HasValue   bool
+	Comparator string // "<", "<=", ">=", ">" or ""
+	Unit       string
+	System     string
+	Code       string
+}
+
+// String formats q as "< 5.4 mg/dL".
+func (q Quantity) String() string {
+	if !q.HasValue {
+		return q.Unit
+	}
+	s := formatNumber(q.Value)
+	if q.Comparator != "" {
+		s = q.Comparator + " " + s
+	}
+	if u := q.unit(); u != "" {
+		s += " " + u
+	}
+	return s
+}
+
+func (q Quantity) unit() string {
+	if q.Unit != "" {
+		return q.Unit
+	}
+	return q.Code
+}
+
+// Money is an amount in a currency (ISO 4217, e.g. "USD"; "" when not given).
+type Money struct {
+	Value    float64
+	Currency string
+}
+
+// String formats m as "125.00 USD".
+func (m Money) String() string {
+	s := strconv.FormatFloat(m.Value, 'f', 2, 64)
+	if m.Currency != "" {
+		s += " " + m.Currency
+	}
+	return s
+}
+
+// Period is a start and end, either of which may be zero.
+type Period struct {
+	Start Date
+	End   Date
+}
+
+// Attachment is content attached to a resource: inline data or a URL.
+type Attachment struct {
+	ContentType string // lower-cased MIME type without parameters, e.g. "text/html"
+	Language    string
+	Title       string
+	URL         string // where to fetch the content when it is not inline
+	Size        int64  // declared size in bytes (0 when not given); see Data for inline content
+	Data        []byte // inline content, decoded from base64
+	// Text is readable text for inline text/plain and text/html content
+	// (tags stripped, entities decoded, scripts and styles dropped).
+	Text    string
+	IsPDF   bool // content type or the data's magic bytes say PDF
+	Created Date
+}
+
+// formatNumber shows a measured value the way a result sheet would: exact
+// when short ("5.4"), else rounded to two decimals for values of 1 and more
+// and to three significant digits below 1, without trailing zeros.
+func formatNumber(v float64) string {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	dot := strings.IndexByte(s, '.')
+	if dot < 0 || len(s)-dot-1 <= 3 {
+		return s
+	}
+	if v >= 1 || v <= -1 {
+		s = strconv.FormatFloat(v, 'f', 2, 64)
+	} else {
+		s = strconv.FormatFloat(v, 'g', 3, 64)
+		if strings.ContainsAny(s, "e") {
+			return s
+		}
+	}
+	if strings.IndexByte(s, '.') >= 0 {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+// lower normalises a code for comparison: trimmed and lower-cased.
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
