@@ -19,6 +19,13 @@
 //     rotate on every use, and a rotated refresh token presented again
 //     revokes the whole family (theft detection).
 //
+// Endpoints (Handler): GET|POST /auth/authorize, POST /auth/token,
+// POST /auth/revoke (RFC 7009), GET /auth/jwks, and the pages /auth/login,
+// /auth/enroll, /auth/enroll/account, /auth/picker, /auth/consent and
+// /auth/terms. The pages need no JavaScript; every form carries a CSRF
+// token, and the form ids and field names are stable because SignIn (used
+// by tests and the app's demo mode) fills them in.
+//
 // Family rules (evaluated when authorizing, on every refresh and on every
 // Verify, with the patient's birth date from the access.PatientDirectory):
 // a parent has full access under 12, limited access (Grant.AllowedTypes =
