@@ -40,6 +40,9 @@
 //   - Anything else (other types, every DELETE) is refused with 403: clinical
 //     data is never edited by the patient.
 //
+// StoreTx adapts the practice store's transaction to Tx, for the FHIR API's
+// write hook (see the report for wiring).
+//
 // Threading: a Policy holds no state and may be shared; Check runs on the
 // goroutine that owns the transaction. The package must not import the
 // app's packages (app, ui, sync, storage).
