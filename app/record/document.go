@@ -2,6 +2,8 @@ package record
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 )
@@ -138,9 +140,11 @@ func HTMLText(s string) string {
 }
 
 func startsWithSpace(s string) bool {
-	return s != "" && strings.TrimLeft(s[:1], " \t\r\n\f") == ""
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
 }
 
 func endsWithSpace(s string) bool {
-	return s != "" && strings.TrimLeft(s[len(s)-1:], " \t\r\n\f") == ""
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return unicode.IsSpace(r)
 }

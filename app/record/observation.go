@@ -242,6 +242,9 @@ func (d *decoder) value(w wValue) Value {
 		return Value{Kind: ValueText, Text: r.String()}
 	case w.ValueRatio != nil:
 		n, dn := d.quantity(w.ValueRatio.Numerator), d.quantity(w.ValueRatio.Denominator)
+		if n.String() == "" || dn.String() == "" {
+			return Value{Kind: ValueText, Text: n.String()}
+		}
 		return Value{Kind: ValueText, Text: n.String() + " / " + dn.String()}
 	case len(w.ValueSampledData) > 0:
 		return Value{Kind: ValueText, Text: "(sampled data)"}
@@ -278,7 +281,7 @@ func flagFor(interp []Concept, v Value, r *RefRange) Flag {
 		if code == "" {
 			continue
 		}
-		if text == code {
+		if strings.EqualFold(text, code) {
 			text = ""
 		}
 		return Flag{Code: code, Text: text, Abnormal: abnormalCodes[code], Source: FlagFromInterpretation}

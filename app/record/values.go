@@ -116,10 +116,10 @@ type Quantity struct {
 	Code       string
 }
 
-// String formats q as "< 5.4 mg/dL".
+// String formats q as "< 5.4 mg/dL", or "" when there is no number.
 func (q Quantity) String() string {
 	if !q.HasValue {
-		return q.Unit
+		return ""
 	}
 	s := formatNumber(q.Value)
 	if q.Comparator != "" {
