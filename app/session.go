@@ -53,7 +53,11 @@ type App struct {
 	bus   Bus
 
 	mu        sync.Mutex
-	idleTimer *time.Timer // nil while locked or when idle lock is off
+	idleTimer *time.Timer         // nil while locked or when idle lock is off
+	charts    map[string]*decoded // decoded records by profile id, dropped on lock
+
+	// settingsMu serializes read-modify-write of profile settings.
+	settingsMu sync.Mutex
 }
 
 // Open opens (creating if needed) the encrypted cache in cfg.DataDir. The
@@ -76,7 +80,7 @@ func Open(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open app: %w", err)
 	}
-	return &App{cfg: cfg, store: st}, nil
+	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded)}, nil
 }
 
 // Close locks the app and closes the cache.
@@ -171,6 +175,7 @@ func (a *App) lock(idle bool) {
 	a.mu.Unlock()
 	wasLocked := a.store.Locked()
 	a.store.Lock()
+	a.forget("")
 	if !wasLocked {
 		a.bus.Publish(Locked{Idle: idle})
 	}

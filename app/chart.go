@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/storage"
+)
+
+// decoded is one profile's record decrypted and decoded, kept in memory
+// while the app is unlocked so screens and search do not decrypt the whole
+// cache on every visit. It is dropped on lock and when the record changes.
+type decoded struct {
+	chart *record.Chart
+	index *record.Index // built on first search
+}
+
+// Chart returns the profile's whole cached record, decoded for display.
+// It reads only the local cache, so it works offline.
+func (a *App) Chart(ctx context.Context, profileID string) (*record.Chart, error) {
+	d, err := a.decoded(ctx, profileID)
+	if err != nil {
+		return nil, err
+	}
+	return d.chart, nil
+}
+
+// Search finds up to limit entries of the profile's record matching query
+// (all words, prefix match, any case or accent). The index lives in memory
+// only, never on disk.
+func (a *App) Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error) {
+	d, err := a.decoded(ctx, profileID)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	idx := d.index
+	a.mu.Unlock()
+	if idx == nil {
+		idx = record.BuildChart(d.chart)
+		a.mu.Lock()
+		d.index = idx
+		a.mu.Unlock()
+	}
+	return idx.Search(query, limit), nil
+}
+
+// Dashboard is the home screen of one profile: what matters today.
+type Dashboard struct {
+	record.Dashboard
+	Profile      ProfileInfo
+	PatientName  string
+	PendingSends int // outbox items not confirmed by the server yet
+	FailedSends  int // outbox items the server refused: the patient must look
+}
+
+// Dashboard computes the profile's dashboard from the cache (works offline).
+func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error) {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return Dashboard{}, fmt.Errorf("dashboard: %w", err)
+	}
+	chart, err := a.Chart(ctx, profileID)
+	if err != nil {
+		return Dashboard{}, err
+	}
+	now := a.cfg.Now()
+	since := now.AddDate(0, 0, -30)
+	if t, err := time.Parse(time.RFC3339, p.Settings[settingResultsSeen]); err == nil {
+		since = t
+	}
+	d := Dashboard{
+		Dashboard:   record.BuildDashboard(chart, now, since, readSet(p)),
+		Profile:     profileInfo(p),
+		PatientName: p.Label,
+	}
+	if pt, ok := chart.Patient(); ok && pt.Name != "" {
+		d.PatientName = pt.Name
+	}
+	items, err := a.store.Outbox(ctx, profileID, storage.OutboxPending, storage.OutboxFailed, storage.OutboxConflict)
+	if err != nil {
+		return Dashboard{}, fmt.Errorf("dashboard: outbox: %w", err)
+	}
+	for _, it := range items {
+		if it.Status == storage.OutboxPending {
+			d.PendingSends++
+		} else {
+			d.FailedSends++
+		}
+	}
+	return d, nil
+}
+
+// decoded returns the profile's decoded record, loading it on first use.
+func (a *App) decoded(ctx context.Context, profileID string) (*decoded, error) {
+	a.mu.Lock()
+	d := a.charts[profileID]
+	a.mu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	rs, err := a.store.List(ctx, profileID, "")
+	if err != nil {
+		return nil, fmt.Errorf("read record: %w", err)
+	}
+	in := make([]record.Resource, len(rs))
+	for i, r := range rs {
+		in[i] = record.Resource(r)
+	}
+	d = &decoded{chart: record.Load(in)}
+	a.mu.Lock()
+	if !a.store.Locked() { // never keep a record decoded after a lock
+		a.charts[profileID] = d
+	}
+	a.mu.Unlock()
+	return d, nil
+}
+
+// forget drops the decoded record of one profile ("" = all of them).
+func (a *App) forget(profileID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if profileID == "" {
+		a.charts = make(map[string]*decoded)
+		return
+	}
+	delete(a.charts, profileID)
+}

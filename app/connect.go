@@ -1,0 +1,216 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
+	"github.com/carebook/carebook/sync/smart"
+)
+
+// Errors of connecting to a practice, for the screens to explain.
+var (
+	// ErrBadAddress: the text entered is not a usable web address.
+	ErrBadAddress = errors.New("app: not a valid address")
+	// ErrUnreachable: nothing answered at that address.
+	ErrUnreachable = errors.New("app: practice unreachable")
+	// ErrNotFHIR: something answered, but not a FHIR patient API.
+	ErrNotFHIR = errors.New("app: not a FHIR server")
+	// ErrNoSignIn: a FHIR server that offers no SMART sign-in.
+	ErrNoSignIn = errors.New("app: server offers no SMART sign-in")
+	// ErrCancelled: the patient cancelled the sign-in at the practice.
+	ErrCancelled = errors.New("app: sign-in cancelled")
+)
+
+// Settings keys of a profile (sealed with the profile).
+const (
+	settingAuth       = "auth"          // "smart" or "none"
+	settingFHIRUser   = "fhir_user"     // who signed in, when not the patient
+	settingNeedsLogin = "needs_sign_in" // "true" after a refused refresh (set by sync/smart)
+	settingLastSync   = "last_sync"     // RFC 3339, local clock
+	// settingResultsSeen is when the patient last opened their results
+	// (RFC 3339): results after it are "new" on the dashboard.
+	settingResultsSeen = "results_seen"
+	// settingReadMessages lists the ids of messages read on this device,
+	// comma-separated.
+	settingReadMessages = "read_messages"
+)
+
+// NormalizeAddress turns what a person typed ("portal.example.org/fhir")
+// into a FHIR base URL: https unless it is this computer, no trailing
+// slash, no query.
+func NormalizeAddress(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", fmt.Errorf("%w: empty", ErrBadAddress)
+	}
+	if !strings.Contains(s, "://") {
+		scheme := "https://"
+		if strings.HasPrefix(s, "127.0.0.1") || strings.HasPrefix(s, "localhost") {
+			scheme = "http://"
+		}
+		s = scheme + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", fmt.Errorf("%w: %q", ErrBadAddress, s)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u.String(), nil
+}
+
+// httpClient is what connecting uses for discovery and tokens.
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+// checkFHIR reads the server's CapabilityStatement, classifying failures
+// into ErrBadAddress, ErrUnreachable and ErrNotFHIR.
+func checkFHIR(ctx context.Context, base string) (*fhirapi.Capabilities, error) {
+	c, err := fhirapi.New(base, fhirapi.Options{HTTPClient: httpClient, MaxAttempts: 1})
+	if err != nil { // not https, or not a URL at all
+		return nil, fmt.Errorf("%w: %w", ErrBadAddress, err)
+	}
+	caps, err := c.Capabilities(ctx)
+	switch {
+	case err == nil:
+		return caps, nil
+	case errors.Is(err, fhirapi.ErrNetwork):
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
+	default:
+		return nil, fmt.Errorf("%w: %w", ErrNotFHIR, err)
+	}
+}
+
+// Connect adds a practice: it checks that fhirBase is a FHIR server, signs
+// the patient in through the system browser (SMART standalone launch), and
+// keeps a profile for the chart they chose. Connecting again to the same
+// chart refreshes its sign-in instead of adding a second profile.
+func (a *App) Connect(ctx context.Context, fhirBase string) (storage.Profile, error) {
+	base, err := NormalizeAddress(fhirBase)
+	if err != nil {
+		return storage.Profile{}, err
+	}
+	if _, err := checkFHIR(ctx, base); err != nil {
+		return storage.Profile{}, err
+	}
+	if a.cfg.OpenBrowser == nil {
+		return storage.Profile{}, errors.New("connect: no way to open a browser")
+	}
+	return a.signIn(ctx, base, a.cfg.OpenBrowser)
+}
+
+// signIn runs the SMART sign-in with the given browser and saves the
+// grant into a new or existing profile.
+func (a *App) signIn(ctx context.Context, base string, openBrowser func(string) error) (storage.Profile, error) {
+	grant, err := smart.SignIn(ctx, smart.Config{FHIRBase: base, HTTPClient: httpClient, OpenBrowser: openBrowser})
+	switch {
+	case errors.Is(err, smart.ErrSignInCancelled):
+		return storage.Profile{}, fmt.Errorf("%w: %w", ErrCancelled, err)
+	case errors.Is(err, smart.ErrNoEndpoints):
+		return storage.Profile{}, fmt.Errorf("%w: %w", ErrNoSignIn, err)
+	case err != nil:
+		return storage.Profile{}, fmt.Errorf("sign in: %w", err)
+	}
+	p, err := a.profileFor(ctx, base, grant.PatientID)
+	if err != nil {
+		return storage.Profile{}, err
+	}
+	if err := smart.SaveGrant(ctx, a.store, p.ID, grant); err != nil {
+		return storage.Profile{}, fmt.Errorf("sign in: save tokens: %w", err)
+	}
+	p, err = a.store.Profile(ctx, p.ID) // SaveGrant may have changed settings
+	if err != nil {
+		return storage.Profile{}, fmt.Errorf("sign in: %w", err)
+	}
+	// A first look at the patient gives the profile its name; the sync
+	// fetches everything else. Without it the profile keeps its old label.
+	if label, err := a.patientLabel(ctx, p.ID, base, grant.PatientID); err == nil && label != "" {
+		p.Label = label
+		if err := a.store.UpdateProfile(ctx, p); err != nil {
+			return storage.Profile{}, fmt.Errorf("sign in: %w", err)
+		}
+	}
+	a.bus.Publish(ProfilesChanged{})
+	return p, nil
+}
+
+// profileFor finds the profile of (base, patientID) or creates it.
+func (a *App) profileFor(ctx context.Context, base, patientID string) (storage.Profile, error) {
+	profiles, err := a.store.Profiles(ctx)
+	if err != nil {
+		return storage.Profile{}, fmt.Errorf("profiles: %w", err)
+	}
+	for _, p := range profiles {
+		if p.PracticeURL == base && p.PatientID == patientID {
+			return p, nil
+		}
+	}
+	p, err := a.store.CreateProfile(ctx, storage.Profile{
+		PracticeURL: base, PatientID: patientID, Label: "Patient",
+		Settings: map[string]string{settingAuth: "smart"},
+	})
+	if err != nil {
+		return storage.Profile{}, fmt.Errorf("create profile: %w", err)
+	}
+	return p, nil
+}
+
+// patientLabel reads Patient/{id} and returns the name to show.
+func (a *App) patientLabel(ctx context.Context, profileID, base, patientID string) (string, error) {
+	c, err := a.client(profileID, base, true)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Get(ctx, "Patient/"+url.PathEscape(patientID), nil)
+	if err != nil {
+		return "", err
+	}
+	return patientName(resp.Body), nil
+}
+
+// client returns a FHIR client for a profile, with its tokens when signed.
+func (a *App) client(profileID, base string, signed bool) (*fhirapi.Client, error) {
+	opts := fhirapi.Options{}
+	if signed {
+		opts.Token = smart.NewTokenSource(a.store, profileID, httpClient)
+	}
+	return fhirapi.New(base, opts)
+}
+
+// patientName returns "Given Family" of a Patient's official (or first)
+// name, or "" when it has none.
+func patientName(raw []byte) string {
+	var p struct {
+		Name []struct {
+			Use    string   `json:"use"`
+			Text   string   `json:"text"`
+			Given  []string `json:"given"`
+			Family string   `json:"family"`
+		} `json:"name"`
+	}
+	if json.Unmarshal(raw, &p) != nil || len(p.Name) == 0 {
+		return ""
+	}
+	n := p.Name[0]
+	for _, c := range p.Name {
+		if c.Use == "official" || c.Use == "usual" {
+			n = c
+			break
+		}
+	}
+	if n.Text != "" {
+		return n.Text
+	}
+	parts := append([]string{}, n.Given...)
+	if n.Family != "" {
+		parts = append(parts, n.Family)
+	}
+	return strings.Join(parts, " ")
+}

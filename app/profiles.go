@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+)
+
+// ProfileInfo is what the profile switcher shows of one profile: one
+// patient at one practice.
+type ProfileInfo struct {
+	ID          string
+	Label       string // the patient's name
+	Practice    string // the practice's host name, e.g. "portal.example.org"
+	PracticeURL string
+	NeedsSignIn bool      // the practice refused to renew access: sign in again
+	LastSync    time.Time // zero when never synced
+}
+
+// Profiles lists the profiles, by name.
+func (a *App) Profiles(ctx context.Context) ([]ProfileInfo, error) {
+	ps, err := a.store.Profiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("profiles: %w", err)
+	}
+	out := make([]ProfileInfo, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, profileInfo(p))
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Label < out[j].Label })
+	return out, nil
+}
+
+func profileInfo(p storage.Profile) ProfileInfo {
+	info := ProfileInfo{
+		ID: p.ID, Label: p.Label, PracticeURL: p.PracticeURL,
+		NeedsSignIn: p.Settings[settingNeedsLogin] == "true",
+	}
+	if u, err := url.Parse(p.PracticeURL); err == nil {
+		info.Practice = u.Host
+	}
+	if t, err := time.Parse(time.RFC3339, p.Settings[settingLastSync]); err == nil {
+		info.LastSync = t
+	}
+	return info
+}
+
+// RemoveProfile forgets a profile: its key is destroyed first, then its
+// records, outbox and tokens.
+func (a *App) RemoveProfile(ctx context.Context, id string) error {
+	if err := a.store.DeleteProfile(ctx, id); err != nil {
+		return fmt.Errorf("remove profile: %w", err)
+	}
+	a.bus.Publish(ProfilesChanged{})
+	return nil
+}
+
+// readSet is the set of message ids the patient read on this device.
+func readSet(p storage.Profile) map[string]bool {
+	read := make(map[string]bool)
+	for _, id := range strings.Split(p.Settings[settingReadMessages], ",") {
+		if id != "" {
+			read[id] = true
+		}
+	}
+	return read
+}
+
+// MarkMessagesRead remembers that the patient read these messages.
+func (a *App) MarkMessagesRead(ctx context.Context, profileID string, ids ...string) error {
+	return a.updateSettings(ctx, profileID, func(s map[string]string) {
+		read := readSet(storage.Profile{Settings: s})
+		for _, id := range ids {
+			read[id] = true
+		}
+		list := make([]string, 0, len(read))
+		for id := range read {
+			list = append(list, id)
+		}
+		sort.Strings(list)
+		s[settingReadMessages] = strings.Join(list, ",")
+	})
+}
+
+// MarkResultsSeen remembers that the patient looked at their results now,
+// so the dashboard counts only later ones as new.
+func (a *App) MarkResultsSeen(ctx context.Context, profileID string) error {
+	now := a.cfg.Now()
+	return a.updateSettings(ctx, profileID, func(s map[string]string) {
+		s[settingResultsSeen] = now.UTC().Format(time.RFC3339)
+	})
+}
+
+// updateSettings changes a profile's sealed settings with edit.
+func (a *App) updateSettings(ctx context.Context, profileID string, edit func(map[string]string)) error {
+	a.settingsMu.Lock()
+	defer a.settingsMu.Unlock()
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("profile settings: %w", err)
+	}
+	if p.Settings == nil {
+		p.Settings = make(map[string]string)
+	}
+	edit(p.Settings)
+	if err := a.store.UpdateProfile(ctx, p); err != nil {
+		return fmt.Errorf("profile settings: %w", err)
+	}
+	return nil
+}
