@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
+	"slices"
 	"sync"
 
 	"golang.org/x/crypto/argon2"
@@ -34,27 +36,40 @@ func adFor(parts ...string) []byte {
 	for _, p := range parts {
 		n += binary.MaxVarintLen64 + len(p)
 	}
-	ad := make([]byte, 0, n)
-	ad = append(ad, envelopeV1)
+	return appendAD(make([]byte, 0, n), parts...)
+}
+
+// appendAD appends the associated data of parts to dst (see adFor).
+func appendAD(dst []byte, parts ...string) []byte {
+	dst = append(dst, envelopeV1)
 	for _, p := range parts {
-		ad = binary.AppendUvarint(ad, uint64(len(p)))
-		ad = append(ad, p...)
+		dst = binary.AppendUvarint(dst, uint64(len(p)))
+		dst = append(dst, p...)
 	}
-	return ad
+	return dst
 }
 
 // seal encrypts plaintext under key, bound to ad, with a fresh random nonce.
 func seal(key, plaintext, ad []byte) ([]byte, error) {
+	return sealAppend(nil, key, plaintext, ad)
+}
+
+// sealAppend is seal appending the envelope to dst (which may be reused
+// scratch space; it must not overlap plaintext).
+func sealAppend(dst, key, plaintext, ad []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(key)
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	out := make([]byte, envelopeHeader, envelopeHeader+len(plaintext)+aead.Overhead())
-	out[0] = envelopeV1
-	if _, err := rand.Read(out[1:envelopeHeader]); err != nil {
+	start := len(dst)
+	dst = slices.Grow(dst, envelopeHeader+len(plaintext)+aead.Overhead())
+	dst = append(dst, envelopeV1)
+	dst = dst[:start+envelopeHeader]
+	nonce := dst[start+1 : start+envelopeHeader]
+	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("seal: nonce: %w", err)
 	}
-	return aead.Seal(out, out[1:envelopeHeader], plaintext, ad), nil
+	return aead.Seal(dst, nonce, plaintext, ad), nil
 }
 
 // open authenticates and decrypts an envelope made by seal. Any malformed,
@@ -150,6 +165,16 @@ func (k *profileKeys) seal(plaintext, ad []byte) ([]byte, error) {
 	return seal(k.dek, plaintext, ad)
 }
 
+// sealAppend is seal appending to dst.
+func (k *profileKeys) sealAppend(dst, plaintext, ad []byte) ([]byte, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.gone {
+		return nil, ErrLocked
+	}
+	return sealAppend(dst, k.dek, plaintext, ad)
+}
+
 func (k *profileKeys) open(envelope, ad []byte) ([]byte, error) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
@@ -172,4 +197,41 @@ func (k *profileKeys) rowKey(domain string, parts ...string) ([]byte, error) {
 	m := hmac.New(sha256.New, k.index)
 	m.Write(adFor(append([]string{domain}, parts...)...))
 	return m.Sum(nil), nil
+}
+
+// rowKeyHasher computes many row keys with one HMAC state, for bulk writes.
+// It holds material derived from the index key, so it must not outlive the
+// transaction it serves; it refuses to work once the keys are destroyed.
+type rowKeyHasher struct {
+	keys *profileKeys
+	mac  hash.Hash
+	buf  []byte
+}
+
+func (k *profileKeys) hasher() (*rowKeyHasher, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.gone {
+		return nil, ErrLocked
+	}
+	return &rowKeyHasher{keys: k, mac: hmac.New(sha256.New, k.index)}, nil
+}
+
+// rowKey is profileKeys.rowKey appended to dst.
+func (h *rowKeyHasher) rowKey(dst []byte, domain string, parts ...string) ([]byte, error) {
+	h.keys.mu.RLock()
+	gone := h.keys.gone
+	h.keys.mu.RUnlock()
+	if gone {
+		return nil, ErrLocked
+	}
+	// The same bytes as adFor(domain, parts...), without allocating.
+	h.buf = appendAD(h.buf[:0], domain)
+	for _, p := range parts {
+		h.buf = binary.AppendUvarint(h.buf, uint64(len(p)))
+		h.buf = append(h.buf, p...)
+	}
+	h.mac.Reset()
+	h.mac.Write(h.buf)
+	return h.mac.Sum(dst), nil
 }

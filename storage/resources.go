@@ -30,7 +30,11 @@ func checkpointAD(profileID string, nameKey []byte) []byte {
 //
 //	uvarint len(id) | id | 0, or 1 + 8-byte Unix seconds + 4-byte nanoseconds | JSON
 func encodeResource(r Resource) []byte {
-	b := make([]byte, 0, binary.MaxVarintLen64+len(r.ID)+13+len(r.JSON))
+	return appendResource(make([]byte, 0, binary.MaxVarintLen64+len(r.ID)+13+len(r.JSON)), r)
+}
+
+// appendResource is encodeResource appending to b.
+func appendResource(b []byte, r Resource) []byte {
 	b = binary.AppendUvarint(b, uint64(len(r.ID)))
 	b = append(b, r.ID...)
 	if r.LastUpdated.IsZero() {
@@ -163,7 +167,7 @@ func (s *Store) List(ctx context.Context, profileID, typ string) ([]Resource, er
 }
 
 // Each calls fn with every resource of one type (typ "" means all types),
-// grouped by type, without holding them all in memory. It stops at the
+// in no particular order, without holding them all in memory. It stops at the
 // first error, fn's included, and returns it. fn may call other Store
 // methods but must not call Update (a read connection stays open).
 func (s *Store) Each(ctx context.Context, profileID, typ string, fn func(Resource) error) error {
@@ -174,7 +178,7 @@ func (s *Store) Each(ctx context.Context, profileID, typ string, fn func(Resourc
 	var rows *sql.Rows
 	if typ == "" {
 		rows, err = s.reader.QueryContext(ctx,
-			"SELECT type, row_key, sealed FROM resources WHERE profile_id = ? ORDER BY type", profileID)
+			"SELECT type, row_key, sealed FROM resources WHERE profile_id = ?", profileID)
 	} else {
 		rows, err = s.reader.QueryContext(ctx,
 			"SELECT type, row_key, sealed FROM resources WHERE profile_id = ? AND type = ?", profileID, typ)
@@ -185,7 +189,7 @@ func (s *Store) Each(ctx context.Context, profileID, typ string, fn func(Resourc
 	defer rows.Close()
 	for rows.Next() {
 		var rowType string
-		var rowKey, sealed []byte
+		var rowKey, sealed sql.RawBytes // valid until Next; open copies what it returns
 		if err := rows.Scan(&rowType, &rowKey, &sealed); err != nil {
 			return dbErr("read resources", err)
 		}
@@ -274,6 +278,11 @@ type Tx struct {
 	profileID string
 	keys      *profileKeys
 	putStmt   *sql.Stmt
+
+	// Scratch space reused by Put: SQLite copies bound values, so each
+	// buffer is free again once its statement has run.
+	hasher                    *rowKeyHasher
+	rowKey, plain, sealed, ad []byte
 }
 
 // Update runs fn in one transaction: data and checkpoint commit together or
@@ -307,21 +316,28 @@ func (tx *Tx) Put(rs ...Resource) error {
 		}
 		tx.putStmt = stmt
 	}
+	if tx.hasher == nil {
+		h, err := tx.keys.hasher()
+		if err != nil {
+			return fmt.Errorf("put resource: %w", err)
+		}
+		tx.hasher = h
+	}
+	defer zero(tx.plain)
 	for _, r := range rs {
 		if err := validResource(r); err != nil {
 			return fmt.Errorf("put resource: %w", err)
 		}
-		rowKey, err := tx.keys.rowKey("resource", r.Type, r.ID)
-		if err != nil {
+		var err error
+		if tx.rowKey, err = tx.hasher.rowKey(tx.rowKey[:0], "resource", r.Type, r.ID); err != nil {
 			return fmt.Errorf("put resource: %w", err)
 		}
-		pt := encodeResource(r)
-		sealed, err := tx.keys.seal(pt, resourceAD(tx.profileID, r.Type, rowKey))
-		zero(pt)
-		if err != nil {
+		tx.plain = appendResource(tx.plain[:0], r)
+		tx.ad = appendAD(tx.ad[:0], "resources", tx.profileID, r.Type, string(tx.rowKey))
+		if tx.sealed, err = tx.keys.sealAppend(tx.sealed[:0], tx.plain, tx.ad); err != nil {
 			return fmt.Errorf("put resource: %w", err)
 		}
-		if _, err := tx.putStmt.ExecContext(tx.ctx, tx.profileID, rowKey, r.Type, updatedDay(r.LastUpdated), sealed); err != nil {
+		if _, err := tx.putStmt.ExecContext(tx.ctx, tx.profileID, tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.sealed); err != nil {
 			return dbErr("put resource", err)
 		}
 	}

@@ -159,7 +159,7 @@ func prepareFile(path string) error {
 // batched in transactions.
 func openDB(path string, readOnly bool) (*sql.DB, error) {
 	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-16384)&_txlock=immediate"
 	if readOnly {
 		dsn += "&_pragma=query_only(1)"
 	}

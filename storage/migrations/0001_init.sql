@@ -34,15 +34,18 @@ CREATE TABLE profile_keys (
     wrapped_dek BLOB NOT NULL
 ) STRICT;
 
--- Cached FHIR resources. row_key = HMAC(index key, type, server id).
+-- Cached FHIR resources. row_key = HMAC(index key, type, server id). Rows
+-- live in rowid order (append-mostly, so bulk inserts stay sequential even
+-- though row keys are random); the narrow unique index finds them by key.
 CREATE TABLE resources (
+    id          INTEGER PRIMARY KEY,
     profile_id  TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
     row_key     BLOB NOT NULL,
     type        TEXT NOT NULL,
     updated_day TEXT,                        -- YYYY-MM-DD of meta.lastUpdated, UTC
-    sealed      BLOB NOT NULL,
-    PRIMARY KEY (profile_id, row_key)
-) STRICT, WITHOUT ROWID;
+    sealed      BLOB NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX resources_by_key ON resources (profile_id, row_key);
 CREATE INDEX resources_by_type ON resources (profile_id, type);
 
 -- Sync checkpoints. name_key = HMAC(index key, name).

@@ -1,0 +1,181 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// benchResources is the size of the benchmark data set: a patient with a
+// long history has tens of thousands of Observations.
+const benchResources = 20_000
+
+// realisticObservation returns a US Core vital-sign Observation of about
+// 1.5 KB, shaped like what Synthea and real servers send.
+func realisticObservation(i int) Resource {
+	id := fmt.Sprintf("obs-%08d-4b1e-9a7c-2f6d8e0c%04d", i, i%10000)
+	when := time.Date(2015, 1, 1, 8, 0, 0, 0, time.UTC).Add(time.Duration(i) * 37 * time.Hour)
+	js := fmt.Sprintf(`{"resourceType":"Observation","id":%q,"meta":{"versionId":"1","lastUpdated":%q,`+
+		`"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure","http://hl7.org/fhir/StructureDefinition/vitalsigns"]},`+
+		`"status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs","display":"Vital Signs"}],"text":"Vital Signs"}],`+
+		`"code":{"coding":[{"system":"http://loinc.org","code":"85354-9","display":"Blood pressure panel with all children optional"}],"text":"Blood pressure panel with all children optional"},`+
+		`"subject":{"reference":"Patient/5f2d9c3a-8b7e-4a61-9d0f-1c2b3a4d5e6f","display":"Patient"},`+
+		`"encounter":{"reference":"Encounter/enc-%08d"},"effectiveDateTime":%q,"issued":%q,`+
+		`"performer":[{"reference":"Practitioner/prac-0001","display":"Dr. Example Clinician"}],`+
+		`"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8462-4","display":"Diastolic blood pressure"}],"text":"Diastolic blood pressure"},`+
+		`"valueQuantity":{"value":%d,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}},`+
+		`{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6","display":"Systolic blood pressure"}],"text":"Systolic blood pressure"},`+
+		`"valueQuantity":{"value":%d,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}}],`+
+		`"interpretation":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation","code":"N","display":"Normal"}]}],`+
+		`"note":[{"text":"Measured seated, left arm, after five minutes of rest. Reading %d of the series."}]}`,
+		id, when.Format(time.RFC3339), i, when.Format(time.RFC3339), when.Add(time.Hour).Format(time.RFC3339), 60+i%30, 100+i%50, i)
+	return Resource{Type: "Observation", ID: id, LastUpdated: when, JSON: []byte(js)}
+}
+
+func benchData() []Resource {
+	rs := make([]Resource, benchResources)
+	for i := range rs {
+		rs[i] = realisticObservation(i)
+	}
+	return rs
+}
+
+// BenchmarkPutEncrypted stores 20,000 Observations through Store in one
+// transaction: row keys, sealing, prepared upsert.
+func BenchmarkPutEncrypted(b *testing.B) {
+	ctx := context.Background()
+	rs := benchData()
+	b.ReportAllocs()
+	b.SetBytes(int64(totalJSON(rs)))
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		s, _ := newPassphraseStore(b)
+		p := newProfile(b, s, "Ada")
+		b.StartTimer()
+		if err := s.Put(ctx, p.ID, rs...); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchResources), "ns/resource")
+}
+
+// BenchmarkPutPlain stores the same resources as clear JSON into a table of
+// the same shape, same pragmas, same batching: the baseline for encryption.
+func BenchmarkPutPlain(b *testing.B) {
+	ctx := context.Background()
+	rs := benchData()
+	b.ReportAllocs()
+	b.SetBytes(int64(totalJSON(rs)))
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		db, err := openDB(filepath.Join(b.TempDir(), "plain.db"), false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.Exec(`CREATE TABLE plain (rowid INTEGER PRIMARY KEY, profile_id TEXT NOT NULL, id TEXT NOT NULL,
+			type TEXT NOT NULL, updated_day TEXT, json BLOB NOT NULL) STRICT;
+			CREATE UNIQUE INDEX plain_by_key ON plain (profile_id, id);
+			CREATE INDEX plain_by_type ON plain (profile_id, type)`); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := putPlain(ctx, db, rs); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchResources), "ns/resource")
+}
+
+func putPlain(ctx context.Context, db *sql.DB, rs []Resource) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO plain (profile_id, id, type, updated_day, json) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (profile_id, id) DO UPDATE SET updated_day = excluded.updated_day, json = excluded.json`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range rs {
+		if _, err := stmt.ExecContext(ctx, "profile-1", r.Type+"/"+r.ID, r.Type, updatedDay(r.LastUpdated), r.JSON); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// BenchmarkReadAllDecrypt reads and decrypts all 20,000 resources.
+func BenchmarkReadAllDecrypt(b *testing.B) {
+	ctx := context.Background()
+	rs := benchData()
+	s, _ := newPassphraseStore(b)
+	p := newProfile(b, s, "Ada")
+	if err := s.Put(ctx, p.ID, rs...); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(totalJSON(rs)))
+	b.ResetTimer()
+	for range b.N {
+		n := 0
+		if err := s.Each(ctx, p.ID, "", func(r Resource) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if n != benchResources {
+			b.Fatalf("read %d resources", n)
+		}
+	}
+}
+
+func totalJSON(rs []Resource) int {
+	n := 0
+	for _, r := range rs {
+		n += len(r.JSON)
+	}
+	return n
+}
+
+// TestBenchRatio prints the encrypted/plain ratio when CAREBOOK_BENCH=1
+// (for `make bench`). The two are run alternately and the fastest run of
+// each is kept, which filters out noise from other processes:
+//
+//	CAREBOOK_BENCH=1 go test -run TestBenchRatio -v ./storage/
+func TestBenchRatio(t *testing.T) {
+	if os.Getenv("CAREBOOK_BENCH") != "1" {
+		t.Skip("set CAREBOOK_BENCH=1 to measure")
+	}
+	const runs = 3
+	var enc, plain, read time.Duration
+	for i := range runs {
+		e := time.Duration(testing.Benchmark(BenchmarkPutEncrypted).NsPerOp())
+		p := time.Duration(testing.Benchmark(BenchmarkPutPlain).NsPerOp())
+		r := time.Duration(testing.Benchmark(BenchmarkReadAllDecrypt).NsPerOp())
+		if i == 0 || e < enc {
+			enc = e
+		}
+		if i == 0 || p < plain {
+			plain = p
+		}
+		if i == 0 || r < read {
+			read = r
+		}
+	}
+	t.Logf("put %d encrypted: %v (fastest of %d)", benchResources, enc, runs)
+	t.Logf("put %d plain:     %v", benchResources, plain)
+	t.Logf("ratio encrypted/plain: %.2f (target <= 1.30)", float64(enc)/float64(plain))
+	t.Logf("read+decrypt all %d: %v (target <= 150ms)", benchResources, read)
+}
