@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/carebook/carebook/storage"
+)
+
+// passphraseVar is the environment variable holding the cache passphrase.
+const passphraseVar = "CAREBOOK_PASSPHRASE"
+
+// openCache opens and unlocks the cache in dir (default storage.DefaultDir),
+// setting it up on first use.
+func openCache(ctx context.Context, dir string, e env) (*storage.Store, error) {
+	if dir == "" {
+		d, err := storage.DefaultDir()
+		if err != nil {
+			return nil, usagef("no --data folder given and no default: %v", err)
+		}
+		dir = d
+	}
+	st, err := storage.Open(dir, storage.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := unlock(ctx, st, e.getenv(passphraseVar)); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func unlock(ctx context.Context, st *storage.Store, passphrase string) error {
+	ok, err := st.Initialized(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := st.Setup(ctx, passphrase); err != nil {
+			if errors.Is(err, storage.ErrPassphraseRequired) {
+				return fmt.Errorf("no keyring available: set %s to protect the cache with a passphrase: %w", passphraseVar, err)
+			}
+			return fmt.Errorf("set up the cache: %w", err)
+		}
+		return nil
+	}
+	if passphrase != "" {
+		if err := st.UnlockWithPassphrase(ctx, passphrase); err != nil {
+			return fmt.Errorf("unlock the cache: %w", err)
+		}
+		return nil
+	}
+	if err := st.UnlockWithKeyring(ctx); err != nil {
+		return fmt.Errorf("unlock the cache (set %s to use the passphrase): %w", passphraseVar, err)
+	}
+	return nil
+}
+
+// pickProfiles returns the profile with id, or all profiles when id is "".
+func pickProfiles(ctx context.Context, st *storage.Store, id string) ([]storage.Profile, error) {
+	if id != "" {
+		p, err := st.Profile(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, usagef("no profile %q", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []storage.Profile{p}, nil
+	}
+	ps, err := st.Profiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, usagef("no profile yet: run carebook-cli connect first")
+	}
+	return ps, nil
+}

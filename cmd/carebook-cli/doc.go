@@ -1,0 +1,38 @@
+// Command carebook-cli is Carebook without a window: for people who script
+// or back up their records, and for end-to-end tests. It uses the same
+// encrypted cache and sync code as the app and never imports Fyne; it
+// builds with CGO_ENABLED=0.
+//
+// Usage (flags follow the subcommand):
+//
+//	carebook-cli connect --data DIR --server URL [--client-id ID] [--label TEXT] [--no-browser]
+//	carebook-cli connect --data DIR --server URL --open --patient ID
+//	carebook-cli sync    --data DIR [--profile ID] [--full]
+//	carebook-cli status  --data DIR [--json]
+//	carebook-cli export  --data DIR --format bundle [--profile ID]
+//
+// connect signs in with SMART App Launch (the system browser is opened with
+// xdg-open, open or rundll32; the URL is also printed on stderr to open by
+// hand), or, with --open, connects to a server that needs no authorization.
+// sync sends the outbox and pulls every profile (or one), with progress on
+// stderr. status lists profiles, last sync, counts by type and the outbox.
+// export writes one profile's cached record as a FHIR Bundle of type
+// collection on stdout.
+//
+// --data is the cache folder (default: the app's, storage.DefaultDir).
+// The cache is unlocked with the OS keyring, or with the passphrase in
+// CAREBOOK_PASSPHRASE when set. On first use the cache is set up with that
+// passphrase (and the keyring when one is available).
+//
+// Exit codes:
+//
+//	0  success
+//	1  any other failure
+//	2  bad input or usage
+//	3  a profile needs sign-in again (its access was refused)
+//	4  the network or the practice's server is unreachable or failing
+//	5  the cache is locked: wrong or missing passphrase, no keyring
+//
+// Nothing this command prints to stderr contains record contents or tokens;
+// export (stdout) is the patient's own record, by request.
+package main

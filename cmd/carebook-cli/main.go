@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
+	"github.com/carebook/carebook/sync/smart"
+)
+
+// Exit codes; see the package documentation.
+const (
+	exitOK          = 0
+	exitOther       = 1
+	exitUsage       = 2
+	exitNeedsSignIn = 3
+	exitNetwork     = 4
+	exitLocked      = 5
+)
+
+const usage = `usage: carebook-cli <command> [flags]
+
+commands:
+  connect   sign in to a practice (SMART), or --open --patient ID for an open server
+  sync      send the outbox and pull the records of every profile
+  status    profiles, last sync, counts by type, pending outbox items
+  export    the cached record as one FHIR Bundle (--format bundle) on stdout
+
+Run "carebook-cli <command> -h" for a command's flags.
+The cache is unlocked by the OS keyring or the CAREBOOK_PASSPHRASE variable.
+
+exit codes: 0 ok, 1 other failure, 2 bad input or usage, 3 needs sign-in,
+            4 network or server unreachable, 5 locked or wrong passphrase
+`
+
+// env is what a command needs from its process, so tests can run commands
+// in-process.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// openBrowser starts the system browser (nil: the platform's).
+	openBrowser func(string) error
+}
+
+// usageError is bad input: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
+}
+
+// run executes one command and returns the exit code.
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "connect":
+		err = cmdConnect(ctx, args[1:], e)
+	case "sync":
+		err = cmdSync(ctx, args[1:], e)
+	case "status":
+		err = cmdStatus(ctx, args[1:], e)
+	case "export":
+		err = cmdExport(ctx, args[1:], e)
+	case "help", "-h", "--help":
+		fmt.Fprint(e.stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(e.stderr, "carebook-cli: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "carebook-cli %s: %v\n", args[0], err)
+	return exitCode(err)
+}
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue), errors.Is(err, fhirapi.ErrInsecure):
+		return exitUsage
+	case errors.Is(err, smart.ErrNeedsSignIn), errors.Is(err, fhirapi.ErrUnauthorized):
+		return exitNeedsSignIn
+	case errors.Is(err, storage.ErrWrongPassphrase), errors.Is(err, storage.ErrLocked),
+		errors.Is(err, storage.ErrPassphraseRequired), errors.Is(err, storage.ErrNoKeyring),
+		errors.Is(err, storage.ErrNoKey):
+		return exitLocked
+	case errors.Is(err, fhirapi.ErrNetwork), errors.Is(err, fhirapi.ErrServer), errors.Is(err, fhirapi.ErrRateLimited):
+		return exitNetwork
+	default:
+		return exitOther
+	}
+}
+
+// newFlags returns a flag set that reports errors as usage errors.
+func newFlags(name string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet("carebook-cli "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}

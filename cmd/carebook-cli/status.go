@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/pull"
+	"github.com/carebook/carebook/sync/smart"
+)
+
+// profileStatus is one profile in `status --json`.
+type profileStatus struct {
+	ID          string         `json:"id"`
+	Label       string         `json:"label"`
+	Server      string         `json:"server"`
+	Auth        string         `json:"auth"`
+	NeedsSignIn bool           `json:"needs_sign_in"`
+	LastSync    string         `json:"last_sync,omitempty"`
+	Counts      map[string]int `json:"counts"`
+	Outbox      map[string]int `json:"outbox"`
+}
+
+func cmdStatus(ctx context.Context, args []string, e env) error {
+	fs := newFlags("status", e)
+	data := fs.String("data", "", "cache folder (default: the app's)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := openCache(ctx, *data, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ps, err := st.Profiles(ctx)
+	if err != nil {
+		return err
+	}
+	var out []profileStatus
+	for _, p := range ps {
+		s, err := statusOf(ctx, st, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, s)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if out == nil {
+			out = []profileStatus{}
+		}
+		return enc.Encode(out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(e.stdout, "no profiles: run carebook-cli connect")
+		return nil
+	}
+	for _, s := range out {
+		fmt.Fprintf(e.stdout, "profile %s  %s\n", s.ID, s.Label)
+		fmt.Fprintf(e.stdout, "  server:    %s (auth %s)\n", s.Server, s.Auth)
+		if s.NeedsSignIn {
+			fmt.Fprintln(e.stdout, "  NEEDS SIGN-IN: run carebook-cli connect again")
+		}
+		last := s.LastSync
+		if last == "" {
+			last = "never"
+		}
+		fmt.Fprintf(e.stdout, "  last sync: %s\n", last)
+		types := make([]string, 0, len(s.Counts))
+		total := 0
+		for t, n := range s.Counts {
+			types = append(types, t)
+			total += n
+		}
+		slices.Sort(types)
+		fmt.Fprintf(e.stdout, "  records:   %d\n", total)
+		for _, t := range types {
+			fmt.Fprintf(e.stdout, "    %-22s %6d\n", t, s.Counts[t])
+		}
+		var parts []string
+		for _, k := range []string{"pending", "failed", "conflict", "sent"} {
+			parts = append(parts, fmt.Sprintf("%d %s", s.Outbox[k], k))
+		}
+		fmt.Fprintf(e.stdout, "  outbox:    %s\n", strings.Join(parts, ", "))
+	}
+	return nil
+}
+
+func statusOf(ctx context.Context, st *storage.Store, p storage.Profile) (profileStatus, error) {
+	s := profileStatus{ID: p.ID, Label: p.Label, Server: p.PracticeURL, Auth: p.Settings[smart.SettingAuth],
+		NeedsSignIn: p.Settings[smart.SettingNeedsSignIn] == "true", Outbox: map[string]int{}}
+	if s.Auth == "" {
+		s.Auth = "smart"
+	}
+	var err error
+	if s.Counts, err = st.Counts(ctx, p.ID); err != nil {
+		return s, err
+	}
+	if v, ok, err := st.Checkpoint(ctx, p.ID, pull.CheckpointLastSync); err != nil {
+		return s, err
+	} else if ok {
+		s.LastSync = v
+	}
+	items, err := st.Outbox(ctx, p.ID)
+	if err != nil {
+		return s, err
+	}
+	for _, it := range items {
+		s.Outbox[string(it.Status)]++
+	}
+	return s, nil
+}
