@@ -9,6 +9,9 @@ import (
 func chartDocs(c *Chart) []searchDoc {
 	docs := make([]searchDoc, 0, c.Len())
 	add := func(e Entry, title string, date Date, body ...string) {
+		if strings.TrimSpace(title) == "" {
+			title = Label(e.Type)
+		}
 		docs = append(docs, searchDoc{typ: e.Type, id: e.ID, title: title, date: date, body: joinText(body...)})
 	}
 	names := func(refs ...Ref) string {
@@ -124,6 +127,25 @@ func chartDocs(c *Chart) []searchDoc {
 		add(o.Entry, firstNonEmpty(o.Title, o.Type), o.Date)
 	}
 	return docs
+}
+
+// typeLabels are the words patients use for the resource types.
+var typeLabels = map[string]string{
+	"Observation": "Result", "DiagnosticReport": "Report", "MedicationRequest": "Medication",
+	"AllergyIntolerance": "Allergy", "Encounter": "Visit", "DocumentReference": "Document",
+	"CarePlan": "Care plan", "CareTeam": "Care team", "Communication": "Message",
+	"Task": "Request", "Invoice": "Bill", "Coverage": "Insurance",
+	"ExplanationOfBenefit": "Claim", "Practitioner": "Clinician", "Organization": "Organization",
+}
+
+// Label is the everyday word for a resource type ("Observation" →
+// "Result", "Communication" → "Message"); types without one are returned
+// unchanged. Screens use it when a record has no name of its own.
+func Label(typ string) string {
+	if l, ok := typeLabels[typ]; ok {
+		return l
+	}
+	return typ
 }
 
 func joinText(parts ...string) string {
