@@ -249,3 +249,7 @@ func parseDateTime(s string) (time.Time, func(time.Time) time.Time, error) {
 	}
 	return t, func(t time.Time) time.Time { return t.Add(step) }, nil
 }
+
+// Compartment returns the ids of the patients whose compartment the
+// resource m (of type typ, with id id) belongs to.
+func Compartment(typ, id string, m map[string]any) []string { return compartment(typ, id, m) }

@@ -242,6 +242,7 @@ type HistoryQuery struct {
 	ID      string    // "" = all resources of Type; needs Type
 	Since   time.Time // zero = from the beginning; else versions at or after it
 	Patient string    // "" = everyone; else versions in that patient's compartment
+	Types   []string  // when not empty (and Type is ""), only these types
 	Count   int       // page size, 0 = DefaultCount
 	Offset  int
 }
@@ -256,6 +257,9 @@ func (t *Tx) History(ctx context.Context, h HistoryQuery) ([]Resource, int, erro
 	}
 	if h.ID != "" {
 		w.add("v.id = ?", h.ID)
+	}
+	if h.Type == "" && len(h.Types) > 0 {
+		w.add("v.type IN (?"+strings.Repeat(", ?", len(h.Types)-1)+")", anySlice(h.Types)...)
 	}
 	if !h.Since.IsZero() {
 		w.add("v.last_updated >= ?", h.Since.UnixMicro())
