@@ -92,18 +92,22 @@ func checkFHIR(ctx context.Context, base string) (*fhirapi.Capabilities, error) 
 // the patient in through the system browser (SMART standalone launch), and
 // keeps a profile for the chart they chose. Connecting again to the same
 // chart refreshes its sign-in instead of adding a second profile.
-func (a *App) Connect(ctx context.Context, fhirBase string) (storage.Profile, error) {
+func (a *App) Connect(ctx context.Context, fhirBase string) (ProfileInfo, error) {
 	base, err := NormalizeAddress(fhirBase)
 	if err != nil {
-		return storage.Profile{}, err
+		return ProfileInfo{}, err
 	}
 	if _, err := checkFHIR(ctx, base); err != nil {
-		return storage.Profile{}, err
+		return ProfileInfo{}, err
 	}
 	if a.cfg.OpenBrowser == nil {
-		return storage.Profile{}, errors.New("connect: no way to open a browser")
+		return ProfileInfo{}, errors.New("connect: no way to open a browser")
 	}
-	return a.signIn(ctx, base, a.cfg.OpenBrowser)
+	p, err := a.signIn(ctx, base, a.cfg.OpenBrowser)
+	if err != nil {
+		return ProfileInfo{}, err
+	}
+	return profileInfo(p), nil
 }
 
 // signIn runs the SMART sign-in with the given browser and saves the

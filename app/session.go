@@ -28,6 +28,8 @@ type Config struct {
 	OpenBrowser func(url string) error
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Demo starts the built-in demo practice; nil when the build has none.
+	Demo func(ctx context.Context) (DemoPractice, error)
 }
 
 // LockState says what the user must do before reading the record.
@@ -55,9 +57,13 @@ type App struct {
 	mu        sync.Mutex
 	idleTimer *time.Timer         // nil while locked or when idle lock is off
 	charts    map[string]*decoded // decoded records by profile id, dropped on lock
+	syncing   map[string]bool     // profiles with a sync running
 
 	// settingsMu serializes read-modify-write of profile settings.
 	settingsMu sync.Mutex
+
+	demoMu sync.Mutex   // guards demo, held while it starts
+	demo   DemoPractice // the running demo practice, or nil
 }
 
 // Open opens (creating if needed) the encrypted cache in cfg.DataDir. The
@@ -80,12 +86,19 @@ func Open(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open app: %w", err)
 	}
-	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded)}, nil
+	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool)}, nil
 }
 
-// Close locks the app and closes the cache.
+// Close locks the app, stops the demo practice if it runs, and closes the
+// cache.
 func (a *App) Close() error {
 	a.Lock()
+	a.demoMu.Lock()
+	if a.demo != nil {
+		a.demo.Close()
+		a.demo = nil
+	}
+	a.demoMu.Unlock()
 	return a.store.Close()
 }
 

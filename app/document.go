@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// ErrNoDocument: the document or attachment is not in the cache, or its
+// content is neither inline nor reachable.
+var ErrNoDocument = errors.New("app: document not available")
+
+// documentServeTime is how long a document stays reachable for the viewer
+// to fetch it once.
+const documentServeTime = 2 * time.Minute
+
+// OpenDocument shows attachment number attachment of a cached
+// DocumentReference in the system viewer (the browser's PDF viewer).
+//
+// The content is never written to a file: it is served once, from memory,
+// on a random 127.0.0.1 port under a random path, and the browser is
+// pointed there. The listener closes after one request or two minutes.
+func (a *App) OpenDocument(ctx context.Context, profileID, docID string, attachment int) error {
+	if a.cfg.OpenBrowser == nil {
+		return errors.New("open document: no way to open a viewer")
+	}
+	att, err := a.attachment(ctx, profileID, docID, attachment)
+	if err != nil {
+		return err
+	}
+	u, err := serveOnce(att.Data, att.ContentType, att.Title)
+	if err != nil {
+		return fmt.Errorf("open document: %w", err)
+	}
+	if err := a.cfg.OpenBrowser(u); err != nil {
+		return fmt.Errorf("open document: %w", err)
+	}
+	return nil
+}
+
+// attachment finds an attachment's content in the cache, fetching it from
+// the practice when the document only links to it.
+func (a *App) attachment(ctx context.Context, profileID, docID string, n int) (record.Attachment, error) {
+	r, err := a.store.Get(ctx, profileID, "DocumentReference", docID)
+	if err != nil {
+		return record.Attachment{}, fmt.Errorf("open document: %w: %w", ErrNoDocument, err)
+	}
+	doc := record.DecodeDocumentReference(record.Resource(r))
+	if n < 0 || n >= len(doc.Attachments) {
+		return record.Attachment{}, fmt.Errorf("open document: %w: no attachment %d", ErrNoDocument, n)
+	}
+	att := doc.Attachments[n]
+	if len(att.Data) > 0 || att.URL == "" {
+		if len(att.Data) == 0 {
+			return att, fmt.Errorf("open document: %w: empty attachment", ErrNoDocument)
+		}
+		return att, nil
+	}
+	// Linked content (often Binary/{id}) lives on the practice's server,
+	// reached with the profile's own authorization.
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return att, fmt.Errorf("open document: %w", err)
+	}
+	api, err := a.client(p.ID, p.PracticeURL, p.Settings[settingAuth] != "none")
+	if err != nil {
+		return att, fmt.Errorf("open document: %w", err)
+	}
+	path := att.URL
+	if base := strings.TrimRight(p.PracticeURL, "/") + "/"; strings.HasPrefix(path, base) {
+		path = strings.TrimPrefix(path, base)
+	} else if strings.Contains(path, "://") {
+		return att, fmt.Errorf("open document: %w: content is on another server", ErrNoDocument)
+	}
+	resp, err := api.Get(ctx, path, nil)
+	if err != nil {
+		return att, fmt.Errorf("open document: fetch content: %w", err)
+	}
+	att.Data = resp.Body
+	return att, nil
+}
+
+// serveOnce serves data once on 127.0.0.1 and returns its URL.
+func serveOnce(data []byte, contentType, title string) (string, error) {
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return "", err
+	}
+	path := "/" + hex.EncodeToString(secret)
+	if title != "" {
+		path += "/" + url.PathEscape(title)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	if contentType == "" {
+		contentType = http.DetectContentType(data)
+	}
+	var once sync.Once
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
+			http.NotFound(w, r)
+			return
+		}
+		served := false
+		once.Do(func() {
+			served = true
+			w.Header().Set("Content-Type", contentType)
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+			w.Write(data)
+		})
+		if !served {
+			http.Error(w, "This document was already opened. Open it again from Carebook.", http.StatusGone)
+			return
+		}
+		// Shutdown, not Close: the reply must finish before the port closes.
+		go srv.Shutdown(context.Background())
+	})
+	go srv.Serve(ln)
+	time.AfterFunc(documentServeTime, func() { srv.Close() })
+	return "http://" + ln.Addr().String() + path, nil
+}

@@ -1,0 +1,129 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
+	"github.com/carebook/carebook/sync/outbox"
+	"github.com/carebook/carebook/sync/pull"
+	"github.com/carebook/carebook/sync/smart"
+)
+
+// Errors of a sync, for the screens to explain.
+var (
+	// ErrOffline: the practice could not be reached; the cache is shown as is.
+	ErrOffline = errors.New("app: practice unreachable")
+	// ErrNeedsSignIn: the practice no longer accepts this device's access
+	// (revoked, expired): the patient must sign in again. Nothing they
+	// wrote is lost; it waits in the outbox.
+	ErrNeedsSignIn = errors.New("app: sign-in needed")
+	// ErrSyncRunning: a sync of this profile is already running.
+	ErrSyncRunning = errors.New("app: sync already running")
+)
+
+// Sync brings the profile's cache up to date with its practice and sends
+// what the patient wrote (the outbox). Progress and the outcome are
+// published as SyncProgress, RecordChanged and SyncFinished events. The
+// records that did arrive are kept even when the sync fails midway.
+func (a *App) Sync(ctx context.Context, profileID string) error {
+	a.mu.Lock()
+	if a.syncing[profileID] {
+		a.mu.Unlock()
+		return ErrSyncRunning
+	}
+	a.syncing[profileID] = true
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		delete(a.syncing, profileID)
+		a.mu.Unlock()
+	}()
+
+	err := a.sync(ctx, profileID)
+	a.bus.Publish(SyncFinished{ProfileID: profileID, Err: err, Offline: errors.Is(err, ErrOffline)})
+	return err
+}
+
+func (a *App) sync(ctx context.Context, profileID string) error {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if p.Settings[settingDemo] == "true" {
+		if p, err = a.reconnectDemo(ctx, p); err != nil {
+			return err
+		}
+	}
+	open := p.Settings[settingAuth] == "none"
+	api, err := a.client(p.ID, p.PracticeURL, !open)
+	if err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+
+	// Send first: what the patient wrote matters most, and the pull then
+	// brings back the server's copy of it.
+	box := outbox.New(outbox.Config{Store: a.store, ProfileID: p.ID, API: api, Now: a.cfg.Now})
+	if _, err := box.Send(ctx); err != nil {
+		return a.syncError(ctx, p.ID, "send", err)
+	}
+
+	res, err := pull.Run(ctx, pull.Config{
+		API: api, Store: a.store, ProfileID: p.ID, PatientID: p.PatientID, OpenServer: open, Now: a.cfg.Now,
+		OnEvent: func(ev pull.Event) {
+			if pr, ok := ev.(pull.Progress); ok {
+				a.bus.Publish(SyncProgress{ProfileID: p.ID, Type: pr.Type, Done: pr.Done, Total: max(pr.Total, 0)})
+			}
+		},
+	})
+	if len(res.ChangedTypes()) > 0 {
+		a.forget(p.ID)
+		a.bus.Publish(RecordChanged{ProfileID: p.ID})
+	}
+	if err != nil {
+		return a.syncError(ctx, p.ID, "pull", err)
+	}
+	return a.updateSettings(ctx, p.ID, func(s map[string]string) {
+		s[settingLastSync] = a.cfg.Now().UTC().Format(time.RFC3339)
+	})
+}
+
+// syncError classifies a failed sync for the screens.
+func (a *App) syncError(ctx context.Context, profileID, step string, err error) error {
+	switch {
+	case errors.Is(err, smart.ErrNeedsSignIn), errors.Is(err, fhirapi.ErrUnauthorized):
+		a.bus.Publish(ProfilesChanged{}) // its needs-sign-in mark changed
+		return fmt.Errorf("sync: %s: %w: %w", step, ErrNeedsSignIn, err)
+	case errors.Is(err, fhirapi.ErrNetwork):
+		return fmt.Errorf("sync: %s: %w: %w", step, ErrOffline, err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("sync: %s: %w", step, ctx.Err())
+	default:
+		return fmt.Errorf("sync: %s: %w", step, err)
+	}
+}
+
+// reconnectDemo makes sure the demo practice runs and the demo profile
+// points at it. The demo practice listens on a new port each time the app
+// starts, so its profile is signed in again (with the demo credentials)
+// whenever the address changed.
+func (a *App) reconnectDemo(ctx context.Context, p storage.Profile) (storage.Profile, error) {
+	d, err := a.demoPractice(ctx)
+	if err != nil {
+		return p, err
+	}
+	if p.PracticeURL == d.FHIRBase() {
+		return p, nil
+	}
+	p.PracticeURL = d.FHIRBase()
+	if err := a.store.UpdateProfile(ctx, p); err != nil {
+		return p, fmt.Errorf("demo: %w", err)
+	}
+	if _, err := a.signIn(ctx, d.FHIRBase(), demoBrowser(ctx, d)); err != nil {
+		return p, fmt.Errorf("demo: %w", err)
+	}
+	return a.store.Profile(ctx, p.ID)
+}
