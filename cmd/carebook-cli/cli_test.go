@@ -223,13 +223,13 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	}
 	srv := fhirtest.New(fhirtest.Features{Everything: true})
 	defer srv.Close()
-	seedServer(srv, 2000)
+	seedServer(srv, 1000)
 	dir := newCache(t)
 	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != 0 {
 		t.Fatalf("connect: %s", errOut)
 	}
 	const kills = 50
-	next := 2000
+	next, completed := 1000, 0
 	for i := range kills {
 		// The server changes between attempts: new, updated and deleted records.
 		srv.Put(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"final","subject":{"reference":"Patient/p1"}}`, next))
@@ -243,14 +243,26 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		if i%10 == 9 {
+			// Now and then a sync finishes, so later kills also hit
+			// incremental syncs that start from checkpoints.
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("sync %d: %v", i, err)
+			}
+			completed++
+		} else {
+			time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGKILL)
+			if cmd.Wait() == nil {
+				completed++
+			}
+		}
 		// The cache opens and unlocks after every kill.
 		if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
 			t.Fatalf("kill %d: cache unusable: %d %s", i, code, errOut)
 		}
 	}
+	t.Logf("%d of %d syncs finished before the kill", completed, kills)
 	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--full", "--quiet"); code != exitOK {
 		t.Fatalf("final sync: %d %s", code, errOut)
 	}
