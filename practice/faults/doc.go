@@ -1,0 +1,21 @@
+// Package faults injects failures into the practice server's HTTP replies
+// so tests can see how a client copes with a bad network or a struggling
+// server.
+//
+// Vocabulary:
+//   - an Injector is HTTP middleware (Wrap) whose Config can be changed at
+//     any time (Set); its zero value injects nothing.
+//   - the kinds of fault: Latency (every matching request waits first),
+//     ErrorRate (the request is answered with ErrorStatus without reaching
+//     the server; 429 and 503 carry Retry-After), DropReplyAfterCommitRate
+//     (a write is carried out, then the connection is closed with no reply:
+//     the client cannot know it succeeded), TruncateBodyRate (the reply
+//     announces its full length but only the first half is sent before the
+//     connection closes).
+//   - OnlyPaths limits faults to request paths with that prefix.
+//
+// Randomness comes from a generator seeded with Config.Seed, so a test sees
+// the same sequence of faults for the same sequence of requests.
+//
+// Threading: an Injector is safe for concurrent use.
+package faults

@@ -1,0 +1,158 @@
+package faults
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// newServer serves a handler that counts the requests it really handled.
+func newServer(t *testing.T, f *Injector) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var handled atomic.Int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handled.Add(1)
+		w.Header().Set("Content-Type", "application/fhir+json")
+		w.Write([]byte(`{"resourceType":"Basic","id":"0123456789abcdef"}`))
+	})
+	srv := httptest.NewServer(f.Wrap(h))
+	t.Cleanup(srv.Close)
+	return srv, &handled
+}
+
+func get(t *testing.T, method, url string) (*http.Response, []byte, error) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader("{}"))
+	// A fresh connection each time, so a dropped one is not reused.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
+}
+
+func TestZeroValueInjectsNothing(t *testing.T) {
+	var f Injector
+	srv, handled := newServer(t, &f)
+	for i := 0; i < 20; i++ {
+		resp, body, err := get(t, "POST", srv.URL+"/fhir/Basic")
+		if err != nil || resp.StatusCode != 200 || !strings.HasSuffix(string(body), "}") {
+			t.Fatalf("request %d: %v %v %s", i, err, resp, body)
+		}
+	}
+	if handled.Load() != 20 {
+		t.Fatalf("handled %d", handled.Load())
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		status    int
+		wantRetry string
+	}{
+		{503, "2"}, {429, "2"}, {500, ""},
+	}
+	for _, tt := range tests {
+		t.Run(http.StatusText(tt.status), func(t *testing.T) {
+			var f Injector
+			f.Set(Config{ErrorRate: 1, ErrorStatus: tt.status, RetryAfter: 1500 * time.Millisecond})
+			srv, handled := newServer(t, &f)
+			resp, body, err := get(t, "GET", srv.URL+"/fhir/Basic/1")
+			if err != nil || resp.StatusCode != tt.status || resp.Header.Get("Retry-After") != tt.wantRetry ||
+				!strings.Contains(string(body), "OperationOutcome") {
+				t.Fatalf("got %v %v %s", err, resp, body)
+			}
+			if handled.Load() != 0 {
+				t.Fatal("a failed request reached the server")
+			}
+		})
+	}
+}
+
+func TestErrorRateIsDeterministic(t *testing.T) {
+	run := func() string {
+		var f Injector
+		f.Set(Config{ErrorRate: 0.5, Seed: 7})
+		srv, _ := newServer(t, &f)
+		var out strings.Builder
+		for i := 0; i < 40; i++ {
+			resp, _, err := get(t, "GET", srv.URL+"/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode == 200 {
+				out.WriteByte('.')
+			} else {
+				out.WriteByte('x')
+			}
+		}
+		return out.String()
+	}
+	a, b := run(), run()
+	if a != b {
+		t.Fatalf("same seed, different faults:\n%s\n%s", a, b)
+	}
+	if n := strings.Count(a, "x"); n < 8 || n > 32 {
+		t.Fatalf("rate 0.5 gave %d failures of 40: %s", n, a)
+	}
+}
+
+func TestDropReplyAfterCommit(t *testing.T) {
+	var f Injector
+	f.Set(Config{DropReplyAfterCommitRate: 1})
+	srv, handled := newServer(t, &f)
+	_, _, err := get(t, "POST", srv.URL+"/fhir/Basic")
+	if err == nil {
+		t.Fatal("a dropped reply arrived")
+	}
+	if handled.Load() != 1 {
+		t.Fatalf("the write was not carried out: handled %d", handled.Load())
+	}
+	// Reads are not dropped.
+	if resp, _, err := get(t, "GET", srv.URL+"/fhir/Basic"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("read: %v", err)
+	}
+}
+
+func TestTruncateBody(t *testing.T) {
+	var f Injector
+	f.Set(Config{TruncateBodyRate: 1})
+	srv, _ := newServer(t, &f)
+	resp, body, err := get(t, "GET", srv.URL+"/fhir/Basic/1")
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("got err %v, want unexpected EOF", err)
+	}
+	if resp.ContentLength != 48 || len(body) != 24 {
+		t.Fatalf("content length %d, got %d bytes", resp.ContentLength, len(body))
+	}
+}
+
+func TestLatencyAndOnlyPaths(t *testing.T) {
+	var f Injector
+	f.Set(Config{Latency: 30 * time.Millisecond, ErrorRate: 1, OnlyPaths: "/fhir/Communication"})
+	srv, _ := newServer(t, &f)
+	if resp, _, err := get(t, "GET", srv.URL+"/fhir/Observation"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("unfiltered path got a fault: %v %v", err, resp)
+	}
+	start := time.Now()
+	resp, _, err := get(t, "GET", srv.URL+"/fhir/Communication?x=1")
+	if err != nil || resp.StatusCode != 503 {
+		t.Fatalf("filtered path: %v %v", err, resp)
+	}
+	// Latency is a lower bound, not a timing assertion on speed.
+	if time.Since(start) < 30*time.Millisecond {
+		t.Fatal("no latency injected")
+	}
+	f.Set(Config{})
+	if resp, _, err := get(t, "GET", srv.URL+"/fhir/Communication"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after reset: %v %v", err, resp)
+	}
+}
