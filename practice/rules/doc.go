@@ -40,8 +40,8 @@
 //   - Anything else (other types, every DELETE) is refused with 403: clinical
 //     data is never edited by the patient.
 //
-// StoreTx adapts the practice store's transaction to Tx, for the FHIR API's
-// write hook (see the report for wiring).
+// Hook adapts Policy to the FHIR API's write hook: fhirserver.Config{Hook:
+// rules.Hook{}}. StoreTx adapts the practice store's transaction to Tx.
 //
 // Threading: a Policy holds no state and may be shared; Check runs on the
 // goroutine that owns the transaction. The package must not import the
