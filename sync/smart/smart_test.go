@@ -401,3 +401,32 @@ func TestRefusedTokenIsRefreshed(t *testing.T) {
 		t.Fatalf("tok2 %q, err %v, refreshes %d", tok2, err, a.refreshes.Load())
 	}
 }
+
+func TestOneSourcePerProfile(t *testing.T) {
+	a := newAuthServer(t)
+	st := newMemStore()
+	putSaved(context.Background(), st, "p1", savedFor(a, "A0", "R0", time.Now().Add(-time.Hour)))
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each goroutine builds its own source, as separate clients do.
+			if _, err := NewTokenSource(st, "p1", nil).AccessToken(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := a.refreshes.Load(); n != 1 {
+		t.Fatalf("refresh requests = %d, want 1", n)
+	}
+	// A new sign-in replaces the in-memory token.
+	g := &Grant{Token: tokenOf("NEW", "RNEW"), PatientID: "pat-1", TokenURL: a.URL + "/token", ClientID: "carebook"}
+	if err := SaveGrant(context.Background(), st, "p1", g); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := NewTokenSource(st, "p1", nil).AccessToken(context.Background()); err != nil || tok != "NEW" {
+		t.Fatalf("after a new grant: %q, %v", tok, err)
+	}
+}

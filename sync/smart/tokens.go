@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -68,6 +69,7 @@ func SaveGrant(ctx context.Context, st Store, profileID string, g *Grant) error 
 	if err := putSaved(ctx, st, profileID, s); err != nil {
 		return err
 	}
+	forget(st, profileID)
 	p, err := st.Profile(ctx, profileID)
 	if err != nil {
 		return fmt.Errorf("smart: save grant: %w", err)
@@ -133,13 +135,39 @@ type TokenSource struct {
 
 var _ fhirapi.TokenSource = (*TokenSource)(nil)
 
-// NewTokenSource returns the token source of a profile. hc carries refresh
-// requests (nil: http.DefaultClient). Tokens are read lazily.
+// sources holds one TokenSource per store and profile, so that every
+// client of a profile in this process shares one refresh: two sources
+// refreshing at once would spend a rotated refresh token twice, and the
+// server would answer the second with invalid_grant.
+var sources sync.Map // sourceKey -> *TokenSource
+
+type sourceKey struct {
+	st        Store
+	profileID string
+}
+
+// NewTokenSource returns the token source of a profile: the same one for
+// every call with the same store and profile. hc carries refresh requests
+// (nil: http.DefaultClient); only the first call's hc is used. Tokens are
+// read lazily.
 func NewTokenSource(st Store, profileID string, hc *http.Client) *TokenSource {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &TokenSource{st: st, profileID: profileID, hc: hc, now: time.Now, sem: make(chan struct{}, 1)}
+	ts := &TokenSource{st: st, profileID: profileID, hc: hc, now: time.Now, sem: make(chan struct{}, 1)}
+	got, _ := sources.LoadOrStore(sourceKey{st, profileID}, ts)
+	return got.(*TokenSource)
+}
+
+// forget drops the in-memory token of the profile's source (after a new
+// sign-in stored fresh tokens).
+func forget(st Store, profileID string) {
+	if v, ok := sources.Load(sourceKey{st, profileID}); ok {
+		ts := v.(*TokenSource)
+		ts.sem <- struct{}{}
+		ts.cur = nil
+		ts.unlock()
+	}
 }
 
 func (ts *TokenSource) lock(ctx context.Context) error {
