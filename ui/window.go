@@ -1,19 +1,141 @@
 package ui
 
 import (
+	"context"
+	"time"
+
 	"fyne.io/fyne/v2"
+
+	"github.com/carebook/carebook/app"
 )
 
 // WindowTitle is the title of Carebook's main window (screenshot scripts
 // find the window by it).
 const WindowTitle = "Carebook"
 
-// NewMainWindow creates Carebook's main window on a, with the theme and icon
-// applied and the welcome screen shown. UI goroutine only.
-func NewMainWindow(a fyne.App) fyne.Window {
+// UI is Carebook's main window and the screen it shows. Its methods run on
+// the UI goroutine unless their comment says otherwise.
+type UI struct {
+	fyneApp fyne.App
+	core    *app.App
+	win     fyne.Window
+
+	// ctx belongs to the screen on show; it is cancelled when another
+	// screen replaces it, so late results of the old one are dropped.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// focusOnShow, when set by a screen constructor, receives the keyboard
+	// focus once the screen is on show.
+	focusOnShow fyne.Focusable
+	// shell is the signed-in screen when it is on show, else nil.
+	shell *shell
+}
+
+// NewMainWindow creates Carebook's main window on a for the core, with the
+// theme and icon applied, and starts on the right screen (set-up, lock or
+// home). UI goroutine.
+func NewMainWindow(a fyne.App, core *app.App) *UI {
 	a.Settings().SetTheme(Theme())
-	w := a.NewWindow(WindowTitle)
-	w.SetContent(welcomeScreen())
-	w.Resize(fyne.NewSize(1024, 720))
-	return w
+	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle)}
+	u.win.Resize(fyne.NewSize(1024, 720))
+	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { core.Touch() })
+	u.win.Canvas().SetOnTypedRune(func(rune) { core.Touch() })
+	u.win.SetContent(welcomeScreen())
+	u.watchEvents()
+	u.showHome()
+	return u
+}
+
+// Window is the main window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// newScreenContext cancels the current screen's work and returns a fresh
+// context for the screen about to be built.
+func (u *UI) newScreenContext() context.Context {
+	if u.cancel != nil {
+		u.cancel()
+	}
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	return u.ctx
+}
+
+// showHome shows what the session state calls for: set-up on a new
+// install, the lock screen while locked, otherwise the home screen.
+func (u *UI) showHome() {
+	u.core.Touch()
+	type home struct {
+		state         app.LockState
+		hasPassphrase bool
+	}
+	background(u.newScreenContext(), func(ctx context.Context) (home, error) {
+		st, err := u.core.State(ctx)
+		if err != nil {
+			return home{}, err
+		}
+		h := home{state: st}
+		if st == app.LockedState {
+			h.hasPassphrase, err = u.core.HasPassphrase(ctx)
+		}
+		return h, err
+	}, func(h home, err error) {
+		switch {
+		case err != nil:
+			u.showScreen(func() fyne.CanvasObject {
+				return messageScreen("Carebook cannot open its data",
+					"Something went wrong reading Carebook's data folder ("+u.core.DataDir()+"). "+humanStorageError(err))
+			})
+		case h.state == app.NeedsSetup:
+			u.showScreen(u.setupScreen)
+		case h.state == app.LockedState:
+			u.showScreen(func() fyne.CanvasObject { return u.lockScreen(h.hasPassphrase) })
+		default:
+			u.showUnlockedHome()
+		}
+	})
+}
+
+// showScreen builds a screen with a fresh context and shows it.
+func (u *UI) showScreen(build func() fyne.CanvasObject) {
+	u.newScreenContext()
+	u.shell = nil
+	content := build()
+	u.win.SetContent(content)
+	if u.focusOnShow != nil {
+		u.win.Canvas().Focus(u.focusOnShow)
+		u.focusOnShow = nil
+	}
+}
+
+// watchEvents follows the core's events for the life of the window: a lock
+// (on request or after idling) replaces whatever is on show at once.
+func (u *UI) watchEvents() {
+	events, stop := u.core.Events()
+	u.win.SetOnClosed(stop)
+	go func() {
+		var lastProgress time.Time
+		for ev := range events {
+			if _, ok := ev.(app.Locked); ok {
+				fyne.Do(u.showHome)
+				continue
+			}
+			// Progress comes by the thousand in a big sync: only a few a
+			// second reach the screen.
+			if _, ok := ev.(app.SyncProgress); ok {
+				if time.Since(lastProgress) < progressInterval {
+					continue
+				}
+				lastProgress = time.Now()
+			}
+			fyne.Do(func() {
+				if u.shell != nil {
+					u.shell.onEvent(ev)
+				}
+			})
+		}
+	}()
+}
+
+// messageScreen is a full-window explanation with no actions. UI goroutine.
+func messageScreen(title, text string) fyne.CanvasObject {
+	return newColumn(560, true, logo(80), heading(title), paragraph(text))
 }

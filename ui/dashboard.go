@@ -1,0 +1,245 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/app/record"
+)
+
+// dashboardSource is what the dashboard needs of the app core.
+type dashboardSource interface {
+	Dashboard(ctx context.Context, profileID string) (app.Dashboard, error)
+}
+
+// dashboardView is the home screen of one profile: what matters today,
+// each item leading to the screen that has the details.
+type dashboardView struct {
+	src       dashboardSource
+	profileID string
+	// open shows a section of the health record ("results", ...).
+	open func(section string)
+
+	content *fyne.Container
+	scroll  *container.Scroll
+	ctx     context.Context
+	now     func() time.Time
+}
+
+// newDashboardView builds the dashboard of profileID; call Refresh to fill
+// it. UI goroutine.
+func newDashboardView(ctx context.Context, src dashboardSource, profileID string, open func(string)) *dashboardView {
+	d := &dashboardView{src: src, profileID: profileID, open: open, ctx: ctx, now: time.Now}
+	d.content = newColumn(760, false, paragraph("Loading your record…"))
+	d.scroll = container.NewVScroll(container.NewPadded(d.content))
+	return d
+}
+
+// CanvasObject is the view's root object.
+func (d *dashboardView) CanvasObject() fyne.CanvasObject { return d.scroll }
+
+// Refresh reloads the dashboard from the cache. UI goroutine.
+func (d *dashboardView) Refresh() {
+	background(d.ctx, d.load, func(vm app.Dashboard, err error) {
+		if err != nil {
+			d.content.Objects = []fyne.CanvasObject{paragraph("Carebook could not read this record. " + humanStorageError(err))}
+			d.content.Refresh()
+			return
+		}
+		d.apply(vm)
+	})
+}
+
+// load reads the dashboard; no widgets. Any goroutine.
+func (d *dashboardView) load(ctx context.Context) (app.Dashboard, error) {
+	return d.src.Dashboard(ctx, d.profileID)
+}
+
+// apply shows vm. UI goroutine.
+func (d *dashboardView) apply(vm app.Dashboard) {
+	now := d.now()
+	objs := []fyne.CanvasObject{heading(greeting(vm.PatientName))}
+
+	if vm.FailedSends > 0 {
+		objs = append(objs, card("Couldn't be sent",
+			fmt.Sprintf("%s couldn't be sent to the practice. Open it to see why.", plural(vm.FailedSends, "item", "items")), nil))
+	}
+	if vm.PendingSends > 0 {
+		objs = append(objs, card("Waiting to be sent",
+			fmt.Sprintf("%s will be sent when Carebook next reaches the practice.", plural(vm.PendingSends, "item", "items")), nil))
+	}
+
+	if len(vm.Attention) > 0 {
+		var lines []string
+		for _, at := range vm.Attention {
+			line := at.Title
+			if at.Detail != "" {
+				line += ": " + at.Detail
+			}
+			lines = append(lines, "• "+line)
+		}
+		objs = append(objs, card("Needs your attention", strings.Join(lines, "\n"), d.link("See results", "results", hasKind(vm.Attention, record.AttentionAbnormalResult))))
+	}
+
+	if len(vm.Upcoming) > 0 {
+		var lines []string
+		for i, ap := range vm.Upcoming {
+			if i == 3 {
+				lines = append(lines, fmt.Sprintf("and %d more", len(vm.Upcoming)-3))
+				break
+			}
+			lines = append(lines, "• "+appointmentLine(ap, now))
+		}
+		objs = append(objs, card("Coming up", strings.Join(lines, "\n"), nil))
+	} else {
+		objs = append(objs, card("Coming up", "No upcoming appointments.", nil))
+	}
+
+	switch n := len(vm.Unread); n {
+	case 0:
+		objs = append(objs, card("Messages", "No new messages from your practice.", nil))
+	default:
+		latest := vm.Unread[0]
+		text := fmt.Sprintf("%s from your practice.", plural(n, "new message", "new messages"))
+		if latest.Topic != "" {
+			text += "\nLatest: " + latest.Topic
+		}
+		objs = append(objs, card("Messages", text, nil))
+	}
+
+	if n := len(vm.NewResults); n > 0 {
+		var lines []string
+		for i, g := range vm.NewResults {
+			if i == 4 {
+				lines = append(lines, fmt.Sprintf("and %d more", n-4))
+				break
+			}
+			line := "• " + g.Title + ", " + g.Date.String()
+			if g.Abnormal > 0 {
+				line += fmt.Sprintf(" (%s outside the normal range)", plural(g.Abnormal, "value", "values"))
+			}
+			lines = append(lines, line)
+		}
+		objs = append(objs, card("New results", strings.Join(lines, "\n"), d.link("See results", "results", true)))
+	} else {
+		objs = append(objs, card("Results", "No new results since you last looked.", d.link("See all results", "results", true)))
+	}
+
+	if len(vm.OpenRequests) > 0 {
+		var lines []string
+		for _, t := range vm.OpenRequests {
+			lines = append(lines, "• "+taskLine(t))
+		}
+		objs = append(objs, card("Open requests", strings.Join(lines, "\n"), nil))
+	}
+
+	if len(vm.BalanceDue) > 0 {
+		var amounts []string
+		for _, m := range vm.BalanceDue {
+			amounts = append(amounts, m.String())
+		}
+		objs = append(objs, card("Balance due", strings.Join(amounts, ", "), nil))
+	}
+
+	if n := len(vm.Medications); n > 0 {
+		var names []string
+		for i, m := range vm.Medications {
+			if i == 5 {
+				names = append(names, fmt.Sprintf("and %d more", n-5))
+				break
+			}
+			names = append(names, "• "+m.Medication)
+		}
+		objs = append(objs, card("Your medications", strings.Join(names, "\n"), d.link("See medications", "medications", true)))
+	}
+
+	d.content.Objects = objs
+	d.content.Refresh()
+}
+
+// link is a button opening a record section, or nil when show is false.
+func (d *dashboardView) link(text, section string, show bool) *widget.Button {
+	if !show || d.open == nil {
+		return nil
+	}
+	return &widget.Button{Text: text, Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
+		OnTapped: func() { d.open(section) }}
+}
+
+// card is a titled block of text with an optional action.
+func card(title, text string, action *widget.Button) fyne.CanvasObject {
+	body := paragraph(text)
+	var content fyne.CanvasObject = body
+	if action != nil {
+		content = newColumn(0, false, body, container.NewHBox(action))
+	}
+	return widget.NewCard(title, "", content)
+}
+
+func greeting(name string) string {
+	if name == "" {
+		return "Your health today"
+	}
+	first, _, _ := strings.Cut(name, " ")
+	return "Hello, " + first
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func hasKind(items []record.Attention, kind record.AttentionKind) bool {
+	for _, it := range items {
+		if it.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// appointmentLine is "Tue 14 Mar, 09:30 — Annual checkup with Dr Lee".
+func appointmentLine(ap record.Appointment, now time.Time) string {
+	when := ap.Start.String()
+	if ap.Start.Precision == record.PrecisionTime {
+		t := ap.Start.Time.In(now.Location())
+		when = t.Format("Mon 2 Jan, 15:04")
+		if t.Year() != now.Year() {
+			when = t.Format("Mon 2 Jan 2006, 15:04")
+		}
+	}
+	what := ap.Description
+	if what == "" && len(ap.ServiceTypes) > 0 {
+		what = ap.ServiceTypes[0]
+	}
+	if what == "" {
+		what = "Appointment"
+	}
+	if len(ap.Practitioners) > 0 && ap.Practitioners[0].Display != "" {
+		what += " with " + ap.Practitioners[0].Display
+	}
+	return when + " — " + what
+}
+
+// taskLine is "Refill: requested".
+func taskLine(t record.Task) string {
+	what := t.Code
+	if what == "" {
+		what = "Request"
+	}
+	status := t.BusinessStatus
+	if status == "" {
+		status = strings.ReplaceAll(t.Status, "-", " ")
+	}
+	return what + ": " + status
+}

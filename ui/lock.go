@@ -1,0 +1,183 @@
+package ui
+
+import (
+	"context"
+	"errors"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/assets"
+	"github.com/carebook/carebook/storage"
+)
+
+// minPassphraseLength is the shortest passphrase accepted at set-up.
+const minPassphraseLength = 8
+
+func logo(size float32) fyne.CanvasObject {
+	img := canvas.NewImageFromResource(assets.Icon)
+	img.FillMode = canvas.ImageFillContain
+	img.SetMinSize(fyne.NewSize(size, size))
+	return container.NewCenter(img)
+}
+
+func heading(text string) *widget.Label {
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	l.SizeName = theme.SizeNameHeadingText
+	return l
+}
+
+func paragraph(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func errorText() *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.DangerImportance
+	l.Hide()
+	return l
+}
+
+func showError(l *widget.Label, msg string) {
+	l.SetText(msg)
+	l.Show()
+}
+
+// setupScreen asks for the passphrase that protects the encrypted cache on
+// a new install. Where the OS keyring keeps the key the passphrase is
+// optional (it then also unlocks the app, e.g. on another session).
+// UI goroutine.
+func (u *UI) setupScreen() fyne.CanvasObject {
+	keyring := u.core.UsesKeyring()
+	pass := widget.NewPasswordEntry()
+	pass.SetPlaceHolder("Passphrase")
+	confirm := widget.NewPasswordEntry()
+	confirm.SetPlaceHolder("The same passphrase again")
+	problem := errorText()
+
+	explain := "Carebook keeps your health record encrypted on this device. " +
+		"Choose a passphrase to lock and unlock it. Nobody, not even Carebook, " +
+		"can recover your record without it."
+	if keyring {
+		explain = "Carebook keeps your health record encrypted on this device, with its key " +
+			"in your computer's keyring. You may also choose a passphrase to lock the app " +
+			"(recommended on a shared computer), or leave it empty."
+	}
+
+	var submit *widget.Button
+	submit = &widget.Button{Text: "Protect my record", Importance: widget.HighImportance, OnTapped: func() {
+		p, c := pass.Text, confirm.Text
+		switch {
+		case p == "" && !keyring:
+			showError(problem, "Please choose a passphrase.")
+			return
+		case p != "" && len([]rune(p)) < minPassphraseLength:
+			showError(problem, "Please use at least 8 characters.")
+			return
+		case p != c:
+			showError(problem, "The two passphrases are not the same.")
+			return
+		}
+		problem.Hide()
+		submit.Disable()
+		submit.SetText("Protecting…")
+		background(u.ctx, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, u.core.Setup(ctx, p)
+		}, func(_ struct{}, err error) {
+			submit.Enable()
+			submit.SetText("Protect my record")
+			if err != nil {
+				showError(problem, "Carebook could not set up its encrypted storage. "+humanStorageError(err))
+				return
+			}
+			u.showHome()
+		})
+	}}
+	confirm.OnSubmitted = func(string) { submit.OnTapped() }
+
+	return container.NewVScroll(container.NewPadded(newColumn(480, true,
+		logo(80),
+		heading("Protect your health record"),
+		paragraph(explain),
+		pass, confirm,
+		problem,
+		submit,
+	)))
+}
+
+// lockScreen shows nothing of the record: only how to unlock. UI goroutine.
+func (u *UI) lockScreen(hasPassphrase bool) fyne.CanvasObject {
+	problem := errorText()
+	objects := []fyne.CanvasObject{logo(80), heading("Carebook is locked")}
+
+	unlock := func(passphrase string, b *widget.Button) {
+		problem.Hide()
+		b.Disable()
+		background(u.ctx, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, u.core.Unlock(ctx, passphrase)
+		}, func(_ struct{}, err error) {
+			b.Enable()
+			if err != nil {
+				if app.IsWrongPassphrase(err) {
+					showError(problem, "That passphrase is not right. Please try again.")
+				} else {
+					showError(problem, "Carebook could not unlock. "+humanStorageError(err))
+				}
+				return
+			}
+			u.showHome()
+		})
+	}
+
+	if hasPassphrase {
+		pass := widget.NewPasswordEntry()
+		pass.SetPlaceHolder("Passphrase")
+		var b *widget.Button
+		b = &widget.Button{Text: "Unlock", Importance: widget.HighImportance, OnTapped: func() {
+			if pass.Text == "" {
+				showError(problem, "Please enter your passphrase.")
+				return
+			}
+			unlock(pass.Text, b)
+		}}
+		pass.OnSubmitted = func(string) { b.OnTapped() }
+		objects = append(objects, paragraph("Enter your passphrase to read your record."), pass, b)
+		u.focusOnShow = pass
+	}
+	if u.core.UsesKeyring() {
+		var b *widget.Button
+		b = &widget.Button{Text: "Unlock with my computer's keyring", OnTapped: func() { unlock("", b) }}
+		if !hasPassphrase {
+			b.Importance = widget.HighImportance
+		}
+		objects = append(objects, b)
+	}
+	objects = append(objects, problem)
+	return container.NewVScroll(container.NewPadded(newColumn(480, true, objects...)))
+}
+
+// humanStorageError explains a storage failure in plain words, without any
+// detail of the record.
+func humanStorageError(err error) string {
+	switch {
+	case errors.Is(err, storage.ErrNoKey):
+		return "Its key is missing from your keyring. If you set a passphrase, use it instead."
+	case errors.Is(err, storage.ErrNoKeyring):
+		return "Your computer's keyring cannot be reached."
+	case errors.Is(err, storage.ErrCorrupt):
+		return "The data file is damaged."
+	case errors.Is(err, storage.ErrIntegrity):
+		return "The data file was changed by something other than Carebook."
+	case errors.Is(err, storage.ErrPassphraseRequired):
+		return "A passphrase is needed on this device."
+	default:
+		return "Please try again."
+	}
+}

@@ -1,0 +1,215 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// partialNote is what an entry marked Incomplete says about itself, in the
+// list and in its details, instead of disappearing.
+const partialNote = "Part of this entry could not be read"
+
+// dayText formats d for people at its own precision, but never finer than
+// a day ("2019", "Mar 2019", "12 Mar 2024"). A zero date is "".
+func dayText(d record.Date) string {
+	if d.Precision > record.PrecisionDay {
+		d.Precision = record.PrecisionDay
+	}
+	return d.String()
+}
+
+// periodText formats a period as "12 Mar 2024 – 15 Mar 2024", or one date
+// when both ends fall on the same day or one end is missing.
+func periodText(p record.Period) string {
+	start, end := dayText(p.Start), dayText(p.End)
+	switch {
+	case start == "":
+		return end
+	case end == "" || end == start:
+		return start
+	}
+	return start + " – " + end
+}
+
+// timeText is when a point in time happened: the day, with the time of day
+// when the record gives one.
+func timeText(d record.Date) string { return d.String() }
+
+// numberText formats a measured number without trailing zeros or binary
+// noise (82.30000000001 → "82.3").
+func numberText(v float64) string {
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// unitText turns the UCUM units labs send into what people read:
+// "mm[Hg]" → "mmHg", "kg/m2" → "kg/m²", "{score}" → "".
+func unitText(u string) string {
+	u = strings.TrimSpace(u)
+	switch u {
+	case "mm[Hg]":
+		return "mmHg"
+	case "kg/m2":
+		return "kg/m²"
+	case "/min":
+		return "per minute"
+	case "Cel":
+		return "°C"
+	case "[degF]":
+		return "°F"
+	case "[lb_av]":
+		return "lb"
+	case "1", "{nominal}":
+		return ""
+	}
+	if strings.HasPrefix(u, "{") && strings.HasSuffix(u, "}") {
+		return "" // an annotation such as {score}, not a unit
+	}
+	return u
+}
+
+// quantityText formats a quantity with a readable unit: "< 5.4 mg/dL".
+func quantityText(q record.Quantity) string {
+	if !q.HasValue {
+		return ""
+	}
+	s := numberText(q.Value)
+	if q.Comparator != "" {
+		s = q.Comparator + " " + s
+	}
+	if u := unitText(firstText(q.Unit, q.Code)); u != "" {
+		s += " " + u
+	}
+	return s
+}
+
+// valueText formats an observed value for display.
+func valueText(v record.Value) string {
+	if v.Kind == record.ValueQuantity {
+		return quantityText(v.Quantity)
+	}
+	return v.Text
+}
+
+// rangeText formats a reference range with readable units.
+func rangeText(r *record.RefRange) string {
+	if r == nil {
+		return ""
+	}
+	low, high := quantityText(r.Low), quantityText(r.High)
+	switch {
+	case r.Low.HasValue && r.High.HasValue:
+		unit := unitText(firstText(r.High.Unit, r.High.Code))
+		s := numberText(r.Low.Value) + "–" + numberText(r.High.Value)
+		if unit != "" {
+			s += " " + unit
+		}
+		return s
+	case r.High.HasValue:
+		return "up to " + high
+	case r.Low.HasValue:
+		return low + " or more"
+	}
+	return r.Text
+}
+
+// flagText says in words what a result's flag means, so abnormal results
+// are marked by text and not by colour alone. It is "" for a normal or
+// unflagged result.
+func flagText(f record.Flag) string {
+	if !f.Abnormal {
+		return ""
+	}
+	var s string
+	switch strings.ToUpper(f.Code) {
+	case "H", ">":
+		s = "High"
+	case "L", "<":
+		s = "Low"
+	case "HH", "HU":
+		s = "Critically high"
+	case "LL", "LU":
+		s = "Critically low"
+	case "AA":
+		s = "Critically abnormal"
+	case "POS":
+		s = "Positive"
+	case "DET":
+		s = "Detected"
+	case "R":
+		s = "Resistant"
+	default:
+		s = firstText(f.Text, "Abnormal")
+	}
+	if f.Source == record.FlagComputed {
+		s += " (outside the normal range)"
+	}
+	return s
+}
+
+// statusText turns a lower-cased FHIR status code into words
+// ("in-progress" → "In progress"). It is "" for "".
+func statusText(code string) string {
+	if code == "" {
+		return ""
+	}
+	s := strings.ReplaceAll(code, "-", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// joinNonEmpty joins the non-empty parts with sep.
+func joinNonEmpty(sep string, parts ...string) string {
+	kept := parts[:0:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, sep)
+}
+
+// firstText returns the first non-blank string, trimmed.
+func firstText(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// plural formats a count with its noun: "1 result", "3 results".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// refName is the display name of a reference, or "" when the chart cannot
+// tell.
+func refName(c *record.Chart, r record.Ref) string {
+	if r.IsZero() {
+		return ""
+	}
+	return strings.TrimSpace(c.Name(r))
+}
+
+// refNames lists the display names of refs that have one.
+func refNames(c *record.Chart, refs []record.Ref) string {
+	names := make([]string, 0, len(refs))
+	for _, r := range refs {
+		names = append(names, refName(c, r))
+	}
+	return joinNonEmpty(", ", names...)
+}
+
+// sameDay reports whether t falls on the day that starts at day (both in
+// day's location).
+func sameDay(day, t time.Time) bool {
+	y1, m1, d1 := day.Date()
+	y2, m2, d2 := t.In(day.Location()).Date()
+	return y1 == y2 && m1 == m2 && d1 == d2
+}
