@@ -1,0 +1,411 @@
+package practice
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/carebook/carebook/practice/access"
+	"github.com/carebook/carebook/practice/faults"
+	"github.com/carebook/carebook/practice/fhirserver"
+	"github.com/carebook/carebook/practice/rules"
+	"github.com/carebook/carebook/practice/smart"
+	"github.com/carebook/carebook/practice/staff"
+	"github.com/carebook/carebook/practice/store"
+	"github.com/carebook/carebook/practice/synth"
+)
+
+// Config configures a practice Server.
+type Config struct {
+	// Addr is where to listen; default "127.0.0.1:0" (a free port).
+	Addr string
+	// DataFile is the SQLite file; "" means a temporary file removed by
+	// Close.
+	DataFile string
+	// Seed and Scale are passed to synth: Scale 0 or 1 is the normal demo,
+	// N > 1 adds a patient with about N×1,000 resources.
+	Seed  int64
+	Scale int
+	// StaffDelay is how long the simulated staff take to react (default
+	// 30s; tests use milliseconds).
+	StaffDelay time.Duration
+	// AccessTokenTTL is the access token lifetime (default 1h).
+	AccessTokenTTL time.Duration
+	// PasswordCost is the Argon2id memory cost (KiB) of account passwords;
+	// 0 is the production cost. Tests pass a small value (64) to start fast.
+	PasswordCost int
+	// Load lists extra FHIR Bundle files to load at start (Synthea
+	// transaction bundles, batches of PUTs, collections).
+	Load []string
+	// Logf receives operational messages (never patient data); nil = silent.
+	Logf func(format string, args ...any)
+}
+
+// Server is one running practice: FHIR API under /fhir/, SMART
+// authorization server under /auth/, simulated staff, fault injection.
+//
+// Threading: all methods are safe for concurrent use; Close stops
+// everything New and Start started.
+type Server struct {
+	cfg      Config
+	st       *store.Store
+	auth     *smart.Server
+	fhir     *fhirserver.Server
+	faults   *faults.Injector
+	staff    *staff.Worker
+	accounts []synth.Account
+	handler  http.Handler
+
+	listener net.Listener
+	url      string
+	httpSrv  *http.Server
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	done    sync.WaitGroup
+}
+
+// New opens the store, seeds the demo practice (when the store has no
+// Patient yet), loads cfg.Load, creates the demo accounts and wires the
+// authorization server, the FHIR API, the practice's rules and its staff.
+// It binds the listening socket (so URL is known) but serves nothing until
+// Start.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.StaffDelay <= 0 {
+		cfg.StaffDelay = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, faults: &faults.Injector{}}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("practice: listen: %w", err)
+	}
+	s.listener = ln
+	s.url = "http://" + ln.Addr().String()
+	if err := s.open(ctx); err != nil {
+		ln.Close()
+		if s.st != nil {
+			s.st.Close()
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.cfg.Logf != nil {
+		s.cfg.Logf(format, args...)
+	}
+}
+
+// open builds everything behind the listener.
+func (s *Server) open(ctx context.Context) error {
+	st, err := store.Open(s.cfg.DataFile)
+	if err != nil {
+		return fmt.Errorf("practice: %w", err)
+	}
+	s.st = st
+	s.auth, err = smart.New(st.DB(), directory{st}, smart.Config{
+		Issuer:         s.url,
+		FHIRBase:       s.url + "/fhir",
+		AccessTokenTTL: s.cfg.AccessTokenTTL,
+		PasswordCost:   s.cfg.PasswordCost,
+		PracticeName:   "Riverside Family Practice",
+	})
+	if err != nil {
+		return fmt.Errorf("practice: authorization server: %w", err)
+	}
+	if err := s.seed(ctx); err != nil {
+		return err
+	}
+	for _, path := range s.cfg.Load {
+		if err := s.loadFile(ctx, path); err != nil {
+			return err
+		}
+	}
+	s.fhir, err = fhirserver.New(fhirserver.Config{
+		Store:              st,
+		Verifier:           s.auth,
+		Hook:               policyHook{rules.Policy{}},
+		SMARTConfiguration: s.auth.Configuration,
+		Name:               "Riverside Family Practice",
+		Logf:               s.cfg.Logf,
+	})
+	if err != nil {
+		return fmt.Errorf("practice: %w", err)
+	}
+	s.staff = staff.New(st, staff.Config{Delay: s.cfg.StaffDelay, Seed: s.cfg.Seed, Logger: s.slogger()})
+	mux := http.NewServeMux()
+	mux.Handle("/fhir/", s.fhir.Handler())
+	mux.Handle("/fhir", s.fhir.Handler())
+	mux.Handle("/auth/", s.auth.Handler())
+	s.handler = s.faults.Wrap(mux)
+	return nil
+}
+
+// seed loads the synthetic demo practice into an empty store and creates
+// its portal accounts.
+func (s *Server) seed(ctx context.Context) error {
+	bundles, accounts, err := synth.Generate(synth.Options{Seed: s.cfg.Seed, Scale: s.cfg.Scale})
+	if err != nil {
+		return fmt.Errorf("practice: generate demo data: %w", err)
+	}
+	s.accounts = accounts
+	_, patients, err := s.st.Search(ctx, "Patient", store.Query{CountOnly: true})
+	if err != nil {
+		return fmt.Errorf("practice: %w", err)
+	}
+	if patients == 0 {
+		for i, b := range bundles {
+			if _, err := s.st.LoadBundle(ctx, bytes.NewReader(b)); err != nil {
+				return fmt.Errorf("practice: load demo bundle %d: %w", i, err)
+			}
+		}
+		s.logf("practice: loaded %d demo bundles", len(bundles))
+	}
+	for _, a := range accounts {
+		err := s.auth.CreateUser(ctx, a.Username, a.Password, a.FHIRUser)
+		if errors.Is(err, smart.ErrUserExists) {
+			continue // a data file from an earlier run
+		}
+		if err != nil {
+			return fmt.Errorf("practice: create demo account: %w", err)
+		}
+		for _, pid := range a.PatientIDs {
+			rel := smart.Relation(a.Relations[pid])
+			if err := s.auth.AddAccessAs(ctx, a.Username, pid, rel, a.RelatedPersons[pid]); err != nil {
+				return fmt.Errorf("practice: give demo account access: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// loadFile loads one FHIR Bundle file.
+func (s *Server) loadFile(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("practice: load: %w", err)
+	}
+	defer f.Close()
+	counts, err := s.st.LoadBundle(ctx, f)
+	if err != nil {
+		return fmt.Errorf("practice: load %s: %w", path, err)
+	}
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	s.logf("practice: loaded %d resources from %s", n, path)
+	return nil
+}
+
+// slogger adapts Logf for the staff worker.
+func (s *Server) slogger() *slog.Logger {
+	if s.cfg.Logf == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(logfWriter(s.cfg.Logf), nil))
+}
+
+type logfWriter func(format string, args ...any)
+
+func (f logfWriter) Write(p []byte) (int, error) {
+	f("%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// Start serves HTTP on the bound address and starts the simulated staff,
+// both in goroutines. It returns at once.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("practice: Start after Close")
+	}
+	if s.started {
+		return errors.New("practice: already started")
+	}
+	s.started = true
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.httpSrv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          nil,
+	}
+	s.done.Add(2)
+	go func() {
+		defer s.done.Done()
+		if err := s.httpSrv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logf("practice: serve: %v", err)
+		}
+	}()
+	go func() {
+		defer s.done.Done()
+		s.staff.Run(ctx)
+	}()
+	return nil
+}
+
+// URL returns the server's base URL, e.g. "http://127.0.0.1:8085".
+func (s *Server) URL() string { return s.url }
+
+// FHIRBase returns URL()+"/fhir".
+func (s *Server) FHIRBase() string { return s.url + "/fhir" }
+
+// Handler returns the whole server's handler (FHIR API, authorization
+// server, fault injection), for tests that serve it themselves. Tokens name
+// URL() as their issuer and audience.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// DemoAccounts returns the demo portal accounts.
+func (s *Server) DemoAccounts() []synth.Account { return s.accounts }
+
+// Auth returns the SMART authorization server.
+func (s *Server) Auth() *smart.Server { return s.auth }
+
+// Store returns the FHIR resource store.
+func (s *Server) Store() *store.Store { return s.st }
+
+// Faults returns the fault injector in front of every endpoint.
+func (s *Server) Faults() *faults.Injector { return s.faults }
+
+// Staff returns the simulated staff, so tests can run a pass with Step.
+func (s *Server) Staff() *staff.Worker { return s.staff }
+
+// Close stops serving and the staff, and closes the store (removing it if
+// it was a temporary file).
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	var errs []error
+	if s.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.httpSrv.Shutdown(ctx); err != nil {
+			s.httpSrv.Close()
+		}
+		cancel()
+	} else {
+		s.listener.Close()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.done.Wait()
+	if err := s.st.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// directory is the authorization server's view of the patients in the
+// store.
+type directory struct{ st *store.Store }
+
+// Patient returns the name and birth date of Patient id.
+func (d directory) Patient(ctx context.Context, id string) (access.PatientInfo, error) {
+	r, err := d.st.Read(ctx, "Patient", id)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
+		return access.PatientInfo{}, fmt.Errorf("practice: patient: %w", access.ErrUnknownPatient)
+	}
+	if err != nil {
+		return access.PatientInfo{}, fmt.Errorf("practice: patient: %w", err)
+	}
+	m, err := store.DecodeResource(r.JSON, "Patient")
+	if err != nil {
+		return access.PatientInfo{}, fmt.Errorf("practice: patient: %w", err)
+	}
+	info := access.PatientInfo{ID: id, Name: displayName(m)}
+	if bd, ok := m["birthDate"].(string); ok {
+		if lo, _, ok := store.ParseDateRange(bd); ok {
+			info.BirthDate = time.UnixMicro(lo).UTC()
+		}
+	}
+	return info, nil
+}
+
+// displayName is "Given Family" of the official (or first) name.
+func displayName(m map[string]any) string {
+	names, _ := m["name"].([]any)
+	var chosen map[string]any
+	for _, n := range names {
+		nm, _ := n.(map[string]any)
+		if nm == nil {
+			continue
+		}
+		if chosen == nil || nm["use"] == "official" {
+			chosen = nm
+		}
+	}
+	if chosen == nil {
+		return ""
+	}
+	if text, ok := chosen["text"].(string); ok && text != "" {
+		return text
+	}
+	var parts []string
+	given, _ := chosen["given"].([]any)
+	for _, g := range given {
+		if s, ok := g.(string); ok {
+			parts = append(parts, s)
+		}
+	}
+	if fam, ok := chosen["family"].(string); ok {
+		parts = append(parts, fam)
+	}
+	return strings.Join(parts, " ")
+}
+
+// policyHook applies the practice's rules to writes made through the API.
+type policyHook struct{ policy rules.Policy }
+
+// BeforeWrite runs rules.Policy.Check inside the write transaction.
+func (h policyHook) BeforeWrite(ctx context.Context, tx *store.Tx, w fhirserver.Write) error {
+	req := rules.Request{Method: w.Method, Type: w.Type, ID: w.ID, New: w.New, Grant: w.Grant}
+	if w.Old != nil {
+		req.Old = w.Old.JSON
+	}
+	err := h.policy.Check(ctx, rulesTx{tx}, req)
+	var refusal *rules.Refusal
+	if errors.As(err, &refusal) {
+		return &fhirserver.OperationOutcomeError{Status: refusal.Status, Code: refusal.Code, Message: refusal.Message}
+	}
+	return err
+}
+
+// rulesTx gives the rules the store transaction.
+type rulesTx struct{ tx *store.Tx }
+
+func (t rulesTx) Read(ctx context.Context, typ, id string) ([]byte, error) {
+	r, err := t.tx.Read(ctx, typ, id)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
+		return nil, fmt.Errorf("%s: %w", typ, rules.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.JSON, nil
+}
+
+func (t rulesTx) Put(ctx context.Context, typ, id string, body []byte) error {
+	_, err := t.tx.Put(ctx, typ, id, body)
+	return err
+}
