@@ -179,3 +179,22 @@ func TestBenchRatio(t *testing.T) {
 	t.Logf("ratio encrypted/plain: %.2f (target <= 1.30)", float64(enc)/float64(plain))
 	t.Logf("read+decrypt all %d: %v (target <= 150ms)", benchResources, read)
 }
+
+// BenchmarkOpen opens a cache holding 20,000 resources: schema check,
+// PRAGMA quick_check and keyring probe, the cost paid at every app start.
+func BenchmarkOpen(b *testing.B) {
+	s, dir := newPassphraseStore(b)
+	p := newProfile(b, s, "Ada")
+	if err := s.Put(context.Background(), p.ID, benchData()...); err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	b.ResetTimer()
+	for range b.N {
+		s, err := Open(dir, Options{NoKeyring: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}

@@ -38,13 +38,27 @@ func encodings(s string) map[string][]byte {
 	}
 	for encName, enc := range map[string]*base64.Encoding{"base64": base64.StdEncoding, "base64url": base64.URLEncoding} {
 		for pad := range 3 {
-			e := enc.EncodeToString(append(make([]byte, pad), s...))
-			// Drop the characters that mix in the padding bytes or the end.
-			e = e[4 : len(e)-4]
-			out[fmt.Sprintf("%s (offset %d)", encName, pad)] = []byte(e)
+			if mid := base64Core(enc, s, pad); len(mid) >= 6 {
+				out[fmt.Sprintf("%s (offset %d)", encName, pad)] = mid
+			}
 		}
 	}
 	return out
+}
+
+// base64Core returns the base64 characters that depend only on s when s
+// starts pad bytes into the encoded data: those whose 6 bits all come from
+// bytes of s.
+func base64Core(enc *base64.Encoding, s string, pad int) []byte {
+	e := enc.EncodeToString(append(make([]byte, pad), s...))
+	var core []byte
+	for j := range len(e) {
+		first, last := 6*j/8, (6*j+5)/8
+		if first >= pad && last < pad+len(s) {
+			core = append(core, e[j])
+		}
+	}
+	return core
 }
 
 func utf16Bytes(s string, order binary.AppendByteOrder) []byte {
