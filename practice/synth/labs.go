@@ -44,7 +44,7 @@ var (
 			{"18262-6", "Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay", "LDL cholesterol", "mg/dL", "mg/dL", none, 130, 102, 10, 0},
 		}}
 	panelCMP = panel{loinc: "24323-8", display: "Comprehensive metabolic 2000 panel - Serum or Plasma", short: "metabolic panel",
-		advice: "Please drink plenty of water; we will repeat the test in a few months.",
+		advice: "We will look at this together at your next visit.",
 		tests: []labTest{
 			{"2345-7", "Glucose [Mass/volume] in Serum or Plasma", "glucose", "mg/dL", "mg/dL", 70, 99, 88, 5, 0},
 			{"2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "creatinine", "mg/dL", "mg/dL", 0.6, 1.2, 0.9, 0.08, 2},
@@ -54,7 +54,7 @@ var (
 			{"1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "ALT", "U/L", "U/L", 7, 56, 24, 6, 0},
 		}}
 	panelA1c = panel{loinc: "4548-4", display: "Hemoglobin A1c/Hemoglobin.total in Blood", short: "A1c",
-		advice: "Your A1c is above the normal range; keep following the eating and activity plan we discussed.",
+		advice: "Keep following the eating and activity plan we discussed; we will recheck it in six months.",
 		tests: []labTest{
 			{"4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "A1c", "%", "%", 4.0, 5.6, 5.2, 0.15, 1},
 		}}
@@ -111,12 +111,15 @@ func (b *patientBuilder) addLabPanel(pn panel, encounterID string, at time.Time,
 	collected := at.Add(20 * time.Minute)
 	issued := collected.Add(26 * time.Hour)
 	var results []any
-	var flagged []string
+	var high, low []string
 	for _, t := range pn.tests {
 		value := b.labValue(t, frac)
 		code, display := t.flag(value)
-		if code != "N" {
-			flagged = append(flagged, t.short+" is "+strings.ToLower(display))
+		switch code {
+		case "H":
+			high = append(high, t.short)
+		case "L":
+			low = append(low, t.short)
 		}
 		id := b.newID("obs")
 		body := obj{
@@ -137,10 +140,7 @@ func (b *patientBuilder) addLabPanel(pn panel, encounterID string, at time.Time,
 		b.s.add("Observation", id, body)
 		results = append(results, ref("Observation", id))
 	}
-	conclusion := "All results of your " + pn.short + " are in the normal range. No changes needed."
-	if len(flagged) > 0 {
-		conclusion = "In your " + pn.short + ", " + strings.Join(flagged, " and ") + ". " + pn.advice
-	}
+	conclusion := labComment(pn, high, low)
 	b.s.add("DiagnosticReport", b.newID("report"), obj{
 		"status":             "final",
 		"category":           category(sysV20074, "LAB", "Laboratory"),
@@ -155,4 +155,42 @@ func (b *patientBuilder) addLabPanel(pn panel, encounterID string, at time.Time,
 		"conclusion":         conclusion,
 	})
 	return conclusion
+}
+
+// labComment is the clinician's comment on a panel given the names of its
+// high and low results.
+func labComment(pn panel, high, low []string) string {
+	if len(high) == 0 && len(low) == 0 {
+		if len(pn.tests) == 1 {
+			return "Your " + pn.short + " is in the normal range. No changes needed."
+		}
+		return "All results of your " + pn.short + " are in the normal range. No changes needed."
+	}
+	var parts []string
+	if len(high) > 0 {
+		parts = append(parts, listWords(high)+verb(high)+" above the normal range")
+	}
+	if len(low) > 0 {
+		parts = append(parts, listWords(low)+verb(low)+" below the normal range")
+	}
+	lead := "Your "
+	if len(pn.tests) > 1 {
+		lead = "In your " + pn.short + ", "
+	}
+	return lead + strings.Join(parts, ", and ") + ". " + pn.advice
+}
+
+func verb(names []string) string {
+	if len(names) == 1 {
+		return " is"
+	}
+	return " are"
+}
+
+// listWords joins names as "a", "a and b" or "a, b and c".
+func listWords(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

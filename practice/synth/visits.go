@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"html"
 	"math"
 	"slices"
 	"strings"
@@ -258,7 +259,11 @@ func (b *patientBuilder) addVisitSummary(v *visit) {
 	case v.sick != nil:
 		lines = append(lines, "Reason for visit: "+strings.TrimSuffix(v.sick.display, " (disorder)")+".", "Assessment and plan: "+v.sick.note)
 	case v.vt == visitPhysical || v.vt == visitWellChild:
-		lines = append(lines, "Assessment: routine "+strings.ToLower(v.vt.display)+"; growth, development and screening reviewed.")
+		review := "history, examination and preventive screening reviewed"
+		if v.vt == visitWellChild {
+			review = "growth, development, vision and hearing reviewed"
+		}
+		lines = append(lines, "Assessment: routine "+strings.ToLower(v.vt.display)+"; "+review+".")
 		if len(b.p.conditions) > 0 {
 			var names []string
 			for _, c := range b.p.conditions {
@@ -285,7 +290,7 @@ func (b *patientBuilder) addVisitSummary(v *visit) {
 			if l == "" {
 				continue
 			}
-			sb.WriteString("<p>" + htmlEscape(l) + "</p>\n")
+			sb.WriteString("<p>" + html.EscapeString(l) + "</p>\n")
 		}
 		sb.WriteString("</body></html>\n")
 		text = sb.String()
@@ -294,10 +299,6 @@ func (b *patientBuilder) addVisitSummary(v *visit) {
 	attachment["data"] = b64([]byte(text))
 	attachment["size"] = len(text)
 	b.addDocument(v, "11506-3", "Progress note", attachment)
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
 
 // addDocument adds a clinical-note DocumentReference for visit v.
