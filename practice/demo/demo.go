@@ -1,0 +1,66 @@
+// Package demo runs the reference practice server inside the Carebook app
+// as its built-in demo practice, and signs the demo patient in on its pages
+// the way a person would in a browser.
+//
+// It is the only bridge between the shipped app and package practice; it
+// imports nothing of the app (main hands it to the app core, whose
+// app.DemoPractice interface it satisfies).
+package demo
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"time"
+
+	"github.com/carebook/carebook/practice"
+	"github.com/carebook/carebook/practice/smart"
+	"github.com/carebook/carebook/practice/synth"
+)
+
+// Username is the demo patient whose chart the demo opens.
+const Username = "maya"
+
+// StaffDelay is how long the demo practice's simulated staff take to read
+// and answer: long enough to see a message wait, short enough to see the
+// reply in the same session.
+const StaffDelay = 20 * time.Second
+
+// Practice is the demo practice running on 127.0.0.1.
+type Practice struct {
+	srv *practice.Server
+}
+
+// Start starts the demo practice on a free 127.0.0.1 port, keeping its data
+// in dataFile ("" for a temporary file), so what the patient did in the
+// demo (messages, bookings) is still there at the next start.
+func Start(ctx context.Context, dataFile string) (*Practice, error) {
+	srv, err := practice.New(ctx, practice.Config{Addr: "127.0.0.1:0", DataFile: dataFile, StaffDelay: StaffDelay})
+	if err != nil {
+		return nil, fmt.Errorf("demo practice: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("demo practice: %w", err)
+	}
+	return &Practice{srv: srv}, nil
+}
+
+// FHIRBase is the demo practice's FHIR base URL.
+func (p *Practice) FHIRBase() string { return p.srv.FHIRBase() }
+
+// SignIn fills in the demo patient's credentials on the practice's sign-in
+// pages, approves the consent, and returns the redirect to the app.
+func (p *Practice) SignIn(ctx context.Context, authorizeURL string) (*url.URL, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	return smart.SignIn(ctx, client, authorizeURL, Username, synth.DemoPassword, "")
+}
+
+// Close stops the practice.
+func (p *Practice) Close() error { return p.srv.Close() }
