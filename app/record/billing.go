@@ -22,6 +22,7 @@ type Account struct {
 }
 
 type wAccount struct {
+	wBase
 	Name          string          `json:"name"`
 	Status        string          `json:"status"`
 	Type          wConcept        `json:"type"`
@@ -95,6 +96,7 @@ func (i Invoice) Amount() (Money, bool) {
 }
 
 type wInvoice struct {
+	wBase
 	Status     string     `json:"status"`
 	Type       wConcept   `json:"type"`
 	Date       string     `json:"date"`
@@ -155,6 +157,7 @@ type Coverage struct {
 }
 
 type wCoverage struct {
+	wBase
 	Status       string   `json:"status"`
 	Type         wConcept `json:"type"`
 	SubscriberID string   `json:"subscriberId"`
@@ -231,6 +234,7 @@ func (e ExplanationOfBenefit) Summary() string {
 }
 
 type wEOB struct {
+	wBase
 	Status         string   `json:"status"`
 	Type           wConcept `json:"type"`
 	Created        string   `json:"created"`

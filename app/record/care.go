@@ -23,6 +23,7 @@ var classNames = map[string]string{
 }
 
 type wEncounter struct {
+	wBase
 	Status          string     `json:"status"`
 	Class           wCoding    `json:"class"`
 	Type            []wConcept `json:"type"`
@@ -90,6 +91,7 @@ type Appointment struct {
 }
 
 type wAppointment struct {
+	wBase
 	Status          string     `json:"status"`
 	ServiceType     []wConcept `json:"serviceType"`
 	AppointmentType wConcept   `json:"appointmentType"`
@@ -163,6 +165,7 @@ type Activity struct {
 }
 
 type wCarePlan struct {
+	wBase
 	Status      string     `json:"status"`
 	Intent      string     `json:"intent"`
 	Title       string     `json:"title"`
@@ -229,6 +232,7 @@ type GoalTarget struct {
 }
 
 type wGoal struct {
+	wBase
 	LifecycleStatus   string   `json:"lifecycleStatus"`
 	AchievementStatus wConcept `json:"achievementStatus"`
 	Description       wConcept `json:"description"`

@@ -1,6 +1,9 @@
 package record
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Other is a resource of a type this package does not display in detail
 // (Claim, ImagingStudy, …). It keeps what every resource has, so nothing
@@ -12,23 +15,26 @@ type Other struct {
 }
 
 type wOther struct {
-	wNamed
-	Date              string  `json:"date"`
-	EffectiveDateTime string  `json:"effectiveDateTime"`
-	OccurrenceDate    string  `json:"occurrenceDateTime"`
-	Created           string  `json:"created"`
-	AuthoredOn        string  `json:"authoredOn"`
-	Issued            string  `json:"issued"`
-	Recorded          string  `json:"recordedDate"`
-	Started           string  `json:"started"`
-	Period            wPeriod `json:"period"`
+	wBase
+	Name              json.RawMessage `json:"name"`
+	Title             string          `json:"title"`
+	Code              wConcept        `json:"code"`
+	Date              string          `json:"date"`
+	EffectiveDateTime string          `json:"effectiveDateTime"`
+	OccurrenceDate    string          `json:"occurrenceDateTime"`
+	Created           string          `json:"created"`
+	AuthoredOn        string          `json:"authoredOn"`
+	Issued            string          `json:"issued"`
+	Recorded          string          `json:"recordedDate"`
+	Started           string          `json:"started"`
+	Period            wPeriod         `json:"period"`
 }
 
 // DecodeOther decodes any resource into an Other; it never fails.
 func DecodeOther(r Resource) Other {
 	var w wOther
 	d := begin(r, &w)
-	o := Other{Title: w.display()}
+	o := Other{Title: wNamed{Name: w.Name, Title: w.Title, Code: w.Code}.display()}
 	for _, s := range []string{w.Date, w.EffectiveDateTime, w.OccurrenceDate, w.Created, w.AuthoredOn, w.Issued, w.Recorded, w.Started, w.Period.Start} {
 		if o.Date = d.date(s); !o.Date.IsZero() {
 			break
@@ -84,7 +90,7 @@ var partyTypes = map[string]bool{
 // given by reference to a Medication resource. It never fails: resources
 // that cannot be read completely are kept and marked Incomplete.
 func Load(resources []Resource) *Chart {
-	c := &Chart{Refs: NewRefs(resources)}
+	c := &Chart{Refs: &Refs{byKey: map[string]string{}, byID: map[string]string{}}}
 	for _, r := range resources {
 		c.add(r)
 	}
@@ -108,81 +114,84 @@ func (c *Chart) Len() int {
 		len(c.Parties) + len(c.Others)
 }
 
+// add decodes r into its slice and indexes its display name for Refs.
 func (c *Chart) add(r Resource) {
 	var e Entry
+	var name string
 	switch r.Type {
 	case "Patient":
 		v := DecodePatient(r)
-		c.Patients, e = append(c.Patients, v), v.Entry
+		c.Patients, e, name = append(c.Patients, v), v.Entry, v.Name
 	case "Observation":
 		v := DecodeObservation(r)
-		c.Observations, e = append(c.Observations, v), v.Entry
+		c.Observations, e, name = append(c.Observations, v), v.Entry, v.Name
 	case "DiagnosticReport":
 		v := DecodeDiagnosticReport(r)
-		c.Reports, e = append(c.Reports, v), v.Entry
+		c.Reports, e, name = append(c.Reports, v), v.Entry, v.Name
 	case "MedicationRequest":
 		v := DecodeMedicationRequest(r)
-		c.Medications, e = append(c.Medications, v), v.Entry
+		c.Medications, e, name = append(c.Medications, v), v.Entry, v.Medication
 	case "AllergyIntolerance":
 		v := DecodeAllergyIntolerance(r)
-		c.Allergies, e = append(c.Allergies, v), v.Entry
+		c.Allergies, e, name = append(c.Allergies, v), v.Entry, v.Substance
 	case "Condition":
 		v := DecodeCondition(r)
-		c.Conditions, e = append(c.Conditions, v), v.Entry
+		c.Conditions, e, name = append(c.Conditions, v), v.Entry, v.Name
 	case "Immunization":
 		v := DecodeImmunization(r)
-		c.Immunizations, e = append(c.Immunizations, v), v.Entry
+		c.Immunizations, e, name = append(c.Immunizations, v), v.Entry, v.Vaccine
 	case "Procedure":
 		v := DecodeProcedure(r)
-		c.Procedures, e = append(c.Procedures, v), v.Entry
+		c.Procedures, e, name = append(c.Procedures, v), v.Entry, v.Name
 	case "Encounter":
 		v := DecodeEncounter(r)
-		c.Encounters, e = append(c.Encounters, v), v.Entry
+		c.Encounters, e, name = append(c.Encounters, v), v.Entry, v.Type
 	case "DocumentReference":
 		v := DecodeDocumentReference(r)
-		c.Documents, e = append(c.Documents, v), v.Entry
+		c.Documents, e, name = append(c.Documents, v), v.Entry, v.Title
 	case "CarePlan":
 		v := DecodeCarePlan(r)
-		c.CarePlans, e = append(c.CarePlans, v), v.Entry
+		c.CarePlans, e, name = append(c.CarePlans, v), v.Entry, v.Title
 	case "Goal":
 		v := DecodeGoal(r)
-		c.Goals, e = append(c.Goals, v), v.Entry
+		c.Goals, e, name = append(c.Goals, v), v.Entry, v.Description
 	case "CareTeam":
 		v := DecodeCareTeam(r)
-		c.CareTeams, e = append(c.CareTeams, v), v.Entry
+		c.CareTeams, e, name = append(c.CareTeams, v), v.Entry, v.Name
 	case "Appointment":
 		v := DecodeAppointment(r)
-		c.Appointments, e = append(c.Appointments, v), v.Entry
+		c.Appointments, e, name = append(c.Appointments, v), v.Entry, strings.Join(v.ServiceTypes, ", ")
 	case "Communication":
 		v := DecodeCommunication(r)
-		c.Communications, e = append(c.Communications, v), v.Entry
+		c.Communications, e, name = append(c.Communications, v), v.Entry, v.Topic
 	case "Task":
 		v := DecodeTask(r)
-		c.Tasks, e = append(c.Tasks, v), v.Entry
+		c.Tasks, e, name = append(c.Tasks, v), v.Entry, v.Code
 	case "Account":
 		v := DecodeAccount(r)
-		c.Accounts, e = append(c.Accounts, v), v.Entry
+		c.Accounts, e, name = append(c.Accounts, v), v.Entry, v.Name
 	case "Invoice":
 		v := DecodeInvoice(r)
-		c.Invoices, e = append(c.Invoices, v), v.Entry
+		c.Invoices, e, name = append(c.Invoices, v), v.Entry, v.Type
 	case "Coverage":
 		v := DecodeCoverage(r)
-		c.Coverages, e = append(c.Coverages, v), v.Entry
+		c.Coverages, e, name = append(c.Coverages, v), v.Entry, v.Type
 	case "ExplanationOfBenefit":
 		v := DecodeExplanationOfBenefit(r)
-		c.Benefits, e = append(c.Benefits, v), v.Entry
+		c.Benefits, e, name = append(c.Benefits, v), v.Entry, v.Type
 	default:
 		if partyTypes[r.Type] {
 			v := DecodeParty(r)
-			c.Parties, e = append(c.Parties, v), v.Entry
+			c.Parties, e, name = append(c.Parties, v), v.Entry, v.Name
 		} else {
 			v := DecodeOther(r)
-			c.Others, e = append(c.Others, v), v.Entry
+			c.Others, e, name = append(c.Others, v), v.Entry, v.Title
 		}
 	}
 	if e.Incomplete {
 		c.IncompleteCount++
 	}
+	c.Refs.add(e.Type, e.ID, name)
 }
 
 // Patient returns the chart's patient: the first Patient resource, or a

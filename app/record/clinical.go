@@ -24,6 +24,7 @@ type DiagnosticReport struct {
 func (r DiagnosticReport) Date() Date { return firstDate(r.Effective, r.Issued) }
 
 type wDiagnosticReport struct {
+	wBase
 	Status            string        `json:"status"`
 	Category          []wConcept    `json:"category"`
 	Code              wConcept      `json:"code"`
@@ -95,6 +96,7 @@ type wAge struct {
 }
 
 type wCondition struct {
+	wBase
 	ClinicalStatus     wConcept      `json:"clinicalStatus"`
 	VerificationStatus wConcept      `json:"verificationStatus"`
 	Category           []wConcept    `json:"category"`
@@ -177,6 +179,7 @@ type Reaction struct {
 }
 
 type wAllergy struct {
+	wBase
 	ClinicalStatus     wConcept `json:"clinicalStatus"`
 	VerificationStatus wConcept `json:"verificationStatus"`
 	Type               string   `json:"type"`
@@ -243,6 +246,7 @@ type Immunization struct {
 }
 
 type wImmunization struct {
+	wBase
 	Status             string   `json:"status"`
 	VaccineCode        wConcept `json:"vaccineCode"`
 	OccurrenceDateTime string   `json:"occurrenceDateTime"`
@@ -296,6 +300,7 @@ type Procedure struct {
 }
 
 type wProcedure struct {
+	wBase
 	Status            string     `json:"status"`
 	Code              wConcept   `json:"code"`
 	PerformedDateTime string     `json:"performedDateTime"`

@@ -24,6 +24,7 @@ type DocumentReference struct {
 }
 
 type wDocumentReference struct {
+	wBase
 	Status      string     `json:"status"`
 	DocStatus   string     `json:"docStatus"`
 	Type        wConcept   `json:"type"`

@@ -22,6 +22,7 @@ type MedicationRequest struct {
 func (m MedicationRequest) Active() bool { return m.Status == "active" }
 
 type wMedicationRequest struct {
+	wBase
 	Status                    string     `json:"status"`
 	Intent                    string     `json:"intent"`
 	MedicationCodeableConcept *wConcept  `json:"medicationCodeableConcept"`

@@ -21,6 +21,7 @@ type Communication struct {
 }
 
 type wCommunication struct {
+	wBase
 	PartOf       []wRef     `json:"partOf"`
 	InResponseTo []wRef     `json:"inResponseTo"`
 	Status       string     `json:"status"`
@@ -111,6 +112,7 @@ func (t Task) Open() bool {
 }
 
 type wTask struct {
+	wBase
 	Status         string        `json:"status"`
 	StatusReason   wConcept      `json:"statusReason"`
 	BusinessStatus wConcept      `json:"businessStatus"`

@@ -150,6 +150,7 @@ type wComponent struct {
 }
 
 type wObservation struct {
+	wBase
 	wValue
 	Status            string        `json:"status"`
 	Category          []wConcept    `json:"category"`

@@ -80,6 +80,7 @@ type Patient struct {
 }
 
 type wPatient struct {
+	wBase
 	Name             []wHumanName    `json:"name"`
 	BirthDate        string          `json:"birthDate"`
 	Gender           string          `json:"gender"`
@@ -149,6 +150,7 @@ type Party struct {
 }
 
 type wParty struct {
+	wBase
 	Name    json.RawMessage `json:"name"`
 	Alias   []string        `json:"alias"`
 	Address json.RawMessage `json:"address"` // Address[] or Address (Location)
@@ -201,6 +203,7 @@ type CareTeamMember struct {
 }
 
 type wCareTeam struct {
+	wBase
 	Name        string     `json:"name"`
 	Status      string     `json:"status"`
 	Category    []wConcept `json:"category"`

@@ -132,6 +132,12 @@ type wBase struct {
 	Contained []json.RawMessage `json:"contained"`
 }
 
+// common lets begin find the wBase a wire struct embeds, so the common
+// fields come out of the same unmarshal as the rest.
+func (b *wBase) common() *wBase { return b }
+
+type hasBase interface{ common() *wBase }
+
 // wNamed reads the few fields that give any resource a display name, for
 // contained resources and the reference index.
 type wNamed struct {
@@ -167,7 +173,9 @@ func begin(r Resource, w any) *decoder {
 			return d
 		}
 	}
-	if err := json.Unmarshal(r.JSON, &d.base); err != nil {
+	if hb, ok := w.(hasBase); ok {
+		d.base = *hb.common()
+	} else if err := json.Unmarshal(r.JSON, &d.base); err != nil {
 		d.incomplete = true
 	}
 	for _, raw := range d.base.Contained {
