@@ -122,7 +122,8 @@ type KDFParams struct {
 var DefaultKDFParams = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
 
 func (p KDFParams) valid() bool {
-	return p.Time >= 1 && p.Threads >= 1 && p.MemoryKiB >= 8*uint32(p.Threads) && p.MemoryKiB <= 4<<20
+	// The upper bounds stop a tampered database from making unlock hang.
+	return p.Time >= 1 && p.Time <= 64 && p.Threads >= 1 && p.MemoryKiB >= 8*uint32(p.Threads) && p.MemoryKiB <= 1<<20
 }
 
 // deriveKey derives a key-encryption key from a passphrase with Argon2id.

@@ -341,3 +341,16 @@ func TestLockDropsKeys(t *testing.T) {
 }
 
 func encodeKey(k []byte) string { return base64Std(k) }
+
+func TestKDFParamsAreChecked(t *testing.T) {
+	_, err := Open(t.TempDir(), Options{NoKeyring: true, KDF: &KDFParams{Time: 1, MemoryKiB: 64, Threads: 0}})
+	wantErr(t, "Open with zero threads", err, ErrInvalid)
+
+	// Parameters tampered with in the file must not make unlock hang.
+	_, dir := newPassphraseStore(t)
+	db := rawDB(t, dir)
+	mustExec(t, db, "UPDATE passphrase_kek SET kdf_time = 1000000")
+	db.Close()
+	s := openTest(t, dir, nil, true)
+	wantErr(t, "unlock with absurd stored parameters", s.UnlockWithPassphrase(context.Background(), testPassphrase), ErrCorrupt)
+}

@@ -169,7 +169,7 @@ func (s *Store) List(ctx context.Context, profileID, typ string) ([]Resource, er
 // Each calls fn with every resource of one type (typ "" means all types),
 // in no particular order, without holding them all in memory. It stops at the
 // first error, fn's included, and returns it. fn may call other Store
-// methods but must not call Update (a read connection stays open).
+// methods; one pooled read connection stays busy until Each returns.
 func (s *Store) Each(ctx context.Context, profileID, typ string, fn func(Resource) error) error {
 	k, err := s.keysFor(ctx, profileID)
 	if err != nil {

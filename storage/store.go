@@ -71,7 +71,10 @@ type Store struct {
 
 // Open opens the cache in dir, creating the directory (0700), the database
 // file (0600) and its schema as needed. A file that is not a readable SQLite
-// database yields ErrCorrupt. The store starts locked.
+// database yields ErrCorrupt, one from a newer Carebook ErrNewerSchema, and
+// a dir containing '?' (which SQLite file names cannot hold) ErrInvalid.
+// Open may probe the keyring (a short D-Bus call on Linux). The store
+// starts locked.
 func Open(dir string, opts Options) (*Store, error) {
 	if dir == "" || strings.ContainsRune(dir, '?') {
 		return nil, fmt.Errorf("open cache: %w: unusable directory name", ErrInvalid)
