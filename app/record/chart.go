@@ -41,7 +41,7 @@ func DecodeOther(r Resource) Other {
 		}
 	}
 	if o.Date.IsZero() {
-		o.Date = d.fallbackDate("date", "effectiveDateTime", "occurrenceDateTime", "created", "authoredOn", "issued", "start")
+		o.Date = d.fallbackDate("date", "effectiveDateTime", "occurrenceDateTime", "created", "authoredOn", "issued", "recordedDate", "started", "start")
 	}
 	o.Entry = d.entry()
 	// Of a type we do not display, only unparseable JSON counts as
