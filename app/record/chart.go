@@ -213,5 +213,5 @@ func isFromPatientSide(ref Ref, patientIDs map[string]bool) bool {
 	case "Patient", "RelatedPerson":
 		return true
 	}
-	return patientIDs[refID(ref.Reference)] && !strings.HasPrefix(ref.Reference, "#")
+	return patientIDs[refID(ref.Reference)]
 }

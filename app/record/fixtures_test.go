@@ -244,6 +244,35 @@ func TestFixturesDecodeEverything(t *testing.T) {
 				}
 			}
 
+			// Every result a report lists is found and grouped under it, and
+			// every clinician of a visit has a name.
+			listed, grouped := 0, 0
+			for _, rep := range c.Reports {
+				listed += len(rep.Results)
+			}
+			for _, g := range LabResults(c) {
+				if g.Report != nil {
+					grouped += len(g.Results)
+				}
+			}
+			if strings.HasPrefix(b.name, "patient-example") {
+				// HL7's examples point to results that are not in the set.
+				if grouped > listed {
+					t.Errorf("grouped %d results, reports list %d", grouped, listed)
+				}
+			} else {
+				if grouped != listed {
+					t.Errorf("grouped %d results under reports, reports list %d", grouped, listed)
+				}
+				for _, e := range c.Encounters {
+					for _, p := range e.Participants {
+						if c.Name(p) == "" {
+							t.Errorf("Encounter/%s: participant %q has no name", e.ID, p.Reference)
+						}
+					}
+				}
+			}
+
 			// The patient's name comes out right.
 			p, ok := c.Patient()
 			if !ok {
@@ -260,6 +289,14 @@ func TestFixturesDecodeEverything(t *testing.T) {
 			}
 			if p.Name != want {
 				t.Errorf("patient name %q, want %q", p.Name, want)
+			}
+			// Searching the name without accents finds the patient.
+			found := false
+			for _, h := range BuildChart(c).Search(fold(p.Name), 5) {
+				found = found || (h.Type == "Patient" && h.ID == p.ID)
+			}
+			if !found {
+				t.Errorf("search for %q does not find the patient", fold(p.Name))
 			}
 			if p.BirthDate.Precision != PrecisionDay {
 				t.Errorf("birth date %v has precision %d", p.BirthDate, p.BirthDate.Precision)

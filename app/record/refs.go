@@ -10,7 +10,9 @@ import (
 // read-only afterwards and safe for concurrent use.
 type Refs struct {
 	byKey map[string]string // "Type/id" → name
-	byID  map[string]string // bare id → name, for urn:uuid references
+	// byID maps a bare id to a name, for urn:uuid references (as in
+	// transaction bundles), whose ids are UUIDs and so unique across types.
+	byID map[string]string
 }
 
 // NewRefs indexes the display names of resources: people and organizations

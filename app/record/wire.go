@@ -159,9 +159,9 @@ type decoder struct {
 	contained  map[string]string // contained id (without '#') → display name
 }
 
-// begin unmarshals r.JSON into w (a pointer to a wire struct) and the common
-// fields. It never fails: problems only mark the entry Incomplete.
-func begin(r Resource, w any) *decoder {
+// begin unmarshals r.JSON into w, a pointer to a wire struct embedding
+// wBase. It never fails: problems only mark the entry Incomplete.
+func begin(r Resource, w hasBase) *decoder {
 	d := &decoder{res: r, raw: r.JSON}
 	if err := json.Unmarshal(r.JSON, w); err != nil {
 		d.incomplete = true
@@ -173,11 +173,7 @@ func begin(r Resource, w any) *decoder {
 			return d
 		}
 	}
-	if hb, ok := w.(hasBase); ok {
-		d.base = *hb.common()
-	} else if err := json.Unmarshal(r.JSON, &d.base); err != nil {
-		d.incomplete = true
-	}
+	d.base = *w.common()
 	for _, raw := range d.base.Contained {
 		// A contained resource only lends its name to references, so a
 		// field of an unexpected shape in it does not make ours incomplete.
