@@ -49,6 +49,7 @@ type Refusal struct {
 	Message string
 }
 
+// Error describes the refusal (the status, code and the patient-facing message).
 func (r *Refusal) Error() string {
 	return fmt.Sprintf("rules: refused (%d %s): %s", r.Status, r.Code, r.Message)
 }
