@@ -121,6 +121,16 @@ func (d Date) End() time.Time {
 	return d.Time
 }
 
+// In returns d with its time of day shown in loc (for example time.Local).
+// Dates without a time of day are left alone: "4 Mar 2019" is the same
+// calendar day everywhere.
+func (d Date) In(loc *time.Location) Date {
+	if d.Precision == PrecisionTime {
+		d.Time = d.Time.In(loc)
+	}
+	return d
+}
+
 // firstDate returns the first non-zero date of ds.
 func firstDate(ds ...Date) Date {
 	for _, d := range ds {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDecodePatient(t *testing.T) {
@@ -349,6 +350,14 @@ func TestRefs(t *testing.T) {
 	}
 }
 
+func mustDate(s string) Date {
+	d, err := ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
 func TestParseDate(t *testing.T) {
 	tests := []struct {
 		in      string
@@ -377,6 +386,13 @@ func TestParseDate(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), tt.in) && tt.in != "" {
 			t.Errorf("ParseDate error %q repeats its input", err)
 		}
+	}
+	tm, _ := ParseDate("2019-03-04T23:30:00-05:00")
+	if got := tm.In(time.UTC).String(); got != "5 Mar 2019 04:30" {
+		t.Errorf("In(UTC) = %q", got)
+	}
+	if got := mustDate("2019-03-04").In(time.FixedZone("x", -12*3600)).String(); got != "4 Mar 2019" {
+		t.Errorf("a calendar date moved with the zone: %q", got)
 	}
 	y, _ := ParseDate("2019")
 	m, _ := ParseDate("2019-06-15")

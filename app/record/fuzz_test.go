@@ -33,6 +33,8 @@ func FuzzDecode(f *testing.F) {
 		{2, `{"result":[{"reference":"urn:uuid:x"}],"effectiveDateTime":"2019-02-30"}`},
 		{1, `{"status":"final","valueQuantity":{"value":1`},
 		{1, `null`},
+		{9, `{"content":[{"attachment":{"size":1e300,"data":""}}]}`},
+		{3, `{"dispenseRequest":{"numberOfRepeatsAllowed":1e300}}`},
 		{5, `[]`},
 	}
 	for _, s := range seeds {

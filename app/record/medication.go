@@ -75,7 +75,7 @@ func DecodeMedicationRequest(r Resource) MedicationRequest {
 		}
 	}
 	if n := w.DispenseRequest.NumberOfRepeatsAllowed; n.Set {
-		if n.OK && n.Value >= 0 {
+		if n.OK && n.Value >= 0 && n.Value < maxExactInt {
 			m.Refills, m.HasRefills = int(n.Value), true
 		} else {
 			d.incomplete = true

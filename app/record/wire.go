@@ -123,6 +123,10 @@ type wAddress struct {
 	Country    string   `json:"country"`
 }
 
+// maxExactInt bounds counts and sizes read from JSON numbers, so a silly
+// value cannot overflow an int.
+const maxExactInt = 1 << 53
+
 // wBase is what every resource shares.
 type wBase struct {
 	ID   string `json:"id"`
@@ -356,7 +360,7 @@ func (d *decoder) attachment(a wAttachment) Attachment {
 		URL:         strings.TrimSpace(a.URL),
 		Created:     d.date(a.Creation),
 	}
-	if a.Size.OK && a.Size.Value >= 0 {
+	if a.Size.OK && a.Size.Value >= 0 && a.Size.Value < maxExactInt {
 		out.Size = int64(a.Size.Value)
 	}
 	if a.Data != "" {
