@@ -216,27 +216,50 @@ type ResourceHeader struct {
 		VersionID   string `json:"versionId"`
 	} `json:"meta"`
 	Status string `json:"status"`
+	// VerificationStatus is the raw verificationStatus element, if any
+	// (Condition, AllergyIntolerance).
+	VerificationStatus json.RawMessage `json:"verificationStatus,omitempty"`
+	// Odd lists the header fields that had the wrong JSON type.
+	Odd []string `json:"-"`
 }
 
-// ParseHeader reads the type, id, meta and status of a raw resource. It is
-// tolerant: a field of the wrong JSON type is left empty rather than failing
-// the whole header, so one odd field never hides a record. Only a body that
-// is not a JSON object fails (ErrBadResponse).
+// ParseHeader reads the type, id, meta and status of a raw resource in one
+// pass. It is tolerant: a field of the wrong JSON type is left empty and
+// reported in Odd rather than failing the whole header, so one odd field
+// never hides a record. Only a body that is not a JSON object fails
+// (ErrBadResponse).
 func ParseHeader(raw []byte) (ResourceHeader, error) {
 	var h ResourceHeader
-	var fields map[string]json.RawMessage
+	var fields struct {
+		ResourceType       json.RawMessage `json:"resourceType"`
+		ID                 json.RawMessage `json:"id"`
+		Status             json.RawMessage `json:"status"`
+		Meta               json.RawMessage `json:"meta"`
+		VerificationStatus json.RawMessage `json:"verificationStatus"`
+	}
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return h, fmt.Errorf("%w: resource is not a JSON object", ErrBadResponse)
 	}
-	_ = json.Unmarshal(fields["resourceType"], &h.ResourceType)
-	_ = json.Unmarshal(fields["id"], &h.ID)
-	_ = json.Unmarshal(fields["status"], &h.Status)
-	if m, ok := fields["meta"]; ok {
-		var meta map[string]json.RawMessage
-		if json.Unmarshal(m, &meta) == nil {
-			_ = json.Unmarshal(meta["lastUpdated"], &h.Meta.LastUpdated)
-			_ = json.Unmarshal(meta["versionId"], &h.Meta.VersionID)
+	field := func(name string, raw json.RawMessage, dst *string) {
+		if len(raw) > 0 && json.Unmarshal(raw, dst) != nil {
+			h.Odd = append(h.Odd, name)
 		}
 	}
+	field("resourceType", fields.ResourceType, &h.ResourceType)
+	field("id", fields.ID, &h.ID)
+	field("status", fields.Status, &h.Status)
+	if len(fields.Meta) > 0 {
+		var meta struct {
+			LastUpdated json.RawMessage `json:"lastUpdated"`
+			VersionID   json.RawMessage `json:"versionId"`
+		}
+		if json.Unmarshal(fields.Meta, &meta) != nil {
+			h.Odd = append(h.Odd, "meta")
+		} else {
+			field("meta.lastUpdated", meta.LastUpdated, &h.Meta.LastUpdated)
+			field("meta.versionId", meta.VersionID, &h.Meta.VersionID)
+		}
+	}
+	h.VerificationStatus = fields.VerificationStatus
 	return h, nil
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -40,6 +41,7 @@ type Server struct {
 	mu       sync.Mutex
 	features Features
 	res      map[string]map[string]*version // type -> id -> current
+	sorted   []*version                     // current versions by type, id; nil when stale
 	log      []*version                     // every version, in order
 	clock    time.Time
 	nextID   int
@@ -57,7 +59,10 @@ type version struct {
 	lastUpdated time.Time
 	deleted     bool
 	json        []byte
+	patients    []string // ids of the Patients the JSON refers to
 }
+
+var patientRef = regexp.MustCompile(`"Patient/([^"/]+)"`)
 
 // New starts a server with the given features. It is closed by t's
 // cleanup when the caller registers Close.
@@ -126,6 +131,9 @@ func (s *Server) PutRaw(typ, id string, raw []byte) {
 	defer s.mu.Unlock()
 	v := s.write(typ, id, nil, false)
 	v.json = raw
+	for _, m := range patientRef.FindAllSubmatch(raw, -1) {
+		v.patients = append(v.patients, string(m[1]))
+	}
 }
 
 // Delete deletes typ/id (a version marked deleted).
@@ -179,8 +187,12 @@ func (s *Server) write(typ, id string, raw []byte, deleted bool) *version {
 			raw, _ = json.Marshal(m)
 		}
 		v.json = raw
+		for _, m := range patientRef.FindAllSubmatch(raw, -1) {
+			v.patients = append(v.patients, string(m[1]))
+		}
 	}
 	s.res[typ][id] = v
+	s.sorted = nil
 	s.log = append(s.log, v)
 	return v
 }
@@ -268,7 +280,25 @@ func inCompartment(v *version, patient string) bool {
 	if v.typ == "Patient" {
 		return v.id == patient
 	}
-	return bytes.Contains(v.json, []byte(`"Patient/`+patient+`"`))
+	return slices.Contains(v.patients, patient)
+}
+
+// current returns the current versions sorted by type and id; mu held.
+func (s *Server) current() []*version {
+	if s.sorted == nil {
+		for _, byID := range s.res {
+			for _, v := range byID {
+				s.sorted = append(s.sorted, v)
+			}
+		}
+		sort.Slice(s.sorted, func(i, j int) bool {
+			if s.sorted[i].typ != s.sorted[j].typ {
+				return s.sorted[i].typ < s.sorted[j].typ
+			}
+			return s.sorted[i].id < s.sorted[j].id
+		})
+	}
+	return s.sorted
 }
 
 func parseGT(q url.Values, name string) (time.Time, bool) {
@@ -344,16 +374,14 @@ func (s *Server) everything(w http.ResponseWriter, r *http.Request, patient stri
 	}
 	s.mu.Lock()
 	var match []*version
-	for _, byID := range s.res {
-		for _, v := range byID {
-			if v.deleted || v.json == nil || !inCompartment(v, patient) {
-				continue
-			}
-			if !since.IsZero() && v.lastUpdated.Before(since) {
-				continue
-			}
-			match = append(match, v)
+	for _, v := range s.current() {
+		if v.deleted || v.json == nil || !inCompartment(v, patient) {
+			continue
 		}
+		if !since.IsZero() && v.lastUpdated.Before(since) {
+			continue
+		}
+		match = append(match, v)
 	}
 	s.mu.Unlock()
 	s.page(w, r, match)
@@ -379,7 +407,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 // page answers a searchset/history page with _count/_offset paging, in a
 // stable order (type, id) for searches.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, match []*version) {
-	sort.SliceStable(match, func(i, j int) bool {
+	less := func(i, j int) bool {
 		if match[i].typ != match[j].typ {
 			return match[i].typ < match[j].typ
 		}
@@ -387,7 +415,10 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, match []*version) 
 			return match[i].id < match[j].id
 		}
 		return match[i].vid < match[j].vid
-	})
+	}
+	if !sort.SliceIsSorted(match, less) {
+		sort.SliceStable(match, less)
+	}
 	q := r.URL.Query()
 	count, _ := strconv.Atoi(q.Get("_count"))
 	if count <= 0 {
