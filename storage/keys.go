@@ -63,7 +63,7 @@ func (s *Store) Initialized(ctx context.Context) (bool, error) {
 func (s *Store) UsesKeyring() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.inKeyring
+	return s.inKeyring && s.keyring != nil
 }
 
 // HasPassphrase reports whether the master key is also wrapped by a

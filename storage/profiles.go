@@ -237,7 +237,15 @@ func (s *Store) DeleteProfile(ctx context.Context, id string) error {
 	if !found {
 		return fmt.Errorf("delete profile: %w", ErrNotFound)
 	}
-	return s.purgeProfile(ctx, id)
+	// secure_delete zeroed the key in the new page versions; flush the old
+	// versions out of the WAL before going on.
+	if err := s.truncateWAL(ctx); err != nil {
+		return fmt.Errorf("delete profile: %w", err)
+	}
+	if err := s.purgeProfile(ctx, id); err != nil {
+		return err
+	}
+	return s.truncateWAL(ctx)
 }
 
 // purgeProfile removes the keyring secrets and then all rows of a profile
@@ -276,9 +284,13 @@ func (s *Store) purgeOrphanProfiles(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return dbErr("find orphan profiles", err)
 	}
+	if len(ids) == 0 {
+		return nil
+	}
 	var errs []error
 	for _, id := range ids {
 		errs = append(errs, s.purgeProfile(ctx, id))
 	}
+	errs = append(errs, s.truncateWAL(ctx))
 	return errors.Join(errs...)
 }

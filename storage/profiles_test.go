@@ -1,9 +1,12 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"maps"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -60,7 +63,15 @@ func TestProfiles(t *testing.T) {
 func TestDeleteProfile(t *testing.T) {
 	ctx := context.Background()
 	dir, a, b := twoProfiles(t)
+	var wrappedDEK []byte
+	if err := rawDB(t, dir).QueryRow("SELECT wrapped_dek FROM profile_keys WHERE profile_id = ?", a).Scan(&wrappedDEK); err != nil {
+		t.Fatal(err)
+	}
 	s := reopenUnlocked(t, dir)
+	// Make a's rows live in the WAL too, as they would in a running app.
+	if err := s.Put(ctx, a, observation("o3", 3)); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.DeleteProfile(ctx, a); err != nil {
 		t.Fatalf("DeleteProfile: %v", err)
 	}
@@ -84,6 +95,8 @@ func TestDeleteProfile(t *testing.T) {
 		}
 	}
 
+	// The wrapped key is gone from every file, not just from the table.
+	assertNoBytes(t, "after DeleteProfile", dir, wrappedDEK)
 	// The other profile is intact.
 	if list, err := s.List(ctx, b, ""); err != nil || len(list) != 2 {
 		t.Errorf("other profile List = %d, %v", len(list), err)
@@ -126,4 +139,22 @@ func countRows(t *testing.T, db *sql.DB, query string, args ...any) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// assertNoBytes fails if b occurs in any file under dir.
+func assertNoBytes(t *testing.T, when, dir string, b []byte) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, b) {
+			t.Errorf("%s: %s still contains the bytes", when, e.Name())
+		}
+	}
 }

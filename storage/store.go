@@ -161,8 +161,12 @@ func prepareFile(path string) error {
 // across power loss; the cache pays little for it since its writes are
 // batched in transactions.
 func openDB(path string, readOnly bool) (*sql.DB, error) {
+	// secure_delete zeroes deleted content, so a destroyed key does not
+	// linger in free space; temp_store keeps SQLite's temporary tables in
+	// memory, never in files outside the data directory.
 	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-16384)&_txlock=immediate"
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-16384)" +
+		"&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	if readOnly {
 		dsn += "&_pragma=query_only(1)"
 	}
@@ -274,6 +278,16 @@ func (s *Store) Close() error {
 
 // Path returns the path of the database file.
 func (s *Store) Path() string { return s.path }
+
+// truncateWAL copies the WAL into the database file and empties it, so
+// old page versions (a deleted key, say) leave the WAL file. It does its
+// best: with readers active SQLite truncates only what it can.
+func (s *Store) truncateWAL(ctx context.Context) error {
+	if _, err := s.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return dbErr("checkpoint", err)
+	}
+	return nil
+}
 
 // update runs fn in a write transaction (BEGIN IMMEDIATE) on the single
 // writer connection and commits it if fn returns nil.
