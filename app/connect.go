@@ -180,8 +180,10 @@ func (a *App) patientLabel(ctx context.Context, profileID, base, patientID strin
 }
 
 // client returns a FHIR client for a profile, with its tokens when signed.
+// It retries less than the library's default: a patient is waiting, and an
+// unreachable practice should turn into the offline banner within seconds.
 func (a *App) client(profileID, base string, signed bool) (*fhirapi.Client, error) {
-	opts := fhirapi.Options{}
+	opts := fhirapi.Options{MaxAttempts: 3, MinBackoff: 300 * time.Millisecond, MaxBackoff: 3 * time.Second}
 	if signed {
 		opts.Token = smart.NewTokenSource(a.store, profileID, httpClient)
 	}

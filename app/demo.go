@@ -84,3 +84,18 @@ func (a *App) demoPractice(ctx context.Context) (DemoPractice, error) {
 	a.demo = d
 	return d, nil
 }
+
+// DemoProfile returns the demo practice's profile, connecting it first
+// when there is none.
+func (a *App) DemoProfile(ctx context.Context) (ProfileInfo, error) {
+	ps, err := a.store.Profiles(ctx)
+	if err != nil {
+		return ProfileInfo{}, fmt.Errorf("demo: %w", err)
+	}
+	for _, p := range ps {
+		if p.Settings[settingDemo] == "true" {
+			return profileInfo(p), nil
+		}
+	}
+	return a.ConnectDemo(ctx)
+}

@@ -33,11 +33,26 @@ type Practice struct {
 	srv *practice.Server
 }
 
-// Start starts the demo practice on a free 127.0.0.1 port, keeping its data
-// in dataFile ("" for a temporary file), so what the patient did in the
-// demo (messages, bookings) is still there at the next start.
-func Start(ctx context.Context, dataFile string) (*Practice, error) {
-	srv, err := practice.New(ctx, practice.Config{Addr: "127.0.0.1:0", DataFile: dataFile, StaffDelay: StaffDelay})
+// Options tune Start; the zero value is the app's demo.
+type Options struct {
+	// DataFile keeps the practice's data ("" for a temporary file), so
+	// what the patient did in the demo (messages, bookings) is still there
+	// at the next start.
+	DataFile string
+	// StaffDelay defaults to StaffDelay.
+	StaffDelay time.Duration
+	// PasswordCost is the Argon2id memory cost of the demo accounts'
+	// passwords (0: production cost); tests lower it to start fast.
+	PasswordCost int
+}
+
+// Start starts the demo practice on a free 127.0.0.1 port.
+func Start(ctx context.Context, opts Options) (*Practice, error) {
+	if opts.StaffDelay == 0 {
+		opts.StaffDelay = StaffDelay
+	}
+	srv, err := practice.New(ctx, practice.Config{Addr: "127.0.0.1:0", DataFile: opts.DataFile,
+		StaffDelay: opts.StaffDelay, PasswordCost: opts.PasswordCost})
 	if err != nil {
 		return nil, fmt.Errorf("demo practice: %w", err)
 	}
