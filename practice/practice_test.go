@@ -1,0 +1,255 @@
+package practice
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/carebook/carebook/practice/faults"
+	"github.com/carebook/carebook/practice/smart"
+	"github.com/carebook/carebook/practice/store"
+	"github.com/carebook/carebook/practice/synth"
+)
+
+func startServer(t *testing.T) *Server {
+	t.Helper()
+	srv, err := New(context.Background(), Config{PasswordCost: 64, StaffDelay: 20 * time.Millisecond, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return srv
+}
+
+const allScopes = "openid fhirUser launch/patient offline_access patient/*.rs patient/Communication.c patient/Appointment.cu patient/Task.c patient/Patient.u"
+
+// signIn runs the SMART standalone launch for username and chart patientID
+// and returns the access token.
+func signIn(t *testing.T, srv *Server, username, patientID string) *oauth2.Token {
+	t.Helper()
+	ctx := context.Background()
+	cfg := oauth2.Config{
+		ClientID:    smart.CarebookClientID,
+		RedirectURL: "http://127.0.0.1:9/callback",
+		Scopes:      strings.Fields(allScopes),
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   srv.URL() + "/auth/authorize",
+			TokenURL:  srv.URL() + "/auth/token",
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
+	}
+	verifier := oauth2.GenerateVerifier()
+	authURL := cfg.AuthCodeURL("state-123", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("aud", srv.FHIRBase()))
+	redirect, err := smart.SignIn(ctx, &http.Client{}, authURL, username, synth.DemoPassword, patientID)
+	if err != nil {
+		t.Fatalf("sign in %s: %v", username, err)
+	}
+	if redirect.Query().Get("state") != "state-123" {
+		t.Fatalf("state not returned: %s", redirect)
+	}
+	tok, err := cfg.Exchange(ctx, redirect.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	return tok
+}
+
+type result struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+func call(t *testing.T, method, u, token string, body any) result {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		rd = strings.NewReader(string(data))
+	}
+	req, _ := http.NewRequest(method, u, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	r := result{status: resp.StatusCode, header: resp.Header}
+	raw, _ := io.ReadAll(resp.Body)
+	if len(raw) > 0 {
+		json.Unmarshal(raw, &r.body)
+	}
+	return r
+}
+
+func entries(b map[string]any) []map[string]any {
+	var out []map[string]any
+	list, _ := b["entry"].([]any)
+	for _, e := range list {
+		if res, ok := e.(map[string]any)["resource"].(map[string]any); ok {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+func TestEndToEndThroughSMART(t *testing.T) {
+	srv := startServer(t)
+	base := srv.FHIRBase()
+	if len(srv.DemoAccounts()) == 0 {
+		t.Fatal("no demo accounts")
+	}
+	r := call(t, "GET", base+"/.well-known/smart-configuration", "", nil)
+	if r.status != 200 || r.body["token_endpoint"] != srv.URL()+"/auth/token" {
+		t.Fatalf("smart-configuration: %d %v", r.status, r.body)
+	}
+
+	maya := signIn(t, srv, "maya", synth.MayaID)
+	if got := maya.Extra("patient"); got != synth.MayaID {
+		t.Fatalf("token patient %v", got)
+	}
+	tok := maya.AccessToken
+	if r := call(t, "GET", base+"/Patient/"+synth.MayaID, tok, nil); r.status != 200 {
+		t.Fatalf("read own chart: %d", r.status)
+	}
+	if r := call(t, "GET", base+"/Patient/"+synth.LeoID, tok, nil); r.status != 404 {
+		t.Fatalf("Maya reading Leo: %d", r.status)
+	}
+	r = call(t, "GET", base+"/Observation?_count=5", tok, nil)
+	if r.status != 200 || r.body["total"].(float64) == 0 {
+		t.Fatalf("search: %d %v", r.status, r.body["total"])
+	}
+	for _, o := range entries(r.body) {
+		if ref := o["subject"].(map[string]any)["reference"]; ref != "Patient/"+synth.MayaID {
+			t.Fatalf("someone else's observation: %v", ref)
+		}
+	}
+	r = call(t, "GET", base+"/Patient/"+synth.MayaID+"/$everything?_count=1000", tok, nil)
+	if r.status != 200 || len(entries(r.body)) < 10 {
+		t.Fatalf("$everything: %d, %d entries", r.status, len(entries(r.body)))
+	}
+	// Clinical data is not the patient's to write: the practice's rules say 403.
+	obs := entries(call(t, "GET", base+"/Observation?_count=1", tok, nil).body)[0]
+	if r := call(t, "PUT", base+"/Observation/"+obs["id"].(string), tok, obs); r.status != 403 {
+		t.Fatalf("patient editing an observation: %d", r.status)
+	}
+
+	// Expired tokens are refused with 401.
+	srv.Auth().ExpireAccessTokens()
+	if r := call(t, "GET", base+"/Patient/"+synth.MayaID, tok, nil); r.status != 401 || r.header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("expired token: %d", r.status)
+	}
+}
+
+func TestFamilyAccess(t *testing.T) {
+	srv := startServer(t)
+	base := srv.FHIRBase()
+	leo := signIn(t, srv, "amara", synth.LeoID).AccessToken
+	if r := call(t, "GET", base+"/Observation?_count=1", leo, nil); r.status != 200 {
+		t.Fatalf("parent reading a child's observations: %d", r.status)
+	}
+	nia := signIn(t, srv, "amara", synth.NiaID).AccessToken
+	if r := call(t, "GET", base+"/Observation?_count=1", nia, nil); r.status != 403 {
+		t.Fatalf("parent reading a teenager's observations: %d", r.status)
+	}
+	if r := call(t, "GET", base+"/Immunization?_count=1", nia, nil); r.status != 200 {
+		t.Fatalf("parent reading a teenager's immunizations: %d", r.status)
+	}
+	if r := call(t, "GET", base+"/Observation?_count=1", leo, nil); r.status != 200 {
+		t.Fatalf("Leo's token after Nia's sign-in: %d", r.status)
+	}
+}
+
+func TestBookingThroughRules(t *testing.T) {
+	srv := startServer(t)
+	base := srv.FHIRBase()
+	tok := signIn(t, srv, "maya", synth.MayaID).AccessToken
+	from := time.Now().Add(48 * time.Hour).UTC().Format("2006-01-02")
+	r := call(t, "GET", base+"/Slot?status=free&start=ge"+from+"&_count=1&_sort=start", tok, nil)
+	slots := entries(r.body)
+	if r.status != 200 || len(slots) != 1 {
+		t.Fatalf("free slots: %d %d", r.status, len(slots))
+	}
+	slot := slots[0]
+	sched := call(t, "GET", base+"/"+slot["schedule"].(map[string]any)["reference"].(string), tok, nil)
+	actor := sched.body["actor"].([]any)[0].(map[string]any)["reference"].(string)
+	appt := map[string]any{
+		"resourceType": "Appointment",
+		"status":       "booked",
+		"start":        slot["start"],
+		"end":          slot["end"],
+		"slot":         []any{map[string]any{"reference": "Slot/" + slot["id"].(string)}},
+		"participant": []any{
+			map[string]any{"actor": map[string]any{"reference": "Patient/" + synth.MayaID}, "status": "accepted"},
+			map[string]any{"actor": map[string]any{"reference": actor}, "status": "accepted"},
+		},
+	}
+	if r := call(t, "POST", base+"/Appointment", tok, appt); r.status != 201 {
+		t.Fatalf("booking: %d %v", r.status, r.body)
+	}
+	if r := call(t, "POST", base+"/Appointment", tok, appt); r.status != 409 {
+		t.Fatalf("double booking: %d %v", r.status, r.body)
+	}
+	r = call(t, "GET", base+"/Slot/"+slot["id"].(string), tok, nil)
+	if r.body["status"] != "busy" {
+		t.Fatalf("slot after booking: %v", r.body["status"])
+	}
+}
+
+func TestFaultsAreWired(t *testing.T) {
+	srv := startServer(t)
+	srv.Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: 429, RetryAfter: 2 * time.Second, OnlyPaths: "/fhir/metadata"})
+	r := call(t, "GET", srv.FHIRBase()+"/metadata", "", nil)
+	if r.status != 429 || r.header.Get("Retry-After") != "2" {
+		t.Fatalf("injected fault: %d %v", r.status, r.header)
+	}
+	srv.Faults().Set(faults.Config{})
+	if r := call(t, "GET", srv.FHIRBase()+"/metadata", "", nil); r.status != 200 {
+		t.Fatalf("after reset: %d", r.status)
+	}
+}
+
+func TestDataFileSurvivesRestart(t *testing.T) {
+	path := t.TempDir() + "/practice.db"
+	cfg := Config{DataFile: path, PasswordCost: 64}
+	srv, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, before, _ := srv.Store().Search(context.Background(), "Observation", storeCount())
+	srv.Close()
+	srv, err = New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer srv.Close()
+	_, after, _ := srv.Store().Search(context.Background(), "Observation", storeCount())
+	if before == 0 || after != before {
+		t.Fatalf("observations %d then %d", before, after)
+	}
+	if _, err := url.Parse(srv.URL()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func storeCount() store.Query { return store.Query{CountOnly: true} }
