@@ -99,7 +99,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.writer, err = openDB(path, false); err != nil {
 		return nil, err
 	}
-	if err := migrate(s.writer); err != nil {
+	if err := migrate(s.writer, migrationFS); err != nil {
 		s.writer.Close()
 		return nil, fmt.Errorf("open cache: %w", err)
 	}
@@ -188,10 +188,11 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 	return db, nil
 }
 
-// migrate applies the embedded migrations newer than PRAGMA user_version,
-// all in one transaction together with the new user_version.
-func migrate(db *sql.DB) error {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+// migrate applies the migrations (migrations/NNNN_name.sql in fsys) newer
+// than PRAGMA user_version, all in one transaction together with the new
+// user_version: a failure leaves the schema as it was.
+func migrate(db *sql.DB, fsys fs.FS) error {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("list migrations: %w", err)
 	}
@@ -217,7 +218,7 @@ func migrate(db *sql.DB) error {
 		if got, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); err != nil || got != want {
 			return fmt.Errorf("migration %s: expected number %d", name, want)
 		}
-		body, err := migrationFS.ReadFile(name)
+		body, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", name, err)
 		}

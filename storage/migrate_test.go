@@ -1,0 +1,73 @@
+package storage
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+)
+
+func TestMigrationsAreAtomic(t *testing.T) {
+	db, err := openDB(filepath.Join(t.TempDir(), "m.db"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	good := &fstest.MapFile{Data: []byte("CREATE TABLE a (x INTEGER);")}
+	tests := []struct {
+		name        string
+		files       fstest.MapFS
+		wantErr     bool
+		wantVersion int
+		wantTables  []string
+	}{
+		{"one", fstest.MapFS{"migrations/0001_a.sql": good}, false, 1, []string{"a"}},
+		{"again is a no-op", fstest.MapFS{"migrations/0001_a.sql": good}, false, 1, []string{"a"}},
+		{"second fails halfway", fstest.MapFS{
+			"migrations/0001_a.sql": good,
+			"migrations/0002_b.sql": {Data: []byte("CREATE TABLE b (x INTEGER); CREATE TABLE c (y INTEGER); SELECT * FROM missing;")},
+		}, true, 1, []string{"a"}},
+		{"gap in numbering", fstest.MapFS{
+			"migrations/0001_a.sql": good,
+			"migrations/0003_b.sql": {Data: []byte("CREATE TABLE b (x INTEGER);")},
+		}, true, 1, []string{"a"}},
+		{"second succeeds", fstest.MapFS{
+			"migrations/0001_a.sql": good,
+			"migrations/0002_b.sql": {Data: []byte("CREATE TABLE b (x INTEGER); CREATE TABLE c (y INTEGER);")},
+		}, false, 2, []string{"a", "b", "c"}},
+	}
+	for _, tt := range tests {
+		err := migrate(db, tt.files)
+		if (err != nil) != tt.wantErr {
+			t.Fatalf("%s: migrate error %v, want error %v", tt.name, err, tt.wantErr)
+		}
+		var version int
+		if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		if version != tt.wantVersion {
+			t.Errorf("%s: user_version %d, want %d", tt.name, version, tt.wantVersion)
+		}
+		if got := tableNames(t, db); len(got) != len(tt.wantTables) {
+			t.Errorf("%s: tables %v, want %v", tt.name, got, tt.wantTables)
+		}
+	}
+}
+
+func tableNames(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	return names
+}
