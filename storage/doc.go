@@ -47,6 +47,8 @@
 //
 // All methods of Store are safe for concurrent use. All of them may block
 // (disk, keyring prompts, Argon2id): never call them on the UI goroutine.
+// The exceptions are Locked, UsesKeyring, Lock and Path, which only take
+// an in-memory lock held for microseconds.
 // The function given to Update runs on the caller's goroutine, holds the
 // only writer connection, and must use only its Tx for writes.
 //

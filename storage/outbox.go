@@ -35,7 +35,7 @@ func (st OutboxStatus) valid() bool {
 // and Status are stored in clear; everything else is sealed.
 type OutboxItem struct {
 	Seq                  int64  // local order, assigned by storage
-	ProfileID            string //
+	ProfileID            string // the profile the item belongs to
 	Kind                 string // "message", "appointment", "appointment-cancel", "task", "patient-update", ...
 	Identifier           string // client-generated unique id (urn:uuid:...), unique per profile
 	Payload              []byte // what to send (FHIR JSON, method, url ...; caller-defined)
