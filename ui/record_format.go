@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -38,10 +39,27 @@ func periodText(p record.Period) string {
 // when the record gives one.
 func timeText(d record.Date) string { return d.String() }
 
-// numberText formats a measured number without trailing zeros or binary
-// noise (82.30000000001 → "82.3").
+// numberText formats a measured number as people read it: exact when it
+// has at most two decimals (5.45, 120), otherwise rounded to the precision
+// a lab would print (114.7668… → "114.8", 5.3861 → "5.39", 0.012345 →
+// "0.0123").
 func numberText(v float64) string {
-	return strconv.FormatFloat(v, 'f', -1, 64)
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if dot := strings.IndexByte(s, '.'); dot < 0 || len(s)-dot-1 <= 2 {
+		return s
+	}
+	switch a := math.Abs(v); {
+	case a >= 10:
+		s = strconv.FormatFloat(v, 'f', 1, 64)
+	case a >= 1:
+		s = strconv.FormatFloat(v, 'f', 2, 64)
+	default:
+		s = strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	if strings.ContainsRune(s, '.') && !strings.ContainsAny(s, "eE") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }
 
 // unitText turns the UCUM units labs send into what people read:

@@ -1,0 +1,257 @@
+package ui
+
+// The health record screen of one profile: results and their trends,
+// medications, allergies, conditions, immunizations, visits with their
+// documents, care plans and goals, and search.
+//
+// Vocabulary: a section is one of those parts; its model (sectionModel) is
+// the rows of its list plus how to build the details of a row, computed
+// from the decoded record (record.Chart) off the UI goroutine. Each section
+// shows as a masterDetail: a virtualized list and the details of the chosen
+// entry. Sections load the first time they are shown and again on Refresh.
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// recordSource is what the record screen needs from the app core; *app.App
+// satisfies it. Its methods may block (they read the encrypted cache): call
+// them off the UI goroutine, except Touch, which is cheap.
+type recordSource interface {
+	Chart(ctx context.Context, profileID string) (*record.Chart, error) // decoded record, from the local cache (works offline)
+	Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error)
+	OpenDocument(ctx context.Context, profileID, docID string, attachment int) error // shows a PDF/attachment in the system viewer
+	MarkResultsSeen(ctx context.Context, profileID string) error
+	Touch() // user activity (postpones auto-lock); cheap
+}
+
+// sectionModel is what a section's list shows, built without widgets.
+type sectionModel struct {
+	items  []listItem
+	empty  string                  // said instead of an empty list
+	detail func(i int) detailModel // details of items[i]; pure, cheap for one entry
+}
+
+// sectionDef describes one section of the record.
+type sectionDef struct {
+	name  string // ShowSection's name: "results", "medications", …
+	label string // what the patient reads
+	build func(c *record.Chart) sectionModel
+	// choose is said where the details go before an entry is chosen.
+	choose string
+	// marksSeen: loading this section counts as the patient seeing their
+	// results (the dashboard's "new results" then clears).
+	marksSeen bool
+}
+
+// recordSections lists the sections in the order they are offered.
+var recordSections = []sectionDef{
+	{name: "results", label: "Results", build: resultsSection, choose: "Choose a result to see its values.", marksSeen: true},
+	{name: "vitals", label: "Trends", build: vitalsSection, choose: "Choose a measurement to see how it changed over time."},
+	{name: "medications", label: "Medications", build: medicationsSection, choose: "Choose a medication to see how to take it."},
+	{name: "allergies", label: "Allergies", build: allergiesSection, choose: "Choose an allergy to see its reactions."},
+	{name: "conditions", label: "Conditions", build: conditionsSection, choose: "Choose a condition to see its details."},
+	{name: "immunizations", label: "Immunizations", build: immunizationsSection, choose: "Choose a vaccine to see its details."},
+	{name: "visits", label: "Visits", build: visitsSection, choose: "Choose a visit to see its summary and documents."},
+	{name: "care", label: "Care plans", build: careSection, choose: "Choose a plan, goal or care team to see its details."},
+	{name: "search", label: "Search", choose: "Choose a result to see that entry."},
+}
+
+// sectionView is one section on screen.
+type sectionView struct {
+	def    sectionDef
+	md     *masterDetail
+	model  sectionModel
+	loaded bool // a load was started since the last Refresh
+	cancel context.CancelFunc
+	search *searchBox // the search section only
+}
+
+// recordView is the health record screen of one profile.
+type recordView struct {
+	src       recordSource
+	profileID string
+	win       fyne.Window
+	// inline runs loads on the calling goroutine instead of in the
+	// background: a test hook, so tests read widgets without racing.
+	inline bool
+
+	sections []*sectionView
+	current  *sectionView
+	picker   *widget.Select
+	buttons  map[string]*widget.Button
+	body     *fyne.Container
+	root     fyne.CanvasObject
+}
+
+// newRecordView builds the health record screen of profileID, showing its
+// results. UI goroutine.
+func newRecordView(src recordSource, profileID string, win fyne.Window) *recordView {
+	v := buildRecordView(src, profileID, win, false)
+	v.ShowSection("results")
+	return v
+}
+
+// buildRecordView builds the screen without loading anything; inline is
+// the test hook described on recordView.
+func buildRecordView(src recordSource, profileID string, win fyne.Window, inline bool) *recordView {
+	v := &recordView{src: src, profileID: profileID, win: win, inline: inline, buttons: map[string]*widget.Button{}}
+	labels := make([]string, len(recordSections))
+	wide := container.NewHBox()
+	for i, def := range recordSections {
+		s := &sectionView{def: def}
+		v.sections = append(v.sections, s)
+		labels[i] = def.label
+		name := def.name
+		b := &widget.Button{Text: def.label, OnTapped: func() { v.ShowSection(name) }}
+		v.buttons[name] = b
+		wide.Add(b)
+	}
+	v.picker = widget.NewSelect(labels, func(label string) {
+		for _, def := range recordSections {
+			if def.label == label {
+				v.ShowSection(def.name)
+			}
+		}
+	})
+	narrow := container.NewBorder(nil, nil, widget.NewLabelWithStyle("Show", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, v.picker)
+	bar := container.New(widthSwitch{}, narrow, wide)
+	v.body = container.NewStack()
+	v.root = container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, v.body)
+	return v
+}
+
+// CanvasObject is the screen's content. UI goroutine.
+func (v *recordView) CanvasObject() fyne.CanvasObject { return v.root }
+
+// ShowSection shows the section called name ("results", "vitals",
+// "medications", "allergies", "conditions", "immunizations", "visits",
+// "care", "search"), loading it the first time. Unknown names are ignored.
+// UI goroutine.
+func (v *recordView) ShowSection(name string) {
+	s := v.section(name)
+	if s == nil || s == v.current {
+		return
+	}
+	v.src.Touch()
+	if s.md == nil {
+		v.buildSection(s)
+	}
+	v.current = s
+	v.body.Objects = []fyne.CanvasObject{s.md.root}
+	v.body.Refresh()
+	for n, b := range v.buttons {
+		if n == name {
+			b.Importance = widget.HighImportance
+		} else {
+			b.Importance = widget.MediumImportance
+		}
+		b.Refresh()
+	}
+	v.picker.SetSelected(s.def.label)
+	if !s.loaded {
+		v.load(s)
+	}
+	if s.search != nil {
+		s.search.focus(v.win)
+	}
+}
+
+// Refresh reloads the section on show from the source (after a sync); the
+// others reload when next shown. UI goroutine.
+func (v *recordView) Refresh() {
+	for _, s := range v.sections {
+		s.loaded = false
+	}
+	if v.current != nil {
+		v.load(v.current)
+	}
+}
+
+func (v *recordView) section(name string) *sectionView {
+	for _, s := range v.sections {
+		if s.def.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func (v *recordView) buildSection(s *sectionView) {
+	var top fyne.CanvasObject
+	if s.def.name == "search" {
+		s.search = v.newSearchBox(s)
+		top = s.search.root
+	}
+	s.md = newMasterDetail(top, s.def.choose)
+	s.md.onSelect = func(i int) {
+		v.src.Touch()
+		if s.model.detail == nil {
+			return
+		}
+		s.md.showDetail(v.detailPage(s.md, s.model.detail(i)))
+	}
+}
+
+// load reads the section's model off the UI goroutine and applies it,
+// dropping the result of any earlier load of the same section.
+func (v *recordView) load(s *sectionView) {
+	if s.def.name == "search" {
+		s.loaded = true
+		s.search.run()
+		return
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.loaded = true
+	if len(s.md.items) == 0 {
+		s.md.setStatus("Loading…", false)
+	}
+	def := s.def
+	runFor(v, ctx, func(ctx context.Context) (sectionModel, error) {
+		c, err := v.src.Chart(ctx, v.profileID)
+		if err != nil {
+			return sectionModel{}, err
+		}
+		m := def.build(c)
+		if def.marksSeen {
+			// Best effort: failing to record this only leaves the
+			// dashboard's "new results" badge up until the next visit.
+			_ = v.src.MarkResultsSeen(ctx, v.profileID)
+		}
+		return m, nil
+	}, func(m sectionModel, err error) { v.apply(s, m, err) })
+}
+
+// apply shows a loaded model. UI goroutine.
+func (v *recordView) apply(s *sectionView, m sectionModel, err error) {
+	if err != nil {
+		s.loaded = false // try again when next shown
+		s.md.setStatus("Carebook could not read this part of your record. Please try again.", true)
+		return
+	}
+	s.model = m
+	s.md.setItems(m.items, m.empty)
+}
+
+// runFor runs work off the UI goroutine and apply on it through
+// background, or both inline when the view's test hook says so.
+func runFor[T any](v *recordView, ctx context.Context, work func(context.Context) (T, error), apply func(T, error)) {
+	if v.inline {
+		r, err := work(ctx)
+		if ctx.Err() == nil {
+			apply(r, err)
+		}
+		return
+	}
+	background(ctx, work, apply)
+}

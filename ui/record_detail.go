@@ -1,0 +1,214 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// detailMaxWidth keeps lines of the details readable on a wide window.
+const detailMaxWidth = 760
+
+// field is one "label: value" line of an entry's details.
+type field struct{ label, value string }
+
+// textBlock is a titled paragraph: a note, a comment, a document's text.
+type textBlock struct{ heading, body string }
+
+// resultModel is one result of a lab panel.
+type resultModel struct {
+	name    string
+	value   string
+	flag    string // flagText: "" when normal
+	rng     string // reference range, "" when none was given
+	date    string
+	notes   []string
+	partial bool
+	parts   []field     // components (systolic, diastolic)
+	trend   *trendModel // nil when the result has no numeric history
+}
+
+// docModel is a document attached to an entry: shown as text when it has
+// readable text, opened in the system viewer otherwise (PDFs, files that
+// are not inline).
+type docModel struct {
+	title      string
+	date       string
+	kind       string // "PDF", "text", the MIME type
+	text       string
+	docID      string
+	attachment int
+	external   bool // open through recordSource.OpenDocument
+}
+
+// detailModel is everything the details of one entry show, as text. It is
+// built from a chart without widgets; detailPage turns it into widgets.
+type detailModel struct {
+	title    string
+	subtitle string
+	section  string // where the entry lives ("Medications"), for search hits
+	partial  bool
+	flag     string
+	trend    *trendModel
+	fields   []field
+	results  []resultModel
+	texts    []textBlock
+	docs     []docModel
+}
+
+// addField appends label: value when value is not blank.
+func (m *detailModel) addField(label, value string) {
+	if value = firstText(value); value != "" {
+		m.fields = append(m.fields, field{label, value})
+	}
+}
+
+// addText appends a titled paragraph when body is not blank.
+func (m *detailModel) addText(heading, body string) {
+	if body = firstText(body); body != "" {
+		m.texts = append(m.texts, textBlock{heading, body})
+	}
+}
+
+// detailPage builds the widgets of m inside md; trends open on top of it.
+// UI goroutine.
+func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObject {
+	var objs []fyne.CanvasObject
+	title := paragraph(m.title)
+	title.TextStyle = fyne.TextStyle{Bold: true}
+	title.SizeName = theme.SizeNameSubHeadingText
+	objs = append(objs, title)
+	if m.subtitle != "" {
+		objs = append(objs, paragraph(m.subtitle))
+	}
+	if m.section != "" {
+		objs = append(objs, fieldText("In your record under", m.section))
+	}
+	if m.partial {
+		objs = append(objs, warningText(partialNote+". The practice's record may say more."))
+	}
+	if m.flag != "" {
+		objs = append(objs, dangerText(m.flag))
+	}
+	if m.trend != nil {
+		objs = append(objs, trendObjects(*m.trend)...)
+	}
+	for _, f := range m.fields {
+		objs = append(objs, fieldText(f.label, f.value))
+	}
+	for _, r := range m.results {
+		objs = append(objs, widget.NewSeparator())
+		objs = append(objs, v.resultObjects(md, r)...)
+	}
+	for _, t := range m.texts {
+		objs = append(objs, widget.NewSeparator(), boldText(t.heading), paragraph(t.body))
+	}
+	for _, d := range m.docs {
+		objs = append(objs, widget.NewSeparator())
+		objs = append(objs, v.docObjects(d)...)
+	}
+	return container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
+}
+
+// resultObjects shows one lab result: its name, value, flag in words and
+// colour, range, comments, and a button to its trend.
+func (v *recordView) resultObjects(md *masterDetail, r resultModel) []fyne.CanvasObject {
+	objs := []fyne.CanvasObject{boldText(r.name)}
+	if r.value != "" {
+		val := paragraph(r.value)
+		val.SizeName = theme.SizeNameSubHeadingText
+		objs = append(objs, val)
+	}
+	for _, p := range r.parts {
+		objs = append(objs, fieldText(p.label, p.value))
+	}
+	if r.flag != "" {
+		objs = append(objs, dangerText(r.flag))
+	}
+	if r.rng != "" {
+		objs = append(objs, fieldText("Normal range", r.rng))
+	}
+	if r.date != "" {
+		objs = append(objs, fieldText("Taken", r.date))
+	}
+	for _, n := range r.notes {
+		objs = append(objs, fieldText("Comment", n))
+	}
+	if r.partial {
+		objs = append(objs, warningText(partialNote+"."))
+	}
+	if r.trend != nil {
+		tm := *r.trend
+		objs = append(objs, &widget.Button{
+			Text: "See trend (" + plural(tm.count(), "result", "results") + ")",
+			Icon: theme.ViewRestoreIcon(),
+			OnTapped: func() {
+				v.src.Touch()
+				md.push(v.trendPage(tm))
+			},
+		})
+	}
+	return objs
+}
+
+// docObjects shows a document: its text when readable, or a button that
+// opens it in the system viewer.
+func (v *recordView) docObjects(d docModel) []fyne.CanvasObject {
+	objs := []fyne.CanvasObject{boldText(d.title)}
+	if meta := joinNonEmpty(" · ", d.date, d.kind); meta != "" {
+		objs = append(objs, paragraph(meta))
+	}
+	if d.text != "" {
+		objs = append(objs, paragraph(d.text))
+	}
+	if !d.external {
+		return objs
+	}
+	problem := errorText()
+	var open *widget.Button
+	open = &widget.Button{Text: "Open " + firstText(d.kind, "document"), Icon: theme.FileIcon(), OnTapped: func() {
+		v.src.Touch()
+		problem.Hide()
+		open.Disable()
+		runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, v.src.OpenDocument(ctx, v.profileID, d.docID, d.attachment)
+		}, func(_ struct{}, err error) {
+			open.Enable()
+			if err != nil {
+				showError(problem, "Carebook could not open this document. It may not have been downloaded yet: try again after the next sync.")
+			}
+		})
+	}}
+	return append(objs, open, problem)
+}
+
+// fieldText is a wrapped "label: value" line with the label in bold.
+func fieldText(label, value string) *widget.RichText {
+	rt := widget.NewRichText(
+		&widget.TextSegment{Style: widget.RichTextStyleStrong, Text: label + ": "},
+		&widget.TextSegment{Style: widget.RichTextStyleInline, Text: value},
+	)
+	rt.Wrapping = fyne.TextWrapWord
+	return rt
+}
+
+func boldText(text string) *widget.Label {
+	l := paragraph(text)
+	l.TextStyle = fyne.TextStyle{Bold: true}
+	return l
+}
+
+func dangerText(text string) *widget.Label {
+	l := boldText(text)
+	l.Importance = widget.DangerImportance
+	return l
+}
+
+func warningText(text string) *widget.Label {
+	l := paragraph(text)
+	l.Importance = widget.WarningImportance
+	return l
+}

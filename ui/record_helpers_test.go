@@ -1,0 +1,344 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// fakeRecord is a recordSource over a chart built from real data.
+type fakeRecord struct {
+	chart *record.Chart
+	index *record.Index
+	err   error // returned by Chart and Search when set
+
+	mu      sync.Mutex
+	opened  []string // "docID#attachment"
+	seen    int
+	touches int
+}
+
+func newFakeRecord(resources []record.Resource) *fakeRecord {
+	c := record.Load(resources)
+	return &fakeRecord{chart: c, index: record.BuildChart(c)}
+}
+
+func (f *fakeRecord) Chart(ctx context.Context, profileID string) (*record.Chart, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.chart, nil
+}
+
+func (f *fakeRecord) Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.index.Search(query, limit), nil
+}
+
+func (f *fakeRecord) OpenDocument(ctx context.Context, profileID, docID string, attachment int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.opened = append(f.opened, docID+"#"+string(rune('0'+attachment)))
+	return nil
+}
+
+func (f *fakeRecord) MarkResultsSeen(ctx context.Context, profileID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seen++
+	return nil
+}
+
+func (f *fakeRecord) Touch() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.touches++
+}
+
+var errFakeLocked = errors.New("fake: locked")
+
+// repoFixtures finds ../shared/fixtures next to the repository root, or
+// skips the test.
+func repoFixtures(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("getwd: %v", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("fixtures: no go.mod above the package directory")
+		}
+		dir = parent
+	}
+	fx := filepath.Join(dir, "..", "shared", "fixtures")
+	if _, err := os.Stat(fx); err != nil {
+		t.Skipf("fixtures: %s not found; the real FHIR test data (Synthea bundles) lives there in the team workspace", fx)
+	}
+	return fx
+}
+
+// syntheaResources reads one Synthea bundle (by the start of its file
+// name) as the cache would hand it over.
+func syntheaResources(t testing.TB, prefix string) []record.Resource {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(repoFixtures(t), "synthea", prefix+"*.json"))
+	if len(paths) == 0 {
+		t.Skipf("fixtures: no Synthea bundle named %s*", prefix)
+	}
+	raw, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatalf("read bundle: %v", err)
+	}
+	var b struct {
+		Entry []struct {
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatalf("parse bundle: %v", err)
+	}
+	out := make([]record.Resource, 0, len(b.Entry))
+	for _, e := range b.Entry {
+		out = append(out, resourceOf(t, e.Resource))
+	}
+	return out
+}
+
+// extraResources reads testdata/record/extras.json: a lab report with a
+// flagged result and comment, an entry that cannot be read completely, a
+// visit with a text summary and a PDF, a high-risk allergy.
+func extraResources(t testing.TB) []record.Resource {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "record", "extras.json"))
+	if err != nil {
+		t.Fatalf("read extras: %v", err)
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		t.Fatalf("parse extras: %v", err)
+	}
+	var out []record.Resource
+	for _, r := range list {
+		out = append(out, resourceOf(t, r))
+	}
+	return out
+}
+
+func resourceOf(t testing.TB, raw json.RawMessage) record.Resource {
+	var head struct {
+		ResourceType string `json:"resourceType"`
+		ID           string `json:"id"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		t.Fatalf("parse resource: %v", err)
+	}
+	return record.Resource{Type: head.ResourceType, ID: head.ID, JSON: raw}
+}
+
+// screenSizes are the windows every screen must work in.
+var screenSizes = []struct {
+	name string
+	size fyne.Size
+}{
+	{"phone", fyne.NewSize(360, 740)},
+	{"desktop", fyne.NewSize(1280, 800)},
+}
+
+// openRecord shows a record view of src in a test window of size, with
+// loads run inline.
+func openRecord(t *testing.T, src recordSource, size fyne.Size) (*recordView, fyne.Window) {
+	t.Helper()
+	v := buildRecordView(src, "profile-1", nil, true)
+	w := test.NewWindow(v.CanvasObject())
+	v.win = w
+	t.Cleanup(w.Close)
+	w.Resize(size)
+	v.ShowSection("results")
+	return v, w
+}
+
+// shownText is every text drawn in o that is visible (hidden objects and
+// their children are left out), joined by spaces. Wrapped labels are drawn
+// line by line, so words stay separated by single spaces.
+func shownText(o fyne.CanvasObject) string {
+	var parts []string
+	walkVisible(o, func(o fyne.CanvasObject) {
+		if t, ok := o.(*canvas.Text); ok && strings.TrimSpace(t.Text) != "" {
+			parts = append(parts, strings.TrimSpace(t.Text))
+		}
+	})
+	return strings.Join(parts, " ")
+}
+
+// walkVisible calls fn for o and every visible object under it.
+func walkVisible(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	if o == nil || !o.Visible() {
+		return
+	}
+	fn(o)
+	switch x := o.(type) {
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			walkVisible(c, fn)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			walkVisible(c, fn)
+		}
+	}
+}
+
+// findButton returns the visible button under o whose text starts with
+// prefix.
+func findButton(t *testing.T, o fyne.CanvasObject, prefix string) *widget.Button {
+	t.Helper()
+	var found *widget.Button
+	walkVisible(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && found == nil && strings.HasPrefix(b.Text, prefix) {
+			found = b
+		}
+	})
+	if found == nil {
+		t.Fatalf("no visible button %q; screen shows: %s", prefix, shownText(o))
+	}
+	return found
+}
+
+// findButtonAfter returns the first visible button whose text starts with
+// prefix that comes after a text containing after.
+func findButtonAfter(t *testing.T, o fyne.CanvasObject, after, prefix string) *widget.Button {
+	t.Helper()
+	var found *widget.Button
+	seen := false
+	walkVisible(o, func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *canvas.Text:
+			seen = seen || strings.Contains(x.Text, after)
+		case *widget.Button:
+			if seen && found == nil && strings.HasPrefix(x.Text, prefix) {
+				found = x
+			}
+		}
+	})
+	if found == nil {
+		t.Fatalf("no visible button %q after %q; screen shows: %s", prefix, after, shownText(o))
+	}
+	return found
+}
+
+// charts returns the visible trend charts under o.
+func charts(o fyne.CanvasObject) []*trendChart {
+	var out []*trendChart
+	walkVisible(o, func(o fyne.CanvasObject) {
+		if c, ok := o.(*trendChart); ok {
+			out = append(out, c)
+		}
+	})
+	return out
+}
+
+// dots counts the measurement dots a chart draws.
+func dots(c *trendChart) int {
+	n := 0
+	for _, o := range test.WidgetRenderer(c).Objects() {
+		if _, ok := o.(*canvas.Circle); ok && o.Visible() {
+			n++
+		}
+	}
+	return n
+}
+
+// selectRow selects the first row of the current section whose title
+// contains title, and returns its index.
+func selectRow(t *testing.T, v *recordView, title string) int {
+	t.Helper()
+	md := v.current.md
+	for i, it := range md.items {
+		if !it.header && strings.Contains(it.title, title) {
+			md.list.Select(i)
+			return i
+		}
+	}
+	titles := make([]string, 0, len(md.items))
+	for _, it := range md.items {
+		titles = append(titles, it.title)
+	}
+	t.Fatalf("section %s has no row %q; rows: %s", v.current.def.name, title, strings.Join(titles, " | "))
+	return -1
+}
+
+// assertShows fails unless the window shows every one of wants.
+func assertShows(t *testing.T, w fyne.Window, wants ...string) {
+	t.Helper()
+	got := shownText(w.Content())
+	for _, want := range wants {
+		if !strings.Contains(got, want) {
+			t.Errorf("window does not show %q; it shows: %s", want, got)
+		}
+	}
+}
+
+// assertFits fails when a visible text of the window ends beyond its right
+// edge (cut off).
+func assertFits(t *testing.T, w fyne.Window) {
+	t.Helper()
+	width := w.Canvas().Size().Width
+	walkVisible(w.Content(), func(o fyne.CanvasObject) {
+		txt, ok := o.(*canvas.Text)
+		if !ok || txt.Text == "" {
+			return
+		}
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
+		if end := pos.X + txt.MinSize().Width; end > width+1 {
+			t.Errorf("text %q ends at x=%.0f, beyond the window's %.0f", txt.Text, end, width)
+		}
+	})
+}
+
+// screenshot writes the window as PNG into $CAREBOOK_SHOTS (or a temp
+// dir) for people to look at.
+func screenshot(t *testing.T, w fyne.Window, name string) {
+	t.Helper()
+	dir := os.Getenv("CAREBOOK_SHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("shots dir: %v", err)
+	}
+	f, err := os.Create(filepath.Join(dir, name+".png"))
+	if err != nil {
+		t.Fatalf("create shot: %v", err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, w.Canvas().Capture()); err != nil {
+		t.Fatalf("encode shot: %v", err)
+	}
+}
+
+// lightTheme applies Fyne's default light theme so captures look like the
+// real window.
+func lightTheme(t *testing.T) {
+	test.ApplyTheme(t, theme.DefaultTheme())
+}

@@ -1,0 +1,380 @@
+package ui
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// wideWidth is the narrowest window that shows a section's list and the
+// details of one entry side by side; narrower windows (phones) show one at
+// a time, with a Back button.
+const wideWidth = 720
+
+// listItem is one row of a section's list. It holds text only, so section
+// models can be built off the UI goroutine.
+type listItem struct {
+	header  bool   // a group heading ("Active", "Past"): not selectable
+	title   string // first line
+	detail  string // second line: date, status, dose…
+	flag    string // words that need attention ("2 abnormal"), shown in the error colour
+	partial bool   // the entry is Incomplete: shows partialNote
+	key     string // the entry's "Type/id", so search can find its row
+}
+
+// longTitle is the length past which a row's title gets two lines: about
+// what fits in bold on one line of a phone-wide list next to a flag.
+const longTitle = 30
+
+// recordRow is the widget a virtualized list shows for one listItem: the
+// title (two lines when long, then "…"), the detail line, the partial
+// note when the entry is Incomplete, and the flag on the right.
+type recordRow struct {
+	widget.BaseWidget
+	title, detail, note, flag *widget.Label
+	twoLines                  bool
+}
+
+func newRecordRow() *recordRow {
+	r := &recordRow{
+		title: &widget.Label{TextStyle: fyne.TextStyle{Bold: true},
+			Wrapping: fyne.TextWrapWord, Truncation: fyne.TextTruncateEllipsis},
+		detail: &widget.Label{Truncation: fyne.TextTruncateEllipsis},
+		note:   &widget.Label{Text: partialNote, Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis},
+		flag:   &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Importance: widget.DangerImportance},
+	}
+	r.note.Hide()
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *recordRow) CreateRenderer() fyne.WidgetRenderer {
+	box := container.New(&rowLayout{row: r}, r.title, r.detail, r.note, r.flag)
+	return widget.NewSimpleRenderer(box)
+}
+
+// set shows item in the row. UI goroutine.
+func (r *recordRow) set(item listItem) {
+	r.twoLines = !item.header && utf8.RuneCountInString(item.title) > longTitle
+	r.title.Text = item.title
+	r.title.Importance = widget.MediumImportance
+	if item.header {
+		r.title.Importance = widget.HighImportance
+	}
+	r.detail.Text = item.detail
+	r.detail.Hidden = item.header || item.detail == ""
+	r.note.Hidden = !item.partial
+	r.flag.Text = item.flag
+	r.flag.Hidden = item.flag == ""
+	r.Refresh()
+}
+
+// rowLayout stacks a row's lines with no padding between them, so they
+// read as one entry, beside the flag.
+type rowLayout struct{ row *recordRow }
+
+// gap overlaps the inner padding of labels stacked in a row.
+func rowGap() float32 { return -theme.Padding() * 1.5 }
+
+// titleHeight is the title's height: one line, or two.
+func (l *rowLayout) titleHeight() float32 {
+	h := l.row.title.MinSize().Height
+	if l.row.twoLines {
+		h += fyne.MeasureText("Ag", theme.TextSize(), fyne.TextStyle{Bold: true}).Height + theme.LineSpacing()
+	}
+	return h
+}
+
+func (l *rowLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
+	r := l.row
+	var flagW float32
+	if r.flag.Visible() {
+		flagW = r.flag.MinSize().Width
+		r.flag.Resize(fyne.NewSize(flagW, r.flag.MinSize().Height))
+		r.flag.Move(fyne.NewPos(size.Width-flagW, 0))
+	}
+	w := size.Width - flagW
+	y := float32(0)
+	for i, o := range []fyne.CanvasObject{r.title, r.detail, r.note} {
+		if !o.Visible() {
+			continue
+		}
+		h := o.MinSize().Height
+		if i == 0 {
+			h = l.titleHeight()
+		}
+		o.Move(fyne.NewPos(0, y))
+		o.Resize(fyne.NewSize(w, h))
+		y += h + rowGap()
+	}
+}
+
+func (l *rowLayout) MinSize(_ []fyne.CanvasObject) fyne.Size {
+	r := l.row
+	h := l.titleHeight()
+	for _, o := range []fyne.CanvasObject{r.detail, r.note} {
+		if o.Visible() {
+			h += o.MinSize().Height + rowGap()
+		}
+	}
+	var flagW float32
+	if r.flag.Visible() {
+		flagW = r.flag.MinSize().Width
+	}
+	return fyne.NewSize(flagW+r.title.MinSize().Width, max(h, r.flag.MinSize().Height))
+}
+
+// masterDetail is one section's screen: a virtualized list of entries and
+// the details of the chosen one. Wide windows show both side by side;
+// narrow ones show the list, then the details with a Back button. The
+// details are a stack of pages (a lab panel, then the trend of one of its
+// results), and Back pops them first.
+type masterDetail struct {
+	items    []listItem
+	onSelect func(i int) // builds and shows the details of items[i]
+
+	list   *widget.List
+	status *widget.Label // loading, empty or error text shown instead of the list
+	master *fyne.Container
+
+	back      *widget.Button
+	pages     []fyne.CanvasObject
+	body      *fyne.Container // holds the top page
+	detail    *fyne.Container
+	emptyPage fyne.CanvasObject
+
+	open bool // narrow windows: the details are on show instead of the list
+	wide bool
+	root *fyne.Container
+
+	rowHeight, headerHeight float32
+	heights                 map[[2]bool]float32 // by {partial, long title}
+	odd                     []int               // rows given a height other than rowHeight
+}
+
+// newMasterDetail builds an empty master-detail screen; top, when not nil,
+// sits above the list (the search box). UI goroutine.
+func newMasterDetail(top fyne.CanvasObject, choose string) *masterDetail {
+	md := &masterDetail{status: paragraph("Loading…")}
+	md.list = widget.NewList(
+		func() int { return len(md.items) },
+		func() fyne.CanvasObject { return newRecordRow() },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id >= 0 && id < len(md.items) {
+				o.(*recordRow).set(md.items[id])
+			}
+		},
+	)
+	md.list.OnSelected = func(id widget.ListItemID) {
+		if id < 0 || id >= len(md.items) || md.items[id].header {
+			md.list.Unselect(id)
+			return
+		}
+		if md.onSelect != nil {
+			md.onSelect(id)
+		}
+	}
+	md.list.Hide()
+	md.master = container.NewBorder(top, nil, nil, nil,
+		md.list, container.NewVScroll(container.NewPadded(md.status)))
+
+	md.back = &widget.Button{Text: "Back", Icon: theme.NavigateBackIcon(), OnTapped: md.goBack}
+	md.emptyPage = container.NewPadded(paragraph(choose))
+	md.body = container.NewStack(md.emptyPage)
+	md.detail = container.NewBorder(container.NewHBox(md.back), nil, nil, nil, md.body)
+	md.root = container.New(&splitLayout{md: md}, md.master, widget.NewSeparator(), md.detail)
+	md.measureRows()
+	md.updateBack()
+	return md
+}
+
+// measureRows finds the heights of plain, partial and header rows, so the
+// list can give the few unusual rows their own height.
+func (md *masterDetail) measureRows() {
+	r := newRecordRow()
+	height := func(it listItem) float32 {
+		r.set(it)
+		return r.MinSize().Height
+	}
+	long := strings.Repeat("A", longTitle+1)
+	md.rowHeight = height(listItem{title: "A", detail: "B"})
+	md.heights = map[[2]bool]float32{
+		{false, false}: md.rowHeight,
+		{true, false}:  height(listItem{title: "A", detail: "B", partial: true}),
+		{false, true}:  height(listItem{title: long, detail: "B"}),
+		{true, true}:   height(listItem{title: long, detail: "B", partial: true}),
+	}
+	md.headerHeight = height(listItem{title: "A", header: true})
+}
+
+// itemHeight is the height of item's row.
+func (md *masterDetail) itemHeight(item listItem) float32 {
+	if item.header {
+		return md.headerHeight
+	}
+	return md.heights[[2]bool{item.partial, utf8.RuneCountInString(item.title) > longTitle}]
+}
+
+// setStatus shows text instead of the list (loading, error, empty).
+// UI goroutine.
+func (md *masterDetail) setStatus(text string, danger bool) {
+	md.status.SetText(text)
+	md.status.Importance = widget.MediumImportance
+	if danger {
+		md.status.Importance = widget.DangerImportance
+	}
+	md.status.Refresh()
+	md.status.Show()
+	md.list.Hide()
+	md.master.Refresh()
+}
+
+// setItems shows items, or empty when there are none, and clears the
+// details. UI goroutine.
+func (md *masterDetail) setItems(items []listItem, empty string) {
+	md.items = items
+	md.list.UnselectAll()
+	for _, i := range md.odd { // rows of the old items with their own height
+		md.list.SetItemHeight(i, md.rowHeight)
+	}
+	md.odd = md.odd[:0]
+	for i, it := range items {
+		if h := md.itemHeight(it); h != md.rowHeight {
+			md.list.SetItemHeight(i, h)
+			md.odd = append(md.odd, i)
+		}
+	}
+	md.clearDetail()
+	if len(items) == 0 {
+		md.setStatus(empty, false)
+		return
+	}
+	md.status.Hide()
+	md.list.Show()
+	md.list.Refresh()
+	md.master.Refresh()
+}
+
+// showDetail replaces the detail pages with page (an entry was chosen).
+// UI goroutine.
+func (md *masterDetail) showDetail(page fyne.CanvasObject) {
+	md.pages = []fyne.CanvasObject{page}
+	md.open = true
+	md.showTop()
+}
+
+// push shows page on top of the current details (a trend from a lab
+// panel); Back returns to the page below. UI goroutine.
+func (md *masterDetail) push(page fyne.CanvasObject) {
+	md.pages = append(md.pages, page)
+	md.open = true
+	md.showTop()
+}
+
+func (md *masterDetail) goBack() {
+	switch {
+	case len(md.pages) > 1:
+		md.pages = md.pages[:len(md.pages)-1]
+		md.showTop()
+	case !md.wide:
+		md.clearDetail()
+	}
+}
+
+// clearDetail leaves no entry chosen. UI goroutine.
+func (md *masterDetail) clearDetail() {
+	md.pages = nil
+	md.open = false
+	md.list.UnselectAll()
+	md.showTop()
+}
+
+func (md *masterDetail) showTop() {
+	page := md.emptyPage
+	if len(md.pages) > 0 {
+		page = md.pages[len(md.pages)-1]
+	}
+	md.body.Objects = []fyne.CanvasObject{page}
+	md.body.Refresh()
+	md.updateBack()
+	md.root.Refresh()
+}
+
+func (md *masterDetail) updateBack() {
+	if len(md.pages) > 1 || (!md.wide && md.open) {
+		md.back.Show()
+	} else {
+		md.back.Hide()
+	}
+}
+
+// splitLayout places a masterDetail's list and details side by side on a
+// wide window, or shows one of them on a narrow one.
+type splitLayout struct{ md *masterDetail }
+
+func (l *splitLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	md := l.md
+	master, sep, detail := objects[0], objects[1], objects[2]
+	if wide := size.Width >= wideWidth; wide != md.wide {
+		md.wide = wide
+		md.updateBack()
+	}
+	if md.wide {
+		listW := min(max(size.Width*0.38, 300), 440)
+		setVisible(master, true)
+		setVisible(sep, true)
+		setVisible(detail, true)
+		master.Move(fyne.NewPos(0, 0))
+		master.Resize(fyne.NewSize(listW, size.Height))
+		sep.Move(fyne.NewPos(listW, 0))
+		sep.Resize(fyne.NewSize(1, size.Height))
+		detail.Move(fyne.NewPos(listW+1, 0))
+		detail.Resize(fyne.NewSize(size.Width-listW-1, size.Height))
+		return
+	}
+	setVisible(sep, false)
+	setVisible(master, !md.open)
+	setVisible(detail, md.open)
+	for _, o := range []fyne.CanvasObject{master, detail} {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (l *splitLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	m := objects[0].MinSize()
+	return fyne.NewSize(min(m.Width, 300), m.Height)
+}
+
+func setVisible(o fyne.CanvasObject, visible bool) {
+	switch {
+	case visible && !o.Visible():
+		o.Show()
+	case !visible && o.Visible():
+		o.Hide()
+	}
+}
+
+// widthSwitch shows its wide object when it fits the width, else its
+// narrow one: the section buttons on a desktop, a drop-down on a phone.
+type widthSwitch struct{}
+
+func (widthSwitch) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	narrow, wide := objects[0], objects[1]
+	useWide := wide.MinSize().Width <= size.Width
+	setVisible(wide, useWide)
+	setVisible(narrow, !useWide)
+	for _, o := range objects {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (widthSwitch) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	n, w := objects[0].MinSize(), objects[1].MinSize()
+	return fyne.NewSize(n.Width, max(n.Height, w.Height))
+}

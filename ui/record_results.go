@@ -1,0 +1,141 @@
+package ui
+
+import (
+	"github.com/carebook/carebook/app/record"
+)
+
+// resultsSection lists the lab panels, newest first; a panel's details
+// show each value with its unit, normal range, flag and comments, and
+// open the trend of a numeric result. Any goroutine.
+func resultsSection(c *record.Chart) sectionModel {
+	var groups []record.LabGroup
+	for _, g := range record.LabResults(c) {
+		// A report with nothing to show (no results, comment or
+		// document) would be an empty page.
+		if len(g.Results) > 0 || (g.Report != nil && (g.Report.Conclusion != "" || len(g.Report.PresentedForm) > 0)) {
+			groups = append(groups, g)
+		}
+	}
+	tr := newTrendIndex(c.Observations)
+	items := make([]listItem, len(groups))
+	for i, g := range groups {
+		items[i] = groupItem(g)
+	}
+	return sectionModel{
+		items:  items,
+		empty:  "No test results on record at this practice yet.",
+		detail: func(i int) detailModel { return groupDetail(c, groups[i], tr) },
+	}
+}
+
+// groupItem is a lab panel's row: its name, date and how many results it
+// holds, and how many are abnormal.
+func groupItem(g record.LabGroup) listItem {
+	it := listItem{
+		title:  firstText(g.Title, "Test results"),
+		detail: joinNonEmpty(" · ", dayText(g.Date), plural(len(g.Results), "result", "results")),
+	}
+	if g.Abnormal > 0 {
+		it.flag = plural(g.Abnormal, "abnormal", "abnormal")
+	}
+	if g.Report != nil {
+		it.partial, it.key = g.Report.Incomplete, g.Report.Key()
+	}
+	for _, o := range g.Results {
+		it.partial = it.partial || o.Incomplete
+	}
+	return it
+}
+
+// groupDetail is the details of a lab panel.
+func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel {
+	m := detailModel{title: firstText(g.Title, "Test results"), subtitle: dayText(g.Date)}
+	if g.Abnormal > 0 {
+		m.flag = plural(g.Abnormal, "result is", "results are") + " outside the normal range."
+	}
+	if rep := g.Report; rep != nil {
+		m.partial = rep.Incomplete
+		if rep.Status != "" && rep.Status != "final" {
+			m.addField("Status", statusText(rep.Status))
+		}
+		if !rep.Issued.IsZero() {
+			m.addField("Reported", dayText(rep.Issued))
+		}
+		m.addField("By", refNames(c, rep.Performers))
+		m.addText("Your provider's comment", rep.Conclusion)
+		// OpenDocument opens DocumentReferences only: a report's PDF is
+		// listed, with where to get it, but not opened.
+		m.docs = attachmentDocs("", dayText(rep.Date()), firstText(rep.Name, "Report"), rep.PresentedForm)
+	}
+	for _, o := range g.Results {
+		r := resultOf(o, tr)
+		if o.Date().String() != g.Date.String() && !o.Date().IsZero() {
+			r.date = dayText(o.Date())
+		}
+		m.results = append(m.results, r)
+	}
+	return m
+}
+
+// resultOf is one lab result for display.
+func resultOf(o record.Observation, tr *trendIndex) resultModel {
+	r := resultModel{
+		name:    firstText(o.Name, o.Code.String(), "Result"),
+		value:   valueText(o.Value),
+		flag:    flagText(o.Flag),
+		rng:     rangeText(o.Range),
+		notes:   o.Notes,
+		partial: o.Incomplete,
+	}
+	for _, comp := range o.Components {
+		v := valueText(comp.Value)
+		if f := flagText(comp.Flag); f != "" {
+			v += " — " + f
+		}
+		if rg := rangeText(comp.Range); rg != "" {
+			v += " (normal: " + rg + ")"
+		}
+		r.parts = append(r.parts, field{firstText(comp.Name, comp.Code.String(), "Part"), v})
+	}
+	if r.value == "" && len(r.parts) == 0 {
+		r.value = "No value given"
+	}
+	if t, ok := tr.forObservation(o); ok {
+		r.trend = &t
+	}
+	return r
+}
+
+// attachmentDocs turns a record's attachments into documents: readable
+// text shown in the app, anything else opened in the system viewer when
+// docID (a DocumentReference id) is not "".
+func attachmentDocs(docID, date, fallbackTitle string, atts []record.Attachment) []docModel {
+	var docs []docModel
+	for i, a := range atts {
+		d := docModel{
+			title:      firstText(fallbackTitle, a.Title, "Document"),
+			date:       firstText(dayText(a.Created), date),
+			docID:      docID,
+			attachment: i,
+			text:       a.Text,
+		}
+		switch {
+		case a.IsPDF:
+			d.kind, d.external = "PDF", true
+		case a.Text == "" && (len(a.Data) > 0 || a.URL != ""):
+			d.kind, d.external = firstText(a.ContentType, "file"), true
+		}
+		if a.Title != "" && len(atts) > 1 && a.Title != d.title {
+			d.title += ": " + a.Title // which of several attachments
+		}
+		if d.external && docID == "" {
+			d.external = false
+			d.text = "Carebook cannot open this file here. The practice can give you a copy."
+		}
+		if d.text == "" && !d.external {
+			continue // an attachment with no content at all
+		}
+		docs = append(docs, d)
+	}
+	return docs
+}

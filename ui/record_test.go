@@ -1,0 +1,257 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// wendell is a Synthea patient with years of labs, vitals, medications,
+// conditions, immunizations, visits, care plans and goals, plus the
+// hand-made extras of testdata/record (a flagged result with a comment,
+// an entry that cannot be read completely, a visit with a summary and a
+// PDF, a high-risk allergy).
+func wendell(t *testing.T) *fakeRecord {
+	t.Helper()
+	rs := syntheaResources(t, "Wendell_Lesch")
+	return newFakeRecord(append(rs, extraResources(t)...))
+}
+
+// TestRecordSectionsShowTheData opens every section at phone and desktop
+// size and checks that values from the record are on screen, then writes
+// a screenshot of each.
+func TestRecordSectionsShowTheData(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	src := wendell(t)
+
+	steps := []struct {
+		section string
+		row     string   // a row of the list to open ("" = none)
+		list    []string // shown in the list
+		detail  []string // shown once row is open
+	}{
+		{"results", "Lipid Panel",
+			[]string{"Cholesterol check", "12 Mar 2024", "1 abnormal"},
+			// Synthea's last lipid panel, 17 May 2017: LDL 145.22436521764902 mg/dL.
+			[]string{"Low Density Lipoprotein Cholesterol", "145.2 mg/dL", "17 May 2017", "See trend (13 results)"}},
+		{"results", "Cholesterol check", nil,
+			[]string{"LDL cholesterol (calculated)", "162 mg/dL", "High", "Normal range: up to 100 mg/dL",
+				"let's talk about diet", "Your provider's comment", "LDL is high.", partialNote}},
+		{"vitals", "Blood pressure",
+			[]string{"Weight", "BMI", "Blood pressure", "11 measurements"},
+			[]string{"Systolic", "Diastolic", "11 measurements from"}},
+		{"medications", "Alendronic acid",
+			[]string{"Active medications", "Alendronic acid 10 MG Oral Tablet", "Past medications"},
+			[]string{"Active", "Prescribed on"}},
+		{"allergies", "Dander",
+			[]string{"Penicillin", "High risk", "Hives", "Dander (animal) allergy"},
+			[]string{"Risk: Low", "Status: Active"}},
+		{"conditions", "Prediabetes",
+			[]string{"Current conditions", "Overlapping malignant neoplasm of colon", "since 2 May 2014"},
+			[]string{"Current", "Began:"}},
+		{"immunizations", "Td (adult)",
+			[]string{"Influenza, seasonal, injectable, preservative free", "13 Jan 2018"},
+			[]string{"Td (adult) preservative free"}},
+		{"visits", "Follow-up visit",
+			[]string{"Follow-up visit", "12 Mar 2024", "1 document"},
+			[]string{"Reason: Blood pressure check", "After-visit summary", "Keep walking thirty minutes a day", "Open PDF"}},
+		{"care", "Diabetes self management plan",
+			[]string{"Care plans", "Cancer care plan", "Fracture care", "Completed · 24 May 2011 – 22 Aug 2011"},
+			[]string{"Status: Active", "Step:"}},
+	}
+	for _, sz := range screenSizes {
+		t.Run(sz.name, func(t *testing.T) {
+			v, w := openRecord(t, src, sz.size)
+			for _, st := range steps {
+				v.ShowSection(st.section)
+				v.current.md.clearDetail()
+				assertShows(t, w, st.list...)
+				if st.row == "" {
+					continue
+				}
+				selectRow(t, v, st.row)
+				assertShows(t, w, st.detail...)
+				assertFits(t, w)
+				screenshot(t, w, st.section+"-"+sz.name+"-"+strings.ReplaceAll(strings.ToLower(st.row), " ", "-"))
+				if sz.name == "phone" {
+					// The details replace the list; Back returns to it.
+					if v.current.md.master.Visible() {
+						t.Errorf("%s: the list is still on show next to the details at phone size", st.section)
+					}
+					test.Tap(findButton(t, w.Content(), "Back"))
+					if !v.current.md.master.Visible() {
+						t.Errorf("%s: Back did not return to the list", st.section)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRecordListsBeforeChoosing captures each section's list as it first
+// appears, at both sizes.
+func TestRecordListsBeforeChoosing(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	src := wendell(t)
+	for _, sz := range screenSizes {
+		v, w := openRecord(t, src, sz.size)
+		for _, def := range recordSections {
+			v.ShowSection(def.name)
+			if v.current.def.name != def.name {
+				t.Fatalf("ShowSection(%q) shows %q", def.name, v.current.def.name)
+			}
+			assertFits(t, w)
+			screenshot(t, w, "list-"+def.name+"-"+sz.name)
+		}
+	}
+}
+
+// TestResultTrendChart opens the trend of a result from its panel: the
+// chart has one dot per LDL measurement of the record.
+func TestResultTrendChart(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	src := wendell(t)
+	want := 0
+	for _, o := range src.chart.Observations {
+		if o.Code.Has(record.LOINC, "18262-6") {
+			want++
+		}
+	}
+	if want < 2 {
+		t.Fatalf("fixture has %d LDL results, want several", want)
+	}
+	for _, sz := range screenSizes {
+		t.Run(sz.name, func(t *testing.T) {
+			v, w := openRecord(t, src, sz.size)
+			selectRow(t, v, "Lipid Panel")
+			test.Tap(findButtonAfter(t, w.Content(), "Low Density Lipoprotein Cholesterol", "See trend"))
+			cs := charts(w.Content())
+			if len(cs) != 1 {
+				t.Fatalf("%d charts on show, want 1", len(cs))
+			}
+			if got := dots(cs[0]); got != want {
+				t.Errorf("chart draws %d points, want %d (every LDL result)", got, want)
+			}
+			assertShows(t, w, "LDL cholesterol", "13 measurements", "145.2 mg/dL")
+			assertFits(t, w)
+			screenshot(t, w, "trend-ldl-"+sz.name)
+			// Back returns to the panel, at any size.
+			test.Tap(findButton(t, w.Content(), "Back"))
+			if len(charts(w.Content())) != 0 {
+				t.Error("Back did not leave the trend")
+			}
+			assertShows(t, w, "See trend")
+		})
+	}
+}
+
+// TestBloodPressureChartHasTwoLines: the blood pressure trend draws a
+// systolic and a diastolic dot for every visit.
+func TestBloodPressureChartHasTwoLines(t *testing.T) {
+	test.NewTempApp(t)
+	src := wendell(t)
+	bp := 0
+	for _, o := range src.chart.Observations {
+		if len(o.Components) == 2 && (o.Code.Has(record.LOINC, "55284-4") || o.Code.Has(record.LOINC, record.LOINCBloodPressurePanel)) {
+			bp++
+		}
+	}
+	v, w := openRecord(t, src, screenSizes[1].size)
+	v.ShowSection("vitals")
+	selectRow(t, v, "Blood pressure")
+	cs := charts(w.Content())
+	if len(cs) != 1 {
+		t.Fatalf("%d charts on show, want 1", len(cs))
+	}
+	if len(cs[0].model.lines) != 2 {
+		t.Fatalf("blood pressure chart has %d lines, want 2", len(cs[0].model.lines))
+	}
+	if got := dots(cs[0]); got != 2*bp {
+		t.Errorf("chart draws %d points, want %d (systolic and diastolic of %d readings)", got, 2*bp, bp)
+	}
+}
+
+// TestEmptySectionsSayWhy: a record without allergies says so in words.
+func TestEmptySectionsSayWhy(t *testing.T) {
+	test.NewTempApp(t)
+	src := newFakeRecord(syntheaResources(t, "Arla_Lang"))
+	if len(src.chart.Allergies) != 0 {
+		t.Fatal("fixture changed: Arla Lang has allergies now")
+	}
+	empty := newFakeRecord(nil)
+	for _, sz := range screenSizes {
+		v, w := openRecord(t, src, sz.size)
+		v.ShowSection("allergies")
+		assertShows(t, w, "No allergies on record at this practice.")
+
+		v, w = openRecord(t, empty, sz.size)
+		for _, tc := range []struct{ section, want string }{
+			{"results", "No test results on record at this practice yet."},
+			{"vitals", "No measurements taken more than once"},
+			{"medications", "No medications on record at this practice."},
+			{"conditions", "No conditions on record at this practice."},
+			{"immunizations", "No immunizations on record at this practice."},
+			{"visits", "No visits on record at this practice."},
+			{"care", "No care plans or goals on record at this practice."},
+			{"search", "Type what you are looking for"},
+		} {
+			v.ShowSection(tc.section)
+			assertShows(t, w, tc.want)
+		}
+	}
+}
+
+// TestRecordLoadError: a failing source shows a plain message, and the
+// section loads again next time.
+func TestRecordLoadError(t *testing.T) {
+	test.NewTempApp(t)
+	src := newFakeRecord(nil)
+	src.err = errFakeLocked
+	v, w := openRecord(t, src, screenSizes[0].size)
+	assertShows(t, w, "Carebook could not read this part of your record.")
+	if strings.Contains(shownText(w.Content()), errFakeLocked.Error()) {
+		t.Error("the error's own text is shown to the patient")
+	}
+	src.err = nil
+	v.Refresh()
+	assertShows(t, w, "No test results on record")
+}
+
+// TestOpenPDFCallsOpenDocument: a visit's PDF opens through the source,
+// with the document's id and the attachment's position.
+func TestOpenPDFCallsOpenDocument(t *testing.T) {
+	test.NewTempApp(t)
+	src := newFakeRecord(extraResources(t))
+	v, w := openRecord(t, src, screenSizes[0].size)
+	v.ShowSection("visits")
+	selectRow(t, v, "Follow-up visit")
+	test.Tap(findButton(t, w.Content(), "Open PDF"))
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if len(src.opened) != 1 || src.opened[0] != "tv-doc-1#1" {
+		t.Errorf("OpenDocument calls = %v, want [tv-doc-1#1]", src.opened)
+	}
+}
+
+// TestResultsMarkedSeen: showing the results tells the app the patient
+// has seen them; other sections do not.
+func TestResultsMarkedSeen(t *testing.T) {
+	test.NewTempApp(t)
+	src := newFakeRecord(extraResources(t))
+	v, _ := openRecord(t, src, screenSizes[0].size)
+	v.ShowSection("allergies")
+	v.ShowSection("results") // already loaded: no second mark
+	v.Refresh()               // reloads results
+	if src.seen != 2 {
+		t.Errorf("MarkResultsSeen called %d times, want 2 (first show and refresh)", src.seen)
+	}
+	if src.touches == 0 {
+		t.Error("showing sections did not count as activity (Touch)")
+	}
+}

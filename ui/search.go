@@ -1,0 +1,230 @@
+package ui
+
+import (
+	"context"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// searchLimit is how many hits a search shows; the best come first.
+const searchLimit = 100
+
+// searchBox is the search section's query field. Each change searches the
+// record again, dropping the results of the previous query.
+type searchBox struct {
+	v      *recordView
+	s      *sectionView
+	entry  *widget.Entry
+	root   fyne.CanvasObject
+	cancel context.CancelFunc
+}
+
+func (v *recordView) newSearchBox(s *sectionView) *searchBox {
+	b := &searchBox{v: v, s: s, entry: widget.NewEntry()}
+	b.entry.SetPlaceHolder("Search your record")
+	b.entry.OnChanged = func(string) {
+		v.src.Touch()
+		b.run()
+	}
+	b.root = container.NewPadded(b.entry)
+	return b
+}
+
+// focus puts the cursor in the search field. UI goroutine.
+func (b *searchBox) focus(win fyne.Window) {
+	if win != nil {
+		win.Canvas().Focus(b.entry)
+	}
+}
+
+// run searches for the field's text. UI goroutine.
+func (b *searchBox) run() {
+	if b.cancel != nil {
+		b.cancel()
+	}
+	query := strings.TrimSpace(b.entry.Text)
+	md := b.s.md
+	if query == "" {
+		b.s.model = sectionModel{}
+		md.setItems(nil, "Type what you are looking for: a medicine, a test, a condition, a vaccine, a doctor's name, a year…")
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	runFor(b.v, ctx, func(ctx context.Context) (sectionModel, error) {
+		hits, err := b.v.src.Search(ctx, b.v.profileID, query, searchLimit)
+		if err != nil {
+			return sectionModel{}, err
+		}
+		c, err := b.v.src.Chart(ctx, b.v.profileID)
+		if err != nil {
+			return sectionModel{}, err
+		}
+		return searchModel(c, query, hits), nil
+	}, func(m sectionModel, err error) { b.v.apply(b.s, m, err) })
+}
+
+// searchModel lists hits with their type, date and snippet. The details
+// of every hit are built here, off the UI goroutine.
+func searchModel(c *record.Chart, query string, hits []record.Hit) sectionModel {
+	f := newEntryFinder(c)
+	items := make([]listItem, len(hits))
+	details := make([]detailModel, len(hits))
+	for i, h := range hits {
+		details[i] = f.detail(h)
+		items[i] = listItem{
+			title:   firstText(h.Title, hitTypeLabel(h.Type)),
+			detail:  joinNonEmpty(" · ", hitTypeLabel(h.Type), dayText(h.Date), h.Snippet),
+			partial: details[i].partial,
+		}
+	}
+	return sectionModel{
+		items:  items,
+		empty:  "Nothing in your record matches “" + query + "”. Try another word, or fewer words.",
+		detail: func(i int) detailModel { return details[i] },
+	}
+}
+
+// hitTypeLabel names a resource type in everyday words.
+func hitTypeLabel(resourceType string) string {
+	switch resourceType {
+	case "Observation":
+		return "Result"
+	case "DiagnosticReport":
+		return "Test report"
+	case "MedicationRequest":
+		return "Medication"
+	case "AllergyIntolerance":
+		return "Allergy"
+	case "Immunization":
+		return "Vaccine"
+	case "Encounter":
+		return "Visit"
+	case "DocumentReference":
+		return "Document"
+	case "CarePlan":
+		return "Care plan"
+	case "CareTeam":
+		return "Care team"
+	case "Communication":
+		return "Message"
+	case "Appointment":
+		return "Appointment"
+	}
+	return resourceType
+}
+
+// sectionOfType names the section that lists entries of a resource type.
+var sectionOfType = map[string]string{
+	"DiagnosticReport":   "results",
+	"MedicationRequest":  "medications",
+	"AllergyIntolerance": "allergies",
+	"Condition":          "conditions",
+	"Immunization":       "immunizations",
+	"Encounter":          "visits",
+	"DocumentReference":  "visits",
+	"CarePlan":           "care",
+	"Goal":               "care",
+	"CareTeam":           "care",
+}
+
+// entryFinder builds the details of any entry a search can find, through
+// the section that lists it. Sections (and trends) are built once, and
+// only when a hit needs them.
+type entryFinder struct {
+	c        *record.Chart
+	trends   *trendIndex
+	sections map[string]*sectionModel
+	rows     map[string]map[string]int // section → entry key → row
+}
+
+func newEntryFinder(c *record.Chart) *entryFinder {
+	return &entryFinder{c: c, sections: map[string]*sectionModel{}, rows: map[string]map[string]int{}}
+}
+
+// section builds (once) the model of the section called name.
+func (f *entryFinder) section(name string) (*sectionModel, map[string]int) {
+	if m, ok := f.sections[name]; ok {
+		return m, f.rows[name]
+	}
+	for _, def := range recordSections {
+		if def.name == name && def.build != nil {
+			m := def.build(f.c)
+			rows := make(map[string]int, len(m.items))
+			for i, it := range m.items {
+				if it.key != "" {
+					rows[it.key] = i
+				}
+			}
+			f.sections[name], f.rows[name] = &m, rows
+			return &m, rows
+		}
+	}
+	return nil, nil
+}
+
+// detail builds the details of the entry h points to, saying which
+// section holds it.
+func (f *entryFinder) detail(h record.Hit) detailModel {
+	if h.Type == "Observation" {
+		if d, ok := f.observation(h.ID); ok {
+			return d
+		}
+	}
+	if name, ok := sectionOfType[h.Type]; ok {
+		m, rows := f.section(name)
+		if i, ok := rows[h.Type+"/"+h.ID]; ok && m != nil {
+			d := m.detail(i)
+			d.section = sectionLabel(name)
+			return d
+		}
+	}
+	if h.Type == "DocumentReference" { // a visit's document has no row of its own
+		for _, doc := range f.c.Documents {
+			if doc.ID == h.ID {
+				d := documentDetail(f.c, doc)
+				d.section = sectionLabel("visits")
+				return d
+			}
+		}
+	}
+	d := detailModel{title: firstText(h.Title, hitTypeLabel(h.Type)), subtitle: dayText(h.Date)}
+	d.addField("Kind of record", hitTypeLabel(h.Type))
+	d.addText("Found", h.Snippet)
+	return d
+}
+
+// observation is the details of one result or measurement, with its trend.
+func (f *entryFinder) observation(id string) (detailModel, bool) {
+	for _, o := range f.c.Observations {
+		if o.ID != id {
+			continue
+		}
+		if f.trends == nil {
+			f.trends = newTrendIndex(f.c.Observations)
+		}
+		d := detailModel{title: firstText(o.Name, o.Code.String(), "Result"), subtitle: dayText(o.Date()), partial: o.Incomplete}
+		d.results = []resultModel{resultOf(o, f.trends)}
+		d.section = sectionLabel("results")
+		if !o.HasCategory("laboratory") {
+			d.section = sectionLabel("vitals")
+		}
+		return d, true
+	}
+	return detailModel{}, false
+}
+
+// sectionLabel is the label patients read for a section name.
+func sectionLabel(name string) string {
+	for _, def := range recordSections {
+		if def.name == name {
+			return def.label
+		}
+	}
+	return ""
+}

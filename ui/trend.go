@@ -1,0 +1,248 @@
+package ui
+
+import (
+	"image/color"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// maxListedPoints caps the measurements a trend lists under its chart (the
+// chart itself shows them all).
+const maxListedPoints = 100
+
+// trendLine is one line of a trend chart.
+type trendLine struct {
+	name   string
+	points []record.Point // oldest first
+}
+
+// trendModel is a trend chart's data: one line, or two for blood pressure.
+type trendModel struct {
+	title   string
+	unit    string // readable unit
+	lines   []trendLine
+	low     float64 // the normal range, drawn as a band
+	high    float64
+	hasLow  bool
+	hasHigh bool
+	rng     string // the normal range in words
+}
+
+// count is how many measurements the chart holds (of its first line).
+func (t trendModel) count() int {
+	if len(t.lines) == 0 {
+		return 0
+	}
+	return len(t.lines[0].points)
+}
+
+// trendIndex finds the series a result belongs to.
+type trendIndex struct {
+	series []record.Series
+	byObs  map[string][]int // Observation id → indexes into series
+}
+
+func newTrendIndex(obs []record.Observation) *trendIndex {
+	t := &trendIndex{series: record.Trends(obs), byObs: map[string][]int{}}
+	for i, s := range t.series {
+		if len(s.Points) < 2 {
+			continue // nothing to compare with
+		}
+		for _, p := range s.Points {
+			t.byObs[p.ObservationID] = append(t.byObs[p.ObservationID], i)
+		}
+	}
+	return t
+}
+
+// forObservation returns the trend of o's value (both lines of a blood
+// pressure), or false when o has no numeric history.
+func (t *trendIndex) forObservation(o record.Observation) (trendModel, bool) {
+	idx := t.byObs[o.ID]
+	if len(idx) == 0 {
+		return trendModel{}, false
+	}
+	series := make([]record.Series, 0, len(idx))
+	for _, i := range idx {
+		series = append(series, t.series[i])
+	}
+	return trendOf(series...), true
+}
+
+// isSeries reports whether s is LOINC code.
+func isSeries(s record.Series, code string) bool {
+	return strings.EqualFold(s.Code.System, record.LOINC) && s.Code.Code == code
+}
+
+// trendOf makes a chart of series: a systolic and a diastolic series
+// become one blood pressure chart with two lines.
+func trendOf(series ...record.Series) trendModel {
+	first := series[0]
+	t := trendModel{title: first.Name, unit: unitText(first.Unit)}
+	if len(series) == 2 && isSeries(series[0], record.LOINCDiastolic) {
+		series[0], series[1] = series[1], series[0]
+	}
+	if len(series) == 2 && isSeries(series[0], record.LOINCSystolic) && isSeries(series[1], record.LOINCDiastolic) {
+		t.title = "Blood pressure"
+		t.lines = []trendLine{{"Systolic", series[0].Points}, {"Diastolic", series[1].Points}}
+		var rs []string
+		if r := rangeText(series[0].Range); r != "" {
+			rs = append(rs, "systolic "+r)
+		}
+		if r := rangeText(series[1].Range); r != "" {
+			rs = append(rs, "diastolic "+r)
+		}
+		t.rng = strings.Join(rs, ", ")
+		return t
+	}
+	for _, s := range series {
+		t.lines = append(t.lines, trendLine{s.Name, s.Points})
+	}
+	if r := first.Range; r != nil && len(series) == 1 {
+		t.low, t.hasLow = r.Low.Value, r.Low.HasValue
+		t.high, t.hasHigh = r.High.Value, r.High.HasValue
+		t.rng = rangeText(r)
+	}
+	return t
+}
+
+// vitalsSection lists the measurements worth a chart (weight, BMI, blood
+// pressure, A1c, LDL…, then the rest by name); each opens its trend.
+// Any goroutine.
+func vitalsSection(c *record.Chart) sectionModel {
+	candidates := record.ChartCandidates(record.Trends(c.Observations))
+	var trends []trendModel
+	used := make([]bool, len(candidates))
+	for i, s := range candidates {
+		if used[i] {
+			continue
+		}
+		used[i] = true
+		group := []record.Series{s}
+		if isSeries(s, record.LOINCSystolic) || isSeries(s, record.LOINCDiastolic) {
+			for j := i + 1; j < len(candidates); j++ {
+				o := candidates[j]
+				if !used[j] && strings.EqualFold(o.Unit, s.Unit) && (isSeries(o, record.LOINCSystolic) || isSeries(o, record.LOINCDiastolic)) && o.Code.Code != s.Code.Code {
+					used[j] = true
+					group = append(group, o)
+					break
+				}
+			}
+		}
+		trends = append(trends, trendOf(group...))
+	}
+	items := make([]listItem, len(trends))
+	for i, t := range trends {
+		items[i] = listItem{title: t.title, detail: trendSummary(t, false)}
+	}
+	return sectionModel{
+		items:  items,
+		empty:  "No measurements taken more than once are on record at this practice yet.",
+		detail: func(i int) detailModel { return trendDetail(trends[i]) },
+	}
+}
+
+// latestText is the newest measurement of t: "82.3 kg" or "120/80 mmHg".
+func latestText(t trendModel) (value string, when record.Date) {
+	if t.count() == 0 {
+		return "", record.Date{}
+	}
+	last := t.lines[0].points[len(t.lines[0].points)-1]
+	value = numberText(last.Value)
+	if len(t.lines) == 2 {
+		for _, p := range t.lines[1].points {
+			if p.ObservationID == last.ObservationID {
+				value += "/" + numberText(p.Value)
+			}
+		}
+	}
+	return joinNonEmpty(" ", value, t.unit), last.Date
+}
+
+// trendSummary says how many measurements t holds, over which time, and
+// the latest one.
+func trendSummary(t trendModel, long bool) string {
+	n := t.count()
+	if n == 0 {
+		return "No measurements."
+	}
+	pts := t.lines[0].points
+	value, when := latestText(t)
+	if !long {
+		return plural(n, "measurement", "measurements") + " · latest " + value + " on " + dayText(when)
+	}
+	return plural(n, "measurement", "measurements") + " from " + dayText(pts[0].Date) + " to " +
+		dayText(when) + ". Latest: " + value + " on " + dayText(when) + "."
+}
+
+// trendDetail is a trend's page: the chart, its summary and range, and
+// the measurements newest first.
+func trendDetail(t trendModel) detailModel {
+	m := detailModel{title: t.title, subtitle: trendSummary(t, true)}
+	m.trend = &t
+	if t.count() == 0 {
+		return m
+	}
+	m.addField("Normal range", t.rng)
+	pts := t.lines[0].points
+	second := map[string]float64{}
+	if len(t.lines) == 2 {
+		for _, p := range t.lines[1].points {
+			second[p.ObservationID] = p.Value
+		}
+	}
+	shown := 0
+	for i := len(pts) - 1; i >= 0 && shown < maxListedPoints; i-- {
+		p := pts[i]
+		v := numberText(p.Value)
+		if d, ok := second[p.ObservationID]; ok {
+			v += "/" + numberText(d)
+		}
+		m.fields = append(m.fields, field{dayText(p.Date), joinNonEmpty(" ", v, t.unit)})
+		shown++
+	}
+	if len(pts) > shown {
+		m.addText("Earlier measurements", "The chart shows all "+strconv.Itoa(len(pts))+
+			" measurements; this list shows the latest "+strconv.Itoa(shown)+".")
+	}
+	return m
+}
+
+// trendPage is a trend shown on top of a lab panel. UI goroutine.
+func (v *recordView) trendPage(t trendModel) fyne.CanvasObject {
+	return v.detailPage(nil, trendDetail(t))
+}
+
+// trendObjects are the chart of t and its legend. UI goroutine.
+func trendObjects(t trendModel) []fyne.CanvasObject {
+	if t.count() == 0 {
+		return nil
+	}
+	objs := []fyne.CanvasObject{newTrendChart(t)}
+	// A legend for what the title does not already say: the two lines of
+	// a blood pressure, and the shaded normal range.
+	if len(t.lines) > 1 {
+		for i, l := range t.lines {
+			objs = append(objs, legendRow(theme.Color(lineColors[i%len(lineColors)]), 4, l.name))
+		}
+	}
+	if t.hasLow || t.hasHigh {
+		objs = append(objs, legendRow(bandColor(), 12, "Shaded: normal range"))
+	}
+	return objs
+}
+
+// legendRow is a colour swatch and what it stands for.
+func legendRow(c color.Color, height float32, text string) fyne.CanvasObject {
+	swatch := canvas.NewRectangle(c)
+	swatch.SetMinSize(fyne.NewSize(18, height))
+	return container.NewHBox(container.NewCenter(swatch), widget.NewLabel(text))
+}
