@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -141,7 +142,11 @@ func SignIn(ctx context.Context, cfg Config) (*Grant, error) {
 		return nil, fmt.Errorf("smart: sign in: waiting for the browser: %w", ctx.Err())
 	case cb = <-results:
 	}
-	srv.Close() // one shot: nothing else reaches this port
+	// One shot: nothing else reaches this port. Shutdown lets the page
+	// already written reach the browser.
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	srv.Shutdown(sctx) //nolint:errcheck // Close (deferred) ends what is left
+	cancel()
 	if cb.err != nil {
 		return nil, cb.err
 	}
@@ -160,6 +165,7 @@ func SignIn(ctx context.Context, cfg Config) (*Grant, error) {
 
 // callbackHandler accepts exactly one redirect on /callback and reports it.
 func callbackHandler(state string, results chan<- callback) http.Handler {
+	var taken atomic.Bool
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -181,15 +187,19 @@ func callbackHandler(state string, results chan<- callback) http.Handler {
 		default:
 			cb.code = q.Get("code")
 		}
-		select {
-		case results <- cb:
-		default: // a second callback after the first: ignored
+		if !taken.CompareAndSwap(false, true) { // a second callback after the first: ignored
 			http.Error(w, "this sign-in is already finished", http.StatusGone)
 			return
 		}
+		// Answer the browser first: SignIn shuts the listener down as soon
+		// as it has the result.
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		fmt.Fprintf(w, callbackPage, title)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		results <- cb // buffered: never blocks for the one result
 	})
 	return mux
 }

@@ -1,0 +1,395 @@
+package pull_test
+
+// End-to-end tests over real HTTP against the reference practice server
+// (package practice): SMART sign-in through its real authorization pages
+// (practice/smart.SignIn plays the browser), full and incremental sync of
+// Synthea patients, deletions, token expiry and revocation, and the outbox
+// under lost replies.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/practice"
+	"github.com/carebook/carebook/practice/faults"
+	psmart "github.com/carebook/carebook/practice/smart"
+	"github.com/carebook/carebook/practice/store"
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
+	"github.com/carebook/carebook/sync/outbox"
+	"github.com/carebook/carebook/sync/pull"
+	"github.com/carebook/carebook/sync/smart"
+)
+
+// fixturesDir finds ../shared/fixtures next to the module root.
+func fixturesDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.mod above the test: fixtures not found")
+		}
+		dir = parent
+	}
+	fx := filepath.Join(dir, "..", "shared", "fixtures")
+	if _, err := os.Stat(fx); err != nil {
+		t.Skipf("FHIR fixtures not found at %s (they live outside the repository): %v", fx, err)
+	}
+	return fx
+}
+
+func startPractice(t testing.TB, cfg practice.Config) *practice.Server {
+	t.Helper()
+	cfg.PasswordCost = 64
+	if cfg.StaffDelay == 0 {
+		cfg.StaffDelay = time.Hour // staff stay out of the way unless a test wants them
+	}
+	srv, err := practice.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func openCache(t testing.TB) *storage.Store {
+	t.Helper()
+	st, err := storage.Open(t.TempDir(), storage.Options{Keyring: storage.NewMemoryKeyring(), KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Setup(context.Background(), "e2e passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// connect signs username in for chart patientID through the practice's
+// real pages and stores the profile with its tokens, as the app does.
+func connect(t testing.TB, srv *practice.Server, st *storage.Store, username, password, patientID string) storage.Profile {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	browserErr := make(chan error, 1)
+	grant, err := smart.SignIn(ctx, smart.Config{
+		FHIRBase: srv.FHIRBase(),
+		OpenBrowser: func(authURL string) error {
+			go func() {
+				redirect, err := psmart.SignIn(ctx, &http.Client{}, authURL, username, password, patientID)
+				if err != nil {
+					browserErr <- err
+					return
+				}
+				resp, err := http.Get(redirect.String()) // the browser follows the redirect to the app
+				if err != nil {
+					browserErr <- err
+					return
+				}
+				resp.Body.Close()
+				browserErr <- nil
+			}()
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatalf("sign in: %v (browser: %v)", err, <-browserErr)
+	}
+	if err := <-browserErr; err != nil {
+		t.Fatal(err)
+	}
+	if patientID != "" && grant.PatientID != patientID {
+		t.Fatalf("signed in to chart %q, want %q", grant.PatientID, patientID)
+	}
+	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: srv.FHIRBase(), PatientID: grant.PatientID, Label: username,
+		Settings: map[string]string{smart.SettingAuth: "smart"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := smart.SaveGrant(ctx, st, p.ID, grant); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func apiFor(t testing.TB, st *storage.Store, p storage.Profile) *fhirapi.Client {
+	t.Helper()
+	api, err := fhirapi.New(p.PracticeURL, fhirapi.Options{Token: smart.NewTokenSource(st, p.ID, nil),
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api
+}
+
+// serverCounts counts the patient's compartment on the server, by type.
+func serverCounts(t testing.TB, srv *practice.Server, patientID string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for offset := 0; ; {
+		rs, total, err := srv.Store().Everything(context.Background(), store.EverythingQuery{Patient: patientID, Count: 1000, Offset: offset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			var h struct{ Status string }
+			json.Unmarshal(r.JSON, &h)
+			if h.Status != "entered-in-error" { // the app removes those
+				out[r.Type]++
+			}
+		}
+		offset += len(rs)
+		if len(rs) == 0 || offset >= total {
+			return out
+		}
+	}
+}
+
+func cacheCounts(t testing.TB, st *storage.Store, profileID string) map[string]int {
+	t.Helper()
+	c, err := st.Counts(context.Background(), profileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sameCounts compares the patient's compartment type by type; shared
+// practice types (Practitioner, Organization, ...) may be cached beyond it.
+func sameCounts(t testing.TB, server, cache map[string]int) {
+	t.Helper()
+	for typ, n := range server {
+		if cache[typ] != n {
+			t.Errorf("%s: cached %d, server has %d", typ, cache[typ], n)
+		}
+	}
+	for typ, n := range cache {
+		if _, ok := server[typ]; !ok && !store.SharedType(typ) {
+			t.Errorf("%s: cached %d, server has none", typ, n)
+		}
+	}
+}
+
+// synthPatientID finds the server id of the Patient loaded from a Synthea
+// bundle file (named First_Last_<uuid>.json, the uuid is its identifier).
+func synthPatientID(t testing.TB, srv *practice.Server, file string) string {
+	t.Helper()
+	base := strings.TrimSuffix(filepath.Base(file), ".json")
+	uuid := base[strings.LastIndex(base, "_")+1:]
+	q, _, err := store.ParseQuery("Patient", url.Values{"identifier": {"https://github.com/synthetichealth/synthea|" + uuid}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _, err := srv.Store().Search(context.Background(), "Patient", q)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("patient of %s: %d found, %v", base, len(rs), err)
+	}
+	return rs[0].ID
+}
+
+// TestE2ESyntheaFullSync loads every Synthea fixture into the practice,
+// signs in to each chart, syncs, and compares the cache with the server
+// type by type.
+func TestE2ESyntheaFullSync(t *testing.T) {
+	fx := fixturesDir(t)
+	files, err := filepath.Glob(filepath.Join(fx, "synthea", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Skipf("no Synthea fixtures in %s", fx)
+	}
+	srv := startPractice(t, practice.Config{Load: files})
+	ctx := context.Background()
+	st := openCache(t)
+	for i, f := range files {
+		pid := synthPatientID(t, srv, f)
+		username, password := fmt.Sprintf("e2e-synthea-%d", i), "e2e password 1"
+		if err := srv.Auth().CreateUser(ctx, username, password, "Patient/"+pid); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Auth().AddAccess(ctx, username, pid, psmart.RelationSelf); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(strings.SplitN(filepath.Base(f), "_", 3)[0], func(t *testing.T) {
+			p := connect(t, srv, st, username, password, pid)
+			res, err := pull.Run(ctx, pull.Config{API: apiFor(t, st, p), Store: st, ProfileID: p.ID, PatientID: pid})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Mode != "everything" || len(res.Malformed) != 0 {
+				t.Fatalf("mode %q, malformed %+v", res.Mode, res.Malformed)
+			}
+			sameCounts(t, serverCounts(t, srv, pid), cacheCounts(t, st, p.ID))
+		})
+	}
+}
+
+// TestE2EIncrementalAndOutbox follows one demo chart through server-side
+// changes and deletions, token expiry, the patient's own writes under lost
+// replies, and finally revoked access.
+func TestE2EIncrementalAndOutbox(t *testing.T) {
+	ctx := context.Background()
+	srv := startPractice(t, practice.Config{Seed: 7})
+	acct := srv.DemoAccounts()[0]
+	pid := acct.PatientIDs[0]
+	st := openCache(t)
+	p := connect(t, srv, st, acct.Username, acct.Password, pid)
+	api := apiFor(t, st, p)
+	cfg := pull.Config{API: api, Store: st, ProfileID: p.ID, PatientID: pid}
+	if _, err := pull.Run(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	sameCounts(t, serverCounts(t, srv, pid), cacheCounts(t, st, p.ID))
+
+	// Server-side changes: a new Observation, an updated one, a deleted
+	// one, one marked entered-in-error.
+	obs, _, err := srv.Store().Search(ctx, "Observation", mustQuery(t, "Observation", url.Values{"patient": {pid}}))
+	if err != nil || len(obs) < 3 {
+		t.Fatalf("demo chart has %d observations: %v", len(obs), err)
+	}
+	if _, err := srv.Store().Put(ctx, "Observation", obs[0].ID, setField(t, obs[0].JSON, "status", "amended")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Store().Put(ctx, "Observation", obs[1].ID, setField(t, obs[1].JSON, "status", "entered-in-error")); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Store().Delete(ctx, "Observation", obs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	newObs := fmt.Sprintf(`{"resourceType":"Observation","status":"final","code":{"text":"e2e"},"subject":{"reference":"Patient/%s"}}`, pid)
+	if _, err := srv.Store().Create(ctx, "Observation", []byte(newObs)); err != nil {
+		t.Fatal(err)
+	}
+	// The access token dies early: the sync refreshes and goes on.
+	srv.Auth().ExpireAccessTokens()
+	res, err := pull.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Full || res.Stored["Observation"] < 2 || res.Removed["Observation"] != 2 {
+		t.Fatalf("incremental: full %v stored %v removed %v", res.Full, res.Stored, res.Removed)
+	}
+	sameCounts(t, serverCounts(t, srv, pid), cacheCounts(t, st, p.ID))
+	if r, _ := st.Get(ctx, p.ID, "Observation", obs[0].ID); !strings.Contains(string(r.JSON), "amended") {
+		t.Fatal("the update did not reach the cache")
+	}
+
+	// The patient writes 200 messages; the practice loses half of its
+	// replies after committing (first sends and resends alike). Each
+	// message must exist exactly once.
+	srv.Faults().Set(faults.Config{DropReplyAfterCommitRate: 0.5, OnlyPaths: "/fhir/Communication", Seed: 1})
+	ob := outbox.New(outbox.Config{Store: st, ProfileID: p.ID, API: api})
+	orgs, _, err := srv.Store().Search(ctx, "Organization", mustQuery(t, "Organization", url.Values{}))
+	if err != nil || len(orgs) == 0 {
+		t.Fatalf("no Organization to write to: %v", err)
+	}
+	message := func(text string) []byte {
+		return []byte(fmt.Sprintf(`{"resourceType":"Communication","status":"in-progress","subject":{"reference":"Patient/%s"},"sender":{"reference":"Patient/%s"},"recipient":[{"reference":"Organization/%s"}],"payload":[{"contentString":%q}]}`,
+			pid, pid, orgs[0].ID, text))
+	}
+	const n = 200
+	var idents []string
+	for i := range n {
+		it, err := ob.EnqueueCreate(ctx, outbox.KindMessage, message(fmt.Sprintf("e2e message %d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		idents = append(idents, it.Identifier)
+	}
+	sendAll(t, ob, st, p.ID)
+	srv.Faults().Set(faults.Config{})
+	for _, ident := range idents {
+		q := mustQuery(t, "Communication", url.Values{"identifier": {outbox.IdentifierSystem + "|" + ident}})
+		rs, _, err := srv.Store().Search(ctx, "Communication", q)
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("message %s exists %d times on the server (%v)", ident, len(rs), err)
+		}
+	}
+
+	// Access revoked: the next sync reports needs-sign-in and marks the
+	// profile; the outbox keeps its items.
+	pending, _ := ob.EnqueueCreate(ctx, outbox.KindMessage, message("after revoke"))
+	if err := srv.Auth().RevokeAccess(ctx, acct.Username, pid); err != nil {
+		t.Fatal(err)
+	}
+	srv.Auth().ExpireAccessTokens()
+	_, err = pull.Run(ctx, cfg)
+	if !errors.Is(err, smart.ErrNeedsSignIn) && !errors.Is(err, fhirapi.ErrUnauthorized) {
+		t.Fatalf("after revoke: %v", err)
+	}
+	if _, err := ob.Send(ctx); !errors.Is(err, smart.ErrNeedsSignIn) && !errors.Is(err, fhirapi.ErrUnauthorized) {
+		t.Fatalf("send after revoke: %v", err)
+	}
+	got, _ := st.Profile(ctx, p.ID)
+	if got.Settings[smart.SettingNeedsSignIn] != "true" {
+		t.Fatalf("profile not marked: %v", got.Settings)
+	}
+	if it, err := st.OutboxItem(ctx, p.ID, pending.Seq); err != nil || it.Status != storage.OutboxPending {
+		t.Fatalf("outbox item after revoke: %+v, %v", it, err)
+	}
+}
+
+// sendAll drains the outbox, moving past the backoff of deferred items.
+func sendAll(t *testing.T, ob *outbox.Outbox, st *storage.Store, profileID string) {
+	t.Helper()
+	ctx := context.Background()
+	for range 100 {
+		rep, err := ob.Send(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Deferred == 0 {
+			break
+		}
+		// Make deferred items due now.
+		items, _ := st.Outbox(ctx, profileID, storage.OutboxPending)
+		for _, it := range items {
+			it.NextAttempt = time.Time{}
+			if err := st.SaveOutboxItem(ctx, it); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	left, _ := st.Outbox(ctx, profileID, storage.OutboxPending, storage.OutboxFailed, storage.OutboxConflict)
+	if len(left) != 0 {
+		t.Fatalf("%d items not sent; first: %s %q", len(left), left[0].Status, left[0].LastError)
+	}
+}
+
+func mustQuery(t testing.TB, typ string, v url.Values) store.Query {
+	t.Helper()
+	q, _, err := store.ParseQuery(typ, v, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func setField(t testing.TB, raw []byte, field, value string) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m[field] = value
+	delete(m, "meta")
+	b, _ := json.Marshal(m)
+	return b
+}
