@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,21 +20,34 @@ import (
 	"github.com/carebook/carebook/practice/synth"
 )
 
+// shared is one server for the tests that do not need their own: seeding
+// the demo practice is the slow part of starting one.
+var (
+	sharedOnce sync.Once
+	shared     *Server
+	sharedErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		shared.Close()
+	}
+	os.Exit(code)
+}
+
 func startServer(t *testing.T) *Server {
 	t.Helper()
-	srv, err := New(context.Background(), Config{PasswordCost: 64, StaffDelay: 20 * time.Millisecond, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Error(err)
+	sharedOnce.Do(func() {
+		shared, sharedErr = New(context.Background(), Config{PasswordCost: 64, StaffDelay: 20 * time.Millisecond, Seed: 1})
+		if sharedErr == nil {
+			sharedErr = shared.Start()
 		}
 	})
-	return srv
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return shared
 }
 
 const allScopes = "openid fhirUser launch/patient offline_access patient/*.rs patient/Communication.c patient/Appointment.cu patient/Task.c patient/Patient.u"

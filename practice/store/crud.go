@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -14,8 +13,28 @@ import (
 // used internally for reads. It has the same operations as Store.
 type Tx struct {
 	tx    *sql.Tx
+	st    *Store
 	now   int64 // the timestamp of this write transaction, µs
 	write bool
+}
+
+// exec runs a frequent statement through the store's prepared statements.
+func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.st.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
+
+// queryRow is exec for a query returning one row.
+func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := t.st.prepared(ctx, query)
+	if err != nil {
+		// Let the error surface through Scan, as QueryRowContext would.
+		return t.tx.QueryRowContext(ctx, query, args...)
+	}
+	return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 }
 
 // Now returns the timestamp given to everything this transaction writes.
@@ -30,7 +49,7 @@ type current struct {
 // current returns the newest version of typ/id; found is false when the
 // resource never existed.
 func (t *Tx) current(ctx context.Context, typ, id string) (c current, found bool, err error) {
-	err = t.tx.QueryRowContext(ctx,
+	err = t.queryRow(ctx,
 		`SELECT seq, version, deleted FROM fhir_current WHERE type = ? AND id = ?`, typ, id).
 		Scan(&c.seq, &c.version, &c.deleted)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -127,7 +146,7 @@ func (t *Tx) writeVersion(ctx context.Context, typ, id string, m map[string]any,
 }
 
 func (t *Tx) insertVersion(ctx context.Context, typ, id string, version int64, deleted bool, body []byte) (int64, error) {
-	res, err := t.tx.ExecContext(ctx,
+	res, err := t.exec(ctx,
 		`INSERT INTO fhir_version (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, ?, ?)`,
 		typ, id, version, t.now, deleted, body)
 	if err != nil {
@@ -137,7 +156,7 @@ func (t *Tx) insertVersion(ctx context.Context, typ, id string, version int64, d
 	if err != nil {
 		return 0, fmt.Errorf("write %s: %w", typ, err)
 	}
-	_, err = t.tx.ExecContext(ctx,
+	_, err = t.exec(ctx,
 		`INSERT INTO fhir_current (type, id, seq, version, last_updated, deleted) VALUES (?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (type, id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
 		 last_updated = excluded.last_updated, deleted = excluded.deleted`,
@@ -150,7 +169,7 @@ func (t *Tx) insertVersion(ctx context.Context, typ, id string, version int64, d
 
 func (t *Tx) setCompartment(ctx context.Context, seq int64, patients []string) error {
 	for _, p := range patients {
-		if _, err := t.tx.ExecContext(ctx,
+		if _, err := t.exec(ctx,
 			`INSERT OR IGNORE INTO fhir_compartment (seq, patient) VALUES (?, ?)`, seq, p); err != nil {
 			return fmt.Errorf("write compartment: %w", err)
 		}
@@ -162,29 +181,14 @@ func (t *Tx) setCompartment(ctx context.Context, seq int64, patients []string) e
 // resource that has none yet.
 func (t *Tx) reindex(ctx context.Context, typ, id string, rows []indexRow, fresh bool) error {
 	if !fresh {
-		if _, err := t.tx.ExecContext(ctx, `DELETE FROM fhir_index WHERE type = ? AND id = ?`, typ, id); err != nil {
+		if _, err := t.exec(ctx, `DELETE FROM fhir_index WHERE type = ? AND id = ?`, typ, id); err != nil {
 			return fmt.Errorf("index %s: %w", typ, err)
 		}
 	}
-	// One multi-row INSERT per chunk: far fewer statements than a row each.
-	const chunk = 100
-	for start := 0; start < len(rows); start += chunk {
-		part := rows[start:min(start+chunk, len(rows))]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO fhir_index (type, id, name, sys, val, lo, hi) VALUES `)
-		args := make([]any, 0, 7*len(part))
-		for i, r := range part {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-			var lo, hi any
-			if r.date {
-				lo, hi = r.lo, r.hi
-			}
-			args = append(args, typ, id, r.name, r.sys, r.val, lo, hi)
-		}
-		if _, err := t.tx.ExecContext(ctx, sb.String(), args...); err != nil {
+	for _, r := range rows {
+		if _, err := t.exec(ctx,
+			`INSERT OR IGNORE INTO fhir_index (type, id, name, sys, val, lo, hi) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			typ, id, r.name, r.sys, r.val, r.lo, r.hi); err != nil {
 			return fmt.Errorf("index %s: %w", typ, err)
 		}
 	}
@@ -223,7 +227,7 @@ func (t *Tx) Delete(ctx context.Context, typ, id string) error {
 // Read returns the current version of typ/id: ErrNotFound if there is none,
 // ErrGone (with the deletion's Resource) if it was deleted.
 func (t *Tx) Read(ctx context.Context, typ, id string) (Resource, error) {
-	row := t.tx.QueryRowContext(ctx,
+	row := t.queryRow(ctx,
 		`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json
 		 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq WHERE c.type = ? AND c.id = ?`, typ, id)
 	r, err := scanResource(row)
@@ -262,7 +266,7 @@ func (t *Tx) VRead(ctx context.Context, typ, id, vid string) (Resource, error) {
 // compartment of Patient patientID (false when it does not exist).
 func (t *Tx) InCompartment(ctx context.Context, typ, id, patientID string) (bool, error) {
 	var n int
-	err := t.tx.QueryRowContext(ctx,
+	err := t.queryRow(ctx,
 		`SELECT COUNT(*) FROM fhir_current c JOIN fhir_compartment p ON p.seq = c.seq
 		 WHERE c.type = ? AND c.id = ? AND p.patient = ?`, typ, id, patientID).Scan(&n)
 	if err != nil {

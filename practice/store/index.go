@@ -14,7 +14,6 @@ type indexRow struct {
 	sys    string
 	val    string
 	lo, hi int64 // date range [lo, hi) in µs; only for dates
-	date   bool
 }
 
 // Open-ended date ranges use these bounds.
@@ -69,7 +68,7 @@ func valueRows(name string, d paramDef, v any) []indexRow {
 		if !ok {
 			return nil
 		}
-		return []indexRow{{name: name, lo: lo, hi: hi, date: true}}
+		return []indexRow{{name: name, lo: lo, hi: hi}}
 	}
 	return nil
 }

@@ -47,11 +47,16 @@ type Store struct {
 
 	writeMu sync.Mutex // serializes writes in this process
 
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements, by query
+
 	clockMu  sync.Mutex
 	lastTime int64 // last timestamp handed out, µs since epoch
 	inFlight int64 // timestamp of the write in progress, 0 when none
 }
 
+// schema is the store's tables. Few indexes: every index is one more
+// B-tree to update on every write.
 const schema = `
 CREATE TABLE IF NOT EXISTS fhir_version (
 	seq          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -63,7 +68,6 @@ CREATE TABLE IF NOT EXISTS fhir_version (
 	json         BLOB,
 	UNIQUE (type, id, version)
 );
-CREATE INDEX IF NOT EXISTS fhir_version_time ON fhir_version (last_updated);
 CREATE INDEX IF NOT EXISTS fhir_version_type_time ON fhir_version (type, last_updated);
 
 -- The newest version of each resource (deleted or not).
@@ -75,31 +79,28 @@ CREATE TABLE IF NOT EXISTS fhir_current (
 	last_updated INTEGER NOT NULL,
 	deleted      INTEGER NOT NULL,
 	PRIMARY KEY (type, id)
-);
-CREATE INDEX IF NOT EXISTS fhir_current_time ON fhir_current (type, last_updated);
+) WITHOUT ROWID;
 
 -- Patient compartment of every version.
 CREATE TABLE IF NOT EXISTS fhir_compartment (
-	seq     INTEGER NOT NULL,
 	patient TEXT NOT NULL,
+	seq     INTEGER NOT NULL,
 	PRIMARY KEY (patient, seq)
-);
-CREATE INDEX IF NOT EXISTS fhir_compartment_seq ON fhir_compartment (seq);
+) WITHOUT ROWID;
 
 -- Search parameter values of current, non-deleted resources.
 -- token: sys = system, val = code; reference: sys = target type, val = id;
--- date: lo/hi = [start, end) in µs.
+-- date: [lo, hi) in µs (0, 0 for other kinds).
 CREATE TABLE IF NOT EXISTS fhir_index (
 	type  TEXT NOT NULL,
 	id    TEXT NOT NULL,
 	name  TEXT NOT NULL,
-	sys   TEXT NOT NULL DEFAULT '',
-	val   TEXT NOT NULL DEFAULT '',
-	lo    INTEGER,
-	hi    INTEGER
-);
-CREATE INDEX IF NOT EXISTS fhir_index_res ON fhir_index (type, id);
-CREATE INDEX IF NOT EXISTS fhir_index_val ON fhir_index (type, name, val);
+	sys   TEXT NOT NULL,
+	val   TEXT NOT NULL,
+	lo    INTEGER NOT NULL,
+	hi    INTEGER NOT NULL,
+	PRIMARY KEY (type, id, name, sys, val, lo, hi)
+) WITHOUT ROWID;
 `
 
 // Open opens (creating if needed) the store in the SQLite file at path. An
@@ -148,6 +149,24 @@ func (s *Store) removeTemp() {
 	}
 }
 
+// prepared returns the statement for query, preparing it once.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
 // DB returns the underlying database, for other parts of the practice server
 // that keep their own tables next to the resources. They must not touch the
 // tables whose names start with "fhir_".
@@ -155,6 +174,12 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the database (and removes it if Open made a temporary one).
 func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
 	err := s.db.Close()
 	s.removeTemp()
 	if err != nil {
@@ -212,7 +237,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	// timestamps is the order of commits.
 	now := s.beginWrite()
 	defer s.endWrite()
-	tx := &Tx{tx: sqlTx, now: now, write: true}
+	tx := &Tx{tx: sqlTx, now: now, write: true, st: s}
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
@@ -236,7 +261,7 @@ func (s *Store) read(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin read: %w", err)
 	}
 	defer sqlTx.Rollback()
-	return fn(&Tx{tx: sqlTx})
+	return fn(&Tx{tx: sqlTx, st: s})
 }
 
 // Create stores a new resource of type typ with a new id. See Tx.Create.
