@@ -76,10 +76,11 @@ func benchStore(b *testing.B) (*storage.Store, string) {
 	return st, p.ID
 }
 
-// runSyncBench measures, on api's server, an initial sync against a bare
+// RunSyncBench measures, on api's server, an initial sync against a bare
 // paged download of the same pages, then an incremental sync with nothing
-// new. requests reports the server's request count.
-func runSyncBench(b *testing.B, api *fhirapi.Client, patientID string, requests func() int64) {
+// new. requests reports the server's request count. (Exported for the
+// external test package's practice benchmark; test-only.)
+func RunSyncBench(b *testing.B, api *fhirapi.Client, patientID string, requests func() int64) {
 	ctx := context.Background()
 	const pageSize = 500
 	var bare, initial, incr time.Duration
@@ -149,5 +150,5 @@ func BenchmarkInitialSyncFake(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	runSyncBench(b, api, "big", srv.Requests.Load)
+	RunSyncBench(b, api, "big", srv.Requests.Load)
 }
