@@ -199,7 +199,11 @@ var ErrPreconditionFailed = errors.New("store: conditional request matched sever
 // typ and returns the single match: ErrNotFound for none,
 // ErrPreconditionFailed for several.
 func (t *Tx) FindOne(ctx context.Context, typ, query string, patient string) (Resource, error) {
-	v, err := url.ParseQuery(strings.TrimPrefix(query, "?"))
+	// Accept "identifier=x", "?identifier=x" and "Type?identifier=x".
+	if i := strings.IndexByte(query, '?'); i >= 0 {
+		query = query[i+1:]
+	}
+	v, err := url.ParseQuery(query)
 	if err != nil {
 		return Resource{}, fmt.Errorf("%w: malformed conditional query", ErrInvalid)
 	}

@@ -53,6 +53,9 @@ type Store struct {
 	clockMu  sync.Mutex
 	lastTime int64 // last timestamp handed out, µs since epoch
 	inFlight int64 // timestamp of the write in progress, 0 when none
+	// safeIssued is the latest time SafeTime returned; writes get later
+	// timestamps.
+	safeIssued int64
 }
 
 // schema is the store's tables. Few indexes: every index is one more
@@ -189,29 +192,29 @@ func (s *Store) Close() error {
 }
 
 // SafeTime returns a server time T such that every write with a timestamp
-// at or before T has committed: a client that has seen everything up to T
-// may later ask for "_lastUpdated=gt{T}" and miss nothing.
+// at or before T has committed and every later write gets a timestamp after
+// T: a client that has seen everything up to T may later ask for
+// "_lastUpdated=gt{T}" and miss nothing.
 func (s *Store) SafeTime() time.Time {
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
-	now := time.Now().UnixMicro()
-	if s.inFlight != 0 && s.inFlight-1 < now {
-		now = s.inFlight - 1
+	safe := time.Now().UnixMicro()
+	switch {
+	case s.inFlight != 0:
+		safe = min(safe, s.inFlight-1)
+	case safe < s.lastTime:
+		safe = s.lastTime // the clock went back; every write has committed
 	}
-	if now < s.lastTime && s.inFlight == 0 {
-		now = s.lastTime // the clock went back; the last write is committed
-	}
-	return time.UnixMicro(now).UTC()
+	s.safeIssued = max(s.safeIssued, safe)
+	return time.UnixMicro(safe).UTC()
 }
 
-// beginWrite takes the next timestamp and marks a write in flight.
+// beginWrite takes the next timestamp (after every one handed out and
+// every SafeTime returned) and marks a write in flight.
 func (s *Store) beginWrite() int64 {
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
-	now := time.Now().UnixMicro()
-	if now <= s.lastTime {
-		now = s.lastTime + 1
-	}
+	now := max(time.Now().UnixMicro(), s.lastTime+1, s.safeIssued+1)
 	s.lastTime = now
 	s.inFlight = now
 	return now
@@ -225,7 +228,9 @@ func (s *Store) endWrite() {
 
 // InTx runs fn in one write transaction: everything fn writes commits
 // together, or nothing does if fn returns an error (or panics). All writes
-// in one transaction share one timestamp, later than any before it.
+// in one transaction share one timestamp, later than any before it. fn
+// must use tx, not the Store's write methods (writes are serialized: that
+// would wait for itself).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
