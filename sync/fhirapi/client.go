@@ -274,7 +274,7 @@ func (c *Client) send(ctx context.Context, req request) (*http.Response, error) 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("%s %s: %w", req.method, req.url.Path, ctx.Err())
+			return nil, fmt.Errorf("%s %s: %w", req.method, c.safePath(req.url), ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -300,7 +300,7 @@ func (c *Client) backoff(attempt int) time.Duration {
 
 func (c *Client) attempt(ctx context.Context, req request) (*http.Response, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.method, req.url.Path, err)
+		return nil, fmt.Errorf("%s %s: %w", req.method, c.safePath(req.url), err)
 	}
 	actx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
 	r := c.rc.R().SetContext(actx).SetDoNotParseResponse(true).
@@ -312,7 +312,7 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 		token, err = c.opts.Token.AccessToken(ctx)
 		if err != nil {
 			cancel()
-			return nil, fmt.Errorf("%s %s: access token: %w", req.method, req.url.Path, err)
+			return nil, fmt.Errorf("%s %s: access token: %w", req.method, c.safePath(req.url), err)
 		}
 		r.SetHeader("Authorization", "Bearer "+token)
 	}
@@ -327,7 +327,7 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 	if err != nil {
 		cancel()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s %s: %w", req.method, req.url.Path, ctx.Err())
+			return nil, fmt.Errorf("%s %s: %w", req.method, c.safePath(req.url), ctx.Err())
 		}
 		// A *url.Error repeats the URL with its query (search values): keep
 		// only the cause.
@@ -335,7 +335,7 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("%w: %s %s: %v", ErrNetwork, req.method, req.url.Path, err)
+		return nil, fmt.Errorf("%w: %s %s: %v", ErrNetwork, req.method, c.safePath(req.url), err)
 	}
 	hr := resp.RawResponse
 	hr.Body = &cappedBody{rc: hr.Body, left: c.opts.MaxBodyBytes, cancel: cancel}
@@ -346,7 +346,7 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 	if hr.StatusCode == http.StatusUnauthorized && token != "" {
 		c.opts.Token.Refused(token)
 	}
-	oe := &OperationOutcomeError{Method: req.method, Path: req.url.Path, Status: hr.StatusCode}
+	oe := &OperationOutcomeError{Method: req.method, Path: c.safePath(req.url), Status: hr.StatusCode}
 	if hr.StatusCode == http.StatusTooManyRequests || hr.StatusCode == http.StatusServiceUnavailable {
 		oe.RetryAfter = parseRetryAfter(hr.Header.Get("Retry-After"), time.Now())
 	}
@@ -426,7 +426,7 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (*Respo
 	}
 	resp, err := readResponse(hr)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u.Path, err)
+		return nil, fmt.Errorf("GET %s: %w", c.safePath(u), err)
 	}
 	return resp, nil
 }
@@ -453,7 +453,7 @@ func (c *Client) Create(ctx context.Context, typ string, body []byte, ifNoneExis
 	}
 	resp, err := readResponse(hr)
 	if err != nil {
-		return nil, fmt.Errorf("POST %s: %w", req.url.Path, err)
+		return nil, fmt.Errorf("POST %s: %w", c.safePath(req.url), err)
 	}
 	return resp, nil
 }
@@ -471,7 +471,7 @@ func (c *Client) Update(ctx context.Context, typ, id string, body []byte, ifMatc
 	}
 	resp, err := readResponse(hr)
 	if err != nil {
-		return nil, fmt.Errorf("PUT %s: %w", req.url.Path, err)
+		return nil, fmt.Errorf("PUT %s: %w", c.safePath(req.url), err)
 	}
 	return resp, nil
 }
@@ -488,7 +488,7 @@ func (c *Client) Search(ctx context.Context, path string, query url.Values, h Se
 	u := c.resolve(path, query)
 	for page := 1; ; page++ {
 		if page > c.opts.MaxPages {
-			return info, fmt.Errorf("search %s: %w: more than %d pages", u.Path, ErrTooLarge, c.opts.MaxPages)
+			return info, fmt.Errorf("search %s: %w: more than %d pages", c.safePath(u), ErrTooLarge, c.opts.MaxPages)
 		}
 		hr, err := c.send(ctx, request{method: http.MethodGet, url: u, idempotent: true})
 		if err != nil {
@@ -497,7 +497,7 @@ func (c *Client) Search(ctx context.Context, path string, query url.Values, h Se
 		bi, err := DecodeBundle(hr.Body, entry)
 		hr.Body.Close()
 		if err != nil {
-			return info, fmt.Errorf("search %s page %d: %w", u.Path, page, err)
+			return info, fmt.Errorf("search %s page %d: %w", c.safePath(u), page, err)
 		}
 		p := Page{Number: page, Bundle: bi, Date: parseDate(hr.Header)}
 		info.Pages = page
@@ -516,10 +516,10 @@ func (c *Client) Search(ctx context.Context, path string, query url.Values, h Se
 		}
 		nu, err := u.Parse(next)
 		if err != nil {
-			return info, fmt.Errorf("search %s: %w: next link is not a URL", u.Path, ErrBadResponse)
+			return info, fmt.Errorf("search %s: %w: next link is not a URL", c.safePath(u), ErrBadResponse)
 		}
 		if !sameOrigin(nu, c.base) {
-			return info, fmt.Errorf("search %s: %w", u.Path, ErrForeignLink)
+			return info, fmt.Errorf("search %s: %w", c.safePath(u), ErrForeignLink)
 		}
 		if err := checkSecure(nu); err != nil {
 			return info, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -412,5 +413,26 @@ func TestCapabilities(t *testing.T) {
 		caps.SupportsConditionalCreate("Patient") || !caps.Supports("Patient", "update") || !caps.SupportsSearchParam("Communication", "identifier") ||
 		caps.AuthorizeURL != "https://a/authorize" || caps.TokenURL != "https://a/token" {
 		t.Fatalf("caps = %+v", caps)
+	}
+}
+
+func TestSafePath(t *testing.T) {
+	c, err := New("https://ehr.example/r4/fhir", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ in, want string }{
+		{"/r4/fhir/Patient/123/$everything", "Patient/:id/$everything"},
+		{"/r4/fhir/Observation", "Observation"},
+		{"/r4/fhir/Observation/Abc/_history/2", "Observation/:id/_history/:id"},
+		{"/r4/fhir/Observation/_history", "Observation/_history"},
+		{"/r4/fhir/metadata", "metadata"},
+		{"/r4/fhir/_history", "_history"},
+	}
+	for _, tt := range tests {
+		u, _ := url.Parse(tt.in)
+		if got := c.safePath(u); got != tt.want {
+			t.Errorf("safePath(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -61,8 +62,8 @@ type Issue struct {
 // OperationOutcomeError is a non-2xx reply, with the OperationOutcome issues
 // the server sent (if any).
 type OperationOutcomeError struct {
-	// Method and Path say which request failed (path without query, which
-	// could hold search values).
+	// Method and Path say which request failed. Path is relative to the
+	// base, without query (search values) and with ids replaced by ":id".
 	Method, Path string
 	// Status is the HTTP status code.
 	Status int
@@ -160,4 +161,21 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// safePath is a request's path for error strings, relative to the base,
+// with resource ids replaced by ":id" ("Patient/:id/$everything"), so an
+// error that is logged or shown never carries a record's id. Resource
+// types, operations ($everything), _history and metadata stay.
+func (c *Client) safePath(u *url.URL) string {
+	rel := strings.TrimPrefix(u.Path, strings.TrimRight(c.base.Path, "/"))
+	parts := strings.Split(strings.Trim(rel, "/"), "/")
+	for i, p := range parts {
+		// Type/id/_history/vid and Type/id/$op: odd positions are ids
+		// unless they name an operation or _history.
+		if i%2 == 1 && !strings.HasPrefix(p, "$") && !strings.HasPrefix(p, "_") {
+			parts[i] = ":id"
+		}
+	}
+	return strings.Join(parts, "/")
 }

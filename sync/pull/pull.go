@@ -112,7 +112,10 @@ type Result struct {
 	Stored, Removed map[string]int
 	Malformed       []Malformed
 	// Failed holds the units that failed (by unit name); the others synced.
-	Failed            map[string]error
+	Failed map[string]error
+	// Forbidden lists the types the server refused with 403 in per-type
+	// mode (the grant does not cover them); they are skipped, not failed.
+	Forbidden         []string
 	Started, Finished time.Time
 }
 
@@ -231,11 +234,17 @@ func (s *syncer) run(ctx context.Context) error {
 			}
 			defer func() { <-sem }()
 			if err := s.pullUnit(uctx, u); err != nil {
-				if fatal(err) {
+				switch {
+				case fatal(err):
 					fatalOnce.Do(func() { fatalErr = err; cancel() })
-					return
+				case !u.everything && errors.Is(err, fhirapi.ErrForbidden):
+					// The grant does not cover this type (a parent's
+					// narrowed access to a teenager's chart): hidden, not
+					// broken.
+					s.skip(u.name)
+				default:
+					s.fail(u.name, err)
 				}
-				s.fail(u.name, err)
 			}
 		}()
 	}
@@ -284,6 +293,12 @@ func fatal(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, fhirapi.ErrUnauthorized) || errors.Is(err, smart.ErrNeedsSignIn) ||
 		errors.Is(err, storage.ErrLocked) || errors.Is(err, storage.ErrNoKey)
+}
+
+func (s *syncer) skip(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.res.Forbidden = append(s.res.Forbidden, name)
 }
 
 func (s *syncer) fail(name string, err error) {

@@ -257,15 +257,21 @@ func TestTypeFailureDoesNotAbort(t *testing.T) {
 	defer srv.Close()
 	seed(srv)
 	srv.FailBefore(func(r *http.Request) int {
-		if strings.HasSuffix(r.URL.Path, "/Condition") {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/Condition"):
+			return http.StatusInternalServerError
+		case strings.HasSuffix(r.URL.Path, "/Encounter"):
 			return http.StatusForbidden
 		}
 		return 0
 	})
 	st, pid := openStore(t)
 	res, err := Run(context.Background(), Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1", Types: types})
-	if !errors.Is(err, fhirapi.ErrForbidden) || res.Failed["Condition"] == nil {
+	if !errors.Is(err, fhirapi.ErrServer) || res.Failed["Condition"] == nil || len(res.Failed) != 1 {
 		t.Fatalf("err = %v, failed = %v", err, res.Failed)
+	}
+	if len(res.Forbidden) != 1 || res.Forbidden[0] != "Encounter" {
+		t.Fatalf("forbidden = %v", res.Forbidden)
 	}
 	if c := counts(t, st, pid); c["Observation"] != 25 {
 		t.Fatalf("other types not synced: %v", c)
@@ -315,4 +321,20 @@ func TestParseRef(t *testing.T) {
 			t.Errorf("parseRef(%q) = %v, %v", tt.in, got, ok)
 		}
 	}
+}
+
+func FuzzClassify(f *testing.F) {
+	f.Add(`{"resourceType":"Observation","id":"1","status":"final","meta":{"lastUpdated":"2024-01-01T00:00:00Z"}}`)
+	f.Add(`{"resourceType":"Condition","id":"c","verificationStatus":{"coding":[{"code":"entered-in-error"}]}}`)
+	f.Add(`{"resourceType":5,"id":[],"meta":"x"}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, in string) {
+		r, remove, mal := classify(json.RawMessage(in))
+		if r.Type != "" && r.ID == "" {
+			t.Fatal("a resource without id would be stored")
+		}
+		if r.Type == "" && (remove || mal == nil) {
+			t.Fatal("an unreadable resource was not reported")
+		}
+	})
 }
