@@ -106,7 +106,8 @@ func openRow(k *profileKeys, profileID, typ string, rowKey, sealed []byte) (Reso
 }
 
 // Put stores resources in one transaction, replacing any with the same type
-// and id.
+// and id. Each call is one durable (fsynced) commit: pass many resources at
+// once, or use Update, rather than calling Put in a loop.
 func (s *Store) Put(ctx context.Context, profileID string, rs ...Resource) error {
 	return s.Update(ctx, profileID, func(tx *Tx) error { return tx.Put(rs...) })
 }

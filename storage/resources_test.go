@@ -150,3 +150,21 @@ func TestPutRejectsIncompleteResources(t *testing.T) {
 		wantErr(t, "Put incomplete", s.Put(ctx, p.ID, r), ErrInvalid)
 	}
 }
+
+func TestEachStopsAtFirstError(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	p := newProfile(t, s, "Ada")
+	if err := s.Put(ctx, p.ID, observation("a", 1), observation("b", 2), observation("c", 3)); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err := s.Each(ctx, p.ID, "", func(Resource) error {
+		calls++
+		return stop
+	})
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("Each = %v after %d calls, want the callback's error after 1", err, calls)
+	}
+}
