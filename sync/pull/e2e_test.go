@@ -328,6 +328,25 @@ func TestE2EIncrementalAndOutbox(t *testing.T) {
 		}
 	}
 
+	// A flaky practice: a tenth of the requests answered 503 (Retry-After
+	// 1 s) and a tenth of the replies cut in half. Syncs may fail, but they
+	// never corrupt the cache, and once the faults stop a sync converges.
+	srv.Faults().Set(faults.Config{ErrorRate: 0.1, ErrorStatus: http.StatusServiceUnavailable, RetryAfter: time.Second,
+		TruncateBodyRate: 0.1, OnlyPaths: "/fhir/", Seed: 2})
+	full := cfg
+	full.ReconcileEvery = -1
+	full.PageSize = 50 // more pages, more faults
+	for range 2 {
+		if _, err := pull.Run(ctx, full); err != nil && !errors.Is(err, fhirapi.ErrBadResponse) && !errors.Is(err, fhirapi.ErrServer) && !errors.Is(err, fhirapi.ErrNetwork) {
+			t.Fatalf("flaky sync: unexpected error class: %v", err)
+		}
+	}
+	srv.Faults().Set(faults.Config{})
+	if _, err := pull.Run(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	sameCounts(t, serverCounts(t, srv, pid), cacheCounts(t, st, p.ID))
+
 	// Access revoked: the next sync reports needs-sign-in and marks the
 	// profile; the outbox keeps its items.
 	pending, _ := ob.EnqueueCreate(ctx, outbox.KindMessage, message("after revoke"))
