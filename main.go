@@ -3,36 +3,82 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
+	fyneapp "fyne.io/fyne/v2/app"
 
+	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/assets"
+	"github.com/carebook/carebook/practice/demo"
+	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/ui"
 )
 
 func main() {
+	dataDir := flag.String("data", "", "folder of the encrypted cache (default: the user's data folder)")
+	demoMode := flag.Bool("demo", false, "open the built-in demo practice's dashboard straight away (with CAREBOOK_PASSPHRASE set, no prompt)")
+	open := flag.String("open", "", "with --demo: the section of the record to show first (results, medications, ...)")
 	windowSize := flag.String("window-size", "", "initial window size, WIDTHxHEIGHT (e.g. 360x740 for a phone)")
 	flag.Parse()
 
-	var size fyne.Size
-	if *windowSize != "" {
-		var w, h float32
-		if _, err := fmt.Sscanf(*windowSize, "%gx%g", &w, &h); err != nil || w <= 0 || h <= 0 {
-			fmt.Fprintf(os.Stderr, "carebook: --window-size %q: want WIDTHxHEIGHT, e.g. 360x740\n", *windowSize)
-			os.Exit(2)
+	size, err := parseSize(*windowSize)
+	if err != nil {
+		fail(2, err)
+	}
+	if *dataDir == "" {
+		if *dataDir, err = storage.DefaultDir(); err != nil {
+			fail(1, err)
 		}
-		size = fyne.NewSize(w, h)
 	}
 
-	a := app.NewWithID("app.carebook.carebook")
+	a := fyneapp.NewWithID("app.carebook.carebook")
 	a.SetIcon(assets.Icon)
-	w := ui.NewMainWindow(a)
-	if size != (fyne.Size{}) {
-		w.Resize(size)
+
+	core, err := app.Open(app.Config{
+		DataDir: *dataDir,
+		OpenBrowser: func(u string) error {
+			parsed, err := url.Parse(u)
+			if err != nil {
+				return err
+			}
+			fyne.DoAndWait(func() { err = a.OpenURL(parsed) })
+			return err
+		},
+		Demo: func(ctx context.Context) (app.DemoPractice, error) {
+			// A fresh demo practice each start: its appointments and
+			// free times are always relative to today.
+			return demo.Start(ctx, demo.Options{})
+		},
+	})
+	if err != nil {
+		fail(1, fmt.Errorf("open %s: %w", *dataDir, err))
 	}
-	w.ShowAndRun()
+	defer core.Close()
+
+	w := ui.NewMainWindow(a, core, ui.Options{Demo: *demoMode, Open: *open, Passphrase: os.Getenv("CAREBOOK_PASSPHRASE")})
+	if size != (fyne.Size{}) {
+		w.Window().Resize(size)
+	}
+	w.Window().ShowAndRun()
+}
+
+func parseSize(s string) (fyne.Size, error) {
+	if s == "" {
+		return fyne.Size{}, nil
+	}
+	var w, h float32
+	if _, err := fmt.Sscanf(s, "%gx%g", &w, &h); err != nil || w <= 0 || h <= 0 {
+		return fyne.Size{}, fmt.Errorf("--window-size %q: want WIDTHxHEIGHT, e.g. 360x740", s)
+	}
+	return fyne.NewSize(w, h), nil
+}
+
+func fail(code int, err error) {
+	fmt.Fprintln(os.Stderr, "carebook:", err)
+	os.Exit(code)
 }

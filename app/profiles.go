@@ -44,6 +44,9 @@ func profileInfo(p storage.Profile) ProfileInfo {
 	if u, err := url.Parse(p.PracticeURL); err == nil {
 		info.Practice = u.Host
 	}
+	if p.Settings[settingDemo] == "true" {
+		info.Practice = "Demo practice"
+	}
 	if t, err := time.Parse(time.RFC3339, p.Settings[settingLastSync]); err == nil {
 		info.LastSync = t
 	}

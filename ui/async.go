@@ -6,6 +6,11 @@ import (
 	"fyne.io/fyne/v2"
 )
 
+// doOnUI runs fn on the UI goroutine: fyne.Do. Tests that drive the
+// window from their own goroutine replace it with a queue they drain, so
+// that every widget change happens on the test's goroutine.
+var doOnUI = fyne.Do
+
 // background runs work on a new goroutine with ctx and hands its result to
 // apply on the UI goroutine, through exactly one fyne.Do. A result whose
 // context was cancelled meanwhile (the user left the screen) is dropped.
@@ -16,6 +21,12 @@ func background[T any](ctx context.Context, work func(context.Context) (T, error
 		if ctx.Err() != nil {
 			return
 		}
-		fyne.Do(func() { apply(v, err) })
+		doOnUI(func() {
+			// Checked again here: the screen may have been left while the
+			// result waited for the UI goroutine.
+			if ctx.Err() == nil {
+				apply(v, err)
+			}
+		})
 	}()
 }

@@ -192,13 +192,6 @@ func greeting(name string) string {
 	return "Hello, " + first
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 func hasKind(items []record.Attention, kind record.AttentionKind) bool {
 	for _, it := range items {
 		if it.Kind == kind {
@@ -225,8 +218,10 @@ func appointmentLine(ap record.Appointment, now time.Time) string {
 	if what == "" {
 		what = "Appointment"
 	}
-	if len(ap.Practitioners) > 0 && ap.Practitioners[0].Display != "" {
-		what += " with " + ap.Practitioners[0].Display
+	if len(ap.Practitioners) > 0 {
+		if who := ap.Practitioners[0].Display; who != "" && !strings.Contains(what, who) {
+			what += " with " + who
+		}
 	}
 	return when + " — " + what
 }

@@ -101,6 +101,7 @@ func (u *UI) setupScreen() fyne.CanvasObject {
 		})
 	}}
 	confirm.OnSubmitted = func(string) { submit.OnTapped() }
+	u.focusOnShow = pass
 
 	return container.NewVScroll(container.NewPadded(newColumn(480, true,
 		logo(80),

@@ -99,12 +99,14 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 	for _, f := range m.fields {
 		objs = append(objs, fieldText(f.label, f.value))
 	}
+	// Comments and notes come before the values: a provider's word on a
+	// panel is what a patient most needs to read.
+	for _, t := range m.texts {
+		objs = append(objs, widget.NewSeparator(), boldText(t.heading), paragraph(t.body))
+	}
 	for _, r := range m.results {
 		objs = append(objs, widget.NewSeparator())
 		objs = append(objs, v.resultObjects(md, r)...)
-	}
-	for _, t := range m.texts {
-		objs = append(objs, widget.NewSeparator(), boldText(t.heading), paragraph(t.body))
 	}
 	for _, d := range m.docs {
 		objs = append(objs, widget.NewSeparator())

@@ -1,9 +1,6 @@
 package ui
 
 import (
-	"strings"
-	"unicode/utf8"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -24,11 +21,27 @@ type listItem struct {
 	flag    string // words that need attention ("2 abnormal"), shown in the error colour
 	partial bool   // the entry is Incomplete: shows partialNote
 	key     string // the entry's "Type/id", so search can find its row
+	long    bool   // the title needs two lines on a phone (set by setItems)
 }
 
-// longTitle is the length past which a row's title gets two lines: about
-// what fits in bold on one line of a phone-wide list next to a flag.
-const longTitle = 30
+// rowTextWidth is the width a row's title may use on one line: that of
+// the narrowest list (a phone's, or the side list of a wide window) less
+// padding.
+const rowTextWidth = 290
+
+// needsTwoLines reports whether item's title is too wide for one line of
+// the narrowest list, next to its flag.
+func needsTwoLines(item listItem) bool {
+	if item.header {
+		return false
+	}
+	bold := fyne.TextStyle{Bold: true}
+	room := float32(rowTextWidth)
+	if item.flag != "" {
+		room -= fyne.MeasureText(item.flag, theme.TextSize(), bold).Width + 2*theme.InnerPadding()
+	}
+	return fyne.MeasureText(item.title, theme.TextSize(), bold).Width > room
+}
 
 // recordRow is the widget a virtualized list shows for one listItem: the
 // title (two lines when long, then "…"), the detail line, the partial
@@ -59,7 +72,7 @@ func (r *recordRow) CreateRenderer() fyne.WidgetRenderer {
 
 // set shows item in the row. UI goroutine.
 func (r *recordRow) set(item listItem) {
-	r.twoLines = !item.header && utf8.RuneCountInString(item.title) > longTitle
+	r.twoLines = item.long
 	r.title.Text = item.title
 	r.title.Importance = widget.MediumImportance
 	if item.header {
@@ -137,9 +150,10 @@ type masterDetail struct {
 	items    []listItem
 	onSelect func(i int) // builds and shows the details of items[i]
 
-	list   *widget.List
-	status *widget.Label // loading, empty or error text shown instead of the list
-	master *fyne.Container
+	list     *widget.List    // replaced by each setItems
+	listSlot *fyne.Container // holds list
+	status   *widget.Label   // loading, empty or error text shown instead of the list
+	master   *fyne.Container
 
 	back      *widget.Button
 	pages     []fyne.CanvasObject
@@ -153,34 +167,17 @@ type masterDetail struct {
 
 	rowHeight, headerHeight float32
 	heights                 map[[2]bool]float32 // by {partial, long title}
-	odd                     []int               // rows given a height other than rowHeight
 }
 
 // newMasterDetail builds an empty master-detail screen; top, when not nil,
 // sits above the list (the search box). UI goroutine.
 func newMasterDetail(top fyne.CanvasObject, choose string) *masterDetail {
 	md := &masterDetail{status: paragraph("Loading…")}
-	md.list = widget.NewList(
-		func() int { return len(md.items) },
-		func() fyne.CanvasObject { return newRecordRow() },
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id >= 0 && id < len(md.items) {
-				o.(*recordRow).set(md.items[id])
-			}
-		},
-	)
-	md.list.OnSelected = func(id widget.ListItemID) {
-		if id < 0 || id >= len(md.items) || md.items[id].header {
-			md.list.Unselect(id)
-			return
-		}
-		if md.onSelect != nil {
-			md.onSelect(id)
-		}
-	}
+	md.list = md.newList(nil)
 	md.list.Hide()
+	md.listSlot = container.NewStack(md.list)
 	md.master = container.NewBorder(top, nil, nil, nil,
-		md.list, container.NewVScroll(container.NewPadded(md.status)))
+		md.listSlot, container.NewVScroll(container.NewPadded(md.status)))
 
 	md.back = &widget.Button{Text: "Back", Icon: theme.NavigateBackIcon(), OnTapped: md.goBack}
 	md.emptyPage = container.NewPadded(paragraph(choose))
@@ -192,6 +189,37 @@ func newMasterDetail(top fyne.CanvasObject, choose string) *masterDetail {
 	return md
 }
 
+// newList builds a list of items, with the rows that need it taller. The
+// heights are set before the list is first drawn: on a list already on
+// screen each SetItemHeight redraws it, which thousands of rows make slow.
+func (md *masterDetail) newList(items []listItem) *widget.List {
+	l := widget.NewList(
+		func() int { return len(items) },
+		func() fyne.CanvasObject { return newRecordRow() },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id >= 0 && id < len(items) {
+				o.(*recordRow).set(items[id])
+			}
+		},
+	)
+	for i := range items {
+		items[i].long = needsTwoLines(items[i])
+		if h := md.itemHeight(items[i]); h != md.rowHeight {
+			l.SetItemHeight(i, h)
+		}
+	}
+	l.OnSelected = func(id widget.ListItemID) {
+		if id < 0 || id >= len(items) || items[id].header {
+			l.Unselect(id)
+			return
+		}
+		if md.onSelect != nil {
+			md.onSelect(id)
+		}
+	}
+	return l
+}
+
 // measureRows finds the heights of plain, partial and header rows, so the
 // list can give the few unusual rows their own height.
 func (md *masterDetail) measureRows() {
@@ -200,13 +228,12 @@ func (md *masterDetail) measureRows() {
 		r.set(it)
 		return r.MinSize().Height
 	}
-	long := strings.Repeat("A", longTitle+1)
 	md.rowHeight = height(listItem{title: "A", detail: "B"})
 	md.heights = map[[2]bool]float32{
 		{false, false}: md.rowHeight,
 		{true, false}:  height(listItem{title: "A", detail: "B", partial: true}),
-		{false, true}:  height(listItem{title: long, detail: "B"}),
-		{true, true}:   height(listItem{title: long, detail: "B", partial: true}),
+		{false, true}:  height(listItem{title: "A", detail: "B", long: true}),
+		{true, true}:   height(listItem{title: "A", detail: "B", partial: true, long: true}),
 	}
 	md.headerHeight = height(listItem{title: "A", header: true})
 }
@@ -216,7 +243,7 @@ func (md *masterDetail) itemHeight(item listItem) float32 {
 	if item.header {
 		return md.headerHeight
 	}
-	return md.heights[[2]bool{item.partial, utf8.RuneCountInString(item.title) > longTitle}]
+	return md.heights[[2]bool{item.partial, item.long}]
 }
 
 // setStatus shows text instead of the list (loading, error, empty).
@@ -230,6 +257,7 @@ func (md *masterDetail) setStatus(text string, danger bool) {
 	md.status.Refresh()
 	md.status.Show()
 	md.list.Hide()
+	md.listSlot.Refresh()
 	md.master.Refresh()
 }
 
@@ -237,25 +265,15 @@ func (md *masterDetail) setStatus(text string, danger bool) {
 // details. UI goroutine.
 func (md *masterDetail) setItems(items []listItem, empty string) {
 	md.items = items
-	md.list.UnselectAll()
-	for _, i := range md.odd { // rows of the old items with their own height
-		md.list.SetItemHeight(i, md.rowHeight)
-	}
-	md.odd = md.odd[:0]
-	for i, it := range items {
-		if h := md.itemHeight(it); h != md.rowHeight {
-			md.list.SetItemHeight(i, h)
-			md.odd = append(md.odd, i)
-		}
-	}
+	md.list = md.newList(items)
+	md.listSlot.Objects = []fyne.CanvasObject{md.list}
 	md.clearDetail()
 	if len(items) == 0 {
 		md.setStatus(empty, false)
 		return
 	}
 	md.status.Hide()
-	md.list.Show()
-	md.list.Refresh()
+	md.listSlot.Refresh()
 	md.master.Refresh()
 }
 

@@ -247,7 +247,7 @@ func TestResultsMarkedSeen(t *testing.T) {
 	v, _ := openRecord(t, src, screenSizes[0].size)
 	v.ShowSection("allergies")
 	v.ShowSection("results") // already loaded: no second mark
-	v.Refresh()               // reloads results
+	v.Refresh()              // reloads results
 	if src.seen != 2 {
 		t.Errorf("MarkResultsSeen called %d times, want 2 (first show and refresh)", src.seen)
 	}

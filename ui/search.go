@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -22,6 +23,12 @@ type searchBox struct {
 	entry  *widget.Entry
 	root   fyne.CanvasObject
 	cancel context.CancelFunc
+
+	// finder is kept from one query to the next while the record stays the
+	// same, so typing does not rebuild sections on every key. Searches run
+	// off the UI goroutine and may overlap, hence the lock.
+	mu     sync.Mutex
+	finder *entryFinder
 }
 
 func (v *recordView) newSearchBox(s *sectionView) *searchBox {
@@ -65,14 +72,18 @@ func (b *searchBox) run() {
 		if err != nil {
 			return sectionModel{}, err
 		}
-		return searchModel(c, query, hits), nil
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.finder == nil || b.finder.c != c {
+			b.finder = newEntryFinder(c)
+		}
+		return searchModel(b.finder, query, hits), nil
 	}, func(m sectionModel, err error) { b.v.apply(b.s, m, err) })
 }
 
 // searchModel lists hits with their type, date and snippet. The details
 // of every hit are built here, off the UI goroutine.
-func searchModel(c *record.Chart, query string, hits []record.Hit) sectionModel {
-	f := newEntryFinder(c)
+func searchModel(f *entryFinder, query string, hits []record.Hit) sectionModel {
 	items := make([]listItem, len(hits))
 	details := make([]detailModel, len(hits))
 	for i, h := range hits {

@@ -35,6 +35,8 @@ type shell struct {
 	tabs     *container.AppTabs
 
 	dashboard *dashboardView
+	record    *recordView
+	recordTab *container.TabItem
 }
 
 // showUnlockedHome shows the shell of the first profile, or the connect
@@ -74,13 +76,14 @@ func (u *UI) showShell(ps []app.ProfileInfo, id string) {
 // build creates the shell's widgets. UI goroutine.
 func (s *shell) build() fyne.CanvasObject {
 	u := s.u
-	var names []string
-	for _, p := range s.profiles {
-		names = append(names, profileChoice(p))
-	}
+	names, ids := profileChoices(s.profiles)
 	names = append(names, addProfileChoice)
 	s.switcher = widget.NewSelect(names, nil)
-	s.switcher.SetSelected(profileChoice(s.current))
+	for i, id := range ids {
+		if id == s.current.ID {
+			s.switcher.SetSelected(names[i])
+		}
+	}
 	s.switcher.OnChanged = func(choice string) {
 		u.core.Touch()
 		if choice == addProfileChoice {
@@ -89,17 +92,17 @@ func (s *shell) build() fyne.CanvasObject {
 			})
 			return
 		}
-		for _, p := range s.profiles {
-			if profileChoice(p) == choice && p.ID != s.current.ID {
-				u.showShell(s.profiles, p.ID)
+		for i, name := range names[:len(ids)] {
+			if name == choice && ids[i] != s.current.ID {
+				u.showShell(s.profiles, ids[i])
 				return
 			}
 		}
 	}
 
 	s.syncBtn = &widget.Button{Icon: theme.ViewRefreshIcon(), OnTapped: func() { u.core.Touch(); s.sync() }}
-	lock := &widget.Button{Icon: theme.VisibilityOffIcon(), OnTapped: func() { u.core.Lock() }}
-	s.status = widget.NewLabel(lastSyncText(s.current.LastSync, time.Now()))
+	lock := &widget.Button{Text: "Lock", OnTapped: func() { u.core.Lock() }}
+	s.status = widget.NewLabel(s.statusText(lastSyncText(s.current.LastSync, time.Now())))
 	s.status.Wrapping = fyne.TextWrapWord
 	s.status.SizeName = theme.SizeNameCaptionText
 	s.banner = widget.NewLabel("")
@@ -111,8 +114,11 @@ func (s *shell) build() fyne.CanvasObject {
 	}
 
 	s.dashboard = newDashboardView(u.ctx, u.core, s.current.ID, s.openSection)
+	s.record = newRecordView(u.core, s.current.ID, u.win)
+	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), s.record.CanvasObject())
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
+		s.recordTab,
 	)
 	if fyne.CurrentDevice().IsMobile() {
 		s.tabs.SetTabLocation(container.TabLocationBottom)
@@ -127,7 +133,8 @@ func (s *shell) build() fyne.CanvasObject {
 // openSection shows a section of the health record. UI goroutine.
 func (s *shell) openSection(section string) {
 	s.u.core.Touch()
-	_ = section // the record tab arrives with the record view
+	s.tabs.Select(s.recordTab)
+	s.record.ShowSection(section)
 }
 
 const signInText = "Your practice needs you to sign in again before Carebook can update this record. " +
@@ -142,7 +149,7 @@ func (s *shell) showBanner(text string) {
 // arrive as events (see onEvent). UI goroutine.
 func (s *shell) sync() {
 	s.syncBtn.Disable()
-	s.status.SetText("Updating…")
+	s.status.SetText(s.statusText("Updating…"))
 	id := s.current.ID
 	background(s.u.ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.u.core.Sync(ctx, id)
@@ -152,18 +159,18 @@ func (s *shell) sync() {
 		switch {
 		case err == nil:
 			s.current.LastSync = now
-			s.status.SetText(lastSyncText(now, now))
+			s.status.SetText(s.statusText(lastSyncText(now, now)))
 			s.banner.Hide()
 		case errors.Is(err, app.ErrSyncRunning):
 		case errors.Is(err, app.ErrOffline):
-			s.status.SetText(lastSyncText(s.current.LastSync, now))
+			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 			s.showBanner("You're offline, or your practice can't be reached. You're reading your record as it was " +
 				savedWhen(s.current.LastSync, now) + ".")
 		case errors.Is(err, app.ErrNeedsSignIn):
-			s.status.SetText(lastSyncText(s.current.LastSync, now))
+			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 			s.showBanner(signInText)
 		default:
-			s.status.SetText(lastSyncText(s.current.LastSync, now))
+			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 			s.showBanner("Carebook couldn't update this record just now. It will try again. You're reading it as it was " +
 				savedWhen(s.current.LastSync, now) + ".")
 		}
@@ -184,20 +191,41 @@ func (s *shell) onEvent(ev app.Event) {
 				text += fmt.Sprintf(" of %d", ev.Total)
 			}
 		}
-		s.status.SetText(text)
+		s.status.SetText(s.statusText(text))
 	case app.RecordChanged:
 		if ev.ProfileID == s.current.ID {
 			s.dashboard.Refresh()
+			s.record.Refresh()
 		}
 	}
 }
 
-// profileChoice is how a profile is listed in the switcher.
-func profileChoice(p app.ProfileInfo) string {
-	if p.Practice == "" {
-		return p.Label
+// profileChoices lists the profiles for the switcher, with their ids: the
+// patient's name, with the practice only when the same name appears more
+// than once (the status line names the practice of the profile on show,
+// and a short entry keeps the switcher narrow on a phone).
+func profileChoices(ps []app.ProfileInfo) (names, ids []string) {
+	count := make(map[string]int)
+	for _, p := range ps {
+		count[p.Label]++
 	}
-	return p.Label + " · " + p.Practice
+	for _, p := range ps {
+		name := p.Label
+		if count[name] > 1 {
+			name += " (" + p.Practice + ")"
+		}
+		names = append(names, name)
+		ids = append(ids, p.ID)
+	}
+	return names, ids
+}
+
+// statusText is the status line: the practice and how fresh the record is.
+func (s *shell) statusText(freshness string) string {
+	if s.current.Practice == "" {
+		return freshness
+	}
+	return s.current.Practice + " · " + freshness
 }
 
 // lastSyncText says how fresh the record is.

@@ -226,7 +226,11 @@ func trendObjects(t trendModel) []fyne.CanvasObject {
 	if t.count() == 0 {
 		return nil
 	}
-	objs := []fyne.CanvasObject{newTrendChart(t)}
+	var objs []fyne.CanvasObject
+	if t.unit != "" {
+		objs = append(objs, widget.NewLabel("Values in "+t.unit))
+	}
+	objs = append(objs, newTrendChart(t))
 	// A legend for what the title does not already say: the two lines of
 	// a blood pressure, and the shaded normal range.
 	if len(t.lines) > 1 {

@@ -176,7 +176,11 @@ func (r *trendRenderer) Layout(size fyne.Size) {
 	for _, l := range r.tickLabels {
 		labelW = max(labelW, fyne.MeasureText(l.Text, textSize, l.TextStyle).Width)
 	}
-	x0, x1 := labelW+2*pad, size.Width-pad
+	radius := float32(3.5)
+	if c.model.count() > 120 {
+		radius = 2
+	}
+	x0, x1 := labelW+2*pad, size.Width-pad-radius
 	y0, y1 := textH/2, size.Height-textH-2*pad
 	if x1 <= x0 || y1 <= y0 {
 		return
@@ -236,10 +240,6 @@ func (r *trendRenderer) Layout(size fyne.Size) {
 		l.Resize(fyne.NewSize(w, textH))
 	}
 
-	radius := float32(3.5)
-	if m.count() > 120 {
-		radius = 2
-	}
 	for li, l := range m.lines {
 		for i, p := range l.points {
 			pos := fyne.NewPos(xOf(p.Date.Time), yOf(p.Value))

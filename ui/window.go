@@ -13,6 +13,19 @@ import (
 // find the window by it).
 const WindowTitle = "Carebook"
 
+// Options change how the window starts.
+type Options struct {
+	// Demo goes straight to the demo practice's dashboard: it sets up or
+	// unlocks with Passphrase (or the keyring when it is empty) and
+	// connects the demo practice if no profile of it exists yet.
+	Demo bool
+	// Passphrase is used by Demo; never shown.
+	Passphrase string
+	// Open names the section of the record Demo shows first
+	// ("results", "medications", ...); "" is the dashboard.
+	Open string
+}
+
 // UI is Carebook's main window and the screen it shows. Its methods run on
 // the UI goroutine unless their comment says otherwise.
 type UI struct {
@@ -29,21 +42,66 @@ type UI struct {
 	focusOnShow fyne.Focusable
 	// shell is the signed-in screen when it is on show, else nil.
 	shell *shell
+	opts  Options
 }
 
 // NewMainWindow creates Carebook's main window on a for the core, with the
 // theme and icon applied, and starts on the right screen (set-up, lock or
 // home). UI goroutine.
-func NewMainWindow(a fyne.App, core *app.App) *UI {
+func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
 	a.Settings().SetTheme(Theme())
-	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle)}
+	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts}
 	u.win.Resize(fyne.NewSize(1024, 720))
 	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { core.Touch() })
 	u.win.Canvas().SetOnTypedRune(func(rune) { core.Touch() })
 	u.win.SetContent(welcomeScreen())
 	u.watchEvents()
-	u.showHome()
+	if opts.Demo {
+		u.startDemo()
+	} else {
+		u.showHome()
+	}
 	return u
+}
+
+// startDemo unlocks (or sets up) with the given passphrase and opens the
+// demo practice's dashboard, connecting it first if needed. Any failure
+// falls back to the normal start, with the reason on screen.
+func (u *UI) startDemo() {
+	u.showScreen(func() fyne.CanvasObject {
+		return messageScreen("Opening the demo practice…", "Carebook is starting a demo practice on this computer and signing in its demo patient.")
+	})
+	pass := u.opts.Passphrase
+	background(u.ctx, func(ctx context.Context) (app.ProfileInfo, error) {
+		st, err := u.core.State(ctx)
+		switch {
+		case err != nil:
+			return app.ProfileInfo{}, err
+		case st == app.NeedsSetup:
+			err = u.core.Setup(ctx, pass)
+		case st == app.LockedState:
+			err = u.core.Unlock(ctx, pass)
+		}
+		if err != nil {
+			return app.ProfileInfo{}, err
+		}
+		return u.core.DemoProfile(ctx)
+	}, func(p app.ProfileInfo, err error) {
+		if err != nil {
+			u.showHome()
+			return
+		}
+		background(u.ctx, u.core.Profiles, func(ps []app.ProfileInfo, err error) {
+			if err != nil || len(ps) == 0 {
+				u.showHome()
+				return
+			}
+			u.showShell(ps, p.ID)
+			if u.opts.Open != "" && u.shell != nil {
+				u.shell.openSection(u.opts.Open)
+			}
+		})
+	})
 }
 
 // Window is the main window.
@@ -115,7 +173,7 @@ func (u *UI) watchEvents() {
 		var lastProgress time.Time
 		for ev := range events {
 			if _, ok := ev.(app.Locked); ok {
-				fyne.Do(u.showHome)
+				doOnUI(u.showHome)
 				continue
 			}
 			// Progress comes by the thousand in a big sync: only a few a
@@ -126,7 +184,7 @@ func (u *UI) watchEvents() {
 				}
 				lastProgress = time.Now()
 			}
-			fyne.Do(func() {
+			doOnUI(func() {
 				if u.shell != nil {
 					u.shell.onEvent(ev)
 				}

@@ -1,0 +1,76 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+)
+
+// TestSearchFindsEntries types queries into the search box and checks the
+// hits shown, then opens one and checks its details and section.
+func TestSearchFindsEntries(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	src := wendell(t)
+
+	tests := []struct {
+		query  string
+		row    string   // the hit to open
+		list   []string // shown in the hits
+		detail []string // shown once the hit is open
+	}{
+		{"alendronic", "Alendronic acid",
+			[]string{"Alendronic acid 10 MG Oral Tablet", "Medication"},
+			[]string{"In your record under: Medications", "Prescribed on"}},
+		{"dander", "Dander",
+			[]string{"Dander (animal) allergy", "Allergy"},
+			[]string{"In your record under: Allergies", "Risk: Low"}},
+		{"ldl calculated", "LDL cholesterol (calculated)",
+			[]string{"LDL cholesterol (calculated)", "Result", "12 Mar 2024"},
+			[]string{"In your record under: Results", "162 mg/dL", "High", "Normal range: up to 100 mg/dL"}},
+		{"low density", "Low Density Lipoprotein Cholesterol",
+			[]string{"Low Density Lipoprotein Cholesterol", "Result"},
+			[]string{"In your record under: Results", "See trend (13 results)"}},
+		{"walking", "After-visit summary",
+			[]string{"After-visit summary", "Document"},
+			[]string{"In your record under: Visits", "Keep walking thirty minutes a day", "Open PDF"}},
+		{"prediabetes", "Prediabetes",
+			[]string{"Prediabetes", "Condition"},
+			[]string{"In your record under: Conditions", "Current"}},
+	}
+	for _, sz := range screenSizes {
+		t.Run(sz.name, func(t *testing.T) {
+			v, w := openRecord(t, src, sz.size)
+			v.ShowSection("search")
+			assertShows(t, w, "Type what you are looking for")
+			box := v.current.search
+			for _, tc := range tests {
+				box.entry.SetText("")
+				test.Type(box.entry, tc.query)
+				assertShows(t, w, tc.list...)
+				selectRow(t, v, tc.row)
+				assertShows(t, w, tc.detail...)
+				assertFits(t, w)
+				screenshot(t, w, "search-"+sz.name+"-"+tc.query)
+				if sz.name == "phone" {
+					test.Tap(findButton(t, w.Content(), "Back"))
+				}
+			}
+
+			box.entry.SetText("")
+			test.Type(box.entry, "zzqxv")
+			assertShows(t, w, "Nothing in your record matches “zzqxv”.")
+		})
+	}
+}
+
+// TestSearchErrorIsPlain: a failing search says so in plain words.
+func TestSearchErrorIsPlain(t *testing.T) {
+	test.NewTempApp(t)
+	src := newFakeRecord(extraResources(t))
+	v, w := openRecord(t, src, screenSizes[0].size)
+	v.ShowSection("search")
+	src.err = errFakeLocked
+	test.Type(v.current.search.entry, "ldl")
+	assertShows(t, w, "Carebook could not read this part of your record.")
+}

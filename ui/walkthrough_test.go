@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/practice/demo"
+	"github.com/carebook/carebook/storage"
+)
+
+// uiQueue makes background results wait for the test goroutine, which
+// plays the UI goroutine: pump runs them.
+type uiQueue chan func()
+
+func useQueue(t *testing.T) uiQueue {
+	q := make(uiQueue, 1024)
+	old := doOnUI
+	doOnUI = func(f func()) { q <- f }
+	t.Cleanup(func() { doOnUI = old })
+	return q
+}
+
+// waitShows runs queued UI work until the window shows every text in
+// wants, failing after a generous time (the first sync of a record under
+// the race detector takes a few seconds).
+func (q uiQueue) waitShows(t *testing.T, w fyne.Window, wants ...string) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		shown := shownText(w.Content())
+		missing := ""
+		for _, want := range wants {
+			if !strings.Contains(shown, want) {
+				missing = want
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		select {
+		case f := <-q:
+			f()
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("window never showed %q; it shows: %s", missing, shown)
+		}
+	}
+}
+
+// drain runs the UI work that is queued now.
+func (q uiQueue) drain() {
+	for {
+		select {
+		case f := <-q:
+			f()
+		default:
+			return
+		}
+	}
+}
+
+func findEntries(o fyne.CanvasObject) []*widget.Entry {
+	var out []*widget.Entry
+	walkVisible(o, func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok {
+			out = append(out, e)
+		}
+	})
+	return out
+}
+
+func selectTab(t *testing.T, w fyne.Window, name string) {
+	t.Helper()
+	var tabs *container.AppTabs
+	walkVisible(w.Content(), func(o fyne.CanvasObject) {
+		if at, ok := o.(*container.AppTabs); ok && tabs == nil {
+			tabs = at
+		}
+	})
+	if tabs == nil {
+		t.Fatalf("no tabs on screen: %s", shownText(w.Content()))
+	}
+	for _, it := range tabs.Items {
+		if it.Text == name {
+			tabs.Select(it)
+			return
+		}
+	}
+	t.Fatalf("no tab %q", name)
+}
+
+// TestWalkthrough is a patient's first session, with the real app core, the
+// encrypted cache on disk and the reference practice on 127.0.0.1: set up a
+// passphrase, connect the demo practice (SMART sign-in on its pages), read
+// the dashboard and every section of the record, lock, unlock, and keep
+// reading with the practice gone.
+func TestWalkthrough(t *testing.T) {
+	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
+		t.Run(fmtSize(size), func(t *testing.T) { walkthrough(t, size) })
+	}
+}
+
+func fmtSize(s fyne.Size) string { return fmt.Sprintf("%.0fx%.0f", s.Width, s.Height) }
+
+func walkthrough(t *testing.T, size fyne.Size) {
+	const passphrase = "walk through carefully"
+	q := useQueue(t)
+	fyneApp := test.NewTempApp(t)
+	lightTheme(t)
+
+	practice, err := demo.Start(context.Background(), demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer practice.Close()
+	core, err := app.Open(app.Config{
+		DataDir:     t.TempDir(),
+		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		IdleTimeout: -1,
+		Demo:        func(context.Context) (app.DemoPractice, error) { return practice, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+
+	u := NewMainWindow(fyneApp, core, Options{})
+	w := u.Window()
+	defer w.Close()
+	w.Resize(size)
+
+	// A new install asks for a passphrase.
+	q.waitShows(t, w, "Protect your health record")
+	entries := findEntries(w.Content())
+	if len(entries) != 2 {
+		t.Fatalf("set-up shows %d entries, want passphrase and confirmation", len(entries))
+	}
+	test.Type(entries[0], passphrase)
+	test.Type(entries[1], "something else")
+	test.Tap(findButton(t, w.Content(), "Protect my record"))
+	assertShows(t, w, "The two passphrases are not the same.")
+	entries[1].SetText(passphrase)
+	test.Tap(findButton(t, w.Content(), "Protect my record"))
+
+	// No practice yet: connect one; a bad address is explained.
+	q.waitShows(t, w, "Connect to your practice", "Explore with a demo practice")
+	test.Type(findEntries(w.Content())[0], "http://127.0.0.1:1/fhir")
+	test.Tap(findButton(t, w.Content(), "Connect"))
+	q.waitShows(t, w, "couldn't reach that address")
+	test.Tap(findButton(t, w.Content(), "Explore with a demo practice"))
+
+	// The dashboard, with what the practice holds for the demo patient.
+	q.waitShows(t, w, "Hello, Maya", "Coming up", "Follow-up visit", "Balance due", "49.00 USD", "Updated just now")
+	screenshot(t, w, "walkthrough-dashboard-"+fmtSize(size))
+
+	// Every section of the record shows the patient's data.
+	selectTab(t, w, "Health record")
+	sections := []struct{ name, want string }{
+		{"results", "Lipid panel"},
+		{"medications", "Lisinopril 10 MG Oral Tablet"},
+		{"allergies", "Allergy to penicillin"},
+		{"conditions", "Hypertension"},
+		{"immunizations", "Influenza"},
+		{"visits", "Follow-up"},
+		{"care", "Care plan"},
+	}
+	for _, s := range sections {
+		u.shell.openSection(s.name)
+		q.waitShows(t, w, s.want)
+	}
+
+	// Lock: nothing of the record stays on screen.
+	test.Tap(findButton(t, w.Content(), "Lock"))
+	q.waitShows(t, w, "Carebook is locked")
+	if shown := shownText(w.Content()); strings.Contains(shown, "Maya") || strings.Contains(shown, "Lisinopril") {
+		t.Fatalf("locked screen shows record data: %s", shown)
+	}
+	pass := findEntries(w.Content())[0]
+	test.Type(pass, "not the passphrase")
+	test.Tap(findButton(t, w.Content(), "Unlock"))
+	q.waitShows(t, w, "That passphrase is not right")
+	pass.SetText(passphrase)
+	test.Tap(findButton(t, w.Content(), "Unlock"))
+	q.waitShows(t, w, "Hello, Maya")
+
+	// Network cut: the practice is gone. The record is still readable and
+	// the screen says it may be stale.
+	practice.Close()
+	test.Tap(findButton(t, w.Content(), "Lock"))
+	q.waitShows(t, w, "Carebook is locked")
+	pass = findEntries(w.Content())[0]
+	pass.SetText(passphrase)
+	test.Tap(findButton(t, w.Content(), "Unlock"))
+	q.waitShows(t, w, "Hello, Maya", "You're offline", "Follow-up visit")
+	selectTab(t, w, "Health record")
+	u.shell.openSection("medications")
+	q.waitShows(t, w, "Lisinopril 10 MG Oral Tablet")
+	screenshot(t, w, "walkthrough-offline-"+fmtSize(size))
+	q.drain()
+}
