@@ -11,9 +11,10 @@
 //     search parameters it supports (token, reference, date), extracted at
 //     write time. A Query is a parsed search (ParseQuery) run by Search.
 //   - a resource's patient compartment is the set of Patient ids it refers to
-//     through subject, patient, for, sender, recipient, participant.actor or
-//     beneficiary (a Patient is in its own compartment). It is recorded for
-//     every version, deletions included, so a patient's history shows them.
+//     through subject, patient, for, sender, recipient, participant (actor,
+//     individual, member), beneficiary, subscriber, requester or author (a
+//     Patient is in its own compartment). It is recorded for every version,
+//     deletions included, so a patient's history shows them.
 //
 // Time: every write takes a timestamp from a monotonic clock (microseconds,
 // UTC) that never goes backwards and never repeats. SafeTime returns a time
@@ -23,7 +24,9 @@
 // Threading: a Store is safe for concurrent use. Writes are serialized (one
 // writer at a time, in Go and in SQLite with BEGIN IMMEDIATE); reads run in
 // parallel in their own read transactions (WAL mode). A Tx must be used only
-// by the goroutine running the InTx callback.
+// by the goroutine running the InTx callback, and that callback must write
+// through the Tx only (the Store's own write methods would wait for the
+// transaction that calls them).
 //
 // The store knows nothing of HTTP, tokens or authorization: the caller
 // (package fhirserver) decides who may see what and passes a compartment

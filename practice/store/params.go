@@ -35,7 +35,8 @@ func refTo(target string, paths ...string) paramDef {
 // compartment it belongs to.
 var compartmentPaths = []string{
 	"subject", "patient", "for", "sender", "recipient", "participant.actor",
-	"beneficiary",
+	"participant.individual", "participant.member", "beneficiary",
+	"subscriber", "requester", "author",
 }
 
 // commonParams apply to every resource type (a type without the element
