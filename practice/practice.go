@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -93,7 +94,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("practice: listen: %w", err)
 	}
 	s.listener = ln
-	s.url = "http://" + ln.Addr().String()
+	s.url = "http://" + publicAddr(ln.Addr())
 	if err := s.open(ctx); err != nil {
 		ln.Close()
 		if s.st != nil {
@@ -102,6 +103,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// publicAddr is addr as clients reach it: a wildcard listen address
+// (0.0.0.0, ::) is reached on the loopback address.
+func publicAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
 
 func (s *Server) logf(format string, args ...any) {

@@ -100,4 +100,3 @@ func FuzzSearch(f *testing.F) {
 		}
 	})
 }
-

@@ -253,8 +253,12 @@ func methodNotAllowed(w http.ResponseWriter, methods ...string) {
 	writeJSON(w, http.StatusMethodNotAllowed, operationOutcome("error", "not-supported", "Method not allowed here"))
 }
 
-// readBody reads a request body within the size cap.
+// readBody reads a request body within the size cap. Only JSON is
+// accepted: an XML body is refused with 415.
 func readBody(r *http.Request) ([]byte, error) {
+	if strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "xml") {
+		return nil, outcomeErr(http.StatusUnsupportedMediaType, "not-supported", "This server accepts FHIR JSON only (application/fhir+json)")
+	}
 	if r.Body == nil {
 		return nil, outcomeErr(http.StatusBadRequest, "invalid", "Request body missing")
 	}

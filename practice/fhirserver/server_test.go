@@ -655,4 +655,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	if r := e.do("DELETE", "/Observation", "tok-a", nil); r.status != 405 {
 		t.Fatalf("DELETE type: %d", r.status)
 	}
+	if r := e.do("POST", "/Observation", "tok-a", "<Observation/>", "Content-Type", "application/fhir+xml"); r.status != 415 {
+		t.Fatalf("XML body: %d", r.status)
+	}
 }
