@@ -2,7 +2,9 @@ package record
 
 import (
 	"encoding/json"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // Other is a resource of a type this package does not display in detail
@@ -89,10 +91,17 @@ var partyTypes = map[string]bool{
 // Load decodes every resource into a Chart and resolves medication names
 // given by reference to a Medication resource. It never fails: resources
 // that cannot be read completely are kept and marked Incomplete.
+//
+// Decoding is spread over the available cores (a big record has tens of
+// thousands of resources and each decode is independent); the Chart is
+// then filled in input order, so the result is the same as a sequential
+// decode.
 func Load(resources []Resource) *Chart {
+	items := make([]decoded, len(resources))
+	decodeAll(resources, items)
 	c := &Chart{Refs: &Refs{byKey: map[string]string{}, byID: map[string]string{}}}
-	for _, r := range resources {
-		c.add(r)
+	for _, it := range items {
+		c.place(it)
 	}
 	for i := range c.Medications {
 		m := &c.Medications[i]
@@ -101,6 +110,33 @@ func Load(resources []Resource) *Chart {
 		}
 	}
 	return c
+}
+
+// parallelMin is the record size from which Load decodes in parallel.
+const parallelMin = 256
+
+// decodeAll fills items[i] with the decoding of resources[i].
+func decodeAll(resources []Resource, items []decoded) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(resources) < parallelMin || workers < 2 {
+		for i, r := range resources {
+			items[i] = decode(r)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (len(resources) + workers - 1) / workers
+	for start := 0; start < len(resources); start += chunk {
+		end := min(start+chunk, len(resources))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := start; i < end; i++ {
+				items[i] = decode(resources[i])
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Len is the number of entries in the chart; it equals the number of
@@ -114,84 +150,138 @@ func (c *Chart) Len() int {
 		len(c.Parties) + len(c.Others)
 }
 
-// add decodes r into its slice and indexes its display name for Refs.
-func (c *Chart) add(r Resource) {
-	var e Entry
-	var name string
+// decoded is one resource decoded: its display value (Patient,
+// Observation, ...), its Entry and the name other records show for it.
+type decoded struct {
+	value any
+	entry Entry
+	name  string
+}
+
+// decode decodes r with the decoder of its type. Safe for concurrent use.
+func decode(r Resource) decoded {
 	switch r.Type {
 	case "Patient":
 		v := DecodePatient(r)
-		c.Patients, e, name = append(c.Patients, v), v.Entry, v.Name
+		return decoded{v, v.Entry, v.Name}
 	case "Observation":
 		v := DecodeObservation(r)
-		c.Observations, e, name = append(c.Observations, v), v.Entry, v.Name
+		return decoded{v, v.Entry, v.Name}
 	case "DiagnosticReport":
 		v := DecodeDiagnosticReport(r)
-		c.Reports, e, name = append(c.Reports, v), v.Entry, v.Name
+		return decoded{v, v.Entry, v.Name}
 	case "MedicationRequest":
 		v := DecodeMedicationRequest(r)
-		c.Medications, e, name = append(c.Medications, v), v.Entry, v.Medication
+		return decoded{v, v.Entry, v.Medication}
 	case "AllergyIntolerance":
 		v := DecodeAllergyIntolerance(r)
-		c.Allergies, e, name = append(c.Allergies, v), v.Entry, v.Substance
+		return decoded{v, v.Entry, v.Substance}
 	case "Condition":
 		v := DecodeCondition(r)
-		c.Conditions, e, name = append(c.Conditions, v), v.Entry, v.Name
+		return decoded{v, v.Entry, v.Name}
 	case "Immunization":
 		v := DecodeImmunization(r)
-		c.Immunizations, e, name = append(c.Immunizations, v), v.Entry, v.Vaccine
+		return decoded{v, v.Entry, v.Vaccine}
 	case "Procedure":
 		v := DecodeProcedure(r)
-		c.Procedures, e, name = append(c.Procedures, v), v.Entry, v.Name
+		return decoded{v, v.Entry, v.Name}
 	case "Encounter":
 		v := DecodeEncounter(r)
-		c.Encounters, e, name = append(c.Encounters, v), v.Entry, v.Type
+		return decoded{v, v.Entry, v.Type}
 	case "DocumentReference":
 		v := DecodeDocumentReference(r)
-		c.Documents, e, name = append(c.Documents, v), v.Entry, v.Title
+		return decoded{v, v.Entry, v.Title}
 	case "CarePlan":
 		v := DecodeCarePlan(r)
-		c.CarePlans, e, name = append(c.CarePlans, v), v.Entry, v.Title
+		return decoded{v, v.Entry, v.Title}
 	case "Goal":
 		v := DecodeGoal(r)
-		c.Goals, e, name = append(c.Goals, v), v.Entry, v.Description
+		return decoded{v, v.Entry, v.Description}
 	case "CareTeam":
 		v := DecodeCareTeam(r)
-		c.CareTeams, e, name = append(c.CareTeams, v), v.Entry, v.Name
+		return decoded{v, v.Entry, v.Name}
 	case "Appointment":
 		v := DecodeAppointment(r)
-		c.Appointments, e, name = append(c.Appointments, v), v.Entry, strings.Join(v.ServiceTypes, ", ")
+		return decoded{v, v.Entry, strings.Join(v.ServiceTypes, ", ")}
 	case "Communication":
 		v := DecodeCommunication(r)
-		c.Communications, e, name = append(c.Communications, v), v.Entry, v.Topic
+		return decoded{v, v.Entry, v.Topic}
 	case "Task":
 		v := DecodeTask(r)
-		c.Tasks, e, name = append(c.Tasks, v), v.Entry, v.Code
+		return decoded{v, v.Entry, v.Code}
 	case "Account":
 		v := DecodeAccount(r)
-		c.Accounts, e, name = append(c.Accounts, v), v.Entry, v.Name
+		return decoded{v, v.Entry, v.Name}
 	case "Invoice":
 		v := DecodeInvoice(r)
-		c.Invoices, e, name = append(c.Invoices, v), v.Entry, v.Type
+		return decoded{v, v.Entry, v.Type}
 	case "Coverage":
 		v := DecodeCoverage(r)
-		c.Coverages, e, name = append(c.Coverages, v), v.Entry, v.Type
+		return decoded{v, v.Entry, v.Type}
 	case "ExplanationOfBenefit":
 		v := DecodeExplanationOfBenefit(r)
-		c.Benefits, e, name = append(c.Benefits, v), v.Entry, v.Type
-	default:
-		if partyTypes[r.Type] {
-			v := DecodeParty(r)
-			c.Parties, e, name = append(c.Parties, v), v.Entry, v.Name
-		} else {
-			v := DecodeOther(r)
-			c.Others, e, name = append(c.Others, v), v.Entry, v.Title
-		}
+		return decoded{v, v.Entry, v.Type}
 	}
-	if e.Incomplete {
+	if partyTypes[r.Type] {
+		v := DecodeParty(r)
+		return decoded{v, v.Entry, v.Name}
+	}
+	v := DecodeOther(r)
+	return decoded{v, v.Entry, v.Title}
+}
+
+// place appends a decoded resource to its slice and indexes its name.
+func (c *Chart) place(it decoded) {
+	switch v := it.value.(type) {
+	case Patient:
+		c.Patients = append(c.Patients, v)
+	case Observation:
+		c.Observations = append(c.Observations, v)
+	case DiagnosticReport:
+		c.Reports = append(c.Reports, v)
+	case MedicationRequest:
+		c.Medications = append(c.Medications, v)
+	case AllergyIntolerance:
+		c.Allergies = append(c.Allergies, v)
+	case Condition:
+		c.Conditions = append(c.Conditions, v)
+	case Immunization:
+		c.Immunizations = append(c.Immunizations, v)
+	case Procedure:
+		c.Procedures = append(c.Procedures, v)
+	case Encounter:
+		c.Encounters = append(c.Encounters, v)
+	case DocumentReference:
+		c.Documents = append(c.Documents, v)
+	case CarePlan:
+		c.CarePlans = append(c.CarePlans, v)
+	case Goal:
+		c.Goals = append(c.Goals, v)
+	case CareTeam:
+		c.CareTeams = append(c.CareTeams, v)
+	case Appointment:
+		c.Appointments = append(c.Appointments, v)
+	case Communication:
+		c.Communications = append(c.Communications, v)
+	case Task:
+		c.Tasks = append(c.Tasks, v)
+	case Account:
+		c.Accounts = append(c.Accounts, v)
+	case Invoice:
+		c.Invoices = append(c.Invoices, v)
+	case Coverage:
+		c.Coverages = append(c.Coverages, v)
+	case ExplanationOfBenefit:
+		c.Benefits = append(c.Benefits, v)
+	case Party:
+		c.Parties = append(c.Parties, v)
+	case Other:
+		c.Others = append(c.Others, v)
+	}
+	if it.entry.Incomplete {
 		c.IncompleteCount++
 	}
-	c.Refs.add(e.Type, e.ID, name)
+	c.Refs.add(it.entry.Type, it.entry.ID, it.name)
 }
 
 // Patient returns the chart's patient: the first Patient resource, or a
