@@ -40,8 +40,19 @@ func extract(typ string, m map[string]any) []indexRow {
 			add(name, d)
 		}
 	}
+	// Shared practice resources referred to from anywhere in the resource,
+	// for Patient/$everything. The name cannot be a search parameter.
+	for _, ref := range References(m) {
+		t, id, _ := strings.Cut(ref, "/")
+		if SharedType(t) {
+			rows = append(rows, indexRow{name: sharedRefsParam, sys: t, val: id})
+		}
+	}
 	return rows
 }
+
+// sharedRefsParam indexes references to shared resources.
+const sharedRefsParam = "_shared"
 
 // valueRows turns one element value into index rows for parameter name.
 func valueRows(name string, d paramDef, v any) []indexRow {

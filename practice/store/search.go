@@ -306,51 +306,94 @@ type EverythingQuery struct {
 	Offset  int
 }
 
-// Everything returns one page of the current, non-deleted resources in the
-// patient's compartment (the Patient first) and their total number.
+// Everything returns one page of a patient's records and their total: the
+// current, non-deleted resources in the patient's compartment (the Patient
+// first), then the shared practice resources they refer to (practitioners,
+// organizations, locations, medications...).
 func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int, error) {
 	if e.Patient == "" {
 		return nil, 0, fmt.Errorf("everything: %w: no patient", ErrInvalid)
 	}
+	inCompartment := "c.deleted = 0 AND EXISTS (SELECT 1 FROM fhir_compartment p WHERE p.seq = c.seq AND p.patient = ?)"
 	w := &sqlWhere{}
-	w.add("c.deleted = 0")
-	w.add("EXISTS (SELECT 1 FROM fhir_compartment p WHERE p.seq = c.seq AND p.patient = ?)", e.Patient)
+	w.add(inCompartment, e.Patient)
 	if !e.Since.IsZero() {
 		w.add("c.last_updated >= ?", e.Since.UnixMicro())
 	}
 	if len(e.Types) > 0 {
 		w.add("c.type IN (?"+strings.Repeat(", ?", len(e.Types)-1)+")", anySlice(e.Types)...)
 	}
-	var total int
-	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fhir_current c WHERE `+w.String(), w.args...).Scan(&total); err != nil {
+	var own int
+	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fhir_current c WHERE `+w.String(), w.args...).Scan(&own); err != nil {
 		return nil, 0, fmt.Errorf("everything: count: %w", err)
+	}
+	// The shared resources referred to from the whole compartment (not only
+	// from what changed since Since: a client syncing with _since already has
+	// the older ones, and gets the changed ones here).
+	sw := &sqlWhere{}
+	sw.add("s.deleted = 0")
+	sw.add(`EXISTS (SELECT 1 FROM fhir_current c JOIN fhir_index i ON i.type = c.type AND i.id = c.id
+		WHERE i.name = ? AND i.sys = s.type AND i.val = s.id AND `+inCompartment+`)`, sharedRefsParam, e.Patient)
+	sw.add("s.type IN (?"+strings.Repeat(", ?", len(sharedTypes)-1)+")", anySlice(sharedTypes)...)
+	if !e.Since.IsZero() {
+		sw.add("s.last_updated >= ?", e.Since.UnixMicro())
+	}
+	if len(e.Types) > 0 {
+		sw.add("s.type IN (?"+strings.Repeat(", ?", len(e.Types)-1)+")", anySlice(e.Types)...)
+	}
+	var shared int
+	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fhir_current s WHERE `+sw.String(), sw.args...).Scan(&shared); err != nil {
+		return nil, 0, fmt.Errorf("everything: count shared: %w", err)
 	}
 	count := e.Count
 	if count <= 0 {
 		count = DefaultCount
 	}
-	args := append(append([]any{}, w.args...), e.Patient, min(count, MaxCount), e.Offset)
-	rows, err := t.tx.QueryContext(ctx,
-		`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json
-		 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq
-		 WHERE `+w.String()+`
-		 ORDER BY (c.type = 'Patient' AND c.id = ?) DESC, c.seq LIMIT ? OFFSET ?`, args...)
+	count = min(count, MaxCount)
+	var out []Resource
+	if e.Offset < own {
+		args := append(append([]any{}, w.args...), e.Patient, count, e.Offset)
+		rs, err := t.queryResources(ctx,
+			`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json
+			 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq
+			 WHERE `+w.String()+`
+			 ORDER BY (c.type = 'Patient' AND c.id = ?) DESC, c.seq LIMIT ? OFFSET ?`, args...)
+		if err != nil {
+			return nil, 0, fmt.Errorf("everything: %w", err)
+		}
+		out = rs
+	}
+	if len(out) < count && shared > 0 {
+		offset := max(e.Offset-own, 0)
+		args := append(append([]any{}, sw.args...), count-len(out), offset)
+		rs, err := t.queryResources(ctx,
+			`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json
+			 FROM fhir_current s JOIN fhir_version v ON v.seq = s.seq
+			 WHERE `+sw.String()+` ORDER BY s.type, s.id LIMIT ? OFFSET ?`, args...)
+		if err != nil {
+			return nil, 0, fmt.Errorf("everything: shared: %w", err)
+		}
+		out = append(out, rs...)
+	}
+	return out, own + shared, nil
+}
+
+// queryResources runs a query selecting resource columns.
+func (t *Tx) queryResources(ctx context.Context, query string, args ...any) ([]Resource, error) {
+	rows, err := t.tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("everything: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Resource
 	for rows.Next() {
 		r, err := scanResource(rows)
 		if err != nil {
-			return nil, 0, fmt.Errorf("everything: %w", err)
+			return nil, err
 		}
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("everything: %w", err)
-	}
-	return out, total, nil
+	return out, rows.Err()
 }
 
 func anySlice(s []string) []any {

@@ -360,7 +360,7 @@ func TestEverything(t *testing.T) {
 	s := openTest(t)
 	seedSearch(t, s)
 	rs, total, err := s.Everything(ctx, EverythingQuery{Patient: "a"})
-	if err != nil || total != 4 || ids(rs) != "a,o1,o2,ap1" {
+	if err != nil || total != 5 || ids(rs) != "a,o1,o2,ap1,doc" {
 		t.Fatalf("everything: %d [%s] %v", total, ids(rs), err)
 	}
 	since := s.SafeTime().Add(time.Microsecond)
@@ -373,8 +373,12 @@ func TestEverything(t *testing.T) {
 	if ids(rs) != "a,ap1" {
 		t.Fatalf("everything _type: [%s]", ids(rs))
 	}
-	rs, total, _ = s.Everything(ctx, EverythingQuery{Patient: "a", Count: 2, Offset: 2})
-	if total != 4 || len(rs) != 2 {
+	rs, _, _ = s.Everything(ctx, EverythingQuery{Patient: "b"})
+	if ids(rs) != "b,o3" {
+		t.Fatalf("everything _type: [%s]", ids(rs))
+	}
+	rs, total, _ = s.Everything(ctx, EverythingQuery{Patient: "a", Count: 2, Offset: 3})
+	if total != 5 || ids(rs) != "o2,doc" { // o2 changed last
 		t.Fatalf("everything page 2: %d [%s]", total, ids(rs))
 	}
 }
