@@ -135,6 +135,8 @@ func deriveKey(passphrase string, salt []byte, p KDFParams) []byte {
 // Lock zeroes them; operations that captured the pointer earlier then fail
 // with ErrLocked instead of using zeroed keys.
 type profileKeys struct {
+	num int64 // the profile's local number (profiles.num); not a secret
+
 	mu    sync.RWMutex
 	dek   []byte // data key: seals every value of the profile
 	index []byte // HMAC key for row keys, derived from dek

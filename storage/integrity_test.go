@@ -94,7 +94,7 @@ func TestTamperedRowsFailIntegrity(t *testing.T) {
 		{
 			name: "resource type column changed",
 			tamper: func(t *testing.T, db *sql.DB, a, b string) {
-				mustExec(t, db, "UPDATE resources SET type = 'Condition' WHERE profile_id = ?", a)
+				mustExec(t, db, "UPDATE resources SET type = 'Condition' WHERE "+whereProfile("resources"), a)
 			},
 			read: func(s *Store, a, b string) error { _, err := s.List(ctx, a, "Condition"); return err },
 		},
@@ -108,7 +108,7 @@ func TestTamperedRowsFailIntegrity(t *testing.T) {
 		{
 			name: "resource truncated",
 			tamper: func(t *testing.T, db *sql.DB, a, b string) {
-				mustExec(t, db, "UPDATE resources SET sealed = substr(sealed, 1, 30) WHERE profile_id = ?", a)
+				mustExec(t, db, "UPDATE resources SET sealed = substr(sealed, 1, 30) WHERE "+whereProfile("resources"), a)
 			},
 			read: func(s *Store, a, b string) error { _, err := s.Get(ctx, a, "Observation", "o2"); return err },
 		},
@@ -181,7 +181,7 @@ func TestTamperedRowsFailIntegrity(t *testing.T) {
 // swapSealed exchanges the sealed values of the first two rows of a profile.
 func swapSealed(t *testing.T, db *sql.DB, table, keyCol, profile, _ string) {
 	t.Helper()
-	rows, err := db.Query("SELECT "+keyCol+", sealed FROM "+table+" WHERE profile_id = ? ORDER BY "+keyCol+" LIMIT 2", profile)
+	rows, err := db.Query("SELECT "+keyCol+", sealed FROM "+table+" WHERE "+whereProfile(table)+" ORDER BY "+keyCol+" LIMIT 2", profile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,14 +198,14 @@ func swapSealed(t *testing.T, db *sql.DB, table, keyCol, profile, _ string) {
 		t.Fatalf("need two rows in %s, have %d", table, len(keys))
 	}
 	for i := range 2 {
-		mustExec(t, db, "UPDATE "+table+" SET sealed = ? WHERE profile_id = ? AND "+keyCol+" = ?", sealed[1-i], profile, keys[i])
+		mustExec(t, db, "UPDATE "+table+" SET sealed = ? WHERE "+whereProfile(table)+" AND "+keyCol+" = ?", sealed[1-i], profile, keys[i])
 	}
 }
 
 // flipByte flips one bit in the middle of every sealed value of a profile.
 func flipByte(t *testing.T, db *sql.DB, table, keyCol, profile string) {
 	t.Helper()
-	rows, err := db.Query("SELECT "+keyCol+", sealed FROM "+table+" WHERE profile_id = ?", profile)
+	rows, err := db.Query("SELECT "+keyCol+", sealed FROM "+table+" WHERE "+whereProfile(table), profile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func flipByte(t *testing.T, db *sql.DB, table, keyCol, profile string) {
 	rows.Close()
 	for i := range keys {
 		sealed[i][len(sealed[i])/2] ^= 1
-		mustExec(t, db, "UPDATE "+table+" SET sealed = ? WHERE profile_id = ? AND "+keyCol+" = ?", sealed[i], profile, keys[i])
+		mustExec(t, db, "UPDATE "+table+" SET sealed = ? WHERE "+whereProfile(table)+" AND "+keyCol+" = ?", sealed[i], profile, keys[i])
 	}
 }
 
@@ -228,7 +228,7 @@ func flipByte(t *testing.T, db *sql.DB, table, keyCol, profile string) {
 // one from profile b.
 func copySealedAcrossProfiles(t *testing.T, db *sql.DB, table, keyCol, a, b string) {
 	t.Helper()
-	mustExec(t, db, "UPDATE "+table+" SET sealed = (SELECT sealed FROM "+table+" WHERE profile_id = ? ORDER BY "+keyCol+" LIMIT 1) WHERE profile_id = ?", b, a)
+	mustExec(t, db, "UPDATE "+table+" SET sealed = (SELECT sealed FROM "+table+" WHERE "+whereProfile(table)+" ORDER BY "+keyCol+" LIMIT 1) WHERE "+whereProfile(table), b, a)
 }
 
 func TestDamagedFileIsErrCorrupt(t *testing.T) {
@@ -332,4 +332,13 @@ func TestEmptyFileIsANewStore(t *testing.T) {
 	if ok, err := s.Initialized(context.Background()); err != nil || ok {
 		t.Fatalf("Initialized = %v, %v", ok, err)
 	}
+}
+
+// whereProfile is the SQL condition selecting the rows of the profile whose
+// public id is the bound parameter: resources refer to profiles by number.
+func whereProfile(table string) string {
+	if table == "resources" {
+		return "profile = (SELECT num FROM profiles WHERE id = ?)"
+	}
+	return "profile_id = ?"
 }

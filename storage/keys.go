@@ -401,7 +401,9 @@ func (s *Store) keysFor(ctx context.Context, profileID string) (*profileKeys, er
 		}
 
 		var wrapped []byte
-		err := s.reader.QueryRowContext(ctx, "SELECT wrapped_dek FROM profile_keys WHERE profile_id = ?", profileID).Scan(&wrapped)
+		var num int64
+		err := s.reader.QueryRowContext(ctx, `SELECT k.wrapped_dek, p.num FROM profile_keys k
+			JOIN profiles p ON p.id = k.profile_id WHERE k.profile_id = ?`, profileID).Scan(&wrapped, &num)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("profile: %w", ErrNotFound)
 		}
@@ -429,6 +431,7 @@ func (s *Store) keysFor(ctx context.Context, profileID string) (*profileKeys, er
 			s.mu.Unlock()
 			return nil, err
 		}
+		k.num = num
 		s.profiles[profileID] = k
 		s.mu.Unlock()
 		return k, nil

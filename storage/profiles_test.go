@@ -63,6 +63,7 @@ func TestProfiles(t *testing.T) {
 func TestDeleteProfile(t *testing.T) {
 	ctx := context.Background()
 	dir, a, b := twoProfiles(t)
+	numA, numB := profileNum(t, dir, a), profileNum(t, dir, b)
 	var wrappedDEK []byte
 	if err := rawDB(t, dir).QueryRow("SELECT wrapped_dek FROM profile_keys WHERE profile_id = ?", a).Scan(&wrappedDEK); err != nil {
 		t.Fatal(err)
@@ -87,10 +88,10 @@ func TestDeleteProfile(t *testing.T) {
 	// ... nor in the file.
 	db := rawDB(t, dir)
 	for _, table := range []string{"resources", "checkpoints", "outbox", "secrets", "profile_keys"} {
-		if n := countRows(t, db, "SELECT count(*) FROM "+table+" WHERE profile_id = ?", a); n != 0 {
+		if n := countProfileRows(t, db, table, a, numA); n != 0 {
 			t.Errorf("%d rows of the deleted profile left in %s", n, table)
 		}
-		if n := countRows(t, db, "SELECT count(*) FROM "+table+" WHERE profile_id = ?", b); n == 0 {
+		if n := countProfileRows(t, db, table, b, numB); n == 0 {
 			t.Errorf("the other profile lost its rows in %s", table)
 		}
 	}
@@ -112,6 +113,7 @@ func TestDeleteProfile(t *testing.T) {
 func TestInterruptedDeleteIsFinishedAtUnlock(t *testing.T) {
 	ctx := context.Background()
 	dir, a, b := twoProfiles(t)
+	numA := profileNum(t, dir, a)
 	// A crash right after the key was destroyed: only profile_keys lost a row.
 	db := rawDB(t, dir)
 	mustExec(t, db, "DELETE FROM profile_keys WHERE profile_id = ?", a)
@@ -123,7 +125,7 @@ func TestInterruptedDeleteIsFinishedAtUnlock(t *testing.T) {
 	}
 	db = rawDB(t, dir)
 	for _, table := range []string{"resources", "checkpoints", "outbox", "secrets"} {
-		if n := countRows(t, db, "SELECT count(*) FROM "+table+" WHERE profile_id = ?", a); n != 0 {
+		if n := countProfileRows(t, db, table, a, numA); n != 0 {
 			t.Errorf("%d rows of the half-deleted profile left in %s", n, table)
 		}
 	}
@@ -157,4 +159,25 @@ func assertNoBytes(t *testing.T, when, dir string, b []byte) {
 			t.Errorf("%s: %s still contains the bytes", when, e.Name())
 		}
 	}
+}
+
+// profileNum returns the local number of a profile (resources use it).
+func profileNum(t *testing.T, dir, id string) int64 {
+	t.Helper()
+	var num int64
+	if err := rawDB(t, dir).QueryRow("SELECT num FROM profiles WHERE id = ?", id).Scan(&num); err != nil {
+		t.Fatal(err)
+	}
+	return num
+}
+
+// countProfileRows counts the rows of one profile in a table, by number in
+// resources and by id elsewhere, so it still works once the profile row
+// itself is gone.
+func countProfileRows(t *testing.T, db *sql.DB, table, id string, num int64) int {
+	t.Helper()
+	if table == "resources" {
+		return countRows(t, db, "SELECT count(*) FROM resources WHERE profile = ?", num)
+	}
+	return countRows(t, db, "SELECT count(*) FROM "+table+" WHERE profile_id = ?", id)
 }

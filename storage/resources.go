@@ -129,8 +129,8 @@ func (s *Store) Get(ctx context.Context, profileID, typ, id string) (Resource, e
 		return Resource{}, fmt.Errorf("get resource: %w", err)
 	}
 	var sealed []byte
-	err = s.reader.QueryRowContext(ctx, "SELECT sealed FROM resources WHERE profile_id = ? AND row_key = ?",
-		profileID, rowKey).Scan(&sealed)
+	err = s.reader.QueryRowContext(ctx, "SELECT sealed FROM resources WHERE profile = ? AND row_key = ?",
+		k.num, rowKey).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Resource{}, fmt.Errorf("get resource: %w", ErrNotFound)
 	}
@@ -179,10 +179,10 @@ func (s *Store) Each(ctx context.Context, profileID, typ string, fn func(Resourc
 	var rows *sql.Rows
 	if typ == "" {
 		rows, err = s.reader.QueryContext(ctx,
-			"SELECT type, row_key, sealed FROM resources WHERE profile_id = ?", profileID)
+			"SELECT type, row_key, sealed FROM resources WHERE profile = ?", k.num)
 	} else {
 		rows, err = s.reader.QueryContext(ctx,
-			"SELECT type, row_key, sealed FROM resources WHERE profile_id = ? AND type = ?", profileID, typ)
+			"SELECT type, row_key, sealed FROM resources WHERE profile = ? AND type = ?", k.num, typ)
 	}
 	if err != nil {
 		return dbErr("read resources", err)
@@ -210,11 +210,12 @@ func (s *Store) Each(ctx context.Context, profileID, typ string, fn func(Resourc
 
 // Counts returns how many resources of each type the profile holds.
 func (s *Store) Counts(ctx context.Context, profileID string) (map[string]int, error) {
-	if _, err := s.keysFor(ctx, profileID); err != nil {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
 		return nil, fmt.Errorf("count resources: %w", err)
 	}
 	rows, err := s.reader.QueryContext(ctx,
-		"SELECT type, count(*) FROM resources WHERE profile_id = ? GROUP BY type", profileID)
+		"SELECT type, count(*) FROM resources WHERE profile = ? GROUP BY type", k.num)
 	if err != nil {
 		return nil, dbErr("count resources", err)
 	}
@@ -309,9 +310,9 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 // Put stores resources, replacing any with the same type and id.
 func (tx *Tx) Put(rs ...Resource) error {
 	if tx.putStmt == nil {
-		stmt, err := tx.tx.PrepareContext(tx.ctx, `INSERT INTO resources (profile_id, row_key, type, updated_day, sealed)
+		stmt, err := tx.tx.PrepareContext(tx.ctx, `INSERT INTO resources (profile, row_key, type, updated_day, sealed)
 			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (profile_id, row_key) DO UPDATE SET updated_day = excluded.updated_day, sealed = excluded.sealed`)
+			ON CONFLICT (profile, row_key) DO UPDATE SET updated_day = excluded.updated_day, sealed = excluded.sealed`)
 		if err != nil {
 			return dbErr("put resource", err)
 		}
@@ -338,7 +339,7 @@ func (tx *Tx) Put(rs ...Resource) error {
 		if tx.sealed, err = tx.keys.sealAppend(tx.sealed[:0], tx.plain, tx.ad); err != nil {
 			return fmt.Errorf("put resource: %w", err)
 		}
-		if _, err := tx.putStmt.ExecContext(tx.ctx, tx.profileID, tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.sealed); err != nil {
+		if _, err := tx.putStmt.ExecContext(tx.ctx, tx.keys.num, tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.sealed); err != nil {
 			return dbErr("put resource", err)
 		}
 	}
@@ -351,8 +352,8 @@ func (tx *Tx) Delete(typ, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete resource: %w", err)
 	}
-	if _, err := tx.tx.ExecContext(tx.ctx, "DELETE FROM resources WHERE profile_id = ? AND row_key = ?",
-		tx.profileID, rowKey); err != nil {
+	if _, err := tx.tx.ExecContext(tx.ctx, "DELETE FROM resources WHERE profile = ? AND row_key = ?",
+		tx.keys.num, rowKey); err != nil {
 		return dbErr("delete resource", err)
 	}
 	return nil
@@ -361,8 +362,8 @@ func (tx *Tx) Delete(typ, id string) error {
 // IDs returns the sorted server ids of the stored resources of one type,
 // as seen inside the transaction (for reconciling with the server).
 func (tx *Tx) IDs(typ string) ([]string, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, "SELECT row_key, sealed FROM resources WHERE profile_id = ? AND type = ?",
-		tx.profileID, typ)
+	rows, err := tx.tx.QueryContext(tx.ctx, "SELECT row_key, sealed FROM resources WHERE profile = ? AND type = ?",
+		tx.keys.num, typ)
 	if err != nil {
 		return nil, dbErr("list resource ids", err)
 	}

@@ -23,7 +23,8 @@ CREATE TABLE passphrase_kek (
 -- A profile: one practice x one patient. Its descriptive fields are sealed
 -- under its own data key (DEK).
 CREATE TABLE profiles (
-    id     TEXT PRIMARY KEY,                 -- random, opaque
+    num    INTEGER PRIMARY KEY AUTOINCREMENT, -- compact local number, never reused
+    id     TEXT NOT NULL UNIQUE,             -- random, opaque; the public id
     sealed BLOB NOT NULL
 ) STRICT;
 
@@ -37,16 +38,17 @@ CREATE TABLE profile_keys (
 -- Cached FHIR resources. row_key = HMAC(index key, type, server id). Rows
 -- live in rowid order (append-mostly, so bulk inserts stay sequential even
 -- though row keys are random); the narrow unique index finds them by key.
+-- The profile is referenced by its number: index entries stay small.
 CREATE TABLE resources (
     id          INTEGER PRIMARY KEY,
-    profile_id  TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+    profile     INTEGER NOT NULL REFERENCES profiles (num) ON DELETE CASCADE,
     row_key     BLOB NOT NULL,
     type        TEXT NOT NULL,
     updated_day TEXT,                        -- YYYY-MM-DD of meta.lastUpdated, UTC
     sealed      BLOB NOT NULL
 ) STRICT;
-CREATE UNIQUE INDEX resources_by_key ON resources (profile_id, row_key);
-CREATE INDEX resources_by_type ON resources (profile_id, type);
+CREATE UNIQUE INDEX resources_by_key ON resources (profile, row_key);
+CREATE INDEX resources_by_type ON resources (profile, type);
 
 -- Sync checkpoints. name_key = HMAC(index key, name).
 CREATE TABLE checkpoints (
