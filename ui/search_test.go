@@ -44,14 +44,16 @@ func TestSearchFindsEntries(t *testing.T) {
 			v.ShowSection("search")
 			assertShows(t, w, "Type what you are looking for")
 			box := v.current.search
-			for _, tc := range tests {
+			for i, tc := range tests {
 				box.entry.SetText("")
 				test.Type(box.entry, tc.query)
 				assertShows(t, w, tc.list...)
 				selectRow(t, v, tc.row)
 				assertShows(t, w, tc.detail...)
 				assertFits(t, w)
-				screenshot(t, w, "search-"+sz.name+"-"+tc.query)
+				if i == 0 {
+					screenshot(t, w, "search-"+sz.name)
+				}
 				if sz.name == "phone" {
 					test.Tap(findButton(t, w.Content(), "Back"))
 				}
