@@ -187,6 +187,11 @@ func (k *profileKeys) open(envelope, ad []byte) ([]byte, error) {
 	return open(k.dek, envelope, ad)
 }
 
+// rowKeySize is the length of row keys: HMAC-SHA256 truncated to 128 bits,
+// which keeps indexes small; collisions within a profile would need about
+// 2^64 rows.
+const rowKeySize = 16
+
 // rowKey is the clear primary key of a row whose natural key is secret:
 // HMAC-SHA256 under the profile's index key of the domain and parts. The
 // same inputs always give the same key, so rows can be found again, but the
@@ -199,7 +204,7 @@ func (k *profileKeys) rowKey(domain string, parts ...string) ([]byte, error) {
 	}
 	m := hmac.New(sha256.New, k.index)
 	m.Write(adFor(append([]string{domain}, parts...)...))
-	return m.Sum(nil), nil
+	return m.Sum(nil)[:rowKeySize], nil
 }
 
 // rowKeyHasher computes many row keys with one HMAC state, for bulk writes.
@@ -236,5 +241,5 @@ func (h *rowKeyHasher) rowKey(dst []byte, domain string, parts ...string) ([]byt
 	}
 	h.mac.Reset()
 	h.mac.Write(h.buf)
-	return h.mac.Sum(dst), nil
+	return h.mac.Sum(dst)[:len(dst)+rowKeySize], nil
 }
