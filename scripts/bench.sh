@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Speed and memory targets, measured (never asserted in tests). Prints the
+# numbers and the ratios the issues set as targets. Takes a few minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LANG=en_US.UTF-8
+
+section() { printf '\n== %s\n' "$*"; }
+
+section "storage: 20,000 resources encrypted vs plain SQLite (target ratio <= 1.30), read-all + decrypt (target <= 150 ms, one core)"
+CAREBOOK_BENCH=1 GOMAXPROCS=1 go test -count=1 -run TestBenchRatio -v ./storage/ | grep -E 'ratio|Benchmark|ms|ok|FAIL' || true
+
+section "sync: initial sync of a 20,000-resource patient vs a bare paged download (target ratio <= 1.5); incremental with nothing new (target <= 1 request per type, < 200 ms); peak heap (target < 200 MB)"
+go test -count=1 -run '^$' -bench 'InitialSyncPractice' -benchtime 1x -timeout 20m ./sync/pull/ | grep -E 'Benchmark|ok|FAIL'
+
+section "app: unlock to dashboard with 20,000 resources (target < 300 ms); record search over them (target < 50 ms)"
+go test -count=1 -run '^$' -bench 'UnlockToDashboard|SearchRecord' -benchtime 5x ./app/ | grep -E 'Benchmark|ok|FAIL'
+
+section "record: decoding, indexing and searching 20,000 resources"
+go test -count=1 -run '^$' -bench . -benchtime 5x ./app/record/ | grep -E 'Benchmark|ok|FAIL'
