@@ -43,9 +43,19 @@ const chartMinHeight = 220
 // newTrendChart builds a chart of t. UI goroutine.
 func newTrendChart(t trendModel) *trendChart {
 	c := &trendChart{model: t}
+	c.model.lines = append([]trendLine(nil), t.lines...)
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, l := range t.lines {
+	for li, l := range t.lines {
+		// A value no chart can place (NaN or infinite, from a server that
+		// wrote "NaN" as a number) is left off the chart, not drawn at 0.
+		kept := l.points[:0:0]
 		for _, p := range l.points {
+			if finite(p.Value) {
+				kept = append(kept, p)
+			}
+		}
+		c.model.lines[li].points = kept
+		for _, p := range kept {
 			lo, hi = math.Min(lo, p.Value), math.Max(hi, p.Value)
 			if c.start.IsZero() || p.Date.Time.Before(c.start) {
 				c.start = p.Date.Time
@@ -55,6 +65,9 @@ func newTrendChart(t trendModel) *trendChart {
 			}
 		}
 	}
+	c.model.hasLow = t.hasLow && finite(t.low)
+	c.model.hasHigh = t.hasHigh && finite(t.high)
+	t = c.model
 	if t.hasLow {
 		lo, hi = math.Min(lo, t.low), math.Max(hi, t.low)
 	}
@@ -64,7 +77,10 @@ func newTrendChart(t trendModel) *trendChart {
 	if math.IsInf(lo, 0) {
 		lo, hi = 0, 1
 	}
-	if hi-lo < 1e-9 {
+	if span := hi - lo; math.IsInf(span, 0) || math.IsNaN(span) {
+		lo, hi = -math.MaxFloat64/4, math.MaxFloat64/4 // absurd, but finite
+	}
+	if hi-lo < 1e-9*math.Max(1, math.Abs(hi)) {
 		pad := math.Max(math.Abs(lo)*0.1, 1)
 		lo, hi = lo-pad, hi+pad
 	}
@@ -73,6 +89,8 @@ func newTrendChart(t trendModel) *trendChart {
 	c.ExtendBaseWidget(c)
 	return c
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // niceTicks returns about n round values covering lo..hi (steps of 1, 2
 // or 5 times a power of ten) and the decimals their labels need.
