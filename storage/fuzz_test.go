@@ -2,7 +2,10 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -79,6 +82,46 @@ func FuzzDecodeResource(f *testing.F) {
 		}
 		if out.ID != in.ID || !out.LastUpdated.Equal(in.LastUpdated) || !bytes.Equal(out.JSON, in.JSON) {
 			t.Fatalf("round trip: %+v != %+v", out, in)
+		}
+	})
+}
+
+// FuzzOpenDatabaseFile opens arbitrary bytes as the database file, like a
+// disk or a sync tool might leave it. Open must fail cleanly or give a
+// working store; a damaged file is ErrCorrupt.
+func FuzzOpenDatabaseFile(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("SQLite format 3\x00"))
+	f.Add(append([]byte("SQLite format 3\x00"), make([]byte, 84)...))
+	f.Add(bytes.Repeat([]byte{0xA5}, 4096))
+	// A real, small cache, and a truncated copy of it.
+	dir := f.TempDir()
+	s, err := Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s.Close()
+	real, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(real)
+	f.Add(real[:len(real)/2])
+	f.Fuzz(func(t *testing.T, file []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, FileName), file, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNewerSchema) {
+				t.Fatalf("Open failed with %v, want ErrCorrupt", err)
+			}
+			return
+		}
+		defer s.Close()
+		if _, err := s.Initialized(context.Background()); err != nil {
+			t.Fatalf("Open succeeded but the store does not work: %v", err)
 		}
 	})
 }

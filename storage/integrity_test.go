@@ -252,6 +252,26 @@ func TestDamagedFileIsErrCorrupt(t *testing.T) {
 			}
 			truncate(t, path, fi.Size()/2)
 		}},
+		{"schema version zeroed", func(t *testing.T, path string) {
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt([]byte{0, 0, 0, 0}, 60); err != nil { // user_version in the header
+				t.Fatal(err)
+			}
+		}},
+		{"negative schema version", func(t *testing.T, path string) {
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt([]byte{0xff, 0, 0, 1}, 60); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"pages overwritten", func(t *testing.T, path string) {
 			f, err := os.OpenFile(path, os.O_RDWR, 0)
 			if err != nil {

@@ -207,11 +207,24 @@ func migrate(db *sql.DB, fsys fs.FS) error {
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return dbErr("read schema version", err)
 	}
+	if version < 0 {
+		return fmt.Errorf("schema version %d: %w", version, ErrCorrupt)
+	}
 	if version > len(names) {
 		return fmt.Errorf("schema version %d: %w", version, ErrNewerSchema)
 	}
 	if version == len(names) {
 		return nil
+	}
+	if version == 0 {
+		var tables int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+			return dbErr("read schema", err)
+		}
+		if tables > 0 {
+			// Not ours, or its header was damaged.
+			return fmt.Errorf("database has tables but no schema version: %w", ErrCorrupt)
+		}
 	}
 	for i, name := range names[version:] {
 		want := version + i + 1
