@@ -193,18 +193,25 @@ func shownText(o fyne.CanvasObject) string {
 
 // walkVisible calls fn for o and every visible object under it.
 func walkVisible(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	walkPlaced(o, fyne.NewPos(0, 0), func(o fyne.CanvasObject, _ fyne.Position) { fn(o) })
+}
+
+// walkPlaced calls fn for o and every visible object under it, with its
+// position in the window (o's parent being at origin).
+func walkPlaced(o fyne.CanvasObject, origin fyne.Position, fn func(fyne.CanvasObject, fyne.Position)) {
 	if o == nil || !o.Visible() {
 		return
 	}
-	fn(o)
+	pos := origin.Add(o.Position())
+	fn(o, pos)
 	switch x := o.(type) {
 	case *fyne.Container:
 		for _, c := range x.Objects {
-			walkVisible(c, fn)
+			walkPlaced(c, pos, fn)
 		}
 	case fyne.Widget:
 		for _, c := range test.WidgetRenderer(x).Objects() {
-			walkVisible(c, fn)
+			walkPlaced(c, pos, fn)
 		}
 	}
 }
@@ -304,12 +311,11 @@ func assertShows(t *testing.T, w fyne.Window, wants ...string) {
 func assertFits(t *testing.T, w fyne.Window) {
 	t.Helper()
 	width := w.Canvas().Size().Width
-	walkVisible(w.Content(), func(o fyne.CanvasObject) {
+	walkPlaced(w.Content(), fyne.NewPos(0, 0), func(o fyne.CanvasObject, pos fyne.Position) {
 		txt, ok := o.(*canvas.Text)
 		if !ok || txt.Text == "" {
 			return
 		}
-		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
 		if end := pos.X + txt.MinSize().Width; end > width+1 {
 			t.Errorf("text %q ends at x=%.0f, beyond the window's %.0f", txt.Text, end, width)
 		}

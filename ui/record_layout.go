@@ -73,6 +73,12 @@ func (r *recordRow) CreateRenderer() fyne.WidgetRenderer {
 // set shows item in the row. UI goroutine.
 func (r *recordRow) set(item listItem) {
 	r.twoLines = item.long
+	// A title measured to fit one line needs no wrapping or truncation,
+	// which cost a text shaping pass per row on every redraw.
+	r.title.Wrapping, r.title.Truncation = fyne.TextWrapOff, fyne.TextTruncateOff
+	if item.long {
+		r.title.Wrapping, r.title.Truncation = fyne.TextWrapWord, fyne.TextTruncateEllipsis
+	}
 	r.title.Text = item.title
 	r.title.Importance = widget.MediumImportance
 	if item.header {

@@ -41,7 +41,7 @@ func medicationsSection(c *record.Chart) sectionModel {
 			m := &ms[i]
 			items = append(items, listItem{
 				title:   medName(*m),
-				detail:  joinNonEmpty(" · ", firstText(strings.Join(m.Dosage, "; ")), sinceText(m.AuthoredOn)),
+				detail:  medLine(*m),
 				partial: m.Incomplete,
 				key:     m.Key(),
 			})
@@ -55,6 +55,16 @@ func medicationsSection(c *record.Chart) sectionModel {
 		empty:  "No medications on record at this practice.",
 		detail: func(i int) detailModel { return medicationDetail(c, *meds[i]) },
 	}
+}
+
+// medLine is a medication's second line: how to take it and when it was
+// prescribed, and for a past one why it is no longer taken ("Stopped").
+func medLine(m record.MedicationRequest) string {
+	status := ""
+	if !m.Active() {
+		status = statusText(m.Status)
+	}
+	return joinNonEmpty(" · ", status, strings.Join(m.Dosage, "; "), sinceText(m.AuthoredOn))
 }
 
 func medName(m record.MedicationRequest) string {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
@@ -14,11 +15,23 @@ import (
 // hand-made extras of testdata/record (a flagged result with a comment,
 // an entry that cannot be read completely, a visit with a summary and a
 // PDF, a high-risk allergy).
+// The decoded record is shared by the tests (it is read-only), so it is
+// read and indexed once.
 func wendell(t *testing.T) *fakeRecord {
 	t.Helper()
-	rs := syntheaResources(t, "Wendell_Lesch")
-	return newFakeRecord(append(rs, extraResources(t)...))
+	wendellOnce.Lock()
+	defer wendellOnce.Unlock()
+	if wendellRecord == nil {
+		rs := syntheaResources(t, "Wendell_Lesch")
+		wendellRecord = newFakeRecord(append(rs, extraResources(t)...))
+	}
+	return &fakeRecord{chart: wendellRecord.chart, index: wendellRecord.index}
 }
+
+var (
+	wendellOnce   sync.Mutex
+	wendellRecord *fakeRecord
+)
 
 // TestRecordSectionsShowTheData opens every section at phone and desktop
 // size and checks that values from the record are on screen, then writes
