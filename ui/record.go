@@ -239,8 +239,12 @@ func (v *recordView) apply(s *sectionView, m sectionModel, err error) {
 		s.md.setStatus("Carebook could not read this part of your record. Please try again.", true)
 		return
 	}
+	// The entry the patient was reading stays open when the section
+	// reloads after a sync, if it is still in the record.
+	key := s.md.openKey()
 	s.model = m
 	s.md.setItems(m.items, m.empty)
+	s.md.reopen(key)
 }
 
 // runFor runs work off the UI goroutine and apply on it through

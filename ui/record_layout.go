@@ -167,9 +167,10 @@ type masterDetail struct {
 	detail    *fyne.Container
 	emptyPage fyne.CanvasObject
 
-	open bool // narrow windows: the details are on show instead of the list
-	wide bool
-	root *fyne.Container
+	selected int  // the row whose details are on show, -1 for none
+	open     bool // narrow windows: the details are on show instead of the list
+	wide     bool
+	root     *fyne.Container
 
 	rowHeight, headerHeight float32
 	heights                 map[[2]bool]float32 // by {partial, long title}
@@ -178,7 +179,7 @@ type masterDetail struct {
 // newMasterDetail builds an empty master-detail screen; top, when not nil,
 // sits above the list (the search box). UI goroutine.
 func newMasterDetail(top fyne.CanvasObject, choose string) *masterDetail {
-	md := &masterDetail{status: paragraph("Loading…")}
+	md := &masterDetail{status: paragraph("Loading…"), selected: -1}
 	md.list = md.newList(nil)
 	md.list.Hide()
 	md.listSlot = container.NewStack(md.list)
@@ -219,6 +220,7 @@ func (md *masterDetail) newList(items []listItem) *widget.List {
 			l.Unselect(id)
 			return
 		}
+		md.selected = id
 		if md.onSelect != nil {
 			md.onSelect(id)
 		}
@@ -283,6 +285,29 @@ func (md *masterDetail) setItems(items []listItem, empty string) {
 	md.master.Refresh()
 }
 
+// openKey is the entry key of the row whose details are on show, or "".
+func (md *masterDetail) openKey() string {
+	if md.selected < 0 || md.selected >= len(md.items) {
+		return ""
+	}
+	return md.items[md.selected].key
+}
+
+// reopen shows the details of the row with entry key again, if the list
+// still has it. UI goroutine.
+func (md *masterDetail) reopen(key string) {
+	if key == "" {
+		return
+	}
+	for i, it := range md.items {
+		if it.key == key {
+			md.list.Select(i)
+			md.list.ScrollTo(i)
+			return
+		}
+	}
+}
+
 // showDetail replaces the detail pages with page (an entry was chosen).
 // UI goroutine.
 func (md *masterDetail) showDetail(page fyne.CanvasObject) {
@@ -311,6 +336,7 @@ func (md *masterDetail) goBack() {
 
 // clearDetail leaves no entry chosen. UI goroutine.
 func (md *masterDetail) clearDetail() {
+	md.selected = -1
 	md.pages = nil
 	md.open = false
 	md.list.UnselectAll()

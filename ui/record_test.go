@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"image/color"
 	"strings"
 	"sync"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/carebook/carebook/app/record"
 )
@@ -271,4 +275,71 @@ func TestResultsMarkedSeen(t *testing.T) {
 	if src.touches == 0 {
 		t.Error("showing sections did not count as activity (Touch)")
 	}
+}
+
+// TestRefreshKeepsOpenEntry: a reload after a sync keeps the entry the
+// patient is reading on show.
+func TestRefreshKeepsOpenEntry(t *testing.T) {
+	test.NewTempApp(t)
+	src := wendell(t)
+	for _, sz := range screenSizes {
+		v, w := openRecord(t, src, sz.size)
+		v.ShowSection("allergies")
+		selectRow(t, v, "Dander")
+		v.Refresh()
+		assertShows(t, w, "Dander (animal) allergy", "Risk: Low")
+		if sz.name == "phone" && v.current.md.master.Visible() {
+			t.Error("phone: the list came back over the open entry after a refresh")
+		}
+	}
+}
+
+// TestRecordFollowsTheme: the chart and the flags take their colours from
+// the theme on show, light or dark.
+func TestRecordFollowsTheme(t *testing.T) {
+	a := test.NewTempApp(t)
+	src := wendell(t)
+	for _, tc := range []struct {
+		name    string
+		variant fyne.ThemeVariant
+	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), tc.variant})
+		v, w := openRecord(t, src, screenSizes[0].size)
+		selectRow(t, v, "Lipid Panel")
+		test.Tap(findButtonAfter(t, w.Content(), "Low Density Lipoprotein Cholesterol", "See trend"))
+		cs := charts(w.Content())
+		if len(cs) != 1 {
+			t.Fatalf("%s: %d charts", tc.name, len(cs))
+		}
+		fg := theme.DefaultTheme().Color(theme.ColorNameForeground, tc.variant)
+		primary := theme.DefaultTheme().Color(theme.ColorNamePrimary, tc.variant)
+		var texts, dotsOK int
+		for _, o := range test.WidgetRenderer(cs[0]).Objects() {
+			switch x := o.(type) {
+			case *canvas.Text:
+				if x.Color != fg {
+					t.Errorf("%s: axis label %q drawn in %v, want the theme's foreground %v", tc.name, x.Text, x.Color, fg)
+				}
+				texts++
+			case *canvas.Circle:
+				if x.FillColor == primary {
+					dotsOK++
+				}
+			}
+		}
+		if texts == 0 || dotsOK == 0 {
+			t.Errorf("%s: %d axis labels, %d dots in the theme's primary colour", tc.name, texts, dotsOK)
+		}
+		screenshot(t, w, "trend-ldl-phone-"+tc.name)
+	}
+}
+
+// variantTheme shows base in one variant, whatever the system prefers.
+type variantTheme struct {
+	fyne.Theme
+	variant fyne.ThemeVariant
+}
+
+func (v variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return v.Theme.Color(n, v.variant)
 }

@@ -235,18 +235,49 @@ func trendObjects(t trendModel) []fyne.CanvasObject {
 	// a blood pressure, and the shaded normal range.
 	if len(t.lines) > 1 {
 		for i, l := range t.lines {
-			objs = append(objs, legendRow(theme.Color(lineColors[i%len(lineColors)]), 4, l.name))
+			objs = append(objs, legendRow(func() color.Color { return theme.Color(lineColors[i%len(lineColors)]) }, 4, l.name))
 		}
 	}
 	if t.hasLow || t.hasHigh {
-		objs = append(objs, legendRow(bandColor(), 12, "Shaded: normal range"))
+		objs = append(objs, legendRow(bandColor, 12, "Shaded: normal range"))
 	}
 	return objs
 }
 
 // legendRow is a colour swatch and what it stands for.
-func legendRow(c color.Color, height float32, text string) fyne.CanvasObject {
-	swatch := canvas.NewRectangle(c)
-	swatch.SetMinSize(fyne.NewSize(18, height))
-	return container.NewHBox(container.NewCenter(swatch), widget.NewLabel(text))
+func legendRow(c func() color.Color, height float32, text string) fyne.CanvasObject {
+	return container.NewHBox(container.NewCenter(newSwatch(c, height)), widget.NewLabel(text))
+}
+
+// swatch is a small block of a theme colour that follows theme changes.
+type swatch struct {
+	widget.BaseWidget
+	color  func() color.Color
+	height float32
+}
+
+func newSwatch(c func() color.Color, height float32) *swatch {
+	s := &swatch{color: c, height: height}
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+func (s *swatch) CreateRenderer() fyne.WidgetRenderer {
+	rect := canvas.NewRectangle(s.color())
+	rect.SetMinSize(fyne.NewSize(18, s.height))
+	return &swatchRenderer{s: s, rect: rect}
+}
+
+type swatchRenderer struct {
+	s    *swatch
+	rect *canvas.Rectangle
+}
+
+func (r *swatchRenderer) Layout(size fyne.Size)        { r.rect.Resize(size) }
+func (r *swatchRenderer) MinSize() fyne.Size           { return r.rect.MinSize() }
+func (r *swatchRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.rect} }
+func (r *swatchRenderer) Destroy()                     {}
+func (r *swatchRenderer) Refresh() {
+	r.rect.FillColor = r.s.color()
+	r.rect.Refresh()
 }

@@ -198,7 +198,8 @@ func (r *trendRenderer) Layout(size fyne.Size) {
 	if c.model.count() > 120 {
 		radius = 2
 	}
-	x0, x1 := labelW+2*pad, size.Width-pad-radius
+	// The right margin clears the scroll bar a page may draw over it.
+	x0, x1 := labelW+2*pad, size.Width-3*pad-radius
 	y0, y1 := textH/2, size.Height-textH-2*pad
 	if x1 <= x0 || y1 <= y0 {
 		return

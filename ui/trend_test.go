@@ -90,6 +90,7 @@ func TestTrendChartPlacesPoints(t *testing.T) {
 	w := test.NewWindow(c)
 	defer w.Close()
 	w.Resize(fyne.NewSize(360, 260))
+	screenshot(t, w, "chart-with-range")
 
 	var circles []*canvas.Circle
 	var band *canvas.Rectangle
