@@ -47,14 +47,53 @@ shoot() {
 	echo "screenshots: $out/$1.png ($(identify -format '%wx%h' "$out/$1.png"))"
 }
 
-for size in 1280x800 360x740; do
-	label=desktop
-	[ "$size" = 360x740 ] && label=phone
-	bin/carebook --window-size "$size" >"$scratch/app.log" 2>&1 &
+# run NAME ARGS...: start the app with ARGS, wait for its window, let it
+# load and sync, take the picture, stop it.
+run() {
+	local name=$1
+	shift
+	bin/carebook --window-size "$size" "$@" >"$scratch/app.log" 2>&1 &
 	app_pid=$!
+	local wid
 	wid=$(wait_window)
-	shoot "$label-welcome" "$wid"
+	sleep "${SETTLE:-4}"
+	shoot "$label-$name" "$wid"
 	kill "$app_pid"
 	wait "$app_pid" 2>/dev/null || true
 	app_pid=
+}
+
+# Sections of the health record, each opened with --open.
+SECTIONS=${SECTIONS:-results trends medications allergies conditions immunizations visits care search}
+
+export CAREBOOK_PASSPHRASE=screenshot-passphrase
+for size in 1280x800 360x740; do
+	label=desktop
+	[ "$size" = 360x740 ] && label=phone
+	data="$scratch/data-$label"
+
+	# A new install, driven as a person would: the set-up screen, then
+	# typing a passphrase twice and Enter leads to the connect screen.
+	bin/carebook --window-size "$size" --data "$data" >"$scratch/app.log" 2>&1 &
+	app_pid=$!
+	wid=$(wait_window)
+	sleep 1
+	shoot "$label-setup" "$wid"
+	xdotool type --window "$wid" --delay 20 "$CAREBOOK_PASSPHRASE"
+	xdotool key --window "$wid" Tab
+	xdotool type --window "$wid" --delay 20 "$CAREBOOK_PASSPHRASE"
+	xdotool key --window "$wid" Return
+	sleep 3
+	shoot "$label-connect" "$wid"
+	kill "$app_pid"
+	wait "$app_pid" 2>/dev/null || true
+	app_pid=
+
+	# The demo: its dashboard, then every section of the record.
+	SETTLE=10 run dashboard --demo --data "$data"
+	for section in $SECTIONS; do
+		run "record-$section" --demo --data "$data" --open "$section"
+	done
+	# Started again without --demo: the lock screen.
+	SETTLE=1 run locked --data "$data"
 done
