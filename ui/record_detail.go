@@ -144,14 +144,14 @@ func (v *recordView) resultObjects(md *masterDetail, r resultModel) []fyne.Canva
 	}
 	if r.trend != nil {
 		tm := *r.trend
-		objs = append(objs, &widget.Button{
+		objs = append(objs, container.NewHBox(&widget.Button{
 			Text: "See trend (" + plural(tm.count(), "result", "results") + ")",
 			Icon: theme.ViewRestoreIcon(),
 			OnTapped: func() {
 				v.src.Touch()
 				md.push(v.trendPage(tm))
 			},
-		})
+		}))
 	}
 	return objs
 }

@@ -24,19 +24,18 @@ type listItem struct {
 	long    bool   // the title needs two lines on a phone (set by setItems)
 }
 
-// rowTextWidth is the width a row's title may use on one line: that of
-// the narrowest list (a phone's, or the side list of a wide window) less
-// padding.
+// rowTextWidth is the width a row's title may use on one line until the
+// list knows its own: that of the narrowest list (a phone's, or the side
+// list of a wide window) less padding.
 const rowTextWidth = 290
 
 // needsTwoLines reports whether item's title is too wide for one line of
-// the narrowest list, next to its flag.
-func needsTwoLines(item listItem) bool {
+// room points, next to its flag.
+func needsTwoLines(item listItem, room float32) bool {
 	if item.header {
 		return false
 	}
 	bold := fyne.TextStyle{Bold: true}
-	room := float32(rowTextWidth)
 	if item.flag != "" {
 		room -= fyne.MeasureText(item.flag, theme.TextSize(), bold).Width + 2*theme.InnerPadding()
 	}
@@ -172,6 +171,7 @@ type masterDetail struct {
 	wide     bool
 	root     *fyne.Container
 
+	textWidth               float32 // room for a title on one line of the list
 	rowHeight, headerHeight float32
 	heights                 map[[2]bool]float32 // by {partial, long title}
 }
@@ -180,7 +180,8 @@ type masterDetail struct {
 // sits above the list (the search box). UI goroutine.
 func newMasterDetail(top fyne.CanvasObject, choose string) *masterDetail {
 	md := &masterDetail{status: paragraph("Loading…"), selected: -1}
-	md.list = md.newList(nil)
+	md.textWidth = rowTextWidth
+	md.list = md.newList(nil, -1)
 	md.list.Hide()
 	md.listSlot = container.NewStack(md.list)
 	md.master = container.NewBorder(top, nil, nil, nil,
@@ -199,7 +200,7 @@ func newMasterDetail(top fyne.CanvasObject, choose string) *masterDetail {
 // newList builds a list of items, with the rows that need it taller. The
 // heights are set before the list is first drawn: on a list already on
 // screen each SetItemHeight redraws it, which thousands of rows make slow.
-func (md *masterDetail) newList(items []listItem) *widget.List {
+func (md *masterDetail) newList(items []listItem, selected int) *widget.List {
 	l := widget.NewList(
 		func() int { return len(items) },
 		func() fyne.CanvasObject { return newRecordRow() },
@@ -210,10 +211,13 @@ func (md *masterDetail) newList(items []listItem) *widget.List {
 		},
 	)
 	for i := range items {
-		items[i].long = needsTwoLines(items[i])
+		items[i].long = needsTwoLines(items[i], md.textWidth)
 		if h := md.itemHeight(items[i]); h != md.rowHeight {
 			l.SetItemHeight(i, h)
 		}
+	}
+	if selected >= 0 {
+		l.Select(selected) // before OnSelected: the details are on show already
 	}
 	l.OnSelected = func(id widget.ListItemID) {
 		if id < 0 || id >= len(items) || items[id].header {
@@ -273,7 +277,7 @@ func (md *masterDetail) setStatus(text string, danger bool) {
 // details. UI goroutine.
 func (md *masterDetail) setItems(items []listItem, empty string) {
 	md.items = items
-	md.list = md.newList(items)
+	md.list = md.newList(items, -1)
 	md.listSlot.Objects = []fyne.CanvasObject{md.list}
 	md.clearDetail()
 	if len(items) == 0 {
@@ -283,6 +287,22 @@ func (md *masterDetail) setItems(items []listItem, empty string) {
 	md.status.Hide()
 	md.listSlot.Refresh()
 	md.master.Refresh()
+}
+
+// setListWidth tells the list how wide it is: rows whose titles no longer
+// need two lines (or now do) get their height again. Called from layout.
+func (md *masterDetail) setListWidth(w float32) {
+	room := w - 2*theme.InnerPadding() - 2*theme.Padding()
+	if room < 1 || (room > md.textWidth-1 && room < md.textWidth+1) {
+		return
+	}
+	md.textWidth = room
+	if len(md.items) == 0 {
+		return
+	}
+	md.list = md.newList(md.items, md.selected)
+	md.listSlot.Objects = []fyne.CanvasObject{md.list}
+	md.listSlot.Refresh()
 }
 
 // openKey is the entry key of the row whose details are on show, or "".
@@ -375,6 +395,7 @@ func (l *splitLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 	}
 	if md.wide {
 		listW := min(max(size.Width*0.38, 300), 440)
+		md.setListWidth(listW)
 		setVisible(master, true)
 		setVisible(sep, true)
 		setVisible(detail, true)
@@ -386,6 +407,7 @@ func (l *splitLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 		detail.Resize(fyne.NewSize(size.Width-listW-1, size.Height))
 		return
 	}
+	md.setListWidth(size.Width)
 	setVisible(sep, false)
 	setVisible(master, !md.open)
 	setVisible(detail, md.open)

@@ -58,8 +58,8 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 		if rep.Status != "" && rep.Status != "final" {
 			m.addField("Status", statusText(rep.Status))
 		}
-		if !rep.Issued.IsZero() {
-			m.addField("Reported", dayText(rep.Issued))
+		if issued := dayText(rep.Issued); issued != m.subtitle {
+			m.addField("Reported", issued)
 		}
 		m.addField("By", refNames(c, rep.Performers))
 		m.addText("Your provider's comment", rep.Conclusion)
