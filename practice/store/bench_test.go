@@ -26,29 +26,65 @@ func BenchmarkCreate(b *testing.B) {
 	}
 }
 
-func BenchmarkSearch(b *testing.B) {
+// benchStore holds 20 patients × 250 observations, each observation by
+// one of 10 practitioners, and 2,000 slots.
+func benchStore(b *testing.B) *Store {
 	s, err := Open("")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	ctx := context.Background()
-	// 20 patients × 250 observations, one transaction per patient.
+	var sb strings.Builder
+	sb.WriteString(`{"resourceType":"Bundle","type":"transaction","entry":[`)
+	for i := 0; i < 2000; i++ {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"resource":{"resourceType":"Slot","status":"free","schedule":{"reference":"Schedule/s"},
+			"start":"2030-01-01T10:00:00Z","end":"2030-01-01T10:15:00Z"},"request":{"method":"POST","url":"Slot"}}`)
+	}
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&sb, `,{"resource":{"resourceType":"Practitioner","id":"dr%d"},"request":{"method":"PUT","url":"Practitioner/dr%d"}}`, i, i)
+	}
+	sb.WriteString(`]}`)
+	if _, err := s.LoadBundle(ctx, strings.NewReader(sb.String())); err != nil {
+		b.Fatal(err)
+	}
 	for p := 0; p < 20; p++ {
-		var sb strings.Builder
+		sb.Reset()
 		sb.WriteString(`{"resourceType":"Bundle","type":"transaction","entry":[`)
 		fmt.Fprintf(&sb, `{"resource":{"resourceType":"Patient","id":"p%d"},"request":{"method":"PUT","url":"Patient/p%d"}}`, p, p)
 		for i := 0; i < 250; i++ {
 			code := []string{"8867-4", "2345-7", "8480-6"}[i%3]
 			fmt.Fprintf(&sb, `,{"resource":{"resourceType":"Observation","status":"final","subject":{"reference":"Patient/p%d"},
+				"performer":[{"reference":"Practitioner/dr%d"}],
 				"code":{"coding":[{"system":"http://loinc.org","code":"%s"}]},"effectiveDateTime":"20%02d-01-01"},
-				"request":{"method":"POST","url":"Observation"}}`, p, code, i%25)
+				"request":{"method":"POST","url":"Observation"}}`, p, i%10, code, i%25)
 		}
 		sb.WriteString(`]}`)
 		if _, err := s.LoadBundle(ctx, strings.NewReader(sb.String())); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return s
+}
+
+func BenchmarkEverything(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		rs, total, err := s.Everything(ctx, EverythingQuery{Patient: "p3", Count: 100})
+		if err != nil || len(rs) != 100 || total != 261 {
+			b.Fatalf("%d results, total %d, %v", len(rs), total, err)
+		}
+	}
+}
+
+func BenchmarkSearch(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
 	q, _, err := ParseQuery("Observation", url.Values{"code": {"http://loinc.org|8867-4"}, "date": {"ge2010"}, "_sort": {"-date"}, "_count": {"50"}}, false)
 	if err != nil {
 		b.Fatal(err)

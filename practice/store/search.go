@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -327,23 +329,9 @@ func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int
 	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fhir_current c WHERE `+w.String(), w.args...).Scan(&own); err != nil {
 		return nil, 0, fmt.Errorf("everything: count: %w", err)
 	}
-	// The shared resources referred to from the whole compartment (not only
-	// from what changed since Since: a client syncing with _since already has
-	// the older ones, and gets the changed ones here).
-	sw := &sqlWhere{}
-	sw.add("s.deleted = 0")
-	sw.add(`EXISTS (SELECT 1 FROM fhir_current c JOIN fhir_index i ON i.type = c.type AND i.id = c.id
-		WHERE i.name = ? AND i.sys = s.type AND i.val = s.id AND `+inCompartment+`)`, sharedRefsParam, e.Patient)
-	sw.add("s.type IN (?"+strings.Repeat(", ?", len(sharedTypes)-1)+")", anySlice(sharedTypes)...)
-	if !e.Since.IsZero() {
-		sw.add("s.last_updated >= ?", e.Since.UnixMicro())
-	}
-	if len(e.Types) > 0 {
-		sw.add("s.type IN (?"+strings.Repeat(", ?", len(e.Types)-1)+")", anySlice(e.Types)...)
-	}
-	var shared int
-	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fhir_current s WHERE `+sw.String(), sw.args...).Scan(&shared); err != nil {
-		return nil, 0, fmt.Errorf("everything: count shared: %w", err)
+	shared, err := t.sharedReferenced(ctx, e, inCompartment)
+	if err != nil {
+		return nil, 0, err
 	}
 	count := e.Count
 	if count <= 0 {
@@ -363,19 +351,60 @@ func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int
 		}
 		out = rs
 	}
-	if len(out) < count && shared > 0 {
-		offset := max(e.Offset-own, 0)
-		args := append(append([]any{}, sw.args...), count-len(out), offset)
-		rs, err := t.queryResources(ctx,
-			`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json
-			 FROM fhir_current s JOIN fhir_version v ON v.seq = s.seq
-			 WHERE `+sw.String()+` ORDER BY s.type, s.id LIMIT ? OFFSET ?`, args...)
-		if err != nil {
-			return nil, 0, fmt.Errorf("everything: shared: %w", err)
-		}
-		out = append(out, rs...)
+	if len(out) < count {
+		from := min(max(e.Offset-own, 0), len(shared))
+		to := min(from+count-len(out), len(shared))
+		out = append(out, shared[from:to]...)
 	}
-	return out, own + shared, nil
+	return out, own + len(shared), nil
+}
+
+// sharedReferenced returns the current shared resources (SharedType) that
+// the patient's records refer to, sorted by type and id, filtered by
+// e.Since and e.Types. They are found from the compartment side (each
+// record's own index rows), so the cost grows with the patient's record,
+// not with the number of slots or practitioners. Referred to from the whole
+// compartment, not only from what changed since e.Since: a client syncing
+// with _since already has the older ones.
+func (t *Tx) sharedReferenced(ctx context.Context, e EverythingQuery, inCompartment string) ([]Resource, error) {
+	rows, err := t.tx.QueryContext(ctx,
+		`SELECT DISTINCT i.sys, i.val FROM fhir_current c
+		 JOIN fhir_index i ON i.type = c.type AND i.id = c.id AND i.name = ?
+		 WHERE `+inCompartment+` ORDER BY i.sys, i.val`, sharedRefsParam, e.Patient)
+	if err != nil {
+		return nil, fmt.Errorf("everything: shared: %w", err)
+	}
+	var refs [][2]string
+	for rows.Next() {
+		var typ, id string
+		if err := rows.Scan(&typ, &id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("everything: shared: %w", err)
+		}
+		refs = append(refs, [2]string{typ, id})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("everything: shared: %w", err)
+	}
+	var out []Resource
+	for _, ref := range refs {
+		if len(e.Types) > 0 && !slices.Contains(e.Types, ref[0]) {
+			continue
+		}
+		r, err := t.Read(ctx, ref[0], ref[1])
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("everything: shared: %w", err)
+		}
+		if !e.Since.IsZero() && r.LastUpdated.Before(e.Since) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // queryResources runs a query selecting resource columns.
