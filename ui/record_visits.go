@@ -41,6 +41,16 @@ func visitsSection(c *record.Chart) sectionModel {
 		}
 	}
 	sort.SliceStable(loose, func(i, j int) bool { return loose[i].Date.After(loose[j].Date) })
+	obsOf := make([][]record.Observation, len(encs))
+	encIndex := make(map[string]int, len(encs))
+	for i, e := range encs {
+		encIndex[e.ID] = i
+	}
+	for _, o := range c.Observations {
+		if i, ok := encIndex[refTail(o.Encounter.Reference)]; ok && o.Status != "entered-in-error" && o.Encounter.Reference != "" {
+			obsOf[i] = append(obsOf[i], o)
+		}
+	}
 
 	items := make([]listItem, 0, len(encs)+len(loose)+1)
 	for i, e := range encs {
@@ -62,7 +72,7 @@ func visitsSection(c *record.Chart) sectionModel {
 		empty: "No visits on record at this practice.",
 		detail: func(i int) detailModel {
 			if i < len(encs) {
-				return visitDetail(c, encs[i], docsOf[i], procsOf[i])
+				return visitDetail(c, encs[i], docsOf[i], procsOf[i], obsOf[i])
 			}
 			return documentDetail(c, loose[i-firstLoose])
 		},
@@ -125,7 +135,47 @@ func docTitle(d record.DocumentReference) string {
 	return firstText(d.Title, d.Type, "Document")
 }
 
-func visitDetail(c *record.Chart, e record.Encounter, docs []record.DocumentReference, procs []record.Procedure) detailModel {
+// refTail is the id a reference ends with: "Encounter/123" → "123",
+// "urn:uuid:abc" → "abc".
+func refTail(ref string) string {
+	if id, ok := strings.CutPrefix(ref, "urn:uuid:"); ok {
+		return id
+	}
+	if i := strings.Index(ref, "/_history/"); i >= 0 {
+		ref = ref[:i]
+	}
+	return ref[strings.LastIndexByte(ref, '/')+1:]
+}
+
+// componentsText formats a multi-part value: a blood pressure as
+// "125.8/82.3 mmHg" (systolic first, whatever order the lab sent), other
+// parts one after the other.
+func componentsText(comps []record.Component) string {
+	var sys, dia *record.Component
+	for i := range comps {
+		switch {
+		case comps[i].Code.Has(record.LOINC, record.LOINCSystolic):
+			sys = &comps[i]
+		case comps[i].Code.Has(record.LOINC, record.LOINCDiastolic):
+			dia = &comps[i]
+		}
+	}
+	if sys != nil && dia != nil && sys.Value.Kind == record.ValueQuantity && dia.Value.Kind == record.ValueQuantity {
+		return joinNonEmpty(" ", numberText(sys.Value.Quantity.Value)+"/"+numberText(dia.Value.Quantity.Value),
+			unitText(firstText(sys.Value.Quantity.Unit, sys.Value.Quantity.Code)))
+	}
+	parts := make([]string, 0, len(comps))
+	for _, c := range comps {
+		parts = append(parts, joinNonEmpty(" ", c.Name, valueText(c.Value)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// maxVisitMeasurements caps what a visit's details list of its
+// measurements; the Results and Trends sections hold them all.
+const maxVisitMeasurements = 40
+
+func visitDetail(c *record.Chart, e record.Encounter, docs []record.DocumentReference, procs []record.Procedure, obs []record.Observation) detailModel {
 	d := detailModel{title: visitName(e), partial: e.Incomplete}
 	d.subtitle = timeText(e.Period.Start)
 	if !e.Period.End.IsZero() && !sameDay(e.Period.Start.Time, e.Period.End.Time) {
@@ -141,6 +191,26 @@ func visitDetail(c *record.Chart, e record.Encounter, docs []record.DocumentRefe
 	for _, p := range procs {
 		d.addField("Procedure", firstText(p.Name, p.Code.String()))
 	}
+	var measured []string
+	for _, o := range obs {
+		v := valueText(o.Value)
+		if len(o.Components) > 0 {
+			v = componentsText(o.Components)
+		}
+		if v == "" {
+			continue
+		}
+		line := firstText(o.Name, o.Code.String()) + ": " + v
+		if f := flagText(o.Flag); f != "" {
+			line += " (" + strings.ToLower(f) + ")"
+		}
+		measured = append(measured, line)
+	}
+	if len(measured) > maxVisitMeasurements {
+		extra := len(measured) - maxVisitMeasurements
+		measured = append(measured[:maxVisitMeasurements], "and "+plural(extra, "more result", "more results")+" under Results")
+	}
+	d.addText("Measured at this visit", strings.Join(measured, "\n"))
 	for _, doc := range docs {
 		d.docs = append(d.docs, attachmentDocs(doc.ID, dayText(doc.Date), docTitle(doc), doc.Attachments)...)
 		d.partial = d.partial || doc.Incomplete
