@@ -31,10 +31,10 @@ var (
 
 // Settings keys of a profile (sealed with the profile).
 const (
-	settingAuth       = "auth"          // "smart" or "none"
-	settingFHIRUser   = "fhir_user"     // who signed in, when not the patient
-	settingNeedsLogin = "needs_sign_in" // "true" after a refused refresh (set by sync/smart)
-	settingLastSync   = "last_sync"     // RFC 3339, local clock
+	settingAuth       = "auth"                   // "smart" or "none"
+	settingFHIRUser   = "fhir_user"              // who signed in, when not the patient
+	settingNeedsLogin = smart.SettingNeedsSignIn // set by sync/smart after a refused refresh
+	settingLastSync   = "last_sync"              // RFC 3339, local clock
 	// settingResultsSeen is when the patient last opened their results
 	// (RFC 3339): results after it are "new" on the dashboard.
 	settingResultsSeen = "results_seen"
@@ -219,4 +219,34 @@ func patientName(raw []byte) string {
 		parts = append(parts, n.Family)
 	}
 	return strings.Join(parts, " ")
+}
+
+// SignInAgain renews a profile's access after the practice refused it: the
+// demo practice signs its patient in again by itself; a real practice's
+// sign-in page opens in the browser. What the patient wrote and the cached
+// record stay as they are.
+func (a *App) SignInAgain(ctx context.Context, profileID string) error {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("sign in again: %w", err)
+	}
+	if p.Settings[settingDemo] == "true" {
+		d, err := a.demoPractice(ctx)
+		if err != nil {
+			return err
+		}
+		p.PracticeURL = d.FHIRBase()
+		if err := a.store.UpdateProfile(ctx, p); err != nil {
+			return fmt.Errorf("sign in again: %w", err)
+		}
+		_, err = a.signIn(ctx, d.FHIRBase(), demoBrowser(ctx, d))
+		return err
+	}
+	if a.cfg.OpenBrowser == nil {
+		return errors.New("sign in again: no way to open a browser")
+	}
+	if _, err := a.signIn(ctx, p.PracticeURL, a.cfg.OpenBrowser); err != nil {
+		return err
+	}
+	return nil
 }

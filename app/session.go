@@ -220,3 +220,29 @@ func (a *App) resetIdleLocked() {
 
 // IsWrongPassphrase reports whether err means the passphrase did not fit.
 func IsWrongPassphrase(err error) bool { return errors.Is(err, storage.ErrWrongPassphrase) }
+
+// IdleTimeout is how long the app stays unlocked without activity; a
+// negative value means it never locks on idle.
+func (a *App) IdleTimeout() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cfg.IdleTimeout
+}
+
+// SetIdleTimeout changes the idle lock delay (negative: never) and restarts
+// the idle timer with it.
+func (a *App) SetIdleTimeout(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if d == 0 {
+		d = DefaultIdleTimeout
+	}
+	a.cfg.IdleTimeout = d
+	if a.idleTimer != nil {
+		a.idleTimer.Stop()
+		a.idleTimer = nil
+	}
+	if !a.store.Locked() {
+		a.resetIdleLocked()
+	}
+}

@@ -31,7 +31,8 @@ type shell struct {
 	switcher *widget.Select
 	syncBtn  *widget.Button
 	status   *widget.Label
-	banner   *widget.Label // offline / sign-in needed, hidden otherwise
+	banner   *widget.Label  // offline / sign-in needed, hidden otherwise
+	signIn   *widget.Button // shown with the sign-in banner
 	tabs     *container.AppTabs
 
 	dashboard *dashboardView
@@ -109,8 +110,10 @@ func (s *shell) build() fyne.CanvasObject {
 	s.banner.Wrapping = fyne.TextWrapWord
 	s.banner.Importance = widget.WarningImportance
 	s.banner.Hide()
+	s.signIn = &widget.Button{Text: "Sign in again", Importance: widget.HighImportance, OnTapped: s.signInAgain}
+	s.signIn.Hide()
 	if s.current.NeedsSignIn {
-		s.showBanner(signInText)
+		s.showSignIn()
 	}
 
 	s.dashboard = newDashboardView(u.ctx, u.core, s.current.ID, s.openSection)
@@ -119,6 +122,7 @@ func (s *shell) build() fyne.CanvasObject {
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
 		s.recordTab,
+		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.settingsView()),
 	)
 	if fyne.CurrentDevice().IsMobile() {
 		s.tabs.SetTabLocation(container.TabLocationBottom)
@@ -126,7 +130,7 @@ func (s *shell) build() fyne.CanvasObject {
 	s.tabs.OnSelected = func(*container.TabItem) { u.core.Touch() }
 
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(s.syncBtn, lock), s.switcher)
-	header := container.NewVBox(top, s.status, s.banner)
+	header := container.NewVBox(top, s.status, s.banner, container.NewHBox(s.signIn))
 	return container.NewBorder(container.NewPadded(header), nil, nil, nil, s.tabs)
 }
 
@@ -145,6 +149,31 @@ func (s *shell) showBanner(text string) {
 	s.banner.Show()
 }
 
+func (s *shell) showSignIn() {
+	s.showBanner(signInText)
+	s.signIn.Show()
+}
+
+// signInAgain renews the profile's access, then syncs. UI goroutine.
+func (s *shell) signInAgain() {
+	s.u.core.Touch()
+	s.signIn.Disable()
+	s.showBanner("Opening your practice's sign-in page in your browser… Come back here when you have signed in.")
+	id := s.current.ID
+	background(s.u.ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.u.core.SignInAgain(ctx, id)
+	}, func(_ struct{}, err error) {
+		s.signIn.Enable()
+		if err != nil {
+			s.showBanner(humanConnectError(err))
+			return
+		}
+		s.signIn.Hide()
+		s.banner.Hide()
+		s.sync()
+	})
+}
+
 // sync starts a sync of the current profile; progress and the outcome
 // arrive as events (see onEvent). UI goroutine.
 func (s *shell) sync() {
@@ -161,6 +190,7 @@ func (s *shell) sync() {
 			s.current.LastSync = now
 			s.status.SetText(s.statusText(lastSyncText(now, now)))
 			s.banner.Hide()
+			s.signIn.Hide()
 		case errors.Is(err, app.ErrSyncRunning):
 		case errors.Is(err, app.ErrOffline):
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
@@ -168,7 +198,7 @@ func (s *shell) sync() {
 				savedWhen(s.current.LastSync, now) + ".")
 		case errors.Is(err, app.ErrNeedsSignIn):
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
-			s.showBanner(signInText)
+			s.showSignIn()
 		default:
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 			s.showBanner("Carebook couldn't update this record just now. It will try again. You're reading it as it was " +

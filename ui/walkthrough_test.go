@@ -114,6 +114,7 @@ func fmtSize(s fyne.Size) string { return fmt.Sprintf("%.0fx%.0f", s.Width, s.He
 
 func walkthrough(t *testing.T, size fyne.Size) {
 	const passphrase = "walk through carefully"
+	const newPassphrase = "a different passphrase"
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
 	lightTheme(t)
@@ -193,13 +194,35 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	test.Tap(findButton(t, w.Content(), "Unlock"))
 	q.waitShows(t, w, "Hello, Maya")
 
+	// Settings: a new passphrase replaces the old one.
+	selectTab(t, w, "Settings")
+	q.waitShows(t, w, "Lock after", "Change passphrase")
+	entries = findEntries(w.Content())
+	if len(entries) < 3 {
+		t.Fatalf("settings show %d entries, want current, new and confirmation", len(entries))
+	}
+	entries[0].SetText(passphrase)
+	entries[1].SetText(newPassphrase)
+	entries[2].SetText(newPassphrase)
+	test.Tap(findButton(t, w.Content(), "Change passphrase"))
+	q.waitShows(t, w, "Your passphrase was changed.")
+	test.Tap(findButton(t, w.Content(), "Lock"))
+	q.waitShows(t, w, "Carebook is locked")
+	pass = findEntries(w.Content())[0]
+	pass.SetText(passphrase)
+	test.Tap(findButton(t, w.Content(), "Unlock"))
+	q.waitShows(t, w, "That passphrase is not right")
+	pass.SetText(newPassphrase)
+	test.Tap(findButton(t, w.Content(), "Unlock"))
+	q.waitShows(t, w, "Hello, Maya")
+
 	// Network cut: the practice is gone. The record is still readable and
 	// the screen says it may be stale.
 	practice.Close()
 	test.Tap(findButton(t, w.Content(), "Lock"))
 	q.waitShows(t, w, "Carebook is locked")
 	pass = findEntries(w.Content())[0]
-	pass.SetText(passphrase)
+	pass.SetText(newPassphrase)
 	test.Tap(findButton(t, w.Content(), "Unlock"))
 	q.waitShows(t, w, "Hello, Maya", "You're offline", "Follow-up visit")
 	selectTab(t, w, "Health record")

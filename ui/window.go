@@ -55,6 +55,7 @@ func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
 	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { core.Touch() })
 	u.win.Canvas().SetOnTypedRune(func(rune) { core.Touch() })
 	u.win.SetContent(welcomeScreen())
+	u.applySavedIdleTimeout()
 	u.watchEvents()
 	if opts.Demo {
 		u.startDemo()

@@ -1,0 +1,147 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+)
+
+// prefIdleMinutes keeps the idle lock delay in Fyne's preferences (it is
+// not patient data).
+const prefIdleMinutes = "idle_lock_minutes"
+
+// idleChoices are the idle lock delays offered, in minutes.
+var idleChoices = []struct {
+	label   string
+	minutes int
+}{
+	{"1 minute", 1}, {"2 minutes", 2}, {"5 minutes", 5}, {"15 minutes", 15}, {"30 minutes", 30}, {"1 hour", 60},
+}
+
+// applySavedIdleTimeout gives the core the delay the user chose earlier.
+// UI goroutine.
+func (u *UI) applySavedIdleTimeout() {
+	if m := u.fyneApp.Preferences().Int(prefIdleMinutes); m > 0 {
+		u.core.SetIdleTimeout(time.Duration(m) * time.Minute)
+	}
+}
+
+// settingsView is the Settings tab: the lock, the passphrase, and the
+// practices and family members on this device. UI goroutine.
+func (s *shell) settingsView() fyne.CanvasObject {
+	u := s.u
+
+	// Lock after.
+	labels := make([]string, len(idleChoices))
+	current := ""
+	for i, c := range idleChoices {
+		labels[i] = c.label
+		if time.Duration(c.minutes)*time.Minute == u.core.IdleTimeout() {
+			current = c.label
+		}
+	}
+	idle := widget.NewSelect(labels, nil)
+	idle.SetSelected(current)
+	idle.OnChanged = func(label string) {
+		for _, c := range idleChoices {
+			if c.label == label {
+				u.fyneApp.Preferences().SetInt(prefIdleMinutes, c.minutes)
+				u.core.SetIdleTimeout(time.Duration(c.minutes) * time.Minute)
+			}
+		}
+	}
+
+	// Passphrase.
+	old := widget.NewPasswordEntry()
+	old.SetPlaceHolder("Current passphrase (empty if you have none)")
+	next := widget.NewPasswordEntry()
+	next.SetPlaceHolder("New passphrase")
+	confirm := widget.NewPasswordEntry()
+	confirm.SetPlaceHolder("New passphrase again")
+	passResult := errorText()
+	passDone := paragraph("")
+	passDone.Hide()
+	var change *widget.Button
+	change = &widget.Button{Text: "Change passphrase", OnTapped: func() {
+		u.core.Touch()
+		switch {
+		case len([]rune(next.Text)) < minPassphraseLength:
+			showError(passResult, "Please use at least 8 characters.")
+			return
+		case next.Text != confirm.Text:
+			showError(passResult, "The two new passphrases are not the same.")
+			return
+		}
+		passResult.Hide()
+		passDone.Hide()
+		change.Disable()
+		o, n := old.Text, next.Text
+		background(u.ctx, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, u.core.ChangePassphrase(ctx, o, n)
+		}, func(_ struct{}, err error) {
+			change.Enable()
+			if err != nil {
+				if app.IsWrongPassphrase(err) {
+					showError(passResult, "The current passphrase is not right.")
+				} else {
+					showError(passResult, "The passphrase could not be changed. "+humanStorageError(err))
+				}
+				return
+			}
+			old.SetText("")
+			next.SetText("")
+			confirm.SetText("")
+			passDone.SetText("Your passphrase was changed.")
+			passDone.Show()
+		})
+	}}
+
+	// Practices and family members.
+	people := container.NewVBox()
+	for _, p := range s.profiles {
+		p := p
+		line := paragraph(p.Label + " · " + p.Practice)
+		remove := &widget.Button{Text: "Remove from this device", Importance: widget.DangerImportance, OnTapped: func() {
+			u.core.Touch()
+			msg := fmt.Sprintf("Remove %s's record from this device? Carebook destroys its key first, so "+
+				"nothing of it can be read again here. The practice keeps its own record; you can connect again later.", p.Label)
+			dialog.ShowConfirm("Remove this record?", msg, func(ok bool) {
+				if !ok {
+					return
+				}
+				background(u.ctx, func(ctx context.Context) (struct{}, error) {
+					return struct{}{}, u.core.RemoveProfile(ctx, p.ID)
+				}, func(_ struct{}, err error) {
+					if err != nil {
+						dialog.ShowError(fmt.Errorf("the record could not be removed: %s", humanStorageError(err)), u.win)
+						return
+					}
+					u.showUnlockedHome()
+				})
+			}, u.win)
+		}}
+		people.Add(newColumn(0, false, line, container.NewHBox(remove)))
+	}
+	add := &widget.Button{Text: "Add a practice or family member", OnTapped: func() {
+		u.showScreen(func() fyne.CanvasObject {
+			return u.connectScreen(func() { u.showShell(s.profiles, s.current.ID) })
+		})
+	}}
+
+	return container.NewVScroll(container.NewPadded(newColumn(640, false,
+		widget.NewCard("Lock", "", newColumn(0, false,
+			paragraph("Carebook locks itself when you haven't used it for a while, and drops its keys from memory."),
+			container.NewBorder(nil, nil, widget.NewLabel("Lock after"), nil, idle),
+		)),
+		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
+		widget.NewCard("Practices and family members", "", newColumn(0, false, people, container.NewHBox(add))),
+		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
+	)))
+}
