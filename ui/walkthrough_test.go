@@ -229,5 +229,17 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	u.shell.openSection("medications")
 	q.waitShows(t, w, "Lisinopril 10 MG Oral Tablet")
 	screenshot(t, w, "walkthrough-offline-"+fmtSize(size))
+
+	// Removing the record from the device leaves no practice: back to
+	// the connect screen.
+	selectTab(t, w, "Settings")
+	q.waitShows(t, w, "Remove from this device")
+	test.Tap(findButton(t, w.Content(), "Remove from this device"))
+	overlay := w.Canvas().Overlays().Top()
+	if overlay == nil {
+		t.Fatal("no confirmation before removing a record")
+	}
+	test.Tap(findButton(t, overlay, "Yes"))
+	q.waitShows(t, w, "Connect to your practice")
 	q.drain()
 }
