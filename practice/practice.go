@@ -233,6 +233,7 @@ func (s *Server) slogger() *slog.Logger {
 
 type logfWriter func(format string, args ...any)
 
+// Write passes one log line to the Logf function.
 func (f logfWriter) Write(p []byte) (int, error) {
 	f("%s", strings.TrimRight(string(p), "\n"))
 	return len(p), nil
@@ -405,6 +406,7 @@ func (h policyHook) BeforeWrite(ctx context.Context, tx *store.Tx, w fhirserver.
 // rulesTx gives the rules the store transaction.
 type rulesTx struct{ tx *store.Tx }
 
+// Read returns the current JSON of typ/id, or rules.ErrNotFound.
 func (t rulesTx) Read(ctx context.Context, typ, id string) ([]byte, error) {
 	r, err := t.tx.Read(ctx, typ, id)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
@@ -416,6 +418,7 @@ func (t rulesTx) Read(ctx context.Context, typ, id string) ([]byte, error) {
 	return r.JSON, nil
 }
 
+// Put writes body as the next version of typ/id.
 func (t rulesTx) Put(ctx context.Context, typ, id string, body []byte) error {
 	_, err := t.tx.Put(ctx, typ, id, body)
 	return err

@@ -19,6 +19,7 @@ type OperationOutcomeError struct {
 	Message string // human-readable diagnostics
 }
 
+// Error returns the status, code and message.
 func (e *OperationOutcomeError) Error() string {
 	return fmt.Sprintf("fhir: %d %s: %s", e.Status, e.Code, e.Message)
 }

@@ -52,6 +52,7 @@ type EntryError struct {
 	Err   error
 }
 
+// Error says which entry failed and why.
 func (e *EntryError) Error() string { return fmt.Sprintf("bundle entry %d: %v", e.Index, e.Err) }
 
 // Unwrap returns the cause.
