@@ -411,3 +411,60 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 		t.Fatalf("total %d, want 80", total)
 	}
 }
+
+// TestCheckpointsMissNothing plays a client syncing incrementally while
+// others write: each pass asks for what changed after the previous pass's
+// SafeTime. Every write must be seen.
+func TestCheckpointsMissNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	const writers, each = 4, 40
+	created := make(chan string, writers*each)
+	done := make(chan struct{})
+	for w := 0; w < writers; w++ {
+		go func() {
+			for i := 0; i < each; i++ {
+				r, err := s.Create(ctx, "Basic", []byte(`{"resourceType":"Basic"}`))
+				if err != nil {
+					t.Error(err)
+					break
+				}
+				created <- r.ID
+			}
+			done <- struct{}{}
+		}()
+	}
+	seen := map[string]bool{}
+	var checkpoint time.Time
+	pass := func() {
+		next := s.SafeTime()
+		q := Query{Count: MaxCount}
+		if !checkpoint.IsZero() {
+			q.Params = []Param{{Name: "_lastUpdated", Kind: KindDate, Values: []Value{{
+				Prefix: "gt", Lo: checkpoint.UnixMicro(), Hi: checkpoint.UnixMicro() + 1}}}}
+		}
+		rs, _, err := s.Search(ctx, "Basic", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			seen[r.ID] = true
+		}
+		checkpoint = next
+	}
+	for finished := 0; finished < writers; {
+		select {
+		case <-done:
+			finished++
+		default:
+			pass()
+		}
+	}
+	pass()
+	close(created)
+	for id := range created {
+		if !seen[id] {
+			t.Fatalf("write %s was never seen by the incremental passes", id)
+		}
+	}
+}
