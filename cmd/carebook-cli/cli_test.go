@@ -223,13 +223,13 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	}
 	srv := fhirtest.New(fhirtest.Features{Everything: true})
 	defer srv.Close()
-	seedServer(srv, 1000)
+	seedServer(srv, 500)
 	dir := newCache(t)
 	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != 0 {
 		t.Fatalf("connect: %s", errOut)
 	}
 	const kills = 50
-	next, completed := 1000, 0
+	next, completed := 500, 0
 	for i := range kills {
 		// The server changes between attempts: new, updated and deleted records.
 		srv.Put(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"final","subject":{"reference":"Patient/p1"}}`, next))

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,12 +33,11 @@ import (
 	"github.com/carebook/carebook/sync/smart"
 )
 
-// fixturesDir finds ../shared/fixtures next to the module root.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
+// findFixtures finds ../shared/fixtures next to the module root.
+func findFixtures() (string, bool) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", false
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -44,15 +45,61 @@ func fixturesDir(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("no go.mod above the test: fixtures not found")
+			return "", false
 		}
 		dir = parent
 	}
 	fx := filepath.Join(dir, "..", "shared", "fixtures")
 	if _, err := os.Stat(fx); err != nil {
-		t.Skipf("FHIR fixtures not found at %s (they live outside the repository): %v", fx, err)
+		return "", false
 	}
-	return fx
+	return fx, true
+}
+
+// shared is the practice server the end-to-end tests share (starting one
+// costs seconds under the race detector): the demo practice plus Synthea
+// fixtures. TestMain closes it.
+var shared struct {
+	once  sync.Once
+	srv   *practice.Server
+	files []string
+	err   error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.srv != nil {
+		shared.srv.Close()
+	}
+	os.Exit(code)
+}
+
+// sharedPractice starts (once) the shared practice with the Synthea
+// fixtures it can find (none when they are absent).
+func sharedPractice(t testing.TB) (*practice.Server, []string) {
+	t.Helper()
+	shared.once.Do(func() {
+		if fx, ok := findFixtures(); ok {
+			files, _ := filepath.Glob(filepath.Join(fx, "synthea", "*.json"))
+			if raceEnabled && len(files) > 4 {
+				// Under the race detector loading all twelve takes
+				// minutes; four of them keep the race coverage. Without
+				// -race every fixture is synced.
+				files = []string{files[0], files[len(files)/2-1], files[len(files)*3/4-1], files[len(files)-1]}
+			}
+			shared.files = files
+		}
+		t0 := time.Now()
+		shared.srv, shared.err = practice.New(context.Background(), practice.Config{PasswordCost: 64, StaffDelay: time.Hour, Seed: 7, Load: shared.files})
+		if shared.err == nil {
+			shared.err = shared.srv.Start()
+		}
+		fmt.Fprintf(os.Stderr, "e2e: practice with %d Synthea fixtures started in %v\n", len(shared.files), time.Since(t0).Round(time.Millisecond))
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.srv, shared.files
 }
 
 func startPractice(t testing.TB, cfg practice.Config) *practice.Server {
@@ -211,12 +258,13 @@ func synthPatientID(t testing.TB, srv *practice.Server, file string) string {
 // signs in to each chart, syncs, and compares the cache with the server
 // type by type.
 func TestE2ESyntheaFullSync(t *testing.T) {
-	fx := fixturesDir(t)
-	files, err := filepath.Glob(filepath.Join(fx, "synthea", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Skipf("no Synthea fixtures in %s", fx)
+	srv, files := sharedPractice(t)
+	if len(files) == 0 {
+		t.Skip("FHIR fixtures not found at ../shared/fixtures (they live outside the repository)")
 	}
-	srv := startPractice(t, practice.Config{Load: files})
+	if raceEnabled {
+		t.Logf("race detector on: syncing %d of the Synthea fixtures (run without -race for all)", len(files))
+	}
 	ctx := context.Background()
 	st := openCache(t)
 	for i, f := range files {
@@ -247,9 +295,7 @@ func TestE2ESyntheaFullSync(t *testing.T) {
 // replies, and finally revoked access.
 func TestE2EIncrementalAndOutbox(t *testing.T) {
 	ctx := context.Background()
-	t0 := time.Now()
-	srv := startPractice(t, practice.Config{Seed: 7})
-	t.Logf("practice started in %v", time.Since(t0))
+	srv, _ := sharedPractice(t)
 	acct := srv.DemoAccounts()[0]
 	pid := acct.PatientIDs[0]
 	st := openCache(t)
@@ -294,11 +340,17 @@ func TestE2EIncrementalAndOutbox(t *testing.T) {
 		t.Fatal("the update did not reach the cache")
 	}
 
-	// The patient writes 200 messages; the practice loses half of its
-	// replies after committing (first sends and resends alike). Each
-	// message must exist exactly once.
-	srv.Faults().Set(faults.Config{DropReplyAfterCommitRate: 0.5, OnlyPaths: "/fhir/Communication", Seed: 1})
-	ob := outbox.New(outbox.Config{Store: st, ProfileID: p.ID, API: api})
+	// The patient writes 70 messages; the practice loses 80% of its
+	// replies after committing (first sends and resends alike), at least
+	// 200 lost replies in all. Each message must exist exactly once.
+	srv.Faults().Set(faults.Config{DropReplyAfterCommitRate: 0.8, OnlyPaths: "/fhir/Communication", Seed: 1})
+	lost := &lostReplies{next: http.DefaultTransport}
+	sendAPI, err := fhirapi.New(p.PracticeURL, fhirapi.Options{Token: smart.NewTokenSource(st, p.ID, nil),
+		HTTPClient: &http.Client{Transport: lost}, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := outbox.New(outbox.Config{Store: st, ProfileID: p.ID, API: sendAPI})
 	orgs, _, err := srv.Store().Search(ctx, "Organization", mustQuery(t, "Organization", url.Values{}))
 	if err != nil || len(orgs) == 0 {
 		t.Fatalf("no Organization to write to: %v", err)
@@ -307,7 +359,7 @@ func TestE2EIncrementalAndOutbox(t *testing.T) {
 		return []byte(fmt.Sprintf(`{"resourceType":"Communication","status":"in-progress","subject":{"reference":"Patient/%s"},"sender":{"reference":"Patient/%s"},"recipient":[{"reference":"Organization/%s"}],"payload":[{"contentString":%q}]}`,
 			pid, pid, orgs[0].ID, text))
 	}
-	const n = 200
+	const n = 70
 	var idents []string
 	for i := range n {
 		it, err := ob.EnqueueCreate(ctx, outbox.KindMessage, message(fmt.Sprintf("e2e message %d", i)))
@@ -316,10 +368,13 @@ func TestE2EIncrementalAndOutbox(t *testing.T) {
 		}
 		idents = append(idents, it.Identifier)
 	}
-	t0 = time.Now()
+	t0 := time.Now()
 	sendAll(t, ob, st, p.ID)
-	t.Logf("200 messages sent in %v", time.Since(t0))
+	t.Logf("%d messages sent in %v, %d replies lost", n, time.Since(t0), lost.n.Load())
 	srv.Faults().Set(faults.Config{})
+	if lost.n.Load() < 200 {
+		t.Fatalf("only %d replies were lost; the test wants at least 200", lost.n.Load())
+	}
 	for _, ident := range idents {
 		q := mustQuery(t, "Communication", url.Values{"identifier": {outbox.IdentifierSystem + "|" + ident}})
 		rs, _, err := srv.Store().Search(ctx, "Communication", q)
@@ -440,3 +495,17 @@ func BenchmarkInitialSyncPractice(b *testing.B) {
 }
 
 type synthAccount struct{ username, password string }
+
+// lostReplies counts the creates whose reply never came.
+type lostReplies struct {
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (l *lostReplies) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err != nil && r.Method == http.MethodPost {
+		l.n.Add(1)
+	}
+	return resp, err
+}
