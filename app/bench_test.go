@@ -14,7 +14,7 @@ import (
 // scaleRecord returns the resources of the practice's scale patient (about
 // Scale×1,000 of them) and the practice's shared ones, as a sync would
 // have cached them.
-func scaleRecord(b *testing.B, scale int) []storage.Resource {
+func scaleRecord(b *testing.B, scale int, allNew bool) []storage.Resource {
 	b.Helper()
 	bundles, _, err := synth.Generate(synth.Options{Seed: 1, Scale: scale, Now: time.Now()})
 	if err != nil {
@@ -34,6 +34,10 @@ func scaleRecord(b *testing.B, scale int) []storage.Resource {
 			var head struct {
 				ResourceType string `json:"resourceType"`
 				ID           string `json:"id"`
+				Effective    string `json:"effectiveDateTime"`
+				Issued       string `json:"issued"`
+				Date         string `json:"date"`
+				AuthoredOn   string `json:"authoredOn"`
 			}
 			if err := json.Unmarshal(e.Resource, &head); err != nil {
 				b.Fatal(err)
@@ -47,17 +51,35 @@ func scaleRecord(b *testing.B, scale int) []storage.Resource {
 			if head.ResourceType == "Patient" && head.ID != synth.ScalePatientID {
 				continue
 			}
-			out = append(out, storage.Resource{Type: head.ResourceType, ID: head.ID, LastUpdated: time.Now(), JSON: e.Resource})
+			// A server that records results as they happen has them
+			// last updated when they were made; allNew is a server that
+			// imported the whole history today.
+			updated := time.Now()
+			if !allNew {
+				for _, d := range []string{head.Issued, head.Effective, head.Date, head.AuthoredOn} {
+					if t, err := time.Parse(time.RFC3339, d); err == nil {
+						updated = t
+						break
+					}
+				}
+			}
+			out = append(out, storage.Resource{Type: head.ResourceType, ID: head.ID, LastUpdated: updated, JSON: e.Resource})
 		}
 	}
 	return out
 }
 
 // BenchmarkUnlockToDashboard measures, for a patient with about 20,000
-// cached resources, the time from unlocking (keyring) to a computed
-// dashboard: decrypting and decoding the record, then the dashboard.
-// Target: under 300 ms.
-func BenchmarkUnlockToDashboard(b *testing.B) {
+// cached resources who looked at their results yesterday, the time from
+// unlocking (keyring) to a computed dashboard: reading, decrypting and
+// decoding what it shows. Target: under 300 ms.
+func BenchmarkUnlockToDashboard(b *testing.B) { benchUnlockToDashboard(b, false) }
+
+// BenchmarkUnlockToDashboardAllNew is the worst case: the server imported
+// the whole history today, so every result counts as new.
+func BenchmarkUnlockToDashboardAllNew(b *testing.B) { benchUnlockToDashboard(b, true) }
+
+func benchUnlockToDashboard(b *testing.B, allNew bool) {
 	ctx := context.Background()
 	a, err := Open(Config{DataDir: b.TempDir(), Storage: storage.Options{Keyring: storage.NewMemoryKeyring(), KDF: cheapKDF}, IdleTimeout: -1})
 	if err != nil {
@@ -71,10 +93,15 @@ func BenchmarkUnlockToDashboard(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rs := scaleRecord(b, 20)
+	rs := scaleRecord(b, 20, allNew)
 	if err := a.store.Put(ctx, p.ID, rs...); err != nil {
 		b.Fatal(err)
 	}
+	a.cfg.Now = func() time.Time { return time.Now().AddDate(0, 0, -1) }
+	if err := a.MarkResultsSeen(ctx, p.ID); err != nil {
+		b.Fatal(err)
+	}
+	a.cfg.Now = time.Now
 	b.ReportMetric(float64(len(rs)), "resources")
 	b.ResetTimer()
 	for range b.N {
@@ -88,8 +115,8 @@ func BenchmarkUnlockToDashboard(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(d.Medications) == 0 && len(d.Upcoming) == 0 && len(d.NewResults) == 0 {
-			b.Fatal("empty dashboard")
+		if !strings.HasPrefix(d.PatientName, "Quinn") {
+			b.Fatalf("dashboard of %q, want the scale patient's", d.PatientName)
 		}
 	}
 }
@@ -111,7 +138,7 @@ func BenchmarkSearchRecord(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := a.store.Put(ctx, p.ID, scaleRecord(b, 20)...); err != nil {
+	if err := a.store.Put(ctx, p.ID, scaleRecord(b, 20, false)...); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := a.Search(ctx, p.ID, "warm up", 1); err != nil {

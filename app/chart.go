@@ -62,14 +62,14 @@ func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error
 	if err != nil {
 		return Dashboard{}, fmt.Errorf("dashboard: %w", err)
 	}
-	chart, err := a.Chart(ctx, profileID)
-	if err != nil {
-		return Dashboard{}, err
-	}
 	now := a.cfg.Now()
 	since := now.AddDate(0, 0, -30)
 	if t, err := time.Parse(time.RFC3339, p.Settings[settingResultsSeen]); err == nil {
 		since = t
+	}
+	chart, err := a.dashboardChart(ctx, profileID, since)
+	if err != nil {
+		return Dashboard{}, err
 	}
 	d := Dashboard{
 		Dashboard:   record.BuildDashboard(chart, now, since, readSet(p)),
@@ -91,6 +91,44 @@ func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error
 		}
 	}
 	return d, nil
+}
+
+// dashboardTypes are the resource types the dashboard reads in full;
+// Observations it reads only from the day results were last looked at.
+var dashboardTypes = []string{
+	"Patient", "Appointment", "Communication", "DiagnosticReport", "Task", "Invoice", "Account",
+	"MedicationRequest", "Medication", "Immunization",
+	"Practitioner", "PractitionerRole", "Organization", "Location", "RelatedPerson", "HealthcareService",
+}
+
+// dashboardChart returns what the dashboard needs of a record: the whole
+// decoded record when it is in memory already; otherwise only the types
+// the dashboard shows, with just the Observations updated since the
+// patient last looked (a long record is mostly old Observations, and
+// decoding them all would keep the patient waiting after unlock).
+func (a *App) dashboardChart(ctx context.Context, profileID string, since time.Time) (*record.Chart, error) {
+	a.mu.Lock()
+	d := a.charts[profileID]
+	a.mu.Unlock()
+	if d != nil {
+		return d.chart, nil
+	}
+	var in []record.Resource
+	collect := func(r storage.Resource) error {
+		in = append(in, record.Resource(r))
+		return nil
+	}
+	for _, typ := range dashboardTypes {
+		if err := a.store.Each(ctx, profileID, typ, collect); err != nil {
+			return nil, fmt.Errorf("read record: %w", err)
+		}
+	}
+	// A day of margin: only the day of lastUpdated is stored in clear, and
+	// results are new by their own dates, which never follow their update.
+	if err := a.store.EachUpdatedSince(ctx, profileID, "Observation", since.AddDate(0, 0, -1), collect); err != nil {
+		return nil, fmt.Errorf("read record: %w", err)
+	}
+	return record.Load(in), nil
 }
 
 // decoded returns the profile's decoded record, loading it on first use.

@@ -64,7 +64,7 @@ run() {
 }
 
 # Sections of the health record, each opened with --open.
-SECTIONS=${SECTIONS:-results trends medications allergies conditions immunizations visits care search}
+SECTIONS=${SECTIONS:-results vitals medications allergies conditions immunizations visits care search}
 
 export CAREBOOK_PASSPHRASE=screenshot-passphrase
 for size in 1280x800 360x740; do

@@ -172,18 +172,36 @@ func (s *Store) List(ctx context.Context, profileID, typ string) ([]Resource, er
 // first error, fn's included, and returns it. fn may call other Store
 // methods; one pooled read connection stays busy until Each returns.
 func (s *Store) Each(ctx context.Context, profileID, typ string, fn func(Resource) error) error {
+	return s.each(ctx, profileID, typ, time.Time{}, fn)
+}
+
+// EachUpdatedSince is Each limited to the resources whose lastUpdated falls
+// on since's day (UTC) or later, or is unknown. Only the day is kept in
+// clear, so a few resources of since's day but earlier come too: callers
+// filter precisely on the decoded value when it matters.
+func (s *Store) EachUpdatedSince(ctx context.Context, profileID, typ string, since time.Time, fn func(Resource) error) error {
+	if since.IsZero() {
+		return s.Each(ctx, profileID, typ, fn)
+	}
+	return s.each(ctx, profileID, typ, since, fn)
+}
+
+func (s *Store) each(ctx context.Context, profileID, typ string, since time.Time, fn func(Resource) error) error {
 	k, err := s.keysFor(ctx, profileID)
 	if err != nil {
 		return fmt.Errorf("read resources: %w", err)
 	}
-	var rows *sql.Rows
-	if typ == "" {
-		rows, err = s.reader.QueryContext(ctx,
-			"SELECT type, row_key, sealed FROM resources WHERE profile = ?", k.num)
-	} else {
-		rows, err = s.reader.QueryContext(ctx,
-			"SELECT type, row_key, sealed FROM resources WHERE profile = ? AND type = ?", k.num, typ)
+	query := "SELECT type, row_key, sealed FROM resources WHERE profile = ?"
+	args := []any{k.num}
+	if typ != "" {
+		query += " AND type = ?"
+		args = append(args, typ)
 	}
+	if !since.IsZero() {
+		query += " AND (updated_day IS NULL OR updated_day >= ?)"
+		args = append(args, since.UTC().Format(time.DateOnly))
+	}
+	rows, err := s.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return dbErr("read resources", err)
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 )
 
@@ -17,7 +18,7 @@ type columnLayout struct {
 
 // newColumn returns a container laying out objects with columnLayout.
 func newColumn(maxWidth float32, centerVertically bool, objects ...fyne.CanvasObject) *fyne.Container {
-	return fyne.NewContainerWithLayout(&columnLayout{maxWidth: maxWidth, centerVertically: centerVertically}, objects...)
+	return container.New(&columnLayout{maxWidth: maxWidth, centerVertically: centerVertically}, objects...)
 }
 
 func (c *columnLayout) width(available float32) float32 {
