@@ -16,6 +16,9 @@ import (
 // the reference practice (its login pages played by practice/smart.SignIn as
 // the browser), then `sync` and `status`.
 func TestConnectSMARTAgainstPractice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end against the practice server: skipped with -short")
+	}
 	srv, err := practice.New(context.Background(), practice.Config{PasswordCost: 64, StaffDelay: time.Hour, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
