@@ -23,11 +23,17 @@
 //     reconcile. Records whose status or verificationStatus is
 //     entered-in-error are removed too.
 //
-// Writes and crashes: every page is written in one storage transaction.
+// Writes and crashes: every page is written in one storage transaction,
+// by a writer goroutine while the next page downloads (so on two cores a
+// sync takes about as long as the download alone).
 // A unit's checkpoint is advanced only in the transaction of its last page,
 // so a sync killed midway leaves the old checkpoint and the next sync pulls
 // the unit again from there (puts are idempotent). The cache is therefore
 // always a state the server had, plus at most some newer records.
+//
+// A type the server refuses with 403 in per-type mode (a narrowed grant)
+// is skipped and listed in Result.Forbidden; other failures of one unit are
+// reported in Result.Failed while the other units still commit.
 //
 // A malformed resource never aborts a sync: with a type and an id it is
 // stored as sent and reported in Result.Malformed; without, it is only
