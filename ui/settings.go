@@ -60,7 +60,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 
 	// Passphrase.
 	old := widget.NewPasswordEntry()
-	old.SetPlaceHolder("Current passphrase (empty if you have none)")
+	old.SetPlaceHolder("Current passphrase")
 	next := widget.NewPasswordEntry()
 	next.SetPlaceHolder("New passphrase")
 	confirm := widget.NewPasswordEntry()
@@ -141,7 +141,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 			container.NewBorder(nil, nil, widget.NewLabel("Lock after"), nil, idle),
 		)),
 		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
-		widget.NewCard("Practices and family members", "", newColumn(0, false, people, container.NewHBox(add))),
+		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),
 		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
 	)))
 }

@@ -117,8 +117,9 @@ func (s *shell) build() fyne.CanvasObject {
 	}
 
 	s.dashboard = newDashboardView(u.ctx, u.core, s.current.ID, s.openSection)
-	s.record = newRecordView(u.core, s.current.ID, u.win)
-	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), s.record.CanvasObject())
+	// The record is built when first opened: decoding a long record must
+	// not compete with the dashboard for the CPU right after unlock.
+	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), container.NewStack())
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
 		s.recordTab,
@@ -127,7 +128,12 @@ func (s *shell) build() fyne.CanvasObject {
 	if fyne.CurrentDevice().IsMobile() {
 		s.tabs.SetTabLocation(container.TabLocationBottom)
 	}
-	s.tabs.OnSelected = func(*container.TabItem) { u.core.Touch() }
+	s.tabs.OnSelected = func(it *container.TabItem) {
+		u.core.Touch()
+		if it == s.recordTab {
+			s.ensureRecord()
+		}
+	}
 
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(s.syncBtn, lock), s.switcher)
 	header := container.NewVBox(top, s.status, s.banner, container.NewHBox(s.signIn))
@@ -138,7 +144,19 @@ func (s *shell) build() fyne.CanvasObject {
 func (s *shell) openSection(section string) {
 	s.u.core.Touch()
 	s.tabs.Select(s.recordTab)
+	s.ensureRecord()
 	s.record.ShowSection(section)
+}
+
+// ensureRecord builds the record view on first use. UI goroutine.
+func (s *shell) ensureRecord() {
+	if s.record != nil {
+		return
+	}
+	s.record = newRecordView(s.u.core, s.current.ID, s.u.win)
+	stack := s.recordTab.Content.(*fyne.Container)
+	stack.Objects = []fyne.CanvasObject{s.record.CanvasObject()}
+	stack.Refresh()
 }
 
 const signInText = "Your practice needs you to sign in again before Carebook can update this record. " +
@@ -225,7 +243,9 @@ func (s *shell) onEvent(ev app.Event) {
 	case app.RecordChanged:
 		if ev.ProfileID == s.current.ID {
 			s.dashboard.Refresh()
-			s.record.Refresh()
+			if s.record != nil {
+				s.record.Refresh()
+			}
 		}
 	}
 }

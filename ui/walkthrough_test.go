@@ -163,6 +163,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	// The dashboard, with what the practice holds for the demo patient.
 	q.waitShows(t, w, "Hello, Maya", "Coming up", "Follow-up visit", "Balance due", "49.00 USD", "Updated just now")
 	screenshot(t, w, "walkthrough-dashboard-"+fmtSize(size))
+	assertFits(t, w)
 
 	// Every section of the record shows the patient's data.
 	selectTab(t, w, "Health record")
@@ -178,6 +179,10 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	for _, s := range sections {
 		u.shell.openSection(s.name)
 		q.waitShows(t, w, s.want)
+		assertFits(t, w)
+		if got := w.Canvas().Size().Width; got > size.Width {
+			t.Errorf("section %s widened the window to %.0f (asked for %.0f)", s.name, got, size.Width)
+		}
 	}
 
 	// Lock: nothing of the record stays on screen.
