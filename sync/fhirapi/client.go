@@ -1,7 +1,6 @@
 package fhirapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -535,16 +534,3 @@ type quietLogger struct{}
 func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Warnf(string, ...any)  {}
 func (quietLogger) Debugf(string, ...any) {}
-
-// ReadBody is a helper for callers holding a raw JSON body: it reports
-// whether body holds a resource of the given type.
-func ReadBody(body []byte, wantType string) (ResourceHeader, error) {
-	h, err := ParseHeader(bytes.TrimSpace(body))
-	if err != nil {
-		return h, err
-	}
-	if wantType != "" && h.ResourceType != wantType {
-		return h, fmt.Errorf("%w: got %q, want %q", ErrBadResponse, h.ResourceType, wantType)
-	}
-	return h, nil
-}
