@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDecodeBundle(t *testing.T) {
@@ -113,6 +114,18 @@ func FuzzParseCapabilities(f *testing.F) {
 		}
 		if err == nil {
 			_ = c.SupportsEverything()
+		}
+	})
+}
+
+func FuzzParseRetryAfter(f *testing.F) {
+	f.Add("3")
+	f.Add("Wed, 21 Oct 2015 07:28:00 GMT")
+	f.Add("-5")
+	f.Add("99999999999999999999")
+	f.Fuzz(func(t *testing.T, in string) {
+		if d := parseRetryAfter(in, time.Now()); d < 0 {
+			t.Fatalf("parseRetryAfter(%q) = %v", in, d)
 		}
 	})
 }

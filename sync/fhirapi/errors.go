@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -142,22 +143,30 @@ func IsTransient(err error) bool {
 	return errors.Is(err, ErrNetwork) || errors.Is(err, ErrServer) || errors.Is(err, ErrRateLimited)
 }
 
+// maxRetryAfter bounds what parseRetryAfter returns, so a huge value never
+// overflows a time.Duration. (The client gives up on waits longer than
+// Options.MaxRetryAfter anyway.)
+const maxRetryAfter = 24 * time.Hour
+
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+// It returns 0 for an absent, malformed or past value.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && fmt.Sprint(secs) == v {
-		if secs < 0 {
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		switch {
+		case secs <= 0:
 			return 0
+		case secs > int64(maxRetryAfter/time.Second):
+			return maxRetryAfter
 		}
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, maxRetryAfter)
 		}
 	}
 	return 0
