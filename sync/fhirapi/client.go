@@ -111,11 +111,15 @@ type Response struct {
 }
 
 // SearchHandler receives a search's results. Entry is called for each entry
-// as it is decoded; PageDone after each complete page. Either may be nil.
-// An error from either stops the search and is returned as is.
+// as it is decoded; PageDone after each complete page. PageStart, if set,
+// is called before each attempt to read a page: a page whose reply was cut
+// off mid-body is read again, and the handler must then forget the entries
+// it got from the failed attempt. Any may be nil. An error from Entry or
+// PageDone stops the search and is returned as is.
 type SearchHandler struct {
-	Entry    func(Entry) error
-	PageDone func(Page) error
+	PageStart func(number int)
+	Entry     func(Entry) error
+	PageDone  func(Page) error
 }
 
 // Page describes one complete page of a search.
@@ -416,18 +420,30 @@ func parseDate(h http.Header) time.Time {
 	return t
 }
 
-// Get implements API.
+// Get implements API. A reply cut off mid-body is fetched again.
 func (c *Client) Get(ctx context.Context, path string, query url.Values) (*Response, error) {
 	u := c.resolve(path, query)
-	hr, err := c.send(ctx, request{method: http.MethodGet, url: u, idempotent: true})
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		hr, err := c.send(ctx, request{method: http.MethodGet, url: u, idempotent: true})
+		if err != nil {
+			return nil, err
+		}
+		resp, err := readResponse(hr)
+		if err == nil {
+			return resp, nil
+		}
+		err = fmt.Errorf("GET %s: %w", c.safePath(u), err)
+		if !errors.Is(err, ErrNetwork) || attempt >= c.opts.MaxAttempts {
+			return nil, err
+		}
+		t := time.NewTimer(c.backoff(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("GET %s: %w", c.safePath(u), ctx.Err())
+		case <-t.C:
+		}
 	}
-	resp, err := readResponse(hr)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", c.safePath(u), err)
-	}
-	return resp, nil
 }
 
 // Capabilities implements API.
@@ -489,16 +505,11 @@ func (c *Client) Search(ctx context.Context, path string, query url.Values, h Se
 		if page > c.opts.MaxPages {
 			return info, fmt.Errorf("search %s: %w: more than %d pages", c.safePath(u), ErrTooLarge, c.opts.MaxPages)
 		}
-		hr, err := c.send(ctx, request{method: http.MethodGet, url: u, idempotent: true})
+		bi, date, err := c.readPage(ctx, u, page, h, entry)
 		if err != nil {
 			return info, err
 		}
-		bi, err := DecodeBundle(hr.Body, entry)
-		hr.Body.Close()
-		if err != nil {
-			return info, fmt.Errorf("search %s page %d: %w", c.safePath(u), page, err)
-		}
-		p := Page{Number: page, Bundle: bi, Date: parseDate(hr.Header)}
+		p := Page{Number: page, Bundle: bi, Date: date}
 		info.Pages = page
 		info.Entries += bi.Entries
 		if page == 1 {
@@ -524,6 +535,42 @@ func (c *Client) Search(ctx context.Context, path string, query url.Values, h Se
 			return info, err
 		}
 		u = nu
+	}
+}
+
+// readPage GETs and decodes one page. A reply cut off mid-body (reset
+// connection, truncated body: ErrNetwork while reading) is fetched again,
+// with backoff, when no entry was handed out yet or the handler can start
+// the page over (PageStart).
+func (c *Client) readPage(ctx context.Context, u *url.URL, page int, h SearchHandler, entry func(Entry) error) (BundleInfo, time.Time, error) {
+	for attempt := 1; ; attempt++ {
+		if h.PageStart != nil {
+			h.PageStart(page)
+		}
+		hr, err := c.send(ctx, request{method: http.MethodGet, url: u, idempotent: true})
+		if err != nil {
+			return BundleInfo{}, time.Time{}, err
+		}
+		delivered := 0
+		bi, err := DecodeBundle(hr.Body, func(e Entry) error {
+			delivered++
+			return entry(e)
+		})
+		hr.Body.Close()
+		if err == nil {
+			return bi, parseDate(hr.Header), nil
+		}
+		err = fmt.Errorf("search %s page %d: %w", c.safePath(u), page, err)
+		if !errors.Is(err, ErrNetwork) || attempt >= c.opts.MaxAttempts || (delivered > 0 && h.PageStart == nil) {
+			return BundleInfo{}, time.Time{}, err
+		}
+		t := time.NewTimer(c.backoff(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return BundleInfo{}, time.Time{}, fmt.Errorf("search %s: %w", c.safePath(u), ctx.Err())
+		case <-t.C:
+		}
 	}
 }
 

@@ -436,3 +436,40 @@ func TestSafePath(t *testing.T) {
 		}
 	}
 }
+
+// TestCutOffPageIsReadAgain: a page whose body is cut mid-way is fetched
+// again, and the handler's PageStart lets it forget the partial entries.
+func TestCutOffPageIsReadAgain(t *testing.T) {
+	var calls atomic.Int32
+	full := `{"resourceType":"Bundle","entry":[` + strings.Repeat(`{"resource":{"resourceType":"Observation","id":"x"}},`, 200) + `{"resource":{"resourceType":"Observation","id":"last"}}]}`
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			// Promise the whole body, send a third, close the connection.
+			w.Header().Set("Content-Length", fmt.Sprint(len(full)))
+			io.WriteString(w, full[:len(full)/3])
+			w.(http.Flusher).Flush()
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
+		io.WriteString(w, full)
+	}), fastOptions())
+	var got, starts int
+	_, err := c.Search(context.Background(), "Observation", nil, SearchHandler{
+		PageStart: func(int) { got = 0; starts++ },
+		Entry:     func(Entry) error { got++; return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 201 || starts != 2 || calls.Load() != 2 {
+		t.Fatalf("entries %d, page starts %d, requests %d", got, starts, calls.Load())
+	}
+	// Without PageStart, entries already handed out cannot be taken back:
+	// the error is returned instead.
+	calls.Store(0)
+	_, err = c.Search(context.Background(), "Observation", nil, SearchHandler{Entry: func(Entry) error { return nil }})
+	if !errors.Is(err, ErrNetwork) {
+		t.Fatalf("without PageStart: err = %v", err)
+	}
+}

@@ -372,6 +372,7 @@ func (o *Outbox) resultBody(ctx context.Context, resp *fhirapi.Response) ([]byte
 func (o *Outbox) findByIdentifier(ctx context.Context, typ, ident string) ([]byte, error) {
 	var found []byte
 	_, err := o.cfg.API.Search(ctx, typ, url.Values{"identifier": {IdentifierSystem + "|" + ident}}, fhirapi.SearchHandler{
+		PageStart: func(int) { found = nil },
 		Entry: func(e fhirapi.Entry) error {
 			if found == nil && e.Resource != nil && e.Search.Mode != "outcome" {
 				found = append([]byte(nil), e.Resource...)

@@ -89,6 +89,7 @@ func (s *syncer) pullHistory(ctx context.Context) error {
 	var serverTime time.Time
 	removed := map[string]int{}
 	_, err = s.cfg.API.Search(ctx, "_history", q, fhirapi.SearchHandler{
+		PageStart: func(int) { removes = removes[:0] },
 		Entry: func(e fhirapi.Entry) error {
 			if e.Request.Method == "DELETE" {
 				if k, ok := parseRef(e.Request.URL); ok {
@@ -214,7 +215,7 @@ func (s *syncer) pullReferenced(ctx context.Context) error {
 			ids = ids[n:]
 			var batch []storage.Resource
 			q := url.Values{"_id": {strings.Join(chunk, ",")}, "_count": {fmt.Sprint(refBatch)}}
-			_, err := s.cfg.API.Search(ctx, typ, q, fhirapi.SearchHandler{Entry: func(e fhirapi.Entry) error {
+			_, err := s.cfg.API.Search(ctx, typ, q, fhirapi.SearchHandler{PageStart: func(int) { batch = nil }, Entry: func(e fhirapi.Entry) error {
 				if e.Resource == nil || e.Search.Mode == "outcome" {
 					return nil
 				}

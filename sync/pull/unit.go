@@ -80,7 +80,17 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 			}
 		}
 	}()
+	// What a page attempt added, so a page read again after a cut-off
+	// reply starts from where the page began.
+	var (
+		doneAtStart, refsAtStart int
+		pageMalformed            []Malformed
+	)
 	_, err := s.cfg.API.Search(wctx, u.path, q, fhirapi.SearchHandler{
+		PageStart: func(int) {
+			batch, removes, pageMalformed = nil, nil, nil
+			done, refs = doneAtStart, refs[:refsAtStart]
+		},
 		Entry: func(e fhirapi.Entry) error {
 			if e.Search.Mode == "outcome" || e.Resource == nil {
 				return nil
@@ -88,7 +98,7 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 			done++
 			r, remove, mal := classify(e.Resource)
 			if mal != nil {
-				s.malformed(*mal)
+				pageMalformed = append(pageMalformed, *mal)
 			}
 			if r.Type == "" {
 				return nil
@@ -119,7 +129,11 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 			if last {
 				pw.checkpoint = fhirapi.FormatInstant(serverTime.Add(-overlap))
 			}
-			batch, removes = nil, nil
+			for _, m := range pageMalformed {
+				s.malformed(m)
+			}
+			batch, removes, pageMalformed = nil, nil, nil
+			doneAtStart, refsAtStart = done, len(refs)
 			select {
 			case pages <- pw:
 				return nil
