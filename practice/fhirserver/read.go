@@ -120,15 +120,27 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, g access.Grant, 
 		}
 	}
 	base := baseURL(r)
-	self := base + "/" + typ + encodeQuery(q.Encode(), q.Offset)
+	selfQuery := q.Encode()
+	if q.After > 0 {
+		selfQuery.Set("_cursor", strconv.FormatInt(q.After, 10))
+	}
+	self := base + "/" + typ + encodeQuery(selfQuery, q.Offset)
 	var next string
 	count := q.Count
 	if count <= 0 {
 		count = store.DefaultCount
 	}
-	more := len(rs) == count && (total < 0 || q.Offset+len(rs) < total)
+	more := len(rs) == count && (total < 0 || q.Offset+len(rs) < total || q.After > 0)
 	if more && !q.CountOnly {
-		next = base + "/" + typ + encodeQuery(q.Encode(), q.Offset+len(rs))
+		if len(q.Sort) == 0 {
+			// Default order is write order: page with a cursor, so a record
+			// updated or deleted between two pages shifts nothing.
+			v := q.Encode()
+			v.Set("_cursor", strconv.FormatInt(rs[len(rs)-1].Seq, 10))
+			next = base + "/" + typ + "?" + v.Encode()
+		} else {
+			next = base + "/" + typ + encodeQuery(q.Encode(), q.Offset+len(rs))
+		}
 	}
 	b := newBundle("searchset", asOf, total, self, next)
 	for _, res := range rs {
@@ -377,7 +389,7 @@ func (s *Server) everything(w http.ResponseWriter, r *http.Request, g access.Gra
 	e := store.EverythingQuery{Patient: id}
 	for k := range params {
 		switch k {
-		case "_since", "_type", "_count", "_offset", "_format", "_pretty":
+		case "_since", "_type", "_count", "_page", "_format", "_pretty":
 		default:
 			s.writeError(w, outcomeErr(http.StatusBadRequest, "not-supported", "Unsupported $everything parameter %q", truncate(k)))
 			return
@@ -413,12 +425,9 @@ func (s *Server) everything(w http.ResponseWriter, r *http.Request, g access.Gra
 		s.writeError(w, err)
 		return
 	}
-	if e.Offset, err = offsetParam(params.Get("_offset")); err != nil {
-		s.writeError(w, err)
-		return
-	}
+	e.Page = params.Get("_page")
 	asOf := s.st.SafeTime()
-	rs, total, err := s.st.Everything(r.Context(), e)
+	rs, total, nextPage, err := s.st.Everything(r.Context(), e)
 	if err != nil {
 		s.writeError(w, err)
 		return
@@ -431,10 +440,16 @@ func (s *Server) everything(w http.ResponseWriter, r *http.Request, g access.Gra
 			keep.Set(k, v)
 		}
 	}
-	self := path + encodeQuery(cloneValues(keep), e.Offset)
+	selfQuery := cloneValues(keep)
+	if e.Page != "" {
+		selfQuery.Set("_page", e.Page)
+	}
+	self := path + encodeQuery(selfQuery, 0)
 	next := ""
-	if e.Offset+len(rs) < total && len(rs) > 0 {
-		next = path + encodeQuery(cloneValues(keep), e.Offset+len(rs))
+	if nextPage != "" {
+		nextQuery := cloneValues(keep)
+		nextQuery.Set("_page", nextPage)
+		next = path + encodeQuery(nextQuery, 0)
 	}
 	b := newBundle("searchset", asOf, total, self, next)
 	for _, res := range rs {

@@ -75,7 +75,7 @@ func BenchmarkEverything(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
-		rs, total, err := s.Everything(ctx, EverythingQuery{Patient: "p3", Count: 100})
+		rs, total, _, err := s.Everything(ctx, EverythingQuery{Patient: "p3", Count: 100})
 		if err != nil || len(rs) != 100 || total != 261 {
 			b.Fatalf("%d results, total %d, %v", len(rs), total, err)
 		}

@@ -99,7 +99,7 @@ func TestLoadSyntheaFixtures(t *testing.T) {
 	pats, _, _ := s.Search(ctx, "Patient", Query{Count: MaxCount})
 	inEverything := 0
 	for _, p := range pats {
-		_, n, err := s.Everything(ctx, EverythingQuery{Patient: p.ID, Count: 1})
+		_, n, _, err := s.Everything(ctx, EverythingQuery{Patient: p.ID, Count: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -228,7 +228,7 @@ func (t *Tx) Delete(ctx context.Context, typ, id string) error {
 // ErrGone (with the deletion's Resource) if it was deleted.
 func (t *Tx) Read(ctx context.Context, typ, id string) (Resource, error) {
 	row := t.queryRow(ctx,
-		`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json
+		`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json, v.seq
 		 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq WHERE c.type = ? AND c.id = ?`, typ, id)
 	r, err := scanResource(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -250,7 +250,7 @@ func (t *Tx) VRead(ctx context.Context, typ, id, vid string) (Resource, error) {
 		return Resource{}, fmt.Errorf("vread %s: %w", typ, ErrNotFound)
 	}
 	row := t.tx.QueryRowContext(ctx,
-		`SELECT type, id, version, last_updated, deleted, json FROM fhir_version WHERE type = ? AND id = ? AND version = ?`,
+		`SELECT type, id, version, last_updated, deleted, json, seq FROM fhir_version WHERE type = ? AND id = ? AND version = ?`,
 		typ, id, v)
 	r, err := scanResource(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -284,7 +284,7 @@ func scanResource(row scanner) (Resource, error) {
 		at      int64
 		body    []byte
 	)
-	if err := row.Scan(&r.Type, &r.ID, &version, &at, &r.Deleted, &body); err != nil {
+	if err := row.Scan(&r.Type, &r.ID, &version, &at, &r.Deleted, &body, &r.Seq); err != nil {
 		return Resource{}, err
 	}
 	r.VersionID = strconv.FormatInt(version, 10)

@@ -31,6 +31,10 @@ type Query struct {
 	// matches to skip.
 	Count  int
 	Offset int
+	// After, when > 0 and Sort is empty, starts the page after the match
+	// whose Seq is After (a cursor: unlike Offset, a resource updated or
+	// deleted meanwhile does not shift the pages). _cursor in a URL.
+	After int64
 	// CountOnly (_count=0 or _summary=count) asks for the total and no
 	// resources.
 	CountOnly bool
@@ -139,6 +143,13 @@ func (q *Query) parseOne(typ, key, raw string) (known bool, err error) {
 			return true, fmt.Errorf("%w: _offset must be a number >= 0", ErrInvalid)
 		}
 		q.Offset = n
+		return true, nil
+	case "_cursor":
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n < 0 {
+			return true, fmt.Errorf("%w: malformed _cursor", ErrInvalid)
+		}
+		q.After = n
 		return true, nil
 	case "_summary":
 		if raw != "count" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -131,9 +132,14 @@ func (t *Tx) Search(ctx context.Context, typ string, q Query) ([]Resource, int, 
 	if count <= 0 {
 		count = DefaultCount
 	}
-	args := append(append(append([]any{}, w.args...), orderArgs...), count, q.Offset)
+	offset := q.Offset
+	if q.After > 0 && len(q.Sort) == 0 {
+		w.add("c.seq > ?", q.After)
+		offset = 0
+	}
+	args := append(append(append([]any{}, w.args...), orderArgs...), count, offset)
 	rows, err := t.tx.QueryContext(ctx,
-		`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json
+		`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json, v.seq
 		 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq
 		 WHERE `+w.String()+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
@@ -278,7 +284,7 @@ func (t *Tx) History(ctx context.Context, h HistoryQuery) ([]Resource, int, erro
 		count = DefaultCount
 	}
 	rows, err := t.tx.QueryContext(ctx,
-		`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json FROM fhir_version v
+		`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json, v.seq FROM fhir_version v
 		 WHERE `+w.String()+` ORDER BY v.seq DESC LIMIT ? OFFSET ?`,
 		append(w.args, min(count, MaxCount), h.Offset)...)
 	if err != nil {
@@ -305,16 +311,42 @@ type EverythingQuery struct {
 	Since   time.Time // zero = all; else resources changed at or after it
 	Types   []string  // empty = all types
 	Count   int       // page size, 0 = DefaultCount
-	Offset  int
+	// Page is "" for the first page, else the token Everything returned for
+	// the next one.
+	Page string
 }
 
-// Everything returns one page of a patient's records and their total: the
-// current, non-deleted resources in the patient's compartment (the Patient
-// first), then the shared practice resources they refer to (practitioners,
-// organizations, locations, medications...).
-func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int, error) {
+// Everything returns one page of a patient's records, their total, and the
+// token of the next page ("" after the last): the current, non-deleted
+// resources in the patient's compartment (the Patient first, then in write
+// order), then the shared practice resources they refer to
+// (practitioners, organizations, locations, medications...). Pages follow a
+// cursor, so records changed between two pages do not shift them.
+func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int, string, error) {
 	if e.Patient == "" {
-		return nil, 0, fmt.Errorf("everything: %w: no patient", ErrInvalid)
+		return nil, 0, "", fmt.Errorf("everything: %w: no patient", ErrInvalid)
+	}
+	var (
+		afterSeq   int64 // own part: after this seq (Patient already sent)
+		sharedFrom int   // shared part: from this index
+		inShared   bool
+	)
+	switch {
+	case e.Page == "":
+	case strings.HasPrefix(e.Page, "o"):
+		n, err := strconv.ParseInt(e.Page[1:], 10, 64)
+		if err != nil || n < 0 {
+			return nil, 0, "", fmt.Errorf("everything: %w: malformed page token", ErrInvalid)
+		}
+		afterSeq = n
+	case strings.HasPrefix(e.Page, "s"):
+		n, err := strconv.Atoi(e.Page[1:])
+		if err != nil || n < 0 {
+			return nil, 0, "", fmt.Errorf("everything: %w: malformed page token", ErrInvalid)
+		}
+		sharedFrom, inShared = n, true
+	default:
+		return nil, 0, "", fmt.Errorf("everything: %w: malformed page token", ErrInvalid)
 	}
 	inCompartment := "c.deleted = 0 AND EXISTS (SELECT 1 FROM fhir_compartment p WHERE p.seq = c.seq AND p.patient = ?)"
 	w := &sqlWhere{}
@@ -327,11 +359,11 @@ func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int
 	}
 	var own int
 	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fhir_current c WHERE `+w.String(), w.args...).Scan(&own); err != nil {
-		return nil, 0, fmt.Errorf("everything: count: %w", err)
+		return nil, 0, "", fmt.Errorf("everything: count: %w", err)
 	}
 	shared, err := t.sharedReferenced(ctx, e, inCompartment)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	count := e.Count
 	if count <= 0 {
@@ -339,24 +371,49 @@ func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int
 	}
 	count = min(count, MaxCount)
 	var out []Resource
-	if e.Offset < own {
-		args := append(append([]any{}, w.args...), e.Patient, count, e.Offset)
-		rs, err := t.queryResources(ctx,
-			`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json
-			 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq
-			 WHERE `+w.String()+`
-			 ORDER BY (c.type = 'Patient' AND c.id = ?) DESC, c.seq LIMIT ? OFFSET ?`, args...)
-		if err != nil {
-			return nil, 0, fmt.Errorf("everything: %w", err)
+	if !inShared {
+		var rs []Resource
+		if e.Page == "" {
+			args := append(append([]any{}, w.args...), e.Patient, count+1)
+			rs, err = t.queryResources(ctx,
+				`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json, v.seq
+				 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq
+				 WHERE `+w.String()+`
+				 ORDER BY (c.type = 'Patient' AND c.id = ?) DESC, c.seq LIMIT ?`, args...)
+		} else {
+			args := append(append([]any{}, w.args...), e.Patient, afterSeq, count+1)
+			rs, err = t.queryResources(ctx,
+				`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json, v.seq
+				 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq
+				 WHERE `+w.String()+` AND NOT (c.type = 'Patient' AND c.id = ?) AND c.seq > ?
+				 ORDER BY c.seq LIMIT ?`, args...)
 		}
+		if err != nil {
+			return nil, 0, "", fmt.Errorf("everything: %w", err)
+		}
+		// One row more than the page tells whether another page follows.
 		out = rs
+		if len(out) > count {
+			out = out[:count]
+			// The Patient comes first whatever its seq: the cursor is the
+			// largest seq sent.
+			last := afterSeq
+			for _, r := range out {
+				if !(r.Type == "Patient" && r.ID == e.Patient) {
+					last = max(last, r.Seq)
+				}
+			}
+			return out, own + len(shared), "o" + strconv.FormatInt(last, 10), nil
+		}
 	}
-	if len(out) < count {
-		from := min(max(e.Offset-own, 0), len(shared))
-		to := min(from+count-len(out), len(shared))
-		out = append(out, shared[from:to]...)
+	from := min(sharedFrom, len(shared))
+	to := min(from+count-len(out), len(shared))
+	out = append(out, shared[from:to]...)
+	next := ""
+	if to < len(shared) {
+		next = "s" + strconv.Itoa(to)
 	}
-	return out, own + len(shared), nil
+	return out, own + len(shared), next, nil
 }
 
 // sharedReferenced returns the current shared resources (SharedType) that

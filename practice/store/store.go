@@ -38,6 +38,10 @@ type Resource struct {
 	// JSON is the resource with id, meta.versionId and meta.lastUpdated set
 	// by the store; nil for a deletion.
 	JSON []byte
+	// Seq is the version's place in the order of all writes (set by reads,
+	// searches and history; 0 on what a write returns). Paging cursors use
+	// it.
+	Seq int64
 }
 
 // Store is a FHIR resource store in one SQLite database.
@@ -364,17 +368,18 @@ func (s *Store) History(ctx context.Context, h HistoryQuery) ([]Resource, int, e
 	return rs, total, err
 }
 
-// Everything lists a patient's compartment. See Tx.Everything.
-func (s *Store) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int, error) {
+// Everything lists a patient's records. See Tx.Everything.
+func (s *Store) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int, string, error) {
 	var (
 		rs    []Resource
 		total int
+		next  string
 	)
 	err := s.read(ctx, func(tx *Tx) (err error) {
-		rs, total, err = tx.Everything(ctx, e)
+		rs, total, next, err = tx.Everything(ctx, e)
 		return err
 	})
-	return rs, total, err
+	return rs, total, next, err
 }
 
 // InCompartment reports whether the current version of typ/id is in the

@@ -359,27 +359,92 @@ func TestEverything(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	seedSearch(t, s)
-	rs, total, err := s.Everything(ctx, EverythingQuery{Patient: "a"})
+	rs, total, _, err := s.Everything(ctx, EverythingQuery{Patient: "a"})
+	// One record per page: the Patient alone first, then a cursor.
+	var one []string
+	for page, i := "", 0; i < 20; i++ {
+		rs, _, next, err := s.Everything(ctx, EverythingQuery{Patient: "a", Count: 1, Page: page})
+		if err != nil {
+			t.Fatal(err)
+		}
+		one = append(one, ids(rs))
+		if page = next; page == "" {
+			break
+		}
+	}
+	if got := strings.Join(one, "|"); got != "a|o1|o2|ap1|doc" {
+		t.Fatalf("one per page: %s", got)
+	}
 	if err != nil || total != 5 || ids(rs) != "a,o1,o2,ap1,doc" {
 		t.Fatalf("everything: %d [%s] %v", total, ids(rs), err)
 	}
 	since := s.SafeTime().Add(time.Microsecond)
 	mustPut(t, s, "Observation", "o2", `{"resourceType":"Observation","status":"amended","subject":{"reference":"Patient/a"}}`)
-	rs, _, _ = s.Everything(ctx, EverythingQuery{Patient: "a", Since: since})
+	rs, _, _, _ = s.Everything(ctx, EverythingQuery{Patient: "a", Since: since})
 	if ids(rs) != "o2" {
 		t.Fatalf("everything since: [%s]", ids(rs))
 	}
-	rs, _, _ = s.Everything(ctx, EverythingQuery{Patient: "a", Types: []string{"Appointment", "Patient"}})
+	rs, _, _, _ = s.Everything(ctx, EverythingQuery{Patient: "a", Types: []string{"Appointment", "Patient"}})
 	if ids(rs) != "a,ap1" {
 		t.Fatalf("everything _type: [%s]", ids(rs))
 	}
-	rs, _, _ = s.Everything(ctx, EverythingQuery{Patient: "b"})
+	rs, _, _, _ = s.Everything(ctx, EverythingQuery{Patient: "b"})
 	if ids(rs) != "b,o3" {
 		t.Fatalf("everything _type: [%s]", ids(rs))
 	}
-	rs, total, _ = s.Everything(ctx, EverythingQuery{Patient: "a", Count: 2, Offset: 3})
-	if total != 5 || ids(rs) != "o2,doc" { // o2 changed last
-		t.Fatalf("everything page 2: %d [%s]", total, ids(rs))
+	// Pages follow a cursor: a record updated between two pages moves to
+	// the end instead of shifting the pages (which would skip one).
+	var pages []string
+	page := ""
+	for i := 0; ; i++ {
+		rs, total, next, err := s.Everything(ctx, EverythingQuery{Patient: "a", Count: 2, Page: page})
+		if err != nil || total != 5 {
+			t.Fatalf("page %d: total %d %v", i, total, err)
+		}
+		pages = append(pages, ids(rs))
+		if i == 0 {
+			mustPut(t, s, "Observation", "o1", `{"resourceType":"Observation","status":"amended","subject":{"reference":"Patient/a"}}`)
+		}
+		if next == "" || i > 20 {
+			break
+		}
+		page = next
+	}
+	// Before: a, o1, ap1, o2 (o2 changed above), then doc; o1 changed after
+	// page 1 and comes again at the end of the records.
+	if got := strings.Join(pages, "|"); got != "a,o1|ap1,o2|o1,doc" {
+		t.Fatalf("everything pages: %s", got)
+	}
+	if _, _, _, err := s.Everything(ctx, EverythingQuery{Patient: "a", Page: "x1"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad page token: %v", err)
+	}
+}
+
+func TestSearchCursorSurvivesUpdates(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for i := 0; i < 6; i++ {
+		mustPut(t, s, "Basic", fmt.Sprintf("b%d", i), `{"resourceType":"Basic"}`)
+	}
+	var got []string
+	q := Query{Count: 2}
+	for i := 0; ; i++ {
+		rs, _, err := s.Search(ctx, "Basic", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ids(rs))
+		if i == 0 {
+			// b1 changes after the first page: with offsets b2 would be skipped.
+			mustPut(t, s, "Basic", "b1", `{"resourceType":"Basic","text":{"status":"empty","div":"<div/>"}}`)
+		}
+		if len(rs) < q.Count {
+			break
+		}
+		q.After = rs[len(rs)-1].Seq
+	}
+	if strings.Join(got, "|") != "b0,b1|b2,b3|b4,b5|b1" {
+		t.Fatalf("pages %v", got)
 	}
 }
 
