@@ -58,6 +58,11 @@ run() {
 	wid=$(wait_window)
 	sleep "${SETTLE:-4}"
 	shoot "$label-$name" "$wid"
+	if [ -n "${CLICK:-}" ]; then
+		# Open the first entry of the list, as a person would.
+		xdotool mousemove --window "$wid" $CLICK click 1
+		shoot "$label-$name-detail" "$wid"
+	fi
 	kill "$app_pid"
 	wait "$app_pid" 2>/dev/null || true
 	app_pid=
@@ -67,7 +72,7 @@ run() {
 SECTIONS=${SECTIONS:-results vitals medications allergies conditions immunizations visits care search}
 
 export CAREBOOK_PASSPHRASE=screenshot-passphrase
-for size in 1280x800 360x740; do
+for size in ${SIZES:-1280x800 360x740}; do
 	label=desktop
 	[ "$size" = 360x740 ] && label=phone
 	data="$scratch/data-$label"
@@ -92,7 +97,11 @@ for size in 1280x800 360x740; do
 	# The demo: its dashboard, then every section of the record.
 	SETTLE=10 run dashboard --demo --data "$data"
 	for section in $SECTIONS; do
-		run "record-$section" --demo --data "$data" --open "$section"
+		case $section in
+		results | vitals | visits) CLICK="100 200" run "record-$section" --demo --data "$data" --open "$section" ;;
+		medications) CLICK="100 240" run "record-$section" --demo --data "$data" --open "$section" ;;
+		*) run "record-$section" --demo --data "$data" --open "$section" ;;
+		esac
 	done
 	# Started again without --demo: the lock screen.
 	SETTLE=1 run locked --data "$data"

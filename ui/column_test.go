@@ -49,3 +49,24 @@ func TestColumnWrappedLabelsDoNotOverlap(t *testing.T) {
 		})
 	}
 }
+
+// TestScreensFitAPhone: the screens shown before the record (set-up, lock,
+// waiting messages) never ask for more width than a phone has, or the
+// real window grows past the screen and stays so.
+func TestScreensFitAPhone(t *testing.T) {
+	test.NewTempApp(t)
+	screens := map[string]fyne.CanvasObject{
+		"welcome":    welcomeScreen(),
+		"demo start": messageScreen("Opening the demo practice…", "Carebook is starting a demo practice on this computer and signing in its demo patient."),
+		"cannot open": messageScreen("Carebook cannot open its data",
+			"Something went wrong reading Carebook's data folder (/home/someone/.local/share/carebook)."),
+	}
+	for name, screen := range screens {
+		t.Run(name, func(t *testing.T) {
+			w := test.NewWindow(screen)
+			defer w.Close()
+			w.Resize(fyne.NewSize(360, 740))
+			assertMinFits(t, w, 360)
+		})
+	}
+}

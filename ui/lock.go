@@ -28,6 +28,7 @@ func logo(size float32) fyne.CanvasObject {
 func heading(text string) *widget.Label {
 	l := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	l.SizeName = theme.SizeNameHeadingText
+	l.Wrapping = fyne.TextWrapWord // a phone is narrower than some headings
 	return l
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -348,4 +349,52 @@ func screenshot(t *testing.T, w fyne.Window, name string) {
 // real window.
 func lightTheme(t *testing.T) {
 	test.ApplyTheme(t, theme.DefaultTheme())
+}
+
+// assertMinFits fails when the window content asks for more width than the
+// window has: a real window would grow past a phone's screen. The message
+// names the chain of objects that asks for the width.
+func assertMinFits(t *testing.T, w fyne.Window, width float32) {
+	t.Helper()
+	if w.Padded() {
+		width -= 2 * theme.Padding() // a padded window puts this around the content
+	}
+	if min := w.Content().MinSize().Width; min > width {
+		t.Errorf("content needs %.0f px, wider than the %.0f the window has for it: %s", min, width, widestChain(w.Content(), width))
+	}
+}
+
+// widestChain follows, from o down, the children whose minimum width is
+// more than width.
+func widestChain(o fyne.CanvasObject, width float32) string {
+	var chain []string
+	for o != nil {
+		chain = append(chain, fmt.Sprintf("%T(%.0f)", o, o.MinSize().Width))
+		var children []fyne.CanvasObject
+		switch x := o.(type) {
+		case *fyne.Container:
+			children = x.Objects
+		case fyne.Widget:
+			children = test.WidgetRenderer(x).Objects()
+		}
+		var next fyne.CanvasObject
+		for _, c := range children {
+			if c.Visible() && c.MinSize().Width > width {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			for _, c := range children {
+				if c.Visible() {
+					chain = append(chain, fmt.Sprintf("  child %T(%.0f)", c, c.MinSize().Width))
+					if txt, ok := c.(*canvas.Text); ok {
+						chain = append(chain, fmt.Sprintf("%q", txt.Text))
+					}
+				}
+			}
+		}
+		o = next
+	}
+	return strings.Join(chain, " > ")
 }

@@ -164,6 +164,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	q.waitShows(t, w, "Hello, Maya", "Coming up", "Follow-up visit", "Balance due", "49.00 USD", "Updated just now")
 	screenshot(t, w, "walkthrough-dashboard-"+fmtSize(size))
 	assertFits(t, w)
+	assertMinFits(t, w, size.Width)
 
 	// Every section of the record shows the patient's data.
 	selectTab(t, w, "Health record")
@@ -180,6 +181,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 		u.shell.openSection(s.name)
 		q.waitShows(t, w, s.want)
 		assertFits(t, w)
+		assertMinFits(t, w, size.Width)
 		if got := w.Canvas().Size().Width; got > size.Width {
 			t.Errorf("section %s widened the window to %.0f (asked for %.0f)", s.name, got, size.Width)
 		}
