@@ -24,17 +24,19 @@ var ErrNoDocument = errors.New("app: document not available")
 // to fetch it once.
 const documentServeTime = 2 * time.Minute
 
-// OpenDocument shows attachment number attachment of a cached
-// DocumentReference in the system viewer (the browser's PDF viewer).
+// OpenDocument shows attachment number attachment of a cached document in
+// the system viewer (the browser's PDF viewer). ref names the document:
+// "DocumentReference/{id}" (its content) or "DiagnosticReport/{id}" (its
+// presentedForm, e.g. a lab report as PDF).
 //
 // The content is never written to a file: it is served once, from memory,
 // on a random 127.0.0.1 port under a random path, and the browser is
 // pointed there. The listener closes after one request or two minutes.
-func (a *App) OpenDocument(ctx context.Context, profileID, docID string, attachment int) error {
+func (a *App) OpenDocument(ctx context.Context, profileID, ref string, attachment int) error {
 	if a.cfg.OpenBrowser == nil {
 		return errors.New("open document: no way to open a viewer")
 	}
-	att, err := a.attachment(ctx, profileID, docID, attachment)
+	att, err := a.attachment(ctx, profileID, ref, attachment)
 	if err != nil {
 		return err
 	}
@@ -50,16 +52,25 @@ func (a *App) OpenDocument(ctx context.Context, profileID, docID string, attachm
 
 // attachment finds an attachment's content in the cache, fetching it from
 // the practice when the document only links to it.
-func (a *App) attachment(ctx context.Context, profileID, docID string, n int) (record.Attachment, error) {
-	r, err := a.store.Get(ctx, profileID, "DocumentReference", docID)
+func (a *App) attachment(ctx context.Context, profileID, ref string, n int) (record.Attachment, error) {
+	typ, id, _ := strings.Cut(ref, "/")
+	if typ != "DocumentReference" && typ != "DiagnosticReport" || id == "" {
+		return record.Attachment{}, fmt.Errorf("open document: %w: %q is not a document", ErrNoDocument, ref)
+	}
+	r, err := a.store.Get(ctx, profileID, typ, id)
 	if err != nil {
 		return record.Attachment{}, fmt.Errorf("open document: %w: %w", ErrNoDocument, err)
 	}
-	doc := record.DecodeDocumentReference(record.Resource(r))
-	if n < 0 || n >= len(doc.Attachments) {
+	var atts []record.Attachment
+	if typ == "DocumentReference" {
+		atts = record.DecodeDocumentReference(record.Resource(r)).Attachments
+	} else {
+		atts = record.DecodeDiagnosticReport(record.Resource(r)).PresentedForm
+	}
+	if n < 0 || n >= len(atts) {
 		return record.Attachment{}, fmt.Errorf("open document: %w: no attachment %d", ErrNoDocument, n)
 	}
-	att := doc.Attachments[n]
+	att := atts[n]
 	if len(att.Data) > 0 || att.URL == "" {
 		if len(att.Data) == 0 {
 			return att, fmt.Errorf("open document: %w: empty attachment", ErrNoDocument)

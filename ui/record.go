@@ -26,7 +26,7 @@ import (
 type recordSource interface {
 	Chart(ctx context.Context, profileID string) (*record.Chart, error) // decoded record, from the local cache (works offline)
 	Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error)
-	OpenDocument(ctx context.Context, profileID, docID string, attachment int) error // shows a PDF/attachment in the system viewer
+	OpenDocument(ctx context.Context, profileID, docRef string, attachment int) error // shows a PDF/attachment in the system viewer
 	MarkResultsSeen(ctx context.Context, profileID string) error
 	Touch() // user activity (postpones auto-lock); cheap
 }

@@ -39,7 +39,7 @@ type docModel struct {
 	date       string
 	kind       string // "PDF", "text", the MIME type
 	text       string
-	docID      string
+	docRef      string
 	attachment int
 	external   bool // open through recordSource.OpenDocument
 }
@@ -176,7 +176,7 @@ func (v *recordView) docObjects(d docModel) []fyne.CanvasObject {
 		problem.Hide()
 		open.Disable()
 		runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, v.src.OpenDocument(ctx, v.profileID, d.docID, d.attachment)
+			return struct{}{}, v.src.OpenDocument(ctx, v.profileID, d.docRef, d.attachment)
 		}, func(_ struct{}, err error) {
 			open.Enable()
 			if err != nil {

@@ -28,7 +28,7 @@ type fakeRecord struct {
 	err   error // returned by Chart and Search when set
 
 	mu      sync.Mutex
-	opened  []string // "docID#attachment"
+	opened  []string // "docRef#attachment"
 	seen    int
 	touches int
 }
@@ -52,10 +52,10 @@ func (f *fakeRecord) Search(ctx context.Context, profileID, query string, limit 
 	return f.index.Search(query, limit), nil
 }
 
-func (f *fakeRecord) OpenDocument(ctx context.Context, profileID, docID string, attachment int) error {
+func (f *fakeRecord) OpenDocument(ctx context.Context, profileID, docRef string, attachment int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.opened = append(f.opened, docID+"#"+string(rune('0'+attachment)))
+	f.opened = append(f.opened, docRef+"#"+string(rune('0'+attachment)))
 	return nil
 }
 

@@ -63,9 +63,7 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 		}
 		m.addField("By", refNames(c, rep.Performers))
 		m.addText("Your provider's comment", rep.Conclusion)
-		// OpenDocument opens DocumentReferences only: a report's PDF is
-		// listed, with where to get it, but not opened.
-		m.docs = attachmentDocs("", dayText(rep.Date()), firstText(rep.Name, "Report"), rep.PresentedForm)
+		m.docs = attachmentDocs("DiagnosticReport/"+rep.ID, dayText(rep.Date()), firstText(rep.Name, "Report"), rep.PresentedForm)
 	}
 	for _, o := range g.Results {
 		r := resultOf(o, tr)
@@ -108,14 +106,14 @@ func resultOf(o record.Observation, tr *trendIndex) resultModel {
 
 // attachmentDocs turns a record's attachments into documents: readable
 // text shown in the app, anything else opened in the system viewer when
-// docID (a DocumentReference id) is not "".
-func attachmentDocs(docID, date, fallbackTitle string, atts []record.Attachment) []docModel {
+// docRef ("DocumentReference/{id}" or "DiagnosticReport/{id}") is not "".
+func attachmentDocs(docRef, date, fallbackTitle string, atts []record.Attachment) []docModel {
 	var docs []docModel
 	for i, a := range atts {
 		d := docModel{
 			title:      firstText(fallbackTitle, a.Title, "Document"),
 			date:       firstText(dayText(a.Created), date),
-			docID:      docID,
+			docRef:      docRef,
 			attachment: i,
 			text:       a.Text,
 		}
@@ -128,7 +126,7 @@ func attachmentDocs(docID, date, fallbackTitle string, atts []record.Attachment)
 		if a.Title != "" && len(atts) > 1 && a.Title != d.title {
 			d.title += ": " + a.Title // which of several attachments
 		}
-		if d.external && docID == "" {
+		if d.external && docRef == "" {
 			d.external = false
 			d.text = "Carebook cannot open this file here. The practice can give you a copy."
 		}

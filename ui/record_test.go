@@ -258,8 +258,8 @@ func TestOpenPDFCallsOpenDocument(t *testing.T) {
 	test.Tap(findButton(t, w.Content(), "Open PDF"))
 	src.mu.Lock()
 	defer src.mu.Unlock()
-	if len(src.opened) != 1 || src.opened[0] != "tv-doc-1#1" {
-		t.Errorf("OpenDocument calls = %v, want [tv-doc-1#1]", src.opened)
+	if len(src.opened) != 1 || src.opened[0] != "DocumentReference/tv-doc-1#1" {
+		t.Errorf("OpenDocument calls = %v, want [DocumentReference/tv-doc-1#1]", src.opened)
 	}
 }
 
@@ -345,4 +345,20 @@ type variantTheme struct {
 
 func (v variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	return v.Theme.Color(n, v.variant)
+}
+
+// TestOpenReportPDF: a lab report sent as a PDF (DiagnosticReport
+// presentedForm) opens through the source, named by the report.
+func TestOpenReportPDF(t *testing.T) {
+	test.NewTempApp(t)
+	src := newFakeRecord(extraResources(t))
+	v, w := openRecord(t, src, screenSizes[1].size)
+	v.ShowSection("results")
+	selectRow(t, v, "Cholesterol check")
+	test.Tap(findButton(t, w.Content(), "Open PDF"))
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if len(src.opened) != 1 || src.opened[0] != "DiagnosticReport/tv-rep-1#0" {
+		t.Errorf("OpenDocument calls = %v, want [DiagnosticReport/tv-rep-1#0]", src.opened)
+	}
 }

@@ -212,7 +212,7 @@ func visitDetail(c *record.Chart, e record.Encounter, docs []record.DocumentRefe
 	}
 	d.addText("Measured at this visit", strings.Join(measured, "\n"))
 	for _, doc := range docs {
-		d.docs = append(d.docs, attachmentDocs(doc.ID, dayText(doc.Date), docTitle(doc), doc.Attachments)...)
+		d.docs = append(d.docs, attachmentDocs("DocumentReference/"+doc.ID, dayText(doc.Date), docTitle(doc), doc.Attachments)...)
 		d.partial = d.partial || doc.Incomplete
 	}
 	if len(docs) == 0 {
@@ -231,7 +231,7 @@ func documentDetail(c *record.Chart, doc record.DocumentReference) detailModel {
 	if doc.DocStatus == "preliminary" {
 		d.addField("Status", "Preliminary")
 	}
-	d.docs = attachmentDocs(doc.ID, dayText(doc.Date), docTitle(doc), doc.Attachments)
+	d.docs = attachmentDocs("DocumentReference/"+doc.ID, dayText(doc.Date), docTitle(doc), doc.Attachments)
 	if len(d.docs) == 0 {
 		d.addText("Content", "This document has no content Carebook can show.")
 	}
