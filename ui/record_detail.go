@@ -39,7 +39,7 @@ type docModel struct {
 	date       string
 	kind       string // "PDF", "text", the MIME type
 	text       string
-	docRef      string
+	docRef     string
 	attachment int
 	external   bool // open through recordSource.OpenDocument
 }

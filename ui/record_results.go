@@ -113,7 +113,7 @@ func attachmentDocs(docRef, date, fallbackTitle string, atts []record.Attachment
 		d := docModel{
 			title:      firstText(fallbackTitle, a.Title, "Document"),
 			date:       firstText(dayText(a.Created), date),
-			docRef:      docRef,
+			docRef:     docRef,
 			attachment: i,
 			text:       a.Text,
 		}
