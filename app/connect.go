@@ -41,7 +41,19 @@ const (
 	// settingReadMessages lists the ids of messages read on this device,
 	// comma-separated.
 	settingReadMessages = "read_messages"
+	// settingTermsURL and settingPrivacyURL are the practice's terms of use
+	// and privacy policy pages, where it publishes them.
+	settingTermsURL   = "terms_url"
+	settingPrivacyURL = "privacy_url"
 )
+
+// ConnectOptions change how Connect signs the patient in.
+type ConnectOptions struct {
+	// ActivationCode: the patient has an activation code from the office
+	// and no portal account yet. Where the practice offers it, its
+	// enrollment page comes first instead of the sign-in page.
+	ActivationCode bool
+}
 
 // NormalizeAddress turns what a person typed ("portal.example.org/fhir")
 // into a FHIR base URL: https unless it is this computer, no trailing
@@ -92,7 +104,7 @@ func checkFHIR(ctx context.Context, base string) (*fhirapi.Capabilities, error) 
 // the patient in through the system browser (SMART standalone launch), and
 // keeps a profile for the chart they chose. Connecting again to the same
 // chart refreshes its sign-in instead of adding a second profile.
-func (a *App) Connect(ctx context.Context, fhirBase string) (ProfileInfo, error) {
+func (a *App) Connect(ctx context.Context, fhirBase string, opts ConnectOptions) (ProfileInfo, error) {
 	base, err := NormalizeAddress(fhirBase)
 	if err != nil {
 		return ProfileInfo{}, err
@@ -103,17 +115,19 @@ func (a *App) Connect(ctx context.Context, fhirBase string) (ProfileInfo, error)
 	if a.cfg.OpenBrowser == nil {
 		return ProfileInfo{}, errors.New("connect: no way to open a browser")
 	}
-	p, err := a.signIn(ctx, base, a.cfg.OpenBrowser)
+	p, err := a.signIn(ctx, smart.Config{FHIRBase: base, OpenBrowser: a.cfg.OpenBrowser, Enroll: opts.ActivationCode})
 	if err != nil {
 		return ProfileInfo{}, err
 	}
 	return profileInfo(p), nil
 }
 
-// signIn runs the SMART sign-in with the given browser and saves the
-// grant into a new or existing profile.
-func (a *App) signIn(ctx context.Context, base string, openBrowser func(string) error) (storage.Profile, error) {
-	grant, err := smart.SignIn(ctx, smart.Config{FHIRBase: base, HTTPClient: httpClient, OpenBrowser: openBrowser})
+// signIn runs the SMART sign-in of cfg (FHIRBase, OpenBrowser, Enroll)
+// and saves the grant into a new or existing profile.
+func (a *App) signIn(ctx context.Context, cfg smart.Config) (storage.Profile, error) {
+	base := cfg.FHIRBase
+	cfg.HTTPClient = httpClient
+	grant, err := smart.SignIn(ctx, cfg)
 	switch {
 	case errors.Is(err, smart.ErrSignInCancelled):
 		return storage.Profile{}, fmt.Errorf("%w: %w", ErrCancelled, err)
@@ -137,9 +151,10 @@ func (a *App) signIn(ctx context.Context, base string, openBrowser func(string) 
 	// fetches everything else. Without it the profile keeps its old label.
 	if label, err := a.patientLabel(ctx, p.ID, base, grant.PatientID); err == nil && label != "" {
 		p.Label = label
-		if err := a.store.UpdateProfile(ctx, p); err != nil {
-			return storage.Profile{}, fmt.Errorf("sign in: %w", err)
-		}
+	}
+	p.Settings[settingTermsURL], p.Settings[settingPrivacyURL] = grant.TermsURL, grant.PolicyURL
+	if err := a.store.UpdateProfile(ctx, p); err != nil {
+		return storage.Profile{}, fmt.Errorf("sign in: %w", err)
 	}
 	a.bus.Publish(ProfilesChanged{})
 	return p, nil
@@ -239,13 +254,13 @@ func (a *App) SignInAgain(ctx context.Context, profileID string) error {
 		if err := a.store.UpdateProfile(ctx, p); err != nil {
 			return fmt.Errorf("sign in again: %w", err)
 		}
-		_, err = a.signIn(ctx, d.FHIRBase(), demoBrowser(ctx, d))
+		_, err = a.signIn(ctx, smart.Config{FHIRBase: d.FHIRBase(), OpenBrowser: demoBrowser(ctx, d)})
 		return err
 	}
 	if a.cfg.OpenBrowser == nil {
 		return errors.New("sign in again: no way to open a browser")
 	}
-	if _, err := a.signIn(ctx, p.PracticeURL, a.cfg.OpenBrowser); err != nil {
+	if _, err := a.signIn(ctx, smart.Config{FHIRBase: p.PracticeURL, OpenBrowser: a.cfg.OpenBrowser}); err != nil {
 		return err
 	}
 	return nil

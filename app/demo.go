@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/carebook/carebook/sync/smart"
 )
 
 // DemoPractice is the built-in demo practice: a real FHIR + SMART server
@@ -35,7 +37,7 @@ func (a *App) ConnectDemo(ctx context.Context) (ProfileInfo, error) {
 	if err != nil {
 		return ProfileInfo{}, err
 	}
-	p, err := a.signIn(ctx, d.FHIRBase(), demoBrowser(ctx, d))
+	p, err := a.signIn(ctx, smart.Config{FHIRBase: d.FHIRBase(), OpenBrowser: demoBrowser(ctx, d)})
 	if err != nil {
 		return ProfileInfo{}, fmt.Errorf("demo: %w", err)
 	}

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +52,13 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	if !strings.HasPrefix(p.Label, "Maya") || !strings.HasSuffix(p.Label, "Rivera") {
 		t.Errorf("profile label = %q, want the demo patient's name from the server", p.Label)
+	}
+	if p.TermsURL == "" {
+		t.Error("the practice publishes its terms of use (op_tos_uri); the profile does not have them")
+	} else if resp, err := http.Get(p.TermsURL); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("terms of use at %s: %v %v", p.TermsURL, resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	start := time.Now()
 	if err := core.Sync(ctx, p.ID); err != nil {
@@ -111,5 +120,54 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	if len(again.Observations) != len(chart.Observations) {
 		t.Errorf("offline chart has %d observations, had %d", len(again.Observations), len(chart.Observations))
+	}
+}
+
+// TestConnectWithActivationCode: a patient with an activation code is sent
+// to the practice's enrollment page first, a patient without one to its
+// sign-in page.
+func TestConnectWithActivationCode(t *testing.T) {
+	practice := startDemo(t)
+	opened := make(chan string, 1)
+	errStop := errors.New("the test stops at the browser")
+	core, err := Open(Config{
+		DataDir:     t.TempDir(),
+		Storage:     storage.Options{KDF: cheapKDF, NoKeyring: true},
+		IdleTimeout: -1,
+		OpenBrowser: func(u string) error { opened <- u; return errStop },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	ctx := context.Background()
+	if err := core.Setup(ctx, "a long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []bool{true, false} {
+		if _, err := core.Connect(ctx, practice.FHIRBase(), ConnectOptions{ActivationCode: code}); !errors.Is(err, errStop) {
+			t.Fatalf("Connect = %v, want the browser's error", err)
+		}
+		u, err := url.Parse(<-opened)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.Query().Get("prompt") == "create"; got != code {
+			t.Errorf("activation code %v: authorize URL %s", code, u)
+		}
+		// The practice's page for that URL: enrollment or sign-in.
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noFollow.Get(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := "/auth/login"
+		if code {
+			want = "/auth/enroll"
+		}
+		if loc := resp.Header.Get("Location"); loc != want {
+			t.Errorf("activation code %v: the practice sends the browser to %q, want %q", code, loc, want)
+		}
 	}
 }

@@ -18,8 +18,12 @@ type ProfileInfo struct {
 	Label       string // the patient's name
 	Practice    string // the practice's host name, e.g. "portal.example.org"
 	PracticeURL string
+	Demo        bool      // the built-in demo practice (made-up data)
 	NeedsSignIn bool      // the practice refused to renew access: sign in again
 	LastSync    time.Time // zero when never synced
+	// TermsURL and PrivacyURL are the practice's terms of use and privacy
+	// policy pages, "" where it publishes none.
+	TermsURL, PrivacyURL string
 }
 
 // Profiles lists the profiles, by name.
@@ -40,12 +44,13 @@ func profileInfo(p storage.Profile) ProfileInfo {
 	info := ProfileInfo{
 		ID: p.ID, Label: p.Label, PracticeURL: p.PracticeURL,
 		NeedsSignIn: p.Settings[settingNeedsLogin] == "true",
+		TermsURL:    p.Settings[settingTermsURL], PrivacyURL: p.Settings[settingPrivacyURL],
 	}
 	if u, err := url.Parse(p.PracticeURL); err == nil {
 		info.Practice = u.Host
 	}
 	if p.Settings[settingDemo] == "true" {
-		info.Practice = "Demo practice"
+		info.Practice, info.Demo = "Demo practice", true
 	}
 	if t, err := time.Parse(time.RFC3339, p.Settings[settingLastSync]); err == nil {
 		info.LastSync = t

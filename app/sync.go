@@ -122,7 +122,7 @@ func (a *App) reconnectDemo(ctx context.Context, p storage.Profile) (storage.Pro
 	if err := a.store.UpdateProfile(ctx, p); err != nil {
 		return p, fmt.Errorf("demo: %w", err)
 	}
-	if _, err := a.signIn(ctx, d.FHIRBase(), demoBrowser(ctx, d)); err != nil {
+	if _, err := a.signIn(ctx, smart.Config{FHIRBase: d.FHIRBase(), OpenBrowser: demoBrowser(ctx, d)}); err != nil {
 		return p, fmt.Errorf("demo: %w", err)
 	}
 	return a.store.Profile(ctx, p.ID)

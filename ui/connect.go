@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
@@ -47,14 +48,23 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 		u.showHome()
 	}
 
-	connect := &widget.Button{Text: "Connect", Importance: widget.HighImportance, OnTapped: func() {
-		busy(true, "Opening your practice's sign-in page in your browser… Come back here when you have signed in.")
-		typed := address.Text
+	connectTo := func(typed string, opts app.ConnectOptions) {
+		msg := "Opening your practice's sign-in page in your browser… Come back here when you have signed in."
+		if opts.ActivationCode {
+			msg = "Opening your practice's page for activation codes in your browser… Come back here when your account is ready."
+		}
+		busy(true, msg)
 		background(u.ctx, func(ctx context.Context) (app.ProfileInfo, error) {
-			return u.core.Connect(ctx, typed)
+			return u.core.Connect(ctx, typed, opts)
 		}, connected)
+	}
+	connect := &widget.Button{Text: "Connect", Importance: widget.HighImportance, OnTapped: func() {
+		connectTo(address.Text, app.ConnectOptions{})
 	}}
 	address.OnSubmitted = func(string) { connect.OnTapped() }
+	activate := &widget.Button{Text: "I have an activation code", OnTapped: func() {
+		connectTo(address.Text, app.ConnectOptions{ActivationCode: true})
+	}}
 
 	demo := &widget.Button{Text: "Explore with a demo practice", OnTapped: func() {
 		busy(true, "Starting the demo practice and signing in a demo patient…")
@@ -62,19 +72,40 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 			return u.core.ConnectDemo(ctx)
 		}, connected)
 	}}
-	buttons = append(buttons, connect, demo)
+	buttons = append(buttons, connect, activate, demo)
+
+	// The practices already on this device: one tap adds another person's
+	// record there (a child, a parent), or signs in again.
+	known := container.NewVBox()
+	background(u.ctx, u.core.Profiles, func(ps []app.ProfileInfo, err error) {
+		if err != nil {
+			return // the list is a shortcut; the address still works
+		}
+		for _, addr := range knownPractices(ps) {
+			b := &widget.Button{Text: "Add someone at " + addr.name, Alignment: widget.ButtonAlignLeading,
+				Icon: theme.ContentAddIcon(), OnTapped: func() { connectTo(addr.url, app.ConnectOptions{}) }}
+			buttons = append(buttons, b)
+			known.Add(b)
+		}
+		if len(known.Objects) > 0 {
+			known.Objects = append([]fyne.CanvasObject{paragraph("Practices on this device:")}, known.Objects...)
+			known.Refresh()
+		}
+	})
 
 	objects := []fyne.CanvasObject{
 		logo(72),
 		heading("Connect to your practice"),
 		paragraph("Enter the address of your practice's patient portal (its FHIR address: " +
 			"the practice's front desk or website can tell you). Carebook then opens the " +
-			"practice's own sign-in page in your browser. If the office gave you an activation " +
-			"code, choose \"I have an activation code\" on that page."),
+			"practice's own sign-in page in your browser. New to the portal? If the office " +
+			"gave you an activation code, enter the address and choose \"I have an activation code\"."),
 		address,
 		connect,
+		activate,
 		problem,
 		status,
+		known,
 		widget.NewSeparator(),
 		paragraph("Not ready yet? Look around with a demo practice and a made-up patient. " +
 			"Nothing you do there reaches a real practice."),
@@ -86,6 +117,25 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 		objects = append(objects, back)
 	}
 	return container.NewVScroll(container.NewPadded(newColumn(560, true, objects...)))
+}
+
+// knownPractice is a practice some profile on this device is connected to.
+type knownPractice struct{ name, url string }
+
+// knownPractices lists the practices of ps once each, in order, leaving
+// out the demo practice (it has its own button and a new address on each
+// start).
+func knownPractices(ps []app.ProfileInfo) []knownPractice {
+	var out []knownPractice
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if p.Demo || seen[p.PracticeURL] {
+			continue
+		}
+		seen[p.PracticeURL] = true
+		out = append(out, knownPractice{name: p.Practice, url: p.PracticeURL})
+	}
+	return out
 }
 
 // humanConnectError says in plain words why connecting failed.

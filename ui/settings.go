@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -127,7 +128,11 @@ func (s *shell) settingsView() fyne.CanvasObject {
 				})
 			}, u.win)
 		}}
-		people.Add(newColumn(0, false, line, container.NewHBox(remove)))
+		entry := []fyne.CanvasObject{line}
+		if links := practiceLinks(p); links != nil {
+			entry = append(entry, links)
+		}
+		people.Add(newColumn(0, false, append(entry, container.NewHBox(remove))...))
 	}
 	add := &widget.Button{Text: "Add a practice or family member", OnTapped: func() {
 		u.showScreen(func() fyne.CanvasObject {
@@ -144,4 +149,22 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),
 		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
 	)))
+}
+
+// practiceLinks are the practice's terms of use and privacy policy, opened
+// in the browser, or nil when the practice publishes neither.
+func practiceLinks(p app.ProfileInfo) fyne.CanvasObject {
+	var links []fyne.CanvasObject
+	for _, l := range []struct{ text, addr string }{
+		{"Terms of use", p.TermsURL},
+		{"Privacy policy", p.PrivacyURL},
+	} {
+		if u, err := url.Parse(l.addr); err == nil && l.addr != "" {
+			links = append(links, widget.NewHyperlink(l.text, u))
+		}
+	}
+	if links == nil {
+		return nil
+	}
+	return container.NewHBox(links...)
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -119,6 +120,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	fyneApp := test.NewTempApp(t)
 	lightTheme(t)
 
+	opened := make(chan string, 1)
 	practice, err := demo.Start(context.Background(), demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +131,9 @@ func walkthrough(t *testing.T, size fyne.Size) {
 		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
 		IdleTimeout: -1,
 		Demo:        func(context.Context) (app.DemoPractice, error) { return practice, nil },
+		// No browser in a test: the sign-in page address is kept, and
+		// connecting stops there.
+		OpenBrowser: func(u string) error { opened <- u; return errors.New("no browser in this test") },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +163,19 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	test.Type(findEntries(w.Content())[0], "http://127.0.0.1:1/fhir")
 	test.Tap(findButton(t, w.Content(), "Connect"))
 	q.waitShows(t, w, "couldn't reach that address")
+	// New to the portal, with an activation code: the practice's
+	// enrollment page is asked for (OpenID Connect prompt=create).
+	findEntries(w.Content())[0].SetText(practice.FHIRBase())
+	test.Tap(findButton(t, w.Content(), "I have an activation code"))
+	select {
+	case u := <-opened:
+		if !strings.Contains(u, "prompt=create") {
+			t.Errorf("activation code: the browser was sent to %s, without prompt=create", u)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("activation code: no browser was opened")
+	}
+	q.waitShows(t, w, "couldn't connect to the practice")
 	test.Tap(findButton(t, w.Content(), "Explore with a demo practice"))
 
 	// The dashboard, with what the practice holds for the demo patient.
@@ -203,7 +221,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 
 	// Settings: a new passphrase replaces the old one.
 	selectTab(t, w, "Settings")
-	q.waitShows(t, w, "Lock after", "Change passphrase")
+	q.waitShows(t, w, "Lock after", "Change passphrase", "Terms of use")
 	entries = findEntries(w.Content())
 	if len(entries) < 3 {
 		t.Fatalf("settings show %d entries, want current, new and confirmation", len(entries))

@@ -5,6 +5,7 @@ import (
 	"log"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -76,7 +77,13 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, err)
 		return
 	}
-	http.Redirect(w, r, "/auth/login", http.StatusSeeOther)
+	// prompt=create (OpenID Connect "Initiating User Registration"): the
+	// patient has an activation code and no account yet.
+	next := "/auth/login"
+	if slices.Contains(strings.Fields(q.Get("prompt")), "create") {
+		next = "/auth/enroll"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // validChallenge accepts a 43-character base64url value, the size of an

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -315,5 +316,35 @@ func TestPasswordHash(t *testing.T) {
 		if got := checkPassword(tt.encoded, tt.password); got != tt.want {
 			t.Errorf("checkPassword(%q, %q) = %v", tt.encoded, tt.password, got)
 		}
+	}
+}
+
+// TestPromptCreateStartsWithEnrollment: an app whose patient has an
+// activation code asks for prompt=create and lands on the enrollment page,
+// which then continues the authorization; without it, the sign-in page.
+func TestPromptCreateStartsWithEnrollment(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := e.oauthConfig()
+	for _, tc := range []struct{ prompt, want string }{
+		{"", "/auth/login"},
+		{"create", "/auth/enroll"},
+		{"login create", "/auth/enroll"},
+	} {
+		u := e.authURL(cfg, "s", oauth2.GenerateVerifier())
+		if tc.prompt != "" {
+			u += "&prompt=" + url.QueryEscape(tc.prompt)
+		}
+		resp, err := e.browser().Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Location"); got != tc.want {
+			t.Errorf("prompt=%q: sent to %q, want %q", tc.prompt, got, tc.want)
+		}
+	}
+	conf := e.srv.Configuration()
+	if !slices.Contains(conf["prompt_values_supported"].([]string), "create") || conf["op_tos_uri"] != e.base+"/auth/terms" {
+		t.Errorf("configuration does not offer prompt=create and the terms: %v", conf)
 	}
 }

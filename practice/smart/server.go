@@ -304,6 +304,10 @@ func (s *Server) Configuration() map[string]any {
 		"response_types_supported":              []string{"code"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"scopes_supported":                      supportedScopes(),
+		// An app may send a patient with an activation code straight to
+		// enrollment (OpenID Connect prompt=create), and show the terms.
+		"prompt_values_supported": []string{"create"},
+		"op_tos_uri":              base + "/auth/terms",
 		"capabilities": []string{
 			"launch-standalone",
 			"client-public",

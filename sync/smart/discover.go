@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/carebook/carebook/sync/fhirapi"
@@ -25,6 +26,12 @@ type Endpoints struct {
 	Capabilities []string
 	// PKCEMethods are code_challenge_methods_supported.
 	PKCEMethods []string
+	// PromptValues are the OpenID Connect prompt values the server
+	// supports ("create" starts with account enrollment).
+	PromptValues []string
+	// TermsURL and PolicyURL are the practice's terms of use and privacy
+	// policy pages (op_tos_uri, op_policy_uri), "" where not published.
+	TermsURL, PolicyURL string
 }
 
 // Discover finds the SMART endpoints of the FHIR base: first
@@ -43,10 +50,14 @@ func Discover(ctx context.Context, hc *http.Client, base string) (Endpoints, err
 			TokenEndpoint         string   `json:"token_endpoint"`
 			Capabilities          []string `json:"capabilities"`
 			CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
+			PromptValues          []string `json:"prompt_values_supported"`
+			TermsURL              string   `json:"op_tos_uri"`
+			PolicyURL             string   `json:"op_policy_uri"`
 		}
 		if json.Unmarshal(body, &conf) == nil && conf.AuthorizationEndpoint != "" && conf.TokenEndpoint != "" {
 			ep = Endpoints{AuthorizeURL: conf.AuthorizationEndpoint, TokenURL: conf.TokenEndpoint,
-				Capabilities: conf.Capabilities, PKCEMethods: conf.CodeChallengeMethods}
+				Capabilities: conf.Capabilities, PKCEMethods: conf.CodeChallengeMethods, PromptValues: conf.PromptValues,
+				TermsURL: webPage(conf.TermsURL), PolicyURL: webPage(conf.PolicyURL)}
 			return ep, nil
 		}
 	} else if errors.Is(err, fhirapi.ErrNetwork) || ctx.Err() != nil {
@@ -64,6 +75,16 @@ func Discover(ctx context.Context, hc *http.Client, base string) (Endpoints, err
 		return ep, ErrNoEndpoints
 	}
 	return Endpoints{AuthorizeURL: caps.AuthorizeURL, TokenURL: caps.TokenURL}, nil
+}
+
+// webPage returns u when it is an http(s) address, else "": a page the app
+// shows as a link must not be a javascript: or file: URL.
+func webPage(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		return ""
+	}
+	return u
 }
 
 func getJSON(ctx context.Context, hc *http.Client, u string) ([]byte, error) {

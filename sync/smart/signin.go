@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,11 @@ type Config struct {
 	// OpenBrowser shows the authorization URL to the patient, normally in
 	// the system browser. It must return promptly; an error ends SignIn.
 	OpenBrowser func(url string) error
+	// Enroll asks the practice to start with its enrollment page, for a
+	// patient who has an activation code and no account yet (OpenID
+	// Connect prompt=create). Servers that do not offer it show their
+	// usual sign-in page, which normally links to enrollment.
+	Enroll bool
 }
 
 // Grant is the result of a sign-in.
@@ -73,6 +79,9 @@ type Grant struct {
 	Scope string
 	// FHIRBase, ClientID and TokenURL are what a refresh needs later.
 	FHIRBase, ClientID, TokenURL string
+	// TermsURL and PolicyURL are the practice's terms of use and privacy
+	// policy pages, where its configuration names them.
+	TermsURL, PolicyURL string
 }
 
 // callbackPage is shown in the browser after the redirect.
@@ -130,9 +139,14 @@ func SignIn(ctx context.Context, cfg Config) (*Grant, error) {
 	go srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed after Close below.
 	defer srv.Close()
 
-	authURL := conf.AuthCodeURL(state,
+	opts := []oauth2.AuthCodeOption{
 		oauth2.S256ChallengeOption(verifier),
-		oauth2.SetAuthURLParam("aud", strings.TrimRight(cfg.FHIRBase, "/")))
+		oauth2.SetAuthURLParam("aud", strings.TrimRight(cfg.FHIRBase, "/")),
+	}
+	if cfg.Enroll && slices.Contains(ep.PromptValues, "create") {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "create"))
+	}
+	authURL := conf.AuthCodeURL(state, opts...)
 	if err := cfg.OpenBrowser(authURL); err != nil {
 		return nil, fmt.Errorf("smart: sign in: open browser: %w", err)
 	}
@@ -160,7 +174,8 @@ func SignIn(ctx context.Context, cfg Config) (*Grant, error) {
 	}
 	scope, _ := tok.Extra("scope").(string)
 	return &Grant{Token: tok, PatientID: patient, Scope: scope,
-		FHIRBase: strings.TrimRight(cfg.FHIRBase, "/"), ClientID: clientID, TokenURL: ep.TokenURL}, nil
+		FHIRBase: strings.TrimRight(cfg.FHIRBase, "/"), ClientID: clientID, TokenURL: ep.TokenURL,
+		TermsURL: ep.TermsURL, PolicyURL: ep.PolicyURL}, nil
 }
 
 // callbackHandler accepts exactly one redirect on /callback and reports it.

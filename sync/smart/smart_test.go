@@ -97,6 +97,7 @@ type authServer struct {
 	wellKnown     bool
 	lastAuthQuery url.Values
 	expiresIn     int
+	configExtra   string // more members of smart-configuration, e.g. `,"op_tos_uri":"…"`
 }
 
 func newAuthServer(t *testing.T) *authServer {
@@ -107,8 +108,8 @@ func newAuthServer(t *testing.T) *authServer {
 			http.NotFound(w, r)
 			return
 		}
-		fmt.Fprintf(w, `{"authorization_endpoint":%q,"token_endpoint":%q,"code_challenge_methods_supported":["S256"]}`,
-			a.URL+"/authorize", a.URL+"/token")
+		fmt.Fprintf(w, `{"authorization_endpoint":%q,"token_endpoint":%q,"code_challenge_methods_supported":["S256"]%s}`,
+			a.URL+"/authorize", a.URL+"/token", a.configExtra)
 	})
 	mux.HandleFunc("/fhir/metadata", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"resourceType":"CapabilityStatement","rest":[{"mode":"server","security":{"extension":[{"url":"http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris","extension":[{"url":"authorize","valueUri":%q},{"url":"token","valueUri":%q}]}]}}]}`,
@@ -230,6 +231,43 @@ func TestSignIn(t *testing.T) {
 	}
 	if pid, err := PatientID(context.Background(), st, "p1"); err != nil || pid != "pat-1" {
 		t.Fatalf("PatientID = %q, %v", pid, err)
+	}
+}
+
+// TestSignInEnroll: a patient with an activation code is sent to the
+// practice's enrollment (prompt=create) only where the practice offers it;
+// the practice's terms and privacy pages come back with the grant, and
+// only when they are web pages.
+func TestSignInEnroll(t *testing.T) {
+	tests := []struct {
+		name        string
+		configExtra string
+		enroll      bool
+		wantPrompt  string
+		wantTerms   string
+		wantPolicy  string
+	}{
+		{"offered and asked", `,"prompt_values_supported":["create"],"op_tos_uri":"https://p.example/terms","op_policy_uri":"https://p.example/privacy"`,
+			true, "create", "https://p.example/terms", "https://p.example/privacy"},
+		{"offered, not asked", `,"prompt_values_supported":["create"]`, false, "", "", ""},
+		{"asked, not offered", `,"prompt_values_supported":["login"]`, true, "", "", ""},
+		{"not a web page", `,"op_tos_uri":"javascript:alert(1)","op_policy_uri":"file:///etc/passwd"`, false, "", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAuthServer(t)
+			a.configExtra = tc.configExtra
+			g, err := SignIn(context.Background(), Config{FHIRBase: a.URL + "/fhir", OpenBrowser: browser(t), Enroll: tc.enroll})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.lastAuthQuery.Get("prompt"); got != tc.wantPrompt {
+				t.Errorf("prompt = %q, want %q", got, tc.wantPrompt)
+			}
+			if g.TermsURL != tc.wantTerms || g.PolicyURL != tc.wantPolicy {
+				t.Errorf("terms, policy = %q, %q; want %q, %q", g.TermsURL, g.PolicyURL, tc.wantTerms, tc.wantPolicy)
+			}
+		})
 	}
 }
 
