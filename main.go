@@ -22,7 +22,7 @@ import (
 func main() {
 	dataDir := flag.String("data", "", "folder of the encrypted cache (default: the user's data folder)")
 	demoMode := flag.Bool("demo", false, "open the built-in demo practice's dashboard straight away (with CAREBOOK_PASSPHRASE set, no prompt)")
-	open := flag.String("open", "", "with --demo: the section of the record to show first (results, medications, ...)")
+	open := flag.String("open", "", "with --demo: what to show first: a section of the record (results, medications, ...) or settings")
 	windowSize := flag.String("window-size", "", "initial window size, WIDTHxHEIGHT (e.g. 360x740 for a phone)")
 	flag.Parse()
 

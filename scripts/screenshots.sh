@@ -103,6 +103,7 @@ for size in ${SIZES:-1280x800 360x740}; do
 		*) run "record-$section" --demo --data "$data" --open "$section" ;;
 		esac
 	done
+	run settings --demo --data "$data" --open settings
 	# Started again without --demo: the lock screen.
 	SETTLE=1 run locked --data "$data"
 done

@@ -35,9 +35,10 @@ type shell struct {
 	signIn   *widget.Button // shown with the sign-in banner
 	tabs     *container.AppTabs
 
-	dashboard *dashboardView
-	record    *recordView
-	recordTab *container.TabItem
+	dashboard   *dashboardView
+	record      *recordView
+	recordTab   *container.TabItem
+	settingsTab *container.TabItem
 }
 
 // showUnlockedHome shows the shell of the first profile, or the connect
@@ -120,10 +121,11 @@ func (s *shell) build() fyne.CanvasObject {
 	// The record is built when first opened: decoding a long record must
 	// not compete with the dashboard for the CPU right after unlock.
 	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), container.NewStack())
+	s.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.settingsView())
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
 		s.recordTab,
-		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.settingsView()),
+		s.settingsTab,
 	)
 	if fyne.CurrentDevice().IsMobile() {
 		s.tabs.SetTabLocation(container.TabLocationBottom)

@@ -21,8 +21,8 @@ type Options struct {
 	Demo bool
 	// Passphrase is used by Demo; never shown.
 	Passphrase string
-	// Open names the section of the record Demo shows first
-	// ("results", "medications", ...); "" is the dashboard.
+	// Open names what Demo shows first: a section of the record
+	// ("results", "medications", ...) or "settings"; "" is the dashboard.
 	Open string
 }
 
@@ -98,7 +98,11 @@ func (u *UI) startDemo() {
 				return
 			}
 			u.showShell(ps, p.ID)
-			if u.opts.Open != "" && u.shell != nil {
+			switch {
+			case u.shell == nil || u.opts.Open == "":
+			case u.opts.Open == "settings":
+				u.shell.tabs.Select(u.shell.settingsTab)
+			default:
 				u.shell.openSection(u.opts.Open)
 			}
 		})
