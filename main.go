@@ -1,5 +1,3 @@
-// Command carebook is the Carebook patient app. This file only wires the
-// parts together; everything else lives in packages.
 package main
 
 import (
