@@ -70,7 +70,7 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 
 	if vm.FailedSends > 0 {
 		objs = append(objs, card("Couldn't be sent",
-			fmt.Sprintf("%s couldn't be sent to the practice. Open it to see why.", plural(vm.FailedSends, "item", "items")), nil))
+			fmt.Sprintf("%s couldn't be sent: the practice refused it. Carebook keeps a copy on this device.", plural(vm.FailedSends, "item", "items")), nil))
 	}
 	if vm.PendingSends > 0 {
 		objs = append(objs, card("Waiting to be sent",
@@ -98,7 +98,7 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 			}
 			lines = append(lines, "• "+appointmentLine(ap, now))
 		}
-		objs = append(objs, card("Coming up", strings.Join(lines, "\n"), nil))
+		objs = append(objs, card("Coming up", strings.Join(lines, "\n"), d.link("See appointments", "visits", true)))
 	} else {
 		objs = append(objs, card("Coming up", "No upcoming appointments.", nil))
 	}
@@ -211,18 +211,7 @@ func appointmentLine(ap record.Appointment, now time.Time) string {
 			when = t.Format("Mon 2 Jan 2006, 15:04")
 		}
 	}
-	what := ap.Description
-	if what == "" && len(ap.ServiceTypes) > 0 {
-		what = ap.ServiceTypes[0]
-	}
-	if what == "" {
-		what = "Appointment"
-	}
-	if len(ap.Practitioners) > 0 {
-		if who := ap.Practitioners[0].Display; who != "" && !strings.Contains(what, who) {
-			what += " with " + who
-		}
-	}
+	what := appointmentTitle(ap)
 	return when + " — " + what
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -360,5 +361,28 @@ func TestOpenReportPDF(t *testing.T) {
 	defer src.mu.Unlock()
 	if len(src.opened) != 1 || src.opened[0] != "DiagnosticReport/tv-rep-1#0" {
 		t.Errorf("OpenDocument calls = %v, want [DiagnosticReport/tv-rep-1#0]", src.opened)
+	}
+}
+
+// TestUpcomingAppointments: booked appointments still to come head the
+// visits, soonest first, with when, with whom, where and the practice's
+// note; past ones are not "coming up".
+func TestUpcomingAppointments(t *testing.T) {
+	test.NewTempApp(t)
+	sectionClock = func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }
+	defer func() { sectionClock = time.Now }()
+	src := newFakeRecord(extraResources(t))
+	for _, sz := range screenSizes {
+		t.Run(sz.name, func(t *testing.T) {
+			v, w := openRecord(t, src, sz.size)
+			v.ShowSection("visits")
+			assertShows(t, w, "Coming up", "Annual checkup with Dr. Lee", "Past visits", "Follow-up visit")
+			if shown := shownText(w.Content()); strings.Contains(shown, "Flu shot") {
+				t.Errorf("a past appointment is shown as coming up: %s", shown)
+			}
+			selectRow(t, v, "Annual checkup")
+			assertShows(t, w, "14 Mar 2030", "30 minutes", "Main Street clinic", "Please come 10 minutes early")
+			assertFits(t, w)
+		})
 	}
 }

@@ -52,31 +52,92 @@ func visitsSection(c *record.Chart) sectionModel {
 		}
 	}
 
-	items := make([]listItem, 0, len(encs)+len(loose)+1)
+	var items []listItem
+	var details []func() detailModel // parallel to items; nil for headings
+	add := func(it listItem, detail func() detailModel) {
+		items = append(items, it)
+		details = append(details, detail)
+	}
+	upcoming := record.UpcomingAppointments(c.Appointments, sectionClock())
+	if len(upcoming) > 0 {
+		add(listItem{header: true, title: "Coming up"}, nil)
+		for _, ap := range upcoming {
+			add(listItem{title: appointmentTitle(ap), detail: joinNonEmpty(" · ", timeText(ap.Start), refNames(c, ap.Locations)),
+				partial: ap.Incomplete, key: ap.Key()}, func() detailModel { return appointmentDetail(c, ap) })
+		}
+		if len(encs) > 0 {
+			add(listItem{header: true, title: "Past visits"}, nil)
+		}
+	}
 	for i, e := range encs {
 		it := listItem{title: visitName(e), detail: joinNonEmpty(" · ", dayText(e.Period.Start), refName(c, e.Provider)), partial: e.Incomplete, key: e.Key()}
 		if n := len(docsOf[i]); n > 0 {
 			it.detail = joinNonEmpty(" · ", it.detail, plural(n, "document", "documents"))
 		}
-		items = append(items, it)
+		add(it, func() detailModel { return visitDetail(c, e, docsOf[i], procsOf[i], obsOf[i]) })
 	}
-	firstLoose := len(items) + 1
 	if len(loose) > 0 {
-		items = append(items, listItem{header: true, title: "Other documents"})
+		add(listItem{header: true, title: "Other documents"}, nil)
 		for _, d := range loose {
-			items = append(items, listItem{title: docTitle(d), detail: dayText(d.Date), partial: d.Incomplete, key: d.Key()})
+			add(listItem{title: docTitle(d), detail: dayText(d.Date), partial: d.Incomplete, key: d.Key()},
+				func() detailModel { return documentDetail(c, d) })
 		}
 	}
 	return sectionModel{
-		items: items,
-		empty: "No visits on record at this practice.",
-		detail: func(i int) detailModel {
-			if i < len(encs) {
-				return visitDetail(c, encs[i], docsOf[i], procsOf[i], obsOf[i])
-			}
-			return documentDetail(c, loose[i-firstLoose])
-		},
+		items:  items,
+		empty:  "No visits on record at this practice.",
+		detail: func(i int) detailModel { return details[i]() },
 	}
+}
+
+// sectionClock is "now" for what depends on it (which appointments are
+// still to come); tests set it.
+var sectionClock = time.Now
+
+// appointmentTitle is what an appointment is for, with whom: "Follow-up
+// visit with Dr. Elena Park, MD".
+func appointmentTitle(ap record.Appointment) string {
+	what := ap.Description
+	if what == "" && len(ap.ServiceTypes) > 0 {
+		what = ap.ServiceTypes[0]
+	}
+	if what == "" {
+		what = "Appointment"
+	}
+	if len(ap.Practitioners) > 0 {
+		if who := ap.Practitioners[0].Display; who != "" && !strings.Contains(what, who) {
+			what += " with " + who
+		}
+	}
+	return what
+}
+
+// appointmentDetail is a booked appointment: when, with whom, where, and
+// what the practice wrote about it.
+func appointmentDetail(c *record.Chart, ap record.Appointment) detailModel {
+	d := detailModel{title: appointmentTitle(ap), subtitle: timeText(ap.Start), partial: ap.Incomplete}
+	if !ap.End.IsZero() && ap.End.Time.After(ap.Start.Time) {
+		d.addField("Length", durationText(ap.End.Time.Sub(ap.Start.Time)))
+	}
+	d.addField("Status", statusText(ap.Status))
+	d.addField("With", refNames(c, ap.Practitioners))
+	d.addField("Where", refNames(c, ap.Locations))
+	d.addField("Kind of visit", strings.Join(ap.ServiceTypes, ", "))
+	d.addField("Reason", strings.Join(ap.Reasons, ", "))
+	d.addText("From the practice", ap.Comment)
+	return d
+}
+
+// durationText is "30 minutes", "1 hour 30 minutes".
+func durationText(dur time.Duration) string {
+	h, m := int(dur.Hours()), int(dur.Minutes())%60
+	switch {
+	case h == 0:
+		return plural(m, "minute", "minutes")
+	case m == 0:
+		return plural(h, "hour", "hours")
+	}
+	return plural(h, "hour", "hours") + " " + plural(m, "minute", "minutes")
 }
 
 // visitMatcher finds the visit a dated document or procedure belongs to:

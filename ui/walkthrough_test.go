@@ -184,6 +184,10 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	assertFits(t, w)
 	assertMinFits(t, w, size.Width)
 
+	// The dashboard's appointment leads to its details.
+	test.Tap(findButton(t, w.Content(), "See appointments"))
+	q.waitShows(t, w, "Coming up", "Past visits")
+
 	// Every section of the record shows the patient's data.
 	selectTab(t, w, "Health record")
 	sections := []struct{ name, want string }{
