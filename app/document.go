@@ -26,8 +26,9 @@ const documentServeTime = 2 * time.Minute
 
 // OpenDocument shows attachment number attachment of a cached document in
 // the system viewer (the browser's PDF viewer). ref names the document:
-// "DocumentReference/{id}" (its content) or "DiagnosticReport/{id}" (its
-// presentedForm, e.g. a lab report as PDF).
+// "DocumentReference/{id}" (its content), "DiagnosticReport/{id}" (its
+// presentedForm, e.g. a lab report as PDF) or "Communication/{id}" (a file
+// sent with a message).
 //
 // The content is never written to a file: it is served once, from memory,
 // on a random 127.0.0.1 port under a random path, and the browser is
@@ -54,7 +55,7 @@ func (a *App) OpenDocument(ctx context.Context, profileID, ref string, attachmen
 // the practice when the document only links to it.
 func (a *App) attachment(ctx context.Context, profileID, ref string, n int) (record.Attachment, error) {
 	typ, id, _ := strings.Cut(ref, "/")
-	if typ != "DocumentReference" && typ != "DiagnosticReport" || id == "" {
+	if typ != "DocumentReference" && typ != "DiagnosticReport" && typ != "Communication" || id == "" {
 		return record.Attachment{}, fmt.Errorf("open document: %w: %q is not a document", ErrNoDocument, ref)
 	}
 	r, err := a.store.Get(ctx, profileID, typ, id)
@@ -62,10 +63,13 @@ func (a *App) attachment(ctx context.Context, profileID, ref string, n int) (rec
 		return record.Attachment{}, fmt.Errorf("open document: %w: %w", ErrNoDocument, err)
 	}
 	var atts []record.Attachment
-	if typ == "DocumentReference" {
+	switch typ {
+	case "DocumentReference":
 		atts = record.DecodeDocumentReference(record.Resource(r)).Attachments
-	} else {
+	case "DiagnosticReport":
 		atts = record.DecodeDiagnosticReport(record.Resource(r)).PresentedForm
+	case "Communication":
+		atts = record.DecodeCommunication(record.Resource(r)).Attachments
 	}
 	if n < 0 || n >= len(atts) {
 		return record.Attachment{}, fmt.Errorf("open document: %w: no attachment %d", ErrNoDocument, n)

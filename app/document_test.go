@@ -38,6 +38,7 @@ func TestOpenDocument(t *testing.T) {
 	}
 	note := []byte("%PDF-1.4\n% the visit note\n")
 	report := []byte("%PDF-1.4\n% the lab report\n")
+	letter := []byte("%PDF-1.4\n% a letter sent with a message\n")
 	pdf := func(b []byte) string {
 		return fmt.Sprintf(`{"contentType":"application/pdf","data":%q}`, base64.StdEncoding.EncodeToString(b))
 	}
@@ -46,6 +47,8 @@ func TestOpenDocument(t *testing.T) {
 			JSON: []byte(`{"resourceType":"DocumentReference","id":"doc1","status":"current","content":[{"attachment":` + pdf(note) + `}]}`)},
 		storage.Resource{Type: "DiagnosticReport", ID: "rep1", LastUpdated: time.Now(),
 			JSON: []byte(`{"resourceType":"DiagnosticReport","id":"rep1","status":"final","code":{"text":"Lipids"},"presentedForm":[` + pdf(report) + `]}`)},
+		storage.Resource{Type: "Communication", ID: "msg1", LastUpdated: time.Now(),
+			JSON: []byte(`{"resourceType":"Communication","id":"msg1","status":"completed","payload":[{"contentString":"See the letter."},{"contentAttachment":` + pdf(letter) + `}]}`)},
 		storage.Resource{Type: "Observation", ID: "obs1", LastUpdated: time.Now(),
 			JSON: []byte(`{"resourceType":"Observation","id":"obs1","status":"final","code":{"text":"LDL"}}`)},
 	)
@@ -59,6 +62,7 @@ func TestOpenDocument(t *testing.T) {
 	}{
 		{"DocumentReference/doc1", note},
 		{"DiagnosticReport/rep1", report},
+		{"Communication/msg1", letter},
 	} {
 		if err := core.OpenDocument(ctx, p.ID, tc.ref, 0); err != nil {
 			t.Fatalf("OpenDocument(%s): %v", tc.ref, err)

@@ -79,6 +79,16 @@ func readSet(p storage.Profile) map[string]bool {
 	return read
 }
 
+// ReadMessages returns the ids of the messages the patient has read on
+// this device.
+func (a *App) ReadMessages(ctx context.Context, profileID string) (map[string]bool, error) {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("read messages: %w", err)
+	}
+	return readSet(p), nil
+}
+
 // MarkMessagesRead remembers that the patient read these messages.
 func (a *App) MarkMessagesRead(ctx context.Context, profileID string, ids ...string) error {
 	return a.updateSettings(ctx, profileID, func(s map[string]string) {

@@ -105,14 +105,14 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 
 	switch n := len(vm.Unread); n {
 	case 0:
-		objs = append(objs, card("Messages", "No new messages from your practice.", nil))
+		objs = append(objs, card("Messages", "No new messages from your practice.", d.link("See messages", "messages", true)))
 	default:
 		latest := vm.Unread[0]
 		text := fmt.Sprintf("%s from your practice.", plural(n, "new message", "new messages"))
 		if latest.Topic != "" {
 			text += "\nLatest: " + latest.Topic
 		}
-		objs = append(objs, card("Messages", text, nil))
+		objs = append(objs, card("Messages", text, d.link("Read messages", "messages", true)))
 	}
 
 	if n := len(vm.NewResults); n > 0 {

@@ -28,6 +28,8 @@ type recordSource interface {
 	Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error)
 	OpenDocument(ctx context.Context, profileID, docRef string, attachment int) error // shows a PDF/attachment in the system viewer
 	MarkResultsSeen(ctx context.Context, profileID string) error
+	ReadMessages(ctx context.Context, profileID string) (map[string]bool, error)
+	MarkMessagesRead(ctx context.Context, profileID string, ids ...string) error
 	Touch() // user activity (postpones auto-lock); cheap
 }
 
@@ -36,6 +38,9 @@ type sectionModel struct {
 	items  []listItem
 	empty  string                  // said instead of an empty list
 	detail func(i int) detailModel // details of items[i]; pure, cheap for one entry
+	// opened, when set, gives the messages that opening items[i] shows
+	// the patient for the first time: they are marked read.
+	opened func(i int) (unread []string)
 }
 
 // sectionDef describes one section of the record.
@@ -43,6 +48,9 @@ type sectionDef struct {
 	name  string // ShowSection's name: "results", "medications", …
 	label string // what the patient reads
 	build func(c *record.Chart) sectionModel
+	// buildWithRead, when set instead of build, also gets the ids of the
+	// messages the patient has read.
+	buildWithRead func(c *record.Chart, read map[string]bool) sectionModel
 	// choose is said where the details go before an entry is chosen.
 	choose string
 	// marksSeen: loading this section counts as the patient seeing their
@@ -59,6 +67,7 @@ var recordSections = []sectionDef{
 	{name: "conditions", label: "Conditions", build: conditionsSection, choose: "Choose a condition to see its details."},
 	{name: "immunizations", label: "Immunizations", build: immunizationsSection, choose: "Choose a vaccine to see its details."},
 	{name: "visits", label: "Visits", build: visitsSection, choose: "Choose a visit to see its summary and documents."},
+	{name: "messages", label: "Messages", buildWithRead: messagesSection, choose: "Choose a conversation to read it."},
 	{name: "care", label: "Care plans", build: careSection, choose: "Choose a plan, goal or care team to see its details."},
 	{name: "search", label: "Search", choose: "Choose a result to see that entry."},
 }
@@ -69,6 +78,7 @@ type sectionView struct {
 	md     *masterDetail
 	model  sectionModel
 	loaded bool // a load was started since the last Refresh
+	gen    int  // counts the models applied, so late work can tell it is stale
 	cancel context.CancelFunc
 	search *searchBox // the search section only
 }
@@ -131,7 +141,7 @@ func buildRecordView(src recordSource, profileID string, win fyne.Window, inline
 func (v *recordView) CanvasObject() fyne.CanvasObject { return v.root }
 
 // ShowSection shows the section called name ("results", "vitals",
-// "medications", "allergies", "conditions", "immunizations", "visits",
+// "medications", "allergies", "conditions", "immunizations", "visits", "messages",
 // "care", "search"), loading it the first time. Unknown names are ignored.
 // UI goroutine.
 func (v *recordView) ShowSection(name string) {
@@ -196,7 +206,26 @@ func (v *recordView) buildSection(s *sectionView) {
 			return
 		}
 		s.md.showDetail(v.detailPage(s.md, s.model.detail(i)))
+		if s.model.opened != nil {
+			if unread := s.model.opened(i); len(unread) > 0 {
+				v.markRead(s, i, unread)
+			}
+		}
 	}
+}
+
+// markRead records that the patient read the messages of row i, then
+// takes its "New" flag off. UI goroutine.
+func (v *recordView) markRead(s *sectionView, i int, ids []string) {
+	gen := s.gen
+	runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, v.src.MarkMessagesRead(ctx, v.profileID, ids...)
+	}, func(_ struct{}, err error) {
+		if err != nil || s.gen != gen {
+			return // not recorded (the flag stays), or the list was replaced meanwhile
+		}
+		s.md.setFlag(i, "")
+	})
 }
 
 // load reads the section's model off the UI goroutine and applies it,
@@ -222,7 +251,16 @@ func (v *recordView) load(s *sectionView) {
 		if err != nil {
 			return sectionModel{}, err
 		}
-		m := def.build(c)
+		var m sectionModel
+		if def.buildWithRead != nil {
+			read, err := v.src.ReadMessages(ctx, v.profileID)
+			if err != nil {
+				return sectionModel{}, err
+			}
+			m = def.buildWithRead(c, read)
+		} else {
+			m = def.build(c)
+		}
 		if def.marksSeen {
 			// Best effort: failing to record this only leaves the
 			// dashboard's "new results" badge up until the next visit.
@@ -243,6 +281,7 @@ func (v *recordView) apply(s *sectionView, m sectionModel, err error) {
 	// reloads after a sync, if it is still in the record.
 	key := s.md.openKey()
 	s.model = m
+	s.gen++
 	s.md.setItems(m.items, m.empty)
 	s.md.reopen(key)
 }

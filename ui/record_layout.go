@@ -289,6 +289,15 @@ func (md *masterDetail) setItems(items []listItem, empty string) {
 	md.master.Refresh()
 }
 
+// setFlag changes the flag of row i ("New", "2 abnormal"). UI goroutine.
+func (md *masterDetail) setFlag(i int, flag string) {
+	if i < 0 || i >= len(md.items) || md.list == nil {
+		return
+	}
+	md.items[i].flag = flag
+	md.list.RefreshItem(widget.ListItemID(i))
+}
+
 // setListWidth tells the list how wide it is: rows whose titles no longer
 // need two lines (or now do) get their height again. Called from layout.
 func (md *masterDetail) setListWidth(w float32) {

@@ -121,9 +121,10 @@ func (s *shell) build() fyne.CanvasObject {
 	// The record is built when first opened: decoding a long record must
 	// not compete with the dashboard for the CPU right after unlock.
 	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), container.NewStack())
+	homeTab := container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject())
 	s.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.settingsView())
 	s.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
+		homeTab,
 		s.recordTab,
 		s.settingsTab,
 	)
@@ -132,8 +133,12 @@ func (s *shell) build() fyne.CanvasObject {
 	}
 	s.tabs.OnSelected = func(it *container.TabItem) {
 		u.core.Touch()
-		if it == s.recordTab {
+		switch it {
+		case s.recordTab:
 			s.ensureRecord()
+		case homeTab:
+			// What was read meanwhile (results, messages) is no longer new.
+			s.dashboard.Refresh()
 		}
 	}
 

@@ -184,6 +184,16 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	assertFits(t, w)
 	assertMinFits(t, w, size.Width)
 
+	// The dashboard's messages lead to them; once read, they are no
+	// longer new on the dashboard.
+	test.Tap(findButton(t, w.Content(), "Read messages"))
+	q.waitShows(t, w, "Your recent lab results", "New")
+	u.shell.record.current.md.onSelect(0)
+	q.waitShows(t, w, "Dr. Elena Park")
+	q.drain()
+	selectTab(t, w, "Home")
+	q.waitShows(t, w, "1 new message from your practice.")
+
 	// The dashboard's appointment leads to its details.
 	test.Tap(findButton(t, w.Content(), "See appointments"))
 	q.waitShows(t, w, "Coming up", "Past visits")
