@@ -315,7 +315,7 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 		token, err = c.opts.Token.AccessToken(ctx)
 		if err != nil {
 			cancel()
-			return nil, fmt.Errorf("%s %s: access token: %w", req.method, c.safePath(req.url), err)
+			return nil, fmt.Errorf("%s %s: %w: %w", req.method, c.safePath(req.url), ErrAccessToken, err)
 		}
 		r.SetHeader("Authorization", "Bearer "+token)
 	}

@@ -14,7 +14,8 @@
 // Errors: every non-2xx reply becomes an *OperationOutcomeError that unwraps
 // to one sentinel (ErrNotFound, ErrGone, ErrConflict, ErrPreconditionFailed,
 // ErrUnauthorized, ErrForbidden, ErrRateLimited, ErrServer, ErrClient);
-// transport failures wrap ErrNetwork. Check them with errors.Is/As. Error
+// transport failures wrap ErrNetwork; a TokenSource failure wraps
+// ErrAccessToken and the source's error (the request was not sent). Check them with errors.Is/As. Error
 // strings hold status codes and issue codes only, never the server's
 // diagnostics text, which may quote patient data.
 //

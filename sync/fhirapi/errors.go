@@ -46,6 +46,10 @@ var (
 	// ErrForeignLink is a paging link to another scheme, host or port than
 	// the base; it is never followed.
 	ErrForeignLink = errors.New("fhirapi: link to another server refused")
+	// ErrAccessToken wraps a failure of the TokenSource: the request was
+	// never sent. The TokenSource's own error is wrapped too (for example
+	// smart.ErrNeedsSignIn, or ErrServer for a failing token endpoint).
+	ErrAccessToken = errors.New("fhirapi: no access token")
 )
 
 // Issue is one OperationOutcome.issue.

@@ -22,7 +22,10 @@
 // storage), and the rest of the queue drains; 5xx, 429 and network errors →
 // stays pending with NextAttempt pushed back (jittered exponential backoff,
 // or Retry-After), and draining stops: items are sent strictly in order,
-// so a reply never overtakes the message it answers.
+// so a reply never overtakes the message it answers. When no access token
+// can be had (sign-in needed, the token endpoint refusing the client, a
+// locked keyring) nothing is sent: the items stay pending and Send returns
+// the error; a token endpoint that is down counts as a 5xx.
 //
 // Threading: Send is serialized per profile inside one process: a second
 // Send for the same profile waits for the first (or for its ctx). Enqueue

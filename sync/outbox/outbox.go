@@ -179,8 +179,9 @@ func (o *Outbox) lock(ctx context.Context) (func(), error) {
 
 // Send sends the pending items that are due, oldest first. It stops early
 // (without error) at the first transient failure, so later items keep
-// their order, and with an error when the profile needs sign-in, the
-// server refuses the token, storage fails or ctx ends.
+// their order, and with an error when the profile needs sign-in, no access
+// token can be had, the server refuses the token, storage fails or ctx
+// ends.
 func (o *Outbox) Send(ctx context.Context) (Report, error) {
 	var rep Report
 	if o.cfg.API == nil {
@@ -252,6 +253,11 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (storage.Ou
 			return it, err
 		}
 	case stopsDrain(err):
+		return it, fmt.Errorf("outbox: send: %w", err)
+	case errors.Is(err, fhirapi.ErrAccessToken) && !fhirapi.IsTransient(err):
+		// Nothing was sent: the item stays pending, untouched by a
+		// problem that is not its own (a locked keyring, a token endpoint
+		// refusing the client).
 		return it, fmt.Errorf("outbox: send: %w", err)
 	case fhirapi.IsTransient(err):
 		it.LastError = "not sent yet: the practice could not be reached"

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
+	"github.com/carebook/carebook/sync/smart"
 )
 
 func openStore(t *testing.T) (*storage.Store, string) {
@@ -315,5 +317,64 @@ func TestEnqueueValidation(t *testing.T) {
 	json.Unmarshal(it.Payload, &p)
 	if !strings.Contains(string(p.Resource), it.Identifier) || strings.Contains(string(p.Resource), `"local"`) || !strings.Contains(string(p.Resource), `"y"`) {
 		t.Fatalf("payload resource = %s", p.Resource)
+	}
+}
+
+// failingToken is a token source that cannot give a token.
+type failingToken struct{ err error }
+
+func (f failingToken) AccessToken(context.Context) (string, error) { return "", f.err }
+func (failingToken) Refused(string)                                {}
+
+// TestNoTokenKeepsItemsPending: when no access token can be had, nothing
+// reaches the server, so no item may be marked failed. A token endpoint
+// that is down is transient (the item waits); anything else (a locked
+// keyring, sign-in needed) stops the drain with the error.
+func TestNoTokenKeepsItemsPending(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		wantError bool
+	}{
+		{"token endpoint down", fmt.Errorf("smart: refresh: %w: token endpoint: HTTP 503", fhirapi.ErrServer), false},
+		{"token endpoint unreachable", fmt.Errorf("smart: refresh: %w: token endpoint: connection refused", fhirapi.ErrNetwork), false},
+		{"keyring locked", fmt.Errorf("smart: load token: %w", storage.ErrLocked), true},
+		{"client refused", errors.New("smart: refresh: token endpoint refused: invalid_client"), true},
+		{"needs sign-in", smart.ErrNeedsSignIn, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+			defer srv.Close()
+			st, pid := openStore(t)
+			api, err := fhirapi.New(srv.Base(), fhirapi.Options{Token: failingToken{tt.err}, MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk := &clock{now: time.Now()}
+			ob := New(Config{Store: st, ProfileID: pid, API: api, Now: clk.Now})
+			a, _ := ob.EnqueueCreate(ctx, KindMessage, message(1))
+			b, _ := ob.EnqueueCreate(ctx, KindMessage, message(2))
+			rep, err := ob.Send(ctx)
+			if (err != nil) != tt.wantError || (err != nil && !errors.Is(err, tt.err)) {
+				t.Fatalf("Send error = %v, want error %v", err, tt.wantError)
+			}
+			if rep.Failed != 0 || rep.Sent != 0 {
+				t.Fatalf("report = %+v", rep)
+			}
+			if !tt.wantError && rep.Deferred != 2 {
+				t.Fatalf("transient token failure: report = %+v", rep)
+			}
+			for _, seq := range []int64{a.Seq, b.Seq} {
+				it, err := st.OutboxItem(ctx, pid, seq)
+				if err != nil || it.Status != storage.OutboxPending {
+					t.Fatalf("item %d: %+v, %v", seq, it, err)
+				}
+			}
+			if n := srv.Requests.Load(); n != 0 {
+				t.Fatalf("%d requests reached the server without a token", n)
+			}
+		})
 	}
 }

@@ -227,17 +227,29 @@ func randomState() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// classifyTokenError maps invalid_grant to ErrNeedsSignIn and strips the
-// token endpoint's body (which may echo secrets) from other errors.
+// classifyTokenError maps invalid_grant to ErrNeedsSignIn, a 5xx or 429
+// from the token endpoint to fhirapi.ErrServer or ErrRateLimited (worth
+// retrying later, never a reason to sign in again), and strips the token
+// endpoint's body (which may echo secrets) from other errors.
 func classifyTokenError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.ErrorCode == "invalid_grant" {
 			return ErrNeedsSignIn
 		}
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		switch {
+		case status >= 500:
+			return fmt.Errorf("%w: token endpoint: HTTP %d", fhirapi.ErrServer, status)
+		case status == http.StatusTooManyRequests:
+			return fmt.Errorf("%w: token endpoint: HTTP %d", fhirapi.ErrRateLimited, status)
+		}
 		code := re.ErrorCode
-		if code == "" && re.Response != nil {
-			code = fmt.Sprintf("HTTP %d", re.Response.StatusCode)
+		if code == "" {
+			code = fmt.Sprintf("HTTP %d", status)
 		}
 		return fmt.Errorf("token endpoint refused: %s", code)
 	}

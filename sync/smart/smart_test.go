@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
 )
 
 // memStore is an in-memory Store.
@@ -97,7 +98,8 @@ type authServer struct {
 	wellKnown     bool
 	lastAuthQuery url.Values
 	expiresIn     int
-	configExtra   string // more members of smart-configuration, e.g. `,"op_tos_uri":"…"`
+	configExtra   string       // more members of smart-configuration, e.g. `,"op_tos_uri":"…"`
+	refreshStatus atomic.Int32 // when set, refresh requests get this status and no token
 }
 
 func newAuthServer(t *testing.T) *authServer {
@@ -153,6 +155,11 @@ func newAuthServer(t *testing.T) *authServer {
 		case "refresh_token":
 			n := a.refreshes.Add(1)
 			time.Sleep(a.refreshDelay)
+			if status := a.refreshStatus.Load(); status != 0 {
+				w.WriteHeader(int(status))
+				fmt.Fprint(w, `<html>busy</html>`)
+				return
+			}
 			if a.refusePrefix != "" && strings.HasPrefix(r.Form.Get("refresh_token"), a.refusePrefix) {
 				w.WriteHeader(400)
 				fmt.Fprint(w, `{"error":"invalid_grant"}`)
@@ -466,5 +473,34 @@ func TestOneSourcePerProfile(t *testing.T) {
 	}
 	if tok, err := NewTokenSource(st, "p1", nil).AccessToken(context.Background()); err != nil || tok != "NEW" {
 		t.Fatalf("after a new grant: %q, %v", tok, err)
+	}
+}
+
+// TestTokenEndpointDownIsTransient: a token endpoint answering 5xx or 429
+// is a passing failure (fhirapi.ErrServer, ErrRateLimited): the profile is
+// not marked as needing sign-in, and a later refresh succeeds.
+func TestTokenEndpointDownIsTransient(t *testing.T) {
+	for _, tt := range []struct {
+		status int
+		want   error
+	}{{503, fhirapi.ErrServer}, {500, fhirapi.ErrServer}, {429, fhirapi.ErrRateLimited}} {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			a := newAuthServer(t)
+			a.refreshStatus.Store(int32(tt.status))
+			st := newMemStore()
+			putSaved(context.Background(), st, "p1", savedFor(a, "A0", "R0", time.Now().Add(-time.Hour)))
+			ts := NewTokenSource(st, "p1", nil)
+			_, err := ts.AccessToken(context.Background())
+			if !errors.Is(err, tt.want) || !fhirapi.IsTransient(err) || errors.Is(err, ErrNeedsSignIn) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if st.profile.Settings[SettingNeedsSignIn] != "" {
+				t.Fatal("a token endpoint that is down marked the profile as needing sign-in")
+			}
+			a.refreshStatus.Store(0)
+			if tok, err := ts.AccessToken(context.Background()); err != nil || tok != "A3" {
+				t.Fatalf("after the endpoint is back: %q, %v", tok, err)
+			}
+		})
 	}
 }
