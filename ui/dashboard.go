@@ -146,7 +146,7 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		for _, m := range vm.BalanceDue {
 			amounts = append(amounts, m.String())
 		}
-		objs = append(objs, card("Balance due", strings.Join(amounts, ", "), nil))
+		objs = append(objs, card("Balance due", strings.Join(amounts, ", "), d.link("See statements", "billing", true)))
 	}
 
 	if n := len(vm.Medications); n > 0 {

@@ -68,6 +68,7 @@ var recordSections = []sectionDef{
 	{name: "immunizations", label: "Immunizations", build: immunizationsSection, choose: "Choose a vaccine to see its details."},
 	{name: "visits", label: "Visits", build: visitsSection, choose: "Choose a visit to see its summary and documents."},
 	{name: "messages", label: "Messages", buildWithRead: messagesSection, choose: "Choose a conversation to read it."},
+	{name: "billing", label: "Billing", build: billingSection, choose: "Choose a statement to see its charges."},
 	{name: "care", label: "Care plans", build: careSection, choose: "Choose a plan, goal or care team to see its details."},
 	{name: "search", label: "Search", choose: "Choose a result to see that entry."},
 }
@@ -141,7 +142,8 @@ func buildRecordView(src recordSource, profileID string, win fyne.Window, inline
 func (v *recordView) CanvasObject() fyne.CanvasObject { return v.root }
 
 // ShowSection shows the section called name ("results", "vitals",
-// "medications", "allergies", "conditions", "immunizations", "visits", "messages",
+// "medications", "allergies", "conditions", "immunizations", "visits",
+// "messages", "billing",
 // "care", "search"), loading it the first time. Unknown names are ignored.
 // UI goroutine.
 func (v *recordView) ShowSection(name string) {

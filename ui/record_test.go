@@ -424,3 +424,24 @@ func TestMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestBilling: statements to pay come first with their amount, charges
+// and terms; paid ones follow; accounts show their balance.
+func TestBilling(t *testing.T) {
+	test.NewTempApp(t)
+	src := newFakeRecord(extraResources(t))
+	for _, sz := range screenSizes {
+		t.Run(sz.name, func(t *testing.T) {
+			v, w := openRecord(t, src, sz.size)
+			v.ShowSection("billing")
+			assertShows(t, w, "To pay", "Statement of 15 Mar 2024", "35.00 USD", "Statements", "Statement of 2 Nov 2023", "Paid",
+				"Accounts", "Balance 35.00 USD")
+			if first := v.current.md.items[1].title; first != "Statement of 15 Mar 2024" {
+				t.Errorf("first statement is %q, want the one to pay", first)
+			}
+			selectRow(t, v, "Statement of 15 Mar 2024")
+			assertShows(t, w, "Riverside Family Medicine", "Due within 30 days", "Office visit, established patient", "120.00 USD")
+			assertFits(t, w)
+		})
+	}
+}

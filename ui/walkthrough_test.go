@@ -208,6 +208,8 @@ func walkthrough(t *testing.T, size fyne.Size) {
 		{"immunizations", "Influenza"},
 		{"visits", "Follow-up"},
 		{"care", "Care plan"},
+		{"messages", "Your recent lab results"},
+		{"billing", "49.00 USD"},
 	}
 	for _, s := range sections {
 		u.shell.openSection(s.name)

@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// billingSection lists the practice's statements: those still to pay
+// first, then paid and other ones, newest first; and the balances of the
+// patient's accounts. Any goroutine.
+func billingSection(c *record.Chart) sectionModel {
+	var open, other []record.Invoice
+	for _, inv := range c.Invoices {
+		switch {
+		case inv.Status == "entered-in-error" || inv.Status == "draft":
+		case inv.Open():
+			open = append(open, inv)
+		default:
+			other = append(other, inv)
+		}
+	}
+	newestFirst := func(invs []record.Invoice) {
+		sort.SliceStable(invs, func(i, j int) bool { return invs[i].Date.After(invs[j].Date) })
+	}
+	newestFirst(open)
+	newestFirst(other)
+
+	var items []listItem
+	var details []func() detailModel // parallel to items; nil for headings
+	addInvoices := func(heading string, invs []record.Invoice) {
+		if len(invs) == 0 {
+			return
+		}
+		items = append(items, listItem{header: true, title: heading})
+		details = append(details, nil)
+		for _, inv := range invs {
+			it := listItem{title: invoiceTitle(inv), detail: joinNonEmpty(" · ", invoiceAmount(inv), invoiceStatus(inv)),
+				partial: inv.Incomplete, key: inv.Key()}
+			if inv.Open() {
+				it.flag = "To pay"
+			}
+			items = append(items, it)
+			details = append(details, func() detailModel { return invoiceDetail(c, inv) })
+		}
+	}
+	addInvoices("To pay", open)
+	addInvoices("Statements", other)
+
+	var accounts []record.Account
+	for _, a := range c.Accounts {
+		if a.Status != "entered-in-error" && len(a.Balance) > 0 {
+			accounts = append(accounts, a)
+		}
+	}
+	if len(accounts) > 0 {
+		items = append(items, listItem{header: true, title: "Accounts"})
+		details = append(details, nil)
+		for _, a := range accounts {
+			items = append(items, listItem{title: firstText(a.Name, "Account"), detail: "Balance " + moneyText(a.Balance),
+				partial: a.Incomplete, key: a.Key()})
+			details = append(details, func() detailModel { return accountDetail(a) })
+		}
+	}
+	return sectionModel{
+		items:  items,
+		empty:  "No statements from this practice.",
+		detail: func(i int) detailModel { return details[i]() },
+	}
+}
+
+func invoiceTitle(inv record.Invoice) string {
+	if inv.Date.IsZero() {
+		return firstText(inv.Type, "Statement")
+	}
+	return "Statement of " + dayText(inv.Date)
+}
+
+func invoiceAmount(inv record.Invoice) string {
+	if m, ok := inv.Amount(); ok {
+		return m.String()
+	}
+	return ""
+}
+
+// invoiceStatus says where a bill stands, in words.
+func invoiceStatus(inv record.Invoice) string {
+	switch inv.Status {
+	case "issued":
+		return "To pay"
+	case "balanced":
+		return "Paid"
+	case "cancelled":
+		return "Cancelled"
+	}
+	return statusText(inv.Status)
+}
+
+func moneyText(ms []record.Money) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func invoiceDetail(c *record.Chart, inv record.Invoice) detailModel {
+	d := detailModel{title: invoiceTitle(inv), subtitle: invoiceStatus(inv), partial: inv.Incomplete}
+	d.addField("Amount", invoiceAmount(inv))
+	if inv.HasNet && inv.HasGross && inv.TotalGross != inv.TotalNet {
+		d.addField("Before adjustments", inv.TotalGross.String())
+	}
+	d.addField("From", refName(c, inv.Issuer))
+	d.addField("Kind", inv.Type)
+	d.addField("Payment terms", inv.Terms)
+	d.addText("Charges", strings.Join(inv.Lines, "\n"))
+	if inv.Open() {
+		d.addText("Paying", "Carebook shows your statements; it does not take payments. "+
+			"Pay through your practice's billing office or its payment page.")
+	}
+	return d
+}
+
+func accountDetail(a record.Account) detailModel {
+	d := detailModel{title: firstText(a.Name, "Account"), subtitle: statusText(a.Status), partial: a.Incomplete}
+	d.addField("Balance", moneyText(a.Balance))
+	d.addField("Kind", a.Type)
+	d.addField("Covers", periodText(a.ServicePeriod))
+	return d
+}
