@@ -178,6 +178,17 @@ func (c *Client) Base() string { return c.base.String() }
 // Requests returns how many HTTP requests (attempts) the client has sent.
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
+// CheckSecureURL reports ErrInsecure unless raw is an absolute https URL,
+// or http on a loopback host (127.0.0.1, ::1, localhost). Package
+// sync/smart applies it to the authorization and token endpoints.
+func CheckSecureURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%w: not an absolute URL", ErrInsecure)
+	}
+	return checkSecure(u)
+}
+
 // checkSecure enforces https except for loopback hosts.
 func checkSecure(u *url.URL) error {
 	switch u.Scheme {

@@ -37,11 +37,30 @@ type Endpoints struct {
 // Discover finds the SMART endpoints of the FHIR base: first
 // {base}/.well-known/smart-configuration, then the CapabilityStatement's
 // oauth-uris security extension. hc may be nil (http.DefaultClient).
+// The base and both endpoints must be https (http only on a loopback
+// host): codes and tokens never travel in clear (fhirapi.ErrInsecure).
 func Discover(ctx context.Context, hc *http.Client, base string) (Endpoints, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
 	base = strings.TrimRight(base, "/")
+	if err := fhirapi.CheckSecureURL(base); err != nil {
+		return Endpoints{}, fmt.Errorf("smart discovery: FHIR base: %w", err)
+	}
+	ep, err := discover(ctx, hc, base)
+	if err != nil {
+		return ep, err
+	}
+	if err := fhirapi.CheckSecureURL(ep.AuthorizeURL); err != nil {
+		return Endpoints{}, fmt.Errorf("smart discovery: authorization endpoint: %w", err)
+	}
+	if err := fhirapi.CheckSecureURL(ep.TokenURL); err != nil {
+		return Endpoints{}, fmt.Errorf("smart discovery: token endpoint: %w", err)
+	}
+	return ep, nil
+}
+
+func discover(ctx context.Context, hc *http.Client, base string) (Endpoints, error) {
 	var ep Endpoints
 	body, err := getJSON(ctx, hc, base+"/.well-known/smart-configuration")
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -210,6 +211,60 @@ func TestDiscover(t *testing.T) {
 		t.Fatalf("open server: err = %v", err)
 	}
 }
+
+// TestDiscoverHTTPSOnly: an authorization or token endpoint (from either
+// source) or a FHIR base that is plain http on another host than this
+// computer is refused, so codes and tokens never travel in clear.
+func TestDiscoverHTTPSOnly(t *testing.T) {
+	tests := []struct {
+		name, wellKnown, metadata string
+	}{
+		{"well-known token", `{"authorization_endpoint":"https://auth.example/authorize","token_endpoint":"http://auth.example/token"}`, ""},
+		{"well-known authorize", `{"authorization_endpoint":"http://auth.example/authorize","token_endpoint":"https://auth.example/token"}`, ""},
+		{"metadata token", "", `{"resourceType":"CapabilityStatement","rest":[{"mode":"server","security":{"extension":[{"url":"http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris","extension":[{"url":"authorize","valueUri":"https://auth.example/authorize"},{"url":"token","valueUri":"http://auth.example/token"}]}]}}]}`},
+		{"relative token", `{"authorization_endpoint":"https://auth.example/authorize","token_endpoint":"/token"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/fhir/.well-known/smart-configuration" && tt.wellKnown != "":
+					io.WriteString(w, tt.wellKnown)
+				case r.URL.Path == "/fhir/metadata" && tt.metadata != "":
+					io.WriteString(w, tt.metadata)
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer srv.Close()
+			if _, err := Discover(context.Background(), nil, srv.URL+"/fhir"); !errors.Is(err, fhirapi.ErrInsecure) {
+				t.Fatalf("err = %v, want ErrInsecure", err)
+			}
+		})
+	}
+	t.Run("base", func(t *testing.T) {
+		var asked atomic.Bool
+		hc := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			asked.Store(true)
+			return nil, errors.New("no network in this test")
+		})}
+		if _, err := Discover(context.Background(), hc, "http://ehr.example/fhir"); !errors.Is(err, fhirapi.ErrInsecure) {
+			t.Fatalf("err = %v, want ErrInsecure", err)
+		}
+		if asked.Load() {
+			t.Fatal("an insecure base was contacted")
+		}
+	})
+	// The loopback test servers themselves are fine.
+	a := newAuthServer(t)
+	if _, err := Discover(context.Background(), nil, a.URL+"/fhir"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestSignIn(t *testing.T) {
 	a := newAuthServer(t)
