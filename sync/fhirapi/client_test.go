@@ -91,11 +91,13 @@ func TestBadResponseAndNetwork(t *testing.T) {
 func TestRetryAfter(t *testing.T) {
 	tests := []struct {
 		name       string
+		status     int
 		retryAfter func() string
 	}{
-		{"seconds", func() string { return "1" }},
+		{"seconds", http.StatusTooManyRequests, func() string { return "1" }},
 		// An HTTP date has whole seconds: 2 s ahead is at least 1 s away.
-		{"http-date", func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) }},
+		{"http-date", http.StatusTooManyRequests, func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) }},
+		{"503 seconds", http.StatusServiceUnavailable, func() string { return "1" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +107,7 @@ func TestRetryAfter(t *testing.T) {
 				if calls.Add(1) == 1 {
 					first = time.Now()
 					w.Header().Set("Retry-After", tt.retryAfter())
-					w.WriteHeader(http.StatusTooManyRequests)
+					w.WriteHeader(tt.status)
 					return
 				}
 				second = time.Now()
@@ -471,5 +473,110 @@ func TestCutOffPageIsReadAgain(t *testing.T) {
 	_, err = c.Search(context.Background(), "Observation", nil, SearchHandler{Entry: func(Entry) error { return nil }})
 	if !errors.Is(err, ErrNetwork) {
 		t.Fatalf("without PageStart: err = %v", err)
+	}
+}
+
+// TestNetworkErrorRetried: a connection closed before any reply is a
+// network error; a GET is tried again (and succeeds), a plain POST is not
+// (the server may have committed it).
+func TestNetworkErrorRetried(t *testing.T) {
+	var calls atomic.Int32
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
+		io.WriteString(w, `{"resourceType":"Patient","id":"1"}`)
+	}), fastOptions())
+	if _, err := c.Get(context.Background(), "Patient/1", nil); err != nil || calls.Load() != 2 {
+		t.Fatalf("get: err = %v after %d calls", err, calls.Load())
+	}
+	calls.Store(0)
+	if _, err := c.Create(context.Background(), "Communication", []byte(`{}`), ""); !errors.Is(err, ErrNetwork) || calls.Load() != 1 {
+		t.Fatalf("plain create: err = %v after %d calls", err, calls.Load())
+	}
+}
+
+// TestRequestTimeout: an attempt that hangs, before the headers or in the
+// middle of the body, ends after Options.RequestTimeout as a network error.
+func TestRequestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fhir/Observation" { // headers and half a page, then nothing
+			io.WriteString(w, `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Observation","id":"a"}},`)
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}), Options{RequestTimeout: 200 * time.Millisecond, MaxAttempts: 1})
+	// The caller's own deadline is far later: only RequestTimeout can end
+	// the attempts as network errors.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, do := range []func() error{
+		func() error { _, err := c.Get(ctx, "Patient/1", nil); return err },
+		func() error { _, err := c.Search(ctx, "Observation", nil, SearchHandler{}); return err },
+	} {
+		if err := do(); !errors.Is(err, ErrNetwork) {
+			t.Fatalf("err = %v, want ErrNetwork", err)
+		}
+	}
+}
+
+// TestSearchStreams: entries reach the handler while the page is still
+// arriving, so a page is never held in memory whole. The server sends the
+// first entry and waits until the client has handed it out before it
+// sends the rest.
+func TestSearchStreams(t *testing.T) {
+	seen := make(chan struct{})
+	var streamed atomic.Bool
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Observation","id":"first"}},`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-seen:
+			streamed.Store(true)
+		case <-time.After(3 * time.Second):
+		}
+		io.WriteString(w, strings.Repeat(`{"resource":{"resourceType":"Observation","id":"x"}},`, 100)+`{"resource":{"resourceType":"Observation","id":"last"}}]}`)
+	}), Options{})
+	n := 0
+	_, err := c.Search(context.Background(), "Observation", nil, SearchHandler{Entry: func(Entry) error {
+		if n++; n == 1 {
+			close(seen)
+		}
+		return nil
+	}})
+	if err != nil || n != 102 {
+		t.Fatalf("err = %v, %d entries", err, n)
+	}
+	if !streamed.Load() {
+		t.Fatal("the first entry was handed out only after the whole page arrived")
+	}
+}
+
+// TestBackoffJitter: the wait before attempt n+1 is random in [d/2, d],
+// d doubling from MinBackoff up to MaxBackoff.
+func TestBackoffJitter(t *testing.T) {
+	c, err := New("https://ehr.example/fhir", Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt, d := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 60: time.Second} {
+		seen := map[time.Duration]bool{}
+		for range 50 {
+			w := c.backoff(attempt)
+			if w < d/2 || w > d {
+				t.Fatalf("attempt %d: waited %v, want within [%v, %v]", attempt, w, d/2, d)
+			}
+			seen[w] = true
+		}
+		if len(seen) < 10 {
+			t.Fatalf("attempt %d: only %d distinct waits in 50: no jitter", attempt, len(seen))
+		}
 	}
 }
