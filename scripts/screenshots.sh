@@ -69,7 +69,7 @@ run() {
 }
 
 # Sections of the health record, each opened with --open.
-SECTIONS=${SECTIONS:-results vitals medications allergies conditions immunizations visits care search}
+SECTIONS=${SECTIONS:-results vitals medications allergies conditions immunizations visits messages billing care search}
 
 export CAREBOOK_PASSPHRASE=screenshot-passphrase
 for size in ${SIZES:-1280x800 360x740}; do
@@ -98,8 +98,8 @@ for size in ${SIZES:-1280x800 360x740}; do
 	SETTLE=10 run dashboard --demo --data "$data"
 	for section in $SECTIONS; do
 		case $section in
-		results | vitals | visits) CLICK="100 200" run "record-$section" --demo --data "$data" --open "$section" ;;
-		medications) CLICK="100 240" run "record-$section" --demo --data "$data" --open "$section" ;;
+		results | vitals | messages) CLICK="100 200" run "record-$section" --demo --data "$data" --open "$section" ;;
+		medications | visits | billing) CLICK="100 240" run "record-$section" --demo --data "$data" --open "$section" ;;
 		*) run "record-$section" --demo --data "$data" --open "$section" ;;
 		esac
 	done

@@ -122,7 +122,7 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 				lines = append(lines, fmt.Sprintf("and %d more", n-4))
 				break
 			}
-			line := "• " + g.Title + ", " + g.Date.String()
+			line := "• " + g.Title + ", " + timeText(g.Date)
 			if g.Abnormal > 0 {
 				line += fmt.Sprintf(" (%s outside the normal range)", plural(g.Abnormal, "value", "values"))
 			}
@@ -203,7 +203,7 @@ func hasKind(items []record.Attention, kind record.AttentionKind) bool {
 
 // appointmentLine is "Tue 14 Mar, 09:30 — Annual checkup with Dr Lee".
 func appointmentLine(ap record.Appointment, now time.Time) string {
-	when := ap.Start.String()
+	when := timeText(ap.Start)
 	if ap.Start.Precision == record.PrecisionTime {
 		t := ap.Start.Time.In(now.Location())
 		when = t.Format("Mon 2 Jan, 15:04")

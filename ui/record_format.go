@@ -16,10 +16,21 @@ const partialNote = "Part of this entry could not be read"
 // dayText formats d for people at its own precision, but never finer than
 // a day ("2019", "Mar 2019", "12 Mar 2024"). A zero date is "".
 func dayText(d record.Date) string {
+	d = local(d)
 	if d.Precision > record.PrecisionDay {
 		d.Precision = record.PrecisionDay
 	}
 	return d.String()
+}
+
+// local moves a point in time (a dateTime with its zone) to this device's
+// time zone, so that every screen gives the same clock time for it; dates
+// without a time of day stay as written.
+func local(d record.Date) record.Date {
+	if d.Precision == record.PrecisionTime {
+		d.Time = d.Time.Local()
+	}
+	return d
 }
 
 // periodText formats a period as "12 Mar 2024 – 15 Mar 2024", or one date
@@ -37,7 +48,7 @@ func periodText(p record.Period) string {
 
 // timeText is when a point in time happened: the day, with the time of day
 // when the record gives one.
-func timeText(d record.Date) string { return d.String() }
+func timeText(d record.Date) string { return local(d).String() }
 
 // numberText formats a measured number as people read it: exact when it
 // has at most two decimals (5.45, 120), otherwise rounded to the precision
