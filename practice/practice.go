@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -63,6 +64,7 @@ type Server struct {
 	faults   *faults.Injector
 	staff    *staff.Worker
 	accounts []synth.Account
+	loaded   []string // ids of the Patients that cfg.Load brought in
 	handler  http.Handler
 
 	listener net.Listener
@@ -211,6 +213,7 @@ func (s *Server) loadFile(ctx context.Context, path string) error {
 		return fmt.Errorf("practice: load: %w", err)
 	}
 	defer f.Close()
+	before := s.st.SafeTime()
 	counts, err := s.st.LoadBundle(ctx, f)
 	if err != nil {
 		return fmt.Errorf("practice: load %s: %w", path, err)
@@ -220,7 +223,64 @@ func (s *Server) loadFile(ctx context.Context, path string) error {
 		n += c
 	}
 	s.logf("practice: loaded %d resources from %s", n, path)
-	return nil
+	if counts["Patient"] == 0 {
+		return nil
+	}
+	// The Patients written since before are the ones this file brought
+	// (nothing else writes while New runs).
+	q, _, err := store.ParseQuery("Patient", url.Values{
+		"_lastUpdated": {"gt" + store.FormatInstant(before)},
+		"_count":       {strconv.Itoa(store.MaxCount)},
+	}, false)
+	if err != nil {
+		return fmt.Errorf("practice: load %s: %w", path, err)
+	}
+	for {
+		rs, _, err := s.st.Search(ctx, "Patient", q)
+		if err != nil {
+			return fmt.Errorf("practice: load %s: %w", path, err)
+		}
+		for _, r := range rs {
+			s.loaded = append(s.loaded, r.ID)
+		}
+		if len(rs) < store.MaxCount {
+			return nil
+		}
+		q.After = rs[len(rs)-1].Seq
+	}
+}
+
+// Invitation is a one-time activation code for a patient loaded with
+// Config.Load: such a patient has no portal account, and enrolling with the
+// code and the birth date (at URL()+"/auth/enroll") creates one.
+type Invitation struct {
+	PatientID string
+	Name      string
+	BirthDate string // YYYY-MM-DD, as the enrollment page asks for it
+	Code      string
+}
+
+// InviteLoadedPatients creates a fresh activation code for every Patient
+// that Config.Load loaded, in load order. Each call makes new codes; older
+// unused ones stay valid until they expire.
+func (s *Server) InviteLoadedPatients(ctx context.Context) ([]Invitation, error) {
+	var out []Invitation
+	for _, id := range s.loaded {
+		info, err := directory{s.st}.Patient(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		code, err := s.auth.CreateActivationCode(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("practice: invite %s: %w", id, err)
+		}
+		inv := Invitation{PatientID: id, Name: info.Name, Code: code}
+		if !info.BirthDate.IsZero() {
+			inv.BirthDate = info.BirthDate.Format(time.DateOnly)
+		}
+		out = append(out, inv)
+	}
+	return out, nil
 }
 
 // slogger adapts Logf for the staff worker.
