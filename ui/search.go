@@ -126,6 +126,10 @@ func hitTypeLabel(resourceType string) string {
 		return "Message"
 	case "Appointment":
 		return "Appointment"
+	case "Invoice":
+		return "Statement"
+	case "Account":
+		return "Account"
 	}
 	return resourceType
 }
@@ -142,6 +146,9 @@ var sectionOfType = map[string]string{
 	"CarePlan":           "care",
 	"Goal":               "care",
 	"CareTeam":           "care",
+	"Appointment":        "visits",
+	"Invoice":            "billing",
+	"Account":            "billing",
 }
 
 // entryFinder builds the details of any entry a search can find, through
@@ -193,6 +200,17 @@ func (f *entryFinder) detail(h record.Hit) detailModel {
 			d := m.detail(i)
 			d.section = sectionLabel(name)
 			return d
+		}
+	}
+	if h.Type == "Communication" { // a message is read within its conversation
+		for _, th := range record.Threads(f.c, nil) {
+			for _, m := range th.Messages {
+				if m.ID == h.ID {
+					d := threadDetail(f.c, th)
+					d.section = sectionLabel("messages")
+					return d
+				}
+			}
 		}
 	}
 	if h.Type == "DocumentReference" { // a visit's document has no row of its own

@@ -82,3 +82,28 @@ func TestSearchErrorIsPlain(t *testing.T) {
 	test.Type(v.current.search.entry, "ldl")
 	assertShows(t, w, "Carebook could not read this part of your record.")
 }
+
+// TestSearchFindsMessagesAndStatements: a message is shown within its
+// conversation, a statement under Billing, an appointment under Visits.
+func TestSearchFindsMessagesAndStatements(t *testing.T) {
+	test.NewTempApp(t)
+	src := newFakeRecord(extraResources(t))
+	tests := []struct {
+		query, row string
+		detail     []string
+	}{
+		{"recheck in three months", "Your LDL is a little high",
+			[]string{"In your record under: Messages", "Your LDL is a little high", "Thank you, I will book a visit."}},
+		{"established patient", "Statement",
+			[]string{"In your record under: Billing", "Due within 30 days"}},
+		{"annual checkup", "Annual checkup",
+			[]string{"In your record under: Visits", "Main Street clinic"}},
+	}
+	v, w := openRecord(t, src, screenSizes[1].size)
+	v.ShowSection("search")
+	for _, tc := range tests {
+		v.current.search.entry.SetText(tc.query)
+		selectRow(t, v, tc.row)
+		assertShows(t, w, tc.detail...)
+	}
+}

@@ -112,7 +112,7 @@ func chartDocs(c *Chart) []searchDoc {
 		add(a.Entry, firstNonEmpty(a.Name, "Account"), a.ServicePeriod.Start, a.Type, a.Status)
 	}
 	for _, inv := range c.Invoices {
-		add(inv.Entry, firstNonEmpty(inv.Type, "Invoice"), inv.Date, append([]string{"invoice bill", names(inv.Issuer)}, inv.Lines...)...)
+		add(inv.Entry, firstNonEmpty(inv.Type, "Statement"), inv.Date, append([]string{"invoice bill statement", names(inv.Issuer)}, inv.Lines...)...)
 	}
 	for _, cv := range c.Coverages {
 		add(cv.Entry, firstNonEmpty(cv.Type, names(cv.Payors...), "Insurance"), cv.Period.Start, append([]string{"insurance coverage", names(cv.Payors...)}, cv.Classes...)...)
