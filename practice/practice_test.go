@@ -3,6 +3,7 @@ package practice
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/carebook/carebook/practice/faults"
+	"github.com/carebook/carebook/practice/rules"
 	"github.com/carebook/carebook/practice/smart"
 	"github.com/carebook/carebook/practice/store"
 	"github.com/carebook/carebook/practice/synth"
@@ -268,3 +270,175 @@ func TestDataFileSurvivesRestart(t *testing.T) {
 }
 
 func storeCount() store.Query { return store.Query{CountOnly: true} }
+
+// poll calls check every 20ms until it returns true or 20 seconds pass.
+func poll(t *testing.T, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !check() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 20 seconds", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func ref(r string) map[string]any { return map[string]any{"reference": r} }
+
+// TestStaffOverHTTP: what the app sees of the simulated staff, through the
+// API with the patient's token: a message marked received (read receipt)
+// and answered, a refill request accepted and completed with a renewed
+// prescription.
+func TestStaffOverHTTP(t *testing.T) {
+	srv := startServer(t)
+	base := srv.FHIRBase()
+	tok := signIn(t, srv, "maya", synth.MayaID).AccessToken
+	maya := "Patient/" + synth.MayaID
+
+	var thread string
+	for _, c := range entries(call(t, "GET", base+"/Communication?_count=100", tok, nil).body) {
+		if c["partOf"] == nil {
+			thread = "Communication/" + c["id"].(string)
+			break
+		}
+	}
+	if thread == "" {
+		t.Fatal("Maya has no message thread")
+	}
+	r := call(t, "POST", base+"/Communication", tok, map[string]any{
+		"resourceType": "Communication", "status": "completed",
+		"subject": ref(maya), "sender": ref(maya), "partOf": []any{ref(thread)},
+		"recipient": []any{ref("Practitioner/dr-park")},
+		"sent":      time.Now().UTC().Format(time.RFC3339),
+		"payload":   []any{map[string]any{"contentString": "Is my appointment still on?"}},
+	})
+	if r.status != 201 {
+		t.Fatalf("send message: %d %v", r.status, r.body)
+	}
+	msg := r.body["id"].(string)
+	poll(t, "read receipt", func() bool {
+		return call(t, "GET", base+"/Communication/"+msg, tok, nil).body["received"] != nil
+	})
+	poll(t, "reply", func() bool {
+		for _, c := range entries(call(t, "GET", base+"/Communication?part-of="+thread+"&_count=100", tok, nil).body) {
+			for _, irt := range asList(c["inResponseTo"]) {
+				if irt.(map[string]any)["reference"] == "Communication/"+msg {
+					if c["sender"].(map[string]any)["reference"] != "Practitioner/dr-park" {
+						t.Fatalf("reply sent by %v", c["sender"])
+					}
+					return true
+				}
+			}
+		}
+		return false
+	})
+
+	var med string
+	for _, m := range entries(call(t, "GET", base+"/MedicationRequest?status=active&_count=100", tok, nil).body) {
+		if strings.Contains(fmt.Sprint(m["medicationCodeableConcept"]), "Lisinopril") {
+			med = "MedicationRequest/" + m["id"].(string)
+		}
+	}
+	if med == "" {
+		t.Fatal("Maya has no active Lisinopril prescription")
+	}
+	r = call(t, "POST", base+"/Task", tok, map[string]any{
+		"resourceType": "Task", "status": "requested", "intent": "order",
+		"code": map[string]any{"coding": []any{map[string]any{"system": rules.RequestTypeSystem, "code": rules.RequestRefill}}},
+		"for":  ref(maya), "requester": ref(maya), "focus": ref(med),
+		"authoredOn": time.Now().UTC().Format(time.RFC3339),
+	})
+	if r.status != 201 {
+		t.Fatalf("refill request: %d %v", r.status, r.body)
+	}
+	task := "Task/" + r.body["id"].(string)
+	var done map[string]any
+	poll(t, "refill completed", func() bool {
+		done = call(t, "GET", base+"/"+task, tok, nil).body
+		return done["status"] == "completed" || done["status"] == "rejected"
+	})
+	if done["status"] != "completed" {
+		t.Fatalf("refill %v: %v", done["status"], done["statusReason"])
+	}
+	renewed := asList(done["output"])[0].(map[string]any)["valueReference"].(map[string]any)["reference"].(string)
+	r = call(t, "GET", base+"/"+renewed, tok, nil)
+	if r.status != 200 || r.body["status"] != "active" || r.body["priorPrescription"].(map[string]any)["reference"] != med {
+		t.Fatalf("renewed prescription: %d %v", r.status, r.body)
+	}
+	if r := call(t, "GET", base+"/"+med, tok, nil); r.body["status"] != "completed" {
+		t.Errorf("the old prescription is %v", r.body["status"])
+	}
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }
+
+// TestTransactionWithRulesIsAllOrNothing: a transaction that books a slot
+// (the rules mark it busy in the same store transaction) and then fails on
+// a later entry leaves the slot free and writes nothing.
+func TestTransactionWithRulesIsAllOrNothing(t *testing.T) {
+	srv := startServer(t)
+	base := srv.FHIRBase()
+	tok := signIn(t, srv, "maya", synth.MayaID).AccessToken
+	maya := "Patient/" + synth.MayaID
+	from := time.Now().Add(72 * time.Hour).UTC().Format("2006-01-02")
+	slots := entries(call(t, "GET", base+"/Slot?status=free&start=ge"+from+"&_count=1&_sort=-start", tok, nil).body)
+	if len(slots) != 1 {
+		t.Fatal("no free slot")
+	}
+	slot := slots[0]
+	slotID := slot["id"].(string)
+	sched := call(t, "GET", base+"/"+slot["schedule"].(map[string]any)["reference"].(string), tok, nil)
+	actor := sched.body["actor"].([]any)[0].(map[string]any)["reference"].(string)
+	booking := map[string]any{
+		"fullUrl": "urn:uuid:7d3c1a8e-0000-4000-8000-000000000001",
+		"request": map[string]any{"method": "POST", "url": "Appointment"},
+		"resource": map[string]any{
+			"resourceType": "Appointment", "status": "booked", "start": slot["start"], "end": slot["end"],
+			"slot": []any{ref("Slot/" + slotID)},
+			"participant": []any{
+				map[string]any{"actor": ref(maya), "status": "accepted"},
+				map[string]any{"actor": ref(actor), "status": "accepted"},
+			},
+		},
+	}
+	note := func(text string) map[string]any {
+		return map[string]any{
+			"request": map[string]any{"method": "POST", "url": "Communication"},
+			"resource": map[string]any{
+				"resourceType": "Communication", "status": "completed", "subject": ref(maya), "sender": ref(maya),
+				"recipient": []any{ref("Practitioner/dr-park")}, "topic": map[string]any{"text": "About my new appointment"},
+				"about":   []any{ref("urn:uuid:7d3c1a8e-0000-4000-8000-000000000001")},
+				"payload": []any{map[string]any{"contentString": text}},
+			},
+		}
+	}
+	_, before, _ := srv.Store().Search(context.Background(), "Appointment", store.Query{CountOnly: true})
+	tx := func(second map[string]any) result {
+		return call(t, "POST", base, tok, map[string]any{"resourceType": "Bundle", "type": "transaction",
+			"entry": []any{booking, second}})
+	}
+	// An empty message is refused by the practice's rules, after the
+	// booking went through them: the whole transaction is refused.
+	r := tx(note(" "))
+	if r.status != 422 || !strings.Contains(fmt.Sprint(r.body["issue"]), "entry 1: A message can't be empty") {
+		t.Fatalf("bad transaction: %d %v", r.status, r.body)
+	}
+	if got := call(t, "GET", base+"/Slot/"+slotID, tok, nil).body["status"]; got != "free" {
+		t.Fatalf("slot is %v after a failed transaction", got)
+	}
+	if _, after, _ := srv.Store().Search(context.Background(), "Appointment", store.Query{CountOnly: true}); after != before {
+		t.Fatalf("%d appointments after a failed transaction, %d before", after, before)
+	}
+	r = tx(note("I booked it online."))
+	if r.status != 200 {
+		t.Fatalf("transaction: %d %v", r.status, r.body)
+	}
+	if got := call(t, "GET", base+"/Slot/"+slotID, tok, nil).body["status"]; got != "busy" {
+		t.Fatalf("slot is %v after booking", got)
+	}
+	msg := asList(r.body["entry"])[1].(map[string]any)["resource"].(map[string]any)
+	appt := asList(r.body["entry"])[0].(map[string]any)["resource"].(map[string]any)
+	if asList(msg["about"])[0].(map[string]any)["reference"] != "Appointment/"+appt["id"].(string) {
+		t.Errorf("urn:uuid not resolved: %v", msg["about"])
+	}
+}
