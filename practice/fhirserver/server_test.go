@@ -669,3 +669,96 @@ func TestMethodNotAllowed(t *testing.T) {
 		t.Fatalf("XML body: %d", r.status)
 	}
 }
+
+// TestCapabilityStatementIsTruthful tries everything the CapabilityStatement
+// claims: every listed type can be searched with every listed search
+// parameter and _include, and the SMART endpoints are the configuration's.
+func TestCapabilityStatementIsTruthful(t *testing.T) {
+	e := newEnv(t)
+	cs := e.do("GET", "/metadata", "", nil).body
+	rest := cs["rest"].([]any)[0].(map[string]any)
+	values := map[string]string{"token": "x", "reference": "a", "date": "ge2024-01-01"}
+	resources := rest["resource"].([]any)
+	if len(resources) < 100 {
+		t.Fatalf("%d resource types listed", len(resources))
+	}
+	for _, r := range resources {
+		res := r.(map[string]any)
+		typ := res["type"].(string)
+		var queries []string
+		for _, p := range res["searchParam"].([]any) {
+			pm := p.(map[string]any)
+			v, ok := values[pm["type"].(string)]
+			if !ok {
+				t.Errorf("%s.%s: search parameter type %v", typ, pm["name"], pm["type"])
+				continue
+			}
+			queries = append(queries, url.Values{pm["name"].(string): {v}}.Encode())
+			if pm["type"] == "date" && !strings.HasPrefix(pm["name"].(string), "_") {
+				queries = append(queries, "_sort=-"+pm["name"].(string))
+			}
+		}
+		for _, inc := range asSlice(res["searchInclude"]) {
+			queries = append(queries, url.Values{"_include": {inc.(string)}}.Encode())
+		}
+		for _, q := range queries {
+			if r := e.do("GET", "/"+typ+"?"+q, "tok-admin", nil); r.status != 200 || r.body["type"] != "searchset" {
+				t.Errorf("%s?%s: %d %s", typ, q, r.status, r.raw)
+			}
+		}
+		for _, want := range []string{"read", "vread", "update", "create", "search-type", "history-type", "history-instance", "delete"} {
+			found := false
+			for _, in := range res["interaction"].([]any) {
+				found = found || in.(map[string]any)["code"] == want
+			}
+			if !found {
+				t.Errorf("%s: interaction %s not listed", typ, want)
+			}
+		}
+	}
+	// The interactions, on one type: create, read, vread, update, the
+	// histories, delete.
+	created := e.do("POST", "/Basic", "tok-admin", `{"resourceType":"Basic","code":{"text":"x"}}`)
+	id, _ := created.body["id"].(string)
+	for _, step := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"GET", "/Basic/" + id, "", 200},
+		{"PUT", "/Basic/" + id, `{"resourceType":"Basic","id":"` + id + `","code":{"text":"y"}}`, 200},
+		{"GET", "/Basic/" + id + "/_history/1", "", 200},
+		{"GET", "/Basic/" + id + "/_history", "", 200},
+		{"GET", "/Basic/_history", "", 200},
+		{"GET", "/_history", "", 200},
+		{"PUT", "/Basic/new-one", `{"resourceType":"Basic","id":"new-one","code":{"text":"z"}}`, 201}, // updateCreate
+		{"DELETE", "/Basic/" + id, "", 204},
+	} {
+		var body any
+		if step.body != "" {
+			body = step.body
+		}
+		if r := e.do(step.method, step.path, "tok-admin", body); r.status != step.want {
+			t.Errorf("%s %s: %d, want %d: %s", step.method, step.path, r.status, step.want, r.raw)
+		}
+	}
+	if created.status != 201 {
+		t.Errorf("create: %d", created.status)
+	}
+	var oauth []any
+	for _, ext := range rest["security"].(map[string]any)["extension"].([]any) {
+		oauth = ext.(map[string]any)["extension"].([]any)
+	}
+	want := map[string]string{"authorize": "http://example.test/auth/authorize", "token": "http://example.test/auth/token",
+		"revoke": "http://example.test/auth/revoke"}
+	if len(oauth) != len(want) {
+		t.Errorf("oauth-uris %v", oauth)
+	}
+	for _, u := range oauth {
+		m := u.(map[string]any)
+		if want[m["url"].(string)] != m["valueUri"] {
+			t.Errorf("oauth-uris %s = %v", m["url"], m["valueUri"])
+		}
+	}
+}
+
+func asSlice(v any) []any { l, _ := v.([]any); return l }
