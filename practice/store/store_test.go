@@ -272,6 +272,23 @@ func TestSearchLastUpdatedAndPaging(t *testing.T) {
 	if got, _, _ := s.Search(ctx, "Basic", q); ids(got) != "b3,b4,b5,b6" {
 		t.Fatalf("_lastUpdated=ge: got [%s]", ids(got))
 	}
+	at := func(i int) string { return FormatInstant(rs[i].LastUpdated) }
+	for _, tt := range []struct {
+		values []string
+		want   string
+	}{
+		{[]string{"lt" + at(3)}, "b0,b1,b2"},
+		{[]string{"le" + at(3)}, "b0,b1,b2,b3"},
+		{[]string{"gt" + at(1), "lt" + at(4)}, "b2,b3"},
+	} {
+		q, _, err := ParseQuery("Basic", url.Values{"_lastUpdated": tt.values}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := s.Search(ctx, "Basic", q); ids(got) != tt.want {
+			t.Errorf("_lastUpdated=%v: got [%s], want [%s]", tt.values, ids(got), tt.want)
+		}
+	}
 	var pages []string
 	for off := 0; off < 7; off += 3 {
 		got, total, err := s.Search(ctx, "Basic", Query{Count: 3, Offset: off})
