@@ -42,8 +42,9 @@ func shotsDir(t *testing.T) string {
 }
 
 // TestBrowserCodeFlow drives headless Chromium through sign-in, the patient
-// picker and consent to the app's loopback redirect, at a phone's and a
-// desktop's width, saving a screenshot of every page.
+// picker and consent to the app's loopback redirect, then through
+// enrollment with an activation code, at a phone's and a desktop's width,
+// saving a screenshot of every page.
 func TestBrowserCodeFlow(t *testing.T) {
 	chromium := chromiumPath(t)
 	e := newTestEnv(t)
@@ -180,6 +181,22 @@ func TestBrowserCodeFlow(t *testing.T) {
 				t.Fatalf("account error: %v", err)
 			}
 			shot("account-error")
+			username := fmt.Sprintf("sam%d", width)
+			if err := chromedp.Do(ctx,
+				chromedp.SetValue(chromedp.ID("username"), username),
+				chromedp.SendKeys(chromedp.ID("password"), testPassword),
+				chromedp.SendKeys(chromedp.ID("password_confirm"), testPassword),
+				chromedp.Click(chromedp.CSS(`input[name=accept_terms]`)),
+				chromedp.Click(chromedp.CSS(`#account button[type=submit]`)),
+				chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "Your account is ready")]`)),
+			); err != nil {
+				t.Fatalf("enrollment: %v", err)
+			}
+			shot("account-ready")
+			// The account made in the browser signs in to Sam's chart.
+			if tok := e.signIn(e.oauthConfig(), username, ""); tok.Extra("patient") != "sam" {
+				t.Errorf("new account %s: patient %v", username, tok.Extra("patient"))
+			}
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(e.base+"/auth/terms"),
 				chromedp.WaitVisible(chromedp.CSS("h1")),

@@ -104,12 +104,25 @@ func TestEnrollmentWithoutApp(t *testing.T) {
 	if resp := e.enrollStep(c, code, "2018-03-12"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("code: status %d", resp.StatusCode)
 	}
+	// The account page shows the terms of use, to be accepted.
+	resp, err := c.Get(e.base + "/auth/enroll/account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"Terms of use", "Not for emergencies", "call 911", "Response time", "2 business days",
+		"Privacy", `name="accept_terms"`, "I have read and accept the terms of use"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the account page lacks %q", want)
+		}
+	}
 	form := e.formValues(c, "/auth/enroll/account")
 	form.Set("username", "leo")
 	form.Set("password", testPassword)
 	form.Set("password_confirm", testPassword)
 	form.Set("accept_terms", "yes")
-	resp, err := c.PostForm(e.base+"/auth/enroll/account", form)
+	resp, err = c.PostForm(e.base+"/auth/enroll/account", form)
 	if err != nil {
 		t.Fatal(err)
 	}
