@@ -14,7 +14,7 @@ import (
 // scaleRecord returns the resources of the practice's scale patient (about
 // Scale×1,000 of them) and the practice's shared ones, as a sync would
 // have cached them.
-func scaleRecord(b *testing.B, scale int, allNew bool) []storage.Resource {
+func scaleRecord(b testing.TB, scale int, allNew bool) []storage.Resource {
 	b.Helper()
 	bundles, _, err := synth.Generate(synth.Options{Seed: 1, Scale: scale, Now: time.Now()})
 	if err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"path"
 	"time"
 
 	"github.com/carebook/carebook/app/record"
@@ -123,12 +124,45 @@ func (a *App) dashboardChart(ctx context.Context, profileID string, since time.T
 			return nil, fmt.Errorf("read record: %w", err)
 		}
 	}
+	// Results of reports issued since then are new, whatever their own
+	// dates say.
+	cutoff := since.AddDate(0, 0, -1)
+	ofNewReports := map[string]bool{}
+	for _, r := range in {
+		if r.Type != "DiagnosticReport" {
+			continue
+		}
+		rep := record.DecodeDiagnosticReport(r)
+		if when := firstDate(rep.Issued, rep.Date()); when.IsZero() || !when.End().Before(cutoff) {
+			for _, ref := range rep.Results {
+				ofNewReports[path.Base(ref.Reference)] = true
+			}
+		}
+	}
 	// A day of margin: only the day of lastUpdated is stored in clear, and
 	// results are new by their own dates, which never follow their update.
-	if err := a.store.EachUpdatedSince(ctx, profileID, "Observation", since.AddDate(0, 0, -1), collect); err != nil {
+	// Of those updated since, the old ones (a first sync brings years of
+	// them) are passed over without decoding.
+	err := a.store.EachUpdatedSince(ctx, profileID, "Observation", cutoff, func(r storage.Resource) error {
+		if ofNewReports[r.ID] || record.MayBeNewSince(r.JSON, cutoff) {
+			in = append(in, record.Resource(r))
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("read record: %w", err)
 	}
 	return record.Load(in), nil
+}
+
+// firstDate is the first of ds that is not zero.
+func firstDate(ds ...record.Date) record.Date {
+	for _, d := range ds {
+		if !d.IsZero() {
+			return d
+		}
+	}
+	return record.Date{}
 }
 
 // decoded returns the profile's decoded record, loading it on first use.

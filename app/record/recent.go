@@ -1,0 +1,57 @@
+package record
+
+import (
+	"bytes"
+	"time"
+)
+
+// MayBeNewSince reports whether a raw Observation may count as a result
+// that is new after since. It reads the bytes only, without decoding the
+// resource, so that the dashboard can pass over thousands of old results
+// quickly. It answers false only when the resource gives its issued and/or
+// effectiveDateTime (or effectiveInstant) once each, and every one of them
+// ends before since; whatever it cannot tell for sure is kept.
+func MayBeNewSince(raw []byte, since time.Time) bool {
+	if bytes.Contains(raw, []byte(`"effectivePeriod"`)) || bytes.Contains(raw, []byte(`"contained"`)) {
+		return true
+	}
+	dated := false
+	for _, key := range [][]byte{[]byte(`"issued"`), []byte(`"effectiveDateTime"`), []byte(`"effectiveInstant"`)} {
+		i := bytes.Index(raw, key)
+		if i < 0 {
+			continue
+		}
+		rest := raw[i+len(key):]
+		if bytes.Contains(rest, key) {
+			return true // named twice: not a plain Observation
+		}
+		s, ok := stringValue(rest)
+		if !ok {
+			return true
+		}
+		d, err := ParseDate(s)
+		if err != nil || !d.End().Before(since) {
+			return true
+		}
+		dated = true
+	}
+	return !dated
+}
+
+// stringValue reads `: "value"` at the start of b (JSON whitespace
+// allowed), for values without escapes.
+func stringValue(b []byte) (string, bool) {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || b[0] != ':' {
+		return "", false
+	}
+	b = bytes.TrimLeft(b[1:], " \t\r\n")
+	if len(b) == 0 || b[0] != '"' {
+		return "", false
+	}
+	end := bytes.IndexByte(b[1:], '"')
+	if end < 0 || bytes.IndexByte(b[1:1+end], '\\') >= 0 {
+		return "", false
+	}
+	return string(b[1 : 1+end]), true
+}

@@ -1,0 +1,38 @@
+package record
+
+import (
+	"testing"
+	"time"
+)
+
+func TestMayBeNewSince(t *testing.T) {
+	since := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		raw  string
+		want bool
+	}{
+		{"old effective", `{"resourceType":"Observation","effectiveDateTime":"2024-01-01T08:00:00Z"}`, false},
+		{"old effective and issued", `{"effectiveDateTime":"2024-01-01","issued" : "2024-01-02T10:00:00Z"}`, false},
+		{"new effective", `{"effectiveDateTime":"2025-06-02T08:00:00Z"}`, true},
+		{"old effective, issued later", `{"effectiveDateTime":"2025-04-01","issued":"2025-06-03T10:00:00Z"}`, true},
+		{"the day since falls on", `{"effectiveDateTime":"2025-06-01"}`, true},
+		{"old year only", `{"effectiveDateTime":"2024"}`, false},
+		{"this year only", `{"effectiveDateTime":"2025"}`, true},
+		{"no date", `{"resourceType":"Observation","status":"final"}`, true},
+		{"a period", `{"effectivePeriod":{"start":"2020-01-01","end":"2020-01-02"}}`, true},
+		{"contained resources", `{"contained":[{"effectiveDateTime":"2020-01-01"}],"effectiveDateTime":"2020-01-01"}`, true},
+		{"named twice", `{"effectiveDateTime":"2020-01-01","extension":[{"effectiveDateTime":"2026-01-01"}]}`, true},
+		{"not a string", `{"effectiveDateTime":20200101}`, true},
+		{"not a date", `{"effectiveDateTime":"yesterday"}`, true},
+		{"escaped", `{"effectiveDateTime":"2020-01-01\u0054"}`, true},
+		{"truncated", `{"effectiveDateTime":`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := MayBeNewSince([]byte(tc.raw), since); got != tc.want {
+				t.Errorf("MayBeNewSince(%s) = %v, want %v", tc.raw, got, tc.want)
+			}
+		})
+	}
+}
