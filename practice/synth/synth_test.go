@@ -479,3 +479,86 @@ func BenchmarkGenerateScale20(b *testing.B) {
 		}
 	}
 }
+
+// TestStatementsHaveBalances: each demo patient has an active Account and
+// statements whose amounts add up: the two older paid (balanced), the
+// newest due (issued), its balance the charge less the insurance payment.
+func TestStatementsHaveBalances(t *testing.T) {
+	g := generate(t, Options{Seed: 1, Now: testNow})
+	amount := func(m any) float64 {
+		v, _ := m.(map[string]any)["value"].(float64)
+		if cur := m.(map[string]any)["currency"]; cur != "USD" {
+			t.Errorf("currency %v", cur)
+		}
+		return v
+	}
+	for _, id := range []string{MayaID, LeoID, NiaID, JoseID} {
+		accounts := g.forPatient("Account", id)
+		if len(accounts) != 1 || accounts[0]["status"] != "active" {
+			t.Fatalf("%s: accounts %v", id, accounts)
+		}
+		statuses := map[string]int{}
+		for _, inv := range g.forPatient("Invoice", id) {
+			if inv["account"].(map[string]any)["reference"] != "Account/"+accounts[0]["id"].(string) {
+				t.Errorf("%s: invoice %v on account %v", id, inv["id"], inv["account"])
+			}
+			status := inv["status"].(string)
+			statuses[status]++
+			gross, net := amount(inv["totalGross"]), amount(inv["totalNet"])
+			var base, deduction float64
+			for _, pc := range inv["lineItem"].([]any)[0].(map[string]any)["priceComponent"].([]any) {
+				pcm := pc.(map[string]any)
+				switch pcm["type"] {
+				case "base":
+					base += amount(pcm["amount"])
+				case "deduction":
+					deduction += amount(pcm["amount"])
+				}
+			}
+			if gross <= 0 || net <= 0 || base != gross || fmt.Sprintf("%.2f", gross-deduction) != fmt.Sprintf("%.2f", net) {
+				t.Errorf("%s: invoice %v: gross %v, deduction %v, net %v", id, inv["id"], gross, deduction, net)
+			}
+			note := inv["note"].([]any)[0].(map[string]any)["text"].(string)
+			if status == "issued" && !strings.Contains(note, fmt.Sprintf("Balance due: $%.2f", net)) {
+				t.Errorf("%s: the due invoice says %q", id, note)
+			}
+		}
+		if statuses["issued"] != 1 || statuses["balanced"] != 2 {
+			t.Errorf("%s: invoice statuses %v, want one issued and two balanced", id, statuses)
+		}
+	}
+}
+
+// TestVitalsOverYears: Maya's vital signs span her five years of history,
+// several kinds measured at every visit.
+func TestVitalsOverYears(t *testing.T) {
+	g := generate(t, Options{Seed: 1, Now: testNow})
+	years := map[int]bool{}
+	kinds := map[string]int{}
+	for _, o := range g.forPatient("Observation", MayaID) {
+		if !strings.Contains(fmt.Sprint(o["category"]), "vital-signs") {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339, o["effectiveDateTime"].(string))
+		if err != nil {
+			t.Fatalf("%v: %v", o["id"], err)
+		}
+		if at.After(testNow) {
+			t.Errorf("%v is in the future: %v", o["id"], at)
+		}
+		years[at.Year()] = true
+		kinds[o["code"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"].(string)]++
+	}
+	if len(years) < 5 {
+		t.Errorf("vital signs in %d years, want at least 5", len(years))
+	}
+	measured := 0
+	for _, n := range kinds {
+		if n >= 5 {
+			measured++
+		}
+	}
+	if measured < 4 {
+		t.Errorf("vital signs %v: want at least four kinds measured five times or more", kinds)
+	}
+}
