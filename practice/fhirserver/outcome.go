@@ -52,6 +52,7 @@ func (s *Server) asOutcome(err error) *OperationOutcomeError {
 		if errors.As(ee.Err, &oe) {
 			return &OperationOutcomeError{Status: oe.Status, Code: oe.Code, Message: prefix + oe.Message}
 		}
+		err = ee.Err // the prefix says which entry
 	}
 	if errors.As(err, &oe) {
 		return oe

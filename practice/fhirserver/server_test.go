@@ -657,6 +657,58 @@ func TestTransaction(t *testing.T) {
 	}
 }
 
+// TestTransactionRefusals: a transaction refused for a stale If-Match or
+// a malformed entry is answered with what is wrong, once, and writes
+// nothing.
+func TestTransactionRefusals(t *testing.T) {
+	e := newEnv(t)
+	obs := func(id string) map[string]any {
+		m := map[string]any{"resourceType": "Observation", "status": "amended", "code": map[string]any{"text": "x"},
+			"subject": map[string]any{"reference": "Patient/a"}}
+		if id != "" {
+			m["id"] = id
+		}
+		return m
+	}
+	create := map[string]any{"fullUrl": "urn:uuid:c1", "request": map[string]any{"method": "POST", "url": "Observation"},
+		"resource": obs("")}
+	tests := []struct {
+		name    string
+		entries []any
+		status  int
+		message string
+	}{
+		{"stale If-Match", []any{create, map[string]any{"resource": obs("oa"),
+			"request": map[string]any{"method": "PUT", "url": "Observation/oa", "ifMatch": `W/"7"`}}},
+			412, "Bundle entry 1: The resource was changed since version 7 (now 1)"},
+		{"request missing", []any{create, map[string]any{"resource": obs("")}},
+			400, "Bundle entry 1: request missing in a transaction"},
+		{"fullUrl twice", []any{create, create},
+			400, "Bundle entry 1: fullUrl is the same as an earlier entry's"},
+		{"bad conditional create", []any{create, map[string]any{"resource": obs(""),
+			"request": map[string]any{"method": "POST", "url": "Observation", "ifNoneExist": "nonsense=1"}}},
+			400, `Bundle entry 1: unsupported search parameter "nonsense" for Observation`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do("POST", "", "tok-a", map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": tt.entries})
+			var diagnostics any
+			if issues := asSlice(r.body["issue"]); len(issues) > 0 {
+				diagnostics = issues[0].(map[string]any)["diagnostics"]
+			}
+			if r.status != tt.status || diagnostics != tt.message {
+				t.Fatalf("got %d %s", r.status, r.raw)
+			}
+		})
+	}
+	if r := e.do("GET", "/Observation/oa", "tok-a", nil); r.header.Get("ETag") != `W/"1"` {
+		t.Errorf("Observation/oa changed: %s", r.header.Get("ETag"))
+	}
+	if _, n, _ := e.st.Search(context.Background(), "Observation", store.Query{CountOnly: true}); n != 2 {
+		t.Errorf("%d observations after refused transactions, want 2", n)
+	}
+}
+
 func TestMethodNotAllowed(t *testing.T) {
 	e := newEnv(t)
 	if r := e.do("PATCH", "/Observation/oa", "tok-a", "{}"); r.status != 405 {

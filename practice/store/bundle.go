@@ -91,8 +91,16 @@ func ParseBundle(body []byte) (Bundle, error) {
 	}
 	b := Bundle{Type: raw.Type}
 	exchange := raw.Type == "transaction" || raw.Type == "batch"
+	fullURLs := map[string]bool{}
 	for i, re := range raw.Entry {
 		e := Entry{Index: i, FullURL: re.FullURL}
+		if exchange && e.FullURL != "" {
+			// References to a fullUrl must name one entry.
+			if fullURLs[e.FullURL] {
+				return Bundle{}, entryErr(i, "fullUrl is the same as an earlier entry's")
+			}
+			fullURLs[e.FullURL] = true
+		}
 		if len(re.Resource) > 0 && string(re.Resource) != "null" {
 			m, err := DecodeResource(re.Resource, "")
 			if err != nil {
