@@ -344,6 +344,26 @@ func TestSlotsAndBookings(t *testing.T) {
 	if booked < 2 {
 		t.Errorf("%d booked appointments, want upcoming ones", booked)
 	}
+	// Several practitioners, each with schedules for several visit types,
+	// all of which have free slots spread over the coming weeks.
+	actors, services := map[string]bool{}, map[string]bool{}
+	for _, sc := range g.ofType("Schedule") {
+		actors[sc["actor"].([]any)[0].(map[string]any)["reference"].(string)] = true
+		services[sc["serviceType"].([]any)[0].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"].(string)] = true
+		weeks := map[int]bool{}
+		for _, sl := range g.ofType("Slot") {
+			if sl["status"] == "free" && sl["schedule"].(map[string]any)["reference"] == "Schedule/"+sc["id"].(string) {
+				start, _ := time.Parse(time.RFC3339, sl["start"].(string))
+				weeks[int(start.Sub(testNow)/(7*24*time.Hour))] = true
+			}
+		}
+		if len(weeks) < 3 {
+			t.Errorf("schedule %v has free slots in %d of the coming weeks", sc["id"], len(weeks))
+		}
+	}
+	if len(actors) < 3 || len(services) < 3 {
+		t.Errorf("schedules of %d practitioners for %d visit types", len(actors), len(services))
+	}
 }
 
 func TestLabInterpretationMatchesRange(t *testing.T) {
