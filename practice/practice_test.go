@@ -3,6 +3,7 @@ package practice
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -194,6 +195,48 @@ func TestFamilyAccess(t *testing.T) {
 	}
 	if r := call(t, "GET", base+"/Observation?_count=1", leo, nil); r.status != 200 {
 		t.Fatalf("Leo's token after Nia's sign-in: %d", r.status)
+	}
+}
+
+// TestCaregiverAccessRevoked: Lucía reads her father's chart with full
+// access until he revokes it; then her token is refused and so is her next
+// refresh, while his own access goes on.
+func TestCaregiverAccessRevoked(t *testing.T) {
+	srv := startServer(t)
+	base := srv.FHIRBase()
+	ctx := context.Background()
+	lucia := signIn(t, srv, "lucia", synth.JoseID)
+	if r := call(t, "GET", base+"/Observation?_count=1", lucia.AccessToken, nil); r.status != 200 || len(entries(r.body)) != 1 {
+		t.Fatalf("caregiver reading observations: %d", r.status)
+	}
+	if r := call(t, "GET", base+"/Patient/"+synth.MayaID, lucia.AccessToken, nil); r.status != 404 {
+		t.Fatalf("caregiver reading someone else: %d", r.status)
+	}
+	if err := srv.Auth().RevokeAccess(ctx, "lucia", synth.JoseID); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, a := range srv.DemoAccounts() {
+			if a.Username == "lucia" {
+				if err := srv.Auth().AddAccessAs(ctx, "lucia", synth.JoseID, smart.RelationCaregiver, a.RelatedPersons[synth.JoseID]); err != nil {
+					t.Errorf("give the access back: %v", err)
+				}
+			}
+		}
+	})
+	if r := call(t, "GET", base+"/Patient/"+synth.JoseID, lucia.AccessToken, nil); r.status != 401 {
+		t.Fatalf("revoked caregiver's token: %d", r.status)
+	}
+	cfg := oauth2.Config{ClientID: smart.CarebookClientID,
+		Endpoint: oauth2.Endpoint{TokenURL: srv.URL() + "/auth/token", AuthStyle: oauth2.AuthStyleInParams}}
+	_, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: lucia.RefreshToken}).Token()
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Fatalf("refresh after revocation: %v", err)
+	}
+	jose := signIn(t, srv, "jose", synth.JoseID)
+	if r := call(t, "GET", base+"/Patient/"+synth.JoseID, jose.AccessToken, nil); r.status != 200 {
+		t.Fatalf("José's own access: %d", r.status)
 	}
 }
 
