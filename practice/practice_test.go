@@ -314,6 +314,27 @@ func TestDataFileSurvivesRestart(t *testing.T) {
 
 func storeCount() store.Query { return store.Query{CountOnly: true} }
 
+// TestScalePatient: Config.Scale (--scale) adds a patient with about
+// Scale×1,000 resources and an account that opens that chart.
+func TestScalePatient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a large chart")
+	}
+	srv, err := New(context.Background(), Config{Scale: 2, PasswordCost: 64, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tok := signIn(t, srv, "scale", synth.ScalePatientID).AccessToken
+	r := call(t, "GET", srv.FHIRBase()+"/Patient/"+synth.ScalePatientID+"/$everything?_count=1", tok, nil)
+	if total, _ := r.body["total"].(float64); r.status != 200 || total < 2000 || total > 2500 {
+		t.Fatalf("$everything of the scale patient: %d, total %v", r.status, r.body["total"])
+	}
+}
+
 // poll calls check every 20ms until it returns true or 20 seconds pass.
 func poll(t *testing.T, what string, check func() bool) {
 	t.Helper()
