@@ -3,6 +3,7 @@ package practice
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -208,13 +209,22 @@ func (s *Server) seed(ctx context.Context) error {
 
 // loadFile loads one FHIR Bundle file.
 func (s *Server) loadFile(ctx context.Context, path string) error {
-	f, err := os.Open(path)
+	body, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("practice: load: %w", err)
 	}
-	defer f.Close()
+	// A file loaded into this data file before (the same command run
+	// again with --data) is not loaded twice: its POST entries would
+	// make a second copy of each patient.
+	if ids, err := s.loadedBefore(ctx, body); err != nil {
+		return fmt.Errorf("practice: load %s: %w", path, err)
+	} else if ids != nil {
+		s.logf("practice: %s was loaded before", path)
+		s.loaded = append(s.loaded, ids...)
+		return nil
+	}
 	before := s.st.SafeTime()
-	counts, err := s.st.LoadBundle(ctx, f)
+	counts, err := s.st.LoadBundle(ctx, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("practice: load %s: %w", path, err)
 	}
@@ -248,6 +258,51 @@ func (s *Server) loadFile(ctx context.Context, path string) error {
 		}
 		q.After = rs[len(rs)-1].Seq
 	}
+}
+
+// loadedBefore returns the ids of the bundle's Patients when every one of
+// them is already in the store (found by its first identifier), else nil.
+func (s *Server) loadedBefore(ctx context.Context, bundle []byte) ([]string, error) {
+	var b struct {
+		Entry []struct {
+			Resource struct {
+				ResourceType string `json:"resourceType"`
+				Identifier   []struct {
+					System string `json:"system"`
+					Value  string `json:"value"`
+				} `json:"identifier"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(bundle, &b); err != nil {
+		return nil, nil // LoadBundle says what is wrong with it
+	}
+	esc := strings.NewReplacer(`\`, `\\`, `,`, `\,`, `|`, `\|`, `$`, `\$`)
+	var ids []string
+	for _, e := range b.Entry {
+		r := e.Resource
+		if r.ResourceType != "Patient" {
+			continue
+		}
+		if len(r.Identifier) == 0 || r.Identifier[0].System == "" || r.Identifier[0].Value == "" {
+			return nil, nil
+		}
+		q, _, err := store.ParseQuery("Patient", url.Values{"identifier": {
+			esc.Replace(r.Identifier[0].System) + "|" + esc.Replace(r.Identifier[0].Value)}}, false)
+		if err != nil {
+			return nil, nil
+		}
+		q.Count = 1
+		rs, _, err := s.st.Search(ctx, "Patient", q)
+		if err != nil {
+			return nil, err
+		}
+		if len(rs) == 0 {
+			return nil, nil
+		}
+		ids = append(ids, rs[0].ID)
+	}
+	return ids, nil
 }
 
 // Invitation is a one-time activation code for a patient loaded with

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -292,20 +293,39 @@ func TestFaultsAreWired(t *testing.T) {
 func TestDataFileSurvivesRestart(t *testing.T) {
 	path := t.TempDir() + "/practice.db"
 	cfg := Config{DataFile: path, PasswordCost: 64}
-	srv, err := New(context.Background(), cfg)
+	fixtures, _ := filepath.Glob(filepath.Join("..", "..", "shared", "fixtures", "synthea", "Arla_Lang_*.json"))
+	cfg.Load = fixtures // loaded once, though named at both starts
+	ctx := context.Background()
+	var invited []string
+	counts := func(srv *Server) [2]int {
+		_, obs, _ := srv.Store().Search(ctx, "Observation", storeCount())
+		_, pats, _ := srv.Store().Search(ctx, "Patient", storeCount())
+		inv, err := srv.InviteLoadedPatients(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range inv {
+			invited = append(invited, i.PatientID)
+		}
+		return [2]int{obs, pats}
+	}
+	srv, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, before, _ := srv.Store().Search(context.Background(), "Observation", storeCount())
+	before := counts(srv)
 	srv.Close()
-	srv, err = New(context.Background(), cfg)
+	srv, err = New(ctx, cfg)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer srv.Close()
-	_, after, _ := srv.Store().Search(context.Background(), "Observation", storeCount())
-	if before == 0 || after != before {
-		t.Fatalf("observations %d then %d", before, after)
+	after := counts(srv)
+	if before[0] == 0 || after != before {
+		t.Fatalf("observations and patients %v then %v", before, after)
+	}
+	if len(fixtures) > 0 && (len(invited) != 2 || invited[0] != invited[1]) {
+		t.Fatalf("patients invited at the two starts: %v", invited)
 	}
 	if _, err := url.Parse(srv.URL()); err != nil {
 		t.Fatal(err)
