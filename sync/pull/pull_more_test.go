@@ -1,0 +1,175 @@
+package pull
+
+import (
+	"context"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/sync/fhirapi"
+	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
+)
+
+// watchAPI wraps an API: it records the searches made, how many ran at
+// once, and the server time of each search's first page.
+type watchAPI struct {
+	fhirapi.API
+	delay time.Duration
+	// noBundleTime drops Bundle.meta.lastUpdated from what the sync sees,
+	// leaving the Date header as the only server time.
+	noBundleTime bool
+
+	inFlight, maxInFlight atomic.Int32
+	mu                    sync.Mutex
+	queries               map[string][]url.Values // by path
+	firstPage             map[string]fhirapi.Page // by path, the last search's
+}
+
+func (w *watchAPI) Search(ctx context.Context, path string, q url.Values, h fhirapi.SearchHandler) (fhirapi.SearchInfo, error) {
+	n := w.inFlight.Add(1)
+	defer w.inFlight.Add(-1)
+	for {
+		m := w.maxInFlight.Load()
+		if n <= m || w.maxInFlight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	w.mu.Lock()
+	if w.queries == nil {
+		w.queries, w.firstPage = map[string][]url.Values{}, map[string]fhirapi.Page{}
+	}
+	w.queries[path] = append(w.queries[path], q)
+	w.mu.Unlock()
+	time.Sleep(w.delay)
+	done := h.PageDone
+	h.PageDone = func(p fhirapi.Page) error {
+		if w.noBundleTime {
+			p.Bundle.LastUpdated = time.Time{}
+		}
+		if p.Number == 1 {
+			w.mu.Lock()
+			w.firstPage[path] = p
+			w.mu.Unlock()
+		}
+		if done != nil {
+			return done(p)
+		}
+		return nil
+	}
+	return w.API.Search(ctx, path, q, h)
+}
+
+func (w *watchAPI) lastQuery(path string) url.Values {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	qs := w.queries[path]
+	if len(qs) == 0 {
+		return nil
+	}
+	return qs[len(qs)-1]
+}
+
+// TestCheckpointIsServerTime: the checkpoint a unit stores is the server's
+// time of its first page (Bundle.meta.lastUpdated, else the Date header)
+// minus the overlap, never the local clock, which is set years off here;
+// the next sync asks for changes since exactly that.
+func TestCheckpointIsServerTime(t *testing.T) {
+	for _, dateOnly := range []bool{false, true} {
+		name := "bundle meta.lastUpdated"
+		if dateOnly {
+			name = "Date header"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			srv := fhirtest.New(fhirtest.Features{})
+			defer srv.Close()
+			seed(srv)
+			st, pid := openStore(t)
+			api := &watchAPI{API: newAPI(t, srv), noBundleTime: dateOnly}
+			local := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC) // a laptop whose clock is wrong
+			cfg := Config{API: api, Store: st, ProfileID: pid, PatientID: "p1", Types: types, Now: func() time.Time { return local }}
+			if _, err := Run(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			first := api.firstPage["Observation"]
+			server := first.Bundle.LastUpdated
+			if dateOnly {
+				server = first.Date
+			}
+			if server.IsZero() || server.Year() < 2020 {
+				t.Fatalf("no server time seen: %+v", first)
+			}
+			want := fhirapi.FormatInstant(server.Add(-overlap))
+			got, ok, err := st.Checkpoint(ctx, pid, checkpointTypePrefix+"Observation")
+			if err != nil || !ok || got != want {
+				t.Fatalf("checkpoint = %q (%v, %v), want %q", got, ok, err, want)
+			}
+			if _, err := Run(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			if q := api.lastQuery("Observation"); q.Get("_lastUpdated") != "gt"+want {
+				t.Fatalf("incremental query = %v, want _lastUpdated=gt%s", q, want)
+			}
+		})
+	}
+}
+
+// TestConcurrencyBounded: per-type units run concurrently, never more than
+// Config.Concurrency at once.
+func TestConcurrencyBounded(t *testing.T) {
+	srv := fhirtest.New(fhirtest.Features{})
+	defer srv.Close()
+	seed(srv)
+	st, pid := openStore(t)
+	api := &watchAPI{API: newAPI(t, srv), delay: 50 * time.Millisecond}
+	many := []string{"Patient", "Observation", "Condition", "Encounter", "Communication", "Appointment", "Task"}
+	if _, err := Run(context.Background(), Config{API: api, Store: st, ProfileID: pid, PatientID: "p1", Types: many, Concurrency: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got := api.maxInFlight.Load(); got != 3 {
+		t.Fatalf("at most %d searches ran at once, want 3 (Concurrency)", got)
+	}
+}
+
+// TestPeriodicReconcile: without usable history (none offered, or an open
+// server whose history is everybody's), deletions are found by a full pull
+// and reconcile once ReconcileEvery has passed on the local clock, and not
+// before.
+func TestPeriodicReconcile(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		t.Run(map[bool]string{false: "no history", true: "open server with history"}[open], func(t *testing.T) {
+			ctx := context.Background()
+			srv := fhirtest.New(fhirtest.Features{SystemHistory: open})
+			defer srv.Close()
+			seed(srv)
+			time.Sleep(overlap)
+			st, pid := openStore(t)
+			api := &watchAPI{API: newAPI(t, srv)}
+			now := time.Now()
+			cfg := Config{API: api, Store: st, ProfileID: pid, PatientID: "p1", Types: types, OpenServer: open,
+				ReconcileEvery: 24 * time.Hour, Now: func() time.Time { return now }}
+			if res, err := Run(ctx, cfg); err != nil || !res.Full {
+				t.Fatalf("first sync: full %v, %v", res.Full, err)
+			}
+			srv.Delete("Observation", "o07")
+			now = now.Add(23 * time.Hour)
+			res, err := Run(ctx, cfg)
+			if err != nil || res.Full || res.Removed["Observation"] != 0 {
+				t.Fatalf("before ReconcileEvery: full %v removed %v, %v", res.Full, res.Removed, err)
+			}
+			now = now.Add(2 * time.Hour)
+			res, err = Run(ctx, cfg)
+			if err != nil || !res.Full || res.Removed["Observation"] != 1 {
+				t.Fatalf("after ReconcileEvery: full %v removed %v, %v", res.Full, res.Removed, err)
+			}
+			if q := api.lastQuery("_history"); q != nil {
+				t.Fatalf("history was read (%v) although it cannot be used", q)
+			}
+			if c := counts(t, st, pid); c["Observation"] != 24 {
+				t.Fatalf("Observations cached: %d, want 24", c["Observation"])
+			}
+		})
+	}
+}
