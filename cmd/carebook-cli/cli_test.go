@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,17 +21,6 @@ import (
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
 	"github.com/carebook/carebook/sync/smart"
 )
-
-const reexecVar = "CAREBOOK_CLI_TEST_REEXEC"
-
-// TestMain lets tests run the command as a separate process: the test
-// binary re-executed with reexecVar set behaves as carebook-cli.
-func TestMain(m *testing.M) {
-	if os.Getenv(reexecVar) == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
-	}
-	os.Exit(m.Run())
-}
 
 const testPassphrase = "correct horse battery staple"
 
@@ -213,59 +204,143 @@ func TestExitCodeMapping(t *testing.T) {
 	}
 }
 
-// TestSyncSurvivesSIGKILL kills `carebook-cli sync` (this test binary
-// re-executed) at random moments while the server keeps changing. After
-// every kill the cache must open; at the end a sync must converge to the
-// server.
+// buildCLI builds carebook-cli as users get it, with cgo disabled (the
+// command must build without cgo), and returns the binary's path.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "carebook-cli")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestSyncSurvivesSIGKILL kills `carebook-cli sync` (the real binary) 50
+// times at random moments while the server keeps changing. After every
+// kill the cache must open; at the end a sync must converge to the server.
+// The moments are drawn from what a sync takes here (measured first):
+// most inside the sync's work, initial, full or incremental, and one in
+// five during its start (opening a cache that the last kill left).
 func TestSyncSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
-		t.Skip("spawns processes")
+		t.Skip("builds and spawns carebook-cli")
 	}
+	bin := buildCLI(t)
 	srv := fhirtest.New(fhirtest.Features{Everything: true})
 	defer srv.Close()
-	seedServer(srv, 500)
-	dir := newCache(t)
-	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != 0 {
-		t.Fatalf("connect: %s", errOut)
-	}
-	const kills = 50
-	next, completed := 500, 0
-	for i := range kills {
-		// The server changes between attempts: new, updated and deleted records.
-		srv.Put(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"final","subject":{"reference":"Patient/p1"}}`, next))
-		next++
-		srv.Put(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"amended","subject":{"reference":"Patient/p1"}}`, rand.IntN(next)))
-		if i%5 == 0 {
-			srv.Delete("Observation", fmt.Sprintf("o%d", rand.IntN(next)))
-		}
-		cmd := exec.Command(os.Args[0], "sync", "--data", dir, "--quiet")
-		cmd.Env = append(os.Environ(), reexecVar+"=1", passphraseVar+"="+testPassphrase)
+	const records = 1000 // five pages
+	seedServer(srv, records)
+	// Network latency, so that a sync's pages are committed one by one
+	// over its run rather than within a few milliseconds of each other.
+	srv.FailBefore(func(*http.Request) int { time.Sleep(15 * time.Millisecond); return 0 })
+	start := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		return cmd
+	}
+	startSync := func(dir string, args ...string) *exec.Cmd {
+		return start(append([]string{"sync", "--data", dir, "--quiet"}, args...)...)
+	}
+	connect := func(dir string) {
+		if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != 0 {
+			t.Fatalf("connect: %s", errOut)
+		}
+	}
+	// The shortest of three runs: the start (open and unlock, as status
+	// does) and a whole full sync, once a first sync has run.
+	probe := newCache(t)
+	connect(probe)
+	if err := startSync(probe).Wait(); err != nil {
+		t.Fatalf("probe sync: %v", err)
+	}
+	startup, whole := time.Hour, time.Hour
+	for range 3 {
+		t0 := time.Now()
+		if err := start("status", "--data", probe).Wait(); err != nil {
+			t.Fatalf("probe status: %v", err)
+		}
+		startup = min(startup, time.Since(t0))
+		t0 = time.Now()
+		if err := startSync(probe, "--full").Wait(); err != nil {
+			t.Fatalf("probe sync: %v", err)
+		}
+		whole = min(whole, time.Since(t0))
+	}
+	work := max(whole-startup, time.Millisecond)
+
+	dir := newCache(t)
+	connect(dir)
+	const kills = 50
+	next, killed, finishedFirst, completed := records, 0, 0, 0
+	for i := 0; killed < kills; i++ {
+		// The server changes between attempts: new, updated and deleted records.
+		srv.Put(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"final","subject":{"reference":"Patient/p1"}}`, next))
+		next++
+		for range 5 {
+			srv.Put(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"amended","subject":{"reference":"Patient/p1"},"valueInteger":%d}`, rand.IntN(next), i))
+		}
+		if i%5 == 0 {
+			srv.Delete("Observation", fmt.Sprintf("o%d", rand.IntN(next)))
+		}
+		// Time passes between a change and the next sync (hours, in real
+		// life): more than the checkpoint's overlap, which would otherwise
+		// fetch the changes again and hide a checkpoint moved too early.
+		srv.Advance(2 * time.Second)
 		if i%10 == 9 {
-			// Now and then a sync finishes, so later kills also hit
-			// incremental syncs that start from checkpoints.
-			if err := cmd.Wait(); err != nil {
+			// Now and then a sync is let finish: the sync after a kill
+			// converges, and later kills also hit incremental syncs that
+			// start from checkpoints.
+			if err := startSync(dir).Wait(); err != nil {
 				t.Fatalf("sync %d: %v", i, err)
 			}
+			converged(t, srv, dir, false)
 			completed++
 		} else {
-			time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
+			var cmd *exec.Cmd
+			if completed > 0 && i%3 == 0 {
+				cmd = startSync(dir) // incremental
+			} else {
+				cmd = startSync(dir, "--full") // initial, or full with reconcile
+			}
+			delay := startup + rand.N(work)
+			if killed%5 == 4 {
+				delay = rand.N(startup)
+			}
+			time.Sleep(delay)
 			cmd.Process.Signal(syscall.SIGKILL)
 			if cmd.Wait() == nil {
-				completed++
+				finishedFirst++
 			}
+			killed++
 		}
 		// The cache opens and unlocks after every kill.
 		if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
-			t.Fatalf("kill %d: cache unusable: %d %s", i, code, errOut)
+			t.Fatalf("attempt %d: cache unusable: %d %s", i, code, errOut)
 		}
 	}
-	t.Logf("%d of %d syncs finished before the kill", completed, kills)
-	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--full", "--quiet"); code != exitOK {
-		t.Fatalf("final sync: %d %s", code, errOut)
+	t.Logf("start %v, whole sync %v; %d kills, %d of them after the sync had finished; %d syncs let finish",
+		startup.Round(time.Millisecond), whole.Round(time.Millisecond), killed, finishedFirst, completed)
+	if finishedFirst > kills/2 {
+		t.Fatalf("%d of %d kills came after the sync had finished: the test did not interrupt syncs", finishedFirst, kills)
 	}
+	// Last, a full sync removes what the server deleted (an open server's
+	// history cannot be used), and the cache equals the server.
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet", "--full"); code != exitOK {
+		t.Fatalf("full sync: %d %s", code, errOut)
+	}
+	converged(t, srv, dir, true)
+}
+
+// converged checks that every record the server has is cached exactly as
+// the server has it, and with exact, that nothing else is (deletions reach
+// an open server's cache only through a full sync).
+func converged(t *testing.T, srv *fhirtest.Server, dir string, exact bool) {
+	t.Helper()
 	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
 	if err != nil {
 		t.Fatal(err)
@@ -275,20 +350,27 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	if err := st.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
 		t.Fatal(err)
 	}
-	ps, _ := st.Profiles(ctx)
+	ps, err := st.Profiles(ctx)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("profiles: %d, %v", len(ps), err)
+	}
 	for _, typ := range []string{"Observation", "Patient", "Condition"} {
 		want := srv.Resources(typ)
 		got, err := st.List(ctx, ps[0].ID, typ)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d cached, server has %d", typ, len(got), len(want))
-		}
+		cached := map[string][]byte{}
 		for _, r := range got {
-			if !bytes.Equal(r.JSON, want[r.ID]) {
-				t.Fatalf("%s/%s differs from the server", typ, r.ID)
+			cached[r.ID] = r.JSON
+		}
+		for id, raw := range want {
+			if !bytes.Equal(cached[id], raw) {
+				t.Fatalf("%s/%s missing from the cache or different from the server", typ, id)
 			}
+		}
+		if exact && len(cached) != len(want) {
+			t.Fatalf("%d %s cached, server has %d", len(cached), typ, len(want))
 		}
 	}
 }

@@ -37,6 +37,7 @@ type Server struct {
 	sorted   []*version                     // current versions by type, id; nil when stale
 	log      []*version                     // every version, in order
 	clock    time.Time
+	ahead    time.Duration // how far the server's clock runs ahead of the real one
 	nextID   int
 	// DropAfterCommit, when it returns true for a request, makes the
 	// server commit a write and then drop the connection without reply.
@@ -90,9 +91,18 @@ func (s *Server) FailBefore(fn func(r *http.Request) int) {
 	s.failBefore = fn
 }
 
+// Advance moves the server's clock d ahead, as if d had passed: records
+// written from now on, and the server times of replies, are that much
+// later.
+func (s *Server) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ahead += d
+}
+
 // tick returns the next server time (strictly increasing).
 func (s *Server) tick() time.Time {
-	now := time.Now().UTC()
+	now := time.Now().UTC().Add(s.ahead)
 	if !now.After(s.clock) {
 		now = s.clock.Add(time.Microsecond)
 	}
