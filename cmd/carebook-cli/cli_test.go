@@ -19,6 +19,7 @@ import (
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
+	"github.com/carebook/carebook/sync/outbox"
 	"github.com/carebook/carebook/sync/smart"
 )
 
@@ -74,8 +75,13 @@ func TestOpenServerConnectSyncStatusExport(t *testing.T) {
 		t.Fatalf("connect: %d %s", code, errOut)
 	}
 	profileID := strings.TrimSpace(out)
-	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
+	code, _, errOut = cli(t, testPassphrase, "sync", "--data", dir)
+	if code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)
+	}
+	// Progress on stderr: how many of how many, then a summary.
+	if !strings.Contains(errOut, "pull everything: ") || !strings.Contains(errOut, "/32\n") || !strings.Contains(errOut, "32 records written") {
+		t.Fatalf("sync progress on stderr:\n%s", errOut)
 	}
 	code, out, errOut = cli(t, testPassphrase, "status", "--data", dir, "--json")
 	if code != exitOK {
@@ -109,9 +115,45 @@ func TestOpenServerConnectSyncStatusExport(t *testing.T) {
 	if b.ResourceType != "Bundle" || b.Type != "collection" || len(b.Entry) != 32 {
 		t.Fatalf("bundle: %s/%s with %d entries", b.ResourceType, b.Type, len(b.Entry))
 	}
+	// A message written while offline: status shows it pending, the next
+	// sync sends it.
+	enqueueMessage(t, dir, profileID)
+	code, out, _ = cli(t, testPassphrase, "status", "--data", dir)
+	if code != exitOK || !strings.Contains(out, "outbox:    1 pending, 0 failed, 0 conflict, 0 sent") {
+		t.Fatalf("status with a pending message: %d\n%s", code, out)
+	}
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK || !strings.Contains(errOut, "outbox: 1 sent") {
+		t.Fatalf("sync with a pending message: %d %s", code, errOut)
+	}
+	if n := srv.Count("Communication"); n != 1 {
+		t.Fatalf("%d messages on the server, want 1", n)
+	}
+	_, out, _ = cli(t, testPassphrase, "status", "--data", dir, "--json")
+	st = nil
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st[0].Outbox["pending"] != 0 || st[0].Outbox["sent"] != 1 {
+		t.Fatalf("status after sending: %+v, %v", st, err)
+	}
 	// Connecting again to the same server and patient reuses the profile.
 	if _, out, _ := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); strings.TrimSpace(out) != profileID {
 		t.Fatalf("second connect made profile %q, want %q", out, profileID)
+	}
+}
+
+// enqueueMessage writes a message to a profile's outbox, as the app does.
+func enqueueMessage(t *testing.T, dir, profileID string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	msg := `{"resourceType":"Communication","status":"in-progress","subject":{"reference":"Patient/p1"},"payload":[{"contentString":"hello"}]}`
+	if _, err := outbox.New(outbox.Config{Store: st, ProfileID: profileID}).EnqueueCreate(ctx, outbox.KindMessage, []byte(msg)); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -192,6 +234,10 @@ func TestExitCodeMapping(t *testing.T) {
 		{&fhirapi.OperationOutcomeError{Status: 401}, exitNeedsSignIn},
 		{&fhirapi.OperationOutcomeError{Status: 503}, exitNetwork},
 		{fmt.Errorf("a: %w", fhirapi.ErrNetwork), exitNetwork},
+		// What a sync sees when the token endpoint is down, or refuses the
+		// refresh token.
+		{fmt.Errorf("GET x: %w: %w", fhirapi.ErrAccessToken, fmt.Errorf("%w: token endpoint: HTTP 503", fhirapi.ErrServer)), exitNetwork},
+		{fmt.Errorf("GET x: %w: %w", fhirapi.ErrAccessToken, smart.ErrNeedsSignIn), exitNeedsSignIn},
 		{fmt.Errorf("a: %w", storage.ErrWrongPassphrase), exitLocked},
 		{errors.Join(errors.New("x"), fmt.Errorf("a: %w", storage.ErrLocked)), exitLocked},
 		{&fhirapi.OperationOutcomeError{Status: 400}, exitOther},
