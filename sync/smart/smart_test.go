@@ -344,10 +344,12 @@ func TestSignInFailures(t *testing.T) {
 	})
 	t.Run("forged state", func(t *testing.T) {
 		a := newAuthServer(t)
+		var redirect, state string
 		forge := func(u string) error {
 			pu, _ := url.Parse(u)
+			redirect, state = pu.Query().Get("redirect_uri"), pu.Query().Get("state")
 			go func() {
-				resp, err := http.Get(pu.Query().Get("redirect_uri") + "?code=stolen&state=wrong")
+				resp, err := http.Get(redirect + "?code=stolen&state=wrong")
 				if err == nil {
 					resp.Body.Close()
 				}
@@ -357,6 +359,12 @@ func TestSignInFailures(t *testing.T) {
 		_, err := SignIn(context.Background(), Config{FHIRBase: a.URL + "/fhir", OpenBrowser: forge})
 		if !errors.Is(err, ErrStateMismatch) {
 			t.Fatalf("err = %v", err)
+		}
+		// One shot even when the callback was refused: the right state
+		// arriving later finds nothing listening.
+		if resp, err := http.Get(redirect + "?code=x&state=" + state); err == nil {
+			resp.Body.Close()
+			t.Fatal("redirect listener still open after a refused callback")
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
