@@ -290,7 +290,11 @@ func TestE2ESyntheaFullSync(t *testing.T) {
 			if res.Mode != "everything" || len(res.Malformed) != 0 {
 				t.Fatalf("mode %q, malformed %+v", res.Mode, res.Malformed)
 			}
-			sameCounts(t, serverCounts(t, srv, pid), cacheCounts(t, st, p.ID))
+			server := serverCounts(t, srv, pid)
+			if server["Patient"] != 1 || len(server) < 5 {
+				t.Fatalf("the fixture was not loaded: the server's compartment holds %v", server)
+			}
+			sameCounts(t, server, cacheCounts(t, st, p.ID))
 		})
 	}
 }
