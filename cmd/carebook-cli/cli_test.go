@@ -200,6 +200,7 @@ func TestExitCodes(t *testing.T) {
 		{"open without patient", testPassphrase, []string{"connect", "--data", dir, "--server", srv.Base(), "--open"}, exitUsage},
 		{"plain http", testPassphrase, []string{"connect", "--data", dir, "--server", "http://ehr.example/fhir", "--open", "--patient", "p1"}, exitUsage},
 		{"bad format", testPassphrase, []string{"export", "--data", dir, "--format", "csv"}, exitUsage},
+		{"sign-in where none is offered", testPassphrase, []string{"connect", "--data", dir, "--server", srv.Base(), "--no-browser"}, exitUsage},
 		{"wrong passphrase", "wrong", []string{"status", "--data", dir}, exitLocked},
 		{"no passphrase no keyring", "", []string{"status", "--data", dir}, exitLocked},
 		{"needs sign-in", testPassphrase, []string{"sync", "--data", smartDir}, exitNeedsSignIn},
@@ -211,6 +212,9 @@ func TestExitCodes(t *testing.T) {
 			code, _, errOut := cli(t, tt.passphrase, tt.args...)
 			if code != tt.want {
 				t.Fatalf("exit %d, want %d (%s)", code, tt.want, errOut)
+			}
+			if tt.name == "sign-in where none is offered" && !strings.Contains(errOut, "--open --patient") {
+				t.Fatalf("no hint for an open server: %s", errOut)
 			}
 			if strings.Contains(errOut, testPassphrase) {
 				t.Fatal("the passphrase was printed")

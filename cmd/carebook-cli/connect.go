@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -89,6 +90,9 @@ func cmdConnect(ctx context.Context, args []string, e env) error {
 			return nil
 		},
 	})
+	if errors.Is(err, smart.ErrNoEndpoints) {
+		return usagef("%s offers no SMART sign-in; if it is an open server, connect with --open --patient ID", u.Host)
+	}
 	if err != nil {
 		return err
 	}
