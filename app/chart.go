@@ -124,9 +124,23 @@ func (a *App) dashboardChart(ctx context.Context, profileID string, since time.T
 			return nil, fmt.Errorf("read record: %w", err)
 		}
 	}
-	// Results of reports issued since then are new, whatever their own
-	// dates say.
+	// A day of margin: only the day of lastUpdated is stored in clear, and
+	// results are new by their own dates, which never follow their update.
 	cutoff := since.AddDate(0, 0, -1)
+	var updated []record.Resource
+	err := a.store.EachUpdatedSince(ctx, profileID, "Observation", cutoff, func(r storage.Resource) error {
+		updated = append(updated, record.Resource(r))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read record: %w", err)
+	}
+	if len(updated) <= decodeAllBelow {
+		return record.Load(append(in, updated...)), nil
+	}
+	// Many updated since (a first sync brings years of results): the old
+	// ones are passed over without decoding. Results of reports issued
+	// since then are new whatever their own dates say, so they stay.
 	ofNewReports := map[string]bool{}
 	for _, r := range in {
 		if r.Type != "DiagnosticReport" {
@@ -139,21 +153,18 @@ func (a *App) dashboardChart(ctx context.Context, profileID string, since time.T
 			}
 		}
 	}
-	// A day of margin: only the day of lastUpdated is stored in clear, and
-	// results are new by their own dates, which never follow their update.
-	// Of those updated since, the old ones (a first sync brings years of
-	// them) are passed over without decoding.
-	err := a.store.EachUpdatedSince(ctx, profileID, "Observation", cutoff, func(r storage.Resource) error {
+	for _, r := range updated {
 		if ofNewReports[r.ID] || record.MayBeNewSince(r.JSON, cutoff) {
-			in = append(in, record.Resource(r))
+			in = append(in, r)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read record: %w", err)
 	}
 	return record.Load(in), nil
 }
+
+// decodeAllBelow is how many results updated since the last look the
+// dashboard decodes without sorting out old ones first: sorting costs a
+// pass over the reports, worth it only for many results.
+const decodeAllBelow = 300
 
 // firstDate is the first of ds that is not zero.
 func firstDate(ds ...record.Date) record.Date {
