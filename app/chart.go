@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"path"
 	"time"
 
 	"github.com/carebook/carebook/app/record"
@@ -141,18 +140,7 @@ func (a *App) dashboardChart(ctx context.Context, profileID string, since time.T
 	// Many updated since (a first sync brings years of results): the old
 	// ones are passed over without decoding. Results of reports issued
 	// since then are new whatever their own dates say, so they stay.
-	ofNewReports := map[string]bool{}
-	for _, r := range in {
-		if r.Type != "DiagnosticReport" {
-			continue
-		}
-		rep := record.DecodeDiagnosticReport(r)
-		if when := firstDate(rep.Issued, rep.Date()); when.IsZero() || !when.End().Before(cutoff) {
-			for _, ref := range rep.Results {
-				ofNewReports[path.Base(ref.Reference)] = true
-			}
-		}
-	}
+	ofNewReports := record.ResultsOfReportsSince(in, cutoff)
 	for _, r := range updated {
 		if ofNewReports[r.ID] || record.MayBeNewSince(r.JSON, cutoff) {
 			in = append(in, r)
@@ -165,16 +153,6 @@ func (a *App) dashboardChart(ctx context.Context, profileID string, since time.T
 // dashboard decodes without sorting out old ones first: sorting costs a
 // pass over the reports, worth it only for many results.
 const decodeAllBelow = 300
-
-// firstDate is the first of ds that is not zero.
-func firstDate(ds ...record.Date) record.Date {
-	for _, d := range ds {
-		if !d.IsZero() {
-			return d
-		}
-	}
-	return record.Date{}
-}
 
 // decoded returns the profile's decoded record, loading it on first use.
 func (a *App) decoded(ctx context.Context, profileID string) (*decoded, error) {

@@ -24,10 +24,7 @@ func UpcomingAppointments(apps []Appointment, now time.Time) []Appointment {
 // newest first. Thread headers without content and records entered in error
 // are left out. read holds Communication ids the app has marked read.
 func UnreadMessages(c *Chart, read map[string]bool) []Communication {
-	patientIDs := map[string]bool{}
-	for _, p := range c.Patients {
-		patientIDs[p.ID] = true
-	}
+	patientIDs := c.patientIDs()
 	var out []Communication
 	for _, m := range c.Communications {
 		if read[m.ID] || m.Status == "entered-in-error" || (m.Text == "" && len(m.Attachments) == 0) {

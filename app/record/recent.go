@@ -55,3 +55,23 @@ func stringValue(b []byte) (string, bool) {
 	}
 	return string(b[1 : 1+end]), true
 }
+
+// ResultsOfReportsSince returns the ids of the Observations grouped by the
+// reports among rs issued (or, with no issue time, taken) on or after
+// since, or not dated at all: results a dashboard counts as new whatever
+// their own dates say. Resources of other types are ignored.
+func ResultsOfReportsSince(rs []Resource, since time.Time) map[string]bool {
+	ids := map[string]bool{}
+	for _, r := range rs {
+		if r.Type != "DiagnosticReport" {
+			continue
+		}
+		rep := DecodeDiagnosticReport(r)
+		if when := firstDate(rep.Issued, rep.Date()); when.IsZero() || !when.End().Before(since) {
+			for _, ref := range rep.Results {
+				ids[refID(ref.Reference)] = true
+			}
+		}
+	}
+	return ids
+}

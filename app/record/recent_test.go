@@ -1,6 +1,7 @@
 package record
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -34,5 +35,21 @@ func TestMayBeNewSince(t *testing.T) {
 				t.Errorf("MayBeNewSince(%s) = %v, want %v", tc.raw, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestResultsOfReportsSince(t *testing.T) {
+	since := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	rs := []Resource{
+		res("DiagnosticReport", "new", `{"status":"final","issued":"2025-06-02T10:00:00Z","effectiveDateTime":"2025-03-01","result":[{"reference":"Observation/a"},{"reference":"urn:uuid:b"}]}`),
+		res("DiagnosticReport", "old", `{"status":"final","issued":"2025-05-01T10:00:00Z","result":[{"reference":"Observation/c"}]}`),
+		res("DiagnosticReport", "taken-new", `{"status":"final","effectiveDateTime":"2025-06-03","result":[{"reference":"Observation/d"}]}`),
+		res("DiagnosticReport", "undated", `{"status":"final","result":[{"reference":"Observation/e"}]}`),
+		res("Observation", "f", `{"status":"final","issued":"2025-06-02T10:00:00Z"}`),
+	}
+	got := ResultsOfReportsSince(rs, since)
+	want := map[string]bool{"a": true, "b": true, "d": true, "e": true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ResultsOfReportsSince = %v, want %v", got, want)
 	}
 }

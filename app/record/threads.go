@@ -24,11 +24,16 @@ func (t Thread) Latest() Date {
 // FromPatientSide reports whether m was written by the patient or someone
 // acting for them, rather than by the practice.
 func (c *Chart) FromPatientSide(m Communication) bool {
-	patientIDs := map[string]bool{}
+	return isFromPatientSide(m.Sender, c.patientIDs())
+}
+
+// patientIDs are the ids of the chart's Patient resources.
+func (c *Chart) patientIDs() map[string]bool {
+	ids := make(map[string]bool, len(c.Patients))
 	for _, p := range c.Patients {
-		patientIDs[p.ID] = true
+		ids[p.ID] = true
 	}
-	return isFromPatientSide(m.Sender, patientIDs)
+	return ids
 }
 
 // Threads groups the chart's messages into conversations, the most recent
@@ -36,10 +41,7 @@ func (c *Chart) FromPatientSide(m Communication) bool {
 // entered in error and empty ones are left out, and a thread with no
 // message left is not listed.
 func Threads(c *Chart, read map[string]bool) []Thread {
-	patientIDs := map[string]bool{}
-	for _, p := range c.Patients {
-		patientIDs[p.ID] = true
-	}
+	patientIDs := c.patientIDs()
 	byKey := map[string]*Thread{}
 	var order []string
 	thread := func(key string) *Thread {
