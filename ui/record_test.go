@@ -248,19 +248,32 @@ func TestRecordLoadError(t *testing.T) {
 	assertShows(t, w, "No test results on record")
 }
 
-// TestOpenPDFCallsOpenDocument: a visit's PDF opens through the source,
-// with the document's id and the attachment's position.
+// TestOpenPDFCallsOpenDocument: a visit's PDF and a lab report sent as a
+// PDF (DiagnosticReport presentedForm) open through the source, named by
+// their resource and the attachment's position.
 func TestOpenPDFCallsOpenDocument(t *testing.T) {
 	test.NewTempApp(t)
-	src := newFakeRecord(extraResources(t))
-	v, w := openRecord(t, src, screenSizes[0].size)
-	v.ShowSection("visits")
-	selectRow(t, v, "Follow-up visit")
-	test.Tap(findButton(t, w.Content(), "Open PDF"))
-	src.mu.Lock()
-	defer src.mu.Unlock()
-	if len(src.opened) != 1 || src.opened[0] != "DocumentReference/tv-doc-1#1" {
-		t.Errorf("OpenDocument calls = %v, want [DocumentReference/tv-doc-1#1]", src.opened)
+	tests := []struct {
+		section, row string
+		size         fyne.Size
+		want         string
+	}{
+		{"visits", "Follow-up visit", screenSizes[0].size, "DocumentReference/tv-doc-1#1"},
+		{"results", "Cholesterol check", screenSizes[1].size, "DiagnosticReport/tv-rep-1#0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.section, func(t *testing.T) {
+			src := newFakeRecord(extraResources(t))
+			v, w := openRecord(t, src, tc.size)
+			v.ShowSection(tc.section)
+			selectRow(t, v, tc.row)
+			test.Tap(findButton(t, w.Content(), "Open PDF"))
+			src.mu.Lock()
+			defer src.mu.Unlock()
+			if len(src.opened) != 1 || src.opened[0] != tc.want {
+				t.Errorf("OpenDocument calls = %v, want [%s]", src.opened, tc.want)
+			}
+		})
 	}
 }
 
@@ -346,22 +359,6 @@ type variantTheme struct {
 
 func (v variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	return v.Theme.Color(n, v.variant)
-}
-
-// TestOpenReportPDF: a lab report sent as a PDF (DiagnosticReport
-// presentedForm) opens through the source, named by the report.
-func TestOpenReportPDF(t *testing.T) {
-	test.NewTempApp(t)
-	src := newFakeRecord(extraResources(t))
-	v, w := openRecord(t, src, screenSizes[1].size)
-	v.ShowSection("results")
-	selectRow(t, v, "Cholesterol check")
-	test.Tap(findButton(t, w.Content(), "Open PDF"))
-	src.mu.Lock()
-	defer src.mu.Unlock()
-	if len(src.opened) != 1 || src.opened[0] != "DiagnosticReport/tv-rep-1#0" {
-		t.Errorf("OpenDocument calls = %v, want [DiagnosticReport/tv-rep-1#0]", src.opened)
-	}
 }
 
 // TestUpcomingAppointments: booked appointments still to come head the
