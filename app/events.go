@@ -34,12 +34,17 @@ type SyncFinished struct {
 // RecordChanged says the cached record of a profile changed.
 type RecordChanged struct{ ProfileID string }
 
+// SeenChanged says the patient read messages or looked at results of a
+// profile: what counts as new on its dashboard changed.
+type SeenChanged struct{ ProfileID string }
+
 func (Locked) isEvent()          {}
 func (Unlocked) isEvent()        {}
 func (ProfilesChanged) isEvent() {}
 func (SyncProgress) isEvent()    {}
 func (SyncFinished) isEvent()    {}
 func (RecordChanged) isEvent()   {}
+func (SeenChanged) isEvent()     {}
 
 // subscriberBuffer is how many events a slow subscriber may fall behind
 // before further events to it are dropped. Screens reload their whole view

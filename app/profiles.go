@@ -91,7 +91,7 @@ func (a *App) ReadMessages(ctx context.Context, profileID string) (map[string]bo
 
 // MarkMessagesRead remembers that the patient read these messages.
 func (a *App) MarkMessagesRead(ctx context.Context, profileID string, ids ...string) error {
-	return a.updateSettings(ctx, profileID, func(s map[string]string) {
+	return a.updateSeen(ctx, profileID, func(s map[string]string) {
 		read := readSet(storage.Profile{Settings: s})
 		for _, id := range ids {
 			read[id] = true
@@ -109,9 +109,19 @@ func (a *App) MarkMessagesRead(ctx context.Context, profileID string, ids ...str
 // so the dashboard counts only later ones as new.
 func (a *App) MarkResultsSeen(ctx context.Context, profileID string) error {
 	now := a.cfg.Now()
-	return a.updateSettings(ctx, profileID, func(s map[string]string) {
+	return a.updateSeen(ctx, profileID, func(s map[string]string) {
 		s[settingResultsSeen] = now.UTC().Format(time.RFC3339)
 	})
+}
+
+// updateSeen is updateSettings for what the patient has seen, telling the
+// screens that what is new changed.
+func (a *App) updateSeen(ctx context.Context, profileID string, edit func(map[string]string)) error {
+	if err := a.updateSettings(ctx, profileID, edit); err != nil {
+		return err
+	}
+	a.bus.Publish(SeenChanged{ProfileID: profileID})
+	return nil
 }
 
 // updateSettings changes a profile's sealed settings with edit.

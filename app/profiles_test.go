@@ -4,11 +4,13 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook/storage"
 )
 
-// TestReadMessages: messages marked read stay read, for their profile only.
+// TestReadMessages: messages marked read stay read, for their profile
+// only, and the screens are told.
 func TestReadMessages(t *testing.T) {
 	ctx := context.Background()
 	a := openTestApp(t, false, -1)
@@ -23,8 +25,19 @@ func TestReadMessages(t *testing.T) {
 		}
 		ids = append(ids, p.ID)
 	}
+	events, stop := a.Events()
+	defer stop()
 	if err := a.MarkMessagesRead(ctx, ids[0], "m1", "m2"); err != nil {
 		t.Fatal(err)
+	}
+	// The screens learn that what is new changed.
+	select {
+	case ev := <-events:
+		if ev != (SeenChanged{ProfileID: ids[0]}) {
+			t.Errorf("event after marking read = %#v, want SeenChanged for the profile", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("no event after marking messages read")
 	}
 	if err := a.MarkMessagesRead(ctx, ids[0], "m2", "m3"); err != nil {
 		t.Fatal(err)

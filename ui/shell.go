@@ -121,10 +121,9 @@ func (s *shell) build() fyne.CanvasObject {
 	// The record is built when first opened: decoding a long record must
 	// not compete with the dashboard for the CPU right after unlock.
 	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), container.NewStack())
-	homeTab := container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject())
 	s.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.settingsView())
 	s.tabs = container.NewAppTabs(
-		homeTab,
+		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
 		s.recordTab,
 		s.settingsTab,
 	)
@@ -133,12 +132,8 @@ func (s *shell) build() fyne.CanvasObject {
 	}
 	s.tabs.OnSelected = func(it *container.TabItem) {
 		u.core.Touch()
-		switch it {
-		case s.recordTab:
+		if it == s.recordTab {
 			s.ensureRecord()
-		case homeTab:
-			// What was read meanwhile (results, messages) is no longer new.
-			s.dashboard.Refresh()
 		}
 	}
 
@@ -253,6 +248,11 @@ func (s *shell) onEvent(ev app.Event) {
 			if s.record != nil {
 				s.record.Refresh()
 			}
+		}
+	case app.SeenChanged:
+		// Messages read or results looked at are no longer new.
+		if ev.ProfileID == s.current.ID {
+			s.dashboard.Refresh()
 		}
 	}
 }
