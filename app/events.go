@@ -38,7 +38,12 @@ type RecordChanged struct{ ProfileID string }
 // profile: what counts as new on its dashboard changed.
 type SeenChanged struct{ ProfileID string }
 
+// OutboxChanged says something the patient wrote for a profile was stored,
+// sent, refused, retried or discarded: its state on screen may change.
+type OutboxChanged struct{ ProfileID string }
+
 func (Locked) isEvent()          {}
+func (OutboxChanged) isEvent()   {}
 func (Unlocked) isEvent()        {}
 func (ProfilesChanged) isEvent() {}
 func (SyncProgress) isEvent()    {}

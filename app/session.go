@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -86,7 +87,29 @@ func Open(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open app: %w", err)
 	}
-	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool)}, nil
+	return newApp(cfg, st), nil
+}
+
+// OpenWithStore builds the app around a cache the caller opened (and
+// perhaps unlocked) itself, as the command line does; cfg.DataDir and
+// cfg.Storage are ignored. Close closes st.
+func OpenWithStore(cfg Config, st *storage.Store) *App {
+	cfg.DataDir = filepath.Dir(st.Path())
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = -1 // the caller decides when to close
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := newApp(cfg, st)
+	if !st.Locked() {
+		a.afterUnlock()
+	}
+	return a
+}
+
+func newApp(cfg Config, st *storage.Store) *App {
+	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool)}
 }
 
 // Close locks the app, stops the demo practice if it runs, and closes the

@@ -49,25 +49,20 @@ func (a *App) Sync(ctx context.Context, profileID string) error {
 }
 
 func (a *App) sync(ctx context.Context, profileID string) error {
-	p, err := a.store.Profile(ctx, profileID)
+	p, api, err := a.practiceAPI(ctx, profileID)
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
-	}
-	if p.Settings[settingDemo] == "true" {
-		if p, err = a.reconnectDemo(ctx, p); err != nil {
-			return err
-		}
 	}
 	open := p.Settings[settingAuth] == "none"
-	api, err := a.client(p.ID, p.PracticeURL, !open)
-	if err != nil {
-		return fmt.Errorf("sync: %w", err)
-	}
 
 	// Send first: what the patient wrote matters most, and the pull then
 	// brings back the server's copy of it.
 	box := outbox.New(outbox.Config{Store: a.store, ProfileID: p.ID, API: api, Now: a.cfg.Now})
-	if _, err := box.Send(ctx); err != nil {
+	rep, err := box.Send(ctx)
+	if rep.Sent+rep.Failed+rep.Conflicts > 0 {
+		a.bus.Publish(OutboxChanged{ProfileID: p.ID})
+	}
+	if err != nil {
 		return a.syncError(ctx, p.ID, "send", err)
 	}
 

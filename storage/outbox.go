@@ -237,3 +237,22 @@ func (s *Store) SaveOutboxItem(ctx context.Context, item OutboxItem) error {
 		return nil
 	})
 }
+
+// DeleteOutboxItem removes one outbox item (the patient discarded it).
+// ErrNotFound if absent. The caller decides which items may go: an item
+// that may already have reached the server should be kept.
+func (s *Store) DeleteOutboxItem(ctx context.Context, profileID string, seq int64) error {
+	if _, err := s.keysFor(ctx, profileID); err != nil {
+		return fmt.Errorf("delete outbox item: %w", err)
+	}
+	return s.update(ctx, "delete outbox item", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE profile_id = ? AND seq = ?", profileID, seq)
+		if err != nil {
+			return dbErr("delete outbox item", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("delete outbox item: %w", ErrNotFound)
+		}
+		return nil
+	})
+}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
@@ -246,6 +247,12 @@ func TestExitCodeMapping(t *testing.T) {
 		{errors.Join(errors.New("x"), fmt.Errorf("a: %w", storage.ErrLocked)), exitLocked},
 		{&fhirapi.OperationOutcomeError{Status: 400}, exitOther},
 		{errors.New("x"), exitOther},
+		// The outcomes of an action (app/actions.go).
+		{fmt.Errorf("send: %w: %w", app.ErrQueued, fmt.Errorf("a: %w", fhirapi.ErrNetwork)), exitNetwork},
+		{&app.RefusedError{Message: "Attachments may not exceed 5 MB"}, exitRefused},
+		{&app.RefusedError{Message: "taken", Conflict: true}, exitRefused},
+		{fmt.Errorf("send: %w", app.ErrNeedsSignIn), exitNeedsSignIn},
+		{fmt.Errorf("%w: empty message", app.ErrInvalidInput), exitUsage},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.err); got != tt.want {

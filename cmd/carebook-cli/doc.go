@@ -32,6 +32,15 @@
 //	3  a profile needs sign-in again (its access was refused)
 //	4  the network or the practice's server is unreachable or failing
 //	5  the cache is locked: wrong or missing passphrase, no keyring
+//	6  the practice refused an action (its words on stderr); the item is
+//	   kept as failed
+//
+// An action (sending a message, booking, a request) is stored in the
+// encrypted outbox before anything is sent. Exit 0 means the practice
+// accepted it (stdout: its Type/id); 4 that it is stored and waits for
+// the network or the practice (stdout: its local id, local-N; the next
+// sync sends it); 3 that it is stored but the profile needs sign-in; 6
+// that the practice refused it; 2 and 5 that nothing was stored.
 //
 // Nothing this command prints to stderr contains record contents or tokens;
 // export (stdout) is the patient's own record, by request.

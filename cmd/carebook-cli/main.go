@@ -37,7 +37,8 @@ Run "carebook-cli <command> -h" for a command's flags.
 The cache is unlocked by the OS keyring or the CAREBOOK_PASSPHRASE variable.
 
 exit codes: 0 ok, 1 other failure, 2 bad input or usage, 3 needs sign-in,
-            4 network or server unreachable, 5 locked or wrong passphrase
+            4 network or server unreachable (an action is stored and waits),
+            5 locked or wrong passphrase, 6 the practice refused an action
 `
 
 // env is what a command needs from its process, so tests can run commands
@@ -101,6 +102,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case actionExitCode(err) != 0:
+		return actionExitCode(err)
 	case errors.As(err, &ue), errors.Is(err, fhirapi.ErrInsecure):
 		return exitUsage
 	case errors.Is(err, smart.ErrNeedsSignIn), errors.Is(err, fhirapi.ErrUnauthorized):

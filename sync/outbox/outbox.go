@@ -50,6 +50,25 @@ type payload struct {
 	Resource json.RawMessage `json:"resource"`
 }
 
+// Request is what an outbox item asks the server to do, as decoded from
+// its payload.
+type Request struct {
+	Op       string // "create" or "update"
+	Type     string // the resource type
+	ID       string // the resource id, for updates
+	IfMatch  string // the ETag an update is conditional on, "" for none
+	Resource []byte // the FHIR JSON sent (for creates, with the client identifier)
+}
+
+// DecodeRequest reads what item asks the server to do.
+func DecodeRequest(item storage.OutboxItem) (Request, error) {
+	var p payload
+	if err := json.Unmarshal(item.Payload, &p); err != nil || (p.Op != "create" && p.Op != "update") {
+		return Request{}, fmt.Errorf("outbox item %d: %w: unreadable payload", item.Seq, ErrInvalidResource)
+	}
+	return Request{Op: p.Op, Type: p.Type, ID: p.ID, IfMatch: p.IfMatch, Resource: p.Resource}, nil
+}
+
 // Config wires an Outbox.
 type Config struct {
 	Store     *storage.Store
@@ -318,16 +337,24 @@ func (o *Outbox) deliver(ctx context.Context, it storage.OutboxItem, p payload) 
 	if err != nil {
 		return nil, err
 	}
-	ifNoneExist := "identifier=" + IdentifierSystem + "|" + it.Identifier
-	if !caps.SupportsConditionalCreate(p.Type) {
-		ifNoneExist = ""
-		if it.Attempts > 1 {
-			// An earlier attempt may have reached the server: look first.
-			found, err := o.findByIdentifier(ctx, p.Type, it.Identifier)
-			if err != nil || found != nil {
-				return found, err
-			}
+	if it.Attempts > 1 {
+		// An earlier attempt may have reached the server with its reply
+		// lost: look before every resend, on any server, and take only a
+		// resource that carries this item's identifier.
+		found, err := o.findByIdentifier(ctx, p.Type, it.Identifier)
+		switch {
+		case found != nil:
+			return found, nil
+		case err != nil && (fhirapi.IsTransient(err) || stopsDrain(err) || errors.Is(err, fhirapi.ErrAccessToken)):
+			return nil, err
 		}
+		// Not found, or the server refused the search (some servers
+		// reject a search parameter they do not know): the create below
+		// is still conditional where the server offers it.
+	}
+	ifNoneExist := ""
+	if caps.SupportsConditionalCreate(p.Type) {
+		ifNoneExist = "identifier=" + IdentifierSystem + "|" + it.Identifier
 	}
 	resp, err := o.cfg.API.Create(ctx, p.Type, p.Resource, ifNoneExist)
 	if err != nil {
@@ -375,18 +402,49 @@ func (o *Outbox) resultBody(ctx context.Context, resp *fhirapi.Response) ([]byte
 	return got.Body, nil
 }
 
+// errFound stops a search once the item's resource turned up.
+var errFound = errors.New("outbox: found")
+
+// findByIdentifier searches typ for the resource carrying the client
+// identifier ident. It checks every entry's identifiers itself, so a server
+// that ignores the search parameter (and answers with every resource of
+// the type) cannot make another resource pass for ours.
 func (o *Outbox) findByIdentifier(ctx context.Context, typ, ident string) ([]byte, error) {
 	var found []byte
 	_, err := o.cfg.API.Search(ctx, typ, url.Values{"identifier": {IdentifierSystem + "|" + ident}}, fhirapi.SearchHandler{
-		PageStart: func(int) { found = nil },
 		Entry: func(e fhirapi.Entry) error {
-			if found == nil && e.Resource != nil && e.Search.Mode != "outcome" {
-				found = append([]byte(nil), e.Resource...)
+			if e.Search.Mode == "outcome" || !CarriesIdentifier(e.Resource, typ, ident) {
+				return nil
 			}
-			return nil
+			found = append([]byte(nil), e.Resource...)
+			return errFound
 		},
 	})
-	return found, err
+	if found != nil {
+		return found, nil
+	}
+	return nil, err
+}
+
+// CarriesIdentifier reports whether resource is of type typ and lists the
+// client identifier ident (system IdentifierSystem).
+func CarriesIdentifier(resource []byte, typ, ident string) bool {
+	var r struct {
+		ResourceType string `json:"resourceType"`
+		Identifier   []struct {
+			System string `json:"system"`
+			Value  string `json:"value"`
+		} `json:"identifier"`
+	}
+	if json.Unmarshal(resource, &r) != nil || r.ResourceType != typ {
+		return false
+	}
+	for _, id := range r.Identifier {
+		if id.System == IdentifierSystem && id.Value == ident {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *Outbox) capabilities(ctx context.Context) (*fhirapi.Capabilities, error) {

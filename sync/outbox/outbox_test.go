@@ -86,10 +86,18 @@ func countByIdentifier(t *testing.T, srv *fhirtest.Server, typ string) map[strin
 // exactly once on the server, with conditional create and without it
 // (search before resend).
 func TestLostRepliesNeverDuplicate(t *testing.T) {
-	for _, conditional := range []bool{true, false} {
-		t.Run(fmt.Sprintf("conditional=%v", conditional), func(t *testing.T) {
+	for _, f := range []fhirtest.Features{
+		{ConditionalCreate: true},
+		{ConditionalCreate: false},
+		// A server that ignores the identifier search answers a resend's
+		// lookup with every message: only ours may count as found.
+		{ConditionalCreate: false, IgnoreIdentifierSearch: true},
+		{ConditionalCreate: true, IgnoreIdentifierSearch: true},
+	} {
+		conditional := f.ConditionalCreate
+		t.Run(fmt.Sprintf("conditional=%v,ignore-identifier=%v", conditional, f.IgnoreIdentifierSearch), func(t *testing.T) {
 			ctx := context.Background()
-			srv := fhirtest.New(fhirtest.Features{ConditionalCreate: conditional})
+			srv := fhirtest.New(f)
 			defer srv.Close()
 			srv.DropAfterCommit(func(r *http.Request) bool { return true }) // every committed create loses its reply
 			st, pid := openStore(t)

@@ -23,6 +23,10 @@ type Features struct {
 	Everything        bool
 	SystemHistory     bool
 	ConditionalCreate bool
+	// IgnoreIdentifierSearch makes searches ignore the identifier
+	// parameter (answering with every resource of the type), as a server
+	// that does not support it may.
+	IgnoreIdentifierSearch bool
 }
 
 // Server is the fake FHIR server. Create it with New.
@@ -325,6 +329,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, typ string) {
 	ident := q.Get("identifier")
 	patient := q.Get("patient")
 	s.mu.Lock()
+	if s.features.IgnoreIdentifierSearch {
+		ident = ""
+	}
 	var match []*version
 	for _, v := range s.res[typ] {
 		if v.deleted || v.json == nil {

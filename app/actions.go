@@ -1,0 +1,285 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
+	"github.com/carebook/carebook/sync/outbox"
+)
+
+// Outcomes of an action (sending a message, booking, a refill request...)
+// other than success. Every action stores what the patient wrote in the
+// outbox before anything else, so only ErrInvalidInput and a locked app
+// leave nothing stored.
+var (
+	// ErrQueued: stored, not accepted by the practice yet (it could not be
+	// reached, answered 5xx or 429, or earlier items are still waiting).
+	// The next sync sends it.
+	ErrQueued = errors.New("app: stored, not sent yet")
+	// ErrRefused: the practice refused it. The item stays in the outbox,
+	// marked failed, with the practice's words (see RefusedError).
+	ErrRefused = errors.New("app: refused by the practice")
+	// ErrInvalidInput: what the patient entered cannot be sent; nothing
+	// was stored.
+	ErrInvalidInput = errors.New("app: invalid input")
+)
+
+// RefusedError carries the practice's words for a refused action. It
+// matches ErrRefused with errors.Is.
+type RefusedError struct {
+	Seq int64
+	// Message is the practice's own explanation (its OperationOutcome), or
+	// a plain description when it gave none.
+	Message string
+	// Conflict says the practice reported a conflict (a slot taken, a
+	// record changed meanwhile), not a plain refusal.
+	Conflict bool
+}
+
+func (e *RefusedError) Error() string {
+	return "the practice refused it: " + e.Message
+}
+
+// Is makes errors.Is(err, ErrRefused) true.
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// invalidf is bad input: ErrInvalidInput with a message for the patient.
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
+}
+
+// Submitted identifies what an action stored.
+type Submitted struct {
+	// Seq is the outbox item's local sequence number.
+	Seq int64
+	// LocalID is "local-<seq>", the name of the item until the practice
+	// accepts it.
+	LocalID string
+	// Ref is "Type/id" of the practice's copy once accepted, else "".
+	Ref string
+}
+
+// LocalID is the name of an outbox item before the practice names it.
+func LocalID(seq int64) string { return "local-" + strconv.FormatInt(seq, 10) }
+
+// ParseLocalID reads a name made by LocalID.
+func ParseLocalID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, "local-"), 10, 64)
+	return n, err == nil && strings.HasPrefix(s, "local-") && n > 0
+}
+
+// OutboxEntry is one item of a profile's outbox as the screens and the CLI
+// show it.
+type OutboxEntry struct {
+	Seq        int64
+	LocalID    string
+	Kind       string // outbox.KindMessage, KindAppointment, ...
+	Identifier string // the client identifier the created resource carries
+	State      storage.OutboxStatus
+	// Op, Type and ID say what is asked of the server: "create" of Type,
+	// or "update" of Type/ID.
+	Op, Type, ID string
+	// Resource is the FHIR JSON being sent.
+	Resource []byte
+	// Result is the server's copy once accepted (may be empty: the next
+	// sync brings it).
+	Result []byte
+	// Ref is "Type/id" of the server's copy once accepted, else "".
+	Ref string
+	// LastError explains the last failed attempt (the practice's words
+	// when it refused).
+	LastError            string
+	Attempts             int
+	NextAttempt          time.Time
+	CreatedAt, UpdatedAt time.Time
+}
+
+// MaySendAgain reports whether the item could be at the practice already
+// although no answer confirmed it (an attempt was made).
+func (e OutboxEntry) MaySendAgain() bool { return e.State == storage.OutboxPending && e.Attempts > 0 }
+
+// Outbox lists every item of the profile's outbox, oldest first.
+func (a *App) Outbox(ctx context.Context, profileID string) ([]OutboxEntry, error) {
+	items, err := a.store.Outbox(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	out := make([]OutboxEntry, 0, len(items))
+	for _, it := range items {
+		out = append(out, outboxEntry(it))
+	}
+	return out, nil
+}
+
+func outboxEntry(it storage.OutboxItem) OutboxEntry {
+	e := OutboxEntry{
+		Seq: it.Seq, LocalID: LocalID(it.Seq), Kind: it.Kind, Identifier: it.Identifier, State: it.Status,
+		Result: it.Result, LastError: it.LastError, Attempts: it.Attempts, NextAttempt: it.NextAttempt,
+		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+	}
+	if req, err := outbox.DecodeRequest(it); err == nil {
+		e.Op, e.Type, e.ID, e.Resource = req.Op, req.Type, req.ID, req.Resource
+	}
+	e.Ref = resultRef(it)
+	return e
+}
+
+// resultRef is "Type/id" of the server's copy of a sent item.
+func resultRef(it storage.OutboxItem) string {
+	if it.Status != storage.OutboxSent {
+		return ""
+	}
+	if h, err := fhirapi.ParseHeader(it.Result); err == nil && h.ResourceType != "" && h.ID != "" {
+		return h.ResourceType + "/" + h.ID
+	}
+	if req, err := outbox.DecodeRequest(it); err == nil && req.Op == "update" {
+		return req.Type + "/" + req.ID
+	}
+	return ""
+}
+
+// submitCreate stores a create of resource in the profile's outbox, then
+// sends the outbox at once and reports this item's outcome: nil (accepted;
+// Submitted.Ref names the practice's copy), ErrQueued, ErrNeedsSignIn or a
+// RefusedError. Validate before calling: anything stored will be sent.
+func (a *App) submitCreate(ctx context.Context, profileID, kind string, resource []byte) (Submitted, error) {
+	box := outbox.New(outbox.Config{Store: a.store, ProfileID: profileID, Now: a.cfg.Now})
+	it, err := box.EnqueueCreate(ctx, kind, resource)
+	if err != nil {
+		return Submitted{}, fmt.Errorf("store %s: %w", kind, err)
+	}
+	return a.afterEnqueue(ctx, profileID, it)
+}
+
+// submitUpdate is submitCreate for an update of resource (which carries
+// its id), conditional on the version ifMatch ("" for none).
+func (a *App) submitUpdate(ctx context.Context, profileID, kind string, resource []byte, ifMatch string) (Submitted, error) {
+	box := outbox.New(outbox.Config{Store: a.store, ProfileID: profileID, Now: a.cfg.Now})
+	it, err := box.EnqueueUpdate(ctx, kind, resource, ifMatch)
+	if err != nil {
+		return Submitted{}, fmt.Errorf("store %s: %w", kind, err)
+	}
+	return a.afterEnqueue(ctx, profileID, it)
+}
+
+func (a *App) afterEnqueue(ctx context.Context, profileID string, it storage.OutboxItem) (Submitted, error) {
+	a.bus.Publish(OutboxChanged{ProfileID: profileID})
+	return a.sendAndReport(ctx, profileID, it.Seq)
+}
+
+// sendAndReport sends the profile's outbox (in order) and reports what
+// became of item seq.
+func (a *App) sendAndReport(ctx context.Context, profileID string, seq int64) (Submitted, error) {
+	sub := Submitted{Seq: seq, LocalID: LocalID(seq)}
+	sendErr := a.SendOutbox(ctx, profileID)
+	// The item's fate is read back even when ctx ended: it is on disk.
+	it, err := a.store.OutboxItem(context.WithoutCancel(ctx), profileID, seq)
+	if err != nil {
+		return sub, fmt.Errorf("read back %s: %w", sub.LocalID, err)
+	}
+	switch it.Status {
+	case storage.OutboxSent:
+		sub.Ref = resultRef(it)
+		return sub, nil
+	case storage.OutboxFailed, storage.OutboxConflict:
+		return sub, &RefusedError{Seq: seq, Message: it.LastError, Conflict: it.Status == storage.OutboxConflict}
+	}
+	switch {
+	case errors.Is(sendErr, ErrNeedsSignIn):
+		return sub, sendErr
+	case sendErr != nil:
+		return sub, fmt.Errorf("%w: %w", ErrQueued, sendErr)
+	case it.LastError != "":
+		return sub, fmt.Errorf("%w: %s", ErrQueued, it.LastError)
+	default:
+		return sub, fmt.Errorf("%w: earlier items are waiting to be sent first", ErrQueued)
+	}
+}
+
+// SendOutbox sends the profile's waiting items now (a sync does it too).
+// It fails with ErrNeedsSignIn when the practice wants a new sign-in and
+// ErrOffline when it cannot be reached before anything was tried.
+func (a *App) SendOutbox(ctx context.Context, profileID string) error {
+	p, api, err := a.practiceAPI(ctx, profileID)
+	if err != nil {
+		return err
+	}
+	box := outbox.New(outbox.Config{Store: a.store, ProfileID: p.ID, API: api, Now: a.cfg.Now})
+	_, err = box.Send(ctx)
+	a.bus.Publish(OutboxChanged{ProfileID: profileID})
+	if err != nil {
+		return a.syncError(ctx, p.ID, "send", err)
+	}
+	return nil
+}
+
+// RetryOutboxItem puts a failed item (or one waiting for a later attempt)
+// back at the front of the queue and sends it now.
+func (a *App) RetryOutboxItem(ctx context.Context, profileID string, seq int64) (Submitted, error) {
+	it, err := a.store.OutboxItem(ctx, profileID, seq)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Submitted{}, invalidf("no outbox item %s", LocalID(seq))
+	}
+	if err != nil {
+		return Submitted{}, fmt.Errorf("retry: %w", err)
+	}
+	if it.Status == storage.OutboxSent {
+		return Submitted{Seq: seq, LocalID: LocalID(seq), Ref: resultRef(it)}, nil
+	}
+	it.Status, it.NextAttempt = storage.OutboxPending, time.Time{}
+	if err := a.store.SaveOutboxItem(ctx, it); err != nil {
+		return Submitted{}, fmt.Errorf("retry: %w", err)
+	}
+	a.bus.Publish(OutboxChanged{ProfileID: profileID})
+	return a.sendAndReport(ctx, profileID, seq)
+}
+
+// DiscardOutboxItem removes an item the practice refused, or one that was
+// never tried. An item that may already be at the practice (an attempt
+// went out with no answer) or was sent cannot be discarded.
+func (a *App) DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error {
+	it, err := a.store.OutboxItem(ctx, profileID, seq)
+	if errors.Is(err, storage.ErrNotFound) {
+		return invalidf("no outbox item %s", LocalID(seq))
+	}
+	if err != nil {
+		return fmt.Errorf("discard: %w", err)
+	}
+	switch {
+	case it.Status == storage.OutboxSent:
+		return invalidf("%s was already accepted by the practice", LocalID(seq))
+	case it.Status == storage.OutboxPending && it.Attempts > 0:
+		return invalidf("%s may already have reached the practice; it is kept until the practice answers", LocalID(seq))
+	}
+	if err := a.store.DeleteOutboxItem(ctx, profileID, seq); err != nil {
+		return fmt.Errorf("discard: %w", err)
+	}
+	a.bus.Publish(OutboxChanged{ProfileID: profileID})
+	return nil
+}
+
+// practiceAPI returns a profile with a FHIR client for its practice: with
+// its SMART tokens, or none for an open server. The demo practice is
+// started (and the demo profile pointed at it) when needed.
+func (a *App) practiceAPI(ctx context.Context, profileID string) (storage.Profile, *fhirapi.Client, error) {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return p, nil, fmt.Errorf("profile: %w", err)
+	}
+	if p.Settings[settingDemo] == "true" {
+		if p, err = a.reconnectDemo(ctx, p); err != nil {
+			return p, nil, err
+		}
+	}
+	api, err := a.client(p.ID, p.PracticeURL, p.Settings[settingAuth] != "none")
+	if err != nil {
+		return p, nil, fmt.Errorf("practice client: %w", err)
+	}
+	return p, api, nil
+}
