@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/carebook/carebook/practice/access"
@@ -50,6 +51,9 @@ type Config struct {
 	Load []string
 	// Logf receives operational messages (never patient data); nil = silent.
 	Logf func(format string, args ...any)
+	// Messages is the practice's message policy (notice and limits);
+	// nil means rules.DefaultMessagePolicy. SetMessagePolicy changes it.
+	Messages *rules.MessagePolicy
 }
 
 // Server is one running practice: FHIR API under /fhir/, SMART
@@ -72,6 +76,8 @@ type Server struct {
 	url      string
 	httpSrv  *http.Server
 
+	messages atomic.Pointer[rules.MessagePolicy]
+
 	mu      sync.Mutex
 	started bool
 	closed  bool
@@ -92,6 +98,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.StaffDelay = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, faults: &faults.Injector{}}
+	mp := rules.DefaultMessagePolicy()
+	if cfg.Messages != nil {
+		mp = *cfg.Messages
+	}
+	s.messages.Store(&mp)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("practice: listen: %w", err)
@@ -152,10 +163,15 @@ func (s *Server) open(ctx context.Context) error {
 	s.fhir, err = fhirserver.New(fhirserver.Config{
 		Store:              st,
 		Verifier:           s.auth,
-		Hook:               policyHook{rules.Policy{}},
+		Hook:               policyHook{rules.Policy{Messages: s.MessagePolicy}},
 		SMARTConfiguration: s.auth.Configuration,
-		Name:               "Riverside Family Practice",
-		Logf:               s.cfg.Logf,
+		Messages: func() fhirserver.MessagePolicy {
+			mp := s.MessagePolicy()
+			return fhirserver.MessagePolicy{Notice: mp.Notice, MaxText: mp.MaxText, MaxAttachmentBytes: mp.MaxAttachmentBytes,
+				MaxParts: mp.MaxParts, AttachmentTypes: mp.AttachmentTypes}
+		},
+		Name: "Riverside Family Practice",
+		Logf: s.cfg.Logf,
 	})
 	if err != nil {
 		return fmt.Errorf("practice: %w", err)
@@ -406,6 +422,14 @@ func (s *Server) Auth() *smart.Server { return s.auth }
 
 // Store returns the FHIR resource store.
 func (s *Server) Store() *store.Store { return s.st }
+
+// MessagePolicy is the practice's message policy in force: what it
+// publishes and enforces.
+func (s *Server) MessagePolicy() rules.MessagePolicy { return *s.messages.Load() }
+
+// SetMessagePolicy changes the practice's message policy (a practice
+// changing its limits while apps hold the old ones, say).
+func (s *Server) SetMessagePolicy(mp rules.MessagePolicy) { s.messages.Store(&mp) }
 
 // Faults returns the fault injector in front of every endpoint.
 func (s *Server) Faults() *faults.Injector { return s.faults }

@@ -270,10 +270,15 @@ func TestHTMLText(t *testing.T) {
 func TestDecodeMessagesAndTasks(t *testing.T) {
 	c := DecodeCommunication(res("Communication", "m2", `{"status":"completed","partOf":[{"reference":"Communication/thread1"}],"inResponseTo":[{"reference":"Communication/m1"}],
 		"sent":"2024-05-01T10:00:00Z","sender":{"reference":"Practitioner/7","display":"Dr. Who"},"recipient":[{"reference":"Patient/p1"}],
+		"about":[{"reference":"DiagnosticReport/r1","display":"Lipid panel"}],"identifier":[{"system":"urn:ietf:rfc:3986","value":"urn:uuid:1"},{"value":" "}],
 		"payload":[{"contentString":"Your results look fine."},{"contentString":"See you in June."},{"contentAttachment":{"contentType":"text/plain","data":"`+base64.StdEncoding.EncodeToString([]byte("attached note"))+`","title":"note.txt"}}]}`))
 	if c.Thread.Reference != "Communication/thread1" || c.InResponseTo.Reference != "Communication/m1" || c.Sender.Display != "Dr. Who" ||
 		c.Text != "Your results look fine.\n\nSee you in June." || len(c.Attachments) != 1 || c.Attachments[0].Text != "attached note" || c.Date().String() != "1 May 2024 10:00" {
 		t.Errorf("communication = %+v", c)
+	}
+	if len(c.About) != 1 || c.About[0].Reference != "DiagnosticReport/r1" || len(c.Identifiers) != 1 ||
+		!c.HasIdentifier("urn:ietf:rfc:3986", "urn:uuid:1") || c.HasIdentifier("", "urn:uuid:1") {
+		t.Errorf("communication about %+v, identifiers %+v", c.About, c.Identifiers)
 	}
 
 	tk := DecodeTask(res("Task", "t", `{"status":"In-Progress","intent":"order","code":{"text":"Refill"},"focus":{"reference":"MedicationRequest/m"},

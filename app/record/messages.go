@@ -16,8 +16,23 @@ type Communication struct {
 	Received     Date
 	Sender       Ref
 	Recipients   []Ref
+	About        []Ref  // what the message is about (a result, a report)
 	Text         string // the text payloads, one paragraph each
 	Attachments  []Attachment
+	// Identifiers are its business identifiers; an app's client
+	// identifier (system urn:ietf:rfc:3986) ties it to what the app sent.
+	Identifiers []Identifier
+}
+
+// HasIdentifier reports whether the message carries the identifier
+// system|value.
+func (c Communication) HasIdentifier(system, value string) bool {
+	for _, id := range c.Identifiers {
+		if id.System == system && id.Value == value {
+			return true
+		}
+	}
+	return false
 }
 
 type wCommunication struct {
@@ -31,7 +46,12 @@ type wCommunication struct {
 	Received     string     `json:"received"`
 	Sender       wRef       `json:"sender"`
 	Recipient    []wRef     `json:"recipient"`
-	Payload      []struct {
+	About        []wRef     `json:"about"`
+	Identifier   []struct {
+		System string `json:"system"`
+		Value  string `json:"value"`
+	} `json:"identifier"`
+	Payload []struct {
 		ContentString     *string      `json:"contentString"`
 		ContentAttachment *wAttachment `json:"contentAttachment"`
 		ContentReference  *wRef        `json:"contentReference"`
@@ -50,6 +70,12 @@ func DecodeCommunication(r Resource) Communication {
 		Received:   d.date(w.Received),
 		Sender:     d.ref(w.Sender),
 		Recipients: d.refs(w.Recipient),
+		About:      d.refs(w.About),
+	}
+	for _, id := range w.Identifier {
+		if v := strings.TrimSpace(id.Value); v != "" {
+			c.Identifiers = append(c.Identifiers, Identifier{System: strings.TrimSpace(id.System), Value: v})
+		}
 	}
 	if refs := d.refs(w.PartOf); len(refs) > 0 {
 		c.Thread = refs[0]

@@ -73,6 +73,12 @@ func (s *Server) capabilityStatement(r *http.Request) map[string]any {
 		if includes != nil {
 			res["searchInclude"] = includes
 		}
+		if typ == "Communication" && s.cfg.Messages != nil {
+			if mp := s.cfg.Messages(); mp.Notice != "" {
+				res["documentation"] = mp.Notice
+			}
+			res["supportedProfile"] = []any{"#" + MessageProfileID}
+		}
 		if typ == "Patient" {
 			res["operation"] = []any{map[string]any{
 				"name":       "everything",
@@ -81,7 +87,7 @@ func (s *Server) capabilityStatement(r *http.Request) map[string]any {
 		}
 		resources = append(resources, res)
 	}
-	return map[string]any{
+	cs := map[string]any{
 		"resourceType":   "CapabilityStatement",
 		"status":         "active",
 		"date":           startedAt.Format(time.RFC3339),
@@ -102,4 +108,8 @@ func (s *Server) capabilityStatement(r *http.Request) map[string]any {
 			}},
 		}},
 	}
+	if s.cfg.Messages != nil {
+		cs["contained"] = []any{messageProfile(base, s.cfg.Messages())}
+	}
+	return cs
 }

@@ -41,6 +41,9 @@ type Config struct {
 	// document served at /fhir/.well-known/smart-configuration; its
 	// endpoints also go into the CapabilityStatement.
 	SMARTConfiguration func() map[string]any
+	// Messages, when not nil, returns the practice's message policy, which
+	// the CapabilityStatement publishes (see MessagePolicy).
+	Messages func() MessagePolicy
 	// Name is the server's name in the CapabilityStatement.
 	Name string
 	// MaxBodyBytes caps request bodies (0 = DefaultMaxBodyBytes).

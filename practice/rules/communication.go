@@ -61,12 +61,17 @@ func (w *write) createCommunication(ctx context.Context) error {
 			return err
 		}
 	}
+	for _, r := range refs(c, "about") {
+		if err := w.checkSamePatient(ctx, r, "", "A message can only be about your own records."); err != nil {
+			return err
+		}
+	}
 	for _, r := range refs(c, "inResponseTo") {
 		if err := w.checkSamePatient(ctx, r, "Communication", "The message you reply to (inResponseTo) does not exist or is not yours."); err != nil {
 			return err
 		}
 	}
-	if err := checkPayloads(payloads); err != nil {
+	if err := checkPayloads(payloads, w.messages); err != nil {
 		return err
 	}
 	for _, p := range payloads {
@@ -116,10 +121,10 @@ func (w *write) checkSamePatient(ctx context.Context, ref, typ, message string) 
 	return nil
 }
 
-// checkPayloads enforces the size limits and refuses empty parts.
-func checkPayloads(payloads []any) error {
-	if len(payloads) > MaxPayloads {
-		return invalid(fmt.Sprintf("A message can have at most %d parts.", MaxPayloads))
+// checkPayloads enforces the limits of mp and refuses empty parts.
+func checkPayloads(payloads []any, mp MessagePolicy) error {
+	if len(payloads) > mp.MaxParts {
+		return invalid(fmt.Sprintf("A message can have at most %d parts (its text and files).", mp.MaxParts))
 	}
 	text := 0
 	for _, p := range payloads {
@@ -137,8 +142,11 @@ func checkPayloads(payloads []any) error {
 			if data == "" && str(att, "url") == "" {
 				return invalid("An attachment has no content.")
 			}
-			if base64.StdEncoding.DecodedLen(len(data)) > MaxAttachmentBytes+2 {
-				return invalid(fmt.Sprintf("An attachment can be at most %d MB.", MaxAttachmentBytes>>20))
+			if int64(base64.StdEncoding.DecodedLen(len(data))) > mp.MaxAttachmentBytes+2 {
+				return invalid(fmt.Sprintf("An attachment can be at most %s.", sizeText(mp.MaxAttachmentBytes)))
+			}
+			if ct := str(att, "contentType"); ct != "" && len(mp.AttachmentTypes) > 0 && !contains(mp.AttachmentTypes, ct) {
+				return invalid(fmt.Sprintf("Files of type %s can't be sent. Please send a PDF, a photo (JPEG, PNG, HEIC) or a text file.", ct))
 			}
 			if _, err := base64.StdEncoding.DecodeString(data); err != nil {
 				return invalid("An attachment's data is not valid base64.")
@@ -151,8 +159,8 @@ func checkPayloads(payloads []any) error {
 			return invalid("A message can't be empty.")
 		}
 	}
-	if text > MaxMessageText {
-		return invalid(fmt.Sprintf("A message can be at most %d characters long.", MaxMessageText))
+	if text > mp.MaxText {
+		return invalid(fmt.Sprintf("A message can be at most %d characters long.", mp.MaxText))
 	}
 	return nil
 }

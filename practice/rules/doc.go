@@ -24,7 +24,9 @@
 //     sender the signed-in user (or the patient); recipients the practice
 //     (Organization, Practitioner, PractitionerRole, CareTeam) that exist;
 //     partOf, if given, a thread of the same patient and then a non-empty
-//     payload within MaxMessageText, MaxAttachmentBytes and MaxPayloads;
+//     payload within the limits of Policy.Messages (DefaultMessagePolicy:
+//     MaxMessageText, MaxAttachmentBytes, MaxPayloads, and attachments of
+//     the MIME types it lists);
 //     without partOf it starts a thread and needs a topic or payload.
 //     "received" is the practice's read receipt and can't be set. Messages
 //     are not edited afterwards.

@@ -74,6 +74,16 @@ func forbidden(message string) *Refusal {
 type Policy struct {
 	// Now is the practice's clock; nil means time.Now.
 	Now func() time.Time
+	// Messages returns the limits on patients' messages in force now; nil
+	// means DefaultMessagePolicy.
+	Messages func() MessagePolicy
+}
+
+func (p Policy) messages() MessagePolicy {
+	if p.Messages != nil {
+		return p.Messages()
+	}
+	return DefaultMessagePolicy()
 }
 
 func (p Policy) now() time.Time {
@@ -114,6 +124,9 @@ func (p Policy) Check(ctx context.Context, tx Tx, r Request) error {
 		return forbidden("This access token is not tied to a patient.")
 	}
 	w := write{Request: r, tx: tx, now: p.now(), newRes: newRes, oldRes: oldRes}
+	if r.Type == "Communication" {
+		w.messages = p.messages()
+	}
 	switch r.Type {
 	case "Appointment":
 		if oldRes == nil {
@@ -145,6 +158,7 @@ type write struct {
 	tx             Tx
 	now            time.Time
 	newRes, oldRes map[string]any
+	messages       MessagePolicy // for Communication
 }
 
 func (w *write) patientRef() string { return "Patient/" + w.Grant.PatientID }

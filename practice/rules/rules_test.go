@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -267,12 +268,57 @@ func TestCommunicationCreate(t *testing.T) {
 		{"sets received", message("Patient/p1", "received", at(0)), patientGrant, 422},
 		{"draft status", message("Patient/p1", "status", "preparation"), patientGrant, 422},
 		{"points at another's record", message("Patient/p1", "payload", []any{obj{"contentReference": obj{"reference": "MedicationRequest/m2"}}}), patientGrant, 422},
+		{"about own record", message("Patient/p1", "about", []any{obj{"reference": "MedicationRequest/m1"}}), patientGrant, 0},
+		{"about another's record", message("Patient/p1", "about", []any{obj{"reference": "MedicationRequest/m2"}}), patientGrant, 422},
+		{"file type not accepted", message("Patient/p1", "payload", []any{obj{"contentAttachment": obj{"contentType": "application/x-msdownload", "data": "TVo="}}}), patientGrant, 422},
+		{"too many parts", message("Patient/p1", "payload", func() []any {
+			var ps []any
+			for range MaxPayloads + 1 {
+				ps = append(ps, obj{"contentString": "part"})
+			}
+			return ps
+		}()), patientGrant, 422},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := Policy{Now: func() time.Time { return now }}.Check(context.Background(), world(),
 				Request{Method: "POST", Type: "Communication", New: mustJSON(tt.msg), Grant: tt.grant})
 			wantStatus(t, err, tt.status)
+		})
+	}
+}
+
+// TestMessagePolicyLimits checks that the limits in force are those of
+// Policy.Messages, and that a refusal says the limit in the patient's words.
+func TestMessagePolicyLimits(t *testing.T) {
+	small := DefaultMessagePolicy()
+	small.MaxAttachmentBytes = 1 << 10
+	small.MaxText = 20
+	policy := Policy{Now: func() time.Time { return now }, Messages: func() MessagePolicy { return small }}
+	file := func(n int) obj {
+		return obj{"contentAttachment": obj{"contentType": "application/pdf", "data": base64.StdEncoding.EncodeToString(make([]byte, n))}}
+	}
+	tests := []struct {
+		name    string
+		payload []any
+		want    string // "" accepted
+	}{
+		{"small file", []any{file(1000)}, ""},
+		{"file over the limit", []any{file(2000)}, "An attachment can be at most 1 KB."},
+		{"short text", []any{obj{"contentString": "Thank you"}}, ""},
+		{"text over the limit", []any{obj{"contentString": strings.Repeat("a", 21)}}, "A message can be at most 20 characters long."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := policy.Check(context.Background(), world(),
+				Request{Method: "POST", Type: "Communication", New: mustJSON(message("Patient/p1", "payload", tt.payload)), Grant: patientGrant})
+			var r *Refusal
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (!errors.As(err, &r) || r.Message != tt.want):
+				t.Fatalf("got %v, want the refusal %q", err, tt.want)
+			}
 		})
 	}
 }
