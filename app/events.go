@@ -42,6 +42,24 @@ type SeenChanged struct{ ProfileID string }
 // sent, refused, retried or discarded: its state on screen may change.
 type OutboxChanged struct{ ProfileID string }
 
+// MessagesChanged says the patient's messages of a profile changed here:
+// one was stored to be sent, edited or discarded. (Changes that come with
+// a sync arrive as RecordChanged; sending progress as OutboxChanged.)
+type MessagesChanged struct{ ProfileID string }
+
+// NewMessages says a sync brought messages from the practice that the
+// patient has not read: what notifications announce. Each message is
+// announced once; IDs are their Communication ids and From who wrote
+// each. The messages a profile already held when it was first synced are
+// not announced.
+type NewMessages struct {
+	ProfileID string
+	IDs       []string
+	From      []string
+}
+
+func (MessagesChanged) isEvent() {}
+func (NewMessages) isEvent()     {}
 func (Locked) isEvent()          {}
 func (OutboxChanged) isEvent()   {}
 func (Unlocked) isEvent()        {}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/carebook/carebook/storage"
@@ -74,13 +75,20 @@ func (a *App) sync(ctx context.Context, profileID string) error {
 			}
 		},
 	})
-	if len(res.ChangedTypes()) > 0 {
+	if changed := res.ChangedTypes(); len(changed) > 0 {
 		a.forget(p.ID)
 		a.bus.Publish(RecordChanged{ProfileID: p.ID})
+		if slices.Contains(changed, "Communication") {
+			// Best effort: a message not announced now is next time.
+			_ = a.announceNewMessages(ctx, p.ID)
+		}
 	}
 	if err != nil {
 		return a.syncError(ctx, p.ID, "pull", err)
 	}
+	// Best effort: a practice whose statement can't be read now keeps the
+	// notice and limits read before (or the defaults).
+	_ = a.refreshMessagePolicy(ctx, p.ID, api)
 	return a.updateSettings(ctx, p.ID, func(s map[string]string) {
 		s[settingLastSync] = a.cfg.Now().UTC().Format(time.RFC3339)
 	})

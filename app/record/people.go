@@ -77,19 +77,24 @@ type Patient struct {
 	Language    string // preferred language, else the first listed
 	Deceased    bool
 	DeceasedAt  Date
+	// GeneralPractitioners are the patient's own clinicians (or practice).
+	GeneralPractitioners []Ref
+	ManagingOrganization Ref
 }
 
 type wPatient struct {
 	wBase
-	Name             []wHumanName    `json:"name"`
-	BirthDate        string          `json:"birthDate"`
-	Gender           string          `json:"gender"`
-	Identifier       []wIdentifier   `json:"identifier"`
-	Telecom          []wContactPoint `json:"telecom"`
-	Address          []wAddress      `json:"address"`
-	DeceasedBoolean  *bool           `json:"deceasedBoolean"`
-	DeceasedDateTime string          `json:"deceasedDateTime"`
-	Communication    []struct {
+	Name                 []wHumanName    `json:"name"`
+	BirthDate            string          `json:"birthDate"`
+	Gender               string          `json:"gender"`
+	Identifier           []wIdentifier   `json:"identifier"`
+	Telecom              []wContactPoint `json:"telecom"`
+	Address              []wAddress      `json:"address"`
+	DeceasedBoolean      *bool           `json:"deceasedBoolean"`
+	DeceasedDateTime     string          `json:"deceasedDateTime"`
+	GeneralPractitioner  []wRef          `json:"generalPractitioner"`
+	ManagingOrganization wRef            `json:"managingOrganization"`
+	Communication        []struct {
 		Language  wConcept `json:"language"`
 		Preferred bool     `json:"preferred"`
 	} `json:"communication"`
@@ -103,6 +108,9 @@ func DecodePatient(r Resource) Patient {
 		BirthDate:  d.date(w.BirthDate),
 		Gender:     lower(w.Gender),
 		DeceasedAt: d.date(w.DeceasedDateTime),
+
+		GeneralPractitioners: d.refs(w.GeneralPractitioner),
+		ManagingOrganization: d.ref(w.ManagingOrganization),
 	}
 	if n, ok := pickName(w.Name); ok {
 		p.Name = formatName(n, false)
