@@ -627,3 +627,43 @@ func (a *App) AskAboutResult(ctx context.Context, profileID, ref string) (Draft,
 	}
 	return d, nil
 }
+
+// EditFailedMessage turns a message the practice refused (outbox item
+// seq) back into a draft, kept under its key (DraftNew, or its thread), and
+// removes the refused item, so the patient can change it and send it
+// again. The draft is saved before the item goes: nothing is lost.
+func (a *App) EditFailedMessage(ctx context.Context, profileID string, seq int64) (d Draft, key string, err error) {
+	it, err := a.store.OutboxItem(ctx, profileID, seq)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Draft{}, "", invalidMessage("There is no message %s waiting or refused.", LocalID(seq))
+	}
+	if err != nil {
+		return Draft{}, "", fmt.Errorf("edit message: %w", err)
+	}
+	if it.Kind != outbox.KindMessage {
+		return Draft{}, "", invalidMessage("%s is not a message.", LocalID(seq))
+	}
+	if it.Status != storage.OutboxFailed && it.Status != storage.OutboxConflict {
+		return Draft{}, "", invalidMessage("Only a message the practice refused can be edited.")
+	}
+	req, err := outbox.DecodeRequest(it)
+	if err != nil {
+		return Draft{}, "", fmt.Errorf("edit message: %w", err)
+	}
+	if d, err = draftOf(req.Resource); err != nil {
+		return Draft{}, "", fmt.Errorf("edit message: %w", err)
+	}
+	key = DraftNew
+	if d.Thread != "" {
+		key = d.Thread
+	}
+	if err := a.SaveDraft(ctx, profileID, key, d); err != nil {
+		return Draft{}, "", err
+	}
+	if err := a.DiscardOutboxItem(ctx, profileID, seq); err != nil {
+		return Draft{}, "", err
+	}
+	a.bus.Publish(MessagesChanged{ProfileID: profileID})
+	d.DraftKey = key
+	return d, key, nil
+}

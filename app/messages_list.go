@@ -212,7 +212,7 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 		if len(idx) == 0 {
 			continue
 		}
-		sort.SliceStable(idx, func(i, j int) bool { return entryTime(entries[idx[i]]).Before(entryTime(entries[idx[j]])) })
+		sort.SliceStable(idx, func(i, j int) bool { return before(entries[idx[i]], entries[idx[j]]) })
 		for _, i := range idx {
 			e := entries[i]
 			m := Message{
@@ -286,6 +286,22 @@ func threadKey(e entry) string {
 		return "local-" + strconv.FormatInt(e.item.Seq, 10)
 	}
 	return e.c.Key()
+}
+
+// before orders the messages of a thread: by time, and within the same
+// second a message before the one that answers it, then by the server's
+// write time.
+func before(a, b entry) bool {
+	ta, tb := entryTime(a), entryTime(b)
+	switch {
+	case !ta.Equal(tb):
+		return ta.Before(tb)
+	case b.c.InResponseTo.Reference != "" && b.c.InResponseTo.Reference == a.c.Key():
+		return true
+	case a.c.InResponseTo.Reference != "" && a.c.InResponseTo.Reference == b.c.Key():
+		return false
+	}
+	return a.c.LastUpdated.Before(b.c.LastUpdated)
 }
 
 // entryTime orders messages: when sent, else when the server last wrote

@@ -41,6 +41,9 @@ type Config struct {
 	// StaffDelay is how long the simulated staff take to react (default
 	// 30s; tests use milliseconds).
 	StaffDelay time.Duration
+	// StaffNow is the staff's clock (nil: time.Now); tests move it to
+	// make the staff answer when they choose.
+	StaffNow func() time.Time
 	// AccessTokenTTL is the access token lifetime (default 1h).
 	AccessTokenTTL time.Duration
 	// PasswordCost is the Argon2id memory cost (KiB) of account passwords;
@@ -176,7 +179,7 @@ func (s *Server) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("practice: %w", err)
 	}
-	s.staff = staff.New(st, staff.Config{Delay: s.cfg.StaffDelay, Seed: s.cfg.Seed, Logger: s.slogger()})
+	s.staff = staff.New(st, staff.Config{Delay: s.cfg.StaffDelay, Now: s.cfg.StaffNow, Seed: s.cfg.Seed, Logger: s.slogger()})
 	mux := http.NewServeMux()
 	mux.Handle("/fhir/", s.fhir.Handler())
 	mux.Handle("/fhir", s.fhir.Handler())
