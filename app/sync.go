@@ -58,7 +58,9 @@ func (a *App) sync(ctx context.Context, profileID string) error {
 
 	// Send first: what the patient wrote matters most, and the pull then
 	// brings back the server's copy of it.
-	box := outbox.New(outbox.Config{Store: a.store, ProfileID: p.ID, API: api, Now: a.cfg.Now})
+	// A sync tries what waits at once, whatever wait an earlier failure
+	// set: the patient asked for it, often because they are back online.
+	box := outbox.New(outbox.Config{Store: a.store, ProfileID: p.ID, API: api, Now: a.cfg.Now, IgnoreWait: true})
 	rep, err := box.Send(ctx)
 	if rep.Sent+rep.Failed+rep.Conflicts > 0 {
 		a.bus.Publish(OutboxChanged{ProfileID: p.ID})

@@ -78,6 +78,10 @@ type Config struct {
 	// Capabilities says whether conditional create is offered; nil means
 	// read them from API on the first Send.
 	Capabilities *fhirapi.Capabilities
+	// IgnoreWait makes Send try every pending item now, ignoring
+	// the wait a transient failure set (NextAttempt): a sync someone asked
+	// for, often because they are back online.
+	IgnoreWait bool
 	// MinBackoff and MaxBackoff bound the delay before a transient failure
 	// is retried (30 s, 1 h).
 	MinBackoff, MaxBackoff time.Duration
@@ -217,7 +221,7 @@ func (o *Outbox) Send(ctx context.Context) (Report, error) {
 	}
 	now := o.cfg.Now()
 	for i, it := range items {
-		if it.NextAttempt.After(now) {
+		if it.NextAttempt.After(now) && !o.cfg.IgnoreWait {
 			// Items keep their order: nothing after a waiting item goes.
 			rep.Deferred += len(items) - i
 			rep.NextAttempt = earliest(rep.NextAttempt, it.NextAttempt)

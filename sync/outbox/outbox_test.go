@@ -210,9 +210,10 @@ func TestOutcomes(t *testing.T) {
 	if rep, _ := ob.Send(ctx); rep.Sent != 0 || rep.Deferred != 2 {
 		t.Fatalf("report before due = %+v", rep)
 	}
-	clk.Add(2 * time.Hour)
-	if rep, _ := ob.Send(ctx); rep.Sent != 2 {
-		t.Fatalf("report when due = %+v", rep)
+	// A sync someone asked for does not wait.
+	eager := New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now, IgnoreWait: true})
+	if rep, _ := eager.Send(ctx); rep.Sent != 2 {
+		t.Fatalf("report of a send that ignores the wait = %+v", rep)
 	}
 
 	// A failed item can be retried by the patient.
