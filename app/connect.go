@@ -197,8 +197,12 @@ func (a *App) patientLabel(ctx context.Context, profileID, base, patientID strin
 // client returns a FHIR client for a profile, with its tokens when signed.
 // It retries less than the library's default: a patient is waiting, and an
 // unreachable practice should turn into the offline banner within seconds.
+// clientOptions are the retry settings of the app's FHIR clients; tests
+// that inject many faults shorten the waits.
+var clientOptions = fhirapi.Options{MaxAttempts: 3, MinBackoff: 300 * time.Millisecond, MaxBackoff: 3 * time.Second}
+
 func (a *App) client(profileID, base string, signed bool) (*fhirapi.Client, error) {
-	opts := fhirapi.Options{MaxAttempts: 3, MinBackoff: 300 * time.Millisecond, MaxBackoff: 3 * time.Second}
+	opts := clientOptions
 	if signed {
 		opts.Token = smart.NewTokenSource(a.store, profileID, httpClient)
 	}

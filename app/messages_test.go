@@ -370,7 +370,6 @@ func TestMessageOfflineThenSentOnce(t *testing.T) {
 		t.Fatalf("waiting message = %+v", th)
 	}
 	p.Faults().Set(faults.Config{})
-	p.advance(time.Hour) // past the outbox's wait before the next attempt
 	if err := a.Sync(ctx, id); err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,9 @@ commands:
   sync      send the outbox and pull the records of every profile
   status    profiles, last sync, counts by type, pending outbox items
   export    the cached record as one FHIR Bundle (--format bundle) on stdout
+  message   write to the practice: --to TYPE/ID --subject TEXT --text TEXT [--attach FILE]...
+            [--reply-to COMMUNICATION_ID]; stored in the outbox and sent at once
+  messages  conversations and the state of every message (--json)
 
 Run "carebook-cli <command> -h" for a command's flags.
 The cache is unlocked by the OS keyring or the CAREBOOK_PASSPHRASE variable.
@@ -79,6 +82,10 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdStatus(ctx, args[1:], e)
 	case "export":
 		err = cmdExport(ctx, args[1:], e)
+	case "message":
+		err = cmdMessage(ctx, args[1:], e)
+	case "messages":
+		err = cmdMessages(ctx, args[1:], e)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
