@@ -166,7 +166,7 @@ func (s *Server) open(ctx context.Context) error {
 	s.fhir, err = fhirserver.New(fhirserver.Config{
 		Store:              st,
 		Verifier:           s.auth,
-		Hook:               policyHook{rules.Policy{Messages: s.MessagePolicy}},
+		Hook:               policyHook{rules.Policy{Messages: s.MessagePolicy, VideoBase: s.url + "/visit"}},
 		SMARTConfiguration: s.auth.Configuration,
 		Messages: func() fhirserver.MessagePolicy {
 			mp := s.MessagePolicy()
@@ -184,6 +184,7 @@ func (s *Server) open(ctx context.Context) error {
 	mux.Handle("/fhir/", s.fhir.Handler())
 	mux.Handle("/fhir", s.fhir.Handler())
 	mux.Handle("/auth/", s.auth.Handler())
+	mux.HandleFunc("GET /visit/{room}", videoRoom)
 	s.handler = s.faults.Wrap(mux)
 	return nil
 }
@@ -545,6 +546,15 @@ func (h policyHook) BeforeWrite(ctx context.Context, tx *store.Tx, w fhirserver.
 	return err
 }
 
+// AdjustWrite adds the practice's own part of a booking (rules.Policy.Adjust).
+func (h policyHook) AdjustWrite(ctx context.Context, tx *store.Tx, w fhirserver.Write) ([]byte, error) {
+	req := rules.Request{Method: w.Method, Type: w.Type, ID: w.ID, New: w.New, Grant: w.Grant}
+	if w.Old != nil {
+		req.Old = w.Old.JSON
+	}
+	return h.policy.Adjust(ctx, rulesTx{tx}, req)
+}
+
 // rulesTx gives the rules the store transaction.
 type rulesTx struct{ tx *store.Tx }
 
@@ -564,4 +574,18 @@ func (t rulesTx) Read(ctx context.Context, typ, id string) ([]byte, error) {
 func (t rulesTx) Put(ctx context.Context, typ, id string, body []byte) error {
 	_, err := t.tx.Put(ctx, typ, id, body)
 	return err
+}
+
+// videoRoom is the page a video visit's join link opens: the practice's
+// waiting room. (A real practice links to its video service here.)
+func videoRoom(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprint(w, `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Video visit – Riverside Family Practice</title></head>
+<body><main><h1>Video visit</h1>
+<p>You are in the waiting room of Riverside Family Practice. Your clinician will join you here at the time of your appointment.</p>
+<p>Keep this page open, and allow the camera and microphone when your browser asks.</p>
+</main></body></html>`)
 }

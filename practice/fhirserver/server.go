@@ -22,6 +22,16 @@ type WriteHook interface {
 	BeforeWrite(ctx context.Context, tx *store.Tx, w Write) error
 }
 
+// WriteAdjuster is a WriteHook that also changes what a write stores, the
+// way a practice system fills in its own part of a patient's booking (a
+// booking it approves by hand becomes "pending", a video visit gets its
+// join link). AdjustWrite runs after BeforeWrite accepted w, inside the same
+// transaction; it returns the resource to store instead of w.New, or nil to
+// store w.New unchanged. The type and id cannot change.
+type WriteAdjuster interface {
+	AdjustWrite(ctx context.Context, tx *store.Tx, w Write) ([]byte, error)
+}
+
 // Write describes one write for a WriteHook.
 type Write struct {
 	Method   string          // "POST", "PUT" or "DELETE"

@@ -80,32 +80,50 @@ type writeCheck struct {
 	patient string // the grant's confinement, "" = none
 }
 
-// check runs the server's checks on a write inside tx, then the hook. body
-// is c.m encoded (nil for a DELETE).
-func (s *Server) check(ctx context.Context, tx *store.Tx, c writeCheck, body []byte) error {
+// check runs the server's checks on a write inside tx, then the hook, and
+// returns what to write: body (c.m encoded, nil for a DELETE), or the
+// hook's adjusted version of it (see WriteAdjuster).
+func (s *Server) check(ctx context.Context, tx *store.Tx, c writeCheck, body []byte) ([]byte, error) {
 	if c.m != nil {
 		if err := checkRequired(c.typ, c.m); err != nil {
-			return err
+			return nil, err
 		}
 		targets, err := referenceTargets(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if c.patient != "" {
 			if err := checkOwnRecord(c); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if err := checkTargetsExist(ctx, tx, c, targets); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if s.cfg.Hook == nil {
-		return nil
+		return body, nil
 	}
-	return s.cfg.Hook.BeforeWrite(ctx, tx, Write{
-		Method: c.method, Type: c.typ, ID: c.id, Old: c.old, New: body, Grant: c.grant,
-	})
+	w := Write{Method: c.method, Type: c.typ, ID: c.id, Old: c.old, New: body, Grant: c.grant}
+	if err := s.cfg.Hook.BeforeWrite(ctx, tx, w); err != nil {
+		return nil, err
+	}
+	adj, ok := s.cfg.Hook.(WriteAdjuster)
+	if !ok || body == nil {
+		return body, nil
+	}
+	changed, err := adj.AdjustWrite(ctx, tx, w)
+	if err != nil || changed == nil {
+		return body, err
+	}
+	// What the practice added must still be a resource of the same type
+	// and id: only its content may change.
+	m, err := store.DecodeResource(changed, c.typ)
+	if err != nil {
+		return nil, err
+	}
+	m["id"] = c.id
+	return store.EncodeResource(m)
 }
 
 // checkOwnRecord keeps a patient-confined write inside the patient's own
@@ -223,7 +241,8 @@ func (s *Server) doCreate(ctx context.Context, tx *store.Tx, c writeCheck, ifNon
 	if err != nil {
 		return writeResult{}, err
 	}
-	if err := s.check(ctx, tx, c, body); err != nil {
+	body, err = s.check(ctx, tx, c, body)
+	if err != nil {
 		return writeResult{}, err
 	}
 	res, err := tx.Put(ctx, c.typ, c.id, body)
@@ -271,7 +290,8 @@ func (s *Server) doUpdate(ctx context.Context, tx *store.Tx, c writeCheck, ifMat
 	if err != nil {
 		return writeResult{}, err
 	}
-	if err := s.check(ctx, tx, c, body); err != nil {
+	body, err = s.check(ctx, tx, c, body)
+	if err != nil {
 		return writeResult{}, err
 	}
 	res, err := tx.Put(ctx, c.typ, c.id, body)
@@ -313,7 +333,7 @@ func (s *Server) doDelete(ctx context.Context, tx *store.Tx, c writeCheck, missi
 		return writeResult{status: http.StatusNoContent, deleted: true}, nil
 	}
 	c.method, c.m, c.old = "DELETE", nil, &old
-	if err := s.check(ctx, tx, c, nil); err != nil {
+	if _, err := s.check(ctx, tx, c, nil); err != nil {
 		return writeResult{}, err
 	}
 	if err := tx.Delete(ctx, c.typ, c.id); err != nil {

@@ -20,6 +20,13 @@
 //     second booking of it is a 409 Conflict). An update may cancel it or
 //     move it to another free Slot, but not within CancelNotice (24 hours)
 //     of its start (422); the old Slot becomes free again.
+//   - What the practice adds to a booking it accepted (Policy.Adjust, the
+//     fhirserver.WriteAdjuster of the hook): a visit type the office
+//     approves by hand (annual physical) is stored "pending" until the
+//     staff confirm it; a video visit (telehealth) gets a join link in the
+//     VirtualServiceExtension (the R5 Appointment.virtualService carried
+//     in R4 as its cross-version extension: sub-extension addressUrl); and
+//     patientInstruction says what to bring. The visit type is the Slot's.
 //   - Communication: status in-progress or completed; subject the patient;
 //     sender the signed-in user (or the patient); recipients the practice
 //     (Organization, Practitioner, PractitionerRole, CareTeam) that exist;

@@ -30,3 +30,14 @@ func (h Hook) BeforeWrite(ctx context.Context, tx *store.Tx, w fhirserver.Write)
 	}
 	return err
 }
+
+// AdjustWrite implements fhirserver.WriteAdjuster with Policy.Adjust.
+func (h Hook) AdjustWrite(ctx context.Context, tx *store.Tx, w fhirserver.Write) ([]byte, error) {
+	var old []byte
+	if w.Old != nil && !w.Old.Deleted {
+		old = w.Old.JSON
+	}
+	return h.Policy.Adjust(ctx, StoreTx(tx), Request{
+		Method: w.Method, Type: w.Type, ID: w.ID, Old: old, New: w.New, Grant: w.Grant,
+	})
+}

@@ -77,6 +77,9 @@ type Policy struct {
 	// Messages returns the limits on patients' messages in force now; nil
 	// means DefaultMessagePolicy.
 	Messages func() MessagePolicy
+	// VideoBase is where the practice's video visit rooms are
+	// ("http://host/visit"); "" adds no join links.
+	VideoBase string
 }
 
 func (p Policy) messages() MessagePolicy {

@@ -22,6 +22,9 @@
 //     ServiceRequest; record-correction: a note (valueString).
 //     Tasks of other code systems, and tasks in progress (the seeded demo
 //     refill), are left alone.
+//   - a booking waiting for the office is an Appointment with status
+//     "pending" (the practice's rules book some visit types that way);
+//     Delay after it was made it is confirmed: "booked".
 //
 // Time: Config.Now is the staff's clock. A request's age counts from the
 // server's write time (or, once accepted, from the lastModified the staff

@@ -76,7 +76,8 @@ func (w *Worker) Run(ctx context.Context) {
 
 // Step makes one pass: it reads new patient messages, answers those read at
 // least Delay ago, accepts or rejects requests made at least Delay ago and
-// completes those accepted at least Delay ago. Each action commits in its
+// completes those accepted at least Delay ago, and confirms bookings waiting
+// for the office. Each action commits in its
 // own transaction; Step goes on after a failed one and returns all errors.
 func (w *Worker) Step(ctx context.Context) error {
 	now := w.now()
@@ -85,6 +86,7 @@ func (w *Worker) Step(ctx context.Context) error {
 		w.answerMessages(ctx, now),
 		w.reviewRequests(ctx, now),
 		w.completeRequests(ctx, now),
+		w.confirmAppointments(ctx, now),
 	)
 }
 
