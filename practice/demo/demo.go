@@ -23,7 +23,8 @@ const StaffDelay = 20 * time.Second
 
 // Practice is the demo practice running on 127.0.0.1.
 type Practice struct {
-	srv *practice.Server
+	srv  *practice.Server
+	user string // the account SignIn uses; "" means Username
 }
 
 // Options tune Start; the zero value is the app's demo.
@@ -67,8 +68,21 @@ func (p *Practice) SignIn(ctx context.Context, authorizeURL string) (*url.URL, e
 		return nil, err
 	}
 	client := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	return smart.SignIn(ctx, client, authorizeURL, Username, synth.DemoPassword, "")
+	user := p.user
+	if user == "" {
+		user = Username
+	}
+	return smart.SignIn(ctx, client, authorizeURL, user, synth.DemoPassword, "")
 }
+
+// As returns the same practice signing in with another of its demo
+// accounts ("jose", "amara", …), for tests with two patients at one
+// practice. Closing either closes the practice.
+func (p *Practice) As(username string) *Practice { return &Practice{srv: p.srv, user: username} }
+
+// Server returns the running practice server, for tests to reach its fault
+// injection, staff and store.
+func (p *Practice) Server() *practice.Server { return p.srv }
 
 // Close stops the practice.
 func (p *Practice) Close() error { return p.srv.Close() }
