@@ -16,5 +16,8 @@ go test -count=1 -run '^$' -bench 'InitialSyncPractice' -benchtime 1x -timeout 2
 section "app: unlock to dashboard with 20,000 resources (target < 300 ms); record search over them (target < 50 ms)"
 go test -count=1 -run '^$' -bench 'UnlockToDashboard|SearchRecord' -benchtime 5x ./app/ | grep -E 'Benchmark|ok|FAIL'
 
+section "booking: free times of one visit type over the next 60 days at a 10-provider practice, live over HTTP on loopback (target < 300 ms)"
+go test -count=1 -run '^$' -bench 'FreeSlots60Days' -benchtime 10x ./app/ | grep -E 'Benchmark|ok|FAIL'
+
 section "record: decoding, indexing and searching 20,000 resources"
 go test -count=1 -run '^$' -bench . -benchtime 5x ./app/record/ | grep -E 'Benchmark|ok|FAIL'

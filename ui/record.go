@@ -15,8 +15,10 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
 )
 
@@ -51,6 +53,9 @@ type sectionDef struct {
 	// buildWithRead, when set instead of build, also gets the ids of the
 	// messages the patient has read.
 	buildWithRead func(c *record.Chart, read map[string]bool) sectionModel
+	// buildWithAppts, when set and the source books appointments, is
+	// used instead of build with the app core's appointments.
+	buildWithAppts func(c *record.Chart, appts app.Appointments) sectionModel
 	// choose is said where the details go before an entry is chosen.
 	choose string
 	// marksSeen: loading this section counts as the patient seeing their
@@ -66,7 +71,8 @@ var recordSections = []sectionDef{
 	{name: "allergies", label: "Allergies", build: allergiesSection, choose: "Choose an allergy to see its reactions."},
 	{name: "conditions", label: "Conditions", build: conditionsSection, choose: "Choose a condition to see its details."},
 	{name: "immunizations", label: "Immunizations", build: immunizationsSection, choose: "Choose a vaccine to see its details."},
-	{name: "visits", label: "Visits", build: visitsSection, choose: "Choose a visit to see its summary and documents."},
+	{name: "visits", label: "Visits", build: visitsSection, buildWithAppts: visitsSectionWith,
+		choose: "Choose an appointment to see or change it, or a past visit to see its summary and documents."},
 	{name: "messages", label: "Messages", buildWithRead: messagesSection, choose: "Choose a conversation to read it."},
 	{name: "billing", label: "Billing", build: billingSection, choose: "Choose a statement to see its charges."},
 	{name: "care", label: "Care plans", build: careSection, choose: "Choose a plan, goal or care team to see its details."},
@@ -82,11 +88,15 @@ type sectionView struct {
 	gen    int  // counts the models applied, so late work can tell it is stale
 	cancel context.CancelFunc
 	search *searchBox // the search section only
+	// reopenKey, when set, is the entry whose details the next load
+	// opens (an appointment just booked), instead of the one on show.
+	reopenKey string
 }
 
 // recordView is the health record screen of one profile.
 type recordView struct {
 	src       recordSource
+	booking   bookingSource // nil when the source cannot book
 	profileID string
 	win       fyne.Window
 	// inline runs loads on the calling goroutine instead of in the
@@ -113,6 +123,9 @@ func newRecordView(src recordSource, profileID string, win fyne.Window) *recordV
 // the test hook described on recordView.
 func buildRecordView(src recordSource, profileID string, win fyne.Window, inline bool) *recordView {
 	v := &recordView{src: src, profileID: profileID, win: win, inline: inline, buttons: map[string]*widget.Button{}}
+	if b, ok := src.(bookingSource); ok {
+		v.booking = b
+	}
 	labels := make([]string, len(recordSections))
 	wide := container.NewHBox()
 	for i, def := range recordSections {
@@ -201,7 +214,18 @@ func (v *recordView) buildSection(s *sectionView) {
 		s.search = v.newSearchBox(s)
 		top = s.search.root
 	}
+	var md *masterDetail
+	if s.def.buildWithAppts != nil && v.booking != nil {
+		top = container.NewPadded(&widget.Button{Text: "Book a visit", Icon: theme.ContentAddIcon(), Importance: widget.HighImportance,
+			OnTapped: func() {
+				v.src.Touch()
+				md.list.UnselectAll()
+				md.selected = -1
+				md.showDetail(v.bookingPage(md, nil))
+			}})
+	}
 	s.md = newMasterDetail(top, s.def.choose)
+	md = s.md
 	s.md.onSelect = func(i int) {
 		v.src.Touch()
 		if s.model.detail == nil {
@@ -254,7 +278,13 @@ func (v *recordView) load(s *sectionView) {
 			return sectionModel{}, err
 		}
 		var m sectionModel
-		if def.buildWithRead != nil {
+		if def.buildWithAppts != nil && v.booking != nil {
+			appts, err := v.booking.Appointments(ctx, v.profileID)
+			if err != nil {
+				return sectionModel{}, err
+			}
+			m = def.buildWithAppts(c, appts)
+		} else if def.buildWithRead != nil {
 			read, err := v.src.ReadMessages(ctx, v.profileID)
 			if err != nil {
 				return sectionModel{}, err
@@ -282,6 +312,9 @@ func (v *recordView) apply(s *sectionView, m sectionModel, err error) {
 	// The entry the patient was reading stays open when the section
 	// reloads after a sync, if it is still in the record.
 	key := s.md.openKey()
+	if s.reopenKey != "" {
+		key, s.reopenKey = s.reopenKey, ""
+	}
 	s.model = m
 	s.gen++
 	s.md.setItems(m.items, m.empty)

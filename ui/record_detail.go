@@ -7,6 +7,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
 )
 
 // detailMaxWidth keeps lines of the details readable on a wide window.
@@ -57,6 +59,7 @@ type detailModel struct {
 	results  []resultModel
 	texts    []textBlock
 	docs     []docModel
+	appt     *app.Appointment // an appointment: its actions follow
 }
 
 // addField appends label: value when value is not blank.
@@ -112,7 +115,12 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 		objs = append(objs, widget.NewSeparator())
 		objs = append(objs, v.docObjects(d)...)
 	}
-	return container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
+	var page fyne.CanvasObject
+	if m.appt != nil {
+		objs = append(objs, v.appointmentActions(md, *m.appt, func() bool { return md.hasPage(page) })...)
+	}
+	page = container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
+	return page
 }
 
 // resultObjects shows one lab result: its name, value, flag in words and

@@ -353,6 +353,16 @@ func (md *masterDetail) push(page fyne.CanvasObject) {
 	md.showTop()
 }
 
+// hasPage reports whether page is among the detail pages on show.
+func (md *masterDetail) hasPage(page fyne.CanvasObject) bool {
+	for _, p := range md.pages {
+		if p == page {
+			return true
+		}
+	}
+	return false
+}
+
 func (md *masterDetail) goBack() {
 	switch {
 	case len(md.pages) > 1:

@@ -1,6 +1,9 @@
 package record
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // Encounter is a visit: at the office, in hospital, by video.
 type Encounter struct {
@@ -88,7 +91,26 @@ type Appointment struct {
 	Practitioners []Ref
 	Locations     []Ref
 	Others        []Ref // other participants (patient, devices, …)
+	// Instruction is what the practice asks of the patient before the
+	// visit (patientInstruction): what to bring, when to arrive.
+	Instruction string
+	// JoinURL is a video visit's join link ("" for an in-person visit):
+	// the addressUrl of the VirtualServiceExtension.
+	JoinURL string
+	// Slots are the references of the booked Slots ("Slot/id").
+	Slots []string
+	// Identifiers are the business identifiers, "system|value" (the app's
+	// client identifier among them for a booking made in Carebook).
+	Identifiers []string
 }
+
+// VirtualServiceExtension carries a video visit's join link on an R4
+// Appointment: R4 has no element for it (R5 added
+// Appointment.virtualService), so it is that element's standard
+// cross-version extension, its VirtualServiceDetail written as
+// sub-extensions named after the R5 elements; "addressUrl" (valueUrl) is
+// the link.
+const VirtualServiceExtension = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.virtualService"
 
 type wAppointment struct {
 	wBase
@@ -104,6 +126,19 @@ type wAppointment struct {
 		Actor wRef       `json:"actor"`
 		Type  []wConcept `json:"type"`
 	} `json:"participant"`
+	PatientInstruction string `json:"patientInstruction"`
+	Slot               []wRef `json:"slot"`
+	Identifier         []struct {
+		System string `json:"system"`
+		Value  string `json:"value"`
+	} `json:"identifier"`
+	Extension []struct {
+		URL       string `json:"url"`
+		Extension []struct {
+			URL      string `json:"url"`
+			ValueURL string `json:"valueUrl"`
+		} `json:"extension"`
+	} `json:"extension"`
 }
 
 // DecodeAppointment decodes an Appointment tolerantly; it never fails.
@@ -118,6 +153,27 @@ func DecodeAppointment(r Resource) Appointment {
 		Description:  strings.TrimSpace(w.Description),
 		Comment:      strings.TrimSpace(w.Comment),
 		Reasons:      d.conceptNames(w.ReasonCode),
+		Instruction:  strings.TrimSpace(w.PatientInstruction),
+	}
+	for _, s := range w.Slot {
+		if ref := d.ref(s); !ref.IsZero() && ref.Reference != "" {
+			a.Slots = append(a.Slots, ref.Reference)
+		}
+	}
+	for _, id := range w.Identifier {
+		if id.Value != "" {
+			a.Identifiers = append(a.Identifiers, id.System+"|"+id.Value)
+		}
+	}
+	for _, e := range w.Extension {
+		if e.URL != VirtualServiceExtension {
+			continue
+		}
+		for _, sub := range e.Extension {
+			if sub.URL == "addressUrl" && isWebLink(sub.ValueURL) {
+				a.JoinURL = sub.ValueURL
+			}
+		}
 	}
 	if len(a.ServiceTypes) == 0 {
 		if t := d.concept(w.AppointmentType).String(); t != "" {
@@ -276,4 +332,11 @@ func DecodeGoal(r Resource) Goal {
 	}
 	g.Entry = d.entry()
 	return g
+}
+
+// isWebLink reports whether s is an http or https URL: only those are
+// opened in the browser as a video visit's link.
+func isWebLink(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }

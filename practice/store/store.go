@@ -87,6 +87,10 @@ CREATE TABLE IF NOT EXISTS fhir_current (
 	deleted      INTEGER NOT NULL,
 	PRIMARY KEY (type, id)
 ) WITHOUT ROWID;
+-- Searches page in write order (a cursor on seq): this index lets a page
+-- start at the cursor and stop once it is full, instead of visiting every
+-- resource of the type on every page.
+CREATE INDEX IF NOT EXISTS fhir_current_type_seq ON fhir_current (type, seq);
 
 -- Patient compartment of every version.
 CREATE TABLE IF NOT EXISTS fhir_compartment (

@@ -1,0 +1,363 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/app/record"
+)
+
+// joinCheckEvery is how often an appointment's page checks whether its
+// video visit can be joined (the button shows from 15 minutes before the
+// start until the end); tests shorten it.
+var joinCheckEvery = 20 * time.Second
+
+// stateText says an appointment's state in words.
+func stateText(ap app.Appointment) string {
+	switch ap.State {
+	case app.StateWaiting:
+		return "Not sent yet: this time is not held for you until Carebook sends your booking to the practice"
+	case app.StateRequested:
+		return "Requested: waiting for the practice to confirm"
+	case app.StateBooked:
+		return "Booked"
+	case app.StateCancelled:
+		return "Cancelled"
+	case app.StateMissed:
+		return "Missed"
+	case app.StateDone:
+		return "Done"
+	case app.StateFailed:
+		return "Not booked: the practice refused it"
+	}
+	return statusText(ap.Status)
+}
+
+// stateFlag is a list row's flag for states that need attention.
+func stateFlag(ap app.Appointment) string {
+	switch {
+	case ap.State == app.StateFailed || ap.Problem != "":
+		return "Refused"
+	case ap.State == app.StateWaiting || ap.Change != "":
+		return "Not sent"
+	case ap.State == app.StateRequested:
+		return "Requested"
+	}
+	return ""
+}
+
+// appointmentKey is the list key of an appointment.
+func appointmentKey(ap app.Appointment) string {
+	if ap.ID != "" {
+		return "Appointment/" + ap.ID
+	}
+	return ap.LocalID
+}
+
+// appointmentItem is an appointment's row in the visits list.
+func appointmentItem(ap app.Appointment) listItem {
+	return listItem{
+		title:  ap.Title(),
+		detail: joinNonEmpty(" · ", shortWhen(ap.Start), firstText(ap.Location, videoWord(ap))),
+		flag:   stateFlag(ap),
+		key:    appointmentKey(ap),
+	}
+}
+
+func videoWord(ap app.Appointment) string {
+	if ap.JoinURL != "" {
+		return "Video visit"
+	}
+	return ""
+}
+
+func shortWhen(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("Mon 2 Jan 2006, 15:04")
+}
+
+// appointmentModel is the details of an appointment, with its actions.
+func appointmentModel(ap app.Appointment) detailModel {
+	d := detailModel{title: ap.Title(), subtitle: whenText(ap.Start, ap.End)}
+	a := ap
+	d.appt = &a
+	d.addField("Status", stateText(ap))
+	if ap.Problem != "" {
+		d.flag = ap.Problem
+	}
+	d.addField("Change", ap.Change)
+	d.addField("With", ap.Provider)
+	if ap.JoinURL != "" {
+		d.addField("Where", "Video visit: join from this device")
+	} else {
+		d.addField("Where", joinNonEmpty(", ", ap.Location, ap.Address))
+	}
+	d.addField("Phone", firstText(ap.Phone, ap.PracticePhone))
+	d.addField("Kind of visit", ap.VisitType)
+	d.addField("Reason", ap.Reason)
+	d.addText("Before your visit", ap.Instruction)
+	return d
+}
+
+// appointmentActions are the buttons of an appointment's details: join
+// (video visits, at the right time), add to calendar, move and cancel.
+// UI goroutine.
+// alive reports whether the page they are on is still shown.
+func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, alive func() bool) []fyne.CanvasObject {
+	if v.booking == nil {
+		return nil
+	}
+	now := sectionClock()
+	problem := errorText()
+	var objs []fyne.CanvasObject
+	if ap.JoinURL != "" && ap.Upcoming(now) {
+		objs = append(objs, v.joinRow(ap, problem, alive))
+	}
+	row := container.NewGridWrap(fyne.NewSize(200, (&widget.Button{Text: "X"}).MinSize().Height))
+	if ap.ID != "" && ap.Upcoming(now) && ap.State != app.StateWaiting {
+		row.Add(&widget.Button{Text: "Add to calendar", Icon: theme.CalendarIcon(), OnTapped: func() {
+			v.src.Touch()
+			problem.Hide()
+			runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, v.booking.OpenAppointmentInCalendar(ctx, v.profileID, ap.ID)
+			}, func(_ struct{}, err error) {
+				if err != nil {
+					showError(problem, "Carebook could not hand this appointment to your calendar. Try saving the file instead.")
+				}
+			})
+		}})
+		if v.win != nil {
+			row.Add(&widget.Button{Text: "Save .ics file", Icon: theme.DocumentSaveIcon(), OnTapped: func() { v.saveICS(ap, problem) }})
+		}
+	}
+	if ap.Changeable(now) {
+		a := ap
+		row.Add(&widget.Button{Text: "Move", Icon: theme.MailForwardIcon(), OnTapped: func() {
+			v.src.Touch()
+			md.push(v.bookingPage(md, &a))
+		}})
+		row.Add(&widget.Button{Text: "Cancel appointment", Icon: theme.CancelIcon(), Importance: widget.DangerImportance, OnTapped: func() {
+			v.src.Touch()
+			md.push(v.cancelPage(md, a))
+		}})
+	}
+	if ap.State == app.StateFailed {
+		row.Add(&widget.Button{Text: "Choose another time", Icon: theme.SearchIcon(), Importance: widget.HighImportance, OnTapped: func() {
+			v.src.Touch()
+			md.push(v.bookingPage(md, nil))
+		}})
+	}
+	if len(row.Objects) > 0 {
+		objs = append(objs, widget.NewSeparator(), row)
+	}
+	return append(objs, problem)
+}
+
+// joinRow is a video visit's Join button, shown from JoinEarly before the
+// start until the end, or a note saying when it will show. It checks the
+// clock every joinCheckEvery while its page is on show. UI goroutine.
+func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive func() bool) fyne.CanvasObject {
+	join := &widget.Button{Text: "Join video visit", Icon: theme.MediaVideoIcon(), Importance: widget.HighImportance}
+	join.OnTapped = func() {
+		v.src.Touch()
+		problem.Hide()
+		runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, v.booking.JoinVideoVisit(ctx, v.profileID, firstText(ap.ID, ap.LocalID))
+		}, func(_ struct{}, err error) {
+			if err != nil {
+				showError(problem, "Carebook could not open the video visit in your browser.")
+			}
+		})
+	}
+	note := paragraph("")
+	row := container.NewVBox(container.NewHBox(join), note)
+	update := func() {
+		if ap.JoinOpen(sectionClock()) {
+			join.Show()
+			note.SetText("Your video visit is open: join when you are ready.")
+		} else {
+			join.Hide()
+			note.SetText("This is a video visit. A Join button shows here from 15 minutes before it starts.")
+		}
+	}
+	update()
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(joinCheckEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+			case <-stop:
+				return
+			}
+			doOnUI(func() {
+				if !alive() {
+					select {
+					case <-stop:
+					default:
+						close(stop)
+					}
+					return
+				}
+				update()
+			})
+		}
+	}()
+	return row
+}
+
+// saveICS asks where to save the appointment's calendar file and writes
+// it there (the patient's choice; never a temporary file). UI goroutine.
+func (v *recordView) saveICS(ap app.Appointment, problem *widget.Label) {
+	v.src.Touch()
+	problem.Hide()
+	runFor(v, context.Background(), func(ctx context.Context) (icsFile, error) {
+		data, name, err := v.booking.AppointmentICS(ctx, v.profileID, ap.ID)
+		return icsFile{data, name}, err
+	}, func(f icsFile, err error) {
+		if err != nil {
+			showError(problem, "Carebook could not make the calendar file.")
+			return
+		}
+		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err != nil || w == nil {
+				return
+			}
+			defer w.Close()
+			if _, err := w.Write(f.data); err != nil {
+				showError(problem, "Carebook could not save the calendar file there.")
+			}
+		}, v.win)
+		d.SetFileName(f.name)
+		d.Show()
+	})
+}
+
+type icsFile struct {
+	data []byte
+	name string
+}
+
+// cancelPage asks for a reason and cancels the appointment. A refusal
+// shows the practice's words and phone number. UI goroutine.
+func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.CanvasObject {
+	title := boldText("Cancel this appointment?")
+	title.SizeName = theme.SizeNameSubHeadingText
+	reason := widget.NewMultiLineEntry()
+	reason.SetPlaceHolder("Why are you cancelling? (optional)")
+	reason.Wrapping = fyne.TextWrapWord
+	reason.SetMinRowsVisible(2)
+	outcome := paragraph("")
+	outcome.Hide()
+	var cancel *widget.Button
+	cancel = &widget.Button{Text: "Cancel appointment", Icon: theme.CancelIcon(), Importance: widget.DangerImportance, OnTapped: func() {
+		v.src.Touch()
+		cancel.Disable()
+		outcome.Hide()
+		text := reason.Text
+		runFor(v, context.Background(), func(ctx context.Context) (app.Submitted, error) {
+			return v.booking.Cancel(ctx, v.profileID, ap.ID, text)
+		}, func(sub app.Submitted, err error) {
+			cancel.Enable()
+			switch {
+			case err == nil, errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
+				v.afterBooking(app.Submitted{Ref: "Appointment/" + ap.ID}, err, false)
+			default:
+				showOutcome(outcome, actionRefusal(err, firstText(ap.Phone, ap.PracticePhone)), true)
+			}
+		})
+	}}
+	return container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false,
+		title,
+		paragraph(ap.Title()+"\n"+whenText(ap.Start, ap.End)),
+		boldText("Reason"), reason,
+		container.NewHBox(cancel), outcome,
+	)))
+}
+
+// visitsSectionWith is the visits section with the appointments of the
+// app core (their states, bookings not sent yet) instead of those of the
+// record alone.
+func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
+	m := visitsSection(c)
+	// The record's own "Coming up" rows are replaced by the app's.
+	var items []listItem
+	var details []func() detailModel
+	for i, it := range m.items {
+		if it.header && it.title == "Coming up" {
+			continue
+		}
+		if it.key != "" && isUpcomingKey(it.key, c) {
+			continue
+		}
+		if it.header && it.title == "Past visits" {
+			continue
+		}
+		i := i
+		items = append(items, it)
+		details = append(details, func() detailModel { return m.detail(i) })
+	}
+	var head []listItem
+	var headDetails []func() detailModel
+	head = append(head, listItem{header: true, title: "Coming up"})
+	headDetails = append(headDetails, nil)
+	for _, ap := range appts.Upcoming {
+		ap := ap
+		head = append(head, appointmentItem(ap))
+		headDetails = append(headDetails, func() detailModel { return appointmentModel(ap) })
+	}
+	if len(appts.Upcoming) == 0 {
+		head = append(head, listItem{title: "No appointments coming up", detail: "Tap \"Book a visit\" to make one."})
+		headDetails = append(headDetails, func() detailModel {
+			return detailModel{title: "No appointments coming up", subtitle: "Tap \"Book a visit\" to make one."}
+		})
+	}
+	var past []app.Appointment
+	for _, ap := range appts.Past {
+		if ap.State == app.StateCancelled || ap.State == app.StateMissed || ap.State == app.StateFailed {
+			past = append(past, ap)
+		}
+	}
+	if len(past) > 0 {
+		head = append(head, listItem{header: true, title: "Cancelled, missed or refused"})
+		headDetails = append(headDetails, nil)
+		for _, ap := range past {
+			ap := ap
+			head = append(head, appointmentItem(ap))
+			headDetails = append(headDetails, func() detailModel { return appointmentModel(ap) })
+		}
+	}
+	if len(items) > 0 {
+		head = append(head, listItem{header: true, title: "Past visits"})
+		headDetails = append(headDetails, nil)
+	}
+	allItems := append(head, items...)
+	allDetails := append(headDetails, details...)
+	return sectionModel{
+		items:  allItems,
+		empty:  m.empty,
+		detail: func(i int) detailModel { return allDetails[i]() },
+	}
+}
+
+// isUpcomingKey reports whether key is one of the record's upcoming
+// appointments (listed by the app instead).
+func isUpcomingKey(key string, c *record.Chart) bool {
+	for _, ap := range record.UpcomingAppointments(c.Appointments, sectionClock()) {
+		if ap.Key() == key {
+			return true
+		}
+	}
+	return false
+}
