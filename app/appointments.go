@@ -314,8 +314,12 @@ func (a *App) allAppointments(ctx context.Context, profileID string) ([]Appointm
 	for _, e := range entries {
 		switch e.Kind {
 		case outboxKindAppointment:
-			if _, found := byIdent[identifierKey(e.Identifier)]; found || e.State == storage.OutboxSent {
-				continue // the practice's copy is in the cache
+			if i, found := byIdent[identifierKey(e.Identifier)]; found {
+				out[i].LocalID = e.LocalID // booked here: it keeps its local name
+				continue
+			}
+			if e.State == storage.OutboxSent {
+				continue // accepted; the next sync brings the practice's copy
 			}
 			body := e.Resource
 			ra := record.DecodeAppointment(record.Resource{Type: "Appointment", JSON: body})

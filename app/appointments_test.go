@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/carebook/carebook/practice/demo"
 	"github.com/carebook/carebook/practice/faults"
 	"github.com/carebook/carebook/practice/staff"
+	"github.com/carebook/carebook/practice/store"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -404,7 +406,7 @@ func TestBookOfflineSentLater(t *testing.T) {
 			found = a
 		}
 	}
-	if found.ID == "" || found.State != StateBooked || found.LocalID != "" {
+	if found.ID == "" || found.State != StateBooked || found.LocalID != sub.LocalID {
 		t.Errorf("after the sync the booking shows %+v", found)
 	}
 	if st := slotOnServer(t, practice, slot.ID)["status"]; st != "busy" {
@@ -431,4 +433,85 @@ func addSlotSoon(t *testing.T, practice *demo.Practice, d time.Duration) string 
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestExactlyOnceUnderDroppedReplies books and cancels 100 times each
+// while the practice drops a third of the replies to writes after
+// carrying them out: every booking exists once at the practice, every
+// cancellation took, and every time is free again.
+func TestExactlyOnceUnderDroppedReplies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 actions against the practice")
+	}
+	ctx := context.Background()
+	practice := startDemo(t)
+	core, id := connectAs(t, practice, "maya")
+	n := 100
+	if raceEnabled {
+		n = 40 // the race detector makes each action several times slower
+	}
+	ft, err := core.FreeSlots(ctx, id, SlotQuery{From: time.Now().AddDate(0, 0, 2), To: time.Now().AddDate(0, 0, 40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slots := ft.Slots()
+	if len(slots) < n {
+		t.Fatalf("only %d free times", len(slots))
+	}
+	// The client's own retries after a lost reply wait less than in the
+	// app (not what is tested here; the outcome is).
+	old := clientOptions
+	clientOptions.MinBackoff, clientOptions.MaxBackoff = 5*time.Millisecond, 20*time.Millisecond
+	t.Cleanup(func() { clientOptions = old })
+	practice.Server().Faults().Set(faults.Config{DropReplyAfterCommitRate: 0.33, OnlyPaths: "/fhir/Appointment", Seed: 7})
+	// until retries an action the practice may or may not have carried
+	// out until it has a definite answer, as the patient would tap Retry.
+	dropped := 0
+	until := func(sub Submitted, err error) (Submitted, error) {
+		for tries := 0; errors.Is(err, ErrQueued); tries++ {
+			if tries > 20 {
+				t.Fatalf("still not sent after %d tries: %v", tries, err)
+			}
+			dropped++
+			sub, err = core.RetryOutboxItem(ctx, id, sub.Seq)
+		}
+		return sub, err
+	}
+	var booked []string
+	for _, s := range slots[:n] {
+		sub, err := until(core.Book(ctx, id, BookRequest{Slot: s}))
+		if err != nil {
+			t.Fatalf("book %s: %v", s.ID, err)
+		}
+		booked = append(booked, strings.TrimPrefix(sub.Ref, "Appointment/"))
+	}
+	for _, appt := range booked {
+		if _, err := until(core.Cancel(ctx, id, appt, "")); err != nil {
+			t.Fatalf("cancel %s: %v", appt, err)
+		}
+	}
+	practice.Server().Faults().Set(faults.Config{})
+	t.Logf("%d bookings and %d cancellations; %d replies lost and the action tried again", n, n, dropped)
+	if dropped == 0 {
+		t.Fatal("no reply was dropped: the test did not test anything")
+	}
+	for i, s := range slots[:n] {
+		q, _, err := store.ParseQuery("Appointment", url.Values{"slot": {"Slot/" + s.ID}}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, _, err := practice.Server().Store().Search(ctx, "Appointment", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 1 || rs[0].ID != booked[i] {
+			t.Errorf("time %s: %d appointments at the practice, want exactly the one booked (%s)", s.ID, len(rs), booked[i])
+			continue
+		}
+		var m struct{ Status string }
+		json.Unmarshal(rs[0].JSON, &m)
+		if m.Status != "cancelled" || slotOnServer(t, practice, s.ID)["status"] != "free" {
+			t.Errorf("time %s: appointment %s, slot %v", s.ID, m.Status, slotOnServer(t, practice, s.ID)["status"])
+		}
+	}
 }

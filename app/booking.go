@@ -339,6 +339,12 @@ func (a *App) changeable(ctx context.Context, profileID, id string) (storage.Res
 // the same visit type, any clinician; the same clinician first among
 // equals), for a patient whose time was just taken: asked live.
 func (a *App) NearestFreeSlots(ctx context.Context, profileID string, slot FreeSlot, n int) ([]FreeSlot, error) {
+	if slot.Start.IsZero() && slot.ID != "" {
+		// Only its id is known (the command line): read what it was.
+		if s, err := a.lookupSlot(ctx, profileID, slot.ID); err == nil {
+			slot = s
+		}
+	}
 	center := slot.Start
 	if center.IsZero() || center.Before(a.cfg.Now()) {
 		center = a.cfg.Now()

@@ -10,6 +10,11 @@
 //	carebook-cli sync    --data DIR [--profile ID] [--full]
 //	carebook-cli status  --data DIR [--json]
 //	carebook-cli export  --data DIR --format bundle [--profile ID]
+//	carebook-cli slots   --data DIR [--profile ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--type TEXT] [--provider TYPE/ID] [--json]
+//	carebook-cli book    --data DIR [--profile ID] --slot SLOT_ID [--reason TEXT]
+//	carebook-cli move    --data DIR [--profile ID] --appointment ID --slot SLOT_ID
+//	carebook-cli cancel  --data DIR [--profile ID] --appointment ID [--reason TEXT]
+//	carebook-cli appointments --data DIR [--profile ID] [--json]
 //
 // connect signs in with SMART App Launch (the system browser is opened with
 // xdg-open, open or rundll32; the URL is also printed on stderr to open by
@@ -17,7 +22,9 @@
 // sync sends the outbox and pulls every profile (or one), with progress on
 // stderr. status lists profiles, last sync, counts by type and the outbox.
 // export writes one profile's cached record as a FHIR Bundle of type
-// collection on stdout.
+// collection on stdout. slots asks the practice for its free times now;
+// book, move and cancel are actions (below); appointments lists the
+// cached appointments with their states.
 //
 // --data is the cache folder (default: the app's, storage.DefaultDir).
 // The cache is unlocked with the OS keyring, or with the passphrase in

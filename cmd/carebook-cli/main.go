@@ -35,6 +35,12 @@ commands:
   message   write to the practice: --to TYPE/ID --subject TEXT --text TEXT [--attach FILE]...
             [--reply-to COMMUNICATION_ID]; stored in the outbox and sent at once
   messages  conversations and the state of every message (--json)
+  slots     free times asked live: [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--type TEXT]
+            [--provider TYPE/ID] [--json]
+  book      book a free time: --slot SLOT_ID [--reason TEXT]
+  move      move an appointment: --appointment ID --slot SLOT_ID
+  cancel    cancel an appointment: --appointment ID [--reason TEXT]
+  appointments  upcoming and past appointments with their states (--json)
 
 Run "carebook-cli <command> -h" for a command's flags.
 The cache is unlocked by the OS keyring or the CAREBOOK_PASSPHRASE variable.
@@ -86,6 +92,16 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdMessage(ctx, args[1:], e)
 	case "messages":
 		err = cmdMessages(ctx, args[1:], e)
+	case "slots":
+		err = cmdSlots(ctx, args[1:], e)
+	case "book":
+		err = cmdBook(ctx, args[1:], e)
+	case "move":
+		err = cmdMove(ctx, args[1:], e)
+	case "cancel":
+		err = cmdCancel(ctx, args[1:], e)
+	case "appointments":
+		err = cmdAppointments(ctx, args[1:], e)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/practice"
+	"github.com/carebook/carebook/practice/faults"
+	"github.com/carebook/carebook/practice/store"
+)
+
+func listSlots(t *testing.T, dir string, args ...string) []slotJSON {
+	t.Helper()
+	code, out, errOut := cli(t, testPassphrase, append([]string{"slots", "--data", dir, "--json"}, args...)...)
+	if code != exitOK {
+		t.Fatalf("slots %v: %d %s", args, code, errOut)
+	}
+	var slots []slotJSON
+	if err := json.Unmarshal([]byte(out), &slots); err != nil {
+		t.Fatalf("slots --json: %v\n%s", err, out)
+	}
+	return slots
+}
+
+func listAppointments(t *testing.T, dir string) []appointmentJSON {
+	t.Helper()
+	code, out, errOut := cli(t, testPassphrase, "appointments", "--data", dir, "--json")
+	if code != exitOK {
+		t.Fatalf("appointments: %d %s", code, errOut)
+	}
+	var list []appointmentJSON
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("appointments --json: %v\n%s", err, out)
+	}
+	return list
+}
+
+func appointmentAt(list []appointmentJSON, slot string) (appointmentJSON, int) {
+	var found appointmentJSON
+	n := 0
+	for _, a := range list {
+		if a.Slot == slot {
+			found = a
+			n++
+		}
+	}
+	return found, n
+}
+
+func slotStatus(t *testing.T, srv *practice.Server, id string) string {
+	t.Helper()
+	r, err := srv.Store().Read(context.Background(), "Slot", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct{ Status string }
+	json.Unmarshal(r.JSON, &m)
+	return m.Status
+}
+
+// TestAppointmentCommands runs slots, book, move, cancel and appointments
+// against the reference practice for every outcome and its exit code:
+// free times (JSON, UTC), a booking accepted (0, Appointment/id), the same
+// time again (6, the practice's words and the nearest free times on
+// stderr), a move, a cancellation refused within 24 hours (6, words and
+// phone), one accepted, bad input (2), locked (5), a booking stored while
+// the practice fails (4, local id, "waiting" until the next sync) and free
+// times with the practice gone (4).
+func TestAppointmentCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end against the practice server: skipped with -short")
+	}
+	srv, dir := connectPractice(t)
+	from := time.Now().AddDate(0, 0, 3).Format(time.DateOnly)
+	to := time.Now().AddDate(0, 0, 20).Format(time.DateOnly)
+
+	slots := listSlots(t, dir, "--from", from, "--to", to, "--type", "follow-up")
+	if len(slots) < 3 {
+		t.Fatalf("%d free follow-up times", len(slots))
+	}
+	for _, s := range slots {
+		start, err := time.Parse(time.RFC3339, s.Start)
+		if err != nil || !strings.HasSuffix(s.Start, "Z") || s.ID == "" || s.Provider == "" || s.Type != "Follow-up visit" ||
+			start.Before(time.Now().AddDate(0, 0, 2)) || start.After(time.Now().AddDate(0, 0, 22)) {
+			t.Errorf("slot %+v", s)
+		}
+	}
+	park := listSlots(t, dir, "--from", from, "--to", to, "--provider", "Practitioner/dr-park")
+	for _, s := range park {
+		if s.ProviderRef != "Practitioner/dr-park" {
+			t.Errorf("--provider Practitioner/dr-park listed %+v", s)
+		}
+	}
+	if code, out, _ := cli(t, testPassphrase, "slots", "--data", dir, "--from", from, "--to", to); code != exitOK || !strings.Contains(out, "Dr. ") {
+		t.Errorf("slots (text): %d\n%s", code, out)
+	}
+
+	// Book one: accepted, the time busy at the practice.
+	code, out, errOut := cli(t, testPassphrase, "book", "--data", dir, "--slot", slots[0].ID, "--reason", "Blood pressure check")
+	ref := strings.TrimSpace(out)
+	if code != exitOK || !strings.HasPrefix(ref, "Appointment/") {
+		t.Fatalf("book: %d %q %s", code, out, errOut)
+	}
+	if st := slotStatus(t, srv, slots[0].ID); st != "busy" {
+		t.Errorf("booked time is %s at the practice", st)
+	}
+	a, n := appointmentAt(listAppointments(t, dir), slots[0].ID)
+	if n != 1 || a.ID == nil || "Appointment/"+*a.ID != ref || a.State != "booked" || !a.Upcoming || a.Reason != "Blood pressure check" || a.Address == "" {
+		t.Fatalf("listed as %+v (%d)", a, n)
+	}
+
+	// The same time again: refused with the practice's words, and the
+	// nearest free times to pick from.
+	code, out, errOut = cli(t, testPassphrase, "book", "--data", dir, "--slot", slots[0].ID)
+	if code != exitRefused || !strings.Contains(errOut, "This time was just taken by someone else") ||
+		!strings.Contains(errOut, "the nearest free times:") || !strings.HasPrefix(out, "local-") {
+		t.Fatalf("booking a taken time: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	// Move it.
+	if code, out, errOut := cli(t, testPassphrase, "move", "--data", dir, "--appointment", *a.ID, "--slot", slots[1].ID); code != exitOK || strings.TrimSpace(out) != ref {
+		t.Fatalf("move: %d %q %s", code, out, errOut)
+	}
+	if slotStatus(t, srv, slots[0].ID) != "free" || slotStatus(t, srv, slots[1].ID) != "busy" {
+		t.Errorf("after the move: old %s, new %s", slotStatus(t, srv, slots[0].ID), slotStatus(t, srv, slots[1].ID))
+	}
+	if moved, n := appointmentAt(listAppointments(t, dir), slots[1].ID); n != 1 || *moved.ID != *a.ID {
+		t.Errorf("after the move: %+v (%d)", moved, n)
+	}
+
+	// Cancel it: accepted.
+	if code, out, errOut := cli(t, testPassphrase, "cancel", "--data", dir, "--appointment", *a.ID, "--reason", "Away that week"); code != exitOK || strings.TrimSpace(out) != ref {
+		t.Fatalf("cancel: %d %q %s", code, out, errOut)
+	}
+	if c, _ := appointmentAt(listAppointments(t, dir), slots[1].ID); c.State != "cancelled" || c.Upcoming {
+		t.Errorf("after cancelling: %+v", c)
+	}
+
+	// Within 24 hours the practice refuses: its words and phone number.
+	soon := addSoonSlot(t, srv, 4*time.Hour)
+	code, out, errOut = cli(t, testPassphrase, "book", "--data", dir, "--slot", soon)
+	if code != exitOK {
+		t.Fatalf("book in 4 hours: %d %q %s", code, out, errOut)
+	}
+	soonID := strings.TrimPrefix(strings.TrimSpace(out), "Appointment/")
+	code, out, errOut = cli(t, testPassphrase, "cancel", "--data", dir, "--appointment", soonID)
+	if code != exitRefused || !strings.Contains(errOut, "less than 24 hours") || !strings.Contains(errOut, "(555) 201-4400") {
+		t.Fatalf("cancel in 4 hours: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	// Bad input and a locked cache store nothing.
+	for _, args := range [][]string{
+		{"slots", "--from", "tomorrow"},
+		{"slots", "--from", to, "--to", from},
+		{"slots", "--provider", "dr-park"},
+		{"book"},
+		{"book", "--slot", "no-such-slot"},
+		{"book", "--slot", "../Patient/x"},
+		{"book", "--slot", slots[2].ID, "--reason", strings.Repeat("x", 501)},
+		{"move", "--appointment", soonID},
+		{"cancel"},
+		{"cancel", "--appointment", "no-such-appointment"},
+		{"cancel", "--appointment", *a.ID}, // cancelled already
+	} {
+		if code, _, errOut := cli(t, testPassphrase, append([]string{args[0], "--data", dir}, args[1:]...)...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", args, code, exitUsage, errOut)
+		}
+	}
+	if code, _, _ := cli(t, "wrong passphrase", "book", "--data", dir, "--slot", slots[2].ID); code != exitLocked {
+		t.Errorf("wrong passphrase: exit %d, want %d", code, exitLocked)
+	}
+
+	// The practice fails: stored (the time not held), exit 4, the local
+	// id; the next sync books it.
+	srv.Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: http.StatusServiceUnavailable, OnlyPaths: "/fhir/Appointment"})
+	code, out, errOut = cli(t, testPassphrase, "book", "--data", dir, "--slot", slots[2].ID)
+	local := strings.TrimSpace(out)
+	if code != exitNetwork || !strings.HasPrefix(local, "local-") || !strings.Contains(errOut, "not held") {
+		t.Fatalf("practice failing: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if w, n := appointmentAt(listAppointments(t, dir), slots[2].ID); n != 1 || w.State != "waiting" || w.ID != nil || *w.LocalID != local {
+		t.Errorf("stored booking listed as %+v (%d)", w, n)
+	}
+	srv.Faults().Set(faults.Config{})
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+	if w, n := appointmentAt(listAppointments(t, dir), slots[2].ID); n != 1 || w.State != "booked" || w.ID == nil || *w.LocalID != local {
+		t.Errorf("after the sync: %+v (%d)", w, n)
+	}
+	if code, out, _ := cli(t, testPassphrase, "appointments", "--data", dir); code != exitOK || !strings.Contains(out, "coming up:") {
+		t.Errorf("appointments (text): %d\n%s", code, out)
+	}
+
+	// Free times need the practice.
+	srv.Close()
+	if code, _, errOut := cli(t, testPassphrase, "slots", "--data", dir); code != exitNetwork {
+		t.Errorf("slots with the practice gone: exit %d, want %d (%s)", code, exitNetwork, errOut)
+	}
+}
+
+// addSoonSlot adds a free sick-visit time of Dr. Park starting in d.
+func addSoonSlot(t *testing.T, srv *practice.Server, d time.Duration) string {
+	t.Helper()
+	start := time.Now().Add(d).Truncate(time.Minute).UTC()
+	id := "soon-" + start.Format("20060102-1504")
+	body, _ := json.Marshal(map[string]any{"resourceType": "Slot", "status": "free",
+		"schedule":    map[string]any{"reference": "Schedule/sched-dr-park-sick-visit"},
+		"serviceType": []any{map[string]any{"coding": []any{map[string]any{"system": "http://carebook.app/fhir/CodeSystem/visit-type", "code": "sick-visit", "display": "Sick visit"}}}},
+		"start":       start.Format(time.RFC3339), "end": start.Add(20 * time.Minute).Format(time.RFC3339)})
+	if _, err := srv.Store().Put(context.Background(), "Slot", id, body); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// serverBookings counts the practice's Appointments for Slot id that are
+// not cancelled.
+func serverBookings(t *testing.T, srv *practice.Server, slotID string) int {
+	t.Helper()
+	q, _, err := store.ParseQuery("Appointment", url.Values{"slot": {"Slot/" + slotID}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _, err := srv.Store().Search(context.Background(), "Appointment", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range rs {
+		var m struct{ Status string }
+		json.Unmarshal(r.JSON, &m)
+		if m.Status != "cancelled" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBookSurvivesSIGKILL kills the real `carebook-cli book` 30 times at
+// moments drawn from what a booking takes here, each time for another free
+// time. After every kill the cache opens; after a final sync every booking
+// the cache kept is at the practice exactly once, and the practice has no
+// booking the cache does not know.
+func TestBookSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and spawns carebook-cli")
+	}
+	bin := buildCLI(t)
+	srv, dir := connectPractice(t)
+	// Latency on what the booking sends (the create, and the search for
+	// its identifier before a resend), so that kills land while it is on
+	// its way as often as before it was stored.
+	srv.Faults().Set(faults.Config{Latency: 150 * time.Millisecond, OnlyPaths: "/fhir/Appointment"})
+	slots := listSlots(t, dir, "--from", time.Now().AddDate(0, 0, 2).Format(time.DateOnly))
+	const kills = 30
+	if len(slots) < kills+3 {
+		t.Fatalf("only %d free times", len(slots))
+	}
+	book := func(slot string) *exec.Cmd {
+		cmd := exec.Command(bin, "book", "--data", dir, "--slot", slot)
+		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	// What a booking takes: the shortest of three that run to the end,
+	// and of its start (opening and unlocking the cache, as status does).
+	whole, startup := time.Hour, time.Hour
+	for i := range 3 {
+		t0 := time.Now()
+		if err := book(slots[i].ID).Wait(); err != nil {
+			t.Fatalf("probe booking: %v", err)
+		}
+		whole = min(whole, time.Since(t0))
+		t0 = time.Now()
+		status := exec.Command(bin, "status", "--data", dir)
+		status.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
+		if err := status.Run(); err != nil {
+			t.Fatalf("probe status: %v", err)
+		}
+		startup = min(startup, time.Since(t0))
+	}
+	work := max(whole-startup, time.Millisecond)
+	finishedFirst, leftWaiting := 0, 0
+	tried := slots[3 : 3+kills]
+	for i, s := range tried {
+		cmd := book(s.ID)
+		// Most kills inside the booking's work (reading the time, storing
+		// it, sending it, saving the answer), one in five during its start.
+		delay := startup + rand.N(work)
+		if i%5 == 4 {
+			delay = rand.N(startup)
+		}
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		if cmd.Wait() == nil {
+			finishedFirst++
+		}
+		if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
+			t.Fatalf("kill %d: cache unusable: %d %s", i, code, errOut)
+		}
+		if a, n := appointmentAt(listAppointments(t, dir), s.ID); n == 1 && a.State == "waiting" {
+			leftWaiting++
+		}
+	}
+	t.Logf("a booking takes %v, its start %v; %d kills, %d after the booking had finished, %d left a booking waiting",
+		whole.Round(time.Millisecond), startup.Round(time.Millisecond), kills, finishedFirst, leftWaiting)
+	if finishedFirst > kills/2 {
+		t.Fatalf("%d of %d kills came after the booking had finished: the test did not interrupt bookings", finishedFirst, kills)
+	}
+	srv.Faults().Set(faults.Config{})
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+	list := listAppointments(t, dir)
+	kept := 0
+	for _, s := range tried {
+		local, n := appointmentAt(list, s.ID)
+		if n > 1 {
+			t.Errorf("time %s is booked %d times in the cache", s.ID, n)
+		}
+		at := serverBookings(t, srv, s.ID)
+		switch {
+		case n == 1 && (local.State != "booked" && local.State != "requested" || local.ID == nil):
+			t.Errorf("time %s: after the sync the cache shows %+v", s.ID, local)
+		case at != n:
+			t.Errorf("time %s: %d bookings at the practice, %d in the cache", s.ID, at, n)
+		}
+		kept += n
+	}
+	t.Logf("%d of %d killed bookings were kept and are at the practice once; the others never reached the outbox", kept, kills)
+}
