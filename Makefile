@@ -6,8 +6,10 @@ export LANG ?= en_US.UTF-8
 
 GO      ?= go
 BIN     := bin
+# The commit each binary was built from, printed by --version.
+LDFLAGS := -X github.com/carebook/carebook/internal/version.Commit=$(shell git rev-parse HEAD 2>/dev/null)
 
-.PHONY: all deps deps-build run demo build test bench lint screenshots package tools clean
+.PHONY: all deps deps-build deps-package run demo build test mobile-check bench lint screenshots package tools clean
 
 all: build
 
@@ -18,9 +20,12 @@ deps:
 deps-build:
 	@scripts/deps.sh build
 
+deps-package:
+	@scripts/deps.sh package
+
 ## build: the desktop app (cgo + OpenGL) into bin/carebook
 build: deps-build
-	$(GO) build -o $(BIN)/carebook .
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/carebook .
 
 ## run: start Carebook (on a first start it offers the built-in demo practice)
 run: deps-build build
@@ -28,7 +33,12 @@ run: deps-build build
 
 ## test: every test, with the race detector, the real keyring and a real browser
 test: deps
+	scripts/mobile-check.sh
 	scripts/test.sh
+
+## mobile-check: app, sync and storage build for android/arm64 and ios/arm64 (no cgo)
+mobile-check:
+	scripts/mobile-check.sh
 
 ## bench: speed and memory targets (Go benchmarks and the sync benchmark)
 bench: deps-build
@@ -45,13 +55,10 @@ lint: tools
 screenshots: deps build
 	scripts/screenshots.sh
 
-## package: a Linux tar.xz (binary, .desktop file, icon) with the fyne CLI
-package: deps-build tools
-	@# fyne package counts builds in FyneApp.toml; the repository keeps its own.
-	@cp FyneApp.toml $(BIN)/FyneApp.toml.keep
-	$(abspath $(BIN))/fyne package -os linux --release; status=$$?; \
-	cp $(BIN)/FyneApp.toml.keep FyneApp.toml; exit $$status
-	@ls -1 *.tar.xz
+## package: the Linux .tar.xz and Windows .exe of the app, the CLI for Linux,
+## Windows and macOS, all checked (scripts/check-packages.sh); into dist/
+package: deps-package tools
+	scripts/package.sh
 
 tools: $(BIN)/fyne $(BIN)/staticcheck
 
@@ -62,4 +69,4 @@ $(BIN)/staticcheck: tools/go.mod
 	cd tools && $(GO) build -o ../$(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
 
 clean:
-	rm -rf $(BIN) screenshots *.tar.xz
+	rm -rf $(BIN) screenshots dist *.tar.xz

@@ -12,6 +12,7 @@ import (
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/assets"
+	"github.com/carebook/carebook/internal/version"
 	"github.com/carebook/carebook/practice/demo"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/ui"
@@ -22,6 +23,7 @@ func main() {
 	demoMode := flag.Bool("demo", false, "open the built-in demo practice's dashboard straight away (with CAREBOOK_PASSPHRASE set, no prompt)")
 	open := flag.String("open", "", "with --demo: what to show first: a section of the record (results, medications, ...) or settings")
 	windowSize := flag.String("window-size", "", "initial window size, WIDTHxHEIGHT (e.g. 360x740 for a phone)")
+	showVersion := flag.Bool("version", false, "print the version and the commit it was built from, then exit")
 	flag.Parse()
 
 	size, err := parseSize(*windowSize)
@@ -35,6 +37,15 @@ func main() {
 	}
 
 	a := fyneapp.NewWithID("app.carebook.carebook")
+	if *showVersion {
+		// A build by `fyne package` carries its commit in the app's
+		// metadata; `make build` passes it to the linker.
+		if version.Commit == "" {
+			version.Commit = a.Metadata().Custom["commit"]
+		}
+		fmt.Println(version.String("carebook"))
+		return
+	}
 	a.SetIcon(assets.Icon)
 
 	core, err := app.Open(app.Config{

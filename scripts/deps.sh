@@ -11,10 +11,15 @@ build=(ca-certificates gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-
 test=(xvfb xauth xdotool imagemagick x11-apps libgl1-mesa-dri dbus dbus-x11 gnome-keyring
       libsecret-tools chromium)
 
+# Packaging: the Windows cross-compiler (and its objdump, to check the .exe),
+# file and xz to check the artifacts.
+package=(gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 file xz-utils)
+
 case "${1:-all}" in
 build) wanted=("${build[@]}") ;;
+package) wanted=("${build[@]}" "${package[@]}") ;;
 all) wanted=("${build[@]}" "${test[@]}") ;;
-*) echo "usage: $0 [build|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|package|all]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/internal/version"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
@@ -429,5 +430,30 @@ func converged(t *testing.T, srv *fhirtest.Server, dir string, exact bool) {
 		if exact && len(cached) != len(want) {
 			t.Fatalf("%d %s cached, server has %d", len(cached), typ, len(want))
 		}
+	}
+}
+
+// TestVersion: the binary says which version and commit it is, as a
+// patient or a practice's IT person would ask it.
+func TestVersion(t *testing.T) {
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("not in a git checkout: %v", err)
+	}
+	commit := strings.TrimSpace(string(head))
+	// Built as make builds it: the commit passed by the linker.
+	bin := filepath.Join(t.TempDir(), "carebook-cli")
+	build := exec.Command("go", "build", "-ldflags", "-X github.com/carebook/carebook/internal/version.Commit="+commit, "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatalf("carebook-cli --version: %v", err)
+	}
+	got := strings.TrimSpace(string(out))
+	if want := "carebook-cli " + version.Version + " (commit " + commit[:12]; !strings.HasPrefix(got, want) {
+		t.Fatalf("carebook-cli --version = %q, want %q...", got, want)
 	}
 }

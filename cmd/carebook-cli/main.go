@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/carebook/carebook/internal/version"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/smart"
@@ -42,7 +43,8 @@ commands:
   cancel    cancel an appointment: --appointment ID [--reason TEXT]
   appointments  upcoming and past appointments with their states (--json)
 
-Run "carebook-cli <command> -h" for a command's flags.
+Run "carebook-cli <command> -h" for a command's flags, "carebook-cli --version"
+for the version and the commit it was built from.
 The cache is unlocked by the OS keyring or the CAREBOOK_PASSPHRASE variable.
 
 exit codes: 0 ok, 1 other failure, 2 bad input or usage, 3 needs sign-in,
@@ -102,6 +104,9 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdCancel(ctx, args[1:], e)
 	case "appointments":
 		err = cmdAppointments(ctx, args[1:], e)
+	case "version", "--version", "-version":
+		fmt.Fprintln(e.stdout, version.String("carebook-cli"))
+		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
