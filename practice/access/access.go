@@ -79,6 +79,9 @@ type Grant struct {
 	// whatever the scopes say (a parent's narrowed access to a teenager's
 	// chart). nil means no such limit.
 	AllowedTypes []string
+	// LimitReason is the practice's words for AllowedTypes, said to the
+	// client when it asks for a type outside them ("" for none).
+	LimitReason string
 	// ExpiresAt is when the access token stops working.
 	ExpiresAt time.Time
 }

@@ -27,6 +27,9 @@ func confinedTo(g access.Grant) (string, error) {
 // checkAllowed refuses (403) an interaction the grant's scopes do not allow.
 func checkAllowed(g access.Grant, typ string, interaction rune) error {
 	if !g.Allows(typ, interaction) {
+		if g.AllowedTypes != nil && !slices.Contains(g.AllowedTypes, typ) && g.LimitReason != "" {
+			return outcomeErr(http.StatusForbidden, "forbidden", "%s", g.LimitReason)
+		}
 		return outcomeErr(http.StatusForbidden, "forbidden", "The access token does not allow %s on %s", interactionName(interaction), typ)
 	}
 	return nil

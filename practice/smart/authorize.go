@@ -61,18 +61,33 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, err)
 		return
 	}
-	sess, err := s.newSession(ctx, w)
-	if err != nil {
-		s.internalError(w, err)
-		return
-	}
-	sess.Request = &authRequest{
+	req := &authRequest{
 		ClientID:    clientID,
 		RedirectURI: redirectURI,
 		Scope:       strings.Join(granted, " "),
 		State:       state,
 		Challenge:   q.Get("code_challenge"),
 	}
+	prompt := strings.Fields(q.Get("prompt"))
+	// A browser still signed in here (a parent adding a second child)
+	// goes on to the picker without signing in again, unless the app asks
+	// for a fresh sign-in (prompt=login) or an enrollment.
+	if old, err := s.loadSession(r); err == nil && old.Username != "" &&
+		!slices.Contains(prompt, "login") && !slices.Contains(prompt, "create") {
+		old.Request, old.PatientID, old.EnrollCodeHash = req, "", ""
+		if err := s.rotateSession(ctx, w, old); err != nil {
+			s.internalError(w, err)
+			return
+		}
+		s.continueAfterSignIn(w, r, old)
+		return
+	}
+	sess, err := s.newSession(ctx, w)
+	if err != nil {
+		s.internalError(w, err)
+		return
+	}
+	sess.Request = req
 	if err := s.saveSession(ctx, sess); err != nil {
 		s.internalError(w, err)
 		return
@@ -80,7 +95,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	// prompt=create (OpenID Connect "Initiating User Registration"): the
 	// patient has an activation code and no account yet.
 	next := "/auth/login"
-	if slices.Contains(strings.Fields(q.Get("prompt")), "create") {
+	if slices.Contains(prompt, "create") {
 		next = "/auth/enroll"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -1,7 +1,11 @@
 package smart
 
 import (
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/carebook/carebook/practice/access"
 )
 
 // TeenProxyTypes are the resource types a parent may still reach in the
@@ -9,7 +13,45 @@ import (
 var TeenProxyTypes = []string{
 	"Patient", "Immunization", "AllergyIntolerance", "Appointment", "Slot",
 	"Schedule", "Practitioner", "PractitionerRole", "Organization",
-	"Location", "Account", "Invoice", "Coverage",
+	"Location", "Account", "Invoice", "Coverage", "RelatedPerson",
+}
+
+// TeenProxyReason is what the practice says when a parent's token asks for
+// a part of a teenager's chart the family rules keep from them.
+const TeenProxyReason = "From a patient's 12th birthday, the practice shares only their appointments, " +
+	"immunizations, allergies and billing with a parent; the rest of the record is the patient's own."
+
+// narrowScope returns scope with its resource scopes limited to types (a
+// parent's view of a teenager's chart): a wildcard becomes one scope per
+// allowed type, scopes of other types are dropped, the rest is kept. So
+// the token response tells the app what it may read (SMART lets a server
+// grant less than asked).
+func narrowScope(scope string, types []string) string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, raw := range strings.Fields(scope) {
+		sc, ok := access.ParseScope(raw)
+		if !ok {
+			add(raw)
+			continue
+		}
+		perm := raw[strings.LastIndexByte(raw, '.')+1:]
+		switch {
+		case sc.ResourceType == "*":
+			for _, t := range types {
+				add(sc.Context + "/" + t + "." + perm)
+			}
+		case slices.Contains(types, sc.ResourceType):
+			add(raw)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // Ages at which a parent's access narrows and ends.

@@ -225,3 +225,76 @@ func TestUserManagementErrors(t *testing.T) {
 		t.Errorf("CreateActivationCode unknown patient: %v", err)
 	}
 }
+
+// TestTeenProxyScopeNarrowed: the token response tells a parent of a
+// teenager what the practice shares (SMART lets the granted scope be
+// narrower than the request), and a refresh after the 12th birthday
+// narrows it too.
+func TestTeenProxyScopeNarrowed(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := e.oauthConfig()
+	tests := []struct {
+		patient   string
+		wantTypes []string // nil: the wildcard scope as asked
+	}{
+		{"leo", nil},
+		{"ana", TeenProxyTypes},
+		{"maya", nil},
+	}
+	for _, tt := range tests {
+		tok := e.signIn(cfg, "maya", tt.patient)
+		scope, _ := tok.Extra("scope").(string)
+		if tt.wantTypes == nil {
+			if !hasScope(scope, "patient/*.rs") {
+				t.Errorf("%s: scope %q lost patient/*.rs", tt.patient, scope)
+			}
+			continue
+		}
+		if hasScope(scope, "patient/*.rs") || hasScope(scope, "patient/Communication.c") {
+			t.Errorf("%s: scope %q still reaches every type", tt.patient, scope)
+		}
+		for _, typ := range tt.wantTypes {
+			if !hasScope(scope, "patient/"+typ+".rs") {
+				t.Errorf("%s: scope %q lacks %s", tt.patient, scope, typ)
+			}
+		}
+		for _, keep := range []string{"openid", "fhirUser", "offline_access", "patient/Appointment.cu"} {
+			if !hasScope(scope, keep) {
+				t.Errorf("%s: scope %q lost %s", tt.patient, scope, keep)
+			}
+		}
+		g, err := e.srv.Verify(context.Background(), tok.AccessToken)
+		if err != nil || g.LimitReason != TeenProxyReason {
+			t.Errorf("%s: grant reason %q, %v", tt.patient, g.LimitReason, err)
+		}
+	}
+}
+
+// TestSecondChartWithoutSigningInAgain: a browser still signed in at the
+// practice goes straight to the picker for the next authorization (a
+// parent adding a second child), unless the app asks for prompt=login.
+func TestSecondChartWithoutSigningInAgain(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := e.oauthConfig()
+	ctx := context.Background()
+	browser := e.browser()
+	if _, err := SignIn(ctx, browser, e.authURL(cfg, "s1", oauth2.GenerateVerifier()), "maya", testPassword, "leo"); err != nil {
+		t.Fatal(err)
+	}
+	// A wrong password would fail at the login form: none is shown.
+	u, err := SignIn(ctx, browser, e.authURL(cfg, "s2", oauth2.GenerateVerifier()), "maya", "not the password", "ana")
+	if err != nil {
+		t.Fatalf("second chart in the same browser: %v", err)
+	}
+	if u.Query().Get("state") != "s2" || u.Query().Get("code") == "" {
+		t.Errorf("second redirect %v", u)
+	}
+	login := e.authURL(cfg, "s3", oauth2.GenerateVerifier()) + "&prompt=login"
+	if _, err := SignIn(ctx, browser, login, "maya", "not the password", "ana"); !errors.Is(err, ErrSignIn) {
+		t.Errorf("prompt=login with a wrong password: %v, want the login form refused", err)
+	}
+	// Another browser signs in on its own.
+	if _, err := SignIn(ctx, e.browser(), e.authURL(cfg, "s4", oauth2.GenerateVerifier()), "maya", "not the password", "ana"); !errors.Is(err, ErrSignIn) {
+		t.Errorf("a fresh browser with a wrong password: %v", err)
+	}
+}

@@ -176,6 +176,15 @@ func (s *Server) exchangeCode(ctx context.Context, clientID, code, redirectURI, 
 // an id_token when scope holds openid and fhirUser.
 func (s *Server) issueTokens(ctx context.Context, fam family, scope string) (*tokenResponse, error) {
 	now := s.now()
+	// The family rules may narrow what this token reaches (a teenager's
+	// chart): the access token and the response say so.
+	lvl, err := s.accessNow(ctx, fam.username, fam.patientID)
+	if err != nil {
+		return nil, err
+	}
+	if lvl.types != nil {
+		scope = narrowScope(scope, lvl.types)
+	}
 	resp := &tokenResponse{
 		AccessToken: randomToken(),
 		TokenType:   "Bearer",
@@ -397,6 +406,7 @@ func (s *Server) Verify(ctx context.Context, accessToken string) (access.Grant, 
 		ClientID:     fam.clientID,
 		Scopes:       resourceScopes(t.scope),
 		AllowedTypes: lvl.types,
+		LimitReason:  limitReason(lvl),
 		ExpiresAt:    t.expires,
 	}, nil
 }
@@ -408,4 +418,12 @@ func (s *Server) ExpireAccessTokens() {
 	if _, err := s.db.Exec(`UPDATE auth_tokens SET expires_at = ? WHERE kind = 'access' AND expires_at > ?`, now, now); err != nil {
 		log.Printf("smart: expire access tokens: %v", err)
 	}
+}
+
+// limitReason is the practice's words for a narrowed grant, "" for none.
+func limitReason(lvl accessLevel) string {
+	if lvl.types == nil {
+		return ""
+	}
+	return TeenProxyReason
 }
