@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -21,6 +22,7 @@ import (
 func main() {
 	dataDir := flag.String("data", "", "folder of the encrypted cache (default: the user's data folder)")
 	demoMode := flag.Bool("demo", false, "open the built-in demo practice's dashboard straight away (with CAREBOOK_PASSPHRASE set, no prompt)")
+	demoAs := flag.String("demo-as", "", "with --demo: open a record of another demo person: amara (her first child), amara:2, lucia, jose")
 	open := flag.String("open", "", "with --demo: what to show first: a section of the record (results, medications, ...) or settings")
 	windowSize := flag.String("window-size", "", "initial window size, WIDTHxHEIGHT (e.g. 360x740 for a phone)")
 	showVersion := flag.Bool("version", false, "print the version and the commit it was built from, then exit")
@@ -59,9 +61,10 @@ func main() {
 			return err
 		},
 		Demo: func(ctx context.Context) (app.DemoPractice, error) {
-			// A fresh demo practice each start: its appointments and
-			// free times are always relative to today.
-			return demo.Start(ctx, demo.Options{})
+			// A fresh demo practice each start (its appointments and
+			// free times are always relative to today), at the same
+			// address, so the demo profiles keep theirs.
+			return demo.Start(ctx, demo.Options{PortFile: filepath.Join(*dataDir, "demo-practice.port")})
 		},
 	})
 	if err != nil {
@@ -69,7 +72,7 @@ func main() {
 	}
 	defer core.Close()
 
-	w := ui.NewMainWindow(a, core, ui.Options{Demo: *demoMode, Open: *open, Passphrase: os.Getenv("CAREBOOK_PASSPHRASE")})
+	w := ui.NewMainWindow(a, core, ui.Options{Demo: *demoMode, DemoAs: *demoAs, Open: *open, Passphrase: os.Getenv("CAREBOOK_PASSPHRASE")})
 	if size != (fyne.Size{}) {
 		w.Window().Resize(size)
 	}

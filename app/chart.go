@@ -52,6 +52,9 @@ type Dashboard struct {
 	record.Dashboard
 	Profile      ProfileInfo
 	PatientName  string
+	// Access says what the practice shares with whoever signed in (a
+	// parent of a teenager sees part of the record).
+	Access       Access
 	PendingSends int // outbox items not confirmed by the server yet
 	FailedSends  int // outbox items the server refused: the patient must look
 }
@@ -75,6 +78,7 @@ func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error
 		Dashboard:   record.BuildDashboard(chart, now, since, readSet(p)),
 		Profile:     profileInfo(p),
 		PatientName: p.Label,
+		Access:      accessOf(p.Settings),
 	}
 	if pt, ok := chart.Patient(); ok && pt.Name != "" {
 		d.PatientName = pt.Name

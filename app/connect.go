@@ -147,11 +147,14 @@ func (a *App) signIn(ctx context.Context, cfg smart.Config) (storage.Profile, er
 	if err != nil {
 		return storage.Profile{}, fmt.Errorf("sign in: %w", err)
 	}
-	// A first look at the patient gives the profile its name; the sync
+	// A first look at the patient (and at whoever signed in for them)
+	// names the profile, the relationship and the practice; the sync
 	// fetches everything else. Without it the profile keeps its old label.
-	if label, err := a.patientLabel(ctx, p.ID, base, grant.PatientID); err == nil && label != "" {
-		p.Label = label
+	if p.Settings == nil {
+		p.Settings = map[string]string{}
 	}
+	a.describe(ctx, &p, grant)
+	delete(p.Settings, settingEnded)
 	p.Settings[settingTermsURL], p.Settings[settingPrivacyURL] = grant.TermsURL, grant.PolicyURL
 	if err := a.store.UpdateProfile(ctx, p); err != nil {
 		return storage.Profile{}, fmt.Errorf("sign in: %w", err)
@@ -179,19 +182,6 @@ func (a *App) profileFor(ctx context.Context, base, patientID string) (storage.P
 		return storage.Profile{}, fmt.Errorf("create profile: %w", err)
 	}
 	return p, nil
-}
-
-// patientLabel reads Patient/{id} and returns the name to show.
-func (a *App) patientLabel(ctx context.Context, profileID, base, patientID string) (string, error) {
-	c, err := a.client(profileID, base, true)
-	if err != nil {
-		return "", err
-	}
-	resp, err := c.Get(ctx, "Patient/"+url.PathEscape(patientID), nil)
-	if err != nil {
-		return "", err
-	}
-	return patientName(resp.Body), nil
 }
 
 // client returns a FHIR client for a profile, with its tokens when signed.
@@ -250,15 +240,7 @@ func (a *App) SignInAgain(ctx context.Context, profileID string) error {
 		return fmt.Errorf("sign in again: %w", err)
 	}
 	if p.Settings[settingDemo] == "true" {
-		d, err := a.demoPractice(ctx)
-		if err != nil {
-			return err
-		}
-		p.PracticeURL = d.FHIRBase()
-		if err := a.store.UpdateProfile(ctx, p); err != nil {
-			return fmt.Errorf("sign in again: %w", err)
-		}
-		_, err = a.signIn(ctx, smart.Config{FHIRBase: d.FHIRBase(), OpenBrowser: demoBrowser(ctx, d)})
+		_, err := a.resignDemo(ctx, p)
 		return err
 	}
 	if a.cfg.OpenBrowser == nil {

@@ -16,8 +16,22 @@ import (
 type ProfileInfo struct {
 	ID          string
 	Label       string // the patient's name
-	Practice    string // the practice's host name, e.g. "portal.example.org"
+	Practice    string // the practice's own name, else its host name ("portal.example.org")
 	PracticeURL string
+	// Self says the patient signed in (their own record); otherwise a
+	// parent or caregiver did, and Relationship says who the patient is
+	// to them ("your son"; "" when the practice did not say).
+	Self         bool
+	Relationship string
+	// UserName is the first name of whoever signed in ("Amara").
+	UserName string
+	// Initials and Colour (0 to 7) make the person's badge; the colour
+	// stays the same for the life of the profile.
+	Initials string
+	Colour   int
+	// Ended says the practice ended access to this record: it is closed
+	// and waits for the user to see what was not sent (CloseEndedProfile).
+	Ended bool
 	Demo        bool      // the built-in demo practice (made-up data)
 	NeedsSignIn bool      // the practice refused to renew access: sign in again
 	LastSync    time.Time // zero when never synced
@@ -36,7 +50,7 @@ func (a *App) Profiles(ctx context.Context) ([]ProfileInfo, error) {
 	for _, p := range ps {
 		out = append(out, profileInfo(p))
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Label < out[j].Label })
+	sortProfiles(out)
 	return out, nil
 }
 
@@ -49,9 +63,22 @@ func profileInfo(p storage.Profile) ProfileInfo {
 	if u, err := url.Parse(p.PracticeURL); err == nil {
 		info.Practice = u.Host
 	}
-	if p.Settings[settingDemo] == "true" {
-		info.Practice, info.Demo = "Demo practice", true
+	if name := p.Settings[settingPracticeName]; name != "" {
+		info.Practice = name
 	}
+	if p.Settings[settingDemo] == "true" {
+		info.Demo = true
+		if p.Settings[settingPracticeName] == "" {
+			info.Practice = "Demo practice"
+		}
+	}
+	info.Self = !isProxy(p)
+	if rel := p.Settings[settingRelation]; rel != "" && !info.Self {
+		info.Relationship = "your " + rel
+	}
+	info.UserName = p.Settings[settingUserName]
+	info.Initials, info.Colour = Initials(p.Label), badgeColour(p.ID)
+	info.Ended = p.Settings[settingEnded] != ""
 	if t, err := time.Parse(time.RFC3339, p.Settings[settingLastSync]); err == nil {
 		info.LastSync = t
 	}

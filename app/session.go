@@ -65,6 +65,13 @@ type App struct {
 
 	demoMu sync.Mutex   // guards demo, held while it starts
 	demo   DemoPractice // the running demo practice, or nil
+	// demoSigned holds the demo profiles signed in at the running demo
+	// practice (it starts afresh with the app); guarded by demoMu.
+	demoSigned map[string]bool
+
+	// endedNotices tell of records removed since the app opened because
+	// their access ended; guarded by mu.
+	endedNotices []EndedNotice
 }
 
 // Open opens (creating if needed) the encrypted cache in cfg.DataDir. The

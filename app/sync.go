@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/outbox"
 	"github.com/carebook/carebook/sync/pull"
@@ -50,9 +49,19 @@ func (a *App) Sync(ctx context.Context, profileID string) error {
 }
 
 func (a *App) sync(ctx context.Context, profileID string) error {
-	p, api, err := a.practiceAPI(ctx, profileID)
+	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
+	}
+	if p.Settings[settingEnded] != "" {
+		return fmt.Errorf("sync: %w", ErrAccessEnded) // nothing more goes to or comes from the practice
+	}
+	p, api, err := a.practiceAPI(ctx, profileID)
+	if errors.Is(err, ErrAccessEnded) {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if err != nil {
+		return a.syncError(ctx, profileID, "connect", err)
 	}
 	open := p.Settings[settingAuth] == "none"
 
@@ -91,6 +100,11 @@ func (a *App) sync(ctx context.Context, profileID string) error {
 	// Best effort: a practice whose statement can't be read now keeps the
 	// notice and limits read before (or the defaults).
 	_ = a.refreshMessagePolicy(ctx, p.ID, api)
+	// What the practice refused (403) is hidden with its reason, not
+	// shown as empty.
+	if err := a.noteRefused(ctx, p.ID, res.ForbiddenReasons()); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
 	return a.updateSettings(ctx, p.ID, func(s map[string]string) {
 		s[settingLastSync] = a.cfg.Now().UTC().Format(time.RFC3339)
 	})
@@ -99,6 +113,14 @@ func (a *App) sync(ctx context.Context, profileID string) error {
 // syncError classifies a failed sync for the screens.
 func (a *App) syncError(ctx context.Context, profileID, step string, err error) error {
 	switch {
+	case errors.Is(err, smart.ErrNeedsSignIn) && a.proxyProfile(ctx, profileID):
+		// The practice refused a parent's or caregiver's refresh: the
+		// access has ended for good (a child turned 18, a patient revoked
+		// it). The profile is closed.
+		if endErr := a.accessEnded(ctx, profileID); !errors.Is(endErr, ErrAccessEnded) {
+			return fmt.Errorf("sync: %s: %w", step, endErr)
+		}
+		return fmt.Errorf("sync: %s: %w: %w", step, ErrAccessEnded, err)
 	case errors.Is(err, smart.ErrNeedsSignIn), errors.Is(err, fhirapi.ErrUnauthorized):
 		a.bus.Publish(ProfilesChanged{}) // its needs-sign-in mark changed
 		return fmt.Errorf("sync: %s: %w: %w", step, ErrNeedsSignIn, err)
@@ -111,24 +133,9 @@ func (a *App) syncError(ctx context.Context, profileID, step string, err error) 
 	}
 }
 
-// reconnectDemo makes sure the demo practice runs and the demo profile
-// points at it. The demo practice listens on a new port each time the app
-// starts, so its profile is signed in again (with the demo credentials)
-// whenever the address changed.
-func (a *App) reconnectDemo(ctx context.Context, p storage.Profile) (storage.Profile, error) {
-	d, err := a.demoPractice(ctx)
-	if err != nil {
-		return p, err
-	}
-	if p.PracticeURL == d.FHIRBase() {
-		return p, nil
-	}
-	p.PracticeURL = d.FHIRBase()
-	if err := a.store.UpdateProfile(ctx, p); err != nil {
-		return p, fmt.Errorf("demo: %w", err)
-	}
-	if _, err := a.signIn(ctx, smart.Config{FHIRBase: d.FHIRBase(), OpenBrowser: demoBrowser(ctx, d)}); err != nil {
-		return p, fmt.Errorf("demo: %w", err)
-	}
-	return a.store.Profile(ctx, p.ID)
+// proxyProfile reports whether a parent or caregiver signed in for the
+// profile (false when it cannot be read).
+func (a *App) proxyProfile(ctx context.Context, profileID string) bool {
+	p, err := a.store.Profile(ctx, profileID)
+	return err == nil && isProxy(p)
 }

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -39,13 +40,13 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 			status.Hide()
 		}
 	}
-	connected := func(_ app.ProfileInfo, err error) {
+	connected := func(p app.ProfileInfo, err error) {
 		busy(false, "")
 		if err != nil {
 			showError(problem, humanConnectError(err))
 			return
 		}
-		u.showHome()
+		u.showUnlockedHomeAt(p.ID) // the person just added, not the first one
 	}
 
 	connectTo := func(typed string, opts app.ConnectOptions) {
@@ -74,6 +75,38 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 	}}
 	buttons = append(buttons, connect, activate, demo)
 
+	// The demo practice's other people: a parent with two children, an
+	// older patient and his caregiver. Offered once the demo runs.
+	demoPeople := container.NewVBox()
+	showDemoPeople := func() {
+		background(u.ctx, u.core.DemoAccounts, func(accounts []app.DemoAccount, err error) {
+			if err != nil {
+				return // the main demo button still works
+			}
+			demoPeople.Objects = []fyne.CanvasObject{paragraph("Or try the demo as one of its people:")}
+			for _, acc := range accounts {
+				b := &widget.Button{Text: acc.Description, Alignment: widget.ButtonAlignLeading, Icon: theme.AccountIcon()}
+				b.OnTapped = func() {
+					msg := "Signing in to the demo practice…"
+					if acc.Records > 1 {
+						msg = "Signing in to the demo practice and choosing each record in its patient picker…"
+					}
+					busy(true, msg)
+					background(u.ctx, func(ctx context.Context) (app.ProfileInfo, error) {
+						ps, err := u.core.ConnectDemoAccount(ctx, acc.Username)
+						if len(ps) == 0 {
+							return app.ProfileInfo{}, err
+						}
+						return ps[len(ps)-1], err
+					}, connected)
+				}
+				buttons = append(buttons, b)
+				demoPeople.Add(b)
+			}
+			demoPeople.Refresh()
+		})
+	}
+
 	// The practices already on this device: one tap adds another person's
 	// record there (a child, a parent), or signs in again.
 	known := container.NewVBox()
@@ -81,8 +114,14 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 		if err != nil {
 			return // the list is a shortcut; the address still works
 		}
+		for _, p := range ps {
+			if p.Demo {
+				showDemoPeople() // the demo already runs: offer its people
+				break
+			}
+		}
 		for _, addr := range knownPractices(ps) {
-			b := &widget.Button{Text: "Add someone at " + addr.name, Alignment: widget.ButtonAlignLeading,
+			b := &widget.Button{Text: "Add a family member at " + addr.name, Alignment: widget.ButtonAlignLeading,
 				Icon: theme.ContentAddIcon(), OnTapped: func() { connectTo(addr.url, app.ConnectOptions{}) }}
 			buttons = append(buttons, b)
 			known.Add(b)
@@ -93,9 +132,20 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 		}
 	})
 
+	title := "Connect to your practice"
+	var family fyne.CanvasObject = layout.NewSpacer()
+	if cancel != nil { // adding to what is here already
+		title = "Add a family member or practice"
+		family = widget.NewCard("Add a family member", "", paragraph(
+			"Sign in at their practice with your own portal account, as their parent or caregiver. "+
+				"The practice then asks whose record to open: choose one person; add each child or "+
+				"relative the same way. The practice decides what you may see, and Carebook shows "+
+				"you what it shares."))
+	}
 	objects := []fyne.CanvasObject{
 		logo(72),
-		heading("Connect to your practice"),
+		heading(title),
+		family,
 		paragraph("Enter the address of your practice's patient portal (its FHIR address: " +
 			"the practice's front desk or website can tell you). Carebook then opens the " +
 			"practice's own sign-in page in your browser. New to the portal? If the office " +
@@ -110,6 +160,7 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 		paragraph("Not ready yet? Look around with a demo practice and a made-up patient. " +
 			"Nothing you do there reaches a real practice."),
 		demo,
+		demoPeople,
 	}
 	if cancel != nil {
 		back := &widget.Button{Text: "Back", OnTapped: cancel}

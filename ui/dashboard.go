@@ -66,7 +66,25 @@ func (d *dashboardView) load(ctx context.Context) (app.Dashboard, error) {
 // apply shows vm. UI goroutine.
 func (d *dashboardView) apply(vm app.Dashboard) {
 	now := d.now()
-	objs := []fyne.CanvasObject{heading(greeting(vm.PatientName))}
+	objs := []fyne.CanvasObject{heading(greeting(vm))}
+	who := vm.Profile
+	if !who.Self {
+		// A parent or caregiver: say whose record this is, right away.
+		line := "You're looking at " + firstOf(vm.PatientName) + "'s record"
+		if who.Relationship != "" {
+			line += " (" + who.Relationship + ")"
+		}
+		objs = append(objs, paragraph(line+"."))
+	}
+	if vm.Access.Limited {
+		objs = append(objs, card("What the practice shares", sharedText(who, vm.Access), nil))
+	}
+	hidden := func(types ...string) string {
+		if h, reason := vm.Access.Hides(types...); h {
+			return reason
+		}
+		return "-"
+	}
 
 	if vm.FailedSends > 0 {
 		objs = append(objs, card("Couldn't be sent",
@@ -103,8 +121,10 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		objs = append(objs, card("Coming up", "No upcoming appointments.", nil))
 	}
 
-	switch n := len(vm.Unread); n {
-	case 0:
+	switch n := len(vm.Unread); {
+	case hidden("Communication") != "-":
+		objs = append(objs, card("Messages", hiddenText(who, "messages", hidden("Communication")), nil))
+	case n == 0:
 		objs = append(objs, card("Messages", "No new messages from your practice.", d.link("See messages", "messages", true)))
 	default:
 		latest := vm.Unread[0]
@@ -115,7 +135,9 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		objs = append(objs, card("Messages", text, d.link("Read messages", "messages", true)))
 	}
 
-	if n := len(vm.NewResults); n > 0 {
+	if reason := hidden("Observation", "DiagnosticReport"); reason != "-" {
+		objs = append(objs, card("Results", hiddenText(who, "test results", reason), nil))
+	} else if n := len(vm.NewResults); n > 0 {
 		var lines []string
 		for i, g := range vm.NewResults {
 			if i == 4 {
@@ -158,7 +180,11 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 			}
 			names = append(names, "• "+m.Medication)
 		}
-		objs = append(objs, card("Your medications", strings.Join(names, "\n"), d.link("See medications", "medications", true)))
+		title := "Your medications"
+		if !who.Self {
+			title = firstOf(vm.PatientName) + "'s medications"
+		}
+		objs = append(objs, card(title, strings.Join(names, "\n"), d.link("See medications", "medications", true)))
 	}
 
 	d.content.Objects = objs
@@ -184,12 +210,20 @@ func card(title, text string, action *widget.Button) fyne.CanvasObject {
 	return widget.NewCard(title, "", content)
 }
 
-func greeting(name string) string {
-	if name == "" {
-		return "Your health today"
+// greeting greets whoever signed in: the patient, or the parent or
+// caregiver looking at someone else's record.
+func greeting(vm app.Dashboard) string {
+	name := vm.Profile.UserName
+	if name == "" && vm.Profile.Self {
+		name = firstOf(vm.PatientName)
 	}
-	first, _, _ := strings.Cut(name, " ")
-	return "Hello, " + first
+	if name == "" {
+		if vm.Profile.Self {
+			return "Your health today"
+		}
+		return firstOf(vm.PatientName) + "'s health today"
+	}
+	return "Hello, " + name
 }
 
 func hasKind(items []record.Attention, kind record.AttentionKind) bool {

@@ -98,6 +98,9 @@ type recordView struct {
 	src       recordSource
 	booking   bookingSource // nil when the source cannot book
 	profileID string
+	// person is whose record it is: an empty section of a record the
+	// practice does not share with this user says so, in its words.
+	person app.ProfileInfo
 	win       fyne.Window
 	// inline runs loads on the calling goroutine instead of in the
 	// background: a test hook, so tests read widgets without racing.
@@ -113,8 +116,9 @@ type recordView struct {
 
 // newRecordView builds the health record screen of profileID, showing its
 // results. UI goroutine.
-func newRecordView(src recordSource, profileID string, win fyne.Window) *recordView {
-	v := buildRecordView(src, profileID, win, false)
+func newRecordView(src recordSource, person app.ProfileInfo, win fyne.Window) *recordView {
+	v := buildRecordView(src, person.ID, win, false)
+	v.person = person
 	v.ShowSection("results")
 	return v
 }
@@ -293,6 +297,11 @@ func (v *recordView) load(s *sectionView) {
 		} else {
 			m = def.build(c)
 		}
+		if len(m.items) == 0 {
+			if text := v.notShared(ctx, def.name); text != "" {
+				m.empty = text
+			}
+		}
 		if def.marksSeen {
 			// Best effort: failing to record this only leaves the
 			// dashboard's "new results" badge up until the next visit.
@@ -332,4 +341,28 @@ func runFor[T any](v *recordView, ctx context.Context, work func(context.Context
 		return
 	}
 	background(ctx, work, apply)
+}
+
+// accessSource is what a record source may tell of what the practice
+// shares (*app.App does).
+type accessSource interface {
+	Access(ctx context.Context, profileID string) (app.Access, error)
+}
+
+// notShared says why a section is empty when the practice does not share
+// it with this user, "" otherwise. Any goroutine.
+func (v *recordView) notShared(ctx context.Context, section string) string {
+	src, ok := v.src.(accessSource)
+	st, known := sectionTypes[section]
+	if !ok || !known {
+		return ""
+	}
+	ac, err := src.Access(ctx, v.profileID)
+	if err != nil {
+		return ""
+	}
+	if hidden, reason := ac.Hides(st.types...); hidden {
+		return hiddenText(v.person, st.words, reason)
+	}
+	return ""
 }

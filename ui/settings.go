@@ -108,7 +108,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 	people := container.NewVBox()
 	for _, p := range s.profiles {
 		p := p
-		line := paragraph(p.Label + " · " + p.Practice)
+		line := container.NewBorder(nil, nil, badge(p, 28), nil, paragraph(personLine(p)+" · "+p.Practice))
 		remove := &widget.Button{Text: "Remove from this device", Importance: widget.DangerImportance, OnTapped: func() {
 			u.core.Touch()
 			msg := fmt.Sprintf("Remove %s's record from this device? Carebook destroys its key first, so "+
@@ -134,7 +134,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		}
 		people.Add(newColumn(0, false, append(entry, container.NewHBox(remove))...))
 	}
-	add := &widget.Button{Text: "Add a practice or family member", OnTapped: func() {
+	add := &widget.Button{Text: "Add a family member or practice", OnTapped: func() {
 		u.showScreen(func() fyne.CanvasObject {
 			return u.connectScreen(func() { u.showShell(s.profiles, s.current.ID) })
 		})

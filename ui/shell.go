@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -15,7 +16,7 @@ import (
 )
 
 // addProfileChoice is the last entry of the profile switcher.
-const addProfileChoice = "Add a practice or family member…"
+const addProfileChoice = "Add a family member or practice…"
 
 // progressInterval throttles sync progress on screen (about 30 a second
 // at most, as STYLE.md asks; a few a second reads better).
@@ -30,6 +31,7 @@ type shell struct {
 
 	switcher *widget.Select
 	syncBtn  *widget.Button
+	lockBtn  *widget.Button
 	status   *widget.Label
 	banner   *widget.Label  // offline / sign-in needed, hidden otherwise
 	signIn   *widget.Button // shown with the sign-in banner
@@ -58,6 +60,53 @@ func (u *UI) showUnlockedHome() {
 	})
 }
 
+// showUnlockedHomeAt shows the shell of profile id, reading the profiles
+// again (one was added or closed), or the first one when id is gone. UI
+// goroutine.
+func (u *UI) showUnlockedHomeAt(id string) {
+	background(u.newScreenContext(), u.core.Profiles, func(ps []app.ProfileInfo, err error) {
+		switch {
+		case err != nil:
+			u.showScreen(func() fyne.CanvasObject {
+				return messageScreen("Carebook cannot read its data", humanStorageError(err))
+			})
+		case len(ps) == 0:
+			u.showScreen(func() fyne.CanvasObject { return u.connectScreen(nil) })
+		default:
+			u.showShell(ps, id)
+		}
+	})
+}
+
+// top is the shell's first line: whose record it is (their badge and the
+// switcher, one tap away on every screen), then update and lock. UI
+// goroutine.
+func (s *shell) top() fyne.CanvasObject {
+	return container.NewBorder(nil, nil, badge(s.current, 36), container.NewHBox(s.syncBtn, s.lockBtn), s.switcher)
+}
+
+// notices tells of records removed because their access ended, with a
+// button that clears them; nil when there is none. UI goroutine.
+func (s *shell) notices() fyne.CanvasObject {
+	list := s.u.core.EndedNotices()
+	if len(list) == 0 {
+		return nil
+	}
+	var lines []string
+	for _, n := range list {
+		lines = append(lines, n.Text())
+	}
+	text := paragraph(strings.Join(lines, "\n"))
+	text.Importance = widget.WarningImportance
+	var box *fyne.Container
+	ok := &widget.Button{Text: "OK", OnTapped: func() {
+		s.u.core.DismissEndedNotices()
+		box.Hide()
+	}}
+	box = container.NewVBox(text, container.NewHBox(ok))
+	return box
+}
+
 // showShell shows the shell for profile id among ps. UI goroutine.
 func (u *UI) showShell(ps []app.ProfileInfo, id string) {
 	s := &shell{u: u, profiles: ps}
@@ -71,6 +120,9 @@ func (u *UI) showShell(ps []app.ProfileInfo, id string) {
 	}
 	u.showScreen(s.build)
 	u.shell = s
+	if s.current.Ended {
+		return
+	}
 	s.dashboard.Refresh()
 	s.sync()
 }
@@ -103,7 +155,7 @@ func (s *shell) build() fyne.CanvasObject {
 	}
 
 	s.syncBtn = &widget.Button{Icon: theme.ViewRefreshIcon(), OnTapped: func() { u.core.Touch(); s.sync() }}
-	lock := &widget.Button{Text: "Lock", OnTapped: func() { u.core.Lock() }}
+	s.lockBtn = &widget.Button{Text: "Lock", OnTapped: func() { u.core.Lock() }}
 	s.status = widget.NewLabel(s.statusText(lastSyncText(s.current.LastSync, time.Now())))
 	s.status.Wrapping = fyne.TextWrapWord
 	s.status.SizeName = theme.SizeNameCaptionText
@@ -115,6 +167,17 @@ func (s *shell) build() fyne.CanvasObject {
 	s.signIn.Hide()
 	if s.current.NeedsSignIn {
 		s.showSignIn()
+	}
+
+	header := container.NewVBox(s.top(), s.status, s.banner, container.NewHBox(s.signIn))
+	if n := s.notices(); n != nil {
+		header.Add(n)
+	}
+	if s.current.Ended {
+		// Nothing more reaches or comes from the practice: the record is
+		// closed, and what was not sent is shown before it goes.
+		s.syncBtn.Disable()
+		return container.NewBorder(container.NewPadded(header), nil, nil, nil, s.endedView())
 	}
 
 	s.dashboard = newDashboardView(u.ctx, u.core, s.current.ID, s.openSection)
@@ -137,8 +200,6 @@ func (s *shell) build() fyne.CanvasObject {
 		}
 	}
 
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(s.syncBtn, lock), s.switcher)
-	header := container.NewVBox(top, s.status, s.banner, container.NewHBox(s.signIn))
 	return container.NewBorder(container.NewPadded(header), nil, nil, nil, s.tabs)
 }
 
@@ -155,7 +216,7 @@ func (s *shell) ensureRecord() {
 	if s.record != nil {
 		return
 	}
-	s.record = newRecordView(s.u.core, s.current.ID, s.u.win)
+	s.record = newRecordView(s.u.core, s.current, s.u.win)
 	stack := s.recordTab.Content.(*fyne.Container)
 	stack.Objects = []fyne.CanvasObject{s.record.CanvasObject()}
 	stack.Refresh()
@@ -212,6 +273,8 @@ func (s *shell) sync() {
 			s.banner.Hide()
 			s.signIn.Hide()
 		case errors.Is(err, app.ErrSyncRunning):
+		case errors.Is(err, app.ErrAccessEnded):
+			s.u.showUnlockedHomeAt(s.current.ID)
 		case errors.Is(err, app.ErrOffline):
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 			s.showBanner("You're offline, or your practice can't be reached. You're reading your record as it was " +
@@ -229,6 +292,12 @@ func (s *shell) sync() {
 
 // onEvent applies a core event to the shell. UI goroutine.
 func (s *shell) onEvent(ev app.Event) {
+	if s.current.Ended {
+		if ev, ok := ev.(app.AccessEnded); ok && ev.ProfileID != s.current.ID {
+			s.u.showUnlockedHomeAt(s.current.ID)
+		}
+		return // a closed record neither syncs nor changes
+	}
 	switch ev := ev.(type) {
 	case app.SyncProgress:
 		if ev.ProfileID != s.current.ID {
@@ -249,6 +318,12 @@ func (s *shell) onEvent(ev app.Event) {
 				s.record.Refresh()
 			}
 		}
+	case app.AccessEnded:
+		if ev.ProfileID != s.current.ID {
+			// Another person's record closed: the switcher and the
+			// notice change; the record on show stays.
+			s.u.showUnlockedHomeAt(s.current.ID)
+		}
 	case app.SeenChanged:
 		// Messages read or results looked at are no longer new.
 		if ev.ProfileID == s.current.ID {
@@ -267,8 +342,8 @@ func profileChoices(ps []app.ProfileInfo) (names, ids []string) {
 		count[p.Label]++
 	}
 	for _, p := range ps {
-		name := p.Label
-		if count[name] > 1 {
+		name := personLine(p)
+		if count[p.Label] > 1 {
 			name += " (" + p.Practice + ")"
 		}
 		names = append(names, name)

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -21,6 +23,9 @@ type Options struct {
 	Demo bool
 	// Passphrase is used by Demo; never shown.
 	Passphrase string
+	// DemoAs, with Demo, shows a record of another of the demo practice's
+	// people: "amara" (her first child), "amara:2" (her second), "lucia".
+	DemoAs string
 	// Open names what Demo shows first: a section of the record
 	// ("results", "medications", ...) or "settings"; "" is the dashboard.
 	Open string
@@ -86,6 +91,11 @@ func (u *UI) startDemo() {
 		if err != nil {
 			return app.ProfileInfo{}, err
 		}
+		if u.opts.DemoAs != "" {
+			user, nth, _ := strings.Cut(u.opts.DemoAs, ":")
+			n, _ := strconv.Atoi(nth)
+			return u.core.DemoProfileOf(ctx, user, max(n, 1)-1)
+		}
 		return u.core.DemoProfile(ctx)
 	}, func(p app.ProfileInfo, err error) {
 		if err != nil {
@@ -99,7 +109,7 @@ func (u *UI) startDemo() {
 			}
 			u.showShell(ps, p.ID)
 			switch {
-			case u.shell == nil || u.opts.Open == "":
+			case u.shell == nil || u.shell.tabs == nil || u.opts.Open == "":
 			case u.opts.Open == "settings":
 				u.shell.tabs.Select(u.shell.settingsTab)
 			default:

@@ -115,7 +115,10 @@ type Result struct {
 	Failed map[string]error
 	// Forbidden lists the types the server refused with 403 in per-type
 	// mode (the grant does not cover them); they are skipped, not failed.
-	Forbidden         []string
+	Forbidden []string
+	// Refusals holds the practice's words for each Forbidden type, where
+	// its OperationOutcome gave any (for the patient, never for logs).
+	Refusals          map[string]string
 	Started, Finished time.Time
 }
 
@@ -241,7 +244,7 @@ func (s *syncer) run(ctx context.Context) error {
 					// The grant does not cover this type (a parent's
 					// narrowed access to a teenager's chart): hidden, not
 					// broken.
-					s.skip(u.name)
+					s.skip(u.name, err)
 				default:
 					s.fail(u.name, err)
 				}
@@ -295,10 +298,27 @@ func fatal(err error) bool {
 		errors.Is(err, storage.ErrLocked) || errors.Is(err, storage.ErrNoKey)
 }
 
-func (s *syncer) skip(name string) {
+func (s *syncer) skip(name string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.res.Forbidden = append(s.res.Forbidden, name)
+	var oo *fhirapi.OperationOutcomeError
+	if errors.As(err, &oo) && len(oo.Issues) > 0 {
+		if s.res.Refusals == nil {
+			s.res.Refusals = map[string]string{}
+		}
+		s.res.Refusals[name] = oo.Message()
+	}
+}
+
+// ForbiddenReasons maps each Forbidden type to the practice's words ("" when
+// it gave none).
+func (r Result) ForbiddenReasons() map[string]string {
+	out := make(map[string]string, len(r.Forbidden))
+	for _, t := range r.Forbidden {
+		out[t] = r.Refusals[t]
+	}
+	return out
 }
 
 func (s *syncer) fail(name string, err error) {

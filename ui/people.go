@@ -1,0 +1,259 @@
+package ui
+
+// Whose record is on screen: the person's badge (initials in a colour of
+// their own), the switcher's words ("Leo Okafor · your son"), what a
+// practice shares with a parent or caregiver, and the screen of a record
+// whose access ended.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"sort"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+)
+
+// badgePalette are the badge colours (app.ProfileInfo.Colour indexes it):
+// dark enough for white initials to read at AA contrast.
+var badgePalette = []color.NRGBA{
+	{R: 0x0e, G: 0x6b, B: 0x73, A: 0xff}, // teal
+	{R: 0x7b, G: 0x3f, B: 0xa0, A: 0xff}, // purple
+	{R: 0xb0, G: 0x3a, B: 0x2e, A: 0xff}, // brick
+	{R: 0x2e, G: 0x5e, B: 0xaa, A: 0xff}, // blue
+	{R: 0x8a, G: 0x5a, B: 0x00, A: 0xff}, // ochre
+	{R: 0x2f, G: 0x6f, B: 0x3e, A: 0xff}, // green
+	{R: 0xa3, G: 0x2f, B: 0x6b, A: 0xff}, // magenta
+	{R: 0x4a, G: 0x55, B: 0x68, A: 0xff}, // slate
+}
+
+// badge is a person's initials in a circle of their colour.
+func badge(p app.ProfileInfo, size float32) fyne.CanvasObject {
+	c := badgePalette[((p.Colour%len(badgePalette))+len(badgePalette))%len(badgePalette)]
+	circle := canvas.NewCircle(c)
+	text := canvas.NewText(p.Initials, color.White)
+	text.TextStyle = fyne.TextStyle{Bold: true}
+	text.TextSize = size * 0.42
+	text.Alignment = fyne.TextAlignCenter
+	box := container.NewStack(circle, container.NewCenter(text))
+	return container.NewGridWrap(fyne.NewSize(size, size), box)
+}
+
+// personLine is how the switcher and lists name a person: "Leo Okafor ·
+// your son", or the name alone for the user's own record.
+func personLine(p app.ProfileInfo) string {
+	if p.Relationship == "" {
+		return p.Label
+	}
+	return p.Label + " · " + p.Relationship
+}
+
+// firstOf is the first name of a person's full name.
+func firstOf(name string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(name), " ")
+	return first
+}
+
+// possessive is "her", "his" or "their" for a profile's patient, from the
+// relationship the practice stated.
+func possessive(p app.ProfileInfo) string {
+	words := strings.Fields(p.Relationship)
+	if len(words) == 0 {
+		return "their"
+	}
+	switch words[len(words)-1] {
+	case "son", "father", "husband", "brother", "grandson", "grandfather":
+		return "his"
+	case "daughter", "mother", "wife", "sister", "granddaughter", "grandmother":
+		return "her"
+	}
+	return "their"
+}
+
+// sharedText is "Nia's practice shares her appointments, immunizations,
+// allergies and billing with you."
+func sharedText(p app.ProfileInfo, ac app.Access) string {
+	name := firstOf(p.Label)
+	if len(ac.Shared) == 0 {
+		return fmt.Sprintf("%s's practice shares only %s details with you, not the health record.", name, possessive(p))
+	}
+	return fmt.Sprintf("%s's practice shares %s %s with you.", name, possessive(p), joinAnd(ac.Shared))
+}
+
+// hiddenText says a section is not shared, with the practice's words.
+func hiddenText(p app.ProfileInfo, what, reason string) string {
+	text := fmt.Sprintf("%s's practice does not share %s %s with you.", firstOf(p.Label), possessive(p), what)
+	if reason != "" {
+		text += " The practice says: " + reason
+	}
+	return text
+}
+
+// joinAnd is "a, b and c".
+func joinAnd(words []string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+// sectionTypes are the resource types behind each record section, and how
+// a sentence names them.
+var sectionTypes = map[string]struct {
+	words string
+	types []string
+}{
+	"results":       {"test results", []string{"Observation", "DiagnosticReport"}},
+	"vitals":        {"measurements", []string{"Observation"}},
+	"medications":   {"medications", []string{"MedicationRequest"}},
+	"allergies":     {"allergies", []string{"AllergyIntolerance"}},
+	"conditions":    {"conditions", []string{"Condition"}},
+	"immunizations": {"immunizations", []string{"Immunization"}},
+	"visits":        {"visits", []string{"Encounter"}},
+	"messages":      {"messages", []string{"Communication"}},
+	"billing":       {"statements", []string{"Invoice", "Account", "ExplanationOfBenefit"}},
+	"care":          {"care plans", []string{"CarePlan", "Goal", "CareTeam"}},
+}
+
+// endedView is shown instead of a record whose access the practice ended
+// while something the user wrote was still unsent: it says so plainly,
+// shows what would be lost, and removes the record when the user is ready.
+// UI goroutine.
+func (s *shell) endedView() fyne.CanvasObject {
+	u, p := s.u, s.current
+	name := firstOf(p.Label)
+	who := name
+	if p.Relationship != "" {
+		who += " (" + p.Relationship + ")"
+	}
+	items := newColumn(0, false, paragraph("Loading…"))
+	remove := &widget.Button{Text: "Remove " + name + "'s record from this device", Importance: widget.DangerImportance}
+	remove.OnTapped = func() {
+		u.core.Touch()
+		dialog.ShowConfirm("Remove "+name+"'s record?",
+			"Carebook destroys the record's key, so nothing of it, and nothing unsent, can be read here again.",
+			func(ok bool) {
+				if !ok {
+					return
+				}
+				remove.Disable()
+				id := p.ID
+				background(u.ctx, func(ctx context.Context) (struct{}, error) {
+					return struct{}{}, u.core.CloseEndedProfile(ctx, id)
+				}, func(_ struct{}, err error) {
+					if err != nil {
+						remove.Enable()
+						dialog.ShowError(fmt.Errorf("the record could not be removed: %s", humanStorageError(err)), u.win)
+						return
+					}
+					u.showUnlockedHome()
+				})
+			}, u.win)
+	}
+	background(u.ctx, func(ctx context.Context) ([]app.OutboxEntry, error) {
+		return u.core.Outbox(ctx, p.ID)
+	}, func(entries []app.OutboxEntry, err error) {
+		var objs []fyne.CanvasObject
+		switch {
+		case err != nil:
+			objs = append(objs, paragraph("Carebook could not read what was waiting to be sent. "+humanStorageError(err)))
+		default:
+			for _, e := range entries {
+				if e.State == "sent" { // accepted by the practice: nothing lost
+					continue
+				}
+				objs = append(objs, widget.NewCard(unsentTitle(e), e.CreatedAt.Local().Format("2 Jan 2006, 15:04"),
+					selectableText(unsentText(e))))
+			}
+		}
+		if len(objs) == 0 {
+			objs = append(objs, paragraph("Nothing was waiting to be sent."))
+		}
+		items.Objects = objs
+		items.Refresh()
+	})
+	return container.NewVScroll(container.NewPadded(newColumn(640, false,
+		heading("Access to "+name+"'s record has ended"),
+		paragraph(fmt.Sprintf("%s no longer shares %s's record with you, so Carebook can no longer update it "+
+			"or send anything for %s. What you wrote below was not sent, and will be lost when the record is "+
+			"removed: copy anything you still need (select the text) and send it another way.", p.Practice, who, name)),
+		items,
+		container.NewHBox(remove),
+	)))
+}
+
+// unsentTitle names an outbox item for people.
+func unsentTitle(e app.OutboxEntry) string {
+	switch e.Type {
+	case "Communication":
+		return "Message"
+	case "Appointment":
+		return "Appointment request"
+	case "Task":
+		return "Request"
+	case "Patient":
+		return "Change of details"
+	}
+	return "Unsent item"
+}
+
+// unsentText is the readable text of what an item would have sent.
+func unsentText(e app.OutboxEntry) string {
+	var texts []string
+	collectStrings(e.Resource, &texts)
+	if len(texts) == 0 {
+		return "(nothing to read)"
+	}
+	return strings.Join(texts, "\n")
+}
+
+// selectableText is read-only text the user can select and copy.
+func selectableText(text string) fyne.CanvasObject {
+	e := widget.NewMultiLineEntry()
+	e.SetText(text)
+	e.Wrapping = fyne.TextWrapWord
+	e.OnChanged = func(string) { e.SetText(text) } // read-only but selectable
+	return e
+}
+
+// collectStrings gathers the words a person wrote in a FHIR resource (a
+// message's text, a request's description and notes).
+func collectStrings(raw []byte, out *[]string) {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return
+	}
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				walk(k, x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(key, x)
+			}
+		case string:
+			switch key {
+			case "contentString", "text", "description", "comment":
+				if strings.TrimSpace(v) != "" {
+					*out = append(*out, v)
+				}
+			}
+		}
+	}
+	walk("", v)
+	sort.Strings(*out)
+}
