@@ -50,8 +50,8 @@ func (a *App) Search(ctx context.Context, profileID, query string, limit int) ([
 // Dashboard is the home screen of one profile: what matters today.
 type Dashboard struct {
 	record.Dashboard
-	Profile      ProfileInfo
-	PatientName  string
+	Profile     ProfileInfo
+	PatientName string
 	// Access says what the practice shares with whoever signed in (a
 	// parent of a teenager sees part of the record).
 	Access       Access

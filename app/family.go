@@ -63,9 +63,6 @@ type EndedNotice struct {
 // Text is the plain sentence shown to the user.
 func (n EndedNotice) Text() string {
 	who := n.PatientName
-	if n.Relationship != "" {
-		who += " (" + n.Relationship + ")"
-	}
 	return fmt.Sprintf("%s no longer shares %s's record with you. Carebook removed its copy from this device "+
 		"and destroyed its key, so nothing of it can be read here again.", n.Practice, who)
 }

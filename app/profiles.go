@@ -31,7 +31,7 @@ type ProfileInfo struct {
 	Colour   int
 	// Ended says the practice ended access to this record: it is closed
 	// and waits for the user to see what was not sent (CloseEndedProfile).
-	Ended bool
+	Ended       bool
 	Demo        bool      // the built-in demo practice (made-up data)
 	NeedsSignIn bool      // the practice refused to renew access: sign in again
 	LastSync    time.Time // zero when never synced

@@ -104,6 +104,19 @@ for size in ${SIZES:-1280x800 360x740}; do
 		esac
 	done
 	run settings --demo --data "$data" --open settings
+	# Family accounts: a parent's view of her son, then of her teenage
+	# daughter's record, which her practice shares only in part.
+	SETTLE=10 run family-dependent --demo --data "$data" --demo-as amara
+	SETTLE=6 run family-teen --demo --data "$data" --demo-as amara:2
+	run family-teen-results --demo --data "$data" --demo-as amara:2 --open results
+	run family-settings --demo --data "$data" --demo-as amara --open settings
 	# Started again without --demo: the lock screen.
 	SETTLE=1 run locked --data "$data"
 done
+
+# Family accounts, drawn by the UI test against the practice server at both
+# sizes: the switcher open, a dependent's dashboard, a teenager's limited
+# record, and a record whose access ended with what was not sent.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run TestFamilyScreens ./ui/ >"$scratch/family.log" 2>&1 ||
+	{ cat "$scratch/family.log" >&2; exit 1; }
+ls "$out"/family-*.png

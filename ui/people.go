@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
-	"sort"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -47,9 +46,19 @@ func badge(p app.ProfileInfo, size float32) fyne.CanvasObject {
 	return container.NewGridWrap(fyne.NewSize(size, size), box)
 }
 
-// personLine is how the switcher and lists name a person: "Leo Okafor ·
-// your son", or the name alone for the user's own record.
+// personLine is how the switcher and lists name a person: "Leo · your
+// son" (short enough for a phone), or the name alone for the user's own
+// record.
 func personLine(p app.ProfileInfo) string {
+	if p.Relationship == "" {
+		return p.Label
+	}
+	return firstOf(p.Label) + " · " + p.Relationship
+}
+
+// fullPersonLine is personLine with the whole name, for where two people
+// share a first name: "Leo Chidi Okafor · your son".
+func fullPersonLine(p app.ProfileInfo) string {
 	if p.Relationship == "" {
 		return p.Label
 	}
@@ -133,11 +142,13 @@ var sectionTypes = map[string]struct {
 func (s *shell) endedView() fyne.CanvasObject {
 	u, p := s.u, s.current
 	name := firstOf(p.Label)
-	who := name
-	if p.Relationship != "" {
-		who += " (" + p.Relationship + ")"
+	head := []fyne.CanvasObject{
+		heading("Access to " + name + "'s record has ended"),
+		paragraph(fmt.Sprintf("%s no longer shares %s's record with you, so Carebook can no longer update it "+
+			"or send anything for %s. What you wrote below was not sent, and will be lost when the record is "+
+			"removed: copy anything you still need (select the text) and send it another way.", p.Practice, name, name)),
 	}
-	items := newColumn(0, false, paragraph("Loading…"))
+	col := newColumn(640, false, append(head, paragraph("Loading…"))...)
 	remove := &widget.Button{Text: "Remove " + name + "'s record from this device", Importance: widget.DangerImportance}
 	remove.OnTapped = func() {
 		u.core.Touch()
@@ -180,17 +191,12 @@ func (s *shell) endedView() fyne.CanvasObject {
 		if len(objs) == 0 {
 			objs = append(objs, paragraph("Nothing was waiting to be sent."))
 		}
-		items.Objects = objs
-		items.Refresh()
+		// The cards go straight into the column, which measures each at
+		// its final width (a nested column would not).
+		col.Objects = append(append(append([]fyne.CanvasObject{}, head...), objs...), container.NewHBox(remove))
+		col.Refresh()
 	})
-	return container.NewVScroll(container.NewPadded(newColumn(640, false,
-		heading("Access to "+name+"'s record has ended"),
-		paragraph(fmt.Sprintf("%s no longer shares %s's record with you, so Carebook can no longer update it "+
-			"or send anything for %s. What you wrote below was not sent, and will be lost when the record is "+
-			"removed: copy anything you still need (select the text) and send it another way.", p.Practice, who, name)),
-		items,
-		container.NewHBox(remove),
-	)))
+	return container.NewVScroll(container.NewPadded(col))
 }
 
 // unsentTitle names an outbox item for people.
@@ -227,33 +233,39 @@ func selectableText(text string) fyne.CanvasObject {
 	return e
 }
 
-// collectStrings gathers the words a person wrote in a FHIR resource (a
-// message's text, a request's description and notes).
+// collectStrings gathers the words a person wrote in a FHIR resource: a
+// message's text and subject, a request's description and notes.
 func collectStrings(raw []byte, out *[]string) {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
+	var r struct {
+		Topic struct {
+			Text string `json:"text"`
+		} `json:"topic"`
+		Payload []struct {
+			ContentString string `json:"contentString"`
+		} `json:"payload"`
+		Description string `json:"description"`
+		Comment     string `json:"comment"`
+		Note        []struct {
+			Text string `json:"text"`
+		} `json:"note"`
+	}
+	if json.Unmarshal(raw, &r) != nil {
 		return
 	}
-	var walk func(key string, v any)
-	walk = func(key string, v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, x := range v {
-				walk(k, x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(key, x)
-			}
-		case string:
-			switch key {
-			case "contentString", "text", "description", "comment":
-				if strings.TrimSpace(v) != "" {
-					*out = append(*out, v)
-				}
-			}
+	add := func(s string) {
+		if strings.TrimSpace(s) != "" {
+			*out = append(*out, s)
 		}
 	}
-	walk("", v)
-	sort.Strings(*out)
+	if r.Topic.Text != "" {
+		add("Subject: " + r.Topic.Text)
+	}
+	for _, pl := range r.Payload {
+		add(pl.ContentString)
+	}
+	add(r.Description)
+	add(r.Comment)
+	for _, n := range r.Note {
+		add(n.Text)
+	}
 }

@@ -101,7 +101,7 @@ type recordView struct {
 	// person is whose record it is: an empty section of a record the
 	// practice does not share with this user says so, in its words.
 	person app.ProfileInfo
-	win       fyne.Window
+	win    fyne.Window
 	// inline runs loads on the calling goroutine instead of in the
 	// background: a test hook, so tests read widgets without racing.
 	inline bool

@@ -165,7 +165,7 @@ func (s *shell) build() fyne.CanvasObject {
 	s.banner.Hide()
 	s.signIn = &widget.Button{Text: "Sign in again", Importance: widget.HighImportance, OnTapped: s.signInAgain}
 	s.signIn.Hide()
-	if s.current.NeedsSignIn {
+	if s.current.NeedsSignIn && !s.current.Ended {
 		s.showSignIn()
 	}
 
@@ -337,13 +337,17 @@ func (s *shell) onEvent(ev app.Event) {
 // than once (the status line names the practice of the profile on show,
 // and a short entry keeps the switcher narrow on a phone).
 func profileChoices(ps []app.ProfileInfo) (names, ids []string) {
-	count := make(map[string]int)
+	short, full := make(map[string]int), make(map[string]int)
 	for _, p := range ps {
-		count[p.Label]++
+		short[personLine(p)]++
+		full[fullPersonLine(p)]++
 	}
 	for _, p := range ps {
 		name := personLine(p)
-		if count[p.Label] > 1 {
+		if short[name] > 1 {
+			name = fullPersonLine(p)
+		}
+		if full[fullPersonLine(p)] > 1 {
 			name += " (" + p.Practice + ")"
 		}
 		names = append(names, name)

@@ -1,0 +1,138 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/practice/demo"
+	"github.com/carebook/carebook/practice/synth"
+	"github.com/carebook/carebook/storage"
+)
+
+// TestFamilyScreens: a parent and a caregiver with the real core and the
+// practice on 127.0.0.1. Whose record it is shows on every screen (badge,
+// switcher with the relationship), the dashboard greets the parent, a
+// teenager's record says what her practice shares instead of "no results",
+// and a caregiver whose access ended sees what was not sent. With
+// CAREBOOK_SHOTS set, each screen is written there (make screenshots).
+func TestFamilyScreens(t *testing.T) {
+	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
+		t.Run(fmtSize(size), func(t *testing.T) { familyScreens(t, size) })
+	}
+}
+
+func familyScreens(t *testing.T, size fyne.Size) {
+	ctx := context.Background()
+	q := useQueue(t)
+	fyneApp := test.NewTempApp(t)
+	lightTheme(t)
+	practice, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer practice.Close()
+	core, err := app.Open(app.Config{
+		DataDir:     t.TempDir(),
+		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		IdleTimeout: -1,
+		Demo:        func(context.Context) (app.DemoPractice, error) { return practice, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	if err := core.Setup(ctx, "family passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	kids, err := core.ConnectDemoAccount(ctx, "amara")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cared, err := core.ConnectDemoAccount(ctx, "lucia")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leo, jose := kids[0], cared[0]
+
+	u := NewMainWindow(fyneApp, core, Options{})
+	w := u.Window()
+	defer w.Close()
+	w.Resize(size)
+	name := func(s string) string { return "family-" + s + "-" + fmtSize(size) }
+
+	// A dependent's dashboard greets the parent and says whose record it is.
+	q.waitShows(t, w, "José") // the first record by name
+	u.showUnlockedHomeAt(leo.ID)
+	q.waitShows(t, w, "Hello, Amara", "You're looking at Leo's record (your son).",
+		"Leo · your son", "Riverside Family Medicine", "Updated just now")
+	if strings.Contains(shownText(w.Content()), "Hello, Leo") {
+		t.Error("the parent is greeted with her son's name")
+	}
+	screenshot(t, w, name("dependent-dashboard"))
+	assertFits(t, w)
+
+	// The switcher, one tap away: every person with the relationship.
+	sw := u.shell.switcher
+	for _, want := range []string{"Leo · your son", "Nia · your daughter",
+		"José · your father", addProfileChoice} {
+		found := false
+		for _, o := range sw.Options {
+			found = found || o == want
+		}
+		if !found {
+			t.Errorf("switcher options %q lack %q", sw.Options, want)
+		}
+	}
+	test.Tap(sw)
+	screenshot(t, w, name("switcher"))
+	for _, o := range w.Canvas().Overlays().List() {
+		w.Canvas().Overlays().Remove(o)
+	}
+
+	// Choosing Nia shows Nia (not the first record) and what her practice
+	// shares with her mother.
+	sw.SetSelected("Nia · your daughter")
+	q.waitShows(t, w, "Hello, Amara", "You're looking at Nia's record (your daughter).",
+		"Nia's practice shares her appointments, immunizations, allergies and billing with you.",
+		"Nia's practice does not share her test results with you.")
+	screenshot(t, w, name("teen-dashboard"))
+	u.shell.openSection("visits")
+	q.waitShows(t, w, "Nia's practice does not share her visits with you.")
+	if strings.Contains(shownText(w.Content()), "No visits on record") {
+		t.Error("the teen's visits read as if there were none")
+	}
+	screenshot(t, w, name("teen-visits"))
+
+	// José ends Lucía's access while a message of hers waits unsent.
+	if err := core.Sync(ctx, jose.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := practice.RevokeAccess(ctx, "lucia", synth.JoseID); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := core.MessageOptions(ctx, jose.ID)
+	if err != nil || len(opts.Recipients) == 0 {
+		t.Fatalf("message options %+v %v", opts, err)
+	}
+	_, err = core.SendMessage(ctx, jose.ID, app.Draft{To: opts.Recipients[0].Ref, Topic: "other",
+		Subject: "Glasses", Text: "Dad's new glasses are ready at the optician."})
+	if err == nil {
+		t.Fatal("a message was accepted after the access ended")
+	}
+	// The shell on show hears of it (another person's record closed) and
+	// rebuilds; then the user chooses José.
+	time.Sleep(300 * time.Millisecond)
+	q.drain()
+	u.showUnlockedHomeAt(jose.ID)
+	q.waitShows(t, w, "Access to José's record has ended",
+		"Riverside Family Medicine no longer shares José's record with you",
+		"Dad's new glasses are ready at the optician.", "Remove José's record from this device")
+	screenshot(t, w, name("access-ended"))
+	assertFits(t, w)
+}
