@@ -102,12 +102,12 @@ func familyScreens(t *testing.T, size fyne.Size) {
 		"Nia's practice shares her appointments, immunizations, allergies and billing with you.",
 		"Nia's practice does not share her test results with you.")
 	screenshot(t, w, name("teen-dashboard"))
-	u.shell.openSection("visits")
-	q.waitShows(t, w, "Nia's practice does not share her visits with you.")
-	if strings.Contains(shownText(w.Content()), "No visits on record") {
-		t.Error("the teen's visits read as if there were none")
+	u.shell.openSection("results")
+	q.waitShows(t, w, "Nia's practice does not share her test results with you.")
+	if strings.Contains(shownText(w.Content()), "No test results on record") {
+		t.Error("the teen's results read as if there were none")
 	}
-	screenshot(t, w, name("teen-visits"))
+	screenshot(t, w, name("teen-results"))
 
 	// José ends Lucía's access while a message of hers waits unsent.
 	if err := core.Sync(ctx, jose.ID); err != nil {
