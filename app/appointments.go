@@ -52,8 +52,11 @@ type Appointment struct {
 	Instruction                             string // what the practice asks (what to bring)
 	JoinURL                                 string // a video visit's link; "" otherwise
 	// Change is a move or cancellation on its way ("Cancellation waiting
-	// to be sent"); Problem the practice's words when it refused one.
+	// to be sent"); Problem the practice's words when it refused one (or
+	// the booking itself). ProblemSeq is the outbox item refused, which
+	// DiscardOutboxItem clears once the patient has read it.
 	Change, Problem string
+	ProblemSeq      int64
 	// Slot is the booked Slot's id; Version the practice's version of its
 	// copy (for a conditional update).
 	Slot    string
@@ -328,7 +331,7 @@ func (a *App) allAppointments(ctx context.Context, profileID string) ([]Appointm
 			ap.LocalID = e.LocalID
 			ap.State = StateWaiting
 			if e.State == storage.OutboxFailed || e.State == storage.OutboxConflict {
-				ap.State, ap.Problem = StateFailed, e.LastError
+				ap.State, ap.Problem, ap.ProblemSeq = StateFailed, e.LastError, e.Seq
 			}
 			out = append(out, ap)
 		case outboxKindCancel, outboxKindMove:
@@ -350,7 +353,7 @@ func (a *App) allAppointments(ctx context.Context, profileID string) ([]Appointm
 				what = "Move to another time"
 			}
 			if e.State == storage.OutboxFailed || e.State == storage.OutboxConflict {
-				out[i].Problem = what + " refused: " + e.LastError
+				out[i].Problem, out[i].ProblemSeq = what+" refused: "+e.LastError, e.Seq
 				continue
 			}
 			out[i].Change = what + " waiting to be sent"

@@ -116,10 +116,12 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 		objs = append(objs, v.docObjects(d)...)
 	}
 	var page fyne.CanvasObject
+	col := newColumn(detailMaxWidth, false)
 	if m.appt != nil {
-		objs = append(objs, v.appointmentActions(md, *m.appt, func() bool { return md.hasPage(page) })...)
+		objs = append(objs, v.appointmentActions(md, *m.appt, func() bool { return md.hasPage(page) }, col.Refresh)...)
 	}
-	page = container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
+	col.Objects = objs
+	page = container.NewVScroll(container.NewPadded(col))
 	return page
 }
 

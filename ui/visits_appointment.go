@@ -44,8 +44,10 @@ func stateText(ap app.Appointment) string {
 // stateFlag is a list row's flag for states that need attention.
 func stateFlag(ap app.Appointment) string {
 	switch {
-	case ap.State == app.StateFailed || ap.Problem != "":
+	case ap.State == app.StateFailed:
 		return "Refused"
+	case ap.Problem != "":
+		return "Change refused"
 	case ap.State == app.StateWaiting || ap.Change != "":
 		return "Not sent"
 	case ap.State == app.StateRequested:
@@ -66,7 +68,7 @@ func appointmentKey(ap app.Appointment) string {
 func appointmentItem(ap app.Appointment) listItem {
 	return listItem{
 		title:  ap.Title(),
-		detail: joinNonEmpty(" · ", shortWhen(ap.Start), firstText(ap.Location, videoWord(ap))),
+		detail: joinNonEmpty(" · ", shortWhen(ap.Start), firstText(videoWord(ap), ap.Location)),
 		flag:   stateFlag(ap),
 		key:    appointmentKey(ap),
 	}
@@ -112,8 +114,9 @@ func appointmentModel(ap app.Appointment) detailModel {
 // appointmentActions are the buttons of an appointment's details: join
 // (video visits, at the right time), add to calendar, move and cancel.
 // UI goroutine.
-// alive reports whether the page they are on is still shown.
-func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, alive func() bool) []fyne.CanvasObject {
+// alive reports whether the page they are on is still shown; relayout
+// lays that page out again (the Join button came or went).
+func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, alive func() bool, relayout func()) []fyne.CanvasObject {
 	if v.booking == nil {
 		return nil
 	}
@@ -121,9 +124,9 @@ func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, al
 	problem := errorText()
 	var objs []fyne.CanvasObject
 	if ap.JoinURL != "" && ap.Upcoming(now) {
-		objs = append(objs, v.joinRow(ap, problem, alive))
+		objs = append(objs, v.joinRow(ap, problem, alive, relayout))
 	}
-	row := container.NewGridWrap(fyne.NewSize(200, (&widget.Button{Text: "X"}).MinSize().Height))
+	row := newFlow()
 	if ap.ID != "" && ap.Upcoming(now) && ap.State != app.StateWaiting {
 		row.Add(&widget.Button{Text: "Add to calendar", Icon: theme.CalendarIcon(), OnTapped: func() {
 			v.src.Touch()
@@ -133,11 +136,12 @@ func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, al
 			}, func(_ struct{}, err error) {
 				if err != nil {
 					showError(problem, "Carebook could not hand this appointment to your calendar. Try saving the file instead.")
+					relayout()
 				}
 			})
 		}})
 		if v.win != nil {
-			row.Add(&widget.Button{Text: "Save .ics file", Icon: theme.DocumentSaveIcon(), OnTapped: func() { v.saveICS(ap, problem) }})
+			row.Add(&widget.Button{Text: "Save .ics file", Icon: theme.DocumentSaveIcon(), OnTapped: func() { v.saveICS(ap, problem, relayout) }})
 		}
 	}
 	if ap.Changeable(now) {
@@ -157,6 +161,28 @@ func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, al
 			md.push(v.bookingPage(md, nil))
 		}})
 	}
+	if ap.ProblemSeq != 0 {
+		label := "Dismiss this note"
+		if ap.State == app.StateFailed {
+			label = "Remove"
+		}
+		row.Add(&widget.Button{Text: label, Icon: theme.DeleteIcon(), OnTapped: func() {
+			v.src.Touch()
+			runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, v.booking.DiscardOutboxItem(ctx, v.profileID, ap.ProblemSeq)
+			}, func(_ struct{}, err error) {
+				if err != nil {
+					showError(problem, "Carebook could not remove it. Please try again.")
+					relayout()
+					return
+				}
+				if ap.State != app.StateFailed {
+					v.section("visits").reopenKey = appointmentKey(ap)
+				}
+				v.Refresh()
+			})
+		}})
+	}
 	if len(row.Objects) > 0 {
 		objs = append(objs, widget.NewSeparator(), row)
 	}
@@ -166,7 +192,7 @@ func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, al
 // joinRow is a video visit's Join button, shown from JoinEarly before the
 // start until the end, or a note saying when it will show. It checks the
 // clock every joinCheckEvery while its page is on show. UI goroutine.
-func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive func() bool) fyne.CanvasObject {
+func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive func() bool, relayout func()) fyne.CanvasObject {
 	join := &widget.Button{Text: "Join video visit", Icon: theme.MediaVideoIcon(), Importance: widget.HighImportance}
 	join.OnTapped = func() {
 		v.src.Touch()
@@ -176,21 +202,32 @@ func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive fu
 		}, func(_ struct{}, err error) {
 			if err != nil {
 				showError(problem, "Carebook could not open the video visit in your browser.")
+				relayout()
 			}
 		})
 	}
 	note := paragraph("")
-	row := container.NewVBox(container.NewHBox(join), note)
-	update := func() {
-		if ap.JoinOpen(sectionClock()) {
+	row := newColumn(0, false, note, container.NewHBox(join))
+	open := false
+	update := func(first bool) {
+		now := ap.JoinOpen(sectionClock())
+		if now == open && !first {
+			return
+		}
+		open = now
+		if open {
 			join.Show()
 			note.SetText("Your video visit is open: join when you are ready.")
 		} else {
 			join.Hide()
 			note.SetText("This is a video visit. A Join button shows here from 15 minutes before it starts.")
 		}
+		if !first {
+			row.Refresh()
+			relayout()
+		}
 	}
-	update()
+	update(true)
 	stop := make(chan struct{})
 	go func() {
 		t := time.NewTicker(joinCheckEvery)
@@ -210,7 +247,7 @@ func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive fu
 					}
 					return
 				}
-				update()
+				update(false)
 			})
 		}
 	}()
@@ -219,7 +256,7 @@ func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive fu
 
 // saveICS asks where to save the appointment's calendar file and writes
 // it there (the patient's choice; never a temporary file). UI goroutine.
-func (v *recordView) saveICS(ap app.Appointment, problem *widget.Label) {
+func (v *recordView) saveICS(ap app.Appointment, problem *widget.Label, relayout func()) {
 	v.src.Touch()
 	problem.Hide()
 	runFor(v, context.Background(), func(ctx context.Context) (icsFile, error) {
@@ -228,6 +265,7 @@ func (v *recordView) saveICS(ap app.Appointment, problem *widget.Label) {
 	}, func(f icsFile, err error) {
 		if err != nil {
 			showError(problem, "Carebook could not make the calendar file.")
+			relayout()
 			return
 		}
 		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
@@ -237,6 +275,7 @@ func (v *recordView) saveICS(ap app.Appointment, problem *widget.Label) {
 			defer w.Close()
 			if _, err := w.Write(f.data); err != nil {
 				showError(problem, "Carebook could not save the calendar file there.")
+				relayout()
 			}
 		}, v.win)
 		d.SetFileName(f.name)
@@ -260,6 +299,7 @@ func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.Canva
 	reason.SetMinRowsVisible(2)
 	outcome := paragraph("")
 	outcome.Hide()
+	var col *fyne.Container
 	var cancel *widget.Button
 	cancel = &widget.Button{Text: "Cancel appointment", Icon: theme.CancelIcon(), Importance: widget.DangerImportance, OnTapped: func() {
 		v.src.Touch()
@@ -275,15 +315,17 @@ func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.Canva
 				v.afterBooking(app.Submitted{Ref: "Appointment/" + ap.ID}, err, false)
 			default:
 				showOutcome(outcome, actionRefusal(err, firstText(ap.Phone, ap.PracticePhone)), true)
+				col.Refresh() // lay the words out at the column's width
 			}
 		})
 	}}
-	return container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false,
+	col = newColumn(detailMaxWidth, false,
 		title,
 		paragraph(ap.Title()+"\n"+whenText(ap.Start, ap.End)),
 		boldText("Reason"), reason,
 		container.NewHBox(cancel), outcome,
-	)))
+	)
+	return container.NewVScroll(container.NewPadded(col))
 }
 
 // visitsSectionWith is the visits section with the appointments of the
@@ -360,4 +402,59 @@ func isUpcomingKey(key string, c *record.Chart) bool {
 		}
 	}
 	return false
+}
+
+// flowLayout places buttons side by side, wrapping to a new line when the
+// next one would not fit: one row on a desktop, a few lines on a phone.
+// Its height depends on its width, which it learns from Layout (the
+// column layout gives every object its width before asking its height).
+type flowLayout struct{ width float32 }
+
+func newFlow(objects ...fyne.CanvasObject) *fyne.Container {
+	return container.New(&flowLayout{}, objects...)
+}
+
+// place calls put for each visible object with its position and size,
+// and returns the total height.
+func (f *flowLayout) place(objects []fyne.CanvasObject, width float32, put func(fyne.CanvasObject, fyne.Position, fyne.Size)) float32 {
+	pad := theme.Padding()
+	var x, y, rowH float32
+	for _, o := range objects {
+		if !o.Visible() {
+			continue
+		}
+		m := o.MinSize()
+		w := min(m.Width, width)
+		if x > 0 && x+w > width {
+			x, y, rowH = 0, y+rowH+pad, 0
+		}
+		if put != nil {
+			put(o, fyne.NewPos(x, y), fyne.NewSize(w, m.Height))
+		}
+		x += w + pad
+		rowH = max(rowH, m.Height)
+	}
+	return y + rowH
+}
+
+func (f *flowLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	f.width = size.Width
+	f.place(objects, size.Width, func(o fyne.CanvasObject, p fyne.Position, s fyne.Size) {
+		o.Move(p)
+		o.Resize(s)
+	})
+}
+
+func (f *flowLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	var widest float32
+	for _, o := range objects {
+		if o.Visible() {
+			widest = max(widest, o.MinSize().Width)
+		}
+	}
+	width := f.width
+	if width < widest {
+		width = widest
+	}
+	return fyne.NewSize(widest, f.place(objects, width, nil))
 }

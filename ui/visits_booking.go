@@ -32,6 +32,7 @@ type bookingSource interface {
 	OpenAppointmentInCalendar(ctx context.Context, profileID, id string) error
 	AppointmentICS(ctx context.Context, profileID, id string) ([]byte, string, error)
 	JoinVideoVisit(ctx context.Context, profileID, id string) error
+	DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error
 }
 
 // shownSlots is how many free times the booking page lists before "Show
@@ -294,6 +295,7 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 	outcome.Hide()
 	others := newColumn(detailMaxWidth, false)
 	var book *widget.Button
+	var col *fyne.Container
 	chosen := slot
 
 	showSlot := func(s app.FreeSlot) {
@@ -334,8 +336,9 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 			default:
 				showOutcome(outcome, actionRefusal(err, ""), true)
 				if errors.Is(err, app.ErrRefused) {
-					v.offerNearest(others, chosen, func(alt app.FreeSlot) { submit(alt) })
+					v.offerNearest(others, chosen, func(alt app.FreeSlot) { submit(alt) }, func() { col.Refresh() })
 				}
+				col.Refresh() // lay the words out at the column's width
 			}
 		})
 	}
@@ -349,12 +352,14 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 		objs = append(objs, boldText("Reason for the visit"), reasonEntry)
 	}
 	objs = append(objs, container.NewHBox(book), outcome, others)
-	return container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
+	col = newColumn(detailMaxWidth, false, objs...)
+	return container.NewVScroll(container.NewPadded(col))
 }
 
 // offerNearest asks for the free times nearest to a taken one and lists
 // them in box; picking one books it at once. UI goroutine.
-func (v *recordView) offerNearest(box *fyne.Container, taken app.FreeSlot, pick func(app.FreeSlot)) {
+// relayout lays out what holds box again, once its content changed.
+func (v *recordView) offerNearest(box *fyne.Container, taken app.FreeSlot, pick func(app.FreeSlot), relayout func()) {
 	box.Objects = []fyne.CanvasObject{paragraph("Looking for the nearest free times…")}
 	box.Refresh()
 	runFor(v, context.Background(), func(ctx context.Context) ([]app.FreeSlot, error) {
@@ -370,6 +375,7 @@ func (v *recordView) offerNearest(box *fyne.Container, taken app.FreeSlot, pick 
 				slotButtons(slots, pick)...)
 		}
 		box.Refresh()
+		relayout()
 	})
 }
 
