@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/carebook/carebook/app/record"
@@ -57,6 +58,9 @@ type Dashboard struct {
 	Access       Access
 	PendingSends int // outbox items not confirmed by the server yet
 	FailedSends  int // outbox items the server refused: the patient must look
+	// UnreadBy counts the unread messages per person who wrote them, most
+	// first.
+	UnreadBy []UnreadCount
 }
 
 // Dashboard computes the profile's dashboard from the cache (works offline).
@@ -83,6 +87,7 @@ func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error
 	if pt, ok := chart.Patient(); ok && pt.Name != "" {
 		d.PatientName = pt.Name
 	}
+	d.UnreadBy = unreadBy(chart, d.Unread)
 	items, err := a.store.Outbox(ctx, profileID, storage.OutboxPending, storage.OutboxFailed, storage.OutboxConflict)
 	if err != nil {
 		return Dashboard{}, fmt.Errorf("dashboard: outbox: %w", err)
@@ -161,7 +166,7 @@ const decodeAllBelow = 300
 // decoded returns the profile's decoded record, loading it on first use.
 func (a *App) decoded(ctx context.Context, profileID string) (*decoded, error) {
 	a.mu.Lock()
-	d := a.charts[profileID]
+	d, gen := a.charts[profileID], a.chartsGen
 	a.mu.Unlock()
 	if d != nil {
 		return d, nil
@@ -176,7 +181,9 @@ func (a *App) decoded(ctx context.Context, profileID string) (*decoded, error) {
 	}
 	d = &decoded{chart: record.Load(in)}
 	a.mu.Lock()
-	if !a.store.Locked() { // never keep a record decoded after a lock
+	// Never keep a record decoded after a lock, nor one read while a sync
+	// changed it (forget ran meanwhile): the next reader decodes afresh.
+	if !a.store.Locked() && a.chartsGen == gen {
 		a.charts[profileID] = d
 	}
 	a.mu.Unlock()
@@ -187,9 +194,26 @@ func (a *App) decoded(ctx context.Context, profileID string) (*decoded, error) {
 func (a *App) forget(profileID string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.chartsGen++
 	if profileID == "" {
 		a.charts = make(map[string]*decoded)
 		return
 	}
 	delete(a.charts, profileID)
+}
+
+// unreadBy counts unread messages per person who wrote them, most first.
+func unreadBy(c *record.Chart, unread []record.Communication) []UnreadCount {
+	counts := map[string]int{}
+	for _, m := range unread {
+		counts[messageName(c, m.Sender, "Your practice")]++
+	}
+	out := make([]UnreadCount, 0, len(counts))
+	for from, n := range counts {
+		out = append(out, UnreadCount{From: from, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Count > out[j].Count || out[i].Count == out[j].Count && out[i].From < out[j].From
+	})
+	return out
 }

@@ -58,6 +58,7 @@ type App struct {
 	mu        sync.Mutex
 	idleTimer *time.Timer         // nil while locked or when idle lock is off
 	charts    map[string]*decoded // decoded records by profile id, dropped on lock
+	chartsGen int                 // counts forget calls: a decode that saw one meanwhile is not kept
 	syncing   map[string]bool     // profiles with a sync running
 
 	// settingsMu serializes read-modify-write of profile settings.
