@@ -57,6 +57,12 @@ func (p *msgPractice) work(t *testing.T) {
 	}
 }
 
+// keepOpen is p as the app's demo practice, which the app's Close must not
+// stop: the test restarts the app against the same practice.
+type keepOpen struct{ *msgPractice }
+
+func (keepOpen) Close() error { return nil }
+
 // SignIn signs the demo patient in on the practice's pages (DemoPractice).
 func (p *msgPractice) SignIn(ctx context.Context, authorizeURL string) (*url.URL, error) {
 	jar, err := cookiejar.New(nil)
@@ -69,7 +75,7 @@ func (p *msgPractice) SignIn(ctx context.Context, authorizeURL string) (*url.URL
 func startMsgPractice(t testing.TB) *msgPractice {
 	t.Helper()
 	p := &msgPractice{now: time.Now()}
-	srv, err := practice.New(context.Background(), practice.Config{PasswordCost: 64, StaffDelay: time.Hour, StaffNow: p.staffNow})
+	srv, err := practice.New(context.Background(), practice.Config{PasswordCost: 64, StaffDelay: time.Hour, StaffPoll: 24 * time.Hour, StaffNow: p.staffNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +93,7 @@ func openMsgApp(t testing.TB, p *msgPractice, dir string) (*App, string) {
 	t.Helper()
 	ctx := context.Background()
 	a, err := Open(Config{DataDir: dir, Storage: storage.Options{KDF: cheapKDF, NoKeyring: true}, IdleTimeout: -1, Now: p.staffNow,
-		Demo: func(context.Context) (DemoPractice, error) { return p, nil }})
+		Demo: func(context.Context) (DemoPractice, error) { return keepOpen{p}, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

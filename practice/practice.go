@@ -44,6 +44,10 @@ type Config struct {
 	// StaffNow is the staff's clock (nil: time.Now); tests move it to
 	// make the staff answer when they choose.
 	StaffNow func() time.Time
+	// StaffPoll is how often the staff look for work (0: a quarter of
+	// StaffDelay, between 20 ms and 2 s); tests that make the staff work
+	// with Staff().Step set it long.
+	StaffPoll time.Duration
 	// AccessTokenTTL is the access token lifetime (default 1h).
 	AccessTokenTTL time.Duration
 	// PasswordCost is the Argon2id memory cost (KiB) of account passwords;
@@ -179,7 +183,7 @@ func (s *Server) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("practice: %w", err)
 	}
-	s.staff = staff.New(st, staff.Config{Delay: s.cfg.StaffDelay, Now: s.cfg.StaffNow, Seed: s.cfg.Seed, Logger: s.slogger()})
+	s.staff = staff.New(st, staff.Config{Delay: s.cfg.StaffDelay, Now: s.cfg.StaffNow, Poll: s.cfg.StaffPoll, Seed: s.cfg.Seed, Logger: s.slogger()})
 	mux := http.NewServeMux()
 	mux.Handle("/fhir/", s.fhir.Handler())
 	mux.Handle("/fhir", s.fhir.Handler())

@@ -129,6 +129,13 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 	default:
 		latest := vm.Unread[0]
 		text := fmt.Sprintf("%s from your practice.", plural(n, "new message", "new messages"))
+		var from []string
+		for _, u := range vm.UnreadBy {
+			from = append(from, fmt.Sprintf("%s: %d", u.From, u.Count))
+		}
+		if len(from) > 0 {
+			text += "\nFrom " + strings.Join(from, " · ")
+		}
 		if latest.Topic != "" {
 			text += "\nLatest: " + latest.Topic
 		}

@@ -73,7 +73,6 @@ var recordSections = []sectionDef{
 	{name: "immunizations", label: "Immunizations", build: immunizationsSection, choose: "Choose a vaccine to see its details."},
 	{name: "visits", label: "Visits", build: visitsSection, buildWithAppts: visitsSectionWith,
 		choose: "Choose an appointment to see or change it, or a past visit to see its summary and documents."},
-	{name: "messages", label: "Messages", buildWithRead: messagesSection, choose: "Choose a conversation to read it."},
 	{name: "billing", label: "Billing", build: billingSection, choose: "Choose a statement to see its charges."},
 	{name: "care", label: "Care plans", build: careSection, choose: "Choose a plan, goal or care team to see its details."},
 	{name: "search", label: "Search", choose: "Choose a result to see that entry."},
@@ -105,6 +104,9 @@ type recordView struct {
 	// inline runs loads on the calling goroutine instead of in the
 	// background: a test hook, so tests read widgets without racing.
 	inline bool
+	// ask, when set, opens a new message about a result or report
+	// ("DiagnosticReport/id"). UI goroutine.
+	ask func(ref string)
 
 	sections []*sectionView
 	current  *sectionView

@@ -60,6 +60,9 @@ type detailModel struct {
 	texts    []textBlock
 	docs     []docModel
 	appt     *app.Appointment // an appointment: its actions follow
+	// askRef, when set, is the result or report ("DiagnosticReport/id")
+	// the patient can ask the practice about from here.
+	askRef string
 }
 
 // addField appends label: value when value is not blank.
@@ -101,6 +104,11 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 	}
 	for _, f := range m.fields {
 		objs = append(objs, fieldText(f.label, f.value))
+	}
+	if m.askRef != "" && v.ask != nil {
+		ref := m.askRef
+		objs = append(objs, container.NewHBox(&widget.Button{Text: "Ask about this result", Icon: theme.MailComposeIcon(),
+			OnTapped: func() { v.src.Touch(); v.ask(ref) }}))
 	}
 	// Comments and notes come before the values: a provider's word on a
 	// panel is what a patient most needs to read.

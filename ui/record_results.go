@@ -53,7 +53,11 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 	if g.Abnormal > 0 {
 		m.flag = plural(g.Abnormal, "result is", "results are") + " outside the normal range."
 	}
+	if len(g.Results) > 0 {
+		m.askRef = g.Results[0].Key()
+	}
 	if rep := g.Report; rep != nil {
+		m.askRef = rep.Key()
 		m.partial = rep.Incomplete
 		if rep.Status != "" && rep.Status != "final" {
 			m.addField("Status", statusText(rep.Status))

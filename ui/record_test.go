@@ -384,44 +384,6 @@ func TestUpcomingAppointments(t *testing.T) {
 	}
 }
 
-// TestMessages: conversations with the practice, the unread one marked
-// New; opening it shows every message and its file, and marks the
-// practice's message read (only that one), after which New is gone, also
-// when the section is built again.
-func TestMessages(t *testing.T) {
-	test.NewTempApp(t)
-	for _, sz := range screenSizes {
-		t.Run(sz.name, func(t *testing.T) {
-			src := newFakeRecord(extraResources(t))
-			v, w := openRecord(t, src, sz.size)
-			v.ShowSection("messages")
-			assertShows(t, w, "Your cholesterol results", "New", "You", "2 messages")
-			selectRow(t, v, "Your cholesterol results")
-			assertShows(t, w, "Dr. Lee", "Your LDL is a little high", "Thank you, I will book a visit.", "Diet advice")
-			assertFits(t, w)
-			src.mu.Lock()
-			read := src.read
-			src.mu.Unlock()
-			if len(read) != 1 || !read["tv-msg-1"] {
-				t.Errorf("marked read: %v, want the practice's message tv-msg-1 only", read)
-			}
-			if flag := v.current.md.items[0].flag; flag != "" {
-				t.Errorf("the conversation is still flagged %q after reading it", flag)
-			}
-			v.Refresh()
-			if flag := v.current.md.items[0].flag; flag != "" {
-				t.Errorf("after a reload the conversation is flagged %q again", flag)
-			}
-			test.Tap(findButton(t, w.Content(), "Open PDF"))
-			src.mu.Lock()
-			defer src.mu.Unlock()
-			if len(src.opened) != 1 || src.opened[0] != "Communication/tv-msg-1#0" {
-				t.Errorf("OpenDocument calls = %v, want [Communication/tv-msg-1#0]", src.opened)
-			}
-		})
-	}
-}
-
 // TestBilling: statements to pay come first with their amount, charges
 // and terms; paid ones follow; accounts show their balance.
 func TestBilling(t *testing.T) {

@@ -207,7 +207,7 @@ func (f *entryFinder) detail(h record.Hit) detailModel {
 			for _, m := range th.Messages {
 				if m.ID == h.ID {
 					d := threadDetail(f.c, th)
-					d.section = sectionLabel("messages")
+					d.section = "Messages"
 					return d
 				}
 			}

@@ -40,6 +40,8 @@ type shell struct {
 	dashboard   *dashboardView
 	record      *recordView
 	recordTab   *container.TabItem
+	messages    *messagesView
+	messagesTab *container.TabItem
 	settingsTab *container.TabItem
 }
 
@@ -184,10 +186,12 @@ func (s *shell) build() fyne.CanvasObject {
 	// The record is built when first opened: decoding a long record must
 	// not compete with the dashboard for the CPU right after unlock.
 	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), container.NewStack())
+	s.messagesTab = container.NewTabItemWithIcon("Messages", theme.MailComposeIcon(), container.NewStack())
 	s.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.settingsView())
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
 		s.recordTab,
+		s.messagesTab,
 		s.settingsTab,
 	)
 	if fyne.CurrentDevice().IsMobile() {
@@ -198,14 +202,23 @@ func (s *shell) build() fyne.CanvasObject {
 		if it == s.recordTab {
 			s.ensureRecord()
 		}
+		if it == s.messagesTab {
+			s.ensureMessages()
+		}
 	}
 
 	return container.NewBorder(container.NewPadded(header), nil, nil, nil, s.tabs)
 }
 
-// openSection shows a section of the health record. UI goroutine.
+// openSection shows a section of the health record, or "messages" the
+// Messages screen. UI goroutine.
 func (s *shell) openSection(section string) {
 	s.u.core.Touch()
+	if section == "messages" {
+		s.tabs.Select(s.messagesTab)
+		s.ensureMessages()
+		return
+	}
 	s.tabs.Select(s.recordTab)
 	s.ensureRecord()
 	s.record.ShowSection(section)
@@ -217,9 +230,30 @@ func (s *shell) ensureRecord() {
 		return
 	}
 	s.record = newRecordView(s.u.core, s.current, s.u.win)
+	s.record.ask = s.askAbout
 	stack := s.recordTab.Content.(*fyne.Container)
 	stack.Objects = []fyne.CanvasObject{s.record.CanvasObject()}
 	stack.Refresh()
+}
+
+// ensureMessages builds the Messages screen on first use. UI goroutine.
+func (s *shell) ensureMessages() {
+	if s.messages != nil {
+		return
+	}
+	s.messages = newMessagesView(s.u.ctx, s.u.core, s.current.ID, s.u.win)
+	s.messages.onChange = s.dashboard.Refresh
+	stack := s.messagesTab.Content.(*fyne.Container)
+	stack.Objects = []fyne.CanvasObject{s.messages.CanvasObject()}
+	stack.Refresh()
+	s.messages.Refresh()
+}
+
+// askAbout opens a new message about a result or report. UI goroutine.
+func (s *shell) askAbout(ref string) {
+	s.tabs.Select(s.messagesTab)
+	s.ensureMessages()
+	s.messages.AskAbout(ref)
 }
 
 const signInText = "Your practice needs you to sign in again before Carebook can update this record. " +
@@ -317,6 +351,18 @@ func (s *shell) onEvent(ev app.Event) {
 			if s.record != nil {
 				s.record.Refresh()
 			}
+			if s.messages != nil {
+				s.messages.Refresh()
+			}
+		}
+	case app.OutboxChanged, app.MessagesChanged:
+		// What the patient wrote moved (stored, sent, refused): its state
+		// and the dashboard's counts change.
+		if profileOf(ev) == s.current.ID {
+			s.dashboard.Refresh()
+			if s.messages != nil {
+				s.messages.Refresh()
+			}
 		}
 	case app.AccessEnded:
 		if ev.ProfileID != s.current.ID {
@@ -330,6 +376,17 @@ func (s *shell) onEvent(ev app.Event) {
 			s.dashboard.Refresh()
 		}
 	}
+}
+
+// profileOf is the profile an outbox or messages event is about.
+func profileOf(ev app.Event) string {
+	switch ev := ev.(type) {
+	case app.OutboxChanged:
+		return ev.ProfileID
+	case app.MessagesChanged:
+		return ev.ProfileID
+	}
+	return ""
 }
 
 // profileChoices lists the profiles for the switcher, with their ids: the

@@ -188,7 +188,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	// longer new on the dashboard.
 	test.Tap(findButton(t, w.Content(), "Read messages"))
 	q.waitShows(t, w, "Your recent lab results", "New")
-	u.shell.record.current.md.onSelect(0)
+	u.shell.messages.md.onSelect(0)
 	q.waitShows(t, w, "Dr. Elena Park")
 	q.drain()
 	selectTab(t, w, "Home")
@@ -208,7 +208,6 @@ func walkthrough(t *testing.T, size fyne.Size) {
 		{"immunizations", "Influenza"},
 		{"visits", "Follow-up"},
 		{"care", "Care plan"},
-		{"messages", "Your recent lab results"},
 		{"billing", "49.00 USD"},
 	}
 	for _, s := range sections {

@@ -1,0 +1,441 @@
+package ui
+
+// The Messages screen of one profile: the inbox (conversations with the
+// practice, newest first, with unread markers), a conversation with the
+// state of every message the patient wrote (waiting, sent, read by the
+// practice, answered, or failed with the practice's words and Edit, Retry,
+// Discard), a reply box, and the composer of a new message (see
+// messages_compose.go). Everything comes from app use cases; the screen
+// follows load(ctx) → apply(viewModel).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/storage"
+)
+
+// messageSource is what the Messages screen needs from the app core;
+// *app.App satisfies it. Its methods may block: call them off the UI
+// goroutine, except Touch.
+type messageSource interface {
+	Messages(ctx context.Context, profileID string) (app.Inbox, error)
+	MessageOptions(ctx context.Context, profileID string) (app.MessageOptions, error)
+	Draft(ctx context.Context, profileID, key string) (app.Draft, bool, error)
+	SaveDraft(ctx context.Context, profileID, key string, d app.Draft) error
+	DiscardDraft(ctx context.Context, profileID, key string) error
+	SendMessage(ctx context.Context, profileID string, d app.Draft) (app.Submitted, error)
+	ReplyDraft(ctx context.Context, profileID, communicationID string) (app.Draft, error)
+	AskAboutResult(ctx context.Context, profileID, ref string) (app.Draft, error)
+	EditFailedMessage(ctx context.Context, profileID string, seq int64) (app.Draft, string, error)
+	RetryOutboxItem(ctx context.Context, profileID string, seq int64) (app.Submitted, error)
+	DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error
+	MarkMessagesRead(ctx context.Context, profileID string, ids ...string) error
+	OpenDocument(ctx context.Context, profileID, docRef string, attachment int) error
+	Touch()
+}
+
+// messagesView is the Messages screen of one profile.
+type messagesView struct {
+	src       messageSource
+	profileID string
+	win       fyne.Window
+	ctx       context.Context
+
+	md      *masterDetail
+	inbox   app.Inbox
+	gen     int               // counts inboxes applied
+	open    string            // key of the thread on show ("" when none)
+	compose *composer         // the composer on show, or nil
+	page    *container.Scroll // the conversation on show, or nil
+	cancel  context.CancelFunc
+	// onChange is told when the patient read or sent something (the
+	// dashboard's counts change).
+	onChange func()
+}
+
+// newMessagesView builds the screen; call Refresh to fill it. UI goroutine.
+func newMessagesView(ctx context.Context, src messageSource, profileID string, win fyne.Window) *messagesView {
+	v := &messagesView{src: src, profileID: profileID, win: win, ctx: ctx}
+	write := &widget.Button{Text: "New message", Icon: theme.ContentAddIcon(), Importance: widget.HighImportance,
+		OnTapped: func() { v.src.Touch(); v.NewMessage(app.DraftNew, nil) }}
+	v.md = newMasterDetail(container.NewPadded(container.NewHBox(write)), "Choose a conversation to read it, or write a new message.")
+	v.md.onSelect = v.selectThread
+	return v
+}
+
+// CanvasObject is the screen's root. UI goroutine.
+func (v *messagesView) CanvasObject() fyne.CanvasObject { return v.md.root }
+
+// Refresh reloads the inbox; the conversation on show is shown again with
+// its new states, and a composer on show is left as it is. UI goroutine.
+func (v *messagesView) Refresh() {
+	if v.cancel != nil {
+		v.cancel()
+	}
+	ctx, cancel := context.WithCancel(v.ctx)
+	v.cancel = cancel
+	if len(v.md.items) == 0 {
+		v.md.setStatus("Loading…", false)
+	}
+	background(ctx, v.load, v.apply)
+}
+
+// load reads the inbox; no widgets. Any goroutine.
+func (v *messagesView) load(ctx context.Context) (app.Inbox, error) {
+	return v.src.Messages(ctx, v.profileID)
+}
+
+// inboxItems are the inbox's rows.
+func inboxItems(in app.Inbox) []listItem {
+	items := make([]listItem, len(in.Threads))
+	for i, th := range in.Threads {
+		items[i] = listItem{
+			title:  firstText(th.Subject, th.Preview(), "Message"),
+			detail: joinNonEmpty(" · ", th.With, shortTime(th.Latest), th.Preview()),
+			key:    th.Key,
+			flag:   threadFlag(th),
+		}
+	}
+	return items
+}
+
+// threadFlag is what a thread's row says needs attention.
+func threadFlag(th app.MessageThread) string {
+	failed, waiting := 0, 0
+	for _, m := range th.Messages {
+		switch m.State {
+		case app.MessageFailed:
+			failed++
+		case app.MessageWaiting:
+			waiting++
+		}
+	}
+	switch {
+	case failed > 0:
+		return "Not sent"
+	case len(th.Unread) == 1:
+		return "New"
+	case len(th.Unread) > 1:
+		return fmt.Sprintf("%d new", len(th.Unread))
+	case waiting > 0:
+		return "Waiting"
+	}
+	return ""
+}
+
+// apply shows an inbox. UI goroutine.
+func (v *messagesView) apply(in app.Inbox, err error) {
+	if err != nil {
+		v.md.setStatus(messagesError(err), true)
+		return
+	}
+	v.inbox = in
+	v.gen++
+	open, composing := v.open, v.compose != nil
+	pages := v.md.pages
+	v.md.setItems(inboxItems(in), "No messages with this practice yet. Write one with New message.")
+	if composing {
+		// Keep what the patient is writing on screen.
+		v.md.pages = pages
+		v.md.open = true
+		v.md.showTop()
+		return
+	}
+	if i := threadIndex(in, open); i >= 0 {
+		v.md.list.Select(i)
+		return
+	}
+	v.open = ""
+}
+
+// threadIndex finds the conversation with key, also when key is the local
+// name ("local-N") of its first message, which the practice has since.
+func threadIndex(in app.Inbox, key string) int {
+	if key == "" {
+		return -1
+	}
+	for i, th := range in.Threads {
+		if th.Key == key {
+			return i
+		}
+	}
+	for i, th := range in.Threads {
+		for _, m := range th.Messages {
+			if m.LocalID == key {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// selectThread shows thread i and marks its new messages read. UI
+// goroutine.
+func (v *messagesView) selectThread(i int) {
+	if i < 0 || i >= len(v.inbox.Threads) {
+		return
+	}
+	v.src.Touch()
+	th := v.inbox.Threads[i]
+	v.open, v.compose = th.Key, nil
+	v.md.showDetail(v.threadPage(th))
+	if len(th.Unread) > 0 {
+		gen, ids := v.gen, th.Unread
+		background(v.ctx, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, v.src.MarkMessagesRead(ctx, v.profileID, ids...)
+		}, func(_ struct{}, err error) {
+			if err != nil || v.gen != gen {
+				return
+			}
+			v.md.setFlag(i, "")
+			if v.onChange != nil {
+				v.onChange()
+			}
+		})
+	}
+}
+
+// ShowThread opens the conversation with key when the inbox has it. UI
+// goroutine.
+func (v *messagesView) ShowThread(key string) {
+	if i := threadIndex(v.inbox, key); i >= 0 {
+		v.md.list.Select(i)
+	}
+}
+
+// threadPage shows a conversation: each message with who wrote it, when,
+// its files, and for the patient's own where it stands. UI goroutine.
+func (v *messagesView) threadPage(th app.MessageThread) fyne.CanvasObject {
+	title := paragraph(firstText(th.Subject, "Message"))
+	title.TextStyle = fyne.TextStyle{Bold: true}
+	title.SizeName = theme.SizeNameSubHeadingText
+	objs := []fyne.CanvasObject{title, paragraph(joinNonEmpty(" · ", "With "+th.With, th.Topic))}
+	for _, m := range th.Messages {
+		objs = append(objs, widget.NewSeparator())
+		objs = append(objs, v.messageObjects(th, m)...)
+	}
+	if th.CanReply {
+		objs = append(objs, widget.NewSeparator(), v.replyBox(th))
+	} else {
+		objs = append(objs, widget.NewSeparator(), paragraph("You can reply once the practice has the first message."))
+	}
+	v.page = container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
+	return v.page
+}
+
+// messageObjects shows one message. UI goroutine.
+func (v *messagesView) messageObjects(th app.MessageThread, m app.Message) []fyne.CanvasObject {
+	head := m.From
+	if m.FromPatient && m.To != "" {
+		head += " to " + m.To
+	}
+	objs := []fyne.CanvasObject{boldText(joinNonEmpty(" · ", head, longTime(m.Sent)))}
+	for _, about := range m.About {
+		objs = append(objs, fieldText("About", about))
+	}
+	if m.Text != "" {
+		objs = append(objs, paragraph(m.Text))
+	}
+	for _, f := range m.Attachments {
+		objs = append(objs, v.fileObject(m, f))
+	}
+	if m.FromPatient {
+		objs = append(objs, v.stateObjects(th, m)...)
+	}
+	return objs
+}
+
+// messageStateText says where one of the patient's messages stands.
+func messageStateText(m app.Message) string {
+	switch m.State {
+	case app.MessageWaiting:
+		return "Waiting to be sent: it will be sent when you are online."
+	case app.MessageSent:
+		return "Sent " + longTime(m.Sent) + ". Not read by the practice yet."
+	case app.MessageRead:
+		return "✓ Read by the practice " + longTime(m.ReadAt) + "."
+	case app.MessageAnswered:
+		if !m.ReadAt.IsZero() {
+			return "✓ Read by the practice " + longTime(m.ReadAt) + " · Answered " + longTime(m.AnsweredAt) + "."
+		}
+		return "Answered " + longTime(m.AnsweredAt) + "."
+	case app.MessageFailed:
+		return "Not sent. The practice said: " + m.Error
+	}
+	return ""
+}
+
+// stateObjects shows where a message of the patient stands, with what
+// can be done about it. UI goroutine.
+func (v *messagesView) stateObjects(th app.MessageThread, m app.Message) []fyne.CanvasObject {
+	state := paragraph(messageStateText(m))
+	switch m.State {
+	case app.MessageFailed:
+		state.Importance = widget.DangerImportance
+	case app.MessageWaiting:
+		state.Importance = widget.WarningImportance
+	case app.MessageRead, app.MessageAnswered:
+		state.Importance = widget.SuccessImportance
+	}
+	objs := []fyne.CanvasObject{state}
+	if m.Seq == 0 {
+		return objs
+	}
+	problem := errorText()
+	seq := m.Seq
+	var buttons []fyne.CanvasObject
+	switch m.State {
+	case app.MessageFailed:
+		buttons = append(buttons,
+			&widget.Button{Text: "Edit", Icon: theme.DocumentCreateIcon(), OnTapped: func() { v.editFailed(seq, problem) }},
+			&widget.Button{Text: "Retry", Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq, problem) }},
+			&widget.Button{Text: "Discard", Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
+	case app.MessageWaiting:
+		buttons = append(buttons, &widget.Button{Text: "Send now", Icon: theme.MailSendIcon(), OnTapped: func() { v.retry(seq, problem) }})
+		if m.Attempts == 0 {
+			buttons = append(buttons, &widget.Button{Text: "Discard", Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
+		}
+	}
+	if len(buttons) > 0 {
+		objs = append(objs, container.NewHBox(buttons...), problem)
+	}
+	return objs
+}
+
+// fileObject shows one file of a message, with a button that opens it
+// once the practice has the message.
+func (v *messagesView) fileObject(m app.Message, f app.MessageFile) fyne.CanvasObject {
+	label := fieldText("File", joinNonEmpty(" · ", f.Name, app.SizeText(f.Size)))
+	if m.ID == "" {
+		return label
+	}
+	problem := errorText()
+	ref, n := "Communication/"+m.ID, f.Index
+	open := &widget.Button{Text: "Open", Icon: theme.FileIcon(), OnTapped: func() {
+		v.src.Touch()
+		problem.Hide()
+		background(v.ctx, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, v.src.OpenDocument(ctx, v.profileID, ref, n)
+		}, func(_ struct{}, err error) {
+			if err != nil {
+				showError(problem, "Carebook could not open this file.")
+			}
+		})
+	}}
+	return container.NewVBox(container.NewBorder(nil, nil, nil, open, label), problem)
+}
+
+// editFailed turns a refused message back into a draft and opens it in the
+// composer. UI goroutine.
+func (v *messagesView) editFailed(seq int64, problem *widget.Label) {
+	v.src.Touch()
+	type edited struct {
+		d   app.Draft
+		key string
+	}
+	background(v.ctx, func(ctx context.Context) (edited, error) {
+		d, key, err := v.src.EditFailedMessage(ctx, v.profileID, seq)
+		return edited{d, key}, err
+	}, func(e edited, err error) {
+		if err != nil {
+			showError(problem, messagesError(err))
+			return
+		}
+		v.NewMessage(e.key, &e.d)
+		v.Refresh()
+	})
+}
+
+// retry sends a refused or waiting message again. UI goroutine.
+func (v *messagesView) retry(seq int64, problem *widget.Label) {
+	v.src.Touch()
+	problem.Hide()
+	background(v.ctx, func(ctx context.Context) (app.Submitted, error) {
+		return v.src.RetryOutboxItem(ctx, v.profileID, seq)
+	}, func(_ app.Submitted, err error) {
+		v.Refresh()
+		if err != nil && !errors.Is(err, app.ErrRefused) {
+			showError(problem, sendOutcome(err))
+		}
+	})
+}
+
+// discard removes a refused (or never tried) message. UI goroutine.
+func (v *messagesView) discard(seq int64, problem *widget.Label) {
+	v.src.Touch()
+	background(v.ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, v.src.DiscardOutboxItem(ctx, v.profileID, seq)
+	}, func(_ struct{}, err error) {
+		if err != nil {
+			showError(problem, messagesError(err))
+			return
+		}
+		v.open = ""
+		v.Refresh()
+	})
+}
+
+// messagesError explains a failure to read or change messages.
+func messagesError(err error) string {
+	var inv *app.InvalidMessageError
+	switch {
+	case errors.As(err, &inv):
+		return inv.Problem
+	case errors.Is(err, storage.ErrLocked):
+		return "Carebook is locked. Unlock it and try again."
+	case errors.Is(err, app.ErrInvalidInput):
+		_, after, _ := strings.Cut(err.Error(), "invalid input: ")
+		return firstText(after, "That can't be done now.")
+	}
+	return "Carebook could not read your messages. Please try again."
+}
+
+// sendOutcome explains what became of a message on its way.
+func sendOutcome(err error) string {
+	var refused *app.RefusedError
+	switch {
+	case err == nil:
+		return "Sent."
+	case errors.As(err, &refused):
+		return "The practice did not accept it: " + refused.Message
+	case errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrOffline):
+		return "Saved on this device. It will be sent when you are online."
+	case errors.Is(err, app.ErrNeedsSignIn):
+		return "Saved on this device. Sign in to your practice again to send it."
+	}
+	return messagesError(err)
+}
+
+// shortTime is a message time in a list: the time today, else the day.
+func shortTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.Local()
+	now := time.Now()
+	switch {
+	case sameDay(now, t):
+		return t.Format("15:04")
+	case t.Year() == now.Year():
+		return t.Format("2 Jan")
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// longTime is a message time in a conversation: "4 Dec 2026 10:02".
+func longTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2 Jan 2006 15:04")
+}

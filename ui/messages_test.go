@@ -1,0 +1,392 @@
+package ui
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/practice"
+	"github.com/carebook/carebook/practice/demo"
+	"github.com/carebook/carebook/practice/faults"
+	"github.com/carebook/carebook/practice/rules"
+	psmart "github.com/carebook/carebook/practice/smart"
+	"github.com/carebook/carebook/practice/store"
+	"github.com/carebook/carebook/practice/synth"
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/outbox"
+)
+
+// msgPractice is the reference practice on 127.0.0.1 with a clock shared
+// by its staff and the app: the staff read new messages when the test
+// makes them work, and answer an hour after reading.
+type msgPractice struct {
+	*practice.Server
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (p *msgPractice) clock() time.Time { p.mu.Lock(); defer p.mu.Unlock(); return p.now }
+
+func (p *msgPractice) advance(d time.Duration) { p.mu.Lock(); p.now = p.now.Add(d); p.mu.Unlock() }
+
+func (p *msgPractice) work(t *testing.T) {
+	t.Helper()
+	if err := p.Staff().Step(context.Background()); err != nil {
+		t.Fatalf("staff: %v", err)
+	}
+}
+
+// keepOpen is p as the app's demo practice, which the app's Close must not
+// stop: the test restarts the app against the same practice.
+type keepOpen struct{ *msgPractice }
+
+func (keepOpen) Close() error { return nil }
+
+// SignIn plays the browser for the demo patient (app.DemoPractice).
+func (p *msgPractice) SignIn(ctx context.Context, authorizeURL string) (*url.URL, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	return psmart.SignIn(ctx, &http.Client{Jar: jar, Timeout: 30 * time.Second}, authorizeURL, demo.Username, synth.DemoPassword, "")
+}
+
+func startMsgPractice(t *testing.T) *msgPractice {
+	t.Helper()
+	p := &msgPractice{now: time.Now()}
+	srv, err := practice.New(context.Background(), practice.Config{PasswordCost: 64, StaffDelay: time.Hour, StaffPoll: 24 * time.Hour, StaffNow: p.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	p.Server = srv
+	return p
+}
+
+const msgPassphrase = "messages passphrase"
+
+// openMsgCore opens the app core in dir, connected to p and synced the
+// first time, unlocked afterwards.
+func openMsgCore(t *testing.T, p *msgPractice, dir string) *app.App {
+	t.Helper()
+	ctx := context.Background()
+	core, err := app.Open(app.Config{
+		DataDir: dir, IdleTimeout: -1, Now: p.clock,
+		Storage: storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		Demo:    func(context.Context) (app.DemoPractice, error) { return keepOpen{p}, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := core.State(ctx); st == app.NeedsSetup {
+		if err := core.Setup(ctx, msgPassphrase); err != nil {
+			t.Fatal(err)
+		}
+		info, err := core.ConnectDemo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := core.Sync(ctx, info.ID); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := core.Unlock(ctx, msgPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	return core
+}
+
+// openMessages opens the main window on core at size and its Messages
+// tab, once the first sync is done.
+func openMessages(t *testing.T, q uiQueue, core *app.App, size fyne.Size) (*UI, fyne.Window) {
+	t.Helper()
+	u := NewMainWindow(fyne.CurrentApp(), core, Options{})
+	w := u.Window()
+	w.Resize(size)
+	q.waitShows(t, w, "Hello, Maya", "Updated just now")
+	selectTab(t, w, "Messages")
+	q.waitShows(t, w, "New message", "Your recent lab results")
+	return u, w
+}
+
+// identifierOf is the client identifier of the outbox item behind local.
+func identifierOf(t *testing.T, core *app.App, profileID, local string) string {
+	t.Helper()
+	entries, err := core.Outbox(context.Background(), profileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.LocalID == local {
+			return e.Identifier
+		}
+	}
+	t.Fatalf("no outbox item %s", local)
+	return ""
+}
+
+func serverCopies(t *testing.T, p *msgPractice, ident string) int {
+	t.Helper()
+	q, _, err := store.ParseQuery("Communication", url.Values{"identifier": {outbox.IdentifierSystem + "|" + ident}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Count = store.MaxCount
+	rs, _, err := p.Store().Search(context.Background(), "Communication", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rs)
+}
+
+// compose opens the composer and waits for it. UI goroutine (the test's).
+func compose(t *testing.T, q uiQueue, u *UI, w fyne.Window) *composer {
+	t.Helper()
+	u.shell.messages.compose = nil
+	test.Tap(findButton(t, w.Content(), "New message"))
+	pumpUntil(t, q, "the composer", func() bool { return u.shell.messages.compose != nil })
+	q.waitShows(t, w, "not for emergencies", "characters", "Choose a topic")
+	return u.shell.messages.compose
+}
+
+// threadMessages is the open conversation's messages.
+func openThread(t *testing.T, u *UI, subject string) app.MessageThread {
+	t.Helper()
+	v := u.shell.messages
+	for _, th := range v.inbox.Threads {
+		if th.Subject == subject {
+			return th
+		}
+	}
+	t.Fatalf("no conversation %q in the inbox", subject)
+	return app.MessageThread{}
+}
+
+// TestMessagesScreen walks secure messaging on the screen, against the
+// practice over HTTP with the real app core: a message written while the
+// practice is down waits ("will be sent when you are online"), is sent
+// once when it is back; the staff open it (read receipt), answer it
+// (answered, the dashboard's count goes up, and down once it is read); a
+// reply lands in the same conversation; a file the practice refuses shows
+// its words and is edited and sent again; a draft survives a restart.
+func TestMessagesScreen(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	p := startMsgPractice(t)
+	dir := t.TempDir()
+	core := openMsgCore(t, p, dir)
+	ps, err := core.Profiles(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := ps[0].ID
+	u, w := openMessages(t, q, core, fyne.NewSize(1280, 800))
+
+	// Written on a train: the practice can't be reached.
+	p.Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: http.StatusServiceUnavailable, OnlyPaths: "/fhir/Communication"})
+	c := compose(t, q, u, w)
+	c.to.SetSelectedIndex(0)
+	c.topic.SetSelectedIndex(0)
+	test.Type(c.subject, "A rash on my arm")
+	test.Type(c.text, "It started three days ago.")
+	c.addFile("rash.png", []byte("\x89PNG\r\n\x1a\na small photo"))
+	q.waitShows(t, w, "26 / 10000 characters", "rash.png")
+	screenshot(t, w, "messages-composer-1280x800")
+	test.Tap(findButton(t, w.Content(), "Send"))
+	q.waitShows(t, w, "Waiting to be sent: it will be sent when you are online.", "Waiting")
+	th := openThread(t, u, "A rash on my arm")
+	local := th.Messages[0].LocalID
+	ident := identifierOf(t, core, pid, local)
+
+	// Back online: the next sync sends it, once.
+	p.Faults().Set(faults.Config{})
+	syncNow(t, q, u)
+	q.waitShows(t, w, "Not read by the practice yet.")
+	if n := serverCopies(t, p, ident); n != 1 {
+		t.Fatalf("the practice holds %d copies of the message, want 1", n)
+	}
+	if th := openThread(t, u, "A rash on my arm"); len(th.Messages) != 1 || th.Messages[0].ID == "" || th.Key == local {
+		t.Fatalf("after the sync the conversation is %+v: the server's copy should stand for the local one", th)
+	}
+
+	// The staff open it: a read receipt.
+	p.work(t)
+	syncNow(t, q, u)
+	q.waitShows(t, w, "✓ Read by the practice")
+	screenshot(t, w, "messages-read-receipt-1280x800")
+
+	// They answer: answered, and one more new message on the dashboard.
+	dash, err := core.Dashboard(context.Background(), pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unread := len(dash.Unread)
+	newText := func(n int) string { return plural(n, "new message", "new messages") + " from your practice." }
+	selectTab(t, w, "Home")
+	q.waitShows(t, w, newText(unread))
+	p.advance(2 * time.Hour)
+	p.work(t)
+	syncNow(t, q, u)
+	q.waitShows(t, w, newText(unread+1))
+	selectTab(t, w, "Messages")
+	q.waitShows(t, w, "Answered")
+	u.shell.messages.ShowThread(th.Key)
+	q.waitShows(t, w, "Answered", "Reply")
+	if got := openThread(t, u, "A rash on my arm"); len(got.Messages) != 2 || got.Messages[1].FromPatient || got.Messages[0].State != app.MessageAnswered {
+		t.Fatalf("after the answer: %+v", got.Messages)
+	}
+	q.drain()
+	selectTab(t, w, "Home")
+	q.waitShows(t, w, newText(unread))
+
+	// A reply, in the same conversation.
+	selectTab(t, w, "Messages")
+	u.shell.messages.ShowThread(th.Key)
+	q.waitShows(t, w, "Reply")
+	threads := len(u.shell.messages.inbox.Threads)
+	p.advance(time.Minute)
+	entries := findEntries(w.Content())
+	test.Type(entries[len(entries)-1], "Thank you, I will wait for the call.")
+	test.Tap(findButtonAfter(t, w.Content(), "Reply", "Send"))
+	waitThread(t, q, u, "A rash on my arm", 3)
+	if got := openThread(t, u, "A rash on my arm"); got.Messages[2].Text != "Thank you, I will wait for the call." ||
+		len(u.shell.messages.inbox.Threads) != threads {
+		t.Fatalf("after the reply: %d conversations (was %d), thread %+v", len(u.shell.messages.inbox.Threads), threads, got.Messages)
+	}
+
+	// The practice now takes smaller files than the app last read: it
+	// refuses, in its words; Edit brings it back, without the file it goes.
+	small := rules.DefaultMessagePolicy()
+	small.MaxAttachmentBytes = 1 << 10
+	p.SetMessagePolicy(small)
+	c = compose(t, q, u, w)
+	c.to.SetSelectedIndex(0)
+	test.Type(c.subject, "My form")
+	test.Type(c.text, "The filled-in form.")
+	c.addFile("form.pdf", append([]byte("%PDF-1.4\n"), make([]byte, 4<<10)...))
+	test.Tap(findButton(t, w.Content(), "Send"))
+	q.waitShows(t, w, "Not sent. The practice said: An attachment can be at most 1 KB.", "Edit", "Retry", "Discard")
+	screenshot(t, w, "messages-failed-1280x800")
+	u.shell.messages.compose = nil
+	test.Tap(findButton(t, w.Content(), "Edit"))
+	pumpUntil(t, q, "the composer after Edit", func() bool { return u.shell.messages.compose != nil })
+	c = u.shell.messages.compose
+	if c == nil || c.subject.Text != "My form" || len(c.files) != 1 {
+		t.Fatalf("Edit did not bring the message back: %+v", c)
+	}
+	c.files = nil
+	c.refreshFiles()
+	c.addFile("form.txt", []byte("name: Maya"))
+	test.Tap(findButton(t, w.Content(), "Send"))
+	q.waitShows(t, w, "My form", "Not read by the practice yet.")
+	if th := openThread(t, u, "My form"); len(th.Messages) != 1 || th.Messages[0].State != app.MessageSent {
+		t.Fatalf("resent message: %+v", th.Messages)
+	}
+
+	// A draft survives closing the app.
+	c = compose(t, q, u, w)
+	test.Type(c.subject, "Unfinished thought")
+	test.Type(c.text, "I wanted to ask whether")
+	waitDraft(t, q, core, pid, "I wanted to ask whether")
+	w.Close()
+	core.Close()
+
+	core = openMsgCore(t, p, dir)
+	defer core.Close()
+	if err := core.Sync(context.Background(), pid); err != nil {
+		t.Fatalf("sync after the restart: %v", err)
+	}
+	u, w = openMessages(t, q, core, fyne.NewSize(360, 740))
+	defer w.Close()
+	c = compose(t, q, u, w)
+	if c.subject.Text != "Unfinished thought" || c.text.Text != "I wanted to ask whether" {
+		t.Fatalf("draft after a restart: subject %q, text %q", c.subject.Text, c.text.Text)
+	}
+	assertFits(t, w)
+	assertMinFits(t, w, 360)
+}
+
+// pumpUntil runs queued UI work until cond holds.
+func pumpUntil(t *testing.T, q uiQueue, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		select {
+		case f := <-q:
+			f()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// waitThread pumps the UI until the conversation has n messages.
+func waitThread(t *testing.T, q uiQueue, u *UI, subject string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for _, th := range u.shell.messages.inbox.Threads {
+			if th.Subject == subject && len(th.Messages) == n {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the conversation %q never had %d messages", subject, n)
+		}
+		select {
+		case f := <-q:
+			f()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// syncNow taps the sync button once no sync runs, and waits until the
+// sync is over.
+func syncNow(t *testing.T, q uiQueue, u *UI) {
+	t.Helper()
+	waitFor := func(cond func() bool) {
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatal("the sync button never came back")
+			}
+			select {
+			case f := <-q:
+				f()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	waitFor(func() bool { return !u.shell.syncBtn.Disabled() })
+	test.Tap(u.shell.syncBtn)
+	waitFor(func() bool { return !u.shell.syncBtn.Disabled() })
+	q.drain()
+}
+
+// waitDraft pumps the UI until the draft saved under DraftNew has text.
+func waitDraft(t *testing.T, q uiQueue, core *app.App, pid, text string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		q.drain()
+		if d, ok, err := core.Draft(context.Background(), pid, app.DraftNew); err == nil && ok && d.Text == text {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the draft %q was never saved", text)
+}
