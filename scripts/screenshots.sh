@@ -120,3 +120,15 @@ done
 CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run TestFamilyScreens ./ui/ >"$scratch/family.log" 2>&1 ||
 	{ cat "$scratch/family.log" >&2; exit 1; }
 ls "$out"/family-*.png
+
+# Booking, drawn by Fyne's software renderer from the UI tests that drive it
+# against the practice server at phone and desktop size: the free times,
+# the confirmation, the booked appointment with its calendar, move and
+# cancel buttons, a time taken meanwhile (the practice's words and the
+# nearest times), a cancellation refused within 24 hours, a booking not
+# sent yet, a request waiting for the practice, a video visit's Join.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 \
+	-run 'TestBookMoveCancelInTheVisits|TestTakenTimeShowsWordsAndOtherTimes|TestCancelInside24HoursShowsTheWords|TestBookingOfflineSentLater|TestRequestedThenConfirmed|TestJoinButtonOnTime' \
+	./ui/ >"$scratch/booking.log" 2>&1 ||
+	{ cat "$scratch/booking.log" >&2; exit 1; }
+ls "$out"/booking-*.png

@@ -253,6 +253,9 @@ func appointmentLine(ap record.Appointment, now time.Time) string {
 		}
 	}
 	what := appointmentTitle(ap)
+	if ap.Status == "pending" || ap.Status == "proposed" {
+		what += " (requested, not confirmed yet)"
+	}
 	return when + " — " + what
 }
 

@@ -6,12 +6,18 @@ import (
 	"time"
 )
 
-// UpcomingAppointments returns the booked appointments that start after
-// now, soonest first.
+// UpcomingAppointments returns the appointments booked or asked for
+// (pending or proposed: the practice has not confirmed them yet) that
+// start after now, soonest first.
 func UpcomingAppointments(apps []Appointment, now time.Time) []Appointment {
 	var out []Appointment
 	for _, a := range apps {
-		if a.Status == "booked" && !a.Start.IsZero() && a.Start.Time.After(now) {
+		switch a.Status {
+		case "booked", "pending", "proposed", "arrived", "checked-in":
+		default:
+			continue
+		}
+		if !a.Start.IsZero() && a.Start.Time.After(now) {
 			out = append(out, a)
 		}
 	}

@@ -11,7 +11,8 @@ var now = time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC)
 func dashboardChart() *Chart {
 	return Load([]Resource{
 		res("Patient", "p1", `{"name":[{"given":["Ana"],"family":"Silva"}],"birthDate":"1980-01-01"}`),
-		// Appointments: one past, two future booked (out of order), one cancelled, one proposed.
+		// Appointments: one past, two future booked (out of order), one
+		// cancelled, one proposed (asked for, coming up unless refused).
 		res("Appointment", "past", `{"status":"booked","start":"2025-06-01T09:00:00Z"}`),
 		res("Appointment", "later", `{"status":"booked","start":"2025-08-01T09:00:00Z"}`),
 		res("Appointment", "soon", `{"status":"Booked","start":"2025-06-16T09:00:00Z"}`),
@@ -65,7 +66,7 @@ func TestDashboard(t *testing.T) {
 	since := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	d := BuildDashboard(c, now, since, map[string]bool{"from-doc-read": true})
 
-	if got, want := keys(d.Upcoming), []string{"Appointment/soon", "Appointment/later"}; !reflect.DeepEqual(got, want) {
+	if got, want := keys(d.Upcoming), []string{"Appointment/soon", "Appointment/proposed", "Appointment/later"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Upcoming = %q, want %q", got, want)
 	}
 	if got, want := keys(d.Unread), []string{"Communication/from-org", "Communication/from-doc"}; !reflect.DeepEqual(got, want) {
