@@ -412,16 +412,20 @@ var recordTypes = []string{
 // (403), with its reasons; the screens say so instead of showing them
 // empty.
 func (a *App) noteRefused(ctx context.Context, profileID string, refused map[string]string) error {
-	return a.updateSettings(ctx, profileID, func(s map[string]string) {
+	changed := false
+	err := a.updateSettings(ctx, profileID, func(s map[string]string) {
+		old := s[settingHidden]
 		if len(refused) == 0 {
 			delete(s, settingHidden)
-			return
-		}
-		b, err := json.Marshal(refused)
-		if err == nil {
+		} else if b, err := json.Marshal(refused); err == nil {
 			s[settingHidden] = string(b)
 		}
+		changed = s[settingHidden] != old
 	})
+	if err == nil && changed {
+		a.bus.Publish(RecordChanged{ProfileID: profileID}) // what the screens say of it changed
+	}
+	return err
 }
 
 // accessEnded closes a proxy's profile whose access the practice ended:
@@ -516,4 +520,43 @@ func sortProfiles(ps []ProfileInfo) {
 		}
 		return ps[i].Label < ps[j].Label
 	})
+}
+
+// askWhyHidden asks the practice why it keeps a type from this user when
+// its granted scope leaves types out but no 403 said why yet (a server
+// answering $everything leaves them out quietly): one search of the first
+// such type, whose 403 carries the practice's words. Any FHIR server: a
+// plain search; an answer other than a 403 with words changes nothing.
+func (a *App) askWhyHidden(ctx context.Context, c *fhirapi.Client, p storage.Profile, refused map[string]string) map[string]string {
+	ac := accessOf(p.Settings)
+	if !ac.Limited || ac.all {
+		return refused
+	}
+	var probe string
+	for _, w := range sharedWords {
+		if r, hidden := ac.hidden[w.typ]; hidden && r == "" && refused[w.typ] == "" {
+			probe = w.typ
+			break
+		}
+	}
+	if probe == "" {
+		return refused
+	}
+	_, err := c.Get(ctx, probe, url.Values{"patient": {p.PatientID}, "_count": {"1"}})
+	var oo *fhirapi.OperationOutcomeError
+	if !errors.As(err, &oo) || !errors.Is(err, fhirapi.ErrForbidden) || len(oo.Issues) == 0 {
+		return refused
+	}
+	out := map[string]string{}
+	for t, r := range refused {
+		out[t] = r
+	}
+	// The practice's reason for one type it keeps back is its reason for
+	// the others its scope leaves out.
+	for t, r := range ac.hidden {
+		if r == "" && out[t] == "" {
+			out[t] = oo.Message()
+		}
+	}
+	return out
 }

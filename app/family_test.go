@@ -108,8 +108,8 @@ func TestFamilyThroughThePicker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hidden, _ := ac.Hides("Observation", "DiagnosticReport"); !ac.Limited || !hidden {
-		t.Errorf("Nia's access = %+v, want results hidden", ac)
+	if hidden, reason := ac.Hides("Observation", "DiagnosticReport"); !ac.Limited || !hidden || reason != psmart.TeenProxyReason {
+		t.Errorf("Nia's access = %+v, want results hidden with the practice's reason, got %q", ac, reason)
 	}
 	if hidden, _ := ac.Hides("Immunization"); hidden || !slices.Contains(ac.Shared, "immunizations") || !slices.Contains(ac.Shared, "appointments") {
 		t.Errorf("Nia's practice shares %v", ac.Shared)

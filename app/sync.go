@@ -102,7 +102,7 @@ func (a *App) sync(ctx context.Context, profileID string) error {
 	_ = a.refreshMessagePolicy(ctx, p.ID, api)
 	// What the practice refused (403) is hidden with its reason, not
 	// shown as empty.
-	if err := a.noteRefused(ctx, p.ID, res.ForbiddenReasons()); err != nil {
+	if err := a.noteRefused(ctx, p.ID, a.askWhyHidden(ctx, api, p, res.ForbiddenReasons())); err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
 	return a.updateSettings(ctx, p.ID, func(s map[string]string) {

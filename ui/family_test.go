@@ -100,10 +100,10 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	sw.SetSelected("Nia · your daughter")
 	q.waitShows(t, w, "Hello, Amara", "You're looking at Nia's record (your daughter).",
 		"Nia's practice shares her appointments, immunizations, allergies and billing with you.",
-		"Nia's practice does not share her test results with you.")
+		"Nia's practice does not share her test results with you. The practice says:", "Updated just now")
 	screenshot(t, w, name("teen-dashboard"))
 	u.shell.openSection("results")
-	q.waitShows(t, w, "Nia's practice does not share her test results with you.")
+	q.waitShows(t, w, "Nia's practice does not share her test results with you. The practice says: From a patient's 12th birthday")
 	if strings.Contains(shownText(w.Content()), "No test results on record") {
 		t.Error("the teen's results read as if there were none")
 	}
