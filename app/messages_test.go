@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -516,4 +519,133 @@ func TestParseMessagePolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMessagesExactlyOnceUnderFaults sends 200 messages through the
+// practice's fault injection: a share of the writes is carried out and its
+// reply dropped (the connection closed), others are answered 503 or 429
+// before being handled, also the searches the outbox makes before a
+// resend. Sends and retries go on until the outbox is empty; then every
+// message exists exactly once at the practice, and none is missing.
+func TestMessagesExactlyOnceUnderFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 sends through injected faults")
+	}
+	ctx := context.Background()
+	p := startMsgPractice(t)
+	a, id := openMsgApp(t, p, t.TempDir())
+	// The client's own waits shortened: the outbox's retries are what is
+	// tested, and a Retry-After is handed to it at once.
+	saved := clientOptions
+	clientOptions.MinBackoff, clientOptions.MaxBackoff, clientOptions.MaxRetryAfter = time.Millisecond, 2*time.Millisecond, time.Millisecond
+	t.Cleanup(func() { clientOptions = saved })
+	opts, err := a.MessageOptions(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sends = 200
+	fault := func(i int) faults.Config {
+		status := http.StatusServiceUnavailable
+		if i%2 == 1 {
+			status = http.StatusTooManyRequests
+		}
+		return faults.Config{DropReplyAfterCommitRate: 0.25, ErrorRate: 0.15, ErrorStatus: status,
+			RetryAfter: time.Second, OnlyPaths: "/fhir/Communication", Seed: int64(i)}
+	}
+	start := time.Now()
+	outcomes := map[string]int{}
+	for i := range sends {
+		if i%20 == 0 {
+			p.Faults().Set(fault(i / 20))
+		}
+		_, err := a.SendMessage(ctx, id, Draft{To: opts.Recipients[0].Ref, Subject: fmt.Sprintf("Exactly once %03d", i), Text: "Message " + strconv.Itoa(i)})
+		switch {
+		case err == nil:
+			outcomes["accepted"]++
+		case errors.Is(err, ErrQueued):
+			outcomes["queued"]++
+		default:
+			t.Fatalf("send %d: %v", i, err)
+		}
+		if i%10 == 9 {
+			// Time passes: what waits is due again.
+			p.advance(2 * time.Hour)
+			_ = a.SendOutbox(ctx, id)
+		}
+	}
+	rounds := 0
+	for ; rounds < 1000; rounds++ {
+		entries, err := a.Outbox(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending := 0
+		for _, e := range entries {
+			switch e.State {
+			case storage.OutboxPending:
+				pending++
+			case storage.OutboxFailed, storage.OutboxConflict:
+				t.Fatalf("%s failed: %s", e.LocalID, e.LastError)
+			}
+		}
+		if pending == 0 {
+			break
+		}
+		p.advance(2 * time.Hour)
+		_ = a.SendOutbox(ctx, id)
+	}
+	p.Faults().Set(faults.Config{})
+	entries, err := a.Outbox(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != sends {
+		t.Fatalf("%d outbox items, want %d", len(entries), sends)
+	}
+	tries := 0
+	for _, e := range entries {
+		tries += e.Attempts
+		if e.State != storage.OutboxSent {
+			t.Fatalf("%s is %s after %d rounds", e.LocalID, e.State, rounds)
+		}
+		if n := serverMessages(t, p, e.Identifier); n != 1 {
+			t.Fatalf("%s is at the practice %d times", e.LocalID, n)
+		}
+	}
+	// Nothing else arrived either: one message per subject.
+	q, _, err := store.ParseQuery("Communication", url.Values{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Count = store.MaxCount
+	rs, _, err := p.Store().Search(ctx, "Communication", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subjects := map[string]int{}
+	for _, r := range rs {
+		c := topicOf(r.JSON)
+		if strings.HasPrefix(c, "Exactly once ") {
+			subjects[c]++
+		}
+	}
+	if len(subjects) != sends {
+		t.Fatalf("the practice has %d distinct test messages, want %d", len(subjects), sends)
+	}
+	for s, n := range subjects {
+		if n != 1 {
+			t.Fatalf("%q is at the practice %d times", s, n)
+		}
+	}
+	t.Logf("%d messages in %v: %v at first, %d outbox attempts, %d rounds after the last send",
+		sends, time.Since(start).Round(time.Millisecond), outcomes, tries, rounds)
+}
+
+// topicOf returns a Communication's topic text.
+func topicOf(raw []byte) string {
+	var c struct {
+		Topic struct{ Text string } `json:"topic"`
+	}
+	_ = json.Unmarshal(raw, &c)
+	return c.Topic.Text
 }

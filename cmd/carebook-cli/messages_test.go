@@ -3,10 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,7 +19,10 @@ import (
 	"github.com/carebook/carebook/practice/faults"
 	"github.com/carebook/carebook/practice/rules"
 	psmart "github.com/carebook/carebook/practice/smart"
+	"github.com/carebook/carebook/practice/store"
 	"github.com/carebook/carebook/practice/synth"
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/outbox"
 )
 
 // connectPractice starts the reference practice and connects a new cache
@@ -176,5 +184,149 @@ func TestMessageCommands(t *testing.T) {
 	code, out, _ = cli(t, testPassphrase, "messages", "--data", dir)
 	if code != exitOK || !strings.Contains(out, "A rash — with") || !strings.Contains(out, "file: rash.png") {
 		t.Errorf("messages (text): %d\n%s", code, out)
+	}
+}
+
+// TestMessageSurvivesSIGKILL kills `carebook-cli message` (the real
+// binary, built without cgo) 30 times at random moments of its run, drawn
+// from how long an uncut run takes here, while the practice answers
+// slowly. After every kill the cache opens. Then one `sync`: every message
+// the cache holds is at the practice exactly once (none lost, none twice),
+// and the practice has no message the cache does not know of.
+func TestMessageSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and spawns carebook-cli")
+	}
+	bin := buildCLI(t)
+	srv, dir := connectPractice(t)
+	srv.Faults().Set(faults.Config{Latency: 30 * time.Millisecond, OnlyPaths: "/fhir/Communication"})
+	to := "Organization/" + synth.PracticeOrgID
+	start := func(subject string) *exec.Cmd {
+		cmd := exec.Command(bin, "message", "--data", dir, "--to", to, "--subject", subject, "--text", "Sent by a process that may be killed.")
+		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	// The longest of three uncut runs, and the shortest start (opening
+	// and unlocking the cache, as status does).
+	whole, startup := time.Duration(0), time.Hour
+	for i := range 3 {
+		t0 := time.Now()
+		if err := start(fmt.Sprintf("Kill test probe %d", i)).Wait(); err != nil {
+			t.Fatalf("probe %d: %v", i, err)
+		}
+		whole = max(whole, time.Since(t0))
+		t0 = time.Now()
+		status := exec.Command(bin, "status", "--data", dir)
+		status.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
+		if err := status.Run(); err != nil {
+			t.Fatalf("status: %v", err)
+		}
+		startup = min(startup, time.Since(t0))
+	}
+	work := max(whole-startup, time.Millisecond)
+	const kills = 30
+	finished := 0
+	for i := range kills {
+		cmd := start(fmt.Sprintf("Kill test %02d", i))
+		// Most kills land in the message's work (storing, sending, reading
+		// back); one in five during the start.
+		delay := startup + rand.N(work)
+		if i%5 == 4 {
+			delay = rand.N(startup)
+		}
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		if cmd.Wait() == nil {
+			finished++
+		}
+		if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
+			t.Fatalf("after kill %d the cache is unusable: %d %s", i, code, errOut)
+		}
+	}
+	srv.Faults().Set(faults.Config{})
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+
+	// What the cache holds, by client identifier.
+	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := st.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := st.Profiles(ctx)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("profiles: %v %v", ps, err)
+	}
+	items, err := st.Outbox(ctx, ps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	for _, it := range items {
+		if it.Status != storage.OutboxSent {
+			t.Errorf("outbox item %d is %s after the sync (%s)", it.Seq, it.Status, it.LastError)
+		}
+		stored[it.Identifier] = true
+	}
+	// What the practice holds.
+	q, _, err := store.ParseQuery("Communication", url.Values{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Count = store.MaxCount
+	rs, _, err := srv.Store().Search(ctx, "Communication", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atPractice := map[string]int{}
+	subjects := map[string]int{}
+	for _, r := range rs {
+		var c struct {
+			Topic      struct{ Text string } `json:"topic"`
+			Identifier []struct{ System, Value string }
+		}
+		if err := json.Unmarshal(r.JSON, &c); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(c.Topic.Text, "Kill test") {
+			continue
+		}
+		subjects[c.Topic.Text]++
+		for _, id := range c.Identifier {
+			if id.System == outbox.IdentifierSystem {
+				atPractice[id.Value]++
+			}
+		}
+	}
+	for ident := range stored {
+		if atPractice[ident] != 1 {
+			t.Errorf("message %s is at the practice %d times, want once", ident, atPractice[ident])
+		}
+	}
+	for ident := range atPractice {
+		if !stored[ident] {
+			t.Errorf("the practice has message %s that the cache does not know", ident)
+		}
+	}
+	for s, n := range subjects {
+		if n != 1 {
+			t.Errorf("%q is at the practice %d times", s, n)
+		}
+	}
+	t.Logf("a start takes %v, an uncut run %v; %d kills (%d after the run had finished); %d messages stored, %d at the practice",
+		startup.Round(time.Millisecond), whole.Round(time.Millisecond), kills, finished, len(stored), len(subjects))
+	if len(stored) < 3+kills/4 {
+		t.Errorf("only %d messages were stored: the kills came too early to test sending", len(stored))
+	}
+	if finished > kills/2 {
+		t.Errorf("%d of %d kills came after the run had finished", finished, kills)
 	}
 }
