@@ -18,12 +18,6 @@ type Keyring interface {
 	Delete(service, user string) error
 }
 
-// OSKeyring returns the Keyring of the operating system (Secret Service over
-// D-Bus on Linux, Keychain on macOS, Credential Manager on Windows), backed
-// by github.com/zalando/go-keyring. On platforms without a backend (Android,
-// iOS, Linux without a D-Bus session) its methods fail with ErrNoKeyring.
-func OSKeyring() Keyring { return osKeyring{} }
-
 type osKeyring struct{}
 
 // mapKeyringErr turns go-keyring errors into this package's sentinels. Any
@@ -51,6 +45,23 @@ func (osKeyring) Set(service, user, secret string) error {
 func (osKeyring) Delete(service, user string) error {
 	return mapKeyringErr("delete", gokeyring.Delete(service, user))
 }
+
+// NoKeyring returns a Keyring that has no backend: every call fails at once
+// with ErrNoKeyring, so the store protects its master key with the
+// passphrase (Argon2id). It is what phones get from OSKeyring until a
+// native Keystore/Keychain bridge exists (see docs/platforms.md), and what
+// a test uses to run the phone's path on a desktop.
+func NoKeyring(reason string) Keyring { return noKeyring{reason: reason} }
+
+type noKeyring struct{ reason string }
+
+func (k noKeyring) err(op string) error {
+	return fmt.Errorf("keyring %s: %w: %s", op, ErrNoKeyring, k.reason)
+}
+
+func (k noKeyring) Get(string, string) (string, error) { return "", k.err("get") }
+func (k noKeyring) Set(string, string, string) error   { return k.err("set") }
+func (k noKeyring) Delete(string, string) error        { return k.err("delete") }
 
 // NewMemoryKeyring returns an empty Keyring held in process memory. It is for
 // tests, and for platforms whose app supplies no keyring (its content is lost
