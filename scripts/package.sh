@@ -18,10 +18,14 @@ version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 ldflags="-s -w -X github.com/carebook/carebook/internal/version.Commit=$commit"
 start=$SECONDS
 
-# fyne package counts builds in FyneApp.toml and deletes the binary it
-# builds in the source folder: keep the repository's copy and a clean tree.
+# fyne package counts builds in FyneApp.toml, writes fyne_metadata_init.go
+# (the metadata, with Release set) into the source folder and leaves it
+# there: keep the repository's FyneApp.toml and a clean tree afterwards.
 cp FyneApp.toml "$dist/.FyneApp.toml.keep"
-restore() { cp "$dist/.FyneApp.toml.keep" FyneApp.toml; rm -f "$dist/.FyneApp.toml.keep" carebook carebook.exe; }
+restore() {
+	cp "$dist/.FyneApp.toml.keep" FyneApp.toml
+	rm -f "$dist/.FyneApp.toml.keep" carebook carebook.exe fyne_metadata_init.go
+}
 trap restore EXIT
 
 echo "package: Linux desktop app"
