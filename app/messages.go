@@ -494,7 +494,7 @@ func (a *App) SendMessage(ctx context.Context, profileID string, d Draft) (Submi
 	if err := CheckMessage(d, mp); err != nil {
 		return Submitted{}, err
 	}
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.messagesChart(ctx, profileID)
 	if err != nil {
 		return Submitted{}, fmt.Errorf("send message: %w", err)
 	}
@@ -570,7 +570,7 @@ func patientSideFunc(c *record.Chart) func(record.Communication) bool {
 // id): in its thread, answering it, to the practice member who wrote it
 // (or to whom the patient wrote).
 func (a *App) ReplyDraft(ctx context.Context, profileID, communicationID string) (Draft, error) {
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.messagesChart(ctx, profileID)
 	if err != nil {
 		return Draft{}, fmt.Errorf("reply: %w", err)
 	}

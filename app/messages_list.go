@@ -124,7 +124,7 @@ type entry struct {
 // message. It reads only the local cache and the outbox, so it works
 // offline.
 func (a *App) Messages(ctx context.Context, profileID string) (Inbox, error) {
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.messagesChart(ctx, profileID)
 	if err != nil {
 		return Inbox{}, fmt.Errorf("messages: %w", err)
 	}
@@ -380,6 +380,32 @@ func decodeMessage(body []byte) (record.Communication, bool) {
 	return record.DecodeCommunication(record.Resource{Type: "Communication", ID: h.ID, JSON: body}), true
 }
 
+// messageTypes are what the inbox reads of a record: the messages, the
+// patient (whose side wrote what) and the people who write.
+var messageTypes = []string{"Patient", "Communication", "Practitioner", "PractitionerRole", "Organization", "RelatedPerson", "CareTeam"}
+
+// messagesChart is the record as far as messages need it: the whole
+// decoded record when it is in memory already, else only messageTypes
+// (a long record is mostly results the inbox does not need).
+func (a *App) messagesChart(ctx context.Context, profileID string) (*record.Chart, error) {
+	a.mu.Lock()
+	d := a.charts[profileID]
+	a.mu.Unlock()
+	if d != nil {
+		return d.chart, nil
+	}
+	var rs []record.Resource
+	for _, typ := range messageTypes {
+		if err := a.store.Each(ctx, profileID, typ, func(r storage.Resource) error {
+			rs = append(rs, record.Resource(r))
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("read messages: %w", err)
+		}
+	}
+	return record.Load(rs), nil
+}
+
 // valueAnnounced lists (JSON) the ids of the practice's messages already
 // announced with NewMessages.
 const valueAnnounced = "messages-announced"
@@ -389,16 +415,10 @@ const valueAnnounced = "messages-announced"
 // and the people of the cache, not the whole record. During the first
 // sync of a profile it only records what is there.
 func (a *App) announceNewMessages(ctx context.Context, profileID string) error {
-	var rs []record.Resource
-	for _, typ := range []string{"Patient", "Communication", "Practitioner", "PractitionerRole", "Organization", "RelatedPerson"} {
-		if err := a.store.Each(ctx, profileID, typ, func(r storage.Resource) error {
-			rs = append(rs, record.Resource(r))
-			return nil
-		}); err != nil {
-			return fmt.Errorf("announce messages: %w", err)
-		}
+	c, err := a.messagesChart(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("announce messages: %w", err)
 	}
-	c := record.Load(rs)
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
 		return fmt.Errorf("announce messages: %w", err)

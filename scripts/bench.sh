@@ -19,5 +19,8 @@ go test -count=1 -run '^$' -bench 'UnlockToDashboard|SearchRecord' -benchtime 5x
 section "booking: free times of one visit type over the next 60 days at a 10-provider practice, live over HTTP on loopback (target < 300 ms)"
 go test -count=1 -run '^$' -bench 'FreeSlots60Days' -benchtime 10x ./app/ | grep -E 'Benchmark|ok|FAIL'
 
+section "messages: opening the inbox with 5,000 messages in a 20,000-resource record (target < 100 ms); from Send to \"sent\" against the practice on loopback (target < 300 ms)"
+go test -count=1 -run '^$' -bench 'OpenInbox5000|SendToSent' -benchtime 10x ./app/ | grep -E 'Benchmark|ok|FAIL'
+
 section "record: decoding, indexing and searching 20,000 resources"
 go test -count=1 -run '^$' -bench . -benchtime 5x ./app/record/ | grep -E 'Benchmark|ok|FAIL'
