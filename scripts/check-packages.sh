@@ -2,6 +2,9 @@
 # Checks the artifacts scripts/package.sh wrote to DIR (default dist/) and
 # prints their sizes. Exits non-zero on the first artifact that is wrong.
 set -euo pipefail
+# The Go release Carebook is built with (see the Makefile); the machine's
+# own go command fetches it once.
+export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")/.."
 dist=${1:-dist}
 version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)

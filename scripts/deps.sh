@@ -3,6 +3,9 @@
 # and testing Carebook needs, and says what it installs. Idempotent: a second
 # run installs nothing and prints one line.
 set -euo pipefail
+# The Go release Carebook is built with (see the Makefile); the machine's
+# own go command fetches it once.
+export GOTOOLCHAIN=go1.27.3
 
 build=(ca-certificates gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev
        libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)

@@ -7,6 +7,9 @@
 # The version is FyneApp.toml's; the commit is stamped into every binary.
 # Takes minutes (the cgo builds of the GUI): not part of `make test`.
 set -euo pipefail
+# The Go release Carebook is built with (see the Makefile); the machine's
+# own go command fetches it once.
+export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")/.."
 
 fyne=$(pwd)/bin/fyne

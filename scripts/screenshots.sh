@@ -2,6 +2,9 @@
 # Starts the real Carebook app under Xvfb at desktop and phone size and
 # writes a PNG of each screen to screenshots/ (or $SHOTS). Look at them.
 set -euo pipefail
+# The Go release Carebook is built with (see the Makefile); the machine's
+# own go command fetches it once.
+export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")/.."
 
 out=${SHOTS:-screenshots}

@@ -3,6 +3,9 @@
 # D-Bus session with an unlocked gnome-keyring, so that the storage tests
 # exercise the real OS keyring backend (and fail, not skip, without it).
 set -euo pipefail
+# The Go release Carebook is built with (see the Makefile); the machine's
+# own go command fetches it once.
+export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")/.."
 
 export LANG=en_US.UTF-8

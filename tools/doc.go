@@ -1,4 +1,5 @@
-// Package tools pins the developer tools (the fyne CLI and staticcheck) in
-// a module of their own, so their dependencies never mix with the app's.
-// The Makefile builds them into ../bin.
+// Package tools pins the developer tools (the fyne CLI, staticcheck and
+// govulncheck) in a module of their own, so their dependencies never mix
+// with the app's, and holds mkvulndb, which builds govulncheck's database
+// offline. The Makefile builds them into ../bin.
 package tools
