@@ -232,16 +232,6 @@ func sortAppointments(all []Appointment, now time.Time) Appointments {
 	return out
 }
 
-// cachedAppointment reads the practice's copy of Appointment id from the
-// cache: its JSON and version.
-func (a *App) cachedAppointment(ctx context.Context, profileID, id string) (storage.Resource, error) {
-	r, err := a.store.Get(ctx, profileID, "Appointment", id)
-	if err != nil {
-		return storage.Resource{}, fmt.Errorf("appointment: %w", err)
-	}
-	return r, nil
-}
-
 // appointmentTypes are the cached types an appointment's display needs.
 var appointmentTypes = []string{"Appointment", "Practitioner", "PractitionerRole", "Organization", "Location", "HealthcareService"}
 
