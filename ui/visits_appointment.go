@@ -229,8 +229,11 @@ func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive fu
 	}
 	update(true)
 	stop := make(chan struct{})
+	// Read here, on the UI goroutine: the ticker's goroutine must not
+	// touch package variables tests change.
+	do, every := doOnUI, joinCheckEvery
 	go func() {
-		t := time.NewTicker(joinCheckEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
@@ -238,8 +241,9 @@ func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive fu
 			case <-stop:
 				return
 			}
-			doOnUI(func() {
-				if !alive() {
+			do(func() {
+				// The page was left, or its window closed: stop.
+				if !alive() || fyne.CurrentApp().Driver().CanvasForObject(row) == nil {
 					select {
 					case <-stop:
 					default:
