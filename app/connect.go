@@ -127,6 +127,9 @@ func (a *App) Connect(ctx context.Context, fhirBase string, opts ConnectOptions)
 func (a *App) signIn(ctx context.Context, cfg smart.Config) (storage.Profile, error) {
 	base := cfg.FHIRBase
 	cfg.HTTPClient = httpClient
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = signInScopes(ctx, base)
+	}
 	grant, err := smart.SignIn(ctx, cfg)
 	switch {
 	case errors.Is(err, smart.ErrSignInCancelled):
@@ -136,7 +139,7 @@ func (a *App) signIn(ctx context.Context, cfg smart.Config) (storage.Profile, er
 	case err != nil:
 		return storage.Profile{}, fmt.Errorf("sign in: %w", err)
 	}
-	p, err := a.profileFor(ctx, base, grant.PatientID)
+	p, err := a.profileFor(ctx, base, grant.PatientID, idTokenFHIRUser(grant))
 	if err != nil {
 		return storage.Profile{}, err
 	}
@@ -163,14 +166,18 @@ func (a *App) signIn(ctx context.Context, cfg smart.Config) (storage.Profile, er
 	return p, nil
 }
 
-// profileFor finds the profile of (base, patientID) or creates it.
-func (a *App) profileFor(ctx context.Context, base, patientID string) (storage.Profile, error) {
+// profileFor finds the profile of (base, patientID) signed in by fhirUser
+// or creates it: the patient's own profile and a caregiver's of the same
+// record, on one device, are two profiles with their own access ("" on
+// either side matches, as profiles made before fhirUser was kept).
+func (a *App) profileFor(ctx context.Context, base, patientID, fhirUser string) (storage.Profile, error) {
 	profiles, err := a.store.Profiles(ctx)
 	if err != nil {
 		return storage.Profile{}, fmt.Errorf("profiles: %w", err)
 	}
 	for _, p := range profiles {
-		if p.PracticeURL == base && p.PatientID == patientID {
+		user := p.Settings[settingFHIRUser]
+		if p.PracticeURL == base && p.PatientID == patientID && (user == "" || fhirUser == "" || user == fhirUser) {
 			return p, nil
 		}
 	}

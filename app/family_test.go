@@ -249,3 +249,59 @@ func rawCount(t *testing.T, file, query string, args ...any) int {
 	}
 	return n
 }
+
+// TestPatientEndsCaregiverAccess: José sees who may read his record and
+// ends his daughter's access through the practice's API (RelatedPerson
+// made inactive, through the outbox); her profile of his record closes at
+// her next sync, and he no longer sees her listed.
+func TestPatientEndsCaregiverAccess(t *testing.T) {
+	ctx := context.Background()
+	practice := startDemo(t)
+	core := openFamilyApp(t, practice)
+	own, err := core.ConnectDemoAccount(ctx, "jose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cared, err := core.ConnectDemoAccount(ctx, "lucia")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jose, lucias := own[0], cared[0]
+	for _, p := range []ProfileInfo{jose, lucias} {
+		if err := core.Sync(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if list, _, err := core.Proxies(ctx, lucias.ID); err != nil || len(list) != 0 {
+		t.Errorf("Lucía's view of her father's record lists %v (%v): only the patient manages access", list, err)
+	}
+	list, canEnd, err := core.Proxies(ctx, jose.ID)
+	if err != nil || !canEnd || len(list) != 1 || !strings.HasPrefix(list[0].Name, "Lucía") || list[0].Relationship != "daughter" {
+		t.Fatalf("José's proxies %+v (can end: %v, %v), want Lucía, daughter", list, canEnd, err)
+	}
+	if _, err := core.EndProxyAccess(ctx, lucias.ID, list[0].ID); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("a caregiver ending access from her side: %v", err)
+	}
+	sub, err := core.EndProxyAccess(ctx, jose.ID, list[0].ID)
+	if err != nil || sub.Ref != "RelatedPerson/"+list[0].ID {
+		t.Fatalf("José ends Lucía's access: %+v %v", sub, err)
+	}
+	if err := core.Sync(ctx, lucias.ID); !errors.Is(err, ErrAccessEnded) {
+		t.Errorf("Lucía's sync after José ended her access: %v, want ErrAccessEnded", err)
+	}
+	if err := core.Sync(ctx, jose.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list, _, _ := core.Proxies(ctx, jose.ID); len(list) != 0 {
+		t.Errorf("José still sees %v with access", list)
+	}
+	ps, _ := core.Profiles(ctx)
+	if len(ps) != 1 || ps[0].ID != jose.ID {
+		t.Errorf("profiles after: %+v, want José's own only", ps)
+	}
+	// Ending it twice is bad input: nothing is sent.
+	_, err = core.EndProxyAccess(ctx, jose.ID, list[0].ID)
+	if !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("ending it twice: %v", err)
+	}
+}

@@ -501,6 +501,24 @@ func (d directory) Patient(ctx context.Context, id string) (access.PatientInfo, 
 	return info, nil
 }
 
+// ProxyActive reports whether RelatedPerson id is in force: it exists and
+// is not marked inactive.
+func (d directory) ProxyActive(ctx context.Context, id string) (bool, error) {
+	r, err := d.st.Read(ctx, "RelatedPerson", id)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("practice: related person: %w", err)
+	}
+	m, err := store.DecodeResource(r.JSON, "RelatedPerson")
+	if err != nil {
+		return false, fmt.Errorf("practice: related person: %w", err)
+	}
+	active, ok := m["active"].(bool)
+	return !ok || active, nil
+}
+
 // displayName is "Given Family" of the official (or first) name.
 func displayName(m map[string]any) string {
 	names, _ := m["name"].([]any)

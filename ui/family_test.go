@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/carebook/carebook/app"
@@ -58,7 +59,11 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leo, jose := kids[0], cared[0]
+	own, err := core.ConnectDemoAccount(ctx, "jose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leo, jose, joseOwn := kids[0], cared[0], own[0]
 
 	u := NewMainWindow(fyneApp, core, Options{})
 	w := u.Window()
@@ -67,7 +72,7 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	name := func(s string) string { return "family-" + s + "-" + fmtSize(size) }
 
 	// A dependent's dashboard greets the parent and says whose record it is.
-	q.waitShows(t, w, "José") // the first record by name
+	q.waitShows(t, w, "Hello, José") // the user's own record comes first
 	u.showUnlockedHomeAt(leo.ID)
 	q.waitShows(t, w, "Hello, Amara", "You're looking at Leo's record (your son).",
 		"Leo · your son", "Riverside Family Medicine", "Updated just now")
@@ -109,7 +114,17 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	}
 	screenshot(t, w, name("teen-results"))
 
-	// José ends Lucía's access while a message of hers waits unsent.
+	// José, on his own record, sees who else can see it, and may end it.
+	u.showUnlockedHomeAt(joseOwn.ID)
+	q.waitShows(t, w, "Hello, José", "Updated just now")
+	selectTab(t, w, "Settings")
+	q.waitShows(t, w, "Who can see your record", "Lucía Hernández · your daughter can see your record", "End Lucía's access")
+	if sc, ok := u.shell.settingsTab.Content.(*container.Scroll); ok {
+		sc.ScrollToBottom()
+	}
+	screenshot(t, w, name("who-can-see"))
+
+	// The practice ends Lucía's access while a message of hers waits unsent.
 	if err := core.Sync(ctx, jose.ID); err != nil {
 		t.Fatal(err)
 	}

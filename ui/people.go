@@ -46,23 +46,29 @@ func badge(p app.ProfileInfo, size float32) fyne.CanvasObject {
 	return container.NewGridWrap(fyne.NewSize(size, size), box)
 }
 
-// personLine is how the switcher and lists name a person: "Leo · your
-// son" (short enough for a phone), or the name alone for the user's own
-// record.
+// personLine is how the switcher and lists name a person, short enough
+// for a phone: "Leo · your son", "Maya (you)" for the user's own record,
+// the name alone when the practice did not say.
 func personLine(p app.ProfileInfo) string {
-	if p.Relationship == "" {
-		return p.Label
+	switch {
+	case p.Relationship != "":
+		return firstOf(p.Label) + " · " + p.Relationship
+	case p.Self:
+		return firstOf(p.Label) + " (you)"
 	}
-	return firstOf(p.Label) + " · " + p.Relationship
+	return p.Label
 }
 
 // fullPersonLine is personLine with the whole name, for where two people
 // share a first name: "Leo Chidi Okafor · your son".
 func fullPersonLine(p app.ProfileInfo) string {
-	if p.Relationship == "" {
-		return p.Label
+	switch {
+	case p.Relationship != "":
+		return p.Label + " · " + p.Relationship
+	case p.Self:
+		return p.Label + " (you)"
 	}
-	return p.Label + " · " + p.Relationship
+	return p.Label
 }
 
 // firstOf is the first name of a person's full name.

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -147,6 +149,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		)),
 		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
 		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),
+		s.accessCard(),
 		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
 	)))
 }
@@ -167,4 +170,100 @@ func practiceLinks(p app.ProfileInfo) fyne.CanvasObject {
 		return nil
 	}
 	return container.NewHBox(links...)
+}
+
+// accessCard lists who else the practice lets see the record on show (the
+// patient's own), each with a way to end that access where the practice
+// offers it. Filled in off the UI goroutine. UI goroutine.
+func (s *shell) accessCard() fyne.CanvasObject {
+	u, p := s.u, s.current
+	body := newColumn(0, false, paragraph("Loading…"))
+	card := widget.NewCard("Who can see your record", p.Practice, body)
+	if !p.Self {
+		card.Hide() // a parent or caregiver does not manage the patient's access
+		return card
+	}
+	type view struct {
+		list   []app.Proxy
+		canEnd bool
+	}
+	var load func()
+	load = func() {
+		background(u.ctx, func(ctx context.Context) (view, error) {
+			list, canEnd, err := u.core.Proxies(ctx, p.ID)
+			return view{list, canEnd}, err
+		}, func(v view, err error) {
+			var objs []fyne.CanvasObject
+			switch {
+			case err != nil:
+				objs = append(objs, paragraph("Carebook could not read this. "+humanStorageError(err)))
+			case len(v.list) == 0:
+				objs = append(objs, paragraph("Your practice lists nobody else with access to your record."))
+			default:
+				for _, px := range v.list {
+					px := px
+					line := px.Name
+					if px.Relationship != "" {
+						line += " · your " + px.Relationship
+					}
+					row := []fyne.CanvasObject{paragraph(line + " can see your record and act for you at " + p.Practice + ".")}
+					if v.canEnd {
+						end := &widget.Button{Text: "End " + firstOf(px.Name) + "'s access", Importance: widget.DangerImportance}
+						end.OnTapped = func() {
+							u.core.Touch()
+							dialog.ShowConfirm("End "+firstOf(px.Name)+"'s access?",
+								"Your practice will stop sharing your record with "+px.Name+". Only the office can give it back.",
+								func(ok bool) {
+									if !ok {
+										return
+									}
+									end.Disable()
+									background(u.ctx, func(ctx context.Context) (app.Submitted, error) {
+										return u.core.EndProxyAccess(ctx, p.ID, px.ID)
+									}, func(_ app.Submitted, err error) {
+										end.Enable()
+										if msg := accessOutcome(err); msg != "" {
+											dialog.ShowInformation("Access", msg, u.win)
+										}
+										if err == nil {
+											s.sync() // the practice's copy comes back: the list changes
+										}
+									})
+								}, u.win)
+						}
+						row = append(row, container.NewHBox(end))
+					}
+					objs = append(objs, newColumn(0, false, row...))
+				}
+				if !v.canEnd {
+					objs = append(objs, paragraph("To end someone's access, ask the office: this practice does not offer it online."))
+				}
+			}
+			body.Objects = objs
+			body.Refresh()
+		})
+	}
+	load()
+	s.reloadAccess = load
+	return card
+}
+
+// accessOutcome says in plain words what became of an action, "" when the
+// practice accepted it.
+func accessOutcome(err error) string {
+	var refused *app.RefusedError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &refused):
+		return "The practice did not accept it: " + refused.Message
+	case errors.Is(err, app.ErrQueued):
+		return "Saved on this device; Carebook sends it when it next reaches your practice."
+	case errors.Is(err, app.ErrNeedsSignIn):
+		return "Saved on this device; sign in to your practice again to send it."
+	case errors.Is(err, app.ErrInvalidInput):
+		return strings.TrimPrefix(err.Error(), app.ErrInvalidInput.Error()+": ")
+	default:
+		return "Carebook could not do this just now. Please try again."
+	}
 }

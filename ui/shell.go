@@ -37,6 +37,9 @@ type shell struct {
 	signIn   *widget.Button // shown with the sign-in banner
 	tabs     *container.AppTabs
 
+	// reloadAccess refreshes the settings' list of who can see the record.
+	reloadAccess func()
+
 	dashboard   *dashboardView
 	record      *recordView
 	recordTab   *container.TabItem
@@ -347,6 +350,9 @@ func (s *shell) onEvent(ev app.Event) {
 		s.status.SetText(s.statusText(text))
 	case app.RecordChanged:
 		if ev.ProfileID == s.current.ID {
+			if s.reloadAccess != nil {
+				s.reloadAccess()
+			}
 			s.dashboard.Refresh()
 			if s.record != nil {
 				s.record.Refresh()

@@ -133,5 +133,14 @@ type PatientDirectory interface {
 	Patient(ctx context.Context, id string) (PatientInfo, error)
 }
 
+// ProxyDirectory is a PatientDirectory that also knows whether the
+// RelatedPerson a proxy acts as is still active: a patient ends a
+// caregiver's access by making it inactive (through the FHIR API, as any
+// server's RelatedPerson.active says whether the relation is in force).
+type ProxyDirectory interface {
+	PatientDirectory
+	ProxyActive(ctx context.Context, relatedPersonID string) (bool, error)
+}
+
 // ErrUnknownPatient is returned by a PatientDirectory for an unknown id.
 var ErrUnknownPatient = errors.New("access: unknown patient")

@@ -151,6 +151,11 @@ func (p Policy) Check(ctx context.Context, tx Tx, r Request) error {
 			return forbidden("New patients are registered by the office.")
 		}
 		return w.updatePatient()
+	case "RelatedPerson":
+		if oldRes == nil {
+			return forbidden("Family members and caregivers are added by the office.")
+		}
+		return w.updateRelatedPerson()
 	}
 	return forbidden(fmt.Sprintf("%s records can't be changed online. Please send a message to the office.", r.Type))
 }

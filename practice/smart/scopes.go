@@ -21,6 +21,7 @@ var writePolicy = map[string]string{
 	"Appointment":   "cu", // book, reschedule and cancel
 	"Task":          "c",  // refills and other requests
 	"Patient":       "u",  // update contact details
+	"RelatedPerson": "u",  // end a caregiver's access (active = false)
 }
 
 // supportedScopes is the scopes_supported list of the configuration.
@@ -28,7 +29,7 @@ func supportedScopes() []string {
 	return []string{
 		scopeOpenID, scopeFHIRUser, scopeLaunchPatient, scopeOffline,
 		"patient/*.rs", "patient/*.read",
-		"patient/Communication.c", "patient/Appointment.cu",
+		"patient/Communication.c", "patient/Appointment.cu", "patient/RelatedPerson.u",
 		"patient/Task.c", "patient/Patient.u",
 	}
 }

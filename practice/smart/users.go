@@ -317,6 +317,11 @@ func (s *Server) charts(ctx context.Context, username string) ([]chart, error) {
 			return nil, fmt.Errorf("look up patient: %w", err)
 		}
 		lvl := familyRule(r.rel, info.BirthDate, now)
+		if lvl.allowed && r.rel != RelationSelf {
+			if lvl.allowed, err = s.proxyInForce(ctx, username, r.id); err != nil {
+				return nil, err
+			}
+		}
 		if lvl.allowed {
 			out = append(out, chart{Patient: info, Relation: r.rel, Level: lvl})
 		}
@@ -343,5 +348,39 @@ func (s *Server) accessNow(ctx context.Context, username, patientID string) (acc
 	if err != nil {
 		return accessLevel{}, fmt.Errorf("look up patient: %w", err)
 	}
-	return familyRule(rel, info.BirthDate, s.now()), nil
+	lvl := familyRule(rel, info.BirthDate, s.now())
+	if lvl.allowed && rel != RelationSelf {
+		ok, err := s.proxyInForce(ctx, username, patientID)
+		if err != nil {
+			return accessLevel{}, err
+		}
+		if !ok {
+			return accessLevel{}, nil
+		}
+	}
+	return lvl, nil
+}
+
+// proxyInForce reports whether the RelatedPerson username acts as in
+// patientID's chart is still active: the patient may end a caregiver's
+// access by making it inactive. Directories that cannot tell, and users
+// acting as someone else than a RelatedPerson, count as in force.
+func (s *Server) proxyInForce(ctx context.Context, username, patientID string) (bool, error) {
+	dir, ok := s.patients.(access.ProxyDirectory)
+	if !ok {
+		return true, nil
+	}
+	ref, err := s.fhirUser(ctx, username, patientID)
+	if err != nil {
+		return false, err
+	}
+	typ, id, _ := strings.Cut(ref, "/")
+	if typ != "RelatedPerson" {
+		return true, nil
+	}
+	active, err := dir.ProxyActive(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("look up proxy: %w", err)
+	}
+	return active, nil
 }
