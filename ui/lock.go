@@ -176,7 +176,8 @@ func humanStorageError(err error) string {
 	case errors.Is(err, storage.ErrCorrupt):
 		return "The data file is damaged."
 	case errors.Is(err, storage.ErrIntegrity):
-		return "The data file was changed by something other than Carebook."
+		return "Part of this record cannot be read: the data file was damaged or changed by something other than Carebook. " +
+			"In Settings, under Records, \"Check and download again\" removes what cannot be read and downloads the record again."
 	case errors.Is(err, storage.ErrPassphraseRequired):
 		return "A passphrase is needed on this device."
 	default:

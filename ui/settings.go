@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/storage"
 )
 
 // prefIdleMinutes keeps the idle lock delay in Fyne's preferences (it is
@@ -130,11 +131,29 @@ func (s *shell) settingsView() fyne.CanvasObject {
 				})
 			}, u.win)
 		}}
+		var repair *widget.Button
+		repair = &widget.Button{Text: "Check and download again", OnTapped: func() {
+			u.core.Touch()
+			msg := fmt.Sprintf("Carebook checks every part of %s's record on this device, removes what cannot be read, "+
+				"and downloads the record again from the practice. What you wrote and have not sent is kept.", p.Label)
+			dialog.ShowConfirm("Check this record?", msg, func(ok bool) {
+				if !ok {
+					return
+				}
+				repair.Disable()
+				background(u.ctx, func(ctx context.Context) (storage.RepairReport, error) {
+					return u.core.RepairRecord(ctx, p.ID)
+				}, func(rep storage.RepairReport, err error) {
+					repair.Enable()
+					dialog.ShowInformation("Record checked", repairSummary(p.Label, rep, err), u.win)
+				})
+			}, u.win)
+		}}
 		entry := []fyne.CanvasObject{line}
 		if links := practiceLinks(p); links != nil {
 			entry = append(entry, links)
 		}
-		people.Add(newColumn(0, false, append(entry, container.NewHBox(remove))...))
+		people.Add(newColumn(0, false, append(entry, container.NewHBox(remove), container.NewHBox(repair))...))
 	}
 	add := &widget.Button{Text: "Add a family member or practice", OnTapped: func() {
 		u.showScreen(func() fyne.CanvasObject {
@@ -152,6 +171,28 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		s.accessCard(),
 		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
 	)))
+}
+
+// repairSummary says in words what RepairRecord did.
+func repairSummary(name string, rep storage.RepairReport, err error) string {
+	var b strings.Builder
+	switch {
+	case rep.Records > 0:
+		fmt.Fprintf(&b, "%s of %s's record could not be read and removed. ", plural(rep.Records, "part", "parts"), name)
+	case rep.Damaged():
+		fmt.Fprintf(&b, "%s's record was checked; its download starts over. ", name)
+	default:
+		fmt.Fprintf(&b, "Every part of %s's record could be read. ", name)
+	}
+	if rep.Outbox > 0 {
+		fmt.Fprintf(&b, "%s that had not been sent could not be read and are lost. ", plural(rep.Outbox, "item", "items"))
+	}
+	if err != nil {
+		b.WriteString("The record could not be downloaded now; Carebook tries again at the next update.")
+	} else {
+		b.WriteString("The record was downloaded again from the practice.")
+	}
+	return b.String()
 }
 
 // practiceLinks are the practice's terms of use and privacy policy, opened

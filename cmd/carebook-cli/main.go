@@ -33,6 +33,8 @@ commands:
   sync      send the outbox and pull the records of every profile
   status    profiles, last sync, counts by type, pending outbox items
   export    the cached record as one FHIR Bundle (--format bundle) on stdout
+  repair    remove unreadable (damaged) records of a profile and download it again;
+            what you wrote and has not been sent is kept
   message   write to the practice: --to TYPE/ID --subject TEXT --text TEXT [--attach FILE]...
             [--reply-to COMMUNICATION_ID]; stored in the outbox and sent at once
   messages  conversations and the state of every message (--json)
@@ -104,6 +106,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdCancel(ctx, args[1:], e)
 	case "appointments":
 		err = cmdAppointments(ctx, args[1:], e)
+	case "repair":
+		err = cmdRepair(ctx, args[1:], e)
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.stdout, version.String("carebook-cli"))
 		return exitOK

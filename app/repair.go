@@ -1,0 +1,31 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/carebook/carebook/storage"
+)
+
+// RepairRecord resets a profile's cached record when part of it cannot be
+// read (a damaged disk, a file changed behind the app's back): rows that do
+// not open are removed, the profile's sync starts over, and the whole
+// record is downloaded again at once. What the patient wrote and has not
+// sent is kept (an item too damaged to open is counted in the report).
+// The report says what was removed; the error is the download's, if it
+// failed (the repair itself stands: the next sync downloads the record).
+func (a *App) RepairRecord(ctx context.Context, profileID string) (storage.RepairReport, error) {
+	rep, err := a.store.Repair(ctx, profileID)
+	if err != nil {
+		return rep, fmt.Errorf("repair record: %w", err)
+	}
+	if rep.Damaged() {
+		a.forget(profileID)
+		a.bus.Publish(RecordChanged{ProfileID: profileID})
+		a.bus.Publish(OutboxChanged{ProfileID: profileID})
+	}
+	if err := a.Sync(ctx, profileID); err != nil {
+		return rep, fmt.Errorf("repair record: download again: %w", err)
+	}
+	return rep, nil
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
+)
+
+// TestRepairDamagedRecord: one damaged row makes export fail (as the audit
+// found); repair removes it and downloads the record again, so export
+// works and holds every record, and an unsent message is still there.
+func TestRepairDamagedRecord(t *testing.T) {
+	srv := fhirtest.New(fhirtest.Features{Everything: true})
+	defer srv.Close()
+	seedServer(srv, 10)
+	dir := newCache(t)
+	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != exitOK {
+		t.Fatalf("connect: %d %s", code, errOut)
+	}
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+
+	// The practice fails while a message waits, and a disk error damages
+	// one cached record.
+	srv.FailBefore(func(*http.Request) int { return http.StatusServiceUnavailable })
+	enqueueMessage(t, dir, profileID(t, dir))
+	db, err := sql.Open("sqlite", filepath.Join(dir, storage.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE resources SET sealed = substr(sealed, 1, 40) WHERE id = (SELECT min(id) FROM resources)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, _, errOut := cli(t, testPassphrase, "export", "--data", dir, "--format", "bundle")
+	if code == exitOK || !strings.Contains(errOut, "integrity") {
+		t.Fatalf("export of a damaged record: exit %d, %s; want a failure naming the integrity check", code, errOut)
+	}
+
+	// Repair while the practice is still down: the damaged row goes, the
+	// download waits (exit 4), the message stays.
+	code, _, errOut = cli(t, testPassphrase, "repair", "--data", dir)
+	if code != exitNetwork || !strings.Contains(errOut, "removed 1 unreadable records") {
+		t.Fatalf("repair offline: exit %d, %s", code, errOut)
+	}
+	// Back online: the next repair (or sync) downloads everything again.
+	srv.FailBefore(nil)
+	code, _, errOut = cli(t, testPassphrase, "repair", "--data", dir)
+	if code != exitOK || !strings.Contains(errOut, "nothing damaged") {
+		t.Fatalf("repair online: exit %d, %s", code, errOut)
+	}
+	code, out, errOut := cli(t, testPassphrase, "export", "--data", dir, "--format", "bundle")
+	if code != exitOK {
+		t.Fatalf("export after repair: exit %d, %s", code, errOut)
+	}
+	var b struct{ Entry []json.RawMessage }
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Entry) != 13 {
+		t.Fatalf("export after repair holds %d records, want all 12 and the message sent", len(b.Entry))
+	}
+	// The message was sent by the sync that downloaded the record again.
+	if n := srv.Count("Communication"); n != 1 {
+		t.Fatalf("the practice has %d messages, want the one written while it was down", n)
+	}
+}
+
+// profileID is the id of the only profile of the cache in dir.
+func profileID(t *testing.T, dir string) string {
+	t.Helper()
+	code, out, errOut := cli(t, testPassphrase, "status", "--data", dir, "--json")
+	if code != exitOK {
+		t.Fatalf("status: %d %s", code, errOut)
+	}
+	var st []profileStatus
+	if err := json.Unmarshal([]byte(out), &st); err != nil || len(st) != 1 {
+		t.Fatalf("status = %s (%v)", out, err)
+	}
+	return st[0].ID
+}

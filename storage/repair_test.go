@@ -1,0 +1,91 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+)
+
+// TestRepair damages one profile's rows as a bad disk or a meddler would,
+// and checks that Repair removes exactly the damaged rows, resets the
+// profile's sync (so the record downloads again), keeps what the patient
+// wrote, and leaves the other profile alone.
+func TestRepair(t *testing.T) {
+	ctx := context.Background()
+	firstOf := func(table string) string {
+		key := map[string]string{"resources": "id", "outbox": "seq"}[table]
+		return "UPDATE " + table + " SET sealed = substr(sealed, 1, 30) WHERE " + key + " = (SELECT min(" + key + ") FROM " + table + " WHERE " + whereProfile(table) + ")"
+	}
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, db *sql.DB, a, b string)
+		want   RepairReport
+	}{
+		{"one record truncated", func(t *testing.T, db *sql.DB, a, b string) {
+			mustExec(t, db, firstOf("resources"), a)
+		}, RepairReport{Records: 1, Checkpoints: 1}},
+		{"every record flipped", func(t *testing.T, db *sql.DB, a, b string) {
+			flipByte(t, db, "resources", "row_key", a)
+		}, RepairReport{Records: 2, Checkpoints: 1}},
+		{"a checkpoint from another profile", func(t *testing.T, db *sql.DB, a, b string) {
+			copySealedAcrossProfiles(t, db, "checkpoints", "name_key", a, b)
+		}, RepairReport{Checkpoints: 1}},
+		{"an outbox item truncated", func(t *testing.T, db *sql.DB, a, b string) {
+			mustExec(t, db, firstOf("outbox"), a)
+		}, RepairReport{Outbox: 1}},
+		{"nothing damaged", func(*testing.T, *sql.DB, string, string) {}, RepairReport{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, a, b := twoProfiles(t)
+			// A second outbox item, which must survive whatever happens
+			// to the first.
+			s := reopenUnlocked(t, dir)
+			kept, err := s.Enqueue(ctx, OutboxItem{ProfileID: a, Kind: "message", Identifier: "urn:uuid:2", Payload: []byte(`{"op":"create"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			db := rawDB(t, dir)
+			tt.damage(t, db, a, b)
+			db.Close()
+
+			s = reopenUnlocked(t, dir)
+			got, err := s.Repair(ctx, a)
+			if err != nil {
+				t.Fatalf("Repair: %v", err)
+			}
+			if got != tt.want || got.Damaged() != (tt.want != RepairReport{}) {
+				t.Fatalf("Repair = %+v, want %+v", got, tt.want)
+			}
+			// Everything left opens.
+			n := 0
+			if err := s.Each(ctx, a, "", func(Resource) error { n++; return nil }); err != nil {
+				t.Fatalf("reading the repaired profile: %v", err)
+			}
+			if n != 2-tt.want.Records {
+				t.Fatalf("%d records left, want %d", n, 2-tt.want.Records)
+			}
+			if _, ok, err := s.Checkpoint(ctx, a, "since"); err != nil || ok != (tt.want.Checkpoints == 0) {
+				t.Fatalf("checkpoint after repair: ok=%v err=%v; want it gone exactly when something was damaged", ok, err)
+			}
+			items, err := s.Outbox(ctx, a)
+			if err != nil {
+				t.Fatalf("outbox after repair: %v", err)
+			}
+			if len(items) != 2-tt.want.Outbox || items[len(items)-1].Seq != kept.Seq {
+				t.Fatalf("outbox after repair = %d items, want %d ending with the undamaged one", len(items), 2-tt.want.Outbox)
+			}
+			if again, err := s.Repair(ctx, a); err != nil || again.Damaged() {
+				t.Fatalf("second Repair = %+v, %v; want nothing left to repair", again, err)
+			}
+			// The other profile is untouched.
+			if c, err := s.Counts(ctx, b); err != nil || c["Observation"] != 2 {
+				t.Fatalf("other profile: %v, %v", c, err)
+			}
+			if v, ok, err := s.Checkpoint(ctx, b, "since"); err != nil || !ok || v != "t1" {
+				t.Fatalf("other profile's checkpoint = %q %v %v", v, ok, err)
+			}
+		})
+	}
+}
