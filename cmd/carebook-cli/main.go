@@ -44,6 +44,8 @@ commands:
   move      move an appointment: --appointment ID --slot SLOT_ID
   cancel    cancel an appointment: --appointment ID [--reason TEXT]
   appointments  upcoming and past appointments with their states (--json)
+  access    who else the practice lets see your record; --end RELATEDPERSON_ID ends one's
+            access (stored in the outbox and sent at once)
 
 Run "carebook-cli <command> -h" for a command's flags, "carebook-cli --version"
 for the version and the commit it was built from.
@@ -108,6 +110,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdAppointments(ctx, args[1:], e)
 	case "repair":
 		err = cmdRepair(ctx, args[1:], e)
+	case "access":
+		err = cmdAccess(ctx, args[1:], e)
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.stdout, version.String("carebook-cli"))
 		return exitOK
