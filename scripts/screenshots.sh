@@ -135,3 +135,12 @@ CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 \
 	./ui/ >"$scratch/booking.log" 2>&1 ||
 	{ cat "$scratch/booking.log" >&2; exit 1; }
 ls "$out"/booking-*.png
+
+# Secure messaging, drawn by the UI test that drives it against the
+# practice server at desktop and phone size: the inbox, a conversation
+# with the practice's read receipt, the composer with a file and the
+# practice's notice, and a message the practice refused in its own words
+# (Edit, Retry, Discard).
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestMessagesScreen' ./ui/ >"$scratch/messages.log" 2>&1 ||
+	{ cat "$scratch/messages.log" >&2; exit 1; }
+ls "$out"/messages-*.png

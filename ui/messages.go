@@ -57,7 +57,10 @@ type messagesView struct {
 	open    string            // key of the thread on show ("" when none)
 	compose *composer         // the composer on show, or nil
 	page    *container.Scroll // the conversation on show, or nil
-	cancel  context.CancelFunc
+	// reopening: the conversation is shown again after a reload, not
+	// opened by the patient.
+	reopening bool
+	cancel    context.CancelFunc
 	// onChange is told when the patient read or sent something (the
 	// dashboard's counts change).
 	onChange func()
@@ -152,7 +155,11 @@ func (v *messagesView) apply(in app.Inbox, err error) {
 		return
 	}
 	if i := threadIndex(in, open); i >= 0 {
+		// Shown again with its new states; what arrived meanwhile is not
+		// counted read (the screen may not even be on show).
+		v.reopening = true
 		v.md.list.Select(i)
+		v.reopening = false
 		return
 	}
 	v.open = ""
@@ -189,7 +196,7 @@ func (v *messagesView) selectThread(i int) {
 	th := v.inbox.Threads[i]
 	v.open, v.compose = th.Key, nil
 	v.md.showDetail(v.threadPage(th))
-	if len(th.Unread) > 0 {
+	if len(th.Unread) > 0 && !v.reopening {
 		gen, ids := v.gen, th.Unread
 		background(v.ctx, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, v.src.MarkMessagesRead(ctx, v.profileID, ids...)
@@ -208,8 +215,25 @@ func (v *messagesView) selectThread(i int) {
 // ShowThread opens the conversation with key when the inbox has it. UI
 // goroutine.
 func (v *messagesView) ShowThread(key string) {
-	if i := threadIndex(v.inbox, key); i >= 0 {
+	i := threadIndex(v.inbox, key)
+	switch {
+	case i < 0:
+	case i == v.md.selected:
+		v.selectThread(i) // already chosen: the list would not tell
+	default:
 		v.md.list.Select(i)
+	}
+}
+
+// Shown tells the screen it came on show: a conversation open on it is
+// being read, so what arrived in it meanwhile counts as read. UI
+// goroutine.
+func (v *messagesView) Shown() {
+	if v.compose != nil || v.open == "" || (!v.md.wide && !v.md.open) {
+		return
+	}
+	if i := threadIndex(v.inbox, v.open); i >= 0 && i == v.md.selected {
+		v.selectThread(i)
 	}
 }
 

@@ -162,14 +162,15 @@ func (v *messagesView) newComposer(key string, reply bool, m composerModel) *com
 	c.subject.SetText(m.draft.Subject)
 	c.subject.OnChanged = func(string) { c.changed() }
 	discard := &widget.Button{Text: "Discard draft", Icon: theme.DeleteIcon(), OnTapped: c.discardDraft}
-	objs = append(objs, title, notice, boldText("To"), c.to, boldText("Topic"), c.topic, boldText("Subject"), c.subject)
+	objs = append(objs, title, boldText("To"), c.to, boldText("Topic"), c.topic, boldText("Subject"), c.subject)
 	if m.draft.AboutName != "" {
 		objs = append(objs, fieldText("About", m.draft.AboutName))
 	}
 	if len(m.opts.Recipients) == 0 {
 		objs = append(objs, warningText("Your record names nobody at the practice to write to yet. Update your record, or call the office."))
 	}
-	objs = append(objs, boldText("Message"), c.text, c.counter, c.fileList, container.NewHBox(attach), limits, c.problem,
+	// The notice sits right above Send: read before sending.
+	objs = append(objs, boldText("Message"), c.text, c.counter, c.fileList, container.NewHBox(attach), limits, notice, c.problem,
 		container.NewHBox(c.send, discard))
 	c.root = container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
 	c.refreshFiles()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/carebook/carebook/app"
@@ -153,9 +154,12 @@ func serverCopies(t *testing.T, p *msgPractice, ident string) int {
 func compose(t *testing.T, q uiQueue, u *UI, w fyne.Window) *composer {
 	t.Helper()
 	u.shell.messages.compose = nil
+	if md := u.shell.messages.md; !md.wide && md.open {
+		md.clearDetail() // a phone shows the list again first (Back)
+	}
 	test.Tap(findButton(t, w.Content(), "New message"))
 	pumpUntil(t, q, "the composer", func() bool { return u.shell.messages.compose != nil })
-	q.waitShows(t, w, "not for emergencies", "characters", "Choose a topic")
+	q.waitShows(t, w, "New message", "not for emergencies", "characters", "Choose a topic")
 	return u.shell.messages.compose
 }
 
@@ -180,6 +184,12 @@ func openThread(t *testing.T, u *UI, subject string) app.MessageThread {
 // reply lands in the same conversation; a file the practice refuses shows
 // its words and is edited and sent again; a draft survives a restart.
 func TestMessagesScreen(t *testing.T) {
+	for _, size := range []fyne.Size{{Width: 1280, Height: 800}, {Width: 360, Height: 740}} {
+		t.Run(fmtSize(size), func(t *testing.T) { messagesScreen(t, size) })
+	}
+}
+
+func messagesScreen(t *testing.T, size fyne.Size) {
 	q := useQueue(t)
 	test.NewTempApp(t)
 	lightTheme(t)
@@ -191,7 +201,13 @@ func TestMessagesScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := ps[0].ID
-	u, w := openMessages(t, q, core, fyne.NewSize(1280, 800))
+	u, w := openMessages(t, q, core, size)
+	shot := func(name string) {
+		q.drain()
+		assertFits(t, w)
+		screenshot(t, w, "messages-"+name+"-"+fmtSize(size))
+	}
+	shot("inbox")
 
 	// Written on a train: the practice can't be reached.
 	p.Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: http.StatusServiceUnavailable, OnlyPaths: "/fhir/Communication"})
@@ -202,7 +218,10 @@ func TestMessagesScreen(t *testing.T) {
 	test.Type(c.text, "It started three days ago.")
 	c.addFile("rash.png", []byte("\x89PNG\r\n\x1a\na small photo"))
 	q.waitShows(t, w, "26 / 10000 characters", "rash.png")
-	screenshot(t, w, "messages-composer-1280x800")
+	if sc, ok := c.root.(*container.Scroll); ok {
+		sc.ScrollToBottom() // the file, the notice and Send
+	}
+	shot("composer")
 	test.Tap(findButton(t, w.Content(), "Send"))
 	q.waitShows(t, w, "Waiting to be sent: it will be sent when you are online.", "Waiting")
 	th := openThread(t, u, "A rash on my arm")
@@ -223,8 +242,8 @@ func TestMessagesScreen(t *testing.T) {
 	// The staff open it: a read receipt.
 	p.work(t)
 	syncNow(t, q, u)
-	q.waitShows(t, w, "✓ Read by the practice")
-	screenshot(t, w, "messages-read-receipt-1280x800")
+	q.waitShows(t, w, "✓ Read by the practice", "Reply", "characters")
+	shot("read-receipt")
 
 	// They answer: answered, and one more new message on the dashboard.
 	dash, err := core.Dashboard(context.Background(), pid)
@@ -260,6 +279,10 @@ func TestMessagesScreen(t *testing.T) {
 	test.Type(entries[len(entries)-1], "Thank you, I will wait for the call.")
 	test.Tap(findButtonAfter(t, w.Content(), "Reply", "Send"))
 	waitThread(t, q, u, "A rash on my arm", 3)
+	pumpUntil(t, q, "the reply sent", func() bool {
+		th := openThread(t, u, "A rash on my arm")
+		return len(th.Messages) == 3 && th.Messages[2].State == app.MessageSent
+	})
 	if got := openThread(t, u, "A rash on my arm"); got.Messages[2].Text != "Thank you, I will wait for the call." ||
 		len(u.shell.messages.inbox.Threads) != threads {
 		t.Fatalf("after the reply: %d conversations (was %d), thread %+v", len(u.shell.messages.inbox.Threads), threads, got.Messages)
@@ -277,7 +300,7 @@ func TestMessagesScreen(t *testing.T) {
 	c.addFile("form.pdf", append([]byte("%PDF-1.4\n"), make([]byte, 4<<10)...))
 	test.Tap(findButton(t, w.Content(), "Send"))
 	q.waitShows(t, w, "Not sent. The practice said: An attachment can be at most 1 KB.", "Edit", "Retry", "Discard")
-	screenshot(t, w, "messages-failed-1280x800")
+	shot("failed")
 	u.shell.messages.compose = nil
 	test.Tap(findButton(t, w.Content(), "Edit"))
 	pumpUntil(t, q, "the composer after Edit", func() bool { return u.shell.messages.compose != nil })
@@ -307,14 +330,14 @@ func TestMessagesScreen(t *testing.T) {
 	if err := core.Sync(context.Background(), pid); err != nil {
 		t.Fatalf("sync after the restart: %v", err)
 	}
-	u, w = openMessages(t, q, core, fyne.NewSize(360, 740))
+	u, w = openMessages(t, q, core, size)
 	defer w.Close()
 	c = compose(t, q, u, w)
 	if c.subject.Text != "Unfinished thought" || c.text.Text != "I wanted to ask whether" {
 		t.Fatalf("draft after a restart: subject %q, text %q", c.subject.Text, c.text.Text)
 	}
 	assertFits(t, w)
-	assertMinFits(t, w, 360)
+	assertMinFits(t, w, size.Width)
 }
 
 // pumpUntil runs queued UI work until cond holds.

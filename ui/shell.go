@@ -207,6 +207,7 @@ func (s *shell) build() fyne.CanvasObject {
 		}
 		if it == s.messagesTab {
 			s.ensureMessages()
+			s.messages.Shown()
 		}
 	}
 
