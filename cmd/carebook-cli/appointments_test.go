@@ -73,7 +73,8 @@ func slotStatus(t *testing.T, srv *practice.Server, id string) string {
 // time again (6, the practice's words and the nearest free times on
 // stderr), a move, a cancellation refused within 24 hours (6, words and
 // phone), one accepted, bad input (2), locked (5), a booking stored while
-// the practice fails (4, local id, "waiting" until the next sync) and free
+// the practice fails (4, local id, "waiting" until the next sync), a
+// cancellation stored after the practice ended the access (3), and free
 // times with the practice gone (4).
 func TestAppointmentCommands(t *testing.T) {
 	if testing.Short() {
@@ -199,6 +200,25 @@ func TestAppointmentCommands(t *testing.T) {
 	}
 	if code, out, _ := cli(t, testPassphrase, "appointments", "--data", dir); code != exitOK || !strings.Contains(out, "coming up:") {
 		t.Errorf("appointments (text): %d\n%s", code, out)
+	}
+
+	// The practice ends this device's access: a cancellation is stored
+	// (exit 3, its local id) and waits for a new sign-in.
+	booked, _ := appointmentAt(listAppointments(t, dir), slots[2].ID)
+	acct := srv.DemoAccounts()[0]
+	if err := srv.Auth().RevokeAccess(context.Background(), acct.Username, acct.PatientIDs[0]); err != nil {
+		t.Fatal(err)
+	}
+	srv.Auth().ExpireAccessTokens()
+	code, out, errOut = cli(t, testPassphrase, "cancel", "--data", dir, "--appointment", *booked.ID)
+	if code != exitNeedsSignIn || !strings.HasPrefix(out, "local-") {
+		t.Fatalf("cancel after access ended: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if w, _ := appointmentAt(listAppointments(t, dir), slots[2].ID); w.State != "booked" || w.Change != "Cancellation waiting to be sent" {
+		t.Errorf("with the cancellation waiting: %+v", w)
+	}
+	if code, _, errOut := cli(t, testPassphrase, "slots", "--data", dir); code != exitNeedsSignIn {
+		t.Errorf("slots after access ended: exit %d, want %d (%s)", code, exitNeedsSignIn, errOut)
 	}
 
 	// Free times need the practice.
