@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -303,5 +304,82 @@ func TestPatientEndsCaregiverAccess(t *testing.T) {
 	_, err = core.EndProxyAccess(ctx, jose.ID, list[0].ID)
 	if !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("ending it twice: %v", err)
+	}
+}
+
+// TestNoProfileShowsAnother: every screen model of every profile (the
+// dashboard, the decoded record, what the practice shares, the outbox and
+// the cached resources behind them) names only its own patient: no
+// "Patient/id" of another profile appears in any of them.
+func TestNoProfileShowsAnother(t *testing.T) {
+	ctx := context.Background()
+	practice := startDemo(t)
+	core := openFamilyApp(t, practice)
+	var ps []ProfileInfo
+	for _, account := range []string{"maya", "amara", "lucia"} {
+		added, err := core.ConnectDemoAccount(ctx, account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, added...)
+	}
+	patient := map[string]string{}
+	for _, p := range ps {
+		if err := core.Sync(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		sp, err := core.store.Profile(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		patient[p.ID] = sp.PatientID
+	}
+	for _, p := range ps {
+		var texts []string
+		dash, err := core.Dashboard(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(dash)
+		texts = append(texts, string(b))
+		chart, err := core.Chart(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = json.Marshal(chart)
+		texts = append(texts, string(b))
+		ac, _ := core.Access(ctx, p.ID)
+		b, _ = json.Marshal(ac)
+		texts = append(texts, string(b))
+		counts, err := core.store.Counts(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for typ := range counts {
+			rs, err := core.store.List(ctx, p.ID, typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				texts = append(texts, string(r.JSON))
+			}
+		}
+		// The check can see references: the profile's own patient is named.
+		own := `"Patient/` + patient[p.ID] + `"`
+		if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, own) }) {
+			t.Errorf("%s's screens never name %s: the check would see nothing", p.Label, own)
+		}
+		for _, other := range ps {
+			if patient[other.ID] == patient[p.ID] {
+				continue
+			}
+			needle := `"Patient/` + patient[other.ID] + `"`
+			for _, text := range texts {
+				if strings.Contains(text, needle) {
+					t.Errorf("%s's screens name %s (%s)", p.Label, other.Label, needle)
+					break
+				}
+			}
+		}
 	}
 }
