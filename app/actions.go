@@ -191,7 +191,10 @@ func (a *App) sendAndReport(ctx context.Context, profileID string, seq int64) (S
 		return sub, &RefusedError{Seq: seq, Message: it.LastError, Conflict: it.Status == storage.OutboxConflict}
 	}
 	switch {
-	case errors.Is(sendErr, ErrNeedsSignIn):
+	case errors.Is(sendErr, ErrNeedsSignIn), errors.Is(sendErr, ErrAccessEnded):
+		// Stored, but it cannot go: a new sign-in is needed, or the
+		// practice ended the access (the item is shown before the record
+		// is removed).
 		return sub, sendErr
 	case sendErr != nil:
 		return sub, fmt.Errorf("%w: %w", ErrQueued, sendErr)
