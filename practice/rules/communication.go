@@ -61,11 +61,6 @@ func (w *write) createCommunication(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, r := range refs(c, "about") {
-		if err := w.checkSamePatient(ctx, r, "", "A message can only be about your own records."); err != nil {
-			return err
-		}
-	}
 	for _, r := range refs(c, "inResponseTo") {
 		if err := w.checkSamePatient(ctx, r, "Communication", "The message you reply to (inResponseTo) does not exist or is not yours."); err != nil {
 			return err
@@ -73,6 +68,11 @@ func (w *write) createCommunication(ctx context.Context) error {
 	}
 	if err := checkPayloads(payloads, w.messages); err != nil {
 		return err
+	}
+	for _, r := range refs(c, "about") {
+		if err := w.checkSamePatient(ctx, r, "", "A message can only be about your own records."); err != nil {
+			return err
+		}
 	}
 	for _, p := range payloads {
 		pm, _ := p.(map[string]any)

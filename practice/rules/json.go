@@ -91,6 +91,13 @@ func belongsTo(m map[string]any, patientID string) bool {
 			}
 		}
 	}
+	// An Appointment names its patient among its participants.
+	for _, p := range list(m, "participant") {
+		pm, _ := p.(map[string]any)
+		if refOf(pm["actor"]) == "Patient/"+patientID {
+			return true
+		}
+	}
 	return false
 }
 
