@@ -358,6 +358,10 @@ func TestTaskCreate(t *testing.T) {
 		{"for someone else", task(RequestRefill, "for", obj{"reference": "Patient/p2"}), patientGrant, 422},
 		{"requester someone else", task(RequestRefill, "requester", obj{"reference": "Practitioner/dr-park"}), patientGrant, 422},
 		{"sets output", task(RequestLabReportCopy, "output", []any{obj{}}), patientGrant, 422},
+		{"refill to a pharmacy", task(RequestRefill, "input", pharmacyInput("Organization/riverside")), patientGrant, 0},
+		{"refill to an unknown pharmacy", task(RequestRefill, "input", pharmacyInput("Organization/nowhere")), patientGrant, 422},
+		{"refill to a pharmacy that is not an Organization", task(RequestRefill, "input", pharmacyInput("Practitioner/dr-park")), patientGrant, 422},
+		{"pharmacy on a referral", task(RequestReferral, "description", "x", "input", pharmacyInput("Organization/riverside")), patientGrant, 422},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -366,6 +370,13 @@ func TestTaskCreate(t *testing.T) {
 			wantStatus(t, err, tt.status)
 		})
 	}
+}
+
+func pharmacyInput(ref string) []any {
+	return []any{obj{
+		"type":           obj{"coding": []any{obj{"system": RequestInputSystem, "code": InputPharmacy}}, "text": "Pharmacy"},
+		"valueReference": obj{"reference": ref},
+	}}
 }
 
 func TestTaskUpdate(t *testing.T) {

@@ -20,6 +20,30 @@ const (
 	RequestRecordCorrection = "record-correction"
 )
 
+// RequestInputSystem is the CodeSystem of Task.input.type for what goes
+// with a request. InputPharmacy is the pharmacy a refill is to be sent to:
+// its valueReference is an Organization. (Plain FHIR has no Task element
+// for it; an input is what Task offers for "information needed to do the
+// task".)
+const (
+	RequestInputSystem = "http://carebook.app/fhir/CodeSystem/request-input"
+	InputPharmacy      = "pharmacy"
+)
+
+// Pharmacy returns the pharmacy reference of a refill Task's inputs, ""
+// when it names none.
+func Pharmacy(task map[string]any) string {
+	for _, in := range list(task, "input") {
+		im, _ := in.(map[string]any)
+		for _, c := range codingsOf(im, "type") {
+			if str(c, "system") == RequestInputSystem && str(c, "code") == InputPharmacy {
+				return refOf(im["valueReference"])
+			}
+		}
+	}
+	return ""
+}
+
 var requestTypes = []string{RequestRefill, RequestLabReportCopy, RequestReferral, RequestRecordCorrection}
 
 // RequestType returns the request-type code of a Task, "" when it has none.
@@ -62,6 +86,20 @@ func (w *write) createTask(ctx context.Context) error {
 	case len(focus) == 1:
 		if err := w.checkSamePatient(ctx, focus[0], "", "The record this request is about does not exist or is not yours."); err != nil {
 			return err
+		}
+	}
+	if ph := Pharmacy(t); ph != "" {
+		if kind != RequestRefill {
+			return invalid("Only a refill request names a pharmacy.")
+		}
+		typ, id, ok := splitRef(ph)
+		if !ok || typ != "Organization" {
+			return invalid("The pharmacy must be one of the pharmacies the practice knows.")
+		}
+		if _, found, err := w.read(ctx, typ, id); err != nil {
+			return err
+		} else if !found {
+			return businessRule("The practice does not know this pharmacy. Please choose another one or send a message to the office.")
 		}
 	}
 	if kind == RequestRecordCorrection && !hasText(t) {

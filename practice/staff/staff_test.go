@@ -287,6 +287,17 @@ func TestRequests(t *testing.T) {
 					t.Error("the old prescription is not completed")
 				}
 			}},
+		{"refill to a chosen pharmacy", request(rules.RequestRefill, "MedicationRequest/"+medID(t, st, "cetirizine"), "input", []any{obj{
+			"type":           obj{"coding": []any{obj{"system": rules.RequestInputSystem, "code": rules.InputPharmacy}}},
+			"valueReference": ref("Organization/pharmacy-eastgate"),
+		}}), "completed",
+			func(t *testing.T, task obj) {
+				out := refOf(task["output"].([]any)[0].(obj)["valueReference"])
+				renewed := read(t, st, "MedicationRequest", strings.TrimPrefix(out, "MedicationRequest/"))
+				if got := refOf(renewed["dispenseRequest"].(obj)["performer"]); got != "Organization/pharmacy-eastgate" {
+					t.Errorf("renewal goes to %q, want the pharmacy the patient chose", got)
+				}
+			}},
 		{"refill of a stopped medicine", request(rules.RequestRefill, "MedicationRequest/"+medID(t, st, "Hydrochlorothiazide")), "rejected",
 			func(t *testing.T, task obj) {
 				if !strings.Contains(str(task["statusReason"].(obj), "text"), "no longer active") {

@@ -184,7 +184,7 @@ func (w *Worker) complete(ctx context.Context, tx *store.Tx, r store.Resource, t
 		if err != nil {
 			return err
 		}
-		id, err := renew(ctx, tx, rxRes, rx, now)
+		id, err := renew(ctx, tx, rxRes, rx, rules.Pharmacy(task), now)
 		if err != nil {
 			return err
 		}
@@ -222,8 +222,9 @@ func (w *Worker) complete(ctx context.Context, tx *store.Tx, r store.Resource, t
 
 // renew completes the old prescription and writes its renewal: a new
 // MedicationRequest with the same medicine, dosage and prescriber, authored
-// now, RefillsOnRenewal refills, valid a year, priorPrescription the old one.
-func renew(ctx context.Context, tx *store.Tx, oldRes store.Resource, old map[string]any, now time.Time) (string, error) {
+// now, RefillsOnRenewal refills, valid a year, priorPrescription the old one,
+// dispensed by pharmacy when the patient chose one.
+func renew(ctx context.Context, tx *store.Tx, oldRes store.Resource, old map[string]any, pharmacy string, now time.Time) (string, error) {
 	renewed := map[string]any{}
 	for k, v := range old {
 		switch k {
@@ -242,6 +243,9 @@ func renew(ctx context.Context, tx *store.Tx, oldRes store.Resource, old map[str
 	}
 	nd["numberOfRepeatsAllowed"] = RefillsOnRenewal
 	nd["validityPeriod"] = map[string]any{"start": instant(now), "end": instant(now.AddDate(1, 0, 0))}
+	if pharmacy != "" {
+		nd["performer"] = ref(pharmacy)
+	}
 	renewed["dispenseRequest"] = nd
 	id, err := createIn(ctx, tx, "MedicationRequest", renewed)
 	if err != nil {

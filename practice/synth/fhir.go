@@ -47,6 +47,19 @@ const (
 // RequestReferral and RequestRecordCorrection.
 const RequestTypeSystem = "http://carebook.app/fhir/CodeSystem/request-type"
 
+// RequestInputSystem is the CodeSystem of Task.input.type the app uses for
+// what goes with a request; InputPharmacy is the pharmacy a refill goes to
+// (valueReference: an Organization).
+const (
+	RequestInputSystem = "http://carebook.app/fhir/CodeSystem/request-input"
+	InputPharmacy      = "pharmacy"
+)
+
+// PreferredPharmacyURL is the HL7 extension (FHIR extensions pack) that
+// names a patient's preferred pharmacy: sub-extensions "pharmacy"
+// (valueReference to an Organization) and "type" (valueCodeableConcept).
+const PreferredPharmacyURL = "http://hl7.org/fhir/StructureDefinition/patient-preferredPharmacy"
+
 // The request types of RequestTypeSystem.
 const (
 	RequestRefill           = "refill"

@@ -78,7 +78,11 @@ func (b *patientBuilder) addPatient() {
 	if p.email != "" {
 		telecom = append(telecom, obj{"system": "email", "value": p.email, "use": "home"})
 	}
-	b.s.add("Patient", p.id, obj{
+	var extensions []any
+	if p.pharmacy != "" {
+		extensions = append(extensions, preferredPharmacy(p.pharmacy))
+	}
+	patient := obj{
 		"active": true,
 		"identifier": []any{obj{
 			"use":    "usual",
@@ -97,7 +101,11 @@ func (b *patientBuilder) addPatient() {
 		}},
 		"generalPractitioner":  []any{refDisplay("Practitioner", p.gp, practitionerByID(p.gp).display())},
 		"managingOrganization": ref("Organization", PracticeOrgID),
-	})
+	}
+	if len(extensions) > 0 {
+		patient["extension"] = extensions
+	}
+	b.s.add("Patient", p.id, patient)
 	for _, px := range p.proxies {
 		b.s.add("RelatedPerson", px.id, obj{
 			"active":       true,
@@ -108,6 +116,16 @@ func (b *patientBuilder) addPatient() {
 			"telecom":      []any{obj{"system": "phone", "value": px.phone, "use": "mobile"}},
 		})
 	}
+}
+
+// preferredPharmacy is the HL7 patient-preferredPharmacy extension naming
+// the pharmacy with id.
+func preferredPharmacy(id string) obj {
+	ph := pharmacyByID(id)
+	return obj{"url": PreferredPharmacyURL, "extension": []any{
+		obj{"url": "pharmacy", "valueReference": refDisplay("Organization", ph.id, ph.name)},
+		obj{"url": "type", "valueCodeableConcept": concept(sysNUCC, ph.code, ph.display)},
+	}}
 }
 
 func (b *patientBuilder) addConditions() {
@@ -159,6 +177,10 @@ func (b *patientBuilder) medicationRequest(m med, start, end time.Time, reasonID
 	if prescriber == "" {
 		prescriber = b.p.gp
 	}
+	dispenser := m.pharmacy
+	if dispenser == "" {
+		dispenser = b.p.pharmacy
+	}
 	validity := obj{"start": fhirInstant(start)}
 	if !end.IsZero() {
 		validity["end"] = fhirInstant(end)
@@ -176,6 +198,9 @@ func (b *patientBuilder) medicationRequest(m med, start, end time.Time, reasonID
 			"quantity":               obj{"value": m.quantity, "unit": m.unit},
 			"validityPeriod":         validity,
 		},
+	}
+	if dispenser != "" {
+		body["dispenseRequest"].(obj)["performer"] = refDisplay("Organization", dispenser, pharmacyByID(dispenser).name)
 	}
 	if reasonID != "" {
 		body["reasonReference"] = []any{ref("Condition", reasonID)}

@@ -43,6 +43,7 @@ type persona struct {
 	carePlan         carePlan
 	proxies          []proxy
 	payer, memberID  string
+	pharmacy         string // id of the preferred pharmacy
 	threads          []thread
 	refillTaskMed    int  // index in meds of the open refill Task's medication; -1 none
 	pdfHandout       bool // add the care plan handout as a PDF document
@@ -69,7 +70,8 @@ type med struct {
 	quantity              float64
 	unit                  string
 	prescriber            string
-	reason                int // index in conditions, -1 none
+	reason                int    // index in conditions, -1 none
+	pharmacy              string // where it is dispensed when not the preferred pharmacy
 }
 
 type allergy struct {
@@ -156,7 +158,8 @@ func demoPersonas(now time.Time) []persona {
 				{code: "312961", display: "Simvastatin 20 MG Oral Tablet", dosage: "Take 1 tablet by mouth every evening.",
 					status: "active", startYears: 3.0, refills: 0, quantity: 90, unit: "tablet", prescriber: "dr-park", reason: 1},
 				{code: "1014676", display: "cetirizine hydrochloride 10 MG Oral Tablet", dosage: "Take 1 tablet by mouth daily during allergy season.",
-					status: "active", startYears: 2.5, refills: 5, quantity: 30, unit: "tablet", prescriber: "np-natarajan", reason: 3},
+					status: "active", startYears: 2.5, refills: 5, quantity: 30, unit: "tablet", prescriber: "np-natarajan", reason: 3,
+					pharmacy: "pharmacy-caremail"},
 			},
 			allergies: []allergy{
 				{code: "91936005", display: "Allergy to penicillin", category: "medication", criticality: "high",
@@ -175,7 +178,7 @@ func demoPersonas(now time.Time) []persona {
 				activities: []string{"Check blood pressure at home twice a week and bring the log to visits",
 					"Walk 30 minutes on at least five days a week", "Meet the dietitian for a low-sodium, low-sugar eating plan"},
 			},
-			payer: "prairie-mutual", memberID: "PMH-4471-0921",
+			payer: "prairie-mutual", memberID: "PMH-4471-0921", pharmacy: "pharmacy-riverside",
 			threads: []thread{
 				{topic: "Home blood pressure readings", daysAgo: 40, byPatient: true, messages: []string{
 					"Hi Dr. Park, my home readings this week were mostly around 132/84. Is that OK or should I change anything?",
@@ -228,7 +231,7 @@ func demoPersonas(now time.Time) []persona {
 			},
 			proxies: []proxy{{id: "demo-amara-leo", given: "Amara", family: "Okafor", relCode: "MTH", relDisplay: "mother",
 				phone: "(555) 448-7310", gender: "female"}},
-			payer: "prairie-mutual", memberID: "PMH-5520-1184-02",
+			payer: "prairie-mutual", memberID: "PMH-5520-1184-02", pharmacy: "pharmacy-eastgate",
 			threads: []thread{
 				{topic: "School form for inhaler", daysAgo: 60, byPatient: true, byProxy: true, messages: []string{
 					"Hello, Leo's school needs a medication form signed for his inhaler. Can Dr. Brooks fill it in?",
@@ -271,7 +274,7 @@ func demoPersonas(now time.Time) []persona {
 			},
 			proxies: []proxy{{id: "demo-amara-nia", given: "Amara", family: "Okafor", relCode: "MTH", relDisplay: "mother",
 				phone: "(555) 448-7310", gender: "female"}},
-			payer: "prairie-mutual", memberID: "PMH-5520-1184-01",
+			payer: "prairie-mutual", memberID: "PMH-5520-1184-01", pharmacy: "pharmacy-eastgate",
 			threads: []thread{
 				{topic: "Sports physical form", daysAgo: 90, byPatient: true, messages: []string{
 					"Hi, I need my sports physical form for the volleyball team. Is it ready?",
@@ -330,7 +333,7 @@ func demoPersonas(now time.Time) []persona {
 			},
 			proxies: []proxy{{id: "demo-lucia-jose", given: "Lucía", family: "Hernández", relCode: "DAUC", relDisplay: "daughter",
 				phone: "(555) 732-0199", gender: "female"}},
-			payer: "medicare", memberID: "1EG4-TE5-MK72",
+			payer: "medicare", memberID: "1EG4-TE5-MK72", pharmacy: "pharmacy-caremail",
 			threads: []thread{
 				{topic: "Papá's knee pain", daysAgo: 18, byPatient: true, byProxy: true, messages: []string{
 					"Hello Dr. Olsen, this is Lucía writing for my father. His knee has been more painful this week. Can he take more acetaminophen?",

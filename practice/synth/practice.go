@@ -104,6 +104,15 @@ func (g *generator) buildPractice() *set {
 			"type":   []any{concept("http://terminology.hl7.org/CodeSystem/organization-type", "pay", "Payer")},
 		})
 	}
+	for _, ph := range pharmacies {
+		s.add("Organization", ph.id, obj{
+			"active":  true,
+			"name":    ph.name,
+			"type":    []any{concept(sysNUCC, ph.code, ph.display)},
+			"telecom": []any{obj{"system": "phone", "value": ph.phone, "use": "work"}},
+			"address": []any{obj{"use": "work", "line": []any{ph.street}, "city": ph.city, "state": "IA", "postalCode": ph.zip, "country": "US"}},
+		})
+	}
 	for _, loc := range []struct{ id, name, street string }{
 		{"riverside-main", "Riverside Family Medicine – Main Street", "1200 River Road"},
 		{"riverside-east", "Riverside Family Medicine – Eastside", "88 Eastgate Avenue"},
@@ -154,6 +163,33 @@ func (g *generator) buildPractice() *set {
 	}
 	g.buildSchedules(s)
 	return s
+}
+
+// pharmacy is a pharmacy patients send their prescriptions to: an
+// Organization typed with its NUCC taxonomy code.
+type pharmacy struct {
+	id, name, code, display  string
+	street, city, zip, phone string
+}
+
+// The pharmacies near the practice. Personas name one as their preferred
+// pharmacy; a medication may go to another.
+var pharmacies = []pharmacy{
+	{id: "pharmacy-riverside", name: "Riverside Pharmacy", code: "3336C0003X", display: "Community/Retail Pharmacy",
+		street: "410 Main Street", city: "Riverside", zip: "52327", phone: "(555) 201-7700"},
+	{id: "pharmacy-eastgate", name: "Eastgate Drugstore", code: "3336C0003X", display: "Community/Retail Pharmacy",
+		street: "95 Eastgate Avenue", city: "Riverside", zip: "52327", phone: "(555) 201-3310"},
+	{id: "pharmacy-caremail", name: "CareMail Pharmacy (mail order)", code: "3336M0002X", display: "Mail Order Pharmacy",
+		street: "1 Parcel Way", city: "Des Moines", zip: "50309", phone: "(800) 555-0142"},
+}
+
+func pharmacyByID(id string) pharmacy {
+	for _, p := range pharmacies {
+		if p.id == id {
+			return p
+		}
+	}
+	panic("synth: unknown pharmacy " + id) // a bug in this package's tables
 }
 
 func practiceAddress(street string) obj {
