@@ -14,6 +14,8 @@ type MedicationRequest struct {
 	AuthoredOn    Date
 	Refills       int  // dispenseRequest.numberOfRepeatsAllowed
 	HasRefills    bool // Refills was given
+	Dispenser     Ref  // dispenseRequest.performer: the pharmacy it goes to
+	Prior         Ref  // priorPrescription: the one this renews
 	Reasons       []string
 	Notes         []string
 }
@@ -37,8 +39,10 @@ type wMedicationRequest struct {
 	} `json:"dosageInstruction"`
 	DispenseRequest struct {
 		NumberOfRepeatsAllowed wNumber `json:"numberOfRepeatsAllowed"`
+		Performer              wRef    `json:"performer"`
 	} `json:"dispenseRequest"`
-	Note []wAnnotation `json:"note"`
+	PriorPrescription wRef          `json:"priorPrescription"`
+	Note              []wAnnotation `json:"note"`
 }
 
 // DecodeMedicationRequest decodes a MedicationRequest tolerantly; it never
@@ -54,6 +58,8 @@ func DecodeMedicationRequest(r Resource) MedicationRequest {
 		AuthoredOn: d.date(w.AuthoredOn),
 		Reasons:    d.conceptNames(w.ReasonCode),
 		Notes:      d.notes(w.Note),
+		Dispenser:  d.ref(w.DispenseRequest.Performer),
+		Prior:      d.ref(w.PriorPrescription),
 	}
 	if w.MedicationCodeableConcept != nil {
 		m.Medication = d.concept(*w.MedicationCodeableConcept).String()

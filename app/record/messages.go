@@ -114,6 +114,7 @@ func (c Communication) Date() Date { return firstDate(c.Sent, c.Received) }
 type Task struct {
 	Entry
 	Code           string // what is asked, e.g. "Refill"
+	CodeConcept    Concept
 	Description    string
 	Status         string // lower-cased: "requested", "accepted", "in-progress", "completed", …
 	BusinessStatus string // the practice's own words for where it stands
@@ -126,6 +127,27 @@ type Task struct {
 	AuthoredOn     Date
 	LastModified   Date
 	Notes          []string
+	Identifiers    []Identifier
+	Inputs         []TaskValue // what goes with the request (a refill's pharmacy)
+	Outputs        []TaskValue // what the practice produced (a renewed prescription, a document)
+}
+
+// TaskValue is one input or output of a Task: its type and a reference
+// or a text.
+type TaskValue struct {
+	Type Concept
+	Ref  Ref
+	Text string
+}
+
+// HasIdentifier reports whether t carries the identifier system|value.
+func (t Task) HasIdentifier(system, value string) bool {
+	for _, id := range t.Identifiers {
+		if id.System == system && id.Value == value {
+			return true
+		}
+	}
+	return false
 }
 
 // Open reports whether the task still awaits an outcome.
@@ -152,6 +174,28 @@ type wTask struct {
 	Requester      wRef          `json:"requester"`
 	Owner          wRef          `json:"owner"`
 	Note           []wAnnotation `json:"note"`
+	Identifier     []wIdentifier `json:"identifier"`
+	Input          []wTaskValue  `json:"input"`
+	Output         []wTaskValue  `json:"output"`
+}
+
+type wTaskValue struct {
+	Type           wConcept `json:"type"`
+	ValueReference *wRef    `json:"valueReference"`
+	ValueString    string   `json:"valueString"`
+	ValueMarkdown  string   `json:"valueMarkdown"`
+}
+
+func (d *decoder) taskValues(vs []wTaskValue) []TaskValue {
+	var out []TaskValue
+	for _, v := range vs {
+		tv := TaskValue{Type: d.concept(v.Type), Text: strings.TrimSpace(firstNonEmpty(v.ValueString, v.ValueMarkdown))}
+		if v.ValueReference != nil {
+			tv.Ref = d.ref(*v.ValueReference)
+		}
+		out = append(out, tv)
+	}
+	return out
 }
 
 // DecodeTask decodes a Task tolerantly; it never fails.
@@ -160,6 +204,7 @@ func DecodeTask(r Resource) Task {
 	d := begin(r, &w)
 	t := Task{
 		Code:           d.concept(w.Code).String(),
+		CodeConcept:    d.concept(w.Code),
 		Description:    strings.TrimSpace(w.Description),
 		Status:         lower(w.Status),
 		BusinessStatus: d.concept(w.BusinessStatus).String(),
@@ -172,6 +217,11 @@ func DecodeTask(r Resource) Task {
 		AuthoredOn:     d.date(w.AuthoredOn),
 		LastModified:   d.date(w.LastModified),
 		Notes:          d.notes(w.Note),
+		Inputs:         d.taskValues(w.Input),
+		Outputs:        d.taskValues(w.Output),
+	}
+	for _, id := range w.Identifier {
+		t.Identifiers = append(t.Identifiers, Identifier{System: strings.TrimSpace(id.System), Value: strings.TrimSpace(id.Value)})
 	}
 	if t.AuthoredOn.IsZero() {
 		t.AuthoredOn = d.fallbackDate("authoredOn", "lastModified")

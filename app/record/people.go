@@ -80,7 +80,15 @@ type Patient struct {
 	// GeneralPractitioners are the patient's own clinicians (or practice).
 	GeneralPractitioners []Ref
 	ManagingOrganization Ref
+	// PreferredPharmacies are the pharmacies the patient prefers (the HL7
+	// patient-preferredPharmacy extension), in the order given.
+	PreferredPharmacies []Ref
 }
+
+// PreferredPharmacyURL is the HL7 extension naming a patient's preferred
+// pharmacy (sub-extensions "pharmacy", a Reference to an Organization, and
+// "type").
+const PreferredPharmacyURL = "http://hl7.org/fhir/StructureDefinition/patient-preferredPharmacy"
 
 type wPatient struct {
 	wBase
@@ -98,6 +106,13 @@ type wPatient struct {
 		Language  wConcept `json:"language"`
 		Preferred bool     `json:"preferred"`
 	} `json:"communication"`
+	Extension []struct {
+		URL       string `json:"url"`
+		Extension []struct {
+			URL            string `json:"url"`
+			ValueReference *wRef  `json:"valueReference"`
+		} `json:"extension"`
+	} `json:"extension"`
 }
 
 // DecodePatient decodes a Patient tolerantly; it never fails.
@@ -141,6 +156,16 @@ func DecodePatient(r Resource) Patient {
 			p.Language = lang
 			if c.Preferred {
 				break
+			}
+		}
+	}
+	for _, ext := range w.Extension {
+		if ext.URL != PreferredPharmacyURL {
+			continue
+		}
+		for _, sub := range ext.Extension {
+			if sub.URL == "pharmacy" && sub.ValueReference != nil {
+				p.PreferredPharmacies = append(p.PreferredPharmacies, d.ref(*sub.ValueReference))
 			}
 		}
 	}

@@ -1,0 +1,295 @@
+package app
+
+// Requests: a refill, a copy of a lab report, a referral, a correction of
+// the record. Each is a FHIR R4 Task the patient creates through the
+// outbox (status requested, intent order, for the patient, focus the
+// item, requester the signed-in user, code from RequestTypeSystem, the
+// patient's words as note); the practice's status, businessStatus and
+// statusReason say where it stands (requests_state.go).
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// RequestTypeSystem is the CodeSystem of Task.code for patient requests,
+// the one the reference practice defines (practice/rules).
+const RequestTypeSystem = "http://carebook.app/fhir/CodeSystem/request-type"
+
+// RequestInputSystem is the CodeSystem of Task.input.type for what goes
+// with a request; InputPharmacy marks the pharmacy a refill is to be sent
+// to (valueReference to an Organization). FHIR R4 Task has no element of
+// its own for it; Task.input is "information needed to perform the task".
+const (
+	RequestInputSystem = "http://carebook.app/fhir/CodeSystem/request-input"
+	InputPharmacy      = "pharmacy"
+)
+
+// RequestKind is what a request asks for: a code of RequestTypeSystem.
+type RequestKind string
+
+// The kinds of request.
+const (
+	RequestRefill        RequestKind = "refill"
+	RequestLabReportCopy RequestKind = "lab-report-copy"
+	RequestReferral      RequestKind = "referral"
+	RequestCorrection    RequestKind = "record-correction"
+)
+
+// Label is the kind in words.
+func (k RequestKind) Label() string {
+	switch k {
+	case RequestRefill:
+		return "Prescription refill"
+	case RequestLabReportCopy:
+		return "Copy of a lab report"
+	case RequestReferral:
+		return "Referral"
+	case RequestCorrection:
+		return "Correction of the record"
+	}
+	return "Request"
+}
+
+// MaxRequestText is the longest note (or correction text) accepted, in
+// characters: enough for a few paragraphs, short enough for a request.
+const MaxRequestText = 2000
+
+// taskSpec is everything a request's Task says.
+type taskSpec struct {
+	Kind         RequestKind
+	Patient      string // "Patient/id"
+	Requester    string // "Patient/id", "RelatedPerson/id", …
+	Focus        string // "Type/id", "" for none
+	FocusName    string
+	Description  string
+	Note         string
+	Pharmacy     string // "Organization/id", refills only
+	PharmacyName string
+	AuthoredOn   time.Time
+}
+
+// buildTask makes the FHIR R4 Task of a request. It uses nothing but
+// standard Task elements, so any FHIR R4 server that accepts Task creates
+// takes it; no identifier (the outbox adds the client identifier).
+func buildTask(s taskSpec) ([]byte, error) {
+	ref := func(reference, display string) map[string]any {
+		m := map[string]any{"reference": reference}
+		if display != "" {
+			m["display"] = display
+		}
+		return m
+	}
+	task := map[string]any{
+		"resourceType": "Task",
+		"status":       "requested",
+		"intent":       "order",
+		"priority":     "routine",
+		"code": map[string]any{
+			"coding": []any{map[string]any{"system": RequestTypeSystem, "code": string(s.Kind), "display": s.Kind.Label()}},
+			"text":   s.Kind.Label(),
+		},
+		"for":        ref(s.Patient, ""),
+		"requester":  ref(s.Requester, ""),
+		"authoredOn": s.AuthoredOn.UTC().Format(time.RFC3339),
+	}
+	if s.Description != "" {
+		task["description"] = s.Description
+	}
+	if s.Focus != "" {
+		task["focus"] = ref(s.Focus, s.FocusName)
+	}
+	if s.Note != "" {
+		task["note"] = []any{map[string]any{"text": s.Note, "time": s.AuthoredOn.UTC().Format(time.RFC3339)}}
+	}
+	if s.Pharmacy != "" {
+		task["input"] = []any{map[string]any{
+			"type": map[string]any{
+				"coding": []any{map[string]any{"system": RequestInputSystem, "code": InputPharmacy, "display": "Pharmacy"}},
+				"text":   "Pharmacy",
+			},
+			"valueReference": ref(s.Pharmacy, s.PharmacyName),
+		}}
+	}
+	body, err := json.Marshal(task)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	return body, nil
+}
+
+// requesterRef is who makes a request or writes a message: the signed-in
+// user the practice named (fhirUser, e.g. a parent's RelatedPerson), else
+// the patient.
+func requesterRef(settings map[string]string, patientID string) string {
+	if u := strings.TrimSpace(settings[settingFHIRUser]); u != "" {
+		if i := strings.Index(u, "/fhir/"); i >= 0 && strings.Contains(u, "://") {
+			u = u[i+len("/fhir/"):] // an absolute fhirUser on the practice's own base
+		}
+		return u
+	}
+	return "Patient/" + patientID
+}
+
+// Renewable says whether the practice can renew a prescription online, and
+// why not when it can't. The rule holds for any FHIR server: the
+// prescription is active, an order (not a proposal or plan), written by a
+// clinician or the practice (not reported by the patient), and no refill
+// of it is open already.
+func Renewable(c *record.Chart, m record.MedicationRequest, open []Request) (bool, string) {
+	switch {
+	case m.Status != "active":
+		return false, "Only a current prescription can be renewed. For this medicine, please send a message or book a visit."
+	case m.Intent == "proposal" || m.Intent == "plan" || m.Intent == "option":
+		return false, "This medicine is a plan, not a prescription the practice can renew."
+	}
+	switch m.Requester.TargetType() {
+	case "Patient", "RelatedPerson":
+		return false, "This medicine was reported by you, not prescribed by the practice."
+	}
+	for _, r := range open {
+		if r.Kind == RequestRefill && r.About == m.Key() && r.State.Open() {
+			return false, "A refill of this medicine is already requested: see Requests."
+		}
+	}
+	return true, ""
+}
+
+// Pharmacy is a pharmacy a refill can go to.
+type Pharmacy struct {
+	Ref       string // "Organization/id"
+	Name      string
+	Address   string
+	Preferred bool // the patient's preferred pharmacy
+}
+
+// pharmacies lists the pharmacies the record knows: the patient's
+// preferred ones first, then the one this prescription goes to, then those
+// of other prescriptions and earlier refill requests. Without any, a refill
+// goes where the practice has on file.
+func pharmacies(c *record.Chart, med record.MedicationRequest) []Pharmacy {
+	var out []Pharmacy
+	seen := map[string]bool{}
+	add := func(r record.Ref, preferred bool) {
+		if r.TargetType() != "Organization" {
+			return
+		}
+		key := relativeRef(r.Reference)
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		p := Pharmacy{Ref: key, Name: firstNonBlank(c.Name(r), "Pharmacy"), Preferred: preferred}
+		for _, party := range c.Parties {
+			if party.Key() == key {
+				p.Name, p.Address = firstNonBlank(party.Name, p.Name), party.Address
+			}
+		}
+		out = append(out, p)
+	}
+	if pt, ok := c.Patient(); ok {
+		for _, r := range pt.PreferredPharmacies {
+			add(r, true)
+		}
+	}
+	add(med.Dispenser, false)
+	for _, m := range c.Medications {
+		add(m.Dispenser, false)
+	}
+	for _, t := range c.Tasks {
+		for _, in := range t.Inputs {
+			if in.Type.Has(RequestInputSystem, InputPharmacy) {
+				add(in.Ref, false)
+			}
+		}
+	}
+	return out
+}
+
+// relativeRef turns "https://x/fhir/Organization/1/_history/2" into
+// "Organization/1"; a relative reference is returned as is.
+func relativeRef(ref string) string {
+	if i := strings.Index(ref, "/_history/"); i >= 0 {
+		ref = ref[:i]
+	}
+	parts := strings.Split(strings.TrimRight(ref, "/"), "/")
+	if len(parts) < 2 {
+		return ref
+	}
+	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
+}
+
+// itemName is the name of the record entry ref points to, for a request's
+// description ("Refill: Lisinopril 10 MG Oral Tablet").
+func itemName(c *record.Chart, ref string) string {
+	for _, m := range c.Medications {
+		if m.Key() == ref {
+			return firstNonBlank(m.Medication, "a medication")
+		}
+	}
+	for _, r := range c.Reports {
+		if r.Key() == ref {
+			return firstNonBlank(r.Code.String(), "a report")
+		}
+	}
+	for _, cd := range c.Conditions {
+		if cd.Key() == ref {
+			return firstNonBlank(cd.Name, cd.Code.String(), "a condition")
+		}
+	}
+	for _, a := range c.Allergies {
+		if a.Key() == ref {
+			return firstNonBlank(a.Substance, a.Code.String(), "an allergy")
+		}
+	}
+	for _, im := range c.Immunizations {
+		if im.Key() == ref {
+			return firstNonBlank(im.Vaccine, im.VaccineCode.String(), "a vaccine")
+		}
+	}
+	for _, o := range c.Observations {
+		if o.Key() == ref {
+			return firstNonBlank(o.Code.String(), "a result")
+		}
+	}
+	if n := c.Refs.Lookup(ref); n != "" {
+		return n
+	}
+	typ, _, _ := strings.Cut(ref, "/")
+	return "an entry of type " + typ
+}
+
+// Request is one request of the patient's and where it stands: from this
+// device's outbox while the practice has not accepted it, then from the
+// practice's copy of the Task.
+type Request struct {
+	ID        string // the Task's id at the practice, "" while not accepted
+	LocalID   string // "local-<seq>" when made on this device
+	Seq       int64  // the outbox item's sequence number, 0 when not made here
+	Kind      RequestKind
+	Title     string // "Refill: Lisinopril 10 MG Oral Tablet"
+	About     string // the item it is about, "Type/id"; "" for none
+	AboutName string
+	Pharmacy  string // a refill's pharmacy, by name
+	Note      string // what the patient wrote
+	State     RequestState
+	// Words are the practice's own: its reason for declining, why it
+	// failed, where it stands (businessStatus), or the refusal of the
+	// outbox item.
+	Words    string
+	Outcomes []RequestOutcome // what the practice did, when done
+	Created  time.Time
+	Updated  time.Time
+}
+
+// RequestOutcome is one thing the practice produced for a request: a
+// renewed prescription, a document, a referral, or a note.
+type RequestOutcome struct {
+	Label string // "Renewed prescription"
+	Ref   string // "MedicationRequest/id", "" for a text
+	Name  string // what Ref is, or the text
+}
