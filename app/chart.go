@@ -61,6 +61,9 @@ type Dashboard struct {
 	// UnreadBy counts the unread messages per person who wrote them, most
 	// first.
 	UnreadBy []UnreadCount
+	// Requests are the patient's open requests (waiting to be sent, or at
+	// the practice without an outcome yet), newest first.
+	Requests []Request
 }
 
 // Dashboard computes the profile's dashboard from the cache (works offline).
@@ -97,6 +100,15 @@ func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error
 			d.PendingSends++
 		} else {
 			d.FailedSends++
+		}
+	}
+	entries, err := a.Outbox(ctx, profileID)
+	if err != nil {
+		return Dashboard{}, fmt.Errorf("dashboard: %w", err)
+	}
+	for _, r := range listRequests(chart, entries) {
+		if r.State.Open() {
+			d.Requests = append(d.Requests, r)
 		}
 	}
 	return d, nil

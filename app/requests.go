@@ -8,6 +8,7 @@ package app
 // statusReason say where it stands (requests_state.go).
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -292,4 +293,146 @@ type RequestOutcome struct {
 	Label string // "Renewed prescription"
 	Ref   string // "MedicationRequest/id", "" for a text
 	Name  string // what Ref is, or the text
+}
+
+// RequestForm is what the form of a new request offers: what it is about,
+// whether it can be sent, and for a refill the pharmacies to choose from
+// (the preferred one first).
+type RequestForm struct {
+	Kind      RequestKind
+	About     string // "Type/id", "" for none
+	AboutName string
+	// CanSend is false when the request can't be made online (a refill
+	// of a medicine the practice can't renew); Why says why.
+	CanSend    bool
+	Why        string
+	Pharmacies []Pharmacy
+	// Refills is how many refills the prescription still allows, when
+	// known (a refill form says so: the pharmacy may fill it without
+	// asking).
+	Refills    int
+	HasRefills bool
+}
+
+// RequestForm prepares the form of a new request of kind about the record
+// entry about ("Type/id"; "" for a referral not about a condition). It
+// reads the local cache only. An unknown kind or an entry not in the record
+// is ErrInvalidInput.
+func (a *App) RequestForm(ctx context.Context, profileID string, kind RequestKind, about string) (RequestForm, error) {
+	c, err := a.Chart(ctx, profileID)
+	if err != nil {
+		return RequestForm{}, fmt.Errorf("request form: %w", err)
+	}
+	open, err := a.Requests(ctx, profileID)
+	if err != nil {
+		return RequestForm{}, fmt.Errorf("request form: %w", err)
+	}
+	return requestForm(c, kind, about, open)
+}
+
+func requestForm(c *record.Chart, kind RequestKind, about string, open []Request) (RequestForm, error) {
+	f := RequestForm{Kind: kind, About: about, CanSend: true}
+	if err := checkAbout(c, kind, about); err != nil {
+		return RequestForm{}, err
+	}
+	if about != "" {
+		f.AboutName = itemName(c, about)
+	}
+	if kind == RequestRefill {
+		m, _ := medication(c, about)
+		f.CanSend, f.Why = Renewable(c, m, open)
+		f.Pharmacies = pharmacies(c, m)
+		f.Refills, f.HasRefills = m.Refills, m.HasRefills
+	}
+	return f, nil
+}
+
+func medication(c *record.Chart, ref string) (record.MedicationRequest, bool) {
+	for _, m := range c.Medications {
+		if m.Key() == ref {
+			return m, true
+		}
+	}
+	return record.MedicationRequest{}, false
+}
+
+// checkAbout checks that a request of kind may be about the entry about.
+func checkAbout(c *record.Chart, kind RequestKind, about string) error {
+	typ, id, _ := strings.Cut(about, "/")
+	switch kind {
+	case RequestRefill:
+		if typ != "MedicationRequest" || id == "" {
+			return fmt.Errorf("%w: a refill is about a prescription (MedicationRequest/ID)", ErrInvalidInput)
+		}
+	case RequestLabReportCopy:
+		if about != "" && typ != "DiagnosticReport" {
+			return fmt.Errorf("%w: a copy is of a lab report (DiagnosticReport/ID)", ErrInvalidInput)
+		}
+	case RequestReferral:
+		if about != "" && typ != "Condition" {
+			return fmt.Errorf("%w: a referral is about a condition (Condition/ID), or described in words", ErrInvalidInput)
+		}
+	case RequestCorrection:
+		if about == "" {
+			return fmt.Errorf("%w: a correction names the entry that is wrong (Type/ID)", ErrInvalidInput)
+		}
+	default:
+		return fmt.Errorf("%w: unknown kind of request %q", ErrInvalidInput, kind)
+	}
+	if about == "" {
+		return nil
+	}
+	if id == "" || strings.ContainsAny(id, "/?#") {
+		return fmt.Errorf("%w: %q is not a reference of the form Type/ID", ErrInvalidInput, about)
+	}
+	if !inChart(c, about) {
+		return fmt.Errorf("%w: %s is not in this record (sync first if it is new)", ErrInvalidInput, about)
+	}
+	return nil
+}
+
+// inChart reports whether the record holds the entry ref ("Type/id").
+func inChart(c *record.Chart, ref string) bool {
+	typ, _, _ := strings.Cut(ref, "/")
+	var entries []record.Entry
+	switch typ {
+	case "MedicationRequest":
+		entries = entriesOf(c.Medications, func(m record.MedicationRequest) record.Entry { return m.Entry })
+	case "DiagnosticReport":
+		entries = entriesOf(c.Reports, func(r record.DiagnosticReport) record.Entry { return r.Entry })
+	case "Condition":
+		entries = entriesOf(c.Conditions, func(x record.Condition) record.Entry { return x.Entry })
+	case "AllergyIntolerance":
+		entries = entriesOf(c.Allergies, func(x record.AllergyIntolerance) record.Entry { return x.Entry })
+	case "Immunization":
+		entries = entriesOf(c.Immunizations, func(x record.Immunization) record.Entry { return x.Entry })
+	case "Observation":
+		entries = entriesOf(c.Observations, func(x record.Observation) record.Entry { return x.Entry })
+	case "Procedure":
+		entries = entriesOf(c.Procedures, func(x record.Procedure) record.Entry { return x.Entry })
+	case "Encounter":
+		entries = entriesOf(c.Encounters, func(x record.Encounter) record.Entry { return x.Entry })
+	case "DocumentReference":
+		entries = entriesOf(c.Documents, func(x record.DocumentReference) record.Entry { return x.Entry })
+	case "Patient":
+		entries = entriesOf(c.Patients, func(x record.Patient) record.Entry { return x.Entry })
+	default:
+		for _, o := range c.Others {
+			entries = append(entries, o.Entry)
+		}
+	}
+	for _, e := range entries {
+		if e.Key() == ref {
+			return true
+		}
+	}
+	return false
+}
+
+func entriesOf[T any](xs []T, entry func(T) record.Entry) []record.Entry {
+	out := make([]record.Entry, len(xs))
+	for i, x := range xs {
+		out[i] = entry(x)
+	}
+	return out
 }

@@ -27,6 +27,8 @@ type dashboardView struct {
 	profileID string
 	// open shows a section of the health record ("results", ...).
 	open func(section string)
+	// openRequests shows the Requests screen; nil hides the link.
+	openRequests func()
 
 	content *fyne.Container
 	scroll  *container.Scroll
@@ -162,12 +164,21 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		objs = append(objs, card("Results", "No new results since you last looked.", d.link("See all results", "results", true)))
 	}
 
-	if len(vm.OpenRequests) > 0 {
+	if len(vm.Requests) > 0 {
 		var lines []string
-		for _, t := range vm.OpenRequests {
-			lines = append(lines, "• "+taskLine(t))
+		for i, r := range vm.Requests {
+			if i == 4 {
+				lines = append(lines, fmt.Sprintf("and %d more", len(vm.Requests)-4))
+				break
+			}
+			lines = append(lines, "• "+requestLine(r))
 		}
-		objs = append(objs, card("Open requests", strings.Join(lines, "\n"), nil))
+		var link *widget.Button
+		if d.openRequests != nil {
+			link = &widget.Button{Text: "See requests", Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
+				OnTapped: d.openRequests}
+		}
+		objs = append(objs, card(upperFirst(requestCountText(len(vm.Requests))), strings.Join(lines, "\n"), link))
 	}
 
 	if len(vm.BalanceDue) > 0 {
@@ -259,15 +270,11 @@ func appointmentLine(ap record.Appointment, now time.Time) string {
 	return when + " — " + what
 }
 
-// taskLine is "Refill: requested".
-func taskLine(t record.Task) string {
-	what := t.Code
-	if what == "" {
-		what = "Request"
+// requestLine is "Refill: Lisinopril 10 MG Oral Tablet — In progress".
+func requestLine(r app.Request) string {
+	line := r.Title + " — " + r.State.Headline()
+	if r.Words != "" && r.State != app.RequestWaiting {
+		line += " (" + r.Words + ")"
 	}
-	status := t.BusinessStatus
-	if status == "" {
-		status = strings.ReplaceAll(t.Status, "-", " ")
-	}
-	return what + ": " + status
+	return line
 }

@@ -108,6 +108,10 @@ type recordView struct {
 	// ("DiagnosticReport/id"). UI goroutine.
 	ask func(ref string)
 
+	// openRequests shows the Requests screen (set by the shell; nil in
+	// tests without one).
+	openRequests func()
+
 	sections []*sectionView
 	current  *sectionView
 	picker   *widget.Select

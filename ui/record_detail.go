@@ -63,6 +63,22 @@ type detailModel struct {
 	// askRef, when set, is the result or report ("DiagnosticReport/id")
 	// the patient can ask the practice about from here.
 	askRef string
+	// requests are the requests the patient can make from this entry (a
+	// refill, a copy, a referral, a correction); shown as buttons when the
+	// app offers requests.
+	requests []requestAction
+}
+
+// requestAction is a request the patient can start from an entry.
+type requestAction struct {
+	label string
+	kind  app.RequestKind
+	about string // "Type/id" of the entry
+}
+
+// addRequest offers a request about the entry about.
+func (m *detailModel) addRequest(label string, kind app.RequestKind, about string) {
+	m.requests = append(m.requests, requestAction{label: label, kind: kind, about: about})
 }
 
 // addField appends label: value when value is not blank.
@@ -122,6 +138,19 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 	for _, d := range m.docs {
 		objs = append(objs, widget.NewSeparator())
 		objs = append(objs, v.docObjects(d)...)
+	}
+	if rs, ok := v.src.(requestSource); ok && len(m.requests) > 0 {
+		objs = append(objs, widget.NewSeparator())
+		var buttons []fyne.CanvasObject
+		for _, r := range m.requests {
+			buttons = append(buttons, &widget.Button{Text: r.label, Icon: requestIcon(r.kind), OnTapped: func() {
+				v.src.Touch()
+				form := newRequestForm(context.Background(), rs, v.profileID, r.kind, r.about)
+				form.seeRequests = v.openRequests
+				md.push(form.root)
+			}})
+		}
+		objs = append(objs, buttonRow(buttons...))
 	}
 	var page fyne.CanvasObject
 	col := newColumn(detailMaxWidth, false)
@@ -203,6 +232,30 @@ func (v *recordView) docObjects(d docModel) []fyne.CanvasObject {
 		})
 	}}
 	return append(objs, open, problem)
+}
+
+// buttonRowWidth fits the longest action button's text, and two of them
+// side by side on a wide window; a phone shows one a line.
+const buttonRowWidth = 250
+
+// buttonRow lays buttons out side by side, wrapping to the next line when
+// the window is narrow.
+func buttonRow(buttons ...fyne.CanvasObject) *fyne.Container {
+	h := float32(0)
+	for _, b := range buttons {
+		h = max(h, b.MinSize().Height)
+	}
+	return container.NewGridWrap(fyne.NewSize(buttonRowWidth, h), buttons...)
+}
+
+func requestIcon(kind app.RequestKind) fyne.Resource {
+	switch kind {
+	case app.RequestRefill:
+		return theme.MailReplyIcon()
+	case app.RequestCorrection:
+		return theme.DocumentCreateIcon()
+	}
+	return theme.MailComposeIcon()
 }
 
 // fieldText is a wrapped "label: value" line with the label in bold.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
 )
 
@@ -68,6 +69,8 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 		m.addField("By", refNames(c, rep.Performers))
 		m.addText("Your provider's comment", rep.Conclusion)
 		m.docs = attachmentDocs("DiagnosticReport/"+rep.ID, dayText(rep.Date()), firstText(rep.Name, "Report"), rep.PresentedForm)
+		m.addRequest("Ask for a copy", app.RequestLabReportCopy, rep.Key())
+		m.addRequest("Report an error", app.RequestCorrection, rep.Key())
 	}
 	for _, o := range g.Results {
 		r := resultOf(o, tr)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
 )
 
@@ -95,6 +96,10 @@ func medicationDetail(c *record.Chart, m record.MedicationRequest) detailModel {
 	for _, n := range m.Notes {
 		d.addText("Note", n)
 	}
+	if m.Active() {
+		d.addRequest("Request a refill", app.RequestRefill, m.Key())
+	}
+	d.addRequest("Report an error", app.RequestCorrection, m.Key())
 	return d
 }
 
@@ -179,6 +184,7 @@ func allergyDetail(a record.AllergyIntolerance) detailModel {
 	for _, n := range a.Notes {
 		d.addText("Note", n)
 	}
+	d.addRequest("Report an error", app.RequestCorrection, a.Key())
 	return d
 }
 
@@ -255,6 +261,10 @@ func conditionDetail(cd record.Condition) detailModel {
 	for _, n := range cd.Notes {
 		d.addText("Note", n)
 	}
+	if cd.Active() {
+		d.addRequest("Ask for a referral", app.RequestReferral, cd.Key())
+	}
+	d.addRequest("Report an error", app.RequestCorrection, cd.Key())
 	return d
 }
 
@@ -298,5 +308,6 @@ func immunizationDetail(c *record.Chart, im record.Immunization) detailModel {
 	for _, n := range im.Notes {
 		d.addText("Note", n)
 	}
+	d.addRequest("Report an error", app.RequestCorrection, im.Key())
 	return d
 }

@@ -46,6 +46,8 @@ type shell struct {
 	messages    *messagesView
 	messagesTab *container.TabItem
 	settingsTab *container.TabItem
+	requests    *requestsView
+	requestsTab *container.TabItem
 }
 
 // showUnlockedHome shows the shell of the first profile, or the connect
@@ -191,10 +193,15 @@ func (s *shell) build() fyne.CanvasObject {
 	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), container.NewStack())
 	s.messagesTab = container.NewTabItemWithIcon("Messages", theme.MailComposeIcon(), container.NewStack())
 	s.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.settingsView())
+	s.requests = newRequestsView(u.ctx, u.core, s.current.ID)
+	s.requests.openSection = s.openSection
+	s.dashboard.openRequests = s.openRequests
+	s.requestsTab = container.NewTabItemWithIcon("Requests", theme.MailSendIcon(), s.requests.CanvasObject())
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
 		s.recordTab,
 		s.messagesTab,
+		s.requestsTab,
 		s.settingsTab,
 	)
 	if fyne.CurrentDevice().IsMobile() {
@@ -202,8 +209,11 @@ func (s *shell) build() fyne.CanvasObject {
 	}
 	s.tabs.OnSelected = func(it *container.TabItem) {
 		u.core.Touch()
-		if it == s.recordTab {
+		switch it {
+		case s.recordTab:
 			s.ensureRecord()
+		case s.requestsTab:
+			s.requests.Refresh()
 		}
 		if it == s.messagesTab {
 			s.ensureMessages()
@@ -228,6 +238,13 @@ func (s *shell) openSection(section string) {
 	s.record.ShowSection(section)
 }
 
+// openRequests shows the Requests screen. UI goroutine.
+func (s *shell) openRequests() {
+	s.u.core.Touch()
+	s.tabs.Select(s.requestsTab)
+	s.requests.showList()
+}
+
 // ensureRecord builds the record view on first use. UI goroutine.
 func (s *shell) ensureRecord() {
 	if s.record != nil {
@@ -235,6 +252,7 @@ func (s *shell) ensureRecord() {
 	}
 	s.record = newRecordView(s.u.core, s.current, s.u.win)
 	s.record.ask = s.askAbout
+	s.record.openRequests = s.openRequests
 	stack := s.recordTab.Content.(*fyne.Container)
 	stack.Objects = []fyne.CanvasObject{s.record.CanvasObject()}
 	stack.Refresh()
@@ -361,6 +379,7 @@ func (s *shell) onEvent(ev app.Event) {
 			if s.messages != nil {
 				s.messages.Refresh()
 			}
+			s.requests.Refresh()
 		}
 	case app.OutboxChanged, app.MessagesChanged:
 		// What the patient wrote moved (stored, sent, refused): its state
@@ -370,6 +389,7 @@ func (s *shell) onEvent(ev app.Event) {
 			if s.messages != nil {
 				s.messages.Refresh()
 			}
+			s.requests.Refresh()
 		}
 	case app.AccessEnded:
 		if ev.ProfileID != s.current.ID {

@@ -46,6 +46,9 @@ commands:
   appointments  upcoming and past appointments with their states (--json)
   access    who else the practice lets see your record; --end RELATEDPERSON_ID ends one's
             access (stored in the outbox and sent at once)
+  refill    ask the practice to renew a prescription (--medication MedicationRequest/ID)
+  request   ask for a copy of a lab report, a referral or a correction (--type)
+  requests  every request and where it stands (--json)
 
 Run "carebook-cli <command> -h" for a command's flags, "carebook-cli --version"
 for the version and the commit it was built from.
@@ -115,6 +118,12 @@ func run(ctx context.Context, args []string, e env) int {
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.stdout, version.String("carebook-cli"))
 		return exitOK
+	case "refill":
+		err = cmdRefill(ctx, args[1:], e)
+	case "request":
+		err = cmdRequest(ctx, args[1:], e)
+	case "requests":
+		err = cmdRequests(ctx, args[1:], e)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK

@@ -1,0 +1,300 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/outbox"
+)
+
+// RequestInput is what the patient asks for.
+type RequestInput struct {
+	Kind RequestKind
+	// About is the record entry the request is about, "Type/id": the
+	// prescription to refill, the report to copy, the condition a referral
+	// is for, the entry that is wrong.
+	About string
+	// Pharmacy (refills) is where the renewal should go: a pharmacy's
+	// reference ("Organization/id") or its name as the record gives it.
+	// Empty means the patient's preferred pharmacy, else one the record
+	// knows, else the one the practice has on file.
+	Pharmacy string
+	// Text (referrals) says what the referral is for, in the patient's
+	// words; needed when About names no condition.
+	Text string
+	// Wrong and ShouldSay (corrections) say what is wrong in the entry and
+	// what it should say; Wrong is needed.
+	Wrong, ShouldSay string
+	// Note is anything else for the office.
+	Note string
+}
+
+// SendRequest makes a request to the practice: it checks it against the
+// local record, stores its Task in the outbox and sends it at once. The
+// outcome is that of every action (see submitCreate): nil when the
+// practice accepted it (Submitted.Ref is its Task), ErrQueued,
+// ErrNeedsSignIn, a RefusedError, or ErrInvalidInput with nothing stored.
+func (a *App) SendRequest(ctx context.Context, profileID string, in RequestInput) (Submitted, error) {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return Submitted{}, fmt.Errorf("request: %w", err)
+	}
+	c, err := a.Chart(ctx, profileID)
+	if err != nil {
+		return Submitted{}, fmt.Errorf("request: %w", err)
+	}
+	existing, err := a.Requests(ctx, profileID)
+	if err != nil {
+		return Submitted{}, fmt.Errorf("request: %w", err)
+	}
+	spec, err := requestSpec(c, in, existing)
+	if err != nil {
+		return Submitted{}, err
+	}
+	spec.Patient = "Patient/" + p.PatientID
+	spec.Requester = requesterRef(p.Settings, p.PatientID)
+	spec.AuthoredOn = a.cfg.Now()
+	body, err := buildTask(spec)
+	if err != nil {
+		return Submitted{}, err
+	}
+	return a.submitCreate(ctx, profileID, outbox.KindTask, body)
+}
+
+// requestSpec checks in against the record and says what its Task holds
+// (all but who and when).
+func requestSpec(c *record.Chart, in RequestInput, existing []Request) (taskSpec, error) {
+	in.About = strings.TrimSpace(in.About)
+	for _, s := range []*string{&in.Text, &in.Wrong, &in.ShouldSay, &in.Note, &in.Pharmacy} {
+		*s = strings.TrimSpace(*s)
+	}
+	for _, s := range []string{in.Text, in.Wrong, in.ShouldSay, in.Note} {
+		if utf8.RuneCountInString(s) > MaxRequestText {
+			return taskSpec{}, invalidf("a request's text can be at most %d characters", MaxRequestText)
+		}
+	}
+	form, err := requestForm(c, in.Kind, in.About, existing)
+	if err != nil {
+		return taskSpec{}, err
+	}
+	spec := taskSpec{Kind: in.Kind, Focus: in.About, FocusName: form.AboutName, Note: in.Note}
+	switch in.Kind {
+	case RequestRefill:
+		if !form.CanSend {
+			return taskSpec{}, invalidf("%s", form.Why)
+		}
+		ph, err := choosePharmacy(form.Pharmacies, in.Pharmacy)
+		if err != nil {
+			return taskSpec{}, err
+		}
+		spec.Pharmacy, spec.PharmacyName = ph.Ref, ph.Name
+		spec.Description = "Refill: " + form.AboutName
+	case RequestLabReportCopy:
+		spec.Description = "Copy of lab report"
+		if in.About != "" {
+			spec.Description += ": " + form.AboutName
+		} else {
+			spec.Description += "s (the latest)"
+		}
+	case RequestReferral:
+		what := firstNonBlank(in.Text, form.AboutName)
+		if what == "" {
+			return taskSpec{}, invalidf("say what the referral is for, or choose the condition it is about")
+		}
+		spec.Description = "Referral: " + what
+		if in.Text != "" && form.AboutName != "" && !strings.EqualFold(in.Text, form.AboutName) {
+			spec.Description = "Referral: " + in.Text + " (for " + form.AboutName + ")"
+		}
+	case RequestCorrection:
+		if in.Wrong == "" {
+			return taskSpec{}, invalidf("say what is wrong in this entry")
+		}
+		spec.Description = "Correction of the record: " + form.AboutName
+		note := "What is wrong: " + in.Wrong
+		if in.ShouldSay != "" {
+			note += "\nWhat it should say: " + in.ShouldSay
+		}
+		if in.Note != "" {
+			note += "\n" + in.Note
+		}
+		spec.Note = note
+	}
+	return spec, nil
+}
+
+// choosePharmacy picks the pharmacy named by want (a reference or a name)
+// among those the record knows, or the first (the preferred one) when want
+// is empty. Any Organization reference is accepted: the patient may know
+// a pharmacy the record does not name yet.
+func choosePharmacy(known []Pharmacy, want string) (Pharmacy, error) {
+	if want == "" {
+		if len(known) == 0 {
+			return Pharmacy{}, nil // the practice's pharmacy on file
+		}
+		return known[0], nil
+	}
+	for _, ph := range known {
+		if strings.EqualFold(ph.Ref, want) || strings.EqualFold(ph.Name, want) {
+			return ph, nil
+		}
+	}
+	if typ, id, ok := strings.Cut(want, "/"); ok && typ == "Organization" && id != "" && !strings.ContainsAny(id, "/?#") {
+		return Pharmacy{Ref: want}, nil
+	}
+	var names []string
+	for _, ph := range known {
+		names = append(names, ph.Name+" ("+ph.Ref+")")
+	}
+	if len(names) == 0 {
+		return Pharmacy{}, invalidf("unknown pharmacy %q: give it as Organization/ID", want)
+	}
+	return Pharmacy{}, invalidf("unknown pharmacy %q; the record knows %s", want, strings.Join(names, ", "))
+}
+
+// Requests lists the profile's requests, newest first: those waiting in
+// this device's outbox or refused by the practice, and every request Task
+// in the record (made here or elsewhere), each with its state. It reads
+// the local cache only.
+func (a *App) Requests(ctx context.Context, profileID string) ([]Request, error) {
+	entries, err := a.Outbox(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("requests: %w", err)
+	}
+	c, err := a.Chart(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("requests: %w", err)
+	}
+	return listRequests(c, entries), nil
+}
+
+// listRequests merges the outbox's Task items with the record's Tasks: an
+// item the practice accepted is shown from the practice's copy (found by
+// the client identifier it carries), so nothing shows twice.
+func listRequests(c *record.Chart, entries []OutboxEntry) []Request {
+	var out []Request
+	shown := map[string]bool{} // Task ids already listed
+	for _, e := range entries {
+		if e.Kind != outbox.KindTask || e.Op != "create" {
+			continue
+		}
+		var t record.Task
+		found := false
+		for _, x := range c.Tasks {
+			if x.HasIdentifier(outbox.IdentifierSystem, e.Identifier) {
+				t, found = x, true
+				break
+			}
+		}
+		if !found && e.State == storage.OutboxSent && len(e.Result) > 0 {
+			t, found = record.DecodeTask(record.Resource{Type: "Task", JSON: e.Result}), true
+		}
+		var r Request
+		if found {
+			r = fromTask(c, t)
+			shown[t.ID] = true
+		} else {
+			r = fromTask(c, record.DecodeTask(record.Resource{Type: "Task", JSON: e.Resource}))
+			r.ID = ""
+			r.State, r.Words, r.Outcomes = RequestWaiting, "", nil
+			if e.State == storage.OutboxFailed || e.State == storage.OutboxConflict {
+				r.State, r.Words = RequestFailed, e.LastError
+			}
+			r.Updated = e.UpdatedAt
+		}
+		r.Seq, r.LocalID = e.Seq, e.LocalID
+		if r.Created.IsZero() {
+			r.Created = e.CreatedAt
+		}
+		out = append(out, r)
+	}
+	for _, t := range c.Tasks {
+		if shown[t.ID] || t.CodeConcept.Code(RequestTypeSystem) == "" {
+			continue
+		}
+		out = append(out, fromTask(c, t))
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out
+}
+
+// fromTask is a request as the practice's Task shows it.
+func fromTask(c *record.Chart, t record.Task) Request {
+	r := Request{
+		ID:    t.ID,
+		Kind:  RequestKind(t.CodeConcept.Code(RequestTypeSystem)),
+		About: relativeRef(t.Focus.Reference),
+	}
+	if r.About != "" {
+		r.AboutName = firstNonBlank(c.Name(t.Focus), itemName(c, r.About))
+	}
+	r.Title = firstNonBlank(t.Description, requestTitle(r.Kind, t.Code, r.AboutName))
+	for _, in := range t.Inputs {
+		if in.Type.Has(RequestInputSystem, InputPharmacy) {
+			r.Pharmacy = firstNonBlank(c.Name(in.Ref), in.Ref.Display, "the pharmacy you chose")
+		}
+	}
+	if len(t.Notes) > 0 {
+		r.Note = strings.Join(t.Notes, "\n")
+	}
+	r.State, r.Words = taskState(t.Status, t.BusinessStatus, t.StatusReason)
+	if r.State == RequestDone {
+		for _, o := range t.Outputs {
+			out := RequestOutcome{Label: firstNonBlank(o.Type.String(), "Result"), Ref: relativeRef(o.Ref.Reference)}
+			switch {
+			case out.Ref != "":
+				out.Name = firstNonBlank(outcomeName(c, out.Ref), o.Ref.Display)
+			default:
+				out.Name = o.Text
+			}
+			r.Outcomes = append(r.Outcomes, out)
+		}
+	}
+	r.Created = dateOr(t.AuthoredOn, t.LastUpdated)
+	r.Updated = dateOr(t.LastModified, t.LastUpdated)
+	return r
+}
+
+// outcomeName describes what an output points to: a renewed prescription
+// with its refills, a document by title, anything else by name.
+func outcomeName(c *record.Chart, ref string) string {
+	for _, m := range c.Medications {
+		if m.Key() == ref {
+			name := firstNonBlank(m.Medication, "Prescription")
+			if m.HasRefills {
+				name += fmt.Sprintf(", %d refills", m.Refills)
+			}
+			if ph := c.Name(m.Dispenser); ph != "" {
+				name += ", sent to " + ph
+			}
+			return name
+		}
+	}
+	for _, d := range c.Documents {
+		if d.Key() == ref {
+			return firstNonBlank(d.Title, "Document")
+		}
+	}
+	return c.Refs.Lookup(ref)
+}
+
+func requestTitle(kind RequestKind, code, about string) string {
+	label := firstNonBlank(code, kind.Label())
+	if about != "" {
+		return label + ": " + about
+	}
+	return label
+}
+
+// dateOr is d as a time, or t when d is not set.
+func dateOr(d record.Date, t time.Time) time.Time {
+	if !d.IsZero() {
+		return d.Time
+	}
+	return t
+}

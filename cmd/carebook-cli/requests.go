@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/app"
+)
+
+// cmdRefill asks the practice to renew a prescription: `refill --data DIR
+// [--profile ID] --medication MedicationRequest/ID [--pharmacy REF|NAME]
+// [--note TEXT]`.
+func cmdRefill(ctx context.Context, args []string, e env) error {
+	fs := newFlags("refill", e)
+	data := fs.String("data", "", "cache folder (default: the app's)")
+	profile := fs.String("profile", "", "profile id (needed when there are several)")
+	med := fs.String("medication", "", "the prescription to renew: MedicationRequest/ID (or just the ID)")
+	pharmacy := fs.String("pharmacy", "", "where to send it: Organization/ID or a pharmacy's name (default: the preferred pharmacy)")
+	note := fs.String("note", "", "a note for the office")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *med == "" {
+		return usagef("--medication is required")
+	}
+	about := *med
+	if !strings.Contains(about, "/") {
+		about = "MedicationRequest/" + about
+	}
+	return sendRequest(ctx, e, *data, *profile, app.RequestInput{
+		Kind: app.RequestRefill, About: about, Pharmacy: *pharmacy, Note: *note,
+	})
+}
+
+// requestTypes maps `request --type` to the kinds of request.
+var requestTypes = map[string]app.RequestKind{
+	"copy":       app.RequestLabReportCopy,
+	"referral":   app.RequestReferral,
+	"correction": app.RequestCorrection,
+}
+
+// cmdRequest makes another request: `request --data DIR [--profile ID]
+// --type copy|referral|correction [--about TYPE/ID] [--text TEXT] [--wrong
+// TEXT] [--should-say TEXT] [--note TEXT]`.
+func cmdRequest(ctx context.Context, args []string, e env) error {
+	fs := newFlags("request", e)
+	data := fs.String("data", "", "cache folder (default: the app's)")
+	profile := fs.String("profile", "", "profile id (needed when there are several)")
+	typ := fs.String("type", "", "copy (of a lab report), referral or correction (of the record)")
+	about := fs.String("about", "", "the entry it is about: DiagnosticReport/ID (copy; default the latest reports), Condition/ID (referral), any entry (correction)")
+	text := fs.String("text", "", "referral: what it is for, e.g. \"dermatologist for a mole check\"")
+	wrong := fs.String("wrong", "", "correction: what is wrong in the entry (required)")
+	shouldSay := fs.String("should-say", "", "correction: what it should say")
+	note := fs.String("note", "", "a note for the office")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	kind, ok := requestTypes[*typ]
+	if !ok {
+		return usagef("--type must be copy, referral or correction")
+	}
+	return sendRequest(ctx, e, *data, *profile, app.RequestInput{
+		Kind: kind, About: *about, Text: *text, Wrong: *wrong, ShouldSay: *shouldSay, Note: *note,
+	})
+}
+
+// sendRequest opens the app, sends the request through its use case and
+// reports the outcome with the action exit codes.
+func sendRequest(ctx context.Context, e env, data, profile string, in app.RequestInput) error {
+	a, err := openApp(ctx, data, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p, err := pickProfile(ctx, a, profile)
+	if err != nil {
+		return err
+	}
+	sub, err := a.SendRequest(ctx, p.ID, in)
+	return reportAction(e, sub, err)
+}
+
+// requestJSON is one request in `requests --json`.
+type requestJSON struct {
+	ID        *string       `json:"id"` // the practice's Task id; null while not accepted
+	LocalID   string        `json:"local_id,omitempty"`
+	Type      string        `json:"type"` // refill, lab-report-copy, referral, record-correction
+	Title     string        `json:"title"`
+	About     string        `json:"about,omitempty"`
+	State     string        `json:"state"` // waiting, sent, received, in-progress, done, declined, cancelled, failed
+	Words     string        `json:"practice_says,omitempty"`
+	Pharmacy  string        `json:"pharmacy,omitempty"`
+	Note      string        `json:"note,omitempty"`
+	Outcomes  []outcomeJSON `json:"outcomes,omitempty"`
+	CreatedAt string        `json:"created_at,omitempty"`
+	UpdatedAt string        `json:"updated_at,omitempty"`
+	Open      bool          `json:"open"`
+}
+
+type outcomeJSON struct {
+	Label string `json:"label"`
+	Ref   string `json:"ref,omitempty"`
+	Name  string `json:"name,omitempty"`
+}
+
+// cmdRequests lists the requests with their states: `requests --data DIR
+// [--profile ID] [--json]`.
+func cmdRequests(ctx context.Context, args []string, e env) error {
+	fs := newFlags("requests", e)
+	data := fs.String("data", "", "cache folder (default: the app's)")
+	profile := fs.String("profile", "", "profile id (needed when there are several)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, *data, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p, err := pickProfile(ctx, a, *profile)
+	if err != nil {
+		return err
+	}
+	rs, err := a.Requests(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]requestJSON, 0, len(rs))
+		for _, r := range rs {
+			out = append(out, toRequestJSON(r))
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(rs) == 0 {
+		fmt.Fprintln(e.stdout, "no requests")
+		return nil
+	}
+	for _, r := range rs {
+		name := "Task/" + r.ID
+		if r.ID == "" {
+			name = r.LocalID
+		}
+		line := fmt.Sprintf("%-24s %-12s %s", name, r.State, r.Title)
+		if r.Words != "" {
+			line += " — " + r.Words
+		}
+		fmt.Fprintln(e.stdout, line)
+		for _, o := range r.Outcomes {
+			fmt.Fprintf(e.stdout, "%-24s %-12s %s: %s %s\n", "", "", o.Label, o.Name, o.Ref)
+		}
+	}
+	return nil
+}
+
+func toRequestJSON(r app.Request) requestJSON {
+	j := requestJSON{
+		LocalID: r.LocalID, Type: string(r.Kind), Title: r.Title, About: r.About, State: string(r.State),
+		Words: r.Words, Pharmacy: r.Pharmacy, Note: r.Note, Open: r.State.Open(),
+		CreatedAt: utc(r.Created), UpdatedAt: utc(r.Updated),
+	}
+	if r.ID != "" {
+		id := r.ID
+		j.ID = &id
+	}
+	for _, o := range r.Outcomes {
+		j.Outcomes = append(j.Outcomes, outcomeJSON(o))
+	}
+	return j
+}
+
+// utc formats t in UTC RFC 3339, "" for the zero time.
+func utc(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

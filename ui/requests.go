@@ -1,0 +1,466 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+)
+
+// requestSource is what the request screens need of the app core; *app.App
+// satisfies it. Its methods block (cache, network): call them off the UI
+// goroutine, except Touch.
+type requestSource interface {
+	Requests(ctx context.Context, profileID string) ([]app.Request, error)
+	RequestForm(ctx context.Context, profileID string, kind app.RequestKind, about string) (app.RequestForm, error)
+	SendRequest(ctx context.Context, profileID string, in app.RequestInput) (app.Submitted, error)
+	RetryOutboxItem(ctx context.Context, profileID string, seq int64) (app.Submitted, error)
+	DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error
+	Touch()
+}
+
+// requestsView is the Requests screen of one profile: every request and
+// where it stands, open ones first, and new referrals or copies of lab
+// reports. A form opens in place of the list, with a way back.
+type requestsView struct {
+	src       requestSource
+	profileID string
+	ctx       context.Context
+	// openSection shows a section of the health record (the renewed
+	// prescription under "medications"); nil in tests without a shell.
+	openSection func(section string)
+	// messageAbout, when set, starts a message to the practice about a
+	// request (a declined one); the messaging screen provides it.
+	messageAbout func(r app.Request)
+
+	body *fyne.Container // the list, or a form
+	list *fyne.Container
+	root fyne.CanvasObject
+}
+
+// newRequestsView builds the Requests screen; call Refresh to fill it. UI
+// goroutine.
+func newRequestsView(ctx context.Context, src requestSource, profileID string) *requestsView {
+	v := &requestsView{src: src, profileID: profileID, ctx: ctx}
+	v.list = newColumn(detailMaxWidth, false, paragraph("Loading your requests…"))
+	v.body = container.NewStack(container.NewVScroll(container.NewPadded(v.list)))
+	v.root = v.body
+	return v
+}
+
+// CanvasObject is the screen's content.
+func (v *requestsView) CanvasObject() fyne.CanvasObject { return v.root }
+
+// Refresh reloads the list from the cache and the outbox. UI goroutine.
+func (v *requestsView) Refresh() {
+	background(v.ctx, v.load, v.apply)
+}
+
+// load reads the requests; no widgets. Any goroutine.
+func (v *requestsView) load(ctx context.Context) ([]app.Request, error) {
+	return v.src.Requests(ctx, v.profileID)
+}
+
+// apply shows the requests. UI goroutine.
+func (v *requestsView) apply(rs []app.Request, err error) {
+	objs := []fyne.CanvasObject{heading("Your requests")}
+	if err != nil {
+		objs = append(objs, paragraph("Carebook could not read your requests. "+humanStorageError(err)))
+		v.list.Objects = objs
+		v.list.Refresh()
+		return
+	}
+	objs = append(objs,
+		paragraph("Refills, copies of reports, referrals and corrections you asked your practice for, and where each stands."),
+		buttonRow(
+			&widget.Button{Text: "Ask for a referral", Icon: theme.ContentAddIcon(), OnTapped: func() { v.showForm(app.RequestReferral, "") }},
+			&widget.Button{Text: "Copy of my lab reports", Icon: theme.DocumentIcon(), OnTapped: func() { v.showForm(app.RequestLabReportCopy, "") }},
+		),
+		paragraph("To renew a prescription, open it under Health record › Medications. To correct your record, open the entry that is wrong."),
+	)
+	var open, closed []app.Request
+	for _, r := range rs {
+		if r.State.Open() {
+			open = append(open, r)
+		} else {
+			closed = append(closed, r)
+		}
+	}
+	if len(rs) == 0 {
+		objs = append(objs, widget.NewCard("No requests yet", "", paragraph("You have not asked your practice for anything yet.")))
+	}
+	if len(open) > 0 {
+		objs = append(objs, boldText("Open"))
+		for _, r := range open {
+			objs = append(objs, v.requestCard(r))
+		}
+	}
+	if len(closed) > 0 {
+		objs = append(objs, boldText("Finished"))
+		for _, r := range closed {
+			objs = append(objs, v.requestCard(r))
+		}
+	}
+	v.list.Objects = objs
+	v.list.Refresh()
+}
+
+// requestCard shows one request: what, its state in words, the practice's
+// own words, what it did, and what the patient can do now.
+func (v *requestsView) requestCard(r app.Request) fyne.CanvasObject {
+	state := stateLabel(r)
+	objs := []fyne.CanvasObject{state}
+	if r.Words != "" && r.Words != r.State.Headline() {
+		label := "The practice says"
+		if r.State == app.RequestFailed && r.ID == "" {
+			label = "The practice's answer"
+		}
+		objs = append(objs, fieldText(label, r.Words))
+	}
+	for _, o := range r.Outcomes {
+		objs = append(objs, fieldText(o.Label, firstText(o.Name, "see your record")))
+	}
+	if r.Pharmacy != "" {
+		objs = append(objs, fieldText("Pharmacy", r.Pharmacy))
+	}
+	if r.Note != "" {
+		objs = append(objs, fieldText("You wrote", r.Note))
+	}
+	if when := requestWhen(r); when != "" {
+		objs = append(objs, fieldText("Asked", when))
+	}
+	if actions := v.requestActions(r); len(actions) > 0 {
+		objs = append(objs, container.NewHBox(actions...))
+	}
+	return widget.NewCard("", "", newColumn(0, false, append([]fyne.CanvasObject{boldText(r.Title)}, objs...)...))
+}
+
+// stateLabel is a request's state in words, coloured by what it means.
+func stateLabel(r app.Request) *widget.Label {
+	text := r.State.Headline()
+	switch r.State {
+	case app.RequestWaiting:
+		text += ": it will be sent when Carebook reaches your practice"
+	case app.RequestSent:
+		text += ": the office has not looked at it yet"
+	}
+	l := boldText(text)
+	switch r.State {
+	case app.RequestDone:
+		l.Importance = widget.SuccessImportance
+	case app.RequestDeclined, app.RequestFailed:
+		l.Importance = widget.DangerImportance
+	case app.RequestWaiting:
+		l.Importance = widget.WarningImportance
+	}
+	return l
+}
+
+func requestWhen(r app.Request) string {
+	if r.Created.IsZero() {
+		return ""
+	}
+	return r.Created.Local().Format("Mon 2 Jan 2006, 15:04")
+}
+
+// requestActions are what the patient can do about a request now.
+func (v *requestsView) requestActions(r app.Request) []fyne.CanvasObject {
+	var out []fyne.CanvasObject
+	if r.State == app.RequestFailed && r.ID == "" && r.Seq > 0 {
+		seq := r.Seq
+		out = append(out,
+			&widget.Button{Text: "Try again", Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq) }},
+			&widget.Button{Text: "Discard", Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq) }})
+	}
+	if (r.State == app.RequestDeclined || r.State == app.RequestFailed) && v.messageAbout != nil {
+		out = append(out, &widget.Button{Text: "Message the office", Icon: theme.MailComposeIcon(), OnTapped: func() { v.messageAbout(r) }})
+	}
+	if r.State == app.RequestDone && r.Kind == app.RequestRefill && v.openSection != nil {
+		out = append(out, &widget.Button{Text: "See medications", Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
+			OnTapped: func() { v.openSection("medications") }})
+	}
+	return out
+}
+
+func (v *requestsView) retry(seq int64) {
+	v.src.Touch()
+	background(v.ctx, func(ctx context.Context) (app.Submitted, error) {
+		return v.src.RetryOutboxItem(ctx, v.profileID, seq)
+	}, func(app.Submitted, error) { v.Refresh() })
+}
+
+func (v *requestsView) discard(seq int64) {
+	v.src.Touch()
+	background(v.ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, v.src.DiscardOutboxItem(ctx, v.profileID, seq)
+	}, func(struct{}, error) { v.Refresh() })
+}
+
+// showForm opens the form of a new request in place of the list. UI
+// goroutine.
+func (v *requestsView) showForm(kind app.RequestKind, about string) {
+	v.src.Touch()
+	back := &widget.Button{Text: "Back to requests", Icon: theme.NavigateBackIcon(), OnTapped: v.showList}
+	form := newRequestForm(v.ctx, v.src, v.profileID, kind, about)
+	form.onSent = v.Refresh
+	page := container.NewBorder(container.NewHBox(back), nil, nil, nil, form.root)
+	v.body.Objects = []fyne.CanvasObject{page}
+	v.body.Refresh()
+}
+
+// showList goes back from a form to the list. UI goroutine.
+func (v *requestsView) showList() {
+	v.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewPadded(v.list))}
+	v.body.Refresh()
+	v.Refresh()
+}
+
+// requestForm is the form of one new request: what it is about, the
+// fields its kind needs, Send, and the outcome in words.
+type requestForm struct {
+	src       requestSource
+	profileID string
+	kind      app.RequestKind
+	about     string
+	ctx       context.Context
+	// onSent is called (UI goroutine) once the request is stored.
+	onSent func()
+	// seeRequests, when set, shows the Requests screen after sending.
+	seeRequests func()
+
+	content  *fyne.Container
+	root     fyne.CanvasObject
+	pharmacy *widget.Select
+	phRefs   []string // parallel to pharmacy.Options
+	text     *widget.Entry
+	wrong    *widget.Entry
+	should   *widget.Entry
+	note     *widget.Entry
+	send     *widget.Button
+	problem  *widget.Label
+	result   *fyne.Container
+}
+
+// newRequestForm builds the form and loads what it offers. UI goroutine.
+func newRequestForm(ctx context.Context, src requestSource, profileID string, kind app.RequestKind, about string) *requestForm {
+	f := &requestForm{src: src, profileID: profileID, kind: kind, about: about, ctx: ctx}
+	f.content = newColumn(detailMaxWidth, false, heading(formTitle(kind)), paragraph("Loading…"))
+	f.root = container.NewVScroll(container.NewPadded(f.content))
+	background(ctx, func(ctx context.Context) (app.RequestForm, error) {
+		return src.RequestForm(ctx, profileID, kind, about)
+	}, f.apply)
+	return f
+}
+
+func formTitle(kind app.RequestKind) string {
+	switch kind {
+	case app.RequestRefill:
+		return "Request a refill"
+	case app.RequestLabReportCopy:
+		return "Ask for a copy of a lab report"
+	case app.RequestReferral:
+		return "Ask for a referral"
+	case app.RequestCorrection:
+		return "Ask to correct your record"
+	}
+	return "New request"
+}
+
+// apply builds the form's fields. UI goroutine.
+func (f *requestForm) apply(vm app.RequestForm, err error) {
+	objs := []fyne.CanvasObject{heading(formTitle(f.kind))}
+	if err != nil {
+		f.content.Objects = append(objs, paragraph("Carebook can't prepare this request: "+humanActionError(err)))
+		f.content.Refresh()
+		return
+	}
+	if vm.AboutName != "" {
+		objs = append(objs, fieldText(aboutLabel(f.kind), vm.AboutName))
+	}
+	if !vm.CanSend {
+		objs = append(objs, warningText(vm.Why))
+		f.content.Objects = objs
+		f.content.Refresh()
+		return
+	}
+	switch f.kind {
+	case app.RequestRefill:
+		if vm.HasRefills && vm.Refills > 0 {
+			objs = append(objs, paragraph("This prescription still allows "+plural(vm.Refills, "refill", "refills")+
+				": your pharmacy can fill it without a new prescription. Ask here if you need it renewed."))
+		}
+		objs = append(objs, f.pharmacyField(vm.Pharmacies)...)
+	case app.RequestLabReportCopy:
+		if vm.About == "" {
+			objs = append(objs, paragraph("The office will send you a copy of your latest lab reports. It will appear among your documents."))
+		} else {
+			objs = append(objs, paragraph("The office will send you a copy of this report. It will appear among your documents."))
+		}
+	case app.RequestReferral:
+		f.text = multiLine("Who or what for, e.g. a dermatologist for a mole check")
+		if vm.AboutName != "" {
+			f.text.SetText(vm.AboutName)
+		}
+		objs = append(objs, boldText("What do you need a referral for?"), f.text)
+	case app.RequestCorrection:
+		f.wrong = multiLine("e.g. I have never had this condition")
+		f.should = multiLine("e.g. remove it, or: the date is March 2021")
+		objs = append(objs,
+			paragraph("You have the right to ask your practice to correct your record. The office reviews the request and answers you; what your clinicians wrote is not changed without them."),
+			boldText("What is wrong?"), f.wrong,
+			boldText("What should it say?"), f.should)
+	}
+	f.note = multiLine("Optional")
+	f.problem = errorText()
+	f.result = newColumn(0, false)
+	f.send = &widget.Button{Text: "Send request", Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: f.submit}
+	objs = append(objs, boldText("Note for the office"), f.note, container.NewHBox(f.send), f.problem, f.result)
+	f.content.Objects = objs
+	f.content.Refresh()
+}
+
+func aboutLabel(kind app.RequestKind) string {
+	switch kind {
+	case app.RequestRefill:
+		return "Medication"
+	case app.RequestLabReportCopy:
+		return "Report"
+	case app.RequestCorrection:
+		return "Entry"
+	}
+	return "About"
+}
+
+// pharmacyField offers the pharmacies the record knows, the preferred one
+// first and chosen.
+func (f *requestForm) pharmacyField(phs []app.Pharmacy) []fyne.CanvasObject {
+	if len(phs) == 0 {
+		return []fyne.CanvasObject{fieldText("Pharmacy", "the one your practice has on file")}
+	}
+	var names []string
+	for _, ph := range phs {
+		name := ph.Name
+		if ph.Preferred {
+			name += " (your preferred pharmacy)"
+		}
+		if ph.Address != "" {
+			name += " — " + ph.Address
+		}
+		names = append(names, name)
+		f.phRefs = append(f.phRefs, ph.Ref)
+	}
+	f.pharmacy = widget.NewSelect(names, nil)
+	f.pharmacy.SetSelectedIndex(0)
+	return []fyne.CanvasObject{boldText("Send it to"), f.pharmacy}
+}
+
+func multiLine(placeholder string) *widget.Entry {
+	e := widget.NewMultiLineEntry()
+	e.Wrapping = fyne.TextWrapWord
+	e.SetPlaceHolder(placeholder)
+	e.SetMinRowsVisible(2)
+	return e
+}
+
+// input is what the form holds. UI goroutine.
+func (f *requestForm) input() app.RequestInput {
+	in := app.RequestInput{Kind: f.kind, About: f.about, Note: f.note.Text}
+	if f.pharmacy != nil {
+		if i := f.pharmacy.SelectedIndex(); i >= 0 && i < len(f.phRefs) {
+			in.Pharmacy = f.phRefs[i]
+		}
+	}
+	if f.text != nil {
+		in.Text = f.text.Text
+	}
+	if f.wrong != nil {
+		in.Wrong, in.ShouldSay = f.wrong.Text, f.should.Text
+	}
+	return in
+}
+
+// submit sends the request; the outcome is shown in words. UI goroutine.
+func (f *requestForm) submit() {
+	f.src.Touch()
+	f.problem.Hide()
+	f.send.Disable()
+	in := f.input()
+	background(f.ctx, func(ctx context.Context) (app.Submitted, error) {
+		return f.src.SendRequest(ctx, f.profileID, in)
+	}, func(sub app.Submitted, err error) {
+		if errors.Is(err, app.ErrInvalidInput) {
+			f.send.Enable()
+			showError(f.problem, humanActionError(err))
+			return
+		}
+		if err != nil && !errors.Is(err, app.ErrQueued) && !errors.Is(err, app.ErrNeedsSignIn) && !errors.Is(err, app.ErrRefused) {
+			// Not stored: the patient may try again.
+			f.send.Enable()
+			showError(f.problem, "Carebook could not save this request: "+humanActionError(err))
+			return
+		}
+		f.showOutcome(err)
+		if f.onSent != nil {
+			f.onSent()
+		}
+	})
+}
+
+// showOutcome says where a stored request stands. UI goroutine.
+func (f *requestForm) showOutcome(err error) {
+	var msg *widget.Label
+	var refused *app.RefusedError
+	switch {
+	case err == nil:
+		msg = boldText("Sent. Your practice has your request; you can follow it under Requests.")
+		msg.Importance = widget.SuccessImportance
+	case errors.As(err, &refused):
+		msg = dangerText("Your practice did not accept this request: " + refused.Message)
+	case errors.Is(err, app.ErrNeedsSignIn):
+		msg = warningText("Saved on this device. Sign in to your practice again and Carebook will send it.")
+	default:
+		msg = warningText("Saved on this device. It will be sent when Carebook reaches your practice.")
+	}
+	objs := []fyne.CanvasObject{msg}
+	if f.seeRequests != nil {
+		objs = append(objs, container.NewHBox(&widget.Button{Text: "See your requests", Icon: theme.NavigateNextIcon(),
+			IconPlacement: widget.ButtonIconTrailingText, OnTapped: f.seeRequests}))
+	}
+	f.result.Objects = objs
+	f.result.Refresh()
+}
+
+// humanActionError is an action's error for the patient: the message of
+// bad input without the package prefix, else a general sentence.
+func humanActionError(err error) string {
+	if errors.Is(err, app.ErrInvalidInput) {
+		msg := err.Error()
+		if i := strings.LastIndex(msg, app.ErrInvalidInput.Error()+": "); i >= 0 {
+			msg = msg[i+len(app.ErrInvalidInput.Error())+2:]
+		}
+		return upperFirst(msg) + "."
+	}
+	return humanStorageError(err)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// requestCountText is "2 open requests".
+func requestCountText(n int) string {
+	if n == 1 {
+		return "1 open request"
+	}
+	return strconv.Itoa(n) + " open requests"
+}
