@@ -339,7 +339,8 @@ func aboutLabel(kind app.RequestKind) string {
 }
 
 // pharmacyField offers the pharmacies the record knows, the preferred one
-// first and chosen.
+// first and chosen, with the chosen one's address below (a phone has no
+// room for it in the choice itself).
 func (f *requestForm) pharmacyField(phs []app.Pharmacy) []fyne.CanvasObject {
 	if len(phs) == 0 {
 		return []fyne.CanvasObject{fieldText("Pharmacy", "the one your practice has on file")}
@@ -348,17 +349,20 @@ func (f *requestForm) pharmacyField(phs []app.Pharmacy) []fyne.CanvasObject {
 	for _, ph := range phs {
 		name := ph.Name
 		if ph.Preferred {
-			name += " (your preferred pharmacy)"
-		}
-		if ph.Address != "" {
-			name += " — " + ph.Address
+			name += " (preferred)"
 		}
 		names = append(names, name)
 		f.phRefs = append(f.phRefs, ph.Ref)
 	}
-	f.pharmacy = widget.NewSelect(names, nil)
+	address := paragraph("")
+	address.SizeName = theme.SizeNameCaptionText
+	f.pharmacy = widget.NewSelect(names, func(string) {
+		if i := f.pharmacy.SelectedIndex(); i >= 0 && i < len(phs) {
+			address.SetText(phs[i].Address)
+		}
+	})
 	f.pharmacy.SetSelectedIndex(0)
-	return []fyne.CanvasObject{boldText("Send it to"), f.pharmacy}
+	return []fyne.CanvasObject{boldText("Send it to"), f.pharmacy, address}
 }
 
 func multiLine(placeholder string) *widget.Entry {

@@ -194,7 +194,7 @@ func (s *shell) build() fyne.CanvasObject {
 	s.messagesTab = container.NewTabItemWithIcon("Messages", theme.MailComposeIcon(), container.NewStack())
 	s.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.settingsView())
 	s.requests = newRequestsView(u.ctx, u.core, s.current.ID)
-	s.requests.openSection = s.openSection
+	s.requests.openSection = s.openSectionList
 	s.dashboard.openRequests = s.openRequests
 	s.requestsTab = container.NewTabItemWithIcon("Requests", theme.MailSendIcon(), s.requests.CanvasObject())
 	s.tabs = container.NewAppTabs(
@@ -236,6 +236,16 @@ func (s *shell) openSection(section string) {
 	s.tabs.Select(s.recordTab)
 	s.ensureRecord()
 	s.record.ShowSection(section)
+}
+
+// openSectionList shows a section of the health record at its list, not
+// at an entry opened earlier (whose details may have changed since: a
+// renewed prescription is a new entry). UI goroutine.
+func (s *shell) openSectionList(section string) {
+	s.openSection(section)
+	if cur := s.record.current; cur != nil && cur.def.name == section && cur.md != nil {
+		cur.md.clearDetail()
+	}
 }
 
 // openRequests shows the Requests screen. UI goroutine.

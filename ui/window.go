@@ -27,7 +27,8 @@ type Options struct {
 	// people: "amara" (her first child), "amara:2" (her second), "lucia".
 	DemoAs string
 	// Open names what Demo shows first: a section of the record
-	// ("results", "medications", ...) or "settings"; "" is the dashboard.
+	// ("results", "medications", ...), "requests" or "settings"; "" is the
+	// dashboard.
 	Open string
 }
 
@@ -112,6 +113,8 @@ func (u *UI) startDemo() {
 			case u.shell == nil || u.shell.tabs == nil || u.opts.Open == "":
 			case u.opts.Open == "settings":
 				u.shell.tabs.Select(u.shell.settingsTab)
+			case u.opts.Open == "requests":
+				u.shell.openRequests()
 			default:
 				u.shell.openSection(u.opts.Open)
 			}
