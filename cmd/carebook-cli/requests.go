@@ -85,9 +85,9 @@ func sendRequest(ctx context.Context, e env, data, profile string, in app.Reques
 
 // requestJSON is one request in `requests --json`.
 type requestJSON struct {
-	ID        *string       `json:"id"` // the practice's Task id; null while not accepted
-	LocalID   string        `json:"local_id,omitempty"`
-	Type      string        `json:"type"` // refill, lab-report-copy, referral, record-correction
+	ID        *string       `json:"id"`       // the practice's Task id; null while not accepted
+	LocalID   *string       `json:"local_id"` // "local-N" when made on this device, else null
+	Type      string        `json:"type"`     // refill, lab-report-copy, referral, record-correction
 	Title     string        `json:"title"`
 	About     string        `json:"about,omitempty"`
 	State     string        `json:"state"` // waiting, sent, received, in-progress, done, declined, cancelled, failed
@@ -161,13 +161,17 @@ func cmdRequests(ctx context.Context, args []string, e env) error {
 
 func toRequestJSON(r app.Request) requestJSON {
 	j := requestJSON{
-		LocalID: r.LocalID, Type: string(r.Kind), Title: r.Title, About: r.About, State: string(r.State),
+		Type: string(r.Kind), Title: r.Title, About: r.About, State: string(r.State),
 		Words: r.Words, Pharmacy: r.Pharmacy, Note: r.Note, Open: r.State.Open(),
 		CreatedAt: utc(r.Created), UpdatedAt: utc(r.Updated),
 	}
 	if r.ID != "" {
 		id := r.ID
 		j.ID = &id
+	}
+	if r.LocalID != "" {
+		local := r.LocalID
+		j.LocalID = &local
 	}
 	for _, o := range r.Outcomes {
 		j.Outcomes = append(j.Outcomes, outcomeJSON(o))
