@@ -298,3 +298,34 @@ func dateOr(d record.Date, t time.Time) time.Time {
 	}
 	return t
 }
+
+// AskAboutRequest starts a message to the practice about one of the
+// patient's requests (a declined refill, a failed request): its subject
+// names the request, the message refers to the Task (Communication.about)
+// and goes to the patient's doctor (else the first recipient offered).
+// Send it with SendMessage once the patient wrote the text.
+func (a *App) AskAboutRequest(ctx context.Context, profileID, taskID string) (Draft, error) {
+	rs, err := a.Requests(ctx, profileID)
+	if err != nil {
+		return Draft{}, fmt.Errorf("ask about request: %w", err)
+	}
+	c, err := a.Chart(ctx, profileID)
+	if err != nil {
+		return Draft{}, fmt.Errorf("ask about request: %w", err)
+	}
+	taskID = strings.TrimPrefix(taskID, "Task/")
+	for _, r := range rs {
+		if r.ID == "" || r.ID != taskID {
+			continue
+		}
+		d := Draft{Topic: "other", Subject: "About my request: " + r.Title, About: "Task/" + r.ID, AboutName: r.Title}
+		if r.Kind == RequestRefill {
+			d.Topic = "prescription"
+		}
+		if rcp := Recipients(c); len(rcp) > 0 {
+			d.To = rcp[0].Ref
+		}
+		return d, nil
+	}
+	return Draft{}, invalidf("there is no request Task/%s at the practice in this record", taskID)
+}

@@ -113,6 +113,8 @@ for size in ${SIZES:-1280x800 360x740}; do
 	SETTLE=6 run family-teen --demo --data "$data" --demo-as amara:2
 	run family-teen-results --demo --data "$data" --demo-as amara:2 --open results
 	run family-settings --demo --data "$data" --demo-as amara --open settings
+	# The Requests screen: the demo patient's refill the office is working on.
+	run requests --demo --data "$data" --open requests
 	# Started again without --demo: the lock screen.
 	SETTLE=1 run locked --data "$data"
 done
@@ -144,3 +146,14 @@ ls "$out"/booking-*.png
 CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestMessagesScreen' ./ui/ >"$scratch/messages.log" 2>&1 ||
 	{ cat "$scratch/messages.log" >&2; exit 1; }
 ls "$out"/messages-*.png
+
+# The refill flow (the form with the pharmacy choice, the request followed
+# to done with the renewed prescription), a declined and a waiting request,
+# at both sizes: driven through fyne's test driver against the practice
+# (the same widgets, drawn by its software renderer), which can move the
+# practice's clock so its staff act at once.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestRefillFollowedInTheWindow|TestRequestsInTheWindow' ./ui/ >"$scratch/requests-shots.log" 2>&1 ||
+	{ cat "$scratch/requests-shots.log" >&2; exit 1; }
+for f in "$out"/refill-*.png "$out"/request-*.png "$out"/requests-*.png; do
+	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
+done

@@ -23,6 +23,9 @@ type requestSource interface {
 	SendRequest(ctx context.Context, profileID string, in app.RequestInput) (app.Submitted, error)
 	RetryOutboxItem(ctx context.Context, profileID string, seq int64) (app.Submitted, error)
 	DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error
+	AskAboutRequest(ctx context.Context, profileID, taskID string) (app.Draft, error)
+	MessageOptions(ctx context.Context, profileID string) (app.MessageOptions, error)
+	SendMessage(ctx context.Context, profileID string, d app.Draft) (app.Submitted, error)
 	Touch()
 }
 
@@ -36,9 +39,6 @@ type requestsView struct {
 	// openSection shows a section of the health record (the renewed
 	// prescription under "medications"); nil in tests without a shell.
 	openSection func(section string)
-	// messageAbout, when set, starts a message to the practice about a
-	// request (a declined one); the messaging screen provides it.
-	messageAbout func(r app.Request)
 
 	body *fyne.Container // the list, or a form
 	list *fyne.Container
@@ -117,7 +117,7 @@ func (v *requestsView) apply(rs []app.Request, err error) {
 func (v *requestsView) requestCard(r app.Request) fyne.CanvasObject {
 	state := stateLabel(r)
 	objs := []fyne.CanvasObject{state}
-	if r.Words != "" && r.Words != r.State.Headline() {
+	if r.Words != "" && !strings.EqualFold(r.Words, r.State.Headline()) && !(r.State == app.RequestDone && strings.EqualFold(r.Words, "completed")) {
 		label := "The practice says"
 		if r.State == app.RequestFailed && r.ID == "" {
 			label = "The practice's answer"
@@ -179,8 +179,9 @@ func (v *requestsView) requestActions(r app.Request) []fyne.CanvasObject {
 			&widget.Button{Text: "Try again", Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq) }},
 			&widget.Button{Text: "Discard", Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq) }})
 	}
-	if (r.State == app.RequestDeclined || r.State == app.RequestFailed) && v.messageAbout != nil {
-		out = append(out, &widget.Button{Text: "Message the office", Icon: theme.MailComposeIcon(), OnTapped: func() { v.messageAbout(r) }})
+	if (r.State == app.RequestDeclined || r.State == app.RequestFailed) && r.ID != "" {
+		id := r.ID
+		out = append(out, &widget.Button{Text: "Message the office", Icon: theme.MailComposeIcon(), OnTapped: func() { v.showMessageForm(id) }})
 	}
 	if r.State == app.RequestDone && r.Kind == app.RequestRefill && v.openSection != nil {
 		out = append(out, &widget.Button{Text: "See medications", Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
@@ -213,6 +214,102 @@ func (v *requestsView) showForm(kind app.RequestKind, about string) {
 	page := container.NewBorder(container.NewHBox(back), nil, nil, nil, form.root)
 	v.body.Objects = []fyne.CanvasObject{page}
 	v.body.Refresh()
+}
+
+// showMessageForm opens a message to the practice about the request
+// Task/taskID in place of the list. UI goroutine.
+func (v *requestsView) showMessageForm(taskID string) {
+	v.src.Touch()
+	back := &widget.Button{Text: "Back to requests", Icon: theme.NavigateBackIcon(), OnTapped: v.showList}
+	content := newColumn(detailMaxWidth, false, heading("Message the office"), paragraph("Loading…"))
+	page := container.NewBorder(container.NewHBox(back), nil, nil, nil, container.NewVScroll(container.NewPadded(content)))
+	v.body.Objects = []fyne.CanvasObject{page}
+	v.body.Refresh()
+	type loaded struct {
+		draft app.Draft
+		opts  app.MessageOptions
+	}
+	background(v.ctx, func(ctx context.Context) (loaded, error) {
+		d, err := v.src.AskAboutRequest(ctx, v.profileID, taskID)
+		if err != nil {
+			return loaded{}, err
+		}
+		opts, err := v.src.MessageOptions(ctx, v.profileID)
+		return loaded{d, opts}, err
+	}, func(l loaded, err error) {
+		if err != nil {
+			content.Objects = []fyne.CanvasObject{heading("Message the office"), paragraph("Carebook can't start this message: " + humanActionError(err))}
+			content.Refresh()
+			return
+		}
+		content.Objects = v.messageForm(l.draft, l.opts)
+		content.Refresh()
+	})
+}
+
+// messageForm is a short message about a request: who it goes to, its
+// subject, the text. UI goroutine.
+func (v *requestsView) messageForm(d app.Draft, opts app.MessageOptions) []fyne.CanvasObject {
+	var labels []string
+	chosen := 0
+	for i, r := range opts.Recipients {
+		labels = append(labels, r.Label())
+		if r.Ref == d.To {
+			chosen = i
+		}
+	}
+	to := widget.NewSelect(labels, nil)
+	if len(labels) > 0 {
+		to.SetSelectedIndex(chosen)
+	}
+	text := multiLine("Your question or what you need")
+	text.SetMinRowsVisible(4)
+	problem := errorText()
+	result := newColumn(0, false)
+	var send *widget.Button
+	send = &widget.Button{Text: "Send message", Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
+		v.src.Touch()
+		problem.Hide()
+		msg := d
+		msg.Text = text.Text
+		if i := to.SelectedIndex(); i >= 0 && i < len(opts.Recipients) {
+			msg.To = opts.Recipients[i].Ref
+		}
+		send.Disable()
+		background(v.ctx, func(ctx context.Context) (app.Submitted, error) {
+			return v.src.SendMessage(ctx, v.profileID, msg)
+		}, func(_ app.Submitted, err error) {
+			var refused *app.RefusedError
+			var words *widget.Label
+			switch {
+			case errors.Is(err, app.ErrInvalidInput):
+				send.Enable()
+				showError(problem, humanActionError(err))
+				return
+			case err == nil:
+				words = boldText("Sent. The answer will be among your messages.")
+				words.Importance = widget.SuccessImportance
+			case errors.As(err, &refused):
+				words = dangerText("Your practice did not accept this message: " + refused.Message)
+			case errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
+				words = warningText("Saved on this device. It will be sent when Carebook reaches your practice.")
+			default:
+				send.Enable()
+				showError(problem, "Carebook could not save this message: "+humanActionError(err))
+				return
+			}
+			result.Objects = []fyne.CanvasObject{words}
+			result.Refresh()
+		})
+	}}
+	return []fyne.CanvasObject{
+		heading("Message the office"),
+		fieldText("About", d.AboutName),
+		boldText("To"), to,
+		fieldText("Subject", d.Subject),
+		boldText("Message"), text,
+		container.NewHBox(send), problem, result,
+	}
 }
 
 // showList goes back from a form to the list. UI goroutine.

@@ -216,6 +216,13 @@ func TestRequestsInTheWindow(t *testing.T) {
 	syncNow(t, q, u)
 	q.waitShows(t, w, "Declined", "This medicine is no longer active in your record")
 	screenshot(t, w, "request-declined-"+fmtSize(size))
+	// A message to the office about it, referring to the request.
+	test.Tap(findButton(t, w.Content(), "Message the office"))
+	q.waitShows(t, w, "Subject: About my request: Refill: cetirizine hydrochloride 10 MG Oral Tablet", "Send message")
+	test.Type(findEntries(w.Content())[0], "I still need it for the allergy season. Can we talk?")
+	test.Tap(findButton(t, w.Content(), "Send message"))
+	q.waitShows(t, w, "Sent. The answer will be among your messages.")
+	test.Tap(findButton(t, w.Content(), "Back to requests"))
 
 	// A correction, from the allergy that is wrong.
 	u.shell.openSection("allergies")
