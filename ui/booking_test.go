@@ -160,7 +160,7 @@ func TestBookMoveCancelInTheVisits(t *testing.T) {
 			assertShows(t, w, "Book a visit", "Coming up", "Follow-up visit")
 
 			test.Tap(findButton(t, w.Content(), "Book a visit"))
-			assertShows(t, w, "What is the visit for?", "With", "free times from")
+			assertShows(t, w, "What is the visit for?", "Any kind of visit", "Anyone", "free times from")
 			picked := pickTime(t, w, "Sick visit", 48*time.Hour, "booking-1-free-times-"+sz.name)
 			assertShows(t, w, "Sick visit", "Book this time?")
 			screenshot(t, w, "booking-2-confirm-"+sz.name)

@@ -183,8 +183,8 @@ func (f *bookingFlow) fillChoices(ft app.FreeTimes, q app.SlotQuery) {
 		}
 	}
 	f.types.OnChanged = nil
-	f.types.SetOptions(types)
 	f.types.PlaceHolder = "Any kind of visit"
+	f.types.SetOptions(types) // refreshes it, with the new placeholder
 	if selected >= 0 {
 		f.types.SetSelectedIndex(selected)
 	}
