@@ -30,8 +30,6 @@ type recordSource interface {
 	Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error)
 	OpenDocument(ctx context.Context, profileID, docRef string, attachment int) error // shows a PDF/attachment in the system viewer
 	MarkResultsSeen(ctx context.Context, profileID string) error
-	ReadMessages(ctx context.Context, profileID string) (map[string]bool, error)
-	MarkMessagesRead(ctx context.Context, profileID string, ids ...string) error
 	Touch() // user activity (postpones auto-lock); cheap
 }
 
@@ -40,9 +38,6 @@ type sectionModel struct {
 	items  []listItem
 	empty  string                  // said instead of an empty list
 	detail func(i int) detailModel // details of items[i]; pure, cheap for one entry
-	// opened, when set, gives the messages that opening items[i] shows
-	// the patient for the first time: they are marked read.
-	opened func(i int) (unread []string)
 }
 
 // sectionDef describes one section of the record.
@@ -50,9 +45,6 @@ type sectionDef struct {
 	name  string // ShowSection's name: "results", "medications", …
 	label string // what the patient reads
 	build func(c *record.Chart) sectionModel
-	// buildWithRead, when set instead of build, also gets the ids of the
-	// messages the patient has read.
-	buildWithRead func(c *record.Chart, read map[string]bool) sectionModel
 	// buildWithAppts, when set and the source books appointments, is
 	// used instead of build with the app core's appointments.
 	buildWithAppts func(c *record.Chart, appts app.Appointments) sectionModel
@@ -242,26 +234,7 @@ func (v *recordView) buildSection(s *sectionView) {
 			return
 		}
 		s.md.showDetail(v.detailPage(s.md, s.model.detail(i)))
-		if s.model.opened != nil {
-			if unread := s.model.opened(i); len(unread) > 0 {
-				v.markRead(s, i, unread)
-			}
-		}
 	}
-}
-
-// markRead records that the patient read the messages of row i, then
-// takes its "New" flag off. UI goroutine.
-func (v *recordView) markRead(s *sectionView, i int, ids []string) {
-	gen := s.gen
-	runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, v.src.MarkMessagesRead(ctx, v.profileID, ids...)
-	}, func(_ struct{}, err error) {
-		if err != nil || s.gen != gen {
-			return // not recorded (the flag stays), or the list was replaced meanwhile
-		}
-		s.md.setFlag(i, "")
-	})
 }
 
 // load reads the section's model off the UI goroutine and applies it,
@@ -294,12 +267,6 @@ func (v *recordView) load(s *sectionView) {
 				return sectionModel{}, err
 			}
 			m = def.buildWithAppts(c, appts)
-		} else if def.buildWithRead != nil {
-			read, err := v.src.ReadMessages(ctx, v.profileID)
-			if err != nil {
-				return sectionModel{}, err
-			}
-			m = def.buildWithRead(c, read)
 		} else {
 			m = def.build(c)
 		}

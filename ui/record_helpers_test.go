@@ -31,7 +31,6 @@ type fakeRecord struct {
 	opened  []string // "docRef#attachment"
 	seen    int
 	touches int
-	read    map[string]bool // messages marked read
 }
 
 func newFakeRecord(resources []record.Resource) *fakeRecord {
@@ -64,28 +63,6 @@ func (f *fakeRecord) MarkResultsSeen(ctx context.Context, profileID string) erro
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seen++
-	return nil
-}
-
-func (f *fakeRecord) ReadMessages(ctx context.Context, profileID string) (map[string]bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	read := map[string]bool{}
-	for id := range f.read {
-		read[id] = true
-	}
-	return read, nil
-}
-
-func (f *fakeRecord) MarkMessagesRead(ctx context.Context, profileID string, ids ...string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.read == nil {
-		f.read = map[string]bool{}
-	}
-	for _, id := range ids {
-		f.read[id] = true
-	}
 	return nil
 }
 
