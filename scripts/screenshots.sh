@@ -109,10 +109,12 @@ for size in ${SIZES:-1280x800 360x740}; do
 	run settings --demo --data "$data" --open settings
 	# Family accounts: a parent's view of her son, then of her teenage
 	# daughter's record, which her practice shares only in part.
-	SETTLE=10 run family-dependent --demo --data "$data" --demo-as amara
-	SETTLE=6 run family-teen --demo --data "$data" --demo-as amara:2
-	run family-teen-results --demo --data "$data" --demo-as amara:2 --open results
-	run family-settings --demo --data "$data" --demo-as amara --open settings
+	# (Each start runs a fresh demo practice and signs every demo person in
+	# again: give it time.)
+	SETTLE=15 run family-dependent --demo --data "$data" --demo-as amara
+	SETTLE=15 run family-teen --demo --data "$data" --demo-as amara:2
+	SETTLE=15 run family-teen-results --demo --data "$data" --demo-as amara:2 --open results
+	SETTLE=15 run family-settings --demo --data "$data" --demo-as amara --open settings
 	# The Requests screen: the demo patient's refill the office is working on.
 	run requests --demo --data "$data" --open requests
 	# Started again without --demo: the lock screen.
