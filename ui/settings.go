@@ -228,8 +228,7 @@ func (s *shell) accessCard() fyne.CanvasObject {
 		list   []app.Proxy
 		canEnd bool
 	}
-	var load func()
-	load = func() {
+	load := func() {
 		background(u.ctx, func(ctx context.Context) (view, error) {
 			list, canEnd, err := u.core.Proxies(ctx, p.ID)
 			return view{list, canEnd}, err
