@@ -64,7 +64,9 @@ func main() {
 			// A fresh demo practice each start (its appointments and
 			// free times are always relative to today), at the same
 			// address, so the demo profiles keep theirs.
-			return demo.Start(ctx, demo.Options{PortFile: filepath.Join(*dataDir, "demo-practice.port")})
+			// Its demo accounts' password is published, so hashing it
+			// at the production cost would only slow every start.
+			return demo.Start(ctx, demo.Options{PortFile: filepath.Join(*dataDir, "demo-practice.port"), PasswordCost: 64})
 		},
 	})
 	if err != nil {
