@@ -3,12 +3,21 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/carebook/carebook/practice/faults"
+	"github.com/carebook/carebook/practice/store"
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/outbox"
 )
 
 // recordKeys returns the keys ("Type/id") of a cached record's entries the
@@ -191,5 +200,151 @@ func TestRequestCommands(t *testing.T) {
 	}
 	if s, _ := requestTitled(listRequests(t, dir), "Referral: Cardiology"); s.State != "waiting" {
 		t.Errorf("stored while sign-in is needed: %+v", s)
+	}
+}
+
+// TestRequestSurvivesSIGKILL kills `carebook-cli request` (the real binary,
+// built without cgo) 30 times at random moments of its run, drawn from how
+// long an uncut run takes, while the practice answers slowly. After every
+// kill the cache opens; after one `sync` every request the cache holds is
+// at the practice exactly once, and the practice has none the cache does
+// not know of. (Referrals, not refills: a second refill of the same
+// prescription is refused before anything is stored, which would end the
+// test's run early; both go through the same use case and outbox.)
+func TestRequestSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and spawns carebook-cli")
+	}
+	bin := buildCLI(t)
+	srv, dir := connectPractice(t)
+	srv.Faults().Set(faults.Config{Latency: 30 * time.Millisecond, OnlyPaths: "/fhir/Task"})
+	start := func(text string) *exec.Cmd {
+		cmd := exec.Command(bin, "request", "--data", dir, "--type", "referral", "--text", text)
+		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	whole, startup := time.Duration(0), time.Hour
+	for i := range 3 {
+		t0 := time.Now()
+		if err := start(fmt.Sprintf("Kill test probe %d", i)).Wait(); err != nil {
+			t.Fatalf("probe %d: %v", i, err)
+		}
+		whole = max(whole, time.Since(t0))
+		t0 = time.Now()
+		status := exec.Command(bin, "status", "--data", dir)
+		status.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
+		if err := status.Run(); err != nil {
+			t.Fatalf("status: %v", err)
+		}
+		startup = min(startup, time.Since(t0))
+	}
+	work := max(whole-startup, time.Millisecond)
+	const kills = 30
+	finished := 0
+	for i := range kills {
+		cmd := start(fmt.Sprintf("Kill test %02d", i))
+		delay := startup + rand.N(work)
+		if i%5 == 4 {
+			delay = rand.N(startup)
+		}
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		if cmd.Wait() == nil {
+			finished++
+		}
+		if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
+			t.Fatalf("after kill %d the cache is unusable: %d %s", i, code, errOut)
+		}
+	}
+	srv.Faults().Set(faults.Config{})
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+
+	listed := map[string]int{}
+	for _, r := range listRequests(t, dir) {
+		if !strings.HasPrefix(r.Title, "Referral: Kill test") {
+			continue
+		}
+		listed[r.Title]++
+		if r.State != "sent" || r.ID == nil {
+			t.Errorf("%s is %s after the sync (%s)", r.Title, r.State, r.Words)
+		}
+	}
+	stored := map[string]bool{}
+	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := st.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := st.Profiles(ctx)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("profiles: %v %v", ps, err)
+	}
+	items, err := st.Outbox(ctx, ps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Kind == outbox.KindTask {
+			stored[it.Identifier] = true
+		}
+	}
+	q, _, err := store.ParseQuery("Task", url.Values{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Count = store.MaxCount
+	rs, _, err := srv.Store().Search(ctx, "Task", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atPractice := map[string]int{}
+	for _, r := range rs {
+		var task struct {
+			Description string
+			Identifier  []struct{ System, Value string }
+		}
+		if err := json.Unmarshal(r.JSON, &task); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(task.Description, "Referral: Kill test") {
+			continue
+		}
+		for _, id := range task.Identifier {
+			if id.System == outbox.IdentifierSystem {
+				atPractice[id.Value]++
+			}
+		}
+	}
+	for ident := range stored {
+		if atPractice[ident] != 1 {
+			t.Errorf("request %s is at the practice %d times, want once", ident, atPractice[ident])
+		}
+	}
+	for ident := range atPractice {
+		if !stored[ident] {
+			t.Errorf("the practice has request %s that the cache does not know", ident)
+		}
+	}
+	for title, n := range listed {
+		if n != 1 {
+			t.Errorf("%q is listed %d times", title, n)
+		}
+	}
+	t.Logf("a start takes %v, an uncut run %v; %d kills (%d after the run had finished); %d requests stored, %d at the practice",
+		startup.Round(time.Millisecond), whole.Round(time.Millisecond), kills, finished, len(stored), len(atPractice))
+	if len(stored) < 3+kills/4 {
+		t.Errorf("only %d requests were stored: the kills came too early to test sending", len(stored))
+	}
+	if finished > kills/2 {
+		t.Errorf("%d of %d kills came after the run had finished", finished, kills)
 	}
 }
