@@ -52,10 +52,6 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	if err := core.Setup(ctx, "family passphrase"); err != nil {
 		t.Fatal(err)
 	}
-	kids, err := core.ConnectDemoAccount(ctx, "amara")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cared, err := core.ConnectDemoAccount(ctx, "lucia")
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +60,7 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leo, jose, joseOwn := kids[0], cared[0], own[0]
+	jose, joseOwn := cared[0], own[0]
 
 	u := NewMainWindow(fyneApp, core, Options{})
 	w := u.Window()
@@ -72,8 +68,31 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	w.Resize(size)
 	name := func(s string) string { return "family-" + s + "-" + fmtSize(size) }
 
-	// A dependent's dashboard greets the parent and says whose record it is.
+	// Adding a family member from the switcher: the demo offers its
+	// people; the parent's children are picked in the practice's picker
+	// one after the other, and the app shows the one added last.
 	q.waitShows(t, w, "Hello, José") // the user's own record comes first
+	u.shell.switcher.SetSelected(addProfileChoice)
+	q.waitShows(t, w, "Add a family member or practice", "Sign in at their practice with your own portal account",
+		"Or try the demo as one of its people:", "Amara Okafor, parent of Leo")
+	screenshot(t, w, name("add-family-member"))
+	test.Tap(findButton(t, w.Content(), "Amara Okafor, parent of Leo"))
+	q.waitShows(t, w, "Hello, Amara", "You're looking at Nia's record (your daughter).", "Nia · your daughter")
+	var leo app.ProfileInfo
+	ps, err := core.Profiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if strings.HasPrefix(p.Label, "Leo") {
+			leo = p
+		}
+	}
+	if leo.ID == "" {
+		t.Fatalf("Leo was not added: %+v", ps)
+	}
+
+	// A dependent's dashboard greets the parent and says whose record it is.
 	u.showUnlockedHomeAt(leo.ID)
 	q.waitShows(t, w, "Hello, Amara", "You're looking at Leo's record (your son).",
 		"Leo · your son", "Riverside Family Medicine", "Updated just now")
