@@ -522,39 +522,49 @@ func sortProfiles(ps []ProfileInfo) {
 	})
 }
 
-// askWhyHidden asks the practice why it keeps a type from this user when
-// its granted scope leaves types out but no 403 said why yet (a server
-// answering $everything leaves them out quietly): one search of the first
-// such type, whose 403 carries the practice's words. Any FHIR server: a
-// plain search; an answer other than a 403 with words changes nothing.
+// askWhyHidden keeps the practice's reason for what it keeps from this
+// user: the reasons of this sync's 403s, the reasons said before for the
+// types its granted scope leaves out, and, when one of those has none yet
+// (a server answering $everything leaves them out quietly), one plain
+// search of such a type, whose 403 carries the practice's words. An answer
+// other than a 403 with words changes nothing.
 func (a *App) askWhyHidden(ctx context.Context, c *fhirapi.Client, p storage.Profile, refused map[string]string) map[string]string {
-	ac := accessOf(p.Settings)
-	if !ac.Limited || ac.all {
-		return refused
-	}
-	var probe string
-	for _, w := range sharedWords {
-		if r, hidden := ac.hidden[w.typ]; hidden && r == "" && refused[w.typ] == "" {
-			probe = w.typ
-			break
+	var stored map[string]string
+	_ = json.Unmarshal([]byte(p.Settings[settingHidden]), &stored)
+	byScope := map[string]string{}
+	for k, v := range p.Settings {
+		if k != settingHidden {
+			byScope[k] = v
 		}
 	}
-	if probe == "" {
-		return refused
-	}
-	_, err := c.Get(ctx, probe, url.Values{"patient": {p.PatientID}, "_count": {"1"}})
-	var oo *fhirapi.OperationOutcomeError
-	if !errors.As(err, &oo) || !errors.Is(err, fhirapi.ErrForbidden) || len(oo.Issues) == 0 {
-		return refused
-	}
+	ac := accessOf(byScope) // what the scope alone leaves out
 	out := map[string]string{}
 	for t, r := range refused {
 		out[t] = r
 	}
+	var probe string
+	for _, t := range recordTypes {
+		if _, hidden := ac.hidden[t]; !hidden || out[t] != "" {
+			continue
+		}
+		if r := stored[t]; r != "" {
+			out[t] = r
+		} else if probe == "" {
+			probe = t
+		}
+	}
+	if probe == "" {
+		return out
+	}
+	_, err := c.Get(ctx, probe, url.Values{"patient": {p.PatientID}, "_count": {"1"}})
+	var oo *fhirapi.OperationOutcomeError
+	if !errors.As(err, &oo) || !errors.Is(err, fhirapi.ErrForbidden) || len(oo.Issues) == 0 {
+		return out
+	}
 	// The practice's reason for one type it keeps back is its reason for
 	// the others its scope leaves out.
-	for t, r := range ac.hidden {
-		if r == "" && out[t] == "" {
+	for t := range ac.hidden {
+		if out[t] == "" {
 			out[t] = oo.Message()
 		}
 	}

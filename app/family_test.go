@@ -112,6 +112,16 @@ func TestFamilyThroughThePicker(t *testing.T) {
 	if hidden, reason := ac.Hides("Observation", "DiagnosticReport"); !ac.Limited || !hidden || reason != psmart.TeenProxyReason {
 		t.Errorf("Nia's access = %+v, want results hidden with the practice's reason, got %q", ac, reason)
 	}
+	// The practice's reason stays through the next syncs.
+	for i := 0; i < 2; i++ {
+		if err := core.Sync(ctx, nia.ID); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := core.Access(ctx, nia.ID)
+		if _, reason := again.Hides("Observation"); reason != psmart.TeenProxyReason {
+			t.Errorf("sync %d: the reason became %q", i+2, reason)
+		}
+	}
 	if hidden, _ := ac.Hides("Immunization"); hidden || !slices.Contains(ac.Shared, "immunizations") || !slices.Contains(ac.Shared, "appointments") {
 		t.Errorf("Nia's practice shares %v", ac.Shared)
 	}
