@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -79,8 +78,10 @@ func NormalizeAddress(s string) (string, error) {
 	return u.String(), nil
 }
 
-// httpClient is what connecting uses for discovery and tokens.
-var httpClient = &http.Client{Timeout: 30 * time.Second}
+// httpClient is what connecting uses for discovery and tokens: the HTTP
+// policy of fhirapi (https only except loopback, on every redirect; a
+// timeout). Token calls add the same-origin rule inside sync/smart.
+var httpClient = fhirapi.NewHTTPClient(30 * time.Second)
 
 // checkFHIR reads the server's CapabilityStatement, classifying failures
 // into ErrBadAddress, ErrUnreachable and ErrNotFHIR.

@@ -147,7 +147,7 @@ func demoBrowser(ctx context.Context, d DemoPractice, username, patientID string
 		if err != nil {
 			return fmt.Errorf("demo sign-in: %w", err)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := httpClient.Do(req)
 		if err != nil {
 			return fmt.Errorf("demo sign-in: deliver redirect: %w", err)
 		}

@@ -48,7 +48,7 @@ func cmdSync(ctx context.Context, args []string, e env) error {
 func apiFor(st *storage.Store, p storage.Profile) (*fhirapi.Client, error) {
 	opts := fhirapi.Options{}
 	if p.Settings[smart.SettingAuth] != "none" {
-		opts.Token = smart.NewTokenSource(st, p.ID, nil)
+		opts.Token = smart.NewTokenSource(st, p.ID, fhirapi.NewTokenHTTPClient(0))
 	}
 	return fhirapi.New(p.PracticeURL, opts)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/net/html"
 )
@@ -42,7 +43,7 @@ const maxSignInSteps = 20
 // returned with an *AuthorizationError.
 func SignIn(ctx context.Context, client *http.Client, authorizeURL, username, password, patientID string) (*url.URL, error) {
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{Timeout: 30 * time.Second}
 	}
 	c := *client // a copy, so the caller's redirect policy is not changed
 	if c.Jar == nil {

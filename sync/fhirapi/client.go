@@ -22,8 +22,8 @@ import (
 type API interface {
 	// Capabilities reads and parses GET {base}/metadata.
 	Capabilities(ctx context.Context) (*Capabilities, error)
-	// Get reads path (relative to the base, such as "Patient/123") and
-	// returns the whole body.
+	// Get reads path (relative to the base, such as "Patient/123"; each
+	// id in it escaped once with url.PathEscape) and returns the whole body.
 	Get(ctx context.Context, path string, query url.Values) (*Response, error)
 	// Search runs a search or history request and follows its "next"
 	// links, streaming every entry of every page to h.
@@ -224,10 +224,7 @@ func effectivePort(u *url.URL) string {
 // checkRedirect never lets the Authorization header reach another origin,
 // and refuses redirects to insecure URLs.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("too many redirects")
-	}
-	if err := checkSecure(req.URL); err != nil {
+	if err := SecureRedirect(req, via); err != nil {
 		return err
 	}
 	if !sameOrigin(req.URL, via[0].URL) {
@@ -236,12 +233,17 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// resolve turns a path relative to the base (or an absolute URL on the same
-// origin) into a URL with query.
+// resolve turns a path relative to the base into a URL with query. The
+// path comes escaped (callers url.PathEscape each id) and is used as is:
+// escaping it again would turn an id's "%2F" into "%252F".
 func (c *Client) resolve(path string, query url.Values) *url.URL {
 	u := *c.base
-	u.Path = strings.TrimRight(c.base.Path, "/") + "/" + strings.TrimLeft(path, "/")
-	u.RawPath = ""
+	escaped := strings.TrimRight(c.base.EscapedPath(), "/") + "/" + strings.TrimLeft(path, "/")
+	if p, err := url.PathUnescape(escaped); err == nil {
+		u.Path, u.RawPath = p, escaped
+	} else { // not a valid escaping: let net/url escape it whole
+		u.Path, u.RawPath = escaped, ""
+	}
 	if len(query) > 0 {
 		u.RawQuery = query.Encode()
 	}
@@ -323,7 +325,9 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 	var token string
 	if c.opts.Token != nil {
 		var err error
-		token, err = c.opts.Token.AccessToken(ctx)
+		// The attempt's timeout covers getting the token too: a token
+		// endpoint that never answers must not hang the request.
+		token, err = c.opts.Token.AccessToken(actx)
 		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("%s %s: %w: %w", req.method, c.safePath(req.url), ErrAccessToken, err)
@@ -503,8 +507,9 @@ func (c *Client) Update(ctx context.Context, typ, id string, body []byte, ifMatc
 }
 
 // Search implements API. Only "next" links on the base's origin are
-// followed (ErrForeignLink otherwise), at most Options.MaxPages pages
-// (ErrTooLarge beyond).
+// followed (ErrForeignLink otherwise), each at most once (a link to a page
+// already read is ErrBadResponse: the server is going round in circles),
+// at most Options.MaxPages pages (ErrTooLarge beyond).
 func (c *Client) Search(ctx context.Context, path string, query url.Values, h SearchHandler) (SearchInfo, error) {
 	var info SearchInfo
 	entry := h.Entry
@@ -512,7 +517,9 @@ func (c *Client) Search(ctx context.Context, path string, query url.Values, h Se
 		entry = func(Entry) error { return nil }
 	}
 	u := c.resolve(path, query)
+	visited := map[string]bool{}
 	for page := 1; ; page++ {
+		visited[u.String()] = true
 		if page > c.opts.MaxPages {
 			return info, fmt.Errorf("search %s: %w: more than %d pages", c.safePath(u), ErrTooLarge, c.opts.MaxPages)
 		}
@@ -544,6 +551,9 @@ func (c *Client) Search(ctx context.Context, path string, query url.Values, h Se
 		}
 		if err := checkSecure(nu); err != nil {
 			return info, err
+		}
+		if visited[nu.String()] {
+			return info, fmt.Errorf("search %s: %w: next link leads to page already read", c.safePath(u), ErrBadResponse)
 		}
 		u = nu
 	}

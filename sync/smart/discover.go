@@ -36,13 +36,12 @@ type Endpoints struct {
 
 // Discover finds the SMART endpoints of the FHIR base: first
 // {base}/.well-known/smart-configuration, then the CapabilityStatement's
-// oauth-uris security extension. hc may be nil (http.DefaultClient).
+// oauth-uris security extension. hc may be nil (fhirapi.NewHTTPClient);
+// its redirects follow fhirapi.SecureRedirect in any case.
 // The base and both endpoints must be https (http only on a loopback
 // host): codes and tokens never travel in clear (fhirapi.ErrInsecure).
 func Discover(ctx context.Context, hc *http.Client, base string) (Endpoints, error) {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc = fhirapi.WithPolicy(hc, fhirapi.SecureRedirect)
 	base = strings.TrimRight(base, "/")
 	if err := fhirapi.CheckSecureURL(base); err != nil {
 		return Endpoints{}, fmt.Errorf("smart discovery: FHIR base: %w", err)
@@ -79,7 +78,7 @@ func discover(ctx context.Context, hc *http.Client, base string) (Endpoints, err
 				TermsURL: webPage(conf.TermsURL), PolicyURL: webPage(conf.PolicyURL)}
 			return ep, nil
 		}
-	} else if errors.Is(err, fhirapi.ErrNetwork) || ctx.Err() != nil {
+	} else if errors.Is(err, fhirapi.ErrNetwork) || errors.Is(err, fhirapi.ErrInsecure) || ctx.Err() != nil {
 		return ep, fmt.Errorf("smart discovery: %w", err)
 	}
 	body, err = getJSON(ctx, hc, base+"/metadata")
@@ -113,6 +112,9 @@ func getJSON(ctx context.Context, hc *http.Client, u string) ([]byte, error) {
 	}
 	req.Header.Set("Accept", "application/json, application/fhir+json")
 	resp, err := hc.Do(req)
+	if errors.Is(err, fhirapi.ErrInsecure) || errors.Is(err, fhirapi.ErrRedirectRefused) {
+		return nil, err // a redirect the HTTP policy refused
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", fhirapi.ErrNetwork, errors.Unwrap(err))
 	}

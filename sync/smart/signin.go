@@ -58,8 +58,9 @@ type Config struct {
 	ClientID string
 	// Scopes default to DefaultScopes.
 	Scopes []string
-	// HTTPClient is used for discovery and the token endpoint (nil:
-	// http.DefaultClient).
+	// HTTPClient is used for discovery and the token endpoint, under the
+	// HTTP policy whatever its CheckRedirect (see fhirapi.WithPolicy; nil:
+	// fhirapi.NewHTTPClient's defaults).
 	HTTPClient *http.Client
 	// OpenBrowser shows the authorization URL to the patient, normally in
 	// the system browser. It must return promptly; an error ends SignIn.
@@ -108,11 +109,7 @@ func SignIn(ctx context.Context, cfg Config) (*Grant, error) {
 	if len(scopes) == 0 {
 		scopes = DefaultScopes
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	ep, err := Discover(ctx, hc, cfg.FHIRBase)
+	ep, err := Discover(ctx, cfg.HTTPClient, cfg.FHIRBase)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +161,8 @@ func SignIn(ctx context.Context, cfg Config) (*Grant, error) {
 	if cb.err != nil {
 		return nil, cb.err
 	}
+	// The code and verifier go to the token endpoint's origin only.
+	hc := fhirapi.WithPolicy(cfg.HTTPClient, fhirapi.SameOriginRedirect)
 	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, hc), cb.code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fmt.Errorf("smart: sign in: code exchange: %w", classifyTokenError(err))
@@ -255,6 +254,9 @@ func classifyTokenError(err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	if errors.Is(err, fhirapi.ErrInsecure) || errors.Is(err, fhirapi.ErrRedirectRefused) {
+		return fmt.Errorf("token endpoint: %w", err) // a redirect the HTTP policy refused
 	}
 	return fmt.Errorf("%w: token endpoint: %v", fhirapi.ErrNetwork, errors.Unwrap(err))
 }

@@ -148,12 +148,11 @@ type sourceKey struct {
 
 // NewTokenSource returns the token source of a profile: the same one for
 // every call with the same store and profile. hc carries refresh requests
-// (nil: http.DefaultClient); only the first call's hc is used. Tokens are
-// read lazily.
+// (nil: fhirapi.NewTokenHTTPClient), always with a timeout and redirects
+// only within the token endpoint's origin; only the first call's hc is
+// used. Tokens are read lazily.
 func NewTokenSource(st Store, profileID string, hc *http.Client) *TokenSource {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc = fhirapi.WithPolicy(hc, fhirapi.SameOriginRedirect)
 	ts := &TokenSource{st: st, profileID: profileID, hc: hc, now: time.Now, sem: make(chan struct{}, 1)}
 	got, _ := sources.LoadOrStore(sourceKey{st, profileID}, ts)
 	return got.(*TokenSource)
@@ -254,8 +253,10 @@ func (ts *TokenSource) refresh(ctx context.Context) error {
 		next.Scope = scope
 	}
 	// Save first: if the process dies after the server rotated the refresh
-	// token, the stored one must be the new one.
-	if err := putSaved(ctx, ts.st, ts.profileID, next); err != nil {
+	// token, the stored one must be the new one. The server has spent the
+	// old refresh token by now, so the save must not be abandoned because
+	// the caller's context ended meanwhile.
+	if err := putSaved(context.WithoutCancel(ctx), ts.st, ts.profileID, next); err != nil {
 		return err
 	}
 	ts.cur = &next

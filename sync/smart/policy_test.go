@@ -1,0 +1,171 @@
+package smart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/sync/fhirapi"
+)
+
+// clearTextHost is a host name the test clients resolve to a plain-http
+// test server: not loopback by name, so the HTTP policy must treat it as
+// any server on the network.
+const clearTextHost = "clear.example"
+
+// clearText is a plain-http server reached as http://clear.example, which
+// counts what it is asked and answers like a friendly SMART server would:
+// without the policy, following a redirect to it succeeds.
+type clearText struct {
+	*httptest.Server
+	hits atomic.Int32
+}
+
+func newClearText(t *testing.T) *clearText {
+	c := &clearText{}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.hits.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/fhir/.well-known/smart-configuration":
+			fmt.Fprint(w, `{"authorization_endpoint":"https://auth.example/authorize","token_endpoint":"https://auth.example/token"}`)
+		case "/token":
+			fmt.Fprint(w, `{"access_token":"stolen","refresh_token":"stolen","token_type":"Bearer","expires_in":3600}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// clientFor returns an HTTP client that trusts the TLS test servers and
+// dials clear.example:80 to the clear-text server. Its CheckRedirect is
+// left unset, as a careless caller would leave it.
+func clientFor(tlsSrv *httptest.Server, clear *clearText) *http.Client {
+	tr := tlsSrv.Client().Transport.(*http.Transport).Clone()
+	addr := clear.Listener.Addr().String()
+	dial := (&net.Dialer{}).DialContext
+	tr.DialContext = func(ctx context.Context, network, host string) (net.Conn, error) {
+		if host == clearTextHost+":80" {
+			host = addr
+		}
+		return dial(ctx, network, host)
+	}
+	return &http.Client{Transport: tr}
+}
+
+// TestRedirectToClearTextRefused: discovery and the token endpoint never
+// follow an https → http redirect (to a host that is not loopback), and a
+// token call never follows a redirect to another origin: the clear-text or
+// foreign server is never contacted, nothing it would answer is used.
+func TestRedirectToClearTextRefused(t *testing.T) {
+	clear := newClearText(t)
+	var otherHits atomic.Int32
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otherHits.Add(1)
+		fmt.Fprint(w, `{"access_token":"stolen","refresh_token":"stolen","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer other.Close()
+
+	tests := []struct {
+		name    string
+		target  string // where the https server redirects with a 307
+		refresh bool   // the redirect comes from the token endpoint, else from discovery
+		want    error
+	}{
+		{"discovery to http", "http://" + clearTextHost + "/fhir/.well-known/smart-configuration", false, fhirapi.ErrInsecure},
+		{"token endpoint to http", "http://" + clearTextHost + "/token", true, fhirapi.ErrInsecure},
+		{"token endpoint to another origin", other.URL + "/token", true, fhirapi.ErrRedirectRefused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clear.hits.Store(0)
+			otherHits.Store(0)
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				http.Redirect(w, r, tt.target, http.StatusTemporaryRedirect)
+			}))
+			defer srv.Close()
+			hc := clientFor(srv, clear)
+			var err error
+			if tt.refresh {
+				st := newMemStore()
+				putSaved(context.Background(), st, "p1", savedToken{AccessToken: "A0", RefreshToken: "R0",
+					Expiry: time.Now().Add(-time.Hour), TokenURL: srv.URL + "/token", ClientID: "carebook", FHIRBase: srv.URL + "/fhir"})
+				var tok string
+				tok, err = NewTokenSource(st, "p1", hc).AccessToken(context.Background())
+				if tok != "" {
+					t.Errorf("got token %q", tok)
+				}
+				if s := st.saved(t); s.RefreshToken != "R0" {
+					t.Errorf("saved refresh token = %q, want R0 kept", s.RefreshToken)
+				}
+			} else {
+				var ep Endpoints
+				ep, err = Discover(context.Background(), hc, srv.URL+"/fhir")
+				if ep.TokenURL != "" {
+					t.Errorf("discovered %+v", ep)
+				}
+			}
+			if !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			if n := clear.hits.Load() + otherHits.Load(); n != 0 {
+				t.Errorf("the redirect target was contacted %d times", n)
+			}
+		})
+	}
+}
+
+// TestHangingTokenEndpointTimesOut: a token endpoint that accepts the
+// refresh and never answers fails the FHIR request within the client's
+// per-request timeout instead of hanging the sync.
+func TestHangingTokenEndpointTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer tokenSrv.Close()
+	defer close(release)
+	fhirSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"resourceType":"Patient","id":"pat-1"}`)
+	}))
+	defer fhirSrv.Close()
+
+	st := newMemStore()
+	putSaved(context.Background(), st, "p1", savedToken{AccessToken: "A0", RefreshToken: "R0",
+		Expiry: time.Now().Add(-time.Hour), TokenURL: tokenSrv.URL + "/token", ClientID: "carebook", FHIRBase: fhirSrv.URL})
+	// A client without a timeout of its own, as the CLI passed before.
+	ts := NewTokenSource(st, "p1", &http.Client{})
+	c, err := fhirapi.New(fhirSrv.URL, fhirapi.Options{Token: ts, RequestTimeout: 300 * time.Millisecond, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Get(context.Background(), "Patient/pat-1", nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, fhirapi.ErrAccessToken) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want a token failure by the request's deadline", err)
+		}
+	case <-time.After(time.Minute): // a guard against hanging, not a speed target
+		t.Fatal("the request hung on the token endpoint")
+	}
+	if s := st.saved(t); s.RefreshToken != "R0" {
+		t.Fatalf("saved refresh token = %q", s.RefreshToken)
+	}
+}
