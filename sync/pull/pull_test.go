@@ -292,6 +292,11 @@ func TestClassify(t *testing.T) {
 		{"bad status type", `{"resourceType":"Encounter","id":"1","status":["x"]}`, "Encounter", false, true},
 		{"bad lastUpdated", `{"resourceType":"Encounter","id":"1","meta":{"lastUpdated":"soon"}}`, "Encounter", false, true},
 		{"no id", `{"resourceType":"Encounter"}`, "", false, true},
+		{"path-like id", `{"resourceType":"Observation","id":"../../../etc/passwd"}`, "", false, true},
+		{"id with a slash", `{"resourceType":"Observation","id":"a/b"}`, "", false, true},
+		{"id of 65 characters", `{"resourceType":"Observation","id":"` + strings.Repeat("x", 65) + `"}`, "", false, true},
+		{"id of 64 characters", `{"resourceType":"Observation","id":"` + strings.Repeat("x", 64) + `"}`, "Observation", false, false},
+		{"path-like type", `{"resourceType":"../Patient","id":"1"}`, "", false, true},
 		{"not object", `[1,2]`, "", false, true},
 	}
 	for _, tt := range tests {
@@ -314,6 +319,9 @@ func TestParseRef(t *testing.T) {
 		{"Observation/1/_history/3", key{"Observation", "1"}, true},
 		{"http://x/fhir/Observation/1/_history/3", key{"Observation", "1"}, true},
 		{"Observation", key{}, false},
+		{"Observation/..%2F..%2Fx", key{}, false},
+		{"../Observation/1", key{"Observation", "1"}, true},
+		{"x/../1", key{}, false},
 	}
 	for _, tt := range tests {
 		got, ok := parseRef(tt.in)
@@ -337,4 +345,37 @@ func FuzzClassify(f *testing.F) {
 			t.Fatal("an unreadable resource was not reported")
 		}
 	})
+}
+
+// TestHostileIDsNotStored: resources whose id or type is not a FHIR id or
+// type name (path-like, a megabyte long) are reported and never stored, so
+// nothing later puts them into a URL; the valid ones around them are.
+func TestHostileIDsNotStored(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{})
+	defer srv.Close()
+	srv.Put(`{"resourceType":"Patient","id":"p1"}`)
+	srv.Put(`{"resourceType":"Observation","id":"good","subject":{"reference":"Patient/p1"}}`)
+	hostile := map[string]string{
+		"h1": `{"resourceType":"Observation","id":"../../../etc/passwd","subject":{"reference":"Patient/p1"}}`,
+		"h2": `{"resourceType":"Observation","id":"` + strings.Repeat("9", 1<<20) + `","subject":{"reference":"Patient/p1"}}`,
+		"h3": `{"resourceType":"../Patient","id":"x","subject":{"reference":"Patient/p1"}}`,
+	}
+	for id, raw := range hostile {
+		srv.PutRaw("Observation", id, []byte(raw))
+	}
+	st, pid := openStore(t)
+	res, err := Run(ctx, Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1", Types: []string{"Patient", "Observation"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, counts(t, st, pid), map[string]int{"Patient": 1, "Observation": 1})
+	if len(res.Malformed) != len(hostile) {
+		t.Fatalf("reported %d malformed, want %d: %+v", len(res.Malformed), len(hostile), res.Malformed)
+	}
+	for _, m := range res.Malformed {
+		if m.Stored || m.ID != "" || (m.Type != "" && m.Type != "Observation") {
+			t.Errorf("report %.80q", fmt.Sprintf("%+v", m))
+		}
+	}
 }

@@ -150,7 +150,7 @@ func parseRef(ref string) (key, bool) {
 		return key{}, false
 	}
 	typ, id := parts[len(parts)-2], parts[len(parts)-1]
-	if typ == "" || id == "" {
+	if !fhirapi.ValidType(typ) || !fhirapi.ValidID(id) {
 		return key{}, false
 	}
 	return key{typ, id}, true

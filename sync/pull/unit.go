@@ -253,15 +253,24 @@ func (s *syncer) malformed(m Malformed) {
 }
 
 // classify turns a raw resource into what to store. remove is set for
-// entered-in-error records. A resource with a type and an id is always
-// returned (stored raw) even when malformed; mal reports the problem.
+// entered-in-error records. A resource with a valid type and id is always
+// returned (stored raw) even when malformed; mal reports the problem. One
+// with an invalid type or id (fhirapi.ValidType, ValidID: say
+// "../Patient", an id with a slash or a megabyte long) is not stored, and
+// its report leaves out what is invalid.
 func classify(raw json.RawMessage) (r storage.Resource, remove bool, mal *Malformed) {
 	h, err := fhirapi.ParseHeader(raw)
 	if err != nil {
 		return r, false, &Malformed{Reason: "not a JSON object"}
 	}
 	if h.ResourceType == "" || h.ID == "" {
-		return r, false, &Malformed{Type: h.ResourceType, ID: h.ID, Reason: "no resourceType or id"}
+		return r, false, &Malformed{Type: safeType(h.ResourceType), ID: safeID(h.ID), Reason: "no resourceType or id"}
+	}
+	if !fhirapi.ValidType(h.ResourceType) {
+		return r, false, &Malformed{Reason: "resourceType is not a FHIR resource type"}
+	}
+	if !fhirapi.ValidID(h.ID) {
+		return r, false, &Malformed{Type: h.ResourceType, Reason: "id is not a valid FHIR id"}
 	}
 	r = storage.Resource{Type: h.ResourceType, ID: h.ID, JSON: raw}
 	if len(h.Odd) > 0 {
@@ -275,6 +284,20 @@ func classify(raw json.RawMessage) (r storage.Resource, remove bool, mal *Malfor
 		r.LastUpdated = t
 	}
 	return r, enteredInError(h.Status, h.VerificationStatus), mal
+}
+
+func safeType(typ string) string {
+	if fhirapi.ValidType(typ) {
+		return typ
+	}
+	return ""
+}
+
+func safeID(id string) string {
+	if fhirapi.ValidID(id) {
+		return id
+	}
+	return ""
 }
 
 // enteredInError reports a record the practice marked as a mistake.
