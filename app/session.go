@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/smart"
 )
 
 // DefaultIdleTimeout is how long the app stays unlocked without user
@@ -219,6 +220,7 @@ func (a *App) lock(idle bool) {
 	a.mu.Unlock()
 	wasLocked := a.store.Locked()
 	a.store.Lock()
+	smart.ForgetStore(a.store) // the tokens go with the keys
 	a.forget("")
 	if !wasLocked {
 		a.bus.Publish(Locked{Idle: idle})

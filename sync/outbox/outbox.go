@@ -186,18 +186,28 @@ type Report struct {
 	NextAttempt time.Time
 }
 
-// senders serializes Send per profile: one-slot channels by profile id.
+// senders serializes Send per profile inside this process: one-slot
+// channels by profile id.
 var senders sync.Map
 
+// lock serializes Send per profile: first among this process's senders,
+// then, with the data folder's process lock, among every process using
+// the folder (the app and a scheduled carebook-cli sync), so two
+// processes never send the same pending item at once.
 func (o *Outbox) lock(ctx context.Context) (func(), error) {
 	v, _ := senders.LoadOrStore(o.cfg.ProfileID, make(chan struct{}, 1))
 	ch := v.(chan struct{})
 	select {
 	case ch <- struct{}{}:
-		return func() { <-ch }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	unlock, err := o.cfg.Store.ProcessLock(ctx, "outbox-"+o.cfg.ProfileID)
+	if err != nil {
+		<-ch
+		return nil, err
+	}
+	return func() { unlock(); <-ch }, nil
 }
 
 // Send sends the pending items that are due, oldest first. It stops early

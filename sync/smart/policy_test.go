@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 )
 
@@ -167,5 +168,110 @@ func TestHangingTokenEndpointTimesOut(t *testing.T) {
 	}
 	if s := st.saved(t); s.RefreshToken != "R0" {
 		t.Fatalf("saved refresh token = %q", s.RefreshToken)
+	}
+}
+
+// TestRefreshRereadsAfterLock: two token sources on two Stores of one data
+// folder (as in two processes) whose in-memory tokens have expired: the
+// first refreshes; the second, after taking the folder's lock, finds the
+// newer tokens stored and uses them instead of spending the refresh token
+// that the first already rotated.
+func TestRefreshRereadsAfterLock(t *testing.T) {
+	a := newAuthServer(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func() *storage.Store {
+		st, err := storage.Open(dir, storage.Options{NoKeyring: true, KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	st1 := open()
+	if err := st1.Setup(ctx, "test passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st1.CreateProfile(ctx, storage.Profile{PracticeURL: a.URL + "/fhir", PatientID: "pat-1", Label: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := putSaved(ctx, st1, p.ID, savedFor(a, "A0", "R0", time.Now().Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	st2 := open()
+	if err := st2.UnlockWithPassphrase(ctx, "test passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	first, second := NewTokenSource(st1, p.ID, nil), NewTokenSource(st2, p.ID, nil)
+	// The second reads the expired tokens into memory first.
+	second.sem <- struct{}{}
+	s, err := loadSaved(ctx, st2, p.ID)
+	second.cur = &s
+	second.unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tok1, err := first.AccessToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok2, err := second.AccessToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok1 != "A2" || tok2 != tok1 {
+		t.Fatalf("tokens %q and %q, want both A2", tok1, tok2)
+	}
+	if n := a.refreshes.Load(); n != 1 {
+		t.Fatalf("%d refreshes, want 1 (the second spent a rotated refresh token)", n)
+	}
+}
+
+// TestLockDropsTokens: once the store is locked, a token source hands out
+// nothing, not even the access token it holds in memory; ForgetStore
+// drops the sources of the store, and after unlock a new source reads the
+// tokens again.
+func TestLockDropsTokens(t *testing.T) {
+	ctx := context.Background()
+	st, err := storage.Open(t.TempDir(), storage.Options{NoKeyring: true, KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Setup(ctx, "test passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: "https://ehr.example/fhir", PatientID: "pat-1", Label: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := putSaved(ctx, st, p.ID, savedToken{AccessToken: "A0", RefreshToken: "R0", Expiry: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	ts := NewTokenSource(st, p.ID, nil)
+	if tok, err := ts.AccessToken(ctx); err != nil || tok != "A0" {
+		t.Fatalf("unlocked: %q, %v", tok, err)
+	}
+	st.Lock()
+	if tok, err := ts.AccessToken(ctx); !errors.Is(err, storage.ErrLocked) || tok != "" {
+		t.Fatalf("locked: %q, %v; want ErrLocked", tok, err)
+	}
+	ForgetStore(st)
+	ts.sem <- struct{}{}
+	held := ts.cur
+	ts.unlock()
+	if held != nil {
+		t.Fatal("the source still holds the tokens after ForgetStore")
+	}
+	if NewTokenSource(st, p.ID, nil) == ts {
+		t.Fatal("ForgetStore kept the source")
+	}
+	if err := st.UnlockWithPassphrase(ctx, "test passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := NewTokenSource(st, p.ID, nil).AccessToken(ctx); err != nil || tok != "A0" {
+		t.Fatalf("after unlock: %q, %v", tok, err)
 	}
 }

@@ -45,6 +45,15 @@ type Store interface {
 	UpdateProfile(ctx context.Context, p storage.Profile) error
 }
 
+// ProcessLocker is the lock that *storage.Store offers (ProcessLock): one
+// holder at a time among all processes using the same data folder. A
+// Store that offers it gets refreshes serialized across processes too:
+// the app and a scheduled carebook-cli sync never spend one rotated
+// refresh token twice (the practice would revoke the sign-in).
+type ProcessLocker interface {
+	ProcessLock(ctx context.Context, name string) (unlock func(), err error)
+}
+
 // savedToken is the sealed secret: everything a refresh needs.
 type savedToken struct {
 	AccessToken  string    `json:"access_token"`
@@ -130,6 +139,7 @@ type TokenSource struct {
 	// context ends; it guards cur and refreshes.
 	sem       chan struct{}
 	cur       *savedToken
+	refused   string // the access token the server refused last
 	refreshes int
 }
 
@@ -169,6 +179,27 @@ func forget(st Store, profileID string) {
 	}
 }
 
+// ForgetStore drops the in-memory tokens of every profile's source on st
+// and the sources themselves: called when st is locked, so that no access
+// or refresh token stays reachable in memory while the keys are gone. A
+// later NewTokenSource reads the tokens from st again (after unlock).
+func ForgetStore(st Store) {
+	sources.Range(func(k, v any) bool {
+		if k.(sourceKey).st != st {
+			return true
+		}
+		ts := v.(*TokenSource)
+		ts.sem <- struct{}{}
+		ts.cur = nil
+		ts.unlock()
+		sources.Delete(k)
+		return true
+	})
+}
+
+// lockedStore is what *storage.Store reports about its keys.
+type lockedStore interface{ Locked() bool }
+
 func (ts *TokenSource) lock(ctx context.Context) error {
 	select {
 	case ts.sem <- struct{}{}:
@@ -190,6 +221,12 @@ func (ts *TokenSource) AccessToken(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer ts.unlock()
+	// A locked store hands out no token, not even one still in memory
+	// (a source kept from before the lock).
+	if ls, ok := ts.st.(lockedStore); ok && ls.Locked() {
+		ts.cur = nil
+		return "", fmt.Errorf("smart: access token: %w", storage.ErrLocked)
+	}
 	if ts.cur == nil {
 		s, err := loadSaved(ctx, ts.st, ts.profileID)
 		if errors.Is(err, ErrNeedsSignIn) {
@@ -200,16 +237,56 @@ func (ts *TokenSource) AccessToken(ctx context.Context) (string, error) {
 		}
 		ts.cur = &s
 	}
-	if ts.cur.AccessToken != "" && (ts.cur.Expiry.IsZero() || ts.now().Add(refreshSkew).Before(ts.cur.Expiry)) {
+	if ts.usable(ts.cur) {
 		return ts.cur.AccessToken, nil
 	}
 	if ts.cur.RefreshToken == "" {
 		return "", ts.markNeedsSignIn(ctx)
 	}
-	if err := ts.refresh(ctx); err != nil {
+	if err := ts.refreshShared(ctx); err != nil {
 		return "", err
 	}
 	return ts.cur.AccessToken, nil
+}
+
+// usable reports whether s holds an access token valid for at least
+// refreshSkew that the server has not refused.
+func (ts *TokenSource) usable(s *savedToken) bool {
+	return s.AccessToken != "" && s.AccessToken != ts.refused &&
+		(s.Expiry.IsZero() || ts.now().Add(refreshSkew).Before(s.Expiry))
+}
+
+// refreshShared refreshes under the data folder's process lock, when the
+// store offers one: after taking it, the newest stored tokens are read
+// again, since another process may have refreshed meanwhile (and spent
+// the refresh token this one holds). Their access token is used when it is
+// still good; otherwise their refresh token is. It runs with ts's lock
+// held.
+func (ts *TokenSource) refreshShared(ctx context.Context) error {
+	pl, ok := ts.st.(ProcessLocker)
+	if !ok {
+		return ts.refresh(ctx)
+	}
+	unlock, err := pl.ProcessLock(ctx, "token-"+ts.profileID)
+	if err != nil {
+		return fmt.Errorf("smart: refresh: %w", err)
+	}
+	defer unlock()
+	s, err := loadSaved(ctx, ts.st, ts.profileID)
+	if errors.Is(err, ErrNeedsSignIn) {
+		return ts.markNeedsSignIn(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	ts.cur = &s
+	if ts.usable(&s) {
+		return nil
+	}
+	if s.RefreshToken == "" {
+		return ts.markNeedsSignIn(ctx)
+	}
+	return ts.refresh(ctx)
 }
 
 // Refused marks token as unusable: the next AccessToken refreshes.
@@ -219,6 +296,7 @@ func (ts *TokenSource) Refused(token string) {
 	if ts.cur != nil && ts.cur.AccessToken == token {
 		ts.cur.AccessToken = ""
 	}
+	ts.refused = token
 }
 
 // Refreshes returns how many refresh requests this source has made.

@@ -1,0 +1,28 @@
+//go:build linux || darwin || freebsd || openbsd || netbsd || dragonfly
+
+package storage
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// tryLockFile takes an exclusive flock on f without waiting. flock locks
+// belong to the open file, so two opens in one process exclude each other
+// too.
+func tryLockFile(f *os.File) (bool, error) {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+func unlockFile(f *os.File) error {
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}
