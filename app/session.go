@@ -166,9 +166,21 @@ func (a *App) HasPassphrase(ctx context.Context) (bool, error) {
 	return a.store.HasPassphrase(ctx)
 }
 
+// MinPassphraseLength is the shortest passphrase accepted (the rule is
+// storage's, shared with carebook-cli).
+const MinPassphraseLength = storage.MinPassphraseLength
+
+// CheckPassphrase reports storage.ErrWeakPassphrase for a non-empty
+// passphrase shorter than MinPassphraseLength: screens check it before
+// calling Setup or ChangePassphrase, which check it again.
+func CheckPassphrase(passphrase string) error { return storage.CheckPassphrase(passphrase) }
+
 // Setup creates the master key on a new install and leaves the app
 // unlocked. passphrase may be empty only where a keyring keeps the key.
 func (a *App) Setup(ctx context.Context, passphrase string) error {
+	if err := storage.CheckPassphrase(passphrase); err != nil {
+		return fmt.Errorf("set up: %w", err)
+	}
 	if err := a.store.Setup(ctx, passphrase); err != nil {
 		return fmt.Errorf("set up: %w", err)
 	}
@@ -195,6 +207,9 @@ func (a *App) Unlock(ctx context.Context, passphrase string) error {
 // ChangePassphrase replaces the passphrase (old may be empty when none is
 // set and the keyring keeps the key).
 func (a *App) ChangePassphrase(ctx context.Context, old, new string) error {
+	if err := storage.CheckPassphrase(new); err != nil {
+		return fmt.Errorf("change passphrase: %w", err)
+	}
 	if err := a.store.ChangePassphrase(ctx, old, new); err != nil {
 		return fmt.Errorf("change passphrase: %w", err)
 	}

@@ -45,6 +45,12 @@ var (
 	ErrNewerSchema = errors.New("storage: database schema is newer than this program")
 	// ErrInvalid means an argument is unusable (empty id, unknown status...).
 	ErrInvalid = errors.New("storage: invalid argument")
+	// ErrUnsafeFolder is a data folder or database file that is a symbolic
+	// link, or whose loose permissions could not be tightened (someone
+	// else owns it): the cache is not opened there.
+	ErrUnsafeFolder = errors.New("storage: data folder is not private")
+	// ErrWeakPassphrase is a passphrase shorter than MinPassphraseLength.
+	ErrWeakPassphrase = errors.New("storage: passphrase too short")
 )
 
 // sqliteCode returns the primary SQLite result code of err, or 0.

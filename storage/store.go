@@ -89,9 +89,17 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open cache: create directory: %w", err)
 	}
+	if err := checkPrivate(dir, true); err != nil {
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
 	path := filepath.Join(dir, FileName)
 	if err := prepareFile(path); err != nil {
 		return nil, fmt.Errorf("open cache: %w", err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		if err := checkPrivate(name, false); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open cache: %w", err)
+		}
 	}
 
 	s := &Store{dir: dir, path: path, kdf: kdf, profiles: make(map[string]*profileKeys)}

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -15,8 +16,9 @@ import (
 	"github.com/carebook/carebook/storage"
 )
 
-// minPassphraseLength is the shortest passphrase accepted at set-up.
-const minPassphraseLength = 8
+// minPassphraseLength is the shortest passphrase accepted at set-up and
+// when it is changed: app's (storage's) rule, which carebook-cli applies too.
+const minPassphraseLength = app.MinPassphraseLength
 
 func logo(size float32) fyne.CanvasObject {
 	img := canvas.NewImageFromResource(assets.Icon)
@@ -79,8 +81,8 @@ func (u *UI) setupScreen() fyne.CanvasObject {
 		case p == "" && !keyring:
 			showError(problem, "Please choose a passphrase.")
 			return
-		case p != "" && len([]rune(p)) < minPassphraseLength:
-			showError(problem, "Please use at least 8 characters.")
+		case app.CheckPassphrase(p) != nil:
+			showError(problem, fmt.Sprintf("Please use at least %d characters.", minPassphraseLength))
 			return
 		case p != c:
 			showError(problem, "The two passphrases are not the same.")

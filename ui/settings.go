@@ -76,8 +76,8 @@ func (s *shell) settingsView() fyne.CanvasObject {
 	change = &widget.Button{Text: "Change passphrase", OnTapped: func() {
 		u.core.Touch()
 		switch {
-		case len([]rune(next.Text)) < minPassphraseLength:
-			showError(passResult, "Please use at least 8 characters.")
+		case next.Text == "" || app.CheckPassphrase(next.Text) != nil:
+			showError(passResult, fmt.Sprintf("Please use at least %d characters.", minPassphraseLength))
 			return
 		case next.Text != confirm.Text:
 			showError(passResult, "The two new passphrases are not the same.")

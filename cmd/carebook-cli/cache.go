@@ -38,6 +38,10 @@ func unlock(ctx context.Context, st *storage.Store, passphrase string) error {
 		return err
 	}
 	if !ok {
+		// The app's rule for passphrases (storage.CheckPassphrase).
+		if err := storage.CheckPassphrase(passphrase); err != nil {
+			return usagef("%s: %v", passphraseVar, err)
+		}
 		if err := st.Setup(ctx, passphrase); err != nil {
 			if errors.Is(err, storage.ErrPassphraseRequired) {
 				return fmt.Errorf("no keyring available: set %s to protect the cache with a passphrase: %w", passphraseVar, err)

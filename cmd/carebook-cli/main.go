@@ -32,7 +32,8 @@ commands:
   connect   sign in to a practice (SMART), or --open --patient ID for an open server
   sync      send the outbox and pull the records of every profile
   status    profiles, last sync, counts by type, pending outbox items
-  export    the cached record as one FHIR Bundle (--format bundle) on stdout
+  export    the cached record as one FHIR Bundle (--format bundle) on stdout,
+            or into --out FILE (readable by you only); in clear, not encrypted
   repair    remove unreadable (damaged) records of a profile and download it again;
             what you wrote and has not been sent is kept
   message   write to the practice: --to TYPE/ID --subject TEXT --text TEXT [--attach FILE]...
