@@ -105,6 +105,22 @@ func (a *App) attachment(ctx context.Context, profileID, ref string, n int) (rec
 	return att, nil
 }
 
+// documentHeaders go with every document the browser gets from serveOnce.
+// An HTML attachment comes from the practice's (or anyone's) system, so
+// the browser shows it as an inert page: the CSP sandbox gives it an
+// opaque origin with no scripts, forms, pop-ups or top navigation, no
+// resource leaves the page (default-src 'none'; inline styles and data:
+// images only), no form can post anywhere (form-action 'none'), no <base>
+// can redirect its links, and nosniff stops the browser from guessing a
+// type more dangerous than the one declared.
+var documentHeaders = map[string]string{
+	"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; " +
+		"form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+	"X-Content-Type-Options": "nosniff",
+	"Referrer-Policy":        "no-referrer",
+	"Cache-Control":          "no-store",
+}
+
 // serveOnce serves data once on 127.0.0.1 and returns its URL.
 func serveOnce(data []byte, contentType, title string) (string, error) {
 	secret := make([]byte, 16)
@@ -132,9 +148,10 @@ func serveOnce(data []byte, contentType, title string) (string, error) {
 		served := false
 		once.Do(func() {
 			served = true
+			for k, v := range documentHeaders {
+				w.Header().Set(k, v)
+			}
 			w.Header().Set("Content-Type", contentType)
-			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 			w.Write(data)
 		})
 		if !served {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,37 @@ func TestOpenDocument(t *testing.T) {
 	} {
 		if err := core.OpenDocument(ctx, p.ID, tc.ref, tc.n); !errors.Is(err, ErrNoDocument) {
 			t.Errorf("OpenDocument(%s, %d) = %v, want ErrNoDocument", tc.ref, tc.n, err)
+		}
+	}
+}
+
+// TestServedDocumentIsSandboxed: what the browser gets from serveOnce (an
+// HTML attachment here) comes with a CSP sandbox (no scripts, forms or
+// navigation of other windows), form-action 'none', nosniff and no
+// referrer.
+func TestServedDocumentIsSandboxed(t *testing.T) {
+	page := []byte(`<html><body><form action="https://evil.example/"><input name=x></form><script>alert(1)</script></body></html>`)
+	u, err := serveOnce(page, "text/html; charset=utf-8", "note.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"sandbox", "default-src 'none'", "form-action 'none'", "base-uri 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "allow-") || strings.Contains(csp, "script-src") {
+		t.Errorf("Content-Security-Policy %q lets something through", csp)
+	}
+	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "Content-Type": "text/html; charset=utf-8"} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
 }
