@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/smart"
 )
 
 // ProfileInfo is what the profile switcher shows of one profile: one
@@ -85,9 +86,23 @@ func profileInfo(p storage.Profile) ProfileInfo {
 	return info
 }
 
-// RemoveProfile forgets a profile: its key is destroyed first, then its
-// records, outbox and tokens.
+// revokeTimeout bounds asking the practice to end a grant at removal.
+const revokeTimeout = 15 * time.Second
+
+// RemoveProfile forgets a profile. First the practice is asked to end the
+// sign-in's grant (RFC 7009 token revocation, where the practice offers
+// it), so its refresh token is worthless even if a copy of it survived
+// somewhere; then its key is destroyed, then its records, outbox and
+// tokens. A practice that cannot be reached (offline, or no revocation
+// offered) does not stop the removal: the patient asked for the record to
+// go, and the tokens go with the key.
 func (a *App) RemoveProfile(ctx context.Context, id string) error {
+	if p, err := a.store.Profile(ctx, id); err == nil && p.Settings[smart.SettingAuth] != "none" {
+		rctx, cancel := context.WithTimeout(ctx, revokeTimeout)
+		smart.Revoke(rctx, a.store, id, httpClient) //nolint:errcheck // best effort, see above
+		cancel()
+	}
+	a.forget(id)
 	if err := a.store.DeleteProfile(ctx, id); err != nil {
 		return fmt.Errorf("remove profile: %w", err)
 	}

@@ -29,6 +29,9 @@ type Endpoints struct {
 	// PromptValues are the OpenID Connect prompt values the server
 	// supports ("create" starts with account enrollment).
 	PromptValues []string
+	// RevocationURL is the RFC 7009 token revocation endpoint
+	// (revocation_endpoint), "" where the server offers none.
+	RevocationURL string
 	// TermsURL and PolicyURL are the practice's terms of use and privacy
 	// policy pages (op_tos_uri, op_policy_uri), "" where not published.
 	TermsURL, PolicyURL string
@@ -66,6 +69,7 @@ func discover(ctx context.Context, hc *http.Client, base string) (Endpoints, err
 		var conf struct {
 			AuthorizationEndpoint string   `json:"authorization_endpoint"`
 			TokenEndpoint         string   `json:"token_endpoint"`
+			RevocationEndpoint    string   `json:"revocation_endpoint"`
 			Capabilities          []string `json:"capabilities"`
 			CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
 			PromptValues          []string `json:"prompt_values_supported"`
@@ -74,7 +78,8 @@ func discover(ctx context.Context, hc *http.Client, base string) (Endpoints, err
 		}
 		if json.Unmarshal(body, &conf) == nil && conf.AuthorizationEndpoint != "" && conf.TokenEndpoint != "" {
 			ep = Endpoints{AuthorizeURL: conf.AuthorizationEndpoint, TokenURL: conf.TokenEndpoint,
-				Capabilities: conf.Capabilities, PKCEMethods: conf.CodeChallengeMethods, PromptValues: conf.PromptValues,
+				RevocationURL: conf.RevocationEndpoint,
+				Capabilities:  conf.Capabilities, PKCEMethods: conf.CodeChallengeMethods, PromptValues: conf.PromptValues,
 				TermsURL: webPage(conf.TermsURL), PolicyURL: webPage(conf.PolicyURL)}
 			return ep, nil
 		}
