@@ -167,6 +167,9 @@ func SignIn(ctx context.Context, cfg Config) (*Grant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smart: sign in: code exchange: %w", classifyTokenError(err))
 	}
+	if !validToken(tok.AccessToken) || (tok.RefreshToken != "" && !validToken(tok.RefreshToken)) {
+		return nil, fmt.Errorf("smart: sign in: code exchange: %w: the token endpoint sent a malformed token", fhirapi.ErrBadResponse)
+	}
 	patient, _ := tok.Extra("patient").(string)
 	if patient == "" {
 		return nil, ErrNoPatient

@@ -322,6 +322,9 @@ func (ts *TokenSource) refresh(ctx context.Context) error {
 		}
 		return fmt.Errorf("smart: refresh: %w", err)
 	}
+	if !validToken(tok.AccessToken) || (tok.RefreshToken != "" && !validToken(tok.RefreshToken)) {
+		return fmt.Errorf("smart: refresh: %w: the token endpoint sent a malformed token", fhirapi.ErrBadResponse)
+	}
 	next := *ts.cur
 	next.AccessToken, next.TokenType, next.Expiry = tok.AccessToken, tok.TokenType, tok.Expiry
 	if tok.RefreshToken != "" { // the server rotated it
@@ -339,6 +342,20 @@ func (ts *TokenSource) refresh(ctx context.Context) error {
 	}
 	ts.cur = &next
 	return nil
+}
+
+// validToken reports whether a token is usable as is in a header and in
+// storage: 1 to 4096 visible ASCII characters (RFC 6749 appendix A).
+func validToken(tok string) bool {
+	if tok == "" || len(tok) > 4096 {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if tok[i] < 0x20 || tok[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // markNeedsSignIn flags the profile and returns ErrNeedsSignIn (or the
