@@ -178,7 +178,9 @@ func TestMessageCommands(t *testing.T) {
 	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)
 	}
-	if w, n := messageBy(listMessages(t, dir), "Sent later."); n != 1 || w.State != "sent" || w.ID == nil || *w.LocalID != local {
+	// Sent; or already read, if the practice's staff made a pass since
+	// (their first pass can start late on a busy machine).
+	if w, n := messageBy(listMessages(t, dir), "Sent later."); n != 1 || (w.State != "sent" && w.State != "read") || w.ID == nil || *w.LocalID != local {
 		t.Errorf("after the sync: %+v (%d)", w, n)
 	}
 	code, out, _ = cli(t, testPassphrase, "messages", "--data", dir)
