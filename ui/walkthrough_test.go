@@ -24,9 +24,8 @@ type uiQueue chan func()
 
 func useQueue(t *testing.T) uiQueue {
 	q := make(uiQueue, 1024)
-	old := doOnUI
-	doOnUI = func(f func()) { q <- f }
-	t.Cleanup(func() { doOnUI = old })
+	old := setDoOnUI(func(f func()) { q <- f })
+	t.Cleanup(func() { setDoOnUI(old) })
 	return q
 }
 
