@@ -231,7 +231,7 @@ func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive fu
 	stop := make(chan struct{})
 	// Read here, on the UI goroutine: the ticker's goroutine must not
 	// touch package variables tests change.
-	do, every := *uiRunner.Load(), joinCheckEvery
+	do, every := doOnUI, joinCheckEvery
 	go func() {
 		t := time.NewTicker(every)
 		defer t.Stop()

@@ -24,8 +24,9 @@ type uiQueue chan func()
 
 func useQueue(t *testing.T) uiQueue {
 	q := make(uiQueue, 1024)
-	old := setDoOnUI(func(f func()) { q <- f })
-	t.Cleanup(func() { setDoOnUI(old) })
+	old := doOnUI
+	doOnUI = func(f func()) { q <- f }
+	t.Cleanup(func() { doOnUI = old })
 	return q
 }
 
