@@ -64,22 +64,28 @@ func TestBrowserCodeFlow(t *testing.T) {
 	}))
 	defer callback.Close()
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
-
 	for _, width := range []int64{360, 1280} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			// A browser of its own per width, with its own profile folder:
+			// two Chromium processes sharing one profile hand over to each
+			// other through the profile's lock, and the second one's page
+			// never loads when the first has not quite exited (seen as a
+			// "login: context deadline exceeded" in CI under load).
+			alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+				chromedp.ExecPath(chromium),
+				chromedp.Headless,
+				chromedp.NoSandbox,
+				chromedp.DisableGPU,
+				chromedp.NoFirstRun,
+				chromedp.Flag("disable-background-networking", true),
+				chromedp.Flag("disable-component-update", true),
+				chromedp.Flag("disable-sync", true),
+				chromedp.Flag("disable-dev-shm-usage", true),
+				chromedp.UserDataDir(t.TempDir()),
+				// Keep Chromium off the session bus's accessibility service.
+				chromedp.Env("NO_AT_BRIDGE=1"),
+			)
+			defer cancelAlloc()
 			ctx, cancel := chromedp.NewContext(alloc)
 			defer cancel()
 			// The first Run starts the browser: no timeout on it.
