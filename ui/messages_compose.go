@@ -202,9 +202,9 @@ func (c *composer) changed() {
 	c.v.src.Touch()
 	c.updateCounter()
 	c.edits++
-	n, d := c.edits, c.draft()
+	n, d, do := c.edits, c.draft(), doOnUI
 	time.AfterFunc(draftSaveDelay, func() {
-		doOnUI(func() {
+		do(func() {
 			if n == c.edits {
 				go c.save(d)
 			}

@@ -187,11 +187,12 @@ func (u *UI) showScreen(build func() fyne.CanvasObject) {
 func (u *UI) watchEvents() {
 	events, stop := u.core.Events()
 	u.win.SetOnClosed(stop)
+	do := doOnUI
 	go func() {
 		var lastProgress time.Time
 		for ev := range events {
 			if _, ok := ev.(app.Locked); ok {
-				doOnUI(u.showHome)
+				do(u.showHome)
 				continue
 			}
 			// Progress comes by the thousand in a big sync: only a few a
@@ -202,7 +203,7 @@ func (u *UI) watchEvents() {
 				}
 				lastProgress = time.Now()
 			}
-			doOnUI(func() {
+			do(func() {
 				if u.shell != nil {
 					u.shell.onEvent(ev)
 				}
