@@ -52,6 +52,12 @@ type ConnectOptions struct {
 	// and no portal account yet. Where the practice offers it, its
 	// enrollment page comes first instead of the sign-in page.
 	ActivationCode bool
+	// ClientID is the OAuth client id the practice registered for
+	// Carebook; "" means smart.DefaultClientID.
+	ClientID string
+	// Label names the profile instead of the patient's name (the command
+	// line's --label).
+	Label string
 }
 
 // NormalizeAddress turns what a person typed ("portal.example.org/fhir")
@@ -116,11 +122,75 @@ func (a *App) Connect(ctx context.Context, fhirBase string, opts ConnectOptions)
 	if a.cfg.OpenBrowser == nil {
 		return ProfileInfo{}, errors.New("connect: no way to open a browser")
 	}
-	p, err := a.signIn(ctx, smart.Config{FHIRBase: base, OpenBrowser: a.cfg.OpenBrowser, Enroll: opts.ActivationCode})
+	p, err := a.signIn(ctx, smart.Config{FHIRBase: base, ClientID: opts.ClientID, OpenBrowser: a.cfg.OpenBrowser, Enroll: opts.ActivationCode})
 	if err != nil {
 		return ProfileInfo{}, err
 	}
+	if opts.Label != "" {
+		if p, err = a.relabel(ctx, p, opts.Label); err != nil {
+			return ProfileInfo{}, err
+		}
+	}
 	return profileInfo(p), nil
+}
+
+// ConnectOpen adds a FHIR server that needs no sign-in (a test server, a
+// practice's open sandbox) for the chart patientID, after checking that
+// the server answers for that patient. Connecting again to the same chart
+// keeps the one profile. label "" names it from the patient.
+func (a *App) ConnectOpen(ctx context.Context, fhirBase, patientID, label string) (ProfileInfo, error) {
+	base, err := NormalizeAddress(fhirBase)
+	if err != nil {
+		return ProfileInfo{}, err
+	}
+	if patientID == "" {
+		return ProfileInfo{}, fmt.Errorf("%w: an open server needs the patient's id", ErrInvalidInput)
+	}
+	c, err := fhirapi.New(base, clientOptions)
+	if err != nil {
+		return ProfileInfo{}, fmt.Errorf("%w: %w", ErrBadAddress, err)
+	}
+	// Read the patient before keeping a profile that could never sync.
+	resp, err := c.Get(ctx, "Patient/"+url.PathEscape(patientID), nil)
+	switch {
+	case errors.Is(err, fhirapi.ErrNetwork):
+		return ProfileInfo{}, fmt.Errorf("%w: %w", ErrUnreachable, err)
+	case err != nil:
+		return ProfileInfo{}, fmt.Errorf("read the patient: %w", err)
+	}
+	p, err := a.profileFor(ctx, base, patientID, "")
+	if err != nil {
+		return ProfileInfo{}, err
+	}
+	if p.Settings == nil {
+		p.Settings = map[string]string{}
+	}
+	p.Settings[settingAuth] = "none"
+	p.Settings[settingSelf] = "true"
+	delete(p.Settings, settingNeedsLogin)
+	delete(p.Settings, settingEnded)
+	p.Label = label
+	if p.Label == "" {
+		p.Label = patientName(resp.Body)
+	}
+	if p.Label == "" {
+		p.Label = "Patient"
+	}
+	if err := a.store.UpdateProfile(ctx, p); err != nil {
+		return ProfileInfo{}, fmt.Errorf("connect: %w", err)
+	}
+	a.bus.Publish(ProfilesChanged{})
+	return profileInfo(p), nil
+}
+
+// relabel names a profile label.
+func (a *App) relabel(ctx context.Context, p storage.Profile, label string) (storage.Profile, error) {
+	p.Label = label
+	if err := a.store.UpdateProfile(ctx, p); err != nil {
+		return p, fmt.Errorf("connect: %w", err)
+	}
+	a.bus.Publish(ProfilesChanged{})
+	return p, nil
 }
 
 // signIn runs the SMART sign-in of cfg (FHIRBase, OpenBrowser, Enroll)

@@ -25,15 +25,49 @@ var (
 	ErrSyncRunning = errors.New("app: sync already running")
 )
 
+// SyncOptions change what a sync does.
+type SyncOptions struct {
+	// Full pulls the whole record again and removes what the practice no
+	// longer has, whenever the last full pull was.
+	Full bool
+	// OnProgress, when set, receives the sync's progress on the sync's
+	// goroutine (the same figures as the SyncProgress events, none
+	// dropped or thinned out).
+	OnProgress func(SyncProgress)
+}
+
+// SyncReport says what a sync did: what it sent and what it brought.
+type SyncReport struct {
+	// Sent, Failed, Conflicts and Waiting count the outbox items the
+	// practice accepted, refused, found in conflict, and that still wait.
+	Sent, Failed, Conflicts, Waiting int
+	// Mode is how the record was pulled: "everything" or "per-type".
+	Mode string
+	// Full is true when the whole record was pulled again and reconciled.
+	Full bool
+	// Written and Removed count cached records; Malformed the server's
+	// records that could not be read and were skipped.
+	Written, Removed, Malformed int
+	// Took is how long the pull took.
+	Took time.Duration
+}
+
 // Sync brings the profile's cache up to date with its practice and sends
 // what the patient wrote (the outbox). Progress and the outcome are
 // published as SyncProgress, RecordChanged and SyncFinished events. The
 // records that did arrive are kept even when the sync fails midway.
 func (a *App) Sync(ctx context.Context, profileID string) error {
+	_, err := a.SyncWith(ctx, profileID, SyncOptions{})
+	return err
+}
+
+// SyncWith is Sync with options, reporting what it did (as far as it got
+// when it fails). The command line's sync calls it.
+func (a *App) SyncWith(ctx context.Context, profileID string, opts SyncOptions) (SyncReport, error) {
 	a.mu.Lock()
 	if a.syncing[profileID] {
 		a.mu.Unlock()
-		return ErrSyncRunning
+		return SyncReport{}, ErrSyncRunning
 	}
 	a.syncing[profileID] = true
 	a.mu.Unlock()
@@ -43,12 +77,13 @@ func (a *App) Sync(ctx context.Context, profileID string) error {
 		a.mu.Unlock()
 	}()
 
-	err := a.sync(ctx, profileID)
+	var rep SyncReport
+	err := a.sync(ctx, profileID, opts, &rep)
 	a.bus.Publish(SyncFinished{ProfileID: profileID, Err: err, Offline: errors.Is(err, ErrOffline)})
-	return err
+	return rep, err
 }
 
-func (a *App) sync(ctx context.Context, profileID string) error {
+func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep *SyncReport) error {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
@@ -70,22 +105,41 @@ func (a *App) sync(ctx context.Context, profileID string) error {
 	// A sync tries what waits at once, whatever wait an earlier failure
 	// set: the patient asked for it, often because they are back online.
 	box := outbox.New(outbox.Config{Store: a.store, ProfileID: p.ID, API: api, Now: a.cfg.Now, IgnoreWait: true})
-	rep, err := box.Send(ctx)
-	if rep.Sent+rep.Failed+rep.Conflicts > 0 {
+	sent, err := box.Send(ctx)
+	rep.Sent, rep.Failed, rep.Conflicts, rep.Waiting = sent.Sent, sent.Failed, sent.Conflicts, sent.Deferred
+	if sent.Sent+sent.Failed+sent.Conflicts > 0 {
 		a.bus.Publish(OutboxChanged{ProfileID: p.ID})
 	}
 	if err != nil {
 		return a.syncError(ctx, p.ID, "send", err)
 	}
 
-	res, err := pull.Run(ctx, pull.Config{
+	cfg := pull.Config{
 		API: api, Store: a.store, ProfileID: p.ID, PatientID: p.PatientID, OpenServer: open, Now: a.cfg.Now,
 		OnEvent: func(ev pull.Event) {
 			if pr, ok := ev.(pull.Progress); ok {
-				a.bus.Publish(SyncProgress{ProfileID: p.ID, Type: pr.Type, Done: pr.Done, Total: max(pr.Total, 0)})
+				progress := SyncProgress{ProfileID: p.ID, Type: pr.Type, Done: pr.Done, Total: max(pr.Total, 0)}
+				if opts.OnProgress != nil {
+					opts.OnProgress(progress)
+				}
+				a.bus.Publish(progress)
 			}
 		},
-	})
+	}
+	if opts.Full {
+		cfg.ReconcileEvery = -1
+	}
+	res, err := pull.Run(ctx, cfg)
+	rep.Mode, rep.Full, rep.Malformed = res.Mode, res.Full, len(res.Malformed)
+	for _, n := range res.Stored {
+		rep.Written += n
+	}
+	for _, n := range res.Removed {
+		rep.Removed += n
+	}
+	if !res.Started.IsZero() && !res.Finished.IsZero() {
+		rep.Took = res.Finished.Sub(res.Started)
+	}
 	if changed := res.ChangedTypes(); len(changed) > 0 {
 		a.forget(p.ID)
 		a.bus.Publish(RecordChanged{ProfileID: p.ID})

@@ -16,11 +16,16 @@ const exitRefused = 6
 // around it, for the action subcommands: they call the same use cases as
 // the screens. Close the returned app.
 func openApp(ctx context.Context, dir string, e env) (*app.App, error) {
+	return openAppWith(ctx, dir, e, app.Config{})
+}
+
+// openAppWith is openApp with the app's settings.
+func openAppWith(ctx context.Context, dir string, e env, cfg app.Config) (*app.App, error) {
 	st, err := openCache(ctx, dir, e)
 	if err != nil {
 		return nil, err
 	}
-	return app.OpenWithStore(app.Config{}, st), nil
+	return app.OpenWithStore(cfg, st), nil
 }
 
 // pickProfile returns the profile an action is for: id, or the only

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/carebook/carebook/storage"
-	"github.com/carebook/carebook/sync/fhirapi"
-	"github.com/carebook/carebook/sync/outbox"
-	"github.com/carebook/carebook/sync/pull"
-	"github.com/carebook/carebook/sync/smart"
+	"github.com/carebook/carebook/app"
 )
 
+// cmdSync sends what waits in the outbox and brings the cache up to date,
+// for one profile or all of them, through the same use case as the app's
+// sync (app.SyncWith).
 func cmdSync(ctx context.Context, args []string, e env) error {
 	fs := newFlags("sync", e)
 	data := fs.String("data", "", "cache folder (default: the app's)")
@@ -22,18 +21,18 @@ func cmdSync(ctx context.Context, args []string, e env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := openCache(ctx, *data, e)
+	a, err := openApp(ctx, *data, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ps, err := pickProfiles(ctx, st, *profile)
+	defer a.Close()
+	ps, err := syncTargets(ctx, a, *profile)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, p := range ps {
-		if err := syncProfile(ctx, st, p, *full, *quiet, e); err != nil {
+		if err := syncProfile(ctx, a, p, *full, *quiet, e); err != nil {
 			errs = append(errs, fmt.Errorf("profile %s: %w", p.ID, err))
 			if ctx.Err() != nil {
 				break
@@ -43,67 +42,56 @@ func cmdSync(ctx context.Context, args []string, e env) error {
 	return errors.Join(errs...)
 }
 
-// apiFor builds the FHIR client of a profile: with its SMART tokens, or
-// none for an open server.
-func apiFor(st *storage.Store, p storage.Profile) (*fhirapi.Client, error) {
-	opts := fhirapi.Options{}
-	if p.Settings[smart.SettingAuth] != "none" {
-		opts.Token = smart.NewTokenSource(st, p.ID, fhirapi.NewTokenHTTPClient(0))
+// syncTargets returns the profile id, or every profile when id is "".
+func syncTargets(ctx context.Context, a *app.App, id string) ([]app.ProfileInfo, error) {
+	if id != "" {
+		p, err := pickProfile(ctx, a, id)
+		return []app.ProfileInfo{p}, err
 	}
-	return fhirapi.New(p.PracticeURL, opts)
+	ps, err := a.Profiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, usagef("no profile yet: run carebook-cli connect first")
+	}
+	return ps, nil
 }
 
-func syncProfile(ctx context.Context, st *storage.Store, p storage.Profile, full, quiet bool, e env) error {
-	if p.Settings[smart.SettingNeedsSignIn] == "true" {
-		return fmt.Errorf("%w: run carebook-cli connect --server %s", smart.ErrNeedsSignIn, p.PracticeURL)
-	}
-	api, err := apiFor(st, p)
-	if err != nil {
-		return err
-	}
-	// Send first, so the pull brings back the server's view of what was sent.
-	// Asked for: what waits is tried now, whatever wait an earlier failure set.
-	rep, err := outbox.New(outbox.Config{Store: st, ProfileID: p.ID, API: api, IgnoreWait: true}).Send(ctx)
-	if err != nil {
-		return err
-	}
-	if !quiet && (rep.Sent+rep.Failed+rep.Conflicts+rep.Deferred) > 0 {
-		fmt.Fprintf(e.stderr, "outbox: %d sent, %d failed, %d conflicts, %d waiting\n", rep.Sent, rep.Failed, rep.Conflicts, rep.Deferred)
-	}
-	cfg := pull.Config{API: api, Store: st, ProfileID: p.ID, PatientID: p.PatientID,
-		OpenServer: p.Settings[smart.SettingAuth] == "none"}
-	if full {
-		cfg.ReconcileEvery = -1
-	}
+// syncProfile syncs one profile, printing its progress and what it did
+// on stderr unless quiet.
+func syncProfile(ctx context.Context, a *app.App, p app.ProfileInfo, full, quiet bool, e env) error {
+	opts := app.SyncOptions{Full: full}
 	if !quiet {
 		var last time.Time
-		cfg.OnEvent = func(ev pull.Event) {
-			switch ev := ev.(type) {
-			case pull.Progress:
-				if time.Since(last) < 200*time.Millisecond {
-					return
-				}
-				last = time.Now()
-				if ev.Total >= 0 {
-					fmt.Fprintf(e.stderr, "pull %s: %d/%d\n", ev.Type, ev.Done, ev.Total)
-				} else {
-					fmt.Fprintf(e.stderr, "pull %s: %d\n", ev.Type, ev.Done)
-				}
-			case pull.Finished:
-				r := ev.Result
-				stored, removed := 0, 0
-				for _, n := range r.Stored {
-					stored += n
-				}
-				for _, n := range r.Removed {
-					removed += n
-				}
-				fmt.Fprintf(e.stderr, "pull (%s%s): %d records written, %d removed, %d malformed, in %v\n",
-					r.Mode, map[bool]string{true: ", full", false: ""}[r.Full], stored, removed, len(r.Malformed),
-					r.Finished.Sub(r.Started).Round(time.Millisecond))
+		opts.OnProgress = func(pr app.SyncProgress) {
+			if time.Since(last) < 200*time.Millisecond {
+				return
+			}
+			last = time.Now()
+			if pr.Total > 0 {
+				fmt.Fprintf(e.stderr, "pull %s: %d/%d\n", pr.Type, pr.Done, pr.Total)
+			} else {
+				fmt.Fprintf(e.stderr, "pull %s: %d\n", pr.Type, pr.Done)
 			}
 		}
 	}
-	_, err = pull.Run(ctx, cfg)
+	rep, err := a.SyncWith(ctx, p.ID, opts)
+	if !quiet {
+		if rep.Sent+rep.Failed+rep.Conflicts+rep.Waiting > 0 {
+			fmt.Fprintf(e.stderr, "outbox: %d sent, %d failed, %d conflicts, %d waiting\n", rep.Sent, rep.Failed, rep.Conflicts, rep.Waiting)
+		}
+		if rep.Mode != "" {
+			mode := rep.Mode
+			if rep.Full {
+				mode += ", full"
+			}
+			fmt.Fprintf(e.stderr, "pull (%s): %d records written, %d removed, %d malformed, in %v\n",
+				mode, rep.Written, rep.Removed, rep.Malformed, rep.Took.Round(time.Millisecond))
+		}
+	}
+	if errors.Is(err, app.ErrNeedsSignIn) {
+		return fmt.Errorf("%w (sign in again: carebook-cli connect --server %s)", err, p.PracticeURL)
+	}
 	return err
 }
