@@ -6,7 +6,8 @@ import "sync"
 // listed below; a subscriber switches on them.
 type Event interface{ isEvent() }
 
-// Locked says the session dropped its keys (on request or after being idle).
+// Locked says the session dropped its keys: on request, or by itself
+// (Idle) after a while without activity or in the background.
 type Locked struct{ Idle bool }
 
 // Unlocked says the session holds its keys again.

@@ -58,6 +58,10 @@ type App struct {
 
 	mu        sync.Mutex
 	idleTimer *time.Timer         // nil while locked or when idle lock is off
+	// bgGrace is how long the app may sit in the background before it
+	// locks; bgTimer runs while it is there (nil in the foreground).
+	bgGrace time.Duration
+	bgTimer *time.Timer
 	charts    map[string]*decoded // decoded records by profile id, dropped on lock
 	chartsGen int                 // counts forget calls: a decode that saw one meanwhile is not kept
 	syncing   map[string]bool     // profiles with a sync running
@@ -118,7 +122,8 @@ func OpenWithStore(cfg Config, st *storage.Store) *App {
 }
 
 func newApp(cfg Config, st *storage.Store) *App {
-	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool)}
+	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool),
+		bgGrace: DefaultBackgroundGrace}
 }
 
 // Close locks the app, stops the demo practice if it runs, and closes the
@@ -232,6 +237,10 @@ func (a *App) lock(idle bool) {
 		a.idleTimer.Stop()
 		a.idleTimer = nil
 	}
+	if a.bgTimer != nil {
+		a.bgTimer.Stop()
+		a.bgTimer = nil
+	}
 	a.mu.Unlock()
 	wasLocked := a.store.Locked()
 	a.store.Lock()
@@ -264,6 +273,53 @@ func (a *App) resetIdleLocked() {
 		a.idleTimer.Stop()
 	}
 	a.idleTimer = time.AfterFunc(a.cfg.IdleTimeout, func() { a.lock(true) })
+}
+
+// DefaultBackgroundGrace is how long a phone app may sit in the background
+// before it locks, until the patient chooses otherwise.
+const DefaultBackgroundGrace = time.Minute
+
+// WentToBackground starts the background lock: unless the app comes back
+// first, the keys are dropped once the grace period has passed. Phones
+// call it when the app leaves the foreground. Desktops do not: there the
+// window losing focus is not leaving, background sync and notifications
+// go on, and the idle lock applies. Cheap; any goroutine.
+func (a *App) WentToBackground() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.bgTimer != nil {
+		return
+	}
+	a.bgTimer = time.AfterFunc(a.bgGrace, func() { a.lock(true) })
+}
+
+// CameToForeground stops the background lock started by WentToBackground.
+// Cheap; any goroutine.
+func (a *App) CameToForeground() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.bgTimer != nil {
+		a.bgTimer.Stop()
+		a.bgTimer = nil
+	}
+}
+
+// BackgroundGrace is how long the app may sit in the background before it
+// locks (0: at once).
+func (a *App) BackgroundGrace() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.bgGrace
+}
+
+// SetBackgroundGrace changes the background lock's grace period (0: lock
+// at once; negative values count as 0: a phone in someone else's hands
+// must not stay open for ever). It applies from the next time the app
+// goes to the background.
+func (a *App) SetBackgroundGrace(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.bgGrace = max(d, 0)
 }
 
 // IsWrongPassphrase reports whether err means the passphrase did not fit.

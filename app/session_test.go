@@ -131,3 +131,46 @@ func TestSessionTouchPostponesIdleLock(t *testing.T) {
 		t.Fatal("Touch while locked started an idle timer")
 	}
 }
+
+// TestBackgroundLock: a phone app in the background locks once the grace
+// period has passed, and not when it comes back first.
+func TestBackgroundLock(t *testing.T) {
+	ctx := context.Background()
+	a := openTestApp(t, false, -1) // no idle lock: only the background one
+	if err := a.Setup(ctx, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.BackgroundGrace(); got != DefaultBackgroundGrace {
+		t.Fatalf("BackgroundGrace = %v, want the default %v", got, DefaultBackgroundGrace)
+	}
+	events, stop := a.Events()
+	defer stop()
+
+	// Back before the grace is over: still unlocked, no timer left.
+	a.SetBackgroundGrace(time.Hour)
+	a.WentToBackground()
+	a.CameToForeground()
+	wantState(t, a, UnlockedState)
+	a.mu.Lock()
+	left := a.bgTimer != nil
+	a.mu.Unlock()
+	if left {
+		t.Fatal("the background lock still runs after CameToForeground")
+	}
+
+	// Gone for longer than the grace ("at once"): locked by itself.
+	a.SetBackgroundGrace(-time.Minute) // counts as at once
+	if got := a.BackgroundGrace(); got != 0 {
+		t.Fatalf("BackgroundGrace after a negative value = %v, want 0", got)
+	}
+	a.WentToBackground()
+	select {
+	case ev := <-events:
+		if ev != (Locked{Idle: true}) {
+			t.Fatalf("event in the background = %#v, want Locked{Idle: true}", ev)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the app never locked in the background")
+	}
+	wantState(t, a, LockedState)
+}

@@ -29,12 +29,51 @@ var idleChoices = []struct {
 	{"1 minute", 1}, {"2 minutes", 2}, {"5 minutes", 5}, {"15 minutes", 15}, {"30 minutes", 30}, {"1 hour", 60},
 }
 
-// applySavedIdleTimeout gives the core the delay the user chose earlier.
+// prefBackgroundSeconds keeps, on phones, how long Carebook may sit in the
+// background before it locks ("at once" is stored as -1: 0 is "not set").
+const prefBackgroundSeconds = "background_lock_seconds"
+
+// backgroundChoices are the background lock delays offered on phones.
+var backgroundChoices = []struct {
+	label   string
+	seconds int
+}{
+	{"At once", -1}, {"After 1 minute", 60}, {"After 5 minutes", 300}, {"After 15 minutes", 900},
+}
+
+// applySavedIdleTimeout gives the core the delays the user chose earlier.
 // UI goroutine.
 func (u *UI) applySavedIdleTimeout() {
 	if m := u.fyneApp.Preferences().Int(prefIdleMinutes); m > 0 {
 		u.core.SetIdleTimeout(time.Duration(m) * time.Minute)
 	}
+	if sec := u.fyneApp.Preferences().Int(prefBackgroundSeconds); sec != 0 {
+		u.core.SetBackgroundGrace(time.Duration(max(sec, 0)) * time.Second)
+	}
+}
+
+// backgroundLockSelect offers the background lock's grace period (phones).
+// UI goroutine.
+func (u *UI) backgroundLockSelect() *widget.Select {
+	labels := make([]string, len(backgroundChoices))
+	current := ""
+	for i, c := range backgroundChoices {
+		labels[i] = c.label
+		if time.Duration(max(c.seconds, 0))*time.Second == u.core.BackgroundGrace() {
+			current = c.label
+		}
+	}
+	sel := widget.NewSelect(labels, nil)
+	sel.SetSelected(current)
+	sel.OnChanged = func(label string) {
+		for _, c := range backgroundChoices {
+			if c.label == label {
+				u.fyneApp.Preferences().SetInt(prefBackgroundSeconds, c.seconds)
+				u.core.SetBackgroundGrace(time.Duration(max(c.seconds, 0)) * time.Second)
+			}
+		}
+	}
+	return sel
 }
 
 // settingsView is the Settings tab: the lock, the passphrase, and the
@@ -161,11 +200,16 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		})
 	}}
 
+	lock := newColumn(0, false,
+		paragraph("Carebook locks itself when you haven't used it for a while, and drops its keys from memory."),
+		container.NewBorder(nil, nil, widget.NewLabel("Lock after"), nil, idle),
+	)
+	if u.mobile {
+		lock.Add(paragraph("It also locks when you leave it for another app:"))
+		lock.Add(container.NewBorder(nil, nil, widget.NewLabel("In the background"), nil, u.backgroundLockSelect()))
+	}
 	return container.NewVScroll(container.NewPadded(newColumn(640, false,
-		widget.NewCard("Lock", "", newColumn(0, false,
-			paragraph("Carebook locks itself when you haven't used it for a while, and drops its keys from memory."),
-			container.NewBorder(nil, nil, widget.NewLabel("Lock after"), nil, idle),
-		)),
+		widget.NewCard("Lock", "", lock),
 		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
 		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),
 		s.accessCard(),

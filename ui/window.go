@@ -49,6 +49,9 @@ type UI struct {
 	// shell is the signed-in screen when it is on show, else nil.
 	shell *shell
 	opts  Options
+	// mobile: a phone or tablet, where leaving the app starts the
+	// background lock.
+	mobile bool
 }
 
 // NewMainWindow creates Carebook's main window on a for the core, with the
@@ -56,12 +59,13 @@ type UI struct {
 // home). UI goroutine.
 func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
 	a.Settings().SetTheme(Theme())
-	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts}
+	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts, mobile: a.Driver().Device().IsMobile()}
 	u.win.Resize(fyne.NewSize(1024, 720))
 	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { core.Touch() })
 	u.win.Canvas().SetOnTypedRune(func(rune) { core.Touch() })
 	u.win.SetContent(welcomeScreen())
 	u.applySavedIdleTimeout()
+	u.followLifecycle()
 	u.watchEvents()
 	if opts.Demo {
 		u.startDemo()
@@ -180,6 +184,22 @@ func (u *UI) showScreen(build func() fyne.CanvasObject) {
 		u.win.Canvas().Focus(u.focusOnShow)
 		u.focusOnShow = nil
 	}
+}
+
+// followLifecycle locks a phone app that stays in the background longer
+// than the grace period the patient chose. On desktops Fyne reports a
+// window losing focus as leaving the foreground: nothing happens then
+// (background sync and notifications go on; the idle lock applies), and
+// Fyne reports no minimising apart from focus. This is the one place that
+// sets the lifecycle hooks: add any other reaction to them here. UI
+// goroutine.
+func (u *UI) followLifecycle() {
+	if !u.mobile {
+		return
+	}
+	lc := u.fyneApp.Lifecycle()
+	lc.SetOnExitedForeground(u.core.WentToBackground)
+	lc.SetOnEnteredForeground(u.core.CameToForeground)
 }
 
 // watchEvents follows the core's events for the life of the window: a lock

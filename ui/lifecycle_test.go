@@ -1,0 +1,76 @@
+package ui
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/storage"
+)
+
+// TestLifecycleLock: on a phone, leaving the app for longer than the grace
+// period locks it; on a desktop, the window losing focus (which Fyne
+// reports the same way) does not.
+func TestLifecycleLock(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		mobile     bool
+		wantLocked bool
+	}{
+		{"desktop focus lost", false, false},
+		{"phone in the background", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := useQueue(t)
+			fyneApp := test.NewTempApp(t)
+			core, err := app.Open(app.Config{
+				DataDir:     t.TempDir(),
+				Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+				IdleTimeout: -1,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer core.Close()
+			if err := core.Setup(context.Background(), "lifecycle of a phone"); err != nil {
+				t.Fatal(err)
+			}
+			// "At once", as the patient can choose in Settings on a phone.
+			fyneApp.Preferences().SetInt(prefBackgroundSeconds, -1)
+			u := NewMainWindow(fyneApp, core, Options{})
+			defer u.Window().Close()
+			u.mobile = tc.mobile // the test driver is a desktop
+			u.applySavedIdleTimeout()
+			u.followLifecycle()
+			q.drain()
+
+			left, ok := fyneApp.Lifecycle().(interface{ OnExitedForeground() func() })
+			if !ok {
+				t.Fatal("the test app's lifecycle cannot be driven")
+			}
+			if f := left.OnExitedForeground(); f != nil {
+				f()
+			}
+			if !tc.wantLocked {
+				if f := left.OnExitedForeground(); f != nil {
+					t.Fatal("a desktop set a hook on leaving the foreground")
+				}
+				if core.Locked() {
+					t.Fatal("a desktop locked on losing focus")
+				}
+				return
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for !core.Locked() {
+				if time.Now().After(deadline) {
+					t.Fatal("the phone app never locked in the background")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			q.waitShows(t, u.Window(), "Unlock")
+		})
+	}
+}
