@@ -211,5 +211,12 @@ func (a *App) refreshMessagePolicy(ctx context.Context, profileID string, api fh
 	if err != nil {
 		return fmt.Errorf("message policy: %w", err)
 	}
-	return a.updateSettings(ctx, profileID, func(s map[string]string) { s[settingMessagePolicy] = string(b) })
+	offers, err := json.Marshal(ParsePracticeOffers(caps.Raw))
+	if err != nil {
+		return fmt.Errorf("practice offers: %w", err)
+	}
+	return a.updateSettings(ctx, profileID, func(s map[string]string) {
+		s[settingMessagePolicy] = string(b)
+		s[settingPracticeOffers] = string(offers)
+	})
 }

@@ -177,8 +177,11 @@ func (s *Server) open(ctx context.Context) error {
 			return fhirserver.MessagePolicy{Notice: mp.Notice, MaxText: mp.MaxText, MaxAttachmentBytes: mp.MaxAttachmentBytes,
 				MaxParts: mp.MaxParts, AttachmentTypes: mp.AttachmentTypes}
 		},
-		Name: "Riverside Family Practice",
-		Logf: s.cfg.Logf,
+		Name:            "Riverside Family Practice",
+		PatientEditable: rules.PatientEditable,
+		PatientAsk:      rules.PatientAsk,
+		PaymentPage:     s.url + "/pay",
+		Logf:            s.cfg.Logf,
 	})
 	if err != nil {
 		return fmt.Errorf("practice: %w", err)
@@ -189,6 +192,7 @@ func (s *Server) open(ctx context.Context) error {
 	mux.Handle("/fhir", s.fhir.Handler())
 	mux.Handle("/auth/", s.auth.Handler())
 	mux.HandleFunc("GET /visit/{room}", videoRoom)
+	mux.HandleFunc("GET /pay", paymentPage)
 	s.handler = s.faults.Wrap(mux)
 	return nil
 }
@@ -596,6 +600,23 @@ func (t rulesTx) Read(ctx context.Context, typ, id string) ([]byte, error) {
 func (t rulesTx) Put(ctx context.Context, typ, id string, body []byte) error {
 	_, err := t.tx.Put(ctx, typ, id, body)
 	return err
+}
+
+// paymentPage is the practice's page for paying a bill online, which its
+// CapabilityStatement publishes: the app opens it in the browser and never
+// handles card data itself. (A real practice links to its payment
+// processor here; the reference practice takes no payments.)
+func paymentPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprint(w, `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Pay your bill – Riverside Family Practice</title></head>
+<body><main><h1>Pay your bill</h1>
+<p>Riverside Family Practice takes payments for your statements here, by card or bank transfer, through its payment service.</p>
+<p>Have your statement at hand: its date and amount are on the statement in Carebook.</p>
+<p>This is the reference practice of Carebook: it takes no real payments. Questions about a bill: call the billing office at (555) 201-4400.</p>
+</main></body></html>`)
 }
 
 // videoRoom is the page a video visit's join link opens: the practice's

@@ -84,6 +84,12 @@ func (s *Server) capabilityStatement(r *http.Request) map[string]any {
 				"name":       "everything",
 				"definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
 			}}
+			if s.cfg.PatientEditable != nil {
+				res["extension"] = []any{patientEditable(s.cfg.PatientEditable, s.cfg.PatientAsk)}
+			}
+		}
+		if typ == "Invoice" && s.cfg.PaymentPage != "" {
+			res["extension"] = []any{map[string]any{"url": PaymentPageURL, "valueUrl": s.cfg.PaymentPage}}
 		}
 		resources = append(resources, res)
 	}
@@ -112,4 +118,27 @@ func (s *Server) capabilityStatement(r *http.Request) map[string]any {
 		cs["contained"] = []any{messageProfile(base, s.cfg.Messages())}
 	}
 	return cs
+}
+
+// PatientEditableURL is the extension of the CapabilityStatement's Patient
+// entry (rest.resource) that says which Patient elements a patient may
+// change through an update: sub-extensions "element" (valueCode, an
+// element name such as "telecom"; "extension" means the preferred
+// pharmacy) and "ask" (valueString, who to ask for any other change).
+const PatientEditableURL = "http://carebook.app/fhir/StructureDefinition/patient-editable"
+
+// PaymentPageURL is the extension of the CapabilityStatement's Invoice
+// entry (rest.resource) whose valueUrl is the practice's page for paying a
+// bill online.
+const PaymentPageURL = "http://carebook.app/fhir/StructureDefinition/payment-page"
+
+func patientEditable(elements []string, ask string) map[string]any {
+	var subs []any
+	for _, e := range elements {
+		subs = append(subs, map[string]any{"url": "element", "valueCode": e})
+	}
+	if ask != "" {
+		subs = append(subs, map[string]any{"url": "ask", "valueString": ask})
+	}
+	return map[string]any{"url": PatientEditableURL, "extension": subs}
 }

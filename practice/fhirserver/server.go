@@ -56,6 +56,14 @@ type Config struct {
 	Messages func() MessagePolicy
 	// Name is the server's name in the CapabilityStatement.
 	Name string
+	// PatientEditable, when not nil, lists the Patient elements a patient
+	// may change, and PatientAsk who to ask for other changes; the
+	// CapabilityStatement publishes both (see PatientEditableURL).
+	PatientEditable []string
+	PatientAsk      string
+	// PaymentPage, when not empty, is the practice's page for paying a
+	// bill online, published in the CapabilityStatement (PaymentPageURL).
+	PaymentPage string
 	// MaxBodyBytes caps request bodies (0 = DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 	// Logf, when not nil, receives internal errors (never patient data).

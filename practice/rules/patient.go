@@ -1,13 +1,23 @@
 package rules
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"slices"
 )
 
-// patientEditable are the Patient elements a patient may change online.
-var patientEditable = []string{"telecom", "address", "communication", "contact", "maritalStatus"}
+// PatientEditable are the Patient elements a patient may change online;
+// of "extension", only the preferred pharmacy (PreferredPharmacyURL). The
+// CapabilityStatement publishes this list (see fhirserver.Config).
+var PatientEditable = []string{"telecom", "address", "communication", "contact", "maritalStatus", "extension"}
+
+// PatientAsk is who to ask for any other change of a patient's details.
+const PatientAsk = "the front desk (in person, with an ID, or at (555) 201-4400)"
+
+// PreferredPharmacyURL is the HL7 extension naming a patient's preferred
+// pharmacies, the only extension a patient may change.
+const PreferredPharmacyURL = "http://hl7.org/fhir/StructureDefinition/patient-preferredPharmacy"
 
 // patientIgnored are elements the server manages or regenerates.
 var patientIgnored = []string{"resourceType", "id", "meta", "text"}
@@ -17,7 +27,7 @@ var patientIgnored = []string{"resourceType", "id", "meta", "text"}
 var patientAskOffice = []string{"name", "birthDate", "identifier", "gender"}
 
 // updatePatient allows changes to contact details only.
-func (w *write) updatePatient() error {
+func (w *write) updatePatient(ctx context.Context) error {
 	if w.ID != w.Grant.PatientID {
 		return forbidden("You can only update the details of the person you signed in for.")
 	}
@@ -30,7 +40,16 @@ func (w *write) updatePatient() error {
 	}
 	var changed []string
 	for k := range keys {
-		if slices.Contains(patientEditable, k) || slices.Contains(patientIgnored, k) {
+		if slices.Contains(patientIgnored, k) {
+			continue
+		}
+		if k == "extension" {
+			if !sameJSON(otherExtensions(w.oldRes[k]), otherExtensions(w.newRes[k])) {
+				changed = append(changed, k)
+			}
+			continue
+		}
+		if slices.Contains(PatientEditable, k) {
 			continue
 		}
 		if !sameJSON(w.oldRes[k], w.newRes[k]) {
@@ -39,13 +58,66 @@ func (w *write) updatePatient() error {
 	}
 	for _, k := range changed {
 		if slices.Contains(patientAskOffice, k) {
-			return businessRule("Your name, birth date, sex and identifiers can't be changed online; please ask the office.")
+			return businessRule("Your name, birth date, sex and identifiers can't be changed online; please ask " + PatientAsk + ".")
 		}
 	}
+	if len(changed) == 0 {
+		return w.checkPharmacies(ctx)
+	}
 	if len(changed) > 0 {
-		return businessRule("Only your phone numbers, email, address, language and contacts can be changed online; please ask the office for other changes.")
+		return businessRule("Only your phone numbers, email, address, language, contacts and preferred pharmacy can be changed online; please ask " + PatientAsk + " for other changes.")
 	}
 	return nil
+}
+
+// checkPharmacies refuses a preferred pharmacy the practice does not know.
+func (w *write) checkPharmacies(ctx context.Context) error {
+	for _, e := range objsOf(w.newRes["extension"]) {
+		if e["url"] != PreferredPharmacyURL {
+			continue
+		}
+		for _, sub := range objsOf(e["extension"]) {
+			if sub["url"] != "pharmacy" {
+				continue
+			}
+			typ, id, ok := splitRef(refOf(sub["valueReference"]))
+			if !ok || typ != "Organization" {
+				return invalid("A preferred pharmacy must be given as a reference to an Organization.")
+			}
+			if _, found, err := w.read(ctx, typ, id); err != nil {
+				return err
+			} else if !found {
+				return businessRule("We don't know this pharmacy. Please choose one of the pharmacies we work with, or call the front desk to add yours.")
+			}
+		}
+	}
+	return nil
+}
+
+func objsOf(v any) []map[string]any {
+	var out []map[string]any
+	for _, x := range objs0(v) {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func objs0(v any) []any { l, _ := v.([]any); return l }
+
+// otherExtensions are the extensions of a Patient other than the preferred
+// pharmacy, which only the office changes.
+func otherExtensions(v any) []any {
+	list, _ := v.([]any)
+	var out []any
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok && m["url"] == PreferredPharmacyURL {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // sameJSON compares two decoded JSON values; numbers compare by value.

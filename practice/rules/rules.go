@@ -150,7 +150,7 @@ func (p Policy) Check(ctx context.Context, tx Tx, r Request) error {
 		if oldRes == nil {
 			return forbidden("New patients are registered by the office.")
 		}
-		return w.updatePatient()
+		return w.updatePatient(ctx)
 	case "RelatedPerson":
 		if oldRes == nil {
 			return forbidden("Family members and caregivers are added by the office.")

@@ -421,6 +421,11 @@ func TestPatientUpdate(t *testing.T) {
 		{"emergency contact", "p1", with(old, "contact", []any{obj{"name": obj{"text": "Sam"}}}), 0},
 		{"meta and narrative differ", "p1", with(old, "meta", obj{"versionId": "4"}, "text", obj{"status": "generated"}), 0},
 		{"same number written differently", "p1", with(old, "multipleBirthInteger", 1.0), 0},
+		{"preferred pharmacy", "p1", with(old, "extension", []any{obj{"url": PreferredPharmacyURL,
+			"extension": []any{obj{"url": "pharmacy", "valueReference": obj{"reference": "Organization/riverside"}}}}}), 0},
+		{"unknown pharmacy", "p1", with(old, "extension", []any{obj{"url": PreferredPharmacyURL,
+			"extension": []any{obj{"url": "pharmacy", "valueReference": obj{"reference": "Organization/nowhere"}}}}}), 422},
+		{"another extension", "p1", with(old, "extension", []any{obj{"url": "http://example.org/vip", "valueBoolean": true}}), 422},
 		{"rename", "p1", with(old, "name", []any{obj{"family": "Smith"}}), 422},
 		{"new birth date", "p1", with(old, "birthDate", "1990-01-01"), 422},
 		{"gender", "p1", with(old, "gender", "male"), 422},
@@ -438,7 +443,7 @@ func TestPatientUpdate(t *testing.T) {
 	err := Policy{}.Check(context.Background(), world(),
 		Request{Method: "PUT", Type: "Patient", ID: "p1", Old: mustJSON(old), New: mustJSON(with(old, "birthDate", "1990-01-01")), Grant: patientGrant})
 	var r *Refusal
-	if !errors.As(err, &r) || !strings.Contains(r.Message, "please ask the office") {
+	if !errors.As(err, &r) || !strings.Contains(r.Message, "please ask the front desk") {
 		t.Fatalf("err = %v", err)
 	}
 }
