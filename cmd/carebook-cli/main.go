@@ -50,6 +50,9 @@ commands:
   refill    ask the practice to renew a prescription (--medication MedicationRequest/ID)
   request   ask for a copy of a lab report, a referral or a correction (--type)
   requests  every request and where it stands (--json)
+  details   your address, phone, e-mail, language, emergency contact and preferred pharmacy
+            (--json); --set KEY=VALUE... changes them, --keep KEY=yours|practice... chooses
+            after the practice's copy changed meanwhile
 
 Run "carebook-cli <command> -h" for a command's flags, "carebook-cli --version"
 for the version and the commit it was built from.
@@ -125,6 +128,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdRequest(ctx, args[1:], e)
 	case "requests":
 		err = cmdRequests(ctx, args[1:], e)
+	case "details":
+		err = cmdDetails(ctx, args[1:], e)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
