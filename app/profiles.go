@@ -96,7 +96,21 @@ const revokeTimeout = 15 * time.Second
 // tokens. A practice that cannot be reached (offline, or no revocation
 // offered) does not stop the removal: the patient asked for the record to
 // go, and the tokens go with the key.
-func (a *App) RemoveProfile(ctx context.Context, id string) error {
+//
+// Nothing unsent is lost silently: while the profile's outbox holds items
+// that have not reached the practice (waiting, refused, in conflict),
+// RemoveProfile removes nothing and returns an *UnsentError (ErrUnsent)
+// listing them, unless opts.DiscardUnsent says the patient saw them.
+func (a *App) RemoveProfile(ctx context.Context, id string, opts RemoveOptions) error {
+	if !opts.DiscardUnsent {
+		unsent, err := a.Unsent(ctx, id)
+		if err != nil {
+			return fmt.Errorf("remove profile: %w", err)
+		}
+		if len(unsent) > 0 {
+			return fmt.Errorf("remove profile: %w", &UnsentError{Items: unsent})
+		}
+	}
 	if p, err := a.store.Profile(ctx, id); err == nil && p.Settings[smart.SettingAuth] != "none" {
 		rctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 		smart.Revoke(rctx, a.store, id, httpClient) //nolint:errcheck // best effort, see above

@@ -81,7 +81,7 @@ func TestRemoveProfileRevokesGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := core.RemoveProfile(ctx, p.ID); err != nil {
+	if err := core.RemoveProfile(ctx, p.ID, RemoveOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if status, _ := refresh(tok.RefreshToken); status != http.StatusBadRequest {

@@ -7,7 +7,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"image/color"
 	"strings"
@@ -190,8 +189,8 @@ func (s *shell) endedView() fyne.CanvasObject {
 				if e.State == "sent" { // accepted by the practice: nothing lost
 					continue
 				}
-				objs = append(objs, widget.NewCard(unsentTitle(e), e.CreatedAt.Local().Format("2 Jan 2006, 15:04"),
-					selectableText(unsentText(e))))
+				objs = append(objs, widget.NewCard(e.Title(), e.CreatedAt.Local().Format("2 Jan 2006, 15:04"),
+					selectableText(e.Text())))
 			}
 		}
 		if len(objs) == 0 {
@@ -205,31 +204,6 @@ func (s *shell) endedView() fyne.CanvasObject {
 	return container.NewVScroll(container.NewPadded(col))
 }
 
-// unsentTitle names an outbox item for people.
-func unsentTitle(e app.OutboxEntry) string {
-	switch e.Type {
-	case "Communication":
-		return "Message"
-	case "Appointment":
-		return "Appointment request"
-	case "Task":
-		return "Request"
-	case "Patient":
-		return "Change of details"
-	}
-	return "Unsent item"
-}
-
-// unsentText is the readable text of what an item would have sent.
-func unsentText(e app.OutboxEntry) string {
-	var texts []string
-	collectStrings(e.Resource, &texts)
-	if len(texts) == 0 {
-		return "(nothing to read)"
-	}
-	return strings.Join(texts, "\n")
-}
-
 // selectableText is read-only text the user can select and copy.
 func selectableText(text string) fyne.CanvasObject {
 	e := widget.NewMultiLineEntry()
@@ -239,39 +213,3 @@ func selectableText(text string) fyne.CanvasObject {
 	return e
 }
 
-// collectStrings gathers the words a person wrote in a FHIR resource: a
-// message's text and subject, a request's description and notes.
-func collectStrings(raw []byte, out *[]string) {
-	var r struct {
-		Topic struct {
-			Text string `json:"text"`
-		} `json:"topic"`
-		Payload []struct {
-			ContentString string `json:"contentString"`
-		} `json:"payload"`
-		Description string `json:"description"`
-		Comment     string `json:"comment"`
-		Note        []struct {
-			Text string `json:"text"`
-		} `json:"note"`
-	}
-	if json.Unmarshal(raw, &r) != nil {
-		return
-	}
-	add := func(s string) {
-		if strings.TrimSpace(s) != "" {
-			*out = append(*out, s)
-		}
-	}
-	if r.Topic.Text != "" {
-		add("Subject: " + r.Topic.Text)
-	}
-	for _, pl := range r.Payload {
-		add(pl.ContentString)
-	}
-	add(r.Description)
-	add(r.Comment)
-	for _, n := range r.Note {
-		add(n.Text)
-	}
-}

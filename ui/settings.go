@@ -159,15 +159,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 				if !ok {
 					return
 				}
-				background(u.ctx, func(ctx context.Context) (struct{}, error) {
-					return struct{}{}, u.core.RemoveProfile(ctx, p.ID)
-				}, func(_ struct{}, err error) {
-					if err != nil {
-						dialog.ShowError(fmt.Errorf("the record could not be removed: %s", humanStorageError(err)), u.win)
-						return
-					}
-					u.showUnlockedHome()
-				})
+				s.removeProfile(p, app.RemoveOptions{})
 			}, u.win)
 		}}
 		var repair *widget.Button
@@ -215,6 +207,81 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		s.accessCard(),
 		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
 	)))
+}
+
+// removeProfile removes a profile off the UI goroutine. When its outbox
+// holds items that were not sent, nothing is removed yet: the patient sees
+// them, each with a Copy button, and chooses to keep the record or to
+// remove it anyway. UI goroutine.
+func (s *shell) removeProfile(p app.ProfileInfo, opts app.RemoveOptions) {
+	u := s.u
+	background(u.ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, u.core.RemoveProfile(ctx, p.ID, opts)
+	}, func(_ struct{}, err error) {
+		var unsent *app.UnsentError
+		switch {
+		case errors.As(err, &unsent):
+			s.showUnsent(p, unsent.Items)
+		case err != nil:
+			dialog.ShowError(fmt.Errorf("the record could not be removed: %s", humanStorageError(err)), u.win)
+		default:
+			u.showUnlockedHome()
+		}
+	})
+}
+
+// showUnsent shows what would be lost with a record: the items not sent
+// yet, each selectable with a Copy button, before the patient confirms.
+// UI goroutine.
+func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
+	u := s.u
+	objs := []fyne.CanvasObject{paragraph(fmt.Sprintf("%s not sent to %s yet. If you remove %s's record now, "+
+		"%s lost. Copy what you still need, or keep the record: Carebook sends it when it reaches the practice.",
+		plural(len(items), "item was", "items were"), p.Practice, firstOf(p.Label), itThem(len(items))))}
+	for _, e := range items {
+		text := e.Text()
+		copyBtn := &widget.Button{Text: "Copy", OnTapped: func() {
+			u.core.Touch()
+			u.fyneApp.Clipboard().SetContent(e.Title() + "\n" + text)
+		}}
+		objs = append(objs, widget.NewCard(e.Title(), e.CreatedAt.Local().Format("2 Jan 2006, 15:04")+" · "+unsentState(e),
+			newColumn(0, false, selectableText(text), container.NewHBox(copyBtn))))
+	}
+	content := container.NewVScroll(newColumn(520, false, objs...))
+	content.SetMinSize(fyne.NewSize(300, 360))
+	d := dialog.NewCustomConfirm("Not sent yet", "Remove anyway", "Keep it", content, func(ok bool) {
+		if ok {
+			s.removeProfile(p, app.RemoveOptions{DiscardUnsent: true})
+		}
+	}, u.win)
+	d.Resize(dialogSize(u.win))
+	d.Show()
+}
+
+// itThem is "it is" or "they are".
+func itThem(n int) string {
+	if n == 1 {
+		return "it is"
+	}
+	return "they are"
+}
+
+// unsentState says where an unsent item stands.
+func unsentState(e app.OutboxEntry) string {
+	switch e.State {
+	case storage.OutboxFailed:
+		return "refused by the practice"
+	case storage.OutboxConflict:
+		return "needs your attention"
+	}
+	return "waiting to be sent"
+}
+
+// dialogSize fits a dialog in the window: most of a phone screen, a
+// comfortable size on a desktop.
+func dialogSize(w fyne.Window) fyne.Size {
+	c := w.Canvas().Size()
+	return fyne.NewSize(min(c.Width-24, 560), min(c.Height-48, 520))
 }
 
 // repairSummary says in words what RepairRecord did.

@@ -36,6 +36,8 @@ commands:
             or into --out FILE (readable by you only); in clear, not encrypted
   repair    remove unreadable (damaged) records of a profile and download it again;
             what you wrote and has not been sent is kept
+  remove    remove a profile from this device: --profile ID [--discard-unsent]; exit 2
+            with the list of items not sent yet unless --discard-unsent
   message   write to the practice: --to TYPE/ID --subject TEXT --text TEXT [--attach FILE]...
             [--reply-to COMMUNICATION_ID]; stored in the outbox and sent at once
   messages  conversations and the state of every message (--json)
@@ -117,6 +119,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdAppointments(ctx, args[1:], e)
 	case "repair":
 		err = cmdRepair(ctx, args[1:], e)
+	case "remove":
+		err = cmdRemove(ctx, args[1:], e)
 	case "access":
 		err = cmdAccess(ctx, args[1:], e)
 	case "version", "--version", "-version":

@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/carebook/carebook/storage"
+)
+
+// ErrUnsent means an operation would lose what the patient wrote and has
+// not sent yet (messages, bookings, requests). errors.As(err, *UnsentError)
+// gives the items, so the patient can see, copy or send them first. CLI
+// exit 2.
+var ErrUnsent = errors.New("app: there are items that were not sent")
+
+// UnsentError lists the outbox items an operation would lose.
+type UnsentError struct {
+	Items []OutboxEntry
+}
+
+func (e *UnsentError) Error() string {
+	return fmt.Sprintf("%s (%d)", ErrUnsent.Error(), len(e.Items))
+}
+
+// Is makes errors.Is(err, ErrUnsent) true.
+func (e *UnsentError) Is(target error) bool { return target == ErrUnsent }
+
+// unsentStates are the outbox states whose items have not reached the
+// practice: waiting, refused, or in conflict.
+var unsentStates = []storage.OutboxStatus{storage.OutboxPending, storage.OutboxFailed, storage.OutboxConflict}
+
+// Unsent lists the profile's outbox items that have not reached the
+// practice (waiting, refused or in conflict), oldest first.
+func (a *App) Unsent(ctx context.Context, profileID string) ([]OutboxEntry, error) {
+	items, err := a.store.Outbox(ctx, profileID, unsentStates...)
+	if err != nil {
+		return nil, fmt.Errorf("unsent items: %w", err)
+	}
+	out := make([]OutboxEntry, 0, len(items))
+	for _, it := range items {
+		out = append(out, outboxEntry(it))
+	}
+	return out, nil
+}
+
+// Title names an outbox item for people ("Message", "Request", ...).
+func (e OutboxEntry) Title() string {
+	switch e.Type {
+	case "Communication":
+		return "Message"
+	case "Appointment":
+		return "Appointment request"
+	case "Task":
+		return "Request"
+	case "Patient":
+		return "Change of details"
+	}
+	return "Unsent item"
+}
+
+// Text is the readable text of what the item sends: a message's subject
+// and text, a request's description and notes. "(nothing to read)" when
+// it holds no words.
+func (e OutboxEntry) Text() string {
+	var texts []string
+	collectStrings(e.Resource, &texts)
+	if len(texts) == 0 {
+		return "(nothing to read)"
+	}
+	return strings.Join(texts, "\n")
+}
+
+// collectStrings gathers the words a person wrote in a FHIR resource: a
+// message's text and subject, a request's description and notes.
+func collectStrings(raw []byte, out *[]string) {
+	var r struct {
+		Topic struct {
+			Text string `json:"text"`
+		} `json:"topic"`
+		Payload []struct {
+			ContentString string `json:"contentString"`
+		} `json:"payload"`
+		Description string `json:"description"`
+		Comment     string `json:"comment"`
+		Note        []struct {
+			Text string `json:"text"`
+		} `json:"note"`
+	}
+	if json.Unmarshal(raw, &r) != nil {
+		return
+	}
+	add := func(s string) {
+		if strings.TrimSpace(s) != "" {
+			*out = append(*out, s)
+		}
+	}
+	if r.Topic.Text != "" {
+		add("Subject: " + r.Topic.Text)
+	}
+	for _, pl := range r.Payload {
+		add(pl.ContentString)
+	}
+	add(r.Description)
+	add(r.Comment)
+	for _, n := range r.Note {
+		add(n.Text)
+	}
+}
+
+// RemoveOptions change what RemoveProfile does.
+type RemoveOptions struct {
+	// DiscardUnsent removes the profile even when its outbox holds items
+	// that have not reached the practice; they are lost with it. Set it
+	// only after the patient saw them (UnsentError lists them).
+	DiscardUnsent bool
+}

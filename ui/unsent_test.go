@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/practice/demo"
+	"github.com/carebook/carebook/storage"
+)
+
+// waitOverlay runs queued UI work until the top overlay (a dialog) shows
+// every text in wants, and returns it.
+func (q uiQueue) waitOverlay(t *testing.T, w fyne.Window, wants ...string) fyne.CanvasObject {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		top := w.Canvas().Overlays().Top()
+		shown := ""
+		if top != nil {
+			shown = shownText(top)
+		}
+		missing := ""
+		for _, want := range wants {
+			if !strings.Contains(shown, want) {
+				missing = want
+				break
+			}
+		}
+		if top != nil && missing == "" {
+			return top
+		}
+		select {
+		case f := <-q:
+			f()
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no dialog showed %q; the top one shows: %s", missing, shown)
+		}
+	}
+}
+
+// openDemoCore is an unlocked core with Maya's demo record synced, and the
+// demo practice (closed at the end of the test).
+func openDemoCore(t *testing.T) (*app.App, app.ProfileInfo, *demo.Practice) {
+	t.Helper()
+	ctx := context.Background()
+	practice, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { practice.Close() })
+	core, err := app.Open(app.Config{
+		DataDir:     t.TempDir(),
+		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		IdleTimeout: -1,
+		Demo:        func(context.Context) (app.DemoPractice, error) { return practice, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { core.Close() })
+	if err := core.Setup(ctx, "unsent passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := core.ConnectDemoAccount(ctx, "maya")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Sync(ctx, ps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	return core, ps[0], practice
+}
+
+// TestRemoveShowsUnsent: removing a record whose message waits unsent
+// shows the message with a Copy button; "Keep it" keeps it; "Remove
+// anyway" removes it. With CAREBOOK_SHOTS set, the dialog is
+// written there at both sizes.
+func TestRemoveShowsUnsent(t *testing.T) {
+	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
+		t.Run(fmtSize(size), func(t *testing.T) { removeShowsUnsent(t, size) })
+	}
+}
+
+func removeShowsUnsent(t *testing.T, size fyne.Size) {
+	ctx := context.Background()
+	q := useQueue(t)
+	fyneApp := test.NewTempApp(t)
+	lightTheme(t)
+	core, maya, practice := openDemoCore(t)
+	opts, err := core.MessageOptions(ctx, maya.ID)
+	if err != nil || len(opts.Recipients) == 0 {
+		t.Fatalf("message options %+v %v", opts, err)
+	}
+	practice.Close() // offline: the message waits
+	_, err = core.SendMessage(ctx, maya.ID, app.Draft{To: opts.Recipients[0].Ref, Topic: "other",
+		Subject: "Blood test", Text: "Should I stop eating the night before?"})
+	if !errors.Is(err, app.ErrQueued) {
+		t.Fatalf("message while offline: %v, want ErrQueued", err)
+	}
+
+	u := NewMainWindow(fyneApp, core, Options{})
+	w := u.Window()
+	defer w.Close()
+	w.Resize(size)
+	q.waitShows(t, w, "Hello, Maya")
+	selectTab(t, w, "Settings")
+	q.waitShows(t, w, "Remove from this device")
+
+	remove := func() fyne.CanvasObject {
+		test.Tap(findButton(t, w.Content(), "Remove from this device"))
+		confirm := w.Canvas().Overlays().Top()
+		if confirm == nil {
+			t.Fatal("no confirmation before removing a record")
+		}
+		test.Tap(findButton(t, confirm, "Yes"))
+		return q.waitOverlay(t, w, "Not sent yet", "1 item was not sent", "Subject: Blood test",
+			"Should I stop eating the night before?", "waiting to be sent")
+	}
+	dlg := remove()
+	screenshot(t, w, "remove-unsent-"+fmtSize(size))
+	test.Tap(findButton(t, dlg, "Copy"))
+	if got := fyneApp.Clipboard().Content(); !strings.Contains(got, "Should I stop eating the night before?") {
+		t.Fatalf("clipboard after Copy = %q", got)
+	}
+	test.Tap(findButton(t, dlg, "Keep it"))
+	q.drain()
+	if ps, err := core.Profiles(ctx); err != nil || len(ps) != 1 {
+		t.Fatalf("profiles after keeping = %d, %v", len(ps), err)
+	}
+	if un, err := core.Unsent(ctx, maya.ID); err != nil || len(un) != 1 {
+		t.Fatalf("unsent after keeping = %d, %v", len(un), err)
+	}
+
+	dlg = remove()
+	test.Tap(findButton(t, dlg, "Remove anyway"))
+	q.waitShows(t, w, "Connect to your practice")
+	if ps, err := core.Profiles(ctx); err != nil || len(ps) != 0 {
+		t.Fatalf("profiles after removal = %d, %v", len(ps), err)
+	}
+	q.drain()
+}
