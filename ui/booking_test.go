@@ -167,6 +167,7 @@ func TestBookMoveCancelInTheVisits(t *testing.T) {
 			typeReason(t, w, "Sore throat for a week")
 			assertFits(t, w)
 			assertMinFits(t, w, sz.size.Width)
+			assertTouchTargets(t, w)
 			test.Tap(findButton(t, w.Content(), "Book this time"))
 
 			// The new appointment's details open, booked.
@@ -276,6 +277,7 @@ func TestTakenTimeShowsWordsAndOtherTimes(t *testing.T) {
 				"The nearest free times (one tap books it)")
 			assertFits(t, w)
 			assertMinFits(t, w, sz.size.Width)
+			assertTouchTargets(t, w)
 			screenshot(t, w, "booking-4-taken-"+sz.name)
 			test.Tap(findButtonAfter(t, w.Content(), "The nearest free times", ""))
 			assertShows(t, w, "Status: Booked")
@@ -352,6 +354,7 @@ func TestCancelInside24HoursShowsTheWords(t *testing.T) {
 				"The practice's phone number: (555) 201-4400")
 			assertFits(t, w)
 			assertMinFits(t, w, sz.size.Width)
+			assertTouchTargets(t, w)
 			screenshot(t, w, "booking-5-cancel-refused-"+sz.name)
 		})
 	}
@@ -469,6 +472,7 @@ func TestJoinButtonOnTime(t *testing.T) {
 			q.waitShows(t, w, "Join video visit", "Your video visit is open")
 			assertFits(t, w)
 			assertMinFits(t, w, sz.size.Width)
+			assertTouchTargets(t, w)
 			screenshot(t, w, "booking-8-join-"+sz.name)
 			test.Tap(findButton(t, w.Content(), "Join video visit"))
 			opened := core.browsed()

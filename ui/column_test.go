@@ -67,6 +67,7 @@ func TestScreensFitAPhone(t *testing.T) {
 			defer w.Close()
 			w.Resize(fyne.NewSize(360, 740))
 			assertMinFits(t, w, 360)
+			assertTouchTargets(t, w)
 		})
 	}
 }

@@ -338,6 +338,7 @@ func messagesScreen(t *testing.T, size fyne.Size) {
 	}
 	assertFits(t, w)
 	assertMinFits(t, w, size.Width)
+	assertTouchTargets(t, w)
 }
 
 // pumpUntil runs queued UI work until cond holds.

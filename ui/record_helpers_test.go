@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -345,10 +346,17 @@ func screenshot(t *testing.T, w fyne.Window, name string) {
 	}
 }
 
-// lightTheme applies Fyne's default light theme so captures look like the
-// real window.
+// lightTheme applies Carebook's theme in its light variant, so captures
+// and sizes are the real window's (in daylight colours).
 func lightTheme(t *testing.T) {
-	test.ApplyTheme(t, theme.DefaultTheme())
+	test.ApplyTheme(t, lightVariant{Theme()})
+}
+
+// lightVariant is a theme always drawn in its light variant.
+type lightVariant struct{ fyne.Theme }
+
+func (l lightVariant) Color(name fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return l.Theme.Color(name, theme.VariantLight)
 }
 
 // assertMinFits fails when the window content asks for more width than the

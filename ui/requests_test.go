@@ -145,6 +145,7 @@ func TestRefillFollowedInTheWindow(t *testing.T) {
 			screenshot(t, w, "refill-form-"+fmtSize(size))
 			assertFits(t, w)
 			assertMinFits(t, w, size.Width)
+			assertTouchTargets(t, w)
 			test.Tap(findButton(t, w.Content(), "Send request"))
 			q.waitShows(t, w, "Sent. Your practice has your request")
 
@@ -166,6 +167,7 @@ func TestRefillFollowedInTheWindow(t *testing.T) {
 			screenshot(t, w, "requests-"+fmtSize(size))
 			assertFits(t, w)
 			assertMinFits(t, w, size.Width)
+			assertTouchTargets(t, w)
 			if shown := shownText(w.Content()); strings.Index(shown, "Finished") > strings.Index(shown, "Refill: Lisinopril") {
 				t.Errorf("the done refill is not among the finished requests: %s", shown)
 			}

@@ -238,13 +238,14 @@ func (s *shell) openSection(section string) {
 	s.record.ShowSection(section)
 }
 
-// openSectionList shows a section of the health record at its list, not
-// at an entry opened earlier (whose details may have changed since: a
-// renewed prescription is a new entry). UI goroutine.
+// openSectionList shows a section of the health record at the top of its
+// list, not at an entry opened earlier (whose details may have changed
+// since: a renewed prescription is a new entry). UI goroutine.
 func (s *shell) openSectionList(section string) {
 	s.openSection(section)
 	if cur := s.record.current; cur != nil && cur.def.name == section && cur.md != nil {
 		cur.md.clearDetail()
+		cur.md.list.ScrollToTop()
 	}
 }
 

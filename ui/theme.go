@@ -8,8 +8,9 @@ import (
 )
 
 // carebookTheme is Fyne's default theme with Carebook's teal as the primary
-// colour. It follows the system's light or dark variant, and the user's text
-// scale, because it only overrides colours.
+// colour and controls tall enough for a finger: 44 units, Apple's 44 points
+// (Fyne's default padding makes a button 36). It follows the system's light
+// or dark variant and the user's text scale.
 type carebookTheme struct{}
 
 var _ fyne.Theme = carebookTheme{}
@@ -41,6 +42,14 @@ func (carebookTheme) Icon(name fyne.ThemeIconName) fyne.Resource {
 	return theme.DefaultTheme().Icon(name)
 }
 
+// touchInnerPadding is the padding inside buttons, entries, selects and
+// tabs: 12 would make buttons 44 tall, but entries, list rows and the
+// passphrase eye a unit or three short of it.
+const touchInnerPadding = 13.5
+
 func (carebookTheme) Size(name fyne.ThemeSizeName) float32 {
+	if name == theme.SizeNameInnerPadding {
+		return touchInnerPadding
+	}
 	return theme.DefaultTheme().Size(name)
 }

@@ -147,6 +147,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 
 	// A new install asks for a passphrase.
 	q.waitShows(t, w, "Protect your health record")
+	assertTouchTargets(t, w)
 	entries := findEntries(w.Content())
 	if len(entries) != 2 {
 		t.Fatalf("set-up shows %d entries, want passphrase and confirmation", len(entries))
@@ -160,6 +161,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 
 	// No practice yet: connect one; a bad address is explained.
 	q.waitShows(t, w, "Connect to your practice", "Explore with a demo practice")
+	assertTouchTargets(t, w)
 	test.Type(findEntries(w.Content())[0], "http://127.0.0.1:1/fhir")
 	test.Tap(findButton(t, w.Content(), "Connect"))
 	q.waitShows(t, w, "couldn't reach that address")
@@ -183,13 +185,16 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	screenshot(t, w, "walkthrough-dashboard-"+fmtSize(size))
 	assertFits(t, w)
 	assertMinFits(t, w, size.Width)
+	assertTouchTargets(t, w)
 
 	// The dashboard's messages lead to them; once read, they are no
 	// longer new on the dashboard.
 	test.Tap(findButton(t, w.Content(), "Read messages"))
 	q.waitShows(t, w, "Your recent lab results", "New")
+	assertTouchTargets(t, w)
 	u.shell.messages.md.onSelect(0)
 	q.waitShows(t, w, "Dr. Elena Park")
+	assertTouchTargets(t, w)
 	q.drain()
 	selectTab(t, w, "Home")
 	q.waitShows(t, w, "1 new message from your practice.")
@@ -197,6 +202,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	// The dashboard's appointment leads to its details.
 	test.Tap(findButton(t, w.Content(), "See appointments"))
 	q.waitShows(t, w, "Coming up", "Past visits")
+	assertTouchTargets(t, w)
 
 	// Every section of the record shows the patient's data.
 	selectTab(t, w, "Health record")
@@ -215,6 +221,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 		q.waitShows(t, w, s.want)
 		assertFits(t, w)
 		assertMinFits(t, w, size.Width)
+		assertTouchTargets(t, w)
 		if got := w.Canvas().Size().Width; got > size.Width {
 			t.Errorf("section %s widened the window to %.0f (asked for %.0f)", s.name, got, size.Width)
 		}
@@ -223,6 +230,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	// Lock: nothing of the record stays on screen.
 	test.Tap(findButton(t, w.Content(), "Lock"))
 	q.waitShows(t, w, "Carebook is locked")
+	assertTouchTargets(t, w)
 	if shown := shownText(w.Content()); strings.Contains(shown, "Maya") || strings.Contains(shown, "Lisinopril") {
 		t.Fatalf("locked screen shows record data: %s", shown)
 	}
@@ -237,6 +245,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	// Settings: a new passphrase replaces the old one.
 	selectTab(t, w, "Settings")
 	q.waitShows(t, w, "Lock after", "Change passphrase", "Terms of use")
+	assertTouchTargets(t, w)
 	entries = findEntries(w.Content())
 	if len(entries) < 3 {
 		t.Fatalf("settings show %d entries, want current, new and confirmation", len(entries))
