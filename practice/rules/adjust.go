@@ -42,8 +42,10 @@ const (
 // Adjust returns what the practice stores for a write the Policy accepted,
 // or nil to store it as sent. For Appointments that are not cancelled: a
 // visit type the office approves is booked "pending" (creates only); a
-// video visit gets its join link (under videoBase, a new random room); and
-// the patient's instructions are added when missing. The visit type is the
+// video visit gets its join link (under videoBase, a new random room); a
+// visit type with a questionnaire (VisitQuestionnaires) names it in
+// supportingInformation; and the patient's instructions are added when
+// missing. The visit type is the
 // Slot's, not what the patient wrote. tx reads the Slot.
 func (p Policy) Adjust(ctx context.Context, tx Tx, r Request) ([]byte, error) {
 	if r.Type != "Appointment" || r.New == nil {
@@ -85,6 +87,11 @@ func (p Policy) Adjust(ctx context.Context, tx Tx, r Request) ([]byte, error) {
 				map[string]any{"url": "addressUrl", "valueUrl": p.VideoBase + "/" + room},
 			},
 		})
+		changed = true
+	}
+	if asked, err := w.questionnaireFor(ctx, m, visit); err != nil {
+		return nil, err
+	} else if asked {
 		changed = true
 	}
 	if str(m, "patientInstruction") == "" {

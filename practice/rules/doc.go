@@ -25,8 +25,18 @@
 //     approves by hand (annual physical) is stored "pending" until the
 //     staff confirm it; a video visit (telehealth) gets a join link in the
 //     VirtualServiceExtension (the R5 Appointment.virtualService carried
-//     in R4 as its cross-version extension: sub-extension addressUrl); and
-//     patientInstruction says what to bring. The visit type is the Slot's.
+//     in R4 as its cross-version extension: sub-extension addressUrl); a
+//     visit type that asks questions first (VisitQuestionnaires: a
+//     new-patient visit) names its Questionnaire in supportingInformation;
+//     and patientInstruction says what to bring. The visit type is the
+//     Slot's.
+//   - QuestionnaireResponse (answers before a visit): created only, status
+//     completed, subject the patient, author (if any) the signed-in user,
+//     questionnaire the canonical URL of a Questionnaire the practice
+//     publishes (ending with its id), answering only its questions and
+//     every required one asked unconditionally; the Appointment it answers
+//     for, if named (the core extension event-basedOn), must be the
+//     patient's. Answers are not changed afterwards.
 //   - Communication: status in-progress or completed; subject the patient;
 //     sender the signed-in user (or the patient); recipients the practice
 //     (Organization, Practitioner, PractitionerRole, CareTeam) that exist;

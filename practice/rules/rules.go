@@ -106,7 +106,8 @@ const CancelNotice = 24 * time.Hour
 // practice refuses it, or another error when tx failed.
 //
 // Patients may book, move and cancel Appointments, send Communications,
-// make and cancel requests (Task), and update their contact details
+// make and cancel requests (Task), answer questionnaires
+// (QuestionnaireResponse), and update their contact details
 // (Patient). Every other write, and every DELETE, is refused: clinical data
 // is never edited by the patient.
 func (p Policy) Check(ctx context.Context, tx Tx, r Request) error {
@@ -151,6 +152,11 @@ func (p Policy) Check(ctx context.Context, tx Tx, r Request) error {
 			return forbidden("New patients are registered by the office.")
 		}
 		return w.updatePatient(ctx)
+	case "QuestionnaireResponse":
+		if oldRes == nil {
+			return w.createQuestionnaireResponse(ctx)
+		}
+		return businessRule("Answers can't be changed after they are sent. Please send a message to the office.")
 	case "RelatedPerson":
 		if oldRes == nil {
 			return forbidden("Family members and caregivers are added by the office.")

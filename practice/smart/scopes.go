@@ -22,6 +22,8 @@ var writePolicy = map[string]string{
 	"Task":          "c",  // refills and other requests
 	"Patient":       "u",  // update contact details
 	"RelatedPerson": "u",  // end a caregiver's access (active = false)
+	// answer the questions asked before a visit
+	"QuestionnaireResponse": "c",
 }
 
 // supportedScopes is the scopes_supported list of the configuration.
@@ -30,7 +32,7 @@ func supportedScopes() []string {
 		scopeOpenID, scopeFHIRUser, scopeLaunchPatient, scopeOffline,
 		"patient/*.rs", "patient/*.read",
 		"patient/Communication.c", "patient/Appointment.cu", "patient/RelatedPerson.u",
-		"patient/Task.c", "patient/Patient.u",
+		"patient/Task.c", "patient/Patient.u", "patient/QuestionnaireResponse.c",
 	}
 }
 

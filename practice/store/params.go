@@ -157,6 +157,14 @@ var typeParams = map[string]map[string]paramDef{
 	"Procedure": {
 		"date": date("performedDateTime", "performedPeriod"),
 	},
+	"Questionnaire": {
+		"url":     tok("url"),
+		"version": tok("version"),
+	},
+	"QuestionnaireResponse": {
+		"authored": date("authored"),
+		"author":   ref("author"),
+	},
 	"RelatedPerson": {
 		"relationship": tok("relationship"),
 	},
@@ -256,10 +264,11 @@ var subjectTypes = []string{"Observation", "Condition", "DiagnosticReport", "Car
 // sharedTypes hold no patient data; any authorized client may read them.
 var sharedTypes = []string{
 	"Practitioner", "PractitionerRole", "Organization", "Location", "Schedule",
-	"Slot", "Medication", "HealthcareService",
+	"Slot", "Medication", "HealthcareService", "Questionnaire",
 }
 
 // SharedType reports whether resources of type typ are shared, non-PHI
 // practice data (practitioners, organizations, locations, schedules, slots,
-// medications, services) rather than part of a patient's chart.
+// medications, services, the questionnaires it asks patients to fill)
+// rather than part of a patient's chart.
 func SharedType(typ string) bool { return slices.Contains(sharedTypes, typ) }

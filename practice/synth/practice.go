@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -18,9 +19,13 @@ var (
 	visitFollowUp   = visitType{"follow-up", "Follow-up visit", 20}
 	visitWellChild  = visitType{"well-child", "Well-child visit", 30}
 	visitTelehealth = visitType{"telehealth", "Video visit", 20}
+	// visitNewPatient is a first visit with the practice; it asks for the
+	// intake questionnaire (see intake.go). Its times are the last of the
+	// day, outside the sessions of the other visit types.
+	visitNewPatient = visitType{"new-patient", "New patient visit", 30}
 )
 
-var allVisitTypes = []visitType{visitPhysical, visitSick, visitFollowUp, visitWellChild, visitTelehealth}
+var allVisitTypes = []visitType{visitPhysical, visitSick, visitFollowUp, visitWellChild, visitTelehealth, visitNewPatient}
 
 // practitioner is one clinician of the practice.
 type practitioner struct {
@@ -157,11 +162,16 @@ func (g *generator) buildPractice() *set {
 				for _, v := range p.visits {
 					list = append(list, ref("HealthcareService", "service-"+v.code))
 				}
+				if slices.Contains(newPatientProviders, p.id) {
+					list = append(list, ref("HealthcareService", "service-"+visitNewPatient.code))
+				}
 				return list
 			}(),
 		})
 	}
 	g.buildSchedules(s)
+	g.buildNewPatientSchedules(s)
+	addIntakeQuestionnaire(s)
 	return s
 }
 

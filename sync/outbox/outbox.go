@@ -28,6 +28,9 @@ const (
 	KindAppointmentReschedule = "appointment-reschedule"
 	KindTask                  = "task"
 	KindPatientUpdate         = "patient-update"
+	// KindQuestionnaireResponse is the answers to a practice's questions
+	// before a visit.
+	KindQuestionnaireResponse = "questionnaire-response"
 )
 
 // IdentifierSystem is the system of client-generated identifiers.
@@ -109,10 +112,15 @@ func New(cfg Config) *Outbox {
 }
 
 // typesWithIdentifier are the types the outbox creates; all have
-// identifier as a list of Identifier.
+// identifier as a list of Identifier, except those of singleIdentifier.
 var typesWithIdentifier = map[string]bool{
 	"Communication": true, "Appointment": true, "Task": true, "ServiceRequest": true, "DocumentReference": true,
+	"QuestionnaireResponse": true,
 }
+
+// singleIdentifier are the types whose identifier is one Identifier (0..1
+// in FHIR R4), not a list: the client identifier is that one.
+var singleIdentifier = map[string]bool{"QuestionnaireResponse": true}
 
 // EnqueueCreate adds a create of resource (FHIR JSON) to the outbox. The
 // client identifier is added to the resource; the stored item is returned.
@@ -129,8 +137,15 @@ func (o *Outbox) EnqueueCreate(ctx context.Context, kind string, resource []byte
 		return storage.OutboxItem{}, fmt.Errorf("enqueue %s: %w: %s", kind, ErrNoIdentifierSlot, typ)
 	}
 	ident := "urn:uuid:" + uuid.NewString()
-	ids, _ := m["identifier"].([]any)
-	m["identifier"] = append(ids, map[string]any{"system": IdentifierSystem, "value": ident})
+	if singleIdentifier[typ] {
+		if _, taken := m["identifier"]; taken {
+			return storage.OutboxItem{}, fmt.Errorf("enqueue %s: %w: %s already has its one identifier", kind, ErrNoIdentifierSlot, typ)
+		}
+		m["identifier"] = map[string]any{"system": IdentifierSystem, "value": ident}
+	} else {
+		ids, _ := m["identifier"].([]any)
+		m["identifier"] = append(ids, map[string]any{"system": IdentifierSystem, "value": ident})
+	}
 	delete(m, "id")
 	delete(m, "meta")
 	body, err := json.Marshal(m)
@@ -441,19 +456,29 @@ func (o *Outbox) findByIdentifier(ctx context.Context, typ, ident string) ([]byt
 }
 
 // CarriesIdentifier reports whether resource is of type typ and lists the
-// client identifier ident (system IdentifierSystem).
+// client identifier ident (system IdentifierSystem). The identifier may be
+// a list or, for the types that have only one, a single Identifier.
 func CarriesIdentifier(resource []byte, typ, ident string) bool {
 	var r struct {
-		ResourceType string `json:"resourceType"`
-		Identifier   []struct {
-			System string `json:"system"`
-			Value  string `json:"value"`
-		} `json:"identifier"`
+		ResourceType string          `json:"resourceType"`
+		Identifier   json.RawMessage `json:"identifier"`
 	}
 	if json.Unmarshal(resource, &r) != nil || r.ResourceType != typ {
 		return false
 	}
-	for _, id := range r.Identifier {
+	type identifier struct {
+		System string `json:"system"`
+		Value  string `json:"value"`
+	}
+	var list []identifier
+	if err := json.Unmarshal(r.Identifier, &list); err != nil {
+		var one identifier
+		if json.Unmarshal(r.Identifier, &one) != nil {
+			return false
+		}
+		list = []identifier{one}
+	}
+	for _, id := range list {
 		if id.System == IdentifierSystem && id.Value == ident {
 			return true
 		}

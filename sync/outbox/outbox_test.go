@@ -387,3 +387,54 @@ func TestNoTokenKeepsItemsPending(t *testing.T) {
 		})
 	}
 }
+
+// TestSingleIdentifierType: a QuestionnaireResponse has one identifier,
+// not a list. The client identifier becomes it, and a lost reply still
+// leaves exactly one copy on a server without conditional create.
+func TestSingleIdentifierType(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{ConditionalCreate: false})
+	defer srv.Close()
+	srv.DropAfterCommit(func(r *http.Request) bool { return true })
+	st, pid := openStore(t)
+	clk := &clock{now: time.Now()}
+	ob := New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now, MinBackoff: time.Second})
+	qr := []byte(`{"resourceType":"QuestionnaireResponse","status":"completed","questionnaire":"http://example.org/Questionnaire/q","subject":{"reference":"Patient/p1"}}`)
+	it, err := ob.EnqueueCreate(ctx, KindQuestionnaireResponse, qr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := DecodeRequest(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent struct {
+		Identifier struct{ System, Value string } `json:"identifier"`
+	}
+	if err := json.Unmarshal(req.Resource, &sent); err != nil || sent.Identifier.System != IdentifierSystem || sent.Identifier.Value != it.Identifier {
+		t.Fatalf("sent %s (%v)", req.Resource, err)
+	}
+	if !CarriesIdentifier(req.Resource, "QuestionnaireResponse", it.Identifier) || CarriesIdentifier(req.Resource, "QuestionnaireResponse", "urn:uuid:other") {
+		t.Fatal("CarriesIdentifier misreads a single identifier")
+	}
+	for round := 0; round < 10; round++ {
+		rep, err := ob.Send(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Deferred == 0 {
+			break
+		}
+		clk.Add(2 * time.Hour)
+	}
+	if got, err := st.OutboxItem(ctx, pid, it.Seq); err != nil || got.Status != storage.OutboxSent {
+		t.Fatalf("item: %v %v", got.Status, err)
+	}
+	if n := len(srv.Resources("QuestionnaireResponse")); n != 1 {
+		t.Fatalf("%d copies on the server", n)
+	}
+	// A resource that already has its one identifier cannot carry ours.
+	if _, err := ob.EnqueueCreate(ctx, KindQuestionnaireResponse, []byte(`{"resourceType":"QuestionnaireResponse","identifier":{"value":"x"}}`)); !errors.Is(err, ErrNoIdentifierSlot) {
+		t.Fatalf("second identifier: %v", err)
+	}
+}

@@ -21,12 +21,14 @@ var DefaultTypes = []string{
 	"Patient", "AllergyIntolerance", "Condition", "Observation", "DiagnosticReport",
 	"DocumentReference", "MedicationRequest", "Immunization", "Procedure", "Encounter",
 	"CarePlan", "CareTeam", "Goal", "Coverage", "ExplanationOfBenefit", "Appointment",
-	"Communication", "Task", "Account", "Invoice",
+	"Communication", "Task", "Account", "Invoice", "QuestionnaireResponse",
 }
 
 // ReferencedTypes are fetched by id when records refer to them and they
 // are not cached yet (per-type mode only: $everything includes them).
-var ReferencedTypes = []string{"Practitioner", "Organization", "Location"}
+// A Questionnaire is what an Appointment asks the patient to answer before
+// the visit (its supportingInformation).
+var ReferencedTypes = []string{"Practitioner", "Organization", "Location", "Questionnaire"}
 
 // Checkpoint names kept in storage.
 const (

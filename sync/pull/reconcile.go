@@ -178,7 +178,7 @@ func (s *syncer) addRefs(refs []key) {
 // refBatch is how many ids one _id search asks for.
 const refBatch = 50
 
-// pullReferenced fetches Practitioner, Organization and Location records
+// pullReferenced fetches Practitioner, Organization, Location and Questionnaire records
 // that pulled records refer to and the cache lacks, with _id searches.
 func (s *syncer) pullReferenced(ctx context.Context) error {
 	byType := map[string][]string{}

@@ -324,7 +324,7 @@ func enteredInError(status string, verification json.RawMessage) bool {
 	return false
 }
 
-var refPattern = regexp.MustCompile(`"reference"\s*:\s*"(Practitioner|Organization|Location)/([A-Za-z0-9\-.]{1,64})"`)
+var refPattern = regexp.MustCompile(`"reference"\s*:\s*"(Practitioner|Organization|Location|Questionnaire)/([A-Za-z0-9\-.]{1,64})"`)
 
 func appendRefs(refs []key, raw []byte) []key {
 	if !bytes.Contains(raw, []byte(`"reference"`)) {

@@ -48,6 +48,7 @@ const DefaultClientID = "carebook"
 var DefaultScopes = []string{
 	"openid", "fhirUser", "launch/patient", "offline_access", "patient/*.rs",
 	"patient/Communication.c", "patient/Appointment.cu", "patient/Task.c", "patient/Patient.u",
+	"patient/QuestionnaireResponse.c",
 }
 
 // Config describes one sign-in.

@@ -357,11 +357,19 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, typ string) {
 
 func hasIdentifier(raw []byte, ident string) bool {
 	system, value, _ := strings.Cut(ident, "|")
+	type identifier struct{ System, Value string }
 	var res struct {
-		Identifier []struct{ System, Value string } `json:"identifier"`
+		Identifier json.RawMessage `json:"identifier"`
 	}
 	json.Unmarshal(raw, &res)
-	for _, i := range res.Identifier {
+	var list []identifier
+	if json.Unmarshal(res.Identifier, &list) != nil {
+		// A type with one identifier (QuestionnaireResponse) has an object.
+		var one identifier
+		json.Unmarshal(res.Identifier, &one)
+		list = []identifier{one}
+	}
+	for _, i := range list {
 		if i.System == system && i.Value == value {
 			return true
 		}
