@@ -51,6 +51,9 @@ type Appointment struct {
 	Reason                                  string
 	Instruction                             string // what the practice asks (what to bring)
 	JoinURL                                 string // a video visit's link; "" otherwise
+	// Questionnaires are the questions the practice asks to answer before
+	// the visit, "Questionnaire/id" with their title (see BeforeVisit).
+	Questionnaires []record.Ref
 	// Change is a move or cancellation on its way ("Cancellation waiting
 	// to be sent"); Problem the practice's words when it refused one (or
 	// the booking itself). ProblemSeq is the outbox item refused, which
@@ -160,6 +163,11 @@ func appointmentFrom(c *record.Chart, a record.Appointment, now time.Time) Appoi
 		ap.End = time.Time{}
 	}
 	ap.State = stateOf(a.Status, ap.Start, now)
+	for _, q := range a.Questionnaires {
+		if i := strings.LastIndex(q.Reference, "Questionnaire/"); i >= 0 {
+			ap.Questionnaires = append(ap.Questionnaires, record.Ref{Reference: q.Reference[i:], Display: q.Display})
+		}
+	}
 	if len(a.ServiceTypes) > 0 {
 		ap.VisitType = a.ServiceTypes[0]
 	} else {

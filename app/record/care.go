@@ -99,6 +99,9 @@ type Appointment struct {
 	JoinURL string
 	// Slots are the references of the booked Slots ("Slot/id").
 	Slots []string
+	// Questionnaires are the questions the practice asks to answer before
+	// the visit: the Questionnaires among supportingInformation.
+	Questionnaires []Ref
 	// Identifiers are the business identifiers, "system|value" (the app's
 	// client identifier among them for a booking made in Carebook).
 	Identifiers []string
@@ -126,9 +129,10 @@ type wAppointment struct {
 		Actor wRef       `json:"actor"`
 		Type  []wConcept `json:"type"`
 	} `json:"participant"`
-	PatientInstruction string `json:"patientInstruction"`
-	Slot               []wRef `json:"slot"`
-	Identifier         []struct {
+	PatientInstruction    string `json:"patientInstruction"`
+	Slot                  []wRef `json:"slot"`
+	SupportingInformation []wRef `json:"supportingInformation"`
+	Identifier            []struct {
 		System string `json:"system"`
 		Value  string `json:"value"`
 	} `json:"identifier"`
@@ -158,6 +162,11 @@ func DecodeAppointment(r Resource) Appointment {
 	for _, s := range w.Slot {
 		if ref := d.ref(s); !ref.IsZero() && ref.Reference != "" {
 			a.Slots = append(a.Slots, ref.Reference)
+		}
+	}
+	for _, s := range w.SupportingInformation {
+		if ref := d.ref(s); strings.HasPrefix(ref.Reference, "Questionnaire/") || strings.Contains(ref.Reference, "/Questionnaire/") {
+			a.Questionnaires = append(a.Questionnaires, ref)
 		}
 	}
 	for _, id := range w.Identifier {
