@@ -92,8 +92,8 @@ func TestFreeSlots(t *testing.T) {
 			video = vt
 		}
 	}
-	if video.Name != "Video visit" || len(all.VisitTypes) != 5 {
-		t.Errorf("visit types %+v, want the five the practice offers with the video visit", all.VisitTypes)
+	if video.Name != "Video visit" || len(all.VisitTypes) != 6 {
+		t.Errorf("visit types %+v, want the six the practice offers with the video visit", all.VisitTypes)
 	}
 	now := time.Now()
 	limit := localDay(now).AddDate(0, 0, DefaultSlotDays+1)

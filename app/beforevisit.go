@@ -299,7 +299,7 @@ func (a *App) AnswerQuestions(ctx context.Context, profileID string, in AnswerIn
 	for _, qu := range q.Questions {
 		known[qu.LinkID] = true
 		v := strings.TrimSpace(in.Answers[qu.LinkID])
-		if v == "" || !qu.Answerable() || !qu.Asked(in.Answers) {
+		if v == "" || !qu.Answerable() || !q.Asks(qu, in.Answers) {
 			continue
 		}
 		if normalized[qu.LinkID], err = qu.Normalize(v); err != nil {

@@ -119,14 +119,38 @@ func (c Condition) holds(answers map[string]string) bool {
 	return true
 }
 
+// Asks reports whether question qu is asked given the answers so far
+// (written as the form and the CLI take them).
+func (q Questionnaire) Asks(qu Question, answers map[string]string) bool {
+	return qu.Asked(q.normalized(answers))
+}
+
+// normalized is answers with each valid one in its usual form (so that a
+// condition on a choice matches its code whatever was written).
+func (q Questionnaire) normalized(answers map[string]string) map[string]string {
+	out := make(map[string]string, len(answers))
+	for k, v := range answers {
+		out[k] = v
+	}
+	for _, qu := range q.Questions {
+		if v, ok := answers[qu.LinkID]; ok && qu.Answerable() {
+			if n, err := qu.Normalize(v); err == nil {
+				out[qu.LinkID] = n
+			}
+		}
+	}
+	return out
+}
+
 // Problems checks answers (by linkId, written as the CLI and the form
 // take them: see Normalize) and returns what is wrong, by linkId; an empty
 // map means they can be sent. Answers to questions not asked are ignored.
 // Any goroutine: it does no I/O.
 func (q Questionnaire) Problems(answers map[string]string) map[string]string {
 	out := map[string]string{}
+	norm := q.normalized(answers)
 	for _, qu := range q.Questions {
-		if !qu.Answerable() || !qu.Asked(answers) {
+		if !qu.Answerable() || !qu.Asked(norm) {
 			continue
 		}
 		v := strings.TrimSpace(answers[qu.LinkID])

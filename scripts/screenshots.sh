@@ -133,9 +133,11 @@ ls "$out"/family-*.png
 # the confirmation, the booked appointment with its calendar, move and
 # cancel buttons, a time taken meanwhile (the practice's words and the
 # nearest times), a cancellation refused within 24 hours, a booking not
-# sent yet, a request waiting for the practice, a video visit's Join.
+# sent yet, a request waiting for the practice, a video visit's Join, and
+# a new patient's questions before the visit (asked, the form, a problem
+# with an answer, the answers sent).
 CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 \
-	-run 'TestBookMoveCancelInTheVisits|TestTakenTimeShowsWordsAndOtherTimes|TestCancelInside24HoursShowsTheWords|TestBookingOfflineSentLater|TestRequestedThenConfirmed|TestJoinButtonOnTime' \
+	-run 'TestBookMoveCancelInTheVisits|TestTakenTimeShowsWordsAndOtherTimes|TestCancelInside24HoursShowsTheWords|TestBookingOfflineSentLater|TestRequestedThenConfirmed|TestJoinButtonOnTime|TestQuestionsBeforeVisitInTheWindow' \
 	./ui/ >"$scratch/booking.log" 2>&1 ||
 	{ cat "$scratch/booking.log" >&2; exit 1; }
 ls "$out"/booking-*.png

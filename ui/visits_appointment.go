@@ -111,8 +111,9 @@ func appointmentModel(ap app.Appointment) detailModel {
 	return d
 }
 
-// appointmentActions are the buttons of an appointment's details: join
-// (video visits, at the right time), add to calendar, move and cancel.
+// appointmentActions are the buttons of an appointment's details: the
+// questions the practice asks before the visit, join (video visits, at the
+// right time), add to calendar, move and cancel.
 // UI goroutine.
 // alive reports whether the page they are on is still shown; relayout
 // lays that page out again (the Join button came or went).
@@ -123,6 +124,11 @@ func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, al
 	now := sectionClock()
 	problem := errorText()
 	var objs []fyne.CanvasObject
+	if ap.ID != "" && len(ap.Questionnaires) > 0 && ap.Upcoming(now) && ap.State != app.StateFailed {
+		if b := v.questionsBlock(md, ap, relayout); b != nil {
+			objs = append(objs, b)
+		}
+	}
 	if ap.JoinURL != "" && ap.Upcoming(now) {
 		objs = append(objs, v.joinRow(ap, problem, alive, relayout))
 	}

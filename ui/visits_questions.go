@@ -1,0 +1,281 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+)
+
+// questionsSource is what the questions before a visit need from the app
+// core; *app.App satisfies it. Every method may block: call them off the
+// UI goroutine.
+type questionsSource interface {
+	BeforeVisit(ctx context.Context, profileID, appointmentID string) (app.BeforeVisit, error)
+	AnswerQuestions(ctx context.Context, profileID string, in app.AnswerInput) (app.Submitted, error)
+}
+
+var _ questionsSource = (*app.App)(nil)
+
+// questionsBlock is the part of an upcoming appointment's page about the
+// questions the practice asks before the visit: loaded off the UI
+// goroutine, then a button to answer them or the state of the answers.
+// UI goroutine.
+func (v *recordView) questionsBlock(md *masterDetail, ap app.Appointment, relayout func()) fyne.CanvasObject {
+	src, ok := v.booking.(questionsSource)
+	if !ok {
+		return nil
+	}
+	status := paragraph("Loading the practice's questions…")
+	col := newColumn(0, false)
+	if ap.Instruction == "" {
+		col.Add(boldText("Before your visit"))
+	}
+	col.Add(status)
+	runFor(v, context.Background(), func(ctx context.Context) (app.BeforeVisit, error) {
+		return src.BeforeVisit(ctx, v.profileID, ap.ID)
+	}, func(bv app.BeforeVisit, err error) {
+		if err != nil {
+			status.SetText("Carebook could not read the questions for this visit.")
+			status.Importance = widget.DangerImportance
+			status.Refresh()
+			relayout()
+			return
+		}
+		col.Remove(status)
+		for _, f := range bv.Forms {
+			for _, o := range v.formObjects(md, src, ap, f) {
+				col.Add(o)
+			}
+		}
+		col.Refresh()
+		relayout()
+	})
+	return col
+}
+
+// formObjects say where one questionnaire of a visit stands, with the
+// button to answer it. UI goroutine.
+func (v *recordView) formObjects(md *masterDetail, src questionsSource, ap app.Appointment, f app.VisitForm) []fyne.CanvasObject {
+	if f.Questionnaire == nil {
+		return []fyne.CanvasObject{paragraph(f.Title + ": " + f.Unavailable)}
+	}
+	n := 0
+	for _, q := range f.Questionnaire.Questions {
+		if q.Answerable() {
+			n++
+		}
+	}
+	answer := func(label string) fyne.CanvasObject {
+		form := f
+		return container.NewHBox(&widget.Button{Text: label, Icon: theme.DocumentCreateIcon(), Importance: widget.HighImportance,
+			OnTapped: func() {
+				v.src.Touch()
+				md.push(v.questionsPage(md, src, ap, form))
+			}})
+	}
+	switch f.State {
+	case app.FormSent:
+		l := paragraph("Answers sent: " + f.Title + " (the practice has them" + answeredOn(f) + ").")
+		l.Importance = widget.SuccessImportance
+		return []fyne.CanvasObject{l}
+	case app.FormWaiting:
+		l := paragraph("Answers waiting to send: " + f.Title + ". Carebook sends them as soon as it can reach the practice.")
+		l.Importance = widget.WarningImportance
+		return []fyne.CanvasObject{l}
+	case app.FormFailed:
+		l := paragraph("The practice did not accept your answers to " + f.Title + ": " + f.Problem)
+		l.Importance = widget.DangerImportance
+		return []fyne.CanvasObject{l, answer("Answer again")}
+	}
+	return []fyne.CanvasObject{
+		paragraph(fmt.Sprintf("The practice asks you to answer %s before this visit: %s.", plural(n, "question", "questions"), f.Title)),
+		answer(fmt.Sprintf("Answer %s", plural(n, "question", "questions"))),
+	}
+}
+
+func answeredOn(f app.VisitForm) string {
+	if f.AnsweredAt.IsZero() {
+		return ""
+	}
+	return ", answered " + f.AnsweredAt.Local().Format("2 Jan 2006")
+}
+
+// sentence starts s with a capital and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// questionField is one question of the form with its input.
+type questionField struct {
+	q       app.Question
+	box     *fyne.Container // label, input and problem; hidden when not asked
+	problem *widget.Label
+	value   func() string
+}
+
+// questionsPage is the form answering one questionnaire: an input per
+// question (text, yes/no, a choice, a date, a number), questions asked
+// only after a given answer shown when it is given, the problems of each
+// answer under it, and Send. UI goroutine.
+func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app.Appointment, f app.VisitForm) fyne.CanvasObject {
+	q := *f.Questionnaire
+	title := boldText(q.Title)
+	title.SizeName = theme.SizeNameSubHeadingText
+	col := newColumn(detailMaxWidth, false, title, paragraph(ap.Title()+"\n"+whenText(ap.Start, ap.End)))
+	if q.Description != "" {
+		col.Add(paragraph(q.Description))
+	}
+	col.Add(paragraph("Questions marked * need an answer. The practice reads your answers before the visit."))
+	if q.Skipped > 0 {
+		col.Add(paragraph(fmt.Sprintf("%s can't be answered in Carebook; the practice will ask at the visit.", plural(q.Skipped, "question", "questions"))))
+	}
+	var fields []*questionField
+	answers := func() map[string]string {
+		out := map[string]string{}
+		for _, fl := range fields {
+			if fl.value != nil {
+				if s := strings.TrimSpace(fl.value()); s != "" {
+					out[fl.q.LinkID] = s
+				}
+			}
+		}
+		return out
+	}
+	update := func() {
+		a := answers()
+		for _, fl := range fields {
+			if q.Asks(fl.q, a) {
+				fl.box.Show()
+			} else {
+				fl.box.Hide()
+			}
+		}
+		col.Refresh()
+	}
+	for _, qu := range q.Questions {
+		fl := v.questionInput(qu, func() { update() })
+		fields = append(fields, fl)
+		col.Add(fl.box)
+	}
+	outcome := paragraph("")
+	outcome.Hide()
+	var scroll *container.Scroll
+	var send *widget.Button
+	send = &widget.Button{Text: "Send answers", Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
+		v.src.Touch()
+		outcome.Hide()
+		a := answers()
+		probs := q.Problems(a)
+		var first *questionField
+		for _, fl := range fields {
+			if p, bad := probs[fl.q.LinkID]; bad {
+				showError(fl.problem, sentence(p))
+				if first == nil {
+					first = fl
+				}
+			} else {
+				fl.problem.Hide()
+			}
+		}
+		if first != nil {
+			showOutcome(outcome, "Please check the answers marked above.", true)
+			col.Refresh()
+			// The first question to look at again comes into view.
+			scroll.ScrollToOffset(fyne.NewPos(0, first.box.Position().Y))
+			return
+		}
+		send.Disable()
+		runFor(v, context.Background(), func(ctx context.Context) (app.Submitted, error) {
+			return src.AnswerQuestions(ctx, v.profileID, app.AnswerInput{Appointment: ap.ID, Questionnaire: f.Ref, Answers: a})
+		}, func(sub app.Submitted, err error) {
+			send.Enable()
+			switch {
+			case err == nil, errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
+				// Back to the appointment, which says where the answers are.
+				v.afterBooking(app.Submitted{Ref: "Appointment/" + ap.ID}, err, false)
+			default:
+				showOutcome(outcome, actionRefusal(err, firstText(ap.Phone, ap.PracticePhone)), true)
+				col.Refresh()
+			}
+		})
+	}}
+	col.Add(container.NewHBox(send))
+	col.Add(outcome)
+	update()
+	scroll = container.NewVScroll(container.NewPadded(col))
+	return scroll
+}
+
+// questionInput makes the input of one question; changed is called when
+// its answer changes (later questions may depend on it). UI goroutine.
+func (v *recordView) questionInput(qu app.Question, changed func()) *questionField {
+	fl := &questionField{q: qu, problem: errorText()}
+	fl.problem.Hide()
+	if !qu.Answerable() {
+		fl.box = newColumn(0, false, paragraph(qu.Text))
+		return fl
+	}
+	label := qu.Text
+	if qu.Required {
+		label += " *"
+	}
+	var input fyne.CanvasObject
+	onText := func(string) { v.src.Touch(); changed() }
+	switch qu.Type {
+	case app.QuestionBoolean:
+		r := widget.NewRadioGroup([]string{"Yes", "No"}, func(string) { v.src.Touch(); changed() })
+		r.Horizontal = true
+		fl.value = func() string { return strings.ToLower(r.Selected) }
+		input = r
+	case app.QuestionChoice:
+		var names []string
+		for _, o := range qu.Options {
+			names = append(names, o.Display)
+		}
+		if len(names) <= 5 {
+			r := widget.NewRadioGroup(names, func(string) { v.src.Touch(); changed() })
+			fl.value = func() string { return r.Selected }
+			input = r
+		} else {
+			s := widget.NewSelect(names, func(string) { v.src.Touch(); changed() })
+			s.PlaceHolder = "Choose one"
+			fl.value = func() string { return s.Selected }
+			input = s
+		}
+	case app.QuestionText:
+		e := widget.NewMultiLineEntry()
+		e.Wrapping = fyne.TextWrapWord
+		e.SetMinRowsVisible(3)
+		e.OnChanged = onText
+		fl.value = func() string { return e.Text }
+		input = e
+	default:
+		e := widget.NewEntry()
+		switch qu.Type {
+		case app.QuestionDate:
+			e.SetPlaceHolder("YYYY-MM-DD, for example 2024-03-15")
+		case app.QuestionInteger, app.QuestionDecimal:
+			e.SetPlaceHolder("A number")
+		}
+		e.OnChanged = onText
+		fl.value = func() string { return e.Text }
+		input = e
+	}
+	fl.box = newColumn(0, false, boldText(label), input, fl.problem)
+	return fl
+}
