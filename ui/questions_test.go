@@ -93,6 +93,7 @@ func TestQuestionsBeforeVisitInTheWindow(t *testing.T) {
 				"The practice asks you to answer 6 questions before this visit: Before your first visit.")
 			assertFits(t, w)
 			assertMinFits(t, w, sz.size.Width)
+			assertTouchTargets(t, w)
 			screenshot(t, w, "booking-9-questions-asked-"+sz.name)
 
 			test.Tap(findButton(t, w.Content(), "Answer 6 questions"))
@@ -101,6 +102,7 @@ func TestQuestionsBeforeVisitInTheWindow(t *testing.T) {
 			if strings.Contains(shownText(w.Content()), "Which ones, and how often") {
 				t.Fatal("the medicines question shows before the answer yes")
 			}
+			assertTouchTargets(t, w)
 			screenshot(t, w, "booking-10-questions-form-"+sz.name)
 
 			// Nothing answered: the needed answers are marked.
