@@ -212,4 +212,3 @@ func selectableText(text string) fyne.CanvasObject {
 	e.OnChanged = func(string) { e.SetText(text) } // read-only but selectable
 	return e
 }
-

@@ -33,9 +33,11 @@ type shell struct {
 	syncBtn  *widget.Button
 	lockBtn  *widget.Button
 	status   *widget.Label
-	banner   *widget.Label  // offline / sign-in needed, hidden otherwise
-	signIn   *widget.Button // shown with the sign-in banner
-	tabs     *container.AppTabs
+	banner   *widget.Label      // offline / sign-in needed, hidden otherwise
+	signIn   *widget.Button     // shown with the sign-in banner
+	frame    *fyne.Container    // the whole screen: header above the tabs
+	nav      *navTabs           // the tabs, named in full or compact
+	tabs     *container.AppTabs // nav's tabs
 
 	// reloadAccess refreshes the settings' list of who can see the record.
 	reloadAccess func()
@@ -184,7 +186,8 @@ func (s *shell) build() fyne.CanvasObject {
 		// Nothing more reaches or comes from the practice: the record is
 		// closed, and what was not sent is shown before it goes.
 		s.syncBtn.Disable()
-		return container.NewBorder(container.NewPadded(header), nil, nil, nil, s.endedView())
+		s.frame = container.NewBorder(container.NewPadded(header), nil, nil, nil, s.endedView())
+		return s.frame
 	}
 
 	s.dashboard = newDashboardView(u.ctx, u.core, s.current.ID, s.openSection)
@@ -197,13 +200,14 @@ func (s *shell) build() fyne.CanvasObject {
 	s.requests.openSection = s.openSectionList
 	s.dashboard.openRequests = s.openRequests
 	s.requestsTab = container.NewTabItemWithIcon("Requests", theme.MailSendIcon(), s.requests.CanvasObject())
-	s.tabs = container.NewAppTabs(
+	s.nav = newNavTabs(
 		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
 		s.recordTab,
 		s.messagesTab,
 		s.requestsTab,
 		s.settingsTab,
 	)
+	s.tabs = s.nav.tabs
 	if fyne.CurrentDevice().IsMobile() {
 		s.tabs.SetTabLocation(container.TabLocationBottom)
 	}
@@ -221,7 +225,16 @@ func (s *shell) build() fyne.CanvasObject {
 		}
 	}
 
-	return container.NewBorder(container.NewPadded(header), nil, nil, nil, s.tabs)
+	s.frame = container.NewBorder(container.NewPadded(header), nil, nil, nil, s.nav)
+	return s.frame
+}
+
+// relayout lays the screen out again after the banner or the sign-in
+// button appeared or went: the header's height changed. UI goroutine.
+func (s *shell) relayout() {
+	if s.frame != nil {
+		s.frame.Refresh()
+	}
 }
 
 // openSection shows a section of the health record, or "messages" the
@@ -295,11 +308,19 @@ const signInText = "Your practice needs you to sign in again before Carebook can
 func (s *shell) showBanner(text string) {
 	s.banner.SetText(text)
 	s.banner.Show()
+	s.relayout()
+}
+
+// hideBanner hides the banner and the sign-in button. UI goroutine.
+func (s *shell) hideBanner() {
+	s.banner.Hide()
+	s.signIn.Hide()
+	s.relayout()
 }
 
 func (s *shell) showSignIn() {
-	s.showBanner(signInText)
 	s.signIn.Show()
+	s.showBanner(signInText)
 }
 
 // signInAgain renews the profile's access, then syncs. UI goroutine.
@@ -316,8 +337,7 @@ func (s *shell) signInAgain() {
 			s.showBanner(humanConnectError(err))
 			return
 		}
-		s.signIn.Hide()
-		s.banner.Hide()
+		s.hideBanner()
 		s.sync()
 	})
 }
@@ -337,8 +357,7 @@ func (s *shell) sync() {
 		case err == nil:
 			s.current.LastSync = now
 			s.status.SetText(s.statusText(lastSyncText(now, now)))
-			s.banner.Hide()
-			s.signIn.Hide()
+			s.hideBanner()
 		case errors.Is(err, app.ErrSyncRunning):
 		case errors.Is(err, app.ErrAccessEnded):
 			s.u.showUnlockedHomeAt(s.current.ID)

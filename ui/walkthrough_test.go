@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -82,18 +81,18 @@ func findEntries(o fyne.CanvasObject) []*widget.Entry {
 
 func selectTab(t *testing.T, w fyne.Window, name string) {
 	t.Helper()
-	var tabs *container.AppTabs
+	var nav *navTabs
 	walkVisible(w.Content(), func(o fyne.CanvasObject) {
-		if at, ok := o.(*container.AppTabs); ok && tabs == nil {
-			tabs = at
+		if n, ok := o.(*navTabs); ok && nav == nil {
+			nav = n
 		}
 	})
-	if tabs == nil {
+	if nav == nil {
 		t.Fatalf("no tabs on screen: %s", shownText(w.Content()))
 	}
-	for _, it := range tabs.Items {
-		if it.Text == name {
-			tabs.Select(it)
+	for _, it := range nav.tabs.Items {
+		if nav.title(it) == name {
+			nav.tabs.Select(it)
 			return
 		}
 	}
