@@ -47,6 +47,10 @@ commands:
   move      move an appointment: --appointment ID --slot SLOT_ID
   cancel    cancel an appointment: --appointment ID [--reason TEXT]
   appointments  upcoming and past appointments with their states (--json)
+  questionnaire what to bring and the questions the practice asks before a visit:
+            --appointment ID [--json]
+  answer    answer them: --appointment ID (--answers FILE.json | --answer LINK_ID=VALUE...)
+            [--questionnaire Questionnaire/ID]; stored in the outbox and sent at once
   access    who else the practice lets see your record; --end RELATEDPERSON_ID ends one's
             access (stored in the outbox and sent at once)
   refill    ask the practice to renew a prescription (--medication MedicationRequest/ID)
@@ -117,6 +121,10 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdCancel(ctx, args[1:], e)
 	case "appointments":
 		err = cmdAppointments(ctx, args[1:], e)
+	case "questionnaire":
+		err = cmdQuestionnaire(ctx, args[1:], e)
+	case "answer":
+		err = cmdAnswer(ctx, args[1:], e)
 	case "repair":
 		err = cmdRepair(ctx, args[1:], e)
 	case "remove":
