@@ -23,7 +23,7 @@ func main() {
 	dataDir := flag.String("data", "", "folder of the encrypted cache (default: the user's data folder)")
 	demoMode := flag.Bool("demo", false, "open the built-in demo practice's dashboard straight away (with CAREBOOK_PASSPHRASE set, no prompt)")
 	demoAs := flag.String("demo-as", "", "with --demo: open a record of another demo person: amara (her first child), amara:2, lucia, jose")
-	open := flag.String("open", "", "with --demo: what to show first: a section of the record (results, medications, ...), requests or settings")
+	open := flag.String("open", "", "with --demo: what to show first: a section of the record (results, medications, ...), requests, settings or details")
 	windowSize := flag.String("window-size", "", "initial window size, WIDTHxHEIGHT (e.g. 360x740 for a phone)")
 	showVersion := flag.Bool("version", false, "print the version and the commit it was built from, then exit")
 	flag.Parse()

@@ -692,3 +692,14 @@ func (a *App) ResolveDetailsConflict(ctx context.Context, profileID string, c De
 	}
 	return sub, err
 }
+
+// CheckDetail validates a new value of k as UpdateDetails does (a
+// pharmacy is checked against the record when sent); nil when it can be
+// sent. For forms that check as the patient types.
+func CheckDetail(k DetailKey, v string) error {
+	if k == DetailPharmacy {
+		return nil
+	}
+	_, err := checkDetail(k, v, nil)
+	return err
+}

@@ -36,6 +36,7 @@ type messageSource interface {
 	SendMessage(ctx context.Context, profileID string, d app.Draft) (app.Submitted, error)
 	ReplyDraft(ctx context.Context, profileID, communicationID string) (app.Draft, error)
 	AskAboutResult(ctx context.Context, profileID, ref string) (app.Draft, error)
+	AskAboutBill(ctx context.Context, profileID, ref string) (app.Draft, error)
 	EditFailedMessage(ctx context.Context, profileID string, seq int64) (app.Draft, string, error)
 	RetryOutboxItem(ctx context.Context, profileID string, seq int64) (app.Submitted, error)
 	DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error

@@ -87,9 +87,19 @@ func (v *messagesView) NewMessage(key string, d *app.Draft) {
 // AskAbout opens the composer with a question about a result or report
 // (ref), which the message will refer to. UI goroutine.
 func (v *messagesView) AskAbout(ref string) {
-	background(v.ctx, func(ctx context.Context) (app.Draft, error) {
-		return v.src.AskAboutResult(ctx, v.profileID, ref)
-	}, func(d app.Draft, err error) {
+	v.askWith(func(ctx context.Context) (app.Draft, error) { return v.src.AskAboutResult(ctx, v.profileID, ref) })
+}
+
+// AskAboutBill opens the composer with a question about a statement (ref,
+// "Invoice/id"), to the billing office, which the message will refer to.
+// UI goroutine.
+func (v *messagesView) AskAboutBill(ref string) {
+	v.askWith(func(ctx context.Context) (app.Draft, error) { return v.src.AskAboutBill(ctx, v.profileID, ref) })
+}
+
+// askWith opens the composer with the draft start makes. UI goroutine.
+func (v *messagesView) askWith(start func(context.Context) (app.Draft, error)) {
+	background(v.ctx, start, func(d app.Draft, err error) {
 		if err != nil {
 			v.md.showDetail(container.NewPadded(paragraph(messagesError(err))))
 			return

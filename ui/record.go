@@ -99,6 +99,9 @@ type recordView struct {
 	// ask, when set, opens a new message about a result or report
 	// ("DiagnosticReport/id"). UI goroutine.
 	ask func(ref string)
+	// askBill, when set, opens a new message to the billing office about
+	// a statement ("Invoice/id"). UI goroutine.
+	askBill func(ref string)
 
 	// openRequests shows the Requests screen (set by the shell; nil in
 	// tests without one).

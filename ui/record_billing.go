@@ -1,9 +1,19 @@
 package ui
 
 import (
+	"context"
+	"errors"
+	"net/url"
 	"sort"
 	"strings"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
 )
 
@@ -115,9 +125,10 @@ func invoiceDetail(c *record.Chart, inv record.Invoice) detailModel {
 	d.addField("Kind", inv.Type)
 	d.addField("Payment terms", inv.Terms)
 	d.addText("Charges", strings.Join(inv.Lines, "\n"))
+	d.billRef, d.payable = inv.Key(), inv.Open()
 	if inv.Open() {
-		d.addText("Paying", "Carebook shows your statements; it does not take payments. "+
-			"Pay through your practice's billing office or its payment page.")
+		d.addText("Paying", "Carebook shows your statements and never handles card details. "+
+			"Pay on your practice's own payment page, in your browser, or through its billing office.")
 	}
 	return d
 }
@@ -128,4 +139,72 @@ func accountDetail(a record.Account) detailModel {
 	d.addField("Kind", a.Type)
 	d.addField("Covers", periodText(a.ServicePeriod))
 	return d
+}
+
+// billSource is what a record source may offer for bills (*app.App does).
+type billSource interface {
+	PaymentPage(ctx context.Context, profileID string) (app.PaymentLink, bool, error)
+}
+
+// openURL opens an address in the system browser; tests replace it. Read
+// it on the UI goroutine.
+var openURL = func(u *url.URL) error { return fyne.CurrentApp().OpenURL(u) }
+
+// billActions are a statement's two actions: ask the billing office about
+// it, and pay online where the practice publishes a payment page (found
+// off the UI goroutine; hidden where there is none). UI goroutine.
+func (v *recordView) billActions(m detailModel) fyne.CanvasObject {
+	row := container.NewHBox()
+	ref := m.billRef
+	if v.askBill != nil {
+		row.Add(&widget.Button{Text: "Ask about this bill", Icon: theme.MailComposeIcon(), OnTapped: func() {
+			v.src.Touch()
+			v.askBill(ref)
+		}})
+	}
+	bs, ok := v.src.(billSource)
+	if !m.payable || !ok {
+		return row
+	}
+	runFor(v, context.Background(), func(ctx context.Context) (app.PaymentLink, error) {
+		page, ok, err := bs.PaymentPage(ctx, v.profileID)
+		if !ok && err == nil {
+			err = errNoPaymentPage
+		}
+		return page, err
+	}, func(page app.PaymentLink, err error) {
+		if err != nil {
+			return // nothing published: no button
+		}
+		row.Add(&widget.Button{Text: "Pay online", Icon: theme.ComputerIcon(), Importance: widget.HighImportance, OnTapped: func() {
+			v.src.Touch()
+			v.confirmPay(page)
+		}})
+		row.Refresh()
+	})
+	return row
+}
+
+var errNoPaymentPage = errors.New("ui: the practice publishes no payment page")
+
+// confirmPay says the payment page is outside Carebook, at which host,
+// before opening it in the browser. UI goroutine.
+func (v *recordView) confirmPay(page app.PaymentLink) {
+	open := openURL
+	msg := paragraph("This opens your practice's payment page in your browser, at " + page.Host + ". " +
+		"You leave Carebook there: Carebook never sees your card details.")
+	d := dialog.NewCustomConfirm("Pay online", "Open page", "Cancel", msg, func(ok bool) {
+		if !ok {
+			return
+		}
+		u, err := url.Parse(page.URL)
+		if err == nil {
+			err = open(u)
+		}
+		if err != nil {
+			dialog.ShowInformation("Pay online", "Carebook could not open your browser. The payment page is "+page.URL, v.win)
+		}
+	}, v.win)
+	d.Resize(fyne.NewSize(min(v.win.Canvas().Size().Width-24, 440), 0))
+	d.Show()
 }

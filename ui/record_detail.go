@@ -63,6 +63,11 @@ type detailModel struct {
 	// askRef, when set, is the result or report ("DiagnosticReport/id")
 	// the patient can ask the practice about from here.
 	askRef string
+	// billRef, when set, is the statement ("Invoice/id") the patient can
+	// ask the billing office about; payable says it is still to pay (the
+	// practice's payment page is offered where it publishes one).
+	billRef string
+	payable bool
 	// requests are the requests the patient can make from this entry (a
 	// refill, a copy, a referral, a correction); shown as buttons when the
 	// app offers requests.
@@ -125,6 +130,9 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 		ref := m.askRef
 		objs = append(objs, container.NewHBox(&widget.Button{Text: "Ask about this result", Icon: theme.MailComposeIcon(),
 			OnTapped: func() { v.src.Touch(); v.ask(ref) }}))
+	}
+	if m.billRef != "" {
+		objs = append(objs, v.billActions(m))
 	}
 	// Comments and notes come before the values: a provider's word on a
 	// panel is what a patient most needs to read.

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
@@ -200,7 +201,11 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		lock.Add(paragraph("It also locks when you leave it for another app:"))
 		lock.Add(container.NewBorder(nil, nil, widget.NewLabel("In the background"), nil, u.backgroundLockSelect()))
 	}
+	details := &widget.Button{Text: "View and change your details", Icon: theme.AccountIcon(), OnTapped: s.showDetails}
 	return container.NewVScroll(container.NewPadded(newColumn(640, false,
+		widget.NewCard("Your details", s.current.Label, newColumn(0, false,
+			paragraph("Your address, phone, e-mail, language, emergency contact and preferred pharmacy, as your practice keeps them."),
+			container.NewHBox(details))),
 		widget.NewCard("Lock", "", lock),
 		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
 		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),

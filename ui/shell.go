@@ -50,6 +50,7 @@ type shell struct {
 	settingsTab *container.TabItem
 	requests    *requestsView
 	requestsTab *container.TabItem
+	details     *detailsView // "Your details", once opened
 }
 
 // showUnlockedHome shows the shell of the first profile, or the connect
@@ -195,7 +196,7 @@ func (s *shell) build() fyne.CanvasObject {
 	// not compete with the dashboard for the CPU right after unlock.
 	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), container.NewStack())
 	s.messagesTab = container.NewTabItemWithIcon("Messages", theme.MailComposeIcon(), container.NewStack())
-	s.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.settingsView())
+	s.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), container.NewStack(s.settingsView()))
 	s.requests = newRequestsView(u.ctx, u.core, s.current.ID)
 	s.requests.openSection = s.openSectionList
 	s.dashboard.openRequests = s.openRequests
@@ -276,6 +277,7 @@ func (s *shell) ensureRecord() {
 	}
 	s.record = newRecordView(s.u.core, s.current, s.u.win)
 	s.record.ask = s.askAbout
+	s.record.askBill = s.askAboutBill
 	s.record.openRequests = s.openRequests
 	stack := s.recordTab.Content.(*fyne.Container)
 	stack.Objects = []fyne.CanvasObject{s.record.CanvasObject()}
@@ -293,6 +295,33 @@ func (s *shell) ensureMessages() {
 	stack.Objects = []fyne.CanvasObject{s.messages.CanvasObject()}
 	stack.Refresh()
 	s.messages.Refresh()
+}
+
+// showDetails shows "Your details" in the Settings tab, with a way back to
+// the settings. UI goroutine.
+func (s *shell) showDetails() {
+	s.u.core.Touch()
+	s.tabs.Select(s.settingsTab)
+	stack := s.settingsTab.Content.(*fyne.Container)
+	if s.details != nil && len(stack.Objects) == 1 && stack.Objects[0] == s.details.root {
+		return // on show already
+	}
+	settings := stack.Objects[0]
+	s.details = newDetailsView(s.u.ctx, s.u.core, s.current.ID, func() {
+		stack.Objects = []fyne.CanvasObject{settings}
+		stack.Refresh()
+	})
+	stack.Objects = []fyne.CanvasObject{s.details.root}
+	stack.Refresh()
+	s.details.Refresh()
+}
+
+// askAboutBill opens a new message to the billing office about a
+// statement. UI goroutine.
+func (s *shell) askAboutBill(ref string) {
+	s.tabs.Select(s.messagesTab)
+	s.ensureMessages()
+	s.messages.AskAboutBill(ref)
 }
 
 // askAbout opens a new message about a result or report. UI goroutine.

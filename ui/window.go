@@ -27,7 +27,7 @@ type Options struct {
 	// people: "amara" (her first child), "amara:2" (her second), "lucia".
 	DemoAs string
 	// Open names what Demo shows first: a section of the record
-	// ("results", "medications", ...), "requests" or "settings"; "" is the
+	// ("results", "medications", ...), "requests", "settings" or "details"; "" is the
 	// dashboard.
 	Open string
 }
@@ -119,6 +119,8 @@ func (u *UI) startDemo() {
 				u.shell.tabs.Select(u.shell.settingsTab)
 			case u.opts.Open == "requests":
 				u.shell.openRequests()
+			case u.opts.Open == "details":
+				u.shell.showDetails()
 			default:
 				u.shell.openSection(u.opts.Open)
 			}
