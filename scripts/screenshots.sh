@@ -107,6 +107,8 @@ for size in ${SIZES:-1280x800 360x740}; do
 		esac
 	done
 	run settings --demo --data "$data" --open settings
+	# The patient's own details, as the real window draws them.
+	run details --demo --data "$data" --open details
 	# Family accounts: a parent's view of her son, then of her teenage
 	# daughter's record, which her practice shares only in part.
 	# (Each start runs a fresh demo practice and signs every demo person in
@@ -159,5 +161,15 @@ ls "$out"/messages-*.png
 CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestRefillFollowedInTheWindow|TestRequestsInTheWindow' ./ui/ >"$scratch/requests-shots.log" 2>&1 ||
 	{ cat "$scratch/requests-shots.log" >&2; exit 1; }
 for f in "$out"/refill-*.png "$out"/request-*.png "$out"/requests-*.png; do
+	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
+done
+
+# The patient's details (the form, and a change that crossed one at the
+# practice, field by field) and a statement with its two actions (and the
+# confirmation before the payment page), at both sizes, driven against the
+# practice, which the test changes meanwhile.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestDetailsInTheWindow|TestStatementActionsInTheWindow' ./ui/ >"$scratch/details-shots.log" 2>&1 ||
+	{ cat "$scratch/details-shots.log" >&2; exit 1; }
+for f in "$out"/details-*.png "$out"/statement-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
 done
