@@ -50,6 +50,7 @@ func TestDetailsInTheWindow(t *testing.T) {
 			q.waitShows(t, w, "Maya Elena Rivera", "To change these, please ask the front desk", "How to reach you",
 				"Emergency contact", "Preferred pharmacy", "Send changes")
 			screenshot(t, w, "details-form-"+fmtSize(size))
+			assertTouchTargets(t, w)
 			assertFits(t, w)
 			assertMinFits(t, w, size.Width)
 
@@ -85,6 +86,7 @@ func TestDetailsInTheWindow(t *testing.T) {
 			q.waitShows(t, w, "Your practice changed your details while you were changing them", "Yours",
 				"Changed at your practice", "(555) 222-3333", "(555) 010-1234", "At your practice now", "maya@example.net")
 			screenshot(t, w, "details-conflict-"+fmtSize(size))
+			assertTouchTargets(t, w)
 			assertFits(t, w)
 			assertMinFits(t, w, size.Width)
 			// Keep the practice's phone and the new e-mail.
@@ -131,6 +133,7 @@ func TestStatementActionsInTheWindow(t *testing.T) {
 			selectRow(t, u.shell.record, title)
 			q.waitShows(t, w, "Ask about this bill", "Pay online", "never handles card details")
 			screenshot(t, w, "statement-"+fmtSize(size))
+			assertTouchTargets(t, w)
 			assertFits(t, w)
 			assertMinFits(t, w, size.Width)
 
