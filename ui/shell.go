@@ -426,6 +426,18 @@ func (s *shell) onEvent(ev app.Event) {
 			}
 		}
 		s.status.SetText(s.statusText(text))
+	case app.SyncFinished:
+		// Whoever started the sync (this screen, the app on unlock, the
+		// command line's lock holder), the status line no longer says
+		// "Updating…" once it ended. Banners are the starter's business.
+		if ev.ProfileID != s.current.ID || errors.Is(ev.Err, app.ErrSyncRunning) {
+			return
+		}
+		now := time.Now()
+		if ev.Err == nil {
+			s.current.LastSync = now
+		}
+		s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 	case app.RecordChanged:
 		if ev.ProfileID == s.current.ID {
 			if s.reloadAccess != nil {

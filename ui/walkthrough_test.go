@@ -186,6 +186,16 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	assertMinFits(t, w, size.Width)
 	assertTouchTargets(t, w)
 
+	// A sync's last progress report does not stay on the status line once
+	// the sync ended (seen: "Updating your record… 0" until refresh).
+	u.shell.onEvent(app.SyncProgress{ProfileID: u.shell.current.ID, Type: "Observation"})
+	q.waitShows(t, w, "Updating")
+	u.shell.onEvent(app.SyncFinished{ProfileID: u.shell.current.ID})
+	q.waitShows(t, w, "Updated just now")
+	if strings.Contains(shownText(w.Content()), "Updating") {
+		t.Error("the status line still says Updating after the sync ended")
+	}
+
 	// The dashboard's messages lead to them; once read, they are no
 	// longer new on the dashboard.
 	test.Tap(findButton(t, w.Content(), "Read messages"))
