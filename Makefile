@@ -20,7 +20,7 @@ LDFLAGS := -X github.com/carebook/carebook/internal/version.Commit=$(shell git r
 VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 VULNDB         := $(BIN)/vulndb-$(VULNDB_VERSION)
 
-.PHONY: all deps deps-build deps-package run demo build test vulncheck mobile-check bench lint screenshots package tools clean
+.PHONY: all deps deps-build deps-package run demo build test test-long vulncheck mobile-check bench lint screenshots package tools clean
 
 all: build
 
@@ -46,6 +46,12 @@ run: deps-build build
 test: deps vulncheck
 	scripts/mobile-check.sh
 	scripts/test.sh
+
+## test-long: make test with the long loops of the stress and random tests
+## (CAREBOOK_LONG=1); longer than CI allows, for before a release
+test-long: deps vulncheck
+	scripts/mobile-check.sh
+	CAREBOOK_LONG=1 TEST_TIMEOUT=60m scripts/test.sh
 
 ## mobile-check: app, sync and storage build for android/arm64 and ios/arm64 (no cgo)
 mobile-check:

@@ -21,13 +21,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free display number.
+# Our own Xvfb on a free display: another X server (or a stale lock) on
+# the first number tried must not make the screenshots fail with "Failed
+# to open display", so the next number is tried until ours answers.
 n=90
-while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
-export DISPLAY=":$n"
-Xvfb "$DISPLAY" -screen 0 1400x900x24 -nolisten tcp >"$scratch/xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+started=
+for _ in $(seq 20); do
+	while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+	export DISPLAY=":$n"
+	Xvfb "$DISPLAY" -screen 0 1400x1000x24 -nolisten tcp >"$scratch/xvfb.log" 2>&1 &
+	xvfb_pid=$!
+	for _ in $(seq 50); do
+		if ! kill -0 "$xvfb_pid" 2>/dev/null; then break; fi # it gave up (display taken)
+		if xdpyinfo >/dev/null 2>&1; then started=1; break; fi
+		sleep 0.1
+	done
+	[ -n "$started" ] && break
+	kill "$xvfb_pid" 2>/dev/null || true
+	wait "$xvfb_pid" 2>/dev/null || true
+	xvfb_pid=
+	n=$((n + 1))
+done
+if [ -z "$started" ]; then
+	echo "screenshots: could not start Xvfb on any display from :90 to :$n" >&2
+	cat "$scratch/xvfb.log" >&2
+	exit 1
+fi
+echo "screenshots: Xvfb on $DISPLAY"
 
 # wait_window prints the id of Carebook's window once it is mapped.
 wait_window() {
@@ -75,9 +95,13 @@ run() {
 SECTIONS=${SECTIONS:-results vitals medications allergies conditions immunizations visits messages billing care search}
 
 export CAREBOOK_PASSPHRASE=screenshot-passphrase
-for size in ${SIZES:-1280x800 360x740}; do
-	label=desktop
-	[ "$size" = 360x740 ] && label=phone
+# A desktop, a small phone and a common Android phone.
+for size in ${SIZES:-1280x800 360x740 412x915}; do
+	case $size in
+	360x740) label=phone ;;
+	412x915) label=android ;;
+	*) label=desktop ;;
+	esac
 	data="$scratch/data-$label"
 
 	# A new install, driven as a person would: the set-up screen, then

@@ -25,5 +25,5 @@ exec dbus-run-session -- bash -euo pipefail -c '
 	eval "$(printf %s carebook-test | gnome-keyring-daemon --daemonize --unlock --components=secrets)"
 	export GNOME_KEYRING_CONTROL
 	echo "test: D-Bus session and gnome-keyring ready"
-	go test -race -tags ci -count=1 -timeout 12m ./...
+	go test -race -tags ci -count=1 -timeout "${TEST_TIMEOUT:-12m}" ./...
 '
