@@ -379,3 +379,33 @@ func TestHostileIDsNotStored(t *testing.T) {
 		}
 	}
 }
+
+// TestPerTypeQuestionnaires: on a server without $everything, the
+// patient's QuestionnaireResponses are pulled, and the Questionnaire an
+// Appointment asks for (supportingInformation) is fetched by id like the
+// practitioners it names.
+func TestPerTypeQuestionnaires(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{})
+	defer srv.Close()
+	srv.Put(`{"resourceType":"Patient","id":"p1"}`)
+	srv.Put(`{"resourceType":"Questionnaire","id":"intake","url":"http://example.org/Questionnaire/intake","status":"active"}`)
+	srv.Put(`{"resourceType":"Questionnaire","id":"unused","status":"active"}`)
+	srv.Put(`{"resourceType":"Appointment","id":"a1","status":"booked","participant":[{"actor":{"reference":"Patient/p1"}}],"supportingInformation":[{"reference":"Questionnaire/intake"}]}`)
+	srv.Put(`{"resourceType":"QuestionnaireResponse","id":"r1","status":"completed","questionnaire":"http://example.org/Questionnaire/intake","subject":{"reference":"Patient/p1"}}`)
+	st, pid := openStore(t)
+	res, err := Run(ctx, Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1", Types: []string{"Patient", "Appointment", "QuestionnaireResponse"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mode != "per-type" {
+		t.Fatalf("mode %q", res.Mode)
+	}
+	wantCounts(t, counts(t, st, pid), map[string]int{"Patient": 1, "Appointment": 1, "QuestionnaireResponse": 1, "Questionnaire": 1})
+	if _, err := st.Get(ctx, pid, "Questionnaire", "intake"); err != nil {
+		t.Fatalf("the appointment's questionnaire: %v", err)
+	}
+	if !slices.Contains(DefaultTypes, "QuestionnaireResponse") {
+		t.Error("QuestionnaireResponse is not pulled by default")
+	}
+}

@@ -248,7 +248,8 @@ func (s *Server) metadata(w http.ResponseWriter) {
 	s.mu.Lock()
 	f := s.features
 	s.mu.Unlock()
-	types := []string{"Patient", "Observation", "Condition", "Communication", "Appointment", "Task", "Practitioner", "Organization", "Encounter"}
+	types := []string{"Patient", "Observation", "Condition", "Communication", "Appointment", "Task", "Practitioner", "Organization", "Encounter",
+		"Questionnaire", "QuestionnaireResponse"}
 	var rs []map[string]any
 	for _, t := range types {
 		r := map[string]any{"type": t, "interaction": []map[string]string{{"code": "read"}, {"code": "search-type"}, {"code": "create"}, {"code": "update"}},
