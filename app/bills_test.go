@@ -91,3 +91,18 @@ func TestParsePracticeOffers(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParsePracticeOffers: any CapabilityStatement is read without a panic,
+// and a payment page taken from it is an absolute https (or loopback http)
+// address.
+func FuzzParsePracticeOffers(f *testing.F) {
+	f.Add([]byte(`{"rest":[{"resource":[{"type":"Invoice","extension":[{"url":"` + PaymentPageURL + `","valueUrl":"https://pay.example.org"}]}]}]}`))
+	f.Add([]byte(`{"rest":[{"resource":[{"type":"Patient","extension":[{"url":"` + PatientEditableURL + `","extension":[{"url":"element","valueCode":"telecom"}]}]}]}]}`))
+	f.Add([]byte(`{"rest":[{"resource":[{"type":"Invoice","extension":[{"url":"` + PaymentPageURL + `","valueUrl":"javascript:alert(1)"}]}]}]}`))
+	f.Fuzz(func(t *testing.T, cs []byte) {
+		o := ParsePracticeOffers(cs)
+		if o.PaymentPage != "" && !strings.HasPrefix(o.PaymentPage, "https://") && !strings.HasPrefix(o.PaymentPage, "http://") {
+			t.Fatalf("payment page %q", o.PaymentPage)
+		}
+	})
+}

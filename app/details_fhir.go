@@ -42,6 +42,9 @@ func telecomIndex(list []any, system string) int {
 func addressIndex(list []any) int {
 	first := -1
 	for i, a := range list {
+		if obj(a) == nil {
+			continue // not an Address: left as it is
+		}
 		switch strings.ToLower(str(obj(a), "use")) {
 		case "home":
 			return i
@@ -67,8 +70,15 @@ func contactIndex(list []any) int {
 			}
 		}
 	}
-	if len(list) > 0 {
-		return 0
+	return firstObject(list)
+}
+
+// firstObject is the index of the first JSON object in list, -1 if none.
+func firstObject(list []any) int {
+	for i, x := range list {
+		if obj(x) != nil {
+			return i
+		}
 	}
 	return -1
 }
@@ -76,14 +86,11 @@ func contactIndex(list []any) int {
 // languageIndex is the preferred language (else the first), -1 if none.
 func languageIndex(list []any) int {
 	for i, c := range list {
-		if b, _ := obj(c)["preferred"].(bool); b {
+		if b, _ := obj(c)["preferred"].(bool); b && obj(c) != nil {
 			return i
 		}
 	}
-	if len(list) > 0 {
-		return 0
-	}
-	return -1
+	return firstObject(list)
 }
 
 // pharmacyExtension finds the preferred pharmacy extension, -1 if none.
