@@ -474,7 +474,18 @@ func TestJoinButtonOnTime(t *testing.T) {
 			assertMinFits(t, w, sz.size.Width)
 			assertTouchTargets(t, w)
 			screenshot(t, w, "booking-8-join-"+sz.name)
+			before := len(core.browsed())
 			test.Tap(findButton(t, w.Content(), "Join video visit"))
+			// Carebook asks first: the visit opens in the browser, at the
+			// practice's host.
+			top := w.Canvas().Overlays().Top()
+			if top == nil || !strings.Contains(shownText(top), "your video visit in your browser, at 127.0.0.1") {
+				t.Fatalf("no confirmation before leaving for the video visit: %v", top)
+			}
+			if len(core.browsed()) != before {
+				t.Fatal("the browser opened before the patient agreed")
+			}
+			test.Tap(findButton(t, top, "Open"))
 			opened := core.browsed()
 			if len(opened) == 0 || !strings.Contains(opened[len(opened)-1], "/visit/") {
 				t.Fatalf("Join opened %v", opened)

@@ -144,7 +144,7 @@ func TestStatementActionsInTheWindow(t *testing.T) {
 				t.Fatalf("no confirmation naming %s: %v", host, top)
 			}
 			screenshot(t, w, "statement-pay-"+fmtSize(size))
-			test.Tap(findButton(t, top, "Open page"))
+			test.Tap(findButton(t, top, "Open"))
 			if len(opened) != 1 || opened[0] != p.URL()+"/pay" {
 				t.Fatalf("opened %v, want the practice's payment page", opened)
 			}

@@ -191,12 +191,7 @@ var errNoPaymentPage = errors.New("ui: the practice publishes no payment page")
 // before opening it in the browser. UI goroutine.
 func (v *recordView) confirmPay(page app.PaymentLink) {
 	open := openURL
-	msg := paragraph("This opens your practice's payment page in your browser, at " + page.Host + ". " +
-		"You leave Carebook there: Carebook never sees your card details.")
-	d := dialog.NewCustomConfirm("Pay online", "Open page", "Cancel", msg, func(ok bool) {
-		if !ok {
-			return
-		}
+	confirmLeaving(v.win, "Pay online", "your practice's payment page (Carebook never sees your card details)", page.URL, func() {
 		u, err := url.Parse(page.URL)
 		if err == nil {
 			err = open(u)
@@ -204,7 +199,5 @@ func (v *recordView) confirmPay(page app.PaymentLink) {
 		if err != nil {
 			dialog.ShowInformation("Pay online", "Carebook could not open your browser. The payment page is "+page.URL, v.win)
 		}
-	}, v.win)
-	d.Resize(fyne.NewSize(min(v.win.Canvas().Size().Width-24, 440), 0))
-	d.Show()
+	})
 }

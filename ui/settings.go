@@ -182,7 +182,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 			}, u.win)
 		}}
 		entry := []fyne.CanvasObject{line}
-		if links := practiceLinks(p); links != nil {
+		if links := practiceLinks(s.u.win, p); links != nil {
 			entry = append(entry, links)
 		}
 		people.Add(newColumn(0, false, append(entry, container.NewHBox(remove), container.NewHBox(repair))...))
@@ -312,16 +312,24 @@ func repairSummary(name string, rep storage.RepairReport, err error) string {
 }
 
 // practiceLinks are the practice's terms of use and privacy policy, opened
-// in the browser, or nil when the practice publishes neither.
-func practiceLinks(p app.ProfileInfo) fyne.CanvasObject {
+// in the browser after asking, or nil when the practice publishes neither.
+// UI goroutine.
+func practiceLinks(win fyne.Window, p app.ProfileInfo) fyne.CanvasObject {
 	var links []fyne.CanvasObject
-	for _, l := range []struct{ text, addr string }{
-		{"Terms of use", p.TermsURL},
-		{"Privacy policy", p.PrivacyURL},
+	for _, l := range []struct{ text, what, addr string }{
+		{"Terms of use", "your practice's terms of use", p.TermsURL},
+		{"Privacy policy", "your practice's privacy policy", p.PrivacyURL},
 	} {
-		if u, err := url.Parse(l.addr); err == nil && l.addr != "" {
-			links = append(links, widget.NewHyperlink(l.text, u))
+		u, err := url.Parse(l.addr)
+		if err != nil || l.addr == "" {
+			continue
 		}
+		link := widget.NewHyperlink(l.text, u)
+		open, addr := openURL, l.addr
+		link.OnTapped = func() {
+			confirmLeaving(win, l.text, l.what, addr, func() { _ = open(u) })
+		}
+		links = append(links, link)
 	}
 	if links == nil {
 		return nil

@@ -203,13 +203,15 @@ func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive fu
 	join.OnTapped = func() {
 		v.src.Touch()
 		problem.Hide()
-		runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, v.booking.JoinVideoVisit(ctx, v.profileID, firstText(ap.ID, ap.LocalID))
-		}, func(_ struct{}, err error) {
-			if err != nil {
-				showError(problem, "Carebook could not open the video visit in your browser.")
-				relayout()
-			}
+		confirmLeaving(v.win, "Join video visit", "your video visit", ap.JoinURL, func() {
+			runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, v.booking.JoinVideoVisit(ctx, v.profileID, firstText(ap.ID, ap.LocalID))
+			}, func(_ struct{}, err error) {
+				if err != nil {
+					showError(problem, "Carebook could not open the video visit in your browser.")
+					relayout()
+				}
+			})
 		})
 	}
 	note := paragraph("")
