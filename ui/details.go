@@ -46,6 +46,7 @@ type detailsView struct {
 	entries   map[app.DetailKey]*widget.Entry
 	lang      *widget.Select
 	langCodes []string // parallel to lang.Options
+	langShown int      // the index shown first: a change is another one
 	pharmacy  *widget.Select
 	phRefs    []string // parallel to pharmacy.Options
 	result    *fyne.Container
@@ -182,6 +183,7 @@ func (v *detailsView) input(f app.DetailField) fyne.CanvasObject {
 				}
 			}
 		}
+		v.langShown = v.lang.SelectedIndex()
 		return newColumn(0, false, boldText(f.Label), v.lang)
 	case app.DetailPharmacy:
 		var labels []string
@@ -207,6 +209,10 @@ func (v *detailsView) input(f app.DetailField) fyne.CanvasObject {
 	e := widget.NewEntry()
 	e.SetText(f.Value)
 	key := f.Key
+	label := f.Label
+	if key == app.DetailEmergencyName {
+		label = "Their name" // under the heading "Emergency contact"
+	}
 	e.Validator = func(s string) error { return app.CheckDetail(key, s) }
 	switch key {
 	case app.DetailEmail:
@@ -215,7 +221,7 @@ func (v *detailsView) input(f app.DetailField) fyne.CanvasObject {
 		e.SetPlaceHolder("(555) 123-4567")
 	}
 	v.entries[key] = e
-	return newColumn(0, false, boldText(f.Label), e)
+	return newColumn(0, false, boldText(label), e)
 }
 
 // stateObjects say where the last change stands. UI goroutine.
@@ -242,7 +248,9 @@ func (v *detailsView) changes() map[app.DetailKey]string {
 		}
 	}
 	if v.lang != nil {
-		if i := v.lang.SelectedIndex(); i >= 0 && v.langCodes[i] != v.d.Field(app.DetailLanguage).Value {
+		// Compared by position: "en-US" is shown as English ("en"), and
+		// leaving it so is no change.
+		if i := v.lang.SelectedIndex(); i >= 0 && i != v.langShown {
 			out[app.DetailLanguage] = v.langCodes[i]
 		}
 	}

@@ -63,8 +63,14 @@ func TestDetailsInTheWindow(t *testing.T) {
 			v.entries[app.DetailPhone].SetText("(555) 010-9999")
 			test.Tap(findButton(t, w.Content(), "Send changes"))
 			q.waitShows(t, w, "Sent. Your practice has your new details.")
-			if _, _, got := practicePatient(t, p); got["phone"] != "(555) 010-9999" {
+			m0, _, got := practicePatient(t, p)
+			if got["phone"] != "(555) 010-9999" {
 				t.Fatalf("practice's phone = %q", got["phone"])
+			}
+			// Only the phone changed: the language (en-US, shown as
+			// English) is as the practice wrote it.
+			if lang, _ := json.Marshal(m0["communication"]); !strings.Contains(string(lang), `"code":"en-US"`) {
+				t.Errorf("language changed: %s", lang)
 			}
 
 			// The front desk changes the phone meanwhile.
@@ -93,7 +99,7 @@ func TestDetailsInTheWindow(t *testing.T) {
 			test.Tap(findButton(t, w.Content(), "(555) 222-3333"))
 			test.Tap(findButton(t, w.Content(), "Send my choice"))
 			q.waitShows(t, w, "Sent. Your practice has your new details.")
-			_, _, got := practicePatient(t, p)
+			_, _, got = practicePatient(t, p)
 			if got["phone"] != "(555) 222-3333" || got["email"] != "maya@example.net" {
 				t.Fatalf("practice's copy: %v", got)
 			}
