@@ -52,8 +52,10 @@ type Appointment struct {
 	Instruction                             string // what the practice asks (what to bring)
 	JoinURL                                 string // a video visit's link; "" otherwise
 	// Questionnaires are the questions the practice asks to answer before
-	// the visit, "Questionnaire/id" with their title (see BeforeVisit).
-	Questionnaires []record.Ref
+	// the visit, "Questionnaire/id" with their title (see BeforeVisit);
+	// QuestionsToAnswer counts those not answered yet (or refused).
+	Questionnaires    []record.Ref
+	QuestionsToAnswer int
 	// Change is a move or cancellation on its way ("Cancellation waiting
 	// to be sent"); Problem the practice's words when it refused one (or
 	// the booking itself). ProblemSeq is the outbox item refused, which
@@ -356,6 +358,9 @@ func (a *App) allAppointments(ctx context.Context, profileID string) ([]Appointm
 			}
 			out[i].Change = what + " waiting to be sent"
 		}
+	}
+	if err := a.countQuestionsToAnswer(ctx, profileID, out, entries); err != nil {
+		return nil, fmt.Errorf("appointments: %w", err)
 	}
 	return out, nil
 }

@@ -145,25 +145,35 @@ func (f VisitForm) names(canonical string) bool {
 	return q.answeredBy(canonical)
 }
 
-// visitAnswers lists the answers given for appointment ("Appointment/id"):
-// the outbox's items and the cached QuestionnaireResponses, an item the
-// practice accepted counted once (matched by its client identifier).
+// visitAnswers lists the answers given for appointment ("Appointment/id").
 func (a *App) visitAnswers(ctx context.Context, profileID, appointment string) ([]answerRecord, error) {
 	entries, err := a.Outbox(ctx, profileID)
 	if err != nil {
 		return nil, fmt.Errorf("answers: %w", err)
 	}
-	var out []answerRecord
-	seen := map[string]bool{} // client identifiers of outbox items
+	all, err := a.answersByAppointment(ctx, profileID, entries)
+	if err != nil {
+		return nil, err
+	}
+	return all[appointment], nil
+}
+
+// answersByAppointment lists the answers given, by the appointment they
+// are for ("Appointment/id"): the outbox's items and the cached
+// QuestionnaireResponses, an item the practice accepted counted once
+// (matched by its client identifier).
+func (a *App) answersByAppointment(ctx context.Context, profileID string, entries []OutboxEntry) (map[string][]answerRecord, error) {
+	out := map[string][]answerRecord{}
+	var idents []string // client identifiers of outbox items
 	for _, e := range entries {
 		if e.Kind != outbox.KindQuestionnaireResponse || e.Op != "create" {
 			continue
 		}
 		var w wResponse
-		if json.Unmarshal(e.Resource, &w) != nil || w.appointment() != appointment {
+		if json.Unmarshal(e.Resource, &w) != nil || w.appointment() == "" {
 			continue
 		}
-		seen[e.Identifier] = true
+		idents = append(idents, e.Identifier)
 		r := answerRecord{questionnaire: w.Questionnaire, at: e.CreatedAt, localID: e.LocalID, seq: e.Seq}
 		switch e.State {
 		case storage.OutboxSent:
@@ -173,14 +183,14 @@ func (a *App) visitAnswers(ctx context.Context, profileID, appointment string) (
 		default:
 			r.state = FormWaiting
 		}
-		out = append(out, r)
+		out[w.appointment()] = append(out[w.appointment()], r)
 	}
-	err = a.store.Each(ctx, profileID, "QuestionnaireResponse", func(res storage.Resource) error {
+	err := a.store.Each(ctx, profileID, "QuestionnaireResponse", func(res storage.Resource) error {
 		var w wResponse
-		if json.Unmarshal(res.JSON, &w) != nil || w.appointment() != appointment {
+		if json.Unmarshal(res.JSON, &w) != nil || w.appointment() == "" {
 			return nil
 		}
-		for ident := range seen {
+		for _, ident := range idents {
 			if outbox.CarriesIdentifier(res.JSON, "QuestionnaireResponse", ident) {
 				return nil // counted from its outbox item
 			}
@@ -189,13 +199,43 @@ func (a *App) visitAnswers(ctx context.Context, profileID, appointment string) (
 			return nil
 		}
 		at, _ := time.Parse(time.RFC3339, w.Authored)
-		out = append(out, answerRecord{questionnaire: w.Questionnaire, state: FormSent, at: at})
+		out[w.appointment()] = append(out[w.appointment()], answerRecord{questionnaire: w.Questionnaire, state: FormSent, at: at})
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("answers: %w", err)
 	}
 	return out, nil
+}
+
+// countQuestionsToAnswer sets QuestionsToAnswer of the appointments that
+// ask questions, from the cache and the outbox only (it works offline).
+func (a *App) countQuestionsToAnswer(ctx context.Context, profileID string, aps []Appointment, entries []OutboxEntry) error {
+	var answers map[string][]answerRecord
+	for i, ap := range aps {
+		if ap.ID == "" || len(ap.Questionnaires) == 0 {
+			continue
+		}
+		if answers == nil {
+			var err error
+			if answers, err = a.answersByAppointment(ctx, profileID, entries); err != nil {
+				return err
+			}
+		}
+		for _, ref := range ap.Questionnaires {
+			f := VisitForm{Ref: ref.Reference, State: FormNotAnswered}
+			if r, err := a.store.Get(ctx, profileID, "Questionnaire", ref.Reference[strings.LastIndex(ref.Reference, "/")+1:]); err == nil {
+				if q, err := decodeQuestionnaire(r.JSON); err == nil {
+					f.Questionnaire = &q
+				}
+			}
+			f.stateFrom(answers["Appointment/"+ap.ID])
+			if f.State == FormNotAnswered || f.State == FormFailed {
+				aps[i].QuestionsToAnswer++
+			}
+		}
+	}
+	return nil
 }
 
 // questionnaire returns the Questionnaire ref ("Questionnaire/id") from

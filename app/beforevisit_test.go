@@ -73,6 +73,9 @@ func TestAnswerQuestionsBeforeVisit(t *testing.T) {
 	if len(bv.Forms) != 1 || bv.Forms[0].Questionnaire == nil || bv.Pending() != 1 || !strings.Contains(bv.ToBring, "insurance card") {
 		t.Fatalf("before the visit: %+v", bv)
 	}
+	if ap, _ := core.Appointment(ctx, id, apptID); ap.QuestionsToAnswer != 1 {
+		t.Errorf("the appointment counts %d questionnaires to answer", ap.QuestionsToAnswer)
+	}
 	form := bv.Forms[0]
 	if form.State != FormNotAnswered || form.Title != "Before your first visit" || len(form.Questionnaire.Questions) < 5 {
 		t.Fatalf("form %+v", form)
@@ -172,6 +175,9 @@ func TestAnswerQuestionsBeforeVisit(t *testing.T) {
 	bv, _ = core.BeforeVisit(ctx, id, apptID)
 	if bv.Forms[0].State != FormSent || bv.Pending() != 0 {
 		t.Fatalf("after sending: %+v", bv.Forms[0])
+	}
+	if ap, _ := core.Appointment(ctx, id, apptID); ap.QuestionsToAnswer != 0 {
+		t.Errorf("after sending, the appointment counts %d questionnaires to answer", ap.QuestionsToAnswer)
 	}
 	if _, err := core.AnswerQuestions(ctx, id, AnswerInput{Appointment: apptID, Answers: good}); !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("answering again = %v, want ErrInvalidInput", err)

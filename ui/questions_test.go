@@ -87,7 +87,7 @@ func TestQuestionsBeforeVisitInTheWindow(t *testing.T) {
 			t.Cleanup(w.Close)
 			w.Resize(sz.size)
 			v.ShowSection("visits")
-			q.waitShows(t, w, "New patient visit")
+			q.waitShows(t, w, "New patient visit", "Questions")
 			openAppointment(t, v, "New patient visit with "+slot.Provider.Name)
 			q.waitShows(t, w, "Before your visit", "Please bring your insurance card",
 				"The practice asks you to answer 6 questions before this visit: Before your first visit.")

@@ -52,6 +52,8 @@ func stateFlag(ap app.Appointment) string {
 		return "Not sent"
 	case ap.State == app.StateRequested:
 		return "Requested"
+	case ap.QuestionsToAnswer > 0 && ap.Upcoming(sectionClock()):
+		return "Questions"
 	}
 	return ""
 }

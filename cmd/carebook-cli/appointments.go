@@ -242,6 +242,9 @@ type appointmentJSON struct {
 	Change   string  `json:"change,omitempty"`
 	Error    string  `json:"error,omitempty"`
 	Upcoming bool    `json:"upcoming"`
+	// Questions counts the practice's questionnaires for the visit not
+	// answered yet (carebook-cli questionnaire shows them).
+	Questions int `json:"questions_to_answer,omitempty"`
 }
 
 // cmdAppointments lists the profile's appointments with their states, from
@@ -279,6 +282,7 @@ func cmdAppointments(ctx context.Context, args []string, e env) error {
 					Start: utcTime(ap.Start), End: utcTime(ap.End), Slot: ap.Slot, Type: ap.VisitType, Provider: ap.Provider,
 					Location: ap.Location, Address: ap.Address, Phone: firstNonEmpty(ap.Phone, ap.PracticePhone),
 					Reason: ap.Reason, JoinURL: ap.JoinURL, Change: ap.Change, Error: ap.Problem, Upcoming: group.upcoming,
+					Questions: ap.QuestionsToAnswer,
 				})
 			}
 		}
@@ -318,7 +322,11 @@ func printAppointments(w io.Writer, list app.Appointments) {
 				when = ap.Start.Local().Format("Mon 2 Jan 2006 15:04")
 			}
 			fmt.Fprintf(w, "  %s  %-10s %s  [%s]\n", when, ap.State, ap.Title(), firstNonEmpty(ap.ID, ap.LocalID))
-			for _, line := range []string{ap.WhereText(), ap.JoinURL, ap.Change, ap.Problem} {
+			questions := ""
+			if ap.QuestionsToAnswer > 0 && group.title == "coming up" {
+				questions = "questions to answer before the visit: carebook-cli questionnaire --appointment " + ap.ID
+			}
+			for _, line := range []string{ap.WhereText(), ap.JoinURL, ap.Change, ap.Problem, questions} {
 				if line != "" {
 					fmt.Fprintln(w, "      "+line)
 				}

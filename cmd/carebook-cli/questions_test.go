@@ -76,6 +76,13 @@ func TestQuestionnaireCommands(t *testing.T) {
 	}
 	appt := strings.TrimPrefix(strings.TrimSpace(out), "Appointment/")
 
+	if a, n := appointmentAt(listAppointments(t, dir), slots[0].ID); n != 1 || a.Questions != 1 {
+		t.Errorf("appointments --json: %+v", a)
+	}
+	if code, out, _ := cli(t, testPassphrase, "appointments", "--data", dir); code != exitOK ||
+		!strings.Contains(out, "questions to answer before the visit: carebook-cli questionnaire --appointment "+appt) {
+		t.Errorf("appointments (text): %d\n%s", code, out)
+	}
 	bv := showQuestions(t, dir, appt)
 	if bv.Appointment != appt || !strings.Contains(bv.ToBring, "insurance card") || len(bv.Questionnaires) != 1 {
 		t.Fatalf("questionnaire --json: %+v", bv)
@@ -128,6 +135,9 @@ func TestQuestionnaireCommands(t *testing.T) {
 	}
 	if st := showQuestions(t, dir, appt).Questionnaires[0]; st.State != "sent" {
 		t.Fatalf("after the sync: %+v", st)
+	}
+	if a, _ := appointmentAt(listAppointments(t, dir), slots[0].ID); a.Questions != 0 {
+		t.Errorf("after answering, appointments --json: %+v", a)
 	}
 	at := answersOnServer(t, srv, appt)
 	if len(at) != 1 || !strings.Contains(string(at[0].JSON), `"valueDate":"2023-11-02"`) || !strings.Contains(string(at[0].JSON), `"urn:ietf:rfc:3986"`) {
