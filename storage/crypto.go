@@ -139,16 +139,28 @@ type profileKeys struct {
 
 	mu    sync.RWMutex
 	dek   []byte // data key: seals every value of the profile
-	index []byte // HMAC key for row keys, derived from dek
-	gone  bool   // true once zeroed
+	index []byte // HMAC key for row keys (derived from the first DEK, kept across rotations)
+	// old is the data key being replaced while a key rotation runs: values
+	// not re-sealed yet open with it. nil otherwise.
+	old  []byte
+	gone bool // true once zeroed
 }
 
 func newProfileKeys(dek []byte) (*profileKeys, error) {
+	index, err := deriveIndexKey(dek)
+	if err != nil {
+		return nil, err
+	}
+	return &profileKeys{dek: dek, index: index}, nil
+}
+
+// deriveIndexKey is the index key of a profile never re-keyed.
+func deriveIndexKey(dek []byte) ([]byte, error) {
 	index, err := hkdf.Key(sha256.New, dek, nil, "carebook index key v1", keySize)
 	if err != nil {
 		return nil, fmt.Errorf("derive index key: %w", err)
 	}
-	return &profileKeys{dek: dek, index: index}, nil
+	return index, nil
 }
 
 func (k *profileKeys) destroy() {
@@ -156,6 +168,7 @@ func (k *profileKeys) destroy() {
 	defer k.mu.Unlock()
 	zero(k.dek)
 	zero(k.index)
+	zero(k.old)
 	k.gone = true
 }
 
@@ -184,7 +197,14 @@ func (k *profileKeys) open(envelope, ad []byte) ([]byte, error) {
 	if k.gone {
 		return nil, ErrLocked
 	}
-	return open(k.dek, envelope, ad)
+	pt, err := open(k.dek, envelope, ad)
+	if err != nil && k.old != nil {
+		// A rotation runs: the value may not be re-sealed yet.
+		if pt, oldErr := open(k.old, envelope, ad); oldErr == nil {
+			return pt, nil
+		}
+	}
+	return pt, err
 }
 
 // rowKeySize is the length of row keys: HMAC-SHA256 truncated to 128 bits,

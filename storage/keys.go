@@ -27,14 +27,15 @@ func kekKeyringUser(installID string) string { return "kek/" + installID }
 func (s *Store) loadInstall() error {
 	var id string
 	var inKeyring bool
-	err := s.reader.QueryRow("SELECT install_id, in_keyring FROM install WHERE id = 1").Scan(&id, &inKeyring)
+	var epoch int64
+	err := s.reader.QueryRow("SELECT install_id, in_keyring, key_epoch FROM install WHERE id = 1").Scan(&id, &inKeyring, &epoch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return dbErr("read install", err)
 	}
-	s.initialized, s.installID, s.inKeyring = true, id, inKeyring
+	s.initialized, s.installID, s.inKeyring, s.epoch = true, id, inKeyring, epoch
 	return nil
 }
 
@@ -250,10 +251,15 @@ func (s *Store) UnlockWithKeyring(ctx context.Context) error {
 	}
 	if err := s.checkKEK(ctx, installID, kek); err != nil {
 		zero(kek)
-		if errors.Is(err, ErrIntegrity) {
+		if !errors.Is(err, ErrIntegrity) {
+			return fmt.Errorf("unlock with keyring: %w", err)
+		}
+		// A key rotation finished but could not update the entry: the new
+		// key waits in the second one.
+		if kek = s.keyringNextKEK(ctx, installID); kek == nil {
+			s.recordPending(ctx, AuditUnlockFailed, "keyring")
 			return fmt.Errorf("unlock with keyring: %w: keyring holds another key", ErrNoKey)
 		}
-		return fmt.Errorf("unlock with keyring: %w", err)
 	}
 	s.unlocked(ctx, kek)
 	return nil
@@ -270,6 +276,9 @@ func (s *Store) UnlockWithPassphrase(ctx context.Context, passphrase string) err
 	}
 	kek, err := s.unwrapWithPassphrase(ctx, installID, passphrase)
 	if err != nil {
+		if errors.Is(err, ErrWrongPassphrase) {
+			s.recordPending(ctx, AuditUnlockFailed, "passphrase")
+		}
 		return fmt.Errorf("unlock with passphrase: %w", err)
 	}
 	s.unlocked(ctx, kek)
@@ -277,13 +286,23 @@ func (s *Store) UnlockWithPassphrase(ctx context.Context, passphrase string) err
 }
 
 // unlocked installs kek and finishes profile deletions a crash interrupted.
+// It also picks up the key epoch, and finishes a key rotation a crash cut
+// short (best effort: until it finishes, values open with either key and
+// the next unlock tries again). s.keyMu must be held.
 func (s *Store) unlocked(ctx context.Context, kek []byte) {
+	var epoch int64
+	_ = s.reader.QueryRowContext(ctx, "SELECT key_epoch FROM install WHERE id = 1").Scan(&epoch)
 	s.mu.Lock()
 	s.setKEKLocked(kek)
+	s.epoch = epoch
 	s.mu.Unlock()
 	// Best effort: the rows of such a profile are unreadable already (its
 	// key is gone); a failure here is retried at the next unlock.
 	_ = s.purgeOrphanProfiles(ctx)
+	if pending, err := s.loadRekey(ctx); err == nil && pending {
+		_ = s.resumeRekey(ctx)
+	}
+	s.sealPendingAudit(ctx)
 }
 
 // setKEKLocked replaces the KEK; s.mu must be held for writing.
@@ -297,6 +316,10 @@ func (s *Store) dropKeysLocked() {
 	if s.kek != nil {
 		zero(s.kek)
 		s.kek = nil
+	}
+	if s.nextKEK != nil {
+		zero(s.nextKEK)
+		s.nextKEK = nil
 	}
 	for id, k := range s.profiles {
 		k.destroy()
@@ -366,7 +389,18 @@ func (s *Store) ChangePassphrase(ctx context.Context, old, new string) error {
 	if err != nil {
 		return fmt.Errorf("change passphrase: %w", err)
 	}
-	return s.update(ctx, "change passphrase", func(tx *sql.Tx) error { return pw.save(ctx, tx) })
+	return s.update(ctx, "change passphrase", func(tx *sql.Tx) error {
+		if err := refuseDuringRekey(ctx, tx, "change passphrase"); err != nil {
+			return err
+		}
+		if err := pw.save(ctx, tx); err != nil {
+			return err
+		}
+		if s.Locked() {
+			return nil // the next unlock's trail cannot say it; nothing to seal with
+		}
+		return s.auditTx(ctx, tx, AuditPassphrase, "", "passphrase changed")
+	})
 }
 
 // Lock zeroes and drops every key held in memory. Until the next unlock,
@@ -400,10 +434,12 @@ func (s *Store) keysFor(ctx context.Context, profileID string) (*profileKeys, er
 			return k, nil
 		}
 
-		var wrapped []byte
+		var wrapped, wrappedIndex, nextDEK, nextIndex []byte
 		var num int64
-		err := s.reader.QueryRowContext(ctx, `SELECT k.wrapped_dek, p.num FROM profile_keys k
-			JOIN profiles p ON p.id = k.profile_id WHERE k.profile_id = ?`, profileID).Scan(&wrapped, &num)
+		err := s.reader.QueryRowContext(ctx, `SELECT k.wrapped_dek, k.wrapped_index, p.num, r.wrapped_dek, r.wrapped_index
+			FROM profile_keys k JOIN profiles p ON p.id = k.profile_id
+			LEFT JOIN rekey_profiles r ON r.profile_id = k.profile_id WHERE k.profile_id = ?`, profileID).
+			Scan(&wrapped, &wrappedIndex, &num, &nextDEK, &nextIndex)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("profile: %w", ErrNotFound)
 		}
@@ -421,14 +457,14 @@ func (s *Store) keysFor(ctx context.Context, profileID string) (*profileKeys, er
 			s.mu.Unlock()
 			return k, nil
 		}
-		dek, err := open(s.kek, wrapped, dekAD(installID, profileID))
+		k, err = unwrapProfileKeys(s.kek, s.nextKEK, installID, profileID, wrapped, wrappedIndex, nextDEK, nextIndex)
 		if err != nil {
+			epoch := s.epoch
 			s.mu.Unlock()
-			return nil, fmt.Errorf("unwrap profile key: %w", err)
-		}
-		k, err = newProfileKeys(dek)
-		if err != nil {
-			s.mu.Unlock()
+			if errors.Is(err, ErrIntegrity) && s.keysChangedSince(ctx, epoch) {
+				s.Lock()
+				return nil, fmt.Errorf("the keys were changed by another program: %w", ErrLocked)
+			}
 			return nil, err
 		}
 		k.num = num
@@ -436,4 +472,63 @@ func (s *Store) keysFor(ctx context.Context, profileID string) (*profileKeys, er
 		s.mu.Unlock()
 		return k, nil
 	}
+}
+
+func indexAD(installID, profileID string) []byte {
+	return adFor("profile_keys", installID, profileID, "wrapped_index")
+}
+
+// unwrapProfileKeys opens a profile's keys: its DEK and index key under
+// kek; while a rotation runs (next != nil and the profile has new keys),
+// the new DEK under next becomes the sealing key and the current one is
+// kept to open what is not re-sealed yet.
+func unwrapProfileKeys(kek, next []byte, installID, profileID string, wrapped, wrappedIndex, nextDEK, nextIndex []byte) (*profileKeys, error) {
+	dek, err := open(kek, wrapped, dekAD(installID, profileID))
+	if err != nil {
+		return nil, fmt.Errorf("unwrap profile key: %w", err)
+	}
+	var index []byte
+	if wrappedIndex != nil {
+		if index, err = open(kek, wrappedIndex, indexAD(installID, profileID)); err != nil {
+			zero(dek)
+			return nil, fmt.Errorf("unwrap index key: %w", err)
+		}
+	} else if index, err = deriveIndexKey(dek); err != nil {
+		zero(dek)
+		return nil, err
+	}
+	if next == nil || nextDEK == nil {
+		return &profileKeys{dek: dek, index: index}, nil
+	}
+	newDEK, err := open(next, nextDEK, dekAD(installID, profileID))
+	if err != nil {
+		zero(dek)
+		return nil, fmt.Errorf("unwrap new profile key: %w", err)
+	}
+	return &profileKeys{dek: newDEK, old: dek, index: index}, nil
+}
+
+// keyringNextKEK returns the key in the keyring's second entry when it is
+// this install's master key (moving it to the main entry), else nil.
+func (s *Store) keyringNextKEK(ctx context.Context, installID string) []byte {
+	encoded, err := s.keyring.Get(keyringService, kekNextKeyringUser(installID))
+	if err != nil {
+		return nil
+	}
+	kek, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil || len(kek) != keySize || s.checkKEK(ctx, installID, kek) != nil {
+		return nil
+	}
+	if s.keyring.Set(keyringService, kekKeyringUser(installID), encoded) == nil {
+		_ = s.keyring.Delete(keyringService, kekNextKeyringUser(installID))
+	}
+	return kek
+}
+
+// keysChangedSince reports whether another process rotated the keys since
+// the keys in memory (of epoch) were loaded.
+func (s *Store) keysChangedSince(ctx context.Context, epoch int64) bool {
+	var current int64
+	err := s.reader.QueryRowContext(ctx, "SELECT key_epoch FROM install WHERE id = 1").Scan(&current)
+	return err == nil && current != epoch
 }

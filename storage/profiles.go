@@ -82,6 +82,11 @@ func (s *Store) CreateProfile(ctx context.Context, p Profile) (Profile, error) {
 		zero(dek)
 		return Profile{}, fmt.Errorf("create profile: %w", ErrLocked)
 	}
+	if s.nextKEK != nil {
+		s.mu.RUnlock()
+		zero(dek)
+		return Profile{}, fmt.Errorf("create profile: %w", ErrRekeying)
+	}
 	wrapped, err := seal(s.kek, dek, dekAD(s.installID, p.ID))
 	s.mu.RUnlock()
 	if err != nil {
@@ -99,13 +104,16 @@ func (s *Store) CreateProfile(ctx context.Context, p Profile) (Profile, error) {
 		return Profile{}, fmt.Errorf("create profile: %w", err)
 	}
 	err = s.update(ctx, "create profile", func(tx *sql.Tx) error {
+		if err := refuseDuringRekey(ctx, tx, "create profile"); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO profiles (id, sealed) VALUES (?, ?)", p.ID, sealed); err != nil {
 			return dbErr("create profile", err)
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO profile_keys (profile_id, wrapped_dek) VALUES (?, ?)", p.ID, wrapped); err != nil {
 			return dbErr("create profile key", err)
 		}
-		return nil
+		return s.auditTx(ctx, tx, AuditProfileAdded, p.ID, "")
 	})
 	if err != nil {
 		return Profile{}, err
@@ -222,7 +230,10 @@ func (s *Store) DeleteProfile(ctx context.Context, id string) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM profile_keys WHERE profile_id = ?", id); err != nil {
 			return dbErr("delete profile key", err)
 		}
-		return nil
+		if !found {
+			return nil
+		}
+		return s.auditTx(ctx, tx, AuditProfileRemoved, id, "key destroyed")
 	})
 	if err != nil {
 		return err

@@ -65,6 +65,8 @@ type Store struct {
 	installID   string
 	inKeyring   bool   // the KEK is (or, before Setup, will be) kept in the keyring
 	kek         []byte // nil while locked
+	nextKEK     []byte // the new KEK while a key rotation runs, else nil
+	epoch       int64  // install.key_epoch the keys in memory belong to
 	profiles    map[string]*profileKeys
 	keyGen      uint64 // bumped whenever keys are dropped
 }
@@ -313,12 +315,31 @@ func (s *Store) truncateWAL(ctx context.Context) error {
 
 // update runs fn in a write transaction (BEGIN IMMEDIATE) on the single
 // writer connection and commits it if fn returns nil.
+//
+// While unlocked it first checks that no other process changed the keys
+// (a key rotation): keys of an older epoch would seal values nothing can
+// open afterwards, so the store locks itself and the write fails with
+// ErrLocked (unlock again to get the new keys).
 func (s *Store) update(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return dbErr(op+": begin", err)
 	}
 	defer tx.Rollback()
+	s.mu.RLock()
+	unlocked, epoch := s.kek != nil, s.epoch
+	s.mu.RUnlock()
+	if unlocked {
+		var current int64
+		err := tx.QueryRowContext(ctx, "SELECT key_epoch FROM install WHERE id = 1").Scan(&current)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return dbErr(op+": read key epoch", err)
+		}
+		if err == nil && current != epoch {
+			s.Lock()
+			return fmt.Errorf("%s: the keys were changed by another program: %w", op, ErrLocked)
+		}
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
