@@ -436,6 +436,9 @@ func (a *App) accessEnded(ctx context.Context, profileID string) error {
 	if err != nil {
 		return fmt.Errorf("access ended: %w", err)
 	}
+	if p.Settings[settingEnded] == "" {
+		a.audit(ctx, storage.AuditAccessEnded, profileID, "the practice ended access to this record")
+	}
 	info := profileInfo(p)
 	notice := EndedNotice{PatientName: info.Label, Relationship: info.Relationship, Practice: info.Practice}
 	items, err := a.store.Outbox(ctx, profileID, storage.OutboxPending, storage.OutboxFailed, storage.OutboxConflict)

@@ -135,7 +135,11 @@ func (a *App) EndProxyAccess(ctx context.Context, profileID, relatedPersonID str
 	if err != nil {
 		return Submitted{}, fmt.Errorf("end access: %w", err)
 	}
-	return a.submitUpdate(ctx, profileID, kindEndAccess, body, ifMatch)
+	sub, err := a.submitUpdate(ctx, profileID, kindEndAccess, body, ifMatch)
+	if err == nil || errors.Is(err, ErrQueued) || errors.Is(err, ErrNeedsSignIn) {
+		a.audit(ctx, storage.AuditAccessEnded, profileID, "you asked the practice to end a person's access")
+	}
+	return sub, err
 }
 
 // signInScopes are the scopes to ask a practice for: the defaults, plus

@@ -2,8 +2,8 @@ package storage
 
 import (
 	"context"
-	"encoding/base64"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"reflect"
@@ -129,7 +129,6 @@ func captureKeys(t *testing.T, s *Store, dir string) oldKeys {
 	}
 	return k
 }
-
 
 // openable counts the sealed values in the database (and the keyring
 // secrets in kr) that open with the old keys, each with its right

@@ -36,6 +36,14 @@ func cmdExport(ctx context.Context, args []string, e env) error {
 	if len(ps) > 1 {
 		return usagef("%d profiles: choose one with --profile", len(ps))
 	}
+	// The trail records that the record left the app in clear, before it does.
+	where := "bundle to standard output"
+	if *outFile != "" {
+		where = "bundle to a file"
+	}
+	if err := st.Audit(ctx, storage.AuditExport, ps[0].ID, where); err != nil {
+		return err
+	}
 	if *outFile == "" {
 		fmt.Fprintln(e.stderr, "carebook-cli: the export is your health record in clear (not encrypted): keep it private.")
 		w := bufio.NewWriterSize(e.stdout, 64<<10)

@@ -38,6 +38,11 @@ commands:
             what you wrote and has not been sent is kept
   remove    remove a profile from this device: --profile ID [--discard-unsent]; exit 2
             with the list of items not sent yet unless --discard-unsent
+  rekey     change the encryption keys: a new master key and new record keys, everything
+            re-encrypted (resumes after a crash); the old keys open nothing afterwards
+  activity  what happened on this device (sign-ins, failed unlocks, exports, key changes,
+            records added and removed, access ended), newest first, verified (--json);
+            exit 1 when the trail was altered
   message   write to the practice: --to TYPE/ID --subject TEXT --text TEXT [--attach FILE]...
             [--reply-to COMMUNICATION_ID]; stored in the outbox and sent at once
   messages  conversations and the state of every message (--json)
@@ -129,6 +134,10 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdRepair(ctx, args[1:], e)
 	case "remove":
 		err = cmdRemove(ctx, args[1:], e)
+	case "rekey":
+		err = cmdRekey(ctx, args[1:], e)
+	case "activity":
+		err = cmdActivity(ctx, args[1:], e)
 	case "access":
 		err = cmdAccess(ctx, args[1:], e)
 	case "version", "--version", "-version":

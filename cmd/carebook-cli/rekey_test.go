@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
+)
+
+// TestRekeySurvivesSIGKILL kills `carebook-cli rekey` (the real binary)
+// with SIGKILL at moments spread over what a whole rotation takes here
+// (measured first), again and again. After each kill the next command's
+// unlock finishes an interrupted rotation; the cache must open and read
+// the same record, with the unsent message kept, every time. The seed of
+// the moments is logged; CAREBOOK_SEED replays it.
+func TestRekeySurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and spawns carebook-cli")
+	}
+	bin := buildCLI(t)
+	srv := fhirtest.New(fhirtest.Features{Everything: true})
+	defer srv.Close()
+	seedServer(srv, 2000)
+	dir := newCache(t)
+	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != exitOK {
+		t.Fatalf("connect: %d %s", code, errOut)
+	}
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+	pid := profileID(t, dir)
+	enqueueMessage(t, dir, pid) // unsent: the practice is never asked again below
+	export := func() string {
+		t.Helper()
+		code, out, errOut := cli(t, testPassphrase, "export", "--data", dir, "--format", "bundle")
+		if code != exitOK {
+			t.Fatalf("export: exit %d, %s", code, errOut)
+		}
+		return timestamp.ReplaceAllString(out, "")
+	}
+	before := export()
+
+	rekey := func() *exec.Cmd {
+		cmd := exec.Command(bin, "rekey", "--data", dir)
+		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	start := time.Now()
+	if err := rekey().Wait(); err != nil {
+		t.Fatalf("a whole rekey: %v", err)
+	}
+	whole := time.Since(start)
+
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("CAREBOOK_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("a whole rekey takes %v; seed %d (CAREBOOK_SEED replays it)", whole, seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	const kills = 6
+	midway := 0
+	db := rawCacheDB(t, dir)
+	defer db.Close()
+	for i := range kills {
+		cmd := rekey()
+		if i%3 == 2 {
+			// Anywhere in the run: unlock, key derivation, start, batches, finish.
+			time.Sleep(time.Duration(rng.Int64N(int64(whole))))
+		} else {
+			// Inside the re-sealing: once the rotation has started (its row
+			// is there), after a random part of a batch or a few.
+			waitRotationStarted(t, db, cmd)
+			time.Sleep(time.Duration(rng.Int64N(int64(30 * time.Millisecond))))
+		}
+		cmd.Process.Kill() // SIGKILL
+		cmd.Wait()
+		if pendingRekey(t, dir) {
+			midway++
+		}
+		// Any command's unlock finishes the rotation; the record reads the same.
+		if got := export(); got != before {
+			t.Fatalf("after kill %d the export differs", i+1)
+		}
+		if pendingRekey(t, dir) {
+			t.Fatalf("after kill %d and an unlock the rotation is still pending", i+1)
+		}
+		st, err := storage.Open(dir, storage.Options{NoKeyring: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.UnlockWithPassphrase(context.Background(), testPassphrase); err != nil {
+			t.Fatal(err)
+		}
+		items, err := st.Outbox(context.Background(), pid, storage.OutboxPending)
+		st.Close()
+		if err != nil || len(items) != 1 || !strings.Contains(string(items[0].Payload), "hello") {
+			t.Fatalf("after kill %d the unsent message: %d items, %v", i+1, len(items), err)
+		}
+	}
+	t.Logf("%d of %d kills landed in the middle of a rotation", midway, kills)
+	if midway == 0 {
+		t.Fatalf("no kill of %d landed in the middle of a rotation (seed %d)", kills, seed)
+	}
+	code, out, errOut := cli(t, testPassphrase, "activity", "--data", dir, "--json")
+	if code != exitOK || !strings.Contains(out, `"kind": "keys-changed"`) || !strings.Contains(out, `"kind": "export"`) {
+		t.Fatalf("activity: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// waitRotationStarted polls the cache file until a key rotation's row
+// appears (or the process ends).
+func waitRotationStarted(t *testing.T, db *sql.DB, cmd *exec.Cmd) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM rekey").Scan(&n); err == nil && n > 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("the rotation never started")
+}
+
+// timestamp is the export's time of writing, left out of comparisons.
+var timestamp = regexp.MustCompile(`"timestamp":"[^"]*"`)
+
+// pendingRekey reports whether a rotation waits to be finished, without
+// unlocking.
+func pendingRekey(t *testing.T, dir string) bool {
+	t.Helper()
+	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
+	if err != nil {
+		t.Fatalf("open after a kill: %v", err)
+	}
+	defer st.Close()
+	p, err := st.RekeyPending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestActivityCommand: the trail lists what happened, newest first, and a
+// trail altered outside Carebook is reported with exit 1.
+func TestActivityCommand(t *testing.T) {
+	srv := fhirtest.New(fhirtest.Features{Everything: true})
+	defer srv.Close()
+	seedServer(srv, 2)
+	dir := newCache(t)
+	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != exitOK {
+		t.Fatalf("connect: %d %s", code, errOut)
+	}
+	if code, _, _ := cli(t, "wrong passphrase", "status", "--data", dir); code != exitLocked {
+		t.Fatalf("status with a wrong passphrase: exit %d", code)
+	}
+	if code, _, errOut := cli(t, testPassphrase, "export", "--data", dir, "--out", dir+"/export.json"); code != exitOK {
+		t.Fatalf("export: %d %s", code, errOut)
+	}
+	code, out, errOut := cli(t, testPassphrase, "activity", "--data", dir)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitOK || len(lines) != 3 || !strings.Contains(lines[0], "Record exported: bundle to a file") ||
+		!strings.Contains(lines[1], "Failed attempt to unlock Carebook: passphrase") ||
+		!strings.Contains(lines[2], "Record added to this device") {
+		t.Fatalf("activity: exit %d\n%s\n%s", code, out, errOut)
+	}
+	db := rawCacheDB(t, dir)
+	if _, err := db.Exec("DELETE FROM audit WHERE seq = (SELECT min(seq) FROM audit)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, _, errOut = cli(t, testPassphrase, "activity", "--data", dir)
+	if code != exitOther || !strings.Contains(errOut, "removed") {
+		t.Fatalf("activity of an altered trail: exit %d, %s", code, errOut)
+	}
+}
+
+// rawCacheDB opens the cache file directly, to play the one who alters it.
+func rawCacheDB(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, storage.FileName)+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
