@@ -233,7 +233,7 @@ func (a *App) signIn(ctx context.Context, cfg smart.Config) (storage.Profile, er
 	if err := a.store.UpdateProfile(ctx, p); err != nil {
 		return storage.Profile{}, fmt.Errorf("sign in: %w", err)
 	}
-	a.audit(ctx, storage.AuditSignIn, p.ID, "signed in at the practice")
+	a.audit(ctx, storage.AuditSignIn, p.ID, "")
 	a.bus.Publish(ProfilesChanged{})
 	return p, nil
 }

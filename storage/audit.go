@@ -349,6 +349,8 @@ func verifyAudit(ctx context.Context, q queryRower, key []byte, installID string
 			continue
 		}
 		switch {
+		case rec.N != lastN+1 && lastN == 0:
+			rep.Broken = append(rep.Broken, fmt.Sprintf("the entries before entry %d were removed", rec.N))
 		case rec.N != lastN+1:
 			rep.Broken = append(rep.Broken, fmt.Sprintf("entries between %d and %d were removed or reordered", lastN, rec.N))
 		case known && rec.Prev != lastHash:

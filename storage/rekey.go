@@ -676,7 +676,7 @@ func (s *Store) finishRekey(ctx context.Context) error {
 		}
 		// Recorded under the new audit key, in the same commit.
 		if err := appendAuditWith(ctx, tx, next, installID, AuditKeysChanged,
-			fmt.Sprintf("master key and %d profile keys replaced", len(keys))); err != nil {
+			fmt.Sprintf("a new master key and new keys for %d record(s)", len(keys))); err != nil {
 			return err
 		}
 		return s.bumpEpoch(ctx, tx, &epoch)

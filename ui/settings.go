@@ -209,8 +209,10 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		widget.NewCard("Lock", "", lock),
 		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
 		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),
+		s.keysCard(),
 		s.accessCard(),
 		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
+		s.activityCard(),
 	)))
 }
 

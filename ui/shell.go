@@ -41,6 +41,8 @@ type shell struct {
 
 	// reloadAccess refreshes the settings' list of who can see the record.
 	reloadAccess func()
+	// reloadActivity refreshes the settings' activity list.
+	reloadActivity func()
 
 	dashboard   *dashboardView
 	record      *recordView
@@ -442,6 +444,9 @@ func (s *shell) onEvent(ev app.Event) {
 		if ev.ProfileID == s.current.ID {
 			if s.reloadAccess != nil {
 				s.reloadAccess()
+			}
+			if s.reloadActivity != nil {
+				s.reloadActivity()
 			}
 			s.dashboard.Refresh()
 			if s.record != nil {
