@@ -211,6 +211,8 @@ func (a *App) PatientDetails(ctx context.Context, profileID string) (Details, er
 	if err != nil {
 		return Details{}, err
 	}
+	m = a.latestPatient(ctx, profileID, d.Update, m)
+	d.Version = versionOf(m)
 	values := detailValues(m)
 	if d.Update.State == DetailsWaiting {
 		// Show what is being sent, not what it replaces.
@@ -231,6 +233,30 @@ func (a *App) PatientDetails(ctx context.Context, profileID string) (Details, er
 		d.Fields = append(d.Fields, f)
 	}
 	return d, nil
+}
+
+// latestPatient is the practice's latest copy of the patient known here:
+// cached, or that of the last change when a sync sent it since (until the
+// next pull brings it).
+func (a *App) latestPatient(ctx context.Context, profileID string, u DetailsUpdate, cached map[string]any) map[string]any {
+	if u.State != DetailsSent {
+		return cached
+	}
+	it, err := a.store.OutboxItem(ctx, profileID, u.Seq)
+	if err != nil || len(it.Result) == 0 {
+		return cached
+	}
+	if sent, err := decodeObject(it.Result); err == nil && newer(sent, cached) {
+		return sent
+	}
+	return cached
+}
+
+// newer says whether resource a was updated after b (meta.lastUpdated).
+func newer(a, b map[string]any) bool {
+	ta, errA := time.Parse(time.RFC3339Nano, str(obj(a["meta"]), "lastUpdated"))
+	tb, errB := time.Parse(time.RFC3339Nano, str(obj(b["meta"]), "lastUpdated"))
+	return errA == nil && (errB != nil || ta.After(tb))
 }
 
 // editable says whether the practice lets patients change element.
@@ -397,10 +423,11 @@ func (a *App) UpdateDetails(ctx context.Context, profileID string, changes map[D
 	if d.Update.State == DetailsWaiting {
 		return Submitted{}, invalidf("your last change (%s) is still waiting to be sent; change your details again once the practice has it", d.Update.LocalID)
 	}
-	cur, err := a.cachedPatient(ctx, p)
+	cached, err := a.cachedPatient(ctx, p)
 	if err != nil {
 		return Submitted{}, err
 	}
+	cur := a.latestPatient(ctx, profileID, d.Update, cached)
 	values := detailValues(cur)
 	clean := map[DetailKey]string{}
 	for k, v := range changes {

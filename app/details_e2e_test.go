@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -244,4 +245,41 @@ func next(t *testing.T, v string) string {
 	}
 	b, _ := json.Marshal(n + 1)
 	return string(b)
+}
+
+// TestDetailsWaitWhileThePracticeIsDown: a change made while the practice
+// answers 503 is stored and shown as waiting, with the new values; the
+// next send delivers it.
+func TestDetailsWaitWhileThePracticeIsDown(t *testing.T) {
+	ctx := context.Background()
+	p := startMsgPractice(t)
+	a, id := openMsgApp(t, p, t.TempDir())
+	d, err := a.PatientDetails(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: http.StatusServiceUnavailable, RetryAfter: time.Millisecond})
+	sub, err := a.UpdateDetails(ctx, id, map[DetailKey]string{DetailEmail: "maya@offline.example"}, d.Version)
+	if !errors.Is(err, ErrQueued) || sub.LocalID == "" {
+		t.Fatalf("update while down = %+v, %v; want it queued", sub, err)
+	}
+	w, err := a.PatientDetails(ctx, id)
+	if err != nil || w.Update.State != DetailsWaiting || w.Field(DetailEmail).Value != "maya@offline.example" {
+		t.Fatalf("while waiting: %+v, email %q, %v", w.Update, w.Field(DetailEmail).Value, err)
+	}
+	if _, err := a.UpdateDetails(ctx, id, map[DetailKey]string{DetailPhone: "555 010 0000"}, w.Version); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("a second change while one waits: %v, want ErrInvalidInput", err)
+	}
+	p.Faults().Set(faults.Config{})
+	p.advance(2 * time.Hour)
+	if err := a.SendOutbox(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := serverPatient(t, a, p, id)
+	if got := detailValues(m)[DetailEmail]; got != "maya@offline.example" {
+		t.Fatalf("practice's e-mail = %q", got)
+	}
+	if st, _ := a.PatientDetails(ctx, id); st.Update.State != DetailsSent || st.Field(DetailEmail).Value != "maya@offline.example" {
+		t.Errorf("after sending: %+v, email %q", st.Update, st.Field(DetailEmail).Value)
+	}
 }
