@@ -20,7 +20,7 @@ LDFLAGS := -X github.com/carebook/carebook/internal/version.Commit=$(shell git r
 VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 VULNDB         := $(BIN)/vulndb-$(VULNDB_VERSION)
 
-.PHONY: all deps deps-build deps-package run demo build test test-long vulncheck mobile-check bench lint screenshots package tools clean
+.PHONY: all deps deps-build deps-package run demo build test test-long fuzz vulncheck mobile-check bench lint screenshots package tools clean
 
 all: build
 
@@ -42,10 +42,17 @@ build: deps-build
 run: deps-build build
 	$(BIN)/carebook
 
-## test: known vulnerabilities, mobile builds, then every test, with the race detector, the real keyring and a real browser
+## test: known vulnerabilities, mobile builds, every test (race detector, real keyring,
+## real browser), then 2 s of fuzzing for each parser of outside data
 test: deps vulncheck
 	scripts/mobile-check.sh
 	scripts/test.sh
+	scripts/fuzz.sh
+
+## fuzz: every parser of outside data fuzzed for a minute each (make test
+## gives each 2 seconds); FUZZTIME=10m make fuzz for longer
+fuzz: deps-build
+	FUZZTIME=$${FUZZTIME:-1m} scripts/fuzz.sh
 
 ## test-long: make test with the long loops of the stress and random tests
 ## (CAREBOOK_LONG=1); longer than CI allows, for before a release

@@ -190,7 +190,7 @@ func TestMessageCommands(t *testing.T) {
 }
 
 // TestMessageSurvivesSIGKILL kills `carebook-cli message` (the real
-// binary, built without cgo) 30 times at random moments of its run, drawn
+// binary, built without cgo) 10 times (30 with CAREBOOK_LONG=1) at random moments of its run, drawn
 // from how long an uncut run takes here, while the practice answers
 // slowly. After every kill the cache opens. Then one `sync`: every message
 // the cache holds is at the practice exactly once (none lost, none twice),
@@ -229,7 +229,7 @@ func TestMessageSurvivesSIGKILL(t *testing.T) {
 		startup = min(startup, time.Since(t0))
 	}
 	work := max(whole-startup, time.Millisecond)
-	const kills = 30
+	kills := longLoop(10, 30) // CAREBOOK_LONG=1: 30
 	finished := 0
 	for i := range kills {
 		cmd := start(fmt.Sprintf("Kill test %02d", i))
