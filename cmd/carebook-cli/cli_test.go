@@ -275,9 +275,10 @@ func buildCLI(t *testing.T) string {
 	return bin
 }
 
-// TestSyncSurvivesSIGKILL kills `carebook-cli sync` (the real binary) 50
-// times at random moments while the server keeps changing. After every
-// kill the cache must open; at the end a sync must converge to the server.
+// TestSyncSurvivesSIGKILL kills `carebook-cli sync` (the real binary) 15
+// times (50 with CAREBOOK_LONG=1) at random moments while the server keeps
+// changing. After every kill the cache must open; at the end a sync must
+// converge to the server.
 // The moments are drawn from what a sync takes here (measured first):
 // most inside the sync's work, initial, full or incremental, and one in
 // five during its start (opening a cache that the last kill left).
