@@ -274,6 +274,26 @@ func (a *App) questionnaire(ctx context.Context, profileID, ref string) (Questio
 	return q, nil
 }
 
+// scopeAllowsCreate reports whether a granted SMART scope string lets the
+// app create resources of typ for the patient (v2 "c" or v1 "write"). An
+// unknown scope ("": an open server, or not recorded) allows it: the
+// practice decides.
+func scopeAllowsCreate(scope, typ string) bool {
+	if strings.TrimSpace(scope) == "" {
+		return true
+	}
+	for _, f := range strings.Fields(scope) {
+		ctxType, perm, ok := strings.Cut(f, ".")
+		if !ok || (ctxType != "patient/"+typ && ctxType != "patient/*") {
+			continue
+		}
+		if perm == "write" || perm == "*" || (strings.Contains(perm, "c") && strings.Trim(perm, "cruds") == "") {
+			return true
+		}
+	}
+	return false
+}
+
 // AnswerInput is the patient's answers to one questionnaire of an
 // appointment.
 type AnswerInput struct {
@@ -354,6 +374,11 @@ func (a *App) AnswerQuestions(ctx context.Context, profileID string, in AnswerIn
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
 		return Submitted{}, fmt.Errorf("answer: %w", err)
+	}
+	if !scopeAllowsCreate(p.Settings[settingScope], "QuestionnaireResponse") {
+		// Signed in before Carebook asked for this permission: the
+		// practice would refuse the answers.
+		return Submitted{}, invalidf("your sign-in with the practice does not let Carebook send answers yet: sign in to the practice again, then answer")
 	}
 	body, err := buildResponse(responseSpec{
 		Questionnaire: q, Answers: normalized,

@@ -121,6 +121,23 @@ func TestAnswerQuestionsBeforeVisit(t *testing.T) {
 	if n := len(questionnaireItems(t, core, id)); n != 0 {
 		t.Fatalf("%d answers stored after invalid input", n)
 	}
+	// A sign-in from before Carebook asked to send answers: said plainly,
+	// nothing stored.
+	if !strings.Contains(p.Settings[settingScope], "patient/QuestionnaireResponse.c") {
+		t.Fatalf("the practice granted %q", p.Settings[settingScope])
+	}
+	if err := core.updateSettings(ctx, id, func(s map[string]string) { s[settingScope] = "openid fhirUser patient/*.rs patient/Task.c" }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.AnswerQuestions(ctx, id, AnswerInput{Appointment: apptID, Answers: good}); !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "sign in to the practice again") {
+		t.Errorf("answers with an old sign-in: %v", err)
+	}
+	if err := core.updateSettings(ctx, id, func(s map[string]string) { s[settingScope] = p.Settings[settingScope] }); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(questionnaireItems(t, core, id)); n != 0 {
+		t.Fatalf("%d answers stored after invalid input", n)
+	}
 	// Medicines are not asked when the answer is no.
 	if probs := form.Questionnaire.Problems(with(map[string]string{"takes-medicines": "no", "medicines": ""})); len(probs) != 0 {
 		t.Errorf("problems with no medicines: %v", probs)

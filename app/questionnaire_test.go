@@ -152,3 +152,23 @@ func FuzzDecodeQuestionnaire(f *testing.F) {
 		}
 	})
 }
+
+func TestScopeAllowsCreate(t *testing.T) {
+	for _, tc := range []struct {
+		scope string
+		want  bool
+	}{
+		{"", true},
+		{"openid fhirUser patient/*.rs patient/QuestionnaireResponse.c", true},
+		{"patient/*.rs patient/*.cruds", true},
+		{"patient/*.read patient/QuestionnaireResponse.write", true},
+		{"patient/*.*", true},
+		{"openid fhirUser patient/*.rs patient/Communication.c patient/Task.c", false},
+		{"patient/QuestionnaireResponse.rs", false},
+		{"user/QuestionnaireResponse.c patient/*.read", false},
+	} {
+		if got := scopeAllowsCreate(tc.scope, "QuestionnaireResponse"); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.scope, got, tc.want)
+		}
+	}
+}
