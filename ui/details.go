@@ -50,6 +50,8 @@ type detailsView struct {
 	pharmacy  *widget.Select
 	phRefs    []string // parallel to pharmacy.Options
 	result    *fyne.Container
+	said      fyne.CanvasObject // what became of the last change, kept across reloads
+	choosing  bool              // the conflict is on show
 	problem   *widget.Label
 	save      *widget.Button
 }
@@ -101,7 +103,11 @@ func (v *detailsView) apply(d app.Details, err error) {
 	v.d = d
 	v.entries = map[app.DetailKey]*widget.Entry{}
 	v.problem = errorText()
+	v.choosing = false
 	v.result = container.NewVBox()
+	if v.said != nil {
+		v.result.Add(v.said)
+	}
 	objs := v.header()
 	objs = append(objs, paragraph("Your practice keeps these details. A change goes to the practice, which updates its record."))
 	if st := v.stateObjects(d.Update); len(st) > 0 {
@@ -278,6 +284,7 @@ func (v *detailsView) saveNow() {
 	}
 	v.problem.Hide()
 	v.save.Disable()
+	v.said = nil
 	version := v.d.Version
 	background(v.ctx, func(ctx context.Context) (app.Submitted, error) {
 		return v.src.UpdateDetails(ctx, v.profileID, changes, version)
@@ -313,11 +320,18 @@ func (v *detailsView) outcome(err error) {
 	default:
 		msg = dangerText(humanActionError(err))
 	}
-	background(v.ctx, v.load, func(d app.Details, lerr error) {
-		v.apply(d, lerr)
-		v.result.Objects = []fyne.CanvasObject{msg}
-		v.result.Refresh()
-	})
+	v.said = msg
+	v.Refresh()
+}
+
+// RecordChanged reads the details again after a sync, unless the patient
+// is changing them (edits in the form, or choosing after a conflict).
+// UI goroutine.
+func (v *detailsView) RecordChanged() {
+	if v.choosing || (v.entries != nil && len(v.changes()) > 0) {
+		return
+	}
+	v.Refresh()
 }
 
 // loadConflict reads both versions again (from the practice) and shows
@@ -342,6 +356,7 @@ func (v *detailsView) loadConflict() {
 // showConflict shows both versions field by field, each row with the
 // patient's value and the practice's to choose from. UI goroutine.
 func (v *detailsView) showConflict(c app.DetailsConflict) {
+	v.choosing = true
 	keep := map[app.DetailKey]bool{}
 	objs := v.header()
 	objs = append(objs, warningText("Your practice changed your details while you were changing them. "+

@@ -388,6 +388,11 @@ func (s *shell) sync() {
 		case err == nil:
 			s.current.LastSync = now
 			s.status.SetText(s.statusText(lastSyncText(now, now)))
+			if s.details != nil {
+				// What the practice publishes (which details it lets
+				// patients change, who to ask) is read at the end of a sync.
+				s.details.RecordChanged()
+			}
 			s.hideBanner()
 		case errors.Is(err, app.ErrSyncRunning):
 		case errors.Is(err, app.ErrAccessEnded):
@@ -449,6 +454,9 @@ func (s *shell) onEvent(ev app.Event) {
 				s.reloadActivity()
 			}
 			s.dashboard.Refresh()
+			if s.details != nil {
+				s.details.RecordChanged()
+			}
 			if s.record != nil {
 				s.record.Refresh()
 			}
