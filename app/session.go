@@ -57,11 +57,11 @@ type App struct {
 	bus   Bus
 
 	mu        sync.Mutex
-	idleTimer *time.Timer         // nil while locked or when idle lock is off
+	idleTimer *time.Timer // nil while locked or when idle lock is off
 	// bgGrace is how long the app may sit in the background before it
 	// locks; bgTimer runs while it is there (nil in the foreground).
-	bgGrace time.Duration
-	bgTimer *time.Timer
+	bgGrace   time.Duration
+	bgTimer   *time.Timer
 	charts    map[string]*decoded // decoded records by profile id, dropped on lock
 	chartsGen int                 // counts forget calls: a decode that saw one meanwhile is not kept
 	syncing   map[string]bool     // profiles with a sync running

@@ -49,6 +49,10 @@ var (
 	// link, or whose loose permissions could not be tightened (someone
 	// else owns it): the cache is not opened there.
 	ErrUnsafeFolder = errors.New("storage: data folder is not private")
+	// ErrDiskFull means the device (or the size the cache may grow to) has
+	// no room for a write: the write was rolled back whole, what was stored
+	// before is intact, and the same write succeeds once there is room.
+	ErrDiskFull = errors.New("storage: no space left for the cache")
 	// ErrWeakPassphrase is a passphrase shorter than MinPassphraseLength.
 	ErrWeakPassphrase = errors.New("storage: passphrase too short")
 )
@@ -64,15 +68,19 @@ func sqliteCode(err error) int {
 
 const (
 	sqliteCorrupt = 11 // SQLITE_CORRUPT
+	sqliteFull    = 13 // SQLITE_FULL: disk full, or max_page_count reached
 	sqliteNotADB  = 26 // SQLITE_NOTADB
 )
 
 // dbErr wraps a database error with what was being done, and marks
-// malformed-file errors with ErrCorrupt so callers can tell them apart.
+// malformed-file errors with ErrCorrupt and a full disk with ErrDiskFull so
+// callers can tell them apart.
 func dbErr(op string, err error) error {
 	switch sqliteCode(err) {
 	case sqliteCorrupt, sqliteNotADB:
 		return fmt.Errorf("%s: %w: %w", op, ErrCorrupt, err)
+	case sqliteFull:
+		return fmt.Errorf("%s: %w: %w", op, ErrDiskFull, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -313,6 +313,27 @@ func (s *Store) truncateWAL(ctx context.Context) error {
 	return nil
 }
 
+// LimitSize caps how large the cache's database may grow, in bytes (0:
+// no cap but the disk's). A write past the cap fails with ErrDiskFull and
+// is rolled back, exactly as on a full disk: tests use it to fill a
+// "disk" without filling one.
+func (s *Store) LimitSize(ctx context.Context, bytes int64) error {
+	var pageSize int64
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return dbErr("limit size", err)
+	}
+	pages := int64(4294967294) // SQLite's largest
+	if bytes > 0 {
+		pages = max(bytes/pageSize, 1)
+	}
+	// The single writer connection holds the cap (it is per connection).
+	var got int64
+	if err := s.writer.QueryRowContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)).Scan(&got); err != nil {
+		return dbErr("limit size", err)
+	}
+	return nil
+}
+
 // update runs fn in a write transaction (BEGIN IMMEDIATE) on the single
 // writer connection and commits it if fn returns nil.
 //

@@ -169,6 +169,10 @@ func (u *UI) lockScreen(hasPassphrase bool) fyne.CanvasObject {
 
 // humanStorageError explains a storage failure in plain words, without any
 // detail of the record.
+// diskFullText explains a write that found no room on the device.
+const diskFullText = "Your device is out of space, so Carebook could not save this. Nothing was sent and what you " +
+	"saved before is safe. Free some space, then try again."
+
 func humanStorageError(err error) string {
 	switch {
 	case errors.Is(err, storage.ErrNoKey):
@@ -182,6 +186,8 @@ func humanStorageError(err error) string {
 			"In Settings, under Records, \"Check and download again\" removes what cannot be read and downloads the record again."
 	case errors.Is(err, storage.ErrPassphraseRequired):
 		return "A passphrase is needed on this device."
+	case errors.Is(err, storage.ErrDiskFull):
+		return diskFullText
 	default:
 		return "Please try again."
 	}

@@ -418,6 +418,8 @@ func messagesError(err error) string {
 		return inv.Problem
 	case errors.Is(err, storage.ErrLocked):
 		return "Carebook is locked. Unlock it and try again."
+	case errors.Is(err, storage.ErrDiskFull):
+		return diskFullText
 	case errors.Is(err, app.ErrInvalidInput):
 		_, after, _ := strings.Cut(err.Error(), "invalid input: ")
 		return firstText(after, "That can't be done now.")

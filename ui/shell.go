@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/storage"
 )
 
 // addProfileChoice is the last entry of the profile switcher.
@@ -404,6 +405,10 @@ func (s *shell) sync() {
 		case errors.Is(err, app.ErrNeedsSignIn):
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 			s.showSignIn()
+		case errors.Is(err, storage.ErrDiskFull):
+			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
+			s.showBanner("Your device is out of space, so Carebook could not save what your practice sent. " +
+				"What you saved before is safe. Free some space, then press refresh.")
 		default:
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 			s.showBanner("Carebook couldn't update this record just now. It will try again. You're reading it as it was " +

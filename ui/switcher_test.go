@@ -113,4 +113,3 @@ func tapMenuItem(t *testing.T, w fyne.Window, text string) {
 	}
 	test.Tap(item)
 }
-
