@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -64,6 +65,10 @@ type Dashboard struct {
 	// Requests are the patient's open requests (waiting to be sent, or at
 	// the practice without an outcome yet), newest first.
 	Requests []Request
+	// Due is the preventive care due now: the practice's recommendations
+	// first, then general guidance (CareDue.Guidance), which screens must
+	// label as such.
+	Due []record.CareDue
 }
 
 // Dashboard computes the profile's dashboard from the cache (works offline).
@@ -73,19 +78,28 @@ func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error
 		return Dashboard{}, fmt.Errorf("dashboard: %w", err)
 	}
 	now := a.cfg.Now()
-	since := now.AddDate(0, 0, -30)
-	if t, err := time.Parse(time.RFC3339, p.Settings[settingResultsSeen]); err == nil {
-		since = t
-	}
+	since := resultsBaseline(p, now)
 	chart, err := a.dashboardChart(ctx, profileID, since)
 	if err != nil {
 		return Dashboard{}, err
+	}
+	opened, err := a.openedResults(ctx, profileID)
+	if err != nil {
+		return Dashboard{}, fmt.Errorf("dashboard: %w", err)
 	}
 	d := Dashboard{
 		Dashboard:   record.BuildDashboard(chart, now, since, readSet(p)),
 		Profile:     profileInfo(p),
 		PatientName: p.Label,
 		Access:      accessOf(p.Settings),
+		Due:         record.PreventiveCare(chart, now),
+	}
+	if len(opened) > 0 {
+		seen := openedObservations(d.NewResults, opened)
+		d.NewResults = unseenResults(d.NewResults, opened)
+		d.Attention = slices.DeleteFunc(d.Attention, func(at record.Attention) bool {
+			return at.Kind == record.AttentionAbnormalResult && seen[at.Key]
+		})
 	}
 	if pt, ok := chart.Patient(); ok && pt.Name != "" {
 		d.PatientName = pt.Name
@@ -118,7 +132,7 @@ func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error
 // Observations it reads only from the day results were last looked at.
 var dashboardTypes = []string{
 	"Patient", "Appointment", "Communication", "DiagnosticReport", "Task", "Invoice", "Account",
-	"MedicationRequest", "Medication", "Immunization",
+	"MedicationRequest", "Medication", "Immunization", "ImmunizationRecommendation", "Encounter",
 	"Practitioner", "PractitionerRole", "Organization", "Location", "RelatedPerson", "HealthcareService",
 }
 

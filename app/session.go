@@ -75,6 +75,15 @@ type App struct {
 	// practice (it starts afresh with the app); guarded by demoMu.
 	demoSigned map[string]bool
 
+	// notifier shows notifications (nil: none); guarded by mu.
+	notifier Notifier
+	// bgMu guards bgStop, the stop of the running background sync.
+	bgMu   sync.Mutex
+	bgStop func()
+
+	// notifyMu serializes working out and remembering notifications.
+	notifyMu sync.Mutex
+
 	// endedNotices tell of records removed since the app opened because
 	// their access ended; guarded by mu.
 	endedNotices []EndedNotice
@@ -129,6 +138,7 @@ func newApp(cfg Config, st *storage.Store) *App {
 // Close locks the app, stops the demo practice if it runs, and closes the
 // cache.
 func (a *App) Close() error {
+	a.StopBackgroundSync()
 	a.Lock()
 	a.demoMu.Lock()
 	if a.demo != nil {

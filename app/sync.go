@@ -80,6 +80,10 @@ func (a *App) SyncWith(ctx context.Context, profileID string, opts SyncOptions) 
 	var rep SyncReport
 	err := a.sync(ctx, profileID, opts, &rep)
 	a.bus.Publish(SyncFinished{ProfileID: profileID, Err: err, Offline: errors.Is(err, ErrOffline)})
+	// Reminders are due by the clock, so they come even when the practice
+	// could not be reached. Best effort: what is not notified now is next
+	// time.
+	_, _ = a.notifyAfterSync(ctx, profileID)
 	return rep, err
 }
 
@@ -159,8 +163,10 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	if err := a.noteRefused(ctx, p.ID, a.askWhyHidden(ctx, api, p, res.ForbiddenReasons())); err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
+	now := a.cfg.Now()
 	return a.updateSettings(ctx, p.ID, func(s map[string]string) {
-		s[settingLastSync] = a.cfg.Now().UTC().Format(time.RFC3339)
+		s[settingLastSync] = now.UTC().Format(time.RFC3339)
+		setResultsBaseline(s, now)
 	})
 }
 

@@ -63,6 +63,7 @@ type Chart struct {
 	Allergies       []AllergyIntolerance
 	Conditions      []Condition
 	Immunizations   []Immunization
+	Recommendations []ImmunizationRecommendation
 	Procedures      []Procedure
 	Encounters      []Encounter
 	Documents       []DocumentReference
@@ -143,7 +144,7 @@ func decodeAll(resources []Resource, items []decoded) {
 // resources given to Load.
 func (c *Chart) Len() int {
 	return len(c.Patients) + len(c.Observations) + len(c.Reports) + len(c.Medications) +
-		len(c.Allergies) + len(c.Conditions) + len(c.Immunizations) + len(c.Procedures) +
+		len(c.Allergies) + len(c.Conditions) + len(c.Immunizations) + len(c.Recommendations) + len(c.Procedures) +
 		len(c.Encounters) + len(c.Documents) + len(c.CarePlans) + len(c.Goals) +
 		len(c.CareTeams) + len(c.Appointments) + len(c.Communications) + len(c.Tasks) +
 		len(c.Accounts) + len(c.Invoices) + len(c.Coverages) + len(c.Benefits) +
@@ -182,6 +183,9 @@ func decode(r Resource) decoded {
 	case "Immunization":
 		v := DecodeImmunization(r)
 		return decoded{v, v.Entry, v.Vaccine}
+	case "ImmunizationRecommendation":
+		v := DecodeImmunizationRecommendation(r)
+		return decoded{v, v.Entry, ""}
 	case "Procedure":
 		v := DecodeProcedure(r)
 		return decoded{v, v.Entry, v.Name}
@@ -247,6 +251,8 @@ func (c *Chart) place(it decoded) {
 		c.Conditions = append(c.Conditions, v)
 	case Immunization:
 		c.Immunizations = append(c.Immunizations, v)
+	case ImmunizationRecommendation:
+		c.Recommendations = append(c.Recommendations, v)
 	case Procedure:
 		c.Procedures = append(c.Procedures, v)
 	case Encounter:

@@ -105,6 +105,9 @@ func entries(c *Chart) []Entry {
 	for _, v := range c.Immunizations {
 		add(v.Entry)
 	}
+	for _, v := range c.Recommendations {
+		add(v.Entry)
+	}
 	for _, v := range c.Procedures {
 		add(v.Entry)
 	}

@@ -125,3 +125,13 @@ func (o Observation) Abnormal() bool {
 	}
 	return false
 }
+
+// Key names the group for what the patient has seen: the report's
+// "DiagnosticReport/id", or "Observation-day/YYYY-MM-DD" for a day of
+// results no report lists.
+func (g LabGroup) Key() string {
+	if g.Report != nil {
+		return g.Report.Key()
+	}
+	return "Observation-day/" + g.Date.Time.UTC().Format("2006-01-02")
+}

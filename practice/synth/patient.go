@@ -62,6 +62,7 @@ func (g *generator) buildPatient(p persona) *set {
 	b.addMedications()
 	b.addAllergies()
 	b.addImmunizations()
+	b.addRecommendations()
 	b.addProcedures()
 	b.addCarePlan()
 	b.addCareTeam()
@@ -291,6 +292,47 @@ func (b *patientBuilder) addImmunizations() {
 		}
 		b.immunization(vaxFlu, b.officeHours(at), p.gp)
 	}
+}
+
+// sysForecastStatus is the code system of a recommendation's forecast.
+const sysForecastStatus = "http://terminology.hl7.org/CodeSystem/immunization-recommendation-status"
+
+// recommendations are the vaccines the practice forecasts as due for
+// adults and elders (ImmunizationRecommendation): the practice's own
+// preventive-care reminders, which the app shows before any general rule.
+var recommendations = map[kind]struct {
+	vax     vaccine
+	disease obj
+	note    string
+}{
+	adult: {vaccine{"309", "COVID-19 vaccine, 2026-2027 formula"}, concept(sysSNOMED, "840539006", "COVID-19"),
+		"This season's COVID-19 vaccine; ask at your next visit or at your pharmacy."},
+	elder: {vaccine{"187", "Zoster vaccine recombinant (shingles)"}, concept(sysSNOMED, "4740000", "Herpes zoster"),
+		"Two doses, two to six months apart."},
+}
+
+// addRecommendations adds the practice's forecast of a vaccine due two
+// weeks ago, for the kinds of patient that have one.
+func (b *patientBuilder) addRecommendations() {
+	rec, ok := recommendations[b.p.kind]
+	if !ok {
+		return
+	}
+	due := b.officeHours(b.g.now.AddDate(0, 0, -14))
+	b.s.add("ImmunizationRecommendation", b.newID("immrec"), obj{
+		"patient": b.patientRef(),
+		"date":    fhirInstant(due.AddDate(0, 0, -7)),
+		"recommendation": []any{obj{
+			"vaccineCode":    []any{concept(sysCVX, rec.vax.cvx, rec.vax.display)},
+			"targetDisease":  rec.disease,
+			"forecastStatus": concept(sysForecastStatus, "due", "Due"),
+			"dateCriterion": []any{obj{
+				"code":  concept(sysLOINC, "30980-7", "Date vaccine due"),
+				"value": fhirDate(due),
+			}},
+			"description": rec.note,
+		}},
+	})
 }
 
 func (b *patientBuilder) immunization(v vaccine, at time.Time, performer string) {

@@ -19,7 +19,7 @@ import (
 // each when the server has no $everything.
 var DefaultTypes = []string{
 	"Patient", "AllergyIntolerance", "Condition", "Observation", "DiagnosticReport",
-	"DocumentReference", "MedicationRequest", "Immunization", "Procedure", "Encounter",
+	"DocumentReference", "MedicationRequest", "Immunization", "ImmunizationRecommendation", "Procedure", "Encounter",
 	"CarePlan", "CareTeam", "Goal", "Coverage", "ExplanationOfBenefit", "Appointment",
 	"Communication", "Task", "Account", "Invoice", "QuestionnaireResponse",
 }

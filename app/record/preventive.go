@@ -1,0 +1,292 @@
+package record
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ImmunizationRecommendation is the practice's own forecast of the
+// vaccines a patient is due (FHIR ImmunizationRecommendation).
+type ImmunizationRecommendation struct {
+	Entry
+	Date  Date // when the practice made the forecast
+	Items []Recommended
+}
+
+// Recommended is one vaccine of a recommendation.
+type Recommended struct {
+	VaccineCode Concept // the first vaccine code given
+	Vaccine     string  // its name, else the target disease's
+	Disease     string  // the target disease, "" when not given
+	// Forecast is the forecast status code, lower-cased: "due",
+	// "overdue", "immune", "contraindicated", "complete".
+	Forecast    string
+	Due         Date // the date it is due, zero when not given
+	Description string
+}
+
+type wImmunizationRecommendation struct {
+	wBase
+	Date           string `json:"date"`
+	Recommendation []struct {
+		VaccineCode    []wConcept `json:"vaccineCode"`
+		TargetDisease  wConcept   `json:"targetDisease"`
+		ForecastStatus wConcept   `json:"forecastStatus"`
+		DateCriterion  []struct {
+			Code  wConcept `json:"code"`
+			Value string   `json:"value"`
+		} `json:"dateCriterion"`
+		Description string `json:"description"`
+	} `json:"recommendation"`
+}
+
+// loincDueDate is the LOINC code of the date criterion "Date vaccine due".
+const loincDueDate = "30980-7"
+
+// DecodeImmunizationRecommendation decodes an ImmunizationRecommendation
+// tolerantly; it never fails.
+func DecodeImmunizationRecommendation(r Resource) ImmunizationRecommendation {
+	var w wImmunizationRecommendation
+	d := begin(r, &w)
+	out := ImmunizationRecommendation{Date: d.date(w.Date)}
+	for _, rec := range w.Recommendation {
+		it := Recommended{
+			Disease:     d.concept(rec.TargetDisease).String(),
+			Forecast:    lower(d.concept(rec.ForecastStatus).Code("")),
+			Description: strings.TrimSpace(rec.Description),
+		}
+		if it.Forecast == "" {
+			it.Forecast = lower(rec.ForecastStatus.Text)
+		}
+		if len(rec.VaccineCode) > 0 {
+			it.VaccineCode = d.concept(rec.VaccineCode[0])
+		}
+		it.Vaccine = firstNonEmpty(it.VaccineCode.String(), it.Disease)
+		for _, dc := range rec.DateCriterion {
+			due := d.date(dc.Value)
+			if due.IsZero() {
+				continue
+			}
+			if it.Due.IsZero() || d.concept(dc.Code).Code("") == loincDueDate {
+				it.Due = due
+			}
+		}
+		out.Items = append(out.Items, it)
+	}
+	out.Entry = d.entry()
+	return out
+}
+
+// CareDue is one piece of preventive care that is due: the practice's own
+// recommendation, or general guidance worked out from the record.
+type CareDue struct {
+	// Key names the reminder: the same reminder keeps its key (a flu
+	// vaccine for one season, the practice's recommendation of one
+	// vaccine), a new one gets a new key.
+	Key    string
+	Title  string // "flu vaccine", lower-case: screens write "Due: flu vaccine"
+	Detail string // why, in a sentence ("Last flu vaccine: 6 Oct 2025.")
+	Due    Date   // when it is due, zero when now
+	// Guidance says it is general guidance worked out from the record,
+	// not the practice's own recommendation.
+	Guidance bool
+}
+
+// The general guidance rules. Screens label them as general guidance: the
+// practice knows better, and its own recommendations replace them.
+const (
+	tetanusYears = 10 // a tetanus booster every 10 years
+	tetanusAge   = 11 // younger children follow the childhood schedule
+	fluMinMonths = 6  // flu vaccine from 6 months of age
+	recLookahead = 30 * 24 * time.Hour
+)
+
+// PreventiveCare lists the preventive care due at now: the practice's own
+// recommendations (ImmunizationRecommendation forecasts due or overdue, or
+// due within a month), else general guidance from the record: a flu
+// vaccine each season (September to March), a tetanus booster every 10
+// years, and a check-up every year. Nothing is listed for a deceased
+// patient. Practice recommendations come first.
+func PreventiveCare(c *Chart, now time.Time) []CareDue {
+	p, hasPatient := c.Patient()
+	if hasPatient && p.Deceased {
+		return nil
+	}
+	var out []CareDue
+	fluByPractice, tetanusByPractice := false, false
+	for _, rec := range c.Recommendations {
+		for i, it := range rec.Items {
+			if IsFluVaccine(Immunization{VaccineCode: it.VaccineCode, Vaccine: it.Vaccine + " " + it.Disease}) {
+				fluByPractice = true
+			}
+			if isTetanus(it.VaccineCode, it.Vaccine+" "+it.Disease) {
+				tetanusByPractice = true
+			}
+			if !recommendedNow(it, now) {
+				continue
+			}
+			name := it.Vaccine
+			if name == "" {
+				name = "a vaccine"
+			}
+			detail := "Your practice recommends it"
+			if !it.Due.IsZero() {
+				detail += ", due " + it.Due.String()
+			}
+			detail += "."
+			if it.Description != "" {
+				detail += " " + it.Description
+			}
+			out = append(out, CareDue{Key: rec.Key() + "#" + strconv.Itoa(i) + "@" + it.Due.Time.UTC().Format("2006-01-02"),
+				Title: name, Detail: detail, Due: it.Due})
+		}
+	}
+	age := func(years, months int) bool { // at least that old (true when the birth date is unknown)
+		return !hasPatient || p.BirthDate.IsZero() || !p.BirthDate.Time.AddDate(years, months, 0).After(now)
+	}
+	if !fluByPractice && age(0, fluMinMonths) {
+		if due, ok := fluDue(c.Immunizations, now); ok {
+			out = append(out, due)
+		}
+	}
+	if !tetanusByPractice && age(tetanusAge, 0) {
+		if due, ok := tetanusDue(c.Immunizations, now); ok {
+			out = append(out, due)
+		}
+	}
+	if due, ok := checkUpDue(c, now); ok {
+		out = append(out, due)
+	}
+	return out
+}
+
+// recommendedNow reports whether a practice forecast asks for the vaccine
+// now or within a month.
+func recommendedNow(it Recommended, now time.Time) bool {
+	switch it.Forecast {
+	case "overdue":
+		return true
+	case "due":
+		return it.Due.IsZero() || !it.Due.Time.After(now.Add(recLookahead))
+	}
+	return false
+}
+
+// fluSeasonStart is the start of the flu season now falls in (September 1
+// of that year), and false outside the season (April to August).
+func fluSeasonStart(now time.Time) (time.Time, bool) {
+	y := now.Year()
+	switch {
+	case now.Month() >= time.September:
+	case now.Month() <= time.March:
+		y--
+	default:
+		return time.Time{}, false
+	}
+	// Vaccines of the season's batch are given from August.
+	return time.Date(y, time.August, 1, 0, 0, 0, 0, now.Location()), true
+}
+
+func fluDue(ims []Immunization, now time.Time) (CareDue, bool) {
+	start, ok := fluSeasonStart(now)
+	if !ok {
+		return CareDue{}, false
+	}
+	last, found := lastFluShot(ims)
+	if found && !last.Date.Time.Before(start) {
+		return CareDue{}, false
+	}
+	detail := "A flu vaccine is advised every season."
+	if found {
+		detail += " Last flu vaccine: " + last.Date.String() + "."
+	}
+	season := strconv.Itoa(start.Year()) + "-" + strconv.Itoa(start.Year()+1)
+	return CareDue{Key: "guidance/flu/" + season, Title: "flu vaccine", Detail: detail, Guidance: true}, true
+}
+
+// tetanusCVX are the CVX codes of vaccines that protect against tetanus
+// (DTaP, DT, Td, Tdap and combinations).
+var tetanusCVX = map[string]bool{
+	"1": true, "9": true, "20": true, "22": true, "28": true, "50": true, "102": true, "106": true,
+	"107": true, "110": true, "112": true, "113": true, "115": true, "120": true, "130": true,
+	"132": true, "138": true, "139": true, "146": true, "170": true, "195": true, "196": true,
+}
+
+func isTetanus(code Concept, name string) bool {
+	for _, cd := range code.Codings {
+		if strings.Contains(strings.ToLower(cd.System), "cvx") && tetanusCVX[strings.TrimLeft(cd.Code, "0")] {
+			return true
+		}
+	}
+	n := " " + strings.NewReplacer(",", " ", "(", " ", ")", " ", "-", " ").Replace(lower(name)) + " "
+	for _, w := range []string{"tetanus", " td ", " tdap ", " dtap ", " dt "} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func tetanusDue(ims []Immunization, now time.Time) (CareDue, bool) {
+	var last Immunization
+	found := false
+	for _, im := range ims {
+		if (im.Status != "completed" && im.Status != "") || im.Date.IsZero() || !isTetanus(im.VaccineCode, im.Vaccine) {
+			continue
+		}
+		if !found || im.Date.After(last.Date) {
+			last, found = im, true
+		}
+	}
+	if found && last.Date.Time.AddDate(tetanusYears, 0, 0).After(now) {
+		return CareDue{}, false
+	}
+	detail := "A tetanus booster is advised every 10 years; your record shows none in the last 10 years."
+	key := "guidance/tetanus/none"
+	if found {
+		detail = "A tetanus booster is advised every 10 years. Last one: " + last.Date.String() + "."
+		key = "guidance/tetanus/" + last.Date.Time.UTC().Format("2006-01-02")
+	}
+	return CareDue{Key: key, Title: "tetanus booster", Detail: detail, Guidance: true}, true
+}
+
+// isCheckUp reports whether an encounter was a routine check-up, by its
+// type's words (the decoded Encounter keeps the type's name).
+func isCheckUp(e Encounter) bool {
+	t := lower(e.Type)
+	for _, w := range []string{"check up", "check-up", "checkup", "well child", "well-child", "wellness",
+		"annual physical", "general examination", "physical exam", "preventive"} {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkUpDue(c *Chart, now time.Time) (CareDue, bool) {
+	var last Date
+	for _, e := range c.Encounters {
+		if e.Status == "cancelled" || e.Status == "entered-in-error" || !isCheckUp(e) {
+			continue
+		}
+		if when := firstDate(e.Period.Start, e.Period.End); !when.IsZero() && when.After(last) {
+			last = when
+		}
+	}
+	yearAgo := now.AddDate(-1, 0, 0)
+	if !last.IsZero() && last.Time.After(yearAgo) {
+		return CareDue{}, false
+	}
+	// A visit already booked is the occasion for it.
+	if len(UpcomingAppointments(c.Appointments, now)) > 0 {
+		return CareDue{}, false
+	}
+	detail := "A check-up with your doctor is advised every year; your record shows none in the last year."
+	key := "guidance/check-up/none"
+	if !last.IsZero() {
+		detail = "A check-up with your doctor is advised every year. Last one: " + last.String() + "."
+		key = "guidance/check-up/" + last.Time.UTC().Format("2006-01-02")
+	}
+	return CareDue{Key: key, Title: "annual check-up", Detail: detail, Guidance: true}, true
+}
