@@ -47,9 +47,11 @@ type BackgroundConfig struct {
 }
 
 // StartBackgroundSync starts syncing every profile in the background and
-// returns a function that stops it and waits until it has stopped. It
-// stops on its own at the lock. Starting it again stops the one running:
-// there is never more than one. Any goroutine.
+// returns a function that stops it and waits until it has stopped (a
+// stop of one that already ended returns at once and stops no other). It
+// stops on its own at the lock. There is never more than one: while one
+// runs, starting again leaves it running and returns its stop. It does
+// not block. Any goroutine.
 func (a *App) StartBackgroundSync(cfg BackgroundConfig) (stop func()) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultSyncInterval
@@ -60,19 +62,27 @@ func (a *App) StartBackgroundSync(cfg BackgroundConfig) (stop func()) {
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
+	a.bgMu.Lock()
+	defer a.bgMu.Unlock()
+	if a.bgDone != nil {
+		select {
+		case <-a.bgDone:
+		default:
+			return a.bgStop // one runs
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	stop = func() {
 		cancel()
+		a.bgMu.Lock()
+		if a.bgDone == done { // a new one may start at once
+			a.bgStop, a.bgDone = nil, nil
+		}
+		a.bgMu.Unlock()
 		<-done
 	}
-	a.bgMu.Lock()
-	prev := a.bgStop
-	a.bgStop = stop
-	a.bgMu.Unlock()
-	if prev != nil {
-		prev()
-	}
+	a.bgStop, a.bgDone = stop, done
 	events, unsubscribe := a.bus.Subscribe()
 	go func() {
 		defer close(done)
@@ -82,12 +92,26 @@ func (a *App) StartBackgroundSync(cfg BackgroundConfig) (stop func()) {
 	return stop
 }
 
+// BackgroundSyncRunning reports whether the background sync runs.
+func (a *App) BackgroundSyncRunning() bool {
+	a.bgMu.Lock()
+	defer a.bgMu.Unlock()
+	if a.bgDone == nil {
+		return false
+	}
+	select {
+	case <-a.bgDone:
+		return false
+	default:
+		return true
+	}
+}
+
 // StopBackgroundSync stops the background sync if it runs, and waits until
 // it has stopped. Any goroutine.
 func (a *App) StopBackgroundSync() {
 	a.bgMu.Lock()
 	stop := a.bgStop
-	a.bgStop = nil
 	a.bgMu.Unlock()
 	if stop != nil {
 		stop()

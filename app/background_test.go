@@ -160,9 +160,9 @@ func TestBackgroundSyncIntervalAndBackoff(t *testing.T) {
 	}
 }
 
-// TestBackgroundSyncOneAtATimeAndStopsOnLock: a profile whose sync is
-// running is skipped (not a failure); starting again replaces the running
-// loop; the lock stops it, and no round runs while locked.
+// TestBackgroundSyncOneAtATimeAndStopsOnLock: starting again while one
+// runs starts no second one; a profile whose sync is running is skipped
+// (not a failure); the lock stops it, and no round runs while locked.
 func TestBackgroundSyncOneAtATimeAndStopsOnLock(t *testing.T) {
 	p := startMsgPractice(t)
 	a, id := openMsgApp(t, p, t.TempDir())
@@ -175,10 +175,17 @@ func TestBackgroundSyncOneAtATimeAndStopsOnLock(t *testing.T) {
 
 	first := a.StartBackgroundSync(cfg)
 	clock.nextWait(t)
-	second := a.StartBackgroundSync(cfg) // stops the first
+	second := a.StartBackgroundSync(cfg) // the first goes on; no other starts
 	defer second()
-	first() // already stopped: returns at once
-	clock.nextWait(t)
+	select {
+	case d := <-clock.asked:
+		t.Fatalf("a second background sync started (waits %v)", d)
+	default:
+	}
+	if !a.BackgroundSyncRunning() {
+		t.Fatal("not running")
+	}
+	_ = first
 
 	// A sync of the profile is running (as if the patient tapped
 	// Refresh): the round skips it without counting a failure.
@@ -198,9 +205,10 @@ func TestBackgroundSyncOneAtATimeAndStopsOnLock(t *testing.T) {
 	clock.nextWait(t)
 
 	// Locking stops it: no round follows, however long the wait.
+	a.bgMu.Lock()
+	done := a.bgDone
+	a.bgMu.Unlock()
 	a.Lock()
-	done := make(chan struct{})
-	go func() { second(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):

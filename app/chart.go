@@ -94,6 +94,14 @@ func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error
 		Access:      accessOf(p.Settings),
 		Due:         record.PreventiveCare(chart, now),
 	}
+	// The flu reminder is among the preventive care, labelled as general
+	// guidance: not twice on the dashboard.
+	d.Attention = slices.DeleteFunc(d.Attention, func(at record.Attention) bool { return at.Kind == record.AttentionFluShotDue })
+	if hidden, _ := d.Access.Hides("Immunization"); hidden {
+		// Guidance from a record the practice shares only in part would
+		// be wrong: only the practice's own recommendations stay.
+		d.Due = slices.DeleteFunc(d.Due, func(c record.CareDue) bool { return c.Guidance })
+	}
 	if len(opened) > 0 {
 		seen := openedObservations(d.NewResults, opened)
 		d.NewResults = unseenResults(d.NewResults, opened)

@@ -50,11 +50,11 @@ func (k NotificationKind) Label() string {
 	case NotifyResults:
 		return "New results"
 	case NotifyRequests:
-		return "Updates to your requests"
+		return "Request updates"
 	case NotifyAppointments:
-		return "Appointment reminders (the day before and an hour before)"
+		return "Appointment reminders"
 	case NotifyCareDue:
-		return "Preventive care due (vaccines, check-ups)"
+		return "Preventive care due"
 	}
 	return string(k)
 }

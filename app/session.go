@@ -77,9 +77,11 @@ type App struct {
 
 	// notifier shows notifications (nil: none); guarded by mu.
 	notifier Notifier
-	// bgMu guards bgStop, the stop of the running background sync.
+	// bgMu guards bgStop and bgDone, the stop of the background sync and
+	// the channel closed when it ended.
 	bgMu   sync.Mutex
 	bgStop func()
+	bgDone chan struct{}
 
 	// notifyMu serializes working out and remembering notifications.
 	notifyMu sync.Mutex

@@ -109,6 +109,10 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		objs = append(objs, card("Needs your attention", strings.Join(lines, "\n"), d.link("See results", "results", hasKind(vm.Attention, record.AttentionAbnormalResult))))
 	}
 
+	if len(vm.Due) > 0 {
+		objs = append(objs, d.dueCard(vm.Due))
+	}
+
 	if len(vm.Upcoming) > 0 {
 		var lines []string
 		for i, ap := range vm.Upcoming {
@@ -207,6 +211,22 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 
 	d.content.Objects = objs
 	d.content.Refresh()
+}
+
+// dueCard lists the preventive care due, each saying whether it is the
+// practice's recommendation or general guidance. UI goroutine.
+func (d *dashboardView) dueCard(due []record.CareDue) fyne.CanvasObject {
+	var lines []string
+	guidance := false
+	for _, it := range due {
+		lines = append(lines, "• Due: "+app.CareDueLine(it)+"\n  "+it.Detail)
+		guidance = guidance || it.Guidance
+	}
+	if guidance {
+		lines = append(lines, "\nGeneral guidance comes from common advice and what your record shows; "+
+			"your practice knows what is right for you.")
+	}
+	return card("Preventive care", strings.Join(lines, "\n"), d.link("See immunizations", "immunizations", true))
 }
 
 // link is a button opening a record section, or nil when show is false.

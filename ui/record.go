@@ -29,7 +29,7 @@ type recordSource interface {
 	Chart(ctx context.Context, profileID string) (*record.Chart, error) // decoded record, from the local cache (works offline)
 	Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error)
 	OpenDocument(ctx context.Context, profileID, docRef string, attachment int) error // shows a PDF/attachment in the system viewer
-	MarkResultsSeen(ctx context.Context, profileID string) error
+	MarkResultOpened(ctx context.Context, profileID string, keys ...string) error // opened results are no longer new
 	Touch() // user activity (postpones auto-lock); cheap
 }
 
@@ -38,6 +38,9 @@ type sectionModel struct {
 	items  []listItem
 	empty  string                  // said instead of an empty list
 	detail func(i int) detailModel // details of items[i]; pure, cheap for one entry
+	// seenKey, when set, names what opening items[i] marks as seen
+	// (record.LabGroup.Key for a result), "" for nothing.
+	seenKey func(i int) string
 }
 
 // sectionDef describes one section of the record.
@@ -50,14 +53,11 @@ type sectionDef struct {
 	buildWithAppts func(c *record.Chart, appts app.Appointments) sectionModel
 	// choose is said where the details go before an entry is chosen.
 	choose string
-	// marksSeen: loading this section counts as the patient seeing their
-	// results (the dashboard's "new results" then clears).
-	marksSeen bool
 }
 
 // recordSections lists the sections in the order they are offered.
 var recordSections = []sectionDef{
-	{name: "results", label: "Results", build: resultsSection, choose: "Choose a result to see its values.", marksSeen: true},
+	{name: "results", label: "Results", build: resultsSection, choose: "Choose a result to see its values."},
 	{name: "vitals", label: "Trends", build: vitalsSection, choose: "Choose a measurement to see how it changed over time."},
 	{name: "medications", label: "Medications", build: medicationsSection, choose: "Choose a medication to see how to take it."},
 	{name: "allergies", label: "Allergies", build: allergiesSection, choose: "Choose an allergy to see its reactions."},
@@ -237,6 +237,17 @@ func (v *recordView) buildSection(s *sectionView) {
 			return
 		}
 		s.md.showDetail(v.detailPage(s.md, s.model.detail(i)))
+		if s.model.seenKey != nil {
+			if key := s.model.seenKey(i); key != "" {
+				// Opening a result is seeing it: it is no longer new on the
+				// dashboard. Best effort: failing to record it leaves it
+				// new until it is opened again.
+				src, profileID := v.src, v.profileID
+				runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
+					return struct{}{}, src.MarkResultOpened(ctx, profileID, key)
+				}, func(struct{}, error) {})
+			}
+		}
 	}
 }
 
@@ -277,11 +288,6 @@ func (v *recordView) load(s *sectionView) {
 			if text := v.notShared(ctx, def.name); text != "" {
 				m.empty = text
 			}
-		}
-		if def.marksSeen {
-			// Best effort: failing to record this only leaves the
-			// dashboard's "new results" badge up until the next visit.
-			_ = v.src.MarkResultsSeen(ctx, v.profileID)
 		}
 		return m, nil
 	}, func(m sectionModel, err error) { v.apply(s, m, err) })

@@ -30,7 +30,7 @@ type fakeRecord struct {
 
 	mu      sync.Mutex
 	opened  []string // "docRef#attachment"
-	seen    int
+	seen    []string // result groups opened (MarkResultOpened)
 	touches int
 }
 
@@ -60,10 +60,10 @@ func (f *fakeRecord) OpenDocument(ctx context.Context, profileID, docRef string,
 	return nil
 }
 
-func (f *fakeRecord) MarkResultsSeen(ctx context.Context, profileID string) error {
+func (f *fakeRecord) MarkResultOpened(ctx context.Context, profileID string, keys ...string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.seen++
+	f.seen = append(f.seen, keys...)
 	return nil
 }
 

@@ -277,17 +277,35 @@ func TestOpenPDFCallsOpenDocument(t *testing.T) {
 	}
 }
 
-// TestResultsMarkedSeen: showing the results tells the app the patient
-// has seen them; other sections do not.
+// TestResultsMarkedSeen: opening a result tells the app the patient has
+// seen it; showing the list, or other sections, does not.
 func TestResultsMarkedSeen(t *testing.T) {
 	test.NewTempApp(t)
 	src := newFakeRecord(extraResources(t))
 	v, _ := openRecord(t, src, screenSizes[0].size)
 	v.ShowSection("allergies")
-	v.ShowSection("results") // already loaded: no second mark
-	v.Refresh()              // reloads results
-	if src.seen != 2 {
-		t.Errorf("MarkResultsSeen called %d times, want 2 (first show and refresh)", src.seen)
+	v.ShowSection("results")
+	v.Refresh()
+	src.mu.Lock()
+	if len(src.seen) != 0 {
+		t.Errorf("showing the list marked %v seen", src.seen)
+	}
+	src.mu.Unlock()
+	first := -1
+	for i, it := range v.current.md.items {
+		if !it.header && it.key != "" {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		t.Fatal("no report among the results")
+	}
+	v.current.md.list.Select(first)
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if len(src.seen) != 1 || src.seen[0] != v.current.md.items[first].key {
+		t.Errorf("opened %s; marked seen: %v", v.current.md.items[first].key, src.seen)
 	}
 	if src.touches == 0 {
 		t.Error("showing sections did not count as activity (Touch)")

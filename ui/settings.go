@@ -207,6 +207,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 			paragraph("Your address, phone, e-mail, language, emergency contact and preferred pharmacy, as your practice keeps them."),
 			container.NewHBox(details))),
 		widget.NewCard("Lock", "", lock),
+		s.notificationsCard(),
 		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
 		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),
 		s.keysCard(),

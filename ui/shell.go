@@ -138,6 +138,7 @@ func (u *UI) showShell(ps []app.ProfileInfo, id string) {
 	}
 	s.dashboard.Refresh()
 	s.sync()
+	u.startBackgroundSync()
 }
 
 // build creates the shell's widgets. UI goroutine.

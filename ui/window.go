@@ -52,6 +52,11 @@ type UI struct {
 	// mobile: a phone or tablet, where leaving the app starts the
 	// background lock.
 	mobile bool
+	// inBackground: a phone app not in the foreground (no background
+	// sync then).
+	inBackground bool
+	// bgStop stops the background sync this window started, or is nil.
+	bgStop func()
 }
 
 // NewMainWindow creates Carebook's main window on a for the core, with the
@@ -64,6 +69,7 @@ func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
 	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { core.Touch() })
 	u.win.Canvas().SetOnTypedRune(func(rune) { core.Touch() })
 	u.win.SetContent(welcomeScreen())
+	core.SetNotifier(systemNotifier{app: a, do: doOnUI})
 	u.applySavedIdleTimeout()
 	u.followLifecycle()
 	u.watchEvents()
@@ -200,15 +206,30 @@ func (u *UI) followLifecycle() {
 		return
 	}
 	lc := u.fyneApp.Lifecycle()
-	lc.SetOnExitedForeground(u.core.WentToBackground)
-	lc.SetOnEnteredForeground(u.core.CameToForeground)
+	// A phone app in the background neither syncs nor notifies: the
+	// system may stop it at any time, and the patient is elsewhere.
+	lc.SetOnExitedForeground(func() {
+		u.inBackground = true
+		u.stopBackgroundSync()
+		u.core.WentToBackground()
+	})
+	lc.SetOnEnteredForeground(func() {
+		u.inBackground = false
+		u.core.CameToForeground()
+		if !u.core.Locked() {
+			u.startBackgroundSync()
+		}
+	})
 }
 
 // watchEvents follows the core's events for the life of the window: a lock
 // (on request or after idling) replaces whatever is on show at once.
 func (u *UI) watchEvents() {
 	events, stop := u.core.Events()
-	u.win.SetOnClosed(stop)
+	u.win.SetOnClosed(func() {
+		stop()
+		u.stopBackgroundSync()
+	})
 	do := doOnUI
 	go func() {
 		var lastProgress time.Time

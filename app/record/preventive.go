@@ -130,11 +130,10 @@ func PreventiveCare(c *Chart, now time.Time) []CareDue {
 			if name == "" {
 				name = "a vaccine"
 			}
-			detail := "Your practice recommends it"
+			detail := "Due now."
 			if !it.Due.IsZero() {
-				detail += ", due " + it.Due.String()
+				detail = "Due " + it.Due.String() + "."
 			}
-			detail += "."
 			if it.Description != "" {
 				detail += " " + it.Description
 			}

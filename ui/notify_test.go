@@ -1,0 +1,121 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/app/record"
+)
+
+// findCheck returns the visible check box whose text starts with prefix.
+func findCheck(t *testing.T, o fyne.CanvasObject, prefix string) *widget.Check {
+	t.Helper()
+	var found *widget.Check
+	walkVisible(o, func(o fyne.CanvasObject) {
+		if c, ok := o.(*widget.Check); ok && found == nil && strings.HasPrefix(c.Text, prefix) {
+			found = c
+		}
+	})
+	if found == nil {
+		t.Fatalf("no check box %q on screen: %s", prefix, shownText(o))
+	}
+	return found
+}
+
+// waitSettings runs queued UI work until the core holds what want says.
+func waitSettings(t *testing.T, q uiQueue, core *app.App, id string, want func(app.NotificationSettings) bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		ns, err := core.NotificationSettings(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want(ns) {
+			return
+		}
+		select {
+		case f := <-q:
+			f()
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("settings never saved: %+v", ns)
+		}
+	}
+}
+
+// TestNotificationSettingsAndDueCare: the dashboard shows the preventive
+// care due with where it comes from; Settings switches a kind of
+// notification off and details on, saved with the profile and shown
+// again after the screen is rebuilt; at phone and desktop size.
+func TestNotificationSettingsAndDueCare(t *testing.T) {
+	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
+		t.Run(fmtSize(size), func(t *testing.T) {
+			q := useQueue(t)
+			_, u, w := openStaffPractice(t, q, size)
+			q.waitShows(t, w, "Preventive care", "Due: COVID-19 vaccine, 2026-2027 formula — recommended by your practice")
+			screenshot(t, w, "dashboard-due-"+fmtSize(size))
+			assertMinFits(t, w, size.Width)
+
+			id := u.shell.current.ID
+			selectTab(t, w, "Settings")
+			q.waitShows(t, w, "Notifications", notificationsRunText, "New results", "Show details")
+			screenshot(t, w, "settings-notifications-"+fmtSize(size))
+			assertMinFits(t, w, size.Width)
+			for _, k := range app.NotificationKinds {
+				if !findCheck(t, w.Content(), k.Label()).Checked {
+					t.Errorf("%s is off by default", k)
+				}
+			}
+			if findCheck(t, w.Content(), "Show details").Checked {
+				t.Error("details are on by default")
+			}
+
+			test.Tap(findCheck(t, w.Content(), app.NotifyResults.Label()))
+			test.Tap(findCheck(t, w.Content(), "Show details"))
+			waitSettings(t, q, u.core, id, func(ns app.NotificationSettings) bool {
+				return !ns.On(app.NotifyResults) && ns.On(app.NotifyMessages) && ns.ShowDetails
+			})
+
+			// Shown as saved when Settings is built again.
+			u.showUnlockedHomeAt(id)
+			q.waitShows(t, w, "Hello, Maya")
+			selectTab(t, w, "Settings")
+			q.waitShows(t, w, notificationsRunText)
+			if findCheck(t, w.Content(), app.NotifyResults.Label()).Checked || !findCheck(t, w.Content(), "Show details").Checked ||
+				!findCheck(t, w.Content(), app.NotifyMessages.Label()).Checked {
+				t.Error("Settings does not show the saved choices")
+			}
+		})
+	}
+}
+
+// TestDashboardDueGuidance: general guidance is labelled as such, with a
+// word on where it comes from, at phone and desktop size.
+func TestDashboardDueGuidance(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	vm := app.Dashboard{Profile: app.ProfileInfo{Self: true, Label: "Sam Lee"}, PatientName: "Sam Lee"}
+	vm.Due = []record.CareDue{
+		{Key: "guidance/flu/2026-2027", Title: "flu vaccine", Detail: "A flu vaccine is advised every season. Last flu vaccine: 6 Oct 2025.", Guidance: true},
+		{Key: "guidance/tetanus/none", Title: "tetanus booster", Detail: "A tetanus booster is advised every 10 years; your record shows none in the last 10 years.", Guidance: true},
+	}
+	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
+		d := newDashboardView(context.Background(), nil, "p", func(string) {})
+		w := test.NewWindow(d.CanvasObject())
+		w.Resize(size)
+		d.apply(vm)
+		assertShows(t, w, "Preventive care", "Due: flu vaccine — general guidance", "Due: tetanus booster — general guidance",
+			"General guidance comes from common advice")
+		screenshot(t, w, "dashboard-guidance-"+fmtSize(size))
+		assertMinFits(t, w, size.Width)
+		w.Close()
+	}
+}

@@ -1,0 +1,90 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+)
+
+// notifySource is what the notification settings need of the app core.
+type notifySource interface {
+	NotificationSettings(ctx context.Context, profileID string) (app.NotificationSettings, error)
+	SetNotificationSettings(ctx context.Context, profileID string, ns app.NotificationSettings) error
+}
+
+// notificationsRunText says plainly when notifications come.
+const notificationsRunText = "Reminders and notifications come only while Carebook runs."
+
+// notificationsPrivacyText says what a notification shows by default.
+const notificationsPrivacyText = "A notification says only what kind of news it is, such as “New message from your practice”: " +
+	"no names, subjects or results, since others may see your screen."
+
+// notificationsCard is the Settings card of the notifications of the
+// record on show: a switch per kind and the opt-in to details. Read and
+// saved off the UI goroutine. UI goroutine.
+func (s *shell) notificationsCard() fyne.CanvasObject {
+	return newNotificationsCard(s.u.ctx, s.u.core, s.current, s.u.core.Touch)
+}
+
+// newNotificationsCard builds the card for profile p from src; touch
+// records activity. UI goroutine.
+func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileInfo, touch func()) *widget.Card {
+	body := newColumn(0, false, paragraph("Loading…"))
+	card := widget.NewCard("Notifications", "For "+p.Label+"'s record", body)
+	status := errorText()
+	background(ctx, func(ctx context.Context) (app.NotificationSettings, error) {
+		return src.NotificationSettings(ctx, p.ID)
+	}, func(ns app.NotificationSettings, err error) {
+		if err != nil {
+			body.Objects = []fyne.CanvasObject{paragraph("Carebook could not read these settings. " + humanStorageError(err))}
+			body.Refresh()
+			return
+		}
+		if ns.Off == nil {
+			ns.Off = map[app.NotificationKind]bool{}
+		}
+		// ns is owned by the UI goroutine; each change saves a copy.
+		save := func() {
+			touch()
+			saved := app.NotificationSettings{Off: map[app.NotificationKind]bool{}, ShowDetails: ns.ShowDetails}
+			for k, v := range ns.Off {
+				saved.Off[k] = v
+			}
+			background(ctx, func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, src.SetNotificationSettings(ctx, p.ID, saved)
+			}, func(_ struct{}, err error) {
+				if err != nil {
+					showError(status, "Carebook could not save this. "+humanStorageError(err))
+					return
+				}
+				status.Hide()
+			})
+		}
+		objs := []fyne.CanvasObject{paragraph(notificationsRunText + " Appointment reminders come the day before " +
+			"and an hour before; preventive care covers vaccines and check-ups.")}
+		for _, k := range app.NotificationKinds {
+			k := k
+			check := widget.NewCheck(k.Label(), nil)
+			check.SetChecked(ns.On(k))
+			check.OnChanged = func(on bool) {
+				ns.Off[k] = !on
+				save()
+			}
+			objs = append(objs, check)
+		}
+		details := widget.NewCheck("Show details", nil)
+		details.SetChecked(ns.ShowDetails)
+		details.OnChanged = func(on bool) {
+			ns.ShowDetails = on
+			save()
+		}
+		objs = append(objs, paragraph(notificationsPrivacyText+" With details on, a notification says who wrote, "+
+			"the subject and the test's name, and whose record it is by first name."), details, status)
+		body.Objects = objs
+		body.Refresh()
+	})
+	return card
+}
