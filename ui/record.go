@@ -29,8 +29,8 @@ type recordSource interface {
 	Chart(ctx context.Context, profileID string) (*record.Chart, error) // decoded record, from the local cache (works offline)
 	Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error)
 	OpenDocument(ctx context.Context, profileID, docRef string, attachment int) error // shows a PDF/attachment in the system viewer
-	MarkResultOpened(ctx context.Context, profileID string, keys ...string) error // opened results are no longer new
-	Touch() // user activity (postpones auto-lock); cheap
+	MarkResultOpened(ctx context.Context, profileID string, keys ...string) error     // opened results are no longer new
+	Touch()                                                                           // user activity (postpones auto-lock); cheap
 }
 
 // sectionModel is what a section's list shows, built without widgets.

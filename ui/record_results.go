@@ -23,8 +23,8 @@ func resultsSection(c *record.Chart) sectionModel {
 		items[i] = groupItem(g)
 	}
 	return sectionModel{
-		items:  items,
-		empty:  "No test results on record at this practice yet.",
+		items:   items,
+		empty:   "No test results on record at this practice yet.",
 		detail:  func(i int) detailModel { return groupDetail(c, groups[i], tr) },
 		seenKey: func(i int) string { return groups[i].Key() },
 	}
