@@ -165,6 +165,17 @@ func (a *App) PendingNotifications(ctx context.Context, profileID string) ([]Not
 	return ns, err
 }
 
+// PreventiveCare lists the preventive care due for the profile now: the
+// practice's recommendations, then general guidance (CareDue.Guidance),
+// nothing for a deceased patient. The dashboard shows the same list.
+func (a *App) PreventiveCare(ctx context.Context, profileID string) ([]record.CareDue, error) {
+	d, err := a.Dashboard(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("preventive care: %w", err)
+	}
+	return d.Due, nil
+}
+
 // notifyAfterSync notifies what is pending for the profile through the
 // installed notifier and remembers it; it returns how many notifications
 // it raised. Without a notifier, or while locked, it does nothing.

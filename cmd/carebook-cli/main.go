@@ -61,6 +61,8 @@ commands:
   refill    ask the practice to renew a prescription (--medication MedicationRequest/ID)
   request   ask for a copy of a lab report, a referral or a correction (--type)
   requests  every request and where it stands (--json)
+  notifications  what Carebook would notify now (as private as the profile's settings say)
+            and the preventive care due (--json); only reads
   details   your address, phone, e-mail, language, emergency contact and preferred pharmacy
             (--json); --set KEY=VALUE... changes them, --keep KEY=yours|practice... chooses
             after the practice's copy changed meanwhile
@@ -149,6 +151,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdRequest(ctx, args[1:], e)
 	case "requests":
 		err = cmdRequests(ctx, args[1:], e)
+	case "notifications":
+		err = cmdNotifications(ctx, args[1:], e)
 	case "details":
 		err = cmdDetails(ctx, args[1:], e)
 	case "help", "-h", "--help":
