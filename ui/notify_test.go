@@ -2,6 +2,9 @@ package ui
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/autostart"
 )
 
 // findCheck returns the visible check box whose text starts with prefix.
@@ -51,6 +55,21 @@ func waitSettings(t *testing.T, q uiQueue, core *app.App, id string, want func(a
 	}
 }
 
+// waitFor runs queued UI work until cond holds.
+func waitFor(t *testing.T, q uiQueue, cond func() bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for !cond() {
+		select {
+		case f := <-q:
+			f()
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("condition never held")
+		}
+	}
+}
+
 // TestNotificationSettingsAndDueCare: the dashboard shows the preventive
 // care due with where it comes from; Settings switches a kind of
 // notification off and details on, saved with the profile and shown
@@ -58,6 +77,8 @@ func waitSettings(t *testing.T, q uiQueue, core *app.App, id string, want func(a
 func TestNotificationSettingsAndDueCare(t *testing.T) {
 	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
 		t.Run(fmtSize(size), func(t *testing.T) {
+			cfgHome := t.TempDir()
+			t.Setenv("XDG_CONFIG_HOME", cfgHome) // the session's autostart folder, for this test
 			q := useQueue(t)
 			_, u, w := openStaffPractice(t, q, size)
 			q.waitShows(t, w, "Preventive care", "Due: COVID-19 vaccine, 2026-2027 formula — recommended by your practice")
@@ -83,6 +104,18 @@ func TestNotificationSettingsAndDueCare(t *testing.T) {
 			waitSettings(t, q, u.core, id, func(ns app.NotificationSettings) bool {
 				return !ns.On(app.NotifyResults) && ns.On(app.NotifyMessages) && ns.ShowDetails
 			})
+
+			// Start with my session writes the XDG autostart entry, and
+			// removes it again.
+			if autostart.Supported() {
+				entry := filepath.Join(cfgHome, "autostart", "carebook.desktop")
+				start := findCheck(t, w.Content(), "Start with my session")
+				waitFor(t, q, func() bool { return !start.Disabled() })
+				test.Tap(start)
+				waitFor(t, q, func() bool { _, err := os.Stat(entry); return err == nil })
+				test.Tap(start)
+				waitFor(t, q, func() bool { _, err := os.Stat(entry); return errors.Is(err, os.ErrNotExist) })
+			}
 
 			// Shown as saved when Settings is built again.
 			u.showUnlockedHomeAt(id)

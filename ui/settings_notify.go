@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/internal/autostart"
 )
 
 // notifySource is what the notification settings need of the app core.
@@ -26,12 +27,45 @@ const notificationsPrivacyText = "A notification says only what kind of news it 
 // record on show: a switch per kind and the opt-in to details. Read and
 // saved off the UI goroutine. UI goroutine.
 func (s *shell) notificationsCard() fyne.CanvasObject {
-	return newNotificationsCard(s.u.ctx, s.u.core, s.current, s.u.core.Touch)
+	var extra []fyne.CanvasObject
+	if autostart.Supported() && !s.u.mobile {
+		extra = append(extra, startWithSession(s.u.ctx, autostart.Config{}, s.u.core.Touch))
+	}
+	return newNotificationsCard(s.u.ctx, s.u.core, s.current, s.u.core.Touch, extra...)
+}
+
+// startWithSession is the switch that starts Carebook when the user signs
+// in to this computer (an XDG autostart entry), so that reminders come
+// without opening it by hand. UI goroutine.
+func startWithSession(ctx context.Context, cfg autostart.Config, touch func()) fyne.CanvasObject {
+	check := widget.NewCheck("Start with my session", nil)
+	check.Disable()
+	status := errorText()
+	background(ctx, func(context.Context) (bool, error) { return autostart.Enabled(cfg) }, func(on bool, err error) {
+		if err != nil {
+			showError(status, "Carebook could not tell whether it starts with your session.")
+		}
+		check.SetChecked(on)
+		check.OnChanged = func(on bool) {
+			touch()
+			background(ctx, func(context.Context) (struct{}, error) { return struct{}{}, autostart.Set(cfg, on) },
+				func(_ struct{}, err error) {
+					if err != nil {
+						showError(status, "Carebook could not change this: "+err.Error())
+						return
+					}
+					status.Hide()
+				})
+		}
+		check.Enable()
+	})
+	return newColumn(0, false, check,
+		paragraph("Carebook then opens when you sign in to this computer, so reminders come without opening it yourself."), status)
 }
 
 // newNotificationsCard builds the card for profile p from src; touch
-// records activity. UI goroutine.
-func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileInfo, touch func()) *widget.Card {
+// records activity; extra goes at the end. UI goroutine.
+func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileInfo, touch func(), extra ...fyne.CanvasObject) *widget.Card {
 	body := newColumn(0, false, paragraph("Loading…"))
 	card := widget.NewCard("Notifications", "For "+p.Label+"'s record", body)
 	status := errorText()
@@ -83,6 +117,7 @@ func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileIn
 		}
 		objs = append(objs, paragraph(notificationsPrivacyText+" With details on, a notification says who wrote, "+
 			"the subject and the test's name, and whose record it is by first name."), details, status)
+		objs = append(objs, extra...)
 		body.Objects = objs
 		body.Refresh()
 	})
