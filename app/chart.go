@@ -73,16 +73,29 @@ type Dashboard struct {
 
 // Dashboard computes the profile's dashboard from the cache (works offline).
 func (a *App) Dashboard(ctx context.Context, profileID string) (Dashboard, error) {
+	d, _, err := a.dashboard(ctx, profileID)
+	return d, err
+}
+
+// dashboard is Dashboard, also returning the chart it read.
+func (a *App) dashboard(ctx context.Context, profileID string) (Dashboard, *record.Chart, error) {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
-		return Dashboard{}, fmt.Errorf("dashboard: %w", err)
+		return Dashboard{}, nil, fmt.Errorf("dashboard: %w", err)
 	}
 	now := a.cfg.Now()
 	since := resultsBaseline(p, now)
 	chart, err := a.dashboardChart(ctx, profileID, since)
 	if err != nil {
-		return Dashboard{}, err
+		return Dashboard{}, nil, err
 	}
+	d, err := a.dashboardOf(ctx, p, chart, now, since)
+	return d, chart, err
+}
+
+// dashboardOf computes the dashboard of profile p from its chart.
+func (a *App) dashboardOf(ctx context.Context, p storage.Profile, chart *record.Chart, now, since time.Time) (Dashboard, error) {
+	profileID := p.ID
 	opened, err := a.openedResults(ctx, profileID)
 	if err != nil {
 		return Dashboard{}, fmt.Errorf("dashboard: %w", err)

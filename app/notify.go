@@ -264,15 +264,11 @@ func (a *App) pendingNotifications(ctx context.Context, profileID string) ([]Not
 	if p.Settings[settingEnded] != "" {
 		return nil, state, nil
 	}
-	d, err := a.Dashboard(ctx, profileID)
+	d, chart, err := a.dashboard(ctx, profileID)
 	if err != nil {
 		return nil, notifiedState{}, fmt.Errorf("notifications: %w", err)
 	}
 	entries, err := a.Outbox(ctx, profileID)
-	if err != nil {
-		return nil, notifiedState{}, fmt.Errorf("notifications: %w", err)
-	}
-	chart, err := a.dashboardChart(ctx, profileID, resultsBaseline(p, a.cfg.Now()))
 	if err != nil {
 		return nil, notifiedState{}, fmt.Errorf("notifications: %w", err)
 	}
