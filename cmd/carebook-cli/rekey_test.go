@@ -40,13 +40,23 @@ func TestRekeySurvivesSIGKILL(t *testing.T) {
 	}
 	pid := profileID(t, dir)
 	enqueueMessage(t, dir, pid) // unsent: the practice is never asked again below
+	// The binary (not this race-instrumented test process) reads the cache
+	// after each kill: its unlock is what finishes a rotation.
+	runBin := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append(args, "--data", dir)...)
+		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("carebook-cli %s: %v %s", args[0], err, stderr.String())
+		}
+		return string(out)
+	}
 	export := func() string {
 		t.Helper()
-		code, out, errOut := cli(t, testPassphrase, "export", "--data", dir, "--format", "bundle")
-		if code != exitOK {
-			t.Fatalf("export: exit %d, %s", code, errOut)
-		}
-		return timestamp.ReplaceAllString(out, "")
+		return timestamp.ReplaceAllString(runBin("export", "--format", "bundle"), "")
 	}
 	before := export()
 
@@ -97,22 +107,25 @@ func TestRekeySurvivesSIGKILL(t *testing.T) {
 		if pendingRekey(t, dir) {
 			t.Fatalf("after kill %d and an unlock the rotation is still pending", i+1)
 		}
-		st, err := storage.Open(dir, storage.Options{NoKeyring: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.UnlockWithPassphrase(context.Background(), testPassphrase); err != nil {
-			t.Fatal(err)
-		}
-		items, err := st.Outbox(context.Background(), pid, storage.OutboxPending)
-		st.Close()
-		if err != nil || len(items) != 1 || !strings.Contains(string(items[0].Payload), "hello") {
-			t.Fatalf("after kill %d the unsent message: %d items, %v", i+1, len(items), err)
+		if status := runBin("status", "--json"); !onePending.MatchString(status) {
+			t.Fatalf("after kill %d the unsent message is not pending: %s", i+1, status)
 		}
 	}
 	t.Logf("%d of %d kills landed in the middle of a rotation", midway, kills)
 	if midway == 0 {
 		t.Fatalf("no kill of %d landed in the middle of a rotation (seed %d)", kills, seed)
+	}
+	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UnlockWithPassphrase(context.Background(), testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	items, err := st.Outbox(context.Background(), pid, storage.OutboxPending)
+	st.Close()
+	if err != nil || len(items) != 1 || !strings.Contains(string(items[0].Payload), "hello") {
+		t.Fatalf("the unsent message at the end: %d items, %v", len(items), err)
 	}
 	code, out, errOut := cli(t, testPassphrase, "activity", "--data", dir, "--json")
 	if code != exitOK || !strings.Contains(out, `"kind": "keys-changed"`) || !strings.Contains(out, `"kind": "export"`) {
@@ -134,6 +147,9 @@ func waitRotationStarted(t *testing.T, db *sql.DB, cmd *exec.Cmd) {
 	}
 	t.Fatal("the rotation never started")
 }
+
+// onePending finds one pending outbox item in status --json.
+var onePending = regexp.MustCompile(`"pending":\s*1\b`)
 
 // timestamp is the export's time of writing, left out of comparisons.
 var timestamp = regexp.MustCompile(`"timestamp":"[^"]*"`)
