@@ -120,12 +120,17 @@ func (s *Store) recordPending(ctx context.Context, kind, detail string) {
 // Audit appends an event to the trail (first moving in the failed unlocks
 // recorded while locked). detail must hold no patient data.
 func (s *Store) Audit(ctx context.Context, kind, profileID, detail string) error {
-	key, installID, err := s.auditKeyNow()
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
+	if s.Locked() {
+		return fmt.Errorf("audit: %w", ErrLocked)
 	}
-	defer zero(key)
 	return s.update(ctx, "audit", func(tx *sql.Tx) error {
+		// The key is taken while the transaction holds the writer, so a key
+		// rotation cannot finish between taking it and writing.
+		key, installID, err := s.auditKeyNow()
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		defer zero(key)
 		if err := absorbPending(ctx, tx, key, installID); err != nil {
 			return err
 		}
@@ -150,12 +155,12 @@ func (s *Store) auditKeyNow() ([]byte, string, error) {
 // sealed chain, and notes once a break verification finds. Best effort, at
 // unlock.
 func (s *Store) sealPendingAudit(ctx context.Context) {
-	key, installID, err := s.auditKeyNow()
-	if err != nil {
-		return
-	}
-	defer zero(key)
 	_ = s.update(ctx, "audit", func(tx *sql.Tx) error {
+		key, installID, err := s.auditKeyNow()
+		if err != nil {
+			return err
+		}
+		defer zero(key)
 		if err := absorbPending(ctx, tx, key, installID); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // kekCheckPlaintext is sealed under the KEK at setup. Opening it proves that
@@ -422,6 +423,7 @@ func (s *Store) Locked() bool {
 // It fails with ErrLocked while locked and ErrNotFound for an unknown (or
 // deleted) profile.
 func (s *Store) keysFor(ctx context.Context, profileID string) (*profileKeys, error) {
+	retries := 0
 	for {
 		s.mu.RLock()
 		if s.kek == nil {
@@ -457,11 +459,27 @@ func (s *Store) keysFor(ctx context.Context, profileID string) (*profileKeys, er
 			s.mu.Unlock()
 			return k, nil
 		}
+		if s.nextKEK != nil && nextDEK == nil {
+			// A rotation's start is about to commit: its new keys are not
+			// readable yet. Read again.
+			s.mu.Unlock()
+			if retries++; retries < 50 {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return nil, fmt.Errorf("profile key: %w", ErrRekeying)
+		}
 		k, err = unwrapProfileKeys(s.kek, s.nextKEK, installID, profileID, wrapped, wrappedIndex, nextDEK, nextIndex)
 		if err != nil {
 			epoch := s.epoch
 			s.mu.Unlock()
 			if errors.Is(err, ErrIntegrity) && s.keysChangedSince(ctx, epoch) {
+				// This process may be finishing a key rotation: its new keys
+				// are in memory a moment before the commit. Read again.
+				if retries++; retries < 50 {
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
 				s.Lock()
 				return nil, fmt.Errorf("the keys were changed by another program: %w", ErrLocked)
 			}

@@ -145,6 +145,12 @@ func (s *Store) Rekey(ctx context.Context, passphrase string) error {
 		}
 	}
 	var epoch int64
+	newDEKs := map[string][]byte{}
+	defer func() {
+		for _, d := range newDEKs {
+			zero(d)
+		}
+	}()
 	err = s.update(ctx, "rekey: start", func(tx *sql.Tx) error {
 		type keyRow struct {
 			id                    string
@@ -178,7 +184,7 @@ func (s *Store) Rekey(ctx context.Context, passphrase string) error {
 				return fmt.Errorf("rekey: %w", err)
 			}
 			wrappedDEK, err := seal(next, dek, dekAD(installID, r.id))
-			zero(dek)
+			newDEKs[r.id] = dek
 			if err != nil {
 				k.destroy()
 				return fmt.Errorf("rekey: %w", err)
@@ -202,16 +208,37 @@ func (s *Store) Rekey(ctx context.Context, passphrase string) error {
 			VALUES (1, ?, ?, ?, ?, ?, ?, ?)`, sealedNext, check, salt, p.Time, p.MemoryKiB, p.Threads, wrapped); err != nil {
 			return dbErr("rekey: start", err)
 		}
-		return s.bumpEpoch(ctx, tx, &epoch)
+		if err := s.bumpEpoch(ctx, tx, &epoch); err != nil {
+			return err
+		}
+		// The keys in memory seal with the new data keys from now on (this
+		// transaction holds the writer until it commits): every holder of
+		// a profile's keys follows at once.
+		s.mu.Lock()
+		s.nextKEK = append([]byte(nil), next...)
+		for id, k := range s.profiles {
+			if d := newDEKs[id]; d != nil {
+				k.rotate(d)
+			}
+		}
+		s.keyGen++
+		s.mu.Unlock()
+		return nil
 	})
+	zero(next)
 	if err != nil {
-		zero(next)
+		s.mu.Lock()
+		if s.nextKEK != nil {
+			zero(s.nextKEK)
+			s.nextKEK = nil
+			for _, k := range s.profiles {
+				k.unrotate()
+			}
+			s.keyGen++
+		}
+		s.mu.Unlock()
 		return err
 	}
-	s.mu.Lock()
-	s.nextKEK, s.epoch = next, epoch
-	s.dropProfileKeysLocked()
-	s.mu.Unlock()
 	return s.resumeRekey(ctx)
 }
 
@@ -248,10 +275,41 @@ func refuseDuringRekey(ctx context.Context, tx *sql.Tx, op string) error {
 // finish what they do; the finishing pass re-seals what they wrote. s.mu
 // must be held for writing.
 func (s *Store) dropProfileKeysLocked() {
-	for id := range s.profiles {
+	for id, k := range s.profiles {
+		k.destroy()
 		delete(s.profiles, id)
 	}
 	s.keyGen++
+}
+
+// rotate makes dek the sealing key, keeping the current one to open what
+// is not re-sealed yet. Holders of k follow at once.
+func (k *profileKeys) rotate(dek []byte) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.gone {
+		return
+	}
+	k.old, k.dek = k.dek, append([]byte(nil), dek...)
+}
+
+// settle forgets the old key once a rotation finished.
+func (k *profileKeys) settle() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	zero(k.old)
+	k.old = nil
+}
+
+// unrotate undoes rotate (the rotation's start did not commit).
+func (k *profileKeys) unrotate() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.old == nil || k.gone {
+		return
+	}
+	zero(k.dek)
+	k.dek, k.old = k.old, nil
 }
 
 // loadRekey installs the new KEK of an unfinished rotation after an unlock
@@ -679,22 +737,30 @@ func (s *Store) finishRekey(ctx context.Context) error {
 			fmt.Sprintf("a new master key and new keys for %d record(s)", len(keys))); err != nil {
 			return err
 		}
-		return s.bumpEpoch(ctx, tx, &epoch)
+		if err := s.bumpEpoch(ctx, tx, &epoch); err != nil {
+			return err
+		}
+		// The new keys become the only keys before the commit, while this
+		// transaction holds the writer: no write can start in between with
+		// the old ones (if the commit fails, the epochs disagree and the
+		// store locks itself at the next write; unlocking finishes again).
+		s.mu.Lock()
+		zero(s.kek)
+		s.kek, s.nextKEK = append([]byte(nil), next...), nil
+		for _, k := range s.profiles {
+			k.settle()
+		}
+		s.keyGen++
+		s.mu.Unlock()
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	zero(s.kek)
-	s.kek, s.nextKEK, s.epoch = next, nil, epoch
-	for id, k := range s.profiles {
-		k.destroy()
-		delete(s.profiles, id)
-	}
-	s.keyGen++
+	s.mu.RLock()
 	inKeyring := s.inKeyring && s.keyring != nil
-	nextCopy := append([]byte(nil), next...)
-	s.mu.Unlock()
+	nextCopy := append([]byte(nil), s.kek...)
+	s.mu.RUnlock()
 	defer zero(nextCopy)
 	if inKeyring {
 		if err := s.keyring.Set(keyringService, kekKeyringUser(installID), base64.StdEncoding.EncodeToString(nextCopy)); err == nil {
