@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,6 +25,10 @@ type searchBox struct {
 	root   fyne.CanvasObject
 	cancel context.CancelFunc
 
+	// typed counts changes of the field: a search starts once the patient
+	// paused (searchPause), for the latest text only. UI goroutine.
+	typed int
+
 	// finder is kept from one query to the next while the record stays the
 	// same, so typing does not rebuild sections on every key. Searches run
 	// off the UI goroutine and may overlap, hence the lock.
@@ -36,7 +41,7 @@ func (v *recordView) newSearchBox(s *sectionView) *searchBox {
 	b.entry.SetPlaceHolder("Search your record")
 	b.entry.OnChanged = func(string) {
 		v.src.Touch()
-		b.run()
+		b.runAfterPause()
 	}
 	b.root = container.NewPadded(b.entry)
 	return b
@@ -47,6 +52,30 @@ func (b *searchBox) focus(win fyne.Window) {
 	if win != nil {
 		win.Canvas().Focus(b.entry)
 	}
+}
+
+// searchPause is how long typing must pause before the record is searched:
+// a search per key would decode and scan the record for words the patient
+// is still typing.
+const searchPause = 250 * time.Millisecond
+
+// runAfterPause searches once the patient paused typing; a key pressed
+// meanwhile starts the wait again. Views drawn inline (tests of the
+// screens' content) search at once. UI goroutine.
+func (b *searchBox) runAfterPause() {
+	if b.v.inline {
+		b.run()
+		return
+	}
+	b.typed++
+	n, do := b.typed, doOnUI
+	time.AfterFunc(searchPause, func() {
+		do(func() {
+			if n == b.typed {
+				b.run()
+			}
+		})
+	})
 }
 
 // run searches for the field's text. UI goroutine.

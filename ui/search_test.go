@@ -1,9 +1,13 @@
 package ui
 
 import (
+	"context"
+	"sync"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/carebook/carebook/app/record"
 )
 
 // TestSearchFindsEntries types queries into the search box and checks the
@@ -105,5 +109,43 @@ func TestSearchFindsMessagesAndStatements(t *testing.T) {
 		v.current.search.entry.SetText(tc.query)
 		selectRow(t, v, tc.row)
 		assertShows(t, w, tc.detail...)
+	}
+}
+
+// countingRecord records the queries searched.
+type countingRecord struct {
+	*fakeRecord
+	mu      sync.Mutex
+	queries []string
+}
+
+func (c *countingRecord) Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error) {
+	c.mu.Lock()
+	c.queries = append(c.queries, query)
+	c.mu.Unlock()
+	return c.fakeRecord.Search(ctx, profileID, query, limit)
+}
+
+// TestSearchWaitsForAPause: typing a word key by key searches the record
+// once, for the whole word, not once per key.
+func TestSearchWaitsForAPause(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	src := &countingRecord{fakeRecord: wendell(t)}
+	v := buildRecordView(src, "profile-1", nil, false)
+	w := test.NewWindow(v.CanvasObject())
+	v.win = w
+	defer w.Close()
+	w.Resize(screenSizes[0].size)
+	v.ShowSection("search")
+	q.waitShows(t, w, "Type what you are looking for")
+
+	test.Type(v.current.search.entry, "low density")
+	q.waitShows(t, w, "Low Density Lipoprotein Cholesterol")
+	q.drain()
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if len(src.queries) != 1 || src.queries[0] != "low density" {
+		t.Fatalf("searched %q while typing, want one search for the whole words", src.queries)
 	}
 }
