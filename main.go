@@ -79,6 +79,9 @@ func main() {
 		w.Window().Resize(size)
 	}
 	w.Window().ShowAndRun()
+	// The loop has ended: the window stops its work before the core
+	// closes (and locks) on the way out.
+	w.Close()
 }
 
 func parseSize(s string) (fyne.Size, error) {

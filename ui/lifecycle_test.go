@@ -74,3 +74,42 @@ func TestLifecycleLock(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseEndsWindowWork: once the window's work ended (the app's loop
+// returned), the core locking on the way out changes no screen: drawing
+// then would panic.
+func TestCloseEndsWindowWork(t *testing.T) {
+	q := useQueue(t)
+	fyneApp := test.NewTempApp(t)
+	core, err := app.Open(app.Config{
+		DataDir:     t.TempDir(),
+		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		IdleTimeout: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	if err := core.Setup(context.Background(), "closing time"); err != nil {
+		t.Fatal(err)
+	}
+	u := NewMainWindow(fyneApp, core, Options{})
+	defer u.Window().Close()
+	q.waitShows(t, u.Window(), "Connect to your practice")
+	before := u.Window().Content()
+
+	events, stop := core.Events()
+	defer stop()
+	u.Close()
+	u.Close() // twice is fine
+	core.Lock()
+	<-events // Locked: published to every subscriber
+	// Had the window still followed the core, its lock screen would be
+	// queued within moments; two seconds of running the queue show none.
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		q.drain()
+		if u.Window().Content() != before {
+			t.Fatalf("a screen changed after Close: %s", shownText(u.Window().Content()))
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -52,6 +53,13 @@ type UI struct {
 	// mobile: a phone or tablet, where leaving the app starts the
 	// background lock.
 	mobile bool
+	// doOnUI is the package's doOnUI when the window was made (read there,
+	// on the UI goroutine, for goroutines to use).
+	doOnUI func(func())
+	// closed is set once the window's work ended (Close); stopEvents ends
+	// the subscription to the core's events.
+	closed     atomic.Bool
+	stopEvents func()
 	// inBackground: a phone app not in the foreground (no background
 	// sync then).
 	inBackground bool
@@ -64,7 +72,7 @@ type UI struct {
 // home). UI goroutine.
 func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
 	a.Settings().SetTheme(Theme())
-	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts, mobile: a.Driver().Device().IsMobile()}
+	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts, mobile: a.Driver().Device().IsMobile(), doOnUI: doOnUI}
 	u.win.Resize(fyne.NewSize(1024, 720))
 	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { core.Touch() })
 	u.win.Canvas().SetOnTypedRune(func(rune) { core.Touch() })
@@ -222,15 +230,39 @@ func (u *UI) followLifecycle() {
 	})
 }
 
+// Close ends the window's work: it stops following the core's events and
+// the background sync. The window calls it when it closes; main calls it
+// after the app's loop returned, before closing the core (whose lock
+// would otherwise reach a screen that no longer exists). Any goroutine;
+// more than once is fine.
+func (u *UI) Close() {
+	if u.closed.Swap(true) {
+		return
+	}
+	if u.stopEvents != nil {
+		u.stopEvents()
+	}
+	u.doOnUI(u.stopBackgroundSync)
+}
+
 // watchEvents follows the core's events for the life of the window: a lock
 // (on request or after idling) replaces whatever is on show at once.
 func (u *UI) watchEvents() {
 	events, stop := u.core.Events()
-	u.win.SetOnClosed(func() {
-		stop()
-		u.stopBackgroundSync()
-	})
-	do := doOnUI
+	u.stopEvents = stop
+	u.win.SetOnClosed(u.Close)
+	// Work for the window is dropped once it closed: after the app's loop
+	// ended, fyne.Do runs it at once on this goroutine, where drawing
+	// panics ("GLFW library is not initialized", seen when the core's
+	// lock on the way out published Locked).
+	do := func(f func()) {
+		doOnUI := u.doOnUI
+		doOnUI(func() {
+			if !u.closed.Load() {
+				f()
+			}
+		})
+	}
 	go func() {
 		var lastProgress time.Time
 		for ev := range events {
