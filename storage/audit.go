@@ -28,7 +28,10 @@ import (
 // A failed unlock happens while the store is locked, with no key to seal
 // with: it is written as a minimal clear record (time, kind, method) and
 // moved into the sealed chain at the next unlock, in the order it
-// happened. Until then it is listed as not verified.
+// happened. Until then it is listed as not verified. Nothing can
+// authenticate it while locked: the chain proves such a record was there
+// at the next unlock, not who wrote it; only that kind is accepted, and its
+// detail only "passphrase" or "keyring".
 
 // Audit kinds.
 const (
