@@ -11,21 +11,16 @@ import (
 // same use cases as the Settings screen, with the action exit codes.
 func cmdAccess(ctx context.Context, args []string, e env) error {
 	fs := newFlags("access", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	end := fs.String("end", "", "RELATEDPERSON_ID: end this person's access to your record")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	if !p.Self {
 		return usagef("%s's record is held for you as %s: only %s can manage who sees it", p.Label, p.Relationship, p.Label)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/carebook/carebook/app"
@@ -26,6 +27,32 @@ func openAppWith(ctx context.Context, dir string, e env, cfg app.Config) (*app.A
 		return nil, err
 	}
 	return app.OpenWithStore(cfg, st), nil
+}
+
+// profileFlags are the --data and --profile flags of a command that acts
+// for one person's record.
+type profileFlags struct{ data, profile *string }
+
+func addProfileFlags(fs *flag.FlagSet) profileFlags {
+	return profileFlags{
+		data:    fs.String("data", "", "cache folder (default: the app's)"),
+		profile: fs.String("profile", "", "profile id (needed when there are several)"),
+	}
+}
+
+// open opens the app on the cache of --data and picks the profile of
+// --profile (or the only one). The caller closes the app.
+func (f profileFlags) open(ctx context.Context, e env) (*app.App, app.ProfileInfo, error) {
+	a, err := openApp(ctx, *f.data, e)
+	if err != nil {
+		return nil, app.ProfileInfo{}, err
+	}
+	p, err := pickProfile(ctx, a, *f.profile)
+	if err != nil {
+		a.Close()
+		return nil, app.ProfileInfo{}, err
+	}
+	return a, p, nil
 }
 
 // pickProfile returns the profile an action is for: id, or the only

@@ -16,8 +16,7 @@ import (
 // asked live: exit 4 when it cannot be reached.
 func cmdSlots(ctx context.Context, args []string, e env) error {
 	fs := newFlags("slots", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	from := fs.String("from", "", "first day, YYYY-MM-DD in local time (default: today)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD, included (default: 30 days after the first)")
 	typ := fs.String("type", "", "visit type, its code or name (default: any)")
@@ -39,15 +38,11 @@ func cmdSlots(ctx context.Context, args []string, e env) error {
 	}
 	q.VisitType, q.Provider = strings.TrimSpace(*typ), *provider
 
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	ft, err := a.FreeSlots(ctx, p.ID, q)
 	if err != nil {
 		return err
@@ -116,8 +111,7 @@ func printSlots(w io.Writer, ft app.FreeTimes) {
 // times, and the exit code is 6.
 func cmdBook(ctx context.Context, args []string, e env) error {
 	fs := newFlags("book", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	slot := fs.String("slot", "", "SLOT_ID of a free time (carebook-cli slots lists them)")
 	reason := fs.String("reason", "", "the reason for the visit")
 	if err := parse(fs, args); err != nil {
@@ -126,15 +120,11 @@ func cmdBook(ctx context.Context, args []string, e env) error {
 	if *slot == "" {
 		return usagef("book needs --slot SLOT_ID (carebook-cli slots lists the free times)")
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	sub, err := a.Book(ctx, p.ID, app.BookRequest{Slot: app.FreeSlot{ID: *slot}, Reason: *reason})
 	if err == nil {
 		if ap, aerr := a.Appointment(ctx, p.ID, strings.TrimPrefix(sub.Ref, "Appointment/")); aerr == nil && ap.State == app.StateRequested {
@@ -168,8 +158,7 @@ func offerNearest(ctx context.Context, a *app.App, profileID, slotID string, err
 // cmdMove moves an appointment to another free time (app.Move).
 func cmdMove(ctx context.Context, args []string, e env) error {
 	fs := newFlags("move", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	appt := fs.String("appointment", "", "APPOINTMENT_ID (carebook-cli appointments lists them)")
 	slot := fs.String("slot", "", "SLOT_ID of the new time")
 	if err := parse(fs, args); err != nil {
@@ -178,15 +167,11 @@ func cmdMove(ctx context.Context, args []string, e env) error {
 	if *appt == "" || *slot == "" {
 		return usagef("move needs --appointment ID and --slot SLOT_ID")
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	sub, err := a.Move(ctx, p.ID, strings.TrimPrefix(*appt, "Appointment/"), app.FreeSlot{ID: *slot})
 	offerNearest(ctx, a, p.ID, *slot, err, e)
 	return reportAction(e, sub, err)
@@ -195,8 +180,7 @@ func cmdMove(ctx context.Context, args []string, e env) error {
 // cmdCancel cancels an appointment with a reason (app.Cancel).
 func cmdCancel(ctx context.Context, args []string, e env) error {
 	fs := newFlags("cancel", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	appt := fs.String("appointment", "", "APPOINTMENT_ID (carebook-cli appointments lists them)")
 	reason := fs.String("reason", "", "why it is cancelled")
 	if err := parse(fs, args); err != nil {
@@ -205,15 +189,11 @@ func cmdCancel(ctx context.Context, args []string, e env) error {
 	if *appt == "" {
 		return usagef("cancel needs --appointment ID")
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	sub, err := a.Cancel(ctx, p.ID, strings.TrimPrefix(*appt, "Appointment/"), *reason)
 	var refused *app.RefusedError
 	if errors.As(err, &refused) {
@@ -251,21 +231,16 @@ type appointmentJSON struct {
 // the cache (app.Appointments).
 func cmdAppointments(ctx context.Context, args []string, e env) error {
 	fs := newFlags("appointments", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	asJSON := fs.Bool("json", false, "print a JSON array of appointments")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	list, err := a.Appointments(ctx, p.ID)
 	if err != nil {
 		return err

@@ -41,8 +41,7 @@ type detailsUpdateJSON struct {
 // copy changed meanwhile.
 func cmdDetails(ctx context.Context, args []string, e env) error {
 	fs := newFlags("details", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (needed when there are several)")
+	pf := addProfileFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	var set, keep multiFlag
 	fs.Var(&set, "set", "change a detail: KEY=VALUE (repeatable; an empty VALUE removes it); keys: "+keyList())
@@ -69,15 +68,11 @@ func cmdDetails(ctx context.Context, args []string, e env) error {
 		}
 		choices[app.DetailKey(strings.TrimSpace(k))] = v == "yours"
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	switch {
 	case len(changes) > 0:
 		d, err := a.PatientDetails(ctx, p.ID)

@@ -23,8 +23,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // of every action (see reportAction).
 func cmdMessage(ctx context.Context, args []string, e env) error {
 	fs := newFlags("message", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	to := fs.String("to", "", "recipient at the practice, TYPE/ID (Practitioner/..., Organization/...); a reply goes to whoever wrote last")
 	subject := fs.String("subject", "", "subject line (new messages)")
 	text := fs.String("text", "", "the message")
@@ -53,15 +52,11 @@ func cmdMessage(ctx context.Context, args []string, e env) error {
 		files = append(files, app.AttachmentFromFile(path, b))
 	}
 
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	d := app.Draft{To: *to, Subject: *subject, Topic: *topic}
 	if *replyTo != "" {
 		if d, err = a.ReplyDraft(ctx, p.ID, *replyTo); err != nil {
@@ -131,21 +126,16 @@ type attachmentJSON struct {
 // message (app.Messages).
 func cmdMessages(ctx context.Context, args []string, e env) error {
 	fs := newFlags("messages", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	asJSON := fs.Bool("json", false, "print a JSON array of messages")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	in, err := a.Messages(ctx, p.ID)
 	if err != nil {
 		return err

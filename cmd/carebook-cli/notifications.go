@@ -36,21 +36,16 @@ type notificationsJSON struct {
 // reads: nothing is marked as notified.
 func cmdNotifications(ctx context.Context, args []string, e env) error {
 	fs := newFlags("notifications", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (needed when there are several)")
+	pf := addProfileFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	ns, err := a.PendingNotifications(ctx, p.ID)
 	if err != nil {
 		return err

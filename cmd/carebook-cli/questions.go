@@ -53,8 +53,7 @@ type optionJSON struct {
 // practice unreachable).
 func cmdQuestionnaire(ctx context.Context, args []string, e env) error {
 	fs := newFlags("questionnaire", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	appt := fs.String("appointment", "", "APPOINTMENT_ID (carebook-cli appointments lists them)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
@@ -63,15 +62,11 @@ func cmdQuestionnaire(ctx context.Context, args []string, e env) error {
 	if *appt == "" {
 		return usagef("questionnaire needs --appointment ID")
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	bv, err := a.BeforeVisit(ctx, p.ID, strings.TrimPrefix(*appt, "Appointment/"))
 	if err != nil {
 		return err
@@ -182,8 +177,7 @@ func printBeforeVisit(w io.Writer, bv app.BeforeVisit) {
 // (--answers FILE, "-" for stdin) and/or --answer linkId=value.
 func cmdAnswer(ctx context.Context, args []string, e env) error {
 	fs := newFlags("answer", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (default: the only one)")
+	pf := addProfileFlags(fs)
 	appt := fs.String("appointment", "", "APPOINTMENT_ID (carebook-cli appointments lists them)")
 	which := fs.String("questionnaire", "", "Questionnaire/ID when the appointment asks several")
 	file := fs.String("answers", "", `a JSON file {"linkId": answer, ...} ("-" reads stdin)`)
@@ -209,15 +203,11 @@ func cmdAnswer(ctx context.Context, args []string, e env) error {
 		}
 		answers[strings.TrimSpace(k)] = v
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	sub, err := a.AnswerQuestions(ctx, p.ID, app.AnswerInput{
 		Appointment: strings.TrimPrefix(*appt, "Appointment/"), Questionnaire: *which, Answers: answers,
 	})

@@ -15,8 +15,7 @@ import (
 // [--note TEXT]`.
 func cmdRefill(ctx context.Context, args []string, e env) error {
 	fs := newFlags("refill", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (needed when there are several)")
+	pf := addProfileFlags(fs)
 	med := fs.String("medication", "", "the prescription to renew: MedicationRequest/ID (or just the ID)")
 	pharmacy := fs.String("pharmacy", "", "where to send it: Organization/ID or a pharmacy's name (default: the preferred pharmacy)")
 	note := fs.String("note", "", "a note for the office")
@@ -30,7 +29,7 @@ func cmdRefill(ctx context.Context, args []string, e env) error {
 	if !strings.Contains(about, "/") {
 		about = "MedicationRequest/" + about
 	}
-	return sendRequest(ctx, e, *data, *profile, app.RequestInput{
+	return sendRequest(ctx, e, pf, app.RequestInput{
 		Kind: app.RequestRefill, About: about, Pharmacy: *pharmacy, Note: *note,
 	})
 }
@@ -47,8 +46,7 @@ var requestTypes = map[string]app.RequestKind{
 // TEXT] [--should-say TEXT] [--note TEXT]`.
 func cmdRequest(ctx context.Context, args []string, e env) error {
 	fs := newFlags("request", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (needed when there are several)")
+	pf := addProfileFlags(fs)
 	typ := fs.String("type", "", "copy (of a lab report), referral or correction (of the record)")
 	about := fs.String("about", "", "the entry it is about: DiagnosticReport/ID (copy; default the latest reports), Condition/ID (referral), any entry (correction)")
 	text := fs.String("text", "", "referral: what it is for, e.g. \"dermatologist for a mole check\"")
@@ -62,23 +60,19 @@ func cmdRequest(ctx context.Context, args []string, e env) error {
 	if !ok {
 		return usagef("--type must be copy, referral or correction")
 	}
-	return sendRequest(ctx, e, *data, *profile, app.RequestInput{
+	return sendRequest(ctx, e, pf, app.RequestInput{
 		Kind: kind, About: *about, Text: *text, Wrong: *wrong, ShouldSay: *shouldSay, Note: *note,
 	})
 }
 
 // sendRequest opens the app, sends the request through its use case and
 // reports the outcome with the action exit codes.
-func sendRequest(ctx context.Context, e env, data, profile string, in app.RequestInput) error {
-	a, err := openApp(ctx, data, e)
+func sendRequest(ctx context.Context, e env, pf profileFlags, in app.RequestInput) error {
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, profile)
-	if err != nil {
-		return err
-	}
 	sub, err := a.SendRequest(ctx, p.ID, in)
 	return reportAction(e, sub, err)
 }
@@ -110,21 +104,16 @@ type outcomeJSON struct {
 // [--profile ID] [--json]`.
 func cmdRequests(ctx context.Context, args []string, e env) error {
 	fs := newFlags("requests", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	profile := fs.String("profile", "", "profile id (needed when there are several)")
+	pf := addProfileFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, *data, e)
+	a, p, err := pf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *profile)
-	if err != nil {
-		return err
-	}
 	rs, err := a.Requests(ctx, p.ID)
 	if err != nil {
 		return err
