@@ -197,3 +197,14 @@ CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'Test
 for f in "$out"/details-*.png "$out"/statement-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
 done
+
+# Notifications and reminders (Settings with the switches per kind, the
+# dashboard with preventive care due), the activity on this device, and
+# removing a record that still holds unsent items, at both sizes.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 \
+	-run 'TestNotificationSettingsAndDueCare|TestDashboardDueGuidance|TestActivityInSettings|TestRemoveShowsUnsent' \
+	./ui/ >"$scratch/settings-shots.log" 2>&1 ||
+	{ cat "$scratch/settings-shots.log" >&2; exit 1; }
+for f in "$out"/settings-notifications-*.png "$out"/dashboard-due-*.png "$out"/dashboard-guidance-*.png "$out"/activity-*.png "$out"/remove-unsent-*.png; do
+	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
+done
