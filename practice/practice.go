@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/practice/access"
+	"github.com/carebook/carebook/practice/audit"
 	"github.com/carebook/carebook/practice/faults"
 	"github.com/carebook/carebook/practice/fhirserver"
 	"github.com/carebook/carebook/practice/rules"
@@ -167,8 +168,13 @@ func (s *Server) open(ctx context.Context) error {
 			return err
 		}
 	}
+	auditLog, err := audit.Open(st.DB(), "Riverside Family Practice")
+	if err != nil {
+		return fmt.Errorf("practice: %w", err)
+	}
 	s.fhir, err = fhirserver.New(fhirserver.Config{
 		Store:              st,
+		Audit:              auditLog,
 		Verifier:           s.auth,
 		Hook:               policyHook{rules.Policy{Messages: s.MessagePolicy, VideoBase: s.url + "/visit"}},
 		SMARTConfiguration: s.auth.Configuration,
@@ -186,7 +192,7 @@ func (s *Server) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("practice: %w", err)
 	}
-	s.staff = staff.New(st, staff.Config{Delay: s.cfg.StaffDelay, Now: s.cfg.StaffNow, Poll: s.cfg.StaffPoll, Seed: s.cfg.Seed, Logger: s.slogger()})
+	s.staff = staff.New(st, staff.Config{Delay: s.cfg.StaffDelay, Now: s.cfg.StaffNow, Poll: s.cfg.StaffPoll, Seed: s.cfg.Seed, Logger: s.slogger(), Audit: auditLog})
 	mux := http.NewServeMux()
 	mux.Handle("/fhir/", s.fhir.Handler())
 	mux.Handle("/fhir", s.fhir.Handler())

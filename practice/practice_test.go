@@ -60,11 +60,17 @@ const allScopes = "openid fhirUser launch/patient offline_access patient/*.rs pa
 // and returns the access token.
 func signIn(t *testing.T, srv *Server, username, patientID string) *oauth2.Token {
 	t.Helper()
+	return signInScopes(t, srv, username, patientID, allScopes)
+}
+
+// signInScopes is signIn asking for scopes.
+func signInScopes(t *testing.T, srv *Server, username, patientID, scopes string) *oauth2.Token {
+	t.Helper()
 	ctx := context.Background()
 	cfg := oauth2.Config{
 		ClientID:    smart.CarebookClientID,
 		RedirectURL: "http://127.0.0.1:9/callback",
-		Scopes:      strings.Fields(allScopes),
+		Scopes:      strings.Fields(scopes),
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   srv.URL() + "/auth/authorize",
 			TokenURL:  srv.URL() + "/auth/token",

@@ -43,6 +43,12 @@ func (s *Server) capabilityStatement(r *http.Request) map[string]any {
 	}
 	var resources []any
 	for _, typ := range store.ResourceTypes() {
+		if typ == "AuditEvent" {
+			if s.cfg.Audit != nil {
+				resources = append(resources, auditCapability())
+			}
+			continue
+		}
 		params := []any{
 			map[string]any{"name": "_id", "type": "token"},
 			map[string]any{"name": "_lastUpdated", "type": "date"},
@@ -141,4 +147,18 @@ func patientEditable(elements []string, ask string) map[string]any {
 		subs = append(subs, map[string]any{"url": "ask", "valueString": ask})
 	}
 	return map[string]any{"url": PatientEditableURL, "extension": subs}
+}
+
+// auditCapability is the AuditEvent entry: search only, by the patient the
+// token was granted, with the scope AuditScope.
+func auditCapability() map[string]any {
+	return map[string]any{
+		"type":          "AuditEvent",
+		"documentation": "Who reached your record: search with patient (or entity) set to the patient the access token was granted for; needs the scope " + AuditScope + ". Newest first.",
+		"interaction":   []any{map[string]any{"code": "search-type"}},
+		"searchParam": []any{
+			map[string]any{"name": "patient", "type": "reference"},
+			map[string]any{"name": "entity", "type": "reference"},
+		},
+	}
 }

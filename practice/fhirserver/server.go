@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/carebook/carebook/practice/access"
+	"github.com/carebook/carebook/practice/audit"
 	"github.com/carebook/carebook/practice/store"
 )
 
@@ -66,6 +67,10 @@ type Config struct {
 	PaymentPage string
 	// MaxBodyBytes caps request bodies (0 = DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// Audit, when not nil, records an AuditEvent for every request that
+	// reaches a patient's chart and serves AuditEvent searches (see
+	// AuditScope); nil means no audit log is kept or offered.
+	Audit *audit.Log
 	// Logf, when not nil, receives internal errors (never patient data).
 	Logf func(format string, args ...any)
 }
@@ -160,7 +165,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	}
-	s.route(w, r, path, g)
+	if parts := strings.Split(path, "/"); parts[0] == "AuditEvent" {
+		s.auditEvents(w, r, g, parts)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	s.route(sw, r, path, g)
+	s.record(ctx, r, sw, path, g)
 }
 
 func writeJSONPlain(w http.ResponseWriter, v map[string]any) {

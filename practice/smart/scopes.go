@@ -33,6 +33,7 @@ func supportedScopes() []string {
 		"patient/*.rs", "patient/*.read",
 		"patient/Communication.c", "patient/Appointment.cu", "patient/RelatedPerson.u",
 		"patient/Task.c", "patient/Patient.u", "patient/QuestionnaireResponse.c",
+		"patient/AuditEvent.rs",
 	}
 }
 
@@ -119,6 +120,12 @@ func consentItems(scope string) []string {
 	}
 	if reads {
 		items = append(items, "read your health record")
+	}
+	for _, sc := range resourceScopes(scope) {
+		if sc.ResourceType == "AuditEvent" && strings.ContainsRune(sc.Interactions, 's') {
+			items = append(items, "see who looked at your record")
+			break
+		}
 	}
 	if writes["Communication"] {
 		items = append(items, "send messages")

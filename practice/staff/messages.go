@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/practice/audit"
 	"github.com/carebook/carebook/practice/store"
 )
 
@@ -119,31 +120,41 @@ func (w *Worker) answerMessages(ctx context.Context, now time.Time) error {
 			replied["Communication/"+msg.res.ID] {
 			continue
 		}
-		errs = append(errs, w.st.InTx(ctx, func(tx *store.Tx) error { return w.reply(ctx, tx, msg, now) }))
+		var events []audit.Event
+		err := w.st.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			events, err = w.reply(ctx, tx, msg, now)
+			return err
+		})
+		if err == nil {
+			err = w.audit(ctx, events)
+		}
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
 // reply writes the practice's answer to msg: from the clinician it was sent
 // to (or the patient's own clinician, or the practice), to its sender, in
-// the same thread.
-func (w *Worker) reply(ctx context.Context, tx *store.Tx, msg message, now time.Time) error {
+// the same thread. It returns the AuditEvents of what the practitioner did
+// (read the message, wrote the answer), to record once it committed.
+func (w *Worker) reply(ctx context.Context, tx *store.Tx, msg message, now time.Time) ([]audit.Event, error) {
 	// Check again inside the transaction that nobody answered meanwhile.
 	q, _, err := store.ParseQuery("Communication", url.Values{"part-of": {msg.thread}}, false)
 	if err != nil {
-		return fmt.Errorf("staff: search replies: %w", err)
+		return nil, fmt.Errorf("staff: search replies: %w", err)
 	}
 	q.Count = store.MaxCount
 	others, _, err := tx.Search(ctx, "Communication", q)
 	if err != nil {
-		return fmt.Errorf("staff: search replies: %w", err)
+		return nil, fmt.Errorf("staff: search replies: %w", err)
 	}
 	for _, o := range others {
 		om, err := decode(o.JSON)
 		if err == nil && o.LastUpdated.After(msg.res.LastUpdated) && str(om, "status") != "entered-in-error" {
 			for _, s := range refs(om, "sender") {
 				if !strings.HasPrefix(s, "Patient/") && !strings.HasPrefix(s, "RelatedPerson/") {
-					return nil
+					return nil, nil
 				}
 			}
 		}
@@ -151,7 +162,7 @@ func (w *Worker) reply(ctx context.Context, tx *store.Tx, msg message, now time.
 	subject := refs(msg.m, "subject")
 	sender := w.replySender(ctx, tx, msg.m, subject)
 	if sender == "" {
-		return nil // nobody at the practice was addressed; nobody answers
+		return nil, nil // nobody at the practice was addressed; nobody answers
 	}
 	body := map[string]any{
 		"status":       "completed",
@@ -168,8 +179,30 @@ func (w *Worker) reply(ctx context.Context, tx *store.Tx, msg message, now time.
 	if topic, ok := msg.m["topic"]; ok {
 		body["topic"] = topic
 	}
-	_, err = createIn(ctx, tx, "Communication", body)
-	return err
+	created, err := createIn(ctx, tx, "Communication", body)
+	if err != nil {
+		return nil, err
+	}
+	about := firstOf(subject)
+	if about == "" {
+		about = refs(msg.m, "sender")[0]
+	}
+	patient, ok := strings.CutPrefix(about, "Patient/")
+	if !ok {
+		return nil, nil
+	}
+	name := practitionerName(ctx, tx, sender)
+	return []audit.Event{
+		{Time: now, Subtype: audit.Read, Who: sender, WhoName: name, Patient: patient, What: "Communication/" + msg.res.ID},
+		{Time: now, Subtype: audit.Create, Who: sender, WhoName: name, Patient: patient, What: "Communication/" + created},
+	}, nil
+}
+
+func firstOf(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return l[0]
 }
 
 // replySender picks who answers: a clinician the message was sent to, the

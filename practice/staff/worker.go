@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
+	"github.com/carebook/carebook/practice/audit"
 	"github.com/carebook/carebook/practice/store"
 )
 
@@ -26,6 +28,9 @@ type Config struct {
 	// Poll is how often Run looks for work; 0 means Delay/4, kept between
 	// 20 milliseconds and 2 seconds.
 	Poll time.Duration
+	// Audit, when not nil, records the staff's accesses to patients' charts
+	// as AuditEvents by the practitioner who acted.
+	Audit *audit.Log
 	// Logger receives Run's errors (never patient data); nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -204,3 +209,57 @@ func ref(s string) map[string]any { return map[string]any{"reference": s} }
 func text(s string) map[string]any { return map[string]any{"text": s} }
 
 func instant(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// audit records events after the transaction that made them committed.
+func (w *Worker) audit(ctx context.Context, events []audit.Event) error {
+	if w.cfg.Audit == nil {
+		return nil
+	}
+	var errs []error
+	for _, e := range events {
+		errs = append(errs, w.cfg.Audit.Record(ctx, e))
+	}
+	return errors.Join(errs...)
+}
+
+// practitionerName is the display name of a Practitioner reference ("" when
+// it cannot be read).
+func practitionerName(ctx context.Context, tx *store.Tx, ref string) string {
+	id, ok := strings.CutPrefix(ref, "Practitioner/")
+	if !ok {
+		return ""
+	}
+	_, p, err := readIn(ctx, tx, "Practitioner", id)
+	if err != nil {
+		return ""
+	}
+	names, _ := p["name"].([]any)
+	if len(names) == 0 {
+		return ""
+	}
+	n, _ := names[0].(map[string]any)
+	if t := str(n, "text"); t != "" {
+		return t
+	}
+	var parts []string
+	for _, k := range []string{"prefix", "given"} {
+		for _, v := range asList(n[k]) {
+			parts = append(parts, v)
+		}
+	}
+	if f := str(n, "family"); f != "" {
+		parts = append(parts, f)
+	}
+	return strings.Join(parts, " ")
+}
+
+func asList(v any) []string {
+	l, _ := v.([]any)
+	var out []string
+	for _, x := range l {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
