@@ -143,8 +143,8 @@ func (a *App) EndProxyAccess(ctx context.Context, profileID, relatedPersonID str
 }
 
 // signInScopes are the scopes to ask a practice for: the defaults, plus
-// ending a proxy's access where its SMART configuration lists that scope
-// (a server is not asked for what it does not offer).
+// ending a proxy's access and reading who looked at the record where its
+// SMART configuration lists those scopes (a server is not asked for what it does not offer).
 func signInScopes(ctx context.Context, base string) []string {
 	scopes := slices.Clone(smart.DefaultScopes)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/.well-known/smart-configuration", nil)
@@ -163,8 +163,10 @@ func signInScopes(ctx context.Context, base string) []string {
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&conf) != nil {
 		return scopes
 	}
-	if slices.Contains(conf.ScopesSupported, scopeEndAccess) {
-		scopes = append(scopes, scopeEndAccess)
+	for _, sc := range []string{scopeEndAccess, scopeAuditEvents} {
+		if slices.Contains(conf.ScopesSupported, sc) {
+			scopes = append(scopes, sc)
+		}
 	}
 	return scopes
 }
