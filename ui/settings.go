@@ -214,6 +214,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		s.accessCard(),
 		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
 		s.activityCard(),
+		s.whoCard(),
 	)))
 }
 

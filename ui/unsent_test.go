@@ -50,8 +50,15 @@ func (q uiQueue) waitOverlay(t *testing.T, w fyne.Window, wants ...string) fyne.
 // demo practice (closed at the end of the test).
 func openDemoCore(t *testing.T) (*app.App, app.ProfileInfo, *demo.Practice) {
 	t.Helper()
+	return openDemoCoreStaff(t, time.Hour)
+}
+
+// openDemoCoreStaff is openDemoCore with the practice's staff taking
+// staffDelay to read and answer.
+func openDemoCoreStaff(t *testing.T, staffDelay time.Duration) (*app.App, app.ProfileInfo, *demo.Practice) {
+	t.Helper()
 	ctx := context.Background()
-	practice, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
+	practice, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: staffDelay})
 	if err != nil {
 		t.Fatal(err)
 	}
