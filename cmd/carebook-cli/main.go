@@ -43,6 +43,8 @@ commands:
   activity  what happened on this device (sign-ins, failed unlocks, exports, key changes,
             records added and removed, access ended), newest first, verified (--json);
             exit 1 when the trail was altered
+  who       who looked at your record, as your practice's own log says (asked live):
+            [--profile ID] [--json]; exit 1 when the practice does not share it
   message   write to the practice: --to TYPE/ID --subject TEXT --text TEXT [--attach FILE]...
             [--reply-to COMMUNICATION_ID]; stored in the outbox and sent at once
   messages  conversations and the state of every message (--json)
@@ -140,6 +142,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdRekey(ctx, args[1:], e)
 	case "activity":
 		err = cmdActivity(ctx, args[1:], e)
+	case "who":
+		err = cmdWho(ctx, args[1:], e)
 	case "access":
 		err = cmdAccess(ctx, args[1:], e)
 	case "version", "--version", "-version":
