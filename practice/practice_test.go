@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -457,6 +458,16 @@ func TestStaffOverHTTP(t *testing.T) {
 	}
 	if r := call(t, "GET", base+"/"+med, tok, nil); r.body["status"] != "completed" {
 		t.Errorf("the old prescription is %v", r.body["status"])
+	}
+	// The doctor's review is in the practice's log of Maya's record.
+	audited := false
+	for _, ev := range auditLog(t, srv, signInScopes(t, srv, "maya", synth.MayaID, auditScopes).AccessToken, synth.MayaID) {
+		if who, _, _, _ := agentWho(ev); who == "Practitioner/dr-park" && ev["action"] == "U" && slices.Contains(entityRefs(ev), task) {
+			audited = true
+		}
+	}
+	if !audited {
+		t.Error("the review of the refill request is not in the audit log")
 	}
 }
 

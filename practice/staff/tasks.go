@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/practice/audit"
 	"github.com/carebook/carebook/practice/rules"
 	"github.com/carebook/carebook/practice/store"
 )
@@ -41,11 +42,13 @@ func (w *Worker) reviewRequests(ctx context.Context, now time.Time) error {
 		if !w.due(t.LastUpdated, now) {
 			continue
 		}
-		errs = append(errs, w.st.InTx(ctx, func(tx *store.Tx) error {
+		var events []audit.Event
+		err := w.st.InTx(ctx, func(tx *store.Tx) error {
 			r, m, err := readIn(ctx, tx, "Task", t.ID)
 			if err != nil || str(m, "status") != "requested" || !isPatientRequest(m) {
 				return err
 			}
+			events = reviewEvents(ctx, tx, m, "Task/"+t.ID, now)
 			reason, err := w.refusalReason(ctx, tx, m)
 			if err != nil {
 				return err
@@ -61,9 +64,33 @@ func (w *Worker) reviewRequests(ctx context.Context, now time.Time) error {
 				m["executionPeriod"] = map[string]any{"start": instant(now)}
 			}
 			return updateIn(ctx, tx, r, m)
-		}))
+		})
+		if err == nil {
+			err = w.audit(ctx, events)
+		}
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// reviewEvents are the AuditEvents of the patient's clinician reviewing a
+// request: reading what it is about, and updating the request.
+func reviewEvents(ctx context.Context, tx *store.Tx, task map[string]any, taskRef string, now time.Time) []audit.Event {
+	patientRef := firstOf(refs(task, "for"))
+	patient, ok := strings.CutPrefix(patientRef, "Patient/")
+	who := generalPractitioner(ctx, tx, patientRef)
+	if !ok || who == "" {
+		return nil
+	}
+	name := practitionerName(ctx, tx, who)
+	what := firstOf(refs(task, "focus"))
+	if what == "" {
+		what = taskRef
+	}
+	return []audit.Event{
+		{Time: now, Subtype: audit.Read, Who: who, WhoName: name, Patient: patient, What: what},
+		{Time: now, Subtype: audit.Update, Who: who, WhoName: name, Patient: patient, What: taskRef},
+	}
 }
 
 // isPatientRequest reports whether a Task is one of the practice's patient

@@ -243,9 +243,7 @@ func practitionerName(ctx context.Context, tx *store.Tx, ref string) string {
 	}
 	var parts []string
 	for _, k := range []string{"prefix", "given"} {
-		for _, v := range asList(n[k]) {
-			parts = append(parts, v)
-		}
+		parts = append(parts, asList(n[k])...)
 	}
 	if f := str(n, "family"); f != "" {
 		parts = append(parts, f)
