@@ -446,10 +446,7 @@ func TestExactlyOnceUnderDroppedReplies(t *testing.T) {
 	ctx := context.Background()
 	practice := startDemo(t)
 	core, id := connectAs(t, practice, "maya")
-	n := 100
-	if raceEnabled {
-		n = 40 // the race detector makes each action several times slower
-	}
+	n := longLoop(40, 100) // 100 with CAREBOOK_LONG=1 (make test-long)
 	ft, err := core.FreeSlots(ctx, id, SlotQuery{From: time.Now().AddDate(0, 0, 2), To: time.Now().AddDate(0, 0, 40)})
 	if err != nil {
 		t.Fatal(err)

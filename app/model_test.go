@@ -45,10 +45,7 @@ func TestRandomSyncModel(t *testing.T) {
 	}
 	t.Logf("seed %d (CAREBOOK_SEED=%d replays it)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 2))
-	rounds := 60
-	if os.Getenv("CAREBOOK_LONG") == "1" {
-		rounds = 300
-	}
+	rounds := longLoop(60, 300)
 
 	saved := clientOptions
 	clientOptions.MinBackoff, clientOptions.MaxBackoff, clientOptions.MaxRetryAfter = time.Millisecond, 2*time.Millisecond, time.Millisecond
@@ -243,4 +240,14 @@ func TestRandomSyncModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// longLoop is how many rounds a stress or random loop runs: short in make
+// test, which must stay well under 15 minutes on 2 cores, and long with
+// CAREBOOK_LONG=1 (make test-long).
+func longLoop(short, long int) int {
+	if os.Getenv("CAREBOOK_LONG") == "1" {
+		return long
+	}
+	return short
 }
