@@ -145,7 +145,11 @@ func (s *Server) logf(format string, args ...any) {
 
 // open builds everything behind the listener.
 func (s *Server) open(ctx context.Context) error {
-	st, err := store.Open(s.cfg.DataFile)
+	st, err := s.openTemplate()
+	fromTemplate := st != nil
+	if err == nil && st == nil {
+		st, err = store.Open(s.cfg.DataFile)
+	}
 	if err != nil {
 		return fmt.Errorf("practice: %w", err)
 	}
@@ -162,6 +166,11 @@ func (s *Server) open(ctx context.Context) error {
 	}
 	if err := s.seed(ctx); err != nil {
 		return err
+	}
+	if !fromTemplate {
+		if err := s.keepTemplate(ctx); err != nil {
+			return fmt.Errorf("practice: %w", err)
+		}
 	}
 	for _, path := range s.cfg.Load {
 		if err := s.loadFile(ctx, path); err != nil {
@@ -206,7 +215,7 @@ func (s *Server) open(ctx context.Context) error {
 // seed loads the synthetic demo practice into an empty store and creates
 // its portal accounts.
 func (s *Server) seed(ctx context.Context) error {
-	bundles, accounts, err := synth.Generate(synth.Options{Seed: s.cfg.Seed, Scale: s.cfg.Scale})
+	bundles, accounts, err := s.generate()
 	if err != nil {
 		return fmt.Errorf("practice: generate demo data: %w", err)
 	}

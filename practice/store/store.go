@@ -117,6 +117,35 @@ CREATE TABLE IF NOT EXISTS fhir_index (
 // Open opens (creating if needed) the store in the SQLite file at path. An
 // empty path makes a private temporary file that Close removes.
 func Open(path string) (*Store, error) {
+	return open(path, nil)
+}
+
+// OpenCopy opens a private temporary store that starts as a copy of image,
+// a database Snapshot made; Close removes it.
+func OpenCopy(image []byte) (*Store, error) {
+	return open("", image)
+}
+
+// Snapshot returns a consistent copy of the whole database (VACUUM INTO a
+// temporary file, read back and removed), for OpenCopy.
+func (s *Store) Snapshot(ctx context.Context) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "practice-snapshot-")
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "snapshot.db")
+	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	image, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	return image, nil
+}
+
+func open(path string, image []byte) (*Store, error) {
 	s := &Store{}
 	if path == "" {
 		dir, err := os.MkdirTemp("", "practice-store-")
@@ -125,6 +154,12 @@ func Open(path string) (*Store, error) {
 		}
 		s.tmpFile = dir
 		path = filepath.Join(dir, "practice.db")
+		if image != nil {
+			if err := os.WriteFile(path, image, 0o600); err != nil {
+				s.removeTemp()
+				return nil, fmt.Errorf("open store: copy: %w", err)
+			}
+		}
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(15000)")
