@@ -27,9 +27,11 @@ echo "ok  $tarball: binary, .desktop file and icon"
 exe="$dist/carebook-$version-windows-amd64.exe"
 [ -f "$exe" ] || fail "missing $exe"
 file "$exe" | grep -q 'PE32+ executable (GUI) x86-64' || fail "$exe is not a PE32+ GUI executable: $(file -b "$exe")"
-resources=$(x86_64-w64-mingw32-objdump -p "$exe")
-grep -q 'Type: ICON' <<<"$resources" || grep -q 'ICON' <<<"$resources" || fail "$exe carries no icon resource"
-grep -q 'VERSION' <<<"$resources" || fail "$exe carries no version resource"
+# The resource types in the .exe (objdump names the resource directory,
+# not what is in it).
+resources=$(go run ./scripts/peresources "$exe") || fail "$exe: its resources cannot be read"
+grep -qx 'GROUP_ICON' <<<"$resources" || fail "$exe carries no icon resource (it has: $resources)"
+grep -qx 'VERSION' <<<"$resources" || fail "$exe carries no version resource (it has: $resources)"
 echo "ok  $exe: PE32+ GUI executable with icon and version resources"
 
 for cli in "$dist"/carebook-cli-*; do
