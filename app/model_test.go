@@ -17,17 +17,19 @@ import (
 	"github.com/carebook/carebook/practice/faults"
 	"github.com/carebook/carebook/practice/store"
 	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/outbox"
 )
 
 // TestRandomSyncModel is a model-based random test of sync: rounds of
 // random changes at the practice (results created, amended, deleted;
-// staff answering), random actions of the patient (messages and requests,
-// through the app's use cases), random faults (errors, replies dropped
+// staff answering), random actions of the patient (messages, requests and
+// bookings, through the app's use cases), random faults (errors, replies dropped
 // after the practice committed, truncated bodies), syncs interrupted at
 // random moments, and the app closed and opened again. After quiescence
 // (faults off, syncs until nothing waits) the cache holds exactly the
-// practice's versions of the patient's results, messages and requests,
-// and every outbox item is at the practice exactly once.
+// practice's versions of the patient's results, messages, requests and
+// appointments, and every outbox item is at the practice exactly once (or,
+// a booking the practice refused, not at all).
 //
 // 60 rounds in make test, 300 with CAREBOOK_LONG=1. The seed is logged;
 // CAREBOOK_SEED=<seed> replays a run.
@@ -71,7 +73,7 @@ func TestRandomSyncModel(t *testing.T) {
 	}
 	counts := map[string]int{}
 	for round := range rounds {
-		step := rng.IntN(9)
+		step := rng.IntN(10)
 		switch step {
 		case 0: // the practice adds a result
 			r, err := p.Store().Create(ctx, "Observation", newResult(round))
@@ -134,6 +136,17 @@ func TestRandomSyncModel(t *testing.T) {
 		case 7: // a full sync
 			_ = a.Sync(ctx, id)
 			counts["sync"]++
+		case 9: // the patient books a free time (the practice may refuse it)
+			free, err := a.FreeSlots(ctx, id, SlotQuery{})
+			if err != nil || len(free.Slots()) == 0 {
+				continue // offline, or nothing free: the patient tries later
+			}
+			slots := free.Slots()
+			_, err = a.Book(ctx, id, BookRequest{Slot: slots[rng.IntN(len(slots))], Reason: fmt.Sprintf("Visit %d", round)})
+			if err != nil && !errors.Is(err, ErrQueued) && !errors.Is(err, ErrRefused) {
+				t.Fatalf("round %d: book: %v", round, err)
+			}
+			counts["booking"]++
 		case 8: // the app is closed and opened again
 			if err := a.Close(); err != nil {
 				t.Fatalf("round %d: close: %v", round, err)
@@ -174,13 +187,19 @@ func TestRandomSyncModel(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Every item the patient wrote is at the practice exactly once.
+	// Every item the patient wrote is at the practice exactly once, or,
+	// refused by the practice (a time it does not book), not at all.
 	entries, err := a.Outbox(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.State != storage.OutboxSent {
+		want := 1
+		switch {
+		case e.State == storage.OutboxSent:
+		case e.State == storage.OutboxFailed && e.Kind == "appointment":
+			want = 0
+		default:
 			t.Errorf("%s (%s) is %s: %s", e.LocalID, e.Kind, e.State, e.LastError)
 			continue
 		}
@@ -190,16 +209,18 @@ func TestRandomSyncModel(t *testing.T) {
 			n = serverMessages(t, p, e.Identifier)
 		case "task":
 			n = serverTasks(t, p, e.Identifier)
+		case "appointment":
+			n = serverCopies(t, p, "Appointment", e.Identifier)
 		default:
 			t.Fatalf("unexpected outbox kind %q", e.Kind)
 		}
-		if n != 1 {
-			t.Errorf("%s (%s) is at the practice %d times", e.LocalID, e.Kind, n)
+		if n != want {
+			t.Errorf("%s (%s, %s) is at the practice %d times, want %d", e.LocalID, e.Kind, e.State, n, want)
 		}
 	}
 
 	// The cache holds exactly the practice's versions.
-	for _, typ := range []string{"Observation", "Communication", "Task"} {
+	for _, typ := range []string{"Observation", "Communication", "Task", "Appointment"} {
 		server := map[string]string{}
 		q, _, err := store.ParseQuery(typ, url.Values{"patient": {prof.PatientID}}, false)
 		if err != nil {
@@ -240,6 +261,22 @@ func TestRandomSyncModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// serverCopies counts the practice's resources of typ carrying the
+// outbox identifier ident.
+func serverCopies(t testing.TB, p *msgPractice, typ, ident string) int {
+	t.Helper()
+	q, _, err := store.ParseQuery(typ, url.Values{"identifier": {outbox.IdentifierSystem + "|" + ident}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Count = store.MaxCount
+	rs, _, err := p.Store().Search(context.Background(), typ, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rs)
 }
 
 // longLoop is how many rounds a stress or random loop runs: short in make
