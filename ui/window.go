@@ -233,8 +233,8 @@ func (u *UI) followLifecycle() {
 // Close ends the window's work: it stops following the core's events and
 // the background sync. The window calls it when it closes; main calls it
 // after the app's loop returned, before closing the core (whose lock
-// would otherwise reach a screen that no longer exists). Any goroutine;
-// more than once is fine.
+// would otherwise reach a screen that no longer exists). UI goroutine, or
+// after the loop returned; more than once is fine.
 func (u *UI) Close() {
 	if u.closed.Swap(true) {
 		return
@@ -242,7 +242,7 @@ func (u *UI) Close() {
 	if u.stopEvents != nil {
 		u.stopEvents()
 	}
-	u.doOnUI(u.stopBackgroundSync)
+	u.stopBackgroundSync()
 }
 
 // watchEvents follows the core's events for the life of the window: a lock
