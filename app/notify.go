@@ -326,18 +326,25 @@ func (w *notificationWriter) notified(key string) bool {
 	return ok
 }
 
+// unnotified keeps the items not notified yet, with their keys (key gives
+// an item's).
+func unnotified[T any](w *notificationWriter, items []T, key func(T) string) ([]T, []string) {
+	var fresh []T
+	var keys []string
+	for _, it := range items {
+		if k := key(it); !w.notified(k) {
+			fresh = append(fresh, it)
+			keys = append(keys, k)
+		}
+	}
+	return fresh, keys
+}
+
 func messageKey(m record.Communication) string { return "message/" + m.Key() }
 func resultKey(g record.LabGroup) string       { return "result/" + g.Key() }
 
 func (w *notificationWriter) messages(c *record.Chart, unread []record.Communication, on bool) {
-	var fresh []record.Communication
-	var keys []string
-	for _, m := range unread {
-		if k := messageKey(m); !w.notified(k) {
-			fresh = append(fresh, m)
-			keys = append(keys, k)
-		}
-	}
+	fresh, keys := unnotified(w, unread, messageKey)
 	if len(fresh) == 0 || !on {
 		// Switched off: what arrived meanwhile is not announced later.
 		w.remember(keys)
@@ -365,14 +372,7 @@ func (w *notificationWriter) messages(c *record.Chart, unread []record.Communica
 }
 
 func (w *notificationWriter) results(groups []record.LabGroup, on bool) {
-	var fresh []record.LabGroup
-	var keys []string
-	for _, g := range groups {
-		if k := resultKey(g); !w.notified(k) {
-			fresh = append(fresh, g)
-			keys = append(keys, k)
-		}
-	}
+	fresh, keys := unnotified(w, groups, resultKey)
 	if len(fresh) == 0 || !on {
 		w.remember(keys)
 		return
