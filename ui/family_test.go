@@ -14,7 +14,6 @@ import (
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/practice/demo"
 	"github.com/carebook/carebook/practice/synth"
-	"github.com/carebook/carebook/storage"
 )
 
 // TestFamilyScreens: a parent and a caregiver with the real core and the
@@ -39,19 +38,8 @@ func familyScreens(t *testing.T, size fyne.Size) {
 		t.Fatal(err)
 	}
 	defer practice.Close()
-	core, err := app.Open(app.Config{
-		DataDir:     t.TempDir(),
-		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
-		IdleTimeout: -1,
-		Demo:        func(context.Context) (app.DemoPractice, error) { return practice, nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	core := openSetUpCore(t, "family passphrase", practice)
 	defer core.Close()
-	if err := core.Setup(ctx, "family passphrase"); err != nil {
-		t.Fatal(err)
-	}
 	cared, err := core.ConnectDemoAccount(ctx, "lucia")
 	if err != nil {
 		t.Fatal(err)

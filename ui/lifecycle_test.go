@@ -26,18 +26,8 @@ func TestLifecycleLock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := useQueue(t)
 			fyneApp := test.NewTempApp(t)
-			core, err := app.Open(app.Config{
-				DataDir:     t.TempDir(),
-				Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
-				IdleTimeout: -1,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			core := openSetUpCore(t, "lifecycle of a phone", nil)
 			defer core.Close()
-			if err := core.Setup(context.Background(), "lifecycle of a phone"); err != nil {
-				t.Fatal(err)
-			}
 			// "At once", as the patient can choose in Settings on a phone.
 			fyneApp.Preferences().SetInt(prefBackgroundSeconds, -1)
 			u := NewMainWindow(fyneApp, core, Options{})
@@ -81,18 +71,8 @@ func TestLifecycleLock(t *testing.T) {
 func TestCloseEndsWindowWork(t *testing.T) {
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
-	core, err := app.Open(app.Config{
-		DataDir:     t.TempDir(),
-		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
-		IdleTimeout: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	core := openSetUpCore(t, "closing time", nil)
 	defer core.Close()
-	if err := core.Setup(context.Background(), "closing time"); err != nil {
-		t.Fatal(err)
-	}
 	u := NewMainWindow(fyneApp, core, Options{})
 	defer u.Window().Close()
 	q.waitShows(t, u.Window(), "Connect to your practice")
@@ -112,4 +92,28 @@ func TestCloseEndsWindowWork(t *testing.T) {
 			t.Fatalf("a screen changed after Close: %s", shownText(u.Window().Content()))
 		}
 	}
+}
+
+// openSetUpCore opens an app core in a temporary folder with cheap key
+// derivation, no keyring and no idle lock, set up with passphrase; practice,
+// when not nil, is its demo practice. The caller closes it.
+func openSetUpCore(t *testing.T, passphrase string, practice app.DemoPractice) *app.App {
+	t.Helper()
+	cfg := app.Config{
+		DataDir:     t.TempDir(),
+		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		IdleTimeout: -1,
+	}
+	if practice != nil {
+		cfg.Demo = func(context.Context) (app.DemoPractice, error) { return practice, nil }
+	}
+	core, err := app.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Setup(context.Background(), passphrase); err != nil {
+		core.Close()
+		t.Fatal(err)
+	}
+	return core
 }

@@ -9,9 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/practice/demo"
-	"github.com/carebook/carebook/storage"
 )
 
 // TestSwitcherStress switches between two people's records quickly, the
@@ -32,19 +30,8 @@ func TestSwitcherStress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer practice.Close()
-	core, err := app.Open(app.Config{
-		DataDir:     t.TempDir(),
-		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
-		IdleTimeout: -1,
-		Demo:        func(context.Context) (app.DemoPractice, error) { return practice, nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	core := openSetUpCore(t, "switch quickly", practice)
 	defer core.Close()
-	if err := core.Setup(ctx, "switch quickly"); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := core.ConnectDemoAccount(ctx, "lucia"); err != nil {
 		t.Fatal(err)
 	}
