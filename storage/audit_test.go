@@ -75,7 +75,7 @@ func TestAuditTrailTampering(t *testing.T) {
 	}{
 		{"middle entry removed", "DELETE FROM audit WHERE seq = (SELECT min(seq) + 1 FROM audit)", "removed"},
 		{"last entry removed", "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)", "removed"},
-		{"entry damaged", "UPDATE audit SET sealed = CAST(substr(sealed, 1, 30) || x'00' || substr(sealed, 32) AS BLOB) WHERE seq = (SELECT min(seq) + 2 FROM audit)", "could not be read"},
+		{"entry damaged", "UPDATE audit SET sealed = CAST(substr(sealed, 1, 30) || CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END || substr(sealed, 32) AS BLOB) WHERE seq = (SELECT min(seq) + 2 FROM audit)", "could not be read"},
 		{"entries swapped", "UPDATE audit SET seq = -seq WHERE seq IN (SELECT seq FROM audit ORDER BY seq LIMIT 2)", "could not be read"},
 		{"head removed", "DELETE FROM audit_head", "end of the trail is missing"},
 		{"pending forged", "INSERT INTO audit (pending) VALUES ('{\"k\":\"export\"}')", ""},
