@@ -44,6 +44,7 @@ const (
 	AuditProfileRemoved = "profile-removed"  // a record was removed from this device
 	AuditAccessEnded    = "access-ended"     // the practice ended access, or the patient ended a proxy's
 	AuditTrailBroken    = "audit-trail-seen" // a break in the trail was found at unlock
+	AuditOwnLock        = "own-lock"         // a record's own passphrase was set, removed or refused
 )
 
 // AuditEntry is one event of the trail.

@@ -438,15 +438,22 @@ func (s *Store) keysFor(ctx context.Context, profileID string) (*profileKeys, er
 
 		var wrapped, wrappedIndex, nextDEK, nextIndex []byte
 		var num int64
-		err := s.reader.QueryRowContext(ctx, `SELECT k.wrapped_dek, k.wrapped_index, p.num, r.wrapped_dek, r.wrapped_index
+		var ownLock bool
+		err := s.reader.QueryRowContext(ctx, `SELECT k.wrapped_dek, k.wrapped_index, p.num, r.wrapped_dek, r.wrapped_index,
+			l.profile_id IS NOT NULL
 			FROM profile_keys k JOIN profiles p ON p.id = k.profile_id
-			LEFT JOIN rekey_profiles r ON r.profile_id = k.profile_id WHERE k.profile_id = ?`, profileID).
-			Scan(&wrapped, &wrappedIndex, &num, &nextDEK, &nextIndex)
+			LEFT JOIN rekey_profiles r ON r.profile_id = k.profile_id
+			LEFT JOIN profile_locks l ON l.profile_id = k.profile_id WHERE k.profile_id = ?`, profileID).
+			Scan(&wrapped, &wrappedIndex, &num, &nextDEK, &nextIndex, &ownLock)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("profile: %w", ErrNotFound)
 		}
 		if err != nil {
 			return nil, dbErr("read profile key", err)
+		}
+		if ownLock {
+			// Its keys are in memory only once OpenProfile opened it.
+			return nil, ErrProfileLocked
 		}
 
 		s.mu.Lock()

@@ -145,7 +145,8 @@ func (s *Store) UpdateProfile(ctx context.Context, p Profile) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("update profile: %w", ErrNotFound)
 		}
-		return nil
+		// What the switcher shows while its own lock is closed follows.
+		return s.refreshHint(ctx, tx, p)
 	})
 }
 
@@ -166,7 +167,8 @@ func (s *Store) Profile(ctx context.Context, id string) (Profile, error) {
 	return openProfile(k, id, sealed)
 }
 
-// Profiles returns every profile, oldest first.
+// Profiles returns every profile that is open, oldest first: not those
+// whose own lock is closed (see LockedProfiles).
 func (s *Store) Profiles(ctx context.Context) ([]Profile, error) {
 	if s.Locked() {
 		return nil, fmt.Errorf("list profiles: %w", ErrLocked)
@@ -192,8 +194,8 @@ func (s *Store) Profiles(ctx context.Context) ([]Profile, error) {
 	out := make([]Profile, 0, len(ids))
 	for _, id := range ids {
 		p, err := s.Profile(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue // deleted meanwhile
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrProfileLocked) {
+			continue // deleted meanwhile, or its own lock is closed (LockedProfiles)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("list profiles: %w", err)

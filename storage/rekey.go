@@ -155,15 +155,17 @@ func (s *Store) Rekey(ctx context.Context, passphrase string) error {
 		type keyRow struct {
 			id                    string
 			wrapped, wrappedIndex []byte
+			ownLock               bool
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT profile_id, wrapped_dek, wrapped_index FROM profile_keys")
+		rows, err := tx.QueryContext(ctx, `SELECT k.profile_id, k.wrapped_dek, k.wrapped_index, l.profile_id IS NOT NULL
+			FROM profile_keys k LEFT JOIN profile_locks l ON l.profile_id = k.profile_id`)
 		if err != nil {
 			return dbErr("rekey: read profile keys", err)
 		}
 		var keys []keyRow
 		for rows.Next() {
 			var r keyRow
-			if err := rows.Scan(&r.id, &r.wrapped, &r.wrappedIndex); err != nil {
+			if err := rows.Scan(&r.id, &r.wrapped, &r.wrappedIndex, &r.ownLock); err != nil {
 				rows.Close()
 				return dbErr("rekey: read profile keys", err)
 			}
@@ -174,6 +176,12 @@ func (s *Store) Rekey(ctx context.Context, passphrase string) error {
 			return dbErr("rekey: read profile keys", err)
 		}
 		for _, r := range keys {
+			if r.ownLock {
+				if err := rewrapOwn(ctx, tx, kek, next, installID, r.id, r.wrapped, r.wrappedIndex); err != nil {
+					return err
+				}
+				continue
+			}
 			k, err := unwrapProfileKeys(kek, nil, installID, r.id, r.wrapped, r.wrappedIndex, nil, nil)
 			if err != nil {
 				return fmt.Errorf("rekey: %w", err)
@@ -676,9 +684,15 @@ func (s *Store) finishRekey(ctx context.Context) error {
 		return err
 	}
 	keys := make(map[string]*profileKeys, len(ids))
+	ownLocked := make(map[string]bool)
 	for _, id := range ids {
 		k, err := s.keysFor(ctx, id)
 		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if own, ownErr := s.HasOwnLock(ctx, id); ownErr == nil && own {
+			// Its data key stays (see ownlock.go): only its outer wrap changes.
+			ownLocked[id] = true
 			continue
 		}
 		if err != nil {
@@ -694,6 +708,15 @@ func (s *Store) finishRekey(ctx context.Context) error {
 	}
 	var epoch int64
 	err = s.update(ctx, "rekey: finish", func(tx *sql.Tx) error {
+		for id := range ownLocked {
+			if _, err := tx.ExecContext(ctx, `UPDATE profile_keys SET wrapped_dek = r.wrapped_dek, wrapped_index = r.wrapped_index
+				FROM rekey_profiles r WHERE r.profile_id = profile_keys.profile_id AND profile_keys.profile_id = ?`, id); err != nil {
+				return dbErr("rekey: finish: profile key", err)
+			}
+		}
+		if err := resealHints(ctx, tx, installID, kek, next); err != nil {
+			return err
+		}
 		// Whatever a holder of older keys wrote meanwhile.
 		for id, k := range keys {
 			for stage := stageProfile; stage < stageDone; stage++ {
@@ -807,4 +830,77 @@ func appendAuditWith(ctx context.Context, tx *sql.Tx, kek []byte, installID, kin
 	}
 	defer zero(key)
 	return appendAudit(ctx, tx, key, installID, auditRecord{Time: time.Now().UTC().Round(0), Kind: kind, Detail: detail})
+}
+
+// rewrapOwn starts the rotation of a profile with an own lock inside tx:
+// its inner envelopes (under its own key, which the rotation cannot open)
+// are wrapped by the new KEK, and its re-sealing is marked done at once.
+func rewrapOwn(ctx context.Context, tx *sql.Tx, kek, next []byte, installID, profileID string, wrapped, wrappedIndex []byte) error {
+	inner, err := open(kek, wrapped, dekAD(installID, profileID))
+	if err != nil {
+		return fmt.Errorf("rekey: own lock: %w", err)
+	}
+	innerIndex, err := open(kek, wrappedIndex, indexAD(installID, profileID))
+	if err != nil {
+		return fmt.Errorf("rekey: own lock: %w", err)
+	}
+	newDEK, err := seal(next, inner, dekAD(installID, profileID))
+	if err != nil {
+		return fmt.Errorf("rekey: own lock: %w", err)
+	}
+	newIndex, err := seal(next, innerIndex, indexAD(installID, profileID))
+	if err != nil {
+		return fmt.Errorf("rekey: own lock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO rekey_profiles (profile_id, wrapped_dek, wrapped_index, stage) VALUES (?, ?, ?, ?)",
+		profileID, newDEK, newIndex, stageDone); err != nil {
+		return dbErr("rekey: save new profile key", err)
+	}
+	return nil
+}
+
+// resealHints re-seals what the switcher shows of profiles with an own
+// lock under the new KEK, inside the finishing transaction.
+func resealHints(ctx context.Context, tx *sql.Tx, installID string, kek, next []byte) error {
+	rows, err := tx.QueryContext(ctx, "SELECT profile_id, hint FROM profile_locks")
+	if err != nil {
+		return dbErr("rekey: read lock hints", err)
+	}
+	hints := map[string][]byte{}
+	for rows.Next() {
+		var id string
+		var sealed []byte
+		if err := rows.Scan(&id, &sealed); err != nil {
+			rows.Close()
+			return dbErr("rekey: read lock hints", err)
+		}
+		hints[id] = sealed
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return dbErr("rekey: read lock hints", err)
+	}
+	for id, sealed := range hints {
+		resealed, err := reseal(kek, next, sealed, lockHintAD(installID, id))
+		if err != nil {
+			return fmt.Errorf("rekey: lock hint: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE profile_locks SET hint = ? WHERE profile_id = ?", resealed, id); err != nil {
+			return dbErr("rekey: lock hint", err)
+		}
+	}
+	return nil
+}
+
+// reseal opens an envelope under old (or, if a finishing pass already
+// re-sealed it, under next) and seals it under next.
+func reseal(old, next, envelope, ad []byte) ([]byte, error) {
+	pt, err := open(old, envelope, ad)
+	if err != nil {
+		if pt, err = open(next, envelope, ad); err != nil {
+			return nil, err
+		}
+	}
+	defer zero(pt)
+	return seal(next, pt, ad)
 }
