@@ -5,9 +5,10 @@ import "strings"
 // MedicationRequest is a prescription or medication order.
 type MedicationRequest struct {
 	Entry
-	Medication    string // the medication's name, "" when it cannot be found
-	MedicationRef Ref    // medicationReference, when the name comes from elsewhere
-	Status        string // lower-cased: "active", "stopped", "completed", "on-hold", …
+	Medication    string  // the medication's name, "" when it cannot be found
+	Code          Concept // medicationCodeableConcept (RxNorm…); empty when named by reference
+	MedicationRef Ref     // medicationReference, when the name comes from elsewhere
+	Status        string  // lower-cased: "active", "stopped", "completed", "on-hold", …
 	Intent        string
 	Dosage        []string // dosageInstruction[].text (or patientInstruction)
 	Requester     Ref      // the prescriber
@@ -62,7 +63,8 @@ func DecodeMedicationRequest(r Resource) MedicationRequest {
 		Prior:      d.ref(w.PriorPrescription),
 	}
 	if w.MedicationCodeableConcept != nil {
-		m.Medication = d.concept(*w.MedicationCodeableConcept).String()
+		m.Code = d.concept(*w.MedicationCodeableConcept)
+		m.Medication = m.Code.String()
 	}
 	if w.MedicationReference != nil {
 		m.MedicationRef = d.ref(*w.MedicationReference)

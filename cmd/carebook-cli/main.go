@@ -36,6 +36,10 @@ commands:
             or into --out FILE (readable by you only); in clear, not encrypted
   repair    remove unreadable (damaged) records of a profile and download it again;
             what you wrote and has not been sent is kept
+  link      show one person's records at two practices as one (merged views):
+            --profile ID --with ID; without them, lists the links and what is offered
+            (the same name and birth date at two practices); exit 2 for two different people
+  unlink    undo a link: --profile ID shows on its own again
   remove    remove a profile from this device: --profile ID [--discard-unsent]; exit 2
             with the list of items not sent yet unless --discard-unsent
   rekey     change the encryption keys: a new master key and new record keys, everything
@@ -136,6 +140,10 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdAnswer(ctx, args[1:], e)
 	case "repair":
 		err = cmdRepair(ctx, args[1:], e)
+	case "link":
+		err = cmdLink(ctx, args[1:], e)
+	case "unlink":
+		err = cmdUnlink(ctx, args[1:], e)
 	case "remove":
 		err = cmdRemove(ctx, args[1:], e)
 	case "rekey":
