@@ -68,6 +68,11 @@ func main() {
 			// at the production cost would only slow every start.
 			return demo.Start(ctx, demo.Options{PortFile: filepath.Join(*dataDir, "demo-practice.port"), PasswordCost: 64})
 		},
+		SecondDemo: func(ctx context.Context) (app.DemoPractice, error) {
+			// A second practice that also sees the demo patient, to show
+			// one person's records at two practices merged.
+			return demo.StartSecond(ctx, demo.Options{PortFile: filepath.Join(*dataDir, "demo-practice-2.port"), PasswordCost: 64})
+		},
 	})
 	if err != nil {
 		fail(1, fmt.Errorf("open %s: %w", *dataDir, err))

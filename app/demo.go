@@ -184,7 +184,7 @@ func (a *App) DemoProfile(ctx context.Context) (ProfileInfo, error) {
 	}
 	var first *ProfileInfo
 	for _, p := range ps {
-		if p.Settings[settingDemo] != "true" {
+		if p.Settings[settingDemo] != "true" || isSecondDemo(p) {
 			continue
 		}
 		info := profileInfo(p)
@@ -215,7 +215,7 @@ func demoAccountOf(p storage.Profile) string {
 // profile signs in again, with its demo account, once per run; the
 // practice keeps its address between runs (practice/demo's port file).
 func (a *App) reconnectDemo(ctx context.Context, p storage.Profile) (storage.Profile, error) {
-	d, err := a.demoPractice(ctx)
+	d, err := a.demoPracticeOf(ctx, p)
 	if err != nil {
 		return p, err
 	}
@@ -230,7 +230,7 @@ func (a *App) reconnectDemo(ctx context.Context, p storage.Profile) (storage.Pro
 
 // resignDemo signs a demo profile in again at the running demo practice.
 func (a *App) resignDemo(ctx context.Context, p storage.Profile) (storage.Profile, error) {
-	d, err := a.demoPractice(ctx)
+	d, err := a.demoPracticeOf(ctx, p)
 	if err != nil {
 		return p, err
 	}

@@ -32,6 +32,10 @@ type Config struct {
 	Now func() time.Time
 	// Demo starts the built-in demo practice; nil when the build has none.
 	Demo func(ctx context.Context) (DemoPractice, error)
+	// SecondDemo starts the second demo practice (another practice that
+	// also sees the demo patient, for the merged views); nil when the
+	// build has none.
+	SecondDemo func(ctx context.Context) (DemoPractice, error)
 }
 
 // LockState says what the user must do before reading the record.
@@ -71,6 +75,7 @@ type App struct {
 
 	demoMu sync.Mutex   // guards demo, held while it starts
 	demo   DemoPractice // the running demo practice, or nil
+	second DemoPractice // the running second demo practice, or nil; guarded by demoMu
 	// demoSigned holds the demo profiles signed in at the running demo
 	// practice (it starts afresh with the app); guarded by demoMu.
 	demoSigned map[string]bool
@@ -146,6 +151,10 @@ func (a *App) Close() error {
 	if a.demo != nil {
 		a.demo.Close()
 		a.demo = nil
+	}
+	if a.second != nil {
+		a.second.Close()
+		a.second = nil
 	}
 	a.demoMu.Unlock()
 	return a.store.Close()

@@ -59,6 +59,12 @@ type Config struct {
 	Load []string
 	// Logf receives operational messages (never patient data); nil = silent.
 	Logf func(format string, args ...any)
+	// Name is the practice's name (default "Riverside Family Practice").
+	Name string
+	// Dataset chooses the practice's data: "" is the demo practice
+	// (synth.Generate), synth.DatasetLakeside a second practice that also
+	// sees the demo patient Maya (synth.Lakeside).
+	Dataset string
 	// Messages is the practice's message policy (notice and limits);
 	// nil means rules.DefaultMessagePolicy. SetMessagePolicy changes it.
 	Messages *rules.MessagePolicy
@@ -102,6 +108,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
+	if cfg.Name == "" {
+		cfg.Name = defaultName
+	}
 	if cfg.StaffDelay <= 0 {
 		cfg.StaffDelay = 30 * time.Second
 	}
@@ -126,6 +135,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	return s, nil
 }
+
+// defaultName is the demo practice's name.
+const defaultName = "Riverside Family Practice"
 
 // publicAddr is addr as clients reach it: a wildcard listen address
 // (0.0.0.0, ::) is reached on the loopback address.
@@ -159,7 +171,7 @@ func (s *Server) open(ctx context.Context) error {
 		FHIRBase:       s.url + "/fhir",
 		AccessTokenTTL: s.cfg.AccessTokenTTL,
 		PasswordCost:   s.cfg.PasswordCost,
-		PracticeName:   "Riverside Family Practice",
+		PracticeName:   s.cfg.Name,
 	})
 	if err != nil {
 		return fmt.Errorf("practice: authorization server: %w", err)
@@ -177,7 +189,7 @@ func (s *Server) open(ctx context.Context) error {
 			return err
 		}
 	}
-	auditLog, err := audit.Open(st.DB(), "Riverside Family Practice")
+	auditLog, err := audit.Open(st.DB(), s.cfg.Name)
 	if err != nil {
 		return fmt.Errorf("practice: %w", err)
 	}
@@ -192,7 +204,7 @@ func (s *Server) open(ctx context.Context) error {
 			return fhirserver.MessagePolicy{Notice: mp.Notice, MaxText: mp.MaxText, MaxAttachmentBytes: mp.MaxAttachmentBytes,
 				MaxParts: mp.MaxParts, AttachmentTypes: mp.AttachmentTypes}
 		},
-		Name:            "Riverside Family Practice",
+		Name:            s.cfg.Name,
 		PatientEditable: rules.PatientEditable,
 		PatientAsk:      rules.PatientAsk,
 		PaymentPage:     s.url + "/pay",

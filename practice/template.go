@@ -2,6 +2,7 @@ package practice
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ type templateKey struct {
 	scale        int
 	passwordCost int
 	day          string
+	dataset      string
 }
 
 var templates struct {
@@ -41,7 +43,7 @@ type generated struct {
 
 func (s *Server) templateKey() templateKey {
 	return templateKey{seed: s.cfg.Seed, scale: s.cfg.Scale, passwordCost: s.cfg.PasswordCost,
-		day: time.Now().Format(time.DateOnly)}
+		day: time.Now().Format(time.DateOnly), dataset: s.cfg.Dataset}
 }
 
 // throwaway reports whether the practice lives in a temporary database
@@ -57,7 +59,7 @@ func (s *Server) generate() ([][]byte, []synth.Account, error) {
 	if g := templates.data[key]; g != nil {
 		return g.bundles, g.accounts, nil
 	}
-	bundles, accounts, err := synth.Generate(synth.Options{Seed: s.cfg.Seed, Scale: s.cfg.Scale})
+	bundles, accounts, err := generateLocked(key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -66,6 +68,34 @@ func (s *Server) generate() ([][]byte, []synth.Account, error) {
 	}
 	templates.data[key] = &generated{bundles: bundles, accounts: accounts}
 	return bundles, accounts, nil
+}
+
+// generateLocked makes the data of key, with templates.mu held. A second
+// practice (synth.DatasetLakeside) is derived from the demo practice's data
+// of the same day, kept for the demo practice's own starts, so the same
+// patient's shared items carry the same dates at both.
+func generateLocked(key templateKey) ([][]byte, []synth.Account, error) {
+	switch key.dataset {
+	case "":
+		return synth.Generate(synth.Options{Seed: key.seed, Scale: key.scale})
+	case synth.DatasetLakeside:
+		demoKey := key
+		demoKey.dataset, demoKey.scale = "", 0
+		g := templates.data[demoKey]
+		if g == nil {
+			bundles, accounts, err := synth.Generate(synth.Options{Seed: key.seed})
+			if err != nil {
+				return nil, nil, err
+			}
+			g = &generated{bundles: bundles, accounts: accounts}
+			if templates.data == nil {
+				templates.data = map[templateKey]*generated{}
+			}
+			templates.data[demoKey] = g
+		}
+		return synth.Lakeside(g.bundles, time.Now())
+	}
+	return nil, nil, fmt.Errorf("%w: unknown dataset %q", synth.ErrBadOptions, key.dataset)
 }
 
 // openTemplate opens a copy of the seeded database of the practice's kind,
