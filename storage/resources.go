@@ -366,15 +366,35 @@ func (tx *Tx) Put(rs ...Resource) error {
 
 // Delete removes a resource; deleting one that is absent is not an error.
 func (tx *Tx) Delete(typ, id string) error {
-	rowKey, err := tx.keys.rowKey("resource", typ, id)
+	_, err := tx.Remove(typ, id)
+	return err
+}
+
+// Remove removes a resource and reports whether it was cached. It finds
+// the row by its key (the keyed hash of type and id), so its cost does not
+// grow with the number of cached resources, and opens nothing.
+func (tx *Tx) Remove(typ, id string) (bool, error) {
+	if tx.hasher == nil {
+		h, err := tx.keys.hasher()
+		if err != nil {
+			return false, fmt.Errorf("delete resource: %w", err)
+		}
+		tx.hasher = h
+	}
+	var err error
+	if tx.rowKey, err = tx.hasher.rowKey(tx.rowKey[:0], "resource", typ, id); err != nil {
+		return false, fmt.Errorf("delete resource: %w", err)
+	}
+	res, err := tx.tx.ExecContext(tx.ctx, "DELETE FROM resources WHERE profile = ? AND row_key = ?",
+		tx.keys.num, tx.rowKey)
 	if err != nil {
-		return fmt.Errorf("delete resource: %w", err)
+		return false, dbErr("delete resource", err)
 	}
-	if _, err := tx.tx.ExecContext(tx.ctx, "DELETE FROM resources WHERE profile = ? AND row_key = ?",
-		tx.keys.num, rowKey); err != nil {
-		return dbErr("delete resource", err)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, dbErr("delete resource", err)
 	}
-	return nil
+	return n > 0, nil
 }
 
 // IDs returns the sorted server ids of the stored resources of one type,

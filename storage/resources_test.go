@@ -168,3 +168,59 @@ func TestEachStopsAtFirstError(t *testing.T) {
 		t.Errorf("Each = %v after %d calls, want the callback's error after 1", err, calls)
 	}
 }
+
+// TestRemoveByKey: Remove finds a record by its row key, reports whether it
+// was cached, and touches nothing else (not the same id of another type,
+// not the same record of another profile).
+func TestRemoveByKey(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	a, b := newProfile(t, s, "Ada"), newProfile(t, s, "Bo")
+	same := []Resource{observation("o1", 1), observation("o2", 2),
+		{Type: "Condition", ID: "o1", JSON: []byte(`{"resourceType":"Condition","id":"o1"}`)}}
+	for _, p := range []Profile{a, b} {
+		if err := s.Put(ctx, p.ID, same...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		typ, id string
+		want    bool
+	}{
+		{"Observation", "o1", true},
+		{"Observation", "o1", false}, // already gone
+		{"Observation", "absent", false},
+		{"Patient", "o2", false}, // the id under another type
+	}
+	for _, tt := range tests {
+		var got bool
+		if err := s.Update(ctx, a.ID, func(tx *Tx) error {
+			var err error
+			got, err = tx.Remove(tt.typ, tt.id)
+			return err
+		}); err != nil {
+			t.Fatalf("Remove %s/%s: %v", tt.typ, tt.id, err)
+		}
+		if got != tt.want {
+			t.Errorf("Remove %s/%s = %v, want %v", tt.typ, tt.id, got, tt.want)
+		}
+	}
+	for _, c := range []struct {
+		profile string
+		want    map[string]int
+	}{
+		{a.ID, map[string]int{"Observation": 1, "Condition": 1}},
+		{b.ID, map[string]int{"Observation": 2, "Condition": 1}},
+	} {
+		counts, err := s.Counts(ctx, c.profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(counts) != len(c.want) || counts["Observation"] != c.want["Observation"] || counts["Condition"] != c.want["Condition"] {
+			t.Errorf("counts of %s = %v, want %v", c.profile, counts, c.want)
+		}
+	}
+	if _, err := s.Get(ctx, a.ID, "Observation", "o2"); err != nil {
+		t.Errorf("the record left in place: %v", err)
+	}
+}

@@ -287,7 +287,8 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 		t.Skip("builds and spawns carebook-cli")
 	}
 	bin := buildCLI(t)
-	srv := fhirtest.New(fhirtest.Features{Everything: true})
+	// The client asks for 1,000 a page; this server gives at most 200.
+	srv := fhirtest.New(fhirtest.Features{Everything: true, MaxCount: 200})
 	defer srv.Close()
 	const records = 1000 // five pages
 	seedServer(srv, records)

@@ -101,11 +101,12 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, g access.Grant, 
 		q.Patient = patient
 	}
 	asOf := s.st.SafeTime()
-	rs, total, err := s.st.Search(r.Context(), typ, q)
+	page, err := s.st.SearchPage(r.Context(), typ, q)
 	if err != nil {
 		s.writeError(w, err)
 		return
 	}
+	rs, total := page.Resources, page.Total
 	var included []store.Resource
 	if len(q.Include) > 0 && len(rs) > 0 {
 		inc, err := s.st.Included(r.Context(), rs, q.Include, patient)
@@ -121,8 +122,8 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, g access.Grant, 
 	}
 	base := baseURL(r)
 	selfQuery := q.Encode()
-	if q.After > 0 {
-		selfQuery.Set("_cursor", strconv.FormatInt(q.After, 10))
+	if cur := r.URL.Query().Get("_cursor"); cur != "" {
+		selfQuery.Set("_cursor", cur)
 	}
 	self := base + "/" + typ + encodeQuery(selfQuery, q.Offset)
 	var next string
@@ -130,17 +131,17 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, g access.Grant, 
 	if count <= 0 {
 		count = store.DefaultCount
 	}
-	more := len(rs) == count && (total < 0 || q.Offset+len(rs) < total || q.After > 0)
-	if more && !q.CountOnly {
-		if len(q.Sort) == 0 {
-			// Default order is write order: page with a cursor, so a record
-			// updated or deleted between two pages shifts nothing.
-			v := q.Encode()
-			v.Set("_cursor", strconv.FormatInt(rs[len(rs)-1].Seq, 10))
-			next = base + "/" + typ + "?" + v.Encode()
-		} else {
-			next = base + "/" + typ + encodeQuery(q.Encode(), q.Offset+len(rs))
-		}
+	switch {
+	case page.Cursor && page.Next != "":
+		// Default order is write order: page with a cursor that carries
+		// the first page's snapshot and total (see store.SearchPage), so a
+		// record updated or deleted between two pages shifts nothing and
+		// no page counts again.
+		v := q.Encode()
+		v.Set("_cursor", page.Next)
+		next = base + "/" + typ + "?" + v.Encode()
+	case !page.Cursor && !q.CountOnly && len(rs) == count && (total < 0 || q.Offset+len(rs) < total):
+		next = base + "/" + typ + encodeQuery(q.Encode(), q.Offset+len(rs))
 	}
 	b := newBundle("searchset", asOf, total, self, next)
 	for _, res := range rs {

@@ -35,6 +35,12 @@ type Query struct {
 	// whose Seq is After (a cursor: unlike Offset, a resource updated or
 	// deleted meanwhile does not shift the pages). _cursor in a URL.
 	After int64
+	// Snapshot, when > 0, is the last write the first page of a cursor
+	// search saw, and SnapshotTotal the total it counted: a later page
+	// lists the matches as they were then, without counting again (see
+	// SearchPage). Both come from a _cursor.
+	Snapshot      int64
+	SnapshotTotal int
 	// CountOnly (_count=0 or _summary=count) asks for the total and no
 	// resources.
 	CountOnly bool
@@ -145,11 +151,11 @@ func (q *Query) parseOne(typ, key, raw string) (known bool, err error) {
 		q.Offset = n
 		return true, nil
 	case "_cursor":
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n < 0 {
+		c, ok := parseCursor(raw)
+		if !ok {
 			return true, fmt.Errorf("%w: malformed _cursor", ErrInvalid)
 		}
-		q.After = n
+		q.After, q.Snapshot, q.SnapshotTotal = c.after, c.snapshot, c.total
 		return true, nil
 	case "_summary":
 		if raw != "count" {

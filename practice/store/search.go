@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -103,61 +100,10 @@ func paramCond(p Param) (string, []any) {
 
 // Search runs q over the current, non-deleted resources of type typ and
 // returns one page of matches and the total number of matches (-1 when
-// q.NoTotal).
+// q.NoTotal). See SearchPage for paging.
 func (t *Tx) Search(ctx context.Context, typ string, q Query) ([]Resource, int, error) {
-	if !IsResourceType(typ) {
-		return nil, 0, fmt.Errorf("search: %w: unknown resource type %q", ErrInvalid, truncate(typ))
-	}
-	w := &sqlWhere{}
-	w.add("c.type = ? AND c.deleted = 0", typ)
-	if q.Patient != "" {
-		w.add("EXISTS (SELECT 1 FROM fhir_compartment p WHERE p.seq = c.seq AND p.patient = ?)", q.Patient)
-	}
-	for _, p := range q.Params {
-		cond, args := paramCond(p)
-		w.add(cond, args...)
-	}
-	total := -1
-	if !q.NoTotal || q.CountOnly {
-		if err := t.tx.QueryRowContext(ctx,
-			`SELECT COUNT(*) FROM fhir_current c WHERE `+w.String(), w.args...).Scan(&total); err != nil {
-			return nil, 0, fmt.Errorf("search %s: count: %w", typ, err)
-		}
-	}
-	if q.CountOnly {
-		return nil, total, nil
-	}
-	order, orderArgs := orderBy(q.Sort)
-	count := q.Count
-	if count <= 0 {
-		count = DefaultCount
-	}
-	offset := q.Offset
-	if q.After > 0 && len(q.Sort) == 0 {
-		w.add("c.seq > ?", q.After)
-		offset = 0
-	}
-	args := append(append(append([]any{}, w.args...), orderArgs...), count, offset)
-	rows, err := t.tx.QueryContext(ctx,
-		`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json, v.seq
-		 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq
-		 WHERE `+w.String()+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("search %s: %w", typ, err)
-	}
-	defer rows.Close()
-	var out []Resource
-	for rows.Next() {
-		r, err := scanResource(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("search %s: %w", typ, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("search %s: %w", typ, err)
-	}
-	return out, total, nil
+	p, err := t.SearchPage(ctx, typ, q)
+	return p.Resources, p.Total, err
 }
 
 func orderBy(sorts []Sort) (string, []any) {
@@ -303,165 +249,6 @@ func (t *Tx) History(ctx context.Context, h HistoryQuery) ([]Resource, int, erro
 		return nil, 0, fmt.Errorf("history: %w", err)
 	}
 	return out, total, nil
-}
-
-// EverythingQuery selects a patient's records for Patient/$everything.
-type EverythingQuery struct {
-	Patient string    // the Patient id (required)
-	Since   time.Time // zero = all; else resources changed at or after it
-	Types   []string  // empty = all types
-	Count   int       // page size, 0 = DefaultCount
-	// Page is "" for the first page, else the token Everything returned for
-	// the next one.
-	Page string
-}
-
-// Everything returns one page of a patient's records, their total, and the
-// token of the next page ("" after the last): the current, non-deleted
-// resources in the patient's compartment (the Patient first, then in write
-// order), then the shared practice resources they refer to
-// (practitioners, organizations, locations, medications...). Pages follow a
-// cursor, so records changed between two pages do not shift them.
-func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int, string, error) {
-	if e.Patient == "" {
-		return nil, 0, "", fmt.Errorf("everything: %w: no patient", ErrInvalid)
-	}
-	var (
-		afterSeq   int64 // own part: after this seq (Patient already sent)
-		sharedFrom int   // shared part: from this index
-		inShared   bool
-	)
-	switch {
-	case e.Page == "":
-	case strings.HasPrefix(e.Page, "o"):
-		n, err := strconv.ParseInt(e.Page[1:], 10, 64)
-		if err != nil || n < 0 {
-			return nil, 0, "", fmt.Errorf("everything: %w: malformed page token", ErrInvalid)
-		}
-		afterSeq = n
-	case strings.HasPrefix(e.Page, "s"):
-		n, err := strconv.Atoi(e.Page[1:])
-		if err != nil || n < 0 {
-			return nil, 0, "", fmt.Errorf("everything: %w: malformed page token", ErrInvalid)
-		}
-		sharedFrom, inShared = n, true
-	default:
-		return nil, 0, "", fmt.Errorf("everything: %w: malformed page token", ErrInvalid)
-	}
-	inCompartment := "c.deleted = 0 AND EXISTS (SELECT 1 FROM fhir_compartment p WHERE p.seq = c.seq AND p.patient = ?)"
-	w := &sqlWhere{}
-	w.add(inCompartment, e.Patient)
-	if !e.Since.IsZero() {
-		w.add("c.last_updated >= ?", e.Since.UnixMicro())
-	}
-	if len(e.Types) > 0 {
-		w.add("c.type IN (?"+strings.Repeat(", ?", len(e.Types)-1)+")", anySlice(e.Types)...)
-	}
-	var own int
-	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fhir_current c WHERE `+w.String(), w.args...).Scan(&own); err != nil {
-		return nil, 0, "", fmt.Errorf("everything: count: %w", err)
-	}
-	shared, err := t.sharedReferenced(ctx, e, inCompartment)
-	if err != nil {
-		return nil, 0, "", err
-	}
-	count := e.Count
-	if count <= 0 {
-		count = DefaultCount
-	}
-	count = min(count, MaxCount)
-	var out []Resource
-	if !inShared {
-		var rs []Resource
-		if e.Page == "" {
-			args := append(append([]any{}, w.args...), e.Patient, count+1)
-			rs, err = t.queryResources(ctx,
-				`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json, v.seq
-				 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq
-				 WHERE `+w.String()+`
-				 ORDER BY (c.type = 'Patient' AND c.id = ?) DESC, c.seq LIMIT ?`, args...)
-		} else {
-			args := append(append([]any{}, w.args...), e.Patient, afterSeq, count+1)
-			rs, err = t.queryResources(ctx,
-				`SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json, v.seq
-				 FROM fhir_current c JOIN fhir_version v ON v.seq = c.seq
-				 WHERE `+w.String()+` AND NOT (c.type = 'Patient' AND c.id = ?) AND c.seq > ?
-				 ORDER BY c.seq LIMIT ?`, args...)
-		}
-		if err != nil {
-			return nil, 0, "", fmt.Errorf("everything: %w", err)
-		}
-		// One row more than the page tells whether another page follows.
-		out = rs
-		if len(out) > count {
-			out = out[:count]
-			// The Patient comes first whatever its seq: the cursor is the
-			// largest seq sent.
-			last := afterSeq
-			for _, r := range out {
-				if !(r.Type == "Patient" && r.ID == e.Patient) {
-					last = max(last, r.Seq)
-				}
-			}
-			return out, own + len(shared), "o" + strconv.FormatInt(last, 10), nil
-		}
-	}
-	from := min(sharedFrom, len(shared))
-	to := min(from+count-len(out), len(shared))
-	out = append(out, shared[from:to]...)
-	next := ""
-	if to < len(shared) {
-		next = "s" + strconv.Itoa(to)
-	}
-	return out, own + len(shared), next, nil
-}
-
-// sharedReferenced returns the current shared resources (SharedType) that
-// the patient's records refer to, sorted by type and id, filtered by
-// e.Since and e.Types. They are found from the compartment side (each
-// record's own index rows), so the cost grows with the patient's record,
-// not with the number of slots or practitioners. Referred to from the whole
-// compartment, not only from what changed since e.Since: a client syncing
-// with _since already has the older ones.
-func (t *Tx) sharedReferenced(ctx context.Context, e EverythingQuery, inCompartment string) ([]Resource, error) {
-	rows, err := t.tx.QueryContext(ctx,
-		`SELECT DISTINCT i.sys, i.val FROM fhir_current c
-		 JOIN fhir_index i ON i.type = c.type AND i.id = c.id AND i.name = ?
-		 WHERE `+inCompartment+` ORDER BY i.sys, i.val`, sharedRefsParam, e.Patient)
-	if err != nil {
-		return nil, fmt.Errorf("everything: shared: %w", err)
-	}
-	var refs [][2]string
-	for rows.Next() {
-		var typ, id string
-		if err := rows.Scan(&typ, &id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("everything: shared: %w", err)
-		}
-		refs = append(refs, [2]string{typ, id})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("everything: shared: %w", err)
-	}
-	var out []Resource
-	for _, ref := range refs {
-		if len(e.Types) > 0 && !slices.Contains(e.Types, ref[0]) {
-			continue
-		}
-		r, err := t.Read(ctx, ref[0], ref[1])
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("everything: shared: %w", err)
-		}
-		if !e.Since.IsZero() && r.LastUpdated.Before(e.Since) {
-			continue
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 // queryResources runs a query selecting resource columns.

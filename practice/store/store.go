@@ -383,6 +383,17 @@ func (s *Store) Search(ctx context.Context, typ string, q Query) ([]Resource, in
 	return rs, total, err
 }
 
+// SearchPage runs q over the current resources of type typ and returns
+// one page with the cursor of the next. See Tx.SearchPage.
+func (s *Store) SearchPage(ctx context.Context, typ string, q Query) (SearchResult, error) {
+	var res SearchResult
+	err := s.read(ctx, func(tx *Tx) (err error) {
+		res, err = tx.SearchPage(ctx, typ, q)
+		return err
+	})
+	return res, err
+}
+
 // Included returns the resources that rs refer to through the reference
 // search parameters named in q.Include. See Tx.Included.
 func (s *Store) Included(ctx context.Context, rs []Resource, include []Include, patient string) ([]Resource, error) {

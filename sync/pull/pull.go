@@ -30,6 +30,12 @@ var DefaultTypes = []string{
 // the visit (its supportingInformation).
 var ReferencedTypes = []string{"Practitioner", "Organization", "Location", "Questionnaire"}
 
+// DefaultPageSize is the _count a sync asks for: large pages mean fewer
+// round trips and fewer commits. Servers cap _count at their own largest
+// page size (the reference practice allows 1,000) and say so only by
+// giving fewer: the sync accepts what comes.
+const DefaultPageSize = 1000
+
 // Checkpoint names kept in storage.
 const (
 	checkpointEverything = "pull.since"
@@ -62,7 +68,9 @@ type Config struct {
 	Types []string
 	// Concurrency bounds the units pulled at once (4).
 	Concurrency int
-	// PageSize is the _count asked for (200).
+	// PageSize is the _count asked for (DefaultPageSize). A server may
+	// give fewer per page: pages are followed by their next link whatever
+	// their size.
 	PageSize int
 	// ReconcileEvery is how often a full pull and reconcile run when the
 	// server's history cannot report deletions (24 h). Negative: every sync.
@@ -178,7 +186,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg.Concurrency = 4
 	}
 	if cfg.PageSize <= 0 {
-		cfg.PageSize = 200
+		cfg.PageSize = DefaultPageSize
 	}
 	if cfg.ReconcileEvery == 0 {
 		cfg.ReconcileEvery = 24 * time.Hour

@@ -2,12 +2,15 @@ package pull
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
 )
@@ -169,6 +172,76 @@ func TestPeriodicReconcile(t *testing.T) {
 			}
 			if c := counts(t, st, pid); c["Observation"] != 24 {
 				t.Fatalf("Observations cached: %d, want 24", c["Observation"])
+			}
+		})
+	}
+}
+
+// TestDeleteExistingByKey: deleteExisting removes the cached records among
+// the keys, by key, and counts only those: absent keys, the same id under
+// another type and the records left alone are untouched.
+func TestDeleteExistingByKey(t *testing.T) {
+	ctx := context.Background()
+	st, pid := openStore(t)
+	var rs []storage.Resource
+	for i := range 50 {
+		rs = append(rs, storage.Resource{Type: "Observation", ID: fmt.Sprintf("o%d", i), JSON: []byte(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d"}`, i))})
+	}
+	rs = append(rs, storage.Resource{Type: "Condition", ID: "c1", JSON: []byte(`{"resourceType":"Condition","id":"c1"}`)})
+	if err := st.Put(ctx, pid, rs...); err != nil {
+		t.Fatal(err)
+	}
+	keys := []key{{"Observation", "o3"}, {"Observation", "o40"}, {"Observation", "absent"}, {"Condition", "o3"}, {"Condition", "c1"}, {"Observation", "o3"}}
+	var removed map[string]int
+	if err := st.Update(ctx, pid, func(tx *storage.Tx) error {
+		var err error
+		removed, err = deleteExisting(tx, keys)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 2 || removed["Observation"] != 2 || removed["Condition"] != 1 {
+		t.Fatalf("removed = %v, want 2 Observation and 1 Condition", removed)
+	}
+	got, err := st.Counts(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["Observation"] != 48 || got["Condition"] != 0 {
+		t.Fatalf("counts after = %v", got)
+	}
+	for _, id := range []string{"o3", "o40"} {
+		if _, err := st.Get(ctx, pid, "Observation", id); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("Observation/%s after removal: %v", id, err)
+		}
+	}
+}
+
+// TestAsksLargestPageAcceptsSmaller: a sync asks for DefaultPageSize
+// records a page, in $everything and in per-type mode, and takes whatever
+// page size the server gives (here at most 7), following the pages to
+// the end.
+func TestAsksLargestPageAcceptsSmaller(t *testing.T) {
+	for _, everything := range []bool{true, false} {
+		t.Run(fmt.Sprint("everything=", everything), func(t *testing.T) {
+			srv := fhirtest.New(fhirtest.Features{Everything: everything, MaxCount: 7})
+			defer srv.Close()
+			seed(srv)
+			st, pid := openStore(t)
+			api := &watchAPI{API: newAPI(t, srv)}
+			res, err := Run(context.Background(), Config{API: api, Store: st, ProfileID: pid, PatientID: "p1", Types: []string{"Patient", "Observation", "Condition"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Stored["Observation"] != 25 {
+				t.Fatalf("stored %v, want the 25 observations of several pages", res.Stored)
+			}
+			path := "Observation"
+			if everything {
+				path = "Patient/p1/$everything"
+			}
+			if got := api.lastQuery(path).Get("_count"); got != fmt.Sprint(DefaultPageSize) || DefaultPageSize != 1000 {
+				t.Fatalf("_count = %s (DefaultPageSize %d), want 1000", got, DefaultPageSize)
 			}
 		})
 	}

@@ -242,30 +242,17 @@ func (s *syncer) pullReferenced(ctx context.Context) error {
 
 // deleteExisting removes the keys that are cached and returns how many were
 // removed by type. Keys not cached are skipped, so counts and Changed events
-// report real changes only. (Removals are rare; listing a type's ids is the
-// way to learn whether a record is cached inside the transaction.)
+// report real changes only. Each removal finds its row by key: the cost
+// grows with the removals, not with the cached records of their type.
 func deleteExisting(tx *storage.Tx, keys []key) (map[string]int, error) {
 	removed := map[string]int{}
-	if len(keys) == 0 {
-		return removed, nil
-	}
-	byType := map[string][]string{}
 	for _, k := range keys {
-		byType[k.typ] = append(byType[k.typ], k.id)
-	}
-	for typ, ids := range byType {
-		have, err := tx.IDs(typ)
+		ok, err := tx.Remove(k.typ, k.id)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range ids {
-			if _, found := slices.BinarySearch(have, id); !found {
-				continue
-			}
-			if err := tx.Delete(typ, id); err != nil {
-				return nil, err
-			}
-			removed[typ]++
+		if ok {
+			removed[k.typ]++
 		}
 	}
 	return removed, nil

@@ -27,6 +27,9 @@ type Features struct {
 	// parameter (answering with every resource of the type), as a server
 	// that does not support it may.
 	IgnoreIdentifierSearch bool
+	// MaxCount caps the page size whatever _count asks for (0: no cap), as
+	// a server whose largest page is smaller than the client asks for.
+	MaxCount int
 }
 
 // Server is the fake FHIR server. Create it with New.
@@ -446,6 +449,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, match []*version) 
 	offset, _ := strconv.Atoi(q.Get("_offset"))
 	s.mu.Lock()
 	now := s.tick()
+	if s.features.MaxCount > 0 {
+		count = min(count, s.features.MaxCount)
+	}
 	s.mu.Unlock()
 	end := min(offset+count, len(match))
 	if offset > len(match) {

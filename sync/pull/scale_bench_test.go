@@ -1,0 +1,347 @@
+package pull_test
+
+// The scale benchmarks of issue 15, run by scripts/bench.sh (never by
+// make test): initial sync of the practice's scale patient at two sizes in
+// $everything mode and in per-type mode, each beside a bare paged download
+// of the same pages (same page size, warm, taken several times), and the
+// removal of 0.5 % entered-in-error records at two sizes. Each figure is
+// the median of CAREBOOK_BENCH_RUNS runs (3) and is printed beside its
+// target.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/practice"
+	"github.com/carebook/carebook/practice/store"
+	"github.com/carebook/carebook/practice/synth"
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi"
+	"github.com/carebook/carebook/sync/pull"
+)
+
+// envInts reads a comma-separated list of numbers from the environment.
+func envInts(b *testing.B, name string, def []int) []int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, s := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			b.Fatalf("%s: %q is not a list of numbers", name, v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func benchRuns(b *testing.B) int { return envInts(b, "CAREBOOK_BENCH_RUNS", []int{3})[0] }
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func secs(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%.2f", d.Seconds())
+	}
+	return strings.Join(parts, " ")
+}
+
+// verdict is "ok" or "MISSED" for a figure against its upper bound.
+func verdict(got, limit float64) string {
+	if got <= limit {
+		return "ok"
+	}
+	return "MISSED"
+}
+
+// noEverything hides $everything from the CapabilityStatement: the sync
+// then runs in per-type mode, as against a server without it.
+type noEverything struct{ fhirapi.API }
+
+func (n noEverything) Capabilities(ctx context.Context) (*fhirapi.Capabilities, error) {
+	caps, err := n.API.Capabilities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(caps.Raw, &m); err != nil {
+		return nil, err
+	}
+	rests, _ := m["rest"].([]any)
+	for _, r := range rests {
+		rest, _ := r.(map[string]any)
+		delete(rest, "operation")
+		resources, _ := rest["resource"].([]any)
+		for _, res := range resources {
+			if rm, _ := res.(map[string]any); rm != nil {
+				delete(rm, "operation")
+			}
+		}
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	out, err := fhirapi.ParseCapabilities(raw)
+	if err != nil {
+		return nil, err
+	}
+	if out.SupportsEverything() {
+		return nil, fmt.Errorf("$everything still offered")
+	}
+	return out, nil
+}
+
+// scalePractice starts the practice with its scale patient (about
+// scale×1,000 resources) and signs in to that chart.
+func scalePractice(b *testing.B, scale int) (*practice.Server, *storage.Store, storage.Profile) {
+	t0 := time.Now()
+	srv := startPractice(b, practice.Config{Scale: scale})
+	var user, pass string
+	for _, a := range srv.DemoAccounts() {
+		if a.Username == "scale" {
+			user, pass = a.Username, a.Password
+		}
+	}
+	if user == "" {
+		b.Fatal("the practice has no scale account")
+	}
+	st := openCache(b)
+	p := connect(b, srv, st, user, pass, synth.ScalePatientID)
+	fmt.Printf("practice with the scale patient (scale %d) ready in %.1f s\n", scale, time.Since(t0).Seconds())
+	return srv, st, p
+}
+
+// bareDownload fetches exactly the pages the sync asks for in this mode,
+// drops every entry, and returns how many entries came.
+func bareDownload(b *testing.B, api fhirapi.API, mode string) int {
+	ctx := context.Background()
+	count := fmt.Sprint(pull.DefaultPageSize)
+	var (
+		mu sync.Mutex
+		n  int
+	)
+	search := func(path string, q url.Values) {
+		_, err := api.Search(ctx, path, q, fhirapi.SearchHandler{Entry: func(fhirapi.Entry) error {
+			mu.Lock()
+			n++
+			mu.Unlock()
+			return nil
+		}})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if mode == "everything" {
+		search("Patient/"+synth.ScalePatientID+"/$everything", url.Values{"_count": {count}})
+		return n
+	}
+	caps, err := api.Capabilities(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The same searches, with the same concurrency, as pull's units.
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for _, typ := range pull.DefaultTypes {
+		if !caps.HasType(typ) {
+			continue
+		}
+		q := url.Values{"_count": {count}}
+		switch {
+		case typ == "Patient":
+			q.Set("_id", synth.ScalePatientID)
+		default:
+			param := "patient"
+			for _, p := range []string{"patient", "subject", "beneficiary"} {
+				if caps.SupportsSearchParam(typ, p) {
+					param = p
+					break
+				}
+			}
+			q.Set(param, synth.ScalePatientID)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			search(typ, q)
+		}()
+	}
+	wg.Wait()
+	return n
+}
+
+// BenchmarkSyncScale: initial sync of the scale patient at the sizes in
+// CAREBOOK_BENCH_SCALES (thousands of resources, default 20,100), in
+// $everything and per-type mode, against the bare paged download.
+// Run with -benchtime 1x: the repetitions are inside.
+func BenchmarkSyncScale(b *testing.B) {
+	scales := envInts(b, "CAREBOOK_BENCH_SCALES", []int{20, 100})
+	runs := benchRuns(b)
+	modes := []string{"everything", "per-type"}
+	syncs := map[string]map[int]time.Duration{}
+	for _, scale := range scales {
+		srv, _, p := scalePractice(b, scale)
+		_ = srv
+		for _, mode := range modes {
+			// Each run gets a fresh cache holding the same signed-in profile.
+			var bare, full []time.Duration
+			var entries, stored int
+			for i := range runs + 1 {
+				st := openCache(b)
+				pp := copyProfile(b, srv, st, p)
+				var api fhirapi.API = apiFor(b, st, pp)
+				if mode == "per-type" {
+					api = noEverything{api}
+				}
+				// The bare download, warm: a first run (not counted) warms
+				// the server's caches and the connections.
+				start := time.Now()
+				entries = bareDownload(b, api, mode)
+				if i > 0 {
+					bare = append(bare, time.Since(start))
+				}
+				start = time.Now()
+				res, err := pull.Run(context.Background(), pull.Config{API: api, Store: st, ProfileID: pp.ID, PatientID: pp.PatientID})
+				d := time.Since(start)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Mode != mode {
+					b.Fatalf("synced in %s mode, want %s", res.Mode, mode)
+				}
+				stored = 0
+				for _, c := range res.Stored {
+					stored += c
+				}
+				if i > 0 {
+					full = append(full, d)
+				}
+				st.Close()
+			}
+			ms, mb := median(full), median(bare)
+			if syncs[mode] == nil {
+				syncs[mode] = map[int]time.Duration{}
+			}
+			syncs[mode][scale] = ms
+			ratio := ms.Seconds() / mb.Seconds()
+			fmt.Printf("initial sync %-10s %4dk: %d entries, %d stored, page size %d: sync median %.2f s (%s), bare download median %.2f s (%s); sync/bare %.2fx (target <= 1.10x: %s)\n",
+				mode, scale, entries, stored, pull.DefaultPageSize, ms.Seconds(), secs(full), mb.Seconds(), secs(bare), ratio, verdict(ratio, 1.10))
+		}
+	}
+	if len(scales) >= 2 {
+		lo, hi := scales[0], scales[len(scales)-1]
+		for _, mode := range modes {
+			r := syncs[mode][hi].Seconds() / syncs[mode][lo].Seconds()
+			limit := 1.1 * float64(hi) / float64(lo)
+			fmt.Printf("initial sync %-10s %dk/%dk: %.2fx (target <= %.2fx: %s)\n", mode, hi, lo, r, limit, verdict(r, limit))
+		}
+	}
+}
+
+// copyProfile gives st the signed-in profile p of another cache: a second
+// sign-in per run would cost more than the sync being measured.
+func copyProfile(b *testing.B, srv *practice.Server, st *storage.Store, p storage.Profile) storage.Profile {
+	b.Helper()
+	user := p.Label
+	var pass string
+	for _, a := range srv.DemoAccounts() {
+		if a.Username == user {
+			pass = a.Password
+		}
+	}
+	return connect(b, srv, st, user, pass, p.PatientID)
+}
+
+// BenchmarkDeletions: an incremental sync that removes 0.5 % of the scale
+// patient's records (the practice marked them entered-in-error), at the
+// sizes in CAREBOOK_BENCH_DELETE_SCALES (default 20,40).
+func BenchmarkDeletions(b *testing.B) {
+	scales := envInts(b, "CAREBOOK_BENCH_DELETE_SCALES", []int{20, 40})
+	runs := benchRuns(b)
+	ctx := context.Background()
+	medians := map[int]time.Duration{}
+	for _, scale := range scales {
+		srv, st, p := scalePractice(b, scale)
+		cfg := pull.Config{API: apiFor(b, st, p), Store: st, ProfileID: p.ID, PatientID: p.PatientID}
+		if _, err := pull.Run(ctx, cfg); err != nil {
+			b.Fatal(err)
+		}
+		// The observations, in write order; each run marks a different
+		// 0.5 % of the whole record.
+		var obs []store.Resource
+		page := ""
+		total := 0
+		for {
+			rs, _, next, err := srv.Store().Everything(ctx, store.EverythingQuery{Patient: p.PatientID, Count: 1000, Page: page})
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += len(rs)
+			for _, r := range rs {
+				if r.Type == "Observation" {
+					obs = append(obs, r)
+				}
+			}
+			if page = next; page == "" {
+				break
+			}
+		}
+		mark := total / 200
+		var took []time.Duration
+		for run := range runs {
+			stride := len(obs) / (mark * runs)
+			for k := range mark {
+				r := obs[(k*runs+run)*stride]
+				var m map[string]any
+				if err := json.Unmarshal(r.JSON, &m); err != nil {
+					b.Fatal(err)
+				}
+				m["status"] = "entered-in-error"
+				delete(m, "meta")
+				body, _ := json.Marshal(m)
+				if _, err := srv.Store().Update(ctx, r.Type, r.ID, body, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+			time.Sleep(1100 * time.Millisecond) // past the checkpoint overlap
+			start := time.Now()
+			res, err := pull.Run(ctx, cfg)
+			d := time.Since(start)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got := res.Removed["Observation"]; got != mark {
+				b.Fatalf("removed %d, want %d", got, mark)
+			}
+			took = append(took, d)
+		}
+		medians[scale] = median(took)
+		fmt.Printf("deletions %4dk: %d entered-in-error of %d removed by an incremental sync: median %.3f s (%s)\n",
+			scale, mark, total, medians[scale].Seconds(), secs(took))
+	}
+	if len(scales) >= 2 {
+		lo, hi := scales[0], scales[len(scales)-1]
+		r := medians[hi].Seconds() / medians[lo].Seconds()
+		limit := 1.1 * float64(hi) / float64(lo)
+		fmt.Printf("deletions %dk/%dk: %.2fx (target <= %.2fx: %s)\n", hi, lo, r, limit, verdict(r, limit))
+	}
+}
