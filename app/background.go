@@ -175,8 +175,8 @@ func backoff(interval, most time.Duration, failures int) time.Duration {
 
 // syncRound syncs every open profile once, one after the other. It returns
 // the first error that may pass by itself (offline, the practice failing);
-// a sync already running, a profile waiting for sign-in or closed are not
-// failures of the round.
+// a sync already running, a profile waiting for sign-in, ended or with its
+// own lock closed are not failures of the round.
 func (a *App) syncRound(ctx context.Context, cfg BackgroundConfig) error {
 	ps, err := a.Profiles(ctx)
 	if err != nil {
@@ -187,7 +187,9 @@ func (a *App) syncRound(ctx context.Context, cfg BackgroundConfig) error {
 	}
 	var first error
 	for _, p := range ps {
-		if p.Ended || p.NeedsSignIn {
+		if p.Ended || p.NeedsSignIn || p.Closed {
+			// A record with its own lock closed is not synced: nothing of
+			// it can be read or written until its owner opens it.
 			continue
 		}
 		if a.store.Locked() {

@@ -39,9 +39,15 @@ type ProfileInfo struct {
 	// TermsURL and PrivacyURL are the practice's terms of use and privacy
 	// policy pages, "" where it publishes none.
 	TermsURL, PrivacyURL string
+	// OwnLock says the record has a passphrase of its own (see
+	// SetOwnLock); Closed that it is not opened yet: only its name,
+	// practice, badge and last sync are known, and every use case for it
+	// fails with ErrProfileClosed until OpenProfile.
+	OwnLock, Closed bool
 }
 
-// Profiles lists the profiles, by name.
+// Profiles lists the profiles, by name: the open ones and those whose
+// own lock is closed (Closed).
 func (a *App) Profiles(ctx context.Context) ([]ProfileInfo, error) {
 	ps, err := a.store.Profiles(ctx)
 	if err != nil {
@@ -49,8 +55,17 @@ func (a *App) Profiles(ctx context.Context) ([]ProfileInfo, error) {
 	}
 	out := make([]ProfileInfo, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, profileInfo(p))
+		info := profileInfo(p)
+		if info.OwnLock, err = a.store.HasOwnLock(ctx, p.ID); err != nil {
+			return nil, fmt.Errorf("profiles: %w", err)
+		}
+		out = append(out, info)
 	}
+	closed, err := a.closedProfiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("profiles: %w", err)
+	}
+	out = append(out, closed...)
 	sortProfiles(out)
 	return out, nil
 }

@@ -430,3 +430,28 @@ func (s *Store) refreshHint(ctx context.Context, tx *sql.Tx, p Profile) error {
 	}
 	return nil
 }
+
+// OpenProfilesWith opens every profile whose own lock passphrase opens
+// and returns how many it opened; ErrWrongPassphrase when some profiles
+// are closed and it opens none of them. Each try costs an Argon2id
+// derivation.
+func (s *Store) OpenProfilesWith(ctx context.Context, passphrase string) (int, error) {
+	closed, err := s.LockedProfiles(ctx)
+	if err != nil {
+		return 0, err
+	}
+	opened := 0
+	for _, p := range closed {
+		err := s.OpenProfile(ctx, p.ID, passphrase)
+		switch {
+		case err == nil:
+			opened++
+		case !errors.Is(err, ErrWrongPassphrase):
+			return opened, err
+		}
+	}
+	if len(closed) > 0 && opened == 0 {
+		return 0, fmt.Errorf("open records: %w: it opens none of the records with their own lock", ErrWrongPassphrase)
+	}
+	return opened, nil
+}

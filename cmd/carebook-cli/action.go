@@ -41,8 +41,19 @@ func addProfileFlags(fs *flag.FlagSet) profileFlags {
 }
 
 // open opens the app on the cache of --data and picks the profile of
-// --profile (or the only one). The caller closes the app.
+// --profile (or the only one), which must be open (a record with its own
+// lock needs CAREBOOK_PROFILE_PASSPHRASE). The caller closes the app.
 func (f profileFlags) open(ctx context.Context, e env) (*app.App, app.ProfileInfo, error) {
+	a, p, err := f.openAny(ctx, e)
+	if err == nil && p.Closed {
+		a.Close()
+		return nil, app.ProfileInfo{}, closedError(p)
+	}
+	return a, p, err
+}
+
+// openAny is open also for a record whose own lock is closed.
+func (f profileFlags) openAny(ctx context.Context, e env) (*app.App, app.ProfileInfo, error) {
 	a, err := openApp(ctx, *f.data, e)
 	if err != nil {
 		return nil, app.ProfileInfo{}, err

@@ -29,6 +29,10 @@ func openCache(ctx context.Context, dir string, e env) (*storage.Store, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := openOwnLocks(ctx, st, e); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return st, nil
 }
 
@@ -68,6 +72,9 @@ func pickProfiles(ctx context.Context, st *storage.Store, id string) ([]storage.
 		p, err := st.Profile(ctx, id)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, usagef("no profile %q", id)
+		}
+		if errors.Is(err, storage.ErrProfileLocked) {
+			return nil, fmt.Errorf("profile %s has its own lock: set %s to its passphrase: %w", id, profilePassphraseVar, err)
 		}
 		if err != nil {
 			return nil, err

@@ -73,9 +73,14 @@ commands:
             (--json); --set KEY=VALUE... changes them, --keep KEY=yours|practice... chooses
             after the practice's copy changed meanwhile
 
+  own-lock  give a record a passphrase of its own, so the app's unlock does not open it:
+            --profile ID with CAREBOOK_NEW_PROFILE_PASSPHRASE (and CAREBOOK_PROFILE_PASSPHRASE,
+            its current one, to change it); --remove with CAREBOOK_PROFILE_PASSPHRASE
+
 Run "carebook-cli <command> -h" for a command's flags, "carebook-cli --version"
 for the version and the commit it was built from.
-The cache is unlocked by the OS keyring or the CAREBOOK_PASSPHRASE variable.
+The cache is unlocked by the OS keyring or the CAREBOOK_PASSPHRASE variable; records
+with their own lock are opened by CAREBOOK_PROFILE_PASSPHRASE (those it fits).
 
 exit codes: 0 ok, 1 other failure, 2 bad input or usage, 3 needs sign-in,
             4 network or server unreachable (an action is stored and waits),
@@ -154,6 +159,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdWho(ctx, args[1:], e)
 	case "access":
 		err = cmdAccess(ctx, args[1:], e)
+	case "own-lock":
+		err = cmdOwnLock(ctx, args[1:], e)
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.stdout, version.String("carebook-cli"))
 		return exitOK
@@ -196,7 +203,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, smart.ErrNeedsSignIn), errors.Is(err, fhirapi.ErrUnauthorized):
 		return exitNeedsSignIn
-	case errors.Is(err, storage.ErrWrongPassphrase), errors.Is(err, storage.ErrLocked),
+	case errors.Is(err, storage.ErrWrongPassphrase), errors.Is(err, storage.ErrLocked), errors.Is(err, storage.ErrProfileLocked),
 		errors.Is(err, storage.ErrPassphraseRequired), errors.Is(err, storage.ErrNoKeyring),
 		errors.Is(err, storage.ErrNoKey):
 		return exitLocked

@@ -19,6 +19,7 @@ type profileStatus struct {
 	Server      string         `json:"server"`
 	Auth        string         `json:"auth"`
 	NeedsSignIn bool           `json:"needs_sign_in"`
+	Locked      bool           `json:"locked,omitempty"` // its own lock is closed: nothing else is known
 	LastSync    string         `json:"last_sync,omitempty"`
 	Counts      map[string]int `json:"counts"`
 	Outbox      map[string]int `json:"outbox"`
@@ -48,6 +49,13 @@ func cmdStatus(ctx context.Context, args []string, e env) error {
 		}
 		out = append(out, s)
 	}
+	closed, err := st.LockedProfiles(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range closed {
+		out = append(out, profileStatus{ID: p.ID, Label: p.Label, Locked: true})
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -62,6 +70,10 @@ func cmdStatus(ctx context.Context, args []string, e env) error {
 	}
 	for _, s := range out {
 		fmt.Fprintf(e.stdout, "profile %s  %s\n", s.ID, s.Label)
+		if s.Locked {
+			fmt.Fprintf(e.stdout, "  LOCKED: it has its own passphrase; set %s to open it\n", profilePassphraseVar)
+			continue
+		}
 		fmt.Fprintf(e.stdout, "  server:    %s (auth %s)\n", s.Server, s.Auth)
 		if s.NeedsSignIn {
 			fmt.Fprintln(e.stdout, "  NEEDS SIGN-IN: run carebook-cli connect again")

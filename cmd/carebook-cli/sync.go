@@ -32,6 +32,15 @@ func cmdSync(ctx context.Context, args []string, e env) error {
 	}
 	var errs []error
 	for _, p := range ps {
+		if p.Closed {
+			if *profile != "" {
+				return closedError(p)
+			}
+			// Said, not failed: its owner has not opened it here.
+			fmt.Fprintf(e.stderr, "profile %s (%s): not synced: it has its own lock (set %s to open it)\n",
+				p.ID, p.Label, profilePassphraseVar)
+			continue
+		}
 		if err := syncProfile(ctx, a, p, *full, *quiet, e); err != nil {
 			errs = append(errs, fmt.Errorf("profile %s: %w", p.ID, err))
 			if ctx.Err() != nil {
