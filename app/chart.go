@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/carebook/carebook/app/record"
@@ -16,7 +17,16 @@ import (
 // cache on every visit. It is dropped on lock and when the record changes.
 type decoded struct {
 	chart *record.Chart
-	index *record.Index // built on first search
+	// index is built on first search, once: searches typed meanwhile wait
+	// for that one build instead of each building their own.
+	indexOnce sync.Once
+	index     *record.Index
+}
+
+// searchIndex returns the record's search index, building it on first use.
+func (d *decoded) searchIndex() *record.Index {
+	d.indexOnce.Do(func() { d.index = record.BuildChart(d.chart) })
+	return d.index
 }
 
 // Chart returns the profile's whole cached record, decoded for display.
@@ -37,16 +47,7 @@ func (a *App) Search(ctx context.Context, profileID, query string, limit int) ([
 	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	idx := d.index
-	a.mu.Unlock()
-	if idx == nil {
-		idx = record.BuildChart(d.chart)
-		a.mu.Lock()
-		d.index = idx
-		a.mu.Unlock()
-	}
-	return idx.Search(query, limit), nil
+	return d.searchIndex().Search(query, limit), nil
 }
 
 // Dashboard is the home screen of one profile: what matters today.
@@ -211,6 +212,10 @@ func (a *App) dashboardChart(ctx context.Context, profileID string, since time.T
 const decodeAllBelow = 300
 
 // decoded returns the profile's decoded record, loading it on first use.
+// Callers that ask at the same time (the record screen opening while a
+// search is typed) share one decode rather than each reading and decoding
+// the whole record; a caller whose ctx ends stops waiting, and the decode
+// goes on for the others (and is kept for the next).
 func (a *App) decoded(ctx context.Context, profileID string) (*decoded, error) {
 	a.mu.Lock()
 	d, gen := a.charts[profileID], a.chartsGen
@@ -218,6 +223,27 @@ func (a *App) decoded(ctx context.Context, profileID string) (*decoded, error) {
 	if d != nil {
 		return d, nil
 	}
+	// The generation is in the key: a decode that started before a sync
+	// changed the record is not handed to a caller who asked after it.
+	key := fmt.Sprintf("%s@%d", profileID, gen)
+	done := a.decodes.DoChan(key, func() (any, error) {
+		return a.decodeRecord(context.WithoutCancel(ctx), profileID, gen)
+	})
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("read record: %w", ctx.Err())
+	case r := <-done:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*decoded), nil
+	}
+}
+
+// decodeRecord reads and decodes the profile's whole record, and keeps it
+// unless the app locked or the record changed (generation gen) meanwhile.
+func (a *App) decodeRecord(ctx context.Context, profileID string, gen int) (*decoded, error) {
+	a.decodeCount.Add(1)
 	rs, err := a.store.List(ctx, profileID, "")
 	if err != nil {
 		return nil, fmt.Errorf("read record: %w", err)
@@ -226,7 +252,7 @@ func (a *App) decoded(ctx context.Context, profileID string) (*decoded, error) {
 	for i, r := range rs {
 		in[i] = record.Resource(r)
 	}
-	d = &decoded{chart: record.Load(in)}
+	d := &decoded{chart: record.Load(in)}
 	a.mu.Lock()
 	// Never keep a record decoded after a lock, nor one read while a sync
 	// changed it (forget ran meanwhile): the next reader decodes afresh.

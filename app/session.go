@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/smart"
@@ -68,7 +71,11 @@ type App struct {
 	bgTimer   *time.Timer
 	charts    map[string]*decoded // decoded records by profile id, dropped on lock
 	chartsGen int                 // counts forget calls: a decode that saw one meanwhile is not kept
-	syncing   map[string]bool     // profiles with a sync running
+	// decodes makes concurrent readers of one record share its decode;
+	// decodeCount counts the decodes done (tests read it).
+	decodes     singleflight.Group
+	decodeCount atomic.Int64
+	syncing     map[string]bool // profiles with a sync running
 
 	// settingsMu serializes read-modify-write of profile settings.
 	settingsMu sync.Mutex
