@@ -13,6 +13,21 @@ section() { printf '\n== %s\n' "$*"; }
 section "storage: 20,000 resources encrypted vs plain SQLite (target ratio <= 1.30), read-all + decrypt (target <= 150 ms, one core)"
 CAREBOOK_BENCH=1 GOMAXPROCS=1 go test -count=1 -run TestBenchRatio -v ./storage/ | grep -E 'ratio|Benchmark|ms|ok|FAIL' || true
 
+# Issue 15: the sync at scale, against the practice server over real HTTP
+# with SMART tokens, as the app pulls (its page size, its concurrency).
+# Medians of CAREBOOK_BENCH_RUNS runs (3); the bare download is warmed by
+# one run that is not counted. The 100k runs take most of this section
+# (about 10 minutes on 2 cores; CAREBOOK_BENCH_SCALES=20,40 for a quick
+# look, the ratio target scales with the sizes).
+section "sync at scale (issue 15): initial sync at 20k and 100k resources, \$everything and per-type mode; sync vs bare paged download of the same pages (target <= 1.10x); 100k/20k (target <= 5.5x)"
+go test -count=1 -run '^$' -bench 'SyncScale' -benchtime 1x -timeout 90m ./sync/pull/ | grep -E '^(initial|practice)|FAIL' || true
+
+section "deletions (issue 15): incremental sync removing 0.5 % entered-in-error at 20k and 40k (target 40k <= 2.2x 20k)"
+go test -count=1 -run '^$' -bench 'Deletions' -benchtime 1x -timeout 60m ./sync/pull/ | grep -E '^(deletions|practice)|FAIL' || true
+
+section "CLI memory (issue 15): peak RSS of carebook-cli sync of 100k resources, real Argon2id (target <= 128 MB)"
+go test -count=1 -run '^$' -bench 'CLISyncPeakRSS' -benchtime 1x -timeout 60m ./cmd/carebook-cli/ | grep -E '^(carebook-cli|practice)|FAIL' || true
+
 section "sync: initial sync of a 20,000-resource patient vs a bare paged download (target ratio <= 1.5); incremental with nothing new (target <= 1 request per type, < 200 ms); peak heap (target < 200 MB)"
 go test -count=1 -run '^$' -bench 'InitialSyncPractice' -benchtime 1x -timeout 20m ./sync/pull/ | grep -E 'Benchmark|ok|FAIL'
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // rawDB opens the database file directly, bypassing Store, to play the
@@ -361,4 +362,114 @@ func whereProfile(table string) string {
 		return "profile = (SELECT num FROM profiles WHERE id = ?)"
 	}
 	return "profile_id = ?"
+}
+
+// damageResourcePage overwrites one leaf page of the cached resources
+// (found through SQLite's dbstat table) with junk, as a failing disk
+// might: a page that no check of the small tables reads.
+func damageResourcePage(t *testing.T, dir string) {
+	t.Helper()
+	db := rawDB(t, dir)
+	var page, size int64
+	if err := db.QueryRow(`SELECT pageno FROM dbstat WHERE name = 'resources' AND pagetype = 'leaf' ORDER BY pageno DESC LIMIT 1`).Scan(&page); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	junk := make([]byte, size)
+	for i := range junk {
+		junk[i] = 0xA5
+	}
+	if _, err := f.WriteAt(junk, (page-1)*size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenChecksWholeFileAfterUncleanShutdown: a damaged page of the
+// cached resources is found by Open after an unclean shutdown (the
+// write-ahead log left behind), where Open checks the whole file. After a
+// clean shutdown Open checks only the small tables and the file's length,
+// so the same damage is found by the full check instead: the one that runs
+// in the background once the last full check is a week old, or
+// CheckIntegrity.
+func TestOpenChecksWholeFileAfterUncleanShutdown(t *testing.T) {
+	tests := []struct {
+		name    string
+		unclean bool
+	}{
+		{"unclean shutdown", true},
+		{"clean shutdown", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := populatedStore(t)
+			damageResourcePage(t, dir)
+			if tt.unclean {
+				// What a killed process leaves: its write-ahead log (here
+				// empty: every commit was already copied into the file).
+				writeFile(t, filepath.Join(dir, FileName+"-wal"), nil)
+				_, err := Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+				wantErr(t, "Open after an unclean shutdown", err, ErrCorrupt)
+				return
+			}
+			// The last full check, a week and a minute ago.
+			db := rawDB(t, dir)
+			mustExec(t, db, "UPDATE integrity SET checked_at = ?", time.Now().Add(-FullCheckEvery-time.Minute).Unix())
+			db.Close()
+			s, err := Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+			if err != nil {
+				t.Fatalf("Open after a clean shutdown: %v (the quick check read the resources)", err)
+			}
+			defer s.Close()
+			deadline := time.Now().Add(30 * time.Second)
+			for s.IntegrityProblem() == nil && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			wantErr(t, "the background check", s.IntegrityProblem(), ErrCorrupt)
+			wantErr(t, "CheckIntegrity", s.CheckIntegrity(context.Background()), ErrCorrupt)
+		})
+	}
+}
+
+// TestFullCheckRecorded: a new store counts as checked; a full check that
+// passes (after an unclean shutdown, or CheckIntegrity) records its time,
+// so the next clean Open starts no background check.
+func TestFullCheckRecorded(t *testing.T) {
+	checkedAt := func(dir string) int64 {
+		db := rawDB(t, dir)
+		defer db.Close()
+		var at int64
+		if err := db.QueryRow("SELECT checked_at FROM integrity WHERE id = 1").Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	dir := populatedStore(t)
+	if at := checkedAt(dir); time.Since(time.Unix(at, 0)) > time.Minute {
+		t.Fatalf("a new store's last full check: %v", time.Unix(at, 0))
+	}
+	db := rawDB(t, dir)
+	mustExec(t, db, "UPDATE integrity SET checked_at = 1")
+	db.Close()
+	writeFile(t, filepath.Join(dir, FileName+"-wal"), nil)
+	s, err := Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.bgDone != nil {
+		t.Fatal("a background check started although Open had just checked the whole file")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if at := checkedAt(dir); at == 1 {
+		t.Fatal("the full check after an unclean shutdown was not recorded")
+	}
 }

@@ -141,7 +141,7 @@ func TestMigrationSurvivesSIGKILL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("kill %d: open: %v", i, err)
 		}
-		if err := quickCheck(db); err != nil {
+		if err := quickCheck(context.Background(), db); err != nil {
 			t.Fatalf("kill %d: %v", i, err)
 		}
 		version := schemaVersion(t, db)

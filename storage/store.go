@@ -69,6 +69,13 @@ type Store struct {
 	epoch       int64  // install.key_epoch the keys in memory belong to
 	profiles    map[string]*profileKeys
 	keyGen      uint64 // bumped whenever keys are dropped
+
+	integrityProblem error // what the background full check found
+
+	// The full check Open started in the background (nil when none); set
+	// by Open only, stopped by Close.
+	bgCancel context.CancelFunc
+	bgDone   chan struct{}
 }
 
 // Open opens the cache in dir, creating the directory (0700), the database
@@ -95,7 +102,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open cache: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	if err := prepareFile(path); err != nil {
+	unclean := uncleanShutdown(path)
+	fresh, err := prepareFile(path, !unclean)
+	if err != nil {
 		return nil, fmt.Errorf("open cache: %w", err)
 	}
 	for _, name := range []string{path, path + "-wal", path + "-shm"} {
@@ -105,7 +114,6 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 
 	s := &Store{dir: dir, path: path, kdf: kdf, profiles: make(map[string]*profileKeys)}
-	var err error
 	if s.writer, err = openDB(path, false); err != nil {
 		return nil, err
 	}
@@ -113,13 +121,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, fmt.Errorf("open cache: %w", err)
 	}
-	if err := quickCheck(s.writer); err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("open cache: %w", err)
-	}
 	if s.reader, err = openDB(path, true); err != nil {
 		s.writer.Close()
 		return nil, err
+	}
+	if err := s.checkOnOpen(unclean, fresh); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open cache: %w", err)
 	}
 	if err := s.loadInstall(); err != nil {
 		s.Close()
@@ -138,32 +146,43 @@ func Open(dir string, opts Options) (*Store, error) {
 }
 
 // prepareFile refuses files that are not SQLite databases and creates a new
-// empty file with owner-only permissions. SQLite gives its -wal and -shm
-// files the permissions of the database file.
-func prepareFile(path string) error {
+// empty file with owner-only permissions (fresh: the file is new or empty).
+// SQLite gives its -wal and -shm files the permissions of the database
+// file. When clean (no write-ahead log left), a file shorter than its
+// header says is ErrCorrupt.
+func prepareFile(path string, clean bool) (fresh bool, err error) {
 	f, err := os.OpenFile(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {
-			return fmt.Errorf("create database file: %w", err)
+			return false, fmt.Errorf("create database file: %w", err)
 		}
-		return f.Close()
+		return true, f.Close()
 	}
 	if err != nil {
-		return fmt.Errorf("open database file: %w", err)
+		return false, fmt.Errorf("open database file: %w", err)
 	}
 	defer f.Close()
 	header := make([]byte, 100) // the SQLite file header
 	n, err := io.ReadFull(f, header)
 	switch {
 	case n == 0 && errors.Is(err, io.EOF):
-		return nil // an empty file is a new database
+		return true, nil // an empty file is a new database
 	case err != nil:
-		return fmt.Errorf("%w: file shorter than a database header", ErrCorrupt)
+		return false, fmt.Errorf("%w: file shorter than a database header", ErrCorrupt)
 	case !bytes.HasPrefix(header, []byte("SQLite format 3\x00")):
-		return fmt.Errorf("%w: not an SQLite database", ErrCorrupt)
+		return false, fmt.Errorf("%w: not an SQLite database", ErrCorrupt)
 	}
-	return nil
+	if clean {
+		fi, err := f.Stat()
+		if err != nil {
+			return false, fmt.Errorf("open database file: %w", err)
+		}
+		if err := checkLength(header, fi.Size()); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // openDB opens a database/sql handle with the pragmas every connection
@@ -259,34 +278,14 @@ func migrate(db *sql.DB, fsys fs.FS) error {
 	return nil
 }
 
-// quickCheck runs SQLite's structural check so that a truncated or damaged
-// file is reported at Open as ErrCorrupt, not later in the middle of a sync.
-func quickCheck(db *sql.DB) error {
-	rows, err := db.Query("PRAGMA quick_check")
-	if err != nil {
-		return dbErr("check database", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var msg string
-		if err := rows.Scan(&msg); err != nil {
-			return dbErr("check database", err)
-		}
-		if msg != "ok" {
-			// The message names pages and tables, never content.
-			return fmt.Errorf("check database: %w: %s", ErrCorrupt, msg)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return dbErr("check database", err)
-	}
-	return nil
-}
-
 // Close locks the store and closes the database. The last connection to
 // close checkpoints the WAL into the database file.
 func (s *Store) Close() error {
 	s.Lock()
+	if s.bgCancel != nil {
+		s.bgCancel()
+		<-s.bgDone
+	}
 	var errs []error
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
