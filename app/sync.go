@@ -147,6 +147,9 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	if changed := res.ChangedTypes(); len(changed) > 0 {
 		a.forget(p.ID)
 		a.bus.Publish(RecordChanged{ProfileID: p.ID})
+		// Best effort: a lock-screen card not made again now is after the
+		// next change.
+		_ = a.refreshLockScreenCard(ctx, p.ID)
 		if slices.Contains(changed, "Communication") {
 			// Best effort: a message not announced now is next time.
 			_ = a.announceNewMessages(ctx, p.ID)

@@ -10,9 +10,11 @@ export GOTOOLCHAIN=go1.27.3
 build=(ca-certificates gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev
        libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 # A real window under Xvfb, screenshots, the real OS keyring in tests, and the
-# browser that drives the practice's sign-in pages in tests.
+# browser that drives the practice's sign-in pages in tests, and poppler's
+# pdftotext and pdftoppm, which read the exported health summary back in tests
+# and turn its pages into PNGs in make screenshots.
 test=(xvfb xauth xdotool imagemagick x11-apps libgl1-mesa-dri dbus dbus-x11 gnome-keyring
-      libsecret-tools chromium)
+      libsecret-tools chromium poppler-utils)
 
 # Packaging: the Windows cross-compiler (and its objdump, to check the .exe),
 # file and xz to check the artifacts.

@@ -264,6 +264,9 @@ func (s *Store) DeleteProfile(ctx context.Context, id string) error {
 // purgeProfile removes the keyring secrets and then all rows of a profile
 // whose key is already destroyed.
 func (s *Store) purgeProfile(ctx context.Context, id string) error {
+	if err := s.DeleteLockScreenCard(id); err != nil {
+		return fmt.Errorf("delete profile: %w", err)
+	}
 	if err := s.deleteKeyringSecrets(ctx, id); err != nil {
 		return fmt.Errorf("delete profile: %w", err)
 	}

@@ -59,6 +59,8 @@ type Store struct {
 	// keyMu serializes key management (setup, unlock, passphrase change,
 	// profile deletion) so slow work (Argon2id, keyring) runs outside mu.
 	keyMu sync.Mutex
+	// cardMu serializes reads and writes of the lock-screen cards file.
+	cardMu sync.Mutex
 
 	mu          sync.RWMutex // guards the fields below
 	initialized bool

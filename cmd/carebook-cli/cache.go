@@ -65,28 +65,3 @@ func unlock(ctx context.Context, st *storage.Store, passphrase string) error {
 	}
 	return nil
 }
-
-// pickProfiles returns the profile with id, or all profiles when id is "".
-func pickProfiles(ctx context.Context, st *storage.Store, id string) ([]storage.Profile, error) {
-	if id != "" {
-		p, err := st.Profile(ctx, id)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, usagef("no profile %q", id)
-		}
-		if errors.Is(err, storage.ErrProfileLocked) {
-			return nil, fmt.Errorf("profile %s has its own lock: set %s to its passphrase: %w", id, profilePassphraseVar, err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return []storage.Profile{p}, nil
-	}
-	ps, err := st.Profiles(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, usagef("no profile yet: run carebook-cli connect first")
-	}
-	return ps, nil
-}

@@ -1,69 +1,103 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/app"
 )
 
 func cmdExport(ctx context.Context, args []string, e env) error {
 	fs := newFlags("export", e)
-	data := fs.String("data", "", "cache folder (default: the app's)")
-	format := fs.String("format", "bundle", `output format: "bundle" (a FHIR Bundle of type collection)`)
-	profile := fs.String("profile", "", "the profile to export (needed when there are several)")
+	pf := addProfileFlags(fs)
+	merged := fs.Bool("merged", false, "one file of the person's records at every practice on this device (with --profile: that person's)")
+	format := fs.String("format", "bundle", `"pdf" (a readable health summary), "ips" (the International Patient Summary, a FHIR document Bundle) or "bundle" (the whole record, a FHIR collection Bundle)`)
 	outFile := fs.String("out", "", "write to this file (created readable by you only) instead of standard output")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *format != "bundle" {
-		return usagef("unknown --format %q (only \"bundle\")", *format)
+	f, err := app.ParseExportFormat(*format)
+	if err != nil {
+		return usagef("unknown --format %q (pdf, ips or bundle)", *format)
 	}
-	st, err := openCache(ctx, *data, e)
+	a, err := openApp(ctx, *pf.data, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ps, err := pickProfiles(ctx, st, *profile)
+	defer a.Close()
+	ids, err := exportProfiles(ctx, a, *pf.profile, *merged)
 	if err != nil {
 		return err
 	}
-	if len(ps) > 1 {
-		return usagef("%d profiles: choose one with --profile", len(ps))
-	}
-	// The trail records that the record left the app in clear, before it does.
-	where := "bundle to standard output"
-	if *outFile != "" {
-		where = "bundle to a file"
-	}
-	if err := st.Audit(ctx, storage.AuditExport, ps[0].ID, where); err != nil {
-		return err
-	}
+	ex := app.Export{Format: f, ProfileIDs: ids, Where: "standard output"}
 	if *outFile == "" {
 		fmt.Fprintln(e.stderr, "carebook-cli: the export is your health record in clear (not encrypted): keep it private.")
-		w := bufio.NewWriterSize(e.stdout, 64<<10)
-		if err := writeBundle(ctx, st, ps[0], w); err != nil {
-			return err
-		}
-		return w.Flush()
+		return exportError(a.WriteExport(ctx, ex, e.stdout))
 	}
-	if err := exportToFile(ctx, st, ps[0], *outFile); err != nil {
-		return err
+	ex.Where = "a file"
+	if err := writeFileAtomic(*outFile, func(w io.Writer) error { return a.WriteExport(ctx, ex, w) }); err != nil {
+		return exportError(err)
 	}
 	fmt.Fprintf(e.stderr, "carebook-cli: wrote %s. It is your health record in clear (not encrypted), readable by you only: keep it private and delete it when you no longer need it.\n", *outFile)
 	return nil
 }
 
-// exportToFile writes the Bundle to a new file beside name, readable and
-// writable by the owner only (0600, whatever the umask), and renames it to
-// name once complete: an existing file with looser permissions is
+// exportError turns "the record has no patient yet" into bad input.
+func exportError(err error) error {
+	if errors.Is(err, app.ErrNoDocument) {
+		return usagef("%v", err)
+	}
+	return err
+}
+
+// exportProfiles are the records to export: --profile's (or the only one),
+// and with --merged every record of the same person on this device.
+func exportProfiles(ctx context.Context, a *app.App, profile string, merged bool) ([]string, error) {
+	if !merged {
+		p, err := pickProfile(ctx, a, profile)
+		if err != nil {
+			return nil, err
+		}
+		return []string{p.ID}, nil
+	}
+	ps, err := a.Profiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, usagef("no profile yet: run carebook-cli connect first")
+	}
+	chosen := profile != ""
+	if !chosen {
+		profile = ps[0].ID
+	} else if _, err := pickProfile(ctx, a, profile); err != nil {
+		return nil, err
+	}
+	ids, err := a.SamePerson(ctx, profile)
+	if err != nil {
+		return nil, err
+	}
+	live := 0
+	for _, p := range ps {
+		if !p.Ended {
+			live++
+		}
+	}
+	if !chosen && len(ids) < live {
+		return nil, usagef("the records on this device are of several people: choose whose with --profile (carebook-cli status lists them)")
+	}
+	return ids, nil
+}
+
+// writeFileAtomic writes through write to a new file beside name, readable
+// and writable by the owner only (0600, whatever the umask), and renames
+// it to name once complete: an existing file with looser permissions is
 // replaced, not reused, and a failed export leaves nothing half written.
-func exportToFile(ctx context.Context, st *storage.Store, p storage.Profile, name string) error {
+func writeFileAtomic(name string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(name), ".carebook-export-*")
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -79,12 +113,8 @@ func exportToFile(ctx context.Context, st *storage.Store, p storage.Profile, nam
 	if err := f.Chmod(0o600); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 64<<10)
-	if err := writeBundle(ctx, st, p, w); err != nil {
+	if err := write(f); err != nil {
 		return err
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("export: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -98,32 +128,5 @@ func exportToFile(ctx context.Context, st *storage.Store, p storage.Profile, nam
 		return fmt.Errorf("export: %w", err)
 	}
 	done = true
-	return nil
-}
-
-// writeBundle streams the profile's records as a collection Bundle: one
-// record at a time, so memory does not grow with the record.
-func writeBundle(ctx context.Context, st *storage.Store, p storage.Profile, w *bufio.Writer) error {
-	ts, _ := json.Marshal(time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, `{"resourceType":"Bundle","type":"collection","timestamp":%s,"entry":[`, ts)
-	first := true
-	err := st.Each(ctx, p.ID, "", func(r storage.Resource) error {
-		if !json.Valid(r.JSON) {
-			return nil // cannot happen for what pull stored; never emit broken JSON
-		}
-		if !first {
-			w.WriteByte(',')
-		}
-		first = false
-		full, _ := json.Marshal(p.PracticeURL + "/" + r.Type + "/" + r.ID)
-		fmt.Fprintf(w, "\n{\"fullUrl\":%s,\"resource\":", full)
-		w.Write(r.JSON)
-		w.WriteByte('}')
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteString("\n]}\n")
 	return nil
 }

@@ -32,8 +32,10 @@ commands:
   connect   sign in to a practice (SMART), or --open --patient ID for an open server
   sync      send the outbox and pull the records of every profile
   status    profiles, last sync, counts by type, pending outbox items
-  export    the cached record as one FHIR Bundle (--format bundle) on stdout,
-            or into --out FILE (readable by you only); in clear, not encrypted
+  export    one person's record on stdout, or into --out FILE (readable by you only);
+            in clear, not encrypted: [--profile ID | --merged] --format pdf (a readable
+            health summary), ips (the International Patient Summary, a FHIR document
+            Bundle) or bundle (the whole record as a FHIR Bundle, the default)
   repair    remove unreadable (damaged) records of a profile and download it again;
             what you wrote and has not been sent is kept
   link      show one person's records at two practices as one (merged views):

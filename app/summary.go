@@ -1,0 +1,456 @@
+package app
+
+// The health summary: what a patient takes to another doctor, an
+// emergency room or a trip abroad, built from the cached record of one
+// person (one profile, or every profile of the same person at several
+// practices). The PDF (summary_pdf.go), the International Patient Summary
+// (ips.go) and the emergency card (emergency.go) are made from it, so the
+// three say the same thing.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// SummaryItem is one line of the summary: what, a detail, when, and which
+// practice's record it comes from.
+type SummaryItem struct {
+	Text   string
+	Detail string
+	Date   record.Date
+	Source string // the practice's name
+	// Ref is the entry's "Type/id" in its profile's record and ProfileID
+	// that profile (for the IPS, which carries the resource itself).
+	Ref       string
+	ProfileID string
+}
+
+// SummaryResult is the latest value of one measurement with its history,
+// for a small trend chart.
+type SummaryResult struct {
+	Name   string
+	Value  string // "7.1 %"
+	Range  string // the reference range, "" when none was given
+	Flag   string // "High", "Low", the lab's words; "" when normal or unknown
+	Date   record.Date
+	Source string
+	Unit   string
+	Points []record.Point // oldest first, at most summaryTrendPoints
+	// ProfileID is the record the values come from.
+	ProfileID string
+}
+
+// Contact is an emergency contact (Patient.contact).
+type Contact struct {
+	Name         string `json:"name"`
+	Relationship string `json:"relationship,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+}
+
+// EmergencyCard is what a stranger helping in an emergency needs to know.
+// It is kept small on purpose: it is the one part of the record a patient
+// may choose to make readable without the passphrase.
+type EmergencyCard struct {
+	Name        string    `json:"name"`
+	BirthDate   string    `json:"birthDate,omitempty"` // "4 Mar 1980"
+	Allergies   []string  `json:"allergies"`
+	Medications []string  `json:"medications"`
+	Conditions  []string  `json:"conditions"`
+	BloodType   string    `json:"bloodType,omitempty"` // "" when not recorded
+	Contacts    []Contact `json:"contacts"`
+	Sources     []string  `json:"sources"` // the practices it was made from
+	Made        time.Time `json:"made"`
+}
+
+// HealthSummary is one person's record in brief.
+type HealthSummary struct {
+	Name      string
+	BirthDate record.Date
+	Gender    string
+	Address   string
+	Phone     string
+	// Sources are the practices whose records it was made from, each with
+	// when the record was last brought up to date.
+	Sources       []SummarySource
+	Made          time.Time
+	Allergies     []SummaryItem
+	Medications   []SummaryItem // active prescriptions only
+	Problems      []SummaryItem // active conditions only
+	Immunizations []SummaryItem
+	Results       []SummaryResult
+	Appointments  []SummaryItem // upcoming, soonest first
+	Card          EmergencyCard
+}
+
+// SummarySource is one practice a summary draws on.
+type SummarySource struct {
+	Practice  string
+	ProfileID string
+	LastSync  time.Time // zero when never synced
+}
+
+// Limits of the summary: it must stay a few pages.
+const (
+	summaryResults     = 12 // measurements shown
+	summaryTrendPoints = 12 // points in each small chart
+)
+
+// HealthSummary builds the summary of the given profiles (one person's
+// records at one or several practices) from the local cache: it works
+// offline.
+func (a *App) HealthSummary(ctx context.Context, profileIDs ...string) (HealthSummary, error) {
+	if len(profileIDs) == 0 {
+		return HealthSummary{}, fmt.Errorf("health summary: %w: no record chosen", ErrInvalidInput)
+	}
+	now := a.cfg.Now()
+	s := HealthSummary{Made: now}
+	var series []sourcedSeries
+	for _, id := range profileIDs {
+		p, err := a.store.Profile(ctx, id)
+		if err != nil {
+			return HealthSummary{}, fmt.Errorf("health summary: %w", err)
+		}
+		info := profileInfo(p)
+		c, err := a.Chart(ctx, id)
+		if err != nil {
+			return HealthSummary{}, fmt.Errorf("health summary: %w", err)
+		}
+		s.Sources = append(s.Sources, SummarySource{Practice: info.Practice, ProfileID: id, LastSync: info.LastSync})
+		if err := s.addChart(ctx, a, id, info.Practice, c, now); err != nil {
+			return HealthSummary{}, err
+		}
+		for _, sr := range record.Trends(c.Observations) {
+			series = append(series, sourcedSeries{sr, info.Practice, id})
+		}
+	}
+	if s.Name == "" {
+		return HealthSummary{}, fmt.Errorf("health summary: %w: the record has no patient yet (sync first)", ErrNoDocument)
+	}
+	s.Results = recentResults(series)
+	sortItems(s.Allergies, false)
+	sortItems(s.Medications, false)
+	sortItems(s.Problems, false)
+	sortItems(s.Immunizations, true)
+	sort.SliceStable(s.Appointments, func(i, j int) bool { return s.Appointments[i].Date.Before(s.Appointments[j].Date) })
+	s.Card = s.card()
+	return s, nil
+}
+
+type sourcedSeries struct {
+	record.Series
+	source    string
+	profileID string
+}
+
+// addChart adds one practice's record to the summary. The patient's own
+// details come from the first record that has them.
+func (s *HealthSummary) addChart(ctx context.Context, a *App, profileID, source string, c *record.Chart, now time.Time) error {
+	item := func(e record.Entry, text, detail string, date record.Date) SummaryItem {
+		return SummaryItem{Text: text, Detail: detail, Date: date, Source: source, Ref: e.Key(), ProfileID: profileID}
+	}
+	if p, ok := c.Patient(); ok {
+		if s.Name == "" {
+			s.Name, s.BirthDate, s.Gender = p.Name, p.BirthDate, p.Gender
+			if len(p.Addresses) > 0 {
+				s.Address = p.Addresses[0].String()
+			}
+			for _, t := range p.Telecom {
+				if t.System == "phone" {
+					s.Phone = t.Value
+					break
+				}
+			}
+		}
+		contacts, err := a.patientContacts(ctx, profileID, p.ID)
+		if err != nil {
+			return err
+		}
+		s.Card.Contacts = appendContacts(s.Card.Contacts, contacts)
+	}
+	for _, al := range c.Allergies {
+		if al.ClinicalStatus == "inactive" || al.ClinicalStatus == "resolved" || al.VerificationStatus == "entered-in-error" || al.VerificationStatus == "refuted" {
+			continue
+		}
+		s.Allergies = append(s.Allergies, item(al.Entry, firstNonBlank(al.Substance, "Unnamed allergy"), allergyDetail(al), firstDateOf(al.Onset, al.Recorded)))
+	}
+	for _, m := range record.ActiveMedications(c.Medications) {
+		s.Medications = append(s.Medications, item(m.Entry, firstNonBlank(m.Medication, "Unnamed medication"), strings.Join(m.Dosage, "; "), m.AuthoredOn))
+	}
+	for _, cd := range c.Conditions {
+		if !cd.Active() || cd.VerificationStatus == "entered-in-error" || cd.VerificationStatus == "refuted" {
+			continue
+		}
+		s.Problems = append(s.Problems, item(cd.Entry, firstNonBlank(cd.Name, "Unnamed condition"), cd.OnsetText, firstDateOf(cd.Onset, cd.Recorded)))
+	}
+	for _, im := range c.Immunizations {
+		if im.Status != "" && im.Status != "completed" {
+			continue
+		}
+		s.Immunizations = append(s.Immunizations, item(im.Entry, firstNonBlank(im.Vaccine, "Vaccine"), im.DateText, im.Date))
+	}
+	for _, ap := range record.UpcomingAppointments(c.Appointments, now) {
+		what := firstNonBlank(strings.Join(ap.ServiceTypes, ", "), ap.Description, "Appointment")
+		var with []string
+		for _, r := range ap.Practitioners {
+			if n := c.Name(r); n != "" {
+				with = append(with, n)
+			}
+		}
+		for _, r := range ap.Locations {
+			if n := c.Name(r); n != "" {
+				with = append(with, n)
+			}
+		}
+		s.Appointments = append(s.Appointments, item(ap.Entry, what, strings.Join(with, ", "), ap.Start))
+	}
+	if bt := bloodType(c); bt != "" && s.Card.BloodType == "" {
+		s.Card.BloodType = bt
+	}
+	return nil
+}
+
+func allergyDetail(al record.AllergyIntolerance) string {
+	var parts []string
+	for _, r := range al.Reactions {
+		words := strings.Join(r.Manifestations, ", ")
+		if r.Severity != "" && words != "" {
+			words += " (" + r.Severity + ")"
+		}
+		if words != "" {
+			parts = append(parts, words)
+		}
+	}
+	if al.Criticality == "high" {
+		parts = append(parts, "high risk")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// card is the emergency card of the summary.
+func (s *HealthSummary) card() EmergencyCard {
+	c := s.Card
+	c.Name, c.Made = s.Name, s.Made
+	if !s.BirthDate.IsZero() {
+		c.BirthDate = s.BirthDate.String()
+	}
+	c.Allergies, c.Medications, c.Conditions = []string{}, []string{}, []string{}
+	for _, it := range s.Allergies {
+		c.Allergies = appendUnique(c.Allergies, joinNonBlank(" — ", it.Text, it.Detail))
+	}
+	for _, it := range s.Medications {
+		c.Medications = appendUnique(c.Medications, joinNonBlank(" — ", it.Text, it.Detail))
+	}
+	for _, it := range s.Problems {
+		c.Conditions = appendUnique(c.Conditions, it.Text)
+	}
+	if c.Contacts == nil {
+		c.Contacts = []Contact{}
+	}
+	c.Sources = []string{}
+	for _, src := range s.Sources {
+		c.Sources = appendUnique(c.Sources, src.Practice)
+	}
+	return c
+}
+
+// bloodTypeCodes are the LOINC codes of a blood group result: ABO and Rh
+// together, ABO alone, Rh alone.
+var bloodTypeCodes = []string{"882-1", "883-9", "10331-7"}
+
+// bloodType is the latest recorded blood group ("A Rh+", "O negative"),
+// "" when the record has none.
+func bloodType(c *record.Chart) string {
+	latest := map[string]record.Observation{}
+	for _, o := range c.Observations {
+		if o.Status == "entered-in-error" || o.Status == "cancelled" {
+			continue
+		}
+		for _, code := range bloodTypeCodes {
+			if o.Code.Code(record.LOINC) == code {
+				if prev, ok := latest[code]; !ok || prev.Date().Before(o.Date()) {
+					latest[code] = o
+				}
+			}
+		}
+	}
+	value := func(o record.Observation) string {
+		return firstNonBlank(o.Value.Concept.String(), o.Value.Text)
+	}
+	if o, ok := latest["882-1"]; ok && value(o) != "" {
+		return value(o)
+	}
+	return joinNonBlank(" ", value(latest["883-9"]), value(latest["10331-7"]))
+}
+
+// recentResults picks the measurements for the summary: the most recently
+// measured first, at most summaryResults of them.
+func recentResults(series []sourcedSeries) []SummaryResult {
+	sort.SliceStable(series, func(i, j int) bool {
+		a, b := series[i].Points, series[j].Points
+		return b[len(b)-1].Date.Before(a[len(a)-1].Date)
+	})
+	var out []SummaryResult
+	seen := map[string]bool{}
+	for _, s := range series {
+		if len(out) == summaryResults {
+			break
+		}
+		name := firstNonBlank(s.Name, "Result")
+		if seen[name+"|"+s.source] {
+			continue
+		}
+		seen[name+"|"+s.source] = true
+		last := s.Points[len(s.Points)-1]
+		r := SummaryResult{Name: name, Value: record.Quantity{Value: last.Value, HasValue: true, Unit: s.Unit}.String(),
+			Date: last.Date, Source: s.source, Unit: s.Unit, ProfileID: s.profileID}
+		if s.Range != nil {
+			r.Range = s.Range.String()
+			r.Flag = rangeFlag(last.Value, *s.Range)
+		}
+		pts := s.Points
+		if len(pts) > summaryTrendPoints {
+			pts = pts[len(pts)-summaryTrendPoints:]
+		}
+		r.Points = pts
+		out = append(out, r)
+	}
+	return out
+}
+
+// rangeFlag says "High" or "Low" when v is outside rng.
+func rangeFlag(v float64, rng record.RefRange) string {
+	switch {
+	case rng.High.HasValue && v > rng.High.Value:
+		return "High"
+	case rng.Low.HasValue && v < rng.Low.Value:
+		return "Low"
+	}
+	return ""
+}
+
+// sortItems orders items newest first (byDate) or by name.
+func sortItems(items []SummaryItem, byDate bool) {
+	sort.SliceStable(items, func(i, j int) bool {
+		if byDate {
+			return items[j].Date.Before(items[i].Date)
+		}
+		return strings.ToLower(items[i].Text) < strings.ToLower(items[j].Text)
+	})
+}
+
+// patientContacts reads the patient's contacts (Patient.contact) from the
+// raw resource: the emergency contact first.
+func (a *App) patientContacts(ctx context.Context, profileID, patientID string) ([]Contact, error) {
+	r, err := a.store.Get(ctx, profileID, "Patient", patientID)
+	if err != nil {
+		return nil, fmt.Errorf("health summary: %w", err)
+	}
+	var w struct {
+		Contact []struct {
+			Relationship []struct {
+				Text   string `json:"text"`
+				Coding []struct {
+					Code    string `json:"code"`
+					Display string `json:"display"`
+				} `json:"coding"`
+			} `json:"relationship"`
+			Name struct {
+				Text   string   `json:"text"`
+				Family string   `json:"family"`
+				Given  []string `json:"given"`
+			} `json:"name"`
+			Telecom []struct {
+				System string `json:"system"`
+				Value  string `json:"value"`
+			} `json:"telecom"`
+		} `json:"contact"`
+	}
+	if json.Unmarshal(r.JSON, &w) != nil {
+		return nil, nil // a damaged Patient has no readable contacts; the rest of the summary stands
+	}
+	var out []Contact
+	for _, c := range w.Contact {
+		name := firstNonBlank(c.Name.Text, strings.TrimSpace(strings.Join(append(append([]string{}, c.Name.Given...), c.Name.Family), " ")))
+		ct := Contact{Name: name}
+		emergency := false
+		for _, rel := range c.Relationship {
+			for _, cd := range rel.Coding {
+				if cd.Code == "C" || cd.Code == "EP" {
+					emergency = true
+				}
+			}
+			words := rel.Text
+			for _, cd := range rel.Coding {
+				if words == "" && cd.Code != "C" {
+					words = cd.Display
+				}
+			}
+			if ct.Relationship == "" {
+				ct.Relationship = strings.TrimSpace(words)
+			}
+		}
+		for _, t := range c.Telecom {
+			if t.System == "phone" && ct.Phone == "" {
+				ct.Phone = strings.TrimSpace(t.Value)
+			}
+		}
+		if ct.Name == "" && ct.Phone == "" {
+			continue
+		}
+		if emergency {
+			out = append([]Contact{ct}, out...)
+		} else {
+			out = append(out, ct)
+		}
+	}
+	return out, nil
+}
+
+func appendContacts(list, more []Contact) []Contact {
+	for _, c := range more {
+		dup := false
+		for _, d := range list {
+			if strings.EqualFold(c.Name, d.Name) && c.Phone == d.Phone {
+				dup = true
+			}
+		}
+		if !dup {
+			list = append(list, c)
+		}
+	}
+	return list
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func joinNonBlank(sep string, ss ...string) string {
+	var out []string
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, sep)
+}
+
+func firstDateOf(ds ...record.Date) record.Date {
+	for _, d := range ds {
+		if !d.IsZero() {
+			return d
+		}
+	}
+	return record.Date{}
+}

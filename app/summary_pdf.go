@@ -1,0 +1,412 @@
+package app
+
+// The health summary as a PDF, made with codeberg.org/go-pdf/fpdf (the
+// maintained continuation of jung-kurt/gofpdf: pure Go, no cgo, no
+// outside programs, embeds TrueType fonts as Unicode subsets). The Go
+// fonts (golang.org/x/image, already a dependency through Fyne) carry
+// every Latin, Greek and Cyrillic letter a name or a drug may hold, which
+// the PDF core fonts (Windows-1252 only) do not.
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/carebook/carebook/app/record"
+)
+
+// Page geometry, in millimetres (US Letter).
+const (
+	pdfMargin   = 16.0
+	pdfLine     = 5.0  // height of a line of body text
+	pdfSmall    = 4.0  // height of a line of small text
+	pdfSideCol  = 52.0 // width of the right column (date and source)
+	pdfChartW   = 34.0 // a small trend chart
+	pdfChartH   = 11.0
+	cardWidth   = 85.6 // ISO/IEC 7810 ID-1: a bank card, fits a wallet
+	cardHeight  = 53.98
+	pdfFontName = "go"
+)
+
+// pdfWriter lays out a summary on pages.
+type pdfWriter struct {
+	pdf   *fpdf.Fpdf
+	width float64 // usable width between the margins
+	pageH float64
+}
+
+// WriteSummaryPDF writes s as a readable PDF: the patient, allergies,
+// active medications, problems, immunizations, recent results with small
+// trend charts, upcoming appointments (each item with its source and date)
+// and, last, the emergency card at wallet size with a line to cut along.
+func WriteSummaryPDF(w io.Writer, s HealthSummary) error {
+	pdf := fpdf.New("P", "mm", "Letter", "")
+	pdf.AddUTF8FontFromBytes(pdfFontName, "", goregular.TTF)
+	pdf.AddUTF8FontFromBytes(pdfFontName, "B", gobold.TTF)
+	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
+	pdf.SetAutoPageBreak(true, pdfMargin+6)
+	// Fixed dates: the same summary gives the same file.
+	pdf.SetCreationDate(s.Made)
+	pdf.SetModificationDate(s.Made)
+	pdf.SetCatalogSort(true)
+	pdf.SetTitle("Health summary of "+s.Name, true)
+	pdf.SetCreator("Carebook", true)
+	pdf.SetAuthor("Carebook", true)
+	pdf.AliasNbPages("{nb}")
+	pw, ph := pdf.GetPageSize()
+	p := &pdfWriter{pdf: pdf, width: pw - 2*pdfMargin, pageH: ph}
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-pdfMargin)
+		pdf.SetFont(pdfFontName, "", 7.5)
+		pdf.SetTextColor(110, 110, 110)
+		pdf.CellFormat(0, pdfSmall, fmt.Sprintf("Health summary of %s · made %s by Carebook · private health information · page %d of {nb}",
+			s.Name, s.Made.Format("Jan 2, 2006"), pdf.PageNo()), "", 0, "C", false, 0, "")
+	})
+	pdf.AddPage()
+	p.header(s)
+	p.items("Allergies and intolerances", "No allergies are recorded.", s.Allergies)
+	p.items("Medications you take now", "No active medications are recorded.", s.Medications)
+	p.items("Health problems", "No current health problems are recorded.", s.Problems)
+	p.items("Immunizations", "No immunizations are recorded.", s.Immunizations)
+	p.results(s.Results)
+	p.items("Upcoming appointments", "No upcoming appointments.", s.Appointments)
+	p.card(s.Card)
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("health summary PDF: %w", err)
+	}
+	if err := pdf.Output(w); err != nil {
+		return fmt.Errorf("health summary PDF: %w", err)
+	}
+	return nil
+}
+
+func (p *pdfWriter) font(style string, size float64) {
+	p.pdf.SetFont(pdfFontName, style, size)
+}
+
+func (p *pdfWriter) header(s HealthSummary) {
+	pdf := p.pdf
+	pdf.SetTextColor(20, 60, 110)
+	p.font("B", 20)
+	pdf.CellFormat(0, 10, "Health summary", "", 1, "L", false, 0, "")
+	pdf.SetTextColor(0, 0, 0)
+	p.font("B", 14)
+	p.wrap(s.Name, p.width, 7)
+	p.font("", 10)
+	var facts []string
+	if !s.BirthDate.IsZero() {
+		facts = append(facts, "Born "+longDay(s.BirthDate))
+	}
+	if s.Gender != "" {
+		facts = append(facts, strings.ToUpper(s.Gender[:1])+s.Gender[1:])
+	}
+	if line := strings.Join(facts, " · "); line != "" {
+		p.wrap(line, p.width, pdfLine)
+	}
+	if line := joinNonBlank(" · ", s.Address, s.Phone); line != "" {
+		p.wrap(line, p.width, pdfLine)
+	}
+	pdf.Ln(1.5)
+	pdf.SetTextColor(80, 80, 80)
+	p.font("", 8.5)
+	var from []string
+	for _, src := range s.Sources {
+		f := src.Practice
+		if !src.LastSync.IsZero() {
+			f += " (brought up to date " + src.LastSync.Format("Jan 2, 2006") + ")"
+		}
+		from = append(from, f)
+	}
+	p.wrap("Made by Carebook on "+s.Made.Format("Jan 2, 2006 at 3:04 PM")+" from the record kept by "+strings.Join(from, " and ")+
+		". Each item says which practice recorded it and when. It may be incomplete: ask your doctor about anything that looks wrong.", p.width, pdfSmall)
+	pdf.SetTextColor(0, 0, 0)
+	pdf.Ln(2)
+}
+
+// heading starts a section, on a new page when fewer than need
+// millimetres are left.
+func (p *pdfWriter) heading(title string, need float64) {
+	p.room(need + 10)
+	pdf := p.pdf
+	pdf.Ln(2)
+	pdf.SetTextColor(20, 60, 110)
+	p.font("B", 12.5)
+	pdf.CellFormat(0, 7, title, "", 1, "L", false, 0, "")
+	x, y := pdf.GetXY()
+	pdf.SetDrawColor(20, 60, 110)
+	pdf.SetLineWidth(0.3)
+	pdf.Line(x, y, x+p.width, y)
+	pdf.SetTextColor(0, 0, 0)
+	pdf.Ln(1.5)
+}
+
+// room starts a new page unless h millimetres are left on this one.
+func (p *pdfWriter) room(h float64) {
+	_, _, _, bottom := p.pdf.GetMargins()
+	if p.pdf.GetY()+h > p.pageH-bottom {
+		p.pdf.AddPage()
+	}
+}
+
+func (p *pdfWriter) items(title, none string, items []SummaryItem) {
+	p.heading(title, 12)
+	if len(items) == 0 {
+		p.font("", 10)
+		p.pdf.SetTextColor(90, 90, 90)
+		p.wrap(none, p.width, pdfLine)
+		p.pdf.SetTextColor(0, 0, 0)
+		return
+	}
+	left := p.width - pdfSideCol - 3
+	for _, it := range items {
+		p.font("B", 10)
+		main := p.lines(it.Text, left)
+		p.font("", 9)
+		detail := p.lines(it.Detail, left)
+		p.font("", 8)
+		side := p.lines(joinNonBlank(" · ", longDay(it.Date), it.Source), pdfSideCol)
+		h := math.Max(float64(len(main))*pdfLine+float64(len(detail))*pdfSmall, float64(len(side))*pdfSmall) + 1.5
+		p.room(h)
+		x, y := p.pdf.GetXY()
+		p.font("B", 10)
+		p.printLines(main, x, y, pdfLine)
+		p.font("", 9)
+		p.pdf.SetTextColor(50, 50, 50)
+		p.printLines(detail, x, y+float64(len(main))*pdfLine, pdfSmall)
+		p.font("", 8)
+		p.pdf.SetTextColor(100, 100, 100)
+		p.printLines(side, x+left+3, y+0.5, pdfSmall)
+		p.pdf.SetTextColor(0, 0, 0)
+		p.pdf.SetXY(x, y+h)
+	}
+}
+
+func (p *pdfWriter) results(results []SummaryResult) {
+	p.heading("Recent results", pdfChartH+4)
+	if len(results) == 0 {
+		p.font("", 10)
+		p.pdf.SetTextColor(90, 90, 90)
+		p.wrap("No measured results are recorded.", p.width, pdfLine)
+		p.pdf.SetTextColor(0, 0, 0)
+		return
+	}
+	left := p.width - pdfSideCol - pdfChartW - 6
+	for _, r := range results {
+		p.font("B", 10)
+		main := p.lines(r.Name, left)
+		p.font("", 9)
+		detail := p.lines(joinNonBlank(" · ", r.Value, r.Flag, prefixed("normal range ", r.Range)), left)
+		p.font("", 8)
+		side := p.lines(joinNonBlank(" · ", longDay(r.Date), r.Source), pdfSideCol)
+		h := math.Max(math.Max(float64(len(main))*pdfLine+float64(len(detail))*pdfSmall, float64(len(side))*pdfSmall), pdfChartH) + 2
+		p.room(h)
+		x, y := p.pdf.GetXY()
+		p.font("B", 10)
+		p.printLines(main, x, y, pdfLine)
+		p.font("", 9)
+		if r.Flag != "" {
+			p.pdf.SetTextColor(170, 30, 30)
+		}
+		p.printLines(detail, x, y+float64(len(main))*pdfLine, pdfSmall)
+		p.pdf.SetTextColor(0, 0, 0)
+		p.sparkline(r, x+left+3, y+0.5, pdfChartW, pdfChartH-1)
+		p.font("", 8)
+		p.pdf.SetTextColor(100, 100, 100)
+		p.printLines(side, x+left+pdfChartW+6, y+0.5, pdfSmall)
+		p.pdf.SetTextColor(0, 0, 0)
+		p.pdf.SetXY(x, y+h)
+	}
+}
+
+// sparkline draws the points of r in a w×h box at x, y: the normal range
+// as a pale band where known, the values as a line, the latest as a dot.
+func (p *pdfWriter) sparkline(r SummaryResult, x, y, w, h float64) {
+	pdf := p.pdf
+	pts := r.Points
+	if len(pts) < 2 {
+		return
+	}
+	lo, hi := pts[0].Value, pts[0].Value
+	for _, pt := range pts {
+		lo, hi = math.Min(lo, pt.Value), math.Max(hi, pt.Value)
+	}
+	if hi == lo {
+		lo, hi = lo-1, hi+1
+	}
+	pad := (hi - lo) * 0.15
+	lo, hi = lo-pad, hi+pad
+	t0, t1 := pts[0].Date.Time, pts[len(pts)-1].Date.Time
+	span := t1.Sub(t0).Seconds()
+	px := func(i int) float64 {
+		if span <= 0 {
+			return x + w*float64(i)/float64(len(pts)-1)
+		}
+		return x + w*pts[i].Date.Time.Sub(t0).Seconds()/span
+	}
+	py := func(v float64) float64 { return y + h - h*(v-lo)/(hi-lo) }
+	pdf.SetFillColor(246, 247, 249)
+	pdf.Rect(x, y, w, h, "F")
+	pdf.SetLineWidth(0.35)
+	pdf.SetDrawColor(40, 90, 160)
+	for i := 1; i < len(pts); i++ {
+		pdf.Line(px(i-1), py(pts[i-1].Value), px(i), py(pts[i].Value))
+	}
+	pdf.SetFillColor(40, 90, 160)
+	if r.Flag != "" {
+		pdf.SetFillColor(170, 30, 30)
+	}
+	last := len(pts) - 1
+	pdf.Circle(px(last), py(pts[last].Value), 0.8, "F")
+	p.font("", 6)
+	pdf.SetTextColor(110, 110, 110)
+	pdf.Text(x, y+h+2.2, longDay(pts[0].Date))
+	pdf.SetTextColor(0, 0, 0)
+}
+
+// card draws the emergency card at wallet size, with a dashed line to cut
+// along, on a page of its own when it does not fit.
+func (p *pdfWriter) card(c EmergencyCard) {
+	p.heading("Emergency card", cardHeight+8)
+	pdf := p.pdf
+	p.font("", 8.5)
+	pdf.SetTextColor(80, 80, 80)
+	p.wrap("Cut along the dashed line, fold nothing, keep it with your ID.", p.width, pdfSmall)
+	pdf.SetTextColor(0, 0, 0)
+	pdf.Ln(2)
+	x, y := pdf.GetXY()
+	pdf.SetDrawColor(120, 120, 120)
+	pdf.SetLineWidth(0.2)
+	pdf.SetDashPattern([]float64{1.5, 1}, 0)
+	pdf.Rect(x, y, cardWidth, cardHeight, "D")
+	pdf.SetDashPattern([]float64{}, 0)
+	// Title band.
+	pdf.SetFillColor(180, 30, 40)
+	pdf.Rect(x, y, cardWidth, 6, "F")
+	pdf.SetTextColor(255, 255, 255)
+	p.font("B", 8.5)
+	pdf.Text(x+2.5, y+4.3, "EMERGENCY CARD")
+	p.font("", 6.5)
+	pdf.Text(x+cardWidth-2.5-pdf.GetStringWidth(c.Made.Format("Jan 2, 2006")), y+4.2, c.Made.Format("Jan 2, 2006"))
+	pdf.SetTextColor(0, 0, 0)
+	inner := cardWidth - 5
+	cy := y + 9
+	line := func(style string, size, step float64, text string) {
+		p.font(style, size)
+		for _, l := range p.lines(text, inner) {
+			if cy > y+cardHeight-2 {
+				return
+			}
+			pdf.Text(x+2.5, cy, l)
+			cy += step
+		}
+	}
+	line("B", 8.5, 3.6, joinNonBlank(" · ", c.Name, prefixed("born ", c.BirthDate), prefixed("blood type ", c.BloodType)))
+	for _, part := range EmergencyCardLines(c) {
+		line("", 6.5, 2.8, part)
+	}
+	pdf.SetXY(x, y+cardHeight+2)
+}
+
+// EmergencyCardLines are the card's lines after the name: allergies,
+// medications, conditions and contacts, each list on one line, saying so
+// when a list is empty.
+func EmergencyCardLines(c EmergencyCard) []string {
+	list := func(label string, items []string, none string) string {
+		if len(items) == 0 {
+			return label + ": " + none
+		}
+		return label + ": " + strings.Join(items, "; ")
+	}
+	var contacts []string
+	for _, ct := range c.Contacts {
+		contacts = append(contacts, joinNonBlank(", ", ct.Name, ct.Relationship, ct.Phone))
+	}
+	return []string{
+		list("Allergies", c.Allergies, "none recorded"),
+		list("Medications", c.Medications, "none recorded"),
+		list("Conditions", c.Conditions, "none recorded"),
+		list("In an emergency call", contacts, "no contact recorded"),
+	}
+}
+
+// lines splits text into lines no wider than w at the current font,
+// breaking at spaces (and inside a word longer than a line).
+func (p *pdfWriter) lines(text string, w float64) []string {
+	var out []string
+	for _, para := range strings.Split(strings.TrimSpace(text), "\n") {
+		words := strings.Fields(para)
+		cur := ""
+		for _, word := range words {
+			try := word
+			if cur != "" {
+				try = cur + " " + word
+			}
+			if p.pdf.GetStringWidth(try) <= w {
+				cur = try
+				continue
+			}
+			if cur != "" {
+				out = append(out, cur)
+			}
+			cur = word
+			for p.pdf.GetStringWidth(cur) > w && len([]rune(cur)) > 1 {
+				r := []rune(cur)
+				n := len(r) - 1
+				for n > 1 && p.pdf.GetStringWidth(string(r[:n])) > w {
+					n--
+				}
+				out = append(out, string(r[:n]))
+				cur = string(r[n:])
+			}
+		}
+		if cur != "" {
+			out = append(out, cur)
+		}
+	}
+	return out
+}
+
+// printLines prints lines from x, y (the top of the first line), step
+// apart.
+func (p *pdfWriter) printLines(lines []string, x, y, step float64) {
+	for i, l := range lines {
+		p.pdf.SetXY(x, y+float64(i)*step)
+		p.pdf.CellFormat(0, step, l, "", 0, "L", false, 0, "")
+	}
+}
+
+// wrap prints text in lines of width w, h apart, and moves below it.
+func (p *pdfWriter) wrap(text string, w, h float64) {
+	x := p.pdf.GetX()
+	for _, l := range p.lines(text, w) {
+		p.room(h)
+		p.pdf.SetX(x)
+		p.pdf.CellFormat(w, h, l, "", 1, "L", false, 0, "")
+	}
+}
+
+// longDay writes a date for a reader in sentences ("Mar 4, 2019"), at the
+// date's own precision; "" when there is none.
+func longDay(d record.Date) string {
+	switch d.Precision {
+	case record.PrecisionYear:
+		return d.Time.Format("2006")
+	case record.PrecisionMonth:
+		return d.Time.Format("Jan 2006")
+	case record.PrecisionNone:
+		return ""
+	}
+	return d.Time.Format("Jan 2, 2006")
+}
+
+func prefixed(prefix, s string) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	return prefix + s
+}
