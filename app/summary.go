@@ -241,10 +241,10 @@ func (s *HealthSummary) card() EmergencyCard {
 	}
 	c.Allergies, c.Medications, c.Conditions = []string{}, []string{}, []string{}
 	for _, it := range s.Allergies {
-		c.Allergies = appendUnique(c.Allergies, joinNonBlank(" — ", it.Text, it.Detail))
+		c.Allergies = appendUnique(c.Allergies, joinNonBlank(" — ", it.Text, strings.TrimRight(it.Detail, ". ")))
 	}
 	for _, it := range s.Medications {
-		c.Medications = appendUnique(c.Medications, joinNonBlank(" — ", it.Text, it.Detail))
+		c.Medications = appendUnique(c.Medications, joinNonBlank(" — ", it.Text, strings.TrimRight(it.Detail, ". ")))
 	}
 	for _, it := range s.Problems {
 		c.Conditions = appendUnique(c.Conditions, it.Text)
