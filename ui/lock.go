@@ -163,7 +163,9 @@ func (u *UI) lockScreen(hasPassphrase bool) fyne.CanvasObject {
 		}
 		objects = append(objects, b)
 	}
-	objects = append(objects, problem)
+	// The emergency card, where the patient chose to show it here (and
+	// only it: nothing else of the record is readable while locked).
+	objects = append(objects, problem, u.lockScreenCards())
 	return container.NewVScroll(container.NewPadded(newColumn(480, true, objects...)))
 }
 

@@ -41,6 +41,10 @@ type sectionModel struct {
 	// seenKey, when set, names what opening items[i] marks as seen
 	// (record.LabGroup.Key for a result), "" for nothing.
 	seenKey func(i int) string
+	// page, when set, builds the details of items[i] instead of detail
+	// (pages with actions of their own: a document, an export). UI
+	// goroutine.
+	page func(v *recordView, md *masterDetail, i int) fyne.CanvasObject
 }
 
 // sectionDef describes one section of the record.
@@ -65,8 +69,10 @@ var recordSections = []sectionDef{
 	{name: "immunizations", label: "Immunizations", build: immunizationsSection, choose: "Choose a vaccine to see its details."},
 	{name: "visits", label: "Visits", build: visitsSection, buildWithAppts: visitsSectionWith,
 		choose: "Choose an appointment to see or change it, or a past visit to see its summary and documents."},
+	{name: "documents", label: "Documents", choose: "Choose a document to read, open or save it."},
 	{name: "billing", label: "Billing", build: billingSection, choose: "Choose a statement to see its charges."},
 	{name: "care", label: "Care plans", build: careSection, choose: "Choose a plan, goal or care team to see its details."},
+	{name: "keep", label: "Take it with you", choose: "Choose your emergency card, or what to save or print."},
 	{name: "search", label: "Search", choose: "Choose a result to see that entry."},
 }
 
@@ -79,6 +85,7 @@ type sectionView struct {
 	gen    int  // counts the models applied, so late work can tell it is stale
 	cancel context.CancelFunc
 	search *searchBox // the search section only
+	query  string     // the documents section only: its filter
 	// reopenKey, when set, is the entry whose details the next load
 	// opens (an appointment just booked), instead of the one on show.
 	reopenKey string
@@ -219,6 +226,9 @@ func (v *recordView) buildSection(s *sectionView) {
 		s.search = v.newSearchBox(s)
 		top = s.search.root
 	}
+	if s.def.name == "documents" {
+		top = v.documentFilter(s)
+	}
 	var md *masterDetail
 	if s.def.buildWithAppts != nil && v.booking != nil {
 		top = container.NewPadded(&widget.Button{Text: "Book a visit", Icon: theme.ContentAddIcon(), Importance: widget.HighImportance,
@@ -233,6 +243,10 @@ func (v *recordView) buildSection(s *sectionView) {
 	md = s.md
 	s.md.onSelect = func(i int) {
 		v.src.Touch()
+		if s.model.page != nil {
+			s.md.showDetail(s.model.page(v, s.md, i))
+			return
+		}
 		if s.model.detail == nil {
 			return
 		}
@@ -268,8 +282,11 @@ func (v *recordView) load(s *sectionView) {
 	if len(s.md.items) == 0 {
 		s.md.setStatus("Loading…", false)
 	}
-	def := s.def
+	def, query := s.def, s.query
 	runFor(v, ctx, func(ctx context.Context) (sectionModel, error) {
+		if m, ok, err := v.keepSection(ctx, def.name, query); ok {
+			return m, err
+		}
 		c, err := v.src.Chart(ctx, v.profileID)
 		if err != nil {
 			return sectionModel{}, err
