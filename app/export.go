@@ -185,44 +185,20 @@ func (a *App) writeBundle(ctx context.Context, w *bufio.Writer, profileIDs []str
 }
 
 // SamePerson returns the profiles holding the record of the same person
-// as profileID (profileID first): at several practices, one person has
-// several records. Two records are the same person's when their patients
-// have the same name and the same birth date. Ended profiles are left out.
+// as profileID (profileID first): the person's records at the practices
+// the user linked (LinkedProfiles, the merged model), without those whose
+// own lock is closed (they cannot be read now). A profile linked to none
+// gives itself only.
 func (a *App) SamePerson(ctx context.Context, profileID string) ([]string, error) {
-	me, err := a.personKey(ctx, profileID)
-	if err != nil {
-		return nil, err
-	}
-	out := []string{profileID}
-	ps, err := a.store.Profiles(ctx)
+	ps, err := a.LinkedProfiles(ctx, profileID)
 	if err != nil {
 		return nil, fmt.Errorf("same person: %w", err)
 	}
-	for _, p := range ps {
-		if p.ID == profileID || profileInfo(p).Ended {
-			continue
-		}
-		k, err := a.personKey(ctx, p.ID)
-		if err != nil {
-			return nil, err
-		}
-		if k != "" && k == me {
+	out := []string{profileID}
+	for _, p := range ps[1:] {
+		if !p.Closed {
 			out = append(out, p.ID)
 		}
 	}
 	return out, nil
-}
-
-// personKey is "name|birth date" of the profile's patient, "" when the
-// record has none yet.
-func (a *App) personKey(ctx context.Context, profileID string) (string, error) {
-	c, err := a.Chart(ctx, profileID)
-	if err != nil {
-		return "", fmt.Errorf("same person: %w", err)
-	}
-	p, ok := c.Patient()
-	if !ok || strings.TrimSpace(p.Name) == "" || p.BirthDate.IsZero() {
-		return "", nil
-	}
-	return strings.ToLower(strings.Join(strings.Fields(p.Name), " ")) + "|" + p.BirthDate.Time.Format("2006-01-02"), nil
 }

@@ -14,7 +14,7 @@ import (
 func cmdExport(ctx context.Context, args []string, e env) error {
 	fs := newFlags("export", e)
 	pf := addProfileFlags(fs)
-	merged := fs.Bool("merged", false, "one file of the person's records at every practice on this device (with --profile: that person's)")
+	merged := fs.Bool("merged", false, "one file of the person's records at every practice linked to it (carebook-cli link; with --profile: that person's)")
 	format := fs.String("format", "bundle", `"pdf" (a readable health summary), "ips" (the International Patient Summary, a FHIR document Bundle) or "bundle" (the whole record, a FHIR collection Bundle)`)
 	outFile := fs.String("out", "", "write to this file (created readable by you only) instead of standard output")
 	if err := parse(fs, args); err != nil {
@@ -62,6 +62,9 @@ func exportProfiles(ctx context.Context, a *app.App, profile string, merged bool
 		if err != nil {
 			return nil, err
 		}
+		if p.Closed {
+			return nil, closedError(p)
+		}
 		return []string{p.ID}, nil
 	}
 	ps, err := a.Profiles(ctx)
@@ -74,8 +77,13 @@ func exportProfiles(ctx context.Context, a *app.App, profile string, merged bool
 	chosen := profile != ""
 	if !chosen {
 		profile = ps[0].ID
-	} else if _, err := pickProfile(ctx, a, profile); err != nil {
+	}
+	p, err := pickProfile(ctx, a, profile)
+	if err != nil {
 		return nil, err
+	}
+	if p.Closed {
+		return nil, closedError(p)
 	}
 	ids, err := a.SamePerson(ctx, profile)
 	if err != nil {
@@ -83,12 +91,12 @@ func exportProfiles(ctx context.Context, a *app.App, profile string, merged bool
 	}
 	live := 0
 	for _, p := range ps {
-		if !p.Ended {
+		if !p.Ended && !p.Closed {
 			live++
 		}
 	}
 	if !chosen && len(ids) < live {
-		return nil, usagef("the records on this device are of several people: choose whose with --profile (carebook-cli status lists them)")
+		return nil, usagef("the records on this device are not all linked as one person's (carebook-cli link): choose whose with --profile")
 	}
 	return ids, nil
 }

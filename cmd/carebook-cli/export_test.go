@@ -70,12 +70,20 @@ func TestExportThroughTheBinary(t *testing.T) {
 
 	for _, tc := range []struct {
 		name     string
+		link     bool // link the two records first (carebook-cli link)
 		args     []string
 		has, not []string
 	}{
-		{"one record", []string{"--profile", profiles[0]}, []string{"Penicillin", "Lisinopril 10 mg tablet"}, []string{"Peanuts", "Metformin"}},
-		{"merged", []string{"--merged"}, []string{"Penicillin", "Lisinopril 10 mg tablet", "Peanuts", "Metformin 500 mg tablet"}, nil},
+		{"one record", false, []string{"--profile", profiles[0]}, []string{"Penicillin", "Lisinopril 10 mg tablet"}, []string{"Peanuts", "Metformin"}},
+		// Not linked yet: --merged is that record alone.
+		{"merged unlinked", false, []string{"--merged", "--profile", profiles[1]}, []string{"Peanuts", "Metformin 500 mg tablet"}, []string{"Penicillin", "Lisinopril"}},
+		{"merged", true, []string{"--merged"}, []string{"Penicillin", "Lisinopril 10 mg tablet", "Peanuts", "Metformin 500 mg tablet"}, nil},
 	} {
+		if tc.link {
+			if code, _, errOut := cli(t, testPassphrase, "link", "--data", dir, "--profile", profiles[0], "--with", profiles[1]); code != exitOK {
+				t.Fatalf("link: %d %s", code, errOut)
+			}
+		}
 		t.Run(tc.name+"/pdf", func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "summary.pdf")
 			_, stderr := run(append(tc.args, "--format", "pdf", "--out", out)...)
@@ -120,7 +128,10 @@ func TestExportThroughTheBinary(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &b); err != nil {
 				t.Fatal(err)
 			}
-			want := 5 * (1 + strings.Count(tc.name, "merged"))
+			want := 5
+			if tc.link {
+				want = 10
+			}
 			if b.Type != "collection" || len(b.Entry) != want {
 				t.Errorf("bundle: %s with %d entries, want a collection of %d", b.Type, len(b.Entry), want)
 			}
@@ -128,6 +139,9 @@ func TestExportThroughTheBinary(t *testing.T) {
 	}
 	if code, _, _ := cli(t, testPassphrase, "export", "--data", dir, "--format", "pdf"); code != exitUsage {
 		t.Errorf("two profiles without --profile or --merged: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := cli(t, testPassphrase, "export", "--data", dir, "--format", "csv", "--profile", profiles[0]); code != exitUsage {
+		t.Errorf("--format csv: exit %d, want %d", code, exitUsage)
 	}
 }
 
