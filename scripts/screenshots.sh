@@ -149,10 +149,12 @@ done
 
 # Family accounts, drawn by the UI test against the practice server at both
 # sizes: the switcher open, a dependent's dashboard, a teenager's limited
-# record, and a record whose access ended with what was not sent.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run TestFamilyScreens ./ui/ >"$scratch/family.log" 2>&1 ||
+# record, and a record whose access ended with what was not sent; then a
+# record with a lock of its own: the switcher saying it is locked, the
+# record asking for its passphrase, and a wrong one.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestFamilyScreens|TestOwnLockScreens' ./ui/ >"$scratch/family.log" 2>&1 ||
 	{ cat "$scratch/family.log" >&2; exit 1; }
-ls "$out"/family-*.png
+ls "$out"/family-*.png "$out"/ownlock-*.png
 
 # Booking, drawn by Fyne's software renderer from the UI tests that drive it
 # against the practice server at phone and desktop size: the free times,

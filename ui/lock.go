@@ -190,6 +190,8 @@ func humanStorageError(err error) string {
 		return "A passphrase is needed on this device."
 	case errors.Is(err, storage.ErrDiskFull):
 		return diskFullText
+	case errors.Is(err, storage.ErrProfileLocked):
+		return "This record has a passphrase of its own: open it first (choose it in the switcher)."
 	default:
 		return "Please try again."
 	}

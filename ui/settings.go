@@ -152,6 +152,11 @@ func (s *shell) settingsView() fyne.CanvasObject {
 	for _, p := range s.profiles {
 		p := p
 		line := container.NewBorder(nil, nil, badge(p, 28), nil, paragraph(personLine(p)+" · "+p.Practice))
+		if p.Closed {
+			// Nothing of it can be read or removed until it is opened.
+			people.Add(newColumn(0, false, line, paragraph("Locked with its own passphrase: choose it in the switcher to open it.")))
+			continue
+		}
 		remove := &widget.Button{Text: "Remove from this device", Importance: widget.DangerImportance, OnTapped: func() {
 			u.core.Touch()
 			msg := fmt.Sprintf("Remove %s's record from this device? Carebook destroys its key first, so "+
@@ -209,6 +214,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		widget.NewCard("Lock", "", lock),
 		s.notificationsCard(),
 		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
+		s.ownLockCard(),
 		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),
 		s.keysCard(),
 		s.accessCard(),

@@ -68,9 +68,20 @@ func (u *UI) showUnlockedHome() {
 		case len(ps) == 0:
 			u.showScreen(func() fyne.CanvasObject { return u.connectScreen(nil) })
 		default:
-			u.showShell(ps, ps[0].ID)
+			u.showShell(ps, firstOpen(ps))
 		}
 	})
+}
+
+// firstOpen is the id of the first profile that is not closed by its own
+// lock, else of the first one.
+func firstOpen(ps []app.ProfileInfo) string {
+	for _, p := range ps {
+		if !p.Closed {
+			return p.ID
+		}
+	}
+	return ps[0].ID
 }
 
 // showUnlockedHomeAt shows the shell of profile id, reading the profiles
@@ -133,6 +144,10 @@ func (u *UI) showShell(ps []app.ProfileInfo, id string) {
 	}
 	u.showScreen(s.build)
 	u.shell = s
+	if s.current.Closed {
+		u.startBackgroundSync() // for the others: it passes this one by
+		return
+	}
 	if s.current.Ended {
 		return
 	}
@@ -186,6 +201,13 @@ func (s *shell) build() fyne.CanvasObject {
 	header := container.NewVBox(s.top(), s.status, s.banner, container.NewHBox(s.signIn))
 	if n := s.notices(); n != nil {
 		header.Add(n)
+	}
+	if s.current.Closed {
+		// Its own lock is closed: nothing of it can be read until its
+		// passphrase opens it.
+		s.syncBtn.Disable()
+		s.frame = container.NewBorder(container.NewPadded(header), nil, nil, nil, s.closedView())
+		return s.frame
 	}
 	if s.current.Ended {
 		// Nothing more reaches or comes from the practice: the record is
@@ -420,7 +442,7 @@ func (s *shell) sync() {
 
 // onEvent applies a core event to the shell. UI goroutine.
 func (s *shell) onEvent(ev app.Event) {
-	if s.current.Ended {
+	if s.current.Ended || s.current.Closed {
 		if ev, ok := ev.(app.AccessEnded); ok && ev.ProfileID != s.current.ID {
 			s.u.showUnlockedHomeAt(s.current.ID)
 		}
@@ -523,6 +545,9 @@ func profileChoices(ps []app.ProfileInfo) (names, ids []string) {
 		}
 		if full[fullPersonLine(p)] > 1 {
 			name += " (" + p.Practice + ")"
+		}
+		if p.Closed {
+			name += " · locked, tap to open"
 		}
 		names = append(names, name)
 		ids = append(ids, p.ID)
