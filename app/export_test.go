@@ -68,6 +68,7 @@ func pdfText(t *testing.T, pdf []byte) string {
 // every active medication; the IPS meets the IPS Composition's required
 // sections with every reference resolved inside the Bundle; the whole
 // record holds every cached resource; each export is in the activity trail.
+// With CAREBOOK_SHOTS set the PDF is written there (make screenshots).
 func TestExportFormats(t *testing.T) {
 	ctx := context.Background()
 	core, p := syncedDemo(t)
@@ -84,6 +85,12 @@ func TestExportFormats(t *testing.T) {
 		}
 		if !bytes.HasPrefix(data, []byte("%PDF-")) || !strings.HasSuffix(name, ".pdf") {
 			t.Fatalf("not a PDF: %q… named %q", data[:min(len(data), 8)], name)
+		}
+		// make screenshots turns it into PNG pages to look at.
+		if dir := os.Getenv("CAREBOOK_SHOTS"); dir != "" {
+			if err := os.WriteFile(filepath.Join(dir, "health-summary.pdf"), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 		text := pdfText(t, data)
 		want := []string{patient.Name, "Allergies and intolerances", "Medications you take now", "Health problems",
@@ -301,4 +308,51 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestIPSEmptySections: a record with nothing but the patient still has
+// the three sections the IPS requires, each saying it is empty (narrative
+// and emptyReason), and the PDF says so too.
+func TestIPSEmptySections(t *testing.T) {
+	ctx := context.Background()
+	core, err := Open(Config{DataDir: t.TempDir(), Storage: storage.Options{KDF: cheapKDF, NoKeyring: true}, IdleTimeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	if err := core.Setup(ctx, "a long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := core.store.CreateProfile(ctx, storage.Profile{PracticeURL: "http://127.0.0.1:1/fhir", PatientID: "p1", Label: "Sam Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.store.Put(ctx, p.ID, storage.Resource{Type: "Patient", ID: "p1",
+		JSON: []byte(`{"resourceType":"Patient","id":"p1","name":[{"text":"Sam Lee"}],"managingOrganization":{"reference":"Organization/o1","display":"Hill Clinic"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := core.WriteExport(ctx, Export{Format: ExportIPS, ProfileIDs: []string{p.ID}}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	checkIPS(t, buf.Bytes())
+	for _, want := range []string{"No allergies or intolerances are recorded.", "No active medications are recorded.",
+		"No current health problems are recorded.", `"code": "unavailable"`, `"display": "Hill Clinic"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the IPS of an empty record lacks %q", want)
+		}
+	}
+	if strings.Contains(buf.String(), "Organization/o1") {
+		t.Error("the IPS points to an organization it does not carry")
+	}
+	data, _, err := core.ExportBytes(ctx, Export{Format: ExportPDF, ProfileIDs: []string{p.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, data)
+	for _, want := range []string{"Sam Lee", "No allergies are recorded.", "No active medications are recorded.", "No current health problems are recorded."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF of an empty record lacks %q", want)
+		}
+	}
 }

@@ -58,7 +58,7 @@ type Contact struct {
 // may choose to make readable without the passphrase.
 type EmergencyCard struct {
 	Name        string    `json:"name"`
-	BirthDate   string    `json:"birthDate,omitempty"` // "4 Mar 1980"
+	BirthDate   string    `json:"birthDate,omitempty"` // "Mar 4, 1980"
 	Allergies   []string  `json:"allergies"`
 	Medications []string  `json:"medications"`
 	Conditions  []string  `json:"conditions"`
@@ -237,7 +237,7 @@ func (s *HealthSummary) card() EmergencyCard {
 	c := s.Card
 	c.Name, c.Made = s.Name, s.Made
 	if !s.BirthDate.IsZero() {
-		c.BirthDate = s.BirthDate.String()
+		c.BirthDate = longDay(s.BirthDate)
 	}
 	c.Allergies, c.Medications, c.Conditions = []string{}, []string{}, []string{}
 	for _, it := range s.Allergies {

@@ -25,7 +25,7 @@ const (
 	pdfMargin   = 16.0
 	pdfLine     = 5.0  // height of a line of body text
 	pdfSmall    = 4.0  // height of a line of small text
-	pdfSideCol  = 52.0 // width of the right column (date and source)
+	pdfSideCol  = 62.0 // width of the right column (date and source)
 	pdfChartW   = 34.0 // a small trend chart
 	pdfChartH   = 11.0
 	cardWidth   = 85.6 // ISO/IEC 7810 ID-1: a bank card, fits a wallet
@@ -72,7 +72,7 @@ func WriteSummaryPDF(w io.Writer, s HealthSummary) error {
 	p.items("Allergies and intolerances", "No allergies are recorded.", s.Allergies)
 	p.items("Medications you take now", "No active medications are recorded.", s.Medications)
 	p.items("Health problems", "No current health problems are recorded.", s.Problems)
-	p.items("Immunizations", "No immunizations are recorded.", s.Immunizations)
+	p.items("Immunizations", "No immunizations are recorded.", groupVaccines(s.Immunizations))
 	p.results(s.Results)
 	p.items("Upcoming appointments", "No upcoming appointments.", s.Appointments)
 	p.card(s.Card)
@@ -310,6 +310,30 @@ func (p *pdfWriter) card(c EmergencyCard) {
 		line("", 6.5, 2.8, part)
 	}
 	pdf.SetXY(x, y+cardHeight+2)
+}
+
+// groupVaccines makes one line of each vaccine given more than once (a
+// flu shot every autumn): the latest, saying how many times. items are
+// newest first.
+func groupVaccines(items []SummaryItem) []SummaryItem {
+	var out []SummaryItem
+	at := map[string]int{}
+	count := map[string]int{}
+	for _, it := range items {
+		key := strings.ToLower(it.Text) + "|" + it.Source
+		count[key]++
+		if _, ok := at[key]; ok {
+			continue
+		}
+		at[key] = len(out)
+		out = append(out, it)
+	}
+	for key, i := range at {
+		if n := count[key]; n > 1 {
+			out[i].Detail = joinNonBlank("; ", out[i].Detail, fmt.Sprintf("given %d times, the latest on this date", n))
+		}
+	}
+	return out
 }
 
 // EmergencyCardLines are the card's lines after the name: allergies,
