@@ -92,7 +92,7 @@ run() {
 }
 
 # Sections of the health record, each opened with --open.
-SECTIONS=${SECTIONS:-results vitals medications allergies conditions immunizations visits messages billing care search}
+SECTIONS=${SECTIONS:-results vitals medications allergies conditions immunizations visits documents messages billing care keep search}
 
 export CAREBOOK_PASSPHRASE=screenshot-passphrase
 # A desktop, a small phone and a common Android phone.
@@ -125,8 +125,8 @@ for size in ${SIZES:-1280x800 360x740 412x915}; do
 	SETTLE=10 run dashboard --demo --data "$data"
 	for section in $SECTIONS; do
 		case $section in
-		results | vitals | messages) CLICK="100 200" run "record-$section" --demo --data "$data" --open "$section" ;;
-		medications | visits | billing) CLICK="100 240" run "record-$section" --demo --data "$data" --open "$section" ;;
+		results | vitals | messages | documents) CLICK="100 200" run "record-$section" --demo --data "$data" --open "$section" ;;
+		medications | visits | billing | keep) CLICK="100 240" run "record-$section" --demo --data "$data" --open "$section" ;;
 		*) run "record-$section" --demo --data "$data" --open "$section" ;;
 		esac
 	done
@@ -208,5 +208,20 @@ CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 \
 	./ui/ >"$scratch/settings-shots.log" 2>&1 ||
 	{ cat "$scratch/settings-shots.log" >&2; exit 1; }
 for f in "$out"/settings-notifications-*.png "$out"/dashboard-due-*.png "$out"/dashboard-guidance-*.png "$out"/activity-*.png "$out"/remove-unsent-*.png; do
+	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
+done
+
+# Keep and take the record: the health summary PDF of the demo patient
+# (made by the export test from the practice server over HTTP) and its
+# pages as PNG (pdftoppm: look at them); the documents (list, one read),
+# the summary's Save and Print, the emergency card, and the card offered
+# and shown on the lock screen, at both sizes, driven against the practice.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestExportFormats' ./app/ >"$scratch/pdf.log" 2>&1 ||
+	{ cat "$scratch/pdf.log" >&2; exit 1; }
+rm -f "$out"/health-summary-page-*.png
+pdftoppm -png -r 80 "$out/health-summary.pdf" "$out/health-summary-page"
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestDocumentsAndExportScreens|TestLockScreenShowsOnlyTheCard' ./ui/ >"$scratch/keep.log" 2>&1 ||
+	{ cat "$scratch/keep.log" >&2; exit 1; }
+for f in "$out"/health-summary-page-*.png "$out"/documents-*.png "$out"/export-pdf-*.png "$out"/emergency-card-*.png "$out"/locked-card-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
 done
