@@ -78,7 +78,7 @@ func TestRefillFollowedToTheEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !form.CanSend || form.AboutName != "Lisinopril 10 MG Oral Tablet" {
+	if !form.CanSend || form.AboutName != "Lisinopril 10 mg tablet" {
 		t.Fatalf("refill form = %+v", form)
 	}
 	var names []string
@@ -108,7 +108,7 @@ func TestRefillFollowedToTheEnd(t *testing.T) {
 	waitOutboxChanged(t, events, id)
 	r := requestBySeq(t, a, id, sub.Seq)
 	if r.State != RequestSent || "Task/"+r.ID != sub.Ref || r.Kind != RequestRefill || r.Pharmacy != "CareMail Pharmacy (mail order)" ||
-		r.Note != "Five tablets left." || r.Title != "Refill: Lisinopril 10 MG Oral Tablet" || r.LocalID != sub.LocalID {
+		r.Note != "Five tablets left." || r.Title != "Refill: Lisinopril 10 mg tablet" || r.LocalID != sub.LocalID {
 		t.Fatalf("after sending: %+v", r)
 	}
 	// The practice's copy is the plain Task the app built.
@@ -210,7 +210,7 @@ func TestRefillDeclined(t *testing.T) {
 	ctx := context.Background()
 	p := startMsgPractice(t)
 	a, id := openMsgApp(t, p, t.TempDir())
-	cetirizine := medKey(t, a, id, "cetirizine", "active")
+	cetirizine := medKey(t, a, id, "Cetirizine", "active")
 	sub, err := a.SendRequest(ctx, id, RequestInput{Kind: RequestRefill, About: cetirizine})
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,14 @@ type resultModel struct {
 	partial bool
 	parts   []field     // components (systolic, diastolic)
 	trend   *trendModel // nil when the result has no numeric history
+	// bar places the value in its reference range; nil without a
+	// numeric value and range. meaning says where in words.
+	bar     *rangeBarModel
+	meaning string
+	// technical is the name as the practice's system gives it (shown on
+	// request); learn is a MedlinePlus page about the test ("" for none).
+	technical string
+	learn     string
 }
 
 // docModel is a document attached to an entry: shown as text when it has
@@ -54,12 +62,19 @@ type detailModel struct {
 	section  string // where the entry lives ("Medications"), for search hits
 	partial  bool
 	flag     string
-	trend    *trendModel
-	fields   []field
-	results  []resultModel
-	texts    []textBlock
-	docs     []docModel
-	appt     *app.Appointment // an appointment: its actions follow
+	// notice is a caution about the whole entry, such as a result the
+	// doctor may not have reviewed yet.
+	notice string
+	// technical is the entry's name as the practice's system gives it,
+	// shown on request; learn is a MedlinePlus page about it ("" for none).
+	technical string
+	learn     string
+	trend     *trendModel
+	fields    []field
+	results   []resultModel
+	texts     []textBlock
+	docs      []docModel
+	appt      *app.Appointment // an appointment: its actions follow
 	// askRef, when set, is the result or report ("DiagnosticReport/id")
 	// the patient can ask the practice about from here.
 	askRef string
@@ -117,8 +132,14 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 	if m.partial {
 		objs = append(objs, warningText(partialNote+". The practice's record may say more."))
 	}
+	if m.notice != "" {
+		objs = append(objs, warningText(m.notice))
+	}
 	if m.flag != "" {
 		objs = append(objs, dangerText(m.flag))
+	}
+	if m.technical != "" || m.learn != "" {
+		objs = append(objs, v.aboutRow(m.technical, m.learn))
 	}
 	if m.trend != nil {
 		objs = append(objs, trendObjects(*m.trend)...)
@@ -185,6 +206,12 @@ func (v *recordView) resultObjects(md *masterDetail, r resultModel) []fyne.Canva
 	if r.flag != "" {
 		objs = append(objs, dangerText(r.flag))
 	}
+	if r.bar != nil {
+		objs = append(objs, newRangeBar(*r.bar))
+	}
+	if r.meaning != "" {
+		objs = append(objs, paragraph(r.meaning))
+	}
 	if r.rng != "" {
 		objs = append(objs, fieldText("Normal range", r.rng))
 	}
@@ -196,6 +223,9 @@ func (v *recordView) resultObjects(md *masterDetail, r resultModel) []fyne.Canva
 	}
 	if r.partial {
 		objs = append(objs, warningText(partialNote+"."))
+	}
+	if r.technical != "" || r.learn != "" {
+		objs = append(objs, v.aboutRow(r.technical, r.learn))
 	}
 	if r.trend != nil {
 		tm := *r.trend

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/app/record/plainnames"
 )
 
 // partialNote is what an entry marked Incomplete says about itself, in the
@@ -73,30 +74,12 @@ func numberText(v float64) string {
 	return s
 }
 
-// unitText turns the UCUM units labs send into what people read:
-// "mm[Hg]" → "mmHg", "kg/m2" → "kg/m²", "{score}" → "".
+// unitText turns the UCUM units labs send into what people read, from
+// app/record/plainnames' units.tsv: "mm[Hg]" → "mmHg", "10*3/uL" →
+// "thousand per µL", "{score}" → "".
 func unitText(u string) string {
-	u = strings.TrimSpace(u)
-	switch u {
-	case "mm[Hg]":
-		return "mmHg"
-	case "kg/m2":
-		return "kg/m²"
-	case "/min":
-		return "per minute"
-	case "Cel":
-		return "°C"
-	case "[degF]":
-		return "°F"
-	case "[lb_av]":
-		return "lb"
-	case "1", "{nominal}":
-		return ""
-	}
-	if strings.HasPrefix(u, "{") && strings.HasSuffix(u, "}") {
-		return "" // an annotation such as {score}, not a unit
-	}
-	return u
+	p, _ := plainnames.Unit(u)
+	return p
 }
 
 // quantityText formats a quantity with a readable unit: "< 5.4 mg/dL".

@@ -40,6 +40,11 @@ func groupItem(g record.LabGroup) listItem {
 	if g.Abnormal > 0 {
 		it.flag = plural(g.Abnormal, "abnormal", "abnormal")
 	}
+	if !g.Reviewed() {
+		// Said in place of the count, which the details give: the line
+		// must fit a phone beside the flag.
+		it.detail = joinNonEmpty(" · ", dayText(g.Date), "not reviewed yet")
+	}
 	if g.Report != nil {
 		it.partial, it.key = g.Report.Incomplete, g.Report.Key()
 	}
@@ -54,6 +59,9 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 	m := detailModel{title: firstText(g.Title, "Test results"), subtitle: dayText(g.Date)}
 	if g.Abnormal > 0 {
 		m.flag = plural(g.Abnormal, "result is", "results are") + " outside the normal range."
+	}
+	if !g.Reviewed() {
+		m.notice = record.NotReviewedNote
 	}
 	if len(g.Results) > 0 {
 		m.askRef = g.Results[0].Key()
@@ -86,13 +94,16 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 // resultOf is one lab result for display.
 func resultOf(o record.Observation, tr *trendIndex) resultModel {
 	r := resultModel{
-		name:    firstText(o.Name, o.Code.String(), "Result"),
-		value:   valueText(o.Value),
-		flag:    flagText(o.Flag),
-		rng:     rangeText(o.Range),
-		notes:   o.Notes,
-		partial: o.Incomplete,
+		name:      firstText(o.Name, o.Code.String(), "Result"),
+		value:     valueText(o.Value),
+		flag:      flagText(o.Flag),
+		rng:       rangeText(o.Range),
+		notes:     o.Notes,
+		partial:   o.Incomplete,
+		technical: o.Code.Technical(),
+		learn:     record.LearnMore(o.Code, learnLang()),
 	}
+	r.bar, r.meaning = rangeOf(o.Value, o.Range)
 	for _, comp := range o.Components {
 		v := valueText(comp.Value)
 		if f := flagText(comp.Flag); f != "" {

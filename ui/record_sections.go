@@ -99,6 +99,7 @@ func medicationDetail(c *record.Chart, m record.MedicationRequest) detailModel {
 	if m.Active() {
 		d.addRequest("Request a refill", app.RequestRefill, m.Key())
 	}
+	d.technical, d.learn = m.Code.Technical(), record.LearnMore(m.Code, learnLang())
 	d.addRequest("Report an error", app.RequestCorrection, m.Key())
 	return d
 }
@@ -261,6 +262,7 @@ func conditionDetail(cd record.Condition) detailModel {
 	for _, n := range cd.Notes {
 		d.addText("Note", n)
 	}
+	d.technical, d.learn = cd.Code.Technical(), record.LearnMore(cd.Code, learnLang())
 	if cd.Active() {
 		d.addRequest("Ask for a referral", app.RequestReferral, cd.Key())
 	}
@@ -305,6 +307,7 @@ func immunizationDetail(c *record.Chart, im record.Immunization) detailModel {
 	d.addField("Given by", refNames(c, im.Performers))
 	d.addField("Where", refName(c, im.Location))
 	d.addField("Lot number", im.Lot)
+	d.technical = im.VaccineCode.Technical()
 	for _, n := range im.Notes {
 		d.addText("Note", n)
 	}

@@ -52,35 +52,35 @@ func TestRecordSectionsShowTheData(t *testing.T) {
 		list    []string // shown in the list
 		detail  []string // shown once row is open
 	}{
-		{"results", "Lipid Panel",
+		{"results", "Cholesterol panel",
 			[]string{"Cholesterol check", "12 Mar 2024", "1 abnormal"},
 			// Synthea's last lipid panel, 17 May 2017: LDL 145.22436521764902 mg/dL.
-			[]string{"Low Density Lipoprotein Cholesterol", "145.2 mg/dL", "17 May 2017", "See trend (13 results)"}},
+			[]string{`LDL cholesterol ("bad" cholesterol)`, "145.2 mg/dL", "17 May 2017", "See trend (13 results)"}},
 		{"results", "Cholesterol check", nil,
 			[]string{"LDL cholesterol (calculated)", "162 mg/dL", "High", "Normal range: up to 100 mg/dL",
 				"let's talk about diet", "Your provider's comment", "LDL is high.", partialNote}},
 		{"vitals", "Blood pressure",
 			[]string{"Weight", "BMI", "Blood pressure", "11 measurements"},
 			[]string{"Systolic", "Diastolic", "11 measurements from"}},
-		{"medications", "Alendronic acid",
-			[]string{"Active medications", "Alendronic acid 10 MG Oral Tablet", "Past medications"},
+		{"medications", "Alendronate",
+			[]string{"Active medications", "Alendronate 10 mg tablet", "Past medications"},
 			[]string{"Active", "Prescribed on"}},
-		{"allergies", "Dander",
-			[]string{"Penicillin", "High risk", "Hives", "Dander (animal) allergy"},
+		{"allergies", "Animal dander",
+			[]string{"Penicillin", "High risk", "Hives", "Animal dander allergy"},
 			[]string{"Risk: Low", "Status: Active"}},
 		{"conditions", "Prediabetes",
-			[]string{"Current conditions", "Overlapping malignant neoplasm of colon", "since 2 May 2014"},
+			[]string{"Current conditions", "Colon cancer", "since 2 May 2014"},
 			[]string{"Current", "Began:"}},
-		{"immunizations", "Td (adult)",
-			[]string{"Influenza, seasonal, injectable, preservative free", "13 Jan 2018"},
-			[]string{"Td (adult) preservative free"}},
+		{"immunizations", "Tetanus and diphtheria booster",
+			[]string{"Flu shot", "13 Jan 2018"},
+			[]string{"Tetanus and diphtheria booster (Td)"}},
 		{"visits", "Follow-up visit",
 			[]string{"Follow-up visit", "12 Mar 2024", "1 document"},
 			[]string{"Reason: Blood pressure check", "After-visit summary", "Keep walking thirty minutes a day", "Open PDF"}},
-		{"visits", "Encounter for check up",
-			[]string{"Encounter for check up (procedure)", "13 Jan 2018 · SAINT ANNE'S HOSPITAL"},
-			[]string{"Measured at this visit", "Body Weight: 84.5 kg", "Blood Pressure: 125.8/82.3 mmHg", "The practice has not shared a summary of this visit."}},
-		{"care", "Diabetes self management plan",
+		{"visits", "Check-up",
+			[]string{"Check-up", "13 Jan 2018 · SAINT ANNE'S HOSPITAL"},
+			[]string{"Measured at this visit", "Weight: 84.5 kg", "Blood pressure: 125.8/82.3 mmHg", "The practice has not shared a summary of this visit."}},
+		{"care", "Diabetes self-care plan",
 			[]string{"Care plans", "Cancer care plan", "Fracture care", "Completed · 24 May 2011 – 22 Aug 2011"},
 			[]string{"Status: Active", "Step:"}},
 	}
@@ -154,8 +154,8 @@ func TestResultTrendChart(t *testing.T) {
 	for _, sz := range screenSizes {
 		t.Run(sz.name, func(t *testing.T) {
 			v, w := openRecord(t, src, sz.size)
-			selectRow(t, v, "Lipid Panel")
-			test.Tap(findButtonAfter(t, w.Content(), "Low Density Lipoprotein Cholesterol", "See trend"))
+			selectRow(t, v, "Cholesterol panel")
+			test.Tap(findButtonAfter(t, w.Content(), `LDL cholesterol ("bad" cholesterol)`, "See trend"))
 			cs := charts(w.Content())
 			if len(cs) != 1 {
 				t.Fatalf("%d charts on show, want 1", len(cs))
@@ -320,9 +320,9 @@ func TestRefreshKeepsOpenEntry(t *testing.T) {
 	for _, sz := range screenSizes {
 		v, w := openRecord(t, src, sz.size)
 		v.ShowSection("allergies")
-		selectRow(t, v, "Dander")
+		selectRow(t, v, "Animal dander")
 		v.Refresh()
-		assertShows(t, w, "Dander (animal) allergy", "Risk: Low")
+		assertShows(t, w, "Animal dander allergy", "Risk: Low")
 		if sz.name == "phone" && v.current.md.master.Visible() {
 			t.Error("phone: the list came back over the open entry after a refresh")
 		}
@@ -340,8 +340,8 @@ func TestRecordFollowsTheme(t *testing.T) {
 	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
 		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), tc.variant})
 		v, w := openRecord(t, src, screenSizes[0].size)
-		selectRow(t, v, "Lipid Panel")
-		test.Tap(findButtonAfter(t, w.Content(), "Low Density Lipoprotein Cholesterol", "See trend"))
+		selectRow(t, v, "Cholesterol panel")
+		test.Tap(findButtonAfter(t, w.Content(), `LDL cholesterol ("bad" cholesterol)`, "See trend"))
 		cs := charts(w.Content())
 		if len(cs) != 1 {
 			t.Fatalf("%s: %d charts", tc.name, len(cs))

@@ -187,7 +187,7 @@ func visitName(e record.Encounter) string {
 	case e.Type != "":
 		return e.Type
 	case e.Class != "":
-		return e.Class + " visit"
+		return e.Class
 	}
 	return "Visit"
 }
@@ -242,7 +242,10 @@ func visitDetail(c *record.Chart, e record.Encounter, docs []record.DocumentRefe
 	if !e.Period.End.IsZero() && !sameDay(e.Period.Start.Time, e.Period.End.Time) {
 		d.subtitle = periodText(e.Period)
 	}
-	d.addField("Kind of visit", e.Class)
+	if e.Class != d.title {
+		d.addField("Kind of visit", e.Class)
+	}
+	d.technical = e.Technical
 	if e.Status != "" && e.Status != "finished" {
 		d.addField("Status", statusText(e.Status))
 	}

@@ -128,7 +128,7 @@ func TestRefillFollowedInTheWindow(t *testing.T) {
 			p, u, w := openStaffPractice(t, q, size)
 
 			u.shell.openSection("medications")
-			q.waitShows(t, w, "Lisinopril 10 MG Oral Tablet")
+			q.waitShows(t, w, "Lisinopril 10 mg tablet")
 			selectRow(t, u.shell.record, "Lisinopril")
 			q.waitShows(t, w, "Request a refill", "Report an error")
 			test.Tap(findButton(t, w.Content(), "Request a refill"))
@@ -150,11 +150,11 @@ func TestRefillFollowedInTheWindow(t *testing.T) {
 			q.waitShows(t, w, "Sent. Your practice has your request")
 
 			test.Tap(findButton(t, w.Content(), "See your requests"))
-			q.waitShows(t, w, "Your requests", "Refill: Lisinopril 10 MG Oral Tablet", "Sent to the practice",
+			q.waitShows(t, w, "Your requests", "Refill: Lisinopril 10 mg tablet", "Sent to the practice",
 				"CareMail Pharmacy (mail order)", "Five tablets left.")
 			selectTab(t, w, "Home")
 			// The demo patient had asked for a refill of simvastatin already.
-			q.waitShows(t, w, "2 open requests", "Refill: Lisinopril 10 MG Oral Tablet — Sent to the practice")
+			q.waitShows(t, w, "2 open requests", "Refill: Lisinopril 10 mg tablet — Sent to the practice")
 			test.Tap(findButton(t, w.Content(), "See requests"))
 			q.waitShows(t, w, "Your requests")
 
@@ -172,7 +172,7 @@ func TestRefillFollowedInTheWindow(t *testing.T) {
 				t.Errorf("the done refill is not among the finished requests: %s", shown)
 			}
 			test.Tap(findButton(t, w.Content(), "See medications"))
-			q.waitShows(t, w, "Active medications", "Lisinopril 10 MG Oral Tablet", "Past medications")
+			q.waitShows(t, w, "Active medications", "Lisinopril 10 mg tablet", "Past medications")
 			q.drain()
 		})
 	}
@@ -190,8 +190,8 @@ func TestRequestsInTheWindow(t *testing.T) {
 	// Declined: the medicine is stopped at the practice before the office
 	// gets to the refill.
 	u.shell.openSection("medications")
-	q.waitShows(t, w, "cetirizine hydrochloride 10 MG Oral Tablet")
-	selectRow(t, u.shell.record, "cetirizine")
+	q.waitShows(t, w, "Cetirizine (Zyrtec) 10 mg tablet")
+	selectRow(t, u.shell.record, "Cetirizine")
 	q.waitShows(t, w, "Request a refill")
 	test.Tap(findButton(t, w.Content(), "Request a refill"))
 	q.waitShows(t, w, "Send it to")
@@ -202,7 +202,7 @@ func TestRequestsInTheWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range c.Medications {
-		if strings.HasPrefix(m.Medication, "cetirizine") {
+		if strings.HasPrefix(m.Medication, "Cetirizine") {
 			res, err := p.Store().Read(ctx, "MedicationRequest", m.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -220,7 +220,7 @@ func TestRequestsInTheWindow(t *testing.T) {
 	screenshot(t, w, "request-declined-"+fmtSize(size))
 	// A message to the office about it, referring to the request.
 	test.Tap(findButton(t, w.Content(), "Message the office"))
-	q.waitShows(t, w, "Subject: About my request: Refill: cetirizine hydrochloride 10 MG Oral Tablet", "Send message")
+	q.waitShows(t, w, "Subject: About my request: Refill: Cetirizine (Zyrtec) 10 mg tablet", "Send message")
 	test.Type(findEntries(w.Content())[0], "I still need it for the allergy season. Can we talk?")
 	test.Tap(findButton(t, w.Content(), "Send message"))
 	q.waitShows(t, w, "Sent. The answer will be among your messages.")
@@ -228,8 +228,8 @@ func TestRequestsInTheWindow(t *testing.T) {
 
 	// A correction, from the allergy that is wrong.
 	u.shell.openSection("allergies")
-	q.waitShows(t, w, "Allergy to penicillin")
-	selectRow(t, u.shell.record, "Allergy to penicillin")
+	q.waitShows(t, w, "Penicillin allergy")
+	selectRow(t, u.shell.record, "Penicillin allergy")
 	q.waitShows(t, w, "Report an error")
 	test.Tap(findButton(t, w.Content(), "Report an error"))
 	q.waitShows(t, w, "Ask to correct your record", "What is wrong?", "What should it say?")
@@ -241,7 +241,7 @@ func TestRequestsInTheWindow(t *testing.T) {
 	test.Tap(findButton(t, w.Content(), "Send request"))
 	q.waitShows(t, w, "Sent. Your practice has your request")
 	test.Tap(findButton(t, w.Content(), "See your requests"))
-	q.waitShows(t, w, "Correction of the record: Allergy to penicillin",
+	q.waitShows(t, w, "Correction of the record: Penicillin allergy",
 		"What is wrong: I was tested in 2024: not allergic to penicillin.")
 
 	// Offline: a referral waits on the device, then the sync sends it.

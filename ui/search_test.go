@@ -23,17 +23,17 @@ func TestSearchFindsEntries(t *testing.T) {
 		list   []string // shown in the hits
 		detail []string // shown once the hit is open
 	}{
-		{"alendronic", "Alendronic acid",
-			[]string{"Alendronic acid 10 MG Oral Tablet", "Medication"},
+		{"alendronic", "Alendronate",
+			[]string{"Alendronate 10 mg tablet", "Medication"},
 			[]string{"In your record under: Medications", "Prescribed on"}},
-		{"dander", "Dander",
-			[]string{"Dander (animal) allergy", "Allergy"},
+		{"dander", "Animal dander",
+			[]string{"Animal dander allergy", "Allergy"},
 			[]string{"In your record under: Allergies", "Risk: Low"}},
 		{"ldl calculated", "LDL cholesterol (calculated)",
 			[]string{"LDL cholesterol (calculated)", "Result", "12 Mar 2024"},
 			[]string{"In your record under: Results", "162 mg/dL", "High", "Normal range: up to 100 mg/dL"}},
-		{"low density", "Low Density Lipoprotein Cholesterol",
-			[]string{"Low Density Lipoprotein Cholesterol", "Result"},
+		{"low density", `LDL cholesterol ("bad"`,
+			[]string{`LDL cholesterol ("bad" cholesterol)`, "Result"},
 			[]string{"In your record under: Results", "See trend (13 results)"}},
 		{"walking", "After-visit summary",
 			[]string{"After-visit summary", "Document"},
@@ -141,7 +141,7 @@ func TestSearchWaitsForAPause(t *testing.T) {
 	q.waitShows(t, w, "Type what you are looking for")
 
 	test.Type(v.current.search.entry, "low density")
-	q.waitShows(t, w, "Low Density Lipoprotein Cholesterol")
+	q.waitShows(t, w, `LDL cholesterol ("bad" cholesterol)`)
 	q.drain()
 	src.mu.Lock()
 	defer src.mu.Unlock()

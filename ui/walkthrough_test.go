@@ -216,11 +216,11 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	// Every section of the record shows the patient's data.
 	selectTab(t, w, "Health record")
 	sections := []struct{ name, want string }{
-		{"results", "Lipid panel"},
-		{"medications", "Lisinopril 10 MG Oral Tablet"},
-		{"allergies", "Allergy to penicillin"},
-		{"conditions", "Hypertension"},
-		{"immunizations", "Influenza"},
+		{"results", "Cholesterol panel"},
+		{"medications", "Lisinopril 10 mg tablet"},
+		{"allergies", "Penicillin allergy"},
+		{"conditions", "High blood pressure"},
+		{"immunizations", "Flu shot"},
 		{"visits", "Follow-up"},
 		{"care", "Care plan"},
 		{"billing", "49.00 USD"},
@@ -285,7 +285,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	q.waitShows(t, w, "Hello, Maya", "You're offline", "Follow-up visit")
 	selectTab(t, w, "Health record")
 	u.shell.openSection("medications")
-	q.waitShows(t, w, "Lisinopril 10 MG Oral Tablet")
+	q.waitShows(t, w, "Lisinopril 10 mg tablet")
 	screenshot(t, w, "walkthrough-offline-"+fmtSize(size))
 
 	// Removing the record from the device leaves no practice: back to

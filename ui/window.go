@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/app/locfmt"
 )
 
 // WindowTitle is the title of Carebook's main window (screenshot scripts
@@ -71,6 +72,7 @@ type UI struct {
 // theme and icon applied, and starts on the right screen (set-up, lock or
 // home). UI goroutine.
 func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
+	locfmt.SetCurrent(deviceLocale())
 	a.Settings().SetTheme(Theme())
 	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts, mobile: a.Driver().Device().IsMobile(), doOnUI: doOnUI}
 	u.win.Resize(fyne.NewSize(1024, 720))

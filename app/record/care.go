@@ -9,7 +9,8 @@ import (
 type Encounter struct {
 	Entry
 	Type         string // the first type, e.g. "General examination"
-	Class        string // readable class: "Ambulatory", "Emergency", "Inpatient", "Virtual", …
+	Technical    string // the first type as the practice's system names it (Concept.Technical)
+	Class        string // the kind of visit in plain words: "Clinic visit", "Hospital stay", …
 	Status       string // lower-cased: "finished", "in-progress", "cancelled", …
 	Reasons      []string
 	Period       Period
@@ -18,12 +19,8 @@ type Encounter struct {
 	Provider     Ref // serviceProvider: the organization
 }
 
-// classNames are readable names for the usual v3 ActCode encounter classes.
-var classNames = map[string]string{
-	"AMB": "Ambulatory", "EMER": "Emergency", "IMP": "Inpatient", "ACUTE": "Inpatient",
-	"NONAC": "Inpatient", "OBSENC": "Observation", "PRENC": "Pre-admission",
-	"SS": "Short stay", "VR": "Virtual", "HH": "Home health", "FLD": "Field",
-}
+// actCodeSystem is HL7 v3 ActCode, the code system of Encounter.class.
+const actCodeSystem = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 type wEncounter struct {
 	wBase
@@ -52,10 +49,14 @@ func DecodeEncounter(r Resource) Encounter {
 		Period:   d.period(w.Period),
 		Provider: d.ref(w.ServiceProvider),
 	}
-	if names := d.conceptNames(w.Type); len(names) > 0 {
-		e.Type = names[0]
+	if types := d.concepts(w.Type); len(types) > 0 {
+		e.Type, e.Technical = types[0].String(), types[0].Technical()
 	}
-	e.Class = firstNonEmpty(strings.TrimSpace(w.Class.Display), classNames[strings.ToUpper(strings.TrimSpace(w.Class.Code))], strings.TrimSpace(w.Class.Code))
+	class := w.Class
+	if strings.TrimSpace(class.System) == "" {
+		class.System = actCodeSystem // the system R4 binds Encounter.class to
+	}
+	e.Class = d.concept(wConcept{Coding: []wCoding{class}}).String()
 	for _, rr := range d.refs(w.ReasonReference) {
 		if rr.Display != "" {
 			e.Reasons = append(e.Reasons, rr.Display)

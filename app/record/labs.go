@@ -135,3 +135,52 @@ func (g LabGroup) Key() string {
 	}
 	return "Observation-day/" + g.Date.Time.UTC().Format("2006-01-02")
 }
+
+// NotReviewedNote is what a result released before the practice reviewed it
+// says, until the practice marks it reviewed or comments.
+const NotReviewedNote = "Your doctor may not have reviewed this result yet."
+
+// releasedStatus reports whether a result or report status says the
+// result was released before it was final: "preliminary" (US practices
+// release results at once, before the clinician has seen them) or
+// "partial" (a report still waiting for some of its results).
+func releasedStatus(status string) bool {
+	return status == "preliminary" || status == "partial"
+}
+
+// Reviewed reports whether the practice has reviewed o, by the rule that
+// works with any FHIR R4 server (R4 has no "reviewed" element): a result
+// released before review has status "preliminary" (or "partial"); the
+// practice marks it reviewed by making it "final" (or "amended",
+// "corrected"), or comments on it with a note. Other statuses
+// (registered, cancelled, …) are not a released result and count as
+// reviewed: there is nothing to warn about.
+func (o Observation) Reviewed() bool {
+	return !releasedStatus(o.Status) || len(o.Notes) > 0
+}
+
+// Reviewed reports whether the practice has reviewed the report: it is
+// not preliminary or partial, or it carries the practice's conclusion.
+func (r DiagnosticReport) Reviewed() bool {
+	return !releasedStatus(r.Status) || r.Conclusion != "" || len(r.Codes) > 0
+}
+
+// Reviewed reports whether the practice has reviewed every result of g:
+// a report's conclusion covers all of its results; otherwise the report
+// (when there is one) and each result must be reviewed on its own terms.
+func (g LabGroup) Reviewed() bool {
+	if g.Report != nil {
+		if g.Report.Conclusion != "" || len(g.Report.Codes) > 0 {
+			return true
+		}
+		if !g.Report.Reviewed() {
+			return false
+		}
+	}
+	for _, o := range g.Results {
+		if !o.Reviewed() {
+			return false
+		}
+	}
+	return true
+}

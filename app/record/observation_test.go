@@ -27,7 +27,7 @@ func TestDecodeObservation(t *testing.T) {
 				"effectiveDateTime":"2019-03-04T10:30:00+01:00","valueQuantity":{"value":130,"unit":"mg/dL"},
 				"interpretation":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation","code":"H","display":"High"}]}],
 				"referenceRange":[{"low":{"value":70,"unit":"mg/dL"},"high":{"value":99,"unit":"mg/dL"}}]}`,
-			wantName: "Glucose", wantStatus: "final", wantText: "130 mg/dL", wantNum: 130, wantHasNum: true,
+			wantName: "Blood sugar (glucose)", wantStatus: "final", wantText: "130 mg/dL", wantNum: 130, wantHasNum: true,
 			wantFlag: Flag{Code: "H", Text: "High", Abnormal: true, Source: FlagFromInterpretation},
 			wantDate: "4 Mar 2019 10:30", wantPrec: PrecisionTime,
 		},
@@ -175,7 +175,7 @@ func TestDecodeObservationBloodPressure(t *testing.T) {
 	if len(o.Components) != 2 {
 		t.Fatalf("components = %d", len(o.Components))
 	}
-	if n, ok := o.Components[0].Value.Number(); !ok || n != 142 || o.Components[0].Name != "Systolic blood pressure" {
+	if n, ok := o.Components[0].Value.Number(); !ok || n != 142 || o.Components[0].Name != "Systolic blood pressure (top number)" {
 		t.Errorf("systolic = %v %v %q", n, ok, o.Components[0].Name)
 	}
 	if n, ok := o.Components[1].Value.Number(); !ok || n != 81 {

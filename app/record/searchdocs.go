@@ -27,7 +27,7 @@ func chartDocs(c *Chart) []searchDoc {
 		add(p.Entry, p.Name, p.BirthDate, p.MRN, p.Language)
 	}
 	for _, o := range c.Observations {
-		parts := []string{o.Value.Text, o.Flag.Text, strings.Join(o.Categories, " ")}
+		parts := []string{o.Code.Technical(), o.Value.Text, o.Flag.Text, strings.Join(o.Categories, " ")}
 		for _, comp := range o.Components {
 			parts = append(parts, comp.Name, comp.Value.Text)
 		}
@@ -35,35 +35,35 @@ func chartDocs(c *Chart) []searchDoc {
 		add(o.Entry, o.Name, o.Date(), parts...)
 	}
 	for _, r := range c.Reports {
-		parts := []string{r.Conclusion, strings.Join(r.Codes, ", "), names(r.Results...), names(r.Performers...)}
+		parts := []string{r.Code.Technical(), r.Conclusion, strings.Join(r.Codes, ", "), names(r.Results...), names(r.Performers...)}
 		for _, a := range r.PresentedForm {
 			parts = append(parts, a.Title, a.Text)
 		}
 		add(r.Entry, r.Name, r.Date(), parts...)
 	}
 	for _, m := range c.Medications {
-		parts := append([]string{m.Status, names(m.Requester)}, m.Dosage...)
+		parts := append([]string{m.Code.Technical(), m.Status, names(m.Requester)}, m.Dosage...)
 		parts = append(parts, m.Reasons...)
 		add(m.Entry, m.Medication, m.AuthoredOn, append(parts, m.Notes...)...)
 	}
 	for _, a := range c.Allergies {
-		parts := []string{"allergy", a.Criticality, a.ClinicalStatus}
+		parts := []string{"allergy", a.Code.Technical(), a.Criticality, a.ClinicalStatus}
 		for _, r := range a.Reactions {
 			parts = append(parts, r.Substance, strings.Join(r.Manifestations, ", "), r.Severity, r.Description)
 		}
 		add(a.Entry, a.Substance, firstDate(a.Onset, a.Recorded), append(parts, a.Notes...)...)
 	}
 	for _, cd := range c.Conditions {
-		add(cd.Entry, cd.Name, firstDate(cd.Onset, cd.Recorded), append([]string{cd.ClinicalStatus, cd.OnsetText}, cd.Notes...)...)
+		add(cd.Entry, cd.Name, firstDate(cd.Onset, cd.Recorded), append([]string{cd.Code.Technical(), cd.ClinicalStatus, cd.OnsetText}, cd.Notes...)...)
 	}
 	for _, im := range c.Immunizations {
-		add(im.Entry, im.Vaccine, im.Date, append([]string{"vaccine immunization", im.Lot, names(im.Performers...)}, im.Notes...)...)
+		add(im.Entry, im.Vaccine, im.Date, append([]string{"vaccine immunization", im.VaccineCode.Technical(), im.Lot, names(im.Performers...)}, im.Notes...)...)
 	}
 	for _, p := range c.Procedures {
-		add(p.Entry, p.Name, p.Performed, append(append([]string{names(p.Performers...)}, p.Reasons...), p.Notes...)...)
+		add(p.Entry, p.Name, p.Performed, append(append([]string{p.Code.Technical(), names(p.Performers...)}, p.Reasons...), p.Notes...)...)
 	}
 	for _, e := range c.Encounters {
-		add(e.Entry, firstNonEmpty(e.Type, e.Class, "Visit"), e.Period.Start, append([]string{e.Class, names(e.Participants...), names(e.Locations...), names(e.Provider)}, e.Reasons...)...)
+		add(e.Entry, firstNonEmpty(e.Type, e.Class, "Visit"), e.Period.Start, append([]string{e.Technical, e.Class, names(e.Participants...), names(e.Locations...), names(e.Provider)}, e.Reasons...)...)
 	}
 	for _, d := range c.Documents {
 		parts := []string{d.Type, strings.Join(d.Categories, ", "), names(d.Authors...)}

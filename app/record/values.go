@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/carebook/carebook/app/record/plainnames"
 )
 
 // Resource is one FHIR resource as the cache holds it: its type, server id,
@@ -44,15 +46,22 @@ type Concept struct {
 	Codings []Coding
 }
 
-// String is the best human-readable label: the text, else the first coding
-// display, else the first code.
+// String is the best label for people: the plain name of the first coding
+// that has one (app/record/plainnames) unless the text says something other
+// than the codings' technical displays, else the text, else the first
+// coding display, else the first code; SNOMED CT semantic tags
+// ("(procedure)") removed.
 func (c Concept) String() string {
-	if t := strings.TrimSpace(c.Text); t != "" {
-		return t
+	text := strings.TrimSpace(c.Text)
+	if plain, ok := c.Plain(); ok && (text == "" || c.textIsDisplay(text)) {
+		return plain
+	}
+	if text != "" {
+		return plainnames.StripTag(text)
 	}
 	for _, cd := range c.Codings {
 		if d := strings.TrimSpace(cd.Display); d != "" {
-			return d
+			return plainnames.StripTag(d)
 		}
 	}
 	for _, cd := range c.Codings {
@@ -61,6 +70,64 @@ func (c Concept) String() string {
 		}
 	}
 	return ""
+}
+
+// Plain returns the plain name of the first coding of c that has one.
+func (c Concept) Plain() (string, bool) {
+	for _, cd := range c.Codings {
+		if n, ok := plainnames.Name(cd.System, cd.Code); ok {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// textIsDisplay reports whether text only repeats one of the codings'
+// displays (as most EHRs and Synthea write it), rather than being the
+// clinician's own words, which a plain name must not replace.
+func (c Concept) textIsDisplay(text string) bool {
+	t := plainnames.StripTag(text)
+	for _, cd := range c.Codings {
+		if strings.EqualFold(plainnames.StripTag(cd.Display), t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Technical is the name as the practice's system wrote it, for people who
+// want it (the patient's "technical name" one tap away from the plain
+// one): the text or first display, semantic tag removed, followed by the
+// code system and code ("Encounter for check up · SNOMED CT 185349003").
+// It is "" when it would say nothing String does not.
+func (c Concept) Technical() string {
+	name := strings.TrimSpace(c.Text)
+	for _, cd := range c.Codings {
+		if name == "" {
+			name = strings.TrimSpace(cd.Display)
+		}
+	}
+	name = plainnames.StripTag(name)
+	var codes []string
+	for _, cd := range c.Codings {
+		if cd.Code == "" {
+			continue
+		}
+		if sys := plainnames.SystemName(cd.System); sys != "" {
+			codes = append(codes, sys+" "+cd.Code)
+		}
+	}
+	if len(codes) == 0 && name == c.String() {
+		return ""
+	}
+	parts := []string{}
+	if name != "" {
+		parts = append(parts, name)
+	}
+	if len(codes) > 0 {
+		parts = append(parts, strings.Join(codes, ", "))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // Code returns the first code of c in system (compared case-insensitively),

@@ -53,7 +53,7 @@ func keysOf(t *testing.T, dir string) recordKeys {
 		switch {
 		case m.Status == "active" && strings.HasPrefix(m.Medication, "Lisinopril"):
 			k.lisinopril = m.Key()
-		case m.Status == "active" && strings.HasPrefix(m.Medication, "cetirizine"):
+		case m.Status == "active" && strings.HasPrefix(m.Medication, "Cetirizine"):
 			k.cetirizine = m.Key()
 		}
 	}
@@ -108,7 +108,7 @@ func TestRequestCommands(t *testing.T) {
 	if code != exitOK || !strings.HasPrefix(ref, "Task/") {
 		t.Fatalf("refill: %d %q %s", code, out, errOut)
 	}
-	r, n := requestTitled(listRequests(t, dir), "Refill: Lisinopril 10 MG Oral Tablet")
+	r, n := requestTitled(listRequests(t, dir), "Refill: Lisinopril 10 mg tablet")
 	if n != 1 || r.ID == nil || "Task/"+*r.ID != ref || r.LocalID == nil || r.State != "sent" || r.Type != "refill" ||
 		r.Pharmacy != "CareMail Pharmacy (mail order)" || r.Note != "Five tablets left." || !r.Open || r.About != k.lisinopril {
 		t.Fatalf("listed as %+v (%d)", r, n)
@@ -157,7 +157,7 @@ func TestRequestCommands(t *testing.T) {
 	if code != exitRefused || !strings.Contains(errOut, "refers to a Organization that does not exist") || !strings.HasPrefix(out, "local-") {
 		t.Fatalf("refused: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	f, _ := requestTitled(listRequests(t, dir), "Refill: cetirizine hydrochloride 10 MG Oral Tablet")
+	f, _ := requestTitled(listRequests(t, dir), "Refill: Cetirizine (Zyrtec) 10 mg tablet")
 	if f.State != "failed" || f.ID != nil || f.LocalID == nil || *f.LocalID != strings.TrimSpace(out) ||
 		!strings.Contains(f.Words, "Organization that does not exist") || f.Open {
 		t.Errorf("refused request listed as %+v", f)
@@ -183,7 +183,7 @@ func TestRequestCommands(t *testing.T) {
 	}
 
 	code, out, _ = cli(t, testPassphrase, "requests", "--data", dir)
-	if code != exitOK || !strings.Contains(out, ref) || !strings.Contains(out, "Refill: Lisinopril 10 MG Oral Tablet") ||
+	if code != exitOK || !strings.Contains(out, ref) || !strings.Contains(out, "Refill: Lisinopril 10 mg tablet") ||
 		!strings.Contains(out, "failed") || !strings.Contains(out, "in-progress") {
 		t.Errorf("requests (text): %d\n%s", code, out)
 	}

@@ -107,7 +107,18 @@ func (b *patientBuilder) labValue(t labTest, frac float64) float64 {
 
 // addLabPanel adds the Observations of one panel and their DiagnosticReport,
 // whose conclusion is the clinician's comment; it returns that comment.
-func (b *patientBuilder) addLabPanel(pn panel, encounterID string, at time.Time, interpreter string, frac float64) string {
+//
+// A panel released before the clinician reviewed it (released) is sent as
+// US practices must now release results: at once, with status
+// "preliminary" on the report and its results, no conclusion and no notes.
+// Reviewing it makes it "final" (and usually adds a conclusion): that is
+// how any FHIR R4 server can tell a patient app a result was reviewed
+// (see app/record/labs.go, Reviewed).
+func (b *patientBuilder) addLabPanel(pn panel, encounterID string, at time.Time, interpreter string, frac float64, released bool) string {
+	status := "final"
+	if released {
+		status = "preliminary"
+	}
 	collected := at.Add(20 * time.Minute)
 	issued := collected.Add(26 * time.Hour)
 	var results []any
@@ -123,7 +134,7 @@ func (b *patientBuilder) addLabPanel(pn panel, encounterID string, at time.Time,
 		}
 		id := b.newID("obs")
 		body := obj{
-			"status":            "final",
+			"status":            status,
 			"category":          category(sysObsCategory, "laboratory", "Laboratory"),
 			"code":              concept(sysLOINC, t.loinc, t.display),
 			"subject":           b.patientRef(),
@@ -134,15 +145,15 @@ func (b *patientBuilder) addLabPanel(pn panel, encounterID string, at time.Time,
 			"referenceRange":    []any{t.referenceRange()},
 			"interpretation":    []any{concept(sysInterpretation, code, display)},
 		}
-		if t.loinc == "4548-4" && value >= 5.7 && value < 6.5 {
+		if t.loinc == "4548-4" && value >= 5.7 && value < 6.5 && !released {
 			body["note"] = []any{obj{"text": "In the prediabetes range (5.7–6.4%)."}}
 		}
 		b.s.add("Observation", id, body)
 		results = append(results, ref("Observation", id))
 	}
 	conclusion := labComment(pn, high, low)
-	b.s.add("DiagnosticReport", b.newID("report"), obj{
-		"status":             "final",
+	report := obj{
+		"status":             status,
 		"category":           category(sysV20074, "LAB", "Laboratory"),
 		"code":               concept(sysLOINC, pn.loinc, pn.display),
 		"subject":            b.patientRef(),
@@ -153,7 +164,12 @@ func (b *patientBuilder) addLabPanel(pn panel, encounterID string, at time.Time,
 		"resultsInterpreter": []any{ref("Practitioner", interpreter)},
 		"result":             results,
 		"conclusion":         conclusion,
-	})
+	}
+	if released {
+		delete(report, "conclusion")
+		conclusion = ""
+	}
+	b.s.add("DiagnosticReport", b.newID("report"), report)
 	return conclusion
 }
 

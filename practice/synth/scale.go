@@ -39,7 +39,7 @@ func (g *generator) buildScalePatient(scale int) []*set {
 		b.s.add("Encounter", v.id, b.encounter(v))
 		v.vitals = b.vitalSigns(v.at, frac)
 		b.addVitals(v.id, v.at, v.vitals)
-		b.addLabPanel(scalePanels[i%len(scalePanels)], v.id, v.at, v.practitioner, frac)
+		b.addLabPanel(scalePanels[i%len(scalePanels)], v.id, v.at, v.practitioner, frac, false)
 		if i%10 == 0 {
 			b.addVisitSummary(v)
 		}

@@ -392,10 +392,28 @@ func TestLabInterpretationMatchesRange(t *testing.T) {
 	if flags["N"] == 0 || flags["H"] == 0 {
 		t.Errorf("flags %v: want normal and high results", flags)
 	}
+	// Reviewed (final) reports carry the clinician's comment; the latest
+	// labs of a patient were released before review: preliminary, with no
+	// comment yet. The practice has both kinds.
+	kinds := map[string]int{}
 	for _, r := range g.ofType("DiagnosticReport") {
-		if c, _ := r["conclusion"].(string); c == "" {
-			t.Errorf("%v has no provider comment", r["id"])
+		c, _ := r["conclusion"].(string)
+		switch r["status"] {
+		case "final":
+			if c == "" {
+				t.Errorf("%v is final but has no provider comment", r["id"])
+			}
+		case "preliminary":
+			if c != "" {
+				t.Errorf("%v is preliminary but has a provider comment", r["id"])
+			}
+		default:
+			t.Errorf("%v has status %v", r["id"], r["status"])
 		}
+		kinds[r["status"].(string)]++
+	}
+	if kinds["final"] == 0 || kinds["preliminary"] == 0 {
+		t.Errorf("reports by status %v: want reviewed and not yet reviewed ones", kinds)
 	}
 }
 

@@ -90,14 +90,24 @@ func (b *patientBuilder) addVisits() {
 	b.visits = b.planVisits()
 	start := b.yearsAgo(float64(b.p.history))
 	span := b.g.now.Sub(start).Hours()
-	for _, v := range b.visits {
+	// The latest labs were released to the patient before the clinician
+	// reviewed them: the practice has both kinds of results.
+	latestLabs := -1
+	for i, v := range b.visits {
+		if len(v.panels) > 0 {
+			latestLabs = i
+		}
+	}
+	for i, v := range b.visits {
 		v.id = b.newID("enc")
 		frac := math.Max(0, math.Min(1, v.at.Sub(start).Hours()/span))
 		b.s.add("Encounter", v.id, b.encounter(v))
 		v.vitals = b.vitalSigns(v.at, frac)
 		b.addVitals(v.id, v.at, v.vitals)
 		for _, pn := range v.panels {
-			v.labComments = append(v.labComments, b.addLabPanel(pn, v.id, v.at, v.practitioner, frac))
+			if c := b.addLabPanel(pn, v.id, v.at, v.practitioner, frac, i == latestLabs); c != "" {
+				v.labComments = append(v.labComments, c)
+			}
 		}
 		if s := v.sick; s != nil {
 			b.s.add("Condition", b.newID("cond"), b.conditionAt(s, v))
@@ -267,7 +277,7 @@ func (b *patientBuilder) addVisitSummary(v *visit) {
 		if len(b.p.conditions) > 0 {
 			var names []string
 			for _, c := range b.p.conditions {
-				names = append(names, strings.ToLower(c.display))
+				names = append(names, strings.ToLower(withoutTag(c.display)))
 			}
 			lines = append(lines, "Ongoing problems reviewed: "+strings.Join(names, ", ")+".")
 		}
@@ -322,4 +332,15 @@ func (b *patientBuilder) addDocument(v *visit, loinc, display string, attachment
 		},
 	})
 	return id
+}
+
+// withoutTag is a SNOMED CT display as a clinician writes it in a letter:
+// without the semantic tag ("Anemia (disorder)" → "Anemia").
+func withoutTag(display string) string {
+	for _, tag := range []string{" (disorder)", " (finding)", " (procedure)", " (situation)"} {
+		if strings.HasSuffix(strings.ToLower(display), tag) {
+			return display[:len(display)-len(tag)]
+		}
+	}
+	return display
 }

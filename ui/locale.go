@@ -1,0 +1,31 @@
+package ui
+
+import (
+	"os"
+	"runtime"
+
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/carebook/carebook/app/locfmt"
+)
+
+// deviceLocale is the locale dates, times, numbers, money and units
+// follow: on Linux and the BSDs the POSIX variables (LC_ALL, LC_TIME,
+// LANG), elsewhere what Fyne reads from the platform (Windows, macOS,
+// Android, iOS). The C/POSIX locale, or none, gives en-US without a word
+// in the log.
+func deviceLocale() locfmt.Locale {
+	if l, ok := locfmt.FromEnv(os.Getenv); ok {
+		return l
+	}
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly", "solaris", "illumos":
+		// Fyne would read the same variables and log an error for C.
+		return locfmt.EnUS
+	}
+	return locfmt.Parse(string(lang.SystemLocale()))
+}
+
+// appLocale is the locale the screens format with (set at start-up by
+// NewMainWindow; en-US until then). Any goroutine.
+func appLocale() locfmt.Locale { return locfmt.Current() }

@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/app/record/plainnames"
+	"github.com/carebook/carebook/practice/synth"
+)
+
+// screenStrings collects every string a screen model holds (list rows and
+// the details of every row), following pointers, slices and structs.
+func screenStrings(v reflect.Value, out *[]string) {
+	switch v.Kind() {
+	case reflect.String:
+		*out = append(*out, v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			screenStrings(v.Elem(), out)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			screenStrings(v.Index(i), out)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			screenStrings(v.Field(i), out)
+		}
+	}
+}
+
+// practiceCharts is every chart of the test data: each Synthea fixture and
+// each demo patient of the practice's generated data.
+func practiceCharts(t *testing.T) map[string]*record.Chart {
+	t.Helper()
+	charts := map[string]*record.Chart{}
+	paths, _ := filepath.Glob(filepath.Join(repoFixtures(t), "synthea", "*.json"))
+	for _, p := range paths {
+		charts[filepath.Base(p)] = record.Load(syntheaResources(t, strings.TrimSuffix(filepath.Base(p), ".json")))
+	}
+	bundles, _, err := synth.Generate(synth.Options{Seed: 1, Now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatalf("generate the practice's data: %v", err)
+	}
+	for i, raw := range bundles {
+		var b struct {
+			Entry []struct {
+				Resource json.RawMessage `json:"resource"`
+			} `json:"entry"`
+		}
+		if err := json.Unmarshal(raw, &b); err != nil {
+			t.Fatalf("parse a practice bundle: %v", err)
+		}
+		var rs []record.Resource
+		for _, e := range b.Entry {
+			rs = append(rs, resourceOf(t, e.Resource))
+		}
+		charts["practice bundle "+string(rune('0'+i))] = record.Load(rs)
+	}
+	return charts
+}
+
+// TestNoSemanticTagOnAnyScreenModel builds every section of the record,
+// and the details of every row, for every chart of the test data, and
+// checks that no SNOMED CT semantic tag ("(procedure)", "(disorder)") is
+// among the words they hold.
+func TestNoSemanticTagOnAnyScreenModel(t *testing.T) {
+	checked := 0
+	for name, c := range practiceCharts(t) {
+		for _, def := range recordSections {
+			if def.build == nil {
+				continue
+			}
+			m := def.build(c)
+			var strs []string
+			screenStrings(reflect.ValueOf(m.items), &strs)
+			for i, it := range m.items {
+				if it.header || m.detail == nil {
+					continue
+				}
+				screenStrings(reflect.ValueOf(m.detail(i)), &strs)
+			}
+			for _, s := range strs {
+				checked++
+				if plainnames.ContainsTag(s) {
+					t.Errorf("%s, section %s: %q carries a SNOMED CT semantic tag", name, def.name, s)
+				}
+			}
+		}
+	}
+	if checked < 10000 {
+		t.Errorf("checked %d strings, want the whole test data (at least 10000)", checked)
+	}
+}
