@@ -14,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
 )
 
 // saveInto makes the save dialog save into dir, and returns the names
@@ -278,4 +280,24 @@ func lockScreenCard(t *testing.T, size fyne.Size) {
 	if strings.Contains(shownText(w2.Content()), "Emergency card") {
 		t.Error("turned off, the lock screen still offers the card")
 	}
+}
+
+// TestLabCopyLandsInDocuments: a copy of the lab reports asked for and
+// sent by the office is done on the Requests screen, whose "See your
+// documents" opens the Documents section, where the copy is.
+func TestLabCopyLandsInDocuments(t *testing.T) {
+	q := useQueue(t)
+	p, u, w := openStaffPractice(t, q, fyne.NewSize(1280, 800))
+	ctx := context.Background()
+	if _, err := u.core.SendRequest(ctx, u.shell.current.ID, app.RequestInput{Kind: app.RequestLabReportCopy}); err != nil {
+		t.Fatal(err)
+	}
+	p.work(t) // received
+	p.work(t) // the copy is sent
+	syncNow(t, q, u)
+	u.shell.openRequests()
+	q.waitShows(t, w, "Your requests", "Done")
+	test.Tap(findButton(t, w.Content(), "See your documents"))
+	q.waitShows(t, w, "Search your documents", "Copy of lab report (requested online)")
+	q.drain()
 }

@@ -187,6 +187,11 @@ func (v *requestsView) requestActions(r app.Request) []fyne.CanvasObject {
 		out = append(out, &widget.Button{Text: "See medications", Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
 			OnTapped: func() { v.openSection("medications") }})
 	}
+	if r.State == app.RequestDone && r.Kind == app.RequestLabReportCopy && v.openSection != nil {
+		// The copy the office sent is a document of the record.
+		out = append(out, &widget.Button{Text: "See your documents", Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
+			OnTapped: func() { v.openSection("documents") }})
+	}
 	return out
 }
 
