@@ -86,7 +86,7 @@ func (a *App) dashboard(ctx context.Context, profileID string) (Dashboard, *reco
 	}
 	now := a.cfg.Now()
 	since := resultsBaseline(p, now)
-	chart, err := a.dashboardChart(ctx, profileID, since)
+	chart, err := a.keptDashboardChart(ctx, profileID, since)
 	if err != nil {
 		return Dashboard{}, nil, err
 	}
@@ -270,9 +270,11 @@ func (a *App) forget(profileID string) {
 	a.chartsGen++
 	if profileID == "" {
 		a.charts = make(map[string]*decoded)
+		a.dashCharts = nil
 		return
 	}
 	delete(a.charts, profileID)
+	delete(a.dashCharts, profileID)
 }
 
 // unreadBy counts unread messages per person who wrote them, most first.

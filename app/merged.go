@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/carebook/carebook/app/record"
 )
@@ -78,8 +80,22 @@ func (a *App) MergedDashboard(ctx context.Context, profileID string) (MergedDash
 	}
 	out := MergedDashboard{Profiles: ps}
 	parts := make([]record.Part, 0, len(ps))
-	for _, p := range ps {
-		d, chart, err := a.dashboard(ctx, p.ID)
+	// Each practice's dashboard reads its own encrypted records: side by
+	// side on as many cores as there are.
+	dashes := make([]Dashboard, len(ps))
+	charts := make([]*record.Chart, len(ps))
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dashes[i], charts[i], errs[i] = a.dashboard(ctx, p.ID)
+		}()
+	}
+	wg.Wait()
+	for i, p := range ps {
+		d, chart, err := dashes[i], charts[i], errs[i]
 		if err != nil {
 			return MergedDashboard{}, fmt.Errorf("merged dashboard: %w", err)
 		}
@@ -115,4 +131,40 @@ func (a *App) MergedDashboard(ctx context.Context, profileID string) (MergedDash
 // one is an item from a single practice.
 func one[T any](item T, c *record.Chart, src record.Source, key string) record.Sourced[T] {
 	return record.Sourced[T]{Item: item, Chart: c, Sources: []record.Source{src}, Keys: []string{key}}
+}
+
+// dashChart is what a profile's dashboard read of its record, kept while
+// the app is unlocked and the record unchanged: going back to a person
+// (or to a person's merged home screen, which reads every practice's)
+// does not decrypt and decode it again. forget drops it.
+type dashChart struct {
+	chart *record.Chart
+	since time.Time
+	gen   int
+}
+
+// keptDashboardChart is dashboardChart, kept (see dashChart).
+func (a *App) keptDashboardChart(ctx context.Context, profileID string, since time.Time) (*record.Chart, error) {
+	a.mu.Lock()
+	kept, ok := a.dashCharts[profileID]
+	gen := a.chartsGen
+	a.mu.Unlock()
+	if ok && kept.gen == gen && kept.since.Equal(since) {
+		return kept.chart, nil
+	}
+	c, err := a.dashboardChart(ctx, profileID, since)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	// Never kept after a lock, nor when a sync changed the record
+	// meanwhile (forget ran: the generation moved on).
+	if !a.store.Locked() && a.chartsGen == gen {
+		if a.dashCharts == nil {
+			a.dashCharts = map[string]dashChart{}
+		}
+		a.dashCharts[profileID] = dashChart{chart: c, since: since, gen: gen}
+	}
+	a.mu.Unlock()
+	return c, nil
 }

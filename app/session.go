@@ -67,10 +67,11 @@ type App struct {
 	idleTimer *time.Timer // nil while locked or when idle lock is off
 	// bgGrace is how long the app may sit in the background before it
 	// locks; bgTimer runs while it is there (nil in the foreground).
-	bgGrace   time.Duration
-	bgTimer   *time.Timer
-	charts    map[string]*decoded // decoded records by profile id, dropped on lock
-	chartsGen int                 // counts forget calls: a decode that saw one meanwhile is not kept
+	bgGrace    time.Duration
+	bgTimer    *time.Timer
+	charts     map[string]*decoded  // decoded records by profile id, dropped on lock
+	dashCharts map[string]dashChart // what the dashboards read, by profile id; dropped with charts
+	chartsGen  int                  // counts forget calls: a decode that saw one meanwhile is not kept
 	// decodes makes concurrent readers of one record share its decode;
 	// decodeCount counts the decodes done (tests read it).
 	decodes     singleflight.Group

@@ -34,6 +34,10 @@ go test -count=1 -run '^$' -bench 'InitialSyncPractice' -benchtime 1x -timeout 2
 section "app: unlock to dashboard with 20,000 resources (target < 300 ms); record search over them (target < 50 ms)"
 go test -count=1 -run '^$' -bench 'UnlockToDashboard|SearchRecord' -benchtime 5x ./app/ | grep -E 'Benchmark|ok|FAIL'
 
+section "merged views: home screen of one person at two practices of 20,000 resources each, right after unlock and again (target < 150 ms)"
+go test -count=1 -run '^$' -bench 'MergedDashboard' -benchtime 5x ./app/ | grep -E 'Benchmark|ok|FAIL' |
+	awk '/ns\/op/ { for (i = 1; i <= NF; i++) if ($(i+1) == "ns/op") printf "%s  %.1f ms (target < 150 ms)\n", $1, $i / 1e6; next } { print }'
+
 section "booking: free times of one visit type over the next 60 days at a 10-provider practice, live over HTTP on loopback (target < 300 ms)"
 go test -count=1 -run '^$' -bench 'FreeSlots60Days' -benchtime 10x ./app/ | grep -E 'Benchmark|ok|FAIL'
 

@@ -156,6 +156,17 @@ CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'Test
 	{ cat "$scratch/family.log" >&2; exit 1; }
 ls "$out"/family-*.png "$out"/ownlock-*.png
 
+# One person at two practices (the demo practice and the second demo
+# practice, two servers on 127.0.0.1), drawn by the UI test at both sizes:
+# the offer to show her two records as one, the merged home screen, the
+# merged medication list with where each comes from (the one both
+# practices have, once with both), its details, and one practice alone.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run TestMergedMedicationsInTheWindow ./ui/ >"$scratch/merged.log" 2>&1 ||
+	{ cat "$scratch/merged.log" >&2; exit 1; }
+for f in "$out"/merged-*.png; do
+	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
+done
+
 # Booking, drawn by Fyne's software renderer from the UI tests that drive it
 # against the practice server at phone and desktop size: the free times,
 # the confirmation, the booked appointment with its calendar, move and

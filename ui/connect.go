@@ -103,6 +103,17 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 				buttons = append(buttons, b)
 				demoPeople.Add(b)
 			}
+			if u.core.HasSecondDemo() {
+				// Another practice that also sees Maya: her records at both,
+				// merged once the user says they are the same person.
+				b := &widget.Button{Text: secondDemoText, Alignment: widget.ButtonAlignLeading, Icon: theme.HomeIcon()}
+				b.OnTapped = func() {
+					busy(true, "Starting the second demo practice and signing Maya in there…")
+					background(u.ctx, u.core.ConnectSecondDemo, connected)
+				}
+				buttons = append(buttons, b)
+				demoPeople.Add(b)
+			}
 			demoPeople.Refresh()
 		})
 	}
@@ -208,3 +219,6 @@ func humanConnectError(err error) string {
 		return "Carebook couldn't connect to the practice. Please try again later."
 	}
 }
+
+// secondDemoText offers the second demo practice on the connect screen.
+const secondDemoText = "Maya Rivera at a second practice, Lakeside Health Center: see her records from both practices together"

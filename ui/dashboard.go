@@ -34,6 +34,11 @@ type dashboardView struct {
 	scroll  *container.Scroll
 	ctx     context.Context
 	now     func() time.Time
+	// extra is the merged dashboard and link offers (dashboard_merged.go);
+	// view is the practice's profile shown alone, "" for all together.
+	// UI goroutine.
+	extra *dashExtra
+	view  string
 }
 
 // newDashboardView builds the dashboard of profileID; call Refresh to fill
@@ -50,13 +55,13 @@ func (d *dashboardView) CanvasObject() fyne.CanvasObject { return d.scroll }
 
 // Refresh reloads the dashboard from the cache. UI goroutine.
 func (d *dashboardView) Refresh() {
-	background(d.ctx, d.load, func(vm app.Dashboard, err error) {
+	background(d.ctx, d.loadAll, func(vm dashVM, err error) {
 		if err != nil {
 			d.content.Objects = []fyne.CanvasObject{paragraph("Carebook could not read this record. " + humanStorageError(err))}
 			d.content.Refresh()
 			return
 		}
-		d.apply(vm)
+		d.applyAll(vm)
 	})
 }
 
@@ -69,6 +74,8 @@ func (d *dashboardView) load(ctx context.Context) (app.Dashboard, error) {
 func (d *dashboardView) apply(vm app.Dashboard) {
 	now := d.now()
 	objs := []fyne.CanvasObject{heading(greeting(vm))}
+	objs = append(objs, d.linkObjects()...)
+	merged := d.mergedOn()
 	who := vm.Profile
 	if !who.Self {
 		// A parent or caregiver: say whose record this is, right away.
@@ -97,7 +104,9 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 			fmt.Sprintf("%s will be sent when Carebook next reaches the practice.", plural(vm.PendingSends, "item", "items")), nil))
 	}
 
-	if len(vm.Attention) > 0 {
+	if merged != nil && len(merged.Attention) > 0 {
+		objs = append(objs, d.mergedAttention(*merged))
+	} else if merged == nil && len(vm.Attention) > 0 {
 		var lines []string
 		for _, at := range vm.Attention {
 			line := at.Title
@@ -113,7 +122,9 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		objs = append(objs, d.dueCard(vm.Due))
 	}
 
-	if len(vm.Upcoming) > 0 {
+	if merged != nil {
+		objs = append(objs, d.mergedUpcoming(*merged, now))
+	} else if len(vm.Upcoming) > 0 {
 		var lines []string
 		for i, ap := range vm.Upcoming {
 			if i == 3 {
@@ -150,6 +161,8 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 
 	if reason := hidden("Observation", "DiagnosticReport"); reason != "-" {
 		objs = append(objs, card("Results", hiddenText(who, "test results", reason), nil))
+	} else if merged != nil {
+		objs = append(objs, d.mergedResults(*merged))
 	} else if n := len(vm.NewResults); n > 0 {
 		var lines []string
 		for i, g := range vm.NewResults {
@@ -193,7 +206,15 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		objs = append(objs, card("Balance due", strings.Join(amounts, ", "), d.link("See statements", "billing", true)))
 	}
 
-	if n := len(vm.Medications); n > 0 {
+	if merged != nil {
+		title := "Your medications"
+		if !who.Self {
+			title = firstOf(vm.PatientName) + "'s medications"
+		}
+		if c := d.mergedMedications(*merged, title); c != nil {
+			objs = append(objs, c)
+		}
+	} else if n := len(vm.Medications); n > 0 {
 		var names []string
 		for i, m := range vm.Medications {
 			if i == 5 {

@@ -45,6 +45,10 @@ type sectionModel struct {
 	// (pages with actions of their own: a document, an export). UI
 	// goroutine.
 	page func(v *recordView, md *masterDetail, i int) fyne.CanvasObject
+	// people, when set, are the profiles of the person on screen (the
+	// record's own first): more than one offers the merged view and
+	// each practice's own.
+	people []app.ProfileInfo
 }
 
 // sectionDef describes one section of the record.
@@ -55,19 +59,22 @@ type sectionDef struct {
 	// buildWithAppts, when set and the source books appointments, is
 	// used instead of build with the app core's appointments.
 	buildWithAppts func(c *record.Chart, appts app.Appointments) sectionModel
+	// merged, when set, builds the section of a person linked at
+	// several practices, all practices together (record_merged.go).
+	merged func(m app.MergedRecord) sectionModel
 	// choose is said where the details go before an entry is chosen.
 	choose string
 }
 
 // recordSections lists the sections in the order they are offered.
 var recordSections = []sectionDef{
-	{name: "results", label: "Results", build: resultsSection, choose: "Choose a result to see its values."},
-	{name: "vitals", label: "Trends", build: vitalsSection, choose: "Choose a measurement to see how it changed over time."},
-	{name: "medications", label: "Medications", build: medicationsSection, choose: "Choose a medication to see how to take it."},
-	{name: "allergies", label: "Allergies", build: allergiesSection, choose: "Choose an allergy to see its reactions."},
-	{name: "conditions", label: "Conditions", build: conditionsSection, choose: "Choose a condition to see its details."},
-	{name: "immunizations", label: "Immunizations", build: immunizationsSection, choose: "Choose a vaccine to see its details."},
-	{name: "visits", label: "Visits", build: visitsSection, buildWithAppts: visitsSectionWith,
+	{name: "results", label: "Results", build: resultsSection, merged: mergedResults, choose: "Choose a result to see its values."},
+	{name: "vitals", label: "Trends", build: vitalsSection, merged: mergedVitals, choose: "Choose a measurement to see how it changed over time."},
+	{name: "medications", label: "Medications", build: medicationsSection, merged: mergedMedications, choose: "Choose a medication to see how to take it."},
+	{name: "allergies", label: "Allergies", build: allergiesSection, merged: mergedAllergies, choose: "Choose an allergy to see its reactions."},
+	{name: "conditions", label: "Conditions", build: conditionsSection, merged: mergedConditions, choose: "Choose a condition to see its details."},
+	{name: "immunizations", label: "Immunizations", build: immunizationsSection, merged: mergedImmunizations, choose: "Choose a vaccine to see its details."},
+	{name: "visits", label: "Visits", build: visitsSection, buildWithAppts: visitsSectionWith, merged: mergedVisits,
 		choose: "Choose an appointment to see or change it, or a past visit to see its summary and documents."},
 	{name: "documents", label: "Documents", choose: "Choose a document to read, open or save it."},
 	{name: "billing", label: "Billing", build: billingSection, choose: "Choose a statement to see its charges."},
@@ -114,6 +121,15 @@ type recordView struct {
 	// tests without one).
 	openRequests func()
 
+	// merged is the source's merged views (nil when it has none); view
+	// is the profile shown alone when the person is linked at several
+	// practices, "" for all of them together (the default).
+	merged     mergedSource
+	view       string
+	people     []app.ProfileInfo
+	viewPicker *widget.Select
+	viewBar    *fyne.Container
+
 	sections []*sectionView
 	current  *sectionView
 	picker   *widget.Select
@@ -138,6 +154,9 @@ func buildRecordView(src recordSource, profileID string, win fyne.Window, inline
 	if b, ok := src.(bookingSource); ok {
 		v.booking = b
 	}
+	if m, ok := src.(mergedSource); ok {
+		v.merged = m
+	}
 	labels := make([]string, len(recordSections))
 	wide := container.NewHBox()
 	for i, def := range recordSections {
@@ -159,7 +178,10 @@ func buildRecordView(src recordSource, profileID string, win fyne.Window, inline
 	narrow := container.NewBorder(nil, nil, widget.NewLabelWithStyle("Show", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, v.picker)
 	bar := container.New(widthSwitch{}, narrow, wide)
 	v.body = container.NewStack()
-	v.root = container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, v.body)
+	v.viewPicker = widget.NewSelect(nil, v.chooseView)
+	v.viewBar = container.NewBorder(nil, nil, widget.NewLabelWithStyle("Practice", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, v.viewPicker)
+	v.viewBar.Hide()
+	v.root = container.NewBorder(container.NewVBox(bar, v.viewBar, widget.NewSeparator()), nil, nil, nil, v.body)
 	return v
 }
 
@@ -282,32 +304,135 @@ func (v *recordView) load(s *sectionView) {
 	if len(s.md.items) == 0 {
 		s.md.setStatus("Loading…", false)
 	}
-	def, query := s.def, s.query
+	def, query, view := s.def, s.query, v.view
 	runFor(v, ctx, func(ctx context.Context) (sectionModel, error) {
 		if m, ok, err := v.keepSection(ctx, def.name, query); ok {
 			return m, err
 		}
-		c, err := v.src.Chart(ctx, v.profileID)
-		if err != nil {
-			return sectionModel{}, err
-		}
-		var m sectionModel
-		if def.buildWithAppts != nil && v.booking != nil {
-			appts, err := v.booking.Appointments(ctx, v.profileID)
+		pid := v.profileID
+		var people []app.ProfileInfo
+		if v.merged != nil {
+			mr, err := v.merged.MergedRecord(ctx, v.profileID)
 			if err != nil {
 				return sectionModel{}, err
 			}
-			m = def.buildWithAppts(c, appts)
-		} else {
-			m = def.build(c)
-		}
-		if len(m.items) == 0 {
-			if text := v.notShared(ctx, def.name); text != "" {
-				m.empty = text
+			people = mr.Profiles
+			if mr.Linked() && view == "" && def.merged != nil {
+				m := def.merged(mr)
+				m.people = people
+				return m, nil
+			}
+			if mr.Linked() && view != "" {
+				pid = view
 			}
 		}
-		return m, nil
+		m, err := v.build(ctx, def, pid)
+		m.people = people
+		return m, err
 	}, func(m sectionModel, err error) { v.apply(s, m, err) })
+}
+
+// build is a section of one profile's record: the record on screen, or
+// (pid) another practice's record of the same person, whose entries'
+// requests then go to that practice. Any goroutine.
+func (v *recordView) build(ctx context.Context, def sectionDef, pid string) (sectionModel, error) {
+	c, err := v.src.Chart(ctx, pid)
+	if err != nil {
+		return sectionModel{}, err
+	}
+	var m sectionModel
+	if def.buildWithAppts != nil && v.booking != nil && pid == v.profileID {
+		appts, err := v.booking.Appointments(ctx, v.profileID)
+		if err != nil {
+			return sectionModel{}, err
+		}
+		m = def.buildWithAppts(c, appts)
+	} else {
+		m = def.build(c)
+	}
+	if len(m.items) == 0 && pid == v.profileID {
+		if text := v.notShared(ctx, def.name); text != "" {
+			m.empty = text
+		}
+	}
+	if pid != v.profileID && m.detail != nil {
+		inner := m.detail
+		m.detail = func(i int) detailModel {
+			d := inner(i)
+			d.profileID, d.askRef = pid, ""
+			return d
+		}
+		m.seenKey = nil
+	}
+	return m, nil
+}
+
+// mergedSource is what a record source offers for one person linked at
+// several practices (*app.App does).
+type mergedSource interface {
+	MergedRecord(ctx context.Context, profileID string) (app.MergedRecord, error)
+}
+
+// allPractices is the view picker's choice of every practice together.
+const allPractices = "All practices"
+
+// setPeople offers the merged view and each practice's own when the
+// person is linked at several practices, and hides the choice otherwise.
+// UI goroutine.
+func (v *recordView) setPeople(people []app.ProfileInfo) {
+	if len(people) < 2 {
+		v.people, v.view = nil, ""
+		if v.viewBar.Visible() {
+			v.viewBar.Hide()
+			v.root.Refresh()
+		}
+		return
+	}
+	v.people = people
+	options := []string{allPractices}
+	selected := allPractices
+	for _, p := range people {
+		options = append(options, p.Practice)
+		if p.ID == v.view {
+			selected = p.Practice
+		}
+	}
+	v.viewPicker.Options = options
+	// Set without OnChanged: this is what is on screen already.
+	v.viewPicker.Selected = selected
+	v.viewPicker.Refresh()
+	if !v.viewBar.Visible() {
+		v.viewBar.Show()
+		v.root.Refresh() // the bar above the sections grows
+	}
+}
+
+// chooseView shows all practices together (allPractices) or one
+// practice's record alone, reloading the section on screen. UI goroutine.
+func (v *recordView) chooseView(label string) {
+	view := ""
+	for _, p := range v.people {
+		if p.Practice == label && label != allPractices {
+			view = p.ID
+		}
+	}
+	if view == v.view {
+		return
+	}
+	v.ShowView(view)
+}
+
+// ShowView shows the record of the practice of profile id alone, or every
+// practice together for "" (the default). UI goroutine.
+func (v *recordView) ShowView(id string) {
+	v.src.Touch()
+	v.view = id
+	for _, s := range v.sections {
+		s.loaded = false
+	}
+	if v.current != nil {
+		v.load(v.current)
+	}
 }
 
 // apply shows a loaded model. UI goroutine.
@@ -322,6 +447,9 @@ func (v *recordView) apply(s *sectionView, m sectionModel, err error) {
 	key := s.md.openKey()
 	if s.reopenKey != "" {
 		key, s.reopenKey = s.reopenKey, ""
+	}
+	if m.people != nil {
+		v.setPeople(m.people)
 	}
 	s.model = m
 	s.gen++

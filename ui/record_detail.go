@@ -51,7 +51,8 @@ type docModel struct {
 	text       string
 	docRef     string
 	attachment int
-	external   bool // open through recordSource.OpenDocument
+	external   bool   // open through recordSource.OpenDocument
+	profileID  string // the profile holding it ("" the record on screen)
 }
 
 // detailModel is everything the details of one entry show, as text. It is
@@ -87,6 +88,10 @@ type detailModel struct {
 	// refill, a copy, a referral, a correction); shown as buttons when the
 	// app offers requests.
 	requests []requestAction
+	// profileID, when set, is the profile the entry comes from (in a
+	// merged view, another practice's): its requests and documents go
+	// there. "" is the record on screen.
+	profileID string
 }
 
 // requestAction is a request the patient can start from an entry.
@@ -165,6 +170,7 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 		objs = append(objs, v.resultObjects(md, r)...)
 	}
 	for _, d := range m.docs {
+		d.profileID = firstText(d.profileID, m.profileID)
 		objs = append(objs, widget.NewSeparator())
 		objs = append(objs, v.docObjects(d)...)
 	}
@@ -174,7 +180,7 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 		for _, r := range m.requests {
 			buttons = append(buttons, &widget.Button{Text: r.label, Icon: requestIcon(r.kind), OnTapped: func() {
 				v.src.Touch()
-				form := newRequestForm(context.Background(), rs, v.profileID, r.kind, r.about)
+				form := newRequestForm(context.Background(), rs, firstText(m.profileID, v.profileID), r.kind, r.about)
 				form.seeRequests = v.openRequests
 				md.push(form.root)
 			}})
@@ -261,7 +267,7 @@ func (v *recordView) docObjects(d docModel) []fyne.CanvasObject {
 		problem.Hide()
 		open.Disable()
 		runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, v.src.OpenDocument(ctx, v.profileID, d.docRef, d.attachment)
+			return struct{}{}, v.src.OpenDocument(ctx, firstText(d.profileID, v.profileID), d.docRef, d.attachment)
 		}, func(_ struct{}, err error) {
 			open.Enable()
 			if err != nil {

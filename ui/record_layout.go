@@ -22,6 +22,11 @@ type listItem struct {
 	partial bool   // the entry is Incomplete: shows partialNote
 	key     string // the entry's "Type/id", so search can find its row
 	long    bool   // the title needs two lines on a phone (set by setItems)
+	// source, in a merged view, says where the entry comes from ("from
+	// Riverside Family Medicine · Lakeside Health Center"): a line of its
+	// own, two when long (sourceLong, set by newList).
+	source     string
+	sourceLong bool
 }
 
 // rowTextWidth is the width a row's title may use on one line until the
@@ -49,6 +54,8 @@ type recordRow struct {
 	widget.BaseWidget
 	title, detail, note, flag *widget.Label
 	twoLines                  bool
+	source                    *widget.Label
+	sourceTwoLines            bool
 }
 
 func newRecordRow() *recordRow {
@@ -57,15 +64,17 @@ func newRecordRow() *recordRow {
 			Wrapping: fyne.TextWrapWord, Truncation: fyne.TextTruncateEllipsis},
 		detail: &widget.Label{Truncation: fyne.TextTruncateEllipsis},
 		note:   &widget.Label{Text: partialNote, Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis},
+		source: &widget.Label{TextStyle: fyne.TextStyle{Italic: true}, Truncation: fyne.TextTruncateEllipsis},
 		flag:   &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Importance: widget.DangerImportance},
 	}
 	r.note.Hide()
+	r.source.Hide()
 	r.ExtendBaseWidget(r)
 	return r
 }
 
 func (r *recordRow) CreateRenderer() fyne.WidgetRenderer {
-	box := container.New(&rowLayout{row: r}, r.title, r.detail, r.note, r.flag)
+	box := container.New(&rowLayout{row: r}, r.title, r.detail, r.source, r.note, r.flag)
 	return widget.NewSimpleRenderer(box)
 }
 
@@ -85,6 +94,13 @@ func (r *recordRow) set(item listItem) {
 	}
 	r.detail.Text = item.detail
 	r.detail.Hidden = item.header || item.detail == ""
+	r.source.Text = item.source
+	r.source.Hidden = item.header || item.source == ""
+	r.sourceTwoLines = item.sourceLong
+	r.source.Wrapping = fyne.TextWrapOff
+	if item.sourceLong {
+		r.source.Wrapping = fyne.TextWrapWord
+	}
 	r.note.Hidden = !item.partial
 	r.flag.Text = item.flag
 	r.flag.Hidden = item.flag == ""
@@ -107,6 +123,16 @@ func (l *rowLayout) titleHeight() float32 {
 	return h
 }
 
+// sourceHeight is the source line's height: one line, or two.
+func (l *rowLayout) sourceHeight() float32 {
+	r := l.row
+	one := fyne.MeasureText("Ag", theme.TextSize(), r.source.TextStyle).Height + 2*theme.InnerPadding()
+	if r.sourceTwoLines {
+		return one + fyne.MeasureText("Ag", theme.TextSize(), r.source.TextStyle).Height + theme.LineSpacing()
+	}
+	return one
+}
+
 func (l *rowLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	r := l.row
 	var flagW float32
@@ -117,13 +143,16 @@ func (l *rowLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	}
 	w := size.Width - flagW
 	y := float32(0)
-	for i, o := range []fyne.CanvasObject{r.title, r.detail, r.note} {
+	for i, o := range []fyne.CanvasObject{r.title, r.detail, r.source, r.note} {
 		if !o.Visible() {
 			continue
 		}
 		h := o.MinSize().Height
-		if i == 0 {
+		switch i {
+		case 0:
 			h = l.titleHeight()
+		case 2:
+			h = l.sourceHeight()
 		}
 		o.Move(fyne.NewPos(0, y))
 		o.Resize(fyne.NewSize(w, h))
@@ -138,6 +167,9 @@ func (l *rowLayout) MinSize(_ []fyne.CanvasObject) fyne.Size {
 		if o.Visible() {
 			h += o.MinSize().Height + rowGap()
 		}
+	}
+	if r.source.Visible() {
+		h += l.sourceHeight() + rowGap()
 	}
 	var flagW float32
 	if r.flag.Visible() {
@@ -173,7 +205,7 @@ type masterDetail struct {
 
 	textWidth               float32 // room for a title on one line of the list
 	rowHeight, headerHeight float32
-	heights                 map[[2]bool]float32 // by {partial, long title}
+	heights                 map[rowKind]float32
 }
 
 // newMasterDetail builds an empty master-detail screen; top, when not nil,
@@ -212,6 +244,8 @@ func (md *masterDetail) newList(items []listItem, selected int) *widget.List {
 	)
 	for i := range items {
 		items[i].long = needsTwoLines(items[i], md.textWidth)
+		items[i].sourceLong = items[i].source != "" &&
+			fyne.MeasureText(items[i].source, theme.TextSize(), fyne.TextStyle{Italic: true}).Width > md.textWidth
 		if h := md.itemHeight(items[i]); h != md.rowHeight {
 			l.SetItemHeight(i, h)
 		}
@@ -241,13 +275,25 @@ func (md *masterDetail) measureRows() {
 		return r.MinSize().Height
 	}
 	md.rowHeight = height(listItem{title: "A", detail: "B"})
-	md.heights = map[[2]bool]float32{
-		{false, false}: md.rowHeight,
-		{true, false}:  height(listItem{title: "A", detail: "B", partial: true}),
-		{false, true}:  height(listItem{title: "A", detail: "B", long: true}),
-		{true, true}:   height(listItem{title: "A", detail: "B", partial: true, long: true}),
+	md.heights = map[rowKind]float32{}
+	for _, partial := range []bool{false, true} {
+		for _, long := range []bool{false, true} {
+			for _, source := range []string{"", "C"} {
+				for _, sourceLong := range []bool{false, true} {
+					it := listItem{title: "A", detail: "B", partial: partial, long: long, source: source, sourceLong: sourceLong && source != ""}
+					md.heights[kindOf(it)] = height(it)
+				}
+			}
+		}
 	}
 	md.headerHeight = height(listItem{title: "A", header: true})
+}
+
+// rowKind is what a row's height depends on.
+type rowKind struct{ partial, long, source, sourceLong bool }
+
+func kindOf(it listItem) rowKind {
+	return rowKind{it.partial, it.long, it.source != "", it.sourceLong && it.source != ""}
 }
 
 // itemHeight is the height of item's row.
@@ -255,7 +301,7 @@ func (md *masterDetail) itemHeight(item listItem) float32 {
 	if item.header {
 		return md.headerHeight
 	}
-	return md.heights[[2]bool{item.partial, item.long}]
+	return md.heights[kindOf(item)]
 }
 
 // setStatus shows text instead of the list (loading, error, empty).

@@ -118,7 +118,14 @@ func trendOf(series ...record.Series) trendModel {
 // pressure, A1c, LDL…, then the rest by name); each opens its trend.
 // Any goroutine.
 func vitalsSection(c *record.Chart) sectionModel {
-	candidates := record.ChartCandidates(record.Trends(c.Observations))
+	return vitalsOf(record.Trends(c.Observations), nil, "No measurements taken more than once are on record at this practice yet.")
+}
+
+// vitalsOf is the trends section of series; from, when set, says where
+// each series' points come from (by Series.Key), for merged views.
+func vitalsOf(series []record.Series, from map[string]string, empty string) sectionModel {
+	candidates := record.ChartCandidates(series)
+	var sources []string // parallel to trends
 	var trends []trendModel
 	used := make([]bool, len(candidates))
 	for i, s := range candidates {
@@ -138,15 +145,20 @@ func vitalsSection(c *record.Chart) sectionModel {
 			}
 		}
 		trends = append(trends, trendOf(group...))
+		sources = append(sources, from[s.Key])
 	}
 	items := make([]listItem, len(trends))
 	for i, t := range trends {
-		items[i] = listItem{title: t.title, detail: trendSummary(t, false)}
+		items[i] = listItem{title: t.title, detail: trendSummary(t, false), source: fromText(sources[i])}
 	}
 	return sectionModel{
-		items:  items,
-		empty:  "No measurements taken more than once are on record at this practice yet.",
-		detail: func(i int) detailModel { return trendDetail(trends[i]) },
+		items: items,
+		empty: empty,
+		detail: func(i int) detailModel {
+			d := trendDetail(trends[i])
+			d.addField("From", sources[i])
+			return d
+		},
 	}
 }
 
