@@ -356,3 +356,74 @@ func TestIPSEmptySections(t *testing.T) {
 		}
 	}
 }
+
+// TestMergedExportTwoPractices: the demo patient at both demo practices
+// (two servers over HTTP), linked: the merged summary has what each
+// practice alone records, and what both record once, naming both; the
+// merged IPS passes the IPS checks and lists each merged item once.
+func TestMergedExportTwoPractices(t *testing.T) {
+	ctx := context.Background()
+	tp := connectTwoPractices(t)
+	core := tp.core
+	if err := core.LinkProfiles(ctx, tp.mayaR.ID, tp.mayaL.ID); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := core.SamePerson(ctx, tp.mayaR.ID)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("SamePerson = %v, %v; want both practices' records", ids, err)
+	}
+	one, err := core.HealthSummary(ctx, tp.mayaR.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := core.HealthSummary(ctx, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, lakeOnly := 0, 0
+	for _, list := range [][]SummaryItem{both.Allergies, both.Medications, both.Problems} {
+		for _, it := range list {
+			switch {
+			case strings.Contains(it.Source, tp.mayaR.Practice) && strings.Contains(it.Source, tp.mayaL.Practice):
+				shared++
+			case it.Source == tp.mayaL.Practice:
+				lakeOnly++
+			}
+		}
+	}
+	if shared == 0 || lakeOnly == 0 {
+		t.Errorf("merged: %d items from both practices, %d from the second alone; want some of each", shared, lakeOnly)
+	}
+	if n, m := len(both.Allergies)+len(both.Medications)+len(both.Problems), len(one.Allergies)+len(one.Medications)+len(one.Problems); n != m+lakeOnly {
+		t.Errorf("merged has %d items, the first practice %d and the second alone %d: the same item twice?", n, m, lakeOnly)
+	}
+	var buf bytes.Buffer
+	if err := core.WriteExport(ctx, Export{Format: ExportIPS, ProfileIDs: ids}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	checkIPS(t, buf.Bytes())
+	var b struct {
+		Entry []struct {
+			Resource struct {
+				Section []struct {
+					Code  struct{ Coding []struct{ Code string } }
+					Entry []json.RawMessage
+				}
+			}
+		}
+	}
+	json.Unmarshal(buf.Bytes(), &b)
+	for _, s := range b.Entry[0].Resource.Section {
+		want := map[string]int{LOINCAllergies: len(both.Allergies), LOINCMedications: len(both.Medications), LOINCProblems: len(both.Problems)}[s.Code.Coding[0].Code]
+		if want > 0 && len(s.Entry) != want {
+			t.Errorf("IPS section %s has %d entries, want the %d merged items", s.Code.Coding[0].Code, len(s.Entry), want)
+		}
+	}
+	data, _, err := core.ExportBytes(ctx, Export{Format: ExportPDF, ProfileIDs: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := pdfText(t, data); !strings.Contains(text, tp.mayaL.Practice) || !strings.Contains(text, tp.mayaR.Practice) {
+		t.Errorf("the merged PDF does not name both practices")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,14 +104,16 @@ const (
 
 // HealthSummary builds the summary of the given profiles (one person's
 // records at one or several practices) from the local cache: it works
-// offline.
+// offline. Records of several practices are merged as the merged views
+// merge them (record.Merge*): the same allergy, prescription, condition or
+// vaccination told by two practices is one item naming both.
 func (a *App) HealthSummary(ctx context.Context, profileIDs ...string) (HealthSummary, error) {
 	if len(profileIDs) == 0 {
 		return HealthSummary{}, fmt.Errorf("health summary: %w: no record chosen", ErrInvalidInput)
 	}
 	now := a.cfg.Now()
 	s := HealthSummary{Made: now}
-	var series []sourcedSeries
+	var parts []record.Part
 	for _, id := range profileIDs {
 		p, err := a.store.Profile(ctx, id)
 		if err != nil {
@@ -122,17 +125,38 @@ func (a *App) HealthSummary(ctx context.Context, profileIDs ...string) (HealthSu
 			return HealthSummary{}, fmt.Errorf("health summary: %w", err)
 		}
 		s.Sources = append(s.Sources, SummarySource{Practice: info.Practice, ProfileID: id, LastSync: info.LastSync})
-		if err := s.addChart(ctx, a, id, info.Practice, c, now); err != nil {
+		parts = append(parts, record.Part{Source: record.Source{ProfileID: id, Practice: info.Practice}, Chart: c})
+		if err := s.addPatient(ctx, a, id, c); err != nil {
 			return HealthSummary{}, err
 		}
-		for _, sr := range record.Trends(c.Observations) {
-			series = append(series, sourcedSeries{sr, info.Practice, id})
+		for _, ap := range record.UpcomingAppointments(c.Appointments, now) {
+			s.Appointments = append(s.Appointments, appointmentItem(c, ap, id, info.Practice))
 		}
 	}
 	if s.Name == "" {
 		return HealthSummary{}, fmt.Errorf("health summary: %w: the record has no patient yet (sync first)", ErrNoDocument)
 	}
-	s.Results = recentResults(series)
+	for _, al := range record.MergeAllergies(parts) {
+		if x := al.Item; x.ClinicalStatus != "inactive" && x.ClinicalStatus != "resolved" && x.VerificationStatus != "refuted" {
+			s.Allergies = append(s.Allergies, sourcedItem(al.Sources, al.Keys, firstNonBlank(x.Substance, "Unnamed allergy"), allergyDetail(x), firstDateOf(x.Onset, x.Recorded)))
+		}
+	}
+	for _, m := range record.MergeMedications(parts) {
+		if x := m.Item; x.Active() {
+			s.Medications = append(s.Medications, sourcedItem(m.Sources, m.Keys, firstNonBlank(x.Medication, "Unnamed medication"), strings.Join(x.Dosage, "; "), x.AuthoredOn))
+		}
+	}
+	for _, cd := range record.MergeConditions(parts) {
+		if x := cd.Item; x.Active() && x.VerificationStatus != "refuted" {
+			s.Problems = append(s.Problems, sourcedItem(cd.Sources, cd.Keys, firstNonBlank(x.Name, "Unnamed condition"), x.OnsetText, firstDateOf(x.Onset, x.Recorded)))
+		}
+	}
+	for _, im := range record.MergeImmunizations(parts) {
+		if x := im.Item; x.Status == "" || x.Status == "completed" {
+			s.Immunizations = append(s.Immunizations, sourcedItem(im.Sources, im.Keys, firstNonBlank(x.Vaccine, "Vaccine"), x.DateText, x.Date))
+		}
+	}
+	s.Results = recentResults(record.MergeTrends(parts))
 	sortItems(s.Allergies, false)
 	sortItems(s.Medications, false)
 	sortItems(s.Problems, false)
@@ -142,18 +166,31 @@ func (a *App) HealthSummary(ctx context.Context, profileIDs ...string) (HealthSu
 	return s, nil
 }
 
-type sourcedSeries struct {
-	record.Series
-	source    string
-	profileID string
+// sourcedItem is an item of the merged record: named by every practice
+// that told it, pointing to the first one's entry.
+func sourcedItem(srcs []record.Source, keys []string, text, detail string, date record.Date) SummaryItem {
+	it := SummaryItem{Text: text, Detail: detail, Date: date, Source: record.SourceNames(srcs)}
+	if len(srcs) > 0 && len(keys) > 0 {
+		it.ProfileID, it.Ref = srcs[0].ProfileID, keys[0]
+	}
+	return it
 }
 
-// addChart adds one practice's record to the summary. The patient's own
-// details come from the first record that has them.
-func (s *HealthSummary) addChart(ctx context.Context, a *App, profileID, source string, c *record.Chart, now time.Time) error {
-	item := func(e record.Entry, text, detail string, date record.Date) SummaryItem {
-		return SummaryItem{Text: text, Detail: detail, Date: date, Source: source, Ref: e.Key(), ProfileID: profileID}
+// appointmentItem is an upcoming appointment with whom and where.
+func appointmentItem(c *record.Chart, ap record.Appointment, profileID, source string) SummaryItem {
+	what := firstNonBlank(strings.Join(ap.ServiceTypes, ", "), ap.Description, "Appointment")
+	var with []string
+	for _, r := range append(append([]record.Ref(nil), ap.Practitioners...), ap.Locations...) {
+		if n := c.Name(r); n != "" {
+			with = append(with, n)
+		}
 	}
+	return SummaryItem{Text: what, Detail: strings.Join(with, ", "), Date: ap.Start, Source: source, Ref: ap.Key(), ProfileID: profileID}
+}
+
+// addPatient takes the patient's own details from the first record that
+// has them, the emergency contacts and blood type from every record.
+func (s *HealthSummary) addPatient(ctx context.Context, a *App, profileID string, c *record.Chart) error {
 	if p, ok := c.Patient(); ok {
 		if s.Name == "" {
 			s.Name, s.BirthDate, s.Gender = p.Name, p.BirthDate, p.Gender
@@ -172,42 +209,6 @@ func (s *HealthSummary) addChart(ctx context.Context, a *App, profileID, source 
 			return err
 		}
 		s.Card.Contacts = appendContacts(s.Card.Contacts, contacts)
-	}
-	for _, al := range c.Allergies {
-		if al.ClinicalStatus == "inactive" || al.ClinicalStatus == "resolved" || al.VerificationStatus == "entered-in-error" || al.VerificationStatus == "refuted" {
-			continue
-		}
-		s.Allergies = append(s.Allergies, item(al.Entry, firstNonBlank(al.Substance, "Unnamed allergy"), allergyDetail(al), firstDateOf(al.Onset, al.Recorded)))
-	}
-	for _, m := range record.ActiveMedications(c.Medications) {
-		s.Medications = append(s.Medications, item(m.Entry, firstNonBlank(m.Medication, "Unnamed medication"), strings.Join(m.Dosage, "; "), m.AuthoredOn))
-	}
-	for _, cd := range c.Conditions {
-		if !cd.Active() || cd.VerificationStatus == "entered-in-error" || cd.VerificationStatus == "refuted" {
-			continue
-		}
-		s.Problems = append(s.Problems, item(cd.Entry, firstNonBlank(cd.Name, "Unnamed condition"), cd.OnsetText, firstDateOf(cd.Onset, cd.Recorded)))
-	}
-	for _, im := range c.Immunizations {
-		if im.Status != "" && im.Status != "completed" {
-			continue
-		}
-		s.Immunizations = append(s.Immunizations, item(im.Entry, firstNonBlank(im.Vaccine, "Vaccine"), im.DateText, im.Date))
-	}
-	for _, ap := range record.UpcomingAppointments(c.Appointments, now) {
-		what := firstNonBlank(strings.Join(ap.ServiceTypes, ", "), ap.Description, "Appointment")
-		var with []string
-		for _, r := range ap.Practitioners {
-			if n := c.Name(r); n != "" {
-				with = append(with, n)
-			}
-		}
-		for _, r := range ap.Locations {
-			if n := c.Name(r); n != "" {
-				with = append(with, n)
-			}
-		}
-		s.Appointments = append(s.Appointments, item(ap.Entry, what, strings.Join(with, ", "), ap.Start))
 	}
 	if bt := bloodType(c); bt != "" && s.Card.BloodType == "" {
 		s.Card.BloodType = bt
@@ -289,35 +290,28 @@ func bloodType(c *record.Chart) string {
 }
 
 // recentResults picks the measurements for the summary: the most recently
-// measured first, at most summaryResults of them.
-func recentResults(series []sourcedSeries) []SummaryResult {
+// measured first, at most summaryResults of them, each with the practices
+// its points come from.
+func recentResults(series []record.SourcedSeries) []SummaryResult {
+	series = slices.DeleteFunc(series, func(s record.SourcedSeries) bool { return len(s.Points) == 0 })
 	sort.SliceStable(series, func(i, j int) bool {
 		a, b := series[i].Points, series[j].Points
 		return b[len(b)-1].Date.Before(a[len(a)-1].Date)
 	})
 	var out []SummaryResult
-	seen := map[string]bool{}
-	for _, s := range series {
-		if len(out) == summaryResults {
-			break
+	for _, s := range series[:min(len(series), summaryResults)] {
+		last := len(s.Points) - 1
+		v := s.Points[last].Value
+		r := SummaryResult{Name: firstNonBlank(s.Name, "Result"), Value: record.Quantity{Value: v, HasValue: true, Unit: s.Unit}.String(),
+			Date: s.Points[last].Date, Source: s.Practices(), Unit: s.Unit}
+		if last < len(s.From) {
+			r.ProfileID = s.From[last].ProfileID
 		}
-		name := firstNonBlank(s.Name, "Result")
-		if seen[name+"|"+s.source] {
-			continue
-		}
-		seen[name+"|"+s.source] = true
-		last := s.Points[len(s.Points)-1]
-		r := SummaryResult{Name: name, Value: record.Quantity{Value: last.Value, HasValue: true, Unit: s.Unit}.String(),
-			Date: last.Date, Source: s.source, Unit: s.Unit, ProfileID: s.profileID}
 		if s.Range != nil {
 			r.Range = s.Range.String()
-			r.Flag = rangeFlag(last.Value, *s.Range)
+			r.Flag = rangeFlag(v, *s.Range)
 		}
-		pts := s.Points
-		if len(pts) > summaryTrendPoints {
-			pts = pts[len(pts)-summaryTrendPoints:]
-		}
-		r.Points = pts
+		r.Points = s.Points[max(0, len(s.Points)-summaryTrendPoints):]
 		out = append(out, r)
 	}
 	return out

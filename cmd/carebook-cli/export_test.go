@@ -106,6 +106,11 @@ func TestExportThroughTheBinary(t *testing.T) {
 					t.Errorf("the PDF of one record holds %q of the other", w)
 				}
 			}
+			// The problem both practices record is one line (and one on
+			// the card), naming both practices when merged.
+			if n := strings.Count(text, "High blood pressure"); n != 2 {
+				t.Errorf("\"High blood pressure\" is %d times in the PDF, want 2 (the list and the card):\n%s", n, text)
+			}
 		})
 		t.Run(tc.name+"/ips", func(t *testing.T) {
 			out, _ := run(append(tc.args, "--format", "ips")...)
