@@ -106,7 +106,7 @@ func Lakeside(demo [][]byte, now time.Time) ([][]byte, []Account, error) {
 	})
 	s.add("MedicationRequest", "lakeside-med-sumatriptan", obj{
 		"status": "active", "intent": "order", "subject": me, "requester": doctor,
-		"medicationCodeableConcept": concept(sysRxNorm, "313782", "Sumatriptan 50 MG Oral Tablet"),
+		"medicationCodeableConcept": textConcept("Sumatriptan 50 mg tablet"),
 		"authoredOn":                fhirInstant(onset.AddDate(0, 0, 14)),
 		"dosageInstruction":         []any{obj{"sequence": 1, "text": "1 tablet at the start of a migraine; may repeat once after 2 hours. No more than 4 in a day."}},
 		"reasonReference":           []any{ref("Condition", "lakeside-cond-migraine")},
