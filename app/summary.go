@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/app/record/plainnames"
 )
 
 // SummaryItem is one line of the summary: what, a detail, when, and which
@@ -302,13 +303,17 @@ func recentResults(series []record.SourcedSeries) []SummaryResult {
 	for _, s := range series[:min(len(series), summaryResults)] {
 		last := len(s.Points) - 1
 		v := s.Points[last].Value
-		r := SummaryResult{Name: firstNonBlank(s.Name, "Result"), Value: record.Quantity{Value: v, HasValue: true, Unit: s.Unit}.String(),
+		unit, _ := plainnames.Unit(s.Unit) // "10*3/uL" reads "thousand per µL"
+		r := SummaryResult{Name: firstNonBlank(s.Name, "Result"), Value: record.Quantity{Value: v, HasValue: true, Unit: unit}.String(),
 			Date: s.Points[last].Date, Source: s.Practices(), Unit: s.Unit}
 		if last < len(s.From) {
 			r.ProfileID = s.From[last].ProfileID
 		}
 		if s.Range != nil {
-			r.Range = s.Range.String()
+			rng := *s.Range
+			rng.Low.Unit, _ = plainnames.Unit(rng.Low.Unit)
+			rng.High.Unit, _ = plainnames.Unit(rng.High.Unit)
+			r.Range = rng.String()
 			r.Flag = rangeFlag(v, *s.Range)
 		}
 		r.Points = s.Points[max(0, len(s.Points)-summaryTrendPoints):]
