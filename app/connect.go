@@ -197,18 +197,9 @@ func (a *App) relabel(ctx context.Context, p storage.Profile, label string) (sto
 // and saves the grant into a new or existing profile.
 func (a *App) signIn(ctx context.Context, cfg smart.Config) (storage.Profile, error) {
 	base := cfg.FHIRBase
-	cfg.HTTPClient = httpClient
-	if len(cfg.Scopes) == 0 {
-		cfg.Scopes = signInScopes(ctx, base)
-	}
-	grant, err := smart.SignIn(ctx, cfg)
-	switch {
-	case errors.Is(err, smart.ErrSignInCancelled):
-		return storage.Profile{}, fmt.Errorf("%w: %w", ErrCancelled, err)
-	case errors.Is(err, smart.ErrNoEndpoints):
-		return storage.Profile{}, fmt.Errorf("%w: %w", ErrNoSignIn, err)
-	case err != nil:
-		return storage.Profile{}, fmt.Errorf("sign in: %w", err)
+	grant, err := a.grant(ctx, cfg)
+	if err != nil {
+		return storage.Profile{}, err
 	}
 	p, err := a.profileFor(ctx, base, grant.PatientID, idTokenFHIRUser(grant))
 	if err != nil {
@@ -236,6 +227,25 @@ func (a *App) signIn(ctx context.Context, cfg smart.Config) (storage.Profile, er
 	a.audit(ctx, storage.AuditSignIn, p.ID, "")
 	a.bus.Publish(ProfilesChanged{})
 	return p, nil
+}
+
+// grant runs the SMART sign-in of cfg with the app's HTTP policy and
+// scopes, naming a cancelled sign-in and a server without SMART.
+func (a *App) grant(ctx context.Context, cfg smart.Config) (*smart.Grant, error) {
+	cfg.HTTPClient = httpClient
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = signInScopes(ctx, cfg.FHIRBase)
+	}
+	grant, err := smart.SignIn(ctx, cfg)
+	switch {
+	case errors.Is(err, smart.ErrSignInCancelled):
+		return nil, fmt.Errorf("%w: %w", ErrCancelled, err)
+	case errors.Is(err, smart.ErrNoEndpoints):
+		return nil, fmt.Errorf("%w: %w", ErrNoSignIn, err)
+	case err != nil:
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	return grant, nil
 }
 
 // profileFor finds the profile of (base, patientID) signed in by fhirUser

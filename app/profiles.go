@@ -44,6 +44,9 @@ type ProfileInfo struct {
 	// practice, badge and last sync are known, and every use case for it
 	// fails with ErrProfileClosed until OpenProfile.
 	OwnLock, Closed bool
+	// MovedTo is the address the practice said it moved to (see
+	// MovePractice): "" unless the patient must sign in there.
+	MovedTo string
 }
 
 // Profiles lists the profiles, by name: the open ones and those whose
@@ -95,6 +98,7 @@ func profileInfo(p storage.Profile) ProfileInfo {
 	info.UserName = p.Settings[settingUserName]
 	info.Initials, info.Colour = Initials(p.Label), badgeColour(p.ID)
 	info.Ended = p.Settings[settingEnded] != ""
+	info.MovedTo = p.Settings[settingMovedTo]
 	if t, err := time.Parse(time.RFC3339, p.Settings[settingLastSync]); err == nil {
 		info.LastSync = t
 	}

@@ -169,6 +169,7 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	now := a.cfg.Now()
 	return a.updateSettings(ctx, p.ID, func(s map[string]string) {
 		s[settingLastSync] = now.UTC().Format(time.RFC3339)
+		delete(s, settingMovedTo) // it answers where it is
 		setResultsBaseline(s, now)
 	})
 }
@@ -187,6 +188,8 @@ func (a *App) syncError(ctx context.Context, profileID, step string, err error) 
 	case errors.Is(err, smart.ErrNeedsSignIn), errors.Is(err, fhirapi.ErrUnauthorized):
 		a.bus.Publish(ProfilesChanged{}) // its needs-sign-in mark changed
 		return fmt.Errorf("sync: %s: %w: %w", step, ErrNeedsSignIn, err)
+	case errors.Is(err, fhirapi.ErrMoved):
+		return a.practiceMoved(ctx, profileID, step, err)
 	case errors.Is(err, fhirapi.ErrNetwork):
 		return fmt.Errorf("sync: %s: %w: %w", step, ErrOffline, err)
 	case ctx.Err() != nil:

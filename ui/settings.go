@@ -215,6 +215,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		s.notificationsCard(),
 		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
 		s.ownLockCard(),
+		s.movedCard(),
 		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),
 		s.keysCard(),
 		s.accessCard(),

@@ -54,6 +54,9 @@ type shell struct {
 	requests    *requestsView
 	requestsTab *container.TabItem
 	details     *detailsView // "Your details", once opened
+	// movedTo is where the practice said it moved ("" if it did not):
+	// the sign-in button then signs in there.
+	movedTo string
 }
 
 // showUnlockedHome shows the shell of the first profile, or the connect
@@ -192,10 +195,13 @@ func (s *shell) build() fyne.CanvasObject {
 	s.banner.Wrapping = fyne.TextWrapWord
 	s.banner.Importance = widget.WarningImportance
 	s.banner.Hide()
-	s.signIn = &widget.Button{Text: "Sign in again", Importance: widget.HighImportance, OnTapped: s.signInAgain}
+	s.signIn = &widget.Button{Text: "Sign in again", Importance: widget.HighImportance, OnTapped: s.onSignIn}
 	s.signIn.Hide()
 	if s.current.NeedsSignIn && !s.current.Ended {
 		s.showSignIn()
+	}
+	if s.current.MovedTo != "" && !s.current.Ended && !s.current.Closed {
+		s.showMoved(s.current.MovedTo)
 	}
 
 	header := container.NewVBox(s.top(), s.status, s.banner, container.NewHBox(s.signIn))
@@ -374,6 +380,8 @@ func (s *shell) hideBanner() {
 }
 
 func (s *shell) showSignIn() {
+	s.movedTo = ""
+	s.signIn.SetText("Sign in again")
 	s.signIn.Show()
 	s.showBanner(signInText)
 }
@@ -421,6 +429,9 @@ func (s *shell) sync() {
 		case errors.Is(err, app.ErrSyncRunning):
 		case errors.Is(err, app.ErrAccessEnded):
 			s.u.showUnlockedHomeAt(s.current.ID)
+		case errors.Is(err, app.ErrPracticeMoved):
+			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
+			s.showMoved(app.PracticeMovedTo(err))
 		case errors.Is(err, app.ErrOffline):
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 			s.showBanner("You're offline, or your practice can't be reached. You're reading your record as it was " +

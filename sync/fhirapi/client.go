@@ -222,15 +222,35 @@ func effectivePort(u *url.URL) string {
 }
 
 // checkRedirect never lets the Authorization header reach another origin,
-// and refuses redirects to insecure URLs.
+// and refuses redirects to insecure URLs. A permanent redirect (301, 308)
+// to another origin is the server saying it moved: it is not followed at
+// all (*MovedError), so nothing, token or not, is sent to the new address
+// before the patient signs in there.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if err := SecureRedirect(req, via); err != nil {
 		return err
 	}
 	if !sameOrigin(req.URL, via[0].URL) {
+		if req.Response != nil && (req.Response.StatusCode == http.StatusMovedPermanently ||
+			req.Response.StatusCode == http.StatusPermanentRedirect) {
+			return &MovedError{To: c.movedBase(via[len(via)-1].URL, req.URL)}
+		}
 		req.Header.Del("Authorization")
 	}
 	return nil
+}
+
+// movedBase is the FHIR base URL a request to from, redirected to to,
+// implies: to without the path from has below the base.
+func (c *Client) movedBase(from, to *url.URL) string {
+	base := strings.TrimRight(c.base.Path, "/")
+	rel := strings.TrimPrefix(from.Path, base)
+	path := to.Path
+	if rel != from.Path && rel != "" && strings.HasSuffix(path, rel) {
+		path = strings.TrimSuffix(path, rel)
+	}
+	u := url.URL{Scheme: to.Scheme, Host: to.Host, Path: strings.TrimRight(path, "/")}
+	return u.String()
 }
 
 // resolve turns a path relative to the base into a URL with query. The
@@ -346,6 +366,10 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 		cancel()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%s %s: %w", req.method, c.safePath(req.url), ctx.Err())
+		}
+		var moved *MovedError
+		if errors.As(err, &moved) {
+			return nil, fmt.Errorf("%s %s: %w", req.method, c.safePath(req.url), moved)
 		}
 		// A *url.Error repeats the URL with its query (search values): keep
 		// only the cause.

@@ -323,6 +323,58 @@ func TestRedirectDropsAuthorization(t *testing.T) {
 	}
 }
 
+// TestPermanentRedirectIsAMove: a 301 or 308 to another origin is the
+// server saying it moved: the client follows it for no method (nothing,
+// token or not, reaches the new address), reports ErrMoved with the new
+// base, and does not retry; a permanent redirect on the same origin is
+// followed as before.
+func TestPermanentRedirectIsAMove(t *testing.T) {
+	var reached atomic.Int64
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		io.WriteString(w, `{"resourceType":"Patient","id":"p1"}`)
+	}))
+	defer moved.Close()
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusPermanentRedirect} {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			t.Run(fmt.Sprintf("%d %s", status, method), func(t *testing.T) {
+				var asked atomic.Int64
+				c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					asked.Add(1)
+					if r.URL.Path == "/fhir/Patient/same" {
+						http.Redirect(w, r, "/fhir/Patient/p1", status)
+						return
+					}
+					if r.URL.Path == "/fhir/Patient/p1" {
+						io.WriteString(w, `{"resourceType":"Patient","id":"p1"}`)
+						return
+					}
+					http.Redirect(w, r, moved.URL+"/api/fhir"+strings.TrimPrefix(r.URL.Path, "/fhir"), status)
+				}), Options{Token: &staticToken{tok: "secret-token"}, MaxAttempts: 3})
+				var err error
+				if method == http.MethodGet {
+					_, err = c.Get(context.Background(), "Patient/p1/$everything", nil)
+				} else {
+					_, err = c.Create(context.Background(), "Communication", []byte(`{"resourceType":"Communication"}`), "")
+				}
+				var me *MovedError
+				if !errors.Is(err, ErrMoved) || !errors.As(err, &me) || me.To != moved.URL+"/api/fhir" {
+					t.Fatalf("err = %v (moved to %+v), want ErrMoved to %s/api/fhir", err, me, moved.URL)
+				}
+				if IsTransient(err) || asked.Load() != 1 {
+					t.Errorf("a move was retried (%d requests) or is transient", asked.Load())
+				}
+				if n := reached.Load(); n != 0 {
+					t.Fatalf("%d requests reached the new address", n)
+				}
+				if _, err := c.Get(context.Background(), "Patient/same", nil); err != nil {
+					t.Fatalf("a permanent redirect on the same origin: %v", err)
+				}
+			})
+		}
+	}
+}
+
 func TestHTTPSRule(t *testing.T) {
 	tests := []struct {
 		base string

@@ -50,7 +50,22 @@ var (
 	// never sent. The TokenSource's own error is wrapped too (for example
 	// smart.ErrNeedsSignIn, or ErrServer for a failing token endpoint).
 	ErrAccessToken = errors.New("fhirapi: no access token")
+	// ErrMoved is a permanent redirect (301, 308) to another origin: the
+	// server says it moved. It is never followed (the bearer token must
+	// not reach another address); *MovedError says where it points.
+	ErrMoved = errors.New("fhirapi: the server moved to another address")
 )
+
+// MovedError is ErrMoved with the FHIR base URL the server now answers at,
+// worked out from the redirect (the same path below the base).
+type MovedError struct {
+	To string // the new FHIR base URL, without a trailing slash
+}
+
+func (e *MovedError) Error() string { return "fhirapi: the server moved to " + e.To }
+
+// Unwrap makes errors.Is(err, ErrMoved) hold.
+func (e *MovedError) Unwrap() error { return ErrMoved }
 
 // Issue is one OperationOutcome.issue.
 type Issue struct {

@@ -319,7 +319,9 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (storage.Ou
 }
 
 func stopsDrain(err error) bool {
-	return errors.Is(err, smart.ErrNeedsSignIn) || errors.Is(err, fhirapi.ErrUnauthorized) ||
+	// A practice that moved processed nothing: the item waits, pending,
+	// for the patient to sign in at its new address.
+	return errors.Is(err, smart.ErrNeedsSignIn) || errors.Is(err, fhirapi.ErrUnauthorized) || errors.Is(err, fhirapi.ErrMoved) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
