@@ -125,8 +125,11 @@ for size in ${SIZES:-1280x800 360x740 412x915}; do
 	SETTLE=10 run dashboard --demo --data "$data"
 	for section in $SECTIONS; do
 		case $section in
-		results | vitals | messages | documents) CLICK="100 200" run "record-$section" --demo --data "$data" --open "$section" ;;
-		medications | visits | billing | keep) CLICK="100 240" run "record-$section" --demo --data "$data" --open "$section" ;;
+		results | vitals | messages) CLICK="100 200" run "record-$section" --demo --data "$data" --open "$section" ;;
+		medications | visits | billing) CLICK="100 240" run "record-$section" --demo --data "$data" --open "$section" ;;
+		# Below the search box; the emergency card, the first entry.
+		documents) CLICK="100 340" run "record-$section" --demo --data "$data" --open "$section" ;;
+		keep) CLICK="100 290" run "record-$section" --demo --data "$data" --open "$section" ;;
 		*) run "record-$section" --demo --data "$data" --open "$section" ;;
 		esac
 	done
