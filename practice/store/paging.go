@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -114,6 +115,15 @@ func (t *Tx) SearchPage(ctx context.Context, typ string, q Query) (SearchResult,
 		return SearchResult{}, fmt.Errorf("search: %w: unknown resource type %q", ErrInvalid, truncate(typ))
 	}
 	w := searchConds(typ, q, "c.seq", true)
+	if floor, ok := lastUpdatedFloor(q); ok {
+		// An incremental search (_lastUpdated=gt...) starts at the first
+		// write of its time instead of visiting the whole type.
+		from, err := t.firstSeqSince(ctx, time.UnixMicro(floor))
+		if err != nil {
+			return SearchResult{}, fmt.Errorf("search %s: %w", typ, err)
+		}
+		w.add("c.seq >= ?", from)
+	}
 	byCursor := len(q.Sort) == 0 && q.Offset == 0 && !q.CountOnly
 	later := byCursor && q.Snapshot > 0
 	total := -1
@@ -182,6 +192,24 @@ func (t *Tx) SearchPage(ctx context.Context, typ string, q Query) (SearchResult,
 		res.Next = cursor{after: rs[count-1].Seq, snapshot: snap, total: total}.String()
 	}
 	return res, nil
+}
+
+// lastUpdatedFloor returns the time (µs) at or after which every match of
+// q was written, when a _lastUpdated parameter with one lower bound (gt,
+// ge, sa) says so.
+func lastUpdatedFloor(q Query) (int64, bool) {
+	for _, p := range q.Params {
+		if p.Name != "_lastUpdated" || len(p.Values) != 1 {
+			continue
+		}
+		switch v := p.Values[0]; v.Prefix {
+		case "gt", "sa":
+			return v.Hi, true
+		case "ge":
+			return v.Lo, true
+		}
+	}
+	return 0, false
 }
 
 func cmpInt64(a, b int64) int {
@@ -332,11 +360,7 @@ func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int
 		if err != nil {
 			return nil, 0, "", err
 		}
-		refs, err := t.sharedRefs(ctx, e.Patient)
-		if err != nil {
-			return nil, 0, "", err
-		}
-		if shared, err = t.readShared(ctx, e, refs, "", -1); err != nil {
+		if shared, err = t.shared(ctx, e, "", -1); err != nil {
 			return nil, 0, "", err
 		}
 		page.cur = cursor{snapshot: snap, total: own + len(shared)}
@@ -366,11 +390,8 @@ func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int
 	// The shared part: listed on the first page already, else now, once
 	// for all it has left when it fits on this page.
 	if shared == nil {
-		refs, err := t.sharedRefs(ctx, e.Patient)
-		if err != nil {
-			return nil, 0, "", err
-		}
-		if shared, err = t.readShared(ctx, e, refs, page.lastRef, count-len(out)+1); err != nil {
+		var err error
+		if shared, err = t.shared(ctx, e, page.lastRef, count-len(out)+1); err != nil {
 			return nil, 0, "", err
 		}
 	}
@@ -398,11 +419,15 @@ func everythingFilter(w *sqlWhere, e EverythingQuery) {
 // from the compartment's side: the cost grows with the patient's record,
 // not with the practice's.
 func (t *Tx) countOwn(ctx context.Context, e EverythingQuery) (int, error) {
+	from, err := t.firstSeqSince(ctx, e.Since)
+	if err != nil {
+		return 0, fmt.Errorf("everything: %w", err)
+	}
 	w := &sqlWhere{}
-	w.add("p.patient = ? AND c.deleted = 0", e.Patient)
+	w.add("p.patient = ? AND p.seq >= ? AND c.deleted = 0", e.Patient, from)
 	everythingFilter(w, e)
 	var n int
-	err := t.tx.QueryRowContext(ctx,
+	err = t.tx.QueryRowContext(ctx,
 		`SELECT COUNT(*) FROM fhir_compartment p JOIN fhir_version v ON v.seq = p.seq
 		 JOIN fhir_current c ON c.type = v.type AND c.id = v.id AND c.seq = v.seq
 		 WHERE `+w.String(), w.args...).Scan(&n)
@@ -434,8 +459,12 @@ func (t *Tx) everythingPatient(ctx context.Context, e EverythingQuery) (Resource
 // excepted) after c.after, as they were at c.snapshot: for each resource
 // its newest version at or before the snapshot, unless that is a deletion.
 func (t *Tx) ownPage(ctx context.Context, e EverythingQuery, c cursor, limit int) ([]Resource, error) {
+	from, err := t.firstSeqSince(ctx, e.Since)
+	if err != nil {
+		return nil, fmt.Errorf("everything: %w", err)
+	}
 	w := &sqlWhere{}
-	w.add("p.patient = ? AND p.seq > ? AND p.seq <= ? AND v.deleted = 0", e.Patient, c.after, c.snapshot)
+	w.add("p.patient = ? AND p.seq > ? AND p.seq <= ? AND v.deleted = 0", e.Patient, max(c.after, from-1), c.snapshot)
 	w.add("NOT (v.type = 'Patient' AND v.id = ?)", e.Patient)
 	w.add(`NOT EXISTS (SELECT 1 FROM fhir_version n WHERE n.type = v.type AND n.id = v.id
 		AND n.version > v.version AND n.seq <= ?)`, c.snapshot)
@@ -448,6 +477,89 @@ func (t *Tx) ownPage(ctx context.Context, e EverythingQuery, c cursor, limit int
 		return nil, fmt.Errorf("everything: %w", err)
 	}
 	return rs, nil
+}
+
+// firstSeqSince is the first write at or after since (1 when since is
+// zero; past the last write when nothing was written since). Writes are
+// numbered in the order of their timestamps (see InTx), so the writes at
+// or after since are exactly those from this seq on.
+func (t *Tx) firstSeqSince(ctx context.Context, since time.Time) (int64, error) {
+	if since.IsZero() {
+		return 1, nil
+	}
+	var seq sql.NullInt64
+	if err := t.tx.QueryRowContext(ctx, `SELECT MIN(seq) FROM fhir_version WHERE last_updated >= ?`,
+		since.UnixMicro()).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("find writes since: %w", err)
+	}
+	if !seq.Valid {
+		last, err := t.lastSeq(ctx)
+		return last + 1, err
+	}
+	return seq.Int64, nil
+}
+
+// shared returns the shared part of $everything after lastRef, at most
+// limit (-1 = all). In full, from every reference of the patient's record;
+// with _since, from the shared resources changed since (few), each kept if
+// the record refers to it, so an incremental sync does not pay for the
+// whole record.
+func (t *Tx) shared(ctx context.Context, e EverythingQuery, lastRef string, limit int) ([]Resource, error) {
+	var (
+		refs [][2]string
+		err  error
+	)
+	if e.Since.IsZero() {
+		refs, err = t.sharedRefs(ctx, e.Patient)
+	} else {
+		refs, err = t.sharedChangedSince(ctx, e)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t.readShared(ctx, e, refs, lastRef, limit)
+}
+
+// sharedChangedSince lists the shared resources written at or after
+// e.Since that the patient's current records refer to, sorted by type and
+// id.
+func (t *Tx) sharedChangedSince(ctx context.Context, e EverythingQuery) ([][2]string, error) {
+	rows, err := t.tx.QueryContext(ctx,
+		`SELECT DISTINCT type, id FROM fhir_version WHERE type IN (?`+strings.Repeat(", ?", len(sharedTypes)-1)+`)
+		 AND last_updated >= ? ORDER BY type, id`, append(anySlice(sharedTypes), e.Since.UnixMicro())...)
+	if err != nil {
+		return nil, fmt.Errorf("everything: shared: %w", err)
+	}
+	var changed [][2]string
+	for rows.Next() {
+		var ref [2]string
+		if err := rows.Scan(&ref[0], &ref[1]); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("everything: shared: %w", err)
+		}
+		changed = append(changed, ref)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("everything: shared: %w", err)
+	}
+	var out [][2]string
+	for _, ref := range changed {
+		var one int
+		err := t.tx.QueryRowContext(ctx,
+			`SELECT 1 FROM fhir_index i
+			 JOIN fhir_current c ON c.type = i.type AND c.id = i.id AND c.deleted = 0
+			 JOIN fhir_compartment p ON p.seq = c.seq AND p.patient = ?
+			 WHERE i.name = '`+sharedRefsParam+`' AND i.sys = ? AND i.val = ? LIMIT 1`, e.Patient, ref[0], ref[1]).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("everything: shared: %w", err)
+		}
+		out = append(out, ref)
+	}
+	return out, nil
 }
 
 // sharedRefs lists the shared resources (SharedType) the patient's

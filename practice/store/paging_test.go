@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // pager reads one page of a search or $everything from a token ("" for
@@ -169,5 +170,52 @@ func TestPagingTokenMalformed(t *testing.T) {
 		if _, _, err := ParseQuery("Observation", url.Values{"_cursor": {tok}}, false); err == nil {
 			t.Errorf("_cursor %q accepted", tok)
 		}
+	}
+}
+
+// TestIncrementalReadsStartAtTheirTime: $everything with _since, a search
+// with _lastUpdated=gt and history with _since list what changed since,
+// and the shared resources changed since only where the patient's record
+// refers to them.
+func TestIncrementalReadsStartAtTheirTime(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	seedSearch(t, s) // ap1 (patient a) refers to Practitioner doc
+	mustPut(t, s, "Practitioner", "far", `{"resourceType":"Practitioner"}`)
+	since := s.SafeTime().Add(time.Microsecond)
+	mustPut(t, s, "Observation", "o2", `{"resourceType":"Observation","status":"amended","subject":{"reference":"Patient/a"}}`)
+	mustPut(t, s, "Practitioner", "doc", `{"resourceType":"Practitioner","active":true}`)
+	mustPut(t, s, "Practitioner", "far", `{"resourceType":"Practitioner","active":true}`) // nobody's
+	mustPut(t, s, "Observation", "o3", `{"resourceType":"Observation","status":"amended","subject":{"reference":"Patient/b"}}`)
+
+	tests := []struct {
+		name    string
+		patient string
+		want    string
+		total   int
+	}{
+		{"patient a", "a", "o2,doc", 2},
+		{"patient b", "b", "o3", 1}, // b refers to no practitioner
+	}
+	for _, tt := range tests {
+		rs, total, next, err := s.Everything(ctx, EverythingQuery{Patient: tt.patient, Since: since})
+		if err != nil || next != "" {
+			t.Fatalf("%s: %v, next %q", tt.name, err, next)
+		}
+		if ids(rs) != tt.want || total != tt.total {
+			t.Errorf("%s: everything since = [%s] total %d, want [%s] total %d", tt.name, ids(rs), total, tt.want, tt.total)
+		}
+	}
+	q, _, err := ParseQuery("Observation", url.Values{"_lastUpdated": {"gt" + FormatInstant(since.Add(-time.Microsecond))}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, total, err := s.Search(ctx, "Observation", q)
+	if err != nil || ids(rs) != "o2,o3" || total != 2 {
+		t.Errorf("search _lastUpdated=gt: [%s] total %d, %v", ids(rs), total, err)
+	}
+	hs, total, err := s.History(ctx, HistoryQuery{Since: since})
+	if err != nil || ids(hs) != "o3,far,doc,o2" || total != 4 {
+		t.Errorf("history since: [%s] total %d, %v", ids(hs), total, err)
 	}
 }

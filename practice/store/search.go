@@ -216,7 +216,13 @@ func (t *Tx) History(ctx context.Context, h HistoryQuery) ([]Resource, int, erro
 		w.add("v.type IN (?"+strings.Repeat(", ?", len(h.Types)-1)+")", anySlice(h.Types)...)
 	}
 	if !h.Since.IsZero() {
-		w.add("v.last_updated >= ?", h.Since.UnixMicro())
+		// The writes since are those from the first one at or after it
+		// (see firstSeqSince): a seq range, whatever the plan.
+		from, err := t.firstSeqSince(ctx, h.Since)
+		if err != nil {
+			return nil, 0, fmt.Errorf("history: %w", err)
+		}
+		w.add("v.last_updated >= ? AND v.seq >= ?", h.Since.UnixMicro(), from)
 	}
 	if h.Patient != "" {
 		w.add("EXISTS (SELECT 1 FROM fhir_compartment p WHERE p.seq = v.seq AND p.patient = ?)", h.Patient)

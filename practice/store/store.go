@@ -76,6 +76,10 @@ CREATE TABLE IF NOT EXISTS fhir_version (
 	UNIQUE (type, id, version)
 );
 CREATE INDEX IF NOT EXISTS fhir_version_type_time ON fhir_version (type, last_updated);
+-- Incremental reads (_since, _lastUpdated=gt) start at the first write
+-- at or after a time: writes are numbered (seq) in the order of their
+-- timestamps, so one probe here turns a time into a seq range.
+CREATE INDEX IF NOT EXISTS fhir_version_time ON fhir_version (last_updated);
 
 -- The newest version of each resource (deleted or not).
 CREATE TABLE IF NOT EXISTS fhir_current (
@@ -112,6 +116,10 @@ CREATE TABLE IF NOT EXISTS fhir_index (
 	hi    INTEGER NOT NULL,
 	PRIMARY KEY (type, id, name, sys, val, lo, hi)
 ) WITHOUT ROWID;
+-- Who refers to a shared resource (a practitioner, a location...): an
+-- incremental $everything checks each shared resource changed since
+-- rather than every reference of the patient's record.
+CREATE INDEX IF NOT EXISTS fhir_index_shared ON fhir_index (sys, val) WHERE name = '_shared';
 `
 
 // Open opens (creating if needed) the store in the SQLite file at path. An
