@@ -56,8 +56,8 @@ func (a *App) demoPracticeOf(ctx context.Context, p storage.Profile) (DemoPracti
 }
 
 // ConnectSecondDemo signs the demo patient in at the second demo practice
-// and adds her record there (once: a second call returns the profile
-// already added). Whether it is the same person as the first demo
+// and adds her record there, synced (once: a second call returns the
+// profile already added). Whether it is the same person as the first demo
 // practice's Maya is the user's to confirm (LinkSuggestions offers it).
 func (a *App) ConnectSecondDemo(ctx context.Context) (ProfileInfo, error) {
 	ps, err := a.store.Profiles(ctx)
@@ -86,6 +86,10 @@ func (a *App) ConnectSecondDemo(ctx context.Context) (ProfileInfo, error) {
 	a.demoMu.Lock()
 	a.demoSigned[p.ID] = true
 	a.demoMu.Unlock()
+	// Her record there at once, so the offer to link it to the first
+	// practice's (which compares the Patients) can be made right away. A
+	// failure is left to the background sync, whose state the app shows.
+	_ = a.Sync(ctx, p.ID)
 	if p, err = a.store.Profile(ctx, p.ID); err != nil {
 		return ProfileInfo{}, fmt.Errorf("second demo: %w", err)
 	}

@@ -74,6 +74,27 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 		}, connected)
 	}}
 	buttons = append(buttons, connect, activate, demo)
+	// One patient at two demo practices, to see her records merged once
+	// the user confirms she is the same person (first start only: later,
+	// the demo's people offer the second practice).
+	var twoDemo fyne.CanvasObject = layout.NewSpacer()
+	if u.core.HasSecondDemo() && cancel == nil {
+		b := &widget.Button{Text: "Explore one patient at two demo practices", OnTapped: func() {
+			busy(true, "Starting two demo practices and signing Maya in at both…")
+			background(u.ctx, func(ctx context.Context) (app.ProfileInfo, error) {
+				first, err := u.core.DemoProfile(ctx) // the demo patient, added once
+				if err != nil {
+					return first, err
+				}
+				if _, err := u.core.ConnectSecondDemo(ctx); err != nil {
+					return first, err
+				}
+				return first, nil
+			}, connected)
+		}}
+		buttons = append(buttons, b)
+		twoDemo = b
+	}
 
 	// The demo practice's other people: a parent with two children, an
 	// older patient and his caregiver. Offered once the demo runs.
@@ -171,6 +192,7 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 		paragraph("Not ready yet? Look around with a demo practice and a made-up patient. " +
 			"Nothing you do there reaches a real practice."),
 		demo,
+		twoDemo,
 		demoPeople,
 	}
 	if cancel != nil {

@@ -36,30 +36,7 @@ func mergedMedicationsWindow(t *testing.T, size fyne.Size) {
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
 	lightTheme(t)
-	river, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer river.Close()
-	lake, err := demo.StartSecond(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lake.Close()
-	core, err := app.Open(app.Config{
-		DataDir:     t.TempDir(),
-		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
-		IdleTimeout: -1,
-		Demo:        func(context.Context) (app.DemoPractice, error) { return river, nil },
-		SecondDemo:  func(context.Context) (app.DemoPractice, error) { return lake, nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer core.Close()
-	if err := core.Setup(ctx, "two practices passphrase"); err != nil {
-		t.Fatal(err)
-	}
+	core := openTwoPracticesCore(t)
 	mayaR, err := core.ConnectDemo(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -191,5 +168,63 @@ func (q uiQueue) waitFor(t *testing.T, what string, done func() bool) {
 		case <-deadline:
 			t.Fatalf("never got %s", what)
 		}
+	}
+}
+
+// openTwoPracticesCore opens a set-up core whose demo practice and second
+// demo practice run on 127.0.0.1 (closed with the test).
+func openTwoPracticesCore(t *testing.T) *app.App {
+	t.Helper()
+	ctx := context.Background()
+	river, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { river.Close() })
+	lake, err := demo.StartSecond(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lake.Close() })
+	core, err := app.Open(app.Config{
+		DataDir:     t.TempDir(),
+		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		IdleTimeout: -1,
+		Demo:        func(context.Context) (app.DemoPractice, error) { return river, nil },
+		SecondDemo:  func(context.Context) (app.DemoPractice, error) { return lake, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { core.Close() })
+	if err := core.Setup(ctx, "two practices passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	return core
+}
+
+// TestTwoDemoPracticesFromTheStart: on a first start, "Explore one
+// patient at two demo practices" signs Maya in at both demo practices and
+// opens her home screen, which asks whether the two records are the same
+// person before showing anything merged.
+func TestTwoDemoPracticesFromTheStart(t *testing.T) {
+	q := useQueue(t)
+	fyneApp := test.NewTempApp(t)
+	lightTheme(t)
+	core := openTwoPracticesCore(t)
+	u := NewMainWindow(fyneApp, core, Options{})
+	w := u.Window()
+	defer w.Close()
+	w.Resize(fyne.NewSize(360, 740))
+	q.waitShows(t, w, "Explore one patient at two demo practices")
+	assertTouchTargets(t, w)
+	test.Tap(findButton(t, w.Content(), "Explore one patient at two demo practices"))
+	q.waitShows(t, w, "Hello, Maya", "The same person?", synth.LakesideName)
+	if strings.Contains(shownText(w.Content()), "Your records from") {
+		t.Error("merged before the user said they are the same person")
+	}
+	ps, err := core.Profiles(context.Background())
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("profiles = %d (%v), want Maya at both practices", len(ps), err)
 	}
 }
