@@ -154,10 +154,11 @@ done
 # sizes: the switcher open, a dependent's dashboard, a teenager's limited
 # record, and a record whose access ended with what was not sent; then a
 # record with a lock of its own: the switcher saying it is locked, the
-# record asking for its passphrase, and a wrong one.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestFamilyScreens|TestOwnLockScreens' ./ui/ >"$scratch/family.log" 2>&1 ||
+# record asking for its passphrase, and a wrong one; and a practice that
+# moved (its old address redirects), offering to sign in at the new one.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestFamilyScreens|TestOwnLockScreens|TestPracticeMovedInTheWindow' ./ui/ >"$scratch/family.log" 2>&1 ||
 	{ cat "$scratch/family.log" >&2; exit 1; }
-ls "$out"/family-*.png "$out"/ownlock-*.png
+ls "$out"/family-*.png "$out"/ownlock-*.png "$out"/moved-*.png
 
 # One person at two practices (the demo practice and the second demo
 # practice, two servers on 127.0.0.1), drawn by the UI test at both sizes:

@@ -267,6 +267,10 @@ func (s *shell) build() fyne.CanvasObject {
 func (s *shell) relayout() {
 	if s.frame != nil {
 		s.frame.Refresh()
+		// A banner shown just now knows how many lines it wraps to only
+		// once it has its width: lay out again with its true height, or
+		// the sign-in button overlaps the tabs.
+		s.frame.Refresh()
 	}
 }
 
