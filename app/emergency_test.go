@@ -217,3 +217,37 @@ func TestDocumentsList(t *testing.T) {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// TestLockScreenCardFollowsTheRecord: while on, the lock-screen card is
+// made again when the record changes (after a sync), so it never shows a
+// stale allergy list; off, nothing is written.
+func TestLockScreenCardFollowsTheRecord(t *testing.T) {
+	ctx := context.Background()
+	core, pid, dir := openCardCore(t)
+	// Off: a change writes no card.
+	if err := core.refreshLockScreenCard(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, storage.LockScreenFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("card off, yet a card file after a change: %v", err)
+	}
+	if err := core.SetLockScreenCard(ctx, pid, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.store.Put(ctx, pid, storage.Resource{Type: "AllergyIntolerance", ID: "a2", LastUpdated: time.Now(),
+		JSON: []byte(`{"resourceType":"AllergyIntolerance","id":"a2","code":{"text":"Latex"},"patient":{"reference":"Patient/p1"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	core.forget(pid) // what a sync that changed the record does
+	if err := core.refreshLockScreenCard(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	core.Lock()
+	cards, err := core.LockScreenCards(ctx)
+	if err != nil || len(cards) != 1 {
+		t.Fatalf("%d cards, %v", len(cards), err)
+	}
+	if got := strings.Join(cards[0].Allergies, "; "); !strings.Contains(got, "Latex") || !strings.Contains(got, "Penicillin") {
+		t.Errorf("the card after the change lists %q, want Latex and Penicillin", got)
+	}
+}
