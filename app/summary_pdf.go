@@ -12,6 +12,8 @@ import (
 	"io"
 	"math"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/image/font/gofont/gobold"
@@ -54,18 +56,22 @@ func WriteSummaryPDF(w io.Writer, s HealthSummary) error {
 	pdf.SetCreationDate(s.Made)
 	pdf.SetModificationDate(s.Made)
 	pdf.SetCatalogSort(true)
-	pdf.SetTitle("Health summary of "+s.Name, true)
+	pdf.SetTitle("Health summary of "+pdfSafe(s.Name), true)
 	pdf.SetCreator("Carebook", true)
 	pdf.SetAuthor("Carebook", true)
 	pdf.AliasNbPages("{nb}")
 	pw, ph := pdf.GetPageSize()
 	p := &pdfWriter{pdf: pdf, width: pw - 2*pdfMargin, pageH: ph}
+	footerName := []rune(pdfSafe(s.Name))
+	if len(footerName) > 60 {
+		footerName = append(footerName[:59], '…')
+	}
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-pdfMargin)
 		pdf.SetFont(pdfFontName, "", 7.5)
 		pdf.SetTextColor(110, 110, 110)
 		pdf.CellFormat(0, pdfSmall, fmt.Sprintf("Health summary of %s · made %s by Carebook · private health information · page %d of {nb}",
-			s.Name, s.Made.Format("Jan 2, 2006"), pdf.PageNo()), "", 0, "C", false, 0, "")
+			string(footerName), s.Made.Format("Jan 2, 2006"), pdf.PageNo()), "", 0, "C", false, 0, "")
 	})
 	pdf.AddPage()
 	p.header(s)
@@ -362,7 +368,7 @@ func EmergencyCardLines(c EmergencyCard) []string {
 // breaking at spaces (and inside a word longer than a line).
 func (p *pdfWriter) lines(text string, w float64) []string {
 	var out []string
-	for _, para := range strings.Split(strings.TrimSpace(text), "\n") {
+	for _, para := range strings.Split(strings.TrimSpace(pdfSafe(text)), "\n") {
 		words := strings.Fields(para)
 		cur := ""
 		for _, word := range words {
@@ -393,6 +399,25 @@ func (p *pdfWriter) lines(text string, w float64) []string {
 		}
 	}
 	return out
+}
+
+// pdfSafe makes text from outside (a practice's record) safe for the PDF
+// library, whose Unicode fonts hold the Basic Multilingual Plane only (a
+// rune beyond it, an emoji say, would make it panic): invalid UTF-8 and
+// such runes become U+FFFD, control characters other than line breaks
+// spaces.
+func pdfSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r > 0xFFFF || r == utf8.RuneError:
+			return '\uFFFD'
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // printLines prints lines from x, y (the top of the first line), step

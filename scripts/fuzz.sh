@@ -30,6 +30,7 @@ targets='
 ./app FuzzDecodeQuestionnaire
 ./app FuzzParsePracticeOffers
 ./app FuzzDetailValues
+./app FuzzSummaryPDF
 '
 
 # Every target listed must exist: a renamed one would silently stop.
