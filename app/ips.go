@@ -17,6 +17,7 @@ import (
 	"html"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/storage"
@@ -163,8 +164,8 @@ func (b *ipsBuilder) section(sec ipsSection) (map[string]any, error) {
 			continue
 		}
 		refs = append(refs, map[string]any{"reference": u})
-		lis = append(lis, "<li>"+html.EscapeString(joinNonBlank(" — ", it.Text, it.Detail))+
-			" <i>("+html.EscapeString(joinNonBlank(", ", longDay(it.Date), it.Source))+")</i></li>")
+		lis = append(lis, "<li>"+xhtmlText(joinNonBlank(" — ", it.Text, it.Detail))+
+			" <i>("+xhtmlText(joinNonBlank(", ", longDay(it.Date), it.Source))+")</i></li>")
 	}
 	if len(refs) == 0 && sec.empty == "" {
 		return nil, nil
@@ -175,7 +176,7 @@ func (b *ipsBuilder) section(sec ipsSection) (map[string]any, error) {
 	}
 	div := `<div xmlns="http://www.w3.org/1999/xhtml">`
 	if len(refs) == 0 {
-		m["text"] = map[string]any{"status": "generated", "div": div + "<p>" + html.EscapeString(sec.empty) + "</p></div>"}
+		m["text"] = map[string]any{"status": "generated", "div": div + "<p>" + xhtmlText(sec.empty) + "</p></div>"}
 		m["emptyReason"] = map[string]any{
 			"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/list-empty-reason", "code": "unavailable", "display": "Unavailable"}},
 			"text":   sec.empty,
@@ -185,6 +186,17 @@ func (b *ipsBuilder) section(sec ipsSection) (map[string]any, error) {
 	m["text"] = map[string]any{"status": "generated", "div": div + "<ul>" + strings.Join(lis, "") + "</ul></div>"}
 	m["entry"] = refs
 	return m, nil
+}
+
+// xhtmlText escapes text for the narrative, which must be well-formed
+// XHTML: markup escaped, and the control characters XML forbids dropped.
+func xhtmlText(s string) string {
+	return html.EscapeString(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD")))
 }
 
 func (b *ipsBuilder) chart(profileID string) (*record.Chart, error) {
