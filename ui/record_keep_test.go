@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -300,4 +301,68 @@ func TestLabCopyLandsInDocuments(t *testing.T) {
 	test.Tap(findButton(t, w.Content(), "See your documents"))
 	q.waitShows(t, w, "Search your documents", "Copy of lab report (requested online)")
 	q.drain()
+}
+
+// TestExportMergedInTheWindow: Maya at both demo practices, linked as one
+// person: the health summary offers to include her record at the other
+// practice, and the PDF saved with it checked names both practices (read
+// back with pdftotext).
+func TestExportMergedInTheWindow(t *testing.T) {
+	ctx := context.Background()
+	test.NewTempApp(t)
+	lightTheme(t)
+	core := openTwoPracticesCore(t)
+	river, err := core.ConnectDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lake, err := core.ConnectSecondDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []app.ProfileInfo{river, lake} {
+		if err := core.Sync(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := core.LinkProfiles(ctx, river.ID, lake.ID); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	saved := saveInto(t, dir)
+	v := buildRecordView(core, river.ID, nil, true)
+	w := test.NewWindow(v.CanvasObject())
+	v.win = w
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(360, 740))
+	v.ShowSection("keep")
+	v.section("keep").md.list.Select(keepPDF)
+	assertShows(t, w, "Include your records at 1 other practice")
+	assertTouchTargets(t, w)
+	var merge *widget.Check
+	walkVisible(w.Content(), func(o fyne.CanvasObject) {
+		if ch, ok := o.(*widget.Check); ok && strings.HasPrefix(ch.Text, "Include your records") {
+			merge = ch
+		}
+	})
+	test.Tap(merge)
+	test.Tap(findButton(t, w.Content(), "Save…"))
+	tapDialog(t, w, "is not encrypted", "Choose where")
+	if len(*saved) != 1 {
+		t.Fatalf("saved %v", *saved)
+	}
+	exe, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext is not installed (Debian package poppler-utils; scripts/deps.sh installs it): cannot read the PDF back")
+	}
+	out, err := exec.Command(exe, filepath.Join(dir, (*saved)[0]), "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(out)), " ")
+	for _, want := range []string{river.Practice, lake.Practice} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the merged PDF does not name %q", want)
+		}
+	}
 }
