@@ -144,6 +144,23 @@ func mergedMedicationsWindow(t *testing.T, size fyne.Size) {
 		return len(items) > 1 && items[1].source != ""
 	})
 
+	// Her weights from both practices (kg at one, lb at the other) on one
+	// chart.
+	u.shell.openSection("vitals")
+	q.waitFor(t, "the merged trends", func() bool {
+		for _, it := range v.current.md.items {
+			if it.title == "Weight" && it.source == "from "+mayaR.Practice+" · "+synth.LakesideName {
+				return true
+			}
+		}
+		return false
+	})
+	selectRow(t, v, "Weight")
+	q.waitShows(t, w, "From:", mayaR.Practice+" · "+synth.LakesideName)
+	screenshot(t, w, name("trend-weight"))
+	assertTouchTargets(t, w)
+	v.current.md.goBack()
+
 	// Undo from the home screen: her records apart again.
 	u.shell.tabs.Select(u.shell.tabs.Items[0])
 	u.shell.dashboard.Refresh()

@@ -117,11 +117,12 @@ func Lakeside(demo [][]byte, now time.Time) ([][]byte, []Account, error) {
 		"occurrenceDateTime": fhirInstant(atClock(now.AddDate(0, -7, -12), 10, 30)),
 		"performer":          []any{obj{"actor": doctor}},
 	})
-	weight := maya.latestValue("29463-7")
-	for i, monthsAgo := range []int{20, 11, 3} {
+	for _, monthsAgo := range []int{20, 11, 3} {
 		at := atClock(now.AddDate(0, -monthsAgo, -9), 9, 15)
-		lb := math.Round((weight+float64(i)*0.4-0.6)*2.20462*10) / 10
-		s.add("Observation", fmt.Sprintf("lakeside-weight-%d", i+1), obj{
+		// Her weight at the family practice nearest that day, on another
+		// scale (half a kilo more, in clothes).
+		lb := math.Round((maya.valueNear("29463-7", at)+0.5)*2.20462*10) / 10
+		s.add("Observation", fmt.Sprintf("lakeside-weight-%d", monthsAgo), obj{
 			"status":            "final",
 			"category":          category(sysObsCategory, "vital-signs", "Vital Signs"),
 			"code":              concept(sysLOINC, "29463-7", "Body weight"),
@@ -231,15 +232,20 @@ func (p patientResources) last(typ string, ok func(obj) bool) obj {
 	return out
 }
 
-// latestValue is the value of the last Observation with the LOINC code
-// (70 when there is none).
-func (p patientResources) latestValue(loinc string) float64 {
-	v, when := 70.0, ""
+// valueNear is the value of the Observation with the LOINC code taken
+// nearest to at (70 when there is none).
+func (p patientResources) valueNear(loinc string, at time.Time) float64 {
+	v, best := 70.0, time.Duration(-1)
 	for _, r := range p["Observation"] {
 		q, _ := r["valueQuantity"].(map[string]any)
-		at, _ := r["effectiveDateTime"].(string)
-		if f, ok := q["value"].(float64); ok && hasCode(r["code"], loinc) && at > when {
-			v, when = f, at
+		when, _ := r["effectiveDateTime"].(string)
+		t, err := time.Parse(time.RFC3339, when)
+		f, ok := q["value"].(float64)
+		if !ok || err != nil || !hasCode(r["code"], loinc) {
+			continue
+		}
+		if d := t.Sub(at).Abs(); best < 0 || d < best {
+			v, best = f, d
 		}
 	}
 	return v
