@@ -42,6 +42,9 @@
 // cache writes are batched so they hardly pay for it), foreign keys on, a
 // busy timeout, and embedded migrations applied in one transaction with
 // PRAGMA user_version. One writer connection and a small read-only pool.
+// Open checks the whole file (PRAGMA quick_check) after an unclean
+// shutdown; otherwise only its length and the small tables, with the full
+// check in the background once a week (see integrity.go).
 //
 // # Threading
 //

@@ -122,7 +122,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, g access.Grant, 
 	}
 	base := baseURL(r)
 	selfQuery := q.Encode()
-	if cur := r.URL.Query().Get("_cursor"); cur != "" {
+	if cur := params.Get("_cursor"); cur != "" {
 		selfQuery.Set("_cursor", cur)
 	}
 	self := base + "/" + typ + encodeQuery(selfQuery, q.Offset)
