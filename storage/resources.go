@@ -425,6 +425,64 @@ func (tx *Tx) IDs(typ string) ([]string, error) {
 	return ids, nil
 }
 
+// Unlisted returns the sorted server ids of the stored resources of one
+// type that are not in listed (for reconciling with the server's full
+// listing). The listed ones are recognized by their row keys, so only the
+// others are opened: the cost of the listed ones is a keyed hash each, not
+// a decryption.
+func (tx *Tx) Unlisted(typ string, listed []string) ([]string, error) {
+	if tx.hasher == nil {
+		h, err := tx.keys.hasher()
+		if err != nil {
+			return nil, fmt.Errorf("list unlisted resources: %w", err)
+		}
+		tx.hasher = h
+	}
+	known := make(map[string]bool, len(listed))
+	for _, id := range listed {
+		var err error
+		if tx.rowKey, err = tx.hasher.rowKey(tx.rowKey[:0], "resource", typ, id); err != nil {
+			return nil, fmt.Errorf("list unlisted resources: %w", err)
+		}
+		known[string(tx.rowKey)] = true
+	}
+	rows, err := tx.tx.QueryContext(tx.ctx, "SELECT id, row_key FROM resources WHERE profile = ? AND type = ?",
+		tx.keys.num, typ)
+	if err != nil {
+		return nil, dbErr("list unlisted resources", err)
+	}
+	var others []int64
+	for rows.Next() {
+		var rowID int64
+		var rowKey sql.RawBytes
+		if err := rows.Scan(&rowID, &rowKey); err != nil {
+			rows.Close()
+			return nil, dbErr("list unlisted resources", err)
+		}
+		if !known[string(rowKey)] {
+			others = append(others, rowID)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, dbErr("list unlisted resources", err)
+	}
+	var ids []string
+	for _, rowID := range others {
+		var rowKey, sealed []byte
+		if err := tx.tx.QueryRowContext(tx.ctx, "SELECT row_key, sealed FROM resources WHERE id = ?", rowID).Scan(&rowKey, &sealed); err != nil {
+			return nil, dbErr("list unlisted resources", err)
+		}
+		r, err := openRow(tx.keys, tx.profileID, typ, rowKey, sealed)
+		if err != nil {
+			return nil, fmt.Errorf("list unlisted resources: %w", err)
+		}
+		ids = append(ids, r.ID)
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
 // SetCheckpoint stores a sealed sync checkpoint, committed with the data of
 // the same transaction.
 func (tx *Tx) SetCheckpoint(name, value string) error {

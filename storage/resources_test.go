@@ -224,3 +224,40 @@ func TestRemoveByKey(t *testing.T) {
 		t.Errorf("the record left in place: %v", err)
 	}
 }
+
+// TestUnlisted: Unlisted returns the cached ids of a type that a listing
+// lacks, sorted, whatever the listing holds besides (ids not cached, ids
+// of another type).
+func TestUnlisted(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	p := newProfile(t, s, "Ada")
+	if err := s.Put(ctx, p.ID, observation("o1", 1), observation("o2", 2), observation("o3", 3), observation("o4", 4),
+		Resource{Type: "Condition", ID: "o2", JSON: []byte(`{"resourceType":"Condition","id":"o2"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		typ    string
+		listed []string
+		want   []string
+	}{
+		{"Observation", []string{"o1", "o3", "absent"}, []string{"o2", "o4"}},
+		{"Observation", nil, []string{"o1", "o2", "o3", "o4"}},
+		{"Observation", []string{"o4", "o3", "o2", "o1"}, nil},
+		{"Condition", []string{"o1"}, []string{"o2"}},
+		{"Patient", []string{"o1"}, nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		if err := s.Update(ctx, p.ID, func(tx *Tx) error {
+			var err error
+			got, err = tx.Unlisted(tt.typ, tt.listed)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Unlisted(%s, %v) = %v, want %v", tt.typ, tt.listed, got, tt.want)
+		}
+	}
+}

@@ -19,16 +19,19 @@ import (
 // skipped a record while the listing ran.
 func (s *syncer) reconcile(ctx context.Context, types []string, seen map[key]bool, stored, removed map[string]int) error {
 	var candidates []key
+	listed := map[string][]string{}
+	for k := range seen {
+		listed[k.typ] = append(listed[k.typ], k.id)
+	}
 	err := s.cfg.Store.Update(ctx, s.cfg.ProfileID, func(tx *storage.Tx) error {
 		for _, typ := range types {
-			ids, err := tx.IDs(typ)
+			// Only the records the listing lacks are opened.
+			ids, err := tx.Unlisted(typ, listed[typ])
 			if err != nil {
 				return err
 			}
 			for _, id := range ids {
-				if !seen[key{typ, id}] {
-					candidates = append(candidates, key{typ, id})
-				}
+				candidates = append(candidates, key{typ, id})
 			}
 		}
 		return nil
