@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
@@ -84,8 +83,8 @@ func (s *shell) keysCard() fyne.CanvasObject {
 	result := paragraph("")
 	result.Hide()
 	errLabel := errorText()
-	var change *widget.Button
-	change = &widget.Button{Text: "Change encryption keys", OnTapped: func() {
+	var change *wrapButton
+	change = newWrapButton("Change encryption keys", nil, widget.MediumImportance, func() {
 		u.core.Touch()
 		dialog.ShowConfirm("Change encryption keys?",
 			"Carebook makes new keys and encrypts everything on this device again with them, including what "+
@@ -119,7 +118,7 @@ func (s *shell) keysCard() fyne.CanvasObject {
 					}
 				})
 			}, u.win)
-	}}
+	})
 	background(u.ctx, func(ctx context.Context) (bool, error) {
 		return u.core.HasPassphrase(ctx)
 	}, func(has bool, err error) {
@@ -129,5 +128,5 @@ func (s *shell) keysCard() fyne.CanvasObject {
 	})
 	return widget.NewCard("Encryption keys", "", newColumn(0, false,
 		paragraph("If you think someone copied Carebook's keys, change them: everything is encrypted again with new ones."),
-		pass, errLabel, result, container.NewHBox(change)))
+		pass, errLabel, result, change))
 }

@@ -23,8 +23,15 @@ func findCheck(t *testing.T, o fyne.CanvasObject, prefix string) *widget.Check {
 	t.Helper()
 	var found *widget.Check
 	walkVisible(o, func(o fyne.CanvasObject) {
-		if c, ok := o.(*widget.Check); ok && found == nil && strings.HasPrefix(c.Text, prefix) {
-			found = c
+		switch c := o.(type) {
+		case *widget.Check:
+			if found == nil && c.Text != "" && strings.HasPrefix(c.Text, prefix) {
+				found = c
+			}
+		case *wrapCheck:
+			if found == nil && strings.HasPrefix(c.Text(), prefix) {
+				found = c.check
+			}
 		}
 	})
 	if found == nil {

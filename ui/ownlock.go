@@ -81,7 +81,7 @@ func (s *shell) ownLockCard() fyne.CanvasObject {
 
 	// run does the work off the UI goroutine, then shows the shell again
 	// (the switcher and this card change) or the problem.
-	run := func(b *widget.Button, work func(ctx context.Context) error, what string) {
+	run := func(b fyne.Disableable, work func(ctx context.Context) error, what string) {
 		problem.Hide()
 		b.Disable()
 		id := p.ID
@@ -114,8 +114,8 @@ func (s *shell) ownLockCard() fyne.CanvasObject {
 	}
 
 	if !p.OwnLock {
-		var set *widget.Button
-		set = &widget.Button{Text: "Give " + name + "'s record its own passphrase", OnTapped: func() {
+		var set *wrapButton
+		set = newWrapButton("Give "+name+"'s record its own passphrase", nil, widget.MediumImportance, func() {
 			u.core.Touch()
 			if !checkNew() {
 				return
@@ -123,13 +123,13 @@ func (s *shell) ownLockCard() fyne.CanvasObject {
 			n := next.Text
 			run(set, func(ctx context.Context) error { return u.core.SetOwnLock(ctx, p.ID, "", n) },
 				"The passphrase could not be set.")
-		}}
+		})
 		col = newColumn(0, false,
 			paragraph("On a shared device, "+name+"'s record can have a passphrase of its own: unlocking Carebook then "+
 				"does not open it, and only someone who knows this passphrase can read it here. Nobody can recover it: "+
 				"if it is forgotten, remove the record and connect it again."),
-			next, confirm, problem, container.NewHBox(set))
-		return widget.NewCard("A lock of "+name+"'s own", "", col)
+			next, confirm, problem, set)
+		return newCard("A lock of "+name+"'s own", "", col)
 	}
 
 	var change, remove, closeNow *widget.Button
@@ -163,5 +163,5 @@ func (s *shell) ownLockCard() fyne.CanvasObject {
 		container.NewHBox(closeNow),
 		current, next, confirm, problem,
 		container.NewHBox(change, remove))
-	return widget.NewCard("A lock of "+name+"'s own", "", col)
+	return newCard("A lock of "+name+"'s own", "", col)
 }

@@ -224,8 +224,15 @@ func findButton(t *testing.T, o fyne.CanvasObject, prefix string) *widget.Button
 	t.Helper()
 	var found *widget.Button
 	walkVisible(o, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && found == nil && strings.HasPrefix(b.Text, prefix) {
-			found = b
+		switch b := o.(type) {
+		case *widget.Button:
+			if found == nil && strings.HasPrefix(b.Text, prefix) {
+				found = b
+			}
+		case *wrapButton:
+			if found == nil && strings.HasPrefix(b.Text(), prefix) {
+				found = b.button
+			}
 		}
 	})
 	if found == nil {
@@ -247,6 +254,10 @@ func findButtonAfter(t *testing.T, o fyne.CanvasObject, after, prefix string) *w
 		case *widget.Button:
 			if seen && found == nil && strings.HasPrefix(x.Text, prefix) {
 				found = x
+			}
+		case *wrapButton:
+			if seen && found == nil && strings.HasPrefix(x.Text(), prefix) {
+				found = x.button
 			}
 		}
 	})

@@ -157,7 +157,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 			people.Add(newColumn(0, false, line, paragraph("Locked with its own passphrase: choose it in the switcher to open it.")))
 			continue
 		}
-		remove := &widget.Button{Text: "Remove from this device", Importance: widget.DangerImportance, OnTapped: func() {
+		remove := newWrapButton("Remove from this device", nil, widget.DangerImportance, func() {
 			u.core.Touch()
 			msg := fmt.Sprintf("Remove %s's record from this device? Carebook destroys its key first, so "+
 				"nothing of it can be read again here. The practice keeps its own record; you can connect again later.", p.Label)
@@ -167,9 +167,9 @@ func (s *shell) settingsView() fyne.CanvasObject {
 				}
 				s.removeProfile(p, app.RemoveOptions{})
 			}, u.win)
-		}}
-		var repair *widget.Button
-		repair = &widget.Button{Text: "Check and download again", OnTapped: func() {
+		})
+		var repair *wrapButton
+		repair = newWrapButton("Check and download again", nil, widget.MediumImportance, func() {
 			u.core.Touch()
 			msg := fmt.Sprintf("Carebook checks every part of %s's record on this device, removes what cannot be read, "+
 				"and downloads the record again from the practice. What you wrote and have not sent is kept.", p.Label)
@@ -185,38 +185,39 @@ func (s *shell) settingsView() fyne.CanvasObject {
 					dialog.ShowInformation("Record checked", repairSummary(p.Label, rep, err), u.win)
 				})
 			}, u.win)
-		}}
+		})
 		entry := []fyne.CanvasObject{line}
 		if links := practiceLinks(s.u.win, p); links != nil {
 			entry = append(entry, links)
 		}
-		people.Add(newColumn(0, false, append(entry, container.NewHBox(remove), container.NewHBox(repair))...))
+		people.Add(newColumn(0, false, append(entry, remove, repair)...))
 	}
-	add := &widget.Button{Text: "Add a family member or practice", OnTapped: func() {
+	add := newWrapButton("Add a family member or practice", nil, widget.MediumImportance, func() {
 		u.showScreen(func() fyne.CanvasObject {
 			return u.connectScreen(func() { u.showShell(s.profiles, s.current.ID) })
 		})
-	}}
+	})
 
 	lock := newColumn(0, false,
 		paragraph("Carebook locks itself when you haven't used it for a while, and drops its keys from memory."),
-		container.NewBorder(nil, nil, widget.NewLabel("Lock after"), nil, idle),
+		labelled("Lock after", idle),
 	)
 	if u.mobile {
 		lock.Add(paragraph("It also locks when you leave it for another app:"))
-		lock.Add(container.NewBorder(nil, nil, widget.NewLabel("In the background"), nil, u.backgroundLockSelect()))
+		lock.Add(labelled("In the background", u.backgroundLockSelect()))
 	}
-	details := &widget.Button{Text: "View and change your details", Icon: theme.AccountIcon(), OnTapped: s.showDetails}
+	details := newWrapButton("View and change your details", theme.AccountIcon(), widget.MediumImportance, s.showDetails)
 	return container.NewVScroll(container.NewPadded(newColumn(640, false,
-		widget.NewCard("Your details", s.current.Label, newColumn(0, false,
+		newCard("Your details", s.current.Label, newColumn(0, false,
 			paragraph("Your address, phone, e-mail, language, emergency contact and preferred pharmacy, as your practice keeps them."),
-			container.NewHBox(details))),
+			details)),
 		widget.NewCard("Lock", "", lock),
+		u.appearanceCard(),
 		s.notificationsCard(),
 		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
 		s.ownLockCard(),
 		s.movedCard(),
-		widget.NewCard("Records", "Practices and family members", newColumn(0, false, people, container.NewHBox(add))),
+		newCard("Records", "Practices and family members", newColumn(0, false, people, add)),
 		s.keysCard(),
 		s.accessCard(),
 		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
@@ -354,7 +355,7 @@ func practiceLinks(win fyne.Window, p app.ProfileInfo) fyne.CanvasObject {
 func (s *shell) accessCard() fyne.CanvasObject {
 	u, p := s.u, s.current
 	body := newColumn(0, false, paragraph("Loading…"))
-	card := widget.NewCard("Who can see your record", p.Practice, body)
+	card := newCard("Who can see your record", p.Practice, body)
 	if !p.Self {
 		card.Hide() // a parent or caregiver does not manage the patient's access
 		return card

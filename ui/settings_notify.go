@@ -67,7 +67,7 @@ func startWithSession(ctx context.Context, cfg autostart.Config, touch func()) f
 // records activity; extra goes at the end. UI goroutine.
 func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileInfo, touch func(), extra ...fyne.CanvasObject) *widget.Card {
 	body := newColumn(0, false, paragraph("Loading…"))
-	card := widget.NewCard("Notifications", "For "+p.Label+"'s record", body)
+	card := newCard("Notifications", "For "+p.Label+"'s record", body)
 	status := errorText()
 	background(ctx, func(ctx context.Context) (app.NotificationSettings, error) {
 		return src.NotificationSettings(ctx, p.ID)
@@ -101,17 +101,17 @@ func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileIn
 			"and an hour before; preventive care covers vaccines and check-ups.")}
 		for _, k := range app.NotificationKinds {
 			k := k
-			check := widget.NewCheck(k.Label(), nil)
+			check := newWrapCheck(k.Label(), nil)
 			check.SetChecked(ns.On(k))
-			check.OnChanged = func(on bool) {
+			check.check.OnChanged = func(on bool) {
 				ns.Off[k] = !on
 				save()
 			}
 			objs = append(objs, check)
 		}
-		details := widget.NewCheck("Show details", nil)
+		details := newWrapCheck("Show details", nil)
 		details.SetChecked(ns.ShowDetails)
-		details.OnChanged = func(on bool) {
+		details.check.OnChanged = func(on bool) {
 			ns.ShowDetails = on
 			save()
 		}

@@ -106,10 +106,13 @@ func (u *UI) showUnlockedHomeAt(id string) {
 }
 
 // top is the shell's first line: whose record it is (their badge and the
-// switcher, one tap away on every screen), then update and lock. UI
-// goroutine.
+// switcher, one tap away on every screen), then update and lock (on a line
+// of their own when the screen is too narrow: a phone at a large text
+// size). UI goroutine.
 func (s *shell) top() fyne.CanvasObject {
-	return container.NewBorder(nil, nil, badge(s.current, 36), container.NewHBox(s.syncBtn, s.lockBtn), s.switcher)
+	return container.New(&besideOrAbove{growFirst: true},
+		container.NewBorder(nil, nil, badge(s.current, 36), nil, s.switcher),
+		container.NewHBox(s.syncBtn, s.lockBtn))
 }
 
 // notices tells of records removed because their access ended, with a

@@ -20,11 +20,11 @@ import (
 
 // whoCard is the Settings card that opens the list. UI goroutine.
 func (s *shell) whoCard() fyne.CanvasObject {
-	open := &widget.Button{Text: "Who looked at my record", Icon: theme.VisibilityIcon(), OnTapped: s.showWho}
+	open := newWrapButton("Who looked at my record", theme.VisibilityIcon(), widget.MediumImportance, s.showWho)
 	return widget.NewCard("Who looked at my record", "", newColumn(0, false,
 		paragraph("Your practice's own record of who opened or changed your record: your doctor and the practice's staff, "+
 			"you, and anyone you gave access. Carebook asks the practice each time, so you need to be online."),
-		container.NewHBox(open)))
+		open))
 }
 
 // whoViewModel is what the screen shows.

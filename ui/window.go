@@ -73,11 +73,12 @@ type UI struct {
 // home). UI goroutine.
 func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
 	locfmt.SetCurrent(deviceLocale())
-	a.Settings().SetTheme(Theme())
+	a.Settings().SetTheme(savedTheme(a.Preferences()))
 	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts, mobile: a.Driver().Device().IsMobile(), doOnUI: doOnUI}
 	u.win.Resize(fyne.NewSize(1024, 720))
 	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { core.Touch() })
 	u.win.Canvas().SetOnTypedRune(func(rune) { core.Touch() })
+	u.addTabShortcuts()
 	u.win.SetContent(welcomeScreen())
 	core.SetNotifier(systemNotifier{app: a, do: doOnUI})
 	u.applySavedIdleTimeout()

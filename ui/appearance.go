@@ -1,0 +1,101 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// The look the user chose in Settings, kept in Fyne's preferences (it is
+// not patient data, and the lock screen needs it before any unlock).
+const (
+	prefTextPercent = "appearance_text_percent" // 100 to 200
+	prefLook        = "appearance_look"         // "", "light" or "dark"
+)
+
+// textSizes are the text sizes offered, in percent of the normal size.
+var textSizes = []int{100, 125, 150, 175, 200}
+
+// looks are the light and dark choices offered, with their preference
+// value ("" follows the system).
+var looks = []struct{ label, value string }{
+	{"As the system", ""}, {"Light", "light"}, {"Dark", "dark"},
+}
+
+// savedTheme is Carebook's theme with the text size and look saved in
+// prefs; values out of range fall back to the defaults.
+func savedTheme(prefs fyne.Preferences) fyne.Theme {
+	t := carebookTheme{textScale: 1}
+	if p := prefs.Int(prefTextPercent); p >= 100 && p <= 200 {
+		t.textScale = float32(p) / 100
+	}
+	switch prefs.String(prefLook) {
+	case "light":
+		v := theme.VariantLight
+		t.variant = &v
+	case "dark":
+		v := theme.VariantDark
+		t.variant = &v
+	}
+	return t
+}
+
+// appearanceCard is the Settings card for the text size and the light or
+// dark look; a choice applies at once to every screen. UI goroutine.
+func (u *UI) appearanceCard() fyne.CanvasObject {
+	prefs := u.fyneApp.Preferences()
+	apply := func() { u.fyneApp.Settings().SetTheme(savedTheme(prefs)) }
+
+	sizeLabels := make([]string, len(textSizes))
+	current := textSizeLabel(100)
+	for i, p := range textSizes {
+		sizeLabels[i] = textSizeLabel(p)
+		if p == prefs.IntWithFallback(prefTextPercent, 100) {
+			current = sizeLabels[i]
+		}
+	}
+	size := widget.NewSelect(sizeLabels, nil)
+	size.SetSelected(current)
+	size.OnChanged = func(label string) {
+		for i, l := range sizeLabels {
+			if l == label {
+				prefs.SetInt(prefTextPercent, textSizes[i])
+			}
+		}
+		apply()
+	}
+
+	lookLabels := make([]string, len(looks))
+	currentLook := looks[0].label
+	for i, l := range looks {
+		lookLabels[i] = l.label
+		if l.value == prefs.String(prefLook) {
+			currentLook = l.label
+		}
+	}
+	look := widget.NewSelect(lookLabels, nil)
+	look.SetSelected(currentLook)
+	look.OnChanged = func(label string) {
+		for _, l := range looks {
+			if l.label == label {
+				prefs.SetString(prefLook, l.value)
+			}
+		}
+		apply()
+	}
+
+	return widget.NewCard("Appearance", "", newColumn(0, false,
+		labelled("Text size", size),
+		labelled("Look", look),
+	))
+}
+
+// textSizeLabel names a text size: "100 % (normal)", "150 %".
+func textSizeLabel(percent int) string {
+	if percent == 100 {
+		return "100 % (normal)"
+	}
+	return fmt.Sprintf("%d %%", percent)
+}
