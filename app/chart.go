@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -115,6 +116,13 @@ func (a *App) dashboardOf(ctx context.Context, p storage.Profile, chart *record.
 		// Guidance from a record the practice shares only in part would
 		// be wrong: only the practice's own recommendations stay.
 		d.Due = slices.DeleteFunc(d.Due, func(c record.CareDue) bool { return c.Guidance })
+	}
+	if hidden, _ := d.Access.Hides("Encounter"); hidden {
+		// The check-up guidance reads the visits: with them not shared,
+		// "your record shows none" would be false.
+		d.Due = slices.DeleteFunc(d.Due, func(c record.CareDue) bool {
+			return c.Guidance && strings.HasPrefix(c.Key, record.CheckUpGuidanceKey)
+		})
 	}
 	if len(opened) > 0 {
 		seen := openedObservations(d.NewResults, opened)

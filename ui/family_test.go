@@ -114,6 +114,9 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	q.waitShows(t, w, "Hello, Amara", "You're looking at Nia's record (your daughter).",
 		"Nia's practice shares her appointments, immunizations, allergies and billing with you.",
 		"Nia's practice does not share her test results with you. The practice says:", "Updated just now")
+	if strings.Contains(shownText(w.Content()), "your record shows none in the last year") {
+		t.Error("the teen's dashboard says her record shows no check-up while her visits are not shared")
+	}
 	screenshot(t, w, name("teen-dashboard"))
 	u.shell.openSection("results")
 	q.waitShows(t, w, "Nia's practice does not share her test results with you. The practice says: From a patient's 12th birthday")
@@ -121,6 +124,14 @@ func familyScreens(t *testing.T, size fyne.Size) {
 		t.Error("the teen's results read as if there were none")
 	}
 	screenshot(t, w, name("teen-results"))
+	// Her visits: her billing mentions a visit, so "no visits" would be
+	// false; the practice does not share them.
+	u.shell.openSection("visits")
+	q.waitShows(t, w, "Nia's practice does not share her visits with you.")
+	if strings.Contains(shownText(w.Content()), "No visits on record") {
+		t.Error("the teen's visits read as if there were none")
+	}
+	screenshot(t, w, name("teen-visits"))
 
 	// José, on his own record, sees who else can see it, and may end it.
 	u.showUnlockedHomeAt(joseOwn.ID)

@@ -12,6 +12,7 @@ package ui
 
 import (
 	"context"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -350,9 +351,16 @@ func (v *recordView) build(ctx context.Context, def sectionDef, pid string) (sec
 	} else {
 		m = def.build(c)
 	}
-	if len(m.items) == 0 && pid == v.profileID {
+	if pid == v.profileID {
 		if text := v.notShared(ctx, def.name); text != "" {
-			m.empty = text
+			if len(m.items) == 0 {
+				m.empty = text
+			} else {
+				// The section lists what the practice does share (the
+				// visits section's appointments): what it does not is said,
+				// not left to look like none.
+				m = withNotShared(m, def.label, text)
+			}
 		}
 	}
 	if pid != v.profileID && m.detail != nil {
@@ -492,4 +500,36 @@ func (v *recordView) notShared(ctx context.Context, section string) string {
 		return hiddenText(v.person, st.words, reason)
 	}
 	return ""
+}
+
+// withNotShared ends a section's list with a heading and the practice's
+// word that it does not share the rest (label, "Visits": a teenager's
+// past visits, whose appointments her parent sees).
+func withNotShared(m sectionModel, label, text string) sectionModel {
+	n := len(m.items)
+	inner := m.detail
+	m.items = append(m.items[:n:n], listItem{header: true, title: "Past " + strings.ToLower(label)}, listItem{title: text})
+	m.detail = func(i int) detailModel {
+		if i >= n {
+			return detailModel{title: "Past " + strings.ToLower(label), subtitle: text}
+		}
+		return inner(i)
+	}
+	if page := m.page; page != nil {
+		m.page = func(v *recordView, md *masterDetail, i int) fyne.CanvasObject {
+			if i >= n {
+				return paragraph(text)
+			}
+			return page(v, md, i)
+		}
+	}
+	if seen := m.seenKey; seen != nil {
+		m.seenKey = func(i int) string {
+			if i >= n {
+				return ""
+			}
+			return seen(i)
+		}
+	}
+	return m
 }

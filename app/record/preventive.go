@@ -263,6 +263,10 @@ func isCheckUp(e Encounter) bool {
 	return false
 }
 
+// CheckUpGuidanceKey starts the key of the annual check-up guidance, which
+// is read from the record's visits (Encounters).
+const CheckUpGuidanceKey = "guidance/check-up/"
+
 func checkUpDue(c *Chart, now time.Time) (CareDue, bool) {
 	var last Date
 	for _, e := range c.Encounters {
@@ -282,10 +286,10 @@ func checkUpDue(c *Chart, now time.Time) (CareDue, bool) {
 		return CareDue{}, false
 	}
 	detail := "A check-up with your doctor is advised every year; your record shows none in the last year."
-	key := "guidance/check-up/none"
+	key := CheckUpGuidanceKey + "none"
 	if !last.IsZero() {
 		detail = "A check-up with your doctor is advised every year. Last one: " + last.String() + "."
-		key = "guidance/check-up/" + last.Time.UTC().Format("2006-01-02")
+		key = CheckUpGuidanceKey + last.Time.UTC().Format("2006-01-02")
 	}
 	return CareDue{Key: key, Title: "annual check-up", Detail: detail, Guidance: true}, true
 }
