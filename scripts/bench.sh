@@ -16,9 +16,11 @@ CAREBOOK_BENCH=1 GOMAXPROCS=1 go test -count=1 -run TestBenchRatio -v ./storage/
 # Issue 15: the sync at scale, against the practice server over real HTTP
 # with SMART tokens, as the app pulls (its page size, its concurrency).
 # Medians of CAREBOOK_BENCH_RUNS runs (3); the bare download is warmed by
-# one run that is not counted. The 100k runs take most of this section
-# (about 10 minutes on 2 cores; CAREBOOK_BENCH_SCALES=20,40 for a quick
-# look, the ratio target scales with the sizes).
+# one run that is not counted. These three sections take about 12 minutes
+# on 2 busy cores, most of it the 100k runs (the practice builds its 100k
+# patient in about 90 s, each 100k sync takes about 25 s);
+# CAREBOOK_BENCH_SCALES=20,40 gives a quick look (the ratio target scales
+# with the sizes).
 section "sync at scale (issue 15): initial sync at 20k and 100k resources, \$everything and per-type mode; sync vs bare paged download of the same pages (target <= 1.10x); 100k/20k (target <= 5.5x)"
 go test -count=1 -run '^$' -bench 'SyncScale' -benchtime 1x -timeout 90m ./sync/pull/ | grep -E '^(initial|practice)|FAIL' || true
 
