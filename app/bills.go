@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
 )
 
@@ -55,7 +56,7 @@ func statementName(inv record.Invoice) string {
 	if inv.Date.IsZero() {
 		return "statement"
 	}
-	return "statement of " + inv.Date.Time.Format("2 Jan 2006")
+	return "statement of " + locfmt.Current().Date(inv.Date.Time)
 }
 
 // PaymentPage is the practice's page for paying a bill online, as its

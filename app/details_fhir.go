@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
 )
 
@@ -183,7 +184,7 @@ func detailValues(m map[string]any) map[DetailKey]string {
 	n := record.DecodePatient(record.Resource{Type: "Patient", JSON: mustJSON(m)})
 	v[DetailName] = n.Name
 	if !n.BirthDate.IsZero() {
-		v[DetailBirthDate] = n.BirthDate.Time.Format("2 January 2006")
+		v[DetailBirthDate] = locfmt.Current().Date(n.BirthDate.Time)
 	}
 	v[DetailGender] = genderText(n.Gender)
 	return v

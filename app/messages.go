@@ -31,6 +31,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/outbox"
@@ -619,7 +620,7 @@ func (a *App) AskAboutResult(ctx context.Context, profileID, ref string) (Draft,
 	}
 	aboutName := name
 	if !when.IsZero() {
-		aboutName += " of " + when.Time.Format("2 Jan 2006")
+		aboutName += " of " + locfmt.Current().Date(when.Time)
 	}
 	d := Draft{Topic: "result", Subject: "Question about my " + aboutName, About: ref, AboutName: aboutName}
 	if rs := Recipients(c); len(rs) > 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/storage"
 )
@@ -463,7 +464,7 @@ func (w *notificationWriter) appointments(c *record.Chart, upcoming []record.App
 			with = messageName(c, ap.Practitioners[0], "")
 		}
 		detail := func(when string) (string, string) {
-			title := "Appointment " + when + " at " + start.Format("15:04")
+			title := "Appointment " + when + " at " + locfmt.Current().Time(start)
 			body := ""
 			if with != "" {
 				body = "With " + with + "."

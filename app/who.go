@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/smart"
 )
@@ -87,9 +88,9 @@ type RecordAccess struct {
 // Line is the sentence shown for a: "Dr. Elena Park looked at your
 // record · 3 Dec".
 func (a RecordAccess) Line(now time.Time) string {
-	day := a.Day.Format("2 Jan")
+	day := locfmt.Current().DayMonth(a.Day)
 	if a.Day.Year() != now.Year() {
-		day = a.Day.Format("2 Jan 2006")
+		day = locfmt.Current().Date(a.Day)
 	}
 	s := a.Who + " " + string(a.Kind) + " · " + day
 	if a.Count > 1 {

@@ -60,7 +60,7 @@ func activityRows(rep app.ActivityReport, err error) []fyne.CanvasObject {
 				plural(len(rep.Items)-activityShown, "earlier event", "earlier events"))))
 			break
 		}
-		line := it.Time.Local().Format("2 Jan 2006, 15:04") + " · " + it.What
+		line := appLocale().DateTime(it.Time.Local()) + " · " + it.What
 		if it.Who != "" {
 			line += " · " + it.Who
 		}

@@ -110,14 +110,15 @@ func pickTime(t *testing.T, w fyne.Window, visitType string, after time.Duration
 	walkVisible(w.Content(), func(o fyne.CanvasObject) {
 		switch x := o.(type) {
 		case *widget.Label:
-			if d, err := time.ParseInLocation("Monday 2 January 2006", x.Text, time.Local); err == nil {
+			if d, err := time.ParseInLocation("Monday, January 2, 2006", x.Text, time.Local); err == nil {
 				day = d
 			}
 		case *widget.Button:
-			if pick != nil || day.IsZero() || len(x.Text) < 5 || x.Text[2] != ':' {
+			clockText, _, _ := strings.Cut(x.Text, " · ")
+			if pick != nil || day.IsZero() || !strings.HasSuffix(clockText, "M") {
 				return
 			}
-			clock, err := time.ParseInLocation("15:04", x.Text[:5], time.Local)
+			clock, err := time.ParseInLocation("3:04 PM", clockText, time.Local)
 			if err == nil && time.Date(day.Year(), day.Month(), day.Day(), clock.Hour(), clock.Minute(), 0, 0, time.Local).After(limit) {
 				pick = x
 			}

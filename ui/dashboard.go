@@ -294,15 +294,12 @@ func hasKind(items []record.Attention, kind record.AttentionKind) bool {
 	return false
 }
 
-// appointmentLine is "Tue 14 Mar, 09:30 — Annual checkup with Dr Lee".
+// appointmentLine is "Tue, Mar 14, 9:30 AM — Annual checkup with Dr Lee".
 func appointmentLine(ap record.Appointment, now time.Time) string {
 	when := timeText(ap.Start)
 	if ap.Start.Precision == record.PrecisionTime {
 		t := ap.Start.Time.In(now.Location())
-		when = t.Format("Mon 2 Jan, 15:04")
-		if t.Year() != now.Year() {
-			when = t.Format("Mon 2 Jan 2006, 15:04")
-		}
+		when = appLocale().WeekdayDateTime(t, t.Year() != now.Year())
 	}
 	what := appointmentTitle(ap)
 	if ap.Status == "pending" || ap.Status == "proposed" {

@@ -452,17 +452,17 @@ func shortTime(t time.Time) string {
 	now := time.Now()
 	switch {
 	case sameDay(now, t):
-		return t.Format("15:04")
+		return appLocale().Time(t)
 	case t.Year() == now.Year():
-		return t.Format("2 Jan")
+		return appLocale().DayMonth(t)
 	}
-	return t.Format("2 Jan 2006")
+	return appLocale().Date(t)
 }
 
-// longTime is a message time in a conversation: "4 Dec 2026 10:02".
+// longTime is a message time in a conversation: "Dec 4, 2026, 10:02 AM".
 func longTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Local().Format("2 Jan 2006 15:04")
+	return appLocale().DateTime(t.Local())
 }

@@ -144,7 +144,7 @@ func TestDashboardDueGuidance(t *testing.T) {
 	lightTheme(t)
 	vm := app.Dashboard{Profile: app.ProfileInfo{Self: true, Label: "Sam Lee"}, PatientName: "Sam Lee"}
 	vm.Due = []record.CareDue{
-		{Key: "guidance/flu/2026-2027", Title: "flu vaccine", Detail: "A flu vaccine is advised every season. Last flu vaccine: 6 Oct 2025.", Guidance: true},
+		{Key: "guidance/flu/2026-2027", Title: "flu vaccine", Detail: "A flu vaccine is advised every season. Last flu vaccine: Oct 6, 2025.", Guidance: true},
 		{Key: "guidance/tetanus/none", Title: "tetanus booster", Detail: "A tetanus booster is advised every 10 years; your record shows none in the last 10 years.", Guidance: true},
 	}
 	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {

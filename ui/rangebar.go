@@ -170,25 +170,37 @@ func learnLang() string {
 	return "en"
 }
 
-// aboutRow offers, under an entry's plain name, its technical name (one
-// tap shows it) and a "Learn more" page at MedlinePlus, opened in the
+// aboutRow offers, under an entry's plain name, what the practice
+// recorded (one tap shows it: the technical name, the value in the unit it
+// was measured in) and a "Learn more" page at MedlinePlus, opened in the
 // browser after confirmLeaving. UI goroutine.
-func (v *recordView) aboutRow(technical, learn string) fyne.CanvasObject {
+func (v *recordView) aboutRow(technical, original, learn string) fyne.CanvasObject {
 	box := container.NewVBox()
-	var buttons []fyne.CanvasObject
-	if technical != "" {
-		shown := fieldText("Technical name", technical)
-		shown.Hide()
+	var buttons, shown []fyne.CanvasObject
+	reveal := func(label, value string) {
+		f := fieldText(label, value)
+		f.Hide()
 		var show *widget.Button
-		show = &widget.Button{Text: "Technical name", Icon: theme.InfoIcon(), Importance: widget.LowImportance, OnTapped: func() {
+		show = &widget.Button{Text: label, Icon: theme.InfoIcon(), Importance: widget.LowImportance, OnTapped: func() {
 			v.src.Touch()
-			shown.Show()
+			f.Show()
 			show.Hide()
 			box.Refresh()
 		}}
 		buttons = append(buttons, show)
-		defer func() { box.Add(shown) }()
+		shown = append(shown, f)
 	}
+	if original != "" {
+		reveal("As recorded", original)
+	}
+	if technical != "" {
+		reveal("Technical name", technical)
+	}
+	defer func() {
+		for _, f := range shown {
+			box.Add(f)
+		}
+	}()
 	if learn != "" {
 		open, win := openURL, v.win
 		buttons = append(buttons, &widget.Button{Text: "Learn more", Icon: theme.HelpIcon(), Importance: widget.LowImportance, OnTapped: func() {

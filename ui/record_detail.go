@@ -39,6 +39,7 @@ type resultModel struct {
 	// request); learn is a MedlinePlus page about the test ("" for none).
 	technical string
 	learn     string
+	original  string // the value as recorded, when value is converted for the locale
 }
 
 // docModel is a document attached to an entry: shown as text when it has
@@ -144,7 +145,7 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 		objs = append(objs, dangerText(m.flag))
 	}
 	if m.technical != "" || m.learn != "" {
-		objs = append(objs, v.aboutRow(m.technical, m.learn))
+		objs = append(objs, v.aboutRow(m.technical, "", m.learn))
 	}
 	if m.trend != nil {
 		objs = append(objs, trendObjects(*m.trend)...)
@@ -230,8 +231,8 @@ func (v *recordView) resultObjects(md *masterDetail, r resultModel) []fyne.Canva
 	if r.partial {
 		objs = append(objs, warningText(partialNote+"."))
 	}
-	if r.technical != "" || r.learn != "" {
-		objs = append(objs, v.aboutRow(r.technical, r.learn))
+	if r.technical != "" || r.original != "" || r.learn != "" {
+		objs = append(objs, v.aboutRow(r.technical, r.original, r.learn))
 	}
 	if r.trend != nil {
 		tm := *r.trend

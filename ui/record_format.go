@@ -55,23 +55,26 @@ func timeText(d record.Date) string { return local(d).String() }
 // has at most two decimals (5.45, 120), otherwise rounded to the precision
 // a lab would print (114.7668… → "114.8", 5.3861 → "5.39", 0.012345 →
 // "0.0123").
+//
+// The digits and separators follow the device's locale (appLocale):
+// "1,234.5" in en-US, "1.234,5" in de-DE.
 func numberText(v float64) string {
 	s := strconv.FormatFloat(v, 'f', -1, 64)
-	if dot := strings.IndexByte(s, '.'); dot < 0 || len(s)-dot-1 <= 2 {
-		return s
+	decimals := 0
+	if dot := strings.IndexByte(s, '.'); dot >= 0 {
+		decimals = len(s) - dot - 1
+		if decimals > 2 {
+			switch a := math.Abs(v); {
+			case a >= 10:
+				decimals = 1
+			case a >= 1:
+				decimals = 2
+			default:
+				decimals = record.SignificantDecimals(v, 3)
+			}
+		}
 	}
-	switch a := math.Abs(v); {
-	case a >= 10:
-		s = strconv.FormatFloat(v, 'f', 1, 64)
-	case a >= 1:
-		s = strconv.FormatFloat(v, 'f', 2, 64)
-	default:
-		s = strconv.FormatFloat(v, 'g', 3, 64)
-	}
-	if strings.ContainsRune(s, '.') && !strings.ContainsAny(s, "eE") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
+	return appLocale().Number(v, decimals)
 }
 
 // unitText turns the UCUM units labs send into what people read, from
@@ -83,10 +86,35 @@ func unitText(u string) string {
 }
 
 // quantityText formats a quantity with a readable unit: "< 5.4 mg/dL".
+// A body weight, height or temperature is given in the units of the
+// device's locale ("176.4 lb" for 80 kg in en-US); originalText keeps the
+// value as the practice recorded it.
 func quantityText(q record.Quantity) string {
 	if !q.HasValue {
 		return ""
 	}
+	if m, ok := appLocale().BodyMeasure(q.Value, firstText(q.Code, q.Unit)); ok && q.Comparator == "" {
+		return m.Text
+	}
+	return plainQuantityText(q)
+}
+
+// originalText is a quantity as the practice recorded it, when
+// quantityText converted it for the locale ("80 kg" shown as "176.4 lb"),
+// else "".
+func originalText(v record.Value) string {
+	q := v.Quantity
+	if v.Kind != record.ValueQuantity || !q.HasValue || q.Comparator != "" {
+		return ""
+	}
+	if m, ok := appLocale().BodyMeasure(q.Value, firstText(q.Code, q.Unit)); ok && m.Converted {
+		return plainQuantityText(q)
+	}
+	return ""
+}
+
+// plainQuantityText formats a quantity in the unit it was recorded in.
+func plainQuantityText(q record.Quantity) string {
 	s := numberText(q.Value)
 	if q.Comparator != "" {
 		s = q.Comparator + " " + s

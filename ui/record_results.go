@@ -104,6 +104,7 @@ func resultOf(o record.Observation, tr *trendIndex) resultModel {
 		learn:     record.LearnMore(o.Code, learnLang()),
 	}
 	r.bar, r.meaning = rangeOf(o.Value, o.Range)
+	r.original = originalText(o.Value)
 	for _, comp := range o.Components {
 		v := valueText(comp.Value)
 		if f := flagText(comp.Flag); f != "" {

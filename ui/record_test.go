@@ -53,9 +53,9 @@ func TestRecordSectionsShowTheData(t *testing.T) {
 		detail  []string // shown once row is open
 	}{
 		{"results", "Cholesterol panel",
-			[]string{"Cholesterol check", "12 Mar 2024", "1 abnormal"},
+			[]string{"Cholesterol check", "Mar 12, 2024", "1 abnormal"},
 			// Synthea's last lipid panel, 17 May 2017: LDL 145.22436521764902 mg/dL.
-			[]string{`LDL cholesterol ("bad" cholesterol)`, "145.2 mg/dL", "17 May 2017", "See trend (13 results)"}},
+			[]string{`LDL cholesterol ("bad" cholesterol)`, "145.2 mg/dL", "May 17, 2017", "See trend (13 results)"}},
 		{"results", "Cholesterol check", nil,
 			[]string{"LDL cholesterol (calculated)", "162 mg/dL", "High", "Normal range: up to 100 mg/dL",
 				"let's talk about diet", "Your provider's comment", "LDL is high.", partialNote}},
@@ -69,19 +69,19 @@ func TestRecordSectionsShowTheData(t *testing.T) {
 			[]string{"Penicillin", "High risk", "Hives", "Animal dander allergy"},
 			[]string{"Risk: Low", "Status: Active"}},
 		{"conditions", "Prediabetes",
-			[]string{"Current conditions", "Colon cancer", "since 2 May 2014"},
+			[]string{"Current conditions", "Colon cancer", "since May 2, 2014"},
 			[]string{"Current", "Began:"}},
 		{"immunizations", "Tetanus and diphtheria booster",
-			[]string{"Flu shot", "13 Jan 2018"},
+			[]string{"Flu shot", "Jan 13, 2018"},
 			[]string{"Tetanus and diphtheria booster (Td)"}},
 		{"visits", "Follow-up visit",
-			[]string{"Follow-up visit", "12 Mar 2024", "1 document"},
+			[]string{"Follow-up visit", "Mar 12, 2024", "1 document"},
 			[]string{"Reason: Blood pressure check", "After-visit summary", "Keep walking thirty minutes a day", "Open PDF"}},
 		{"visits", "Check-up",
-			[]string{"Check-up", "13 Jan 2018 · SAINT ANNE'S HOSPITAL"},
-			[]string{"Measured at this visit", "Weight: 84.5 kg", "Blood pressure: 125.8/82.3 mmHg", "The practice has not shared a summary of this visit."}},
+			[]string{"Check-up", "Jan 13, 2018 · SAINT ANNE'S HOSPITAL"},
+			[]string{"Measured at this visit", "Weight: 186.2 lb", "Blood pressure: 125.8/82.3 mmHg", "The practice has not shared a summary of this visit."}},
 		{"care", "Diabetes self-care plan",
-			[]string{"Care plans", "Cancer care plan", "Fracture care", "Completed · 24 May 2011 – 22 Aug 2011"},
+			[]string{"Care plans", "Cancer care plan", "Fracture care", "Completed · May 24, 2011 – Aug 22, 2011"},
 			[]string{"Status: Active", "Step:"}},
 	}
 	for _, sz := range screenSizes {
@@ -396,7 +396,7 @@ func TestUpcomingAppointments(t *testing.T) {
 				t.Errorf("a past appointment is shown as coming up: %s", shown)
 			}
 			selectRow(t, v, "Annual checkup")
-			assertShows(t, w, "14 Mar 2030", "30 minutes", "Main Street clinic", "Please come 10 minutes early")
+			assertShows(t, w, "Mar 14, 2030", "30 minutes", "Main Street clinic", "Please come 10 minutes early")
 			assertFits(t, w)
 		})
 	}
@@ -411,13 +411,13 @@ func TestBilling(t *testing.T) {
 		t.Run(sz.name, func(t *testing.T) {
 			v, w := openRecord(t, src, sz.size)
 			v.ShowSection("billing")
-			assertShows(t, w, "To pay", "Statement of 15 Mar 2024", "35.00 USD", "Statements", "Statement of 2 Nov 2023", "Paid",
-				"Accounts", "Balance 35.00 USD")
-			if first := v.current.md.items[1].title; first != "Statement of 15 Mar 2024" {
+			assertShows(t, w, "To pay", "Statement of Mar 15, 2024", "$35.00", "Statements", "Statement of Nov 2, 2023", "Paid",
+				"Accounts", "Balance $35.00")
+			if first := v.current.md.items[1].title; first != "Statement of Mar 15, 2024" {
 				t.Errorf("first statement is %q, want the one to pay", first)
 			}
-			selectRow(t, v, "Statement of 15 Mar 2024")
-			assertShows(t, w, "Riverside Family Medicine", "Due within 30 days", "Office visit, established patient", "120.00 USD")
+			selectRow(t, v, "Statement of Mar 15, 2024")
+			assertShows(t, w, "Riverside Family Medicine", "Due within 30 days", "Office visit, established patient", "$120.00")
 			assertFits(t, w)
 		})
 	}

@@ -167,7 +167,7 @@ func requestWhen(r app.Request) string {
 	if r.Created.IsZero() {
 		return ""
 	}
-	return r.Created.Local().Format("Mon 2 Jan 2006, 15:04")
+	return appLocale().WeekdayDateTime(r.Created.Local(), true)
 }
 
 // requestActions are what the patient can do about a request now.

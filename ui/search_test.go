@@ -30,7 +30,7 @@ func TestSearchFindsEntries(t *testing.T) {
 			[]string{"Animal dander allergy", "Allergy"},
 			[]string{"In your record under: Allergies", "Risk: Low"}},
 		{"ldl calculated", "LDL cholesterol (calculated)",
-			[]string{"LDL cholesterol (calculated)", "Result", "12 Mar 2024"},
+			[]string{"LDL cholesterol (calculated)", "Result", "Mar 12, 2024"},
 			[]string{"In your record under: Results", "162 mg/dL", "High", "Normal range: up to 100 mg/dL"}},
 		{"low density", `LDL cholesterol ("bad"`,
 			[]string{`LDL cholesterol ("bad" cholesterol)`, "Result"},

@@ -261,7 +261,7 @@ func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
 			u.core.Touch()
 			u.fyneApp.Clipboard().SetContent(e.Title() + "\n" + text)
 		}}
-		objs = append(objs, widget.NewCard(e.Title(), e.CreatedAt.Local().Format("2 Jan 2006, 15:04")+" · "+unsentState(e),
+		objs = append(objs, widget.NewCard(e.Title(), appLocale().DateTime(e.CreatedAt.Local())+" · "+unsentState(e),
 			newColumn(0, false, selectableText(text), container.NewHBox(copyBtn))))
 	}
 	content := container.NewVScroll(newColumn(520, false, objs...))

@@ -607,9 +607,9 @@ func ago(t, now time.Time) string {
 	case d < 24*time.Hour:
 		return plural(int(d/time.Hour), "hour", "hours") + " ago"
 	case t.Year() == now.Year():
-		return "on " + t.Local().Format("2 Jan")
+		return "on " + appLocale().DayMonth(t.Local())
 	default:
-		return "on " + t.Local().Format("2 Jan 2006")
+		return "on " + appLocale().Date(t.Local())
 	}
 }
 

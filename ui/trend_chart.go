@@ -3,7 +3,6 @@ package ui
 import (
 	"image/color"
 	"math"
-	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -133,18 +132,18 @@ func (c *trendChart) CreateRenderer() fyne.WidgetRenderer {
 	r.objects = append(r.objects, r.band)
 	for _, v := range c.ticks {
 		grid := canvas.NewLine(color.Transparent)
-		label := canvas.NewText(strconv.FormatFloat(v, 'f', c.digits, 64), color.Transparent)
+		label := canvas.NewText(appLocale().Number(v, c.digits), color.Transparent)
 		label.Alignment = fyne.TextAlignTrailing
 		r.grid = append(r.grid, grid)
 		r.tickLabels = append(r.tickLabels, label)
 		r.objects = append(r.objects, grid, label)
 	}
-	layout := "2 Jan 2006"
+	format := appLocale().Date
 	if c.end.Sub(c.start) > 365*24*time.Hour {
-		layout = "Jan 2006"
+		format = appLocale().MonthYear
 	}
 	for _, t := range []time.Time{c.start, c.start.Add(c.end.Sub(c.start) / 2), c.end} {
-		label := canvas.NewText(t.Format(layout), color.Transparent)
+		label := canvas.NewText(format(t), color.Transparent)
 		r.dateLabels = append(r.dateLabels, label)
 		r.objects = append(r.objects, label)
 	}

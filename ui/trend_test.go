@@ -187,8 +187,8 @@ func TestDayTextRespectsPrecision(t *testing.T) {
 	tests := map[string]string{
 		"2019":                      "2019",
 		"2019-03":                   "Mar 2019",
-		"2024-03-12":                "12 Mar 2024",
-		"2024-03-12T09:30:00+01:00": "12 Mar 2024",
+		"2024-03-12":                "Mar 12, 2024",
+		"2024-03-12T09:30:00+01:00": "Mar 12, 2024",
 		"":                          "",
 	}
 	for in, want := range tests {
@@ -203,7 +203,7 @@ func TestDayTextRespectsPrecision(t *testing.T) {
 			t.Errorf("dayText(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := periodText(record.Period{Start: mustDate(t, "2011-05-24"), End: mustDate(t, "2011-08-22")}); got != "24 May 2011 – 22 Aug 2011" {
+	if got := periodText(record.Period{Start: mustDate(t, "2011-05-24"), End: mustDate(t, "2011-08-22")}); got != "May 24, 2011 – Aug 22, 2011" {
 		t.Errorf("periodText = %q", got)
 	}
 }

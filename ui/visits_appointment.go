@@ -87,7 +87,7 @@ func shortWhen(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Local().Format("Mon 2 Jan 2006, 15:04")
+	return appLocale().WeekdayDateTime(t.Local(), true)
 }
 
 // appointmentModel is the details of an appointment, with its actions.

@@ -436,11 +436,11 @@ func localMidnight(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.Local)
 }
 
-func clockText(t time.Time) string { return t.Local().Format("15:04") }
+func clockText(t time.Time) string { return appLocale().Time(t.Local()) }
 
-func longDateText(t time.Time) string { return t.Local().Format("Monday 2 January 2006") }
+func longDateText(t time.Time) string { return appLocale().LongDate(t.Local()) }
 
-func dateText(t time.Time) string { return t.Local().Format("2 Jan 2006") }
+func dateText(t time.Time) string { return appLocale().Date(t.Local()) }
 
 // whenText is "Tuesday 8 December 2026, 09:30 – 09:50".
 func whenText(start, end time.Time) string {

@@ -105,7 +105,7 @@ func answeredOn(f app.VisitForm) string {
 	if f.AnsweredAt.IsZero() {
 		return ""
 	}
-	return ", answered " + f.AnsweredAt.Local().Format("2 Jan 2006")
+	return ", answered " + appLocale().Date(f.AnsweredAt.Local())
 }
 
 // sentence starts s with a capital and ends it with a full stop.

@@ -180,7 +180,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 	test.Tap(findButton(t, w.Content(), "Explore with a demo practice"))
 
 	// The dashboard, with what the practice holds for the demo patient.
-	q.waitShows(t, w, "Hello, Maya", "Coming up", "Follow-up visit", "Balance due", "49.00 USD", "Updated just now")
+	q.waitShows(t, w, "Hello, Maya", "Coming up", "Follow-up visit", "Balance due", "$49.00", "Updated just now")
 	screenshot(t, w, "walkthrough-dashboard-"+fmtSize(size))
 	assertFits(t, w)
 	assertMinFits(t, w, size.Width)
@@ -223,7 +223,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 		{"immunizations", "Flu shot"},
 		{"visits", "Follow-up"},
 		{"care", "Care plan"},
-		{"billing", "49.00 USD"},
+		{"billing", "$49.00"},
 	}
 	for _, s := range sections {
 		u.shell.openSection(s.name)

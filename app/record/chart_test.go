@@ -8,15 +8,15 @@ func TestLoadKeepsUnreadableResources(t *testing.T) {
 		typ, json, date string
 		dateOf          func(c *Chart) Date
 	}{
-		{"Encounter", `{"status":"finished","period":{"start":"2020-01-02T10:00:00Z","end":`, "2 Jan 2020 10:00", func(c *Chart) Date { return c.Encounters[0].Period.Start }},
-		{"Appointment", `{"status":"booked","start":"2030-05-06T09:00:00Z","participant":[`, "6 May 2030 09:00", func(c *Chart) Date { return c.Appointments[0].Start }},
+		{"Encounter", `{"status":"finished","period":{"start":"2020-01-02T10:00:00Z","end":`, "2 Jan 2020, 10:00", func(c *Chart) Date { return c.Encounters[0].Period.Start }},
+		{"Appointment", `{"status":"booked","start":"2030-05-06T09:00:00Z","participant":[`, "6 May 2030, 09:00", func(c *Chart) Date { return c.Appointments[0].Start }},
 		{"Communication", `{"sent": "2024-01-01","payload":[{"contentString":"hel`, "1 Jan 2024", func(c *Chart) Date { return c.Communications[0].Sent }},
 		{"MedicationRequest", `{"authoredOn":"2019-07","medicationCodeableConcept":{`, "Jul 2019", func(c *Chart) Date { return c.Medications[0].AuthoredOn }},
 		{"Condition", `{"onsetDateTime":"2001","code":`, "2001", func(c *Chart) Date { return c.Conditions[0].Onset }},
 		{"Immunization", `{"occurrenceDateTime":"2018-10-01",`, "1 Oct 2018", func(c *Chart) Date { return c.Immunizations[0].Date }},
-		{"DiagnosticReport", `{"issued":"2019-02-02T08:00:00Z"`, "2 Feb 2019 08:00", func(c *Chart) Date { return c.Reports[0].Effective }},
+		{"DiagnosticReport", `{"issued":"2019-02-02T08:00:00Z"`, "2 Feb 2019, 08:00", func(c *Chart) Date { return c.Reports[0].Effective }},
 		{"ImagingStudy", `{"started":"2016-03-03", "series":[`, "3 Mar 2016", func(c *Chart) Date { return c.Others[0].Date }},
-		{"Claim", `{"created":"2016-03-03T00:00:00Z", "item":[`, "3 Mar 2016 00:00", func(c *Chart) Date { return c.Others[0].Date }},
+		{"Claim", `{"created":"2016-03-03T00:00:00Z", "item":[`, "3 Mar 2016, 00:00", func(c *Chart) Date { return c.Others[0].Date }},
 		{"Task", `not json at all`, "", func(c *Chart) Date { return c.Tasks[0].AuthoredOn }},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/carebook/carebook/app/locfmt"
 )
 
 // Precision says how much of a FHIR date was given: "2019" is a year,
@@ -78,18 +80,22 @@ func ParseDate(s string) (Date, error) {
 // IsZero reports whether d holds no date.
 func (d Date) IsZero() bool { return d.Precision == PrecisionNone }
 
-// String formats d at its own precision: "2019", "Mar 2019", "4 Mar 2019",
-// or "4 Mar 2019 10:30" (in the zone the source gave). A zero Date is "".
-func (d Date) String() string {
+// String formats d at its own precision in the current locale
+// (locfmt.Current): "2019", "Mar 2019", "Mar 4, 2019", or "Mar 4, 2019,
+// 10:30 AM" in en-US (in the zone the source gave). A zero Date is "".
+func (d Date) String() string { return d.Format(locfmt.Current()) }
+
+// Format formats d at its own precision in locale l.
+func (d Date) Format(l locfmt.Locale) string {
 	switch d.Precision {
 	case PrecisionYear:
-		return d.Time.Format("2006")
+		return l.Year(d.Time)
 	case PrecisionMonth:
-		return d.Time.Format("Jan 2006")
+		return l.MonthYear(d.Time)
 	case PrecisionDay:
-		return d.Time.Format("2 Jan 2006")
+		return l.Date(d.Time)
 	case PrecisionTime:
-		return d.Time.Format("2 Jan 2006 15:04")
+		return l.DateTime(d.Time)
 	}
 	return ""
 }

@@ -40,7 +40,7 @@ func TestDecodePatient(t *testing.T) {
 	}
 
 	dead := DecodePatient(res("Patient", "p2", `{"name":[{"text":"J. Doe"}],"deceasedDateTime":"2001-02-03T04:05:06Z","birthDate":1950}`))
-	if dead.Name != "J. Doe" || !dead.Deceased || dead.DeceasedAt.String() != "3 Feb 2001 04:05" || !dead.Incomplete || !dead.BirthDate.IsZero() {
+	if dead.Name != "J. Doe" || !dead.Deceased || dead.DeceasedAt.String() != "3 Feb 2001, 04:05" || !dead.Incomplete || !dead.BirthDate.IsZero() {
 		t.Errorf("deceased patient = %+v", dead)
 	}
 }
@@ -146,7 +146,7 @@ func TestDecodeClinical(t *testing.T) {
 
 	pr := DecodeProcedure(res("Procedure", "p", `{"status":"completed","code":{"text":"Appendectomy"},"performedPeriod":{"start":"2015-01-01T10:00:00Z","end":"2015-01-01T11:00:00Z"},
 		"reasonReference":[{"display":"Appendicitis"}],"note":[{"text":"No complications"}]}`))
-	if pr.Name != "Appendectomy" || pr.Performed.String() != "1 Jan 2015 10:00" || pr.Ended.String() != "1 Jan 2015 11:00" ||
+	if pr.Name != "Appendectomy" || pr.Performed.String() != "1 Jan 2015, 10:00" || pr.Ended.String() != "1 Jan 2015, 11:00" ||
 		!reflect.DeepEqual(pr.Reasons, []string{"Appendicitis"}) || pr.Notes[0] != "No complications" {
 		t.Errorf("procedure = %+v", pr)
 	}
@@ -174,7 +174,7 @@ func TestDecodeVisitsAndPlans(t *testing.T) {
 		"start":"2030-01-05T14:00:00Z","end":"2030-01-05T14:30:00Z",
 		"participant":[{"actor":{"reference":"Patient/p1"}},{"actor":{"reference":"Practitioner/7","display":"Dr. Who"}},{"actor":{"reference":"Location/3","display":"Room 3"}}]}`))
 	if ap.Status != "booked" || ap.ServiceTypes[0] != "Annual physical" || len(ap.Practitioners) != 1 || ap.Practitioners[0].Display != "Dr. Who" ||
-		len(ap.Locations) != 1 || len(ap.Others) != 1 || ap.Start.String() != "5 Jan 2030 14:00" {
+		len(ap.Locations) != 1 || len(ap.Others) != 1 || ap.Start.String() != "5 Jan 2030, 14:00" {
 		t.Errorf("appointment = %+v", ap)
 	}
 
@@ -273,7 +273,7 @@ func TestDecodeMessagesAndTasks(t *testing.T) {
 		"about":[{"reference":"DiagnosticReport/r1","display":"Lipid panel"}],"identifier":[{"system":"urn:ietf:rfc:3986","value":"urn:uuid:1"},{"value":" "}],
 		"payload":[{"contentString":"Your results look fine."},{"contentString":"See you in June."},{"contentAttachment":{"contentType":"text/plain","data":"`+base64.StdEncoding.EncodeToString([]byte("attached note"))+`","title":"note.txt"}}]}`))
 	if c.Thread.Reference != "Communication/thread1" || c.InResponseTo.Reference != "Communication/m1" || c.Sender.Display != "Dr. Who" ||
-		c.Text != "Your results look fine.\n\nSee you in June." || len(c.Attachments) != 1 || c.Attachments[0].Text != "attached note" || c.Date().String() != "1 May 2024 10:00" {
+		c.Text != "Your results look fine.\n\nSee you in June." || len(c.Attachments) != 1 || c.Attachments[0].Text != "attached note" || c.Date().String() != "1 May 2024, 10:00" {
 		t.Errorf("communication = %+v", c)
 	}
 	if len(c.About) != 1 || c.About[0].Reference != "DiagnosticReport/r1" || len(c.Identifiers) != 1 ||
@@ -305,7 +305,7 @@ func TestDecodeBilling(t *testing.T) {
 	}
 	eob := DecodeExplanationOfBenefit(res("ExplanationOfBenefit", "e", `{"status":"active","type":{"coding":[{"code":"institutional"}]},"created":"2019-01-01",
 		"total":[{"category":{"text":"Submitted"},"amount":{"value":125,"currency":"USD"}}],"payment":{"amount":{"value":100.5,"currency":"USD"}}}`))
-	if eob.Summary() != "Institutional claim, paid 100.50 USD" || eob.Totals[0].Amount.Value != 125 {
+	if eob.Summary() != "Institutional claim, paid US$100.50" || eob.Totals[0].Amount.Value != 125 {
 		t.Errorf("eob summary %q totals %+v", eob.Summary(), eob.Totals)
 	}
 }
@@ -373,10 +373,10 @@ func TestParseDate(t *testing.T) {
 		{"2019", PrecisionYear, "2019", false},
 		{"2019-03", PrecisionMonth, "Mar 2019", false},
 		{"2019-03-04", PrecisionDay, "4 Mar 2019", false},
-		{"2019-03-04T10:30:00Z", PrecisionTime, "4 Mar 2019 10:30", false},
-		{"2019-03-04T10:30:00.123456+02:00", PrecisionTime, "4 Mar 2019 10:30", false},
-		{"2019-03-04T10:30", PrecisionTime, "4 Mar 2019 10:30", false},
-		{"2019-03-04 10:30:00", PrecisionTime, "4 Mar 2019 10:30", false},
+		{"2019-03-04T10:30:00Z", PrecisionTime, "4 Mar 2019, 10:30", false},
+		{"2019-03-04T10:30:00.123456+02:00", PrecisionTime, "4 Mar 2019, 10:30", false},
+		{"2019-03-04T10:30", PrecisionTime, "4 Mar 2019, 10:30", false},
+		{"2019-03-04 10:30:00", PrecisionTime, "4 Mar 2019, 10:30", false},
 		{" 2019-03-04 ", PrecisionDay, "4 Mar 2019", false},
 		{"2019-13", 0, "", true},
 		{"04/03/2019", 0, "", true},
@@ -393,7 +393,7 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 	tm, _ := ParseDate("2019-03-04T23:30:00-05:00")
-	if got := tm.In(time.UTC).String(); got != "5 Mar 2019 04:30" {
+	if got := tm.In(time.UTC).String(); got != "5 Mar 2019, 04:30" {
 		t.Errorf("In(UTC) = %q", got)
 	}
 	if got := mustDate("2019-03-04").In(time.FixedZone("x", -12*3600)).String(); got != "4 Mar 2019" {

@@ -47,7 +47,7 @@ func TestLabResults(t *testing.T) {
 	}
 	want := []summary{
 		{Title: "Complete blood count", Date: "1 Jan 2020", Results: []string{"hgb"}, Abnormal: 1, Report: true},
-		{Title: "Basic metabolic panel", Date: "1 Feb 2019 08:00", Results: []string{"glu", "na"}, Abnormal: 1, Report: true},
+		{Title: "Basic metabolic panel", Date: "1 Feb 2019, 08:00", Results: []string{"glu", "na"}, Abnormal: 1, Report: true},
 		{Title: "Lab results", Date: "5 May 2018", Results: []string{"a1c", "ldl"}},
 		{Title: "Lab results", Date: "1 Jan 2017", Results: []string{"tsh"}},
 	}

@@ -29,7 +29,7 @@ func TestDecodeObservation(t *testing.T) {
 				"referenceRange":[{"low":{"value":70,"unit":"mg/dL"},"high":{"value":99,"unit":"mg/dL"}}]}`,
 			wantName: "Blood sugar (glucose)", wantStatus: "final", wantText: "130 mg/dL", wantNum: 130, wantHasNum: true,
 			wantFlag: Flag{Code: "H", Text: "High", Abnormal: true, Source: FlagFromInterpretation},
-			wantDate: "4 Mar 2019 10:30", wantPrec: PrecisionTime,
+			wantDate: "4 Mar 2019, 10:30", wantPrec: PrecisionTime,
 		},
 		{
 			name: "comparator escaped as \\u003c is read and not flagged by us",
@@ -111,7 +111,7 @@ func TestDecodeObservation(t *testing.T) {
 		{
 			name:     "period start used as the date",
 			json:     `{"status":"final","code":{"text":"Holter"},"effectivePeriod":{"start":"2018-07-01T08:00:00Z","end":"2018-07-02T08:00:00Z"},"valueString":"normal"}`,
-			wantName: "Holter", wantStatus: "final", wantText: "normal", wantDate: "1 Jul 2018 08:00", wantPrec: PrecisionTime,
+			wantName: "Holter", wantStatus: "final", wantText: "normal", wantDate: "1 Jul 2018, 08:00", wantPrec: PrecisionTime,
 		},
 		{
 			name:     "JSON that does not parse still yields a dated entry",
@@ -198,7 +198,7 @@ func TestFormatNumber(t *testing.T) {
 		want string
 	}{
 		{5.4, "5.4"}, {130, "130"}, {161.6696023890834, "161.67"}, {0.0123456, "0.0123"},
-		{0.001, "0.001"}, {-2.3456, "-2.35"}, {1.5e-7, "1.5e-07"}, {7.0, "7"},
+		{0.001, "0.001"}, {-2.3456, "-2.35"}, {1.5e-7, "0.00000015"}, {7.0, "7"},
 	}
 	for _, tt := range tests {
 		if got := formatNumber(tt.in); got != tt.want {

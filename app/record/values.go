@@ -1,10 +1,12 @@
 package record
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record/plainnames"
 )
 
@@ -211,14 +213,9 @@ type Money struct {
 	Currency string
 }
 
-// String formats m as "125.00 USD".
-func (m Money) String() string {
-	s := strconv.FormatFloat(m.Value, 'f', 2, 64)
-	if m.Currency != "" {
-		s += " " + m.Currency
-	}
-	return s
-}
+// String formats m in the current locale (locfmt.Current): "$125.00" in
+// en-US, "125,00 €" in de-DE.
+func (m Money) String() string { return locfmt.Current().Money(m.Value, m.Currency) }
 
 // Period is a start and end, either of which may be zero.
 type Period struct {
@@ -241,27 +238,34 @@ type Attachment struct {
 	Created Date
 }
 
-// formatNumber shows a measured value the way a result sheet would: exact
-// when short ("5.4"), else rounded to two decimals for values of 1 and more
-// and to three significant digits below 1, without trailing zeros.
+// formatNumber shows a measured value the way a result sheet would, in the
+// current locale: exact when short ("5.4"), else rounded to two decimals
+// for values of 1 and more and to three significant digits below 1,
+// without trailing zeros.
 func formatNumber(v float64) string {
 	s := strconv.FormatFloat(v, 'f', -1, 64)
 	dot := strings.IndexByte(s, '.')
-	if dot < 0 || len(s)-dot-1 <= 3 {
-		return s
+	decimals := 0
+	switch {
+	case dot >= 0 && len(s)-dot-1 <= 3:
+		decimals = len(s) - dot - 1
+	case dot < 0:
+	case v >= 1 || v <= -1:
+		decimals = 2
+	default:
+		decimals = SignificantDecimals(v, 3)
 	}
-	if v >= 1 || v <= -1 {
-		s = strconv.FormatFloat(v, 'f', 2, 64)
-	} else {
-		s = strconv.FormatFloat(v, 'g', 3, 64)
-		if strings.ContainsAny(s, "e") {
-			return s
-		}
+	return locfmt.Current().Number(v, decimals)
+}
+
+// SignificantDecimals is how many decimals show digits significant
+// digits of v (|v| < 1): 0.012345 with 3 is 4 ("0.0123"); at most 12.
+func SignificantDecimals(v float64, digits int) int {
+	if v == 0 {
+		return 0
 	}
-	if strings.IndexByte(s, '.') >= 0 {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
+	d := digits - 1 - int(math.Floor(math.Log10(math.Abs(v))))
+	return max(0, min(d, 12))
 }
 
 // lower normalises a code for comparison: trimmed and lower-cased.

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/internal/version"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
@@ -108,6 +109,10 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Dates, numbers and money in what the app's use cases write follow
+	// the locale (LC_ALL, LC_TIME, LANG; C or none is en-US).
+	l, _ := locfmt.FromEnv(os.Getenv)
+	locfmt.SetCurrent(l)
 	os.Exit(run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
 }
 
