@@ -80,6 +80,10 @@ func FuzzSearch(f *testing.F) {
 		"Observation?code=x&_sort=-date&_count=1", "Observation?patient=b", "Patient?_id=a,b",
 		"Observation?_lastUpdated=gt2020-01-01T00:00:00Z&_include=Observation:subject", "Patient/a/$everything?_since=2020-01-01T00:00:00Z",
 		"_history?_count=2&_offset=1", "Observation/_history?_since=2020", "Slot?schedule=Schedule/1&start=ge2025&status=free",
+		// Paging tokens carry a cursor, the first page's snapshot and its
+		// total: forged ones must not reach another patient's records.
+		"Observation?_count=1&_cursor=0.99.9", "Observation?patient=a&_cursor=1.2.3", "Patient/b/$everything?_count=1&_page=o0.99.9",
+		"Patient/b/$everything?_page=s99.9.Practitioner/x", "Patient/a/$everything?_page=o1.2.3",
 	} {
 		f.Add(q)
 	}
