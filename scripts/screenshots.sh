@@ -215,6 +215,15 @@ for f in "$out"/details-*.png "$out"/statement-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
 done
 
+# What a result means: the demo patient's latest panel, released before
+# the doctor reviewed it, with each value on a bar against its normal range,
+# the words, plain names and "Learn more", at both sizes.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestResultMeaningInTheWindow' ./ui/ >"$scratch/meaning.log" 2>&1 ||
+	{ cat "$scratch/meaning.log" >&2; exit 1; }
+for f in "$out"/result-meaning-*.png; do
+	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
+done
+
 # Notifications and reminders (Settings with the switches per kind, the
 # dashboard with preventive care due), the activity on this device, and
 # removing a record that still holds unsent items, at both sizes.

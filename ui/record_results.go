@@ -69,7 +69,8 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 	if rep := g.Report; rep != nil {
 		m.askRef = rep.Key()
 		m.partial = rep.Incomplete
-		if rep.Status != "" && rep.Status != "final" {
+		// A preliminary report says so in words (the notice above).
+		if rep.Status != "" && rep.Status != "final" && !(rep.Status == "preliminary" && m.notice != "") {
 			m.addField("Status", statusText(rep.Status))
 		}
 		if issued := dayText(rep.Issued); issued != m.subtitle {
