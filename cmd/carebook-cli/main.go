@@ -76,6 +76,8 @@ commands:
             (--json); --set KEY=VALUE... changes them, --keep KEY=yours|practice... chooses
             after the practice's copy changed meanwhile
 
+  new-address  the practice moved: sign in at its new address (--profile ID --server URL);
+            the record and what waits to be sent are kept (sync says when a practice moved)
   own-lock  give a record a passphrase of its own, so the app's unlock does not open it:
             --profile ID with CAREBOOK_NEW_PROFILE_PASSPHRASE (and CAREBOOK_PROFILE_PASSPHRASE,
             its current one, to change it); --remove with CAREBOOK_PROFILE_PASSPHRASE
@@ -168,6 +170,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdAccess(ctx, args[1:], e)
 	case "own-lock":
 		err = cmdOwnLock(ctx, args[1:], e)
+	case "new-address":
+		err = cmdMovePractice(ctx, args[1:], e)
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.stdout, version.String("carebook-cli"))
 		return exitOK

@@ -99,6 +99,10 @@ func syncProfile(ctx context.Context, a *app.App, p app.ProfileInfo, full, quiet
 				mode, rep.Written, rep.Removed, rep.Malformed, rep.Took.Round(time.Millisecond))
 		}
 	}
+	if errors.Is(err, app.ErrPracticeMoved) {
+		return fmt.Errorf("%w (nothing was sent there: sign in at the new address with carebook-cli new-address --profile %s --server %s)",
+			err, p.ID, app.PracticeMovedTo(err))
+	}
 	if errors.Is(err, app.ErrNeedsSignIn) {
 		return fmt.Errorf("%w (sign in again: carebook-cli connect --server %s)", err, p.PracticeURL)
 	}
