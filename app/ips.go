@@ -19,6 +19,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/storage"
 )
@@ -111,7 +112,7 @@ func (a *App) WriteIPS(ctx context.Context, w io.Writer, s HealthSummary) error 
 		"subject":         map[string]any{"reference": b.subject, "display": s.Name},
 		"date":            s.Made.UTC().Format("2006-01-02T15:04:05Z"),
 		"author":          []any{map[string]any{"reference": device, "display": "Carebook"}},
-		"title":           "Patient summary of " + s.Name + " as of " + s.Made.Format("Jan 2, 2006"),
+		"title":           "Patient summary of " + s.Name + " as of " + locfmt.Current().Date(s.Made),
 		"confidentiality": "N",
 		"section":         secs,
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
 )
 
@@ -71,7 +72,7 @@ func WriteSummaryPDF(w io.Writer, s HealthSummary) error {
 		pdf.SetFont(pdfFontName, "", 7.5)
 		pdf.SetTextColor(110, 110, 110)
 		pdf.CellFormat(0, pdfSmall, fmt.Sprintf("Health summary of %s · made %s by Carebook · private health information · page %d of {nb}",
-			string(footerName), s.Made.Format("Jan 2, 2006"), pdf.PageNo()), "", 0, "C", false, 0, "")
+			string(footerName), locfmt.Current().Date(s.Made), pdf.PageNo()), "", 0, "C", false, 0, "")
 	})
 	pdf.AddPage()
 	p.header(s)
@@ -124,11 +125,11 @@ func (p *pdfWriter) header(s HealthSummary) {
 	for _, src := range s.Sources {
 		f := src.Practice
 		if !src.LastSync.IsZero() {
-			f += " (brought up to date " + src.LastSync.Format("Jan 2, 2006") + ")"
+			f += " (brought up to date " + locfmt.Current().Date(src.LastSync) + ")"
 		}
 		from = append(from, f)
 	}
-	p.wrap("Made by Carebook on "+s.Made.Format("Jan 2, 2006 at 3:04 PM")+" from the record kept by "+strings.Join(from, " and ")+
+	p.wrap("Made by Carebook on "+locfmt.Current().DateTime(s.Made)+" from the record kept by "+strings.Join(from, " and ")+
 		". Each item says which practice recorded it and when. It may be incomplete: ask your doctor about anything that looks wrong.", p.width, pdfSmall)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.Ln(2)
@@ -297,7 +298,8 @@ func (p *pdfWriter) card(c EmergencyCard) {
 	p.font("B", 8.5)
 	pdf.Text(x+2.5, y+4.3, "EMERGENCY CARD")
 	p.font("", 6.5)
-	pdf.Text(x+cardWidth-2.5-pdf.GetStringWidth(c.Made.Format("Jan 2, 2006")), y+4.2, c.Made.Format("Jan 2, 2006"))
+	made := locfmt.Current().Date(c.Made)
+	pdf.Text(x+cardWidth-2.5-pdf.GetStringWidth(made), y+4.2, made)
 	pdf.SetTextColor(0, 0, 0)
 	inner := cardWidth - 5
 	cy := y + 9
@@ -439,18 +441,20 @@ func (p *pdfWriter) wrap(text string, w, h float64) {
 	}
 }
 
-// longDay writes a date for a reader in sentences ("Mar 4, 2019"), at the
-// date's own precision; "" when there is none.
+// longDay writes a date for a reader in sentences, the device's locale's
+// way ("Mar 4, 2019" in the US, "4 Mar 2019" in the UK), at the date's
+// own precision; "" when there is none.
 func longDay(d record.Date) string {
+	loc := locfmt.Current()
 	switch d.Precision {
 	case record.PrecisionYear:
-		return d.Time.Format("2006")
+		return loc.Year(d.Time)
 	case record.PrecisionMonth:
-		return d.Time.Format("Jan 2006")
+		return loc.MonthYear(d.Time)
 	case record.PrecisionNone:
 		return ""
 	}
-	return d.Time.Format("Jan 2, 2006")
+	return loc.Date(d.Time)
 }
 
 func prefixed(prefix, s string) string {
