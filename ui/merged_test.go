@@ -156,7 +156,7 @@ func mergedMedicationsWindow(t *testing.T, size fyne.Size) {
 		return false
 	})
 	selectRow(t, v, "Weight")
-	q.waitShows(t, w, "From:", mayaR.Practice+" · "+synth.LakesideName)
+	q.waitShows(t, w, "From:", mayaR.Practice+" · "+synth.LakesideName, " kg · "+synth.LakesideName, " kg · "+mayaR.Practice)
 	screenshot(t, w, name("trend-weight"))
 	assertTouchTargets(t, w)
 	v.current.md.goBack()

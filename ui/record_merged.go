@@ -251,11 +251,17 @@ func mergedVitals(m app.MergedRecord) sectionModel {
 	merged := record.MergeTrends(m.Parts)
 	series := make([]record.Series, len(merged))
 	from := map[string]string{}
+	pointsFrom := map[string][]string{}
 	for i, s := range merged {
 		series[i] = s.Series
 		from[s.Key] = s.Practices()
+		names := make([]string, len(s.From))
+		for j, f := range s.From {
+			names[j] = f.Practice
+		}
+		pointsFrom[s.Key] = names
 	}
-	return vitalsOf(series, from, "No measurements taken more than once are on record at these practices yet.")
+	return vitalsOf(series, from, pointsFrom, "No measurements taken more than once are on record at these practices yet.")
 }
 
 // mergedVisits lists the appointments of every practice: those to come

@@ -34,6 +34,9 @@ type trendModel struct {
 	hasLow  bool
 	hasHigh bool
 	rng     string // the normal range in words
+	// from, in a merged view, is the practice of each point of lines[0]
+	// (parallel to its points); nil otherwise.
+	from []string
 }
 
 // count is how many measurements the chart holds (of its first line).
@@ -118,12 +121,12 @@ func trendOf(series ...record.Series) trendModel {
 // pressure, A1c, LDL…, then the rest by name); each opens its trend.
 // Any goroutine.
 func vitalsSection(c *record.Chart) sectionModel {
-	return vitalsOf(record.Trends(c.Observations), nil, "No measurements taken more than once are on record at this practice yet.")
+	return vitalsOf(record.Trends(c.Observations), nil, nil, "No measurements taken more than once are on record at this practice yet.")
 }
 
 // vitalsOf is the trends section of series; from, when set, says where
 // each series' points come from (by Series.Key), for merged views.
-func vitalsOf(series []record.Series, from map[string]string, empty string) sectionModel {
+func vitalsOf(series []record.Series, from map[string]string, pointsFrom map[string][]string, empty string) sectionModel {
 	candidates := record.ChartCandidates(series)
 	var sources []string // parallel to trends
 	var trends []trendModel
@@ -144,7 +147,14 @@ func vitalsOf(series []record.Series, from map[string]string, empty string) sect
 				}
 			}
 		}
-		trends = append(trends, trendOf(group...))
+		t := trendOf(group...)
+		for _, g := range group {
+			// The series drawn first (systolic of a blood pressure).
+			if pf := pointsFrom[g.Key]; len(pf) == len(g.Points) && len(g.Points) > 0 && &t.lines[0].points[0] == &g.Points[0] {
+				t.from = pf
+			}
+		}
+		trends = append(trends, t)
 		sources = append(sources, from[s.Key])
 	}
 	items := make([]listItem, len(trends))
@@ -218,7 +228,11 @@ func trendDetail(t trendModel) detailModel {
 		if d, ok := second[p.ObservationID]; ok {
 			v += "/" + numberText(d)
 		}
-		m.fields = append(m.fields, field{dayText(p.Date), joinNonEmpty(" ", v, t.unit)})
+		value := joinNonEmpty(" ", v, t.unit)
+		if i < len(t.from) {
+			value += " · " + t.from[i]
+		}
+		m.fields = append(m.fields, field{dayText(p.Date), value})
 		shown++
 	}
 	if len(pts) > shown {
