@@ -21,6 +21,9 @@ CAREBOOK_BENCH=1 GOMAXPROCS=1 go test -count=1 -run TestBenchRatio -v ./storage/
 # patient in about 90 s, each 100k sync takes about 25 s);
 # CAREBOOK_BENCH_SCALES=20,40 gives a quick look (the ratio target scales
 # with the sizes).
+section "open (issue 15): a cache of 20k and 100k resources after a clean shutdown (quick check: no whole-file read) and after an unclean one (whole file checked)"
+CAREBOOK_BENCH=1 go test -count=1 -run TestBenchOpen -v ./storage/ | grep -E '^open|FAIL' || true
+
 section "sync at scale (issue 15): initial sync at 20k and 100k resources, \$everything and per-type mode; sync vs bare paged download of the same pages (target <= 1.10x); 100k/20k (target <= 5.5x)"
 go test -count=1 -run '^$' -bench 'SyncScale' -benchtime 1x -timeout 90m ./sync/pull/ | grep -E '^(initial|practice)|FAIL' || true
 
