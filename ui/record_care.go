@@ -55,7 +55,7 @@ func careSection(c *record.Chart) sectionModel {
 		heading("Goals")
 		for _, g := range keptGoals {
 			items = append(items, listItem{
-				title:   goalName(g),
+				title:   headline(goalName(g)),
 				detail:  joinNonEmpty(" · ", statusText(firstText(g.AchievementStatus, g.LifecycleStatus)), sinceDate(g.Start)),
 				partial: g.Incomplete,
 				key:     g.Key(),

@@ -199,6 +199,22 @@ func statusText(code string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// headline is what a list row shows of a long text (a goal written as a
+// paragraph): up to its first colon, semicolon or full stop when the text
+// would not fit two lines of a phone's list; its page gives all of it.
+func headline(s string) string {
+	s = strings.TrimSpace(s)
+	if len([]rune(s)) <= 70 {
+		return s
+	}
+	for _, sep := range []string{": ", "; ", ". "} {
+		if i := strings.Index(s, sep); i >= 10 {
+			return s[:i]
+		}
+	}
+	return s
+}
+
 // joinNonEmpty joins the non-empty parts with sep.
 func joinNonEmpty(sep string, parts ...string) string {
 	kept := parts[:0:0]

@@ -27,6 +27,9 @@ type listItem struct {
 	// own, two when long (sourceLong, set by newList).
 	source     string
 	sourceLong bool
+	// detailLines: how many lines the detail needs beside the flag (set by
+	// newList, at most maxDetailLines): it wraps rather than being cut off.
+	detailLines int
 }
 
 // rowTextWidth is the width a row's title may use on one line until the
@@ -47,6 +50,28 @@ func needsTwoLines(item listItem, room float32) bool {
 	return fyne.MeasureText(item.title, theme.TextSize(), bold).Width > room
 }
 
+// maxDetailLines is the most lines a row's detail wraps to (a longer one
+// ends with "…"; the entry's page has all of it).
+const maxDetailLines = 4
+
+// detailLines is how many lines item's detail needs in room points next
+// to its flag (every line of a row leaves the flag's width free): one when
+// it fits, else its width over the room with a line's slack for words
+// that move down whole, at most maxDetailLines.
+func detailLines(item listItem, room float32) int {
+	if item.header || item.detail == "" {
+		return 1
+	}
+	if item.flag != "" {
+		room -= fyne.MeasureText(item.flag, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + 2*theme.InnerPadding()
+	}
+	w := fyne.MeasureText(item.detail, theme.TextSize(), fyne.TextStyle{}).Width
+	if w <= room || room < 1 {
+		return 1
+	}
+	return min(maxDetailLines, int(w/(room*0.85))+1)
+}
+
 // recordRow is the widget a virtualized list shows for one listItem: the
 // title (two lines when long, then "…"), the detail line, the partial
 // note when the entry is Incomplete, and the flag on the right.
@@ -56,6 +81,7 @@ type recordRow struct {
 	twoLines                  bool
 	source                    *widget.Label
 	sourceTwoLines            bool
+	detailLines               int
 }
 
 func newRecordRow() *recordRow {
@@ -94,6 +120,11 @@ func (r *recordRow) set(item listItem) {
 	}
 	r.detail.Text = item.detail
 	r.detail.Hidden = item.header || item.detail == ""
+	r.detailLines = item.detailLines
+	r.detail.Wrapping = fyne.TextWrapOff
+	if item.detailLines > 1 {
+		r.detail.Wrapping = fyne.TextWrapWord
+	}
 	r.source.Text = item.source
 	r.source.Hidden = item.header || item.source == ""
 	r.sourceTwoLines = item.sourceLong
@@ -119,6 +150,17 @@ func (l *rowLayout) titleHeight() float32 {
 	h := l.row.title.MinSize().Height
 	if l.row.twoLines {
 		h += fyne.MeasureText("Ag", theme.TextSize(), fyne.TextStyle{Bold: true}).Height + theme.LineSpacing()
+	}
+	return h
+}
+
+// detailHeight is the detail's height: one line, or as many as it needs.
+func (l *rowLayout) detailHeight() float32 {
+	r := l.row
+	line := fyne.MeasureText("Ag", theme.TextSize(), r.detail.TextStyle).Height
+	h := line + 2*theme.InnerPadding()
+	for i := 1; i < r.detailLines; i++ {
+		h += line + theme.LineSpacing()
 	}
 	return h
 }
@@ -151,6 +193,8 @@ func (l *rowLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		switch i {
 		case 0:
 			h = l.titleHeight()
+		case 1:
+			h = l.detailHeight()
 		case 2:
 			h = l.sourceHeight()
 		}
@@ -163,10 +207,11 @@ func (l *rowLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 func (l *rowLayout) MinSize(_ []fyne.CanvasObject) fyne.Size {
 	r := l.row
 	h := l.titleHeight()
-	for _, o := range []fyne.CanvasObject{r.detail, r.note} {
-		if o.Visible() {
-			h += o.MinSize().Height + rowGap()
-		}
+	if r.detail.Visible() {
+		h += l.detailHeight() + rowGap()
+	}
+	if r.note.Visible() {
+		h += r.note.MinSize().Height + rowGap()
 	}
 	if r.source.Visible() {
 		h += l.sourceHeight() + rowGap()
@@ -246,6 +291,7 @@ func (md *masterDetail) newList(items []listItem, selected int) *widget.List {
 		items[i].long = needsTwoLines(items[i], md.textWidth)
 		items[i].sourceLong = items[i].source != "" &&
 			fyne.MeasureText(items[i].source, theme.TextSize(), fyne.TextStyle{Italic: true}).Width > md.textWidth
+		items[i].detailLines = detailLines(items[i], md.textWidth)
 		if h := md.itemHeight(items[i]); h != md.rowHeight {
 			l.SetItemHeight(i, h)
 		}
@@ -280,8 +326,11 @@ func (md *masterDetail) measureRows() {
 		for _, long := range []bool{false, true} {
 			for _, source := range []string{"", "C"} {
 				for _, sourceLong := range []bool{false, true} {
-					it := listItem{title: "A", detail: "B", partial: partial, long: long, source: source, sourceLong: sourceLong && source != ""}
-					md.heights[kindOf(it)] = height(it)
+					for lines := 1; lines <= maxDetailLines; lines++ {
+						it := listItem{title: "A", detail: "B", partial: partial, long: long, source: source,
+							sourceLong: sourceLong && source != "", detailLines: lines}
+						md.heights[kindOf(it)] = height(it)
+					}
 				}
 			}
 		}
@@ -290,10 +339,17 @@ func (md *masterDetail) measureRows() {
 }
 
 // rowKind is what a row's height depends on.
-type rowKind struct{ partial, long, source, sourceLong bool }
+type rowKind struct {
+	partial, long, source, sourceLong bool
+	detailLines                       int
+}
 
 func kindOf(it listItem) rowKind {
-	return rowKind{it.partial, it.long, it.source != "", it.sourceLong && it.source != ""}
+	lines := max(1, it.detailLines)
+	if it.detail == "" {
+		lines = 1
+	}
+	return rowKind{it.partial, it.long, it.source != "", it.sourceLong && it.source != "", lines}
 }
 
 // itemHeight is the height of item's row.
