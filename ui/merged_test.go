@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
@@ -65,6 +66,17 @@ func mergedMedicationsWindow(t *testing.T, size fyne.Size) {
 	test.Tap(findButton(t, w.Content(), "Yes, the same person"))
 	q.waitShows(t, w, "Your records from", synth.LakesideName+", together.", "at "+synth.LakesideName)
 	screenshot(t, w, name("dashboard"))
+	assertTouchTargets(t, w)
+	assertFits(t, w)
+
+	// One practice's own home screen, then all of them again.
+	practicePicker(t, w).SetSelected(synth.LakesideName)
+	q.waitFor(t, "Lakeside's own home screen", func() bool {
+		shown := shownText(w.Content())
+		return strings.Contains(shown, "Follow-up of migraines") && !strings.Contains(shown, "at "+synth.LakesideName)
+	})
+	practicePicker(t, w).SetSelected(allPractices)
+	q.waitShows(t, w, "at "+synth.LakesideName)
 
 	// Every practice's prescriptions, each saying where it comes from.
 	m, err := core.MergedRecord(ctx, mayaR.ID)
@@ -244,4 +256,19 @@ func TestTwoDemoPracticesFromTheStart(t *testing.T) {
 	if err != nil || len(ps) != 2 {
 		t.Fatalf("profiles = %d (%v), want Maya at both practices", len(ps), err)
 	}
+}
+
+// practicePicker is the visible choice of practice (all or one).
+func practicePicker(t *testing.T, w fyne.Window) *widget.Select {
+	t.Helper()
+	var found *widget.Select
+	walkVisible(w.Content(), func(o fyne.CanvasObject) {
+		if sel, ok := o.(*widget.Select); ok && found == nil && len(sel.Options) > 0 && sel.Options[0] == allPractices {
+			found = sel
+		}
+	})
+	if found == nil {
+		t.Fatalf("no practice picker; screen shows: %s", shownText(w.Content()))
+	}
+	return found
 }
