@@ -105,10 +105,9 @@ func (b *rangeBar) CreateRenderer() fyne.WidgetRenderer {
 }
 
 type rangeBarRenderer struct {
-	bar          *rangeBar
-	track, band  *canvas.Rectangle
-	marker       *canvas.Circle
-	markerBorder color.Color
+	bar         *rangeBar
+	track, band *canvas.Rectangle
+	marker      *canvas.Circle
 }
 
 func (r *rangeBarRenderer) refreshColors() {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,9 +78,24 @@ func namedCodings(r Resource, fn func(path string, c Coding)) {
 	}
 }
 
+var (
+	testResourcesOnce sync.Once
+	testResourcesList []Resource
+)
+
 // testResources is every resource of the Synthea fixtures and of the
-// practice's generated demo data (practice/synth), as the cache holds them.
+// practice's generated demo data (practice/synth), as the cache holds them;
+// read once per test binary.
 func testResources(t testing.TB) []Resource {
+	t.Helper()
+	testResourcesOnce.Do(func() { testResourcesList = readTestResources(t) })
+	if len(testResourcesList) == 0 {
+		t.Skip("no test data")
+	}
+	return testResourcesList
+}
+
+func readTestResources(t testing.TB) []Resource {
 	t.Helper()
 	var out []Resource
 	for _, b := range loadBundles(t) {
