@@ -86,7 +86,21 @@ run() {
 		xdotool mousemove --window "$wid" $CLICK click 1
 		shoot "$label-$name-detail" "$wid"
 	fi
-	kill "$app_pid"
+	stop_app
+}
+
+# stop_app stops the app and waits for it; one that is still there 10 s
+# after SIGTERM (seen once) has its goroutines written into app.log
+# (SIGQUIT), which is kept as app-hung-after-term.log, and the script goes on.
+stop_app() {
+	kill "$app_pid" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$app_pid" 2>/dev/null; then
+		echo "screenshots: the app was still running 10 s after SIGTERM; its goroutines are in $out/app-hung-after-term.log" >&2
+		kill -QUIT "$app_pid" 2>/dev/null || true
+		sleep 1
+		cp "$scratch/app.log" "$out/app-hung-after-term.log"
+	fi
 	wait "$app_pid" 2>/dev/null || true
 	app_pid=
 }
@@ -117,16 +131,15 @@ for size in ${SIZES:-1280x800 360x740 412x915}; do
 	xdotool key --window "$wid" Return
 	sleep 3
 	shoot "$label-connect" "$wid"
-	kill "$app_pid"
-	wait "$app_pid" 2>/dev/null || true
-	app_pid=
+	stop_app
 
 	# The demo: its dashboard, then every section of the record.
 	SETTLE=10 run dashboard --demo --data "$data"
 	for section in $SECTIONS; do
 		case $section in
-		results | vitals | messages) CLICK="100 200" run "record-$section" --demo --data "$data" --open "$section" ;;
-		medications | visits | billing) CLICK="100 240" run "record-$section" --demo --data "$data" --open "$section" ;;
+		results | vitals | messages) CLICK="100 275" run "record-$section" --demo --data "$data" --open "$section" ;;
+		medications | billing) CLICK="100 320" run "record-$section" --demo --data "$data" --open "$section" ;;
+		visits) CLICK="100 380" run "record-$section" --demo --data "$data" --open "$section" ;;
 		# Below the search box; the emergency card, the first entry.
 		documents) CLICK="100 340" run "record-$section" --demo --data "$data" --open "$section" ;;
 		keep) CLICK="100 290" run "record-$section" --demo --data "$data" --open "$section" ;;

@@ -87,8 +87,8 @@ func (u *UI) appearanceCard() fyne.CanvasObject {
 	}
 
 	return widget.NewCard("Appearance", "", newColumn(0, false,
-		labelled("Text size", size),
-		labelled("Look", look),
+		labelled("Text size", size, u.win.Canvas().Size().Width),
+		labelled("Look", look, u.win.Canvas().Size().Width),
 	))
 }
 

@@ -123,15 +123,18 @@ func (r *wrapButtonRenderer) Destroy()                     {}
 
 // labelled puts a label before a control (a drop-down, a field) on one
 // line when both fit, and the label above the control when they do not (a
-// phone at a large text size).
-func labelled(label string, control fyne.CanvasObject) *fyne.Container {
-	return container.New(&besideOrAbove{}, widget.NewLabel(label), control)
+// phone at a large text size). width is a first guess of the width it
+// gets (the window's), used until its first layout.
+func labelled(label string, control fyne.CanvasObject, width float32) *fyne.Container {
+	return container.New(&besideOrAbove{width: width}, widget.NewLabel(label), control)
 }
 
 // besideOrAbove lays out two objects side by side, the second taking the
 // rest of the width, or one above the other when the width is too small.
 type besideOrAbove struct {
-	width float32 // the width of the last layout, 0 before the first
+	// width is the width of the last layout; before the first, a guess
+	// (the window's width), so that the first layout has the right height.
+	width float32
 	// growFirst gives the first object the rest of the width instead of
 	// the second, side by side.
 	growFirst bool

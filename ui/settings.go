@@ -200,11 +200,11 @@ func (s *shell) settingsView() fyne.CanvasObject {
 
 	lock := newColumn(0, false,
 		paragraph("Carebook locks itself when you haven't used it for a while, and drops its keys from memory."),
-		labelled("Lock after", idle),
+		labelled("Lock after", idle, u.win.Canvas().Size().Width),
 	)
 	if u.mobile {
 		lock.Add(paragraph("It also locks when you leave it for another app:"))
-		lock.Add(labelled("In the background", u.backgroundLockSelect()))
+		lock.Add(labelled("In the background", u.backgroundLockSelect(), u.win.Canvas().Size().Width))
 	}
 	details := newWrapButton("View and change your details", theme.AccountIcon(), widget.MediumImportance, s.showDetails)
 	return container.NewVScroll(container.NewPadded(newColumn(640, false,

@@ -110,7 +110,7 @@ func (u *UI) showUnlockedHomeAt(id string) {
 // of their own when the screen is too narrow: a phone at a large text
 // size). UI goroutine.
 func (s *shell) top() fyne.CanvasObject {
-	return container.New(&besideOrAbove{growFirst: true},
+	return container.New(&besideOrAbove{growFirst: true, width: s.u.win.Canvas().Size().Width},
 		container.NewBorder(nil, nil, badge(s.current, 36), nil, s.switcher),
 		container.NewHBox(s.syncBtn, s.lockBtn))
 }
