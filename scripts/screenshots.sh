@@ -230,10 +230,11 @@ done
 
 # What a result means: the demo patient's latest panel, released before
 # the doctor reviewed it, with each value on a bar against its normal range,
-# the words, plain names and "Learn more", at both sizes.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestResultMeaningInTheWindow' ./ui/ >"$scratch/meaning.log" 2>&1 ||
+# the words, plain names and "Learn more", at both sizes; and each section of
+# the record in plain names and US formats at phone size, nothing cut off.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestResultMeaningInTheWindow|TestNothingCutOffAtPhoneSize' ./ui/ >"$scratch/meaning.log" 2>&1 ||
 	{ cat "$scratch/meaning.log" >&2; exit 1; }
-for f in "$out"/result-meaning-*.png; do
+for f in "$out"/result-meaning-*.png "$out"/plain-*-360x740.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
 done
 

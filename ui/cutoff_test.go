@@ -25,6 +25,10 @@ func cutOff(r *recordRow) string {
 	return cut
 }
 
+// mayaName names the demo patient's record in TestNothingCutOffAtPhoneSize,
+// whose sections it also captures (plain-<section>-360x740.png).
+const mayaName = "Maya (the practice's demo data)"
+
 // TestNothingCutOffAtPhoneSize renders every section of the record at
 // 360x740, for the practice's demo patient and every Synthea patient, scrolls
 // through every row and fails when the first two lines of an item (its
@@ -32,7 +36,7 @@ func cutOff(r *recordRow) string {
 // does not fit wraps instead.
 func TestNothingCutOffAtPhoneSize(t *testing.T) {
 	lightTheme(t)
-	sources := map[string][]record.Resource{"Maya (the practice's demo data)": mayaResources(t)}
+	sources := map[string][]record.Resource{mayaName: mayaResources(t)}
 	paths, _ := filepath.Glob(filepath.Join(repoFixtures(t), "synthea", "*.json"))
 	for _, p := range paths {
 		name := strings.TrimSuffix(filepath.Base(p), ".json")
@@ -49,6 +53,10 @@ func TestNothingCutOffAtPhoneSize(t *testing.T) {
 			md := v.current.md
 			if md == nil || md.list == nil {
 				continue
+			}
+			if name == mayaName {
+				md.list.ScrollToTop()
+				screenshot(t, w, "plain-"+def.name+"-360x740")
 			}
 			seen := map[string]bool{}
 			for i := 0; i < len(md.items); i += 4 {

@@ -168,7 +168,7 @@ func mergedMedicationsWindow(t *testing.T, size fyne.Size) {
 		return false
 	})
 	selectRow(t, v, "Weight")
-	q.waitShows(t, w, "From:", mayaR.Practice+" · "+synth.LakesideName, " kg · "+synth.LakesideName, " kg · "+mayaR.Practice)
+	q.waitShows(t, w, "From:", mayaR.Practice+" · "+synth.LakesideName, " lb · "+synth.LakesideName, " lb · "+mayaR.Practice)
 	screenshot(t, w, name("trend-weight"))
 	assertTouchTargets(t, w)
 	v.current.md.goBack()

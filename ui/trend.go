@@ -77,7 +77,11 @@ func (t *trendIndex) forObservation(o record.Observation) (trendModel, bool) {
 	for _, i := range idx {
 		series = append(series, t.series[i])
 	}
-	return trendOf(series...), true
+	m := trendOf(series...)
+	if len(series) == 1 {
+		m = inLocaleUnits(m, series[0].Unit)
+	}
+	return m, true
 }
 
 // isSeries reports whether s is LOINC code.
@@ -117,6 +121,27 @@ func trendOf(series ...record.Series) trendModel {
 	return t
 }
 
+// inLocaleUnits draws a chart of body weight, height or temperature in
+// the units of the device's locale (lb, in, °F in the United States), as
+// the values are written elsewhere.
+func inLocaleUnits(t trendModel, unit string) trendModel {
+	to, convert, ok := appLocale().BodyScale(unit)
+	if !ok {
+		return t
+	}
+	t.unit = to
+	for i, l := range t.lines {
+		pts := make([]record.Point, len(l.points))
+		for j, p := range l.points {
+			p.Value, p.Unit = convert(p.Value), to
+			pts[j] = p
+		}
+		t.lines[i].points = pts
+	}
+	t.low, t.high = convert(t.low), convert(t.high)
+	return t
+}
+
 // vitalsSection lists the measurements worth a chart (weight, BMI, blood
 // pressure, A1c, LDL…, then the rest by name); each opens its trend.
 // Any goroutine.
@@ -153,6 +178,9 @@ func vitalsOf(series []record.Series, from map[string]string, pointsFrom map[str
 			if pf := pointsFrom[g.Key]; len(pf) == len(g.Points) && len(g.Points) > 0 && &t.lines[0].points[0] == &g.Points[0] {
 				t.from = pf
 			}
+		}
+		if len(group) == 1 {
+			t = inLocaleUnits(t, s.Unit)
 		}
 		trends = append(trends, t)
 		sources = append(sources, from[s.Key])

@@ -153,3 +153,31 @@ func TestCurrent(t *testing.T) {
 		t.Errorf("Current = %v", Current())
 	}
 }
+
+func TestBodyScale(t *testing.T) {
+	tests := []struct {
+		locale, unit, to string
+		in, out          float64
+		ok               bool
+	}{
+		{"en-US", "kg", "lb", 80, 176.37, true},
+		{"en-US", "cm", "in", 170, 66.93, true},
+		{"en-US", "Cel", "°F", 37, 98.6, true},
+		{"en-US", "[lb_av]", "", 0, 0, false},
+		{"de-DE", "[lb_av]", "kg", 176, 79.83, true},
+		{"de-DE", "kg", "", 0, 0, false},
+		{"en-GB", "mg/dL", "", 0, 0, false},
+	}
+	for _, tt := range tests {
+		to, f, ok := Parse(tt.locale).BodyScale(tt.unit)
+		if ok != tt.ok || to != tt.to {
+			t.Errorf("%s BodyScale(%s) = %q, %v; want %q, %v", tt.locale, tt.unit, to, ok, tt.to, tt.ok)
+			continue
+		}
+		if ok {
+			if got := f(tt.in); got < tt.out-0.01 || got > tt.out+0.01 {
+				t.Errorf("%s BodyScale(%s)(%v) = %v, want %v", tt.locale, tt.unit, tt.in, got, tt.out)
+			}
+		}
+	}
+}

@@ -76,3 +76,48 @@ func (l Locale) BodyMeasure(v float64, unit string) (Measure, bool) {
 	}
 	return Measure{}, false
 }
+
+// BodyScale says how a chart of body measurements in UCUM unit is drawn
+// in the locale's units: the unit people read ("lb", "in", "°F", "kg",
+// "cm", "°C") and the conversion of each value. ok is false when the
+// values stay as they are (another unit, or already the locale's).
+func (l Locale) BodyScale(unit string) (to string, convert func(float64) float64, ok bool) {
+	imp := l.Imperial()
+	switch strings.TrimSpace(unit) {
+	case kg:
+		if imp {
+			return "lb", func(v float64) float64 { return v / kgPerLb }, true
+		}
+	case g:
+		if imp {
+			return "lb", func(v float64) float64 { return v / 1000 / kgPerLb }, true
+		}
+		return "kg", func(v float64) float64 { return v / 1000 }, true
+	case lb:
+		if !imp {
+			return "kg", func(v float64) float64 { return v * kgPerLb }, true
+		}
+	case cm:
+		if imp {
+			return "in", func(v float64) float64 { return v / cmPerIn }, true
+		}
+	case m:
+		if imp {
+			return "in", func(v float64) float64 { return v * 100 / cmPerIn }, true
+		}
+		return "cm", func(v float64) float64 { return v * 100 }, true
+	case in:
+		if !imp {
+			return "cm", func(v float64) float64 { return v * cmPerIn }, true
+		}
+	case cel:
+		if imp {
+			return "°F", func(v float64) float64 { return v*9/5 + 32 }, true
+		}
+	case degF:
+		if !imp {
+			return "°C", func(v float64) float64 { return (v - 32) * 5 / 9 }, true
+		}
+	}
+	return "", nil, false
+}
