@@ -144,6 +144,31 @@ type profileKeys struct {
 	// not re-sealed yet open with it. nil otherwise.
 	old  []byte
 	gone bool // true once zeroed
+	// readers counts the reads in flight (beginRead); a rotation that
+	// finishes meanwhile keeps old until the last of them ends (dropOld),
+	// since their read snapshots may predate the last values re-sealed.
+	readers int
+	dropOld bool
+}
+
+// beginRead marks a read of sealed values as in flight: until endRead,
+// the key a finished rotation replaced stays to open what the read's
+// snapshot still holds under it.
+func (k *profileKeys) beginRead() {
+	k.mu.Lock()
+	k.readers++
+	k.mu.Unlock()
+}
+
+// endRead ends a read that beginRead started.
+func (k *profileKeys) endRead() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.readers--
+	if k.readers == 0 && k.dropOld {
+		zero(k.old)
+		k.old, k.dropOld = nil, false
+	}
 }
 
 func newProfileKeys(dek []byte) (*profileKeys, error) {

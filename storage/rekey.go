@@ -298,13 +298,19 @@ func (k *profileKeys) rotate(dek []byte) {
 	if k.gone {
 		return
 	}
-	k.old, k.dek = k.dek, append([]byte(nil), dek...)
+	zero(k.old) // a key an earlier rotation kept for reads in flight
+	k.old, k.dek, k.dropOld = k.dek, append([]byte(nil), dek...), false
 }
 
-// settle forgets the old key once a rotation finished.
+// settle forgets the old key once a rotation finished, or once the reads
+// in flight end (their snapshots may predate the last values re-sealed).
 func (k *profileKeys) settle() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.readers > 0 {
+		k.dropOld = true
+		return
+	}
 	zero(k.old)
 	k.old = nil
 }
@@ -317,7 +323,7 @@ func (k *profileKeys) unrotate() {
 		return
 	}
 	zero(k.dek)
-	k.dek, k.old = k.old, nil
+	k.dek, k.old, k.dropOld = k.old, nil, false
 }
 
 // loadRekey installs the new KEK of an unfinished rotation after an unlock

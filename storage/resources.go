@@ -128,6 +128,8 @@ func (s *Store) Get(ctx context.Context, profileID, typ, id string) (Resource, e
 	if err != nil {
 		return Resource{}, fmt.Errorf("get resource: %w", err)
 	}
+	k.beginRead()
+	defer k.endRead()
 	var sealed []byte
 	err = s.reader.QueryRowContext(ctx, "SELECT sealed FROM resources WHERE profile = ? AND row_key = ?",
 		k.num, rowKey).Scan(&sealed)
@@ -191,6 +193,8 @@ func (s *Store) each(ctx context.Context, profileID, typ string, since time.Time
 	if err != nil {
 		return fmt.Errorf("read resources: %w", err)
 	}
+	k.beginRead()
+	defer k.endRead()
 	query := "SELECT type, row_key, sealed FROM resources WHERE profile = ?"
 	args := []any{k.num}
 	if typ != "" {
