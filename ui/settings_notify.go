@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -80,14 +82,25 @@ func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileIn
 		if ns.Off == nil {
 			ns.Off = map[app.NotificationKind]bool{}
 		}
-		// ns is owned by the UI goroutine; each change saves a copy.
+		// ns is owned by the UI goroutine; each change saves a copy. Two
+		// quick changes save in the background at once: the last one must
+		// be written last, so the saves take turns and one that a newer
+		// save follows writes nothing (the newer one writes it all).
+		var saving sync.Mutex
+		var newest atomic.Int64
 		save := func() {
 			touch()
 			saved := app.NotificationSettings{Off: map[app.NotificationKind]bool{}, ShowDetails: ns.ShowDetails}
 			for k, v := range ns.Off {
 				saved.Off[k] = v
 			}
+			turn := newest.Add(1)
 			background(ctx, func(ctx context.Context) (struct{}, error) {
+				saving.Lock()
+				defer saving.Unlock()
+				if newest.Load() != turn {
+					return struct{}{}, nil
+				}
 				return struct{}{}, src.SetNotificationSettings(ctx, p.ID, saved)
 			}, func(_ struct{}, err error) {
 				if err != nil {
