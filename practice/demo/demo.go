@@ -55,11 +55,19 @@ type Options struct {
 
 // Start starts the demo practice on a free 127.0.0.1 port.
 func Start(ctx context.Context, opts Options) (*Practice, error) {
+	return start(ctx, opts, practice.Config{}, "demo practice")
+}
+
+// start starts a demo practice with cfg's name and data set and opts:
+// on the port kept in opts.PortFile when there is one and it is free,
+// else on a free port, which it keeps there. what names the practice in
+// errors.
+func start(ctx context.Context, opts Options, cfg practice.Config, what string) (*Practice, error) {
 	if opts.StaffDelay == 0 {
 		opts.StaffDelay = StaffDelay
 	}
-	cfg := practice.Config{Addr: "127.0.0.1:0", DataFile: opts.DataFile,
-		StaffDelay: opts.StaffDelay, PasswordCost: opts.PasswordCost}
+	cfg.Addr, cfg.DataFile = "127.0.0.1:0", opts.DataFile
+	cfg.StaffDelay, cfg.PasswordCost = opts.StaffDelay, opts.PasswordCost
 	port := savedPort(opts.PortFile)
 	if port != 0 {
 		cfg.Addr = "127.0.0.1:" + strconv.Itoa(port)
@@ -70,17 +78,17 @@ func Start(ctx context.Context, opts Options) (*Practice, error) {
 		srv, err = practice.New(ctx, cfg)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("demo practice: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if opts.PortFile != "" {
 		if err := savePort(opts.PortFile, srv.URL()); err != nil {
 			srv.Close()
-			return nil, fmt.Errorf("demo practice: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	if err := srv.Start(); err != nil {
 		srv.Close()
-		return nil, fmt.Errorf("demo practice: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return &Practice{srv: srv, jars: map[string]http.CookieJar{}}, nil
 }

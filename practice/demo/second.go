@@ -2,9 +2,6 @@ package demo
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	"strconv"
 
 	"github.com/carebook/carebook/practice"
 	"github.com/carebook/carebook/practice/synth"
@@ -16,32 +13,5 @@ import (
 // overlaps the demo practice's (synth.Lakeside). Its one account is
 // Username. Options work as for Start (PortFile keeps its address).
 func StartSecond(ctx context.Context, opts Options) (*Practice, error) {
-	if opts.StaffDelay == 0 {
-		opts.StaffDelay = StaffDelay
-	}
-	cfg := practice.Config{Addr: "127.0.0.1:0", DataFile: opts.DataFile, Name: synth.LakesideName,
-		Dataset: synth.DatasetLakeside, StaffDelay: opts.StaffDelay, PasswordCost: opts.PasswordCost}
-	port := savedPort(opts.PortFile)
-	if port != 0 {
-		cfg.Addr = "127.0.0.1:" + strconv.Itoa(port)
-	}
-	srv, err := practice.New(ctx, cfg)
-	if err != nil && port != 0 {
-		cfg.Addr = "127.0.0.1:0" // the port is taken: another one
-		srv, err = practice.New(ctx, cfg)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("second demo practice: %w", err)
-	}
-	if opts.PortFile != "" {
-		if err := savePort(opts.PortFile, srv.URL()); err != nil {
-			srv.Close()
-			return nil, fmt.Errorf("second demo practice: %w", err)
-		}
-	}
-	if err := srv.Start(); err != nil {
-		srv.Close()
-		return nil, fmt.Errorf("second demo practice: %w", err)
-	}
-	return &Practice{srv: srv, jars: map[string]http.CookieJar{}}, nil
+	return start(ctx, opts, practice.Config{Name: synth.LakesideName, Dataset: synth.DatasetLakeside}, "second demo practice")
 }
