@@ -4,9 +4,11 @@ import (
 	"os"
 	"runtime"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/carebook/carebook/app/locfmt"
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // deviceLocale is the locale dates, times, numbers, money and units
@@ -29,3 +31,14 @@ func deviceLocale() locfmt.Locale {
 // appLocale is the locale the screens format with (set at start-up by
 // NewMainWindow; en-US until then). Any goroutine.
 func appLocale() locfmt.Locale { return locfmt.Current() }
+
+// useSystemLanguage makes the screens (through Fyne's lang) and the use
+// cases below them (through internal/i18n) speak the system's preferred
+// language, from the same translation files: Spanish or English. Fyne's
+// own words (dialog buttons, the text entry's menu) follow the same choice.
+func useSystemLanguage() {
+	i18n.UseSystemLanguage()
+	if err := lang.AddTranslationsFS(i18n.Files, i18n.Dir); err != nil {
+		fyne.LogError("Carebook's translations", err)
+	}
+}

@@ -73,6 +73,7 @@ type UI struct {
 // home). UI goroutine.
 func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
 	locfmt.SetCurrent(deviceLocale())
+	useSystemLanguage()
 	a.Settings().SetTheme(savedTheme(a.Preferences()))
 	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts, mobile: a.Driver().Device().IsMobile(), doOnUI: doOnUI}
 	u.win.Resize(fyne.NewSize(1024, 720))
