@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -268,13 +269,19 @@ func (s *shell) build() fyne.CanvasObject {
 // relayout lays the screen out again after the banner or the sign-in
 // button appeared or went: the header's height changed. UI goroutine.
 func (s *shell) relayout() {
-	if s.frame != nil {
-		s.frame.Refresh()
-		// A banner shown just now knows how many lines it wraps to only
-		// once it has its width: lay out again with its true height, or
-		// the sign-in button overlaps the tabs.
-		s.frame.Refresh()
+	if s.frame == nil {
+		return
 	}
+	// Only the frame's own layout changes with the banner: lay the frame
+	// out again rather than refresh every screen inside it, which would
+	// measure all their text again (after every sync). Twice: a banner
+	// shown just now knows how many lines it wraps to only once it has its
+	// width, and with its true height the sign-in button does not overlap
+	// the tabs.
+	for range 2 {
+		s.frame.Layout.Layout(s.frame.Objects, s.frame.Size())
+	}
+	canvas.Refresh(s.frame)
 }
 
 // openSection shows a section of the health record, or "messages" the
@@ -381,6 +388,9 @@ func (s *shell) showBanner(text string) {
 
 // hideBanner hides the banner and the sign-in button. UI goroutine.
 func (s *shell) hideBanner() {
+	if !s.banner.Visible() && !s.signIn.Visible() {
+		return // nothing to hide: every sync ends here
+	}
 	s.banner.Hide()
 	s.signIn.Hide()
 	s.relayout()
