@@ -75,7 +75,7 @@ shoot() {
 run() {
 	local name=$1
 	shift
-	bin/carebook --window-size "$size" "$@" >"$scratch/app.log" 2>&1 &
+	env LC_ALL="$app_locale" bin/carebook --window-size "$size" "$@" >"$scratch/app.log" 2>&1 &
 	app_pid=$!
 	local wid
 	wid=$(wait_window)
@@ -108,60 +108,110 @@ stop_app() {
 # Sections of the health record, each opened with --open.
 SECTIONS=${SECTIONS:-results vitals medications allergies conditions immunizations visits documents messages billing care keep search}
 
-export CAREBOOK_PASSPHRASE=screenshot-passphrase
-# A desktop, a small phone and a common Android phone.
-for size in ${SIZES:-1280x800 360x740 412x915}; do
-	case $size in
-	360x740) label=phone ;;
-	412x915) label=android ;;
-	*) label=desktop ;;
-	esac
-	data="$scratch/data-$label"
-
-	# A new install, driven as a person would: the set-up screen, then
-	# typing a passphrase twice and Enter leads to the connect screen.
-	bin/carebook --window-size "$size" --data "$data" >"$scratch/app.log" 2>&1 &
-	app_pid=$!
-	wid=$(wait_window)
-	sleep 1
-	shoot "$label-setup" "$wid"
-	xdotool type --window "$wid" --delay 20 "$CAREBOOK_PASSPHRASE"
-	xdotool key --window "$wid" Tab
-	xdotool type --window "$wid" --delay 20 "$CAREBOOK_PASSPHRASE"
-	xdotool key --window "$wid" Return
-	sleep 3
-	shoot "$label-connect" "$wid"
-	stop_app
-
-	# The demo: its dashboard, then every section of the record.
-	SETTLE=10 run dashboard --demo --data "$data"
-	for section in $SECTIONS; do
-		case $section in
-		results | vitals | messages) CLICK="100 275" run "record-$section" --demo --data "$data" --open "$section" ;;
-		medications | billing) CLICK="100 320" run "record-$section" --demo --data "$data" --open "$section" ;;
-		visits) CLICK="100 380" run "record-$section" --demo --data "$data" --open "$section" ;;
-		# Below the search box; the emergency card, the first entry.
-		documents) CLICK="100 340" run "record-$section" --demo --data "$data" --open "$section" ;;
-		keep) CLICK="100 290" run "record-$section" --demo --data "$data" --open "$section" ;;
-		*) run "record-$section" --demo --data "$data" --open "$section" ;;
+# app_pass shows the real app at each of $sizes: set-up, the demo's
+# dashboard, the record's $sections, settings, the lock screen and, when
+# $everything is set, the patient's details, family accounts and requests.
+app_pass() {
+	for size in $sizes; do
+		case $size in
+		360x740) label=${prefix}phone ;;
+		412x915) label=${prefix}android ;;
+		*) label=${prefix}desktop ;;
 		esac
+		data="$scratch/data-$label"
+
+		# A new install, driven as a person would: the set-up screen, then
+		# typing a passphrase twice and Enter leads to the connect screen.
+		env LC_ALL="$app_locale" bin/carebook --window-size "$size" --data "$data" >"$scratch/app.log" 2>&1 &
+		app_pid=$!
+		wid=$(wait_window)
+		sleep 1
+		shoot "$label-setup" "$wid"
+		xdotool type --window "$wid" --delay 20 "$CAREBOOK_PASSPHRASE"
+		xdotool key --window "$wid" Tab
+		xdotool type --window "$wid" --delay 20 "$CAREBOOK_PASSPHRASE"
+		xdotool key --window "$wid" Return
+		sleep 3
+		shoot "$label-connect" "$wid"
+		stop_app
+
+		# The demo: its dashboard, then every section of the record.
+		SETTLE=10 run dashboard --demo --data "$data"
+		for section in $sections; do
+			case $section in
+			results | vitals | messages) CLICK="100 275" run "record-$section" --demo --data "$data" --open "$section" ;;
+			medications | billing) CLICK="100 320" run "record-$section" --demo --data "$data" --open "$section" ;;
+			visits) CLICK="100 380" run "record-$section" --demo --data "$data" --open "$section" ;;
+			# Below the search box; the emergency card, the first entry.
+			documents) CLICK="100 340" run "record-$section" --demo --data "$data" --open "$section" ;;
+			keep) CLICK="100 290" run "record-$section" --demo --data "$data" --open "$section" ;;
+			*) run "record-$section" --demo --data "$data" --open "$section" ;;
+			esac
+		done
+		run settings --demo --data "$data" --open settings
+		# Started again without --demo: the lock screen.
+		SETTLE=1 run locked --data "$data"
+		[ -n "$everything" ] || continue
+		# The patient's own details, as the real window draws them.
+		run details --demo --data "$data" --open details
+		# Family accounts: a parent's view of her son, then of her teenage
+		# daughter's record, which her practice shares only in part.
+		# (Each start runs a fresh demo practice and signs every demo person in
+		# again: give it time.)
+		SETTLE=15 run family-dependent --demo --data "$data" --demo-as amara
+		SETTLE=15 run family-teen --demo --data "$data" --demo-as amara:2
+		SETTLE=15 run family-teen-results --demo --data "$data" --demo-as amara:2 --open results
+		SETTLE=15 run family-settings --demo --data "$data" --demo-as amara --open settings
+		# The Requests screen: the demo patient's refill the office is working on.
+		run requests --demo --data "$data" --open requests
 	done
-	run settings --demo --data "$data" --open settings
-	# The patient's own details, as the real window draws them.
-	run details --demo --data "$data" --open details
-	# Family accounts: a parent's view of her son, then of her teenage
-	# daughter's record, which her practice shares only in part.
-	# (Each start runs a fresh demo practice and signs every demo person in
-	# again: give it time.)
-	SETTLE=15 run family-dependent --demo --data "$data" --demo-as amara
-	SETTLE=15 run family-teen --demo --data "$data" --demo-as amara:2
-	SETTLE=15 run family-teen-results --demo --data "$data" --demo-as amara:2 --open results
-	SETTLE=15 run family-settings --demo --data "$data" --demo-as amara --open settings
-	# The Requests screen: the demo patient's refill the office is working on.
-	run requests --demo --data "$data" --open requests
-	# Started again without --demo: the lock screen.
-	SETTLE=1 run locked --data "$data"
+}
+
+export CAREBOOK_PASSPHRASE=screenshot-passphrase
+
+# The real app is shown in passes: in English (light: every screen, at a
+# desktop, a small phone and a common Android phone), in Spanish (every
+# screen, desktop and small phone; a system set to Spanish chooses it, and
+# the formats follow), and in the dark theme in English and in Spanish (a
+# sample: FYNE_THEME=dark is the system asking for dark, which Carebook
+# follows until Settings › Appearance says otherwise). PASSES and SIZES
+# narrow it.
+for pass in ${PASSES:-en es dark es-dark}; do
+	unset FYNE_THEME
+	app_locale=en_US.UTF-8 # the app's alone: this shell may not have it
+	sizes=${SIZES:-1280x800 360x740}
+	sections=$SECTIONS
+	everything=1
+	case $pass in
+	en)
+		prefix=
+		sizes=${SIZES:-1280x800 360x740 412x915}
+		;;
+	es)
+		prefix=es-
+		app_locale=es_ES.UTF-8
+		;;
+	dark)
+		prefix=dark-
+		export FYNE_THEME=dark
+		sections="results messages"
+		everything=
+		;;
+	es-dark)
+		prefix=es-dark-
+		app_locale=es_ES.UTF-8
+		export FYNE_THEME=dark
+		sections="results medications"
+		everything=
+		;;
+	*)
+		echo "screenshots: unknown pass $pass (en, es, dark, es-dark)" >&2
+		exit 2
+		;;
+	esac
+	app_pass
 done
+unset FYNE_THEME
 
 # Family accounts, drawn by the UI test against the practice server at both
 # sizes: the switcher open, a dependent's dashboard, a teenager's limited
