@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/outbox"
@@ -43,7 +44,7 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	return "the practice refused it: " + e.Message
+	return ErrRefused.Error() + ": " + e.Message
 }
 
 // Is makes errors.Is(err, ErrRefused) true.
@@ -52,6 +53,30 @@ func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 // invalidf is bad input: ErrInvalidInput with a message for the patient.
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
+}
+
+// invalid is bad input: ErrInvalidInput with a message for the patient,
+// already translated (i18n.L). The screens show what follows
+// "invalid input: " as it is.
+func invalid(text string) error {
+	return fmt.Errorf("%w: %s", ErrInvalidInput, text)
+}
+
+// outboxWords are an item's LastError for a person: the practice's own
+// words as the practice wrote them, the outbox's own (when the practice
+// gave none) in the current language.
+func outboxWords(lastError string) string {
+	switch lastError {
+	case outbox.WordsUnreadableRequest:
+		return i18n.L("the stored request is unreadable")
+	case outbox.WordsUnreachable:
+		return i18n.L("not sent yet: the practice could not be reached")
+	case outbox.WordsUnreadableAnswer:
+		return i18n.L("the practice sent an unreadable answer")
+	case outbox.WordsRefused:
+		return i18n.L("the practice refused the request")
+	}
+	return lastError
 }
 
 // Submitted identifies what an action stored.
@@ -120,7 +145,7 @@ func (a *App) Outbox(ctx context.Context, profileID string) ([]OutboxEntry, erro
 func outboxEntry(it storage.OutboxItem) OutboxEntry {
 	e := OutboxEntry{
 		Seq: it.Seq, LocalID: LocalID(it.Seq), Kind: it.Kind, Identifier: it.Identifier, State: it.Status,
-		Result: it.Result, LastError: it.LastError, Attempts: it.Attempts, NextAttempt: it.NextAttempt,
+		Result: it.Result, LastError: outboxWords(it.LastError), Attempts: it.Attempts, NextAttempt: it.NextAttempt,
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 	}
 	if req, err := outbox.DecodeRequest(it); err == nil {
@@ -188,7 +213,7 @@ func (a *App) sendAndReport(ctx context.Context, profileID string, seq int64) (S
 		sub.Ref = resultRef(it)
 		return sub, nil
 	case storage.OutboxFailed, storage.OutboxConflict:
-		return sub, &RefusedError{Seq: seq, Message: it.LastError, Conflict: it.Status == storage.OutboxConflict}
+		return sub, &RefusedError{Seq: seq, Message: outboxWords(it.LastError), Conflict: it.Status == storage.OutboxConflict}
 	}
 	switch {
 	case errors.Is(sendErr, ErrNeedsSignIn), errors.Is(sendErr, ErrAccessEnded):
@@ -227,7 +252,7 @@ func (a *App) SendOutbox(ctx context.Context, profileID string) error {
 func (a *App) RetryOutboxItem(ctx context.Context, profileID string, seq int64) (Submitted, error) {
 	it, err := a.store.OutboxItem(ctx, profileID, seq)
 	if errors.Is(err, storage.ErrNotFound) {
-		return Submitted{}, invalidf("no outbox item %s", LocalID(seq))
+		return Submitted{}, invalid(i18n.L("no outbox item {{.ID}}", map[string]any{"ID": LocalID(seq)}))
 	}
 	if err != nil {
 		return Submitted{}, fmt.Errorf("retry: %w", err)
@@ -249,16 +274,16 @@ func (a *App) RetryOutboxItem(ctx context.Context, profileID string, seq int64) 
 func (a *App) DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error {
 	it, err := a.store.OutboxItem(ctx, profileID, seq)
 	if errors.Is(err, storage.ErrNotFound) {
-		return invalidf("no outbox item %s", LocalID(seq))
+		return invalid(i18n.L("no outbox item {{.ID}}", map[string]any{"ID": LocalID(seq)}))
 	}
 	if err != nil {
 		return fmt.Errorf("discard: %w", err)
 	}
 	switch {
 	case it.Status == storage.OutboxSent:
-		return invalidf("%s was already accepted by the practice", LocalID(seq))
+		return invalid(i18n.L("{{.ID}} was already accepted by the practice", map[string]any{"ID": LocalID(seq)}))
 	case it.Status == storage.OutboxPending && it.Attempts > 0:
-		return invalidf("%s may already have reached the practice; it is kept until the practice answers", LocalID(seq))
+		return invalid(i18n.L("{{.ID}} may already have reached the practice; it is kept until the practice answers", map[string]any{"ID": LocalID(seq)}))
 	}
 	if err := a.store.DeleteOutboxItem(ctx, profileID, seq); err != nil {
 		return fmt.Errorf("discard: %w", err)

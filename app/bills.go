@@ -41,7 +41,7 @@ func (a *App) AskAboutBill(ctx context.Context, profileID, ref string) (Draft, e
 	d := Draft{Topic: "billing", Subject: "Question about my " + name, About: ref, AboutName: name}
 	rs := Recipients(c)
 	for _, r := range rs {
-		if r.Role == "Billing" && (billing == "" || r.Ref == billing) && d.To == "" {
+		if r.Billing && (billing == "" || r.Ref == billing) && d.To == "" {
 			d.To = r.Ref
 		}
 	}

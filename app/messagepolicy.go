@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/sync/fhirapi"
 )
 
@@ -34,14 +35,17 @@ type MessagePolicy struct {
 	Published bool `json:"published"`
 }
 
-// DefaultNotice is shown where a practice publishes no notice of its own.
-const DefaultNotice = "Messages are not for emergencies: if you need help now, call 911 or go to the nearest emergency room. " +
-	"Your practice reads messages during office hours; expect an answer within two to three business days."
+// defaultNotice is shown where a practice publishes no notice of its own,
+// in the current language. It is not kept with the profile's policy: a
+// policy read back without a notice gets it in the language of the day.
+func defaultNotice() string {
+	return i18n.L("Messages are not for emergencies: if you need help now, call 911 or go to the nearest emergency room. Your practice reads messages during office hours; expect an answer within two to three business days.")
+}
 
 // DefaultMessagePolicy is used where a practice publishes none.
 func DefaultMessagePolicy() MessagePolicy {
 	return MessagePolicy{
-		Notice:             DefaultNotice,
+		Notice:             defaultNotice(),
 		MaxText:            10_000,
 		MaxAttachmentBytes: 5 << 20,
 		MaxAttachments:     5,
@@ -188,6 +192,9 @@ func (a *App) messagePolicy(ctx context.Context, profileID string) (MessagePolic
 		if json.Unmarshal([]byte(raw), &stored) == nil && stored.MaxText > 0 {
 			mp = stored
 		}
+		if mp.Notice == "" {
+			mp.Notice = defaultNotice()
+		}
 	}
 	return mp, nil
 }
@@ -207,7 +214,11 @@ func (a *App) refreshMessagePolicy(ctx context.Context, profileID string, api fh
 	if err != nil {
 		return fmt.Errorf("message policy: %w", err)
 	}
-	b, err := json.Marshal(ParseMessagePolicy(caps.Raw))
+	mp := ParseMessagePolicy(caps.Raw)
+	if mp.Notice == defaultNotice() {
+		mp.Notice = "" // read back in the language of the day
+	}
+	b, err := json.Marshal(mp)
 	if err != nil {
 		return fmt.Errorf("message policy: %w", err)
 	}

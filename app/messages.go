@@ -33,6 +33,7 @@ import (
 
 	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/outbox"
 )
@@ -46,21 +47,36 @@ const TopicSystem = "http://carebook.app/fhir/CodeSystem/message-topic"
 // Topic is what a message is about, so the practice can route it.
 type Topic struct{ Code, Label string }
 
-// MessageTopics are the topics a patient chooses from.
-var MessageTopics = []Topic{
-	{"medical", "Medical question"},
-	{"appointment", "Appointment"},
-	{"billing", "Billing"},
-	{"prescription", "Prescription"},
-	{"result", "Test result"},
-	{"other", "Other"},
+// topicCodes are the codes of the topics a patient chooses from, in the
+// order offered.
+var topicCodes = []string{"medical", "appointment", "billing", "prescription", "result", "other"}
+
+// MessageTopics returns the topics a patient chooses from, named in the
+// current language.
+func MessageTopics() []Topic {
+	out := make([]Topic, len(topicCodes))
+	for i, code := range topicCodes {
+		out[i] = Topic{Code: code, Label: topicLabel(code)}
+	}
+	return out
 }
 
+// topicLabel names a topic code in the current language; "" for a code
+// that is not a topic.
 func topicLabel(code string) string {
-	for _, t := range MessageTopics {
-		if t.Code == code {
-			return t.Label
-		}
+	switch code {
+	case "medical":
+		return i18n.L("Medical question")
+	case "appointment":
+		return i18n.L("Appointment")
+	case "billing":
+		return i18n.L("Billing")
+	case "prescription":
+		return i18n.L("Prescription")
+	case "result":
+		return i18n.L("Test result")
+	case "other":
+		return i18n.L("Other")
 	}
 	return ""
 }
@@ -70,6 +86,9 @@ type Recipient struct {
 	Ref  string // "Practitioner/id", "PractitionerRole/id", "Organization/id", "CareTeam/id"
 	Name string // "Dr. Anna Park", "Riverside Family Medicine"
 	Role string // why they are offered: "Your doctor", "Care team", "Front desk", …
+	// Billing says the practice offers this recipient for questions about
+	// statements.
+	Billing bool
 }
 
 // Label is how a recipient is listed: name and role.
@@ -132,6 +151,12 @@ func invalidMessage(format string, a ...any) error {
 	return &InvalidMessageError{Problem: fmt.Sprintf(format, a...)}
 }
 
+// messageProblem is an *InvalidMessageError saying problem, a sentence
+// already translated.
+func messageProblem(problem string) error {
+	return &InvalidMessageError{Problem: problem}
+}
+
 // MessageOptions is what the composer offers.
 type MessageOptions struct {
 	Recipients []Recipient
@@ -150,7 +175,7 @@ func (a *App) MessageOptions(ctx context.Context, profileID string) (MessageOpti
 	if err != nil {
 		return MessageOptions{}, err
 	}
-	return MessageOptions{Recipients: Recipients(c), Topics: MessageTopics, Policy: mp}, nil
+	return MessageOptions{Recipients: Recipients(c), Topics: MessageTopics(), Policy: mp}, nil
 }
 
 // recentVisits is how many of the latest visits offer their clinicians as
@@ -165,6 +190,30 @@ const recentVisits = 5
 func Recipients(c *record.Chart) []Recipient {
 	var out []Recipient
 	seen := map[string]bool{}
+	// role is a recipient's reason to be offered: one of the roles below
+	// or a care team member's role as the practice wrote it.
+	const (
+		roleDoctor  = "doctor"
+		roleTeam    = "team"
+		roleVisit   = "visit"
+		roleDesk    = "desk"
+		roleBilling = "billing"
+	)
+	roleText := func(role string) string {
+		switch role {
+		case roleDoctor:
+			return i18n.L("Your doctor")
+		case roleTeam:
+			return i18n.L("Care team")
+		case roleVisit:
+			return i18n.L("Recent visit")
+		case roleDesk:
+			return i18n.L("Front desk")
+		case roleBilling:
+			return i18n.L("Billing")
+		}
+		return role
+	}
 	add := func(ref record.Ref, role string) {
 		switch ref.TargetType() {
 		case "Practitioner", "PractitionerRole", "Organization", "CareTeam":
@@ -172,7 +221,7 @@ func Recipients(c *record.Chart) []Recipient {
 			return
 		}
 		key := ref.Reference + "|" + role
-		if seen[ref.Reference] && role != "Billing" || seen[key] {
+		if seen[ref.Reference] && role != roleBilling || seen[key] {
 			return
 		}
 		name := strings.TrimSpace(c.Name(ref))
@@ -180,18 +229,18 @@ func Recipients(c *record.Chart) []Recipient {
 			return // nobody the patient could recognise
 		}
 		seen[ref.Reference], seen[key] = true, true
-		out = append(out, Recipient{Ref: ref.Reference, Name: name, Role: role})
+		out = append(out, Recipient{Ref: ref.Reference, Name: name, Role: roleText(role), Billing: role == roleBilling})
 	}
 	pt, _ := c.Patient()
 	for _, gp := range pt.GeneralPractitioners {
-		add(gp, "Your doctor")
+		add(gp, roleDoctor)
 	}
 	for _, team := range c.CareTeams {
 		if team.Status != "" && team.Status != "active" {
 			continue
 		}
 		for _, m := range team.Members {
-			add(m.Member, firstNonEmpty(m.Role, "Care team"))
+			add(m.Member, firstNonEmpty(m.Role, roleTeam))
 		}
 	}
 	visits := append([]record.Encounter(nil), c.Encounters...)
@@ -201,7 +250,7 @@ func Recipients(c *record.Chart) []Recipient {
 			break
 		}
 		for _, p := range e.Participants {
-			add(p, "Recent visit")
+			add(p, roleVisit)
 		}
 	}
 	var orgs []record.Ref
@@ -214,11 +263,11 @@ func Recipients(c *record.Chart) []Recipient {
 		}
 	}
 	for _, o := range orgs {
-		add(o, "Front desk")
+		add(o, roleDesk)
 	}
 	for _, inv := range c.Invoices {
 		if !inv.Issuer.IsZero() {
-			add(inv.Issuer, "Billing")
+			add(inv.Issuer, roleBilling)
 		}
 	}
 	return out
@@ -309,30 +358,34 @@ func sniffType(data []byte) string {
 func CheckMessage(d Draft, mp MessagePolicy) error {
 	if d.Thread == "" {
 		if d.To == "" {
-			return invalidMessage("Choose who the message is for.")
+			return messageProblem(i18n.L("Choose who the message is for."))
 		}
 		if strings.TrimSpace(d.Subject) == "" {
-			return invalidMessage("Write a subject.")
+			return messageProblem(i18n.L("Write a subject."))
 		}
 	}
 	if strings.TrimSpace(d.Text) == "" && len(d.Attachments) == 0 {
-		return invalidMessage("Write a message or add a file.")
+		return messageProblem(i18n.L("Write a message or add a file."))
 	}
 	if n := utf8.RuneCountInString(d.Text); mp.MaxText > 0 && n > mp.MaxText {
-		return invalidMessage("The message is %d characters long; your practice accepts at most %d. Please shorten it.", n, mp.MaxText)
+		return messageProblem(i18n.L("The message is {{.Length}} characters long; your practice accepts at most {{.Max}}. Please shorten it.",
+			map[string]any{"Length": locfmt.Current().Number(float64(n), 0), "Max": locfmt.Current().Number(float64(mp.MaxText), 0)}))
 	}
 	if mp.MaxAttachments > 0 && len(d.Attachments) > mp.MaxAttachments {
-		return invalidMessage("Your practice accepts at most %d files with a message.", mp.MaxAttachments)
+		return messageProblem(i18n.N("Your practice accepts at most {{.Count}} files with a message.", mp.MaxAttachments,
+			map[string]any{"Count": mp.MaxAttachments}))
 	}
 	for _, f := range d.Attachments {
 		if mp.MaxAttachmentBytes > 0 && int64(len(f.Data)) > mp.MaxAttachmentBytes {
-			return invalidMessage("%s is %s; your practice accepts files of at most %s.", f.Name, SizeText(int64(len(f.Data))), SizeText(mp.MaxAttachmentBytes))
+			return messageProblem(i18n.L("{{.File}} is {{.Size}}; your practice accepts files of at most {{.Max}}.",
+				map[string]any{"File": f.Name, "Size": SizeText(int64(len(f.Data))), "Max": SizeText(mp.MaxAttachmentBytes)}))
 		}
 		if len(f.Data) == 0 {
-			return invalidMessage("%s is empty.", f.Name)
+			return messageProblem(i18n.L("{{.File}} is empty.", map[string]any{"File": f.Name}))
 		}
 		if len(mp.AttachmentTypes) > 0 && !containsFold(mp.AttachmentTypes, f.ContentType) {
-			return invalidMessage("%s can't be sent: your practice accepts %s.", f.Name, TypesText(mp.AttachmentTypes))
+			return messageProblem(i18n.L("{{.File}} can't be sent: your practice accepts {{.Types}}.",
+				map[string]any{"File": f.Name, "Types": TypesText(mp.AttachmentTypes)}))
 		}
 	}
 	return nil
@@ -353,11 +406,11 @@ func SizeText(n int64) string {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MB", n>>20)
 	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+		return locfmt.Current().Number(float64(n)/(1<<20), 1) + " MB"
 	case n >= 1<<10:
 		return fmt.Sprintf("%d KB", (n+512)>>10)
 	default:
-		return fmt.Sprintf("%d bytes", n)
+		return i18n.N("{{.Count}} bytes", int(n), map[string]any{"Count": n})
 	}
 }
 
@@ -367,17 +420,18 @@ func TypesText(types []string) string {
 	for _, t := range types {
 		name := strings.ToUpper(strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(t, "application/"), "image/"), "text/"))
 		if name == "PLAIN" {
-			name = "text"
+			name = i18n.L("text")
 		}
 		names = append(names, name)
 	}
 	switch len(names) {
 	case 0:
-		return "any file"
+		return i18n.L("any file")
 	case 1:
-		return names[0] + " files"
+		return i18n.L("{{.Type}} files", map[string]any{"Type": names[0]})
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + " files"
+	return i18n.L("{{.Types}} or {{.Last}} files",
+		map[string]any{"Types": strings.Join(names[:len(names)-1], ", "), "Last": names[len(names)-1]})
 }
 
 // buildMessage is the Communication the practice receives for d.
@@ -503,12 +557,12 @@ func (a *App) SendMessage(ctx context.Context, profileID string, d Draft) (Submi
 		d.To = replyRecipient(c, d.Thread)
 	}
 	if d.To == "" {
-		return Submitted{}, invalidMessage("Choose who the message is for.")
+		return Submitted{}, messageProblem(i18n.L("Choose who the message is for."))
 	}
 	switch (record.Ref{Reference: d.To}).TargetType() {
 	case "Practitioner", "PractitionerRole", "Organization", "CareTeam":
 	default:
-		return Submitted{}, invalidMessage("Messages go to someone at the practice (%s is not).", d.To)
+		return Submitted{}, messageProblem(i18n.L("Messages go to someone at the practice ({{.To}} is not).", map[string]any{"To": d.To}))
 	}
 	sender := "Patient/" + p.PatientID
 	if u := p.Settings[settingFHIRUser]; u != "" {
@@ -592,7 +646,7 @@ func (a *App) ReplyDraft(ctx context.Context, profileID, communicationID string)
 		}
 		return d, nil
 	}
-	return Draft{}, invalidMessage("There is no message %s in this record (sync first if it is new).", communicationID)
+	return Draft{}, messageProblem(i18n.L("There is no message {{.ID}} in this record (sync first if it is new).", map[string]any{"ID": communicationID}))
 }
 
 // AskAboutResult starts a new message about a result or report (ref,
@@ -616,13 +670,13 @@ func (a *App) AskAboutResult(ctx context.Context, profileID, ref string) (Draft,
 		}
 	}
 	if name == "" {
-		return Draft{}, invalidMessage("There is no result %s in this record.", ref)
+		return Draft{}, messageProblem(i18n.L("There is no result {{.Ref}} in this record.", map[string]any{"Ref": ref}))
 	}
 	aboutName := name
 	if !when.IsZero() {
-		aboutName += " of " + locfmt.Current().Date(when.Time)
+		aboutName = i18n.L("{{.Name}} of {{.Date}}", map[string]any{"Name": name, "Date": locfmt.Current().Date(when.Time)})
 	}
-	d := Draft{Topic: "result", Subject: "Question about my " + aboutName, About: ref, AboutName: aboutName}
+	d := Draft{Topic: "result", Subject: i18n.L("Question about my {{.What}}", map[string]any{"What": aboutName}), About: ref, AboutName: aboutName}
 	if rs := Recipients(c); len(rs) > 0 {
 		d.To = rs[0].Ref
 	}
@@ -636,16 +690,16 @@ func (a *App) AskAboutResult(ctx context.Context, profileID, ref string) (Draft,
 func (a *App) EditFailedMessage(ctx context.Context, profileID string, seq int64) (d Draft, key string, err error) {
 	it, err := a.store.OutboxItem(ctx, profileID, seq)
 	if errors.Is(err, storage.ErrNotFound) {
-		return Draft{}, "", invalidMessage("There is no message %s waiting or refused.", LocalID(seq))
+		return Draft{}, "", messageProblem(i18n.L("There is no message {{.ID}} waiting or refused.", map[string]any{"ID": LocalID(seq)}))
 	}
 	if err != nil {
 		return Draft{}, "", fmt.Errorf("edit message: %w", err)
 	}
 	if it.Kind != outbox.KindMessage {
-		return Draft{}, "", invalidMessage("%s is not a message.", LocalID(seq))
+		return Draft{}, "", messageProblem(i18n.L("{{.ID}} is not a message.", map[string]any{"ID": LocalID(seq)}))
 	}
 	if it.Status != storage.OutboxFailed && it.Status != storage.OutboxConflict {
-		return Draft{}, "", invalidMessage("Only a message the practice refused can be edited.")
+		return Draft{}, "", messageProblem(i18n.L("Only a message the practice refused can be edited."))
 	}
 	req, err := outbox.DecodeRequest(it)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/outbox"
 )
@@ -206,6 +207,7 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 
 	var inbox Inbox
 	unreadBy := map[string]int{}
+	practice := i18n.L("Your practice") // who wrote, when the record does not say
 	for _, key := range order {
 		t := byKey[key]
 		idx := members[key]
@@ -217,7 +219,7 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 			e := entries[i]
 			m := Message{
 				ID: e.c.ID, Text: e.c.Text, FromPatient: patientSide(e), Sent: entryTime(e),
-				From: messageName(c, e.c.Sender, "Your practice"), To: recipientNames(c, e.c.Recipients),
+				From: messageName(c, e.c.Sender, practice), To: recipientNames(c, e.c.Recipients),
 			}
 			if e.local {
 				m.ID = ""
@@ -226,15 +228,15 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 				m.LocalID, m.Seq, m.Attempts = "local-"+strconv.FormatInt(e.item.Seq, 10), e.item.Seq, e.item.Attempts
 			}
 			for n, f := range e.c.Attachments {
-				m.Attachments = append(m.Attachments, MessageFile{Name: firstNonEmpty(f.Title, "File "+strconv.Itoa(n+1)), ContentType: f.ContentType, Size: f.Size, Index: n})
+				m.Attachments = append(m.Attachments, MessageFile{Name: firstNonEmpty(f.Title, i18n.L("File {{.Number}}", map[string]any{"Number": n + 1})), ContentType: f.ContentType, Size: f.Size, Index: n})
 			}
 			for _, ab := range e.c.About {
 				m.About = append(m.About, messageName(c, ab, ab.Reference))
 			}
 			if m.FromPatient {
-				m.From = "You"
+				m.From = i18n.L("You")
 				if s := e.c.Sender; s.TargetType() == "RelatedPerson" {
-					m.From = messageName(c, s, "You")
+					m.From = messageName(c, s, m.From)
 				}
 				patientState(&m, e, entries, idx, c.FromPatientSide)
 				if t.Subject == "" {
@@ -247,7 +249,7 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 					t.Unread = append(t.Unread, e.c.ID)
 					unreadBy[m.From]++
 				}
-				if t.With == "" || t.With == "Your practice" {
+				if t.With == "" || t.With == practice {
 					t.With = m.From
 				}
 			}
@@ -260,7 +262,7 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 			t.Messages = append(t.Messages, m)
 		}
 		if t.With == "" {
-			t.With = firstNonEmpty(t.Messages[0].To, "Your practice")
+			t.With = firstNonEmpty(t.Messages[0].To, practice)
 		}
 		t.Latest = t.Messages[len(t.Messages)-1].Sent
 		inbox.Unread += len(t.Unread)
@@ -326,7 +328,7 @@ func patientState(m *Message, e entry, entries []entry, thread []int, patientSid
 	if e.local {
 		switch e.item.Status {
 		case storage.OutboxFailed, storage.OutboxConflict:
-			m.State, m.Error = MessageFailed, firstNonEmpty(e.item.LastError, "The practice refused this message.")
+			m.State, m.Error = MessageFailed, firstNonEmpty(outboxWords(e.item.LastError), i18n.L("The practice refused this message."))
 		default:
 			m.State = MessageWaiting
 		}
@@ -448,7 +450,7 @@ func (a *App) announceNewMessages(ctx context.Context, profileID string) error {
 		done[m.ID] = true
 		announced = append(announced, m.ID)
 		ev.IDs = append(ev.IDs, m.ID)
-		ev.From = append(ev.From, messageName(c, m.Sender, "Your practice"))
+		ev.From = append(ev.From, messageName(c, m.Sender, i18n.L("Your practice")))
 	}
 	if len(ev.IDs) == 0 && !first {
 		return nil

@@ -11,12 +11,12 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -70,9 +70,9 @@ type messagesView struct {
 // newMessagesView builds the screen; call Refresh to fill it. UI goroutine.
 func newMessagesView(ctx context.Context, src messageSource, profileID string, win fyne.Window) *messagesView {
 	v := &messagesView{src: src, profileID: profileID, win: win, ctx: ctx}
-	write := &widget.Button{Text: "New message", Icon: theme.ContentAddIcon(), Importance: widget.HighImportance,
+	write := &widget.Button{Text: lang.L("New message"), Icon: theme.ContentAddIcon(), Importance: widget.HighImportance,
 		OnTapped: func() { v.src.Touch(); v.NewMessage(app.DraftNew, nil) }}
-	v.md = newMasterDetail(container.NewPadded(container.NewHBox(write)), "Choose a conversation to read it, or write a new message.")
+	v.md = newMasterDetail(container.NewPadded(container.NewHBox(write)), lang.L("Choose a conversation to read it, or write a new message."))
 	v.md.onSelect = v.selectThread
 	return v
 }
@@ -89,7 +89,7 @@ func (v *messagesView) Refresh() {
 	ctx, cancel := context.WithCancel(v.ctx)
 	v.cancel = cancel
 	if len(v.md.items) == 0 {
-		v.md.setStatus("Loading…", false)
+		v.md.setStatus(lang.L("Loading…"), false)
 	}
 	background(ctx, v.load, v.apply)
 }
@@ -104,7 +104,7 @@ func inboxItems(in app.Inbox) []listItem {
 	items := make([]listItem, len(in.Threads))
 	for i, th := range in.Threads {
 		items[i] = listItem{
-			title:  firstText(th.Subject, th.Preview(), "Message"),
+			title:  firstText(th.Subject, th.Preview(), lang.L("Message")),
 			detail: joinNonEmpty(" · ", th.With, shortTime(th.Latest), th.Preview()),
 			key:    th.Key,
 			flag:   threadFlag(th),
@@ -126,13 +126,13 @@ func threadFlag(th app.MessageThread) string {
 	}
 	switch {
 	case failed > 0:
-		return "Not sent"
+		return lang.L("Not sent")
 	case len(th.Unread) == 1:
-		return "New"
+		return lang.L("New")
 	case len(th.Unread) > 1:
-		return fmt.Sprintf("%d new", len(th.Unread))
+		return lang.N("{{.Count}} new", len(th.Unread), map[string]any{"Count": len(th.Unread)})
 	case waiting > 0:
-		return "Waiting"
+		return lang.L("Waiting")
 	}
 	return ""
 }
@@ -147,7 +147,7 @@ func (v *messagesView) apply(in app.Inbox, err error) {
 	v.gen++
 	open, composing := v.open, v.compose != nil
 	pages := v.md.pages
-	v.md.setItems(inboxItems(in), "No messages with this practice yet. Write one with New message.")
+	v.md.setItems(inboxItems(in), lang.L("No messages with this practice yet. Write one with New message."))
 	if composing {
 		// Keep what the patient is writing on screen.
 		v.md.pages = pages
@@ -241,10 +241,10 @@ func (v *messagesView) Shown() {
 // threadPage shows a conversation: each message with who wrote it, when,
 // its files, and for the patient's own where it stands. UI goroutine.
 func (v *messagesView) threadPage(th app.MessageThread) fyne.CanvasObject {
-	title := paragraph(firstText(th.Subject, "Message"))
+	title := paragraph(firstText(th.Subject, lang.L("Message")))
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	title.SizeName = theme.SizeNameSubHeadingText
-	objs := []fyne.CanvasObject{title, paragraph(joinNonEmpty(" · ", "With "+th.With, th.Topic))}
+	objs := []fyne.CanvasObject{title, paragraph(joinNonEmpty(" · ", lang.L("With {{.Name}}", map[string]any{"Name": th.With}), th.Topic))}
 	for _, m := range th.Messages {
 		objs = append(objs, widget.NewSeparator())
 		objs = append(objs, v.messageObjects(th, m)...)
@@ -252,7 +252,7 @@ func (v *messagesView) threadPage(th app.MessageThread) fyne.CanvasObject {
 	if th.CanReply {
 		objs = append(objs, widget.NewSeparator(), v.replyBox(th))
 	} else {
-		objs = append(objs, widget.NewSeparator(), paragraph("You can reply once the practice has the first message."))
+		objs = append(objs, widget.NewSeparator(), paragraph(lang.L("You can reply once the practice has the first message.")))
 	}
 	v.page = container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
 	return v.page
@@ -262,11 +262,11 @@ func (v *messagesView) threadPage(th app.MessageThread) fyne.CanvasObject {
 func (v *messagesView) messageObjects(th app.MessageThread, m app.Message) []fyne.CanvasObject {
 	head := m.From
 	if m.FromPatient && m.To != "" {
-		head += " to " + m.To
+		head = lang.L("{{.From}} to {{.To}}", map[string]any{"From": m.From, "To": m.To})
 	}
 	objs := []fyne.CanvasObject{boldText(joinNonEmpty(" · ", head, longTime(m.Sent)))}
 	for _, about := range m.About {
-		objs = append(objs, fieldText("About", about))
+		objs = append(objs, fieldText(lang.L("About"), about))
 	}
 	if m.Text != "" {
 		objs = append(objs, paragraph(m.Text))
@@ -284,18 +284,20 @@ func (v *messagesView) messageObjects(th app.MessageThread, m app.Message) []fyn
 func messageStateText(m app.Message) string {
 	switch m.State {
 	case app.MessageWaiting:
-		return "Waiting to be sent: it will be sent when you are online."
+		return lang.L("Waiting to be sent: it will be sent when you are online.")
 	case app.MessageSent:
-		return "Sent " + longTime(m.Sent) + ". Not read by the practice yet."
+		return lang.L("Sent {{.When}}. Not read by the practice yet.", map[string]any{"When": longTime(m.Sent)})
 	case app.MessageRead:
-		return "✓ Read by the practice " + longTime(m.ReadAt) + "."
+		return lang.L("✓ Read by the practice {{.When}}.", map[string]any{"When": longTime(m.ReadAt)})
 	case app.MessageAnswered:
 		if !m.ReadAt.IsZero() {
-			return "✓ Read by the practice " + longTime(m.ReadAt) + " · Answered " + longTime(m.AnsweredAt) + "."
+			return lang.L("✓ Read by the practice {{.Read}} · Answered {{.Answered}}.",
+				map[string]any{"Read": longTime(m.ReadAt), "Answered": longTime(m.AnsweredAt)})
 		}
-		return "Answered " + longTime(m.AnsweredAt) + "."
+		return lang.L("Answered {{.When}}.", map[string]any{"When": longTime(m.AnsweredAt)})
 	case app.MessageFailed:
-		return "Not sent. The practice said: " + m.Error
+		// The practice's words stay as the practice wrote them.
+		return lang.L("Not sent. The practice said: {{.Words}}", map[string]any{"Words": m.Error})
 	}
 	return ""
 }
@@ -322,13 +324,13 @@ func (v *messagesView) stateObjects(th app.MessageThread, m app.Message) []fyne.
 	switch m.State {
 	case app.MessageFailed:
 		buttons = append(buttons,
-			&widget.Button{Text: "Edit", Icon: theme.DocumentCreateIcon(), OnTapped: func() { v.editFailed(seq, problem) }},
-			&widget.Button{Text: "Retry", Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq, problem) }},
-			&widget.Button{Text: "Discard", Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
+			&widget.Button{Text: lang.L("Edit"), Icon: theme.DocumentCreateIcon(), OnTapped: func() { v.editFailed(seq, problem) }},
+			&widget.Button{Text: lang.L("Retry"), Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq, problem) }},
+			&widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
 	case app.MessageWaiting:
-		buttons = append(buttons, &widget.Button{Text: "Send now", Icon: theme.MailSendIcon(), OnTapped: func() { v.retry(seq, problem) }})
+		buttons = append(buttons, &widget.Button{Text: lang.L("Send now"), Icon: theme.MailSendIcon(), OnTapped: func() { v.retry(seq, problem) }})
 		if m.Attempts == 0 {
-			buttons = append(buttons, &widget.Button{Text: "Discard", Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
+			buttons = append(buttons, &widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
 		}
 	}
 	if len(buttons) > 0 {
@@ -340,20 +342,20 @@ func (v *messagesView) stateObjects(th app.MessageThread, m app.Message) []fyne.
 // fileObject shows one file of a message, with a button that opens it
 // once the practice has the message.
 func (v *messagesView) fileObject(m app.Message, f app.MessageFile) fyne.CanvasObject {
-	label := fieldText("File", joinNonEmpty(" · ", f.Name, app.SizeText(f.Size)))
+	label := fieldText(lang.L("File"), joinNonEmpty(" · ", f.Name, app.SizeText(f.Size)))
 	if m.ID == "" {
 		return label
 	}
 	problem := errorText()
 	ref, n := "Communication/"+m.ID, f.Index
-	open := &widget.Button{Text: "Open", Icon: theme.FileIcon(), OnTapped: func() {
+	open := &widget.Button{Text: lang.L("Open"), Icon: theme.FileIcon(), OnTapped: func() {
 		v.src.Touch()
 		problem.Hide()
 		background(v.ctx, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, v.src.OpenDocument(ctx, v.profileID, ref, n)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				showError(problem, "Carebook could not open this file.")
+				showError(problem, lang.L("Carebook could not open this file."))
 			}
 		})
 	}}
@@ -417,14 +419,15 @@ func messagesError(err error) string {
 	case errors.As(err, &inv):
 		return inv.Problem
 	case errors.Is(err, storage.ErrLocked):
-		return "Carebook is locked. Unlock it and try again."
+		return lang.L("Carebook is locked. Unlock it and try again.")
 	case errors.Is(err, storage.ErrDiskFull):
 		return diskFullText
 	case errors.Is(err, app.ErrInvalidInput):
+		// The use case's words for the patient, already translated.
 		_, after, _ := strings.Cut(err.Error(), "invalid input: ")
-		return firstText(after, "That can't be done now.")
+		return firstText(after, lang.L("That can't be done now."))
 	}
-	return "Carebook could not read your messages. Please try again."
+	return lang.L("Carebook could not read your messages. Please try again.")
 }
 
 // sendOutcome explains what became of a message on its way.
@@ -432,13 +435,13 @@ func sendOutcome(err error) string {
 	var refused *app.RefusedError
 	switch {
 	case err == nil:
-		return "Sent."
+		return lang.L("Sent.")
 	case errors.As(err, &refused):
-		return "The practice did not accept it: " + refused.Message
+		return lang.L("The practice did not accept it: {{.Words}}", map[string]any{"Words": refused.Message})
 	case errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrOffline):
-		return "Saved on this device. It will be sent when you are online."
+		return lang.L("Saved on this device. It will be sent when you are online.")
 	case errors.Is(err, app.ErrNeedsSignIn):
-		return "Saved on this device. Sign in to your practice again to send it."
+		return lang.L("Saved on this device. Sign in to your practice again to send it.")
 	}
 	return messagesError(err)
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -117,29 +117,30 @@ func (v *messagesView) newComposer(key string, reply bool, m composerModel) *com
 	c.text = widget.NewMultiLineEntry()
 	c.text.Wrapping = fyne.TextWrapWord
 	c.text.SetMinRowsVisible(5)
-	c.text.SetPlaceHolder("Write your message")
+	c.text.SetPlaceHolder(lang.L("Write your message"))
 	c.text.SetText(m.draft.Text)
 	c.text.OnChanged = func(string) { c.changed() }
 	c.fileList = container.NewVBox()
 	c.problem = errorText()
-	c.send = &widget.Button{Text: "Send", Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: c.sendNow}
-	attach := &widget.Button{Text: "Add file or photo", Icon: theme.ContentAddIcon(), OnTapped: c.pickFile}
+	c.send = &widget.Button{Text: lang.L("Send"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: c.sendNow}
+	attach := &widget.Button{Text: lang.L("Add file or photo"), Icon: theme.ContentAddIcon(), OnTapped: c.pickFile}
 	notice := widget.NewLabel(mp.Notice)
 	notice.Wrapping = fyne.TextWrapWord
 	notice.Importance = widget.WarningImportance
-	limits := paragraph(fmt.Sprintf("You can add up to %d files of %s each: %s.", mp.MaxAttachments, app.SizeText(mp.MaxAttachmentBytes), app.TypesText(mp.AttachmentTypes)))
+	limits := paragraph(lang.N("You can add up to {{.Count}} files of {{.Size}} each: {{.Types}}.", mp.MaxAttachments,
+		map[string]any{"Count": mp.MaxAttachments, "Size": app.SizeText(mp.MaxAttachmentBytes), "Types": app.TypesText(mp.AttachmentTypes)}))
 	limits.SizeName = theme.SizeNameCaptionText
 
 	var objs []fyne.CanvasObject
 	if reply {
-		objs = append(objs, boldText("Reply"), c.text, c.counter, c.fileList,
+		objs = append(objs, boldText(lang.L("Reply")), c.text, c.counter, c.fileList,
 			container.NewHBox(attach), limits, notice, c.problem, container.NewHBox(c.send))
 		c.root = newColumn(detailMaxWidth, false, objs...)
 		c.refreshFiles()
 		c.updateCounter()
 		return c
 	}
-	title := paragraph("New message")
+	title := paragraph(lang.L("New message"))
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	title.SizeName = theme.SizeNameSubHeadingText
 	labels := make([]string, len(m.opts.Recipients))
@@ -147,7 +148,7 @@ func (v *messagesView) newComposer(key string, reply bool, m composerModel) *com
 		labels[i] = r.Label()
 	}
 	c.to = widget.NewSelect(labels, nil)
-	c.to.PlaceHolder = "Choose who it is for"
+	c.to.PlaceHolder = lang.L("Choose who it is for")
 	for i, r := range m.opts.Recipients {
 		if r.Ref == m.draft.To {
 			c.to.SetSelectedIndex(i)
@@ -162,25 +163,25 @@ func (v *messagesView) newComposer(key string, reply bool, m composerModel) *com
 		}
 	}
 	c.topic = widget.NewSelect(topics, nil)
-	c.topic.PlaceHolder = "Choose a topic"
+	c.topic.PlaceHolder = lang.L("Choose a topic")
 	if topic >= 0 {
 		c.topic.SetSelectedIndex(topic)
 	}
 	c.topic.OnChanged = func(string) { c.changed() }
 	c.subject = widget.NewEntry()
-	c.subject.SetPlaceHolder("Subject")
+	c.subject.SetPlaceHolder(lang.L("Subject"))
 	c.subject.SetText(m.draft.Subject)
 	c.subject.OnChanged = func(string) { c.changed() }
-	discard := &widget.Button{Text: "Discard draft", Icon: theme.DeleteIcon(), OnTapped: c.discardDraft}
-	objs = append(objs, title, boldText("To"), c.to, boldText("Topic"), c.topic, boldText("Subject"), c.subject)
+	discard := &widget.Button{Text: lang.L("Discard draft"), Icon: theme.DeleteIcon(), OnTapped: c.discardDraft}
+	objs = append(objs, title, boldText(lang.L("To")), c.to, boldText(lang.L("Topic")), c.topic, boldText(lang.L("Subject")), c.subject)
 	if m.draft.AboutName != "" {
-		objs = append(objs, fieldText("About", m.draft.AboutName))
+		objs = append(objs, fieldText(lang.L("About"), m.draft.AboutName))
 	}
 	if len(m.opts.Recipients) == 0 {
-		objs = append(objs, warningText("Your record names nobody at the practice to write to yet. Update your record, or call the office."))
+		objs = append(objs, warningText(lang.L("Your record names nobody at the practice to write to yet. Update your record, or call the office.")))
 	}
 	// The notice sits right above Send: read before sending.
-	objs = append(objs, boldText("Message"), c.text, c.counter, c.fileList, container.NewHBox(attach), limits, notice, c.problem,
+	objs = append(objs, boldText(lang.L("Message")), c.text, c.counter, c.fileList, container.NewHBox(attach), limits, notice, c.problem,
 		container.NewHBox(c.send, discard))
 	c.root = container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
 	c.refreshFiles()
@@ -237,7 +238,8 @@ func (c *composer) save(d app.Draft) {
 
 func (c *composer) updateCounter() {
 	n, limit := utf8.RuneCountInString(c.text.Text), c.opts.Policy.MaxText
-	c.counter.SetText(fmt.Sprintf("%d / %d characters", n, limit))
+	c.counter.SetText(lang.L("{{.Count}} / {{.Max}} characters",
+		map[string]any{"Count": n, "Max": limit}))
 	if limit > 0 && n > limit {
 		c.counter.Importance = widget.DangerImportance
 	} else {
@@ -263,7 +265,7 @@ func (c *composer) pickFile() {
 			return io.ReadAll(io.LimitReader(r, c.opts.Policy.MaxAttachmentBytes+1))
 		}, func(b []byte, err error) {
 			if err != nil {
-				showError(c.problem, "Carebook could not read that file.")
+				showError(c.problem, lang.L("Carebook could not read that file."))
 				return
 			}
 			c.addFile(name, b)
@@ -380,7 +382,7 @@ func (c *composer) discardDraft() {
 // replyBox is the reply composer at the foot of a conversation; it loads
 // the thread's reply draft and the practice's limits. UI goroutine.
 func (v *messagesView) replyBox(th app.MessageThread) fyne.CanvasObject {
-	slot := container.NewStack(paragraph("Loading the reply box…"))
+	slot := container.NewStack(paragraph(lang.L("Loading the reply box…")))
 	replyTo := ""
 	for _, m := range th.Messages {
 		if m.ID != "" {

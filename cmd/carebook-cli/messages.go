@@ -80,7 +80,7 @@ func validRef(s string) bool {
 }
 
 func knownTopic(code string) bool {
-	for _, t := range app.MessageTopics {
+	for _, t := range app.MessageTopics() {
 		if t.Code == code {
 			return true
 		}
@@ -90,7 +90,7 @@ func knownTopic(code string) bool {
 
 func topicCodes() string {
 	var codes []string
-	for _, t := range app.MessageTopics {
+	for _, t := range app.MessageTopics() {
 		codes = append(codes, t.Code)
 	}
 	return strings.Join(codes, ", ")

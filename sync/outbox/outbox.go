@@ -284,7 +284,7 @@ func earliest(a, b time.Time) time.Time {
 func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (storage.OutboxItem, error) {
 	var p payload
 	if err := json.Unmarshal(it.Payload, &p); err != nil || (p.Op != "create" && p.Op != "update") {
-		it.Status, it.LastError = storage.OutboxFailed, "the stored request is unreadable"
+		it.Status, it.LastError = storage.OutboxFailed, WordsUnreadableRequest
 		return it, o.save(ctx, it)
 	}
 	// Count the attempt durably before the request leaves: from now on the
@@ -308,7 +308,7 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (storage.Ou
 		// refusing the client).
 		return it, fmt.Errorf("outbox: send: %w", err)
 	case fhirapi.IsTransient(err):
-		it.LastError = "not sent yet: the practice could not be reached"
+		it.LastError = WordsUnreachable
 		it.NextAttempt = o.cfg.Now().Add(o.backoff(it.Attempts, err))
 	case errors.Is(err, fhirapi.ErrConflict) || errors.Is(err, fhirapi.ErrPreconditionFailed):
 		it.Status, it.LastError = storage.OutboxConflict, serverMessage(err)
@@ -325,15 +325,25 @@ func stopsDrain(err error) bool {
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// The outbox's own words in an item's LastError, where the practice gave
+// none. They are English; the screens show them translated (app compares
+// with these), the practice's own words as the practice wrote them.
+const (
+	WordsUnreadableRequest = "the stored request is unreadable"
+	WordsUnreachable       = "not sent yet: the practice could not be reached"
+	WordsUnreadableAnswer  = "the practice sent an unreadable answer"
+	WordsRefused           = "the practice refused the request"
+)
+
 func serverMessage(err error) string {
 	var oe *fhirapi.OperationOutcomeError
 	if errors.As(err, &oe) {
 		return oe.Message()
 	}
 	if errors.Is(err, fhirapi.ErrBadResponse) {
-		return "the practice sent an unreadable answer"
+		return WordsUnreadableAnswer
 	}
-	return "the practice refused the request"
+	return WordsRefused
 }
 
 func (o *Outbox) save(ctx context.Context, it storage.OutboxItem) error {
