@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/carebook/carebook/app/record"
@@ -14,20 +13,11 @@ import (
 )
 
 // decoded is one profile's record decrypted and decoded, kept in memory
-// while the app is unlocked so screens and search do not decrypt the whole
-// cache on every visit. It is dropped on lock and when the record changes.
+// while the app is unlocked so screens do not decrypt the whole cache on
+// every visit. It is dropped on lock and when the record changes. (Search
+// reads the sealed search index instead: search.go.)
 type decoded struct {
 	chart *record.Chart
-	// index is built on first search, once: searches typed meanwhile wait
-	// for that one build instead of each building their own.
-	indexOnce sync.Once
-	index     *record.Index
-}
-
-// searchIndex returns the record's search index, building it on first use.
-func (d *decoded) searchIndex() *record.Index {
-	d.indexOnce.Do(func() { d.index = record.BuildChart(d.chart) })
-	return d.index
 }
 
 // Chart returns the profile's whole cached record, decoded for display.
@@ -38,17 +28,6 @@ func (a *App) Chart(ctx context.Context, profileID string) (*record.Chart, error
 		return nil, err
 	}
 	return d.chart, nil
-}
-
-// Search finds up to limit entries of the profile's record matching query
-// (all words, prefix match, any case or accent). The index lives in memory
-// only, never on disk.
-func (a *App) Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error) {
-	d, err := a.decoded(ctx, profileID)
-	if err != nil {
-		return nil, err
-	}
-	return d.searchIndex().Search(query, limit), nil
 }
 
 // Dashboard is the home screen of one profile: what matters today.

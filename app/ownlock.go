@@ -60,6 +60,7 @@ func (a *App) OpenProfile(ctx context.Context, profileID, passphrase string) err
 	}
 	a.Touch()
 	a.bus.Publish(ProfilesChanged{})
+	go a.buildSearchIndexes(context.Background())
 	return nil
 }
 

@@ -77,6 +77,7 @@ type App struct {
 	decodes     singleflight.Group
 	decodeCount atomic.Int64
 	syncing     map[string]bool // profiles with a sync running
+	indexing    map[string]bool // profiles whose search index is being built (search.go)
 
 	// settingsMu serializes read-modify-write of profile settings.
 	settingsMu sync.Mutex
@@ -146,6 +147,7 @@ func OpenWithStore(cfg Config, st *storage.Store) *App {
 }
 
 func newApp(cfg Config, st *storage.Store) *App {
+	st.SetSearchIndexer(indexResources)
 	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool),
 		bgGrace: DefaultBackgroundGrace}
 }
@@ -255,6 +257,8 @@ func (a *App) afterUnlock() {
 	a.resetIdleLocked()
 	a.mu.Unlock()
 	a.bus.Publish(Unlocked{})
+	// A cache from before the search index gets one, in the background.
+	go a.buildSearchIndexes(context.Background())
 }
 
 // Lock drops every key from memory. Reading the record fails until Unlock.

@@ -149,6 +149,8 @@ type profileKeys struct {
 	// since their read snapshots may predate the last values re-sealed.
 	readers int
 	dropOld bool
+	// vocab is the search index's word list, read once (see search.go).
+	vocab *searchVocab
 }
 
 // beginRead marks a read of sealed values as in flight: until endRead,
@@ -194,6 +196,7 @@ func (k *profileKeys) destroy() {
 	zero(k.dek)
 	zero(k.index)
 	zero(k.old)
+	k.vocab = nil
 	k.gone = true
 }
 

@@ -66,9 +66,10 @@ func checkLength(header []byte, size int64) error {
 var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // quickCheckSmallTables runs SQLite's structural check on every table but
-// the cached resources, with their indexes.
+// the cached resources and the search index's postings (the big ones),
+// with their indexes.
 func quickCheckSmallTables(db *sql.DB) error {
-	rows, err := db.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name <> 'resources'`)
+	rows, err := db.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('resources', 'search_chunks')`)
 	if err != nil {
 		return dbErr("check database", err)
 	}

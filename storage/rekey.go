@@ -734,6 +734,15 @@ func (s *Store) finishRekey(ctx context.Context) error {
 				FROM rekey_profiles r WHERE r.profile_id = profile_keys.profile_id AND profile_keys.profile_id = ?`, id); err != nil {
 				return dbErr("rekey: finish: profile key", err)
 			}
+			// The search index is sealed under the data key too: rather
+			// than re-seal it, it is built again under the new key.
+			if err := clearSearch(ctx, tx, k); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO search_state (profile, built, cursor) VALUES (?, 0, 0)
+				ON CONFLICT (profile) DO UPDATE SET built = 0, cursor = 0`, k.num); err != nil {
+				return dbErr("rekey: finish: search index", err)
+			}
 		}
 		if err := resealAudit(ctx, tx, installID, kek, next); err != nil {
 			return err

@@ -307,6 +307,13 @@ type Tx struct {
 	// buffer is free again once its statement has run.
 	hasher                    *rowKeyHasher
 	rowKey, plain, sealed, ad []byte
+
+	// The search index (search.go): what Put wrote and is not indexed
+	// yet, and the function that indexes it (nil: the index is marked
+	// out of date instead).
+	indexer     SearchIndexer
+	pending     []searchPending
+	staleMarked bool
 }
 
 // Update runs fn in one transaction: data and checkpoint commit together or
@@ -319,13 +326,16 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 		return fmt.Errorf("update profile data: %w", err)
 	}
 	return s.update(ctx, "update profile data", func(sqlTx *sql.Tx) error {
-		tx := &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k}
+		tx := &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: s.searchIndexer()}
 		defer func() {
 			if tx.putStmt != nil {
 				tx.putStmt.Close()
 			}
 		}()
-		return fn(tx)
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.flushSearch()
 	})
 }
 
@@ -334,7 +344,8 @@ func (tx *Tx) Put(rs ...Resource) error {
 	if tx.putStmt == nil {
 		stmt, err := tx.tx.PrepareContext(tx.ctx, `INSERT INTO resources (profile, row_key, type, updated_day, sealed)
 			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (profile, row_key) DO UPDATE SET updated_day = excluded.updated_day, sealed = excluded.sealed`)
+			ON CONFLICT (profile, row_key) DO UPDATE SET updated_day = excluded.updated_day, sealed = excluded.sealed
+			RETURNING id`)
 		if err != nil {
 			return dbErr("put resource", err)
 		}
@@ -361,8 +372,18 @@ func (tx *Tx) Put(rs ...Resource) error {
 		if tx.sealed, err = tx.keys.sealAppend(tx.sealed[:0], tx.plain, tx.ad); err != nil {
 			return fmt.Errorf("put resource: %w", err)
 		}
-		if _, err := tx.putStmt.ExecContext(tx.ctx, tx.keys.num, tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.sealed); err != nil {
+		var row int64
+		if err := tx.putStmt.QueryRowContext(tx.ctx, tx.keys.num, tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.sealed).Scan(&row); err != nil {
 			return dbErr("put resource", err)
+		}
+		if tx.indexer == nil {
+			if err := tx.markSearchStale(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := tx.notePut(row, r); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -70,7 +70,8 @@ type Store struct {
 	nextKEK     []byte // the new KEK while a key rotation runs, else nil
 	epoch       int64  // install.key_epoch the keys in memory belong to
 	profiles    map[string]*profileKeys
-	keyGen      uint64 // bumped whenever keys are dropped
+	keyGen      uint64        // bumped whenever keys are dropped
+	indexer     SearchIndexer // nil: writes mark the search index out of date
 
 	integrityProblem error // what the background full check found
 

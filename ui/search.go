@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
 )
 
@@ -92,22 +95,67 @@ func (b *searchBox) run() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	runFor(b.v, ctx, func(ctx context.Context) (sectionModel, error) {
+	typed := b.typed
+	runFor(b.v, ctx, func(ctx context.Context) (searchResult, error) {
 		hits, err := b.v.src.Search(ctx, b.v.profileID, query, searchLimit)
+		var notReady *app.SearchNotReadyError
+		if errors.As(err, &notReady) {
+			return searchResult{gettingReady(notReady), true}, nil
+		}
 		if err != nil {
-			return sectionModel{}, err
+			return searchResult{}, err
 		}
 		c, err := b.v.src.Chart(ctx, b.v.profileID)
 		if err != nil {
-			return sectionModel{}, err
+			return searchResult{}, err
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if b.finder == nil || b.finder.c != c {
 			b.finder = newEntryFinder(c)
 		}
-		return searchModel(b.finder, query, hits), nil
-	}, func(m sectionModel, err error) { b.v.apply(b.s, m, err) })
+		return searchResult{model: searchModel(b.finder, query, hits)}, nil
+	}, func(r searchResult, err error) {
+		b.v.apply(b.s, r.model, err)
+		if r.retry && !b.v.inline {
+			b.retryLater(typed)
+		}
+	})
+}
+
+// searchRetry is how often a search waiting for its index tries again.
+const searchRetry = time.Second
+
+// retryLater searches again in a moment unless the patient typed
+// meanwhile (typed is the count of changes the search was for). UI
+// goroutine.
+func (b *searchBox) retryLater(typed int) {
+	do := doOnUI
+	time.AfterFunc(searchRetry, func() {
+		do(func() {
+			if typed == b.typed && b.v.current != nil && b.v.current.search == b {
+				b.run()
+			}
+		})
+	})
+}
+
+// gettingReady is what the search shows while the record's search index
+// is being built (a record kept from before the index; after a change of
+// keys): it says so, with how far it is, and searches again in a moment.
+func gettingReady(e *app.SearchNotReadyError) sectionModel {
+	msg := "Search is getting ready: Carebook is preparing your record for searching. Your results will appear here in a moment."
+	if e.Total > 0 {
+		msg = fmt.Sprintf("Search is getting ready: %d%% of your record is prepared for searching. Your results will appear here in a moment.", e.Done*100/e.Total)
+	}
+	return sectionModel{empty: msg}
+}
+
+// searchResult is what a search shows; retry says to search again soon
+// (the index is getting ready).
+type searchResult struct {
+	model sectionModel
+	retry bool
 }
 
 // searchModel lists hits with their type, date and snippet. The details

@@ -7,6 +7,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/carebook/carebook/app"
+
 	"github.com/carebook/carebook/app/record"
 )
 
@@ -148,4 +150,41 @@ func TestSearchWaitsForAPause(t *testing.T) {
 	if len(src.queries) != 1 || src.queries[0] != "low density" {
 		t.Fatalf("searched %q while typing, want one search for the whole words", src.queries)
 	}
+}
+
+// readyLaterRecord's search index is getting ready on the first search.
+type readyLaterRecord struct {
+	*fakeRecord
+	mu       sync.Mutex
+	searches int
+}
+
+func (r *readyLaterRecord) Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error) {
+	r.mu.Lock()
+	r.searches++
+	first := r.searches == 1
+	r.mu.Unlock()
+	if first {
+		return nil, &app.SearchNotReadyError{Done: 1, Total: 4}
+	}
+	return r.fakeRecord.Search(ctx, profileID, query, limit)
+}
+
+// TestSearchGettingReady: while the search index is built, the search
+// says so, then shows the results by itself once it is ready.
+func TestSearchGettingReady(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	src := &readyLaterRecord{fakeRecord: wendell(t)}
+	v := buildRecordView(src, "profile-1", nil, false)
+	w := test.NewWindow(v.CanvasObject())
+	v.win = w
+	defer w.Close()
+	w.Resize(screenSizes[0].size)
+	v.ShowSection("search")
+	q.waitShows(t, w, "Type what you are looking for")
+	test.Type(v.current.search.entry, "low density")
+	q.waitShows(t, w, "Search is getting ready: 25% of your record is prepared for searching.")
+	q.waitShows(t, w, `LDL cholesterol ("bad" cholesterol)`)
+	q.drain()
 }

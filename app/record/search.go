@@ -56,7 +56,7 @@ func Build(resources []Resource) *Index { return BuildChart(Load(resources)) }
 // text).
 func BuildChart(c *Chart) *Index {
 	x := &Index{posts: map[string][]posting{}}
-	for _, d := range chartDocs(c) {
+	for _, d := range chartDocs(c, c.Name) {
 		x.add(d)
 	}
 	x.terms = make([]string, 0, len(x.posts))

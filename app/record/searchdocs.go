@@ -5,8 +5,8 @@ import (
 )
 
 // chartDocs turns every entry of c into the title and body text the search
-// index holds.
-func chartDocs(c *Chart) []searchDoc {
+// index holds; name gives the display name of what a reference points at.
+func chartDocs(c *Chart, name func(Ref) string) []searchDoc {
 	docs := make([]searchDoc, 0, c.Len())
 	add := func(e Entry, title string, date Date, body ...string) {
 		if strings.TrimSpace(title) == "" {
@@ -17,7 +17,7 @@ func chartDocs(c *Chart) []searchDoc {
 	names := func(refs ...Ref) string {
 		var out []string
 		for _, r := range refs {
-			if n := c.Name(r); n != "" {
+			if n := name(r); n != "" {
 				out = append(out, n)
 			}
 		}

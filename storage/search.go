@@ -1,0 +1,722 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The search index: a persistent, sealed index of the words of each
+// profile's record, kept up to date by every Put (see Tx.flushSearch).
+//
+// Words never reach the file in clear. Each word is replaced by a blind
+// token, HMAC(index key, "search", word): the same word gives the same
+// token within one profile (so it can be looked up) and a different one in
+// another profile. Posting lists are written in chunks: each write
+// transaction adds, per token bucket (the token's first byte), one chunk
+// sealed under the profile's data key that lists the tokens of its bucket
+// and, for each, the resources holding the word (their local row number),
+// the resource's day and whether the word is in its title. The list of
+// words itself (for prefix search: "chol" finds "cholesterol") is kept
+// sealed in search_vocab.
+//
+// Nothing is rewritten when a resource changes or goes: a chunk is tagged
+// with its transaction's generation, a resource's newest postings replace
+// its older ones, and callers check each candidate on the resource itself
+// (ResourceAt) before showing it, which drops postings of resources
+// deleted since. RebuildSearch writes an index afresh (for caches older
+// than the index, and after a key rotation).
+
+// SearchWord is one folded word of a resource as the index keeps it.
+type SearchWord struct {
+	Word  string
+	Title bool // the word is in the resource's title (it ranks higher)
+}
+
+// SearchDoc is what the index keeps of one resource.
+type SearchDoc struct {
+	Type, ID string
+	Date     time.Time // ranks newer resources first among equals
+	Words    []SearchWord
+}
+
+// SearchIndexer turns resources into the words the index keeps. lookup
+// reads another resource of the same profile (to name what a reference
+// points at); it returns false when that resource is not cached. It must
+// be safe for concurrent use.
+type SearchIndexer func(rs []Resource, lookup func(typ, id string) (Resource, bool)) []SearchDoc
+
+// SetSearchIndexer installs the function that turns resources into the
+// words of the search index. Without one, writes mark the index of their
+// profile as out of date (to be rebuilt).
+func (s *Store) SetSearchIndexer(fn SearchIndexer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.indexer = fn
+}
+
+func (s *Store) searchIndexer() SearchIndexer {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.indexer
+}
+
+// ErrSearchNotReady means the profile's search index is being built.
+var ErrSearchNotReady = errors.New("storage: the search index is being built")
+
+// searchFlushAt is how many resources a transaction collects before it
+// indexes them (a bulk Put of a whole record does not hold it all).
+const searchFlushAt = 1000
+
+// searchBuckets is the number of token buckets: a search reads the chunks
+// of the buckets of its words only.
+const searchBuckets = 256
+
+func searchChunkAD(profileID string, bucket int) []byte {
+	return adFor("search_chunks", profileID, strconv.Itoa(bucket))
+}
+
+func searchVocabAD(profileID string) []byte { return adFor("search_vocab", profileID) }
+
+// searchVocab is the words of a profile's index, kept in memory with its
+// keys (dropped with them on lock) so a write need not read them all.
+type searchVocab struct {
+	mu    sync.Mutex
+	words map[string]struct{}
+	maxID int64 // the newest search_vocab row read
+	rows  int   // how many rows hold them
+}
+
+// vocabOf returns the cached word list of a profile.
+func (k *profileKeys) vocabOf() *searchVocab {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.vocab == nil {
+		k.vocab = &searchVocab{}
+	}
+	return k.vocab
+}
+
+// dropVocab forgets the cached word list (the index was emptied).
+func (k *profileKeys) dropVocab() {
+	k.mu.Lock()
+	k.vocab = nil
+	k.mu.Unlock()
+}
+
+// load brings v up to date with the file (read through q). v.mu must be held.
+func (v *searchVocab) load(ctx context.Context, q sqlQuerier, k *profileKeys, profileID string) error {
+	var maxID sql.NullInt64
+	var rows int
+	if err := q.QueryRowContext(ctx, "SELECT max(id), count(*) FROM search_vocab WHERE profile = ?", k.num).Scan(&maxID, &rows); err != nil {
+		return dbErr("read search words", err)
+	}
+	if v.words != nil && maxID.Int64 == v.maxID && rows == v.rows {
+		return nil
+	}
+	from := v.maxID
+	if v.words == nil || rows < v.rows || maxID.Int64 < v.maxID {
+		v.words, from, v.rows = map[string]struct{}{}, 0, 0
+	}
+	r, err := q.QueryContext(ctx, "SELECT id, sealed FROM search_vocab WHERE profile = ? AND id > ? ORDER BY id", k.num, from)
+	if err != nil {
+		return dbErr("read search words", err)
+	}
+	defer r.Close()
+	ad := searchVocabAD(profileID)
+	for r.Next() {
+		var id int64
+		var sealed []byte
+		if err := r.Scan(&id, &sealed); err != nil {
+			return dbErr("read search words", err)
+		}
+		pt, err := k.open(sealed, ad)
+		if err != nil {
+			v.words = nil
+			return fmt.Errorf("read search words: %w", err)
+		}
+		for _, w := range strings.Split(string(pt), "\n") {
+			if w != "" {
+				v.words[w] = struct{}{}
+			}
+		}
+		zero(pt)
+		v.maxID = id
+		v.rows++
+	}
+	if err := r.Err(); err != nil {
+		v.words = nil
+		return dbErr("read search words", err)
+	}
+	return nil
+}
+
+// sqlQuerier is what *sql.DB and *sql.Tx share.
+type sqlQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// searchPending is a resource written in a transaction and not indexed yet.
+type searchPending struct {
+	row int64
+	res Resource
+}
+
+// notePut remembers a resource just written at row for the index.
+func (tx *Tx) notePut(row int64, r Resource) error {
+	r.JSON = append([]byte(nil), r.JSON...) // the caller may reuse its buffer
+	tx.pending = append(tx.pending, searchPending{row: row, res: r})
+	if len(tx.pending) >= searchFlushAt {
+		return tx.flushSearch()
+	}
+	return nil
+}
+
+// markSearchStale records that a write was not indexed: the profile's index
+// must be rebuilt.
+func (tx *Tx) markSearchStale() error {
+	if tx.staleMarked {
+		return nil
+	}
+	if _, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO search_state (profile, built, cursor) VALUES (?, 0, 0)
+		ON CONFLICT (profile) DO UPDATE SET built = 0, cursor = 0`, tx.keys.num); err != nil {
+		return dbErr("mark search index out of date", err)
+	}
+	tx.staleMarked = true
+	return nil
+}
+
+// lookup reads a resource of the transaction's profile (its own writes
+// included), for the indexer.
+func (tx *Tx) lookup(typ, id string) (Resource, bool) {
+	key, err := tx.keys.rowKey("resource", typ, id)
+	if err != nil {
+		return Resource{}, false
+	}
+	var sealed []byte
+	if err := tx.tx.QueryRowContext(tx.ctx, "SELECT sealed FROM resources WHERE profile = ? AND row_key = ?",
+		tx.keys.num, key).Scan(&sealed); err != nil {
+		return Resource{}, false
+	}
+	r, err := openRow(tx.keys, tx.profileID, typ, key, sealed)
+	if err != nil || r.ID != id {
+		return Resource{}, false
+	}
+	return r, true
+}
+
+// flushSearch indexes the resources written since the last flush: their
+// words join the vocabulary, their postings go into one new chunk per
+// bucket.
+func (tx *Tx) flushSearch() error {
+	if len(tx.pending) == 0 {
+		return nil
+	}
+	pending := tx.pending
+	tx.pending = nil
+	rs := make([]Resource, len(pending))
+	rows := make(map[string]int64, len(pending))
+	for i, p := range pending {
+		rs[i] = p.res
+		rows[p.res.Type+"/"+p.res.ID] = p.row
+	}
+	docs := tx.indexer(rs, tx.lookup)
+	for i := range rs {
+		zero(rs[i].JSON)
+	}
+	var gen int64
+	if err := tx.tx.QueryRowContext(tx.ctx, `INSERT INTO search_state (profile, built, cursor, gen) VALUES (?, 0, 0, 1)
+		ON CONFLICT (profile) DO UPDATE SET gen = gen + 1 RETURNING gen`, tx.keys.num).Scan(&gen); err != nil {
+		return dbErr("index for search", err)
+	}
+	h, err := tx.keys.hasher()
+	if err != nil {
+		return fmt.Errorf("index for search: %w", err)
+	}
+	type posting struct{ row, mark uint64 }
+	byToken := map[string][]posting{}
+	words := map[string]string{} // word → token
+	for _, d := range docs {
+		row, ok := rows[d.Type+"/"+d.ID]
+		if !ok {
+			continue
+		}
+		day := uint64(searchDay(d.Date))
+		for _, w := range d.Words {
+			if w.Word == "" || strings.IndexByte(w.Word, '\n') >= 0 {
+				continue
+			}
+			tok, ok := words[w.Word]
+			if !ok {
+				b, err := h.rowKey(nil, "search", w.Word)
+				if err != nil {
+					return fmt.Errorf("index for search: %w", err)
+				}
+				tok = string(b)
+				words[w.Word] = tok
+			}
+			mark := day << 1
+			if w.Title {
+				mark |= 1
+			}
+			byToken[tok] = append(byToken[tok], posting{uint64(row), mark})
+		}
+	}
+	// One chunk per bucket: gen, then per token its postings.
+	buckets := map[int][]string{}
+	for tok := range byToken {
+		b := int(tok[0]) % searchBuckets
+		buckets[b] = append(buckets[b], tok)
+	}
+	var plain, entries []byte
+	for b, toks := range buckets {
+		sort.Strings(toks)
+		plain = binary.AppendUvarint(plain[:0], uint64(gen))
+		for _, tok := range toks {
+			ps := byToken[tok]
+			entries = entries[:0]
+			for _, p := range ps {
+				entries = binary.AppendUvarint(entries, p.row)
+				entries = binary.AppendUvarint(entries, p.mark)
+			}
+			plain = append(plain, tok...)
+			plain = binary.AppendUvarint(plain, uint64(len(entries)))
+			plain = append(plain, entries...)
+		}
+		sealed, err := tx.keys.seal(plain, searchChunkAD(tx.profileID, b))
+		if err != nil {
+			return fmt.Errorf("index for search: %w", err)
+		}
+		if _, err := tx.tx.ExecContext(tx.ctx, "INSERT INTO search_chunks (profile, bucket, sealed) VALUES (?, ?, ?)",
+			tx.keys.num, b, sealed); err != nil {
+			return dbErr("index for search", err)
+		}
+	}
+	zero(plain)
+	return tx.addWords(words)
+}
+
+// addWords adds the words the vocabulary lacks, in one new sealed row.
+func (tx *Tx) addWords(words map[string]string) error {
+	v := tx.keys.vocabOf()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.load(tx.ctx, tx.tx, tx.keys, tx.profileID); err != nil {
+		return err
+	}
+	var fresh []string
+	for w := range words {
+		if _, ok := v.words[w]; !ok {
+			fresh = append(fresh, w)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	sort.Strings(fresh)
+	if v.rows >= 32 {
+		// Many small rows: write them as one.
+		all := make([]string, 0, len(v.words)+len(fresh))
+		for w := range v.words {
+			all = append(all, w)
+		}
+		fresh = append(all, fresh...)
+		if _, err := tx.tx.ExecContext(tx.ctx, "DELETE FROM search_vocab WHERE profile = ?", tx.keys.num); err != nil {
+			return dbErr("index for search: words", err)
+		}
+		v.rows = 0
+	}
+	plain := []byte(strings.Join(fresh, "\n"))
+	sealed, err := tx.keys.seal(plain, searchVocabAD(tx.profileID))
+	zero(plain)
+	if err != nil {
+		return fmt.Errorf("index for search: words: %w", err)
+	}
+	var id int64
+	if err := tx.tx.QueryRowContext(tx.ctx, "INSERT INTO search_vocab (profile, sealed) VALUES (?, ?) RETURNING id",
+		tx.keys.num, sealed).Scan(&id); err != nil {
+		return dbErr("index for search: words", err)
+	}
+	for _, w := range fresh {
+		v.words[w] = struct{}{}
+	}
+	v.maxID, v.rows = id, v.rows+1
+	return nil
+}
+
+// searchDay is the day of t as days since 1 Jan 1800 plus one (0: no date),
+// what ranks newer resources first.
+func searchDay(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	d := int64(t.Sub(time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC))/(24*time.Hour)) + 1
+	return max(d, 1)
+}
+
+// SearchProgress says how far the building of a profile's index is.
+type SearchProgress struct {
+	Built bool
+	Done  int // resources indexed so far (while building)
+	Total int // resources to index (while building)
+}
+
+// SearchStatus reports whether the profile's search index is built, and
+// how far its building is.
+func (s *Store) SearchStatus(ctx context.Context, profileID string) (SearchProgress, error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return SearchProgress{}, fmt.Errorf("search status: %w", err)
+	}
+	return searchStatus(ctx, s.reader, k.num)
+}
+
+func searchStatus(ctx context.Context, q sqlQuerier, num int64) (SearchProgress, error) {
+	var built bool
+	var cursor int64
+	err := q.QueryRowContext(ctx, "SELECT built, cursor FROM search_state WHERE profile = ?", num).Scan(&built, &cursor)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return SearchProgress{}, dbErr("search status", err)
+	}
+	if built {
+		return SearchProgress{Built: true}, nil
+	}
+	var p SearchProgress
+	if err := q.QueryRowContext(ctx, "SELECT count(*) FILTER (WHERE id <= ?), count(*) FROM resources WHERE profile = ?",
+		cursor, num).Scan(&p.Done, &p.Total); err != nil {
+		return SearchProgress{}, dbErr("search status", err)
+	}
+	return p, nil
+}
+
+// searchRebuildBatch is how many resources one step of RebuildSearch
+// indexes (one transaction: other writers wait at most that long).
+const searchRebuildBatch = 500
+
+// RebuildSearchStep indexes the next batch of a profile whose index is not
+// built (starting afresh from the first resource when none was indexed
+// yet) and reports the progress; it does nothing to a built index. Call it
+// until Built: each step commits, so the work survives a crash or a lock.
+func (s *Store) RebuildSearchStep(ctx context.Context, profileID string) (SearchProgress, error) {
+	if s.searchIndexer() == nil {
+		return SearchProgress{}, fmt.Errorf("rebuild search index: %w: no indexer", ErrInvalid)
+	}
+	var progress SearchProgress
+	err := s.Update(ctx, profileID, func(tx *Tx) error {
+		var built bool
+		var cursor int64
+		err := tx.tx.QueryRowContext(ctx, "SELECT built, cursor FROM search_state WHERE profile = ?", tx.keys.num).Scan(&built, &cursor)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return dbErr("rebuild search index", err)
+		}
+		if built {
+			progress.Built = true
+			return nil
+		}
+		if cursor == 0 {
+			if err := clearSearch(ctx, tx.tx, tx.keys); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.tx.QueryContext(ctx, "SELECT id, type, row_key, sealed FROM resources WHERE profile = ? AND id > ? ORDER BY id LIMIT ?",
+			tx.keys.num, cursor, searchRebuildBatch)
+		if err != nil {
+			return dbErr("rebuild search index", err)
+		}
+		n := 0
+		for rows.Next() {
+			var row int64
+			var typ string
+			var key, sealed []byte
+			if err := rows.Scan(&row, &typ, &key, &sealed); err != nil {
+				rows.Close()
+				return dbErr("rebuild search index", err)
+			}
+			n++
+			cursor = row
+			r, err := openRow(tx.keys, tx.profileID, typ, key, sealed)
+			if err != nil {
+				continue // damaged: Repair's business, not the index's
+			}
+			tx.pending = append(tx.pending, searchPending{row: row, res: r})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return dbErr("rebuild search index", err)
+		}
+		if err := tx.flushSearch(); err != nil {
+			return err
+		}
+		built = n < searchRebuildBatch
+		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO search_state (profile, built, cursor) VALUES (?, ?, ?)
+			ON CONFLICT (profile) DO UPDATE SET built = excluded.built, cursor = excluded.cursor`,
+			tx.keys.num, built, cursor); err != nil {
+			return dbErr("rebuild search index", err)
+		}
+		p, err := searchStatus(ctx, tx.tx, tx.keys.num)
+		progress = p
+		return err
+	})
+	return progress, err
+}
+
+// clearSearch empties a profile's index.
+func clearSearch(ctx context.Context, tx *sql.Tx, k *profileKeys) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM search_chunks WHERE profile = ?", k.num); err != nil {
+		return dbErr("clear search index", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM search_vocab WHERE profile = ?", k.num); err != nil {
+		return dbErr("clear search index", err)
+	}
+	k.dropVocab()
+	return nil
+}
+
+// SearchCandidate is a resource the index says matches every word of a
+// query. Score adds up, per word, 4 for a whole word in the title, 3 for
+// a word of the title starting with it, 2 and 1 in the body.
+type SearchCandidate struct {
+	Row   int64 // the resource's local row: read it with ResourceAt
+	Score int
+	Day   int64 // its day (0: none), for ranking
+}
+
+// SearchIndex returns the resources whose indexed words match every one of
+// words (folded; each the start of a word of the resource), best first:
+// highest score, then newest, then first stored. The index may still list
+// a resource deleted or changed since: read each with ResourceAt and check
+// it. ErrSearchNotReady while the index is being built.
+func (s *Store) SearchIndex(ctx context.Context, profileID string, words []string) ([]SearchCandidate, error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	p, err := searchStatus(ctx, s.reader, k.num)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if !p.Built {
+		return nil, fmt.Errorf("search: %w", ErrSearchNotReady)
+	}
+	if len(words) == 0 {
+		return nil, nil
+	}
+	k.beginRead()
+	defer k.endRead()
+	// The tokens of the indexed words each query word starts.
+	type match struct {
+		word  int
+		exact bool
+	}
+	want := map[string][]match{}
+	buckets := map[int]bool{}
+	h, err := k.hasher()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	v := k.vocabOf()
+	v.mu.Lock()
+	err = v.load(ctx, s.reader, k, profileID)
+	if err == nil {
+		for vw := range v.words {
+			for i, w := range words {
+				if !strings.HasPrefix(vw, w) {
+					continue
+				}
+				tok, err := h.rowKey(nil, "search", vw)
+				if err != nil {
+					v.mu.Unlock()
+					return nil, fmt.Errorf("search: %w", err)
+				}
+				want[string(tok)] = append(want[string(tok)], match{i, vw == w})
+				buckets[int(tok[0])%searchBuckets] = true
+			}
+		}
+	}
+	v.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	// Per resource, its newest generation seen and its best score per word
+	// in that generation.
+	type docState struct {
+		gen    uint64
+		day    uint64
+		scores []int8
+	}
+	docs := map[uint64]*docState{}
+	list := make([]int, 0, len(buckets))
+	for b := range buckets {
+		list = append(list, b)
+	}
+	sort.Ints(list)
+	for _, b := range list {
+		ad := searchChunkAD(profileID, b)
+		rows, err := s.reader.QueryContext(ctx, "SELECT sealed FROM search_chunks WHERE profile = ? AND bucket = ?", k.num, b)
+		if err != nil {
+			return nil, dbErr("search", err)
+		}
+		for rows.Next() {
+			var sealed sql.RawBytes
+			if err := rows.Scan(&sealed); err != nil {
+				rows.Close()
+				return nil, dbErr("search", err)
+			}
+			pt, err := k.open(sealed, ad)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("search: %w", err)
+			}
+			err = eachPosting(pt, func(tok []byte, row, mark uint64, gen uint64) bool {
+				ms, ok := want[string(tok)]
+				if !ok {
+					return false
+				}
+				d := docs[row]
+				if d == nil {
+					d = &docState{scores: make([]int8, len(words))}
+					docs[row] = d
+				}
+				if gen < d.gen {
+					return true
+				}
+				if gen > d.gen {
+					d.gen, d.day = gen, mark>>1
+					clear(d.scores)
+				}
+				for _, m := range ms {
+					sc := int8(1)
+					if mark&1 != 0 {
+						sc = 3
+					}
+					if m.exact {
+						sc++
+					}
+					d.scores[m.word] = max(d.scores[m.word], sc)
+				}
+				return true
+			})
+			zero(pt)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("search: %w", err)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, dbErr("search", err)
+		}
+	}
+	var out []SearchCandidate
+	for row, d := range docs {
+		score := 0
+		for _, sc := range d.scores {
+			if sc == 0 {
+				score = -1
+				break
+			}
+			score += int(sc)
+		}
+		if score > 0 {
+			out = append(out, SearchCandidate{Row: int64(row), Score: score, Day: int64(d.day)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		if a.Day != b.Day {
+			return a.Day > b.Day
+		}
+		return a.Row < b.Row
+	})
+	return out, nil
+}
+
+// eachPosting calls fn with every posting of a chunk's plaintext; fn
+// returns false to skip the rest of a token's postings.
+func eachPosting(pt []byte, fn func(tok []byte, row, mark, gen uint64) bool) error {
+	bad := fmt.Errorf("read search index: %w: bad chunk", ErrIntegrity)
+	gen, n := binary.Uvarint(pt)
+	if n <= 0 {
+		return bad
+	}
+	pt = pt[n:]
+	for len(pt) > 0 {
+		if len(pt) < rowKeySize {
+			return bad
+		}
+		tok := pt[:rowKeySize]
+		pt = pt[rowKeySize:]
+		size, n := binary.Uvarint(pt)
+		if n <= 0 || size > uint64(len(pt)-n) {
+			return bad
+		}
+		entries := pt[n : n+int(size)]
+		pt = pt[n+int(size):]
+		for len(entries) > 0 {
+			row, n := binary.Uvarint(entries)
+			if n <= 0 {
+				return bad
+			}
+			entries = entries[n:]
+			mark, n := binary.Uvarint(entries)
+			if n <= 0 {
+				return bad
+			}
+			entries = entries[n:]
+			if !fn(tok, row, mark, gen) {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// ResourceAt returns the resource stored at a local row (a search
+// candidate's); ErrNotFound when it is gone.
+func (s *Store) ResourceAt(ctx context.Context, profileID string, row int64) (Resource, error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return Resource{}, fmt.Errorf("read resource: %w", err)
+	}
+	k.beginRead()
+	defer k.endRead()
+	var typ string
+	var key, sealed []byte
+	err = s.reader.QueryRowContext(ctx, "SELECT type, row_key, sealed FROM resources WHERE id = ? AND profile = ?", row, k.num).
+		Scan(&typ, &key, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Resource{}, fmt.Errorf("read resource: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Resource{}, dbErr("read resource", err)
+	}
+	r, err := openRow(k, profileID, typ, key, sealed)
+	if err != nil {
+		return Resource{}, fmt.Errorf("read resource: %w", err)
+	}
+	return r, nil
+}
+
+// searchTokenOf is the blind token of a word in a profile (tests compare
+// them across profiles).
+func (s *Store) searchTokenOf(ctx context.Context, profileID, word string) ([]byte, error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return nil, err
+	}
+	return k.rowKey("search", word)
+}
