@@ -147,7 +147,7 @@ func TestSearchIndexBuiltForOldCache(t *testing.T) {
 	if err := a.store.Put(ctx, profileID, rs...); err != nil {
 		t.Fatal(err)
 	}
-	a.store.SetSearchIndexer(indexResources)
+	a.store.SetSearchIndexer(IndexForSearch)
 	events, stop := a.Events()
 	defer stop()
 	a.Lock()

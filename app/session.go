@@ -147,7 +147,7 @@ func OpenWithStore(cfg Config, st *storage.Store) *App {
 }
 
 func newApp(cfg Config, st *storage.Store) *App {
-	st.SetSearchIndexer(indexResources)
+	st.SetSearchIndexer(IndexForSearch)
 	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool),
 		bgGrace: DefaultBackgroundGrace}
 }

@@ -711,6 +711,49 @@ func (s *Store) ResourceAt(ctx context.Context, profileID string, row int64) (Re
 	return r, nil
 }
 
+// ResourcesAt returns the resources stored at local rows (search
+// candidates), by row; rows whose resource is gone are left out.
+func (s *Store) ResourcesAt(ctx context.Context, profileID string, rows []int64) (map[int64]Resource, error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("read resources: %w", err)
+	}
+	out := make(map[int64]Resource, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	k.beginRead()
+	defer k.endRead()
+	args := make([]any, 0, len(rows)+1)
+	args = append(args, k.num)
+	for _, r := range rows {
+		args = append(args, r)
+	}
+	q, err := s.reader.QueryContext(ctx, "SELECT id, type, row_key, sealed FROM resources WHERE profile = ? AND id IN (?"+
+		strings.Repeat(", ?", len(rows)-1)+")", args...)
+	if err != nil {
+		return nil, dbErr("read resources", err)
+	}
+	defer q.Close()
+	for q.Next() {
+		var row int64
+		var typ string
+		var key, sealed sql.RawBytes
+		if err := q.Scan(&row, &typ, &key, &sealed); err != nil {
+			return nil, dbErr("read resources", err)
+		}
+		r, err := openRow(k, profileID, typ, key, sealed)
+		if err != nil {
+			return nil, fmt.Errorf("read resources: %w", err)
+		}
+		out[row] = r
+	}
+	if err := q.Err(); err != nil {
+		return nil, dbErr("read resources", err)
+	}
+	return out, nil
+}
+
 // searchTokenOf is the blind token of a word in a profile (tests compare
 // them across profiles).
 func (s *Store) searchTokenOf(ctx context.Context, profileID, word string) ([]byte, error) {

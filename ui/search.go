@@ -3,13 +3,13 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
@@ -144,9 +144,10 @@ func (b *searchBox) retryLater(typed int) {
 // is being built (a record kept from before the index; after a change of
 // keys): it says so, with how far it is, and searches again in a moment.
 func gettingReady(e *app.SearchNotReadyError) sectionModel {
-	msg := "Search is getting ready: Carebook is preparing your record for searching. Your results will appear here in a moment."
+	msg := lang.L("Search is getting ready: Carebook is preparing your record for searching. Your results will appear here in a moment.")
 	if e.Total > 0 {
-		msg = fmt.Sprintf("Search is getting ready: %d%% of your record is prepared for searching. Your results will appear here in a moment.", e.Done*100/e.Total)
+		msg = lang.L("Search is getting ready: {{.Percent}}% of your record is prepared for searching. Your results will appear here in a moment.",
+			map[string]any{"Percent": e.Done * 100 / e.Total})
 	}
 	return sectionModel{empty: msg}
 }

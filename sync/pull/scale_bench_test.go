@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/practice"
 	"github.com/carebook/carebook/practice/store"
 	"github.com/carebook/carebook/practice/synth"
@@ -44,6 +45,16 @@ func envInts(b *testing.B, name string, def []int) []int {
 		out = append(out, n)
 	}
 	return out
+}
+
+// appCache is a cache that, as the app's, indexes what a sync writes for
+// search (CAREBOOK_BENCH_NO_INDEX=1: without, to see what the index costs).
+func appCache(b *testing.B) *storage.Store {
+	st := openCache(b)
+	if os.Getenv("CAREBOOK_BENCH_NO_INDEX") == "" {
+		st.SetSearchIndexer(app.IndexForSearch)
+	}
+	return st
 }
 
 func benchRuns(b *testing.B) int { return envInts(b, "CAREBOOK_BENCH_RUNS", []int{3})[0] }
@@ -122,7 +133,7 @@ func scalePractice(b *testing.B, scale int) (*practice.Server, *storage.Store, s
 	if user == "" {
 		b.Fatal("the practice has no scale account")
 	}
-	st := openCache(b)
+	st := appCache(b)
 	p := connect(b, srv, st, user, pass, synth.ScalePatientID)
 	fmt.Printf("practice with the scale patient (scale %d) ready in %.1f s\n", scale, time.Since(t0).Seconds())
 	return srv, st, p
@@ -206,7 +217,7 @@ func BenchmarkSyncScale(b *testing.B) {
 			var bare, full, bareCPU, fullCPU []time.Duration
 			var entries, stored int
 			for i := range runs + 1 {
-				st := openCache(b)
+				st := appCache(b)
 				pp := copyProfile(b, srv, st, p)
 				var api fhirapi.API = apiFor(b, st, pp)
 				if mode == "per-type" {
