@@ -257,10 +257,25 @@ func (a *App) profileFor(ctx context.Context, base, patientID, fhirUser string) 
 	if err != nil {
 		return storage.Profile{}, fmt.Errorf("profiles: %w", err)
 	}
+	sameRecord := func(practiceURL, id string, settings map[string]string) bool {
+		user := settings[settingFHIRUser]
+		return practiceURL == base && id == patientID && (user == "" || fhirUser == "" || user == fhirUser)
+	}
 	for _, p := range profiles {
-		user := p.Settings[settingFHIRUser]
-		if p.PracticeURL == base && p.PatientID == patientID && (user == "" || fhirUser == "" || user == fhirUser) {
+		if sameRecord(p.PracticeURL, p.PatientID, p.Settings) {
 			return p, nil
+		}
+	}
+	// A record with a lock of its own, closed now, is the same record: its
+	// sign-in can be saved only once it is open, and a second, unlocked
+	// copy of it would undo its lock.
+	closed, err := a.store.LockedProfiles(ctx)
+	if err != nil {
+		return storage.Profile{}, fmt.Errorf("profiles: %w", err)
+	}
+	for _, c := range closed {
+		if sameRecord(c.PracticeURL, c.PatientID, c.Settings) {
+			return storage.Profile{}, fmt.Errorf("sign in: %w", ErrProfileClosed)
 		}
 	}
 	p, err := a.store.CreateProfile(ctx, storage.Profile{

@@ -61,6 +61,15 @@ func TestOwnLockClosedRecord(t *testing.T) {
 		t.Fatalf("notifications about a closed record: %+v", got)
 	}
 
+	// Signing in to the same record again, while it is closed, is refused:
+	// a second profile of it, unlocked, would undo its lock.
+	if _, err := a.ConnectDemo(ctx); !errors.Is(err, ErrProfileClosed) {
+		t.Fatalf("signing in again to the closed record: %v, want ErrProfileClosed", err)
+	}
+	if ps, err := a.Profiles(ctx); err != nil || len(ps) != 1 {
+		t.Fatalf("after signing in again to the closed record: %d profiles (%v), want the one", len(ps), err)
+	}
+
 	if err := a.OpenProfile(ctx, id, "a long passphrase"); !errors.Is(err, ErrWrongPassphrase) {
 		t.Fatalf("OpenProfile with the app's passphrase: %v, want ErrWrongPassphrase", err)
 	}

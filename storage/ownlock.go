@@ -37,11 +37,18 @@ type LockedProfile struct {
 	ID       string
 	Label    string
 	Settings map[string]string
+	// PracticeURL and PatientID say whose record it is at which practice,
+	// so that signing in to that record again is not taken for a new one
+	// ("" for a lock set before they were kept, until its next change).
+	PracticeURL string
+	PatientID   string
 }
 
 type lockHint struct {
-	Label    string            `json:"label"`
-	Settings map[string]string `json:"settings,omitempty"`
+	Label       string            `json:"label"`
+	Settings    map[string]string `json:"settings,omitempty"`
+	PracticeURL string            `json:"practice,omitempty"`
+	PatientID   string            `json:"patient,omitempty"`
 }
 
 func ownDEKAD(installID, profileID string) []byte {
@@ -141,7 +148,7 @@ func unwrapOwn(kek, own []byte, installID, profileID string, wrappedDEK, wrapped
 
 // sealHint seals what the switcher shows of a closed profile under kek.
 func sealHint(kek []byte, installID string, p Profile) ([]byte, error) {
-	b, err := json.Marshal(lockHint{Label: p.Label, Settings: p.Settings})
+	b, err := json.Marshal(lockHint{Label: p.Label, Settings: p.Settings, PracticeURL: p.PracticeURL, PatientID: p.PatientID})
 	if err != nil {
 		return nil, fmt.Errorf("encode lock hint: %w", err)
 	}
@@ -406,7 +413,7 @@ func (s *Store) LockedProfiles(ctx context.Context) ([]LockedProfile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list locked records: %w", ErrIntegrity)
 		}
-		out = append(out, LockedProfile{ID: id, Label: h.Label, Settings: h.Settings})
+		out = append(out, LockedProfile{ID: id, Label: h.Label, Settings: h.Settings, PracticeURL: h.PracticeURL, PatientID: h.PatientID})
 	}
 	return out, dbErrOrNil("list locked records", rows.Err())
 }
