@@ -2,71 +2,25 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/internal/scalerecord"
 	"github.com/carebook/carebook/practice/synth"
 	"github.com/carebook/carebook/storage"
 )
 
 // scaleRecord returns the resources of the practice's scale patient (about
 // Scale×1,000 of them) and the practice's shared ones, as a sync would
-// have cached them.
+// have cached them (see scalerecord.Resources).
 func scaleRecord(b testing.TB, scale int, allNew bool) []storage.Resource {
 	b.Helper()
-	bundles, _, err := synth.Generate(synth.Options{Seed: 1, Scale: scale, Now: time.Now()})
+	rs, err := scalerecord.Resources(scale, allNew, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
-	var out []storage.Resource
-	for _, raw := range bundles {
-		var bundle struct {
-			Entry []struct {
-				Resource json.RawMessage `json:"resource"`
-			} `json:"entry"`
-		}
-		if err := json.Unmarshal(raw, &bundle); err != nil {
-			b.Fatal(err)
-		}
-		for _, e := range bundle.Entry {
-			var head struct {
-				ResourceType string `json:"resourceType"`
-				ID           string `json:"id"`
-				Effective    string `json:"effectiveDateTime"`
-				Issued       string `json:"issued"`
-				Date         string `json:"date"`
-				AuthoredOn   string `json:"authoredOn"`
-			}
-			if err := json.Unmarshal(e.Resource, &head); err != nil {
-				b.Fatal(err)
-			}
-			// The scale patient's chart: everything that names it, plus
-			// the practice's own resources; no other patient's data.
-			text := string(e.Resource)
-			if head.ResourceType != "Patient" && strings.Contains(text, `"Patient/`) && !strings.Contains(text, "Patient/"+synth.ScalePatientID) {
-				continue
-			}
-			if head.ResourceType == "Patient" && head.ID != synth.ScalePatientID {
-				continue
-			}
-			// A server that records results as they happen has them
-			// last updated when they were made; allNew is a server that
-			// imported the whole history today.
-			updated := time.Now()
-			if !allNew {
-				for _, d := range []string{head.Issued, head.Effective, head.Date, head.AuthoredOn} {
-					if t, err := time.Parse(time.RFC3339, d); err == nil {
-						updated = t
-						break
-					}
-				}
-			}
-			out = append(out, storage.Resource{Type: head.ResourceType, ID: head.ID, LastUpdated: updated, JSON: e.Resource})
-		}
-	}
-	return out
+	return rs
 }
 
 // BenchmarkUnlockToDashboard measures, for a patient with about 20,000

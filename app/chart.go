@@ -14,8 +14,9 @@ import (
 
 // decoded is one profile's record decrypted and decoded, kept in memory
 // while the app is unlocked so screens do not decrypt the whole cache on
-// every visit. It is dropped on lock and when the record changes. (Search
-// reads the sealed search index instead: search.go.)
+// every visit. It is dropped on lock, when the record changes and when
+// another person's record is decoded (see decodeRecord). (Search reads the
+// sealed search index instead: search.go.)
 type decoded struct {
 	chart *record.Chart
 }
@@ -240,10 +241,25 @@ func (a *App) decodeRecord(ctx context.Context, profileID string, gen int) (*dec
 		in[i] = record.Resource(r)
 	}
 	d := &decoded{chart: record.Load(in)}
+	// Only the person on screen stays decoded: their records at every
+	// practice linked to this one (the merged views read them all), no
+	// one else's. A family of five long records would otherwise keep
+	// five whole decoded records in memory.
+	keep := map[string]bool{profileID: true}
+	if linked, err := a.LinkedProfiles(ctx, profileID); err == nil {
+		for _, p := range linked {
+			keep[p.ID] = true
+		}
+	}
 	a.mu.Lock()
 	// Never keep a record decoded after a lock, nor one read while a sync
 	// changed it (forget ran meanwhile): the next reader decodes afresh.
 	if !a.store.Locked() && a.chartsGen == gen {
+		for id := range a.charts {
+			if !keep[id] {
+				delete(a.charts, id)
+			}
+		}
 		a.charts[profileID] = d
 	}
 	a.mu.Unlock()

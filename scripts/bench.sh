@@ -39,6 +39,16 @@ CAREBOOK_BENCH=1 go test -count=1 -run TestBenchFirstSearch -v -timeout 30m ./ap
 section "sync: initial sync of a 20,000-resource patient vs a bare paged download (target ratio <= 1.5); incremental with nothing new (target <= 1 request per type, < 200 ms); peak heap (target < 200 MB)"
 go test -count=1 -run '^$' -bench 'InitialSyncPractice' -benchtime 1x -timeout 20m ./sync/pull/ | grep -E 'Benchmark|ok|FAIL'
 
+# Issue 15: the open record, as a patient meets it (medians of 3 runs).
+section "memory (issue 15): every screen of a 20k and a 100k record opened, Fyne's test driver (heap target 50 / 80 MB; RSS at most 100 MB above the lock screen)"
+CAREBOOK_BENCH=1 go test -tags ci -count=1 -v -run TestBenchRecordMemory -timeout 60m ./ui/ | grep -E '^memory|FAIL' || true
+
+section "unlock → dashboard after a first sync (issue 15): every result new, cache opened cold (target 20k <= 100 ms, 100k <= 250 ms; the passphrase's key derivation apart)"
+go test -count=1 -run '^$' -bench 'FirstSyncDashboard' -benchtime 3x -timeout 60m ./app/ | grep -E '^dashboard|FAIL' || true
+
+section "switching profiles (issue 15): five profiles of 20k resources each (target <= 100 ms)"
+go test -count=1 -run '^$' -bench 'SwitchProfiles' -benchtime 3x -timeout 60m ./app/ | grep -E '^switching|FAIL' || true
+
 section "app: unlock to dashboard with 20,000 resources (target < 300 ms); record search over them (target < 50 ms)"
 go test -count=1 -run '^$' -bench 'UnlockToDashboard|SearchRecord' -benchtime 5x ./app/ | grep -E 'Benchmark|ok|FAIL'
 

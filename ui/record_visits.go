@@ -41,15 +41,25 @@ func visitsSection(c *record.Chart) sectionModel {
 		}
 	}
 	sort.SliceStable(loose, func(i, j int) bool { return loose[i].Date.After(loose[j].Date) })
-	obsOf := make([][]record.Observation, len(encs))
+	// The results of each visit, as indexes into c.Observations: a long
+	// record's results copied here would be a second copy of most of it,
+	// kept as long as the section is on screen.
+	obsOf := make([][]int32, len(encs))
 	encIndex := make(map[string]int, len(encs))
 	for i, e := range encs {
 		encIndex[e.ID] = i
 	}
-	for _, o := range c.Observations {
+	for k, o := range c.Observations {
 		if i, ok := encIndex[refTail(o.Encounter.Reference)]; ok && o.Status != "entered-in-error" && o.Encounter.Reference != "" {
-			obsOf[i] = append(obsOf[i], o)
+			obsOf[i] = append(obsOf[i], int32(k))
 		}
+	}
+	resultsOf := func(i int) []record.Observation {
+		out := make([]record.Observation, len(obsOf[i]))
+		for j, k := range obsOf[i] {
+			out[j] = c.Observations[k]
+		}
+		return out
 	}
 
 	var items []listItem
@@ -74,7 +84,7 @@ func visitsSection(c *record.Chart) sectionModel {
 		if n := len(docsOf[i]); n > 0 {
 			it.detail = joinNonEmpty(" · ", it.detail, plural(n, "document", "documents"))
 		}
-		add(it, func() detailModel { return visitDetail(c, e, docsOf[i], procsOf[i], obsOf[i]) })
+		add(it, func() detailModel { return visitDetail(c, e, docsOf[i], procsOf[i], resultsOf(i)) })
 	}
 	if len(loose) > 0 {
 		add(listItem{header: true, title: "Other documents"}, nil)

@@ -100,7 +100,7 @@ var partyTypes = map[string]bool{
 func Load(resources []Resource) *Chart {
 	items := make([]decoded, len(resources))
 	decodeAll(resources, items)
-	c := &Chart{Refs: &Refs{byKey: map[string]string{}, byID: map[string]string{}}}
+	c := newChart(resources)
 	for _, it := range items {
 		c.place(it)
 	}
@@ -111,6 +111,67 @@ func Load(resources []Resource) *Chart {
 		}
 	}
 	return c
+}
+
+// newChart is an empty chart whose slices have room for exactly the
+// resources given, by type: a long record's slices grown by append would
+// keep up to twice the room they need for as long as the chart lives.
+func newChart(resources []Resource) *Chart {
+	n := map[string]int{}
+	for _, r := range resources {
+		n[r.Type]++
+	}
+	named := 0
+	for _, k := range n {
+		named += k
+	}
+	party := 0
+	for typ := range partyTypes {
+		party += n[typ]
+	}
+	c := &Chart{
+		Patients:        room[Patient](n["Patient"]),
+		Observations:    room[Observation](n["Observation"]),
+		Reports:         room[DiagnosticReport](n["DiagnosticReport"]),
+		Medications:     room[MedicationRequest](n["MedicationRequest"]),
+		Allergies:       room[AllergyIntolerance](n["AllergyIntolerance"]),
+		Conditions:      room[Condition](n["Condition"]),
+		Immunizations:   room[Immunization](n["Immunization"]),
+		Recommendations: room[ImmunizationRecommendation](n["ImmunizationRecommendation"]),
+		Procedures:      room[Procedure](n["Procedure"]),
+		Encounters:      room[Encounter](n["Encounter"]),
+		Documents:       room[DocumentReference](n["DocumentReference"]),
+		CarePlans:       room[CarePlan](n["CarePlan"]),
+		Goals:           room[Goal](n["Goal"]),
+		CareTeams:       room[CareTeam](n["CareTeam"]),
+		Appointments:    room[Appointment](n["Appointment"]),
+		Communications:  room[Communication](n["Communication"]),
+		Tasks:           room[Task](n["Task"]),
+		Accounts:        room[Account](n["Account"]),
+		Invoices:        room[Invoice](n["Invoice"]),
+		Coverages:       room[Coverage](n["Coverage"]),
+		Benefits:        room[ExplanationOfBenefit](n["ExplanationOfBenefit"]),
+		Parties:         room[Party](party),
+		Refs:            &Refs{byKey: map[string]string{}, byID: map[string]string{}},
+	}
+	shown := 0
+	for _, k := range []int{cap(c.Patients), cap(c.Observations), cap(c.Reports), cap(c.Medications), cap(c.Allergies),
+		cap(c.Conditions), cap(c.Immunizations), cap(c.Recommendations), cap(c.Procedures), cap(c.Encounters),
+		cap(c.Documents), cap(c.CarePlans), cap(c.Goals), cap(c.CareTeams), cap(c.Appointments), cap(c.Communications),
+		cap(c.Tasks), cap(c.Accounts), cap(c.Invoices), cap(c.Coverages), cap(c.Benefits), cap(c.Parties)} {
+		shown += k
+	}
+	c.Others = room[Other](named - shown)
+	return c
+}
+
+// room is an empty slice with room for n elements, nil for none (as an
+// empty slice filled by append would be).
+func room[T any](n int) []T {
+	if n <= 0 {
+		return nil
+	}
+	return make([]T, 0, n)
 }
 
 // parallelMin is the record size from which Load decodes in parallel.
