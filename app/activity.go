@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -30,17 +32,73 @@ type ActivityReport struct {
 	Broken []string
 }
 
-// activityWords names each kind of event.
-var activityWords = map[string]string{
-	storage.AuditSignIn:         "Signed in at the practice",
-	storage.AuditUnlockFailed:   "Failed attempt to unlock Carebook",
-	storage.AuditExport:         "Record exported",
-	storage.AuditKeysChanged:    "Encryption keys changed",
-	storage.AuditPassphrase:     "Passphrase changed",
-	storage.AuditProfileAdded:   "Record added to this device",
-	storage.AuditProfileRemoved: "Record removed from this device",
-	storage.AuditAccessEnded:    "Access ended",
-	storage.AuditTrailBroken:    "This activity list was found altered",
+// activityWhat names a kind of event in the current language; "" for a
+// kind it does not know.
+func activityWhat(kind string) string {
+	switch kind {
+	case storage.AuditSignIn:
+		return i18n.L("Signed in at the practice")
+	case storage.AuditUnlockFailed:
+		return i18n.L("Failed attempt to unlock Carebook")
+	case storage.AuditExport:
+		return i18n.L("Record exported")
+	case storage.AuditKeysChanged:
+		return i18n.L("Encryption keys changed")
+	case storage.AuditPassphrase:
+		return i18n.L("Passphrase changed")
+	case storage.AuditProfileAdded:
+		return i18n.L("Record added to this device")
+	case storage.AuditProfileRemoved:
+		return i18n.L("Record removed from this device")
+	case storage.AuditAccessEnded:
+		return i18n.L("Access ended")
+	case storage.AuditTrailBroken:
+		return i18n.L("This activity list was found altered")
+	}
+	return ""
+}
+
+// The few words recorded with an event (never patient data) are stored as
+// written, in English or as a short key, and read in the current language
+// when listed: the trail is sealed, so what it holds never changes.
+const (
+	auditDocumentFile = "document-file" // a document saved to a file
+	auditViewer       = "system-viewer" // the health summary opened to print
+	auditExportTo     = " to "          // "<format> to <where>" of an export
+)
+
+// activityDetail is the words recorded with an event in the current
+// language: known words and keys translated, anything else as recorded.
+func activityDetail(detail string) string {
+	switch detail {
+	case auditDocumentFile, "document to a file":
+		return i18n.L("document to a file")
+	case "the practice ended access to this record":
+		return i18n.L("the practice ended access to this record")
+	case "signed in at the practice's new address":
+		return i18n.L("signed in at the practice's new address")
+	case "you asked the practice to end a person's access":
+		return i18n.L("you asked the practice to end a person's access")
+	}
+	format, where, ok := strings.Cut(detail, auditExportTo)
+	if !ok {
+		return detail
+	}
+	if _, err := ParseExportFormat(format); err != nil {
+		return detail
+	}
+	f := map[string]any{"Format": format}
+	switch where {
+	case "a file":
+		return i18n.L("{{.Format}} to a file", f)
+	case "a file (saved from the app)":
+		return i18n.L("{{.Format}} to a file (saved from the app)", f)
+	case "standard output":
+		return i18n.L("{{.Format}} to standard output", f)
+	case auditViewer, "the system viewer, to print":
+		return i18n.L("{{.Format}} to the system viewer, to print", f)
+	}
+	return detail
 }
 
 // ActivityLog is the audit trail of this device ("Activity on this
@@ -60,12 +118,12 @@ func (a *App) ActivityLog(ctx context.Context) (ActivityReport, error) {
 	out := ActivityReport{Broken: rep.Broken}
 	for i := len(rep.Entries) - 1; i >= 0; i-- {
 		e := rep.Entries[i]
-		what := activityWords[e.Kind]
+		what := activityWhat(e.Kind)
 		if what == "" {
 			what = e.Kind
 		}
 		if e.Detail != "" {
-			what += ": " + e.Detail
+			what = i18n.L("{{.What}}: {{.Detail}}", map[string]any{"What": what, "Detail": activityDetail(e.Detail)})
 		}
 		out.Items = append(out.Items, Activity{Time: e.Time, Kind: e.Kind, What: what, Who: names[e.ProfileID],
 			ProfileID: e.ProfileID, Verified: e.Verified})

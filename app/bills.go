@@ -12,6 +12,7 @@ import (
 
 	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // AskAboutBill starts a new message about a statement or account (ref,
@@ -24,21 +25,29 @@ func (a *App) AskAboutBill(ctx context.Context, profileID, ref string) (Draft, e
 	if err != nil {
 		return Draft{}, fmt.Errorf("ask about bill: %w", err)
 	}
-	name, billing := "", ""
+	name, subject, billing := "", "", ""
 	for _, inv := range c.Invoices {
 		if inv.Key() == ref {
 			name, billing = statementName(inv), inv.Issuer.Reference
+			subject = i18n.L("Question about my statement")
+			if !inv.Date.IsZero() {
+				subject = i18n.L("Question about my statement of {{.Date}}", map[string]any{"Date": locfmt.Current().Date(inv.Date.Time)})
+			}
 		}
 	}
 	for _, acc := range c.Accounts {
 		if acc.Key() == ref {
-			name = firstNonBlank(acc.Name, "account")
+			name = firstNonBlank(acc.Name, i18n.L("account"))
+			subject = i18n.L("Question about my account")
+			if acc.Name != "" {
+				subject = i18n.L("Question about my {{.Account}}", map[string]any{"Account": acc.Name})
+			}
 		}
 	}
 	if name == "" {
-		return Draft{}, invalidMessage("There is no statement %s in this record.", ref)
+		return Draft{}, invalidMessage("%s", i18n.L("There is no statement {{.Ref}} in this record.", map[string]any{"Ref": ref}))
 	}
-	d := Draft{Topic: "billing", Subject: "Question about my " + name, About: ref, AboutName: name}
+	d := Draft{Topic: "billing", Subject: subject, About: ref, AboutName: name}
 	rs := Recipients(c)
 	for _, r := range rs {
 		if r.Billing && (billing == "" || r.Ref == billing) && d.To == "" {
@@ -54,9 +63,9 @@ func (a *App) AskAboutBill(ctx context.Context, profileID, ref string) (Draft, e
 // statementName names a statement in a sentence: "statement of 4 Mar 2026".
 func statementName(inv record.Invoice) string {
 	if inv.Date.IsZero() {
-		return "statement"
+		return i18n.L("statement")
 	}
-	return "statement of " + locfmt.Current().Date(inv.Date.Time)
+	return i18n.L("statement of {{.Date}}", map[string]any{"Date": locfmt.Current().Date(inv.Date.Time)})
 }
 
 // PaymentPage is the practice's page for paying a bill online, as its

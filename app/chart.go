@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -284,7 +285,7 @@ func (a *App) forget(profileID string) {
 func unreadBy(c *record.Chart, unread []record.Communication) []UnreadCount {
 	counts := map[string]int{}
 	for _, m := range unread {
-		counts[messageName(c, m.Sender, "Your practice")]++
+		counts[messageName(c, m.Sender, i18n.L("Your practice"))]++
 	}
 	out := make([]UnreadCount, 0, len(counts))
 	for from, n := range counts {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // ErrNoDocument: the document or attachment is not in the cache, or its
@@ -114,8 +115,8 @@ func (a *App) attachment(ctx context.Context, profileID, ref string, n int) (rec
 // can redirect its links, and nosniff stops the browser from guessing a
 // type more dangerous than the one declared.
 var documentHeaders = map[string]string{
-	"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; " +
-		"form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+	"Content-Security-Policy": strings.Join([]string{"sandbox", "default-src 'none'", "style-src 'unsafe-inline'", "img-src data:",
+		"form-action 'none'", "base-uri 'none'", "frame-ancestors 'none'"}, "; "),
 	"X-Content-Type-Options": "nosniff",
 	"Referrer-Policy":        "no-referrer",
 	"Cache-Control":          "no-store",
@@ -155,7 +156,7 @@ func serveOnce(data []byte, contentType, title string) (string, error) {
 			w.Write(data)
 		})
 		if !served {
-			http.Error(w, "This document was already opened. Open it again from Carebook.", http.StatusGone)
+			http.Error(w, i18n.L("This document was already opened. Open it again from Carebook."), http.StatusGone)
 			return
 		}
 		// Shutdown, not Close: the reply must finish before the port closes.

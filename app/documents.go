@@ -5,26 +5,48 @@ import (
 	"fmt"
 	"mime"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 )
 
-// DocumentKind says what a document is, in the patient's words.
+// DocumentKind says what a document is; Label says it in the patient's
+// words.
 type DocumentKind string
 
 // The kinds of documents.
 const (
-	DocVisitSummary DocumentKind = "Visit summary"
-	DocLabReport    DocumentKind = "Lab report"
-	DocLetter       DocumentKind = "Letter"
-	DocEducation    DocumentKind = "Health information"
-	DocCarePlan     DocumentKind = "Care plan"
-	DocMessageFile  DocumentKind = "Sent with a message"
-	DocOther        DocumentKind = "Document"
+	DocVisitSummary DocumentKind = "visit-summary"
+	DocLabReport    DocumentKind = "lab-report"
+	DocLetter       DocumentKind = "letter"
+	DocEducation    DocumentKind = "education"
+	DocCarePlan     DocumentKind = "care-plan"
+	DocMessageFile  DocumentKind = "message-file"
+	DocOther        DocumentKind = "document"
 )
+
+// Label is the kind in the patient's words, in the current language.
+func (k DocumentKind) Label() string {
+	switch k {
+	case DocVisitSummary:
+		return i18n.L("Visit summary")
+	case DocLabReport:
+		return i18n.L("Lab report")
+	case DocLetter:
+		return i18n.L("Letter")
+	case DocEducation:
+		return i18n.L("Health information")
+	case DocCarePlan:
+		return i18n.L("Care plan")
+	case DocMessageFile:
+		return i18n.L("Sent with a message")
+	}
+	return i18n.L("Document")
+}
 
 // Document is one file of the record: an attachment of a DocumentReference
 // (visit summaries, letters, the practice's health information), the
@@ -46,6 +68,9 @@ type Document struct {
 	// the practice. Otherwise it is fetched from the practice when asked.
 	Offline bool
 	Size    int64 // bytes, 0 when unknown
+	// About names what the document is about, where it says so: the
+	// health problems an education handout of the practice explains.
+	About []string
 }
 
 // Key is the document's identity in a list: "Ref#attachment".
@@ -63,7 +88,7 @@ func (a *App) Documents(ctx context.Context, profileID, query string) ([]Documen
 	if words := strings.Fields(strings.ToLower(query)); len(words) > 0 {
 		kept := docs[:0]
 		for _, d := range docs {
-			hay := strings.ToLower(strings.Join([]string{d.Title, string(d.Kind), d.Author, d.Text, d.ContentType}, " "))
+			hay := strings.ToLower(strings.Join(append([]string{d.Title, d.Kind.Label(), d.Author, d.Text, d.ContentType}, d.About...), " "))
 			all := true
 			for _, w := range words {
 				if !strings.Contains(hay, w) {
@@ -83,7 +108,7 @@ func (a *App) Documents(ctx context.Context, profileID, query string) ([]Documen
 // ChartDocuments lists the documents of a decoded record, newest first.
 func ChartDocuments(c *record.Chart) []Document {
 	var out []Document
-	add := func(ref string, atts []record.Attachment, title string, kind DocumentKind, date record.Date, author string) {
+	add := func(ref string, atts []record.Attachment, title string, kind DocumentKind, date record.Date, author string, about ...string) {
 		for i, at := range atts {
 			if len(at.Data) == 0 && at.URL == "" {
 				continue // nothing to read
@@ -93,9 +118,9 @@ func ChartDocuments(c *record.Chart) []Document {
 				t = joinNonBlank(" — ", title, at.Title)
 			}
 			out = append(out, Document{
-				Ref: ref, Attachment: i, Title: firstNonBlank(t, string(kind)), Kind: kind,
+				Ref: ref, Attachment: i, Title: firstNonBlank(t, kind.Label()), Kind: kind,
 				Date: firstDateOf(date, at.Created), Author: author, ContentType: at.ContentType,
-				Text: at.Text, Offline: len(at.Data) > 0, Size: max(at.Size, int64(len(at.Data))),
+				Text: at.Text, Offline: len(at.Data) > 0, Size: max(at.Size, int64(len(at.Data))), About: about,
 			})
 		}
 	}
@@ -109,7 +134,7 @@ func ChartDocuments(c *record.Chart) []Document {
 				authors = append(authors, n)
 			}
 		}
-		add("DocumentReference/"+d.ID, d.Attachments, d.Title, documentKind(d), d.Date, strings.Join(authors, ", "))
+		add("DocumentReference/"+d.ID, d.Attachments, d.Title, documentKind(d), d.Date, strings.Join(authors, ", "), relatedNames(c, d.Related)...)
 	}
 	for _, r := range c.Reports {
 		if r.Status == "entered-in-error" {
@@ -121,21 +146,60 @@ func ChartDocuments(c *record.Chart) []Document {
 				who = append(who, n)
 			}
 		}
-		add("DiagnosticReport/"+r.ID, r.PresentedForm, firstNonBlank(r.Name, "Report"), DocLabReport, r.Date(), strings.Join(who, ", "))
+		add("DiagnosticReport/"+r.ID, r.PresentedForm, firstNonBlank(r.Name, i18n.L("Report")), DocLabReport, r.Date(), strings.Join(who, ", "))
 	}
 	for _, m := range c.Communications {
 		if len(m.Attachments) == 0 {
 			continue
 		}
-		add("Communication/"+m.ID, m.Attachments, firstNonBlank(m.Topic, "Message"), DocMessageFile, m.Date(), c.Name(m.Sender))
+		add("Communication/"+m.ID, m.Attachments, firstNonBlank(m.Topic, i18n.L("Message")), DocMessageFile, m.Date(), c.Name(m.Sender))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[j].Date.Before(out[i].Date) })
 	return out
 }
 
+// relatedNames names what a document is about: a condition by its name in
+// the record (as the record's lists show it), anything else by its
+// display.
+func relatedNames(c *record.Chart, refs []record.Ref) []string {
+	var out []string
+	for _, r := range refs {
+		name := ""
+		if r.TargetType() == "Condition" {
+			for _, cd := range c.Conditions {
+				if "Condition/"+cd.ID == r.Reference {
+					name = cd.Name
+				}
+			}
+		}
+		if name = firstNonBlank(name, c.Name(r)); name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// snomedSystem is SNOMED CT's system URI.
+const snomedSystem = "http://snomed.info/sct"
+
+// Codes that mark patient education: the LOINC document types
+// "Instructions" and "Education note", and SNOMED CT's "Patient education"
+// and "Education" (as a type or a category).
+var educationCodes = map[record.Coding]bool{
+	{System: record.LOINC, Code: "69730-0"}:   true,
+	{System: record.LOINC, Code: "34895-3"}:   true,
+	{System: snomedSystem, Code: "311401005"}: true,
+	{System: snomedSystem, Code: "409073007"}: true,
+}
+
 // documentKind reads what a DocumentReference is from its type and
-// categories.
+// categories: by code where it has one Carebook knows, else by words.
 func documentKind(d record.DocumentReference) DocumentKind {
+	for _, cd := range d.Codes {
+		if educationCodes[record.Coding{System: cd.System, Code: cd.Code}] {
+			return DocEducation
+		}
+	}
 	words := strings.ToLower(d.Type + " " + strings.Join(d.Categories, " ") + " " + d.Title)
 	switch {
 	case strings.Contains(words, "education") || strings.Contains(words, "patient information") || strings.Contains(words, "handout"):
@@ -162,7 +226,7 @@ func (a *App) DocumentFile(ctx context.Context, profileID, ref string, attachmen
 	if err != nil {
 		return nil, "", err
 	}
-	if err := a.store.Audit(ctx, storage.AuditExport, profileID, "document to a file"); err != nil {
+	if err := a.store.Audit(ctx, storage.AuditExport, profileID, auditDocumentFile); err != nil {
 		return nil, "", fmt.Errorf("save document: %w", err)
 	}
 	return att.Data, documentFileName(att), nil

@@ -192,7 +192,7 @@ func TestDocumentsList(t *testing.T) {
 	}
 	var got []string
 	for _, d := range docs {
-		got = append(got, string(d.Kind)+": "+d.Title)
+		got = append(got, d.Kind.Label()+": "+d.Title)
 	}
 	want := []string{"Visit summary: Visit on 1 March", "Lab report: Lipid panel", "Health information: Eating well with diabetes", "Sent with a message: Your referral — Referral letter"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {

@@ -134,7 +134,7 @@ func (a *App) PrintSummary(ctx context.Context, profileIDs ...string) error {
 	if a.cfg.OpenBrowser == nil {
 		return fmt.Errorf("print: no way to open a viewer")
 	}
-	data, name, err := a.ExportBytes(ctx, Export{Format: ExportPDF, ProfileIDs: profileIDs, Where: "the system viewer, to print"})
+	data, name, err := a.ExportBytes(ctx, Export{Format: ExportPDF, ProfileIDs: profileIDs, Where: auditViewer})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -145,6 +147,60 @@ func TestExportFormats(t *testing.T) {
 		}
 		if b.ResourceType != "Bundle" || b.Type != "collection" || len(b.Entry) != total {
 			t.Errorf("bundle: %s %s with %d entries, want a collection of all %d cached resources", b.ResourceType, b.Type, len(b.Entry), total)
+		}
+	})
+
+	// In the patient's language: a Spanish device gets the PDF's words, the
+	// IPS's titles and narrative, and the activity list in Spanish; the IPS
+	// sections keep their LOINC codes and displays.
+	t.Run("spanish", func(t *testing.T) {
+		t.Cleanup(func() {
+			i18n.SetLanguage("en")
+			locfmt.SetCurrent(locfmt.EnUS)
+		})
+		i18n.SetLanguage("es")
+		locfmt.SetCurrent(locfmt.Parse("es-ES"))
+		data, _, err := core.ExportBytes(ctx, Export{Format: ExportPDF, ProfileIDs: []string{p.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dir := os.Getenv("CAREBOOK_SHOTS"); dir != "" {
+			if err := os.WriteFile(filepath.Join(dir, "health-summary-es.pdf"), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		text := pdfText(t, data)
+		for _, w := range []string{"Resumen de salud", "Alergias e intolerancias", "Medicamentos que toma ahora", "Problemas de salud",
+			"Vacunas", "Resultados recientes", "Próximas citas", "TARJETA DE EMERGENCIA", "Recorte por la línea discontinua",
+			"Alergias: ", "Medicamentos: ", c.Allergies[0].Substance} {
+			if !strings.Contains(text, w) {
+				t.Errorf("the Spanish PDF's text lacks %q", w)
+			}
+		}
+		for _, w := range []string{"Allergies and intolerances", "EMERGENCY CARD", "Health summary"} {
+			if strings.Contains(text, w) {
+				t.Errorf("the Spanish PDF's text still says %q", w)
+			}
+		}
+
+		var buf bytes.Buffer
+		if err := core.WriteExport(ctx, Export{Format: ExportIPS, ProfileIDs: []string{p.ID}}, &buf); err != nil {
+			t.Fatal(err)
+		}
+		checkIPS(t, buf.Bytes())
+		for _, w := range []string{`"title": "Alergias e intolerancias"`, `"title": "Lista de medicamentos"`, `"title": "Lista de problemas de salud"`,
+			`"code": "48765-2"`, `"display": "Allergies and adverse reactions Document"`, `"title": "Resumen del paciente de ` + patient.Name} {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("the Spanish IPS lacks %s", w)
+			}
+		}
+
+		rep, err := core.ActivityLog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Items) == 0 || rep.Items[0].What != "Historial exportado: ips a un archivo" {
+			t.Errorf("the latest activity in Spanish: %+v, want Historial exportado: ips a un archivo", rep.Items[:min(len(rep.Items), 1)])
 		}
 	})
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -45,9 +46,10 @@ var ipsFollow = map[string]bool{
 
 // ipsSection is one section of the Composition.
 type ipsSection struct {
-	title, code, display string
-	empty                string // the narrative of an empty section
-	items                []SummaryItem
+	title string         // in the patient's language
+	code  map[string]any // the LOINC coding IPS requires, its display as LOINC has it
+	empty string         // the narrative of an empty section
+	items []SummaryItem
 }
 
 // ipsBuilder collects the Bundle's entries.
@@ -85,14 +87,19 @@ func (a *App) WriteIPS(ctx context.Context, w io.Writer, s HealthSummary) error 
 	b.entries = append(b.entries, entryJSON(device, map[string]any{
 		"resourceType": "Device", "id": uuidOf(device),
 		"deviceName": []any{map[string]any{"name": "Carebook", "type": "user-friendly-name"}},
-		"type":       map[string]any{"text": "Patient's health record app"},
+		"type":       map[string]any{"text": i18n.L("Patient's health record app")},
 	}))
 	sections := []ipsSection{
-		{"Allergies and intolerances", LOINCAllergies, "Allergies and adverse reactions Document", "No allergies or intolerances are recorded.", s.Allergies},
-		{"Medication list", LOINCMedications, "History of Medication use Narrative", "No active medications are recorded.", s.Medications},
-		{"Problem list", LOINCProblems, "Problem list - Reported", "No current health problems are recorded.", s.Problems},
-		{"Immunizations", LOINCImmunizations, "History of Immunization Narrative", "", s.Immunizations},
-		{"Results", LOINCResults, "Relevant diagnostic tests/laboratory data Narrative", "", resultItems(s.Results)},
+		{i18n.L("Allergies and intolerances"), map[string]any{"system": record.LOINC, "code": LOINCAllergies, "display": "Allergies and adverse reactions Document"},
+			i18n.L("No allergies or intolerances are recorded."), s.Allergies},
+		{i18n.L("Medication list"), map[string]any{"system": record.LOINC, "code": LOINCMedications, "display": "History of Medication use Narrative"},
+			i18n.L("No active medications are recorded."), s.Medications},
+		{i18n.L("Problem list"), map[string]any{"system": record.LOINC, "code": LOINCProblems, "display": "Problem list - Reported"},
+			i18n.L("No current health problems are recorded."), s.Problems},
+		{i18n.L("Immunizations"), map[string]any{"system": record.LOINC, "code": LOINCImmunizations, "display": "History of Immunization Narrative"},
+			"", s.Immunizations},
+		{i18n.L("Results"), map[string]any{"system": record.LOINC, "code": LOINCResults, "display": "Relevant diagnostic tests/laboratory data Narrative"},
+			"", resultItems(s.Results)},
 	}
 	var secs []any
 	for _, sec := range sections {
@@ -112,7 +119,7 @@ func (a *App) WriteIPS(ctx context.Context, w io.Writer, s HealthSummary) error 
 		"subject":         map[string]any{"reference": b.subject, "display": s.Name},
 		"date":            s.Made.UTC().Format("2006-01-02T15:04:05Z"),
 		"author":          []any{map[string]any{"reference": device, "display": "Carebook"}},
-		"title":           "Patient summary of " + s.Name + " as of " + locfmt.Current().Date(s.Made),
+		"title":           i18n.L("Patient summary of {{.Name}} as of {{.Date}}", map[string]any{"Name": s.Name, "Date": locfmt.Current().Date(s.Made)}),
 		"confidentiality": "N",
 		"section":         secs,
 	}
@@ -173,7 +180,7 @@ func (b *ipsBuilder) section(sec ipsSection) (map[string]any, error) {
 	}
 	m := map[string]any{
 		"title": sec.title,
-		"code":  map[string]any{"coding": []any{map[string]any{"system": record.LOINC, "code": sec.code, "display": sec.display}}},
+		"code":  map[string]any{"coding": []any{sec.code}},
 	}
 	div := `<div xmlns="http://www.w3.org/1999/xhtml">`
 	if len(refs) == 0 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/app/record/plainnames"
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // SummaryItem is one line of the summary: what, a detail, when, and which
@@ -139,22 +140,22 @@ func (a *App) HealthSummary(ctx context.Context, profileIDs ...string) (HealthSu
 	}
 	for _, al := range record.MergeAllergies(parts) {
 		if x := al.Item; x.ClinicalStatus != "inactive" && x.ClinicalStatus != "resolved" && x.VerificationStatus != "refuted" {
-			s.Allergies = append(s.Allergies, sourcedItem(al.Sources, al.Keys, firstNonBlank(x.Substance, "Unnamed allergy"), allergyDetail(x), firstDateOf(x.Onset, x.Recorded)))
+			s.Allergies = append(s.Allergies, sourcedItem(al.Sources, al.Keys, firstNonBlank(x.Substance, i18n.L("Unnamed allergy")), allergyDetail(x), firstDateOf(x.Onset, x.Recorded)))
 		}
 	}
 	for _, m := range record.MergeMedications(parts) {
 		if x := m.Item; x.Active() {
-			s.Medications = append(s.Medications, sourcedItem(m.Sources, m.Keys, firstNonBlank(x.Medication, "Unnamed medication"), strings.Join(x.Dosage, "; "), x.AuthoredOn))
+			s.Medications = append(s.Medications, sourcedItem(m.Sources, m.Keys, firstNonBlank(x.Medication, i18n.L("Unnamed medication")), strings.Join(x.Dosage, "; "), x.AuthoredOn))
 		}
 	}
 	for _, cd := range record.MergeConditions(parts) {
 		if x := cd.Item; x.Active() && x.VerificationStatus != "refuted" {
-			s.Problems = append(s.Problems, sourcedItem(cd.Sources, cd.Keys, firstNonBlank(x.Name, "Unnamed condition"), x.OnsetText, firstDateOf(x.Onset, x.Recorded)))
+			s.Problems = append(s.Problems, sourcedItem(cd.Sources, cd.Keys, firstNonBlank(x.Name, i18n.L("Unnamed condition")), x.OnsetText, firstDateOf(x.Onset, x.Recorded)))
 		}
 	}
 	for _, im := range record.MergeImmunizations(parts) {
 		if x := im.Item; x.Status == "" || x.Status == "completed" {
-			s.Immunizations = append(s.Immunizations, sourcedItem(im.Sources, im.Keys, firstNonBlank(x.Vaccine, "Vaccine"), x.DateText, x.Date))
+			s.Immunizations = append(s.Immunizations, sourcedItem(im.Sources, im.Keys, firstNonBlank(x.Vaccine, i18n.L("Vaccine")), x.DateText, x.Date))
 		}
 	}
 	s.Results = recentResults(record.MergeTrends(parts))
@@ -229,7 +230,7 @@ func allergyDetail(al record.AllergyIntolerance) string {
 		}
 	}
 	if al.Criticality == "high" {
-		parts = append(parts, "high risk")
+		parts = append(parts, i18n.L("high risk"))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -304,7 +305,7 @@ func recentResults(series []record.SourcedSeries) []SummaryResult {
 		last := len(s.Points) - 1
 		v := s.Points[last].Value
 		unit, _ := plainnames.Unit(s.Unit) // "10*3/uL" reads "thousand per µL"
-		r := SummaryResult{Name: firstNonBlank(s.Name, "Result"), Value: record.Quantity{Value: v, HasValue: true, Unit: unit}.String(),
+		r := SummaryResult{Name: firstNonBlank(s.Name, i18n.L("Result")), Value: record.Quantity{Value: v, HasValue: true, Unit: unit}.String(),
 			Date: s.Points[last].Date, Source: s.Practices(), Unit: s.Unit}
 		if last < len(s.From) {
 			r.ProfileID = s.From[last].ProfileID
@@ -326,9 +327,9 @@ func recentResults(series []record.SourcedSeries) []SummaryResult {
 func rangeFlag(v float64, rng record.RefRange) string {
 	switch {
 	case rng.High.HasValue && v > rng.High.Value:
-		return "High"
+		return i18n.L("High")
 	case rng.Low.HasValue && v < rng.Low.Value:
-		return "Low"
+		return i18n.L("Low")
 	}
 	return ""
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // Page geometry, in millimetres (US Letter).
@@ -48,7 +49,7 @@ type pdfWriter struct {
 // trend charts, upcoming appointments (each item with its source and date)
 // and, last, the emergency card at wallet size with a line to cut along.
 func WriteSummaryPDF(w io.Writer, s HealthSummary) error {
-	pdf := fpdf.New("P", "mm", "Letter", "")
+	pdf := fpdf.New("P", "mm", "letter", "")
 	pdf.AddUTF8FontFromBytes(pdfFontName, "", goregular.TTF)
 	pdf.AddUTF8FontFromBytes(pdfFontName, "B", gobold.TTF)
 	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
@@ -57,7 +58,7 @@ func WriteSummaryPDF(w io.Writer, s HealthSummary) error {
 	pdf.SetCreationDate(s.Made)
 	pdf.SetModificationDate(s.Made)
 	pdf.SetCatalogSort(true)
-	pdf.SetTitle("Health summary of "+pdfSafe(s.Name), true)
+	pdf.SetTitle(i18n.L("Health summary of {{.Name}}", map[string]any{"Name": pdfSafe(s.Name)}), true)
 	pdf.SetCreator("Carebook", true)
 	pdf.SetAuthor("Carebook", true)
 	pdf.AliasNbPages("{nb}")
@@ -71,17 +72,17 @@ func WriteSummaryPDF(w io.Writer, s HealthSummary) error {
 		pdf.SetY(-pdfMargin)
 		pdf.SetFont(pdfFontName, "", 7.5)
 		pdf.SetTextColor(110, 110, 110)
-		pdf.CellFormat(0, pdfSmall, fmt.Sprintf("Health summary of %s · made %s by Carebook · private health information · page %d of {nb}",
-			string(footerName), locfmt.Current().Date(s.Made), pdf.PageNo()), "", 0, "C", false, 0, "")
+		pdf.CellFormat(0, pdfSmall, i18n.L("Health summary of {{.Name}} · made {{.Date}} by Carebook · private health information · page {{.Page}} of {nb}",
+			map[string]any{"Name": string(footerName), "Date": locfmt.Current().Date(s.Made), "Page": pdf.PageNo()}), "", 0, "C", false, 0, "")
 	})
 	pdf.AddPage()
 	p.header(s)
-	p.items("Allergies and intolerances", "No allergies are recorded.", s.Allergies)
-	p.items("Medications you take now", "No active medications are recorded.", s.Medications)
-	p.items("Health problems", "No current health problems are recorded.", s.Problems)
-	p.items("Immunizations", "No immunizations are recorded.", groupVaccines(s.Immunizations))
+	p.items(i18n.L("Allergies and intolerances"), i18n.L("No allergies are recorded."), s.Allergies)
+	p.items(i18n.L("Medications you take now"), i18n.L("No active medications are recorded."), s.Medications)
+	p.items(i18n.L("Health problems"), i18n.L("No current health problems are recorded."), s.Problems)
+	p.items(i18n.L("Immunizations"), i18n.L("No immunizations are recorded."), groupVaccines(s.Immunizations))
 	p.results(s.Results)
-	p.items("Upcoming appointments", "No upcoming appointments.", s.Appointments)
+	p.items(i18n.L("Upcoming appointments"), i18n.L("No upcoming appointments."), s.Appointments)
 	p.card(s.Card)
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("health summary PDF: %w", err)
@@ -100,17 +101,17 @@ func (p *pdfWriter) header(s HealthSummary) {
 	pdf := p.pdf
 	pdf.SetTextColor(20, 60, 110)
 	p.font("B", 20)
-	pdf.CellFormat(0, 10, "Health summary", "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 10, i18n.L("Health summary"), "", 1, "L", false, 0, "")
 	pdf.SetTextColor(0, 0, 0)
 	p.font("B", 14)
 	p.wrap(s.Name, p.width, 7)
 	p.font("", 10)
 	var facts []string
 	if !s.BirthDate.IsZero() {
-		facts = append(facts, "Born "+longDay(s.BirthDate))
+		facts = append(facts, i18n.L("Born {{.Date}}", map[string]any{"Date": longDay(s.BirthDate)}))
 	}
-	if s.Gender != "" {
-		facts = append(facts, strings.ToUpper(s.Gender[:1])+s.Gender[1:])
+	if g := genderWord(s.Gender); g != "" {
+		facts = append(facts, g)
 	}
 	if line := strings.Join(facts, " · "); line != "" {
 		p.wrap(line, p.width, pdfLine)
@@ -125,12 +126,12 @@ func (p *pdfWriter) header(s HealthSummary) {
 	for _, src := range s.Sources {
 		f := src.Practice
 		if !src.LastSync.IsZero() {
-			f += " (brought up to date " + locfmt.Current().Date(src.LastSync) + ")"
+			f = i18n.L("{{.Practice}} (brought up to date {{.Date}})", map[string]any{"Practice": f, "Date": locfmt.Current().Date(src.LastSync)})
 		}
 		from = append(from, f)
 	}
-	p.wrap("Made by Carebook on "+locfmt.Current().DateTime(s.Made)+" from the record kept by "+strings.Join(from, " and ")+
-		". Each item says which practice recorded it and when. It may be incomplete: ask your doctor about anything that looks wrong.", p.width, pdfSmall)
+	p.wrap(i18n.L("Made by Carebook on {{.When}} from the record kept by {{.Practices}}. Each item says which practice recorded it and when. It may be incomplete: ask your doctor about anything that looks wrong.",
+		map[string]any{"When": locfmt.Current().DateTime(s.Made), "Practices": joinAnd(from)}), p.width, pdfSmall)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.Ln(2)
 }
@@ -194,11 +195,11 @@ func (p *pdfWriter) items(title, none string, items []SummaryItem) {
 }
 
 func (p *pdfWriter) results(results []SummaryResult) {
-	p.heading("Recent results", pdfChartH+4)
+	p.heading(i18n.L("Recent results"), pdfChartH+4)
 	if len(results) == 0 {
 		p.font("", 10)
 		p.pdf.SetTextColor(90, 90, 90)
-		p.wrap("No measured results are recorded.", p.width, pdfLine)
+		p.wrap(i18n.L("No measured results are recorded."), p.width, pdfLine)
 		p.pdf.SetTextColor(0, 0, 0)
 		return
 	}
@@ -207,7 +208,7 @@ func (p *pdfWriter) results(results []SummaryResult) {
 		p.font("B", 10)
 		main := p.lines(r.Name, left)
 		p.font("", 9)
-		detail := p.lines(joinNonBlank(" · ", r.Value, r.Flag, prefixed("normal range ", r.Range)), left)
+		detail := p.lines(joinNonBlank(" · ", r.Value, r.Flag, normalRange(r.Range)), left)
 		p.font("", 8)
 		side := p.lines(joinNonBlank(" · ", longDay(r.Date), r.Source), pdfSideCol)
 		h := math.Max(math.Max(float64(len(main))*pdfLine+float64(len(detail))*pdfSmall, float64(len(side))*pdfSmall), pdfChartH) + 2
@@ -278,11 +279,11 @@ func (p *pdfWriter) sparkline(r SummaryResult, x, y, w, h float64) {
 // card draws the emergency card at wallet size, with a dashed line to cut
 // along, on a page of its own when it does not fit.
 func (p *pdfWriter) card(c EmergencyCard) {
-	p.heading("Emergency card", cardHeight+8)
+	p.heading(i18n.L("Emergency card"), cardHeight+8)
 	pdf := p.pdf
 	p.font("", 8.5)
 	pdf.SetTextColor(80, 80, 80)
-	p.wrap("Cut along the dashed line, fold nothing, keep it with your ID.", p.width, pdfSmall)
+	p.wrap(i18n.L("Cut along the dashed line, fold nothing, keep it with your ID."), p.width, pdfSmall)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.Ln(2)
 	x, y := pdf.GetXY()
@@ -296,7 +297,7 @@ func (p *pdfWriter) card(c EmergencyCard) {
 	pdf.Rect(x, y, cardWidth, 6, "F")
 	pdf.SetTextColor(255, 255, 255)
 	p.font("B", 8.5)
-	pdf.Text(x+2.5, y+4.3, "EMERGENCY CARD")
+	pdf.Text(x+2.5, y+4.3, strings.ToUpper(i18n.L("Emergency card")))
 	p.font("", 6.5)
 	made := locfmt.Current().Date(c.Made)
 	pdf.Text(x+cardWidth-2.5-pdf.GetStringWidth(made), y+4.2, made)
@@ -313,7 +314,7 @@ func (p *pdfWriter) card(c EmergencyCard) {
 			cy += step
 		}
 	}
-	line("B", 8.5, 3.6, joinNonBlank(" · ", c.Name, prefixed("born ", c.BirthDate), prefixed("blood type ", c.BloodType)))
+	line("B", 8.5, 3.6, CardNameLine(c))
 	for _, part := range EmergencyCardLines(c) {
 		line("", 6.5, 2.8, part)
 	}
@@ -338,7 +339,7 @@ func groupVaccines(items []SummaryItem) []SummaryItem {
 	}
 	for key, i := range at {
 		if n := count[key]; n > 1 {
-			out[i].Detail = joinNonBlank("; ", out[i].Detail, fmt.Sprintf("given %d times, the latest on this date", n))
+			out[i].Detail = joinNonBlank("; ", out[i].Detail, i18n.N("given {{.Count}} times, the latest on this date", n, map[string]any{"Count": n}))
 		}
 	}
 	return out
@@ -350,19 +351,19 @@ func groupVaccines(items []SummaryItem) []SummaryItem {
 func EmergencyCardLines(c EmergencyCard) []string {
 	list := func(label string, items []string, none string) string {
 		if len(items) == 0 {
-			return label + ": " + none
+			return i18n.L("{{.Label}}: {{.List}}", map[string]any{"Label": label, "List": none})
 		}
-		return label + ": " + strings.Join(items, "; ")
+		return i18n.L("{{.Label}}: {{.List}}", map[string]any{"Label": label, "List": strings.Join(items, "; ")})
 	}
 	var contacts []string
 	for _, ct := range c.Contacts {
 		contacts = append(contacts, joinNonBlank(", ", ct.Name, ct.Relationship, ct.Phone))
 	}
 	return []string{
-		list("Allergies", c.Allergies, "none recorded"),
-		list("Medications", c.Medications, "none recorded"),
-		list("Conditions", c.Conditions, "none recorded"),
-		list("In an emergency call", contacts, "no contact recorded"),
+		list(i18n.L("Allergies"), c.Allergies, i18n.L("none recorded")),
+		list(i18n.L("Medications"), c.Medications, i18n.L("none recorded")),
+		list(i18n.L("Conditions"), c.Conditions, i18n.L("none recorded")),
+		list(i18n.L("In an emergency call"), contacts, i18n.L("no contact recorded")),
 	}
 }
 
@@ -457,9 +458,50 @@ func longDay(d record.Date) string {
 	return loc.Date(d.Time)
 }
 
-func prefixed(prefix, s string) string {
-	if strings.TrimSpace(s) == "" {
+// normalRange is "normal range 70–99 mg/dL", "" without a range.
+func normalRange(rng string) string {
+	if strings.TrimSpace(rng) == "" {
 		return ""
 	}
-	return prefix + s
+	return i18n.L("normal range {{.Range}}", map[string]any{"Range": rng})
+}
+
+// CardNameLine is the emergency card's first line: the name, the birth
+// date and the blood type where recorded.
+func CardNameLine(c EmergencyCard) string {
+	var born, blood string
+	if strings.TrimSpace(c.BirthDate) != "" {
+		born = i18n.L("born {{.Date}}", map[string]any{"Date": c.BirthDate})
+	}
+	if strings.TrimSpace(c.BloodType) != "" {
+		blood = i18n.L("blood type {{.Type}}", map[string]any{"Type": c.BloodType})
+	}
+	return joinNonBlank(" · ", c.Name, born, blood)
+}
+
+// genderWord is the administrative gender in the current language, ""
+// when not recorded.
+func genderWord(g string) string {
+	switch g {
+	case "":
+		return ""
+	case "female":
+		return i18n.L("Female")
+	case "male":
+		return i18n.L("Male")
+	case "other":
+		return i18n.L("Other gender")
+	case "unknown":
+		return i18n.L("Unknown")
+	}
+	return strings.ToUpper(g[:1]) + g[1:]
+}
+
+// joinAnd lists words in a sentence: "a, b and c" in the current
+// language.
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return i18n.L("{{.List}} and {{.Last}}", map[string]any{"List": strings.Join(words[:len(words)-1], ", "), "Last": words[len(words)-1]})
 }

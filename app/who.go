@@ -9,13 +9,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/carebook/carebook/app/locfmt"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/smart"
 )
@@ -43,30 +43,48 @@ var (
 func WhoMessage(err error) string {
 	switch {
 	case errors.Is(err, ErrAuditNotOffered):
-		return "Your practice does not share who looked at your record."
+		return i18n.L("Your practice does not share who looked at your record.")
 	case errors.Is(err, ErrAuditNeedsSignIn):
-		return "Sign in to the practice again to see who looked at your record: the sign-in on this device does not include it."
+		return i18n.L("Sign in to the practice again to see who looked at your record: the sign-in on this device does not include it.")
 	case errors.Is(err, ErrNeedsSignIn):
-		return "The practice asks you to sign in again."
+		return i18n.L("The practice asks you to sign in again.")
 	case errors.Is(err, ErrOffline):
-		return "Who looked at your record comes from the practice, and it cannot be reached: connect to the internet to see it."
+		return i18n.L("Who looked at your record comes from the practice, and it cannot be reached: connect to the internet to see it.")
 	}
-	return "The practice could not tell who looked at your record. Try again later."
+	return i18n.L("The practice could not tell who looked at your record. Try again later.")
 }
 
 // AccessKind is what someone did with the record.
 type AccessKind string
 
-// Kinds of access, in the words of a sentence ("Dr. Park looked at your
-// record").
+// Kinds of access; Words says each in the words of a sentence ("Dr. Park
+// looked at your record").
 const (
-	AccessLooked  AccessKind = "looked at your record"
-	AccessAdded   AccessKind = "added to your record"
-	AccessUpdated AccessKind = "updated your record"
-	AccessDetails AccessKind = "updated your details"
-	AccessRemoved AccessKind = "removed something from your record"
-	AccessRefused AccessKind = "tried to reach your record and was refused"
+	AccessLooked  AccessKind = "looked"
+	AccessAdded   AccessKind = "added"
+	AccessUpdated AccessKind = "updated"
+	AccessDetails AccessKind = "details"
+	AccessRemoved AccessKind = "removed"
+	AccessRefused AccessKind = "refused"
 )
+
+// Words is what someone did, as the end of a sentence in the current
+// language: "looked at your record".
+func (k AccessKind) Words() string {
+	switch k {
+	case AccessAdded:
+		return i18n.L("added to your record")
+	case AccessUpdated:
+		return i18n.L("updated your record")
+	case AccessDetails:
+		return i18n.L("updated your details")
+	case AccessRemoved:
+		return i18n.L("removed something from your record")
+	case AccessRefused:
+		return i18n.L("tried to reach your record and was refused")
+	}
+	return i18n.L("looked at your record")
+}
 
 // RecordAccess is one line of the list: someone's accesses of one kind on
 // one day.
@@ -92,11 +110,8 @@ func (a RecordAccess) Line(now time.Time) string {
 	if a.Day.Year() != now.Year() {
 		day = locfmt.Current().Date(a.Day)
 	}
-	s := a.Who + " " + string(a.Kind) + " · " + day
-	if a.Count > 1 {
-		s += fmt.Sprintf(" (%d times)", a.Count)
-	}
-	return s
+	f := map[string]any{"Who": a.Who, "Did": a.Kind.Words(), "Day": day, "Count": a.Count}
+	return i18n.N("{{.Who}} {{.Did}} · {{.Day}} ({{.Count}} times)", a.Count, f)
 }
 
 // auditEventJSON is what Carebook reads of an AuditEvent.
@@ -210,12 +225,12 @@ func (a *App) WhoLookedAtMyRecord(ctx context.Context, profileID string) ([]Reco
 		}
 		name := ""
 		if who == self {
-			name = "You"
+			name = i18n.L("You")
 			switch {
 			case client == clientID:
-				name = "You (Carebook)"
+				name = i18n.L("You (Carebook)")
 			case client != "":
-				name = "You (another app)"
+				name = i18n.L("You (another app)")
 			}
 		} else {
 			nk := who + "|" + display
@@ -235,7 +250,7 @@ func (a *App) WhoLookedAtMyRecord(ctx context.Context, profileID string) ([]Reco
 
 // whoError classifies a failed read of the log.
 func (a *App) whoError(ctx context.Context, profileID string, err error) error {
-	return a.liveError(ctx, profileID, "who looked at the record", err)
+	return a.liveError(ctx, profileID, "AuditEvent", err)
 }
 
 // accessKind says what an event did to the record of patientID.
@@ -278,17 +293,17 @@ func (a *App) agentName(ctx context.Context, profileID, ref, display string) str
 	if name == "" {
 		switch typ {
 		case "Practitioner", "PractitionerRole":
-			name = "Someone at the practice"
+			name = i18n.L("Someone at the practice")
 		case "RelatedPerson":
-			name = "Someone with access to your record"
+			name = i18n.L("Someone with access to your record")
 		case "Patient":
-			name = "Another patient's account"
+			name = i18n.L("Another patient's account")
 		default:
-			name = "The practice's systems"
+			name = i18n.L("The practice's systems")
 		}
 	}
 	if relation != "" {
-		name += " (" + relation + ")"
+		name = i18n.L("{{.Name}} ({{.Relationship}})", map[string]any{"Name": name, "Relationship": relation})
 	}
 	return name
 }

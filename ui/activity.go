@@ -2,11 +2,11 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
@@ -21,10 +21,9 @@ const activityShown = 50
 // Filled in off the UI goroutine. UI goroutine.
 func (s *shell) activityCard() fyne.CanvasObject {
 	u := s.u
-	body := newColumn(0, false, paragraph("Loading…"))
-	card := widget.NewCard("Activity on this device", "", newColumn(0, false,
-		paragraph("Sign-ins, failed unlocks, exports, key changes, records added and removed, newest first. "+
-			"Carebook keeps this list encrypted and checks that nobody changed it."), body))
+	body := newColumn(0, false, paragraph(lang.L("Loading…")))
+	card := widget.NewCard(lang.L("Activity on this device"), "", newColumn(0, false,
+		paragraph(lang.L("Sign-ins, failed unlocks, exports, key changes, records added and removed, newest first. Carebook keeps this list encrypted and checks that nobody changed it.")), body))
 	load := func() {
 		background(u.ctx, func(ctx context.Context) (app.ActivityReport, error) {
 			return u.core.ActivityLog(ctx)
@@ -41,23 +40,22 @@ func (s *shell) activityCard() fyne.CanvasObject {
 // activityRows are the lines of the activity list. UI goroutine.
 func activityRows(rep app.ActivityReport, err error) []fyne.CanvasObject {
 	if err != nil {
-		return []fyne.CanvasObject{paragraph("Carebook could not read this. " + humanStorageError(err))}
+		return []fyne.CanvasObject{paragraph(lang.L("Carebook could not read this. {{.Why}}", map[string]any{"Why": humanStorageError(err)}))}
 	}
 	var objs []fyne.CanvasObject
 	if len(rep.Broken) > 0 {
 		warn := errorText()
-		showError(warn, "This list was changed or damaged outside Carebook, so it may not tell everything that "+
-			"happened: "+strings.Join(rep.Broken, "; ")+". Carebook keeps working; if you did not expect this, "+
-			"change your passphrase and encryption keys.")
+		showError(warn, lang.L("This list was changed or damaged outside Carebook, so it may not tell everything that happened: {{.Where}}. Carebook keeps working; if you did not expect this, change your passphrase and encryption keys.", map[string]any{"Where": strings.Join(rep.Broken, "; ")}))
 		objs = append(objs, warn)
 	}
 	if len(rep.Items) == 0 {
-		return append(objs, paragraph("Nothing yet."))
+		return append(objs, paragraph(lang.L("Nothing yet.")))
 	}
 	for i, it := range rep.Items {
 		if i == activityShown {
-			objs = append(objs, paragraph(fmt.Sprintf("and %s (carebook-cli activity lists them all).",
-				plural(len(rep.Items)-activityShown, "earlier event", "earlier events"))))
+			n := len(rep.Items) - activityShown
+			objs = append(objs, paragraph(lang.N("and {{.Count}} earlier events (carebook-cli activity lists them all).", n,
+				map[string]any{"Count": n})))
 			break
 		}
 		line := appLocale().DateTime(it.Time.Local()) + " · " + it.What
@@ -65,7 +63,7 @@ func activityRows(rep app.ActivityReport, err error) []fyne.CanvasObject {
 			line += " · " + it.Who
 		}
 		if !it.Verified {
-			line += " (checked at the next unlock)"
+			line += " " + lang.L("(checked at the next unlock)")
 		}
 		objs = append(objs, paragraph(line))
 	}
@@ -78,17 +76,16 @@ func activityRows(rep app.ActivityReport, err error) []fyne.CanvasObject {
 func (s *shell) keysCard() fyne.CanvasObject {
 	u := s.u
 	pass := widget.NewPasswordEntry()
-	pass.SetPlaceHolder("Your passphrase")
+	pass.SetPlaceHolder(lang.L("Your passphrase"))
 	pass.Hide()
 	result := paragraph("")
 	result.Hide()
 	errLabel := errorText()
 	var change *wrapButton
-	change = newWrapButton("Change encryption keys", nil, widget.MediumImportance, func() {
+	change = newWrapButton(lang.L("Change encryption keys"), nil, widget.MediumImportance, func() {
 		u.core.Touch()
-		dialog.ShowConfirm("Change encryption keys?",
-			"Carebook makes new keys and encrypts everything on this device again with them, including what "+
-				"you wrote and have not sent. Copies of the old keys then open nothing. It can take a moment.",
+		dialog.ShowConfirm(lang.L("Change encryption keys?"),
+			lang.L("Carebook makes new keys and encrypts everything on this device again with them, including what you wrote and have not sent. Copies of the old keys then open nothing. It can take a moment."),
 			func(ok bool) {
 				if !ok {
 					return
@@ -103,15 +100,15 @@ func (s *shell) keysCard() fyne.CanvasObject {
 					change.Enable()
 					if err != nil {
 						if app.IsWrongPassphrase(err) {
-							showError(errLabel, "The passphrase is not right.")
+							showError(errLabel, lang.L("The passphrase is not right."))
 						} else {
-							showError(errLabel, "The keys could not be changed. "+humanStorageError(err)+
-								" Nothing is lost: Carebook finishes the change the next time it unlocks.")
+							showError(errLabel, lang.L("The keys could not be changed. {{.Why}} Nothing is lost: Carebook finishes the change the next time it unlocks.",
+								map[string]any{"Why": humanStorageError(err)}))
 						}
 						return
 					}
 					pass.SetText("")
-					result.SetText("The encryption keys were changed.")
+					result.SetText(lang.L("The encryption keys were changed."))
 					result.Show()
 					if s.reloadActivity != nil {
 						s.reloadActivity()
@@ -126,7 +123,7 @@ func (s *shell) keysCard() fyne.CanvasObject {
 			pass.Show()
 		}
 	})
-	return widget.NewCard("Encryption keys", "", newColumn(0, false,
-		paragraph("If you think someone copied Carebook's keys, change them: everything is encrypted again with new ones."),
+	return widget.NewCard(lang.L("Encryption keys"), "", newColumn(0, false,
+		paragraph(lang.L("If you think someone copied Carebook's keys, change them: everything is encrypted again with new ones.")),
 		pass, errLabel, result, change))
 }

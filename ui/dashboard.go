@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -45,7 +46,7 @@ type dashboardView struct {
 // it. UI goroutine.
 func newDashboardView(ctx context.Context, src dashboardSource, profileID string, open func(string)) *dashboardView {
 	d := &dashboardView{src: src, profileID: profileID, open: open, ctx: ctx, now: time.Now}
-	d.content = newColumn(760, false, paragraph("Loading your record…"))
+	d.content = newColumn(760, false, paragraph(lang.L("Loading your record…")))
 	d.scroll = container.NewVScroll(container.NewPadded(d.content))
 	return d
 }
@@ -57,7 +58,7 @@ func (d *dashboardView) CanvasObject() fyne.CanvasObject { return d.scroll }
 func (d *dashboardView) Refresh() {
 	background(d.ctx, d.loadAll, func(vm dashVM, err error) {
 		if err != nil {
-			d.content.Objects = []fyne.CanvasObject{paragraph("Carebook could not read this record. " + humanStorageError(err))}
+			d.content.Objects = []fyne.CanvasObject{paragraph(lang.L("Carebook could not read this record. {{.Why}}", map[string]any{"Why": humanStorageError(err)}))}
 			d.content.Refresh()
 			return
 		}
@@ -79,14 +80,15 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 	who := vm.Profile
 	if !who.Self {
 		// A parent or caregiver: say whose record this is, right away.
-		line := "You're looking at " + firstOf(vm.PatientName) + "'s record"
+		line := lang.L("You're looking at {{.Name}}'s record.", map[string]any{"Name": firstOf(vm.PatientName)})
 		if who.Relationship != "" {
-			line += " (" + who.Relationship + ")"
+			line = lang.L("You're looking at {{.Name}}'s record ({{.Relationship}}).",
+				map[string]any{"Name": firstOf(vm.PatientName), "Relationship": who.Relationship})
 		}
-		objs = append(objs, paragraph(line+"."))
+		objs = append(objs, paragraph(line))
 	}
 	if vm.Access.Limited {
-		objs = append(objs, card("What the practice shares", sharedText(who, vm.Access), nil))
+		objs = append(objs, card(lang.L("What the practice shares"), sharedText(who, vm.Access), nil))
 	}
 	hidden := func(types ...string) string {
 		if h, reason := vm.Access.Hides(types...); h {
@@ -96,12 +98,14 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 	}
 
 	if vm.FailedSends > 0 {
-		objs = append(objs, card("Couldn't be sent",
-			fmt.Sprintf("%s couldn't be sent: the practice refused it. Carebook keeps a copy on this device.", plural(vm.FailedSends, "item", "items")), nil))
+		objs = append(objs, card(lang.L("Couldn't be sent"),
+			lang.N("{{.Count}} items couldn't be sent: the practice refused it. Carebook keeps a copy on this device.", vm.FailedSends,
+				map[string]any{"Count": vm.FailedSends}), nil))
 	}
 	if vm.PendingSends > 0 {
-		objs = append(objs, card("Waiting to be sent",
-			fmt.Sprintf("%s will be sent when Carebook next reaches the practice.", plural(vm.PendingSends, "item", "items")), nil))
+		objs = append(objs, card(lang.L("Waiting to be sent"),
+			lang.N("{{.Count}} items will be sent when Carebook next reaches the practice.", vm.PendingSends,
+				map[string]any{"Count": vm.PendingSends}), nil))
 	}
 
 	if merged != nil && len(merged.Attention) > 0 {
@@ -115,7 +119,8 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 			}
 			lines = append(lines, "• "+line)
 		}
-		objs = append(objs, card("Needs your attention", strings.Join(lines, "\n"), d.link("See results", "results", hasKind(vm.Attention, record.AttentionAbnormalResult))))
+		objs = append(objs, card(lang.L("Needs your attention"), strings.Join(lines, "\n"),
+			d.link(lang.L("See results"), "results", hasKind(vm.Attention, record.AttentionAbnormalResult))))
 	}
 
 	if len(vm.Due) > 0 {
@@ -128,71 +133,71 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		var lines []string
 		for i, ap := range vm.Upcoming {
 			if i == 3 {
-				lines = append(lines, fmt.Sprintf("and %d more", len(vm.Upcoming)-3))
+				lines = append(lines, andMore(len(vm.Upcoming)-3))
 				break
 			}
 			lines = append(lines, "• "+appointmentLine(ap, now))
 		}
-		objs = append(objs, card("Coming up", strings.Join(lines, "\n"), d.link("See appointments", "visits", true)))
+		objs = append(objs, card(lang.L("Coming up"), strings.Join(lines, "\n"), d.link(lang.L("See appointments"), "visits", true)))
 	} else {
-		objs = append(objs, card("Coming up", "No upcoming appointments.", nil))
+		objs = append(objs, card(lang.L("Coming up"), lang.L("No upcoming appointments."), nil))
 	}
 
 	switch n := len(vm.Unread); {
 	case hidden("Communication") != "-":
-		objs = append(objs, card("Messages", hiddenText(who, "messages", hidden("Communication")), nil))
+		objs = append(objs, card(lang.L("Messages"), hiddenText(who, lang.L("messages"), hidden("Communication")), nil))
 	case n == 0:
-		objs = append(objs, card("Messages", "No new messages from your practice.", d.link("See messages", "messages", true)))
+		objs = append(objs, card(lang.L("Messages"), lang.L("No new messages from your practice."), d.link(lang.L("See messages"), "messages", true)))
 	default:
 		latest := vm.Unread[0]
-		text := fmt.Sprintf("%s from your practice.", plural(n, "new message", "new messages"))
+		text := lang.N("{{.Count}} new messages from your practice.", n, map[string]any{"Count": n})
 		var from []string
 		for _, u := range vm.UnreadBy {
 			from = append(from, fmt.Sprintf("%s: %d", u.From, u.Count))
 		}
 		if len(from) > 0 {
-			text += "\nFrom " + strings.Join(from, " · ")
+			text += "\n" + lang.L("From {{.Senders}}", map[string]any{"Senders": strings.Join(from, " · ")})
 		}
 		if latest.Topic != "" {
-			text += "\nLatest: " + latest.Topic
+			text += "\n" + lang.L("Latest: {{.Topic}}", map[string]any{"Topic": latest.Topic})
 		}
-		objs = append(objs, card("Messages", text, d.link("Read messages", "messages", true)))
+		objs = append(objs, card(lang.L("Messages"), text, d.link(lang.L("Read messages"), "messages", true)))
 	}
 
 	if reason := hidden("Observation", "DiagnosticReport"); reason != "-" {
-		objs = append(objs, card("Results", hiddenText(who, "test results", reason), nil))
+		objs = append(objs, card(lang.L("Results"), hiddenText(who, lang.L("test results"), reason), nil))
 	} else if merged != nil {
 		objs = append(objs, d.mergedResults(*merged))
 	} else if n := len(vm.NewResults); n > 0 {
 		var lines []string
 		for i, g := range vm.NewResults {
 			if i == 4 {
-				lines = append(lines, fmt.Sprintf("and %d more", n-4))
+				lines = append(lines, andMore(n-4))
 				break
 			}
 			line := "• " + g.Title + ", " + timeText(g.Date)
 			if g.Abnormal > 0 {
-				line += fmt.Sprintf(" (%s outside the normal range)", plural(g.Abnormal, "value", "values"))
+				line += " " + lang.N("({{.Count}} values outside the normal range)", g.Abnormal, map[string]any{"Count": g.Abnormal})
 			}
 			lines = append(lines, line)
 		}
-		objs = append(objs, card("New results", strings.Join(lines, "\n"), d.link("See results", "results", true)))
+		objs = append(objs, card(lang.L("New results"), strings.Join(lines, "\n"), d.link(lang.L("See results"), "results", true)))
 	} else {
-		objs = append(objs, card("Results", "No new results since you last looked.", d.link("See all results", "results", true)))
+		objs = append(objs, card(lang.L("Results"), lang.L("No new results since you last looked."), d.link(lang.L("See all results"), "results", true)))
 	}
 
 	if len(vm.Requests) > 0 {
 		var lines []string
 		for i, r := range vm.Requests {
 			if i == 4 {
-				lines = append(lines, fmt.Sprintf("and %d more", len(vm.Requests)-4))
+				lines = append(lines, andMore(len(vm.Requests)-4))
 				break
 			}
 			lines = append(lines, "• "+requestLine(r))
 		}
 		var link *widget.Button
 		if d.openRequests != nil {
-			link = &widget.Button{Text: "See requests", Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
+			link = &widget.Button{Text: lang.L("See requests"), Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
 				OnTapped: d.openRequests}
 		}
 		objs = append(objs, card(upperFirst(requestCountText(len(vm.Requests))), strings.Join(lines, "\n"), link))
@@ -203,14 +208,11 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		for _, m := range vm.BalanceDue {
 			amounts = append(amounts, m.String())
 		}
-		objs = append(objs, card("Balance due", strings.Join(amounts, ", "), d.link("See statements", "billing", true)))
+		objs = append(objs, card(lang.L("Balance due"), strings.Join(amounts, ", "), d.link(lang.L("See statements"), "billing", true)))
 	}
 
 	if merged != nil {
-		title := "Your medications"
-		if !who.Self {
-			title = firstOf(vm.PatientName) + "'s medications"
-		}
+		title := medicationsTitle(who, vm.PatientName)
 		if c := d.mergedMedications(*merged, title); c != nil {
 			objs = append(objs, c)
 		}
@@ -218,16 +220,12 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		var names []string
 		for i, m := range vm.Medications {
 			if i == 5 {
-				names = append(names, fmt.Sprintf("and %d more", n-5))
+				names = append(names, andMore(n-5))
 				break
 			}
 			names = append(names, "• "+m.Medication)
 		}
-		title := "Your medications"
-		if !who.Self {
-			title = firstOf(vm.PatientName) + "'s medications"
-		}
-		objs = append(objs, card(title, strings.Join(names, "\n"), d.link("See medications", "medications", true)))
+		objs = append(objs, card(medicationsTitle(who, vm.PatientName), strings.Join(names, "\n"), d.link(lang.L("See medications"), "medications", true)))
 	}
 
 	d.content.Objects = objs
@@ -240,14 +238,13 @@ func (d *dashboardView) dueCard(due []record.CareDue) fyne.CanvasObject {
 	var lines []string
 	guidance := false
 	for _, it := range due {
-		lines = append(lines, "• Due: "+app.CareDueLine(it)+"\n  "+it.Detail)
+		lines = append(lines, "• "+lang.L("Due: {{.What}}", map[string]any{"What": app.CareDueLine(it)})+"\n  "+it.Detail)
 		guidance = guidance || it.Guidance
 	}
 	if guidance {
-		lines = append(lines, "\nGeneral guidance comes from common advice and what your record shows; "+
-			"your practice knows what is right for you.")
+		lines = append(lines, "\n"+lang.L("General guidance comes from common advice and what your record shows; your practice knows what is right for you."))
 	}
-	return card("Preventive care", strings.Join(lines, "\n"), d.link("See immunizations", "immunizations", true))
+	return card(lang.L("Preventive care"), strings.Join(lines, "\n"), d.link(lang.L("See immunizations"), "immunizations", true))
 }
 
 // link is a button opening a record section, or nil when show is false.
@@ -278,11 +275,25 @@ func greeting(vm app.Dashboard) string {
 	}
 	if name == "" {
 		if vm.Profile.Self {
-			return "Your health today"
+			return lang.L("Your health today")
 		}
-		return firstOf(vm.PatientName) + "'s health today"
+		return lang.L("{{.Name}}'s health today", map[string]any{"Name": firstOf(vm.PatientName)})
 	}
-	return "Hello, " + name
+	return lang.L("Hello, {{.Name}}", map[string]any{"Name": name})
+}
+
+// medicationsTitle is "Your medications", or the patient's for a parent
+// or caregiver.
+func medicationsTitle(who app.ProfileInfo, patientName string) string {
+	if who.Self {
+		return lang.L("Your medications")
+	}
+	return lang.L("{{.Name}}'s medications", map[string]any{"Name": firstOf(patientName)})
+}
+
+// andMore is the last line of a shortened list: "and 3 more".
+func andMore(n int) string {
+	return lang.N("and {{.Count}} more", n, map[string]any{"Count": n})
 }
 
 func hasKind(items []record.Attention, kind record.AttentionKind) bool {
@@ -303,7 +314,7 @@ func appointmentLine(ap record.Appointment, now time.Time) string {
 	}
 	what := appointmentTitle(ap)
 	if ap.Status == "pending" || ap.Status == "proposed" {
-		what += " (requested, not confirmed yet)"
+		what = lang.L("{{.What}} (requested, not confirmed yet)", map[string]any{"What": what})
 	}
 	return when + " — " + what
 }

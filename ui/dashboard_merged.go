@@ -2,12 +2,12 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -108,14 +108,13 @@ func (d *dashboardView) linkObjects() []fyne.CanvasObject {
 	ls, _ := d.src.(linkSource)
 	var objs []fyne.CanvasObject
 	for _, o := range d.extra.offers {
-		text := fmt.Sprintf("%s, born %s, has a record at %s and at %s. If this is the same person, Carebook shows the two "+
-			"records together (each item says which practice it comes from). Nothing changes at the practices.",
-			o.Name, o.BirthDate.String(), o.A.Practice, o.B.Practice)
-		yes := &widget.Button{Text: "Yes, the same person", Icon: theme.ConfirmIcon(), Importance: widget.HighImportance,
+		text := lang.L("{{.Name}}, born {{.Born}}, has a record at {{.First}} and at {{.Second}}. If this is the same person, Carebook shows the two records together (each item says which practice it comes from). Nothing changes at the practices.",
+			map[string]any{"Name": o.Name, "Born": o.BirthDate.String(), "First": o.A.Practice, "Second": o.B.Practice})
+		yes := &widget.Button{Text: lang.L("Yes, the same person"), Icon: theme.ConfirmIcon(), Importance: widget.HighImportance,
 			OnTapped: func() { d.act(func(ctx context.Context) error { return ls.LinkProfiles(ctx, o.A.ID, o.B.ID) }) }}
-		no := &widget.Button{Text: "No, keep them apart", Icon: theme.CancelIcon(),
+		no := &widget.Button{Text: lang.L("No, keep them apart"), Icon: theme.CancelIcon(),
 			OnTapped: func() { d.act(func(ctx context.Context) error { return ls.DeclineLink(ctx, o.A.ID, o.B.ID) }) }}
-		objs = append(objs, widget.NewCard("The same person?", "",
+		objs = append(objs, widget.NewCard(lang.L("The same person?"), "",
 			newColumn(0, false, paragraph(text), buttonRow(yes, no))))
 	}
 	m := d.extra.merged
@@ -146,13 +145,13 @@ func (d *dashboardView) linkObjects() []fyne.CanvasObject {
 			d.Refresh()
 		}
 	}
-	undo := &widget.Button{Text: "Not the same person: show apart", Icon: theme.ContentUndoIcon(),
+	undo := &widget.Button{Text: lang.L("Not the same person: show apart"), Icon: theme.ContentUndoIcon(),
 		OnTapped: func() {
 			d.view = ""
 			d.act(func(ctx context.Context) error { return ls.UnlinkProfiles(ctx, d.profileID) })
 		}}
-	objs = append(objs, paragraph("Your records from "+joinAnd(names)+", together."),
-		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Practice", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, picker),
+	objs = append(objs, paragraph(lang.L("Your records from {{.Practices}}, together.", map[string]any{"Practices": joinAnd(names)})),
+		container.NewBorder(nil, nil, widget.NewLabelWithStyle(lang.L("Practice"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, picker),
 		container.NewHBox(undo))
 	return objs
 }
@@ -162,7 +161,7 @@ func (d *dashboardView) act(work func(ctx context.Context) error) {
 	background(d.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, work(ctx) },
 		func(_ struct{}, err error) {
 			if err != nil {
-				d.content.Objects = append(d.content.Objects, dangerText("Carebook could not change this: "+humanStorageError(err)))
+				d.content.Objects = append(d.content.Objects, dangerText(lang.L("Carebook could not change this: {{.Why}}", map[string]any{"Why": humanStorageError(err)})))
 				d.content.Refresh()
 				return
 			}
@@ -182,43 +181,43 @@ func (d *dashboardView) mergedAttention(m app.MergedDashboard) fyne.CanvasObject
 		lines = append(lines, "• "+line+" ("+at.Practices()+")")
 		abnormal = abnormal || at.Item.Kind == record.AttentionAbnormalResult
 	}
-	return card("Needs your attention", strings.Join(lines, "\n"), d.link("See results", "results", abnormal))
+	return card(lang.L("Needs your attention"), strings.Join(lines, "\n"), d.link(lang.L("See results"), "results", abnormal))
 }
 
 // mergedUpcoming is the "coming up" card of every practice.
 func (d *dashboardView) mergedUpcoming(m app.MergedDashboard, now time.Time) fyne.CanvasObject {
 	if len(m.Upcoming) == 0 {
-		return card("Coming up", "No upcoming appointments at any of your practices.", nil)
+		return card(lang.L("Coming up"), lang.L("No upcoming appointments at any of your practices."), nil)
 	}
 	var lines []string
 	for i, ap := range m.Upcoming {
 		if i == 4 {
-			lines = append(lines, fmt.Sprintf("and %d more", len(m.Upcoming)-4))
+			lines = append(lines, andMore(len(m.Upcoming)-4))
 			break
 		}
-		lines = append(lines, "• "+appointmentLine(ap.Item, now)+"\n  at "+ap.Practices())
+		lines = append(lines, "• "+appointmentLine(ap.Item, now)+"\n  "+lang.L("at {{.Practice}}", map[string]any{"Practice": ap.Practices()}))
 	}
-	return card("Coming up", strings.Join(lines, "\n"), d.link("See appointments", "visits", true))
+	return card(lang.L("Coming up"), strings.Join(lines, "\n"), d.link(lang.L("See appointments"), "visits", true))
 }
 
 // mergedResults is the "new results" card of every practice.
 func (d *dashboardView) mergedResults(m app.MergedDashboard) fyne.CanvasObject {
 	if len(m.NewResults) == 0 {
-		return card("Results", "No new results since you last looked.", d.link("See all results", "results", true))
+		return card(lang.L("Results"), lang.L("No new results since you last looked."), d.link(lang.L("See all results"), "results", true))
 	}
 	var lines []string
 	for i, g := range m.NewResults {
 		if i == 4 {
-			lines = append(lines, fmt.Sprintf("and %d more", len(m.NewResults)-4))
+			lines = append(lines, andMore(len(m.NewResults)-4))
 			break
 		}
 		line := "• " + g.Item.Title + ", " + timeText(g.Item.Date) + " (" + g.Practices() + ")"
 		if g.Item.Abnormal > 0 {
-			line += fmt.Sprintf(", %s outside the normal range", plural(g.Item.Abnormal, "value", "values"))
+			line += lang.N(", {{.Count}} values outside the normal range", g.Item.Abnormal, map[string]any{"Count": g.Item.Abnormal})
 		}
 		lines = append(lines, line)
 	}
-	return card("New results", strings.Join(lines, "\n"), d.link("See results", "results", true))
+	return card(lang.L("New results"), strings.Join(lines, "\n"), d.link(lang.L("See results"), "results", true))
 }
 
 // mergedMedications is the medications card of every practice: the same
@@ -230,10 +229,10 @@ func (d *dashboardView) mergedMedications(m app.MergedDashboard, title string) f
 	var names []string
 	for i, med := range m.Medications {
 		if i == 6 {
-			names = append(names, fmt.Sprintf("and %d more", len(m.Medications)-6))
+			names = append(names, andMore(len(m.Medications)-6))
 			break
 		}
-		names = append(names, "• "+med.Item.Medication+"\n  from "+med.Practices())
+		names = append(names, "• "+med.Item.Medication+"\n  "+lang.L("from {{.Practice}}", map[string]any{"Practice": med.Practices()}))
 	}
-	return card(title, strings.Join(names, "\n"), d.link("See medications", "medications", true))
+	return card(title, strings.Join(names, "\n"), d.link(lang.L("See medications"), "medications", true))
 }

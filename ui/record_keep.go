@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -44,7 +45,7 @@ func documentsModel(docs []app.Document, query string) sectionModel {
 		m.empty = "No document matches \u201c" + strings.TrimSpace(query) + "\u201d."
 	}
 	for _, d := range docs {
-		detail := joinNonEmpty(" · ", string(d.Kind), dayText(d.Date))
+		detail := joinNonEmpty(" · ", d.Kind.Label(), dayText(d.Date))
 		if !d.Offline {
 			detail = joinNonEmpty(" · ", detail, "downloaded when opened")
 		}
@@ -61,12 +62,15 @@ func (v *recordView) documentPage(d app.Document) fyne.CanvasObject {
 	title := boldText(d.Title)
 	title.SizeName = theme.SizeNameSubHeadingText
 	objs := []fyne.CanvasObject{title}
-	objs = append(objs, fieldText("What it is", string(d.Kind)))
+	objs = append(objs, fieldText("What it is", d.Kind.Label()))
 	if s := dayText(d.Date); s != "" {
 		objs = append(objs, fieldText("Date", s))
 	}
 	if d.Author != "" {
 		objs = append(objs, fieldText("From", d.Author))
+	}
+	if len(d.About) > 0 {
+		objs = append(objs, fieldText(lang.L("About"), strings.Join(d.About, ", ")))
 	}
 	if d.Offline {
 		objs = append(objs, paragraph("Kept on this device: you can read it offline."))

@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -20,10 +21,9 @@ import (
 
 // whoCard is the Settings card that opens the list. UI goroutine.
 func (s *shell) whoCard() fyne.CanvasObject {
-	open := newWrapButton("Who looked at my record", theme.VisibilityIcon(), widget.MediumImportance, s.showWho)
-	return widget.NewCard("Who looked at my record", "", newColumn(0, false,
-		paragraph("Your practice's own record of who opened or changed your record: your doctor and the practice's staff, "+
-			"you, and anyone you gave access. Carebook asks the practice each time, so you need to be online."),
+	open := newWrapButton(lang.L("Who looked at my record"), theme.VisibilityIcon(), widget.MediumImportance, s.showWho)
+	return widget.NewCard(lang.L("Who looked at my record"), "", newColumn(0, false,
+		paragraph(lang.L("Your practice's own record of who opened or changed your record: your doctor and the practice's staff, you, and anyone you gave access. Carebook asks the practice each time, so you need to be online.")),
 		open))
 }
 
@@ -41,19 +41,19 @@ func (s *shell) showWho() {
 	stack := s.settingsTab.Content.(*fyne.Container)
 	settings := stack.Objects[0]
 	ctx, cancel := context.WithCancel(u.ctx)
-	back := &widget.Button{Text: "Back", Icon: theme.NavigateBackIcon(), Importance: widget.LowImportance, OnTapped: func() {
+	back := &widget.Button{Text: lang.L("Back"), Icon: theme.NavigateBackIcon(), Importance: widget.LowImportance, OnTapped: func() {
 		u.core.Touch()
 		cancel()
 		stack.Objects = []fyne.CanvasObject{settings}
 		stack.Refresh()
 	}}
-	title := paragraph("Who looked at my record")
+	title := paragraph(lang.L("Who looked at my record"))
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	title.SizeName = theme.SizeNameSubHeadingText
-	body := newColumn(0, false, paragraph("Asking your practice…"))
+	body := newColumn(0, false, paragraph(lang.L("Asking your practice…")))
 	stack.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewPadded(newColumn(640, false,
 		container.NewHBox(back), title,
-		paragraph("Newest first, as your practice records it."), body)))}
+		paragraph(lang.L("Newest first, as your practice records it.")), body)))}
 	stack.Refresh()
 	id := s.current.ID
 	background(ctx, func(ctx context.Context) (whoViewModel, error) {
@@ -74,12 +74,12 @@ func (s *shell) whoRows(vm whoViewModel, err error) []fyne.CanvasObject {
 	if err != nil {
 		objs := []fyne.CanvasObject{paragraph(app.WhoMessage(err))}
 		if errors.Is(err, app.ErrAuditNeedsSignIn) || errors.Is(err, app.ErrNeedsSignIn) {
-			objs = append(objs, container.NewHBox(&widget.Button{Text: "Sign in again", OnTapped: s.signInAgain}))
+			objs = append(objs, container.NewHBox(&widget.Button{Text: lang.L("Sign in again"), OnTapped: s.signInAgain}))
 		}
 		return objs
 	}
 	if len(vm.lines) == 0 {
-		return []fyne.CanvasObject{paragraph("Your practice has recorded nobody looking at your record yet.")}
+		return []fyne.CanvasObject{paragraph(lang.L("Your practice has recorded nobody looking at your record yet."))}
 	}
 	var objs []fyne.CanvasObject
 	for _, l := range vm.lines {

@@ -21,6 +21,12 @@ type DocumentReference struct {
 	Authors     []Ref
 	Custodian   Ref
 	Attachments []Attachment
+	// Codes are the codings of its type and categories, to tell what it is
+	// by code (patient education: LOINC 69730-0, SNOMED CT 311401005).
+	Codes []Coding
+	// Related is what the document is about (context.related): the
+	// condition a handout explains, say.
+	Related []Ref
 }
 
 type wDocumentReference struct {
@@ -37,7 +43,8 @@ type wDocumentReference struct {
 		Attachment wAttachment `json:"attachment"`
 	} `json:"content"`
 	Context struct {
-		Period wPeriod `json:"period"`
+		Period  wPeriod `json:"period"`
+		Related []wRef  `json:"related"`
 	} `json:"context"`
 }
 
@@ -53,6 +60,10 @@ func DecodeDocumentReference(r Resource) DocumentReference {
 		Date:       firstDate(d.date(w.Date), d.date(w.Context.Period.Start)),
 		Authors:    d.refs(w.Author),
 		Custodian:  d.ref(w.Custodian),
+		Related:    d.refs(w.Context.Related),
+	}
+	for _, c := range append([]wConcept{w.Type}, w.Category...) {
+		doc.Codes = append(doc.Codes, d.concept(c).Codings...)
 	}
 	for _, c := range w.Content {
 		doc.Attachments = append(doc.Attachments, d.attachment(c.Attachment))

@@ -47,7 +47,7 @@ func cmdWho(ctx context.Context, args []string, e env) error {
 		}
 		out := []line{}
 		for _, ra := range list {
-			out = append(out, line{ra.Who, ra.WhoRef, ra.Self, string(ra.Kind), ra.Day.Format(time.DateOnly), ra.Last.UTC(), ra.Count})
+			out = append(out, line{ra.Who, ra.WhoRef, ra.Self, ra.Kind.Words(), ra.Day.Format(time.DateOnly), ra.Last.UTC(), ra.Count})
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
