@@ -314,6 +314,7 @@ type Tx struct {
 	indexer     SearchIndexer
 	pending     []searchPending
 	staleMarked bool
+	wordsAdded  bool // the cached vocabulary holds words of this transaction
 }
 
 // Update runs fn in one transaction: data and checkpoint commit together or
@@ -325,8 +326,9 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 	if err != nil {
 		return fmt.Errorf("update profile data: %w", err)
 	}
-	return s.update(ctx, "update profile data", func(sqlTx *sql.Tx) error {
-		tx := &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: s.searchIndexer()}
+	var tx *Tx
+	err = s.update(ctx, "update profile data", func(sqlTx *sql.Tx) error {
+		tx = &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: s.searchIndexer()}
 		defer func() {
 			if tx.putStmt != nil {
 				tx.putStmt.Close()
@@ -337,6 +339,11 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 		}
 		return tx.flushSearch()
 	})
+	if err != nil && tx != nil && tx.wordsAdded {
+		// The words it added to the cached vocabulary were not committed.
+		k.dropVocab()
+	}
+	return err
 }
 
 // Put stores resources, replacing any with the same type and id.

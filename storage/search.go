@@ -123,7 +123,7 @@ func (v *searchVocab) load(ctx context.Context, q sqlQuerier, k *profileKeys, pr
 	}
 	from := v.maxID
 	if v.words == nil || rows < v.rows || maxID.Int64 < v.maxID {
-		v.words, from, v.rows = map[string]struct{}{}, 0, 0
+		v.words, from, v.rows, v.maxID = map[string]struct{}{}, 0, 0, 0
 	}
 	r, err := q.QueryContext(ctx, "SELECT id, sealed FROM search_vocab WHERE profile = ? AND id > ? ORDER BY id", k.num, from)
 	if err != nil {
@@ -348,6 +348,7 @@ func (tx *Tx) addWords(words map[string]string) error {
 	for _, w := range fresh {
 		v.words[w] = struct{}{}
 	}
+	tx.wordsAdded = true
 	v.maxID, v.rows = id, v.rows+1
 	return nil
 }
@@ -399,11 +400,12 @@ func searchStatus(ctx context.Context, q sqlQuerier, num int64) (SearchProgress,
 
 // searchRebuildBatch is how many resources one step of RebuildSearch
 // indexes (one transaction: other writers wait at most that long).
-const searchRebuildBatch = 500
+const searchRebuildBatch = 1000
 
 // RebuildSearchStep indexes the next batch of a profile whose index is not
 // built (starting afresh from the first resource when none was indexed
-// yet) and reports the progress; it does nothing to a built index. Call it
+// yet) and reports whether it is built now (SearchStatus tells how far it
+// is); it does nothing to a built index. Call it
 // until Built: each step commits, so the work survives a crash or a lock.
 func (s *Store) RebuildSearchStep(ctx context.Context, profileID string) (SearchProgress, error) {
 	if s.searchIndexer() == nil {
@@ -461,9 +463,8 @@ func (s *Store) RebuildSearchStep(ctx context.Context, profileID string) (Search
 			tx.keys.num, built, cursor); err != nil {
 			return dbErr("rebuild search index", err)
 		}
-		p, err := searchStatus(ctx, tx.tx, tx.keys.num)
-		progress = p
-		return err
+		progress.Built = built
+		return nil
 	})
 	return progress, err
 }

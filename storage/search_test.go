@@ -186,8 +186,8 @@ func TestSearchIndexRebuild(t *testing.T) {
 		if pr.Built {
 			break
 		}
-		if pr.Total != 1200 || pr.Done <= 0 {
-			t.Fatalf("progress = %+v", pr)
+		if st, err := s.SearchStatus(ctx, p.ID); err != nil || st.Total != 1200 || st.Done <= 0 || st.Built {
+			t.Fatalf("progress = %+v, %v", st, err)
 		}
 		if steps > 10 {
 			t.Fatal("the rebuild does not end")
@@ -243,5 +243,36 @@ func TestSearchIndexOfClosedProfile(t *testing.T) {
 	}
 	if got := found(t, s, p.ID, "asthma"); len(got) != 1 {
 		t.Errorf("found %q once opened", got)
+	}
+}
+
+// TestSearchIndexAfterRollback: words of a write that was rolled back are
+// not taken for known ones by the next write.
+func TestSearchIndexAfterRollback(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	s.SetSearchIndexer(wordIndexer)
+	p := newProfile(t, s, "a")
+	if err := s.Put(ctx, p.ID, doc("Condition", "c0", "Asthma", "")); err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("the sync failed")
+	err := s.Update(ctx, p.ID, func(tx *Tx) error {
+		if err := tx.Put(doc("Condition", "c1", "Sarcoidosis", "")); err != nil {
+			return err
+		}
+		if err := tx.flushSearch(); err != nil {
+			return err
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, p.ID, doc("Condition", "c1", "Sarcoidosis", "")); err != nil {
+		t.Fatal(err)
+	}
+	if got := found(t, s, p.ID, "sarco"); len(got) != 1 {
+		t.Errorf("found %q after a rolled back write and its retry", got)
 	}
 }

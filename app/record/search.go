@@ -168,6 +168,13 @@ func (x *Index) collect(w string, best []int8) []int32 {
 
 // fold lower-cases r and strips accents: "É" → "e".
 func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if ascii { // most of a record: no accents to strip
+		return strings.ToLower(s)
+	}
 	var b strings.Builder
 	for _, r := range norm.NFD.String(s) {
 		if unicode.Is(unicode.Mn, r) {
