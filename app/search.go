@@ -169,26 +169,69 @@ func (a *App) buildSearchIndex(profileID string) {
 	if a.indexing == nil {
 		a.indexing = map[string]bool{}
 	}
-	if a.indexing[profileID] {
+	if a.indexing[profileID] || a.searchCtx.Err() != nil {
 		a.mu.Unlock()
 		return
 	}
 	a.indexing[profileID] = true
+	a.searchWG.Add(1)
 	a.mu.Unlock()
 	go func() {
+		defer a.searchWG.Done()
 		defer func() {
 			a.mu.Lock()
 			delete(a.indexing, profileID)
 			a.mu.Unlock()
 		}()
-		ctx := context.Background()
-		for !a.store.Locked() {
+		ctx := a.searchCtx
+		for !a.store.Locked() && ctx.Err() == nil {
 			p, err := a.store.RebuildSearchStep(ctx, profileID)
 			if err != nil {
 				return // locked, closed or removed meanwhile: the next unlock or search starts again
 			}
 			if p.Built {
 				a.bus.Publish(SearchReady{ProfileID: profileID})
+				_ = a.store.CompactSearch(ctx, profileID) // best effort: the next sync tries again
+				return
+			}
+		}
+	}()
+}
+
+// compactSearchIndex merges, in the background, what the writes of a sync
+// added to the profile's search index (see storage.CompactSearch), once
+// at a time; a compaction asked for meanwhile runs after it.
+func (a *App) compactSearchIndex(profileID string) {
+	a.mu.Lock()
+	if a.compacting == nil {
+		a.compacting = map[string]int{}
+	}
+	if a.searchCtx.Err() != nil { // closed
+		a.mu.Unlock()
+		return
+	}
+	a.compacting[profileID]++
+	running := a.compacting[profileID] > 1
+	if !running {
+		a.searchWG.Add(1)
+	}
+	a.mu.Unlock()
+	if running {
+		return
+	}
+	go func() {
+		defer a.searchWG.Done()
+		for {
+			_ = a.store.CompactSearch(a.searchCtx, profileID) // best effort: the next sync tries again
+			a.mu.Lock()
+			again := a.compacting[profileID] > 1
+			if again {
+				a.compacting[profileID] = 1
+			} else {
+				delete(a.compacting, profileID)
+			}
+			a.mu.Unlock()
+			if !again {
 				return
 			}
 		}

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/practice/synth"
+	"github.com/carebook/carebook/storage"
 )
 
 // TestBenchFirstSearch (issue 15, run by scripts/bench.sh with

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
-	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/practice/synth"
+	"github.com/carebook/carebook/storage"
 )
 
 // newSearchApp returns an unlocked app with one empty profile.

@@ -78,6 +78,12 @@ type App struct {
 	decodeCount atomic.Int64
 	syncing     map[string]bool // profiles with a sync running
 	indexing    map[string]bool // profiles whose search index is being built (search.go)
+	compacting  map[string]int  // profiles whose search index is being compacted: compactions asked
+	// searchCtx ends when the app closes; searchWG counts the goroutines
+	// building or compacting search indexes, which Close waits for.
+	searchCtx  context.Context
+	searchStop context.CancelFunc
+	searchWG   sync.WaitGroup
 
 	// settingsMu serializes read-modify-write of profile settings.
 	settingsMu sync.Mutex
@@ -148,14 +154,20 @@ func OpenWithStore(cfg Config, st *storage.Store) *App {
 
 func newApp(cfg Config, st *storage.Store) *App {
 	st.SetSearchIndexer(IndexForSearch)
-	return &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool),
+	a := &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool),
 		bgGrace: DefaultBackgroundGrace}
+	a.searchCtx, a.searchStop = context.WithCancel(context.Background())
+	return a
 }
 
 // Close locks the app, stops the demo practice if it runs, and closes the
 // cache.
 func (a *App) Close() error {
 	a.StopBackgroundSync()
+	a.mu.Lock()
+	a.searchStop() // under mu: no search goroutine starts after it
+	a.mu.Unlock()
+	a.searchWG.Wait()
 	a.Lock()
 	a.demoMu.Lock()
 	if a.demo != nil {

@@ -146,6 +146,7 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	}
 	if changed := res.ChangedTypes(); len(changed) > 0 {
 		a.forget(p.ID)
+		a.compactSearchIndex(p.ID)
 		a.bus.Publish(RecordChanged{ProfileID: p.ID})
 		// Best effort: a lock-screen card not made again now is after the
 		// next change.

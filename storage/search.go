@@ -647,7 +647,10 @@ func (s *Store) SearchIndex(ctx context.Context, profileID string, words []strin
 }
 
 // eachPosting calls fn with every posting of a chunk's plaintext; fn
-// returns false to skip the rest of a token's postings.
+// returns false to skip the rest of a token's postings. A chunk starts
+// with its generation, then per token: the token, the length of its
+// postings, and each posting (row, day<<1 | in title). A compacted chunk
+// has generation 0, and a generation after each posting.
 func eachPosting(pt []byte, fn func(tok []byte, row, mark, gen uint64) bool) error {
 	bad := fmt.Errorf("read search index: %w: bad chunk", ErrIntegrity)
 	gen, n := binary.Uvarint(pt)
@@ -655,6 +658,7 @@ func eachPosting(pt []byte, fn func(tok []byte, row, mark, gen uint64) bool) err
 		return bad
 	}
 	pt = pt[n:]
+	merged := gen == 0 // a compacted chunk: each posting has its generation
 	for len(pt) > 0 {
 		if len(pt) < rowKeySize {
 			return bad
@@ -678,6 +682,12 @@ func eachPosting(pt []byte, fn func(tok []byte, row, mark, gen uint64) bool) err
 				return bad
 			}
 			entries = entries[n:]
+			if merged {
+				if gen, n = binary.Uvarint(entries); n <= 0 || gen == 0 {
+					return bad
+				}
+				entries = entries[n:]
+			}
 			if !fn(tok, row, mark, gen) {
 				break
 			}
@@ -710,6 +720,162 @@ func (s *Store) ResourceAt(ctx context.Context, profileID string, row int64) (Re
 		return Resource{}, fmt.Errorf("read resource: %w", err)
 	}
 	return r, nil
+}
+
+// searchCompactAt is how many chunks a bucket may gather (one per write
+// transaction that touched it) before CompactSearchStep merges them.
+const searchCompactAt = 16
+
+// CompactSearch merges the chunks of each bucket of the profile's index
+// that gathered many (each write adds its own) into one, keeping each
+// resource's newest postings and dropping those of resources gone: searches
+// then read one chunk per bucket. One transaction per bucket; it stops
+// when ctx ends, and the next call goes on.
+func (s *Store) CompactSearch(ctx context.Context, profileID string) error {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("compact search index: %w", err)
+	}
+	q, err := s.reader.QueryContext(ctx, `SELECT bucket FROM search_chunks WHERE profile = ?
+		GROUP BY bucket HAVING count(*) > ?`, k.num, searchCompactAt)
+	if err != nil {
+		return dbErr("compact search index", err)
+	}
+	var buckets []int
+	for q.Next() {
+		var b int
+		if err := q.Scan(&b); err != nil {
+			q.Close()
+			return dbErr("compact search index", err)
+		}
+		buckets = append(buckets, b)
+	}
+	q.Close()
+	if err := q.Err(); err != nil {
+		return dbErr("compact search index", err)
+	}
+	for _, b := range buckets {
+		if err := s.Update(ctx, profileID, func(tx *Tx) error { return compactBucket(ctx, tx, b) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compactBucket merges the chunks of one bucket.
+func compactBucket(ctx context.Context, tx *Tx, bucket int) error {
+	ad := searchChunkAD(tx.profileID, bucket)
+	type posting struct{ gen, mark uint64 }
+	byToken := map[string]map[uint64]posting{}
+	rows := map[uint64]bool{}
+	q, err := tx.tx.QueryContext(ctx, "SELECT sealed FROM search_chunks WHERE profile = ? AND bucket = ?", tx.keys.num, bucket)
+	if err != nil {
+		return dbErr("compact search index", err)
+	}
+	for q.Next() {
+		var sealed sql.RawBytes
+		if err := q.Scan(&sealed); err != nil {
+			q.Close()
+			return dbErr("compact search index", err)
+		}
+		pt, err := tx.keys.open(sealed, ad)
+		if err != nil {
+			q.Close()
+			return fmt.Errorf("compact search index: %w", err)
+		}
+		err = eachPosting(pt, func(tok []byte, row, mark, gen uint64) bool {
+			ps := byToken[string(tok)]
+			if ps == nil {
+				ps = map[uint64]posting{}
+				byToken[string(tok)] = ps
+			}
+			if p, ok := ps[row]; !ok || gen > p.gen {
+				ps[row] = posting{gen, mark}
+			}
+			rows[row] = true
+			return true
+		})
+		zero(pt)
+		if err != nil {
+			q.Close()
+			return err
+		}
+	}
+	q.Close()
+	if err := q.Err(); err != nil {
+		return dbErr("compact search index", err)
+	}
+	// Postings of resources deleted since go.
+	list := make([]uint64, 0, len(rows))
+	for r := range rows {
+		list = append(list, r)
+	}
+	live := map[uint64]bool{}
+	for len(list) > 0 {
+		n := min(len(list), 500)
+		args := []any{tx.keys.num}
+		for _, r := range list[:n] {
+			args = append(args, int64(r))
+		}
+		list = list[n:]
+		q, err := tx.tx.QueryContext(ctx, "SELECT id FROM resources WHERE profile = ? AND id IN (?"+strings.Repeat(", ?", n-1)+")", args...)
+		if err != nil {
+			return dbErr("compact search index", err)
+		}
+		for q.Next() {
+			var id int64
+			if err := q.Scan(&id); err != nil {
+				q.Close()
+				return dbErr("compact search index", err)
+			}
+			live[uint64(id)] = true
+		}
+		q.Close()
+		if err := q.Err(); err != nil {
+			return dbErr("compact search index", err)
+		}
+	}
+	toks := make([]string, 0, len(byToken))
+	for t := range byToken {
+		toks = append(toks, t)
+	}
+	sort.Strings(toks)
+	plain := binary.AppendUvarint(nil, 0)
+	var entries []byte
+	for _, tok := range toks {
+		ps := byToken[tok]
+		keys := make([]uint64, 0, len(ps))
+		for r := range ps {
+			if live[r] {
+				keys = append(keys, r)
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+		entries = entries[:0]
+		for _, r := range keys {
+			entries = binary.AppendUvarint(entries, r)
+			entries = binary.AppendUvarint(entries, ps[r].mark)
+			entries = binary.AppendUvarint(entries, ps[r].gen)
+		}
+		plain = append(plain, tok...)
+		plain = binary.AppendUvarint(plain, uint64(len(entries)))
+		plain = append(plain, entries...)
+	}
+	if _, err := tx.tx.ExecContext(ctx, "DELETE FROM search_chunks WHERE profile = ? AND bucket = ?", tx.keys.num, bucket); err != nil {
+		return dbErr("compact search index", err)
+	}
+	sealed, err := tx.keys.seal(plain, ad)
+	zero(plain)
+	if err != nil {
+		return fmt.Errorf("compact search index: %w", err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, "INSERT INTO search_chunks (profile, bucket, sealed) VALUES (?, ?, ?)", tx.keys.num, bucket, sealed); err != nil {
+		return dbErr("compact search index", err)
+	}
+	return nil
 }
 
 // ResourcesAt returns the resources stored at local rows (search

@@ -276,3 +276,54 @@ func TestSearchIndexAfterRollback(t *testing.T) {
 		t.Errorf("found %q after a rolled back write and its retry", got)
 	}
 }
+
+// TestSearchIndexCompaction: the chunks many writes left are merged into
+// one per bucket; searches find the same, deleted resources' postings go.
+func TestSearchIndexCompaction(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	s.SetSearchIndexer(wordIndexer)
+	p := newProfile(t, s, "a")
+	for i := range 40 { // one write each, as many small syncs
+		if err := s.Put(ctx, p.ID, doc("Observation", "o"+itoa(i), "Glucose", "fasting "+itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Put(ctx, p.ID, doc("Observation", "o3", "Glucose random", "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, p.ID, "Observation", "o5"); err != nil {
+		t.Fatal(err)
+	}
+	chunks := func() int {
+		var n int
+		if err := s.reader.QueryRow("SELECT count(*) FROM search_chunks").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := chunks()
+	want := found(t, s, p.ID, "glucose")
+	wantFasting := found(t, s, p.ID, "fasting")
+	if err := s.CompactSearch(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if after := chunks(); after >= before || after > searchBuckets {
+		t.Errorf("chunks: %d before compaction, %d after", before, after)
+	}
+	if got := found(t, s, p.ID, "glucose"); strings.Join(got, " ") != strings.Join(want, " ") || len(got) != 39 {
+		t.Errorf("after compaction found %q, before %q", got, want)
+	}
+	// o3 lost the word; the index may still say it has it (callers check
+	// the resource itself), compacted or not.
+	if got := found(t, s, p.ID, "fasting"); strings.Join(got, " ") != strings.Join(wantFasting, " ") || len(got) != 39 {
+		t.Errorf("after compaction found %q, before %q", got, wantFasting)
+	}
+	cands, err := s.SearchIndex(ctx, p.ID, []string{"glucose"})
+	if err != nil || len(cands) != 39 {
+		t.Errorf("deleted resource still in the index: %d candidates, %v", len(cands), err)
+	}
+	if got := found(t, s, p.ID, "random"); len(got) != 1 || got[0] != "Observation/o3" {
+		t.Errorf("found %q", got)
+	}
+}
