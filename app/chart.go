@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -172,21 +173,44 @@ func (a *App) dashboardChart(ctx context.Context, profileID string, since time.T
 	// A day of margin: only the day of lastUpdated is stored in clear, and
 	// results are new by their own dates, which never follow their update.
 	cutoff := since.AddDate(0, 0, -1)
+	// Of the results updated since, only those dated since (by the month
+	// of their own date, kept in clear) or without a date storage could
+	// keep are read: a first sync brings years of results, all updated
+	// that day, and the old ones stay sealed on disk.
 	var updated []record.Resource
-	err := a.store.EachUpdatedSince(ctx, profileID, "Observation", cutoff, func(r storage.Resource) error {
+	read := map[string]bool{}
+	err := a.store.EachDatedSince(ctx, profileID, "Observation", cutoff, cutoff, func(r storage.Resource) error {
 		updated = append(updated, record.Resource(r))
+		read[r.ID] = true
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read record: %w", err)
 	}
+	// Results of reports issued since then are new whatever their own
+	// dates say: those dated earlier are read one by one.
+	ofNewReports := record.ResultsOfReportsSince(in, cutoff)
+	day := cutoff.UTC().Format(time.DateOnly)
+	for id := range ofNewReports {
+		if read[id] {
+			continue
+		}
+		r, err := a.store.Get(ctx, profileID, "Observation", id)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read record: %w", err)
+		}
+		if r.LastUpdated.IsZero() || r.LastUpdated.UTC().Format(time.DateOnly) >= day {
+			updated = append(updated, record.Resource(r))
+		}
+	}
 	if len(updated) <= decodeAllBelow {
 		return record.Load(append(in, updated...)), nil
 	}
-	// Many updated since (a first sync brings years of results): the old
-	// ones are passed over without decoding. Results of reports issued
-	// since then are new whatever their own dates say, so they stay.
-	ofNewReports := record.ResultsOfReportsSince(in, cutoff)
+	// Many still (a first sync of a long record, whose results of the
+	// last weeks are many): the old ones are passed over without decoding.
 	for _, r := range updated {
 		if ofNewReports[r.ID] || record.MayBeNewSince(r.JSON, cutoff) {
 			in = append(in, r)

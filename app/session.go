@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/smart"
 )
@@ -152,8 +153,19 @@ func OpenWithStore(cfg Config, st *storage.Store) *App {
 	return a
 }
 
+// ownDate is the own date of a resource whose month storage keeps in
+// clear: the latest of a result's own dates (record.LatestOwnDate), for
+// the dashboard's new results; no other type needs one.
+func ownDate(r storage.Resource) (time.Time, bool) {
+	if r.Type != "Observation" {
+		return time.Time{}, false
+	}
+	return record.LatestOwnDate(r.JSON)
+}
+
 func newApp(cfg Config, st *storage.Store) *App {
 	st.SetSearchIndexer(IndexForSearch)
+	st.SetDateOf(ownDate)
 	a := &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool),
 		bgGrace: DefaultBackgroundGrace}
 	a.searchCtx, a.searchStop = context.WithCancel(context.Background())

@@ -81,6 +81,43 @@ func decodeResource(typ string, b []byte) (Resource, error) {
 	return r, nil
 }
 
+// ownMonth is the clear form of a resource's own date: its month.
+func ownMonth(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// DateOf reads a resource's own date (when a result was taken or
+// issued): the latest of them, and false when it has none, or one that a
+// single date would misstate (a period, contained resources, a date that
+// does not parse). It must be cheap and safe for concurrent use: every
+// write calls it.
+type DateOf func(r Resource) (time.Time, bool)
+
+// SetDateOf installs the function whose month of each resource written
+// is kept in clear for EachDatedSince. Without one, resources are written
+// without it (EachDatedSince then reads them all).
+func (s *Store) SetDateOf(fn DateOf) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dateOf = fn
+}
+
+func (s *Store) dateOfFunc() DateOf {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dateOf
+}
+
+// monthOf is what Put writes in own_month: the month of r's own date,
+// ” when it has none, NULL when no DateOf is installed.
+func (tx *Tx) monthOf(r Resource) any {
+	if tx.dateOf == nil {
+		return nil
+	}
+	if t, ok := tx.dateOf(r); ok {
+		return ownMonth(t)
+	}
+	return ""
+}
+
 func updatedDay(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -177,6 +214,15 @@ func (s *Store) Each(ctx context.Context, profileID, typ string, fn func(Resourc
 	return s.each(ctx, profileID, typ, time.Time{}, fn)
 }
 
+// EachDatedSince is EachUpdatedSince(updated; zero: any) further limited
+// to the resources whose own date (see DateOf) falls in dated's month
+// (UTC) or later, or is unknown. Only the month is kept in clear, and the
+// other resources are never opened: callers filter precisely on the
+// decoded value.
+func (s *Store) EachDatedSince(ctx context.Context, profileID, typ string, updated, dated time.Time, fn func(Resource) error) error {
+	return s.eachWhere(ctx, profileID, typ, updated, dated, fn)
+}
+
 // EachUpdatedSince is Each limited to the resources whose lastUpdated falls
 // on since's day (UTC) or later, or is unknown. Only the day is kept in
 // clear, so a few resources of since's day but earlier come too: callers
@@ -189,6 +235,12 @@ func (s *Store) EachUpdatedSince(ctx context.Context, profileID, typ string, sin
 }
 
 func (s *Store) each(ctx context.Context, profileID, typ string, since time.Time, fn func(Resource) error) error {
+	return s.eachWhere(ctx, profileID, typ, since, time.Time{}, fn)
+}
+
+// eachWhere calls fn with the resources of typ ("" all) updated since
+// updated's day and dated since dated's month (zero: any).
+func (s *Store) eachWhere(ctx context.Context, profileID, typ string, since, dated time.Time, fn func(Resource) error) error {
 	k, err := s.keysFor(ctx, profileID)
 	if err != nil {
 		return fmt.Errorf("read resources: %w", err)
@@ -204,6 +256,10 @@ func (s *Store) each(ctx context.Context, profileID, typ string, since time.Time
 	if !since.IsZero() {
 		query += " AND (updated_day IS NULL OR updated_day >= ?)"
 		args = append(args, since.UTC().Format(time.DateOnly))
+	}
+	if !dated.IsZero() {
+		query += " AND (own_month IS NULL OR own_month = '' OR own_month >= ?)"
+		args = append(args, ownMonth(dated))
 	}
 	rows, err := s.reader.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -315,6 +371,8 @@ type Tx struct {
 	pending     []searchPending
 	staleMarked bool
 	wordsAdded  bool // the cached vocabulary holds words of this transaction
+
+	dateOf DateOf // the month of each resource's own date kept in clear
 }
 
 // Update runs fn in one transaction: data and checkpoint commit together or
@@ -328,7 +386,7 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 	}
 	var tx *Tx
 	err = s.update(ctx, "update profile data", func(sqlTx *sql.Tx) error {
-		tx = &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: s.searchIndexer()}
+		tx = &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: s.searchIndexer(), dateOf: s.dateOfFunc()}
 		defer func() {
 			if tx.putStmt != nil {
 				tx.putStmt.Close()
@@ -349,9 +407,9 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 // Put stores resources, replacing any with the same type and id.
 func (tx *Tx) Put(rs ...Resource) error {
 	if tx.putStmt == nil {
-		stmt, err := tx.tx.PrepareContext(tx.ctx, `INSERT INTO resources (profile, row_key, type, updated_day, sealed)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (profile, row_key) DO UPDATE SET updated_day = excluded.updated_day, sealed = excluded.sealed
+		stmt, err := tx.tx.PrepareContext(tx.ctx, `INSERT INTO resources (profile, row_key, type, updated_day, own_month, sealed)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (profile, row_key) DO UPDATE SET updated_day = excluded.updated_day, own_month = excluded.own_month, sealed = excluded.sealed
 			RETURNING id`)
 		if err != nil {
 			return dbErr("put resource", err)
@@ -380,7 +438,7 @@ func (tx *Tx) Put(rs ...Resource) error {
 			return fmt.Errorf("put resource: %w", err)
 		}
 		var row int64
-		if err := tx.putStmt.QueryRowContext(tx.ctx, tx.keys.num, tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.sealed).Scan(&row); err != nil {
+		if err := tx.putStmt.QueryRowContext(tx.ctx, tx.keys.num, tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.monthOf(r), tx.sealed).Scan(&row); err != nil {
 			return dbErr("put resource", err)
 		}
 		if tx.indexer == nil {

@@ -55,6 +55,11 @@ func recordMemory(t *testing.T, scale int) memoryFigures {
 	if err := st.Setup(ctx, passphrase); err != nil {
 		t.Fatal(err)
 	}
+	// The app core installs what every write of the cache does (the
+	// search index, the months kept in clear): the record is written as
+	// a sync through it would.
+	core := app.OpenWithStore(app.Config{IdleTimeout: -1}, st)
+	defer core.Close()
 	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: "https://example.org/fhir", PatientID: scalerecord.PatientID, Label: "Quinn Taylor"})
 	if err != nil {
 		t.Fatal(err)
@@ -66,9 +71,7 @@ func recordMemory(t *testing.T, scale int) memoryFigures {
 	}
 	f := memoryFigures{resources: len(rs)}
 	rs = nil
-	st.Lock()
-	core := app.OpenWithStore(app.Config{IdleTimeout: -1}, st)
-	defer core.Close()
+	core.Lock()
 
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)

@@ -12,9 +12,21 @@ import (
 // effectiveDateTime (or effectiveInstant) once each, and every one of them
 // ends before since; whatever it cannot tell for sure is kept.
 func MayBeNewSince(raw []byte, since time.Time) bool {
+	latest, ok := LatestOwnDate(raw)
+	return !ok || !latest.Before(since)
+}
+
+// LatestOwnDate reads, without decoding, the own dates of a plain
+// Observation's JSON (issued, effectiveDateTime, effectiveInstant): the
+// latest end of them, and false when it has none or one that a single
+// date would misstate (an effectivePeriod, contained resources, a key
+// named twice, a value that does not parse). MayBeNewSince is true
+// exactly when it is false or its date is not before since.
+func LatestOwnDate(raw []byte) (time.Time, bool) {
 	if bytes.Contains(raw, []byte(`"effectivePeriod"`)) || bytes.Contains(raw, []byte(`"contained"`)) {
-		return true
+		return time.Time{}, false
 	}
+	var latest time.Time
 	dated := false
 	for _, key := range [][]byte{[]byte(`"issued"`), []byte(`"effectiveDateTime"`), []byte(`"effectiveInstant"`)} {
 		i := bytes.Index(raw, key)
@@ -23,19 +35,22 @@ func MayBeNewSince(raw []byte, since time.Time) bool {
 		}
 		rest := raw[i+len(key):]
 		if bytes.Contains(rest, key) {
-			return true // named twice: not a plain Observation
+			return time.Time{}, false // named twice: not a plain Observation
 		}
 		s, ok := stringValue(rest)
 		if !ok {
-			return true
+			return time.Time{}, false
 		}
 		d, err := ParseDate(s)
-		if err != nil || !d.End().Before(since) {
-			return true
+		if err != nil {
+			return time.Time{}, false
+		}
+		if end := d.End(); !dated || end.After(latest) {
+			latest = end
 		}
 		dated = true
 	}
-	return !dated
+	return latest, dated
 }
 
 // stringValue reads `: "value"` at the start of b (JSON whitespace
@@ -65,6 +80,9 @@ func ResultsOfReportsSince(rs []Resource, since time.Time) map[string]bool {
 	for _, r := range rs {
 		if r.Type != "DiagnosticReport" {
 			continue
+		}
+		if latest, ok := LatestOwnDate(r.JSON); ok && latest.Before(since) {
+			continue // issued and effective before since: no need to decode it
 		}
 		rep := DecodeDiagnosticReport(r)
 		if when := firstDate(rep.Issued, rep.Date()); when.IsZero() || !when.End().Before(since) {

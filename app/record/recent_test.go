@@ -53,3 +53,28 @@ func TestResultsOfReportsSince(t *testing.T) {
 		t.Errorf("ResultsOfReportsSince = %v, want %v", got, want)
 	}
 }
+
+func TestLatestOwnDate(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  string
+		want string // RFC 3339 of the latest end, "" for none
+	}{
+		{"issued after effective", `{"effectiveDateTime":"2024-01-05T10:00:00Z","issued":"2024-02-01T09:00:00Z"}`, "2024-02-01T09:00:00Z"},
+		{"a day ends at its end", `{"effectiveDateTime":"2024-01-05"}`, "2024-01-05T23:59:59.999999999Z"},
+		{"a period says nothing simple", `{"effectivePeriod":{"start":"2024-01-05"}}`, ""},
+		{"no date", `{"status":"final"}`, ""},
+		{"bad date", `{"issued":"soon"}`, ""},
+		{"named twice", `{"issued":"2024-01-05","component":[{"issued":"2020-01-01"}]}`, ""},
+	}
+	for _, tt := range tests {
+		got, ok := LatestOwnDate([]byte(tt.raw))
+		if ok != (tt.want != "") {
+			t.Errorf("%s: ok = %v", tt.name, ok)
+			continue
+		}
+		if ok && got.UTC().Format(time.RFC3339Nano) != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got.UTC().Format(time.RFC3339Nano), tt.want)
+		}
+	}
+}
