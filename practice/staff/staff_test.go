@@ -424,3 +424,69 @@ func TestRunAnswersUntilCancelled(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestRunIdlesWithoutWrites: Run makes no pass while nothing is written
+// and nothing written is still waiting for its delay, and a write (here
+// a patient's message, answered Delay after it was read on the staff's
+// own clock, which jumps ahead) wakes it.
+func TestRunIdlesWithoutWrites(t *testing.T) {
+	st, err := store.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, typ := range []string{"Patient", "Practitioner"} {
+		body, _ := json.Marshal(obj{"resourceType": typ, "id": "p"})
+		if _, err := st.Put(context.Background(), typ, "p", body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	w := New(st, Config{Delay: time.Hour, Now: now, Poll: 2 * time.Millisecond, Seed: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	// Passes go on until one runs Delay after the last write (what was in
+	// the store at the start may fall due until then), and stop there.
+	waitFor(t, func() bool { return w.passes.Load() >= 1 })
+	mu.Lock()
+	clock = clock.Add(2 * time.Hour)
+	mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	idle := w.passes.Load()
+	time.Sleep(100 * time.Millisecond) // 50 polls
+	if n := w.passes.Load(); n != idle {
+		t.Fatalf("%d passes in 50 polls with nothing written, want none", n-idle)
+	}
+
+	msgID := create(t, st, "Communication", obj{"status": "completed", "subject": ref("Patient/p"),
+		"sender": ref("Patient/p"), "recipient": []any{ref("Practitioner/p")},
+		"payload": []any{obj{"contentString": "Thank you!"}}})
+	waitFor(t, func() bool { return w.passes.Load() > idle })
+	mu.Lock()
+	clock = clock.Add(2 * time.Hour)
+	mu.Unlock()
+	waitFor(t, func() bool {
+		for _, m := range search(t, st, "Communication", url.Values{"part-of": {"Communication/" + msgID}}) {
+			if refOf(m["sender"]) == "Practitioner/p" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 20 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/carebook/carebook/practice/audit"
@@ -40,6 +41,8 @@ type Config struct {
 type Worker struct {
 	st  *store.Store
 	cfg Config
+
+	passes atomic.Int64 // passes Run made (for tests)
 }
 
 // New returns a Worker acting on st.
@@ -54,8 +57,13 @@ func (w *Worker) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Run calls Step every Poll until ctx is done. Errors are logged and the
-// next pass tries again.
+// Run looks for work every Poll until ctx is done, and makes a pass (Step)
+// only when there can be some: after a write to the practice's records,
+// until a pass ran more than Delay after that write (everything the write
+// started is due by then, and a pass that acts writes again), and at most
+// a minute apart in any case. A practice nobody writes to costs nothing
+// between those passes (the demo's idle app used to make a full pass of
+// queries every 2 seconds). Errors are logged and the next pass tries again.
 func (w *Worker) Run(ctx context.Context) {
 	poll := w.cfg.Poll
 	if poll <= 0 {
@@ -67,9 +75,24 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 	ticker := time.NewTicker(poll)
 	defer ticker.Stop()
-	for {
-		if err := w.Step(ctx); err != nil && ctx.Err() == nil {
-			logger.Warn("practice staff: pass failed", "err", err)
+	var (
+		seen       int64     // the store's write mark at the last look
+		deadline   time.Time // passes go on until one runs after it
+		lastPass   time.Time // real time of the last pass
+		passedLate bool      // a pass ran after deadline
+	)
+	for first := true; ; first = false {
+		now := w.now()
+		if mark := w.st.WriteMark(); first || mark != seen {
+			seen, deadline, passedLate = mark, now.Add(w.cfg.Delay+2*poll), false
+		}
+		if !passedLate || time.Since(lastPass) >= max(poll, idleRecheck) {
+			w.passes.Add(1)
+			if err := w.Step(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("practice staff: pass failed", "err", err)
+			}
+			lastPass = time.Now()
+			passedLate = now.After(deadline)
 		}
 		select {
 		case <-ctx.Done():
@@ -78,6 +101,10 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 	}
 }
+
+// idleRecheck is how often Run makes a pass when nothing was written: a
+// safety net for writes it cannot see (another process's).
+const idleRecheck = time.Minute
 
 // Step makes one pass: it reads new patient messages, answers those read at
 // least Delay ago, accepts or rejects requests made at least Delay ago and
