@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -200,78 +201,149 @@ func bareDownload(b *testing.B, api fhirapi.API, mode string) int {
 	return n
 }
 
+// loadAverage is the machine's one-minute load average ("?" where
+// unknown): figures taken on a busy machine say so.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+// syncRun is one timed run: wall and CPU time (of this process: the
+// practice server runs in it too) of the bare download and of the sync.
+type syncRun struct {
+	bare, sync, bareCPU, syncCPU time.Duration
+	load                         string
+}
+
+// scaleSide is one practice of BenchmarkSyncScale with its runs.
+type scaleSide struct {
+	scale   int
+	srv     *practice.Server
+	profile storage.Profile
+	runs    map[string][]syncRun // by mode
+	entries map[string]int
+	stored  map[string]int
+}
+
+// runSyncOnce syncs a fresh cache of side's profile in mode, after a bare
+// download of the same pages; count reports whether the run is counted
+// (the first one of each side and mode warms the server and is not).
+func runSyncOnce(b *testing.B, side *scaleSide, mode string, count bool) {
+	st := appCache(b)
+	defer st.Close()
+	pp := copyProfile(b, side.srv, st, side.profile)
+	var api fhirapi.API = apiFor(b, st, pp)
+	if mode == "per-type" {
+		api = noEverything{api}
+	}
+	// Each timed part starts after a collection, so garbage of the run
+	// before is not paid in this one.
+	runtime.GC()
+	load := loadAverage()
+	start, cpu := time.Now(), cpuTime()
+	entries := bareDownload(b, api, mode)
+	bare, bareCPU := time.Since(start), cpuTime()-cpu
+	runtime.GC()
+	start, cpu = time.Now(), cpuTime()
+	res, err := pull.Run(context.Background(), pull.Config{API: api, Store: st, ProfileID: pp.ID, PatientID: pp.PatientID})
+	d, dCPU := time.Since(start), cpuTime()-cpu
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Mode != mode {
+		b.Fatalf("synced in %s mode, want %s", res.Mode, mode)
+	}
+	stored := 0
+	for _, c := range res.Stored {
+		stored += c
+	}
+	side.entries[mode], side.stored[mode] = entries, stored
+	if count {
+		side.runs[mode] = append(side.runs[mode], syncRun{bare: bare, sync: d, bareCPU: bareCPU, syncCPU: dCPU, load: load})
+	}
+}
+
+func medianOf(runs []syncRun, f func(syncRun) time.Duration) time.Duration {
+	ds := make([]time.Duration, len(runs))
+	for i, r := range runs {
+		ds[i] = f(r)
+	}
+	return median(ds)
+}
+
+func secsOf(runs []syncRun, f func(syncRun) time.Duration) string {
+	ds := make([]time.Duration, len(runs))
+	for i, r := range runs {
+		ds[i] = f(r)
+	}
+	return secs(ds)
+}
+
 // BenchmarkSyncScale: initial sync of the scale patient at the sizes in
-// CAREBOOK_BENCH_SCALES (thousands of resources, default 20,100), in
-// $everything and per-type mode, against the bare paged download.
-// Run with -benchtime 1x: the repetitions are inside.
+// CAREBOOK_BENCH_SCALES (thousands of resources, default 20,100), in the
+// modes of CAREBOOK_BENCH_MODES ($everything and per-type: a server
+// without $everything), each run beside a bare paged download of the same
+// pages (same page size, same client, the server warm). Run with
+// -benchtime 1x: the repetitions are inside.
+//
+// The sizes take turns (20k, 100k, 20k, 100k, ...) rather than running
+// one after the other, so a change in the machine's load during the
+// minutes this takes weighs on both sides of a ratio alike; each figure
+// is printed with the load average when its runs started, and beside the
+// wall-clock figures the CPU time of the process (server and client),
+// which a busy machine disturbs far less.
 func BenchmarkSyncScale(b *testing.B) {
 	scales := envInts(b, "CAREBOOK_BENCH_SCALES", []int{20, 100})
 	runs := benchRuns(b)
 	modes := []string{"everything", "per-type"}
-	syncs := map[string]map[int]time.Duration{}
+	if v := os.Getenv("CAREBOOK_BENCH_MODES"); v != "" {
+		modes = strings.Split(v, ",")
+	}
+	var sides []*scaleSide
 	for _, scale := range scales {
 		srv, _, p := scalePractice(b, scale)
-		_ = srv
-		for _, mode := range modes {
-			// Each run gets a fresh cache holding the same signed-in profile.
-			var bare, full, bareCPU, fullCPU []time.Duration
-			var entries, stored int
-			for i := range runs + 1 {
-				st := appCache(b)
-				pp := copyProfile(b, srv, st, p)
-				var api fhirapi.API = apiFor(b, st, pp)
-				if mode == "per-type" {
-					api = noEverything{api}
-				}
-				// The bare download, warm: a first run (not counted) warms
-				// the server's caches and the connections.
-				start, cpu := time.Now(), cpuTime()
-				entries = bareDownload(b, api, mode)
-				if i > 0 {
-					bare = append(bare, time.Since(start))
-					bareCPU = append(bareCPU, cpuTime()-cpu)
-				}
-				start, cpu = time.Now(), cpuTime()
-				res, err := pull.Run(context.Background(), pull.Config{API: api, Store: st, ProfileID: pp.ID, PatientID: pp.PatientID})
-				d, dCPU := time.Since(start), cpuTime()-cpu
-				if err != nil {
-					b.Fatal(err)
-				}
-				if res.Mode != mode {
-					b.Fatalf("synced in %s mode, want %s", res.Mode, mode)
-				}
-				stored = 0
-				for _, c := range res.Stored {
-					stored += c
-				}
-				if i > 0 {
-					full = append(full, d)
-					fullCPU = append(fullCPU, dCPU)
-				}
-				st.Close()
-			}
-			ms, mb := median(full), median(bare)
-			if syncs[mode] == nil {
-				syncs[mode] = map[int]time.Duration{}
-			}
-			syncs[mode][scale] = ms
-			ratio := ms.Seconds() / mb.Seconds()
-			fmt.Printf("initial sync %-10s %4dk: %d entries, %d stored, page size %d: sync median %.2f s (%s), bare download median %.2f s (%s); sync/bare %.2fx (target <= 1.10x: %s)\n",
-				mode, scale, entries, stored, pull.DefaultPageSize, ms.Seconds(), secs(full), mb.Seconds(), secs(bare), ratio, verdict(ratio, 1.10))
-			// CPU time of this process (the practice server runs in it too):
-			// on a shared machine wall time mostly measures the neighbours,
-			// and a sync overlaps its writes with the download only on idle
-			// cores.
-			fmt.Printf("initial sync %-10s %4dk: CPU (server and client): sync median %.2f s, bare download median %.2f s: %.2fx\n",
-				mode, scale, median(fullCPU).Seconds(), median(bareCPU).Seconds(), median(fullCPU).Seconds()/median(bareCPU).Seconds())
-		}
+		sides = append(sides, &scaleSide{scale: scale, srv: srv, profile: p,
+			runs: map[string][]syncRun{}, entries: map[string]int{}, stored: map[string]int{}})
 	}
-	if len(scales) >= 2 {
-		lo, hi := scales[0], scales[len(scales)-1]
-		for _, mode := range modes {
-			r := syncs[mode][hi].Seconds() / syncs[mode][lo].Seconds()
-			limit := 1.1 * float64(hi) / float64(lo)
-			fmt.Printf("initial sync %-10s %dk/%dk: %.2fx (target <= %.2fx: %s)\n", mode, hi, lo, r, limit, verdict(r, limit))
+	for _, mode := range modes {
+		for i := range runs + 1 {
+			for _, side := range sides {
+				runSyncOnce(b, side, mode, i > 0)
+			}
+		}
+		for _, side := range sides {
+			rs := side.runs[mode]
+			ms, mb := medianOf(rs, func(r syncRun) time.Duration { return r.sync }), medianOf(rs, func(r syncRun) time.Duration { return r.bare })
+			ratio := ms.Seconds() / mb.Seconds()
+			loads := make([]string, len(rs))
+			for i, r := range rs {
+				loads[i] = r.load
+			}
+			fmt.Printf("initial sync %-10s %4dk: %d entries, %d stored, page size %d: sync median %.2f s (%s), bare download median %.2f s (%s); sync/bare %.2fx (target <= 1.10x: %s); load average %s\n",
+				mode, side.scale, side.entries[mode], side.stored[mode], pull.DefaultPageSize,
+				ms.Seconds(), secsOf(rs, func(r syncRun) time.Duration { return r.sync }),
+				mb.Seconds(), secsOf(rs, func(r syncRun) time.Duration { return r.bare }),
+				ratio, verdict(ratio, 1.10), strings.Join(loads, " "))
+			cs, cb := medianOf(rs, func(r syncRun) time.Duration { return r.syncCPU }), medianOf(rs, func(r syncRun) time.Duration { return r.bareCPU })
+			fmt.Printf("initial sync %-10s %4dk: CPU (server and client): sync median %.2f s, bare download median %.2f s: %.2fx\n",
+				mode, side.scale, cs.Seconds(), cb.Seconds(), cs.Seconds()/cb.Seconds())
+		}
+		if len(sides) >= 2 {
+			lo, hi := sides[0], sides[len(sides)-1]
+			wall := func(r syncRun) time.Duration { return r.sync }
+			cpu := func(r syncRun) time.Duration { return r.syncCPU }
+			r := medianOf(hi.runs[mode], wall).Seconds() / medianOf(lo.runs[mode], wall).Seconds()
+			rc := medianOf(hi.runs[mode], cpu).Seconds() / medianOf(lo.runs[mode], cpu).Seconds()
+			limit := 1.1 * float64(hi.scale) / float64(lo.scale)
+			fmt.Printf("initial sync %-10s %dk/%dk: %.2fx (target <= %.2fx: %s); CPU time %.2fx\n",
+				mode, hi.scale, lo.scale, r, limit, verdict(r, limit), rc)
 		}
 	}
 }

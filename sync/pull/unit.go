@@ -18,8 +18,17 @@ import (
 type key struct{ typ, id string }
 
 // pullUnit pulls one unit: incrementally from its checkpoint, or in full
-// followed by a reconcile. Each page is committed in one transaction; the
-// checkpoint moves with the last page.
+// followed by a reconcile. The checkpoint moves with the last page, in the
+// same transaction.
+//
+// The download goroutine only reads pages, as a bare download does; a
+// writer goroutine files each page's entries (classify) and commits them
+// while the next pages download. When pages wait for it, the writer
+// commits them together in one transaction (up to writeGroupBytes of
+// JSON): each commit rewrites the index pages its rows touch, so fewer,
+// larger commits cost less, more so the larger the cache. Pages are
+// committed in order and whole; the checkpoint only comes with the last
+// one, so a sync cut short leaves no checkpoint for what it did not get.
 func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 	q := url.Values{}
 	for k, v := range u.query {
@@ -44,76 +53,39 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 		q.Set("_lastUpdated", "gt"+since)
 	}
 
-	var (
-		seen       map[key]bool
-		batch      []storage.Resource
-		removes    []key
-		done       int
-		total      = -1
-		serverTime time.Time
-	)
+	w := &unitWriter{s: s, u: u, stored: map[string]int{}, removed: map[string]int{}, collectRefs: !u.everything}
 	if u.full {
-		seen = map[key]bool{}
+		w.seen = map[key]bool{}
 	}
-	stored, removed := map[string]int{}, map[string]int{}
-	var refs []key
-	collectRefs := !u.everything
-
-	// Pages are written by a second goroutine while the next page
-	// downloads: on two cores the sync then takes about as long as the
-	// download alone. Pages are still committed in order, one transaction
-	// each, and the checkpoint only with the last one.
 	wctx, cancelWrites := context.WithCancel(ctx)
 	defer cancelWrites()
-	pages := make(chan pageWrite, 1)
+	pages := make(chan pageWrite, pagesAhead)
 	var writeErr error
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		for pw := range pages {
-			if writeErr != nil {
-				continue // drain after a failure
-			}
-			if err := s.writePage(wctx, u, pw, stored, removed); err != nil {
-				writeErr = err
-				cancelWrites() // stops the download too
+		if writeErr = w.run(wctx, pages); writeErr != nil {
+			cancelWrites() // stops the download too
+			for range pages {
+				// drain: the download stops at its next page
 			}
 		}
 	}()
-	// What a page attempt added, so a page read again after a cut-off
-	// reply starts from where the page began.
+
 	var (
-		doneAtStart, refsAtStart int
-		pageMalformed            []Malformed
+		entries    []json.RawMessage
+		total      = -1
+		done       int
+		serverTime time.Time
 	)
 	_, err := s.cfg.API.Search(wctx, u.path, q, fhirapi.SearchHandler{
-		PageStart: func(int) {
-			batch, removes, pageMalformed = nil, nil, nil
-			done, refs = doneAtStart, refs[:refsAtStart]
-		},
+		// A page read again after a cut-off reply starts from scratch.
+		PageStart: func(int) { entries = nil },
 		Entry: func(e fhirapi.Entry) error {
 			if e.Search.Mode == "outcome" || e.Resource == nil {
 				return nil
 			}
-			done++
-			r, remove, mal := classify(e.Resource)
-			if mal != nil {
-				pageMalformed = append(pageMalformed, *mal)
-			}
-			if r.Type == "" {
-				return nil
-			}
-			if seen != nil {
-				seen[key{r.Type, r.ID}] = true
-			}
-			if remove {
-				removes = append(removes, key{r.Type, r.ID})
-				return nil
-			}
-			if collectRefs {
-				refs = appendRefs(refs, r.JSON)
-			}
-			batch = append(batch, r)
+			entries = append(entries, e.Resource)
 			return nil
 		},
 		PageDone: func(p fhirapi.Page) error {
@@ -125,15 +97,12 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 			if last && serverTime.IsZero() {
 				return fmt.Errorf("%w: no server time (neither Bundle.meta.lastUpdated nor Date)", fhirapi.ErrBadResponse)
 			}
-			pw := pageWrite{number: p.Number, batch: batch, removes: removes, done: done, total: total}
+			done += len(entries)
+			pw := pageWrite{number: p.Number, entries: entries, done: done, total: total}
 			if last {
 				pw.checkpoint = fhirapi.FormatInstant(serverTime.Add(-overlap))
 			}
-			for _, m := range pageMalformed {
-				s.malformed(m)
-			}
-			batch, removes, pageMalformed = nil, nil, nil
-			doneAtStart, refsAtStart = done, len(refs)
+			entries = nil
 			select {
 			case pages <- pw:
 				return nil
@@ -148,11 +117,11 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 		err = writeErr
 	}
 	if err != nil {
-		s.count(stored, removed)
+		s.count(w.stored, w.removed)
 		return err
 	}
 	s.noteServerTime(serverTime)
-	s.addRefs(refs)
+	s.addRefs(w.refs)
 	if u.full {
 		types := u.types
 		if u.everything {
@@ -160,58 +129,156 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 			for _, t := range DefaultTypes {
 				set[t] = true
 			}
-			for k := range seen {
+			for k := range w.seen {
 				set[k.typ] = true
 			}
 			types = slices.Sorted(maps.Keys(set))
 		}
-		if err := s.reconcile(ctx, types, seen, stored, removed); err != nil {
-			s.count(stored, removed)
+		if err := s.reconcile(ctx, types, w.seen, w.stored, w.removed); err != nil {
+			s.count(w.stored, w.removed)
 			return err
 		}
 	}
-	s.count(stored, removed)
+	s.count(w.stored, w.removed)
 	return nil
 }
 
-// pageWrite is one downloaded page waiting to be committed.
+// pagesAhead is how many downloaded pages may wait for the writer: the
+// download goes on while the writer commits, and what waits is committed
+// together. At 1,000 resources a page a page is a megabyte or two.
+const pagesAhead = 3
+
+// writeGroupBytes bounds the JSON one transaction of waiting pages holds.
+const writeGroupBytes = 8 << 20
+
+// pageWrite is one downloaded page waiting to be filed and committed.
 type pageWrite struct {
 	number     int
-	batch      []storage.Resource
-	removes    []key
+	entries    []json.RawMessage
 	done       int
 	total      int
 	checkpoint string // set on the last page only
 }
 
-// writePage commits one page, and with the last page the unit's checkpoint,
-// in one transaction. It runs on the unit's writer goroutine, which owns
-// stored and removed until the download ends.
-func (s *syncer) writePage(ctx context.Context, u unit, pw pageWrite, stored, removed map[string]int) error {
+func (pw pageWrite) bytes() int {
+	n := 0
+	for _, e := range pw.entries {
+		n += len(e)
+	}
+	return n
+}
+
+// unitWriter files and commits a unit's pages on its own goroutine. It
+// owns its fields until run returns.
+type unitWriter struct {
+	s               *syncer
+	u               unit
+	stored, removed map[string]int
+	seen            map[key]bool // every listed record (full pulls only)
+	collectRefs     bool
+	refs            []key
+}
+
+// run commits pages as they come, together with those waiting behind them.
+// The last page, which carries the checkpoint, is committed on its own
+// after the others, so a sync stopped after any page's Progress event
+// never has its checkpoint.
+func (w *unitWriter) run(ctx context.Context, pages <-chan pageWrite) error {
+	var held *pageWrite // the last page, received while grouping
+	for {
+		var group []pageWrite
+		if held != nil {
+			group, held = []pageWrite{*held}, nil
+		} else {
+			pw, ok := <-pages
+			if !ok {
+				return nil
+			}
+			group = []pageWrite{pw}
+		}
+		size := group[0].bytes()
+	more:
+		for size < writeGroupBytes && group[0].checkpoint == "" {
+			select {
+			case next, ok := <-pages:
+				if !ok {
+					break more
+				}
+				if next.checkpoint != "" {
+					held = &next
+					break more
+				}
+				group = append(group, next)
+				size += next.bytes()
+			default:
+				break more
+			}
+		}
+		if err := w.write(ctx, group); err != nil {
+			return err
+		}
+	}
+}
+
+// write files the pages' entries and commits them, with the unit's
+// checkpoint if the last page is among them, in one transaction.
+func (w *unitWriter) write(ctx context.Context, group []pageWrite) error {
+	var (
+		batch   []storage.Resource
+		removes []key
+	)
+	for _, pw := range group {
+		for _, raw := range pw.entries {
+			r, remove, mal := classify(raw)
+			if mal != nil {
+				w.s.malformed(*mal)
+			}
+			if r.Type == "" {
+				continue
+			}
+			if w.seen != nil {
+				w.seen[key{r.Type, r.ID}] = true
+			}
+			if remove {
+				removes = append(removes, key{r.Type, r.ID})
+				continue
+			}
+			if w.collectRefs {
+				w.refs = appendRefs(w.refs, r.JSON)
+			}
+			batch = append(batch, r)
+		}
+	}
+	last := group[len(group)-1]
 	var pageRemoved map[string]int
-	err := s.cfg.Store.Update(ctx, s.cfg.ProfileID, func(tx *storage.Tx) error {
-		if err := tx.Put(pw.batch...); err != nil {
+	err := w.s.cfg.Store.Update(ctx, w.s.cfg.ProfileID, func(tx *storage.Tx) error {
+		if err := tx.Put(batch...); err != nil {
 			return err
 		}
 		var err error
-		if pageRemoved, err = deleteExisting(tx, pw.removes); err != nil {
+		if pageRemoved, err = deleteExisting(tx, removes); err != nil {
 			return err
 		}
-		if pw.checkpoint != "" {
-			return tx.SetCheckpoint(u.checkpoint, pw.checkpoint)
+		if last.checkpoint != "" {
+			return tx.SetCheckpoint(w.u.checkpoint, last.checkpoint)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("write page %d: %w", pw.number, err)
+		if len(group) > 1 {
+			return fmt.Errorf("write pages %d-%d: %w", group[0].number, last.number, err)
+		}
+		return fmt.Errorf("write page %d: %w", last.number, err)
 	}
-	for _, r := range pw.batch {
-		stored[r.Type]++
+	for _, r := range batch {
+		w.stored[r.Type]++
 	}
 	for typ, n := range pageRemoved {
-		removed[typ] += n
+		w.removed[typ] += n
 	}
-	s.emit(Progress{Type: u.name, Done: pw.done, Total: pw.total})
+	for _, pw := range group {
+		w.s.emit(Progress{Type: w.u.name, Done: pw.done, Total: pw.total})
+	}
 	return nil
 }
 
