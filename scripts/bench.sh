@@ -16,7 +16,11 @@ CAREBOOK_BENCH=1 GOMAXPROCS=1 go test -count=1 -run TestBenchRatio -v ./storage/
 # Issue 15: the sync at scale, against the practice server over real HTTP
 # with SMART tokens, as the app pulls (its page size, its concurrency).
 # Medians of CAREBOOK_BENCH_RUNS runs (3); the bare download is warmed by
-# one run that is not counted. These three sections take about 12 minutes
+# one run that is not counted; the 20k and 100k runs take turns so that a
+# change in the machine's load weighs on both sides of a ratio; each figure
+# comes with the load averages it was taken at and, beside the wall-clock
+# ratios, the CPU-time ones, which a busy machine disturbs far less (the
+# sync overlaps its writes with the download only where a core is free). These three sections take about 12 minutes
 # on 2 busy cores, most of it the 100k runs (the practice builds its 100k
 # patient in about 90 s, each 100k sync takes about 25 s);
 # CAREBOOK_BENCH_SCALES=20,40 gives a quick look (the ratio target scales
