@@ -456,21 +456,31 @@ func TestRunIdlesWithoutWrites(t *testing.T) {
 	mu.Lock()
 	clock = clock.Add(2 * time.Hour)
 	mu.Unlock()
-	time.Sleep(20 * time.Millisecond)
+	// A pass in flight when the clock jumped may be followed by one more
+	// (a pass under -race takes tens of milliseconds): wait until they stop.
 	idle := w.passes.Load()
-	time.Sleep(100 * time.Millisecond) // 50 polls
+	waitFor(t, func() bool {
+		time.Sleep(200 * time.Millisecond)
+		n := w.passes.Load()
+		stable := n == idle
+		idle = n
+		return stable
+	})
+	time.Sleep(300 * time.Millisecond) // 150 polls
 	if n := w.passes.Load(); n != idle {
-		t.Fatalf("%d passes in 50 polls with nothing written, want none", n-idle)
+		t.Fatalf("%d passes in 150 polls with nothing written, want none", n-idle)
 	}
 
 	msgID := create(t, st, "Communication", obj{"status": "completed", "subject": ref("Patient/p"),
 		"sender": ref("Patient/p"), "recipient": []any{ref("Practitioner/p")},
 		"payload": []any{obj{"contentString": "Thank you!"}}})
 	waitFor(t, func() bool { return w.passes.Load() > idle })
-	mu.Lock()
-	clock = clock.Add(2 * time.Hour)
-	mu.Unlock()
+	// The message is read on a pass and answered an hour (of the staff's
+	// clock) later: the clock jumps until it is.
 	waitFor(t, func() bool {
+		mu.Lock()
+		clock = clock.Add(2 * time.Hour)
+		mu.Unlock()
 		for _, m := range search(t, st, "Communication", url.Values{"part-of": {"Communication/" + msgID}}) {
 			if refOf(m["sender"]) == "Practitioner/p" {
 				return true
