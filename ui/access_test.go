@@ -228,8 +228,9 @@ func isDisabled(o fyne.CanvasObject) bool {
 }
 
 // TestLargeTextFitsAPhone: at the largest text size (200 %) on a phone,
-// no two pieces of text on the dashboard or in Settings are drawn over
-// each other and nothing asks for more width than the phone has.
+// a card's heading has grown with the text (and stays larger than it), no
+// two pieces of text on the dashboard or in Settings are drawn over each
+// other and nothing asks for more width than the phone has.
 func TestLargeTextFitsAPhone(t *testing.T) {
 	q := useQueue(t)
 	u, w := openMayasShell(t, q, fyne.NewSize(360, 740), 200)
@@ -242,9 +243,35 @@ func TestLargeTextFitsAPhone(t *testing.T) {
 		}
 		u.shell.tabs.SelectIndex(i)
 		q.drain()
+		if name := u.shell.nav.title(it); name == "Settings" {
+			assertHeadingGrew(t, w.Content(), "Appearance", 2)
+		}
 		assertMinFits(t, w, 360)
 		assertNoTextOverlap(t, w.Content())
 		screenshot(t, w, "large-text-"+strings.ToLower(u.shell.nav.title(it))+"-360x740")
+	}
+}
+
+// assertHeadingGrew fails unless the card heading title under o is drawn
+// larger than a heading at the normal text size, and larger than the text
+// (itself scale times its normal size).
+func assertHeadingGrew(t *testing.T, o fyne.CanvasObject, title string, scale float32) {
+	t.Helper()
+	normal := theme.DefaultTheme().Size(theme.SizeNameHeadingText)
+	text := scale * theme.DefaultTheme().Size(theme.SizeNameText)
+	found := false
+	walkPlaced(o, fyne.NewPos(0, 0), func(o fyne.CanvasObject, _ fyne.Position) {
+		x, ok := o.(*canvas.Text)
+		if !ok || x.Text != title {
+			return
+		}
+		found = true
+		if x.TextSize <= normal || x.TextSize <= text {
+			t.Errorf("card heading %q is drawn at %v: want more than %v (a heading at 100 %%) and %v (the text now)", title, x.TextSize, normal, text)
+		}
+	})
+	if !found {
+		t.Errorf("no card heading %q", title)
 	}
 }
 

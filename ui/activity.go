@@ -22,7 +22,7 @@ const activityShown = 50
 func (s *shell) activityCard() fyne.CanvasObject {
 	u := s.u
 	body := newColumn(0, false, paragraph(lang.L("Loading…")))
-	card := widget.NewCard(lang.L("Activity on this device"), "", newColumn(0, false,
+	card := newCard(lang.L("Activity on this device"), "", newColumn(0, false,
 		paragraph(lang.L("Sign-ins, failed unlocks, exports, key changes, records added and removed, newest first. Carebook keeps this list encrypted and checks that nobody changed it.")), body))
 	load := func() {
 		background(u.ctx, func(ctx context.Context) (app.ActivityReport, error) {
@@ -123,7 +123,7 @@ func (s *shell) keysCard() fyne.CanvasObject {
 			pass.Show()
 		}
 	})
-	return widget.NewCard(lang.L("Encryption keys"), "", newColumn(0, false,
+	return newCard(lang.L("Encryption keys"), "", newColumn(0, false,
 		paragraph(lang.L("If you think someone copied Carebook's keys, change them: everything is encrypted again with new ones.")),
 		pass, errLabel, result, change))
 }

@@ -86,7 +86,7 @@ func (u *UI) appearanceCard() fyne.CanvasObject {
 		apply()
 	}
 
-	return widget.NewCard("Appearance", "", newColumn(0, false,
+	return newCard("Appearance", "", newColumn(0, false,
 		labelled("Text size", size, u.win.Canvas().Size().Width),
 		labelled("Look", look, u.win.Canvas().Size().Width),
 	))

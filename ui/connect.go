@@ -168,7 +168,7 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 	var family fyne.CanvasObject = layout.NewSpacer()
 	if cancel != nil { // adding to what is here already
 		title = "Add a family member or practice"
-		family = widget.NewCard("Add a family member", "", paragraph(
+		family = newCard("Add a family member", "", paragraph(
 			"Sign in at their practice with your own portal account, as their parent or caregiver. "+
 				"The practice then asks whose record to open: choose one person; add each child or "+
 				"relative the same way. The practice decides what you may see, and Carebook shows "+

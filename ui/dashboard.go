@@ -263,7 +263,7 @@ func card(title, text string, action *widget.Button) fyne.CanvasObject {
 	if action != nil {
 		content = newColumn(0, false, body, container.NewHBox(action))
 	}
-	return widget.NewCard(title, "", content)
+	return newCard(title, "", content)
 }
 
 // greeting greets whoever signed in: the patient, or the parent or

@@ -114,7 +114,7 @@ func (d *dashboardView) linkObjects() []fyne.CanvasObject {
 			OnTapped: func() { d.act(func(ctx context.Context) error { return ls.LinkProfiles(ctx, o.A.ID, o.B.ID) }) }}
 		no := &widget.Button{Text: lang.L("No, keep them apart"), Icon: theme.CancelIcon(),
 			OnTapped: func() { d.act(func(ctx context.Context) error { return ls.DeclineLink(ctx, o.A.ID, o.B.ID) }) }}
-		objs = append(objs, widget.NewCard(lang.L("The same person?"), "",
+		objs = append(objs, newCard(lang.L("The same person?"), "",
 			newColumn(0, false, paragraph(text), buttonRow(yes, no))))
 	}
 	m := d.extra.merged

@@ -125,7 +125,7 @@ func (v *detailsView) apply(d app.Details, err error) {
 			body = append(body, v.input(f))
 		}
 		if len(body) > 0 {
-			objs = append(objs, widget.NewCard(title, "", newColumn(0, false, body...)))
+			objs = append(objs, newCard(title, "", newColumn(0, false, body...)))
 		}
 	}
 	for _, k := range []app.DetailKey{app.DetailName, app.DetailBirthDate, app.DetailGender} {
@@ -135,7 +135,7 @@ func (v *detailsView) apply(d app.Details, err error) {
 	}
 	if len(readOnly) > 0 {
 		ask := warningText("To change these, please ask " + d.Ask + ": your practice does not change them online.")
-		objs = append(objs, widget.NewCard("About you", "", newColumn(0, false, append(readOnly, ask)...)))
+		objs = append(objs, newCard("About you", "", newColumn(0, false, append(readOnly, ask)...)))
 	}
 	card("How to reach you", app.DetailPhone, app.DetailEmail)
 	card("Address", app.DetailStreet, app.DetailCity, app.DetailState, app.DetailPostalCode)

@@ -177,8 +177,10 @@ func (l *besideOrAbove) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 
 // newCard is a card whose title and subtitle wrap on to more lines when
 // the screen is too narrow for them (Fyne's card keeps each on one line,
-// and its subtitle grows with the text size). They are drawn as Fyne's:
-// the title as a heading, the subtitle as text.
+// so a title grown with the text size would run off a phone's screen).
+// They are drawn as Fyne's: the title as a heading, the subtitle as text;
+// both grow with the text size (see carebookTheme.Size). Every card with
+// a title is made here.
 func newCard(title, subtitle string, content fyne.CanvasObject) *widget.Card {
 	var top []fyne.CanvasObject
 	if title != "" {

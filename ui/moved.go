@@ -109,5 +109,5 @@ func (s *shell) movedCard() fyne.CanvasObject {
 		paragraph("Carebook talks to "+p.Practice+" at "+p.PracticeURL+". If the practice tells you it has a new "+
 			"address, sign in there: this record, and what waits to be sent, are kept."),
 		address, problem, container.NewHBox(move))
-	return widget.NewCard("Practice's address", "", col)
+	return newCard("Practice's address", "", col)
 }

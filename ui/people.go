@@ -189,7 +189,7 @@ func (s *shell) endedView() fyne.CanvasObject {
 				if e.State == "sent" { // accepted by the practice: nothing lost
 					continue
 				}
-				objs = append(objs, widget.NewCard(e.Title(), appLocale().DateTime(e.CreatedAt.Local()),
+				objs = append(objs, newCard(e.Title(), appLocale().DateTime(e.CreatedAt.Local()),
 					selectableText(e.Text())))
 			}
 		}

@@ -94,7 +94,7 @@ func (v *requestsView) apply(rs []app.Request, err error) {
 		}
 	}
 	if len(rs) == 0 {
-		objs = append(objs, widget.NewCard("No requests yet", "", paragraph("You have not asked your practice for anything yet.")))
+		objs = append(objs, newCard("No requests yet", "", paragraph("You have not asked your practice for anything yet.")))
 	}
 	if len(open) > 0 {
 		objs = append(objs, boldText("Open"))

@@ -211,16 +211,16 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		newCard("Your details", s.current.Label, newColumn(0, false,
 			paragraph("Your address, phone, e-mail, language, emergency contact and preferred pharmacy, as your practice keeps them."),
 			details)),
-		widget.NewCard("Lock", "", lock),
+		newCard("Lock", "", lock),
 		u.appearanceCard(),
 		s.notificationsCard(),
-		widget.NewCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
+		newCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
 		s.ownLockCard(),
 		s.movedCard(),
 		newCard("Records", "Practices and family members", newColumn(0, false, people, add)),
 		s.keysCard(),
 		s.accessCard(),
-		widget.NewCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
+		newCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
 		s.activityCard(),
 		s.whoCard(),
 	)))
@@ -261,7 +261,7 @@ func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
 			u.core.Touch()
 			u.fyneApp.Clipboard().SetContent(e.Title() + "\n" + text)
 		}}
-		objs = append(objs, widget.NewCard(e.Title(), appLocale().DateTime(e.CreatedAt.Local())+" · "+unsentState(e),
+		objs = append(objs, newCard(e.Title(), appLocale().DateTime(e.CreatedAt.Local())+" · "+unsentState(e),
 			newColumn(0, false, selectableText(text), container.NewHBox(copyBtn))))
 	}
 	content := container.NewVScroll(newColumn(520, false, objs...))

@@ -82,11 +82,17 @@ func (carebookTheme) Icon(name fyne.ThemeIconName) fyne.Resource {
 const touchInnerPadding = 13.5
 
 // scaledSizes grow with the text size the user chose: the text of labels,
-// buttons, fields and captions. Headings keep their size (already large,
-// and Fyne's card titles do not wrap: a long one would run off a phone's
-// screen), and so do icons, so the tabs still fit across a phone.
+// buttons, fields and captions. Headings grow too, by half as much (at
+// 200 % a heading is 1.5 times its size, still larger than the text under
+// it, and a card's title wraps: see newCard). Icons keep their size, so
+// the tabs still fit across a phone.
 var scaledSizes = map[fyne.ThemeSizeName]bool{
 	theme.SizeNameText: true, theme.SizeNameCaptionText: true,
+}
+
+// headingSizes are the sizes of headings, which grow by half as much.
+var headingSizes = map[fyne.ThemeSizeName]bool{
+	theme.SizeNameHeadingText: true, theme.SizeNameSubHeadingText: true,
 }
 
 func (t carebookTheme) Size(name fyne.ThemeSizeName) float32 {
@@ -94,8 +100,12 @@ func (t carebookTheme) Size(name fyne.ThemeSizeName) float32 {
 		return touchInnerPadding
 	}
 	size := theme.DefaultTheme().Size(name)
-	if scaledSizes[name] && t.textScale > 1 {
+	switch {
+	case t.textScale <= 1:
+	case scaledSizes[name]:
 		size *= t.textScale
+	case headingSizes[name]:
+		size *= 1 + (t.textScale-1)/2
 	}
 	return size
 }

@@ -22,7 +22,7 @@ import (
 // whoCard is the Settings card that opens the list. UI goroutine.
 func (s *shell) whoCard() fyne.CanvasObject {
 	open := newWrapButton(lang.L("Who looked at my record"), theme.VisibilityIcon(), widget.MediumImportance, s.showWho)
-	return widget.NewCard(lang.L("Who looked at my record"), "", newColumn(0, false,
+	return newCard(lang.L("Who looked at my record"), "", newColumn(0, false,
 		paragraph(lang.L("Your practice's own record of who opened or changed your record: your doctor and the practice's staff, you, and anyone you gave access. Carebook asks the practice each time, so you need to be online.")),
 		open))
 }
