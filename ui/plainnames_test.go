@@ -97,3 +97,42 @@ func TestNoSemanticTagOnAnyScreenModel(t *testing.T) {
 		t.Errorf("checked %d strings, want the whole test data (at least 10000)", checked)
 	}
 }
+
+// TestRecordScreenModelInSpanish: with the app speaking Spanish, the
+// record's screen models name tests, vital signs and visits by their
+// Spanish plain names ("Colesterol total", "Presión arterial"), with units
+// for people in Spanish, and the English plain names are gone; the
+// technical name is still in the details, one tap away.
+func TestRecordScreenModelInSpanish(t *testing.T) {
+	speakSpanish(t)
+	c := record.Load(syntheaResources(t, "Arla_Lang"))
+	var strs []string
+	for _, def := range recordSections {
+		if def.build == nil {
+			continue
+		}
+		m := def.build(c)
+		screenStrings(reflect.ValueOf(m.items), &strs)
+		for i, it := range m.items {
+			if it.header || m.detail == nil {
+				continue
+			}
+			screenStrings(reflect.ValueOf(m.detail(i)), &strs)
+		}
+	}
+	all := strings.Join(strs, "\n")
+	for _, want := range []string{"Colesterol total", "Presión arterial", "Hemograma completo", "Hematocrito", "mil por µL", "LOINC 2093-3"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the Spanish record screens do not show %q", want)
+		}
+	}
+	// (The trend charts' short names are the record translators' own.)
+	for _, english := range []string{"Complete blood count (CBC)", "Hematocrit", "Red cell size (MCV)", "thousand per µL"} {
+		for _, s := range strs {
+			if s == english || strings.HasSuffix(s, " "+english) {
+				t.Errorf("the Spanish record screens still show the English plain name %q: %q", english, s)
+				break
+			}
+		}
+	}
+}

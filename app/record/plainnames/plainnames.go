@@ -6,6 +6,8 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 //go:embed names.tsv
@@ -13,6 +15,12 @@ var namesTSV []byte
 
 //go:embed units.tsv
 var unitsTSV []byte
+
+//go:embed names.es.tsv
+var namesEsTSV []byte
+
+//go:embed units.es.tsv
+var unitsEsTSV []byte
 
 // Code is one code of a code system, with its canonical system URI.
 type Code struct {
@@ -31,19 +39,46 @@ var Systems = map[string]string{
 	"hcpcs":   "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets/Alpha-Numeric-HCPCS.html",
 }
 
-var (
-	names = map[Code]string{}
+// table is the plain names and units of one language.
+type table struct {
+	names map[Code]string
 	order []Code // the codes in file order
-	units = map[string]string{}
-)
+	units map[string]string
+}
+
+// tables holds each language's table: "en" (names.tsv, units.tsv) and
+// "es" (names.es.tsv, units.es.tsv).
+var tables = map[string]*table{}
 
 func init() {
-	if err := parseNames(namesTSV); err != nil {
-		panic(err) // the embedded file is part of the build: a test catches this first
+	for lang, files := range map[string][2][]byte{"en": {namesTSV, unitsTSV}, "es": {namesEsTSV, unitsEsTSV}} {
+		t, err := parseTable(files[0], files[1])
+		if err != nil {
+			// The embedded files are part of the build: a test catches this first.
+			panic(fmt.Sprintf("plainnames (%s): %v", lang, err))
+		}
+		tables[lang] = t
 	}
-	if err := parseUnits(unitsTSV); err != nil {
-		panic(err)
+}
+
+// current is the table of the language the app speaks (internal/i18n),
+// English when there is none for it.
+func current() *table {
+	if t, ok := tables[i18n.Language()]; ok {
+		return t
 	}
+	return tables["en"]
+}
+
+func parseTable(namesData, unitsData []byte) (*table, error) {
+	t := &table{names: map[Code]string{}, units: map[string]string{}}
+	if err := t.parseNames(namesData); err != nil {
+		return nil, err
+	}
+	if err := t.parseUnits(unitsData); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // key is how a code is looked up: the system canonicalised (an https URI and
@@ -70,7 +105,7 @@ func lines(data []byte, fn func(n int, cols []string) error) error {
 	return sc.Err()
 }
 
-func parseNames(data []byte) error {
+func (t *table) parseNames(data []byte) error {
 	return lines(data, func(n int, cols []string) error {
 		if len(cols) != 3 || cols[0] == "" || cols[1] == "" || strings.TrimSpace(cols[2]) == "" {
 			return fmt.Errorf("plainnames: names.tsv line %d: want system, code and name separated by tabs", n)
@@ -80,44 +115,46 @@ func parseNames(data []byte) error {
 			system = uri
 		}
 		k := key(system, cols[1])
-		if _, dup := names[k]; dup {
+		if _, dup := t.names[k]; dup {
 			return fmt.Errorf("plainnames: names.tsv line %d: code given twice", n)
 		}
-		names[k] = strings.TrimSpace(cols[2])
-		order = append(order, Code{System: system, Code: cols[1]})
+		t.names[k] = strings.TrimSpace(cols[2])
+		t.order = append(t.order, Code{System: system, Code: cols[1]})
 		return nil
 	})
 }
 
-func parseUnits(data []byte) error {
+func (t *table) parseUnits(data []byte) error {
 	return lines(data, func(n int, cols []string) error {
 		if len(cols) != 2 || cols[0] == "" {
 			return fmt.Errorf("plainnames: units.tsv line %d: want a unit and its plain form separated by a tab", n)
 		}
-		if _, dup := units[cols[0]]; dup {
+		if _, dup := t.units[cols[0]]; dup {
 			return fmt.Errorf("plainnames: units.tsv line %d: unit given twice", n)
 		}
-		units[cols[0]] = strings.TrimSpace(cols[1])
+		t.units[cols[0]] = strings.TrimSpace(cols[1])
 		return nil
 	})
 }
 
-// Name returns the plain name of code in system, and whether there is one.
+// Name returns the plain name of code in system, in the language the app
+// speaks (internal/i18n.Language: Spanish from names.es.tsv, else English),
+// and whether there is one.
 func Name(system, code string) (string, bool) {
-	n, ok := names[key(system, code)]
+	n, ok := current().names[key(system, code)]
 	return n, ok
 }
 
 // Covered lists every code names.tsv gives a plain name, in file order.
-func Covered() []Code { return append([]Code(nil), order...) }
+func Covered() []Code { return append([]Code(nil), tables["en"].order...) }
 
-// Unit returns a unit as people read it ("10*3/uL" → "thousand per µL",
-// "{score}" → ""), and whether the unit is known. An unknown unit comes
-// back as given; any other annotation in braces is not a unit and comes
-// back as "".
+// Unit returns a unit as people read it, in the language the app speaks
+// ("10*3/uL" → "thousand per µL", "mil por µL" in Spanish; "{score}" →
+// ""), and whether the unit is known. An unknown unit comes back as given;
+// any other annotation in braces is not a unit and comes back as "".
 func Unit(u string) (string, bool) {
 	u = strings.TrimSpace(u)
-	if p, ok := units[u]; ok {
+	if p, ok := current().units[u]; ok {
 		return p, true
 	}
 	if strings.HasPrefix(u, "{") && strings.HasSuffix(u, "}") {

@@ -1,6 +1,10 @@
 package plainnames
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/carebook/carebook/internal/i18n"
+)
 
 func TestName(t *testing.T) {
 	tests := []struct {
@@ -72,10 +76,10 @@ func TestDataFiles(t *testing.T) {
 			t.Errorf("%s %s: plain name %q ends with a semantic tag", c.System, c.Code, n)
 		}
 	}
-	if err := parseNames([]byte("loinc\t1-1\n")); err == nil {
+	if _, err := parseTable([]byte("loinc\t1-1\n"), nil); err == nil {
 		t.Error("a line with two columns was accepted")
 	}
-	if err := parseNames([]byte("loinc\t4548-4\tAgain\n")); err == nil {
+	if _, err := parseTable([]byte("loinc\t4548-4\tOnce\nloinc\t4548-4\tAgain\n"), nil); err == nil {
 		t.Error("a code given twice was accepted")
 	}
 }
@@ -93,6 +97,50 @@ func TestContainsTag(t *testing.T) {
 	} {
 		if got := ContainsTag(tt.in); got != tt.want {
 			t.Errorf("ContainsTag(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestSpanish: every code and unit has a Spanish name (names.es.tsv and
+// units.es.tsv cover names.tsv and units.tsv, and nothing else), written
+// for people too; Name and Unit speak the language internal/i18n speaks.
+func TestSpanish(t *testing.T) {
+	en, es := tables["en"], tables["es"]
+	for _, c := range Covered() {
+		k := key(c.System, c.Code)
+		n, ok := es.names[k]
+		switch {
+		case !ok || n == "":
+			t.Errorf("%s %s (%q): no Spanish name", c.System, c.Code, en.names[k])
+		case Tag(n) != "":
+			t.Errorf("%s %s: Spanish name %q ends with a semantic tag", c.System, c.Code, n)
+		}
+	}
+	if len(es.names) != len(en.names) {
+		t.Errorf("names.es.tsv has %d codes, names.tsv %d: a Spanish name for a code without an English one", len(es.names), len(en.names))
+	}
+	for u := range en.units {
+		if _, ok := es.units[u]; !ok {
+			t.Errorf("unit %q has no Spanish form", u)
+		}
+	}
+	if len(es.units) != len(en.units) {
+		t.Errorf("units.es.tsv has %d units, units.tsv %d", len(es.units), len(en.units))
+	}
+
+	t.Cleanup(func() { i18n.SetLanguage("en") })
+	for _, tt := range []struct {
+		lang, name, unit string
+	}{
+		{"en", "Total cholesterol", "thousand per µL"},
+		{"es", "Colesterol total", "mil por µL"},
+	} {
+		i18n.SetLanguage(tt.lang)
+		if got, ok := Name("http://loinc.org", "2093-3"); !ok || got != tt.name {
+			t.Errorf("%s: Name(LOINC 2093-3) = %q, %v; want %q", tt.lang, got, ok, tt.name)
+		}
+		if got, ok := Unit("10*3/uL"); !ok || got != tt.unit {
+			t.Errorf("%s: Unit(10*3/uL) = %q, %v; want %q", tt.lang, got, ok, tt.unit)
 		}
 	}
 }
