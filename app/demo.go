@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/smart"
 )
@@ -42,7 +43,7 @@ func demoAccounts(d DemoPractice, fn func(username, description string, patientI
 		people.Accounts(fn)
 		return
 	}
-	fn(demoPatientAccount, "The demo patient", []string{""})
+	fn(demoPatientAccount, i18n.L("The demo patient"), []string{""})
 }
 
 // ErrNoDemo: this build has no demo practice.

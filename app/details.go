@@ -206,7 +206,7 @@ func (a *App) PatientDetails(ctx context.Context, profileID string) (Details, er
 		return Details{}, fmt.Errorf("details: %w", err)
 	}
 	d := Details{Version: versionOf(m), Pharmacies: pharmacies(c, record.MedicationRequest{}), CanChange: !offers.NoUpdate,
-		Ask: firstNonBlank(offers.Ask, DefaultAsk)}
+		Ask: firstNonBlank(offers.Ask, DefaultAsk())}
 	d.Update, err = a.lastDetailsUpdate(ctx, profileID)
 	if err != nil {
 		return Details{}, err

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/smart"
@@ -62,9 +63,7 @@ type EndedNotice struct {
 
 // Text is the plain sentence shown to the user.
 func (n EndedNotice) Text() string {
-	who := n.PatientName
-	return fmt.Sprintf("%s no longer shares %s's record with you. Carebook removed its copy from this device "+
-		"and destroyed its key, so nothing of it can be read here again.", n.Practice, who)
+	return i18n.L("{{.Practice}} no longer shares {{.Name}}'s record with you. Carebook removed its copy from this device and destroyed its key, so nothing of it can be read here again.", map[string]any{"Practice": n.Practice, "Name": n.PatientName})
 }
 
 // Initials are up to two letters of name, for the person's badge.
@@ -289,8 +288,9 @@ type Access struct {
 	// Limited says the practice shares only part of the record (its
 	// granted scope names types, or it refused some with 403).
 	Limited bool
-	// Shared names in people's words what the practice shares, in a fixed
-	// order ("appointments", "immunizations", ...); empty when not Limited.
+	// Shared names what the practice shares, in a fixed order, by English
+	// keys that the screens put in the patient's words ("appointments",
+	// "test-results", "immunizations", ...); empty when not Limited.
 	Shared []string
 	// hidden holds the types not shared, with the practice's reason where
 	// it gave one.
@@ -318,18 +318,18 @@ func (ac Access) Hides(types ...string) (bool, string) {
 	return true, reason
 }
 
-// sharedWords names resource types for people, in the order the sentence
-// lists them.
+// sharedWords names resource types by the keys of Access.Shared, in the
+// order the sentence lists them.
 var sharedWords = []struct{ word, typ string }{
 	{"appointments", "Appointment"},
 	{"visits", "Encounter"},
-	{"test results", "Observation"},
+	{"test-results", "Observation"},
 	{"medications", "MedicationRequest"},
 	{"immunizations", "Immunization"},
 	{"allergies", "AllergyIntolerance"},
 	{"conditions", "Condition"},
 	{"documents", "DocumentReference"},
-	{"care plans", "CarePlan"},
+	{"care-plans", "CarePlan"},
 	{"messages", "Communication"},
 	{"billing", "Invoice"},
 }
@@ -437,7 +437,7 @@ func (a *App) accessEnded(ctx context.Context, profileID string) error {
 		return fmt.Errorf("access ended: %w", err)
 	}
 	if p.Settings[settingEnded] == "" {
-		a.audit(ctx, storage.AuditAccessEnded, profileID, "the practice ended access to this record")
+		a.audit(ctx, storage.AuditAccessEnded, profileID, i18n.L("the practice ended access to this record"))
 	}
 	info := profileInfo(p)
 	notice := EndedNotice{PatientName: info.Label, Relationship: info.Relationship, Practice: info.Practice}

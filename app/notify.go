@@ -10,6 +10,7 @@ import (
 
 	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -47,15 +48,15 @@ var NotificationKinds = []NotificationKind{NotifyMessages, NotifyResults, Notify
 func (k NotificationKind) Label() string {
 	switch k {
 	case NotifyMessages:
-		return "New messages"
+		return i18n.L("New messages")
 	case NotifyResults:
-		return "New results"
+		return i18n.L("New results")
 	case NotifyRequests:
-		return "Request updates"
+		return i18n.L("Request updates")
 	case NotifyAppointments:
-		return "Appointment reminders"
+		return i18n.L("Appointment reminders")
 	case NotifyCareDue:
-		return "Preventive care due"
+		return i18n.L("Preventive care due")
 	}
 	return string(k)
 }
@@ -351,20 +352,13 @@ func (w *notificationWriter) messages(c *record.Chart, unread []record.Communica
 		w.remember(keys)
 		return
 	}
-	title := "New message from your practice"
-	if len(fresh) > 1 {
-		title = fmt.Sprintf("%d new messages from your practice", len(fresh))
-	}
-	body := "Open Carebook to read it."
-	if len(fresh) > 1 {
-		body = "Open Carebook to read them."
-	}
+	n := len(fresh)
+	title := i18n.N("{{.Count}} new messages from your practice", n, map[string]any{"Count": n})
+	body := i18n.N("Open Carebook to read them.", n)
 	if w.details {
 		m := fresh[0] // newest first
-		title = "New message from " + messageName(c, m.Sender, "your practice")
-		if len(fresh) > 1 {
-			title = fmt.Sprintf("%d new messages; the latest from %s", len(fresh), messageName(c, m.Sender, "your practice"))
-		}
+		from := messageName(c, m.Sender, i18n.L("your practice"))
+		title = i18n.N("{{.Count}} new messages; the latest from {{.Sender}}", n, map[string]any{"Count": n, "Sender": from})
 		if m.Topic != "" {
 			body = m.Topic
 		}
@@ -378,14 +372,9 @@ func (w *notificationWriter) results(groups []record.LabGroup, on bool) {
 		w.remember(keys)
 		return
 	}
-	title := "New result"
-	if len(fresh) > 1 {
-		title = fmt.Sprintf("%d new results", len(fresh))
-	}
-	body := "Open Carebook to see it."
-	if len(fresh) > 1 {
-		body = "Open Carebook to see them."
-	}
+	n := len(fresh)
+	title := i18n.N("{{.Count}} new results", n, map[string]any{"Count": n})
+	body := i18n.N("Open Carebook to see them.", n)
 	if w.details {
 		var names []string
 		for _, g := range fresh {
@@ -434,7 +423,7 @@ func (w *notificationWriter) requests(rs []Request, on bool) {
 		if w.notified(key) {
 			continue
 		}
-		title, body := "A request has an update", "Open Carebook to see where it stands."
+		title, body := i18n.L("A request has an update"), i18n.L("Open Carebook to see where it stands.")
 		if w.details {
 			title = r.Title
 			body = r.State.Headline()
@@ -463,11 +452,15 @@ func (w *notificationWriter) appointments(c *record.Chart, upcoming []record.App
 		if len(ap.Practitioners) > 0 {
 			with = messageName(c, ap.Practitioners[0], "")
 		}
-		detail := func(when string) (string, string) {
-			title := "Appointment " + when + " at " + locfmt.Current().Time(start)
+		detail := func(tomorrow bool) (string, string) {
+			at := map[string]any{"Time": locfmt.Current().Time(start)}
+			title := i18n.L("Appointment today at {{.Time}}", at)
+			if tomorrow {
+				title = i18n.L("Appointment tomorrow at {{.Time}}", at)
+			}
 			body := ""
 			if with != "" {
-				body = "With " + with + "."
+				body = i18n.L("With {{.Name}}.", map[string]any{"Name": with})
 			}
 			if len(ap.ServiceTypes) > 0 {
 				body = strings.TrimSpace(body + " " + ap.ServiceTypes[0] + ".")
@@ -477,9 +470,9 @@ func (w *notificationWriter) appointments(c *record.Chart, upcoming []record.App
 		if until := start.Sub(w.now); until > 0 && until <= time.Hour {
 			key := "appointment/" + ap.Key() + "/hour/" + at
 			if !w.notified(key) {
-				title, body := "Appointment in an hour", "Open Carebook for the details."
+				title, body := i18n.L("Appointment in an hour"), i18n.L("Open Carebook for the details.")
 				if w.details {
-					title, body = detail("today")
+					title, body = detail(false)
 				}
 				w.add(NotifyAppointments, title, body, []string{key})
 			}
@@ -488,9 +481,9 @@ func (w *notificationWriter) appointments(c *record.Chart, upcoming []record.App
 		if !start.Before(tomorrow) && start.Before(dayAfter) {
 			key := "appointment/" + ap.Key() + "/day/" + at
 			if !w.notified(key) {
-				title, body := "Appointment tomorrow", "Open Carebook for the time and place."
+				title, body := i18n.L("Appointment tomorrow"), i18n.L("Open Carebook for the time and place.")
 				if w.details {
-					title, body = detail("tomorrow")
+					title, body = detail(true)
 				}
 				w.add(NotifyAppointments, title, body, []string{key})
 			}
@@ -510,15 +503,13 @@ func (w *notificationWriter) careDue(items []record.CareDue) {
 	if len(fresh) == 0 {
 		return
 	}
-	title := "A health reminder is due"
-	if len(fresh) > 1 {
-		title = fmt.Sprintf("%d health reminders are due", len(fresh))
-	}
-	body := "Open Carebook to see what."
+	n := len(fresh)
+	title := i18n.N("{{.Count}} health reminders are due", n, map[string]any{"Count": n})
+	body := i18n.L("Open Carebook to see what.")
 	if w.details {
 		var lines []string
 		for _, it := range fresh {
-			lines = append(lines, "Due: "+CareDueLine(it))
+			lines = append(lines, i18n.L("Due: {{.What}}", map[string]any{"What": CareDueLine(it)}))
 		}
 		body = strings.Join(lines, "\n")
 	}
@@ -530,9 +521,9 @@ func (w *notificationWriter) careDue(items []record.CareDue) {
 // practice".
 func CareDueLine(it record.CareDue) string {
 	if it.Guidance {
-		return it.Title + " — general guidance"
+		return i18n.L("{{.Title}} — general guidance", map[string]any{"Title": it.Title})
 	}
-	return it.Title + " — recommended by your practice"
+	return i18n.L("{{.Title}} — recommended by your practice", map[string]any{"Title": it.Title})
 }
 
 // remember marks keys as notified without notifying them.
@@ -555,18 +546,18 @@ func (a *App) whose(ctx context.Context, p storage.Profile, details bool) (strin
 	info := profileInfo(p)
 	switch {
 	case details && info.Label != "":
-		return "For " + strings.Fields(info.Label)[0], nil
+		return i18n.L("For {{.Who}}", map[string]any{"Who": strings.Fields(info.Label)[0]}), nil
 	case info.Self:
-		return "For you", nil
+		return i18n.L("For you"), nil
 	case info.Relationship != "":
-		return "For " + info.Relationship, nil
+		return i18n.L("For {{.Who}}", map[string]any{"Who": info.Relationship}), nil
 	}
 	var initials []string
 	for _, r := range strings.Fields(info.Label) {
 		initials = append(initials, strings.ToUpper(string([]rune(r)[0]))+".")
 	}
 	if len(initials) == 0 {
-		return "For another person", nil
+		return i18n.L("For another person"), nil
 	}
-	return "For " + strings.Join(initials, " "), nil
+	return i18n.L("For {{.Who}}", map[string]any{"Who": strings.Join(initials, " ")}), nil
 }

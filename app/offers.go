@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // settingPracticeOffers keeps what the practice publishes about changing
@@ -25,8 +27,8 @@ const PatientEditableURL = "http://carebook.app/fhir/StructureDefinition/patient
 const PaymentPageURL = "http://carebook.app/fhir/StructureDefinition/payment-page"
 
 // DefaultAsk is who to ask for a change the practice does not take
-// online, where it does not say.
-const DefaultAsk = "the front desk"
+// online, where it does not say, in the language the app speaks.
+func DefaultAsk() string { return i18n.L("the front desk") }
 
 // PracticeOffers is what a practice publishes in its CapabilityStatement
 // about a patient's own details and bills.

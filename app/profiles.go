@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/smart"
 )
@@ -88,12 +89,12 @@ func profileInfo(p storage.Profile) ProfileInfo {
 	if p.Settings[settingDemo] == "true" {
 		info.Demo = true
 		if p.Settings[settingPracticeName] == "" {
-			info.Practice = "Demo practice"
+			info.Practice = i18n.L("Demo practice")
 		}
 	}
 	info.Self = !isProxy(p)
 	if rel := p.Settings[settingRelation]; rel != "" && !info.Self {
-		info.Relationship = "your " + rel
+		info.Relationship = i18n.L("your {{.Relationship}}", map[string]any{"Relationship": relationshipWord(rel)})
 	}
 	info.UserName = p.Settings[settingUserName]
 	info.Initials, info.Colour = Initials(p.Label), badgeColour(p.ID)
@@ -215,4 +216,45 @@ func (a *App) updateSettings(ctx context.Context, profileID string, edit func(ma
 		return fmt.Errorf("profile settings: %w", err)
 	}
 	return nil
+}
+
+// relationshipWord is a relationship the practice stated ("son"), in the
+// language the app speaks where it is one of the common ones, else as the
+// practice wrote it.
+func relationshipWord(rel string) string {
+	switch strings.ToLower(strings.TrimSpace(rel)) {
+	case "son":
+		return i18n.L("son")
+	case "daughter":
+		return i18n.L("daughter")
+	case "child":
+		return i18n.L("child")
+	case "father":
+		return i18n.L("father")
+	case "mother":
+		return i18n.L("mother")
+	case "parent":
+		return i18n.L("parent")
+	case "husband":
+		return i18n.L("husband")
+	case "wife":
+		return i18n.L("wife")
+	case "spouse":
+		return i18n.L("spouse")
+	case "brother":
+		return i18n.L("brother")
+	case "sister":
+		return i18n.L("sister")
+	case "grandson":
+		return i18n.L("grandson")
+	case "granddaughter":
+		return i18n.L("granddaughter")
+	case "grandfather":
+		return i18n.L("grandfather")
+	case "grandmother":
+		return i18n.L("grandmother")
+	case "guardian":
+		return i18n.L("guardian")
+	}
+	return rel
 }

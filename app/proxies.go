@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/smart"
 )
@@ -74,7 +75,7 @@ func (a *App) Proxies(ctx context.Context, profileID string) (list []Proxy, canE
 			}
 		}
 		if px.Name == "" {
-			px.Name = "Someone the practice recorded"
+			px.Name = i18n.L("Someone the practice recorded")
 		}
 		list = append(list, px)
 	}
@@ -108,21 +109,21 @@ func (a *App) EndProxyAccess(ctx context.Context, profileID, relatedPersonID str
 		return Submitted{}, fmt.Errorf("end access: %w", err)
 	}
 	if isProxy(p) {
-		return Submitted{}, invalidf("only the patient can end someone's access to their record")
+		return Submitted{}, invalidf("%s", i18n.L("only the patient can end someone's access to their record"))
 	}
 	r, err := a.store.Get(ctx, profileID, "RelatedPerson", relatedPersonID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return Submitted{}, invalidf("no such person with access to this record")
+		return Submitted{}, invalidf("%s", i18n.L("no such person with access to this record"))
 	}
 	if err != nil {
 		return Submitted{}, fmt.Errorf("end access: %w", err)
 	}
 	var res map[string]any
 	if err := json.Unmarshal(r.JSON, &res); err != nil {
-		return Submitted{}, invalidf("the practice's record of this person cannot be read")
+		return Submitted{}, invalidf("%s", i18n.L("the practice's record of this person cannot be read"))
 	}
 	if active, ok := res["active"].(bool); ok && !active {
-		return Submitted{}, invalidf("this person's access has ended already")
+		return Submitted{}, invalidf("%s", i18n.L("this person's access has ended already"))
 	}
 	res["active"] = false
 	ifMatch := ""
@@ -137,7 +138,7 @@ func (a *App) EndProxyAccess(ctx context.Context, profileID, relatedPersonID str
 	}
 	sub, err := a.submitUpdate(ctx, profileID, kindEndAccess, body, ifMatch)
 	if err == nil || errors.Is(err, ErrQueued) || errors.Is(err, ErrNeedsSignIn) {
-		a.audit(ctx, storage.AuditAccessEnded, profileID, "you asked the practice to end a person's access")
+		a.audit(ctx, storage.AuditAccessEnded, profileID, i18n.L("you asked the practice to end a person's access"))
 	}
 	return sub, err
 }
@@ -151,7 +152,7 @@ func signInScopes(ctx context.Context, base string) []string {
 	if err != nil {
 		return scopes
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("accept", "application/json") // canonicalized: Accept
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		return scopes

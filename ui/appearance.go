@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -18,10 +19,19 @@ const (
 // textSizes are the text sizes offered, in percent of the normal size.
 var textSizes = []int{100, 125, 150, 175, 200}
 
-// looks are the light and dark choices offered, with their preference
-// value ("" follows the system).
-var looks = []struct{ label, value string }{
-	{"As the system", ""}, {"Light", "light"}, {"Dark", "dark"},
+// looks are the light and dark choices offered, by their preference value
+// ("" follows the system).
+var looks = []string{"", "light", "dark"}
+
+// lookLabel names a look.
+func lookLabel(value string) string {
+	switch value {
+	case "light":
+		return lang.L("Light")
+	case "dark":
+		return lang.L("Dark")
+	}
+	return lang.L("As the system")
 }
 
 // savedTheme is Carebook's theme with the text size and look saved in
@@ -68,34 +78,34 @@ func (u *UI) appearanceCard() fyne.CanvasObject {
 	}
 
 	lookLabels := make([]string, len(looks))
-	currentLook := looks[0].label
+	currentLook := lookLabel(looks[0])
 	for i, l := range looks {
-		lookLabels[i] = l.label
-		if l.value == prefs.String(prefLook) {
-			currentLook = l.label
+		lookLabels[i] = lookLabel(l)
+		if l == prefs.String(prefLook) {
+			currentLook = lookLabels[i]
 		}
 	}
 	look := widget.NewSelect(lookLabels, nil)
 	look.SetSelected(currentLook)
 	look.OnChanged = func(label string) {
-		for _, l := range looks {
-			if l.label == label {
-				prefs.SetString(prefLook, l.value)
+		for i, l := range looks {
+			if lookLabels[i] == label {
+				prefs.SetString(prefLook, l)
 			}
 		}
 		apply()
 	}
 
-	return newCard("Appearance", "", newColumn(0, false,
-		labelled("Text size", size, u.win.Canvas().Size().Width),
-		labelled("Look", look, u.win.Canvas().Size().Width),
+	return newCard(lang.L("Appearance"), "", newColumn(0, false,
+		labelled(lang.L("Text size"), size, u.win.Canvas().Size().Width),
+		labelled(lang.L("Look"), look, u.win.Canvas().Size().Width),
 	))
 }
 
 // textSizeLabel names a text size: "100 % (normal)", "150 %".
 func textSizeLabel(percent int) string {
 	if percent == 100 {
-		return "100 % (normal)"
+		return lang.L("100 % (normal)")
 	}
 	return fmt.Sprintf("%d %%", percent)
 }

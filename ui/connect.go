@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -18,12 +19,12 @@ import (
 // patient came from (they already have a practice). UI goroutine.
 func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 	address := widget.NewEntry()
-	address.SetPlaceHolder("e.g. portal.yourpractice.org/fhir")
+	address.SetPlaceHolder(lang.L("e.g. portal.yourpractice.org/fhir"))
 	problem := errorText()
 	status := paragraph("")
 	status.Hide()
 
-	var buttons []*widget.Button
+	var buttons []fyne.Disableable
 	busy := func(on bool, msg string) {
 		for _, b := range buttons {
 			if on {
@@ -50,37 +51,37 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 	}
 
 	connectTo := func(typed string, opts app.ConnectOptions) {
-		msg := "Opening your practice's sign-in page in your browser… Come back here when you have signed in."
+		msg := lang.L("Opening your practice's sign-in page in your browser… Come back here when you have signed in.")
 		if opts.ActivationCode {
-			msg = "Opening your practice's page for activation codes in your browser… Come back here when your account is ready."
+			msg = lang.L("Opening your practice's page for activation codes in your browser… Come back here when your account is ready.")
 		}
 		busy(true, msg)
 		background(u.ctx, func(ctx context.Context) (app.ProfileInfo, error) {
 			return u.core.Connect(ctx, typed, opts)
 		}, connected)
 	}
-	connect := &widget.Button{Text: "Connect", Importance: widget.HighImportance, OnTapped: func() {
+	connect := &widget.Button{Text: lang.L("Connect"), Importance: widget.HighImportance, OnTapped: func() {
 		connectTo(address.Text, app.ConnectOptions{})
 	}}
 	address.OnSubmitted = func(string) { connect.OnTapped() }
-	activate := &widget.Button{Text: "I have an activation code", OnTapped: func() {
+	activate := &widget.Button{Text: lang.L("I have an activation code"), OnTapped: func() {
 		connectTo(address.Text, app.ConnectOptions{ActivationCode: true})
 	}}
 
-	demo := &widget.Button{Text: "Explore with a demo practice", OnTapped: func() {
-		busy(true, "Starting the demo practice and signing in a demo patient…")
+	demo := newWrapButton(lang.L("Explore with a demo practice"), nil, widget.MediumImportance, func() {
+		busy(true, lang.L("Starting the demo practice and signing in a demo patient…"))
 		background(u.ctx, func(ctx context.Context) (app.ProfileInfo, error) {
 			return u.core.ConnectDemo(ctx)
 		}, connected)
-	}}
+	})
 	buttons = append(buttons, connect, activate, demo)
 	// One patient at two demo practices, to see her records merged once
 	// the user confirms she is the same person (first start only: later,
 	// the demo's people offer the second practice).
 	var twoDemo fyne.CanvasObject = layout.NewSpacer()
 	if u.core.HasSecondDemo() && cancel == nil {
-		b := &widget.Button{Text: "Explore one patient at two demo practices", OnTapped: func() {
-			busy(true, "Starting two demo practices and signing Maya in at both…")
+		b := newWrapButton(lang.L("Explore one patient at two demo practices"), nil, widget.MediumImportance, func() {
+			busy(true, lang.L("Starting two demo practices and signing Maya in at both…"))
 			background(u.ctx, func(ctx context.Context) (app.ProfileInfo, error) {
 				first, err := u.core.DemoProfile(ctx) // the demo patient, added once
 				if err != nil {
@@ -91,7 +92,7 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 				}
 				return first, nil
 			}, connected)
-		}}
+		})
 		buttons = append(buttons, b)
 		twoDemo = b
 	}
@@ -104,13 +105,13 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 			if err != nil {
 				return // the main demo button still works
 			}
-			demoPeople.Objects = []fyne.CanvasObject{paragraph("Or try the demo as one of its people:")}
+			demoPeople.Objects = []fyne.CanvasObject{paragraph(lang.L("Or try the demo as one of its people:"))}
 			for _, acc := range accounts {
 				b := &widget.Button{Text: acc.Description, Alignment: widget.ButtonAlignLeading, Icon: theme.AccountIcon()}
 				b.OnTapped = func() {
-					msg := "Signing in to the demo practice…"
+					msg := lang.L("Signing in to the demo practice…")
 					if acc.Records > 1 {
-						msg = "Signing in to the demo practice and choosing each record in its patient picker…"
+						msg = lang.L("Signing in to the demo practice and choosing each record in its patient picker…")
 					}
 					busy(true, msg)
 					background(u.ctx, func(ctx context.Context) (app.ProfileInfo, error) {
@@ -127,9 +128,9 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 			if u.core.HasSecondDemo() {
 				// Another practice that also sees Maya: her records at both,
 				// merged once the user says they are the same person.
-				b := &widget.Button{Text: secondDemoText, Alignment: widget.ButtonAlignLeading, Icon: theme.HomeIcon()}
+				b := &widget.Button{Text: secondDemoText(), Alignment: widget.ButtonAlignLeading, Icon: theme.HomeIcon()}
 				b.OnTapped = func() {
-					busy(true, "Starting the second demo practice and signing Maya in there…")
+					busy(true, lang.L("Starting the second demo practice and signing Maya in there…"))
 					background(u.ctx, u.core.ConnectSecondDemo, connected)
 				}
 				buttons = append(buttons, b)
@@ -153,35 +154,29 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 			}
 		}
 		for _, addr := range knownPractices(ps) {
-			b := &widget.Button{Text: "Add a family member at " + addr.name, Alignment: widget.ButtonAlignLeading,
+			b := &widget.Button{Text: lang.L("Add a family member at {{.Practice}}", map[string]any{"Practice": addr.name}), Alignment: widget.ButtonAlignLeading,
 				Icon: theme.ContentAddIcon(), OnTapped: func() { connectTo(addr.url, app.ConnectOptions{}) }}
 			buttons = append(buttons, b)
 			known.Add(b)
 		}
 		if len(known.Objects) > 0 {
-			known.Objects = append([]fyne.CanvasObject{paragraph("Practices on this device:")}, known.Objects...)
+			known.Objects = append([]fyne.CanvasObject{paragraph(lang.L("Practices on this device:"))}, known.Objects...)
 			known.Refresh()
 		}
 	})
 
-	title := "Connect to your practice"
+	title := lang.L("Connect to your practice")
 	var family fyne.CanvasObject = layout.NewSpacer()
 	if cancel != nil { // adding to what is here already
-		title = "Add a family member or practice"
-		family = newCard("Add a family member", "", paragraph(
-			"Sign in at their practice with your own portal account, as their parent or caregiver. "+
-				"The practice then asks whose record to open: choose one person; add each child or "+
-				"relative the same way. The practice decides what you may see, and Carebook shows "+
-				"you what it shares."))
+		title = lang.L("Add a family member or practice")
+		family = newCard(lang.L("Add a family member"), "", paragraph(lang.L(
+			"Sign in at their practice with your own portal account, as their parent or caregiver. The practice then asks whose record to open: choose one person; add each child or relative the same way. The practice decides what you may see, and Carebook shows you what it shares.")))
 	}
 	objects := []fyne.CanvasObject{
 		logo(72),
 		heading(title),
 		family,
-		paragraph("Enter the address of your practice's patient portal (its FHIR address: " +
-			"the practice's front desk or website can tell you). Carebook then opens the " +
-			"practice's own sign-in page in your browser. New to the portal? If the office " +
-			"gave you an activation code, enter the address and choose \"I have an activation code\"."),
+		paragraph(lang.L("Enter the address of your practice's patient portal (its FHIR address: the practice's front desk or website can tell you). Carebook then opens the practice's own sign-in page in your browser. New to the portal? If the office gave you an activation code, enter the address and choose \"I have an activation code\".")),
 		address,
 		connect,
 		activate,
@@ -189,14 +184,13 @@ func (u *UI) connectScreen(cancel func()) fyne.CanvasObject {
 		status,
 		known,
 		widget.NewSeparator(),
-		paragraph("Not ready yet? Look around with a demo practice and a made-up patient. " +
-			"Nothing you do there reaches a real practice."),
+		paragraph(lang.L("Not ready yet? Look around with a demo practice and a made-up patient. Nothing you do there reaches a real practice.")),
 		demo,
 		twoDemo,
 		demoPeople,
 	}
 	if cancel != nil {
-		back := &widget.Button{Text: "Back", OnTapped: cancel}
+		back := &widget.Button{Text: lang.L("Back"), OnTapped: cancel}
 		buttons = append(buttons, back)
 		objects = append(objects, back)
 	}
@@ -226,21 +220,23 @@ func knownPractices(ps []app.ProfileInfo) []knownPractice {
 func humanConnectError(err error) string {
 	switch {
 	case errors.Is(err, app.ErrBadAddress):
-		return "That doesn't look like a web address. Check it and try again (it usually starts with https://)."
+		return lang.L("That doesn't look like a web address. Check it and try again (it usually starts with https://).")
 	case errors.Is(err, app.ErrUnreachable):
-		return "Carebook couldn't reach that address. Check it, and your internet connection, and try again."
+		return lang.L("Carebook couldn't reach that address. Check it, and your internet connection, and try again.")
 	case errors.Is(err, app.ErrNotFHIR):
-		return "Something answered at that address, but it isn't a patient portal Carebook can use (a FHIR server). Ask your practice for its FHIR address."
+		return lang.L("Something answered at that address, but it isn't a patient portal Carebook can use (a FHIR server). Ask your practice for its FHIR address.")
 	case errors.Is(err, app.ErrNoSignIn):
-		return "This practice's server doesn't offer a sign-in Carebook can use (SMART on FHIR)."
+		return lang.L("This practice's server doesn't offer a sign-in Carebook can use (SMART on FHIR).")
 	case errors.Is(err, app.ErrCancelled):
-		return "Sign-in was cancelled. You can try again whenever you like."
+		return lang.L("Sign-in was cancelled. You can try again whenever you like.")
 	case errors.Is(err, context.DeadlineExceeded):
-		return "Sign-in took too long. Please try again."
+		return lang.L("Sign-in took too long. Please try again.")
 	default:
-		return "Carebook couldn't connect to the practice. Please try again later."
+		return lang.L("Carebook couldn't connect to the practice. Please try again later.")
 	}
 }
 
 // secondDemoText offers the second demo practice on the connect screen.
-const secondDemoText = "Maya Rivera at a second practice, Lakeside Health Center: see her records from both practices together"
+func secondDemoText() string {
+	return lang.L("Maya Rivera at a second practice, Lakeside Health Center: see her records from both practices together")
+}

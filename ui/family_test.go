@@ -60,7 +60,7 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	// people; the parent's children are picked in the practice's picker
 	// one after the other, and the app shows the one added last.
 	q.waitShows(t, w, "Hello, José") // the user's own record comes first
-	u.shell.switcher.SetSelected(addProfileChoice)
+	u.shell.switcher.SetSelected(addProfileChoice())
 	q.waitShows(t, w, "Add a family member or practice", "Sign in at their practice with your own portal account",
 		"Or try the demo as one of its people:", "Amara Okafor, parent of Leo")
 	screenshot(t, w, name("add-family-member"))
@@ -93,7 +93,7 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	// The switcher, one tap away: every person with the relationship.
 	sw := u.shell.switcher
 	for _, want := range []string{"Leo · your son", "Nia · your daughter",
-		"José · your father", addProfileChoice} {
+		"José · your father", addProfileChoice()} {
 		found := false
 		for _, o := range sw.Options {
 			found = found || o == want

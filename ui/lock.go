@@ -3,11 +3,11 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -60,44 +60,40 @@ func showError(l *widget.Label, msg string) {
 func (u *UI) setupScreen() fyne.CanvasObject {
 	keyring := u.core.UsesKeyring()
 	pass := widget.NewPasswordEntry()
-	pass.SetPlaceHolder("Passphrase")
+	pass.SetPlaceHolder(lang.L("Passphrase"))
 	confirm := widget.NewPasswordEntry()
-	confirm.SetPlaceHolder("The same passphrase again")
+	confirm.SetPlaceHolder(lang.L("The same passphrase again"))
 	problem := errorText()
 
-	explain := "Carebook keeps your health record encrypted on this device. " +
-		"Choose a passphrase to lock and unlock it. Nobody, not even Carebook, " +
-		"can recover your record without it."
+	explain := lang.L("Carebook keeps your health record encrypted on this device. Choose a passphrase to lock and unlock it. Nobody, not even Carebook, can recover your record without it.")
 	if keyring {
-		explain = "Carebook keeps your health record encrypted on this device, with its key " +
-			"in your computer's keyring. You may also choose a passphrase to lock the app " +
-			"(recommended on a shared computer), or leave it empty."
+		explain = lang.L("Carebook keeps your health record encrypted on this device, with its key in your computer's keyring. You may also choose a passphrase to lock the app (recommended on a shared computer), or leave it empty.")
 	}
 
 	var submit *widget.Button
-	submit = &widget.Button{Text: "Protect my record", Importance: widget.HighImportance, OnTapped: func() {
+	submit = &widget.Button{Text: lang.L("Protect my record"), Importance: widget.HighImportance, OnTapped: func() {
 		p, c := pass.Text, confirm.Text
 		switch {
 		case p == "" && !keyring:
-			showError(problem, "Please choose a passphrase.")
+			showError(problem, lang.L("Please choose a passphrase."))
 			return
 		case app.CheckPassphrase(p) != nil:
-			showError(problem, fmt.Sprintf("Please use at least %d characters.", minPassphraseLength))
+			showError(problem, lang.L("Please use at least {{.Count}} characters.", map[string]any{"Count": minPassphraseLength}))
 			return
 		case p != c:
-			showError(problem, "The two passphrases are not the same.")
+			showError(problem, lang.L("The two passphrases are not the same."))
 			return
 		}
 		problem.Hide()
 		submit.Disable()
-		submit.SetText("Protecting…")
+		submit.SetText(lang.L("Protecting…"))
 		background(u.ctx, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, u.core.Setup(ctx, p)
 		}, func(_ struct{}, err error) {
 			submit.Enable()
-			submit.SetText("Protect my record")
+			submit.SetText(lang.L("Protect my record"))
 			if err != nil {
-				showError(problem, "Carebook could not set up its encrypted storage. "+humanStorageError(err))
+				showError(problem, lang.L("Carebook could not set up its encrypted storage.")+" "+humanStorageError(err))
 				return
 			}
 			u.showHome()
@@ -108,7 +104,7 @@ func (u *UI) setupScreen() fyne.CanvasObject {
 
 	return container.NewVScroll(container.NewPadded(newColumn(480, true,
 		logo(80),
-		heading("Protect your health record"),
+		heading(lang.L("Protect your health record")),
 		paragraph(explain),
 		pass, confirm,
 		problem,
@@ -119,7 +115,7 @@ func (u *UI) setupScreen() fyne.CanvasObject {
 // lockScreen shows nothing of the record: only how to unlock. UI goroutine.
 func (u *UI) lockScreen(hasPassphrase bool) fyne.CanvasObject {
 	problem := errorText()
-	objects := []fyne.CanvasObject{logo(80), heading("Carebook is locked")}
+	objects := []fyne.CanvasObject{logo(80), heading(lang.L("Carebook is locked"))}
 
 	unlock := func(passphrase string, b *widget.Button) {
 		problem.Hide()
@@ -130,9 +126,9 @@ func (u *UI) lockScreen(hasPassphrase bool) fyne.CanvasObject {
 			b.Enable()
 			if err != nil {
 				if app.IsWrongPassphrase(err) {
-					showError(problem, "That passphrase is not right. Please try again.")
+					showError(problem, lang.L("That passphrase is not right. Please try again."))
 				} else {
-					showError(problem, "Carebook could not unlock. "+humanStorageError(err))
+					showError(problem, lang.L("Carebook could not unlock.")+" "+humanStorageError(err))
 				}
 				return
 			}
@@ -142,22 +138,22 @@ func (u *UI) lockScreen(hasPassphrase bool) fyne.CanvasObject {
 
 	if hasPassphrase {
 		pass := widget.NewPasswordEntry()
-		pass.SetPlaceHolder("Passphrase")
+		pass.SetPlaceHolder(lang.L("Passphrase"))
 		var b *widget.Button
-		b = &widget.Button{Text: "Unlock", Importance: widget.HighImportance, OnTapped: func() {
+		b = &widget.Button{Text: lang.L("Unlock"), Importance: widget.HighImportance, OnTapped: func() {
 			if pass.Text == "" {
-				showError(problem, "Please enter your passphrase.")
+				showError(problem, lang.L("Please enter your passphrase."))
 				return
 			}
 			unlock(pass.Text, b)
 		}}
 		pass.OnSubmitted = func(string) { b.OnTapped() }
-		objects = append(objects, paragraph("Enter your passphrase to read your record."), pass, b)
+		objects = append(objects, paragraph(lang.L("Enter your passphrase to read your record.")), pass, b)
 		u.focusOnShow = pass
 	}
 	if u.core.UsesKeyring() {
 		var b *widget.Button
-		b = &widget.Button{Text: "Unlock with my computer's keyring", OnTapped: func() { unlock("", b) }}
+		b = &widget.Button{Text: lang.L("Unlock with my computer's keyring"), OnTapped: func() { unlock("", b) }}
 		if !hasPassphrase {
 			b.Importance = widget.HighImportance
 		}
@@ -169,30 +165,30 @@ func (u *UI) lockScreen(hasPassphrase bool) fyne.CanvasObject {
 	return container.NewVScroll(container.NewPadded(newColumn(480, true, objects...)))
 }
 
+// diskFullText explains a write that found no room on the device.
+func diskFullText() string {
+	return lang.L("Your device is out of space, so Carebook could not save this. Nothing was sent and what you saved before is safe. Free some space, then try again.")
+}
+
 // humanStorageError explains a storage failure in plain words, without any
 // detail of the record.
-// diskFullText explains a write that found no room on the device.
-const diskFullText = "Your device is out of space, so Carebook could not save this. Nothing was sent and what you " +
-	"saved before is safe. Free some space, then try again."
-
 func humanStorageError(err error) string {
 	switch {
 	case errors.Is(err, storage.ErrNoKey):
-		return "Its key is missing from your keyring. If you set a passphrase, use it instead."
+		return lang.L("Its key is missing from your keyring. If you set a passphrase, use it instead.")
 	case errors.Is(err, storage.ErrNoKeyring):
-		return "Your computer's keyring cannot be reached."
+		return lang.L("Your computer's keyring cannot be reached.")
 	case errors.Is(err, storage.ErrCorrupt):
-		return "The data file is damaged."
+		return lang.L("The data file is damaged.")
 	case errors.Is(err, storage.ErrIntegrity):
-		return "Part of this record cannot be read: the data file was damaged or changed by something other than Carebook. " +
-			"In Settings, under Records, \"Check and download again\" removes what cannot be read and downloads the record again."
+		return lang.L("Part of this record cannot be read: the data file was damaged or changed by something other than Carebook. In Settings, under Records, \"Check and download again\" removes what cannot be read and downloads the record again.")
 	case errors.Is(err, storage.ErrPassphraseRequired):
-		return "A passphrase is needed on this device."
+		return lang.L("A passphrase is needed on this device.")
 	case errors.Is(err, storage.ErrDiskFull):
-		return diskFullText
+		return diskFullText()
 	case errors.Is(err, storage.ErrProfileLocked):
-		return "This record has a passphrase of its own: open it first (choose it in the switcher)."
+		return lang.L("This record has a passphrase of its own: open it first (choose it in the switcher).")
 	default:
-		return "Please try again."
+		return lang.L("Please try again.")
 	}
 }

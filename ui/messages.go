@@ -421,7 +421,7 @@ func messagesError(err error) string {
 	case errors.Is(err, storage.ErrLocked):
 		return lang.L("Carebook is locked. Unlock it and try again.")
 	case errors.Is(err, storage.ErrDiskFull):
-		return diskFullText
+		return diskFullText()
 	case errors.Is(err, app.ErrInvalidInput):
 		// The use case's words for the patient, already translated.
 		_, after, _ := strings.Cut(err.Error(), "invalid input: ")

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
@@ -14,19 +15,18 @@ import (
 // movedText says plainly that the practice moved, and that nothing was
 // sent to the new address.
 func movedText(practice, to string) string {
+	f := map[string]any{"Practice": practice, "Address": to}
 	if practice == "" {
-		practice = "Your practice"
+		return lang.L("Your practice says it has moved to {{.Address}}. Carebook has not sent your sign-in there. Sign in at the new address to keep this record up to date: what is saved here and what waits to be sent are kept.", f)
 	}
-	return practice + " says it has moved to " + to + ". Carebook has not sent your sign-in there. " +
-		"Sign in at the new address to keep this record up to date: what is saved here and what waits " +
-		"to be sent are kept."
+	return lang.L("{{.Practice}} says it has moved to {{.Address}}. Carebook has not sent your sign-in there. Sign in at the new address to keep this record up to date: what is saved here and what waits to be sent are kept.", f)
 }
 
 // showMoved shows that the practice moved, with the button that signs in
 // at its new address. UI goroutine.
 func (s *shell) showMoved(to string) {
 	s.movedTo = to
-	s.signIn.SetText("Sign in at the new address")
+	s.signIn.SetText(lang.L("Sign in at the new address"))
 	s.signIn.Show()
 	s.showBanner(movedText(s.current.Practice, to))
 }
@@ -48,7 +48,7 @@ func (s *shell) moveTo(address string, report func(error)) {
 	u := s.u
 	u.core.Touch()
 	s.signIn.Disable()
-	s.showBanner("Opening the sign-in page at the practice's new address in your browser… Come back here when you have signed in.")
+	s.showBanner(lang.L("Opening the sign-in page at the practice's new address in your browser… Come back here when you have signed in."))
 	id := s.current.ID
 	background(u.ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, u.core.MovePractice(ctx, id, address)
@@ -66,9 +66,9 @@ func (s *shell) moveTo(address string, report func(error)) {
 func humanMoveError(err error) string {
 	switch {
 	case errors.Is(err, app.ErrOtherRecord):
-		return "That sign-in opened another person's record, so Carebook changed nothing. Sign in with the account of this record."
+		return lang.L("That sign-in opened another person's record, so Carebook changed nothing. Sign in with the account of this record.")
 	case errors.Is(err, app.ErrInvalidInput):
-		return "That is not a new address for this record."
+		return lang.L("That is not a new address for this record.")
 	default:
 		return humanConnectError(err)
 	}
@@ -86,14 +86,14 @@ func (s *shell) movedCard() fyne.CanvasObject {
 		return hidden
 	}
 	address := widget.NewEntry()
-	address.SetPlaceHolder("The practice's new address")
+	address.SetPlaceHolder(lang.L("The practice's new address"))
 	address.SetText(p.MovedTo)
 	problem := errorText()
 	var col *fyne.Container
 	var move *widget.Button
-	move = &widget.Button{Text: "Sign in at the new address", OnTapped: func() {
+	move = &widget.Button{Text: lang.L("Sign in at the new address"), OnTapped: func() {
 		if address.Text == "" {
-			showError(problem, "Please enter the practice's new address.")
+			showError(problem, lang.L("Please enter the practice's new address."))
 			col.Refresh()
 			return
 		}
@@ -106,8 +106,8 @@ func (s *shell) movedCard() fyne.CanvasObject {
 		})
 	}}
 	col = newColumn(0, false,
-		paragraph("Carebook talks to "+p.Practice+" at "+p.PracticeURL+". If the practice tells you it has a new "+
-			"address, sign in there: this record, and what waits to be sent, are kept."),
+		paragraph(lang.L("Carebook talks to {{.Practice}} at {{.Address}}. If the practice tells you it has a new address, sign in there: this record, and what waits to be sent, are kept.",
+			map[string]any{"Practice": p.Practice, "Address": p.PracticeURL})),
 		address, problem, container.NewHBox(move))
-	return newCard("Practice's address", "", col)
+	return newCard(lang.L("Practice's address"), "", col)
 }

@@ -94,7 +94,7 @@ func TestNotificationSettingsAndDueCare(t *testing.T) {
 
 			id := u.shell.current.ID
 			selectTab(t, w, "Settings")
-			q.waitShows(t, w, "Notifications", notificationsRunText, "New results", "Show details")
+			q.waitShows(t, w, "Notifications", notificationsRunText(), "New results", "Show details")
 			screenshot(t, w, "settings-notifications-"+fmtSize(size))
 			assertMinFits(t, w, size.Width)
 			for _, k := range app.NotificationKinds {
@@ -128,7 +128,7 @@ func TestNotificationSettingsAndDueCare(t *testing.T) {
 			u.showUnlockedHomeAt(id)
 			q.waitShows(t, w, "Hello, Maya")
 			selectTab(t, w, "Settings")
-			q.waitShows(t, w, notificationsRunText)
+			q.waitShows(t, w, notificationsRunText())
 			if findCheck(t, w.Content(), app.NotifyResults.Label()).Checked || !findCheck(t, w.Content(), "Show details").Checked ||
 				!findCheck(t, w.Content(), app.NotifyMessages.Label()).Checked {
 				t.Error("Settings does not show the saved choices")

@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 )
 
 // confirmLeaving asks before Carebook hands an address to the browser:
@@ -17,8 +18,9 @@ func confirmLeaving(win fyne.Window, title, what, addr string, open func()) {
 	if u, err := url.Parse(addr); err == nil && u.Host != "" {
 		host = u.Host
 	}
-	msg := paragraph("This opens " + what + " in your browser, at " + host + ". You leave Carebook there.")
-	d := dialog.NewCustomConfirm(title, "Open", "Cancel", msg, func(ok bool) {
+	msg := paragraph(lang.L("This opens {{.What}} in your browser, at {{.Host}}. You leave Carebook there.",
+		map[string]any{"What": what, "Host": host}))
+	d := dialog.NewCustomConfirm(title, lang.L("Open"), lang.L("Cancel"), msg, func(ok bool) {
 		if ok {
 			open()
 		}

@@ -3,10 +3,10 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
@@ -17,9 +17,9 @@ import (
 // off the UI goroutine. UI goroutine.
 func (s *shell) closedView() fyne.CanvasObject {
 	u, p := s.u, s.current
-	name := firstOf(p.Label)
+	f := map[string]any{"Name": firstOf(p.Label)}
 	pass := widget.NewPasswordEntry()
-	pass.SetPlaceHolder(name + "'s passphrase")
+	pass.SetPlaceHolder(lang.L("{{.Name}}'s passphrase", f))
 	problem := errorText()
 	var col *fyne.Container
 	say := func(msg string) {
@@ -27,10 +27,10 @@ func (s *shell) closedView() fyne.CanvasObject {
 		col.Refresh() // the column lays the shown label out
 	}
 	var open *widget.Button
-	open = &widget.Button{Text: "Open " + name + "'s record", Importance: widget.HighImportance, OnTapped: func() {
+	open = &widget.Button{Text: lang.L("Open {{.Name}}'s record", f), Importance: widget.HighImportance, OnTapped: func() {
 		u.core.Touch()
 		if pass.Text == "" {
-			say("Please enter the passphrase of " + name + "'s record.")
+			say(lang.L("Please enter the passphrase of {{.Name}}'s record.", f))
 			return
 		}
 		problem.Hide()
@@ -42,9 +42,9 @@ func (s *shell) closedView() fyne.CanvasObject {
 			open.Enable()
 			switch {
 			case app.IsWrongPassphrase(err):
-				say("That passphrase does not open " + name + "'s record. Nothing was changed: please try again.")
+				say(lang.L("That passphrase does not open {{.Name}}'s record. Nothing was changed: please try again.", f))
 			case err != nil:
-				say("Carebook could not open " + name + "'s record. " + humanStorageError(err))
+				say(lang.L("Carebook could not open {{.Name}}'s record.", f) + " " + humanStorageError(err))
 			default:
 				u.showUnlockedHomeAt(id)
 			}
@@ -53,9 +53,8 @@ func (s *shell) closedView() fyne.CanvasObject {
 	pass.OnSubmitted = func(string) { open.OnTapped() }
 	u.focusOnShow = pass
 	col = newColumn(480, true,
-		heading(name+"'s record is locked"),
-		paragraph(name+"'s record has a passphrase of its own, so unlocking Carebook does not open it. "+
-			"Until it is opened here, Carebook does not update it or notify about it; what was waiting to be sent stays."),
+		heading(lang.L("{{.Name}}'s record is locked", f)),
+		paragraph(lang.L("{{.Name}}'s record has a passphrase of its own, so unlocking Carebook does not open it. Until it is opened here, Carebook does not update it or notify about it; what was waiting to be sent stays.", f)),
 		pass, open, problem,
 	)
 	return container.NewVScroll(container.NewPadded(col))
@@ -65,13 +64,13 @@ func (s *shell) closedView() fyne.CanvasObject {
 // its own, change or remove it, or close the record now. UI goroutine.
 func (s *shell) ownLockCard() fyne.CanvasObject {
 	u, p := s.u, s.current
-	name := firstOf(p.Label)
+	f := map[string]any{"Name": firstOf(p.Label)}
 	current := widget.NewPasswordEntry()
-	current.SetPlaceHolder("Its current passphrase")
+	current.SetPlaceHolder(lang.L("Its current passphrase"))
 	next := widget.NewPasswordEntry()
-	next.SetPlaceHolder("New passphrase for " + name + "'s record")
+	next.SetPlaceHolder(lang.L("New passphrase for {{.Name}}'s record", f))
 	confirm := widget.NewPasswordEntry()
-	confirm.SetPlaceHolder("The same passphrase again")
+	confirm.SetPlaceHolder(lang.L("The same passphrase again"))
 	problem := errorText()
 	var col *fyne.Container
 	say := func(msg string) {
@@ -91,9 +90,9 @@ func (s *shell) ownLockCard() fyne.CanvasObject {
 			b.Enable()
 			switch {
 			case app.IsWrongPassphrase(err):
-				say("The current passphrase of " + name + "'s record is not right. Nothing was changed.")
+				say(lang.L("The current passphrase of {{.Name}}'s record is not right. Nothing was changed.", f))
 			case errors.Is(err, app.ErrInvalidInput):
-				say(fmt.Sprintf("Please use at least %d characters.", minPassphraseLength))
+				say(lang.L("Please use at least {{.Count}} characters.", map[string]any{"Count": minPassphraseLength}))
 			case err != nil:
 				say(what + " " + humanStorageError(err))
 			default:
@@ -104,10 +103,10 @@ func (s *shell) ownLockCard() fyne.CanvasObject {
 	checkNew := func() bool {
 		switch {
 		case app.CheckPassphrase(next.Text) != nil || next.Text == "":
-			say(fmt.Sprintf("Please use at least %d characters.", minPassphraseLength))
+			say(lang.L("Please use at least {{.Count}} characters.", map[string]any{"Count": minPassphraseLength}))
 			return false
 		case next.Text != confirm.Text:
-			say("The two new passphrases are not the same.")
+			say(lang.L("The two new passphrases are not the same."))
 			return false
 		}
 		return true
@@ -115,53 +114,51 @@ func (s *shell) ownLockCard() fyne.CanvasObject {
 
 	if !p.OwnLock {
 		var set *wrapButton
-		set = newWrapButton("Give "+name+"'s record its own passphrase", nil, widget.MediumImportance, func() {
+		set = newWrapButton(lang.L("Give {{.Name}}'s record its own passphrase", f), nil, widget.MediumImportance, func() {
 			u.core.Touch()
 			if !checkNew() {
 				return
 			}
 			n := next.Text
 			run(set, func(ctx context.Context) error { return u.core.SetOwnLock(ctx, p.ID, "", n) },
-				"The passphrase could not be set.")
+				lang.L("The passphrase could not be set."))
 		})
 		col = newColumn(0, false,
-			paragraph("On a shared device, "+name+"'s record can have a passphrase of its own: unlocking Carebook then "+
-				"does not open it, and only someone who knows this passphrase can read it here. Nobody can recover it: "+
-				"if it is forgotten, remove the record and connect it again."),
+			paragraph(lang.L("On a shared device, {{.Name}}'s record can have a passphrase of its own: unlocking Carebook then does not open it, and only someone who knows this passphrase can read it here. Nobody can recover it: if it is forgotten, remove the record and connect it again.", f)),
 			next, confirm, problem, set)
-		return newCard("A lock of "+name+"'s own", "", col)
+		return newCard(lang.L("A lock of {{.Name}}'s own", f), "", col)
 	}
 
-	var change, remove, closeNow *widget.Button
-	change = &widget.Button{Text: "Change it", OnTapped: func() {
+	var change, remove *widget.Button
+	change = &widget.Button{Text: lang.L("Change it"), OnTapped: func() {
 		u.core.Touch()
 		if !checkNew() {
 			return
 		}
 		o, n := current.Text, next.Text
 		run(change, func(ctx context.Context) error { return u.core.SetOwnLock(ctx, p.ID, o, n) },
-			"The passphrase could not be changed.")
+			lang.L("The passphrase could not be changed."))
 	}}
-	remove = &widget.Button{Text: "Remove it", OnTapped: func() {
+	remove = &widget.Button{Text: lang.L("Remove it"), OnTapped: func() {
 		u.core.Touch()
 		if current.Text == "" {
-			say("Please enter the current passphrase of " + name + "'s record.")
+			say(lang.L("Please enter the current passphrase of {{.Name}}'s record.", f))
 			return
 		}
 		o := current.Text
 		run(remove, func(ctx context.Context) error { return u.core.RemoveOwnLock(ctx, p.ID, o) },
-			"The passphrase could not be removed.")
+			lang.L("The passphrase could not be removed."))
 	}}
-	closeNow = &widget.Button{Text: "Lock " + name + "'s record now", OnTapped: func() {
+	var closeNow *wrapButton
+	closeNow = newWrapButton(lang.L("Lock {{.Name}}'s record now", f), nil, widget.MediumImportance, func() {
 		u.core.Touch()
 		run(closeNow, func(ctx context.Context) error { return u.core.CloseProfile(ctx, p.ID) },
-			"The record could not be locked.")
-	}}
+			lang.L("The record could not be locked."))
+	})
 	col = newColumn(0, false,
-		paragraph(name+"'s record has a passphrase of its own: unlocking Carebook does not open it. "+
-			"Locking Carebook locks it again."),
-		container.NewHBox(closeNow),
+		paragraph(lang.L("{{.Name}}'s record has a passphrase of its own: unlocking Carebook does not open it. Locking Carebook locks it again.", f)),
+		closeNow,
 		current, next, confirm, problem,
 		container.NewHBox(change, remove))
-	return newCard("A lock of "+name+"'s own", "", col)
+	return newCard(lang.L("A lock of {{.Name}}'s own", f), "", col)
 }

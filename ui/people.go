@@ -7,7 +7,7 @@ package ui
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"image/color"
 	"strings"
 
@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
@@ -53,7 +54,7 @@ func personLine(p app.ProfileInfo) string {
 	case p.Relationship != "":
 		return firstOf(p.Label) + " · " + p.Relationship
 	case p.Self:
-		return firstOf(p.Label) + " (you)"
+		return lang.L("{{.Name}} (you)", map[string]any{"Name": firstOf(p.Label)})
 	}
 	return p.Label
 }
@@ -65,7 +66,7 @@ func fullPersonLine(p app.ProfileInfo) string {
 	case p.Relationship != "":
 		return p.Label + " · " + p.Relationship
 	case p.Self:
-		return p.Label + " (you)"
+		return lang.L("{{.Name}} (you)", map[string]any{"Name": p.Label})
 	}
 	return p.Label
 }
@@ -76,9 +77,10 @@ func firstOf(name string) string {
 	return first
 }
 
-// possessive is "her", "his" or "their" for a profile's patient, from the
-// relationship the practice stated.
-func possessive(p app.ProfileInfo) string {
+// pronoun is "her", "his" or "their" for a profile's patient, from the
+// relationship the practice stated: the sentences that name what a
+// practice shares are chosen by it (Spanish says "sus" for all three).
+func pronoun(p app.ProfileInfo) string {
 	words := strings.Fields(p.Relationship)
 	if len(words) == 0 {
 		return "their"
@@ -95,20 +97,81 @@ func possessive(p app.ProfileInfo) string {
 // sharedText is "Nia's practice shares her appointments, immunizations,
 // allergies and billing with you."
 func sharedText(p app.ProfileInfo, ac app.Access) string {
-	name := firstOf(p.Label)
-	if len(ac.Shared) == 0 {
-		return fmt.Sprintf("%s's practice shares only %s details with you, not the health record.", name, possessive(p))
+	words := make([]string, len(ac.Shared))
+	for i, w := range ac.Shared {
+		words[i] = sectionWord(w)
 	}
-	return fmt.Sprintf("%s's practice shares %s %s with you.", name, possessive(p), joinAnd(ac.Shared))
+	f := map[string]any{"Name": firstOf(p.Label), "What": joinAnd(words)}
+	if len(ac.Shared) == 0 {
+		switch pronoun(p) {
+		case "his":
+			return lang.L("{{.Name}}'s practice shares only his details with you, not the health record.", f)
+		case "her":
+			return lang.L("{{.Name}}'s practice shares only her details with you, not the health record.", f)
+		}
+		return lang.L("{{.Name}}'s practice shares only their details with you, not the health record.", f)
+	}
+	switch pronoun(p) {
+	case "his":
+		return lang.L("{{.Name}}'s practice shares his {{.What}} with you.", f)
+	case "her":
+		return lang.L("{{.Name}}'s practice shares her {{.What}} with you.", f)
+	}
+	return lang.L("{{.Name}}'s practice shares their {{.What}} with you.", f)
 }
 
 // hiddenText says a section is not shared, with the practice's words.
+// what names the section in English ("test results"), as sectionTypes do.
 func hiddenText(p app.ProfileInfo, what, reason string) string {
-	text := fmt.Sprintf("%s's practice does not share %s %s with you.", firstOf(p.Label), possessive(p), what)
+	f := map[string]any{"Name": firstOf(p.Label), "What": sectionWord(what)}
+	var text string
+	switch pronoun(p) {
+	case "his":
+		text = lang.L("{{.Name}}'s practice does not share his {{.What}} with you.", f)
+	case "her":
+		text = lang.L("{{.Name}}'s practice does not share her {{.What}} with you.", f)
+	default:
+		text = lang.L("{{.Name}}'s practice does not share their {{.What}} with you.", f)
+	}
 	if reason != "" {
-		text += " The practice says: " + reason
+		text += " " + lang.L("The practice says: {{.Words}}", map[string]any{"Words": reason})
 	}
 	return text
+}
+
+// sectionWord is a part of a record, named by its English key ("visits",
+// "test-results") in sectionTypes and app.Access, in the language the
+// screens speak.
+func sectionWord(w string) string {
+	switch w {
+	case "appointments":
+		return lang.L("appointments")
+	case "visits":
+		return lang.L("visits")
+	case "test results", "test-results":
+		return lang.L("test results")
+	case "measurements":
+		return lang.L("measurements")
+	case "medications":
+		return lang.L("medications")
+	case "immunizations":
+		return lang.L("immunizations")
+	case "allergies":
+		return lang.L("allergies")
+	case "conditions":
+		return lang.L("conditions")
+	case "documents":
+		return lang.L("documents")
+	case "care plans", "care-plans":
+		return lang.L("care plans")
+	case "messages":
+		return lang.L("messages")
+	case "billing":
+		return lang.L("billing")
+	case "statements":
+		return lang.L("statements")
+	}
+	return w
 }
 
 // joinAnd is "a, b and c".
@@ -119,16 +182,17 @@ func joinAnd(words []string) string {
 	case 1:
 		return words[0]
 	}
-	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+	return lang.L("{{.List}} and {{.Last}}", map[string]any{
+		"List": strings.Join(words[:len(words)-1], ", "), "Last": words[len(words)-1]})
 }
 
 // sectionTypes are the resource types behind each record section, and how
-// a sentence names them.
+// a sentence names them (a key of sectionWord).
 var sectionTypes = map[string]struct {
 	words string
 	types []string
 }{
-	"results":       {"test results", []string{"Observation", "DiagnosticReport"}},
+	"results":       {"test-results", []string{"Observation", "DiagnosticReport"}},
 	"vitals":        {"measurements", []string{"Observation"}},
 	"medications":   {"medications", []string{"MedicationRequest"}},
 	"allergies":     {"allergies", []string{"AllergyIntolerance"}},
@@ -137,7 +201,7 @@ var sectionTypes = map[string]struct {
 	"visits":        {"visits", []string{"Encounter"}},
 	"messages":      {"messages", []string{"Communication"}},
 	"billing":       {"statements", []string{"Invoice", "Account", "ExplanationOfBenefit"}},
-	"care":          {"care plans", []string{"CarePlan", "Goal", "CareTeam"}},
+	"care":          {"care-plans", []string{"CarePlan", "Goal", "CareTeam"}},
 }
 
 // endedView is shown instead of a record whose access the practice ended
@@ -146,19 +210,17 @@ var sectionTypes = map[string]struct {
 // UI goroutine.
 func (s *shell) endedView() fyne.CanvasObject {
 	u, p := s.u, s.current
-	name := firstOf(p.Label)
+	f := map[string]any{"Name": firstOf(p.Label), "Practice": p.Practice}
 	head := []fyne.CanvasObject{
-		heading("Access to " + name + "'s record has ended"),
-		paragraph(fmt.Sprintf("%s no longer shares %s's record with you, so Carebook can no longer update it "+
-			"or send anything for %s. What you wrote below was not sent, and will be lost when the record is "+
-			"removed: copy anything you still need (select the text) and send it another way.", p.Practice, name, name)),
+		heading(lang.L("Access to {{.Name}}'s record has ended", f)),
+		paragraph(lang.L("{{.Practice}} no longer shares {{.Name}}'s record with you, so Carebook can no longer update it or send anything for {{.Name}}. What you wrote below was not sent, and will be lost when the record is removed: copy anything you still need (select the text) and send it another way.", f)),
 	}
-	col := newColumn(640, false, append(head, paragraph("Loading…"))...)
-	remove := &widget.Button{Text: "Remove " + name + "'s record from this device", Importance: widget.DangerImportance}
-	remove.OnTapped = func() {
+	col := newColumn(640, false, append(head, paragraph(lang.L("Loading…")))...)
+	var remove *wrapButton
+	remove = newWrapButton(lang.L("Remove {{.Name}}'s record from this device", f), nil, widget.DangerImportance, func() {
 		u.core.Touch()
-		dialog.ShowConfirm("Remove "+name+"'s record?",
-			"Carebook destroys the record's key, so nothing of it, and nothing unsent, can be read here again.",
+		dialog.ShowConfirm(lang.L("Remove {{.Name}}'s record?", f),
+			lang.L("Carebook destroys the record's key, so nothing of it, and nothing unsent, can be read here again."),
 			func(ok bool) {
 				if !ok {
 					return
@@ -170,20 +232,20 @@ func (s *shell) endedView() fyne.CanvasObject {
 				}, func(_ struct{}, err error) {
 					if err != nil {
 						remove.Enable()
-						dialog.ShowError(fmt.Errorf("the record could not be removed: %s", humanStorageError(err)), u.win)
+						dialog.ShowError(errors.New(lang.L("The record could not be removed.")+" "+humanStorageError(err)), u.win)
 						return
 					}
 					u.showUnlockedHome()
 				})
 			}, u.win)
-	}
+	})
 	background(u.ctx, func(ctx context.Context) ([]app.OutboxEntry, error) {
 		return u.core.Outbox(ctx, p.ID)
 	}, func(entries []app.OutboxEntry, err error) {
 		var objs []fyne.CanvasObject
 		switch {
 		case err != nil:
-			objs = append(objs, paragraph("Carebook could not read what was waiting to be sent. "+humanStorageError(err)))
+			objs = append(objs, paragraph(lang.L("Carebook could not read what was waiting to be sent.")+" "+humanStorageError(err)))
 		default:
 			for _, e := range entries {
 				if e.State == "sent" { // accepted by the practice: nothing lost
@@ -194,11 +256,11 @@ func (s *shell) endedView() fyne.CanvasObject {
 			}
 		}
 		if len(objs) == 0 {
-			objs = append(objs, paragraph("Nothing was waiting to be sent."))
+			objs = append(objs, paragraph(lang.L("Nothing was waiting to be sent.")))
 		}
 		// The cards go straight into the column, which measures each at
 		// its final width (a nested column would not).
-		col.Objects = append(append(append([]fyne.CanvasObject{}, head...), objs...), container.NewHBox(remove))
+		col.Objects = append(append(append([]fyne.CanvasObject{}, head...), objs...), remove)
 		col.Refresh()
 	})
 	return container.NewVScroll(container.NewPadded(col))

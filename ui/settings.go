@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -23,23 +23,31 @@ import (
 const prefIdleMinutes = "idle_lock_minutes"
 
 // idleChoices are the idle lock delays offered, in minutes.
-var idleChoices = []struct {
-	label   string
-	minutes int
-}{
-	{"1 minute", 1}, {"2 minutes", 2}, {"5 minutes", 5}, {"15 minutes", 15}, {"30 minutes", 30}, {"1 hour", 60},
+var idleChoices = []int{1, 2, 5, 15, 30, 60}
+
+// idleLabel names an idle lock delay: "5 minutes", "1 hour".
+func idleLabel(minutes int) string {
+	if minutes == 60 {
+		return lang.L("1 hour")
+	}
+	return lang.N("{{.Count}} minutes", minutes, map[string]any{"Count": minutes})
 }
 
 // prefBackgroundSeconds keeps, on phones, how long Carebook may sit in the
 // background before it locks ("at once" is stored as -1: 0 is "not set").
 const prefBackgroundSeconds = "background_lock_seconds"
 
-// backgroundChoices are the background lock delays offered on phones.
-var backgroundChoices = []struct {
-	label   string
-	seconds int
-}{
-	{"At once", -1}, {"After 1 minute", 60}, {"After 5 minutes", 300}, {"After 15 minutes", 900},
+// backgroundChoices are the background lock delays offered on phones, in
+// seconds (-1 is at once).
+var backgroundChoices = []int{-1, 60, 300, 900}
+
+// backgroundLabel names a background lock delay: "At once", "After 5 minutes".
+func backgroundLabel(seconds int) string {
+	if seconds < 0 {
+		return lang.L("At once")
+	}
+	n := seconds / 60
+	return lang.N("After {{.Count}} minutes", n, map[string]any{"Count": n})
 }
 
 // applySavedIdleTimeout gives the core the delays the user chose earlier.
@@ -58,19 +66,19 @@ func (u *UI) applySavedIdleTimeout() {
 func (u *UI) backgroundLockSelect() *widget.Select {
 	labels := make([]string, len(backgroundChoices))
 	current := ""
-	for i, c := range backgroundChoices {
-		labels[i] = c.label
-		if time.Duration(max(c.seconds, 0))*time.Second == u.core.BackgroundGrace() {
-			current = c.label
+	for i, sec := range backgroundChoices {
+		labels[i] = backgroundLabel(sec)
+		if time.Duration(max(sec, 0))*time.Second == u.core.BackgroundGrace() {
+			current = labels[i]
 		}
 	}
 	sel := widget.NewSelect(labels, nil)
 	sel.SetSelected(current)
 	sel.OnChanged = func(label string) {
-		for _, c := range backgroundChoices {
-			if c.label == label {
-				u.fyneApp.Preferences().SetInt(prefBackgroundSeconds, c.seconds)
-				u.core.SetBackgroundGrace(time.Duration(max(c.seconds, 0)) * time.Second)
+		for i, sec := range backgroundChoices {
+			if labels[i] == label {
+				u.fyneApp.Preferences().SetInt(prefBackgroundSeconds, sec)
+				u.core.SetBackgroundGrace(time.Duration(max(sec, 0)) * time.Second)
 			}
 		}
 	}
@@ -85,42 +93,42 @@ func (s *shell) settingsView() fyne.CanvasObject {
 	// Lock after.
 	labels := make([]string, len(idleChoices))
 	current := ""
-	for i, c := range idleChoices {
-		labels[i] = c.label
-		if time.Duration(c.minutes)*time.Minute == u.core.IdleTimeout() {
-			current = c.label
+	for i, m := range idleChoices {
+		labels[i] = idleLabel(m)
+		if time.Duration(m)*time.Minute == u.core.IdleTimeout() {
+			current = labels[i]
 		}
 	}
 	idle := widget.NewSelect(labels, nil)
 	idle.SetSelected(current)
 	idle.OnChanged = func(label string) {
-		for _, c := range idleChoices {
-			if c.label == label {
-				u.fyneApp.Preferences().SetInt(prefIdleMinutes, c.minutes)
-				u.core.SetIdleTimeout(time.Duration(c.minutes) * time.Minute)
+		for i, m := range idleChoices {
+			if labels[i] == label {
+				u.fyneApp.Preferences().SetInt(prefIdleMinutes, m)
+				u.core.SetIdleTimeout(time.Duration(m) * time.Minute)
 			}
 		}
 	}
 
 	// Passphrase.
 	old := widget.NewPasswordEntry()
-	old.SetPlaceHolder("Current passphrase")
+	old.SetPlaceHolder(lang.L("Current passphrase"))
 	next := widget.NewPasswordEntry()
-	next.SetPlaceHolder("New passphrase")
+	next.SetPlaceHolder(lang.L("New passphrase"))
 	confirm := widget.NewPasswordEntry()
-	confirm.SetPlaceHolder("New passphrase again")
+	confirm.SetPlaceHolder(lang.L("New passphrase again"))
 	passResult := errorText()
 	passDone := paragraph("")
 	passDone.Hide()
 	var change *widget.Button
-	change = &widget.Button{Text: "Change passphrase", OnTapped: func() {
+	change = &widget.Button{Text: lang.L("Change passphrase"), OnTapped: func() {
 		u.core.Touch()
 		switch {
 		case next.Text == "" || app.CheckPassphrase(next.Text) != nil:
-			showError(passResult, fmt.Sprintf("Please use at least %d characters.", minPassphraseLength))
+			showError(passResult, lang.L("Please use at least {{.Count}} characters.", map[string]any{"Count": minPassphraseLength}))
 			return
 		case next.Text != confirm.Text:
-			showError(passResult, "The two new passphrases are not the same.")
+			showError(passResult, lang.L("The two new passphrases are not the same."))
 			return
 		}
 		passResult.Hide()
@@ -133,16 +141,16 @@ func (s *shell) settingsView() fyne.CanvasObject {
 			change.Enable()
 			if err != nil {
 				if app.IsWrongPassphrase(err) {
-					showError(passResult, "The current passphrase is not right.")
+					showError(passResult, lang.L("The current passphrase is not right."))
 				} else {
-					showError(passResult, "The passphrase could not be changed. "+humanStorageError(err))
+					showError(passResult, lang.L("The passphrase could not be changed.")+" "+humanStorageError(err))
 				}
 				return
 			}
 			old.SetText("")
 			next.SetText("")
 			confirm.SetText("")
-			passDone.SetText("Your passphrase was changed.")
+			passDone.SetText(lang.L("Your passphrase was changed."))
 			passDone.Show()
 		})
 	}}
@@ -154,14 +162,14 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		line := container.NewBorder(nil, nil, badge(p, 28), nil, paragraph(personLine(p)+" · "+p.Practice))
 		if p.Closed {
 			// Nothing of it can be read or removed until it is opened.
-			people.Add(newColumn(0, false, line, paragraph("Locked with its own passphrase: choose it in the switcher to open it.")))
+			people.Add(newColumn(0, false, line, paragraph(lang.L("Locked with its own passphrase: choose it in the switcher to open it."))))
 			continue
 		}
-		remove := newWrapButton("Remove from this device", nil, widget.DangerImportance, func() {
+		remove := newWrapButton(lang.L("Remove from this device"), nil, widget.DangerImportance, func() {
 			u.core.Touch()
-			msg := fmt.Sprintf("Remove %s's record from this device? Carebook destroys its key first, so "+
-				"nothing of it can be read again here. The practice keeps its own record; you can connect again later.", p.Label)
-			dialog.ShowConfirm("Remove this record?", msg, func(ok bool) {
+			msg := lang.L("Remove {{.Name}}'s record from this device? Carebook destroys its key first, so nothing of it can be read again here. The practice keeps its own record; you can connect again later.",
+				map[string]any{"Name": p.Label})
+			dialog.ShowConfirm(lang.L("Remove this record?"), msg, func(ok bool) {
 				if !ok {
 					return
 				}
@@ -169,11 +177,11 @@ func (s *shell) settingsView() fyne.CanvasObject {
 			}, u.win)
 		})
 		var repair *wrapButton
-		repair = newWrapButton("Check and download again", nil, widget.MediumImportance, func() {
+		repair = newWrapButton(lang.L("Check and download again"), nil, widget.MediumImportance, func() {
 			u.core.Touch()
-			msg := fmt.Sprintf("Carebook checks every part of %s's record on this device, removes what cannot be read, "+
-				"and downloads the record again from the practice. What you wrote and have not sent is kept.", p.Label)
-			dialog.ShowConfirm("Check this record?", msg, func(ok bool) {
+			msg := lang.L("Carebook checks every part of {{.Name}}'s record on this device, removes what cannot be read, and downloads the record again from the practice. What you wrote and have not sent is kept.",
+				map[string]any{"Name": p.Label})
+			dialog.ShowConfirm(lang.L("Check this record?"), msg, func(ok bool) {
 				if !ok {
 					return
 				}
@@ -182,7 +190,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 					return u.core.RepairRecord(ctx, p.ID)
 				}, func(rep storage.RepairReport, err error) {
 					repair.Enable()
-					dialog.ShowInformation("Record checked", repairSummary(p.Label, rep, err), u.win)
+					dialog.ShowInformation(lang.L("Record checked"), repairSummary(p.Label, rep, err), u.win)
 				})
 			}, u.win)
 		})
@@ -192,35 +200,35 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		}
 		people.Add(newColumn(0, false, append(entry, remove, repair)...))
 	}
-	add := newWrapButton("Add a family member or practice", nil, widget.MediumImportance, func() {
+	add := newWrapButton(lang.L("Add a family member or practice"), nil, widget.MediumImportance, func() {
 		u.showScreen(func() fyne.CanvasObject {
 			return u.connectScreen(func() { u.showShell(s.profiles, s.current.ID) })
 		})
 	})
 
 	lock := newColumn(0, false,
-		paragraph("Carebook locks itself when you haven't used it for a while, and drops its keys from memory."),
-		labelled("Lock after", idle, u.win.Canvas().Size().Width),
+		paragraph(lang.L("Carebook locks itself when you haven't used it for a while, and drops its keys from memory.")),
+		labelled(lang.L("Lock after"), idle, u.win.Canvas().Size().Width),
 	)
 	if u.mobile {
-		lock.Add(paragraph("It also locks when you leave it for another app:"))
-		lock.Add(labelled("In the background", u.backgroundLockSelect(), u.win.Canvas().Size().Width))
+		lock.Add(paragraph(lang.L("It also locks when you leave it for another app:")))
+		lock.Add(labelled(lang.L("In the background"), u.backgroundLockSelect(), u.win.Canvas().Size().Width))
 	}
-	details := newWrapButton("View and change your details", theme.AccountIcon(), widget.MediumImportance, s.showDetails)
+	details := newWrapButton(lang.L("View and change your details"), theme.AccountIcon(), widget.MediumImportance, s.showDetails)
 	return container.NewVScroll(container.NewPadded(newColumn(640, false,
-		newCard("Your details", s.current.Label, newColumn(0, false,
-			paragraph("Your address, phone, e-mail, language, emergency contact and preferred pharmacy, as your practice keeps them."),
+		newCard(lang.L("Your details"), s.current.Label, newColumn(0, false,
+			paragraph(lang.L("Your address, phone, e-mail, language, emergency contact and preferred pharmacy, as your practice keeps them.")),
 			details)),
-		newCard("Lock", "", lock),
+		newCard(lang.L("Lock"), "", lock),
 		u.appearanceCard(),
 		s.notificationsCard(),
-		newCard("Passphrase", "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
+		newCard(lang.L("Passphrase"), "", newColumn(0, false, old, next, confirm, passResult, passDone, container.NewHBox(change))),
 		s.ownLockCard(),
 		s.movedCard(),
-		newCard("Records", "Practices and family members", newColumn(0, false, people, add)),
+		newCard(lang.L("Records"), lang.L("Practices and family members"), newColumn(0, false, people, add)),
 		s.keysCard(),
 		s.accessCard(),
-		newCard("This device", "", paragraph("Carebook keeps its encrypted data in "+u.core.DataDir()+".")),
+		newCard(lang.L("This device"), "", paragraph(lang.L("Carebook keeps its encrypted data in {{.Folder}}.", map[string]any{"Folder": u.core.DataDir()}))),
 		s.activityCard(),
 		s.whoCard(),
 	)))
@@ -240,7 +248,7 @@ func (s *shell) removeProfile(p app.ProfileInfo, opts app.RemoveOptions) {
 		case errors.As(err, &unsent):
 			s.showUnsent(p, unsent.Items)
 		case err != nil:
-			dialog.ShowError(fmt.Errorf("the record could not be removed: %s", humanStorageError(err)), u.win)
+			dialog.ShowError(errors.New(lang.L("The record could not be removed.")+" "+humanStorageError(err)), u.win)
 		default:
 			u.showUnlockedHome()
 		}
@@ -252,12 +260,12 @@ func (s *shell) removeProfile(p app.ProfileInfo, opts app.RemoveOptions) {
 // UI goroutine.
 func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
 	u := s.u
-	objs := []fyne.CanvasObject{paragraph(fmt.Sprintf("%s not sent to %s yet. If you remove %s's record now, "+
-		"%s lost. Copy what you still need, or keep the record: Carebook sends it when it reaches the practice.",
-		plural(len(items), "item was", "items were"), p.Practice, firstOf(p.Label), itThem(len(items))))}
+	n := len(items)
+	objs := []fyne.CanvasObject{paragraph(lang.N("{{.Count}} items were not sent to {{.Practice}} yet. If you remove {{.Name}}'s record now, they are lost. Copy what you still need, or keep the record: Carebook sends it when it reaches the practice.",
+		n, map[string]any{"Count": n, "Practice": p.Practice, "Name": firstOf(p.Label)}))}
 	for _, e := range items {
 		text := e.Text()
-		copyBtn := &widget.Button{Text: "Copy", OnTapped: func() {
+		copyBtn := &widget.Button{Text: lang.L("Copy"), OnTapped: func() {
 			u.core.Touch()
 			u.fyneApp.Clipboard().SetContent(e.Title() + "\n" + text)
 		}}
@@ -266,7 +274,7 @@ func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
 	}
 	content := container.NewVScroll(newColumn(520, false, objs...))
 	content.SetMinSize(fyne.NewSize(300, 360))
-	d := dialog.NewCustomConfirm("Not sent yet", "Remove anyway", "Keep it", content, func(ok bool) {
+	d := dialog.NewCustomConfirm(lang.L("Not sent yet"), lang.L("Remove anyway"), lang.L("Keep it"), content, func(ok bool) {
 		if ok {
 			s.removeProfile(p, app.RemoveOptions{DiscardUnsent: true})
 		}
@@ -275,23 +283,15 @@ func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
 	d.Show()
 }
 
-// itThem is "it is" or "they are".
-func itThem(n int) string {
-	if n == 1 {
-		return "it is"
-	}
-	return "they are"
-}
-
 // unsentState says where an unsent item stands.
 func unsentState(e app.OutboxEntry) string {
 	switch e.State {
 	case storage.OutboxFailed:
-		return "refused by the practice"
+		return lang.L("refused by the practice")
 	case storage.OutboxConflict:
-		return "needs your attention"
+		return lang.L("needs your attention")
 	}
-	return "waiting to be sent"
+	return lang.L("waiting to be sent")
 }
 
 // dialogSize fits a dialog in the window: most of a phone screen, a
@@ -303,24 +303,26 @@ func dialogSize(w fyne.Window) fyne.Size {
 
 // repairSummary says in words what RepairRecord did.
 func repairSummary(name string, rep storage.RepairReport, err error) string {
-	var b strings.Builder
+	var parts []string
 	switch {
 	case rep.Records > 0:
-		fmt.Fprintf(&b, "%s of %s's record could not be read and removed. ", plural(rep.Records, "part", "parts"), name)
+		parts = append(parts, lang.N("{{.Count}} parts of {{.Name}}'s record could not be read and removed.", rep.Records,
+			map[string]any{"Count": rep.Records, "Name": name}))
 	case rep.Damaged():
-		fmt.Fprintf(&b, "%s's record was checked; its download starts over. ", name)
+		parts = append(parts, lang.L("{{.Name}}'s record was checked; its download starts over.", map[string]any{"Name": name}))
 	default:
-		fmt.Fprintf(&b, "Every part of %s's record could be read. ", name)
+		parts = append(parts, lang.L("Every part of {{.Name}}'s record could be read.", map[string]any{"Name": name}))
 	}
 	if rep.Outbox > 0 {
-		fmt.Fprintf(&b, "%s that had not been sent could not be read and are lost. ", plural(rep.Outbox, "item", "items"))
+		parts = append(parts, lang.N("{{.Count}} items that had not been sent could not be read and are lost.", rep.Outbox,
+			map[string]any{"Count": rep.Outbox}))
 	}
 	if err != nil {
-		b.WriteString("The record could not be downloaded now; Carebook tries again at the next update.")
+		parts = append(parts, lang.L("The record could not be downloaded now; Carebook tries again at the next update."))
 	} else {
-		b.WriteString("The record was downloaded again from the practice.")
+		parts = append(parts, lang.L("The record was downloaded again from the practice."))
 	}
-	return b.String()
+	return strings.Join(parts, " ")
 }
 
 // practiceLinks are the practice's terms of use and privacy policy, opened
@@ -329,8 +331,8 @@ func repairSummary(name string, rep storage.RepairReport, err error) string {
 func practiceLinks(win fyne.Window, p app.ProfileInfo) fyne.CanvasObject {
 	var links []fyne.CanvasObject
 	for _, l := range []struct{ text, what, addr string }{
-		{"Terms of use", "your practice's terms of use", p.TermsURL},
-		{"Privacy policy", "your practice's privacy policy", p.PrivacyURL},
+		{lang.L("Terms of use"), lang.L("your practice's terms of use"), p.TermsURL},
+		{lang.L("Privacy policy"), lang.L("your practice's privacy policy"), p.PrivacyURL},
 	} {
 		u, err := url.Parse(l.addr)
 		if err != nil || l.addr == "" {
@@ -354,8 +356,8 @@ func practiceLinks(win fyne.Window, p app.ProfileInfo) fyne.CanvasObject {
 // offers it. Filled in off the UI goroutine. UI goroutine.
 func (s *shell) accessCard() fyne.CanvasObject {
 	u, p := s.u, s.current
-	body := newColumn(0, false, paragraph("Loading…"))
-	card := newCard("Who can see your record", p.Practice, body)
+	body := newColumn(0, false, paragraph(lang.L("Loading…")))
+	card := newCard(lang.L("Who can see your record"), p.Practice, body)
 	if !p.Self {
 		card.Hide() // a parent or caregiver does not manage the patient's access
 		return card
@@ -372,23 +374,24 @@ func (s *shell) accessCard() fyne.CanvasObject {
 			var objs []fyne.CanvasObject
 			switch {
 			case err != nil:
-				objs = append(objs, paragraph("Carebook could not read this. "+humanStorageError(err)))
+				objs = append(objs, paragraph(lang.L("Carebook could not read this.")+" "+humanStorageError(err)))
 			case len(v.list) == 0:
-				objs = append(objs, paragraph("Your practice lists nobody else with access to your record."))
+				objs = append(objs, paragraph(lang.L("Your practice lists nobody else with access to your record.")))
 			default:
 				for _, px := range v.list {
 					px := px
-					line := px.Name
+					fields := map[string]any{"Name": px.Name, "First": firstOf(px.Name), "Relationship": px.Relationship, "Practice": p.Practice}
+					line := lang.L("{{.Name}} can see your record and act for you at {{.Practice}}.", fields)
 					if px.Relationship != "" {
-						line += " · your " + px.Relationship
+						line = lang.L("{{.Name}} · your {{.Relationship}} can see your record and act for you at {{.Practice}}.", fields)
 					}
-					row := []fyne.CanvasObject{paragraph(line + " can see your record and act for you at " + p.Practice + ".")}
+					row := []fyne.CanvasObject{paragraph(line)}
 					if v.canEnd {
-						end := &widget.Button{Text: "End " + firstOf(px.Name) + "'s access", Importance: widget.DangerImportance}
+						end := &widget.Button{Text: lang.L("End {{.First}}'s access", fields), Importance: widget.DangerImportance}
 						end.OnTapped = func() {
 							u.core.Touch()
-							dialog.ShowConfirm("End "+firstOf(px.Name)+"'s access?",
-								"Your practice will stop sharing your record with "+px.Name+". Only the office can give it back.",
+							dialog.ShowConfirm(lang.L("End {{.First}}'s access?", fields),
+								lang.L("Your practice will stop sharing your record with {{.Name}}. Only the office can give it back.", fields),
 								func(ok bool) {
 									if !ok {
 										return
@@ -399,7 +402,7 @@ func (s *shell) accessCard() fyne.CanvasObject {
 									}, func(_ app.Submitted, err error) {
 										end.Enable()
 										if msg := accessOutcome(err); msg != "" {
-											dialog.ShowInformation("Access", msg, u.win)
+											dialog.ShowInformation(lang.L("Access"), msg, u.win)
 										}
 										if err == nil {
 											s.sync() // the practice's copy comes back: the list changes
@@ -412,7 +415,7 @@ func (s *shell) accessCard() fyne.CanvasObject {
 					objs = append(objs, newColumn(0, false, row...))
 				}
 				if !v.canEnd {
-					objs = append(objs, paragraph("To end someone's access, ask the office: this practice does not offer it online."))
+					objs = append(objs, paragraph(lang.L("To end someone's access, ask the office: this practice does not offer it online.")))
 				}
 			}
 			body.Objects = objs
@@ -432,14 +435,14 @@ func accessOutcome(err error) string {
 	case err == nil:
 		return ""
 	case errors.As(err, &refused):
-		return "The practice did not accept it: " + refused.Message
+		return lang.L("The practice did not accept it: {{.Words}}", map[string]any{"Words": refused.Message})
 	case errors.Is(err, app.ErrQueued):
-		return "Saved on this device; Carebook sends it when it next reaches your practice."
+		return lang.L("Saved on this device; Carebook sends it when it next reaches your practice.")
 	case errors.Is(err, app.ErrNeedsSignIn):
-		return "Saved on this device; sign in to your practice again to send it."
+		return lang.L("Saved on this device; sign in to your practice again to send it.")
 	case errors.Is(err, app.ErrInvalidInput):
 		return strings.TrimPrefix(err.Error(), app.ErrInvalidInput.Error()+": ")
 	default:
-		return "Carebook could not do this just now. Please try again."
+		return lang.L("Carebook could not do this just now. Please try again.")
 	}
 }

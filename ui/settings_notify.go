@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
@@ -19,11 +20,9 @@ type notifySource interface {
 }
 
 // notificationsRunText says plainly when notifications come.
-const notificationsRunText = "Reminders and notifications come only while Carebook runs."
-
-// notificationsPrivacyText says what a notification shows by default.
-const notificationsPrivacyText = "A notification says only what kind of news it is, such as “New message from your practice”: " +
-	"no names, subjects or results, since others may see your screen."
+func notificationsRunText() string {
+	return lang.L("Reminders and notifications come only while Carebook runs.")
+}
 
 // notificationsCard is the Settings card of the notifications of the
 // record on show: a switch per kind and the opt-in to details. Read and
@@ -40,12 +39,12 @@ func (s *shell) notificationsCard() fyne.CanvasObject {
 // in to this computer (an XDG autostart entry), so that reminders come
 // without opening it by hand. UI goroutine.
 func startWithSession(ctx context.Context, cfg autostart.Config, touch func()) fyne.CanvasObject {
-	check := widget.NewCheck("Start with my session", nil)
+	check := widget.NewCheck(lang.L("Start with my session"), nil)
 	check.Disable()
 	status := errorText()
 	background(ctx, func(context.Context) (bool, error) { return autostart.Enabled(cfg) }, func(on bool, err error) {
 		if err != nil {
-			showError(status, "Carebook could not tell whether it starts with your session.")
+			showError(status, lang.L("Carebook could not tell whether it starts with your session."))
 		}
 		check.SetChecked(on)
 		check.OnChanged = func(on bool) {
@@ -53,7 +52,7 @@ func startWithSession(ctx context.Context, cfg autostart.Config, touch func()) f
 			background(ctx, func(context.Context) (struct{}, error) { return struct{}{}, autostart.Set(cfg, on) },
 				func(_ struct{}, err error) {
 					if err != nil {
-						showError(status, "Carebook could not change this: "+err.Error())
+						showError(status, lang.L("Carebook could not change this: {{.Error}}", map[string]any{"Error": err.Error()}))
 						return
 					}
 					status.Hide()
@@ -62,20 +61,20 @@ func startWithSession(ctx context.Context, cfg autostart.Config, touch func()) f
 		check.Enable()
 	})
 	return newColumn(0, false, check,
-		paragraph("Carebook then opens when you sign in to this computer, so reminders come without opening it yourself."), status)
+		paragraph(lang.L("Carebook then opens when you sign in to this computer, so reminders come without opening it yourself.")), status)
 }
 
 // newNotificationsCard builds the card for profile p from src; touch
 // records activity; extra goes at the end. UI goroutine.
 func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileInfo, touch func(), extra ...fyne.CanvasObject) *widget.Card {
-	body := newColumn(0, false, paragraph("Loading…"))
-	card := newCard("Notifications", "For "+p.Label+"'s record", body)
+	body := newColumn(0, false, paragraph(lang.L("Loading…")))
+	card := newCard(lang.L("Notifications"), lang.L("For {{.Name}}'s record", map[string]any{"Name": p.Label}), body)
 	status := errorText()
 	background(ctx, func(ctx context.Context) (app.NotificationSettings, error) {
 		return src.NotificationSettings(ctx, p.ID)
 	}, func(ns app.NotificationSettings, err error) {
 		if err != nil {
-			body.Objects = []fyne.CanvasObject{paragraph("Carebook could not read these settings. " + humanStorageError(err))}
+			body.Objects = []fyne.CanvasObject{paragraph(lang.L("Carebook could not read these settings.") + " " + humanStorageError(err))}
 			body.Refresh()
 			return
 		}
@@ -104,14 +103,13 @@ func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileIn
 				return struct{}{}, src.SetNotificationSettings(ctx, p.ID, saved)
 			}, func(_ struct{}, err error) {
 				if err != nil {
-					showError(status, "Carebook could not save this. "+humanStorageError(err))
+					showError(status, lang.L("Carebook could not save this.")+" "+humanStorageError(err))
 					return
 				}
 				status.Hide()
 			})
 		}
-		objs := []fyne.CanvasObject{paragraph(notificationsRunText + " Appointment reminders come the day before " +
-			"and an hour before; preventive care covers vaccines and check-ups.")}
+		objs := []fyne.CanvasObject{paragraph(notificationsRunText() + " " + lang.L("Appointment reminders come the day before and an hour before; preventive care covers vaccines and check-ups."))}
 		for _, k := range app.NotificationKinds {
 			k := k
 			check := newWrapCheck(k.Label(), nil)
@@ -122,14 +120,13 @@ func newNotificationsCard(ctx context.Context, src notifySource, p app.ProfileIn
 			}
 			objs = append(objs, check)
 		}
-		details := newWrapCheck("Show details", nil)
+		details := newWrapCheck(lang.L("Show details"), nil)
 		details.SetChecked(ns.ShowDetails)
 		details.check.OnChanged = func(on bool) {
 			ns.ShowDetails = on
 			save()
 		}
-		objs = append(objs, paragraph(notificationsPrivacyText+" With details on, a notification says who wrote, "+
-			"the subject and the test's name, and whose record it is by first name."), details, status)
+		objs = append(objs, paragraph(lang.L("A notification says only what kind of news it is, such as “New message from your practice”: no names, subjects or results, since others may see your screen. With details on, a notification says who wrote, the subject and the test's name, and whose record it is by first name.")), details, status)
 		objs = append(objs, extra...)
 		body.Objects = objs
 		body.Refresh()

@@ -3,13 +3,13 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -18,7 +18,7 @@ import (
 )
 
 // addProfileChoice is the last entry of the profile switcher.
-const addProfileChoice = "Add a family member or practice…"
+func addProfileChoice() string { return lang.L("Add a family member or practice…") }
 
 // progressInterval throttles sync progress on screen (about 30 a second
 // at most, as STYLE.md asks; a few a second reads better).
@@ -67,7 +67,7 @@ func (u *UI) showUnlockedHome() {
 		switch {
 		case err != nil:
 			u.showScreen(func() fyne.CanvasObject {
-				return messageScreen("Carebook cannot read its data", humanStorageError(err))
+				return messageScreen(lang.L("Carebook cannot read its data"), humanStorageError(err))
 			})
 		case len(ps) == 0:
 			u.showScreen(func() fyne.CanvasObject { return u.connectScreen(nil) })
@@ -96,7 +96,7 @@ func (u *UI) showUnlockedHomeAt(id string) {
 		switch {
 		case err != nil:
 			u.showScreen(func() fyne.CanvasObject {
-				return messageScreen("Carebook cannot read its data", humanStorageError(err))
+				return messageScreen(lang.L("Carebook cannot read its data"), humanStorageError(err))
 			})
 		case len(ps) == 0:
 			u.showScreen(func() fyne.CanvasObject { return u.connectScreen(nil) })
@@ -130,7 +130,7 @@ func (s *shell) notices() fyne.CanvasObject {
 	text := paragraph(strings.Join(lines, "\n"))
 	text.Importance = widget.WarningImportance
 	var box *fyne.Container
-	ok := &widget.Button{Text: "OK", OnTapped: func() {
+	ok := &widget.Button{Text: lang.L("OK"), OnTapped: func() {
 		s.u.core.DismissEndedNotices()
 		box.Hide()
 	}}
@@ -167,7 +167,7 @@ func (u *UI) showShell(ps []app.ProfileInfo, id string) {
 func (s *shell) build() fyne.CanvasObject {
 	u := s.u
 	names, ids := profileChoices(s.profiles)
-	names = append(names, addProfileChoice)
+	names = append(names, addProfileChoice())
 	s.switcher = widget.NewSelect(names, nil)
 	for i, id := range ids {
 		if id == s.current.ID {
@@ -176,7 +176,7 @@ func (s *shell) build() fyne.CanvasObject {
 	}
 	s.switcher.OnChanged = func(choice string) {
 		u.core.Touch()
-		if choice == addProfileChoice {
+		if choice == addProfileChoice() {
 			u.showScreen(func() fyne.CanvasObject {
 				return u.connectScreen(func() { u.showShell(s.profiles, s.current.ID) })
 			})
@@ -191,7 +191,7 @@ func (s *shell) build() fyne.CanvasObject {
 	}
 
 	s.syncBtn = &widget.Button{Icon: theme.ViewRefreshIcon(), OnTapped: func() { u.core.Touch(); s.sync() }}
-	s.lockBtn = &widget.Button{Text: "Lock", OnTapped: func() { u.core.Lock() }}
+	s.lockBtn = &widget.Button{Text: lang.L("Lock"), OnTapped: func() { u.core.Lock() }}
 	s.status = widget.NewLabel(s.statusText(lastSyncText(s.current.LastSync, time.Now())))
 	s.status.Wrapping = fyne.TextWrapWord
 	s.status.SizeName = theme.SizeNameCaptionText
@@ -199,7 +199,7 @@ func (s *shell) build() fyne.CanvasObject {
 	s.banner.Wrapping = fyne.TextWrapWord
 	s.banner.Importance = widget.WarningImportance
 	s.banner.Hide()
-	s.signIn = &widget.Button{Text: "Sign in again", Importance: widget.HighImportance, OnTapped: s.onSignIn}
+	s.signIn = &widget.Button{Text: lang.L("Sign in again"), Importance: widget.HighImportance, OnTapped: s.onSignIn}
 	s.signIn.Hide()
 	if s.current.NeedsSignIn && !s.current.Ended {
 		s.showSignIn()
@@ -230,15 +230,15 @@ func (s *shell) build() fyne.CanvasObject {
 	s.dashboard = newDashboardView(u.ctx, u.core, s.current.ID, s.openSection)
 	// The record is built when first opened: decoding a long record must
 	// not compete with the dashboard for the CPU right after unlock.
-	s.recordTab = container.NewTabItemWithIcon("Health record", theme.DocumentIcon(), container.NewStack())
-	s.messagesTab = container.NewTabItemWithIcon("Messages", theme.MailComposeIcon(), container.NewStack())
-	s.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), container.NewStack(s.settingsView()))
+	s.recordTab = container.NewTabItemWithIcon(lang.L("Health record"), theme.DocumentIcon(), container.NewStack())
+	s.messagesTab = container.NewTabItemWithIcon(lang.L("Messages"), theme.MailComposeIcon(), container.NewStack())
+	s.settingsTab = container.NewTabItemWithIcon(lang.L("Settings"), theme.SettingsIcon(), container.NewStack(s.settingsView()))
 	s.requests = newRequestsView(u.ctx, u.core, s.current.ID)
 	s.requests.openSection = s.openSectionList
 	s.dashboard.openRequests = s.openRequests
-	s.requestsTab = container.NewTabItemWithIcon("Requests", theme.MailSendIcon(), s.requests.CanvasObject())
+	s.requestsTab = container.NewTabItemWithIcon(lang.L("Requests"), theme.MailSendIcon(), s.requests.CanvasObject())
 	s.nav = newNavTabs(
-		container.NewTabItemWithIcon("Home", theme.HomeIcon(), s.dashboard.CanvasObject()),
+		container.NewTabItemWithIcon(lang.L("Home"), theme.HomeIcon(), s.dashboard.CanvasObject()),
 		s.recordTab,
 		s.messagesTab,
 		s.requestsTab,
@@ -377,8 +377,10 @@ func (s *shell) askAbout(ref string) {
 	s.messages.AskAbout(ref)
 }
 
-const signInText = "Your practice needs you to sign in again before Carebook can update this record. " +
-	"What you saved is still here, and nothing you wrote is lost."
+// signInText asks the patient to sign in again.
+func signInText() string {
+	return lang.L("Your practice needs you to sign in again before Carebook can update this record. What you saved is still here, and nothing you wrote is lost.")
+}
 
 func (s *shell) showBanner(text string) {
 	s.banner.SetText(text)
@@ -398,16 +400,16 @@ func (s *shell) hideBanner() {
 
 func (s *shell) showSignIn() {
 	s.movedTo = ""
-	s.signIn.SetText("Sign in again")
+	s.signIn.SetText(lang.L("Sign in again"))
 	s.signIn.Show()
-	s.showBanner(signInText)
+	s.showBanner(signInText())
 }
 
 // signInAgain renews the profile's access, then syncs. UI goroutine.
 func (s *shell) signInAgain() {
 	s.u.core.Touch()
 	s.signIn.Disable()
-	s.showBanner("Opening your practice's sign-in page in your browser… Come back here when you have signed in.")
+	s.showBanner(lang.L("Opening your practice's sign-in page in your browser… Come back here when you have signed in."))
 	id := s.current.ID
 	background(s.u.ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.u.core.SignInAgain(ctx, id)
@@ -426,7 +428,7 @@ func (s *shell) signInAgain() {
 // arrive as events (see onEvent). UI goroutine.
 func (s *shell) sync() {
 	s.syncBtn.Disable()
-	s.status.SetText(s.statusText("Updating…"))
+	s.status.SetText(s.statusText(lang.L("Updating…")))
 	id := s.current.ID
 	background(s.u.ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.u.core.Sync(ctx, id)
@@ -451,19 +453,18 @@ func (s *shell) sync() {
 			s.showMoved(app.PracticeMovedTo(err))
 		case errors.Is(err, app.ErrOffline):
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
-			s.showBanner("You're offline, or your practice can't be reached. You're reading your record as it was " +
-				savedWhen(s.current.LastSync, now) + ".")
+			s.showBanner(lang.L("You're offline, or your practice can't be reached. You're reading your record as it was {{.When}}.",
+				map[string]any{"When": savedWhen(s.current.LastSync, now)}))
 		case errors.Is(err, app.ErrNeedsSignIn):
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
 			s.showSignIn()
 		case errors.Is(err, storage.ErrDiskFull):
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
-			s.showBanner("Your device is out of space, so Carebook could not save what your practice sent. " +
-				"What you saved before is safe. Free some space, then press refresh.")
+			s.showBanner(lang.L("Your device is out of space, so Carebook could not save what your practice sent. What you saved before is safe. Free some space, then press refresh."))
 		default:
 			s.status.SetText(s.statusText(lastSyncText(s.current.LastSync, now)))
-			s.showBanner("Carebook couldn't update this record just now. It will try again. You're reading it as it was " +
-				savedWhen(s.current.LastSync, now) + ".")
+			s.showBanner(lang.L("Carebook couldn't update this record just now. It will try again. You're reading it as it was {{.When}}.",
+				map[string]any{"When": savedWhen(s.current.LastSync, now)}))
 		}
 	})
 }
@@ -481,11 +482,12 @@ func (s *shell) onEvent(ev app.Event) {
 		if ev.ProfileID != s.current.ID {
 			return
 		}
-		text := "Updating…"
+		text := lang.L("Updating…")
 		if ev.Type != "" {
-			text = fmt.Sprintf("Updating %s… %d", typeLabel(ev.Type), ev.Done)
+			f := map[string]any{"What": typeLabel(ev.Type), "Done": ev.Done, "Total": ev.Total}
+			text = lang.L("Updating {{.What}}… {{.Done}}", f)
 			if ev.Total > 0 {
-				text += fmt.Sprintf(" of %d", ev.Total)
+				text = lang.L("Updating {{.What}}… {{.Done}} of {{.Total}}", f)
 			}
 		}
 		s.status.SetText(s.statusText(text))
@@ -575,7 +577,7 @@ func profileChoices(ps []app.ProfileInfo) (names, ids []string) {
 			name += " (" + p.Practice + ")"
 		}
 		if p.Closed {
-			name += " · locked, tap to open"
+			name = lang.L("{{.Name}} · locked, tap to open", map[string]any{"Name": name})
 		}
 		names = append(names, name)
 		ids = append(ids, p.ID)
@@ -594,16 +596,16 @@ func (s *shell) statusText(freshness string) string {
 // lastSyncText says how fresh the record is.
 func lastSyncText(last, now time.Time) string {
 	if last.IsZero() {
-		return "Not updated yet"
+		return lang.L("Not updated yet")
 	}
-	return "Updated " + ago(last, now)
+	return lang.L("Updated {{.When}}", map[string]any{"When": ago(last, now)})
 }
 
 func savedWhen(last, now time.Time) string {
 	if last.IsZero() {
-		return "when you connected"
+		return lang.L("when you connected")
 	}
-	return "last updated " + ago(last, now)
+	return lang.L("last updated {{.When}}", map[string]any{"When": ago(last, now)})
 }
 
 // ago is "just now", "5 minutes ago", "3 hours ago", "on 4 Mar".
@@ -611,15 +613,17 @@ func ago(t, now time.Time) string {
 	d := now.Sub(t)
 	switch {
 	case d < time.Minute:
-		return "just now"
+		return lang.L("just now")
 	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute", "minutes") + " ago"
+		n := int(d / time.Minute)
+		return lang.N("{{.Count}} minutes ago", n, map[string]any{"Count": n})
 	case d < 24*time.Hour:
-		return plural(int(d/time.Hour), "hour", "hours") + " ago"
+		n := int(d / time.Hour)
+		return lang.N("{{.Count}} hours ago", n, map[string]any{"Count": n})
 	case t.Year() == now.Year():
-		return "on " + appLocale().DayMonth(t.Local())
+		return lang.L("on {{.Date}}", map[string]any{"Date": appLocale().DayMonth(t.Local())})
 	default:
-		return "on " + appLocale().Date(t.Local())
+		return lang.L("on {{.Date}}", map[string]any{"Date": appLocale().Date(t.Local())})
 	}
 }
 
@@ -627,28 +631,28 @@ func ago(t, now time.Time) string {
 func typeLabel(typ string) string {
 	switch typ {
 	case "Observation":
-		return "results"
+		return lang.L("results")
 	case "DiagnosticReport":
-		return "reports"
+		return lang.L("reports")
 	case "MedicationRequest":
-		return "medications"
+		return lang.L("medications")
 	case "AllergyIntolerance":
-		return "allergies"
+		return lang.L("allergies")
 	case "Condition":
-		return "conditions"
+		return lang.L("conditions")
 	case "Immunization":
-		return "immunizations"
+		return lang.L("immunizations")
 	case "Encounter":
-		return "visits"
+		return lang.L("visits")
 	case "DocumentReference":
-		return "documents"
+		return lang.L("documents")
 	case "Communication":
-		return "messages"
+		return lang.L("messages")
 	case "Appointment":
-		return "appointments"
+		return lang.L("appointments")
 	case "everything":
-		return "your record"
+		return lang.L("your record")
 	default:
-		return "records"
+		return lang.L("records")
 	}
 }

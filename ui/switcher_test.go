@@ -60,7 +60,7 @@ func TestSwitcherStress(t *testing.T) {
 		}
 		other := ""
 		for _, name := range sw.Options {
-			if name != sw.Selected && name != addProfileChoice {
+			if name != sw.Selected && name != addProfileChoice() {
 				other = name
 				break
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/locfmt"
@@ -98,7 +99,7 @@ func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
 // falls back to the normal start, with the reason on screen.
 func (u *UI) startDemo() {
 	u.showScreen(func() fyne.CanvasObject {
-		return messageScreen("Opening the demo practice…", "Carebook is starting a demo practice on this computer and signing in its demo patient.")
+		return messageScreen(lang.L("Opening the demo practice…"), lang.L("Carebook is starting a demo practice on this computer and signing in its demo patient."))
 	})
 	pass := u.opts.Passphrase
 	background(u.ctx, func(ctx context.Context) (app.ProfileInfo, error) {
@@ -181,8 +182,9 @@ func (u *UI) showHome() {
 		switch {
 		case err != nil:
 			u.showScreen(func() fyne.CanvasObject {
-				return messageScreen("Carebook cannot open its data",
-					"Something went wrong reading Carebook's data folder ("+u.core.DataDir()+"). "+humanStorageError(err))
+				return messageScreen(lang.L("Carebook cannot open its data"),
+					lang.L("Something went wrong reading Carebook's data folder ({{.Folder}}).", map[string]any{"Folder": u.core.DataDir()})+
+						" "+humanStorageError(err))
 			})
 		case h.state == app.NeedsSetup:
 			u.showScreen(u.setupScreen)
