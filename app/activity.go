@@ -65,6 +65,10 @@ const (
 	auditDocumentFile = "document-file" // a document saved to a file
 	auditViewer       = "system-viewer" // the health summary opened to print
 	auditExportTo     = " to "          // "<format> to <where>" of an export
+
+	auditPracticeEnded = "practice-ended-access"  // the practice ended access to a record
+	auditMovedSignIn   = "signed-in-new-address"  // signed in at the practice's new address
+	auditYouEnded      = "you-ended-proxy-access" // the patient ended a proxy's access
 )
 
 // activityDetail is the words recorded with an event in the current
@@ -73,11 +77,11 @@ func activityDetail(detail string) string {
 	switch detail {
 	case auditDocumentFile, "document to a file":
 		return i18n.L("document to a file")
-	case "the practice ended access to this record":
+	case auditPracticeEnded, "the practice ended access to this record":
 		return i18n.L("the practice ended access to this record")
-	case "signed in at the practice's new address":
+	case auditMovedSignIn, "signed in at the practice's new address":
 		return i18n.L("signed in at the practice's new address")
-	case "you asked the practice to end a person's access":
+	case auditYouEnded, "you asked the practice to end a person's access":
 		return i18n.L("you asked the practice to end a person's access")
 	}
 	format, where, ok := strings.Cut(detail, auditExportTo)

@@ -437,7 +437,7 @@ func (a *App) accessEnded(ctx context.Context, profileID string) error {
 		return fmt.Errorf("access ended: %w", err)
 	}
 	if p.Settings[settingEnded] == "" {
-		a.audit(ctx, storage.AuditAccessEnded, profileID, i18n.L("the practice ended access to this record"))
+		a.audit(ctx, storage.AuditAccessEnded, profileID, auditPracticeEnded)
 	}
 	info := profileInfo(p)
 	notice := EndedNotice{PatientName: info.Label, Relationship: info.Relationship, Practice: info.Practice}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/smart"
@@ -105,7 +104,7 @@ func (a *App) MovePractice(ctx context.Context, profileID, newAddress string) er
 	if err := smart.SaveGrant(ctx, a.store, p.ID, grant); err != nil {
 		return fmt.Errorf("new address: save tokens: %w", err)
 	}
-	a.audit(ctx, storage.AuditSignIn, p.ID, i18n.L("signed in at the practice's new address"))
+	a.audit(ctx, storage.AuditSignIn, p.ID, auditMovedSignIn)
 	a.bus.Publish(ProfilesChanged{})
 	return nil
 }

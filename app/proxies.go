@@ -138,7 +138,7 @@ func (a *App) EndProxyAccess(ctx context.Context, profileID, relatedPersonID str
 	}
 	sub, err := a.submitUpdate(ctx, profileID, kindEndAccess, body, ifMatch)
 	if err == nil || errors.Is(err, ErrQueued) || errors.Is(err, ErrNeedsSignIn) {
-		a.audit(ctx, storage.AuditAccessEnded, profileID, i18n.L("you asked the practice to end a person's access"))
+		a.audit(ctx, storage.AuditAccessEnded, profileID, auditYouEnded)
 	}
 	return sub, err
 }
