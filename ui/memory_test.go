@@ -26,11 +26,10 @@ import (
 // a full collection and the process's resident memory, on the lock
 // screen and after opening every screen of the record.
 type memoryFigures struct {
-	resources               int
-	lockHeap, lockRSS       uint64
-	openHeap, openRSS       uint64
-	screens                 int
-	lockedAgain, lockedRSS2 uint64
+	resources         int
+	lockHeap, lockRSS uint64
+	openHeap, openRSS uint64
+	screens           int
 }
 
 // recordMemory opens every screen of the scale patient's record (about
