@@ -121,8 +121,8 @@ func (d *dashboardView) linkObjects() []fyne.CanvasObject {
 	if !m.Linked() {
 		return objs
 	}
-	options := []string{allPractices}
-	selected := allPractices
+	options := []string{allPractices()}
+	selected := allPractices()
 	var names []string
 	for _, p := range m.Profiles {
 		options = append(options, p.Practice)
@@ -136,7 +136,7 @@ func (d *dashboardView) linkObjects() []fyne.CanvasObject {
 	picker.OnChanged = func(label string) {
 		view := ""
 		for _, p := range m.Profiles {
-			if p.Practice == label && label != allPractices {
+			if p.Practice == label && label != allPractices() {
 				view = p.ID
 			}
 		}

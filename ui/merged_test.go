@@ -75,7 +75,7 @@ func mergedMedicationsWindow(t *testing.T, size fyne.Size) {
 		shown := shownText(w.Content())
 		return strings.Contains(shown, "Follow-up of migraines") && !strings.Contains(shown, "at "+synth.LakesideName)
 	})
-	practicePicker(t, w).SetSelected(allPractices)
+	practicePicker(t, w).SetSelected(allPractices())
 	q.waitShows(t, w, "at "+synth.LakesideName)
 
 	// Every practice's prescriptions, each saying where it comes from.
@@ -150,7 +150,7 @@ func mergedMedicationsWindow(t *testing.T, size fyne.Size) {
 	screenshot(t, w, name("medications-one-practice"))
 	assertTouchTargets(t, w)
 	assertFits(t, w)
-	v.viewPicker.SetSelected(allPractices)
+	v.viewPicker.SetSelected(allPractices())
 	q.waitFor(t, "every practice's list again", func() bool {
 		items := v.current.md.items
 		return len(items) > 1 && items[1].source != ""
@@ -263,7 +263,7 @@ func practicePicker(t *testing.T, w fyne.Window) *widget.Select {
 	t.Helper()
 	var found *widget.Select
 	walkVisible(w.Content(), func(o fyne.CanvasObject) {
-		if sel, ok := o.(*widget.Select); ok && found == nil && len(sel.Options) > 0 && sel.Options[0] == allPractices {
+		if sel, ok := o.(*widget.Select); ok && found == nil && len(sel.Options) > 0 && sel.Options[0] == allPractices() {
 			found = sel
 		}
 	})

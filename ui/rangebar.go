@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -53,11 +54,11 @@ func rangeOf(v record.Value, r *record.RefRange) (*rangeBarModel, string) {
 	m.above = m.hasHigh && x > m.high
 	switch {
 	case m.above:
-		return m, "Higher than the normal range."
+		return m, lang.L("Higher than the normal range.")
 	case m.below:
-		return m, "Lower than the normal range."
+		return m, lang.L("Lower than the normal range.")
 	}
-	return m, "Within the normal range."
+	return m, lang.L("Within the normal range.")
 }
 
 func abs(f float64) float64 {
@@ -190,10 +191,10 @@ func (v *recordView) aboutRow(technical, original, learn string) fyne.CanvasObje
 		shown = append(shown, f)
 	}
 	if original != "" {
-		reveal("As recorded", original)
+		reveal(lang.L("As recorded"), original)
 	}
 	if technical != "" {
-		reveal("Technical name", technical)
+		reveal(lang.L("Technical name"), technical)
 	}
 	defer func() {
 		for _, f := range shown {
@@ -202,9 +203,9 @@ func (v *recordView) aboutRow(technical, original, learn string) fyne.CanvasObje
 	}()
 	if learn != "" {
 		open, win := openURL, v.win
-		buttons = append(buttons, &widget.Button{Text: "Learn more", Icon: theme.HelpIcon(), Importance: widget.LowImportance, OnTapped: func() {
+		buttons = append(buttons, &widget.Button{Text: lang.L("Learn more"), Icon: theme.HelpIcon(), Importance: widget.LowImportance, OnTapped: func() {
 			v.src.Touch()
-			confirmLeaving(win, "Learn more", "MedlinePlus, health information from the U.S. National Library of Medicine", learn, func() {
+			confirmLeaving(win, lang.L("Learn more"), lang.L("MedlinePlus, health information from the U.S. National Library of Medicine"), learn, func() {
 				if u, err := url.Parse(learn); err == nil {
 					_ = open(u)
 				}

@@ -16,6 +16,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -54,8 +55,7 @@ type sectionModel struct {
 
 // sectionDef describes one section of the record.
 type sectionDef struct {
-	name  string // ShowSection's name: "results", "medications", …
-	label string // what the patient reads
+	name  string // ShowSection's name: "results", "medications", …; label() is what the patient reads
 	build func(c *record.Chart) sectionModel
 	// buildWithAppts, when set and the source books appointments, is
 	// used instead of build with the app core's appointments.
@@ -63,25 +63,85 @@ type sectionDef struct {
 	// merged, when set, builds the section of a person linked at
 	// several practices, all practices together (record_merged.go).
 	merged func(m app.MergedRecord) sectionModel
-	// choose is said where the details go before an entry is chosen.
-	choose string
 }
 
 // recordSections lists the sections in the order they are offered.
 var recordSections = []sectionDef{
-	{name: "results", label: "Results", build: resultsSection, merged: mergedResults, choose: "Choose a result to see its values."},
-	{name: "vitals", label: "Trends", build: vitalsSection, merged: mergedVitals, choose: "Choose a measurement to see how it changed over time."},
-	{name: "medications", label: "Medications", build: medicationsSection, merged: mergedMedications, choose: "Choose a medication to see how to take it."},
-	{name: "allergies", label: "Allergies", build: allergiesSection, merged: mergedAllergies, choose: "Choose an allergy to see its reactions."},
-	{name: "conditions", label: "Conditions", build: conditionsSection, merged: mergedConditions, choose: "Choose a condition to see its details."},
-	{name: "immunizations", label: "Immunizations", build: immunizationsSection, merged: mergedImmunizations, choose: "Choose a vaccine to see its details."},
-	{name: "visits", label: "Visits", build: visitsSection, buildWithAppts: visitsSectionWith, merged: mergedVisits,
-		choose: "Choose an appointment to see or change it, or a past visit to see its summary and documents."},
-	{name: "documents", label: "Documents", choose: "Choose a document to read, open or save it."},
-	{name: "billing", label: "Billing", build: billingSection, choose: "Choose a statement to see its charges."},
-	{name: "care", label: "Care plans", build: careSection, choose: "Choose a plan, goal or care team to see its details."},
-	{name: "keep", label: "Take it with you", choose: "Choose your emergency card, or what to save or print."},
-	{name: "search", label: "Search", choose: "Choose a result to see that entry."},
+	{name: "results", build: resultsSection, merged: mergedResults},
+	{name: "vitals", build: vitalsSection, merged: mergedVitals},
+	{name: "medications", build: medicationsSection, merged: mergedMedications},
+	{name: "allergies", build: allergiesSection, merged: mergedAllergies},
+	{name: "conditions", build: conditionsSection, merged: mergedConditions},
+	{name: "immunizations", build: immunizationsSection, merged: mergedImmunizations},
+	{name: "visits", build: visitsSection, buildWithAppts: visitsSectionWith, merged: mergedVisits},
+	{name: "documents"},
+	{name: "billing", build: billingSection},
+	{name: "care", build: careSection},
+	{name: "keep"},
+	{name: "search"},
+}
+
+// label is what the patient reads for the section, in the current
+// language.
+func (d sectionDef) label() string {
+	switch d.name {
+	case "results":
+		return lang.L("Results")
+	case "vitals":
+		return lang.L("Trends")
+	case "medications":
+		return lang.L("Medications")
+	case "allergies":
+		return lang.L("Allergies")
+	case "conditions":
+		return lang.L("Conditions")
+	case "immunizations":
+		return lang.L("Immunizations")
+	case "visits":
+		return lang.L("Visits")
+	case "documents":
+		return lang.L("Documents")
+	case "billing":
+		return lang.L("Billing")
+	case "care":
+		return lang.L("Care plans")
+	case "keep":
+		return lang.L("Take it with you")
+	case "search":
+		return lang.L("Search")
+	}
+	return d.name
+}
+
+// choose is said where the details go before an entry is chosen.
+func (d sectionDef) choose() string {
+	switch d.name {
+	case "results":
+		return lang.L("Choose a result to see its values.")
+	case "vitals":
+		return lang.L("Choose a measurement to see how it changed over time.")
+	case "medications":
+		return lang.L("Choose a medication to see how to take it.")
+	case "allergies":
+		return lang.L("Choose an allergy to see its reactions.")
+	case "conditions":
+		return lang.L("Choose a condition to see its details.")
+	case "immunizations":
+		return lang.L("Choose a vaccine to see its details.")
+	case "visits":
+		return lang.L("Choose an appointment to see or change it, or a past visit to see its summary and documents.")
+	case "documents":
+		return lang.L("Choose a document to read, open or save it.")
+	case "billing":
+		return lang.L("Choose a statement to see its charges.")
+	case "care":
+		return lang.L("Choose a plan, goal or care team to see its details.")
+	case "keep":
+		return lang.L("Choose your emergency card, or what to save or print.")
+	case "search":
+		return lang.L("Choose a result to see that entry.")
+	}
+	return ""
 }
 
 // sectionView is one section on screen.
@@ -163,24 +223,24 @@ func buildRecordView(src recordSource, profileID string, win fyne.Window, inline
 	for i, def := range recordSections {
 		s := &sectionView{def: def}
 		v.sections = append(v.sections, s)
-		labels[i] = def.label
+		labels[i] = def.label()
 		name := def.name
-		b := &widget.Button{Text: def.label, OnTapped: func() { v.ShowSection(name) }}
+		b := &widget.Button{Text: def.label(), OnTapped: func() { v.ShowSection(name) }}
 		v.buttons[name] = b
 		wide.Add(b)
 	}
 	v.picker = widget.NewSelect(labels, func(label string) {
 		for _, def := range recordSections {
-			if def.label == label {
+			if def.label() == label {
 				v.ShowSection(def.name)
 			}
 		}
 	})
-	narrow := container.NewBorder(nil, nil, widget.NewLabelWithStyle("Show", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, v.picker)
+	narrow := container.NewBorder(nil, nil, widget.NewLabelWithStyle(lang.L("Show"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, v.picker)
 	bar := container.New(widthSwitch{}, narrow, wide)
 	v.body = container.NewStack()
 	v.viewPicker = widget.NewSelect(nil, v.chooseView)
-	v.viewBar = container.NewBorder(nil, nil, widget.NewLabelWithStyle("Practice", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, v.viewPicker)
+	v.viewBar = container.NewBorder(nil, nil, widget.NewLabelWithStyle(lang.L("Practice"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, v.viewPicker)
 	v.viewBar.Hide()
 	v.root = container.NewBorder(container.NewVBox(bar, v.viewBar, widget.NewSeparator()), nil, nil, nil, v.body)
 	return v
@@ -214,7 +274,7 @@ func (v *recordView) ShowSection(name string) {
 		}
 		b.Refresh()
 	}
-	v.picker.SetSelected(s.def.label)
+	v.picker.SetSelected(s.def.label())
 	if !s.loaded {
 		v.load(s)
 	}
@@ -254,7 +314,7 @@ func (v *recordView) buildSection(s *sectionView) {
 	}
 	var md *masterDetail
 	if s.def.buildWithAppts != nil && v.booking != nil {
-		top = container.NewPadded(&widget.Button{Text: "Book a visit", Icon: theme.ContentAddIcon(), Importance: widget.HighImportance,
+		top = container.NewPadded(&widget.Button{Text: lang.L("Book a visit"), Icon: theme.ContentAddIcon(), Importance: widget.HighImportance,
 			OnTapped: func() {
 				v.src.Touch()
 				md.list.UnselectAll()
@@ -262,7 +322,7 @@ func (v *recordView) buildSection(s *sectionView) {
 				md.showDetail(v.bookingPage(md, nil))
 			}})
 	}
-	s.md = newMasterDetail(top, s.def.choose)
+	s.md = newMasterDetail(top, s.def.choose())
 	md = s.md
 	s.md.onSelect = func(i int) {
 		v.src.Touch()
@@ -303,7 +363,7 @@ func (v *recordView) load(s *sectionView) {
 	s.cancel = cancel
 	s.loaded = true
 	if len(s.md.items) == 0 {
-		s.md.setStatus("Loading…", false)
+		s.md.setStatus(lang.L("Loading…"), false)
 	}
 	def, query, view := s.def, s.query, v.view
 	runFor(v, ctx, func(ctx context.Context) (sectionModel, error) {
@@ -359,7 +419,7 @@ func (v *recordView) build(ctx context.Context, def sectionDef, pid string) (sec
 				// The section lists what the practice does share (the
 				// visits section's appointments): what it does not is said,
 				// not left to look like none.
-				m = withNotShared(m, def.label, text)
+				m = withNotShared(m, def.label(), text)
 			}
 		}
 	}
@@ -382,7 +442,7 @@ type mergedSource interface {
 }
 
 // allPractices is the view picker's choice of every practice together.
-const allPractices = "All practices"
+func allPractices() string { return lang.L("All practices") }
 
 // setPeople offers the merged view and each practice's own when the
 // person is linked at several practices, and hides the choice otherwise.
@@ -397,8 +457,8 @@ func (v *recordView) setPeople(people []app.ProfileInfo) {
 		return
 	}
 	v.people = people
-	options := []string{allPractices}
-	selected := allPractices
+	options := []string{allPractices()}
+	selected := allPractices()
 	for _, p := range people {
 		options = append(options, p.Practice)
 		if p.ID == v.view {
@@ -420,7 +480,7 @@ func (v *recordView) setPeople(people []app.ProfileInfo) {
 func (v *recordView) chooseView(label string) {
 	view := ""
 	for _, p := range v.people {
-		if p.Practice == label && label != allPractices {
+		if p.Practice == label && label != allPractices() {
 			view = p.ID
 		}
 	}
@@ -447,7 +507,7 @@ func (v *recordView) ShowView(id string) {
 func (v *recordView) apply(s *sectionView, m sectionModel, err error) {
 	if err != nil {
 		s.loaded = false // try again when next shown
-		s.md.setStatus("Carebook could not read this part of your record. Please try again.", true)
+		s.md.setStatus(lang.L("Carebook could not read this part of your record. Please try again."), true)
 		return
 	}
 	// The entry the patient was reading stays open when the section
@@ -508,10 +568,11 @@ func (v *recordView) notShared(ctx context.Context, section string) string {
 func withNotShared(m sectionModel, label, text string) sectionModel {
 	n := len(m.items)
 	inner := m.detail
-	m.items = append(m.items[:n:n], listItem{header: true, title: "Past " + strings.ToLower(label)}, listItem{title: text})
+	past := upperFirst(lang.L("Past {{.Section}}", map[string]any{"Section": strings.ToLower(label)}))
+	m.items = append(m.items[:n:n], listItem{header: true, title: past}, listItem{title: text})
 	m.detail = func(i int) detailModel {
 		if i >= n {
-			return detailModel{title: "Past " + strings.ToLower(label), subtitle: text}
+			return detailModel{title: past, subtitle: text}
 		}
 		return inner(i)
 	}

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -49,14 +50,14 @@ func billingSection(c *record.Chart) sectionModel {
 			it := listItem{title: invoiceTitle(inv), detail: joinNonEmpty(" · ", invoiceAmount(inv), invoiceStatus(inv)),
 				partial: inv.Incomplete, key: inv.Key()}
 			if inv.Open() {
-				it.flag = "To pay"
+				it.flag = lang.L("To pay")
 			}
 			items = append(items, it)
 			details = append(details, func() detailModel { return invoiceDetail(c, inv) })
 		}
 	}
-	addInvoices("To pay", open)
-	addInvoices("Statements", other)
+	addInvoices(lang.L("To pay"), open)
+	addInvoices(lang.L("Statements"), other)
 
 	var accounts []record.Account
 	for _, a := range c.Accounts {
@@ -65,26 +66,26 @@ func billingSection(c *record.Chart) sectionModel {
 		}
 	}
 	if len(accounts) > 0 {
-		items = append(items, listItem{header: true, title: "Accounts"})
+		items = append(items, listItem{header: true, title: lang.L("Accounts")})
 		details = append(details, nil)
 		for _, a := range accounts {
-			items = append(items, listItem{title: firstText(a.Name, "Account"), detail: "Balance " + moneyText(a.Balance),
+			items = append(items, listItem{title: firstText(a.Name, lang.L("Account")), detail: lang.L("Balance {{.Amount}}", map[string]any{"Amount": moneyText(a.Balance)}),
 				partial: a.Incomplete, key: a.Key()})
 			details = append(details, func() detailModel { return accountDetail(a) })
 		}
 	}
 	return sectionModel{
 		items:  items,
-		empty:  "No statements from this practice.",
+		empty:  lang.L("No statements from this practice."),
 		detail: func(i int) detailModel { return details[i]() },
 	}
 }
 
 func invoiceTitle(inv record.Invoice) string {
 	if inv.Date.IsZero() {
-		return firstText(inv.Type, "Statement")
+		return firstText(inv.Type, lang.L("Statement"))
 	}
-	return "Statement of " + dayText(inv.Date)
+	return lang.L("Statement of {{.Date}}", map[string]any{"Date": dayText(inv.Date)})
 }
 
 func invoiceAmount(inv record.Invoice) string {
@@ -98,11 +99,11 @@ func invoiceAmount(inv record.Invoice) string {
 func invoiceStatus(inv record.Invoice) string {
 	switch inv.Status {
 	case "issued":
-		return "To pay"
+		return lang.L("To pay")
 	case "balanced":
-		return "Paid"
+		return lang.L("Paid")
 	case "cancelled":
-		return "Cancelled"
+		return lang.L("Cancelled")
 	}
 	return statusText(inv.Status)
 }
@@ -117,27 +118,27 @@ func moneyText(ms []record.Money) string {
 
 func invoiceDetail(c *record.Chart, inv record.Invoice) detailModel {
 	d := detailModel{title: invoiceTitle(inv), subtitle: invoiceStatus(inv), partial: inv.Incomplete}
-	d.addField("Amount", invoiceAmount(inv))
+	d.addField(lang.L("Amount"), invoiceAmount(inv))
 	if inv.HasNet && inv.HasGross && inv.TotalGross != inv.TotalNet {
-		d.addField("Before adjustments", inv.TotalGross.String())
+		d.addField(lang.L("Before adjustments"), inv.TotalGross.String())
 	}
-	d.addField("From", refName(c, inv.Issuer))
-	d.addField("Kind", inv.Type)
-	d.addField("Payment terms", inv.Terms)
-	d.addText("Charges", strings.Join(inv.Lines, "\n"))
+	d.addField(lang.L("From"), refName(c, inv.Issuer))
+	d.addField(lang.L("Kind"), inv.Type)
+	d.addField(lang.L("Payment terms"), inv.Terms)
+	d.addText(lang.L("Charges"), strings.Join(inv.Lines, "\n"))
 	d.billRef, d.payable = inv.Key(), inv.Open()
 	if inv.Open() {
-		d.addText("Paying", "Carebook shows your statements and never handles card details. "+
-			"Pay on your practice's own payment page, in your browser, or through its billing office.")
+		d.addText(lang.L("Paying"), lang.L(
+			"Carebook shows your statements and never handles card details. Pay on your practice's own payment page, in your browser, or through its billing office."))
 	}
 	return d
 }
 
 func accountDetail(a record.Account) detailModel {
-	d := detailModel{title: firstText(a.Name, "Account"), subtitle: statusText(a.Status), partial: a.Incomplete}
-	d.addField("Balance", moneyText(a.Balance))
-	d.addField("Kind", a.Type)
-	d.addField("Covers", periodText(a.ServicePeriod))
+	d := detailModel{title: firstText(a.Name, lang.L("Account")), subtitle: statusText(a.Status), partial: a.Incomplete}
+	d.addField(lang.L("Balance"), moneyText(a.Balance))
+	d.addField(lang.L("Kind"), a.Type)
+	d.addField(lang.L("Covers"), periodText(a.ServicePeriod))
 	return d
 }
 
@@ -157,7 +158,7 @@ func (v *recordView) billActions(m detailModel) fyne.CanvasObject {
 	row := container.NewHBox()
 	ref := m.billRef
 	if v.askBill != nil {
-		row.Add(&widget.Button{Text: "Ask about this bill", Icon: theme.MailComposeIcon(), OnTapped: func() {
+		row.Add(&widget.Button{Text: lang.L("Ask about this bill"), Icon: theme.MailComposeIcon(), OnTapped: func() {
 			v.src.Touch()
 			v.askBill(ref)
 		}})
@@ -176,7 +177,7 @@ func (v *recordView) billActions(m detailModel) fyne.CanvasObject {
 		if err != nil {
 			return // nothing published: no button
 		}
-		row.Add(&widget.Button{Text: "Pay online", Icon: theme.ComputerIcon(), Importance: widget.HighImportance, OnTapped: func() {
+		row.Add(&widget.Button{Text: lang.L("Pay online"), Icon: theme.ComputerIcon(), Importance: widget.HighImportance, OnTapped: func() {
 			v.src.Touch()
 			v.confirmPay(page)
 		}})
@@ -191,13 +192,13 @@ var errNoPaymentPage = errors.New("ui: the practice publishes no payment page")
 // before opening it in the browser. UI goroutine.
 func (v *recordView) confirmPay(page app.PaymentLink) {
 	open := openURL
-	confirmLeaving(v.win, "Pay online", "your practice's payment page (Carebook never sees your card details)", page.URL, func() {
+	confirmLeaving(v.win, lang.L("Pay online"), lang.L("your practice's payment page (Carebook never sees your card details)"), page.URL, func() {
 		u, err := url.Parse(page.URL)
 		if err == nil {
 			err = open(u)
 		}
 		if err != nil {
-			dialog.ShowInformation("Pay online", "Carebook could not open your browser. The payment page is "+page.URL, v.win)
+			dialog.ShowInformation(lang.L("Pay online"), lang.L("Carebook could not open your browser. The payment page is {{.Address}}", map[string]any{"Address": page.URL}), v.win)
 		}
 	})
 }

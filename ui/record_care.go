@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/carebook/carebook/app/record"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // careSection lists care plans (current first), goals and care teams.
@@ -34,7 +36,7 @@ func careSection(c *record.Chart) sectionModel {
 		}
 	}
 	if len(keptPlans) > 0 {
-		heading("Care plans")
+		heading(lang.L("Care plans"))
 		for _, p := range keptPlans {
 			items = append(items, listItem{
 				title:   planName(p),
@@ -52,7 +54,7 @@ func careSection(c *record.Chart) sectionModel {
 		}
 	}
 	if len(keptGoals) > 0 {
-		heading("Goals")
+		heading(lang.L("Goals"))
 		for _, g := range keptGoals {
 			items = append(items, listItem{
 				title:   headline(goalName(g)),
@@ -64,11 +66,11 @@ func careSection(c *record.Chart) sectionModel {
 		}
 	}
 	if len(c.CareTeams) > 0 {
-		heading("Care teams")
+		heading(lang.L("Care teams"))
 		for _, t := range c.CareTeams {
 			items = append(items, listItem{
-				title:   firstText(t.Name, strings.Join(t.Categories, ", "), "Care team"),
-				detail:  joinNonEmpty(" · ", statusText(t.Status), plural(len(t.Members), "member", "members")),
+				title:   firstText(t.Name, strings.Join(t.Categories, ", "), lang.L("Care team")),
+				detail:  joinNonEmpty(" · ", statusText(t.Status), lang.N("{{.Count}} members", len(t.Members), map[string]any{"Count": len(t.Members)})),
 				partial: t.Incomplete,
 				key:     t.Key(),
 			})
@@ -77,7 +79,7 @@ func careSection(c *record.Chart) sectionModel {
 	}
 	return sectionModel{
 		items:  items,
-		empty:  "No care plans or goals on record at this practice.",
+		empty:  lang.L("No care plans or goals on record at this practice."),
 		detail: func(i int) detailModel { return details[i]() },
 	}
 }
@@ -86,53 +88,53 @@ func sinceDate(d record.Date) string {
 	if d.IsZero() {
 		return ""
 	}
-	return "since " + dayText(d)
+	return lang.L("since {{.Date}}", map[string]any{"Date": dayText(d)})
 }
 
-func planName(p record.CarePlan) string { return firstText(p.Title, "Care plan") }
+func planName(p record.CarePlan) string { return firstText(p.Title, lang.L("Care plan")) }
 
-func goalName(g record.Goal) string { return firstText(g.Description, "Goal") }
+func goalName(g record.Goal) string { return firstText(g.Description, lang.L("Goal")) }
 
 func carePlanDetail(c *record.Chart, p record.CarePlan) detailModel {
 	d := detailModel{title: planName(p), subtitle: periodText(p.Period), partial: p.Incomplete}
-	d.addField("Status", statusText(p.Status))
+	d.addField(lang.L("Status"), statusText(p.Status))
 	if len(p.Categories) > 1 || (len(p.Categories) == 1 && p.Categories[0] != p.Title) {
-		d.addField("Kind", strings.Join(p.Categories, ", "))
+		d.addField(lang.L("Kind"), strings.Join(p.Categories, ", "))
 	}
-	d.addField("For", refNames(c, p.Addresses))
-	d.addText("About this plan", p.Description)
+	d.addField(lang.L("For"), refNames(c, p.Addresses))
+	d.addText(lang.L("About this plan"), p.Description)
 	for _, a := range p.Activities {
-		v := firstText(a.Name, "Step")
+		v := firstText(a.Name, lang.L("Step"))
 		if a.Status != "" {
 			v += " (" + strings.ToLower(statusText(a.Status)) + ")"
 		}
-		d.addField("Step", v)
+		d.addField(lang.L("Step"), v)
 	}
 	return d
 }
 
 func goalDetail(g record.Goal) detailModel {
 	d := detailModel{title: goalName(g), subtitle: sinceDate(g.Start), partial: g.Incomplete}
-	d.addField("Status", statusText(g.LifecycleStatus))
-	d.addField("Progress", statusText(g.AchievementStatus))
+	d.addField(lang.L("Status"), statusText(g.LifecycleStatus))
+	d.addField(lang.L("Progress"), statusText(g.AchievementStatus))
 	for _, t := range g.Targets {
 		v := joinNonEmpty(": ", t.Measure, t.Detail)
 		if !t.Due.IsZero() {
-			v = joinNonEmpty(", ", v, "by "+dayText(t.Due))
+			v = joinNonEmpty(", ", v, lang.L("by {{.Date}}", map[string]any{"Date": dayText(t.Due)}))
 		}
-		d.addField("Target", v)
+		d.addField(lang.L("Target"), v)
 	}
 	for _, n := range g.Notes {
-		d.addText("Note", n)
+		d.addText(lang.L("Note"), n)
 	}
 	return d
 }
 
 func careTeamDetail(c *record.Chart, t record.CareTeam) detailModel {
-	d := detailModel{title: firstText(t.Name, "Care team"), subtitle: periodText(t.Period), partial: t.Incomplete}
-	d.addField("Status", statusText(t.Status))
+	d := detailModel{title: firstText(t.Name, lang.L("Care team")), subtitle: periodText(t.Period), partial: t.Incomplete}
+	d.addField(lang.L("Status"), statusText(t.Status))
 	for _, m := range t.Members {
-		d.addField(firstText(m.Role, "Member"), firstText(refName(c, m.Member), "Name not given"))
+		d.addField(firstText(m.Role, lang.L("Member")), firstText(refName(c, m.Member), lang.L("Name not given")))
 	}
 	return d
 }

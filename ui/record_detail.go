@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -133,10 +134,10 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 		objs = append(objs, paragraph(m.subtitle))
 	}
 	if m.section != "" {
-		objs = append(objs, fieldText("In your record under", m.section))
+		objs = append(objs, fieldText(lang.L("In your record under"), m.section))
 	}
 	if m.partial {
-		objs = append(objs, warningText(partialNote+". The practice's record may say more."))
+		objs = append(objs, warningText(lang.L("Part of this entry could not be read. The practice's record may say more.")))
 	}
 	if m.notice != "" {
 		objs = append(objs, warningText(m.notice))
@@ -155,7 +156,7 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 	}
 	if m.askRef != "" && v.ask != nil {
 		ref := m.askRef
-		objs = append(objs, container.NewHBox(&widget.Button{Text: "Ask about this result", Icon: theme.MailComposeIcon(),
+		objs = append(objs, container.NewHBox(&widget.Button{Text: lang.L("Ask about this result"), Icon: theme.MailComposeIcon(),
 			OnTapped: func() { v.src.Touch(); v.ask(ref) }}))
 	}
 	if m.billRef != "" {
@@ -220,16 +221,16 @@ func (v *recordView) resultObjects(md *masterDetail, r resultModel) []fyne.Canva
 		objs = append(objs, paragraph(r.meaning))
 	}
 	if r.rng != "" {
-		objs = append(objs, fieldText("Normal range", r.rng))
+		objs = append(objs, fieldText(lang.L("Normal range"), r.rng))
 	}
 	if r.date != "" {
-		objs = append(objs, fieldText("Taken", r.date))
+		objs = append(objs, fieldText(lang.L("Taken"), r.date))
 	}
 	for _, n := range r.notes {
-		objs = append(objs, fieldText("Comment", n))
+		objs = append(objs, fieldText(lang.L("Comment"), n))
 	}
 	if r.partial {
-		objs = append(objs, warningText(partialNote+"."))
+		objs = append(objs, warningText(lang.L("Part of this entry could not be read.")))
 	}
 	if r.technical != "" || r.original != "" || r.learn != "" {
 		objs = append(objs, v.aboutRow(r.technical, r.original, r.learn))
@@ -237,7 +238,7 @@ func (v *recordView) resultObjects(md *masterDetail, r resultModel) []fyne.Canva
 	if r.trend != nil {
 		tm := *r.trend
 		objs = append(objs, container.NewHBox(&widget.Button{
-			Text: "See trend (" + plural(tm.count(), "result", "results") + ")",
+			Text: lang.N("See trend ({{.Count}} results)", tm.count(), map[string]any{"Count": tm.count()}),
 			Icon: theme.ViewRestoreIcon(),
 			OnTapped: func() {
 				v.src.Touch()
@@ -263,7 +264,7 @@ func (v *recordView) docObjects(d docModel) []fyne.CanvasObject {
 	}
 	problem := errorText()
 	var open *widget.Button
-	open = &widget.Button{Text: "Open " + firstText(d.kind, "document"), Icon: theme.FileIcon(), OnTapped: func() {
+	open = &widget.Button{Text: openDocText(d.kind), Icon: theme.FileIcon(), OnTapped: func() {
 		v.src.Touch()
 		problem.Hide()
 		open.Disable()
@@ -272,7 +273,7 @@ func (v *recordView) docObjects(d docModel) []fyne.CanvasObject {
 		}, func(_ struct{}, err error) {
 			open.Enable()
 			if err != nil {
-				showError(problem, "Carebook could not open this document. It may not have been downloaded yet: try again after the next sync.")
+				showError(problem, lang.L("Carebook could not open this document. It may not have been downloaded yet: try again after the next sync."))
 			}
 		})
 	}}
@@ -329,4 +330,13 @@ func warningText(text string) *widget.Label {
 	l := paragraph(text)
 	l.Importance = widget.WarningImportance
 	return l
+}
+
+// openDocText is the button that opens a document of a kind ("Open
+// discharge summary"), or any document.
+func openDocText(kind string) string {
+	if kind == "" {
+		return lang.L("Open document")
+	}
+	return lang.L("Open {{.Kind}}", map[string]any{"Kind": kind})
 }

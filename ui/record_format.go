@@ -8,11 +8,13 @@ import (
 
 	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/app/record/plainnames"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // partialNote is what an entry marked Incomplete says about itself, in the
 // list and in its details, instead of disappearing.
-const partialNote = "Part of this entry could not be read"
+func partialNote() string { return lang.L("Part of this entry could not be read") }
 
 // dayText formats d for people at its own precision, but never finer than
 // a day ("2019", "Mar 2019", "12 Mar 2024"). A zero date is "".
@@ -148,9 +150,9 @@ func rangeText(r *record.RefRange) string {
 		}
 		return s
 	case r.High.HasValue:
-		return "up to " + high
+		return lang.L("up to {{.Value}}", map[string]any{"Value": high})
 	case r.Low.HasValue:
-		return low + " or more"
+		return lang.L("{{.Value}} or more", map[string]any{"Value": low})
 	}
 	return r.Text
 }
@@ -165,35 +167,147 @@ func flagText(f record.Flag) string {
 	var s string
 	switch strings.ToUpper(f.Code) {
 	case "H", ">":
-		s = "High"
+		s = lang.L("High")
 	case "L", "<":
-		s = "Low"
+		s = lang.L("Low")
 	case "HH", "HU":
-		s = "Critically high"
+		s = lang.L("Critically high")
 	case "LL", "LU":
-		s = "Critically low"
+		s = lang.L("Critically low")
 	case "AA":
-		s = "Critically abnormal"
+		s = lang.L("Critically abnormal")
 	case "POS":
-		s = "Positive"
+		s = lang.L("Positive")
 	case "DET":
-		s = "Detected"
+		s = lang.L("Detected")
 	case "R":
-		s = "Resistant"
+		s = lang.L("Resistant")
 	default:
-		s = firstText(f.Text, "Abnormal")
+		s = firstText(f.Text, lang.L("Abnormal"))
 	}
 	if f.Source == record.FlagComputed {
-		s += " (outside the normal range)"
+		s = lang.L("{{.Flag}} (outside the normal range)", map[string]any{"Flag": s})
 	}
 	return s
 }
 
 // statusText turns a lower-cased FHIR status code into words
-// ("in-progress" → "In progress"). It is "" for "".
+// ("in-progress" → "In progress"), in the current language for the usual
+// codes. It is "" for "".
 func statusText(code string) string {
-	if code == "" {
+	switch code {
+	case "":
 		return ""
+	case "active":
+		return lang.L("Active")
+	case "inactive":
+		return lang.L("Inactive")
+	case "completed":
+		return lang.L("Completed")
+	case "stopped":
+		return lang.L("Stopped")
+	case "on-hold":
+		return lang.L("On hold")
+	case "cancelled":
+		return lang.L("Cancelled")
+	case "entered-in-error":
+		return lang.L("Entered in error")
+	case "draft":
+		return lang.L("Draft")
+	case "unknown":
+		return lang.L("Unknown")
+	case "final":
+		return lang.L("Final")
+	case "preliminary":
+		return lang.L("Preliminary")
+	case "partial":
+		return lang.L("Partial")
+	case "amended":
+		return lang.L("Amended")
+	case "corrected":
+		return lang.L("Corrected")
+	case "registered":
+		return lang.L("Registered")
+	case "in-progress":
+		return lang.L("In progress")
+	case "finished":
+		return lang.L("Finished")
+	case "planned":
+		return lang.L("Planned")
+	case "arrived":
+		return lang.L("Arrived")
+	case "booked":
+		return lang.L("Booked")
+	case "fulfilled":
+		return lang.L("Fulfilled")
+	case "noshow":
+		return lang.L("Missed")
+	case "proposed":
+		return lang.L("Proposed")
+	case "pending":
+		return lang.L("Pending")
+	case "resolved":
+		return lang.L("Resolved")
+	case "remission":
+		return lang.L("In remission")
+	case "recurrence":
+		return lang.L("Recurred")
+	case "relapse":
+		return lang.L("Relapsed")
+	case "not-done":
+		return lang.L("Not done")
+	case "accepted":
+		return lang.L("Accepted")
+	case "rejected":
+		return lang.L("Rejected")
+	case "revoked":
+		return lang.L("Revoked")
+	case "issued":
+		return lang.L("Issued")
+	case "achieved":
+		return lang.L("Achieved")
+	case "not-achieved":
+		return lang.L("Not achieved")
+	case "improving":
+		return lang.L("Improving")
+	case "worsening":
+		return lang.L("Worsening")
+	case "no-change":
+		return lang.L("No change")
+	case "sustaining":
+		return lang.L("Sustaining")
+	case "ongoing":
+		return lang.L("Ongoing")
+	case "current":
+		return lang.L("Current")
+	case "superseded":
+		return lang.L("Superseded")
+	case "confirmed":
+		return lang.L("Confirmed")
+	case "unconfirmed":
+		return lang.L("Unconfirmed")
+	case "provisional":
+		return lang.L("Provisional")
+	case "refuted":
+		return lang.L("Refuted")
+	case "allergy":
+		return lang.L("Allergy")
+	case "intolerance":
+		return lang.L("Intolerance")
+	case "food":
+		return lang.L("Food")
+	case "medication":
+		return lang.L("Medication")
+	case "environment":
+		return lang.L("Environment")
+	case "biologic":
+		return lang.L("Biologic")
+	case "mild":
+		return lang.L("Mild")
+	case "moderate":
+		return lang.L("Moderate")
+	case "severe":
+		return lang.L("Severe")
 	}
 	s := strings.ReplaceAll(code, "-", " ")
 	return strings.ToUpper(s[:1]) + s[1:]

@@ -8,7 +8,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -35,19 +34,20 @@ type keepSource interface {
 }
 
 // leavesEncryption is said before any file of the record is saved.
-const leavesEncryption = "The file you save is not encrypted: anyone who can open it can read your health information. " +
-	"Keep it somewhere private, and delete it when you no longer need it."
+func leavesEncryption() string {
+	return lang.L("The file you save is not encrypted: anyone who can open it can read your health information. Keep it somewhere private, and delete it when you no longer need it.")
+}
 
 // documentsModel lists docs. Any goroutine.
 func documentsModel(docs []app.Document, query string) sectionModel {
-	m := sectionModel{empty: "Your record holds no documents yet."}
+	m := sectionModel{empty: lang.L("Your record holds no documents yet.")}
 	if strings.TrimSpace(query) != "" {
-		m.empty = "No document matches \u201c" + strings.TrimSpace(query) + "\u201d."
+		m.empty = lang.L("No document matches \u201c{{.Words}}\u201d.", map[string]any{"Words": strings.TrimSpace(query)})
 	}
 	for _, d := range docs {
 		detail := joinNonEmpty(" · ", d.Kind.Label(), dayText(d.Date))
 		if !d.Offline {
-			detail = joinNonEmpty(" · ", detail, "downloaded when opened")
+			detail = joinNonEmpty(" · ", detail, lang.L("downloaded when opened"))
 		}
 		m.items = append(m.items, listItem{title: d.Title, detail: detail, key: d.Key()})
 	}
@@ -62,24 +62,24 @@ func (v *recordView) documentPage(d app.Document) fyne.CanvasObject {
 	title := boldText(d.Title)
 	title.SizeName = theme.SizeNameSubHeadingText
 	objs := []fyne.CanvasObject{title}
-	objs = append(objs, fieldText("What it is", d.Kind.Label()))
+	objs = append(objs, fieldText(lang.L("What it is"), d.Kind.Label()))
 	if s := dayText(d.Date); s != "" {
-		objs = append(objs, fieldText("Date", s))
+		objs = append(objs, fieldText(lang.L("Date"), s))
 	}
 	if d.Author != "" {
-		objs = append(objs, fieldText("From", d.Author))
+		objs = append(objs, fieldText(lang.L("From"), d.Author))
 	}
 	if len(d.About) > 0 {
 		objs = append(objs, fieldText(lang.L("About"), strings.Join(d.About, ", ")))
 	}
 	if d.Offline {
-		objs = append(objs, paragraph("Kept on this device: you can read it offline."))
+		objs = append(objs, paragraph(lang.L("Kept on this device: you can read it offline.")))
 	} else {
-		objs = append(objs, paragraph("Kept at your practice: Carebook downloads it when you open or save it."))
+		objs = append(objs, paragraph(lang.L("Kept at your practice: Carebook downloads it when you open or save it.")))
 	}
 	problem := errorText()
 	var open, save *widget.Button
-	open = &widget.Button{Text: "Open", Icon: theme.FileIcon(), OnTapped: func() {
+	open = &widget.Button{Text: lang.L("Open"), Icon: theme.FileIcon(), OnTapped: func() {
 		v.src.Touch()
 		problem.Hide()
 		open.Disable()
@@ -88,11 +88,11 @@ func (v *recordView) documentPage(d app.Document) fyne.CanvasObject {
 		}, func(_ struct{}, err error) {
 			open.Enable()
 			if err != nil {
-				showError(problem, "Carebook could not open this document. If it is kept at your practice, try again when you are online.")
+				showError(problem, lang.L("Carebook could not open this document. If it is kept at your practice, try again when you are online."))
 			}
 		})
 	}}
-	save = &widget.Button{Text: "Save to a file…", Icon: theme.DocumentSaveIcon(), OnTapped: func() {
+	save = &widget.Button{Text: lang.L("Save to a file…"), Icon: theme.DocumentSaveIcon(), OnTapped: func() {
 		v.src.Touch()
 		problem.Hide()
 		if src == nil {
@@ -106,7 +106,7 @@ func (v *recordView) documentPage(d app.Document) fyne.CanvasObject {
 			}, func(f savedFile, err error) {
 				save.Enable()
 				if err != nil {
-					showError(problem, "Carebook could not get this document. If it is kept at your practice, try again when you are online.")
+					showError(problem, lang.L("Carebook could not get this document. If it is kept at your practice, try again when you are online."))
 					return
 				}
 				v.saveFile(f, problem)
@@ -128,7 +128,7 @@ type savedFile struct {
 // confirmSave warns that a saved file leaves the encryption, then runs
 // save. UI goroutine.
 func (v *recordView) confirmSave(save func()) {
-	d := dialog.NewCustomConfirm("Save outside Carebook?", "Choose where", "Cancel", paragraph(leavesEncryption), func(ok bool) {
+	d := dialog.NewCustomConfirm(lang.L("Save outside Carebook?"), lang.L("Choose where"), lang.L("Cancel"), paragraph(leavesEncryption()), func(ok bool) {
 		if ok {
 			save()
 		}
@@ -146,7 +146,7 @@ func (v *recordView) saveFile(f savedFile, problem *widget.Label) {
 		}
 		defer w.Close()
 		if _, err := w.Write(f.data); err != nil {
-			showError(problem, "Carebook could not save the file there. Please choose another place.")
+			showError(problem, lang.L("Carebook could not save the file there. Please choose another place."))
 		}
 	})
 }
@@ -171,10 +171,10 @@ const (
 // keepModel lists what the patient can take. Any goroutine.
 func keepModel() sectionModel {
 	m := sectionModel{items: []listItem{
-		{title: "Emergency card", detail: "Allergies, medications, conditions, contacts", key: "keep/card"},
-		{title: "Health summary (PDF)", detail: "To read, save or print", key: "keep/pdf"},
-		{title: "International Patient Summary", detail: "For doctors anywhere (FHIR IPS)", key: "keep/ips"},
-		{title: "Your whole record", detail: "Every record, as a FHIR file", key: "keep/bundle"},
+		{title: lang.L("Emergency card"), detail: lang.L("Allergies, medications, conditions, contacts"), key: "keep/card"},
+		{title: lang.L("Health summary (PDF)"), detail: lang.L("To read, save or print"), key: "keep/pdf"},
+		{title: lang.L("International Patient Summary"), detail: lang.L("For doctors anywhere (FHIR IPS)"), key: "keep/ips"},
+		{title: lang.L("Your whole record"), detail: lang.L("Every record, as a FHIR file"), key: "keep/bundle"},
 	}}
 	m.page = func(v *recordView, md *masterDetail, i int) fyne.CanvasObject {
 		if i == keepCard {
@@ -194,17 +194,14 @@ func (v *recordView) exportPage(which int) fyne.CanvasObject {
 	var heading, about string
 	switch which {
 	case keepPDF:
-		format, heading = app.ExportPDF, "Health summary (PDF)"
-		about = "A few pages to read and print: you, your allergies, the medications you take, your health problems, " +
-			"immunizations, recent results with small charts, upcoming appointments, and your emergency card to cut out. " +
-			"Each item says which practice recorded it and when."
+		format, heading = app.ExportPDF, lang.L("Health summary (PDF)")
+		about = lang.L("A few pages to read and print: you, your allergies, the medications you take, your health problems, immunizations, recent results with small charts, upcoming appointments, and your emergency card to cut out. Each item says which practice recorded it and when.")
 	case keepIPS:
-		format, heading = app.ExportIPS, "International Patient Summary"
-		about = "The international standard summary (HL7 FHIR IPS) that doctors' systems can read anywhere: " +
-			"allergies, medications, problems, immunizations and results, in one file."
+		format, heading = app.ExportIPS, lang.L("International Patient Summary")
+		about = lang.L("The international standard summary (HL7 FHIR IPS) that doctors' systems can read anywhere: allergies, medications, problems, immunizations and results, in one file.")
 	default:
-		format, heading = app.ExportBundle, "Your whole record"
-		about = "Everything Carebook keeps of your record, as one FHIR file that another app or your next practice can import."
+		format, heading = app.ExportBundle, lang.L("Your whole record")
+		about = lang.L("Everything Carebook keeps of your record, as one FHIR file that another app or your next practice can import.")
 	}
 	title := boldText(heading)
 	title.SizeName = theme.SizeNameSubHeadingText
@@ -219,7 +216,7 @@ func (v *recordView) exportPage(which int) fyne.CanvasObject {
 			return src.SamePerson(ctx, v.profileID)
 		}, func(same []string, err error) {
 			if err == nil && len(same) > 1 {
-				merge.Text = fmt.Sprintf("Include your records at %s", plural(len(same)-1, "other practice", "other practices"))
+				merge.Text = lang.N("Include your records at {{.Count}} other practices", len(same)-1, map[string]any{"Count": len(same) - 1})
 				merge.OnChanged = func(on bool) {
 					ids = []string{v.profileID}
 					if on {
@@ -232,7 +229,7 @@ func (v *recordView) exportPage(which int) fyne.CanvasObject {
 		})
 	}
 	var save, print *widget.Button
-	save = &widget.Button{Text: "Save…", Icon: theme.DocumentSaveIcon(), Importance: widget.HighImportance, OnTapped: func() {
+	save = &widget.Button{Text: lang.L("Save…"), Icon: theme.DocumentSaveIcon(), Importance: widget.HighImportance, OnTapped: func() {
 		v.src.Touch()
 		problem.Hide()
 		done.Hide()
@@ -243,12 +240,12 @@ func (v *recordView) exportPage(which int) fyne.CanvasObject {
 			save.Disable()
 			chosen := append([]string(nil), ids...)
 			runFor(v, context.Background(), func(ctx context.Context) (savedFile, error) {
-				data, name, err := src.ExportBytes(ctx, app.Export{Format: format, ProfileIDs: chosen, Where: "a file (saved from the app)"})
+				data, name, err := src.ExportBytes(ctx, app.Export{Format: format, ProfileIDs: chosen, Where: lang.L("a file (saved from the app)")})
 				return savedFile{data, name}, err
 			}, func(f savedFile, err error) {
 				save.Enable()
 				if err != nil {
-					showError(problem, "Carebook could not make this file. "+humanStorageError(err))
+					showError(problem, lang.L("Carebook could not make this file. {{.Problem}}", map[string]any{"Problem": humanStorageError(err)}))
 					return
 				}
 				v.saveFile(f, problem)
@@ -257,7 +254,7 @@ func (v *recordView) exportPage(which int) fyne.CanvasObject {
 	}}
 	buttons := []fyne.CanvasObject{save}
 	if format == app.ExportPDF {
-		print = &widget.Button{Text: "Print…", Icon: theme.DocumentPrintIcon(), OnTapped: func() {
+		print = &widget.Button{Text: lang.L("Print…"), Icon: theme.DocumentPrintIcon(), OnTapped: func() {
 			v.src.Touch()
 			problem.Hide()
 			done.Hide()
@@ -271,31 +268,30 @@ func (v *recordView) exportPage(which int) fyne.CanvasObject {
 			}, func(_ struct{}, err error) {
 				print.Enable()
 				if err != nil {
-					showError(problem, "Carebook could not open the summary in your PDF viewer.")
+					showError(problem, lang.L("Carebook could not open the summary in your PDF viewer."))
 					return
 				}
-				done.SetText("The summary opened in your PDF viewer: print it from there.")
+				done.SetText(lang.L("The summary opened in your PDF viewer: print it from there."))
 				done.Show()
 			})
 		}}
 		buttons = append(buttons, print)
 	}
 	return container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false,
-		title, paragraph(about), merge, warningText(leavesEncryption), buttonRow(buttons...), done, problem)))
+		title, paragraph(about), merge, warningText(leavesEncryption()), buttonRow(buttons...), done, problem)))
 }
 
 // cardPage shows the emergency card, with the switch that makes it
 // readable from the lock screen. UI goroutine.
 func (v *recordView) cardPage() fyne.CanvasObject {
 	src, _ := v.src.(keepSource)
-	title := boldText("Emergency card")
+	title := boldText(lang.L("Emergency card"))
 	title.SizeName = theme.SizeNameSubHeadingText
-	body := container.NewVBox(paragraph("Loading…"))
+	body := container.NewVBox(paragraph(lang.L("Loading…")))
 	problem := errorText()
-	lock := widget.NewCheck("Show it on the lock screen", nil)
+	lock := widget.NewCheck(lang.L("Show it on the lock screen"), nil)
 	lock.Disable()
-	explain := paragraph("Off: only you, after unlocking Carebook, can read it. " +
-		"The health summary (PDF) has it at wallet size, to print and cut out.")
+	explain := paragraph(lockText(false))
 	col := newColumn(detailMaxWidth, false, title, body, widget.NewSeparator(), lock, explain, problem)
 	if src == nil {
 		return container.NewVScroll(container.NewPadded(col))
@@ -313,7 +309,7 @@ func (v *recordView) cardPage() fyne.CanvasObject {
 		return cardState{card, on}, err
 	}, func(st cardState, err error) {
 		if err != nil {
-			body.Objects = []fyne.CanvasObject{paragraph("Carebook could not make your emergency card. " + humanStorageError(err))}
+			body.Objects = []fyne.CanvasObject{paragraph(lang.L("Carebook could not make your emergency card. {{.Problem}}", map[string]any{"Problem": humanStorageError(err)}))}
 			body.Refresh()
 			return
 		}
@@ -330,7 +326,7 @@ func (v *recordView) cardPage() fyne.CanvasObject {
 			}, func(_ struct{}, err error) {
 				lock.Enable()
 				if err != nil {
-					showError(problem, "Carebook could not change this. "+humanStorageError(err))
+					showError(problem, lang.L("Carebook could not change this. {{.Problem}}", map[string]any{"Problem": humanStorageError(err)}))
 					lock.OnChanged = nil
 					lock.SetChecked(!on)
 					lock.OnChanged = onChanged
@@ -346,10 +342,8 @@ func (v *recordView) cardPage() fyne.CanvasObject {
 				apply(false)
 				return
 			}
-			d := dialog.NewCustomConfirm("Show your card on the lock screen?", "Show it", "Cancel", paragraph(
-				"Anyone who has this device can then read your emergency card without your passphrase: your name, "+
-					"allergies, medications, conditions, blood type and emergency contacts. Only the card is kept that way; "+
-					"the rest of your record stays encrypted. Turn this off to delete that copy."),
+			d := dialog.NewCustomConfirm(lang.L("Show your card on the lock screen?"), lang.L("Show it"), lang.L("Cancel"), paragraph(
+				lang.L("Anyone who has this device can then read your emergency card without your passphrase: your name, allergies, medications, conditions, blood type and emergency contacts. Only the card is kept that way; the rest of your record stays encrypted. Turn this off to delete that copy.")),
 				func(ok bool) {
 					if ok {
 						apply(true)
@@ -367,14 +361,15 @@ func (v *recordView) cardPage() fyne.CanvasObject {
 	return container.NewVScroll(container.NewPadded(col))
 }
 
-func setLockText(l *widget.Label, on bool) {
+func setLockText(l *widget.Label, on bool) { l.SetText(lockText(on)) }
+
+// lockText says who can read the emergency card, shown on the lock
+// screen (on) or not.
+func lockText(on bool) string {
 	if on {
-		l.SetText("On: anyone with this device can read this card from the lock screen, without your passphrase. " +
-			"Nothing else of your record is readable that way. Turn it off to delete that copy.")
-		return
+		return lang.L("On: anyone with this device can read this card from the lock screen, without your passphrase. Nothing else of your record is readable that way. Turn it off to delete that copy.")
 	}
-	l.SetText("Off: only you, after unlocking Carebook, can read it. " +
-		"The health summary (PDF) has it at wallet size, to print and cut out.")
+	return lang.L("Off: only you, after unlocking Carebook, can read it. The health summary (PDF) has it at wallet size, to print and cut out.")
 }
 
 // cardObjects shows a card's contents. UI goroutine.
@@ -382,17 +377,26 @@ func cardObjects(c app.EmergencyCard) []fyne.CanvasObject {
 	name := boldText(c.Name)
 	objs := []fyne.CanvasObject{name}
 	if c.BirthDate != "" {
-		objs = append(objs, fieldText("Born", c.BirthDate))
+		objs = append(objs, fieldText(lang.L("Born"), c.BirthDate))
 	}
-	objs = append(objs, fieldText("Blood type", firstText(c.BloodType, "not recorded")))
+	objs = append(objs, fieldText(lang.L("Blood type"), firstText(c.BloodType, lang.L("not recorded"))))
 	for _, l := range app.EmergencyCardLines(c) {
 		label, value, _ := strings.Cut(l, ": ")
 		objs = append(objs, fieldText(label, value))
 	}
 	if len(c.Sources) > 0 {
-		objs = append(objs, paragraph("From the record kept by "+strings.Join(c.Sources, " and ")+"."))
+		objs = append(objs, paragraph(lang.L("From the record kept by {{.Practices}}.", map[string]any{"Practices": andList(c.Sources)})))
 	}
 	return objs
+}
+
+// andList is "a, b and c" in the current language.
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	n := len(words) - 1
+	return lang.L("{{.Some}} and {{.Last}}", map[string]any{"Some": strings.Join(words[:n], ", "), "Last": words[n]})
 }
 
 // lockScreenCards is the lock screen's way to the emergency cards the
@@ -407,7 +411,7 @@ func (u *UI) lockScreenCards() fyne.CanvasObject {
 			return
 		}
 		for _, c := range cards {
-			box.Add(&widget.Button{Text: "Emergency card: " + c.Name, Icon: theme.WarningIcon(), Importance: widget.DangerImportance,
+			box.Add(&widget.Button{Text: lang.L("Emergency card: {{.Name}}", map[string]any{"Name": c.Name}), Icon: theme.WarningIcon(), Importance: widget.DangerImportance,
 				OnTapped: func() { u.showLockScreenCard(c) }})
 		}
 		box.Refresh()
@@ -418,7 +422,7 @@ func (u *UI) lockScreenCards() fyne.CanvasObject {
 // showLockScreenCard shows one card over the lock screen. UI goroutine.
 func (u *UI) showLockScreenCard(c app.EmergencyCard) {
 	col := newColumn(440, false, cardObjects(c)...)
-	d := dialog.NewCustom("Emergency card", "Close", container.NewVScroll(col), u.win)
+	d := dialog.NewCustom(lang.L("Emergency card"), lang.L("Close"), container.NewVScroll(col), u.win)
 	size := u.win.Canvas().Size()
 	d.Resize(fyne.NewSize(min(size.Width-24, 480), min(size.Height-40, 560)))
 	d.Show()
@@ -432,7 +436,7 @@ func (v *recordView) keepSection(ctx context.Context, name, query string) (secti
 	}
 	src, ok := v.src.(keepSource)
 	if !ok {
-		return sectionModel{empty: "Not available here."}, true, nil
+		return sectionModel{empty: lang.L("Not available here.")}, true, nil
 	}
 	if name == "keep" {
 		return keepModel(), true, nil
@@ -448,7 +452,7 @@ func (v *recordView) keepSection(ctx context.Context, name, query string) (secti
 // the documents holding every word typed. UI goroutine.
 func (v *recordView) documentFilter(s *sectionView) fyne.CanvasObject {
 	e := widget.NewEntry()
-	e.SetPlaceHolder("Search your documents")
+	e.SetPlaceHolder(lang.L("Search your documents"))
 	e.ActionItem = widget.NewIcon(theme.SearchIcon())
 	e.OnChanged = func(text string) {
 		v.src.Touch()

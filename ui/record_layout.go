@@ -3,6 +3,7 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -89,7 +90,7 @@ func newRecordRow() *recordRow {
 		title: &widget.Label{TextStyle: fyne.TextStyle{Bold: true},
 			Wrapping: fyne.TextWrapWord, Truncation: fyne.TextTruncateEllipsis},
 		detail: &widget.Label{Truncation: fyne.TextTruncateEllipsis},
-		note:   &widget.Label{Text: partialNote, Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis},
+		note:   &widget.Label{Text: partialNote(), Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis},
 		source: &widget.Label{TextStyle: fyne.TextStyle{Italic: true}, Truncation: fyne.TextTruncateEllipsis},
 		flag:   &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Importance: widget.DangerImportance},
 	}
@@ -149,7 +150,7 @@ func rowGap() float32 { return -theme.Padding() * 1.5 }
 func (l *rowLayout) titleHeight() float32 {
 	h := l.row.title.MinSize().Height
 	if l.row.twoLines {
-		h += fyne.MeasureText("Ag", theme.TextSize(), fyne.TextStyle{Bold: true}).Height + theme.LineSpacing()
+		h += fyne.MeasureText("gA", theme.TextSize(), fyne.TextStyle{Bold: true}).Height + theme.LineSpacing()
 	}
 	return h
 }
@@ -157,7 +158,7 @@ func (l *rowLayout) titleHeight() float32 {
 // detailHeight is the detail's height: one line, or as many as it needs.
 func (l *rowLayout) detailHeight() float32 {
 	r := l.row
-	line := fyne.MeasureText("Ag", theme.TextSize(), r.detail.TextStyle).Height
+	line := fyne.MeasureText("gA", theme.TextSize(), r.detail.TextStyle).Height
 	h := line + 2*theme.InnerPadding()
 	for i := 1; i < r.detailLines; i++ {
 		h += line + theme.LineSpacing()
@@ -168,9 +169,9 @@ func (l *rowLayout) detailHeight() float32 {
 // sourceHeight is the source line's height: one line, or two.
 func (l *rowLayout) sourceHeight() float32 {
 	r := l.row
-	one := fyne.MeasureText("Ag", theme.TextSize(), r.source.TextStyle).Height + 2*theme.InnerPadding()
+	one := fyne.MeasureText("gA", theme.TextSize(), r.source.TextStyle).Height + 2*theme.InnerPadding()
 	if r.sourceTwoLines {
-		return one + fyne.MeasureText("Ag", theme.TextSize(), r.source.TextStyle).Height + theme.LineSpacing()
+		return one + fyne.MeasureText("gA", theme.TextSize(), r.source.TextStyle).Height + theme.LineSpacing()
 	}
 	return one
 }
@@ -256,7 +257,7 @@ type masterDetail struct {
 // newMasterDetail builds an empty master-detail screen; top, when not nil,
 // sits above the list (the search box). UI goroutine.
 func newMasterDetail(top fyne.CanvasObject, choose string) *masterDetail {
-	md := &masterDetail{status: paragraph("Loading…"), selected: -1}
+	md := &masterDetail{status: paragraph(lang.L("Loading…")), selected: -1}
 	md.textWidth = rowTextWidth
 	md.list = md.newList(nil, -1)
 	md.list.Hide()
@@ -264,7 +265,7 @@ func newMasterDetail(top fyne.CanvasObject, choose string) *masterDetail {
 	md.master = container.NewBorder(top, nil, nil, nil,
 		md.listSlot, container.NewVScroll(container.NewPadded(md.status)))
 
-	md.back = &widget.Button{Text: "Back", Icon: theme.NavigateBackIcon(), OnTapped: md.goBack}
+	md.back = &widget.Button{Text: lang.L("Back"), Icon: theme.NavigateBackIcon(), OnTapped: md.goBack}
 	md.emptyPage = container.NewPadded(paragraph(choose))
 	md.body = container.NewStack(md.emptyPage)
 	md.detail = container.NewBorder(container.NewHBox(md.back), nil, nil, nil, md.body)

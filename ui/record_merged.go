@@ -6,6 +6,8 @@ import (
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // The merged views of one person's records at several practices (linked
@@ -16,23 +18,37 @@ import (
 // An entry's requests go to the practice it comes from (the first one
 // when several have it).
 
-// mergedEmpty is said by an empty merged section.
-func mergedEmpty(what string) string { return "No " + what + " on record at any of these practices." }
+// mergedEmpty is said by an empty merged section (by its name).
+func mergedEmpty(section string) string {
+	switch section {
+	case "medications":
+		return lang.L("No medications on record at any of these practices.")
+	case "allergies":
+		return lang.L("No allergies on record at any of these practices.")
+	case "conditions":
+		return lang.L("No conditions on record at any of these practices.")
+	case "immunizations":
+		return lang.L("No immunizations on record at any of these practices.")
+	case "results":
+		return lang.L("No test results on record at any of these practices.")
+	}
+	return lang.L("No appointments on record at any of these practices.")
+}
 
 // fromText is a list line's "from …" part, "" when there is no source.
 func fromText(practices string) string {
 	if practices == "" {
 		return ""
 	}
-	return "from " + practices
+	return lang.L("from {{.Practices}}", map[string]any{"Practices": practices})
 }
 
 // sourcedDetail adds where an entry comes from to its details, and sends
 // its requests and documents to the practice it comes from.
 func sourcedDetail(d detailModel, srcs []record.Source, own string) detailModel {
-	label := "From"
+	label := lang.L("From")
 	if len(srcs) > 1 {
-		label = "From (the same at each)"
+		label = lang.L("From (the same at each)")
 	}
 	d.fields = append([]field{{label, record.SourceNames(srcs)}}, d.fields...)
 	if len(srcs) > 0 {
@@ -77,8 +93,8 @@ func mergedMedications(m app.MergedRecord) sectionModel {
 			meds = append(meds, it)
 		}
 	}
-	add("Active medications", active)
-	add("Past medications", past)
+	add(lang.L("Active medications"), active)
+	add(lang.L("Past medications"), past)
 	own := ownProfile(m)
 	return sectionModel{
 		items: items,
@@ -117,14 +133,14 @@ func mergedAllergies(m app.MergedRecord) sectionModel {
 			row := listItem{title: allergyName(a), partial: a.Incomplete, key: it.Keys[0],
 				detail: reactionsText(a.Reactions), source: fromText(it.Practices())}
 			if a.Criticality == "high" {
-				row.flag = "High risk"
+				row.flag = lang.L("High risk")
 			}
 			items = append(items, row)
 			all = append(all, it)
 		}
 	}
-	add("Current", current, len(past) > 0)
-	add("No longer active", past, true)
+	add(lang.L("Current"), current, len(past) > 0)
+	add(lang.L("No longer active"), past, true)
 	own := ownProfile(m)
 	return sectionModel{
 		items:  items,
@@ -164,8 +180,8 @@ func mergedConditions(m app.MergedRecord) sectionModel {
 			all = append(all, it)
 		}
 	}
-	add("Current conditions", active)
-	add("Resolved", resolved)
+	add(lang.L("Current conditions"), active)
+	add(lang.L("Resolved"), resolved)
 	own := ownProfile(m)
 	return sectionModel{
 		items:  items,
@@ -185,7 +201,7 @@ func mergedImmunizations(m app.MergedRecord) sectionModel {
 		row := listItem{title: vaccineName(im), partial: im.Incomplete, key: it.Keys[0],
 			detail: firstText(dayText(im.Date), im.DateText), source: fromText(it.Practices())}
 		if im.Status == "not-done" {
-			row.detail = joinNonEmpty(" · ", row.detail, "not given")
+			row.detail = joinNonEmpty(" · ", row.detail, lang.L("not given"))
 		}
 		items[i] = row
 	}
@@ -217,7 +233,7 @@ func mergedResults(m app.MergedRecord) sectionModel {
 	own := ownProfile(m)
 	return sectionModel{
 		items: items,
-		empty: mergedEmpty("test results"),
+		empty: mergedEmpty("results"),
 		detail: func(i int) detailModel {
 			return sourcedDetail(groupDetail(groups[i].Chart, groups[i].Item, tr), groups[i].Sources, own)
 		},
@@ -261,7 +277,7 @@ func mergedVitals(m app.MergedRecord) sectionModel {
 		}
 		pointsFrom[s.Key] = names
 	}
-	return vitalsOf(series, from, pointsFrom, "No measurements taken more than once are on record at these practices yet.")
+	return vitalsOf(series, from, pointsFrom, lang.L("No measurements taken more than once are on record at these practices yet."))
 }
 
 // mergedVisits lists the appointments of every practice: those to come
@@ -293,15 +309,16 @@ func mergedVisits(m app.MergedRecord) sectionModel {
 			all = append(all, it)
 		}
 	}
-	add("Coming up", upcoming)
-	add("Past appointments", past)
+	add(lang.L("Coming up"), upcoming)
+	add(lang.L("Past appointments"), past)
 	own := ownProfile(m)
 	return sectionModel{
 		items: items,
-		empty: mergedEmpty("appointments"),
+		empty: mergedEmpty("visits"),
 		detail: func(i int) detailModel {
 			d := sourcedDetail(appointmentDetail(all[i].Chart, all[i].Item), all[i].Sources, own)
-			d.addText("To change it", "Choose "+all[i].Sources[0].Practice+" above to book, move or cancel its appointments.")
+			d.addText(lang.L("To change it"), lang.L("Choose {{.Practice}} above to book, move or cancel its appointments.",
+				map[string]any{"Practice": all[i].Sources[0].Practice}))
 			return d
 		},
 	}

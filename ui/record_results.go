@@ -3,6 +3,8 @@ package ui
 import (
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // resultsSection lists the lab panels, newest first; a panel's details
@@ -24,7 +26,7 @@ func resultsSection(c *record.Chart) sectionModel {
 	}
 	return sectionModel{
 		items:   items,
-		empty:   "No test results on record at this practice yet.",
+		empty:   lang.L("No test results on record at this practice yet."),
 		detail:  func(i int) detailModel { return groupDetail(c, groups[i], tr) },
 		seenKey: func(i int) string { return groups[i].Key() },
 	}
@@ -34,16 +36,16 @@ func resultsSection(c *record.Chart) sectionModel {
 // holds, and how many are abnormal.
 func groupItem(g record.LabGroup) listItem {
 	it := listItem{
-		title:  firstText(g.Title, "Test results"),
-		detail: joinNonEmpty(" · ", dayText(g.Date), plural(len(g.Results), "result", "results")),
+		title:  firstText(g.Title, lang.L("Test results")),
+		detail: joinNonEmpty(" · ", dayText(g.Date), lang.N("{{.Count}} results", len(g.Results), map[string]any{"Count": len(g.Results)})),
 	}
 	if g.Abnormal > 0 {
-		it.flag = plural(g.Abnormal, "abnormal", "abnormal")
+		it.flag = lang.N("{{.Count}} abnormal", g.Abnormal, map[string]any{"Count": g.Abnormal})
 	}
 	if !g.Reviewed() {
 		// Said in place of the count, which the details give: the line
 		// must fit a phone beside the flag.
-		it.detail = joinNonEmpty(" · ", dayText(g.Date), "not reviewed yet")
+		it.detail = joinNonEmpty(" · ", dayText(g.Date), lang.L("not reviewed yet"))
 	}
 	if g.Report != nil {
 		it.partial, it.key = g.Report.Incomplete, g.Report.Key()
@@ -56,12 +58,12 @@ func groupItem(g record.LabGroup) listItem {
 
 // groupDetail is the details of a lab panel.
 func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel {
-	m := detailModel{title: firstText(g.Title, "Test results"), subtitle: dayText(g.Date)}
+	m := detailModel{title: firstText(g.Title, lang.L("Test results")), subtitle: dayText(g.Date)}
 	if g.Abnormal > 0 {
-		m.flag = plural(g.Abnormal, "result is", "results are") + " outside the normal range."
+		m.flag = lang.N("{{.Count}} results are outside the normal range.", g.Abnormal, map[string]any{"Count": g.Abnormal})
 	}
 	if !g.Reviewed() {
-		m.notice = record.NotReviewedNote
+		m.notice = record.NotReviewedNote()
 	}
 	if len(g.Results) > 0 {
 		m.askRef = g.Results[0].Key()
@@ -71,16 +73,16 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 		m.partial = rep.Incomplete
 		// A preliminary report says so in words (the notice above).
 		if rep.Status != "" && rep.Status != "final" && !(rep.Status == "preliminary" && m.notice != "") {
-			m.addField("Status", statusText(rep.Status))
+			m.addField(lang.L("Status"), statusText(rep.Status))
 		}
 		if issued := dayText(rep.Issued); issued != m.subtitle {
-			m.addField("Reported", issued)
+			m.addField(lang.L("Reported"), issued)
 		}
-		m.addField("By", refNames(c, rep.Performers))
-		m.addText("Your provider's comment", rep.Conclusion)
-		m.docs = attachmentDocs("DiagnosticReport/"+rep.ID, dayText(rep.Date()), firstText(rep.Name, "Report"), rep.PresentedForm)
-		m.addRequest("Ask for a copy", app.RequestLabReportCopy, rep.Key())
-		m.addRequest("Report an error", app.RequestCorrection, rep.Key())
+		m.addField(lang.L("By"), refNames(c, rep.Performers))
+		m.addText(lang.L("Your provider's comment"), rep.Conclusion)
+		m.docs = attachmentDocs("DiagnosticReport/"+rep.ID, dayText(rep.Date()), firstText(rep.Name, lang.L("Report")), rep.PresentedForm)
+		m.addRequest(lang.L("Ask for a copy"), app.RequestLabReportCopy, rep.Key())
+		m.addRequest(lang.L("Report an error"), app.RequestCorrection, rep.Key())
 	}
 	for _, o := range g.Results {
 		r := resultOf(o, tr)
@@ -95,7 +97,7 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 // resultOf is one lab result for display.
 func resultOf(o record.Observation, tr *trendIndex) resultModel {
 	r := resultModel{
-		name:      firstText(o.Name, o.Code.String(), "Result"),
+		name:      firstText(o.Name, o.Code.String(), lang.L("Result")),
 		value:     valueText(o.Value),
 		flag:      flagText(o.Flag),
 		rng:       rangeText(o.Range),
@@ -112,12 +114,12 @@ func resultOf(o record.Observation, tr *trendIndex) resultModel {
 			v += " — " + f
 		}
 		if rg := rangeText(comp.Range); rg != "" {
-			v += " (normal: " + rg + ")"
+			v += " " + lang.L("(normal: {{.Range}})", map[string]any{"Range": rg})
 		}
-		r.parts = append(r.parts, field{firstText(comp.Name, comp.Code.String(), "Part"), v})
+		r.parts = append(r.parts, field{firstText(comp.Name, comp.Code.String(), lang.L("Part")), v})
 	}
 	if r.value == "" && len(r.parts) == 0 {
-		r.value = "No value given"
+		r.value = lang.L("No value given")
 	}
 	if t, ok := tr.forObservation(o); ok {
 		r.trend = &t
@@ -132,7 +134,7 @@ func attachmentDocs(docRef, date, fallbackTitle string, atts []record.Attachment
 	var docs []docModel
 	for i, a := range atts {
 		d := docModel{
-			title:      firstText(fallbackTitle, a.Title, "Document"),
+			title:      firstText(fallbackTitle, a.Title, lang.L("Document")),
 			date:       firstText(dayText(a.Created), date),
 			docRef:     docRef,
 			attachment: i,
@@ -142,14 +144,14 @@ func attachmentDocs(docRef, date, fallbackTitle string, atts []record.Attachment
 		case a.IsPDF:
 			d.kind, d.external = "PDF", true
 		case a.Text == "" && (len(a.Data) > 0 || a.URL != ""):
-			d.kind, d.external = firstText(a.ContentType, "file"), true
+			d.kind, d.external = firstText(a.ContentType, lang.L("file")), true
 		}
 		if a.Title != "" && len(atts) > 1 && a.Title != d.title {
 			d.title += ": " + a.Title // which of several attachments
 		}
 		if d.external && docRef == "" {
 			d.external = false
-			d.text = "Carebook cannot open this file here. The practice can give you a copy."
+			d.text = lang.L("Carebook cannot open this file here. The practice can give you a copy.")
 		}
 		if d.text == "" && !d.external {
 			continue // an attachment with no content at all

@@ -7,6 +7,8 @@ import (
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // The simple sections: a list of one kind of entry, maybe in groups, each
@@ -49,11 +51,11 @@ func medicationsSection(c *record.Chart) sectionModel {
 			meds = append(meds, m)
 		}
 	}
-	addGroup("Active medications", active)
-	addGroup("Past medications", past)
+	addGroup(lang.L("Active medications"), active)
+	addGroup(lang.L("Past medications"), past)
 	return sectionModel{
 		items:  items,
-		empty:  "No medications on record at this practice.",
+		empty:  lang.L("No medications on record at this practice."),
 		detail: func(i int) detailModel { return medicationDetail(c, *meds[i]) },
 	}
 }
@@ -69,38 +71,38 @@ func medLine(m record.MedicationRequest) string {
 }
 
 func medName(m record.MedicationRequest) string {
-	return firstText(m.Medication, "Medication (name not given)")
+	return firstText(m.Medication, lang.L("Medication (name not given)"))
 }
 
 func sinceText(d record.Date) string {
 	if d.IsZero() {
 		return ""
 	}
-	return "prescribed " + dayText(d)
+	return lang.L("prescribed {{.Date}}", map[string]any{"Date": dayText(d)})
 }
 
 func medicationDetail(c *record.Chart, m record.MedicationRequest) detailModel {
 	d := detailModel{title: medName(m), partial: m.Incomplete}
 	if m.Active() {
-		d.subtitle = "Active"
+		d.subtitle = lang.L("Active")
 	} else {
-		d.subtitle = firstText(statusText(m.Status), "Not active")
+		d.subtitle = firstText(statusText(m.Status), lang.L("Not active"))
 	}
-	d.addField("How to take it", strings.Join(m.Dosage, "\n"))
-	d.addField("Prescribed by", refName(c, m.Requester))
-	d.addField("Prescribed on", dayText(m.AuthoredOn))
+	d.addField(lang.L("How to take it"), strings.Join(m.Dosage, "\n"))
+	d.addField(lang.L("Prescribed by"), refName(c, m.Requester))
+	d.addField(lang.L("Prescribed on"), dayText(m.AuthoredOn))
 	if m.HasRefills {
-		d.addField("Refills allowed", strconv.Itoa(m.Refills))
+		d.addField(lang.L("Refills allowed"), strconv.Itoa(m.Refills))
 	}
-	d.addField("Why", strings.Join(m.Reasons, ", "))
+	d.addField(lang.L("Why"), strings.Join(m.Reasons, ", "))
 	for _, n := range m.Notes {
-		d.addText("Note", n)
+		d.addText(lang.L("Note"), n)
 	}
 	if m.Active() {
-		d.addRequest("Request a refill", app.RequestRefill, m.Key())
+		d.addRequest(lang.L("Request a refill"), app.RequestRefill, m.Key())
 	}
 	d.technical, d.learn = m.Code.Technical(), record.LearnMore(m.Code, learnLang())
-	d.addRequest("Report an error", app.RequestCorrection, m.Key())
+	d.addRequest(lang.L("Report an error"), app.RequestCorrection, m.Key())
 	return d
 }
 
@@ -131,28 +133,37 @@ func allergiesSection(c *record.Chart) sectionModel {
 			a := &as[i]
 			it := listItem{
 				title:   allergyName(*a),
-				detail:  joinNonEmpty(" · ", reactionsText(a.Reactions), statusText(strings.Join(a.Categories, ", "))),
+				detail:  joinNonEmpty(" · ", reactionsText(a.Reactions), categoriesText(a.Categories)),
 				partial: a.Incomplete,
 				key:     a.Key(),
 			}
 			if a.Criticality == "high" {
-				it.flag = "High risk"
+				it.flag = lang.L("High risk")
 			}
 			items = append(items, it)
 			all = append(all, a)
 		}
 	}
-	add("Current", current, len(past) > 0)
-	add("No longer active", past, true)
+	add(lang.L("Current"), current, len(past) > 0)
+	add(lang.L("No longer active"), past, true)
 	return sectionModel{
 		items:  items,
-		empty:  "No allergies on record at this practice.",
+		empty:  lang.L("No allergies on record at this practice."),
 		detail: func(i int) detailModel { return allergyDetail(*all[i]) },
 	}
 }
 
 func allergyName(a record.AllergyIntolerance) string {
-	return firstText(a.Substance, a.Code.String(), "Allergy (substance not given)")
+	return firstText(a.Substance, a.Code.String(), lang.L("Allergy (substance not given)"))
+}
+
+// categoriesText lists an allergy's categories in words: "Food, Medication".
+func categoriesText(codes []string) string {
+	words := make([]string, len(codes))
+	for i, c := range codes {
+		words[i] = statusText(c)
+	}
+	return strings.Join(words, ", ")
 }
 
 // reactionsText lists the reactions' manifestations: "Hives, Wheezing".
@@ -166,26 +177,26 @@ func reactionsText(rs []record.Reaction) string {
 
 func allergyDetail(a record.AllergyIntolerance) detailModel {
 	d := detailModel{title: allergyName(a), partial: a.Incomplete}
-	d.subtitle = joinNonEmpty(" · ", statusText(a.Type), statusText(strings.Join(a.Categories, ", ")))
+	d.subtitle = joinNonEmpty(" · ", statusText(a.Type), categoriesText(a.Categories))
 	switch a.Criticality {
 	case "high":
-		d.flag = "High risk: a reaction could be serious."
+		d.flag = lang.L("High risk: a reaction could be serious.")
 	case "low":
-		d.addField("Risk", "Low")
+		d.addField(lang.L("Risk"), lang.L("Low"))
 	case "unable-to-assess":
-		d.addField("Risk", "Not assessed")
+		d.addField(lang.L("Risk"), lang.L("Not assessed"))
 	}
-	d.addField("Status", statusText(a.ClinicalStatus))
-	d.addField("Since", dayText(a.Onset))
-	d.addField("Recorded", dayText(a.Recorded))
+	d.addField(lang.L("Status"), statusText(a.ClinicalStatus))
+	d.addField(lang.L("Since"), dayText(a.Onset))
+	d.addField(lang.L("Recorded"), dayText(a.Recorded))
 	for _, r := range a.Reactions {
-		d.addField("Reaction", joinNonEmpty(" — ", strings.Join(r.Manifestations, ", "),
+		d.addField(lang.L("Reaction"), joinNonEmpty(" — ", strings.Join(r.Manifestations, ", "),
 			statusText(r.Severity), r.Description))
 	}
 	for _, n := range a.Notes {
-		d.addText("Note", n)
+		d.addText(lang.L("Note"), n)
 	}
-	d.addRequest("Report an error", app.RequestCorrection, a.Key())
+	d.addRequest(lang.L("Report an error"), app.RequestCorrection, a.Key())
 	return d
 }
 
@@ -219,17 +230,17 @@ func conditionsSection(c *record.Chart) sectionModel {
 			all = append(all, cd)
 		}
 	}
-	add("Current conditions", active)
-	add("Resolved", resolved)
+	add(lang.L("Current conditions"), active)
+	add(lang.L("Resolved"), resolved)
 	return sectionModel{
 		items:  items,
-		empty:  "No conditions on record at this practice.",
+		empty:  lang.L("No conditions on record at this practice."),
 		detail: func(i int) detailModel { return conditionDetail(*all[i]) },
 	}
 }
 
 func conditionName(cd record.Condition) string {
-	return firstText(cd.Name, cd.Code.String(), "Condition (name not given)")
+	return firstText(cd.Name, cd.Code.String(), lang.L("Condition (name not given)"))
 }
 
 func conditionDates(cd record.Condition) string {
@@ -239,9 +250,9 @@ func conditionDates(cd record.Condition) string {
 	case onset != "" && end != "":
 		return onset + " – " + end
 	case onset != "":
-		return "since " + onset
+		return lang.L("since {{.Date}}", map[string]any{"Date": onset})
 	case end != "":
-		return "until " + end
+		return lang.L("until {{.Date}}", map[string]any{"Date": end})
 	}
 	return ""
 }
@@ -249,24 +260,24 @@ func conditionDates(cd record.Condition) string {
 func conditionDetail(cd record.Condition) detailModel {
 	d := detailModel{title: conditionName(cd), partial: cd.Incomplete}
 	if cd.Active() {
-		d.subtitle = "Current"
+		d.subtitle = lang.L("Current")
 	} else {
-		d.subtitle = firstText(statusText(cd.ClinicalStatus), "Resolved")
+		d.subtitle = firstText(statusText(cd.ClinicalStatus), lang.L("Resolved"))
 	}
-	d.addField("Began", firstText(dayText(cd.Onset), cd.OnsetText))
-	d.addField("Ended", firstText(dayText(cd.Abatement), cd.AbatementText))
-	d.addField("Recorded", dayText(cd.Recorded))
+	d.addField(lang.L("Began"), firstText(dayText(cd.Onset), cd.OnsetText))
+	d.addField(lang.L("Ended"), firstText(dayText(cd.Abatement), cd.AbatementText))
+	d.addField(lang.L("Recorded"), dayText(cd.Recorded))
 	if cd.VerificationStatus != "" && cd.VerificationStatus != "confirmed" {
-		d.addField("Diagnosis", statusText(cd.VerificationStatus))
+		d.addField(lang.L("Diagnosis"), statusText(cd.VerificationStatus))
 	}
 	for _, n := range cd.Notes {
-		d.addText("Note", n)
+		d.addText(lang.L("Note"), n)
 	}
 	d.technical, d.learn = cd.Code.Technical(), record.LearnMore(cd.Code, learnLang())
 	if cd.Active() {
-		d.addRequest("Ask for a referral", app.RequestReferral, cd.Key())
+		d.addRequest(lang.L("Ask for a referral"), app.RequestReferral, cd.Key())
 	}
-	d.addRequest("Report an error", app.RequestCorrection, cd.Key())
+	d.addRequest(lang.L("Report an error"), app.RequestCorrection, cd.Key())
 	return d
 }
 
@@ -283,34 +294,34 @@ func immunizationsSection(c *record.Chart) sectionModel {
 	for i, im := range ims {
 		it := listItem{title: vaccineName(im), detail: firstText(dayText(im.Date), im.DateText), partial: im.Incomplete, key: im.Key()}
 		if im.Status == "not-done" {
-			it.detail = joinNonEmpty(" · ", it.detail, "not given")
+			it.detail = joinNonEmpty(" · ", it.detail, lang.L("not given"))
 		}
 		items[i] = it
 	}
 	return sectionModel{
 		items:  items,
-		empty:  "No immunizations on record at this practice.",
+		empty:  lang.L("No immunizations on record at this practice."),
 		detail: func(i int) detailModel { return immunizationDetail(c, ims[i]) },
 	}
 }
 
 func vaccineName(im record.Immunization) string {
-	return firstText(im.Vaccine, im.VaccineCode.String(), "Vaccine (name not given)")
+	return firstText(im.Vaccine, im.VaccineCode.String(), lang.L("Vaccine (name not given)"))
 }
 
 func immunizationDetail(c *record.Chart, im record.Immunization) detailModel {
 	d := detailModel{title: vaccineName(im), partial: im.Incomplete}
 	d.subtitle = firstText(dayText(im.Date), im.DateText)
 	if im.Status == "not-done" {
-		d.addField("Status", "Not given")
+		d.addField(lang.L("Status"), lang.L("Not given"))
 	}
-	d.addField("Given by", refNames(c, im.Performers))
-	d.addField("Where", refName(c, im.Location))
-	d.addField("Lot number", im.Lot)
+	d.addField(lang.L("Given by"), refNames(c, im.Performers))
+	d.addField(lang.L("Where"), refName(c, im.Location))
+	d.addField(lang.L("Lot number"), im.Lot)
 	d.technical = im.VaccineCode.Technical()
 	for _, n := range im.Notes {
-		d.addText("Note", n)
+		d.addText(lang.L("Note"), n)
 	}
-	d.addRequest("Report an error", app.RequestCorrection, im.Key())
+	d.addRequest(lang.L("Report an error"), app.RequestCorrection, im.Key())
 	return d
 }

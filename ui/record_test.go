@@ -58,7 +58,7 @@ func TestRecordSectionsShowTheData(t *testing.T) {
 			[]string{`LDL cholesterol ("bad" cholesterol)`, "145.2 mg/dL", "May 17, 2017", "See trend (13 results)"}},
 		{"results", "Cholesterol check", nil,
 			[]string{"LDL cholesterol (calculated)", "162 mg/dL", "High", "Normal range: up to 100 mg/dL",
-				"let's talk about diet", "Your provider's comment", "LDL is high.", partialNote}},
+				"let's talk about diet", "Your provider's comment", "LDL is high.", partialNote()}},
 		{"vitals", "Blood pressure",
 			[]string{"Weight", "BMI", "Blood pressure", "11 measurements"},
 			[]string{"Systolic", "Diastolic", "11 measurements from"}},

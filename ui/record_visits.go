@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // visitsSection lists visits newest first, each with the documents
@@ -70,24 +72,24 @@ func visitsSection(c *record.Chart) sectionModel {
 	}
 	upcoming := record.UpcomingAppointments(c.Appointments, sectionClock())
 	if len(upcoming) > 0 {
-		add(listItem{header: true, title: "Coming up"}, nil)
+		add(listItem{header: true, title: lang.L("Coming up")}, nil)
 		for _, ap := range upcoming {
 			add(listItem{title: appointmentTitle(ap), detail: joinNonEmpty(" · ", timeText(ap.Start), refNames(c, ap.Locations)),
 				partial: ap.Incomplete, key: ap.Key()}, func() detailModel { return appointmentDetail(c, ap) })
 		}
 		if len(encs) > 0 {
-			add(listItem{header: true, title: "Past visits"}, nil)
+			add(listItem{header: true, title: lang.L("Past visits")}, nil)
 		}
 	}
 	for i, e := range encs {
 		it := listItem{title: visitName(e), detail: joinNonEmpty(" · ", dayText(e.Period.Start), refName(c, e.Provider)), partial: e.Incomplete, key: e.Key()}
 		if n := len(docsOf[i]); n > 0 {
-			it.detail = joinNonEmpty(" · ", it.detail, plural(n, "document", "documents"))
+			it.detail = joinNonEmpty(" · ", it.detail, lang.N("{{.Count}} documents", n, map[string]any{"Count": n}))
 		}
 		add(it, func() detailModel { return visitDetail(c, e, docsOf[i], procsOf[i], resultsOf(i)) })
 	}
 	if len(loose) > 0 {
-		add(listItem{header: true, title: "Other documents"}, nil)
+		add(listItem{header: true, title: lang.L("Other documents")}, nil)
 		for _, d := range loose {
 			add(listItem{title: docTitle(d), detail: dayText(d.Date), partial: d.Incomplete, key: d.Key()},
 				func() detailModel { return documentDetail(c, d) })
@@ -95,7 +97,7 @@ func visitsSection(c *record.Chart) sectionModel {
 	}
 	return sectionModel{
 		items:  items,
-		empty:  "No visits on record at this practice.",
+		empty:  lang.L("No visits on record at this practice."),
 		detail: func(i int) detailModel { return details[i]() },
 	}
 }
@@ -112,11 +114,11 @@ func appointmentTitle(ap record.Appointment) string {
 		what = ap.ServiceTypes[0]
 	}
 	if what == "" {
-		what = "Appointment"
+		what = lang.L("Appointment")
 	}
 	if len(ap.Practitioners) > 0 {
 		if who := ap.Practitioners[0].Display; who != "" && !strings.Contains(what, who) {
-			what += " with " + who
+			what = lang.L("{{.What}} with {{.Who}}", map[string]any{"What": what, "Who": who})
 		}
 	}
 	return what
@@ -127,27 +129,29 @@ func appointmentTitle(ap record.Appointment) string {
 func appointmentDetail(c *record.Chart, ap record.Appointment) detailModel {
 	d := detailModel{title: appointmentTitle(ap), subtitle: timeText(ap.Start), partial: ap.Incomplete}
 	if !ap.End.IsZero() && ap.End.Time.After(ap.Start.Time) {
-		d.addField("Length", durationText(ap.End.Time.Sub(ap.Start.Time)))
+		d.addField(lang.L("Length"), durationText(ap.End.Time.Sub(ap.Start.Time)))
 	}
-	d.addField("Status", statusText(ap.Status))
-	d.addField("With", refNames(c, ap.Practitioners))
-	d.addField("Where", refNames(c, ap.Locations))
-	d.addField("Kind of visit", strings.Join(ap.ServiceTypes, ", "))
-	d.addField("Reason", strings.Join(ap.Reasons, ", "))
-	d.addText("From the practice", ap.Comment)
+	d.addField(lang.L("Status"), statusText(ap.Status))
+	d.addField(lang.L("With"), refNames(c, ap.Practitioners))
+	d.addField(lang.L("Where"), refNames(c, ap.Locations))
+	d.addField(lang.L("Kind of visit"), strings.Join(ap.ServiceTypes, ", "))
+	d.addField(lang.L("Reason"), strings.Join(ap.Reasons, ", "))
+	d.addText(lang.L("From the practice"), ap.Comment)
 	return d
 }
 
 // durationText is "30 minutes", "1 hour 30 minutes".
 func durationText(dur time.Duration) string {
 	h, m := int(dur.Hours()), int(dur.Minutes())%60
+	hours := lang.N("{{.Count}} hours", h, map[string]any{"Count": h})
+	minutes := lang.N("{{.Count}} minutes", m, map[string]any{"Count": m})
 	switch {
 	case h == 0:
-		return plural(m, "minute", "minutes")
+		return minutes
 	case m == 0:
-		return plural(h, "hour", "hours")
+		return hours
 	}
-	return plural(h, "hour", "hours") + " " + plural(m, "minute", "minutes")
+	return hours + " " + minutes
 }
 
 // visitMatcher finds the visit a dated document or procedure belongs to:
@@ -199,11 +203,11 @@ func visitName(e record.Encounter) string {
 	case e.Class != "":
 		return e.Class
 	}
-	return "Visit"
+	return lang.L("Visit")
 }
 
 func docTitle(d record.DocumentReference) string {
-	return firstText(d.Title, d.Type, "Document")
+	return firstText(d.Title, d.Type, lang.L("Document"))
 }
 
 // refTail is the id a reference ends with: "Encounter/123" → "123",
@@ -253,17 +257,17 @@ func visitDetail(c *record.Chart, e record.Encounter, docs []record.DocumentRefe
 		d.subtitle = periodText(e.Period)
 	}
 	if e.Class != d.title {
-		d.addField("Kind of visit", e.Class)
+		d.addField(lang.L("Kind of visit"), e.Class)
 	}
 	d.technical = e.Technical
 	if e.Status != "" && e.Status != "finished" {
-		d.addField("Status", statusText(e.Status))
+		d.addField(lang.L("Status"), statusText(e.Status))
 	}
-	d.addField("Reason", strings.Join(e.Reasons, ", "))
-	d.addField("Seen by", refNames(c, e.Participants))
-	d.addField("Where", joinNonEmpty(", ", refNames(c, e.Locations), refName(c, e.Provider)))
+	d.addField(lang.L("Reason"), strings.Join(e.Reasons, ", "))
+	d.addField(lang.L("Seen by"), refNames(c, e.Participants))
+	d.addField(lang.L("Where"), joinNonEmpty(", ", refNames(c, e.Locations), refName(c, e.Provider)))
 	for _, p := range procs {
-		d.addField("Procedure", firstText(p.Name, p.Code.String()))
+		d.addField(lang.L("Procedure"), firstText(p.Name, p.Code.String()))
 	}
 	var measured []string
 	for _, o := range obs {
@@ -282,15 +286,15 @@ func visitDetail(c *record.Chart, e record.Encounter, docs []record.DocumentRefe
 	}
 	if len(measured) > maxVisitMeasurements {
 		extra := len(measured) - maxVisitMeasurements
-		measured = append(measured[:maxVisitMeasurements], "and "+plural(extra, "more result", "more results")+" under Results")
+		measured = append(measured[:maxVisitMeasurements], lang.N("and {{.Count}} more results under Results", extra, map[string]any{"Count": extra}))
 	}
-	d.addText("Measured at this visit", strings.Join(measured, "\n"))
+	d.addText(lang.L("Measured at this visit"), strings.Join(measured, "\n"))
 	for _, doc := range docs {
 		d.docs = append(d.docs, attachmentDocs("DocumentReference/"+doc.ID, dayText(doc.Date), docTitle(doc), doc.Attachments)...)
 		d.partial = d.partial || doc.Incomplete
 	}
 	if len(docs) == 0 {
-		d.addText("Visit summary", "The practice has not shared a summary of this visit.")
+		d.addText(lang.L("Visit summary"), lang.L("The practice has not shared a summary of this visit."))
 	}
 	return d
 }
@@ -298,16 +302,16 @@ func visitDetail(c *record.Chart, e record.Encounter, docs []record.DocumentRefe
 func documentDetail(c *record.Chart, doc record.DocumentReference) detailModel {
 	d := detailModel{title: docTitle(doc), subtitle: dayText(doc.Date), partial: doc.Incomplete}
 	if doc.Type != d.title {
-		d.addField("Kind", doc.Type)
+		d.addField(lang.L("Kind"), doc.Type)
 	}
-	d.addField("Written by", refNames(c, doc.Authors))
-	d.addField("From", refName(c, doc.Custodian))
+	d.addField(lang.L("Written by"), refNames(c, doc.Authors))
+	d.addField(lang.L("From"), refName(c, doc.Custodian))
 	if doc.DocStatus == "preliminary" {
-		d.addField("Status", "Preliminary")
+		d.addField(lang.L("Status"), lang.L("Preliminary"))
 	}
 	d.docs = attachmentDocs("DocumentReference/"+doc.ID, dayText(doc.Date), docTitle(doc), doc.Attachments)
 	if len(d.docs) == 0 {
-		d.addText("Content", "This document has no content Carebook can show.")
+		d.addText(lang.L("Content"), lang.L("This document has no content Carebook can show."))
 	}
 	return d
 }

@@ -71,7 +71,7 @@ func TestResultMeaningInTheWindow(t *testing.T) {
 			}
 
 			v.current.md.list.Select(panels[0])
-			assertShows(t, w, record.NotReviewedNote, `LDL cholesterol ("bad" cholesterol)`, "normal range.", "Learn more", "Technical name")
+			assertShows(t, w, record.NotReviewedNote(), `LDL cholesterol ("bad" cholesterol)`, "normal range.", "Learn more", "Technical name")
 			bars := 0
 			walkVisible(w.Content(), func(o fyne.CanvasObject) {
 				if _, ok := o.(*rangeBar); ok {
@@ -107,8 +107,8 @@ func TestResultMeaningInTheWindow(t *testing.T) {
 			}
 			v.current.md.list.Select(panels[1])
 			assertShows(t, w, "Your provider's comment")
-			if strings.Contains(shownText(w.Content()), record.NotReviewedNote) {
-				t.Errorf("a reviewed panel says %q", record.NotReviewedNote)
+			if strings.Contains(shownText(w.Content()), record.NotReviewedNote()) {
+				t.Errorf("a reviewed panel says %q", record.NotReviewedNote())
 			}
 		})
 	}

@@ -330,7 +330,7 @@ func (f *entryFinder) observation(id string) (detailModel, bool) {
 func sectionLabel(name string) string {
 	for _, def := range recordSections {
 		if def.name == name {
-			return def.label
+			return def.label()
 		}
 	}
 	return ""

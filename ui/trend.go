@@ -2,12 +2,12 @@ package ui
 
 import (
 	"image/color"
-	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -98,14 +98,14 @@ func trendOf(series ...record.Series) trendModel {
 		series[0], series[1] = series[1], series[0]
 	}
 	if len(series) == 2 && isSeries(series[0], record.LOINCSystolic) && isSeries(series[1], record.LOINCDiastolic) {
-		t.title = "Blood pressure"
-		t.lines = []trendLine{{"Systolic", series[0].Points}, {"Diastolic", series[1].Points}}
+		t.title = lang.L("Blood pressure")
+		t.lines = []trendLine{{lang.L("Systolic"), series[0].Points}, {lang.L("Diastolic"), series[1].Points}}
 		var rs []string
 		if r := rangeText(series[0].Range); r != "" {
-			rs = append(rs, "systolic "+r)
+			rs = append(rs, lang.L("systolic {{.Range}}", map[string]any{"Range": r}))
 		}
 		if r := rangeText(series[1].Range); r != "" {
-			rs = append(rs, "diastolic "+r)
+			rs = append(rs, lang.L("diastolic {{.Range}}", map[string]any{"Range": r}))
 		}
 		t.rng = strings.Join(rs, ", ")
 		return t
@@ -146,7 +146,7 @@ func inLocaleUnits(t trendModel, unit string) trendModel {
 // pressure, A1c, LDL…, then the rest by name); each opens its trend.
 // Any goroutine.
 func vitalsSection(c *record.Chart) sectionModel {
-	return vitalsOf(record.Trends(c.Observations), nil, nil, "No measurements taken more than once are on record at this practice yet.")
+	return vitalsOf(record.Trends(c.Observations), nil, nil, lang.L("No measurements taken more than once are on record at this practice yet."))
 }
 
 // vitalsOf is the trends section of series; from, when set, says where
@@ -194,7 +194,7 @@ func vitalsOf(series []record.Series, from map[string]string, pointsFrom map[str
 		empty: empty,
 		detail: func(i int) detailModel {
 			d := trendDetail(trends[i])
-			d.addField("From", sources[i])
+			d.addField(lang.L("From"), sources[i])
 			return d
 		},
 	}
@@ -222,15 +222,16 @@ func latestText(t trendModel) (value string, when record.Date) {
 func trendSummary(t trendModel, long bool) string {
 	n := t.count()
 	if n == 0 {
-		return "No measurements."
+		return lang.L("No measurements.")
 	}
 	pts := t.lines[0].points
 	value, when := latestText(t)
 	if !long {
-		return plural(n, "measurement", "measurements") + " · latest " + value + " on " + dayText(when)
+		return lang.N("{{.Count}} measurements · latest {{.Value}} on {{.Date}}", n,
+			map[string]any{"Count": n, "Value": value, "Date": dayText(when)})
 	}
-	return plural(n, "measurement", "measurements") + " from " + dayText(pts[0].Date) + " to " +
-		dayText(when) + ". Latest: " + value + " on " + dayText(when) + "."
+	return lang.N("{{.Count}} measurements from {{.From}} to {{.To}}. Latest: {{.Value}} on {{.To}}.", n,
+		map[string]any{"Count": n, "From": dayText(pts[0].Date), "To": dayText(when), "Value": value})
 }
 
 // trendDetail is a trend's page: the chart, its summary and range, and
@@ -241,7 +242,7 @@ func trendDetail(t trendModel) detailModel {
 	if t.count() == 0 {
 		return m
 	}
-	m.addField("Normal range", t.rng)
+	m.addField(lang.L("Normal range"), t.rng)
 	pts := t.lines[0].points
 	second := map[string]float64{}
 	if len(t.lines) == 2 {
@@ -264,8 +265,8 @@ func trendDetail(t trendModel) detailModel {
 		shown++
 	}
 	if len(pts) > shown {
-		m.addText("Earlier measurements", "The chart shows all "+strconv.Itoa(len(pts))+
-			" measurements; this list shows the latest "+strconv.Itoa(shown)+".")
+		m.addText(lang.L("Earlier measurements"), lang.L("The chart shows all {{.All}} measurements; this list shows the latest {{.Shown}}.",
+			map[string]any{"All": len(pts), "Shown": shown}))
 	}
 	return m
 }
@@ -282,7 +283,7 @@ func trendObjects(t trendModel) []fyne.CanvasObject {
 	}
 	var objs []fyne.CanvasObject
 	if t.unit != "" {
-		objs = append(objs, widget.NewLabel("Values in "+t.unit))
+		objs = append(objs, widget.NewLabel(lang.L("Values in {{.Unit}}", map[string]any{"Unit": t.unit})))
 	}
 	objs = append(objs, newTrendChart(t))
 	// A legend for what the title does not already say: the two lines of
@@ -293,7 +294,7 @@ func trendObjects(t trendModel) []fyne.CanvasObject {
 		}
 	}
 	if t.hasLow || t.hasHigh {
-		objs = append(objs, legendRow(bandColor, 12, "Shaded: normal range"))
+		objs = append(objs, legendRow(bandColor, 12, lang.L("Shaded: normal range")))
 	}
 	return objs
 }

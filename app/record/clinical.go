@@ -1,6 +1,10 @@
 package record
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/carebook/carebook/internal/i18n"
+)
 
 // DiagnosticReport is a panel or report: a lab panel grouping Observations,
 // an imaging report, a pathology report.
@@ -131,7 +135,7 @@ func DecodeCondition(r Resource) Condition {
 		Notes:              d.notes(w.Note),
 	}
 	if w.AbatementBoolean != nil && *w.AbatementBoolean && c.AbatementText == "" && c.Abatement.IsZero() {
-		c.AbatementText = "Resolved"
+		c.AbatementText = i18n.L("Resolved")
 	}
 	c.Name = c.Code.String()
 	if c.Onset.IsZero() {
@@ -151,7 +155,7 @@ func ageText(a *wAge) string {
 	if a == nil || !a.Value.OK {
 		return ""
 	}
-	return strings.TrimSpace("age " + formatNumber(a.Value.Value) + " " + a.Unit)
+	return i18n.L("age {{.Age}}", map[string]any{"Age": strings.TrimSpace(formatNumber(a.Value.Value) + " " + a.Unit)})
 }
 
 // AllergyIntolerance is an allergy or intolerance.

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // UpcomingAppointments returns the appointments booked or asked for
@@ -151,11 +153,11 @@ func NeedsAttention(c *Chart, now, since time.Time) []Attention {
 	}
 	if p, ok := c.Patient(); !ok || !p.Deceased {
 		if last, ok := lastFluShot(c.Immunizations); ok && last.Date.Time.Before(now.AddDate(-1, 0, 0)) {
-			out = append(out, Attention{Kind: AttentionFluShotDue, Title: "Flu shot due", Detail: "Last flu shot: " + last.Date.String(), Date: last.Date, Key: last.Key()})
+			out = append(out, Attention{Kind: AttentionFluShotDue, Title: i18n.L("Flu shot due"), Detail: i18n.L("Last flu shot: {{.Date}}", map[string]any{"Date": last.Date.String()}), Date: last.Date, Key: last.Key()})
 		}
 	}
 	for _, m := range BalanceDue(c.Invoices, c.Accounts) {
-		out = append(out, Attention{Kind: AttentionBalanceDue, Title: "Balance due", Detail: m.String()})
+		out = append(out, Attention{Kind: AttentionBalanceDue, Title: i18n.L("Balance due"), Detail: m.String()})
 	}
 	return out
 }

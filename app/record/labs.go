@@ -3,6 +3,8 @@ package record
 import (
 	"sort"
 	"time"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // LabGroup is a set of results shown together: the Observations of one
@@ -17,9 +19,6 @@ type LabGroup struct {
 	// Abnormal counts the results (or their components) flagged abnormal.
 	Abnormal int
 }
-
-// standaloneTitle names a day of results that no report groups.
-const standaloneTitle = "Lab results"
 
 // LabResults groups c's results for the results screen, newest first:
 // every DiagnosticReport with the Observations it lists (members of panel
@@ -59,7 +58,7 @@ func LabResults(c *Chart) []LabGroup {
 			if d.Precision > PrecisionDay {
 				d.Precision = PrecisionDay
 			}
-			g = &LabGroup{Title: standaloneTitle, Date: d}
+			g = &LabGroup{Title: i18n.L("Lab results"), Date: d}
 			byDay[day] = g
 			days = append(days, day)
 		}
@@ -138,7 +137,7 @@ func (g LabGroup) Key() string {
 
 // NotReviewedNote is what a result released before the practice reviewed it
 // says, until the practice marks it reviewed or comments.
-const NotReviewedNote = "Your doctor may not have reviewed this result yet."
+func NotReviewedNote() string { return i18n.L("Your doctor may not have reviewed this result yet.") }
 
 // releasedStatus reports whether a result or report status says the
 // result was released before it was final: "preliminary" (US practices

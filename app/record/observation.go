@@ -3,6 +3,8 @@ package record
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // ValueKind says which of Value's fields hold the value.
@@ -223,9 +225,9 @@ func (d *decoder) value(w wValue) Value {
 	case w.ValueString != nil:
 		return Value{Kind: ValueText, Text: strings.TrimSpace(*w.ValueString)}
 	case w.ValueBoolean != nil:
-		t := "No"
+		t := i18n.L("No")
 		if *w.ValueBoolean {
-			t = "Yes"
+			t = i18n.L("Yes")
 		}
 		return Value{Kind: ValueBool, Bool: *w.ValueBoolean, Text: t}
 	case w.ValueCodeableConcept != nil:
@@ -248,9 +250,9 @@ func (d *decoder) value(w wValue) Value {
 		}
 		return Value{Kind: ValueText, Text: n.String() + " / " + dn.String()}
 	case len(w.ValueSampledData) > 0:
-		return Value{Kind: ValueText, Text: "(sampled data)"}
+		return Value{Kind: ValueText, Text: i18n.L("(sampled data)")}
 	case w.DataAbsentReason != nil:
-		return Value{Kind: ValueText, Text: "No value: " + d.concept(*w.DataAbsentReason).String()}
+		return Value{Kind: ValueText, Text: i18n.L("No value: {{.Reason}}", map[string]any{"Reason": d.concept(*w.DataAbsentReason).String()})}
 	}
 	return Value{}
 }

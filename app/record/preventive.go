@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // ImmunizationRecommendation is the practice's own forecast of the
@@ -128,11 +130,11 @@ func PreventiveCare(c *Chart, now time.Time) []CareDue {
 			}
 			name := it.Vaccine
 			if name == "" {
-				name = "a vaccine"
+				name = i18n.L("a vaccine")
 			}
-			detail := "Due now."
+			detail := i18n.L("Due now.")
 			if !it.Due.IsZero() {
-				detail = "Due " + it.Due.String() + "."
+				detail = i18n.L("Due {{.Date}}.", map[string]any{"Date": it.Due.String()})
 			}
 			if it.Description != "" {
 				detail += " " + it.Description
@@ -196,12 +198,12 @@ func fluDue(ims []Immunization, now time.Time) (CareDue, bool) {
 	if found && !last.Date.Time.Before(start) {
 		return CareDue{}, false
 	}
-	detail := "A flu vaccine is advised every season."
+	detail := i18n.L("A flu vaccine is advised every season.")
 	if found {
-		detail += " Last flu vaccine: " + last.Date.String() + "."
+		detail = i18n.L("A flu vaccine is advised every season. Last flu vaccine: {{.Date}}.", map[string]any{"Date": last.Date.String()})
 	}
 	season := strconv.Itoa(start.Year()) + "-" + strconv.Itoa(start.Year()+1)
-	return CareDue{Key: "guidance/flu/" + season, Title: "flu vaccine", Detail: detail, Guidance: true}, true
+	return CareDue{Key: "guidance/flu/" + season, Title: i18n.L("flu vaccine"), Detail: detail, Guidance: true}, true
 }
 
 // tetanusCVX are the CVX codes of vaccines that protect against tetanus
@@ -241,21 +243,27 @@ func tetanusDue(ims []Immunization, now time.Time) (CareDue, bool) {
 	if found && last.Date.Time.AddDate(tetanusYears, 0, 0).After(now) {
 		return CareDue{}, false
 	}
-	detail := "A tetanus booster is advised every 10 years; your record shows none in the last 10 years."
+	detail := i18n.L("A tetanus booster is advised every 10 years; your record shows none in the last 10 years.")
 	key := "guidance/tetanus/none"
 	if found {
-		detail = "A tetanus booster is advised every 10 years. Last one: " + last.Date.String() + "."
+		detail = i18n.L("A tetanus booster is advised every 10 years. Last one: {{.Date}}.", map[string]any{"Date": last.Date.String()})
 		key = "guidance/tetanus/" + last.Date.Time.UTC().Format("2006-01-02")
 	}
-	return CareDue{Key: key, Title: "tetanus booster", Detail: detail, Guidance: true}, true
+	return CareDue{Key: key, Title: i18n.L("tetanus booster"), Detail: detail, Guidance: true}, true
+}
+
+// checkUpWords are the words of a routine check-up's visit type (in the
+// practice's words, matched, never shown).
+var checkUpWords = map[string]bool{
+	"check up": true, "check-up": true, "checkup": true, "well child": true, "well-child": true, "wellness": true,
+	"annual physical": true, "general examination": true, "physical exam": true, "preventive": true,
 }
 
 // isCheckUp reports whether an encounter was a routine check-up, by its
 // type's words (the decoded Encounter keeps the type's name).
 func isCheckUp(e Encounter) bool {
 	t := lower(e.Type)
-	for _, w := range []string{"check up", "check-up", "checkup", "well child", "well-child", "wellness",
-		"annual physical", "general examination", "physical exam", "preventive"} {
+	for w := range checkUpWords {
 		if strings.Contains(t, w) {
 			return true
 		}
@@ -285,11 +293,11 @@ func checkUpDue(c *Chart, now time.Time) (CareDue, bool) {
 	if len(UpcomingAppointments(c.Appointments, now)) > 0 {
 		return CareDue{}, false
 	}
-	detail := "A check-up with your doctor is advised every year; your record shows none in the last year."
+	detail := i18n.L("A check-up with your doctor is advised every year; your record shows none in the last year.")
 	key := CheckUpGuidanceKey + "none"
 	if !last.IsZero() {
-		detail = "A check-up with your doctor is advised every year. Last one: " + last.String() + "."
+		detail = i18n.L("A check-up with your doctor is advised every year. Last one: {{.Date}}.", map[string]any{"Date": last.String()})
 		key = CheckUpGuidanceKey + last.Time.UTC().Format("2006-01-02")
 	}
-	return CareDue{Key: key, Title: "annual check-up", Detail: detail, Guidance: true}, true
+	return CareDue{Key: key, Title: i18n.L("annual check-up"), Detail: detail, Guidance: true}, true
 }

@@ -3,6 +3,8 @@ package record
 import (
 	"sort"
 	"strings"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // LOINC is the code system of most lab and vital-sign codes.
@@ -35,32 +37,88 @@ type Series struct {
 	Range  *RefRange // the reference range given with the latest point, if any
 }
 
-// friendlyNames names the measurements patients most often chart, by LOINC
-// code; the order of chartOrder puts the usual ones first.
-var friendlyNames = map[string]string{
-	"29463-7": "Weight", "3141-9": "Weight", "8302-2": "Height", "8306-3": "Height",
-	"39156-5": "BMI", "59576-9": "BMI percentile",
-	LOINCSystolic: "Blood pressure (systolic)", LOINCDiastolic: "Blood pressure (diastolic)",
-	"8867-4": "Heart rate", "9279-1": "Breathing rate", "8310-5": "Temperature", "8331-1": "Temperature",
-	"2708-6": "Oxygen saturation", "59408-5": "Oxygen saturation",
-	"4548-4": "A1c", "17856-6": "A1c",
-	"18262-6": "LDL cholesterol", "13457-7": "LDL cholesterol", "2089-1": "LDL cholesterol",
-	"2085-9": "HDL cholesterol", "2093-3": "Total cholesterol", "2571-8": "Triglycerides",
-	"2339-0": "Glucose", "2345-7": "Glucose", "1558-6": "Fasting glucose",
-	"2160-0": "Creatinine", "33914-3": "eGFR", "72514-3": "Pain score",
-	"8287-5": "Head circumference", "9843-4": "Head circumference",
-	"718-7": "Hemoglobin", "6690-2": "White blood cells", "777-3": "Platelets",
+// friendlyKinds says which measurement patients most often chart a LOINC
+// code is (a key of friendlyName); the order of chartOrder puts the usual
+// ones first.
+var friendlyKinds = map[string]string{
+	"29463-7": "weight", "3141-9": "weight", "8302-2": "height", "8306-3": "height",
+	"39156-5": "bmi", "59576-9": "bmiPercentile",
+	LOINCSystolic: "systolic", LOINCDiastolic: "diastolic",
+	"8867-4": "heartRate", "9279-1": "breathingRate", "8310-5": "temperature", "8331-1": "temperature",
+	"2708-6": "oxygen", "59408-5": "oxygen",
+	"4548-4": "a1c", "17856-6": "a1c",
+	"18262-6": "ldl", "13457-7": "ldl", "2089-1": "ldl",
+	"2085-9": "hdl", "2093-3": "cholesterol", "2571-8": "triglycerides",
+	"2339-0": "glucose", "2345-7": "glucose", "1558-6": "fastingGlucose",
+	"2160-0": "creatinine", "33914-3": "egfr", "72514-3": "pain",
+	"8287-5": "head", "9843-4": "head",
+	"718-7": "hemoglobin", "6690-2": "wbc", "777-3": "platelets",
 }
 
 var chartOrder = []string{
-	"Weight", "BMI", "Blood pressure (systolic)", "Blood pressure (diastolic)", "A1c",
-	"LDL cholesterol", "Glucose", "Fasting glucose", "Total cholesterol", "HDL cholesterol",
-	"Triglycerides", "Heart rate", "Height",
+	"weight", "bmi", "systolic", "diastolic", "a1c", "ldl", "glucose", "fastingGlucose",
+	"cholesterol", "hdl", "triglycerides", "heartRate", "height",
+}
+
+// friendlyName is the everyday name of a kind of friendlyKinds, in the
+// current language.
+func friendlyName(kind string) string {
+	switch kind {
+	case "weight":
+		return i18n.L("Weight")
+	case "height":
+		return i18n.L("Height")
+	case "bmi":
+		return i18n.L("BMI")
+	case "bmiPercentile":
+		return i18n.L("BMI percentile")
+	case "systolic":
+		return i18n.L("Blood pressure (systolic)")
+	case "diastolic":
+		return i18n.L("Blood pressure (diastolic)")
+	case "heartRate":
+		return i18n.L("Heart rate")
+	case "breathingRate":
+		return i18n.L("Breathing rate")
+	case "temperature":
+		return i18n.L("Temperature")
+	case "oxygen":
+		return i18n.L("Oxygen saturation")
+	case "a1c":
+		return i18n.L("A1c")
+	case "ldl":
+		return i18n.L("LDL cholesterol")
+	case "hdl":
+		return i18n.L("HDL cholesterol")
+	case "cholesterol":
+		return i18n.L("Total cholesterol")
+	case "triglycerides":
+		return i18n.L("Triglycerides")
+	case "glucose":
+		return i18n.L("Glucose")
+	case "fastingGlucose":
+		return i18n.L("Fasting glucose")
+	case "creatinine":
+		return i18n.L("Creatinine")
+	case "egfr":
+		return i18n.L("eGFR")
+	case "pain":
+		return i18n.L("Pain score")
+	case "head":
+		return i18n.L("Head circumference")
+	case "hemoglobin":
+		return i18n.L("Hemoglobin")
+	case "wbc":
+		return i18n.L("White blood cells")
+	case "platelets":
+		return i18n.L("Platelets")
+	}
+	return ""
 }
 
 // FriendlyName returns the everyday name of a LOINC code ("29463-7" →
-// "Weight"), or "" when it has none.
-func FriendlyName(loincCode string) string { return friendlyNames[loincCode] }
+// "Weight"), in the current language, or "" when it has none.
+func FriendlyName(loincCode string) string { return friendlyName(friendlyKinds[loincCode]) }
 
 // Trends builds a Series for every coded numeric measurement in obs: one per
 // code and unit, points oldest first. Multi-part observations give one
@@ -84,7 +142,7 @@ func Trends(obs []Observation) []Series {
 		key += "|" + strings.ToLower(unit)
 		s, ok := byKey[key]
 		if !ok {
-			s = &Series{Key: key, Code: coding, Name: firstNonEmpty(friendlyNames[coding.Code], name), Unit: unit}
+			s = &Series{Key: key, Code: coding, Name: firstNonEmpty(FriendlyName(coding.Code), name), Unit: unit}
 			if coding.System != "" && !strings.EqualFold(coding.System, LOINC) {
 				s.Name = name // friendly names are LOINC's
 			}
@@ -147,7 +205,7 @@ func ChartCandidates(series []Series) []Series {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		ri, rj := rank[out[i].Name], rank[out[j].Name]
+		ri, rj := rank[chartKind(out[i])], rank[chartKind(out[j])]
 		switch {
 		case ri != 0 && rj != 0:
 			return ri < rj
@@ -157,6 +215,14 @@ func ChartCandidates(series []Series) []Series {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// chartKind is the kind of friendlyKinds a series measures, "" for none.
+func chartKind(s Series) string {
+	if s.Code.System != "" && !strings.EqualFold(s.Code.System, LOINC) {
+		return ""
+	}
+	return friendlyKinds[s.Code.Code]
 }
 
 // Find returns the series for a LOINC code (any unit; the one with the most
