@@ -162,7 +162,10 @@ type syncer struct {
 	res       Result
 	minServer time.Time    // earliest server time of this sync's units
 	refs      map[key]bool // referenced Practitioner/Organization/Location
-	eventMu   sync.Mutex   // serializes OnEvent calls
+	// cachedAtStart counts the cached records by type when a full pull
+	// began (set before the units start, read-only after).
+	cachedAtStart map[string]int
+	eventMu       sync.Mutex // serializes OnEvent calls
 }
 
 // historyUsable reports whether deletions come from the server's history.
@@ -213,6 +216,14 @@ func (s *syncer) run(ctx context.Context) error {
 		return err
 	}
 	s.res.Full = full
+	if full {
+		// What the cache held before this full pull: a type it held none
+		// of needs no reconcile afterwards (each of its records came from
+		// this listing or from a reply of the server during it).
+		if s.cachedAtStart, err = s.cfg.Store.Counts(ctx, s.cfg.ProfileID); err != nil {
+			return fmt.Errorf("pull: count cached records: %w", err)
+		}
+	}
 
 	// Deletions reported by history first: a failure leaves every
 	// checkpoint where it was.

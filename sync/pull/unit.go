@@ -134,9 +134,12 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 			}
 			types = slices.Sorted(maps.Keys(set))
 		}
-		if err := s.reconcile(ctx, types, w.seen, w.stored, w.removed); err != nil {
-			s.count(w.stored, w.removed)
-			return err
+		types = slices.DeleteFunc(slices.Clone(types), func(t string) bool { return s.cachedAtStart[t] == 0 })
+		if len(types) > 0 {
+			if err := s.reconcile(ctx, types, w.seen, w.stored, w.removed); err != nil {
+				s.count(w.stored, w.removed)
+				return err
+			}
 		}
 	}
 	s.count(w.stored, w.removed)
