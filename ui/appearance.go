@@ -67,6 +67,7 @@ func (u *UI) appearanceCard() fyne.CanvasObject {
 		}
 	}
 	size := widget.NewSelect(sizeLabels, nil)
+	size.PlaceHolder = selectOne()
 	size.SetSelected(current)
 	size.OnChanged = func(label string) {
 		for i, l := range sizeLabels {
@@ -86,6 +87,7 @@ func (u *UI) appearanceCard() fyne.CanvasObject {
 		}
 	}
 	look := widget.NewSelect(lookLabels, nil)
+	look.PlaceHolder = selectOne()
 	look.SetSelected(currentLook)
 	look.OnChanged = func(label string) {
 		for i, l := range looks {

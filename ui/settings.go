@@ -37,6 +37,10 @@ func idleLabel(minutes int) string {
 // background before it locks ("at once" is stored as -1: 0 is "not set").
 const prefBackgroundSeconds = "background_lock_seconds"
 
+// selectOne is what a drop-down shows before a choice (Fyne's own words
+// are not translated).
+func selectOne() string { return lang.L("(Select one)") }
+
 // backgroundChoices are the background lock delays offered on phones, in
 // seconds (-1 is at once).
 var backgroundChoices = []int{-1, 60, 300, 900}
@@ -73,6 +77,7 @@ func (u *UI) backgroundLockSelect() *widget.Select {
 		}
 	}
 	sel := widget.NewSelect(labels, nil)
+	sel.PlaceHolder = selectOne()
 	sel.SetSelected(current)
 	sel.OnChanged = func(label string) {
 		for i, sec := range backgroundChoices {
@@ -100,6 +105,7 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		}
 	}
 	idle := widget.NewSelect(labels, nil)
+	idle.PlaceHolder = selectOne() // a delay not offered here (set elsewhere)
 	idle.SetSelected(current)
 	idle.OnChanged = func(label string) {
 		for i, m := range idleChoices {

@@ -41,12 +41,15 @@ func TestHomeAndSettingsInSpanish(t *testing.T) {
 		"Quién consultó mi historial")
 	screenshot(t, w, "es-settings-360x740")
 	assertFits(t, w)
+	assertShellAndSettingsInSpanish(t, q, u, w)
 
 	test.Tap(findButton(t, w.Content(), "Quién consultó mi historial"))
 	q.waitShows(t, w, "Lo más reciente primero", "Usted (Carebook) consultó su historial · ")
 	assertNotShown(t, w, "looked at your record")
 	screenshot(t, w, "es-who-360x740")
 	assertFits(t, w)
+
+	assertConnectAndLockInSpanish(t, q, u, w)
 }
 
 // assertNotShown fails when the window shows text.
