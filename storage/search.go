@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -754,20 +755,60 @@ func (s *Store) CompactSearch(ctx context.Context, profileID string) error {
 	if err := q.Err(); err != nil {
 		return dbErr("compact search index", err)
 	}
+	if len(buckets) == 0 {
+		return nil
+	}
+	// The rows stored now, read once: a row written later is newer than
+	// below (rows are numbered upwards) and kept.
+	var below sql.NullInt64
+	if err := s.reader.QueryRowContext(ctx, "SELECT max(id) FROM resources").Scan(&below); err != nil {
+		return dbErr("compact search index", err)
+	}
+	live, err := liveRows(ctx, s.reader, k.num)
+	if err != nil {
+		return err
+	}
 	for _, b := range buckets {
-		if err := s.Update(ctx, profileID, func(tx *Tx) error { return compactBucket(ctx, tx, b) }); err != nil {
+		err := s.Update(ctx, profileID, func(tx *Tx) error {
+			return compactBucket(ctx, tx, b, live, below.Int64)
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// liveRows returns the sorted local rows of the profile's resources (read
+// from an index on profile, not the resources themselves).
+func liveRows(ctx context.Context, db sqlQuerier, num int64) ([]int64, error) {
+	q, err := db.QueryContext(ctx, "SELECT id FROM resources WHERE profile = ?", num)
+	if err != nil {
+		return nil, dbErr("compact search index", err)
+	}
+	defer q.Close()
+	var rows []int64
+	for q.Next() {
+		var id int64
+		if err := q.Scan(&id); err != nil {
+			return nil, dbErr("compact search index", err)
+		}
+		rows = append(rows, id)
+	}
+	if err := q.Err(); err != nil {
+		return nil, dbErr("compact search index", err)
+	}
+	slices.Sort(rows)
+	return rows, nil
+}
+
 // compactBucket merges the chunks of one bucket.
-func compactBucket(ctx context.Context, tx *Tx, bucket int) error {
+// live are the rows of the resources stored (sorted) when there were none
+// above below: postings of other rows up to below (deleted since) go.
+func compactBucket(ctx context.Context, tx *Tx, bucket int, live []int64, below int64) error {
 	ad := searchChunkAD(tx.profileID, bucket)
 	type posting struct{ gen, mark uint64 }
 	byToken := map[string]map[uint64]posting{}
-	rows := map[uint64]bool{}
 	q, err := tx.tx.QueryContext(ctx, "SELECT sealed FROM search_chunks WHERE profile = ? AND bucket = ?", tx.keys.num, bucket)
 	if err != nil {
 		return dbErr("compact search index", err)
@@ -792,7 +833,6 @@ func compactBucket(ctx context.Context, tx *Tx, bucket int) error {
 			if p, ok := ps[row]; !ok || gen > p.gen {
 				ps[row] = posting{gen, mark}
 			}
-			rows[row] = true
 			return true
 		})
 		zero(pt)
@@ -805,36 +845,6 @@ func compactBucket(ctx context.Context, tx *Tx, bucket int) error {
 	if err := q.Err(); err != nil {
 		return dbErr("compact search index", err)
 	}
-	// Postings of resources deleted since go.
-	list := make([]uint64, 0, len(rows))
-	for r := range rows {
-		list = append(list, r)
-	}
-	live := map[uint64]bool{}
-	for len(list) > 0 {
-		n := min(len(list), 500)
-		args := []any{tx.keys.num}
-		for _, r := range list[:n] {
-			args = append(args, int64(r))
-		}
-		list = list[n:]
-		q, err := tx.tx.QueryContext(ctx, "SELECT id FROM resources WHERE profile = ? AND id IN (?"+strings.Repeat(", ?", n-1)+")", args...)
-		if err != nil {
-			return dbErr("compact search index", err)
-		}
-		for q.Next() {
-			var id int64
-			if err := q.Scan(&id); err != nil {
-				q.Close()
-				return dbErr("compact search index", err)
-			}
-			live[uint64(id)] = true
-		}
-		q.Close()
-		if err := q.Err(); err != nil {
-			return dbErr("compact search index", err)
-		}
-	}
 	toks := make([]string, 0, len(byToken))
 	for t := range byToken {
 		toks = append(toks, t)
@@ -846,7 +856,7 @@ func compactBucket(ctx context.Context, tx *Tx, bucket int) error {
 		ps := byToken[tok]
 		keys := make([]uint64, 0, len(ps))
 		for r := range ps {
-			if live[r] {
+			if _, ok := slices.BinarySearch(live, int64(r)); ok || int64(r) > below {
 				keys = append(keys, r)
 			}
 		}
