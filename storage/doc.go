@@ -29,7 +29,9 @@
 // and row (and, for resources, type; for outbox items, status), so a value
 // copied to another row or profile fails to open with ErrIntegrity. Clear
 // columns hold only random ids, resource types, outbox statuses and
-// day-precision dates. Row keys of resources, checkpoints, outbox
+// coarse dates: the day of a resource's last update, and the month of a
+// result's own date (own_month, see DateOf and EachDatedSince: the
+// dashboard reads recent results without opening years of old ones). Row keys of resources, checkpoints, outbox
 // identifiers and secrets are HMAC-SHA256 values under an index key derived
 // from the DEK (HKDF), so not even server ids are in clear. Secrets also go
 // to the OS keyring (sealed) when the store keeps its master key there.
