@@ -180,7 +180,7 @@ func sourcedItem(srcs []record.Source, keys []string, text, detail string, date 
 
 // appointmentItem is an upcoming appointment with whom and where.
 func appointmentItem(c *record.Chart, ap record.Appointment, profileID, source string) SummaryItem {
-	what := firstNonBlank(strings.Join(ap.ServiceTypes, ", "), ap.Description, "Appointment")
+	what := firstNonBlank(strings.Join(ap.ServiceTypes, ", "), ap.Description, i18n.L("Appointment"))
 	var with []string
 	for _, r := range append(append([]record.Ref(nil), ap.Practitioners...), ap.Locations...) {
 		if n := c.Name(r); n != "" {
@@ -218,12 +218,26 @@ func (s *HealthSummary) addPatient(ctx context.Context, a *App, profileID string
 	return nil
 }
 
+// severityWord is a reaction's severity (FHIR's mild, moderate, severe)
+// in the current language.
+func severityWord(s string) string {
+	switch s {
+	case "mild":
+		return i18n.L("mild")
+	case "moderate":
+		return i18n.L("moderate")
+	case "severe":
+		return i18n.L("severe")
+	}
+	return s
+}
+
 func allergyDetail(al record.AllergyIntolerance) string {
 	var parts []string
 	for _, r := range al.Reactions {
 		words := strings.Join(r.Manifestations, ", ")
 		if r.Severity != "" && words != "" {
-			words += " (" + r.Severity + ")"
+			words += " (" + severityWord(r.Severity) + ")"
 		}
 		if words != "" {
 			parts = append(parts, words)
