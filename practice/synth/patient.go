@@ -70,6 +70,7 @@ func (g *generator) buildPatient(p persona) *set {
 	b.addThreads()
 	b.addAppointments()
 	b.addRefillTask()
+	b.addEducation() // last: it draws no random numbers, the rest stays as it was
 	return b.s
 }
 
