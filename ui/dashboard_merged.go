@@ -145,14 +145,14 @@ func (d *dashboardView) linkObjects() []fyne.CanvasObject {
 			d.Refresh()
 		}
 	}
-	undo := &widget.Button{Text: lang.L("Not the same person: show apart"), Icon: theme.ContentUndoIcon(),
-		OnTapped: func() {
-			d.view = ""
-			d.act(func(ctx context.Context) error { return ls.UnlinkProfiles(ctx, d.profileID) })
-		}}
-	objs = append(objs, paragraph(lang.L("Your records from {{.Practices}}, together.", map[string]any{"Practices": joinAnd(names)})),
+	// A wrapping button: the Spanish words do not fit a phone's width on one line.
+	undo := newWrapButton(lang.L("Not the same person: show apart"), theme.ContentUndoIcon(), widget.MediumImportance, func() {
+		d.view = ""
+		d.act(func(ctx context.Context) error { return ls.UnlinkProfiles(ctx, d.profileID) })
+	})
+	objs = append(objs, paragraph(lang.L("Your records from {{.Practices}}, together.", map[string]any{"Practices": listAnd(names)})),
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle(lang.L("Practice"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, picker),
-		container.NewHBox(undo))
+		undo)
 	return objs
 }
 
@@ -235,4 +235,12 @@ func (d *dashboardView) mergedMedications(m app.MergedDashboard, title string) f
 		names = append(names, "• "+med.Item.Medication+"\n  "+lang.L("from {{.Practice}}", map[string]any{"Practice": med.Practices()}))
 	}
 	return card(title, strings.Join(names, "\n"), d.link(lang.L("See medications"), "medications", true))
+}
+
+// listAnd is "a, b and c" in the current language.
+func listAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return lang.L("{{.List}} and {{.Last}}", map[string]any{"List": strings.Join(words[:len(words)-1], ", "), "Last": words[len(words)-1]})
 }
