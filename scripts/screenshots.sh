@@ -175,7 +175,7 @@ export CAREBOOK_PASSPHRASE=screenshot-passphrase
 # the formats follow), and in the dark theme in English and in Spanish (a
 # sample: FYNE_THEME=dark is the system asking for dark, which Carebook
 # follows until Settings › Appearance says otherwise). PASSES and SIZES
-# narrow it.
+# narrow it; APP_ONLY=1 stops after them.
 for pass in ${PASSES:-en es dark es-dark}; do
 	unset FYNE_THEME
 	app_locale=en_US.UTF-8 # the app's alone: this shell may not have it
@@ -212,6 +212,9 @@ for pass in ${PASSES:-en es dark es-dark}; do
 	app_pass
 done
 unset FYNE_THEME
+if [ -n "${APP_ONLY:-}" ]; then
+	exit 0 # APP_ONLY=1: the real app's passes alone, not the UI tests' pictures below
+fi
 
 # Family accounts, drawn by the UI test against the practice server at both
 # sizes: the switcher open, a dependent's dashboard, a teenager's limited
