@@ -95,7 +95,7 @@ func activityDetail(detail string) string {
 	switch where {
 	case "a file":
 		return i18n.L("{{.Format}} to a file", f)
-	case "a file (saved from the app)":
+	case ExportToAppFile, "a file (saved from the app)":
 		return i18n.L("{{.Format}} to a file (saved from the app)", f)
 	case "standard output":
 		return i18n.L("{{.Format}} to standard output", f)

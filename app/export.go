@@ -37,6 +37,11 @@ func ParseExportFormat(s string) (ExportFormat, error) {
 }
 
 // Export is one export of one person's record.
+// ExportToAppFile is Export.Where for a file the patient saved from the
+// app's screens: a key, said in the activity list's language when listed
+// (the trail keeps what was recorded).
+const ExportToAppFile = "app-file"
+
 type Export struct {
 	Format ExportFormat
 	// ProfileIDs are the records exported: one profile, or the profiles of

@@ -240,7 +240,7 @@ func (v *recordView) exportPage(which int) fyne.CanvasObject {
 			save.Disable()
 			chosen := append([]string(nil), ids...)
 			runFor(v, context.Background(), func(ctx context.Context) (savedFile, error) {
-				data, name, err := src.ExportBytes(ctx, app.Export{Format: format, ProfileIDs: chosen, Where: lang.L("a file (saved from the app)")})
+				data, name, err := src.ExportBytes(ctx, app.Export{Format: format, ProfileIDs: chosen, Where: app.ExportToAppFile})
 				return savedFile{data, name}, err
 			}, func(f savedFile, err error) {
 				save.Enable()
