@@ -369,7 +369,7 @@ func BenchmarkDeletions(b *testing.B) {
 	scales := envInts(b, "CAREBOOK_BENCH_DELETE_SCALES", []int{20, 40})
 	runs := benchRuns(b)
 	ctx := context.Background()
-	medians := map[int]time.Duration{}
+	medians, cpuMedians := map[int]time.Duration{}, map[int]time.Duration{}
 	for _, scale := range scales {
 		srv, st, p := scalePractice(b, scale)
 		cfg := pull.Config{API: apiFor(b, st, p), Store: st, ProfileID: p.ID, PatientID: p.PatientID}
@@ -397,7 +397,8 @@ func BenchmarkDeletions(b *testing.B) {
 			}
 		}
 		mark := total / 200
-		var took []time.Duration
+		var took, tookCPU []time.Duration
+		var loads []string
 		for run := range runs {
 			stride := len(obs) / (mark * runs)
 			for k := range mark {
@@ -414,9 +415,11 @@ func BenchmarkDeletions(b *testing.B) {
 				}
 			}
 			time.Sleep(1100 * time.Millisecond) // past the checkpoint overlap
-			start := time.Now()
+			runtime.GC()
+			loads = append(loads, loadAverage())
+			start, cpu := time.Now(), cpuTime()
 			res, err := pull.Run(ctx, cfg)
-			d := time.Since(start)
+			d, dCPU := time.Since(start), cpuTime()-cpu
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -424,15 +427,17 @@ func BenchmarkDeletions(b *testing.B) {
 				b.Fatalf("removed %d, want %d", got, mark)
 			}
 			took = append(took, d)
+			tookCPU = append(tookCPU, dCPU)
 		}
-		medians[scale] = median(took)
-		fmt.Printf("deletions %4dk: %d entered-in-error of %d removed by an incremental sync: median %.3f s (%s)\n",
-			scale, mark, total, medians[scale].Seconds(), secs(took))
+		medians[scale], cpuMedians[scale] = median(took), median(tookCPU)
+		fmt.Printf("deletions %4dk: %d entered-in-error of %d removed by an incremental sync: median %.3f s (%s), CPU (server and client) median %.3f s; load average %s\n",
+			scale, mark, total, medians[scale].Seconds(), secs(took), cpuMedians[scale].Seconds(), strings.Join(loads, " "))
 	}
 	if len(scales) >= 2 {
 		lo, hi := scales[0], scales[len(scales)-1]
 		r := medians[hi].Seconds() / medians[lo].Seconds()
 		limit := 1.1 * float64(hi) / float64(lo)
-		fmt.Printf("deletions %dk/%dk: %.2fx (target <= %.2fx: %s)\n", hi, lo, r, limit, verdict(r, limit))
+		fmt.Printf("deletions %dk/%dk: %.2fx (target <= %.2fx: %s); CPU time %.2fx\n", hi, lo, r, limit, verdict(r, limit),
+			cpuMedians[hi].Seconds()/cpuMedians[lo].Seconds())
 	}
 }
