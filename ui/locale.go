@@ -32,6 +32,16 @@ func deviceLocale() locfmt.Locale {
 // NewMainWindow; en-US until then). Any goroutine.
 func appLocale() locfmt.Locale { return locfmt.Current() }
 
+// Fyne's lang knows Carebook's messages from the start, with their plural
+// forms, in the language it reads from the system, until useSystemLanguage
+// (called by NewMainWindow) chooses: a screen built on its own (as the
+// tests build them) then says "1 result", not "1 results".
+func init() {
+	if err := lang.AddTranslationsFS(i18n.Files, i18n.Dir); err != nil {
+		fyne.LogError("Carebook's translations", err)
+	}
+}
+
 // useSystemLanguage makes the screens (through Fyne's lang) and the use
 // cases below them (through internal/i18n) speak the system's preferred
 // language, from the same translation files: Spanish or English. Fyne's
