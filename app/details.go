@@ -15,11 +15,13 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/outbox"
 )
@@ -46,38 +48,63 @@ const (
 	DetailGender                DetailKey = "gender"
 )
 
-// detailDefs lists the details in the order shown, with their label and
-// the Patient element they live in.
+// detailDefs lists the details in the order shown, with the Patient
+// element they live in (DetailLabel names them).
 var detailDefs = []struct {
 	key     DetailKey
-	label   string
 	element string
 }{
-	{DetailName, "Name", "name"},
-	{DetailBirthDate, "Date of birth", "birthDate"},
-	{DetailGender, "Sex", "gender"},
-	{DetailPhone, "Phone", "telecom"},
-	{DetailEmail, "E-mail", "telecom"},
-	{DetailStreet, "Street", "address"},
-	{DetailCity, "City", "address"},
-	{DetailState, "State", "address"},
-	{DetailPostalCode, "ZIP code", "address"},
-	{DetailLanguage, "Preferred language", "communication"},
-	{DetailEmergencyName, "Emergency contact", "contact"},
-	{DetailEmergencyRelationship, "Their relationship to you", "contact"},
-	{DetailEmergencyPhone, "Their phone", "contact"},
-	{DetailPharmacy, "Preferred pharmacy", "extension"},
+	{DetailName, "name"},
+	{DetailBirthDate, "birthDate"},
+	{DetailGender, "gender"},
+	{DetailPhone, "telecom"},
+	{DetailEmail, "telecom"},
+	{DetailStreet, "address"},
+	{DetailCity, "address"},
+	{DetailState, "address"},
+	{DetailPostalCode, "address"},
+	{DetailLanguage, "communication"},
+	{DetailEmergencyName, "contact"},
+	{DetailEmergencyRelationship, "contact"},
+	{DetailEmergencyPhone, "contact"},
+	{DetailPharmacy, "extension"},
 }
 
 // identityElements are never changed online unless the practice says so.
 var identityElements = []string{"name", "birthDate", "gender"}
 
-// DetailLabel is the name of a detail for people.
+// DetailLabel is the name of a detail for people, in the current
+// language.
 func DetailLabel(k DetailKey) string {
-	for _, d := range detailDefs {
-		if d.key == k {
-			return d.label
-		}
+	switch k {
+	case DetailName:
+		return i18n.L("Name")
+	case DetailBirthDate:
+		return i18n.L("Date of birth")
+	case DetailGender:
+		return i18n.L("Sex")
+	case DetailPhone:
+		return i18n.L("Phone")
+	case DetailEmail:
+		return i18n.L("E-mail")
+	case DetailStreet:
+		return i18n.L("Street")
+	case DetailCity:
+		return i18n.L("City")
+	case DetailState:
+		return i18n.L("State")
+	case DetailPostalCode:
+		return i18n.L("ZIP code")
+	case DetailLanguage:
+		return i18n.L("Preferred language")
+	case DetailEmergencyName:
+		return i18n.L("Emergency contact")
+	case DetailEmergencyRelationship:
+		return i18n.L("Their relationship to you")
+	case DetailEmergencyPhone:
+		return i18n.L("Their phone")
+	case DetailPharmacy:
+		return i18n.L("Preferred pharmacy")
 	}
 	return string(k)
 }
@@ -106,15 +133,53 @@ type DetailField struct {
 	AskWho   string
 }
 
-// Language is a language a patient may prefer.
-type Language struct{ Code, Name string }
+// Language is a language a patient may prefer, by its BCP 47 code.
+type Language struct{ Code string }
 
 // Languages are the languages offered for the preferred language (BCP 47
 // codes); a practice's own code is kept as it is.
 var Languages = []Language{
-	{"en", "English"}, {"es", "Spanish"}, {"zh", "Chinese"}, {"vi", "Vietnamese"}, {"tl", "Tagalog"},
-	{"ar", "Arabic"}, {"fr", "French"}, {"ko", "Korean"}, {"ru", "Russian"}, {"de", "German"},
-	{"ht", "Haitian Creole"}, {"pt", "Portuguese"}, {"hi", "Hindi"}, {"pl", "Polish"}, {"it", "Italian"}, {"ja", "Japanese"},
+	{"en"}, {"es"}, {"zh"}, {"vi"}, {"tl"}, {"ar"}, {"fr"}, {"ko"}, {"ru"}, {"de"},
+	{"ht"}, {"pt"}, {"hi"}, {"pl"}, {"it"}, {"ja"},
+}
+
+// Name is the language's name in the current language ("Spanish").
+func (l Language) Name() string {
+	switch l.Code {
+	case "en":
+		return i18n.L("English")
+	case "es":
+		return i18n.L("Spanish")
+	case "zh":
+		return i18n.L("Chinese")
+	case "vi":
+		return i18n.L("Vietnamese")
+	case "tl":
+		return i18n.L("Tagalog")
+	case "ar":
+		return i18n.L("Arabic")
+	case "fr":
+		return i18n.L("French")
+	case "ko":
+		return i18n.L("Korean")
+	case "ru":
+		return i18n.L("Russian")
+	case "de":
+		return i18n.L("German")
+	case "ht":
+		return i18n.L("Haitian Creole")
+	case "pt":
+		return i18n.L("Portuguese")
+	case "hi":
+		return i18n.L("Hindi")
+	case "pl":
+		return i18n.L("Polish")
+	case "it":
+		return i18n.L("Italian")
+	case "ja":
+		return i18n.L("Japanese")
+	}
+	return l.Code
 }
 
 // LanguageName is the name of a language code, or the code.
@@ -122,7 +187,7 @@ func LanguageName(code string) string {
 	base, _, _ := strings.Cut(code, "-")
 	for _, l := range Languages {
 		if strings.EqualFold(l.Code, code) || strings.EqualFold(l.Code, base) {
-			return l.Name
+			return l.Name()
 		}
 	}
 	return code
@@ -131,7 +196,7 @@ func LanguageName(code string) string {
 // languageCode is the code of a language given by name ("Spanish"), or "".
 func languageCode(name string) string {
 	for _, l := range Languages {
-		if strings.EqualFold(l.Name, strings.TrimSpace(name)) || strings.EqualFold(l.Code, strings.TrimSpace(name)) {
+		if strings.EqualFold(l.Name(), strings.TrimSpace(name)) || strings.EqualFold(l.Code, strings.TrimSpace(name)) {
 			return l.Code
 		}
 	}
@@ -225,7 +290,7 @@ func (a *App) PatientDetails(ctx context.Context, profileID string) (Details, er
 		}
 	}
 	for _, def := range detailDefs {
-		f := DetailField{Key: def.key, Label: def.label, Value: values[def.key], Editable: d.CanChange && offers.editable(def.element)}
+		f := DetailField{Key: def.key, Label: DetailLabel(def.key), Value: values[def.key], Editable: d.CanChange && offers.editable(def.element)}
 		f.Display = displayValue(c, def.key, f.Value)
 		if !f.Editable {
 			f.AskWho = d.Ask
@@ -305,7 +370,7 @@ func pharmacyName(c *record.Chart, ref string) string {
 func (a *App) cachedPatient(ctx context.Context, p storage.Profile) (map[string]any, error) {
 	r, err := a.store.Get(ctx, p.ID, "Patient", p.PatientID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, invalidf("your details are not in this record yet: update it first")
+		return nil, invalid(i18n.L("your details are not in this record yet: update it first"))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("details: %w", err)
@@ -357,10 +422,10 @@ var (
 func checkDetail(k DetailKey, v string, known []Pharmacy) (string, error) {
 	v = strings.TrimSpace(v)
 	if utf8.RuneCountInString(v) > MaxDetailText {
-		return "", invalidf("%s can be at most %d characters", DetailLabel(k), MaxDetailText)
+		return "", invalid(i18n.L("{{.Detail}} can be at most {{.Max}} characters", map[string]any{"Detail": DetailLabel(k), "Max": MaxDetailText}))
 	}
 	if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' }) {
-		return "", invalidf("%s cannot contain control characters", DetailLabel(k))
+		return "", invalid(i18n.L("{{.Detail}} cannot contain control characters", map[string]any{"Detail": DetailLabel(k)}))
 	}
 	if v == "" {
 		return "", nil // removes it
@@ -374,24 +439,24 @@ func checkDetail(k DetailKey, v string, known []Pharmacy) (string, error) {
 			}
 		}
 		if !phoneChars.MatchString(v) || digits < 7 || digits > 15 {
-			return "", invalidf("%q is not a phone number: use digits, spaces, ( ) - and an optional leading +", v)
+			return "", invalid(i18n.L("{{.Given}} is not a phone number: use digits, spaces, ( ) - and an optional leading +", map[string]any{"Given": strconv.Quote(v)}))
 		}
 	case DetailEmail:
 		addr, err := mail.ParseAddress(v)
 		_, domain, _ := strings.Cut(v, "@")
 		if err != nil || addr.Address != v || !strings.Contains(domain, ".") {
-			return "", invalidf("%q is not an e-mail address such as name@example.org", v)
+			return "", invalid(i18n.L("{{.Given}} is not an e-mail address such as name@example.org", map[string]any{"Given": strconv.Quote(v)}))
 		}
 	case DetailPostalCode:
 		if !postalChars.MatchString(v) {
-			return "", invalidf("%q is not a ZIP or postal code", v)
+			return "", invalid(i18n.L("{{.Given}} is not a ZIP or postal code", map[string]any{"Given": strconv.Quote(v)}))
 		}
 	case DetailLanguage:
 		if c := languageCode(v); c != "" {
 			return c, nil
 		}
 		if !langCode.MatchString(v) {
-			return "", invalidf("unknown language %q: give its name (Spanish) or code (es)", v)
+			return "", invalid(i18n.L("unknown language {{.Given}}: give its name (Spanish) or code (es)", map[string]any{"Given": strconv.Quote(v)}))
 		}
 	case DetailPharmacy:
 		ph, err := choosePharmacy(known, v)
@@ -421,7 +486,7 @@ func (a *App) UpdateDetails(ctx context.Context, profileID string, changes map[D
 		return Submitted{}, err
 	}
 	if d.Update.State == DetailsWaiting {
-		return Submitted{}, invalidf("your last change (%s) is still waiting to be sent; change your details again once the practice has it", d.Update.LocalID)
+		return Submitted{}, invalid(i18n.L("your last change ({{.ID}}) is still waiting to be sent; change your details again once the practice has it", map[string]any{"ID": d.Update.LocalID}))
 	}
 	cached, err := a.cachedPatient(ctx, p)
 	if err != nil {
@@ -437,7 +502,7 @@ func (a *App) UpdateDetails(ctx context.Context, profileID string, changes map[D
 			known = known || def.key == k
 		}
 		if !known {
-			return Submitted{}, invalidf("unknown detail %q; the details are %s", k, joinKeys(DetailKeys()))
+			return Submitted{}, invalid(i18n.L("unknown detail {{.Given}}; the details are {{.Details}}", map[string]any{"Given": strconv.Quote(string(k)), "Details": joinKeys(DetailKeys())}))
 		}
 		if v, err = checkDetail(k, v, d.Pharmacies); err != nil {
 			return Submitted{}, err
@@ -446,12 +511,12 @@ func (a *App) UpdateDetails(ctx context.Context, profileID string, changes map[D
 			continue
 		}
 		if !f.Editable {
-			return Submitted{}, invalidf("%s cannot be changed online: please ask %s", f.Label, f.AskWho)
+			return Submitted{}, invalid(i18n.L("{{.Detail}} cannot be changed online: please ask {{.Who}}", map[string]any{"Detail": f.Label, "Who": f.AskWho}))
 		}
 		clean[k] = v
 	}
 	if len(clean) == 0 {
-		return Submitted{}, invalidf("nothing to change: these are your details already")
+		return Submitted{}, invalid(i18n.L("nothing to change: these are your details already"))
 	}
 	version := firstNonBlank(baseVersion, versionOf(cur))
 	c, err := a.Chart(ctx, profileID)
@@ -555,7 +620,7 @@ type DetailsConflictError struct {
 }
 
 func (e *DetailsConflictError) Error() string {
-	return "your details changed at the practice meanwhile: choose which to keep (" + e.Refused.Message + ")"
+	return i18n.L("your details changed at the practice meanwhile: choose which to keep ({{.Words}})", map[string]any{"Words": e.Refused.Message})
 }
 
 // Unwrap gives the practice's refusal.
@@ -618,7 +683,7 @@ func (a *App) buildConflict(ctx context.Context, p storage.Profile, seq int64, m
 		if !changedByYou || yours[k] == practice[k] {
 			continue
 		}
-		out.Rows = append(out.Rows, ConflictRow{Key: k, Label: def.label, Yours: yours[k], Practice: practice[k],
+		out.Rows = append(out.Rows, ConflictRow{Key: k, Label: DetailLabel(def.key), Yours: yours[k], Practice: practice[k],
 			YoursDisplay: displayValue(c, k, yours[k]), PracticeDisplay: displayValue(c, k, practice[k]),
 			PracticeChanged: base != nil && practice[k] != base[k]})
 		out.yours[k] = yours[k]
@@ -639,7 +704,7 @@ func (a *App) DetailsConflictOf(ctx context.Context, profileID string) (DetailsC
 		return DetailsConflict{}, err
 	}
 	if u.State != DetailsChoose {
-		return DetailsConflict{}, invalidf("no change of your details is waiting for your choice")
+		return DetailsConflict{}, invalid(i18n.L("no change of your details is waiting for your choice"))
 	}
 	it, err := a.store.OutboxItem(ctx, profileID, u.Seq)
 	if err != nil {
@@ -674,11 +739,11 @@ func (a *App) ResolveDetailsConflict(ctx context.Context, profileID string, c De
 		return Submitted{}, fmt.Errorf("details: %w", err)
 	}
 	if len(c.practice) == 0 {
-		return Submitted{}, invalidf("this conflict was not read from the practice")
+		return Submitted{}, invalid(i18n.L("this conflict was not read from the practice"))
 	}
 	for k := range keepYours {
 		if _, ok := c.yours[k]; !ok {
-			return Submitted{}, invalidf("%s is not among the details to choose", DetailLabel(k))
+			return Submitted{}, invalid(i18n.L("{{.Detail}} is not among the details to choose", map[string]any{"Detail": DetailLabel(k)}))
 		}
 	}
 	changes := map[DetailKey]string{}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 const (
@@ -198,13 +199,13 @@ func mustJSON(m map[string]any) []byte {
 func genderText(g string) string {
 	switch g {
 	case "female":
-		return "Female"
+		return i18n.L("Female")
 	case "male":
-		return "Male"
+		return i18n.L("Male")
 	case "other":
-		return "Other"
+		return i18n.L("Other (sex)") // "Other" alone is a reserved word of the translation files
 	case "unknown":
-		return "Unknown"
+		return i18n.L("Unknown")
 	}
 	return g
 }

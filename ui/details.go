@@ -15,6 +15,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -59,7 +60,7 @@ type detailsView struct {
 // newDetailsView builds the screen; call Refresh to fill it. UI goroutine.
 func newDetailsView(ctx context.Context, src detailsSource, profileID string, back func()) *detailsView {
 	v := &detailsView{src: src, profileID: profileID, ctx: ctx, back: back}
-	v.root = container.NewStack(container.NewPadded(paragraph("Loading your details…")))
+	v.root = container.NewStack(container.NewPadded(paragraph(lang.L("Loading your details…"))))
 	return v
 }
 
@@ -81,13 +82,13 @@ func (v *detailsView) show(objs ...fyne.CanvasObject) {
 }
 
 func (v *detailsView) header() []fyne.CanvasObject {
-	title := paragraph("Your details")
+	title := paragraph(lang.L("Your details"))
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	title.SizeName = theme.SizeNameSubHeadingText
 	if v.back == nil {
 		return []fyne.CanvasObject{title}
 	}
-	back := &widget.Button{Text: "Back", Icon: theme.NavigateBackIcon(), Importance: widget.LowImportance, OnTapped: func() {
+	back := &widget.Button{Text: lang.L("Back"), Icon: theme.NavigateBackIcon(), Importance: widget.LowImportance, OnTapped: func() {
 		v.src.Touch()
 		v.back()
 	}}
@@ -109,7 +110,7 @@ func (v *detailsView) apply(d app.Details, err error) {
 		v.result.Add(v.said)
 	}
 	objs := v.header()
-	objs = append(objs, paragraph("Your practice keeps these details. A change goes to the practice, which updates its record."))
+	objs = append(objs, paragraph(lang.L("Your practice keeps these details. A change goes to the practice, which updates its record.")))
 	if st := v.stateObjects(d.Update); len(st) > 0 {
 		objs = append(objs, st...)
 	}
@@ -134,22 +135,22 @@ func (v *detailsView) apply(d app.Details, err error) {
 		}
 	}
 	if len(readOnly) > 0 {
-		ask := warningText("To change these, please ask " + d.Ask + ": your practice does not change them online.")
-		objs = append(objs, newCard("About you", "", newColumn(0, false, append(readOnly, ask)...)))
+		ask := warningText(lang.L("To change these, please ask {{.Who}}: your practice does not change them online.", map[string]any{"Who": d.Ask}))
+		objs = append(objs, newCard(lang.L("About you"), "", newColumn(0, false, append(readOnly, ask)...)))
 	}
-	card("How to reach you", app.DetailPhone, app.DetailEmail)
-	card("Address", app.DetailStreet, app.DetailCity, app.DetailState, app.DetailPostalCode)
-	card("Language", app.DetailLanguage)
-	card("Emergency contact", app.DetailEmergencyName, app.DetailEmergencyRelationship, app.DetailEmergencyPhone)
-	card("Pharmacy", app.DetailPharmacy)
+	card(lang.L("How to reach you"), app.DetailPhone, app.DetailEmail)
+	card(lang.L("Address"), app.DetailStreet, app.DetailCity, app.DetailState, app.DetailPostalCode)
+	card(lang.L("Language"), app.DetailLanguage)
+	card(lang.L("Emergency contact"), app.DetailEmergencyName, app.DetailEmergencyRelationship, app.DetailEmergencyPhone)
+	card(lang.L("Pharmacy"), app.DetailPharmacy)
 	editable := false
 	for _, f := range d.Fields {
 		editable = editable || f.Editable
 	}
 	if !d.CanChange || !editable {
-		objs = append(objs, warningText("Your practice does not take changes of your details online. Please ask "+d.Ask+"."))
+		objs = append(objs, warningText(lang.L("Your practice does not take changes of your details online. Please ask {{.Who}}.", map[string]any{"Who": d.Ask})))
 	} else {
-		v.save = &widget.Button{Text: "Send changes", Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: v.saveNow}
+		v.save = &widget.Button{Text: lang.L("Send changes"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: v.saveNow}
 		if d.Update.State == app.DetailsWaiting || d.Update.State == app.DetailsChoose {
 			v.save.Disable()
 		}
@@ -167,7 +168,7 @@ func (v *detailsView) input(f app.DetailField) fyne.CanvasObject {
 		v.langCodes = nil
 		known := false
 		for _, l := range app.Languages {
-			labels = append(labels, l.Name)
+			labels = append(labels, l.Name())
 			v.langCodes = append(v.langCodes, l.Code)
 			known = known || strings.EqualFold(l.Code, f.Value)
 		}
@@ -203,21 +204,21 @@ func (v *detailsView) input(f app.DetailField) fyne.CanvasObject {
 			v.phRefs = append(v.phRefs, ph.Ref)
 		}
 		v.pharmacy = widget.NewSelect(labels, nil)
-		v.pharmacy.PlaceHolder = "Choose a pharmacy"
+		v.pharmacy.PlaceHolder = lang.L("Choose a pharmacy")
 		for i, r := range v.phRefs {
 			if r == f.Value {
 				v.pharmacy.SetSelectedIndex(i)
 			}
 		}
 		return newColumn(0, false, boldText(f.Label), v.pharmacy,
-			paragraph("Refills go there unless you choose another pharmacy for one."))
+			paragraph(lang.L("Refills go there unless you choose another pharmacy for one.")))
 	}
 	e := widget.NewEntry()
 	e.SetText(f.Value)
 	key := f.Key
 	label := f.Label
 	if key == app.DetailEmergencyName {
-		label = "Their name" // under the heading "Emergency contact"
+		label = lang.L("Their name") // under the heading "Emergency contact"
 	}
 	e.Validator = func(s string) error { return app.CheckDetail(key, s) }
 	switch key {
@@ -234,12 +235,12 @@ func (v *detailsView) input(f app.DetailField) fyne.CanvasObject {
 func (v *detailsView) stateObjects(u app.DetailsUpdate) []fyne.CanvasObject {
 	switch u.State {
 	case app.DetailsWaiting:
-		return []fyne.CanvasObject{warningText("Your last change is saved on this device and waits to be sent to your practice.")}
+		return []fyne.CanvasObject{warningText(lang.L("Your last change is saved on this device and waits to be sent to your practice."))}
 	case app.DetailsFailed:
-		return []fyne.CanvasObject{dangerText("Your practice did not accept your last change: " + u.Words)}
+		return []fyne.CanvasObject{dangerText(lang.L("Your practice did not accept your last change: {{.Words}}", map[string]any{"Words": u.Words}))}
 	case app.DetailsChoose:
-		choose := &widget.Button{Text: "Compare and choose", Icon: theme.ViewRefreshIcon(), Importance: widget.HighImportance, OnTapped: v.loadConflict}
-		return []fyne.CanvasObject{warningText("Your practice changed your details while you were changing them. Compare both and choose what to keep."),
+		choose := &widget.Button{Text: lang.L("Compare and choose"), Icon: theme.ViewRefreshIcon(), Importance: widget.HighImportance, OnTapped: v.loadConflict}
+		return []fyne.CanvasObject{warningText(lang.L("Your practice changed your details while you were changing them. Compare both and choose what to keep.")),
 			container.NewHBox(choose)}
 	}
 	return nil
@@ -279,7 +280,7 @@ func (v *detailsView) saveNow() {
 		}
 	}
 	if len(changes) == 0 {
-		showError(v.problem, "Nothing changed yet: change a detail, then send.")
+		showError(v.problem, lang.L("Nothing changed yet: change a detail, then send."))
 		return
 	}
 	v.problem.Hide()
@@ -309,14 +310,14 @@ func (v *detailsView) outcome(err error) {
 	var msg *widget.Label
 	switch {
 	case err == nil:
-		msg = boldText("Sent. Your practice has your new details.")
+		msg = boldText(lang.L("Sent. Your practice has your new details."))
 		msg.Importance = widget.SuccessImportance
 	case errors.As(err, &refused):
-		msg = dangerText("Your practice did not accept this change: " + refused.Message)
+		msg = dangerText(lang.L("Your practice did not accept this change: {{.Words}}", map[string]any{"Words": refused.Message}))
 	case errors.Is(err, app.ErrNeedsSignIn):
-		msg = warningText("Saved on this device. Sign in to your practice again and Carebook will send it.")
+		msg = warningText(lang.L("Saved on this device. Sign in to your practice again and Carebook will send it."))
 	case errors.Is(err, app.ErrQueued):
-		msg = warningText("Saved on this device. It will be sent when Carebook reaches your practice.")
+		msg = warningText(lang.L("Saved on this device. It will be sent when Carebook reaches your practice."))
 	default:
 		msg = dangerText(humanActionError(err))
 	}
@@ -344,7 +345,7 @@ func (v *detailsView) loadConflict() {
 		if err != nil {
 			msg := humanActionError(err)
 			if !errors.Is(err, app.ErrInvalidInput) {
-				msg = "Carebook could not reach your practice to compare. Please try again when you are online."
+				msg = lang.L("Carebook could not reach your practice to compare. Please try again when you are online.")
 			}
 			showError(v.problem, msg)
 			return
@@ -359,13 +360,12 @@ func (v *detailsView) showConflict(c app.DetailsConflict) {
 	v.choosing = true
 	keep := map[app.DetailKey]bool{}
 	objs := v.header()
-	objs = append(objs, warningText("Your practice changed your details while you were changing them. "+
-		"For each detail, choose which to keep; Carebook then sends your choice."))
+	objs = append(objs, warningText(lang.L("Your practice changed your details while you were changing them. For each detail, choose which to keep; Carebook then sends your choice.")))
 	for _, r := range c.Rows {
 		r := r
 		keep[r.Key] = true
-		yours := &widget.Button{Text: firstText(r.YoursDisplay, "(none)")}
-		theirs := &widget.Button{Text: firstText(r.PracticeDisplay, "(none)")}
+		yours := &widget.Button{Text: firstText(r.YoursDisplay, lang.L("(none)"))}
+		theirs := &widget.Button{Text: firstText(r.PracticeDisplay, lang.L("(none)"))}
 		mark := func() {
 			yours.Importance, theirs.Importance = widget.MediumImportance, widget.MediumImportance
 			yours.Icon, theirs.Icon = nil, nil
@@ -381,17 +381,17 @@ func (v *detailsView) showConflict(c app.DetailsConflict) {
 		theirs.OnTapped = func() { v.src.Touch(); keep[r.Key] = false; mark() }
 		mark()
 		label := boldText(r.Label)
-		practiceCaption := "At your practice now"
+		practiceCaption := lang.L("At your practice now")
 		if r.PracticeChanged {
-			practiceCaption = "Changed at your practice"
+			practiceCaption = lang.L("Changed at your practice")
 		}
 		objs = append(objs, widget.NewSeparator(), label, container.New(&pairLayout{},
-			newColumn(0, false, captionText("Yours"), yours),
+			newColumn(0, false, captionText(lang.L("Yours")), yours),
 			newColumn(0, false, captionText(practiceCaption), theirs)))
 	}
 	problem := errorText()
 	var send *widget.Button
-	send = &widget.Button{Text: "Send my choice", Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
+	send = &widget.Button{Text: lang.L("Send my choice"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
 		v.src.Touch()
 		send.Disable()
 		choice := map[app.DetailKey]bool{}

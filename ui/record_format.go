@@ -249,11 +249,11 @@ func statusText(code string) string {
 	case "resolved":
 		return lang.L("Resolved")
 	case "remission":
-		return lang.L("In remission")
+		return lang.L("Remission")
 	case "recurrence":
-		return lang.L("Recurred")
+		return lang.L("Recurrence")
 	case "relapse":
-		return lang.L("Relapsed")
+		return lang.L("Relapse")
 	case "not-done":
 		return lang.L("Not done")
 	case "accepted":

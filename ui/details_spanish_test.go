@@ -1,0 +1,91 @@
+package ui
+
+import (
+	"context"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/carebook/carebook/app"
+)
+
+// spanishDetails is a detailsSource whose answers are fixed: the details
+// of a patient whose identity only the practice changes, and a last change
+// the practice refused.
+type spanishDetails struct{}
+
+func (spanishDetails) PatientDetails(ctx context.Context, profileID string) (app.Details, error) {
+	d := app.Details{Version: "3", CanChange: true, Ask: "la recepción",
+		Update:     app.DetailsUpdate{State: app.DetailsFailed, Words: "Número no válido"},
+		Pharmacies: []app.Pharmacy{{Ref: "Organization/ph", Name: "Farmacia Central", Address: "Calle Mayor 1", Preferred: true}}}
+	values := map[app.DetailKey]string{app.DetailName: "María Elena Rivera", app.DetailBirthDate: "24 jul 1984",
+		app.DetailGender: "female", app.DetailPhone: "(555) 010-9999", app.DetailLanguage: "es", app.DetailPharmacy: "Organization/ph"}
+	for _, k := range app.DetailKeys() {
+		f := app.DetailField{Key: k, Label: app.DetailLabel(k), Value: values[k], Display: values[k],
+			Editable: k != app.DetailName && k != app.DetailBirthDate && k != app.DetailGender}
+		switch k {
+		case app.DetailGender:
+			f.Display = "Mujer"
+		case app.DetailLanguage:
+			f.Display = app.LanguageName("es")
+		}
+		d.Fields = append(d.Fields, f)
+	}
+	return d, nil
+}
+
+func (spanishDetails) UpdateDetails(ctx context.Context, profileID string, changes map[app.DetailKey]string, baseVersion string) (app.Submitted, error) {
+	return app.Submitted{}, app.ErrQueued
+}
+
+func (spanishDetails) DetailsConflictOf(ctx context.Context, profileID string) (app.DetailsConflict, error) {
+	return app.DetailsConflict{}, nil
+}
+
+func (spanishDetails) ResolveDetailsConflict(ctx context.Context, profileID string, c app.DetailsConflict, keepYours map[app.DetailKey]bool) (app.Submitted, error) {
+	return app.Submitted{}, app.ErrQueued
+}
+
+func (spanishDetails) Touch() {}
+
+// TestDetailsInSpanish: "Your details" at phone size with the system set
+// to Spanish: headings, labels (from the use case), the practice's refusal,
+// a bad phone number's problem (from the use case), a change saved to be
+// sent, and both versions of a conflict, each fitting the phone.
+func TestDetailsInSpanish(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	speakSpanish(t)
+	q := useQueue(t)
+	v := newDetailsView(context.Background(), spanishDetails{}, "profile-1", func() {})
+	w := test.NewWindow(v.CanvasObject())
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(360, 740))
+	v.Refresh()
+	q.waitShows(t, w, "Sus datos", "Atrás", "Sobre usted", "Nombre: María Elena Rivera", "Sexo: Mujer",
+		"Para cambiarlos, pregunte a la recepción", "Cómo contactarle", "Teléfono", "Dirección", "Código postal",
+		"Idioma preferido", "Contacto de emergencia", "Su nombre", "Farmacia preferida", "Enviar cambios",
+		"Su centro médico no aceptó su último cambio: Número no válido")
+	if got := v.lang.Selected; got != "Español" {
+		t.Errorf("the preferred language shows %q, want Español", got)
+	}
+	assertFits(t, w)
+	screenshot(t, w, "es-details-360x740")
+
+	v.entries[app.DetailPhone].SetText("abc")
+	test.Tap(v.save)
+	q.waitShows(t, w, `"abc" no es un número de teléfono`)
+	v.entries[app.DetailPhone].SetText("(555) 010-1234")
+	test.Tap(v.save)
+	q.waitShows(t, w, "Guardado en este dispositivo. Se enviará cuando Carebook conecte con su centro médico.")
+
+	v.showConflict(app.DetailsConflict{Rows: []app.ConflictRow{
+		{Key: app.DetailPhone, Label: app.DetailLabel(app.DetailPhone), YoursDisplay: "(555) 010-1234", PracticeDisplay: "(555) 010-7777", PracticeChanged: true},
+		{Key: app.DetailCity, Label: app.DetailLabel(app.DetailCity), PracticeDisplay: "Riverside"},
+	}})
+	q.waitShows(t, w, "Para cada dato, elija cuál conservar", "El suyo", "Cambiado en su centro médico",
+		"Ahora en su centro médico", "(ninguno)", "Enviar mi elección")
+	assertFits(t, w)
+	screenshot(t, w, "es-details-conflict-360x740")
+}
