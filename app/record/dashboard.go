@@ -172,7 +172,7 @@ func abnormalDetail(o Observation) string {
 	}
 	if o.Range != nil {
 		if r := o.Range.String(); r != "" {
-			s += ", normal " + r
+			s = i18n.L("{{.Value}}, normal {{.Range}}", map[string]any{"Value": s, "Range": r})
 		}
 	}
 	return s
