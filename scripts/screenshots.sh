@@ -173,11 +173,13 @@ export CAREBOOK_PASSPHRASE=screenshot-passphrase
 # desktop, a small phone and a common Android phone), in Spanish (every
 # screen, desktop and small phone; a system set to Spanish chooses it, and
 # the formats follow), and in the dark theme in English and in Spanish (a
-# sample: FYNE_THEME=dark is the system asking for dark, which Carebook
+# sample: FYNE_THEME is the system's light or dark look, which Carebook
 # follows until Settings › Appearance says otherwise). PASSES and SIZES
 # narrow it; APP_ONLY=1 stops after them.
 for pass in ${PASSES:-en es dark es-dark}; do
-	unset FYNE_THEME
+	# Without a desktop's settings portal, Fyne's system look here is dark:
+	# the light passes say so.
+	export FYNE_THEME=light
 	app_locale=en_US.UTF-8 # the app's alone: this shell may not have it
 	sizes=${SIZES:-1280x800 360x740}
 	sections=$SECTIONS
