@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -70,9 +71,9 @@ type Appointment struct {
 
 // Title is what the appointment is for, with whom.
 func (ap Appointment) Title() string {
-	what := firstOf(ap.VisitType, "Appointment")
+	what := firstOf(ap.VisitType, i18n.L("Appointment"))
 	if ap.Provider != "" && !strings.Contains(what, ap.Provider) {
-		what += " with " + ap.Provider
+		what = i18n.L("{{.What}} with {{.Provider}}", map[string]any{"What": what, "Provider": ap.Provider})
 	}
 	return what
 }
@@ -348,15 +349,19 @@ func (a *App) allAppointments(ctx context.Context, profileID string) ([]Appointm
 			if !ok {
 				continue
 			}
-			what := "Cancellation"
-			if e.Kind == outboxKindMove {
-				what = "Move to another time"
-			}
+			move := e.Kind == outboxKindMove
 			if e.State == storage.OutboxFailed || e.State == storage.OutboxConflict {
-				out[i].Problem, out[i].ProblemSeq = what+" refused: "+e.LastError, e.Seq
+				problem := i18n.L("Cancellation refused: {{.Words}}", map[string]any{"Words": e.LastError})
+				if move {
+					problem = i18n.L("Move to another time refused: {{.Words}}", map[string]any{"Words": e.LastError})
+				}
+				out[i].Problem, out[i].ProblemSeq = problem, e.Seq
 				continue
 			}
-			out[i].Change = what + " waiting to be sent"
+			out[i].Change = i18n.L("Cancellation waiting to be sent")
+			if move {
+				out[i].Change = i18n.L("Move to another time waiting to be sent")
+			}
 		}
 	}
 	if err := a.countQuestionsToAnswer(ctx, profileID, out, entries); err != nil {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/outbox"
@@ -74,7 +76,7 @@ type VisitForm struct {
 func (a *App) BeforeVisit(ctx context.Context, profileID, appointmentID string) (BeforeVisit, error) {
 	ap, err := a.Appointment(ctx, profileID, appointmentID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return BeforeVisit{}, invalidf("no appointment %q", appointmentID)
+		return BeforeVisit{}, invalid(i18n.L("no appointment {{.ID}}", map[string]any{"ID": strconv.Quote(appointmentID)}))
 	}
 	if err != nil {
 		return BeforeVisit{}, fmt.Errorf("before the visit: %w", err)
@@ -88,15 +90,15 @@ func (a *App) BeforeVisit(ctx context.Context, profileID, appointmentID string) 
 		return BeforeVisit{}, err
 	}
 	for _, ref := range ap.Questionnaires {
-		f := VisitForm{Ref: ref.Reference, Title: firstOf(ref.Display, "Questions before your visit"), State: FormNotAnswered}
+		f := VisitForm{Ref: ref.Reference, Title: firstOf(ref.Display, i18n.L("Questions before your visit")), State: FormNotAnswered}
 		q, err := a.questionnaire(ctx, profileID, ref.Reference)
 		switch {
 		case err == nil:
 			f.Questionnaire, f.Title = &q, q.Title
 		case errors.Is(err, ErrOffline), errors.Is(err, ErrNeedsSignIn), fhirapi.IsTransient(err):
-			f.Unavailable = "The questions show once Carebook can reach the practice."
+			f.Unavailable = i18n.L("The questions show once Carebook can reach the practice.")
 		default:
-			f.Unavailable = "Carebook could not read these questions. The practice will ask them at the visit."
+			f.Unavailable = i18n.L("Carebook could not read these questions. The practice will ask them at the visit.")
 		}
 		f.stateFrom(answers)
 		out.Forms = append(out.Forms, f)
@@ -320,37 +322,37 @@ func (a *App) AnswerQuestions(ctx context.Context, profileID string, in AnswerIn
 		return Submitted{}, fmt.Errorf("answer: %w", err)
 	}
 	if bv.AppointmentID == "" {
-		return Submitted{}, invalidf("the practice has not accepted this booking yet; its questions come after")
+		return Submitted{}, invalid(i18n.L("the practice has not accepted this booking yet; its questions come after"))
 	}
 	var form *VisitForm
 	for i, f := range bv.Forms {
 		if in.Questionnaire == "" || f.Ref == in.Questionnaire || strings.HasSuffix(f.Ref, "/"+in.Questionnaire) {
 			if form != nil {
-				return Submitted{}, invalidf("this appointment asks several sets of questions: say which")
+				return Submitted{}, invalid(i18n.L("this appointment asks several sets of questions: say which"))
 			}
 			form = &bv.Forms[i]
 		}
 	}
 	switch {
 	case form == nil && len(bv.Forms) == 0:
-		return Submitted{}, invalidf("the practice asks no questions before this appointment")
+		return Submitted{}, invalid(i18n.L("the practice asks no questions before this appointment"))
 	case form == nil:
-		return Submitted{}, invalidf("this appointment does not ask the questions %q", in.Questionnaire)
+		return Submitted{}, invalid(i18n.L("this appointment does not ask the questions {{.Questions}}", map[string]any{"Questions": strconv.Quote(in.Questionnaire)}))
 	case form.Questionnaire == nil:
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return Submitted{}, ctx.Err()
 		}
 		return Submitted{}, fmt.Errorf("answer: %w: %s", ErrOffline, form.Unavailable)
 	case form.State == FormSent:
-		return Submitted{}, invalidf("these questions were answered already: the practice has the answers")
+		return Submitted{}, invalid(i18n.L("these questions were answered already: the practice has the answers"))
 	case form.State == FormWaiting:
-		return Submitted{}, invalidf("these questions were answered already: the answers wait to be sent (%s)", form.LocalID)
+		return Submitted{}, invalid(i18n.L("these questions were answered already: the answers wait to be sent ({{.ID}})", map[string]any{"ID": form.LocalID}))
 	}
 	q := *form.Questionnaire
 	if probs := q.Problems(in.Answers); len(probs) > 0 {
 		for _, qu := range q.Questions {
 			if p, ok := probs[qu.LinkID]; ok {
-				return Submitted{}, invalidf("%s: %s", qu.Text, strings.TrimSuffix(p, "."))
+				return Submitted{}, invalid(qu.Text + ": " + strings.TrimSuffix(p, "."))
 			}
 		}
 	}
@@ -363,12 +365,12 @@ func (a *App) AnswerQuestions(ctx context.Context, profileID string, in AnswerIn
 			continue
 		}
 		if normalized[qu.LinkID], err = qu.Normalize(v); err != nil {
-			return Submitted{}, invalidf("%s: %v", qu.Text, err)
+			return Submitted{}, invalid(qu.Text + ": " + err.Error())
 		}
 	}
 	for link := range in.Answers {
 		if !known[link] {
-			return Submitted{}, invalidf("these questions have no question %q", link)
+			return Submitted{}, invalid(i18n.L("these questions have no question {{.Question}}", map[string]any{"Question": strconv.Quote(link)}))
 		}
 	}
 	p, err := a.store.Profile(ctx, profileID)
@@ -378,7 +380,7 @@ func (a *App) AnswerQuestions(ctx context.Context, profileID string, in AnswerIn
 	if !scopeAllowsCreate(p.Settings[settingScope], "QuestionnaireResponse") {
 		// Signed in before Carebook asked for this permission: the
 		// practice would refuse the answers.
-		return Submitted{}, invalidf("your sign-in with the practice does not let Carebook send answers yet: sign in to the practice again, then answer")
+		return Submitted{}, invalid(i18n.L("your sign-in with the practice does not let Carebook send answers yet: sign in to the practice again, then answer"))
 	}
 	body, err := buildResponse(responseSpec{
 		Questionnaire: q, Answers: normalized,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/outbox"
@@ -153,10 +154,10 @@ func etagOf(body []byte) string {
 func checkReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	if len([]rune(reason)) > MaxReasonLength {
-		return "", fmt.Errorf("%w: the reason is longer than %d characters", ErrInvalidInput, MaxReasonLength)
+		return "", invalid(i18n.L("the reason is longer than {{.Max}} characters", map[string]any{"Max": MaxReasonLength}))
 	}
 	if strings.ContainsFunc(reason, func(r rune) bool { return r < ' ' && r != '\n' && r != '\t' }) {
-		return "", fmt.Errorf("%w: the reason contains control characters", ErrInvalidInput)
+		return "", invalid(i18n.L("the reason contains control characters"))
 	}
 	return reason, nil
 }
@@ -186,7 +187,7 @@ func (a *App) lookupSlot(ctx context.Context, profileID, id string) (FreeSlot, e
 		return FreeSlot{}, fmt.Errorf("%w: the practice offers no time %q", ErrInvalidInput, id)
 	}
 	if err != nil {
-		return FreeSlot{}, a.liveError(ctx, profileID, "look up the time", err)
+		return FreeSlot{}, a.liveError(ctx, profileID, "slot", err)
 	}
 	var w wSlot
 	if json.Unmarshal(resp.Body, &w) != nil || w.ResourceType != "Slot" {
@@ -195,11 +196,11 @@ func (a *App) lookupSlot(ctx context.Context, profileID, id string) (FreeSlot, e
 	ref := schedRef(w.Schedule.Reference)
 	sw, err := readSchedule(ctx, api, ref)
 	if err != nil {
-		return FreeSlot{}, a.liveError(ctx, profileID, "look up the time", err)
+		return FreeSlot{}, a.liveError(ctx, profileID, "slot", err)
 	}
 	s, err := newNameCache(api).schedule(ctx, sw)
 	if err != nil {
-		return FreeSlot{}, a.liveError(ctx, profileID, "look up the time", err)
+		return FreeSlot{}, a.liveError(ctx, profileID, "slot", err)
 	}
 	start, err1 := time.Parse(time.RFC3339, w.Start)
 	end, err2 := time.Parse(time.RFC3339, w.End)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // ReminderBefore is when the calendar file's reminder goes off.
@@ -35,7 +37,7 @@ func (a *App) AppointmentICS(ctx context.Context, profileID, id string) (data []
 	}
 	cal := ics.NewCalendar()
 	cal.SetMethod(ics.MethodPublish)
-	cal.SetProductId("-//Carebook//Carebook appointments//EN")
+	cal.SetProductId("-//Carebook//Appointments//EN")
 	// The id is the practice's, so saving the same appointment again
 	// updates the calendar entry instead of adding a second one.
 	ev := cal.AddEvent(firstOf(ap.ID, ap.LocalID) + "@" + host)
@@ -49,7 +51,7 @@ func (a *App) AppointmentICS(ctx context.Context, profileID, id string) (data []
 	ev.SetSummary(ap.Title())
 	where := ap.WhereText()
 	if ap.JoinURL != "" {
-		where = "Video visit: " + ap.JoinURL
+		where = i18n.L("Video visit: {{.Link}}", map[string]any{"Link": ap.JoinURL})
 		ev.SetURL(ap.JoinURL)
 	}
 	if where != "" {
@@ -57,13 +59,13 @@ func (a *App) AppointmentICS(ctx context.Context, profileID, id string) (data []
 	}
 	var desc []string
 	if ap.Reason != "" {
-		desc = append(desc, "Reason: "+ap.Reason)
+		desc = append(desc, i18n.L("Reason: {{.Reason}}", map[string]any{"Reason": ap.Reason}))
 	}
 	if ap.Instruction != "" {
 		desc = append(desc, ap.Instruction)
 	}
 	if ph := firstOf(ap.Phone, ap.PracticePhone); ph != "" {
-		desc = append(desc, "To change it, call "+ph+".")
+		desc = append(desc, i18n.L("To change it, call {{.Phone}}.", map[string]any{"Phone": ph}))
 	}
 	if len(desc) > 0 {
 		ev.SetDescription(strings.Join(desc, "\n"))

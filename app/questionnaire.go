@@ -2,11 +2,14 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // A practice asks questions before some visits with a plain FHIR R4
@@ -156,7 +159,7 @@ func (q Questionnaire) Problems(answers map[string]string) map[string]string {
 		v := strings.TrimSpace(answers[qu.LinkID])
 		if v == "" {
 			if qu.Required {
-				out[qu.LinkID] = "Please answer this question."
+				out[qu.LinkID] = i18n.L("Please answer this question.")
 			}
 			continue
 		}
@@ -180,7 +183,7 @@ func (q Question) Normalize(v string) (string, error) {
 		case "no", "n", "false":
 			return AnswerNo, nil
 		}
-		return "", fmt.Errorf("answer yes or no")
+		return "", errors.New(i18n.L("answer yes or no"))
 	case QuestionChoice:
 		for _, o := range q.Options {
 			if strings.EqualFold(v, o.Code) || strings.EqualFold(v, o.Display) {
@@ -191,41 +194,41 @@ func (q Question) Normalize(v string) (string, error) {
 		for _, o := range q.Options {
 			names = append(names, o.Display)
 		}
-		return "", fmt.Errorf("choose one of: %s", strings.Join(names, ", "))
+		return "", errors.New(i18n.L("choose one of: {{.Options}}", map[string]any{"Options": strings.Join(names, ", ")}))
 	case QuestionDate:
 		for _, layout := range []string{"2006-01-02", "2006-01", "2006"} {
 			if _, err := time.Parse(layout, v); err == nil {
 				return v, nil
 			}
 		}
-		return "", fmt.Errorf("write the date as YYYY-MM-DD (for example 2024-03-15)")
+		return "", errors.New(i18n.L("write the date as YYYY-MM-DD (for example 2024-03-15)"))
 	case QuestionInteger:
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
-			return "", fmt.Errorf("write a whole number")
+			return "", errors.New(i18n.L("write a whole number"))
 		}
 		return strconv.FormatInt(n, 10), nil
 	case QuestionDecimal:
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
-			return "", fmt.Errorf("write a number")
+			return "", errors.New(i18n.L("write a number"))
 		}
 		return strconv.FormatFloat(f, 'f', -1, 64), nil
 	case QuestionString:
 		if strings.ContainsAny(v, "\r\n") {
-			return "", fmt.Errorf("write it on one line")
+			return "", errors.New(i18n.L("write it on one line"))
 		}
 		if utf8.RuneCountInString(v) > MaxAnswerString {
-			return "", fmt.Errorf("at most %d characters", MaxAnswerString)
+			return "", errors.New(i18n.L("at most {{.Max}} characters", map[string]any{"Max": MaxAnswerString}))
 		}
 		return v, nil
 	case QuestionText:
 		if utf8.RuneCountInString(v) > MaxAnswerText {
-			return "", fmt.Errorf("at most %d characters", MaxAnswerText)
+			return "", errors.New(i18n.L("at most {{.Max}} characters", map[string]any{"Max": MaxAnswerText}))
 		}
 		return v, nil
 	}
-	return "", fmt.Errorf("this question can't be answered in Carebook")
+	return "", errors.New(i18n.L("this question can't be answered in Carebook"))
 }
 
 // Canonical is what a QuestionnaireResponse names as its questionnaire:
@@ -301,7 +304,7 @@ func decodeQuestionnaire(raw []byte) (Questionnaire, error) {
 	}
 	q := Questionnaire{
 		Ref: "Questionnaire/" + w.ID, URL: strings.TrimSpace(w.URL), Version: strings.TrimSpace(w.Version),
-		Title: firstOf(strings.TrimSpace(w.Title), strings.TrimSpace(w.Name), "Questions before your visit"),
+		Title: firstOf(strings.TrimSpace(w.Title), strings.TrimSpace(w.Name), i18n.L("Questions before your visit")),
 		// The description is the practice's note to the patient.
 		Description: strings.TrimSpace(w.Description),
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // RequestTypeSystem is the CodeSystem of Task.code for patient requests,
@@ -45,15 +46,15 @@ const (
 func (k RequestKind) Label() string {
 	switch k {
 	case RequestRefill:
-		return "Prescription refill"
+		return i18n.L("Prescription refill")
 	case RequestLabReportCopy:
-		return "Copy of a lab report"
+		return i18n.L("Copy of a lab report")
 	case RequestReferral:
-		return "Referral"
+		return i18n.L("Referral")
 	case RequestCorrection:
-		return "Correction of the record"
+		return i18n.L("Correction of the record")
 	}
-	return "Request"
+	return i18n.L("Request")
 }
 
 // MaxRequestText is the longest note (or correction text) accepted, in
@@ -110,8 +111,8 @@ func buildTask(s taskSpec) ([]byte, error) {
 	if s.Pharmacy != "" {
 		task["input"] = []any{map[string]any{
 			"type": map[string]any{
-				"coding": []any{map[string]any{"system": RequestInputSystem, "code": InputPharmacy, "display": "Pharmacy"}},
-				"text":   "Pharmacy",
+				"coding": []any{map[string]any{"system": RequestInputSystem, "code": InputPharmacy, "display": i18n.L("Pharmacy")}},
+				"text":   i18n.L("Pharmacy"),
 			},
 			"valueReference": ref(s.Pharmacy, s.PharmacyName),
 		}}
@@ -144,17 +145,17 @@ func requesterRef(settings map[string]string, patientID string) string {
 func Renewable(c *record.Chart, m record.MedicationRequest, open []Request) (bool, string) {
 	switch {
 	case m.Status != "active":
-		return false, "Only a current prescription can be renewed. For this medicine, please send a message or book a visit."
+		return false, i18n.L("Only a current prescription can be renewed. For this medicine, please send a message or book a visit.")
 	case m.Intent == "proposal" || m.Intent == "plan" || m.Intent == "option":
-		return false, "This medicine is a plan, not a prescription the practice can renew."
+		return false, i18n.L("This medicine is a plan, not a prescription the practice can renew.")
 	}
 	switch m.Requester.TargetType() {
 	case "Patient", "RelatedPerson":
-		return false, "This medicine was reported by you, not prescribed by the practice."
+		return false, i18n.L("This medicine was reported by you, not prescribed by the practice.")
 	}
 	for _, r := range open {
 		if r.Kind == RequestRefill && r.About == m.Key() && r.State.Open() {
-			return false, "A refill of this medicine is already requested: see Requests."
+			return false, i18n.L("A refill of this medicine is already requested: see Requests.")
 		}
 	}
 	return true, ""
@@ -184,7 +185,7 @@ func pharmacies(c *record.Chart, med record.MedicationRequest) []Pharmacy {
 			return
 		}
 		seen[key] = true
-		p := Pharmacy{Ref: key, Name: firstNonBlank(c.Name(r), "Pharmacy"), Preferred: preferred}
+		p := Pharmacy{Ref: key, Name: firstNonBlank(c.Name(r), i18n.L("Pharmacy")), Preferred: preferred}
 		for _, party := range c.Parties {
 			if party.Key() == key {
 				p.Name, p.Address = firstNonBlank(party.Name, p.Name), party.Address
@@ -229,39 +230,39 @@ func relativeRef(ref string) string {
 func itemName(c *record.Chart, ref string) string {
 	for _, m := range c.Medications {
 		if m.Key() == ref {
-			return firstNonBlank(m.Medication, "a medication")
+			return firstNonBlank(m.Medication, i18n.L("a medication"))
 		}
 	}
 	for _, r := range c.Reports {
 		if r.Key() == ref {
-			return firstNonBlank(r.Code.String(), "a report")
+			return firstNonBlank(r.Code.String(), i18n.L("a report"))
 		}
 	}
 	for _, cd := range c.Conditions {
 		if cd.Key() == ref {
-			return firstNonBlank(cd.Name, cd.Code.String(), "a condition")
+			return firstNonBlank(cd.Name, cd.Code.String(), i18n.L("a condition"))
 		}
 	}
 	for _, a := range c.Allergies {
 		if a.Key() == ref {
-			return firstNonBlank(a.Substance, a.Code.String(), "an allergy")
+			return firstNonBlank(a.Substance, a.Code.String(), i18n.L("an allergy"))
 		}
 	}
 	for _, im := range c.Immunizations {
 		if im.Key() == ref {
-			return firstNonBlank(im.Vaccine, im.VaccineCode.String(), "a vaccine")
+			return firstNonBlank(im.Vaccine, im.VaccineCode.String(), i18n.L("a vaccine"))
 		}
 	}
 	for _, o := range c.Observations {
 		if o.Key() == ref {
-			return firstNonBlank(o.Code.String(), "a result")
+			return firstNonBlank(o.Code.String(), i18n.L("a result"))
 		}
 	}
 	if n := c.Refs.Lookup(ref); n != "" {
 		return n
 	}
 	typ, _, _ := strings.Cut(ref, "/")
-	return "an entry of type " + typ
+	return i18n.L("an entry of type {{.Type}}", map[string]any{"Type": typ})
 }
 
 // Request is one request of the patient's and where it stands: from this

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/outbox"
 )
@@ -76,7 +78,7 @@ func requestSpec(c *record.Chart, in RequestInput, existing []Request) (taskSpec
 	}
 	for _, s := range []string{in.Text, in.Wrong, in.ShouldSay, in.Note} {
 		if utf8.RuneCountInString(s) > MaxRequestText {
-			return taskSpec{}, invalidf("a request's text can be at most %d characters", MaxRequestText)
+			return taskSpec{}, invalid(i18n.L("a request's text can be at most {{.Max}} characters", map[string]any{"Max": MaxRequestText}))
 		}
 	}
 	form, err := requestForm(c, in.Kind, in.About, existing)
@@ -87,38 +89,36 @@ func requestSpec(c *record.Chart, in RequestInput, existing []Request) (taskSpec
 	switch in.Kind {
 	case RequestRefill:
 		if !form.CanSend {
-			return taskSpec{}, invalidf("%s", form.Why)
+			return taskSpec{}, invalid(form.Why)
 		}
 		ph, err := choosePharmacy(form.Pharmacies, in.Pharmacy)
 		if err != nil {
 			return taskSpec{}, err
 		}
 		spec.Pharmacy, spec.PharmacyName = ph.Ref, ph.Name
-		spec.Description = "Refill: " + form.AboutName
+		spec.Description = i18n.L("Refill: {{.Name}}", map[string]any{"Name": form.AboutName})
 	case RequestLabReportCopy:
-		spec.Description = "Copy of lab report"
+		spec.Description = i18n.L("Copy of lab reports (the latest)")
 		if in.About != "" {
-			spec.Description += ": " + form.AboutName
-		} else {
-			spec.Description += "s (the latest)"
+			spec.Description = i18n.L("Copy of lab report: {{.Name}}", map[string]any{"Name": form.AboutName})
 		}
 	case RequestReferral:
 		what := firstNonBlank(in.Text, form.AboutName)
 		if what == "" {
-			return taskSpec{}, invalidf("say what the referral is for, or choose the condition it is about")
+			return taskSpec{}, invalid(i18n.L("say what the referral is for, or choose the condition it is about"))
 		}
-		spec.Description = "Referral: " + what
+		spec.Description = i18n.L("Referral: {{.What}}", map[string]any{"What": what})
 		if in.Text != "" && form.AboutName != "" && !strings.EqualFold(in.Text, form.AboutName) {
-			spec.Description = "Referral: " + in.Text + " (for " + form.AboutName + ")"
+			spec.Description = i18n.L("Referral: {{.What}} (for {{.Name}})", map[string]any{"What": in.Text, "Name": form.AboutName})
 		}
 	case RequestCorrection:
 		if in.Wrong == "" {
-			return taskSpec{}, invalidf("say what is wrong in this entry")
+			return taskSpec{}, invalid(i18n.L("say what is wrong in this entry"))
 		}
-		spec.Description = "Correction of the record: " + form.AboutName
-		note := "What is wrong: " + in.Wrong
+		spec.Description = i18n.L("Correction of the record: {{.Name}}", map[string]any{"Name": form.AboutName})
+		note := i18n.L("What is wrong: {{.Wrong}}", map[string]any{"Wrong": in.Wrong})
 		if in.ShouldSay != "" {
-			note += "\nWhat it should say: " + in.ShouldSay
+			note += "\n" + i18n.L("What it should say: {{.Text}}", map[string]any{"Text": in.ShouldSay})
 		}
 		if in.Note != "" {
 			note += "\n" + in.Note
@@ -152,9 +152,10 @@ func choosePharmacy(known []Pharmacy, want string) (Pharmacy, error) {
 		names = append(names, ph.Name+" ("+ph.Ref+")")
 	}
 	if len(names) == 0 {
-		return Pharmacy{}, invalidf("unknown pharmacy %q: give it as Organization/ID", want)
+		return Pharmacy{}, invalid(i18n.L("unknown pharmacy {{.Pharmacy}}: give it as Organization/ID", map[string]any{"Pharmacy": strconv.Quote(want)}))
 	}
-	return Pharmacy{}, invalidf("unknown pharmacy %q; the record knows %s", want, strings.Join(names, ", "))
+	return Pharmacy{}, invalid(i18n.L("unknown pharmacy {{.Pharmacy}}; the record knows {{.Known}}",
+		map[string]any{"Pharmacy": strconv.Quote(want), "Known": strings.Join(names, ", ")}))
 }
 
 // Requests lists the profile's requests, newest first: those waiting in
@@ -236,7 +237,7 @@ func fromTask(c *record.Chart, t record.Task) Request {
 	r.Title = firstNonBlank(t.Description, requestTitle(r.Kind, t.Code, r.AboutName))
 	for _, in := range t.Inputs {
 		if in.Type.Has(RequestInputSystem, InputPharmacy) {
-			r.Pharmacy = firstNonBlank(c.Name(in.Ref), in.Ref.Display, "the pharmacy you chose")
+			r.Pharmacy = firstNonBlank(c.Name(in.Ref), in.Ref.Display, i18n.L("the pharmacy you chose"))
 		}
 	}
 	if len(t.Notes) > 0 {
@@ -245,7 +246,7 @@ func fromTask(c *record.Chart, t record.Task) Request {
 	r.State, r.Words = taskState(t.Status, t.BusinessStatus, t.StatusReason)
 	if r.State == RequestDone {
 		for _, o := range t.Outputs {
-			out := RequestOutcome{Label: firstNonBlank(o.Type.String(), "Result"), Ref: relativeRef(o.Ref.Reference)}
+			out := RequestOutcome{Label: firstNonBlank(o.Type.String(), i18n.L("Result")), Ref: relativeRef(o.Ref.Reference)}
 			switch {
 			case out.Ref != "":
 				out.Name = firstNonBlank(outcomeName(c, out.Ref), o.Ref.Display)
@@ -265,19 +266,19 @@ func fromTask(c *record.Chart, t record.Task) Request {
 func outcomeName(c *record.Chart, ref string) string {
 	for _, m := range c.Medications {
 		if m.Key() == ref {
-			name := firstNonBlank(m.Medication, "Prescription")
+			name := firstNonBlank(m.Medication, i18n.L("Prescription"))
 			if m.HasRefills {
-				name += fmt.Sprintf(", %d refills", m.Refills)
+				name = i18n.N("{{.Name}}, {{.Count}} refills", m.Refills, map[string]any{"Name": name, "Count": m.Refills})
 			}
 			if ph := c.Name(m.Dispenser); ph != "" {
-				name += ", sent to " + ph
+				name = i18n.L("{{.Name}}, sent to {{.Pharmacy}}", map[string]any{"Name": name, "Pharmacy": ph})
 			}
 			return name
 		}
 	}
 	for _, d := range c.Documents {
 		if d.Key() == ref {
-			return firstNonBlank(d.Title, "Document")
+			return firstNonBlank(d.Title, i18n.L("Document"))
 		}
 	}
 	return c.Refs.Lookup(ref)
@@ -318,7 +319,7 @@ func (a *App) AskAboutRequest(ctx context.Context, profileID, taskID string) (Dr
 		if r.ID == "" || r.ID != taskID {
 			continue
 		}
-		d := Draft{Topic: "other", Subject: "About my request: " + r.Title, About: "Task/" + r.ID, AboutName: r.Title}
+		d := Draft{Topic: "other", Subject: i18n.L("About my request: {{.Title}}", map[string]any{"Title": r.Title}), About: "Task/" + r.ID, AboutName: r.Title}
 		if r.Kind == RequestRefill {
 			d.Topic = "prescription"
 		}
@@ -327,5 +328,5 @@ func (a *App) AskAboutRequest(ctx context.Context, profileID, taskID string) (Dr
 		}
 		return d, nil
 	}
-	return Draft{}, invalidf("there is no request Task/%s at the practice in this record", taskID)
+	return Draft{}, invalid(i18n.L("there is no request Task/{{.ID}} at the practice in this record", map[string]any{"ID": taskID}))
 }

@@ -1,6 +1,10 @@
 package app
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/carebook/carebook/internal/i18n"
+)
 
 // RequestState is where a request stands, as the patient sees it. The
 // values are lowercase words, as the command line prints them.
@@ -41,23 +45,23 @@ func (s RequestState) Open() bool {
 func (s RequestState) Headline() string {
 	switch s {
 	case RequestWaiting:
-		return "Waiting to be sent"
+		return i18n.L("Waiting to be sent")
 	case RequestSent:
-		return "Sent to the practice"
+		return i18n.L("Sent to the practice")
 	case RequestReceived:
-		return "Received by the office"
+		return i18n.L("Received by the office")
 	case RequestInProgress:
-		return "In progress"
+		return i18n.L("In progress")
 	case RequestDone:
-		return "Done"
+		return i18n.L("Done")
 	case RequestDeclined:
-		return "Declined"
+		return i18n.L("Declined")
 	case RequestCancelled:
-		return "Cancelled"
+		return i18n.L("Cancelled")
 	case RequestFailed:
-		return "Couldn't be done"
+		return i18n.L("Couldn't be done")
 	}
-	return "Unknown"
+	return i18n.L("Unknown")
 }
 
 // wordsFrom says which of the practice's fields give its words for a state,

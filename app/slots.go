@@ -129,15 +129,15 @@ func (a *App) FreeSlots(ctx context.Context, profileID string, q SlotQuery) (Fre
 	}
 	scheds, err := searchSchedules(ctx, api)
 	if err != nil {
-		return FreeTimes{}, a.liveError(ctx, profileID, "free times", err)
+		return FreeTimes{}, a.liveError(ctx, profileID, "slots", err)
 	}
 	narrow, err := narrowing(ctx, api, scheds, q)
 	if err != nil {
-		return FreeTimes{}, a.liveError(ctx, profileID, "free times", err)
+		return FreeTimes{}, a.liveError(ctx, profileID, "slots", err)
 	}
 	slots, err := a.searchSlots(ctx, api, scheds, from, to.AddDate(0, 0, 1), narrow)
 	if err != nil {
-		return FreeTimes{}, a.liveError(ctx, profileID, "free times", err)
+		return FreeTimes{}, a.liveError(ctx, profileID, "slots", err)
 	}
 	out := FreeTimes{From: from, To: to}
 	out.VisitTypes, out.Providers = offered(scheds)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -50,15 +51,15 @@ func (a *App) Unsent(ctx context.Context, profileID string) ([]OutboxEntry, erro
 func (e OutboxEntry) Title() string {
 	switch e.Type {
 	case "Communication":
-		return "Message"
+		return i18n.L("Message")
 	case "Appointment":
-		return "Appointment request"
+		return i18n.L("Appointment request")
 	case "Task":
-		return "Request"
+		return i18n.L("Request")
 	case "Patient":
-		return "Change of details"
+		return i18n.L("Change of details")
 	}
-	return "Unsent item"
+	return i18n.L("Unsent item")
 }
 
 // Text is the readable text of what the item sends: a message's subject
@@ -68,7 +69,7 @@ func (e OutboxEntry) Text() string {
 	var texts []string
 	collectStrings(e.Resource, &texts)
 	if len(texts) == 0 {
-		return "(nothing to read)"
+		return i18n.L("(nothing to read)")
 	}
 	return strings.Join(texts, "\n")
 }
@@ -98,7 +99,7 @@ func collectStrings(raw []byte, out *[]string) {
 		}
 	}
 	if r.Topic.Text != "" {
-		add("Subject: " + r.Topic.Text)
+		add(i18n.L("Subject: {{.Subject}}", map[string]any{"Subject": r.Topic.Text}))
 	}
 	for _, pl := range r.Payload {
 		add(pl.ContentString)

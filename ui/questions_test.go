@@ -53,7 +53,9 @@ func radioGroups(o fyne.CanvasObject) []*widget.RadioGroup {
 // after "Yes", explains a badly written date, and sends; the appointment
 // then says the answers were sent and the practice (over HTTP) holds them
 // once, with the client identifier. At phone and desktop size, with the
-// loads on their own goroutines.
+// once, with the client identifier. At phone and desktop size, with the
+// loads on their own goroutines; then at phone size in Spanish
+// (visitsInSpanish).
 func TestQuestionsBeforeVisitInTheWindow(t *testing.T) {
 	test.NewTempApp(t)
 	lightTheme(t)
@@ -128,11 +130,12 @@ func TestQuestionsBeforeVisitInTheWindow(t *testing.T) {
 			test.Type(entries[3], "15/03/2024")
 			radios[1].SetSelected("Used to smoke")
 			test.Tap(findButton(t, w.Content(), "Send answers"))
-			q.waitShows(t, w, "Write the date as YYYY-MM-DD (for example 2024-03-15).")
+			// The date is typed as the device writes dates (en-US here).
+			q.waitShows(t, w, "Write the date as MM/DD/YYYY, for example ")
 			assertFits(t, w)
 			assertMinFits(t, w, sz.size.Width)
 			screenshot(t, w, "booking-11-questions-problem-"+sz.name)
-			entries[3].SetText("2024-03-15")
+			entries[3].SetText("03/15/2024")
 			test.Tap(findButton(t, w.Content(), "Send answers"))
 
 			// Back on the appointment: sent.
@@ -160,4 +163,5 @@ func TestQuestionsBeforeVisitInTheWindow(t *testing.T) {
 			}
 		})
 	}
+	t.Run("spanish", func(t *testing.T) { visitsInSpanish(t, q, practice, core) })
 }

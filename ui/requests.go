@@ -3,11 +3,13 @@ package ui
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -49,7 +51,7 @@ type requestsView struct {
 // goroutine.
 func newRequestsView(ctx context.Context, src requestSource, profileID string) *requestsView {
 	v := &requestsView{src: src, profileID: profileID, ctx: ctx}
-	v.list = newColumn(detailMaxWidth, false, paragraph("Loading your requests…"))
+	v.list = newColumn(detailMaxWidth, false, paragraph(lang.L("Loading your requests…")))
 	v.body = container.NewStack(container.NewVScroll(container.NewPadded(v.list)))
 	v.root = v.body
 	return v
@@ -70,20 +72,20 @@ func (v *requestsView) load(ctx context.Context) ([]app.Request, error) {
 
 // apply shows the requests. UI goroutine.
 func (v *requestsView) apply(rs []app.Request, err error) {
-	objs := []fyne.CanvasObject{heading("Your requests")}
+	objs := []fyne.CanvasObject{heading(lang.L("Your requests"))}
 	if err != nil {
-		objs = append(objs, paragraph("Carebook could not read your requests. "+humanStorageError(err)))
+		objs = append(objs, paragraph(lang.L("Carebook could not read your requests. {{.Problem}}", map[string]any{"Problem": humanStorageError(err)})))
 		v.list.Objects = objs
 		v.list.Refresh()
 		return
 	}
 	objs = append(objs,
-		paragraph("Refills, copies of reports, referrals and corrections you asked your practice for, and where each stands."),
+		paragraph(lang.L("Refills, copies of reports, referrals and corrections you asked your practice for, and where each stands.")),
 		buttonRow(
-			&widget.Button{Text: "Ask for a referral", Icon: theme.ContentAddIcon(), OnTapped: func() { v.showForm(app.RequestReferral, "") }},
-			&widget.Button{Text: "Copy of my lab reports", Icon: theme.DocumentIcon(), OnTapped: func() { v.showForm(app.RequestLabReportCopy, "") }},
+			&widget.Button{Text: lang.L("Ask for a referral"), Icon: theme.ContentAddIcon(), OnTapped: func() { v.showForm(app.RequestReferral, "") }},
+			&widget.Button{Text: lang.L("Copy of my lab reports"), Icon: theme.DocumentIcon(), OnTapped: func() { v.showForm(app.RequestLabReportCopy, "") }},
 		),
-		paragraph("To renew a prescription, open it under Health record › Medications. To correct your record, open the entry that is wrong."),
+		paragraph(lang.L("To renew a prescription, open it under Health record › Medications. To correct your record, open the entry that is wrong.")),
 	)
 	var open, closed []app.Request
 	for _, r := range rs {
@@ -94,16 +96,16 @@ func (v *requestsView) apply(rs []app.Request, err error) {
 		}
 	}
 	if len(rs) == 0 {
-		objs = append(objs, newCard("No requests yet", "", paragraph("You have not asked your practice for anything yet.")))
+		objs = append(objs, newCard(lang.L("No requests yet"), "", paragraph(lang.L("You have not asked your practice for anything yet."))))
 	}
 	if len(open) > 0 {
-		objs = append(objs, boldText("Open"))
+		objs = append(objs, boldText(lang.L("Open requests")))
 		for _, r := range open {
 			objs = append(objs, v.requestCard(r))
 		}
 	}
 	if len(closed) > 0 {
-		objs = append(objs, boldText("Finished"))
+		objs = append(objs, boldText(lang.L("Finished requests")))
 		for _, r := range closed {
 			objs = append(objs, v.requestCard(r))
 		}
@@ -118,23 +120,23 @@ func (v *requestsView) requestCard(r app.Request) fyne.CanvasObject {
 	state := stateLabel(r)
 	objs := []fyne.CanvasObject{state}
 	if r.Words != "" && !strings.EqualFold(r.Words, r.State.Headline()) && !(r.State == app.RequestDone && strings.EqualFold(r.Words, "completed")) {
-		label := "The practice says"
+		label := lang.L("The practice says")
 		if r.State == app.RequestFailed && r.ID == "" {
-			label = "The practice's answer"
+			label = lang.L("The practice's answer")
 		}
 		objs = append(objs, fieldText(label, r.Words))
 	}
 	for _, o := range r.Outcomes {
-		objs = append(objs, fieldText(o.Label, firstText(o.Name, "see your record")))
+		objs = append(objs, fieldText(o.Label, firstText(o.Name, lang.L("see your record"))))
 	}
 	if r.Pharmacy != "" {
-		objs = append(objs, fieldText("Pharmacy", r.Pharmacy))
+		objs = append(objs, fieldText(lang.L("Pharmacy"), r.Pharmacy))
 	}
 	if r.Note != "" {
-		objs = append(objs, fieldText("You wrote", r.Note))
+		objs = append(objs, fieldText(lang.L("You wrote"), r.Note))
 	}
 	if when := requestWhen(r); when != "" {
-		objs = append(objs, fieldText("Asked", when))
+		objs = append(objs, fieldText(lang.L("Asked"), when))
 	}
 	if actions := v.requestActions(r); len(actions) > 0 {
 		objs = append(objs, container.NewHBox(actions...))
@@ -147,9 +149,9 @@ func stateLabel(r app.Request) *widget.Label {
 	text := r.State.Headline()
 	switch r.State {
 	case app.RequestWaiting:
-		text += ": it will be sent when Carebook reaches your practice"
+		text = lang.L("{{.State}}: it will be sent when Carebook reaches your practice", map[string]any{"State": text})
 	case app.RequestSent:
-		text += ": the office has not looked at it yet"
+		text = lang.L("{{.State}}: the office has not looked at it yet", map[string]any{"State": text})
 	}
 	l := boldText(text)
 	switch r.State {
@@ -176,20 +178,20 @@ func (v *requestsView) requestActions(r app.Request) []fyne.CanvasObject {
 	if r.State == app.RequestFailed && r.ID == "" && r.Seq > 0 {
 		seq := r.Seq
 		out = append(out,
-			&widget.Button{Text: "Try again", Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq) }},
-			&widget.Button{Text: "Discard", Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq) }})
+			&widget.Button{Text: lang.L("Try again"), Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq) }},
+			&widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq) }})
 	}
 	if (r.State == app.RequestDeclined || r.State == app.RequestFailed) && r.ID != "" {
 		id := r.ID
-		out = append(out, &widget.Button{Text: "Message the office", Icon: theme.MailComposeIcon(), OnTapped: func() { v.showMessageForm(id) }})
+		out = append(out, &widget.Button{Text: lang.L("Message the office"), Icon: theme.MailComposeIcon(), OnTapped: func() { v.showMessageForm(id) }})
 	}
 	if r.State == app.RequestDone && r.Kind == app.RequestRefill && v.openSection != nil {
-		out = append(out, &widget.Button{Text: "See medications", Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
+		out = append(out, &widget.Button{Text: lang.L("See medications"), Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
 			OnTapped: func() { v.openSection("medications") }})
 	}
 	if r.State == app.RequestDone && r.Kind == app.RequestLabReportCopy && v.openSection != nil {
 		// The copy the office sent is a document of the record.
-		out = append(out, &widget.Button{Text: "See your documents", Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
+		out = append(out, &widget.Button{Text: lang.L("See your documents"), Icon: theme.NavigateNextIcon(), IconPlacement: widget.ButtonIconTrailingText,
 			OnTapped: func() { v.openSection("documents") }})
 	}
 	return out
@@ -213,7 +215,7 @@ func (v *requestsView) discard(seq int64) {
 // goroutine.
 func (v *requestsView) showForm(kind app.RequestKind, about string) {
 	v.src.Touch()
-	back := &widget.Button{Text: "Back to requests", Icon: theme.NavigateBackIcon(), OnTapped: v.showList}
+	back := &widget.Button{Text: lang.L("Back to requests"), Icon: theme.NavigateBackIcon(), OnTapped: v.showList}
 	form := newRequestForm(v.ctx, v.src, v.profileID, kind, about)
 	form.onSent = v.Refresh
 	page := container.NewBorder(container.NewHBox(back), nil, nil, nil, form.root)
@@ -225,8 +227,8 @@ func (v *requestsView) showForm(kind app.RequestKind, about string) {
 // Task/taskID in place of the list. UI goroutine.
 func (v *requestsView) showMessageForm(taskID string) {
 	v.src.Touch()
-	back := &widget.Button{Text: "Back to requests", Icon: theme.NavigateBackIcon(), OnTapped: v.showList}
-	content := newColumn(detailMaxWidth, false, heading("Message the office"), paragraph("Loading…"))
+	back := &widget.Button{Text: lang.L("Back to requests"), Icon: theme.NavigateBackIcon(), OnTapped: v.showList}
+	content := newColumn(detailMaxWidth, false, heading(lang.L("Message the office")), paragraph(lang.L("Loading…")))
 	page := container.NewBorder(container.NewHBox(back), nil, nil, nil, container.NewVScroll(container.NewPadded(content)))
 	v.body.Objects = []fyne.CanvasObject{page}
 	v.body.Refresh()
@@ -243,7 +245,8 @@ func (v *requestsView) showMessageForm(taskID string) {
 		return loaded{d, opts}, err
 	}, func(l loaded, err error) {
 		if err != nil {
-			content.Objects = []fyne.CanvasObject{heading("Message the office"), paragraph("Carebook can't start this message: " + humanActionError(err))}
+			content.Objects = []fyne.CanvasObject{heading(lang.L("Message the office")),
+				paragraph(lang.L("Carebook can't start this message: {{.Problem}}", map[string]any{"Problem": humanActionError(err)}))}
 			content.Refresh()
 			return
 		}
@@ -267,12 +270,12 @@ func (v *requestsView) messageForm(d app.Draft, opts app.MessageOptions) []fyne.
 	if len(labels) > 0 {
 		to.SetSelectedIndex(chosen)
 	}
-	text := multiLine("Your question or what you need")
+	text := multiLine(lang.L("Your question or what you need"))
 	text.SetMinRowsVisible(4)
 	problem := errorText()
 	result := newColumn(0, false)
 	var send *widget.Button
-	send = &widget.Button{Text: "Send message", Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
+	send = &widget.Button{Text: lang.L("Send message"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
 		v.src.Touch()
 		problem.Hide()
 		msg := d
@@ -292,15 +295,15 @@ func (v *requestsView) messageForm(d app.Draft, opts app.MessageOptions) []fyne.
 				showError(problem, humanActionError(err))
 				return
 			case err == nil:
-				words = boldText("Sent. The answer will be among your messages.")
+				words = boldText(lang.L("Sent. The answer will be among your messages."))
 				words.Importance = widget.SuccessImportance
 			case errors.As(err, &refused):
-				words = dangerText("Your practice did not accept this message: " + refused.Message)
+				words = dangerText(lang.L("Your practice did not accept this message: {{.Words}}", map[string]any{"Words": refused.Message}))
 			case errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
-				words = warningText("Saved on this device. It will be sent when Carebook reaches your practice.")
+				words = warningText(lang.L("Saved on this device. It will be sent when Carebook reaches your practice."))
 			default:
 				send.Enable()
-				showError(problem, "Carebook could not save this message: "+humanActionError(err))
+				showError(problem, lang.L("Carebook could not save this message: {{.Problem}}", map[string]any{"Problem": humanActionError(err)}))
 				return
 			}
 			result.Objects = []fyne.CanvasObject{words}
@@ -308,11 +311,11 @@ func (v *requestsView) messageForm(d app.Draft, opts app.MessageOptions) []fyne.
 		})
 	}}
 	return []fyne.CanvasObject{
-		heading("Message the office"),
-		fieldText("About", d.AboutName),
-		boldText("To"), to,
-		fieldText("Subject", d.Subject),
-		boldText("Message"), text,
+		heading(lang.L("Message the office")),
+		fieldText(lang.L("About"), d.AboutName),
+		boldText(lang.L("To")), to,
+		fieldText(lang.L("Subject"), d.Subject),
+		boldText(lang.L("Message")), text,
 		container.NewHBox(send), problem, result,
 	}
 }
@@ -353,7 +356,7 @@ type requestForm struct {
 // newRequestForm builds the form and loads what it offers. UI goroutine.
 func newRequestForm(ctx context.Context, src requestSource, profileID string, kind app.RequestKind, about string) *requestForm {
 	f := &requestForm{src: src, profileID: profileID, kind: kind, about: about, ctx: ctx}
-	f.content = newColumn(detailMaxWidth, false, heading(formTitle(kind)), paragraph("Loading…"))
+	f.content = newColumn(detailMaxWidth, false, heading(formTitle(kind)), paragraph(lang.L("Loading…")))
 	f.root = container.NewVScroll(container.NewPadded(f.content))
 	background(ctx, func(ctx context.Context) (app.RequestForm, error) {
 		return src.RequestForm(ctx, profileID, kind, about)
@@ -364,22 +367,22 @@ func newRequestForm(ctx context.Context, src requestSource, profileID string, ki
 func formTitle(kind app.RequestKind) string {
 	switch kind {
 	case app.RequestRefill:
-		return "Request a refill"
+		return lang.L("Request a refill")
 	case app.RequestLabReportCopy:
-		return "Ask for a copy of a lab report"
+		return lang.L("Ask for a copy of a lab report")
 	case app.RequestReferral:
-		return "Ask for a referral"
+		return lang.L("Ask for a referral")
 	case app.RequestCorrection:
-		return "Ask to correct your record"
+		return lang.L("Ask to correct your record")
 	}
-	return "New request"
+	return lang.L("New request")
 }
 
 // apply builds the form's fields. UI goroutine.
 func (f *requestForm) apply(vm app.RequestForm, err error) {
 	objs := []fyne.CanvasObject{heading(formTitle(f.kind))}
 	if err != nil {
-		f.content.Objects = append(objs, paragraph("Carebook can't prepare this request: "+humanActionError(err)))
+		f.content.Objects = append(objs, paragraph(lang.L("Carebook can't prepare this request: {{.Problem}}", map[string]any{"Problem": humanActionError(err)})))
 		f.content.Refresh()
 		return
 	}
@@ -395,35 +398,35 @@ func (f *requestForm) apply(vm app.RequestForm, err error) {
 	switch f.kind {
 	case app.RequestRefill:
 		if vm.HasRefills && vm.Refills > 0 {
-			objs = append(objs, paragraph("This prescription still allows "+plural(vm.Refills, "refill", "refills")+
-				": your pharmacy can fill it without a new prescription. Ask here if you need it renewed."))
+			objs = append(objs, paragraph(lang.N("This prescription still allows {{.Count}} refills: your pharmacy can fill it without a new prescription. Ask here if you need it renewed.",
+				vm.Refills, map[string]any{"Count": vm.Refills})))
 		}
 		objs = append(objs, f.pharmacyField(vm.Pharmacies)...)
 	case app.RequestLabReportCopy:
 		if vm.About == "" {
-			objs = append(objs, paragraph("The office will send you a copy of your latest lab reports. It will appear among your documents."))
+			objs = append(objs, paragraph(lang.L("The office will send you a copy of your latest lab reports. It will appear among your documents.")))
 		} else {
-			objs = append(objs, paragraph("The office will send you a copy of this report. It will appear among your documents."))
+			objs = append(objs, paragraph(lang.L("The office will send you a copy of this report. It will appear among your documents.")))
 		}
 	case app.RequestReferral:
-		f.text = multiLine("Who or what for, e.g. a dermatologist for a mole check")
+		f.text = multiLine(lang.L("Who or what for, e.g. a dermatologist for a mole check"))
 		if vm.AboutName != "" {
 			f.text.SetText(vm.AboutName)
 		}
-		objs = append(objs, boldText("What do you need a referral for?"), f.text)
+		objs = append(objs, boldText(lang.L("What do you need a referral for?")), f.text)
 	case app.RequestCorrection:
-		f.wrong = multiLine("e.g. I have never had this condition")
-		f.should = multiLine("e.g. remove it, or: the date is March 2021")
+		f.wrong = multiLine(lang.L("e.g. I have never had this condition"))
+		f.should = multiLine(lang.L("e.g. remove it, or: the date is March 2021"))
 		objs = append(objs,
-			paragraph("You have the right to ask your practice to correct your record. The office reviews the request and answers you; what your clinicians wrote is not changed without them."),
-			boldText("What is wrong?"), f.wrong,
-			boldText("What should it say?"), f.should)
+			paragraph(lang.L("You have the right to ask your practice to correct your record. The office reviews the request and answers you; what your clinicians wrote is not changed without them.")),
+			boldText(lang.L("What is wrong?")), f.wrong,
+			boldText(lang.L("What should it say?")), f.should)
 	}
-	f.note = multiLine("Optional")
+	f.note = multiLine(lang.L("Optional"))
 	f.problem = errorText()
 	f.result = newColumn(0, false)
-	f.send = &widget.Button{Text: "Send request", Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: f.submit}
-	objs = append(objs, boldText("Note for the office"), f.note, container.NewHBox(f.send), f.problem, f.result)
+	f.send = &widget.Button{Text: lang.L("Send request"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: f.submit}
+	objs = append(objs, boldText(lang.L("Note for the office")), f.note, container.NewHBox(f.send), f.problem, f.result)
 	f.content.Objects = objs
 	f.content.Refresh()
 }
@@ -431,13 +434,13 @@ func (f *requestForm) apply(vm app.RequestForm, err error) {
 func aboutLabel(kind app.RequestKind) string {
 	switch kind {
 	case app.RequestRefill:
-		return "Medication"
+		return lang.L("Medication")
 	case app.RequestLabReportCopy:
-		return "Report"
+		return lang.L("Report")
 	case app.RequestCorrection:
-		return "Entry"
+		return lang.L("Entry")
 	}
-	return "About"
+	return lang.L("About")
 }
 
 // pharmacyField offers the pharmacies the record knows, the preferred one
@@ -445,13 +448,13 @@ func aboutLabel(kind app.RequestKind) string {
 // room for it in the choice itself).
 func (f *requestForm) pharmacyField(phs []app.Pharmacy) []fyne.CanvasObject {
 	if len(phs) == 0 {
-		return []fyne.CanvasObject{fieldText("Pharmacy", "the one your practice has on file")}
+		return []fyne.CanvasObject{fieldText(lang.L("Pharmacy"), lang.L("the one your practice has on file"))}
 	}
 	var names []string
 	for _, ph := range phs {
 		name := ph.Name
 		if ph.Preferred {
-			name += " (preferred)"
+			name = lang.L("{{.Name}} (preferred)", map[string]any{"Name": name})
 		}
 		names = append(names, name)
 		f.phRefs = append(f.phRefs, ph.Ref)
@@ -464,7 +467,7 @@ func (f *requestForm) pharmacyField(phs []app.Pharmacy) []fyne.CanvasObject {
 		}
 	})
 	f.pharmacy.SetSelectedIndex(0)
-	return []fyne.CanvasObject{boldText("Send it to"), f.pharmacy, address}
+	return []fyne.CanvasObject{boldText(lang.L("Send it to")), f.pharmacy, address}
 }
 
 func multiLine(placeholder string) *widget.Entry {
@@ -509,7 +512,7 @@ func (f *requestForm) submit() {
 		if err != nil && !errors.Is(err, app.ErrQueued) && !errors.Is(err, app.ErrNeedsSignIn) && !errors.Is(err, app.ErrRefused) {
 			// Not stored: the patient may try again.
 			f.send.Enable()
-			showError(f.problem, "Carebook could not save this request: "+humanActionError(err))
+			showError(f.problem, lang.L("Carebook could not save this request: {{.Problem}}", map[string]any{"Problem": humanActionError(err)}))
 			return
 		}
 		f.showOutcome(err)
@@ -525,18 +528,18 @@ func (f *requestForm) showOutcome(err error) {
 	var refused *app.RefusedError
 	switch {
 	case err == nil:
-		msg = boldText("Sent. Your practice has your request; you can follow it under Requests.")
+		msg = boldText(lang.L("Sent. Your practice has your request; you can follow it under Requests."))
 		msg.Importance = widget.SuccessImportance
 	case errors.As(err, &refused):
-		msg = dangerText("Your practice did not accept this request: " + refused.Message)
+		msg = dangerText(lang.L("Your practice did not accept this request: {{.Words}}", map[string]any{"Words": refused.Message}))
 	case errors.Is(err, app.ErrNeedsSignIn):
-		msg = warningText("Saved on this device. Sign in to your practice again and Carebook will send it.")
+		msg = warningText(lang.L("Saved on this device. Sign in to your practice again and Carebook will send it."))
 	default:
-		msg = warningText("Saved on this device. It will be sent when Carebook reaches your practice.")
+		msg = warningText(lang.L("Saved on this device. It will be sent when Carebook reaches your practice."))
 	}
 	objs := []fyne.CanvasObject{msg}
 	if f.seeRequests != nil {
-		objs = append(objs, container.NewHBox(&widget.Button{Text: "See your requests", Icon: theme.NavigateNextIcon(),
+		objs = append(objs, container.NewHBox(&widget.Button{Text: lang.L("See your requests"), Icon: theme.NavigateNextIcon(),
 			IconPlacement: widget.ButtonIconTrailingText, OnTapped: f.seeRequests}))
 	}
 	f.result.Objects = objs
@@ -551,7 +554,7 @@ func humanActionError(err error) string {
 		if i := strings.LastIndex(msg, app.ErrInvalidInput.Error()+": "); i >= 0 {
 			msg = msg[i+len(app.ErrInvalidInput.Error())+2:]
 		}
-		return upperFirst(msg) + "."
+		return upperFirst(strings.TrimSuffix(msg, ".")) + "."
 	}
 	return humanStorageError(err)
 }
@@ -560,13 +563,11 @@ func upperFirst(s string) string {
 	if s == "" {
 		return s
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // requestCountText is "2 open requests".
 func requestCountText(n int) string {
-	if n == 1 {
-		return "1 open request"
-	}
-	return strconv.Itoa(n) + " open requests"
+	return lang.N("{{.Count}} open requests", n, map[string]any{"Count": n})
 }

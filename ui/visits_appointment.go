@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -24,19 +25,19 @@ var joinCheckEvery = 20 * time.Second
 func stateText(ap app.Appointment) string {
 	switch ap.State {
 	case app.StateWaiting:
-		return "Not sent yet: this time is not held for you until Carebook sends your booking to the practice"
+		return lang.L("Not sent yet: this time is not held for you until Carebook sends your booking to the practice")
 	case app.StateRequested:
-		return "Requested: waiting for the practice to confirm"
+		return lang.L("Requested: waiting for the practice to confirm")
 	case app.StateBooked:
-		return "Booked"
+		return lang.L("Booked")
 	case app.StateCancelled:
-		return "Cancelled"
+		return lang.L("Cancelled")
 	case app.StateMissed:
-		return "Missed"
+		return lang.L("Missed")
 	case app.StateDone:
-		return "Done"
+		return lang.L("Done")
 	case app.StateFailed:
-		return "Not booked: the practice refused it"
+		return lang.L("Not booked: the practice refused it")
 	}
 	return statusText(ap.Status)
 }
@@ -45,15 +46,15 @@ func stateText(ap app.Appointment) string {
 func stateFlag(ap app.Appointment) string {
 	switch {
 	case ap.State == app.StateFailed:
-		return "Refused"
+		return lang.L("Refused")
 	case ap.Problem != "":
-		return "Change refused"
+		return lang.L("Change refused")
 	case ap.State == app.StateWaiting || ap.Change != "":
-		return "Not sent"
+		return lang.L("Not sent")
 	case ap.State == app.StateRequested:
-		return "Requested"
+		return lang.L("Requested")
 	case ap.QuestionsToAnswer > 0 && ap.Upcoming(sectionClock()):
-		return "Questions"
+		return lang.L("Questions")
 	}
 	return ""
 }
@@ -78,7 +79,7 @@ func appointmentItem(ap app.Appointment) listItem {
 
 func videoWord(ap app.Appointment) string {
 	if ap.JoinURL != "" {
-		return "Video visit"
+		return lang.L("Video visit")
 	}
 	return ""
 }
@@ -95,21 +96,21 @@ func appointmentModel(ap app.Appointment) detailModel {
 	d := detailModel{title: ap.Title(), subtitle: whenText(ap.Start, ap.End)}
 	a := ap
 	d.appt = &a
-	d.addField("Status", stateText(ap))
+	d.addField(lang.L("Status"), stateText(ap))
 	if ap.Problem != "" {
 		d.flag = ap.Problem
 	}
-	d.addField("Change", ap.Change)
-	d.addField("With", ap.Provider)
+	d.addField(lang.L("Change"), ap.Change)
+	d.addField(lang.L("With"), ap.Provider)
 	if ap.JoinURL != "" {
-		d.addField("Where", "Video visit: join from this device")
+		d.addField(lang.L("Where"), lang.L("Video visit: join from this device"))
 	} else {
-		d.addField("Where", joinNonEmpty(", ", ap.Location, ap.Address))
+		d.addField(lang.L("Where"), joinNonEmpty(", ", ap.Location, ap.Address))
 	}
-	d.addField("Phone", firstText(ap.Phone, ap.PracticePhone))
-	d.addField("Kind of visit", ap.VisitType)
-	d.addField("Reason", ap.Reason)
-	d.addText("Before your visit", ap.Instruction)
+	d.addField(lang.L("Phone"), firstText(ap.Phone, ap.PracticePhone))
+	d.addField(lang.L("Kind of visit"), ap.VisitType)
+	d.addField(lang.L("Reason"), ap.Reason)
+	d.addText(lang.L("Before your visit"), ap.Instruction)
 	return d
 }
 
@@ -136,43 +137,43 @@ func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, al
 	}
 	row := newFlow()
 	if ap.ID != "" && ap.Upcoming(now) && ap.State != app.StateWaiting {
-		row.Add(&widget.Button{Text: "Add to calendar", Icon: theme.CalendarIcon(), OnTapped: func() {
+		row.Add(&widget.Button{Text: lang.L("Add to calendar"), Icon: theme.CalendarIcon(), OnTapped: func() {
 			v.src.Touch()
 			problem.Hide()
 			runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
 				return struct{}{}, v.booking.OpenAppointmentInCalendar(ctx, v.profileID, ap.ID)
 			}, func(_ struct{}, err error) {
 				if err != nil {
-					showError(problem, "Carebook could not hand this appointment to your calendar. Try saving the file instead.")
+					showError(problem, lang.L("Carebook could not hand this appointment to your calendar. Try saving the file instead."))
 					relayout()
 				}
 			})
 		}})
 		if v.win != nil {
-			row.Add(&widget.Button{Text: "Save .ics file", Icon: theme.DocumentSaveIcon(), OnTapped: func() { v.saveICS(ap, problem, relayout) }})
+			row.Add(&widget.Button{Text: lang.L("Save .ics file"), Icon: theme.DocumentSaveIcon(), OnTapped: func() { v.saveICS(ap, problem, relayout) }})
 		}
 	}
 	if ap.Changeable(now) {
 		a := ap
-		row.Add(&widget.Button{Text: "Move", Icon: theme.MailForwardIcon(), OnTapped: func() {
+		row.Add(&widget.Button{Text: lang.L("Move"), Icon: theme.MailForwardIcon(), OnTapped: func() {
 			v.src.Touch()
 			md.push(v.bookingPage(md, &a))
 		}})
-		row.Add(&widget.Button{Text: "Cancel appointment", Icon: theme.CancelIcon(), Importance: widget.DangerImportance, OnTapped: func() {
+		row.Add(&widget.Button{Text: lang.L("Cancel appointment"), Icon: theme.CancelIcon(), Importance: widget.DangerImportance, OnTapped: func() {
 			v.src.Touch()
 			md.push(v.cancelPage(md, a))
 		}})
 	}
 	if ap.State == app.StateFailed {
-		row.Add(&widget.Button{Text: "Choose another time", Icon: theme.SearchIcon(), Importance: widget.HighImportance, OnTapped: func() {
+		row.Add(&widget.Button{Text: lang.L("Choose another time"), Icon: theme.SearchIcon(), Importance: widget.HighImportance, OnTapped: func() {
 			v.src.Touch()
 			md.push(v.bookingPage(md, nil))
 		}})
 	}
 	if ap.ProblemSeq != 0 {
-		label := "Dismiss this note"
+		label := lang.L("Dismiss this note")
 		if ap.State == app.StateFailed {
-			label = "Remove"
+			label = lang.L("Remove")
 		}
 		row.Add(&widget.Button{Text: label, Icon: theme.DeleteIcon(), OnTapped: func() {
 			v.src.Touch()
@@ -180,7 +181,7 @@ func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, al
 				return struct{}{}, v.booking.DiscardOutboxItem(ctx, v.profileID, ap.ProblemSeq)
 			}, func(_ struct{}, err error) {
 				if err != nil {
-					showError(problem, "Carebook could not remove it. Please try again.")
+					showError(problem, lang.L("Carebook could not remove it. Please try again."))
 					relayout()
 					return
 				}
@@ -201,16 +202,16 @@ func (v *recordView) appointmentActions(md *masterDetail, ap app.Appointment, al
 // start until the end, or a note saying when it will show. It checks the
 // clock every joinCheckEvery while its page is on show. UI goroutine.
 func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive func() bool, relayout func()) fyne.CanvasObject {
-	join := &widget.Button{Text: "Join video visit", Icon: theme.MediaVideoIcon(), Importance: widget.HighImportance}
+	join := &widget.Button{Text: lang.L("Join video visit"), Icon: theme.MediaVideoIcon(), Importance: widget.HighImportance}
 	join.OnTapped = func() {
 		v.src.Touch()
 		problem.Hide()
-		confirmLeaving(v.win, "Join video visit", "your video visit", ap.JoinURL, func() {
+		confirmLeaving(v.win, lang.L("Join video visit"), lang.L("your video visit"), ap.JoinURL, func() {
 			runFor(v, context.Background(), func(ctx context.Context) (struct{}, error) {
 				return struct{}{}, v.booking.JoinVideoVisit(ctx, v.profileID, firstText(ap.ID, ap.LocalID))
 			}, func(_ struct{}, err error) {
 				if err != nil {
-					showError(problem, "Carebook could not open the video visit in your browser.")
+					showError(problem, lang.L("Carebook could not open the video visit in your browser."))
 					relayout()
 				}
 			})
@@ -227,10 +228,10 @@ func (v *recordView) joinRow(ap app.Appointment, problem *widget.Label, alive fu
 		open = now
 		if open {
 			join.Show()
-			note.SetText("Your video visit is open: join when you are ready.")
+			note.SetText(lang.L("Your video visit is open: join when you are ready."))
 		} else {
 			join.Hide()
-			note.SetText("This is a video visit. A Join button shows here from 15 minutes before it starts.")
+			note.SetText(lang.L("This is a video visit. A Join button shows here from 15 minutes before it starts."))
 		}
 		if !first {
 			row.Refresh()
@@ -278,7 +279,7 @@ func (v *recordView) saveICS(ap app.Appointment, problem *widget.Label, relayout
 		return icsFile{data, name}, err
 	}, func(f icsFile, err error) {
 		if err != nil {
-			showError(problem, "Carebook could not make the calendar file.")
+			showError(problem, lang.L("Carebook could not make the calendar file."))
 			relayout()
 			return
 		}
@@ -288,7 +289,7 @@ func (v *recordView) saveICS(ap app.Appointment, problem *widget.Label, relayout
 			}
 			defer w.Close()
 			if _, err := w.Write(f.data); err != nil {
-				showError(problem, "Carebook could not save the calendar file there.")
+				showError(problem, lang.L("Carebook could not save the calendar file there."))
 				relayout()
 			}
 		}, v.win)
@@ -305,17 +306,17 @@ type icsFile struct {
 // cancelPage asks for a reason and cancels the appointment. A refusal
 // shows the practice's words and phone number. UI goroutine.
 func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.CanvasObject {
-	title := boldText("Cancel this appointment?")
+	title := boldText(lang.L("Cancel this appointment?"))
 	title.SizeName = theme.SizeNameSubHeadingText
 	reason := widget.NewMultiLineEntry()
-	reason.SetPlaceHolder("Why are you cancelling? (optional)")
+	reason.SetPlaceHolder(lang.L("Why are you cancelling? (optional)"))
 	reason.Wrapping = fyne.TextWrapWord
 	reason.SetMinRowsVisible(2)
 	outcome := paragraph("")
 	outcome.Hide()
 	var col *fyne.Container
 	var cancel *widget.Button
-	cancel = &widget.Button{Text: "Cancel appointment", Icon: theme.CancelIcon(), Importance: widget.DangerImportance, OnTapped: func() {
+	cancel = &widget.Button{Text: lang.L("Cancel appointment"), Icon: theme.CancelIcon(), Importance: widget.DangerImportance, OnTapped: func() {
 		v.src.Touch()
 		cancel.Disable()
 		outcome.Hide()
@@ -336,7 +337,7 @@ func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.Canva
 	col = newColumn(detailMaxWidth, false,
 		title,
 		paragraph(ap.Title()+"\n"+whenText(ap.Start, ap.End)),
-		boldText("Reason"), reason,
+		boldText(lang.L("Reason")), reason,
 		container.NewHBox(cancel), outcome,
 	)
 	return container.NewVScroll(container.NewPadded(col))
@@ -350,14 +351,16 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 	// The record's own "Coming up" rows are replaced by the app's.
 	var items []listItem
 	var details []func() detailModel
+	// The record's headers, in the words visitsSection gives them.
+	comingUp, pastVisits := lang.L("Coming up"), lang.L("Past visits")
 	for i, it := range m.items {
-		if it.header && it.title == "Coming up" {
+		if it.header && it.title == comingUp {
 			continue
 		}
 		if it.key != "" && isUpcomingKey(it.key, c) {
 			continue
 		}
-		if it.header && it.title == "Past visits" {
+		if it.header && it.title == pastVisits {
 			continue
 		}
 		i := i
@@ -366,7 +369,7 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 	}
 	var head []listItem
 	var headDetails []func() detailModel
-	head = append(head, listItem{header: true, title: "Coming up"})
+	head = append(head, listItem{header: true, title: comingUp})
 	headDetails = append(headDetails, nil)
 	for _, ap := range appts.Upcoming {
 		ap := ap
@@ -374,9 +377,10 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 		headDetails = append(headDetails, func() detailModel { return appointmentModel(ap) })
 	}
 	if len(appts.Upcoming) == 0 {
-		head = append(head, listItem{title: "No appointments coming up", detail: "Tap \"Book a visit\" to make one."})
+		none, hint := lang.L("No appointments coming up"), lang.L("Tap \"Book a visit\" to make one.")
+		head = append(head, listItem{title: none, detail: hint})
 		headDetails = append(headDetails, func() detailModel {
-			return detailModel{title: "No appointments coming up", subtitle: "Tap \"Book a visit\" to make one."}
+			return detailModel{title: none, subtitle: hint}
 		})
 	}
 	var past []app.Appointment
@@ -386,7 +390,7 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 		}
 	}
 	if len(past) > 0 {
-		head = append(head, listItem{header: true, title: "Cancelled, missed or refused"})
+		head = append(head, listItem{header: true, title: lang.L("Cancelled, missed or refused")})
 		headDetails = append(headDetails, nil)
 		for _, ap := range past {
 			ap := ap
@@ -395,7 +399,7 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 		}
 	}
 	if len(items) > 0 {
-		head = append(head, listItem{header: true, title: "Past visits"})
+		head = append(head, listItem{header: true, title: pastVisits})
 		headDetails = append(headDetails, nil)
 	}
 	allItems := append(head, items...)

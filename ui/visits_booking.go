@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -46,11 +47,23 @@ const shownSlots = 24
 // nearestShown is how many other times a refusal offers.
 const nearestShown = 4
 
+// span is a date range the booking page offers: n weeks or months.
+type span struct {
+	n      int
+	months bool
+	days   int
+}
+
+// label names the range in the current language: "2 weeks".
+func (s span) label() string {
+	if s.months {
+		return lang.N("{{.Count}} months", s.n, map[string]any{"Count": s.n})
+	}
+	return lang.N("{{.Count}} weeks", s.n, map[string]any{"Count": s.n})
+}
+
 // spans are the date ranges the booking page offers.
-var spans = []struct {
-	label string
-	days  int
-}{{"1 week", 7}, {"2 weeks", 14}, {"1 month", 30}, {"2 months", 60}}
+var spans = []span{{1, false, 7}, {2, false, 14}, {1, true, 30}, {2, true, 60}}
 
 // bookingFlow is the booking page (and the move page) of the visits
 // section.
@@ -76,35 +89,38 @@ type bookingFlow struct {
 // appointment to move, or nil. UI goroutine.
 func (v *recordView) bookingPage(md *masterDetail, move *app.Appointment) fyne.CanvasObject {
 	f := &bookingFlow{v: v, md: md, move: move}
-	title := boldText("Book a visit")
+	title := boldText(lang.L("Book a visit"))
 	title.SizeName = theme.SizeNameSubHeadingText
-	intro := paragraph("Choose what the visit is for and when, then pick a free time.")
+	intro := paragraph(lang.L("Choose what the visit is for and when, then pick a free time."))
 	if move != nil {
-		title.SetText("Move your appointment")
-		intro.SetText("Now: " + move.Title() + ", " + whenText(move.Start, move.End) + ". Pick a new time.")
+		title.SetText(lang.L("Move your appointment"))
+		intro.SetText(lang.L("Now: {{.What}}, {{.When}}. Pick a new time.",
+			map[string]any{"What": move.Title(), "When": whenText(move.Start, move.End)}))
 	}
 	f.types = widget.NewSelect(nil, func(string) { f.search() })
-	f.types.PlaceHolder = "Loading visit types…"
+	f.types.PlaceHolder = lang.L("Loading visit types…")
 	f.providers = widget.NewSelect(nil, func(string) { f.search() })
-	f.providers.PlaceHolder = "Anyone"
+	f.providers.PlaceHolder = lang.L("Anyone")
+	// The first day is typed as the device writes dates (year-month-day
+	// is read too); the command line keeps year-month-day.
 	f.from = widget.NewEntry()
-	f.from.SetPlaceHolder("YYYY-MM-DD")
-	f.from.SetText(sectionClock().Local().Format(time.DateOnly))
+	f.from.SetPlaceHolder(appLocale().DateEntryPattern())
+	f.from.SetText(appLocale().DateEntry(sectionClock().Local()))
 	f.from.OnSubmitted = func(string) { f.search() }
 	labels := make([]string, len(spans))
 	for i, s := range spans {
-		labels[i] = s.label
+		labels[i] = s.label()
 	}
 	f.span = widget.NewSelect(labels, func(string) { f.search() })
 	f.span.SetSelectedIndex(2)
-	find := &widget.Button{Text: "Find free times", Icon: theme.SearchIcon(), Importance: widget.HighImportance, OnTapped: f.search}
+	find := &widget.Button{Text: lang.L("Find free times"), Icon: theme.SearchIcon(), Importance: widget.HighImportance, OnTapped: f.search}
 	f.status = paragraph("")
 	f.results = newColumn(detailMaxWidth, false)
 	form := newColumn(detailMaxWidth, false,
 		title, intro,
-		boldText("What is the visit for?"), f.types,
-		boldText("With"), f.providers,
-		boldText("From"), container.NewGridWithColumns(2, f.from, f.span),
+		boldText(lang.L("What is the visit for?")), f.types,
+		boldText(lang.L("With")), f.providers,
+		boldText(lang.L("Search from")), container.NewGridWithColumns(2, f.from, f.span),
 		container.NewHBox(find),
 		widget.NewSeparator(), f.status, f.results,
 	)
@@ -116,9 +132,10 @@ func (v *recordView) bookingPage(md *masterDetail, move *app.Appointment) fyne.C
 // query is what the form asks for.
 func (f *bookingFlow) query() (app.SlotQuery, error) {
 	var q app.SlotQuery
-	from, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(f.from.Text), time.Local)
+	from, err := appLocale().ParseDateEntry(f.from.Text, time.Local)
 	if err != nil {
-		return q, errors.New("Please write the first day as year-month-day, for example " + sectionClock().Local().Format(time.DateOnly) + ".")
+		return q, errors.New(lang.L("Please write the first day as {{.Pattern}}, for example {{.Example}}.",
+			map[string]any{"Pattern": appLocale().DateEntryPattern(), "Example": appLocale().DateEntry(sectionClock().Local())}))
 	}
 	q.From = from
 	days := spans[2].days
@@ -150,7 +167,7 @@ func (f *bookingFlow) search() {
 	}
 	f.gen++
 	gen := f.gen
-	f.showStatus("Asking the practice for free times…", false)
+	f.showStatus(lang.L("Asking the practice for free times…"), false)
 	f.results.Objects = nil
 	f.results.Refresh()
 	runFor(f.v, context.Background(), func(ctx context.Context) (app.FreeTimes, error) {
@@ -183,14 +200,14 @@ func (f *bookingFlow) fillChoices(ft app.FreeTimes, q app.SlotQuery) {
 		}
 	}
 	f.types.OnChanged = nil
-	f.types.PlaceHolder = "Any kind of visit"
+	f.types.PlaceHolder = lang.L("Any kind of visit")
 	f.types.SetOptions(types) // refreshes it, with the new placeholder
 	if selected >= 0 {
 		f.types.SetSelectedIndex(selected)
 	}
 	f.types.OnChanged = func(string) { f.search() }
 
-	provs := []string{"Anyone"}
+	provs := []string{lang.L("Anyone")}
 	f.provRefs = []string{""}
 	selected = 0
 	for _, p := range ft.Providers {
@@ -211,20 +228,20 @@ func (f *bookingFlow) fillChoices(ft app.FreeTimes, q app.SlotQuery) {
 func (f *bookingFlow) showTimes() {
 	slots := f.times.Slots()
 	if len(slots) == 0 {
-		f.showStatus("The practice has no free time for this between "+dateText(f.times.From)+" and "+
-			dateText(f.times.To)+". Try later days, another clinician or another kind of visit.", false)
+		f.showStatus(lang.L("The practice has no free time for this between {{.From}} and {{.To}}. Try later days, another clinician or another kind of visit.",
+			map[string]any{"From": dateText(f.times.From), "To": dateText(f.times.To)}), false)
 		f.results.Objects = nil
 		f.results.Refresh()
 		return
 	}
 	f.shown = min(len(slots), f.shown+shownSlots)
-	f.showStatus(plural(len(slots), "free time", "free times")+" from "+dateText(f.times.From)+" to "+dateText(f.times.To)+
-		". Times are in this device's time zone.", false)
+	f.showStatus(lang.N("{{.Count}} free times from {{.From}} to {{.To}}. Times are in this device's time zone.", len(slots),
+		map[string]any{"Count": len(slots), "From": dateText(f.times.From), "To": dateText(f.times.To)}), false)
 	f.results.Objects = slotButtons(slots[:f.shown], func(s app.FreeSlot) {
 		f.md.push(f.v.confirmPage(f.md, s, f.move, ""))
 	})
 	if f.shown < len(slots) {
-		f.results.Add(&widget.Button{Text: "Show more times", Icon: theme.MoreVerticalIcon(), OnTapped: func() {
+		f.results.Add(&widget.Button{Text: lang.L("Show more times"), Icon: theme.MoreVerticalIcon(), OnTapped: func() {
 			f.v.src.Touch()
 			f.showTimes()
 		}})
@@ -249,7 +266,7 @@ func slotButtons(slots []app.FreeSlot, pick func(app.FreeSlot)) []fyne.CanvasObj
 			h := boldText(longDateText(d))
 			objs = append(objs, h)
 		}
-		text := clockText(s.Start) + " · " + firstText(s.Provider.Name, "Any clinician")
+		text := clockText(s.Start) + " · " + firstText(s.Provider.Name, lang.L("Any clinician"))
 		if mixed {
 			text += " · " + s.VisitType.Name
 		}
@@ -272,26 +289,26 @@ func (f *bookingFlow) showStatus(text string, danger bool) {
 func freeTimesError(err error) string {
 	switch {
 	case errors.Is(err, app.ErrOffline):
-		return "Carebook can't reach your practice right now, so it can't show free times. Please try again when you're online."
+		return lang.L("Carebook can't reach your practice right now, so it can't show free times. Please try again when you're online.")
 	case errors.Is(err, app.ErrNeedsSignIn):
-		return "Your practice needs you to sign in again before Carebook can show free times."
+		return lang.L("Your practice needs you to sign in again before Carebook can show free times.")
 	case errors.Is(err, app.ErrInvalidInput):
-		return "Please choose at most four months at once, starting on or after today."
+		return lang.L("Please choose at most four months at once, starting on or after today.")
 	}
-	return "Carebook could not get the free times from your practice. Please try again."
+	return lang.L("Carebook could not get the free times from your practice. Please try again.")
 }
 
 // confirmPage shows one chosen time and books (or moves to) it. reason is
 // kept when the patient picks another time after a refusal. UI goroutine.
 func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.Appointment, reason string) fyne.CanvasObject {
-	title := boldText("Book this time?")
+	title := boldText(lang.L("Book this time?"))
 	if move != nil {
-		title.SetText("Move to this time?")
+		title.SetText(lang.L("Move to this time?"))
 	}
 	title.SizeName = theme.SizeNameSubHeadingText
 	summary := newColumn(detailMaxWidth, false)
 	reasonEntry := widget.NewMultiLineEntry()
-	reasonEntry.SetPlaceHolder("What would you like to talk about? (optional)")
+	reasonEntry.SetPlaceHolder(lang.L("What would you like to talk about? (optional)"))
 	reasonEntry.Wrapping = fyne.TextWrapWord
 	reasonEntry.SetMinRowsVisible(3)
 	reasonEntry.SetText(reason)
@@ -304,13 +321,13 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 
 	showSlot := func(s app.FreeSlot) {
 		summary.Objects = []fyne.CanvasObject{
-			fieldText("When", longDateText(s.Start)+", "+clockText(s.Start)+" – "+clockText(s.End)),
-			fieldText("With", firstText(s.Provider.Name, "A clinician of the practice")),
-			fieldText("Kind of visit", firstText(s.VisitType.Name, "Visit")),
+			fieldText(lang.L("When"), longDateText(s.Start)+", "+clockText(s.Start)+" – "+clockText(s.End)),
+			fieldText(lang.L("With"), firstText(s.Provider.Name, lang.L("A clinician of the practice"))),
+			fieldText(lang.L("Kind of visit"), firstText(s.VisitType.Name, lang.L("Visit"))),
 		}
 		for _, a := range s.Actors {
 			if strings.HasPrefix(a.Ref, "Location/") && a.Name != "" {
-				summary.Add(fieldText("Where", a.Name))
+				summary.Add(fieldText(lang.L("Where"), a.Name))
 			}
 		}
 		summary.Refresh()
@@ -346,14 +363,14 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 			}
 		})
 	}
-	label := "Book this time"
+	label := lang.L("Book this time")
 	if move != nil {
-		label = "Move to this time"
+		label = lang.L("Move to this time")
 	}
 	book = &widget.Button{Text: label, Icon: theme.ConfirmIcon(), Importance: widget.HighImportance, OnTapped: func() { submit(chosen) }}
 	objs := []fyne.CanvasObject{title, summary}
 	if move == nil {
-		objs = append(objs, boldText("Reason for the visit"), reasonEntry)
+		objs = append(objs, boldText(lang.L("Reason for the visit")), reasonEntry)
 	}
 	objs = append(objs, container.NewHBox(book), outcome, others)
 	col = newColumn(detailMaxWidth, false, objs...)
@@ -364,18 +381,18 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 // them in box; picking one books it at once. UI goroutine.
 // relayout lays out what holds box again, once its content changed.
 func (v *recordView) offerNearest(box *fyne.Container, taken app.FreeSlot, pick func(app.FreeSlot), relayout func()) {
-	box.Objects = []fyne.CanvasObject{paragraph("Looking for the nearest free times…")}
+	box.Objects = []fyne.CanvasObject{paragraph(lang.L("Looking for the nearest free times…"))}
 	box.Refresh()
 	runFor(v, context.Background(), func(ctx context.Context) ([]app.FreeSlot, error) {
 		return v.booking.NearestFreeSlots(ctx, v.profileID, taken, nearestShown)
 	}, func(slots []app.FreeSlot, err error) {
 		switch {
 		case err != nil:
-			box.Objects = []fyne.CanvasObject{paragraph("Carebook could not get other free times just now. Go back to choose another time.")}
+			box.Objects = []fyne.CanvasObject{paragraph(lang.L("Carebook could not get other free times just now. Go back to choose another time."))}
 		case len(slots) == 0:
-			box.Objects = []fyne.CanvasObject{paragraph("The practice has no other free time close to this one. Go back to search other days.")}
+			box.Objects = []fyne.CanvasObject{paragraph(lang.L("The practice has no other free time close to this one. Go back to search other days."))}
 		default:
-			box.Objects = append([]fyne.CanvasObject{boldText("The nearest free times (one tap books it)")},
+			box.Objects = append([]fyne.CanvasObject{boldText(lang.L("The nearest free times (one tap books it)"))},
 				slotButtons(slots, pick)...)
 		}
 		box.Refresh()
@@ -414,20 +431,21 @@ func actionRefusal(err error, phone string) string {
 	var refused *app.RefusedError
 	switch {
 	case errors.As(err, &refused):
+		// The practice's own words, as it wrote them.
 		msg := strings.TrimSpace(refused.Message)
 		if msg == "" {
-			msg = "The practice refused this."
+			msg = lang.L("The practice refused this.")
 		}
 		if phone != "" {
-			msg += "\nThe practice's phone number: " + phone
+			msg += "\n" + lang.L("The practice's phone number: {{.Phone}}", map[string]any{"Phone": phone})
 		}
 		return msg
 	case errors.Is(err, app.ErrInvalidInput):
-		return "Carebook could not do this: " + strings.TrimPrefix(err.Error(), "app: ")
+		return lang.L("Carebook could not do this: {{.Problem}}", map[string]any{"Problem": humanActionError(err)})
 	case errors.Is(err, app.ErrOffline):
-		return "Carebook can't reach your practice right now. Please try again when you're online."
+		return lang.L("Carebook can't reach your practice right now. Please try again when you're online.")
 	}
-	return "Something went wrong and nothing was sent. Please try again."
+	return lang.L("Something went wrong and nothing was sent. Please try again.")
 }
 
 // Formats of times in the device's time zone.
@@ -445,7 +463,7 @@ func dateText(t time.Time) string { return appLocale().Date(t.Local()) }
 // whenText is "Tuesday 8 December 2026, 09:30 – 09:50".
 func whenText(start, end time.Time) string {
 	if start.IsZero() {
-		return "time to be set by the practice"
+		return lang.L("time to be set by the practice")
 	}
 	s := longDateText(start) + ", " + clockText(start)
 	if !end.IsZero() && end.After(start) {

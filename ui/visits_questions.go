@@ -3,11 +3,12 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -33,17 +34,17 @@ func (v *recordView) questionsBlock(md *masterDetail, ap app.Appointment, relayo
 	if !ok {
 		return nil
 	}
-	status := paragraph("Loading the practice's questions…")
+	status := paragraph(lang.L("Loading the practice's questions…"))
 	col := newColumn(0, false)
 	if ap.Instruction == "" {
-		col.Add(boldText("Before your visit"))
+		col.Add(boldText(lang.L("Before your visit")))
 	}
 	col.Add(status)
 	runFor(v, context.Background(), func(ctx context.Context) (app.BeforeVisit, error) {
 		return src.BeforeVisit(ctx, v.profileID, ap.ID)
 	}, func(bv app.BeforeVisit, err error) {
 		if err != nil {
-			status.SetText("Carebook could not read the questions for this visit.")
+			status.SetText(lang.L("Carebook could not read the questions for this visit."))
 			status.Importance = widget.DangerImportance
 			status.Refresh()
 			relayout()
@@ -65,7 +66,7 @@ func (v *recordView) questionsBlock(md *masterDetail, ap app.Appointment, relayo
 // button to answer it. UI goroutine.
 func (v *recordView) formObjects(md *masterDetail, src questionsSource, ap app.Appointment, f app.VisitForm) []fyne.CanvasObject {
 	if f.Questionnaire == nil {
-		return []fyne.CanvasObject{paragraph(f.Title + ": " + f.Unavailable)}
+		return []fyne.CanvasObject{paragraph(lang.L("{{.Title}}: {{.Problem}}", map[string]any{"Title": f.Title, "Problem": f.Unavailable}))}
 	}
 	n := 0
 	for _, q := range f.Questionnaire.Questions {
@@ -83,29 +84,29 @@ func (v *recordView) formObjects(md *masterDetail, src questionsSource, ap app.A
 	}
 	switch f.State {
 	case app.FormSent:
-		l := paragraph("Answers sent: " + f.Title + " (the practice has them" + answeredOn(f) + ").")
+		text := lang.L("Answers sent: {{.Title}} (the practice has them).", map[string]any{"Title": f.Title})
+		if !f.AnsweredAt.IsZero() {
+			text = lang.L("Answers sent: {{.Title}} (the practice has them, answered {{.Date}}).",
+				map[string]any{"Title": f.Title, "Date": appLocale().Date(f.AnsweredAt.Local())})
+		}
+		l := paragraph(text)
 		l.Importance = widget.SuccessImportance
 		return []fyne.CanvasObject{l}
 	case app.FormWaiting:
-		l := paragraph("Answers waiting to send: " + f.Title + ". Carebook sends them as soon as it can reach the practice.")
+		l := paragraph(lang.L("Answers waiting to send: {{.Title}}. Carebook sends them as soon as it can reach the practice.", map[string]any{"Title": f.Title}))
 		l.Importance = widget.WarningImportance
 		return []fyne.CanvasObject{l}
 	case app.FormFailed:
-		l := paragraph("The practice did not accept your answers to " + f.Title + ": " + f.Problem)
+		// The practice's own words, as it wrote them.
+		l := paragraph(lang.L("The practice did not accept your answers to {{.Title}}: {{.Words}}", map[string]any{"Title": f.Title, "Words": f.Problem}))
 		l.Importance = widget.DangerImportance
-		return []fyne.CanvasObject{l, answer("Answer again")}
+		return []fyne.CanvasObject{l, answer(lang.L("Answer again"))}
 	}
 	return []fyne.CanvasObject{
-		paragraph(fmt.Sprintf("The practice asks you to answer %s before this visit: %s.", plural(n, "question", "questions"), f.Title)),
-		answer(fmt.Sprintf("Answer %s", plural(n, "question", "questions"))),
+		paragraph(lang.N("The practice asks you to answer {{.Count}} questions before this visit: {{.Title}}.", n,
+			map[string]any{"Count": n, "Title": f.Title})),
+		answer(lang.N("Answer {{.Count}} questions", n, map[string]any{"Count": n})),
 	}
-}
-
-func answeredOn(f app.VisitForm) string {
-	if f.AnsweredAt.IsZero() {
-		return ""
-	}
-	return ", answered " + appLocale().Date(f.AnsweredAt.Local())
 }
 
 // sentence starts s with a capital and ends it with a full stop.
@@ -113,7 +114,7 @@ func sentence(s string) string {
 	if s == "" {
 		return s
 	}
-	s = strings.ToUpper(s[:1]) + s[1:]
+	s = upperFirst(s)
 	if !strings.HasSuffix(s, ".") {
 		s += "."
 	}
@@ -140,9 +141,10 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 	if q.Description != "" {
 		col.Add(paragraph(q.Description))
 	}
-	col.Add(paragraph("Questions marked * need an answer. The practice reads your answers before the visit."))
+	col.Add(paragraph(lang.L("Questions marked * need an answer. The practice reads your answers before the visit.")))
 	if q.Skipped > 0 {
-		col.Add(paragraph(fmt.Sprintf("%s can't be answered in Carebook; the practice will ask at the visit.", plural(q.Skipped, "question", "questions"))))
+		col.Add(paragraph(lang.N("{{.Count}} questions can't be answered in Carebook; the practice will ask at the visit.", q.Skipped,
+			map[string]any{"Count": q.Skipped})))
 	}
 	var fields []*questionField
 	answers := func() map[string]string {
@@ -176,13 +178,18 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 	outcome.Hide()
 	var scroll *container.Scroll
 	var send *widget.Button
-	send = &widget.Button{Text: "Send answers", Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
+	send = &widget.Button{Text: lang.L("Send answers"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
 		v.src.Touch()
 		outcome.Hide()
 		a := answers()
 		probs := q.Problems(a)
 		var first *questionField
 		for _, fl := range fields {
+			if fl.q.Type == app.QuestionDate && probs[fl.q.LinkID] != "" && strings.TrimSpace(fl.value()) != "" {
+				// The device's form of a date, which the field reads.
+				probs[fl.q.LinkID] = lang.L("Write the date as {{.Pattern}}, for example {{.Example}}.",
+					map[string]any{"Pattern": appLocale().DateEntryPattern(), "Example": appLocale().DateEntry(sectionClock().Local())})
+			}
 			if p, bad := probs[fl.q.LinkID]; bad {
 				showError(fl.problem, sentence(p))
 				if first == nil {
@@ -193,7 +200,7 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 			}
 		}
 		if first != nil {
-			showOutcome(outcome, "Please check the answers marked above.", true)
+			showOutcome(outcome, lang.L("Please check the answers marked above."), true)
 			col.Refresh()
 			// The first question to look at again comes into view.
 			scroll.ScrollToOffset(fyne.NewPos(0, first.box.Position().Y))
@@ -238,9 +245,18 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 	onText := func(string) { v.src.Touch(); changed() }
 	switch qu.Type {
 	case app.QuestionBoolean:
-		r := widget.NewRadioGroup([]string{"Yes", "No"}, func(string) { v.src.Touch(); changed() })
+		yes, no := lang.L("Yes"), lang.L("No")
+		r := widget.NewRadioGroup([]string{yes, no}, func(string) { v.src.Touch(); changed() })
 		r.Horizontal = true
-		fl.value = func() string { return strings.ToLower(r.Selected) }
+		fl.value = func() string {
+			switch r.Selected {
+			case yes:
+				return app.AnswerYes
+			case no:
+				return app.AnswerNo
+			}
+			return ""
+		}
 		input = r
 	case app.QuestionChoice:
 		var names []string
@@ -253,7 +269,7 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 			input = r
 		} else {
 			s := widget.NewSelect(names, func(string) { v.src.Touch(); changed() })
-			s.PlaceHolder = "Choose one"
+			s.PlaceHolder = lang.L("Choose one")
 			fl.value = func() string { return s.Selected }
 			input = s
 		}
@@ -266,14 +282,27 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 		input = e
 	default:
 		e := widget.NewEntry()
+		fl.value = func() string { return e.Text }
 		switch qu.Type {
 		case app.QuestionDate:
-			e.SetPlaceHolder("YYYY-MM-DD, for example 2024-03-15")
+			// Typed as the device writes dates (year-month-day, or a
+			// year and month, are read too); sent as year-month-day.
+			e.SetPlaceHolder(lang.L("{{.Pattern}}, for example {{.Example}}",
+				map[string]any{"Pattern": appLocale().DateEntryPattern(), "Example": appLocale().DateEntry(sectionClock().Local())}))
+			fl.value = func() string {
+				if d, err := appLocale().ParseDateEntry(e.Text, time.Local); err == nil {
+					return d.Format(time.DateOnly)
+				}
+				return e.Text
+			}
 		case app.QuestionInteger, app.QuestionDecimal:
-			e.SetPlaceHolder("A number")
+			e.SetPlaceHolder(lang.L("A number"))
+		}
+		if qu.Type == app.QuestionDecimal && appLocale().Number(0.5, 1) == "0,5" {
+			// A decimal comma, as the device writes numbers.
+			fl.value = func() string { return strings.Replace(e.Text, ",", ".", 1) }
 		}
 		e.OnChanged = onText
-		fl.value = func() string { return e.Text }
 		input = e
 	}
 	fl.box = newColumn(0, false, boldText(label), input, fl.problem)
