@@ -149,10 +149,10 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 // pagesAhead is how many downloaded pages may wait for the writer: the
 // download goes on while the writer commits, and what waits is committed
 // together. At 1,000 resources a page a page is a megabyte or two.
-const pagesAhead = 3
+const pagesAhead = 2
 
 // writeGroupBytes bounds the JSON one transaction of waiting pages holds.
-const writeGroupBytes = 8 << 20
+const writeGroupBytes = 4 << 20
 
 // pageWrite is one downloaded page waiting to be filed and committed.
 type pageWrite struct {
