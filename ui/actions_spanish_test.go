@@ -115,6 +115,13 @@ func TestMessagesInSpanish(t *testing.T) {
 	}
 	noButtonCutOff(t, w)
 	screenshot(t, w, "messages-es-thread-360x740")
+
+	v.NewMessage(app.DraftNew, nil)
+	q.waitShows(t, w, "Mensaje nuevo", "Para", "Elija para quién es", "Tema", "Elija un tema", "Asunto",
+		"Mensaje", "0 / 10000 caracteres", "Añadir archivo o foto", "Enviar", "Descartar borrador",
+		"Su historial aún no indica a nadie del centro médico a quien escribir.")
+	noButtonCutOff(t, w)
+	screenshot(t, w, "messages-es-new-360x740")
 }
 
 // noRowCutOff fails when a list row on show draws its title or detail line
