@@ -29,10 +29,10 @@ section "open (issue 15): a cache of 20k and 100k resources after a clean shutdo
 CAREBOOK_BENCH=1 go test -count=1 -run TestBenchOpen -v ./storage/ | grep -E '^open|FAIL' || true
 
 section "sync at scale (issue 15): initial sync at 20k and 100k resources, \$everything and per-type mode; sync vs bare paged download of the same pages (target <= 1.10x); 100k/20k (target <= 5.5x)"
-go test -count=1 -run '^$' -bench 'SyncScale' -benchtime 1x -timeout 90m ./sync/pull/ | grep -E '^(initial|practice)|FAIL' || true
+go test -count=1 -run '^$' -bench 'SyncScale' -benchtime 1x -timeout 90m ./internal/syncbench/ | grep -E '^(initial|practice)|FAIL' || true
 
 section "deletions (issue 15): incremental sync removing 0.5 % entered-in-error at 20k and 40k (target 40k <= 2.2x 20k)"
-go test -count=1 -run '^$' -bench 'Deletions' -benchtime 1x -timeout 60m ./sync/pull/ | grep -E '^(deletions|practice)|FAIL' || true
+go test -count=1 -run '^$' -bench 'Deletions' -benchtime 1x -timeout 60m ./internal/syncbench/ | grep -E '^(deletions|practice)|FAIL' || true
 
 section "CLI memory (issue 15): peak RSS of carebook-cli sync of 100k resources, real Argon2id (target <= 128 MB)"
 go test -count=1 -run '^$' -bench 'CLISyncPeakRSS' -benchtime 1x -timeout 60m ./cmd/carebook-cli/ | grep -E '^(carebook-cli|practice)|FAIL' || true

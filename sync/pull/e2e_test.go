@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/internal/practicetest"
 	"github.com/carebook/carebook/practice"
 	"github.com/carebook/carebook/practice/faults"
 	psmart "github.com/carebook/carebook/practice/smart"
@@ -100,94 +101,6 @@ func sharedPractice(t testing.TB) (*practice.Server, []string) {
 		t.Fatal(shared.err)
 	}
 	return shared.srv, shared.files
-}
-
-func startPractice(t testing.TB, cfg practice.Config) *practice.Server {
-	t.Helper()
-	cfg.PasswordCost = 64
-	if cfg.StaffDelay == 0 {
-		cfg.StaffDelay = time.Hour // staff stay out of the way unless a test wants them
-	}
-	srv, err := practice.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
-}
-
-func openCache(t testing.TB) *storage.Store {
-	t.Helper()
-	st, err := storage.Open(t.TempDir(), storage.Options{Keyring: storage.NewMemoryKeyring(), KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Setup(context.Background(), "e2e passphrase"); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-// connect signs username in for chart patientID through the practice's
-// real pages and stores the profile with its tokens, as the app does.
-func connect(t testing.TB, srv *practice.Server, st *storage.Store, username, password, patientID string) storage.Profile {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	browserErr := make(chan error, 1)
-	grant, err := smart.SignIn(ctx, smart.Config{
-		FHIRBase: srv.FHIRBase(),
-		OpenBrowser: func(authURL string) error {
-			go func() {
-				redirect, err := psmart.SignIn(ctx, &http.Client{}, authURL, username, password, patientID)
-				if redirect == nil {
-					browserErr <- err
-					return
-				}
-				// With an OAuth error the browser still lands on the app.
-				resp, err := http.Get(redirect.String()) // the browser follows the redirect to the app
-				if err != nil {
-					browserErr <- err
-					return
-				}
-				resp.Body.Close()
-				browserErr <- err
-			}()
-			return nil
-		},
-	})
-	if err != nil {
-		t.Fatalf("sign in: %v (browser: %v)", err, <-browserErr)
-	}
-	if err := <-browserErr; err != nil {
-		t.Fatal(err)
-	}
-	if patientID != "" && grant.PatientID != patientID {
-		t.Fatalf("signed in to chart %q, want %q", grant.PatientID, patientID)
-	}
-	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: srv.FHIRBase(), PatientID: grant.PatientID, Label: username,
-		Settings: map[string]string{smart.SettingAuth: "smart"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := smart.SaveGrant(ctx, st, p.ID, grant); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func apiFor(t testing.TB, st *storage.Store, p storage.Profile) *fhirapi.Client {
-	t.Helper()
-	api, err := fhirapi.New(p.PracticeURL, fhirapi.Options{Token: smart.NewTokenSource(st, p.ID, nil),
-		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return api
 }
 
 // serverCounts counts the patient's compartment on the server, by type.
@@ -271,7 +184,7 @@ func TestE2ESyntheaFullSync(t *testing.T) {
 		t.Logf("race detector on: syncing %d of the Synthea fixtures (run without -race for all)", len(files))
 	}
 	ctx := context.Background()
-	st := openCache(t)
+	st := practicetest.OpenCache(t)
 	for i, f := range files {
 		pid := synthPatientID(t, srv, f)
 		username, password := fmt.Sprintf("e2e-synthea-%d", i), "e2e password 1"
@@ -282,8 +195,8 @@ func TestE2ESyntheaFullSync(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Run(strings.SplitN(filepath.Base(f), "_", 3)[0], func(t *testing.T) {
-			p := connect(t, srv, st, username, password, pid)
-			res, err := pull.Run(ctx, pull.Config{API: apiFor(t, st, p), Store: st, ProfileID: p.ID, PatientID: pid})
+			p := practicetest.Connect(t, srv, st, username, password, pid)
+			res, err := pull.Run(ctx, pull.Config{API: practicetest.API(t, st, p), Store: st, ProfileID: p.ID, PatientID: pid})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -316,9 +229,9 @@ func TestE2EIncrementalAndOutbox(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	st := openCache(t)
-	p := connect(t, srv, st, acct.Username, acct.Password, pid)
-	api := apiFor(t, st, p)
+	st := practicetest.OpenCache(t)
+	p := practicetest.Connect(t, srv, st, acct.Username, acct.Password, pid)
+	api := practicetest.API(t, st, p)
 	cfg := pull.Config{API: api, Store: st, ProfileID: p.ID, PatientID: pid}
 	if _, err := pull.Run(ctx, cfg); err != nil {
 		t.Fatal(err)
@@ -495,7 +408,7 @@ func setField(t testing.TB, raw []byte, field, value string) []byte {
 // tokens: initial sync vs a bare paged download of the same pages, an
 // incremental sync with nothing new (time, requests), and peak heap.
 func BenchmarkInitialSyncPractice(b *testing.B) {
-	srv := startPractice(b, practice.Config{Scale: 20})
+	srv := practicetest.Start(b, practice.Config{Scale: 20})
 	var acct *synthAccount
 	for _, a := range srv.DemoAccounts() {
 		if a.Username == "scale" {
@@ -505,9 +418,9 @@ func BenchmarkInitialSyncPractice(b *testing.B) {
 	if acct == nil {
 		b.Fatal("the practice has no scale account")
 	}
-	st := openCache(b)
-	p := connect(b, srv, st, acct.username, acct.password, synth.ScalePatientID)
-	api := apiFor(b, st, p)
+	st := practicetest.OpenCache(b)
+	p := practicetest.Connect(b, srv, st, acct.username, acct.password, synth.ScalePatientID)
+	api := practicetest.API(b, st, p)
 	pull.RunSyncBench(b, api, synth.ScalePatientID, api.Requests)
 }
 
@@ -549,9 +462,9 @@ func TestE2EFaultClasses(t *testing.T) {
 	if acct == nil {
 		t.Fatal("the demo practice has no account jose")
 	}
-	st := openCache(t)
-	p := connect(t, srv, st, acct.user, acct.pass, acct.pid)
-	cfg := pull.Config{API: apiFor(t, st, p), Store: st, ProfileID: p.ID, PatientID: acct.pid, PageSize: 50}
+	st := practicetest.OpenCache(t)
+	p := practicetest.Connect(t, srv, st, acct.user, acct.pass, acct.pid)
+	cfg := pull.Config{API: practicetest.API(t, st, p), Store: st, ProfileID: p.ID, PatientID: acct.pid, PageSize: 50}
 	if _, err := pull.Run(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pull_test
+package syncbench_test
 
 // The scale benchmarks of issue 15, run by scripts/bench.sh (never by
 // make test): initial sync of the practice's scale patient at two sizes in
@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/internal/practicetest"
 	"github.com/carebook/carebook/practice"
 	"github.com/carebook/carebook/practice/store"
 	"github.com/carebook/carebook/practice/synth"
@@ -51,7 +52,7 @@ func envInts(b *testing.B, name string, def []int) []int {
 // appCache is a cache that, as the app's, indexes what a sync writes for
 // search (CAREBOOK_BENCH_NO_INDEX=1: without, to see what the index costs).
 func appCache(b *testing.B) *storage.Store {
-	st := openCache(b)
+	st := practicetest.OpenCache(b)
 	if os.Getenv("CAREBOOK_BENCH_NO_INDEX") == "" {
 		st.SetSearchIndexer(app.IndexForSearch)
 	}
@@ -124,7 +125,7 @@ func (n noEverything) Capabilities(ctx context.Context) (*fhirapi.Capabilities, 
 // scale×1,000 resources) and signs in to that chart.
 func scalePractice(b *testing.B, scale int) (*practice.Server, *storage.Store, storage.Profile) {
 	t0 := time.Now()
-	srv := startPractice(b, practice.Config{Scale: scale})
+	srv := practicetest.Start(b, practice.Config{Scale: scale})
 	var user, pass string
 	for _, a := range srv.DemoAccounts() {
 		if a.Username == "scale" {
@@ -135,7 +136,7 @@ func scalePractice(b *testing.B, scale int) (*practice.Server, *storage.Store, s
 		b.Fatal("the practice has no scale account")
 	}
 	st := appCache(b)
-	p := connect(b, srv, st, user, pass, synth.ScalePatientID)
+	p := practicetest.Connect(b, srv, st, user, pass, synth.ScalePatientID)
 	fmt.Printf("practice with the scale patient (scale %d) ready in %.1f s\n", scale, time.Since(t0).Seconds())
 	return srv, st, p
 }
@@ -239,7 +240,7 @@ func runSyncOnce(b *testing.B, side *scaleSide, mode string, count bool) {
 	st := appCache(b)
 	defer st.Close()
 	pp := copyProfile(b, side.srv, st, side.profile)
-	var api fhirapi.API = apiFor(b, st, pp)
+	var api fhirapi.API = practicetest.API(b, st, pp)
 	if mode == "per-type" {
 		api = noEverything{api}
 	}
@@ -359,7 +360,7 @@ func copyProfile(b *testing.B, srv *practice.Server, st *storage.Store, p storag
 			pass = a.Password
 		}
 	}
-	return connect(b, srv, st, user, pass, p.PatientID)
+	return practicetest.Connect(b, srv, st, user, pass, p.PatientID)
 }
 
 // BenchmarkDeletions: an incremental sync that removes 0.5 % of the scale
@@ -372,7 +373,7 @@ func BenchmarkDeletions(b *testing.B) {
 	medians, cpuMedians := map[int]time.Duration{}, map[int]time.Duration{}
 	for _, scale := range scales {
 		srv, st, p := scalePractice(b, scale)
-		cfg := pull.Config{API: apiFor(b, st, p), Store: st, ProfileID: p.ID, PatientID: p.PatientID}
+		cfg := pull.Config{API: practicetest.API(b, st, p), Store: st, ProfileID: p.ID, PatientID: p.PatientID}
 		if _, err := pull.Run(ctx, cfg); err != nil {
 			b.Fatal(err)
 		}

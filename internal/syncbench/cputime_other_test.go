@@ -1,6 +1,6 @@
 //go:build !unix
 
-package pull_test
+package syncbench_test
 
 import "time"
 
