@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
+	"github.com/jeandeaual/go-locale"
 
 	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/internal/i18n"
@@ -47,7 +48,13 @@ func init() {
 // language, from the same translation files: Spanish or English. Fyne's
 // own words (dialog buttons, the text entry's menu) follow the same choice.
 func useSystemLanguage() {
-	i18n.UseSystemLanguage()
+	// The same list, read the same way, as Fyne's lang reads (go-locale):
+	// both sides choose alike.
+	preferred, err := locale.GetLocales()
+	if err != nil {
+		preferred = nil // English
+	}
+	i18n.UsePreferred(preferred...)
 	if err := lang.AddTranslationsFS(i18n.Files, i18n.Dir); err != nil {
 		fyne.LogError("Carebook's translations", err)
 	}

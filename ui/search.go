@@ -41,7 +41,7 @@ type searchBox struct {
 
 func (v *recordView) newSearchBox(s *sectionView) *searchBox {
 	b := &searchBox{v: v, s: s, entry: widget.NewEntry()}
-	b.entry.SetPlaceHolder("Search your record")
+	b.entry.SetPlaceHolder(lang.L("Search your record"))
 	b.entry.OnChanged = func(string) {
 		v.src.Touch()
 		b.runAfterPause()
@@ -90,7 +90,7 @@ func (b *searchBox) run() {
 	md := b.s.md
 	if query == "" {
 		b.s.model = sectionModel{}
-		md.setItems(nil, "Type what you are looking for: a medicine, a test, a condition, a vaccine, a doctor's name, a year…")
+		md.setItems(nil, lang.L("Type what you are looking for: a medicine, a test, a condition, a vaccine, a doctor's name, a year…"))
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -174,7 +174,7 @@ func searchModel(f *entryFinder, query string, hits []record.Hit) sectionModel {
 	}
 	return sectionModel{
 		items:  items,
-		empty:  "Nothing in your record matches “" + query + "”. Try another word, or fewer words.",
+		empty:  lang.L("Nothing in your record matches “{{.Words}}”. Try another word, or fewer words.", map[string]any{"Words": query}),
 		detail: func(i int) detailModel { return details[i] },
 	}
 }
@@ -183,31 +183,35 @@ func searchModel(f *entryFinder, query string, hits []record.Hit) sectionModel {
 func hitTypeLabel(resourceType string) string {
 	switch resourceType {
 	case "Observation":
-		return "Result"
+		return lang.L("Result")
 	case "DiagnosticReport":
-		return "Test report"
+		return lang.L("Test report")
 	case "MedicationRequest":
-		return "Medication"
+		return lang.L("Medication")
 	case "AllergyIntolerance":
-		return "Allergy"
+		return lang.L("Allergy")
+	case "Condition":
+		return lang.L("Condition")
+	case "Procedure":
+		return lang.L("Procedure")
 	case "Immunization":
-		return "Vaccine"
+		return lang.L("Vaccine")
 	case "Encounter":
-		return "Visit"
+		return lang.L("Visit")
 	case "DocumentReference":
-		return "Document"
+		return lang.L("Document")
 	case "CarePlan":
-		return "Care plan"
+		return lang.L("Care plan")
 	case "CareTeam":
-		return "Care team"
+		return lang.L("Care team")
 	case "Communication":
-		return "Message"
+		return lang.L("Message")
 	case "Appointment":
-		return "Appointment"
+		return lang.L("Appointment")
 	case "Invoice":
-		return "Statement"
+		return lang.L("Statement")
 	case "Account":
-		return "Account"
+		return lang.L("Account")
 	}
 	return resourceType
 }
@@ -285,7 +289,7 @@ func (f *entryFinder) detail(h record.Hit) detailModel {
 			for _, m := range th.Messages {
 				if m.ID == h.ID {
 					d := threadDetail(f.c, th)
-					d.section = "Messages"
+					d.section = lang.L("Messages")
 					return d
 				}
 			}
@@ -301,8 +305,8 @@ func (f *entryFinder) detail(h record.Hit) detailModel {
 		}
 	}
 	d := detailModel{title: firstText(h.Title, hitTypeLabel(h.Type)), subtitle: dayText(h.Date)}
-	d.addField("Kind of record", hitTypeLabel(h.Type))
-	d.addText("Found", h.Snippet)
+	d.addField(lang.L("Kind of record"), hitTypeLabel(h.Type))
+	d.addText(lang.L("Found"), h.Snippet)
 	return d
 }
 
@@ -315,7 +319,7 @@ func (f *entryFinder) observation(id string) (detailModel, bool) {
 		if f.trends == nil {
 			f.trends = newTrendIndex(f.c.Observations)
 		}
-		d := detailModel{title: firstText(o.Name, o.Code.String(), "Result"), subtitle: dayText(o.Date()), partial: o.Incomplete}
+		d := detailModel{title: firstText(o.Name, o.Code.String(), lang.L("Result")), subtitle: dayText(o.Date()), partial: o.Incomplete}
 		d.results = []resultModel{resultOf(o, f.trends)}
 		d.section = sectionLabel("results")
 		if !o.HasCategory("laboratory") {

@@ -78,6 +78,24 @@ func TestSearchFindsEntries(t *testing.T) {
 	}
 }
 
+// TestSearchInSpanish: with the system in Spanish, the search screen, the
+// kinds of what it finds and its empty result speak Spanish, at phone size.
+func TestSearchInSpanish(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	speakSpanish(t)
+	src := wendell(t)
+	v, w := openRecord(t, src, screenSizes[0].size)
+	v.ShowSection("search")
+	assertShows(t, w, "Escriba lo que busca")
+	box := v.current.search
+	box.entry.SetText("prediabetes")
+	assertShows(t, w, "Problema de salud")
+	box.entry.SetText("zzqxv")
+	assertShows(t, w, "Nada en su historial coincide con «zzqxv».")
+	assertFits(t, w)
+}
+
 // TestSearchErrorIsPlain: a failing search says so in plain words.
 func TestSearchErrorIsPlain(t *testing.T) {
 	test.NewTempApp(t)

@@ -2,6 +2,8 @@ package record
 
 import (
 	"strings"
+
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // chartDocs turns every entry of c into the title and body text the search
@@ -47,7 +49,7 @@ func chartDocs(c *Chart, name func(Ref) string) []searchDoc {
 		add(m.Entry, m.Medication, m.AuthoredOn, append(parts, m.Notes...)...)
 	}
 	for _, a := range c.Allergies {
-		parts := []string{"allergy", a.Code.Technical(), a.Criticality, a.ClinicalStatus}
+		parts := []string{searchWords("allergy", "alergia"), a.Code.Technical(), a.Criticality, a.ClinicalStatus}
 		for _, r := range a.Reactions {
 			parts = append(parts, r.Substance, strings.Join(r.Manifestations, ", "), r.Severity, r.Description)
 		}
@@ -57,13 +59,13 @@ func chartDocs(c *Chart, name func(Ref) string) []searchDoc {
 		add(cd.Entry, cd.Name, firstDate(cd.Onset, cd.Recorded), append([]string{cd.Code.Technical(), cd.ClinicalStatus, cd.OnsetText}, cd.Notes...)...)
 	}
 	for _, im := range c.Immunizations {
-		add(im.Entry, im.Vaccine, im.Date, append([]string{"vaccine immunization", im.VaccineCode.Technical(), im.Lot, names(im.Performers...)}, im.Notes...)...)
+		add(im.Entry, im.Vaccine, im.Date, append([]string{searchWords("vaccine", "immunization", "vacuna", "inmunización"), im.VaccineCode.Technical(), im.Lot, names(im.Performers...)}, im.Notes...)...)
 	}
 	for _, p := range c.Procedures {
 		add(p.Entry, p.Name, p.Performed, append(append([]string{p.Code.Technical(), names(p.Performers...)}, p.Reasons...), p.Notes...)...)
 	}
 	for _, e := range c.Encounters {
-		add(e.Entry, firstNonEmpty(e.Type, e.Class, "Visit"), e.Period.Start, append([]string{e.Technical, e.Class, names(e.Participants...), names(e.Locations...), names(e.Provider)}, e.Reasons...)...)
+		add(e.Entry, firstNonEmpty(e.Type, e.Class, i18n.L("Visit")), e.Period.Start, append([]string{e.Technical, e.Class, names(e.Participants...), names(e.Locations...), names(e.Provider)}, e.Reasons...)...)
 	}
 	for _, d := range c.Documents {
 		parts := []string{d.Type, strings.Join(d.Categories, ", "), names(d.Authors...)}
@@ -94,11 +96,11 @@ func chartDocs(c *Chart, name func(Ref) string) []searchDoc {
 		add(t.Entry, t.Name, t.Period.Start, names(members...))
 	}
 	for _, a := range c.Appointments {
-		title := firstNonEmpty(strings.Join(a.ServiceTypes, ", "), a.Description, "Appointment")
+		title := firstNonEmpty(strings.Join(a.ServiceTypes, ", "), a.Description, i18n.L("Appointment"))
 		add(a.Entry, title, a.Start, a.Description, a.Comment, strings.Join(a.Reasons, ", "), names(a.Practitioners...), names(a.Locations...))
 	}
 	for _, m := range c.Communications {
-		title := firstNonEmpty(m.Topic, firstLine(m.Text), "Message")
+		title := firstNonEmpty(m.Topic, firstLine(m.Text), i18n.L("Message"))
 		parts := []string{m.Text, names(m.Sender)}
 		for _, a := range m.Attachments {
 			parts = append(parts, a.Title, a.Text)
@@ -106,19 +108,19 @@ func chartDocs(c *Chart, name func(Ref) string) []searchDoc {
 		add(m.Entry, title, m.Date(), parts...)
 	}
 	for _, t := range c.Tasks {
-		add(t.Entry, firstNonEmpty(t.Code, t.Description, "Request"), t.AuthoredOn, append([]string{t.Description, t.BusinessStatus, t.StatusReason, names(t.Focus)}, t.Notes...)...)
+		add(t.Entry, firstNonEmpty(t.Code, t.Description, i18n.L("Request")), t.AuthoredOn, append([]string{t.Description, t.BusinessStatus, t.StatusReason, names(t.Focus)}, t.Notes...)...)
 	}
 	for _, a := range c.Accounts {
-		add(a.Entry, firstNonEmpty(a.Name, "Account"), a.ServicePeriod.Start, a.Type, a.Status)
+		add(a.Entry, firstNonEmpty(a.Name, i18n.L("Account")), a.ServicePeriod.Start, a.Type, a.Status)
 	}
 	for _, inv := range c.Invoices {
-		add(inv.Entry, firstNonEmpty(inv.Type, "Statement"), inv.Date, append([]string{"invoice bill statement", names(inv.Issuer)}, inv.Lines...)...)
+		add(inv.Entry, firstNonEmpty(inv.Type, i18n.L("Statement")), inv.Date, append([]string{searchWords("invoice", "bill", "statement", "factura", "cuenta"), names(inv.Issuer)}, inv.Lines...)...)
 	}
 	for _, cv := range c.Coverages {
-		add(cv.Entry, firstNonEmpty(cv.Type, names(cv.Payors...), "Insurance"), cv.Period.Start, append([]string{"insurance coverage", names(cv.Payors...)}, cv.Classes...)...)
+		add(cv.Entry, firstNonEmpty(cv.Type, names(cv.Payors...), i18n.L("Insurance")), cv.Period.Start, append([]string{searchWords("insurance", "coverage", "seguro", "cobertura"), names(cv.Payors...)}, cv.Classes...)...)
 	}
 	for _, e := range c.Benefits {
-		add(e.Entry, firstNonEmpty(e.Summary(), "Explanation of benefit"), e.Created, append([]string{names(e.Provider, e.Insurer)}, e.Items...)...)
+		add(e.Entry, firstNonEmpty(e.Summary(), i18n.L("Explanation of benefit")), e.Created, append([]string{names(e.Provider, e.Insurer)}, e.Items...)...)
 	}
 	for _, p := range c.Parties {
 		add(p.Entry, p.Name, Date{}, p.Address)
@@ -129,24 +131,49 @@ func chartDocs(c *Chart, name func(Ref) string) []searchDoc {
 	return docs
 }
 
-// typeLabels are the words patients use for the resource types.
-var typeLabels = map[string]string{
-	"Observation": "Result", "DiagnosticReport": "Report", "MedicationRequest": "Medication",
-	"AllergyIntolerance": "Allergy", "Encounter": "Visit", "DocumentReference": "Document",
-	"CarePlan": "Care plan", "CareTeam": "Care team", "Communication": "Message",
-	"Task": "Request", "Invoice": "Bill", "Coverage": "Insurance",
-	"ExplanationOfBenefit": "Claim", "Practitioner": "Clinician", "Organization": "Organization",
-}
-
 // Label is the everyday word for a resource type ("Observation" →
-// "Result", "Communication" → "Message"); types without one are returned
-// unchanged. Screens use it when a record has no name of its own.
+// "Result", "Communication" → "Message") in the current language; types
+// without one are returned unchanged. Screens use it when a record has no
+// name of its own.
 func Label(typ string) string {
-	if l, ok := typeLabels[typ]; ok {
-		return l
+	switch typ {
+	case "Observation":
+		return i18n.L("Result")
+	case "DiagnosticReport":
+		return i18n.L("Report")
+	case "MedicationRequest":
+		return i18n.L("Medication")
+	case "AllergyIntolerance":
+		return i18n.L("Allergy")
+	case "Encounter":
+		return i18n.L("Visit")
+	case "DocumentReference":
+		return i18n.L("Document")
+	case "CarePlan":
+		return i18n.L("Care plan")
+	case "CareTeam":
+		return i18n.L("Care team")
+	case "Communication":
+		return i18n.L("Message")
+	case "Task":
+		return i18n.L("Request")
+	case "Invoice":
+		return i18n.L("Bill")
+	case "Coverage":
+		return i18n.L("Insurance")
+	case "ExplanationOfBenefit":
+		return i18n.L("Claim")
+	case "Practitioner":
+		return i18n.L("Clinician")
+	case "Organization":
+		return i18n.L("Organization")
 	}
 	return typ
 }
+
+// searchWords joins words a kind of entry is found by, in every language
+// Carebook speaks: the index is kept across a change of language.
+func searchWords(words ...string) string { return strings.Join(words, " ") }
 
 func joinText(parts ...string) string {
 	var kept []string

@@ -10,12 +10,12 @@
 //	i18n.L("Your doctor may not have reviewed this result yet.") // in app/
 //
 // The screens (package ui) translate through Fyne's own lang package, which
-// is given these same files at start-up (Register); code below the screens
+// is given these same files when package ui loads; code below the screens
 // (package app and what it uses, which must not import Fyne) translates
 // through L and N here. Both pick the language the same way, from the
-// system's preferred languages (UseSystemLanguage): Spanish when the system
-// prefers it, English otherwise. The command-line tool stays in English
-// (its output is read by scripts) because it never calls UseSystemLanguage.
+// system's preferred languages (ui's useSystemLanguage, through
+// UsePreferred): Spanish when the system prefers it, English otherwise. The command-line tool stays in English
+// (its output is read by scripts) because it never calls UsePreferred.
 //
 // A message ID must be a string literal: never a patient's data, which a
 // missing translation would otherwise write to the log. The tests in this

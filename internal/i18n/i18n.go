@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/jeandeaual/go-locale"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 )
@@ -63,15 +62,12 @@ func SetLanguage(tag string) {
 	current.Store(lang)
 }
 
-// UseSystemLanguage makes L and N speak the system's preferred language
-// (see Match) and returns it.
-func UseSystemLanguage() string {
-	locales, err := locale.GetLocales()
-	if err != nil || len(locales) == 0 {
-		SetLanguage("en")
-		return "en"
-	}
-	SetLanguage(Match(locales...))
+// UsePreferred makes L and N speak the language that suits the system's
+// preferred languages, most preferred first (see Match), and returns it.
+// The screens read those from the platform (this package does not: it is
+// built for phones without cgo, where the platform is read through Fyne).
+func UsePreferred(preferred ...string) string {
+	SetLanguage(Match(preferred...))
 	return Language()
 }
 
