@@ -231,6 +231,8 @@ func humanConnectError(err error) string {
 		return lang.L("Sign-in was cancelled. You can try again whenever you like.")
 	case errors.Is(err, context.DeadlineExceeded):
 		return lang.L("Sign-in took too long. Please try again.")
+	case errors.Is(err, app.ErrProfileClosed):
+		return lang.L("This record has a lock of its own. Open it first with its passphrase (choose it in the list of people at the top), then sign in again.")
 	default:
 		return lang.L("Carebook couldn't connect to the practice. Please try again later.")
 	}

@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/carebook/carebook/app"
@@ -32,5 +35,25 @@ func TestKnownPractices(t *testing.T) {
 				t.Errorf("knownPractices = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestConnectErrorsInPlainWords: each way a sign-in fails is told in its
+// own plain sentence, wrapped as the core wraps it.
+func TestConnectErrorsInPlainWords(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("connect: %w", app.ErrBadAddress), "doesn't look like a web address"},
+		{fmt.Errorf("connect: %w", app.ErrUnreachable), "couldn't reach that address"},
+		{fmt.Errorf("sign in: %w", app.ErrCancelled), "Sign-in was cancelled"},
+		{fmt.Errorf("sign in: %w", app.ErrProfileClosed), "This record has a lock of its own. Open it first"},
+		{errors.New("something else"), "couldn't connect to the practice"},
+	}
+	for _, tt := range tests {
+		if got := humanConnectError(tt.err); !strings.Contains(got, tt.want) {
+			t.Errorf("humanConnectError(%v) = %q, want it to say %q", tt.err, got, tt.want)
+		}
 	}
 }
