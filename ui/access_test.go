@@ -232,6 +232,7 @@ func isDisabled(o fyne.CanvasObject) bool {
 // two pieces of text on the dashboard or in Settings are drawn over each
 // other and nothing asks for more width than the phone has.
 func TestLargeTextFitsAPhone(t *testing.T) {
+	layoutCheck(t)
 	q := useQueue(t)
 	u, w := openMayasShell(t, q, fyne.NewSize(360, 740), 200)
 	if got := fyne.CurrentApp().Settings().Theme().Size(theme.SizeNameText); got != 2*theme.DefaultTheme().Size(theme.SizeNameText) {

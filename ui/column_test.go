@@ -54,6 +54,7 @@ func TestColumnWrappedLabelsDoNotOverlap(t *testing.T) {
 // waiting messages) never ask for more width than a phone has, or the
 // real window grows past the screen and stays so.
 func TestScreensFitAPhone(t *testing.T) {
+	layoutCheck(t)
 	test.NewTempApp(t)
 	screens := map[string]fyne.CanvasObject{
 		"welcome":    welcomeScreen(),

@@ -41,6 +41,7 @@ const mayaName = "Maya (the practice's demo data)"
 // set to Spanish (not every record twice: make test's time;
 // TestRecordInSpanish checks the rows on show of a Synthea record).
 func TestNothingCutOffAtPhoneSize(t *testing.T) {
+	layoutCheck(t)
 	lightTheme(t)
 	sources := map[string][]record.Resource{mayaName: mayaResources(t)}
 	paths, _ := filepath.Glob(filepath.Join(repoFixtures(t), "synthea", "*.json"))

@@ -57,6 +57,7 @@ func (spanishKeep) SetLockScreenCard(ctx context.Context, profileID string, on b
 // show is cut off (TestNothingCutOffAtPhoneSize scrolls through the demo
 // record in Spanish), and each page is captured (es-<section>-<row>.png).
 func TestRecordInSpanish(t *testing.T) {
+	layoutCheck(t)
 	test.NewTempApp(t)
 	lightTheme(t)
 	speakSpanish(t)
