@@ -105,7 +105,7 @@ func pickTime(t *testing.T, w fyne.Window, visitType string, after time.Duration
 	}
 	types.SetSelected(visitType)
 	limit := time.Now().Add(after)
-	var pick *widget.Button
+	var pick *wrapButton
 	var day time.Time
 	walkVisible(w.Content(), func(o fyne.CanvasObject) {
 		switch x := o.(type) {
@@ -113,8 +113,8 @@ func pickTime(t *testing.T, w fyne.Window, visitType string, after time.Duration
 			if d, err := time.ParseInLocation("Monday, January 2, 2006", x.Text, time.Local); err == nil {
 				day = d
 			}
-		case *widget.Button:
-			clockText, _, _ := strings.Cut(x.Text, " · ")
+		case *wrapButton:
+			clockText, _, _ := strings.Cut(x.Text(), " · ")
 			if pick != nil || day.IsZero() || !strings.HasSuffix(clockText, "M") {
 				return
 			}
@@ -130,8 +130,8 @@ func pickTime(t *testing.T, w fyne.Window, visitType string, after time.Duration
 	for _, name := range shot {
 		screenshot(t, w, name)
 	}
-	text := pick.Text
-	test.Tap(pick)
+	text := pick.Text()
+	test.Tap(pick.button)
 	return text
 }
 
@@ -502,5 +502,33 @@ func TestJoinButtonOnTime(t *testing.T) {
 				t.Error("Join still shows after the end")
 			}
 		})
+	}
+}
+
+// TestFreeTimesFitAPhone lists free times of two visit types with a long
+// clinician's name at 360 px: each button's text wraps on to a second line
+// rather than widening the screen (Fyne's own button kept it on one line
+// and the list ran 1-2 px off a phone), and a tap still books that time.
+func TestFreeTimesFitAPhone(t *testing.T) {
+	test.NewTempApp(t)
+	start := time.Date(2026, 12, 7, 10, 30, 0, 0, time.Local)
+	long := app.Provider{Ref: "Practitioner/1", Name: "Dr. Alexandra Hernández-Villanueva de la Fuente"}
+	slots := []app.FreeSlot{
+		{ID: "a", Start: start, End: start.Add(20 * time.Minute), Provider: long,
+			VisitType: app.VisitType{Code: "follow", Name: "Follow-up visit by video from home"}},
+		{ID: "b", Start: start.Add(time.Hour), End: start.Add(80 * time.Minute), Provider: long,
+			VisitType: app.VisitType{Code: "sick", Name: "Sick visit"}},
+	}
+	var picked string
+	objs := slotButtons(slots, func(s app.FreeSlot) { picked = s.ID })
+	w := test.NewWindow(newColumn(480, true, objs...))
+	defer w.Close()
+	w.Resize(fyne.NewSize(360, 740))
+	assertMinFits(t, w, 360)
+	screenshot(t, w, "booking-0-long-names-phone")
+	b := findButton(t, w.Content(), "11:30 AM · Dr. Alexandra")
+	test.Tap(b)
+	if picked != "b" {
+		t.Errorf("tapping the 11:30 time picked %q, want slot b", picked)
 	}
 }

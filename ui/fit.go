@@ -40,6 +40,13 @@ func newWrapButton(text string, icon fyne.Resource, importance widget.Importance
 	return b
 }
 
+// leading makes the button's text start at its leading edge, for a list
+// of choices read down its left side (free times), and returns it.
+func (b *wrapButton) leading() *wrapButton {
+	b.text.Segments[0].(*widget.TextSegment).Style.Alignment = fyne.TextAlignLeading
+	return b
+}
+
 // textColour is the colour of the text for the button's importance and
 // state, as Fyne draws a button's own.
 func (b *wrapButton) textColour() fyne.ThemeColorName {

@@ -271,7 +271,9 @@ func slotButtons(slots []app.FreeSlot, pick func(app.FreeSlot)) []fyne.CanvasObj
 			text += " · " + s.VisitType.Name
 		}
 		s := s
-		objs = append(objs, &widget.Button{Text: text, Alignment: widget.ButtonAlignLeading, OnTapped: func() { pick(s) }})
+		// A long clinician's name beside a visit type wraps on a phone
+		// rather than widening the screen.
+		objs = append(objs, newWrapButton(text, nil, widget.MediumImportance, func() { pick(s) }).leading())
 	}
 	return objs
 }
