@@ -141,10 +141,12 @@ func (a *App) dashboardOf(ctx context.Context, p storage.Profile, chart *record.
 }
 
 // dashboardTypes are the resource types the dashboard reads in full;
-// Observations it reads only from the day results were last looked at.
+// Observations it reads only from the day results were last looked at,
+// DiagnosticReports only from the month before, and of the Encounters
+// the last check-up (see dashboardChart).
 var dashboardTypes = []string{
-	"Patient", "Appointment", "Communication", "DiagnosticReport", "Task", "Invoice", "Account",
-	"MedicationRequest", "Medication", "Immunization", "ImmunizationRecommendation", "Encounter",
+	"Patient", "Appointment", "Communication", "Task", "Invoice", "Account",
+	"MedicationRequest", "Medication", "Immunization", "ImmunizationRecommendation",
 	"Practitioner", "PractitionerRole", "Organization", "Location", "RelatedPerson", "HealthcareService",
 }
 
@@ -152,7 +154,8 @@ var dashboardTypes = []string{
 // decoded record when it is in memory already; otherwise only the types
 // the dashboard shows, with just the Observations updated since the
 // patient last looked (a long record is mostly old Observations, and
-// decoding them all would keep the patient waiting after unlock).
+// decoding them all would keep the patient waiting after unlock), the
+// reports that may be new and the last check-up of the visits.
 func (a *App) dashboardChart(ctx context.Context, profileID string, since time.Time) (*record.Chart, error) {
 	a.mu.Lock()
 	d := a.charts[profileID]
@@ -170,16 +173,35 @@ func (a *App) dashboardChart(ctx context.Context, profileID string, since time.T
 			return nil, fmt.Errorf("read record: %w", err)
 		}
 	}
+	// The visits count for the check-up guidance alone, which reads the
+	// last check-up.
+	if err := a.checkUpEncounters(ctx, profileID, collect); err != nil {
+		return nil, err
+	}
 	// A day of margin: only the day of lastUpdated is stored in clear, and
 	// results are new by their own dates, which never follow their update.
 	cutoff := since.AddDate(0, 0, -1)
+	// Of the reports, only those issued or taken in cutoff's month or
+	// later (the month of their own date is kept in clear, see ownDate),
+	// or without a date storage could keep: an older report's results
+	// are not new. Those that could list a new result still are read
+	// below (readOlderReports).
+	reports := map[string]bool{}
+	err := a.store.EachDatedSince(ctx, profileID, "DiagnosticReport", time.Time{}, cutoff, func(r storage.Resource) error {
+		in = append(in, record.Resource(r))
+		reports[r.ID] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read record: %w", err)
+	}
 	// Of the results updated since, only those dated since (by the month
 	// of their own date, kept in clear) or without a date storage could
 	// keep are read: a first sync brings years of results, all updated
 	// that day, and the old ones stay sealed on disk.
 	var updated []record.Resource
 	read := map[string]bool{}
-	err := a.store.EachDatedSince(ctx, profileID, "Observation", cutoff, cutoff, func(r storage.Resource) error {
+	err = a.store.EachDatedSince(ctx, profileID, "Observation", cutoff, cutoff, func(r storage.Resource) error {
 		updated = append(updated, record.Resource(r))
 		read[r.ID] = true
 		return nil
@@ -206,15 +228,42 @@ func (a *App) dashboardChart(ctx context.Context, profileID string, since time.T
 			updated = append(updated, record.Resource(r))
 		}
 	}
-	if len(updated) <= decodeAllBelow {
-		return record.Load(append(in, updated...)), nil
+	if len(updated) > decodeAllBelow {
+		// Many still (a first sync of a long record, whose results of the
+		// last weeks are many): the old ones are passed over without
+		// decoding.
+		updated = slices.DeleteFunc(updated, func(r record.Resource) bool {
+			return !ofNewReports[r.ID] && !record.MayBeNewSince(r.JSON, cutoff)
+		})
 	}
-	// Many still (a first sync of a long record, whose results of the
-	// last weeks are many): the old ones are passed over without decoding.
-	for _, r := range updated {
-		if ofNewReports[r.ID] || record.MayBeNewSince(r.JSON, cutoff) {
-			in = append(in, r)
+	in = append(in, updated...)
+	c := record.Load(in)
+	return a.readOlderReports(ctx, profileID, c, in, reports, since)
+}
+
+// readOlderReports completes chart c (decoded from in) with the older
+// reports that list one of its new results not grouped by a report: the
+// dashboard counts a result a report of any date lists as that report's,
+// not as a new result of its own. Reports already read are in read. Most
+// records have no such result, and the older reports stay sealed.
+func (a *App) readOlderReports(ctx context.Context, profileID string, c *record.Chart, in []record.Resource, read map[string]bool, since time.Time) (*record.Chart, error) {
+	loose := record.UnreportedNewResults(c, since)
+	if len(loose) == 0 {
+		return c, nil
+	}
+	more := 0
+	err := a.store.Each(ctx, profileID, "DiagnosticReport", func(r storage.Resource) error {
+		if !read[r.ID] && record.ReportMentions(r.JSON, loose) {
+			in = append(in, record.Resource(r))
+			more++
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read record: %w", err)
+	}
+	if more == 0 {
+		return c, nil
 	}
 	return record.Load(in), nil
 }

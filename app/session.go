@@ -154,10 +154,11 @@ func OpenWithStore(cfg Config, st *storage.Store) *App {
 }
 
 // ownDate is the own date of a resource whose month storage keeps in
-// clear: the latest of a result's own dates (record.LatestOwnDate), for
-// the dashboard's new results; no other type needs one.
+// clear: the latest of a result's or a report's own dates (issued,
+// effective: record.LatestOwnDate), for the dashboard's new results; no
+// other type needs one.
 func ownDate(r storage.Resource) (time.Time, bool) {
-	if r.Type != "Observation" {
+	if r.Type != "Observation" && r.Type != "DiagnosticReport" {
 		return time.Time{}, false
 	}
 	return record.LatestOwnDate(r.JSON)
@@ -166,6 +167,7 @@ func ownDate(r storage.Resource) (time.Time, bool) {
 func newApp(cfg Config, st *storage.Store) *App {
 	st.SetSearchIndexer(IndexForSearch)
 	st.SetDateOf(ownDate)
+	st.SetWriteWatcher(writeWatcher)
 	a := &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool),
 		bgGrace: DefaultBackgroundGrace}
 	a.searchCtx, a.searchStop = context.WithCancel(context.Background())

@@ -30,8 +30,9 @@
 // copied to another row or profile fails to open with ErrIntegrity. Clear
 // columns hold only random ids, resource types, outbox statuses and
 // coarse dates: the day of a resource's last update, and the month of a
-// result's own date (own_month, see DateOf and EachDatedSince: the
-// dashboard reads recent results without opening years of old ones). Row keys of resources, checkpoints, outbox
+// result's or report's own date (own_month, see DateOf and
+// EachDatedSince: the dashboard reads recent results without opening
+// years of old ones). Row keys of resources, checkpoints, outbox
 // identifiers and secrets are HMAC-SHA256 values under an index key derived
 // from the DEK (HKDF), so not even server ids are in clear. Secrets also go
 // to the OS keyring (sealed) when the store keeps its master key there.
@@ -41,6 +42,9 @@
 // in clear are only the chunks' buckets (8 bits of a token). A profile
 // whose own lock is closed has no key in memory: its index opens as little
 // as its records.
+// What the app derives from the record and keeps up to date with each
+// write (a WriteWatcher, see watch.go: the dashboard's last check-up) is a
+// value sealed like any other, written in the same transaction.
 // Deleting a profile destroys its wrapped DEK first, in its own transaction.
 // No temporary files are written; errors never contain patient data.
 //

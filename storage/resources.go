@@ -373,6 +373,10 @@ type Tx struct {
 	wordsAdded  bool // the cached vocabulary holds words of this transaction
 
 	dateOf DateOf // the month of each resource's own date kept in clear
+
+	// The write watcher (watch.go) and what it has not seen yet.
+	watcher *watcher
+	changes []Change
 }
 
 // Update runs fn in one transaction: data and checkpoint commit together or
@@ -386,13 +390,17 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 	}
 	var tx *Tx
 	err = s.update(ctx, "update profile data", func(sqlTx *sql.Tx) error {
-		tx = &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: s.searchIndexer(), dateOf: s.dateOfFunc()}
+		tx = &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: s.searchIndexer(), dateOf: s.dateOfFunc(),
+			watcher: s.writeWatcher()}
 		defer func() {
 			if tx.putStmt != nil {
 				tx.putStmt.Close()
 			}
 		}()
 		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.flushWatcher(); err != nil {
 			return err
 		}
 		return tx.flushSearch()
@@ -441,6 +449,7 @@ func (tx *Tx) Put(rs ...Resource) error {
 		if err := tx.putStmt.QueryRowContext(tx.ctx, tx.keys.num, tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.monthOf(r), tx.sealed).Scan(&row); err != nil {
 			return dbErr("put resource", err)
 		}
+		tx.noteChange(r, false)
 		if tx.indexer == nil {
 			if err := tx.markSearchStale(); err != nil {
 				return err
@@ -483,6 +492,9 @@ func (tx *Tx) Remove(typ, id string) (bool, error) {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return false, dbErr("delete resource", err)
+	}
+	if n > 0 {
+		tx.noteChange(Resource{Type: typ, ID: id}, true)
 	}
 	return n > 0, nil
 }

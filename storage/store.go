@@ -73,6 +73,7 @@ type Store struct {
 	keyGen      uint64        // bumped whenever keys are dropped
 	indexer     SearchIndexer // nil: writes mark the search index out of date
 	dateOf      DateOf        // nil: writes keep no month in clear
+	watcher     *watcher      // nil: no write watcher (watch.go)
 
 	integrityProblem error // what the background full check found
 

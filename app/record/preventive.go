@@ -275,15 +275,36 @@ func isCheckUp(e Encounter) bool {
 // is read from the record's visits (Encounters).
 const CheckUpGuidanceKey = "guidance/check-up/"
 
+// CheckUpDate is the date of a routine check-up, false when e was not one
+// (or was cancelled, entered in error or not dated): the date the annual
+// check-up guidance counts from is the latest of them (LastCheckUp).
+func CheckUpDate(e Encounter) (Date, bool) {
+	if e.Status == "cancelled" || e.Status == "entered-in-error" || !isCheckUp(e) {
+		return Date{}, false
+	}
+	when := firstDate(e.Period.Start, e.Period.End)
+	return when, !when.IsZero()
+}
+
+// LastCheckUp returns the latest routine check-up among the encounters
+// (the first of them when several share its date), false when there is
+// none.
+func LastCheckUp(es []Encounter) (Encounter, bool) {
+	var last Encounter
+	var lastDate Date
+	found := false
+	for _, e := range es {
+		if when, ok := CheckUpDate(e); ok && when.After(lastDate) {
+			last, lastDate, found = e, when, true
+		}
+	}
+	return last, found
+}
+
 func checkUpDue(c *Chart, now time.Time) (CareDue, bool) {
 	var last Date
-	for _, e := range c.Encounters {
-		if e.Status == "cancelled" || e.Status == "entered-in-error" || !isCheckUp(e) {
-			continue
-		}
-		if when := firstDate(e.Period.Start, e.Period.End); !when.IsZero() && when.After(last) {
-			last = when
-		}
+	if e, ok := LastCheckUp(c.Encounters); ok {
+		last, _ = CheckUpDate(e)
 	}
 	yearAgo := now.AddDate(-1, 0, 0)
 	if !last.IsZero() && last.Time.After(yearAgo) {

@@ -17,7 +17,8 @@ func MayBeNewSince(raw []byte, since time.Time) bool {
 }
 
 // LatestOwnDate reads, without decoding, the own dates of a plain
-// Observation's JSON (issued, effectiveDateTime, effectiveInstant): the
+// Observation's or DiagnosticReport's JSON (issued, effectiveDateTime,
+// effectiveInstant): the
 // latest end of them, and false when it has none or one that a single
 // date would misstate (an effectivePeriod, contained resources, a key
 // named twice, a value that does not parse). MayBeNewSince is true
@@ -92,4 +93,59 @@ func ResultsOfReportsSince(rs []Resource, since time.Time) map[string]bool {
 		}
 	}
 	return ids
+}
+
+// UnreportedNewResults returns the ids of the results c lists as new
+// (NewResults after since) outside any report, and of the Observations
+// among c's that group them (panels, through hasMember): a report missing
+// from c that lists one of these would take them out of the new results.
+// A dashboard that reads only the reports that may be new checks the
+// others for these ids (ReportMentions) before trusting its list.
+func UnreportedNewResults(c *Chart, since time.Time) map[string]bool {
+	ids := map[string]bool{}
+	for _, g := range NewResults(LabResults(c), since) {
+		if g.Report != nil {
+			continue
+		}
+		for _, o := range g.Results {
+			ids[o.ID] = true
+		}
+	}
+	if len(ids) == 0 {
+		return ids
+	}
+	parents := map[string][]string{}
+	for _, o := range c.Observations {
+		for _, m := range o.Members {
+			id := refID(m.Reference)
+			parents[id] = append(parents[id], o.ID)
+		}
+	}
+	queue := make([]string, 0, len(ids))
+	for id := range ids {
+		queue = append(queue, id)
+	}
+	for len(queue) > 0 {
+		id := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, p := range parents[id] {
+			if !ids[p] {
+				ids[p] = true
+				queue = append(queue, p)
+			}
+		}
+	}
+	return ids
+}
+
+// ReportMentions reports whether the raw resource may refer to one of the
+// ids: false only when none of them appears in its bytes. It is a cheap
+// test, meant to pass over reports that cannot list any of them.
+func ReportMentions(raw []byte, ids map[string]bool) bool {
+	for id := range ids {
+		if bytes.Contains(raw, []byte(id)) {
+			return true
+		}
+	}
+	return false
 }
