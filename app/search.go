@@ -98,13 +98,31 @@ func (a *App) Search(ctx context.Context, profileID, query string, limit int) ([
 		score int
 	}
 	var hits []found
+	// The index ranks by day, the resources by their time: once limit hits
+	// are found, the candidates of the same rank as the last one (a day's
+	// results) are read too, so that the latest of that day are shown.
+	var cut storage.SearchCandidate // the candidate of the limit-th hit
+	ties := 0                       // candidates read past it
+	tied := func(c storage.SearchCandidate) bool {
+		return len(hits) >= limit && c.Score == cut.Score && c.Day == cut.Day
+	}
 	// The candidates are read and checked in batches, best first: one
 	// query and one decode per batch.
-	for next := 0; next < len(cands) && len(hits) < limit; {
+	for next := 0; next < len(cands); {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
 		n := min(len(cands)-next, limit-len(hits)+searchMargin)
+		if len(hits) >= limit {
+			n = 0
+			for next+n < len(cands) && ties+n < searchTies && tied(cands[next+n]) {
+				n++
+			}
+			ties += n
+			if n == 0 {
+				break
+			}
+		}
 		batch := cands[next : next+n]
 		next += n
 		rows := make([]int64, len(batch))
@@ -125,8 +143,13 @@ func (a *App) Search(ctx context.Context, profileID, query string, limit int) ([
 		for _, d := range record.SearchDocs(in, lookup) {
 			docs[d.Type+"/"+d.ID] = d
 		}
-		for _, r := range in {
-			if len(hits) == limit {
+		for _, c := range batch {
+			r, ok := byRow[c.Row]
+			if !ok {
+				continue
+			}
+			if len(hits) >= limit && !tied(c) {
+				next = len(cands)
 				break
 			}
 			// The index may remember words the resource no longer has:
@@ -134,6 +157,9 @@ func (a *App) Search(ctx context.Context, profileID, query string, limit int) ([
 			d := docs[r.Type+"/"+r.ID]
 			if score, ok := d.Match(words); ok {
 				hits = append(hits, found{d.Hit(words), score})
+				if len(hits) == limit {
+					cut = c
+				}
 			}
 		}
 	}
@@ -149,6 +175,7 @@ func (a *App) Search(ctx context.Context, profileID, query string, limit int) ([
 		}
 		return da.After(db)
 	})
+	hits = hits[:min(len(hits), limit)]
 	out := make([]record.Hit, len(hits))
 	for i, h := range hits {
 		out[i] = h.hit
@@ -159,6 +186,11 @@ func (a *App) Search(ctx context.Context, profileID, query string, limit int) ([
 // searchMargin is how many candidates beyond those still wanted a batch
 // reads: a few may have changed since they were indexed.
 const searchMargin = 8
+
+// searchTies is how many more candidates of the rank of the last hit
+// shown a search reads at most (results of the same day), to show the
+// latest of them.
+const searchTies = 64
 
 // buildSearchIndex builds the profile's search index in the background
 // if it is not built, once at a time; SearchReady is published when done.

@@ -18,9 +18,10 @@ import (
 // TestBenchFirstSearch (issue 15, run by scripts/bench.sh with
 // CAREBOOK_BENCH=1, never by make test): the first search after unlock in
 // a record of CAREBOOK_BENCH_SEARCH_SCALES thousand resources (default
-// 100), median of 3 runs each, and the Go heap in use after it; and what
-// the index costs the writes of a sync (the same pages of 1,000 resources
-// written with and without it).
+// 100), median of 3 runs each, and the Go heap in use after it, for words
+// of one letter and more (CAREBOOK_BENCH_SEARCH_QUERIES, comma-separated,
+// replaces them); and what the index costs the writes of a sync (the same
+// pages of 1,000 resources written with and without it).
 func TestBenchFirstSearch(t *testing.T) {
 	if os.Getenv("CAREBOOK_BENCH") == "" {
 		t.Skip("a benchmark: set CAREBOOK_BENCH=1 (scripts/bench.sh does)")
@@ -102,7 +103,13 @@ func TestBenchFirstSearch(t *testing.T) {
 		fmt.Printf("search index %3dk: merged after the sync (in the background) in %.2f s, CPU %.2f s\n", scale, compact.Seconds(), compactCPU.Seconds())
 		fmt.Printf("search index %3dk: built for a cache from before the index (in the background after unlock) in %.2f s, CPU %.2f s\n",
 			scale, rebuild.Seconds(), rebuildCPU.Seconds())
-		for _, q := range []string{"chol", "hemoglobin blood", "c"} {
+		// Words of every length: one and two letters have tokens of their
+		// own, longer ones stand for the words they start.
+		queries := []string{"chol", "hemoglobin blood", "c", "s", "2", "co", "he", "blo", "hemoglobin b", "b c"}
+		if v := os.Getenv("CAREBOOK_BENCH_SEARCH_QUERIES"); v != "" {
+			queries = strings.Split(v, ",")
+		}
+		for _, q := range queries {
 			var ds, cpus []time.Duration
 			var hits int
 			var heap, alloc uint64

@@ -55,7 +55,10 @@ func TestSearchSameAsInMemoryIndex(t *testing.T) {
 	}
 	mem := record.Build(in)
 	total := 0
-	for _, q := range []string{"hemoglobin", "hemo blood", "chol", "glucose", "a", "dr", "annual", "2093", "mg dl", "zzqx", "influenza vaccine"} {
+	for _, q := range []string{"hemoglobin", "hemo blood", "chol", "glucose", "a", "dr", "annual", "2093", "mg dl", "zzqx", "influenza vaccine",
+		// One and two letters (their own tokens), alone and with others;
+		// the Spanish words each kind is found by, accents folded.
+		"c", "h", "2", "co", "he", "b c", "he b", "hemoglobin b", "g 20", "v", "va", "vacuna", "É", "Ín", "inmunización", "q"} {
 		want := mem.Search(q, 10000)
 		got, err := a.Search(ctx, profileID, q, 10000)
 		if err != nil {
@@ -88,6 +91,34 @@ func TestSearchSameAsInMemoryIndex(t *testing.T) {
 	}
 	if hits, err := a.Search(ctx, profileID, "hemoglobin", 5); err != nil || len(hits) != 5 {
 		t.Errorf("limited search = %d hits, %v", len(hits), err)
+	}
+	// What the screen shows (the first 100): the best of a full search,
+	// but for equals at the cut.
+	for _, q := range []string{"c", "h", "2", "co", "v", "he b", "chol"} {
+		want := mem.Search(q, 100)
+		got, err := a.Search(ctx, profileID, q, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || len(got) != 100 {
+			t.Errorf("Search(%q, 100): %d hits, in memory %d", q, len(got), len(want))
+			continue
+		}
+		inWant := map[string]bool{}
+		for _, h := range want {
+			inWant[h.Type+"/"+h.ID] = true
+		}
+		last := want[len(want)-1].Date
+		for i, h := range got {
+			if !h.Date.Time.Equal(want[i].Date.Time) {
+				t.Errorf("Search(%q, 100) hit %d dated %v, in memory %v", q, i, h.Date, want[i].Date)
+				break
+			}
+			if !inWant[h.Type+"/"+h.ID] && !h.Date.Time.Equal(last.Time) {
+				t.Errorf("Search(%q, 100) shows %s/%s, not among the first 100 in memory", q, h.Type, h.ID)
+				break
+			}
+		}
 	}
 }
 
@@ -132,6 +163,24 @@ func TestSearchFollowsSyncs(t *testing.T) {
 	}
 	if got := search("pseudo"); !reflect.DeepEqual(got, []string{"Condition/c2"}) {
 		t.Errorf("after the sync that changed it: %q", got)
+	}
+	// Short words, before and after the index is compacted.
+	for _, compacted := range []bool{false, true} {
+		if compacted {
+			if err := a.store.CompactSearch(ctx, profileID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, q := range []string{"s", "sa", "g", "go"} {
+			if got := search(q); len(got) != 0 {
+				t.Errorf("compacted %v: %q finds %q", compacted, q, got)
+			}
+		}
+		for _, q := range []string{"p", "ps", "ps pseudogout"} {
+			if got := search(q); !reflect.DeepEqual(got, []string{"Condition/c2"}) {
+				t.Errorf("compacted %v: %q finds %q", compacted, q, got)
+			}
+		}
 	}
 }
 

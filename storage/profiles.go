@@ -114,7 +114,7 @@ func (s *Store) CreateProfile(ctx context.Context, p Profile) (Profile, error) {
 			return dbErr("create profile key", err)
 		}
 		// A new record's search index is complete (empty) from the start.
-		if _, err := tx.ExecContext(ctx, "INSERT INTO search_state (profile, built) SELECT num, 1 FROM profiles WHERE id = ?", p.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO search_state (profile, built) SELECT num, ? FROM profiles WHERE id = ?", searchFormat, p.ID); err != nil {
 			return dbErr("create profile search index", err)
 		}
 		return s.auditTx(ctx, tx, AuditProfileAdded, p.ID, "")

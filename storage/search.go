@@ -28,6 +28,14 @@ import (
 // words itself (for prefix search: "chol" finds "cholesterol") is kept
 // sealed in search_vocab.
 //
+// A query word of one or two letters starts too many words to look each
+// up ("c" starts a good part of the vocabulary, whose postings fill most
+// buckets): every short beginning of a word ("c", "ch" of "cholesterol")
+// has a blind token of its own, HMAC(index key, "search prefix", letters),
+// whose postings say, per resource, how well that beginning matches it
+// (the score a search gives it), so a short word reads one token's
+// postings. See searchPrefixes.
+//
 // Nothing is rewritten when a resource changes or goes: a chunk is tagged
 // with its transaction's generation, a resource's newest postings replace
 // its older ones, and callers check each candidate on the resource itself
@@ -79,6 +87,12 @@ const searchFlushAt = 1000
 // searchBuckets is the number of token buckets: a search reads the chunks
 // of the buckets of its words only.
 const searchBuckets = 256
+
+// searchFormat is what an index holds, kept in search_state.built once it
+// is built (0 while it is being built): 1, the words; 2, the words and
+// their short beginnings (searchPrefixes). An index of an older format is
+// built again, as one of a cache from before the index.
+const searchFormat = 2
 
 func searchChunkAD(profileID string, bucket int) []byte {
 	return adFor("search_chunks", profileID, strconv.Itoa(bucket))
@@ -155,6 +169,22 @@ func (v *searchVocab) load(ctx context.Context, q sqlQuerier, k *profileKeys, pr
 	if err := r.Err(); err != nil {
 		v.words = nil
 		return dbErr("read search words", err)
+	}
+	return nil
+}
+
+// each calls fn with every word of the profile's index, read through q
+// (brought up to date first), until fn fails.
+func (v *searchVocab) each(ctx context.Context, q sqlQuerier, k *profileKeys, profileID string, fn func(word string) error) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.load(ctx, q, k, profileID); err != nil {
+		return err
+	}
+	for w := range v.words {
+		if err := fn(w); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -242,10 +272,22 @@ func (tx *Tx) flushSearch() error {
 	if err != nil {
 		return fmt.Errorf("index for search: %w", err)
 	}
-	type posting struct{ row, mark uint64 }
-	byToken := map[string][]posting{}
-	words := map[string]string{} // word → token
-	for _, d := range docs {
+	words := map[string]*tokenList{}    // word → its postings
+	prefixes := map[string]*tokenList{} // short beginning → its postings
+	var touched []*tokenList            // the short beginnings of one resource
+	list := func(lists map[string]*tokenList, domain, key string) (*tokenList, error) {
+		if l, ok := lists[key]; ok {
+			return l, nil
+		}
+		tok, err := h.rowKey(nil, domain, key)
+		if err != nil {
+			return nil, fmt.Errorf("index for search: %w", err)
+		}
+		l := &tokenList{tok: string(tok)}
+		lists[key] = l
+		return l, nil
+	}
+	for i, d := range docs {
 		row, ok := rows[d.Type+"/"+d.ID]
 		if !ok {
 			continue
@@ -255,40 +297,52 @@ func (tx *Tx) flushSearch() error {
 			if w.Word == "" || strings.IndexByte(w.Word, '\n') >= 0 {
 				continue
 			}
-			tok, ok := words[w.Word]
-			if !ok {
-				b, err := h.rowKey(nil, "search", w.Word)
-				if err != nil {
-					return fmt.Errorf("index for search: %w", err)
-				}
-				tok = string(b)
-				words[w.Word] = tok
+			l, err := list(words, "search", w.Word)
+			if err != nil {
+				return err
 			}
 			mark := day << 1
 			if w.Title {
 				mark |= 1
 			}
-			byToken[tok] = append(byToken[tok], posting{uint64(row), mark})
+			l.ps = append(l.ps, posting{uint64(row), mark})
+			ps, n := searchPrefixes(w.Word)
+			for _, p := range ps[:n] {
+				l, err := list(prefixes, searchPrefixDomain, p)
+				if err != nil {
+					return err
+				}
+				if l.doc != i+1 {
+					l.doc, l.score = i+1, 0
+					touched = append(touched, l)
+				}
+				l.score = max(l.score, wordScore(w.Title, p == w.Word))
+			}
 		}
+		for _, l := range touched {
+			l.ps = append(l.ps, posting{uint64(row), prefixMark(day, l.score)})
+		}
+		touched = touched[:0]
 	}
 	// One chunk per bucket: gen, then per token its postings.
-	buckets := map[int][]string{}
-	for tok := range byToken {
-		b := int(tok[0]) % searchBuckets
-		buckets[b] = append(buckets[b], tok)
+	buckets := map[int][]*tokenList{}
+	for _, lists := range []map[string]*tokenList{words, prefixes} {
+		for _, l := range lists {
+			b := int(l.tok[0]) % searchBuckets
+			buckets[b] = append(buckets[b], l)
+		}
 	}
 	var plain, entries []byte
-	for b, toks := range buckets {
-		sort.Strings(toks)
+	for b, ls := range buckets {
+		slices.SortFunc(ls, func(a, b *tokenList) int { return strings.Compare(a.tok, b.tok) })
 		plain = binary.AppendUvarint(plain[:0], uint64(gen))
-		for _, tok := range toks {
-			ps := byToken[tok]
+		for _, l := range ls {
 			entries = entries[:0]
-			for _, p := range ps {
+			for _, p := range l.ps {
 				entries = binary.AppendUvarint(entries, p.row)
 				entries = binary.AppendUvarint(entries, p.mark)
 			}
-			plain = append(plain, tok...)
+			plain = append(plain, l.tok...)
 			plain = binary.AppendUvarint(plain, uint64(len(entries)))
 			plain = append(plain, entries...)
 		}
@@ -305,8 +359,20 @@ func (tx *Tx) flushSearch() error {
 	return tx.addWords(words)
 }
 
+// tokenList is the postings of one token that a write adds.
+type tokenList struct {
+	tok string
+	ps  []posting
+	// For a short beginning: the resource (its place in the write, plus
+	// one) whose best score it holds.
+	doc, score int
+}
+
+// posting is a resource's row and its mark (see eachPosting).
+type posting struct{ row, mark uint64 }
+
 // addWords adds the words the vocabulary lacks, in one new sealed row.
-func (tx *Tx) addWords(words map[string]string) error {
+func (tx *Tx) addWords(words map[string]*tokenList) error {
 	v := tx.keys.vocabOf()
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -364,6 +430,54 @@ func searchDay(t time.Time) int64 {
 	return max(d, 1)
 }
 
+// searchPrefixRunes is the length, in letters, of the beginnings of words
+// that have a token of their own: a query word that short is looked up by
+// its own token, a longer one through the words it starts (few enough).
+const searchPrefixRunes = 2
+
+// searchPrefixDomain separates the tokens of short beginnings from those
+// of words: "c" the word and "c" the beginning of words differ.
+const searchPrefixDomain = "search prefix"
+
+// searchPrefixes returns the beginnings of word that have a token of their
+// own: its first letter and its first two (the word itself when shorter).
+func searchPrefixes(word string) (ps [searchPrefixRunes]string, n int) {
+	for i := range word {
+		if i == 0 {
+			continue
+		}
+		ps[n] = word[:i]
+		if n++; n == searchPrefixRunes {
+			return ps, n
+		}
+	}
+	if word != "" {
+		ps[n] = word
+		n++
+	}
+	return ps, n
+}
+
+// wordScore is what a word of a resource gives a query word it matches: 4
+// for a whole word of the title, 3 for the start of one, 2 and 1 in the
+// body.
+func wordScore(title, whole bool) int {
+	score := 1
+	if title {
+		score = 3
+	}
+	if whole {
+		score++
+	}
+	return score
+}
+
+// prefixMark is the mark of a short beginning's posting: the resource's
+// day and the score the beginning, as a query word, gives the resource
+// (wordScore of its best word starting with it). A word's posting is
+// marked day<<1 | in title.
+func prefixMark(day uint64, score int) uint64 { return day<<2 | uint64(score-1) }
+
 // SearchProgress says how far the building of a profile's index is.
 type SearchProgress struct {
 	Built bool
@@ -382,14 +496,16 @@ func (s *Store) SearchStatus(ctx context.Context, profileID string) (SearchProgr
 }
 
 func searchStatus(ctx context.Context, q sqlQuerier, num int64) (SearchProgress, error) {
-	var built bool
-	var cursor int64
+	var built, cursor int64
 	err := q.QueryRowContext(ctx, "SELECT built, cursor FROM search_state WHERE profile = ?", num).Scan(&built, &cursor)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return SearchProgress{}, dbErr("search status", err)
 	}
-	if built {
+	if built == searchFormat {
 		return SearchProgress{Built: true}, nil
+	}
+	if built != 0 {
+		cursor = 0 // an older format: built again from the start
 	}
 	var p SearchProgress
 	if err := q.QueryRowContext(ctx, "SELECT count(*) FILTER (WHERE id <= ?), count(*) FROM resources WHERE profile = ?",
@@ -405,24 +521,27 @@ const searchRebuildBatch = 1000
 
 // RebuildSearchStep indexes the next batch of a profile whose index is not
 // built (starting afresh from the first resource when none was indexed
-// yet) and reports whether it is built now (SearchStatus tells how far it
-// is); it does nothing to a built index. Call it
-// until Built: each step commits, so the work survives a crash or a lock.
+// yet, or when the index is of an older format) and reports whether it is
+// built now (SearchStatus tells how far it is); it does nothing to a built
+// index. Call it until Built: each step commits, so the work survives a
+// crash or a lock.
 func (s *Store) RebuildSearchStep(ctx context.Context, profileID string) (SearchProgress, error) {
 	if s.searchIndexer() == nil {
 		return SearchProgress{}, fmt.Errorf("rebuild search index: %w: no indexer", ErrInvalid)
 	}
 	var progress SearchProgress
 	err := s.Update(ctx, profileID, func(tx *Tx) error {
-		var built bool
-		var cursor int64
+		var built, cursor int64
 		err := tx.tx.QueryRowContext(ctx, "SELECT built, cursor FROM search_state WHERE profile = ?", tx.keys.num).Scan(&built, &cursor)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return dbErr("rebuild search index", err)
 		}
-		if built {
+		if built == searchFormat {
 			progress.Built = true
 			return nil
+		}
+		if built != 0 {
+			cursor = 0 // an older format: built again from the start
 		}
 		if cursor == 0 {
 			if err := clearSearch(ctx, tx.tx, tx.keys); err != nil {
@@ -458,13 +577,16 @@ func (s *Store) RebuildSearchStep(ctx context.Context, profileID string) (Search
 		if err := tx.flushSearch(); err != nil {
 			return err
 		}
-		built = n < searchRebuildBatch
+		progress.Built = n < searchRebuildBatch
+		built = 0
+		if progress.Built {
+			built = searchFormat
+		}
 		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO search_state (profile, built, cursor) VALUES (?, ?, ?)
 			ON CONFLICT (profile) DO UPDATE SET built = excluded.built, cursor = excluded.cursor`,
 			tx.keys.num, built, cursor); err != nil {
 			return dbErr("rebuild search index", err)
 		}
-		progress.Built = built
 		return nil
 	})
 	return progress, err
@@ -482,247 +604,6 @@ func clearSearch(ctx context.Context, tx *sql.Tx, k *profileKeys) error {
 	return nil
 }
 
-// SearchCandidate is a resource the index says matches every word of a
-// query. Score adds up, per word, 4 for a whole word in the title, 3 for
-// a word of the title starting with it, 2 and 1 in the body.
-type SearchCandidate struct {
-	Row   int64 // the resource's local row: read it with ResourceAt
-	Score int
-	Day   int64 // its day (0: none), for ranking
-}
-
-// SearchIndex returns the resources whose indexed words match every one of
-// words (folded; each the start of a word of the resource), best first:
-// highest score, then newest, then first stored. The index may still list
-// a resource deleted or changed since: read each with ResourceAt and check
-// it. ErrSearchNotReady while the index is being built.
-func (s *Store) SearchIndex(ctx context.Context, profileID string, words []string) ([]SearchCandidate, error) {
-	k, err := s.keysFor(ctx, profileID)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	p, err := searchStatus(ctx, s.reader, k.num)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	if !p.Built {
-		return nil, fmt.Errorf("search: %w", ErrSearchNotReady)
-	}
-	if len(words) == 0 {
-		return nil, nil
-	}
-	k.beginRead()
-	defer k.endRead()
-	// The tokens of the indexed words each query word starts.
-	type match struct {
-		word  int
-		exact bool
-	}
-	want := map[string][]match{}
-	buckets := map[int]bool{}
-	h, err := k.hasher()
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	v := k.vocabOf()
-	v.mu.Lock()
-	err = v.load(ctx, s.reader, k, profileID)
-	if err == nil {
-		for vw := range v.words {
-			for i, w := range words {
-				if !strings.HasPrefix(vw, w) {
-					continue
-				}
-				tok, err := h.rowKey(nil, "search", vw)
-				if err != nil {
-					v.mu.Unlock()
-					return nil, fmt.Errorf("search: %w", err)
-				}
-				want[string(tok)] = append(want[string(tok)], match{i, vw == w})
-				buckets[int(tok[0])%searchBuckets] = true
-			}
-		}
-	}
-	v.mu.Unlock()
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	if len(want) == 0 {
-		return nil, nil
-	}
-	// Per resource, its newest generation seen and its best score per word
-	// in that generation.
-	type docState struct {
-		gen    uint64
-		day    uint64
-		scores []int8
-	}
-	docs := map[uint64]*docState{}
-	list := make([]int, 0, len(buckets))
-	for b := range buckets {
-		list = append(list, b)
-	}
-	sort.Ints(list)
-	for _, b := range list {
-		ad := searchChunkAD(profileID, b)
-		rows, err := s.reader.QueryContext(ctx, "SELECT sealed FROM search_chunks WHERE profile = ? AND bucket = ?", k.num, b)
-		if err != nil {
-			return nil, dbErr("search", err)
-		}
-		for rows.Next() {
-			var sealed sql.RawBytes
-			if err := rows.Scan(&sealed); err != nil {
-				rows.Close()
-				return nil, dbErr("search", err)
-			}
-			pt, err := k.open(sealed, ad)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("search: %w", err)
-			}
-			err = eachPosting(pt, func(tok []byte, row, mark uint64, gen uint64) bool {
-				ms, ok := want[string(tok)]
-				if !ok {
-					return false
-				}
-				d := docs[row]
-				if d == nil {
-					d = &docState{scores: make([]int8, len(words))}
-					docs[row] = d
-				}
-				if gen < d.gen {
-					return true
-				}
-				if gen > d.gen {
-					d.gen, d.day = gen, mark>>1
-					clear(d.scores)
-				}
-				for _, m := range ms {
-					sc := int8(1)
-					if mark&1 != 0 {
-						sc = 3
-					}
-					if m.exact {
-						sc++
-					}
-					d.scores[m.word] = max(d.scores[m.word], sc)
-				}
-				return true
-			})
-			zero(pt)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("search: %w", err)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, dbErr("search", err)
-		}
-	}
-	var out []SearchCandidate
-	for row, d := range docs {
-		score := 0
-		for _, sc := range d.scores {
-			if sc == 0 {
-				score = -1
-				break
-			}
-			score += int(sc)
-		}
-		if score > 0 {
-			out = append(out, SearchCandidate{Row: int64(row), Score: score, Day: int64(d.day)})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Score != b.Score {
-			return a.Score > b.Score
-		}
-		if a.Day != b.Day {
-			return a.Day > b.Day
-		}
-		return a.Row < b.Row
-	})
-	return out, nil
-}
-
-// eachPosting calls fn with every posting of a chunk's plaintext; fn
-// returns false to skip the rest of a token's postings. A chunk starts
-// with its generation, then per token: the token, the length of its
-// postings, and each posting (row, day<<1 | in title). A compacted chunk
-// has generation 0, and a generation after each posting.
-func eachPosting(pt []byte, fn func(tok []byte, row, mark, gen uint64) bool) error {
-	bad := fmt.Errorf("read search index: %w: bad chunk", ErrIntegrity)
-	gen, n := binary.Uvarint(pt)
-	if n <= 0 {
-		return bad
-	}
-	pt = pt[n:]
-	merged := gen == 0 // a compacted chunk: each posting has its generation
-	for len(pt) > 0 {
-		if len(pt) < rowKeySize {
-			return bad
-		}
-		tok := pt[:rowKeySize]
-		pt = pt[rowKeySize:]
-		size, n := binary.Uvarint(pt)
-		if n <= 0 || size > uint64(len(pt)-n) {
-			return bad
-		}
-		entries := pt[n : n+int(size)]
-		pt = pt[n+int(size):]
-		for len(entries) > 0 {
-			row, n := binary.Uvarint(entries)
-			if n <= 0 {
-				return bad
-			}
-			entries = entries[n:]
-			mark, n := binary.Uvarint(entries)
-			if n <= 0 {
-				return bad
-			}
-			entries = entries[n:]
-			if merged {
-				if gen, n = binary.Uvarint(entries); n <= 0 || gen == 0 {
-					return bad
-				}
-				entries = entries[n:]
-			}
-			if !fn(tok, row, mark, gen) {
-				break
-			}
-		}
-	}
-	return nil
-}
-
-// ResourceAt returns the resource stored at a local row (a search
-// candidate's); ErrNotFound when it is gone.
-func (s *Store) ResourceAt(ctx context.Context, profileID string, row int64) (Resource, error) {
-	k, err := s.keysFor(ctx, profileID)
-	if err != nil {
-		return Resource{}, fmt.Errorf("read resource: %w", err)
-	}
-	k.beginRead()
-	defer k.endRead()
-	var typ string
-	var key, sealed []byte
-	err = s.reader.QueryRowContext(ctx, "SELECT type, row_key, sealed FROM resources WHERE id = ? AND profile = ?", row, k.num).
-		Scan(&typ, &key, &sealed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Resource{}, fmt.Errorf("read resource: %w", ErrNotFound)
-	}
-	if err != nil {
-		return Resource{}, dbErr("read resource", err)
-	}
-	r, err := openRow(k, profileID, typ, key, sealed)
-	if err != nil {
-		return Resource{}, fmt.Errorf("read resource: %w", err)
-	}
-	return r, nil
-}
-
 // searchCompactAt is how many chunks a bucket may gather (one per write
 // transaction that touched it) before CompactSearchStep merges them.
 const searchCompactAt = 16
@@ -733,12 +614,17 @@ const searchCompactAt = 16
 // then read one chunk per bucket. One transaction per bucket; it stops
 // when ctx ends, and the next call goes on.
 func (s *Store) CompactSearch(ctx context.Context, profileID string) error {
+	return s.compactSearch(ctx, profileID, searchCompactAt)
+}
+
+// compactSearch merges the chunks of each bucket that has more than over.
+func (s *Store) compactSearch(ctx context.Context, profileID string, over int) error {
 	k, err := s.keysFor(ctx, profileID)
 	if err != nil {
 		return fmt.Errorf("compact search index: %w", err)
 	}
 	q, err := s.reader.QueryContext(ctx, `SELECT bucket FROM search_chunks WHERE profile = ?
-		GROUP BY bucket HAVING count(*) > ?`, k.num, searchCompactAt)
+		GROUP BY bucket HAVING count(*) > ?`, k.num, over)
 	if err != nil {
 		return dbErr("compact search index", err)
 	}
@@ -768,9 +654,10 @@ func (s *Store) CompactSearch(ctx context.Context, profileID string) error {
 	if err != nil {
 		return err
 	}
+	alive := newRowSet(live)
 	for _, b := range buckets {
 		err := s.Update(ctx, profileID, func(tx *Tx) error {
-			return compactBucket(ctx, tx, b, live, below.Int64)
+			return compactBucket(ctx, tx, b, alive, below.Int64)
 		})
 		if err != nil {
 			return err
@@ -802,13 +689,32 @@ func liveRows(ctx context.Context, db sqlQuerier, num int64) ([]int64, error) {
 	return rows, nil
 }
 
+// rowSet is a set of local rows, one bit each (a compaction asks it once
+// per posting).
+type rowSet []uint64
+
+func newRowSet(rows []int64) rowSet {
+	if len(rows) == 0 {
+		return nil
+	}
+	set := make(rowSet, slices.Max(rows)/64+1)
+	for _, r := range rows {
+		set[r/64] |= 1 << (r % 64)
+	}
+	return set
+}
+
+func (set rowSet) has(row uint64) bool {
+	return row/64 < uint64(len(set)) && set[row/64]&(1<<(row%64)) != 0
+}
+
 // compactBucket merges the chunks of one bucket.
-// live are the rows of the resources stored (sorted) when there were none
-// above below: postings of other rows up to below (deleted since) go.
-func compactBucket(ctx context.Context, tx *Tx, bucket int, live []int64, below int64) error {
+// live are the rows of the resources stored when there were none above
+// below: postings of other rows up to below (deleted since) go.
+func compactBucket(ctx context.Context, tx *Tx, bucket int, live rowSet, below int64) error {
 	ad := searchChunkAD(tx.profileID, bucket)
-	type posting struct{ gen, mark uint64 }
-	byToken := map[string]map[uint64]posting{}
+	type kept struct{ gen, mark uint64 }
+	byToken := map[string]map[uint64]kept{}
 	q, err := tx.tx.QueryContext(ctx, "SELECT sealed FROM search_chunks WHERE profile = ? AND bucket = ?", tx.keys.num, bucket)
 	if err != nil {
 		return dbErr("compact search index", err)
@@ -827,11 +733,11 @@ func compactBucket(ctx context.Context, tx *Tx, bucket int, live []int64, below 
 		err = eachPosting(pt, func(tok []byte, row, mark, gen uint64) bool {
 			ps := byToken[string(tok)]
 			if ps == nil {
-				ps = map[uint64]posting{}
+				ps = map[uint64]kept{}
 				byToken[string(tok)] = ps
 			}
 			if p, ok := ps[row]; !ok || gen > p.gen {
-				ps[row] = posting{gen, mark}
+				ps[row] = kept{gen, mark}
 			}
 			return true
 		})
@@ -856,14 +762,14 @@ func compactBucket(ctx context.Context, tx *Tx, bucket int, live []int64, below 
 		ps := byToken[tok]
 		keys := make([]uint64, 0, len(ps))
 		for r := range ps {
-			if _, ok := slices.BinarySearch(live, int64(r)); ok || int64(r) > below {
+			if live.has(r) || int64(r) > below {
 				keys = append(keys, r)
 			}
 		}
 		if len(keys) == 0 {
 			continue
 		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+		slices.Sort(keys)
 		entries = entries[:0]
 		for _, r := range keys {
 			entries = binary.AppendUvarint(entries, r)
@@ -888,49 +794,6 @@ func compactBucket(ctx context.Context, tx *Tx, bucket int, live []int64, below 
 	return nil
 }
 
-// ResourcesAt returns the resources stored at local rows (search
-// candidates), by row; rows whose resource is gone are left out.
-func (s *Store) ResourcesAt(ctx context.Context, profileID string, rows []int64) (map[int64]Resource, error) {
-	k, err := s.keysFor(ctx, profileID)
-	if err != nil {
-		return nil, fmt.Errorf("read resources: %w", err)
-	}
-	out := make(map[int64]Resource, len(rows))
-	if len(rows) == 0 {
-		return out, nil
-	}
-	k.beginRead()
-	defer k.endRead()
-	args := make([]any, 0, len(rows)+1)
-	args = append(args, k.num)
-	for _, r := range rows {
-		args = append(args, r)
-	}
-	q, err := s.reader.QueryContext(ctx, "SELECT id, type, row_key, sealed FROM resources WHERE profile = ? AND id IN (?"+
-		strings.Repeat(", ?", len(rows)-1)+")", args...)
-	if err != nil {
-		return nil, dbErr("read resources", err)
-	}
-	defer q.Close()
-	for q.Next() {
-		var row int64
-		var typ string
-		var key, sealed sql.RawBytes
-		if err := q.Scan(&row, &typ, &key, &sealed); err != nil {
-			return nil, dbErr("read resources", err)
-		}
-		r, err := openRow(k, profileID, typ, key, sealed)
-		if err != nil {
-			return nil, fmt.Errorf("read resources: %w", err)
-		}
-		out[row] = r
-	}
-	if err := q.Err(); err != nil {
-		return nil, dbErr("read resources", err)
-	}
-	return out, nil
-}
-
 // searchTokenOf is the blind token of a word in a profile (tests compare
 // them across profiles).
 func (s *Store) searchTokenOf(ctx context.Context, profileID, word string) ([]byte, error) {
@@ -939,4 +802,13 @@ func (s *Store) searchTokenOf(ctx context.Context, profileID, word string) ([]by
 		return nil, err
 	}
 	return k.rowKey("search", word)
+}
+
+// searchPrefixTokenOf is the blind token of a short beginning of words.
+func (s *Store) searchPrefixTokenOf(ctx context.Context, profileID, prefix string) ([]byte, error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return nil, err
+	}
+	return k.rowKey(searchPrefixDomain, prefix)
 }

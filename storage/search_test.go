@@ -7,8 +7,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -18,9 +20,10 @@ import (
 func wordIndexer(rs []Resource, lookup func(typ, id string) (Resource, bool)) []SearchDoc {
 	var docs []SearchDoc
 	for _, r := range rs {
-		var v struct{ Title, Text, Ref string }
+		var v struct{ Title, Text, Ref, Date string }
 		_ = json.Unmarshal(r.JSON, &v)
 		d := SearchDoc{Type: r.Type, ID: r.ID}
+		d.Date, _ = time.Parse(time.DateOnly, v.Date)
 		split := func(s string, title bool) {
 			for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
 				d.Words = append(d.Words, SearchWord{Word: w, Title: title})
@@ -147,6 +150,31 @@ func TestSearchIndexIsSealed(t *testing.T) {
 	if bytes.Equal(ta, tb) {
 		t.Error("the same word gives the same token in two profiles")
 	}
+	// The short beginnings' tokens too ("z" and "ze" of zebulon, "q" and
+	// "qu" of quixotewright): per profile, and not those of the words "z"
+	// or "ze".
+	var prefixTokens [][]byte
+	for _, prefix := range []string{"z", "ze", "q", "qu", "p", "ph"} {
+		pa, err := s.searchPrefixTokenOf(ctx, a.ID, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pb, err := s.searchPrefixTokenOf(ctx, b.ID, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wa, err := s.searchTokenOf(ctx, a.ID, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(pa, pb) || bytes.Equal(pa, wa) {
+			t.Errorf("the beginning %q gives the same token in two profiles, or as a word", prefix)
+		}
+		prefixTokens = append(prefixTokens, pa, pb)
+	}
+	if got := found(t, s, a.ID, "z", "qu"); len(got) != 1 {
+		t.Fatalf("the index of short words does not work: %q", got)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +185,11 @@ func TestSearchIndexIsSealed(t *testing.T) {
 	}
 	if bytes.Contains(data, ta) || bytes.Contains(data, tb) {
 		t.Error("a word's token is in the file in clear")
+	}
+	for _, tok := range prefixTokens {
+		if bytes.Contains(data, tok) {
+			t.Error("a short beginning's token is in the file in clear")
+		}
 	}
 }
 
@@ -325,5 +358,231 @@ func TestSearchIndexCompaction(t *testing.T) {
 	}
 	if got := found(t, s, p.ID, "random"); len(got) != 1 || got[0] != "Observation/o3" {
 		t.Errorf("found %q", got)
+	}
+}
+
+func datedDoc(typ, id, title, text, date string) Resource {
+	b, _ := json.Marshal(map[string]string{"title": title, "text": text, "date": date})
+	return Resource{Type: typ, ID: id, JSON: b}
+}
+
+// TestSearchIndexShortWords: a query word of one or two letters (looked up
+// by its own token, not through the words it starts) finds and ranks what
+// the words it starts would: title before body, whole word before
+// beginning, newest first; accented letters count as one; changes and
+// deletions are followed, compacted or not.
+func TestSearchIndexShortWords(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	s.SetSearchIndexer(wordIndexer)
+	p := newProfile(t, s, "a")
+	if err := s.Put(ctx, p.ID,
+		datedDoc("Observation", "o1", "Cholesterol", "total, fasting", "2020-01-01"),
+		datedDoc("Observation", "o2", "Glucose", "fasting cholesterol diet", "2021-01-01"),
+		datedDoc("Procedure", "p1", "C section", "", "2019-01-01"),
+		datedDoc("Condition", "c1", "Asthma", "mild, c", "2022-01-01"),
+		datedDoc("Condition", "c2", "Chest pain", "", "2018-01-01"),
+		datedDoc("Condition", "e1", "Árbol bronquial", "ñandú", "2017-01-01"),
+		datedDoc("Condition", "e2", "Ñu", "arteria", "2016-01-01"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		words []string
+		want  string
+	}{
+		// Whole word "c" in a title (4), then titles starting with it (3,
+		// newest first), then the whole word in a body (2), then the
+		// beginning of one (1).
+		{[]string{"c"}, "Procedure/p1 Observation/o1 Condition/c2 Condition/c1 Observation/o2"},
+		{[]string{"ch"}, "Observation/o1 Condition/c2 Observation/o2"},
+		{[]string{"ch", "fasting"}, "Observation/o1 Observation/o2"},
+		{[]string{"c", "se"}, "Procedure/p1"},
+		{[]string{"á"}, "Condition/e1"},
+		{[]string{"ár"}, "Condition/e1"},
+		{[]string{"ñ"}, "Condition/e2 Condition/e1"},
+		{[]string{"ña"}, "Condition/e1"},
+		{[]string{"a"}, "Condition/c1 Condition/e2"},
+		{[]string{"x"}, ""},
+		{[]string{"zz"}, ""},
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, tt := range tests {
+			if got := strings.Join(found(t, s, p.ID, tt.words...), " "); got != tt.want {
+				t.Errorf("%s: search %q = %q, want %q", when, tt.words, got, tt.want)
+			}
+		}
+	}
+	check("written")
+	cands, err := s.SearchIndex(ctx, p.ID, []string{"c", "ch"})
+	if err != nil || len(cands) != 3 || cands[0].Score != 6 || cands[2].Score != 2 {
+		t.Errorf("candidates for c ch = %+v, %v", cands, err)
+	}
+
+	// A sync changes one (it loses its c words) and deletes another.
+	err = s.Update(ctx, p.ID, func(tx *Tx) error {
+		if err := tx.Put(datedDoc("Condition", "c1", "Asthma", "mild", "2022-01-01")); err != nil {
+			return err
+		}
+		return tx.Delete("Procedure", "p1")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The index may still list c1 for the word it lost (callers check the
+	// resource itself); the others keep their order.
+	withoutC1 := func(words ...string) string {
+		t.Helper()
+		return strings.Join(slices.DeleteFunc(found(t, s, p.ID, words...), func(k string) bool { return k == "Condition/c1" }), " ")
+	}
+	if got := withoutC1("c"); got != "Observation/o1 Condition/c2 Observation/o2" {
+		t.Errorf("after the sync: search c = %q", got)
+	}
+	cands, err = s.SearchIndex(ctx, p.ID, []string{"c", "mi"})
+	if err != nil || len(cands) != 0 {
+		t.Errorf("a resource found by words it lost: %+v, %v", cands, err)
+	}
+	if got := found(t, s, p.ID, "se"); len(got) != 0 {
+		t.Errorf("after the sync: deleted resource found: %q", got)
+	}
+	if err := s.compactSearch(ctx, p.ID, 0); err != nil { // every bucket, however few its chunks
+		t.Fatal(err)
+	}
+	if got := withoutC1("c"); got != "Observation/o1 Condition/c2 Observation/o2" {
+		t.Errorf("after compaction: search c = %q", got)
+	}
+	if cands, err := s.SearchIndex(ctx, p.ID, []string{"se"}); err != nil || len(cands) != 0 {
+		t.Errorf("after compaction: the deleted resource's postings stay: %+v, %v", cands, err)
+	}
+	for _, tt := range tests[4:] {
+		if got := strings.Join(found(t, s, p.ID, tt.words...), " "); got != tt.want {
+			t.Errorf("after compaction: search %q = %q, want %q", tt.words, got, tt.want)
+		}
+	}
+}
+
+// TestSearchIndexShortWordsSameAsWords: over many resources, a search of
+// one- and two-letter words gives the candidates, scores and order that
+// matching every indexed word would.
+func TestSearchIndexShortWordsSameAsWords(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	s.SetSearchIndexer(wordIndexer)
+	p := newProfile(t, s, "a")
+	vocab := strings.Fields("cholesterol chest c cd glucose gout hemoglobin hdl h2 2020 2021 20 árbol año ñandú blood b12 basal vacuna vía")
+	type entry struct {
+		title, body []string
+		day         int
+	}
+	var entries []entry
+	var rs []Resource
+	for i := range 300 {
+		e := entry{day: i % 37}
+		for j := range 1 + i%3 {
+			e.title = append(e.title, vocab[(i*7+j*3)%len(vocab)])
+		}
+		for j := range i % 5 {
+			e.body = append(e.body, vocab[(i*11+j*5+1)%len(vocab)])
+		}
+		entries = append(entries, e)
+		date := time.Date(2000, 1, 1+e.day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+		rs = append(rs, datedDoc("Observation", "o"+itoa(i), strings.Join(e.title, " "), strings.Join(e.body, " "), date))
+	}
+	if err := s.Put(ctx, p.ID, rs...); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := liveRows(ctx, s.reader, mustKeys(t, s, p.ID).num)
+	if err != nil || len(rows) != len(rs) {
+		t.Fatalf("rows %d, %v", len(rows), err)
+	}
+	// What matching each word of each resource gives.
+	expect := func(words []string) []SearchCandidate {
+		var out []SearchCandidate
+		for i, e := range entries {
+			total := 0
+			for _, w := range words {
+				best := 0
+				for _, x := range e.title {
+					if strings.HasPrefix(x, w) {
+						best = max(best, wordScore(true, x == w))
+					}
+				}
+				for _, x := range e.body {
+					if strings.HasPrefix(x, w) {
+						best = max(best, wordScore(false, x == w))
+					}
+				}
+				if best == 0 {
+					total = 0
+					break
+				}
+				total += best
+			}
+			if total > 0 {
+				out = append(out, SearchCandidate{Row: rows[i], Score: total, Day: searchDay(time.Date(2000, 1, 1+e.day, 0, 0, 0, 0, time.UTC))})
+			}
+		}
+		slices.SortFunc(out, func(a, b SearchCandidate) int {
+			if a.Score != b.Score {
+				return b.Score - a.Score
+			}
+			if a.Day != b.Day {
+				return int(b.Day - a.Day)
+			}
+			return int(a.Row - b.Row)
+		})
+		return out
+	}
+	queries := [][]string{{"c"}, {"ch"}, {"h"}, {"2"}, {"20"}, {"b"}, {"bl"}, {"á"}, {"añ"}, {"v"}, {"ví"},
+		{"c", "b"}, {"ch", "20"}, {"cholesterol", "b"}, {"h", "hdl"}, {"gou", "2"}, {"q"}}
+	for _, q := range queries {
+		got, err := s.SearchIndex(ctx, p.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := expect(q)
+		if !slices.Equal(got, want) {
+			t.Errorf("search %q: %d candidates %v\nwant %d: %v", q, len(got), head(got), len(want), head(want))
+		}
+	}
+}
+
+func head(cs []SearchCandidate) []SearchCandidate { return cs[:min(len(cs), 5)] }
+
+// TestSearchIndexOlderFormatRebuilt: an index written before short words
+// had tokens of their own is built again; search waits for it meanwhile.
+func TestSearchIndexOlderFormatRebuilt(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	s.SetSearchIndexer(wordIndexer)
+	p := newProfile(t, s, "a")
+	if err := s.Put(ctx, p.ID, doc("Condition", "c1", "Asthma", ""), doc("Condition", "c2", "Gout", "")); err != nil {
+		t.Fatal(err)
+	}
+	// As the version before wrote it: built, format 1, no short words.
+	if _, err := s.writer.Exec("UPDATE search_state SET built = 1, cursor = 99"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SearchIndex(ctx, p.ID, []string{"a"}); !errors.Is(err, ErrSearchNotReady) {
+		t.Fatalf("search of an index of the older format: %v", err)
+	}
+	if st, err := s.SearchStatus(ctx, p.ID); err != nil || st.Built || st.Done != 0 || st.Total != 2 {
+		t.Fatalf("status of an index of the older format = %+v, %v", st, err)
+	}
+	for {
+		pr, err := s.RebuildSearchStep(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pr.Built {
+			break
+		}
+	}
+	if got := found(t, s, p.ID, "a"); len(got) != 1 || got[0] != "Condition/c1" {
+		t.Errorf("found %q once built again", got)
+	}
+	if got := found(t, s, p.ID, "gout"); len(got) != 1 || got[0] != "Condition/c2" {
+		t.Errorf("found %q once built again", got)
 	}
 }

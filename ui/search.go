@@ -63,12 +63,17 @@ func (b *searchBox) focus(win fyne.Window) {
 const searchPause = 250 * time.Millisecond
 
 // runAfterPause searches once the patient paused typing; a key pressed
-// meanwhile starts the wait again. Views drawn inline (tests of the
-// screens' content) search at once. UI goroutine.
+// meanwhile starts the wait again, and stops a search still running for
+// the text before it. Views drawn inline (tests of the screens' content)
+// search at once. UI goroutine.
 func (b *searchBox) runAfterPause() {
 	if b.v.inline {
 		b.run()
 		return
+	}
+	if b.cancel != nil {
+		b.cancel()
+		b.cancel = nil
 	}
 	b.typed++
 	n, do := b.typed, doOnUI

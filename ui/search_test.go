@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -204,5 +205,59 @@ func TestSearchGettingReady(t *testing.T) {
 	test.Type(v.current.search.entry, "low density")
 	q.waitShows(t, w, "Search is getting ready: 25% of your record is prepared for searching.")
 	q.waitShows(t, w, `LDL cholesterol ("bad" cholesterol)`)
+	q.drain()
+}
+
+// slowRecord's search for "ldl" runs until it is stopped.
+type slowRecord struct {
+	*fakeRecord
+	started, stopped chan struct{}
+}
+
+func (r *slowRecord) Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error) {
+	if query != "ldl" {
+		return r.fakeRecord.Search(ctx, profileID, query, limit)
+	}
+	r.started <- struct{}{}
+	<-ctx.Done()
+	r.stopped <- struct{}{}
+	return nil, ctx.Err()
+}
+
+// TestSearchStopsWhenTypingOn: a key pressed while a search runs stops
+// that search at once (its words are no longer the patient's), and the
+// search for the whole words follows the pause.
+func TestSearchStopsWhenTypingOn(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	src := &slowRecord{fakeRecord: wendell(t), started: make(chan struct{}, 1), stopped: make(chan struct{}, 1)}
+	v := buildRecordView(src, "profile-1", nil, false)
+	w := test.NewWindow(v.CanvasObject())
+	v.win = w
+	defer w.Close()
+	w.Resize(screenSizes[0].size)
+	v.ShowSection("search")
+	q.waitShows(t, w, "Type what you are looking for")
+
+	test.Type(v.current.search.entry, "ldl")
+	deadline := time.After(30 * time.Second)
+	for started := false; !started; {
+		select {
+		case <-src.started:
+			started = true
+		case f := <-q:
+			f()
+		case <-deadline:
+			t.Fatal("the search never started")
+		}
+	}
+	// Typing on stops it without the UI goroutine running anything else.
+	test.Type(v.current.search.entry, " calculated")
+	select {
+	case <-src.stopped:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the search for the words before went on while the patient typed")
+	}
+	q.waitShows(t, w, "LDL cholesterol (calculated)")
 	q.drain()
 }
