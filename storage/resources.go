@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -257,7 +258,15 @@ func (s *Store) eachWhere(ctx context.Context, profileID, typ string, since, dat
 		query += " AND (updated_day IS NULL OR updated_day >= ?)"
 		args = append(args, since.UTC().Format(time.DateOnly))
 	}
-	if !dated.IsZero() {
+	switch {
+	case !dated.IsZero() && typ != "":
+		// Three ranges of the index by type and month, in its order (NULL,
+		// '', months): a single condition with OR would walk every entry
+		// of the type.
+		base, baseArgs := query, args
+		query = base + " AND own_month IS NULL UNION ALL " + base + " AND own_month = '' UNION ALL " + base + " AND own_month >= ?"
+		args = append(append(append(slices.Clone(baseArgs), baseArgs...), baseArgs...), ownMonth(dated))
+	case !dated.IsZero():
 		query += " AND (own_month IS NULL OR own_month = '' OR own_month >= ?)"
 		args = append(args, ownMonth(dated))
 	}
