@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,6 +77,15 @@ func secs(ds []time.Duration) string {
 	return strings.Join(parts, " ")
 }
 
+// secs3 is secs with milliseconds.
+func secs3(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%.3f", d.Seconds())
+	}
+	return strings.Join(parts, " ")
+}
+
 // verdict is "ok" or "MISSED" for a figure against its upper bound.
 func verdict(got, limit float64) string {
 	if got <= limit {
@@ -125,7 +136,12 @@ func (n noEverything) Capabilities(ctx context.Context) (*fhirapi.Capabilities, 
 // scale×1,000 resources) and signs in to that chart.
 func scalePractice(b *testing.B, scale int) (*practice.Server, *storage.Store, storage.Profile) {
 	t0 := time.Now()
-	srv := practicetest.Start(b, practice.Config{Scale: scale})
+	var srv *practice.Server
+	// The practice's goroutines (its HTTP server's included) carry the
+	// label side=server in CPU profiles, the sync's side=client.
+	pprof.Do(context.Background(), pprof.Labels("side", "server"), func(context.Context) {
+		srv = practicetest.Start(b, practice.Config{Scale: scale})
+	})
 	var user, pass string
 	for _, a := range srv.DemoAccounts() {
 		if a.Username == "scale" {
@@ -202,6 +218,26 @@ func bareDownload(b *testing.B, api fhirapi.API, mode string) int {
 	return n
 }
 
+// profiled runs fn under the label side=client and, when
+// CAREBOOK_BENCH_CPUPROFILE names a directory, writes the CPU profile of
+// fn alone to name.prof there (merge them with go tool pprof -proto; split
+// server from client with -tagfocus side=server).
+func profiled(b *testing.B, name string, fn func()) {
+	dir := os.Getenv("CAREBOOK_BENCH_CPUPROFILE")
+	if dir != "" {
+		f, err := os.Create(filepath.Join(dir, name+".prof"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	pprof.Do(context.Background(), pprof.Labels("side", "client"), func(context.Context) { fn() })
+}
+
 // loadAverage is the machine's one-minute load average ("?" where
 // unknown): figures taken on a busy machine say so.
 func loadAverage() string {
@@ -248,12 +284,18 @@ func runSyncOnce(b *testing.B, side *scaleSide, mode string, count bool) {
 	// before is not paid in this one.
 	runtime.GC()
 	load := loadAverage()
+	run := len(side.runs[mode])
+	var entries int
 	start, cpu := time.Now(), cpuTime()
-	entries := bareDownload(b, api, mode)
+	profiled(b, fmt.Sprintf("bare-%s-%dk-%d", mode, side.scale, run), func() { entries = bareDownload(b, api, mode) })
 	bare, bareCPU := time.Since(start), cpuTime()-cpu
 	runtime.GC()
+	var res pull.Result
+	var err error
 	start, cpu = time.Now(), cpuTime()
-	res, err := pull.Run(context.Background(), pull.Config{API: api, Store: st, ProfileID: pp.ID, PatientID: pp.PatientID})
+	profiled(b, fmt.Sprintf("sync-%s-%dk-%d", mode, side.scale, run), func() {
+		res, err = pull.Run(context.Background(), pull.Config{API: api, Store: st, ProfileID: pp.ID, PatientID: pp.PatientID})
+	})
 	d, dCPU := time.Since(start), cpuTime()-cpu
 	if err != nil {
 		b.Fatal(err)
@@ -418,8 +460,10 @@ func BenchmarkDeletions(b *testing.B) {
 			time.Sleep(1100 * time.Millisecond) // past the checkpoint overlap
 			runtime.GC()
 			loads = append(loads, loadAverage())
+			var res pull.Result
+			var err error
 			start, cpu := time.Now(), cpuTime()
-			res, err := pull.Run(ctx, cfg)
+			profiled(b, fmt.Sprintf("deletions-%dk-%d", scale, run), func() { res, err = pull.Run(ctx, cfg) })
 			d, dCPU := time.Since(start), cpuTime()-cpu
 			if err != nil {
 				b.Fatal(err)
@@ -431,8 +475,8 @@ func BenchmarkDeletions(b *testing.B) {
 			tookCPU = append(tookCPU, dCPU)
 		}
 		medians[scale], cpuMedians[scale] = median(took), median(tookCPU)
-		fmt.Printf("deletions %4dk: %d entered-in-error of %d removed by an incremental sync: median %.3f s (%s), CPU (server and client) median %.3f s; load average %s\n",
-			scale, mark, total, medians[scale].Seconds(), secs(took), cpuMedians[scale].Seconds(), strings.Join(loads, " "))
+		fmt.Printf("deletions %4dk: %d entered-in-error of %d removed by an incremental sync: median %.3f s (%s), CPU (server and client) median %.3f s (%s); load average %s\n",
+			scale, mark, total, medians[scale].Seconds(), secs3(took), cpuMedians[scale].Seconds(), secs3(tookCPU), strings.Join(loads, " "))
 	}
 	if len(scales) >= 2 {
 		lo, hi := scales[0], scales[len(scales)-1]
