@@ -165,9 +165,7 @@ func ownDate(r storage.Resource) (time.Time, bool) {
 }
 
 func newApp(cfg Config, st *storage.Store) *App {
-	st.SetSearchIndexer(IndexForSearch)
-	st.SetDateOf(ownDate)
-	st.SetWriteWatcher(writeWatcher)
+	InstallCacheHooks(st)
 	a := &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool),
 		bgGrace: DefaultBackgroundGrace}
 	a.searchCtx, a.searchStop = context.WithCancel(context.Background())

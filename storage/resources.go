@@ -366,7 +366,11 @@ type Tx struct {
 	tx        *sql.Tx
 	profileID string
 	keys      *profileKeys
-	putStmt   *sql.Stmt
+
+	// Put's statements (prepared on its first call) and the context they
+	// run with (tx.ctx without its cancellation; see Put).
+	putStmt, updateStmt *sql.Stmt
+	rowCtx              context.Context
 
 	// Scratch space reused by Put: SQLite copies bound values, so each
 	// buffer is free again once its statement has run.
@@ -402,8 +406,10 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 		tx = &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: s.searchIndexer(), dateOf: s.dateOfFunc(),
 			watcher: s.writeWatcher()}
 		defer func() {
-			if tx.putStmt != nil {
-				tx.putStmt.Close()
+			for _, stmt := range []*sql.Stmt{tx.putStmt, tx.updateStmt} {
+				if stmt != nil {
+					stmt.Close()
+				}
 			}
 		}()
 		if err := fn(tx); err != nil {
@@ -421,17 +427,31 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 	return err
 }
 
+// The statements of Tx.Put. A new row (every row of a first sync) takes
+// the insert alone; a row already cached takes the update after it. One
+// upsert with RETURNING would do both, but SQLite gathers RETURNING rows
+// in a temporary table it opens and closes on every call: that cost more
+// than the insert itself.
+const (
+	putInsertSQL = `INSERT INTO resources (profile, row_key, type, updated_day, own_month, sealed)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (profile, row_key) DO NOTHING`
+	putUpdateSQL = `UPDATE resources SET updated_day = ?, own_month = ?, sealed = ?
+		WHERE profile = ? AND row_key = ? RETURNING id`
+)
+
 // Put stores resources, replacing any with the same type and id.
 func (tx *Tx) Put(rs ...Resource) error {
 	if tx.putStmt == nil {
-		stmt, err := tx.tx.PrepareContext(tx.ctx, `INSERT INTO resources (profile, row_key, type, updated_day, own_month, sealed)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (profile, row_key) DO UPDATE SET updated_day = excluded.updated_day, own_month = excluded.own_month, sealed = excluded.sealed
-			RETURNING id`)
+		stmt, err := tx.tx.PrepareContext(tx.ctx, putInsertSQL)
 		if err != nil {
 			return dbErr("put resource", err)
 		}
 		tx.putStmt = stmt
+		// Each row's statement runs without the context's cancellation:
+		// with it, the SQLite driver starts a goroutine per statement to
+		// watch it. Put checks the context before each row instead, and
+		// a cancelled context still rolls the transaction back.
+		tx.rowCtx = context.WithoutCancel(tx.ctx)
 	}
 	if tx.hasher == nil {
 		h, err := tx.keys.hasher()
@@ -442,6 +462,9 @@ func (tx *Tx) Put(rs ...Resource) error {
 	}
 	defer zero(tx.plain)
 	for _, r := range rs {
+		if err := tx.ctx.Err(); err != nil {
+			return fmt.Errorf("put resource: %w", err)
+		}
 		if err := validResource(r); err != nil {
 			return fmt.Errorf("put resource: %w", err)
 		}
@@ -454,9 +477,9 @@ func (tx *Tx) Put(rs ...Resource) error {
 		if tx.sealed, err = tx.keys.sealAppend(tx.sealed[:0], tx.plain, tx.ad); err != nil {
 			return fmt.Errorf("put resource: %w", err)
 		}
-		var row int64
-		if err := tx.putStmt.QueryRowContext(tx.ctx, tx.keys.num, tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.monthOf(r), tx.sealed).Scan(&row); err != nil {
-			return dbErr("put resource", err)
+		row, err := tx.putRow(r)
+		if err != nil {
+			return err
 		}
 		tx.noteChange(r, false)
 		if tx.indexer == nil {
@@ -470,6 +493,40 @@ func (tx *Tx) Put(rs ...Resource) error {
 		}
 	}
 	return nil
+}
+
+// putRow writes the row of r, sealed in tx.sealed under the key
+// tx.rowKey, and returns its local row number.
+func (tx *Tx) putRow(r Resource) (int64, error) {
+	day, month := updatedDay(r.LastUpdated), tx.monthOf(r)
+	res, err := tx.putStmt.ExecContext(tx.rowCtx, tx.keys.num, tx.rowKey, r.Type, day, month, tx.sealed)
+	if err != nil {
+		return 0, dbErr("put resource", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbErr("put resource", err)
+	}
+	if n == 1 {
+		row, err := res.LastInsertId()
+		if err != nil {
+			return 0, dbErr("put resource", err)
+		}
+		return row, nil
+	}
+	// Cached already: replaced in place, keeping its row number.
+	if tx.updateStmt == nil {
+		stmt, err := tx.tx.PrepareContext(tx.ctx, putUpdateSQL)
+		if err != nil {
+			return 0, dbErr("put resource", err)
+		}
+		tx.updateStmt = stmt
+	}
+	var row int64
+	if err := tx.updateStmt.QueryRowContext(tx.rowCtx, day, month, tx.sealed, tx.keys.num, tx.rowKey).Scan(&row); err != nil {
+		return 0, dbErr("put resource", err)
+	}
+	return row, nil
 }
 
 // Delete removes a resource; deleting one that is absent is not an error.

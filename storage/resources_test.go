@@ -261,3 +261,63 @@ func TestUnlisted(t *testing.T) {
 		}
 	}
 }
+
+// TestPutReplacesInPlace: a resource written again, in a later transaction
+// or in the same one, keeps its local row (the search index refers to it)
+// and that row holds the newest value.
+func TestPutReplacesInPlace(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	p := newProfile(t, s, "Ada")
+	rowsOf := func() map[string]int64 {
+		t.Helper()
+		rows, err := s.reader.QueryContext(ctx, "SELECT id FROM resources")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]int64{}
+		for rows.Next() {
+			var row int64
+			if err := rows.Scan(&row); err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.ResourceAt(ctx, p.ID, row)
+			if err != nil {
+				t.Fatalf("ResourceAt(%d): %v", row, err)
+			}
+			out[r.Type+"/"+r.ID+" "+string(r.JSON)] = row
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	o1, o2 := observation("o1", 1), observation("o2", 2)
+	if err := s.Put(ctx, p.ID, o1, o2); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	before := rowsOf()
+	o1b, o2b, o2c := observation("o1", 3), observation("o2", 4), observation("o2", 5)
+	if err := s.Put(ctx, p.ID, o1b, o2b, o2c); err != nil {
+		t.Fatalf("Put again: %v", err)
+	}
+	after := rowsOf()
+	tests := []struct {
+		name     string
+		old, new Resource
+	}{
+		{"replaced in a later transaction", o1, o1b},
+		{"replaced twice in one transaction", o2, o2c},
+	}
+	for _, tt := range tests {
+		oldRow := before["Observation/"+tt.old.ID+" "+string(tt.old.JSON)]
+		newRow, ok := after["Observation/"+tt.new.ID+" "+string(tt.new.JSON)]
+		if !ok || newRow != oldRow || oldRow == 0 {
+			t.Errorf("%s: row %d (found %v), want %d", tt.name, newRow, ok, oldRow)
+		}
+	}
+	if len(after) != 2 {
+		t.Errorf("%d rows after replacing, want 2: %v", len(after), after)
+	}
+}

@@ -52,11 +52,13 @@ func envInts(b *testing.B, name string, def []int) []int {
 }
 
 // appCache is a cache that, as the app's, indexes what a sync writes for
-// search (CAREBOOK_BENCH_NO_INDEX=1: without, to see what the index costs).
+// search and keeps the month of each result's own date in clear
+// (CAREBOOK_BENCH_NO_INDEX=1: without the index, to see what it costs).
 func appCache(b *testing.B) *storage.Store {
 	st := practicetest.OpenCache(b)
-	if os.Getenv("CAREBOOK_BENCH_NO_INDEX") == "" {
-		st.SetSearchIndexer(app.IndexForSearch)
+	app.InstallCacheHooks(st)
+	if os.Getenv("CAREBOOK_BENCH_NO_INDEX") != "" {
+		st.SetSearchIndexer(nil)
 	}
 	return st
 }

@@ -101,7 +101,7 @@ func (s *syncer) pullHistory(ctx context.Context) error {
 				return nil
 			}
 			if e.Resource != nil {
-				if r, remove, _ := classify(e.Resource); remove && r.Type != "" {
+				if r, remove, _ := classifyEntry(e.Resource); remove && r.Type != "" {
 					removes = append(removes, key{r.Type, r.ID})
 				}
 			}
@@ -222,7 +222,7 @@ func (s *syncer) pullReferenced(ctx context.Context) error {
 				if e.Resource == nil || e.Search.Mode == "outcome" {
 					return nil
 				}
-				r, remove, mal := classify(e.Resource)
+				r, remove, mal := classifyEntry(e.Resource)
 				if mal != nil {
 					s.malformed(*mal)
 				}

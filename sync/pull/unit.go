@@ -232,7 +232,7 @@ func (w *unitWriter) write(ctx context.Context, group []pageWrite) error {
 	)
 	for _, pw := range group {
 		for _, raw := range pw.entries {
-			r, remove, mal := classify(raw)
+			r, remove, mal := classifyEntry(raw)
 			if mal != nil {
 				w.s.malformed(*mal)
 			}
@@ -333,6 +333,11 @@ func classify(raw json.RawMessage) (r storage.Resource, remove bool, mal *Malfor
 	if err != nil {
 		return r, false, &Malformed{Reason: "not a JSON object"}
 	}
+	return classifyHeader(raw, h)
+}
+
+// classifyHeader is classify with the header of raw read.
+func classifyHeader(raw json.RawMessage, h fhirapi.ResourceHeader) (r storage.Resource, remove bool, mal *Malformed) {
 	if h.ResourceType == "" || h.ID == "" {
 		return r, false, &Malformed{Type: safeType(h.ResourceType), ID: safeID(h.ID), Reason: "no resourceType or id"}
 	}
