@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -360,7 +361,7 @@ func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int
 		if err != nil {
 			return nil, 0, "", err
 		}
-		if shared, err = t.shared(ctx, e, "", -1); err != nil {
+		if shared, err = t.shared(ctx, e, snap, "", -1); err != nil {
 			return nil, 0, "", err
 		}
 		page.cur = cursor{snapshot: snap, total: own + len(shared)}
@@ -391,7 +392,7 @@ func (t *Tx) Everything(ctx context.Context, e EverythingQuery) ([]Resource, int
 	// for all it has left when it fits on this page.
 	if shared == nil {
 		var err error
-		if shared, err = t.shared(ctx, e, page.lastRef, count-len(out)+1); err != nil {
+		if shared, err = t.shared(ctx, e, page.cur.snapshot, page.lastRef, count-len(out)+1); err != nil {
 			return nil, 0, "", err
 		}
 	}
@@ -487,12 +488,8 @@ func (t *Tx) firstSeqSince(ctx context.Context, since time.Time) (int64, error) 
 	if since.IsZero() {
 		return 1, nil
 	}
-	// INDEXED BY: left to itself, SQLite answers MIN(seq) by walking the
-	// table in seq order until a row matches, which for a recent since
-	// (an incremental sync) visits nearly every write ever made; the
-	// index visits only the writes since.
 	var seq sql.NullInt64
-	if err := t.tx.QueryRowContext(ctx, `SELECT MIN(seq) FROM fhir_version INDEXED BY fhir_version_time WHERE last_updated >= ?`,
+	if err := t.tx.QueryRowContext(ctx, `SELECT MIN(seq) FROM fhir_version WHERE last_updated >= ?`,
 		since.UnixMicro()).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("find writes since: %w", err)
 	}
@@ -504,24 +501,80 @@ func (t *Tx) firstSeqSince(ctx context.Context, since time.Time) (int64, error) 
 }
 
 // shared returns the shared part of $everything after lastRef, at most
-// limit (-1 = all). In full, from every reference of the patient's record;
-// with _since, from the shared resources changed since (few), each kept if
-// the record refers to it, so an incremental sync does not pay for the
-// whole record.
-func (t *Tx) shared(ctx context.Context, e EverythingQuery, lastRef string, limit int) ([]Resource, error) {
+// limit (-1 = all), for the search whose first page saw write snap. In
+// full, from every reference of the patient's record: found once per
+// search, by the first page (for the total), and kept for the last pages
+// (sharedMemo), where they are listed; with _since, from the shared
+// resources changed since (few), each kept if the record refers to it, so
+// an incremental sync does not pay for the whole record.
+func (t *Tx) shared(ctx context.Context, e EverythingQuery, snap int64, lastRef string, limit int) ([]Resource, error) {
 	var (
 		refs [][2]string
 		err  error
 	)
-	if e.Since.IsZero() {
-		refs, err = t.sharedRefs(ctx, e.Patient)
-	} else {
+	switch {
+	case !e.Since.IsZero():
 		refs, err = t.sharedChangedSince(ctx, e)
+	default:
+		key := sharedKey{patient: e.Patient, snapshot: snap}
+		var ok bool
+		if refs, ok = t.st.shared.get(key); !ok {
+			refs, err = t.sharedRefs(ctx, e.Patient)
+			// Kept only from a read: a write transaction's snapshot may
+			// be rolled back, and its number given to another write.
+			if err == nil && !t.write {
+				t.st.shared.put(key, refs)
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	return t.readShared(ctx, e, refs, lastRef, limit)
+}
+
+// sharedKey names the shared references of one full $everything: its
+// patient and the snapshot of its first page.
+type sharedKey struct {
+	patient  string
+	snapshot int64
+}
+
+// sharedMemoSize bounds the searches whose shared references are kept: a
+// search whose entry went (many searches since, a restart) finds them
+// again.
+const sharedMemoSize = 16
+
+// sharedMemo keeps the shared references of the latest full $everything
+// searches. The lists are never modified once kept.
+type sharedMemo struct {
+	mu   sync.Mutex
+	refs map[sharedKey][][2]string
+	keys []sharedKey // oldest first
+}
+
+func (m *sharedMemo) get(k sharedKey) ([][2]string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	refs, ok := m.refs[k]
+	return refs, ok
+}
+
+func (m *sharedMemo) put(k sharedKey, refs [][2]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.refs == nil {
+		m.refs = map[sharedKey][][2]string{}
+	}
+	if _, ok := m.refs[k]; ok {
+		return
+	}
+	if len(m.keys) == sharedMemoSize {
+		delete(m.refs, m.keys[0])
+		m.keys = m.keys[1:]
+	}
+	m.refs[k] = refs
+	m.keys = append(m.keys, k)
 }
 
 // sharedChangedSince lists the shared resources written at or after

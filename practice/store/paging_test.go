@@ -219,3 +219,63 @@ func TestIncrementalReadsStartAtTheirTime(t *testing.T) {
 		t.Errorf("history since: [%s] total %d, %v", ids(hs), total, err)
 	}
 }
+
+// TestEverythingSharedPartOfFirstPage: the shared part of a full
+// $everything is the one the record referred to when the first page ran
+// (it makes the first page's total), found once per search: a practitioner
+// first referred to by a record created after the first page comes with
+// that record, in the next incremental sync, not in this search.
+func TestEverythingSharedPartOfFirstPage(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	mustPut(t, s, "Patient", "pa", `{"resourceType":"Patient"}`)
+	mustPut(t, s, "Practitioner", "dr", `{"resourceType":"Practitioner"}`)
+	for i := range 5 {
+		mustPut(t, s, "Observation", fmt.Sprintf("o%d", i), obsBody("final"))
+	}
+	rs, total, next := everythingPager(t, s, "")
+	got := map[string]bool{}
+	for _, r := range rs {
+		got[r.Type+"/"+r.ID] = true
+	}
+	mustPut(t, s, "Practitioner", "dr2", `{"resourceType":"Practitioner"}`)
+	mustPut(t, s, "Observation", "late", `{"resourceType":"Observation","status":"final","subject":{"reference":"Patient/pa"},"performer":[{"reference":"Practitioner/dr2"}]}`)
+	for next != "" {
+		rs, _, next = everythingPager(t, s, next)
+		for _, r := range rs {
+			got[r.Type+"/"+r.ID] = true
+		}
+	}
+	if len(got) != total || !got["Practitioner/dr"] || got["Practitioner/dr2"] || got["Observation/late"] {
+		t.Fatalf("total %d, listed %v", total, got)
+	}
+	// The next incremental sync brings the late record and its practitioner.
+	rs, _, _, err := s.Everything(ctx, EverythingQuery{Patient: "pa", Since: time.Now().Add(-time.Second), Count: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := map[string]bool{}
+	for _, r := range rs {
+		later[r.Type+"/"+r.ID] = true
+	}
+	if !later["Observation/late"] || !later["Practitioner/dr2"] {
+		t.Fatalf("incremental: %v", later)
+	}
+}
+
+// TestSharedMemoBounded: the memo keeps the latest searches only.
+func TestSharedMemoBounded(t *testing.T) {
+	var m sharedMemo
+	for i := range sharedMemoSize + 3 {
+		m.put(sharedKey{patient: "p", snapshot: int64(i)}, [][2]string{{"Practitioner", fmt.Sprint(i)}})
+	}
+	if len(m.refs) != sharedMemoSize || len(m.keys) != sharedMemoSize {
+		t.Fatalf("%d kept, want %d", len(m.refs), sharedMemoSize)
+	}
+	if _, ok := m.get(sharedKey{patient: "p", snapshot: 0}); ok {
+		t.Error("the oldest search is still kept")
+	}
+	if refs, ok := m.get(sharedKey{patient: "p", snapshot: sharedMemoSize + 2}); !ok || refs[0][1] != fmt.Sprint(sharedMemoSize+2) {
+		t.Errorf("the newest search: %v, %v", refs, ok)
+	}
+}

@@ -54,6 +54,10 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements, by query
 
+	// shared keeps what the first page of a full $everything found of
+	// the shared part, for its last pages (see Tx.shared).
+	shared sharedMemo
+
 	clockMu  sync.Mutex
 	lastTime int64 // last timestamp handed out, µs since epoch
 	inFlight int64 // timestamp of the write in progress, 0 when none
