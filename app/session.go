@@ -85,6 +85,7 @@ type App struct {
 	searchCtx  context.Context
 	searchStop context.CancelFunc
 	searchWG   sync.WaitGroup
+	redating   atomic.Bool // redateRecords runs (redate.go)
 
 	// settingsMu serializes read-modify-write of profile settings.
 	settingsMu sync.Mutex
@@ -283,6 +284,9 @@ func (a *App) afterUnlock() {
 	a.bus.Publish(Unlocked{})
 	// A cache from before the search index gets one, in the background.
 	go a.buildSearchIndexes(context.Background())
+	// And one from before the dashboard read reports by month, their
+	// months.
+	a.redateRecords()
 }
 
 // Lock drops every key from memory. Reading the record fails until Unlock.
