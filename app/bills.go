@@ -21,7 +21,7 @@ import (
 // recipient offered), and the message refers to it (Communication.about).
 // Send it with SendMessage once the patient wrote the text.
 func (a *App) AskAboutBill(ctx context.Context, profileID, ref string) (Draft, error) {
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.ChartOf(ctx, profileID, append([]string{"Account"}, recipientTypes...)...)
 	if err != nil {
 		return Draft{}, fmt.Errorf("ask about bill: %w", err)
 	}

@@ -14,23 +14,18 @@ import (
 	"github.com/carebook/carebook/storage"
 )
 
-// decoded is one profile's record decrypted and decoded, kept in memory
-// while the app is unlocked so screens do not decrypt the whole cache on
-// every visit. It is dropped on lock, when the record changes and when
-// another person's record is decoded (see decodeRecord). (Search reads the
-// sealed search index instead: search.go.)
+// decoded is one profile's whole record decoded. Nothing fills
+// App.charts any more (charts are shared while in use and never kept:
+// charts.go); dashboardChart and keptDashboardChart still read it.
 type decoded struct {
 	chart *record.Chart
 }
 
 // Chart returns the profile's whole cached record, decoded for display.
-// It reads only the local cache, so it works offline.
+// It reads only the local cache, so it works offline. The chart is not
+// kept: screens ask ChartOf for only the types they show.
 func (a *App) Chart(ctx context.Context, profileID string) (*record.Chart, error) {
-	d, err := a.decoded(ctx, profileID)
-	if err != nil {
-		return nil, err
-	}
-	return d.chart, nil
+	return a.ChartOf(ctx, profileID)
 }
 
 // Dashboard is the home screen of one profile: what matters today.
@@ -273,73 +268,6 @@ func (a *App) readOlderReports(ctx context.Context, profileID string, c *record.
 // pass over the reports, worth it only for many results.
 const decodeAllBelow = 300
 
-// decoded returns the profile's decoded record, loading it on first use.
-// Callers that ask at the same time (the record screen opening while a
-// search is typed) share one decode rather than each reading and decoding
-// the whole record; a caller whose ctx ends stops waiting, and the decode
-// goes on for the others (and is kept for the next).
-func (a *App) decoded(ctx context.Context, profileID string) (*decoded, error) {
-	a.mu.Lock()
-	d, gen := a.charts[profileID], a.chartsGen
-	a.mu.Unlock()
-	if d != nil {
-		return d, nil
-	}
-	// The generation is in the key: a decode that started before a sync
-	// changed the record is not handed to a caller who asked after it.
-	key := fmt.Sprintf("%s@%d", profileID, gen)
-	done := a.decodes.DoChan(key, func() (any, error) {
-		return a.decodeRecord(context.WithoutCancel(ctx), profileID, gen)
-	})
-	select {
-	case <-ctx.Done():
-		return nil, fmt.Errorf("read record: %w", ctx.Err())
-	case r := <-done:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*decoded), nil
-	}
-}
-
-// decodeRecord reads and decodes the profile's whole record, and keeps it
-// unless the app locked or the record changed (generation gen) meanwhile.
-func (a *App) decodeRecord(ctx context.Context, profileID string, gen int) (*decoded, error) {
-	a.decodeCount.Add(1)
-	rs, err := a.store.List(ctx, profileID, "")
-	if err != nil {
-		return nil, fmt.Errorf("read record: %w", err)
-	}
-	in := make([]record.Resource, len(rs))
-	for i, r := range rs {
-		in[i] = record.Resource(r)
-	}
-	d := &decoded{chart: record.Load(in)}
-	// Only the person on screen stays decoded: their records at every
-	// practice linked to this one (the merged views read them all), no
-	// one else's. A family of five long records would otherwise keep
-	// five whole decoded records in memory.
-	keep := map[string]bool{profileID: true}
-	if linked, err := a.LinkedProfiles(ctx, profileID); err == nil {
-		for _, p := range linked {
-			keep[p.ID] = true
-		}
-	}
-	a.mu.Lock()
-	// Never keep a record decoded after a lock, nor one read while a sync
-	// changed it (forget ran meanwhile): the next reader decodes afresh.
-	if !a.store.Locked() && a.chartsGen == gen {
-		for id := range a.charts {
-			if !keep[id] {
-				delete(a.charts, id)
-			}
-		}
-		a.charts[profileID] = d
-	}
-	a.mu.Unlock()
-	return d, nil
-}
-
 // forget drops the decoded record of one profile ("" = all of them).
 func (a *App) forget(profileID string) {
 	a.mu.Lock()
@@ -348,10 +276,21 @@ func (a *App) forget(profileID string) {
 	if profileID == "" {
 		a.charts = make(map[string]*decoded)
 		a.dashCharts = nil
+		a.shared, a.trends = nil, nil
 		return
 	}
 	delete(a.charts, profileID)
 	delete(a.dashCharts, profileID)
+	for key := range a.shared {
+		if strings.HasPrefix(key, profileID+"@") {
+			delete(a.shared, key)
+		}
+	}
+	for key := range a.trends {
+		if strings.HasPrefix(key, profileID+"@") {
+			delete(a.trends, key)
+		}
+	}
 }
 
 // unreadBy counts unread messages per person who wrote them, most first.

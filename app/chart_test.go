@@ -62,10 +62,16 @@ func TestDashboardFastPathAgrees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.Chart(ctx, p.ID); err != nil { // the whole record, decoded
+		whole, err := a.Chart(ctx, p.ID) // the whole record, decoded
+		if err != nil {
 			t.Fatal(err)
 		}
-		full, err := a.Dashboard(ctx, p.ID)
+		pr, err := a.store.Profile(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now = a.cfg.Now()
+		full, err := a.dashboardOf(ctx, pr, whole, now, resultsBaseline(pr, now))
 		if err != nil {
 			t.Fatal(err)
 		}

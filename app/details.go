@@ -266,7 +266,9 @@ func (a *App) PatientDetails(ctx context.Context, profileID string) (Details, er
 	if err != nil {
 		return Details{}, err
 	}
-	c, err := a.Chart(ctx, profileID)
+	// The pharmacies the record names: the patient's, the prescriptions'
+	// and the requests'.
+	c, err := a.ChartOf(ctx, profileID, "MedicationRequest", "Task")
 	if err != nil {
 		return Details{}, fmt.Errorf("details: %w", err)
 	}
@@ -519,7 +521,7 @@ func (a *App) UpdateDetails(ctx context.Context, profileID string, changes map[D
 		return Submitted{}, invalid(i18n.L("nothing to change: these are your details already"))
 	}
 	version := firstNonBlank(baseVersion, versionOf(cur))
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.ChartOf(ctx, profileID, "Organization") // pharmacies, by name
 	if err != nil {
 		return Submitted{}, fmt.Errorf("details: %w", err)
 	}
@@ -671,7 +673,7 @@ func (a *App) buildConflict(ctx context.Context, p storage.Profile, seq int64, m
 		return DetailsConflict{}, err
 	}
 	a.cachePatient(ctx, p.ID, resp.Body)
-	c, err := a.Chart(ctx, p.ID)
+	c, err := a.ChartOf(ctx, p.ID, "Organization") // pharmacies, by name
 	if err != nil {
 		return DetailsConflict{}, fmt.Errorf("details: %w", err)
 	}
@@ -769,7 +771,7 @@ func (a *App) ResolveDetailsConflict(ctx context.Context, profileID string, c De
 	if err != nil {
 		return Submitted{}, err
 	}
-	chart, err := a.Chart(ctx, profileID)
+	chart, err := a.ChartOf(ctx, profileID, "Organization") // pharmacies, by name
 	if err != nil {
 		return Submitted{}, fmt.Errorf("details: %w", err)
 	}

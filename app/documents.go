@@ -80,7 +80,7 @@ func (d Document) Key() string { return fmt.Sprintf("%s#%d", d.Ref, d.Attachment
 // from the local cache (works offline). A non-blank query keeps those
 // whose title, kind, author or text hold every word of it (any case).
 func (a *App) Documents(ctx context.Context, profileID, query string) ([]Document, error) {
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.chartWithRefs(ctx, profileID, documentTypes, documentRefs)
 	if err != nil {
 		return nil, fmt.Errorf("documents: %w", err)
 	}
@@ -103,6 +103,21 @@ func (a *App) Documents(ctx context.Context, profileID, query string) ([]Documen
 		docs = kept
 	}
 	return docs, nil
+}
+
+// documentTypes are what the list of documents reads of a record,
+// besides what the documents are about (documentRefs).
+var documentTypes = []string{"DocumentReference", "DiagnosticReport", "Communication", "Condition"}
+
+// documentRefs are the entries the documents of c say they are about.
+func documentRefs(c *record.Chart) []string {
+	var refs []string
+	for _, d := range c.Documents {
+		for _, r := range d.Related {
+			refs = append(refs, r.Reference)
+		}
+	}
+	return refs
 }
 
 // ChartDocuments lists the documents of a decoded record, newest first.

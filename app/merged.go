@@ -34,13 +34,20 @@ func sourceOf(p ProfileInfo) record.Source {
 // (works offline). For a profile linked to no other it holds that profile
 // alone.
 func (a *App) MergedRecord(ctx context.Context, profileID string) (MergedRecord, error) {
+	return a.MergedRecordOf(ctx, profileID)
+}
+
+// MergedRecordOf is MergedRecord reading only the resources of types (and
+// SupportTypes) of each practice's record (see ChartOf); no types reads
+// the whole records.
+func (a *App) MergedRecordOf(ctx context.Context, profileID string, types ...string) (MergedRecord, error) {
 	ps, err := a.LinkedProfiles(ctx, profileID)
 	if err != nil {
 		return MergedRecord{}, fmt.Errorf("merged record: %w", err)
 	}
 	m := MergedRecord{Profiles: ps}
 	for _, p := range ps {
-		c, err := a.Chart(ctx, p.ID)
+		c, err := a.ChartOf(ctx, p.ID, types...)
 		if err != nil {
 			return MergedRecord{}, fmt.Errorf("merged record: %w", err)
 		}

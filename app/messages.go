@@ -167,7 +167,7 @@ type MessageOptions struct {
 // MessageOptions returns the recipients the practice offers, the topics
 // and the practice's notice and limits. It reads only the local cache.
 func (a *App) MessageOptions(ctx context.Context, profileID string) (MessageOptions, error) {
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.ChartOf(ctx, profileID, recipientTypes...)
 	if err != nil {
 		return MessageOptions{}, fmt.Errorf("message options: %w", err)
 	}
@@ -177,6 +177,9 @@ func (a *App) MessageOptions(ctx context.Context, profileID string) (MessageOpti
 	}
 	return MessageOptions{Recipients: Recipients(c), Topics: MessageTopics(), Policy: mp}, nil
 }
+
+// recipientTypes are what Recipients reads of a record.
+var recipientTypes = []string{"CareTeam", "Encounter", "Invoice"}
 
 // recentVisits is how many of the latest visits offer their clinicians as
 // recipients.
@@ -654,7 +657,7 @@ func (a *App) ReplyDraft(ctx context.Context, profileID, communicationID string)
 // topic is "Test result", and it goes to the patient's doctor (else the
 // first recipient offered). The message refers to it (Communication.about).
 func (a *App) AskAboutResult(ctx context.Context, profileID, ref string) (Draft, error) {
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.chartWithRefs(ctx, profileID, recipientTypes, func(*record.Chart) []string { return []string{ref} })
 	if err != nil {
 		return Draft{}, fmt.Errorf("ask about result: %w", err)
 	}

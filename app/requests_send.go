@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -167,11 +168,42 @@ func (a *App) Requests(ctx context.Context, profileID string) ([]Request, error)
 	if err != nil {
 		return nil, fmt.Errorf("requests: %w", err)
 	}
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.chartWithRefs(ctx, profileID, requestTypes, func(c *record.Chart) []string { return requestRefs(c, entries) })
 	if err != nil {
 		return nil, fmt.Errorf("requests: %w", err)
 	}
 	return listRequests(c, entries), nil
+}
+
+// requestTypes are what the list of requests reads of a record, besides
+// the entries the requests are about (requestRefs).
+var requestTypes = []string{"Task", "MedicationRequest", "DocumentReference"}
+
+// requestRefs are the entries the requests of c and of the outbox's
+// entries point to: what they are about, their pharmacies and outcomes.
+func requestRefs(c *record.Chart, entries []OutboxEntry) []string {
+	tasks := slices.Clone(c.Tasks)
+	for _, e := range entries {
+		if e.Kind != outbox.KindTask || e.Op != "create" {
+			continue
+		}
+		for _, js := range [][]byte{e.Resource, e.Result} {
+			if len(js) > 0 {
+				tasks = append(tasks, record.DecodeTask(record.Resource{Type: "Task", JSON: js}))
+			}
+		}
+	}
+	var refs []string
+	for _, t := range tasks {
+		refs = append(refs, t.Focus.Reference)
+		for _, in := range t.Inputs {
+			refs = append(refs, in.Ref.Reference)
+		}
+		for _, o := range t.Outputs {
+			refs = append(refs, o.Ref.Reference)
+		}
+	}
+	return refs
 }
 
 // listRequests merges the outbox's Task items with the record's Tasks: an
@@ -310,7 +342,7 @@ func (a *App) AskAboutRequest(ctx context.Context, profileID, taskID string) (Dr
 	if err != nil {
 		return Draft{}, fmt.Errorf("ask about request: %w", err)
 	}
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.ChartOf(ctx, profileID, recipientTypes...)
 	if err != nil {
 		return Draft{}, fmt.Errorf("ask about request: %w", err)
 	}

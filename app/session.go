@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"golang.org/x/sync/singleflight"
 
@@ -73,6 +74,12 @@ type App struct {
 	charts     map[string]*decoded  // decoded records by profile id, dropped on lock
 	dashCharts map[string]dashChart // what the dashboards read, by profile id; dropped with charts
 	chartsGen  int                  // counts forget calls: a decode that saw one meanwhile is not kept
+	// shared are the charts of some types in use (ChartOf), by profile,
+	// generation and types; weak: a chart no screen holds is freed.
+	shared map[string]weak.Pointer[record.Chart]
+	// trends are the trends those charts share, by profile and
+	// generation; weak too.
+	trends map[string]weak.Pointer[record.TrendIndex]
 	// decodes makes concurrent readers of one record share its decode;
 	// decodeCount counts the decodes done (tests read it).
 	decodes     singleflight.Group

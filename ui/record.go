@@ -28,7 +28,12 @@ import (
 // satisfies it. Its methods may block (they read the encrypted cache): call
 // them off the UI goroutine, except Touch, which is cheap.
 type recordSource interface {
-	Chart(ctx context.Context, profileID string) (*record.Chart, error) // decoded record, from the local cache (works offline)
+	// ChartOf is the record's resources of types (with what names them),
+	// decoded, from the local cache (works offline).
+	ChartOf(ctx context.Context, profileID string, types ...string) (*record.Chart, error)
+	// ChartOfEntries is the record's entries of keys ("Type/id"), with
+	// what names them, decoded (works offline).
+	ChartOfEntries(ctx context.Context, profileID string, keys ...string) (*record.Chart, error)
 	Search(ctx context.Context, profileID, query string, limit int) ([]record.Hit, error)
 	OpenDocument(ctx context.Context, profileID, docRef string, attachment int) error // shows a PDF/attachment in the system viewer
 	MarkResultOpened(ctx context.Context, profileID string, keys ...string) error     // opened results are no longer new
@@ -40,6 +45,17 @@ type sectionModel struct {
 	items  []listItem
 	empty  string                  // said instead of an empty list
 	detail func(i int) detailModel // details of items[i]; pure, cheap for one entry
+	// load, when set, builds the details of items[i] instead of detail,
+	// off the UI goroutine: read gives the entries they need that the
+	// section does not keep. A long record's results are listed, not
+	// kept decoded: an entry's are read when it is opened.
+	load func(ctx context.Context, read entryReader, i int) (detailModel, error)
+	// from is the profile whose record the section shows ("": the
+	// view's own), which load reads.
+	from string
+	// trends, in the results section, are the trends of its results
+	// (search shows a result with its trend).
+	trends *trendIndex
 	// seenKey, when set, names what opening items[i] marks as seen
 	// (record.LabGroup.Key for a result), "" for nothing.
 	seenKey func(i int) string
@@ -53,9 +69,37 @@ type sectionModel struct {
 	people []app.ProfileInfo
 }
 
+// entryReader reads record entries by key ("Type/id"), decoded, with
+// app.SupportTypes (what names them). Any goroutine but the UI's.
+type entryReader func(ctx context.Context, keys ...string) (*record.Chart, error)
+
+// hasDetail reports whether the model's rows open details.
+func (m sectionModel) hasDetail() bool { return m.detail != nil || m.load != nil }
+
+// detailAt builds the details of items[i], reading what they need with
+// read. Any goroutine but the UI's when m.load is set.
+func (m sectionModel) detailAt(ctx context.Context, read entryReader, i int) (detailModel, error) {
+	if m.load != nil {
+		return m.load(ctx, read, i)
+	}
+	return m.detail(i), nil
+}
+
+// reader reads the entries of profile pid ("" the view's own). Any
+// goroutine.
+func (v *recordView) reader(pid string) entryReader {
+	src, pid := v.src, firstText(pid, v.profileID)
+	return func(ctx context.Context, keys ...string) (*record.Chart, error) {
+		return src.ChartOfEntries(ctx, pid, keys...)
+	}
+}
+
 // sectionDef describes one section of the record.
 type sectionDef struct {
-	name  string // ShowSection's name: "results", "medications", …; label() is what the patient reads
+	name string // ShowSection's name: "results", "medications", …; label() is what the patient reads
+	// types are the resource types build reads (the chart it is given
+	// holds those and app.SupportTypes, no more).
+	types []string
 	build func(c *record.Chart) sectionModel
 	// buildWithAppts, when set and the source books appointments, is
 	// used instead of build with the app core's appointments.
@@ -67,19 +111,23 @@ type sectionDef struct {
 
 // recordSections lists the sections in the order they are offered.
 var recordSections = []sectionDef{
-	{name: "results", build: resultsSection, merged: mergedResults},
-	{name: "vitals", build: vitalsSection, merged: mergedVitals},
-	{name: "medications", build: medicationsSection, merged: mergedMedications},
-	{name: "allergies", build: allergiesSection, merged: mergedAllergies},
-	{name: "conditions", build: conditionsSection, merged: mergedConditions},
-	{name: "immunizations", build: immunizationsSection, merged: mergedImmunizations},
-	{name: "visits", build: visitsSection, buildWithAppts: visitsSectionWith, merged: mergedVisits},
+	{name: "results", types: clinicalTypes, build: resultsSection, merged: mergedResults},
+	{name: "vitals", types: clinicalTypes, build: vitalsSection, merged: mergedVitals},
+	{name: "medications", types: []string{"MedicationRequest"}, build: medicationsSection, merged: mergedMedications},
+	{name: "allergies", types: []string{"AllergyIntolerance"}, build: allergiesSection, merged: mergedAllergies},
+	{name: "conditions", types: []string{"Condition"}, build: conditionsSection, merged: mergedConditions},
+	{name: "immunizations", types: []string{"Immunization"}, build: immunizationsSection, merged: mergedImmunizations},
+	{name: "visits", types: clinicalTypes, build: visitsSection, buildWithAppts: visitsSectionWith, merged: mergedVisits},
 	{name: "documents"},
-	{name: "billing", build: billingSection},
-	{name: "care", build: careSection},
+	{name: "billing", types: []string{"Invoice", "Account"}, build: billingSection},
+	{name: "care", types: []string{"CarePlan", "Goal", "CareTeam", "Condition"}, build: careSection},
 	{name: "keep"},
 	{name: "search"},
 }
+
+// clinicalTypes are what the results, their trends and the visits read:
+// one chart, shared by the three sections while they are open.
+var clinicalTypes = []string{"Observation", "DiagnosticReport", "Encounter", "Procedure", "DocumentReference", "Appointment"}
 
 // label is what the patient reads for the section, in the current
 // language.
@@ -152,8 +200,11 @@ type sectionView struct {
 	loaded bool // a load was started since the last Refresh
 	gen    int  // counts the models applied, so late work can tell it is stale
 	cancel context.CancelFunc
-	search *searchBox // the search section only
-	query  string     // the documents section only: its filter
+	// opening counts the entries opened, so details read late for an
+	// entry left meanwhile are dropped.
+	opening int
+	search  *searchBox // the search section only
+	query   string     // the documents section only: its filter
 	// reopenKey, when set, is the entry whose details the next load
 	// opens (an appointment just booked), instead of the one on show.
 	reopenKey string
@@ -288,6 +339,9 @@ func (v *recordView) ShowSection(name string) {
 func (v *recordView) Refresh() {
 	for _, s := range v.sections {
 		s.loaded = false
+		if s.search != nil {
+			s.search.forget()
+		}
 	}
 	if v.current != nil {
 		v.load(v.current)
@@ -330,10 +384,14 @@ func (v *recordView) buildSection(s *sectionView) {
 			s.md.showDetail(s.model.page(v, s.md, i))
 			return
 		}
-		if s.model.detail == nil {
+		switch {
+		case s.model.load != nil:
+			v.loadDetail(s, i)
+		case s.model.detail != nil:
+			s.md.showDetail(v.detailPage(s.md, s.model.detail(i)))
+		default:
 			return
 		}
-		s.md.showDetail(v.detailPage(s.md, s.model.detail(i)))
 		if s.model.seenKey != nil {
 			if key := s.model.seenKey(i); key != "" {
 				// Opening a result is seeing it: it is no longer new on the
@@ -346,6 +404,27 @@ func (v *recordView) buildSection(s *sectionView) {
 			}
 		}
 	}
+}
+
+// loadDetail reads what the details of the section's items[i] need off
+// the UI goroutine and shows them, unless another entry was opened or
+// the section reloaded meanwhile. UI goroutine.
+func (v *recordView) loadDetail(s *sectionView, i int) {
+	s.opening++
+	m, gen, opening := s.model, s.gen, s.opening
+	read := v.reader(m.from)
+	runFor(v, context.Background(), func(ctx context.Context) (detailModel, error) {
+		return m.load(ctx, read, i)
+	}, func(d detailModel, err error) {
+		if s.gen != gen || s.opening != opening {
+			return
+		}
+		if err != nil {
+			s.md.showDetail(paragraph(lang.L("Carebook could not read this part of your record. Please try again.")))
+			return
+		}
+		s.md.showDetail(v.detailPage(s.md, d))
+	})
 }
 
 // load reads the section's model off the UI goroutine and applies it,
@@ -372,8 +451,9 @@ func (v *recordView) load(s *sectionView) {
 		}
 		pid := v.profileID
 		var people []app.ProfileInfo
+		var c *record.Chart // the chart of def's types, when read already
 		if v.merged != nil {
-			mr, err := v.merged.MergedRecord(ctx, v.profileID)
+			mr, err := v.merged.MergedRecordOf(ctx, v.profileID, def.types...)
 			if err != nil {
 				return sectionModel{}, err
 			}
@@ -386,8 +466,11 @@ func (v *recordView) load(s *sectionView) {
 			if mr.Linked() && view != "" {
 				pid = view
 			}
+			if !mr.Linked() && len(mr.Parts) == 1 {
+				c = mr.Parts[0].Chart
+			}
 		}
-		m, err := v.build(ctx, def, pid)
+		m, err := v.build(ctx, def, pid, c)
 		m.people = people
 		return m, err
 	}, func(m sectionModel, err error) { v.apply(s, m, err) })
@@ -395,11 +478,14 @@ func (v *recordView) load(s *sectionView) {
 
 // build is a section of one profile's record: the record on screen, or
 // (pid) another practice's record of the same person, whose entries'
-// requests then go to that practice. Any goroutine.
-func (v *recordView) build(ctx context.Context, def sectionDef, pid string) (sectionModel, error) {
-	c, err := v.src.Chart(ctx, pid)
-	if err != nil {
-		return sectionModel{}, err
+// requests then go to that practice. c, when not nil, is pid's chart of
+// def's types, read already. Any goroutine.
+func (v *recordView) build(ctx context.Context, def sectionDef, pid string, c *record.Chart) (sectionModel, error) {
+	if c == nil {
+		var err error
+		if c, err = v.src.ChartOf(ctx, pid, def.types...); err != nil {
+			return sectionModel{}, err
+		}
 	}
 	var m sectionModel
 	if def.buildWithAppts != nil && v.booking != nil && pid == v.profileID {
@@ -423,14 +509,23 @@ func (v *recordView) build(ctx context.Context, def sectionDef, pid string) (sec
 			}
 		}
 	}
-	if pid != v.profileID && m.detail != nil {
-		inner := m.detail
-		m.detail = func(i int) detailModel {
-			d := inner(i)
-			d.profileID, d.askRef = pid, ""
-			return d
+	if pid != v.profileID && m.hasDetail() {
+		if inner := m.detail; inner != nil {
+			m.detail = func(i int) detailModel {
+				d := inner(i)
+				d.profileID, d.askRef = pid, ""
+				return d
+			}
+		}
+		if inner := m.load; inner != nil {
+			m.load = func(ctx context.Context, read entryReader, i int) (detailModel, error) {
+				d, err := inner(ctx, read, i)
+				d.profileID, d.askRef = pid, ""
+				return d, err
+			}
 		}
 		m.seenKey = nil
+		m.from = pid
 	}
 	return m, nil
 }
@@ -438,7 +533,9 @@ func (v *recordView) build(ctx context.Context, def sectionDef, pid string) (sec
 // mergedSource is what a record source offers for one person linked at
 // several practices (*app.App does).
 type mergedSource interface {
-	MergedRecord(ctx context.Context, profileID string) (app.MergedRecord, error)
+	// MergedRecordOf is the person's records at every linked practice,
+	// of types (with what names them) only.
+	MergedRecordOf(ctx context.Context, profileID string, types ...string) (app.MergedRecord, error)
 }
 
 // allPractices is the view picker's choice of every practice together.
@@ -570,11 +667,21 @@ func withNotShared(m sectionModel, label, text string) sectionModel {
 	inner := m.detail
 	past := upperFirst(lang.L("Past {{.Section}}", map[string]any{"Section": strings.ToLower(label)}))
 	m.items = append(m.items[:n:n], listItem{header: true, title: past}, listItem{title: text})
-	m.detail = func(i int) detailModel {
-		if i >= n {
-			return detailModel{title: past, subtitle: text}
+	if inner != nil || m.load == nil {
+		m.detail = func(i int) detailModel {
+			if i >= n {
+				return detailModel{title: past, subtitle: text}
+			}
+			return inner(i)
 		}
-		return inner(i)
+	}
+	if load := m.load; load != nil {
+		m.load = func(ctx context.Context, read entryReader, i int) (detailModel, error) {
+			if i >= n {
+				return detailModel{title: past, subtitle: text}, nil
+			}
+			return load(ctx, read, i)
+		}
 	}
 	if page := m.page; page != nil {
 		m.page = func(v *recordView, md *masterDetail, i int) fyne.CanvasObject {

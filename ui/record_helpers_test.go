@@ -39,7 +39,15 @@ func newFakeRecord(resources []record.Resource) *fakeRecord {
 	return &fakeRecord{chart: c, index: record.BuildChart(c)}
 }
 
-func (f *fakeRecord) Chart(ctx context.Context, profileID string) (*record.Chart, error) {
+// ChartOfEntries is the whole chart, whatever the keys: the details read
+// what they need of it.
+func (f *fakeRecord) ChartOfEntries(ctx context.Context, profileID string, keys ...string) (*record.Chart, error) {
+	return f.ChartOf(ctx, profileID)
+}
+
+// ChartOf is the whole chart, whatever the types: the sections read what
+// they need of it.
+func (f *fakeRecord) ChartOf(ctx context.Context, profileID string, types ...string) (*record.Chart, error) {
 	if f.err != nil {
 		return nil, f.err
 	}

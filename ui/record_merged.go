@@ -249,14 +249,14 @@ func mergedResults(m app.MergedRecord) sectionModel {
 
 // mergedTrendIndex indexes merged series by the results they chart.
 func mergedTrendIndex(series []record.SourcedSeries) *trendIndex {
-	t := &trendIndex{byObs: map[string][]int{}}
+	t := &trendIndex{byObs: map[string][]int32{}}
 	for _, s := range series {
 		t.series = append(t.series, s.Series)
 		if len(s.Points) < 2 {
 			continue
 		}
 		for _, p := range s.Points {
-			t.byObs[p.ObservationID] = append(t.byObs[p.ObservationID], len(t.series)-1)
+			t.byObs[p.ObservationID] = append(t.byObs[p.ObservationID], int32(len(t.series)-1))
 		}
 	}
 	return t

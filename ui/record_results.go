@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"context"
+	"strings"
+
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
 
@@ -9,27 +12,98 @@ import (
 
 // resultsSection lists the lab panels, newest first; a panel's details
 // show each value with its unit, normal range, flag and comments, and
-// open the trend of a numeric result. Any goroutine.
+// open the trend of a numeric result. The section keeps its list and the
+// trends, not the results: a panel's are read when it is opened. Any
+// goroutine.
 func resultsSection(c *record.Chart) sectionModel {
-	var groups []record.LabGroup
+	var rows []labRow
+	var items []listItem
 	for _, g := range record.LabResults(c) {
 		// A report with nothing to show (no results, comment or
 		// document) would be an empty page.
 		if len(g.Results) > 0 || (g.Report != nil && (g.Report.Conclusion != "" || len(g.Report.PresentedForm) > 0)) {
-			groups = append(groups, g)
+			rows = append(rows, newLabRow(g))
+			items = append(items, groupItem(g))
 		}
 	}
-	tr := newTrendIndex(c.Observations)
-	items := make([]listItem, len(groups))
-	for i, g := range groups {
-		items[i] = groupItem(g)
+	ids := make([][]string, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].results
 	}
+	compactStrings(ids)
+	tr := newTrendIndex(c)
 	return sectionModel{
-		items:   items,
-		empty:   lang.L("No test results on record at this practice yet."),
-		detail:  func(i int) detailModel { return groupDetail(c, groups[i], tr) },
-		seenKey: func(i int) string { return groups[i].Key() },
+		items: items,
+		empty: lang.L("No test results on record at this practice yet."),
+		load: func(ctx context.Context, read entryReader, i int) (detailModel, error) {
+			r := rows[i]
+			ec, err := read(ctx, r.keys()...)
+			if err != nil {
+				return detailModel{}, err
+			}
+			return groupDetail(ec, r.group(ec), tr), nil
+		},
+		seenKey: func(i int) string { return rows[i].key },
+		trends:  tr,
 	}
+}
+
+// labRow is what the results section keeps of a lab panel: what its
+// details read when it is opened (its report and results, by key), and
+// what the panel says of itself.
+type labRow struct {
+	key      string // record.LabGroup.Key
+	report   string // "DiagnosticReport/id"; "" for a day of standalone results
+	title    string
+	date     record.Date
+	issued   record.Date
+	abnormal int
+	results  []string // the ids of its Observations, in order
+}
+
+func newLabRow(g record.LabGroup) labRow {
+	r := labRow{key: g.Key(), title: g.Title, date: g.Date, issued: g.Issued, abnormal: g.Abnormal}
+	if g.Report != nil {
+		r.report = g.Report.Key()
+	}
+	r.results = make([]string, len(g.Results))
+	for i, o := range g.Results {
+		r.results[i] = o.ID
+	}
+	return r
+}
+
+// keys are the entries the panel's details read.
+func (r labRow) keys() []string {
+	var keys []string
+	if r.report != "" {
+		keys = append(keys, r.report)
+	}
+	for _, id := range r.results {
+		keys = append(keys, "Observation/"+id)
+	}
+	return keys
+}
+
+// group is the panel again, its report and results read (c): as
+// record.LabResults made it.
+func (r labRow) group(c *record.Chart) record.LabGroup {
+	g := record.LabGroup{Title: r.title, Date: r.date, Issued: r.issued, Abnormal: r.abnormal}
+	for i := range c.Reports {
+		if c.Reports[i].Key() == r.report {
+			g.Report = &c.Reports[i]
+		}
+	}
+	byID := make(map[string]*record.Observation, len(c.Observations))
+	for i := range c.Observations {
+		byID[c.Observations[i].ID] = &c.Observations[i]
+	}
+	for _, id := range r.results {
+		if o := byID[id]; o != nil {
+			g.Results = append(g.Results, o)
+		}
+	}
+	return g
 }
 
 // groupItem is a lab panel's row: its name, date and how many results it
@@ -85,7 +159,7 @@ func groupDetail(c *record.Chart, g record.LabGroup, tr *trendIndex) detailModel
 		m.addRequest(lang.L("Report an error"), app.RequestCorrection, rep.Key())
 	}
 	for _, o := range g.Results {
-		r := resultOf(o, tr)
+		r := resultOf(*o, tr)
 		if o.Date().String() != g.Date.String() && !o.Date().IsZero() {
 			r.date = dayText(o.Date())
 		}
@@ -159,4 +233,31 @@ func attachmentDocs(docRef, date, fallbackTitle string, atts []record.Attachment
 		docs = append(docs, d)
 	}
 	return docs
+}
+
+// compactStrings copies the strings of lists into one string they
+// share: kept by a section long after the chart they come from, they
+// would otherwise keep a small allocation each, scattered among what the
+// chart freed.
+func compactStrings(lists [][]string) {
+	n := 0
+	for _, l := range lists {
+		for _, s := range l {
+			n += len(s)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, l := range lists {
+		for _, s := range l {
+			b.WriteString(s)
+		}
+	}
+	all, at := b.String(), 0
+	for _, l := range lists {
+		for i, s := range l {
+			l[i] = all[at : at+len(s)]
+			at += len(s)
+		}
+	}
 }

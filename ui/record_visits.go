@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 // documents that belong to no visit follow under their own heading.
 // Any goroutine.
 func visitsSection(c *record.Chart) sectionModel {
-	var encs []record.Encounter
+	encs := make([]record.Encounter, 0, len(c.Encounters))
 	for _, e := range c.Encounters {
 		if e.Status != "entered-in-error" {
 			encs = append(encs, e)
@@ -43,39 +44,40 @@ func visitsSection(c *record.Chart) sectionModel {
 		}
 	}
 	sort.SliceStable(loose, func(i, j int) bool { return loose[i].Date.After(loose[j].Date) })
-	// The results of each visit, as indexes into c.Observations: a long
-	// record's results copied here would be a second copy of most of it,
-	// kept as long as the section is on screen.
-	obsOf := make([][]int32, len(encs))
+	// The results of each visit, by id: the section keeps its list, not
+	// the results of a long record; a visit's are read when it is opened.
+	obsOf := make([][]string, len(encs))
 	encIndex := make(map[string]int, len(encs))
 	for i, e := range encs {
 		encIndex[e.ID] = i
 	}
-	for k, o := range c.Observations {
+	for _, o := range c.Observations {
 		if i, ok := encIndex[refTail(o.Encounter.Reference)]; ok && o.Status != "entered-in-error" && o.Encounter.Reference != "" {
-			obsOf[i] = append(obsOf[i], int32(k))
+			obsOf[i] = append(obsOf[i], o.ID)
 		}
 	}
-	resultsOf := func(i int) []record.Observation {
-		out := make([]record.Observation, len(obsOf[i]))
-		for j, k := range obsOf[i] {
-			out[j] = c.Observations[k]
-		}
-		return out
-	}
+	compactStrings(obsOf)
 
 	var items []listItem
-	var details []func() detailModel // parallel to items; nil for headings
-	add := func(it listItem, detail func() detailModel) {
+	// loads are parallel to items; nil for headings. Each reads what its
+	// details need (with what names people and places) and builds them.
+	var loads []func(ctx context.Context, read entryReader) (detailModel, error)
+	add := func(it listItem, load func(ctx context.Context, read entryReader) (detailModel, error)) {
 		items = append(items, it)
-		details = append(details, detail)
+		loads = append(loads, load)
 	}
 	upcoming := record.UpcomingAppointments(c.Appointments, sectionClock())
 	if len(upcoming) > 0 {
 		add(listItem{header: true, title: lang.L("Coming up")}, nil)
 		for _, ap := range upcoming {
 			add(listItem{title: appointmentTitle(ap), detail: joinNonEmpty(" · ", timeText(ap.Start), refNames(c, ap.Locations)),
-				partial: ap.Incomplete, key: ap.Key()}, func() detailModel { return appointmentDetail(c, ap) })
+				partial: ap.Incomplete, key: ap.Key()}, func(ctx context.Context, read entryReader) (detailModel, error) {
+				ec, err := read(ctx)
+				if err != nil {
+					return detailModel{}, err
+				}
+				return appointmentDetail(ec, ap), nil
+			})
 		}
 		if len(encs) > 0 {
 			add(listItem{header: true, title: lang.L("Past visits")}, nil)
@@ -86,20 +88,53 @@ func visitsSection(c *record.Chart) sectionModel {
 		if n := len(docsOf[i]); n > 0 {
 			it.detail = joinNonEmpty(" · ", it.detail, lang.N("{{.Count}} documents", n, map[string]any{"Count": n}))
 		}
-		add(it, func() detailModel { return visitDetail(c, e, docsOf[i], procsOf[i], resultsOf(i)) })
+		add(it, func(ctx context.Context, read entryReader) (detailModel, error) {
+			keys := make([]string, len(obsOf[i]))
+			for j, id := range obsOf[i] {
+				keys[j] = "Observation/" + id
+			}
+			ec, err := read(ctx, keys...)
+			if err != nil {
+				return detailModel{}, err
+			}
+			return visitDetail(ec, encs[i], docsOf[i], procsOf[i], observationsOf(ec, obsOf[i])), nil
+		})
 	}
 	if len(loose) > 0 {
 		add(listItem{header: true, title: lang.L("Other documents")}, nil)
 		for _, d := range loose {
 			add(listItem{title: docTitle(d), detail: dayText(d.Date), partial: d.Incomplete, key: d.Key()},
-				func() detailModel { return documentDetail(c, d) })
+				func(ctx context.Context, read entryReader) (detailModel, error) {
+					ec, err := read(ctx)
+					if err != nil {
+						return detailModel{}, err
+					}
+					return documentDetail(ec, d), nil
+				})
 		}
 	}
 	return sectionModel{
-		items:  items,
-		empty:  lang.L("No visits on record at this practice."),
-		detail: func(i int) detailModel { return details[i]() },
+		items: items,
+		empty: lang.L("No visits on record at this practice."),
+		load: func(ctx context.Context, read entryReader, i int) (detailModel, error) {
+			return loads[i](ctx, read)
+		},
 	}
+}
+
+// observationsOf are the Observations of c with ids, in their order.
+func observationsOf(c *record.Chart, ids []string) []record.Observation {
+	byID := make(map[string]int, len(c.Observations))
+	for i, o := range c.Observations {
+		byID[o.ID] = i
+	}
+	var out []record.Observation
+	for _, id := range ids {
+		if i, ok := byID[id]; ok {
+			out = append(out, c.Observations[i])
+		}
+	}
+	return out
 }
 
 // sectionClock is "now" for what depends on it (which appointments are

@@ -110,22 +110,31 @@ func (b *searchBox) run() {
 		if err != nil {
 			return searchResult{}, err
 		}
-		c, err := b.v.src.Chart(ctx, b.v.profileID)
-		if err != nil {
-			return searchResult{}, err
-		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if b.finder == nil || b.finder.c != c {
-			b.finder = newEntryFinder(c)
+		if b.finder == nil {
+			b.finder = newEntryFinder()
 		}
-		return searchResult{model: searchModel(b.finder, query, hits)}, nil
+		src, pid := b.v.src, b.v.profileID
+		b.finder.ctx, b.finder.read = ctx, b.v.reader("")
+		b.finder.load = func(types ...string) (*record.Chart, error) { return src.ChartOf(ctx, pid, types...) }
+		m, err := searchModel(b.finder, query, hits)
+		b.finder.ctx, b.finder.read, b.finder.load = nil, nil, nil
+		return searchResult{model: m}, err
 	}, func(r searchResult, err error) {
 		b.v.apply(b.s, r.model, err)
 		if r.retry && !b.v.inline {
 			b.retryLater(typed)
 		}
 	})
+}
+
+// forget drops the sections built for what search finds: the record
+// changed. UI goroutine.
+func (b *searchBox) forget() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.finder = nil
 }
 
 // searchRetry is how often a search waiting for its index tries again.
@@ -166,11 +175,15 @@ type searchResult struct {
 
 // searchModel lists hits with their type, date and snippet. The details
 // of every hit are built here, off the UI goroutine.
-func searchModel(f *entryFinder, query string, hits []record.Hit) sectionModel {
+func searchModel(f *entryFinder, query string, hits []record.Hit) (sectionModel, error) {
 	items := make([]listItem, len(hits))
 	details := make([]detailModel, len(hits))
 	for i, h := range hits {
-		details[i] = f.detail(h)
+		d, err := f.detail(h)
+		if err != nil {
+			return sectionModel{}, err
+		}
+		details[i] = d
 		items[i] = listItem{
 			title:   firstText(h.Title, hitTypeLabel(h.Type)),
 			detail:  joinNonEmpty(" · ", hitTypeLabel(h.Type), dayText(h.Date), h.Snippet),
@@ -181,7 +194,7 @@ func searchModel(f *entryFinder, query string, hits []record.Hit) sectionModel {
 		items:  items,
 		empty:  lang.L("Nothing in your record matches “{{.Words}}”. Try another word, or fewer words.", map[string]any{"Words": query}),
 		detail: func(i int) detailModel { return details[i] },
-	}
+	}, nil
 }
 
 // hitTypeLabel names a resource type in everyday words.
@@ -239,100 +252,146 @@ var sectionOfType = map[string]string{
 }
 
 // entryFinder builds the details of any entry a search can find, through
-// the section that lists it. Sections (and trends) are built once, and
-// only when a hit needs them.
+// the section that lists it (which keeps what its list shows, not the
+// record: sections read an entry's details when it is opened). Sections
+// are built once, and only when a hit needs them; the search box drops
+// them when the record changes.
 type entryFinder struct {
-	c        *record.Chart
-	trends   *trendIndex
-	sections map[string]*sectionModel
-	rows     map[string]map[string]int // section → entry key → row
+	// ctx, read and load are set for the length of one search: load
+	// reads the chart of some types, read some entries.
+	ctx      context.Context
+	read     entryReader
+	load     func(types ...string) (*record.Chart, error)
+	sections map[string]*foundSection
+	messages *record.Chart // the conversations, once a message is found
 }
 
-func newEntryFinder(c *record.Chart) *entryFinder {
-	return &entryFinder{c: c, sections: map[string]*sectionModel{}, rows: map[string]map[string]int{}}
+// foundSection is a section built for the entries search finds.
+type foundSection struct {
+	model sectionModel
+	rows  map[string]int // entry key → row
+}
+
+// messageTypes are what a message's conversation reads.
+var messageTypes = []string{"Communication", "CareTeam"}
+
+func newEntryFinder() *entryFinder {
+	return &entryFinder{sections: map[string]*foundSection{}}
 }
 
 // section builds (once) the model of the section called name.
-func (f *entryFinder) section(name string) (*sectionModel, map[string]int) {
-	if m, ok := f.sections[name]; ok {
-		return m, f.rows[name]
+func (f *entryFinder) section(name string) (*foundSection, error) {
+	if s, ok := f.sections[name]; ok {
+		return s, nil
 	}
 	for _, def := range recordSections {
-		if def.name == name && def.build != nil {
-			m := def.build(f.c)
-			rows := make(map[string]int, len(m.items))
-			for i, it := range m.items {
-				if it.key != "" {
-					rows[it.key] = i
-				}
-			}
-			f.sections[name], f.rows[name] = &m, rows
-			return &m, rows
+		if def.name != name || def.build == nil {
+			continue
 		}
+		c, err := f.load(def.types...)
+		if err != nil {
+			return nil, err
+		}
+		m := def.build(c)
+		rows := make(map[string]int, len(m.items))
+		for i, it := range m.items {
+			if it.key != "" {
+				rows[it.key] = i
+			}
+		}
+		s := &foundSection{model: m, rows: rows}
+		f.sections[name] = s
+		return s, nil
 	}
 	return nil, nil
 }
 
 // detail builds the details of the entry h points to, saying which
 // section holds it.
-func (f *entryFinder) detail(h record.Hit) detailModel {
+func (f *entryFinder) detail(h record.Hit) (detailModel, error) {
 	if h.Type == "Observation" {
-		if d, ok := f.observation(h.ID); ok {
-			return d
+		d, ok, err := f.observation(h.ID)
+		if ok || err != nil {
+			return d, err
 		}
 	}
 	if name, ok := sectionOfType[h.Type]; ok {
-		m, rows := f.section(name)
-		if i, ok := rows[h.Type+"/"+h.ID]; ok && m != nil {
-			d := m.detail(i)
-			d.section = sectionLabel(name)
-			return d
+		s, err := f.section(name)
+		if err != nil {
+			return detailModel{}, err
+		}
+		if s != nil {
+			if i, ok := s.rows[h.Type+"/"+h.ID]; ok {
+				d, err := s.model.detailAt(f.ctx, f.read, i)
+				if err != nil {
+					return detailModel{}, err
+				}
+				d.section = sectionLabel(name)
+				return d, nil
+			}
 		}
 	}
 	if h.Type == "Communication" { // a message is read within its conversation
-		for _, th := range record.Threads(f.c, nil) {
+		if f.messages == nil {
+			c, err := f.load(messageTypes...)
+			if err != nil {
+				return detailModel{}, err
+			}
+			f.messages = c
+		}
+		for _, th := range record.Threads(f.messages, nil) {
 			for _, m := range th.Messages {
 				if m.ID == h.ID {
-					d := threadDetail(f.c, th)
+					d := threadDetail(f.messages, th)
 					d.section = lang.L("Messages")
-					return d
+					return d, nil
 				}
 			}
 		}
 	}
 	if h.Type == "DocumentReference" { // a visit's document has no row of its own
-		for _, doc := range f.c.Documents {
+		c, err := f.read(f.ctx, "DocumentReference/"+h.ID)
+		if err != nil {
+			return detailModel{}, err
+		}
+		for _, doc := range c.Documents {
 			if doc.ID == h.ID {
-				d := documentDetail(f.c, doc)
+				d := documentDetail(c, doc)
 				d.section = sectionLabel("visits")
-				return d
+				return d, nil
 			}
 		}
 	}
 	d := detailModel{title: firstText(h.Title, hitTypeLabel(h.Type)), subtitle: dayText(h.Date)}
 	d.addField(lang.L("Kind of record"), hitTypeLabel(h.Type))
 	d.addText(lang.L("Found"), h.Snippet)
-	return d
+	return d, nil
 }
 
-// observation is the details of one result or measurement, with its trend.
-func (f *entryFinder) observation(id string) (detailModel, bool) {
-	for _, o := range f.c.Observations {
+// observation is the details of one result or measurement, with its
+// trend (the results section's).
+func (f *entryFinder) observation(id string) (detailModel, bool, error) {
+	c, err := f.read(f.ctx, "Observation/"+id)
+	if err != nil {
+		return detailModel{}, false, err
+	}
+	for _, o := range c.Observations {
 		if o.ID != id {
 			continue
 		}
-		if f.trends == nil {
-			f.trends = newTrendIndex(f.c.Observations)
+		results, err := f.section("results")
+		if err != nil {
+			return detailModel{}, false, err
 		}
 		d := detailModel{title: firstText(o.Name, o.Code.String(), lang.L("Result")), subtitle: dayText(o.Date()), partial: o.Incomplete}
-		d.results = []resultModel{resultOf(o, f.trends)}
+		d.results = []resultModel{resultOf(o, results.model.trends)}
 		d.section = sectionLabel("results")
 		if !o.HasCategory("laboratory") {
 			d.section = sectionLabel("vitals")
 		}
-		return d, true
+		return d, true, nil
 	}
-	return detailModel{}, false
+	return detailModel{}, false, nil
 }
 
 // sectionLabel is the label patients read for a section name.

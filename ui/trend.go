@@ -50,26 +50,26 @@ func (t trendModel) count() int {
 // trendIndex finds the series a result belongs to.
 type trendIndex struct {
 	series []record.Series
-	byObs  map[string][]int // Observation id → indexes into series
+	// of gives the indexes into series of the series a result is a point
+	// of; byObs, when of is nil, by Observation id.
+	of    func(o record.Observation) []int32
+	byObs map[string][]int32
 }
 
-func newTrendIndex(obs []record.Observation) *trendIndex {
-	t := &trendIndex{series: record.Trends(obs), byObs: map[string][]int{}}
-	for i, s := range t.series {
-		if len(s.Points) < 2 {
-			continue // nothing to compare with
-		}
-		for _, p := range s.Points {
-			t.byObs[p.ObservationID] = append(t.byObs[p.ObservationID], i)
-		}
-	}
-	return t
+// newTrendIndex is the trends of c's results, computed once per chart
+// (record.Chart.Trends).
+func newTrendIndex(c *record.Chart) *trendIndex {
+	t := c.Trends()
+	return &trendIndex{series: t.Series, of: t.Of}
 }
 
 // forObservation returns the trend of o's value (both lines of a blood
 // pressure), or false when o has no numeric history.
 func (t *trendIndex) forObservation(o record.Observation) (trendModel, bool) {
 	idx := t.byObs[o.ID]
+	if t.of != nil {
+		idx = t.of(o)
+	}
 	if len(idx) == 0 {
 		return trendModel{}, false
 	}
@@ -146,7 +146,7 @@ func inLocaleUnits(t trendModel, unit string) trendModel {
 // pressure, A1c, LDL…, then the rest by name); each opens its trend.
 // Any goroutine.
 func vitalsSection(c *record.Chart) sectionModel {
-	return vitalsOf(record.Trends(c.Observations), nil, nil, lang.L("No measurements taken more than once are on record at this practice yet."))
+	return vitalsOf(c.Trends().Series, nil, nil, lang.L("No measurements taken more than once are on record at this practice yet."))
 }
 
 // vitalsOf is the trends section of series; from, when set, says where

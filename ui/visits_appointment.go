@@ -348,9 +348,10 @@ func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.Canva
 // record alone.
 func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 	m := visitsSection(c)
+	load := m.load // not m: its list is copied below
 	// The record's own "Coming up" rows are replaced by the app's.
 	var items []listItem
-	var details []func() detailModel
+	var details []func(ctx context.Context, read entryReader) (detailModel, error)
 	// The record's headers, in the words visitsSection gives them.
 	comingUp, pastVisits := lang.L("Coming up"), lang.L("Past visits")
 	for i, it := range m.items {
@@ -365,22 +366,22 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 		}
 		i := i
 		items = append(items, it)
-		details = append(details, func() detailModel { return m.detail(i) })
+		details = append(details, func(ctx context.Context, read entryReader) (detailModel, error) { return load(ctx, read, i) })
 	}
 	var head []listItem
-	var headDetails []func() detailModel
+	var headDetails []func(ctx context.Context, read entryReader) (detailModel, error)
 	head = append(head, listItem{header: true, title: comingUp})
 	headDetails = append(headDetails, nil)
 	for _, ap := range appts.Upcoming {
 		ap := ap
 		head = append(head, appointmentItem(ap))
-		headDetails = append(headDetails, func() detailModel { return appointmentModel(ap) })
+		headDetails = append(headDetails, func(context.Context, entryReader) (detailModel, error) { return appointmentModel(ap), nil })
 	}
 	if len(appts.Upcoming) == 0 {
 		none, hint := lang.L("No appointments coming up"), lang.L("Tap \"Book a visit\" to make one.")
 		head = append(head, listItem{title: none, detail: hint})
-		headDetails = append(headDetails, func() detailModel {
-			return detailModel{title: none, subtitle: hint}
+		headDetails = append(headDetails, func(context.Context, entryReader) (detailModel, error) {
+			return detailModel{title: none, subtitle: hint}, nil
 		})
 	}
 	var past []app.Appointment
@@ -395,7 +396,7 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 		for _, ap := range past {
 			ap := ap
 			head = append(head, appointmentItem(ap))
-			headDetails = append(headDetails, func() detailModel { return appointmentModel(ap) })
+			headDetails = append(headDetails, func(context.Context, entryReader) (detailModel, error) { return appointmentModel(ap), nil })
 		}
 	}
 	if len(items) > 0 {
@@ -405,9 +406,11 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 	allItems := append(head, items...)
 	allDetails := append(headDetails, details...)
 	return sectionModel{
-		items:  allItems,
-		empty:  m.empty,
-		detail: func(i int) detailModel { return allDetails[i]() },
+		items: allItems,
+		empty: m.empty,
+		load: func(ctx context.Context, read entryReader, i int) (detailModel, error) {
+			return allDetails[i](ctx, read)
+		},
 	}
 }
 

@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/json"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -81,6 +82,76 @@ type Chart struct {
 	Others          []Other // every other type, including Medication
 	Refs            *Refs
 	IncompleteCount int // how many entries are Incomplete
+
+	// trends are Trends(Observations), computed once (see Chart.Trends).
+	trendsOnce sync.Once
+	trends     *TrendIndex
+}
+
+// TrendIndex is the trends of a chart's results and measurements, and
+// which of them each result belongs to (Of).
+type TrendIndex struct {
+	Series []Series // Trends(Observations)
+	// byKey maps Series.Key to the index of the series, for the series
+	// of at least two points.
+	byKey map[string]int32
+}
+
+// Of returns the indexes in Series of the series of at least two points
+// that o is a point of (once for each of its values: its own and its
+// components'), in order.
+func (t *TrendIndex) Of(o Observation) []int32 {
+	if o.Date().IsZero() || o.Status == "entered-in-error" || o.Status == "cancelled" {
+		return nil
+	}
+	var out []int32
+	add := func(code Concept, name string, v Value) {
+		if _, ok := v.Number(); !ok {
+			return
+		}
+		key, _ := seriesKey(code, name)
+		if key == "" {
+			return
+		}
+		if i, ok := t.byKey[key+"|"+strings.ToLower(v.Quantity.unit())]; ok {
+			out = append(out, i)
+		}
+	}
+	add(o.Code, o.Name, o.Value)
+	for _, c := range o.Components {
+		add(c.Code, c.Name, c.Value)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// UseTrends makes t the chart's trends (see Trends), when they were
+// computed from the same Observations for another chart of the same
+// record; it does nothing once the chart's trends are known.
+func (c *Chart) UseTrends(t *TrendIndex) {
+	c.trendsOnce.Do(func() { c.trends = t })
+}
+
+// Trends returns the trends of c's Observations (Trends(c.Observations)),
+// computed on first use and shared by every caller afterwards: callers
+// must not change them. Safe for concurrent use.
+func (c *Chart) Trends() *TrendIndex {
+	c.trendsOnce.Do(func() {
+		t := &TrendIndex{Series: Trends(c.Observations), byKey: map[string]int32{}}
+		for i, s := range t.Series {
+			// Kept as long as a screen shows them: without the room
+			// append left (up to as much again).
+			t.Series[i].Points = slices.Clone(s.Points)
+		}
+		compactIDs(t.Series)
+		for i, s := range t.Series {
+			if len(s.Points) >= 2 { // else nothing to compare with
+				t.byKey[s.Key] = int32(i)
+			}
+		}
+		c.trends = t
+	})
+	return c.trends
 }
 
 // partyTypes are decoded as Party.
@@ -104,6 +175,7 @@ func Load(resources []Resource) *Chart {
 	for _, it := range items {
 		c.place(it)
 	}
+	c.Refs.indexObservations(c.Observations)
 	for i := range c.Medications {
 		m := &c.Medications[i]
 		if m.Medication == "" {
@@ -348,6 +420,9 @@ func (c *Chart) place(it decoded) {
 	if it.entry.Incomplete {
 		c.IncompleteCount++
 	}
+	if _, ok := it.value.(Observation); ok {
+		return // named through Refs.indexObservations
+	}
 	c.Refs.add(it.entry.Type, it.entry.ID, it.name)
 }
 
@@ -371,4 +446,31 @@ func isFromPatientSide(ref Ref, patientIDs map[string]bool) bool {
 		return true
 	}
 	return patientIDs[refID(ref.Reference)]
+}
+
+// compactIDs copies the Observation ids of series' points into one
+// string: kept long after the chart they come from, they would otherwise
+// keep a small allocation each, scattered among what the chart freed.
+func compactIDs(series []Series) {
+	n := 0
+	for _, s := range series {
+		for _, p := range s.Points {
+			n += len(p.ObservationID)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range series {
+		for _, p := range s.Points {
+			b.WriteString(p.ObservationID)
+		}
+	}
+	all, at := b.String(), 0
+	for _, s := range series {
+		for i := range s.Points {
+			n := len(s.Points[i].ObservationID)
+			s.Points[i].ObservationID = all[at : at+n]
+			at += n
+		}
+	}
 }

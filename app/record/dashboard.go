@@ -147,7 +147,7 @@ func NeedsAttention(c *Chart, now, since time.Time) []Attention {
 	for _, g := range NewResults(LabResults(c), since) {
 		for _, o := range g.Results {
 			if o.Abnormal() {
-				out = append(out, Attention{Kind: AttentionAbnormalResult, Title: o.Name, Detail: abnormalDetail(o), Date: o.Date(), Key: o.Key()})
+				out = append(out, Attention{Kind: AttentionAbnormalResult, Title: o.Name, Detail: abnormalDetail(*o), Date: o.Date(), Key: o.Key()})
 			}
 		}
 	}

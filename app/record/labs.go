@@ -11,11 +11,14 @@ import (
 // DiagnosticReport (a panel), or the standalone laboratory results of one
 // day that no report groups.
 type LabGroup struct {
-	Report  *DiagnosticReport // nil for a day of standalone results
-	Title   string            // the panel name, or "Lab results" for a day of standalone ones
-	Date    Date
-	Issued  Date // when the report was issued (zero when unknown)
-	Results []Observation
+	Report *DiagnosticReport // nil for a day of standalone results
+	Title  string            // the panel name, or "Lab results" for a day of standalone ones
+	Date   Date
+	Issued Date // when the report was issued (zero when unknown)
+	// Results point into the chart's Observations (a long record's
+	// results copied into their groups would be a second copy of most of
+	// it): read them, never change them.
+	Results []*Observation
 	// Abnormal counts the results (or their components) flagged abnormal.
 	Abnormal int
 }
@@ -44,7 +47,8 @@ func LabResults(c *Chart) []LabGroup {
 	}
 	byDay := map[string]*LabGroup{}
 	var days []string
-	for i, o := range c.Observations {
+	for i := range c.Observations {
+		o := &c.Observations[i]
 		if used[i] || o.Status == "entered-in-error" || !o.HasCategory("laboratory") {
 			continue
 		}
@@ -77,12 +81,12 @@ func LabResults(c *Chart) []LabGroup {
 
 // appendResult adds the Observation with id (and, for a panel, its members)
 // to results. depth stops reference cycles in malformed data.
-func appendResult(results, all []Observation, byID map[string]int, used []bool, id string, depth int) []Observation {
+func appendResult(results []*Observation, all []Observation, byID map[string]int, used []bool, id string, depth int) []*Observation {
 	i, ok := byID[id]
 	if !ok || depth > 4 {
 		return results
 	}
-	o := all[i]
+	o := &all[i]
 	used[i] = true
 	if o.Status == "entered-in-error" {
 		return results

@@ -55,14 +55,14 @@ func TestReviewed(t *testing.T) {
 		g    LabGroup
 		want bool
 	}{
-		{"final report, final results", LabGroup{Report: &DiagnosticReport{Status: "final"}, Results: []Observation{final}}, true},
-		{"preliminary report", LabGroup{Report: &DiagnosticReport{Status: "preliminary"}, Results: []Observation{final}}, false},
+		{"final report, final results", LabGroup{Report: &DiagnosticReport{Status: "final"}, Results: []*Observation{&final}}, true},
+		{"preliminary report", LabGroup{Report: &DiagnosticReport{Status: "preliminary"}, Results: []*Observation{&final}}, false},
 		{"partial report", LabGroup{Report: &DiagnosticReport{Status: "partial"}}, false},
-		{"preliminary report with the doctor's conclusion", LabGroup{Report: &DiagnosticReport{Status: "preliminary", Conclusion: "All normal."}, Results: []Observation{prelim}}, true},
-		{"final report with a preliminary result", LabGroup{Report: &DiagnosticReport{Status: "final"}, Results: []Observation{final, prelim}}, false},
-		{"standalone preliminary result", LabGroup{Results: []Observation{prelim}}, false},
-		{"standalone preliminary result with a note", LabGroup{Results: []Observation{commented}}, true},
-		{"standalone final results", LabGroup{Results: []Observation{final, {Status: "amended"}}}, true},
+		{"preliminary report with the doctor's conclusion", LabGroup{Report: &DiagnosticReport{Status: "preliminary", Conclusion: "All normal."}, Results: []*Observation{&prelim}}, true},
+		{"final report with a preliminary result", LabGroup{Report: &DiagnosticReport{Status: "final"}, Results: []*Observation{&final, &prelim}}, false},
+		{"standalone preliminary result", LabGroup{Results: []*Observation{&prelim}}, false},
+		{"standalone preliminary result with a note", LabGroup{Results: []*Observation{&commented}}, true},
+		{"standalone final results", LabGroup{Results: []*Observation{&final, &Observation{Status: "amended"}}}, true},
 	}
 	for _, tt := range tests {
 		if got := tt.g.Reviewed(); got != tt.want {

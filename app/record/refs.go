@@ -2,6 +2,8 @@ package record
 
 import (
 	"encoding/json"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -13,6 +15,34 @@ type Refs struct {
 	// byID maps a bare id to a name, for urn:uuid references (as in
 	// transaction bundles), whose ids are UUIDs and so unique across types.
 	byID map[string]string
+	// obs are the chart's Observations, named through obsByID (their
+	// indexes sorted by id) rather than in the maps: a long record is
+	// mostly results, and two map entries each would be much of its size.
+	obs     []Observation
+	obsByID []int32
+}
+
+// indexObservations names obs by id through a sorted index.
+func (x *Refs) indexObservations(obs []Observation) {
+	x.obs = obs
+	x.obsByID = make([]int32, 0, len(obs))
+	for i, o := range obs {
+		if o.ID != "" && o.Name != "" {
+			x.obsByID = append(x.obsByID, int32(i))
+		}
+	}
+	// Stable: of two with the same id, the later one wins, as in the maps.
+	slices.SortStableFunc(x.obsByID, func(a, b int32) int { return strings.Compare(obs[a].ID, obs[b].ID) })
+}
+
+// observationName is the name of the Observation with id, "" when none.
+func (x *Refs) observationName(id string) string {
+	n := len(x.obsByID)
+	i := sort.Search(n, func(i int) bool { return x.obs[x.obsByID[i]].ID > id })
+	if i == 0 || x.obs[x.obsByID[i-1]].ID != id {
+		return ""
+	}
+	return x.obs[x.obsByID[i-1]].Name
 }
 
 // NewRefs indexes the display names of resources: people and organizations
@@ -56,11 +86,17 @@ func (x *Refs) Lookup(reference string) string {
 		return ""
 	}
 	if id, ok := strings.CutPrefix(reference, "urn:uuid:"); ok {
-		return x.byID[id]
+		if n, ok := x.byID[id]; ok {
+			return n
+		}
+		return x.observationName(id)
 	}
 	typ, id := splitRef(reference)
 	if typ == "" {
 		return ""
+	}
+	if typ == "Observation" && x.obs != nil {
+		return x.observationName(id)
 	}
 	return x.byKey[typ+"/"+id]
 }
