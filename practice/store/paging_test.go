@@ -279,3 +279,34 @@ func TestSharedMemoBounded(t *testing.T) {
 		t.Errorf("the newest search: %v, %v", refs, ok)
 	}
 }
+
+// TestFirstSeqSinceReadsOnlyTheWritesSince: the first write since a time
+// is found in the time index, from that time on (a range of the index),
+// not by walking every write in order: what an incremental sync costs the
+// practice grows with what changed, not with the practice.
+func TestFirstSeqSinceReadsOnlyTheWritesSince(t *testing.T) {
+	s := openTest(t)
+	for i := range 50 {
+		mustPut(t, s, "Observation", fmt.Sprintf("o%d", i), obsBody("final"))
+	}
+	rows, err := s.db.Query("EXPLAIN QUERY PLAN "+firstSeqSinceSQL, time.Now().UnixMicro())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 1 || !strings.Contains(plan[0], "INDEX fhir_version_time (last_updated>?)") {
+		t.Fatalf("plan %q, want a range of fhir_version_time", plan)
+	}
+}
