@@ -37,7 +37,7 @@
 // from the DEK (HKDF), so not even server ids are in clear. Secrets also go
 // to the OS keyring (sealed) when the store keeps its master key there.
 // The search index (search.go) keeps each profile's words, and their
-// first one and two letters, as blind tokens, HMAC-SHA256 under its index
+// first two letters, as blind tokens, HMAC-SHA256 under its index
 // key (a word gives different tokens in two profiles), inside posting
 // chunks and a word list sealed under its DEK;
 // in clear are only the chunks' buckets (8 bits of a token). A profile

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -30,11 +31,13 @@ import (
 //
 // A query word of one or two letters starts too many words to look each
 // up ("c" starts a good part of the vocabulary, whose postings fill most
-// buckets): every short beginning of a word ("c", "ch" of "cholesterol")
-// has a blind token of its own, HMAC(index key, "search prefix", letters),
-// whose postings say, per resource, how well that beginning matches it
-// (the score a search gives it), so a short word reads one token's
-// postings. See searchPrefixes.
+// buckets): the first two letters of every word ("ch" of "cholesterol")
+// have a blind token of their own, HMAC(index key, "search prefix",
+// letters), whose postings say, per resource, how well that beginning
+// matches it (the score a search gives it). A two-letter word reads one
+// token's postings; a one-letter word those of the beginnings it starts
+// ("ca", "ch", "co"...: a few dozen) and of itself as a word. See
+// searchPrefix.
 //
 // Nothing is rewritten when a resource changes or goes: a chunk is tagged
 // with its transaction's generation, a resource's newest postings replace
@@ -89,10 +92,12 @@ const searchFlushAt = 1000
 const searchBuckets = 256
 
 // searchFormat is what an index holds, kept in search_state.built once it
-// is built (0 while it is being built): 1, the words; 2, the words and
-// their short beginnings (searchPrefixes). An index of an older format is
-// built again, as one of a cache from before the index.
-const searchFormat = 2
+// is built (0 while it is being built): 1, the words; 3, the words and
+// their first two letters (searchPrefix), postings in row order, each row
+// written as the difference to the one before (2 had the first letter
+// too, and whole rows). An index of another format is built again, as one
+// of a cache from before the index.
+const searchFormat = 3
 
 func searchChunkAD(profileID string, bucket int) []byte {
 	return adFor("search_chunks", profileID, strconv.Itoa(bucket))
@@ -273,8 +278,8 @@ func (tx *Tx) flushSearch() error {
 		return fmt.Errorf("index for search: %w", err)
 	}
 	words := map[string]*tokenList{}    // word → its postings
-	prefixes := map[string]*tokenList{} // short beginning → its postings
-	var touched []*tokenList            // the short beginnings of one resource
+	prefixes := map[string]*tokenList{} // first two letters → their postings
+	var touched []*tokenList            // the beginnings of one resource
 	list := func(lists map[string]*tokenList, domain, key string) (*tokenList, error) {
 		if l, ok := lists[key]; ok {
 			return l, nil
@@ -306,8 +311,7 @@ func (tx *Tx) flushSearch() error {
 				mark |= 1
 			}
 			l.ps = append(l.ps, posting{uint64(row), mark})
-			ps, n := searchPrefixes(w.Word)
-			for _, p := range ps[:n] {
+			if p, ok := searchPrefix(w.Word); ok {
 				l, err := list(prefixes, searchPrefixDomain, p)
 				if err != nil {
 					return err
@@ -337,10 +341,15 @@ func (tx *Tx) flushSearch() error {
 		slices.SortFunc(ls, func(a, b *tokenList) int { return strings.Compare(a.tok, b.tok) })
 		plain = binary.AppendUvarint(plain[:0], uint64(gen))
 		for _, l := range ls {
+			if !slices.IsSortedFunc(l.ps, byRow) { // a resource changed keeps its row
+				slices.SortStableFunc(l.ps, byRow)
+			}
 			entries = entries[:0]
+			last := uint64(0)
 			for _, p := range l.ps {
-				entries = binary.AppendUvarint(entries, p.row)
+				entries = binary.AppendUvarint(entries, p.row-last)
 				entries = binary.AppendUvarint(entries, p.mark)
+				last = p.row
 			}
 			plain = append(plain, l.tok...)
 			plain = binary.AppendUvarint(plain, uint64(len(entries)))
@@ -370,6 +379,8 @@ type tokenList struct {
 
 // posting is a resource's row and its mark (see eachPosting).
 type posting struct{ row, mark uint64 }
+
+func byRow(a, b posting) int { return cmp.Compare(a.row, b.row) }
 
 // addWords adds the words the vocabulary lacks, in one new sealed row.
 func (tx *Tx) addWords(words map[string]*tokenList) error {
@@ -430,32 +441,23 @@ func searchDay(t time.Time) int64 {
 	return max(d, 1)
 }
 
-// searchPrefixRunes is the length, in letters, of the beginnings of words
-// that have a token of their own: a query word that short is looked up by
-// its own token, a longer one through the words it starts (few enough).
-const searchPrefixRunes = 2
-
-// searchPrefixDomain separates the tokens of short beginnings from those
-// of words: "c" the word and "c" the beginning of words differ.
+// searchPrefixDomain separates the tokens of the first two letters of
+// words from those of words: "ch" the word and "ch" the beginning of
+// words differ.
 const searchPrefixDomain = "search prefix"
 
-// searchPrefixes returns the beginnings of word that have a token of their
-// own: its first letter and its first two (the word itself when shorter).
-func searchPrefixes(word string) (ps [searchPrefixRunes]string, n int) {
+// searchPrefix returns the beginning of word that has a token of its own,
+// its first two letters; false for a word of one letter (its own token is
+// its word's).
+func searchPrefix(word string) (string, bool) {
+	n := 0
 	for i := range word {
-		if i == 0 {
-			continue
+		if n == 2 {
+			return word[:i], true
 		}
-		ps[n] = word[:i]
-		if n++; n == searchPrefixRunes {
-			return ps, n
-		}
-	}
-	if word != "" {
-		ps[n] = word
 		n++
 	}
-	return ps, n
+	return word, n == 2
 }
 
 // wordScore is what a word of a resource gives a query word it matches: 4
@@ -472,10 +474,10 @@ func wordScore(title, whole bool) int {
 	return score
 }
 
-// prefixMark is the mark of a short beginning's posting: the resource's
-// day and the score the beginning, as a query word, gives the resource
-// (wordScore of its best word starting with it). A word's posting is
-// marked day<<1 | in title.
+// prefixMark is the mark of a beginning's posting: the resource's day and
+// the score the beginning, as a query word, gives the resource (wordScore
+// of its best word starting with it). A word's posting is marked
+// day<<1 | in title.
 func prefixMark(day uint64, score int) uint64 { return day<<2 | uint64(score-1) }
 
 // SearchProgress says how far the building of a profile's index is.
@@ -605,14 +607,14 @@ func clearSearch(ctx context.Context, tx *sql.Tx, k *profileKeys) error {
 }
 
 // searchCompactAt is how many chunks a bucket may gather (one per write
-// transaction that touched it) before CompactSearchStep merges them.
+// transaction that touched it) before CompactSearch merges them.
 const searchCompactAt = 16
 
 // CompactSearch merges the chunks of each bucket of the profile's index
 // that gathered many (each write adds its own) into one, keeping each
 // resource's newest postings and dropping those of resources gone: searches
-// then read one chunk per bucket. One transaction per bucket; it stops
-// when ctx ends, and the next call goes on.
+// then read one chunk per bucket. One transaction per few buckets; it
+// stops when ctx ends, and the next call goes on.
 func (s *Store) CompactSearch(ctx context.Context, profileID string) error {
 	return s.compactSearch(ctx, profileID, searchCompactAt)
 }
@@ -655,9 +657,14 @@ func (s *Store) compactSearch(ctx context.Context, profileID string, over int) e
 		return err
 	}
 	alive := newRowSet(live)
-	for _, b := range buckets {
+	for batch := range slices.Chunk(buckets, searchCompactBatch) {
 		err := s.Update(ctx, profileID, func(tx *Tx) error {
-			return compactBucket(ctx, tx, b, alive, below.Int64)
+			for _, b := range batch {
+				if err := compactBucket(ctx, tx, b, alive, below.Int64); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			return err
@@ -665,6 +672,11 @@ func (s *Store) compactSearch(ctx context.Context, profileID string, over int) e
 	}
 	return nil
 }
+
+// searchCompactBatch is how many buckets one transaction of CompactSearch
+// merges: a commit each costs more than the merge of a bucket, and a
+// write waits for one transaction at most (tens of milliseconds).
+const searchCompactBatch = 8
 
 // liveRows returns the sorted local rows of the profile's resources (read
 // from an index on profile, not the resources themselves).
@@ -771,10 +783,12 @@ func compactBucket(ctx context.Context, tx *Tx, bucket int, live rowSet, below i
 		}
 		slices.Sort(keys)
 		entries = entries[:0]
+		last := uint64(0)
 		for _, r := range keys {
-			entries = binary.AppendUvarint(entries, r)
+			entries = binary.AppendUvarint(entries, r-last)
 			entries = binary.AppendUvarint(entries, ps[r].mark)
 			entries = binary.AppendUvarint(entries, ps[r].gen)
+			last = r
 		}
 		plain = append(plain, tok...)
 		plain = binary.AppendUvarint(plain, uint64(len(entries)))

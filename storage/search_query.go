@@ -104,13 +104,7 @@ func (s *Store) SearchIndex(ctx context.Context, profileID string, words []strin
 					clear(sc)
 				}
 				for _, m := range ms {
-					var score int
-					if m.prefix {
-						score = int(mark&3) + 1
-					} else {
-						score = wordScore(mark&1 != 0, m.exact)
-					}
-					sc[m.word] = max(sc[m.word], int8(score))
+					sc[m.word] = max(sc[m.word], int8(m.score(mark)))
 				}
 				return true
 			})
@@ -151,46 +145,80 @@ next:
 
 // tokenMatch is what the postings of a token say of one word of a query.
 type tokenMatch struct {
-	word   int  // the query word's place
-	exact  bool // the token's word is the query word itself
-	prefix bool // the token is the query word's own (a short beginning): its postings carry the score
+	word  int  // the query word's place
+	exact bool // the token's word is the query word itself
+	// The token is that of the first two letters of words: its postings
+	// carry the score; shorter, the query word is one letter of them (and
+	// so never a whole word).
+	prefix, shorter bool
+}
+
+// score is what a posting (its mark) of a token gives the query word m.
+func (m tokenMatch) score(mark uint64) int {
+	if !m.prefix {
+		return wordScore(mark&1 != 0, m.exact)
+	}
+	score := int(mark&3) + 1
+	if m.shorter {
+		score = wordScore(score >= 3, false)
+	}
+	return score
 }
 
 // searchTokens returns the tokens whose postings a search for words
-// reads, and the buckets that hold them (in order). A short word has a
-// token of its own; a longer one stands for every indexed word it starts.
+// reads, and the buckets that hold them (in order). A word of two letters
+// has a token of its own; one of one letter stands for itself and the
+// first two letters of the indexed words it starts; a longer one for
+// every indexed word it starts.
 func (s *Store) searchTokens(ctx context.Context, k *profileKeys, profileID string, words []string) (map[string][]tokenMatch, []int, error) {
 	h, err := k.hasher()
 	if err != nil {
 		return nil, nil, err
 	}
 	want := map[string][]tokenMatch{}
-	add := func(tok []byte, m tokenMatch) {
+	add := func(domain, key string, m tokenMatch) error {
+		tok, err := h.rowKey(nil, domain, key)
+		if err != nil {
+			return err
+		}
 		want[string(tok)] = append(want[string(tok)], m)
+		return nil
 	}
-	var long []int // the longer words' places
+	var others []int // the places of the words looked up through the vocabulary
 	for i, w := range words {
-		if utf8.RuneCountInString(w) > searchPrefixRunes {
-			long = append(long, i)
+		if utf8.RuneCountInString(w) != 2 {
+			others = append(others, i)
 			continue
 		}
-		tok, err := h.rowKey(nil, searchPrefixDomain, w)
-		if err != nil {
+		if err := add(searchPrefixDomain, w, tokenMatch{word: i, prefix: true}); err != nil {
 			return nil, nil, err
 		}
-		add(tok, tokenMatch{word: i, prefix: true})
 	}
-	if len(long) > 0 {
+	if len(others) > 0 {
+		type beginning struct {
+			word int // a one-letter query word's place
+			p    string
+		}
+		seen := map[beginning]bool{}
 		err := k.vocabOf().each(ctx, s.reader, k, profileID, func(vw string) error {
-			for _, i := range long {
-				if !strings.HasPrefix(vw, words[i]) {
+			for _, i := range others {
+				w := words[i]
+				if !strings.HasPrefix(vw, w) {
 					continue
 				}
-				tok, err := h.rowKey(nil, "search", vw)
-				if err != nil {
-					return err
+				p, ok := searchPrefix(vw)
+				if vw == w || !ok || utf8.RuneCountInString(w) > 1 {
+					if err := add("search", vw, tokenMatch{word: i, exact: vw == w}); err != nil {
+						return err
+					}
+					continue
 				}
-				add(tok, tokenMatch{word: i, exact: vw == words[i]})
+				if !seen[beginning{i, p}] {
+					seen[beginning{i, p}] = true
+					if err := add(searchPrefixDomain, p, tokenMatch{word: i, prefix: true, shorter: true}); err != nil {
+						return err
+					}
+				}
 			}
 			return nil
 		})
@@ -213,8 +241,10 @@ func (s *Store) searchTokens(ctx context.Context, k *profileKeys, profileID stri
 // eachPosting calls fn with every posting of a chunk's plaintext; fn
 // returns false to skip the rest of a token's postings. A chunk starts
 // with its generation, then per token: the token, the length of its
-// postings, and each posting (row, day<<1 | in title). A compacted chunk
-// has generation 0, and a generation after each posting.
+// postings, and each posting (row, mark: day<<1 | in title for a word,
+// prefixMark for a beginning), in row order, each row written as the
+// difference to the one before. A compacted chunk has generation 0, and
+// a generation after each posting.
 func eachPosting(pt []byte, fn func(tok []byte, row, mark, gen uint64) bool) error {
 	bad := fmt.Errorf("read search index: %w: bad chunk", ErrIntegrity)
 	gen, n := binary.Uvarint(pt)
@@ -235,11 +265,13 @@ func eachPosting(pt []byte, fn func(tok []byte, row, mark, gen uint64) bool) err
 		}
 		entries := pt[n : n+int(size)]
 		pt = pt[n+int(size):]
+		row := uint64(0)
 		for len(entries) > 0 {
-			row, n := binary.Uvarint(entries)
+			delta, n := binary.Uvarint(entries)
 			if n <= 0 {
 				return bad
 			}
+			row += delta
 			entries = entries[n:]
 			mark, n := binary.Uvarint(entries)
 			if n <= 0 {
