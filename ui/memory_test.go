@@ -182,9 +182,10 @@ const mb = 1 << 20
 // TestMemoryBoundedEveryScreen keeps memory bounded: with every screen
 // of a record opened (the dashboard, each section of the record with
 // the details of its first entry, messages, requests, settings), the Go
-// heap in use stays under a generous bound. A record of about 3,500
-// resources here; CAREBOOK_LONG=1 runs the 100,000-resource one against
-// 1.5 times its target (80 MB). The targets at 20k and 100k are measured
+// heap in use stays under a bound. A record of about 3,500 resources
+// here, against 56 MB (48 MB measured, 26 of them the lock screen's:
+// the screens keep what they show, not the record); CAREBOOK_LONG=1
+// runs the 100,000-resource one against 1.5 times its target (80 MB). The targets at 20k and 100k are measured
 // in make bench (TestBenchRecordMemory), which runs this test with
 // CAREBOOK_MEMORY_SCALE set: it then reports its figures without a bound.
 //
@@ -208,7 +209,7 @@ func TestMemoryBoundedEveryScreen(t *testing.T) {
 		}
 		return
 	}
-	scale, limit := 2, uint64(64*mb)
+	scale, limit := 2, uint64(56*mb)
 	if os.Getenv("CAREBOOK_LONG") == "1" {
 		scale, limit = 100, 120*mb
 	}

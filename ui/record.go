@@ -111,8 +111,8 @@ type sectionDef struct {
 
 // recordSections lists the sections in the order they are offered.
 var recordSections = []sectionDef{
-	{name: "results", types: clinicalTypes, build: resultsSection, merged: mergedResults},
-	{name: "vitals", types: clinicalTypes, build: vitalsSection, merged: mergedVitals},
+	{name: "results", types: resultTypes, build: resultsSection, merged: mergedResults},
+	{name: "vitals", types: resultTypes, build: vitalsSection, merged: mergedVitals},
 	{name: "medications", types: []string{"MedicationRequest"}, build: medicationsSection, merged: mergedMedications},
 	{name: "allergies", types: []string{"AllergyIntolerance"}, build: allergiesSection, merged: mergedAllergies},
 	{name: "conditions", types: []string{"Condition"}, build: conditionsSection, merged: mergedConditions},
@@ -125,8 +125,12 @@ var recordSections = []sectionDef{
 	{name: "search"},
 }
 
-// clinicalTypes are what the results, their trends and the visits read:
-// one chart, shared by the three sections while they are open.
+// resultTypes are what the results and their trends read (one chart,
+// shared by the two sections while both are being built).
+var resultTypes = []string{"Observation", "DiagnosticReport"}
+
+// clinicalTypes are what the visits read: the results of each visit
+// too.
 var clinicalTypes = []string{"Observation", "DiagnosticReport", "Encounter", "Procedure", "DocumentReference", "Appointment"}
 
 // label is what the patient reads for the section, in the current

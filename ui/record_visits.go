@@ -83,33 +83,51 @@ func visitsSection(c *record.Chart) sectionModel {
 			add(listItem{header: true, title: lang.L("Past visits")}, nil)
 		}
 	}
+	// What each visit's details read when it is opened, by id: the
+	// section keeps its list, not the visits of a long record.
+	visits := make([]visitRow, len(encs))
+	var ids [][]string
+	for i, e := range encs {
+		v := visitRow{encounter: []string{e.ID}, docs: idsOf(docsOf[i]), procs: idsOf(procsOf[i]), results: obsOf[i]}
+		visits[i] = v
+		ids = append(ids, v.encounter, v.docs, v.procs, v.results)
+	}
+	looseIDs := idsOf(loose)
+	compactStrings(append(ids, looseIDs))
 	for i, e := range encs {
 		it := listItem{title: visitName(e), detail: joinNonEmpty(" · ", dayText(e.Period.Start), refName(c, e.Provider)), partial: e.Incomplete, key: e.Key()}
 		if n := len(docsOf[i]); n > 0 {
 			it.detail = joinNonEmpty(" · ", it.detail, lang.N("{{.Count}} documents", n, map[string]any{"Count": n}))
 		}
 		add(it, func(ctx context.Context, read entryReader) (detailModel, error) {
-			keys := make([]string, len(obsOf[i]))
-			for j, id := range obsOf[i] {
-				keys[j] = "Observation/" + id
-			}
-			ec, err := read(ctx, keys...)
+			v := visits[i]
+			ec, err := read(ctx, v.keys()...)
 			if err != nil {
 				return detailModel{}, err
 			}
-			return visitDetail(ec, encs[i], docsOf[i], procsOf[i], observationsOf(ec, obsOf[i])), nil
+			var e record.Encounter
+			for _, x := range ec.Encounters {
+				if x.ID == v.encounter[0] {
+					e = x
+				}
+			}
+			return visitDetail(ec, e, byID(ec.Documents, v.docs), byID(ec.Procedures, v.procs), byID(ec.Observations, v.results)), nil
 		})
 	}
 	if len(loose) > 0 {
 		add(listItem{header: true, title: lang.L("Other documents")}, nil)
-		for _, d := range loose {
-			add(listItem{title: docTitle(d), detail: dayText(d.Date), partial: d.Incomplete, key: d.Key()},
+		for i, d := range loose {
+			title := docTitle(d)
+			add(listItem{title: title, detail: dayText(d.Date), partial: d.Incomplete, key: d.Key()},
 				func(ctx context.Context, read entryReader) (detailModel, error) {
-					ec, err := read(ctx)
+					ec, err := read(ctx, "DocumentReference/"+looseIDs[i])
 					if err != nil {
 						return detailModel{}, err
 					}
-					return documentDetail(ec, d), nil
+					if docs := byID(ec.Documents, looseIDs[i:i+1]); len(docs) > 0 {
+						return documentDetail(ec, docs[0]), nil
+					}
+					return detailModel{title: title}, nil // gone meanwhile
 				})
 		}
 	}
@@ -122,16 +140,54 @@ func visitsSection(c *record.Chart) sectionModel {
 	}
 }
 
-// observationsOf are the Observations of c with ids, in their order.
-func observationsOf(c *record.Chart, ids []string) []record.Observation {
-	byID := make(map[string]int, len(c.Observations))
-	for i, o := range c.Observations {
-		byID[o.ID] = i
+// visitRow is what the visits section keeps of a visit: the ids of what
+// its details show, read when it is opened.
+type visitRow struct {
+	encounter []string // its one id
+	docs      []string // DocumentReference ids
+	procs     []string // Procedure ids
+	results   []string // Observation ids
+}
+
+// keys are the entries the visit's details read.
+func (v visitRow) keys() []string {
+	keys := make([]string, 0, 1+len(v.docs)+len(v.procs)+len(v.results))
+	keys = append(keys, "Encounter/"+v.encounter[0])
+	for _, id := range v.docs {
+		keys = append(keys, "DocumentReference/"+id)
 	}
-	var out []record.Observation
+	for _, id := range v.procs {
+		keys = append(keys, "Procedure/"+id)
+	}
+	for _, id := range v.results {
+		keys = append(keys, "Observation/"+id)
+	}
+	return keys
+}
+
+// entry is any decoded record entry (its id).
+type entry interface{ Key() string }
+
+// idsOf are the ids of entries.
+func idsOf[T entry](entries []T) []string {
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		_, ids[i], _ = strings.Cut(e.Key(), "/")
+	}
+	return ids
+}
+
+// byID are the entries of all with ids, in the order of ids.
+func byID[T entry](all []T, ids []string) []T {
+	at := make(map[string]int, len(all))
+	for i, e := range all {
+		_, id, _ := strings.Cut(e.Key(), "/")
+		at[id] = i
+	}
+	var out []T
 	for _, id := range ids {
-		if i, ok := byID[id]; ok {
-			out = append(out, c.Observations[i])
+		if i, ok := at[id]; ok {
+			out = append(out, all[i])
 		}
 	}
 	return out
