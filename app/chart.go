@@ -14,13 +14,6 @@ import (
 	"github.com/carebook/carebook/storage"
 )
 
-// decoded is one profile's whole record decoded. Nothing fills
-// App.charts any more (charts are shared while in use and never kept:
-// charts.go); dashboardChart and keptDashboardChart still read it.
-type decoded struct {
-	chart *record.Chart
-}
-
 // Chart returns the profile's whole cached record, decoded for display.
 // It reads only the local cache, so it works offline. The chart is not
 // kept: screens ask ChartOf for only the types they show.
@@ -145,19 +138,12 @@ var dashboardTypes = []string{
 	"Practitioner", "PractitionerRole", "Organization", "Location", "RelatedPerson", "HealthcareService",
 }
 
-// dashboardChart returns what the dashboard needs of a record: the whole
-// decoded record when it is in memory already; otherwise only the types
-// the dashboard shows, with just the Observations updated since the
+// dashboardChart returns what the dashboard needs of a record: only the
+// types the dashboard shows, with just the Observations updated since the
 // patient last looked (a long record is mostly old Observations, and
 // decoding them all would keep the patient waiting after unlock), the
 // reports that may be new and the last check-up of the visits.
 func (a *App) dashboardChart(ctx context.Context, profileID string, since time.Time) (*record.Chart, error) {
-	a.mu.Lock()
-	d := a.charts[profileID]
-	a.mu.Unlock()
-	if d != nil {
-		return d.chart, nil
-	}
 	var in []record.Resource
 	collect := func(r storage.Resource) error {
 		in = append(in, record.Resource(r))
@@ -274,12 +260,10 @@ func (a *App) forget(profileID string) {
 	defer a.mu.Unlock()
 	a.chartsGen++
 	if profileID == "" {
-		a.charts = make(map[string]*decoded)
 		a.dashCharts = nil
 		a.shared, a.trends = nil, nil
 		return
 	}
-	delete(a.charts, profileID)
 	delete(a.dashCharts, profileID)
 	for key := range a.shared {
 		if strings.HasPrefix(key, profileID+"@") {

@@ -159,15 +159,6 @@ func (a *App) keptDashboardChart(ctx context.Context, profileID string, since ti
 	if ok && kept.gen == gen && kept.since.Equal(since) {
 		return kept.chart, nil
 	}
-	a.mu.Lock()
-	whole := a.charts[profileID]
-	a.mu.Unlock()
-	if whole != nil {
-		// The whole record is decoded already: the dashboard reads it, and
-		// keeps no reference of its own, which would keep it in memory
-		// after another person's record took its place.
-		return whole.chart, nil
-	}
 	c, err := a.dashboardChart(ctx, profileID, since)
 	if err != nil {
 		return nil, err

@@ -386,16 +386,9 @@ func decodeMessage(body []byte) (record.Communication, bool) {
 // patient (whose side wrote what) and the people who write.
 var messageTypes = []string{"Patient", "Communication", "Practitioner", "PractitionerRole", "Organization", "RelatedPerson", "CareTeam"}
 
-// messagesChart is the record as far as messages need it: the whole
-// decoded record when it is in memory already, else only messageTypes
-// (a long record is mostly results the inbox does not need).
+// messagesChart is the record as far as messages need it: only
+// messageTypes (a long record is mostly results the inbox does not need).
 func (a *App) messagesChart(ctx context.Context, profileID string) (*record.Chart, error) {
-	a.mu.Lock()
-	d := a.charts[profileID]
-	a.mu.Unlock()
-	if d != nil {
-		return d.chart, nil
-	}
 	var rs []record.Resource
 	for _, typ := range messageTypes {
 		if err := a.store.Each(ctx, profileID, typ, func(r storage.Resource) error {

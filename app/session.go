@@ -71,8 +71,7 @@ type App struct {
 	// locks; bgTimer runs while it is there (nil in the foreground).
 	bgGrace    time.Duration
 	bgTimer    *time.Timer
-	charts     map[string]*decoded  // decoded records by profile id, dropped on lock
-	dashCharts map[string]dashChart // what the dashboards read, by profile id; dropped with charts
+	dashCharts map[string]dashChart // what the dashboards read, by profile id; dropped by forget
 	chartsGen  int                  // counts forget calls: a decode that saw one meanwhile is not kept
 	// shared are the charts of some types in use (ChartOf), by profile,
 	// generation and types; weak: a chart no screen holds is freed.
@@ -174,7 +173,7 @@ func ownDate(r storage.Resource) (time.Time, bool) {
 
 func newApp(cfg Config, st *storage.Store) *App {
 	InstallCacheHooks(st)
-	a := &App{cfg: cfg, store: st, charts: make(map[string]*decoded), syncing: make(map[string]bool),
+	a := &App{cfg: cfg, store: st, syncing: make(map[string]bool),
 		bgGrace: DefaultBackgroundGrace}
 	a.searchCtx, a.searchStop = context.WithCancel(context.Background())
 	return a
