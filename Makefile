@@ -52,7 +52,6 @@ run: deps-build build
 test: deps vulncheck
 	scripts/mobile-check.sh
 	scripts/test.sh
-	scripts/fuzz.sh
 
 ## fuzz: every parser of outside data fuzzed for a minute each (make test
 ## gives each 2 seconds); FUZZTIME=10m make fuzz for longer

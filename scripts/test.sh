@@ -28,11 +28,13 @@ exec dbus-run-session -- bash -euo pipefail -c '
 	# Everything the tests import is compiled first, with both cores (the
 	# one-at-a-time run below would otherwise compile one at a time too).
 	go build -race -tags ci ./...
-	timeout="${TEST_TIMEOUT:-12m}"
+	timeout="${TEST_TIMEOUT:-14m}"
 	# Two sides, one core each (go test would start the screens, package
 	# ui, the longest, last, by name): the screens, then their layout and memory checks without the race detector (see
 	# ui/layoutcheck_test.go and ui/memory_test.go), then storage; and
-	# every other package, one at a time.
+	# every other package, one at a time, then 2 s of fuzzing for each
+	# parser of outside data (scripts/fuzz.sh), which fits in the time the
+	# screens side takes longer.
 	others=$(go list ./... | grep -v -e "^github.com/carebook/carebook/ui$" -e "^github.com/carebook/carebook/storage$")
 	ui_log="$scratch/ui.log"
 	(
@@ -44,6 +46,7 @@ exec dbus-run-session -- bash -euo pipefail -c '
 	ui_pid=$!
 	status=0
 	go test -race -tags ci -count=1 -timeout "$timeout" -p 1 $others || status=$?
+	scripts/fuzz.sh || status=$?
 	wait "$ui_pid" || status=$?
 	cat "$ui_log"
 	exit "$status"
