@@ -58,7 +58,13 @@ func (s *Store) Repair(ctx context.Context, profileID string) (RepairReport, err
 
 		badCheckpoints, err := damagedRows(ctx, tx, "SELECT 0, '', name_key, sealed FROM checkpoints WHERE profile_id = ?", profileID,
 			func(_ string, key, sealed []byte) error {
-				_, err := k.open(sealed, checkpointAD(profileID, key))
+				// The table holds the sync's checkpoints and the profile's
+				// sealed values (values.go), each sealed with associated
+				// data of its own: a row is damaged when it opens as neither.
+				if _, err := k.open(sealed, checkpointAD(profileID, key)); !errors.Is(err, ErrIntegrity) {
+					return err
+				}
+				_, err := k.open(sealed, valueAD(profileID, key))
 				return err
 			})
 		if err != nil {

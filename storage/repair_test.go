@@ -89,3 +89,26 @@ func TestRepair(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairKeepsValues: a profile's sealed values share the checkpoints'
+// table with their own associated data; Repair must not take one for a
+// damaged checkpoint (it did, and then wiped every checkpoint and
+// downloaded the whole record again on each repair).
+func TestRepairKeepsValues(t *testing.T) {
+	ctx := context.Background()
+	dir, a, _ := twoProfiles(t)
+	s := reopenUnlocked(t, dir)
+	if err := s.PutValue(ctx, a, "dashboard/last-check-up", []byte(`{"id":"e1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Repair(ctx, a)
+	if err != nil || got.Damaged() {
+		t.Fatalf("Repair of an undamaged profile with a value = %+v, %v; want nothing damaged", got, err)
+	}
+	if v, err := s.Value(ctx, a, "dashboard/last-check-up"); err != nil || string(v) != `{"id":"e1"}` {
+		t.Fatalf("value after repair = %q, %v", v, err)
+	}
+	if _, ok, err := s.Checkpoint(ctx, a, "since"); err != nil || !ok {
+		t.Fatalf("checkpoint after repair: ok=%v err=%v; want it kept", ok, err)
+	}
+}
