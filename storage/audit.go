@@ -304,12 +304,6 @@ func writeHead(ctx context.Context, tx *sql.Tx, key []byte, installID string, h 
 	return nil
 }
 
-// queryRower is what *sql.DB and *sql.Tx share for reads of many rows.
-type queryRower interface {
-	queryer
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // AuditTrail returns the trail, oldest first, verified: every entry must
 // open, follow the one before it (position and hash), and end where the
 // head says. Failed unlocks not yet sealed come last, not verified.
@@ -322,7 +316,7 @@ func (s *Store) AuditTrail(ctx context.Context) (AuditReport, error) {
 	return verifyAudit(ctx, s.reader, key, installID)
 }
 
-func verifyAudit(ctx context.Context, q queryRower, key []byte, installID string) (AuditReport, error) {
+func verifyAudit(ctx context.Context, q sqlQuerier, key []byte, installID string) (AuditReport, error) {
 	var rep AuditReport
 	rows, err := q.QueryContext(ctx, "SELECT seq, sealed, pending FROM audit ORDER BY seq")
 	if err != nil {

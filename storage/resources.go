@@ -168,8 +168,14 @@ func (s *Store) Get(ctx context.Context, profileID, typ, id string) (Resource, e
 	}
 	k.beginRead()
 	defer k.endRead()
+	return getRow(ctx, s.reader, k, profileID, typ, id, rowKey)
+}
+
+// getRow reads and opens the resource typ/id (row key rowKey) of k's
+// profile through q (the read pool, or a transaction).
+func getRow(ctx context.Context, q queryer, k *profileKeys, profileID, typ, id string, rowKey []byte) (Resource, error) {
 	var sealed []byte
-	err = s.reader.QueryRowContext(ctx, "SELECT sealed FROM resources WHERE profile = ? AND row_key = ?",
+	err := q.QueryRowContext(ctx, "SELECT sealed FROM resources WHERE profile = ? AND row_key = ?",
 		k.num, rowKey).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Resource{}, fmt.Errorf("get resource: %w", ErrNotFound)
@@ -270,7 +276,13 @@ func (s *Store) eachWhere(ctx context.Context, profileID, typ string, since, dat
 		query += " AND (own_month IS NULL OR own_month = '' OR own_month >= ?)"
 		args = append(args, ownMonth(dated))
 	}
-	rows, err := s.reader.QueryContext(ctx, query, args...)
+	return eachRow(ctx, s.reader, k, profileID, query, args, fn)
+}
+
+// eachRow runs query (which selects type, row_key and sealed of k's
+// profile's resources) through q and calls fn with each row opened.
+func eachRow(ctx context.Context, q sqlQuerier, k *profileKeys, profileID, query string, args []any, fn func(Resource) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return dbErr("read resources", err)
 	}

@@ -91,52 +91,15 @@ func (tx *Tx) Get(typ, id string) (Resource, error) {
 	if err != nil {
 		return Resource{}, fmt.Errorf("get resource: %w", err)
 	}
-	var sealed []byte
-	err = tx.tx.QueryRowContext(tx.ctx, "SELECT sealed FROM resources WHERE profile = ? AND row_key = ?",
-		tx.keys.num, key).Scan(&sealed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Resource{}, fmt.Errorf("get resource: %w", ErrNotFound)
-	}
-	if err != nil {
-		return Resource{}, dbErr("get resource", err)
-	}
-	r, err := openRow(tx.keys, tx.profileID, typ, key, sealed)
-	if err != nil {
-		return Resource{}, fmt.Errorf("get resource: %w", err)
-	}
-	if r.ID != id {
-		return Resource{}, fmt.Errorf("get resource: %w: id mismatch", ErrIntegrity)
-	}
-	return r, nil
+	return getRow(tx.ctx, tx.tx, tx.keys, tx.profileID, typ, id, key)
 }
 
 // Each calls fn with every resource of one type of the transaction's
 // profile, as seen inside the transaction, in no particular order. It
 // stops at fn's first error and returns it. fn must not write.
 func (tx *Tx) Each(typ string, fn func(Resource) error) error {
-	rows, err := tx.tx.QueryContext(tx.ctx, "SELECT row_key, sealed FROM resources WHERE profile = ? AND type = ?",
-		tx.keys.num, typ)
-	if err != nil {
-		return dbErr("read resources", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var rowKey, sealed sql.RawBytes
-		if err := rows.Scan(&rowKey, &sealed); err != nil {
-			return dbErr("read resources", err)
-		}
-		r, err := openRow(tx.keys, tx.profileID, typ, rowKey, sealed)
-		if err != nil {
-			return fmt.Errorf("read resources: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return dbErr("read resources", err)
-	}
-	return nil
+	return eachRow(tx.ctx, tx.tx, tx.keys, tx.profileID, "SELECT type, row_key, sealed FROM resources WHERE profile = ? AND type = ?",
+		[]any{tx.keys.num, typ}, fn)
 }
 
 // Value returns the value stored under name (see Store.Value), as seen
