@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/internal/cputime"
 	"github.com/carebook/carebook/practice/synth"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/outbox"
@@ -77,14 +78,14 @@ func BenchmarkOpenInbox5000(b *testing.B) {
 		b.StopTimer()
 		a.forget(p.ID) // as after unlock: nothing decoded yet
 		runtime.GC()   // the set-up's garbage is not the inbox's cost
-		c0 := cpuTime()
+		c0 := cputime.Used()
 		b.StartTimer()
 		in, err := a.Messages(ctx, p.ID)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		cpu += cpuTime() - c0
+		cpu += cputime.Used() - c0
 		b.StartTimer()
 		if len(in.Threads) != threads+5 {
 			b.Fatalf("%d conversations, want %d", len(in.Threads), threads+5)
@@ -109,9 +110,9 @@ func BenchmarkSendToSent(b *testing.B) {
 	var cpu time.Duration
 	b.ResetTimer()
 	for i := range b.N {
-		c0 := cpuTime()
+		c0 := cputime.Used()
 		sub, err := a.SendMessage(ctx, id, Draft{To: opts.Recipients[0].Ref, Topic: "other", Subject: fmt.Sprintf("Benchmark %d", i), Text: "How long does this take?"})
-		cpu += cpuTime() - c0 // the practice's share included: it runs in this process
+		cpu += cputime.Used() - c0 // the practice's share included: it runs in this process
 		if err != nil || sub.Ref == "" {
 			b.Fatalf("send: %+v %v", sub, err)
 		}

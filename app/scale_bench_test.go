@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/argon2"
-
+	"github.com/carebook/carebook/internal/cputime"
 	"github.com/carebook/carebook/internal/scalerecord"
 	"github.com/carebook/carebook/storage"
+	"golang.org/x/crypto/argon2"
 )
 
 // scaleApp is a cache on disk holding profiles of the scale patient right
@@ -118,7 +118,7 @@ func BenchmarkFirstSyncDashboard(b *testing.B) {
 				a := s.open(b)
 				runtime.GC()
 				b.StartTimer()
-				start, startCPU := time.Now(), cpuTime()
+				start, startCPU := time.Now(), cputime.Used()
 				if err := a.Unlock(ctx, scalePassphrase); err != nil {
 					b.Fatal(err)
 				}
@@ -127,7 +127,7 @@ func BenchmarkFirstSyncDashboard(b *testing.B) {
 					b.Fatal(err)
 				}
 				runs = append(runs, time.Since(start))
-				cpu = append(cpu, cpuTime()-startCPU)
+				cpu = append(cpu, cputime.Used()-startCPU)
 				b.StopTimer()
 				if !strings.HasPrefix(d.PatientName, "Quinn") || len(d.NewResults) == 0 {
 					b.Fatalf("dashboard of %q with %d new results, want the scale patient's with some", d.PatientName, len(d.NewResults))
@@ -163,13 +163,13 @@ func BenchmarkSwitchProfiles(b *testing.B) {
 		}
 		for _, round := range []*[]time.Duration{&first, &again} {
 			for _, id := range s.ids {
-				start, startCPU := time.Now(), cpuTime()
+				start, startCPU := time.Now(), cputime.Used()
 				if _, err := a.Dashboard(ctx, id); err != nil {
 					b.Fatal(err)
 				}
 				*round = append(*round, time.Since(start))
 				if round == &first {
-					firstCPU = append(firstCPU, cpuTime()-startCPU)
+					firstCPU = append(firstCPU, cputime.Used()-startCPU)
 				}
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/internal/cputime"
 	"github.com/carebook/carebook/practice/synth"
 	"github.com/carebook/carebook/storage"
 )
@@ -51,7 +52,7 @@ func TestBenchFirstSearch(t *testing.T) {
 				// The cache written without the index is one from before
 				// it: the app builds its index in the background.
 				a.store.SetSearchIndexer(IndexForSearch)
-				start, cpu := time.Now(), cpuTime()
+				start, cpu := time.Now(), cputime.Used()
 				for {
 					p, err := a.store.RebuildSearchStep(ctx, profileID)
 					if err != nil {
@@ -61,7 +62,7 @@ func TestBenchFirstSearch(t *testing.T) {
 						break
 					}
 				}
-				rebuild, rebuildCPU = time.Since(start), cpuTime()-cpu
+				rebuild, rebuildCPU = time.Since(start), cputime.Used()-cpu
 				a.Close()
 			}
 			var err error
@@ -80,21 +81,21 @@ func TestBenchFirstSearch(t *testing.T) {
 			if !indexed {
 				a.store.SetSearchIndexer(nil)
 			}
-			start, cpu := time.Now(), cpuTime()
+			start, cpu := time.Now(), cputime.Used()
 			for page := range slices.Chunk(rs, 1000) {
 				if err := a.store.Put(ctx, profileID, page...); err != nil {
 					t.Fatal(err)
 				}
 			}
-			write[i], writeCPU[i] = time.Since(start), cpuTime()-cpu
+			write[i], writeCPU[i] = time.Since(start), cputime.Used()-cpu
 		}
 		defer a.Close()
 		// After a sync the app merges what its writes added to the index.
-		start, cpu := time.Now(), cpuTime()
+		start, cpu := time.Now(), cputime.Used()
 		if err := a.store.CompactSearch(ctx, profileID); err != nil {
 			t.Fatal(err)
 		}
-		compact, compactCPU := time.Since(start), cpuTime()-cpu
+		compact, compactCPU := time.Since(start), cputime.Used()-cpu
 		n := len(rs)
 		rs = nil // the heap figures below are the app's, not the fixture's
 		fmt.Printf("search index %3dk: writing %d resources in pages of 1,000: %.2f s without the index, %.2f s with it (%.2fx); CPU %.2f s and %.2f s (%.2fx)\n",
@@ -121,9 +122,9 @@ func TestBenchFirstSearch(t *testing.T) {
 				runtime.GC()
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
-				start, cpu := time.Now(), cpuTime()
+				start, cpu := time.Now(), cputime.Used()
 				h, err := a.Search(ctx, profileID, q, 100)
-				ds, cpus = append(ds, time.Since(start)), append(cpus, cpuTime()-cpu)
+				ds, cpus = append(ds, time.Since(start)), append(cpus, cputime.Used()-cpu)
 				if err != nil {
 					t.Fatal(err)
 				}

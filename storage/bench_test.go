@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/carebook/carebook/internal/cputime"
 )
 
 // benchResources is the size of the benchmark data set: a patient with a
@@ -58,13 +60,13 @@ func BenchmarkPutEncrypted(b *testing.B) {
 		b.StopTimer()
 		s, _ := newPassphraseStore(b)
 		p := newProfile(b, s, "Ada")
-		c0 := cpuTime()
+		c0 := cputime.Used()
 		b.StartTimer()
 		if err := s.Put(ctx, p.ID, rs...); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		cpu += cpuTime() - c0
+		cpu += cputime.Used() - c0
 		s.Close()
 		b.StartTimer()
 	}
@@ -93,13 +95,13 @@ func BenchmarkPutPlain(b *testing.B) {
 			CREATE INDEX plain_by_type ON plain (profile, type)`); err != nil {
 			b.Fatal(err)
 		}
-		c0 := cpuTime()
+		c0 := cputime.Used()
 		b.StartTimer()
 		if err := putPlain(ctx, db, rs); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		cpu += cpuTime() - c0
+		cpu += cputime.Used() - c0
 		db.Close()
 		b.StartTimer()
 	}
@@ -138,7 +140,7 @@ func BenchmarkReadAllDecrypt(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(totalJSON(rs)))
-	c0 := cpuTime()
+	c0 := cputime.Used()
 	b.ResetTimer()
 	for range b.N {
 		n := 0
@@ -150,7 +152,7 @@ func BenchmarkReadAllDecrypt(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cputime.Used()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 func totalJSON(rs []Resource) int {

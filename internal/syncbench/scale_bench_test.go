@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/internal/cputime"
 	"github.com/carebook/carebook/internal/practicetest"
 	"github.com/carebook/carebook/practice"
 	"github.com/carebook/carebook/practice/store"
@@ -288,17 +289,17 @@ func runSyncOnce(b *testing.B, side *scaleSide, mode string, count bool) {
 	load := loadAverage()
 	run := len(side.runs[mode])
 	var entries int
-	start, cpu := time.Now(), cpuTime()
+	start, cpu := time.Now(), cputime.Used()
 	profiled(b, fmt.Sprintf("bare-%s-%dk-%d", mode, side.scale, run), func() { entries = bareDownload(b, api, mode) })
-	bare, bareCPU := time.Since(start), cpuTime()-cpu
+	bare, bareCPU := time.Since(start), cputime.Used()-cpu
 	runtime.GC()
 	var res pull.Result
 	var err error
-	start, cpu = time.Now(), cpuTime()
+	start, cpu = time.Now(), cputime.Used()
 	profiled(b, fmt.Sprintf("sync-%s-%dk-%d", mode, side.scale, run), func() {
 		res, err = pull.Run(context.Background(), pull.Config{API: api, Store: st, ProfileID: pp.ID, PatientID: pp.PatientID})
 	})
-	d, dCPU := time.Since(start), cpuTime()-cpu
+	d, dCPU := time.Since(start), cputime.Used()-cpu
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -464,9 +465,9 @@ func BenchmarkDeletions(b *testing.B) {
 			loads = append(loads, loadAverage())
 			var res pull.Result
 			var err error
-			start, cpu := time.Now(), cpuTime()
+			start, cpu := time.Now(), cputime.Used()
 			profiled(b, fmt.Sprintf("deletions-%dk-%d", scale, run), func() { res, err = pull.Run(ctx, cfg) })
-			d, dCPU := time.Since(start), cpuTime()-cpu
+			d, dCPU := time.Since(start), cputime.Used()-cpu
 			if err != nil {
 				b.Fatal(err)
 			}
