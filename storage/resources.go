@@ -307,6 +307,19 @@ func eachRow(ctx context.Context, q sqlQuerier, k *profileKeys, profileID, query
 	return nil
 }
 
+// HasResources reports whether the profile's cache holds any resource.
+func (s *Store) HasResources(ctx context.Context, profileID string) (bool, error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return false, fmt.Errorf("count resources: %w", err)
+	}
+	var has bool
+	if err := s.reader.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM resources WHERE profile = ?)", k.num).Scan(&has); err != nil {
+		return false, dbErr("count resources", err)
+	}
+	return has, nil
+}
+
 // Counts returns how many resources of each type the profile holds.
 func (s *Store) Counts(ctx context.Context, profileID string) (map[string]int, error) {
 	k, err := s.keysFor(ctx, profileID)

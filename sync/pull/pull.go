@@ -398,6 +398,16 @@ func cutTime(v string) (time.Time, string, bool) {
 // reconcile yet, or the last one is older than ReconcileEvery while the
 // server's history cannot report deletions.
 func (s *syncer) fullDue(ctx context.Context) (bool, error) {
+	// A cache that holds nothing (its record was set aside after damage,
+	// see storage.RebuildDamaged) is filled in full, whatever its
+	// checkpoints say: an incremental pull would bring only what changed.
+	has, err := s.cfg.Store.HasResources(ctx, s.cfg.ProfileID)
+	if err != nil {
+		return false, fmt.Errorf("pull: count cached records: %w", err)
+	}
+	if !has {
+		return true, nil
+	}
 	v, ok, err := s.cfg.Store.Checkpoint(ctx, s.cfg.ProfileID, checkpointReconciled)
 	if err != nil {
 		return false, fmt.Errorf("pull: read checkpoint: %w", err)

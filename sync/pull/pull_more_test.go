@@ -246,3 +246,51 @@ func TestAsksLargestPageAcceptsSmaller(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptiedCacheIsPulledInFull: a profile whose cache holds nothing
+// while its checkpoints say it is up to date (its record set aside after
+// damage: storage.RebuildDamaged) gets its whole record on the next sync,
+// both with history and $everything and per type; an incremental pull
+// would bring only what changed since.
+func TestEmptiedCacheIsPulledInFull(t *testing.T) {
+	for _, features := range []fhirtest.Features{{Everything: true, SystemHistory: true}, {}} {
+		t.Run(fmt.Sprintf("everything=%v", features.Everything), func(t *testing.T) {
+			ctx := context.Background()
+			srv := fhirtest.New(features)
+			defer srv.Close()
+			seed(srv)
+			time.Sleep(overlap) // so the seed is older than the checkpoint overlap
+			st, pid := openStore(t)
+			cfg := Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1", PageSize: 7, Types: types}
+			if _, err := Run(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			want := counts(t, st, pid)
+			err := st.Update(ctx, pid, func(tx *storage.Tx) error {
+				for typ := range want {
+					ids, err := tx.IDs(typ)
+					if err != nil {
+						return err
+					}
+					for _, id := range ids {
+						if err := tx.Delete(typ, id); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Full {
+				t.Error("the sync of an emptied cache was not full")
+			}
+			wantCounts(t, counts(t, st, pid), want)
+		})
+	}
+}

@@ -1,0 +1,183 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// damagedStoreWithWork is a store whose cached record has a damaged page,
+// left as a killed process leaves it (Open refuses it), holding what the
+// practice cannot send again: a profile with a sign-in secret, a
+// checkpoint, a draft (a value), an outbox item not sent and a sent one
+// removed (so the outbox's numbers went past the items kept).
+func damagedStoreWithWork(t *testing.T) (dir string, profileID string, kept OutboxItem) {
+	t.Helper()
+	ctx := context.Background()
+	s, dir := newPassphraseStore(t)
+	p := newProfile(t, s, "Ada")
+	var rs []Resource
+	for i := range 300 {
+		rs = append(rs, observation("obs-"+itoa(i), 1+i%28))
+	}
+	if err := s.Put(ctx, p.ID, rs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSecret(ctx, p.ID, "token", []byte("sign-in secret")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, p.ID, func(tx *Tx) error { return tx.SetCheckpoint("last-sync", "2026-12-01T00:00:00Z") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutValue(ctx, p.ID, "draft", []byte("Dear doctor, my knee")); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.Enqueue(ctx, OutboxItem{ProfileID: p.ID, Kind: "message", Identifier: "urn:uuid:kept", Payload: []byte("a message not sent yet")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := s.Enqueue(ctx, OutboxItem{ProfileID: p.ID, Kind: "message", Identifier: "urn:uuid:sent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteOutboxItem(ctx, p.ID, sent.Seq); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageResourcePage(t, dir)
+	writeFile(t, filepath.Join(dir, FileName+"-wal"), nil) // a killed process's log
+	if _, err := Open(dir, Options{NoKeyring: true, KDF: cheapKDF}); err == nil {
+		t.Fatal("Open accepted the damaged file: the test damaged nothing")
+	}
+	return dir, p.ID, kept
+}
+
+// TestRebuildDamagedKeepsWhatCannotBeDownloaded: a file whose cached
+// record is damaged is rebuilt without it; everything else (the profile,
+// its sign-in, checkpoints, drafts, the outbox and its numbering) is as
+// it was, opened with the same passphrase; the damaged file is kept
+// beside it, private; the new file passes the whole check.
+func TestRebuildDamagedKeepsWhatCannotBeDownloaded(t *testing.T) {
+	ctx := context.Background()
+	dir, profileID, kept := damagedStoreWithWork(t)
+	damagedBytes, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := RebuildDamaged(dir)
+	if err != nil {
+		t.Fatalf("RebuildDamaged: %v", err)
+	}
+	if filepath.Dir(rep.DamagedCopy) != dir {
+		t.Errorf("damaged copy kept at %s, want it in %s", rep.DamagedCopy, dir)
+	}
+	if b, err := os.ReadFile(rep.DamagedCopy); err != nil || !bytes.Equal(b, damagedBytes) {
+		t.Errorf("the damaged copy is not the damaged file (%v)", err)
+	}
+	if fi, err := os.Stat(rep.DamagedCopy); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("the damaged copy's permissions: %v, %v", fi.Mode(), err)
+	}
+	for _, left := range []string{FileName + "-wal", FileName + ".rebuilt"} {
+		if _, err := os.Stat(filepath.Join(dir, left)); err == nil {
+			t.Errorf("%s left beside the new file", left)
+		}
+	}
+
+	s := openTest(t, dir, nil, true)
+	if err := s.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
+		t.Fatalf("unlock the rebuilt file with the same passphrase: %v", err)
+	}
+	if err := s.CheckIntegrity(ctx); err != nil {
+		t.Fatalf("the rebuilt file's full check: %v", err)
+	}
+	ps, err := s.Profiles(ctx)
+	if err != nil || len(ps) != 1 || ps[0].ID != profileID || ps[0].Label != "Ada" {
+		t.Fatalf("profiles after the rebuild: %+v, %v", ps, err)
+	}
+	if has, err := s.HasResources(ctx, profileID); err != nil || has {
+		t.Errorf("cached resources after the rebuild: %v, %v; want none (downloaded again)", has, err)
+	}
+	if b, err := s.Secret(ctx, profileID, "token"); err != nil || string(b) != "sign-in secret" {
+		t.Errorf("sign-in secret: %q, %v", b, err)
+	}
+	if v, ok, err := s.Checkpoint(ctx, profileID, "last-sync"); err != nil || !ok || v != "2026-12-01T00:00:00Z" {
+		t.Errorf("checkpoint: %q %v %v", v, ok, err)
+	}
+	if b, err := s.Value(ctx, profileID, "draft"); err != nil || string(b) != "Dear doctor, my knee" {
+		t.Errorf("draft: %q, %v", b, err)
+	}
+	items, err := s.Outbox(ctx, profileID)
+	if err != nil || len(items) != 1 || items[0].Seq != kept.Seq || string(items[0].Payload) != "a message not sent yet" {
+		t.Fatalf("outbox after the rebuild: %+v, %v", items, err)
+	}
+	next, err := s.Enqueue(ctx, OutboxItem{ProfileID: profileID, Kind: "message", Identifier: "urn:uuid:next"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Seq <= kept.Seq+1 {
+		t.Errorf("a new outbox item got number %d: a number given before the rebuild (up to %d) was given again", next.Seq, kept.Seq+1)
+	}
+	if st, err := s.SearchStatus(ctx, profileID); err != nil || !st.Built {
+		t.Errorf("search index after the rebuild: %+v, %v; want an empty one, built", st, err)
+	}
+	if err := s.Put(ctx, profileID, observation("obs-new", 3)); err != nil {
+		t.Fatalf("writing the record again: %v", err)
+	}
+	if has, err := s.HasResources(ctx, profileID); err != nil || !has {
+		t.Errorf("HasResources after a write: %v, %v", has, err)
+	}
+}
+
+// TestRebuildRefusesDamageBeyondTheCache: when what cannot be downloaded
+// again is damaged too, RebuildDamaged says so (ErrNotRebuildable and
+// ErrCorrupt) and changes nothing: the file is as it was, nothing is left
+// beside it.
+func TestRebuildRefusesDamageBeyondTheCache(t *testing.T) {
+	dir, _, _ := damagedStoreWithWork(t)
+	db := rawDB(t, dir)
+	var page, size int64
+	if err := db.QueryRow(`SELECT pageno FROM dbstat WHERE name = 'profiles' LIMIT 1`).Scan(&page); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	path := filepath.Join(dir, FileName)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0x5A}, int(size)), (page-1)*size); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := func() int {
+		es, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	n := entries()
+
+	_, err = RebuildDamaged(dir)
+	wantErr(t, "RebuildDamaged with the profiles damaged", err, ErrNotRebuildable)
+	wantErr(t, "RebuildDamaged with the profiles damaged", err, ErrCorrupt)
+	after, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the file changed (%v)", err)
+	}
+	if entries() > n {
+		t.Errorf("RebuildDamaged left files behind: %d entries, %d before", entries(), n)
+	}
+}
