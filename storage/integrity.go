@@ -128,8 +128,14 @@ func runCheck(ctx context.Context, db *sql.DB, pragma string) error {
 
 // noteFullCheck records that the whole file passed a check at t.
 func noteFullCheck(ctx context.Context, db *sql.DB, t time.Time) error {
+	return noteCheckedAt(ctx, db, t.Unix())
+}
+
+// noteCheckedAt records at (Unix seconds, or damageFound) as the time of
+// the last full check.
+func noteCheckedAt(ctx context.Context, db *sql.DB, at int64) error {
 	if _, err := db.ExecContext(ctx, `INSERT INTO integrity (id, checked_at) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, t.Unix()); err != nil {
+		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, at); err != nil {
 		return dbErr("note integrity check", err)
 	}
 	return nil
@@ -138,15 +144,30 @@ func noteFullCheck(ctx context.Context, db *sql.DB, t time.Time) error {
 // fullCheckDue reports whether the last full check is older than
 // FullCheckEvery (or never ran).
 func fullCheckDue(db *sql.DB, now time.Time) (bool, error) {
+	at, err := lastFullCheck(db)
+	if err != nil {
+		return false, err
+	}
+	return now.Sub(time.Unix(at, 0)) >= FullCheckEvery, nil
+}
+
+// damageFound is the time of the last full check that a check which found
+// damage records: the next Open checks the whole file before it opens
+// (and so refuses it with ErrCorrupt, where RebuildDamaged can help).
+const damageFound = -1
+
+// lastFullCheck is the time (Unix seconds) of the last full check that
+// passed, damageFound, or 0 when none is recorded.
+func lastFullCheck(db *sql.DB) (int64, error) {
 	var at int64
 	err := db.QueryRow(`SELECT checked_at FROM integrity WHERE id = 1`).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return true, nil
+		return 0, nil
 	}
 	if err != nil {
-		return false, dbErr("read integrity check", err)
+		return 0, dbErr("read integrity check", err)
 	}
-	return now.Sub(time.Unix(at, 0)) >= FullCheckEvery, nil
+	return at, nil
 }
 
 // checkOnOpen checks the file as Open needs (see the top of this file):
@@ -167,6 +188,16 @@ func (s *Store) checkOnOpen(unclean, fresh bool) error {
 	}
 	if err := quickCheckSmallTables(s.writer); err != nil {
 		return err
+	}
+	if at, err := lastFullCheck(s.writer); err != nil {
+		return err
+	} else if at == damageFound {
+		// The last full check (in the background, while the app ran)
+		// found damage: this Open says so before anything is shown.
+		if err := quickCheck(ctx, s.writer); err != nil {
+			return err
+		}
+		return noteFullCheck(ctx, s.writer, now)
 	}
 	due, err := fullCheckDue(s.writer, now)
 	if err != nil {
@@ -197,10 +228,16 @@ func (s *Store) checkInBackground() {
 
 // CheckIntegrity checks the whole file now (SQLite's structural check,
 // through a read connection, so writes go on meanwhile) and records the
-// time when it passes. A damaged file yields ErrCorrupt. It takes about
-// 100 ms for 100,000 cached resources.
+// time when it passes. A damaged file yields ErrCorrupt, and the damage
+// is remembered: the next Open checks the whole file before it opens (and
+// refuses it, where RebuildDamaged can help). It takes about 100 ms for
+// 100,000 cached resources.
 func (s *Store) CheckIntegrity(ctx context.Context) error {
 	if err := quickCheck(ctx, s.reader); err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			// A failure to write this changes nothing but that.
+			noteCheckedAt(ctx, s.writer, damageFound)
+		}
 		return err
 	}
 	return noteFullCheck(ctx, s.writer, time.Now())

@@ -427,13 +427,28 @@ func TestOpenChecksWholeFileAfterUncleanShutdown(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Open after a clean shutdown: %v (the quick check read the resources)", err)
 			}
-			defer s.Close()
 			deadline := time.Now().Add(30 * time.Second)
 			for s.IntegrityProblem() == nil && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			wantErr(t, "the background check", s.IntegrityProblem(), ErrCorrupt)
 			wantErr(t, "CheckIntegrity", s.CheckIntegrity(context.Background()), ErrCorrupt)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// The damage found is remembered: the next start, after a
+			// clean shutdown, checks the whole file first and refuses it;
+			// rebuilt, it opens.
+			_, err = Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+			wantErr(t, "Open after the background check found damage", err, ErrCorrupt)
+			if _, err := RebuildDamaged(dir); err != nil {
+				t.Fatalf("RebuildDamaged: %v", err)
+			}
+			s, err = Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+			if err != nil {
+				t.Fatalf("Open after RebuildDamaged: %v", err)
+			}
+			s.Close()
 		})
 	}
 }
