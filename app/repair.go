@@ -29,3 +29,27 @@ func (a *App) RepairRecord(ctx context.Context, profileID string) (storage.Repai
 	}
 	return rep, nil
 }
+
+// RebuildDataFile repairs the data file in dataDir ("" the default) when
+// it cannot be opened because part of it is damaged (storage.ErrCorrupt)
+// and the damage lies in the cached record: the file is rebuilt without
+// the cache, the damaged one kept beside it (see storage.RebuildDamaged),
+// and each profile's next sync downloads its record again. What the
+// patient wrote and has not sent, their sign-ins and settings are kept.
+// Nothing must have the file open; nothing needs unlocking first. It fails
+// with storage.ErrNotRebuildable when the damage reaches what cannot be
+// downloaded again, changing nothing.
+func RebuildDataFile(dataDir string) (storage.RebuildReport, error) {
+	if dataDir == "" {
+		dir, err := storage.DefaultDir()
+		if err != nil {
+			return storage.RebuildReport{}, fmt.Errorf("rebuild data file: %w", err)
+		}
+		dataDir = dir
+	}
+	rep, err := storage.RebuildDamaged(dataDir)
+	if err != nil {
+		return rep, fmt.Errorf("rebuild data file: %w", err)
+	}
+	return rep, nil
+}

@@ -181,10 +181,7 @@ func (s *Store) checkOnOpen(unclean, fresh bool) error {
 	case fresh:
 		return noteFullCheck(ctx, s.writer, now)
 	case unclean:
-		if err := quickCheck(ctx, s.writer); err != nil {
-			return err
-		}
-		return noteFullCheck(ctx, s.writer, now)
+		return s.checkWholeFile(ctx, now)
 	}
 	if err := quickCheckSmallTables(s.writer); err != nil {
 		return err
@@ -192,12 +189,10 @@ func (s *Store) checkOnOpen(unclean, fresh bool) error {
 	if at, err := lastFullCheck(s.writer); err != nil {
 		return err
 	} else if at == damageFound {
-		// The last full check (in the background, while the app ran)
-		// found damage: this Open says so before anything is shown.
-		if err := quickCheck(ctx, s.writer); err != nil {
-			return err
-		}
-		return noteFullCheck(ctx, s.writer, now)
+		// The last full check found damage (in the background while the
+		// app ran, or an Open whose closing removed the log that made it
+		// check): this Open says so again before anything is shown.
+		return s.checkWholeFile(ctx, now)
 	}
 	due, err := fullCheckDue(s.writer, now)
 	if err != nil {
@@ -207,6 +202,20 @@ func (s *Store) checkOnOpen(unclean, fresh bool) error {
 		s.checkInBackground()
 	}
 	return nil
+}
+
+// checkWholeFile runs the full check on Open and records its outcome:
+// the time it passed, or that it found damage (so that the next Open
+// checks in full again, though this one's closing removes the log that
+// made it check).
+func (s *Store) checkWholeFile(ctx context.Context, now time.Time) error {
+	if err := quickCheck(ctx, s.writer); err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			noteCheckedAt(ctx, s.writer, damageFound) // best effort: the file is damaged
+		}
+		return err
+	}
+	return noteFullCheck(ctx, s.writer, now)
 }
 
 // checkInBackground runs CheckIntegrity on its own goroutine; Close stops

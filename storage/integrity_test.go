@@ -417,6 +417,10 @@ func TestOpenChecksWholeFileAfterUncleanShutdown(t *testing.T) {
 				writeFile(t, filepath.Join(dir, FileName+"-wal"), nil)
 				_, err := Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
 				wantErr(t, "Open after an unclean shutdown", err, ErrCorrupt)
+				// That Open closed the file cleanly (its log is gone); the
+				// damage it found is remembered all the same.
+				_, err = Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+				wantErr(t, "Open again", err, ErrCorrupt)
 				return
 			}
 			// The last full check, a week and a minute ago.

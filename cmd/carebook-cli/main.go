@@ -38,7 +38,8 @@ commands:
             health summary), ips (the International Patient Summary, a FHIR document
             Bundle) or bundle (the whole record as a FHIR Bundle, the default)
   repair    remove unreadable (damaged) records of a profile and download it again;
-            what you wrote and has not been sent is kept
+            a data file too damaged to open is rebuilt without its cached record (the
+            damaged file kept beside it); what you wrote and has not been sent is kept
   link      show one person's records at two practices as one (merged views):
             --profile ID --with ID; without them, lists the links and what is offered
             (the same name and birth date at two practices); exit 2 for two different people
@@ -199,6 +200,9 @@ func run(ctx context.Context, args []string, e env) int {
 		return exitOK
 	}
 	fmt.Fprintf(e.stderr, "carebook-cli %s: %v\n", args[0], err)
+	if errors.Is(err, storage.ErrCorrupt) && args[0] != "repair" {
+		fmt.Fprintln(e.stderr, "carebook-cli repair rebuilds a damaged data file and downloads the record again; what you wrote and has not been sent is kept")
+	}
 	return exitCode(err)
 }
 

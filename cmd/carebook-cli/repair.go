@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/storage"
 )
 
 // cmdRepair resets the cached record of a profile (or all) whose rows
-// cannot be read and downloads it again, through app.RepairRecord.
+// cannot be read and downloads it again, through app.RepairRecord; a data
+// file too damaged to open is first rebuilt without its cached record
+// (app.RebuildDataFile).
 func cmdRepair(ctx context.Context, args []string, e env) error {
 	fs := newFlags("repair", e)
 	data := fs.String("data", "", "cache folder (default: the app's)")
@@ -16,6 +21,16 @@ func cmdRepair(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	a, err := openApp(ctx, *data, e)
+	if errors.Is(err, storage.ErrCorrupt) {
+		// The file itself is damaged: rebuilt without its cached record
+		// (downloaded again below), if the damage lies there.
+		rep, rerr := app.RebuildDataFile(*data)
+		if rerr != nil {
+			return fmt.Errorf("%w; it cannot be rebuilt: %w", err, rerr)
+		}
+		fmt.Fprintf(e.stderr, "the data file was damaged in its cached record: rebuilt without it (what you wrote and has not been sent, your sign-ins and settings are kept); the damaged file is kept as %s\n", rep.DamagedCopy)
+		a, err = openApp(ctx, *data, e)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,4 +87,78 @@ func profileID(t *testing.T, dir string) string {
 		t.Fatalf("status = %s (%v)", out, err)
 	}
 	return st[0].ID
+}
+
+// TestRepairDamagedFile: a page of the cached record damaged and the
+// process killed (its log left behind) makes the file refuse to open;
+// every command says so and names repair, which rebuilds the file without
+// the cached record, keeps the damaged one beside it, and downloads the
+// record again; the message written while the practice was down is sent,
+// once.
+func TestRepairDamagedFile(t *testing.T) {
+	srv := fhirtest.New(fhirtest.Features{Everything: true})
+	defer srv.Close()
+	seedServer(srv, 10)
+	dir := newCache(t)
+	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != exitOK {
+		t.Fatalf("connect: %d %s", code, errOut)
+	}
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+	srv.FailBefore(func(*http.Request) int { return http.StatusServiceUnavailable })
+	enqueueMessage(t, dir, profileID(t, dir))
+	srv.FailBefore(nil)
+
+	path := filepath.Join(dir, storage.FileName)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page, size int64
+	if err := db.QueryRow(`SELECT pageno FROM dbstat WHERE name = 'resources' AND pagetype = 'leaf' ORDER BY pageno DESC LIMIT 1`).Scan(&page); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(size)), (page-1)*size); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.WriteFile(path+"-wal", nil, 0o600); err != nil { // a killed process's log
+		t.Fatal(err)
+	}
+
+	code, _, errOut := cli(t, testPassphrase, "status", "--data", dir)
+	if code != exitOther || !strings.Contains(errOut, "corrupt") || !strings.Contains(errOut, "carebook-cli repair") {
+		t.Fatalf("status of a damaged file: exit %d, %s; want exit 1 naming the damage and repair", code, errOut)
+	}
+	code, _, errOut = cli(t, testPassphrase, "repair", "--data", dir)
+	if code != exitOK || !strings.Contains(errOut, "rebuilt") {
+		t.Fatalf("repair of a damaged file: exit %d, %s", code, errOut)
+	}
+	copies, err := filepath.Glob(path + ".damaged-*")
+	if err != nil || len(copies) != 1 {
+		t.Fatalf("damaged copies kept: %v, %v; want one", copies, err)
+	}
+	code, out, errOut := cli(t, testPassphrase, "export", "--data", dir, "--format", "bundle")
+	if code != exitOK {
+		t.Fatalf("export after repair: exit %d, %s", code, errOut)
+	}
+	var b struct{ Entry []json.RawMessage }
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Entry) != 13 {
+		t.Fatalf("export after repair holds %d records, want all 12 and the message sent", len(b.Entry))
+	}
+	if n := srv.Count("Communication"); n != 1 {
+		t.Fatalf("the practice has %d messages, want the one written before the damage, once", n)
+	}
 }
