@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/url"
@@ -50,7 +51,7 @@ func main() {
 	}
 	a.SetIcon(assets.Icon)
 
-	core, err := app.Open(app.Config{
+	cfg := app.Config{
 		DataDir: *dataDir,
 		OpenBrowser: func(u string) error {
 			parsed, err := url.Parse(u)
@@ -73,13 +74,26 @@ func main() {
 			// one person's records at two practices merged.
 			return demo.StartSecond(ctx, demo.Options{PortFile: filepath.Join(*dataDir, "demo-practice-2.port"), PasswordCost: 64})
 		},
-	})
+	}
+	opts := ui.Options{Demo: *demoMode, DemoAs: *demoAs, Open: *open, Passphrase: os.Getenv("CAREBOOK_PASSPHRASE")}
+	core, err := app.Open(cfg)
+	if errors.Is(err, storage.ErrCorrupt) {
+		// The data file is damaged: the patient is told, in a window,
+		// and may have it rebuilt; the main window follows.
+		d := ui.NewDamagedWindow(a, cfg, opts)
+		if size != (fyne.Size{}) {
+			d.Window().Resize(size)
+		}
+		d.Window().ShowAndRun()
+		d.Close()
+		return
+	}
 	if err != nil {
 		fail(1, fmt.Errorf("open %s: %w", *dataDir, err))
 	}
 	defer core.Close()
 
-	w := ui.NewMainWindow(a, core, ui.Options{Demo: *demoMode, DemoAs: *demoAs, Open: *open, Passphrase: os.Getenv("CAREBOOK_PASSPHRASE")})
+	w := ui.NewMainWindow(a, core, opts)
 	if size != (fyne.Size{}) {
 		w.Window().Resize(size)
 	}

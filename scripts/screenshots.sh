@@ -239,6 +239,14 @@ for f in "$out"/merged-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
 done
 
+# A data file too damaged to open (a page of the cached record overwritten
+# and the process killed), drawn by the UI tests at phone size: the window
+# that explains it and offers to rebuild it, and what it says when the
+# damage reaches what cannot be downloaded again.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestDamagedFileRebuiltInTheWindow|TestDamagedBeyondRebuildSaysWhatToDo' ./ui/ >"$scratch/damaged.log" 2>&1 ||
+	{ cat "$scratch/damaged.log" >&2; exit 1; }
+ls "$out"/damaged-*.png
+
 # Booking, drawn by Fyne's software renderer from the UI tests that drive it
 # against the practice server at phone and desktop size: the free times,
 # the confirmation, the booked appointment with its calendar, move and

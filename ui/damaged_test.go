@@ -1,0 +1,150 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/storage"
+)
+
+// damagePage overwrites one page of table in the data file of dir with
+// junk and leaves a write-ahead log behind, as a disk error and a killed
+// process would.
+func damagePage(t *testing.T, dir, table string) {
+	t.Helper()
+	path := filepath.Join(dir, storage.FileName)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page, size int64
+	if err := db.QueryRow(`SELECT pageno FROM dbstat WHERE name = ? ORDER BY pageno DESC LIMIT 1`, table).Scan(&page); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(size)), (page-1)*size); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+"-wal", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDamagedFileRebuiltInTheWindow: a data file whose cached record is
+// damaged does not open; the window says so in plain words and, at the
+// patient's word, rebuilds it and hands over to the lock screen; after
+// the unlock the record is downloaded again (the messages are back), and
+// the damaged file is kept beside the new one.
+func TestDamagedFileRebuiltInTheWindow(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	p := startMsgPractice(t)
+	dir := t.TempDir()
+	core := openMsgCore(t, p, dir)
+	core.Close()
+	damagePage(t, dir, "resources")
+	cfg := app.Config{
+		DataDir: dir, IdleTimeout: -1, Now: p.clock,
+		Storage: storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		Demo:    func(context.Context) (app.DemoPractice, error) { return keepOpen{p}, nil },
+	}
+	if _, err := app.Open(cfg); !errors.Is(err, storage.ErrCorrupt) {
+		t.Fatalf("app.Open of the damaged file: %v, want ErrCorrupt", err)
+	}
+
+	d := NewDamagedWindow(fyne.CurrentApp(), cfg, Options{})
+	defer d.Close()
+	lightTheme(t)
+	w := d.Window()
+	w.Resize(fyne.NewSize(360, 740))
+	q.waitShows(t, w, "Carebook's data file is damaged", "What you wrote and has not been sent yet")
+	q.drain()
+	assertFits(t, w)
+	screenshot(t, w, "damaged-file-360x740")
+	test.Tap(findButton(t, w.Content(), "Rebuild and download"))
+	q.waitFor(t, "the main window", func() bool { return d.Main() != nil })
+	mw := d.Main().Window()
+	q.waitShows(t, mw, "Carebook is locked")
+	test.Type(findEntries(mw.Content())[0], msgPassphrase)
+	test.Tap(findButton(t, mw.Content(), "Unlock"))
+	q.waitShows(t, mw, "Hello, Maya", "Updated just now")
+	selectTab(t, mw, "Messages")
+	q.waitShows(t, mw, "Your recent lab results")
+	if copies, _ := filepath.Glob(filepath.Join(dir, storage.FileName+".damaged-*")); len(copies) != 1 {
+		t.Errorf("damaged copies kept: %v, want one", copies)
+	}
+}
+
+// TestDamagedBeyondRebuildSaysWhatToDo: when the damage reaches what
+// cannot be downloaded again, the window says the file cannot be rebuilt
+// and how to start over (naming the folder), and the file is left as it
+// was.
+func TestDamagedBeyondRebuildSaysWhatToDo(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	opts := storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true}
+	st, err := storage.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Setup(ctx, msgPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: "https://example.org/fhir", PatientID: "p1", Label: "Maya"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damagePage(t, dir, "profiles")
+	before, err := os.ReadFile(filepath.Join(dir, storage.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	d := NewDamagedWindow(fyne.CurrentApp(), app.Config{DataDir: dir, IdleTimeout: -1, Storage: opts}, Options{})
+	defer d.Close()
+	lightTheme(t)
+	w := d.Window()
+	w.Resize(fyne.NewSize(360, 740))
+	q.waitShows(t, w, "Carebook's data file is damaged")
+	test.Tap(findButton(t, w.Content(), "Rebuild and download"))
+	q.waitShows(t, w, "cannot rebuild this file", "move the folder")
+	q.drain()
+	assertFits(t, w)
+	screenshot(t, w, "damaged-beyond-rebuild-360x740")
+	if d.Main() != nil {
+		t.Fatal("a main window opened on a file that was not rebuilt")
+	}
+	after, err := os.ReadFile(filepath.Join(dir, storage.FileName))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the damaged file changed (%v)", err)
+	}
+	// The folder is named (its long name wraps: compared without the
+	// line breaks).
+	if shown := strings.ReplaceAll(shownText(w.Content()), " ", ""); !strings.Contains(shown, strings.ReplaceAll(dir, " ", "")) {
+		t.Errorf("the folder %s is not named: %s", dir, shownText(w.Content()))
+	}
+}
