@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -56,10 +58,18 @@ type ipsSection struct {
 type ipsBuilder struct {
 	a       *App
 	ctx     context.Context
-	subject string            // the patient's fullUrl
-	urls    map[string]string // "profileID|Type/id" -> fullUrl of an included resource
-	entries []json.RawMessage // in order; the Composition is put first at the end
-	charts  map[string]*record.Chart
+	subject string                   // the patient's fullUrl
+	urls    map[string]string        // "profileID|Type/id" -> fullUrl of an included resource
+	entries []json.RawMessage        // in order; the Composition is put first at the end
+	charts  map[string]*record.Chart // each profile's SupportTypes: the patient, names
+	// name is the name the profile's record gives the resource reference
+	// points to (see recordName), "" when none.
+	name  func(profileID, reference string) (string, error)
+	names map[string]string // "profileID|reference" -> name
+}
+
+func newIPSBuilder(ctx context.Context, a *App) *ipsBuilder {
+	return &ipsBuilder{a: a, ctx: ctx, urls: map[string]string{}, charts: map[string]*record.Chart{}, names: map[string]string{}}
 }
 
 // WriteIPS writes the summary s as an IPS document Bundle (JSON).
@@ -67,7 +77,19 @@ func (a *App) WriteIPS(ctx context.Context, w io.Writer, s HealthSummary) error 
 	if len(s.Sources) == 0 {
 		return fmt.Errorf("patient summary: %w: no record", ErrInvalidInput)
 	}
-	b := &ipsBuilder{a: a, ctx: ctx, urls: map[string]string{}, charts: map[string]*record.Chart{}}
+	b := newIPSBuilder(ctx, a)
+	b.name = func(profileID, reference string) (string, error) {
+		c, err := b.chart(profileID)
+		if err != nil {
+			return "", err
+		}
+		return a.recordName(ctx, profileID, c, reference)
+	}
+	return b.write(w, s)
+}
+
+// write writes the summary s as an IPS document Bundle.
+func (b *ipsBuilder) write(w io.Writer, s HealthSummary) error {
 	// The subject is the patient of the first record; the same person's
 	// Patient in the other records is that one too.
 	first := s.Sources[0].ProfileID
@@ -211,12 +233,65 @@ func (b *ipsBuilder) chart(profileID string) (*record.Chart, error) {
 	if c := b.charts[profileID]; c != nil {
 		return c, nil
 	}
-	c, err := b.a.Chart(b.ctx, profileID)
+	// The patient and those names are most often given for: the rest of
+	// the record stays sealed (see recordName).
+	c, err := b.a.ChartOf(b.ctx, profileID, "Patient")
 	if err != nil {
 		return nil, fmt.Errorf("patient summary: %w", err)
 	}
 	b.charts[profileID] = c
 	return c, nil
+}
+
+// recordName is the name profileID's whole record gives the resource
+// reference points to (record.Refs.Lookup), reading only that resource:
+// support is the profile's chart of SupportTypes. For a urn:uuid, which
+// names no type, the resource of that id of any type (of several, the
+// last type's by name, as in the whole record; a result's last).
+func (a *App) recordName(ctx context.Context, profileID string, support *record.Chart, reference string) (string, error) {
+	nameOf := func(typ, id string) (string, error) {
+		r, err := a.store.Get(ctx, profileID, typ, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("patient summary: %w", err)
+		}
+		return record.Load([]record.Resource{record.Resource(r)}).Refs.Lookup(reference), nil
+	}
+	if id, ok := strings.CutPrefix(reference, "urn:uuid:"); ok {
+		counts, err := a.store.Counts(ctx, profileID)
+		if err != nil {
+			return "", fmt.Errorf("patient summary: %w", err)
+		}
+		types := slices.Sorted(maps.Keys(counts))
+		name, result := "", ""
+		for _, typ := range types {
+			n, err := nameOf(typ, id)
+			if err != nil {
+				return "", err
+			}
+			switch {
+			case n == "":
+			case typ == "Observation":
+				result = n
+			default:
+				name = n
+			}
+		}
+		if name == "" {
+			name = result
+		}
+		return name, nil
+	}
+	typ, id := record.SplitRef(reference)
+	switch {
+	case typ == "":
+		return "", nil
+	case slices.Contains(SupportTypes, typ):
+		return support.Refs.Lookup(reference), nil
+	}
+	return nameOf(typ, id)
 }
 
 // include adds the resource ref ("Type/id") of a profile's record, with
@@ -306,10 +381,17 @@ func (b *ipsBuilder) resolve(profileID string, m map[string]any, ref string) err
 	}
 	delete(m, "reference")
 	if d, _ := m["display"].(string); strings.TrimSpace(d) == "" {
-		if c, err := b.chart(profileID); err == nil {
-			if name := c.Name(r); name != "" {
-				m["display"] = name
+		key := profileID + "|" + ref
+		name, ok := b.names[key]
+		if !ok {
+			var err error
+			if name, err = b.name(profileID, ref); err != nil {
+				return err
 			}
+			b.names[key] = name
+		}
+		if name != "" {
+			m["display"] = name
 		}
 	}
 	if len(m) == 0 {

@@ -320,7 +320,7 @@ type RequestForm struct {
 // reads the local cache only. An unknown kind or an entry not in the record
 // is ErrInvalidInput.
 func (a *App) RequestForm(ctx context.Context, profileID string, kind RequestKind, about string) (RequestForm, error) {
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.requestChart(ctx, profileID, kind, about)
 	if err != nil {
 		return RequestForm{}, fmt.Errorf("request form: %w", err)
 	}
@@ -329,6 +329,20 @@ func (a *App) RequestForm(ctx context.Context, profileID string, kind RequestKin
 		return RequestForm{}, fmt.Errorf("request form: %w", err)
 	}
 	return requestForm(c, kind, about, open)
+}
+
+// requestChart is what a request of kind about the entry about reads of
+// the record: that entry alone, with SupportTypes (names, the patient's
+// preferred pharmacies), and for a refill every prescription and request
+// (the pharmacies they name, the refills already asked for). A long
+// record's results and visits stay sealed: requestForm gives with it what
+// it gives with the whole record.
+func (a *App) requestChart(ctx context.Context, profileID string, kind RequestKind, about string) (*record.Chart, error) {
+	types := []string{"Patient"} // SupportTypes alone
+	if kind == RequestRefill {
+		types = []string{"MedicationRequest", "Task"}
+	}
+	return a.chartWithRefs(ctx, profileID, types, func(*record.Chart) []string { return []string{about} })
 }
 
 func requestForm(c *record.Chart, kind RequestKind, about string, open []Request) (RequestForm, error) {

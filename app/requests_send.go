@@ -48,7 +48,7 @@ func (a *App) SendRequest(ctx context.Context, profileID string, in RequestInput
 	if err != nil {
 		return Submitted{}, fmt.Errorf("request: %w", err)
 	}
-	c, err := a.Chart(ctx, profileID)
+	c, err := a.requestChart(ctx, profileID, in.Kind, strings.TrimSpace(in.About))
 	if err != nil {
 		return Submitted{}, fmt.Errorf("request: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/app/record/plainnames"
 	"github.com/carebook/carebook/internal/i18n"
+	"github.com/carebook/carebook/storage"
 )
 
 // SummaryItem is one line of the summary: what, a detail, when, and which
@@ -110,25 +111,73 @@ const (
 // merge them (record.Merge*): the same allergy, prescription, condition or
 // vaccination told by two practices is one item naming both.
 func (a *App) HealthSummary(ctx context.Context, profileIDs ...string) (HealthSummary, error) {
+	return a.healthSummary(ctx, profileIDs, a.summaryRecord)
+}
+
+// summaryTypes are the types the summary lists (with SupportTypes, for
+// names); of the results it keeps only their trends (summaryRecord).
+var summaryTypes = []string{"AllergyIntolerance", "Appointment", "Condition", "Immunization", "MedicationRequest"}
+
+// summaryRec is what the summary reads of one profile's record.
+type summaryRec struct {
+	chart     *record.Chart   // summaryTypes, with SupportTypes
+	trends    []record.Series // record.Trends of every Observation
+	bloodType string          // bloodType of every Observation
+}
+
+// summaryRecord reads what the summary needs of profileID's record: the
+// types it lists, decoded, and of the results (most of a long record)
+// only their trends and blood type, decoded one at a time: the whole
+// record is never held decoded at once.
+func (a *App) summaryRecord(ctx context.Context, profileID string) (summaryRec, error) {
+	c, err := a.ChartOf(ctx, profileID, summaryTypes...)
+	if err != nil {
+		return summaryRec{}, err
+	}
+	var trends record.TrendBuilder
+	var blood []record.Observation
+	err = a.store.Each(ctx, profileID, "Observation", func(r storage.Resource) error {
+		o := record.DecodeObservation(record.Resource(r))
+		trends.Add(o)
+		if isBloodType(o) {
+			blood = append(blood, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return summaryRec{}, fmt.Errorf("read record: %w", err)
+	}
+	// In the order of a chart's Observations (by id), as bloodType
+	// reads them.
+	slices.SortStableFunc(blood, func(x, y record.Observation) int { return strings.Compare(x.ID, y.ID) })
+	return summaryRec{chart: c, trends: trends.Series(), bloodType: bloodType(blood)}, nil
+}
+
+// healthSummary is HealthSummary, reading each record with read.
+func (a *App) healthSummary(ctx context.Context, profileIDs []string, read func(context.Context, string) (summaryRec, error)) (HealthSummary, error) {
 	if len(profileIDs) == 0 {
 		return HealthSummary{}, fmt.Errorf("health summary: %w: no record chosen", ErrInvalidInput)
 	}
 	now := a.cfg.Now()
 	s := HealthSummary{Made: now}
 	var parts []record.Part
+	var series []record.SeriesPart
 	for _, id := range profileIDs {
 		p, err := a.store.Profile(ctx, id)
 		if err != nil {
 			return HealthSummary{}, fmt.Errorf("health summary: %w", err)
 		}
 		info := profileInfo(p)
-		c, err := a.Chart(ctx, id)
+		rec, err := read(ctx, id)
 		if err != nil {
 			return HealthSummary{}, fmt.Errorf("health summary: %w", err)
 		}
+		c := rec.chart
 		s.Sources = append(s.Sources, SummarySource{Practice: info.Practice, ProfileID: id, LastSync: info.LastSync})
-		parts = append(parts, record.Part{Source: record.Source{ProfileID: id, Practice: info.Practice}, Chart: c})
-		if err := s.addPatient(ctx, a, id, c); err != nil {
+		src := record.Source{ProfileID: id, Practice: info.Practice}
+		parts = append(parts, record.Part{Source: src, Chart: c})
+		series = append(series, record.SeriesPart{Source: src, Series: rec.trends})
+		if err := s.addPatient(ctx, a, id, c, rec.bloodType); err != nil {
 			return HealthSummary{}, err
 		}
 		for _, ap := range record.UpcomingAppointments(c.Appointments, now) {
@@ -158,7 +207,7 @@ func (a *App) HealthSummary(ctx context.Context, profileIDs ...string) (HealthSu
 			s.Immunizations = append(s.Immunizations, sourcedItem(im.Sources, im.Keys, firstNonBlank(x.Vaccine, i18n.L("Vaccine")), x.DateText, x.Date))
 		}
 	}
-	s.Results = recentResults(record.MergeTrends(parts))
+	s.Results = recentResults(record.MergeSeries(series))
 	sortItems(s.Allergies, false)
 	sortItems(s.Medications, false)
 	sortItems(s.Problems, false)
@@ -192,7 +241,7 @@ func appointmentItem(c *record.Chart, ap record.Appointment, profileID, source s
 
 // addPatient takes the patient's own details from the first record that
 // has them, the emergency contacts and blood type from every record.
-func (s *HealthSummary) addPatient(ctx context.Context, a *App, profileID string, c *record.Chart) error {
+func (s *HealthSummary) addPatient(ctx context.Context, a *App, profileID string, c *record.Chart, bt string) error {
 	if p, ok := c.Patient(); ok {
 		if s.Name == "" {
 			s.Name, s.BirthDate, s.Gender = p.Name, p.BirthDate, p.Gender
@@ -212,7 +261,7 @@ func (s *HealthSummary) addPatient(ctx context.Context, a *App, profileID string
 		}
 		s.Card.Contacts = appendContacts(s.Card.Contacts, contacts)
 	}
-	if bt := bloodType(c); bt != "" && s.Card.BloodType == "" {
+	if bt != "" && s.Card.BloodType == "" {
 		s.Card.BloodType = bt
 	}
 	return nil
@@ -280,11 +329,16 @@ func (s *HealthSummary) card() EmergencyCard {
 // together, ABO alone, Rh alone.
 var bloodTypeCodes = []string{"882-1", "883-9", "10331-7"}
 
-// bloodType is the latest recorded blood group ("A Rh+", "O negative"),
-// "" when the record has none.
-func bloodType(c *record.Chart) string {
+// isBloodType reports whether o is coded as a blood group result.
+func isBloodType(o record.Observation) bool {
+	return slices.Contains(bloodTypeCodes, o.Code.Code(record.LOINC))
+}
+
+// bloodType is the latest recorded blood group ("A Rh+", "O negative") of
+// a record's Observations (in a chart's order), "" when it has none.
+func bloodType(obs []record.Observation) string {
 	latest := map[string]record.Observation{}
-	for _, o := range c.Observations {
+	for _, o := range obs {
 		if o.Status == "entered-in-error" || o.Status == "cancelled" {
 			continue
 		}

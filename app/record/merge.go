@@ -254,10 +254,26 @@ func (s SourcedSeries) Practices() string {
 // way, or one convertible to the other: kg and lb, cm and in) become one,
 // in the unit of the first part that has it, points oldest first.
 func MergeTrends(parts []Part) []SourcedSeries {
+	series := make([]SeriesPart, len(parts))
+	for i, p := range parts {
+		series[i] = SeriesPart{Source: p.Source, Series: Trends(p.Chart.Observations)}
+	}
+	return MergeSeries(series)
+}
+
+// SeriesPart is the trends of one practice's record of the person.
+type SeriesPart struct {
+	Source Source
+	Series []Series // Trends of the record's Observations
+}
+
+// MergeSeries is MergeTrends of the parts' trends, computed already (see
+// TrendBuilder): the series given are not changed.
+func MergeSeries(parts []SeriesPart) []SourcedSeries {
 	var out []SourcedSeries
 	byCode := map[string][]int{} // series code key → indexes into out
 	for _, p := range parts {
-		for _, s := range Trends(p.Chart.Observations) {
+		for _, s := range p.Series {
 			codeKey := s.Key
 			if i := strings.LastIndex(codeKey, "|"); i >= 0 {
 				codeKey = codeKey[:i]

@@ -101,6 +101,10 @@ func (x *Refs) Lookup(reference string) string {
 	return x.byKey[typ+"/"+id]
 }
 
+// SplitRef is the type and id a literal reference names (see Lookup):
+// ("", "") for a contained, urn: or conditional one.
+func SplitRef(ref string) (typ, id string) { return splitRef(ref) }
+
 // splitRef splits a literal reference into type and id, ignoring a base URL
 // and a _history suffix. Contained ("#x"), urn: and conditional references
 // give ("", "").

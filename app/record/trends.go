@@ -1,6 +1,7 @@
 package record
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -126,10 +127,73 @@ func FriendlyName(loincCode string) string { return friendlyName(friendlyKinds[l
 // yields the systolic (8480-6) and diastolic (8462-4) series. Observations
 // without a date, without a number, or entered-in-error are skipped.
 func Trends(obs []Observation) []Series {
-	byKey := map[string]*Series{}
-	rangeDate := map[string]Date{} // date of the point whose range a series holds
-	var keys []string
-	add := func(code Concept, name string, v Value, r *RefRange, o Observation) {
+	var t trends
+	for _, o := range obs {
+		eachTrendValue(o, t.add)
+	}
+	return t.series()
+}
+
+// TrendBuilder builds the trends of Observations given one at a time, in
+// any order, keeping only their points: Series returns Trends of them
+// sorted by id (the order of a chart's Observations), without the
+// Observations themselves held at once. The zero value is ready to use.
+type TrendBuilder struct {
+	values []trendValue
+	heads  map[trendHead]*trendHead // each series' identity, held once
+}
+
+// trendValue is one measurement kept by a TrendBuilder.
+type trendValue struct {
+	head  *trendHead
+	point Point
+	rng   *RefRange
+}
+
+// Add adds the measurements of o.
+func (b *TrendBuilder) Add(o Observation) {
+	eachTrendValue(o, func(h trendHead, p Point, r *RefRange) {
+		hp := b.heads[h]
+		if hp == nil {
+			if b.heads == nil {
+				b.heads = map[trendHead]*trendHead{}
+			}
+			hp = &h
+			b.heads[h] = hp
+		}
+		b.values = append(b.values, trendValue{head: hp, point: p, rng: r})
+	})
+}
+
+// Series returns the trends of the Observations added (see Trends).
+func (b *TrendBuilder) Series() []Series {
+	// Stable: an Observation's own value, then its components', as Trends
+	// reads them.
+	slices.SortStableFunc(b.values, func(x, y trendValue) int {
+		return strings.Compare(x.point.ObservationID, y.point.ObservationID)
+	})
+	var t trends
+	for _, v := range b.values {
+		t.add(*v.head, v.point, v.rng)
+	}
+	return t.series()
+}
+
+// trendHead is what a measurement says of the series it belongs to.
+type trendHead struct {
+	key    string // Series.Key
+	coding Coding
+	name   string
+}
+
+// eachTrendValue calls fn with each numeric measurement of o (its own
+// value, then its components'), none when o has no date or is
+// entered-in-error or cancelled.
+func eachTrendValue(o Observation, fn func(h trendHead, p Point, r *RefRange)) {
+	if o.Date().IsZero() || o.Status == "entered-in-error" || o.Status == "cancelled" {
+		return
+	}
+	add := func(code Concept, name string, v Value, r *RefRange) {
 		n, ok := v.Number()
 		if !ok {
 			return
@@ -139,33 +203,45 @@ func Trends(obs []Observation) []Series {
 			return
 		}
 		unit := v.Quantity.unit()
-		key += "|" + strings.ToLower(unit)
-		s, ok := byKey[key]
-		if !ok {
-			s = &Series{Key: key, Code: coding, Name: firstNonEmpty(FriendlyName(coding.Code), name), Unit: unit}
-			if coding.System != "" && !strings.EqualFold(coding.System, LOINC) {
-				s.Name = name // friendly names are LOINC's
-			}
-			byKey[key] = s
-			keys = append(keys, key)
-		}
-		s.Points = append(s.Points, Point{Date: o.Date(), Value: n, Unit: unit, ObservationID: o.ID})
-		if r != nil && (s.Range == nil || !o.Date().Before(rangeDate[key])) {
-			s.Range, rangeDate[key] = r, o.Date()
-		}
+		fn(trendHead{key: key + "|" + strings.ToLower(unit), coding: coding, name: name},
+			Point{Date: o.Date(), Value: n, Unit: unit, ObservationID: o.ID}, r)
 	}
-	for _, o := range obs {
-		if o.Date().IsZero() || o.Status == "entered-in-error" || o.Status == "cancelled" {
-			continue
-		}
-		add(o.Code, o.Name, o.Value, o.Range, o)
-		for _, c := range o.Components {
-			add(c.Code, c.Name, c.Value, c.Range, o)
-		}
+	add(o.Code, o.Name, o.Value, o.Range)
+	for _, c := range o.Components {
+		add(c.Code, c.Name, c.Value, c.Range)
 	}
-	out := make([]Series, 0, len(keys))
-	for _, k := range keys {
-		s := byKey[k]
+}
+
+// trends collects measurements into series, in the order given.
+type trends struct {
+	byKey     map[string]*Series
+	rangeDate map[string]Date // date of the point whose range a series holds
+	keys      []string
+}
+
+func (t *trends) add(h trendHead, p Point, r *RefRange) {
+	if t.byKey == nil {
+		t.byKey, t.rangeDate = map[string]*Series{}, map[string]Date{}
+	}
+	s, ok := t.byKey[h.key]
+	if !ok {
+		s = &Series{Key: h.key, Code: h.coding, Name: firstNonEmpty(FriendlyName(h.coding.Code), h.name), Unit: p.Unit}
+		if h.coding.System != "" && !strings.EqualFold(h.coding.System, LOINC) {
+			s.Name = h.name // friendly names are LOINC's
+		}
+		t.byKey[h.key] = s
+		t.keys = append(t.keys, h.key)
+	}
+	s.Points = append(s.Points, p)
+	if r != nil && (s.Range == nil || !p.Date.Before(t.rangeDate[h.key])) {
+		s.Range, t.rangeDate[h.key] = r, p.Date
+	}
+}
+
+func (t *trends) series() []Series {
+	out := make([]Series, 0, len(t.keys))
+	for _, k := range t.keys {
+		s := t.byKey[k]
 		sort.SliceStable(s.Points, func(i, j int) bool { return s.Points[i].Date.Before(s.Points[j].Date) })
 		out = append(out, *s)
 	}
