@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/internal/cputime"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -120,13 +121,13 @@ func BenchmarkSummaryAndRequests(b *testing.B) {
 				for range max(b.N, 3) {
 					a.forget(pid)
 					runtime.GC()
-					start, startCPU := time.Now(), cpuTime()
+					start, startCPU := time.Now(), cputime.Used()
 					p, al, err := peakHeap(c.fn)
 					if err != nil {
 						b.Fatalf("%s: %v", c.name, err)
 					}
 					wall = append(wall, time.Since(start))
-					cpu = append(cpu, cpuTime()-startCPU)
+					cpu = append(cpu, cputime.Used()-startCPU)
 					peak, alloc = max(peak, p), al
 				}
 				cm, clo, chi := medianMS(cpu)
