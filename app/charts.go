@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"weak"
@@ -77,23 +78,10 @@ func chartTypes(types []string) []string {
 // the record changed (generation gen) meanwhile.
 func (a *App) decodeChart(ctx context.Context, profileID string, set []string, key string, gen int) (*record.Chart, error) {
 	a.decodeCount.Add(1)
-	var in []record.Resource
-	// Each type sorted by id, types in order: the chart's entries come in
-	// the order of the whole record's (store.List).
-	types := set
-	if types == nil {
-		types = []string{""} // every type
+	c, err := a.loadChart(ctx, profileID, set, nil)
+	if err != nil {
+		return nil, err
 	}
-	for _, typ := range types {
-		rs, err := a.store.List(ctx, profileID, typ)
-		if err != nil {
-			return nil, fmt.Errorf("read record: %w", err)
-		}
-		for _, r := range rs {
-			in = append(in, record.Resource(r))
-		}
-	}
-	c := record.Load(in)
 	// The charts of some types that hold the results share their trends
 	// (the results, the trends and a search each read the results).
 	shareTrends := set != nil && slices.Contains(set, "Observation")
@@ -167,23 +155,9 @@ func (a *App) chartWithRefs(ctx context.Context, profileID string, types []strin
 	if len(extra) == 0 {
 		return c, nil
 	}
-	// Decoded again with what they point to, in the whole record's order
-	// (by type, then id), so names resolve as they would there.
-	var in []record.Resource
-	for _, typ := range have {
-		rs, err := a.store.List(ctx, profileID, typ)
-		if err != nil {
-			return nil, fmt.Errorf("read record: %w", err)
-		}
-		for _, r := range rs {
-			in = append(in, record.Resource(r))
-		}
-	}
-	in = append(in, extra...)
-	slices.SortStableFunc(in, func(x, y record.Resource) int {
-		return cmp.Or(cmp.Compare(x.Type, y.Type), cmp.Compare(x.ID, y.ID))
-	})
-	return record.Load(in), nil
+	// Decoded again with what they point to, so names resolve as they
+	// would in the whole record.
+	return a.loadChart(ctx, profileID, have, extra)
 }
 
 // ChartOfEntries returns the entries keys name ("Type/id"; those not in
@@ -192,15 +166,6 @@ func (a *App) chartWithRefs(ctx context.Context, profileID string, types []strin
 // cache, so it works offline.
 func (a *App) ChartOfEntries(ctx context.Context, profileID string, keys ...string) (*record.Chart, error) {
 	var in []record.Resource
-	for _, typ := range SupportTypes {
-		rs, err := a.store.List(ctx, profileID, typ)
-		if err != nil {
-			return nil, fmt.Errorf("read record: %w", err)
-		}
-		for _, r := range rs {
-			in = append(in, record.Resource(r))
-		}
-	}
 	seen := map[string]bool{}
 	for _, key := range keys {
 		typ, id, ok := strings.Cut(key, "/")
@@ -217,10 +182,55 @@ func (a *App) ChartOfEntries(ctx context.Context, profileID string, keys ...stri
 		}
 		in = append(in, record.Resource(r))
 	}
-	// In the whole record's order (by type, then id), so names resolve
-	// as they would there.
-	slices.SortStableFunc(in, func(x, y record.Resource) int {
+	return a.loadChart(ctx, profileID, slices.Sorted(slices.Values(SupportTypes)), in)
+}
+
+// loadChart reads the resources of types (sorted; nil: every type) from
+// profileID's cache and decodes them with extra (resources of other types
+// read one by one) into a chart, in the whole record's order (by type,
+// then id: store.List's), so names resolve as they would there. It reads
+// each type as a stream (store.Each), in batches the Loader decodes and
+// drops: the JSON of a long record's results is never all in memory.
+func (a *App) loadChart(ctx context.Context, profileID string, types []string, extra []record.Resource) (*record.Chart, error) {
+	counts, err := a.store.Counts(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("read record: %w", err)
+	}
+	if types == nil {
+		types = slices.Sorted(maps.Keys(counts))
+	}
+	n := make(map[string]int, len(types)+len(extra))
+	for _, typ := range types {
+		n[typ] = counts[typ]
+	}
+	for _, r := range extra {
+		n[r.Type]++
+	}
+	extra = slices.Clone(extra)
+	slices.SortStableFunc(extra, func(x, y record.Resource) int {
 		return cmp.Or(cmp.Compare(x.Type, y.Type), cmp.Compare(x.ID, y.ID))
 	})
-	return record.Load(in), nil
+	all := slices.Clone(types)
+	for _, r := range extra {
+		all = append(all, r.Type)
+	}
+	slices.Sort(all)
+	l := record.NewLoader(n)
+	for _, typ := range slices.Compact(all) {
+		if _, read := slices.BinarySearch(types, typ); read {
+			err := a.store.Each(ctx, profileID, typ, func(r storage.Resource) error {
+				l.Add(record.Resource(r))
+				return nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("read record: %w", err)
+			}
+		}
+		for _, r := range extra {
+			if r.Type == typ {
+				l.Add(r)
+			}
+		}
+	}
+	return l.Chart(), nil
 }

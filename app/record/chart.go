@@ -171,10 +171,21 @@ var partyTypes = map[string]bool{
 func Load(resources []Resource) *Chart {
 	items := make([]decoded, len(resources))
 	decodeAll(resources, items)
-	c := newChart(resources)
+	n := map[string]int{}
+	for _, r := range resources {
+		n[r.Type]++
+	}
+	c := newChart(n)
 	for _, it := range items {
 		c.place(it)
 	}
+	c.finish()
+	return c
+}
+
+// finish indexes the results' names and resolves medication names given
+// by reference, once every resource is placed.
+func (c *Chart) finish() {
 	c.Refs.indexObservations(c.Observations)
 	for i := range c.Medications {
 		m := &c.Medications[i]
@@ -182,17 +193,12 @@ func Load(resources []Resource) *Chart {
 			m.Medication = c.Refs.Lookup(m.MedicationRef.Reference)
 		}
 	}
-	return c
 }
 
-// newChart is an empty chart whose slices have room for exactly the
-// resources given, by type: a long record's slices grown by append would
+// newChart is an empty chart whose slices have room for exactly n[type]
+// resources of each type: a long record's slices grown by append would
 // keep up to twice the room they need for as long as the chart lives.
-func newChart(resources []Resource) *Chart {
-	n := map[string]int{}
-	for _, r := range resources {
-		n[r.Type]++
-	}
+func newChart(n map[string]int) *Chart {
 	named := 0
 	for _, k := range n {
 		named += k
