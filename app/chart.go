@@ -41,6 +41,10 @@ type Dashboard struct {
 	// first, then general guidance (CareDue.Guidance), which screens must
 	// label as such.
 	Due []record.CareDue
+	// FileDamaged is set when the check of the data file that runs in
+	// the background found damage: the next start offers to rebuild the
+	// file (storage.RebuildDamaged).
+	FileDamaged bool
 }
 
 // Dashboard computes the profile's dashboard from the cache (works offline).
@@ -78,6 +82,7 @@ func (a *App) dashboardOf(ctx context.Context, p storage.Profile, chart *record.
 		PatientName: p.Label,
 		Access:      accessOf(p.Settings),
 		Due:         record.PreventiveCare(chart, now),
+		FileDamaged: a.store.IntegrityProblem() != nil,
 	}
 	// The flu reminder is among the preventive care, labelled as general
 	// guidance: not twice on the dashboard.

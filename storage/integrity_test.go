@@ -492,3 +492,33 @@ func TestFullCheckRecorded(t *testing.T) {
 		t.Fatal("the full check after an unclean shutdown was not recorded")
 	}
 }
+
+// TestDamageMetWhileReadingIsRemembered: after a clean shutdown Open
+// checks only the small tables, so a damaged page of the cached record is
+// first met by a read; that read fails with ErrCorrupt, and the damage is
+// remembered: the next Open checks the whole file and refuses it (where
+// RebuildDamaged helps), instead of opening it as sound until the weekly
+// check.
+func TestDamageMetWhileReadingIsRemembered(t *testing.T) {
+	ctx := context.Background()
+	dir := populatedStore(t)
+	damageResourcePage(t, dir)
+	s, err := Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+	if err != nil {
+		t.Fatalf("Open after a clean shutdown: %v", err)
+	}
+	if err := s.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.Profiles(ctx)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("profiles: %v, %v", ps, err)
+	}
+	_, err = s.List(ctx, ps[0].ID, "Observation")
+	wantErr(t, "reading the damaged record", err, ErrCorrupt)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+	wantErr(t, "Open after damage was met", err, ErrCorrupt)
+}

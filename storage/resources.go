@@ -168,7 +168,8 @@ func (s *Store) Get(ctx context.Context, profileID, typ, id string) (Resource, e
 	}
 	k.beginRead()
 	defer k.endRead()
-	return getRow(ctx, s.reader, k, profileID, typ, id, rowKey)
+	r, err := getRow(ctx, s.reader, k, profileID, typ, id, rowKey)
+	return r, s.noteDamage(err)
 }
 
 // getRow reads and opens the resource typ/id (row key rowKey) of k's
@@ -276,7 +277,7 @@ func (s *Store) eachWhere(ctx context.Context, profileID, typ string, since, dat
 		query += " AND (own_month IS NULL OR own_month = '' OR own_month >= ?)"
 		args = append(args, ownMonth(dated))
 	}
-	return eachRow(ctx, s.reader, k, profileID, query, args, fn)
+	return s.noteDamage(eachRow(ctx, s.reader, k, profileID, query, args, fn))
 }
 
 // eachRow runs query (which selects type, row_key and sealed of k's

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -81,6 +82,10 @@ type Store struct {
 	// by Open only, stopped by Close.
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
+	// damageNoted is set once damage met while reading or writing is
+	// recorded for the next Open (noteDamage); notes waits for the note.
+	damageNoted atomic.Bool
+	notes       sync.WaitGroup
 }
 
 // Open opens the cache in dir, creating the directory (0700), the database
@@ -297,6 +302,7 @@ func (s *Store) Close() error {
 		s.bgCancel()
 		<-s.bgDone
 	}
+	s.notes.Wait()
 	var errs []error
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
@@ -352,6 +358,28 @@ func (s *Store) LimitSize(ctx context.Context, bytes int64) error {
 // open afterwards, so the store locks itself and the write fails with
 // ErrLocked (unlock again to get the new keys).
 func (s *Store) update(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	return s.noteDamage(s.updateTx(ctx, op, fn))
+}
+
+// noteDamage returns err, and when it reports damage (ErrCorrupt: SQLite
+// met a malformed page), records it for the next Open, which then checks
+// the whole file first and refuses it (see RebuildDamaged): the cached
+// record is checked in full only weekly, so damage met while reading it
+// would otherwise go unsaid at the next start. The note is written on
+// its own goroutine, once: the caller may be inside a write transaction,
+// which holds the only writing connection; Close waits for it.
+func (s *Store) noteDamage(err error) error {
+	if errors.Is(err, ErrCorrupt) && s.damageNoted.CompareAndSwap(false, true) {
+		s.notes.Add(1)
+		go func() {
+			defer s.notes.Done()
+			noteCheckedAt(context.Background(), s.writer, damageFound) // best effort: the file is damaged
+		}()
+	}
+	return err
+}
+
+func (s *Store) updateTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return dbErr(op+": begin", err)

@@ -111,3 +111,9 @@ func rebuildProblem(err error, dataDir string) string {
 	}
 	return lang.L("Carebook could not rebuild the file.") + " " + humanStorageError(err)
 }
+
+// damagedFileAdvice says what to do about damage found while the app
+// runs: the next start checks the whole file and offers to rebuild it.
+func damagedFileAdvice() string {
+	return lang.L("Quit Carebook and open it again: it will offer to rebuild the file and download your records again. What you wrote and has not been sent is kept.")
+}

@@ -148,3 +148,30 @@ func TestDamagedBeyondRebuildSaysWhatToDo(t *testing.T) {
 		t.Errorf("the folder %s is not named: %s", dir, shownText(w.Content()))
 	}
 }
+
+// damagedDashSource is a record whose data file the background check
+// found damaged.
+type damagedDashSource struct{}
+
+func (damagedDashSource) Dashboard(context.Context, string) (app.Dashboard, error) {
+	return app.Dashboard{Profile: app.ProfileInfo{ID: "p1", Label: "Maya Rivera", Self: true, UserName: "Maya"},
+		PatientName: "Maya Rivera", FileDamaged: true}, nil
+}
+
+// TestDamageFoundWhileRunningOnTheHomeScreen: damage the background check
+// found while the app runs is said on the home screen, with what to do.
+func TestDamageFoundWhileRunningOnTheHomeScreen(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	d := newDashboardView(context.Background(), damagedDashSource{}, "p1", func(string) {})
+	w := test.NewWindow(d.CanvasObject())
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(360, 740))
+	vm, err := d.loadAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.applyAll(vm)
+	assertShows(t, w, "Carebook's data file is damaged", "Quit Carebook and open it again", "What you wrote and has not been sent is kept")
+	assertFits(t, w)
+}

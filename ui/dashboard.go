@@ -75,6 +75,10 @@ func (d *dashboardView) load(ctx context.Context) (app.Dashboard, error) {
 func (d *dashboardView) apply(vm app.Dashboard) {
 	now := d.now()
 	objs := []fyne.CanvasObject{heading(greeting(vm))}
+	if vm.FileDamaged {
+		objs = append(objs, card(lang.L("Carebook's data file is damaged"),
+			lang.L("Carebook's check found damage in the file where it keeps your records on this device.")+" "+damagedFileAdvice(), nil))
+	}
 	objs = append(objs, d.linkObjects()...)
 	merged := d.mergedOn()
 	who := vm.Profile

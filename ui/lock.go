@@ -179,7 +179,7 @@ func humanStorageError(err error) string {
 	case errors.Is(err, storage.ErrNoKeyring):
 		return lang.L("Your computer's keyring cannot be reached.")
 	case errors.Is(err, storage.ErrCorrupt):
-		return lang.L("The data file is damaged.")
+		return lang.L("The data file is damaged.") + " " + damagedFileAdvice()
 	case errors.Is(err, storage.ErrIntegrity):
 		return lang.L("Part of this record cannot be read: the data file was damaged or changed by something other than Carebook. In Settings, under Records, \"Check and download again\" removes what cannot be read and downloads the record again.")
 	case errors.Is(err, storage.ErrPassphraseRequired):
