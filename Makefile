@@ -15,7 +15,14 @@ BIN     := bin
 # cursor redraws the whole window 60 times a second, which kept a core 7 %
 # busy on an idle search screen (make bench measures it); a steady cursor
 # is also kinder to people who are distracted by motion (WCAG 2.3.3).
-BUILDTAGS := no_animations
+# no_emoji: Fyne's bundled colour emoji font (4 MB) is left out. Fyne parses
+# it anew for every text style a window uses (regular, bold, italic): 15 MB
+# of the Go heap, a third of the app's with a 20,000-resource record open
+# (issue 15). Text never needs it: Noto Sans has every letter of our
+# languages, and a character it lacks (an emoji in a message) is taken from
+# the system's fonts, as "→" and "≥" already are. scripts/test.sh and
+# scripts/bench.sh test and measure with the same tag.
+BUILDTAGS := no_animations,no_emoji
 # The commit each binary was built from, printed by --version.
 LDFLAGS := -X github.com/carebook/carebook/internal/version.Commit=$(shell git rev-parse HEAD 2>/dev/null)
 

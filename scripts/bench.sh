@@ -45,7 +45,7 @@ go test -count=1 -run '^$' -bench 'InitialSyncPractice' -benchtime 1x -timeout 2
 
 # Issue 15: the open record, as a patient meets it (medians of 3 runs).
 section "memory (issue 15): every screen of a 20k and a 100k record opened, Fyne's test driver (heap target 50 / 80 MB; RSS at most 100 MB above the lock screen)"
-CAREBOOK_BENCH=1 go test -tags ci -count=1 -v -run TestBenchRecordMemory -timeout 60m ./ui/ | grep -E '^memory|FAIL' || true
+CAREBOOK_BENCH=1 go test -tags ci,no_emoji -count=1 -v -run TestBenchRecordMemory -timeout 60m ./ui/ | grep -E '^memory|FAIL' || true
 
 section "unlock → dashboard after a first sync (issue 15): every result new, cache opened cold (target 20k <= 100 ms, 100k <= 250 ms; the passphrase's key derivation apart)"
 go test -count=1 -run '^$' -bench 'FirstSyncDashboard' -benchtime 3x -timeout 60m ./app/ | grep -E '^dashboard|FAIL' || true

@@ -76,5 +76,5 @@ STEADY=1 measure "search screen (demo, 1280x800)" bin/carebook --demo --data "$s
 
 # The floor: a Fyne window with one label (internal/idlefloor), built with
 # the app's tags.
-go build -tags no_animations -o "$scratch/floor" ./internal/idlefloor
+go build -tags no_animations,no_emoji -o "$scratch/floor" ./internal/idlefloor
 NOTE="what Fyne's event loop takes" SETTLE=5 STEADY=1 measure "Fyne's floor (one label)" "$scratch/floor"

@@ -21,7 +21,8 @@ version=$(sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 ldflags="-s -w -X github.com/carebook/carebook/internal/version.Commit=$commit"
 start=$SECONDS
 
-# --tags no_animations: a steady cursor, as `make build` (see the Makefile).
+# --tags no_animations,no_emoji: a steady cursor and no bundled emoji font,
+# as `make build` (see the Makefile).
 # fyne package counts builds in FyneApp.toml, writes fyne_metadata_init.go
 # (the metadata, with Release set) into the source folder and leaves it
 # there: keep the repository's FyneApp.toml and a clean tree afterwards.
@@ -33,12 +34,12 @@ restore() {
 trap restore EXIT
 
 echo "package: Linux desktop app"
-"$fyne" package -os linux --release --tags no_animations --metadata "commit=$commit"
+"$fyne" package -os linux --release --tags no_animations,no_emoji --metadata "commit=$commit"
 mv Carebook.tar.xz "$dist/carebook-$version-linux-amd64.tar.xz"
 
 echo "package: Windows desktop app (cross-built with mingw-w64)"
 CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows GOARCH=amd64 \
-	"$fyne" package -os windows --release --tags no_animations --metadata "commit=$commit"
+	"$fyne" package -os windows --release --tags no_animations,no_emoji --metadata "commit=$commit"
 mv Carebook.exe "$dist/carebook-$version-windows-amd64.exe"
 
 for target in linux/amd64 windows/amd64 darwin/arm64 darwin/amd64; do

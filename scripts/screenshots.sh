@@ -224,7 +224,7 @@ fi
 # record with a lock of its own: the switcher saying it is locked, the
 # record asking for its passphrase, and a wrong one; and a practice that
 # moved (its old address redirects), offering to sign in at the new one.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestFamilyScreens|TestOwnLockScreens|TestPracticeMovedInTheWindow' ./ui/ >"$scratch/family.log" 2>&1 ||
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestFamilyScreens|TestOwnLockScreens|TestPracticeMovedInTheWindow' ./ui/ >"$scratch/family.log" 2>&1 ||
 	{ cat "$scratch/family.log" >&2; exit 1; }
 ls "$out"/family-*.png "$out"/ownlock-*.png "$out"/moved-*.png
 
@@ -233,7 +233,7 @@ ls "$out"/family-*.png "$out"/ownlock-*.png "$out"/moved-*.png
 # the offer to show her two records as one, the merged home screen, the
 # merged medication list with where each comes from (the one both
 # practices have, once with both), its details, and one practice alone.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run TestMergedMedicationsInTheWindow ./ui/ >"$scratch/merged.log" 2>&1 ||
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run TestMergedMedicationsInTheWindow ./ui/ >"$scratch/merged.log" 2>&1 ||
 	{ cat "$scratch/merged.log" >&2; exit 1; }
 for f in "$out"/merged-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
@@ -243,7 +243,7 @@ done
 # and the process killed), drawn by the UI tests at phone size: the window
 # that explains it and offers to rebuild it, and what it says when the
 # damage reaches what cannot be downloaded again.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestDamagedFileRebuiltInTheWindow|TestDamagedBeyondRebuildSaysWhatToDo' ./ui/ >"$scratch/damaged.log" 2>&1 ||
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestDamagedFileRebuiltInTheWindow|TestDamagedBeyondRebuildSaysWhatToDo' ./ui/ >"$scratch/damaged.log" 2>&1 ||
 	{ cat "$scratch/damaged.log" >&2; exit 1; }
 ls "$out"/damaged-*.png
 
@@ -255,7 +255,7 @@ ls "$out"/damaged-*.png
 # sent yet, a request waiting for the practice, a video visit's Join, and
 # a new patient's questions before the visit (asked, the form, a problem
 # with an answer, the answers sent).
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 \
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 \
 	-run 'TestBookMoveCancelInTheVisits|TestTakenTimeShowsWordsAndOtherTimes|TestCancelInside24HoursShowsTheWords|TestBookingOfflineSentLater|TestRequestedThenConfirmed|TestJoinButtonOnTime|TestQuestionsBeforeVisitInTheWindow' \
 	./ui/ >"$scratch/booking.log" 2>&1 ||
 	{ cat "$scratch/booking.log" >&2; exit 1; }
@@ -266,7 +266,7 @@ ls "$out"/booking-*.png
 # with the practice's read receipt, the composer with a file and the
 # practice's notice, and a message the practice refused in its own words
 # (Edit, Retry, Discard).
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestMessagesScreen' ./ui/ >"$scratch/messages.log" 2>&1 ||
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestMessagesScreen' ./ui/ >"$scratch/messages.log" 2>&1 ||
 	{ cat "$scratch/messages.log" >&2; exit 1; }
 ls "$out"/messages-*.png
 
@@ -275,7 +275,7 @@ ls "$out"/messages-*.png
 # at both sizes: driven through fyne's test driver against the practice
 # (the same widgets, drawn by its software renderer), which can move the
 # practice's clock so its staff act at once.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestRefillFollowedInTheWindow|TestRequestsInTheWindow' ./ui/ >"$scratch/requests-shots.log" 2>&1 ||
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestRefillFollowedInTheWindow|TestRequestsInTheWindow' ./ui/ >"$scratch/requests-shots.log" 2>&1 ||
 	{ cat "$scratch/requests-shots.log" >&2; exit 1; }
 for f in "$out"/refill-*.png "$out"/request-*.png "$out"/requests-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
@@ -285,7 +285,7 @@ done
 # practice, field by field) and a statement with its two actions (and the
 # confirmation before the payment page), at both sizes, driven against the
 # practice, which the test changes meanwhile.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestDetailsInTheWindow|TestStatementActionsInTheWindow' ./ui/ >"$scratch/details-shots.log" 2>&1 ||
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestDetailsInTheWindow|TestStatementActionsInTheWindow' ./ui/ >"$scratch/details-shots.log" 2>&1 ||
 	{ cat "$scratch/details-shots.log" >&2; exit 1; }
 for f in "$out"/details-*.png "$out"/statement-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
@@ -295,7 +295,7 @@ done
 # the doctor reviewed it, with each value on a bar against its normal range,
 # the words, plain names and "Learn more", at both sizes; and each section of
 # the record in plain names and US formats at phone size, nothing cut off.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestResultMeaningInTheWindow|TestNothingCutOffAtPhoneSize' ./ui/ >"$scratch/meaning.log" 2>&1 ||
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestResultMeaningInTheWindow|TestNothingCutOffAtPhoneSize' ./ui/ >"$scratch/meaning.log" 2>&1 ||
 	{ cat "$scratch/meaning.log" >&2; exit 1; }
 for f in "$out"/result-meaning-*.png "$out"/plain-*-360x740.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
@@ -304,7 +304,7 @@ done
 # Notifications and reminders (Settings with the switches per kind, the
 # dashboard with preventive care due), the activity on this device, and
 # removing a record that still holds unsent items, at both sizes.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 \
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 \
 	-run 'TestNotificationSettingsAndDueCare|TestDashboardDueGuidance|TestActivityInSettings|TestRemoveShowsUnsent' \
 	./ui/ >"$scratch/settings-shots.log" 2>&1 ||
 	{ cat "$scratch/settings-shots.log" >&2; exit 1; }
@@ -317,11 +317,11 @@ done
 # pages as PNG (pdftoppm: look at them); the documents (list, one read),
 # the summary's Save and Print, the emergency card, and the card offered
 # and shown on the lock screen, at both sizes, driven against the practice.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestExportFormats' ./app/ >"$scratch/pdf.log" 2>&1 ||
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestExportFormats' ./app/ >"$scratch/pdf.log" 2>&1 ||
 	{ cat "$scratch/pdf.log" >&2; exit 1; }
 rm -f "$out"/health-summary-page-*.png
 pdftoppm -png -r 80 "$out/health-summary.pdf" "$out/health-summary-page"
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci -count=1 -run 'TestDocumentsAndExportScreens|TestLockScreenShowsOnlyTheCard' ./ui/ >"$scratch/keep.log" 2>&1 ||
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestDocumentsAndExportScreens|TestLockScreenShowsOnlyTheCard' ./ui/ >"$scratch/keep.log" 2>&1 ||
 	{ cat "$scratch/keep.log" >&2; exit 1; }
 for f in "$out"/health-summary-page-*.png "$out"/documents-*.png "$out"/export-pdf-*.png "$out"/emergency-card-*.png "$out"/locked-card-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
