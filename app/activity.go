@@ -54,6 +54,8 @@ func activityWhat(kind string) string {
 		return i18n.L("Access ended")
 	case storage.AuditTrailBroken:
 		return i18n.L("This activity list was found altered")
+	case storage.AuditFileRebuilt:
+		return i18n.L("Damaged data file rebuilt; records downloaded again")
 	}
 	return ""
 }

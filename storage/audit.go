@@ -45,6 +45,7 @@ const (
 	AuditAccessEnded    = "access-ended"     // the practice ended access, or the patient ended a proxy's
 	AuditTrailBroken    = "audit-trail-seen" // a break in the trail was found at unlock
 	AuditOwnLock        = "own-lock"         // a record's own passphrase was set, removed or refused
+	AuditFileRebuilt    = "file-rebuilt"     // the damaged data file was rebuilt without its cached record
 )
 
 // AuditEntry is one event of the trail.
@@ -83,12 +84,17 @@ type auditHead struct {
 	Hash string `json:"h"`
 }
 
-// pendingRecord is the clear record of a failed unlock.
+// pendingRecord is the clear record of an event that happens while
+// nothing can seal it: a failed unlock, a rebuild of the damaged file
+// (the kinds pendingKind accepts).
 type pendingRecord struct {
 	Time   time.Time `json:"t"`
 	Kind   string    `json:"k"`
 	Detail string    `json:"d,omitempty"`
 }
+
+// pendingKind reports whether kind may be recorded in clear while locked.
+func pendingKind(kind string) bool { return kind == AuditUnlockFailed || kind == AuditFileRebuilt }
 
 func auditKey(kek []byte) ([]byte, error) {
 	k, err := hkdf.Key(sha256.New, kek, nil, "carebook audit key v1", keySize)
@@ -204,7 +210,7 @@ func absorbPending(ctx context.Context, tx *sql.Tx, key []byte, installID string
 			rows.Close()
 			return dbErr("audit: read pending", err)
 		}
-		p.ok = json.Unmarshal([]byte(text.String), &p.rec) == nil && p.rec.Kind == AuditUnlockFailed
+		p.ok = json.Unmarshal([]byte(text.String), &p.rec) == nil && pendingKind(p.rec.Kind)
 		all = append(all, p)
 	}
 	rows.Close()
@@ -219,10 +225,10 @@ func absorbPending(ctx context.Context, tx *sql.Tx, key []byte, installID string
 			continue // not a record we write: dropped
 		}
 		detail := p.rec.Detail
-		if detail != "passphrase" && detail != "keyring" {
+		if p.rec.Kind != AuditUnlockFailed || detail != "passphrase" && detail != "keyring" {
 			detail = ""
 		}
-		if err := appendAudit(ctx, tx, key, installID, auditRecord{Time: p.rec.Time, Kind: AuditUnlockFailed, Detail: detail}); err != nil {
+		if err := appendAudit(ctx, tx, key, installID, auditRecord{Time: p.rec.Time, Kind: p.rec.Kind, Detail: detail}); err != nil {
 			return err
 		}
 	}
@@ -336,7 +342,7 @@ func verifyAudit(ctx context.Context, q sqlQuerier, key []byte, installID string
 		}
 		if sealed == nil {
 			var p pendingRecord
-			if json.Unmarshal([]byte(text.String), &p) == nil && p.Kind == AuditUnlockFailed {
+			if json.Unmarshal([]byte(text.String), &p) == nil && pendingKind(p.Kind) {
 				pending = append(pending, AuditEntry{Time: p.Time, Kind: p.Kind, Detail: p.Detail})
 			}
 			continue

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -240,6 +241,15 @@ func copyTables(ctx context.Context, conn *sql.Conn, tables []string) error {
 		return dbErr("copy", err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO integrity (id, checked_at) VALUES (1, ?)", time.Now().Unix()); err != nil {
+		return dbErr("copy", err)
+	}
+	// The rebuild goes into the activity trail at the next unlock (the
+	// trail is sealed; nothing can seal it now).
+	b, err := json.Marshal(pendingRecord{Time: time.Now().UTC().Round(0), Kind: AuditFileRebuilt})
+	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO audit (pending) VALUES (?)", string(b)); err != nil {
 		return dbErr("copy", err)
 	}
 	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")

@@ -122,6 +122,24 @@ func TestRebuildDamagedKeepsWhatCannotBeDownloaded(t *testing.T) {
 	if next.Seq <= kept.Seq+1 {
 		t.Errorf("a new outbox item got number %d: a number given before the rebuild (up to %d) was given again", next.Seq, kept.Seq+1)
 	}
+	// The rebuild is in the activity trail, sealed at the unlock, and the
+	// trail still verifies whole.
+	trail, err := s.AuditTrail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trail.Broken) != 0 {
+		t.Errorf("the trail after the rebuild is broken: %v", trail.Broken)
+	}
+	rebuilt := 0
+	for _, e := range trail.Entries {
+		if e.Kind == AuditFileRebuilt {
+			rebuilt++
+		}
+	}
+	if rebuilt != 1 {
+		t.Errorf("the trail lists %d rebuilds, want 1: %+v", rebuilt, trail.Entries)
+	}
 	if st, err := s.SearchStatus(ctx, profileID); err != nil || !st.Built {
 		t.Errorf("search index after the rebuild: %+v, %v; want an empty one, built", st, err)
 	}

@@ -161,4 +161,9 @@ func TestRepairDamagedFile(t *testing.T) {
 	if n := srv.Count("Communication"); n != 1 {
 		t.Fatalf("the practice has %d messages, want the one written before the damage, once", n)
 	}
+	// The rebuild is in the activity trail, which still verifies.
+	code, out, errOut = cli(t, testPassphrase, "activity", "--data", dir)
+	if code != exitOK || !strings.Contains(out, "Damaged data file rebuilt") {
+		t.Fatalf("activity after the rebuild: exit %d, %s %s", code, out, errOut)
+	}
 }
