@@ -53,7 +53,7 @@ func TestLifecycleLock(t *testing.T) {
 				}
 				return
 			}
-			deadline := time.Now().Add(30 * time.Second)
+			deadline := time.Now().Add(uiWait)
 			for !core.Locked() {
 				if time.Now().After(deadline) {
 					t.Fatal("the phone app never locked in the background")

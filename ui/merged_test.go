@@ -188,7 +188,7 @@ func mergedMedicationsWindow(t *testing.T, size fyne.Size) {
 // generous time.
 func (q uiQueue) waitFor(t *testing.T, what string, done func() bool) {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(uiWait)
 	for !done() {
 		select {
 		case f := <-q:

@@ -344,7 +344,7 @@ func messagesScreen(t *testing.T, size fyne.Size) {
 // pumpUntil runs queued UI work until cond holds.
 func pumpUntil(t *testing.T, q uiQueue, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(uiWait)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("never: %s", what)
@@ -360,7 +360,7 @@ func pumpUntil(t *testing.T, q uiQueue, what string, cond func() bool) {
 // waitThread pumps the UI until the conversation has n messages.
 func waitThread(t *testing.T, q uiQueue, u *UI, subject string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(uiWait)
 	for {
 		for _, th := range u.shell.messages.inbox.Threads {
 			if th.Subject == subject && len(th.Messages) == n {
@@ -383,7 +383,7 @@ func waitThread(t *testing.T, q uiQueue, u *UI, subject string, n int) {
 func syncNow(t *testing.T, q uiQueue, u *UI) {
 	t.Helper()
 	waitFor := func(cond func() bool) {
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(uiWait)
 		for !cond() {
 			if time.Now().After(deadline) {
 				t.Fatal("the sync button never came back")

@@ -43,7 +43,7 @@ func findCheck(t *testing.T, o fyne.CanvasObject, prefix string) *widget.Check {
 // waitSettings runs queued UI work until the core holds what want says.
 func waitSettings(t *testing.T, q uiQueue, core *app.App, id string, want func(app.NotificationSettings) bool) {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(uiWait)
 	for {
 		ns, err := core.NotificationSettings(context.Background(), id)
 		if err != nil {
@@ -65,7 +65,7 @@ func waitSettings(t *testing.T, q uiQueue, core *app.App, id string, want func(a
 // waitFor runs queued UI work until cond holds.
 func waitFor(t *testing.T, q uiQueue, cond func() bool) {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(uiWait)
 	for !cond() {
 		select {
 		case f := <-q:

@@ -90,7 +90,7 @@ func openStaffPractice(t *testing.T, q uiQueue, size fyne.Size) (*staffPractice,
 // waitHides runs queued UI work until the window no longer shows text.
 func waitHides(t *testing.T, q uiQueue, w fyne.Window, text string) {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(uiWait)
 	for strings.Contains(shownText(w.Content()), text) {
 		select {
 		case f := <-q:

@@ -240,7 +240,7 @@ func TestSearchStopsWhenTypingOn(t *testing.T) {
 	q.waitShows(t, w, "Type what you are looking for")
 
 	test.Type(v.current.search.entry, "ldl")
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(uiWait)
 	for started := false; !started; {
 		select {
 		case <-src.started:
@@ -255,7 +255,7 @@ func TestSearchStopsWhenTypingOn(t *testing.T) {
 	test.Type(v.current.search.entry, " calculated")
 	select {
 	case <-src.stopped:
-	case <-time.After(30 * time.Second):
+	case <-time.After(uiWait):
 		t.Fatal("the search for the words before went on while the patient typed")
 	}
 	q.waitShows(t, w, "LDL cholesterol (calculated)")

@@ -19,7 +19,7 @@ import (
 // every text in wants, and returns it.
 func (q uiQueue) waitOverlay(t *testing.T, w fyne.Window, wants ...string) fyne.CanvasObject {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(uiWait)
 	for {
 		top := w.Canvas().Overlays().Top()
 		shown := ""

@@ -17,6 +17,12 @@ import (
 	"github.com/carebook/carebook/storage"
 )
 
+// uiWait is how long a test waits for a screen before it fails: a
+// minute, generous (a first sync under the race detector takes seconds;
+// on a machine busy with other builds, tens of seconds). A test that
+// passes never waits it out.
+const uiWait = time.Minute
+
 // uiQueue makes background results wait for the test goroutine, which
 // plays the UI goroutine: pump runs them.
 type uiQueue chan func()
@@ -34,7 +40,7 @@ func useQueue(t *testing.T) uiQueue {
 // the race detector takes a few seconds).
 func (q uiQueue) waitShows(t *testing.T, w fyne.Window, wants ...string) {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(uiWait)
 	for {
 		shown := shownText(w.Content())
 		missing := ""
@@ -173,7 +179,7 @@ func walkthrough(t *testing.T, size fyne.Size) {
 		if !strings.Contains(u, "prompt=create") {
 			t.Errorf("activation code: the browser was sent to %s, without prompt=create", u)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(uiWait):
 		t.Fatal("activation code: no browser was opened")
 	}
 	q.waitShows(t, w, "couldn't connect to the practice")

@@ -39,7 +39,7 @@ func whoLookedAtMyRecord(t *testing.T, size fyne.Size) {
 		t.Fatal(err)
 	}
 	staff := practice.Server().Staff()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(uiWait)
 	for {
 		if err := staff.Step(ctx); err != nil {
 			t.Fatal(err)
