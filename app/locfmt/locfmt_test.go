@@ -1,6 +1,7 @@
 package locfmt
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -178,6 +179,32 @@ func TestBodyScale(t *testing.T) {
 			if got := f(tt.in); got < tt.out-0.01 || got > tt.out+0.01 {
 				t.Errorf("%s BodyScale(%s)(%v) = %v, want %v", tt.locale, tt.unit, tt.in, got, tt.out)
 			}
+		}
+	}
+}
+
+// TestNumbersOfLocalesAtOnce: each locale keeps a printer of its own once
+// made (numbers.go); goroutines writing numbers in several locales at
+// once each get their locale's way (and -race finds no shared state).
+func TestNumbersOfLocalesAtOnce(t *testing.T) {
+	want := map[string]string{"en-US": "12,345.68", "es-ES": "12.345,68", "de-DE": "12.345,68", "en-GB": "12,345.68"}
+	done := make(chan error)
+	for range 4 {
+		go func() {
+			for range 50 {
+				for tag, w := range want {
+					if got := Parse(tag).Number(12345.678, 2); got != w {
+						done <- fmt.Errorf("%s: Number = %q, want %q", tag, got, w)
+						return
+					}
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/currency"
 	"golang.org/x/text/message"
@@ -17,7 +18,7 @@ func (l Locale) Number(v float64, maxFrac int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
-	p := message.NewPrinter(l.tag())
+	p := l.printer()
 	return p.Sprint(number.Decimal(v, number.MaxFractionDigits(maxFrac)))
 }
 
@@ -27,7 +28,7 @@ func (l Locale) Number(v float64, maxFrac int) string {
 // "€49.00" for euros in en-US. An unknown currency code is written after
 // the amount: "49.00 XYZ".
 func (l Locale) Money(v float64, code string) string {
-	p := message.NewPrinter(l.tag())
+	p := l.printer()
 	amount := p.Sprint(number.Decimal(math.Abs(v), number.MinFractionDigits(2), number.MaxFractionDigits(2)))
 	sign := ""
 	if v < 0 {
@@ -46,4 +47,19 @@ func (l Locale) Money(v float64, code string) string {
 		return sign + sym + amount
 	}
 	return sign + amount + "\u00a0" + sym
+}
+
+// printers holds one printer per locale (a Locale maps to a
+// *message.Printer): parsing the locale's tag and making its printer for
+// every number cost more than writing the number. A Printer is not changed
+// once made, so goroutines share it.
+var printers sync.Map
+
+// printer is the message printer of l.
+func (l Locale) printer() *message.Printer {
+	if p, ok := printers.Load(l); ok {
+		return p.(*message.Printer)
+	}
+	p, _ := printers.LoadOrStore(l, message.NewPrinter(l.tag()))
+	return p.(*message.Printer)
 }

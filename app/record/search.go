@@ -190,6 +190,56 @@ func tokens(s string) []string {
 	return strings.FieldsFunc(fold(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
+// eachToken calls fn with each word of tokens(s), in order, without
+// folding a copy of s first: s is cut at its ASCII characters other than
+// letters and digits (they fold to themselves and separate words, so the
+// words of s are those of the pieces); a piece of ASCII alone (most of a
+// record) is a word as it is, lowered when it holds capitals, and only a
+// piece holding other characters is folded (tokens).
+func eachToken(s string, fn func(word string)) {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			// Folding bytes that are not UTF-8 depends on what follows
+			// them: such a text is folded whole.
+			if !utf8.ValidString(s[i:]) {
+				for _, w := range tokens(s) {
+					fn(w)
+				}
+				return
+			}
+			break
+		}
+	}
+	start, upper, ascii := 0, false, true
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) {
+			switch c := s[i]; {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				continue
+			case 'A' <= c && c <= 'Z':
+				upper = true
+				continue
+			case c >= utf8.RuneSelf:
+				ascii = false
+				continue
+			}
+		}
+		if piece := s[start:i]; piece != "" {
+			switch {
+			case !ascii:
+				for _, w := range tokens(piece) {
+					fn(w)
+				}
+			case upper:
+				fn(strings.ToLower(piece))
+			default:
+				fn(piece)
+			}
+		}
+		start, upper, ascii = i+1, false, true
+	}
+}
+
 func dedupe(ws []string) []string {
 	seen := map[string]bool{}
 	out := ws[:0]

@@ -70,22 +70,49 @@ func SearchDocs(rs []Resource, lookup func(typ, id string) (Resource, bool)) []S
 
 // Terms returns the distinct words of d, those of the title marked.
 func (d SearchDoc) Terms() []SearchTerm {
-	seen := map[string]int{}
 	var out []SearchTerm
+	// Most resources have a few dozen words: they are looked for in out
+	// until there are more (a map costs more than a short search).
+	var seen map[string]int
 	add := func(text string, title bool) {
-		for _, w := range tokens(text) {
-			if i, ok := seen[w]; ok {
-				out[i].Title = out[i].Title || title
-				continue
+		eachToken(text, func(w string) {
+			i := -1
+			if seen != nil {
+				if j, ok := seen[w]; ok {
+					i = j
+				}
+			} else {
+				for j := range out {
+					if out[j].Word == w {
+						i = j
+						break
+					}
+				}
 			}
-			seen[w] = len(out)
+			if i >= 0 {
+				out[i].Title = out[i].Title || title
+				return
+			}
+			if seen == nil && len(out) == termsScanned {
+				seen = make(map[string]int, 2*termsScanned)
+				for j, t := range out {
+					seen[t.Word] = j
+				}
+			}
+			if seen != nil {
+				seen[w] = len(out)
+			}
 			out = append(out, SearchTerm{Word: w, Title: title})
-		}
+		})
 	}
 	add(d.Title, true)
 	add(d.Body, false)
 	return out
 }
+
+// termsScanned is how many distinct words Terms looks through before it
+// keeps them in a map.
+const termsScanned = 32
 
 // QueryWords returns the distinct folded words of a query, as the index
 // keeps words: "Diabète  type-2" → diabete, type, 2.
