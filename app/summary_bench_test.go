@@ -60,7 +60,8 @@ func peakHeap(fn func() error) (peak, allocated uint64, err error) {
 // record export and a request's form, each read cold (nothing decoded
 // kept), beside the whole record decoded (what each read before issue
 // 15): CPU time and the heap they take at most. CAREBOOK_BENCH_SIZES
-// ("20" or "20,100") chooses the sizes; 20 by default.
+// ("20" or "20,100") chooses the sizes; 20 by default. Run with
+// -benchtime 1x: the repetitions are inside.
 func BenchmarkSummaryAndRequests(b *testing.B) {
 	sizes := []string{"20"}
 	if s := os.Getenv("CAREBOOK_BENCH_SIZES"); s != "" {

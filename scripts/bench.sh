@@ -40,6 +40,12 @@ go test -count=1 -run '^$' -bench 'CLISyncPeakRSS' -benchtime 1x -timeout 60m ./
 section "search (issue 15): first search after unlock in a 100k-resource record through the sealed index, for words of one letter and more (target <= 100 ms, median of 3), the heap it leaves; the index's cost to a sync's writes"
 CAREBOOK_BENCH=1 go test -count=1 -run TestBenchFirstSearch -v -timeout 30m ./app/ | grep -E '^(first search|search index)|FAIL' || true
 
+section "search indexer (issue 15): what the index costs the writes of a 20k sync (pages of 1,000), CPU medians of 5, the indexer alone and the writes with and without it"
+go test -count=1 -run '^$' -bench 'SearchIndexer' -benchtime 1x -timeout 30m ./app/ | grep -E '^search indexer|FAIL' || true
+
+section "summary and requests (issue 15): the health summary, the IPS and record exports and request forms of a 20k and a 100k record, read cold, beside the whole record decoded (CPU time, the heap they take at most)"
+CAREBOOK_BENCH_SIZES=20,100 go test -count=1 -run '^$' -bench 'SummaryAndRequests' -benchtime 1x -timeout 60m ./app/ | grep -E '^summary|FAIL' || true
+
 section "sync: initial sync of a 20,000-resource patient vs a bare paged download (target ratio <= 1.5); incremental with nothing new (target <= 1 request per type, < 200 ms); peak heap (target < 200 MB)"
 go test -count=1 -run '^$' -bench 'InitialSyncPractice' -benchtime 1x -timeout 20m ./sync/pull/ | grep -E 'Benchmark|ok|FAIL'
 

@@ -336,8 +336,21 @@ func (tx *Tx) flushSearch() error {
 			buckets[b] = append(buckets[b], l)
 		}
 	}
+	// One statement for every chunk, run without the context's
+	// cancellation (as Put's rows: with it, the SQLite driver starts a
+	// goroutine per statement to watch it); the context is checked before
+	// each chunk instead.
+	insert, err := tx.tx.PrepareContext(tx.ctx, "INSERT INTO search_chunks (profile, bucket, sealed) VALUES (?, ?, ?)")
+	if err != nil {
+		return dbErr("index for search", err)
+	}
+	defer insert.Close()
+	chunkCtx := context.WithoutCancel(tx.ctx)
 	var plain, entries []byte
 	for b, ls := range buckets {
+		if err := tx.ctx.Err(); err != nil {
+			return fmt.Errorf("index for search: %w", err)
+		}
 		slices.SortFunc(ls, func(a, b *tokenList) int { return strings.Compare(a.tok, b.tok) })
 		plain = binary.AppendUvarint(plain[:0], uint64(gen))
 		for _, l := range ls {
@@ -359,8 +372,7 @@ func (tx *Tx) flushSearch() error {
 		if err != nil {
 			return fmt.Errorf("index for search: %w", err)
 		}
-		if _, err := tx.tx.ExecContext(tx.ctx, "INSERT INTO search_chunks (profile, bucket, sealed) VALUES (?, ?, ?)",
-			tx.keys.num, b, sealed); err != nil {
+		if _, err := insert.ExecContext(chunkCtx, tx.keys.num, b, sealed); err != nil {
 			return dbErr("index for search", err)
 		}
 	}

@@ -70,7 +70,7 @@ func SearchDocs(rs []Resource, lookup func(typ, id string) (Resource, bool)) []S
 
 // Terms returns the distinct words of d, those of the title marked.
 func (d SearchDoc) Terms() []SearchTerm {
-	var out []SearchTerm
+	out := make([]SearchTerm, 0, 16)
 	// Most resources have a few dozen words: they are looked for in out
 	// until there are more (a map costs more than a short search).
 	var seen map[string]int
@@ -107,6 +107,9 @@ func (d SearchDoc) Terms() []SearchTerm {
 	}
 	add(d.Title, true)
 	add(d.Body, false)
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }
 
