@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/carebook/carebook/internal/filedamage"
 )
 
 // rawDB opens the database file directly, bypassing Store, to play the
@@ -369,25 +371,7 @@ func whereProfile(table string) string {
 // might: a page that no check of the small tables reads.
 func damageResourcePage(t *testing.T, dir string) {
 	t.Helper()
-	db := rawDB(t, dir)
-	var page, size int64
-	if err := db.QueryRow(`SELECT pageno FROM dbstat WHERE name = 'resources' AND pagetype = 'leaf' ORDER BY pageno DESC LIMIT 1`).Scan(&page); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	junk := make([]byte, size)
-	for i := range junk {
-		junk[i] = 0xA5
-	}
-	if _, err := f.WriteAt(junk, (page-1)*size); err != nil {
+	if err := filedamage.Page(filepath.Join(dir, FileName), "resources"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/carebook/carebook/internal/filedamage"
 )
 
 // damagedStoreWithWork is a store whose cached record has a damaged page,
@@ -157,24 +159,10 @@ func TestRebuildDamagedKeepsWhatCannotBeDownloaded(t *testing.T) {
 // beside it.
 func TestRebuildRefusesDamageBeyondTheCache(t *testing.T) {
 	dir, _, _ := damagedStoreWithWork(t)
-	db := rawDB(t, dir)
-	var page, size int64
-	if err := db.QueryRow(`SELECT pageno FROM dbstat WHERE name = 'profiles' LIMIT 1`).Scan(&page); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
 	path := filepath.Join(dir, FileName)
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
+	if err := filedamage.Page(path, "profiles"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0x5A}, int(size)), (page-1)*size); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	before, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

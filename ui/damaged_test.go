@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/internal/filedamage"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -23,27 +23,10 @@ import (
 func damagePage(t *testing.T, dir, table string) {
 	t.Helper()
 	path := filepath.Join(dir, storage.FileName)
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
+	if err := filedamage.Page(path, table); err != nil {
 		t.Fatal(err)
 	}
-	var page, size int64
-	if err := db.QueryRow(`SELECT pageno FROM dbstat WHERE name = ? ORDER BY pageno DESC LIMIT 1`, table).Scan(&page); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(size)), (page-1)*size); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path+"-wal", nil, 0o600); err != nil {
+	if err := filedamage.LeaveLog(path); err != nil {
 		t.Fatal(err)
 	}
 }

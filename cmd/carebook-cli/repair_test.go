@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/carebook/carebook/internal/filedamage"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
 )
@@ -58,17 +57,7 @@ func TestRepairDamagedRecord(t *testing.T) {
 	if code != exitOK || !strings.Contains(errOut, "nothing damaged") {
 		t.Fatalf("repair online: exit %d, %s", code, errOut)
 	}
-	code, out, errOut := cli(t, testPassphrase, "export", "--data", dir, "--format", "bundle")
-	if code != exitOK {
-		t.Fatalf("export after repair: exit %d, %s", code, errOut)
-	}
-	var b struct{ Entry []json.RawMessage }
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatal(err)
-	}
-	if len(b.Entry) != 13 {
-		t.Fatalf("export after repair holds %d records, want all 12 and the message sent", len(b.Entry))
-	}
+	wantExportAfterRepair(t, dir)
 	// The message was sent by the sync that downloaded the record again.
 	if n := srv.Count("Communication"); n != 1 {
 		t.Fatalf("the practice has %d messages, want the one written while it was down", n)
@@ -111,27 +100,10 @@ func TestRepairDamagedFile(t *testing.T) {
 	srv.FailBefore(nil)
 
 	path := filepath.Join(dir, storage.FileName)
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
+	if err := filedamage.Page(path, "resources"); err != nil {
 		t.Fatal(err)
 	}
-	var page, size int64
-	if err := db.QueryRow(`SELECT pageno FROM dbstat WHERE name = 'resources' AND pagetype = 'leaf' ORDER BY pageno DESC LIMIT 1`).Scan(&page); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(size)), (page-1)*size); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if err := os.WriteFile(path+"-wal", nil, 0o600); err != nil { // a killed process's log
+	if err := filedamage.LeaveLog(path); err != nil { // a killed process's log
 		t.Fatal(err)
 	}
 
@@ -147,6 +119,22 @@ func TestRepairDamagedFile(t *testing.T) {
 	if err != nil || len(copies) != 1 {
 		t.Fatalf("damaged copies kept: %v, %v; want one", copies, err)
 	}
+	wantExportAfterRepair(t, dir)
+	if n := srv.Count("Communication"); n != 1 {
+		t.Fatalf("the practice has %d messages, want the one written before the damage, once", n)
+	}
+	// The rebuild is in the activity trail, which still verifies.
+	code, out, errOut := cli(t, testPassphrase, "activity", "--data", dir)
+	if code != exitOK || !strings.Contains(out, "Damaged data file rebuilt") {
+		t.Fatalf("activity after the rebuild: exit %d, %s %s", code, out, errOut)
+	}
+}
+
+// wantExportAfterRepair checks that the export of the cache in dir holds
+// the whole record again: the 12 records of seedServer(srv, 10) and the
+// message that waited.
+func wantExportAfterRepair(t *testing.T, dir string) {
+	t.Helper()
 	code, out, errOut := cli(t, testPassphrase, "export", "--data", dir, "--format", "bundle")
 	if code != exitOK {
 		t.Fatalf("export after repair: exit %d, %s", code, errOut)
@@ -157,13 +145,5 @@ func TestRepairDamagedFile(t *testing.T) {
 	}
 	if len(b.Entry) != 13 {
 		t.Fatalf("export after repair holds %d records, want all 12 and the message sent", len(b.Entry))
-	}
-	if n := srv.Count("Communication"); n != 1 {
-		t.Fatalf("the practice has %d messages, want the one written before the damage, once", n)
-	}
-	// The rebuild is in the activity trail, which still verifies.
-	code, out, errOut = cli(t, testPassphrase, "activity", "--data", dir)
-	if code != exitOK || !strings.Contains(out, "Damaged data file rebuilt") {
-		t.Fatalf("activity after the rebuild: exit %d, %s %s", code, out, errOut)
 	}
 }
