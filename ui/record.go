@@ -67,6 +67,9 @@ type sectionModel struct {
 	// record's own first): more than one offers the merged view and
 	// each practice's own.
 	people []app.ProfileInfo
+	// compacted: the section moved the texts it keeps into one
+	// allocation itself (keptTexts), its rows' among them.
+	compacted bool
 }
 
 // entryReader reads record entries by key ("Type/id"), decoded, with
@@ -530,6 +533,11 @@ func (v *recordView) build(ctx context.Context, def sectionDef, pid string, c *r
 		}
 		m.seenKey = nil
 		m.from = pid
+	}
+	if !m.compacted {
+		var k keptTexts
+		k.addItems(m.items)
+		k.compact()
 	}
 	return m, nil
 }

@@ -16,9 +16,10 @@ import (
 // trends, not the results: a panel's are read when it is opened. Any
 // goroutine.
 func resultsSection(c *record.Chart) sectionModel {
-	var rows []labRow
-	var items []listItem
-	for _, g := range record.LabResults(c) {
+	groups := record.LabResults(c)
+	rows := make([]labRow, 0, len(groups))
+	items := make([]listItem, 0, len(groups))
+	for _, g := range groups {
 		// A report with nothing to show (no results, comment or
 		// document) would be an empty page.
 		if len(g.Results) > 0 || (g.Report != nil && (g.Report.Conclusion != "" || len(g.Report.PresentedForm) > 0)) {
@@ -27,14 +28,23 @@ func resultsSection(c *record.Chart) sectionModel {
 		}
 	}
 	ids := make([][]string, len(rows))
+	var k keptTexts
 	for i := range rows {
 		ids[i] = rows[i].results
+		k.add(&rows[i].key, &rows[i].report, &rows[i].title)
 	}
+	packLists(ids)
 	compactStrings(ids)
+	for i := range rows {
+		rows[i].results = ids[i]
+	}
+	k.addItems(items)
+	k.compact()
 	tr := newTrendIndex(c)
 	return sectionModel{
-		items: items,
-		empty: lang.L("No test results on record at this practice yet."),
+		compacted: true,
+		items:     items,
+		empty:     lang.L("No test results on record at this practice yet."),
 		load: func(ctx context.Context, read entryReader, i int) (detailModel, error) {
 			r := rows[i]
 			ec, err := read(ctx, r.keys()...)
@@ -64,7 +74,7 @@ type labRow struct {
 func newLabRow(g record.LabGroup) labRow {
 	r := labRow{key: g.Key(), title: g.Title, date: g.Date, issued: g.Issued, abnormal: g.Abnormal}
 	if g.Report != nil {
-		r.report = g.Report.Key()
+		r.report = r.key // LabGroup.Key is its report's
 	}
 	r.results = make([]string, len(g.Results))
 	for i, o := range g.Results {

@@ -56,7 +56,6 @@ func visitsSection(c *record.Chart) sectionModel {
 			obsOf[i] = append(obsOf[i], o.ID)
 		}
 	}
-	compactStrings(obsOf)
 
 	var items []listItem
 	// loads are parallel to items; nil for headings. Each reads what its
@@ -93,7 +92,14 @@ func visitsSection(c *record.Chart) sectionModel {
 		ids = append(ids, v.encounter, v.docs, v.procs, v.results)
 	}
 	looseIDs := idsOf(loose)
-	compactStrings(append(ids, looseIDs))
+	ids = append(ids, looseIDs)
+	packLists(ids)
+	compactStrings(ids)
+	for i := range visits {
+		v := &visits[i]
+		v.encounter, v.docs, v.procs, v.results = ids[4*i], ids[4*i+1], ids[4*i+2], ids[4*i+3]
+	}
+	looseIDs = ids[len(ids)-1]
 	for i, e := range encs {
 		it := listItem{title: visitName(e), detail: joinNonEmpty(" · ", dayText(e.Period.Start), refName(c, e.Provider)), partial: e.Incomplete, key: e.Key()}
 		if n := len(docsOf[i]); n > 0 {

@@ -1,0 +1,74 @@
+package ui
+
+import "strings"
+
+// keptTexts gathers the texts a section keeps for as long as it is shown
+// (its rows' titles, dates, keys) and moves them into one allocation,
+// each distinct text once (compact). Built one by one while the record
+// was decoded, thousands of small texts would stay scattered among what
+// the decoded record left free, keeping most of the memory it used in
+// use; and the same words ("Office visit") would be kept once a row.
+type keptTexts struct {
+	ptrs []*string
+}
+
+// add gathers texts; they must not move (the slices holding them are
+// final) until compact.
+func (k *keptTexts) add(texts ...*string) {
+	k.ptrs = append(k.ptrs, texts...)
+}
+
+// compact moves every text gathered into one string.
+func (k *keptTexts) compact() {
+	at := make(map[string]int, len(k.ptrs)/2)
+	n := 0
+	for _, p := range k.ptrs {
+		if _, ok := at[*p]; !ok && *p != "" {
+			at[*p] = n
+			n += len(*p)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range k.ptrs {
+		// Each text is written where it was first met.
+		if s := *p; s != "" && at[s] == b.Len() {
+			b.WriteString(s)
+		}
+	}
+	all := b.String()
+	for _, p := range k.ptrs {
+		if s := *p; s != "" {
+			*p = all[at[s] : at[s]+len(s)]
+		}
+	}
+	k.ptrs = nil
+}
+
+// addItems gathers the texts of a list's rows.
+func (k *keptTexts) addItems(items []listItem) {
+	for i := range items {
+		it := &items[i]
+		k.add(&it.title, &it.detail, &it.flag, &it.key, &it.source)
+	}
+}
+
+// packLists moves lists into one backing array (lists[i] becomes a
+// slice of it, of no more room than its length): a section keeps a list
+// of ids for each of thousands of rows, which would otherwise be as many
+// small allocations, each with the room append left.
+func packLists(lists [][]string) {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	all := make([]string, 0, n)
+	for i, l := range lists {
+		if l == nil {
+			continue
+		}
+		start := len(all)
+		all = append(all, l...)
+		lists[i] = all[start:len(all):len(all)]
+	}
+}
