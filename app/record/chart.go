@@ -143,7 +143,7 @@ func (c *Chart) Trends() *TrendIndex {
 			// append left (up to as much again).
 			t.Series[i].Points = slices.Clone(s.Points)
 		}
-		compactIDs(t.Series)
+		compactSeries(t.Series)
 		for i, s := range t.Series {
 			if len(s.Points) >= 2 { // else nothing to compare with
 				t.byKey[s.Key] = int32(i)
@@ -454,14 +454,44 @@ func isFromPatientSide(ref Ref, patientIDs map[string]bool) bool {
 	return patientIDs[refID(ref.Reference)]
 }
 
-// compactIDs copies the Observation ids of series' points into one
-// string: kept long after the chart they come from, they would otherwise
-// keep a small allocation each, scattered among what the chart freed.
-func compactIDs(series []Series) {
+// compactSeries copies the texts of series into one string: kept long
+// after the chart they come from (the trends outlive it), each would
+// otherwise keep a small allocation of the decoded record, scattered
+// among what the chart freed. Observation ids are copied as they are
+// (each is one point's); units and the series' own texts once for each
+// distinct text (a long weight series is "kg" thousands of times). The
+// reference range is copied out of the decoded record too.
+func compactSeries(series []Series) {
+	at := map[string]int{}
 	n := 0
-	for _, s := range series {
-		for _, p := range s.Points {
-			n += len(p.ObservationID)
+	var texts []*string
+	once := func(p *string) {
+		if _, ok := at[*p]; !ok && *p != "" {
+			at[*p] = -1 // placed below, after the ids
+		}
+		texts = append(texts, p)
+	}
+	for i := range series {
+		s := &series[i]
+		once(&s.Key)
+		once(&s.Code.System)
+		once(&s.Code.Code)
+		once(&s.Code.Display)
+		once(&s.Name)
+		once(&s.Unit)
+		if s.Range != nil {
+			r := *s.Range
+			s.Range = &r
+		}
+		for j := range s.Points {
+			n += len(s.Points[j].ObservationID)
+			once(&s.Points[j].Unit)
+		}
+	}
+	for _, p := range texts {
+		if at[*p] == -1 {
+			at[*p] = n
+			n += len(*p)
 		}
 	}
 	var b strings.Builder
@@ -471,12 +501,22 @@ func compactIDs(series []Series) {
 			b.WriteString(p.ObservationID)
 		}
 	}
-	all, at := b.String(), 0
+	for _, p := range texts {
+		if s := *p; s != "" && at[s] == b.Len() {
+			b.WriteString(s)
+		}
+	}
+	all, pos := b.String(), 0
 	for _, s := range series {
 		for i := range s.Points {
 			n := len(s.Points[i].ObservationID)
-			s.Points[i].ObservationID = all[at : at+n]
-			at += n
+			s.Points[i].ObservationID = all[pos : pos+n]
+			pos += n
+		}
+	}
+	for _, p := range texts {
+		if s := *p; s != "" {
+			*p = all[at[s] : at[s]+len(s)]
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package record
 
 import (
+	"reflect"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // TestTrendIndexAndNamesOfEveryResult: for every result of the fixtures,
@@ -61,5 +63,37 @@ func TestTrendIndexAndNamesOfEveryResult(t *testing.T) {
 	}
 	if withTrend == 0 || named == 0 {
 		t.Errorf("%d results in a trend, %d named: the fixtures prove nothing", withTrend, named)
+	}
+}
+
+// TestChartTrendsAreTrends: a chart's trends, their texts moved into one
+// allocation (compactSeries), are Trends of its results, for the
+// smaller bundles of the fixtures (decoding is slow under the race
+// detector); equal texts share their bytes.
+func TestChartTrendsAreTrends(t *testing.T) {
+	series := 0
+	for _, b := range loadBundles(t) {
+		if len(b.resources) > 300 {
+			continue
+		}
+		c := Load(b.resources)
+		want := Trends(c.Observations)
+		got := c.Trends().Series
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the chart's trends differ from Trends of its results", b.name)
+		}
+		for _, s := range got {
+			for _, p := range s.Points {
+				if p.Unit != "" && p.Unit == s.Points[0].Unit && unsafe.StringData(p.Unit) != unsafe.StringData(s.Points[0].Unit) {
+					t.Fatalf("%s: a series' unit %q is kept once for each point", b.name, p.Unit)
+				}
+			}
+			if len(s.Points) > 1 {
+				series++
+			}
+		}
+	}
+	if series == 0 {
+		t.Error("no series of two points: the fixtures prove nothing")
 	}
 }
