@@ -78,12 +78,24 @@ func (a *App) WriteIPS(ctx context.Context, w io.Writer, s HealthSummary) error 
 		return fmt.Errorf("patient summary: %w: no record", ErrInvalidInput)
 	}
 	b := newIPSBuilder(ctx, a)
+	types := map[string][]string{} // the types each profile's record holds, once a urn:uuid needs them
 	b.name = func(profileID, reference string) (string, error) {
 		c, err := b.chart(profileID)
 		if err != nil {
 			return "", err
 		}
-		return a.recordName(ctx, profileID, c, reference)
+		held := func() ([]string, error) {
+			if ts, ok := types[profileID]; ok {
+				return ts, nil
+			}
+			counts, err := a.store.Counts(ctx, profileID)
+			if err != nil {
+				return nil, fmt.Errorf("patient summary: %w", err)
+			}
+			types[profileID] = slices.Sorted(maps.Keys(counts))
+			return types[profileID], nil
+		}
+		return a.recordName(ctx, profileID, c, held, reference)
 	}
 	return b.write(w, s)
 }
@@ -246,9 +258,10 @@ func (b *ipsBuilder) chart(profileID string) (*record.Chart, error) {
 // recordName is the name profileID's whole record gives the resource
 // reference points to (record.Refs.Lookup), reading only that resource:
 // support is the profile's chart of SupportTypes. For a urn:uuid, which
-// names no type, the resource of that id of any type (of several, the
-// last type's by name, as in the whole record; a result's last).
-func (a *App) recordName(ctx context.Context, profileID string, support *record.Chart, reference string) (string, error) {
+// names no type, the resource of that id of any type the record holds
+// (types, sorted; of several, the last type's, as in the whole record; a
+// result's last).
+func (a *App) recordName(ctx context.Context, profileID string, support *record.Chart, types func() ([]string, error), reference string) (string, error) {
 	nameOf := func(typ, id string) (string, error) {
 		r, err := a.store.Get(ctx, profileID, typ, id)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -260,13 +273,12 @@ func (a *App) recordName(ctx context.Context, profileID string, support *record.
 		return record.Load([]record.Resource{record.Resource(r)}).Refs.Lookup(reference), nil
 	}
 	if id, ok := strings.CutPrefix(reference, "urn:uuid:"); ok {
-		counts, err := a.store.Counts(ctx, profileID)
+		held, err := types()
 		if err != nil {
-			return "", fmt.Errorf("patient summary: %w", err)
+			return "", err
 		}
-		types := slices.Sorted(maps.Keys(counts))
 		name, result := "", ""
-		for _, typ := range types {
+		for _, typ := range held {
 			n, err := nameOf(typ, id)
 			if err != nil {
 				return "", err
