@@ -11,9 +11,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/carebook/carebook/app/record"
@@ -127,31 +129,69 @@ type summaryRec struct {
 
 // summaryRecord reads what the summary needs of profileID's record: the
 // types it lists, decoded, and of the results (most of a long record)
-// only their trends and blood type, decoded one at a time: the whole
-// record is never held decoded at once.
+// only their trends and blood type, decoded a batch at a time on every
+// core: the whole record is never held decoded at once.
 func (a *App) summaryRecord(ctx context.Context, profileID string) (summaryRec, error) {
 	c, err := a.ChartOf(ctx, profileID, summaryTypes...)
 	if err != nil {
 		return summaryRec{}, err
 	}
-	var trends record.TrendBuilder
-	var blood []record.Observation
+	// The results are decoded on every core, in batches handed over as
+	// they are read; each worker keeps its own trends, merged at the end.
+	type part struct {
+		trends record.TrendBuilder
+		blood  []record.Observation
+	}
+	parts := make([]part, runtime.GOMAXPROCS(0))
+	batches := make(chan []storage.Resource, len(parts))
+	var wg sync.WaitGroup
+	for i := range parts {
+		p := &parts[i]
+		wg.Go(func() {
+			for batch := range batches {
+				for _, r := range batch {
+					o := record.DecodeObservation(record.Resource(r))
+					p.trends.Add(o)
+					if isBloodType(o) {
+						p.blood = append(p.blood, o)
+					}
+				}
+			}
+		})
+	}
+	var batch []storage.Resource
 	err = a.store.Each(ctx, profileID, "Observation", func(r storage.Resource) error {
-		o := record.DecodeObservation(record.Resource(r))
-		trends.Add(o)
-		if isBloodType(o) {
-			blood = append(blood, o)
+		batch = append(batch, r)
+		if len(batch) == summaryBatch {
+			batches <- batch
+			batch = nil
 		}
 		return nil
 	})
+	if err == nil && len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	wg.Wait()
 	if err != nil {
 		return summaryRec{}, fmt.Errorf("read record: %w", err)
+	}
+	var trends record.TrendBuilder
+	var blood []record.Observation
+	for i := range parts {
+		trends.Merge(&parts[i].trends)
+		blood = append(blood, parts[i].blood...)
 	}
 	// In the order of a chart's Observations (by id), as bloodType
 	// reads them.
 	slices.SortStableFunc(blood, func(x, y record.Observation) int { return strings.Compare(x.ID, y.ID) })
 	return summaryRec{chart: c, trends: trends.Series(), bloodType: bloodType(blood)}, nil
 }
+
+// summaryBatch is how many results the summary hands a decoding worker
+// at a time (a variable for the tests, which make it small to spread a
+// small record over the workers).
+var summaryBatch = 256
 
 // healthSummary is HealthSummary, reading each record with read.
 func (a *App) healthSummary(ctx context.Context, profileIDs []string, read func(context.Context, string) (summaryRec, error)) (HealthSummary, error) {

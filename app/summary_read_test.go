@@ -152,6 +152,10 @@ func withoutRandomIDs(t *testing.T, ips []byte) string {
 // makes up each time).
 func TestSummaryAndFormsSameAsWholeRecord(t *testing.T) {
 	ctx := context.Background()
+	// Small batches: the results of each record are spread over the
+	// decoding workers, whose trends are merged.
+	defer func(n int) { summaryBatch = n }(summaryBatch)
+	summaryBatch = 5
 	a, ps := fixtureRecords(t, 3)
 	var sets [][]string
 	for _, p := range ps {

@@ -9,9 +9,10 @@ import (
 )
 
 // TestTrendBuilderSameAsTrends: the Observations of every fixture record
-// given to a TrendBuilder one at a time, in a shuffled order, make the
-// trends Trends makes of them in a chart's order (by id): same series,
-// points, ties between points of one day and reference ranges.
+// given one at a time, in a shuffled order, to two TrendBuilders then
+// merged make the trends Trends makes of them in a chart's order (by id):
+// same series, points, ties between points of one day and reference
+// ranges.
 func TestTrendBuilderSameAsTrends(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	points := 0
@@ -26,10 +27,16 @@ func TestTrendBuilderSameAsTrends(t *testing.T) {
 		want := Trends(obs)
 		for range 3 {
 			rng.Shuffle(len(obs), func(i, j int) { obs[i], obs[j] = obs[j], obs[i] })
-			var b TrendBuilder
-			for _, o := range obs {
-				b.Add(o)
+			// Two builders, each given some, merged.
+			var b, other TrendBuilder
+			for i, o := range obs {
+				if i%3 == 0 {
+					other.Add(o)
+				} else {
+					b.Add(o)
+				}
 			}
+			b.Merge(&other)
 			if got := b.Series(); !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s: TrendBuilder made %d series, Trends %d, or they differ", bf.name, len(got), len(want))
 			}

@@ -165,6 +165,14 @@ func (b *TrendBuilder) Add(o Observation) {
 	})
 }
 
+// Merge adds the Observations added to o (a builder of its own, filled by
+// another goroutine): b's trends are then those of both. o must not be
+// used afterwards.
+func (b *TrendBuilder) Merge(o *TrendBuilder) {
+	b.values = append(b.values, o.values...)
+	o.values, o.heads = nil, nil
+}
+
 // Series returns the trends of the Observations added (see Trends).
 func (b *TrendBuilder) Series() []Series {
 	// Stable: an Observation's own value, then its components', as Trends
