@@ -53,22 +53,21 @@ func (k *keptTexts) addItems(items []listItem) {
 	}
 }
 
-// packLists moves lists into one backing array (lists[i] becomes a
-// slice of it, of no more room than its length): a section keeps a list
-// of ids for each of thousands of rows, which would otherwise be as many
-// small allocations, each with the room append left.
-func packLists(lists [][]string) {
-	n := 0
-	for _, l := range lists {
-		n += len(l)
+// idList is a list of ids kept as one text, separated by NUL (which no
+// id holds): a section keeps the ids of what each of thousands of rows
+// shows, and one text each, moved with the section's other texts into
+// one allocation (keptTexts), keeps no slice and no string header per id.
+type idList string
+
+func newIDList(ids []string) idList { return idList(strings.Join(ids, "\x00")) }
+
+// ids are the ids of the list, in order.
+func (l idList) ids() []string {
+	if l == "" {
+		return nil
 	}
-	all := make([]string, 0, n)
-	for i, l := range lists {
-		if l == nil {
-			continue
-		}
-		start := len(all)
-		all = append(all, l...)
-		lists[i] = all[start:len(all):len(all)]
-	}
+	return strings.Split(string(l), "\x00")
 }
+
+// text is the list's text, for keptTexts.add.
+func (l *idList) text() *string { return (*string)(l) }

@@ -36,19 +36,19 @@ func TestKeptTextsCompact(t *testing.T) {
 	}
 }
 
-// TestPackLists: packed lists keep their ids, in order, and no room to
-// grow into each other.
-func TestPackLists(t *testing.T) {
-	lists := [][]string{{"a", "b"}, nil, {}, append(make([]string, 0, 10), "c"), {"d", "e", "f"}}
-	want := [][]string{{"a", "b"}, nil, {}, {"c"}, {"d", "e", "f"}}
-	packLists(lists)
-	for i := range want {
-		if !slices.Equal(lists[i], want[i]) || (want[i] == nil) != (lists[i] == nil) || cap(lists[i]) != len(want[i]) {
-			t.Errorf("list %d: %q (cap %d), want %q", i, lists[i], cap(lists[i]), want[i])
+// TestIDList: an id list gives back its ids, in order, and none when
+// empty; its text is what keptTexts moves.
+func TestIDList(t *testing.T) {
+	for _, ids := range [][]string{nil, {"a"}, {"a", "b-1.2", "c"}} {
+		l := newIDList(ids)
+		if got := l.ids(); !slices.Equal(got, ids) {
+			t.Errorf("%q: ids %q", ids, got)
 		}
-	}
-	lists[0] = append(lists[0], "x")
-	if lists[3][0] != "c" {
-		t.Error("appending to a packed list overwrote the next one")
+		var k keptTexts
+		k.add(l.text())
+		k.compact()
+		if got := l.ids(); !slices.Equal(got, ids) {
+			t.Errorf("%q: ids %q after compact", ids, got)
+		}
 	}
 }

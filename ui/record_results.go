@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"strings"
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/app/record"
@@ -27,16 +26,9 @@ func resultsSection(c *record.Chart) sectionModel {
 			items = append(items, groupItem(g))
 		}
 	}
-	ids := make([][]string, len(rows))
 	var k keptTexts
 	for i := range rows {
-		ids[i] = rows[i].results
-		k.add(&rows[i].key, &rows[i].report, &rows[i].title)
-	}
-	packLists(ids)
-	compactStrings(ids)
-	for i := range rows {
-		rows[i].results = ids[i]
+		k.add(&rows[i].key, &rows[i].report, &rows[i].title, rows[i].results.text())
 	}
 	k.addItems(items)
 	k.compact()
@@ -68,7 +60,7 @@ type labRow struct {
 	date     record.Date
 	issued   record.Date
 	abnormal int
-	results  []string // the ids of its Observations, in order
+	results  idList // the ids of its Observations, in order
 }
 
 func newLabRow(g record.LabGroup) labRow {
@@ -76,10 +68,11 @@ func newLabRow(g record.LabGroup) labRow {
 	if g.Report != nil {
 		r.report = r.key // LabGroup.Key is its report's
 	}
-	r.results = make([]string, len(g.Results))
+	ids := make([]string, len(g.Results))
 	for i, o := range g.Results {
-		r.results[i] = o.ID
+		ids[i] = o.ID
 	}
+	r.results = newIDList(ids)
 	return r
 }
 
@@ -89,7 +82,7 @@ func (r labRow) keys() []string {
 	if r.report != "" {
 		keys = append(keys, r.report)
 	}
-	for _, id := range r.results {
+	for _, id := range r.results.ids() {
 		keys = append(keys, "Observation/"+id)
 	}
 	return keys
@@ -108,7 +101,7 @@ func (r labRow) group(c *record.Chart) record.LabGroup {
 	for i := range c.Observations {
 		byID[c.Observations[i].ID] = &c.Observations[i]
 	}
-	for _, id := range r.results {
+	for _, id := range r.results.ids() {
 		if o := byID[id]; o != nil {
 			g.Results = append(g.Results, o)
 		}
@@ -243,31 +236,4 @@ func attachmentDocs(docRef, date, fallbackTitle string, atts []record.Attachment
 		docs = append(docs, d)
 	}
 	return docs
-}
-
-// compactStrings copies the strings of lists into one string they
-// share: kept by a section long after the chart they come from, they
-// would otherwise keep a small allocation each, scattered among what the
-// chart freed.
-func compactStrings(lists [][]string) {
-	n := 0
-	for _, l := range lists {
-		for _, s := range l {
-			n += len(s)
-		}
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, l := range lists {
-		for _, s := range l {
-			b.WriteString(s)
-		}
-	}
-	all, at := b.String(), 0
-	for _, l := range lists {
-		for i, s := range l {
-			l[i] = all[at : at+len(s)]
-			at += len(s)
-		}
-	}
 }

@@ -85,21 +85,17 @@ func visitsSection(c *record.Chart) sectionModel {
 	// What each visit's details read when it is opened, by id: the
 	// section keeps its list, not the visits of a long record.
 	visits := make([]visitRow, len(encs))
-	var ids [][]string
+	var k keptTexts
 	for i, e := range encs {
-		v := visitRow{encounter: []string{e.ID}, docs: idsOf(docsOf[i]), procs: idsOf(procsOf[i]), results: obsOf[i]}
-		visits[i] = v
-		ids = append(ids, v.encounter, v.docs, v.procs, v.results)
+		v := &visits[i]
+		*v = visitRow{encounter: e.ID, docs: newIDList(idsOf(docsOf[i])), procs: newIDList(idsOf(procsOf[i])), results: newIDList(obsOf[i])}
+		k.add(&v.encounter, v.docs.text(), v.procs.text(), v.results.text())
 	}
 	looseIDs := idsOf(loose)
-	ids = append(ids, looseIDs)
-	packLists(ids)
-	compactStrings(ids)
-	for i := range visits {
-		v := &visits[i]
-		v.encounter, v.docs, v.procs, v.results = ids[4*i], ids[4*i+1], ids[4*i+2], ids[4*i+3]
+	for i := range looseIDs {
+		k.add(&looseIDs[i])
 	}
-	looseIDs = ids[len(ids)-1]
+	k.compact()
 	for i, e := range encs {
 		it := listItem{title: visitName(e), detail: joinNonEmpty(" · ", dayText(e.Period.Start), refName(c, e.Provider)), partial: e.Incomplete, key: e.Key()}
 		if n := len(docsOf[i]); n > 0 {
@@ -113,11 +109,11 @@ func visitsSection(c *record.Chart) sectionModel {
 			}
 			var e record.Encounter
 			for _, x := range ec.Encounters {
-				if x.ID == v.encounter[0] {
+				if x.ID == v.encounter {
 					e = x
 				}
 			}
-			return visitDetail(ec, e, byID(ec.Documents, v.docs), byID(ec.Procedures, v.procs), byID(ec.Observations, v.results)), nil
+			return visitDetail(ec, e, byID(ec.Documents, v.docs.ids()), byID(ec.Procedures, v.procs.ids()), byID(ec.Observations, v.results.ids())), nil
 		})
 	}
 	if len(loose) > 0 {
@@ -149,23 +145,22 @@ func visitsSection(c *record.Chart) sectionModel {
 // visitRow is what the visits section keeps of a visit: the ids of what
 // its details show, read when it is opened.
 type visitRow struct {
-	encounter []string // its one id
-	docs      []string // DocumentReference ids
-	procs     []string // Procedure ids
-	results   []string // Observation ids
+	encounter string // its id
+	docs      idList // DocumentReference ids
+	procs     idList // Procedure ids
+	results   idList // Observation ids
 }
 
 // keys are the entries the visit's details read.
 func (v visitRow) keys() []string {
-	keys := make([]string, 0, 1+len(v.docs)+len(v.procs)+len(v.results))
-	keys = append(keys, "Encounter/"+v.encounter[0])
-	for _, id := range v.docs {
+	keys := []string{"Encounter/" + v.encounter}
+	for _, id := range v.docs.ids() {
 		keys = append(keys, "DocumentReference/"+id)
 	}
-	for _, id := range v.procs {
+	for _, id := range v.procs.ids() {
 		keys = append(keys, "Procedure/"+id)
 	}
-	for _, id := range v.results {
+	for _, id := range v.results.ids() {
 		keys = append(keys, "Observation/"+id)
 	}
 	return keys
