@@ -21,12 +21,14 @@ targets='
 ./sync/smart FuzzSmartConfiguration
 ./sync/smart FuzzTokenResponse
 ./sync/pull FuzzClassify
+./sync/pull FuzzEntryHeader
 ./storage FuzzOpenEnvelope
 ./storage FuzzDecodeResource
 ./storage FuzzOpenDatabaseFile
 ./app/record FuzzDecode
 ./app/record FuzzParseDate
 ./app/record FuzzHTMLText
+./app/record FuzzEachToken
 ./app FuzzDecodeQuestionnaire
 ./app FuzzParsePracticeOffers
 ./app FuzzDetailValues
