@@ -185,8 +185,8 @@ func searchModel(f *entryFinder, query string, hits []record.Hit) (sectionModel,
 		}
 		details[i] = d
 		items[i] = listItem{
-			title:   firstText(h.Title, hitTypeLabel(h.Type)),
-			detail:  joinNonEmpty(" · ", hitTypeLabel(h.Type), dayText(h.Date), h.Snippet),
+			title:   firstText(h.Title, record.Label(h.Type)),
+			detail:  joinNonEmpty(" · ", record.Label(h.Type), dayText(h.Date), h.Snippet),
 			partial: details[i].partial,
 		}
 	}
@@ -195,43 +195,6 @@ func searchModel(f *entryFinder, query string, hits []record.Hit) (sectionModel,
 		empty:  lang.L("Nothing in your record matches “{{.Words}}”. Try another word, or fewer words.", map[string]any{"Words": query}),
 		detail: func(i int) detailModel { return details[i] },
 	}, nil
-}
-
-// hitTypeLabel names a resource type in everyday words.
-func hitTypeLabel(resourceType string) string {
-	switch resourceType {
-	case "Observation":
-		return lang.L("Result")
-	case "DiagnosticReport":
-		return lang.L("Test report")
-	case "MedicationRequest":
-		return lang.L("Medication")
-	case "AllergyIntolerance":
-		return lang.L("Allergy")
-	case "Condition":
-		return lang.L("Condition")
-	case "Procedure":
-		return lang.L("Procedure")
-	case "Immunization":
-		return lang.L("Vaccine")
-	case "Encounter":
-		return lang.L("Visit")
-	case "DocumentReference":
-		return lang.L("Document")
-	case "CarePlan":
-		return lang.L("Care plan")
-	case "CareTeam":
-		return lang.L("Care team")
-	case "Communication":
-		return lang.L("Message")
-	case "Appointment":
-		return lang.L("Appointment")
-	case "Invoice":
-		return lang.L("Statement")
-	case "Account":
-		return lang.L("Account")
-	}
-	return resourceType
 }
 
 // sectionOfType names the section that lists entries of a resource type.
@@ -362,8 +325,8 @@ func (f *entryFinder) detail(h record.Hit) (detailModel, error) {
 			}
 		}
 	}
-	d := detailModel{title: firstText(h.Title, hitTypeLabel(h.Type)), subtitle: dayText(h.Date)}
-	d.addField(lang.L("Kind of record"), hitTypeLabel(h.Type))
+	d := detailModel{title: firstText(h.Title, record.Label(h.Type)), subtitle: dayText(h.Date)}
+	d.addField(lang.L("Kind of record"), record.Label(h.Type))
 	d.addText(lang.L("Found"), h.Snippet)
 	return d, nil
 }

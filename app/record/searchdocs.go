@@ -132,19 +132,26 @@ func chartDocs(c *Chart, name func(Ref) string) []searchDoc {
 }
 
 // Label is the everyday word for a resource type ("Observation" →
-// "Result", "Communication" → "Message") in the current language; types
-// without one are returned unchanged. Screens use it when a record has no
-// name of its own.
+// "Result", "Communication" → "Message") in the current language, as the
+// screens name them; types without one are returned unchanged. Screens
+// use it for the kind of an entry, and when a record has no name of its
+// own.
 func Label(typ string) string {
 	switch typ {
 	case "Observation":
 		return i18n.L("Result")
 	case "DiagnosticReport":
-		return i18n.L("Report")
+		return i18n.L("Test report")
 	case "MedicationRequest":
 		return i18n.L("Medication")
 	case "AllergyIntolerance":
 		return i18n.L("Allergy")
+	case "Condition":
+		return i18n.L("Condition")
+	case "Procedure":
+		return i18n.L("Procedure")
+	case "Immunization":
+		return i18n.L("Vaccine")
 	case "Encounter":
 		return i18n.L("Visit")
 	case "DocumentReference":
@@ -155,10 +162,14 @@ func Label(typ string) string {
 		return i18n.L("Care team")
 	case "Communication":
 		return i18n.L("Message")
+	case "Appointment":
+		return i18n.L("Appointment")
 	case "Task":
 		return i18n.L("Request")
+	case "Account":
+		return i18n.L("Account")
 	case "Invoice":
-		return i18n.L("Bill")
+		return i18n.L("Statement")
 	case "Coverage":
 		return i18n.L("Insurance")
 	case "ExplanationOfBenefit":
