@@ -73,25 +73,37 @@ func RebuildDamaged(dir string) (RebuildReport, error) {
 	// write-ahead log: left there, SQLite would apply the damaged file's
 	// log to the new one.
 	aside := fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405"))
-	if err := os.Link(path, aside); err != nil {
+	// undo puts back what was moved when a later step fails: the data
+	// file's name must never be left naming nothing (Open would start a
+	// new, empty store there).
+	var undo []func()
+	fail := func(what string, err error) (RebuildReport, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		os.Remove(fresh)
+		return RebuildReport{}, fmt.Errorf("rebuild: %s: %w", what, err)
+	}
+	if err := os.Link(path, aside); err == nil {
+		undo = append(undo, func() { os.Remove(aside) })
+	} else {
 		// No hard links here: moved instead, for the moment until the
 		// new file takes its place.
 		if err := os.Rename(path, aside); err != nil {
-			os.Remove(fresh)
-			return RebuildReport{}, fmt.Errorf("rebuild: keep the damaged file: %w", err)
+			return fail("keep the damaged file", err)
 		}
+		undo = append(undo, func() { os.Rename(aside, path) })
 	}
-	if err := os.Rename(path+"-wal", aside+"-wal"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		os.Remove(fresh)
-		return RebuildReport{}, fmt.Errorf("rebuild: keep the damaged file's log: %w", err)
+	if err := os.Rename(path+"-wal", aside+"-wal"); err == nil {
+		undo = append(undo, func() { os.Rename(aside+"-wal", path+"-wal") })
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fail("keep the damaged file's log", err)
 	}
 	if err := os.Remove(path + "-shm"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		os.Remove(fresh)
-		return RebuildReport{}, fmt.Errorf("rebuild: %w", err)
+		return fail("remove the damaged file's shared memory", err)
 	}
 	if err := os.Rename(fresh, path); err != nil {
-		os.Remove(fresh)
-		return RebuildReport{}, fmt.Errorf("rebuild: put the new file in place: %w", err)
+		return fail("put the new file in place", err)
 	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync() // the renames last a power cut (where the system can say so)
