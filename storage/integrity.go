@@ -29,6 +29,11 @@ const FullCheckEvery = 7 * 24 * time.Hour
 // full in the background when the last full check is older than
 // FullCheckEvery; each resource is also authenticated when it is read
 // (a damaged one fails with ErrIntegrity, never shows altered).
+//
+// Damage found (by any full check, or met by a read or a write: see
+// Store.noteDamage) is remembered in the file: the next Open checks the
+// whole file first, whatever the shutdown, and refuses it with
+// ErrCorrupt until it is rebuilt (RebuildDamaged, rebuild.go).
 
 // uncleanShutdown reports whether the database's write-ahead log is
 // present before the store opens it: SQLite removes it when the last
