@@ -135,22 +135,13 @@ func (a *App) chartWithRefs(ctx context.Context, profileID string, types []strin
 		return nil, err
 	}
 	have := chartTypes(types)
-	var extra []record.Resource
-	seen := map[string]bool{}
+	var keys []string
 	for _, ref := range refs(c) {
-		typ, id, ok := strings.Cut(relativeRef(ref), "/")
-		if !ok || typ == "" || id == "" || seen[typ+"/"+id] || slices.Contains(have, typ) {
-			continue
-		}
-		seen[typ+"/"+id] = true
-		r, err := a.store.Get(ctx, profileID, typ, id)
-		if errors.Is(err, storage.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read record: %w", err)
-		}
-		extra = append(extra, record.Resource(r))
+		keys = append(keys, relativeRef(ref))
+	}
+	extra, err := a.readEntries(ctx, profileID, keys, have)
+	if err != nil {
+		return nil, err
 	}
 	if len(extra) == 0 {
 		return c, nil
@@ -165,11 +156,22 @@ func (a *App) chartWithRefs(ctx context.Context, profileID string, types []strin
 // of one entry show, read when it is opened. It reads only the local
 // cache, so it works offline.
 func (a *App) ChartOfEntries(ctx context.Context, profileID string, keys ...string) (*record.Chart, error) {
-	var in []record.Resource
+	in, err := a.readEntries(ctx, profileID, keys, SupportTypes)
+	if err != nil {
+		return nil, err
+	}
+	return a.loadChart(ctx, profileID, slices.Sorted(slices.Values(SupportTypes)), in)
+}
+
+// readEntries reads the resources keys name ("Type/id") one by one, each
+// once, leaving out those of the types in skip (read with them already)
+// and those not in the cache.
+func (a *App) readEntries(ctx context.Context, profileID string, keys, skip []string) ([]record.Resource, error) {
+	var out []record.Resource
 	seen := map[string]bool{}
 	for _, key := range keys {
 		typ, id, ok := strings.Cut(key, "/")
-		if !ok || typ == "" || id == "" || seen[key] || slices.Contains(SupportTypes, typ) {
+		if !ok || typ == "" || id == "" || seen[key] || slices.Contains(skip, typ) {
 			continue
 		}
 		seen[key] = true
@@ -180,9 +182,9 @@ func (a *App) ChartOfEntries(ctx context.Context, profileID string, keys ...stri
 		if err != nil {
 			return nil, fmt.Errorf("read record: %w", err)
 		}
-		in = append(in, record.Resource(r))
+		out = append(out, record.Resource(r))
 	}
-	return a.loadChart(ctx, profileID, slices.Sorted(slices.Values(SupportTypes)), in)
+	return out, nil
 }
 
 // loadChart reads the resources of types (sorted; nil: every type) from
