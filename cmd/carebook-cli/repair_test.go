@@ -17,21 +17,9 @@ import (
 // found); repair removes it and downloads the record again, so export
 // works and holds every record, and an unsent message is still there.
 func TestRepairDamagedRecord(t *testing.T) {
-	srv := fhirtest.New(fhirtest.Features{Everything: true})
-	defer srv.Close()
-	seedServer(srv, 10)
-	dir := newCache(t)
-	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != exitOK {
-		t.Fatalf("connect: %d %s", code, errOut)
-	}
-	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
-		t.Fatalf("sync: %d %s", code, errOut)
-	}
-
 	// The practice fails while a message waits, and a disk error damages
 	// one cached record.
-	srv.FailBefore(func(*http.Request) int { return http.StatusServiceUnavailable })
-	enqueueMessage(t, dir, profileID(t, dir))
+	srv, dir := syncedWithWaitingMessage(t)
 	db, err := sql.Open("sqlite", filepath.Join(dir, storage.FileName))
 	if err != nil {
 		t.Fatal(err)
@@ -85,18 +73,7 @@ func profileID(t *testing.T, dir string) string {
 // record again; the message written while the practice was down is sent,
 // once.
 func TestRepairDamagedFile(t *testing.T) {
-	srv := fhirtest.New(fhirtest.Features{Everything: true})
-	defer srv.Close()
-	seedServer(srv, 10)
-	dir := newCache(t)
-	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != exitOK {
-		t.Fatalf("connect: %d %s", code, errOut)
-	}
-	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
-		t.Fatalf("sync: %d %s", code, errOut)
-	}
-	srv.FailBefore(func(*http.Request) int { return http.StatusServiceUnavailable })
-	enqueueMessage(t, dir, profileID(t, dir))
+	srv, dir := syncedWithWaitingMessage(t)
 	srv.FailBefore(nil)
 
 	path := filepath.Join(dir, storage.FileName)
@@ -146,4 +123,25 @@ func wantExportAfterRepair(t *testing.T, dir string) {
 	if len(b.Entry) != 13 {
 		t.Fatalf("export after repair holds %d records, want all 12 and the message sent", len(b.Entry))
 	}
+}
+
+// syncedWithWaitingMessage is a cache connected to a practice (seeded with
+// seedServer(srv, 10)) and synced, then a message written while the
+// practice fails every request (as it still does on return), so the
+// message waits in the outbox.
+func syncedWithWaitingMessage(t *testing.T) (*fhirtest.Server, string) {
+	t.Helper()
+	srv := fhirtest.New(fhirtest.Features{Everything: true})
+	t.Cleanup(srv.Close)
+	seedServer(srv, 10)
+	dir := newCache(t)
+	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != exitOK {
+		t.Fatalf("connect: %d %s", code, errOut)
+	}
+	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+	srv.FailBefore(func(*http.Request) int { return http.StatusServiceUnavailable })
+	enqueueMessage(t, dir, profileID(t, dir))
+	return srv, dir
 }
