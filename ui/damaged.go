@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
-	"github.com/carebook/carebook/app/locfmt"
 	"github.com/carebook/carebook/storage"
 )
 
@@ -32,9 +31,7 @@ type DamagedWindow struct {
 // NewDamagedWindow builds the window for the damaged data file of
 // cfg.DataDir; the main window, once the file is rebuilt, gets opts.
 func NewDamagedWindow(a fyne.App, cfg app.Config, opts Options) *DamagedWindow {
-	locfmt.SetCurrent(deviceLocale())
-	useSystemLanguage()
-	a.Settings().SetTheme(savedTheme(a.Preferences()))
+	useDeviceSettings(a)
 	d := &DamagedWindow{fyneApp: a, win: a.NewWindow(WindowTitle), cfg: cfg, opts: opts}
 	d.win.Resize(fyne.NewSize(1024, 720))
 	d.win.SetContent(d.screen())

@@ -73,9 +73,7 @@ type UI struct {
 // theme and icon applied, and starts on the right screen (set-up, lock or
 // home). UI goroutine.
 func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
-	locfmt.SetCurrent(deviceLocale())
-	useSystemLanguage()
-	a.Settings().SetTheme(savedTheme(a.Preferences()))
+	useDeviceSettings(a)
 	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts, mobile: a.Driver().Device().IsMobile(), doOnUI: doOnUI}
 	u.win.Resize(fyne.NewSize(1024, 720))
 	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { core.Touch() })
@@ -149,6 +147,15 @@ func (u *UI) startDemo() {
 
 // Window is the main window.
 func (u *UI) Window() fyne.Window { return u.win }
+
+// useDeviceSettings makes the screens follow the device's locale and
+// language, and the theme the patient chose (Settings › Appearance), as
+// every window does before it shows anything. UI goroutine.
+func useDeviceSettings(a fyne.App) {
+	locfmt.SetCurrent(deviceLocale())
+	useSystemLanguage()
+	a.Settings().SetTheme(savedTheme(a.Preferences()))
+}
 
 // newScreenContext cancels the current screen's work and returns a fresh
 // context for the screen about to be built.
