@@ -45,6 +45,12 @@ type Dashboard struct {
 	// the background found damage: the next start offers to rebuild the
 	// file (storage.RebuildDamaged).
 	FileDamaged bool
+	// Incomplete is set while the record has not been downloaded in full:
+	// no sync of the profile has finished yet, or its cache is empty (a
+	// rebuilt data file). What the dashboard shows may then lack what
+	// the practice has, so it leaves out general guidance, which reads
+	// what the record does not show ("your record shows none").
+	Incomplete bool
 }
 
 // Dashboard computes the profile's dashboard from the cache (works offline).
@@ -83,6 +89,13 @@ func (a *App) dashboardOf(ctx context.Context, p storage.Profile, chart *record.
 		Access:      accessOf(p.Settings),
 		Due:         record.PreventiveCare(chart, now),
 		FileDamaged: a.store.IntegrityProblem() != nil,
+	}
+	d.Incomplete, err = a.recordIncomplete(ctx, p)
+	if err != nil {
+		return Dashboard{}, fmt.Errorf("dashboard: %w", err)
+	}
+	if d.Incomplete {
+		d.Due = slices.DeleteFunc(d.Due, func(c record.CareDue) bool { return c.Guidance })
 	}
 	// The flu reminder is among the preventive care, labelled as general
 	// guidance: not twice on the dashboard.
@@ -131,6 +144,32 @@ func (a *App) dashboardOf(ctx context.Context, p storage.Profile, chart *record.
 		}
 	}
 	return d, nil
+}
+
+// RecordIncomplete reports whether the profile's record has not been
+// downloaded in full yet (see Dashboard.Incomplete): general guidance is
+// then left out of the preventive care.
+func (a *App) RecordIncomplete(ctx context.Context, profileID string) (bool, error) {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return false, fmt.Errorf("record incomplete: %w", err)
+	}
+	return a.recordIncomplete(ctx, p)
+}
+
+// recordIncomplete reports whether profile p's record has not been
+// downloaded in full: no sync of it has finished yet, or its cache holds
+// nothing (a data file rebuilt without the cached record; the next sync
+// downloads it again).
+func (a *App) recordIncomplete(ctx context.Context, p storage.Profile) (bool, error) {
+	if p.Settings[settingLastSync] == "" {
+		return true, nil
+	}
+	has, err := a.store.HasResources(ctx, p.ID)
+	if err != nil {
+		return false, err
+	}
+	return !has, nil
 }
 
 // dashboardTypes are the resource types the dashboard reads in full;

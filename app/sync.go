@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
 	"github.com/carebook/carebook/sync/outbox"
 	"github.com/carebook/carebook/sync/pull"
@@ -133,6 +134,9 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	if opts.Full {
 		cfg.ReconcileEvery = -1
 	}
+	if err := a.forgetEmptiedSync(ctx, p); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
 	res, err := pull.Run(ctx, cfg)
 	rep.Mode, rep.Full, rep.Malformed = res.Mode, res.Full, len(res.Malformed)
 	for _, n := range res.Stored {
@@ -173,6 +177,22 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 		delete(s, settingMovedTo) // it answers where it is
 		setResultsBaseline(s, now)
 	})
+}
+
+// forgetEmptiedSync forgets when profile p was last synced when its
+// cache holds nothing (a data file rebuilt without the cached record):
+// the pull then downloads the record again in full, and until it has
+// finished, the record is incomplete (see recordIncomplete) even once
+// its first pages are in.
+func (a *App) forgetEmptiedSync(ctx context.Context, p storage.Profile) error {
+	if p.Settings[settingLastSync] == "" {
+		return nil
+	}
+	has, err := a.store.HasResources(ctx, p.ID)
+	if err != nil || has {
+		return err
+	}
+	return a.updateSettings(ctx, p.ID, func(s map[string]string) { delete(s, settingLastSync) })
 }
 
 // syncError classifies a failed sync for the screens.

@@ -159,3 +159,31 @@ func TestDashboardDueGuidance(t *testing.T) {
 		w.Close()
 	}
 }
+
+// TestDashboardIncompleteRecord: while the record has not been downloaded
+// in full, the dashboard says so, at phone and desktop size.
+func TestDashboardIncompleteRecord(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	vm := app.Dashboard{Profile: app.ProfileInfo{Self: true, Label: "Sam Lee"}, PatientName: "Sam Lee", Incomplete: true}
+	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
+		d := newDashboardView(context.Background(), nil, "p", func(string) {})
+		w := test.NewWindow(d.CanvasObject())
+		w.Resize(size)
+		d.apply(vm)
+		assertShows(t, w, "Not downloaded in full yet", "Carebook has not finished downloading this record from the practice yet.")
+		screenshot(t, w, "dashboard-incomplete-"+fmtSize(size))
+		assertMinFits(t, w, size.Width)
+		w.Close()
+		vm.Incomplete = false
+		d = newDashboardView(context.Background(), nil, "p", func(string) {})
+		w = test.NewWindow(d.CanvasObject())
+		w.Resize(size)
+		d.apply(vm)
+		if texts := shownText(w.Content()); strings.Contains(texts, "Not downloaded in full yet") {
+			t.Errorf("a complete record is said to be incomplete:\n%s", texts)
+		}
+		w.Close()
+		vm.Incomplete = true
+	}
+}

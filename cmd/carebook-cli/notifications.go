@@ -26,7 +26,10 @@ type dueJSON struct {
 }
 
 type notificationsJSON struct {
-	Profile       string             `json:"profile"`
+	Profile string `json:"profile"`
+	// Incomplete: the record has not been downloaded in full yet, and
+	// general guidance is left out of Due.
+	Incomplete    bool               `json:"incomplete"`
 	Notifications []notificationJSON `json:"notifications"`
 	Due           []dueJSON          `json:"due"`
 }
@@ -54,8 +57,12 @@ func cmdNotifications(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	incomplete, err := a.RecordIncomplete(ctx, p.ID)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		out := notificationsJSON{Profile: p.ID, Notifications: []notificationJSON{}, Due: []dueJSON{}}
+		out := notificationsJSON{Profile: p.ID, Incomplete: incomplete, Notifications: []notificationJSON{}, Due: []dueJSON{}}
 		for _, n := range ns {
 			out.Notifications = append(out.Notifications, notificationJSON{Kind: string(n.Kind), Title: n.Title, Body: n.Body, Keys: n.Keys})
 		}
@@ -80,6 +87,9 @@ func cmdNotifications(ctx context.Context, args []string, e env) error {
 		for _, n := range ns {
 			fmt.Fprintf(e.stdout, "  [%s] %s — %s\n", n.Kind, n.Title, n.Body)
 		}
+	}
+	if incomplete {
+		fmt.Fprintln(e.stdout, "the record has not been downloaded in full yet (run sync): general guidance is left out")
 	}
 	if len(due) == 0 {
 		fmt.Fprintln(e.stdout, "no preventive care due")

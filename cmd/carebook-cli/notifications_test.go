@@ -42,6 +42,9 @@ func TestNotificationsCommand(t *testing.T) {
 		return got
 	}
 	got := list()
+	if got.Incomplete {
+		t.Error("after a sync, the record is said not to be downloaded in full")
+	}
 	kinds := map[string]notificationJSON{}
 	for _, n := range got.Notifications {
 		kinds[n.Kind] = n
