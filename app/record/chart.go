@@ -373,56 +373,10 @@ func decode(r Resource) decoded {
 	return decoded{v, v.Entry, v.Title}
 }
 
-// place appends a decoded resource to its slice and indexes its name.
+// place appends a decoded resource to its slice (slotOf) and indexes its
+// name.
 func (c *Chart) place(it decoded) {
-	switch v := it.value.(type) {
-	case Patient:
-		c.Patients = append(c.Patients, v)
-	case Observation:
-		c.Observations = append(c.Observations, v)
-	case DiagnosticReport:
-		c.Reports = append(c.Reports, v)
-	case MedicationRequest:
-		c.Medications = append(c.Medications, v)
-	case AllergyIntolerance:
-		c.Allergies = append(c.Allergies, v)
-	case Condition:
-		c.Conditions = append(c.Conditions, v)
-	case Immunization:
-		c.Immunizations = append(c.Immunizations, v)
-	case ImmunizationRecommendation:
-		c.Recommendations = append(c.Recommendations, v)
-	case Procedure:
-		c.Procedures = append(c.Procedures, v)
-	case Encounter:
-		c.Encounters = append(c.Encounters, v)
-	case DocumentReference:
-		c.Documents = append(c.Documents, v)
-	case CarePlan:
-		c.CarePlans = append(c.CarePlans, v)
-	case Goal:
-		c.Goals = append(c.Goals, v)
-	case CareTeam:
-		c.CareTeams = append(c.CareTeams, v)
-	case Appointment:
-		c.Appointments = append(c.Appointments, v)
-	case Communication:
-		c.Communications = append(c.Communications, v)
-	case Task:
-		c.Tasks = append(c.Tasks, v)
-	case Account:
-		c.Accounts = append(c.Accounts, v)
-	case Invoice:
-		c.Invoices = append(c.Invoices, v)
-	case Coverage:
-		c.Coverages = append(c.Coverages, v)
-	case ExplanationOfBenefit:
-		c.Benefits = append(c.Benefits, v)
-	case Party:
-		c.Parties = append(c.Parties, v)
-	case Other:
-		c.Others = append(c.Others, v)
-	}
+	c.slotOf(it.entry.Type).add(it.value)
 	if it.entry.Incomplete {
 		c.IncompleteCount++
 	}

@@ -90,11 +90,12 @@ func (l *Loader) endType() {
 // slot is one of a chart's slices, seen from a Loader.
 type slot interface {
 	len() int
+	add(v any)      // appends v, a value of the slice's type (decode's)
 	sortFrom(i int) // sorts the entries from the i-th on by id
 }
 
-// slotOf is the slice that entries of typ go into (as decode and place
-// choose it).
+// slotOf is the slice that entries of typ go into, as decode chooses
+// their type.
 func (c *Chart) slotOf(typ string) slot {
 	switch typ {
 	case "Patient":
@@ -153,6 +154,8 @@ type slotOfType[T any, P interface {
 }] struct{ s *[]T }
 
 func (e slotOfType[T, P]) len() int { return len(*e.s) }
+
+func (e slotOfType[T, P]) add(v any) { *e.s = append(*e.s, v.(T)) }
 
 func (e slotOfType[T, P]) sortFrom(i int) {
 	s := (*e.s)[i:]
