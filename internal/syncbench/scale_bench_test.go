@@ -270,6 +270,9 @@ type scaleSide struct {
 	runs    map[string][]syncRun // by mode
 	entries map[string]int
 	stored  map[string]int
+	// api is the client of the practice each run uses (loopbackAPI, or
+	// one over a simulated network).
+	api func(*storage.Store, storage.Profile) fhirapi.API
 }
 
 // runSyncOnce syncs a fresh cache of side's profile in mode, after a bare
@@ -279,7 +282,7 @@ func runSyncOnce(b *testing.B, side *scaleSide, mode string, count bool) {
 	st := appCache(b)
 	defer st.Close()
 	pp := copyProfile(b, side.srv, st, side.profile)
-	var api fhirapi.API = practicetest.API(b, st, pp)
+	api := side.api(st, pp)
 	if mode == "per-type" {
 		api = noEverything{api}
 	}
@@ -355,7 +358,7 @@ func BenchmarkSyncScale(b *testing.B) {
 	var sides []*scaleSide
 	for _, scale := range scales {
 		srv, _, p := scalePractice(b, scale)
-		sides = append(sides, &scaleSide{scale: scale, srv: srv, profile: p,
+		sides = append(sides, &scaleSide{scale: scale, srv: srv, profile: p, api: loopbackAPI(b),
 			runs: map[string][]syncRun{}, entries: map[string]int{}, stored: map[string]int{}})
 	}
 	for _, mode := range modes {
