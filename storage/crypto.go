@@ -144,6 +144,9 @@ type profileKeys struct {
 	// not re-sealed yet open with it. nil otherwise.
 	old  []byte
 	gone bool // true once zeroed
+	// sealGen changes whenever dek does (rotate, unrotate): a Batch
+	// sealed under another generation is sealed again.
+	sealGen uint64
 	// readers counts the reads in flight (beginRead); a rotation that
 	// finishes meanwhile keeps old until the last of them ends (dropOld),
 	// since their read snapshots may predate the last values re-sealed.
@@ -198,6 +201,14 @@ func (k *profileKeys) destroy() {
 	zero(k.old)
 	k.vocab = nil
 	k.gone = true
+}
+
+// sealGeneration is the generation of the sealing key; false once the
+// keys are destroyed.
+func (k *profileKeys) sealGeneration() (uint64, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.sealGen, !k.gone
 }
 
 func (k *profileKeys) seal(plaintext, ad []byte) ([]byte, error) {

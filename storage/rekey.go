@@ -300,6 +300,7 @@ func (k *profileKeys) rotate(dek []byte) {
 	}
 	zero(k.old) // a key an earlier rotation kept for reads in flight
 	k.old, k.dek, k.dropOld = k.dek, append([]byte(nil), dek...), false
+	k.sealGen++
 }
 
 // settle forgets the old key once a rotation finished, or once the reads
@@ -324,6 +325,7 @@ func (k *profileKeys) unrotate() {
 	}
 	zero(k.dek)
 	k.dek, k.old, k.dropOld = k.old, nil, false
+	k.sealGen++
 }
 
 // loadRekey installs the new KEK of an unfinished rotation after an unlock

@@ -99,12 +99,22 @@ func (s *Store) SetDateOf(fn DateOf) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dateOf = fn
+	s.hooksGen++
 }
 
 func (s *Store) dateOfFunc() DateOf {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.dateOf
+}
+
+// writeHooks returns what a write runs besides its SQL: the indexer, the
+// DateOf, the watcher, and the generation of the first two (a Batch
+// prepared under another generation is prepared again).
+func (s *Store) writeHooks() (SearchIndexer, DateOf, *watcher, uint64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.indexer, s.dateOf, s.watcher, s.hooksGen
 }
 
 // monthOf is what Put writes in own_month: the month of r's own date,
@@ -410,8 +420,17 @@ type Tx struct {
 	pending     []searchPending
 	staleMarked bool
 	wordsAdded  bool // the cached vocabulary holds words of this transaction
+	// What PutBatch wrote and is not indexed yet: the documents its
+	// batches prepared, the row of each of their resources (by
+	// "type/id"), and the tokens of their words and beginnings.
+	pendingDocs  []SearchDoc
+	pendingRows  map[string]int64
+	pendingCount int // resources written by PutBatch, not indexed yet
+	tokens       map[string]string
+	prefixTokens map[string]string
 
 	dateOf DateOf // the month of each resource's own date kept in clear
+	hooks  uint64 // the store's hooks generation of indexer and dateOf
 
 	// The write watcher (watch.go) and what it has not seen yet.
 	watcher *watcher
@@ -429,8 +448,9 @@ func (s *Store) Update(ctx context.Context, profileID string, fn func(tx *Tx) er
 	}
 	var tx *Tx
 	err = s.update(ctx, "update profile data", func(sqlTx *sql.Tx) error {
-		tx = &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: s.searchIndexer(), dateOf: s.dateOfFunc(),
-			watcher: s.writeWatcher()}
+		indexer, dateOf, watcher, hooks := s.writeHooks()
+		tx = &Tx{ctx: ctx, tx: sqlTx, profileID: profileID, keys: k, indexer: indexer, dateOf: dateOf,
+			watcher: watcher, hooks: hooks}
 		defer func() {
 			for _, stmt := range []*sql.Stmt{tx.putStmt, tx.updateStmt} {
 				if stmt != nil {
@@ -465,19 +485,28 @@ const (
 		WHERE profile = ? AND row_key = ? RETURNING id`
 )
 
+// preparePut prepares Put's insert statement on first use.
+func (tx *Tx) preparePut() error {
+	if tx.putStmt != nil {
+		return nil
+	}
+	stmt, err := tx.tx.PrepareContext(tx.ctx, putInsertSQL)
+	if err != nil {
+		return dbErr("put resource", err)
+	}
+	tx.putStmt = stmt
+	// Each row's statement runs without the context's cancellation:
+	// with it, the SQLite driver starts a goroutine per statement to
+	// watch it. Put checks the context before each row instead, and
+	// a cancelled context still rolls the transaction back.
+	tx.rowCtx = context.WithoutCancel(tx.ctx)
+	return nil
+}
+
 // Put stores resources, replacing any with the same type and id.
 func (tx *Tx) Put(rs ...Resource) error {
-	if tx.putStmt == nil {
-		stmt, err := tx.tx.PrepareContext(tx.ctx, putInsertSQL)
-		if err != nil {
-			return dbErr("put resource", err)
-		}
-		tx.putStmt = stmt
-		// Each row's statement runs without the context's cancellation:
-		// with it, the SQLite driver starts a goroutine per statement to
-		// watch it. Put checks the context before each row instead, and
-		// a cancelled context still rolls the transaction back.
-		tx.rowCtx = context.WithoutCancel(tx.ctx)
+	if err := tx.preparePut(); err != nil {
+		return err
 	}
 	if tx.hasher == nil {
 		h, err := tx.keys.hasher()
@@ -503,7 +532,7 @@ func (tx *Tx) Put(rs ...Resource) error {
 		if tx.sealed, err = tx.keys.sealAppend(tx.sealed[:0], tx.plain, tx.ad); err != nil {
 			return fmt.Errorf("put resource: %w", err)
 		}
-		row, err := tx.putRow(r)
+		row, err := tx.putRow(tx.rowKey, r.Type, updatedDay(r.LastUpdated), tx.monthOf(r), tx.sealed)
 		if err != nil {
 			return err
 		}
@@ -521,11 +550,10 @@ func (tx *Tx) Put(rs ...Resource) error {
 	return nil
 }
 
-// putRow writes the row of r, sealed in tx.sealed under the key
-// tx.rowKey, and returns its local row number.
-func (tx *Tx) putRow(r Resource) (int64, error) {
-	day, month := updatedDay(r.LastUpdated), tx.monthOf(r)
-	res, err := tx.putStmt.ExecContext(tx.rowCtx, tx.keys.num, tx.rowKey, r.Type, day, month, tx.sealed)
+// putRow writes the row of a resource of type typ, sealed, under rowKey
+// with its clear day and month, and returns its local row number.
+func (tx *Tx) putRow(rowKey []byte, typ string, day, month any, sealed []byte) (int64, error) {
+	res, err := tx.putStmt.ExecContext(tx.rowCtx, tx.keys.num, rowKey, typ, day, month, sealed)
 	if err != nil {
 		return 0, dbErr("put resource", err)
 	}
@@ -549,7 +577,7 @@ func (tx *Tx) putRow(r Resource) (int64, error) {
 		tx.updateStmt = stmt
 	}
 	var row int64
-	if err := tx.updateStmt.QueryRowContext(tx.rowCtx, day, month, tx.sealed, tx.keys.num, tx.rowKey).Scan(&row); err != nil {
+	if err := tx.updateStmt.QueryRowContext(tx.rowCtx, day, month, sealed, tx.keys.num, rowKey).Scan(&row); err != nil {
 		return 0, dbErr("put resource", err)
 	}
 	return row, nil

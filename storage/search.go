@@ -72,6 +72,7 @@ func (s *Store) SetSearchIndexer(fn SearchIndexer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.indexer = fn
+	s.hooksGen++
 }
 
 func (s *Store) searchIndexer() SearchIndexer {
@@ -253,20 +254,28 @@ func (tx *Tx) lookup(typ, id string) (Resource, bool) {
 // words join the vocabulary, their postings go into one new chunk per
 // bucket.
 func (tx *Tx) flushSearch() error {
-	if len(tx.pending) == 0 {
+	if len(tx.pending) == 0 && tx.pendingCount == 0 {
 		return nil
 	}
-	pending := tx.pending
-	tx.pending = nil
-	rs := make([]Resource, len(pending))
-	rows := make(map[string]int64, len(pending))
-	for i, p := range pending {
-		rs[i] = p.res
-		rows[p.res.Type+"/"+p.res.ID] = p.row
-	}
-	docs := tx.indexer(rs, tx.lookup)
-	for i := range rs {
-		zero(rs[i].JSON)
+	// What PutBatch wrote comes with its documents and tokens ready.
+	docs, rows := tx.pendingDocs, tx.pendingRows
+	tokens := map[string]map[string]string{"search": tx.tokens, searchPrefixDomain: tx.prefixTokens}
+	tx.pendingDocs, tx.pendingRows, tx.pendingCount, tx.tokens, tx.prefixTokens = nil, nil, 0, nil, nil
+	if len(tx.pending) > 0 {
+		pending := tx.pending
+		tx.pending = nil
+		rs := make([]Resource, len(pending))
+		if rows == nil {
+			rows = make(map[string]int64, len(pending))
+		}
+		for i, p := range pending {
+			rs[i] = p.res
+			rows[p.res.Type+"/"+p.res.ID] = p.row
+		}
+		docs = append(docs, tx.indexer(rs, tx.lookup)...)
+		for i := range rs {
+			zero(rs[i].JSON)
+		}
 	}
 	var gen int64
 	if err := tx.tx.QueryRowContext(tx.ctx, `INSERT INTO search_state (profile, built, cursor, gen) VALUES (?, 0, 0, 1)
@@ -284,11 +293,15 @@ func (tx *Tx) flushSearch() error {
 		if l, ok := lists[key]; ok {
 			return l, nil
 		}
-		tok, err := h.rowKey(nil, domain, key)
-		if err != nil {
-			return nil, fmt.Errorf("index for search: %w", err)
+		tok, ok := tokens[domain][key]
+		if !ok {
+			b, err := h.rowKey(nil, domain, key)
+			if err != nil {
+				return nil, fmt.Errorf("index for search: %w", err)
+			}
+			tok = string(b)
 		}
-		l := &tokenList{tok: string(tok)}
+		l := &tokenList{tok: tok}
 		lists[key] = l
 		return l, nil
 	}

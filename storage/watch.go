@@ -50,12 +50,6 @@ type watcher struct {
 	watch func(tx *Tx, changes []Change) error
 }
 
-func (s *Store) writeWatcher() *watcher {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.watcher
-}
-
 // noteChange remembers a resource stored or removed for the watcher, if
 // it watches its type. The JSON is copied: the caller may reuse its buffer.
 func (tx *Tx) noteChange(r Resource, removed bool) {

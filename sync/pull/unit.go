@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/carebook/carebook/storage"
@@ -21,9 +22,11 @@ type key struct{ typ, id string }
 // followed by a reconcile. The checkpoint moves with the last page, in the
 // same transaction.
 //
-// The download goroutine only reads pages, as a bare download does; a
-// writer goroutine files each page's entries (classify) and commits them
-// while the next pages download. When pages wait for it, the writer
+// The download goroutine reads pages and files their entries (classify);
+// each page is then prepared on a goroutine of its own (storage.Prepare:
+// sealing, own dates, search index documents, most of a write's work),
+// and a writer goroutine runs only the SQL, committing pages while the
+// next ones download and are prepared. When pages wait for it, the writer
 // commits them together in one transaction (up to writeGroupBytes of
 // JSON): each commit rewrites the index pages its rows touch, so fewer,
 // larger commits cost less, more so the larger the cache. Pages are
@@ -53,13 +56,21 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 		q.Set("_lastUpdated", "gt"+since)
 	}
 
-	w := &unitWriter{s: s, u: u, stored: map[string]int{}, removed: map[string]int{}, collectRefs: !u.everything}
+	// Each page is prepared (sealed, dated, indexed: storage.Prepare), in
+	// order, by a goroutine of its own, as soon as it is read, while the
+	// writer commits the pages before it; ahead lets its index see what
+	// those pages write, as it would in their transaction.
+	ahead := newPending()
+	toPrepare := make(chan *pageWrite, pagesAhead)
+	preparerDone := make(chan struct{})
+	defer func() { <-preparerDone }()
+	w := &unitWriter{s: s, u: u, stored: map[string]int{}, removed: map[string]int{}, collectRefs: !u.everything, ahead: ahead}
 	if u.full {
 		w.seen = map[key]bool{}
 	}
 	wctx, cancelWrites := context.WithCancel(ctx)
 	defer cancelWrites()
-	pages := make(chan pageWrite, pagesAhead)
+	pages := make(chan *pageWrite, pagesAhead)
 	var writeErr error
 	writerDone := make(chan struct{})
 	go func() {
@@ -71,11 +82,23 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 			}
 		}
 	}()
-
+	go func() {
+		defer close(preparerDone)
+		for pw := range toPrepare {
+			if w.collectRefs {
+				for _, r := range pw.batch {
+					pw.refs = appendRefs(pw.refs, r.JSON)
+				}
+			}
+			pw.prepared, pw.prepErr = s.cfg.Store.Prepare(wctx, s.cfg.ProfileID, pw.batch, ahead.lookup(pw.seq))
+			close(pw.ready)
+		}
+	}()
 	var (
 		entries    []json.RawMessage
 		total      = -1
 		done       int
+		seq        int
 		serverTime time.Time
 	)
 	_, err := s.cfg.API.Search(wctx, u.path, q, fhirapi.SearchHandler{
@@ -98,11 +121,19 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 				return fmt.Errorf("%w: no server time (neither Bundle.meta.lastUpdated nor Date)", fhirapi.ErrBadResponse)
 			}
 			done += len(entries)
-			pw := pageWrite{number: p.Number, entries: entries, done: done, total: total}
+			seq++
+			pw := w.classifyPage(p.Number, seq, entries)
+			pw.done, pw.total = done, total
 			if last {
 				pw.checkpoint = fhirapi.FormatInstant(serverTime.Add(-overlap))
 			}
 			entries = nil
+			ahead.add(pw)
+			select {
+			case toPrepare <- pw:
+			case <-wctx.Done():
+				return wctx.Err()
+			}
 			select {
 			case pages <- pw:
 				return nil
@@ -111,6 +142,7 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 			}
 		},
 	})
+	close(toPrepare)
 	close(pages)
 	<-writerDone
 	if writeErr != nil {
@@ -154,25 +186,26 @@ const pagesAhead = 2
 // writeGroupBytes bounds the JSON one transaction of waiting pages holds.
 const writeGroupBytes = 4 << 20
 
-// pageWrite is one downloaded page waiting to be filed and committed.
+// pageWrite is one downloaded page waiting to be committed: its entries
+// filed (classifyPage) and, once ready is closed, prepared for the write.
 type pageWrite struct {
-	number     int
-	entries    []json.RawMessage
+	number     int // the page's number in the search
+	seq        int // its place among the unit's pages (1, 2, ...)
+	batch      []storage.Resource
+	removes    []key
+	size       int // bytes of JSON
 	done       int
 	total      int
 	checkpoint string // set on the last page only
+
+	ready    chan struct{} // closed once the fields below are set
+	prepared *storage.Batch
+	prepErr  error
+	refs     []key // shared references (per-type units only)
 }
 
-func (pw pageWrite) bytes() int {
-	n := 0
-	for _, e := range pw.entries {
-		n += len(e)
-	}
-	return n
-}
-
-// unitWriter files and commits a unit's pages on its own goroutine. It
-// owns its fields until run returns.
+// unitWriter commits a unit's pages on its own goroutine. It owns its
+// fields until run returns.
 type unitWriter struct {
 	s               *syncer
 	u               unit
@@ -180,26 +213,49 @@ type unitWriter struct {
 	seen            map[key]bool // every listed record (full pulls only)
 	collectRefs     bool
 	refs            []key
+	ahead           *pending
+}
+
+// classifyPage files the entries of a downloaded page: what to store,
+// what to remove (entered-in-error), and the malformed ones reported.
+func (w *unitWriter) classifyPage(number, seq int, entries []json.RawMessage) *pageWrite {
+	pw := &pageWrite{number: number, seq: seq, ready: make(chan struct{})}
+	for _, raw := range entries {
+		pw.size += len(raw)
+		r, remove, mal := classifyEntry(raw)
+		if mal != nil {
+			w.s.malformed(*mal)
+		}
+		if r.Type == "" {
+			continue
+		}
+		if remove {
+			pw.removes = append(pw.removes, key{r.Type, r.ID})
+			continue
+		}
+		pw.batch = append(pw.batch, r)
+	}
+	return pw
 }
 
 // run commits pages as they come, together with those waiting behind them.
 // The last page, which carries the checkpoint, is committed on its own
 // after the others, so a sync stopped after any page's Progress event
 // never has its checkpoint.
-func (w *unitWriter) run(ctx context.Context, pages <-chan pageWrite) error {
+func (w *unitWriter) run(ctx context.Context, pages <-chan *pageWrite) error {
 	var held *pageWrite // the last page, received while grouping
 	for {
-		var group []pageWrite
+		var group []*pageWrite
 		if held != nil {
-			group, held = []pageWrite{*held}, nil
+			group, held = []*pageWrite{held}, nil
 		} else {
 			pw, ok := <-pages
 			if !ok {
 				return nil
 			}
-			group = []pageWrite{pw}
+			group = []*pageWrite{pw}
 		}
-		size := group[0].bytes()
+		size := group[0].size
 	more:
 		for size < writeGroupBytes && group[0].checkpoint == "" {
 			select {
@@ -208,11 +264,11 @@ func (w *unitWriter) run(ctx context.Context, pages <-chan pageWrite) error {
 					break more
 				}
 				if next.checkpoint != "" {
-					held = &next
+					held = next
 					break more
 				}
 				group = append(group, next)
-				size += next.bytes()
+				size += next.size
 			default:
 				break more
 			}
@@ -223,40 +279,33 @@ func (w *unitWriter) run(ctx context.Context, pages <-chan pageWrite) error {
 	}
 }
 
-// write files the pages' entries and commits them, with the unit's
-// checkpoint if the last page is among them, in one transaction.
-func (w *unitWriter) write(ctx context.Context, group []pageWrite) error {
-	var (
-		batch   []storage.Resource
-		removes []key
-	)
+// write commits the pages, prepared, with the unit's checkpoint if the
+// last page is among them, in one transaction.
+func (w *unitWriter) write(ctx context.Context, group []*pageWrite) error {
+	var removes []key
 	for _, pw := range group {
-		for _, raw := range pw.entries {
-			r, remove, mal := classifyEntry(raw)
-			if mal != nil {
-				w.s.malformed(*mal)
-			}
-			if r.Type == "" {
-				continue
-			}
-			if w.seen != nil {
+		<-pw.ready
+		if pw.prepErr != nil {
+			return fmt.Errorf("write page %d: %w", pw.number, pw.prepErr)
+		}
+		if w.seen != nil {
+			for _, r := range pw.batch {
 				w.seen[key{r.Type, r.ID}] = true
 			}
-			if remove {
-				removes = append(removes, key{r.Type, r.ID})
-				continue
+			for _, k := range pw.removes {
+				w.seen[k] = true
 			}
-			if w.collectRefs {
-				w.refs = appendRefs(w.refs, r.JSON)
-			}
-			batch = append(batch, r)
 		}
+		w.refs = append(w.refs, pw.refs...)
+		removes = append(removes, pw.removes...)
 	}
 	last := group[len(group)-1]
 	var pageRemoved map[string]int
 	err := w.s.cfg.Store.Update(ctx, w.s.cfg.ProfileID, func(tx *storage.Tx) error {
-		if err := tx.Put(batch...); err != nil {
-			return err
+		for _, pw := range group {
+			if err := tx.PutBatch(pw.prepared); err != nil {
+				return err
+			}
 		}
 		var err error
 		if pageRemoved, err = deleteExisting(tx, removes); err != nil {
@@ -273,8 +322,11 @@ func (w *unitWriter) write(ctx context.Context, group []pageWrite) error {
 		}
 		return fmt.Errorf("write page %d: %w", last.number, err)
 	}
-	for _, r := range batch {
-		w.stored[r.Type]++
+	w.ahead.committed(last.seq)
+	for _, pw := range group {
+		for _, r := range pw.batch {
+			w.stored[r.Type]++
+		}
 	}
 	for typ, n := range pageRemoved {
 		w.removed[typ] += n
@@ -283,6 +335,71 @@ func (w *unitWriter) write(ctx context.Context, group []pageWrite) error {
 		w.s.emit(Progress{Type: w.u.name, Done: pw.done, Total: pw.total})
 	}
 	return nil
+}
+
+// pending is what the pages of a unit read and not committed yet make of
+// each resource they name, page by page: a page's index, prepared while
+// the pages before it wait for the writer, looks resources up as it would
+// in their transaction (storage.Ahead).
+type pending struct {
+	mu       sync.Mutex
+	versions map[key][]version // in page order
+}
+
+// version is what one page makes of a resource: r stored, or removed.
+type version struct {
+	seq     int
+	r       storage.Resource
+	removed bool
+}
+
+func newPending() *pending { return &pending{versions: map[key][]version{}} }
+
+// add records a page's resources: those it stores, then those it
+// removes (the write removes after it stores).
+func (p *pending) add(pw *pageWrite) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range pw.batch {
+		k := key{r.Type, r.ID}
+		p.versions[k] = append(p.versions[k], version{seq: pw.seq, r: r})
+	}
+	for _, k := range pw.removes {
+		p.versions[k] = append(p.versions[k], version{seq: pw.seq, removed: true})
+	}
+}
+
+// committed forgets the pages up to seq, committed now: the cache
+// answers for them.
+func (p *pending) committed(seq int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, vs := range p.versions {
+		i := 0
+		for i < len(vs) && vs[i].seq <= seq {
+			i++
+		}
+		if i == len(vs) {
+			delete(p.versions, k)
+		} else if i > 0 {
+			p.versions[k] = vs[i:]
+		}
+	}
+}
+
+// lookup is what page seq's index sees of the pages up to it.
+func (p *pending) lookup(seq int) storage.Ahead {
+	return func(typ, id string) (storage.Resource, bool, bool) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		vs := p.versions[key{typ, id}]
+		for i := len(vs) - 1; i >= 0; i-- {
+			if vs[i].seq <= seq {
+				return vs[i].r, !vs[i].removed, true
+			}
+		}
+		return storage.Resource{}, false, false
+	}
 }
 
 // pickServerTime is the first page's server time: Bundle.meta.lastUpdated,
