@@ -134,7 +134,8 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	if opts.Full {
 		cfg.ReconcileEvery = -1
 	}
-	if err := a.forgetEmptiedSync(ctx, p); err != nil {
+	incomplete, err := a.forgetEmptiedSync(ctx, p)
+	if err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
 	res, err := pull.Run(ctx, cfg)
@@ -172,27 +173,31 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 		return fmt.Errorf("sync: %w", err)
 	}
 	now := a.cfg.Now()
-	return a.updateSettings(ctx, p.ID, func(s map[string]string) {
+	err = a.updateSettings(ctx, p.ID, func(s map[string]string) {
 		s[settingLastSync] = now.UTC().Format(time.RFC3339)
 		delete(s, settingMovedTo) // it answers where it is
 		setResultsBaseline(s, now)
 	})
+	if err == nil && incomplete {
+		// The record is whole from now on (see recordIncomplete): what the
+		// screens left out of an incomplete one, they can show.
+		a.bus.Publish(RecordChanged{ProfileID: p.ID})
+	}
+	return err
 }
 
 // forgetEmptiedSync forgets when profile p was last synced when its
 // cache holds nothing (a data file rebuilt without the cached record):
 // the pull then downloads the record again in full, and until it has
 // finished, the record is incomplete (see recordIncomplete) even once
-// its first pages are in.
-func (a *App) forgetEmptiedSync(ctx context.Context, p storage.Profile) error {
-	if p.Settings[settingLastSync] == "" {
-		return nil
+// its first pages are in. It reports whether the record is incomplete
+// before the sync: one that finishes completes it.
+func (a *App) forgetEmptiedSync(ctx context.Context, p storage.Profile) (incomplete bool, err error) {
+	incomplete, err = a.recordIncomplete(ctx, p)
+	if err != nil || !incomplete || p.Settings[settingLastSync] == "" {
+		return incomplete, err
 	}
-	has, err := a.store.HasResources(ctx, p.ID)
-	if err != nil || has {
-		return err
-	}
-	return a.updateSettings(ctx, p.ID, func(s map[string]string) { delete(s, settingLastSync) })
+	return true, a.updateSettings(ctx, p.ID, func(s map[string]string) { delete(s, settingLastSync) })
 }
 
 // syncError classifies a failed sync for the screens.

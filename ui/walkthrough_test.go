@@ -187,6 +187,9 @@ func walkthrough(t *testing.T, size fyne.Size) {
 
 	// The dashboard, with what the practice holds for the demo patient.
 	q.waitShows(t, w, "Hello, Maya", "Coming up", "Follow-up visit", "Balance due", "$49.00", "Updated just now")
+	// The first sync finished: the record is no longer said to be
+	// incomplete.
+	waitHides(t, q, w, "Not downloaded in full yet")
 	screenshot(t, w, "walkthrough-dashboard-"+fmtSize(size))
 	assertFits(t, w)
 	assertMinFits(t, w, size.Width)
