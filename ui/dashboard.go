@@ -79,12 +79,18 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 		objs = append(objs, card(lang.L("Carebook's data file is damaged"),
 			lang.L("Carebook's check found damage in the file where it keeps your records on this device.")+" "+damagedFileAdvice(), nil))
 	}
-	if vm.Incomplete {
+	merged := d.mergedOn()
+	incomplete := vm.Incomplete
+	if merged != nil {
+		for _, other := range merged.Dashboards {
+			incomplete = incomplete || other.Incomplete
+		}
+	}
+	if incomplete {
 		objs = append(objs, card(lang.L("Not downloaded in full yet"),
 			lang.L("Carebook has not finished downloading this record from the practice yet. Until it has, what you see here may be incomplete, and general health guidance is not shown."), nil))
 	}
 	objs = append(objs, d.linkObjects()...)
-	merged := d.mergedOn()
 	who := vm.Profile
 	if !who.Self {
 		// A parent or caregiver: say whose record this is, right away.

@@ -187,3 +187,32 @@ func TestDashboardIncompleteRecord(t *testing.T) {
 		vm.Incomplete = true
 	}
 }
+
+// TestMergedDashboardIncompleteRecord: a person's records at two practices
+// shown together say so when the record of either is not downloaded in
+// full yet (the second practice, just added, still downloading).
+func TestMergedDashboardIncompleteRecord(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	river := app.ProfileInfo{ID: "p1", Label: "Maya Rivera", Practice: "Riverside Family Medicine", Self: true, UserName: "Maya"}
+	lake := app.ProfileInfo{ID: "p2", Label: "Maya Rivera", Practice: "Lakeside Health Center", Self: true, UserName: "Maya"}
+	for _, lakeIncomplete := range []bool{true, false} {
+		src := mergedHomeSource{merged: app.MergedDashboard{
+			Profiles: []app.ProfileInfo{river, lake},
+			Dashboards: []app.Dashboard{{Profile: river, PatientName: "Maya Rivera"},
+				{Profile: lake, PatientName: "Maya Rivera", Incomplete: lakeIncomplete}},
+		}}
+		d := newDashboardView(context.Background(), src, "p1", func(string) {})
+		w := test.NewWindow(d.CanvasObject())
+		w.Resize(fyne.NewSize(360, 740))
+		vm, err := d.loadAll(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.applyAll(vm)
+		if shown := strings.Contains(shownText(w.Content()), "Not downloaded in full yet"); shown != lakeIncomplete {
+			t.Errorf("the second practice's record incomplete: %v; the card shown: %v", lakeIncomplete, shown)
+		}
+		w.Close()
+	}
+}
