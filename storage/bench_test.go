@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -273,6 +274,14 @@ func TestBenchOpen(t *testing.T) {
 func BenchmarkPutBatchWrite(b *testing.B) {
 	ctx := context.Background()
 	rs := benchData()
+	if n, _ := strconv.Atoi(os.Getenv("CAREBOOK_BENCH_PUT_N")); n > 0 {
+		rs = make([]Resource, n)
+		for i := range rs {
+			rs[i] = realisticObservation(i)
+		}
+	}
+	group, _ := strconv.Atoi(os.Getenv("CAREBOOK_BENCH_PUT_GROUP"))
+	group = max(group, 1)
 	b.ReportAllocs()
 	var cpu time.Duration
 	for range b.N {
@@ -290,7 +299,7 @@ func BenchmarkPutBatchWrite(b *testing.B) {
 		}
 		c0 := cputime.Used()
 		b.StartTimer()
-		for group := range slices.Chunk(batches, 4) {
+		for group := range slices.Chunk(batches, group) {
 			err := s.Update(ctx, p.ID, func(tx *Tx) error {
 				for _, batch := range group {
 					if err := tx.PutBatch(batch); err != nil {
