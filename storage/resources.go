@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -619,6 +620,65 @@ func (tx *Tx) Remove(typ, id string) (bool, error) {
 	return n > 0, nil
 }
 
+// RemoveAll removes the resources named by rs (only Type and ID are
+// read) that are cached, and returns how many it removed of each type.
+// As Remove, it finds each row by its key and opens nothing; it removes
+// them in the order of their keys, with one prepared statement, so that
+// removals next to each other in the index of keys share its pages.
+func (tx *Tx) RemoveAll(rs []Resource) (map[string]int, error) {
+	removed := map[string]int{}
+	if len(rs) == 0 {
+		return removed, nil
+	}
+	if tx.hasher == nil {
+		h, err := tx.keys.hasher()
+		if err != nil {
+			return nil, fmt.Errorf("delete resources: %w", err)
+		}
+		tx.hasher = h
+	}
+	type target struct {
+		key []byte
+		r   Resource
+	}
+	targets := make([]target, 0, len(rs))
+	for _, r := range rs {
+		key, err := tx.hasher.rowKey(nil, "resource", r.Type, r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("delete resources: %w", err)
+		}
+		targets = append(targets, target{key: key, r: Resource{Type: r.Type, ID: r.ID}})
+	}
+	slices.SortFunc(targets, func(a, b target) int { return bytes.Compare(a.key, b.key) })
+	del, err := tx.tx.PrepareContext(tx.ctx, "DELETE FROM resources WHERE profile = ? AND row_key = ?")
+	if err != nil {
+		return nil, dbErr("delete resources", err)
+	}
+	defer del.Close()
+	// As Put's rows, each runs without the context's cancellation (the
+	// SQLite driver would start a goroutine per statement to watch it);
+	// the context is checked before each row instead.
+	rowCtx := context.WithoutCancel(tx.ctx)
+	for _, t := range targets {
+		if err := tx.ctx.Err(); err != nil {
+			return nil, fmt.Errorf("delete resources: %w", err)
+		}
+		res, err := del.ExecContext(rowCtx, tx.keys.num, t.key)
+		if err != nil {
+			return nil, dbErr("delete resources", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, dbErr("delete resources", err)
+		}
+		if n > 0 {
+			tx.noteChange(t.r, true)
+			removed[t.r.Type]++
+		}
+	}
+	return removed, nil
+}
+
 // IDs returns the sorted server ids of the stored resources of one type,
 // as seen inside the transaction (for reconciling with the server).
 func (tx *Tx) IDs(typ string) ([]string, error) {
@@ -645,6 +705,47 @@ func (tx *Tx) IDs(typ string) ([]string, error) {
 	}
 	sort.Strings(ids)
 	return ids, nil
+}
+
+// Uncached returns the sorted ids among ids (of one type) that the
+// profile does not hold. Each is looked up by its row key: the cost
+// grows with len(ids), not with the cached resources of the type, and
+// nothing is opened.
+func (tx *Tx) Uncached(typ string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if tx.hasher == nil {
+		h, err := tx.keys.hasher()
+		if err != nil {
+			return nil, fmt.Errorf("look up resources: %w", err)
+		}
+		tx.hasher = h
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	find, err := tx.tx.PrepareContext(tx.ctx, "SELECT EXISTS (SELECT 1 FROM resources WHERE profile = ? AND row_key = ?)")
+	if err != nil {
+		return nil, dbErr("look up resources", err)
+	}
+	defer find.Close()
+	rowCtx := context.WithoutCancel(tx.ctx) // as in RemoveAll
+	var out []string
+	for _, id := range ids {
+		if err := tx.ctx.Err(); err != nil {
+			return nil, fmt.Errorf("look up resources: %w", err)
+		}
+		if tx.rowKey, err = tx.hasher.rowKey(tx.rowKey[:0], "resource", typ, id); err != nil {
+			return nil, fmt.Errorf("look up resources: %w", err)
+		}
+		var cached bool
+		if err := find.QueryRowContext(rowCtx, tx.keys.num, tx.rowKey).Scan(&cached); err != nil {
+			return nil, dbErr("look up resources", err)
+		}
+		if !cached {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // Unlisted returns the sorted server ids of the stored resources of one

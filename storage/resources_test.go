@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 )
@@ -222,6 +224,120 @@ func TestRemoveByKey(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, a.ID, "Observation", "o2"); err != nil {
 		t.Errorf("the record left in place: %v", err)
+	}
+}
+
+// TestRemoveAll: RemoveAll removes the named records that are cached,
+// counts them by type (an absent one, one named twice and the same id
+// under another type count for nothing), tells a write watcher of each,
+// and touches nothing else (not the same records of another profile).
+func TestRemoveAll(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	a, b := newProfile(t, s, "Ada"), newProfile(t, s, "Bo")
+	condition := func(id string) Resource {
+		return Resource{Type: "Condition", ID: id, JSON: fmt.Appendf(nil, `{"resourceType":"Condition","id":%q}`, id)}
+	}
+	same := []Resource{observation("o1", 1), observation("o2", 2), observation("o3", 3), condition("c1"), condition("o3")}
+	for _, p := range []Profile{a, b} {
+		if err := s.Put(ctx, p.ID, same...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var watched []Change
+	s.SetWriteWatcher(WriteWatcher{Types: []string{"Observation", "Condition"}, Watch: func(_ *Tx, cs []Change) error {
+		watched = append(watched, cs...)
+		return nil
+	}})
+	defer s.SetWriteWatcher(WriteWatcher{})
+	var removed map[string]int
+	err := s.Update(ctx, a.ID, func(tx *Tx) error {
+		var err error
+		removed, err = tx.RemoveAll([]Resource{
+			{Type: "Observation", ID: "o3"}, {Type: "Observation", ID: "o1"}, {Type: "Observation", ID: "o1"},
+			{Type: "Observation", ID: "absent"}, {Type: "Patient", ID: "o2"}, {Type: "Condition", ID: "c1"},
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("RemoveAll: %v", err)
+	}
+	if want := map[string]int{"Observation": 2, "Condition": 1}; !maps.Equal(removed, want) {
+		t.Errorf("RemoveAll removed %v, want %v", removed, want)
+	}
+	var got []string
+	for _, c := range watched {
+		if !c.Removed {
+			t.Errorf("watcher told of %s/%s as stored, want removed", c.Type, c.ID)
+		}
+		got = append(got, c.Type+"/"+c.ID)
+	}
+	slices.Sort(got)
+	if want := []string{"Condition/c1", "Observation/o1", "Observation/o3"}; !slices.Equal(got, want) {
+		t.Errorf("watcher told of %v, want %v", got, want)
+	}
+	for _, c := range []struct {
+		profile string
+		want    []string
+	}{
+		{a.ID, []string{"Condition/o3", "Observation/o2"}},
+		{b.ID, []string{"Condition/c1", "Condition/o3", "Observation/o1", "Observation/o2", "Observation/o3"}},
+	} {
+		rs, err := s.List(ctx, c.profile, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		for _, r := range rs {
+			left = append(left, r.Type+"/"+r.ID)
+		}
+		if !slices.Equal(left, c.want) {
+			t.Errorf("left in %s: %v, want %v", c.profile, left, c.want)
+		}
+	}
+	if err := s.Update(ctx, a.ID, func(tx *Tx) error {
+		removed, err = tx.RemoveAll(nil)
+		return err
+	}); err != nil || len(removed) != 0 {
+		t.Errorf("RemoveAll(nil) = %v, %v; want nothing removed", removed, err)
+	}
+}
+
+// TestUncached: Uncached returns, sorted and once each, the ids of one
+// type that the profile does not hold (the same id under another type,
+// or in another profile, does not count as held).
+func TestUncached(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	a, b := newProfile(t, s, "Ada"), newProfile(t, s, "Bo")
+	if err := s.Put(ctx, a.ID, observation("o1", 1), observation("o2", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, b.ID, observation("o3", 3)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		typ  string
+		ids  []string
+		want []string
+	}{
+		{"Observation", nil, nil},
+		{"Observation", []string{"o1", "o2"}, nil},
+		{"Observation", []string{"o3", "o1", "o9", "o3"}, []string{"o3", "o9"}},
+		{"Condition", []string{"o1"}, []string{"o1"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		if err := s.Update(ctx, a.ID, func(tx *Tx) error {
+			var err error
+			got, err = tx.Uncached(tt.typ, tt.ids)
+			return err
+		}); err != nil {
+			t.Fatalf("Uncached(%s, %v): %v", tt.typ, tt.ids, err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Uncached(%s, %v) = %v, want %v", tt.typ, tt.ids, got, tt.want)
+		}
 	}
 }
 

@@ -186,18 +186,18 @@ const refBatch = 50
 func (s *syncer) pullReferenced(ctx context.Context) error {
 	byType := map[string][]string{}
 	err := s.cfg.Store.Update(ctx, s.cfg.ProfileID, func(tx *storage.Tx) error {
+		// Only the referenced ones are looked up (by key): the cached
+		// records of these types are never all read.
+		refs := map[string][]string{}
+		for k := range s.refs {
+			refs[k.typ] = append(refs[k.typ], k.id)
+		}
 		for _, typ := range ReferencedTypes {
-			have, err := tx.IDs(typ)
+			missing, err := tx.Uncached(typ, refs[typ])
 			if err != nil {
 				return err
 			}
-			for k := range s.refs {
-				if k.typ == typ {
-					if _, found := slices.BinarySearch(have, k.id); !found {
-						byType[typ] = append(byType[typ], k.id)
-					}
-				}
-			}
+			byType[typ] = missing
 		}
 		return nil
 	})
@@ -245,18 +245,13 @@ func (s *syncer) pullReferenced(ctx context.Context) error {
 
 // deleteExisting removes the keys that are cached and returns how many were
 // removed by type. Keys not cached are skipped, so counts and Changed events
-// report real changes only. Each removal finds its row by key: the cost
-// grows with the removals, not with the cached records of their type.
+// report real changes only. Each removal finds its row by key (see
+// storage.Tx.RemoveAll): the cost grows with the removals, not with the
+// cached records of their type.
 func deleteExisting(tx *storage.Tx, keys []key) (map[string]int, error) {
-	removed := map[string]int{}
-	for _, k := range keys {
-		ok, err := tx.Remove(k.typ, k.id)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			removed[k.typ]++
-		}
+	rs := make([]storage.Resource, len(keys))
+	for i, k := range keys {
+		rs[i] = storage.Resource{Type: k.typ, ID: k.id}
 	}
-	return removed, nil
+	return tx.RemoveAll(rs)
 }
