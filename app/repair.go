@@ -36,9 +36,12 @@ func (a *App) RepairRecord(ctx context.Context, profileID string) (storage.Repai
 // the cache, the damaged one kept beside it (see storage.RebuildDamaged),
 // and each profile's next sync downloads its record again. What the
 // patient wrote and has not sent, their sign-ins and settings are kept.
-// Nothing must have the file open; nothing needs unlocking first. It fails
-// with storage.ErrNotRebuildable when the damage reaches what cannot be
-// downloaded again, changing nothing.
+// The damaged copy goes after storage.DamagedCopyKeep, and older copies
+// with this rebuild. Nothing needs unlocking first, and nothing else may
+// have the file open: it fails with storage.ErrInUse while another
+// Carebook program (a second window, carebook-cli) has the folder open,
+// and with storage.ErrNotRebuildable when the damage reaches what cannot
+// be downloaded again, changing nothing either way.
 func RebuildDataFile(dataDir string) (storage.RebuildReport, error) {
 	if dataDir == "" {
 		dir, err := storage.DefaultDir()

@@ -23,6 +23,20 @@ func tryLockFile(f *os.File) (bool, error) {
 	}
 }
 
+// tryLockFileShared takes a shared flock on f without waiting: any
+// number of shared holders, none while an exclusive one holds it.
+func tryLockFileShared(f *os.File) (bool, error) {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
 func unlockFile(f *os.File) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }

@@ -23,6 +23,22 @@ func tryLockFile(f *os.File) (bool, error) {
 	}
 }
 
+// tryLockFileShared takes a shared lock of f's first byte without
+// waiting: any number of shared holders, none while an exclusive one
+// holds it.
+func tryLockFileShared(f *os.File) (bool, error) {
+	ol := new(windows.Overlapped)
+	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, windows.ERROR_LOCK_VIOLATION):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
 func unlockFile(f *os.File) error {
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, new(windows.Overlapped))
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -38,20 +39,104 @@ type RebuildReport struct {
 	// DamagedCopy is where the damaged file was kept (in the same
 	// folder, readable by its owner only).
 	DamagedCopy string
+	// Removed lists the older damaged copies this rebuild removed.
+	Removed []string
+}
+
+// The damaged copies. A damaged copy holds the whole cached record,
+// still encrypted, and nothing else the new file lacks: it is kept only
+// so that someone who needs what the damaged record held (a practice
+// that cannot send it again, a support question) can have it looked at
+// before it goes. Kept for ever, each rebuild would leave another copy of
+// the record on the disk, where a patient does not expect one. So:
+//   - a rebuild keeps only the copy it makes: older copies are removed
+//     once the new file is in place (they hold an older state of the same
+//     record, from an earlier damage);
+//   - a copy is removed by the first Open after DamagedCopyKeep: by then
+//     every profile in use has been synced again many times over.
+// The age is read from the copy's name (its time of rebuild, UTC), not
+// from the file, whose times are the damaged file's. Files whose names
+// do not parse are not Carebook's copies and are left alone.
+
+// DamagedCopyKeep is how long a damaged copy is kept after its rebuild.
+const DamagedCopyKeep = 30 * 24 * time.Hour
+
+// damagedCopyInfix and damagedCopyTime make a damaged copy's name:
+// FileName + damagedCopyInfix + the rebuild's time in UTC.
+const (
+	damagedCopyInfix = ".damaged-"
+	damagedCopyTime  = "20060102T150405"
+)
+
+// removeDamagedCopies removes the damaged copies in dir (with their
+// write-ahead logs) that remove approves, given each one's path and
+// rebuild time, and returns their paths (the copies', not their logs').
+// It goes on after a failure and returns the failures joined.
+func removeDamagedCopies(dir string, remove func(path string, made time.Time) bool) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list damaged copies: %w", err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		stamp, ok := strings.CutPrefix(e.Name(), FileName+damagedCopyInfix)
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		made, err := time.Parse(damagedCopyTime, stamp)
+		if err != nil || !remove(name, made) {
+			continue // a log (its name goes on past the time), or not ours
+		}
+		gone := true
+		for _, f := range []string{name + "-wal", name + "-shm", name} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("remove a damaged copy: %w", err))
+				gone = false
+			}
+		}
+		if gone {
+			removed = append(removed, name)
+		}
+	}
+	return removed, errors.Join(errs...)
 }
 
 // RebuildDamaged replaces the damaged file in dir (one Open refused with
 // ErrCorrupt, or whose background check found damage) with a new one
 // holding everything but the cached record, when the damage lies in that
-// record; the damaged file is kept beside it (RebuildReport.DamagedCopy).
-// Nothing may have the file open. Nothing is decrypted: the store stays
-// locked, and the new file opens with the same passphrase or keyring
-// key. It fails with ErrNotRebuildable (and ErrCorrupt) when the small
-// tables are damaged too, having changed nothing.
+// record; the damaged file is kept beside it (RebuildReport.DamagedCopy)
+// until the first Open after DamagedCopyKeep, and older damaged copies
+// are removed (see DamagedCopyKeep). Nothing may have the file open: it
+// fails with ErrInUse, changing nothing, while any Store of dir is open,
+// in this process or another (the app and carebook-cli, two windows of
+// the app), and an Open started meanwhile waits for it. Nothing is
+// decrypted: the store stays locked, and the new file opens with the
+// same passphrase or keyring key. It fails with ErrNotRebuildable (and
+// ErrCorrupt) when the small tables are damaged too, having changed
+// nothing.
 func RebuildDamaged(dir string) (RebuildReport, error) {
 	if err := checkPrivate(dir, true); err != nil {
 		return RebuildReport{}, fmt.Errorf("rebuild: %w", err)
 	}
+	release, err := lockInUse(dir, true, 0)
+	if err != nil {
+		return RebuildReport{}, fmt.Errorf("rebuild: %w", err)
+	}
+	defer release()
+	rep, err := rebuild(dir)
+	if err != nil {
+		return RebuildReport{}, err
+	}
+	// Only the copy just made is kept. The rebuild stands whatever
+	// happens here: a copy that could not go now goes with its time.
+	rep.Removed, _ = removeDamagedCopies(dir, func(path string, _ time.Time) bool { return path != rep.DamagedCopy }) //nolint:errcheck
+	return rep, nil
+}
+
+// rebuild is RebuildDamaged once the folder is its own.
+func rebuild(dir string) (RebuildReport, error) {
 	path := filepath.Join(dir, FileName)
 	if err := checkPrivate(path, false); err != nil {
 		return RebuildReport{}, fmt.Errorf("rebuild: %w", err)
@@ -72,7 +157,7 @@ func RebuildDamaged(dir string) (RebuildReport, error) {
 	// so that the data file's name always names a whole file), with its
 	// write-ahead log: left there, SQLite would apply the damaged file's
 	// log to the new one.
-	aside := fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405"))
+	aside := path + damagedCopyInfix + time.Now().UTC().Format(damagedCopyTime)
 	// undo puts back what was moved when a later step fails: the data
 	// file's name must never be left naming nothing (Open would start a
 	// new, empty store there).

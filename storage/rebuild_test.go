@@ -3,9 +3,15 @@ package storage
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook/internal/filedamage"
 )
@@ -186,4 +192,158 @@ func TestRebuildRefusesDamageBeyondTheCache(t *testing.T) {
 	if entries() > n {
 		t.Errorf("RebuildDamaged left files behind: %d entries, %d before", entries(), n)
 	}
+}
+
+// TestRebuildKeepsOnlyItsDamagedCopy: a rebuild removes the damaged
+// copies (and their logs) that earlier rebuilds left, keeps the one it
+// makes, and leaves alone what only looks like a copy.
+func TestRebuildKeepsOnlyItsDamagedCopy(t *testing.T) {
+	dir, _, _ := damagedStoreWithWork(t)
+	older := filepath.Join(dir, FileName+".damaged-20260101T080000")
+	writeFile(t, older, []byte("an older damaged copy"))
+	writeFile(t, older+"-wal", []byte("its log"))
+	notOurs := filepath.Join(dir, FileName+".damaged-by-hand")
+	writeFile(t, notOurs, []byte("a file someone named so"))
+
+	rep, err := RebuildDamaged(dir)
+	if err != nil {
+		t.Fatalf("RebuildDamaged: %v", err)
+	}
+	if want := []string{older}; !slices.Equal(rep.Removed, want) {
+		t.Errorf("Removed = %v, want %v", rep.Removed, want)
+	}
+	for _, gone := range []string{older, older + "-wal"} {
+		if _, err := os.Stat(gone); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s is still there (%v)", filepath.Base(gone), err)
+		}
+	}
+	for _, kept := range []string{rep.DamagedCopy, notOurs} {
+		if _, err := os.Stat(kept); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(kept), err)
+		}
+	}
+}
+
+// TestOpenRemovesDamagedCopiesPastTheirTime: Open removes a damaged copy
+// (with its log) once DamagedCopyKeep has passed since its rebuild, and
+// keeps a younger one.
+func TestOpenRemovesDamagedCopiesPastTheirTime(t *testing.T) {
+	_, dir := newPassphraseStore(t)
+	name := func(age time.Duration) string {
+		return filepath.Join(dir, FileName+damagedCopyInfix+time.Now().Add(-age).UTC().Format(damagedCopyTime))
+	}
+	old, young := name(DamagedCopyKeep+time.Hour), name(DamagedCopyKeep-time.Hour)
+	for _, f := range []string{old, old + "-wal", young, young + "-wal"} {
+		writeFile(t, f, []byte("damaged"))
+	}
+	s := openTest(t, dir, nil, true)
+	s.Close()
+	for _, gone := range []string{old, old + "-wal"} {
+		if _, err := os.Stat(gone); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s is still there (%v)", filepath.Base(gone), err)
+		}
+	}
+	for _, kept := range []string{young, young + "-wal"} {
+		if _, err := os.Stat(kept); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(kept), err)
+		}
+	}
+}
+
+// TestRebuildRefusedWhileInUse: while any Store of the folder is open (the
+// app at its lock screen, a carebook-cli command: here in this process,
+// through a file lock of its own as another process holds it), the file
+// is not rebuilt: ErrInUse, nothing changed. Once it is closed, the
+// rebuild runs.
+func TestRebuildRefusedWhileInUse(t *testing.T) {
+	t.Run("a store open", func(t *testing.T) {
+		s, dir := newPassphraseStore(t)
+		before := folderState(t, dir)
+		_, err := RebuildDamaged(dir)
+		wantErr(t, "RebuildDamaged with a store open", err, ErrInUse)
+		if after := folderState(t, dir); !maps.Equal(before, after) {
+			t.Errorf("the folder changed: %v, was %v", after, before)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := RebuildDamaged(dir); err != nil {
+			t.Fatalf("RebuildDamaged once the store is closed: %v", err)
+		}
+	})
+	t.Run("the damaged file, held", func(t *testing.T) {
+		dir, _, _ := damagedStoreWithWork(t)
+		held, err := lockInUse(dir, false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := folderState(t, dir)
+		_, err = RebuildDamaged(dir)
+		wantErr(t, "RebuildDamaged with the folder held", err, ErrInUse)
+		if after := folderState(t, dir); !maps.Equal(before, after) {
+			t.Errorf("the folder changed: %v, was %v", after, before)
+		}
+		held()
+		if _, err := RebuildDamaged(dir); err != nil {
+			t.Fatalf("RebuildDamaged once released: %v", err)
+		}
+	})
+}
+
+// TestOpenWaitsForARebuild: an Open started while the file is being
+// rebuilt waits for the rebuild to end; one that waited openWait in vain
+// says ErrInUse.
+func TestOpenWaitsForARebuild(t *testing.T) {
+	s, dir := newPassphraseStore(t)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rebuilding, err := lockInUse(dir, true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(w time.Duration) { openWait = w }(openWait)
+	openWait = 2 * lockPoll
+	_, err = Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+	wantErr(t, "Open during a rebuild that does not end", err, ErrInUse)
+
+	openWait = time.Minute
+	opened := make(chan error, 1)
+	go func() {
+		s, err := Open(dir, Options{NoKeyring: true, KDF: cheapKDF})
+		if err == nil {
+			s.Close()
+		}
+		opened <- err
+	}()
+	select {
+	case err := <-opened:
+		t.Fatalf("Open returned during the rebuild: %v", err)
+	case <-time.After(5 * lockPoll):
+	}
+	rebuilding()
+	if err := <-opened; err != nil {
+		t.Fatalf("Open after the rebuild: %v", err)
+	}
+}
+
+// folderState is the name and contents of each file in dir.
+func folderState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[string]string{}
+	for _, e := range es {
+		if strings.HasSuffix(e.Name(), "-shm") {
+			continue // SQLite's shared memory: changes as readers come and go
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		state[e.Name()] = string(b)
+	}
+	return state
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -79,6 +80,8 @@ type Store struct {
 
 	integrityProblem error // what the background full check found
 
+	releaseInUse func() // releases the folder's in-use lock (inuse.go); nil once closed
+
 	// The full check Open started in the background (nil when none); set
 	// by Open only, stopped by Close.
 	bgCancel context.CancelFunc
@@ -112,6 +115,26 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := checkPrivate(dir, true); err != nil {
 		return nil, fmt.Errorf("open cache: %w", err)
 	}
+	// Held until Close: the file is not rebuilt under this Store (see
+	// inuse.go); a rebuild under way ends first.
+	release, err := lockInUse(dir, false, openWait)
+	if err != nil {
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
+	s, err := openIn(dir, opts, kdf)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	s.releaseInUse = release
+	// Damaged copies past their time go (best effort: tried again at the
+	// next Open).
+	removeDamagedCopies(dir, func(_ string, made time.Time) bool { return time.Since(made) > DamagedCopyKeep }) //nolint:errcheck
+	return s, nil
+}
+
+// openIn is Open once the folder is checked and its in-use lock taken.
+func openIn(dir string, opts Options, kdf KDFParams) (*Store, error) {
 	path := filepath.Join(dir, FileName)
 	unclean := uncleanShutdown(path)
 	fresh, err := prepareFile(path, !unclean)
@@ -318,6 +341,14 @@ func (s *Store) Close() error {
 	}
 	if s.writer != nil {
 		errs = append(errs, s.writer.Close())
+	}
+	// The file is closed: it may be rebuilt now.
+	s.mu.Lock()
+	release := s.releaseInUse
+	s.releaseInUse = nil
+	s.mu.Unlock()
+	if release != nil {
+		release()
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close cache: %w", err)

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -93,7 +94,8 @@ func (d *DamagedWindow) screen() fyne.CanvasObject {
 		logo(80),
 		heading(lang.L("Carebook's data file is damaged")),
 		paragraph(lang.L("Part of the file where Carebook keeps your records on this device cannot be read: a disk error, or the device stopped while it was writing.")),
-		paragraph(lang.L("Carebook can rebuild the file. Your records are downloaded again from your practices the next time you are online. What you wrote and has not been sent yet, your sign-ins, your passphrase and your settings are kept. The damaged file is kept beside the new one, still encrypted; you may delete it.")),
+		paragraph(lang.L("Carebook can rebuild the file. Your records are downloaded again from your practices the next time you are online. What you wrote and has not been sent yet, your sign-ins, your passphrase and your settings are kept. The damaged file is kept beside the new one, still encrypted, for {{.Days}} days; then Carebook deletes it (a later rebuild deletes it at once). You may delete it sooner.",
+			map[string]any{"Days": int(storage.DamagedCopyKeep / (24 * time.Hour))})),
 		rebuild, status, problem,
 	}
 	column = newColumn(560, true, objects...)

@@ -132,6 +132,64 @@ func TestDamagedBeyondRebuildSaysWhatToDo(t *testing.T) {
 	}
 }
 
+// TestDamagedRebuildRefusedWhileInUse: while another Carebook program has
+// the data folder open (a second window of the app at its lock screen),
+// the rebuild is refused in plain words, the file is left as it was, and
+// no main window opens; once that program is closed, the same button
+// rebuilds the file and hands over to the lock screen.
+func TestDamagedRebuildRefusedWhileInUse(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	opts := storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true}
+	other, err := storage.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Setup(ctx, msgPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.CreateProfile(ctx, storage.Profile{PracticeURL: "https://example.org/fhir", PatientID: "p1", Label: "Maya"}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, storage.FileName)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	d := NewDamagedWindow(fyne.CurrentApp(), app.Config{DataDir: dir, IdleTimeout: -1, Storage: opts}, Options{})
+	defer d.Close()
+	lightTheme(t)
+	w := d.Window()
+	w.Resize(fyne.NewSize(360, 740))
+	q.waitShows(t, w, "Carebook's data file is damaged", "for 30 days")
+	test.Tap(findButton(t, w.Content(), "Rebuild and download"))
+	q.waitShows(t, w, "Carebook could not rebuild the file", "Another Carebook window, or carebook-cli, is using this data file")
+	q.drain()
+	assertFits(t, w)
+	screenshot(t, w, "damaged-in-use-360x740")
+	if d.Main() != nil {
+		t.Fatal("a main window opened while the file was in use")
+	}
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the file changed (%v)", err)
+	}
+	if copies, _ := filepath.Glob(path + ".damaged-*"); len(copies) != 0 {
+		t.Errorf("damaged copies made while in use: %v", copies)
+	}
+
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(findButton(t, w.Content(), "Rebuild and download"))
+	q.waitFor(t, "the main window", func() bool { return d.Main() != nil })
+	q.waitShows(t, d.Main().Window(), "Carebook is locked")
+}
+
 // damagedDashSource is a record whose data file the background check
 // found damaged.
 type damagedDashSource struct{}

@@ -186,6 +186,8 @@ func humanStorageError(err error) string {
 		return lang.L("A passphrase is needed on this device.")
 	case errors.Is(err, storage.ErrDiskFull):
 		return diskFullText()
+	case errors.Is(err, storage.ErrInUse):
+		return lang.L("Another Carebook window, or carebook-cli, is using this data file. Close it, then try again.")
 	case errors.Is(err, storage.ErrProfileLocked):
 		return lang.L("This record has a passphrase of its own: open it first (choose it in the switcher).")
 	default:

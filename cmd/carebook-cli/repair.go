@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/storage"
@@ -25,10 +26,17 @@ func cmdRepair(ctx context.Context, args []string, e env) error {
 		// The file itself is damaged: rebuilt without its cached record
 		// (downloaded again below), if the damage lies there.
 		rep, rerr := app.RebuildDataFile(*data)
+		if errors.Is(rerr, storage.ErrInUse) {
+			return fmt.Errorf("%w; it cannot be rebuilt while another Carebook program (the app, another carebook-cli) has it open: close that program and run repair again: %w", err, rerr)
+		}
 		if rerr != nil {
 			return fmt.Errorf("%w; it cannot be rebuilt: %w", err, rerr)
 		}
-		fmt.Fprintf(e.stderr, "the data file was damaged in its cached record: rebuilt without it (what you wrote and has not been sent, your sign-ins and settings are kept); the damaged file is kept as %s\n", rep.DamagedCopy)
+		fmt.Fprintf(e.stderr, "the data file was damaged in its cached record: rebuilt without it (what you wrote and has not been sent, your sign-ins and settings are kept); the damaged file is kept as %s for %d days\n",
+			rep.DamagedCopy, int(storage.DamagedCopyKeep/(24*time.Hour)))
+		for _, old := range rep.Removed {
+			fmt.Fprintf(e.stderr, "removed the damaged file an earlier rebuild kept: %s\n", old)
+		}
 		a, err = openApp(ctx, *data, e)
 	}
 	if err != nil {

@@ -107,6 +107,43 @@ func TestRepairDamagedFile(t *testing.T) {
 	}
 }
 
+// TestRepairRefusedWhileInUse: while another Carebook program has the
+// data folder open (here the app at its lock screen: a store of the folder
+// open in this process), repair does not rebuild the damaged file under
+// it: exit 1, saying to close the other program, nothing changed. Once
+// that program is closed, repair rebuilds the file.
+func TestRepairRefusedWhileInUse(t *testing.T) {
+	srv, dir := syncedWithWaitingMessage(t)
+	srv.FailBefore(nil)
+	other, err := storage.Open(dir, storage.Options{NoKeyring: true, KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	path := filepath.Join(dir, storage.FileName)
+	if err := filedamage.Page(path, "resources"); err != nil {
+		t.Fatal(err)
+	}
+	if err := filedamage.LeaveLog(path); err != nil { // a killed process's log
+		t.Fatal(err)
+	}
+
+	code, _, errOut := cli(t, testPassphrase, "repair", "--data", dir)
+	if code != exitOther || !strings.Contains(errOut, "another Carebook program") || !strings.Contains(errOut, "run repair again") {
+		t.Fatalf("repair with the folder in use: exit %d, %s; want exit 1 saying to close the other program", code, errOut)
+	}
+	if copies, err := filepath.Glob(path + ".damaged-*"); err != nil || len(copies) != 0 {
+		t.Fatalf("damaged copies made while in use: %v, %v", copies, err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = cli(t, testPassphrase, "repair", "--data", dir)
+	if code != exitOK || !strings.Contains(errOut, "rebuilt") {
+		t.Fatalf("repair once the other program closed: exit %d, %s", code, errOut)
+	}
+}
+
 // wantExportAfterRepair checks that the export of the cache in dir holds
 // the whole record again: the 12 records of seedServer(srv, 10) and the
 // message that waited.
