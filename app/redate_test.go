@@ -21,6 +21,12 @@ func TestRedateOldCache(t *testing.T) {
 	if err := a.Setup(ctx, passphrase); err != nil {
 		t.Fatal(err)
 	}
+	// The redating pass the set-up started ends first: had it listed the
+	// profile created below, it would mark it redated before the old
+	// cache is written, and the unlock below would redate nothing.
+	for a.redating.Load() {
+		time.Sleep(time.Millisecond)
+	}
 	p, err := a.store.CreateProfile(ctx, storage.Profile{PracticeURL: "https://example.org/fhir", PatientID: "scale", Label: "Quinn"})
 	if err != nil {
 		t.Fatal(err)
