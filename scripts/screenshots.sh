@@ -14,8 +14,10 @@ export LANG=en_US.UTF-8
 scratch=$(mktemp -d)
 xvfb_pid=
 app_pid=
+bus_pid=
 cleanup() {
 	[ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
+	[ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null || true
 	[ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
 	rm -rf "$scratch"
 }
@@ -48,6 +50,13 @@ if [ -z "$started" ]; then
 	exit 1
 fi
 echo "screenshots: Xvfb on $DISPLAY"
+
+# One D-Bus session for every start of the app (its keyring and its
+# notifications), which this script can talk to as well: without it,
+# each start launched a bus of its own, and the notification daemon of
+# each (dunst, started on demand) kept its last popup on the screen.
+eval "$(dbus-launch --sh-syntax)"
+bus_pid=$DBUS_SESSION_BUS_PID
 
 # wait_window prints the id of Carebook's window once it is mapped.
 wait_window() {
