@@ -26,11 +26,13 @@ type key struct{ typ, id string }
 // each page is then prepared on a goroutine of its own (storage.Prepare:
 // sealing, own dates, search index documents, most of a write's work),
 // and a writer goroutine runs only the SQL, committing pages while the
-// next ones download and are prepared. The writer commits pages together
-// in one transaction, waiting for writeGroupBytes of JSON (or groupWait):
-// each commit rewrites the index pages its rows touch (their row keys are
-// random), so fewer, larger commits cost less, more so the larger the
-// cache (a commit per page of 1,000 cost a third more at 100,000). Pages are
+// next ones download and are prepared. The writer writes the pages that
+// come quickly one after the other in one transaction, up to
+// writeGroupBytes of JSON: each commit rewrites the index pages its rows
+// touch (their row keys are random), so fewer, larger commits cost less,
+// more so the larger the cache (a commit per page of 1,000 cost a third
+// more at 100,000). It writes each page as it comes rather than gathering
+// them first, so only the pages not written yet are held prepared. Pages are
 // committed in order and whole; the checkpoint only comes with the last
 // one, so a sync cut short leaves no checkpoint for what it did not get.
 func (s *syncer) pullUnit(ctx context.Context, u unit) error {
@@ -62,7 +64,7 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 	// writer commits the pages before it; ahead lets its index see what
 	// those pages write, as it would in their transaction.
 	ahead := newPending()
-	toPrepare := make(chan *pageWrite, pagesAhead)
+	toPrepare := make(chan *pageWrite)
 	preparerDone := make(chan struct{})
 	defer func() { <-preparerDone }()
 	w := &unitWriter{s: s, u: u, stored: map[string]int{}, removed: map[string]int{}, collectRefs: !u.everything, ahead: ahead}
@@ -179,20 +181,24 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 	return nil
 }
 
-// pagesAhead is how many downloaded pages may wait for the writer (and
-// as many for the preparer): the download goes on while the writer
-// commits. At 1,000 resources a page a page is a megabyte or two.
-const pagesAhead = 4
+// pagesAhead is how many prepared pages may wait for the writer (one
+// more is being prepared, and the download reads the next): a prepared
+// page holds its JSON, its sealed rows and its index documents, two or
+// three times its JSON, and more waiting took the CLI's peak memory of a
+// sync of 100,000 resources from 109 MB to 126 MB (138 MB with four).
+const pagesAhead = 1
 
-// writeGroupBytes is the JSON the writer gathers in one transaction: it
-// waits for that much before it commits, unless the last page comes or
-// groupWait passes first (a slow download still commits, and reports
-// its progress, that often).
+// writeGroupBytes is the JSON the writer writes in one transaction
+// when pages come quickly enough (see unitWriter.write).
 const writeGroupBytes = 4 << 20
 
-// groupWait bounds how long the writer waits for more pages to commit
-// with those it has.
-const groupWait = 500 * time.Millisecond
+// groupIdle and groupWait bound how long a transaction waits for more
+// pages: other writers wait for it meanwhile, and a slow download still
+// commits (and reports its progress) that often.
+const (
+	groupIdle = 100 * time.Millisecond
+	groupWait = 500 * time.Millisecond
+)
 
 // pageWrite is one downloaded page waiting to be committed: its entries
 // filed (classifyPage) and, once ready is closed, prepared for the write.
@@ -246,60 +252,107 @@ func (w *unitWriter) classifyPage(number, seq int, entries []json.RawMessage) *p
 	return pw
 }
 
-// run commits pages in groups of writeGroupBytes, or what came within
-// groupWait. The last page, which carries the checkpoint, is committed on
-// its own after the others, so a sync stopped after any page's Progress
-// event never has its checkpoint.
+// run commits the pages as they come, a group of them in each
+// transaction (see write). The last page, which carries the checkpoint,
+// is committed on its own after the others, so a sync stopped after any
+// page's Progress event never has its checkpoint.
 func (w *unitWriter) run(ctx context.Context, pages <-chan *pageWrite) error {
 	var held *pageWrite // the last page, received while grouping
 	for {
-		var group []*pageWrite
-		if held != nil {
-			group, held = []*pageWrite{held}, nil
-		} else {
+		first := held
+		if first == nil {
 			pw, ok := <-pages
 			if !ok {
 				return nil
 			}
-			group = []*pageWrite{pw}
+			first = pw
 		}
-		size := group[0].size
-		wait := time.NewTimer(groupWait)
-	more:
-		for size < writeGroupBytes && group[0].checkpoint == "" {
-			select {
-			case next, ok := <-pages:
-				if !ok {
-					break more
-				}
-				if next.checkpoint != "" {
-					held = next
-					break more
-				}
-				group = append(group, next)
-				size += next.size
-			case <-wait.C:
-				break more
-			case <-ctx.Done():
-				break more
-			}
-		}
-		wait.Stop()
-		if err := w.write(ctx, group); err != nil {
+		var err error
+		if held, err = w.write(ctx, first, pages); err != nil {
 			return err
 		}
 	}
 }
 
-// write commits the pages, prepared, with the unit's checkpoint if the
-// last page is among them, in one transaction.
-func (w *unitWriter) write(ctx context.Context, group []*pageWrite) error {
-	var removes []key
-	for _, pw := range group {
-		<-pw.ready
-		if pw.prepErr != nil {
-			return fmt.Errorf("write page %d: %w", pw.number, pw.prepErr)
+// write commits first, and unless it is the last page the pages that
+// follow it, in one transaction: each page is written as it comes (and
+// its prepared rows let go), until writeGroupBytes of JSON are written,
+// no page came for groupIdle, or the transaction is groupWait old. It
+// returns the last page when that came meanwhile: it is committed on its
+// own, next.
+func (w *unitWriter) write(ctx context.Context, first *pageWrite, pages <-chan *pageWrite) (held *pageWrite, err error) {
+	var (
+		group       []*pageWrite
+		removes     []key
+		stored      map[string]int
+		pageRemoved map[string]int
+	)
+	err = w.s.cfg.Store.Update(ctx, w.s.cfg.ProfileID, func(tx *storage.Tx) error {
+		group, removes, stored, held = nil, nil, map[string]int{}, nil
+		put := func(pw *pageWrite) error {
+			<-pw.ready
+			if pw.prepErr != nil {
+				return fmt.Errorf("page %d: %w", pw.number, pw.prepErr)
+			}
+			if err := tx.PutBatch(pw.prepared); err != nil {
+				return fmt.Errorf("page %d: %w", pw.number, err)
+			}
+			pw.prepared = nil // written: its rows need not stay in memory
+			for _, r := range pw.batch {
+				stored[r.Type]++
+			}
+			group = append(group, pw)
+			removes = append(removes, pw.removes...)
+			return nil
 		}
+		if err := put(first); err != nil {
+			return err
+		}
+		if first.checkpoint == "" {
+			size := first.size
+			idle, whole := time.NewTimer(groupIdle), time.NewTimer(groupWait)
+			defer idle.Stop()
+			defer whole.Stop()
+		more:
+			for size < writeGroupBytes {
+				select {
+				case next, ok := <-pages:
+					if !ok {
+						break more
+					}
+					if next.checkpoint != "" {
+						held = next
+						break more
+					}
+					if err := put(next); err != nil {
+						return err
+					}
+					size += next.size
+					idle.Reset(groupIdle)
+				case <-idle.C:
+					break more
+				case <-whole.C:
+					break more
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		var err error
+		if pageRemoved, err = deleteExisting(tx, removes); err != nil {
+			return err
+		}
+		if first.checkpoint != "" {
+			return tx.SetCheckpoint(w.u.checkpoint, first.checkpoint)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write pages from %d: %w", first.number, err)
+	}
+	last := group[len(group)-1]
+	w.ahead.committed(last.seq)
+	for _, pw := range group {
 		if w.seen != nil {
 			for _, r := range pw.batch {
 				w.seen[key{r.Type, r.ID}] = true
@@ -309,36 +362,9 @@ func (w *unitWriter) write(ctx context.Context, group []*pageWrite) error {
 			}
 		}
 		w.refs = append(w.refs, pw.refs...)
-		removes = append(removes, pw.removes...)
 	}
-	last := group[len(group)-1]
-	var pageRemoved map[string]int
-	err := w.s.cfg.Store.Update(ctx, w.s.cfg.ProfileID, func(tx *storage.Tx) error {
-		for _, pw := range group {
-			if err := tx.PutBatch(pw.prepared); err != nil {
-				return err
-			}
-		}
-		var err error
-		if pageRemoved, err = deleteExisting(tx, removes); err != nil {
-			return err
-		}
-		if last.checkpoint != "" {
-			return tx.SetCheckpoint(w.u.checkpoint, last.checkpoint)
-		}
-		return nil
-	})
-	if err != nil {
-		if len(group) > 1 {
-			return fmt.Errorf("write pages %d-%d: %w", group[0].number, last.number, err)
-		}
-		return fmt.Errorf("write page %d: %w", last.number, err)
-	}
-	w.ahead.committed(last.seq)
-	for _, pw := range group {
-		for _, r := range pw.batch {
-			w.stored[r.Type]++
-		}
+	for typ, n := range stored {
+		w.stored[typ] += n
 	}
 	for typ, n := range pageRemoved {
 		w.removed[typ] += n
@@ -346,7 +372,7 @@ func (w *unitWriter) write(ctx context.Context, group []*pageWrite) error {
 	for _, pw := range group {
 		w.s.emit(Progress{Type: w.u.name, Done: pw.done, Total: pw.total})
 	}
-	return nil
+	return held, nil
 }
 
 // pending is what the pages of a unit read and not committed yet make of
