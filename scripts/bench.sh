@@ -34,7 +34,7 @@ go test -count=1 -run '^$' -bench 'SyncScale' -benchtime 1x -timeout 90m ./inter
 section "sync over a network (issue 15): the same initial sync at 20k beside its bare download over a simulated link (100 Mbit/s with 20 ms round trips; 20 Mbit/s with 50 ms, a phone), the practice still in this process: where the download, not the CPU, sets the pace (target <= 1.10x)"
 go test -count=1 -run '^$' -bench 'SyncOverNetwork' -benchtime 1x -timeout 60m ./internal/syncbench/ | grep -E '^(initial|practice)|FAIL' || true
 
-section "deletions (issue 15): incremental sync removing 0.5 % entered-in-error at 20k and 40k (target 40k <= 2.2x 20k)"
+section "deletions (issue 15): incremental sync removing 0.5 % entered-in-error at 20k and 40k, the practice in a process of its own (target 40k <= 2.2x 20k)"
 go test -count=1 -run '^$' -bench 'Deletions' -benchtime 1x -timeout 60m ./internal/syncbench/ | grep -E '^(deletions|practice)|FAIL' || true
 
 section "CLI memory (issue 15): peak RSS of carebook-cli sync of 100k resources, real Argon2id (target <= 128 MB)"

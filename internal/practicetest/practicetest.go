@@ -54,11 +54,18 @@ func OpenCache(t testing.TB) *storage.Store {
 // real pages and stores the profile with its tokens, as the app does.
 func Connect(t testing.TB, srv *practice.Server, st *storage.Store, username, password, patientID string) storage.Profile {
 	t.Helper()
+	return ConnectAt(t, srv.FHIRBase(), st, username, password, patientID)
+}
+
+// ConnectAt is Connect to the practice server at fhirBase (one running in
+// another process).
+func ConnectAt(t testing.TB, fhirBase string, st *storage.Store, username, password, patientID string) storage.Profile {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	browserErr := make(chan error, 1)
 	grant, err := smart.SignIn(ctx, smart.Config{
-		FHIRBase: srv.FHIRBase(),
+		FHIRBase: fhirBase,
 		OpenBrowser: func(authURL string) error {
 			go func() {
 				redirect, err := psmart.SignIn(ctx, &http.Client{}, authURL, username, password, patientID)
@@ -87,7 +94,7 @@ func Connect(t testing.TB, srv *practice.Server, st *storage.Store, username, pa
 	if patientID != "" && grant.PatientID != patientID {
 		t.Fatalf("signed in to chart %q, want %q", grant.PatientID, patientID)
 	}
-	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: srv.FHIRBase(), PatientID: grant.PatientID, Label: username,
+	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: fhirBase, PatientID: grant.PatientID, Label: username,
 		Settings: map[string]string{smart.SettingAuth: "smart"}})
 	if err != nil {
 		t.Fatal(err)
