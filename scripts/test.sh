@@ -30,11 +30,12 @@ exec dbus-run-session -- bash -euo pipefail -c '
 	go build -race -tags ci,no_emoji ./...
 	timeout="${TEST_TIMEOUT:-14m}"
 	# Two sides, one core each (go test would start the screens, package
-	# ui, the longest, last, by name): the screens, then their layout and memory checks without the race detector (see
-	# ui/layoutcheck_test.go and ui/memory_test.go), then storage; and
-	# every other package, one at a time, then 2 s of fuzzing for each
-	# parser of outside data (scripts/fuzz.sh), which fits in the time the
-	# screens side takes longer.
+	# ui, the longest, last, by name): the screens, then their layout and
+	# memory checks without the race detector (see ui/layoutcheck_test.go
+	# and ui/memory_test.go), then storage, then 2 s of fuzzing for each
+	# parser of outside data (scripts/fuzz.sh); and every other package,
+	# one at a time (each test binary linked in turn: this side took about
+	# two minutes longer when the fuzzing came after it).
 	others=$(go list ./... | grep -v -e "^github.com/carebook/carebook/ui$" -e "^github.com/carebook/carebook/storage$")
 	ui_log="$scratch/ui.log"
 	(
@@ -42,11 +43,11 @@ exec dbus-run-session -- bash -euo pipefail -c '
 		go test -tags ci,no_emoji -count=1 -timeout "$timeout" \
 			-run "^(TestNothingCutOffAtPhoneSize|TestLargeTextFitsAPhone|TestRecordInSpanish|TestScreensFitAPhone|TestMemoryBoundedEveryScreen)$" ./ui/
 		go test -race -tags ci,no_emoji -count=1 -timeout "$timeout" ./storage/
+		scripts/fuzz.sh
 	) >"$ui_log" 2>&1 &
 	ui_pid=$!
 	status=0
 	go test -race -tags ci,no_emoji -count=1 -timeout "$timeout" -p 1 $others || status=$?
-	scripts/fuzz.sh || status=$?
 	wait "$ui_pid" || status=$?
 	cat "$ui_log"
 	exit "$status"
