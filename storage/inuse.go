@@ -1,9 +1,9 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -40,31 +40,18 @@ var openWait = 30 * time.Second
 // to wait, then fails with ErrInUse. The lock file is created (0600) if
 // needed and stays in the folder.
 func lockInUse(dir string, exclusive bool, wait time.Duration) (release func(), err error) {
-	f, err := os.OpenFile(filepath.Join(dir, inUseLockFile), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock the data folder: %w", err)
-	}
 	try := tryLockFileShared
 	if exclusive {
 		try = tryLockFile
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		ok, err := try(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock the data folder: %w", err)
-		}
-		if ok {
-			return func() {
-				unlockFile(f) //nolint:errcheck // closing the file releases it in any case
-				f.Close()
-			}, nil
-		}
-		if !time.Now().Before(deadline) {
-			f.Close()
-			return nil, ErrInUse
-		}
-		time.Sleep(lockPoll)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	release, err = waitForLock(ctx, filepath.Join(dir, inUseLockFile), try)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, ErrInUse
+	case err != nil:
+		return nil, fmt.Errorf("lock the data folder: %w", err)
 	}
+	return release, nil
 }

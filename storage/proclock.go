@@ -23,15 +23,27 @@ func (s *Store) ProcessLock(ctx context.Context, name string) (unlock func(), er
 	if !validLockName(name) {
 		return nil, fmt.Errorf("process lock: %w: name %q", ErrInvalid, name)
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, "lock-"+name), os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err = waitForLock(ctx, filepath.Join(s.dir, "lock-"+name), tryLockFile)
 	if err != nil {
-		return nil, fmt.Errorf("process lock: %w", err)
+		return nil, fmt.Errorf("process lock %s: %w", name, err)
+	}
+	return unlock, nil
+}
+
+// waitForLock opens the lock file path (created 0600 if needed) and takes
+// its lock with try (tryLockFile or tryLockFileShared), trying again every
+// lockPoll until it is free or ctx ends (ctx's error then). It returns
+// the function that releases the lock.
+func waitForLock(ctx context.Context, path string, try func(*os.File) (bool, error)) (release func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
 	}
 	for {
-		ok, err := tryLockFile(f)
+		ok, err := try(f)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("process lock: %w", err)
+			return nil, err
 		}
 		if ok {
 			return func() {
@@ -44,7 +56,7 @@ func (s *Store) ProcessLock(ctx context.Context, name string) (unlock func(), er
 		case <-ctx.Done():
 			t.Stop()
 			f.Close()
-			return nil, fmt.Errorf("process lock %s: %w", name, ctx.Err())
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 	}
