@@ -17,6 +17,28 @@ import (
 	"github.com/carebook/carebook/storage"
 )
 
+// damagedTestStorage are the storage options of these tests: a cheap key
+// derivation, no keyring.
+var damagedTestStorage = storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true}
+
+// storeWithProfile sets up a new data file in dir with one profile and
+// returns it open (the caller closes it).
+func storeWithProfile(t *testing.T, dir string) *storage.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := storage.Open(dir, damagedTestStorage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Setup(ctx, msgPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: "https://example.org/fhir", PatientID: "p1", Label: "Maya"}); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // damagePage overwrites one page of table in the data file of dir with
 // junk and leaves a write-ahead log behind, as a disk error and a killed
 // process would.
@@ -47,7 +69,7 @@ func TestDamagedFileRebuiltInTheWindow(t *testing.T) {
 	damagePage(t, dir, "resources")
 	cfg := app.Config{
 		DataDir: dir, IdleTimeout: -1, Now: p.clock,
-		Storage: storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		Storage: damagedTestStorage,
 		Demo:    func(context.Context) (app.DemoPractice, error) { return keepOpen{p}, nil },
 	}
 	if _, err := app.Open(cfg); !errors.Is(err, storage.ErrCorrupt) {
@@ -85,19 +107,9 @@ func TestDamagedBeyondRebuildSaysWhatToDo(t *testing.T) {
 	q := useQueue(t)
 	test.NewTempApp(t)
 	lightTheme(t)
-	ctx := context.Background()
 	dir := t.TempDir()
-	opts := storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true}
-	st, err := storage.Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Setup(ctx, msgPassphrase); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: "https://example.org/fhir", PatientID: "p1", Label: "Maya"}); err != nil {
-		t.Fatal(err)
-	}
+	opts := damagedTestStorage
+	st := storeWithProfile(t, dir)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -141,20 +153,10 @@ func TestDamagedRebuildRefusedWhileInUse(t *testing.T) {
 	q := useQueue(t)
 	test.NewTempApp(t)
 	lightTheme(t)
-	ctx := context.Background()
 	dir := t.TempDir()
-	opts := storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true}
-	other, err := storage.Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts := damagedTestStorage
+	other := storeWithProfile(t, dir)
 	defer other.Close()
-	if err := other.Setup(ctx, msgPassphrase); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.CreateProfile(ctx, storage.Profile{PracticeURL: "https://example.org/fhir", PatientID: "p1", Label: "Maya"}); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, storage.FileName)
 	before, err := os.ReadFile(path)
 	if err != nil {
