@@ -218,6 +218,34 @@ func TestEverythingWithHistory(t *testing.T) {
 	wantCounts(t, counts(t, st, pid), map[string]int{"Patient": 1, "Observation": 23, "Condition": 1, "Encounter": 1})
 }
 
+// cutOffSync runs a $everything sync of pages of 5 that is cancelled
+// once stopAfter pages were committed (their Progress came), checks it
+// failed and left no checkpoint, and returns how many resources the last
+// Progress reported done.
+func cutOffSync(t *testing.T, srv *fhirtest.Server, st *storage.Store, pid string, stopAfter int) (done int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pages := 0
+	cfg := Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1", PageSize: 5,
+		OnEvent: func(e Event) {
+			if p, ok := e.(Progress); ok {
+				pages++
+				done = p.Done
+				if pages == stopAfter {
+					cancel()
+				}
+			}
+		}}
+	if _, err := Run(ctx, cfg); err == nil {
+		t.Fatalf("stop after %d pages: sync finished", stopAfter)
+	}
+	if _, ok, _ := st.Checkpoint(context.Background(), pid, checkpointEverything); ok {
+		t.Fatalf("stop after %d pages: checkpoint advanced", stopAfter)
+	}
+	return done
+}
+
 // TestInterruptedSyncConverges cancels syncs at every page and checks the
 // checkpoint never moves past data that was not written.
 func TestInterruptedSyncConverges(t *testing.T) {
@@ -226,25 +254,7 @@ func TestInterruptedSyncConverges(t *testing.T) {
 	seed(srv)
 	st, pid := openStore(t)
 	for stopAfter := 1; stopAfter <= 5; stopAfter++ {
-		ctx, cancel := context.WithCancel(context.Background())
-		pages := 0
-		cfg := Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1", PageSize: 5,
-			OnEvent: func(e Event) {
-				if _, ok := e.(Progress); ok {
-					pages++
-					if pages == stopAfter {
-						cancel()
-					}
-				}
-			}}
-		_, err := Run(ctx, cfg)
-		cancel()
-		if err == nil {
-			t.Fatalf("stop after %d pages: sync finished", stopAfter)
-		}
-		if _, ok, _ := st.Checkpoint(context.Background(), pid, checkpointEverything); ok {
-			t.Fatalf("stop after %d pages: checkpoint advanced", stopAfter)
-		}
+		cutOffSync(t, srv, st, pid, stopAfter)
 	}
 	if _, err := Run(context.Background(), Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1"}); err != nil {
 		t.Fatal(err)

@@ -65,26 +65,7 @@ func TestCutOffSyncLeavesWholePages(t *testing.T) {
 	for stopAfter := 1; stopAfter <= 4; stopAfter++ {
 		st, pid := openStore(t)
 		st.SetSearchIndexer(refIndexer)
-		ctx, cancel := context.WithCancel(context.Background())
-		pages, done := 0, 0
-		cfg := Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1", PageSize: 5,
-			OnEvent: func(e Event) {
-				if p, ok := e.(Progress); ok {
-					pages++
-					done = p.Done
-					if pages == stopAfter {
-						cancel()
-					}
-				}
-			}}
-		_, err := Run(ctx, cfg)
-		cancel()
-		if err == nil {
-			t.Fatalf("stop after %d pages: sync finished", stopAfter)
-		}
-		if _, ok, _ := st.Checkpoint(context.Background(), pid, checkpointEverything); ok {
-			t.Fatalf("stop after %d pages: checkpoint advanced", stopAfter)
-		}
+		done := cutOffSync(t, srv, st, pid, stopAfter)
 		stored := 0
 		for _, n := range counts(t, st, pid) {
 			stored += n
