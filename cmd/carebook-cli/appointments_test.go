@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -266,11 +263,12 @@ func serverBookings(t *testing.T, srv *practice.Server, slotID string) int {
 	return n
 }
 
-// TestBookSurvivesSIGKILL kills the real `carebook-cli book` 10 times (30 with CAREBOOK_LONG=1) at
-// moments drawn from what a booking takes here, each time for another free
-// time. After every kill the cache opens; after a final sync every booking
-// the cache kept is at the practice exactly once, and the practice has no
-// booking the cache does not know.
+// TestBookSurvivesSIGKILL kills the real `carebook-cli book` 10 times (30
+// with CAREBOOK_LONG=1), and more while the kills have not yet interrupted
+// enough bookings (killLoop), at moments drawn from what a booking takes
+// here, each time for another free time. After every kill the cache opens;
+// after a final sync every booking the cache kept is at the practice
+// exactly once, and the practice has no booking the cache does not know.
 func TestBookSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns carebook-cli")
@@ -281,63 +279,38 @@ func TestBookSurvivesSIGKILL(t *testing.T) {
 	// its identifier before a resend), so that kills land while it is on
 	// its way as often as before it was stored.
 	srv.Faults().Set(faults.Config{Latency: 150 * time.Millisecond, OnlyPaths: "/fhir/Appointment"})
+	// A free time for each uncut run and each kill, extra kills included.
 	slots := listSlots(t, dir, "--from", time.Now().AddDate(0, 0, 2).Format(time.DateOnly))
 	kills := longLoop(10, 30) // CAREBOOK_LONG=1: 30
-	if len(slots) < kills+3 {
-		t.Fatalf("only %d free times", len(slots))
+	if need := 3 + killCap*kills; len(slots) < need {
+		t.Fatalf("the practice has %d free times from the day after tomorrow; the test needs %d: 3 uncut bookings and up to %d kills",
+			len(slots), need, killCap*kills)
 	}
-	book := func(slot string) *exec.Cmd {
-		cmd := exec.Command(bin, "book", "--data", dir, "--slot", slot)
-		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
+	book := func(slot string) *exec.Cmd { return startCLI(t, bin, "book", "--data", dir, "--slot", slot) }
+	targets := slots[3:]
+	keptNow, leftWaiting := 0, 0
+	loop := killLoop{bin: bin, dir: dir, kills: kills,
+		probe: func(i int) *exec.Cmd { return book(slots[i].ID) },
+		start: func(i int) *exec.Cmd { return book(targets[i].ID) },
+		afterKill: func(i int) {
+			if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
+				t.Fatalf("kill %d: cache unusable: %d %s", i, code, errOut)
+			}
+			if a, n := appointmentAt(listAppointments(t, dir), targets[i].ID); n == 1 {
+				keptNow++
+				if a.State == "waiting" {
+					leftWaiting++
+				}
+			}
+		},
+		// A quarter of the kills must come after the booking is stored.
+		tooEarly: func(n int) bool { return keptNow < n/4 },
 	}
-	// What a booking takes: the shortest of three that run to the end,
-	// and of its start (opening and unlocking the cache, as status does).
-	whole, startup := time.Hour, time.Hour
-	for i := range 3 {
-		t0 := time.Now()
-		if err := book(slots[i].ID).Wait(); err != nil {
-			t.Fatalf("probe booking: %v", err)
-		}
-		whole = min(whole, time.Since(t0))
-		t0 = time.Now()
-		status := exec.Command(bin, "status", "--data", dir)
-		status.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
-		if err := status.Run(); err != nil {
-			t.Fatalf("probe status: %v", err)
-		}
-		startup = min(startup, time.Since(t0))
-	}
-	work := max(whole-startup, time.Millisecond)
-	finishedFirst, leftWaiting := 0, 0
-	tried := slots[3 : 3+kills]
-	for i, s := range tried {
-		cmd := book(s.ID)
-		// Most kills inside the booking's work (reading the time, storing
-		// it, sending it, saving the answer), one in five during its start.
-		delay := startup + rand.N(work)
-		if i%5 == 4 {
-			delay = rand.N(startup)
-		}
-		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
-		if cmd.Wait() == nil {
-			finishedFirst++
-		}
-		if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
-			t.Fatalf("kill %d: cache unusable: %d %s", i, code, errOut)
-		}
-		if a, n := appointmentAt(listAppointments(t, dir), s.ID); n == 1 && a.State == "waiting" {
-			leftWaiting++
-		}
-	}
-	t.Logf("a booking takes %v, its start %v; %d kills, %d after the booking had finished, %d left a booking waiting",
-		whole.Round(time.Millisecond), startup.Round(time.Millisecond), kills, finishedFirst, leftWaiting)
-	if finishedFirst > kills/2 {
-		t.Fatalf("%d of %d kills came after the booking had finished: the test did not interrupt bookings", finishedFirst, kills)
+	killed := loop.run(t)
+	t.Logf("%d kills (%d extra), %d after the booking had finished, %d left a booking stored, %d of them waiting",
+		killed.kills, killed.extra, killed.finished, keptNow, leftWaiting)
+	if killed.finished > killed.kills/2 {
+		t.Fatalf("%d of %d kills came after the booking had finished: the test did not interrupt bookings", killed.finished, killed.kills)
 	}
 	srv.Faults().Set(faults.Config{})
 	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
@@ -345,7 +318,7 @@ func TestBookSurvivesSIGKILL(t *testing.T) {
 	}
 	list := listAppointments(t, dir)
 	kept := 0
-	for _, s := range tried {
+	for _, s := range targets[:killed.kills] {
 		local, n := appointmentAt(list, s.ID)
 		if n > 1 {
 			t.Errorf("time %s is booked %d times in the cache", s.ID, n)
@@ -359,5 +332,8 @@ func TestBookSurvivesSIGKILL(t *testing.T) {
 		}
 		kept += n
 	}
-	t.Logf("%d of %d killed bookings were kept and are at the practice once; the others never reached the outbox", kept, kills)
+	t.Logf("%d of %d killed bookings were kept and are at the practice once; the others never reached the outbox", kept, killed.kills)
+	if kept < killed.kills/4 {
+		t.Errorf("only %d of %d killed bookings were stored: the kills came too early to test sending", kept, killed.kills)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -276,12 +275,14 @@ func buildCLI(t *testing.T) string {
 }
 
 // TestSyncSurvivesSIGKILL kills `carebook-cli sync` (the real binary) 15
-// times (50 with CAREBOOK_LONG=1) at random moments while the server keeps
-// changing. After every kill the cache must open; at the end a sync must
-// converge to the server.
+// times (50 with CAREBOOK_LONG=1), and more while too many kills came
+// after the sync had finished (killLoop), at random moments while the
+// server keeps changing. After every kill the cache must open; at the end
+// a sync must converge to the server.
 // The moments are drawn from what a sync takes here (measured first):
 // most inside the sync's work, initial, full or incremental, and one in
-// five during its start (opening a cache that the last kill left).
+// five of the first during its start (opening a cache that the last kill
+// left).
 func TestSyncSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns carebook-cli")
@@ -295,98 +296,74 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	// Network latency, so that a sync's pages are committed one by one
 	// over its run rather than within a few milliseconds of each other.
 	srv.FailBefore(func(*http.Request) int { time.Sleep(15 * time.Millisecond); return 0 })
-	start := func(args ...string) *exec.Cmd {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
 	startSync := func(dir string, args ...string) *exec.Cmd {
-		return start(append([]string{"sync", "--data", dir, "--quiet"}, args...)...)
+		return startCLI(t, bin, append([]string{"sync", "--data", dir, "--quiet"}, args...)...)
 	}
 	connect := func(dir string) {
 		if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != 0 {
 			t.Fatalf("connect: %s", errOut)
 		}
 	}
-	// The shortest of three runs: the start (open and unlock, as status
-	// does) and a whole full sync, once a first sync has run.
+	// The uncut runs are whole full syncs of a cache of their own, once a
+	// first sync has run.
 	probe := newCache(t)
 	connect(probe)
 	if err := startSync(probe).Wait(); err != nil {
 		t.Fatalf("probe sync: %v", err)
 	}
-	startup, whole := time.Hour, time.Hour
-	for range 3 {
-		t0 := time.Now()
-		if err := start("status", "--data", probe).Wait(); err != nil {
-			t.Fatalf("probe status: %v", err)
-		}
-		startup = min(startup, time.Since(t0))
-		t0 = time.Now()
-		if err := startSync(probe, "--full").Wait(); err != nil {
-			t.Fatalf("probe sync: %v", err)
-		}
-		whole = min(whole, time.Since(t0))
-	}
-	work := max(whole-startup, time.Millisecond)
 
 	dir := newCache(t)
 	connect(dir)
-	kills := longLoop(15, 50) // CAREBOOK_LONG=1: 50
-	next, killed, finishedFirst, completed := records, 0, 0, 0
-	for i := 0; killed < kills; i++ {
-		// The server changes between attempts: new, updated and deleted records.
+	next, changes, completed := records, 0, 0
+	// change changes the server between attempts: new, updated and deleted
+	// records.
+	change := func() {
 		srv.Put(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"final","subject":{"reference":"Patient/p1"}}`, next))
 		next++
 		for range 5 {
-			srv.Put(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"amended","subject":{"reference":"Patient/p1"},"valueInteger":%d}`, rand.IntN(next), i))
+			srv.Put(fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"amended","subject":{"reference":"Patient/p1"},"valueInteger":%d}`, rand.IntN(next), changes))
 		}
-		if i%5 == 0 {
+		if changes%5 == 0 {
 			srv.Delete("Observation", fmt.Sprintf("o%d", rand.IntN(next)))
 		}
+		changes++
 		// Time passes between a change and the next sync (hours, in real
 		// life): more than the checkpoint's overlap, which would otherwise
 		// fetch the changes again and hide a checkpoint moved too early.
 		srv.Advance(2 * time.Second)
-		if i%10 == 9 {
-			// Now and then a sync is let finish: the sync after a kill
-			// converges, and later kills also hit incremental syncs that
-			// start from checkpoints.
-			if err := startSync(dir).Wait(); err != nil {
-				t.Fatalf("sync %d: %v", i, err)
-			}
-			converged(t, srv, dir, false)
-			completed++
-		} else {
-			var cmd *exec.Cmd
-			if completed > 0 && i%3 == 0 {
-				cmd = startSync(dir) // incremental
-			} else {
-				cmd = startSync(dir, "--full") // initial, or full with reconcile
-			}
-			delay := startup + rand.N(work)
-			if killed%5 == 4 {
-				delay = rand.N(startup)
-			}
-			time.Sleep(delay)
-			cmd.Process.Signal(syscall.SIGKILL)
-			if cmd.Wait() == nil {
-				finishedFirst++
-			}
-			killed++
-		}
-		// The cache opens and unlocks after every kill.
-		if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
-			t.Fatalf("attempt %d: cache unusable: %d %s", i, code, errOut)
-		}
 	}
-	t.Logf("start %v, whole sync %v; %d kills, %d of them after the sync had finished; %d syncs let finish",
-		startup.Round(time.Millisecond), whole.Round(time.Millisecond), killed, finishedFirst, completed)
-	if finishedFirst > kills/2 {
-		t.Fatalf("%d of %d kills came after the sync had finished: the test did not interrupt syncs", finishedFirst, kills)
+	loop := killLoop{bin: bin, dir: probe, kills: longLoop(15, 50), // CAREBOOK_LONG=1: 50
+		probe: func(int) *exec.Cmd { return startSync(probe, "--full") },
+		start: func(i int) *exec.Cmd {
+			if i > 0 && i%9 == 0 {
+				// Now and then a sync is let finish: the sync after a kill
+				// converges, and later kills also hit incremental syncs that
+				// start from checkpoints.
+				change()
+				if err := startSync(dir).Wait(); err != nil {
+					t.Fatalf("sync before kill %d: %v", i, err)
+				}
+				converged(t, srv, dir, false)
+				completed++
+			}
+			change()
+			if completed > 0 && i%3 == 0 {
+				return startSync(dir) // incremental
+			}
+			return startSync(dir, "--full") // initial, or full with reconcile
+		},
+		// The cache opens and unlocks after every kill.
+		afterKill: func(i int) {
+			if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
+				t.Fatalf("after kill %d the cache is unusable: %d %s", i, code, errOut)
+			}
+		},
+	}
+	killed := loop.run(t)
+	t.Logf("%d kills (%d extra), %d of them after the sync had finished; %d syncs let finish",
+		killed.kills, killed.extra, killed.finished, completed)
+	if killed.finished > killed.kills/2 {
+		t.Fatalf("%d of %d kills came after the sync had finished: the test did not interrupt syncs", killed.finished, killed.kills)
 	}
 	// Last, a full sync removes what the server deleted (an open server's
 	// history cannot be used), and the cache equals the server.

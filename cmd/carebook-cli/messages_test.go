@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -190,11 +188,13 @@ func TestMessageCommands(t *testing.T) {
 }
 
 // TestMessageSurvivesSIGKILL kills `carebook-cli message` (the real
-// binary, built without cgo) 10 times (30 with CAREBOOK_LONG=1) at random moments of its run, drawn
-// from how long an uncut run takes here, while the practice answers
-// slowly. After every kill the cache opens. Then one `sync`: every message
-// the cache holds is at the practice exactly once (none lost, none twice),
-// and the practice has no message the cache does not know of.
+// binary, built without cgo) 10 times (30 with CAREBOOK_LONG=1), and more
+// while the kills have not yet interrupted enough messages (killLoop), at
+// random moments of its run, drawn from how long an uncut run takes here,
+// while the practice answers slowly. After every kill the cache opens.
+// Then one `sync`: every message the cache holds is at the practice
+// exactly once (none lost, none twice), and the practice has no message
+// the cache does not know of.
 func TestMessageSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns carebook-cli")
@@ -203,51 +203,20 @@ func TestMessageSurvivesSIGKILL(t *testing.T) {
 	srv, dir := connectPractice(t)
 	srv.Faults().Set(faults.Config{Latency: 30 * time.Millisecond, OnlyPaths: "/fhir/Communication"})
 	to := "Organization/" + synth.PracticeOrgID
-	start := func(subject string) *exec.Cmd {
-		cmd := exec.Command(bin, "message", "--data", dir, "--to", to, "--subject", subject, "--text", "Sent by a process that may be killed.")
-		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
+	send := func(subject string) *exec.Cmd {
+		return startCLI(t, bin, "message", "--data", dir, "--to", to, "--subject", subject, "--text", "Sent by a process that may be killed.")
 	}
-	// The longest of three uncut runs, and the shortest start (opening
-	// and unlocking the cache, as status does).
-	whole, startup := time.Duration(0), time.Hour
-	for i := range 3 {
-		t0 := time.Now()
-		if err := start(fmt.Sprintf("Kill test probe %d", i)).Wait(); err != nil {
-			t.Fatalf("probe %d: %v", i, err)
-		}
-		whole = max(whole, time.Since(t0))
-		t0 = time.Now()
-		status := exec.Command(bin, "status", "--data", dir)
-		status.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
-		if err := status.Run(); err != nil {
-			t.Fatalf("status: %v", err)
-		}
-		startup = min(startup, time.Since(t0))
+	// Most kills land in the message's work (storing, sending, reading
+	// back). Enough of them must come after it is stored: a quarter of
+	// them, besides the three uncut runs'.
+	storedNow := 0
+	loop := killLoop{bin: bin, dir: dir, kills: longLoop(10, 30), // CAREBOOK_LONG=1: 30
+		probe:     func(i int) *exec.Cmd { return send(fmt.Sprintf("Kill test probe %d", i)) },
+		start:     func(i int) *exec.Cmd { return send(fmt.Sprintf("Kill test %02d", i)) },
+		afterKill: func(i int) { storedNow = outboxAfterKill(t, dir, i) },
+		tooEarly:  func(n int) bool { return storedNow < 3+n/4 },
 	}
-	work := max(whole-startup, time.Millisecond)
-	kills := longLoop(10, 30) // CAREBOOK_LONG=1: 30
-	finished := 0
-	for i := range kills {
-		cmd := start(fmt.Sprintf("Kill test %02d", i))
-		// Most kills land in the message's work (storing, sending, reading
-		// back); one in five during the start.
-		delay := startup + rand.N(work)
-		if i%5 == 4 {
-			delay = rand.N(startup)
-		}
-		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
-		if cmd.Wait() == nil {
-			finished++
-		}
-		if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
-			t.Fatalf("after kill %d the cache is unusable: %d %s", i, code, errOut)
-		}
-	}
+	killed := loop.run(t)
 	srv.Faults().Set(faults.Config{})
 	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)
@@ -323,12 +292,12 @@ func TestMessageSurvivesSIGKILL(t *testing.T) {
 			t.Errorf("%q is at the practice %d times", s, n)
 		}
 	}
-	t.Logf("a start takes %v, an uncut run %v; %d kills (%d after the run had finished); %d messages stored, %d at the practice",
-		startup.Round(time.Millisecond), whole.Round(time.Millisecond), kills, finished, len(stored), len(subjects))
-	if len(stored) < 3+kills/4 {
-		t.Errorf("only %d messages were stored: the kills came too early to test sending", len(stored))
+	t.Logf("%d kills (%d extra), %d after the run had finished; %d messages stored, %d at the practice",
+		killed.kills, killed.extra, killed.finished, len(stored), len(subjects))
+	if len(stored) < 3+killed.kills/4 {
+		t.Errorf("only %d messages were stored after %d kills: the kills came too early to test sending", len(stored), killed.kills)
 	}
-	if finished > kills/2 {
-		t.Errorf("%d of %d kills came after the run had finished", finished, kills)
+	if killed.finished > killed.kills/2 {
+		t.Errorf("%d of %d kills came after the run had finished", killed.finished, killed.kills)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,26 +17,19 @@ import (
 )
 
 // TestRekeySurvivesSIGKILL kills `carebook-cli rekey` (the real binary)
-// with SIGKILL at moments spread over what a whole rotation takes here
-// (measured first), again and again. After each kill the next command's
-// unlock finishes an interrupted rotation; the cache must open and read
-// the same record, with the unsent message kept, every time. The seed of
-// the moments is logged; CAREBOOK_SEED replays it.
+// with SIGKILL 6 times, and more while no kill has landed in the middle
+// of a rotation (killLoop): one in three at a moment drawn from what a
+// whole rotation takes here (measured first), the others once the
+// rotation has started. After each kill the next command's unlock finishes
+// an interrupted rotation; the cache must open and read the same record,
+// with the unsent message kept, every time. The seed of the moments is
+// logged; CAREBOOK_SEED replays it.
 func TestRekeySurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns carebook-cli")
 	}
 	bin := buildCLI(t)
-	srv := fhirtest.New(fhirtest.Features{Everything: true})
-	defer srv.Close()
-	seedServer(srv, 2000)
-	dir := newCache(t)
-	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != exitOK {
-		t.Fatalf("connect: %d %s", code, errOut)
-	}
-	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
-		t.Fatalf("sync: %d %s", code, errOut)
-	}
+	_, dir := syncedOpenCache(t, 2000)
 	pid := profileID(t, dir)
 	enqueueMessage(t, dir, pid) // unsent: the practice is never asked again below
 	// The binary (not this race-instrumented test process) reads the cache
@@ -60,60 +52,43 @@ func TestRekeySurvivesSIGKILL(t *testing.T) {
 	}
 	before := export()
 
-	rekey := func() *exec.Cmd {
-		cmd := exec.Command(bin, "rekey", "--data", dir)
-		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
-	start := time.Now()
-	if err := rekey().Wait(); err != nil {
-		t.Fatalf("a whole rekey: %v", err)
-	}
-	whole := time.Since(start)
-
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("CAREBOOK_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("a whole rekey takes %v; seed %d (CAREBOOK_SEED replays it)", whole, seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
-	const kills = 6
-	midway := 0
+	rekey := func(int) *exec.Cmd { return startCLI(t, bin, "rekey", "--data", dir) }
 	db := rawCacheDB(t, dir)
 	defer db.Close()
-	for i := range kills {
-		cmd := rekey()
-		if i%3 == 2 {
-			// Anywhere in the run: unlock, key derivation, start, batches, finish.
-			time.Sleep(time.Duration(rng.Int64N(int64(whole))))
-		} else {
+	midway := 0
+	loop := killLoop{bin: bin, dir: dir, kills: 6, probe: rekey, start: rekey,
+		wait: func(i int, cmd *exec.Cmd, delay time.Duration, rng *rand.Rand) {
+			if i%3 == 2 {
+				// Anywhere in the run: unlock, key derivation, start, batches, finish.
+				time.Sleep(delay)
+				return
+			}
 			// Inside the re-sealing: once the rotation has started (its row
 			// is there), after a random part of a batch or a few.
 			waitRotationStarted(t, db, cmd)
 			time.Sleep(time.Duration(rng.Int64N(int64(30 * time.Millisecond))))
-		}
-		cmd.Process.Kill() // SIGKILL
-		cmd.Wait()
-		if pendingRekey(t, dir) {
-			midway++
-		}
-		// Any command's unlock finishes the rotation; the record reads the same.
-		if got := export(); got != before {
-			t.Fatalf("after kill %d the export differs", i+1)
-		}
-		if pendingRekey(t, dir) {
-			t.Fatalf("after kill %d and an unlock the rotation is still pending", i+1)
-		}
-		if status := runBin("status", "--json"); !onePending.MatchString(status) {
-			t.Fatalf("after kill %d the unsent message is not pending: %s", i+1, status)
-		}
+		},
+		afterKill: func(i int) {
+			if pendingRekey(t, dir) {
+				midway++
+			}
+			// Any command's unlock finishes the rotation; the record reads the same.
+			if got := export(); got != before {
+				t.Fatalf("after kill %d the export differs", i+1)
+			}
+			if pendingRekey(t, dir) {
+				t.Fatalf("after kill %d and an unlock the rotation is still pending", i+1)
+			}
+			if status := runBin("status", "--json"); !onePending.MatchString(status) {
+				t.Fatalf("after kill %d the unsent message is not pending: %s", i+1, status)
+			}
+		},
+		tooEarly: func(int) bool { return midway == 0 },
 	}
-	t.Logf("%d of %d kills landed in the middle of a rotation", midway, kills)
+	killed := loop.run(t)
+	t.Logf("%d of %d kills (%d extra) landed in the middle of a rotation", midway, killed.kills, killed.extra)
 	if midway == 0 {
-		t.Fatalf("no kill of %d landed in the middle of a rotation (seed %d)", kills, seed)
+		t.Fatalf("no kill of %d landed in the middle of a rotation (seed %d)", killed.kills, killed.seed)
 	}
 	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
 	if err != nil {

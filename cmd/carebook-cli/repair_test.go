@@ -168,9 +168,19 @@ func wantExportAfterRepair(t *testing.T, dir string) {
 // message waits in the outbox.
 func syncedWithWaitingMessage(t *testing.T) (*fhirtest.Server, string) {
 	t.Helper()
+	srv, dir := syncedOpenCache(t, 10)
+	srv.FailBefore(func(*http.Request) int { return http.StatusServiceUnavailable })
+	enqueueMessage(t, dir, profileID(t, dir))
+	return srv, dir
+}
+
+// syncedOpenCache is a new cache connected to an open server (no sign-in)
+// seeded with seedServer(srv, n), and synced.
+func syncedOpenCache(t *testing.T, n int) (*fhirtest.Server, string) {
+	t.Helper()
 	srv := fhirtest.New(fhirtest.Features{Everything: true})
 	t.Cleanup(srv.Close)
-	seedServer(srv, 10)
+	seedServer(srv, n)
 	dir := newCache(t)
 	if code, _, errOut := cli(t, testPassphrase, "connect", "--data", dir, "--server", srv.Base(), "--open", "--patient", "p1"); code != exitOK {
 		t.Fatalf("connect: %d %s", code, errOut)
@@ -178,7 +188,5 @@ func syncedWithWaitingMessage(t *testing.T) (*fhirtest.Server, string) {
 	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)
 	}
-	srv.FailBefore(func(*http.Request) int { return http.StatusServiceUnavailable })
-	enqueueMessage(t, dir, profileID(t, dir))
 	return srv, dir
 }

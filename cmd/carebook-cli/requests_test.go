@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -204,13 +201,15 @@ func TestRequestCommands(t *testing.T) {
 }
 
 // TestRequestSurvivesSIGKILL kills `carebook-cli request` (the real binary,
-// built without cgo) 10 times (30 with CAREBOOK_LONG=1) at random moments of its run, drawn from how
-// long an uncut run takes, while the practice answers slowly. After every
-// kill the cache opens; after one `sync` every request the cache holds is
-// at the practice exactly once, and the practice has none the cache does
-// not know of. (Referrals, not refills: a second refill of the same
-// prescription is refused before anything is stored, which would end the
-// test's run early; both go through the same use case and outbox.)
+// built without cgo) 10 times (30 with CAREBOOK_LONG=1), and more while the
+// kills have not yet interrupted enough requests (killLoop), at random
+// moments of its run, drawn from how long an uncut run takes, while the
+// practice answers slowly. After every kill the cache opens; after one
+// `sync` every request the cache holds is at the practice exactly once,
+// and the practice has none the cache does not know of. (Referrals, not
+// refills: a second refill of the same prescription is refused before
+// anything is stored, which would end the test's run early; both go
+// through the same use case and outbox.)
 func TestRequestSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns carebook-cli")
@@ -218,47 +217,19 @@ func TestRequestSurvivesSIGKILL(t *testing.T) {
 	bin := buildCLI(t)
 	srv, dir := connectPractice(t)
 	srv.Faults().Set(faults.Config{Latency: 30 * time.Millisecond, OnlyPaths: "/fhir/Task"})
-	start := func(text string) *exec.Cmd {
-		cmd := exec.Command(bin, "request", "--data", dir, "--type", "referral", "--text", text)
-		cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
+	ask := func(text string) *exec.Cmd {
+		return startCLI(t, bin, "request", "--data", dir, "--type", "referral", "--text", text)
 	}
-	whole, startup := time.Duration(0), time.Hour
-	for i := range 3 {
-		t0 := time.Now()
-		if err := start(fmt.Sprintf("Kill test probe %d", i)).Wait(); err != nil {
-			t.Fatalf("probe %d: %v", i, err)
-		}
-		whole = max(whole, time.Since(t0))
-		t0 = time.Now()
-		status := exec.Command(bin, "status", "--data", dir)
-		status.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
-		if err := status.Run(); err != nil {
-			t.Fatalf("status: %v", err)
-		}
-		startup = min(startup, time.Since(t0))
+	// A quarter of the kills, besides the three uncut runs, must come
+	// after the request is stored.
+	storedNow := 0
+	loop := killLoop{bin: bin, dir: dir, kills: longLoop(10, 30), // CAREBOOK_LONG=1: 30
+		probe:     func(i int) *exec.Cmd { return ask(fmt.Sprintf("Kill test probe %d", i)) },
+		start:     func(i int) *exec.Cmd { return ask(fmt.Sprintf("Kill test %02d", i)) },
+		afterKill: func(i int) { storedNow = outboxAfterKill(t, dir, i) },
+		tooEarly:  func(n int) bool { return storedNow < 3+n/4 },
 	}
-	work := max(whole-startup, time.Millisecond)
-	kills := longLoop(10, 30) // CAREBOOK_LONG=1: 30
-	finished := 0
-	for i := range kills {
-		cmd := start(fmt.Sprintf("Kill test %02d", i))
-		delay := startup + rand.N(work)
-		if i%5 == 4 {
-			delay = rand.N(startup)
-		}
-		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
-		if cmd.Wait() == nil {
-			finished++
-		}
-		if code, _, errOut := cli(t, testPassphrase, "status", "--data", dir); code != exitOK {
-			t.Fatalf("after kill %d the cache is unusable: %d %s", i, code, errOut)
-		}
-	}
+	killed := loop.run(t)
 	srv.Faults().Set(faults.Config{})
 	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)
@@ -339,12 +310,12 @@ func TestRequestSurvivesSIGKILL(t *testing.T) {
 			t.Errorf("%q is listed %d times", title, n)
 		}
 	}
-	t.Logf("a start takes %v, an uncut run %v; %d kills (%d after the run had finished); %d requests stored, %d at the practice",
-		startup.Round(time.Millisecond), whole.Round(time.Millisecond), kills, finished, len(stored), len(atPractice))
-	if len(stored) < 3+kills/4 {
-		t.Errorf("only %d requests were stored: the kills came too early to test sending", len(stored))
+	t.Logf("%d kills (%d extra), %d after the run had finished; %d requests stored, %d at the practice",
+		killed.kills, killed.extra, killed.finished, len(stored), len(atPractice))
+	if len(stored) < 3+killed.kills/4 {
+		t.Errorf("only %d requests were stored after %d kills: the kills came too early to test sending", len(stored), killed.kills)
 	}
-	if finished > kills/2 {
-		t.Errorf("%d of %d kills came after the run had finished", finished, kills)
+	if killed.finished > killed.kills/2 {
+		t.Errorf("%d of %d kills came after the run had finished", killed.finished, killed.kills)
 	}
 }

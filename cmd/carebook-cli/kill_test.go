@@ -1,0 +1,179 @@
+package main
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// killLoop kills runs of the real carebook-cli with SIGKILL at random
+// moments, drawn from what a run takes on this machine, measured first:
+// the shortest of three starts (opening and unlocking the cache, as status
+// does) and the middle one of three uncut runs. Most kills land in a run's
+// work, after its start; one in five of the first kills lands during the
+// start.
+//
+// The machine's load can change after that measure (other builds start or
+// end), and with it where the kills land. So when, after the first kills,
+// the test's checks that the kills interrupted work do not hold yet, the
+// loop kills more runs, up to three times as many in all: later in their
+// run while the runs got too little done before their kill (tooEarly), and
+// earlier while more than half of them finished before it. The test then
+// makes its assertions on all the kills: the extra runs give a loaded
+// machine the chance to interrupt work, they do not lower the bar.
+type killLoop struct {
+	bin string // the binary
+	dir string // the cache the start probes open (status)
+
+	// kills is how many runs are killed at least.
+	kills int
+	// probe starts the i-th uncut run (0, 1, 2), which must exit 0.
+	probe func(i int) *exec.Cmd
+	// start starts the i-th run to kill.
+	start func(i int) *exec.Cmd
+	// wait, if set, waits for the moment to kill run i instead of
+	// waiting delay, the moment drawn by the loop (another goroutine waits
+	// for the process: wait must not). rng is the loop's.
+	wait func(i int, cmd *exec.Cmd, delay time.Duration, rng *rand.Rand)
+	// afterKill checks the cache after kill i.
+	afterKill func(i int)
+	// tooEarly reports whether, after n kills, too few runs had got far
+	// enough into their work (storing what they send, say). Nil: never.
+	tooEarly func(n int) bool
+}
+
+const (
+	// killCap is how many times killLoop.kills the loop goes to at the most.
+	killCap = 3
+	// maxLater bounds how much later (or earlier) than measured the loop
+	// draws its moments.
+	maxLater = 8
+)
+
+// killStats is what a killLoop did.
+type killStats struct {
+	startup, whole time.Duration // the shortest start, the middle uncut run
+	kills, extra   int           // kills in all; how many of them after the first killLoop.kills
+	finished       int           // runs that had ended before their kill
+	later          float64       // the factor the last kill's moment was drawn with
+	seed           uint64
+}
+
+// run measures the runs, kills them and logs what it did. The seed of the
+// moments is drawn anew each time, or read from CAREBOOK_SEED to replay
+// them.
+func (l killLoop) run(t *testing.T) killStats {
+	t.Helper()
+	s := killStats{seed: uint64(time.Now().UnixNano()), later: 1}
+	if v := os.Getenv("CAREBOOK_SEED"); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("CAREBOOK_SEED=%q: %v", v, err)
+		}
+		s.seed = seed
+	}
+	rng := rand.New(rand.NewPCG(s.seed, 0))
+
+	var wholes []time.Duration
+	s.startup = time.Hour
+	for i := range 3 {
+		t0 := time.Now()
+		if err := l.probe(i).Wait(); err != nil {
+			t.Fatalf("uncut run %d: %v", i, err)
+		}
+		wholes = append(wholes, time.Since(t0))
+		t0 = time.Now()
+		if err := startCLI(t, l.bin, "status", "--data", l.dir).Wait(); err != nil {
+			t.Fatalf("status: %v", err)
+		}
+		s.startup = min(s.startup, time.Since(t0))
+	}
+	slices.Sort(wholes)
+	s.whole = wholes[1]
+	work := max(s.whole-s.startup, time.Millisecond)
+
+	for s.kills < killCap*l.kills {
+		if s.kills >= l.kills {
+			early := l.tooEarly != nil && l.tooEarly(s.kills)
+			late := s.finished > s.kills/2
+			if !early && !late {
+				break
+			}
+			switch {
+			case early && !late:
+				s.later = min(s.later*1.5, maxLater)
+			case late && !early:
+				s.later = max(s.later/1.5, 1/maxLater)
+			}
+			s.extra++
+		}
+		i := s.kills
+		cmd := l.start(i)
+		delay := s.startup + time.Duration(rng.Int64N(int64(work)))
+		if i%5 == 4 && i < l.kills {
+			delay = time.Duration(rng.Int64N(int64(s.startup)))
+		}
+		delay = time.Duration(float64(delay) * s.later)
+		ended := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(ended)
+		}()
+		if l.wait != nil {
+			l.wait(i, cmd, delay, rng)
+		} else {
+			select {
+			case <-time.After(delay):
+			case <-ended:
+			}
+		}
+		cmd.Process.Signal(syscall.SIGKILL) // an error if it has ended: counted below
+		<-ended
+		if cmd.ProcessState.Exited() {
+			s.finished++
+		}
+		s.kills++
+		l.afterKill(i)
+	}
+	t.Logf("a start takes %v, an uncut run %v; %d kills (%d extra, the last drawn ×%.2g later), %d after the run had finished; seed %d (CAREBOOK_SEED replays it)",
+		s.startup.Round(time.Millisecond), s.whole.Round(time.Millisecond), s.kills, s.extra, s.later, s.finished, s.seed)
+	return s
+}
+
+// startCLI starts the real binary with args and the test passphrase.
+func startCLI(t *testing.T, bin string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), passphraseVar+"="+testPassphrase)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// outboxAfterKill checks that the cache in dir opens after kill i (status,
+// in this process) and returns how many items its outbox holds.
+func outboxAfterKill(t *testing.T, dir string, i int) int {
+	t.Helper()
+	code, out, errOut := cli(t, testPassphrase, "status", "--data", dir, "--json")
+	if code != exitOK {
+		t.Fatalf("after kill %d the cache is unusable: %d %s", i, code, errOut)
+	}
+	var ps []profileStatus
+	if err := json.Unmarshal([]byte(out), &ps); err != nil {
+		t.Fatalf("status --json after kill %d: %v\n%s", i, err, out)
+	}
+	n := 0
+	for _, p := range ps {
+		for _, count := range p.Outbox {
+			n += count
+		}
+	}
+	return n
+}
