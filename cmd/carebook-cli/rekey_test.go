@@ -56,7 +56,7 @@ func TestRekeySurvivesSIGKILL(t *testing.T) {
 	db := rawCacheDB(t, dir)
 	defer db.Close()
 	midway := 0
-	loop := killLoop{bin: bin, dir: dir, kills: 6, probe: rekey, start: rekey,
+	loop := killLoop{bin: bin, dir: dir, kills: 6, probes: 1, probe: rekey, start: rekey,
 		wait: func(i int, cmd *exec.Cmd, delay time.Duration, rng *rand.Rand) {
 			if i%3 == 2 {
 				// Anywhere in the run: unlock, key derivation, start, batches, finish.
