@@ -2,8 +2,10 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -11,6 +13,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/carebook/carebook/practice"
+	"github.com/carebook/carebook/practice/store"
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/outbox"
 )
 
 // killLoop kills runs of the real carebook-cli with SIGKILL at random
@@ -179,4 +186,78 @@ func outboxAfterKill(t *testing.T, dir string, i int) int {
 		}
 	}
 	return n
+}
+
+// sentOnce checks the end of a kill test, after its last sync: every item
+// of kind in the outbox of the cache in dir has been sent, and is at the
+// practice exactly once (a typ resource carrying its client identifier);
+// and the practice has no resource of the test's (ours) that the cache
+// does not know. It returns how many such items the cache holds.
+func sentOnce(t *testing.T, srv *practice.Server, dir, kind, typ string, ours func(resource []byte) bool) int {
+	t.Helper()
+	ctx := context.Background()
+	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := st.Profiles(ctx)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("profiles: %v %v", ps, err)
+	}
+	items, err := st.Outbox(ctx, ps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	for _, it := range items {
+		if it.Kind != kind {
+			continue
+		}
+		if it.Status != storage.OutboxSent {
+			t.Errorf("outbox item %d is %s after the sync (%s)", it.Seq, it.Status, it.LastError)
+		}
+		stored[it.Identifier] = true
+	}
+
+	q, _, err := store.ParseQuery(typ, url.Values{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Count = store.MaxCount
+	rs, _, err := srv.Store().Search(ctx, typ, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atPractice := map[string]int{}
+	for _, r := range rs {
+		if !ours(r.JSON) {
+			continue
+		}
+		var res struct {
+			Identifier []struct{ System, Value string }
+		}
+		if err := json.Unmarshal(r.JSON, &res); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range res.Identifier {
+			if id.System == outbox.IdentifierSystem {
+				atPractice[id.Value]++
+			}
+		}
+	}
+	for ident := range stored {
+		if atPractice[ident] != 1 {
+			t.Errorf("%s %s is at the practice %d times, want once", typ, ident, atPractice[ident])
+		}
+	}
+	for ident := range atPractice {
+		if !stored[ident] {
+			t.Errorf("the practice has %s %s that the cache does not know", typ, ident)
+		}
+	}
+	return len(stored)
 }
