@@ -42,6 +42,21 @@ func newCache(t *testing.T) string {
 	return dir
 }
 
+// unlockedCache opens the cache in dir and unlocks it with the test
+// passphrase, as the app does; the caller closes it.
+func unlockedCache(t *testing.T, dir string) *storage.Store {
+	t.Helper()
+	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UnlockWithPassphrase(context.Background(), testPassphrase); err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	return st
+}
+
 // cli runs a command in-process.
 func cli(t *testing.T, passphrase string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -144,14 +159,8 @@ func TestOpenServerConnectSyncStatusExport(t *testing.T) {
 func enqueueMessage(t *testing.T, dir, profileID string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := unlockedCache(t, dir)
 	defer st.Close()
-	if err := st.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
-		t.Fatal(err)
-	}
 	msg := `{"resourceType":"Communication","status":"in-progress","subject":{"reference":"Patient/p1"},"payload":[{"contentString":"hello"}]}`
 	if _, err := outbox.New(outbox.Config{Store: st, ProfileID: profileID}).EnqueueCreate(ctx, outbox.KindMessage, []byte(msg)); err != nil {
 		t.Fatal(err)
@@ -168,13 +177,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	// A SMART profile whose tokens are gone needs sign-in.
 	smartDir := newCache(t)
-	st, err := storage.Open(smartDir, storage.Options{NoKeyring: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.UnlockWithPassphrase(context.Background(), testPassphrase); err != nil {
-		t.Fatal(err)
-	}
+	st := unlockedCache(t, smartDir)
 	if _, err := st.CreateProfile(context.Background(), storage.Profile{PracticeURL: srv.Base(), PatientID: "p1",
 		Settings: map[string]string{smart.SettingAuth: "smart"}}); err != nil {
 		t.Fatal(err)
@@ -378,15 +381,9 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 // an open server's cache only through a full sync).
 func converged(t *testing.T, srv *fhirtest.Server, dir string, exact bool) {
 	t.Helper()
-	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := unlockedCache(t, dir)
 	defer st.Close()
 	ctx := context.Background()
-	if err := st.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
-		t.Fatal(err)
-	}
 	ps, err := st.Profiles(ctx)
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("profiles: %d, %v", len(ps), err)

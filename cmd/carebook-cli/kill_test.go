@@ -196,14 +196,8 @@ func outboxAfterKill(t *testing.T, dir string, i int) int {
 func sentOnce(t *testing.T, srv *practice.Server, dir, kind, typ string, ours func(resource []byte) bool) int {
 	t.Helper()
 	ctx := context.Background()
-	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := unlockedCache(t, dir)
 	defer st.Close()
-	if err := st.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
-		t.Fatal(err)
-	}
 	ps, err := st.Profiles(ctx)
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("profiles: %v %v", ps, err)

@@ -131,14 +131,8 @@ func TestOwnLockThroughTheBinary(t *testing.T) {
 func wantClosed(t *testing.T, dir, teen, parent string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := unlockedCache(t, dir)
 	defer st.Close()
-	if err := st.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := st.Get(ctx, teen, "Condition", "teen-c1"); !errors.Is(err, storage.ErrProfileLocked) {
 		t.Fatalf("the app's unlock reads the teen's record: %v", err)
 	}

@@ -90,13 +90,7 @@ func TestRekeySurvivesSIGKILL(t *testing.T) {
 	if midway == 0 {
 		t.Fatalf("no kill of %d landed in the middle of a rotation (seed %d)", killed.kills, killed.seed)
 	}
-	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.UnlockWithPassphrase(context.Background(), testPassphrase); err != nil {
-		t.Fatal(err)
-	}
+	st := unlockedCache(t, dir)
 	items, err := st.Outbox(context.Background(), pid, storage.OutboxPending)
 	st.Close()
 	if err != nil || len(items) != 1 || !strings.Contains(string(items[0].Payload), "hello") {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/carebook/carebook/practice"
 	psmart "github.com/carebook/carebook/practice/smart"
-	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/smart"
 )
 
@@ -95,14 +94,8 @@ func TestTwoProcessesKeepTheSignIn(t *testing.T) {
 		}
 	}
 
-	st, err := storage.Open(dir, storage.Options{NoKeyring: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := unlockedCache(t, dir)
 	defer st.Close()
-	if err := st.UnlockWithPassphrase(context.Background(), testPassphrase); err != nil {
-		t.Fatal(err)
-	}
 	ps, err := st.Profiles(context.Background())
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("profiles %v, %v", ps, err)
