@@ -10,6 +10,7 @@ package syncbench_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -160,8 +161,9 @@ func scalePractice(b *testing.B, scale int) (*practice.Server, *storage.Store, s
 }
 
 // bareDownload fetches exactly the pages the sync asks for in this mode,
-// drops every entry, and returns how many entries came.
-func bareDownload(b *testing.B, api fhirapi.API, mode string) int {
+// hands each page's entries to keep (unless nil) and drops them, and
+// returns how many entries came.
+func bareDownload(b *testing.B, api fhirapi.API, mode string, keep func([]fhirapi.Entry)) int {
 	ctx := context.Background()
 	count := fmt.Sprint(pull.DefaultPageSize)
 	var (
@@ -169,12 +171,25 @@ func bareDownload(b *testing.B, api fhirapi.API, mode string) int {
 		n  int
 	)
 	search := func(path string, q url.Values) {
-		_, err := api.Search(ctx, path, q, fhirapi.SearchHandler{Entry: func(fhirapi.Entry) error {
-			mu.Lock()
-			n++
-			mu.Unlock()
-			return nil
-		}})
+		var page []fhirapi.Entry
+		_, err := api.Search(ctx, path, q, fhirapi.SearchHandler{
+			Entry: func(e fhirapi.Entry) error {
+				mu.Lock()
+				n++
+				mu.Unlock()
+				if keep != nil {
+					page = append(page, e)
+				}
+				return nil
+			},
+			PageDone: func(fhirapi.Page) error {
+				if keep != nil && len(page) > 0 {
+					keep(page)
+					page = nil
+				}
+				return nil
+			},
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -220,6 +235,69 @@ func bareDownload(b *testing.B, api fhirapi.API, mode string) int {
 	return n
 }
 
+// floorDownload is bareDownload keeping what it downloads as plainly as
+// SQLite allows: each page's resources, as they came, in one table keyed
+// by their URL (no encryption, no search index, no decoding, and
+// synchronous=NORMAL where the app's file is FULL), written by one
+// goroutine while the next page downloads. No cache that keeps a record
+// in SQLite can sync faster on this machine, so the sync's target (1.1×
+// the bare download) is within reach only where this floor is below it.
+func floorDownload(b *testing.B, api fhirapi.API, mode string) int {
+	db, err := sql.Open("sqlite", filepath.Join(b.TempDir(), "floor.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("CREATE TABLE kept (url TEXT PRIMARY KEY, json BLOB)"); err != nil {
+		b.Fatal(err)
+	}
+	pages := make(chan []fhirapi.Entry, 1) // one page waits, as in the sync
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for page := range pages {
+			if err == nil {
+				err = keepPage(db, page)
+			}
+		}
+		written <- err
+	}()
+	n := bareDownload(b, api, mode, func(page []fhirapi.Entry) { pages <- page })
+	close(pages)
+	if err := <-written; err != nil {
+		b.Fatal(err)
+	}
+	var kept int
+	if err := db.QueryRow("SELECT COUNT(*) FROM kept").Scan(&kept); err != nil {
+		b.Fatal(err)
+	}
+	if kept != n {
+		b.Fatalf("the floor kept %d of %d entries", kept, n)
+	}
+	return n
+}
+
+// keepPage writes one page of floorDownload in one transaction.
+func keepPage(db *sql.DB, page []fhirapi.Entry) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.Prepare("INSERT INTO kept (url, json) VALUES (?, ?) ON CONFLICT (url) DO UPDATE SET json = excluded.json")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, e := range page {
+		if _, err := stmt.Exec(e.FullURL, []byte(e.Resource)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
 // profiled runs fn under the label side=client and, when
 // CAREBOOK_BENCH_CPUPROFILE names a directory, writes the CPU profile of
 // fn alone to name.prof there (merge them with go tool pprof -proto; split
@@ -255,10 +333,12 @@ func loadAverage() string {
 }
 
 // syncRun is one timed run: wall and CPU time (of this process: the
-// practice server runs in it too) of the bare download and of the sync.
+// practice server runs in it too) of the bare download, of the floor (see
+// floorDownload; zero where not measured) and of the sync.
 type syncRun struct {
-	bare, sync, bareCPU, syncCPU time.Duration
-	load                         string
+	bare, floor, sync          time.Duration
+	bareCPU, floorCPU, syncCPU time.Duration
+	load                       string
 }
 
 // scaleSide is one practice of BenchmarkSyncScale with its runs.
@@ -272,6 +352,9 @@ type scaleSide struct {
 	// api is the client of the practice each run uses (loopbackAPI, or
 	// one over a simulated network).
 	api func(*storage.Store, storage.Profile) fhirapi.API
+	// floor: each run measures floorDownload too, between the bare
+	// download and the sync.
+	floor bool
 }
 
 // runSyncOnce syncs a fresh cache of side's profile in mode, after a bare
@@ -292,8 +375,19 @@ func runSyncOnce(b *testing.B, side *scaleSide, mode string, count bool) {
 	run := len(side.runs[mode])
 	var entries int
 	start, cpu := time.Now(), cputime.Used()
-	profiled(b, fmt.Sprintf("bare-%s-%dk-%d", mode, side.scale, run), func() { entries = bareDownload(b, api, mode) })
+	profiled(b, fmt.Sprintf("bare-%s-%dk-%d", mode, side.scale, run), func() { entries = bareDownload(b, api, mode, nil) })
 	bare, bareCPU := time.Since(start), cputime.Used()-cpu
+	var floor, floorCPU time.Duration
+	if side.floor {
+		runtime.GC()
+		start, cpu = time.Now(), cputime.Used()
+		profiled(b, fmt.Sprintf("floor-%s-%dk-%d", mode, side.scale, run), func() {
+			if n := floorDownload(b, api, mode); n != entries {
+				b.Fatalf("the floor's download brought %d entries, the bare one %d", n, entries)
+			}
+		})
+		floor, floorCPU = time.Since(start), cputime.Used()-cpu
+	}
 	runtime.GC()
 	var res pull.Result
 	var err error
@@ -314,7 +408,7 @@ func runSyncOnce(b *testing.B, side *scaleSide, mode string, count bool) {
 	}
 	side.entries[mode], side.stored[mode] = entries, stored
 	if count {
-		side.runs[mode] = append(side.runs[mode], syncRun{bare: bare, sync: d, bareCPU: bareCPU, syncCPU: dCPU, load: load})
+		side.runs[mode] = append(side.runs[mode], syncRun{bare: bare, floor: floor, sync: d, bareCPU: bareCPU, floorCPU: floorCPU, syncCPU: dCPU, load: load})
 	}
 }
 
@@ -338,8 +432,9 @@ func secsOf(runs []syncRun, f func(syncRun) time.Duration) string {
 // CAREBOOK_BENCH_SCALES (thousands of resources, default 20,100), in the
 // modes of CAREBOOK_BENCH_MODES ($everything and per-type: a server
 // without $everything), each run beside a bare paged download of the same
-// pages (same page size, same client, the server warm). Run with
-// -benchtime 1x: the repetitions are inside.
+// pages (same page size, same client, the server warm) and the floor of
+// any cache in SQLite (floorDownload). Run with -benchtime 1x: the
+// repetitions are inside.
 //
 // The sizes take turns (20k, 100k, 20k, 100k, ...) rather than running
 // one after the other, so a change in the machine's load during the
@@ -357,7 +452,7 @@ func BenchmarkSyncScale(b *testing.B) {
 	var sides []*scaleSide
 	for _, scale := range scales {
 		srv, _, p := scalePractice(b, scale)
-		sides = append(sides, &scaleSide{scale: scale, srv: srv, profile: p, api: loopbackAPI(b),
+		sides = append(sides, &scaleSide{scale: scale, srv: srv, profile: p, api: loopbackAPI(b), floor: true,
 			runs: map[string][]syncRun{}, entries: map[string]int{}, stored: map[string]int{}})
 	}
 	for _, mode := range modes {
@@ -382,6 +477,10 @@ func BenchmarkSyncScale(b *testing.B) {
 			cs, cb := medianOf(rs, func(r syncRun) time.Duration { return r.syncCPU }), medianOf(rs, func(r syncRun) time.Duration { return r.bareCPU })
 			fmt.Printf("initial sync %-10s %4dk: CPU (server and client): sync median %.2f s, bare download median %.2f s: %.2fx\n",
 				mode, side.scale, cs.Seconds(), cb.Seconds(), cs.Seconds()/cb.Seconds())
+			mf, cf := medianOf(rs, func(r syncRun) time.Duration { return r.floor }), medianOf(rs, func(r syncRun) time.Duration { return r.floorCPU })
+			fmt.Printf("initial sync %-10s %4dk: floor (the bare download keeping each page in plain SQLite, nothing else) median %.2f s (%s), CPU %.2f s: floor/bare %.2fx (CPU %.2fx), the least any SQLite cache adds here; sync/floor %.2fx (CPU %.2fx)\n",
+				mode, side.scale, mf.Seconds(), secsOf(rs, func(r syncRun) time.Duration { return r.floor }), cf.Seconds(),
+				mf.Seconds()/mb.Seconds(), cf.Seconds()/cb.Seconds(), ms.Seconds()/mf.Seconds(), cs.Seconds()/cf.Seconds())
 		}
 		if len(sides) >= 2 {
 			lo, hi := sides[0], sides[len(sides)-1]
