@@ -33,10 +33,8 @@ func main() {
 	if err != nil {
 		fail(2, err)
 	}
-	if *dataDir == "" {
-		if *dataDir, err = storage.DefaultDir(); err != nil {
-			fail(1, err)
-		}
+	if *dataDir, err = storage.DirOrDefault(*dataDir); err != nil {
+		fail(1, err)
 	}
 
 	a := fyneapp.NewWithID("app.carebook.carebook")

@@ -43,12 +43,9 @@ func (a *App) RepairRecord(ctx context.Context, profileID string) (storage.Repai
 // and with storage.ErrNotRebuildable when the damage reaches what cannot
 // be downloaded again, changing nothing either way.
 func RebuildDataFile(dataDir string) (storage.RebuildReport, error) {
-	if dataDir == "" {
-		dir, err := storage.DefaultDir()
-		if err != nil {
-			return storage.RebuildReport{}, fmt.Errorf("rebuild data file: %w", err)
-		}
-		dataDir = dir
+	dataDir, err := storage.DirOrDefault(dataDir)
+	if err != nil {
+		return storage.RebuildReport{}, fmt.Errorf("rebuild data file: %w", err)
 	}
 	rep, err := storage.RebuildDamaged(dataDir)
 	if err != nil {

@@ -122,13 +122,11 @@ type App struct {
 // Open opens (creating if needed) the encrypted cache in cfg.DataDir. The
 // app starts locked (or in NeedsSetup on a new install).
 func Open(cfg Config) (*App, error) {
-	if cfg.DataDir == "" {
-		dir, err := storage.DefaultDir()
-		if err != nil {
-			return nil, fmt.Errorf("open app: %w", err)
-		}
-		cfg.DataDir = dir
+	dir, err := storage.DirOrDefault(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open app: %w", err)
 	}
+	cfg.DataDir = dir
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}

@@ -18,6 +18,15 @@ func DefaultDir() (string, error) {
 	return defaultDir(runtime.GOOS, os.Getenv, os.UserHomeDir)
 }
 
+// DirOrDefault is dir, or DefaultDir where dir is empty: the data folder
+// a program was told to use, else the user's.
+func DirOrDefault(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	return DefaultDir()
+}
+
 func defaultDir(goos string, getenv func(string) string, home func() (string, error)) (string, error) {
 	switch goos {
 	case "android", "ios":

@@ -35,7 +35,15 @@ func TestDefaultDir(t *testing.T) {
 		}
 	}
 	t.Setenv("XDG_DATA_HOME", "/tmp/xdg-test")
-	if d, err := DefaultDir(); err != nil || d == "" {
+	if d, err := DefaultDir(); err != nil || d != filepath.Join("/tmp/xdg-test", "carebook") {
 		t.Errorf("DefaultDir() = %q, %v", d, err)
+	}
+	for _, tt := range []struct{ dir, want string }{
+		{"", filepath.Join("/tmp/xdg-test", "carebook")},
+		{"/srv/given", "/srv/given"},
+	} {
+		if d, err := DirOrDefault(tt.dir); err != nil || d != tt.want {
+			t.Errorf("DirOrDefault(%q) = %q, %v; want %q", tt.dir, d, err, tt.want)
+		}
 	}
 }

@@ -15,12 +15,9 @@ const passphraseVar = "CAREBOOK_PASSPHRASE"
 // openCache opens and unlocks the cache in dir (default storage.DefaultDir),
 // setting it up on first use.
 func openCache(ctx context.Context, dir string, e env) (*storage.Store, error) {
-	if dir == "" {
-		d, err := storage.DefaultDir()
-		if err != nil {
-			return nil, usagef("no --data folder given and no default: %v", err)
-		}
-		dir = d
+	dir, err := storage.DirOrDefault(dir)
+	if err != nil {
+		return nil, usagef("no --data folder given and no default: %v", err)
 	}
 	st, err := storage.Open(dir, storage.Options{})
 	if err != nil {
