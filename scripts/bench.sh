@@ -14,15 +14,17 @@ section "storage: 20,000 resources encrypted vs plain SQLite (target ratio <= 1.
 CAREBOOK_BENCH=1 GOMAXPROCS=1 go test -count=1 -run TestBenchRatio -v ./storage/ | grep -E 'ratio|Benchmark|ms|ok|FAIL' || true
 
 # Issue 15: the sync at scale, against the practice server over real HTTP
-# with SMART tokens, as the app pulls (its page size, its concurrency).
+# with SMART tokens, as the app pulls (its page size, its concurrency);
+# the practice runs in a process of its own, as a patient's app meets it.
 # Medians of CAREBOOK_BENCH_RUNS runs (3); the bare download is warmed by
 # one run that is not counted; the 20k and 100k runs take turns so that a
 # change in the machine's load weighs on both sides of a ratio; each figure
 # comes with the load averages it was taken at and, beside the wall-clock
 # ratios, the CPU-time ones, which a busy machine disturbs far less (the
-# sync overlaps its writes with the download only where a core is free). These three sections take about 12 minutes
-# on 2 busy cores, most of it the 100k runs (the practice builds its 100k
-# patient in about 90 s, each 100k sync takes about 25 s);
+# sync overlaps its writes with the download only where a core is free).
+# These three sections take about 15 minutes on 2 busy cores, most of it
+# the 100k runs (the practice builds its 100k patient in about 90 s, each
+# 100k sync takes about 25 s);
 # CAREBOOK_BENCH_SCALES=20,40 gives a quick look (the ratio target scales
 # with the sizes).
 section "open (issue 15): a cache of 20k and 100k resources after a clean shutdown (quick check: no whole-file read) and after an unclean one (whole file checked)"

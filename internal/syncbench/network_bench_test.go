@@ -115,8 +115,9 @@ func (l *network) api(b *testing.B, st *storage.Store, p storage.Profile) fhirap
 
 // BenchmarkSyncOverNetwork: the initial sync of BenchmarkSyncScale beside
 // its bare download, over a simulated network instead of the loopback
-// (the practice still runs in this process, so its CPU still competes
-// with the sync's): what a patient at home or on a phone gets, where the
+// (the practice still runs on this machine, in a process of its own, so
+// its CPU still competes with the sync's): what a patient at home or on a
+// phone gets, where the
 // download takes longer than filing what it brings, and the sync files
 // each page while the next downloads. Sizes in
 // CAREBOOK_BENCH_NETWORK_SCALES (thousands, default 20); modes as
@@ -135,9 +136,9 @@ func BenchmarkSyncOverNetwork(b *testing.B) {
 		}
 	}
 	for _, scale := range scales {
-		srv, _, p := scalePractice(b, scale)
+		proc, p := scalePractice(b, scale)
 		for _, l := range links {
-			side := &scaleSide{scale: scale, srv: srv, profile: p, runs: map[string][]syncRun{}, entries: map[string]int{}, stored: map[string]int{},
+			side := &scaleSide{scale: scale, proc: proc, profile: p, runs: map[string][]syncRun{}, entries: map[string]int{}, stored: map[string]int{},
 				api: func(st *storage.Store, pp storage.Profile) fhirapi.API { return l.api(b, st, pp) }}
 			for _, mode := range modes {
 				for i := range runs + 1 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,6 +162,28 @@ func startPracticeProc(b *testing.B, scale int) *practiceProc {
 	}
 	fmt.Printf("practice with the scale patient (scale %d) ready in another process in %.1f s\n", scale, time.Since(t0).Seconds())
 	return p
+}
+
+// cpu is the CPU time the practice process has used, from
+// /proc/PID/stat (in clock ticks, 100 a second on Linux); 0 where that
+// cannot be read.
+func (p *practiceProc) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The name (field 2) may hold spaces: fields are counted after its ")".
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * time.Second / 100
 }
 
 // mark has the practice mark entered-in-error its share of run (of runs)

@@ -28,7 +28,6 @@ import (
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/internal/cputime"
 	"github.com/carebook/carebook/internal/practicetest"
-	"github.com/carebook/carebook/practice"
 	"github.com/carebook/carebook/practice/synth"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi"
@@ -136,28 +135,12 @@ func (n noEverything) Capabilities(ctx context.Context) (*fhirapi.Capabilities, 
 }
 
 // scalePractice starts the practice with its scale patient (about
-// scale×1,000 resources) and signs in to that chart.
-func scalePractice(b *testing.B, scale int) (*practice.Server, *storage.Store, storage.Profile) {
-	t0 := time.Now()
-	var srv *practice.Server
-	// The practice's goroutines (its HTTP server's included) carry the
-	// label side=server in CPU profiles, the sync's side=client.
-	pprof.Do(context.Background(), pprof.Labels("side", "server"), func(context.Context) {
-		srv = practicetest.Start(b, practice.Config{Scale: scale})
-	})
-	var user, pass string
-	for _, a := range srv.DemoAccounts() {
-		if a.Username == "scale" {
-			user, pass = a.Username, a.Password
-		}
-	}
-	if user == "" {
-		b.Fatal("the practice has no scale account")
-	}
+// scale×1,000 resources) in a process of its own, as a patient's app
+// meets it (see practiceProc), and signs in to that chart.
+func scalePractice(b *testing.B, scale int) (*practiceProc, storage.Profile) {
+	proc := startPracticeProc(b, scale)
 	st := appCache(b)
-	p := practicetest.Connect(b, srv, st, user, pass, synth.ScalePatientID)
-	fmt.Printf("practice with the scale patient (scale %d) ready in %.1f s\n", scale, time.Since(t0).Seconds())
-	return srv, st, p
+	return proc, practicetest.ConnectAt(b, proc.Base, st, proc.User, proc.Pass, proc.Patient)
 }
 
 // bareDownload fetches exactly the pages the sync asks for in this mode,
@@ -298,10 +281,10 @@ func keepPage(db *sql.DB, page []fhirapi.Entry) error {
 	return tx.Commit()
 }
 
-// profiled runs fn under the label side=client and, when
-// CAREBOOK_BENCH_CPUPROFILE names a directory, writes the CPU profile of
-// fn alone to name.prof there (merge them with go tool pprof -proto; split
-// server from client with -tagfocus side=server).
+// profiled runs fn and, when CAREBOOK_BENCH_CPUPROFILE names a
+// directory, writes the CPU profile of fn alone to name.prof there (merge
+// them with go tool pprof -proto). The practice runs in another process:
+// the profile is the app's alone.
 func profiled(b *testing.B, name string, fn func()) {
 	dir := os.Getenv("CAREBOOK_BENCH_CPUPROFILE")
 	if dir != "" {
@@ -315,7 +298,7 @@ func profiled(b *testing.B, name string, fn func()) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	pprof.Do(context.Background(), pprof.Labels("side", "client"), func(context.Context) { fn() })
+	fn()
 }
 
 // loadAverage is the machine's one-minute load average ("?" where
@@ -332,8 +315,8 @@ func loadAverage() string {
 	return f[0]
 }
 
-// syncRun is one timed run: wall and CPU time (of this process: the
-// practice server runs in it too) of the bare download, of the floor (see
+// syncRun is one timed run: wall and CPU time (of this process and the
+// practice's together) of the bare download, of the floor (see
 // floorDownload; zero where not measured) and of the sync.
 type syncRun struct {
 	bare, floor, sync          time.Duration
@@ -344,7 +327,7 @@ type syncRun struct {
 // scaleSide is one practice of BenchmarkSyncScale with its runs.
 type scaleSide struct {
 	scale   int
-	srv     *practice.Server
+	proc    *practiceProc
 	profile storage.Profile
 	runs    map[string][]syncRun // by mode
 	entries map[string]int
@@ -357,13 +340,16 @@ type scaleSide struct {
 	floor bool
 }
 
+// cpu is the CPU time this process and the practice's have used.
+func (side *scaleSide) cpu() time.Duration { return cputime.Used() + side.proc.cpu() }
+
 // runSyncOnce syncs a fresh cache of side's profile in mode, after a bare
 // download of the same pages; count reports whether the run is counted
 // (the first one of each side and mode warms the server and is not).
 func runSyncOnce(b *testing.B, side *scaleSide, mode string, count bool) {
 	st := appCache(b)
 	defer st.Close()
-	pp := copyProfile(b, side.srv, st, side.profile)
+	pp := practicetest.ConnectAt(b, side.proc.Base, st, side.proc.User, side.proc.Pass, side.profile.PatientID)
 	api := side.api(st, pp)
 	if mode == "per-type" {
 		api = noEverything{api}
@@ -374,28 +360,28 @@ func runSyncOnce(b *testing.B, side *scaleSide, mode string, count bool) {
 	load := loadAverage()
 	run := len(side.runs[mode])
 	var entries int
-	start, cpu := time.Now(), cputime.Used()
+	start, cpu := time.Now(), side.cpu()
 	profiled(b, fmt.Sprintf("bare-%s-%dk-%d", mode, side.scale, run), func() { entries = bareDownload(b, api, mode, nil) })
-	bare, bareCPU := time.Since(start), cputime.Used()-cpu
+	bare, bareCPU := time.Since(start), side.cpu()-cpu
 	var floor, floorCPU time.Duration
 	if side.floor {
 		runtime.GC()
-		start, cpu = time.Now(), cputime.Used()
+		start, cpu = time.Now(), side.cpu()
 		profiled(b, fmt.Sprintf("floor-%s-%dk-%d", mode, side.scale, run), func() {
 			if n := floorDownload(b, api, mode); n != entries {
 				b.Fatalf("the floor's download brought %d entries, the bare one %d", n, entries)
 			}
 		})
-		floor, floorCPU = time.Since(start), cputime.Used()-cpu
+		floor, floorCPU = time.Since(start), side.cpu()-cpu
 	}
 	runtime.GC()
 	var res pull.Result
 	var err error
-	start, cpu = time.Now(), cputime.Used()
+	start, cpu = time.Now(), side.cpu()
 	profiled(b, fmt.Sprintf("sync-%s-%dk-%d", mode, side.scale, run), func() {
 		res, err = pull.Run(context.Background(), pull.Config{API: api, Store: st, ProfileID: pp.ID, PatientID: pp.PatientID})
 	})
-	d, dCPU := time.Since(start), cputime.Used()-cpu
+	d, dCPU := time.Since(start), side.cpu()-cpu
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -451,8 +437,8 @@ func BenchmarkSyncScale(b *testing.B) {
 	}
 	var sides []*scaleSide
 	for _, scale := range scales {
-		srv, _, p := scalePractice(b, scale)
-		sides = append(sides, &scaleSide{scale: scale, srv: srv, profile: p, api: loopbackAPI(b), floor: true,
+		proc, p := scalePractice(b, scale)
+		sides = append(sides, &scaleSide{scale: scale, proc: proc, profile: p, api: loopbackAPI(b), floor: true,
 			runs: map[string][]syncRun{}, entries: map[string]int{}, stored: map[string]int{}})
 	}
 	for _, mode := range modes {
@@ -493,20 +479,6 @@ func BenchmarkSyncScale(b *testing.B) {
 				mode, hi.scale, lo.scale, r, limit, verdict(r, limit), rc)
 		}
 	}
-}
-
-// copyProfile gives st the signed-in profile p of another cache: a second
-// sign-in per run would cost more than the sync being measured.
-func copyProfile(b *testing.B, srv *practice.Server, st *storage.Store, p storage.Profile) storage.Profile {
-	b.Helper()
-	user := p.Label
-	var pass string
-	for _, a := range srv.DemoAccounts() {
-		if a.Username == user {
-			pass = a.Password
-		}
-	}
-	return practicetest.Connect(b, srv, st, user, pass, p.PatientID)
 }
 
 // BenchmarkDeletions: an incremental sync that removes 0.5 % of the scale
