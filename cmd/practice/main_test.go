@@ -139,12 +139,17 @@ func postPage(t *testing.T, c *http.Client, base, page string, form url.Values) 
 // TestRunAlone is `go run ./cmd/practice --load FILE` with faults switched
 // on by flags: it prints the demo accounts and an activation code for the
 // loaded Synthea patient, who can enroll with it, sign in and read the
-// whole bundle back, while the faulty path answers 429.
+// whole bundle back, while the faulty path answers 429; the latency flags
+// reach the practice's faults too.
 func TestRunAlone(t *testing.T) {
 	fixture := smallestSynthea(t)
 	srv, stdout := startRun(t, "--addr", "127.0.0.1:0", "--quiet", "--load", fixture,
-		"--error-rate", "1", "--error-status", "429", "--retry-after", "3s", "--fault-paths", "/fhir/Observation")
+		"--error-rate", "1", "--error-status", "429", "--retry-after", "3s", "--fault-paths", "/fhir/Observation",
+		"--latency", "1ms", "--reply-latency", "2ms")
 	out := stdout.String()
+	if fc := srv.Faults().Config(); fc.Latency != time.Millisecond || fc.ReplyLatency != 2*time.Millisecond {
+		t.Errorf("--latency 1ms --reply-latency 2ms gave Latency %v, ReplyLatency %v", fc.Latency, fc.ReplyLatency)
+	}
 	if !strings.Contains(out, "FHIR base: "+srv.FHIRBase()+"\n") || !strings.Contains(out, "Demo accounts:\n") {
 		t.Fatalf("output:\n%s", out)
 	}

@@ -6,6 +6,9 @@
 //   - an Injector is HTTP middleware (Wrap) whose Config can be changed at
 //     any time (Set); its zero value injects nothing.
 //   - the kinds of fault: Latency (every matching request waits first),
+//     ReplyLatency (every matching request is handled at once, a write
+//     committed, and its reply waits before it is sent: a client killed or
+//     giving up meanwhile has lost the reply of a write that was done),
 //     ErrorRate (the request is answered with ErrorStatus without reaching
 //     the server; 429 and 503 carry Retry-After), DropReplyAfterCommitRate
 //     (a write is carried out, then the connection is closed with no reply:

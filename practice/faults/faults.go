@@ -2,6 +2,7 @@ package faults
 
 import (
 	"bytes"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -14,6 +15,13 @@ import (
 type Config struct {
 	// Latency delays every matching request before it is handled.
 	Latency time.Duration
+	// ReplyLatency delays the reply of every matching request that is
+	// handled: the request is carried out at once (a write commits), its
+	// reply is held back ReplyLatency, then sent. A client that gives up
+	// or dies meanwhile gets nothing: the write is done, its reply lost.
+	// Injected errors and dropped replies are not delayed by it; a
+	// truncated reply is.
+	ReplyLatency time.Duration
 	// ErrorRate (0..1) is the share of matching requests answered with
 	// ErrorStatus (default 503) instead of being handled.
 	ErrorRate   float64
@@ -61,6 +69,7 @@ func (f *Injector) Config() Config {
 // decision is what to do with one request, drawn under the lock.
 type decision struct {
 	latency  time.Duration
+	replyIn  time.Duration
 	fail     bool
 	status   int
 	retry    time.Duration
@@ -78,7 +87,7 @@ func (f *Injector) decide(r *http.Request) decision {
 	if f.rng == nil {
 		f.rng = rand.New(rand.NewPCG(uint64(c.Seed), 0x9e3779b97f4a7c15))
 	}
-	d := decision{latency: c.Latency, status: c.ErrorStatus, retry: c.RetryAfter}
+	d := decision{latency: c.Latency, replyIn: c.ReplyLatency, status: c.ErrorStatus, retry: c.RetryAfter}
 	if d.status == 0 {
 		d.status = http.StatusServiceUnavailable
 	}
@@ -107,14 +116,8 @@ func isWrite(method string) bool {
 func (f *Injector) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := f.decide(r)
-		if d.latency > 0 {
-			t := time.NewTimer(d.latency)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if !wait(r, d.latency) {
+			return
 		}
 		switch {
 		case d.fail:
@@ -135,6 +138,9 @@ func (f *Injector) Wrap(h http.Handler) http.Handler {
 		case d.truncate:
 			rec := newRecorder()
 			h.ServeHTTP(rec, r)
+			if !holdReply(r, d.replyIn) {
+				panic(http.ErrAbortHandler)
+			}
 			for k, v := range rec.header {
 				w.Header()[k] = v
 			}
@@ -146,10 +152,53 @@ func (f *Injector) Wrap(h http.Handler) http.Handler {
 				fl.Flush()
 			}
 			panic(http.ErrAbortHandler)
+		case d.replyIn > 0:
+			rec := newRecorder()
+			h.ServeHTTP(rec, r)
+			// The handler has done its work (a write committed); the
+			// reply waits. A client gone meanwhile gets nothing: the
+			// connection is closed.
+			if !holdReply(r, d.replyIn) {
+				panic(http.ErrAbortHandler)
+			}
+			for k, v := range rec.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.status)
+			w.Write(rec.body.Bytes())
 		default:
 			h.ServeHTTP(w, r)
 		}
 	})
+}
+
+// maxDrain bounds what is read of a body the handler left unread.
+const maxDrain = 1 << 20
+
+// holdReply waits d after r was handled, and reports false if the client
+// went away (the request's context ended) first. Reading what the handler
+// left of the body first lets net/http notice a client that goes away.
+func holdReply(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain))
+	return wait(r, d)
+}
+
+// wait waits d, and reports false if the request's context ended first.
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // recorder buffers a reply.

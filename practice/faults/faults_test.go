@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -154,5 +155,122 @@ func TestLatencyAndOnlyPaths(t *testing.T) {
 	f.Set(Config{})
 	if resp, _, err := get(t, "GET", srv.URL+"/fhir/Communication"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("after reset: %v %v", err, resp)
+	}
+}
+
+// TestReplyLatency: the request is handled (the write commits) before its
+// reply is held back, alone or after Latency, on the paths OnlyPaths
+// selects; the reply arrives whole, at least ReplyLatency after the
+// handler ran. The durations are lower bounds, not timing assertions on
+// speed.
+func TestReplyLatency(t *testing.T) {
+	const before, after = 30 * time.Millisecond, 40 * time.Millisecond
+	tests := []struct {
+		name        string
+		cfg         Config
+		path        string
+		wantBefore  time.Duration // at least this long between sending and handling
+		wantAfter   time.Duration // at least this long between handling and the reply
+		wantDelayed bool
+	}{
+		{"reply latency", Config{ReplyLatency: after}, "/fhir/Basic", 0, after, true},
+		{"with latency", Config{Latency: before, ReplyLatency: after}, "/fhir/Basic", before, after, true},
+		{"on its path", Config{Latency: before, ReplyLatency: after, OnlyPaths: "/fhir/Communication"},
+			"/fhir/Communication?x=1", before, after, true},
+		{"off its path", Config{Latency: before, ReplyLatency: after, OnlyPaths: "/fhir/Communication"},
+			"/fhir/Observation", 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f Injector
+			f.Set(tt.cfg)
+			ran := make(chan time.Time, 1)
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ran <- time.Now()
+				w.Header().Set("Location", "/fhir/Basic/1/_history/1")
+				w.WriteHeader(http.StatusCreated)
+				w.Write([]byte(`{"resourceType":"Basic","id":"1"}`))
+			})
+			srv := httptest.NewServer(f.Wrap(h))
+			defer srv.Close()
+
+			sent := time.Now()
+			resp, body, err := get(t, "POST", srv.URL+tt.path)
+			got := time.Now()
+			if err != nil || resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") != "/fhir/Basic/1/_history/1" ||
+				string(body) != `{"resourceType":"Basic","id":"1"}` {
+				t.Fatalf("reply: %v %v %s", err, resp, body)
+			}
+			var handled time.Time
+			select {
+			case handled = <-ran:
+			default:
+				t.Fatal("the request was not handled")
+			}
+			if !tt.wantDelayed {
+				return
+			}
+			if d := handled.Sub(sent); d < tt.wantBefore {
+				t.Errorf("handled %v after it was sent, want at least %v", d, tt.wantBefore)
+			}
+			if d := got.Sub(handled); d < tt.wantAfter {
+				t.Errorf("the reply came %v after the request was handled, want at least %v", d, tt.wantAfter)
+			}
+		})
+	}
+}
+
+// TestReplyLatencyLostReply: a client that gives up while the reply is
+// held back gets no reply, the write it sent is done all the same, and the
+// reply is not sent: the wait ends with the client (the connection is
+// closed), not after ReplyLatency.
+func TestReplyLatencyLostReply(t *testing.T) {
+	var f Injector
+	f.Set(Config{ReplyLatency: time.Minute})
+	var handled atomic.Int64
+	inner := f.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handled.Add(1) // the body is left unread, as a handler may
+		w.WriteHeader(http.StatusCreated)
+	}))
+	aborted := make(chan bool, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			aborted <- v == http.ErrAbortHandler
+			if v != nil {
+				panic(v)
+			}
+		}()
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/fhir/Basic", strings.NewReader(`{"resourceType":"Basic"}`))
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	for handled.Load() == 0 {
+		select {
+		case err := <-errc:
+			t.Fatalf("a reply came before the client gave up: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want the client's own cancellation", err)
+	}
+	if !<-aborted {
+		t.Error("the held reply was written after the client had gone")
+	}
+	if handled.Load() != 1 {
+		t.Fatalf("handled %d, want the write done once", handled.Load())
 	}
 }
