@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 	fs.Float64Var(&fc.DropReplyAfterCommitRate, "drop-rate", 0, "fault: share of writes (0..1) carried out but never answered")
 	fs.Float64Var(&fc.TruncateBodyRate, "truncate-rate", 0, "fault: share of replies (0..1) cut in half")
 	fs.StringVar(&fc.OnlyPaths, "fault-paths", "", "fault: only for request paths with this prefix, e.g. /fhir/Communication")
+	fs.BoolVar(&fc.OnlyWrites, "fault-writes", false, "fault: only for writes (POST, PUT, PATCH, DELETE), not searches and reads")
 	fs.Int64Var(&fc.Seed, "fault-seed", 1, "fault: seed of the random choices")
 	fs.BoolVar(&quiet, "quiet", false, "do not log operational messages")
 	if err := fs.Parse(args); err != nil {

@@ -139,13 +139,14 @@ func postPage(t *testing.T, c *http.Client, base, page string, form url.Values) 
 // TestRunAlone is `go run ./cmd/practice --load FILE` with faults switched
 // on by flags: it prints the demo accounts and an activation code for the
 // loaded Synthea patient, who can enroll with it, sign in and read the
-// whole bundle back, while the faulty path answers 429; the latency flags
-// reach the practice's faults too.
+// whole bundle back, while writes to the faulty path (--fault-writes)
+// answer 429 and its reads go through; the latency flags reach the
+// practice's faults too.
 func TestRunAlone(t *testing.T) {
 	fixture := smallestSynthea(t)
 	srv, stdout := startRun(t, "--addr", "127.0.0.1:0", "--quiet", "--load", fixture,
 		"--error-rate", "1", "--error-status", "429", "--retry-after", "3s", "--fault-paths", "/fhir/Observation",
-		"--latency", "1ms", "--reply-latency", "2ms")
+		"--fault-writes", "--latency", "1ms", "--reply-latency", "2ms")
 	out := stdout.String()
 	if fc := srv.Faults().Config(); fc.Latency != time.Millisecond || fc.ReplyLatency != 2*time.Millisecond {
 		t.Errorf("--latency 1ms --reply-latency 2ms gave Latency %v, ReplyLatency %v", fc.Latency, fc.ReplyLatency)
@@ -230,10 +231,24 @@ func TestRunAlone(t *testing.T) {
 		t.Errorf("$everything total %v, the bundle has %d resources", body["total"], len(bundle.Entry))
 	}
 
-	// The fault flags: Observation requests get 429 with Retry-After.
-	resp, body = get(t, http.DefaultClient, srv.FHIRBase()+"/Observation", tok.AccessToken)
+	// The fault flags: writes to Observation get 429 with Retry-After,
+	// reads go through.
+	req, err := http.NewRequest("POST", srv.FHIRBase()+"/Observation", strings.NewReader(`{"resourceType":"Observation"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Content-Type", "application/fhir+json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "3" {
-		t.Errorf("faulty path: %d Retry-After %q %v", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		t.Errorf("write to the faulty path: %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp, body = get(t, http.DefaultClient, srv.FHIRBase()+"/Observation", tok.AccessToken); resp.StatusCode != http.StatusOK {
+		t.Errorf("read of the faulty path: %d %v", resp.StatusCode, body)
 	}
 	if resp, _ := get(t, http.DefaultClient, srv.FHIRBase()+"/metadata", ""); resp.StatusCode != http.StatusOK {
 		t.Errorf("metadata: %d", resp.StatusCode)

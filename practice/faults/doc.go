@@ -15,7 +15,8 @@
 //     the client cannot know it succeeded), TruncateBodyRate (the reply
 //     announces its full length but only the first half is sent before the
 //     connection closes).
-//   - OnlyPaths limits faults to request paths with that prefix.
+//   - OnlyPaths limits faults to request paths with that prefix, OnlyWrites
+//     to writes (POST, PUT, PATCH, DELETE).
 //
 // Randomness comes from a generator seeded with Config.Seed, so a test sees
 // the same sequence of faults for the same sequence of requests.

@@ -39,6 +39,9 @@ type Config struct {
 	// OnlyPaths, when not empty, limits faults to request paths starting
 	// with it, e.g. "/fhir/Communication".
 	OnlyPaths string
+	// OnlyWrites limits faults to writes (POST, PUT, PATCH, DELETE): the
+	// searches and reads on the same paths go through untouched.
+	OnlyWrites bool
 	// Seed seeds the random choices.
 	Seed int64
 }
@@ -81,7 +84,7 @@ func (f *Injector) decide(r *http.Request) decision {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.cfg
-	if c.OnlyPaths != "" && !strings.HasPrefix(r.URL.Path, c.OnlyPaths) {
+	if (c.OnlyPaths != "" && !strings.HasPrefix(r.URL.Path, c.OnlyPaths)) || (c.OnlyWrites && !isWrite(r.Method)) {
 		return decision{}
 	}
 	if f.rng == nil {

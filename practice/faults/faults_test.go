@@ -274,3 +274,29 @@ func TestReplyLatencyLostReply(t *testing.T) {
 		t.Fatalf("handled %d, want the write done once", handled.Load())
 	}
 }
+
+// TestOnlyWrites: with OnlyWrites, writes get the faults and reads of the
+// same path go through.
+func TestOnlyWrites(t *testing.T) {
+	var f Injector
+	f.Set(Config{ErrorRate: 1, OnlyWrites: true, OnlyPaths: "/fhir/Communication"})
+	srv, handled := newServer(t, &f)
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/fhir/Communication?identifier=x", 200},
+		{"POST", "/fhir/Communication", 503},
+		{"PUT", "/fhir/Communication/1", 503},
+		{"POST", "/fhir/Observation", 200},
+	}
+	for _, tt := range tests {
+		resp, _, err := get(t, tt.method, srv.URL+tt.path)
+		if err != nil || resp.StatusCode != tt.want {
+			t.Errorf("%s %s: %v %v, want %d", tt.method, tt.path, err, resp, tt.want)
+		}
+	}
+	if handled.Load() != 2 {
+		t.Errorf("handled %d, want the read and the write elsewhere", handled.Load())
+	}
+}
