@@ -13,6 +13,7 @@ import (
 	"github.com/carebook/carebook/practice"
 	"github.com/carebook/carebook/practice/faults"
 	"github.com/carebook/carebook/practice/store"
+	"github.com/carebook/carebook/sync/outbox"
 )
 
 func listSlots(t *testing.T, dir string, args ...string) []slotJSON {
@@ -266,19 +267,28 @@ func serverBookings(t *testing.T, srv *practice.Server, slotID string) int {
 // TestBookSurvivesSIGKILL kills the real `carebook-cli book` 10 times (30
 // with CAREBOOK_LONG=1), and more while the kills have not yet interrupted
 // enough bookings (killLoop), at moments drawn from what a booking takes
-// here, each time for another free time. After every kill the cache opens;
-// after a final sync every booking the cache kept is at the practice
-// exactly once, and the practice has no booking the cache does not know.
+// here, each time for another free time, while the practice is slow with
+// the bookings it is sent, before it books and more after, before its
+// reply. After every kill the cache opens; at least one kill must leave a
+// booking committed at the practice but still waiting in the cache, its
+// reply lost (a resend that does not look for it first books twice, or is
+// refused the time it took itself). After a final sync every booking the
+// cache kept is at the practice exactly once, and the practice has no
+// booking the cache does not know.
 func TestBookSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns carebook-cli")
 	}
 	bin := buildCLI(t)
 	srv, dir := connectPractice(t)
-	// Latency on what the booking sends (the create, and the search for
-	// its identifier before a resend), so that kills land while it is on
-	// its way as often as before it was stored.
-	srv.Faults().Set(faults.Config{Latency: 150 * time.Millisecond, OnlyPaths: "/fhir/Appointment"})
+	// The practice waits 40 ms before it books and 100 ms after, before
+	// its reply; searches (for an identifier, before a resend) go through
+	// at once. The send's part before the practice has the booking (its
+	// capabilities, the search, the 40 ms, booking) takes about as long
+	// as the 100 ms: kills land about as often before the practice has
+	// the booking as after (measured; the log tells where they landed).
+	srv.Faults().Set(faults.Config{Latency: 40 * time.Millisecond, ReplyLatency: 100 * time.Millisecond,
+		OnlyPaths: "/fhir/Appointment", OnlyWrites: true})
 	// A free time for each uncut run and each kill, extra kills included.
 	slots := listSlots(t, dir, "--from", time.Now().AddDate(0, 0, 2).Format(time.DateOnly))
 	kills := longLoop(10, 30) // CAREBOOK_LONG=1: 30
@@ -289,6 +299,7 @@ func TestBookSurvivesSIGKILL(t *testing.T) {
 	book := func(slot string) *exec.Cmd { return startCLI(t, bin, "book", "--data", dir, "--slot", slot) }
 	targets := slots[3:]
 	keptNow, leftWaiting := 0, 0
+	lost := lostReplies{srv: srv, dir: dir, kind: outbox.KindAppointment, typ: "Appointment"}
 	loop := killLoop{bin: bin, dir: dir, kills: kills,
 		probe: func(i int) *exec.Cmd { return book(slots[i].ID) },
 		start: func(i int) *exec.Cmd { return book(targets[i].ID) },
@@ -302,13 +313,19 @@ func TestBookSurvivesSIGKILL(t *testing.T) {
 					leftWaiting++
 				}
 			}
+			lost.afterKill(t)
 		},
-		// A quarter of the kills must come after the booking is stored.
+		// A quarter of the kills must come after the booking is stored,
+		// and one at least between the practice's commit and its reply.
 		tooEarly: func(n int) bool { return keptNow < n/4 },
+		missed:   func(int) bool { return lost.kills == 0 },
 	}
 	killed := loop.run(t)
-	t.Logf("%d kills (%d extra), %d after the booking had finished, %d left a booking stored, %d of them waiting",
-		killed.kills, killed.extra, killed.finished, keptNow, leftWaiting)
+	t.Logf("%d kills (%d extra), %d after the booking had finished, %d left a booking stored, %d of them waiting; %d left a booking committed at the practice but waiting in the cache (its reply lost); the kills landed %v",
+		killed.kills, killed.extra, killed.finished, keptNow, leftWaiting, lost.kills, &lost)
+	if lost.kills == 0 {
+		t.Errorf("none of %d kills left a booking committed at the practice but waiting in the cache: the kills missed the lost-reply window", killed.kills)
+	}
 	if killed.finished > killed.kills/2 {
 		t.Fatalf("%d of %d kills came after the booking had finished: the test did not interrupt bookings", killed.finished, killed.kills)
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -31,10 +32,12 @@ import (
 // end), and with it where the kills land. So when, after the first kills,
 // the test's checks that the kills interrupted work do not hold yet, the
 // loop kills more runs, up to three times as many in all: later in their
-// run while the runs got too little done before their kill (tooEarly), and
-// earlier while more than half of them finished before it. The test then
-// makes its assertions on all the kills: the extra runs give a loaded
-// machine the chance to interrupt work, they do not lower the bar.
+// run while the runs got too little done before their kill (tooEarly) or
+// none has yet landed in the window the test is for (missed: a window near
+// the end of a run's work, such as between the practice's commit and its
+// reply), and earlier while more than half of them finished before it. The
+// test then makes its assertions on all the kills: the extra runs give a
+// loaded machine the chance to interrupt work, they do not lower the bar.
 type killLoop struct {
 	bin string // the binary
 	dir string // the cache the start probes open (status)
@@ -56,6 +59,10 @@ type killLoop struct {
 	// tooEarly reports whether, after n kills, too few runs had got far
 	// enough into their work (storing what they send, say). Nil: never.
 	tooEarly func(n int) bool
+	// missed reports whether, after n kills, none has yet landed in the
+	// window the test is for, near the end of a run's work (a write
+	// committed at the practice, its reply not yet back, say). Nil: never.
+	missed func(n int) bool
 }
 
 const (
@@ -112,11 +119,12 @@ func (l killLoop) run(t *testing.T) killStats {
 		if s.kills >= l.kills {
 			early := l.tooEarly != nil && l.tooEarly(s.kills)
 			late := s.finished > s.kills/2
-			if !early && !late {
+			missed := l.missed != nil && l.missed(s.kills)
+			if !early && !late && !missed {
 				break
 			}
 			switch {
-			case early && !late:
+			case (early || missed) && !late:
 				s.later = min(s.later*1.5, maxLater)
 			case late && !early:
 				s.later = max(s.later/1.5, 1/maxLater)
@@ -188,6 +196,123 @@ func outboxAfterKill(t *testing.T, dir string, i int) int {
 	return n
 }
 
+// lostReplies watches the outbox items of kind (typ resources at the
+// practice) after each kill, and sorts the kills by what they interrupted.
+// Above all it counts the kills that left an item in the lost-reply
+// window: committed at the practice (a typ resource there carries its
+// client identifier) while the cache still holds it waiting to be sent,
+// its reply never received. A resend that does not first look for such an
+// item makes it twice.
+type lostReplies struct {
+	srv            *practice.Server
+	dir, kind, typ string
+
+	kills int // kills that left a new item in the lost-reply window
+
+	// The other kills: before the run stored its item; during a send,
+	// before the practice had the item (an item's attempts grew, it is not
+	// at the practice); after the run's item was answered; the rest, with
+	// no send under way (opening, reading, looking for an earlier item).
+	unstored, onItsWay, answered, between int
+
+	seen     map[string]bool // the identifiers of the items with a lost reply
+	attempts map[string]int  // each item's attempts at the last kill
+	lastSeq  int64           // the newest item at the last kill
+}
+
+// afterKill checks the cache and the practice after a kill.
+func (l *lostReplies) afterKill(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	st := unlockedCache(t, l.dir)
+	defer st.Close()
+	ps, err := st.Profiles(ctx)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("profiles: %v %v", ps, err)
+	}
+	items, err := st.Outbox(ctx, ps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.seen == nil {
+		l.seen, l.attempts = map[string]bool{}, map[string]int{}
+	}
+	at := practiceIdentifiers(t, l.srv, l.typ, nil)
+	lost, onItsWay := false, false
+	var own *storage.OutboxItem
+	for i, it := range items {
+		if it.Kind != l.kind {
+			continue
+		}
+		pending := it.Status == storage.OutboxPending
+		switch {
+		case pending && at[it.Identifier] > 0:
+			lost = lost || !l.seen[it.Identifier]
+			l.seen[it.Identifier] = true
+		case pending && it.Attempts > l.attempts[it.Identifier]:
+			onItsWay = true
+		}
+		l.attempts[it.Identifier] = it.Attempts
+		if it.Seq > l.lastSeq && (own == nil || it.Seq > own.Seq) {
+			own = &items[i]
+		}
+	}
+	switch {
+	case lost:
+		l.kills++
+	case onItsWay:
+		l.onItsWay++
+	case own == nil:
+		l.unstored++
+	case own.Status != storage.OutboxPending:
+		l.answered++
+	default:
+		l.between++
+	}
+	if own != nil {
+		l.lastSeq = own.Seq
+	}
+}
+
+// String tells where the kills landed.
+func (l *lostReplies) String() string {
+	return fmt.Sprintf("%d before the run stored its item, %d with no send under way, %d during a send before the practice had the item, %d after it had it (the reply lost), %d after the run's item was answered",
+		l.unstored, l.between, l.onItsWay, l.kills, l.answered)
+}
+
+// practiceIdentifiers counts the typ resources at the practice by the
+// client identifier they carry, among those ours accepts (nil: all).
+func practiceIdentifiers(t *testing.T, srv *practice.Server, typ string, ours func(resource []byte) bool) map[string]int {
+	t.Helper()
+	q, _, err := store.ParseQuery(typ, url.Values{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Count = store.MaxCount
+	rs, _, err := srv.Store().Search(context.Background(), typ, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atPractice := map[string]int{}
+	for _, r := range rs {
+		if ours != nil && !ours(r.JSON) {
+			continue
+		}
+		var res struct {
+			Identifier []struct{ System, Value string }
+		}
+		if err := json.Unmarshal(r.JSON, &res); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range res.Identifier {
+			if id.System == outbox.IdentifierSystem {
+				atPractice[id.Value]++
+			}
+		}
+	}
+	return atPractice
+}
+
 // sentOnce checks the end of a kill test, after its last sync: every item
 // of kind in the outbox of the cache in dir has been sent, and is at the
 // practice exactly once (a typ resource carrying its client identifier);
@@ -217,32 +342,7 @@ func sentOnce(t *testing.T, srv *practice.Server, dir, kind, typ string, ours fu
 		stored[it.Identifier] = true
 	}
 
-	q, _, err := store.ParseQuery(typ, url.Values{}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q.Count = store.MaxCount
-	rs, _, err := srv.Store().Search(ctx, typ, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	atPractice := map[string]int{}
-	for _, r := range rs {
-		if !ours(r.JSON) {
-			continue
-		}
-		var res struct {
-			Identifier []struct{ System, Value string }
-		}
-		if err := json.Unmarshal(r.JSON, &res); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range res.Identifier {
-			if id.System == outbox.IdentifierSystem {
-				atPractice[id.Value]++
-			}
-		}
-	}
+	atPractice := practiceIdentifiers(t, srv, typ, ours)
 	for ident := range stored {
 		if atPractice[ident] != 1 {
 			t.Errorf("%s %s is at the practice %d times, want once", typ, ident, atPractice[ident])

@@ -188,32 +188,53 @@ func TestMessageCommands(t *testing.T) {
 // binary, built without cgo) 10 times (30 with CAREBOOK_LONG=1), and more
 // while the kills have not yet interrupted enough messages (killLoop), at
 // random moments of its run, drawn from how long an uncut run takes here,
-// while the practice answers slowly. After every kill the cache opens.
-// Then one `sync`: every message the cache holds is at the practice
-// exactly once (none lost, none twice), and the practice has no message
-// the cache does not know of.
+// while the practice is slow with the messages it is sent, before it
+// stores one and more after, before its reply. After every kill the cache
+// opens. At least one kill must leave a message committed at the practice
+// but still waiting in the cache, its reply lost (a resend that does not
+// look for it first makes it twice). Then one `sync`: every message the
+// cache holds is at the practice exactly once (none lost, none twice), and
+// the practice has no message the cache does not know of.
 func TestMessageSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns carebook-cli")
 	}
 	bin := buildCLI(t)
 	srv, dir := connectPractice(t)
-	srv.Faults().Set(faults.Config{Latency: 30 * time.Millisecond, OnlyPaths: "/fhir/Communication"})
+	// The practice waits 30 ms before it stores a message and 90 ms after,
+	// before its reply; searches (for an identifier, before a resend) go
+	// through at once. The send's part before the practice has the message
+	// (reading the practice's capabilities, searching, the 30 ms, storing)
+	// takes about as long as the 90 ms: kills land about as often before
+	// as after (measured; the log tells where they landed).
+	srv.Faults().Set(faults.Config{Latency: 30 * time.Millisecond, ReplyLatency: 90 * time.Millisecond,
+		OnlyPaths: "/fhir/Communication", OnlyWrites: true})
 	to := "Organization/" + synth.PracticeOrgID
 	send := func(subject string) *exec.Cmd {
 		return startCLI(t, bin, "message", "--data", dir, "--to", to, "--subject", subject, "--text", "Sent by a process that may be killed.")
 	}
 	// Most kills land in the message's work (storing, sending, reading
 	// back). Enough of them must come after it is stored: a quarter of
-	// them, besides the three uncut runs'.
+	// them, besides the three uncut runs'. And one at least must land
+	// between the practice's commit and its reply.
 	storedNow := 0
+	lost := lostReplies{srv: srv, dir: dir, kind: outbox.KindMessage, typ: "Communication"}
 	loop := killLoop{bin: bin, dir: dir, kills: longLoop(10, 30), // CAREBOOK_LONG=1: 30
-		probe:     func(i int) *exec.Cmd { return send(fmt.Sprintf("Kill test probe %d", i)) },
-		start:     func(i int) *exec.Cmd { return send(fmt.Sprintf("Kill test %02d", i)) },
-		afterKill: func(i int) { storedNow = outboxAfterKill(t, dir, i) },
-		tooEarly:  func(n int) bool { return storedNow < 3+n/4 },
+		probe: func(i int) *exec.Cmd { return send(fmt.Sprintf("Kill test probe %d", i)) },
+		start: func(i int) *exec.Cmd { return send(fmt.Sprintf("Kill test %02d", i)) },
+		afterKill: func(i int) {
+			storedNow = outboxAfterKill(t, dir, i)
+			lost.afterKill(t)
+		},
+		tooEarly: func(n int) bool { return storedNow < 3+n/4 },
+		missed:   func(int) bool { return lost.kills == 0 },
 	}
 	killed := loop.run(t)
+	t.Logf("%d of %d kills left a message committed at the practice but waiting in the cache (its reply lost); the kills landed %v",
+		lost.kills, killed.kills, &lost)
+	if lost.kills == 0 {
+		t.Errorf("none of %d kills left a message committed at the practice but waiting in the cache: the kills missed the lost-reply window", killed.kills)
+	}
 	srv.Faults().Set(faults.Config{})
 	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)

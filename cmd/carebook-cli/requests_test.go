@@ -201,32 +201,50 @@ func TestRequestCommands(t *testing.T) {
 // built without cgo) 10 times (30 with CAREBOOK_LONG=1), and more while the
 // kills have not yet interrupted enough requests (killLoop), at random
 // moments of its run, drawn from how long an uncut run takes, while the
-// practice answers slowly. After every kill the cache opens; after one
-// `sync` every request the cache holds is at the practice exactly once,
-// and the practice has none the cache does not know of. (Referrals, not
-// refills: a second refill of the same prescription is refused before
-// anything is stored, which would end the test's run early; both go
-// through the same use case and outbox.)
+// practice is slow with the requests it is sent, before it stores one and
+// more after, before its reply. After every kill the cache opens; at least
+// one kill must leave a request committed at the practice but still
+// waiting in the cache, its reply lost (a resend that does not look for it
+// first makes it twice). After one `sync` every request the cache holds is
+// at the practice exactly once, and the practice has none the cache does
+// not know of. (Referrals, not refills: a second refill of the same
+// prescription is refused before anything is stored, which would end the
+// test's run early; both go through the same use case and outbox.)
 func TestRequestSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns carebook-cli")
 	}
 	bin := buildCLI(t)
 	srv, dir := connectPractice(t)
-	srv.Faults().Set(faults.Config{Latency: 30 * time.Millisecond, OnlyPaths: "/fhir/Task"})
+	// 30 ms before the practice stores a request, 90 ms after it, before
+	// its reply; searches go through at once: kills land about as often
+	// before the practice has the request as after (as for messages).
+	srv.Faults().Set(faults.Config{Latency: 30 * time.Millisecond, ReplyLatency: 90 * time.Millisecond,
+		OnlyPaths: "/fhir/Task", OnlyWrites: true})
 	ask := func(text string) *exec.Cmd {
 		return startCLI(t, bin, "request", "--data", dir, "--type", "referral", "--text", text)
 	}
 	// A quarter of the kills, besides the three uncut runs, must come
-	// after the request is stored.
+	// after the request is stored, and one at least between the
+	// practice's commit and its reply.
 	storedNow := 0
+	lost := lostReplies{srv: srv, dir: dir, kind: outbox.KindTask, typ: "Task"}
 	loop := killLoop{bin: bin, dir: dir, kills: longLoop(10, 30), // CAREBOOK_LONG=1: 30
-		probe:     func(i int) *exec.Cmd { return ask(fmt.Sprintf("Kill test probe %d", i)) },
-		start:     func(i int) *exec.Cmd { return ask(fmt.Sprintf("Kill test %02d", i)) },
-		afterKill: func(i int) { storedNow = outboxAfterKill(t, dir, i) },
-		tooEarly:  func(n int) bool { return storedNow < 3+n/4 },
+		probe: func(i int) *exec.Cmd { return ask(fmt.Sprintf("Kill test probe %d", i)) },
+		start: func(i int) *exec.Cmd { return ask(fmt.Sprintf("Kill test %02d", i)) },
+		afterKill: func(i int) {
+			storedNow = outboxAfterKill(t, dir, i)
+			lost.afterKill(t)
+		},
+		tooEarly: func(n int) bool { return storedNow < 3+n/4 },
+		missed:   func(int) bool { return lost.kills == 0 },
 	}
 	killed := loop.run(t)
+	t.Logf("%d of %d kills left a request committed at the practice but waiting in the cache (its reply lost); the kills landed %v",
+		lost.kills, killed.kills, &lost)
+	if lost.kills == 0 {
+		t.Errorf("none of %d kills left a request committed at the practice but waiting in the cache: the kills missed the lost-reply window", killed.kills)
+	}
 	srv.Faults().Set(faults.Config{})
 	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir, "--quiet"); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)
