@@ -273,8 +273,8 @@ func serverBookings(t *testing.T, srv *practice.Server, slotID string) int {
 // booking committed at the practice but still waiting in the cache, its
 // reply lost (a resend that does not look for it first books twice, or is
 // refused the time it took itself). After a final sync every booking the
-// cache kept is at the practice exactly once, and the practice has no
-// booking the cache does not know.
+// cache kept is sent and at the practice exactly once, and the practice
+// has no booking the cache does not know.
 func TestBookSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns carebook-cli")
@@ -349,6 +349,21 @@ func TestBookSurvivesSIGKILL(t *testing.T) {
 		}
 		kept += n
 	}
+	// And every booking in the outbox was sent, none refused: a resend of
+	// a booking whose reply was lost, made without looking for it first,
+	// is refused (its time is taken, by itself) even where the cache shows
+	// the practice's copy. The test's bookings are those of its times.
+	used := map[string]bool{}
+	for _, s := range append(slots[:3:3], targets[:killed.kills]...) {
+		used["Slot/"+s.ID] = true
+	}
+	sentOnce(t, srv, dir, outbox.KindAppointment, "Appointment", func(resource []byte) bool {
+		var a struct{ Slot []struct{ Reference string } }
+		if err := json.Unmarshal(resource, &a); err != nil {
+			t.Fatal(err)
+		}
+		return len(a.Slot) == 1 && used[a.Slot[0].Reference]
+	})
 	t.Logf("%d of %d killed bookings were kept and are at the practice once; the others never reached the outbox", kept, killed.kills)
 	if kept < killed.kills/4 {
 		t.Errorf("only %d of %d killed bookings were stored: the kills came too early to test sending", kept, killed.kills)
