@@ -33,7 +33,7 @@ CAREBOOK_BENCH=1 go test -count=1 -run TestBenchOpen -v ./storage/ | grep -E '^o
 section "sync at scale (issue 15): initial sync at 20k and 100k resources, \$everything and per-type mode; sync vs bare paged download of the same pages (target <= 1.10x), beside the floor of any cache in SQLite (the same download keeping each page in a plain table); 100k/20k (target <= 5.5x)"
 go test -count=1 -run '^$' -bench 'SyncScale' -benchtime 1x -timeout 90m ./internal/syncbench/ | grep -E '^(initial|practice)|FAIL' || true
 
-section "sync over a network (issue 15): the same initial sync at 20k beside its bare download over a simulated link (100 Mbit/s with 20 ms round trips; 20 Mbit/s with 50 ms, a phone), the practice still in this process: where the download, not the CPU, sets the pace (target <= 1.10x)"
+section "sync over a network (issue 15): the same initial sync at 20k beside its bare download over a simulated link (100 Mbit/s with 20 ms round trips; 20 Mbit/s with 50 ms, a phone), the practice on this machine in a process of its own: where the download, not the CPU, sets the pace (target <= 1.10x)"
 go test -count=1 -run '^$' -bench 'SyncOverNetwork' -benchtime 1x -timeout 60m ./internal/syncbench/ | grep -E '^(initial|practice)|FAIL' || true
 
 section "deletions (issue 15): incremental sync removing 0.5 % entered-in-error at 20k and 40k, the practice in a process of its own (target 40k <= 2.2x 20k)"
