@@ -222,9 +222,9 @@ func bareDownload(b *testing.B, api fhirapi.API, mode string, keep func([]fhirap
 // SQLite allows: each page's resources, as they came, in one table keyed
 // by their URL (no encryption, no search index, no decoding, and
 // synchronous=NORMAL where the app's file is FULL), written by one
-// goroutine while the next page downloads. No cache that keeps a record
-// in SQLite can sync faster on this machine, so the sync's target (1.1×
-// the bare download) is within reach only where this floor is below it.
+// goroutine while the next page downloads. It is about the least a cache
+// that keeps the record in SQLite does, so the sync's target (1.1× the
+// bare download) is within reach only where this floor is well below it.
 func floorDownload(b *testing.B, api fhirapi.API, mode string) int {
 	db, err := sql.Open("sqlite", filepath.Join(b.TempDir(), "floor.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
 	if err != nil {
