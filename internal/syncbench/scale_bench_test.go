@@ -464,7 +464,7 @@ func BenchmarkSyncScale(b *testing.B) {
 			fmt.Printf("initial sync %-10s %4dk: CPU (server and client): sync median %.2f s, bare download median %.2f s: %.2fx\n",
 				mode, side.scale, cs.Seconds(), cb.Seconds(), cs.Seconds()/cb.Seconds())
 			mf, cf := medianOf(rs, func(r syncRun) time.Duration { return r.floor }), medianOf(rs, func(r syncRun) time.Duration { return r.floorCPU })
-			fmt.Printf("initial sync %-10s %4dk: floor (the bare download keeping each page in plain SQLite, nothing else) median %.2f s (%s), CPU %.2f s: floor/bare %.2fx (CPU %.2fx), the least any SQLite cache adds here; sync/floor %.2fx (CPU %.2fx)\n",
+			fmt.Printf("initial sync %-10s %4dk: floor (the bare download keeping each page in plain SQLite, nothing else) median %.2f s (%s), CPU %.2f s: floor/bare %.2fx (CPU %.2fx), about the least an SQLite cache adds here; sync/floor %.2fx (CPU %.2fx)\n",
 				mode, side.scale, mf.Seconds(), secsOf(rs, func(r syncRun) time.Duration { return r.floor }), cf.Seconds(),
 				mf.Seconds()/mb.Seconds(), cf.Seconds()/cb.Seconds(), ms.Seconds()/mf.Seconds(), cs.Seconds()/cf.Seconds())
 		}
