@@ -196,6 +196,52 @@ func outboxAfterKill(t *testing.T, dir string, i int) int {
 	return n
 }
 
+// killSends is the kill loop of a test of an action that sends one item
+// (a message, a request: outbox kind, FHIR type typ, called noun in what
+// it says), started by start with the run's name. A quarter of the kills,
+// besides the three uncut runs, must come after the run stored its item,
+// and one at least between the practice's commit and its reply: the loop
+// kills more until they do (killLoop), and the test fails when no kill
+// left an item committed at the practice but waiting in the cache.
+func killSends(t *testing.T, bin, dir string, srv *practice.Server, kind, typ, noun string, start func(name string) *exec.Cmd) killStats {
+	t.Helper()
+	storedNow := 0
+	lost := lostReplies{srv: srv, dir: dir, kind: kind, typ: typ}
+	loop := killLoop{bin: bin, dir: dir, kills: longLoop(10, 30), // CAREBOOK_LONG=1: 30
+		probe: func(i int) *exec.Cmd { return start(fmt.Sprintf("Kill test probe %d", i)) },
+		start: func(i int) *exec.Cmd { return start(fmt.Sprintf("Kill test %02d", i)) },
+		afterKill: func(i int) {
+			storedNow = outboxAfterKill(t, dir, i)
+			lost.afterKill(t)
+		},
+		tooEarly: func(n int) bool { return storedNow < 3+n/4 },
+		missed:   func(int) bool { return lost.kills == 0 },
+	}
+	killed := loop.run(t)
+	t.Logf("%d of %d kills left a %s committed at the practice but waiting in the cache (its reply lost); the kills landed %v",
+		lost.kills, killed.kills, noun, &lost)
+	if lost.kills == 0 {
+		t.Errorf("none of %d kills left a %s committed at the practice but waiting in the cache: the kills missed the lost-reply window", killed.kills, noun)
+	}
+	return killed
+}
+
+// checkSendsInterrupted is the end of a killSends test: stored items
+// (those of the uncut runs among them) after its kills; a quarter of the
+// kills must have come after their run stored its item, and at most half
+// after the run had finished.
+func checkSendsInterrupted(t *testing.T, noun string, stored int, killed killStats) {
+	t.Helper()
+	t.Logf("%d kills (%d extra), %d after the run had finished; %d %ss stored",
+		killed.kills, killed.extra, killed.finished, stored, noun)
+	if stored < 3+killed.kills/4 {
+		t.Errorf("only %d %ss were stored after %d kills: the kills came too early to test sending", stored, noun, killed.kills)
+	}
+	if killed.finished > killed.kills/2 {
+		t.Errorf("%d of %d kills came after the run had finished", killed.finished, killed.kills)
+	}
+}
+
 // lostReplies watches the outbox items of kind (typ resources at the
 // practice) after each kill, and sorts the kills by what they interrupted.
 // Above all it counts the kills that left an item in the lost-reply
