@@ -196,6 +196,24 @@ func outboxAfterKill(t *testing.T, dir string, i int) int {
 	return n
 }
 
+// outboxOfOnlyProfile opens the cache in dir and returns the outbox of
+// its one profile.
+func outboxOfOnlyProfile(t *testing.T, dir string) []storage.OutboxItem {
+	t.Helper()
+	ctx := context.Background()
+	st := unlockedCache(t, dir)
+	defer st.Close()
+	ps, err := st.Profiles(ctx)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("profiles: %v %v", ps, err)
+	}
+	items, err := st.Outbox(ctx, ps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
 // killSends is the kill loop of a test of an action that sends one item
 // (a message, a request: outbox kind, FHIR type typ, called noun in what
 // it says), started by start with the run's name. A quarter of the kills,
@@ -269,17 +287,7 @@ type lostReplies struct {
 // afterKill checks the cache and the practice after a kill.
 func (l *lostReplies) afterKill(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	st := unlockedCache(t, l.dir)
-	defer st.Close()
-	ps, err := st.Profiles(ctx)
-	if err != nil || len(ps) != 1 {
-		t.Fatalf("profiles: %v %v", ps, err)
-	}
-	items, err := st.Outbox(ctx, ps[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	items := outboxOfOnlyProfile(t, l.dir)
 	if l.seen == nil {
 		l.seen, l.attempts = map[string]bool{}, map[string]int{}
 	}
@@ -366,17 +374,7 @@ func practiceIdentifiers(t *testing.T, srv *practice.Server, typ string, ours fu
 // does not know. It returns how many such items the cache holds.
 func sentOnce(t *testing.T, srv *practice.Server, dir, kind, typ string, ours func(resource []byte) bool) int {
 	t.Helper()
-	ctx := context.Background()
-	st := unlockedCache(t, dir)
-	defer st.Close()
-	ps, err := st.Profiles(ctx)
-	if err != nil || len(ps) != 1 {
-		t.Fatalf("profiles: %v %v", ps, err)
-	}
-	items, err := st.Outbox(ctx, ps[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	items := outboxOfOnlyProfile(t, dir)
 	stored := map[string]bool{}
 	for _, it := range items {
 		if it.Kind != kind {
