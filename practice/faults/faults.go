@@ -139,14 +139,7 @@ func (f *Injector) Wrap(h http.Handler) http.Handler {
 			// connection without a response and without logging.
 			panic(http.ErrAbortHandler)
 		case d.truncate:
-			rec := newRecorder()
-			h.ServeHTTP(rec, r)
-			if !holdReply(r, d.replyIn) {
-				panic(http.ErrAbortHandler)
-			}
-			for k, v := range rec.header {
-				w.Header()[k] = v
-			}
+			rec := serveHeld(h, w, r, d.replyIn)
 			body := rec.body.Bytes()
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 			w.WriteHeader(rec.status)
@@ -156,23 +149,30 @@ func (f *Injector) Wrap(h http.Handler) http.Handler {
 			}
 			panic(http.ErrAbortHandler)
 		case d.replyIn > 0:
-			rec := newRecorder()
-			h.ServeHTTP(rec, r)
-			// The handler has done its work (a write committed); the
-			// reply waits. A client gone meanwhile gets nothing: the
-			// connection is closed.
-			if !holdReply(r, d.replyIn) {
-				panic(http.ErrAbortHandler)
-			}
-			for k, v := range rec.header {
-				w.Header()[k] = v
-			}
+			rec := serveHeld(h, w, r, d.replyIn)
 			w.WriteHeader(rec.status)
 			w.Write(rec.body.Bytes())
 		default:
 			h.ServeHTTP(w, r)
 		}
 	})
+}
+
+// serveHeld has h carry r out into a recorder, holds the reply back d
+// (holdReply), then copies its header to w and returns it for the caller
+// to send, whole or cut. The handler has done its work (a write
+// committed); a client gone during the wait gets nothing: the connection
+// is closed.
+func serveHeld(h http.Handler, w http.ResponseWriter, r *http.Request, d time.Duration) *recorder {
+	rec := newRecorder()
+	h.ServeHTTP(rec, r)
+	if !holdReply(r, d) {
+		panic(http.ErrAbortHandler)
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	return rec
 }
 
 // maxDrain bounds what is read of a body the handler left unread.
