@@ -323,9 +323,7 @@ func TestBookSurvivesSIGKILL(t *testing.T) {
 	killed := loop.run(t)
 	t.Logf("%d kills (%d extra), %d after the booking had finished, %d left a booking stored, %d of them waiting; %d left a booking committed at the practice but waiting in the cache (its reply lost); the kills landed %v",
 		killed.kills, killed.extra, killed.finished, keptNow, leftWaiting, lost.kills, &lost)
-	if lost.kills == 0 {
-		t.Errorf("none of %d kills left a booking committed at the practice but waiting in the cache: the kills missed the lost-reply window", killed.kills)
-	}
+	lost.requireHit(t, "booking", killed.kills)
 	if killed.finished > killed.kills/2 {
 		t.Fatalf("%d of %d kills came after the booking had finished: the test did not interrupt bookings", killed.finished, killed.kills)
 	}

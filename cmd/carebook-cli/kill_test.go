@@ -238,9 +238,7 @@ func killSends(t *testing.T, bin, dir string, srv *practice.Server, kind, typ, n
 	killed := loop.run(t)
 	t.Logf("%d of %d kills left a %s committed at the practice but waiting in the cache (its reply lost); the kills landed %v",
 		lost.kills, killed.kills, noun, &lost)
-	if lost.kills == 0 {
-		t.Errorf("none of %d kills left a %s committed at the practice but waiting in the cache: the kills missed the lost-reply window", killed.kills, noun)
-	}
+	lost.requireHit(t, noun, killed.kills)
 	return killed
 }
 
@@ -329,6 +327,15 @@ func (l *lostReplies) afterKill(t *testing.T) {
 }
 
 // String tells where the kills landed.
+// requireHit fails the test when none of its kills left an item (called
+// noun) committed at the practice but waiting in the cache.
+func (l *lostReplies) requireHit(t *testing.T, noun string, kills int) {
+	t.Helper()
+	if l.kills == 0 {
+		t.Errorf("none of %d kills left a %s committed at the practice but waiting in the cache: the kills missed the lost-reply window", kills, noun)
+	}
+}
+
 func (l *lostReplies) String() string {
 	return fmt.Sprintf("%d before the run stored its item, %d with no send under way, %d during a send before the practice had the item, %d after it had it (the reply lost), %d after the run's item was answered",
 		l.unstored, l.between, l.onItsWay, l.kills, l.answered)
