@@ -14,7 +14,8 @@ type RepairReport struct {
 	Records int
 	// Checkpoints is how many sync checkpoints were removed: all of them
 	// when anything was damaged, so the next sync downloads the whole
-	// record again.
+	// record again. The profile's values (drafts, say), which share their
+	// table, are kept, but for damaged ones, which count here too.
 	Checkpoints int
 	// Outbox is how many outbox items could not be opened and were
 	// removed. Readable items, sent or not, are kept untouched.
@@ -28,8 +29,8 @@ func (r RepairReport) Damaged() bool { return r.Records+r.Checkpoints+r.Outbox >
 // not open (ErrIntegrity: a damaged disk, a row changed behind the app's
 // back). When any resource or checkpoint was damaged, every checkpoint of
 // the profile goes too, so the next sync downloads the whole record again
-// and the cache is complete. What the patient wrote stays: readable outbox
-// items are kept; an item that cannot be opened is counted in the report
+// and the cache is complete. What the patient wrote stays: drafts and the
+// profile's other values are kept, and so are readable outbox items; an item that cannot be opened is counted in the report
 // (its content is lost either way) and removed, since it would stop every
 // later send. The profile, its key and its tokens are untouched. One
 // transaction: a crash leaves the profile as it was.
@@ -56,27 +57,20 @@ func (s *Store) Repair(ctx context.Context, profileID string) (RepairReport, err
 		}
 		rep.Records = len(bad)
 
-		badCheckpoints, err := damagedRows(ctx, tx, "SELECT 0, '', name_key, sealed FROM checkpoints WHERE profile_id = ?", profileID,
-			func(_ string, key, sealed []byte) error {
-				// The table holds the sync's checkpoints and the profile's
-				// sealed values (values.go), each sealed with associated
-				// data of its own: a row is damaged when it opens as neither.
-				if _, err := k.open(sealed, checkpointAD(profileID, key)); !errors.Is(err, ErrIntegrity) {
-					return err
-				}
-				_, err := k.open(sealed, valueAD(profileID, key))
-				return err
-			})
+		checkpoints, damaged, err := checkpointRows(ctx, tx, k, profileID)
 		if err != nil {
 			return err
 		}
-		if rep.Records > 0 || len(badCheckpoints) > 0 {
-			res, err := tx.ExecContext(ctx, "DELETE FROM checkpoints WHERE profile_id = ?", profileID)
-			if err != nil {
-				return dbErr("repair", err)
+		if rep.Records > 0 || len(damaged) > 0 {
+			// The sync's checkpoints go, so that the next sync downloads
+			// the whole record again; the profile's values (drafts, what
+			// was announced) stay, but for those damaged.
+			for _, key := range append(checkpoints, damaged...) {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM checkpoints WHERE profile_id = ? AND name_key = ?", profileID, key); err != nil {
+					return dbErr("repair", err)
+				}
 			}
-			n, _ := res.RowsAffected()
-			rep.Checkpoints = int(n)
+			rep.Checkpoints = len(checkpoints) + len(damaged)
 		}
 
 		rows, err := tx.QueryContext(ctx, "SELECT seq, status, sealed FROM outbox WHERE profile_id = ?", profileID)
@@ -115,6 +109,39 @@ func (s *Store) Repair(ctx context.Context, profileID string) (RepairReport, err
 		return RepairReport{}, err
 	}
 	return rep, nil
+}
+
+// checkpointRows sorts the rows of the checkpoints table of a profile by
+// their name keys: the table holds the sync's checkpoints and the
+// profile's sealed values (values.go), each sealed with associated data of
+// its own, so a row is damaged when it opens as neither.
+func checkpointRows(ctx context.Context, tx *sql.Tx, k *profileKeys, profileID string) (checkpoints, damaged [][]byte, err error) {
+	rows, err := tx.QueryContext(ctx, "SELECT name_key, sealed FROM checkpoints WHERE profile_id = ?", profileID)
+	if err != nil {
+		return nil, nil, dbErr("repair", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, sealed []byte
+		if err := rows.Scan(&key, &sealed); err != nil {
+			return nil, nil, dbErr("repair", err)
+		}
+		if _, err := k.open(sealed, checkpointAD(profileID, key)); err == nil {
+			checkpoints = append(checkpoints, key)
+			continue
+		} else if !errors.Is(err, ErrIntegrity) {
+			return nil, nil, fmt.Errorf("repair: %w", err)
+		}
+		if _, err := k.open(sealed, valueAD(profileID, key)); errors.Is(err, ErrIntegrity) {
+			damaged = append(damaged, key)
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("repair: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, dbErr("repair", err)
+	}
+	return checkpoints, damaged, nil
 }
 
 // damagedRows runs query (selecting id, type, key, sealed) and returns the

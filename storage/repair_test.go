@@ -3,13 +3,14 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"testing"
 )
 
 // TestRepair damages one profile's rows as a bad disk or a meddler would,
 // and checks that Repair removes exactly the damaged rows, resets the
 // profile's sync (so the record downloads again), keeps what the patient
-// wrote, and leaves the other profile alone.
+// wrote (outbox items and drafts), and leaves the other profile alone.
 func TestRepair(t *testing.T) {
 	ctx := context.Background()
 	firstOf := func(table string) string {
@@ -20,20 +21,22 @@ func TestRepair(t *testing.T) {
 		name   string
 		damage func(t *testing.T, db *sql.DB, a, b string)
 		want   RepairReport
+		// draftLost: the damage reached the draft too.
+		draftLost bool
 	}{
 		{"one record truncated", func(t *testing.T, db *sql.DB, a, b string) {
 			mustExec(t, db, firstOf("resources"), a)
-		}, RepairReport{Records: 1, Checkpoints: 1}},
+		}, RepairReport{Records: 1, Checkpoints: 1}, false},
 		{"every record flipped", func(t *testing.T, db *sql.DB, a, b string) {
 			flipByte(t, db, "resources", "row_key", a)
-		}, RepairReport{Records: 2, Checkpoints: 1}},
-		{"a checkpoint from another profile", func(t *testing.T, db *sql.DB, a, b string) {
+		}, RepairReport{Records: 2, Checkpoints: 1}, false},
+		{"the checkpoint and the draft from another profile", func(t *testing.T, db *sql.DB, a, b string) {
 			copySealedAcrossProfiles(t, db, "checkpoints", "name_key", a, b)
-		}, RepairReport{Checkpoints: 1}},
+		}, RepairReport{Checkpoints: 2}, true},
 		{"an outbox item truncated", func(t *testing.T, db *sql.DB, a, b string) {
 			mustExec(t, db, firstOf("outbox"), a)
-		}, RepairReport{Outbox: 1}},
-		{"nothing damaged", func(*testing.T, *sql.DB, string, string) {}, RepairReport{}},
+		}, RepairReport{Outbox: 1}, false},
+		{"nothing damaged", func(*testing.T, *sql.DB, string, string) {}, RepairReport{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,6 +46,10 @@ func TestRepair(t *testing.T) {
 			s := reopenUnlocked(t, dir)
 			kept, err := s.Enqueue(ctx, OutboxItem{ProfileID: a, Kind: "message", Identifier: "urn:uuid:2", Payload: []byte(`{"op":"create"}`)})
 			if err != nil {
+				t.Fatal(err)
+			}
+			// A draft, in the checkpoints' table: it must survive too.
+			if err := s.PutValue(ctx, a, "draft", []byte("Dear doctor, my knee")); err != nil {
 				t.Fatal(err)
 			}
 			s.Close()
@@ -68,6 +75,9 @@ func TestRepair(t *testing.T) {
 			}
 			if _, ok, err := s.Checkpoint(ctx, a, "since"); err != nil || ok != (tt.want.Checkpoints == 0) {
 				t.Fatalf("checkpoint after repair: ok=%v err=%v; want it gone exactly when something was damaged", ok, err)
+			}
+			if v, err := s.Value(ctx, a, "draft"); tt.draftLost != errors.Is(err, ErrNotFound) || !tt.draftLost && (err != nil || string(v) != "Dear doctor, my knee") {
+				t.Fatalf("draft after repair = %q, %v; want it kept unless damaged (damaged: %v)", v, err, tt.draftLost)
 			}
 			items, err := s.Outbox(ctx, a)
 			if err != nil {
