@@ -12,6 +12,7 @@ import (
 	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/internal/i18n"
 	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/pull"
 )
 
 // Chart returns the profile's whole cached record, decoded for display.
@@ -158,18 +159,19 @@ func (a *App) RecordIncomplete(ctx context.Context, profileID string) (bool, err
 }
 
 // recordIncomplete reports whether profile p's record has not been
-// downloaded in full: no sync of it has finished yet, or its cache holds
-// nothing (a data file rebuilt without the cached record; the next sync
-// downloads it again).
+// downloaded in full: no sync of it has finished yet, or none since the
+// data file was rebuilt without the cached record (the next sync
+// downloads it again). A record the practice shares nothing of is
+// complete once a sync finished, empty as it is.
 func (a *App) recordIncomplete(ctx context.Context, p storage.Profile) (bool, error) {
 	if p.Settings[settingLastSync] == "" {
 		return true, nil
 	}
-	has, err := a.store.HasResources(ctx, p.ID)
+	downloaded, err := pull.Downloaded(ctx, a.store, p.ID)
 	if err != nil {
 		return false, err
 	}
-	return !has, nil
+	return !downloaded, nil
 }
 
 // dashboardTypes are the resource types the dashboard reads in full;

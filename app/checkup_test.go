@@ -10,6 +10,7 @@ import (
 
 	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/pull"
 )
 
 // TestLastCheckUpKeptInStep: the last check-up the dashboard reads alone
@@ -29,6 +30,12 @@ func TestLastCheckUpKeptInStep(t *testing.T) {
 	// or the dashboard would leave the guidance out.
 	p, err := a.store.CreateProfile(ctx, storage.Profile{PracticeURL: "https://example.org/fhir", PatientID: "pat", Label: "Ada",
 		Settings: map[string]string{settingLastSync: now.UTC().Format(time.RFC3339)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.store.Update(ctx, p.ID, func(tx *storage.Tx) error {
+		return tx.SetCheckpoint(pull.CheckpointReconciled, now.UTC().Format(time.RFC3339Nano))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -144,3 +144,52 @@ func TestGuidanceWaitsForTheWholeRecord(t *testing.T) {
 	a.forget(id)
 	wantComplete("after the sync that downloaded it again")
 }
+
+// TestRecordSharedEmptyIsComplete: a record whose finished sync left
+// nothing in the cache (a practice that shares nothing of it, as after a
+// parent's access was narrowed) is downloaded in full: the dashboard does
+// not say it is still downloading.
+func TestRecordSharedEmptyIsComplete(t *testing.T) {
+	ctx := context.Background()
+	p := startMsgPractice(t)
+	a, id := openMsgApp(t, p, t.TempDir())
+	syncNow(t, a, id)
+
+	// What the sync left in the cache goes, as if the practice had
+	// shared none of it; the sync's checkpoints stay.
+	counts, err := a.store.Counts(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.store.Update(ctx, id, func(tx *storage.Tx) error {
+		for typ := range counts {
+			ids, err := tx.IDs(typ)
+			if err != nil {
+				return err
+			}
+			for _, rid := range ids {
+				if err := tx.Delete(typ, rid); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has, err := a.store.HasResources(ctx, id); err != nil || has {
+		t.Fatalf("the cache still holds resources (%v): the test emptied nothing", err)
+	}
+	a.forget(id)
+	d, err := a.Dashboard(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Incomplete {
+		t.Error("the dashboard says a record synced in full, with nothing shared, is not downloaded in full yet")
+	}
+	if incomplete, err := a.RecordIncomplete(ctx, id); err != nil || incomplete {
+		t.Errorf("RecordIncomplete = %v, %v; want false", incomplete, err)
+	}
+}

@@ -134,7 +134,7 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	if opts.Full {
 		cfg.ReconcileEvery = -1
 	}
-	incomplete, err := a.forgetEmptiedSync(ctx, p)
+	incomplete, err := a.forgetSetAsideSync(ctx, p)
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
@@ -186,13 +186,13 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	return err
 }
 
-// forgetEmptiedSync forgets when profile p was last synced when its
-// cache holds nothing (a data file rebuilt without the cached record):
-// the pull then downloads the record again in full, and until it has
-// finished, the record is incomplete (see recordIncomplete) even once
-// its first pages are in. It reports whether the record is incomplete
-// before the sync: one that finishes completes it.
-func (a *App) forgetEmptiedSync(ctx context.Context, p storage.Profile) (incomplete bool, err error) {
+// forgetSetAsideSync forgets when profile p was last synced when its
+// record is no longer downloaded in full (a data file rebuilt without the
+// cached record, see recordIncomplete): the pull downloads it again as at
+// a first sync, whose old messages are not announced as new. It reports
+// whether the record is incomplete before the sync: one that finishes
+// completes it.
+func (a *App) forgetSetAsideSync(ctx context.Context, p storage.Profile) (incomplete bool, err error) {
 	incomplete, err = a.recordIncomplete(ctx, p)
 	if err != nil || !incomplete || p.Settings[settingLastSync] == "" {
 		return incomplete, err

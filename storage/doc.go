@@ -32,7 +32,9 @@
 // coarse dates: the day of a resource's last update, and the month of a
 // result's or report's own date (own_month, see DateOf and
 // EachDatedSince: the dashboard reads recent results without opening
-// years of old ones). Row keys of resources, checkpoints, outbox
+// years of old ones); and for each profile whether its cached record was
+// set aside by a rebuild and must be downloaded again (RecordSetAside).
+// Row keys of resources, checkpoints, outbox
 // identifiers and secrets are HMAC-SHA256 values under an index key derived
 // from the DEK (HKDF), so not even server ids are in clear. Secrets also go
 // to the OS keyring (sealed) when the store keeps its master key there.

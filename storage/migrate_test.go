@@ -2,6 +2,7 @@ package storage
 
 import (
 	"database/sql"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
@@ -70,4 +71,51 @@ func tableNames(t *testing.T, db *sql.DB) []string {
 		names = append(names, n)
 	}
 	return names
+}
+
+// TestMigrationMarksEmptyRecordsSetAside: schema 7 marks the profiles
+// whose cache holds nothing as set aside (before it, an empty cache was
+// how a rebuilt file told that the record must come again in full), and
+// no other.
+func TestMigrationMarksEmptyRecordsSetAside(t *testing.T) {
+	db, err := openDB(filepath.Join(t.TempDir(), "m.db"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 7 {
+		t.Fatalf("%d migrations, want at least 7", len(names))
+	}
+	upTo := func(n int) fstest.MapFS {
+		files := fstest.MapFS{}
+		for _, name := range names[:n] {
+			body, err := fs.ReadFile(migrationFS, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[name] = &fstest.MapFile{Data: body}
+		}
+		return files
+	}
+	if err := migrate(db, upTo(6)); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "INSERT INTO profiles (num, id, sealed) VALUES (1, 'full', x'00'), (2, 'empty', x'00')")
+	mustExec(t, db, "INSERT INTO resources (profile, row_key, type, sealed) VALUES (1, x'01', 'Patient', x'00')")
+	if err := migrate(db, upTo(7)); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{"full": false, "empty": true} {
+		var aside bool
+		if err := db.QueryRow("SELECT record_set_aside FROM profiles WHERE id = ?", id).Scan(&aside); err != nil {
+			t.Fatal(err)
+		}
+		if aside != want {
+			t.Errorf("profile %s: record_set_aside %v, want %v", id, aside, want)
+		}
+	}
 }

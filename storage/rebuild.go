@@ -23,8 +23,8 @@ import (
 // small tables that Open checks on every start. When the damage lies in
 // the cached record, RebuildDamaged writes a new file holding everything
 // but the cache, and keeps the damaged one beside it; the next sync of
-// each profile downloads its record again (a profile whose cache holds
-// nothing is pulled in full, whatever its checkpoints say).
+// each profile downloads its record again, in full (each profile's record
+// is marked set aside, see Store.RecordSetAside).
 
 // cacheTables are the tables of the cached record: RebuildDamaged leaves
 // them empty. Everything else is copied.
@@ -300,9 +300,9 @@ func userTables(ctx context.Context, db *sql.DB) ([]string, error) {
 }
 
 // copyTables copies every table of tables but the cache's from the
-// attached damaged file into conn's new one, in one transaction, and
-// gives each profile an empty search index that is up to date (as a new
-// profile's is).
+// attached damaged file into conn's new one, in one transaction, gives
+// each profile an empty search index that is up to date (as a new
+// profile's is), and marks each profile's record set aside.
 func copyTables(ctx context.Context, conn *sql.Conn, tables []string) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -330,6 +330,11 @@ func copyTables(ctx context.Context, conn *sql.Conn, tables []string) error {
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO search_state (profile, built) SELECT num, ? FROM profiles", searchFormat); err != nil {
+		return dbErr("copy", err)
+	}
+	// Each profile's record is downloaded again, in full (see
+	// Store.RecordSetAside), whatever its sync's checkpoints say.
+	if _, err := tx.ExecContext(ctx, "UPDATE profiles SET record_set_aside = 1"); err != nil {
 		return dbErr("copy", err)
 	}
 	// The whole new file was just checked (below, before it is used):

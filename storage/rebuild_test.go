@@ -110,6 +110,9 @@ func TestRebuildDamagedKeepsWhatCannotBeDownloaded(t *testing.T) {
 	if has, err := s.HasResources(ctx, profileID); err != nil || has {
 		t.Errorf("cached resources after the rebuild: %v, %v; want none (downloaded again)", has, err)
 	}
+	if aside, err := s.RecordSetAside(ctx, profileID); err != nil || !aside {
+		t.Errorf("RecordSetAside after the rebuild: %v, %v; want true (downloaded again in full)", aside, err)
+	}
 	if b, err := s.Secret(ctx, profileID, "token"); err != nil || string(b) != "sign-in secret" {
 		t.Errorf("sign-in secret: %q, %v", b, err)
 	}

@@ -332,6 +332,21 @@ func (s *Store) HasResources(ctx context.Context, profileID string) (bool, error
 	return has, nil
 }
 
+// RecordSetAside reports whether the profile's cached record was set
+// aside (the data file rebuilt without it, see RebuildDamaged) and has not
+// been downloaded in full since (see Tx.MarkDownloaded).
+func (s *Store) RecordSetAside(ctx context.Context, profileID string) (bool, error) {
+	var aside bool
+	err := s.reader.QueryRowContext(ctx, "SELECT record_set_aside FROM profiles WHERE id = ?", profileID).Scan(&aside)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("record set aside: %w", ErrNotFound)
+	}
+	if err != nil {
+		return false, dbErr("record set aside", err)
+	}
+	return aside, nil
+}
+
 // Counts returns how many resources of each type the profile holds.
 func (s *Store) Counts(ctx context.Context, profileID string) (map[string]int, error) {
 	k, err := s.keysFor(ctx, profileID)
@@ -821,6 +836,16 @@ func (tx *Tx) SetCheckpoint(name, value string) error {
 		ON CONFLICT (profile_id, name_key) DO UPDATE SET sealed = excluded.sealed`,
 		tx.profileID, nameKey, sealed); err != nil {
 		return dbErr("set checkpoint", err)
+	}
+	return nil
+}
+
+// MarkDownloaded records, with the transaction, that the profile's whole
+// record has been downloaded: a record set aside (see RecordSetAside) is
+// whole again.
+func (tx *Tx) MarkDownloaded() error {
+	if _, err := tx.tx.ExecContext(tx.ctx, "UPDATE profiles SET record_set_aside = 0 WHERE id = ? AND record_set_aside <> 0", tx.profileID); err != nil {
+		return dbErr("mark downloaded", err)
 	}
 	return nil
 }

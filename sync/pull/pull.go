@@ -50,6 +50,27 @@ const (
 // the last sync that finished without error.
 const CheckpointLastSync = checkpointLastSync
 
+// CheckpointReconciled is the checkpoint holding the local time (RFC 3339)
+// when the last full pull finished (see Downloaded).
+const CheckpointReconciled = checkpointReconciled
+
+// Downloaded reports whether a sync has downloaded the profile's record
+// in full: a full pull finished (and its checkpoints were not removed by
+// a repair), and none is due since the data file was rebuilt without the
+// cached record. A record the practice shares nothing of is downloaded in
+// full once such a pull finished, though the cache holds nothing.
+func Downloaded(ctx context.Context, st *storage.Store, profileID string) (bool, error) {
+	aside, err := st.RecordSetAside(ctx, profileID)
+	if err != nil || aside {
+		return false, err
+	}
+	_, ok, err := st.Checkpoint(ctx, profileID, checkpointReconciled)
+	if err != nil {
+		return false, fmt.Errorf("pull: read checkpoint: %w", err)
+	}
+	return ok, nil
+}
+
 // overlap is subtracted from server time when setting a checkpoint: a Date
 // header has whole seconds and is written after the query ran, so a change
 // committed during the query is fetched again rather than missed.
@@ -300,6 +321,9 @@ func (s *syncer) run(ctx context.Context) error {
 			if err := tx.SetCheckpoint(checkpointReconciled, now.Format(time.RFC3339Nano)); err != nil {
 				return err
 			}
+			if err := tx.MarkDownloaded(); err != nil {
+				return err
+			}
 			// From now on history reports deletions: from the earliest
 			// server time this full pull started at.
 			if s.historyUsable() && !s.minServer.IsZero() {
@@ -398,14 +422,14 @@ func cutTime(v string) (time.Time, string, bool) {
 // reconcile yet, or the last one is older than ReconcileEvery while the
 // server's history cannot report deletions.
 func (s *syncer) fullDue(ctx context.Context) (bool, error) {
-	// A cache that holds nothing (its record was set aside after damage,
-	// see storage.RebuildDamaged) is filled in full, whatever its
-	// checkpoints say: an incremental pull would bring only what changed.
-	has, err := s.cfg.Store.HasResources(ctx, s.cfg.ProfileID)
+	// A record set aside (the data file rebuilt without it) is downloaded
+	// in full, whatever its checkpoints say: an incremental pull would
+	// bring only what changed.
+	aside, err := s.cfg.Store.RecordSetAside(ctx, s.cfg.ProfileID)
 	if err != nil {
-		return false, fmt.Errorf("pull: count cached records: %w", err)
+		return false, fmt.Errorf("pull: %w", err)
 	}
-	if !has {
+	if aside {
 		return true, nil
 	}
 	v, ok, err := s.cfg.Store.Checkpoint(ctx, s.cfg.ProfileID, checkpointReconciled)

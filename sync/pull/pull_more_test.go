@@ -247,12 +247,13 @@ func TestAsksLargestPageAcceptsSmaller(t *testing.T) {
 	}
 }
 
-// TestEmptiedCacheIsPulledInFull: a profile whose cache holds nothing
-// while its checkpoints say it is up to date (its record set aside after
-// damage: storage.RebuildDamaged) gets its whole record on the next sync,
-// both with history and $everything and per type; an incremental pull
-// would bring only what changed since.
-func TestEmptiedCacheIsPulledInFull(t *testing.T) {
+// TestSetAsideRecordIsPulledInFull: a profile whose record was set aside
+// (the data file rebuilt without it after damage: storage.RebuildDamaged)
+// while its checkpoints say it is up to date gets its whole record on the
+// next sync, both with history and $everything and per type (an
+// incremental pull would bring only what changed since), and is not
+// Downloaded until that sync finishes.
+func TestSetAsideRecordIsPulledInFull(t *testing.T) {
 	for _, features := range []fhirtest.Features{{Everything: true, SystemHistory: true}, {}} {
 		t.Run(fmt.Sprintf("everything=%v", features.Everything), func(t *testing.T) {
 			ctx := context.Background()
@@ -260,37 +261,84 @@ func TestEmptiedCacheIsPulledInFull(t *testing.T) {
 			defer srv.Close()
 			seed(srv)
 			time.Sleep(overlap) // so the seed is older than the checkpoint overlap
-			st, pid := openStore(t)
-			cfg := Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1", PageSize: 7, Types: types}
-			if _, err := Run(ctx, cfg); err != nil {
+			dir, keyring := t.TempDir(), storage.NewMemoryKeyring()
+			open := func() *storage.Store {
+				st, err := storage.Open(dir, storage.Options{Keyring: keyring, KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st
+			}
+			st := open()
+			if err := st.Setup(ctx, "test passphrase"); err != nil {
 				t.Fatal(err)
 			}
-			want := counts(t, st, pid)
-			err := st.Update(ctx, pid, func(tx *storage.Tx) error {
-				for typ := range want {
-					ids, err := tx.IDs(typ)
-					if err != nil {
-						return err
-					}
-					for _, id := range ids {
-						if err := tx.Delete(typ, id); err != nil {
-							return err
-						}
-					}
-				}
-				return nil
-			})
+			p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: "http://127.0.0.1/fhir", PatientID: "p1", Label: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}
+			cfg := Config{API: newAPI(t, srv), Store: st, ProfileID: p.ID, PatientID: "p1", PageSize: 7, Types: types}
+			if _, err := Run(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			want := counts(t, st, p.ID)
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := storage.RebuildDamaged(dir); err != nil {
+				t.Fatal(err)
+			}
+			st = open()
+			t.Cleanup(func() { st.Close() })
+			if err := st.UnlockWithPassphrase(ctx, "test passphrase"); err != nil {
+				t.Fatal(err)
+			}
+			if done, err := Downloaded(ctx, st, p.ID); err != nil || done {
+				t.Errorf("Downloaded after the rebuild = %v, %v; want false", done, err)
+			}
+			cfg.Store = st
 			res, err := Run(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !res.Full {
-				t.Error("the sync of an emptied cache was not full")
+				t.Error("the sync of a record set aside was not full")
 			}
-			wantCounts(t, counts(t, st, pid), want)
+			wantCounts(t, counts(t, st, p.ID), want)
+			if done, err := Downloaded(ctx, st, p.ID); err != nil || !done {
+				t.Errorf("Downloaded after the sync = %v, %v; want true", done, err)
+			}
 		})
+	}
+}
+
+// TestEmptyRecordIsDownloaded: a record the practice shares nothing of
+// leaves the cache empty after a sync, and is downloaded in full all the
+// same; the next sync is incremental, as for any other record.
+func TestEmptyRecordIsDownloaded(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{Everything: true, SystemHistory: true})
+	defer srv.Close()
+	st, pid := openStore(t)
+	cfg := Config{API: newAPI(t, srv), Store: st, ProfileID: pid, PatientID: "p1", PageSize: 7, Types: types}
+	if done, err := Downloaded(ctx, st, pid); err != nil || done {
+		t.Errorf("Downloaded before the first sync = %v, %v; want false", done, err)
+	}
+	if _, err := Run(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := st.HasResources(ctx, pid); err != nil || has {
+		t.Fatalf("the cache holds resources (%v): the test's record is not empty", err)
+	}
+	if done, err := Downloaded(ctx, st, pid); err != nil || !done {
+		t.Errorf("Downloaded after the sync = %v, %v; want true", done, err)
+	}
+	time.Sleep(overlap)
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Full {
+		t.Error("the second sync of an empty record was full")
 	}
 }
