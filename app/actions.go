@@ -272,20 +272,21 @@ func (a *App) RetryOutboxItem(ctx context.Context, profileID string, seq int64) 
 // never tried. An item that may already be at the practice (an attempt
 // went out with no answer) or was sent cannot be discarded.
 func (a *App) DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error {
-	it, err := a.store.OutboxItem(ctx, profileID, seq)
-	if errors.Is(err, storage.ErrNotFound) {
-		return invalid(i18n.L("no outbox item {{.ID}}", map[string]any{"ID": LocalID(seq)}))
-	}
-	if err != nil {
-		return fmt.Errorf("discard: %w", err)
-	}
+	err := a.store.DeleteOutboxItem(ctx, profileID, seq, func(it storage.OutboxItem) error {
+		switch {
+		case it.Status == storage.OutboxSent:
+			return invalid(i18n.L("{{.ID}} was already accepted by the practice", map[string]any{"ID": LocalID(seq)}))
+		case it.Status == storage.OutboxPending && it.Attempts > 0:
+			return invalid(i18n.L("{{.ID}} may already have reached the practice; it is kept until the practice answers", map[string]any{"ID": LocalID(seq)}))
+		}
+		return nil
+	})
 	switch {
-	case it.Status == storage.OutboxSent:
-		return invalid(i18n.L("{{.ID}} was already accepted by the practice", map[string]any{"ID": LocalID(seq)}))
-	case it.Status == storage.OutboxPending && it.Attempts > 0:
-		return invalid(i18n.L("{{.ID}} may already have reached the practice; it is kept until the practice answers", map[string]any{"ID": LocalID(seq)}))
-	}
-	if err := a.store.DeleteOutboxItem(ctx, profileID, seq); err != nil {
+	case errors.Is(err, storage.ErrNotFound):
+		return invalid(i18n.L("no outbox item {{.ID}}", map[string]any{"ID": LocalID(seq)}))
+	case errors.Is(err, ErrInvalidInput):
+		return err
+	case err != nil:
 		return fmt.Errorf("discard: %w", err)
 	}
 	a.bus.Publish(OutboxChanged{ProfileID: profileID})

@@ -490,6 +490,11 @@ func (a *App) UpdateDetails(ctx context.Context, profileID string, changes map[D
 	if d.Update.State == DetailsWaiting {
 		return Submitted{}, invalid(i18n.L("your last change ({{.ID}}) is still waiting to be sent; change your details again once the practice has it", map[string]any{"ID": d.Update.LocalID}))
 	}
+	if d.Update.State == DetailsChoose {
+		// A newer change would hide this one, which would then never
+		// reach the practice.
+		return Submitted{}, invalid(i18n.L("your last change ({{.ID}}) waits for your choice: the practice's copy changed meanwhile; choose what to keep first", map[string]any{"ID": d.Update.LocalID}))
+	}
 	cached, err := a.cachedPatient(ctx, p)
 	if err != nil {
 		return Submitted{}, err

@@ -170,6 +170,11 @@ func TestDetailsConflictResolvedFieldByField(t *testing.T) {
 	if st, _ := a.PatientDetails(ctx, id); st.Update.State != DetailsChoose || st.Field(DetailCity).Value != "Iowa City" {
 		t.Fatalf("state = %+v, city %q", st.Update, st.Field(DetailCity).Value)
 	}
+	// A newer change is refused until the patient has chosen: it would
+	// hide this one, which would then never reach the practice.
+	if _, err := a.UpdateDetails(ctx, id, map[DetailKey]string{DetailCity: "Ames"}, ""); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("a newer change while one waits for a choice = %v, want ErrInvalidInput", err)
+	}
 	// Built again later (after a restart) it says the same.
 	again, err := a.DetailsConflictOf(ctx, id)
 	if err != nil || len(again.Rows) != 2 || again.Version != ce.Conflict.Version {

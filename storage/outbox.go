@@ -239,19 +239,28 @@ func (s *Store) SaveOutboxItem(ctx context.Context, item OutboxItem) error {
 }
 
 // DeleteOutboxItem removes one outbox item (the patient discarded it).
-// ErrNotFound if absent. The caller decides which items may go: an item
-// that may already have reached the server should be kept.
-func (s *Store) DeleteOutboxItem(ctx context.Context, profileID string, seq int64) error {
-	if _, err := s.keysFor(ctx, profileID); err != nil {
+// ErrNotFound if absent. allow decides whether the item, as it is at the
+// moment it would go, may go (an item that may already have reached the
+// server should be kept): its error is returned and nothing removed. The
+// check and the removal are one transaction, so an attempt to send the
+// item cannot come between them. allow may be nil: the item goes.
+func (s *Store) DeleteOutboxItem(ctx context.Context, profileID string, seq int64, allow func(OutboxItem) error) error {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
 		return fmt.Errorf("delete outbox item: %w", err)
 	}
 	return s.update(ctx, "delete outbox item", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE profile_id = ? AND seq = ?", profileID, seq)
+		cur, err := readOutboxItem(ctx, tx, k, profileID, seq)
 		if err != nil {
-			return dbErr("delete outbox item", err)
+			return fmt.Errorf("delete outbox item: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("delete outbox item: %w", ErrNotFound)
+		if allow != nil {
+			if err := allow(cur); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE profile_id = ? AND seq = ?", profileID, seq); err != nil {
+			return dbErr("delete outbox item", err)
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -89,4 +90,45 @@ func TestOutbox(t *testing.T) {
 	}
 	_, err = s.OutboxItem(ctx, a.ID, 12345)
 	wantErr(t, "OutboxItem of an unknown seq", err, ErrNotFound)
+}
+
+// TestDeleteOutboxItemChecksTheItemAsItIs: the check of whether an item
+// may go sees the item as saved last (an attempt counted meanwhile), and
+// an item it refuses stays.
+func TestDeleteOutboxItemChecksTheItemAsItIs(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	p := newProfile(t, s, "Ada")
+	it, err := s.Enqueue(ctx, OutboxItem{ProfileID: p.ID, Kind: "message", Identifier: "urn:uuid:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An attempt is counted after the patient's screen read the item.
+	it.Attempts = 1
+	if err := s.SaveOutboxItem(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	errTried := errors.New("tried")
+	err = s.DeleteOutboxItem(ctx, p.ID, it.Seq, func(cur OutboxItem) error {
+		if cur.Attempts > 0 {
+			return errTried
+		}
+		return nil
+	})
+	if !errors.Is(err, errTried) {
+		t.Fatalf("DeleteOutboxItem of a tried item = %v, want the check's error", err)
+	}
+	if _, err := s.OutboxItem(ctx, p.ID, it.Seq); err != nil {
+		t.Fatalf("the item refused is gone: %v", err)
+	}
+	if err := s.DeleteOutboxItem(ctx, p.ID, it.Seq, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteOutboxItem(ctx, p.ID, it.Seq, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DeleteOutboxItem of a removed item = %v, want ErrNotFound", err)
+	}
+	// A send of the item discarded meanwhile cannot save its attempt.
+	if err := s.SaveOutboxItem(ctx, it); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("SaveOutboxItem of a removed item = %v, want ErrNotFound", err)
+	}
 }

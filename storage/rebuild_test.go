@@ -50,7 +50,7 @@ func damagedStoreWithWork(t *testing.T) (dir string, profileID string, kept Outb
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteOutboxItem(ctx, p.ID, sent.Seq); err != nil {
+	if err := s.DeleteOutboxItem(ctx, p.ID, sent.Seq, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

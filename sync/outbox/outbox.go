@@ -253,6 +253,9 @@ func (o *Outbox) Send(ctx context.Context) (Report, error) {
 			return rep, nil
 		}
 		outcome, err := o.sendOne(ctx, it)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // discarded by the patient since the list was read: never sent
+		}
 		if err != nil {
 			return rep, err
 		}
@@ -300,12 +303,17 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (storage.Ou
 		if err := o.cache(ctx, resp); err != nil {
 			return it, err
 		}
-	case stopsDrain(err):
+	case nothingSent(err):
+		// The item stays pending, untouched by a problem that is not its
+		// own, and the attempt that never left is not counted: the
+		// patient can still discard an item that never reached the
+		// practice.
+		it.Attempts--
+		if err := o.save(ctx, it); err != nil {
+			return it, err
+		}
 		return it, fmt.Errorf("outbox: send: %w", err)
-	case errors.Is(err, fhirapi.ErrAccessToken) && !fhirapi.IsTransient(err):
-		// Nothing was sent: the item stays pending, untouched by a
-		// problem that is not its own (a locked keyring, a token endpoint
-		// refusing the client).
+	case stopsDrain(err):
 		return it, fmt.Errorf("outbox: send: %w", err)
 	case fhirapi.IsTransient(err):
 		it.LastError = WordsUnreachable
@@ -316,6 +324,16 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (storage.Ou
 		it.Status, it.LastError = storage.OutboxFailed, serverMessage(err)
 	}
 	return it, o.save(ctx, it)
+}
+
+// nothingSent reports whether err shows that the request never reached
+// the practice or that the practice processed nothing of it: no access
+// token could be had (the profile needs sign-in, a locked keyring, a token
+// endpoint refusing the client), the practice refused the token (401), or
+// it has moved. Each also stops the drain.
+func nothingSent(err error) bool {
+	return errors.Is(err, smart.ErrNeedsSignIn) || errors.Is(err, fhirapi.ErrUnauthorized) || errors.Is(err, fhirapi.ErrMoved) ||
+		errors.Is(err, fhirapi.ErrAccessToken) && !fhirapi.IsTransient(err)
 }
 
 func stopsDrain(err error) bool {

@@ -1,0 +1,83 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
+	"github.com/carebook/carebook/sync/outbox"
+	"github.com/carebook/carebook/sync/smart"
+)
+
+// TestDiscardWhatNeverLeft: a message that never reached the practice
+// can be discarded, however its send stopped: the sign-in expired (no
+// access token could be had) or the practice refused the token (401).
+// The attempt that never left is not counted as one that may have
+// reached the practice.
+func TestDiscardWhatNeverLeft(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sign-in expired", func(t *testing.T) {
+		p := startMsgPractice(t)
+		a, id := openMsgApp(t, p, t.TempDir())
+		opts, err := a.MessageOptions(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The access token has expired, and the practice no longer
+		// knows the refresh token.
+		raw, err := a.store.Secret(ctx, id, smart.SecretToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok map[string]any
+		if err := json.Unmarshal(raw, &tok); err != nil {
+			t.Fatal(err)
+		}
+		tok["expiry"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+		tok["refresh_token"] = "an-expired-refresh-token"
+		if raw, err = json.Marshal(tok); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.store.PutSecret(ctx, id, smart.SecretToken, raw); err != nil {
+			t.Fatal(err)
+		}
+		smart.ForgetStore(a.store)
+		sub, err := a.SendMessage(ctx, id, Draft{To: opts.Recipients[0].Ref, Subject: "Never mind", Text: "I wrote this in anger."})
+		if !errors.Is(err, ErrNeedsSignIn) {
+			t.Fatalf("SendMessage = %v, want ErrNeedsSignIn", err)
+		}
+		if err := a.DiscardOutboxItem(ctx, id, sub.Seq); err != nil {
+			t.Fatalf("a message that never left cannot be discarded: %v", err)
+		}
+	})
+	t.Run("token refused", func(t *testing.T) {
+		srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+		defer srv.Close()
+		a, pid, _ := openActionApp(t, srv)
+		srv.FailBefore(func(r *http.Request) int {
+			if r.Method == http.MethodPost {
+				return http.StatusUnauthorized
+			}
+			return 0
+		})
+		sub, err := a.submitCreate(ctx, pid, outbox.KindMessage, []byte(testMessage))
+		if err == nil || sub.Seq == 0 {
+			t.Fatalf("submit = %+v, %v; want an error and the item kept", sub, err)
+		}
+		it, err := a.store.OutboxItem(ctx, pid, sub.Seq)
+		if err != nil || it.Status != storage.OutboxPending || it.Attempts != 0 {
+			t.Fatalf("outbox item %s with %d attempts, %v; want it pending with no attempt counted", it.Status, it.Attempts, err)
+		}
+		if err := a.DiscardOutboxItem(ctx, pid, sub.Seq); err != nil {
+			t.Fatalf("a message the practice would not take cannot be discarded: %v", err)
+		}
+		if n := srv.Count("Communication"); n != 0 {
+			t.Fatalf("the practice holds %d messages, want none", n)
+		}
+	})
+}
