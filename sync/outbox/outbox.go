@@ -225,9 +225,14 @@ func (o *Outbox) lock(ctx context.Context) (func(), error) {
 	return func() { unlock(); <-ch }, nil
 }
 
-// Send sends the pending items that are due, oldest first. It stops early
-// (without error) at the first transient failure, so later items keep
-// their order, and with an error when the profile needs sign-in, no access
+// Send sends the pending items that are due, oldest first. Items of one
+// resource type keep their order (a booking goes before its change): an
+// item that waits (its retry is not due yet, or this attempt failed for a
+// while) holds back the later items of its type, not the others, so a
+// message the practice's gateway keeps refusing does not hold back a
+// refill request. It stops early (without error) when the practice could
+// not be reached or asked to slow down, since the others would fare no
+// better, and with an error when the profile needs sign-in, no access
 // token can be had, the server refuses the token, storage fails or ctx
 // ends.
 func (o *Outbox) Send(ctx context.Context) (Report, error) {
@@ -245,14 +250,20 @@ func (o *Outbox) Send(ctx context.Context) (Report, error) {
 		return rep, fmt.Errorf("outbox: send: %w", err)
 	}
 	now := o.cfg.Now()
+	held := map[string]bool{} // resource types whose earlier item waits
 	for i, it := range items {
-		if it.NextAttempt.After(now) && !o.cfg.IgnoreWait {
-			// Items keep their order: nothing after a waiting item goes.
-			rep.Deferred += len(items) - i
-			rep.NextAttempt = earliest(rep.NextAttempt, it.NextAttempt)
-			return rep, nil
+		lane := laneOf(it)
+		if held[lane] {
+			rep.Deferred++
+			continue
 		}
-		outcome, err := o.sendOne(ctx, it)
+		if it.NextAttempt.After(now) && !o.cfg.IgnoreWait {
+			rep.Deferred++
+			rep.NextAttempt = earliest(rep.NextAttempt, it.NextAttempt)
+			held[lane] = true
+			continue
+		}
+		outcome, practiceDown, err := o.sendOne(ctx, it)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue // discarded by the patient since the list was read: never sent
 		}
@@ -267,12 +278,29 @@ func (o *Outbox) Send(ctx context.Context) (Report, error) {
 		case storage.OutboxConflict:
 			rep.Conflicts++
 		case storage.OutboxPending:
-			rep.Deferred += len(items) - i
 			rep.NextAttempt = earliest(rep.NextAttempt, outcome.NextAttempt)
-			return rep, nil
+			if practiceDown {
+				rep.Deferred += len(items) - i
+				return rep, nil
+			}
+			rep.Deferred++
+			held[lane] = true
 		}
 	}
 	return rep, nil
+}
+
+// laneOf is the resource type an item creates or changes: items of one
+// type keep their order. An unreadable item has a lane of its own ("");
+// its send fails it at once.
+func laneOf(it storage.OutboxItem) string {
+	var p struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(it.Payload, &p) != nil {
+		return ""
+	}
+	return p.Type
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -282,26 +310,29 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
-// sendOne makes one attempt and records its outcome. The returned error is
-// reserved for what must stop the whole drain.
-func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (storage.OutboxItem, error) {
+// sendOne makes one attempt and records its outcome. practiceDown
+// reports an attempt left pending because the practice could not be
+// reached or asked to slow down (not because of a reply to this item
+// alone). The returned error is reserved for what must stop the whole
+// drain.
+func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (_ storage.OutboxItem, practiceDown bool, _ error) {
 	var p payload
 	if err := json.Unmarshal(it.Payload, &p); err != nil || (p.Op != "create" && p.Op != "update") {
 		it.Status, it.LastError = storage.OutboxFailed, WordsUnreadableRequest
-		return it, o.save(ctx, it)
+		return it, false, o.save(ctx, it)
 	}
 	// Count the attempt durably before the request leaves: from now on the
 	// server may have the item even if no reply ever comes.
 	it.Attempts++
 	if err := o.save(ctx, it); err != nil {
-		return it, err
+		return it, false, err
 	}
 	resp, err := o.deliver(ctx, it, p)
 	switch {
 	case err == nil:
 		it.Status, it.LastError, it.Result, it.NextAttempt = storage.OutboxSent, "", resp, time.Time{}
 		if err := o.cache(ctx, resp); err != nil {
-			return it, err
+			return it, false, err
 		}
 	case nothingSent(err):
 		// The item stays pending, untouched by a problem that is not its
@@ -310,20 +341,23 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (storage.Ou
 		// practice.
 		it.Attempts--
 		if err := o.save(ctx, it); err != nil {
-			return it, err
+			return it, false, err
 		}
-		return it, fmt.Errorf("outbox: send: %w", err)
+		return it, false, fmt.Errorf("outbox: send: %w", err)
 	case stopsDrain(err):
-		return it, fmt.Errorf("outbox: send: %w", err)
+		return it, false, fmt.Errorf("outbox: send: %w", err)
 	case fhirapi.IsTransient(err):
 		it.LastError = WordsUnreachable
 		it.NextAttempt = o.cfg.Now().Add(o.backoff(it.Attempts, err))
+		// A reply of the practice's server (5xx) is about this request;
+		// no reply, or one asking to slow down, about the practice.
+		practiceDown = !errors.Is(err, fhirapi.ErrServer)
 	case errors.Is(err, fhirapi.ErrConflict) || errors.Is(err, fhirapi.ErrPreconditionFailed):
 		it.Status, it.LastError = storage.OutboxConflict, serverMessage(err)
 	default:
 		it.Status, it.LastError = storage.OutboxFailed, serverMessage(err)
 	}
-	return it, o.save(ctx, it)
+	return it, practiceDown, o.save(ctx, it)
 }
 
 // nothingSent reports whether err shows that the request never reached

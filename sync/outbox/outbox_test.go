@@ -438,3 +438,63 @@ func TestSingleIdentifierType(t *testing.T) {
 		t.Fatalf("second identifier: %v", err)
 	}
 }
+
+// TestOneStuckTypeHoldsBackOnlyItsOwn: a message the practice's gateway
+// keeps refusing (504) holds back the later messages, which keep their
+// order, but not a refill request written after it; a practice that
+// cannot be reached at all stops the whole drain at the first item.
+func TestOneStuckTypeHoldsBackOnlyItsOwn(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+	srv.FailBefore(func(r *http.Request) int {
+		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Communication") {
+			return http.StatusGatewayTimeout
+		}
+		return 0
+	})
+	st, pid := openStore(t)
+	clk := &clock{now: time.Now()}
+	ob := New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now})
+	stuck, _ := ob.EnqueueCreate(ctx, KindMessage, message(1))
+	refill, _ := ob.EnqueueCreate(ctx, KindTask, []byte(`{"resourceType":"Task","status":"requested","intent":"order"}`))
+	behind, _ := ob.EnqueueCreate(ctx, KindMessage, message(2))
+	for day := range 3 {
+		rep, err := ob.Send(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSent := 0
+		if day == 0 {
+			wantSent = 1 // the refill request, at once
+		}
+		if rep.Sent != wantSent || rep.Deferred != 2 {
+			t.Fatalf("day %d: report %+v, want %d sent and both messages deferred", day, rep, wantSent)
+		}
+		clk.Add(24 * time.Hour)
+	}
+	if it, err := st.OutboxItem(ctx, pid, refill.Seq); err != nil || it.Status != storage.OutboxSent {
+		t.Fatalf("the refill request is %s (%v): held back by a message", it.Status, err)
+	}
+	if it, _ := st.OutboxItem(ctx, pid, stuck.Seq); it.Status != storage.OutboxPending || it.Attempts != 3 {
+		t.Fatalf("the stuck message is %s after %d attempts, want pending after 3", it.Status, it.Attempts)
+	}
+	if it, _ := st.OutboxItem(ctx, pid, behind.Seq); it.Attempts != 0 {
+		t.Fatalf("the message behind the stuck one was tried %d times: messages lost their order", it.Attempts)
+	}
+
+	// The practice cannot be reached: one attempt, and the drain stops.
+	srv.FailBefore(nil)
+	srv.Close()
+	later, _ := ob.EnqueueCreate(ctx, KindTask, []byte(`{"resourceType":"Task","status":"requested","intent":"order"}`))
+	eager := New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now, IgnoreWait: true})
+	rep, err := eager.Send(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 0 || rep.Deferred != 3 {
+		t.Fatalf("report with the practice unreachable = %+v, want all 3 deferred", rep)
+	}
+	if it, _ := st.OutboxItem(ctx, pid, later.Seq); it.Attempts != 0 {
+		t.Fatalf("a request was tried %d times after the practice proved unreachable", it.Attempts)
+	}
+}

@@ -275,3 +275,57 @@ func TestLockDropsTokens(t *testing.T) {
 		t.Fatalf("after unlock: %q, %v", tok, err)
 	}
 }
+
+// TestLockDoesNotWaitForARefresh: ForgetStore (the lock button) returns
+// while a refresh is still waiting for the token endpoint; that refresh
+// then hands out no token and keeps none.
+func TestLockDoesNotWaitForARefresh(t *testing.T) {
+	a := newAuthServer(t)
+	a.refreshDelay = 2 * time.Second
+	ctx := context.Background()
+	st, err := storage.Open(t.TempDir(), storage.Options{NoKeyring: true, KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Setup(ctx, "test passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: a.URL + "/fhir", PatientID: "pat-1", Label: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := putSaved(ctx, st, p.ID, savedFor(a, "A0", "R0", time.Now().Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	ts := NewTokenSource(st, p.ID, nil)
+	type result struct {
+		tok string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tok, err := ts.AccessToken(ctx)
+		done <- result{tok, err}
+	}()
+	for a.refreshes.Load() == 0 {
+		time.Sleep(5 * time.Millisecond) // until the refresh waits for the endpoint
+	}
+	st.Lock()
+	ForgetStore(st)
+	select {
+	case r := <-done:
+		t.Fatalf("ForgetStore returned after the refresh ended (%q, %v): it waited for the network", r.tok, r.err)
+	default:
+	}
+	r := <-done
+	if r.tok != "" || !errors.Is(r.err, storage.ErrLocked) {
+		t.Fatalf("the refresh ended by the lock gave %q, %v; want no token and ErrLocked", r.tok, r.err)
+	}
+	ts.sem <- struct{}{}
+	held := ts.cur
+	ts.unlock()
+	if held != nil {
+		t.Fatal("the source keeps tokens after the lock")
+	}
+}

@@ -182,17 +182,23 @@ func forget(st Store, profileID string) {
 // ForgetStore drops the in-memory tokens of every profile's source on st
 // and the sources themselves: called when st is locked, so that no access
 // or refresh token stays reachable in memory while the keys are gone. A
-// later NewTokenSource reads the tokens from st again (after unlock).
+// later NewTokenSource reads the tokens from st again (after unlock). It
+// does not wait for a refresh under way (the lock button must not wait
+// for the network): that refresh finds st locked when it ends, and keeps
+// and hands out nothing.
 func ForgetStore(st Store) {
 	sources.Range(func(k, v any) bool {
 		if k.(sourceKey).st != st {
 			return true
 		}
-		ts := v.(*TokenSource)
-		ts.sem <- struct{}{}
-		ts.cur = nil
-		ts.unlock()
 		sources.Delete(k)
+		ts := v.(*TokenSource)
+		select {
+		case ts.sem <- struct{}{}:
+			ts.cur = nil
+			ts.unlock()
+		default: // a refresh is under way: see AccessToken
+		}
 		return true
 	})
 }
@@ -243,7 +249,14 @@ func (ts *TokenSource) AccessToken(ctx context.Context) (string, error) {
 	if ts.cur.RefreshToken == "" {
 		return "", ts.markNeedsSignIn(ctx)
 	}
-	if err := ts.refreshShared(ctx); err != nil {
+	err := ts.refreshShared(ctx)
+	if ls, ok := ts.st.(lockedStore); ok && ls.Locked() {
+		// Locked during the refresh (ForgetStore did not wait for it):
+		// nothing stays in memory.
+		ts.cur = nil
+		return "", fmt.Errorf("smart: access token: %w", storage.ErrLocked)
+	}
+	if err != nil {
 		return "", err
 	}
 	return ts.cur.AccessToken, nil
