@@ -171,6 +171,36 @@ func TestHangingTokenEndpointTimesOut(t *testing.T) {
 	}
 }
 
+// openStoreIn opens the real store in dir, closed at the test's end.
+func openStoreIn(t *testing.T, dir string) *storage.Store {
+	t.Helper()
+	st, err := storage.Open(dir, storage.Options{NoKeyring: true, KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// newTokenStore sets up a store in dir with a passphrase and one profile
+// of the practice at base (its FHIR base URL) whose tokens are saved.
+func newTokenStore(t *testing.T, dir, base string, saved savedToken) (*storage.Store, storage.Profile) {
+	t.Helper()
+	ctx := context.Background()
+	st := openStoreIn(t, dir)
+	if err := st.Setup(ctx, "test passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: base, PatientID: "pat-1", Label: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := putSaved(ctx, st, p.ID, saved); err != nil {
+		t.Fatal(err)
+	}
+	return st, p
+}
+
 // TestRefreshRereadsAfterLock: two token sources on two Stores of one data
 // folder (as in two processes) whose in-memory tokens have expired: the
 // first refreshes; the second, after taking the folder's lock, finds the
@@ -180,26 +210,8 @@ func TestRefreshRereadsAfterLock(t *testing.T) {
 	a := newAuthServer(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() *storage.Store {
-		st, err := storage.Open(dir, storage.Options{NoKeyring: true, KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
-	st1 := open()
-	if err := st1.Setup(ctx, "test passphrase"); err != nil {
-		t.Fatal(err)
-	}
-	p, err := st1.CreateProfile(ctx, storage.Profile{PracticeURL: a.URL + "/fhir", PatientID: "pat-1", Label: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := putSaved(ctx, st1, p.ID, savedFor(a, "A0", "R0", time.Now().Add(-time.Hour))); err != nil {
-		t.Fatal(err)
-	}
-	st2 := open()
+	st1, p := newTokenStore(t, dir, a.URL+"/fhir", savedFor(a, "A0", "R0", time.Now().Add(-time.Hour)))
+	st2 := openStoreIn(t, dir)
 	if err := st2.UnlockWithPassphrase(ctx, "test passphrase"); err != nil {
 		t.Fatal(err)
 	}
@@ -235,21 +247,7 @@ func TestRefreshRereadsAfterLock(t *testing.T) {
 // tokens again.
 func TestLockDropsTokens(t *testing.T) {
 	ctx := context.Background()
-	st, err := storage.Open(t.TempDir(), storage.Options{NoKeyring: true, KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Setup(ctx, "test passphrase"); err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: "https://ehr.example/fhir", PatientID: "pat-1", Label: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := putSaved(ctx, st, p.ID, savedToken{AccessToken: "A0", RefreshToken: "R0", Expiry: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	st, p := newTokenStore(t, t.TempDir(), "https://ehr.example/fhir", savedToken{AccessToken: "A0", RefreshToken: "R0", Expiry: time.Now().Add(time.Hour)})
 	ts := NewTokenSource(st, p.ID, nil)
 	if tok, err := ts.AccessToken(ctx); err != nil || tok != "A0" {
 		t.Fatalf("unlocked: %q, %v", tok, err)
@@ -283,21 +281,7 @@ func TestLockDoesNotWaitForARefresh(t *testing.T) {
 	a := newAuthServer(t)
 	a.refreshDelay = 2 * time.Second
 	ctx := context.Background()
-	st, err := storage.Open(t.TempDir(), storage.Options{NoKeyring: true, KDF: &storage.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Setup(ctx, "test passphrase"); err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProfile(ctx, storage.Profile{PracticeURL: a.URL + "/fhir", PatientID: "pat-1", Label: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := putSaved(ctx, st, p.ID, savedFor(a, "A0", "R0", time.Now().Add(-time.Hour))); err != nil {
-		t.Fatal(err)
-	}
+	st, p := newTokenStore(t, t.TempDir(), a.URL+"/fhir", savedFor(a, "A0", "R0", time.Now().Add(-time.Hour)))
 	ts := NewTokenSource(st, p.ID, nil)
 	type result struct {
 		tok string
