@@ -72,3 +72,32 @@ func TestScreensFitAPhone(t *testing.T) {
 		})
 	}
 }
+
+// TestColumnHeightFollowsText: a wrapped label whose text grows after the
+// column was laid out gets the height of its new text at the next layout,
+// and what follows it moves down; at phone and desktop size.
+func TestColumnHeightFollowsText(t *testing.T) {
+	test.NewTempApp(t)
+	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
+		t.Run(fmtSize(size), func(t *testing.T) {
+			grows, next := wrapped("Loading…"), wrapped("What follows")
+			col := newColumn(560, false, grows, next)
+			w := test.NewWindow(col)
+			defer w.Close()
+			w.Resize(size)
+			before := grows.Size().Height
+
+			grows.SetText(strings.Repeat("Your health record from every practice you visit. ", 6))
+			col.Refresh()
+			if got := grows.Size().Height; got < 2*before {
+				t.Errorf("label is %v high after its text grew to several lines, %v before", got, before)
+			}
+			if got, want := grows.Size().Height, grows.MinSize().Height; got != want {
+				t.Errorf("label is %v high, its text needs %v", got, want)
+			}
+			if end := grows.Position().Y + grows.Size().Height; end > next.Position().Y {
+				t.Errorf("grown label ends at y=%v, after the next starts at y=%v", end, next.Position().Y)
+			}
+		})
+	}
+}

@@ -24,11 +24,19 @@ type navTabs struct {
 }
 
 func newNavTabs(items ...*container.TabItem) *navTabs {
-	n := &navTabs{tabs: container.NewAppTabs(items...), titles: make(map[*container.TabItem]string)}
+	n := &navTabs{tabs: container.NewAppTabs(), titles: make(map[*container.TabItem]string)}
 	for _, it := range items {
 		n.titles[it] = it.Text
 	}
+	// Fyne's ThemeOverride goes through every widget under it, when made
+	// and when first drawn, and empties Fyne's cache of measured text at
+	// each: all text shown afterwards was measured and shaped again, and
+	// the screens of the tabs were measured several times over. Only the
+	// tabs themselves need the override (they ask it whether to lay out
+	// as on a phone), so it is made and drawn before they have screens.
 	n.phone = container.NewThemeOverride(n.tabs, currentTheme{})
+	n.phone.MinSize() // first drawn: its renderer exists
+	n.tabs.SetItems(items)
 	n.ExtendBaseWidget(n)
 	return n
 }

@@ -63,3 +63,31 @@ func TestNavTabsFitAPhone(t *testing.T) {
 		})
 	}
 }
+
+// TestNavTabsOverrideStopsAtTheTabs: the theme override that lays the
+// tabs out as on a phone covers the tabs, not the screens in them. Fyne
+// empties its cache of measured text at every widget an override reaches,
+// so with the screens under it all their text was shaped again each time
+// the shell was built.
+func TestNavTabsOverrideStopsAtTheTabs(t *testing.T) {
+	test.NewTempApp(t)
+	home, settings := widget.NewLabel("Home screen"), widget.NewLabel("Settings screen")
+	nav := newNavTabs(
+		container.NewTabItemWithIcon("Home", theme.HomeIcon(), home),
+		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), settings),
+	)
+	w := test.NewWindow(nav)
+	defer w.Close()
+	w.Resize(fyne.NewSize(360, 740))
+	nav.tabs.Select(nav.tabs.Items[1])
+
+	appTheme := fyne.CurrentApp().Settings().Theme()
+	if theme.CurrentForWidget(nav.tabs) == appTheme {
+		t.Error("the tabs are not under the phone layout's override")
+	}
+	for _, screen := range []*widget.Label{home, settings} {
+		if theme.CurrentForWidget(screen) != appTheme {
+			t.Errorf("%q is under the phone layout's override", screen.Text)
+		}
+	}
+}
