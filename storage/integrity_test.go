@@ -281,11 +281,12 @@ func TestDamagedFileIsErrCorrupt(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			junk := make([]byte, 4096)
+			pageSize := filePageSize(t, path)
+			junk := make([]byte, pageSize)
 			for i := range junk {
 				junk[i] = 0xA5
 			}
-			if _, err := f.WriteAt(junk, 4096); err != nil { // page 2 onwards
+			if _, err := f.WriteAt(junk, pageSize); err != nil { // page 2
 				t.Fatal(err)
 			}
 		}},
