@@ -23,22 +23,55 @@ func MayBeNewSince(raw []byte, since time.Time) bool {
 // date would misstate (an effectivePeriod, contained resources, a key
 // named twice, a value that does not parse). MayBeNewSince is true
 // exactly when it is false or its date is not before since.
+//
+// Every write of a result calls it (the month of its date is kept in
+// clear), so it reads the JSON once: each name it looks for starts with a
+// quote, and it looks at what follows each quote.
 func LatestOwnDate(raw []byte) (time.Time, bool) {
-	if bytes.Contains(raw, []byte(`"effectivePeriod"`)) || bytes.Contains(raw, []byte(`"contained"`)) {
-		return time.Time{}, false
+	// Where the value of each date's first name starts (0: not named).
+	var at [len(ownDateKeys)]int
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(raw[i:], '"')
+		if j < 0 {
+			break
+		}
+		i += j
+		rest := raw[i:]
+		if len(rest) < 2 {
+			break
+		}
+		switch rest[1] {
+		case 'c':
+			if bytes.HasPrefix(rest, containedKey) {
+				return time.Time{}, false
+			}
+		case 'e':
+			if bytes.HasPrefix(rest, effectivePeriodKey) {
+				return time.Time{}, false
+			}
+		case 'i':
+		default:
+			continue
+		}
+		for k, key := range ownDateKeys {
+			if !bytes.HasPrefix(rest, key) {
+				continue
+			}
+			switch {
+			case at[k] == 0:
+				at[k] = i + len(key)
+			case i >= at[k]:
+				return time.Time{}, false // named twice: not a plain Observation
+			}
+		}
 	}
 	var latest time.Time
 	dated := false
-	for _, key := range [][]byte{[]byte(`"issued"`), []byte(`"effectiveDateTime"`), []byte(`"effectiveInstant"`)} {
-		i := bytes.Index(raw, key)
-		if i < 0 {
+	for _, start := range at {
+		if start == 0 {
 			continue
 		}
-		rest := raw[i+len(key):]
-		if bytes.Contains(rest, key) {
-			return time.Time{}, false // named twice: not a plain Observation
-		}
-		s, ok := stringValue(rest)
+		s, ok := stringValue(raw[start:])
 		if !ok {
 			return time.Time{}, false
 		}
@@ -53,6 +86,14 @@ func LatestOwnDate(raw []byte) (time.Time, bool) {
 	}
 	return latest, dated
 }
+
+// The names LatestOwnDate looks for, quoted: those of the dates it reads,
+// and those that make a single date misleading.
+var (
+	ownDateKeys        = [...][]byte{[]byte(`"issued"`), []byte(`"effectiveDateTime"`), []byte(`"effectiveInstant"`)}
+	containedKey       = []byte(`"contained"`)
+	effectivePeriodKey = []byte(`"effectivePeriod"`)
+)
 
 // stringValue reads `: "value"` at the start of b (JSON whitespace
 // allowed), for values without escapes.

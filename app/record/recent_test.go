@@ -66,6 +66,10 @@ func TestLatestOwnDate(t *testing.T) {
 		{"no date", `{"status":"final"}`, ""},
 		{"bad date", `{"issued":"soon"}`, ""},
 		{"named twice", `{"issued":"2024-01-05","component":[{"issued":"2020-01-01"}]}`, ""},
+		{"an instant", `{"effectiveInstant":"2024-03-01T10:00:00.5Z","issued":"2024-02-01"}`, "2024-03-01T10:00:00.5Z"},
+		{"a name quoted in a text", `{"issued":"2024-01-05","note":[{"text":"see \"issued\" and \"contained\""}]}`, "2024-01-05T23:59:59.999999999Z"},
+		{"a name last", `{"status":"final","issued"`, ""},
+		{"a quote last", `{"issued":"2024-01-05","x":"`, "2024-01-05T23:59:59.999999999Z"},
 	}
 	for _, tt := range tests {
 		got, ok := LatestOwnDate([]byte(tt.raw))
