@@ -126,6 +126,8 @@ type Draft struct {
 	// DraftKey, when set, names the draft SendMessage removes once the
 	// message is stored to be sent.
 	DraftKey string `json:"-"`
+	// Saved is when SaveDraft last kept it.
+	Saved time.Time `json:"saved,omitzero"`
 }
 
 // IsEmpty reports whether nothing was written in d.
@@ -283,48 +285,6 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-// draftName is the storage value name of a draft.
-func draftName(key string) string { return "message-draft/" + key }
-
-// SaveDraft keeps d as the draft under key (DraftNew, or a thread's
-// "Communication/id"), sealed with the profile. An empty draft removes it.
-func (a *App) SaveDraft(ctx context.Context, profileID, key string, d Draft) error {
-	if d.IsEmpty() && d.About == "" {
-		return a.DiscardDraft(ctx, profileID, key)
-	}
-	b, err := json.Marshal(d)
-	if err != nil {
-		return fmt.Errorf("save draft: %w", err)
-	}
-	if err := a.store.PutValue(ctx, profileID, draftName(key), b); err != nil {
-		return fmt.Errorf("save draft: %w", err)
-	}
-	return nil
-}
-
-// Draft returns the draft kept under key; ok is false when there is none.
-func (a *App) Draft(ctx context.Context, profileID, key string) (d Draft, ok bool, err error) {
-	b, err := a.store.Value(ctx, profileID, draftName(key))
-	if errors.Is(err, storage.ErrNotFound) {
-		return Draft{}, false, nil
-	}
-	if err != nil {
-		return Draft{}, false, fmt.Errorf("read draft: %w", err)
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		return Draft{}, false, fmt.Errorf("read draft: %w", storage.ErrIntegrity)
-	}
-	return d, true, nil
-}
-
-// DiscardDraft removes the draft kept under key, if any.
-func (a *App) DiscardDraft(ctx context.Context, profileID, key string) error {
-	if err := a.store.DeleteValue(ctx, profileID, draftName(key)); err != nil {
-		return fmt.Errorf("discard draft: %w", err)
-	}
-	return nil
 }
 
 // AttachmentFromFile names and types a file the patient picked: its MIME
@@ -687,7 +647,8 @@ func (a *App) AskAboutResult(ctx context.Context, profileID, ref string) (Draft,
 }
 
 // EditFailedMessage turns a message the practice refused (outbox item
-// seq) back into a draft, kept under its key (DraftNew, or its thread), and
+// seq) back into a draft, kept under its key (DraftNew, or its thread; a
+// NewDraftKey when a draft is in progress there), and
 // removes the refused item, so the patient can change it and send it
 // again. The draft is saved before the item goes: nothing is lost.
 func (a *App) EditFailedMessage(ctx context.Context, profileID string, seq int64) (d Draft, key string, err error) {
@@ -715,7 +676,8 @@ func (a *App) EditFailedMessage(ctx context.Context, profileID string, seq int64
 	if d.Thread != "" {
 		key = d.Thread
 	}
-	if err := a.SaveDraft(ctx, profileID, key, d); err != nil {
+	// A draft in progress under that key stays: this one gets its own.
+	if key, err = a.putDraft(ctx, profileID, key, d, true); err != nil {
 		return Draft{}, "", err
 	}
 	if err := a.DiscardOutboxItem(ctx, profileID, seq); err != nil {

@@ -85,9 +85,28 @@ func (t MessageThread) Preview() string {
 		return ""
 	}
 	m := t.Messages[len(t.Messages)-1]
-	text := strings.Join(strings.Fields(m.Text), " ")
-	if text == "" && len(m.Attachments) > 0 {
-		text = m.Attachments[0].Name
+	first := ""
+	if len(m.Attachments) > 0 {
+		first = m.Attachments[0].Name
+	}
+	return preview(m.Text, first)
+}
+
+// Preview is the start of the draft's text.
+func (d Draft) Preview() string {
+	first := ""
+	if len(d.Attachments) > 0 {
+		first = d.Attachments[0].Name
+	}
+	return preview(d.Text, first)
+}
+
+// preview is the start of text on one line, else the name of its first
+// file.
+func preview(text, firstFile string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if text == "" {
+		text = firstFile
 	}
 	if r := []rune(text); len(r) > 90 {
 		text = string(r[:90]) + "…"
@@ -104,6 +123,9 @@ type Inbox struct {
 	UnreadBy []UnreadCount
 	// Waiting and Failed count the patient's messages in those states.
 	Waiting, Failed int
+	// Drafts are the new messages being written, the latest saved first
+	// (a reply's draft shows in its thread).
+	Drafts []SavedDraft
 }
 
 // UnreadCount is how many unread messages one person sent.
@@ -137,7 +159,17 @@ func (a *App) Messages(ctx context.Context, profileID string) (Inbox, error) {
 	if err != nil {
 		return Inbox{}, fmt.Errorf("messages: %w", err)
 	}
-	return buildInbox(c, items, readSet(p)), nil
+	drafts, err := a.Drafts(ctx, profileID)
+	if err != nil {
+		return Inbox{}, fmt.Errorf("messages: %w", err)
+	}
+	in := buildInbox(c, items, readSet(p))
+	for _, d := range drafts {
+		if IsNewMessageDraft(d.Key) {
+			in.Drafts = append(in.Drafts, d)
+		}
+	}
+	return in, nil
 }
 
 // buildInbox derives the threads from the cached messages and the outbox.

@@ -307,6 +307,28 @@ func waitFor[T Event](t *testing.T, ch <-chan Event) T {
 	}
 }
 
+// sendRefusedMessage lowers the practice's file limit below what the app
+// last read and sends a message with a file over it: the practice
+// refuses it in its words.
+func sendRefusedMessage(t *testing.T, p *msgPractice, a *App, id string) (Draft, Submitted, *RefusedError) {
+	t.Helper()
+	small := rules.DefaultMessagePolicy()
+	small.MaxAttachmentBytes = 1 << 10
+	p.SetMessagePolicy(small)
+	opts, err := a.MessageOptions(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Draft{To: opts.Recipients[0].Ref, Topic: "other", Subject: "My form", Text: "The form is attached.",
+		Attachments: []MessageAttachment{AttachmentFromFile("form.pdf", append([]byte("%PDF-1.4\n"), make([]byte, 4<<10)...))}}
+	sub, err := a.SendMessage(context.Background(), id, d)
+	var refused *RefusedError
+	if !errors.As(err, &refused) || refused.Message != "An attachment can be at most 1 KB." {
+		t.Fatalf("SendMessage = %+v, %v; want refused with the practice's words", sub, err)
+	}
+	return d, sub, refused
+}
+
 // TestMessageRefusedEditedAndResent: the practice lowered its file limit
 // after the app read it; the message is stored, refused with the
 // practice's words, shown failed, edited back into a draft (the refused
@@ -315,21 +337,7 @@ func TestMessageRefusedEditedAndResent(t *testing.T) {
 	ctx := context.Background()
 	p := startMsgPractice(t)
 	a, id := openMsgApp(t, p, t.TempDir())
-	small := rules.DefaultMessagePolicy()
-	small.MaxAttachmentBytes = 1 << 10
-	p.SetMessagePolicy(small)
-
-	opts, err := a.MessageOptions(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := Draft{To: opts.Recipients[0].Ref, Topic: "other", Subject: "My form", Text: "The form is attached.",
-		Attachments: []MessageAttachment{AttachmentFromFile("form.pdf", append([]byte("%PDF-1.4\n"), make([]byte, 4<<10)...))}}
-	sub, err := a.SendMessage(ctx, id, d)
-	var refused *RefusedError
-	if !errors.As(err, &refused) || refused.Message != "An attachment can be at most 1 KB." {
-		t.Fatalf("SendMessage = %+v, %v; want refused with the practice's words", sub, err)
-	}
+	d, sub, refused := sendRefusedMessage(t, p, a, id)
 	th, _ := findThread(messagesOf(t, a, id), "My form")
 	if len(th.Messages) != 1 || th.Messages[0].State != MessageFailed || th.Messages[0].Error != refused.Message || th.CanReply {
 		t.Fatalf("refused message shows %+v", th)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"testing"
 )
 
@@ -61,4 +62,49 @@ func TestValues(t *testing.T) {
 	}
 	_, err = s.Value(ctx, p.ID, "draft")
 	wantErr(t, "deleted value", err, ErrNotFound)
+}
+
+// TestValuesInATransaction checks that Tx.PutValue and Tx.DeleteValue
+// commit together, and that a failed transaction changes neither.
+func TestValuesInATransaction(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir(), nil, true)
+	if err := s.Setup(ctx, testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	p := newProfile(t, s, "Ada")
+	if err := s.PutValue(ctx, p.ID, "old", []byte("kept until the new one is")); err != nil {
+		t.Fatal(err)
+	}
+	move := func(tx *Tx) error {
+		if err := tx.PutValue("new", []byte("moved")); err != nil {
+			return err
+		}
+		return tx.DeleteValue("old")
+	}
+	failed := errors.New("failed midway")
+	if err := s.Update(ctx, p.ID, func(tx *Tx) error {
+		if err := move(tx); err != nil {
+			return err
+		}
+		return failed
+	}); !errors.Is(err, failed) {
+		t.Fatalf("failed transaction = %v", err)
+	}
+	if _, err := s.Value(ctx, p.ID, "old"); err != nil {
+		t.Fatalf("a failed transaction deleted the value: %v", err)
+	}
+	_, err := s.Value(ctx, p.ID, "new")
+	wantErr(t, "value put by a failed transaction", err, ErrNotFound)
+	if err := s.Update(ctx, p.ID, move); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Value(ctx, p.ID, "old")
+	wantErr(t, "value deleted in a transaction", err, ErrNotFound)
+	if got, err := s.Value(ctx, p.ID, "new"); err != nil || string(got) != "moved" {
+		t.Fatalf("value put in a transaction = %q, %v", got, err)
+	}
+	if err := s.Update(ctx, p.ID, func(tx *Tx) error { return tx.DeleteValue("absent") }); err != nil {
+		t.Fatalf("deleting an absent value in a transaction: %v", err)
+	}
 }

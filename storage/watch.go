@@ -137,3 +137,17 @@ func (tx *Tx) PutValue(name string, value []byte) error {
 	}
 	return nil
 }
+
+// DeleteValue removes the value stored under name (see Store.DeleteValue),
+// committed with the rest of the transaction; removing an absent one is
+// not an error.
+func (tx *Tx) DeleteValue(name string) error {
+	nameKey, err := tx.keys.rowKey("value", name)
+	if err != nil {
+		return fmt.Errorf("delete value: %w", err)
+	}
+	if _, err := tx.tx.ExecContext(tx.ctx, "DELETE FROM checkpoints WHERE profile_id = ? AND name_key = ?", tx.profileID, nameKey); err != nil {
+		return dbErr("delete value", err)
+	}
+	return nil
+}

@@ -73,7 +73,7 @@ func newMessagesView(ctx context.Context, src messageSource, profileID string, w
 	write := &widget.Button{Text: lang.L("New message"), Icon: theme.ContentAddIcon(), Importance: widget.HighImportance,
 		OnTapped: func() { v.src.Touch(); v.NewMessage(app.DraftNew, nil) }}
 	v.md = newMasterDetail(container.NewPadded(container.NewHBox(write)), lang.L("Choose a conversation to read it, or write a new message."))
-	v.md.onSelect = v.selectThread
+	v.md.onSelect = v.selectRow
 	return v
 }
 
@@ -99,11 +99,20 @@ func (v *messagesView) load(ctx context.Context) (app.Inbox, error) {
 	return v.src.Messages(ctx, v.profileID)
 }
 
-// inboxItems are the inbox's rows.
+// inboxItems are the inbox's rows: the drafts of new messages, then the
+// conversations.
 func inboxItems(in app.Inbox) []listItem {
-	items := make([]listItem, len(in.Threads))
-	for i, th := range in.Threads {
+	items := make([]listItem, len(in.Drafts)+len(in.Threads))
+	for i, d := range in.Drafts {
 		items[i] = listItem{
+			title:  firstText(d.Draft.Subject, lang.L("New message")),
+			detail: joinNonEmpty(" · ", shortTime(d.Draft.Saved), d.Draft.Preview()),
+			key:    "draft:" + d.Key,
+			flag:   lang.L("Draft"),
+		}
+	}
+	for i, th := range in.Threads {
+		items[len(in.Drafts)+i] = listItem{
 			title:  firstText(th.Subject, th.Preview(), lang.L("Message")),
 			detail: joinNonEmpty(" · ", th.With, shortTime(th.Latest), th.Preview()),
 			key:    th.Key,
@@ -166,35 +175,47 @@ func (v *messagesView) apply(in app.Inbox, err error) {
 	v.open = ""
 }
 
-// threadIndex finds the conversation with key, also when key is the local
-// name ("local-N") of its first message, which the practice has since.
+// threadIndex finds the row of the conversation with key, also when key
+// is the local name ("local-N") of its first message, which the practice
+// has since.
 func threadIndex(in app.Inbox, key string) int {
 	if key == "" {
 		return -1
 	}
 	for i, th := range in.Threads {
 		if th.Key == key {
-			return i
+			return len(in.Drafts) + i
 		}
 	}
 	for i, th := range in.Threads {
 		for _, m := range th.Messages {
 			if m.LocalID == key {
-				return i
+				return len(in.Drafts) + i
 			}
 		}
 	}
 	return -1
 }
 
-// selectThread shows thread i and marks its new messages read. UI
-// goroutine.
+// selectRow shows the draft or the conversation of row i. UI goroutine.
+func (v *messagesView) selectRow(i int) {
+	if i >= 0 && i < len(v.inbox.Drafts) {
+		v.src.Touch()
+		v.NewMessage(v.inbox.Drafts[i].Key, nil)
+		return
+	}
+	v.selectThread(i)
+}
+
+// selectThread shows the conversation of row i and marks its new messages
+// read. UI goroutine.
 func (v *messagesView) selectThread(i int) {
-	if i < 0 || i >= len(v.inbox.Threads) {
+	t := i - len(v.inbox.Drafts)
+	if t < 0 || t >= len(v.inbox.Threads) {
 		return
 	}
 	v.src.Touch()
-	th := v.inbox.Threads[i]
+	th := v.inbox.Threads[t]
 	v.open, v.compose = th.Key, nil
 	v.md.showDetail(v.threadPage(th))
 	if len(th.Unread) > 0 && !v.reopening {

@@ -55,8 +55,9 @@ type composerModel struct {
 }
 
 // NewMessage opens the composer for the draft under key (app.DraftNew for
-// a new message), filled with d when given, else with the saved draft.
-// UI goroutine.
+// a new message, app.NewDraftKey for one beside it), filled with d when
+// given (saved under key at once), else with the saved draft. UI
+// goroutine.
 func (v *messagesView) NewMessage(key string, d *app.Draft) {
 	background(v.ctx, func(ctx context.Context) (composerModel, error) {
 		opts, err := v.src.MessageOptions(ctx, v.profileID)
@@ -81,6 +82,9 @@ func (v *messagesView) NewMessage(key string, d *app.Draft) {
 		v.md.list.UnselectAll()
 		v.md.selected = -1
 		v.md.showDetail(c.root)
+		if d != nil {
+			v.Refresh() // the inbox lists the draft just saved
+		}
 	})
 }
 
@@ -97,14 +101,15 @@ func (v *messagesView) AskAboutBill(ref string) {
 	v.askWith(func(ctx context.Context) (app.Draft, error) { return v.src.AskAboutBill(ctx, v.profileID, ref) })
 }
 
-// askWith opens the composer with the draft start makes. UI goroutine.
+// askWith opens the composer with the draft start makes, kept as a draft
+// of its own: a new message in progress stays as it is. UI goroutine.
 func (v *messagesView) askWith(start func(context.Context) (app.Draft, error)) {
 	background(v.ctx, start, func(d app.Draft, err error) {
 		if err != nil {
 			v.md.showDetail(container.NewPadded(paragraph(messagesError(err))))
 			return
 		}
-		v.NewMessage(app.DraftNew, &d)
+		v.NewMessage(app.NewDraftKey(), &d)
 	})
 }
 
@@ -376,6 +381,7 @@ func (c *composer) discardDraft() {
 		}
 		v.compose = nil
 		v.md.clearDetail()
+		v.Refresh() // the draft leaves the inbox
 	})
 }
 

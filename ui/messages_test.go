@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -413,4 +414,83 @@ func waitDraft(t *testing.T, q uiQueue, core *app.App, pid, text string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("the draft %q was never saved", text)
+}
+
+// draftInbox keeps drafts as the app does, one per key, and lists those
+// of new messages in its inbox.
+type draftInbox struct {
+	spanishInbox
+	mu     sync.Mutex
+	drafts map[string]app.Draft
+}
+
+func (s *draftInbox) Messages(context.Context, string) (app.Inbox, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := s.inbox
+	for key, d := range s.drafts {
+		if app.IsNewMessageDraft(key) {
+			in.Drafts = append(in.Drafts, app.SavedDraft{Key: key, Draft: d})
+		}
+	}
+	sort.Slice(in.Drafts, func(i, j int) bool { return in.Drafts[i].Key < in.Drafts[j].Key })
+	return in, nil
+}
+
+func (s *draftInbox) Draft(_ context.Context, _, key string) (app.Draft, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.drafts[key]
+	return d, ok, nil
+}
+
+func (s *draftInbox) SaveDraft(_ context.Context, _, key string, d app.Draft) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drafts[key] = d
+	return nil
+}
+
+func (s *draftInbox) AskAboutResult(_ context.Context, _, ref string) (app.Draft, error) {
+	return app.Draft{Subject: "About my result", About: ref, AboutName: "Lipid panel"}, nil
+}
+
+// TestAskAboutKeepsDraftInProgress: the patient has a new message half
+// written and taps "Ask about this" on a result. The composer opens with
+// the question as a draft of its own; the words written before stay, and
+// the inbox lists both drafts, each opening again in the composer.
+func TestAskAboutKeepsDraftInProgress(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	inProgress := app.Draft{Subject: "Knee", Text: "Three paragraphs about my knee, written over twenty minutes."}
+	src := &draftInbox{drafts: map[string]app.Draft{app.DraftNew: inProgress}}
+	v := newMessagesView(context.Background(), src, "p1", nil)
+	w := test.NewWindow(v.CanvasObject())
+	defer w.Close()
+	w.Resize(fyne.NewSize(360, 740))
+	v.Refresh()
+	v.AskAbout("DiagnosticReport/lipids")
+	q.waitShows(t, w, "About my result", "Lipid panel")
+	pumpUntil(t, q, "both drafts listed", func() bool { return len(v.inbox.Drafts) == 2 })
+	src.mu.Lock()
+	kept, n := src.drafts[app.DraftNew], len(src.drafts)
+	src.mu.Unlock()
+	if kept.Text != inProgress.Text || n != 2 {
+		t.Fatalf("the draft in progress was overwritten: %q holds %+v (%d drafts)", app.DraftNew, kept, n)
+	}
+	v.compose = nil
+	v.md.clearDetail() // a phone shows the list again (Back)
+	q.waitShows(t, w, "Knee", "About my result", "Draft")
+	noRowCutOff(t, w)
+	screenshot(t, w, "messages-drafts-360x740")
+	for i, d := range v.inbox.Drafts {
+		v.compose = nil
+		v.md.list.Select(i)
+		pumpUntil(t, q, "the composer of "+d.Key, func() bool { return v.compose != nil })
+		if v.compose.key != d.Key || v.compose.subject.Text != d.Draft.Subject {
+			t.Fatalf("row %d opened the draft %q (%q); want %q (%q)", i, v.compose.key, v.compose.subject.Text, d.Key, d.Draft.Subject)
+		}
+		v.md.clearDetail()
+	}
 }
