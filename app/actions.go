@@ -174,10 +174,20 @@ func resultRef(it storage.OutboxItem) string {
 // Submitted.Ref names the practice's copy), ErrQueued, ErrNeedsSignIn or a
 // RefusedError. Validate before calling: anything stored will be sent.
 func (a *App) submitCreate(ctx context.Context, profileID, kind string, resource []byte) (Submitted, error) {
+	return a.submitCreateThen(ctx, profileID, kind, resource, nil)
+}
+
+// submitCreateThen is submitCreate calling stored (when not nil) once the
+// item is in the outbox, before it is sent: what stood for it (a draft)
+// goes before anything can stop the action midway.
+func (a *App) submitCreateThen(ctx context.Context, profileID, kind string, resource []byte, stored func(context.Context)) (Submitted, error) {
 	box := outbox.New(outbox.Config{Store: a.store, ProfileID: profileID, Now: a.cfg.Now})
 	it, err := box.EnqueueCreate(ctx, kind, resource)
 	if err != nil {
 		return Submitted{}, fmt.Errorf("store %s: %w", kind, err)
+	}
+	if stored != nil {
+		stored(context.WithoutCancel(ctx))
 	}
 	return a.afterEnqueue(ctx, profileID, it)
 }
@@ -199,14 +209,17 @@ func (a *App) afterEnqueue(ctx context.Context, profileID string, it storage.Out
 }
 
 // sendAndReport sends the profile's outbox (in order) and reports what
-// became of item seq.
+// became of item seq, which is stored: whatever goes wrong, the outcome
+// says so (ErrQueued at least), never that nothing was stored.
 func (a *App) sendAndReport(ctx context.Context, profileID string, seq int64) (Submitted, error) {
 	sub := Submitted{Seq: seq, LocalID: LocalID(seq)}
 	sendErr := a.SendOutbox(ctx, profileID)
 	// The item's fate is read back even when ctx ended: it is on disk.
 	it, err := a.store.OutboxItem(context.WithoutCancel(ctx), profileID, seq)
 	if err != nil {
-		return sub, fmt.Errorf("read back %s: %w", sub.LocalID, err)
+		// The app locked meanwhile, say. Not wrapped: storage.ErrLocked
+		// would say nothing was stored.
+		return sub, fmt.Errorf("%w: %s could not be read back: %v", ErrQueued, sub.LocalID, err)
 	}
 	switch it.Status {
 	case storage.OutboxSent:

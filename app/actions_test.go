@@ -185,6 +185,24 @@ func TestSubmitOutcomes(t *testing.T) {
 		}
 	})
 
+	t.Run("locked while sending: queued", func(t *testing.T) {
+		srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+		defer srv.Close()
+		a, pid, _ := openActionApp(t, srv)
+		srv.FailBefore(func(*http.Request) int { a.Lock(); return 0 }) // the phone locks at once
+		_, err := a.submitCreate(ctx, pid, outbox.KindMessage, []byte(testMessage))
+		if !errors.Is(err, ErrQueued) || errors.Is(err, storage.ErrLocked) {
+			t.Fatalf("submit when the app locks while sending = %v, want ErrQueued (stored), not ErrLocked (nothing stored)", err)
+		}
+		srv.FailBefore(nil)
+		if err := a.Unlock(ctx, "a long passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		if entries, err := a.Outbox(ctx, pid); err != nil || len(entries) != 1 {
+			t.Fatalf("outbox = %+v, %v; want the item", entries, err)
+		}
+	})
+
 	t.Run("locked stores nothing", func(t *testing.T) {
 		srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
 		defer srv.Close()

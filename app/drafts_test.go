@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -87,5 +89,37 @@ func TestEditFailedMessageKeepsDraftInProgress(t *testing.T) {
 	}
 	if !slices.Equal(listed, []string{DraftNew, key}) && !slices.Equal(listed, []string{key, DraftNew}) {
 		t.Fatalf("inbox drafts = %q; want the one in progress and the edited message", listed)
+	}
+}
+
+// TestSendMessageLockedWhileSendingKeepsNoDraft: the patient taps Send and
+// the app locks while the practice answers (a phone set to lock at once
+// when the patient switches apps). The message is in the outbox, and
+// SendMessage says so; its draft is gone, or the patient, seeing it after
+// unlocking, would send the same message twice.
+func TestSendMessageLockedWhileSendingKeepsNoDraft(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+	defer srv.Close()
+	a, pid, _ := openActionApp(t, srv)
+	d := Draft{To: "Practitioner/dr-park", Subject: "Knee", Text: "My knee hurts again.", DraftKey: NewDraftKey()}
+	if err := a.SaveDraft(ctx, pid, d.DraftKey, d); err != nil {
+		t.Fatal(err)
+	}
+	srv.FailBefore(func(*http.Request) int { a.Lock(); return 0 })
+	_, err := a.SendMessage(ctx, pid, d)
+	if !errors.Is(err, ErrQueued) {
+		t.Fatalf("SendMessage while the app locks = %v, want ErrQueued (stored)", err)
+	}
+	srv.FailBefore(nil)
+	if err := a.Unlock(ctx, "a long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := a.Outbox(ctx, pid)
+	if err != nil || len(entries) != 1 || entries[0].Kind != "message" {
+		t.Fatalf("outbox = %+v, %v; want the message", entries, err)
+	}
+	if left, ok, err := a.Draft(ctx, pid, d.DraftKey); ok || err != nil {
+		t.Fatalf("the message is in the outbox and its draft is still there (%+v, %v): sending it again sends it twice", left, err)
 	}
 }

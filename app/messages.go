@@ -535,12 +535,17 @@ func (a *App) SendMessage(ctx context.Context, profileID string, d Draft) (Submi
 	if err != nil {
 		return Submitted{}, fmt.Errorf("send message: %w", err)
 	}
-	sub, err := a.submitCreate(ctx, profileID, outbox.KindMessage, body)
-	if stored(err) && d.DraftKey != "" {
-		// Best effort: the message is safe in the outbox; a draft left
-		// behind is only shown again.
-		_ = a.DiscardDraft(ctx, profileID, d.DraftKey)
+	var discardDraft func(context.Context)
+	if d.DraftKey != "" {
+		discardDraft = func(ctx context.Context) {
+			// Best effort: the message is safe in the outbox. The draft
+			// goes before the message is sent, so that a lock or an
+			// error on the way cannot leave it behind to be sent again;
+			// only a failure of this write does (then it is listed).
+			_ = a.DiscardDraft(ctx, profileID, d.DraftKey)
+		}
 	}
+	sub, err := a.submitCreateThen(ctx, profileID, outbox.KindMessage, body, discardDraft)
 	if stored(err) {
 		a.bus.Publish(MessagesChanged{ProfileID: profileID})
 	}
