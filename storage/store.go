@@ -233,11 +233,10 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 	// and its checkpoints copy a quarter as many pages, which took about a
 	// sixth off the CPU time of writing a 20k record (issue 15). The WAL
 	// is still checkpointed every 1,000 pages, now 16 MB. The page size
-	// takes effect only
-	// before the file's first page is written, so journal_mode is set by
-	// the driver's own key, which it applies after the _pragma list (that
-	// list runs in alphabetical order: journal_mode would come before
-	// page_size). Files made with 4 KB pages keep them. The cache sizes
+	// takes effect only before the file's first page is written, so
+	// journal_mode is set by the driver's own key, which it applies after
+	// the _pragma list (that list runs in alphabetical order: journal_mode
+	// would come before page_size). Files made with 4 KB pages keep them. The cache sizes
 	// below are in KiB, not pages, and stay the same.
 	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 		"&_pragma=page_size(16384)&_journal_mode=WAL&_pragma=synchronous(FULL)&_pragma=cache_size(-16384)" +
