@@ -337,7 +337,9 @@ func patientName(raw []byte) string {
 // SignInAgain renews a profile's access after the practice refused it: the
 // demo practice signs its patient in again by itself; a real practice's
 // sign-in page opens in the browser. What the patient wrote and the cached
-// record stay as they are.
+// record stay as they are. When a parent's or caregiver's new sign-in no
+// longer opens the patient's record, the practice ended that access: the
+// profile is closed and kept for the user to see (ErrAccessEnded).
 func (a *App) SignInAgain(ctx context.Context, profileID string) error {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
@@ -350,8 +352,24 @@ func (a *App) SignInAgain(ctx context.Context, profileID string) error {
 	if a.cfg.OpenBrowser == nil {
 		return errors.New("sign in again: no way to open a browser")
 	}
-	if _, err := a.signIn(ctx, smart.Config{FHIRBase: p.PracticeURL, OpenBrowser: a.cfg.OpenBrowser}); err != nil {
+	got, err := a.signIn(ctx, smart.Config{FHIRBase: p.PracticeURL, OpenBrowser: a.cfg.OpenBrowser})
+	return a.reopened(ctx, p, got, err, false)
+}
+
+// reopened tells what a new sign-in for profile p (got, err from signIn)
+// says of p: err when it failed, nil when it opened p's record. A parent's
+// or caregiver's sign-in that the practice completed for another record
+// (its picker no longer offers this patient) means the practice ended the
+// access: p is closed and ErrAccessEnded returned. refusalEnds says that
+// a refused sign-in (access_denied) is the practice's word too, not the
+// user's: only where nobody could decline (the demo signs in by itself).
+func (a *App) reopened(ctx context.Context, p, got storage.Profile, err error, refusalEnds bool) error {
+	switch {
+	case !isProxy(p), err == nil && got.ID == p.ID:
+		return err
+	case err == nil, refusalEnds && errors.Is(err, ErrCancelled):
+		return fmt.Errorf("sign in again: %w", a.accessEnded(ctx, p.ID))
+	default:
 		return err
 	}
-	return nil
 }

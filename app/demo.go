@@ -19,7 +19,8 @@ type DemoPractice interface {
 	// FHIRBase is the demo practice's FHIR base URL.
 	FHIRBase() string
 	// SignIn plays the browser on the practice's sign-in pages with the
-	// demo patient's credentials and returns the redirect (code + state).
+	// demo patient's credentials and returns the redirect (code + state);
+	// a redirect carrying the practice's OAuth error comes with an error.
 	SignIn(ctx context.Context, authorizeURL string) (*url.URL, error)
 	// Close stops the practice.
 	Close() error
@@ -141,9 +142,11 @@ func demoBrowser(ctx context.Context, d DemoPractice, username, patientID string
 		} else {
 			redirect, err = d.SignIn(ctx, authorizeURL)
 		}
-		if err != nil {
+		if redirect == nil {
 			return fmt.Errorf("demo sign-in: %w", err)
 		}
+		// A redirect that carries the practice's refusal goes to the app
+		// too, as a browser delivers it: the app tells what it means.
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, redirect.String(), nil)
 		if err != nil {
 			return fmt.Errorf("demo sign-in: %w", err)
@@ -229,7 +232,9 @@ func (a *App) reconnectDemo(ctx context.Context, p storage.Profile) (storage.Pro
 	return a.resignDemo(ctx, p)
 }
 
-// resignDemo signs a demo profile in again at the running demo practice.
+// resignDemo signs a demo profile in again at the running demo practice;
+// for a parent or caregiver whose access the practice ended, it fails
+// with ErrAccessEnded (see reopened).
 func (a *App) resignDemo(ctx context.Context, p storage.Profile) (storage.Profile, error) {
 	d, err := a.demoPracticeOf(ctx, p)
 	if err != nil {
@@ -242,7 +247,8 @@ func (a *App) resignDemo(ctx context.Context, p storage.Profile) (storage.Profil
 		}
 	}
 	browser := demoBrowser(ctx, d, demoAccountOf(p), p.PatientID)
-	if _, err := a.signIn(ctx, smart.Config{FHIRBase: d.FHIRBase(), OpenBrowser: browser}); err != nil {
+	got, err := a.signIn(ctx, smart.Config{FHIRBase: d.FHIRBase(), OpenBrowser: browser})
+	if err := a.reopened(ctx, p, got, err, true); err != nil {
 		return p, fmt.Errorf("demo: %w", err)
 	}
 	a.demoMu.Lock()

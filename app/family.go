@@ -38,14 +38,16 @@ const (
 )
 
 // ErrAccessEnded: the practice ended the signed-in user's access to this
-// patient's record for good (a proxy's refresh refused). The profile is
-// closed: removed at once when nothing unsent would be lost, otherwise
-// marked (ProfileInfo.Ended) until the user has seen what was not sent.
+// patient's record for good: a new sign-in of a parent or caregiver no
+// longer opens it (see SignInAgain). A refused refresh alone is
+// ErrNeedsSignIn: sign-ins expire without anything ending. The profile is
+// closed, marked (ProfileInfo.Ended) and kept until the user has seen it
+// and chosen to remove it (CloseEndedProfile).
 var ErrAccessEnded = errors.New("app: access to this record has ended")
 
 // AccessEnded says the practice ended access to a profile's record.
-// Removed says the profile and its data are gone already; otherwise it
-// waits for CloseEndedProfile after the user saw its unsent items.
+// Removed says the profile and its data are gone (CloseEndedProfile);
+// otherwise it is closed and waits for the user to see it.
 type AccessEnded struct {
 	ProfileID string
 	Notice    EndedNotice
@@ -429,8 +431,9 @@ func (a *App) noteRefused(ctx context.Context, profileID string, refused map[str
 }
 
 // accessEnded closes a proxy's profile whose access the practice ended:
-// removed at once when nothing unsent would be lost, else marked ended
-// until the user has seen what was not sent (CloseEndedProfile).
+// it is marked ended, and kept, cached record, unsent items and drafts
+// included, until the user has seen it and removes it
+// (CloseEndedProfile). It returns ErrAccessEnded once marked.
 func (a *App) accessEnded(ctx context.Context, profileID string) error {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
@@ -439,28 +442,16 @@ func (a *App) accessEnded(ctx context.Context, profileID string) error {
 	if p.Settings[settingEnded] == "" {
 		a.audit(ctx, storage.AuditAccessEnded, profileID, auditPracticeEnded)
 	}
-	info := profileInfo(p)
-	notice := EndedNotice{PatientName: info.Label, Relationship: info.Relationship, Practice: info.Practice}
-	items, err := a.store.Outbox(ctx, profileID, storage.OutboxPending, storage.OutboxFailed, storage.OutboxConflict)
+	err = a.updateSettings(ctx, profileID, func(s map[string]string) {
+		if s[settingEnded] == "" {
+			s[settingEnded] = a.cfg.Now().UTC().Format(time.RFC3339)
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("access ended: %w", err)
 	}
-	if len(items) > 0 {
-		err := a.updateSettings(ctx, profileID, func(s map[string]string) {
-			if s[settingEnded] == "" {
-				s[settingEnded] = a.cfg.Now().UTC().Format(time.RFC3339)
-			}
-		})
-		if err != nil {
-			return fmt.Errorf("access ended: %w", err)
-		}
-		a.bus.Publish(AccessEnded{ProfileID: profileID, Notice: notice})
-		a.bus.Publish(ProfilesChanged{})
-		return ErrAccessEnded
-	}
-	if err := a.removeEnded(ctx, profileID, notice); err != nil {
-		return err
-	}
+	a.bus.Publish(AccessEnded{ProfileID: profileID, Notice: endedNotice(p)})
+	a.bus.Publish(ProfilesChanged{})
 	return ErrAccessEnded
 }
 
@@ -490,8 +481,13 @@ func (a *App) CloseEndedProfile(ctx context.Context, profileID string) error {
 	if p.Settings[settingEnded] == "" {
 		return fmt.Errorf("close ended profile: %w: access has not ended", ErrInvalidInput)
 	}
+	return a.removeEnded(ctx, profileID, endedNotice(p))
+}
+
+// endedNotice is the notice of profile p's access ending.
+func endedNotice(p storage.Profile) EndedNotice {
 	info := profileInfo(p)
-	return a.removeEnded(ctx, profileID, EndedNotice{PatientName: info.Label, Relationship: info.Relationship, Practice: info.Practice})
+	return EndedNotice{PatientName: info.Label, Relationship: info.Relationship, Practice: info.Practice}
 }
 
 // EndedNotices returns the notices of records removed because their access

@@ -11,12 +11,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook/practice/demo"
+	"github.com/carebook/carebook/practice/faults"
 	psmart "github.com/carebook/carebook/practice/smart"
 	"github.com/carebook/carebook/practice/synth"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/outbox"
+	"github.com/carebook/carebook/sync/smart"
 )
 
 // openFamilyApp opens a set-up app whose demo practice is d.
@@ -43,8 +46,9 @@ func openFamilyApp(t *testing.T, d *demo.Practice) *App {
 // without signing in again); each profile is named from its Patient with
 // the relationship the practice states; the teenager's profile holds only
 // what the practice shares and says what it does not; revoking the
-// parent's access at the practice closes that profile, whose key and rows
-// are gone from the database file, while the others still open.
+// parent's access at the practice closes that profile once a new sign-in
+// no longer opens it; removed then, its key and rows are gone from the
+// database file, while the others still open.
 func TestFamilyThroughThePicker(t *testing.T) {
 	ctx := context.Background()
 	practice := startDemo(t)
@@ -144,8 +148,9 @@ func TestFamilyThroughThePicker(t *testing.T) {
 	if err := practice.RevokeAccess(ctx, "amara", synth.NiaID); err != nil {
 		t.Fatal(err)
 	}
-	if err := core.Sync(ctx, nia.ID); !errors.Is(err, ErrAccessEnded) {
-		t.Fatalf("sync after the practice ended the access: %v, want ErrAccessEnded", err)
+	requireAccessEnded(t, core, nia.ID)
+	if err := core.CloseEndedProfile(ctx, nia.ID); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := core.store.Profile(ctx, nia.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Nia's profile after the end: %v, want it gone", err)
@@ -184,52 +189,107 @@ func TestFamilyThroughThePicker(t *testing.T) {
 	}
 }
 
-// TestAccessEndedShowsUnsentFirst: when a caregiver's access ends while
-// something she wrote is still unsent, the profile is closed but kept until
-// she has seen it: the app lists the item, then removes the record.
-func TestAccessEndedShowsUnsentFirst(t *testing.T) {
-	ctx := context.Background()
+// luciaCaresForJose starts the demo practice and an app where Lucía added
+// her father José's record (she is his caregiver) and synced it.
+func luciaCaresForJose(t *testing.T) (*demo.Practice, *App, ProfileInfo) {
+	t.Helper()
 	practice := startDemo(t)
 	core := openFamilyApp(t, practice)
-	ps, err := core.ConnectDemoAccount(ctx, "lucia")
+	ps, err := core.ConnectDemoAccount(context.Background(), "lucia")
 	if err != nil {
 		t.Fatal(err)
 	}
 	jose := ps[0]
-	if jose.Relationship != "your father" {
-		t.Errorf("José is %q to Lucía, want your father", jose.Relationship)
+	if jose.Self || jose.Relationship != "your father" {
+		t.Errorf("José is %q to Lucía (self %v), want your father", jose.Relationship, jose.Self)
 	}
-	if err := core.Sync(ctx, jose.ID); err != nil {
+	if err := core.Sync(context.Background(), jose.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := practice.RevokeAccess(ctx, "lucia", synth.JoseID); err != nil {
+	return practice, core, jose
+}
+
+// requireAccessEnded: after the practice ended the access of profile
+// id's parent or caregiver, the next sync asks for a new sign-in (a
+// refused refresh alone ends nothing), and the new sign-in, which the
+// practice no longer opens that record to, closes the profile: kept,
+// marked ended, for the user to see.
+func requireAccessEnded(t *testing.T, core *App, id string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := core.Sync(ctx, id); !errors.Is(err, ErrNeedsSignIn) || errors.Is(err, ErrAccessEnded) {
+		t.Fatalf("sync after the practice ended the access: %v, want ErrNeedsSignIn", err)
+	}
+	if err := core.SignInAgain(ctx, id); !errors.Is(err, ErrAccessEnded) {
+		t.Fatalf("signing in again after the practice ended the access: %v, want ErrAccessEnded", err)
+	}
+	ps, err := core.Profiles(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	box := outbox.New(outbox.Config{Store: core.store, ProfileID: jose.ID})
+	if i := slices.IndexFunc(ps, func(p ProfileInfo) bool { return p.ID == id }); i < 0 || !ps[i].Ended {
+		t.Fatalf("profiles %+v: want %s kept, closed", ps, id)
+	}
+}
+
+// TestAccessEndedKeepsRecordUntilSeen: when the practice ends a
+// caregiver's access, the profile is closed but kept until she has seen
+// it, whatever it holds: a message still unsent (listed), a message
+// draft, or nothing she wrote. Only her choice removes the record.
+func TestAccessEndedKeepsRecordUntilSeen(t *testing.T) {
 	msg := []byte(`{"resourceType":"Communication","status":"in-progress","subject":{"reference":"Patient/` + synth.JoseID + `"},` +
 		`"payload":[{"contentString":"Dad's new glasses are ready"}]}`)
-	if _, err := box.EnqueueCreate(ctx, outbox.KindMessage, msg); err != nil {
-		t.Fatal(err)
-	}
-	if err := core.Sync(ctx, jose.ID); !errors.Is(err, ErrAccessEnded) {
-		t.Fatalf("sync: %v, want ErrAccessEnded", err)
-	}
-	ps, err = core.Profiles(ctx)
-	if err != nil || len(ps) != 1 || !ps[0].Ended {
-		t.Fatalf("profiles %+v %v: want José's, closed", ps, err)
-	}
-	items, err := core.Outbox(ctx, jose.ID)
-	if err != nil || len(items) != 1 || !strings.Contains(string(items[0].Resource), "glasses") {
-		t.Fatalf("unsent items %+v %v", items, err)
-	}
-	if err := core.Sync(ctx, jose.ID); !errors.Is(err, ErrAccessEnded) {
-		t.Errorf("a closed profile synced again: %v", err)
-	}
-	if err := core.CloseEndedProfile(ctx, jose.ID); err != nil {
-		t.Fatal(err)
-	}
-	if ps, _ := core.Profiles(ctx); len(ps) != 0 {
-		t.Errorf("profiles after closing: %+v", ps)
+	draft := Draft{Subject: "Glasses", Text: "Can Dad pick up his glasses Monday?"}
+	for _, tc := range []struct {
+		name           string
+		unsent, drafts bool
+	}{
+		{"a message unsent", true, false},
+		{"a message draft", false, true},
+		{"nothing written", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			practice, core, jose := luciaCaresForJose(t)
+			if err := practice.RevokeAccess(ctx, "lucia", synth.JoseID); err != nil {
+				t.Fatal(err)
+			}
+			if tc.unsent {
+				box := outbox.New(outbox.Config{Store: core.store, ProfileID: jose.ID})
+				if _, err := box.EnqueueCreate(ctx, outbox.KindMessage, msg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.drafts {
+				if err := core.SaveDraft(ctx, jose.ID, DraftNew, draft); err != nil {
+					t.Fatal(err)
+				}
+			}
+			requireAccessEnded(t, core, jose.ID)
+			items, err := core.Outbox(ctx, jose.ID)
+			if err != nil || len(items) != map[bool]int{true: 1}[tc.unsent] ||
+				(tc.unsent && !strings.Contains(string(items[0].Resource), "glasses")) {
+				t.Fatalf("unsent items %+v %v", items, err)
+			}
+			if got, ok, err := core.Draft(ctx, jose.ID, DraftNew); err != nil || ok != tc.drafts || got.Text != map[bool]string{true: draft.Text}[tc.drafts] {
+				t.Errorf("draft of the closed record: %q %v %v", got.Text, ok, err)
+			}
+			if counts, err := core.store.Counts(ctx, jose.ID); err != nil || counts["Patient"] == 0 {
+				t.Errorf("José's cached record, closed: %v %v", counts, err)
+			}
+			if err := core.Sync(ctx, jose.ID); !errors.Is(err, ErrAccessEnded) {
+				t.Errorf("a closed profile synced again: %v", err)
+			}
+			if len(core.EndedNotices()) != 0 {
+				t.Errorf("notices of a removal before any: %v", core.EndedNotices())
+			}
+			if err := core.CloseEndedProfile(ctx, jose.ID); err != nil {
+				t.Fatal(err)
+			}
+			if ps, _ := core.Profiles(ctx); len(ps) != 0 {
+				t.Errorf("profiles after closing: %+v", ps)
+			}
+		})
 	}
 }
 
@@ -263,8 +323,9 @@ func rawCount(t *testing.T, file, query string, args ...any) int {
 
 // TestPatientEndsCaregiverAccess: José sees who may read his record and
 // ends his daughter's access through the practice's API (RelatedPerson
-// made inactive, through the outbox); her profile of his record closes at
-// her next sync, and he no longer sees her listed.
+// made inactive, through the outbox); her profile of his record closes
+// when her next sign-in no longer opens it, and he no longer sees her
+// listed.
 func TestPatientEndsCaregiverAccess(t *testing.T) {
 	ctx := context.Background()
 	practice := startDemo(t)
@@ -297,8 +358,9 @@ func TestPatientEndsCaregiverAccess(t *testing.T) {
 	if err != nil || sub.Ref != "RelatedPerson/"+list[0].ID {
 		t.Fatalf("José ends Lucía's access: %+v %v", sub, err)
 	}
-	if err := core.Sync(ctx, lucias.ID); !errors.Is(err, ErrAccessEnded) {
-		t.Errorf("Lucía's sync after José ended her access: %v, want ErrAccessEnded", err)
+	requireAccessEnded(t, core, lucias.ID)
+	if err := core.CloseEndedProfile(ctx, lucias.ID); err != nil {
+		t.Fatal(err)
 	}
 	if err := core.Sync(ctx, jose.ID); err != nil {
 		t.Fatal(err)
@@ -391,5 +453,158 @@ func TestNoProfileShowsAnother(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// editSavedToken rewrites profile id's stored SMART token with edit and
+// makes the token sources read it again, as after a restart.
+func editSavedToken(t *testing.T, core *App, id string, edit func(tok map[string]any)) {
+	t.Helper()
+	ctx := context.Background()
+	raw, err := core.store.Secret(ctx, id, smart.SecretToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok map[string]any
+	if err := json.Unmarshal(raw, &tok); err != nil {
+		t.Fatal(err)
+	}
+	edit(tok)
+	if raw, err = json.Marshal(tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.store.PutSecret(ctx, id, smart.SecretToken, raw); err != nil {
+		t.Fatal(err)
+	}
+	smart.ForgetStore(core.store)
+}
+
+// accessTokenExpired makes a saved token's access token due for a refresh.
+func accessTokenExpired(tok map[string]any) {
+	tok["expiry"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+}
+
+// TestCaregiverSignInExpiryKeepsRecord: Lucía looks after her father's
+// record. Her sign-in there ends the way sign-ins end while the practice
+// still shares the record: the refresh token outlived its lifetime, none
+// was granted (offline_access declined), or the reply of a refresh was
+// lost (the practice rotated the token, so presenting the old one again
+// revokes the sign-in). Each time she is asked to sign in again, as a
+// patient is for their own record; her father's record and her draft to
+// his doctor stay; signing in again opens the record and syncs it.
+func TestCaregiverSignInExpiryKeepsRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		expire func(t *testing.T, core *App, practice *demo.Practice, id string)
+	}{
+		{"refresh token expired", func(t *testing.T, core *App, _ *demo.Practice, id string) {
+			editSavedToken(t, core, id, func(tok map[string]any) {
+				accessTokenExpired(tok)
+				tok["refresh_token"] = "a-refresh-token-past-its-lifetime"
+			})
+		}},
+		{"no refresh token granted", func(t *testing.T, core *App, _ *demo.Practice, id string) {
+			editSavedToken(t, core, id, func(tok map[string]any) {
+				accessTokenExpired(tok)
+				delete(tok, "refresh_token")
+			})
+		}},
+		{"refresh reply lost", func(t *testing.T, core *App, practice *demo.Practice, id string) {
+			editSavedToken(t, core, id, accessTokenExpired)
+			practice.Server().Faults().Set(faults.Config{DropReplyAfterCommitRate: 1, OnlyPaths: "/auth/token"})
+			defer practice.Server().Faults().Set(faults.Config{})
+			if err := core.Sync(context.Background(), id); err == nil {
+				t.Fatal("a sync whose token refresh got no reply succeeded")
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			practice, core, jose := luciaCaresForJose(t)
+			draft := Draft{Subject: "Glasses", Text: "Can Dad pick up his glasses Monday?"}
+			if err := core.SaveDraft(ctx, jose.ID, DraftNew, draft); err != nil {
+				t.Fatal(err)
+			}
+			tc.expire(t, core, practice, jose.ID)
+
+			err := core.Sync(ctx, jose.ID)
+			if !errors.Is(err, ErrNeedsSignIn) || errors.Is(err, ErrAccessEnded) {
+				t.Fatalf("sync after Lucía's sign-in expired: %v, want ErrNeedsSignIn", err)
+			}
+			ps, err := core.Profiles(ctx)
+			if err != nil || len(ps) != 1 || ps[0].ID != jose.ID || !ps[0].NeedsSignIn || ps[0].Ended {
+				t.Fatalf("profiles %+v (%v), want José's kept, needing a sign-in, not ended", ps, err)
+			}
+			if counts, err := core.store.Counts(ctx, jose.ID); err != nil || counts["Patient"] == 0 {
+				t.Errorf("José's cached record after the expiry: %v %v", counts, err)
+			}
+			if got, ok, err := core.Draft(ctx, jose.ID, DraftNew); err != nil || !ok || got.Text != draft.Text {
+				t.Errorf("Lucía's draft after the expiry: %q %v %v", got.Text, ok, err)
+			}
+
+			if err := core.SignInAgain(ctx, jose.ID); err != nil {
+				t.Fatalf("signing in again: %v", err)
+			}
+			if err := core.Sync(ctx, jose.ID); err != nil {
+				t.Fatalf("sync after signing in again: %v", err)
+			}
+			if ps, _ := core.Profiles(ctx); len(ps) != 1 || ps[0].NeedsSignIn || ps[0].Ended {
+				t.Errorf("profiles after signing in again: %+v", ps)
+			}
+		})
+	}
+}
+
+// TestCaregiverSignInAgainAtPractice: at a practice signed in to through
+// the browser (not the demo, which signs in by itself), after the
+// practice ended a parent's or caregiver's access, what the new sign-in
+// tells decides. A sign-in the practice completes for another record (its
+// picker no longer offers the patient) ends the access: the profile is
+// closed and kept. A refused sign-in may be the user declining at the
+// practice: it ends nothing, the record stays and still asks for a
+// sign-in.
+func TestCaregiverSignInAgainAtPractice(t *testing.T) {
+	for _, tc := range []struct {
+		name, username, patientID string
+		want                      error
+		ended                     bool
+	}{
+		{"another record opened", "amara", synth.NiaID, ErrAccessEnded, true},
+		{"sign-in refused", "lucia", synth.JoseID, ErrCancelled, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			practice := startDemo(t)
+			core, err := Open(Config{DataDir: t.TempDir(), Storage: storage.Options{KDF: cheapKDF, NoKeyring: true}, IdleTimeout: -1,
+				OpenBrowser: demoBrowser(ctx, practice, tc.username, tc.patientID)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { core.Close() })
+			if err := core.Setup(ctx, "a long passphrase"); err != nil {
+				t.Fatal(err)
+			}
+			p, err := core.Connect(ctx, practice.FHIRBase(), ConnectOptions{})
+			if err != nil || p.Self || p.Demo {
+				t.Fatalf("connect: %+v %v, want a proxy's profile at a practice", p, err)
+			}
+			if err := practice.RevokeAccess(ctx, tc.username, tc.patientID); err != nil {
+				t.Fatal(err)
+			}
+			if err := core.Sync(ctx, p.ID); !errors.Is(err, ErrNeedsSignIn) {
+				t.Fatalf("sync after the practice ended the access: %v, want ErrNeedsSignIn", err)
+			}
+			if err := core.SignInAgain(ctx, p.ID); !errors.Is(err, tc.want) {
+				t.Fatalf("signing in again: %v, want %v", err, tc.want)
+			}
+			ps, err := core.Profiles(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(ps, func(q ProfileInfo) bool { return q.ID == p.ID })
+			if i < 0 || ps[i].Ended != tc.ended || !ps[i].NeedsSignIn {
+				t.Errorf("profiles %+v: want %s kept, ended %v, its sign-in still needed", ps, p.ID, tc.ended)
+			}
+		})
 	}
 }

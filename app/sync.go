@@ -203,15 +203,11 @@ func (a *App) forgetSetAsideSync(ctx context.Context, p storage.Profile) (incomp
 // syncError classifies a failed sync for the screens.
 func (a *App) syncError(ctx context.Context, profileID, step string, err error) error {
 	switch {
-	case errors.Is(err, smart.ErrNeedsSignIn) && a.proxyProfile(ctx, profileID):
-		// The practice refused a parent's or caregiver's refresh: the
-		// access has ended for good (a child turned 18, a patient revoked
-		// it). The profile is closed.
-		if endErr := a.accessEnded(ctx, profileID); !errors.Is(endErr, ErrAccessEnded) {
-			return fmt.Errorf("sync: %s: %w", step, endErr)
-		}
-		return fmt.Errorf("sync: %s: %w: %w", step, ErrAccessEnded, err)
 	case errors.Is(err, smart.ErrNeedsSignIn), errors.Is(err, fhirapi.ErrUnauthorized):
+		// For a parent's or caregiver's profile too: a refused refresh
+		// says only that this sign-in is over (expired, never renewable,
+		// or revoked after a lost reply), not that the practice ended the
+		// access. A new sign-in tells (SignInAgain).
 		a.bus.Publish(ProfilesChanged{}) // its needs-sign-in mark changed
 		return fmt.Errorf("sync: %s: %w: %w", step, ErrNeedsSignIn, err)
 	case errors.Is(err, fhirapi.ErrMoved):
@@ -223,11 +219,4 @@ func (a *App) syncError(ctx context.Context, profileID, step string, err error) 
 	default:
 		return fmt.Errorf("sync: %s: %w", step, err)
 	}
-}
-
-// proxyProfile reports whether a parent or caregiver signed in for the
-// profile (false when it cannot be read).
-func (a *App) proxyProfile(ctx context.Context, profileID string) bool {
-	p, err := a.store.Profile(ctx, profileID)
-	return err == nil && isProxy(p)
 }

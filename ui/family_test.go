@@ -20,7 +20,8 @@ import (
 // practice on 127.0.0.1. Whose record it is shows on every screen (badge,
 // switcher with the relationship), the dashboard greets the parent, a
 // teenager's record says what her practice shares instead of "no results",
-// and a caregiver whose access ended sees what was not sent. With
+// and a caregiver whose access ended is asked to sign in again, then sees
+// what was not sent. With
 // CAREBOOK_SHOTS set, each screen is written there (make screenshots).
 func TestFamilyScreens(t *testing.T) {
 	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
@@ -156,14 +157,17 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	}
 	_, err = core.SendMessage(ctx, jose.ID, app.Draft{To: opts.Recipients[0].Ref, Topic: "other",
 		Subject: "Glasses", Text: "Dad's new glasses are ready at the optician."})
-	if !errors.Is(err, app.ErrAccessEnded) {
-		t.Fatalf("a message written after the access ended: %v, want ErrAccessEnded", err)
+	if !errors.Is(err, app.ErrNeedsSignIn) || errors.Is(err, app.ErrAccessEnded) {
+		t.Fatalf("a message written after the access ended: %v, want ErrNeedsSignIn (a refused refresh alone ends nothing)", err)
 	}
-	// The shell on show hears of it (another person's record closed) and
-	// rebuilds; then the user chooses José.
+	// Lucía chooses José: she is asked to sign in again, as for her own
+	// record; the practice no longer opens his record to her, so it
+	// closes and shows what was not sent.
 	time.Sleep(300 * time.Millisecond)
 	q.drain()
 	u.showUnlockedHomeAt(jose.ID)
+	q.waitShows(t, w, "Your practice needs you to sign in again", "Sign in again")
+	test.Tap(findButton(t, w.Content(), "Sign in again"))
 	q.waitShows(t, w, "Access to José's record has ended",
 		"Riverside Family Medicine no longer shares José's record with you",
 		"Dad's new glasses are ready at the optician.", "Remove José's record from this device")

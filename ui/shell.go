@@ -415,7 +415,13 @@ func (s *shell) signInAgain() {
 		return struct{}{}, s.u.core.SignInAgain(ctx, id)
 	}, func(_ struct{}, err error) {
 		s.signIn.Enable()
-		if err != nil {
+		switch {
+		case errors.Is(err, app.ErrAccessEnded):
+			// The practice no longer opens this record to this user: the
+			// closed record shows what was not sent, and the choices.
+			s.u.showUnlockedHomeAt(s.current.ID)
+			return
+		case err != nil:
 			s.showBanner(humanConnectError(err))
 			return
 		}
