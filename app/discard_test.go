@@ -2,16 +2,13 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
 	"github.com/carebook/carebook/sync/outbox"
-	"github.com/carebook/carebook/sync/smart"
 )
 
 // TestDiscardWhatNeverLeft: a message that never reached the practice
@@ -30,23 +27,10 @@ func TestDiscardWhatNeverLeft(t *testing.T) {
 		}
 		// The access token has expired, and the practice no longer
 		// knows the refresh token.
-		raw, err := a.store.Secret(ctx, id, smart.SecretToken)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tok map[string]any
-		if err := json.Unmarshal(raw, &tok); err != nil {
-			t.Fatal(err)
-		}
-		tok["expiry"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-		tok["refresh_token"] = "an-expired-refresh-token"
-		if raw, err = json.Marshal(tok); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.store.PutSecret(ctx, id, smart.SecretToken, raw); err != nil {
-			t.Fatal(err)
-		}
-		smart.ForgetStore(a.store)
+		editSavedToken(t, a, id, func(tok map[string]any) {
+			accessTokenExpired(tok)
+			tok["refresh_token"] = "an-expired-refresh-token"
+		})
 		sub, err := a.SendMessage(ctx, id, Draft{To: opts.Recipients[0].Ref, Subject: "Never mind", Text: "I wrote this in anger."})
 		if !errors.Is(err, ErrNeedsSignIn) {
 			t.Fatalf("SendMessage = %v, want ErrNeedsSignIn", err)
