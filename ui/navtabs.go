@@ -36,7 +36,11 @@ func newNavTabs(items ...*container.TabItem) *navTabs {
 	// as on a phone), so it is made and drawn before they have screens.
 	n.phone = container.NewThemeOverride(n.tabs, currentTheme{})
 	n.phone.MinSize() // first drawn: its renderer exists
-	n.tabs.SetItems(items)
+	// The tabs' first layout, at their size, makes their buttons and
+	// shows the first screen. SetItems would refresh every screen now, at
+	// no size: their text was wrapped at a width it never has, and the
+	// screens of the tabs not shown were measured for nothing.
+	n.tabs.Items = items
 	n.ExtendBaseWidget(n)
 	return n
 }
