@@ -33,22 +33,62 @@ func (e *UnsentError) Is(target error) bool { return target == ErrUnsent }
 // practice: waiting, refused, or in conflict.
 var unsentStates = []storage.OutboxStatus{storage.OutboxPending, storage.OutboxFailed, storage.OutboxConflict}
 
-// Unsent lists the profile's outbox items that have not reached the
-// practice (waiting, refused or in conflict), oldest first.
+// KindDraft is the Kind of an entry of Unsent that stands for a message
+// draft: written, never sent, not in the outbox (its Seq is 0).
+const KindDraft = "draft"
+
+// Unsent lists what the patient wrote that has not reached the practice:
+// the profile's outbox items waiting, refused or in conflict, oldest
+// first, then its message drafts with words or files in them (Kind
+// KindDraft), the latest saved first.
 func (a *App) Unsent(ctx context.Context, profileID string) ([]OutboxEntry, error) {
 	items, err := a.store.Outbox(ctx, profileID, unsentStates...)
 	if err != nil {
 		return nil, fmt.Errorf("unsent items: %w", err)
 	}
-	out := make([]OutboxEntry, 0, len(items))
+	drafts, err := a.Drafts(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("unsent items: %w", err)
+	}
+	out := make([]OutboxEntry, 0, len(items)+len(drafts))
 	for _, it := range items {
 		out = append(out, outboxEntry(it))
+	}
+	for _, d := range drafts {
+		if !d.Draft.IsEmpty() {
+			out = append(out, draftEntry(d.Draft))
+		}
 	}
 	return out, nil
 }
 
+// draftEntry is a draft as an entry of Unsent: its Resource holds its
+// subject, text and the names of its files where Text finds them.
+func draftEntry(d Draft) OutboxEntry {
+	type content struct {
+		ContentString string `json:"contentString"`
+	}
+	var r struct {
+		Topic struct {
+			Text string `json:"text,omitempty"`
+		} `json:"topic"`
+		Payload []content `json:"payload"`
+	}
+	r.Topic.Text = d.Subject
+	r.Payload = append(r.Payload, content{d.Text})
+	for _, f := range d.Attachments {
+		r.Payload = append(r.Payload, content{i18n.L("File: {{.Name}}", map[string]any{"Name": f.Name})})
+	}
+	b, _ := json.Marshal(r) // strings only: cannot fail
+	return OutboxEntry{LocalID: KindDraft, Kind: KindDraft, Op: KindDraft, Type: "Communication", Resource: b,
+		CreatedAt: d.Saved, UpdatedAt: d.Saved}
+}
+
 // Title names an outbox item for people ("Message", "Request", ...).
 func (e OutboxEntry) Title() string {
+	if e.Kind == KindDraft {
+		return i18n.L("Message draft")
+	}
 	switch e.Type {
 	case "Communication":
 		return i18n.L("Message")

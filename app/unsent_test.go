@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,5 +72,49 @@ func TestRemoveWithNothingUnsent(t *testing.T) {
 	}
 	if !strings.Contains((&UnsentError{Items: make([]OutboxEntry, 2)}).Error(), "(2)") {
 		t.Fatal("UnsentError does not count its items")
+	}
+}
+
+// TestUnsentListsDrafts: a message draft is what the patient wrote and
+// has not sent, like a waiting item: Unsent lists it with its words and
+// files (an empty one, a question not written yet, is not), so
+// RemoveProfile refuses to lose it without the patient seeing it.
+func TestUnsentListsDrafts(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+	defer srv.Close()
+	a, pid, _ := openActionApp(t, srv)
+	drafts := map[string]Draft{
+		DraftNew:           {Subject: "Glasses", Text: "Can Dad pick up his glasses Monday?", Attachments: []MessageAttachment{{Name: "receipt.pdf"}}},
+		"Communication/t1": {Thread: "Communication/t1", Text: "Thank you, doctor."},
+		NewDraftKey():      {Subject: "", About: "DiagnosticReport/lipids"},
+	}
+	for key, d := range drafts {
+		if err := a.SaveDraft(ctx, pid, key, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := a.RemoveProfile(ctx, pid, RemoveOptions{})
+	var ue *UnsentError
+	if !errors.As(err, &ue) {
+		t.Fatalf("RemoveProfile with drafts = %v; want ErrUnsent (the drafts are lost otherwise)", err)
+	}
+	var got []string
+	for _, e := range ue.Items {
+		if e.Kind != KindDraft || e.Title() != "Message draft" || e.Seq != 0 || e.CreatedAt.IsZero() {
+			t.Errorf("draft entry %+v: want a message draft, no outbox item, with the time it was saved", e)
+		}
+		got = append(got, e.Text())
+	}
+	slices.Sort(got)
+	want := []string{"Subject: Glasses\nCan Dad pick up his glasses Monday?\nFile: receipt.pdf", "Thank you, doctor."}
+	if !slices.Equal(got, want) {
+		t.Fatalf("unsent drafts = %q, want %q", got, want)
+	}
+	if _, err := a.store.Profile(ctx, pid); err != nil {
+		t.Fatalf("profile after the refusal: %v, want it kept", err)
+	}
+	if err := a.RemoveProfile(ctx, pid, RemoveOptions{DiscardUnsent: true}); err != nil {
+		t.Fatalf("RemoveProfile with DiscardUnsent: %v", err)
 	}
 }

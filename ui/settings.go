@@ -291,10 +291,12 @@ func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
 
 // unsentState says where an unsent item stands.
 func unsentState(e app.OutboxEntry) string {
-	switch e.State {
-	case storage.OutboxFailed:
+	switch {
+	case e.Kind == app.KindDraft:
+		return lang.L("draft, not sent")
+	case e.State == storage.OutboxFailed:
 		return lang.L("refused by the practice")
-	case storage.OutboxConflict:
+	case e.State == storage.OutboxConflict:
 		return lang.L("needs your attention")
 	}
 	return lang.L("waiting to be sent")

@@ -86,9 +86,9 @@ func openDemoCoreStaff(t *testing.T, staffDelay time.Duration) (*app.App, app.Pr
 	return core, ps[0], practice
 }
 
-// TestRemoveShowsUnsent: removing a record whose message waits unsent
-// shows the message with a Copy button; "Keep it" keeps it; "Remove
-// anyway" removes it. With CAREBOOK_SHOTS set, the dialog is
+// TestRemoveShowsUnsent: removing a record whose message waits unsent,
+// with a message draft beside it, shows both with a Copy button; "Keep
+// it" keeps them; "Remove anyway" removes them. With CAREBOOK_SHOTS set, the dialog is
 // written there at both sizes.
 func TestRemoveShowsUnsent(t *testing.T) {
 	for _, size := range []fyne.Size{{Width: 360, Height: 740}, {Width: 1280, Height: 800}} {
@@ -112,6 +112,9 @@ func removeShowsUnsent(t *testing.T, size fyne.Size) {
 	if !errors.Is(err, app.ErrQueued) {
 		t.Fatalf("message while offline: %v, want ErrQueued", err)
 	}
+	if err := core.SaveDraft(ctx, maya.ID, app.DraftNew, app.Draft{Subject: "Glasses", Text: "Can I pick up my glasses Monday?"}); err != nil {
+		t.Fatal(err)
+	}
 
 	u := NewMainWindow(fyneApp, core, Options{})
 	w := u.Window()
@@ -128,8 +131,9 @@ func removeShowsUnsent(t *testing.T, size fyne.Size) {
 			t.Fatal("no confirmation before removing a record")
 		}
 		test.Tap(findButton(t, confirm, "Yes"))
-		return q.waitOverlay(t, w, "Not sent yet", "1 item was not sent", "Subject: Blood test",
-			"Should I stop eating the night before?", "waiting to be sent")
+		return q.waitOverlay(t, w, "Not sent yet", "2 items were not sent", "Subject: Blood test",
+			"Should I stop eating the night before?", "waiting to be sent",
+			"Message draft", "Subject: Glasses", "Can I pick up my glasses Monday?", "draft, not sent")
 	}
 	dlg := remove()
 	screenshot(t, w, "remove-unsent-"+fmtSize(size))
@@ -142,7 +146,7 @@ func removeShowsUnsent(t *testing.T, size fyne.Size) {
 	if ps, err := core.Profiles(ctx); err != nil || len(ps) != 1 {
 		t.Fatalf("profiles after keeping = %d, %v", len(ps), err)
 	}
-	if un, err := core.Unsent(ctx, maya.ID); err != nil || len(un) != 1 {
+	if un, err := core.Unsent(ctx, maya.ID); err != nil || len(un) != 2 {
 		t.Fatalf("unsent after keeping = %d, %v", len(un), err)
 	}
 
