@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/storage"
 )
 
 // draftSaveDelay is how long after the last change a draft is saved.
@@ -43,9 +44,14 @@ type composer struct {
 	send      *widget.Button
 	root      fyne.CanvasObject
 
-	edits  int         // counts changes, so only the last one is saved
-	closed atomic.Bool // sent or discarded: no more saves
-	saveMu sync.Mutex  // one draft write at a time
+	edits  int          // counts changes, so only the last one is saved
+	closed atomic.Bool  // sent or discarded: no more saves
+	saveMu sync.Mutex   // one draft write at a time
+	do     func(func()) // doOnUI, read on the UI goroutine when built
+
+	unsavedMu  sync.Mutex
+	unsaved    *app.Draft // the latest change, until it is saved
+	saveFailed bool       // the problem shown says so (UI goroutine)
 }
 
 // composerModel is what the composer loads before it is shown.
@@ -115,7 +121,10 @@ func (v *messagesView) askWith(start func(context.Context) (app.Draft, error)) {
 
 // newComposer builds the composer's widgets. UI goroutine.
 func (v *messagesView) newComposer(key string, reply bool, m composerModel) *composer {
-	c := &composer{v: v, key: key, reply: reply, base: m.draft, opts: m.opts, files: m.draft.Attachments}
+	c := &composer{v: v, key: key, reply: reply, base: m.draft, opts: m.opts, files: m.draft.Attachments, do: doOnUI}
+	// The screen goes (a profile switch) with its context: what was typed
+	// since the last save is saved at once, not lost with the timer.
+	context.AfterFunc(v.ctx, func() { go c.save() })
 	mp := m.opts.Policy
 	c.counter = widget.NewLabel("")
 	c.counter.SizeName = theme.SizeNameCaptionText
@@ -218,27 +227,57 @@ func (c *composer) changed() {
 	c.v.src.Touch()
 	c.updateCounter()
 	c.edits++
-	n, d, do := c.edits, c.draft(), doOnUI
+	n, d := c.edits, c.draft()
+	c.unsavedMu.Lock()
+	c.unsaved = &d
+	c.unsavedMu.Unlock()
 	time.AfterFunc(draftSaveDelay, func() {
-		do(func() {
+		c.do(func() {
 			if n == c.edits {
-				go c.save(d)
+				go c.save()
 			}
 		})
 	})
 }
 
-// save writes d as the draft unless the message was sent or discarded.
-// Any goroutine but the UI's.
-func (c *composer) save(d app.Draft) {
+// save writes the latest change as the draft unless the message was sent
+// or discarded; a failure is shown, and the change is saved again with
+// the next one. Any goroutine but the UI's.
+func (c *composer) save() {
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
-	if c.closed.Load() {
+	c.unsavedMu.Lock()
+	d := c.unsaved
+	c.unsaved = nil
+	c.unsavedMu.Unlock()
+	if d == nil || c.closed.Load() {
 		return
 	}
-	// Best effort: a draft that could not be saved (locked meanwhile) is
-	// still on screen.
-	_ = c.v.src.SaveDraft(c.v.ctx, c.v.profileID, c.key, d)
+	// Without the screen's cancellation: leaving the screen is no reason
+	// to lose what was typed.
+	err := c.v.src.SaveDraft(context.WithoutCancel(c.v.ctx), c.v.profileID, c.key, *d)
+	if err == nil {
+		c.do(func() {
+			if c.saveFailed {
+				c.saveFailed = false
+				c.problem.Hide()
+			}
+		})
+		return
+	}
+	c.unsavedMu.Lock()
+	if c.unsaved == nil {
+		c.unsaved = d
+	}
+	c.unsavedMu.Unlock()
+	reason := lang.L("Keep writing to try again, or copy what you wrote.")
+	if errors.Is(err, storage.ErrLocked) || errors.Is(err, storage.ErrDiskFull) {
+		reason = messagesError(err)
+	}
+	c.do(func() {
+		c.saveFailed = true
+		showError(c.problem, lang.L("Your draft could not be saved on this device. {{.Reason}}", map[string]any{"Reason": reason}))
+	})
 }
 
 func (c *composer) updateCounter() {

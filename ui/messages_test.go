@@ -420,8 +420,9 @@ func waitDraft(t *testing.T, q uiQueue, core *app.App, pid, text string) {
 // of new messages in its inbox.
 type draftInbox struct {
 	spanishInbox
-	mu     sync.Mutex
-	drafts map[string]app.Draft
+	mu       sync.Mutex
+	drafts   map[string]app.Draft
+	failSave error // SaveDraft's answer when not nil
 }
 
 func (s *draftInbox) Messages(context.Context, string) (app.Inbox, error) {
@@ -444,11 +445,23 @@ func (s *draftInbox) Draft(_ context.Context, _, key string) (app.Draft, bool, e
 	return d, ok, nil
 }
 
-func (s *draftInbox) SaveDraft(_ context.Context, _, key string, d app.Draft) error {
+func (s *draftInbox) SaveDraft(ctx context.Context, _, key string, d app.Draft) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failSave != nil {
+		return s.failSave
+	}
+	if err := ctx.Err(); err != nil {
+		return err // as the app's storage does
+	}
 	s.drafts[key] = d
 	return nil
+}
+
+func (s *draftInbox) draft(key string) app.Draft {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.drafts[key]
 }
 
 func (s *draftInbox) AskAboutResult(_ context.Context, _, ref string) (app.Draft, error) {
@@ -473,8 +486,9 @@ func TestAskAboutKeepsDraftInProgress(t *testing.T) {
 	v.AskAbout("DiagnosticReport/lipids")
 	q.waitShows(t, w, "About my result", "Lipid panel")
 	pumpUntil(t, q, "both drafts listed", func() bool { return len(v.inbox.Drafts) == 2 })
+	kept := src.draft(app.DraftNew)
 	src.mu.Lock()
-	kept, n := src.drafts[app.DraftNew], len(src.drafts)
+	n := len(src.drafts)
 	src.mu.Unlock()
 	if kept.Text != inProgress.Text || n != 2 {
 		t.Fatalf("the draft in progress was overwritten: %q holds %+v (%d drafts)", app.DraftNew, kept, n)
@@ -493,4 +507,47 @@ func TestAskAboutKeepsDraftInProgress(t *testing.T) {
 		}
 		v.md.clearDetail()
 	}
+}
+
+// TestComposerSavesWhenTheScreenGoes: the patient types and, before the
+// draft is saved, switches to another profile (the screen's context
+// ends): what was typed is saved all the same. A save that fails is
+// shown, and the next change saves it again.
+func TestComposerSavesWhenTheScreenGoes(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	src := &draftInbox{drafts: map[string]app.Draft{}}
+	open := func(ctx context.Context) (*messagesView, *composer, fyne.Window) {
+		v := newMessagesView(ctx, src, "p1", nil)
+		w := test.NewWindow(v.CanvasObject())
+		w.Resize(fyne.NewSize(360, 740))
+		v.NewMessage(app.DraftNew, nil)
+		pumpUntil(t, q, "the composer", func() bool { return v.compose != nil })
+		return v, v.compose, w
+	}
+
+	ctx, leave := context.WithCancel(context.Background())
+	_, c, w := open(ctx)
+	defer w.Close()
+	test.Type(c.subject, "Knee")
+	test.Type(c.text, "The last words before the switch")
+	leave()
+	pumpUntil(t, q, "the draft saved after the screen went", func() bool {
+		return src.draft(app.DraftNew).Text == "The last words before the switch"
+	})
+
+	_, c, w2 := open(context.Background())
+	defer w2.Close()
+	src.mu.Lock()
+	src.failSave = storage.ErrDiskFull
+	src.mu.Unlock()
+	c.text.SetText("Written while the disk is full")
+	q.waitShows(t, w2, "Your draft could not be saved on this device.")
+	src.mu.Lock()
+	src.failSave = nil
+	src.mu.Unlock()
+	c.text.SetText("Written while the disk is full, saved once it is not")
+	pumpUntil(t, q, "the draft saved again", func() bool {
+		return src.draft(app.DraftNew).Text == c.text.Text && !c.problem.Visible()
+	})
 }
