@@ -431,9 +431,10 @@ func (a *App) noteRefused(ctx context.Context, profileID string, refused map[str
 }
 
 // accessEnded closes a proxy's profile whose access the practice ended:
-// it is marked ended, and kept, cached record, unsent items and drafts
-// included, until the user has seen it and removes it
-// (CloseEndedProfile). It returns ErrAccessEnded once marked.
+// it is marked ended and its cached record is removed from the device;
+// the profile, with its unsent items and drafts, is kept until the user
+// has seen it and removes it (CloseEndedProfile). It returns
+// ErrAccessEnded once marked.
 func (a *App) accessEnded(ctx context.Context, profileID string) error {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
@@ -448,6 +449,12 @@ func (a *App) accessEnded(ctx context.Context, profileID string) error {
 		}
 	})
 	if err != nil {
+		return fmt.Errorf("access ended: %w", err)
+	}
+	// The practice no longer shares the record with this user: its copy
+	// goes from this device now, whatever the user wrote stays until seen.
+	a.forget(profileID)
+	if err := a.store.DropRecord(ctx, profileID); err != nil {
 		return fmt.Errorf("access ended: %w", err)
 	}
 	a.bus.Publish(AccessEnded{ProfileID: profileID, Notice: endedNotice(p)})

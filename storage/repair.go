@@ -118,28 +118,28 @@ func (s *Store) Repair(ctx context.Context, profileID string) (RepairReport, err
 func checkpointRows(ctx context.Context, tx *sql.Tx, k *profileKeys, profileID string) (checkpoints, damaged [][]byte, err error) {
 	rows, err := tx.QueryContext(ctx, "SELECT name_key, sealed FROM checkpoints WHERE profile_id = ?", profileID)
 	if err != nil {
-		return nil, nil, dbErr("repair", err)
+		return nil, nil, dbErr("read checkpoints", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var key, sealed []byte
 		if err := rows.Scan(&key, &sealed); err != nil {
-			return nil, nil, dbErr("repair", err)
+			return nil, nil, dbErr("read checkpoints", err)
 		}
 		if _, err := k.open(sealed, checkpointAD(profileID, key)); err == nil {
 			checkpoints = append(checkpoints, key)
 			continue
 		} else if !errors.Is(err, ErrIntegrity) {
-			return nil, nil, fmt.Errorf("repair: %w", err)
+			return nil, nil, fmt.Errorf("read checkpoints: %w", err)
 		}
 		if _, err := k.open(sealed, valueAD(profileID, key)); errors.Is(err, ErrIntegrity) {
 			damaged = append(damaged, key)
 		} else if err != nil {
-			return nil, nil, fmt.Errorf("repair: %w", err)
+			return nil, nil, fmt.Errorf("read checkpoints: %w", err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, dbErr("repair", err)
+		return nil, nil, dbErr("read checkpoints", err)
 	}
 	return checkpoints, damaged, nil
 }

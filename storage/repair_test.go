@@ -122,3 +122,46 @@ func TestRepairKeepsValues(t *testing.T) {
 		t.Fatalf("checkpoint after repair: ok=%v err=%v; want it kept", ok, err)
 	}
 }
+
+// TestDropRecord: dropping a profile's cached record removes its
+// resources, its index and the sync's checkpoints, and keeps what the user
+// wrote (outbox, drafts), the profile's secrets, and the other profile.
+func TestDropRecord(t *testing.T) {
+	ctx := context.Background()
+	dir, a, b := twoProfiles(t)
+	s := reopenUnlocked(t, dir)
+	if err := s.PutValue(ctx, a, "draft", []byte("Dear doctor")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DropRecord(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := s.HasResources(ctx, a); err != nil || has {
+		t.Errorf("resources after DropRecord: %v, %v; want none", has, err)
+	}
+	if _, ok, err := s.Checkpoint(ctx, a, "since"); err != nil || ok {
+		t.Errorf("checkpoint after DropRecord: %v, %v; want none", ok, err)
+	}
+	if v, err := s.Value(ctx, a, "draft"); err != nil || string(v) != "Dear doctor" {
+		t.Errorf("draft after DropRecord = %q, %v; want it kept", v, err)
+	}
+	if items, err := s.Outbox(ctx, a); err != nil || len(items) != 1 {
+		t.Errorf("outbox after DropRecord = %d items, %v; want 1", len(items), err)
+	}
+	if v, err := s.Secret(ctx, a, "token"); err != nil || string(v) != "secret-Ada" {
+		t.Errorf("secret after DropRecord = %q, %v", v, err)
+	}
+	if st, err := s.SearchStatus(ctx, a); err != nil || !st.Built {
+		t.Errorf("search index after DropRecord: %+v, %v; want an empty one, built", st, err)
+	}
+	var chunks int
+	if err := rawDB(t, dir).QueryRow("SELECT count(*) FROM search_chunks WHERE profile = (SELECT num FROM profiles WHERE id = ?)", a).Scan(&chunks); err != nil || chunks != 0 {
+		t.Errorf("%d search chunks left (%v)", chunks, err)
+	}
+	if c, err := s.Counts(ctx, b); err != nil || c["Observation"] != 2 {
+		t.Errorf("the other profile: %v, %v", c, err)
+	}
+	if _, ok, err := s.Checkpoint(ctx, b, "since"); err != nil || !ok {
+		t.Errorf("the other profile's checkpoint: %v, %v", ok, err)
+	}
+}

@@ -332,6 +332,41 @@ func (s *Store) HasResources(ctx context.Context, profileID string) (bool, error
 	return has, nil
 }
 
+// DropRecord removes the profile's cached record (a parent's access to a
+// child's record ended): its resources, its search index (left empty and
+// up to date) and the sync's checkpoints on it. What the user wrote, the
+// outbox items and the profile's values (drafts), stays, with the profile,
+// its key and its secrets, until the profile is removed. One transaction;
+// deleted content is zeroed (secure_delete).
+func (s *Store) DropRecord(ctx context.Context, profileID string) error {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("drop record: %w", err)
+	}
+	return s.update(ctx, "drop record", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM resources WHERE profile = ?", k.num); err != nil {
+			return dbErr("drop record", err)
+		}
+		if err := clearSearch(ctx, tx, k); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO search_state (profile, built, cursor) VALUES (?, ?, 0)
+			ON CONFLICT (profile) DO UPDATE SET built = excluded.built, cursor = 0`, k.num, searchFormat); err != nil {
+			return dbErr("drop record", err)
+		}
+		checkpoints, _, err := checkpointRows(ctx, tx, k, profileID)
+		if err != nil {
+			return err
+		}
+		for _, key := range checkpoints {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM checkpoints WHERE profile_id = ? AND name_key = ?", profileID, key); err != nil {
+				return dbErr("drop record", err)
+			}
+		}
+		return nil
+	})
+}
+
 // RecordSetAside reports whether the profile's cached record was set
 // aside (the data file rebuilt without it, see RebuildDamaged) and has not
 // been downloaded in full since (see Tx.MarkDownloaded).
