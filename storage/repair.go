@@ -30,9 +30,9 @@ func (r RepairReport) Damaged() bool { return r.Records+r.Checkpoints+r.Outbox >
 // back). When any resource or checkpoint was damaged, every checkpoint of
 // the profile goes too, so the next sync downloads the whole record again
 // and the cache is complete. What the patient wrote stays: drafts and the
-// profile's other values are kept, and so are readable outbox items; an item that cannot be opened is counted in the report
-// (its content is lost either way) and removed, since it would stop every
-// later send. The profile, its key and its tokens are untouched. One
+// profile's other values are kept, and so are readable outbox items; an
+// item that cannot be opened is counted in the report (its content is
+// lost either way) and removed, since it would stop every later send. The profile, its key and its tokens are untouched. One
 // transaction: a crash leaves the profile as it was.
 func (s *Store) Repair(ctx context.Context, profileID string) (RepairReport, error) {
 	var rep RepairReport
@@ -65,10 +65,8 @@ func (s *Store) Repair(ctx context.Context, profileID string) (RepairReport, err
 			// The sync's checkpoints go, so that the next sync downloads
 			// the whole record again; the profile's values (drafts, what
 			// was announced) stay, but for those damaged.
-			for _, key := range append(checkpoints, damaged...) {
-				if _, err := tx.ExecContext(ctx, "DELETE FROM checkpoints WHERE profile_id = ? AND name_key = ?", profileID, key); err != nil {
-					return dbErr("repair", err)
-				}
+			if err := deleteCheckpointRows(ctx, tx, profileID, append(checkpoints, damaged...)); err != nil {
+				return err
 			}
 			rep.Checkpoints = len(checkpoints) + len(damaged)
 		}
@@ -142,6 +140,17 @@ func checkpointRows(ctx context.Context, tx *sql.Tx, k *profileKeys, profileID s
 		return nil, nil, dbErr("read checkpoints", err)
 	}
 	return checkpoints, damaged, nil
+}
+
+// deleteCheckpointRows removes the rows of the profile's checkpoints table
+// under keys (as checkpointRows sorted them).
+func deleteCheckpointRows(ctx context.Context, tx *sql.Tx, profileID string, keys [][]byte) error {
+	for _, key := range keys {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM checkpoints WHERE profile_id = ? AND name_key = ?", profileID, key); err != nil {
+			return dbErr("delete checkpoints", err)
+		}
+	}
+	return nil
 }
 
 // damagedRows runs query (selecting id, type, key, sealed) and returns the

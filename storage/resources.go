@@ -358,12 +358,7 @@ func (s *Store) DropRecord(ctx context.Context, profileID string) error {
 		if err != nil {
 			return err
 		}
-		for _, key := range checkpoints {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM checkpoints WHERE profile_id = ? AND name_key = ?", profileID, key); err != nil {
-				return dbErr("drop record", err)
-			}
-		}
-		return nil
+		return deleteCheckpointRows(ctx, tx, profileID, checkpoints)
 	})
 }
 
