@@ -71,6 +71,8 @@ func outboxWords(lastError string) string {
 		return i18n.L("the stored request is unreadable")
 	case outbox.WordsUnreachable:
 		return i18n.L("not sent yet: the practice could not be reached")
+	case outbox.WordsUploadCut:
+		return i18n.L("not sent yet: the upload did not finish in time; it will be tried again")
 	case outbox.WordsUnreadableAnswer:
 		return i18n.L("the practice sent an unreadable answer")
 	case outbox.WordsRefused:

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -339,6 +340,8 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 		return nil, fmt.Errorf("%s %s: %w", req.method, c.safePath(req.url), err)
 	}
 	actx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
+	var progress uploadProgress
+	actx = httptrace.WithClientTrace(actx, progress.trace())
 	r := c.rc.R().SetContext(actx).SetDoNotParseResponse(true).
 		SetHeader("Accept", "application/fhir+json").
 		SetHeader("User-Agent", c.opts.UserAgent)
@@ -377,6 +380,9 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		if req.body != nil && progress.cut() {
+			return nil, fmt.Errorf("%w: %w: %s %s: %v", ErrNetwork, ErrUploadCut, req.method, c.safePath(req.url), err)
+		}
 		return nil, fmt.Errorf("%w: %s %s: %v", ErrNetwork, req.method, c.safePath(req.url), err)
 	}
 	hr := resp.RawResponse
@@ -402,6 +408,27 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 	}
 	return nil, oe
 }
+
+// uploadProgress follows one attempt's request on its way out: whether
+// it got a connection, and whether all of it (body included) was written.
+type uploadProgress struct {
+	connected, written atomic.Bool
+}
+
+func (p *uploadProgress) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { p.connected.Store(true) },
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				p.written.Store(true)
+			}
+		},
+	}
+}
+
+// cut reports a request that reached a connection but not the end of
+// its body.
+func (p *uploadProgress) cut() bool { return p.connected.Load() && !p.written.Load() }
 
 // cappedBody fails with ErrTooLarge once more than left bytes were read,
 // and ends the attempt's timeout context on Close.

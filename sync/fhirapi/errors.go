@@ -41,6 +41,12 @@ var (
 	// ErrNetwork wraps transport failures: refused connections, resets,
 	// timeouts, DNS errors.
 	ErrNetwork = errors.New("fhirapi: network error")
+	// ErrUploadCut is an ErrNetwork that struck while the request's body
+	// was still being sent: the connection was made, and the request
+	// failed or timed out before all of it left (a body too large for the
+	// link in the time allowed, or cut by a proxy). It says more about
+	// that request than about the server, which was reached.
+	ErrUploadCut = errors.New("fhirapi: the request could not be sent in full")
 	// ErrInsecure is a base or link URL that is not https and not loopback.
 	ErrInsecure = errors.New("fhirapi: https required")
 	// ErrForeignLink is a paging link to another scheme, host or port than

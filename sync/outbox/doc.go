@@ -21,11 +21,20 @@
 // sent); other 4xx → failed with the server's message (kept sealed in
 // storage), and the rest of the queue drains; 5xx, 429 and network errors →
 // stays pending with NextAttempt pushed back (jittered exponential backoff,
-// or Retry-After), and draining stops: items are sent strictly in order,
-// so a reply never overtakes the message it answers. When no access token
-// can be had (sign-in needed, the token endpoint refusing the client, a
-// locked keyring) nothing is sent: the items stay pending and Send returns
-// the error; a token endpoint that is down counts as a 5xx.
+// or Retry-After).
+//
+// Order: items of one resource type (a lane) are sent strictly in order,
+// so a reply never overtakes the message it answers, nor a reschedule its
+// booking; an item left pending holds back the later items of its lane.
+// What is about one request (a 5xx reply to it, or an upload that could
+// not go out in full in the time allowed, as a large attachment on a slow
+// link) holds back only its lane: a refill request still goes. What is
+// about the practice (no connection, no reply to a whole request, a 429)
+// stops the drain at once, since the other items would fare no better.
+// When no access token can be had (sign-in needed, the token endpoint
+// refusing the client, a locked keyring) nothing is sent: the items stay
+// pending and Send returns the error; a token endpoint that is down counts
+// as a 5xx.
 //
 // Threading: Send is serialized per profile inside one process: a second
 // Send for the same profile waits for the first (or for its ctx). Enqueue

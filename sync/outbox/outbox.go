@@ -348,10 +348,15 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (_ storage.
 		return it, false, fmt.Errorf("outbox: send: %w", err)
 	case fhirapi.IsTransient(err):
 		it.LastError = WordsUnreachable
+		if errors.Is(err, fhirapi.ErrUploadCut) {
+			it.LastError = WordsUploadCut
+		}
 		it.NextAttempt = o.cfg.Now().Add(o.backoff(it.Attempts, err))
-		// A reply of the practice's server (5xx) is about this request;
-		// no reply, or one asking to slow down, about the practice.
-		practiceDown = !errors.Is(err, fhirapi.ErrServer)
+		// A reply of the practice's server (5xx), or an upload that could
+		// not go out in full in the time allowed (a large attachment on a
+		// slow link), is about this request; no connection, no reply, or
+		// a reply asking to slow down, about the practice.
+		practiceDown = !errors.Is(err, fhirapi.ErrServer) && !errors.Is(err, fhirapi.ErrUploadCut)
 	case errors.Is(err, fhirapi.ErrConflict) || errors.Is(err, fhirapi.ErrPreconditionFailed):
 		it.Status, it.LastError = storage.OutboxConflict, serverMessage(err)
 	default:
@@ -383,6 +388,7 @@ func stopsDrain(err error) bool {
 const (
 	WordsUnreadableRequest = "the stored request is unreadable"
 	WordsUnreachable       = "not sent yet: the practice could not be reached"
+	WordsUploadCut         = "not sent yet: the upload did not finish in time; it will be tried again"
 	WordsUnreadableAnswer  = "the practice sent an unreadable answer"
 	WordsRefused           = "the practice refused the request"
 )

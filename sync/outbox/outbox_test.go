@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -496,5 +497,70 @@ func TestOneStuckTypeHoldsBackOnlyItsOwn(t *testing.T) {
 	}
 	if it, _ := st.OutboxItem(ctx, pid, later.Seq); it.Attempts != 0 {
 		t.Fatalf("a request was tried %d times after the practice proved unreachable", it.Attempts)
+	}
+}
+
+// An upload that cannot go out in full in the time allowed (a large
+// attachment on a slow link) holds back only its own type, like a 5xx; a
+// practice that takes the whole request and never answers is down, and
+// the drain stops.
+func TestUploadCutHoldsBackOnlyItsOwn(t *testing.T) {
+	attachment := strings.Repeat("A", 8<<20) // far more than the sockets buffer
+	bigMessage := []byte(`{"resourceType":"Communication","status":"in-progress","subject":{"reference":"Patient/p1"},` +
+		`"payload":[{"contentAttachment":{"contentType":"image/jpeg","data":"` + attachment + `"}}]}`)
+	tests := []struct {
+		name string
+		// readBody: the practice reads the whole request before it hangs.
+		readBody     bool
+		message      []byte
+		wantWords    string
+		wantTaskSent bool
+	}{
+		{name: "upload cut", message: bigMessage, wantWords: WordsUploadCut, wantTaskSent: true},
+		{name: "no reply", readBody: true, message: message(1), wantWords: WordsUnreachable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+			defer srv.Close()
+			release := make(chan struct{})
+			defer close(release) // before Close, which waits for the handler
+			srv.FailBefore(func(r *http.Request) int {
+				if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/Communication") {
+					return 0
+				}
+				if tc.readBody {
+					_, _ = io.Copy(io.Discard, r.Body)
+				}
+				<-release
+				return http.StatusServiceUnavailable
+			})
+			api, err := fhirapi.New(srv.Base(), fhirapi.Options{RequestTimeout: 500 * time.Millisecond, MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, pid := openStore(t)
+			ob := New(Config{Store: st, ProfileID: pid, API: api})
+			msg, err := ob.EnqueueCreate(ctx, KindMessage, tc.message)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refill, _ := ob.EnqueueCreate(ctx, KindTask, []byte(`{"resourceType":"Task","status":"requested","intent":"order"}`))
+			if _, err := ob.Send(ctx); err != nil {
+				t.Fatal(err)
+			}
+			it, _ := st.OutboxItem(ctx, pid, msg.Seq)
+			if it.Status != storage.OutboxPending || it.Attempts != 1 || it.LastError != tc.wantWords {
+				t.Fatalf("message: %s after %d attempts, %q; want pending after 1, %q", it.Status, it.Attempts, it.LastError, tc.wantWords)
+			}
+			task, _ := st.OutboxItem(ctx, pid, refill.Seq)
+			if sent := task.Status == storage.OutboxSent; sent != tc.wantTaskSent {
+				t.Fatalf("refill request %s after %d attempts; want sent %v", task.Status, task.Attempts, tc.wantTaskSent)
+			}
+			if !tc.wantTaskSent && task.Attempts != 0 {
+				t.Fatalf("refill request tried %d times after the practice stopped answering", task.Attempts)
+			}
+		})
 	}
 }
