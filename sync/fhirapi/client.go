@@ -59,8 +59,14 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxPages caps the pages of one search (10,000).
 	MaxPages int
-	// RequestTimeout bounds one attempt, body included (2 minutes).
+	// RequestTimeout bounds one attempt, body included (2 minutes), plus
+	// the time a request's body takes at UploadRate.
 	RequestTimeout time.Duration
+	// UploadRate is the slowest upload, in bytes per second, a request's
+	// body is given time for (32 KiB/s, a poor mobile link): a message
+	// with photos gets there on a slow link instead of timing out on every
+	// try.
+	UploadRate int64
 	// MaxAttempts is how often a retryable request is tried (5).
 	MaxAttempts int
 	// MinBackoff and MaxBackoff bound the jittered exponential backoff
@@ -82,6 +88,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = 2 * time.Minute
+	}
+	if o.UploadRate <= 0 {
+		o.UploadRate = 32 << 10
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
@@ -339,7 +348,7 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", req.method, c.safePath(req.url), err)
 	}
-	actx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
+	actx, cancel := context.WithTimeout(ctx, c.attemptTimeout(len(req.body)))
 	var progress uploadProgress
 	actx = httptrace.WithClientTrace(actx, progress.trace())
 	r := c.rc.R().SetContext(actx).SetDoNotParseResponse(true).
@@ -407,6 +416,12 @@ func (c *Client) attempt(ctx context.Context, req request) (*http.Response, erro
 		oe.Issues = outcome.Issue
 	}
 	return nil, oe
+}
+
+// attemptTimeout bounds an attempt whose request has a body of size
+// bytes: RequestTimeout, plus the body's time at UploadRate.
+func (c *Client) attemptTimeout(size int) time.Duration {
+	return c.opts.RequestTimeout + time.Duration(float64(size)/float64(c.opts.UploadRate)*float64(time.Second))
 }
 
 // uploadProgress follows one attempt's request on its way out: whether

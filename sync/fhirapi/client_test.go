@@ -579,6 +579,40 @@ func TestRequestTimeout(t *testing.T) {
 	}
 }
 
+// TestUploadGetsTimeForItsBody: a large body on a slow link gets time at
+// UploadRate beyond RequestTimeout; without it, the attempt ends while the
+// body is still going out, as ErrUploadCut.
+func TestUploadGetsTimeForItsBody(t *testing.T) {
+	body := []byte(`{"resourceType":"Communication","note":"` + strings.Repeat("A", 32<<20) + `"}`)
+	tests := []struct {
+		name    string
+		rate    int64
+		wantErr error
+	}{
+		{name: "time for the body", rate: 8 << 20}, // 4 s for a body read in about 0.8 s
+		{name: "no time for the body", rate: 1 << 40, wantErr: ErrUploadCut},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				buf := make([]byte, 1<<20) // a slow link: 1 MiB every 50 ms
+				for {
+					if _, err := io.ReadFull(r.Body, buf); err != nil {
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				w.WriteHeader(http.StatusCreated)
+				io.WriteString(w, `{"resourceType":"Communication","id":"m1"}`)
+			}), Options{RequestTimeout: 600 * time.Millisecond, UploadRate: tc.rate, MaxAttempts: 1})
+			_, err := c.Create(context.Background(), "Communication", body, "")
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr != nil && !errors.Is(err, ErrNetwork)) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
 // TestSearchStreams: entries reach the handler while the page is still
 // arriving, so a page is never held in memory whole. The server sends the
 // first entry and waits until the client has handed it out before it
