@@ -129,13 +129,35 @@ func dumpIndex(t *testing.T, s *Store, profileID string) []string {
 	for i, r := range live {
 		place[uint64(r)] = i
 	}
+	var chunks []string
+	eachChunkPosting(t, s, profileID, func(_ int, tok []byte, row, mark, gen uint64) {
+		name, ok := names[string(tok)]
+		if !ok {
+			name = "unknown token"
+		}
+		chunks = append(chunks, fmt.Sprintf("gen %d %s: row %d mark %d", gen, name, place[row], mark))
+	})
+	slices.Sort(words)
+	slices.Sort(chunks) // buckets differ with the profile's key
+	return append([]string{"words " + strings.Join(words, " ")}, chunks...)
+}
+
+// eachChunkPosting calls fn with every posting of every chunk of the
+// profile's index, chunk by chunk in the order they were written (chunk
+// counts them from 0).
+func eachChunkPosting(t *testing.T, s *Store, profileID string, fn func(chunk int, tok []byte, row, mark, gen uint64)) {
+	t.Helper()
+	ctx := context.Background()
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	q, err := s.reader.QueryContext(ctx, "SELECT bucket, sealed FROM search_chunks WHERE profile = ? ORDER BY id", k.num)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	var chunks []string
-	for q.Next() {
+	for chunk := 0; q.Next(); chunk++ {
 		var bucket int
 		var sealed []byte
 		if err := q.Scan(&bucket, &sealed); err != nil {
@@ -145,26 +167,17 @@ func dumpIndex(t *testing.T, s *Store, profileID string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ps []string
 		err = eachPosting(pt, func(tok []byte, row, mark, gen uint64) bool {
-			name, ok := names[string(tok)]
-			if !ok {
-				name = "unknown token"
-			}
-			ps = append(ps, fmt.Sprintf("gen %d %s: row %d mark %d", gen, name, place[row], mark))
+			fn(chunk, tok, row, mark, gen)
 			return true
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		chunks = append(chunks, ps...)
 	}
 	if err := q.Err(); err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(words)
-	slices.Sort(chunks) // buckets differ with the profile's key
-	return append([]string{"words " + strings.Join(words, " ")}, chunks...)
 }
 
 // aheadOf answers for the pages before page i and page i itself, as

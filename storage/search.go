@@ -305,11 +305,19 @@ func (tx *Tx) flushSearch() error {
 		lists[key] = l
 		return l, nil
 	}
-	for i, d := range docs {
-		row, ok := rows[d.Type+"/"+d.ID]
-		if !ok {
-			continue
+	// The documents in the order of their rows: each token's postings
+	// come out in row order, as a chunk keeps them, without sorting each
+	// list (the indexer gives them type by type; a sync writes its pages
+	// mixed).
+	order := make([]docRow, 0, len(docs))
+	for i := range docs {
+		if row, ok := rows[docs[i].Type+"/"+docs[i].ID]; ok {
+			order = append(order, docRow{doc: &docs[i], row: row})
 		}
+	}
+	slices.SortStableFunc(order, func(a, b docRow) int { return cmp.Compare(a.row, b.row) })
+	for i, o := range order {
+		d, row := o.doc, o.row
 		day := uint64(searchDay(d.Date))
 		for _, w := range d.Words {
 			if w.Word == "" || strings.IndexByte(w.Word, '\n') >= 0 {
@@ -367,9 +375,6 @@ func (tx *Tx) flushSearch() error {
 		slices.SortFunc(ls, func(a, b *tokenList) int { return strings.Compare(a.tok, b.tok) })
 		plain = binary.AppendUvarint(plain[:0], uint64(gen))
 		for _, l := range ls {
-			if !slices.IsSortedFunc(l.ps, byRow) { // a resource changed keeps its row
-				slices.SortStableFunc(l.ps, byRow)
-			}
 			entries = entries[:0]
 			last := uint64(0)
 			for _, p := range l.ps {
@@ -405,7 +410,11 @@ type tokenList struct {
 // posting is a resource's row and its mark (see eachPosting).
 type posting struct{ row, mark uint64 }
 
-func byRow(a, b posting) int { return cmp.Compare(a.row, b.row) }
+// docRow is a document of a write and the row of its resource.
+type docRow struct {
+	doc *SearchDoc
+	row int64
+}
 
 // addWords adds the words the vocabulary lacks, in one new sealed row.
 func (tx *Tx) addWords(words map[string]*tokenList) error {

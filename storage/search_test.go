@@ -125,6 +125,81 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 	}
 }
 
+// TestSearchIndexDocsOutOfRowOrder: an indexer may give its documents in
+// any order (the app's gives them type by type), and a changed resource
+// keeps its older row: each token's postings are still kept in row order,
+// before and after a compaction.
+func TestSearchIndexDocsOutOfRowOrder(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	s.SetSearchIndexer(func(rs []Resource, lookup func(typ, id string) (Resource, bool)) []SearchDoc {
+		docs := wordIndexer(rs, lookup)
+		slices.Reverse(docs)
+		return docs
+	})
+	p := newProfile(t, s, "a")
+	if err := s.Put(ctx, p.ID, doc("Observation", "o1", "Glucose", ""), doc("Observation", "o2", "Sodium", ""),
+		doc("Condition", "c1", "Asthma", "")); err != nil {
+		t.Fatal(err)
+	}
+	// New resources, then two changed ones written after them.
+	if err := s.Put(ctx, p.ID, doc("Observation", "o3", "Alpha", ""), doc("Condition", "c2", "Beta", "alpha"),
+		doc("Observation", "o2", "Alpha beta", ""), doc("Observation", "o1", "Alpha", "")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		words []string
+		want  []string
+	}{
+		{[]string{"alpha"}, []string{"Observation/o1", "Observation/o2", "Observation/o3", "Condition/c2"}},
+		{[]string{"beta"}, []string{"Condition/c2", "Observation/o2"}},
+		{[]string{"al"}, []string{"Observation/o1", "Observation/o2", "Observation/o3", "Condition/c2"}},
+		{[]string{"asthma"}, []string{"Condition/c1"}},
+	}
+	check := func(when string) {
+		t.Helper()
+		checkPostingsInRowOrder(t, s, p.ID)
+		for _, tt := range tests {
+			got := found(t, s, p.ID, tt.words...)
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tt.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: search %q = %q, want %q", when, tt.words, got, want)
+			}
+		}
+	}
+	check("written")
+	if err := s.compactSearch(ctx, p.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	check("compacted")
+}
+
+// checkPostingsInRowOrder fails t unless every token of every chunk of
+// the profile's index lists its postings in row order.
+func checkPostingsInRowOrder(t *testing.T, s *Store, profileID string) {
+	t.Helper()
+	var (
+		tok   []byte
+		chunk = -1
+		last  uint64
+		n     int
+	)
+	eachChunkPosting(t, s, profileID, func(c int, tk []byte, row, _, _ uint64) {
+		if c != chunk || !bytes.Equal(tk, tok) { // the next token
+			chunk, tok, last = c, slices.Clone(tk), 0
+		}
+		if row < last {
+			t.Errorf("chunk %d: a token's postings out of row order: %d after %d", c, row, last)
+		}
+		last = row
+		n++
+	})
+	if n == 0 {
+		t.Fatal("no postings")
+	}
+}
+
 func TestSearchIndexIsSealed(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newPassphraseStore(t)
@@ -407,6 +482,7 @@ func TestSearchIndexShortWords(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
+		checkPostingsInRowOrder(t, s, p.ID)
 		for _, tt := range tests {
 			if got := strings.Join(found(t, s, p.ID, tt.words...), " "); got != tt.want {
 				t.Errorf("%s: search %q = %q, want %q", when, tt.words, got, tt.want)
