@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -204,6 +206,19 @@ func TestMessagingWithThePractice(t *testing.T) {
 	if !ok || len(th.Messages) != 1 || th.Messages[0].State != MessageSent || len(th.Messages[0].Attachments) != 1 ||
 		th.Messages[0].Attachments[0].Name != "rash.png" || th.Key != sub.Ref {
 		t.Fatalf("thread after sending = %+v", th)
+	}
+	// The practice has the photo: the sent item keeps its name and size,
+	// not its bytes, and the photo opens from the practice's copy.
+	photo := d.Attachments[0].Data
+	if it, err := a.store.OutboxItem(ctx, id, sub.Seq); err != nil ||
+		bytes.Contains(it.Payload, []byte(base64.StdEncoding.EncodeToString(photo))) || bytes.Contains(it.Result, []byte(base64.StdEncoding.EncodeToString(photo))) {
+		t.Errorf("the sent message's outbox item still holds the photo (%v)", err)
+	}
+	if f := th.Messages[0].Attachments[0]; f.Size != int64(len(photo)) {
+		t.Errorf("the photo's size is %d, want %d", f.Size, len(photo))
+	}
+	if data, name, err := a.DocumentFile(ctx, id, sub.Ref, 0); err != nil || !bytes.Equal(data, photo) || name != "rash.png" {
+		t.Errorf("opening the sent photo: %q %q %v", data, name, err)
 	}
 
 	// The staff open it: read once synced, with the time.

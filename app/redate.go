@@ -22,33 +22,6 @@ const valueDated = "dashboard/dated-v2"
 // a sync waiting for the writer waits for no more than that.
 const redateBatch = 2000
 
-// redateRecords redates, in the background, the profiles that need it.
-// One runs at a time; it stops when the app locks or closes.
-func (a *App) redateRecords() {
-	a.mu.Lock()
-	if a.searchCtx.Err() != nil || !a.redating.CompareAndSwap(false, true) {
-		a.mu.Unlock()
-		return
-	}
-	a.searchWG.Add(1) // Close waits for it, as for the search indexes
-	ctx := a.searchCtx
-	a.mu.Unlock()
-	go func() {
-		defer a.searchWG.Done()
-		defer a.redating.Store(false)
-		ps, err := a.store.Profiles(ctx)
-		if err != nil {
-			return
-		}
-		for _, p := range ps {
-			if a.store.Locked() || ctx.Err() != nil {
-				return
-			}
-			_ = a.redate(ctx, p.ID) // locked, closed or removed meanwhile: the next unlock tries again
-		}
-	}()
-}
-
 // redate gives a profile's resources of datedTypes their month in clear,
 // unless it was done.
 func (a *App) redate(ctx context.Context, profileID string) error {

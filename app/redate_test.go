@@ -24,7 +24,7 @@ func TestRedateOldCache(t *testing.T) {
 	// The redating pass the set-up started ends first: had it listed the
 	// profile created below, it would mark it redated before the old
 	// cache is written, and the unlock below would redate nothing.
-	for a.redating.Load() {
+	for a.catchingUp.Load() {
 		time.Sleep(time.Millisecond)
 	}
 	p, err := a.store.CreateProfile(ctx, storage.Profile{PracticeURL: "https://example.org/fhir", PatientID: "scale", Label: "Quinn"})

@@ -91,7 +91,7 @@ type App struct {
 	searchCtx  context.Context
 	searchStop context.CancelFunc
 	searchWG   sync.WaitGroup
-	redating   atomic.Bool // redateRecords runs (redate.go)
+	catchingUp atomic.Bool // catchUpRecords runs (catchup.go)
 
 	// settingsMu serializes read-modify-write of profile settings.
 	settingsMu sync.Mutex
@@ -288,9 +288,9 @@ func (a *App) afterUnlock() {
 	a.bus.Publish(Unlocked{})
 	// A cache from before the search index gets one, in the background.
 	go a.buildSearchIndexes(context.Background())
-	// And one from before the dashboard read reports by month, their
-	// months.
-	a.redateRecords()
+	// And what an older Carebook wrote is brought up to date: the months
+	// of its reports, no files in what the practice confirmed.
+	a.catchUpRecords()
 }
 
 // Lock drops every key from memory. Reading the record fails until Unlock.

@@ -208,8 +208,11 @@ func readOutboxItem(ctx context.Context, q queryer, k *profileKeys, profileID st
 
 // SaveOutboxItem records the outcome of an attempt: Status, Attempts,
 // LastError, Result and NextAttempt of item (found by ProfileID and Seq).
-// Kind, Identifier, Payload and CreatedAt cannot change; UpdatedAt is set.
-// The write is durable when SaveOutboxItem returns.
+// Kind, Identifier and CreatedAt cannot change, nor can Payload until the
+// practice has the item: a sent item's Payload (when not nil) replaces
+// the stored one, so that the outbox can drop what the practice's copy
+// keeps. UpdatedAt is set. The write is durable when SaveOutboxItem
+// returns.
 func (s *Store) SaveOutboxItem(ctx context.Context, item OutboxItem) error {
 	if !item.Status.valid() {
 		return fmt.Errorf("save outbox item: %w: unknown status", ErrInvalid)
@@ -225,6 +228,9 @@ func (s *Store) SaveOutboxItem(ctx context.Context, item OutboxItem) error {
 		}
 		cur.Status, cur.Attempts, cur.LastError = item.Status, item.Attempts, item.LastError
 		cur.Result, cur.NextAttempt = item.Result, item.NextAttempt
+		if item.Status == OutboxSent && item.Payload != nil {
+			cur.Payload = item.Payload
+		}
 		cur.UpdatedAt = time.Now().UTC().Round(0)
 		sealed, err := sealOutbox(k, cur)
 		if err != nil {

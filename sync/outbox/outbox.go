@@ -334,6 +334,7 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (_ storage.
 		if err := o.cache(ctx, resp); err != nil {
 			return it, false, err
 		}
+		it, _ = withoutFileData(it) // the practice's copy keeps the files now
 	case nothingSent(err):
 		// The item stays pending, untouched by a problem that is not its
 		// own, and the attempt that never left is not counted: the
