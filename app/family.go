@@ -45,6 +45,10 @@ const (
 // and chosen to remove it (CloseEndedProfile).
 var ErrAccessEnded = errors.New("app: access to this record has ended")
 
+// HasAccessEnded reports whether the practice ended the signed-in user's
+// access to p's record (the profile is kept, closed, until removed).
+func HasAccessEnded(p storage.Profile) bool { return p.Settings[settingEnded] != "" }
+
 // AccessEnded says the practice ended access to a profile's record.
 // Removed says the profile and its data are gone (CloseEndedProfile);
 // otherwise it is closed and waits for the user to see it.

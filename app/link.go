@@ -78,7 +78,7 @@ func (a *App) LinkSuggestions(ctx context.Context) ([]LinkSuggestion, error) {
 	byKey := map[string][]person{}
 	var keys []string
 	for _, p := range ps {
-		if p.Settings[settingEnded] != "" {
+		if HasAccessEnded(p) {
 			continue
 		}
 		pt, ok, err := a.patientOf(ctx, p)
@@ -282,7 +282,7 @@ func (a *App) LinkedProfiles(ctx context.Context, profileID string) ([]ProfileIn
 	}
 	var others []ProfileInfo
 	for _, q := range ps {
-		if q.ID != profileID && q.Settings[settingPerson] == person && q.Settings[settingEnded] == "" {
+		if q.ID != profileID && q.Settings[settingPerson] == person && !HasAccessEnded(q) {
 			others = append(others, profileInfo(q))
 		}
 	}

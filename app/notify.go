@@ -263,7 +263,7 @@ func (a *App) pendingNotifications(ctx context.Context, profileID string) ([]Not
 	if err != nil {
 		return nil, notifiedState{}, err
 	}
-	if p.Settings[settingEnded] != "" {
+	if HasAccessEnded(p) {
 		return nil, state, nil
 	}
 	d, chart, err := a.dashboard(ctx, profileID)

@@ -98,7 +98,7 @@ func profileInfo(p storage.Profile) ProfileInfo {
 	}
 	info.UserName = p.Settings[settingUserName]
 	info.Initials, info.Colour = Initials(p.Label), badgeColour(p.ID)
-	info.Ended = p.Settings[settingEnded] != ""
+	info.Ended = HasAccessEnded(p)
 	info.MovedTo = p.Settings[settingMovedTo]
 	if t, err := time.Parse(time.RFC3339, p.Settings[settingLastSync]); err == nil {
 		info.LastSync = t

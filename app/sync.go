@@ -93,7 +93,7 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
-	if p.Settings[settingEnded] != "" {
+	if HasAccessEnded(p) {
 		return fmt.Errorf("sync: %w", ErrAccessEnded) // nothing more goes to or comes from the practice
 	}
 	p, api, err := a.practiceAPI(ctx, profileID)

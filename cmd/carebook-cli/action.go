@@ -115,7 +115,7 @@ func actionExitCode(err error) int {
 	switch {
 	case errors.Is(err, app.ErrInvalidInput):
 		return exitUsage
-	case errors.Is(err, app.ErrRefused):
+	case errors.Is(err, app.ErrRefused), errors.Is(err, app.ErrAccessEnded):
 		return exitRefused
 	case errors.Is(err, app.ErrNeedsSignIn):
 		return exitNeedsSignIn

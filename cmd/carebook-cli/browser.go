@@ -2,9 +2,31 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"runtime"
 )
+
+// signInBrowser is the app's OpenBrowser for a command that signs in: it
+// prints where to sign in (where, such as "to example.org") and the
+// address, then starts the browser (e's, or the platform's) unless
+// noBrowser.
+func signInBrowser(e env, where string, noBrowser bool) func(string) error {
+	opener := e.openBrowser
+	if opener == nil {
+		opener = systemBrowser
+	}
+	return func(authURL string) error {
+		fmt.Fprintf(e.stderr, "Sign in %s in your browser. If it does not open, open this address:\n%s\n", where, authURL)
+		if noBrowser {
+			return nil
+		}
+		if err := opener(authURL); err != nil {
+			fmt.Fprintf(e.stderr, "(could not start a browser: %v)\n", err)
+		}
+		return nil
+	}
+}
 
 // systemBrowser opens url in the platform's browser. It returns an error
 // when no opener could be started (a headless machine); the caller has

@@ -39,20 +39,7 @@ func cmdConnect(ctx context.Context, args []string, e env) error {
 	if !*open && *patient != "" {
 		return usagef("--patient is only for --open servers; with sign-in the practice says whose chart it is")
 	}
-	opener := e.openBrowser
-	if opener == nil {
-		opener = systemBrowser
-	}
-	a, err := openAppWith(ctx, *data, e, app.Config{OpenBrowser: func(authURL string) error {
-		fmt.Fprintf(e.stderr, "Sign in to %s in your browser. If it does not open, open this address:\n%s\n", u.Host, authURL)
-		if *noBrowser {
-			return nil
-		}
-		if err := opener(authURL); err != nil {
-			fmt.Fprintf(e.stderr, "(could not start a browser: %v)\n", err)
-		}
-		return nil
-	}})
+	a, err := openAppWith(ctx, *data, e, app.Config{OpenBrowser: signInBrowser(e, "to "+u.Host, *noBrowser)})
 	if err != nil {
 		return err
 	}

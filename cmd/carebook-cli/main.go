@@ -77,6 +77,9 @@ commands:
             (--json); --set KEY=VALUE... changes them, --keep KEY=yours|practice... chooses
             after the practice's copy changed meanwhile
 
+  signin    sign a profile in again after sync exited 3 (--profile ID); the record and what
+            waits to be sent are kept; exits 6 when the practice ended a parent's or
+            caregiver's access to that record
   new-address  the practice moved: sign in at its new address (--profile ID --server URL);
             the record and what waits to be sent are kept (sync says when a practice moved)
   own-lock  give a record a passphrase of its own, so the app's unlock does not open it:
@@ -129,6 +132,8 @@ func run(ctx context.Context, args []string, e env) int {
 	switch args[0] {
 	case "connect":
 		err = cmdConnect(ctx, args[1:], e)
+	case "signin":
+		err = cmdSignIn(ctx, args[1:], e)
 	case "sync":
 		err = cmdSync(ctx, args[1:], e)
 	case "status":

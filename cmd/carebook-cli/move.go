@@ -23,20 +23,7 @@ func cmdMovePractice(ctx context.Context, args []string, e env) error {
 	if *server == "" {
 		return usagef("--server is required: the practice's new address")
 	}
-	opener := e.openBrowser
-	if opener == nil {
-		opener = systemBrowser
-	}
-	a, err := openAppWith(ctx, *pf.data, e, app.Config{OpenBrowser: func(authURL string) error {
-		fmt.Fprintf(e.stderr, "Sign in at the practice's new address in your browser. If it does not open, open this address:\n%s\n", authURL)
-		if *noBrowser {
-			return nil
-		}
-		if err := opener(authURL); err != nil {
-			fmt.Fprintf(e.stderr, "(could not start a browser: %v)\n", err)
-		}
-		return nil
-	}})
+	a, err := openAppWith(ctx, *pf.data, e, app.Config{OpenBrowser: signInBrowser(e, "at the practice's new address", *noBrowser)})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/pull"
 	"github.com/carebook/carebook/sync/smart"
@@ -19,7 +20,8 @@ type profileStatus struct {
 	Server      string         `json:"server"`
 	Auth        string         `json:"auth"`
 	NeedsSignIn bool           `json:"needs_sign_in"`
-	Locked      bool           `json:"locked,omitempty"` // its own lock is closed: nothing else is known
+	AccessEnded bool           `json:"access_ended,omitempty"` // the practice ended a parent's or caregiver's access
+	Locked      bool           `json:"locked,omitempty"`       // its own lock is closed: nothing else is known
 	LastSync    string         `json:"last_sync,omitempty"`
 	Counts      map[string]int `json:"counts"`
 	Outbox      map[string]int `json:"outbox"`
@@ -75,8 +77,11 @@ func cmdStatus(ctx context.Context, args []string, e env) error {
 			continue
 		}
 		fmt.Fprintf(e.stdout, "  server:    %s (auth %s)\n", s.Server, s.Auth)
-		if s.NeedsSignIn {
-			fmt.Fprintln(e.stdout, "  NEEDS SIGN-IN: run carebook-cli connect again")
+		switch {
+		case s.AccessEnded:
+			fmt.Fprintf(e.stdout, "  ACCESS ENDED: the practice no longer gives you access to this record; carebook-cli remove --profile %s lists what was not sent\n", s.ID)
+		case s.NeedsSignIn:
+			fmt.Fprintf(e.stdout, "  NEEDS SIGN-IN: run carebook-cli signin --profile %s\n", s.ID)
 		}
 		last := s.LastSync
 		if last == "" {
@@ -105,7 +110,7 @@ func cmdStatus(ctx context.Context, args []string, e env) error {
 
 func statusOf(ctx context.Context, st *storage.Store, p storage.Profile) (profileStatus, error) {
 	s := profileStatus{ID: p.ID, Label: p.Label, Server: p.PracticeURL, Auth: p.Settings[smart.SettingAuth],
-		NeedsSignIn: p.Settings[smart.SettingNeedsSignIn] == "true", Outbox: map[string]int{}}
+		NeedsSignIn: p.Settings[smart.SettingNeedsSignIn] == "true", AccessEnded: app.HasAccessEnded(p), Outbox: map[string]int{}}
 	if s.Auth == "" {
 		s.Auth = "smart"
 	}

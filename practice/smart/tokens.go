@@ -420,6 +420,16 @@ func (s *Server) ExpireAccessTokens() {
 	}
 }
 
+// ExpireSignIns makes every live access and refresh token expired at once
+// (fault injection: a sign-in that lapsed, as when the patient has not
+// opened the app for months; the app must ask for a new one).
+func (s *Server) ExpireSignIns() {
+	now := s.now().UnixNano()
+	if _, err := s.db.Exec(`UPDATE auth_tokens SET expires_at = ? WHERE expires_at > ?`, now, now); err != nil {
+		log.Printf("smart: expire sign-ins: %v", err)
+	}
+}
+
 // limitReason is the practice's words for a narrowed grant, "" for none.
 func limitReason(lvl accessLevel) string {
 	if lvl.types == nil {

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/carebook/carebook/app"
+)
+
+// cmdSignIn signs a profile in again after the practice refused its
+// sign-in (sync exited 3), as the app's "Sign in again" does
+// (app.SignInAgain): the cached record and the outbox are kept. When a
+// parent's or caregiver's new sign-in no longer opens the patient's
+// record, the practice ended that access: the profile is closed, kept for
+// `remove` (which lists what was not sent), and the command exits 6.
+func cmdSignIn(ctx context.Context, args []string, e env) error {
+	fs := newFlags("signin", e)
+	pf := addProfileFlags(fs)
+	noBrowser := fs.Bool("no-browser", false, "only print the sign-in URL, do not start a browser")
+	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the sign-in")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := openAppWith(ctx, *pf.data, e, app.Config{OpenBrowser: signInBrowser(e, "to your practice", *noBrowser)})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p, err := pickProfile(ctx, a, *pf.profile)
+	if err != nil {
+		return err
+	}
+	if p.Closed {
+		return closedError(p)
+	}
+	if p.Ended {
+		return endedError(p, app.ErrAccessEnded)
+	}
+	sctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	err = a.SignInAgain(sctx, p.ID)
+	switch {
+	case errors.Is(err, app.ErrAccessEnded):
+		return endedError(p, err)
+	case errors.Is(err, app.ErrCancelled):
+		return fmt.Errorf("the sign-in was refused or cancelled; profile %s still needs sign-in: %w", p.ID, app.ErrNeedsSignIn)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(e.stderr, "carebook-cli: profile %s is signed in again; its record and outbox are kept\n", p.ID)
+	return nil
+}
+
+// endedError says that the practice ended the access to p's record (err
+// wraps app.ErrAccessEnded: exit 6).
+func endedError(p app.ProfileInfo, err error) error {
+	return fmt.Errorf("the practice no longer gives you access to %s's record; it is kept until you remove it (carebook-cli remove --profile %s lists what was not sent): %w",
+		p.Label, p.ID, err)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/practice/demo"
+	"github.com/carebook/carebook/practice/synth"
+)
+
+// TestSignInAgain: a parent's sign-in refused by the practice (sync exits
+// 3) is renewed by `signin`; once the practice has ended her access to
+// her daughter's record, `signin` says so (exit 6), the profile is kept,
+// marked ended, and `sync` exits 6 too.
+func TestSignInAgain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end against the demo practice: skipped with -short")
+	}
+	ctx := context.Background()
+	d, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	dir := newCache(t)
+	// run as the parent, her browser signing in on the practice's pages
+	// and choosing her daughter's record.
+	run := func(args ...string) (code int, stdout, stderr string) {
+		var out, errb strings.Builder
+		getenv := func(k string) string {
+			if k == passphraseVar {
+				return testPassphrase
+			}
+			return ""
+		}
+		browser := func(authURL string) error {
+			go func() {
+				redirect, err := d.SignInAs(ctx, authURL, "amara", synth.NiaID)
+				if redirect == nil {
+					t.Errorf("browser: %v", err)
+					return
+				}
+				resp, err := http.Get(redirect.String())
+				if err != nil {
+					t.Errorf("browser: %v", err)
+					return
+				}
+				resp.Body.Close()
+			}()
+			return nil
+		}
+		code = run(ctx, append(args, "--data", dir), env{stdout: &out, stderr: &errb, getenv: getenv, openBrowser: browser})
+		return code, out.String(), errb.String()
+	}
+	code, nia, errOut := run("connect", "--server", d.FHIRBase(), "--timeout", "30s")
+	if code != exitOK {
+		t.Fatalf("connect: %d %s", code, errOut)
+	}
+	nia = strings.TrimSpace(nia)
+	if code, _, out := run("sync", "--profile", nia); code != exitOK {
+		t.Fatalf("sync: %d %s", code, out)
+	}
+
+	// Her sign-in expires: sync asks for a new one, signin gives it.
+	d.Server().Auth().ExpireSignIns()
+	if code, _, out := run("sync", "--profile", nia); code != exitNeedsSignIn {
+		t.Fatalf("sync with the sign-in expired: %d %s; want %d", code, out, exitNeedsSignIn)
+	}
+	if code, _, out := run("signin", "--profile", nia, "--timeout", "30s"); code != exitOK || !strings.Contains(out, "signed in again") {
+		t.Fatalf("signin: %d %s", code, out)
+	}
+	if code, _, out := run("sync", "--profile", nia); code != exitOK {
+		t.Fatalf("sync after signing in again: %d %s", code, out)
+	}
+
+	// The practice ends her access to her daughter's record.
+	if err := d.RevokeAccess(ctx, "amara", synth.NiaID); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, out := run("sync", "--profile", nia); code != exitNeedsSignIn {
+		t.Fatalf("sync after the practice ended the access: %d %s; want %d", code, out, exitNeedsSignIn)
+	}
+	if code, _, out := run("signin", "--profile", nia, "--timeout", "30s"); code != exitRefused || !strings.Contains(out, "no longer gives you access") {
+		t.Fatalf("signin after the access ended: %d %s; want %d", code, out, exitRefused)
+	}
+	// Asked again, it says so at once, with no sign-in.
+	if code, _, out := run("signin", "--profile", nia, "--no-browser", "--timeout", "1s"); code != exitRefused || strings.Contains(out, "/auth/authorize") {
+		t.Fatalf("signin of the ended record: %d %s; want %d without a sign-in", code, out, exitRefused)
+	}
+	code, stdout, _ := run("status", "--json")
+	var st []profileStatus
+	if code != exitOK || json.Unmarshal([]byte(stdout), &st) != nil {
+		t.Fatalf("status: %d %s", code, stdout)
+	}
+	if i := slices.IndexFunc(st, func(s profileStatus) bool { return s.ID == nia }); i < 0 || !st[i].AccessEnded {
+		t.Fatalf("status: %s; want %s kept, its access ended", stdout, nia)
+	}
+	if code, _, out := run("sync", "--profile", nia); code != exitRefused {
+		t.Fatalf("sync of the ended record: %d %s; want %d", code, out, exitRefused)
+	}
+}
