@@ -25,6 +25,7 @@ targets='
 ./storage FuzzOpenEnvelope
 ./storage FuzzDecodeResource
 ./storage FuzzOpenDatabaseFile
+./app/locfmt FuzzNumber
 ./app/record FuzzDecode
 ./app/record FuzzParseDate
 ./app/record FuzzHTMLText
