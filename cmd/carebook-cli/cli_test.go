@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,42 @@ func cli(t *testing.T, passphrase string, args ...string) (code int, stdout, std
 	}
 	code = run(context.Background(), args, env{stdout: &out, stderr: &errb, getenv: getenv,
 		openBrowser: func(string) error { return errors.New("no browser in tests") }})
+	return code, out.String(), errb.String()
+}
+
+// playBrowser plays the browser of a sign-in: signIn fills in the
+// practice's pages for authURL, and the redirect it ends at is delivered
+// to the CLI's loopback listener, in the background as a browser would.
+func playBrowser(t *testing.T, signIn func(authURL string) (*url.URL, error)) func(string) error {
+	return func(authURL string) error {
+		go func() {
+			redirect, err := signIn(authURL)
+			if redirect == nil {
+				t.Errorf("browser: %v", err)
+				return
+			}
+			resp, err := http.Get(redirect.String())
+			if err != nil {
+				t.Errorf("browser: %v", err)
+				return
+			}
+			resp.Body.Close()
+		}()
+		return nil
+	}
+}
+
+// runWith runs a command in-process on the cache in dir (--data), with the
+// test passphrase and browser.
+func runWith(ctx context.Context, dir string, browser func(string) error, args ...string) (code int, stdout, stderr string) {
+	var out, errb strings.Builder
+	getenv := func(k string) string {
+		if k == passphraseVar {
+			return testPassphrase
+		}
+		return ""
+	}
+	code = run(ctx, append(args, "--data", dir), env{stdout: &out, stderr: &errb, getenv: getenv, openBrowser: browser})
 	return code, out.String(), errb.String()
 }
 

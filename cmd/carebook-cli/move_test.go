@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,37 +34,14 @@ func TestNewAddressCommand(t *testing.T) {
 	}
 	var mu sync.Mutex
 	current := old
-	browser := func(authURL string) error {
+	browser := playBrowser(t, func(authURL string) (*url.URL, error) {
 		mu.Lock()
 		d := current
 		mu.Unlock()
-		go func() {
-			redirect, err := d.SignIn(context.Background(), authURL)
-			if err != nil {
-				t.Errorf("browser: %v", err)
-				return
-			}
-			resp, err := http.Get(redirect.String())
-			if err != nil {
-				t.Errorf("browser: %v", err)
-				return
-			}
-			resp.Body.Close()
-		}()
-		return nil
-	}
+		return d.SignIn(context.Background(), authURL)
+	})
 	dir := newCache(t)
-	run := func(args ...string) (int, string, string) {
-		var out, errb strings.Builder
-		getenv := func(k string) string {
-			if k == passphraseVar {
-				return testPassphrase
-			}
-			return ""
-		}
-		code := run(ctx, append(args, "--data", dir), env{stdout: &out, stderr: &errb, getenv: getenv, openBrowser: browser})
-		return code, out.String(), errb.String()
-	}
+	run := func(args ...string) (int, string, string) { return runWith(ctx, dir, browser, args...) }
 	code, out, errOut := run("connect", "--server", old.FHIRBase(), "--timeout", "30s")
 	if code != exitOK {
 		t.Fatalf("connect: %d %s", code, errOut)

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -30,33 +30,10 @@ func TestSignInAgain(t *testing.T) {
 	dir := newCache(t)
 	// run as the parent, her browser signing in on the practice's pages
 	// and choosing her daughter's record.
-	run := func(args ...string) (code int, stdout, stderr string) {
-		var out, errb strings.Builder
-		getenv := func(k string) string {
-			if k == passphraseVar {
-				return testPassphrase
-			}
-			return ""
-		}
-		browser := func(authURL string) error {
-			go func() {
-				redirect, err := d.SignInAs(ctx, authURL, "amara", synth.NiaID)
-				if redirect == nil {
-					t.Errorf("browser: %v", err)
-					return
-				}
-				resp, err := http.Get(redirect.String())
-				if err != nil {
-					t.Errorf("browser: %v", err)
-					return
-				}
-				resp.Body.Close()
-			}()
-			return nil
-		}
-		code = run(ctx, append(args, "--data", dir), env{stdout: &out, stderr: &errb, getenv: getenv, openBrowser: browser})
-		return code, out.String(), errb.String()
-	}
+	browser := playBrowser(t, func(authURL string) (*url.URL, error) {
+		return d.SignInAs(ctx, authURL, "amara", synth.NiaID)
+	})
+	run := func(args ...string) (code int, stdout, stderr string) { return runWith(ctx, dir, browser, args...) }
 	code, nia, errOut := run("connect", "--server", d.FHIRBase(), "--timeout", "30s")
 	if code != exitOK {
 		t.Fatalf("connect: %d %s", code, errOut)
