@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,6 +119,14 @@ type App struct {
 	// endedNotices tell of records removed since the app opened because
 	// their access ended; guarded by mu.
 	endedNotices []EndedNotice
+
+	// lockMu serializes locks and unlocks: a lock runs the savers before
+	// it drops the keys, and an unlock waits for a lock under way.
+	lockMu sync.Mutex
+	// savers save what screens hold unsaved before a lock (SaveBeforeLock),
+	// by registration number; guarded by mu.
+	savers    map[int]func()
+	saverNums int
 }
 
 // Open opens (creating if needed) the encrypted cache in cfg.DataDir. The
@@ -256,6 +266,8 @@ func (a *App) Setup(ctx context.Context, passphrase string) error {
 // Unlock opens the keys: with the passphrase when one is given, otherwise
 // from the keyring. A wrong passphrase is storage.ErrWrongPassphrase.
 func (a *App) Unlock(ctx context.Context, passphrase string) error {
+	a.lockMu.Lock()
+	defer a.lockMu.Unlock()
 	var err error
 	if passphrase != "" {
 		err = a.store.UnlockWithPassphrase(ctx, passphrase)
@@ -293,10 +305,15 @@ func (a *App) afterUnlock() {
 	a.catchUpRecords()
 }
 
-// Lock drops every key from memory. Reading the record fails until Unlock.
+// Lock saves what screens hold unsaved (SaveBeforeLock), then drops every
+// key from memory. Reading the record fails until Unlock. It waits for
+// those saves (a draft's write): never call it on the UI goroutine.
 func (a *App) Lock() { a.lock(false) }
 
+// lock is Lock; idle says the lock was not asked for (idle, background).
 func (a *App) lock(idle bool) {
+	a.lockMu.Lock()
+	defer a.lockMu.Unlock()
 	a.mu.Lock()
 	if a.idleTimer != nil {
 		a.idleTimer.Stop()
@@ -306,13 +323,43 @@ func (a *App) lock(idle bool) {
 		a.bgTimer.Stop()
 		a.bgTimer = nil
 	}
+	savers := slices.Collect(maps.Values(a.savers))
 	a.mu.Unlock()
 	wasLocked := a.store.Locked()
+	if !wasLocked {
+		// Nothing the patient wrote is lost to a lock: text typed moments
+		// ago is sealed while the keys are still here.
+		for _, save := range savers {
+			save()
+		}
+	}
 	a.store.Lock()
 	smart.ForgetStore(a.store) // the tokens go with the keys
 	a.forget("")
 	if !wasLocked {
 		a.bus.Publish(Locked{Idle: idle})
+	}
+}
+
+// SaveBeforeLock registers save, which every lock (Lock, the idle and
+// background locks, Close) calls before it drops the keys, on the lock's
+// goroutine: a screen holding text the patient typed and it has not saved
+// yet (a draft saved after a pause) saves it there. save may do storage
+// work but must not wait for the UI goroutine. The returned function
+// unregisters it. Cheap; any goroutine.
+func (a *App) SaveBeforeLock(save func()) (remove func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.savers == nil {
+		a.savers = make(map[int]func())
+	}
+	a.saverNums++
+	n := a.saverNums
+	a.savers[n] = save
+	return func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		delete(a.savers, n)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
 )
 
 // cheapKDF keeps Argon2id fast in tests.
@@ -173,4 +174,69 @@ func TestBackgroundLock(t *testing.T) {
 		t.Fatal("the app never locked in the background")
 	}
 	wantState(t, a, LockedState)
+}
+
+// TestLockSavesWhatScreensHold: every lock (asked for, idle, in the
+// background, the app closing) calls what screens registered with
+// SaveBeforeLock while the keys are still there, so a draft typed a
+// moment before the lock is kept; a saver removed is not called.
+func TestLockSavesWhatScreensHold(t *testing.T) {
+	waitLocked := func(t *testing.T, a *App) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !a.Locked() {
+			if time.Now().After(deadline) {
+				t.Fatal("the app did not lock")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		lock func(t *testing.T, a *App) *App // returns the app to unlock
+	}{
+		{"asked for", func(t *testing.T, a *App) *App { a.Lock(); return a }},
+		{"idle", func(t *testing.T, a *App) *App {
+			a.SetIdleTimeout(time.Millisecond)
+			waitLocked(t, a)
+			return a
+		}},
+		{"in the background", func(t *testing.T, a *App) *App {
+			a.SetBackgroundGrace(0)
+			a.WentToBackground()
+			waitLocked(t, a)
+			return a
+		}},
+		{"closing", func(t *testing.T, a *App) *App {
+			a.Close()
+			again, err := Open(Config{DataDir: a.DataDir(), Storage: storage.Options{KDF: cheapKDF, NoKeyring: true}, IdleTimeout: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { again.Close() })
+			return again
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			srv := fhirtest.New(fhirtest.Features{})
+			defer srv.Close()
+			a, pid, _ := openActionApp(t, srv)
+			typed := Draft{Subject: "Knee", Text: "Typed a moment before the lock"}
+			remove := a.SaveBeforeLock(func() {
+				if err := a.SaveDraft(ctx, pid, DraftNew, typed); err != nil {
+					t.Errorf("save before the lock: %v", err)
+				}
+			})
+			defer remove()
+			a.SaveBeforeLock(func() { t.Error("a saver removed was called") })()
+			a = tc.lock(t, a)
+			if err := a.Unlock(ctx, "a long passphrase"); err != nil {
+				t.Fatal(err)
+			}
+			if d, ok, err := a.Draft(ctx, pid, DraftNew); err != nil || !ok || d.Text != typed.Text || d.Subject != typed.Subject {
+				t.Fatalf("draft after the lock = %+v (ok %v, %v); want %+v", d, ok, err, typed)
+			}
+		})
+	}
 }

@@ -54,6 +54,7 @@ func (spanishInbox) MarkMessagesRead(context.Context, string, ...string) error {
 }
 func (spanishInbox) OpenDocument(context.Context, string, string, int) error { return errNotInThisTest }
 func (spanishInbox) Touch()                                                  {}
+func (spanishInbox) SaveBeforeLock(func()) func()                            { return func() {} }
 
 // TestMessagesInSpanish: the Messages screen at phone size with the system
 // in Spanish: the list's flags, each state of the patient's messages (the

@@ -112,6 +112,16 @@ func (u *UI) setupScreen() fyne.CanvasObject {
 	)))
 }
 
+// lockNow locks at the patient's request. The record leaves the screen at
+// once (the logo alone, for the moment the lock takes); the core saves
+// what the screens hold unsaved (the draft typed a moment ago) and drops
+// the keys in the background, and its Locked event brings the lock
+// screen. UI goroutine.
+func (u *UI) lockNow() {
+	u.showScreen(func() fyne.CanvasObject { return newColumn(560, true, logo(80)) })
+	go u.core.Lock()
+}
+
 // lockScreen shows nothing of the record: only how to unlock. UI goroutine.
 func (u *UI) lockScreen(hasPassphrase bool) fyne.CanvasObject {
 	problem := errorText()

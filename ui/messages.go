@@ -42,6 +42,7 @@ type messageSource interface {
 	DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error
 	MarkMessagesRead(ctx context.Context, profileID string, ids ...string) error
 	OpenDocument(ctx context.Context, profileID, docRef string, attachment int) error
+	SaveBeforeLock(save func()) (remove func())
 	Touch()
 }
 

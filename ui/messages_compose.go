@@ -122,9 +122,17 @@ func (v *messagesView) askWith(start func(context.Context) (app.Draft, error)) {
 // newComposer builds the composer's widgets. UI goroutine.
 func (v *messagesView) newComposer(key string, reply bool, m composerModel) *composer {
 	c := &composer{v: v, key: key, reply: reply, base: m.draft, opts: m.opts, files: m.draft.Attachments, do: doOnUI}
-	// The screen goes (a profile switch) with its context: what was typed
-	// since the last save is saved at once, not lost with the timer.
-	context.AfterFunc(v.ctx, func() { go c.save() })
+	// A lock (the Lock button, idle, the background) saves what was typed
+	// since the last save before the keys go; the screen going (a profile
+	// switch, a lock) with its context saves it at once too, not lost with
+	// the timer.
+	forget := v.src.SaveBeforeLock(c.save)
+	context.AfterFunc(v.ctx, func() {
+		go func() {
+			c.save()
+			forget()
+		}()
+	})
 	mp := m.opts.Policy
 	c.counter = widget.NewLabel("")
 	c.counter.SizeName = theme.SizeNameCaptionText

@@ -6,6 +6,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -550,4 +551,55 @@ func TestComposerSavesWhenTheScreenGoes(t *testing.T) {
 	pumpUntil(t, q, "the draft saved again", func() bool {
 		return src.draft(app.DraftNew).Text == c.text.Text && !c.problem.Visible()
 	})
+}
+
+// TestLockKeepsTheLastTyping: the patient types and taps Lock at once,
+// before the draft's pause is over. The record leaves the screen at once,
+// and after unlocking the draft holds every character: a new message's,
+// then a reply's.
+func TestLockKeepsTheLastTyping(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	ctx := context.Background()
+	core := openMsgCore(t, startMsgPractice(t), t.TempDir())
+	defer core.Close()
+	u, w := openMessages(t, q, core, fyne.NewSize(1280, 800))
+	defer w.Close()
+	pid := u.shell.current.ID
+
+	lockAndUnlock := func(typed string) {
+		t.Helper()
+		test.Tap(findButton(t, w.Content(), "Lock"))
+		if shown := shownText(w.Content()); strings.Contains(shown, typed) || strings.Contains(shown, "Maya") {
+			t.Fatalf("the screen still shows the record after Lock: %s", shown)
+		}
+		q.waitShows(t, w, "Carebook is locked")
+		findEntries(w.Content())[0].SetText(msgPassphrase)
+		test.Tap(findButton(t, w.Content(), "Unlock"))
+		q.waitShows(t, w, "Hello, Maya")
+	}
+
+	c := compose(t, q, u, w)
+	test.Type(c.subject, "Knee")
+	typed := "Every character typed before the lock, up to this one: ."
+	test.Type(c.text, typed)
+	lockAndUnlock(typed)
+	if d, ok, err := core.Draft(ctx, pid, app.DraftNew); err != nil || !ok || d.Subject != "Knee" || d.Text != typed {
+		t.Fatalf("new message's draft after Lock = %q, %q (ok %v, %v); want %q, %q", d.Subject, d.Text, ok, err, "Knee", typed)
+	}
+
+	selectTab(t, w, "Messages")
+	q.waitShows(t, w, "Your recent lab results")
+	th := openThread(t, u, "Your recent lab results")
+	u.shell.messages.ShowThread(th.Key)
+	q.waitShows(t, w, "Reply")
+	pumpUntil(t, q, "the reply box", func() bool { return len(findEntries(w.Content())) > 0 })
+	entries := findEntries(w.Content())
+	reply := "A reply written just before the lock."
+	test.Type(entries[len(entries)-1], reply)
+	lockAndUnlock(reply)
+	if d, ok, err := core.Draft(ctx, pid, th.Key); err != nil || !ok || d.Text != reply {
+		t.Fatalf("reply's draft after Lock = %q (ok %v, %v); want %q", d.Text, ok, err, reply)
+	}
+	q.drain()
 }

@@ -191,7 +191,7 @@ func (s *shell) build() fyne.CanvasObject {
 	}
 
 	s.syncBtn = &widget.Button{Icon: theme.ViewRefreshIcon(), OnTapped: func() { u.core.Touch(); s.sync() }}
-	s.lockBtn = &widget.Button{Text: lang.L("Lock"), OnTapped: func() { u.core.Lock() }}
+	s.lockBtn = &widget.Button{Text: lang.L("Lock"), OnTapped: u.lockNow}
 	s.status = widget.NewLabel(s.statusText(lastSyncText(s.current.LastSync, time.Now())))
 	s.status.Wrapping = fyne.TextWrapWord
 	s.status.SizeName = theme.SizeNameCaptionText
