@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/practice/faults"
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
+	"github.com/carebook/carebook/sync/smart"
 )
 
 // cheapKDF keeps Argon2id fast in tests.
@@ -238,5 +241,77 @@ func TestLockSavesWhatScreensHold(t *testing.T) {
 				t.Fatalf("draft after the lock = %+v (ok %v, %v); want %+v", d, ok, err, typed)
 			}
 		})
+	}
+}
+
+// TestLockDuringRefreshKeepsSignIn: the patient locks while a token
+// refresh waits for the practice's answer, after the practice rotated the
+// refresh token (the old one is spent: presenting it again revokes the
+// sign-in). Lock returns without waiting for the answer; the rotated
+// token is saved when it comes, so after unlocking a sync succeeds without
+// a new sign-in.
+func TestLockDuringRefreshKeepsSignIn(t *testing.T) {
+	ctx := context.Background()
+	p := startMsgPractice(t)
+	a, id := openMsgApp(t, p, t.TempDir())
+	refreshToken := func() string {
+		t.Helper()
+		raw, err := a.store.Secret(ctx, id, smart.SecretToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if err := json.Unmarshal(raw, &tok); err != nil || tok.RefreshToken == "" {
+			t.Fatalf("stored token: %v", err)
+		}
+		return tok.RefreshToken
+	}
+	before := refreshToken()
+	editSavedToken(t, a, id, accessTokenExpired)
+	const answerDelay = 3 * time.Second
+	p.Faults().Set(faults.Config{ReplyLatency: answerDelay, OnlyPaths: "/auth/token"})
+	defer p.Faults().Set(faults.Config{})
+
+	synced := make(chan error, 1)
+	go func() { synced <- a.Sync(ctx, id) }()
+	// The refresh holds the folder's token lock while it runs.
+	for refreshing := false; !refreshing; {
+		probe, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		unlock, err := a.store.ProcessLock(probe, "token-"+id)
+		cancel()
+		if err == nil {
+			unlock()
+			select {
+			case err := <-synced:
+				t.Fatalf("the sync ended (%v) before its refresh was seen", err)
+			case <-time.After(5 * time.Millisecond):
+			}
+			continue
+		}
+		refreshing = true
+	}
+	time.Sleep(300 * time.Millisecond) // the request is at the practice
+	start := time.Now()
+	a.Lock()
+	if took := time.Since(start); took >= answerDelay/2 {
+		t.Fatalf("Lock took %v: it waited for the practice's answer", took)
+	}
+	if err := <-synced; err == nil {
+		t.Fatal("a sync the app locked during succeeded")
+	}
+	p.Faults().Set(faults.Config{})
+	if err := a.Unlock(ctx, "a long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if after := refreshToken(); after == before {
+		t.Fatal("the stored refresh token is the one from before the lock: the one the practice rotated during the lock was not saved (or no refresh ran across the lock)")
+	}
+	if err := a.Sync(ctx, id); err != nil {
+		t.Fatalf("sync after unlocking: %v; want it to succeed without a new sign-in", err)
+	}
+	if ps, err := a.Profiles(ctx); err != nil || len(ps) != 1 || ps[0].NeedsSignIn {
+		t.Fatalf("profiles after the sync: %+v, %v; want no sign-in needed", ps, err)
 	}
 }

@@ -20,7 +20,9 @@
 //     (Argon2id, per-install salt and parameters stored in the database).
 //   - Locked: the store holds no key in memory. Open returns a locked store;
 //     UnlockWithKeyring or UnlockWithPassphrase unlock it; Lock zeroes and
-//     drops every key.
+//     drops every key, except the copy a SecretWriter taken before holds
+//     until its one Put or Close (a token refresh under way saves the
+//     rotated token with it).
 //
 // # What is encrypted
 //

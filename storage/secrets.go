@@ -1,16 +1,32 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 func secretAD(profileID string, nameKey []byte) []byte {
 	return adFor("secrets", profileID, string(nameKey))
+}
+
+// secretKeys returns the keys of a profile and the row key of its secret
+// name.
+func (s *Store) secretKeys(ctx context.Context, profileID, name string) (*profileKeys, []byte, error) {
+	k, err := s.keysFor(ctx, profileID)
+	if err != nil {
+		return nil, nil, err
+	}
+	nameKey, err := k.rowKey("secret", name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, nameKey, nil
 }
 
 func secretKeyringUser(installID, profileID string, nameKey []byte) string {
@@ -23,11 +39,7 @@ func secretKeyringUser(installID, profileID string, nameKey []byte) string {
 // the database only records that it exists. If the keyring refuses it (for
 // example Windows' size limit) it is kept sealed in the database instead.
 func (s *Store) PutSecret(ctx context.Context, profileID, name string, value []byte) error {
-	k, err := s.keysFor(ctx, profileID)
-	if err != nil {
-		return fmt.Errorf("put secret: %w", err)
-	}
-	nameKey, err := k.rowKey("secret", name)
+	k, nameKey, err := s.secretKeys(ctx, profileID, name)
 	if err != nil {
 		return fmt.Errorf("put secret: %w", err)
 	}
@@ -35,6 +47,13 @@ func (s *Store) PutSecret(ctx context.Context, profileID, name string, value []b
 	if err != nil {
 		return fmt.Errorf("put secret: %w", err)
 	}
+	return s.putSealedSecret(ctx, profileID, nameKey, sealed)
+}
+
+// putSealedSecret stores a secret sealed under the profile's data key with
+// secretAD, in the keyring or the database as PutSecret says. It needs no
+// key: a SecretWriter calls it after a lock.
+func (s *Store) putSealedSecret(ctx context.Context, profileID string, nameKey, sealed []byte) error {
 	s.mu.RLock()
 	installID, useKeyring := s.installID, s.inKeyring && s.keyring != nil
 	s.mu.RUnlock()
@@ -47,7 +66,7 @@ func (s *Store) PutSecret(ctx context.Context, profileID, name string, value []b
 	if !inKeyring {
 		dbSealed = sealed
 	}
-	err = s.update(ctx, "put secret", func(tx *sql.Tx) error {
+	err := s.update(ctx, "put secret", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (profile_id, name_key, in_keyring, sealed) VALUES (?, ?, ?, ?)
 			ON CONFLICT (profile_id, name_key) DO UPDATE SET in_keyring = excluded.in_keyring, sealed = excluded.sealed`,
 			profileID, nameKey, inKeyring, dbSealed); err != nil {
@@ -65,14 +84,78 @@ func (s *Store) PutSecret(ctx context.Context, profileID, name string, value []b
 	return nil
 }
 
+// SecretWriter puts one secret of a profile once, even when the store is
+// locked meanwhile. A token refresh takes one before it asks the server
+// for new tokens: the server spends the old refresh token when it
+// answers, so the rotated one must be saved although the patient locked
+// the app while the answer was on its way. The writer keeps a copy of the
+// profile's data key, which Lock does not reach, until Put or Close:
+// hold it only for the time one request takes (bounded by its timeout),
+// and always Close it. Safe for concurrent use.
+type SecretWriter struct {
+	s         *Store
+	profileID string
+	name      string
+	nameKey   []byte
+
+	mu  sync.Mutex
+	dek []byte // the copy; nil once Put or Close zeroed it
+}
+
+// SecretWriter returns a writer of the secret name of a profile. Like
+// PutSecret it fails while the store (ErrLocked) or the profile
+// (ErrProfileLocked) is locked.
+func (s *Store) SecretWriter(ctx context.Context, profileID, name string) (*SecretWriter, error) {
+	k, nameKey, err := s.secretKeys(ctx, profileID, name)
+	if err != nil {
+		return nil, fmt.Errorf("secret writer: %w", err)
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.gone {
+		return nil, fmt.Errorf("secret writer: %w", ErrLocked)
+	}
+	return &SecretWriter{s: s, profileID: profileID, name: name, nameKey: nameKey, dek: bytes.Clone(k.dek)}, nil
+}
+
+// Put stores value as the secret and zeroes the key copy: a writer puts
+// once (ErrInvalid after that or after Close). While the store and the
+// profile are unlocked it is PutSecret, with their current keys; once
+// either was locked, the value is sealed with the copy.
+func (w *SecretWriter) Put(ctx context.Context, value []byte) error {
+	w.mu.Lock()
+	dek := w.dek
+	w.dek = nil
+	w.mu.Unlock()
+	if dek == nil {
+		return fmt.Errorf("put secret: %w: the writer was used or closed", ErrInvalid)
+	}
+	defer zero(dek)
+	err := w.s.PutSecret(ctx, w.profileID, w.name, value)
+	if !errors.Is(err, ErrLocked) && !errors.Is(err, ErrProfileLocked) {
+		return err
+	}
+	sealed, err := seal(dek, value, secretAD(w.profileID, w.nameKey))
+	if err != nil {
+		return fmt.Errorf("put secret: %w", err)
+	}
+	return w.s.putSealedSecret(ctx, w.profileID, w.nameKey, sealed)
+}
+
+// Close zeroes the key copy if Put did not. More than once is fine.
+func (w *SecretWriter) Close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dek != nil {
+		zero(w.dek)
+		w.dek = nil
+	}
+}
+
 // Secret returns a secret of a profile: ErrNotFound if absent (or if its
 // keyring entry was removed behind our back).
 func (s *Store) Secret(ctx context.Context, profileID, name string) ([]byte, error) {
-	k, err := s.keysFor(ctx, profileID)
-	if err != nil {
-		return nil, fmt.Errorf("read secret: %w", err)
-	}
-	nameKey, err := k.rowKey("secret", name)
+	k, nameKey, err := s.secretKeys(ctx, profileID, name)
 	if err != nil {
 		return nil, fmt.Errorf("read secret: %w", err)
 	}
@@ -111,11 +194,7 @@ func (s *Store) Secret(ctx context.Context, profileID, name string) ([]byte, err
 // DeleteSecret removes a secret of a profile; removing an absent one is not
 // an error.
 func (s *Store) DeleteSecret(ctx context.Context, profileID, name string) error {
-	k, err := s.keysFor(ctx, profileID)
-	if err != nil {
-		return fmt.Errorf("delete secret: %w", err)
-	}
-	nameKey, err := k.rowKey("secret", name)
+	_, nameKey, err := s.secretKeys(ctx, profileID, name)
 	if err != nil {
 		return fmt.Errorf("delete secret: %w", err)
 	}

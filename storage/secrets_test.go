@@ -19,18 +19,26 @@ func (k tinyKeyring) Set(service, user, secret string) error {
 	return k.Keyring.Set(service, user, secret)
 }
 
-func TestSecrets(t *testing.T) {
-	ctx := context.Background()
-	for _, mode := range []struct {
-		name      string
-		keyring   Keyring
-		noKeyring bool
-		inKeyring bool
-	}{
+// secretMode is where a store keeps secrets: the database, the keyring,
+// or the database when the keyring refuses them.
+type secretMode struct {
+	name      string
+	keyring   Keyring
+	noKeyring bool
+	inKeyring bool
+}
+
+func secretModes() []secretMode {
+	return []secretMode{
 		{"database", nil, true, false},
 		{"keyring", NewMemoryKeyring(), false, true},
 		{"keyring too small", tinyKeyring{NewMemoryKeyring(), 20}, false, false},
-	} {
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range secretModes() {
 		t.Run(mode.name, func(t *testing.T) {
 			dir := t.TempDir()
 			s := openTest(t, dir, mode.keyring, mode.noKeyring)
@@ -81,4 +89,65 @@ func mustKeys(t *testing.T, s *Store, profileID string) *profileKeys {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestSecretWriterOutlivesLock: a writer taken while unlocked puts its
+// secret once, whether the store is still unlocked or was locked
+// meanwhile (the value then opens after the next unlock, from the
+// database or the keyring); after Put or Close it holds no key and puts
+// nothing; a locked store gives none.
+func TestSecretWriterOutlivesLock(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range secretModes() {
+		for _, lock := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/locked meanwhile %v", mode.name, lock), func(t *testing.T) {
+				s := openTest(t, t.TempDir(), mode.keyring, mode.noKeyring)
+				if err := s.Setup(ctx, testPassphrase); err != nil {
+					t.Fatal(err)
+				}
+				p := newProfile(t, s, "Ada")
+				if err := s.PutSecret(ctx, p.ID, "oauth", []byte("old token")); err != nil {
+					t.Fatal(err)
+				}
+				w, err := s.SecretWriter(ctx, p.ID, "oauth")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Close()
+				if lock {
+					s.Lock()
+				}
+				if err := w.Put(ctx, []byte("rotated token")); err != nil {
+					t.Fatalf("Put: %v", err)
+				}
+				if w.dek != nil {
+					t.Fatal("the writer keeps its key after Put")
+				}
+				err = w.Put(ctx, []byte("a second value"))
+				wantErr(t, "second Put", err, ErrInvalid)
+				if lock {
+					_, err := s.Secret(ctx, p.ID, "oauth")
+					wantErr(t, "Secret while locked", err, ErrLocked)
+					if err := s.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if got, err := s.Secret(ctx, p.ID, "oauth"); err != nil || string(got) != "rotated token" {
+					t.Fatalf("Secret = %q, %v; want the rotated token", got, err)
+				}
+
+				closed, err := s.SecretWriter(ctx, p.ID, "oauth")
+				if err != nil {
+					t.Fatal(err)
+				}
+				closed.Close()
+				closed.Close()
+				err = closed.Put(ctx, []byte("after Close"))
+				wantErr(t, "Put after Close", err, ErrInvalid)
+				s.Lock()
+				_, err = s.SecretWriter(ctx, p.ID, "oauth")
+				wantErr(t, "SecretWriter while locked", err, ErrLocked)
+			})
+		}
+	}
 }

@@ -276,7 +276,9 @@ func TestLockDropsTokens(t *testing.T) {
 
 // TestLockDoesNotWaitForARefresh: ForgetStore (the lock button) returns
 // while a refresh is still waiting for the token endpoint; that refresh
-// then hands out no token and keeps none.
+// then hands out no token and keeps none, but saves the rotated tokens
+// (the server spent the old refresh token): after unlock they are used,
+// without another refresh.
 func TestLockDoesNotWaitForARefresh(t *testing.T) {
 	a := newAuthServer(t)
 	a.refreshDelay = 2 * time.Second
@@ -311,5 +313,17 @@ func TestLockDoesNotWaitForARefresh(t *testing.T) {
 	ts.unlock()
 	if held != nil {
 		t.Fatal("the source keeps tokens after the lock")
+	}
+	if err := st.UnlockWithPassphrase(ctx, "test passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := NewTokenSource(st, p.ID, nil).AccessToken(ctx); err != nil || tok != "A2" {
+		t.Fatalf("after unlock: %q, %v; want the rotated A2", tok, err)
+	}
+	if saved, err := loadSaved(ctx, st, p.ID); err != nil || saved.RefreshToken != "R2" {
+		t.Fatalf("saved refresh token %q, %v; want the rotated R2", saved.RefreshToken, err)
+	}
+	if n := a.refreshes.Load(); n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
 	}
 }

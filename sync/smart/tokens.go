@@ -54,6 +54,13 @@ type ProcessLocker interface {
 	ProcessLock(ctx context.Context, name string) (unlock func(), err error)
 }
 
+// secretWriters is what *storage.Store offers to save a secret after a
+// lock (storage.SecretWriter): a Store that offers it keeps the tokens of
+// a refresh that ends after the app locked.
+type secretWriters interface {
+	SecretWriter(ctx context.Context, profileID, name string) (*storage.SecretWriter, error)
+}
+
 // savedToken is the sealed secret: everything a refresh needs.
 type savedToken struct {
 	AccessToken  string    `json:"access_token"`
@@ -102,11 +109,17 @@ func PatientID(ctx context.Context, st Store, profileID string) (string, error) 
 }
 
 func putSaved(ctx context.Context, st Store, profileID string, s savedToken) error {
+	return putSavedWith(ctx, func(ctx context.Context, b []byte) error { return st.PutSecret(ctx, profileID, SecretToken, b) }, s)
+}
+
+// putSavedWith stores s with put (a Store's PutSecret of the token, or a
+// SecretWriter's Put).
+func putSavedWith(ctx context.Context, put func(context.Context, []byte) error, s savedToken) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("smart: encode token: %w", err)
 	}
-	if err := st.PutSecret(ctx, profileID, SecretToken, b); err != nil {
+	if err := put(ctx, b); err != nil {
 		return fmt.Errorf("smart: save token: %w", err)
 	}
 	return nil
@@ -183,9 +196,12 @@ func forget(st Store, profileID string) {
 // and the sources themselves: called when st is locked, so that no access
 // or refresh token stays reachable in memory while the keys are gone. A
 // later NewTokenSource reads the tokens from st again (after unlock). It
-// does not wait for a refresh under way (the lock button must not wait
-// for the network): that refresh finds st locked when it ends, and keeps
-// and hands out nothing.
+// does not wait for a refresh under way (a lock must not wait for the
+// network): that refresh saves the rotated tokens when the answer comes
+// (the server spent the old refresh token), through the SecretWriter it
+// took before asking when st offers one, then finds st locked and keeps
+// and hands out nothing. Until then, bounded by the refresh's timeout, it
+// holds the tokens and that writer's key copy.
 func ForgetStore(st Store) {
 	sources.Range(func(k, v any) bool {
 		if k.(sourceKey).st != st {
@@ -251,8 +267,8 @@ func (ts *TokenSource) AccessToken(ctx context.Context) (string, error) {
 	}
 	err := ts.refreshShared(ctx)
 	if ls, ok := ts.st.(lockedStore); ok && ls.Locked() {
-		// Locked during the refresh (ForgetStore did not wait for it):
-		// nothing stays in memory.
+		// Locked during the refresh (ForgetStore did not wait for it): the
+		// rotated tokens are saved, and nothing stays in memory.
 		ts.cur = nil
 		return "", fmt.Errorf("smart: access token: %w", storage.ErrLocked)
 	}
@@ -325,6 +341,18 @@ func (ts *TokenSource) refresh(ctx context.Context) error {
 		ClientID: ts.cur.ClientID,
 		Endpoint: oauth2.Endpoint{TokenURL: ts.cur.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
 	}
+	// The writer is taken before asking: once the server answers, the old
+	// refresh token is spent, and the new one must be saved even if the
+	// app was locked meanwhile.
+	save := func(ctx context.Context, s savedToken) error { return putSaved(ctx, ts.st, ts.profileID, s) }
+	if sw, ok := ts.st.(secretWriters); ok {
+		w, err := sw.SecretWriter(ctx, ts.profileID, SecretToken)
+		if err != nil {
+			return fmt.Errorf("smart: refresh: %w", err)
+		}
+		defer w.Close()
+		save = func(ctx context.Context, s savedToken) error { return putSavedWith(ctx, w.Put, s) }
+	}
 	ts.refreshes++
 	old := &oauth2.Token{RefreshToken: ts.cur.RefreshToken, Expiry: time.Unix(1, 0)}
 	tok, err := conf.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, ts.hc), old).Token()
@@ -349,8 +377,8 @@ func (ts *TokenSource) refresh(ctx context.Context) error {
 	// Save first: if the process dies after the server rotated the refresh
 	// token, the stored one must be the new one. The server has spent the
 	// old refresh token by now, so the save must not be abandoned because
-	// the caller's context ended meanwhile.
-	if err := putSaved(context.WithoutCancel(ctx), ts.st, ts.profileID, next); err != nil {
+	// the caller's context ended or the app locked meanwhile.
+	if err := save(context.WithoutCancel(ctx), next); err != nil {
 		return err
 	}
 	ts.cur = &next
