@@ -125,7 +125,7 @@ func ChartDocuments(c *record.Chart) []Document {
 	var out []Document
 	add := func(ref string, atts []record.Attachment, title string, kind DocumentKind, date record.Date, author string, about ...string) {
 		for i, at := range atts {
-			if len(at.Data) == 0 && at.URL == "" {
+			if !at.Cached && at.URL == "" {
 				continue // nothing to read
 			}
 			t := title
@@ -135,7 +135,7 @@ func ChartDocuments(c *record.Chart) []Document {
 			out = append(out, Document{
 				Ref: ref, Attachment: i, Title: firstNonBlank(t, kind.Label()), Kind: kind,
 				Date: firstDateOf(date, at.Created), Author: author, ContentType: at.ContentType,
-				Text: at.Text, Offline: len(at.Data) > 0, Size: max(at.Size, int64(len(at.Data))), About: about,
+				Text: at.Text, Offline: at.Cached, Size: max(at.Size, int64(len(at.Data))), About: about,
 			})
 		}
 	}

@@ -415,22 +415,19 @@ func decodeMessage(body []byte) (record.Communication, bool) {
 }
 
 // messageTypes are what the inbox reads of a record: the messages, the
-// patient (whose side wrote what) and the people who write.
-var messageTypes = []string{"Patient", "Communication", "Practitioner", "PractitionerRole", "Organization", "RelatedPerson", "CareTeam"}
+// patient (whose side wrote what) and the people who write; sorted, as
+// loadChart takes them.
+var messageTypes = []string{"CareTeam", "Communication", "Organization", "Patient", "Practitioner", "PractitionerRole", "RelatedPerson"}
 
 // messagesChart is the record as far as messages need it: only
-// messageTypes (a long record is mostly results the inbox does not need).
+// messageTypes (a long record is mostly results the inbox does not need),
+// read as a stream; the files of messages stay in the cache.
 func (a *App) messagesChart(ctx context.Context, profileID string) (*record.Chart, error) {
-	var rs []record.Resource
-	for _, typ := range messageTypes {
-		if err := a.store.Each(ctx, profileID, typ, func(r storage.Resource) error {
-			rs = append(rs, record.Resource(r))
-			return nil
-		}); err != nil {
-			return nil, fmt.Errorf("read messages: %w", err)
-		}
+	c, err := a.loadChart(ctx, profileID, messageTypes, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read messages: %w", err)
 	}
-	return record.Load(rs), nil
+	return c, nil
 }
 
 // valueAnnounced lists (JSON) the ids of the practice's messages already

@@ -220,7 +220,7 @@ func attachmentDocs(docRef, date, fallbackTitle string, atts []record.Attachment
 		switch {
 		case a.IsPDF:
 			d.kind, d.external = "PDF", true
-		case a.Text == "" && (len(a.Data) > 0 || a.URL != ""):
+		case a.Text == "" && (a.Cached || a.URL != ""):
 			d.kind, d.external = firstText(a.ContentType, lang.L("file")), true
 		}
 		if a.Title != "" && len(atts) > 1 && a.Title != d.title {

@@ -298,7 +298,9 @@ type decoded struct {
 	name  string
 }
 
-// decode decodes r with the decoder of its type. Safe for concurrent use.
+// decode decodes r with the decoder of its type, for a chart: large
+// files stay in the cache (see Attachment.Cached). Safe for concurrent
+// use.
 func decode(r Resource) decoded {
 	switch r.Type {
 	case "Patient":
@@ -308,7 +310,7 @@ func decode(r Resource) decoded {
 		v := DecodeObservation(r)
 		return decoded{v, v.Entry, v.Name}
 	case "DiagnosticReport":
-		v := DecodeDiagnosticReport(r)
+		v := decodeDiagnosticReport(r, true)
 		return decoded{v, v.Entry, v.Name}
 	case "MedicationRequest":
 		v := DecodeMedicationRequest(r)
@@ -332,7 +334,7 @@ func decode(r Resource) decoded {
 		v := DecodeEncounter(r)
 		return decoded{v, v.Entry, v.Type}
 	case "DocumentReference":
-		v := DecodeDocumentReference(r)
+		v := decodeDocumentReference(r, true)
 		return decoded{v, v.Entry, v.Title}
 	case "CarePlan":
 		v := DecodeCarePlan(r)
@@ -347,7 +349,7 @@ func decode(r Resource) decoded {
 		v := DecodeAppointment(r)
 		return decoded{v, v.Entry, strings.Join(v.ServiceTypes, ", ")}
 	case "Communication":
-		v := DecodeCommunication(r)
+		v := decodeCommunication(r, true)
 		return decoded{v, v.Entry, v.Topic}
 	case "Task":
 		v := DecodeTask(r)

@@ -43,9 +43,15 @@ type wDiagnosticReport struct {
 }
 
 // DecodeDiagnosticReport decodes a DiagnosticReport tolerantly; it never fails.
-func DecodeDiagnosticReport(r Resource) DiagnosticReport {
+// Its files are in their presented forms' Data.
+func DecodeDiagnosticReport(r Resource) DiagnosticReport { return decodeDiagnosticReport(r, false) }
+
+// decodeDiagnosticReport is DecodeDiagnosticReport; listing leaves large
+// files out (see Attachment.Cached).
+func decodeDiagnosticReport(r Resource, listing bool) DiagnosticReport {
 	var w wDiagnosticReport
 	d := begin(r, &w)
+	d.listing = listing
 	rep := DiagnosticReport{
 		Code:          d.concept(w.Code),
 		Categories:    d.codes(w.Category),

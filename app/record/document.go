@@ -49,9 +49,15 @@ type wDocumentReference struct {
 }
 
 // DecodeDocumentReference decodes a DocumentReference tolerantly; it never fails.
-func DecodeDocumentReference(r Resource) DocumentReference {
+// Its files are in their attachments' Data.
+func DecodeDocumentReference(r Resource) DocumentReference { return decodeDocumentReference(r, false) }
+
+// decodeDocumentReference is DecodeDocumentReference; listing leaves
+// large files out (see Attachment.Cached).
+func decodeDocumentReference(r Resource, listing bool) DocumentReference {
 	var w wDocumentReference
 	d := begin(r, &w)
+	d.listing = listing
 	doc := DocumentReference{
 		Type:       d.concept(w.Type).String(),
 		Categories: d.conceptNames(w.Category),

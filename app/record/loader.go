@@ -10,6 +10,10 @@ import (
 // the chart (a thousand results are about 1.5 MB of JSON).
 const loaderBatch = 1024
 
+// loaderBatchBytes bounds the JSON of a batch as well: a few messages
+// with photos weigh more than a thousand results.
+const loaderBatchBytes = 4 << 20
+
 // Loader builds a Chart from resources handed to it one at a time, as the
 // cache reads them, decoding them in batches: a long record's JSON (tens
 // of thousands of results, several times the size of what the chart
@@ -28,6 +32,7 @@ type Loader struct {
 	from  int    // where its entries start in their slice
 	any   bool   // whether a type is being read
 	size  int    // resources per batch: loaderBatch (tests change it)
+	bytes int    // the batch's JSON, up to loaderBatchBytes
 }
 
 // NewLoader returns a Loader for about n[type] resources of each type:
@@ -45,7 +50,8 @@ func (l *Loader) Add(r Resource) {
 		l.from = l.c.slotOf(r.Type).len()
 	}
 	l.batch = append(l.batch, r)
-	if len(l.batch) >= l.size {
+	l.bytes += len(r.JSON)
+	if len(l.batch) >= l.size || l.bytes >= loaderBatchBytes {
 		l.flush()
 	}
 }
@@ -75,7 +81,7 @@ func (l *Loader) flush() {
 	}
 	clear(items) // the decoded values now live in the chart's slices
 	clear(l.batch)
-	l.batch = l.batch[:0]
+	l.batch, l.bytes = l.batch[:0], 0
 }
 
 // endType places what is left of the type being read and sorts its

@@ -59,9 +59,15 @@ type wCommunication struct {
 }
 
 // DecodeCommunication decodes a Communication tolerantly; it never fails.
-func DecodeCommunication(r Resource) Communication {
+// Its files are in their attachments' Data.
+func DecodeCommunication(r Resource) Communication { return decodeCommunication(r, false) }
+
+// decodeCommunication is DecodeCommunication; listing leaves large files
+// out (see Attachment.Cached).
+func decodeCommunication(r Resource, listing bool) Communication {
 	var w wCommunication
 	d := begin(r, &w)
+	d.listing = listing
 	c := Communication{
 		Status:     lower(w.Status),
 		Topic:      d.concept(w.Topic).String(),

@@ -126,7 +126,7 @@ func ResultsOfReportsSince(rs []Resource, since time.Time) map[string]bool {
 		if latest, ok := LatestOwnDate(r.JSON); ok && latest.Before(since) {
 			continue // issued and effective before since: no need to decode it
 		}
-		rep := DecodeDiagnosticReport(r)
+		rep := decodeDiagnosticReport(r, true)
 		if when := firstDate(rep.Issued, rep.Date()); when.IsZero() || !when.End().Before(since) {
 			for _, ref := range rep.Results {
 				ids[refID(ref.Reference)] = true

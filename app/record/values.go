@@ -229,8 +229,14 @@ type Attachment struct {
 	Language    string
 	Title       string
 	URL         string // where to fetch the content when it is not inline
-	Size        int64  // declared size in bytes (0 when not given); see Data for inline content
-	Data        []byte // inline content, decoded from base64
+	Size        int64  // declared size in bytes, else the inline content's (0 when unknown)
+	Data        []byte // inline content, decoded from base64 (see Cached)
+	// Cached says the content is inline, in the cache: in Data, except
+	// that a chart leaves a large file (an image, a PDF) out of Data, for
+	// a screen lists files without holding them; it is read when opened
+	// (DecodeCommunication, DecodeDocumentReference and
+	// DecodeDiagnosticReport of the one resource hold it).
+	Cached bool
 	// Text is readable text for inline text/plain and text/html content
 	// (tags stripped, entities decoded, scripts and styles dropped).
 	Text    string

@@ -157,6 +157,7 @@ type wNamed struct {
 type decoder struct {
 	res        Resource
 	raw        []byte
+	listing    bool // a chart's decoding: large files stay out of Attachment.Data
 	incomplete bool
 	broken     bool // the JSON did not parse at all
 	base       wBase
@@ -363,12 +364,22 @@ func (d *decoder) attachment(a wAttachment) Attachment {
 	if a.Size.OK && a.Size.Value >= 0 && a.Size.Value < maxExactInt {
 		out.Size = int64(a.Size.Value)
 	}
+	if d.listing && len(a.Data) > listedFileMax && !textType(out.ContentType) {
+		// A chart lists the file; opening it reads it (see Cached).
+		out.Cached = true
+		if out.Size == 0 {
+			out.Size = base64Size(a.Data)
+		}
+		head, _ := decodeBase64(a.Data[:12])
+		out.IsPDF = out.ContentType == "application/pdf" || bytes.HasPrefix(head, []byte("%PDF-"))
+		return out
+	}
 	if a.Data != "" {
 		data, err := decodeBase64(a.Data)
 		if err != nil {
 			d.incomplete = true
 		} else {
-			out.Data = data
+			out.Data, out.Cached = data, len(data) > 0
 			if out.Size == 0 {
 				out.Size = int64(len(data))
 			}
@@ -383,6 +394,35 @@ func (d *decoder) attachment(a wAttachment) Attachment {
 		out.Text = strings.TrimSpace(strings.ToValidUTF8(string(out.Data), "\uFFFD"))
 	}
 	return out
+}
+
+// listedFileMax is the longest inline content (in base64) a chart
+// decodes into Attachment.Data when it is not text: 64 KiB of base64,
+// 48 KiB of file. Text is read for the screens and the search.
+const listedFileMax = 64 << 10
+
+// textType reports a content type whose inline content is read as text
+// (Attachment.Text), or none (it may be text).
+func textType(contentType string) bool {
+	switch contentType {
+	case "", "text/plain", "text/html", "application/xhtml+xml":
+		return true
+	}
+	return false
+}
+
+// base64Size is the size of the content s holds in base64 (padded or
+// not, with line breaks or not), without decoding it.
+func base64Size(s string) int64 {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\n', '\r', ' ', '\t', '=':
+		default:
+			n++
+		}
+	}
+	return int64(n) * 6 / 8
 }
 
 func (d *decoder) attachments(as []wAttachment) []Attachment {

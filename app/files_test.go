@@ -1,0 +1,98 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
+)
+
+// TestInboxLeavesPhotosInTheCache: forty messages with a 3 MB photo each
+// (120 MB of files). The inbox and the documents list them, with their
+// sizes, without holding them: the heap stays far below the files' size
+// while they are read. Each photo still opens whole.
+func TestInboxLeavesPhotosInTheCache(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{})
+	defer srv.Close()
+	a, id, _ := openActionApp(t, srv)
+	photo := append([]byte("\xff\xd8\xff\xe0"), make([]byte, 3<<20)...)
+	data := base64.StdEncoding.EncodeToString(photo)
+	const messages = 40
+	for i := range messages {
+		r := storage.Resource{Type: "Communication", ID: fmt.Sprint("c", i), LastUpdated: time.Now(), JSON: fmt.Appendf(nil,
+			`{"resourceType":"Communication","id":"c%d","status":"completed","sent":"2025-01-%02dT10:00:00Z","subject":{"reference":"Patient/p1"},"sender":{"reference":"Patient/p1"},`+
+				`"payload":[{"contentString":"day %d"},{"contentAttachment":{"contentType":"image/jpeg","title":"wound.jpg","data":"%s"}}]}`, i, i%28+1, i, data)}
+		if err := a.store.Put(ctx, id, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data = ""
+
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	runtime.GC()
+	go func() { // the heap in use, as often as the runtime lets us look
+		defer close(watched)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	in, err := a.Messages(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := a.Documents(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	<-watched
+	// Before the chart left files out, the inbox alone peaked at 348 MB.
+	const bound = 100 << 20
+	if p := peak.Load(); p > bound {
+		t.Errorf("the heap peaked at %d MB listing %d MB of photos, want at most %d MB", p>>20, messages*len(photo)>>20, bound>>20)
+	}
+
+	files := 0
+	for _, th := range in.Threads {
+		for _, m := range th.Messages {
+			for _, f := range m.Attachments {
+				if f.Name == "wound.jpg" && f.Size == int64(len(photo)) {
+					files++
+				}
+			}
+		}
+	}
+	offline := 0
+	for _, d := range docs {
+		if d.Offline && d.Size == int64(len(photo)) {
+			offline++
+		}
+	}
+	if files != messages || offline != messages {
+		t.Errorf("listed %d photos in the inbox and %d in the documents, with their size, want %d", files, offline, messages)
+	}
+	got, name, err := a.DocumentFile(ctx, id, "Communication/c7", 0)
+	if err != nil || !bytes.Equal(got, photo) || !strings.HasPrefix(name, "wound.") {
+		t.Errorf("opening a photo: %d bytes, %q, %v; want the whole photo", len(got), name, err)
+	}
+}
