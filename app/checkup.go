@@ -28,7 +28,32 @@ type lastCheckUp struct {
 
 // writeWatcher keeps the app's derived values up to date with the
 // record's writes (storage.WriteWatcher).
-var writeWatcher = storage.WriteWatcher{Types: []string{"Encounter"}, Watch: watchCheckUps}
+var writeWatcher = storage.WriteWatcher{Types: []string{"Encounter"}, Digest: checkUpDigest, Watch: watchCheckUps}
+
+// checkUp is the watcher's digest of an Encounter (storage.Change.Digest):
+// its check-up date, ok false when it was not a check-up. A sync makes it
+// ahead of its write (storage.Prepare), so the single writer decodes no
+// Encounter.
+type checkUp struct {
+	when record.Date
+	ok   bool
+}
+
+func checkUpDigest(r storage.Resource) any {
+	when, ok := record.CheckUpDate(record.DecodeEncounter(record.Resource(r)))
+	return checkUp{when, ok}
+}
+
+// checkUpOf is the check-up date of an Encounter a change stored, from
+// its digest (storage makes one for every Encounter stored; without it,
+// the Encounter is decoded here).
+func checkUpOf(c storage.Change) (record.Date, bool) {
+	d, ok := c.Digest.(checkUp)
+	if !ok {
+		d = checkUpDigest(c.Resource).(checkUp)
+	}
+	return d.when, d.ok
+}
 
 // watchCheckUps keeps valueLastCheckUp in step with the Encounters a
 // transaction stored or removed: a later check-up takes the place of the
@@ -63,7 +88,7 @@ func watchCheckUps(tx *storage.Tx, changes []storage.Change) error {
 			}
 			continue
 		}
-		when, ok := record.CheckUpDate(record.DecodeEncounter(record.Resource(c.Resource)))
+		when, ok := checkUpOf(c)
 		switch {
 		case c.ID == best && (!ok || when.Before(bestDate)):
 			// A check-up this transaction made the last changed again

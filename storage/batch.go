@@ -8,8 +8,9 @@ import (
 
 // Batch is resources made ready to write ahead of the transaction that
 // writes them (Store.Prepare): sealed under their row keys, with the
-// clear day and month of each, and turned into the documents of the
-// search index with the blind tokens of their words. Preparing is most
+// clear day and month of each, turned into the documents of the search
+// index with the blind tokens of their words, and into the write
+// watcher's digests (WriteWatcher.Digest). Preparing is most
 // of a write's work and needs no transaction, so it can run on other
 // goroutines while the single writer runs the SQL of earlier batches
 // (Tx.PutBatch). A Batch is written once; it keeps the resources it was
@@ -21,9 +22,10 @@ type Batch struct {
 	hooks     uint64 // the store's hooks generation of indexer and dateOf
 	indexed   bool   // an indexer was installed: docs and tokens are set
 
-	rs   []Resource
-	rows []batchRow
-	docs []SearchDoc
+	rs      []Resource
+	rows    []batchRow
+	digests []any // the watcher's Digest of each resource (nil: none)
+	docs    []SearchDoc
 	// The blind token of each word and beginning of the documents.
 	tokens, prefixTokens map[string]string
 }
@@ -56,7 +58,7 @@ func (s *Store) Prepare(ctx context.Context, profileID string, rs []Resource, ah
 	if err != nil {
 		return nil, fmt.Errorf("prepare resources: %w", err)
 	}
-	indexer, dateOf, _, hooks := s.writeHooks()
+	indexer, dateOf, watcher, hooks := s.writeHooks()
 	// The generation is read before sealing: a rotation meanwhile makes it
 	// stale, and PutBatch seals again.
 	gen, ok := k.sealGeneration()
@@ -88,6 +90,12 @@ func (s *Store) Prepare(ctx context.Context, profileID string, rs []Resource, ah
 			return nil, fmt.Errorf("prepare resources: %w", err)
 		}
 		row.day, row.month = updatedDay(r.LastUpdated), monthWith(dateOf, r)
+		if d := watcher.digestOf(r); d != nil {
+			if b.digests == nil {
+				b.digests = make([]any, len(rs))
+			}
+			b.digests[i] = d
+		}
 	}
 	if indexer == nil {
 		return b, nil
@@ -176,7 +184,11 @@ func (tx *Tx) PutBatch(b *Batch) error {
 		if err != nil {
 			return err
 		}
-		tx.noteChange(r, false)
+		var digest any
+		if b.digests != nil {
+			digest = b.digests[i]
+		}
+		tx.noteDigested(r, false, digest)
 		if b.indexed {
 			if tx.pendingRows == nil {
 				tx.pendingRows = map[string]int64{}

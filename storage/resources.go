@@ -110,7 +110,7 @@ func (s *Store) dateOfFunc() DateOf {
 }
 
 // writeHooks returns what a write runs besides its SQL: the indexer, the
-// DateOf, the watcher, and the generation of the first two (a Batch
+// DateOf, the watcher, and the generation of the three (a Batch
 // prepared under another generation is prepared again).
 func (s *Store) writeHooks() (SearchIndexer, DateOf, *watcher, uint64) {
 	s.mu.RLock()

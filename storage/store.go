@@ -76,7 +76,7 @@ type Store struct {
 	indexer     SearchIndexer // nil: writes mark the search index out of date
 	dateOf      DateOf        // nil: writes keep no month in clear
 	watcher     *watcher      // nil: no write watcher (watch.go)
-	hooksGen    uint64        // bumped whenever indexer or dateOf changes (see Batch)
+	hooksGen    uint64        // bumped whenever indexer, dateOf or watcher changes (see Batch)
 
 	integrityProblem error // what the background full check found
 

@@ -13,6 +13,9 @@ type Change struct {
 	// ID are set.
 	Resource
 	Removed bool
+	// Digest is the WriteWatcher's Digest of the resource stored (nil for
+	// a removal, or without a Digest).
+	Digest any
 }
 
 // WriteWatcher keeps something derived from a profile's resources up to
@@ -23,9 +26,17 @@ type Change struct {
 // order they were made: what it writes commits with them or not at all,
 // and its error rolls everything back. The JSON it is handed is wiped
 // when it returns: it must keep none of it.
+//
+// Digest (may be nil) reduces a resource stored to what Watch needs of
+// it, handed over as Change.Digest: a write of a Batch made it in
+// Store.Prepare, ahead of the transaction and off the single writer
+// (Watch runs on the writer, while other writes wait), Tx.Put as it
+// writes. It must be safe for concurrent use, and what it returns must
+// hold nothing of the resource that Watch may not keep.
 type WriteWatcher struct {
-	Types []string
-	Watch func(tx *Tx, changes []Change) error
+	Types  []string
+	Digest func(Resource) any
+	Watch  func(tx *Tx, changes []Change) error
 }
 
 // SetWriteWatcher installs w (a zero WriteWatcher removes it). Install it
@@ -33,6 +44,7 @@ type WriteWatcher struct {
 func (s *Store) SetWriteWatcher(w WriteWatcher) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.hooksGen++ // a Batch holds the digests of the watcher it was prepared with
 	if w.Watch == nil {
 		s.watcher = nil
 		return
@@ -41,13 +53,23 @@ func (s *Store) SetWriteWatcher(w WriteWatcher) {
 	for _, t := range w.Types {
 		types[t] = true
 	}
-	s.watcher = &watcher{types: types, watch: w.Watch}
+	s.watcher = &watcher{types: types, digest: w.Digest, watch: w.Watch}
 }
 
 // watcher is an installed WriteWatcher.
 type watcher struct {
-	types map[string]bool
-	watch func(tx *Tx, changes []Change) error
+	types  map[string]bool
+	digest func(Resource) any
+	watch  func(tx *Tx, changes []Change) error
+}
+
+// digestOf is the watcher's Digest of r stored (nil when w does not watch
+// its type or has no Digest).
+func (w *watcher) digestOf(r Resource) any {
+	if w == nil || w.digest == nil || !w.types[r.Type] {
+		return nil
+	}
+	return w.digest(r)
 }
 
 // noteChange remembers a resource stored or removed for the watcher, if
@@ -56,7 +78,19 @@ func (tx *Tx) noteChange(r Resource, removed bool) {
 	if tx.watcher == nil || !tx.watcher.types[r.Type] {
 		return
 	}
-	c := Change{Resource: Resource{Type: r.Type, ID: r.ID, LastUpdated: r.LastUpdated}, Removed: removed}
+	var digest any
+	if !removed {
+		digest = tx.watcher.digestOf(r)
+	}
+	tx.noteDigested(r, removed, digest)
+}
+
+// noteDigested is noteChange with the watcher's Digest of r made already.
+func (tx *Tx) noteDigested(r Resource, removed bool, digest any) {
+	if tx.watcher == nil || !tx.watcher.types[r.Type] {
+		return
+	}
+	c := Change{Resource: Resource{Type: r.Type, ID: r.ID, LastUpdated: r.LastUpdated}, Removed: removed, Digest: digest}
 	if !removed {
 		c.JSON = append([]byte(nil), r.JSON...)
 	}

@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 )
+
+func encounter(id string) Resource {
+	return Resource{Type: "Encounter", ID: id, JSON: fmt.Appendf(nil, `{"resourceType":"Encounter","id":%q}`, id)}
+}
 
 // TestWriteWatcher: the watcher sees the stored and removed resources of
 // its types, in order, once per transaction, before the commit; what it
@@ -43,9 +48,6 @@ func TestWriteWatcher(t *testing.T) {
 		}
 		return tx.PutValue("count", []byte(fmt.Sprint(n)))
 	}})
-	enc := func(id string) Resource {
-		return Resource{Type: "Encounter", ID: id, JSON: fmt.Appendf(nil, `{"resourceType":"Encounter","id":%q}`, id)}
-	}
 	value := func() string {
 		v, err := s.Value(ctx, p.ID, "count")
 		if errors.Is(err, ErrNotFound) {
@@ -62,7 +64,7 @@ func TestWriteWatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.Update(ctx, p.ID, func(tx *Tx) error {
-		if err := tx.Put(enc("e1"), observation("o2", 2), enc("e2")); err != nil {
+		if err := tx.Put(encounter("e1"), observation("o2", 2), encounter("e2")); err != nil {
 			return err
 		}
 		if err := tx.Delete("Encounter", "e1"); err != nil {
@@ -71,7 +73,7 @@ func TestWriteWatcher(t *testing.T) {
 		if err := tx.Delete("Encounter", "absent"); err != nil { // nothing removed: not a change
 			return err
 		}
-		return tx.Put(enc("e3"))
+		return tx.Put(encounter("e3"))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func TestWriteWatcher(t *testing.T) {
 
 	// Its error rolls the whole transaction back.
 	fail = true
-	err := s.Put(ctx, p.ID, enc("e4"), observation("o3", 3))
+	err := s.Put(ctx, p.ID, encounter("e4"), observation("o3", 3))
 	if err == nil || err.Error() != "watcher refuses" {
 		t.Fatalf("Put with a failing watcher: %v, want its error", err)
 	}
@@ -132,10 +134,80 @@ func TestWriteWatcher(t *testing.T) {
 
 	// Removed, it sees nothing more.
 	s.SetWriteWatcher(WriteWatcher{})
-	if err := s.Put(ctx, p.ID, enc("e5")); err != nil {
+	if err := s.Put(ctx, p.ID, encounter("e5")); err != nil {
 		t.Fatal(err)
 	}
 	if len(seen) != 3 { // the two writes above and the one rolled back
 		t.Errorf("a removed watcher still saw %q", seen[3:])
 	}
+}
+
+// TestWriteWatcherDigest: each change hands the watcher its Digest of the
+// resource stored, made by Prepare for a Batch (PutBatch makes none) and
+// by Put as it writes; a removal has none; a Batch prepared under another
+// watcher gets the digests of the watcher of its write.
+func TestWriteWatcherDigest(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newPassphraseStore(t)
+	p := newProfile(t, s, "Ada")
+	var digests atomic.Int64
+	var seen []string
+	watch := func(name string) WriteWatcher {
+		return WriteWatcher{
+			Types: []string{"Encounter"},
+			Digest: func(r Resource) any {
+				digests.Add(1)
+				return fmt.Sprintf("%s digest of %s (%d bytes)", name, r.ID, len(r.JSON))
+			},
+			Watch: func(_ *Tx, changes []Change) error {
+				for _, c := range changes {
+					seen = append(seen, fmt.Sprintf("%s removed %v: %v", c.ID, c.Removed, c.Digest))
+				}
+				return nil
+			},
+		}
+	}
+	s.SetWriteWatcher(watch("A"))
+	check := func(what string, wantDigests int64, want ...string) {
+		t.Helper()
+		if !slices.Equal(seen, want) {
+			t.Errorf("%s: the watcher saw %q, want %q", what, seen, want)
+		}
+		if got := digests.Swap(0); got != wantDigests {
+			t.Errorf("%s: %d digests made, want %d", what, got, wantDigests)
+		}
+		seen = nil
+	}
+
+	if err := s.Put(ctx, p.ID, encounter("e1"), observation("o1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	check("Put", 1, "e1 removed false: A digest of e1 (38 bytes)")
+
+	b, err := s.Prepare(ctx, p.ID, []Resource{encounter("e2"), observation("o2", 2), encounter("e3")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Prepare", 2)
+	if err := s.Update(ctx, p.ID, func(tx *Tx) error {
+		if err := tx.PutBatch(b); err != nil {
+			return err
+		}
+		return tx.Delete("Encounter", "e1")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("PutBatch", 0, "e2 removed false: A digest of e2 (38 bytes)", "e3 removed false: A digest of e3 (38 bytes)",
+		"e1 removed true: <nil>")
+
+	b, err = s.Prepare(ctx, p.ID, []Resource{encounter("e4")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetWriteWatcher(watch("B"))
+	if err := s.Update(ctx, p.ID, func(tx *Tx) error { return tx.PutBatch(b) }); err != nil {
+		t.Fatal(err)
+	}
+	check("PutBatch under another watcher", 2, // one by Prepare, one by the write
+		"e4 removed false: B digest of e4 (38 bytes)")
 }
