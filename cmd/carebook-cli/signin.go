@@ -49,6 +49,14 @@ func cmdSignIn(ctx context.Context, args []string, e env) error {
 	case err != nil:
 		return err
 	}
+	// A patient's sign-in that the browser completed for another record
+	// (another login) renewed that one, not this.
+	if p, err = pickProfile(ctx, a, p.ID); err != nil {
+		return err
+	}
+	if p.NeedsSignIn {
+		return fmt.Errorf("the sign-in opened another record, not %s's; profile %s still needs sign-in with that record's own login: %w", p.Label, p.ID, app.ErrNeedsSignIn)
+	}
 	fmt.Fprintf(e.stderr, "carebook-cli: profile %s is signed in again; its record and outbox are kept\n", p.ID)
 	return nil
 }

@@ -81,3 +81,48 @@ func TestSignInAgain(t *testing.T) {
 		t.Fatalf("sync of the ended record: %d %s; want %d", code, out, exitRefused)
 	}
 }
+
+// TestSignInAgainAsSomeoneElse: a patient's `signin` that the browser
+// completes for another record (another login on a shared computer) has
+// not renewed this profile: it must not say it did, and exits 3 (the
+// profile still needs sign-in); sync's advice after exit 3 names signin.
+func TestSignInAgainAsSomeoneElse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end against the demo practice: skipped with -short")
+	}
+	ctx := context.Background()
+	d, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	dir := newCache(t)
+	user, patient := "nia", synth.NiaID
+	browser := playBrowser(t, func(authURL string) (*url.URL, error) {
+		return d.SignInAs(ctx, authURL, user, patient)
+	})
+	run := func(args ...string) (code int, stdout, stderr string) { return runWith(ctx, dir, browser, args...) }
+	code, nia, errOut := run("connect", "--server", d.FHIRBase(), "--timeout", "30s")
+	if code != exitOK {
+		t.Fatalf("connect: %d %s", code, errOut)
+	}
+	nia = strings.TrimSpace(nia)
+
+	d.Server().Auth().ExpireSignIns()
+	code, _, out := run("sync", "--profile", nia)
+	if code != exitNeedsSignIn {
+		t.Fatalf("sync with the sign-in expired: %d %s; want %d", code, out, exitNeedsSignIn)
+	}
+	if want := "carebook-cli signin --profile " + nia; !strings.Contains(out, want) {
+		t.Errorf("sync with the sign-in expired says %q; want it to point to %q", out, want)
+	}
+
+	user, patient = "maya", synth.MayaID // someone else signs in
+	code, _, out = run("signin", "--profile", nia, "--timeout", "30s")
+	if code != exitNeedsSignIn || strings.Contains(out, "signed in again") {
+		t.Errorf("signin completed for another record: %d %q; want %d, not signed in again", code, out, exitNeedsSignIn)
+	}
+	if code, _, out := run("sync", "--profile", nia); code != exitNeedsSignIn {
+		t.Fatalf("sync after someone else signed in: %d %s; want %d", code, out, exitNeedsSignIn)
+	}
+}

@@ -104,7 +104,7 @@ func syncProfile(ctx context.Context, a *app.App, p app.ProfileInfo, full, quiet
 			err, p.ID, app.PracticeMovedTo(err))
 	}
 	if errors.Is(err, app.ErrNeedsSignIn) {
-		return fmt.Errorf("%w (sign in again: carebook-cli connect --server %s)", err, p.PracticeURL)
+		return fmt.Errorf("%w (sign in again: carebook-cli signin --profile %s)", err, p.ID)
 	}
 	return err
 }
