@@ -55,7 +55,7 @@ func cmdSignIn(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	if p.NeedsSignIn {
-		return fmt.Errorf("the sign-in opened another record, not %s's; profile %s still needs sign-in with that record's own login: %w", p.Label, p.ID, app.ErrNeedsSignIn)
+		return fmt.Errorf("the sign-in opened another record; profile %s still needs sign-in with its own login: %w", p.ID, app.ErrNeedsSignIn)
 	}
 	fmt.Fprintf(e.stderr, "carebook-cli: profile %s is signed in again; its record and outbox are kept\n", p.ID)
 	return nil
