@@ -82,3 +82,19 @@ func TestBase64Size(t *testing.T) {
 		}
 	}
 }
+
+// TestListedPDFWithLeadingSpace: a chart tells a PDF from its first bytes
+// as decoding the whole file does, when its base64 begins with a line
+// break and indentation (as text taken from an XML document often does).
+func TestListedPDFWithLeadingSpace(t *testing.T) {
+	pdf := append([]byte("%PDF-1.4\n"), make([]byte, 100<<10)...)
+	for _, lead := range []string{"", "\\n", "\\n      ", "\\r\\n\\t\\t\\t\\t\\t\\t"} {
+		r := Resource{Type: "DiagnosticReport", ID: "r1", JSON: []byte(`{"resourceType":"DiagnosticReport","id":"r1",` +
+			`"presentedForm":[{"contentType":"application/octet-stream","data":"` + lead + base64.StdEncoding.EncodeToString(pdf) + `"}]}`)}
+		listed := Load([]Resource{r}).Reports[0].PresentedForm[0]
+		whole := DecodeDiagnosticReport(r).PresentedForm[0]
+		if !whole.IsPDF || listed.IsPDF != whole.IsPDF || listed.Size != whole.Size {
+			t.Errorf("base64 after %q: listed PDF %v, size %d; whole PDF %v, size %d", lead, listed.IsPDF, listed.Size, whole.IsPDF, whole.Size)
+		}
+	}
+}

@@ -370,7 +370,9 @@ func (d *decoder) attachment(a wAttachment) Attachment {
 		if out.Size == 0 {
 			out.Size = base64Size(a.Data)
 		}
-		head, _ := decodeBase64(a.Data[:12])
+		// Its first bytes, from the first 12 characters of base64 that
+		// are not line breaks or indentation.
+		head, _ := decodeBase64(firstBase64(a.Data, 12))
 		out.IsPDF = out.ContentType == "application/pdf" || bytes.HasPrefix(head, []byte("%PDF-"))
 		return out
 	}
@@ -409,6 +411,20 @@ func textType(contentType string) bool {
 		return true
 	}
 	return false
+}
+
+// firstBase64 is the first n characters of the base64 in s that are not
+// white space (fewer when s has fewer).
+func firstBase64(s string, n int) string {
+	var b strings.Builder
+	for i := 0; i < len(s) && b.Len() < n; i++ {
+		switch s[i] {
+		case '\n', '\r', ' ', '\t':
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 // base64Size is the size of the content s holds in base64 (padded or
