@@ -40,7 +40,8 @@
 //	4  the network or the practice's server is unreachable or failing
 //	5  the cache is locked: wrong or missing passphrase, no keyring
 //	6  the practice refused an action (its words on stderr); the item is
-//	   kept as failed
+//	   kept as failed. From signin and sync: the practice ended a parent's
+//	   or caregiver's access to the record (kept until remove)
 //
 // An action (sending a message, booking, a request) is stored in the
 // encrypted outbox before anything is sent. Exit 0 means the practice

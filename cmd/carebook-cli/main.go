@@ -93,7 +93,8 @@ with their own lock are opened by CAREBOOK_PROFILE_PASSPHRASE (those it fits).
 
 exit codes: 0 ok, 1 other failure, 2 bad input or usage, 3 needs sign-in,
             4 network or server unreachable (an action is stored and waits),
-            5 locked or wrong passphrase, 6 the practice refused an action
+            5 locked or wrong passphrase, 6 the practice refused an action, or ended
+            the access to the record (signin, sync)
 `
 
 // env is what a command needs from its process, so tests can run commands
