@@ -68,6 +68,7 @@ func (a *App) OpenProfile(ctx context.Context, profileID, passphrase string) err
 // was decoded of it leave memory): its passphrase is needed again. A
 // record without one is left open.
 func (a *App) CloseProfile(ctx context.Context, profileID string) error {
+	a.saveBeforeLock()
 	if err := a.store.CloseProfile(ctx, profileID); err != nil {
 		return fmt.Errorf("close record: %w", err)
 	}

@@ -323,15 +323,10 @@ func (a *App) lock(idle bool) {
 		a.bgTimer.Stop()
 		a.bgTimer = nil
 	}
-	savers := slices.Collect(maps.Values(a.savers))
 	a.mu.Unlock()
 	wasLocked := a.store.Locked()
 	if !wasLocked {
-		// Nothing the patient wrote is lost to a lock: text typed moments
-		// ago is sealed while the keys are still here.
-		for _, save := range savers {
-			save()
-		}
+		a.saveBeforeLock()
 	}
 	a.store.Lock()
 	smart.ForgetStore(a.store) // the tokens go with the keys
@@ -341,12 +336,24 @@ func (a *App) lock(idle bool) {
 	}
 }
 
+// saveBeforeLock calls the savers (SaveBeforeLock): nothing the patient
+// wrote is lost to a lock, text typed moments ago is sealed while the keys
+// are still here.
+func (a *App) saveBeforeLock() {
+	a.mu.Lock()
+	savers := slices.Collect(maps.Values(a.savers))
+	a.mu.Unlock()
+	for _, save := range savers {
+		save()
+	}
+}
+
 // SaveBeforeLock registers save, which every lock (Lock, the idle and
-// background locks, Close) calls before it drops the keys, on the lock's
-// goroutine: a screen holding text the patient typed and it has not saved
-// yet (a draft saved after a pause) saves it there. save may do storage
-// work but must not wait for the UI goroutine. The returned function
-// unregisters it. Cheap; any goroutine.
+// background locks, Close, CloseProfile) calls before it drops keys, on
+// the lock's goroutine: a screen holding text the patient typed and it
+// has not saved yet (a draft saved after a pause) saves it there. save may
+// do storage work but must not wait for the UI goroutine. The returned
+// function unregisters it. Cheap; any goroutine.
 func (a *App) SaveBeforeLock(save func()) (remove func()) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -194,23 +194,31 @@ func TestLockSavesWhatScreensHold(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
+	// unlock opens what lock closed; lock returns the app to unlock.
+	unlock := func(t *testing.T, a *App, _ string) {
+		t.Helper()
+		if err := a.Unlock(context.Background(), "a long passphrase"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
-		name string
-		lock func(t *testing.T, a *App) *App // returns the app to unlock
+		name   string
+		lock   func(t *testing.T, a *App, pid string) *App
+		unlock func(t *testing.T, a *App, pid string)
 	}{
-		{"asked for", func(t *testing.T, a *App) *App { a.Lock(); return a }},
-		{"idle", func(t *testing.T, a *App) *App {
+		{"asked for", func(t *testing.T, a *App, _ string) *App { a.Lock(); return a }, unlock},
+		{"idle", func(t *testing.T, a *App, _ string) *App {
 			a.SetIdleTimeout(time.Millisecond)
 			waitLocked(t, a)
 			return a
-		}},
-		{"in the background", func(t *testing.T, a *App) *App {
+		}, unlock},
+		{"in the background", func(t *testing.T, a *App, _ string) *App {
 			a.SetBackgroundGrace(0)
 			a.WentToBackground()
 			waitLocked(t, a)
 			return a
-		}},
-		{"closing", func(t *testing.T, a *App) *App {
+		}, unlock},
+		{"closing", func(t *testing.T, a *App, _ string) *App {
 			a.Close()
 			again, err := Open(Config{DataDir: a.DataDir(), Storage: storage.Options{KDF: cheapKDF, NoKeyring: true}, IdleTimeout: -1})
 			if err != nil {
@@ -218,6 +226,20 @@ func TestLockSavesWhatScreensHold(t *testing.T) {
 			}
 			t.Cleanup(func() { again.Close() })
 			return again
+		}, unlock},
+		{"the record's own lock closing", func(t *testing.T, a *App, pid string) *App {
+			ctx := context.Background()
+			if err := a.SetOwnLock(ctx, pid, "", "the record's own passphrase"); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.CloseProfile(ctx, pid); err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}, func(t *testing.T, a *App, pid string) {
+			if err := a.OpenProfile(context.Background(), pid, "the record's own passphrase"); err != nil {
+				t.Fatal(err)
+			}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,10 +255,8 @@ func TestLockSavesWhatScreensHold(t *testing.T) {
 			})
 			defer remove()
 			a.SaveBeforeLock(func() { t.Error("a saver removed was called") })()
-			a = tc.lock(t, a)
-			if err := a.Unlock(ctx, "a long passphrase"); err != nil {
-				t.Fatal(err)
-			}
+			a = tc.lock(t, a, pid)
+			tc.unlock(t, a, pid)
 			if d, ok, err := a.Draft(ctx, pid, DraftNew); err != nil || !ok || d.Text != typed.Text || d.Subject != typed.Subject {
 				t.Fatalf("draft after the lock = %+v (ok %v, %v); want %+v", d, ok, err, typed)
 			}
