@@ -339,7 +339,10 @@ func patientName(raw []byte) string {
 // sign-in page opens in the browser. What the patient wrote and the cached
 // record stay as they are. When a parent's or caregiver's new sign-in no
 // longer opens the patient's record, the practice ended that access: the
-// profile is closed and kept for the user to see (ErrAccessEnded).
+// profile is closed and kept for the user to see (ErrAccessEnded). A
+// patient's sign-in that opened another record (another login on a shared
+// computer) renewed that record, not this one: ErrOtherRecord, and this
+// profile still needs sign-in.
 func (a *App) SignInAgain(ctx context.Context, profileID string) error {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
@@ -365,7 +368,11 @@ func (a *App) SignInAgain(ctx context.Context, profileID string) error {
 // user's: only where nobody could decline (the demo signs in by itself).
 func (a *App) reopened(ctx context.Context, p, got storage.Profile, err error, refusalEnds bool) error {
 	switch {
-	case !isProxy(p), err == nil && got.ID == p.ID:
+	case err == nil && got.ID == p.ID:
+		return nil
+	case !isProxy(p) && err == nil:
+		return fmt.Errorf("sign in again: %w", ErrOtherRecord)
+	case !isProxy(p):
 		return err
 	case err == nil, refusalEnds && errors.Is(err, ErrCancelled):
 		return fmt.Errorf("sign in again: %w", a.accessEnded(ctx, p.ID))

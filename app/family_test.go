@@ -556,6 +556,45 @@ func TestCaregiverSignInExpiryKeepsRecord(t *testing.T) {
 	}
 }
 
+// TestSignInAgainAsAnotherPatient: a patient's "Sign in again" that the
+// browser completes for another record (another login on a shared
+// computer) renewed that record, not this one: ErrOtherRecord, and this
+// profile still needs its own sign-in.
+func TestSignInAgainAsAnotherPatient(t *testing.T) {
+	ctx := context.Background()
+	practice := startDemo(t)
+	user, patient := "maya", synth.MayaID
+	core, err := Open(Config{DataDir: t.TempDir(), Storage: storage.Options{KDF: cheapKDF, NoKeyring: true}, IdleTimeout: -1,
+		OpenBrowser: func(authURL string) error { return demoBrowser(ctx, practice, user, patient)(authURL) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { core.Close() })
+	if err := core.Setup(ctx, "a long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	maya, err := core.Connect(ctx, practice.FHIRBase(), ConnectOptions{})
+	if err != nil || !maya.Self {
+		t.Fatalf("connect: %+v %v, want Maya's own profile", maya, err)
+	}
+	practice.Server().Auth().ExpireSignIns()
+	if err := core.Sync(ctx, maya.ID); !errors.Is(err, ErrNeedsSignIn) {
+		t.Fatalf("sync with the sign-in expired: %v, want ErrNeedsSignIn", err)
+	}
+	user, patient = "nia", synth.NiaID // her daughter's own login, on the same computer
+	if err := core.SignInAgain(ctx, maya.ID); !errors.Is(err, ErrOtherRecord) {
+		t.Fatalf("signing in again as someone else: %v, want ErrOtherRecord", err)
+	}
+	ps, err := core.Profiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ps, func(q ProfileInfo) bool { return q.ID == maya.ID })
+	if i < 0 || !ps[i].NeedsSignIn || ps[i].Ended {
+		t.Errorf("profiles %+v: want Maya's kept, still needing her sign-in, not ended", ps)
+	}
+}
+
 // TestCaregiverSignInAgainAtPractice: at a practice signed in to through
 // the browser (not the demo, which signs in by itself), after the
 // practice ended a parent's or caregiver's access, what the new sign-in

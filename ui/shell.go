@@ -421,6 +421,9 @@ func (s *shell) signInAgain() {
 			// closed record shows what was not sent, and the choices.
 			s.u.showUnlockedHomeAt(s.current.ID)
 			return
+		case errors.Is(err, app.ErrOtherRecord):
+			s.showBanner(lang.L("That sign-in opened another person's record. This record still needs a sign-in with its own account."))
+			return
 		case err != nil:
 			s.showBanner(humanConnectError(err))
 			return

@@ -32,8 +32,8 @@ func openOwnLocks(ctx context.Context, st *storage.Store, e env) error {
 
 // closedError is what a command says of a record whose own lock is closed.
 func closedError(p app.ProfileInfo) error {
-	return fmt.Errorf("profile %s (%s) has its own lock: set %s to its passphrase: %w",
-		p.ID, p.Label, profilePassphraseVar, app.ErrProfileClosed)
+	return fmt.Errorf("profile %s has its own lock: set %s to its passphrase: %w",
+		p.ID, profilePassphraseVar, app.ErrProfileClosed)
 }
 
 // cmdOwnLock gives a record a passphrase of its own, changes it or removes

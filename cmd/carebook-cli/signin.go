@@ -46,24 +46,20 @@ func cmdSignIn(ctx context.Context, args []string, e env) error {
 		return endedError(p, err)
 	case errors.Is(err, app.ErrCancelled):
 		return fmt.Errorf("the sign-in was refused or cancelled; profile %s still needs sign-in: %w", p.ID, app.ErrNeedsSignIn)
+	case errors.Is(err, app.ErrOtherRecord):
+		// Another login on this computer: that record was renewed, not this.
+		return fmt.Errorf("the sign-in opened another record; profile %s still needs sign-in with its own login: %w", p.ID, app.ErrNeedsSignIn)
 	case err != nil:
 		return err
-	}
-	// A patient's sign-in that the browser completed for another record
-	// (another login) renewed that one, not this.
-	if p, err = pickProfile(ctx, a, p.ID); err != nil {
-		return err
-	}
-	if p.NeedsSignIn {
-		return fmt.Errorf("the sign-in opened another record; profile %s still needs sign-in with its own login: %w", p.ID, app.ErrNeedsSignIn)
 	}
 	fmt.Fprintf(e.stderr, "carebook-cli: profile %s is signed in again; its record and outbox are kept\n", p.ID)
 	return nil
 }
 
 // endedError says that the practice ended the access to p's record (err
-// wraps app.ErrAccessEnded: exit 6).
+// wraps app.ErrAccessEnded: exit 6). It names the profile by id: stderr
+// carries no record contents, a patient's name included.
 func endedError(p app.ProfileInfo, err error) error {
-	return fmt.Errorf("the practice no longer gives you access to %s's record; it is kept until you remove it (carebook-cli remove --profile %s lists what was not sent): %w",
-		p.Label, p.ID, err)
+	return fmt.Errorf("the practice no longer gives you access to the record of profile %s; it is kept until you remove it (carebook-cli remove --profile %s lists what was not sent): %w",
+		p.ID, p.ID, err)
 }
