@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook/storage"
 	"github.com/carebook/carebook/sync/fhirapi/fhirtest"
@@ -62,6 +64,38 @@ func TestDiscardWhatNeverLeft(t *testing.T) {
 		}
 		if n := srv.Count("Communication"); n != 0 {
 			t.Fatalf("the practice holds %d messages, want none", n)
+		}
+	})
+	t.Run("upload cut", func(t *testing.T) {
+		// A photo too large for the link in the time allowed: its body
+		// never all left, so the practice cannot have the message.
+		saved := clientOptions
+		clientOptions.RequestTimeout, clientOptions.UploadRate, clientOptions.MaxAttempts = 500*time.Millisecond, 1<<40, 1
+		t.Cleanup(func() { clientOptions = saved })
+		srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+		defer srv.Close()
+		release := make(chan struct{})
+		defer close(release) // before Close, which waits for the handler
+		a, pid, _ := openActionApp(t, srv)
+		srv.FailBefore(func(r *http.Request) int {
+			if r.Method != http.MethodPost {
+				return 0
+			}
+			<-release // reads nothing of the body: a slow link
+			return http.StatusServiceUnavailable
+		})
+		photo := `{"resourceType":"Communication","status":"completed","subject":{"reference":"Patient/p1"},` +
+			`"payload":[{"contentAttachment":{"contentType":"image/jpeg","data":"` + strings.Repeat("A", 8<<20) + `"}}]}`
+		sub, err := a.submitCreate(ctx, pid, outbox.KindMessage, []byte(photo))
+		if !errors.Is(err, ErrQueued) || sub.Seq == 0 {
+			t.Fatalf("submit = %+v, %v; want it queued", sub, err)
+		}
+		it, err := a.store.OutboxItem(ctx, pid, sub.Seq)
+		if err != nil || it.LastError != outbox.WordsUploadCut {
+			t.Fatalf("outbox item %s, %q, %v; want its upload cut", it.Status, it.LastError, err)
+		}
+		if err := a.DiscardOutboxItem(ctx, pid, sub.Seq); err != nil {
+			t.Fatalf("a message whose upload never finished cannot be discarded (%d attempts counted): %v", it.Attempts, err)
 		}
 	})
 }
