@@ -121,15 +121,21 @@ type OutboxEntry struct {
 	Ref string
 	// LastError explains the last failed attempt (the practice's words
 	// when it refused).
-	LastError            string
-	Attempts             int
+	LastError string
+	Attempts  int
+	// CutAttempts counts the attempts that provably never reached the
+	// practice (not all of the request could go out).
+	CutAttempts          int
 	NextAttempt          time.Time
 	CreatedAt, UpdatedAt time.Time
 }
 
 // MaySendAgain reports whether the item could be at the practice already
-// although no answer confirmed it (an attempt was made).
-func (e OutboxEntry) MaySendAgain() bool { return e.State == storage.OutboxPending && e.Attempts > 0 }
+// although no answer confirmed it (an attempt that may have reached it was
+// made).
+func (e OutboxEntry) MaySendAgain() bool {
+	return e.State == storage.OutboxPending && e.Attempts > e.CutAttempts
+}
 
 // Outbox lists every item of the profile's outbox, oldest first.
 func (a *App) Outbox(ctx context.Context, profileID string) ([]OutboxEntry, error) {
@@ -147,7 +153,7 @@ func (a *App) Outbox(ctx context.Context, profileID string) ([]OutboxEntry, erro
 func outboxEntry(it storage.OutboxItem) OutboxEntry {
 	e := OutboxEntry{
 		Seq: it.Seq, LocalID: LocalID(it.Seq), Kind: it.Kind, Identifier: it.Identifier, State: it.Status,
-		Result: it.Result, LastError: outboxWords(it.LastError), Attempts: it.Attempts, NextAttempt: it.NextAttempt,
+		Result: it.Result, LastError: outboxWords(it.LastError), Attempts: it.Attempts, CutAttempts: it.CutAttempts, NextAttempt: it.NextAttempt,
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 	}
 	if req, err := outbox.DecodeRequest(it); err == nil {
@@ -283,19 +289,24 @@ func (a *App) RetryOutboxItem(ctx context.Context, profileID string, seq int64) 
 	return a.sendAndReport(ctx, profileID, seq)
 }
 
-// DiscardOutboxItem removes an item the practice refused, or one that was
-// never tried. An item that may already be at the practice (an attempt
-// went out with no answer) or was sent cannot be discarded.
+// discardable is nil when the patient may discard it (see
+// DiscardOutboxItem), else why not.
+func discardable(it storage.OutboxItem) error {
+	switch {
+	case it.Status == storage.OutboxSent:
+		return invalid(i18n.L("{{.ID}} was already accepted by the practice", map[string]any{"ID": LocalID(it.Seq)}))
+	case it.Status == storage.OutboxPending && it.Attempts > it.CutAttempts:
+		return invalid(i18n.L("{{.ID}} may already have reached the practice; it is kept until the practice answers", map[string]any{"ID": LocalID(it.Seq)}))
+	}
+	return nil
+}
+
+// DiscardOutboxItem removes an item the practice refused, or one that
+// never reached it (never tried, or every try cut short before all of it
+// left). An item that may already be at the practice (an attempt went out
+// with no answer) or was sent cannot be discarded.
 func (a *App) DiscardOutboxItem(ctx context.Context, profileID string, seq int64) error {
-	err := a.store.DeleteOutboxItem(ctx, profileID, seq, func(it storage.OutboxItem) error {
-		switch {
-		case it.Status == storage.OutboxSent:
-			return invalid(i18n.L("{{.ID}} was already accepted by the practice", map[string]any{"ID": LocalID(seq)}))
-		case it.Status == storage.OutboxPending && it.Attempts > 0:
-			return invalid(i18n.L("{{.ID}} may already have reached the practice; it is kept until the practice answers", map[string]any{"ID": LocalID(seq)}))
-		}
-		return nil
-	})
+	err := a.store.DeleteOutboxItem(ctx, profileID, seq, discardable)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return invalid(i18n.L("no outbox item {{.ID}}", map[string]any{"ID": LocalID(seq)}))

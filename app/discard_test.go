@@ -70,7 +70,7 @@ func TestDiscardWhatNeverLeft(t *testing.T) {
 		// A photo too large for the link in the time allowed: its body
 		// never all left, so the practice cannot have the message.
 		saved := clientOptions
-		clientOptions.RequestTimeout, clientOptions.UploadRate, clientOptions.MaxAttempts = 500*time.Millisecond, 1<<40, 1
+		clientOptions.RequestTimeout, clientOptions.UploadRate, clientOptions.MaxAttempts = time.Second, 1<<40, 1
 		t.Cleanup(func() { clientOptions = saved })
 		srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
 		defer srv.Close()
@@ -93,6 +93,10 @@ func TestDiscardWhatNeverLeft(t *testing.T) {
 		it, err := a.store.OutboxItem(ctx, pid, sub.Seq)
 		if err != nil || it.LastError != outbox.WordsUploadCut {
 			t.Fatalf("outbox item %s, %q, %v; want its upload cut", it.Status, it.LastError, err)
+		}
+		in, err := a.Messages(ctx, pid)
+		if err != nil || len(in.Threads) != 1 || !in.Threads[0].Messages[0].CanDiscard {
+			t.Fatalf("inbox %+v, %v: want the message offered for discarding", in.Threads, err)
 		}
 		if err := a.DiscardOutboxItem(ctx, pid, sub.Seq); err != nil {
 			t.Fatalf("a message whose upload never finished cannot be discarded (%d attempts counted): %v", it.Attempts, err)

@@ -52,6 +52,9 @@ type Message struct {
 	Error string
 	// Attempts counts the tries to send it.
 	Attempts int
+	// CanDiscard says the message may be discarded: the practice refused
+	// it, or it provably never reached the practice (DiscardOutboxItem).
+	CanDiscard bool
 }
 
 // MessageFile is a file of a message; Index is its attachment number for
@@ -258,6 +261,7 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 			}
 			if e.item != nil {
 				m.LocalID, m.Seq, m.Attempts = "local-"+strconv.FormatInt(e.item.Seq, 10), e.item.Seq, e.item.Attempts
+				m.CanDiscard = discardable(*e.item) == nil
 			}
 			for n, f := range e.c.Attachments {
 				m.Attachments = append(m.Attachments, MessageFile{Name: firstNonEmpty(f.Title, i18n.L("File {{.Number}}", map[string]any{"Number": n + 1})), ContentType: f.ContentType, Size: f.Size, Index: n})

@@ -34,13 +34,17 @@ func (st OutboxStatus) valid() bool {
 // confirmed yet (or whose outcome is kept for display). Only Seq, ProfileID
 // and Status are stored in clear; everything else is sealed.
 type OutboxItem struct {
-	Seq                  int64  // local order, assigned by storage
-	ProfileID            string // the profile the item belongs to
-	Kind                 string // "message", "appointment", "appointment-cancel", "task", "patient-update", ...
-	Identifier           string // client-generated unique id (urn:uuid:...), unique per profile
-	Payload              []byte // what to send (FHIR JSON, method, url ...; caller-defined)
-	Status               OutboxStatus
-	Attempts             int
+	Seq        int64  // local order, assigned by storage
+	ProfileID  string // the profile the item belongs to
+	Kind       string // "message", "appointment", "appointment-cancel", "task", "patient-update", ...
+	Identifier string // client-generated unique id (urn:uuid:...), unique per profile
+	Payload    []byte // what to send (FHIR JSON, method, url ...; caller-defined)
+	Status     OutboxStatus
+	Attempts   int
+	// CutAttempts counts the attempts that provably never reached the
+	// practice: the request's body could not all go out. The item may be
+	// at the practice only if Attempts > CutAttempts.
+	CutAttempts          int
 	LastError            string    // may quote the server
 	Result               []byte    // the server's answer (e.g. created resource JSON)
 	NextAttempt          time.Time // when to retry; zero means now
@@ -53,6 +57,7 @@ type outboxRecord struct {
 	Identifier  string    `json:"identifier"`
 	Payload     []byte    `json:"payload"`
 	Attempts    int       `json:"attempts"`
+	CutAttempts int       `json:"cut_attempts,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
 	Result      []byte    `json:"result,omitempty"`
 	NextAttempt time.Time `json:"next_attempt"`
@@ -68,7 +73,7 @@ func outboxAD(profileID string, seq int64, status OutboxStatus) []byte {
 
 func sealOutbox(k *profileKeys, it OutboxItem) ([]byte, error) {
 	pt, err := json.Marshal(outboxRecord{
-		Kind: it.Kind, Identifier: it.Identifier, Payload: it.Payload, Attempts: it.Attempts,
+		Kind: it.Kind, Identifier: it.Identifier, Payload: it.Payload, Attempts: it.Attempts, CutAttempts: it.CutAttempts,
 		LastError: it.LastError, Result: it.Result, NextAttempt: it.NextAttempt.UTC(),
 		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
 	})
@@ -91,7 +96,7 @@ func openOutbox(k *profileKeys, profileID string, seq int64, status string, seal
 	}
 	return OutboxItem{
 		Seq: seq, ProfileID: profileID, Kind: r.Kind, Identifier: r.Identifier, Payload: r.Payload,
-		Status: OutboxStatus(status), Attempts: r.Attempts, LastError: r.LastError, Result: r.Result,
+		Status: OutboxStatus(status), Attempts: r.Attempts, CutAttempts: r.CutAttempts, LastError: r.LastError, Result: r.Result,
 		NextAttempt: r.NextAttempt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}, nil
 }
@@ -112,7 +117,7 @@ func (s *Store) Enqueue(ctx context.Context, item OutboxItem) (OutboxItem, error
 		return OutboxItem{}, fmt.Errorf("enqueue: %w", err)
 	}
 	now := time.Now().UTC().Round(0)
-	item.Status, item.Attempts, item.LastError, item.Result = OutboxPending, 0, "", nil
+	item.Status, item.Attempts, item.CutAttempts, item.LastError, item.Result = OutboxPending, 0, 0, "", nil
 	item.CreatedAt, item.UpdatedAt = now, now
 	err = s.update(ctx, "enqueue", func(tx *sql.Tx) error {
 		var n int
@@ -207,7 +212,7 @@ func readOutboxItem(ctx context.Context, q queryer, k *profileKeys, profileID st
 }
 
 // SaveOutboxItem records the outcome of an attempt: Status, Attempts,
-// LastError, Result and NextAttempt of item (found by ProfileID and Seq).
+// CutAttempts, LastError, Result and NextAttempt of item (found by ProfileID and Seq).
 // Kind, Identifier and CreatedAt cannot change, nor can Payload until the
 // practice has the item: a sent item's Payload (when not nil) replaces
 // the stored one, so that the outbox can drop what the practice's copy
@@ -226,7 +231,7 @@ func (s *Store) SaveOutboxItem(ctx context.Context, item OutboxItem) error {
 		if err != nil {
 			return fmt.Errorf("save outbox item: %w", err)
 		}
-		cur.Status, cur.Attempts, cur.LastError = item.Status, item.Attempts, item.LastError
+		cur.Status, cur.Attempts, cur.CutAttempts, cur.LastError = item.Status, item.Attempts, item.CutAttempts, item.LastError
 		cur.Result, cur.NextAttempt = item.Result, item.NextAttempt
 		if item.Status == OutboxSent && item.Payload != nil {
 			cur.Payload = item.Payload

@@ -38,7 +38,7 @@ func TestOutbox(t *testing.T) {
 	wantErr(t, "no identifier", err, ErrInvalid)
 
 	next := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	first.Status, first.Attempts, first.LastError, first.NextAttempt = OutboxPending, 1, "503 Service Unavailable", next
+	first.Status, first.Attempts, first.CutAttempts, first.LastError, first.NextAttempt = OutboxPending, 1, 1, "503 Service Unavailable", next
 	first.Payload = []byte("ignored: the payload cannot change")
 	if err := s.SaveOutboxItem(ctx, first); err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Kind != "message" || got.Identifier != "urn:uuid:1" || !bytes.Equal(got.Payload, []byte(`{"resourceType":"Communication"}`)) ||
-		got.Attempts != 1 || got.LastError != "503 Service Unavailable" || !got.NextAttempt.Equal(next) ||
+		got.Attempts != 1 || got.CutAttempts != 1 || got.LastError != "503 Service Unavailable" || !got.NextAttempt.Equal(next) ||
 		!got.CreatedAt.Equal(first.CreatedAt) || got.UpdatedAt.Before(got.CreatedAt) {
 		t.Errorf("OutboxItem = %+v", got)
 	}

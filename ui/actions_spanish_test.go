@@ -78,7 +78,7 @@ func TestMessagesInSpanish(t *testing.T) {
 			{LocalID: "local-4", Seq: 4, FromPatient: true, From: "Usted", Text: "Adjunto la foto.",
 				State: app.MessageFailed, Error: practiceWords, Sent: sent.Add(24 * time.Hour), Attempts: 1},
 			{LocalID: "local-5", Seq: 5, FromPatient: true, From: "Usted", Text: "¿Y el martes?",
-				State: app.MessageWaiting, Sent: sent.Add(48 * time.Hour)},
+				State: app.MessageWaiting, Sent: sent.Add(48 * time.Hour), CanDiscard: true},
 		},
 	}
 	other := app.MessageThread{Key: "Communication/t2", Subject: "Resultados", With: "Recepción", CanReply: true,

@@ -351,7 +351,7 @@ func (v *messagesView) stateObjects(th app.MessageThread, m app.Message) []fyne.
 			&widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
 	case app.MessageWaiting:
 		buttons = append(buttons, &widget.Button{Text: lang.L("Send now"), Icon: theme.MailSendIcon(), OnTapped: func() { v.retry(seq, problem) }})
-		if m.Attempts == 0 {
+		if m.CanDiscard {
 			buttons = append(buttons, &widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
 		}
 	}

@@ -292,11 +292,18 @@ type request struct {
 // body the caller must close. Every non-2xx reply becomes an error here.
 func (c *Client) send(ctx context.Context, req request) (*http.Response, error) {
 	refused := false
+	reached := false // an earlier try may have reached the server
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(ctx, req)
 		if err == nil {
 			return resp, nil
 		}
+		if reached && errors.Is(err, ErrUploadCut) {
+			// This try was cut short, but an earlier one may have got
+			// through: the request as a whole is not provably unsent.
+			err = fmt.Errorf("%w: %s %s: an earlier try may have reached the server; this one could not be sent in full", ErrNetwork, req.method, c.safePath(req.url))
+		}
+		reached = reached || mayHaveReached(err)
 		var oe *OperationOutcomeError
 		if errors.As(err, &oe) && oe.Status == http.StatusUnauthorized && c.opts.Token != nil && !refused {
 			// The server refused a token the source thought valid (revoked or
@@ -324,6 +331,20 @@ func (c *Client) send(ctx context.Context, req request) (*http.Response, error) 
 		case <-t.C:
 		}
 	}
+}
+
+// mayHaveReached reports whether a try that failed with err may have been
+// processed by the server: anything but a request cut short, no access
+// token, or a 401 (the server processed nothing).
+func mayHaveReached(err error) bool {
+	var oe *OperationOutcomeError
+	switch {
+	case errors.Is(err, ErrUploadCut), errors.Is(err, ErrAccessToken):
+		return false
+	case errors.As(err, &oe) && oe.Status == http.StatusUnauthorized:
+		return false
+	}
+	return true
 }
 
 func retryable(err error) bool {

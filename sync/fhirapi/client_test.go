@@ -613,6 +613,31 @@ func TestUploadGetsTimeForItsBody(t *testing.T) {
 	}
 }
 
+// TestUploadCutAfterAReachingTry: a conditional create (retried) whose
+// first try got through and was answered 503, and whose second try was
+// cut short, is not ErrUploadCut: the server may have the first.
+func TestUploadCutAfterAReachingTry(t *testing.T) {
+	body := []byte(`{"resourceType":"Communication","note":"` + strings.Repeat("A", 32<<20) + `"}`)
+	var tries atomic.Int32
+	release := make(chan struct{})
+	defer close(release)
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tries.Add(1) == 1 {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		select { // reads nothing more: the link stalls
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}), Options{RequestTimeout: time.Second, UploadRate: 1 << 40, MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	_, err := c.Create(context.Background(), "Communication", body, "identifier=urn:ietf:rfc:3986|urn:uuid:1")
+	if tries.Load() != 2 || !errors.Is(err, ErrNetwork) || errors.Is(err, ErrUploadCut) {
+		t.Fatalf("after %d tries: err = %v; want a network error that is not ErrUploadCut", tries.Load(), err)
+	}
+}
+
 // TestSearchStreams: entries reach the handler while the page is still
 // arriving, so a page is never held in memory whole. The server sends the
 // first entry and waits until the client has handed it out before it

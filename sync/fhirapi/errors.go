@@ -45,7 +45,8 @@ var (
 	// was still being sent: the connection was made, and the request
 	// failed or timed out before all of it left (a body too large for the
 	// link in the time allowed, or cut by a proxy). It says more about
-	// that request than about the server, which was reached.
+	// that request than about the server, which was reached; and, since
+	// every try of the request was cut so, the server has nothing of it.
 	ErrUploadCut = errors.New("fhirapi: the request could not be sent in full")
 	// ErrInsecure is a base or link URL that is not https and not loopback.
 	ErrInsecure = errors.New("fhirapi: https required")

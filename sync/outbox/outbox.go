@@ -350,7 +350,10 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (_ storage.
 	case fhirapi.IsTransient(err):
 		it.LastError = WordsUnreachable
 		if errors.Is(err, fhirapi.ErrUploadCut) {
+			// Not all of it left: the practice has nothing of this
+			// attempt, and the patient may still discard the item.
 			it.LastError = WordsUploadCut
+			it.CutAttempts++
 		}
 		it.NextAttempt = o.cfg.Now().Add(o.backoff(it.Attempts, err))
 		// A reply of the practice's server (5xx), or an upload that could
