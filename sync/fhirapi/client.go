@@ -347,12 +347,15 @@ func mayHaveReached(err error) bool {
 	return true
 }
 
+// retryable reports a failure worth another try at once. A request cut
+// short is not: the link that could not carry it in the time allowed will
+// not carry it now, and the caller (the outbox) tries again later.
 func retryable(err error) bool {
 	var oe *OperationOutcomeError
 	if errors.As(err, &oe) {
 		return oe.Status == http.StatusTooManyRequests || oe.Status == http.StatusServiceUnavailable
 	}
-	return errors.Is(err, ErrNetwork)
+	return errors.Is(err, ErrNetwork) && !errors.Is(err, ErrUploadCut)
 }
 
 // backoff is full-jitter exponential: a random delay in [d/2, d] where d

@@ -613,6 +613,27 @@ func TestUploadGetsTimeForItsBody(t *testing.T) {
 	}
 }
 
+// TestUploadCutIsNotRetried: a conditional create (retried on network
+// errors) whose upload is cut short is tried once: the same link would
+// take as long again.
+func TestUploadCutIsNotRetried(t *testing.T) {
+	body := []byte(`{"resourceType":"Communication","note":"` + strings.Repeat("A", 32<<20) + `"}`)
+	var tries atomic.Int32
+	release := make(chan struct{})
+	defer close(release)
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tries.Add(1)
+		select { // reads nothing: the link stalls
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}), Options{RequestTimeout: time.Second, UploadRate: 1 << 40, MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	_, err := c.Create(context.Background(), "Communication", body, "identifier=urn:ietf:rfc:3986|urn:uuid:1")
+	if !errors.Is(err, ErrUploadCut) || tries.Load() != 1 {
+		t.Fatalf("after %d tries: err = %v; want ErrUploadCut after one", tries.Load(), err)
+	}
+}
+
 // TestUploadCutAfterAReachingTry: a conditional create (retried) whose
 // first try got through and was answered 503, and whose second try was
 // cut short, is not ErrUploadCut: the server may have the first.
