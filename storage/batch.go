@@ -3,31 +3,33 @@ package storage
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 // Batch is resources made ready to write ahead of the transaction that
 // writes them (Store.Prepare): sealed under their row keys, with the
-// clear day and month of each, turned into the documents of the search
-// index with the blind tokens of their words, and into the write
-// watcher's digests (WriteWatcher.Digest). Preparing is most
+// clear day and month of each, turned into the postings of the search
+// index under the blind tokens of their words (all but the rows, known
+// once written), and into the write watcher's digests
+// (WriteWatcher.Digest). Preparing is most
 // of a write's work and needs no transaction, so it can run on other
 // goroutines while the single writer runs the SQL of earlier batches
-// (Tx.PutBatch). A Batch is written once; it keeps the resources it was
-// given, whose JSON must not change until it is written.
+// (Tx.PutBatch). A Batch is meant to be written once (written again, it
+// is written as Put would); it keeps the resources it was given, whose
+// JSON must not change until it is written.
 type Batch struct {
 	profileID string
 	keys      *profileKeys
 	sealGen   uint64 // the generation of the key the rows are sealed under
-	hooks     uint64 // the store's hooks generation of indexer and dateOf
-	indexed   bool   // an indexer was installed: docs and tokens are set
+	hooks     uint64 // the store's hooks generation of indexer, dateOf and watcher
+	indexed   bool   // an indexer was installed: words and prefixes are set
+	written   bool   // PutBatch took its postings (see there)
 
 	rs      []Resource
 	rows    []batchRow
 	digests []any // the watcher's Digest of each resource (nil: none)
-	docs    []SearchDoc
-	// The blind token of each word and beginning of the documents.
-	tokens, prefixTokens map[string]string
+	// The postings of the index by word and by beginning (postingLists),
+	// each giving the place of its resource in rs for its row.
+	words, prefixes map[string]*tokenList
 }
 
 // batchRow is one resource's row as Tx.PutBatch writes it.
@@ -108,30 +110,20 @@ func (s *Store) Prepare(ctx context.Context, profileID string, rs []Resource, ah
 		}
 		return s.lookupCommitted(ctx, k, profileID, typ, id)
 	}
-	b.docs = indexer(rs, lookup)
-	b.tokens, b.prefixTokens = map[string]string{}, map[string]string{}
-	for _, d := range b.docs {
-		for _, w := range d.Words {
-			if w.Word == "" || strings.IndexByte(w.Word, '\n') >= 0 {
-				continue
-			}
-			if _, ok := b.tokens[w.Word]; !ok {
-				tok, err := h.rowKey(nil, "search", w.Word)
-				if err != nil {
-					return nil, fmt.Errorf("prepare resources: %w", err)
-				}
-				b.tokens[w.Word] = string(tok)
-			}
-			if p, ok := searchPrefix(w.Word); ok {
-				if _, ok := b.prefixTokens[p]; !ok {
-					tok, err := h.rowKey(nil, searchPrefixDomain, p)
-					if err != nil {
-						return nil, fmt.Errorf("prepare resources: %w", err)
-					}
-					b.prefixTokens[p] = string(tok)
-				}
-			}
-		}
+	docs := indexer(rs, lookup)
+	// A document names its resource by type and id: its place is that of
+	// the last resource of that name (a resource written twice keeps its
+	// row).
+	place := make(map[string]int64, len(rs))
+	for i, r := range rs {
+		place[r.Type+"/"+r.ID] = int64(i)
+	}
+	b.words, b.prefixes, err = postingLists(docs, func(d *SearchDoc) (int64, bool) {
+		i, ok := place[d.Type+"/"+d.ID]
+		return i, ok
+	}, h)
+	if err != nil {
+		return nil, fmt.Errorf("prepare resources: %w", err)
 	}
 	return b, nil
 }
@@ -169,11 +161,18 @@ func (tx *Tx) PutBatch(b *Batch) error {
 	if b.profileID != tx.profileID {
 		return fmt.Errorf("put resources: %w: batch of another profile", ErrInvalid)
 	}
-	if gen, ok := tx.keys.sealGeneration(); b.keys != tx.keys || b.hooks != tx.hooks || !ok || gen != b.sealGen {
+	// A batch written before (in a transaction rolled back) gave its
+	// postings away: it is written as Put would, as is one prepared
+	// under other keys or hooks.
+	if gen, ok := tx.keys.sealGeneration(); b.written || b.keys != tx.keys || b.hooks != tx.hooks || !ok || gen != b.sealGen {
 		return tx.Put(b.rs...)
 	}
 	if err := tx.preparePut(); err != nil {
 		return err
+	}
+	var rows []int64 // the row of each resource, for the index
+	if b.indexed {
+		rows = make([]int64, len(b.rs))
 	}
 	for i, r := range b.rs {
 		if err := tx.ctx.Err(); err != nil {
@@ -189,11 +188,8 @@ func (tx *Tx) PutBatch(b *Batch) error {
 			digest = b.digests[i]
 		}
 		tx.noteDigested(r, false, digest)
-		if b.indexed {
-			if tx.pendingRows == nil {
-				tx.pendingRows = map[string]int64{}
-			}
-			tx.pendingRows[r.Type+"/"+r.ID] = n
+		if rows != nil {
+			rows[i] = n
 		}
 	}
 	if len(b.rs) == 0 {
@@ -202,18 +198,13 @@ func (tx *Tx) PutBatch(b *Batch) error {
 	if !b.indexed {
 		return tx.markSearchStale()
 	}
-	tx.pendingDocs = append(tx.pendingDocs, b.docs...)
-	tx.pendingCount += len(b.rs)
-	if tx.tokens == nil {
-		tx.tokens, tx.prefixTokens = b.tokens, b.prefixTokens
-	} else {
-		for w, t := range b.tokens {
-			tx.tokens[w] = t
-		}
-		for p, t := range b.prefixTokens {
-			tx.prefixTokens[p] = t
-		}
+	if tx.pendingWords == nil {
+		tx.pendingWords, tx.pendingPrefixes = map[string]*tokenList{}, map[string]*tokenList{}
 	}
+	addLists(tx.pendingWords, b.words, rows)
+	addLists(tx.pendingPrefixes, b.prefixes, rows)
+	b.words, b.prefixes, b.written = nil, nil, true // its lists are the transaction's now
+	tx.pendingCount += len(b.rs)
 	if len(tx.pending)+tx.pendingCount >= searchFlushAt {
 		return tx.flushSearch()
 	}

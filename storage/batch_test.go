@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -203,43 +204,82 @@ func TestPutBatchSameAsPut(t *testing.T) {
 	s, _ := newPassphraseStore(t)
 	s.SetSearchIndexer(wordIndexer)
 	s.SetDateOf(testDateOf)
-	serial, prepared := newProfile(t, s, "serial"), newProfile(t, s, "prepared")
-	old := doc("Practitioner", "old", "Doctor Cached", "")
-	for _, p := range []Profile{serial, prepared} {
-		if err := s.Put(ctx, p.ID, old); err != nil {
-			t.Fatal(err)
-		}
-	}
 	pages := batchPages()
-	for _, page := range pages {
-		if err := s.Update(ctx, serial.ID, func(tx *Tx) error { return tx.Put(page...) }); err != nil {
-			t.Fatal(err)
+	var prepared Profile
+	// A page a transaction, then every page in one (as a sync groups
+	// them), the first batch written before in a transaction rolled back.
+	for _, oneTx := range []bool{false, true} {
+		serial, batched := newProfile(t, s, fmt.Sprint("serial ", oneTx)), newProfile(t, s, fmt.Sprint("batched ", oneTx))
+		old := doc("Practitioner", "old", "Doctor Cached", "")
+		for _, p := range []Profile{serial, batched} {
+			if err := s.Put(ctx, p.ID, old); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	batches := make([]*Batch, len(pages))
-	for i, page := range pages {
-		b, err := s.Prepare(ctx, prepared.ID, page, aheadOf(pages, i))
-		if err != nil {
-			t.Fatal(err)
+		batches := make([]*Batch, len(pages))
+		for i, page := range pages {
+			b, err := s.Prepare(ctx, batched.ID, page, aheadOf(pages, i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Len() != len(page) {
+				t.Fatalf("batch of %d resources, want %d", b.Len(), len(page))
+			}
+			batches[i] = b
 		}
-		if b.Len() != len(page) {
-			t.Fatalf("batch of %d resources, want %d", b.Len(), len(page))
+		if oneTx {
+			if err := s.Update(ctx, serial.ID, func(tx *Tx) error {
+				for _, page := range pages {
+					if err := tx.Put(page...); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			rollBack := errors.New("rolled back")
+			err := s.Update(ctx, batched.ID, func(tx *Tx) error {
+				if err := tx.PutBatch(batches[0]); err != nil {
+					return err
+				}
+				return rollBack
+			})
+			if !errors.Is(err, rollBack) {
+				t.Fatalf("a write rolled back: %v", err)
+			}
+			if err := s.Update(ctx, batched.ID, func(tx *Tx) error {
+				for _, b := range batches {
+					if err := tx.PutBatch(b); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			for i, page := range pages {
+				if err := s.Update(ctx, serial.ID, func(tx *Tx) error { return tx.Put(page...) }); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Update(ctx, batched.ID, func(tx *Tx) error { return tx.PutBatch(batches[i]) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			prepared = batched
 		}
-		batches[i] = b
-	}
-	for _, b := range batches {
-		if err := s.Update(ctx, prepared.ID, func(tx *Tx) error { return tx.PutBatch(b) }); err != nil {
-			t.Fatal(err)
+		for _, tt := range []struct {
+			what string
+			dump func(*testing.T, *Store, string) []string
+		}{{"rows", dumpRows}, {"search index", dumpIndex}} {
+			want, got := tt.dump(t, s, serial.ID), tt.dump(t, s, batched.ID)
+			if !slices.Equal(got, want) {
+				t.Errorf("one transaction %v: %s written from batches:\n%s\nwant (written with Put):\n%s", oneTx, tt.what,
+					strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
 		}
-	}
-	for _, tt := range []struct {
-		what string
-		dump func(*testing.T, *Store, string) []string
-	}{{"rows", dumpRows}, {"search index", dumpIndex}} {
-		want, got := tt.dump(t, s, serial.ID), tt.dump(t, s, prepared.ID)
-		if !slices.Equal(got, want) {
-			t.Errorf("%s written from batches:\n%s\nwant (written with Put):\n%s", tt.what, strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
+		checkPostingsInRowOrder(t, s, batched.ID)
 	}
 	// The references named what the pages before wrote, and the cached
 	// resource; not what a later page wrote.

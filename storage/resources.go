@@ -466,14 +466,11 @@ type Tx struct {
 	pending     []searchPending
 	staleMarked bool
 	wordsAdded  bool // the cached vocabulary holds words of this transaction
-	// What PutBatch wrote and is not indexed yet: the documents its
-	// batches prepared, the row of each of their resources (by
-	// "type/id"), and the tokens of their words and beginnings.
-	pendingDocs  []SearchDoc
-	pendingRows  map[string]int64
-	pendingCount int // resources written by PutBatch, not indexed yet
-	tokens       map[string]string
-	prefixTokens map[string]string
+	// What PutBatch wrote and is not indexed yet: the postings its
+	// batches prepared, by word and by beginning (see postingLists), with
+	// the rows of their resources.
+	pendingWords, pendingPrefixes map[string]*tokenList
+	pendingCount                  int // resources written by PutBatch, not indexed yet
 
 	dateOf DateOf // the month of each resource's own date kept in clear
 	hooks  uint64 // the store's hooks generation of indexer and dateOf

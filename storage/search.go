@@ -257,97 +257,43 @@ func (tx *Tx) flushSearch() error {
 	if len(tx.pending) == 0 && tx.pendingCount == 0 {
 		return nil
 	}
-	// What PutBatch wrote comes with its documents and tokens ready.
-	docs, rows := tx.pendingDocs, tx.pendingRows
-	tokens := map[string]map[string]string{"search": tx.tokens, searchPrefixDomain: tx.prefixTokens}
-	tx.pendingDocs, tx.pendingRows, tx.pendingCount, tx.tokens, tx.prefixTokens = nil, nil, 0, nil, nil
-	if len(tx.pending) > 0 {
-		pending := tx.pending
-		tx.pending = nil
-		rs := make([]Resource, len(pending))
-		if rows == nil {
-			rows = make(map[string]int64, len(pending))
-		}
-		for i, p := range pending {
-			rs[i] = p.res
-			rows[p.res.Type+"/"+p.res.ID] = p.row
-		}
-		docs = append(docs, tx.indexer(rs, tx.lookup)...)
-		for i := range rs {
-			zero(rs[i].JSON)
-		}
-	}
-	var gen int64
-	if err := tx.tx.QueryRowContext(tx.ctx, `INSERT INTO search_state (profile, built, cursor, gen) VALUES (?, 0, 0, 1)
-		ON CONFLICT (profile) DO UPDATE SET gen = gen + 1 RETURNING gen`, tx.keys.num).Scan(&gen); err != nil {
-		return dbErr("index for search", err)
+	// What PutBatch wrote comes with its postings ready.
+	words, prefixes := tx.pendingWords, tx.pendingPrefixes
+	tx.pendingWords, tx.pendingPrefixes, tx.pendingCount = nil, nil, 0
+	if words == nil {
+		words, prefixes = map[string]*tokenList{}, map[string]*tokenList{}
 	}
 	h, err := tx.keys.hasher()
 	if err != nil {
 		return fmt.Errorf("index for search: %w", err)
 	}
-	words := map[string]*tokenList{}    // word → its postings
-	prefixes := map[string]*tokenList{} // first two letters → their postings
-	var touched []*tokenList            // the beginnings of one resource
-	list := func(lists map[string]*tokenList, domain, key string) (*tokenList, error) {
-		if l, ok := lists[key]; ok {
-			return l, nil
+	if len(tx.pending) > 0 {
+		pending := tx.pending
+		tx.pending = nil
+		rs := make([]Resource, len(pending))
+		rows := make(map[string]int64, len(pending))
+		for i, p := range pending {
+			rs[i] = p.res
+			rows[p.res.Type+"/"+p.res.ID] = p.row
 		}
-		tok, ok := tokens[domain][key]
-		if !ok {
-			b, err := h.rowKey(nil, domain, key)
-			if err != nil {
-				return nil, fmt.Errorf("index for search: %w", err)
-			}
-			tok = string(b)
+		docs := tx.indexer(rs, tx.lookup)
+		for i := range rs {
+			zero(rs[i].JSON)
 		}
-		l := &tokenList{tok: tok}
-		lists[key] = l
-		return l, nil
+		w, p, err := postingLists(docs, func(d *SearchDoc) (int64, bool) {
+			row, ok := rows[d.Type+"/"+d.ID]
+			return row, ok
+		}, h)
+		if err != nil {
+			return err
+		}
+		addLists(words, w, nil)
+		addLists(prefixes, p, nil)
 	}
-	// The documents in the order of their rows: each token's postings
-	// come out in row order, as a chunk keeps them, without sorting each
-	// list (the indexer gives them type by type; a sync writes its pages
-	// mixed).
-	order := make([]docRow, 0, len(docs))
-	for i := range docs {
-		if row, ok := rows[docs[i].Type+"/"+docs[i].ID]; ok {
-			order = append(order, docRow{doc: &docs[i], row: row})
-		}
-	}
-	slices.SortStableFunc(order, func(a, b docRow) int { return cmp.Compare(a.row, b.row) })
-	for i, o := range order {
-		d, row := o.doc, o.row
-		day := uint64(searchDay(d.Date))
-		for _, w := range d.Words {
-			if w.Word == "" || strings.IndexByte(w.Word, '\n') >= 0 {
-				continue
-			}
-			l, err := list(words, "search", w.Word)
-			if err != nil {
-				return err
-			}
-			mark := day << 1
-			if w.Title {
-				mark |= 1
-			}
-			l.ps = append(l.ps, posting{uint64(row), mark})
-			if p, ok := searchPrefix(w.Word); ok {
-				l, err := list(prefixes, searchPrefixDomain, p)
-				if err != nil {
-					return err
-				}
-				if l.doc != i+1 {
-					l.doc, l.score = i+1, 0
-					touched = append(touched, l)
-				}
-				l.score = max(l.score, wordScore(w.Title, p == w.Word))
-			}
-		}
-		for _, l := range touched {
-			l.ps = append(l.ps, posting{uint64(row), prefixMark(day, l.score)})
-		}
-		touched = touched[:0]
+	var gen int64
+	if err := tx.tx.QueryRowContext(tx.ctx, `INSERT INTO search_state (profile, built, cursor, gen) VALUES (?, 0, 0, 1)
+		ON CONFLICT (profile) DO UPDATE SET gen = gen + 1 RETURNING gen`, tx.keys.num).Scan(&gen); err != nil {
+		return dbErr("index for search", err)
 	}
 	// One chunk per bucket: gen, then per token its postings.
 	buckets := map[int][]*tokenList{}
@@ -375,6 +321,11 @@ func (tx *Tx) flushSearch() error {
 		slices.SortFunc(ls, func(a, b *tokenList) int { return strings.Compare(a.tok, b.tok) })
 		plain = binary.AppendUvarint(plain[:0], uint64(gen))
 		for _, l := range ls {
+			// A resource changed keeps its row, and the lists of
+			// several writes were put end to end.
+			if !slices.IsSortedFunc(l.ps, byRow) {
+				slices.SortStableFunc(l.ps, byRow)
+			}
 			entries = entries[:0]
 			last := uint64(0)
 			for _, p := range l.ps {
@@ -410,10 +361,97 @@ type tokenList struct {
 // posting is a resource's row and its mark (see eachPosting).
 type posting struct{ row, mark uint64 }
 
-// docRow is a document of a write and the row of its resource.
-type docRow struct {
+func byRow(a, b posting) int { return cmp.Compare(a.row, b.row) }
+
+// docAt is a document of a write and the place of its resource.
+type docAt struct {
 	doc *SearchDoc
-	row int64
+	at  int64
+}
+
+// postingLists groups the postings of docs by word and by beginning (its
+// first two letters, searchPrefix), each list with its blind token: a
+// word's posting is marked day<<1 | in title, a beginning's prefixMark.
+// Where a posting says row, it holds at's place of the document's
+// resource: its row, or its place in a Batch (addLists turns it into
+// the row); a document without a place is left out. The documents are
+// taken in the order of their places, so each list comes out in that
+// order.
+func postingLists(docs []SearchDoc, at func(d *SearchDoc) (int64, bool), h *rowKeyHasher) (words, prefixes map[string]*tokenList, err error) {
+	order := make([]docAt, 0, len(docs))
+	for i := range docs {
+		if n, ok := at(&docs[i]); ok {
+			order = append(order, docAt{doc: &docs[i], at: n})
+		}
+	}
+	slices.SortStableFunc(order, func(a, b docAt) int { return cmp.Compare(a.at, b.at) })
+	words = map[string]*tokenList{}    // word → its postings
+	prefixes = map[string]*tokenList{} // first two letters → their postings
+	var touched []*tokenList           // the beginnings of one resource
+	list := func(lists map[string]*tokenList, domain, key string) (*tokenList, error) {
+		if l, ok := lists[key]; ok {
+			return l, nil
+		}
+		tok, err := h.rowKey(nil, domain, key)
+		if err != nil {
+			return nil, fmt.Errorf("index for search: %w", err)
+		}
+		l := &tokenList{tok: string(tok)}
+		lists[key] = l
+		return l, nil
+	}
+	for i, o := range order {
+		d, place := o.doc, uint64(o.at)
+		day := uint64(searchDay(d.Date))
+		for _, w := range d.Words {
+			if w.Word == "" || strings.IndexByte(w.Word, '\n') >= 0 {
+				continue
+			}
+			l, err := list(words, "search", w.Word)
+			if err != nil {
+				return nil, nil, err
+			}
+			mark := day << 1
+			if w.Title {
+				mark |= 1
+			}
+			l.ps = append(l.ps, posting{place, mark})
+			if p, ok := searchPrefix(w.Word); ok {
+				l, err := list(prefixes, searchPrefixDomain, p)
+				if err != nil {
+					return nil, nil, err
+				}
+				if l.doc != i+1 {
+					l.doc, l.score = i+1, 0
+					touched = append(touched, l)
+				}
+				l.score = max(l.score, wordScore(w.Title, p == w.Word))
+			}
+		}
+		for _, l := range touched {
+			l.ps = append(l.ps, posting{place, prefixMark(day, l.score)})
+		}
+		touched = touched[:0]
+	}
+	return words, prefixes, nil
+}
+
+// addLists puts the postings of src after those of dst, token by token;
+// rows (nil: none) turns the places of src's postings into rows (see
+// postingLists). src's lists are dst's from then on.
+func addLists(dst, src map[string]*tokenList, rows []int64) {
+	for key, l := range src {
+		if rows != nil {
+			for i := range l.ps {
+				l.ps[i].row = uint64(rows[l.ps[i].row])
+			}
+		}
+		if d, ok := dst[key]; ok {
+			d.ps = append(d.ps, l.ps...)
+		} else {
+			dst[key] = l
+		}
+	}
 }
 
 // addWords adds the words the vocabulary lacks, in one new sealed row.
