@@ -238,8 +238,15 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 	// the _pragma list (that list runs in alphabetical order: journal_mode
 	// would come before page_size). Files made with 4 KB pages keep them. The cache sizes
 	// below are in KiB, not pages, and stay the same.
+	//
+	// The writer's page cache is 4 MB: a first sync fills a bigger one
+	// with pages it writes once (each new cache page is fresh memory to
+	// fault in and clear), and the pages it comes back to, the row keys'
+	// index, fit. A 16 MB cache took a fifth more CPU on the writer of a
+	// first sync, at 20k (about 410 against 330 ms) as at 100k (1.6–1.8
+	// against 1.4 s), and held 12 MB more.
 	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=page_size(16384)&_journal_mode=WAL&_pragma=synchronous(FULL)&_pragma=cache_size(-16384)" +
+		"&_pragma=page_size(16384)&_journal_mode=WAL&_pragma=synchronous(FULL)&_pragma=cache_size(-4096)" +
 		"&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	if readOnly {
 		// Readers map the first 32 MB of the file instead of copying each
