@@ -70,7 +70,7 @@ func TestDiscardWhatNeverLeft(t *testing.T) {
 		// A photo too large for the link in the time allowed: its body
 		// never all left, so the practice cannot have the message.
 		saved := clientOptions
-		clientOptions.RequestTimeout, clientOptions.UploadRate, clientOptions.MaxAttempts = time.Second, 1<<40, 1
+		clientOptions.RequestTimeout, clientOptions.UploadRate, clientOptions.MaxAttempts = 3*time.Second, 1<<40, 1
 		t.Cleanup(func() { clientOptions = saved })
 		srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
 		defer srv.Close()

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/carebook/carebook/practice/access"
 	"github.com/carebook/carebook/practice/audit"
@@ -71,9 +72,11 @@ func auditKind(r *http.Request, path string) (subtype, what string, ok bool) {
 }
 
 // record stores the AuditEvent of one request on a patient's chart (at
-// most one per request). A failure to record is logged, not answered: the
-// reply has gone out already.
-func (s *Server) record(ctx context.Context, r *http.Request, w *statusWriter, path string, g access.Grant) {
+// most one per request), at the time the request arrived: it is recorded
+// once the reply has gone, and by then the practice's staff may already
+// have read (and logged reading) what the request wrote. A failure to
+// record is logged, not answered: the reply has gone out already.
+func (s *Server) record(ctx context.Context, r *http.Request, w *statusWriter, path string, g access.Grant, arrived time.Time) {
 	if s.cfg.Audit == nil || g.PatientID == "" || g.FHIRUser == "" {
 		return
 	}
@@ -91,6 +94,7 @@ func (s *Server) record(ctx context.Context, r *http.Request, w *statusWriter, p
 		}
 	}
 	err := s.cfg.Audit.Record(context.WithoutCancel(ctx), audit.Event{
+		Time:     arrived,
 		Subtype:  subtype,
 		Outcome:  w.status,
 		Who:      g.FHIRUser,

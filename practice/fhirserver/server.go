@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/carebook/carebook/practice/access"
 	"github.com/carebook/carebook/practice/audit"
@@ -170,8 +171,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sw := &statusWriter{ResponseWriter: w}
+	arrived := time.Now()
 	s.route(sw, r, path, g)
-	s.record(ctx, r, sw, path, g)
+	s.record(ctx, r, sw, path, g, arrived)
 }
 
 func writeJSONPlain(w http.ResponseWriter, v map[string]any) {

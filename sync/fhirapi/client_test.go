@@ -586,15 +586,29 @@ func TestUploadGetsTimeForItsBody(t *testing.T) {
 	body := []byte(`{"resourceType":"Communication","note":"` + strings.Repeat("A", 32<<20) + `"}`)
 	tests := []struct {
 		name    string
+		timeout time.Duration
 		rate    int64
+		stall   bool // the link carries nothing more once the request began
 		wantErr error
 	}{
-		{name: "time for the body", rate: 8 << 20}, // 4 s for a body read in about 0.8 s
-		{name: "no time for the body", rate: 1 << 40, wantErr: ErrUploadCut},
+		// 0.6 s plus 4 s for a body read in about 1.6 s.
+		{name: "time for the body", timeout: 600 * time.Millisecond, rate: 8 << 20},
+		// Time enough to connect (the race detector and a busy machine
+		// slow the start), none for the body.
+		{name: "no time for the body", timeout: 3 * time.Second, rate: 1 << 40, stall: true, wantErr: ErrUploadCut},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			defer close(release)
 			c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.stall {
+					select {
+					case <-release:
+					case <-r.Context().Done():
+					}
+					return
+				}
 				buf := make([]byte, 1<<20) // a slow link: 1 MiB every 50 ms
 				for {
 					if _, err := io.ReadFull(r.Body, buf); err != nil {
@@ -604,7 +618,7 @@ func TestUploadGetsTimeForItsBody(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusCreated)
 				io.WriteString(w, `{"resourceType":"Communication","id":"m1"}`)
-			}), Options{RequestTimeout: 600 * time.Millisecond, UploadRate: tc.rate, MaxAttempts: 1})
+			}), Options{RequestTimeout: tc.timeout, UploadRate: tc.rate, MaxAttempts: 1})
 			_, err := c.Create(context.Background(), "Communication", body, "")
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr != nil && !errors.Is(err, ErrNetwork)) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
@@ -627,7 +641,7 @@ func TestUploadCutIsNotRetried(t *testing.T) {
 		case <-release:
 		case <-r.Context().Done():
 		}
-	}), Options{RequestTimeout: time.Second, UploadRate: 1 << 40, MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	}), Options{RequestTimeout: 3 * time.Second, UploadRate: 1 << 40, MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
 	_, err := c.Create(context.Background(), "Communication", body, "identifier=urn:ietf:rfc:3986|urn:uuid:1")
 	if !errors.Is(err, ErrUploadCut) || tries.Load() != 1 {
 		t.Fatalf("after %d tries: err = %v; want ErrUploadCut after one", tries.Load(), err)
@@ -652,7 +666,7 @@ func TestUploadCutAfterAReachingTry(t *testing.T) {
 		case <-release:
 		case <-r.Context().Done():
 		}
-	}), Options{RequestTimeout: time.Second, UploadRate: 1 << 40, MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	}), Options{RequestTimeout: 3 * time.Second, UploadRate: 1 << 40, MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
 	_, err := c.Create(context.Background(), "Communication", body, "identifier=urn:ietf:rfc:3986|urn:uuid:1")
 	if tries.Load() != 2 || !errors.Is(err, ErrNetwork) || errors.Is(err, ErrUploadCut) {
 		t.Fatalf("after %d tries: err = %v; want a network error that is not ErrUploadCut", tries.Load(), err)

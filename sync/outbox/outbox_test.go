@@ -536,7 +536,7 @@ func TestUploadCutHoldsBackOnlyItsOwn(t *testing.T) {
 				<-release
 				return http.StatusServiceUnavailable
 			})
-			api, err := fhirapi.New(srv.Base(), fhirapi.Options{RequestTimeout: time.Second, UploadRate: 1 << 40, MaxAttempts: 1})
+			api, err := fhirapi.New(srv.Base(), fhirapi.Options{RequestTimeout: 3 * time.Second, UploadRate: 1 << 40, MaxAttempts: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
