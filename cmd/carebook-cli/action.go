@@ -44,7 +44,12 @@ func addProfileFlags(fs *flag.FlagSet) profileFlags {
 // --profile (or the only one), which must be open (a record with its own
 // lock needs CAREBOOK_PROFILE_PASSPHRASE). The caller closes the app.
 func (f profileFlags) open(ctx context.Context, e env) (*app.App, app.ProfileInfo, error) {
-	a, p, err := f.openAny(ctx, e)
+	return f.openWith(ctx, e, app.Config{})
+}
+
+// openWith is open with the app's settings (a sign-in's browser).
+func (f profileFlags) openWith(ctx context.Context, e env, cfg app.Config) (*app.App, app.ProfileInfo, error) {
+	a, p, err := f.openAnyWith(ctx, e, cfg)
 	if err == nil && p.Closed {
 		a.Close()
 		return nil, app.ProfileInfo{}, closedError(p)
@@ -54,7 +59,11 @@ func (f profileFlags) open(ctx context.Context, e env) (*app.App, app.ProfileInf
 
 // openAny is open also for a record whose own lock is closed.
 func (f profileFlags) openAny(ctx context.Context, e env) (*app.App, app.ProfileInfo, error) {
-	a, err := openApp(ctx, *f.data, e)
+	return f.openAnyWith(ctx, e, app.Config{})
+}
+
+func (f profileFlags) openAnyWith(ctx context.Context, e env, cfg app.Config) (*app.App, app.ProfileInfo, error) {
+	a, err := openAppWith(ctx, *f.data, e, cfg)
 	if err != nil {
 		return nil, app.ProfileInfo{}, err
 	}

@@ -1,11 +1,41 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os/exec"
 	"runtime"
+	"time"
+
+	"github.com/carebook/carebook/app"
 )
+
+// signInFlags are the --no-browser and --timeout flags of a command that
+// signs in at a practice.
+type signInFlags struct {
+	noBrowser *bool
+	timeout   *time.Duration
+}
+
+func addSignInFlags(fs *flag.FlagSet) signInFlags {
+	return signInFlags{
+		noBrowser: fs.Bool("no-browser", false, "only print the sign-in URL, do not start a browser"),
+		timeout:   fs.Duration("timeout", 10*time.Minute, "how long to wait for the sign-in"),
+	}
+}
+
+// config is the app's settings for the sign-in: its browser (see
+// signInBrowser; where says where to sign in).
+func (f signInFlags) config(e env, where string) app.Config {
+	return app.Config{OpenBrowser: signInBrowser(e, where, *f.noBrowser)}
+}
+
+// wait bounds the wait for the sign-in by --timeout.
+func (f signInFlags) wait(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, *f.timeout)
+}
 
 // signInBrowser is the app's OpenBrowser for a command that signs in: it
 // prints where to sign in (where, such as "to example.org") and the

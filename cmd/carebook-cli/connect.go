@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/sync/smart"
@@ -20,8 +19,7 @@ func cmdConnect(ctx context.Context, args []string, e env) error {
 	patient := fs.String("patient", "", "patient id on an open server")
 	clientID := fs.String("client-id", smart.DefaultClientID, "OAuth client id registered with the practice")
 	label := fs.String("label", "", "a name for this profile (default: the patient's name)")
-	noBrowser := fs.Bool("no-browser", false, "only print the sign-in URL, do not start a browser")
-	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the sign-in")
+	sf := addSignInFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +37,7 @@ func cmdConnect(ctx context.Context, args []string, e env) error {
 	if !*open && *patient != "" {
 		return usagef("--patient is only for --open servers; with sign-in the practice says whose chart it is")
 	}
-	a, err := openAppWith(ctx, *data, e, app.Config{OpenBrowser: signInBrowser(e, "to "+u.Host, *noBrowser)})
+	a, err := openAppWith(ctx, *data, e, sf.config(e, "to "+u.Host))
 	if err != nil {
 		return err
 	}
@@ -49,7 +47,7 @@ func cmdConnect(ctx context.Context, args []string, e env) error {
 	if *open {
 		p, err = a.ConnectOpen(ctx, base, *patient, *label)
 	} else {
-		sctx, cancel := context.WithTimeout(ctx, *timeout)
+		sctx, cancel := sf.wait(ctx)
 		defer cancel()
 		p, err = a.Connect(sctx, base, app.ConnectOptions{ClientID: *clientID, Label: *label})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/carebook/carebook/app"
 )
@@ -15,27 +14,19 @@ func cmdMovePractice(ctx context.Context, args []string, e env) error {
 	fs := newFlags("new-address", e)
 	pf := addProfileFlags(fs)
 	server := fs.String("server", "", "the practice's new FHIR base URL (required)")
-	noBrowser := fs.Bool("no-browser", false, "only print the sign-in URL, do not start a browser")
-	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the sign-in")
+	sf := addSignInFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *server == "" {
 		return usagef("--server is required: the practice's new address")
 	}
-	a, err := openAppWith(ctx, *pf.data, e, app.Config{OpenBrowser: signInBrowser(e, "at the practice's new address", *noBrowser)})
+	a, p, err := pf.openWith(ctx, e, sf.config(e, "at the practice's new address"))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *pf.profile)
-	if err != nil {
-		return err
-	}
-	if p.Closed {
-		return closedError(p)
-	}
-	sctx, cancel := context.WithTimeout(ctx, *timeout)
+	sctx, cancel := sf.wait(ctx)
 	defer cancel()
 	err = a.MovePractice(sctx, p.ID, *server)
 	switch {

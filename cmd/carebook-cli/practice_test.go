@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -30,36 +31,15 @@ func TestConnectSMARTAgainstPractice(t *testing.T) {
 	acct := srv.DemoAccounts()[0]
 	dir := newCache(t)
 
-	var out, errb strings.Builder
-	getenv := func(k string) string {
-		if k == passphraseVar {
-			return testPassphrase
-		}
-		return ""
-	}
-	browser := func(authURL string) error {
-		go func() {
-			redirect, err := psmart.SignIn(context.Background(), &http.Client{}, authURL, acct.Username, acct.Password, acct.PatientIDs[0])
-			if err != nil {
-				t.Errorf("browser: %v", err)
-				return
-			}
-			resp, err := http.Get(redirect.String())
-			if err != nil {
-				t.Errorf("browser: %v", err)
-				return
-			}
-			resp.Body.Close()
-		}()
-		return nil
-	}
-	code := run(context.Background(), []string{"connect", "--data", dir, "--server", srv.FHIRBase(), "--timeout", "30s"},
-		env{stdout: &out, stderr: &errb, getenv: getenv, openBrowser: browser})
+	browser := playBrowser(t, func(authURL string) (*url.URL, error) {
+		return psmart.SignIn(context.Background(), &http.Client{}, authURL, acct.Username, acct.Password, acct.PatientIDs[0])
+	})
+	code, _, errOut := runWith(context.Background(), dir, browser, "connect", "--server", srv.FHIRBase(), "--timeout", "30s")
 	if code != exitOK {
-		t.Fatalf("connect: %d %s", code, errb.String())
+		t.Fatalf("connect: %d %s", code, errOut)
 	}
-	if !strings.Contains(errb.String(), "/auth/authorize?") {
-		t.Fatalf("the sign-in URL was not printed: %s", errb.String())
+	if !strings.Contains(errOut, "/auth/authorize?") {
+		t.Fatalf("the sign-in URL was not printed: %s", errOut)
 	}
 	if code, _, errOut := cli(t, testPassphrase, "sync", "--data", dir); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)

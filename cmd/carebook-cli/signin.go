@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/carebook/carebook/app"
 )
@@ -18,27 +17,19 @@ import (
 func cmdSignIn(ctx context.Context, args []string, e env) error {
 	fs := newFlags("signin", e)
 	pf := addProfileFlags(fs)
-	noBrowser := fs.Bool("no-browser", false, "only print the sign-in URL, do not start a browser")
-	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the sign-in")
+	sf := addSignInFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openAppWith(ctx, *pf.data, e, app.Config{OpenBrowser: signInBrowser(e, "to your practice", *noBrowser)})
+	a, p, err := pf.openWith(ctx, e, sf.config(e, "to your practice"))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := pickProfile(ctx, a, *pf.profile)
-	if err != nil {
-		return err
-	}
-	if p.Closed {
-		return closedError(p)
-	}
 	if p.Ended {
 		return endedError(p, app.ErrAccessEnded)
 	}
-	sctx, cancel := context.WithTimeout(ctx, *timeout)
+	sctx, cancel := sf.wait(ctx)
 	defer cancel()
 	err = a.SignInAgain(sctx, p.ID)
 	switch {

@@ -18,16 +18,8 @@ import (
 // her daughter's record, `signin` says so (exit 6), the profile is kept,
 // marked ended, and `sync` exits 6 too.
 func TestSignInAgain(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end against the demo practice: skipped with -short")
-	}
 	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	dir := newCache(t)
+	d, dir := startDemoForCLI(t)
 	// run as the parent, her browser signing in on the practice's pages
 	// and choosing her daughter's record.
 	browser := playBrowser(t, func(authURL string) (*url.URL, error) {
@@ -87,16 +79,8 @@ func TestSignInAgain(t *testing.T) {
 // not renewed this profile: it must not say it did, and exits 3 (the
 // profile still needs sign-in); sync's advice after exit 3 names signin.
 func TestSignInAgainAsSomeoneElse(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end against the demo practice: skipped with -short")
-	}
 	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	dir := newCache(t)
+	d, dir := startDemoForCLI(t)
 	user, patient := "nia", synth.NiaID
 	browser := playBrowser(t, func(authURL string) (*url.URL, error) {
 		return d.SignInAs(ctx, authURL, user, patient)
@@ -125,4 +109,19 @@ func TestSignInAgainAsSomeoneElse(t *testing.T) {
 	if code, _, out := run("sync", "--profile", nia); code != exitNeedsSignIn {
 		t.Fatalf("sync after someone else signed in: %d %s; want %d", code, out, exitNeedsSignIn)
 	}
+}
+
+// startDemoForCLI starts the demo practice (closed at the end of the test)
+// and a new cache for the CLI; it skips with -short.
+func startDemoForCLI(t *testing.T) (*demo.Practice, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end against the demo practice: skipped with -short")
+	}
+	d, err := demo.Start(context.Background(), demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d, newCache(t)
 }
