@@ -267,74 +267,113 @@ func TestLockSavesWhatScreensHold(t *testing.T) {
 	}
 }
 
-// TestLockDuringRefreshKeepsSignIn: the patient locks while a token
-// refresh waits for the practice's answer, after the practice rotated the
-// refresh token (the old one is spent: presenting it again revokes the
-// sign-in). Lock returns without waiting for the answer; the rotated
-// token is saved when it comes, so after unlocking a sync succeeds without
-// a new sign-in.
+// TestLockDuringRefreshKeepsSignIn: the patient locks, or quits the app,
+// while a token refresh waits for the practice's answer, after the
+// practice rotated the refresh token (the old one is spent: presenting it
+// again revokes the sign-in). Lock returns without waiting for the answer;
+// quitting stops the sync (as it stops the background sync) and waits
+// for the answer, no longer than it takes. The rotated token is saved, so
+// after unlocking (or starting the app again) a sync succeeds without a
+// new sign-in.
 func TestLockDuringRefreshKeepsSignIn(t *testing.T) {
-	ctx := context.Background()
-	p := startMsgPractice(t)
-	a, id := openMsgApp(t, p, t.TempDir())
-	refreshToken := func() string {
-		t.Helper()
-		raw, err := a.store.Secret(ctx, id, smart.SecretToken)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tok struct {
-			RefreshToken string `json:"refresh_token"`
-		}
-		if err := json.Unmarshal(raw, &tok); err != nil || tok.RefreshToken == "" {
-			t.Fatalf("stored token: %v", err)
-		}
-		return tok.RefreshToken
-	}
-	before := refreshToken()
-	editSavedToken(t, a, id, accessTokenExpired)
 	const answerDelay = 3 * time.Second
-	p.Faults().Set(faults.Config{ReplyLatency: answerDelay, OnlyPaths: "/auth/token"})
-	defer p.Faults().Set(faults.Config{})
-
-	synced := make(chan error, 1)
-	go func() { synced <- a.Sync(ctx, id) }()
-	// The refresh holds the folder's token lock while it runs.
-	for refreshing := false; !refreshing; {
-		probe, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-		unlock, err := a.store.ProcessLock(probe, "token-"+id)
-		cancel()
-		if err == nil {
-			unlock()
-			select {
-			case err := <-synced:
-				t.Fatalf("the sync ended (%v) before its refresh was seen", err)
-			case <-time.After(5 * time.Millisecond):
+	for _, tc := range []struct {
+		name string
+		// end locks or closes a while its sync's refresh waits for the
+		// answer (cancel ends the sync's context); after the sync ended,
+		// resume returns a unlocked again (or another App on its folder).
+		end    func(t *testing.T, a *App, cancel func())
+		resume func(t *testing.T, a *App, p *msgPractice, dir string) *App
+	}{
+		{"lock", func(t *testing.T, a *App, _ func()) {
+			start := time.Now()
+			a.Lock()
+			if took := time.Since(start); took >= answerDelay/2 {
+				t.Fatalf("Lock took %v: it waited for the practice's answer", took)
 			}
-			continue
-		}
-		refreshing = true
+		}, func(t *testing.T, a *App, _ *msgPractice, _ string) *App {
+			if err := a.Unlock(context.Background(), "a long passphrase"); err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}},
+		{"quit", func(t *testing.T, a *App, cancel func()) {
+			start := time.Now()
+			cancel()
+			if err := a.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); took > 2*answerDelay {
+				t.Fatalf("Close took %v; the answer came after %v", took, answerDelay)
+			}
+		}, func(t *testing.T, _ *App, p *msgPractice, dir string) *App {
+			b, _ := openMsgApp(t, p, dir)
+			return b
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			p := startMsgPractice(t)
+			dir := t.TempDir()
+			a, id := openMsgApp(t, p, dir)
+			before := storedRefreshToken(t, a, id)
+			editSavedToken(t, a, id, accessTokenExpired)
+			p.Faults().Set(faults.Config{ReplyLatency: answerDelay, OnlyPaths: "/auth/token"})
+			defer p.Faults().Set(faults.Config{})
+
+			syncCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			synced := make(chan error, 1)
+			go func() { synced <- a.Sync(syncCtx, id) }()
+			// The refresh holds the folder's token lock while it runs.
+			for refreshing := false; !refreshing; {
+				probe, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+				unlock, err := a.store.ProcessLock(probe, "token-"+id)
+				cancel()
+				if err == nil {
+					unlock()
+					select {
+					case err := <-synced:
+						t.Fatalf("the sync ended (%v) before its refresh was seen", err)
+					case <-time.After(5 * time.Millisecond):
+					}
+					continue
+				}
+				refreshing = true
+			}
+			time.Sleep(300 * time.Millisecond) // the request is at the practice
+			tc.end(t, a, cancel)
+			if err := <-synced; err == nil {
+				t.Fatal("a sync the app locked or closed during succeeded")
+			}
+			p.Faults().Set(faults.Config{})
+			a = tc.resume(t, a, p, dir)
+			if after := storedRefreshToken(t, a, id); after == before {
+				t.Fatal("the stored refresh token is the one from before: the one the practice rotated meanwhile was not saved (or no refresh ran across it)")
+			}
+			if err := a.Sync(ctx, id); err != nil {
+				t.Fatalf("sync after: %v; want it to succeed without a new sign-in", err)
+			}
+			if ps, err := a.Profiles(ctx); err != nil || len(ps) != 1 || ps[0].NeedsSignIn {
+				t.Fatalf("profiles after the sync: %+v, %v; want no sign-in needed", ps, err)
+			}
+		})
 	}
-	time.Sleep(300 * time.Millisecond) // the request is at the practice
-	start := time.Now()
-	a.Lock()
-	if took := time.Since(start); took >= answerDelay/2 {
-		t.Fatalf("Lock took %v: it waited for the practice's answer", took)
-	}
-	if err := <-synced; err == nil {
-		t.Fatal("a sync the app locked during succeeded")
-	}
-	p.Faults().Set(faults.Config{})
-	if err := a.Unlock(ctx, "a long passphrase"); err != nil {
+}
+
+// storedRefreshToken returns the refresh token a profile's saved tokens
+// hold.
+func storedRefreshToken(t *testing.T, a *App, id string) string {
+	t.Helper()
+	raw, err := a.store.Secret(context.Background(), id, smart.SecretToken)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if after := refreshToken(); after == before {
-		t.Fatal("the stored refresh token is the one from before the lock: the one the practice rotated during the lock was not saved (or no refresh ran across the lock)")
+	var tok struct {
+		RefreshToken string `json:"refresh_token"`
 	}
-	if err := a.Sync(ctx, id); err != nil {
-		t.Fatalf("sync after unlocking: %v; want it to succeed without a new sign-in", err)
+	if err := json.Unmarshal(raw, &tok); err != nil || tok.RefreshToken == "" {
+		t.Fatalf("stored token: %v", err)
 	}
-	if ps, err := a.Profiles(ctx); err != nil || len(ps) != 1 || ps[0].NeedsSignIn {
-		t.Fatalf("profiles after the sync: %+v, %v; want no sign-in needed", ps, err)
-	}
+	return tok.RefreshToken
 }

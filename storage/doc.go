@@ -22,7 +22,8 @@
 //     UnlockWithKeyring or UnlockWithPassphrase unlock it; Lock zeroes and
 //     drops every key, except the copy a SecretWriter taken before holds
 //     until its one Put or Close (a token refresh under way saves the
-//     rotated token with it).
+//     rotated token with it). Close waits for those writers too (see
+//     SecretWriter.Closing), so that quitting keeps that token as well.
 //
 // # What is encrypted
 //

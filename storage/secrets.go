@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 func secretAD(profileID string, nameKey []byte) []byte {
@@ -91,31 +92,77 @@ func (s *Store) putSealedSecret(ctx context.Context, profileID string, nameKey, 
 // the app while the answer was on its way. The writer keeps a copy of the
 // profile's data key, which Lock does not reach, until Put or Close:
 // hold it only for the time one request takes (bounded by its timeout),
-// and always Close it. Safe for concurrent use.
+// and always Close it. The store's Close waits for it (see Closing), so
+// that quitting the app does not lose the rotated token either. Safe for
+// concurrent use.
 type SecretWriter struct {
 	s         *Store
 	profileID string
 	name      string
 	nameKey   []byte
 
+	// The copy; nil once Put or Close took it. Whichever took it tells
+	// the store's Close not to wait for the writer any more.
 	mu  sync.Mutex
-	dek []byte // the copy; nil once Put or Close zeroed it
+	dek []byte
 }
 
 // SecretWriter returns a writer of the secret name of a profile. Like
 // PutSecret it fails while the store (ErrLocked) or the profile
 // (ErrProfileLocked) is locked.
 func (s *Store) SecretWriter(ctx context.Context, profileID, name string) (*SecretWriter, error) {
+	// Counted before the keys are taken: Close, which locks first, then
+	// waits for every writer counted before it began.
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.writers.Add(1)
+	}
+	s.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("secret writer: %w", ErrLocked)
+	}
+	w, err := s.secretWriter(ctx, profileID, name)
+	if err != nil {
+		s.writers.Done()
+		return nil, fmt.Errorf("secret writer: %w", err)
+	}
+	return w, nil
+}
+
+func (s *Store) secretWriter(ctx context.Context, profileID, name string) (*SecretWriter, error) {
 	k, nameKey, err := s.secretKeys(ctx, profileID, name)
 	if err != nil {
-		return nil, fmt.Errorf("secret writer: %w", err)
+		return nil, err
 	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if k.gone {
-		return nil, fmt.Errorf("secret writer: %w", ErrLocked)
+		return nil, ErrLocked
 	}
 	return &SecretWriter{s: s, profileID: profileID, name: name, nameKey: nameKey, dek: bytes.Clone(k.dek)}, nil
+}
+
+// Closing is closed once the store's Close began. Close waits for the
+// writer until Put or Close: its holder should then give up at once what
+// it may still give up (a request that has not left), and end what it
+// may not within its own timeout.
+func (w *SecretWriter) Closing() <-chan struct{} { return w.s.closing }
+
+// waitSecretWriters waits for the writers counted before Close began, at
+// most secretWriterWait.
+func (s *Store) waitSecretWriters() {
+	done := make(chan struct{})
+	go func() {
+		s.writers.Wait()
+		close(done)
+	}()
+	timer := time.NewTimer(secretWriterWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	}
 }
 
 // Put stores value as the secret and zeroes the key copy: a writer puts
@@ -130,6 +177,7 @@ func (w *SecretWriter) Put(ctx context.Context, value []byte) error {
 	if dek == nil {
 		return fmt.Errorf("put secret: %w: the writer was used or closed", ErrInvalid)
 	}
+	defer w.s.writers.Done()
 	defer zero(dek)
 	err := w.s.PutSecret(ctx, w.profileID, w.name, value)
 	if !errors.Is(err, ErrLocked) && !errors.Is(err, ErrProfileLocked) {
@@ -145,10 +193,12 @@ func (w *SecretWriter) Put(ctx context.Context, value []byte) error {
 // Close zeroes the key copy if Put did not. More than once is fine.
 func (w *SecretWriter) Close() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.dek != nil {
-		zero(w.dek)
-		w.dek = nil
+	dek := w.dek
+	w.dek = nil
+	w.mu.Unlock()
+	if dek != nil {
+		zero(dek)
+		w.s.writers.Done()
 	}
 }
 

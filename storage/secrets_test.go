@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // tinyKeyring refuses values above a size, like Windows Credential Manager.
@@ -82,6 +83,86 @@ func TestSecrets(t *testing.T) {
 	}
 }
 
+// openSecretWriter sets up a store in dir (mode's keyring) with a profile
+// whose secret "oauth" is "old token", and takes a writer of it.
+func openSecretWriter(t *testing.T, dir string, mode secretMode) (*Store, Profile, *SecretWriter) {
+	t.Helper()
+	ctx := context.Background()
+	s := openTest(t, dir, mode.keyring, mode.noKeyring)
+	if err := s.Setup(ctx, testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	p := newProfile(t, s, "Ada")
+	if err := s.PutSecret(ctx, p.ID, "oauth", []byte("old token")); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.SecretWriter(ctx, p.ID, "oauth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, p, w
+}
+
+// TestCloseWaitsForSecretWriters: Close tells the writers still open
+// that it began (Closing), refuses new ones, and waits for the open ones
+// until they put their secret (which the next Open reads) or close, at
+// most secretWriterWait for one never closed.
+func TestCloseWaitsForSecretWriters(t *testing.T) {
+	ctx := context.Background()
+	defer func(wait time.Duration) { secretWriterWait = wait }(secretWriterWait)
+	secretWriterWait = 2 * time.Second
+	for _, tc := range []struct {
+		name string
+		end  func(w *SecretWriter) error // nil: the writer is never closed
+		want string
+	}{
+		{"put", func(w *SecretWriter) error { return w.Put(ctx, []byte("rotated token")) }, "rotated token"},
+		{"closed", func(w *SecretWriter) error { w.Close(); return nil }, "old token"},
+		{"never closed", nil, "old token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, p, w := openSecretWriter(t, dir, secretModes()[0])
+			select {
+			case <-w.Closing():
+				t.Fatal("Closing before Close")
+			default:
+			}
+			closed := make(chan error, 1)
+			start := time.Now()
+			go func() { closed <- s.Close() }()
+			<-w.Closing()
+			_, err := s.SecretWriter(ctx, p.ID, "oauth")
+			wantErr(t, "SecretWriter while closing", err, ErrLocked)
+			time.Sleep(100 * time.Millisecond)
+			select {
+			case err := <-closed:
+				t.Fatalf("Close returned (%v) while a writer was open", err)
+			default:
+			}
+			if tc.end != nil {
+				if err := tc.end(w); err != nil {
+					t.Fatalf("end the writer while closing: %v", err)
+				}
+			}
+			if err := <-closed; err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); tc.end == nil && took < secretWriterWait {
+				t.Fatalf("Close returned after %v with a writer never closed; want secretWriterWait", took)
+			}
+			w.Close()
+			s = openTest(t, dir, nil, true)
+			if err := s.UnlockWithPassphrase(ctx, testPassphrase); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Secret(ctx, p.ID, "oauth"); err != nil || string(got) != tc.want {
+				t.Fatalf("Secret after Open = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
 func mustKeys(t *testing.T, s *Store, profileID string) *profileKeys {
 	t.Helper()
 	k, err := s.keysFor(context.Background(), profileID)
@@ -101,18 +182,7 @@ func TestSecretWriterOutlivesLock(t *testing.T) {
 	for _, mode := range secretModes() {
 		for _, lock := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/locked meanwhile %v", mode.name, lock), func(t *testing.T) {
-				s := openTest(t, t.TempDir(), mode.keyring, mode.noKeyring)
-				if err := s.Setup(ctx, testPassphrase); err != nil {
-					t.Fatal(err)
-				}
-				p := newProfile(t, s, "Ada")
-				if err := s.PutSecret(ctx, p.ID, "oauth", []byte("old token")); err != nil {
-					t.Fatal(err)
-				}
-				w, err := s.SecretWriter(ctx, p.ID, "oauth")
-				if err != nil {
-					t.Fatal(err)
-				}
+				s, p, w := openSecretWriter(t, t.TempDir(), mode)
 				defer w.Close()
 				if lock {
 					s.Lock()
@@ -123,7 +193,7 @@ func TestSecretWriterOutlivesLock(t *testing.T) {
 				if w.dek != nil {
 					t.Fatal("the writer keeps its key after Put")
 				}
-				err = w.Put(ctx, []byte("a second value"))
+				err := w.Put(ctx, []byte("a second value"))
 				wantErr(t, "second Put", err, ErrInvalid)
 				if lock {
 					_, err := s.Secret(ctx, p.ID, "oauth")

@@ -90,7 +90,20 @@ type Store struct {
 	// recorded for the next Open (noteDamage); notes waits for the note.
 	damageNoted atomic.Bool
 	notes       sync.WaitGroup
+
+	// closing is closed when Close begins (closed says so, under mu);
+	// Close then waits for the SecretWriters taken before it (writers,
+	// added to under mu while !closed), at most secretWriterWait.
+	closing chan struct{}
+	closed  bool
+	writers sync.WaitGroup
 }
+
+// secretWriterWait bounds how long Close waits for the SecretWriters
+// still open (a token refresh waiting for its answer). A writer's holder
+// bounds its own wait (the request's timeout); this only keeps a writer
+// never closed from holding Close for good.
+var secretWriterWait = time.Minute
 
 // Open opens the cache in dir, creating the directory (0700), the database
 // file (0600) and its schema as needed. A file that is not a readable SQLite
@@ -147,7 +160,7 @@ func openIn(dir string, opts Options, kdf KDFParams) (*Store, error) {
 		}
 	}
 
-	s := &Store{dir: dir, path: path, kdf: kdf, profiles: make(map[string]*profileKeys)}
+	s := &Store{dir: dir, path: path, kdf: kdf, profiles: make(map[string]*profileKeys), closing: make(chan struct{})}
 	if s.writer, err = openDB(path, false); err != nil {
 		return nil, err
 	}
@@ -345,9 +358,19 @@ func migrate(db *sql.DB, fsys fs.FS) error {
 }
 
 // Close locks the store and closes the database. The last connection to
-// close checkpoints the WAL into the database file.
+// close checkpoints the WAL into the database file. It waits for the
+// SecretWriters still open (see SecretWriter.Closing), at most
+// secretWriterWait: a refresh whose answer is on its way saves the token
+// the server rotated.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
+	s.mu.Unlock()
 	s.Lock()
+	s.waitSecretWriters()
 	if s.bgCancel != nil {
 		s.bgCancel()
 		<-s.bgDone

@@ -327,3 +327,87 @@ func TestLockDoesNotWaitForARefresh(t *testing.T) {
 		t.Fatalf("%d refreshes, want 1", n)
 	}
 }
+
+// TestRefreshThatLeftIsAnswered: a refresh request that has left may have
+// spent the refresh token, so its answer is awaited and the rotated
+// tokens saved although its caller gave up (the background sync stopped)
+// or the store closed (the app quit) meanwhile; Close waits for it. A
+// request that could not leave (no connection: a dead network) is
+// abandoned at once, and the stored tokens stay as they were.
+func TestRefreshThatLeftIsAnswered(t *testing.T) {
+	const answerDelay = 1500 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		// deadNetwork: no connection is ever made; otherwise the token
+		// endpoint answers after answerDelay.
+		deadNetwork bool
+		// closeStore closes the store instead of cancelling the caller.
+		closeStore  bool
+		wantRefresh string
+	}{
+		{name: "caller gave up", wantRefresh: "R2"},
+		{name: "store closed", closeStore: true, wantRefresh: "R2"},
+		{name: "store closed, dead network", closeStore: true, deadNetwork: true, wantRefresh: "R0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAuthServer(t)
+			a.refreshDelay = answerDelay
+			dir := t.TempDir()
+			st, p := newTokenStore(t, dir, a.URL+"/fhir", savedFor(a, "A0", "R0", time.Now().Add(-time.Hour)))
+			dialing := make(chan struct{}, 1)
+			hc := &http.Client{}
+			if tc.deadNetwork {
+				hc.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+					dialing <- struct{}{}
+					<-ctx.Done()
+					return nil, ctx.Err()
+				}}
+			}
+			ts := NewTokenSource(st, p.ID, hc)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				_, err := ts.AccessToken(ctx)
+				done <- err
+			}()
+			if tc.deadNetwork {
+				<-dialing
+			} else {
+				for a.refreshes.Load() == 0 {
+					time.Sleep(5 * time.Millisecond) // until the request is at the endpoint
+				}
+				time.Sleep(100 * time.Millisecond) // and its sender saw it leave
+			}
+			start := time.Now()
+			if tc.closeStore {
+				if err := st.Close(); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				cancel()
+			}
+			err := <-done
+			took := time.Since(start)
+			if tc.deadNetwork {
+				if took > answerWait/2 {
+					t.Fatalf("closing took %v with a request that never left", took)
+				}
+				if err == nil {
+					t.Fatal("a refresh that never left gave a token")
+				}
+			} else if took < answerDelay/2 {
+				t.Fatalf("ended after %v (%v), before the answer came", took, err)
+			}
+			if tc.closeStore {
+				st = openStoreIn(t, dir)
+				if err := st.UnlockWithPassphrase(context.Background(), "test passphrase"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if saved, err := loadSaved(context.Background(), st, p.ID); err != nil || saved.RefreshToken != tc.wantRefresh {
+				t.Fatalf("saved refresh token %q, %v; want %q", saved.RefreshToken, err, tc.wantRefresh)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"time"
 
@@ -201,7 +202,9 @@ func forget(st Store, profileID string) {
 // (the server spent the old refresh token), through the SecretWriter it
 // took before asking when st offers one, then finds st locked and keeps
 // and hands out nothing. Until then, bounded by the refresh's timeout, it
-// holds the tokens and that writer's key copy.
+// holds the tokens and that writer's key copy. Closing st waits for that
+// writer: a refresh whose request has left is answered and saved, one
+// that has not is abandoned (see refreshContext).
 func ForgetStore(st Store) {
 	sources.Range(func(k, v any) bool {
 		if k.(sourceKey).st != st {
@@ -345,6 +348,7 @@ func (ts *TokenSource) refresh(ctx context.Context) error {
 	// refresh token is spent, and the new one must be saved even if the
 	// app was locked meanwhile.
 	save := func(ctx context.Context, s savedToken) error { return putSaved(ctx, ts.st, ts.profileID, s) }
+	var closing <-chan struct{} // nil: a store that never closes under a refresh
 	if sw, ok := ts.st.(secretWriters); ok {
 		w, err := sw.SecretWriter(ctx, ts.profileID, SecretToken)
 		if err != nil {
@@ -352,10 +356,13 @@ func (ts *TokenSource) refresh(ctx context.Context) error {
 		}
 		defer w.Close()
 		save = func(ctx context.Context, s savedToken) error { return putSavedWith(ctx, w.Put, s) }
+		closing = w.Closing()
 	}
 	ts.refreshes++
 	old := &oauth2.Token{RefreshToken: ts.cur.RefreshToken, Expiry: time.Unix(1, 0)}
-	tok, err := conf.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, ts.hc), old).Token()
+	rctx, stop := refreshContext(ctx, closing)
+	tok, err := conf.TokenSource(context.WithValue(rctx, oauth2.HTTPClient, ts.hc), old).Token()
+	stop()
 	if err != nil {
 		err = classifyTokenError(err)
 		if errors.Is(err, ErrNeedsSignIn) {
@@ -383,6 +390,63 @@ func (ts *TokenSource) refresh(ctx context.Context) error {
 	}
 	ts.cur = &next
 	return nil
+}
+
+// answerWait bounds the wait for the answer to a refresh request that
+// has left, once its caller gave up or the store began to close, when
+// neither the caller's deadline nor the client's timeout ends it sooner.
+var answerWait = 30 * time.Second
+
+// refreshContext returns the context of a refresh request. Until the
+// request has all left, it ends with ctx or when closing is closed (the
+// store closes: the app quits): the server cannot have spent the refresh
+// token yet. After that the server may have rotated it, so a cancel of
+// ctx or the store's closing no longer ends the request: its answer is
+// awaited, for at most answerWait, and ctx's deadline (the request's own
+// timeout) still holds. stop releases it once the request is over.
+func refreshContext(ctx context.Context, closing <-chan struct{}) (rctx context.Context, stop func()) {
+	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	rctx, cancelDeadline := base, context.CancelFunc(func() {})
+	if dl, ok := ctx.Deadline(); ok {
+		rctx, cancelDeadline = context.WithDeadline(base, dl)
+	}
+	var mu sync.Mutex
+	sent := false
+	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = sent || info.Err == nil
+		},
+	})
+	over := make(chan struct{})
+	go func() {
+		select {
+		case <-over:
+			return
+		case <-ctx.Done():
+		case <-closing:
+		}
+		mu.Lock()
+		left := sent
+		mu.Unlock()
+		if !left {
+			cancel()
+			return
+		}
+		timer := time.NewTimer(answerWait)
+		defer timer.Stop()
+		select {
+		case <-over:
+		case <-timer.C:
+			cancel()
+		}
+	}()
+	return rctx, func() {
+		close(over)
+		cancelDeadline()
+		cancel()
+	}
 }
 
 // validToken reports whether a token is usable as is in a header and in
