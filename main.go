@@ -14,6 +14,7 @@ import (
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/assets"
+	"github.com/carebook/carebook/internal/idleloop"
 	"github.com/carebook/carebook/internal/version"
 	"github.com/carebook/carebook/practice/demo"
 	"github.com/carebook/carebook/storage"
@@ -56,6 +57,7 @@ func main() {
 			if err != nil {
 				return err
 			}
+			idleloop.Wake() // the event loop may sleep; it runs this first
 			fyne.DoAndWait(func() { err = a.OpenURL(parsed) })
 			return err
 		},
@@ -73,6 +75,8 @@ func main() {
 			return demo.StartSecond(ctx, demo.Options{PortFile: filepath.Join(*dataDir, "demo-practice-2.port"), PasswordCost: 64})
 		},
 	}
+	// The event loop sleeps while nothing happens (see idleloop).
+	defer idleloop.Start()()
 	opts := ui.Options{Demo: *demoMode, DemoAs: *demoAs, Open: *open, Passphrase: os.Getenv("CAREBOOK_PASSPHRASE")}
 	core, err := app.Open(cfg)
 	if errors.Is(err, storage.ErrCorrupt) {

@@ -80,5 +80,5 @@ go test -count=1 -run '^$' -bench 'OpenInbox5000|SendToSent' -benchtime 10x ./ap
 section "record: decoding, indexing and searching 20,000 resources"
 go test -count=1 -run '^$' -bench . -benchtime 5x ./app/record/ | grep -E 'Benchmark|ok|FAIL'
 
-section "idle: the app left alone on its dashboard and on the search screen (target < 0.5 % of a core), beside Fyne's own floor"
+section "idle: the app left alone on its dashboard and on the search screen (target < 0.5 % of a core), beside a Fyne window left to tick"
 scripts/idle.sh

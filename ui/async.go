@@ -4,9 +4,13 @@ import (
 	"context"
 
 	"fyne.io/fyne/v2"
+
+	"github.com/carebook/carebook/internal/idleloop"
 )
 
-// doOnUI runs fn on the UI goroutine: fyne.Do. Tests that drive the
+// doOnUI runs fn on the UI goroutine: fyne.Do, then it wakes the event
+// loop if it sleeps (idleloop), so that the update is drawn at once. Tests
+// that drive the
 // window from their own goroutine replace it with a queue they drain, so
 // that every widget change happens on the test's goroutine.
 //
@@ -15,7 +19,12 @@ import (
 // test putting fyne.Do back, and a late result from a finished test would
 // then run in the middle of the next one instead of waiting, unread, in
 // the finished test's queue.
-var doOnUI = fyne.Do
+var doOnUI = doAndWake
+
+func doAndWake(fn func()) {
+	fyne.Do(fn)
+	idleloop.Wake()
+}
 
 // background runs work on a new goroutine with ctx and hands its result to
 // apply on the UI goroutine, through exactly one fyne.Do. A result whose

@@ -1,7 +1,8 @@
-// Command idlefloor is a Fyne window with one label and nothing else: the
-// floor of idle CPU that scripts/idle.sh (make bench) sets beside the app's
-// own figure. Fyne's event loop wakes 60 times a second whatever the app
-// does, so no Fyne app idles below it.
+// Command idlefloor is a Fyne window with one label and nothing else: what
+// Fyne alone takes while idle, which scripts/idle.sh (make bench) sets
+// beside the app's own figure. Fyne's event loop wakes 60 times a second
+// whatever the app does; the app puts it to sleep while nothing happens
+// (internal/idleloop), this window does not.
 package main
 
 import (
