@@ -130,13 +130,6 @@ type OutboxEntry struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
-// MaySendAgain reports whether the item could be at the practice already
-// although no answer confirmed it (an attempt that may have reached it was
-// made).
-func (e OutboxEntry) MaySendAgain() bool {
-	return e.State == storage.OutboxPending && e.Attempts > e.CutAttempts
-}
-
 // Outbox lists every item of the profile's outbox, oldest first.
 func (a *App) Outbox(ctx context.Context, profileID string) ([]OutboxEntry, error) {
 	items, err := a.store.Outbox(ctx, profileID)
