@@ -109,14 +109,12 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 	// brings back the server's copy of it.
 	// A sync tries what waits at once, whatever wait an earlier failure
 	// set: the patient asked for it, often because they are back online.
-	box := outbox.New(outbox.Config{Store: a.store, ProfileID: p.ID, API: api, Now: a.cfg.Now, IgnoreWait: true})
-	sent, err := box.Send(ctx)
-	rep.Sent, rep.Failed, rep.Conflicts, rep.Waiting = sent.Sent, sent.Failed, sent.Conflicts, sent.Deferred
-	if sent.Sent+sent.Failed+sent.Conflicts > 0 {
-		a.bus.Publish(OutboxChanged{ProfileID: p.ID})
-	}
+	// An upload cut short before (a large photo on a slow link) keeps its
+	// wait, and is tried after the pull once due: the record does not
+	// wait for an upload the link may not carry.
+	sent, err := a.syncSend(ctx, p.ID, api, outbox.Config{IgnoreWait: true, LeaveCut: true}, rep)
 	if err != nil {
-		return a.syncError(ctx, p.ID, "send", err)
+		return err
 	}
 
 	cfg := pull.Config{
@@ -178,12 +176,35 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 		delete(s, settingMovedTo) // it answers where it is
 		setResultsBaseline(s, now)
 	})
-	if err == nil && incomplete {
+	if err != nil {
+		return err
+	}
+	if incomplete {
 		// The record is whole from now on (see recordIncomplete): what the
 		// screens left out of an incomplete one, they can show.
 		a.bus.Publish(RecordChanged{ProfileID: p.ID})
 	}
+	if sent.LeftCut > 0 {
+		// The cut uploads that are due, now that the record is fresh.
+		_, err = a.syncSend(ctx, p.ID, api, outbox.Config{}, rep)
+	}
 	return err
+}
+
+// syncSend sends a profile's outbox for a sync, with cfg's choices, and
+// adds what it did to rep (Waiting: what still waits after it).
+func (a *App) syncSend(ctx context.Context, profileID string, api *fhirapi.Client, cfg outbox.Config, rep *SyncReport) (outbox.Report, error) {
+	cfg.Store, cfg.ProfileID, cfg.API, cfg.Now = a.store, profileID, api, a.cfg.Now
+	sent, err := outbox.New(cfg).Send(ctx)
+	rep.Sent, rep.Failed, rep.Conflicts = rep.Sent+sent.Sent, rep.Failed+sent.Failed, rep.Conflicts+sent.Conflicts
+	rep.Waiting = sent.Deferred
+	if sent.Sent+sent.Failed+sent.Conflicts > 0 {
+		a.bus.Publish(OutboxChanged{ProfileID: profileID})
+	}
+	if err != nil {
+		return sent, a.syncError(ctx, profileID, "send", err)
+	}
+	return sent, nil
 }
 
 // forgetSetAsideSync forgets when profile p was last synced when its

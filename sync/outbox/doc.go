@@ -31,6 +31,10 @@
 // link) holds back only its lane: a refill request still goes. What is
 // about the practice (no connection, no reply to a whole request, a 429)
 // stops the drain at once, since the other items would fare no better.
+// An upload cut short waits out its back-off even in a sync someone
+// asked for (IgnoreWait), and a sync leaves it for after its pull
+// (LeaveCut): the record does not wait for an upload the link may not
+// carry.
 // When no access token can be had (sign-in needed, the token endpoint
 // refusing the client, a locked keyring) nothing is sent: the items stay
 // pending and Send returns the error; a token endpoint that is down counts

@@ -83,8 +83,15 @@ type Config struct {
 	Capabilities *fhirapi.Capabilities
 	// IgnoreWait makes Send try every pending item now, ignoring
 	// the wait a transient failure set (NextAttempt): a sync someone asked
-	// for, often because they are back online.
+	// for, often because they are back online. An item whose last upload
+	// was cut (UploadCut) keeps its wait: being back online does not make
+	// a slow link carry it.
 	IgnoreWait bool
+	// LeaveCut makes Send leave the items whose last upload was cut, due
+	// or not, for a later Send (Report.LeftCut counts those due): a sync
+	// pulls first and sends them after, so that the record does not wait
+	// for an upload the link may not carry.
+	LeaveCut bool
 	// MinBackoff and MaxBackoff bound the delay before a transient failure
 	// is retried (30 s, 1 h).
 	MinBackoff, MaxBackoff time.Duration
@@ -199,6 +206,16 @@ type Report struct {
 	// NextAttempt is the earliest time a deferred item is due (zero when
 	// none is).
 	NextAttempt time.Time
+	// LeftCut counts the deferred items whose last upload was cut that
+	// are due, left by Config.LeaveCut.
+	LeftCut int
+}
+
+// UploadCut reports whether the last attempt of a pending item was an
+// upload cut short (fhirapi.ErrUploadCut): not all of it left in the time
+// allowed, as a large photo on a slow link.
+func UploadCut(it storage.OutboxItem) bool {
+	return it.Status == storage.OutboxPending && it.LastError == WordsUploadCut
 }
 
 // senders serializes Send per profile inside this process: one-slot
@@ -257,9 +274,16 @@ func (o *Outbox) Send(ctx context.Context) (Report, error) {
 			rep.Deferred++
 			continue
 		}
-		if it.NextAttempt.After(now) && !o.cfg.IgnoreWait {
+		cut := UploadCut(it)
+		if it.NextAttempt.After(now) && (!o.cfg.IgnoreWait || cut) {
 			rep.Deferred++
 			rep.NextAttempt = earliest(rep.NextAttempt, it.NextAttempt)
+			held[lane] = true
+			continue
+		}
+		if cut && o.cfg.LeaveCut {
+			rep.Deferred++
+			rep.LeftCut++
 			held[lane] = true
 			continue
 		}

@@ -564,3 +564,78 @@ func TestUploadCutHoldsBackOnlyItsOwn(t *testing.T) {
 		})
 	}
 }
+
+// TestCutUploadWaitsItsTurn: a message whose last upload was cut keeps its
+// back-off even when a sync ignores the waits (which a message refused by
+// a 5xx does not), and LeaveCut leaves it, due, for a later Send, holding
+// back its lane but no other; the plain Send after tries it.
+func TestCutUploadWaitsItsTurn(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+	defer srv.Close()
+	st, pid := openStore(t)
+	clk := &clock{now: time.Now()}
+	ob := New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now})
+	cut, _ := ob.EnqueueCreate(ctx, KindMessage, message(1))
+	behind, _ := ob.EnqueueCreate(ctx, KindMessage, message(2))
+	refused, _ := ob.EnqueueCreate(ctx, KindTask, []byte(`{"resourceType":"Task","status":"requested","intent":"order"}`))
+	due := clk.Now().Add(10 * time.Minute)
+	for seq, words := range map[int64]string{cut.Seq: WordsUploadCut, refused.Seq: WordsUnreachable} {
+		it, err := st.OutboxItem(ctx, pid, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it.Attempts, it.LastError, it.NextAttempt = 1, words, due
+		if words == WordsUploadCut {
+			it.CutAttempts = 1
+		}
+		if err := st.SaveOutboxItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attempts := func(seq int64) int {
+		t.Helper()
+		it, err := st.OutboxItem(ctx, pid, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Status == storage.OutboxSent {
+			return -1
+		}
+		return it.Attempts
+	}
+	for _, step := range []struct {
+		name              string
+		later             time.Duration
+		cfg               Config
+		want              Report
+		cut, behind, task int // attempts after the step; -1: sent
+	}{
+		{"a sync before the cut upload is due", 0, Config{IgnoreWait: true, LeaveCut: true},
+			Report{Sent: 1, Deferred: 2, NextAttempt: due}, 1, 0, -1},
+		{"a sync once it is due", 20 * time.Minute, Config{IgnoreWait: true, LeaveCut: true},
+			Report{Deferred: 2, LeftCut: 1}, 1, 0, -1},
+		{"the send after the pull", 0, Config{}, Report{Sent: 2}, -1, -1, -1},
+	} {
+		clk.Add(step.later)
+		cfg := step.cfg
+		cfg.Store, cfg.ProfileID, cfg.API, cfg.Now = st, pid, newAPI(t, srv), clk.Now
+		rep, err := New(cfg).Send(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if !rep.NextAttempt.Equal(step.want.NextAttempt) {
+			t.Fatalf("%s: next attempt %v, want %v", step.name, rep.NextAttempt, step.want.NextAttempt)
+		}
+		if rep.NextAttempt = step.want.NextAttempt; rep != step.want {
+			t.Fatalf("%s: report %+v, want %+v", step.name, rep, step.want)
+		}
+		if c, b, k := attempts(cut.Seq), attempts(behind.Seq), attempts(refused.Seq); c != step.cut || b != step.behind || k != step.task {
+			t.Fatalf("%s: attempts (cut, behind it, refused request) = %d, %d, %d; want %d, %d, %d (-1: sent)",
+				step.name, c, b, k, step.cut, step.behind, step.task)
+		}
+	}
+	if n := countByIdentifier(t, srv, "Communication"); len(n) != 2 {
+		t.Fatalf("the practice has %v messages, want the two once each", n)
+	}
+}
