@@ -75,8 +75,9 @@ func main() {
 			return demo.StartSecond(ctx, demo.Options{PortFile: filepath.Join(*dataDir, "demo-practice-2.port"), PasswordCost: 64})
 		},
 	}
-	// The event loop sleeps while nothing happens (see idleloop).
-	defer idleloop.Start()()
+	// The event loop sleeps while nothing happens (see idleloop), until
+	// it has ended.
+	stopIdle := idleloop.Start()
 	opts := ui.Options{Demo: *demoMode, DemoAs: *demoAs, Open: *open, Passphrase: os.Getenv("CAREBOOK_PASSPHRASE")}
 	core, err := app.Open(cfg)
 	if errors.Is(err, storage.ErrCorrupt) {
@@ -87,6 +88,7 @@ func main() {
 			d.Window().Resize(size)
 		}
 		d.Window().ShowAndRun()
+		stopIdle()
 		d.Close()
 		return
 	}
@@ -100,6 +102,7 @@ func main() {
 		w.Window().Resize(size)
 	}
 	w.Window().ShowAndRun()
+	stopIdle()
 	// The loop has ended: the window stops its work before the core
 	// closes (and locks) on the way out.
 	w.Close()
