@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,11 +66,25 @@ type Request struct {
 
 // DecodeRequest reads what item asks the server to do.
 func DecodeRequest(item storage.OutboxItem) (Request, error) {
-	var p payload
-	if err := json.Unmarshal(item.Payload, &p); err != nil || (p.Op != "create" && p.Op != "update") {
+	p, ok := decodePayload(item)
+	if !ok {
 		return Request{}, fmt.Errorf("outbox item %d: %w: unreadable payload", item.Seq, ErrInvalidResource)
 	}
 	return Request{Op: p.Op, Type: p.Type, ID: p.ID, IfMatch: p.IfMatch, Resource: p.Resource}, nil
+}
+
+// payloadsDecoded counts decodePayload's calls: a test checks that Send
+// decodes each item once (a pending photo is megabytes of base64).
+var payloadsDecoded atomic.Int64
+
+// decodePayload reads an item's payload; ok is false when it is
+// unreadable.
+func decodePayload(item storage.OutboxItem) (p payload, ok bool) {
+	payloadsDecoded.Add(1)
+	if err := json.Unmarshal(item.Payload, &p); err != nil || (p.Op != "create" && p.Op != "update") {
+		return payload{}, false
+	}
+	return p, true
 }
 
 // Config wires an Outbox.
@@ -269,7 +284,11 @@ func (o *Outbox) Send(ctx context.Context) (Report, error) {
 	now := o.cfg.Now()
 	held := map[string]bool{} // resource types whose earlier item waits
 	for i, it := range items {
-		lane := laneOf(it)
+		// The lane is the resource type the item creates or changes; an
+		// unreadable item has a lane of its own (""): its send fails it
+		// at once.
+		p, readable := decodePayload(it)
+		lane := p.Type
 		if held[lane] {
 			rep.Deferred++
 			continue
@@ -287,7 +306,7 @@ func (o *Outbox) Send(ctx context.Context) (Report, error) {
 			held[lane] = true
 			continue
 		}
-		outcome, practiceDown, err := o.sendOne(ctx, it)
+		outcome, practiceDown, err := o.sendOne(ctx, it, p, readable)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue // discarded by the patient since the list was read: never sent
 		}
@@ -314,19 +333,6 @@ func (o *Outbox) Send(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
-// laneOf is the resource type an item creates or changes: items of one
-// type keep their order. An unreadable item has a lane of its own ("");
-// its send fails it at once.
-func laneOf(it storage.OutboxItem) string {
-	var p struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(it.Payload, &p) != nil {
-		return ""
-	}
-	return p.Type
-}
-
 func earliest(a, b time.Time) time.Time {
 	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
 		return b
@@ -334,14 +340,14 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
-// sendOne makes one attempt and records its outcome. practiceDown
+// sendOne makes one attempt of it, whose payload is p (readable false:
+// it could not be read), and records its outcome. practiceDown
 // reports an attempt left pending because the practice could not be
 // reached or asked to slow down (not because of a reply to this item
 // alone). The returned error is reserved for what must stop the whole
 // drain.
-func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem) (_ storage.OutboxItem, practiceDown bool, _ error) {
-	var p payload
-	if err := json.Unmarshal(it.Payload, &p); err != nil || (p.Op != "create" && p.Op != "update") {
+func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem, p payload, readable bool) (_ storage.OutboxItem, practiceDown bool, _ error) {
+	if !readable {
 		it.Status, it.LastError = storage.OutboxFailed, WordsUnreadableRequest
 		return it, false, o.save(ctx, it)
 	}

@@ -565,34 +565,47 @@ func TestUploadCutHoldsBackOnlyItsOwn(t *testing.T) {
 	}
 }
 
+// sendingOutbox returns an outbox on a fresh store, sending to a practice
+// that offers conditional create, and the test clock it runs on.
+func sendingOutbox(t *testing.T) (*fhirtest.Server, *storage.Store, string, *clock, *Outbox) {
+	t.Helper()
+	srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
+	t.Cleanup(srv.Close)
+	st, pid := openStore(t)
+	clk := &clock{now: time.Now()}
+	return srv, st, pid, clk, New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now})
+}
+
+// triedOnce makes item seq one tried once that failed with words (an
+// upload cut with WordsUploadCut) and waits until next.
+func triedOnce(t *testing.T, st *storage.Store, pid string, seq int64, words string, next time.Time) {
+	t.Helper()
+	it, err := st.OutboxItem(context.Background(), pid, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.Attempts, it.LastError, it.NextAttempt = 1, words, next
+	if words == WordsUploadCut {
+		it.CutAttempts = 1
+	}
+	if err := st.SaveOutboxItem(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestCutUploadWaitsItsTurn: a message whose last upload was cut keeps its
 // back-off even when a sync ignores the waits (which a message refused by
 // a 5xx does not), and LeaveCut leaves it, due, for a later Send, holding
 // back its lane but no other; the plain Send after tries it.
 func TestCutUploadWaitsItsTurn(t *testing.T) {
 	ctx := context.Background()
-	srv := fhirtest.New(fhirtest.Features{ConditionalCreate: true})
-	defer srv.Close()
-	st, pid := openStore(t)
-	clk := &clock{now: time.Now()}
-	ob := New(Config{Store: st, ProfileID: pid, API: newAPI(t, srv), Now: clk.Now})
+	srv, st, pid, clk, ob := sendingOutbox(t)
 	cut, _ := ob.EnqueueCreate(ctx, KindMessage, message(1))
 	behind, _ := ob.EnqueueCreate(ctx, KindMessage, message(2))
 	refused, _ := ob.EnqueueCreate(ctx, KindTask, []byte(`{"resourceType":"Task","status":"requested","intent":"order"}`))
 	due := clk.Now().Add(10 * time.Minute)
-	for seq, words := range map[int64]string{cut.Seq: WordsUploadCut, refused.Seq: WordsUnreachable} {
-		it, err := st.OutboxItem(ctx, pid, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		it.Attempts, it.LastError, it.NextAttempt = 1, words, due
-		if words == WordsUploadCut {
-			it.CutAttempts = 1
-		}
-		if err := st.SaveOutboxItem(ctx, it); err != nil {
-			t.Fatal(err)
-		}
-	}
+	triedOnce(t, st, pid, cut.Seq, WordsUploadCut, due)
+	triedOnce(t, st, pid, refused.Seq, WordsUnreachable, due)
 	attempts := func(seq int64) int {
 		t.Helper()
 		it, err := st.OutboxItem(ctx, pid, seq)
@@ -637,5 +650,38 @@ func TestCutUploadWaitsItsTurn(t *testing.T) {
 	}
 	if n := countByIdentifier(t, srv, "Communication"); len(n) != 2 {
 		t.Fatalf("the practice has %v messages, want the two once each", n)
+	}
+}
+
+// TestSendDecodesEachItemOnce: Send reads each pending item's payload
+// once, for its lane and its request alike (a pending photo is megabytes
+// of base64): items sent, held back behind their lane, and unreadable.
+func TestSendDecodesEachItemOnce(t *testing.T) {
+	ctx := context.Background()
+	_, st, pid, clk, ob := sendingOutbox(t)
+	photo := []byte(`{"resourceType":"Communication","status":"in-progress","subject":{"reference":"Patient/p1"},` +
+		`"payload":[{"contentAttachment":{"contentType":"image/jpeg","data":"` + strings.Repeat("A", 1<<20) + `"}}]}`)
+	waiting, _ := ob.EnqueueCreate(ctx, KindMessage, message(1))
+	ob.EnqueueCreate(ctx, KindMessage, photo) // held back behind the waiting message
+	ob.EnqueueCreate(ctx, KindTask, []byte(`{"resourceType":"Task","status":"requested","intent":"order"}`))
+	ob.EnqueueCreate(ctx, KindMessage, photo)
+	unreadable, err := st.Enqueue(ctx, storage.OutboxItem{ProfileID: pid, Kind: KindMessage, Identifier: "urn:uuid:x", Payload: []byte(`{"op":`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	triedOnce(t, st, pid, waiting.Seq, WordsUnreachable, clk.Now().Add(time.Hour))
+	before := payloadsDecoded.Load()
+	rep, err := ob.Send(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 1 || rep.Failed != 1 || rep.Deferred != 3 {
+		t.Fatalf("report %+v; want the request sent, the unreadable item failed, the three messages waiting", rep)
+	}
+	if it, _ := st.OutboxItem(ctx, pid, unreadable.Seq); it.Status != storage.OutboxFailed {
+		t.Fatalf("the unreadable item is %s, want failed", it.Status)
+	}
+	if n := payloadsDecoded.Load() - before; n != 5 {
+		t.Fatalf("Send decoded %d payloads for 5 items", n)
 	}
 }
