@@ -217,18 +217,27 @@ func luciaCaresForJose(t *testing.T) (*demo.Practice, *App, ProfileInfo) {
 func requireAccessEnded(t *testing.T, core *App, id string) {
 	t.Helper()
 	ctx := context.Background()
+	ps, err := core.Profiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ps, func(p ProfileInfo) bool { return p.ID == id })
+	if i < 0 {
+		t.Fatalf("profiles %+v: no %s", ps, id)
+	}
+	synced := ps[i].LastSync
 	if err := core.Sync(ctx, id); !errors.Is(err, ErrNeedsSignIn) || errors.Is(err, ErrAccessEnded) {
 		t.Fatalf("sync after the practice ended the access: %v, want ErrNeedsSignIn", err)
 	}
 	if err := core.SignInAgain(ctx, id); !errors.Is(err, ErrAccessEnded) {
 		t.Fatalf("signing in again after the practice ended the access: %v, want ErrAccessEnded", err)
 	}
-	ps, err := core.Profiles(ctx)
-	if err != nil {
+	if ps, err = core.Profiles(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if i := slices.IndexFunc(ps, func(p ProfileInfo) bool { return p.ID == id }); i < 0 || !ps[i].Ended {
-		t.Fatalf("profiles %+v: want %s kept, closed", ps, id)
+	i = slices.IndexFunc(ps, func(p ProfileInfo) bool { return p.ID == id })
+	if i < 0 || !ps[i].Ended || !ps[i].LastSync.Equal(synced) {
+		t.Fatalf("profiles %+v: want %s kept, closed, last synced %v", ps, id, synced)
 	}
 }
 

@@ -100,10 +100,20 @@ func profileInfo(p storage.Profile) ProfileInfo {
 	info.Initials, info.Colour = Initials(p.Label), badgeColour(p.ID)
 	info.Ended = HasAccessEnded(p)
 	info.MovedTo = p.Settings[settingMovedTo]
-	if t, err := time.Parse(time.RFC3339, p.Settings[settingLastSync]); err == nil {
-		info.LastSync = t
-	}
+	info.LastSync = LastSync(p)
 	return info
+}
+
+// LastSync is when profile p's last sync finished without error (zero
+// when none has, or none since its record was downloaded again). It
+// stays when the practice ends a parent's or caregiver's access and the
+// record leaves the device, unlike the pull's own marks.
+func LastSync(p storage.Profile) time.Time {
+	t, err := time.Parse(time.RFC3339, p.Settings[settingLastSync])
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // revokeTimeout bounds asking the practice to end a grant at removal.

@@ -46,6 +46,10 @@ func TestSignInAgain(t *testing.T) {
 	if code, _, out := run("sync", "--profile", nia); code != exitOK {
 		t.Fatalf("sync after signing in again: %d %s", code, out)
 	}
+	synced := statusFor(t, run, nia)
+	if synced.LastSync == "" {
+		t.Fatal("status after a sync: no last sync")
+	}
 
 	// The practice ends her access to her daughter's record.
 	if err := d.RevokeAccess(ctx, "amara", synth.NiaID); err != nil {
@@ -61,17 +65,31 @@ func TestSignInAgain(t *testing.T) {
 	if code, _, out := run("signin", "--profile", nia, "--no-browser", "--timeout", "1s"); code != exitRefused || strings.Contains(out, "/auth/authorize") {
 		t.Fatalf("signin of the ended record: %d %s; want %d without a sign-in", code, out, exitRefused)
 	}
+	// It is kept, marked ended, and says when it was last synced.
+	if ended := statusFor(t, run, nia); !ended.AccessEnded || ended.LastSync != synced.LastSync {
+		t.Fatalf("status: %+v; want %s kept, its access ended, last synced %s", ended, nia, synced.LastSync)
+	}
+	if code, stdout, _ := run("status"); code != exitOK || !strings.Contains(stdout, "last sync: "+synced.LastSync) {
+		t.Fatalf("status: %d %s; want its last sync, %s", code, stdout, synced.LastSync)
+	}
+	if code, _, out := run("sync", "--profile", nia); code != exitRefused {
+		t.Fatalf("sync of the ended record: %d %s; want %d", code, out, exitRefused)
+	}
+}
+
+// statusFor returns what `status --json` says of profile id.
+func statusFor(t *testing.T, run func(args ...string) (int, string, string), id string) profileStatus {
+	t.Helper()
 	code, stdout, _ := run("status", "--json")
 	var st []profileStatus
 	if code != exitOK || json.Unmarshal([]byte(stdout), &st) != nil {
 		t.Fatalf("status: %d %s", code, stdout)
 	}
-	if i := slices.IndexFunc(st, func(s profileStatus) bool { return s.ID == nia }); i < 0 || !st[i].AccessEnded {
-		t.Fatalf("status: %s; want %s kept, its access ended", stdout, nia)
+	i := slices.IndexFunc(st, func(s profileStatus) bool { return s.ID == id })
+	if i < 0 {
+		t.Fatalf("status: %s; want %s listed", stdout, id)
 	}
-	if code, _, out := run("sync", "--profile", nia); code != exitRefused {
-		t.Fatalf("sync of the ended record: %d %s; want %d", code, out, exitRefused)
-	}
+	return st[i]
 }
 
 // TestSignInAgainAsSomeoneElse: a patient's `signin` that the browser

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/storage"
-	"github.com/carebook/carebook/sync/pull"
 	"github.com/carebook/carebook/sync/smart"
 )
 
@@ -118,10 +118,10 @@ func statusOf(ctx context.Context, st *storage.Store, p storage.Profile) (profil
 	if s.Counts, err = st.Counts(ctx, p.ID); err != nil {
 		return s, err
 	}
-	if v, ok, err := st.Checkpoint(ctx, p.ID, pull.CheckpointLastSync); err != nil {
-		return s, err
-	} else if ok {
-		s.LastSync = v
+	// The app's mark, not the pull's: it stays when the practice ended
+	// the access and the record left the device.
+	if t := app.LastSync(p); !t.IsZero() {
+		s.LastSync = t.Local().Format(time.RFC3339)
 	}
 	items, err := st.Outbox(ctx, p.ID)
 	if err != nil {
