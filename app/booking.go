@@ -238,6 +238,10 @@ type BookRequest struct {
 	// needs the network.
 	Slot   FreeSlot
 	Reason string
+	// DraftKey, when set, names the form draft of the reason
+	// (BookingDraftKey) Book removes once the booking is stored to be
+	// sent.
+	DraftKey string
 }
 
 // Book books a free time: an Appointment (status booked, the Slot, the
@@ -247,7 +251,7 @@ type BookRequest struct {
 // which may be pending until the practice confirms), ErrQueued (stored;
 // the time is not held until it is sent), ErrRefused (the practice's
 // words; a time taken meanwhile among them), ErrNeedsSignIn,
-// ErrInvalidInput.
+// ErrInvalidInput. Once stored, the form draft req.DraftKey is removed.
 func (a *App) Book(ctx context.Context, profileID string, req BookRequest) (Submitted, error) {
 	reason, err := checkReason(req.Reason)
 	if err != nil {
@@ -270,7 +274,7 @@ func (a *App) Book(ctx context.Context, profileID string, req BookRequest) (Subm
 	if err != nil {
 		return Submitted{}, fmt.Errorf("book: %w", err)
 	}
-	return a.submitCreate(ctx, profileID, outbox.KindAppointment, body)
+	return a.submitCreateThen(ctx, profileID, outbox.KindAppointment, body, a.discardFormDraftOnceStored(profileID, req.DraftKey))
 }
 
 // Move asks the practice to move appointment id to another free time: an

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -39,10 +40,7 @@ func IsNewMessageDraft(key string) bool {
 }
 
 // SavedDraft is a draft with the key it is kept under.
-type SavedDraft struct {
-	Key   string
-	Draft Draft
-}
+type SavedDraft = savedValue[Draft]
 
 // SaveDraft keeps d as the draft under key (DraftNew, a NewDraftKey, or a
 // thread's "Communication/id"), sealed with the profile. An empty draft
@@ -74,16 +72,7 @@ func (a *App) putDraft(ctx context.Context, profileID, key string, d Draft, keep
 				return err
 			}
 		}
-		keys, err := draftKeys(tx.Value)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(keys, key) {
-			if err := putDraftKeys(tx, append(keys, key)); err != nil {
-				return err
-			}
-		}
-		return tx.PutValue(draftName(key), b)
+		return putIndexed(tx, draftIndexName, key, draftName(key), b)
 	})
 	if err != nil {
 		return "", fmt.Errorf("save draft: %w", err)
@@ -91,10 +80,10 @@ func (a *App) putDraft(ctx context.Context, profileID, key string, d Draft, keep
 	return key, nil
 }
 
-// draftKeys reads the draft index with value (Store.Value or Tx.Value of
-// the profile).
-func draftKeys(value func(name string) ([]byte, error)) ([]string, error) {
-	b, err := value(draftIndexName)
+// indexKeys reads the index value named index (the keys of a profile's
+// drafts) with value (Store.Value or Tx.Value of the profile).
+func indexKeys(value func(name string) ([]byte, error), index string) ([]string, error) {
+	b, err := value(index)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -103,72 +92,123 @@ func draftKeys(value func(name string) ([]byte, error)) ([]string, error) {
 	}
 	var keys []string
 	if err := json.Unmarshal(b, &keys); err != nil {
-		return nil, fmt.Errorf("draft index: %w", storage.ErrIntegrity)
+		return nil, fmt.Errorf("%s: %w", index, storage.ErrIntegrity)
 	}
 	return keys, nil
 }
 
-func putDraftKeys(tx *storage.Tx, keys []string) error {
+func putIndexKeys(tx *storage.Tx, index string, keys []string) error {
 	b, err := json.Marshal(keys)
 	if err != nil {
 		return err
 	}
-	return tx.PutValue(draftIndexName, b)
+	return tx.PutValue(index, b)
+}
+
+// putIndexed writes b as the value name and names key in the index, in
+// tx.
+func putIndexed(tx *storage.Tx, index, key, name string, b []byte) error {
+	keys, err := indexKeys(tx.Value, index)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(keys, key) {
+		if err := putIndexKeys(tx, index, append(keys, key)); err != nil {
+			return err
+		}
+	}
+	return tx.PutValue(name, b)
+}
+
+// deleteIndexed removes the value name and key from the index, in tx.
+func deleteIndexed(tx *storage.Tx, index, key, name string) error {
+	keys, err := indexKeys(tx.Value, index)
+	if err != nil {
+		return err
+	}
+	if i := slices.Index(keys, key); i >= 0 {
+		if err := putIndexKeys(tx, index, slices.Delete(keys, i, i+1)); err != nil {
+			return err
+		}
+	}
+	return tx.DeleteValue(name)
+}
+
+// readValue reads the profile's value name as the JSON of a T; ok is
+// false when there is none.
+func readValue[T any](ctx context.Context, s *storage.Store, profileID, name string) (v T, ok bool, err error) {
+	b, err := s.Value(ctx, profileID, name)
+	if errors.Is(err, storage.ErrNotFound) {
+		return v, false, nil
+	}
+	if err != nil {
+		return v, false, err
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, false, storage.ErrIntegrity
+	}
+	return v, true, nil
 }
 
 // Draft returns the draft kept under key; ok is false when there is none.
 func (a *App) Draft(ctx context.Context, profileID, key string) (d Draft, ok bool, err error) {
-	b, err := a.store.Value(ctx, profileID, draftName(key))
-	if errors.Is(err, storage.ErrNotFound) {
-		return Draft{}, false, nil
-	}
+	d, ok, err = readValue[Draft](ctx, a.store, profileID, draftName(key))
 	if err != nil {
 		return Draft{}, false, fmt.Errorf("read draft: %w", err)
 	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		return Draft{}, false, fmt.Errorf("read draft: %w", storage.ErrIntegrity)
-	}
-	return d, true, nil
+	return d, ok, nil
 }
 
 // Drafts lists the profile's drafts, new messages' and replies', the
 // latest saved first.
 func (a *App) Drafts(ctx context.Context, profileID string) ([]SavedDraft, error) {
-	keys, err := draftKeys(func(name string) ([]byte, error) { return a.store.Value(ctx, profileID, name) })
+	// DraftNew may have been saved before the index existed.
+	ds, err := readDrafts(ctx, a.store, profileID, draftIndexName, draftName, func(d Draft) time.Time { return d.Saved }, DraftNew)
 	if err != nil {
 		return nil, fmt.Errorf("drafts: %w", err)
 	}
-	if !slices.Contains(keys, DraftNew) {
-		// Saved before the index existed.
-		keys = append(keys, DraftNew)
+	return ds, nil
+}
+
+// savedValue is a draft (a T) with the key it is kept under: SavedDraft,
+// SavedFormDraft.
+type savedValue[T any] struct {
+	Key   string
+	Draft T
+}
+
+// readDrafts reads the drafts the index names, and those under also
+// when the index does not name them: the value name(key) of each, those
+// gone left out, the latest saved (by saved) first.
+func readDrafts[T any](ctx context.Context, s *storage.Store, profileID, index string, name func(key string) string,
+	saved func(T) time.Time, also ...string) ([]savedValue[T], error) {
+	keys, err := indexKeys(func(name string) ([]byte, error) { return s.Value(ctx, profileID, name) }, index)
+	if err != nil {
+		return nil, err
 	}
-	var out []SavedDraft
+	for _, key := range also {
+		if !slices.Contains(keys, key) {
+			keys = append(keys, key)
+		}
+	}
+	var out []savedValue[T]
 	for _, key := range keys {
-		d, ok, err := a.Draft(ctx, profileID, key)
+		d, ok, err := readValue[T](ctx, s, profileID, name(key))
 		if err != nil {
-			return nil, fmt.Errorf("drafts: %w", err)
+			return nil, err
 		}
 		if ok {
-			out = append(out, SavedDraft{Key: key, Draft: d})
+			out = append(out, savedValue[T]{Key: key, Draft: d})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Draft.Saved.After(out[j].Draft.Saved) })
+	sort.SliceStable(out, func(i, j int) bool { return saved(out[i].Draft).After(saved(out[j].Draft)) })
 	return out, nil
 }
 
 // DiscardDraft removes the draft kept under key, if any.
 func (a *App) DiscardDraft(ctx context.Context, profileID, key string) error {
 	err := a.store.Update(ctx, profileID, func(tx *storage.Tx) error {
-		keys, err := draftKeys(tx.Value)
-		if err != nil {
-			return err
-		}
-		if i := slices.Index(keys, key); i >= 0 {
-			if err := putDraftKeys(tx, slices.Delete(keys, i, i+1)); err != nil {
-				return err
-			}
-		}
-		return tx.DeleteValue(draftName(key))
+		return deleteIndexed(tx, draftIndexName, key, draftName(key))
 	})
 	if err != nil {
 		return fmt.Errorf("discard draft: %w", err)

@@ -36,6 +36,9 @@ type RequestInput struct {
 	Wrong, ShouldSay string
 	// Note is anything else for the office.
 	Note string
+	// DraftKey, when set, names the form draft (RequestDraftKey)
+	// SendRequest removes once the request is stored to be sent.
+	DraftKey string
 }
 
 // SendRequest makes a request to the practice: it checks it against the
@@ -43,6 +46,7 @@ type RequestInput struct {
 // outcome is that of every action (see submitCreate): nil when the
 // practice accepted it (Submitted.Ref is its Task), ErrQueued,
 // ErrNeedsSignIn, a RefusedError, or ErrInvalidInput with nothing stored.
+// Once stored, the form draft in.DraftKey is removed.
 func (a *App) SendRequest(ctx context.Context, profileID string, in RequestInput) (Submitted, error) {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
@@ -67,7 +71,7 @@ func (a *App) SendRequest(ctx context.Context, profileID string, in RequestInput
 	if err != nil {
 		return Submitted{}, err
 	}
-	return a.submitCreate(ctx, profileID, outbox.KindTask, body)
+	return a.submitCreateThen(ctx, profileID, outbox.KindTask, body, a.discardFormDraftOnceStored(profileID, in.DraftKey))
 }
 
 // requestSpec checks in against the record and says what its Task holds

@@ -37,10 +37,17 @@ var unsentStates = []storage.OutboxStatus{storage.OutboxPending, storage.OutboxF
 // draft: written, never sent, not in the outbox (its Seq is 0).
 const KindDraft = "draft"
 
+// KindFormDraft is the Kind of an entry of Unsent that stands for a form
+// draft (a request's words, a booking's reason): written, never sent, not
+// in the outbox (its Seq is 0). Its Type is that of what the form would
+// send: "Task" or "Appointment".
+const KindFormDraft = "form-draft"
+
 // Unsent lists what the patient wrote that has not reached the practice:
 // the profile's outbox items waiting, refused or in conflict, oldest
 // first, then its message drafts with words or files in them (Kind
-// KindDraft), the latest saved first.
+// KindDraft), then its form drafts (KindFormDraft), the latest saved
+// first.
 func (a *App) Unsent(ctx context.Context, profileID string) ([]OutboxEntry, error) {
 	items, err := a.store.Outbox(ctx, profileID, unsentStates...)
 	if err != nil {
@@ -59,7 +66,27 @@ func (a *App) Unsent(ctx context.Context, profileID string) ([]OutboxEntry, erro
 			out = append(out, draftEntry(d.Draft))
 		}
 	}
+	forms, err := a.FormDrafts(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("unsent items: %w", err)
+	}
+	for _, d := range forms {
+		out = append(out, formDraftEntry(d))
+	}
 	return out, nil
+}
+
+// formDraftEntry is a form draft as an entry of Unsent: its words are
+// those of a Task's description or an Appointment's comment, where Text
+// finds them.
+func formDraftEntry(d SavedFormDraft) OutboxEntry {
+	typ, field := "Task", "description"
+	if d.Key == BookingDraftKey {
+		typ, field = "Appointment", "comment"
+	}
+	b, _ := json.Marshal(map[string]string{field: d.Draft.Words()}) // strings only: cannot fail
+	return OutboxEntry{LocalID: KindFormDraft, Kind: KindFormDraft, Op: KindFormDraft, Type: typ, Resource: b,
+		CreatedAt: d.Draft.Saved, UpdatedAt: d.Draft.Saved}
 }
 
 // draftEntry is a draft as an entry of Unsent: its Resource holds its
@@ -86,8 +113,13 @@ func draftEntry(d Draft) OutboxEntry {
 
 // Title names an outbox item for people ("Message", "Request", ...).
 func (e OutboxEntry) Title() string {
-	if e.Kind == KindDraft {
+	switch {
+	case e.Kind == KindDraft:
 		return i18n.L("Message draft")
+	case e.Kind == KindFormDraft && e.Type == "Appointment":
+		return i18n.L("Draft of a visit's reason")
+	case e.Kind == KindFormDraft:
+		return i18n.L("Request draft")
 	}
 	switch e.Type {
 	case "Communication":

@@ -146,13 +146,7 @@ func pickTime(t *testing.T, w fyne.Window, visitType string, after time.Duration
 
 func typeReason(t *testing.T, w fyne.Window, reason string) {
 	t.Helper()
-	for _, e := range findEntries(w.Content()) {
-		if e.MultiLine {
-			test.Type(e, reason)
-			return
-		}
-	}
-	t.Fatalf("no reason to type into; screen shows: %s", shownText(w.Content()))
+	test.Type(reasonEntry(t, w), reason)
 }
 
 // TestBookMoveCancelInTheVisits is a patient booking a visit in the visits

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
-	"sync/atomic"
-	"time"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
@@ -19,9 +16,6 @@ import (
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/storage"
 )
-
-// draftSaveDelay is how long after the last change a draft is saved.
-const draftSaveDelay = 700 * time.Millisecond
 
 // composer writes a new message (or, with reply set, a reply in a thread):
 // recipient, topic, subject, text with its counter against the practice's
@@ -44,14 +38,7 @@ type composer struct {
 	send      *widget.Button
 	root      fyne.CanvasObject
 
-	edits  int          // counts changes, so only the last one is saved
-	closed atomic.Bool  // sent or discarded: no more saves
-	saveMu sync.Mutex   // one draft write at a time
-	do     func(func()) // doOnUI, read on the UI goroutine when built
-
-	unsavedMu  sync.Mutex
-	unsaved    *app.Draft // the latest change, until it is saved
-	saveFailed bool       // the problem shown says so (UI goroutine)
+	saves *autosave[app.Draft]
 }
 
 // composerModel is what the composer loads before it is shown.
@@ -70,6 +57,7 @@ func (v *messagesView) NewMessage(key string, d *app.Draft) {
 		if err != nil {
 			return composerModel{}, err
 		}
+		flushDraft(v.draftID(key))
 		m := composerModel{opts: opts}
 		if d != nil {
 			m.draft = *d
@@ -121,18 +109,17 @@ func (v *messagesView) askWith(start func(context.Context) (app.Draft, error)) {
 
 // newComposer builds the composer's widgets. UI goroutine.
 func (v *messagesView) newComposer(key string, reply bool, m composerModel) *composer {
-	c := &composer{v: v, key: key, reply: reply, base: m.draft, opts: m.opts, files: m.draft.Attachments, do: doOnUI}
+	c := &composer{v: v, key: key, reply: reply, base: m.draft, opts: m.opts, files: m.draft.Attachments}
+	// Without the screen's cancellation: leaving the screen is no reason
+	// to lose what was typed.
+	c.saves = newAutosave(v.draftID(key), v.src.SaveBeforeLock, func(d app.Draft) error {
+		return v.src.SaveDraft(context.WithoutCancel(v.ctx), v.profileID, key, d)
+	})
 	// A lock (the Lock button, idle, the background) saves what was typed
 	// since the last save before the keys go; the screen going (a profile
 	// switch, a lock) with its context saves it at once too, not lost with
 	// the timer.
-	forget := v.src.SaveBeforeLock(c.save)
-	context.AfterFunc(v.ctx, func() {
-		go func() {
-			c.save()
-			forget()
-		}()
-	})
+	context.AfterFunc(v.ctx, func() { go c.saves.save() })
 	mp := m.opts.Policy
 	c.counter = widget.NewLabel("")
 	c.counter.SizeName = theme.SizeNameCaptionText
@@ -144,6 +131,7 @@ func (v *messagesView) newComposer(key string, reply bool, m composerModel) *com
 	c.text.OnChanged = func(string) { c.changed() }
 	c.fileList = container.NewVBox()
 	c.problem = errorText()
+	c.saves.shown = showSaveProblem(c.problem)
 	c.send = &widget.Button{Text: lang.L("Send"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: c.sendNow}
 	attach := &widget.Button{Text: lang.L("Add file or photo"), Icon: theme.ContentAddIcon(), OnTapped: c.pickFile}
 	notice := widget.NewLabel(mp.Notice)
@@ -234,58 +222,38 @@ func (c *composer) draft() app.Draft {
 func (c *composer) changed() {
 	c.v.src.Touch()
 	c.updateCounter()
-	c.edits++
-	n, d := c.edits, c.draft()
-	c.unsavedMu.Lock()
-	c.unsaved = &d
-	c.unsavedMu.Unlock()
-	time.AfterFunc(draftSaveDelay, func() {
-		c.do(func() {
-			if n == c.edits {
-				go c.save()
-			}
-		})
-	})
+	c.saves.changed(c.draft())
 }
 
-// save writes the latest change as the draft unless the message was sent
-// or discarded; a failure is shown, and the change is saved again with
-// the next one. Any goroutine but the UI's.
-func (c *composer) save() {
-	c.saveMu.Lock()
-	defer c.saveMu.Unlock()
-	c.unsavedMu.Lock()
-	d := c.unsaved
-	c.unsaved = nil
-	c.unsavedMu.Unlock()
-	if d == nil || c.closed.Load() {
-		return
+// showSaveProblem is an autosave's shown: a failed save is shown in
+// problem (the change is saved again with the next one), and hidden once
+// a save succeeds. UI goroutine.
+func showSaveProblem(problem *widget.Label) func(error) {
+	failed := false
+	return func(err error) {
+		switch {
+		case err != nil:
+			failed = true
+			showError(problem, draftNotSaved(err))
+		case failed:
+			failed = false
+			problem.Hide()
+		}
 	}
-	// Without the screen's cancellation: leaving the screen is no reason
-	// to lose what was typed.
-	err := c.v.src.SaveDraft(context.WithoutCancel(c.v.ctx), c.v.profileID, c.key, *d)
-	if err == nil {
-		c.do(func() {
-			if c.saveFailed {
-				c.saveFailed = false
-				c.problem.Hide()
-			}
-		})
-		return
-	}
-	c.unsavedMu.Lock()
-	if c.unsaved == nil {
-		c.unsaved = d
-	}
-	c.unsavedMu.Unlock()
+}
+
+// draftNotSaved says that a draft could not be saved, and what to do.
+func draftNotSaved(err error) string {
 	reason := lang.L("Keep writing to try again, or copy what you wrote.")
 	if errors.Is(err, storage.ErrLocked) || errors.Is(err, storage.ErrDiskFull) {
 		reason = messagesError(err)
 	}
-	c.do(func() {
-		c.saveFailed = true
-		showError(c.problem, lang.L("Your draft could not be saved on this device. {{.Reason}}", map[string]any{"Reason": reason}))
-	})
+	return lang.L("Your draft could not be saved on this device. {{.Reason}}", map[string]any{"Reason": reason})
+}
+
+// draftID names the draft under key of the screen's profile.
+func (v *messagesView) draftID(key string) draftID {
+	return draftID{profileID: v.profileID, key: key}
 }
 
 func (c *composer) updateCounter() {
@@ -373,18 +341,17 @@ func (c *composer) sendNow() {
 		showError(c.problem, messagesError(err))
 		return
 	}
-	c.closed.Store(true)
+	c.saves.close()
 	c.send.Disable()
 	v := c.v
-	background(v.ctx, func(ctx context.Context) (app.Submitted, error) {
-		c.saveMu.Lock()
-		defer c.saveMu.Unlock()
-		return v.src.SendMessage(ctx, v.profileID, d)
+	background(v.ctx, func(ctx context.Context) (sub app.Submitted, err error) {
+		c.saves.exclusive(func() { sub, err = v.src.SendMessage(ctx, v.profileID, d) })
+		return sub, err
 	}, func(sub app.Submitted, err error) {
 		c.send.Enable()
 		var inv *app.InvalidMessageError
 		if errors.As(err, &inv) || (err != nil && !sentOrStored(err)) {
-			c.closed.Store(false)
+			c.saves.reopen(c.draft())
 			showError(c.problem, sendOutcome(err))
 			return
 		}
@@ -414,15 +381,14 @@ func sentOrStored(err error) bool {
 // goroutine.
 func (c *composer) discardDraft() {
 	c.v.src.Touch()
-	c.closed.Store(true)
+	c.saves.close()
 	v := c.v
-	background(v.ctx, func(ctx context.Context) (struct{}, error) {
-		c.saveMu.Lock()
-		defer c.saveMu.Unlock()
-		return struct{}{}, v.src.DiscardDraft(ctx, v.profileID, c.key)
+	background(v.ctx, func(ctx context.Context) (_ struct{}, err error) {
+		c.saves.exclusive(func() { err = v.src.DiscardDraft(ctx, v.profileID, c.key) })
+		return struct{}{}, err
 	}, func(_ struct{}, err error) {
 		if err != nil {
-			c.closed.Store(false)
+			c.saves.reopen(c.draft())
 			showError(c.problem, messagesError(err))
 			return
 		}
@@ -447,6 +413,7 @@ func (v *messagesView) replyBox(th app.MessageThread) fyne.CanvasObject {
 		if err != nil {
 			return composerModel{}, err
 		}
+		flushDraft(v.draftID(th.Key))
 		d, ok, err := v.src.Draft(ctx, v.profileID, th.Key)
 		if err != nil || ok {
 			return composerModel{opts: opts, draft: d}, err

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -29,6 +30,46 @@ type requestSource interface {
 	MessageOptions(ctx context.Context, profileID string) (app.MessageOptions, error)
 	SendMessage(ctx context.Context, profileID string, d app.Draft) (app.Submitted, error)
 	Touch()
+}
+
+// formDraftSource keeps what the patient types in a form as a sealed
+// draft until it is sent; *app.App does. A source without it (a test's)
+// leaves the forms without drafts. Its methods block (storage), except
+// SaveBeforeLock: call them off the UI goroutine.
+type formDraftSource interface {
+	FormDraft(ctx context.Context, profileID, key string) (app.FormDraft, bool, error)
+	SaveFormDraft(ctx context.Context, profileID, key string, d app.FormDraft) error
+	SaveBeforeLock(save func()) (remove func())
+}
+
+var _ formDraftSource = (*app.App)(nil)
+
+// loadFormDraft reads the draft under key for a form opening, after the
+// form of the same draft the patient just left saved what it holds.
+// Without drafts (src is not a formDraftSource) it is empty. Any
+// goroutine but the UI's.
+func loadFormDraft(ctx context.Context, src any, profileID, key string) (app.FormDraft, error) {
+	drafts, ok := src.(formDraftSource)
+	if !ok {
+		return app.FormDraft{}, nil
+	}
+	flushDraft(draftID{profileID: profileID, key: key})
+	d, _, err := drafts.FormDraft(ctx, profileID, key)
+	return d, err
+}
+
+// newFormAutosave keeps what a form holds as the draft under key, or nil
+// when src keeps no drafts. UI goroutine.
+func newFormAutosave(src any, profileID, key string) *autosave[app.FormDraft] {
+	drafts, ok := src.(formDraftSource)
+	if !ok {
+		return nil
+	}
+	return newAutosave(draftID{profileID: profileID, key: key}, drafts.SaveBeforeLock, func(d app.FormDraft) error {
+		// Without the screen's context: leaving it is no reason to lose
+		// what was typed.
+		return drafts.SaveFormDraft(context.Background(), profileID, key, d)
+	})
 }
 
 // requestsView is the Requests screen of one profile: every request and
@@ -340,6 +381,11 @@ type requestForm struct {
 	// seeRequests, when set, shows the Requests screen after sending.
 	seeRequests func()
 
+	// saves keeps what the patient types as the form's draft; nil when
+	// the source keeps no drafts.
+	saves    *autosave[app.FormDraft]
+	draftKey string
+
 	content  *fyne.Container
 	root     fyne.CanvasObject
 	pharmacy *widget.Select
@@ -353,13 +399,27 @@ type requestForm struct {
 	result   *fyne.Container
 }
 
-// newRequestForm builds the form and loads what it offers. UI goroutine.
+// requestFormModel is what a request form loads before it is shown: what
+// the request offers, and what the patient wrote in it before.
+type requestFormModel struct {
+	form  app.RequestForm
+	draft app.FormDraft
+}
+
+// newRequestForm builds the form and loads what it offers, with the words
+// the patient wrote in it before and did not send. UI goroutine.
 func newRequestForm(ctx context.Context, src requestSource, profileID string, kind app.RequestKind, about string) *requestForm {
-	f := &requestForm{src: src, profileID: profileID, kind: kind, about: about, ctx: ctx}
+	key := app.RequestDraftKey(kind, about)
+	f := &requestForm{src: src, profileID: profileID, kind: kind, about: about, ctx: ctx, draftKey: key}
 	f.content = newColumn(detailMaxWidth, false, heading(formTitle(kind)), paragraph(lang.L("Loading…")))
 	f.root = container.NewVScroll(container.NewPadded(f.content))
-	background(ctx, func(ctx context.Context) (app.RequestForm, error) {
-		return src.RequestForm(ctx, profileID, kind, about)
+	background(ctx, func(ctx context.Context) (requestFormModel, error) {
+		form, err := src.RequestForm(ctx, profileID, kind, about)
+		if err != nil {
+			return requestFormModel{}, err
+		}
+		d, err := loadFormDraft(ctx, src, profileID, key)
+		return requestFormModel{form: form, draft: d}, err
 	}, f.apply)
 	return f
 }
@@ -378,8 +438,9 @@ func formTitle(kind app.RequestKind) string {
 	return lang.L("New request")
 }
 
-// apply builds the form's fields. UI goroutine.
-func (f *requestForm) apply(vm app.RequestForm, err error) {
+// apply builds the form's fields, filled with its draft. UI goroutine.
+func (f *requestForm) apply(m requestFormModel, err error) {
+	vm, d := m.form, m.draft
 	objs := []fyne.CanvasObject{heading(formTitle(f.kind))}
 	if err != nil {
 		f.content.Objects = append(objs, paragraph(lang.L("Carebook can't prepare this request: {{.Problem}}", map[string]any{"Problem": humanActionError(err)})))
@@ -391,6 +452,9 @@ func (f *requestForm) apply(vm app.RequestForm, err error) {
 	}
 	if !vm.CanSend {
 		objs = append(objs, warningText(vm.Why))
+		if !d.IsEmpty() {
+			objs = append(objs, f.leftover(d))
+		}
 		f.content.Objects = objs
 		f.content.Refresh()
 		return
@@ -401,7 +465,7 @@ func (f *requestForm) apply(vm app.RequestForm, err error) {
 			objs = append(objs, paragraph(lang.N("This prescription still allows {{.Count}} refills: your pharmacy can fill it without a new prescription. Ask here if you need it renewed.",
 				vm.Refills, map[string]any{"Count": vm.Refills})))
 		}
-		objs = append(objs, f.pharmacyField(vm.Pharmacies)...)
+		objs = append(objs, f.pharmacyField(vm.Pharmacies, d.Pharmacy)...)
 	case app.RequestLabReportCopy:
 		if vm.About == "" {
 			objs = append(objs, paragraph(lang.L("The office will send you a copy of your latest lab reports. It will appear among your documents.")))
@@ -410,25 +474,74 @@ func (f *requestForm) apply(vm app.RequestForm, err error) {
 		}
 	case app.RequestReferral:
 		f.text = multiLine(lang.L("Who or what for, e.g. a dermatologist for a mole check"))
-		if vm.AboutName != "" {
-			f.text.SetText(vm.AboutName)
-		}
+		f.text.SetText(firstText(d.Text, vm.AboutName))
 		objs = append(objs, boldText(lang.L("What do you need a referral for?")), f.text)
 	case app.RequestCorrection:
 		f.wrong = multiLine(lang.L("e.g. I have never had this condition"))
 		f.should = multiLine(lang.L("e.g. remove it, or: the date is March 2021"))
+		f.wrong.SetText(d.Wrong)
+		f.should.SetText(d.ShouldSay)
 		objs = append(objs,
 			paragraph(lang.L("You have the right to ask your practice to correct your record. The office reviews the request and answers you; what your clinicians wrote is not changed without them.")),
 			boldText(lang.L("What is wrong?")), f.wrong,
 			boldText(lang.L("What should it say?")), f.should)
 	}
 	f.note = multiLine(lang.L("Optional"))
+	f.note.SetText(d.Note)
 	f.problem = errorText()
 	f.result = newColumn(0, false)
 	f.send = &widget.Button{Text: lang.L("Send request"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: f.submit}
-	objs = append(objs, boldText(lang.L("Note for the office")), f.note, container.NewHBox(f.send), f.problem, f.result)
+	buttons := container.NewHBox(f.send)
+	if f.saves = newFormAutosave(f.src, f.profileID, f.draftKey); f.saves != nil {
+		f.saves.shown = showSaveProblem(f.problem)
+		buttons.Add(&widget.Button{Text: lang.L("Discard draft"), Icon: theme.DeleteIcon(), OnTapped: f.discardDraft})
+		for _, e := range []*widget.Entry{f.text, f.wrong, f.should, f.note} {
+			if e != nil {
+				e.OnChanged = func(string) { f.changed() }
+			}
+		}
+	}
+	objs = append(objs, boldText(lang.L("Note for the office")), f.note, buttons, f.problem, f.result)
 	f.content.Objects = objs
 	f.content.Refresh()
+}
+
+// leftover shows the words of the form's draft when the request can no
+// longer be sent (the refill was asked for meanwhile, say), with a way to
+// discard them. UI goroutine.
+func (f *requestForm) leftover(d app.FormDraft) fyne.CanvasObject {
+	if f.saves = newFormAutosave(f.src, f.profileID, f.draftKey); f.saves == nil {
+		return container.NewVBox()
+	}
+	box := container.NewVBox(fieldText(lang.L("You wrote"), d.Words()))
+	box.Add(container.NewHBox(&widget.Button{Text: lang.L("Discard draft"), Icon: theme.DeleteIcon(), OnTapped: func() {
+		f.src.Touch()
+		f.saves.changed(app.FormDraft{}) // an empty draft is none
+		go f.saves.save()
+		box.Hide()
+	}}))
+	return box
+}
+
+// changed notes an edit: the form's draft is saved once the patient
+// pauses, and by a lock before that. UI goroutine.
+func (f *requestForm) changed() {
+	f.src.Touch()
+	if f.saves != nil {
+		f.saves.changed(f.input().FormDraft())
+	}
+}
+
+// discardDraft empties the form, and so removes its draft at once (an
+// empty draft is none). UI goroutine.
+func (f *requestForm) discardDraft() {
+	for _, e := range []*widget.Entry{f.text, f.wrong, f.should, f.note} {
+		if e != nil {
+			e.SetText("")
+		}
+	}
+	f.changed()
+	go f.saves.save()
 }
 
 func aboutLabel(kind app.RequestKind) string {
@@ -446,7 +559,8 @@ func aboutLabel(kind app.RequestKind) string {
 // pharmacyField offers the pharmacies the record knows, the preferred one
 // first and chosen, with the chosen one's address below (a phone has no
 // room for it in the choice itself).
-func (f *requestForm) pharmacyField(phs []app.Pharmacy) []fyne.CanvasObject {
+// chosen is the pharmacy the form's draft chose, if any.
+func (f *requestForm) pharmacyField(phs []app.Pharmacy, chosen string) []fyne.CanvasObject {
 	if len(phs) == 0 {
 		return []fyne.CanvasObject{fieldText(lang.L("Pharmacy"), lang.L("the one your practice has on file"))}
 	}
@@ -465,8 +579,11 @@ func (f *requestForm) pharmacyField(phs []app.Pharmacy) []fyne.CanvasObject {
 		if i := f.pharmacy.SelectedIndex(); i >= 0 && i < len(phs) {
 			address.SetText(phs[i].Address)
 		}
+		if f.saves != nil {
+			f.changed() // chosen by the patient, not while the form is built
+		}
 	})
-	f.pharmacy.SetSelectedIndex(0)
+	f.pharmacy.SetSelectedIndex(max(0, slices.Index(f.phRefs, chosen)))
 	return []fyne.CanvasObject{boldText(lang.L("Send it to")), f.pharmacy, address}
 }
 
@@ -481,6 +598,9 @@ func multiLine(placeholder string) *widget.Entry {
 // input is what the form holds. UI goroutine.
 func (f *requestForm) input() app.RequestInput {
 	in := app.RequestInput{Kind: f.kind, About: f.about, Note: f.note.Text}
+	if f.saves != nil {
+		in.DraftKey = f.draftKey
+	}
 	if f.pharmacy != nil {
 		if i := f.pharmacy.SelectedIndex(); i >= 0 && i < len(f.phRefs) {
 			in.Pharmacy = f.phRefs[i]
@@ -501,15 +621,20 @@ func (f *requestForm) submit() {
 	f.problem.Hide()
 	f.send.Disable()
 	in := f.input()
-	background(f.ctx, func(ctx context.Context) (app.Submitted, error) {
-		return f.src.SendRequest(ctx, f.profileID, in)
+	f.saves.close() // the request takes the draft's place
+	background(f.ctx, func(ctx context.Context) (sub app.Submitted, err error) {
+		f.saves.exclusive(func() { sub, err = f.src.SendRequest(ctx, f.profileID, in) })
+		return sub, err
 	}, func(sub app.Submitted, err error) {
+		if !sentOrStored(err) {
+			f.saves.reopen(f.input().FormDraft()) // not stored: the draft stays the patient's
+		}
 		if errors.Is(err, app.ErrInvalidInput) {
 			f.send.Enable()
 			showError(f.problem, humanActionError(err))
 			return
 		}
-		if err != nil && !errors.Is(err, app.ErrQueued) && !errors.Is(err, app.ErrNeedsSignIn) && !errors.Is(err, app.ErrRefused) {
+		if err != nil && !sentOrStored(err) {
 			// Not stored: the patient may try again.
 			f.send.Enable()
 			showError(f.problem, lang.L("Carebook could not save this request: {{.Problem}}", map[string]any{"Problem": humanActionError(err)}))

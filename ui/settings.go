@@ -292,7 +292,7 @@ func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
 // unsentState says where an unsent item stands.
 func unsentState(e app.OutboxEntry) string {
 	switch {
-	case e.Kind == app.KindDraft:
+	case e.Kind == app.KindDraft, e.Kind == app.KindFormDraft:
 		return lang.L("draft, not sent")
 	case e.State == storage.OutboxFailed:
 		return lang.L("refused by the practice")

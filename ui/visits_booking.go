@@ -301,7 +301,9 @@ func freeTimesError(err error) string {
 }
 
 // confirmPage shows one chosen time and books (or moves to) it. reason is
-// kept when the patient picks another time after a refusal. UI goroutine.
+// kept when the patient picks another time after a refusal; without one,
+// the reason written for a booking before and not sent comes back (a
+// booking's reason is kept as a draft until it is booked). UI goroutine.
 func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.Appointment, reason string) fyne.CanvasObject {
 	title := boldText(lang.L("Book this time?"))
 	if move != nil {
@@ -314,6 +316,11 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 	reasonEntry.Wrapping = fyne.TextWrapWord
 	reasonEntry.SetMinRowsVisible(3)
 	reasonEntry.SetText(reason)
+	problem := errorText()
+	var saves *autosave[app.FormDraft]
+	if move == nil {
+		saves = v.keepReason(reasonEntry, problem, reason == "")
+	}
 	outcome := paragraph("")
 	outcome.Hide()
 	others := newColumn(detailMaxWidth, false)
@@ -345,14 +352,24 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 		outcome.Hide()
 		others.Objects = nil
 		others.Refresh()
-		text := reasonEntry.Text
-		runFor(v, context.Background(), func(ctx context.Context) (app.Submitted, error) {
+		req := app.BookRequest{Slot: s, Reason: reasonEntry.Text}
+		if saves != nil {
+			req.DraftKey = app.BookingDraftKey
+		}
+		saves.close() // the booking takes the draft's place
+		runFor(v, context.Background(), func(ctx context.Context) (sub app.Submitted, err error) {
 			if move != nil {
 				return v.booking.Move(ctx, v.profileID, move.ID, s)
 			}
-			return v.booking.Book(ctx, v.profileID, app.BookRequest{Slot: s, Reason: text})
+			saves.exclusive(func() { sub, err = v.booking.Book(ctx, v.profileID, req) })
+			return sub, err
 		}, func(sub app.Submitted, err error) {
 			book.Enable()
+			if !sentOrStored(err) || errors.Is(err, app.ErrRefused) {
+				// Not booked: the reason stays the patient's draft, for
+				// another time (a refusal offers the nearest).
+				saves.reopen(app.FormDraft{Text: reasonEntry.Text})
+			}
 			switch {
 			case err == nil, errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
 				v.afterBooking(sub, err, move != nil)
@@ -372,11 +389,40 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 	book = &widget.Button{Text: label, Icon: theme.ConfirmIcon(), Importance: widget.HighImportance, OnTapped: func() { submit(chosen) }}
 	objs := []fyne.CanvasObject{title, summary}
 	if move == nil {
-		objs = append(objs, boldText(lang.L("Reason for the visit")), reasonEntry)
+		objs = append(objs, boldText(lang.L("Reason for the visit")), reasonEntry, problem)
 	}
 	objs = append(objs, container.NewHBox(book), outcome, others)
 	col = newColumn(detailMaxWidth, false, objs...)
 	return container.NewVScroll(container.NewPadded(col))
+}
+
+// keepReason keeps what the patient writes in entry, a new booking's
+// reason, as its draft (a failed save shown in problem), filled with the
+// draft written before when fill is set and the patient has not started
+// writing; nil when the source keeps no drafts. UI goroutine.
+func (v *recordView) keepReason(entry *widget.Entry, problem *widget.Label, fill bool) *autosave[app.FormDraft] {
+	saves := newFormAutosave(v.src, v.profileID, app.BookingDraftKey)
+	if saves == nil {
+		return nil
+	}
+	saves.shown = showSaveProblem(problem)
+	entry.OnChanged = func(text string) {
+		v.src.Touch()
+		saves.changed(app.FormDraft{Text: text})
+	}
+	if fill {
+		runFor(v, context.Background(), func(ctx context.Context) (app.FormDraft, error) {
+			return loadFormDraft(ctx, v.src, v.profileID, app.BookingDraftKey)
+		}, func(d app.FormDraft, err error) {
+			if err == nil && entry.Text == "" && d.Text != "" {
+				changed := entry.OnChanged
+				entry.OnChanged = nil // what is read back needs no saving
+				entry.SetText(d.Text)
+				entry.OnChanged = changed
+			}
+		})
+	}
+	return saves
 }
 
 // offerNearest asks for the free times nearest to a taken one and lists

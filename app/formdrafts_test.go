@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestFormDraftsKeptUntilSent: what the patient typed in request forms
+// and as a booking's reason is sealed as form drafts, the last of it
+// saved by a lock (SaveBeforeLock), read back after the unlock, listed
+// among what was not sent, and gone once the request or booking is stored
+// to be sent, or discarded.
+func TestFormDraftsKeptUntilSent(t *testing.T) {
+	ctx := context.Background()
+	p := startMsgPractice(t)
+	a, id := openMsgApp(t, p, t.TempDir())
+	lisinopril := medKey(t, a, id, "Lisinopril", "active")
+	refill := RequestDraftKey(RequestRefill, lisinopril)
+	referral := RequestDraftKey(RequestReferral, "")
+	if refill == referral || refill != RequestDraftKey(RequestRefill, " "+lisinopril) {
+		t.Fatalf("RequestDraftKey: %q and %q; want one key per request and entry", refill, referral)
+	}
+	drafts := map[string]FormDraft{
+		refill:          {Note: "Five tablets left.", Pharmacy: "Organization/caremail"},
+		referral:        {Text: "A dermatologist for a mole check", Note: "Mornings are best."},
+		BookingDraftKey: {Text: "Typed a moment before the lock: my knee hurts on stairs."},
+	}
+	for _, key := range []string{refill, referral} {
+		if err := a.SaveFormDraft(ctx, id, key, drafts[key]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	remove := a.SaveBeforeLock(func() {
+		if err := a.SaveFormDraft(ctx, id, BookingDraftKey, drafts[BookingDraftKey]); err != nil {
+			t.Errorf("save before the lock: %v", err)
+		}
+	})
+	a.Lock()
+	remove()
+	if err := a.Unlock(ctx, "a long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range drafts {
+		got, ok, err := a.FormDraft(ctx, id, key)
+		if got.Saved.IsZero() {
+			t.Errorf("form draft %s has no time saved", key)
+		}
+		got.Saved = time.Time{}
+		if err != nil || !ok || got != want {
+			t.Errorf("form draft %s after the lock = %+v (ok %v, %v); want %+v", key, got, ok, err, want)
+		}
+	}
+	unsent, err := a.Unsent(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, e := range unsent {
+		if e.Kind == KindFormDraft {
+			listed = append(listed, e.Title()+": "+e.Text())
+		}
+	}
+	slices.Sort(listed)
+	want := []string{
+		"Draft of a visit's reason: Typed a moment before the lock: my knee hurts on stairs.",
+		"Request draft: A dermatologist for a mole check\nMornings are best.",
+		"Request draft: Five tablets left.",
+	}
+	if !slices.Equal(listed, want) {
+		t.Errorf("unsent form drafts = %q, want %q", listed, want)
+	}
+
+	// Sent (stored in the outbox): its draft goes; the others stay.
+	if _, err := a.SendRequest(ctx, id, RequestInput{Kind: RequestRefill, About: lisinopril, Note: "Five tablets left.", DraftKey: refill}); !stored(err) {
+		t.Fatalf("refill: %v", err)
+	}
+	if _, err := a.Book(ctx, id, BookRequest{Slot: freeSlot(t, a, id, "sick-visit", 48*time.Hour), Reason: "My knee", DraftKey: BookingDraftKey}); !stored(err) {
+		t.Fatalf("book: %v", err)
+	}
+	// Emptied, then discarded.
+	if err := a.SaveFormDraft(ctx, id, referral, FormDraft{Text: " ", Pharmacy: "Organization/caremail"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{refill, BookingDraftKey, referral} {
+		if d, ok, err := a.FormDraft(ctx, id, key); err != nil || ok {
+			t.Errorf("form draft %s after it was sent or emptied = %+v (ok %v, %v); want none", key, d, ok, err)
+		}
+	}
+	if err := a.SaveFormDraft(ctx, id, referral, drafts[referral]); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DiscardFormDraft(ctx, id, referral); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := a.FormDrafts(ctx, id); err != nil || len(left) != 0 {
+		t.Errorf("form drafts left = %+v, %v; want none", left, err)
+	}
+}

@@ -1,0 +1,177 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/carebook/carebook/app"
+)
+
+// TestLockKeepsTheFormTyping: the patient writes a note in a refill's
+// form and picks a pharmacy, then taps Lock at once, before any pause.
+// After unlocking, the same medication's form holds the note and the
+// pharmacy; more typing, then leaving the form at once (Back, then
+// Home) and coming back, is there too; once the request is sent, nothing of it waits unsent.
+func TestLockKeepsTheFormTyping(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	core := openMsgCore(t, startMsgPractice(t), t.TempDir())
+	defer core.Close()
+	u := NewMainWindow(fyne.CurrentApp(), core, Options{})
+	w := u.Window()
+	defer w.Close()
+	w.Resize(fyne.NewSize(360, 740))
+	q.waitShows(t, w, "Hello, Maya", "Updated just now")
+	pid := u.shell.current.ID
+
+	// openForm opens the refill form of lisinopril and returns its note.
+	openForm := func() (*widget.Select, *widget.Entry) {
+		t.Helper()
+		u.shell.openSection("medications")
+		q.waitShows(t, w, "Lisinopril 10 mg tablet")
+		selectRow(t, u.shell.record, "Lisinopril")
+		q.waitShows(t, w, "Request a refill")
+		test.Tap(findButton(t, w.Content(), "Request a refill"))
+		q.waitShows(t, w, "Send it to", "Note for the office")
+		entries := findEntries(w.Content())
+		return findSelect(t, w.Content()), entries[len(entries)-1]
+	}
+	pharmacy, note := openForm()
+	for _, o := range pharmacy.Options {
+		if strings.HasPrefix(o, "CareMail") {
+			pharmacy.SetSelected(o)
+		}
+	}
+	typed := "Five tablets left, typed up to the Lock: ."
+	test.Type(note, typed)
+	test.Tap(findButton(t, w.Content(), "Lock"))
+	q.waitShows(t, w, "Carebook is locked")
+	findEntries(w.Content())[0].SetText(msgPassphrase)
+	test.Tap(findButton(t, w.Content(), "Unlock"))
+	q.waitShows(t, w, "Hello, Maya")
+
+	pharmacy, note = openForm()
+	pumpUntil(t, q, "the note back in the form", func() bool { return note.Text == typed })
+	if !strings.HasPrefix(pharmacy.Selected, "CareMail") {
+		t.Errorf("pharmacy after the lock = %q, want CareMail's", pharmacy.Selected)
+	}
+
+	more := " And the pharmacy closes at noon."
+	note.SetText(note.Text + more)
+	test.Tap(findButton(t, w.Content(), "Back"))
+	selectTab(t, w, "Home")
+	q.waitShows(t, w, "Hello, Maya")
+	_, note = openForm()
+	pumpUntil(t, q, "the note back after leaving the screen", func() bool { return note.Text == typed+more })
+
+	test.Tap(findButton(t, w.Content(), "Send request"))
+	q.waitShows(t, w, "Sent. Your practice has your request")
+	ctx := context.Background()
+	unsent, err := core.Unsent(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range unsent {
+		if strings.Contains(e.Text(), "pharmacy closes at noon") {
+			t.Errorf("after sending, still unsent: %s: %s", e.Title(), e.Text())
+		}
+	}
+
+	// The form of a refill asked for already shows no words, then those
+	// of a draft left over (written elsewhere), which Discard removes.
+	test.Tap(findButton(t, w.Content(), "Back"))
+	q.waitShows(t, w, "Request a refill")
+	test.Tap(findButton(t, w.Content(), "Request a refill"))
+	q.waitShows(t, w, "A refill of this medicine is already requested")
+	if shown := shownText(w.Content()); strings.Contains(shown, "You wrote") {
+		t.Errorf("the sent refill's words are still offered: %s", shown)
+	}
+	c, err := core.Chart(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ""
+	for _, m := range c.Medications {
+		if strings.HasPrefix(m.Medication, "Lisinopril") && m.Status == "active" {
+			key = app.RequestDraftKey(app.RequestRefill, m.Key())
+		}
+	}
+	if err := core.SaveFormDraft(ctx, pid, key, app.FormDraft{Note: "Written on another day."}); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(findButton(t, w.Content(), "Back"))
+	q.waitShows(t, w, "Request a refill")
+	test.Tap(findButton(t, w.Content(), "Request a refill"))
+	q.waitShows(t, w, "A refill of this medicine is already requested", "You wrote: Written on another day.")
+	test.Tap(findButton(t, w.Content(), "Discard draft"))
+	pumpUntil(t, q, "the draft left over discarded", func() bool {
+		_, ok, err := core.FormDraft(ctx, pid, key)
+		return err == nil && !ok
+	})
+	q.drain()
+}
+
+// TestBookingKeepsTheReason: the reason typed for a new booking survives
+// a lock taken at once, comes back whichever free time the patient picks
+// next, also right after leaving the page, and is gone once booked.
+func TestBookingKeepsTheReason(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	core := connectCore(t, startPractice(t), "maya")
+	size := fyne.NewSize(360, 740)
+	// reasonOfATime opens the booking page of a new view, picks a time
+	// and returns the reason's entry.
+	reasonOfATime := func() (fyne.Window, *widget.Entry) {
+		t.Helper()
+		_, w := openVisits(t, core, size)
+		test.Tap(findButton(t, w.Content(), "Book a visit"))
+		assertShows(t, w, "free times from")
+		pickTime(t, w, "Sick visit", 48*time.Hour)
+		assertShows(t, w, "Book this time?", "Reason for the visit")
+		return w, reasonEntry(t, w)
+	}
+	_, entry := reasonOfATime()
+	reason := "Sore throat for a week, typed up to the lock."
+	test.Type(entry, reason)
+	core.Lock()
+	if err := core.Unlock(context.Background(), "a long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+
+	w, entry := reasonOfATime()
+	if entry.Text != reason {
+		t.Fatalf("reason after the lock = %q, want %q", entry.Text, reason)
+	}
+	more := " And a fever since Tuesday."
+	entry.SetText(entry.Text + more)
+	test.Tap(findButton(t, w.Content(), "Back"))
+	pickTime(t, w, "Sick visit", 72*time.Hour)
+	assertShows(t, w, "Book this time?")
+	if entry = reasonEntry(t, w); entry.Text != reason+more {
+		t.Fatalf("reason after leaving the page = %q, want %q", entry.Text, reason+more)
+	}
+	test.Tap(findButton(t, w.Content(), "Book this time"))
+	assertShows(t, w, "Status: Booked", "Reason: "+reason+more)
+
+	if _, entry = reasonOfATime(); entry.Text != "" {
+		t.Errorf("reason of a new booking after booking = %q, want none", entry.Text)
+	}
+}
+
+// reasonEntry is the booking page's reason (its only multi-line entry).
+func reasonEntry(t *testing.T, w fyne.Window) *widget.Entry {
+	t.Helper()
+	for _, e := range findEntries(w.Content()) {
+		if e.MultiLine {
+			return e
+		}
+	}
+	t.Fatalf("no reason to type into; screen shows: %s", shownText(w.Content()))
+	return nil
+}
