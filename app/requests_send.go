@@ -336,12 +336,26 @@ func dateOr(d record.Date, t time.Time) time.Time {
 	return t
 }
 
+// RequestMessageDraftKey is the key of the draft of a message about the
+// request Task/taskID (AskAboutRequest): a new message's draft, one per
+// request.
+func RequestMessageDraftKey(taskID string) string {
+	return DraftNew + "/request/" + strings.TrimPrefix(taskID, "Task/")
+}
+
 // AskAboutRequest starts a message to the practice about one of the
 // patient's requests (a declined refill, a failed request): its subject
 // names the request, the message refers to the Task (Communication.about)
 // and goes to the patient's doctor (else the first recipient offered).
-// Send it with SendMessage once the patient wrote the text.
+// The message started before and not sent, when there is one (its draft,
+// under RequestMessageDraftKey), comes back instead. Send it with
+// SendMessage once the patient wrote the text; its DraftKey is set.
 func (a *App) AskAboutRequest(ctx context.Context, profileID, taskID string) (Draft, error) {
+	key := RequestMessageDraftKey(taskID)
+	if d, ok, err := a.Draft(ctx, profileID, key); err != nil || ok {
+		d.DraftKey = key
+		return d, err
+	}
 	rs, err := a.Requests(ctx, profileID)
 	if err != nil {
 		return Draft{}, fmt.Errorf("ask about request: %w", err)
@@ -362,6 +376,7 @@ func (a *App) AskAboutRequest(ctx context.Context, profileID, taskID string) (Dr
 		if rcp := Recipients(c); len(rcp) > 0 {
 			d.To = rcp[0].Ref
 		}
+		d.DraftKey = key
 		return d, nil
 	}
 	return Draft{}, invalid(i18n.L("there is no request Task/{{.ID}} at the practice in this record", map[string]any{"ID": taskID}))

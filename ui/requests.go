@@ -278,6 +278,9 @@ func (v *requestsView) showMessageForm(taskID string) {
 		opts  app.MessageOptions
 	}
 	background(v.ctx, func(ctx context.Context) (loaded, error) {
+		// The message started before comes back, with what the form
+		// just left holds.
+		flushDraft(draftID{profileID: v.profileID, key: app.RequestMessageDraftKey(taskID)})
 		d, err := v.src.AskAboutRequest(ctx, v.profileID, taskID)
 		if err != nil {
 			return loaded{}, err
@@ -296,8 +299,16 @@ func (v *requestsView) showMessageForm(taskID string) {
 	})
 }
 
+// messageDraftSource keeps a message's draft; *app.App does. A source
+// without it (a test's) leaves the message about a request without one.
+type messageDraftSource interface {
+	SaveDraft(ctx context.Context, profileID, key string, d app.Draft) error
+	SaveBeforeLock(save func()) (remove func())
+}
+
 // messageForm is a short message about a request: who it goes to, its
-// subject, the text. UI goroutine.
+// subject, the text, kept as a draft (d.DraftKey) until it is sent. UI
+// goroutine.
 func (v *requestsView) messageForm(d app.Draft, opts app.MessageOptions) []fyne.CanvasObject {
 	var labels []string
 	chosen := 0
@@ -313,21 +324,41 @@ func (v *requestsView) messageForm(d app.Draft, opts app.MessageOptions) []fyne.
 	}
 	text := multiLine(lang.L("Your question or what you need"))
 	text.SetMinRowsVisible(4)
+	text.SetText(d.Text)
 	problem := errorText()
 	result := newColumn(0, false)
-	var send *widget.Button
-	send = &widget.Button{Text: lang.L("Send message"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
-		v.src.Touch()
-		problem.Hide()
+	current := func() app.Draft {
 		msg := d
 		msg.Text = text.Text
 		if i := to.SelectedIndex(); i >= 0 && i < len(opts.Recipients) {
 			msg.To = opts.Recipients[i].Ref
 		}
+		return msg
+	}
+	var saves *autosave[app.Draft]
+	if drafts, ok := v.src.(messageDraftSource); ok && d.DraftKey != "" {
+		id := draftID{profileID: v.profileID, key: d.DraftKey}
+		saves = newAutosave(id, drafts.SaveBeforeLock, func(d app.Draft) error {
+			return drafts.SaveDraft(context.Background(), id.profileID, id.key, d)
+		})
+		saves.shown = showSaveProblem(problem)
+		changed := func(string) { v.src.Touch(); saves.changed(current()) }
+		text.OnChanged, to.OnChanged = changed, changed
+	}
+	var send *widget.Button
+	send = &widget.Button{Text: lang.L("Send message"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: func() {
+		v.src.Touch()
+		problem.Hide()
+		msg := current()
 		send.Disable()
-		background(v.ctx, func(ctx context.Context) (app.Submitted, error) {
-			return v.src.SendMessage(ctx, v.profileID, msg)
+		saves.close() // the message takes the draft's place
+		background(v.ctx, func(ctx context.Context) (sub app.Submitted, err error) {
+			saves.exclusive(func() { sub, err = v.src.SendMessage(ctx, v.profileID, msg) })
+			return sub, err
 		}, func(_ app.Submitted, err error) {
+			if !sentOrStored(err) {
+				saves.reopen(current()) // not stored: the draft stays the patient's
+			}
 			var refused *app.RefusedError
 			var words *widget.Label
 			switch {

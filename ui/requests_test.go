@@ -219,11 +219,22 @@ func TestRequestsInTheWindow(t *testing.T) {
 	q.waitShows(t, w, "Declined", "This medicine is no longer active in your record")
 	screenshot(t, w, "request-declined-"+fmtSize(size))
 	// A message to the office about it, referring to the request.
+	// What is typed stays when the patient goes back and comes again.
+	question := "I still need it for the allergy season. Can we talk?"
 	test.Tap(findButton(t, w.Content(), "Message the office"))
 	q.waitShows(t, w, "Subject: About my request: Refill: Cetirizine (Zyrtec) 10 mg tablet", "Send message")
-	test.Type(findEntries(w.Content())[0], "I still need it for the allergy season. Can we talk?")
+	test.Type(findEntries(w.Content())[0], question)
+	test.Tap(findButton(t, w.Content(), "Back to requests"))
+	q.waitShows(t, w, "Message the office")
+	test.Tap(findButton(t, w.Content(), "Message the office"))
+	q.waitShows(t, w, "Send message")
+	pumpUntil(t, q, "the question back in the form", func() bool { return findEntries(w.Content())[0].Text == question })
 	test.Tap(findButton(t, w.Content(), "Send message"))
 	q.waitShows(t, w, "Sent. The answer will be among your messages.")
+	drafts, err := u.core.Drafts(ctx, u.shell.current.ID)
+	if err != nil || len(drafts) != 0 {
+		t.Errorf("drafts after sending the question = %+v, %v; want none", drafts, err)
+	}
 	test.Tap(findButton(t, w.Content(), "Back to requests"))
 
 	// A correction, from the allergy that is wrong.
