@@ -482,8 +482,8 @@ func (a *App) removeEnded(ctx context.Context, profileID string, notice EndedNot
 }
 
 // CloseEndedProfile removes a profile whose access ended, once the user has
-// seen its unsent items (Outbox), which are lost with it: its key first,
-// then its rows.
+// seen what it holds unsent (Unsent: outbox items and drafts), which is
+// lost with it: its key first, then its rows.
 func (a *App) CloseEndedProfile(ctx context.Context, profileID string) error {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {

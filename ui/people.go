@@ -239,8 +239,10 @@ func (s *shell) endedView() fyne.CanvasObject {
 				})
 			}, u.win)
 	})
+	// What is lost with the record: the items the practice has not
+	// accepted, and the drafts (a message's, a form's).
 	background(u.ctx, func(ctx context.Context) ([]app.OutboxEntry, error) {
-		return u.core.Outbox(ctx, p.ID)
+		return u.core.Unsent(ctx, p.ID)
 	}, func(entries []app.OutboxEntry, err error) {
 		var objs []fyne.CanvasObject
 		switch {
@@ -248,9 +250,6 @@ func (s *shell) endedView() fyne.CanvasObject {
 			objs = append(objs, paragraph(lang.L("Carebook could not read what was waiting to be sent.")+" "+humanStorageError(err)))
 		default:
 			for _, e := range entries {
-				if e.State == "sent" { // accepted by the practice: nothing lost
-					continue
-				}
 				objs = append(objs, newCard(e.Title(), appLocale().DateTime(e.CreatedAt.Local()),
 					selectableText(e.Text())))
 			}

@@ -158,3 +158,45 @@ func removeShowsUnsent(t *testing.T, size fyne.Size) {
 	}
 	q.drain()
 }
+
+// TestEndedShowsDrafts: the screen of a record whose access ended shows
+// every word that is lost with it before it is removed: a message that
+// waits, and the drafts beside it (a message's, a request form's, a
+// visit's reason), as Remove's list of what was not sent does.
+func TestEndedShowsDrafts(t *testing.T) {
+	ctx := context.Background()
+	q := useQueue(t)
+	fyneApp := test.NewTempApp(t)
+	core, maya, practice := openDemoCore(t)
+	opts, err := core.MessageOptions(ctx, maya.ID)
+	if err != nil || len(opts.Recipients) == 0 {
+		t.Fatalf("message options %+v %v", opts, err)
+	}
+	practice.Close() // offline: the message waits
+	_, err = core.SendMessage(ctx, maya.ID, app.Draft{To: opts.Recipients[0].Ref, Topic: "other",
+		Subject: "Blood test", Text: "Should I stop eating the night before?"})
+	if !errors.Is(err, app.ErrQueued) {
+		t.Fatalf("message while offline: %v, want ErrQueued", err)
+	}
+	if err := core.SaveDraft(ctx, maya.ID, app.DraftNew, app.Draft{Subject: "Glasses", Text: "Can I pick up my glasses Monday?"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.SaveFormDraft(ctx, maya.ID, app.RequestDraftKey(app.RequestReferral, ""), app.FormDraft{Text: "A dermatologist for the mole on my back"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.SaveFormDraft(ctx, maya.ID, app.BookingDraftKey, app.FormDraft{Text: "Sore throat for a week"}); err != nil {
+		t.Fatal(err)
+	}
+
+	u := NewMainWindow(fyneApp, core, Options{})
+	w := u.Window()
+	defer w.Close()
+	w.Resize(fyne.NewSize(1280, 800))
+	q.waitShows(t, w, "Hello, Maya")
+	// The practice ended the access (the screen of an ended record).
+	u.shell.current.Ended = true
+	w.SetContent(u.shell.endedView())
+	q.waitShows(t, w, "Access to Maya's record has ended", "Should I stop eating the night before?",
+		"Can I pick up my glasses Monday?", "A dermatologist for the mole on my back", "Sore throat for a week")
+	q.drain()
+}
