@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/app/record"
 )
 
 // TestLockKeepsTheFormTyping: the patient writes a note in a refill's
@@ -174,4 +175,67 @@ func reasonEntry(t *testing.T, w fyne.Window) *widget.Entry {
 	}
 	t.Fatalf("no reason to type into; screen shows: %s", shownText(w.Content()))
 	return nil
+}
+
+// TestReferralNameIsNoDraft: a referral asked from a condition starts
+// with the condition's name, which the patient did not write. A note
+// typed and then cleared leaves the form as it opened: no draft is kept
+// (none to list as unsent, none to hold the record's removal back), and
+// the form opens again with the name.
+func TestReferralNameIsNoDraft(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	core := openMsgCore(t, startMsgPractice(t), t.TempDir())
+	defer core.Close()
+	u := NewMainWindow(fyne.CurrentApp(), core, Options{})
+	w := u.Window()
+	defer w.Close()
+	w.Resize(fyne.NewSize(1280, 800))
+	q.waitShows(t, w, "Hello, Maya", "Updated just now")
+	ctx := context.Background()
+	pid := u.shell.current.ID
+	c, err := core.Chart(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cond record.Condition
+	for _, cd := range c.Conditions {
+		if cd.Active() {
+			cond = cd
+			break
+		}
+	}
+	name := conditionName(cond)
+	if name == "" {
+		t.Fatal("no current condition to ask a referral for")
+	}
+	openForm := func() (text, note *widget.Entry) {
+		t.Helper()
+		u.shell.openSection("conditions")
+		q.waitShows(t, w, name)
+		selectRow(t, u.shell.record, name)
+		q.waitShows(t, w, "Ask for a referral")
+		test.Tap(findButton(t, w.Content(), "Ask for a referral"))
+		q.waitShows(t, w, "What do you need a referral for?", "Note for the office")
+		entries := findEntries(w.Content())
+		return entries[len(entries)-2], entries[len(entries)-1]
+	}
+	text, note := openForm()
+	if text.Text != name {
+		t.Fatalf("referral form opens with %q, want the condition's name %q", text.Text, name)
+	}
+	test.Type(note, "Soon, please.")
+	note.SetText("")
+	core.Lock() // saves what the form holds at once
+	if err := core.Unlock(ctx, msgPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok, err := core.FormDraft(ctx, pid, app.RequestDraftKey(app.RequestReferral, cond.Key())); err != nil || ok {
+		t.Errorf("draft of a form left as it opened = %+v, %v, %v; want none", d, ok, err)
+	}
+	q.waitShows(t, w, "Hello, Maya")
+	if text, _ = openForm(); text.Text != name {
+		t.Errorf("referral form opens again with %q, want %q", text.Text, name)
+	}
+	q.drain()
 }

@@ -416,6 +416,9 @@ type requestForm struct {
 	// the source keeps no drafts.
 	saves    *autosave[app.FormDraft]
 	draftKey string
+	// named is the text the form opened with that the patient did not
+	// write (a referral's condition): no draft's words.
+	named string
 
 	content  *fyne.Container
 	root     fyne.CanvasObject
@@ -505,6 +508,7 @@ func (f *requestForm) apply(m requestFormModel, err error) {
 		}
 	case app.RequestReferral:
 		f.text = multiLine(lang.L("Who or what for, e.g. a dermatologist for a mole check"))
+		f.named = vm.AboutName
 		f.text.SetText(firstText(d.Text, vm.AboutName))
 		objs = append(objs, boldText(lang.L("What do you need a referral for?")), f.text)
 	case app.RequestCorrection:
@@ -559,7 +563,7 @@ func (f *requestForm) leftover(d app.FormDraft) fyne.CanvasObject {
 func (f *requestForm) changed() {
 	f.src.Touch()
 	if f.saves != nil {
-		f.saves.changed(f.input().FormDraft())
+		f.saves.changed(f.draft())
 	}
 }
 
@@ -626,6 +630,17 @@ func multiLine(placeholder string) *widget.Entry {
 	return e
 }
 
+// draft is what the patient wrote in the form, to be kept as its draft:
+// the text it opened with, left as it was, is not theirs (an emptied form
+// is no draft). UI goroutine.
+func (f *requestForm) draft() app.FormDraft {
+	d := f.input().FormDraft()
+	if f.named != "" && strings.TrimSpace(d.Text) == strings.TrimSpace(f.named) {
+		d.Text = ""
+	}
+	return d
+}
+
 // input is what the form holds. UI goroutine.
 func (f *requestForm) input() app.RequestInput {
 	in := app.RequestInput{Kind: f.kind, About: f.about, Note: f.note.Text}
@@ -658,7 +673,7 @@ func (f *requestForm) submit() {
 		return sub, err
 	}, func(sub app.Submitted, err error) {
 		if !sentOrStored(err) {
-			f.saves.reopen(f.input().FormDraft()) // not stored: the draft stays the patient's
+			f.saves.reopen(f.draft()) // not stored: the draft stays the patient's
 		}
 		if errors.Is(err, app.ErrInvalidInput) {
 			f.send.Enable()
