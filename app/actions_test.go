@@ -29,7 +29,7 @@ func (c *testClock) Add(d time.Duration) {
 
 // openActionApp returns an unlocked app with one profile on srv, an open
 // FHIR server (no sign-in), and the app's clock.
-func openActionApp(t *testing.T, srv *fhirtest.Server) (*App, string, *testClock) {
+func openActionApp(t testing.TB, srv *fhirtest.Server) (*App, string, *testClock) {
 	t.Helper()
 	ctx := context.Background()
 	clk := &testClock{now: time.Now()}

@@ -24,18 +24,8 @@ func TestInboxLeavesPhotosInTheCache(t *testing.T) {
 	srv := fhirtest.New(fhirtest.Features{})
 	defer srv.Close()
 	a, id, _ := openActionApp(t, srv)
-	photo := append([]byte("\xff\xd8\xff\xe0"), make([]byte, 3<<20)...)
-	data := base64.StdEncoding.EncodeToString(photo)
-	const messages = 40
-	for i := range messages {
-		r := storage.Resource{Type: "Communication", ID: fmt.Sprint("c", i), LastUpdated: time.Now(), JSON: fmt.Appendf(nil,
-			`{"resourceType":"Communication","id":"c%d","status":"completed","sent":"2025-01-%02dT10:00:00Z","subject":{"reference":"Patient/p1"},"sender":{"reference":"Patient/p1"},`+
-				`"payload":[{"contentString":"day %d"},{"contentAttachment":{"contentType":"image/jpeg","title":"wound.jpg","data":"%s"}}]}`, i, i%28+1, i, data)}
-		if err := a.store.Put(ctx, id, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data = ""
+	photo := putPhotoMessages(t, a, id)
+	const messages = photoMessages
 
 	var peak atomic.Uint64
 	stop := make(chan struct{})
@@ -95,4 +85,24 @@ func TestInboxLeavesPhotosInTheCache(t *testing.T) {
 	if err != nil || !bytes.Equal(got, photo) || !strings.HasPrefix(name, "wound.") {
 		t.Errorf("opening a photo: %d bytes, %q, %v; want the whole photo", len(got), name, err)
 	}
+}
+
+// photoMessages is how many messages putPhotoMessages stores.
+const photoMessages = 40
+
+// putPhotoMessages stores photoMessages messages in profile id, each with
+// the same 3 MB photo, inline in base64, and returns the photo.
+func putPhotoMessages(tb testing.TB, a *App, id string) []byte {
+	tb.Helper()
+	photo := append([]byte("\xff\xd8\xff\xe0"), make([]byte, 3<<20)...)
+	data := base64.StdEncoding.EncodeToString(photo)
+	for i := range photoMessages {
+		r := storage.Resource{Type: "Communication", ID: fmt.Sprint("c", i), LastUpdated: time.Now(), JSON: fmt.Appendf(nil,
+			`{"resourceType":"Communication","id":"c%d","status":"completed","sent":"2025-01-%02dT10:00:00Z","subject":{"reference":"Patient/p1"},"sender":{"reference":"Patient/p1"},`+
+				`"payload":[{"contentString":"day %d"},{"contentAttachment":{"contentType":"image/jpeg","title":"wound.jpg","data":"%s"}}]}`, i, i%28+1, i, data)}
+		if err := a.store.Put(context.Background(), id, r); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return photo
 }

@@ -27,6 +27,7 @@ targets='
 ./storage FuzzOpenDatabaseFile
 ./app/locfmt FuzzNumber
 ./app/record FuzzDecode
+./app/record FuzzBase64Scan
 ./app/record FuzzParseDate
 ./app/record FuzzHTMLText
 ./app/record FuzzEachToken

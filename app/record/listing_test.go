@@ -68,19 +68,39 @@ func TestChartLeavesLargeFilesInTheCache(t *testing.T) {
 	}
 }
 
-func TestBase64Size(t *testing.T) {
+// TestBase64Scan: base64Scan tells the size of what a string holds in
+// base64 and whether it decodes, as decodeBase64 does.
+func TestBase64Scan(t *testing.T) {
+	var tests []string
 	for n := range 10 {
-		b := bytes.Repeat([]byte{'x'}, n)
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding} {
+		b := bytes.Repeat([]byte{0xfb}, n) // "+/" in the standard alphabet, "-_" in the URL one
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 			s := enc.EncodeToString(b)
-			if got := base64Size(s); got != int64(n) {
-				t.Errorf("base64Size(%q) = %d, want %d", s, got, n)
-			}
-			if got := base64Size(s[:len(s)/2] + "\r\n" + s[len(s)/2:]); got != int64(n) {
-				t.Errorf("base64Size of %q with a line break = %d, want %d", s, got, n)
-			}
+			tests = append(tests, s, s[:len(s)/2]+"\r\n"+s[len(s)/2:], "\n  "+s+"\n", s+"A", s+"!", "=="+s, s+"=\n=")
 		}
 	}
+	tests = append(tests, "", "=", "A", "AB", "ABC", "AB==", "AB=C", "AB\f==", "+-AA", "/_AA", "AAAA\x80", "AAAA\u00e9")
+	for _, s := range tests {
+		data, err := decodeBase64(s)
+		size, ok := base64Scan(s)
+		if ok != (err == nil) || (ok && size != int64(len(data))) {
+			t.Errorf("base64Scan(%q) = %d, %v; decoding it: %d bytes, %v", s, size, ok, len(data), err)
+		}
+	}
+}
+
+// FuzzBase64Scan: base64Scan agrees with decodeBase64 on any string.
+func FuzzBase64Scan(f *testing.F) {
+	for _, s := range []string{"", "AAAA", "AB==", "AB=C", "-_+/", "QUJD\nREVG\n", "A"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		data, err := decodeBase64(s)
+		size, ok := base64Scan(s)
+		if ok != (err == nil) || (ok && size != int64(len(data))) {
+			t.Errorf("base64Scan(%q) = %d, %v; decoding it: %d bytes, %v", s, size, ok, len(data), err)
+		}
+	})
 }
 
 // TestListedPDFWithLeadingSpace: a chart tells a PDF from its first bytes
@@ -96,5 +116,44 @@ func TestListedPDFWithLeadingSpace(t *testing.T) {
 		if !whole.IsPDF || listed.IsPDF != whole.IsPDF || listed.Size != whole.Size {
 			t.Errorf("base64 after %q: listed PDF %v, size %d; whole PDF %v, size %d", lead, listed.IsPDF, listed.Size, whole.IsPDF, whole.Size)
 		}
+	}
+}
+
+// TestListedBrokenFile: a chart lists a large file whose base64 is broken
+// as decoding the one resource reads it: not in the cache to open, and
+// the resource marked incomplete. Sound base64 in any of the forms
+// decoding accepts stays listed as in the cache.
+func TestListedBrokenFile(t *testing.T) {
+	good := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xef, 0xbe}, 34<<10)) // "++++..."
+	tests := []struct {
+		name   string
+		data   string
+		broken bool
+	}{
+		{"a character outside base64", good[:1000] + "!" + good[1000:], true},
+		{"padding in the middle", good[:1000] + "=" + good[1000:], true},
+		{"one character too many", good + "A", true},
+		{"two alphabets", good[:1000] + "-_" + good[1000:], true},
+		{"a form feed", good[:1000] + "\\f" + good[1000:], true},
+		{"sound", good, false},
+		{"sound, line breaks and padding at the end", good[:1000] + "\\r\\n" + good[1000:] + "AA==\\n", false},
+		{"sound, the URL alphabet", strings.NewReplacer("+", "-", "/", "_").Replace(good), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Resource{Type: "DocumentReference", ID: "d1", JSON: []byte(`{"resourceType":"DocumentReference","id":"d1",` +
+				`"content":[{"attachment":{"contentType":"image/jpeg","title":"scan","data":"` + tc.data + `"}}]}`)}
+			listed := Load([]Resource{r}).Documents[0]
+			whole := DecodeDocumentReference(r)
+			l, w := listed.Attachments[0], whole.Attachments[0]
+			if l.Cached != w.Cached || listed.Incomplete != whole.Incomplete || l.Size != w.Size || l.IsPDF != w.IsPDF {
+				t.Errorf("listed cached %v, incomplete %v, size %d, PDF %v; whole cached %v, incomplete %v, size %d, PDF %v",
+					l.Cached, listed.Incomplete, l.Size, l.IsPDF, w.Cached, whole.Incomplete, w.Size, w.IsPDF)
+			}
+			if listed.Incomplete != tc.broken || l.Cached == tc.broken || len(l.Data) > 0 {
+				t.Errorf("listed incomplete %v, cached %v, %d bytes held; want incomplete %v, cached %v, no bytes held",
+					listed.Incomplete, l.Cached, len(l.Data), tc.broken, !tc.broken)
+			}
+		})
 	}
 }

@@ -235,7 +235,9 @@ type Attachment struct {
 	// that a chart leaves a large file (an image, a PDF) out of Data, for
 	// a screen lists files without holding them; it is read when opened
 	// (DecodeCommunication, DecodeDocumentReference and
-	// DecodeDiagnosticReport of the one resource hold it).
+	// DecodeDiagnosticReport of the one resource hold it). Content whose
+	// base64 does not decode is not Cached, and its entry is Incomplete,
+	// in a chart as when the one resource is decoded.
 	Cached bool
 	// Text is readable text for inline text/plain and text/html content
 	// (tags stripped, entities decoded, scripts and styles dropped).

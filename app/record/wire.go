@@ -365,10 +365,18 @@ func (d *decoder) attachment(a wAttachment) Attachment {
 		out.Size = int64(a.Size.Value)
 	}
 	if d.listing && len(a.Data) > listedFileMax && !textType(out.ContentType) {
-		// A chart lists the file; opening it reads it (see Cached).
+		// A chart lists the file; opening it reads it (see Cached). One
+		// pass over its base64 tells whether it will open, as decoding it
+		// would, and its size.
+		size, ok := base64Scan(a.Data)
+		if !ok {
+			d.incomplete = true
+			out.IsPDF = out.ContentType == "application/pdf"
+			return out
+		}
 		out.Cached = true
 		if out.Size == 0 {
-			out.Size = base64Size(a.Data)
+			out.Size = size
 		}
 		// Its first bytes, from the first 12 characters of base64 that
 		// are not line breaks or indentation.
@@ -427,19 +435,54 @@ func firstBase64(s string, n int) string {
 	return b.String()
 }
 
-// base64Size is the size of the content s holds in base64 (padded or
-// not, with line breaks or not), without decoding it.
-func base64Size(s string) int64 {
-	n := 0
+// base64Scan reads the base64 in s as decodeBase64 does, without
+// decoding it: the size of the content it holds, and whether it decodes
+// (ok). It reads each character once, through a table: about as long as
+// counting the size alone took (a few ms for a 3 MB photo), less than
+// the JSON decoder's own pass over the same string.
+func base64Scan(s string) (size int64, ok bool) {
+	var n int
+	var seen uint8
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\n', '\r', ' ', '\t', '=':
-		default:
-			n++
-		}
+		c := base64Class[s[i]]
+		n += int(c & b64Data)
+		seen |= c
 	}
-	return int64(n) * 6 / 8
+	switch {
+	case seen&b64Bad != 0, seen&(b64Std|b64URL) == b64Std|b64URL, n%4 == 1:
+		return 0, false
+	case seen&b64Pad != 0 && strings.IndexByte(strings.TrimRight(s, "=\n\r \t"), '=') >= 0:
+		return 0, false // padding before the end
+	}
+	return int64(n) * 6 / 8, true
 }
+
+// The classes of characters base64Scan reads: a character of either
+// alphabet (b64Data), of the standard or the URL one only, padding,
+// and characters that are not base64 (white space has no class).
+const (
+	b64Data = 1 << iota
+	b64Std
+	b64URL
+	b64Pad
+	b64Bad
+)
+
+var base64Class = func() (t [256]uint8) {
+	for i := range t {
+		t[i] = b64Bad
+	}
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" {
+		t[c] = b64Data
+	}
+	t['+'], t['/'] = b64Data|b64Std, b64Data|b64Std
+	t['-'], t['_'] = b64Data|b64URL, b64Data|b64URL
+	t['='] = b64Pad
+	for _, c := range "\n\r \t" {
+		t[c] = 0
+	}
+	return t
+}()
 
 func (d *decoder) attachments(as []wAttachment) []Attachment {
 	var out []Attachment
