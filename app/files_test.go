@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -105,4 +106,52 @@ func putPhotoMessages(tb testing.TB, a *App, id string) []byte {
 		}
 	}
 	return photo
+}
+
+// TestBrokenPhotoNotOffered: a message's large photo whose base64 is
+// broken is listed by its name as missing, not offered among the
+// documents to open, and opening it says it is not available; a sound
+// one beside it opens.
+func TestBrokenPhotoNotOffered(t *testing.T) {
+	ctx := context.Background()
+	srv := fhirtest.New(fhirtest.Features{})
+	defer srv.Close()
+	a, id, _ := openActionApp(t, srv)
+	sound := base64.StdEncoding.EncodeToString(append([]byte("\xff\xd8\xff\xe0"), make([]byte, 100<<10)...))
+	for i, data := range []string{sound, sound[:1000] + "!" + sound[1000:]} {
+		r := storage.Resource{Type: "Communication", ID: fmt.Sprint("c", i), LastUpdated: time.Now(), JSON: fmt.Appendf(nil,
+			`{"resourceType":"Communication","id":"c%d","status":"completed","sent":"2025-01-0%dT10:00:00Z","subject":{"reference":"Patient/p1"},"sender":{"reference":"Patient/p1"},`+
+				`"payload":[{"contentString":"photo %d"},{"contentAttachment":{"contentType":"image/jpeg","title":"photo%d.jpg","data":"%s"}}]}`, i, i+1, i, i, data)}
+		if err := a.store.Put(ctx, id, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, err := a.Messages(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := map[string]bool{}
+	for _, th := range in.Threads {
+		for _, m := range th.Messages {
+			for _, f := range m.Attachments {
+				missing[f.Name] = f.Missing
+			}
+		}
+	}
+	if len(missing) != 2 || missing["photo0.jpg"] || !missing["photo1.jpg"] {
+		t.Errorf("files listed (missing or not): %v; want photo0.jpg to open, photo1.jpg missing", missing)
+	}
+	docs, err := a.Documents(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 || docs[0].Ref != "Communication/c0" {
+		t.Errorf("documents %+v: want the sound photo alone", docs)
+	}
+	if _, _, err := a.DocumentFile(ctx, id, "Communication/c0", 0); err != nil {
+		t.Errorf("opening the sound photo: %v", err)
+	}
+	if _, _, err := a.DocumentFile(ctx, id, "Communication/c1", 0); !errors.Is(err, ErrNoDocument) {
+		t.Errorf("opening the broken photo: %v, want ErrNoDocument", err)
+	}
 }

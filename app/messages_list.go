@@ -64,6 +64,10 @@ type MessageFile struct {
 	ContentType string
 	Size        int64
 	Index       int
+	// Missing says there is nothing to open: the message holds the file
+	// in a form that cannot be read (broken base64), or not at all, and
+	// no address to fetch it from.
+	Missing bool
 }
 
 // MessageThread is one conversation with the practice.
@@ -264,7 +268,8 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 				m.CanDiscard = discardable(*e.item) == nil
 			}
 			for n, f := range e.c.Attachments {
-				m.Attachments = append(m.Attachments, MessageFile{Name: firstNonEmpty(f.Title, i18n.L("File {{.Number}}", map[string]any{"Number": n + 1})), ContentType: f.ContentType, Size: f.Size, Index: n})
+				m.Attachments = append(m.Attachments, MessageFile{Name: firstNonEmpty(f.Title, i18n.L("File {{.Number}}", map[string]any{"Number": n + 1})), ContentType: f.ContentType, Size: f.Size, Index: n,
+					Missing: !f.Cached && f.URL == ""})
 			}
 			for _, ab := range e.c.About {
 				m.About = append(m.About, messageName(c, ab, ab.Reference))

@@ -368,6 +368,10 @@ func (v *messagesView) fileObject(m app.Message, f app.MessageFile) fyne.CanvasO
 	if m.ID == "" {
 		return label
 	}
+	if f.Missing {
+		// Nothing to open: say so instead of offering Open.
+		return container.NewVBox(label, paragraph(lang.L("Carebook cannot open this file here. The practice can give you a copy.")))
+	}
 	problem := errorText()
 	ref, n := "Communication/"+m.ID, f.Index
 	open := &widget.Button{Text: lang.L("Open"), Icon: theme.FileIcon(), OnTapped: func() {

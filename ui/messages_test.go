@@ -14,8 +14,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/app/record"
 	"github.com/carebook/carebook/practice"
 	"github.com/carebook/carebook/practice/demo"
 	"github.com/carebook/carebook/practice/faults"
@@ -602,4 +604,53 @@ func TestLockKeepsTheLastTyping(t *testing.T) {
 		t.Fatalf("reply's draft after Lock = %q (ok %v, %v); want %q", d.Text, ok, err, reply)
 	}
 	q.drain()
+}
+
+// TestFileWithNothingToOpen: a file the practice sent broken (its
+// content cannot be read, and there is no address to fetch it from) is
+// not offered to open, in a message or among a report's documents; it
+// says the practice can give a copy. A sound file beside it opens.
+func TestFileWithNothingToOpen(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	sent := time.Date(2026, 3, 2, 9, 30, 0, 0, time.Local)
+	th := app.MessageThread{Key: "Communication/t1", Subject: "Your scans", With: "Dr. Anna Park", Latest: sent,
+		Messages: []app.Message{{ID: "t1", From: "Dr. Anna Park", Text: "Here are your scans.", State: app.MessageReceived, Sent: sent,
+			Attachments: []app.MessageFile{{Name: "scan1.jpg", Size: 3 << 20, Index: 0}, {Name: "scan2.jpg", Index: 1, Missing: true}}}}}
+	v := newMessagesView(context.Background(), spanishInbox{inbox: app.Inbox{Threads: []app.MessageThread{th}}}, "p1", nil)
+	w := test.NewWindow(v.CanvasObject())
+	defer w.Close()
+	w.Resize(fyne.NewSize(360, 740))
+	v.Refresh()
+	q.waitShows(t, w, "Your scans")
+	v.selectThread(0)
+	q.waitShows(t, w, "scan1.jpg · 3 MB", "scan2.jpg", "Carebook cannot open this file here. The practice can give you a copy.")
+	opens := 0
+	walkVisible(w.Content(), func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Open" {
+			opens++
+		}
+	})
+	if opens != 1 {
+		t.Errorf("%d Open buttons for a sound file and a broken one, want 1", opens)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		att      record.Attachment
+		external bool
+		shown    bool
+	}{
+		{"a PDF in the cache", record.Attachment{ContentType: "application/pdf", IsPDF: true, Cached: true}, true, true},
+		{"a PDF at the practice", record.Attachment{ContentType: "application/pdf", IsPDF: true, URL: "Binary/1"}, true, true},
+		{"a broken PDF", record.Attachment{ContentType: "application/pdf", IsPDF: true}, false, false},
+		{"a broken photo", record.Attachment{ContentType: "image/jpeg"}, false, false},
+		{"a text", record.Attachment{ContentType: "text/plain", Cached: true, Text: "All normal."}, false, true},
+	} {
+		docs := attachmentDocs("DiagnosticReport/r1", "", "Biopsy", []record.Attachment{tc.att})
+		if (len(docs) == 1) != tc.shown || len(docs) > 1 || (tc.shown && docs[0].external != tc.external) {
+			t.Errorf("%s: documents %+v; want shown %v, to open %v", tc.name, docs, tc.shown, tc.external)
+		}
+	}
 }

@@ -218,9 +218,12 @@ func attachmentDocs(docRef, date, fallbackTitle string, atts []record.Attachment
 			text:       a.Text,
 		}
 		switch {
+		case !a.Cached && a.URL == "":
+			// Nothing to open (its content is broken or absent): the
+			// entry says part of it could not be read.
 		case a.IsPDF:
 			d.kind, d.external = "PDF", true
-		case a.Text == "" && (a.Cached || a.URL != ""):
+		case a.Text == "":
 			d.kind, d.external = firstText(a.ContentType, lang.L("file")), true
 		}
 		if a.Title != "" && len(atts) > 1 && a.Title != d.title {
