@@ -55,6 +55,10 @@ type Message struct {
 	// CanDiscard says the message may be discarded: the practice refused
 	// it, or it provably never reached the practice (DiscardOutboxItem).
 	CanDiscard bool
+	// UploadCut says a waiting message's last try was cut short before
+	// all of it left (a large file on a slow link): the device is online,
+	// and nothing of that try reached the practice.
+	UploadCut bool
 }
 
 // MessageFile is a file of a message; Index is its attachment number for
@@ -371,7 +375,7 @@ func patientState(m *Message, e entry, entries []entry, thread []int, patientSid
 		case storage.OutboxFailed, storage.OutboxConflict:
 			m.State, m.Error = MessageFailed, firstNonEmpty(outboxWords(e.item.LastError), i18n.L("The practice refused this message."))
 		default:
-			m.State = MessageWaiting
+			m.State, m.UploadCut = MessageWaiting, outbox.UploadCut(*e.item)
 		}
 		return
 	}

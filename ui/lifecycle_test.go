@@ -99,14 +99,20 @@ func TestCloseEndsWindowWork(t *testing.T) {
 // when not nil, is its demo practice. The caller closes it.
 func openSetUpCore(t *testing.T, passphrase string, practice app.DemoPractice) *app.App {
 	t.Helper()
-	cfg := app.Config{
-		DataDir:     t.TempDir(),
-		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
-		IdleTimeout: -1,
-	}
+	var cfg app.Config
 	if practice != nil {
 		cfg.Demo = func(context.Context) (app.DemoPractice, error) { return practice, nil }
 	}
+	return openSetUpCoreWith(t, passphrase, cfg)
+}
+
+// openSetUpCoreWith is openSetUpCore with cfg's practice and browser (its
+// data, key derivation and idle lock are the tests').
+func openSetUpCoreWith(t *testing.T, passphrase string, cfg app.Config) *app.App {
+	t.Helper()
+	cfg.DataDir = t.TempDir()
+	cfg.Storage = storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true}
+	cfg.IdleTimeout = -1
 	core, err := app.Open(cfg)
 	if err != nil {
 		t.Fatal(err)

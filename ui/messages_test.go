@@ -606,6 +606,79 @@ func TestLockKeepsTheLastTyping(t *testing.T) {
 	q.drain()
 }
 
+// TestUploadCutMayBeDiscarded: a message with a large photo whose upload
+// the link cuts short (the practice's connection closes before it reads
+// the body) waits to be sent again, saying why (not "when you are
+// online": the device is), and since nothing of it reached the practice,
+// Discard is offered beside Send now, and removes it. With
+// CAREBOOK_SHOTS set, the conversation is written there.
+func TestUploadCutMayBeDiscarded(t *testing.T) {
+	for _, size := range []fyne.Size{{Width: 1280, Height: 800}, {Width: 360, Height: 740}} {
+		t.Run(fmtSize(size), func(t *testing.T) { uploadCutMayBeDiscarded(t, size) })
+	}
+}
+
+func uploadCutMayBeDiscarded(t *testing.T, size fyne.Size) {
+	ctx := context.Background()
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	p := startMsgPractice(t)
+	core := openMsgCore(t, p, t.TempDir())
+	defer core.Close()
+	ps, err := core.Profiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := ps[0].ID
+	u, w := openMessages(t, q, core, size)
+	defer w.Close()
+
+	p.Faults().Set(faults.Config{CutUploadRate: 1, OnlyPaths: "/fhir/Communication", OnlyWrites: true})
+	c := compose(t, q, u, w)
+	c.to.SetSelectedIndex(0)
+	c.topic.SetSelectedIndex(0)
+	test.Type(c.subject, "Photo of the wound")
+	test.Type(c.text, "Here is how it looks today.")
+	// A photo larger than what the connection buffers: its upload is
+	// still going when the connection closes.
+	c.addFile("wound.jpg", append([]byte("\xff\xd8\xff\xe0"), make([]byte, 4<<20)...))
+	q.waitShows(t, w, "wound.jpg")
+	test.Tap(findButton(t, w.Content(), "Send"))
+	q.waitShows(t, w, "Photo of the wound",
+		"Not sent yet: the upload did not finish in time, and nothing of it reached the practice. Carebook will try again, or you can discard it.",
+		"Send now", "Discard")
+	if shown := shownText(w.Content()); strings.Contains(shown, "when you are online") {
+		t.Errorf("a message whose upload was cut says it waits for the device to be online: %s", shown)
+	}
+	entries, err := core.Outbox(ctx, pid)
+	if err != nil || len(entries) != 1 || entries[0].Attempts == 0 || entries[0].Attempts != entries[0].CutAttempts {
+		t.Fatalf("outbox %+v, %v: want one message whose every attempt was cut", entries, err)
+	}
+	q.drain()
+	assertFits(t, w)
+	noButtonCutOff(t, w)
+	screenshot(t, w, "messages-upload-cut-"+fmtSize(size))
+
+	ident := entries[0].Identifier
+	test.Tap(findButton(t, w.Content(), "Discard"))
+	pumpUntil(t, q, "the message discarded", func() bool {
+		for _, th := range u.shell.messages.inbox.Threads {
+			if th.Subject == "Photo of the wound" {
+				return false
+			}
+		}
+		return true
+	})
+	if entries, err := core.Outbox(ctx, pid); err != nil || len(entries) != 0 {
+		t.Errorf("outbox after Discard: %+v, %v; want it empty", entries, err)
+	}
+	p.Faults().Set(faults.Config{})
+	if n := serverCopies(t, p, ident); n != 0 {
+		t.Errorf("the practice holds %d copies of the discarded message", n)
+	}
+}
+
 // TestFileWithNothingToOpen: a file the practice sent broken (its
 // content cannot be read, and there is no address to fetch it from) is
 // not offered to open, in a message or among a report's documents; it

@@ -17,7 +17,6 @@ import (
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/practice/demo"
-	"github.com/carebook/carebook/storage"
 )
 
 // TestPracticeMovedInTheWindow: the practice's old address answers with a
@@ -47,25 +46,10 @@ func practiceMovedInTheWindow(t *testing.T, size fyne.Size) {
 		mu.Lock()
 		d := current
 		mu.Unlock()
-		redirect, err := d.SignIn(ctx, authorize)
-		if err != nil {
-			return err
-		}
-		resp, err := http.Get(redirect.String())
-		if err != nil {
-			return err
-		}
-		return resp.Body.Close()
+		return deliverRedirect(d.SignIn(ctx, authorize))
 	}
-	core, err := app.Open(app.Config{DataDir: t.TempDir(), IdleTimeout: -1, OpenBrowser: browser,
-		Storage: storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	core := openSetUpCoreWith(t, "a moving passphrase", app.Config{OpenBrowser: browser})
 	defer core.Close()
-	if err := core.Setup(ctx, "a moving passphrase"); err != nil {
-		t.Fatal(err)
-	}
 	p, err := core.Connect(ctx, old.FHIRBase(), app.ConnectOptions{})
 	if err != nil {
 		t.Fatal(err)

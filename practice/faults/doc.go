@@ -12,7 +12,9 @@
 //     ErrorRate (the request is answered with ErrorStatus without reaching
 //     the server; 429 and 503 carry Retry-After), DropReplyAfterCommitRate
 //     (a write is carried out, then the connection is closed with no reply:
-//     the client cannot know it succeeded), TruncateBodyRate (the reply
+//     the client cannot know it succeeded), CutUploadRate (a write's
+//     connection is closed before its body is read: nothing reaches the
+//     server, and the client's upload is cut short), TruncateBodyRate (the reply
 //     announces its full length but only the first half is sent before the
 //     connection closes).
 //   - OnlyPaths limits faults to request paths with that prefix, OnlyWrites

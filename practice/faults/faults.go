@@ -33,6 +33,12 @@ type Config struct {
 	// PUT, PATCH, DELETE) that are carried out and then get no reply: the
 	// connection is closed.
 	DropReplyAfterCommitRate float64
+	// CutUploadRate (0..1) is the share of matching writes whose
+	// connection is closed before their body is read, as a link lost
+	// during an upload: the server has nothing of the request, and a
+	// client still sending a body too large for the connection's buffers
+	// knows that not all of it left.
+	CutUploadRate float64
 	// TruncateBodyRate (0..1) is the share of matching replies whose body is
 	// cut in half (the connection closes after the first half).
 	TruncateBodyRate float64
@@ -77,6 +83,7 @@ type decision struct {
 	status   int
 	retry    time.Duration
 	drop     bool
+	cut      bool
 	truncate bool
 }
 
@@ -98,10 +105,13 @@ func (f *Injector) decide(r *http.Request) decision {
 		d.retry = time.Second
 	}
 	d.fail = c.ErrorRate > 0 && f.rng.Float64() < c.ErrorRate
-	if !d.fail && isWrite(r.Method) && c.DropReplyAfterCommitRate > 0 {
+	if !d.fail && isWrite(r.Method) && c.CutUploadRate > 0 {
+		d.cut = f.rng.Float64() < c.CutUploadRate
+	}
+	if !d.fail && !d.cut && isWrite(r.Method) && c.DropReplyAfterCommitRate > 0 {
 		d.drop = f.rng.Float64() < c.DropReplyAfterCommitRate
 	}
-	if !d.fail && !d.drop && c.TruncateBodyRate > 0 {
+	if !d.fail && !d.cut && !d.drop && c.TruncateBodyRate > 0 {
 		d.truncate = f.rng.Float64() < c.TruncateBodyRate
 	}
 	return d
@@ -131,6 +141,10 @@ func (f *Injector) Wrap(h http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "application/fhir+json")
 			w.WriteHeader(d.status)
 			w.Write([]byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient","diagnostics":"Injected fault"}]}`))
+		case d.cut:
+			// Nothing of the body is read and nothing is handled: the
+			// connection closes under the client's upload.
+			panic(http.ErrAbortHandler)
 		case d.drop:
 			rec := newRecorder()
 			h.ServeHTTP(rec, r)

@@ -123,6 +123,27 @@ func TestDropReplyAfterCommit(t *testing.T) {
 	}
 }
 
+// TestCutUpload: a write whose upload is cut reaches nothing, and a
+// client sending a large body sees the connection end under it; reads
+// go through.
+func TestCutUpload(t *testing.T) {
+	var f Injector
+	f.Set(Config{CutUploadRate: 1})
+	srv, handled := newServer(t, &f)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Post(srv.URL+"/fhir/Communication", "application/fhir+json", strings.NewReader(strings.Repeat("A", 16<<20)))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("a cut upload was answered: %s", resp.Status)
+	}
+	if handled.Load() != 0 {
+		t.Fatalf("a cut upload reached the server: handled %d", handled.Load())
+	}
+	if resp, _, err := get(t, "GET", srv.URL+"/fhir/Communication"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("read: %v", err)
+	}
+}
+
 func TestTruncateBody(t *testing.T) {
 	var f Injector
 	f.Set(Config{TruncateBodyRate: 1})
