@@ -196,19 +196,24 @@ func (a *App) relabel(ctx context.Context, p storage.Profile, label string) (sto
 // signIn runs the SMART sign-in of cfg (FHIRBase, OpenBrowser, Enroll)
 // and saves the grant into a new or existing profile.
 func (a *App) signIn(ctx context.Context, cfg smart.Config) (storage.Profile, error) {
-	base := cfg.FHIRBase
 	grant, err := a.grant(ctx, cfg)
 	if err != nil {
 		return storage.Profile{}, err
 	}
-	p, err := a.profileFor(ctx, base, grant.PatientID, idTokenFHIRUser(grant))
+	p, err := a.profileFor(ctx, cfg.FHIRBase, grant.PatientID, idTokenFHIRUser(grant))
 	if err != nil {
 		return storage.Profile{}, err
 	}
+	return a.keepGrant(ctx, p, grant)
+}
+
+// keepGrant saves a sign-in's tokens in profile p, whose record the
+// sign-in opened, and renames p after a first look at the patient.
+func (a *App) keepGrant(ctx context.Context, p storage.Profile, grant *smart.Grant) (storage.Profile, error) {
 	if err := smart.SaveGrant(ctx, a.store, p.ID, grant); err != nil {
 		return storage.Profile{}, fmt.Errorf("sign in: save tokens: %w", err)
 	}
-	p, err = a.store.Profile(ctx, p.ID) // SaveGrant may have changed settings
+	p, err := a.store.Profile(ctx, p.ID) // SaveGrant may have changed settings
 	if err != nil {
 		return storage.Profile{}, fmt.Errorf("sign in: %w", err)
 	}
@@ -257,12 +262,8 @@ func (a *App) profileFor(ctx context.Context, base, patientID, fhirUser string) 
 	if err != nil {
 		return storage.Profile{}, fmt.Errorf("profiles: %w", err)
 	}
-	sameRecord := func(practiceURL, id string, settings map[string]string) bool {
-		user := settings[settingFHIRUser]
-		return practiceURL == base && id == patientID && (user == "" || fhirUser == "" || user == fhirUser)
-	}
 	for _, p := range profiles {
-		if sameRecord(p.PracticeURL, p.PatientID, p.Settings) {
+		if sameRecord(p, base, patientID, fhirUser) {
 			return p, nil
 		}
 	}
@@ -274,7 +275,7 @@ func (a *App) profileFor(ctx context.Context, base, patientID, fhirUser string) 
 		return storage.Profile{}, fmt.Errorf("profiles: %w", err)
 	}
 	for _, c := range closed {
-		if sameRecord(c.PracticeURL, c.PatientID, c.Settings) {
+		if sameRecord(storage.Profile{PracticeURL: c.PracticeURL, PatientID: c.PatientID, Settings: c.Settings}, base, patientID, fhirUser) {
 			return storage.Profile{}, fmt.Errorf("sign in: %w", ErrProfileClosed)
 		}
 	}
@@ -286,6 +287,15 @@ func (a *App) profileFor(ctx context.Context, base, patientID, fhirUser string) 
 		return storage.Profile{}, fmt.Errorf("create profile: %w", err)
 	}
 	return p, nil
+}
+
+// sameRecord reports whether a sign-in at base that opened patientID for
+// fhirUser is profile p's: the same practice and patient, signed in by the
+// same person ("" on either side matches, as profiles made before
+// fhirUser was kept).
+func sameRecord(p storage.Profile, base, patientID, fhirUser string) bool {
+	user := p.Settings[settingFHIRUser]
+	return p.PracticeURL == base && p.PatientID == patientID && (user == "" || fhirUser == "" || user == fhirUser)
 }
 
 // client returns a FHIR client for a profile, with its tokens when signed.
@@ -337,12 +347,13 @@ func patientName(raw []byte) string {
 // SignInAgain renews a profile's access after the practice refused it: the
 // demo practice signs its patient in again by itself; a real practice's
 // sign-in page opens in the browser. What the patient wrote and the cached
-// record stay as they are. When a parent's or caregiver's new sign-in no
-// longer opens the patient's record, the practice ended that access: the
-// profile is closed and kept for the user to see (ErrAccessEnded). A
-// patient's sign-in that opened another record (another login on a shared
-// computer) renewed that record, not this one: ErrOtherRecord, and this
-// profile still needs sign-in.
+// record stay as they are. Only a sign-in that opens this profile's own
+// record is kept: one that opens another record keeps nothing of it (no
+// tokens, no new profile), since nobody asked for that record on this
+// device. For a patient (another login on a shared computer) that is
+// ErrOtherRecord, and this profile still needs sign-in. For a parent or
+// caregiver it means the practice ended that access: the profile is closed
+// and kept for the user to see (ErrAccessEnded).
 func (a *App) SignInAgain(ctx context.Context, profileID string) error {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
@@ -355,21 +366,24 @@ func (a *App) SignInAgain(ctx context.Context, profileID string) error {
 	if a.cfg.OpenBrowser == nil {
 		return errors.New("sign in again: no way to open a browser")
 	}
-	got, err := a.signIn(ctx, smart.Config{FHIRBase: p.PracticeURL, OpenBrowser: a.cfg.OpenBrowser})
-	return a.reopened(ctx, p, got, err, false)
+	return a.renew(ctx, p, smart.Config{FHIRBase: p.PracticeURL, OpenBrowser: a.cfg.OpenBrowser}, false)
 }
 
-// reopened tells what a new sign-in for profile p (got, err from signIn)
-// says of p: err when it failed, nil when it opened p's record. A parent's
-// or caregiver's sign-in that the practice completed for another record
-// (its picker no longer offers this patient) means the practice ended the
-// access: p is closed and ErrAccessEnded returned. refusalEnds says that
-// a refused sign-in (access_denied) is the practice's word too, not the
-// user's: only where nobody could decline (the demo signs in by itself).
-func (a *App) reopened(ctx context.Context, p, got storage.Profile, err error, refusalEnds bool) error {
+// renew signs profile p in again with cfg (see SignInAgain) and tells what
+// the new sign-in says of p: nil when it opened p's record (its tokens are
+// saved), the sign-in's error when it failed. A parent's or caregiver's
+// sign-in that the practice completed for another record (its picker no
+// longer offers this patient) means the practice ended the access: p is
+// closed and ErrAccessEnded returned. refusalEnds says that a refused
+// sign-in (access_denied) is the practice's word too, not the user's:
+// only where nobody could decline (the demo signs in by itself).
+func (a *App) renew(ctx context.Context, p storage.Profile, cfg smart.Config, refusalEnds bool) error {
+	grant, err := a.grant(ctx, cfg)
+	if err == nil && sameRecord(p, cfg.FHIRBase, grant.PatientID, idTokenFHIRUser(grant)) {
+		_, err := a.keepGrant(ctx, p, grant)
+		return err
+	}
 	switch {
-	case err == nil && got.ID == p.ID:
-		return nil
 	case !isProxy(p) && err == nil:
 		return fmt.Errorf("sign in again: %w", ErrOtherRecord)
 	case !isProxy(p):

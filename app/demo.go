@@ -234,7 +234,7 @@ func (a *App) reconnectDemo(ctx context.Context, p storage.Profile) (storage.Pro
 
 // resignDemo signs a demo profile in again at the running demo practice;
 // for a parent or caregiver whose access the practice ended, it fails
-// with ErrAccessEnded (see reopened).
+// with ErrAccessEnded (see renew).
 func (a *App) resignDemo(ctx context.Context, p storage.Profile) (storage.Profile, error) {
 	d, err := a.demoPracticeOf(ctx, p)
 	if err != nil {
@@ -247,8 +247,7 @@ func (a *App) resignDemo(ctx context.Context, p storage.Profile) (storage.Profil
 		}
 	}
 	browser := demoBrowser(ctx, d, demoAccountOf(p), p.PatientID)
-	got, err := a.signIn(ctx, smart.Config{FHIRBase: d.FHIRBase(), OpenBrowser: browser})
-	if err := a.reopened(ctx, p, got, err, true); err != nil {
+	if err := a.renew(ctx, p, smart.Config{FHIRBase: d.FHIRBase(), OpenBrowser: browser}, true); err != nil {
 		return p, fmt.Errorf("demo: %w", err)
 	}
 	a.demoMu.Lock()

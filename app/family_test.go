@@ -602,6 +602,10 @@ func TestSignInAgainAsAnotherPatient(t *testing.T) {
 	if i < 0 || !ps[i].NeedsSignIn || ps[i].Ended {
 		t.Errorf("profiles %+v: want Maya's kept, still needing her sign-in, not ended", ps)
 	}
+	// Nobody asked for Nia's record on this device: nothing of it is kept.
+	if len(ps) != 1 {
+		t.Errorf("profiles %+v: want Maya's alone, no profile for the record the sign-in opened", ps)
+	}
 }
 
 // TestCaregiverSignInAgainAtPractice: at a practice signed in to through
@@ -653,6 +657,11 @@ func TestCaregiverSignInAgainAtPractice(t *testing.T) {
 			i := slices.IndexFunc(ps, func(q ProfileInfo) bool { return q.ID == p.ID })
 			if i < 0 || ps[i].Ended != tc.ended || !ps[i].NeedsSignIn {
 				t.Errorf("profiles %+v: want %s kept, ended %v, its sign-in still needed", ps, p.ID, tc.ended)
+			}
+			// The record the practice opened instead was not asked for:
+			// no profile of it is added.
+			if len(ps) != 1 {
+				t.Errorf("profiles %+v: want %s alone, no profile for the record the sign-in opened", ps, p.ID)
 			}
 		})
 	}
