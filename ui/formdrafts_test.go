@@ -21,14 +21,7 @@ import (
 // Home) and coming back, is there too; once the request is sent, nothing of it waits unsent.
 func TestLockKeepsTheFormTyping(t *testing.T) {
 	q := useQueue(t)
-	test.NewTempApp(t)
-	core := openMsgCore(t, startMsgPractice(t), t.TempDir())
-	defer core.Close()
-	u := NewMainWindow(fyne.CurrentApp(), core, Options{})
-	w := u.Window()
-	defer w.Close()
-	w.Resize(fyne.NewSize(360, 740))
-	q.waitShows(t, w, "Hello, Maya", "Updated just now")
+	core, u, w := openMsgWindow(t, q, fyne.NewSize(360, 740))
 	pid := u.shell.current.ID
 
 	// openForm opens the refill form of lisinopril and returns its note.
@@ -118,6 +111,22 @@ func TestLockKeepsTheFormTyping(t *testing.T) {
 	q.drain()
 }
 
+// openMsgWindow shows Maya's record at the messages practice in a main
+// window of size, once its dashboard is up to date; both close when the
+// test ends.
+func openMsgWindow(t *testing.T, q uiQueue, size fyne.Size) (*app.App, *UI, fyne.Window) {
+	t.Helper()
+	test.NewTempApp(t)
+	core := openMsgCore(t, startMsgPractice(t), t.TempDir())
+	t.Cleanup(func() { core.Close() })
+	u := NewMainWindow(fyne.CurrentApp(), core, Options{})
+	w := u.Window()
+	t.Cleanup(w.Close)
+	w.Resize(size)
+	q.waitShows(t, w, "Hello, Maya", "Updated just now")
+	return core, u, w
+}
+
 // TestBookingKeepsTheReason: the reason typed for a new booking survives
 // a lock taken at once, comes back whichever free time the patient picks
 // next, also right after leaving the page, and is gone once booked.
@@ -184,14 +193,7 @@ func reasonEntry(t *testing.T, w fyne.Window) *widget.Entry {
 // the form opens again with the name.
 func TestReferralNameIsNoDraft(t *testing.T) {
 	q := useQueue(t)
-	test.NewTempApp(t)
-	core := openMsgCore(t, startMsgPractice(t), t.TempDir())
-	defer core.Close()
-	u := NewMainWindow(fyne.CurrentApp(), core, Options{})
-	w := u.Window()
-	defer w.Close()
-	w.Resize(fyne.NewSize(1280, 800))
-	q.waitShows(t, w, "Hello, Maya", "Updated just now")
+	core, u, w := openMsgWindow(t, q, fyne.NewSize(1280, 800))
 	ctx := context.Background()
 	pid := u.shell.current.ID
 	c, err := core.Chart(ctx, pid)

@@ -86,6 +86,28 @@ func openDemoCoreStaff(t *testing.T, staffDelay time.Duration) (*app.App, app.Pr
 	return core, ps[0], practice
 }
 
+// openUnsentCore is openDemoCore offline, with a message that waits to be
+// sent ("Blood test") and a message draft beside it ("Glasses").
+func openUnsentCore(t *testing.T) (*app.App, app.ProfileInfo) {
+	t.Helper()
+	ctx := context.Background()
+	core, maya, practice := openDemoCore(t)
+	opts, err := core.MessageOptions(ctx, maya.ID)
+	if err != nil || len(opts.Recipients) == 0 {
+		t.Fatalf("message options %+v %v", opts, err)
+	}
+	practice.Close() // offline: the message waits
+	_, err = core.SendMessage(ctx, maya.ID, app.Draft{To: opts.Recipients[0].Ref, Topic: "other",
+		Subject: "Blood test", Text: "Should I stop eating the night before?"})
+	if !errors.Is(err, app.ErrQueued) {
+		t.Fatalf("message while offline: %v, want ErrQueued", err)
+	}
+	if err := core.SaveDraft(ctx, maya.ID, app.DraftNew, app.Draft{Subject: "Glasses", Text: "Can I pick up my glasses Monday?"}); err != nil {
+		t.Fatal(err)
+	}
+	return core, maya
+}
+
 // TestRemoveShowsUnsent: removing a record whose message waits unsent,
 // with a message draft beside it, shows both with a Copy button; "Keep
 // it" keeps them; "Remove anyway" removes them. With CAREBOOK_SHOTS set, the dialog is
@@ -101,20 +123,7 @@ func removeShowsUnsent(t *testing.T, size fyne.Size) {
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
 	lightTheme(t)
-	core, maya, practice := openDemoCore(t)
-	opts, err := core.MessageOptions(ctx, maya.ID)
-	if err != nil || len(opts.Recipients) == 0 {
-		t.Fatalf("message options %+v %v", opts, err)
-	}
-	practice.Close() // offline: the message waits
-	_, err = core.SendMessage(ctx, maya.ID, app.Draft{To: opts.Recipients[0].Ref, Topic: "other",
-		Subject: "Blood test", Text: "Should I stop eating the night before?"})
-	if !errors.Is(err, app.ErrQueued) {
-		t.Fatalf("message while offline: %v, want ErrQueued", err)
-	}
-	if err := core.SaveDraft(ctx, maya.ID, app.DraftNew, app.Draft{Subject: "Glasses", Text: "Can I pick up my glasses Monday?"}); err != nil {
-		t.Fatal(err)
-	}
+	core, maya := openUnsentCore(t)
 
 	u := NewMainWindow(fyneApp, core, Options{})
 	w := u.Window()
@@ -167,20 +176,7 @@ func TestEndedShowsDrafts(t *testing.T) {
 	ctx := context.Background()
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
-	core, maya, practice := openDemoCore(t)
-	opts, err := core.MessageOptions(ctx, maya.ID)
-	if err != nil || len(opts.Recipients) == 0 {
-		t.Fatalf("message options %+v %v", opts, err)
-	}
-	practice.Close() // offline: the message waits
-	_, err = core.SendMessage(ctx, maya.ID, app.Draft{To: opts.Recipients[0].Ref, Topic: "other",
-		Subject: "Blood test", Text: "Should I stop eating the night before?"})
-	if !errors.Is(err, app.ErrQueued) {
-		t.Fatalf("message while offline: %v, want ErrQueued", err)
-	}
-	if err := core.SaveDraft(ctx, maya.ID, app.DraftNew, app.Draft{Subject: "Glasses", Text: "Can I pick up my glasses Monday?"}); err != nil {
-		t.Fatal(err)
-	}
+	core, maya := openUnsentCore(t)
 	if err := core.SaveFormDraft(ctx, maya.ID, app.RequestDraftKey(app.RequestReferral, ""), app.FormDraft{Text: "A dermatologist for the mole on my back"}); err != nil {
 		t.Fatal(err)
 	}
