@@ -307,6 +307,10 @@ type AnswerInput struct {
 	// Answers by linkId, written as Question.Normalize takes them ("yes",
 	// an option's code or text, 2024-03-15, ...).
 	Answers map[string]string
+	// DraftKey, when set, names the form draft of the answers
+	// (QuestionsDraftKey) AnswerQuestions removes once they are stored to
+	// be sent.
+	DraftKey string
 }
 
 // AnswerQuestions sends the answers to the questions an appointment asks:
@@ -315,7 +319,8 @@ type AnswerInput struct {
 // identifier, so the practice gets it exactly once. The outcome is the
 // action core's: nil (accepted: Submitted.Ref is the practice's copy),
 // ErrQueued, ErrNeedsSignIn, a RefusedError, or ErrInvalidInput with
-// nothing stored (also when the questions were answered already).
+// nothing stored (also when the questions were answered already). Once
+// stored, the form draft in.DraftKey is removed.
 func (a *App) AnswerQuestions(ctx context.Context, profileID string, in AnswerInput) (Submitted, error) {
 	bv, err := a.BeforeVisit(ctx, profileID, strings.TrimSpace(in.Appointment))
 	if err != nil {
@@ -390,5 +395,5 @@ func (a *App) AnswerQuestions(ctx context.Context, profileID string, in AnswerIn
 	if err != nil {
 		return Submitted{}, err
 	}
-	return a.submitCreate(ctx, profileID, outbox.KindQuestionnaireResponse, body)
+	return a.submitCreateThen(ctx, profileID, outbox.KindQuestionnaireResponse, body, a.discardFormDraftOnceStored(profileID, in.DraftKey))
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,9 +13,11 @@ import (
 )
 
 // What the patient types in a form other than a message's (a request's
-// fields, a booking's reason) is a form draft: kept sealed in the
+// fields, a booking's reason, the answers to a visit's questions) is a
+// form draft: kept sealed in the
 // profile's values as a message draft is, under a key that says which
-// form it belongs to (RequestDraftKey, BookingDraftKey), until the
+// form it belongs to (RequestDraftKey, BookingDraftKey,
+// QuestionsDraftKey), until the
 // request or booking it was written for is stored to be sent (its
 // DraftKey) or the patient discards it. Value names are sealed, so an
 // index value names every form draft's key, written in the same
@@ -37,6 +41,15 @@ func RequestDraftKey(kind RequestKind, about string) string {
 	return "request/" + string(kind) + "/" + strings.TrimSpace(about)
 }
 
+// QuestionsDraftKey is the key of the draft of the answers to the
+// questions questionnaire ("Questionnaire/id") appointment appointmentID
+// asks.
+func QuestionsDraftKey(appointmentID, questionnaire string) string {
+	return questionsDraftPrefix + appointmentID + "/" + questionnaire
+}
+
+const questionsDraftPrefix = "questions/"
+
 // FormDraft is what the patient wrote in a form and has not sent yet.
 type FormDraft struct {
 	// Text is the form's main words: what a referral is for, the reason
@@ -50,25 +63,26 @@ type FormDraft struct {
 	// Pharmacy is the pharmacy a refill goes to (RequestInput.Pharmacy):
 	// a choice, kept with the words.
 	Pharmacy string `json:"pharmacy,omitempty"`
+	// Answers are a visit's questions' answers by linkId, as the form
+	// shows them (a choice's text, a date as it was typed).
+	Answers map[string]string `json:"answers,omitempty"`
 	// Saved is when SaveFormDraft last kept it.
 	Saved time.Time `json:"saved,omitzero"`
 }
 
-// IsEmpty reports whether no words were written in d (a choice alone is
-// not worth keeping).
-func (d FormDraft) IsEmpty() bool {
-	for _, s := range []string{d.Text, d.Wrong, d.ShouldSay, d.Note} {
-		if strings.TrimSpace(s) != "" {
-			return false
-		}
-	}
-	return true
-}
+// IsEmpty reports whether no words were written in d (a pharmacy chosen
+// alone is not worth keeping).
+func (d FormDraft) IsEmpty() bool { return d.Words() == "" }
 
-// Words are d's words, one field a line, for a list of what was not sent.
+// Words are d's words, one field (or answer, in the order of their
+// linkIds) a line, for a list of what was not sent.
 func (d FormDraft) Words() string {
+	fields := []string{d.Text, d.Wrong, d.ShouldSay, d.Note}
+	for _, link := range slices.Sorted(maps.Keys(d.Answers)) {
+		fields = append(fields, d.Answers[link])
+	}
 	var lines []string
-	for _, s := range []string{d.Text, d.Wrong, d.ShouldSay, d.Note} {
+	for _, s := range fields {
 		if strings.TrimSpace(s) != "" {
 			lines = append(lines, s)
 		}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -26,8 +27,9 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 		refill:          {Note: "Five tablets left.", Pharmacy: "Organization/caremail"},
 		referral:        {Text: "A dermatologist for a mole check", Note: "Mornings are best."},
 		BookingDraftKey: {Text: "Typed a moment before the lock: my knee hurts on stairs."},
+		QuestionsDraftKey("a1", "Questionnaire/first-visit"): {Answers: map[string]string{"reason": "My knee", "meds": "Yes", "smoke": ""}},
 	}
-	for _, key := range []string{refill, referral} {
+	for _, key := range []string{refill, referral, QuestionsDraftKey("a1", "Questionnaire/first-visit")} {
 		if err := a.SaveFormDraft(ctx, id, key, drafts[key]); err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +50,7 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 			t.Errorf("form draft %s has no time saved", key)
 		}
 		got.Saved = time.Time{}
-		if err != nil || !ok || got != want {
+		if err != nil || !ok || !reflect.DeepEqual(got, want) {
 			t.Errorf("form draft %s after the lock = %+v (ok %v, %v); want %+v", key, got, ok, err, want)
 		}
 	}
@@ -65,6 +67,7 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 	slices.Sort(listed)
 	want := []string{
 		"Draft of a visit's reason: Typed a moment before the lock: my knee hurts on stairs.",
+		"Draft of answers before a visit: Yes\nMy knee",
 		"Request draft: A dermatologist for a mole check\nMornings are best.",
 		"Request draft: Five tablets left.",
 	}
@@ -80,10 +83,14 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 		t.Fatalf("book: %v", err)
 	}
 	// Emptied, then discarded.
+	questions := QuestionsDraftKey("a1", "Questionnaire/first-visit")
 	if err := a.SaveFormDraft(ctx, id, referral, FormDraft{Text: " ", Pharmacy: "Organization/caremail"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{refill, BookingDraftKey, referral} {
+	if err := a.SaveFormDraft(ctx, id, questions, FormDraft{Answers: map[string]string{"reason": " "}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{refill, BookingDraftKey, referral, questions} {
 		if d, ok, err := a.FormDraft(ctx, id, key); err != nil || ok {
 			t.Errorf("form draft %s after it was sent or emptied = %+v (ok %v, %v); want none", key, d, ok, err)
 		}

@@ -40,7 +40,7 @@ const KindDraft = "draft"
 // KindFormDraft is the Kind of an entry of Unsent that stands for a form
 // draft (a request's words, a booking's reason): written, never sent, not
 // in the outbox (its Seq is 0). Its Type is that of what the form would
-// send: "Task" or "Appointment".
+// send: "Task", "Appointment" or "QuestionnaireResponse".
 const KindFormDraft = "form-draft"
 
 // Unsent lists what the patient wrote that has not reached the practice:
@@ -81,8 +81,11 @@ func (a *App) Unsent(ctx context.Context, profileID string) ([]OutboxEntry, erro
 // finds them.
 func formDraftEntry(d SavedFormDraft) OutboxEntry {
 	typ, field := "Task", "description"
-	if d.Key == BookingDraftKey {
+	switch {
+	case d.Key == BookingDraftKey:
 		typ, field = "Appointment", "comment"
+	case strings.HasPrefix(d.Key, questionsDraftPrefix):
+		typ = "QuestionnaireResponse"
 	}
 	b, _ := json.Marshal(map[string]string{field: d.Draft.Words()}) // strings only: cannot fail
 	return OutboxEntry{LocalID: KindFormDraft, Kind: KindFormDraft, Op: KindFormDraft, Type: typ, Resource: b,
@@ -118,6 +121,8 @@ func (e OutboxEntry) Title() string {
 		return i18n.L("Message draft")
 	case e.Kind == KindFormDraft && e.Type == "Appointment":
 		return i18n.L("Draft of a visit's reason")
+	case e.Kind == KindFormDraft && e.Type == "QuestionnaireResponse":
+		return i18n.L("Draft of answers before a visit")
 	case e.Kind == KindFormDraft:
 		return i18n.L("Request draft")
 	}

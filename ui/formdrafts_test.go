@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -240,4 +241,76 @@ func TestReferralNameIsNoDraft(t *testing.T) {
 		t.Errorf("referral form opens again with %q, want %q", text.Text, name)
 	}
 	q.drain()
+}
+
+// TestQuestionsKeepTheAnswers: the answers to the questions before a
+// visit survive a lock taken at once and leaving the page, and are gone
+// once sent.
+func TestQuestionsKeepTheAnswers(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	core := connectCore(t, startPractice(t), "maya")
+	ctx := context.Background()
+	ft, err := core.FreeSlots(ctx, core.profile, app.SlotQuery{VisitType: "new-patient"})
+	if err != nil || len(ft.Slots()) == 0 {
+		t.Fatalf("free new-patient times: %v", err)
+	}
+	slot := ft.Slots()[len(ft.Slots())-1]
+	if _, err := core.Book(ctx, core.profile, app.BookRequest{Slot: slot}); err != nil {
+		t.Fatal(err)
+	}
+	// openQuestions opens the questions' page in a new view of the record
+	// (as after an unlock).
+	openQuestions := func() fyne.Window {
+		t.Helper()
+		v, w := openVisits(t, core, fyne.NewSize(360, 740))
+		openAppointment(t, v, "New patient visit with "+slot.Provider.Name)
+		test.Tap(findButton(t, w.Content(), "Answer 6 questions"))
+		assertShows(t, w, "Before your first visit", "Send answers")
+		return w
+	}
+	// answers are the page's texts and choices.
+	answers := func(w fyne.Window) []string {
+		var out []string
+		for _, e := range findEntries(w.Content()) {
+			out = append(out, e.Text)
+		}
+		for _, r := range radioGroups(w.Content()) {
+			out = append(out, r.Selected)
+		}
+		return out
+	}
+
+	w := openQuestions()
+	radioGroups(w.Content())[0].SetSelected("Yes")
+	assertShows(t, w, "Which ones, and how often do you take them? *")
+	entries := findEntries(w.Content())
+	typed := "Knee pain when climbing stairs, typed up to the lock."
+	test.Type(entries[0], typed)
+	test.Type(entries[3], "03/15/2024")
+	core.Lock()
+	if err := core.Unlock(ctx, "a long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	w = openQuestions()
+	want := []string{typed, "", "", "03/15/2024", "Yes", ""}
+	if got := answers(w); !slices.Equal(got, want) {
+		t.Fatalf("answers after the lock = %q, want %q", got, want)
+	}
+
+	entries = findEntries(w.Content())
+	entries[1].SetText("Ibuprofen 200 mg when needed")
+	entries[2].SetText("Penicillin")
+	radioGroups(w.Content())[1].SetSelected("Used to smoke")
+	test.Tap(findButton(t, w.Content(), "Back"))
+	test.Tap(findButton(t, w.Content(), "Answer 6 questions"))
+	want = []string{typed, "Ibuprofen 200 mg when needed", "Penicillin", "03/15/2024", "Yes", "Used to smoke"}
+	if got := answers(w); !slices.Equal(got, want) {
+		t.Fatalf("answers after leaving the page = %q, want %q", got, want)
+	}
+	test.Tap(findButton(t, w.Content(), "Send answers"))
+	assertShows(t, w, "Answers sent: Before your first visit")
+	if left, err := core.FormDrafts(ctx, core.profile); err != nil || len(left) != 0 {
+		t.Errorf("drafts after sending the answers = %+v, %v; want none", left, err)
+	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,12 +128,17 @@ type questionField struct {
 	box     *fyne.Container // label, input and problem; hidden when not asked
 	problem *widget.Label
 	value   func() string
+	// raw is the answer as the input shows it (kept in the draft), and
+	// restore shows a raw answer again; nil when there is no input.
+	raw     func() string
+	restore func(string)
 }
 
 // questionsPage is the form answering one questionnaire: an input per
 // question (text, yes/no, a choice, a date, a number), questions asked
 // only after a given answer shown when it is given, the problems of each
-// answer under it, and Send. UI goroutine.
+// answer under it, and Send. The answers are kept as a draft until they
+// are sent, and come back when the page opens again. UI goroutine.
 func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app.Appointment, f app.VisitForm) fyne.CanvasObject {
 	q := *f.Questionnaire
 	title := boldText(q.Title)
@@ -158,6 +164,21 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 		}
 		return out
 	}
+	draftKey := app.QuestionsDraftKey(ap.ID, f.Ref)
+	saves := newFormAutosave(v.src, v.profileID, draftKey)
+	shown := func() app.FormDraft {
+		d := app.FormDraft{Answers: map[string]string{}}
+		for _, fl := range fields {
+			if fl.raw != nil && strings.TrimSpace(fl.raw()) != "" {
+				d.Answers[fl.q.LinkID] = fl.raw()
+			}
+		}
+		return d
+	}
+	// Until the draft is read back, a change (the patient's early, or the
+	// form being filled) is not saved: it would replace the draft. The
+	// patient's early changes are saved with what it brings back.
+	loading, early := saves != nil, false
 	update := func() {
 		a := answers()
 		for _, fl := range fields {
@@ -168,6 +189,12 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 			}
 		}
 		col.Refresh()
+		switch {
+		case loading:
+			early = true
+		case saves != nil:
+			saves.changed(shown())
+		}
 	}
 	for _, qu := range q.Questions {
 		fl := v.questionInput(qu, func() { update() })
@@ -207,10 +234,19 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 			return
 		}
 		send.Disable()
-		runFor(v, context.Background(), func(ctx context.Context) (app.Submitted, error) {
-			return src.AnswerQuestions(ctx, v.profileID, app.AnswerInput{Appointment: ap.ID, Questionnaire: f.Ref, Answers: a})
+		in := app.AnswerInput{Appointment: ap.ID, Questionnaire: f.Ref, Answers: a}
+		if saves != nil {
+			in.DraftKey = draftKey
+		}
+		saves.close() // the answers take the draft's place
+		runFor(v, context.Background(), func(ctx context.Context) (sub app.Submitted, err error) {
+			saves.exclusive(func() { sub, err = src.AnswerQuestions(ctx, v.profileID, in) })
+			return sub, err
 		}, func(sub app.Submitted, err error) {
 			send.Enable()
+			if !sentOrStored(err) {
+				saves.reopen(shown()) // not stored: the answers stay the patient's
+			}
 			switch {
 			case err == nil, errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
 				// Back to the appointment, which says where the answers are.
@@ -224,6 +260,27 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 	col.Add(container.NewHBox(send))
 	col.Add(outcome)
 	update()
+	if saves != nil {
+		problem := errorText()
+		col.Add(problem)
+		saves.shown = showSaveProblem(problem)
+		early = false
+		runFor(v, context.Background(), func(ctx context.Context) (app.FormDraft, error) {
+			return loadFormDraft(ctx, v.src, v.profileID, draftKey)
+		}, func(d app.FormDraft, err error) {
+			typed := early
+			for _, fl := range fields {
+				if s, ok := d.Answers[fl.q.LinkID]; ok && err == nil && fl.restore != nil && strings.TrimSpace(fl.raw()) == "" {
+					fl.restore(s)
+				}
+			}
+			update() // the questions the answers read back ask
+			loading = false
+			if typed {
+				saves.changed(shown())
+			}
+		})
+	}
 	scroll = container.NewVScroll(container.NewPadded(col))
 	return scroll
 }
@@ -257,6 +314,16 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 			}
 			return ""
 		}
+		// Kept as yes or no, not in the words of the language shown.
+		fl.raw = fl.value
+		fl.restore = func(s string) {
+			switch s {
+			case app.AnswerYes:
+				r.SetSelected(yes)
+			case app.AnswerNo:
+				r.SetSelected(no)
+			}
+		}
 		input = r
 	case app.QuestionChoice:
 		var names []string
@@ -266,19 +333,23 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 		if len(names) <= 5 {
 			r := widget.NewRadioGroup(names, func(string) { v.src.Touch(); changed() })
 			fl.value = func() string { return r.Selected }
+			fl.restore = r.SetSelected
 			input = r
 		} else {
 			s := widget.NewSelect(names, func(string) { v.src.Touch(); changed() })
 			s.PlaceHolder = lang.L("Choose one")
 			fl.value = func() string { return s.Selected }
+			fl.restore = s.SetSelected
 			input = s
 		}
+		fl.raw, fl.restore = fl.value, onlyAmong(names, fl.restore)
 	case app.QuestionText:
 		e := widget.NewMultiLineEntry()
 		e.Wrapping = fyne.TextWrapWord
 		e.SetMinRowsVisible(3)
 		e.OnChanged = onText
 		fl.value = func() string { return e.Text }
+		fl.raw, fl.restore = fl.value, e.SetText
 		input = e
 	default:
 		e := widget.NewEntry()
@@ -303,8 +374,20 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 			fl.value = func() string { return strings.Replace(e.Text, ",", ".", 1) }
 		}
 		e.OnChanged = onText
+		fl.raw = func() string { return e.Text }
+		fl.restore = e.SetText
 		input = e
 	}
 	fl.box = newColumn(0, false, boldText(label), input, fl.problem)
 	return fl
+}
+
+// onlyAmong is set, for the options names only: a choice kept in a draft
+// that the question no longer offers is not shown.
+func onlyAmong(names []string, set func(string)) func(string) {
+	return func(s string) {
+		if slices.Contains(names, s) {
+			set(s)
+		}
+	}
 }
