@@ -230,11 +230,16 @@ func (a *App) sendAndReport(ctx context.Context, profileID string, seq int64) (S
 		return sub, &RefusedError{Seq: seq, Message: outboxWords(it.LastError), Conflict: it.Status == storage.OutboxConflict}
 	}
 	switch {
-	case errors.Is(sendErr, ErrNeedsSignIn), errors.Is(sendErr, ErrAccessEnded):
-		// Stored, but it cannot go: a new sign-in is needed, or the
-		// practice ended the access (the item is shown before the record
-		// is removed).
+	case errors.Is(sendErr, ErrNeedsSignIn):
+		// Stored, but it cannot go until a new sign-in.
 		return sub, sendErr
+	case errors.Is(sendErr, ErrAccessEnded):
+		// Stored, but it cannot go: the practice ended the access (the
+		// item is shown with what was not sent until the record is
+		// removed). ErrQueued says it was stored: a screen that took
+		// ErrAccessEnded alone for "nothing stored" kept the patient's
+		// draft beside the stored item, and let it be stored again.
+		return sub, fmt.Errorf("%w: %w", ErrQueued, sendErr)
 	case sendErr != nil:
 		return sub, fmt.Errorf("%w: %w", ErrQueued, sendErr)
 	case it.LastError != "":

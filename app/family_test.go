@@ -666,3 +666,50 @@ func TestCaregiverSignInAgainAtPractice(t *testing.T) {
 		})
 	}
 }
+
+// TestActionAfterAccessEndedIsStored: after a restart the demo signs its
+// profiles in again by itself as they are used; when the practice has
+// meanwhile ended a parent's access, a booking made on the screen still
+// open is stored first, then its send finds the access ended. Its outcome
+// says it was stored (ErrQueued) as well as why it cannot go
+// (ErrAccessEnded): a screen that took ErrAccessEnded alone for "nothing
+// stored" kept the reason as a draft beside the stored booking, and
+// offered to store it again. The reason's form draft goes, as for any
+// stored booking, and the booking is kept with what was not sent.
+func TestActionAfterAccessEndedIsStored(t *testing.T) {
+	ctx := context.Background()
+	practice := startDemo(t)
+	core := openFamilyApp(t, practice)
+	kids, err := core.ConnectDemoAccount(ctx, "amara")
+	if err != nil || len(kids) != 2 {
+		t.Fatalf("parent adds her children: %+v %v", kids, err)
+	}
+	nia := kids[1]
+	if err := core.SaveFormDraft(ctx, nia.ID, BookingDraftKey, FormDraft{Text: "Ear pain since Tuesday"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := practice.RevokeAccess(ctx, "amara", synth.NiaID); err != nil {
+		t.Fatal(err)
+	}
+	// As after a restart: the demo profile is not signed in this run yet.
+	core.demoMu.Lock()
+	delete(core.demoSigned, nia.ID)
+	core.demoMu.Unlock()
+
+	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
+	_, err = core.Book(ctx, nia.ID, BookRequest{
+		Slot:     FreeSlot{ID: "slot-after-end", Start: start, End: start.Add(20 * time.Minute)},
+		Reason:   "Ear pain since Tuesday",
+		DraftKey: BookingDraftKey,
+	})
+	if !errors.Is(err, ErrQueued) || !errors.Is(err, ErrAccessEnded) {
+		t.Fatalf("booking as the access ended: %v, want ErrQueued (stored) and ErrAccessEnded", err)
+	}
+	unsent, err := core.Unsent(ctx, nia.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unsent) != 1 || unsent[0].Kind != outbox.KindAppointment {
+		t.Errorf("not sent: %+v, want the booking alone (stored, its reason's draft gone)", unsent)
+	}
+}
