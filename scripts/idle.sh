@@ -11,6 +11,7 @@
 # Called by scripts/bench.sh.
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
 export LANG=en_US.UTF-8
 
@@ -21,7 +22,7 @@ export LANG=en_US.UTF-8
 # waits for it behind that prompt, and the figure is of an app that never
 # showed its window.
 if [ -z "${CAREBOOK_IDLE_SESSION:-}" ]; then
-	exec dbus-run-session -- env CAREBOOK_IDLE_SESSION=1 "$0" "$@"
+	exec dbus-run-session -- env CAREBOOK_IDLE_SESSION=1 "$self" "$@"
 fi
 
 scratch=$(mktemp -d)
