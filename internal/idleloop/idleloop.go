@@ -34,7 +34,6 @@ type Loop struct {
 
 	stop     chan struct{}
 	stopOnce sync.Once
-	sleeps   atomic.Int64 // sleeps that ran to their end, for tests
 }
 
 // Run decides, until Stop, when the event loop sleeps. Its own goroutine.
@@ -102,11 +101,7 @@ func (l *Loop) sleepOnce() (early bool) {
 	woken := l.woken
 	l.woken = false
 	l.mu.Unlock()
-	if woken || slept < l.Longest*9/10 {
-		return true
-	}
-	l.sleeps.Add(1)
-	return false
+	return woken || slept < l.Longest*9/10
 }
 
 // Wake ends a sleep at once, or keeps the next one from starting, and keeps
