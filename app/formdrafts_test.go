@@ -76,10 +76,10 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 	}
 
 	// Sent (stored in the outbox): its draft goes; the others stay.
-	if _, err := a.SendRequest(ctx, id, RequestInput{Kind: RequestRefill, About: lisinopril, Note: "Five tablets left.", DraftKey: refill}); !stored(err) {
+	if _, err := a.SendRequest(ctx, id, RequestInput{Kind: RequestRefill, About: lisinopril, Note: "Five tablets left.", DraftKey: refill}); !Stored(err) {
 		t.Fatalf("refill: %v", err)
 	}
-	if _, err := a.Book(ctx, id, BookRequest{Slot: freeSlot(t, a, id, "sick-visit", 48*time.Hour), Reason: "My knee", DraftKey: BookingDraftKey}); !stored(err) {
+	if _, err := a.Book(ctx, id, BookRequest{Slot: freeSlot(t, a, id, "sick-visit", 48*time.Hour), Reason: "My knee", DraftKey: BookingDraftKey}); !Stored(err) {
 		t.Fatalf("book: %v", err)
 	}
 	// Emptied, then discarded.

@@ -546,14 +546,18 @@ func (a *App) SendMessage(ctx context.Context, profileID string, d Draft) (Submi
 		}
 	}
 	sub, err := a.submitCreateThen(ctx, profileID, outbox.KindMessage, body, discardDraft)
-	if stored(err) {
+	if Stored(err) {
 		a.bus.Publish(MessagesChanged{ProfileID: profileID})
 	}
 	return sub, err
 }
 
-// stored reports whether an action's outcome means it is in the outbox.
-func stored(err error) bool {
+// Stored reports whether an action's outcome (SendMessage, SendRequest,
+// Book, ...) means the item is safe in the outbox: sent, waiting to be
+// sent (ErrQueued, also when the practice ended the access as it was
+// sent), refused and kept to be shown, or waiting for a sign-in. Any other
+// error means nothing was stored: what the patient wrote is still theirs.
+func Stored(err error) bool {
 	return err == nil || errors.Is(err, ErrQueued) || errors.Is(err, ErrRefused) || errors.Is(err, ErrNeedsSignIn)
 }
 

@@ -350,7 +350,7 @@ func (c *composer) sendNow() {
 	}, func(sub app.Submitted, err error) {
 		c.send.Enable()
 		var inv *app.InvalidMessageError
-		if errors.As(err, &inv) || (err != nil && !sentOrStored(err)) {
+		if errors.As(err, &inv) || (err != nil && !app.Stored(err)) {
 			c.saves.reopen(c.draft())
 			showError(c.problem, sendOutcome(err))
 			return
@@ -369,12 +369,6 @@ func (c *composer) sendNow() {
 			v.onChange()
 		}
 	})
-}
-
-// sentOrStored reports whether a send's outcome means the message is
-// safe in the outbox (sent, or to be sent, or refused and shown).
-func sentOrStored(err error) bool {
-	return err == nil || errors.Is(err, app.ErrQueued) || errors.Is(err, app.ErrRefused) || errors.Is(err, app.ErrNeedsSignIn)
 }
 
 // discardDraft throws the draft away and closes the composer. UI

@@ -356,7 +356,7 @@ func (v *requestsView) messageForm(d app.Draft, opts app.MessageOptions) []fyne.
 			saves.exclusive(func() { sub, err = v.src.SendMessage(ctx, v.profileID, msg) })
 			return sub, err
 		}, func(_ app.Submitted, err error) {
-			if !sentOrStored(err) {
+			if !app.Stored(err) {
 				saves.reopen(current()) // not stored: the draft stays the patient's
 			}
 			var refused *app.RefusedError
@@ -672,7 +672,7 @@ func (f *requestForm) submit() {
 		f.saves.exclusive(func() { sub, err = f.src.SendRequest(ctx, f.profileID, in) })
 		return sub, err
 	}, func(sub app.Submitted, err error) {
-		if !sentOrStored(err) {
+		if !app.Stored(err) {
 			f.saves.reopen(f.draft()) // not stored: the draft stays the patient's
 		}
 		if errors.Is(err, app.ErrInvalidInput) {
@@ -680,7 +680,7 @@ func (f *requestForm) submit() {
 			showError(f.problem, humanActionError(err))
 			return
 		}
-		if err != nil && !sentOrStored(err) {
+		if err != nil && !app.Stored(err) {
 			// Not stored: the patient may try again.
 			f.send.Enable()
 			showError(f.problem, lang.L("Carebook could not save this request: {{.Problem}}", map[string]any{"Problem": humanActionError(err)}))

@@ -365,7 +365,7 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 			return sub, err
 		}, func(sub app.Submitted, err error) {
 			book.Enable()
-			if !sentOrStored(err) || errors.Is(err, app.ErrRefused) {
+			if !app.Stored(err) || errors.Is(err, app.ErrRefused) {
 				// Not booked: the reason stays the patient's draft, for
 				// another time (a refusal offers the nearest).
 				saves.reopen(app.FormDraft{Text: reasonEntry.Text})

@@ -244,7 +244,7 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 			return sub, err
 		}, func(sub app.Submitted, err error) {
 			send.Enable()
-			if !sentOrStored(err) {
+			if !app.Stored(err) {
 				saves.reopen(shown()) // not stored: the answers stay the patient's
 			}
 			switch {
