@@ -14,8 +14,6 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
-
-	"github.com/carebook/carebook/practice/demo"
 )
 
 // contrast is the WCAG 2 contrast ratio of two opaque colours (1 to 21).
@@ -157,11 +155,7 @@ func openMayasShell(t *testing.T, q uiQueue, size fyne.Size, percent int) (*UI, 
 	fyneApp := test.NewTempApp(t)
 	fyneApp.Preferences().SetInt(prefTextPercent, percent)
 	fyneApp.Preferences().SetString(prefLook, "light")
-	practice, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { practice.Close() })
+	practice := startPractice(t)
 	core := openSetUpCore(t, "keyboard and text size", practice)
 	t.Cleanup(func() { core.Close() })
 	if _, err := core.ConnectDemo(ctx); err != nil {

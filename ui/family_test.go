@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/carebook/carebook/app"
-	"github.com/carebook/carebook/practice/demo"
 	"github.com/carebook/carebook/practice/synth"
 )
 
@@ -34,11 +33,7 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
 	lightTheme(t)
-	practice, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer practice.Close()
+	practice := startPractice(t)
 	core := openSetUpCore(t, "family passphrase", practice)
 	defer core.Close()
 	cared, err := core.ConnectDemoAccount(ctx, "lucia")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -12,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
-	"github.com/carebook/carebook/practice/demo"
 )
 
 // TestOwnLockScreens: on a shared device, Nia gives her record its own
@@ -32,11 +30,7 @@ func ownLockScreens(t *testing.T, size fyne.Size) {
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
 	lightTheme(t)
-	practice, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer practice.Close()
+	practice := startPractice(t)
 	core := openSetUpCore(t, "the family's passphrase", practice)
 	defer core.Close()
 	kids, err := core.ConnectDemoAccount(ctx, "amara")

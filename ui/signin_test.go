@@ -8,13 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/carebook/carebook/app"
-	"github.com/carebook/carebook/practice/demo"
 	"github.com/carebook/carebook/practice/synth"
 )
 
@@ -34,11 +32,7 @@ func signInAgainAsAnotherPerson(t *testing.T, size fyne.Size) {
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
 	lightTheme(t)
-	practice, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer practice.Close()
+	practice := startPractice(t)
 	var mu sync.Mutex
 	user, patient := "maya", synth.MayaID // who signs in at the browser
 	signInAs := func(u, p string) {

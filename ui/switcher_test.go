@@ -4,12 +4,9 @@ import (
 	"context"
 	"os"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-
-	"github.com/carebook/carebook/practice/demo"
 )
 
 // TestSwitcherStress switches between two people's records quickly, the
@@ -25,11 +22,7 @@ func TestSwitcherStress(t *testing.T) {
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
 	lightTheme(t)
-	practice, err := demo.Start(ctx, demo.Options{PasswordCost: 64, StaffDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer practice.Close()
+	practice := startPractice(t)
 	core := openSetUpCore(t, "switch quickly", practice)
 	defer core.Close()
 	if _, err := core.ConnectDemoAccount(ctx, "lucia"); err != nil {
