@@ -147,6 +147,26 @@ func TestAppearanceChoices(t *testing.T) {
 	}
 }
 
+// TestWindowKeepsTheTestsLook: a test that asks for the light look
+// (lightTheme) gets it in the main window's captures too: the window
+// applies the look saved in Settings as it opens, so the test asks
+// through that setting.
+func TestWindowKeepsTheTestsLook(t *testing.T) {
+	q := useQueue(t)
+	fyneApp := test.NewTempApp(t)
+	lightTheme(t)
+	core := openSetUpCore(t, "the look of the captures", nil)
+	defer core.Close()
+	u := NewMainWindow(fyneApp, core, Options{})
+	w := u.Window()
+	defer w.Close()
+	w.Resize(fyne.NewSize(360, 740))
+	q.drain()
+	if bg := w.Canvas().Capture().At(1, 1); luminance(bg) < 0.8 {
+		t.Errorf("the window's background is %v after the test asked for the light look: it is drawn dark", bg)
+	}
+}
+
 // openMayasShell opens the demo patient's record in a test window of the
 // given size, the text size set to percent in the preferences first.
 func openMayasShell(t *testing.T, q uiQueue, size fyne.Size, percent int) (*UI, fyne.Window) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -365,17 +364,14 @@ func screenshot(t *testing.T, w fyne.Window, name string) {
 	}
 }
 
-// lightTheme applies Carebook's theme in its light variant, so captures
-// and sizes are the real window's (in daylight colours).
+// lightTheme applies Carebook's theme in its light look, so captures and
+// sizes are the real window's (in daylight colours). It asks as a patient
+// does, in the current app's saved settings (Settings › Appearance), so
+// that a main window opened next, which applies the saved look, keeps it.
 func lightTheme(t *testing.T) {
-	test.ApplyTheme(t, lightVariant{Theme()})
-}
-
-// lightVariant is a theme always drawn in its light variant.
-type lightVariant struct{ fyne.Theme }
-
-func (l lightVariant) Color(name fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
-	return l.Theme.Color(name, theme.VariantLight)
+	prefs := fyne.CurrentApp().Preferences()
+	prefs.SetString(prefLook, "light")
+	test.ApplyTheme(t, savedTheme(prefs))
 }
 
 // assertMinFits fails when the window content asks for more width than the
