@@ -59,6 +59,10 @@ type Message struct {
 	// all of it left (a large file on a slow link): the device is online,
 	// and nothing of that try reached the practice.
 	UploadCut bool
+	// Incomplete says part of the message could not be read (its record
+	// entry is Incomplete): a field the practice sent broken, or a file
+	// with nothing to open (which its MessageFile says too).
+	Incomplete bool
 }
 
 // MessageFile is a file of a message; Index is its attachment number for
@@ -263,6 +267,7 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 			m := Message{
 				ID: e.c.ID, Text: e.c.Text, FromPatient: patientSide(e), Sent: entryTime(e),
 				From: messageName(c, e.c.Sender, practice), To: recipientNames(c, e.c.Recipients),
+				Incomplete: e.c.Incomplete,
 			}
 			if e.local {
 				m.ID = ""

@@ -287,6 +287,9 @@ func (v *messagesView) messageObjects(th app.MessageThread, m app.Message) []fyn
 		head = lang.L("{{.From}} to {{.To}}", map[string]any{"From": m.From, "To": m.To})
 	}
 	objs := []fyne.CanvasObject{boldText(joinNonEmpty(" · ", head, longTime(m.Sent)))}
+	if m.Incomplete {
+		objs = append(objs, warningText(partialDetailText()))
+	}
 	for _, about := range m.About {
 		objs = append(objs, fieldText(lang.L("About"), about))
 	}

@@ -727,3 +727,40 @@ func TestFileWithNothingToOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageWithAnUnreadablePart: a message of the practice whose entry
+// is incomplete (a part that cannot be read, here its time of receipt,
+// not a file) says so in its conversation, in the words the record uses
+// for any entry; a sound message beside it says nothing of the kind.
+func TestMessageWithAnUnreadablePart(t *testing.T) {
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	p := startMsgPractice(t)
+	sent := p.clock().Add(-time.Hour).UTC().Format(time.RFC3339)
+	body := `{"resourceType":"Communication","id":"part-unread","status":"completed","subject":{"reference":"Patient/` + synth.MayaID + `"},` +
+		`"topic":{"text":"Your flu shot"},"sent":"` + sent + `","received":"when you next log in",` +
+		`"sender":{"display":"Dr. Anna Park"},"recipient":[{"reference":"Patient/` + synth.MayaID + `"}],` +
+		`"payload":[{"contentString":"Your flu shot is due this month."}]}`
+	if _, err := p.Store().Put(context.Background(), "Communication", "part-unread", []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	core := openMsgCore(t, p, t.TempDir()) // its first sync brings the message
+	defer core.Close()
+	u, w := openMessages(t, q, core, fyne.NewSize(1280, 800))
+	defer w.Close()
+	note := partialDetailText()
+	for _, tc := range []struct {
+		subject, text string
+		partial       bool
+	}{
+		{"Your flu shot", "Your flu shot is due this month.", true},
+		{"Your recent lab results", "A copy of the report is now in your documents.", false},
+	} {
+		u.shell.messages.ShowThread(openThread(t, u, tc.subject).Key)
+		q.waitShows(t, w, tc.text)
+		if shown := strings.Contains(shownText(w.Content()), note); shown != tc.partial {
+			t.Errorf("%q: the note %q shown %v, want %v; the conversation shows: %s", tc.subject, note, shown, tc.partial, shownText(w.Content()))
+		}
+	}
+}

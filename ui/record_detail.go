@@ -137,7 +137,7 @@ func (v *recordView) detailPage(md *masterDetail, m detailModel) fyne.CanvasObje
 		objs = append(objs, fieldText(lang.L("In your record under"), m.section))
 	}
 	if m.partial {
-		objs = append(objs, warningText(lang.L("Part of this entry could not be read. The practice's record may say more.")))
+		objs = append(objs, warningText(partialDetailText()))
 	}
 	if m.notice != "" {
 		objs = append(objs, warningText(m.notice))

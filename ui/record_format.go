@@ -16,6 +16,12 @@ import (
 // list and in its details, instead of disappearing.
 func partialNote() string { return lang.L("Part of this entry could not be read") }
 
+// partialDetailText is what an Incomplete entry says about itself where it
+// is read in full (its details, a message in its conversation).
+func partialDetailText() string {
+	return lang.L("Part of this entry could not be read. The practice's record may say more.")
+}
+
 // dayText formats d for people at its own precision, but never finer than
 // a day ("2019", "Mar 2019", "12 Mar 2024"). A zero date is "".
 func dayText(d record.Date) string {
