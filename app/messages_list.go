@@ -141,6 +141,9 @@ type Inbox struct {
 	// Drafts are the new messages being written, the latest saved first
 	// (a reply's draft shows in its thread).
 	Drafts []SavedDraft
+	// AccessEnded says the practice ended this access to the record: what
+	// waits cannot be sent unless the practice gives the access back.
+	AccessEnded bool
 }
 
 // UnreadCount is how many unread messages one person sent.
@@ -179,6 +182,7 @@ func (a *App) Messages(ctx context.Context, profileID string) (Inbox, error) {
 		return Inbox{}, fmt.Errorf("messages: %w", err)
 	}
 	in := buildInbox(c, items, readSet(p))
+	in.AccessEnded = HasAccessEnded(p)
 	for _, d := range drafts {
 		if IsNewMessageDraft(d.Key) {
 			in.Drafts = append(in.Drafts, d)

@@ -316,6 +316,8 @@ func (v *detailsView) outcome(err error) {
 		msg = dangerText(lang.L("Your practice did not accept this change: {{.Words}}", map[string]any{"Words": refused.Message}))
 	case errors.Is(err, app.ErrNeedsSignIn):
 		msg = warningText(lang.L("Saved on this device. Sign in to your practice again and Carebook will send it."))
+	case storedAsAccessEnded(err):
+		msg = warningText(storedAsAccessEndedText())
 	case errors.Is(err, app.ErrQueued):
 		msg = warningText(lang.L("Saved on this device. It will be sent when Carebook reaches your practice."))
 	default:

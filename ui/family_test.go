@@ -12,7 +12,9 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/practice/demo"
 	"github.com/carebook/carebook/practice/synth"
+	"github.com/carebook/carebook/storage"
 )
 
 // TestFamilyScreens: a parent and a caregiver with the real core and the
@@ -168,4 +170,113 @@ func familyScreens(t *testing.T, size fyne.Size) {
 		"Dad's new glasses are ready at the optician.", "Remove José's record from this device")
 	screenshot(t, w, name("access-ended"))
 	assertFits(t, w)
+}
+
+// demoKeptOpen is the demo practice as an app core's, which the core's
+// Close must not stop: the test opens another core against it.
+type demoKeptOpen struct{ *demo.Practice }
+
+func (demoKeptOpen) Close() error { return nil }
+
+// openEndedOnSend opens, as after a restart, a parent's core on which the
+// practice has meanwhile ended her access to Leo's record: the next
+// action for Leo is stored, then its send (the demo signing Leo in again
+// by itself) finds the access ended. It returns the core and Leo's
+// profile id.
+func openEndedOnSend(t *testing.T) (*app.App, string) {
+	t.Helper()
+	ctx := context.Background()
+	practice := startPractice(t)
+	cfg := app.Config{
+		DataDir:     t.TempDir(),
+		Storage:     storage.Options{KDF: &storage.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, NoKeyring: true},
+		IdleTimeout: -1,
+		Demo:        func(context.Context) (app.DemoPractice, error) { return demoKeptOpen{practice}, nil },
+	}
+	first, err := app.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Setup(ctx, "ended on send"); err != nil {
+		first.Close()
+		t.Fatal(err)
+	}
+	kids, err := first.ConnectDemoAccount(ctx, "amara")
+	if err != nil || len(kids) != 2 {
+		first.Close()
+		t.Fatalf("the parent adds her children: %+v %v", kids, err)
+	}
+	leo := kids[0].ID
+	if err := first.Sync(ctx, leo); err != nil {
+		first.Close()
+		t.Fatal(err)
+	}
+	first.Close()
+	if err := practice.RevokeAccess(ctx, "amara", synth.LeoID); err != nil {
+		t.Fatal(err)
+	}
+	core, err := app.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { core.Close() })
+	if err := core.Unlock(ctx, "ended on send"); err != nil {
+		t.Fatal(err)
+	}
+	return core, leo
+}
+
+// TestStoredAsTheAccessEnded: a request or a message stored just as the
+// practice ended the parent's access (ErrQueued with ErrAccessEnded)
+// cannot be sent until the practice gives the access back: its screen
+// says it is kept on this device, not sent, and why, instead of "it will
+// be sent".
+func TestStoredAsTheAccessEnded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		send func(t *testing.T, q uiQueue, core *app.App, leo string) fyne.Window
+	}{
+		{"a request", func(t *testing.T, q uiQueue, core *app.App, leo string) fyne.Window {
+			f := newRequestForm(context.Background(), core, leo, app.RequestReferral, "")
+			w := test.NewWindow(f.root)
+			w.Resize(fyne.NewSize(360, 740))
+			q.waitShows(t, w, "What do you need a referral for?")
+			test.Type(findEntries(w.Content())[0], "A hearing test")
+			test.Tap(findButton(t, w.Content(), "Send request"))
+			return w
+		}},
+		{"a message", func(t *testing.T, q uiQueue, core *app.App, leo string) fyne.Window {
+			v := newMessagesView(context.Background(), core, leo, nil)
+			w := test.NewWindow(v.CanvasObject())
+			w.Resize(fyne.NewSize(1280, 800))
+			v.Refresh()
+			q.waitShows(t, w, "New message")
+			v.NewMessage(app.NewDraftKey(), nil)
+			pumpUntil(t, q, "the composer", func() bool { return v.compose != nil })
+			c := v.compose
+			c.to.SetSelectedIndex(0)
+			c.topic.SetSelectedIndex(0)
+			test.Type(c.subject, "Leo's inhaler")
+			test.Type(c.text, "Does Leo still need his inhaler at school?")
+			test.Tap(findButton(t, w.Content(), "Send"))
+			return w
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := useQueue(t)
+			test.NewTempApp(t)
+			lightTheme(t)
+			core, leo := openEndedOnSend(t)
+			w := tc.send(t, q, core, leo)
+			defer w.Close()
+			q.waitShows(t, w, storedAsAccessEndedText())
+			if shown := shownText(w.Content()); strings.Contains(shown, "will be sent") {
+				t.Errorf("the screen says it will be sent: %s", shown)
+			}
+			unsent, err := core.Unsent(context.Background(), leo)
+			if err != nil || len(unsent) != 1 || unsent[0].Kind == app.KindFormDraft || unsent[0].Kind == app.KindDraft {
+				t.Errorf("not sent: %+v %v, want the stored item alone", unsent, err)
+			}
+		})
+	}
 }

@@ -305,10 +305,14 @@ func (v *messagesView) messageObjects(th app.MessageThread, m app.Message) []fyn
 	return objs
 }
 
-// messageStateText says where one of the patient's messages stands.
-func messageStateText(m app.Message) string {
+// messageStateText says where one of the patient's messages stands;
+// ended says the practice ended this access to the record.
+func messageStateText(m app.Message, ended bool) string {
 	switch m.State {
 	case app.MessageWaiting:
+		if ended {
+			return storedAsAccessEndedText()
+		}
 		if m.UploadCut {
 			return lang.L("Not sent yet: the upload did not finish in time, and nothing of it reached the practice. Carebook will try again, or you can discard it.")
 		}
@@ -333,7 +337,7 @@ func messageStateText(m app.Message) string {
 // stateObjects shows where a message of the patient stands, with what
 // can be done about it. UI goroutine.
 func (v *messagesView) stateObjects(th app.MessageThread, m app.Message) []fyne.CanvasObject {
-	state := paragraph(messageStateText(m))
+	state := paragraph(messageStateText(m, v.inbox.AccessEnded))
 	switch m.State {
 	case app.MessageFailed:
 		state.Importance = widget.DangerImportance
@@ -356,7 +360,9 @@ func (v *messagesView) stateObjects(th app.MessageThread, m app.Message) []fyne.
 			&widget.Button{Text: lang.L("Retry"), Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq, problem) }},
 			&widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
 	case app.MessageWaiting:
-		buttons = append(buttons, &widget.Button{Text: lang.L("Send now"), Icon: theme.MailSendIcon(), OnTapped: func() { v.retry(seq, problem) }})
+		if !v.inbox.AccessEnded { // nothing can go
+			buttons = append(buttons, &widget.Button{Text: lang.L("Send now"), Icon: theme.MailSendIcon(), OnTapped: func() { v.retry(seq, problem) }})
+		}
 		if m.CanDiscard {
 			buttons = append(buttons, &widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
 		}
@@ -470,6 +476,8 @@ func sendOutcome(err error) string {
 		return lang.L("Sent.")
 	case errors.As(err, &refused):
 		return lang.L("The practice did not accept it: {{.Words}}", map[string]any{"Words": refused.Message})
+	case storedAsAccessEnded(err):
+		return storedAsAccessEndedText()
 	case errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrOffline):
 		return lang.L("Saved on this device. It will be sent when you are online.")
 	case errors.Is(err, app.ErrNeedsSignIn):

@@ -371,6 +371,8 @@ func (v *requestsView) messageForm(d app.Draft, opts app.MessageOptions) []fyne.
 				words.Importance = widget.SuccessImportance
 			case errors.As(err, &refused):
 				words = dangerText(lang.L("Your practice did not accept this message: {{.Words}}", map[string]any{"Words": refused.Message}))
+			case storedAsAccessEnded(err):
+				words = warningText(storedAsAccessEndedText())
 			case errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
 				words = warningText(lang.L("Saved on this device. It will be sent when Carebook reaches your practice."))
 			default:
@@ -705,6 +707,8 @@ func (f *requestForm) showOutcome(err error) {
 		msg = dangerText(lang.L("Your practice did not accept this request: {{.Words}}", map[string]any{"Words": refused.Message}))
 	case errors.Is(err, app.ErrNeedsSignIn):
 		msg = warningText(lang.L("Saved on this device. Sign in to your practice again and Carebook will send it."))
+	case storedAsAccessEnded(err):
+		msg = warningText(storedAsAccessEndedText())
 	default:
 		msg = warningText(lang.L("Saved on this device. It will be sent when Carebook reaches your practice."))
 	}
@@ -715,6 +719,23 @@ func (f *requestForm) showOutcome(err error) {
 	}
 	f.result.Objects = objs
 	f.result.Refresh()
+}
+
+// storedAsAccessEnded reports whether an action's outcome says it was
+// stored just as the practice ended this access (ErrQueued with
+// ErrAccessEnded): it is kept on this device and cannot be sent unless the
+// practice gives the access back. Every screen then says
+// storedAsAccessEndedText, never that it will be sent.
+func storedAsAccessEnded(err error) bool {
+	return errors.Is(err, app.ErrQueued) && errors.Is(err, app.ErrAccessEnded)
+}
+
+// storedAsAccessEndedText says what became of an action stored just as
+// the practice ended this access (storedAsAccessEnded), or of any item
+// still waiting on a record whose access ended, and what the patient can
+// do.
+func storedAsAccessEndedText() string {
+	return lang.L("Saved on this device, but not sent: your practice has ended your access to this record, so Carebook cannot send it unless the practice gives the access back. It stays with what was not sent, where you can copy it; contact the practice another way, such as by phone.")
 }
 
 // humanActionError is an action's error for the patient: the message of

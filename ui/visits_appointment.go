@@ -326,6 +326,10 @@ func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.Canva
 		}, func(sub app.Submitted, err error) {
 			cancel.Enable()
 			switch {
+			case storedAsAccessEnded(err):
+				cancel.Disable() // stored: not to be stored again
+				showOutcome(outcome, storedAsAccessEndedText(), false)
+				col.Refresh()
 			case err == nil, errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
 				v.afterBooking(app.Submitted{Ref: "Appointment/" + ap.ID}, err, false)
 			default:

@@ -371,6 +371,10 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 				saves.reopen(app.FormDraft{Text: reasonEntry.Text})
 			}
 			switch {
+			case storedAsAccessEnded(err):
+				book.Disable() // stored: not to be stored again
+				showOutcome(outcome, storedAsAccessEndedText(), false)
+				col.Refresh()
 			case err == nil, errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
 				v.afterBooking(sub, err, move != nil)
 			default:

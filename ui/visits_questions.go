@@ -248,6 +248,10 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 				saves.reopen(shown()) // not stored: the answers stay the patient's
 			}
 			switch {
+			case storedAsAccessEnded(err):
+				send.Disable() // stored: not to be stored again
+				showOutcome(outcome, storedAsAccessEndedText(), false)
+				col.Refresh()
 			case err == nil, errors.Is(err, app.ErrQueued), errors.Is(err, app.ErrNeedsSignIn):
 				// Back to the appointment, which says where the answers are.
 				v.afterBooking(app.Submitted{Ref: "Appointment/" + ap.ID}, err, false)
