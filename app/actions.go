@@ -196,10 +196,19 @@ func (a *App) submitCreateThen(ctx context.Context, profileID, kind string, reso
 // submitUpdate is submitCreate for an update of resource (which carries
 // its id), conditional on the version ifMatch ("" for none).
 func (a *App) submitUpdate(ctx context.Context, profileID, kind string, resource []byte, ifMatch string) (Submitted, error) {
+	return a.submitUpdateThen(ctx, profileID, kind, resource, ifMatch, nil)
+}
+
+// submitUpdateThen is submitUpdate calling stored (when not nil) once the
+// item is in the outbox, as submitCreateThen does.
+func (a *App) submitUpdateThen(ctx context.Context, profileID, kind string, resource []byte, ifMatch string, stored func(context.Context)) (Submitted, error) {
 	box := outbox.New(outbox.Config{Store: a.store, ProfileID: profileID, Now: a.cfg.Now})
 	it, err := box.EnqueueUpdate(ctx, kind, resource, ifMatch)
 	if err != nil {
 		return Submitted{}, fmt.Errorf("store %s: %w", kind, err)
+	}
+	if stored != nil {
+		stored(context.WithoutCancel(ctx))
 	}
 	return a.afterEnqueue(ctx, profileID, it)
 }

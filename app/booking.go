@@ -315,7 +315,8 @@ func (a *App) Cancel(ctx context.Context, profileID, id, reason string) (Submitt
 	if err != nil {
 		return Submitted{}, fmt.Errorf("cancel: %w", err)
 	}
-	return a.submitUpdate(ctx, profileID, outbox.KindAppointmentCancel, body, etagOf(r.JSON))
+	return a.submitUpdateThen(ctx, profileID, outbox.KindAppointmentCancel, body, etagOf(r.JSON),
+		a.discardFormDraftOnceStored(profileID, CancelDraftKey(id)))
 }
 
 // changeable reads the practice's copy of appointment id, refusing what

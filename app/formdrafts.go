@@ -13,13 +13,13 @@ import (
 )
 
 // What the patient types in a form other than a message's (a request's
-// fields, a booking's reason, the answers to a visit's questions) is a
-// form draft: kept sealed in the
+// fields, a booking's reason, the answers to a visit's questions, the
+// reason for cancelling a visit) is a form draft: kept sealed in the
 // profile's values as a message draft is, under a key that says which
 // form it belongs to (RequestDraftKey, BookingDraftKey,
-// QuestionsDraftKey), until the
+// QuestionsDraftKey, CancelDraftKey), until the
 // request or booking it was written for is stored to be sent (its
-// DraftKey) or the patient discards it. Value names are sealed, so an
+// DraftKey; a cancellation's, by Cancel) or the patient discards it. Value names are sealed, so an
 // index value names every form draft's key, written in the same
 // transaction as the draft (Unsent lists them).
 
@@ -49,6 +49,13 @@ func QuestionsDraftKey(appointmentID, questionnaire string) string {
 }
 
 const questionsDraftPrefix = "questions/"
+
+// CancelDraftKey is the key of the draft of the reason for cancelling
+// appointment appointmentID (the practice's id). Cancel removes it once
+// the cancellation is stored.
+func CancelDraftKey(appointmentID string) string { return cancelDraftPrefix + appointmentID }
+
+const cancelDraftPrefix = "cancel/"
 
 // FormDraft is what the patient wrote in a form and has not sent yet.
 type FormDraft struct {

@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// TestFormDraftsKeptUntilSent: what the patient typed in request forms
-// and as a booking's reason is sealed as form drafts, the last of it
-// saved by a lock (SaveBeforeLock), read back after the unlock, listed
-// among what was not sent, and gone once the request or booking is stored
-// to be sent, or discarded.
+// TestFormDraftsKeptUntilSent: what the patient typed in request forms,
+// as a booking's reason and as a reason to cancel a visit is sealed as
+// form drafts, the last of it saved by a lock (SaveBeforeLock), read back
+// after the unlock, listed among what was not sent, and gone once the
+// request, booking or cancellation is stored to be sent, or discarded.
 func TestFormDraftsKeptUntilSent(t *testing.T) {
 	ctx := context.Background()
 	p := startMsgPractice(t)
@@ -20,6 +20,21 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 	lisinopril := medKey(t, a, id, "Lisinopril", "active")
 	refill := RequestDraftKey(RequestRefill, lisinopril)
 	referral := RequestDraftKey(RequestReferral, "")
+	appts, err := a.Appointments(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var appt string
+	for _, ap := range appts.Upcoming {
+		if ap.Changeable(a.cfg.Now()) {
+			appt = ap.ID
+			break
+		}
+	}
+	if appt == "" {
+		t.Fatalf("no appointment to cancel among %+v", appts.Upcoming)
+	}
+	cancelling := CancelDraftKey(appt)
 	if refill == referral || refill != RequestDraftKey(RequestRefill, " "+lisinopril) {
 		t.Fatalf("RequestDraftKey: %q and %q; want one key per request and entry", refill, referral)
 	}
@@ -28,8 +43,9 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 		referral:        {Text: "A dermatologist for a mole check", Note: "Mornings are best."},
 		BookingDraftKey: {Text: "Typed a moment before the lock: my knee hurts on stairs."},
 		QuestionsDraftKey("a1", "Questionnaire/first-visit"): {Answers: map[string]string{"reason": "My knee", "meds": "Yes", "smoke": ""}},
+		cancelling: {Text: "I am away that week."},
 	}
-	for _, key := range []string{refill, referral, QuestionsDraftKey("a1", "Questionnaire/first-visit")} {
+	for _, key := range []string{refill, referral, QuestionsDraftKey("a1", "Questionnaire/first-visit"), cancelling} {
 		if err := a.SaveFormDraft(ctx, id, key, drafts[key]); err != nil {
 			t.Fatal(err)
 		}
@@ -66,6 +82,7 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 	}
 	slices.Sort(listed)
 	want := []string{
+		"Draft of a reason to cancel a visit: I am away that week.",
 		"Draft of a visit's reason: Typed a moment before the lock: my knee hurts on stairs.",
 		"Draft of answers before a visit: Yes\nMy knee",
 		"Request draft: A dermatologist for a mole check\nMornings are best.",
@@ -82,6 +99,9 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 	if _, err := a.Book(ctx, id, BookRequest{Slot: freeSlot(t, a, id, "sick-visit", 48*time.Hour), Reason: "My knee", DraftKey: BookingDraftKey}); !Stored(err) {
 		t.Fatalf("book: %v", err)
 	}
+	if _, err := a.Cancel(ctx, id, appt, "I am away that week."); !Stored(err) {
+		t.Fatalf("cancel: %v", err)
+	}
 	// Emptied, then discarded.
 	questions := QuestionsDraftKey("a1", "Questionnaire/first-visit")
 	if err := a.SaveFormDraft(ctx, id, referral, FormDraft{Text: " ", Pharmacy: "Organization/caremail"}); err != nil {
@@ -90,7 +110,7 @@ func TestFormDraftsKeptUntilSent(t *testing.T) {
 	if err := a.SaveFormDraft(ctx, id, questions, FormDraft{Answers: map[string]string{"reason": " "}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{refill, BookingDraftKey, referral, questions} {
+	for _, key := range []string{refill, BookingDraftKey, cancelling, referral, questions} {
 		if d, ok, err := a.FormDraft(ctx, id, key); err != nil || ok {
 			t.Errorf("form draft %s after it was sent or emptied = %+v (ok %v, %v); want none", key, d, ok, err)
 		}

@@ -80,15 +80,18 @@ func (a *App) Unsent(ctx context.Context, profileID string) ([]OutboxEntry, erro
 // those of a Task's description or an Appointment's comment, where Text
 // finds them.
 func formDraftEntry(d SavedFormDraft) OutboxEntry {
-	typ, field := "Task", "description"
+	typ, id, field := "Task", "", "description"
 	switch {
 	case d.Key == BookingDraftKey:
 		typ, field = "Appointment", "comment"
+	case strings.HasPrefix(d.Key, cancelDraftPrefix):
+		// A change of the appointment: its ID says which.
+		typ, id, field = "Appointment", strings.TrimPrefix(d.Key, cancelDraftPrefix), "comment"
 	case strings.HasPrefix(d.Key, questionsDraftPrefix):
 		typ = "QuestionnaireResponse"
 	}
 	b, _ := json.Marshal(map[string]string{field: d.Draft.Words()}) // strings only: cannot fail
-	return OutboxEntry{LocalID: KindFormDraft, Kind: KindFormDraft, Op: KindFormDraft, Type: typ, Resource: b,
+	return OutboxEntry{LocalID: KindFormDraft, Kind: KindFormDraft, Op: KindFormDraft, Type: typ, ID: id, Resource: b,
 		CreatedAt: d.Draft.Saved, UpdatedAt: d.Draft.Saved}
 }
 
@@ -119,6 +122,8 @@ func (e OutboxEntry) Title() string {
 	switch {
 	case e.Kind == KindDraft:
 		return i18n.L("Message draft")
+	case e.Kind == KindFormDraft && e.Type == "Appointment" && e.ID != "":
+		return i18n.L("Draft of a reason to cancel a visit")
 	case e.Kind == KindFormDraft && e.Type == "Appointment":
 		return i18n.L("Draft of a visit's reason")
 	case e.Kind == KindFormDraft && e.Type == "QuestionnaireResponse":

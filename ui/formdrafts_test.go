@@ -175,6 +175,74 @@ func TestBookingKeepsTheReason(t *testing.T) {
 	}
 }
 
+// TestCancelKeepsTheReason: the reason typed for cancelling a visit
+// survives a lock taken at once and comes back when the cancel page of
+// the same visit opens again (listed meanwhile among what was not sent);
+// emptied, it is no draft; it is gone once the cancellation is stored.
+func TestCancelKeepsTheReason(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	ctx := context.Background()
+	core := connectCore(t, startPractice(t), "maya")
+	appts, err := core.Appointments(ctx, core.profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var visit app.Appointment
+	for _, ap := range appts.Upcoming {
+		if ap.Changeable(time.Now()) {
+			visit = ap
+			break
+		}
+	}
+	if visit.ID == "" {
+		t.Fatalf("no visit to cancel among %+v", appts.Upcoming)
+	}
+	key := app.CancelDraftKey(visit.ID)
+	// cancelPage opens the visit's cancel page in a new view and returns
+	// its reason's entry.
+	cancelPage := func() (fyne.Window, *widget.Entry) {
+		t.Helper()
+		v, w := openVisits(t, core, fyne.NewSize(360, 740))
+		openAppointment(t, v, visit.Title())
+		test.Tap(findButton(t, w.Content(), "Cancel appointment"))
+		assertShows(t, w, "Cancel this appointment?")
+		return w, reasonEntry(t, w)
+	}
+	lock := func() {
+		t.Helper()
+		core.Lock()
+		if err := core.Unlock(ctx, "a long passphrase"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, entry := cancelPage()
+	reason := "I am away that week, typed up to the lock."
+	test.Type(entry, reason)
+	lock()
+	w, entry := cancelPage()
+	if entry.Text != reason {
+		t.Fatalf("reason after the lock = %q, want %q", entry.Text, reason)
+	}
+	unsent, err := core.Unsent(ctx, core.profile)
+	if err != nil || len(unsent) != 1 || unsent[0].Title() != "Draft of a reason to cancel a visit" || unsent[0].Text() != reason {
+		t.Errorf("not sent: %+v %v; want the reason's draft", unsent, err)
+	}
+
+	entry.SetText("")
+	lock()
+	if d, ok, err := core.FormDraft(ctx, core.profile, key); err != nil || ok {
+		t.Errorf("draft of the emptied reason = %+v (ok %v, %v); want none", d, ok, err)
+	}
+
+	test.Type(entry, "Feeling better")
+	test.Tap(findButton(t, w.Content(), "Cancel appointment"))
+	assertShows(t, w, "Status: Cancelled")
+	if d, ok, err := core.FormDraft(ctx, core.profile, key); err != nil || ok {
+		t.Errorf("draft after cancelling = %+v (ok %v, %v); want none", d, ok, err)
+	}
+}
+
 // reasonEntry is the booking page's reason (its only multi-line entry).
 func reasonEntry(t *testing.T, w fyne.Window) *widget.Entry {
 	t.Helper()

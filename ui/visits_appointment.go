@@ -304,7 +304,9 @@ type icsFile struct {
 }
 
 // cancelPage asks for a reason and cancels the appointment. A refusal
-// shows the practice's words and phone number. UI goroutine.
+// shows the practice's words and phone number. The reason is kept as the
+// visit's draft (CancelDraftKey) until the cancellation is stored. UI
+// goroutine.
 func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.CanvasObject {
 	title := boldText(lang.L("Cancel this appointment?"))
 	title.SizeName = theme.SizeNameSubHeadingText
@@ -312,6 +314,8 @@ func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.Canva
 	reason.SetPlaceHolder(lang.L("Why are you cancelling? (optional)"))
 	reason.Wrapping = fyne.TextWrapWord
 	reason.SetMinRowsVisible(2)
+	problem := errorText()
+	saves := v.keepReason(reason, problem, app.CancelDraftKey(ap.ID), true)
 	outcome := paragraph("")
 	outcome.Hide()
 	var col *fyne.Container
@@ -321,10 +325,15 @@ func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.Canva
 		cancel.Disable()
 		outcome.Hide()
 		text := reason.Text
-		runFor(v, context.Background(), func(ctx context.Context) (app.Submitted, error) {
-			return v.booking.Cancel(ctx, v.profileID, ap.ID, text)
+		saves.close() // the cancellation takes the draft's place
+		runFor(v, context.Background(), func(ctx context.Context) (sub app.Submitted, err error) {
+			saves.exclusive(func() { sub, err = v.booking.Cancel(ctx, v.profileID, ap.ID, text) })
+			return sub, err
 		}, func(sub app.Submitted, err error) {
 			cancel.Enable()
+			if !app.Stored(err) {
+				saves.reopen(app.FormDraft{Text: reason.Text}) // not stored: the reason stays the patient's
+			}
 			switch {
 			case storedAsAccessEnded(err):
 				cancel.Disable() // stored: not to be stored again
@@ -341,7 +350,7 @@ func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.Canva
 	col = newColumn(detailMaxWidth, false,
 		title,
 		paragraph(ap.Title()+"\n"+whenText(ap.Start, ap.End)),
-		boldText(lang.L("Reason")), reason,
+		boldText(lang.L("Reason")), reason, problem,
 		container.NewHBox(cancel), outcome,
 	)
 	return container.NewVScroll(container.NewPadded(col))

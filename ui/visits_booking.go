@@ -319,7 +319,7 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 	problem := errorText()
 	var saves *autosave[app.FormDraft]
 	if move == nil {
-		saves = v.keepReason(reasonEntry, problem, reason == "")
+		saves = v.keepReason(reasonEntry, problem, app.BookingDraftKey, reason == "")
 	}
 	outcome := paragraph("")
 	outcome.Hide()
@@ -400,12 +400,13 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 	return container.NewVScroll(container.NewPadded(col))
 }
 
-// keepReason keeps what the patient writes in entry, a new booking's
-// reason, as its draft (a failed save shown in problem), filled with the
-// draft written before when fill is set and the patient has not started
-// writing; nil when the source keeps no drafts. UI goroutine.
-func (v *recordView) keepReason(entry *widget.Entry, problem *widget.Label, fill bool) *autosave[app.FormDraft] {
-	saves := newFormAutosave(v.src, v.profileID, app.BookingDraftKey)
+// keepReason keeps what the patient writes in entry, a reason (a new
+// booking's, or for cancelling a visit), as the draft under key (a failed
+// save shown in problem), filled with the draft written before when fill
+// is set and the patient has not started writing; nil when the source
+// keeps no drafts. UI goroutine.
+func (v *recordView) keepReason(entry *widget.Entry, problem *widget.Label, key string, fill bool) *autosave[app.FormDraft] {
+	saves := newFormAutosave(v.src, v.profileID, key)
 	if saves == nil {
 		return nil
 	}
@@ -416,7 +417,7 @@ func (v *recordView) keepReason(entry *widget.Entry, problem *widget.Label, fill
 	}
 	if fill {
 		runFor(v, context.Background(), func(ctx context.Context) (app.FormDraft, error) {
-			return loadFormDraft(ctx, v.src, v.profileID, app.BookingDraftKey)
+			return loadFormDraft(ctx, v.src, v.profileID, key)
 		}, func(d app.FormDraft, err error) {
 			if err == nil && entry.Text == "" && d.Text != "" {
 				changed := entry.OnChanged
