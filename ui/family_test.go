@@ -226,11 +226,12 @@ func openEndedOnSend(t *testing.T) (*app.App, string) {
 	return core, leo
 }
 
-// TestStoredAsTheAccessEnded: a request or a message stored just as the
-// practice ended the parent's access (ErrQueued with ErrAccessEnded)
-// cannot be sent until the practice gives the access back: its screen
-// says it is kept on this device, not sent, and why, instead of "it will
-// be sent".
+// TestStoredAsTheAccessEnded: a request, a message or a cancellation
+// stored just as the practice ended the parent's access (ErrQueued with
+// ErrAccessEnded) cannot be sent until the practice gives the access back:
+// its screen says it is kept on this device, not sent, and why, instead of
+// "it will be sent" (the cancellation's page stays, its button disabled,
+// instead of showing the visit as waiting to be sent).
 func TestStoredAsTheAccessEnded(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -259,6 +260,26 @@ func TestStoredAsTheAccessEnded(t *testing.T) {
 			test.Type(c.subject, "Leo's inhaler")
 			test.Type(c.text, "Does Leo still need his inhaler at school?")
 			test.Tap(findButton(t, w.Content(), "Send"))
+			return w
+		}},
+		{"a cancellation", func(t *testing.T, q uiQueue, core *app.App, leo string) fyne.Window {
+			appts, err := core.Appointments(context.Background(), leo)
+			if err != nil || len(appts.Upcoming) == 0 {
+				t.Fatalf("Leo's visits to come: %+v %v", appts, err)
+			}
+			v := buildRecordView(core, leo, nil, true)
+			w := test.NewWindow(v.CanvasObject())
+			v.win = w
+			w.Resize(fyne.NewSize(360, 740))
+			v.ShowSection("visits")
+			openAppointment(t, v, appts.Upcoming[0].Title())
+			test.Tap(findButton(t, w.Content(), "Cancel appointment"))
+			typeReason(t, w, "Leo has the flu")
+			cancel := findButton(t, w.Content(), "Cancel appointment")
+			test.Tap(cancel)
+			if !cancel.Disabled() {
+				t.Error("the cancellation stored stays offered")
+			}
 			return w
 		}},
 	} {
