@@ -295,12 +295,26 @@ ls "$out"/messages-*.png
 
 # The refill flow (the form with the pharmacy choice, the request followed
 # to done with the renewed prescription), a declined and a waiting request,
-# at both sizes: driven through fyne's test driver against the practice
+# and a message to the office about the declined one (its draft, back in
+# the form), at both sizes: driven through fyne's test driver against the practice
 # (the same widgets, drawn by its software renderer), which can move the
 # practice's clock so its staff act at once.
 CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestRefillFollowedInTheWindow|TestRequestsInTheWindow' ./ui/ >"$scratch/requests-shots.log" 2>&1 ||
 	{ cat "$scratch/requests-shots.log" >&2; exit 1; }
-for f in "$out"/refill-*.png "$out"/request-*.png "$out"/requests-*.png; do
+for f in "$out"/refill-*.png "$out"/request-*.png "$out"/requests-*.png "$out"/drafts-message-the-office-*.png; do
+	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
+done
+
+# Form drafts, at both sizes (the message to the office about a request is
+# drawn by TestRequestsInTheWindow above): a refill's note and pharmacy,
+# a new booking's reason and the answers to the questions before a visit,
+# each filled back into its form after a lock; and the screen of a record
+# whose access ended, listing what was not sent and the drafts.
+CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 \
+	-run 'TestLockKeepsTheFormTyping|TestBookingKeepsTheReason|TestQuestionsKeepTheAnswers|TestEndedShowsDrafts' \
+	./ui/ >"$scratch/drafts-shots.log" 2>&1 ||
+	{ cat "$scratch/drafts-shots.log" >&2; exit 1; }
+for f in "$out"/drafts-*.png; do
 	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
 done
 

@@ -56,6 +56,7 @@ func TestLockKeepsTheFormTyping(t *testing.T) {
 	if !strings.HasPrefix(pharmacy.Selected, "CareMail") {
 		t.Errorf("pharmacy after the lock = %q, want CareMail's", pharmacy.Selected)
 	}
+	screenshotBothSizes(t, w, "drafts-refill-after-lock")
 
 	more := " And the pharmacy closes at noon."
 	note.SetText(note.Text + more)
@@ -159,6 +160,7 @@ func TestBookingKeepsTheReason(t *testing.T) {
 	if entry.Text != reason {
 		t.Fatalf("reason after the lock = %q, want %q", entry.Text, reason)
 	}
+	screenshotBothSizes(t, w, "drafts-booking-reason-after-lock")
 	more := " And a fever since Tuesday."
 	entry.SetText(entry.Text + more)
 	test.Tap(findButton(t, w.Content(), "Back"))
@@ -365,6 +367,7 @@ func TestQuestionsKeepTheAnswers(t *testing.T) {
 	if got := answers(w); !slices.Equal(got, want) {
 		t.Fatalf("answers after the lock = %q, want %q", got, want)
 	}
+	screenshotBothSizes(t, w, "drafts-questions-after-lock")
 
 	entries = findEntries(w.Content())
 	entries[1].SetText("Ibuprofen 200 mg when needed")

@@ -364,6 +364,23 @@ func screenshot(t *testing.T, w fyne.Window, name string) {
 	}
 }
 
+// screenshotBothSizes writes the window at desktop size and at phone
+// size (name-1280x800, name-360x740) and checks that nothing is cut off or
+// too wide at phone size; the window gets its size back.
+func screenshotBothSizes(t *testing.T, w fyne.Window, name string) {
+	t.Helper()
+	was := w.Canvas().Size()
+	for _, size := range []fyne.Size{{Width: 1280, Height: 800}, {Width: 360, Height: 740}} {
+		w.Resize(size)
+		screenshot(t, w, name+"-"+fmtSize(size))
+		if size.Width < wideWidth {
+			assertFits(t, w)
+			assertMinFits(t, w, size.Width)
+		}
+	}
+	w.Resize(was)
+}
+
 // lightTheme applies Carebook's theme in its light look, so captures and
 // sizes are the real window's (in daylight colours). It asks as a patient
 // does, in the current app's saved settings (Settings › Appearance), so

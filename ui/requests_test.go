@@ -229,6 +229,7 @@ func TestRequestsInTheWindow(t *testing.T) {
 	test.Tap(findButton(t, w.Content(), "Message the office"))
 	q.waitShows(t, w, "Send message")
 	pumpUntil(t, q, "the question back in the form", func() bool { return findEntries(w.Content())[0].Text == question })
+	screenshotBothSizes(t, w, "drafts-message-the-office")
 	test.Tap(findButton(t, w.Content(), "Send message"))
 	q.waitShows(t, w, "Sent. The answer will be among your messages.")
 	drafts, err := u.core.Drafts(ctx, u.shell.current.ID)

@@ -194,5 +194,6 @@ func TestEndedShowsDrafts(t *testing.T) {
 	w.SetContent(u.shell.endedView())
 	q.waitShows(t, w, "Access to Maya's record has ended", "Should I stop eating the night before?",
 		"Can I pick up my glasses Monday?", "A dermatologist for the mole on my back", "Sore throat for a week")
+	screenshotBothSizes(t, w, "drafts-access-ended")
 	q.drain()
 }
