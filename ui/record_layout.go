@@ -243,6 +243,10 @@ type masterDetail struct {
 	body      *fyne.Container // holds the top page
 	detail    *fyne.Container
 	emptyPage fyne.CanvasObject
+	// choose says where the details go before an entry is chosen; shown
+	// only while the list has entries to choose (not beside "Loading…",
+	// an error, or a list that is empty or not shared).
+	choose *widget.Label
 
 	selected int  // the row whose details are on show, -1 for none
 	open     bool // narrow windows: the details are on show instead of the list
@@ -266,7 +270,9 @@ func newMasterDetail(top fyne.CanvasObject, choose string) *masterDetail {
 		md.listSlot, container.NewVScroll(container.NewPadded(md.status)))
 
 	md.back = &widget.Button{Text: lang.L("Back"), Icon: theme.NavigateBackIcon(), OnTapped: md.goBack}
-	md.emptyPage = container.NewPadded(paragraph(choose))
+	md.choose = paragraph(choose)
+	md.choose.Hide() // until there are entries (setItems)
+	md.emptyPage = container.NewPadded(md.choose)
 	md.body = container.NewStack(md.emptyPage)
 	md.detail = container.NewBorder(container.NewHBox(md.back), nil, nil, nil, md.body)
 	md.root = container.New(&splitLayout{md: md}, md.master, widget.NewSeparator(), md.detail)
@@ -372,6 +378,7 @@ func (md *masterDetail) setStatus(text string, danger bool) {
 	md.status.Refresh()
 	md.status.Show()
 	md.list.Hide()
+	md.choose.Hide()
 	md.listSlot.Refresh()
 	md.master.Refresh()
 }
@@ -388,6 +395,7 @@ func (md *masterDetail) setItems(items []listItem, empty string) {
 		return
 	}
 	md.status.Hide()
+	md.choose.Show()
 	md.listSlot.Refresh()
 	md.master.Refresh()
 }

@@ -422,3 +422,43 @@ func TestBilling(t *testing.T) {
 		})
 	}
 }
+
+// TestChooseOnlyWithEntries: the words that ask to choose an entry
+// ("Choose a result to see its values.") are beside a list with entries
+// only, not beside "Loading…", an error, or a list that is empty (a
+// teenager's results her practice does not share, a search not typed
+// yet): there is nothing to choose there.
+func TestChooseOnlyWithEntries(t *testing.T) {
+	test.NewTempApp(t)
+	const choose = "Choose a result to see its values."
+	entries := []listItem{{title: "Lipid panel", detail: "Oct 30, 2026", key: "a"}}
+	for _, tc := range []struct {
+		name string
+		set  func(md *masterDetail)
+		want bool
+	}{
+		{"loading", func(md *masterDetail) {}, false},
+		{"error", func(md *masterDetail) { md.setStatus("Carebook could not read this part of your record.", true) }, false},
+		{"empty", func(md *masterDetail) { md.setItems(nil, "Her practice does not share her test results with you.") }, false},
+		{"entries", func(md *masterDetail) { md.setItems(entries, "") }, true},
+		{"entries, then loading again", func(md *masterDetail) {
+			md.setItems(entries, "")
+			md.setStatus("Loading…", false)
+		}, false},
+		{"empty, then entries", func(md *masterDetail) {
+			md.setItems(nil, "No results yet.")
+			md.setItems(entries, "")
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			md := newMasterDetail(nil, choose)
+			w := test.NewWindow(md.root)
+			defer w.Close()
+			w.Resize(fyne.NewSize(1280, 800))
+			tc.set(md)
+			if got := strings.Contains(shownText(w.Content()), choose); got != tc.want {
+				t.Errorf("shows %q: %v, want %v; screen shows: %s", choose, got, tc.want, shownText(w.Content()))
+			}
+		})
+	}
+}
