@@ -37,7 +37,10 @@ type detailsSource interface {
 type detailsView struct {
 	src       detailsSource
 	profileID string
-	ctx       context.Context
+	// whose is the patient's first name when the record is not the
+	// user's own (a parent's view of a child's details), "" when it is.
+	whose string
+	ctx   context.Context
 	// back, when set, leaves the screen (a Back button is shown).
 	back func()
 
@@ -57,9 +60,11 @@ type detailsView struct {
 	save      *widget.Button
 }
 
-// newDetailsView builds the screen; call Refresh to fill it. UI goroutine.
-func newDetailsView(ctx context.Context, src detailsSource, profileID string, back func()) *detailsView {
-	v := &detailsView{src: src, profileID: profileID, ctx: ctx, back: back}
+// newDetailsView builds the screen of profileID's details, naming the
+// patient by whose when it is not the user's own record; call Refresh to
+// fill it. UI goroutine.
+func newDetailsView(ctx context.Context, src detailsSource, profileID, whose string, back func()) *detailsView {
+	v := &detailsView{src: src, profileID: profileID, whose: whose, ctx: ctx, back: back}
 	v.root = container.NewStack(container.NewPadded(paragraph(lang.L("Loading your details…"))))
 	return v
 }
@@ -83,6 +88,9 @@ func (v *detailsView) show(objs ...fyne.CanvasObject) {
 
 func (v *detailsView) header() []fyne.CanvasObject {
 	title := paragraph(lang.L("Your details"))
+	if v.whose != "" {
+		title.Text = lang.L("{{.Name}}'s details", map[string]any{"Name": v.whose})
+	}
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	title.SizeName = theme.SizeNameSubHeadingText
 	if v.back == nil {
@@ -136,9 +144,17 @@ func (v *detailsView) apply(d app.Details, err error) {
 	}
 	if len(readOnly) > 0 {
 		ask := warningText(lang.L("To change these, please ask {{.Who}}: your practice does not change them online.", map[string]any{"Who": d.Ask}))
-		objs = append(objs, newCard(lang.L("About you"), "", newColumn(0, false, append(readOnly, ask)...)))
+		about := lang.L("About you")
+		if v.whose != "" {
+			about = lang.L("About {{.Name}}", map[string]any{"Name": v.whose})
+		}
+		objs = append(objs, newCard(about, "", newColumn(0, false, append(readOnly, ask)...)))
 	}
-	card(lang.L("How to reach you"), app.DetailPhone, app.DetailEmail)
+	reach := lang.L("How to reach you")
+	if v.whose != "" {
+		reach = lang.L("How to reach {{.Name}}", map[string]any{"Name": v.whose})
+	}
+	card(reach, app.DetailPhone, app.DetailEmail)
 	card(lang.L("Address"), app.DetailStreet, app.DetailCity, app.DetailState, app.DetailPostalCode)
 	card(lang.L("Language"), app.DetailLanguage)
 	card(lang.L("Emergency contact"), app.DetailEmergencyName, app.DetailEmergencyRelationship, app.DetailEmergencyPhone)

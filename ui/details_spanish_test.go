@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -58,7 +59,7 @@ func TestDetailsInSpanish(t *testing.T) {
 	lightTheme(t)
 	speakSpanish(t)
 	q := useQueue(t)
-	v := newDetailsView(context.Background(), spanishDetails{}, "profile-1", func() {})
+	v := newDetailsView(context.Background(), spanishDetails{}, "profile-1", "", func() {})
 	w := test.NewWindow(v.CanvasObject())
 	t.Cleanup(w.Close)
 	w.Resize(fyne.NewSize(360, 740))
@@ -88,4 +89,35 @@ func TestDetailsInSpanish(t *testing.T) {
 		"Ahora en su centro médico", "(ninguno)", "Enviar mi elección")
 	assertFits(t, w)
 	screenshot(t, w, "es-details-conflict-360x740")
+}
+
+// TestDetailsNameThePatient: a parent's view of a child's details names
+// the child ("Datos de Leo", "Sobre Leo") where the patient's own view
+// says "Sus datos", "Sobre usted".
+func TestDetailsNameThePatient(t *testing.T) {
+	test.NewTempApp(t)
+	speakSpanish(t)
+	q := useQueue(t)
+	for _, tc := range []struct {
+		whose      string
+		want, none []string
+	}{
+		{"", []string{"Sus datos", "Sobre usted", "Cómo contactarle"}, []string{"Leo"}},
+		{"Leo", []string{"Datos de Leo", "Sobre Leo", "Cómo contactar a Leo"}, []string{"Sus datos", "Sobre usted", "Cómo contactarle"}},
+	} {
+		t.Run(tc.whose, func(t *testing.T) {
+			v := newDetailsView(context.Background(), spanishDetails{}, "profile-1", tc.whose, func() {})
+			w := test.NewWindow(v.CanvasObject())
+			defer w.Close()
+			w.Resize(fyne.NewSize(360, 740))
+			v.Refresh()
+			q.waitShows(t, w, tc.want...)
+			shown := shownText(w.Content())
+			for _, s := range tc.none {
+				if strings.Contains(shown, s) {
+					t.Errorf("shows %q: %s", s, shown)
+				}
+			}
+		})
+	}
 }

@@ -118,8 +118,10 @@ func familyScreens(t *testing.T, size fyne.Size) {
 	screenshot(t, w, name("teen-dashboard"))
 	u.shell.openSection("results")
 	q.waitShows(t, w, "Nia's practice does not share her test results with you. The practice says: From a patient's 12th birthday")
-	if strings.Contains(shownText(w.Content()), "No test results on record") {
+	if shown := shownText(w.Content()); strings.Contains(shown, "No test results on record") {
 		t.Error("the teen's results read as if there were none")
+	} else if strings.Contains(shown, "Choose a result") {
+		t.Errorf("the teen's results, not shared, ask to choose one: %s", shown)
 	}
 	screenshot(t, w, name("teen-results"))
 	// Her visits: her billing mentions a visit, so "no visits" would be
@@ -130,6 +132,15 @@ func familyScreens(t *testing.T, size fyne.Size) {
 		t.Error("the teen's visits read as if there were none")
 	}
 	screenshot(t, w, name("teen-visits"))
+	// Her details, in Settings, are named hers, not her mother's.
+	selectTab(t, w, "Settings")
+	q.waitShows(t, w, "Nia's details", "View and change Nia's details")
+	test.Tap(findButton(t, w.Content(), "View and change Nia's details"))
+	q.waitShows(t, w, "Nia's details", "How to reach Nia")
+	if shown := shownText(w.Content()); strings.Contains(shown, "Your details") || strings.Contains(shown, "How to reach you") {
+		t.Errorf("her mother's view of Nia's details calls them hers: %s", shown)
+	}
+	screenshot(t, w, name("teen-details"))
 
 	// José, on his own record, sees who else can see it, and may end it.
 	u.showUnlockedHomeAt(joseOwn.ID)

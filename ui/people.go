@@ -77,6 +77,16 @@ func firstOf(name string) string {
 	return first
 }
 
+// whose is the patient's first name when the record is not the user's
+// own (a parent's or caregiver's), so that a screen says "Leo's details"
+// where it says "Your details" to the patient; "" for one's own record.
+func whose(p app.ProfileInfo) string {
+	if p.Self {
+		return ""
+	}
+	return firstOf(p.Label)
+}
+
 // pronoun is "her", "his" or "their" for a profile's patient, from the
 // relationship the practice stated: the sentences that name what a
 // practice shares are chosen by it (Spanish says "sus" for all three).

@@ -220,11 +220,18 @@ func (s *shell) settingsView() fyne.CanvasObject {
 		lock.Add(paragraph(lang.L("It also locks when you leave it for another app:")))
 		lock.Add(labelled(lang.L("In the background"), u.backgroundLockSelect(), u.win.Canvas().Size().Width))
 	}
-	details := newWrapButton(lang.L("View and change your details"), theme.AccountIcon(), widget.MediumImportance, s.showDetails)
+	detailsTitle := lang.L("Your details")
+	detailsText := lang.L("Your address, phone, e-mail, language, emergency contact and preferred pharmacy, as your practice keeps them.")
+	detailsButton := lang.L("View and change your details")
+	if name := whose(s.current); name != "" {
+		f := map[string]any{"Name": name}
+		detailsTitle = lang.L("{{.Name}}'s details", f)
+		detailsText = lang.L("{{.Name}}'s address, phone, e-mail, language, emergency contact and preferred pharmacy, as the practice keeps them.", f)
+		detailsButton = lang.L("View and change {{.Name}}'s details", f)
+	}
+	details := newWrapButton(detailsButton, theme.AccountIcon(), widget.MediumImportance, s.showDetails)
 	return container.NewVScroll(container.NewPadded(newColumn(640, false,
-		newCard(lang.L("Your details"), s.current.Label, newColumn(0, false,
-			paragraph(lang.L("Your address, phone, e-mail, language, emergency contact and preferred pharmacy, as your practice keeps them.")),
-			details)),
+		newCard(detailsTitle, s.current.Label, newColumn(0, false, paragraph(detailsText), details)),
 		newCard(lang.L("Lock"), "", lock),
 		u.appearanceCard(),
 		s.notificationsCard(),

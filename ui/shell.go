@@ -353,7 +353,7 @@ func (s *shell) showDetails() {
 		return // on show already
 	}
 	settings := stack.Objects[0]
-	s.details = newDetailsView(s.u.ctx, s.u.core, s.current.ID, func() {
+	s.details = newDetailsView(s.u.ctx, s.u.core, s.current.ID, whose(s.current), func() {
 		stack.Objects = []fyne.CanvasObject{settings}
 		stack.Refresh()
 	})
