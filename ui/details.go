@@ -87,12 +87,11 @@ func (v *detailsView) show(objs ...fyne.CanvasObject) {
 }
 
 func (v *detailsView) header() []fyne.CanvasObject {
-	title := paragraph(lang.L("Your details"))
+	// A heading as the other screens' (its cards' titles are no larger).
+	title := heading(lang.L("Your details"))
 	if v.whose != "" {
 		title.Text = lang.L("{{.Name}}'s details", map[string]any{"Name": v.whose})
 	}
-	title.TextStyle = fyne.TextStyle{Bold: true}
-	title.SizeName = theme.SizeNameSubHeadingText
 	if v.back == nil {
 		return []fyne.CanvasObject{title}
 	}

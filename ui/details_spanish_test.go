@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/carebook/carebook/app"
@@ -105,13 +106,17 @@ func TestDetailsNameThePatient(t *testing.T) {
 		{"", []string{"Sus datos", "Sobre usted", "Cómo contactarle"}, []string{"Leo"}},
 		{"Leo", []string{"Datos de Leo", "Sobre Leo", "Cómo contactar a Leo"}, []string{"Sus datos", "Sobre usted", "Cómo contactarle"}},
 	} {
-		t.Run(tc.whose, func(t *testing.T) {
+		t.Run("whose="+tc.whose, func(t *testing.T) {
 			v := newDetailsView(context.Background(), spanishDetails{}, "profile-1", tc.whose, func() {})
 			w := test.NewWindow(v.CanvasObject())
 			defer w.Close()
 			w.Resize(fyne.NewSize(360, 740))
 			v.Refresh()
 			q.waitShows(t, w, tc.want...)
+			// The screen's heading is no smaller than its cards' titles.
+			if head, card := textSizeOf(t, w, tc.want[0]), textSizeOf(t, w, tc.want[1]); head < card {
+				t.Errorf("heading %q is drawn at %.0f, smaller than the card title %q at %.0f", tc.want[0], head, tc.want[1], card)
+			}
 			shown := shownText(w.Content())
 			for _, s := range tc.none {
 				if strings.Contains(shown, s) {
@@ -120,4 +125,19 @@ func TestDetailsNameThePatient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// textSizeOf is the size of the first text shown that reads text.
+func textSizeOf(t *testing.T, w fyne.Window, text string) float32 {
+	t.Helper()
+	size := float32(0)
+	walkVisible(w.Content(), func(o fyne.CanvasObject) {
+		if txt, ok := o.(*canvas.Text); ok && txt.Text == text && size == 0 {
+			size = txt.TextSize
+		}
+	})
+	if size == 0 {
+		t.Fatalf("no text %q; screen shows: %s", text, shownText(w.Content()))
+	}
+	return size
 }
