@@ -411,8 +411,11 @@ func (md *masterDetail) setFlag(i int, flag string) {
 
 // setListWidth tells the list how wide it is: rows whose titles no longer
 // need two lines (or now do) get their height again. Called from layout.
+// A row is as wide as the list; its labels' text has their inner padding
+// on either side. One point less keeps a text that ties on the side of
+// two lines (changes under a point are not measured again).
 func (md *masterDetail) setListWidth(w float32) {
-	room := w - 2*theme.InnerPadding() - 2*theme.Padding()
+	room := w - 2*theme.InnerPadding() - 1
 	if room < 1 || (room > md.textWidth-1 && room < md.textWidth+1) {
 		return
 	}

@@ -462,3 +462,52 @@ func TestChooseOnlyWithEntries(t *testing.T) {
 		})
 	}
 }
+
+// TestRowLinesAsDrawn: a row of a section's list is two lines tall for
+// its title (or its detail) exactly when the text needs them at the
+// width the row really has: never one line for a text that runs under
+// the flag, and no empty line under a text that fits (seen at 412 wide:
+// "Hemoglobin A1c (average blood sugar)" on one line with a blank line
+// below it, the rows measured 8 points narrower than they are).
+func TestRowLinesAsDrawn(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	items := []listItem{
+		{title: "Hemoglobin A1c (average blood sugar)", detail: "Oct 30, 2026 · not reviewed yet", flag: "1 abnormal", key: "a"},
+		{title: "Blood pressure", detail: "13 measurements · latest 124/85 mmHg on Oct 30, 2026", key: "b"},
+		{title: "Comprehensive metabolic panel", detail: "Oct 30, 2026 · not reviewed yet", flag: "1 abnormal", key: "c"},
+		{title: "Oxycodone and acetaminophen 5/325 mg tablet", detail: "Completed · Take 1 tablet by mouth every 6 hours", key: "d"},
+	}
+	md := newMasterDetail(nil, "")
+	w := test.NewWindow(md.root)
+	defer w.Close()
+	w.Resize(fyne.NewSize(360, 740))
+	md.setItems(items, "")
+	bold := fyne.TextStyle{Bold: true}
+	const slack = 2 // a text within this of fitting may take two lines
+	for width := float32(340); width <= 480; width += 3 {
+		w.Resize(fyne.NewSize(width, 740))
+		walkPlaced(w.Content(), fyne.NewPos(0, 0), func(o fyne.CanvasObject, _ fyne.Position) {
+			r, ok := o.(*recordRow)
+			if !ok || r.title.Text == "" {
+				return
+			}
+			room := r.title.Size().Width - 2*theme.InnerPadding()
+			need := fyne.MeasureText(r.title.Text, theme.TextSize(), bold).Width
+			if !r.twoLines && need > room {
+				t.Errorf("at %.0f wide, %q needs %.1f on one line of %.1f: it runs under the flag", width, r.title.Text, need, room)
+			}
+			if r.twoLines && need <= room-slack {
+				t.Errorf("at %.0f wide, %q fits one line (%.1f of %.1f) but its row is two lines tall", width, r.title.Text, need, room)
+			}
+			room = r.detail.Size().Width - 2*theme.InnerPadding()
+			need = fyne.MeasureText(r.detail.Text, theme.TextSize(), fyne.TextStyle{}).Width
+			if r.detailLines == 1 && need > room {
+				t.Errorf("at %.0f wide, detail %q needs %.1f on one line of %.1f", width, r.detail.Text, need, room)
+			}
+			if r.detailLines > 1 && need <= room-slack {
+				t.Errorf("at %.0f wide, detail %q fits one line (%.1f of %.1f) but has %d", width, r.detail.Text, need, room, r.detailLines)
+			}
+		})
+	}
+}
