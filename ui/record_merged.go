@@ -181,7 +181,7 @@ func mergedConditions(m app.MergedRecord) sectionModel {
 		}
 	}
 	add(lang.L("Current conditions"), active)
-	add(lang.L("Resolved"), resolved)
+	add(lang.L("Resolved conditions"), resolved)
 	own := ownProfile(m)
 	return sectionModel{
 		items:  items,

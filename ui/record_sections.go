@@ -231,7 +231,7 @@ func conditionsSection(c *record.Chart) sectionModel {
 		}
 	}
 	add(lang.L("Current conditions"), active)
-	add(lang.L("Resolved"), resolved)
+	add(lang.L("Resolved conditions"), resolved)
 	return sectionModel{
 		items:  items,
 		empty:  lang.L("No conditions on record at this practice."),

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,37 @@ func TestRecordInSpanish(t *testing.T) {
 		assertFits(t, w)
 		screenshot(t, w, "es-"+st.section+"-"+strings.ReplaceAll(strings.ToLower(st.row), " ", "-"))
 		test.Tap(findButton(t, w.Content(), "Atrás"))
+	}
+}
+
+// TestConditionHeadings: the conditions' two groups are headed as groups
+// of conditions in both languages ("Problemas de salud resueltos", where
+// Spanish said "Resuelto", a single condition's status, over the list).
+func TestConditionHeadings(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{"en", []string{"Current conditions", "Resolved conditions"}},
+		{"es", []string{"Problemas de salud actuales", "Problemas de salud resueltos"}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			if tc.lang == "es" {
+				speakSpanish(t)
+			}
+			c := &record.Chart{Conditions: []record.Condition{
+				{Name: "Hay fever", ClinicalStatus: "active"},
+				{Name: "Sore throat", ClinicalStatus: "resolved"},
+			}}
+			var headings []string
+			for _, it := range conditionsSection(c).items {
+				if it.header {
+					headings = append(headings, it.title)
+				}
+			}
+			if !slices.Equal(headings, tc.want) {
+				t.Errorf("headings %q, want %q", headings, tc.want)
+			}
+		})
 	}
 }
