@@ -165,8 +165,14 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 	default:
 		latest := vm.Unread[0]
 		text := lang.N("{{.Count}} new messages from your practice.", n, map[string]any{"Count": n})
+		// Who wrote them; how many each, when more than one wrote (one
+		// person's count is the count above).
 		var from []string
 		for _, u := range vm.UnreadBy {
+			if len(vm.UnreadBy) == 1 {
+				from = append(from, u.From)
+				continue
+			}
 			from = append(from, fmt.Sprintf("%s: %d", u.From, u.Count))
 		}
 		if len(from) > 0 {

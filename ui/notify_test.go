@@ -216,3 +216,47 @@ func TestMergedDashboardIncompleteRecord(t *testing.T) {
 		w.Close()
 	}
 }
+
+// TestDashboardUnreadSenders: the home screen says who wrote the new
+// messages, with a count for each only when more than one person wrote
+// ("From Dr. Samuel Brooks, MD: 1" under "1 new message" read as a
+// second, puzzling number).
+func TestDashboardUnreadSenders(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	for _, tc := range []struct {
+		name   string
+		unread int
+		by     []app.UnreadCount
+		want   string
+		absent string
+	}{
+		{"one person", 1, []app.UnreadCount{{From: "Dr. Samuel Brooks, MD", Count: 1}},
+			"From Dr. Samuel Brooks, MD", "MD: 1"},
+		{"one person, two messages", 2, []app.UnreadCount{{From: "Dr. Samuel Brooks, MD", Count: 2}},
+			"2 new messages from your practice.\nFrom Dr. Samuel Brooks, MD", "MD: 2"},
+		{"two people", 3, []app.UnreadCount{{From: "Dr. Elena Park, MD", Count: 2}, {From: "Billing office", Count: 1}},
+			"From Dr. Elena Park, MD: 2 · Billing office: 1", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vm := app.Dashboard{Profile: app.ProfileInfo{Self: true, Label: "Sam Lee"}, PatientName: "Sam Lee", UnreadBy: tc.by}
+			for range tc.unread {
+				vm.Unread = append(vm.Unread, record.Communication{Topic: "School form"})
+			}
+			d := newDashboardView(context.Background(), nil, "p", func(string) {})
+			w := test.NewWindow(d.CanvasObject())
+			defer w.Close()
+			w.Resize(fyne.NewSize(1280, 800))
+			d.apply(vm)
+			var text string
+			walkVisible(w.Content(), func(o fyne.CanvasObject) {
+				if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, "new message") {
+					text = l.Text
+				}
+			})
+			if !strings.Contains(text, tc.want) || (tc.absent != "" && strings.Contains(text, tc.absent)) {
+				t.Errorf("the messages card says %q; want %q in it, and not %q", text, tc.want, tc.absent)
+			}
+		})
+	}
+}
