@@ -141,3 +141,29 @@ func textSizeOf(t *testing.T, w fyne.Window, text string) float32 {
 	}
 	return size
 }
+
+// payingRecord is a record source whose practice publishes a payment page.
+type payingRecord struct{ *fakeRecord }
+
+func (payingRecord) PaymentPage(ctx context.Context, profileID string) (app.PaymentLink, bool, error) {
+	return app.PaymentLink{URL: "https://pay.example/riverside"}, true, nil
+}
+
+// TestStatementActionsFitAPhoneInSpanish: a statement's two actions,
+// "Preguntar por esta factura" and "Pagar en línea", go one under the
+// other on a phone instead of running off its right edge together with
+// the statement's text (es-phone-record-billing-detail.png).
+func TestStatementActionsFitAPhoneInSpanish(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	speakSpanish(t)
+	q := useQueue(t)
+	v, w := openRecord(t, payingRecord{newFakeRecord(extraResources(t))}, fyne.NewSize(360, 740))
+	v.askBill = func(string) {}
+	v.ShowSection("billing")
+	selectRow(t, v, "Factura del 15 mar 2024")
+	q.waitShows(t, w, "Preguntar por esta factura", "Pagar en línea")
+	assertFits(t, w)
+	assertMinFits(t, w, 360)
+	screenshot(t, w, "es-statement-360x740")
+}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
@@ -153,9 +152,11 @@ var openURL = func(u *url.URL) error { return fyne.CurrentApp().OpenURL(u) }
 
 // billActions are a statement's two actions: ask the billing office about
 // it, and pay online where the practice publishes a payment page (found
-// off the UI goroutine; hidden where there is none). UI goroutine.
+// off the UI goroutine; hidden where there is none). They go on to a
+// second line when the screen is too narrow for both (in Spanish on a
+// phone). UI goroutine.
 func (v *recordView) billActions(m detailModel) fyne.CanvasObject {
-	row := container.NewHBox()
+	row := newFlow()
 	ref := m.billRef
 	if v.askBill != nil {
 		row.Add(&widget.Button{Text: lang.L("Ask about this bill"), Icon: theme.MailComposeIcon(), OnTapped: func() {
