@@ -167,3 +167,28 @@ func TestStatementActionsFitAPhoneInSpanish(t *testing.T) {
 	assertMinFits(t, w, 360)
 	screenshot(t, w, "es-statement-360x740")
 }
+
+// TestRefillFormFitsAPhoneInSpanish: a refill's form in Spanish on a
+// phone, its text at 125 % (Settings › Appearance): "Enviar solicitud"
+// and "Descartar borrador" go one under the other instead of running off
+// the screen side by side (at 100 % they take 352 of its 352 points). The
+// other rows of buttons that grow with their words (a message's Editar,
+// Reintentar, Descartar; the composer's Enviar mensaje and Descartar
+// borrador; a request's actions; a record's own lock) flow the same way.
+func TestRefillFormFitsAPhoneInSpanish(t *testing.T) {
+	test.NewTempApp(t)
+	fyne.CurrentApp().Preferences().SetInt(prefTextPercent, 125)
+	lightTheme(t)
+	speakSpanish(t)
+	q := useQueue(t)
+	core := connectCore(t, startPractice(t), "maya")
+	v, w := openVisits(t, core, fyne.NewSize(360, 740))
+	v.ShowSection("medications")
+	q.waitShows(t, w, "Lisinopril")
+	selectRow(t, v, "Lisinopril")
+	test.Tap(findButton(t, w.Content(), "Pedir una renovación de receta"))
+	q.waitShows(t, w, "Nota para la consulta", "Enviar solicitud", "Descartar borrador")
+	assertFits(t, w)
+	assertMinFits(t, w, 360)
+	screenshot(t, w, "es-refill-form-125-360x740")
+}

@@ -368,7 +368,7 @@ func (v *messagesView) stateObjects(th app.MessageThread, m app.Message) []fyne.
 		}
 	}
 	if len(buttons) > 0 {
-		objs = append(objs, container.NewHBox(buttons...), problem)
+		objs = append(objs, newFlow(buttons...), problem)
 	}
 	return objs
 }

@@ -192,7 +192,7 @@ func (v *messagesView) newComposer(key string, reply bool, m composerModel) *com
 	}
 	// The notice sits right above Send: read before sending.
 	objs = append(objs, boldText(lang.L("Message")), c.text, c.counter, c.fileList, container.NewHBox(attach), limits, notice, c.problem,
-		container.NewHBox(c.send, discard))
+		newFlow(c.send, discard))
 	c.root = container.NewVScroll(container.NewPadded(newColumn(detailMaxWidth, false, objs...)))
 	c.refreshFiles()
 	c.updateCounter()

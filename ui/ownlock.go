@@ -159,6 +159,6 @@ func (s *shell) ownLockCard() fyne.CanvasObject {
 		paragraph(lang.L("{{.Name}}'s record has a passphrase of its own: unlocking Carebook does not open it. Locking Carebook locks it again.", f)),
 		closeNow,
 		current, next, confirm, problem,
-		container.NewHBox(change, remove))
+		newFlow(change, remove))
 	return newCard(lang.L("A lock of {{.Name}}'s own", f), "", col)
 }

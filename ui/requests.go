@@ -180,7 +180,7 @@ func (v *requestsView) requestCard(r app.Request) fyne.CanvasObject {
 		objs = append(objs, fieldText(lang.L("Asked"), when))
 	}
 	if actions := v.requestActions(r); len(actions) > 0 {
-		objs = append(objs, container.NewHBox(actions...))
+		objs = append(objs, newFlow(actions...))
 	}
 	return widget.NewCard("", "", newColumn(0, false, append([]fyne.CanvasObject{boldText(r.Title)}, objs...)...))
 }
@@ -528,7 +528,7 @@ func (f *requestForm) apply(m requestFormModel, err error) {
 	f.problem = errorText()
 	f.result = newColumn(0, false)
 	f.send = &widget.Button{Text: lang.L("Send request"), Icon: theme.MailSendIcon(), Importance: widget.HighImportance, OnTapped: f.submit}
-	buttons := container.NewHBox(f.send)
+	buttons := newFlow(f.send)
 	if f.saves = newFormAutosave(f.src, f.profileID, f.draftKey); f.saves != nil {
 		f.saves.shown = showSaveProblem(f.problem)
 		buttons.Add(&widget.Button{Text: lang.L("Discard draft"), Icon: theme.DeleteIcon(), OnTapped: f.discardDraft})
