@@ -412,10 +412,12 @@ func (md *masterDetail) setFlag(i int, flag string) {
 // setListWidth tells the list how wide it is: rows whose titles no longer
 // need two lines (or now do) get their height again. Called from layout.
 // A row is as wide as the list; its labels' text has their inner padding
-// on either side. One point less keeps a text that ties on the side of
-// two lines (changes under a point are not measured again).
+// on either side. (Changes under a point are not measured again: a text
+// then measured to fit may run a fraction of a point into the padding,
+// which shows nothing, where one measured not to fit would leave a blank
+// line under it.)
 func (md *masterDetail) setListWidth(w float32) {
-	room := w - 2*theme.InnerPadding() - 1
+	room := w - 2*theme.InnerPadding()
 	if room < 1 || (room > md.textWidth-1 && room < md.textWidth+1) {
 		return
 	}
