@@ -119,6 +119,7 @@ func TestLockKeepsTheFormTyping(t *testing.T) {
 func openMsgWindow(t *testing.T, q uiQueue, size fyne.Size) (*app.App, *UI, fyne.Window) {
 	t.Helper()
 	test.NewTempApp(t)
+	lightTheme(t) // captures in daylight colours, as the others
 	core := openMsgCore(t, startMsgPractice(t), t.TempDir())
 	t.Cleanup(func() { core.Close() })
 	u := NewMainWindow(fyne.CurrentApp(), core, Options{})

@@ -223,7 +223,7 @@ func (s *shell) endedView() fyne.CanvasObject {
 	f := map[string]any{"Name": firstOf(p.Label), "Practice": p.Practice}
 	head := []fyne.CanvasObject{
 		heading(lang.L("Access to {{.Name}}'s record has ended", f)),
-		paragraph(lang.L("{{.Practice}} no longer shares {{.Name}}'s record with you, so Carebook can no longer update it or send anything for {{.Name}}. What you wrote below was not sent, and will be lost when the record is removed: copy anything you still need (select the text) and send it another way.", f)),
+		paragraph(lang.L("{{.Practice}} no longer shares {{.Name}}'s record with you, so Carebook can no longer update it or send anything for {{.Name}}. What you wrote below was not sent, and will be lost when the record is removed: copy anything you still need and send it another way.", f)),
 	}
 	col := newColumn(640, false, append(head, paragraph(lang.L("Loading…")))...)
 	var remove *wrapButton
@@ -260,8 +260,7 @@ func (s *shell) endedView() fyne.CanvasObject {
 			objs = append(objs, paragraph(lang.L("Carebook could not read what was waiting to be sent.")+" "+humanStorageError(err)))
 		default:
 			for _, e := range entries {
-				objs = append(objs, newCard(e.Title(), appLocale().DateTime(e.CreatedAt.Local()),
-					selectableText(e.Text())))
+				objs = append(objs, u.unsentCard(e, appLocale().DateTime(e.CreatedAt.Local())))
 			}
 		}
 		if len(objs) == 0 {

@@ -277,13 +277,7 @@ func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
 	objs := []fyne.CanvasObject{paragraph(lang.N("{{.Count}} items were not sent to {{.Practice}} yet. If you remove {{.Name}}'s record now, they are lost. Copy what you still need, or keep the record: Carebook sends it when it reaches the practice.",
 		n, map[string]any{"Count": n, "Practice": p.Practice, "Name": firstOf(p.Label)}))}
 	for _, e := range items {
-		text := e.Text()
-		copyBtn := &widget.Button{Text: lang.L("Copy"), OnTapped: func() {
-			u.core.Touch()
-			u.fyneApp.Clipboard().SetContent(e.Title() + "\n" + text)
-		}}
-		objs = append(objs, newCard(e.Title(), appLocale().DateTime(e.CreatedAt.Local())+" · "+unsentState(e),
-			newColumn(0, false, selectableText(text), container.NewHBox(copyBtn))))
+		objs = append(objs, u.unsentCard(e, appLocale().DateTime(e.CreatedAt.Local())+" · "+unsentState(e)))
 	}
 	content := container.NewVScroll(newColumn(520, false, objs...))
 	content.SetMinSize(fyne.NewSize(300, 360))
@@ -294,6 +288,18 @@ func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
 	}, u.win)
 	d.Resize(dialogSize(u.win))
 	d.Show()
+}
+
+// unsentCard shows an item that was not sent under subtitle: its words,
+// which can be selected, and a Copy button that puts its title and words
+// on the clipboard (selecting text is fiddly on a phone). UI goroutine.
+func (u *UI) unsentCard(e app.OutboxEntry, subtitle string) fyne.CanvasObject {
+	text := e.Text()
+	copyBtn := &widget.Button{Text: lang.L("Copy"), Icon: theme.ContentCopyIcon(), OnTapped: func() {
+		u.core.Touch()
+		u.fyneApp.Clipboard().SetContent(e.Title() + "\n" + text)
+	}}
+	return newCard(e.Title(), subtitle, newColumn(0, false, selectableText(text), container.NewHBox(copyBtn)))
 }
 
 // unsentState says where an unsent item stands.

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/practice/demo"
@@ -171,11 +172,13 @@ func removeShowsUnsent(t *testing.T, size fyne.Size) {
 // TestEndedShowsDrafts: the screen of a record whose access ended shows
 // every word that is lost with it before it is removed: a message that
 // waits, and the drafts beside it (a message's, a request form's, a
-// visit's reason), as Remove's list of what was not sent does.
+// visit's reason), as Remove's list of what was not sent does, each with
+// a Copy button.
 func TestEndedShowsDrafts(t *testing.T) {
 	ctx := context.Background()
 	q := useQueue(t)
 	fyneApp := test.NewTempApp(t)
+	lightTheme(t)
 	core, maya := openUnsentCore(t)
 	if err := core.SaveFormDraft(ctx, maya.ID, app.RequestDraftKey(app.RequestReferral, ""), app.FormDraft{Text: "A dermatologist for the mole on my back"}); err != nil {
 		t.Fatal(err)
@@ -195,5 +198,19 @@ func TestEndedShowsDrafts(t *testing.T) {
 	q.waitShows(t, w, "Access to Maya's record has ended", "Should I stop eating the night before?",
 		"Can I pick up my glasses Monday?", "A dermatologist for the mole on my back", "Sore throat for a week")
 	screenshotBothSizes(t, w, "drafts-access-ended")
+	// Each has a Copy button, as Remove's list has: selecting the words
+	// of a read-only field is fiddly on a phone.
+	var copied []string
+	walkVisible(w.Content(), func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Copy" {
+			test.Tap(b)
+			copied = append(copied, fyneApp.Clipboard().Content())
+		}
+	})
+	if all := strings.Join(copied, "\n"); len(copied) != 4 || !strings.Contains(all, "Should I stop eating the night before?") ||
+		!strings.Contains(all, "Can I pick up my glasses Monday?") || !strings.Contains(all, "A dermatologist for the mole on my back") ||
+		!strings.Contains(all, "Sore throat for a week") {
+		t.Errorf("the four items' Copy buttons copied %q", copied)
+	}
 	q.drain()
 }
