@@ -130,6 +130,11 @@ func (ap Appointment) Changeable(now time.Time) bool {
 type Appointments struct {
 	Upcoming []Appointment
 	Past     []Appointment
+	// AccessEnded says the practice ended this access to the record: a
+	// booking waiting cannot be sent unless the practice gives the access
+	// back. (The record itself is gone from the device then, with its
+	// appointments: a move or cancellation waiting shows nowhere here.)
+	AccessEnded bool
 }
 
 // stateOf maps a FHIR Appointment status to what the patient reads.
@@ -267,11 +272,17 @@ func (a *App) appointmentChart(ctx context.Context, profileID string) (*record.C
 // yet (waiting, or refused with the practice's words) and moves or
 // cancellations on their way.
 func (a *App) Appointments(ctx context.Context, profileID string) (Appointments, error) {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return Appointments{}, fmt.Errorf("appointments: %w", err)
+	}
 	all, err := a.allAppointments(ctx, profileID)
 	if err != nil {
 		return Appointments{}, err
 	}
-	return sortAppointments(all, a.cfg.Now()), nil
+	out := sortAppointments(all, a.cfg.Now())
+	out.AccessEnded = HasAccessEnded(p)
+	return out, nil
 }
 
 // Appointment returns one appointment, by the practice's id or by the

@@ -324,7 +324,7 @@ func (a *App) RequestForm(ctx context.Context, profileID string, kind RequestKin
 	if err != nil {
 		return RequestForm{}, fmt.Errorf("request form: %w", err)
 	}
-	open, err := a.Requests(ctx, profileID)
+	open, err := a.requestList(ctx, profileID)
 	if err != nil {
 		return RequestForm{}, fmt.Errorf("request form: %w", err)
 	}

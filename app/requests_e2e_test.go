@@ -41,7 +41,7 @@ func requestBySeq(t testing.TB, a *App, id string, seq int64) Request {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range rs {
+	for _, r := range rs.Items {
 		if r.Seq == seq {
 			return r
 		}
@@ -357,7 +357,7 @@ func TestRequestOfflineSentLater(t *testing.T) {
 	}
 	rs, _ := a.Requests(ctx, id)
 	n := 0
-	for _, x := range rs {
+	for _, x := range rs.Items {
 		if x.Title == r.Title {
 			n++
 		}

@@ -56,7 +56,7 @@ func (a *App) SendRequest(ctx context.Context, profileID string, in RequestInput
 	if err != nil {
 		return Submitted{}, fmt.Errorf("request: %w", err)
 	}
-	existing, err := a.Requests(ctx, profileID)
+	existing, err := a.requestList(ctx, profileID)
 	if err != nil {
 		return Submitted{}, fmt.Errorf("request: %w", err)
 	}
@@ -163,11 +163,36 @@ func choosePharmacy(known []Pharmacy, want string) (Pharmacy, error) {
 		map[string]any{"Pharmacy": strconv.Quote(want), "Known": strings.Join(names, ", ")}))
 }
 
+// Requests is a profile's requests, as the Requests screen and the
+// command line list them.
+type Requests struct {
+	// Items are the requests, newest first.
+	Items []Request
+	// AccessEnded says the practice ended this access to the record: a
+	// request waiting cannot be sent unless the practice gives the access
+	// back.
+	AccessEnded bool
+}
+
 // Requests lists the profile's requests, newest first: those waiting in
 // this device's outbox or refused by the practice, and every request Task
-// in the record (made here or elsewhere), each with its state. It reads
-// the local cache only.
-func (a *App) Requests(ctx context.Context, profileID string) ([]Request, error) {
+// in the record (made here or elsewhere), each with its state, and
+// whether anything waiting can still be sent. It reads the local cache
+// only.
+func (a *App) Requests(ctx context.Context, profileID string) (Requests, error) {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return Requests{}, fmt.Errorf("requests: %w", err)
+	}
+	items, err := a.requestList(ctx, profileID)
+	if err != nil {
+		return Requests{}, err
+	}
+	return Requests{Items: items, AccessEnded: HasAccessEnded(p)}, nil
+}
+
+// requestList is the requests of Requests.
+func (a *App) requestList(ctx context.Context, profileID string) ([]Request, error) {
 	entries, err := a.Outbox(ctx, profileID)
 	if err != nil {
 		return nil, fmt.Errorf("requests: %w", err)
@@ -356,7 +381,7 @@ func (a *App) AskAboutRequest(ctx context.Context, profileID, taskID string) (Dr
 		d.DraftKey = key
 		return d, err
 	}
-	rs, err := a.Requests(ctx, profileID)
+	rs, err := a.requestList(ctx, profileID)
 	if err != nil {
 		return Draft{}, fmt.Errorf("ask about request: %w", err)
 	}

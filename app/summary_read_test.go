@@ -197,7 +197,7 @@ func TestSummaryAndFormsSameAsWholeRecord(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		open, err := a.Requests(ctx, p.ID)
+		open, err := a.requestList(ctx, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -141,11 +141,11 @@ func noRowCutOff(t *testing.T, w fyne.Window) {
 // spanishRequests is a requestSource with a request in each state; the
 // forms offer what RequestForm gives; nothing is sent.
 type spanishRequests struct {
-	requests []app.Request
+	requests app.Requests
 	form     app.RequestForm
 }
 
-func (s spanishRequests) Requests(context.Context, string) ([]app.Request, error) {
+func (s spanishRequests) Requests(context.Context, string) (app.Requests, error) {
 	return s.requests, nil
 }
 func (s spanishRequests) RequestForm(context.Context, string, app.RequestKind, string) (app.RequestForm, error) {
@@ -184,7 +184,7 @@ func TestRequestsInSpanish(t *testing.T) {
 	declined := "Please book a visit first: this medicine needs a check-up"
 	refused := "Task.focus: MedicationRequest/9 is not active"
 	src := spanishRequests{
-		requests: []app.Request{
+		requests: app.Requests{Items: []app.Request{
 			{LocalID: "local-3", Seq: 3, Kind: app.RequestReferral, Title: "Derivación: dermatología", State: app.RequestWaiting, Created: asked},
 			{ID: "t1", Kind: app.RequestLabReportCopy, Title: "Copia de los informes de laboratorio (los más recientes)", State: app.RequestSent, Created: asked},
 			{ID: "t2", Kind: app.RequestRefill, Title: "Renovación de receta: Lisinopril 10 mg", State: app.RequestDeclined, Words: declined,
@@ -192,7 +192,7 @@ func TestRequestsInSpanish(t *testing.T) {
 			{LocalID: "local-4", Seq: 4, Kind: app.RequestRefill, Title: "Renovación de receta: Metformina", State: app.RequestFailed, Words: refused, Created: asked},
 			{ID: "t5", Kind: app.RequestRefill, Title: "Renovación de receta: Atorvastatina", State: app.RequestDone,
 				Outcomes: []app.RequestOutcome{{Label: "Renewed prescription", Ref: "MedicationRequest/7", Name: "Atorvastatina 20 mg, 3 dispensaciones"}}, Created: asked},
-		},
+		}},
 		form: app.RequestForm{CanSend: true, AboutName: "Lisinopril 10 mg", HasRefills: true, Refills: 1,
 			Pharmacies: []app.Pharmacy{{Ref: "Organization/ph1", Name: "CareMail Pharmacy", Address: "1 Main St", Preferred: true}}},
 	}
@@ -218,6 +218,18 @@ func TestRequestsInSpanish(t *testing.T) {
 		"Nota para la consulta", "Enviar solicitud", "Volver a las solicitudes")
 	noButtonCutOff(t, w)
 	screenshot(t, w, "requests-es-refill-360x740")
+
+	// The practice ended this access: the request waiting says, in
+	// Spanish, that it cannot go, and the refused one cannot be tried
+	// again (it can still be discarded).
+	src.requests.AccessEnded = true
+	ended := newRequestsView(context.Background(), src, "p1")
+	w.SetContent(ended.CanvasObject())
+	ended.Refresh()
+	q.waitShows(t, w, "Guardado en este dispositivo, pero no enviado: su centro médico ha terminado su acceso", "Descartar")
+	if shown := shownText(w.Content()); strings.Contains(shown, "se enviará") || strings.Contains(shown, "Reintentar") {
+		t.Errorf("the requests of an ended record promise sending: %s", shown)
+	}
 }
 
 // noButtonCutOff fails when a button on show is narrower than its text

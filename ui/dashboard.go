@@ -116,7 +116,12 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 			lang.N("{{.Count}} items couldn't be sent: the practice refused it. Carebook keeps a copy on this device.", vm.FailedSends,
 				map[string]any{"Count": vm.FailedSends}), nil))
 	}
-	if vm.PendingSends > 0 {
+	switch {
+	case vm.PendingSends > 0 && vm.Profile.Ended:
+		// Nothing can go: the card says so, in the words of each item's.
+		objs = append(objs, card(lang.N("{{.Count}} items not sent", vm.PendingSends, map[string]any{"Count": vm.PendingSends}),
+			storedAsAccessEndedText(), nil))
+	case vm.PendingSends > 0:
 		objs = append(objs, card(lang.L("Waiting to be sent"),
 			lang.N("{{.Count}} items will be sent when Carebook next reaches the practice.", vm.PendingSends,
 				map[string]any{"Count": vm.PendingSends}), nil))
@@ -213,7 +218,7 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 				lines = append(lines, andMore(len(vm.Requests)-4))
 				break
 			}
-			lines = append(lines, "• "+requestLine(r))
+			lines = append(lines, "• "+requestLine(r, vm.Profile.Ended))
 		}
 		var link *widget.Button
 		if d.openRequests != nil {
@@ -339,8 +344,12 @@ func appointmentLine(ap record.Appointment, now time.Time) string {
 	return when + " — " + what
 }
 
-// requestLine is "Refill: Lisinopril 10 MG Oral Tablet — In progress".
-func requestLine(r app.Request) string {
+// requestLine is "Refill: Lisinopril 10 MG Oral Tablet — In progress";
+// ended says the practice ended this access to the record.
+func requestLine(r app.Request, ended bool) string {
+	if ended && r.State == app.RequestWaiting {
+		return r.Title + " — " + accessEndedFlag()
+	}
 	line := r.Title + " — " + r.State.Headline()
 	if r.Words != "" && r.State != app.RequestWaiting {
 		line += " (" + r.Words + ")"

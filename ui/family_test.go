@@ -312,3 +312,95 @@ func TestStoredAsTheAccessEnded(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitingOnAnEndedRecord: on a record whose access the practice
+// ended, what waits there says it cannot be sent, never that it will be,
+// on every screen that shows it (storedAsAccessEndedText, or
+// accessEndedFlag in a list row), and nothing offers to send it: a
+// request in Requests and on the dashboard, the dashboard's count (a
+// cancellation too, stored first: the record, with the visit, goes from
+// the device as the access ends), a booking in the visits (list and
+// page), a message in the Messages list.
+func TestWaitingOnAnEndedRecord(t *testing.T) {
+	ctx := context.Background()
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	core, leo := openEndedOnSend(t)
+	appts, err := core.Appointments(ctx, leo)
+	if err != nil || len(appts.Upcoming) == 0 {
+		t.Fatalf("Leo's visits to come: %+v %v", appts, err)
+	}
+	visit := appts.Upcoming[0]
+	opts, err := core.MessageOptions(ctx, leo)
+	if err != nil || len(opts.Recipients) == 0 {
+		t.Fatalf("message options %+v %v", opts, err)
+	}
+	start := time.Now().Add(96 * time.Hour).Truncate(time.Hour)
+	for _, send := range []struct {
+		what string
+		send func() (app.Submitted, error)
+	}{
+		{"a cancellation", func() (app.Submitted, error) { return core.Cancel(ctx, leo, visit.ID, "Leo has the flu") }},
+		{"a request", func() (app.Submitted, error) {
+			return core.SendRequest(ctx, leo, app.RequestInput{Kind: app.RequestReferral, Text: "A hearing test"})
+		}},
+		{"a booking", func() (app.Submitted, error) {
+			return core.Book(ctx, leo, app.BookRequest{Slot: app.FreeSlot{ID: "ended-record-slot", Start: start, End: start.Add(20 * time.Minute),
+				VisitType: app.VisitType{Code: "ear-check", Name: "Ear check"}}})
+		}},
+		{"a message", func() (app.Submitted, error) {
+			return core.SendMessage(ctx, leo, app.Draft{To: opts.Recipients[0].Ref, Topic: "other",
+				Subject: "Leo's ears", Text: "Leo's ears hurt again."})
+		}},
+	} {
+		if _, err := send.send(); !storedAsAccessEnded(err) {
+			t.Fatalf("%s on the ended record: %v, want it stored as the access ended", send.what, err)
+		}
+	}
+	q.drain()
+	promises := func(t *testing.T, w fyne.Window, where string) {
+		t.Helper()
+		shown := shownText(w.Content())
+		for _, promise := range []string{"will be sent", "waiting to be sent", "Waiting to be sent", "Not sent yet", "Send now", "Retry", "Try again"} {
+			if strings.Contains(shown, promise) {
+				t.Errorf("%s says %q: %s", where, promise, shown)
+			}
+		}
+	}
+	show := func(o fyne.CanvasObject, size fyne.Size) fyne.Window {
+		w := test.NewWindow(o)
+		t.Cleanup(w.Close)
+		w.Resize(size)
+		return w
+	}
+	phone, desktop := fyne.NewSize(360, 740), fyne.NewSize(1280, 800)
+
+	rv := newRequestsView(ctx, core, leo)
+	w := show(rv.CanvasObject(), phone)
+	rv.Refresh()
+	q.waitShows(t, w, "Referral: A hearing test", storedAsAccessEndedText())
+	promises(t, w, "Requests")
+
+	dv := newDashboardView(ctx, core, leo, nil)
+	w = show(dv.CanvasObject(), phone)
+	dv.Refresh()
+	q.waitShows(t, w, "4 items not sent", "Referral: A hearing test — "+accessEndedFlag())
+	promises(t, w, "the dashboard")
+
+	v := buildRecordView(core, leo, nil, true)
+	w = show(v.CanvasObject(), desktop)
+	v.win = w
+	v.ShowSection("visits")
+	q.waitShows(t, w, "Ear check", accessEndedFlag())
+	promises(t, w, "the visits")
+	openAppointment(t, v, "Ear check")
+	q.waitShows(t, w, storedAsAccessEndedText())
+	promises(t, w, "the booking")
+
+	mv := newMessagesView(ctx, core, leo, nil)
+	w = show(mv.CanvasObject(), desktop)
+	mv.Refresh()
+	q.waitShows(t, w, "Leo's ears", accessEndedFlag())
+	promises(t, w, "the Messages list")
+}

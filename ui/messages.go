@@ -117,14 +117,15 @@ func inboxItems(in app.Inbox) []listItem {
 			title:  firstText(th.Subject, th.Preview(), lang.L("Message")),
 			detail: joinNonEmpty(" · ", th.With, shortTime(th.Latest), th.Preview()),
 			key:    th.Key,
-			flag:   threadFlag(th),
+			flag:   threadFlag(th, in.AccessEnded),
 		}
 	}
 	return items
 }
 
-// threadFlag is what a thread's row says needs attention.
-func threadFlag(th app.MessageThread) string {
+// threadFlag is what a thread's row says needs attention; ended says the
+// practice ended this access to the record, so what waits cannot go.
+func threadFlag(th app.MessageThread, ended bool) string {
 	failed, waiting := 0, 0
 	for _, m := range th.Messages {
 		switch m.State {
@@ -141,6 +142,8 @@ func threadFlag(th app.MessageThread) string {
 		return lang.L("New")
 	case len(th.Unread) > 1:
 		return lang.N("{{.Count}} new", len(th.Unread), map[string]any{"Count": len(th.Unread)})
+	case waiting > 0 && ended:
+		return accessEndedFlag()
 	case waiting > 0:
 		return lang.L("Waiting")
 	}
@@ -355,10 +358,11 @@ func (v *messagesView) stateObjects(th app.MessageThread, m app.Message) []fyne.
 	var buttons []fyne.CanvasObject
 	switch m.State {
 	case app.MessageFailed:
-		buttons = append(buttons,
-			&widget.Button{Text: lang.L("Edit"), Icon: theme.DocumentCreateIcon(), OnTapped: func() { v.editFailed(seq, problem) }},
-			&widget.Button{Text: lang.L("Retry"), Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq, problem) }},
-			&widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
+		buttons = append(buttons, &widget.Button{Text: lang.L("Edit"), Icon: theme.DocumentCreateIcon(), OnTapped: func() { v.editFailed(seq, problem) }})
+		if !v.inbox.AccessEnded { // nothing can go
+			buttons = append(buttons, &widget.Button{Text: lang.L("Retry"), Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq, problem) }})
+		}
+		buttons = append(buttons, &widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq, problem) }})
 	case app.MessageWaiting:
 		if !v.inbox.AccessEnded { // nothing can go
 			buttons = append(buttons, &widget.Button{Text: lang.L("Send now"), Icon: theme.MailSendIcon(), OnTapped: func() { v.retry(seq, problem) }})

@@ -21,7 +21,7 @@ import (
 // satisfies it. Its methods block (cache, network): call them off the UI
 // goroutine, except Touch.
 type requestSource interface {
-	Requests(ctx context.Context, profileID string) ([]app.Request, error)
+	Requests(ctx context.Context, profileID string) (app.Requests, error)
 	RequestForm(ctx context.Context, profileID string, kind app.RequestKind, about string) (app.RequestForm, error)
 	SendRequest(ctx context.Context, profileID string, in app.RequestInput) (app.Submitted, error)
 	RetryOutboxItem(ctx context.Context, profileID string, seq int64) (app.Submitted, error)
@@ -107,12 +107,12 @@ func (v *requestsView) Refresh() {
 }
 
 // load reads the requests; no widgets. Any goroutine.
-func (v *requestsView) load(ctx context.Context) ([]app.Request, error) {
+func (v *requestsView) load(ctx context.Context) (app.Requests, error) {
 	return v.src.Requests(ctx, v.profileID)
 }
 
 // apply shows the requests. UI goroutine.
-func (v *requestsView) apply(rs []app.Request, err error) {
+func (v *requestsView) apply(list app.Requests, err error) {
 	objs := []fyne.CanvasObject{heading(lang.L("Your requests"))}
 	if err != nil {
 		objs = append(objs, paragraph(lang.L("Carebook could not read your requests. {{.Problem}}", map[string]any{"Problem": humanStorageError(err)})))
@@ -128,6 +128,7 @@ func (v *requestsView) apply(rs []app.Request, err error) {
 		),
 		paragraph(lang.L("To renew a prescription, open it under Health record › Medications. To correct your record, open the entry that is wrong.")),
 	)
+	rs := list.Items
 	var open, closed []app.Request
 	for _, r := range rs {
 		if r.State.Open() {
@@ -142,13 +143,13 @@ func (v *requestsView) apply(rs []app.Request, err error) {
 	if len(open) > 0 {
 		objs = append(objs, boldText(lang.L("Open requests")))
 		for _, r := range open {
-			objs = append(objs, v.requestCard(r))
+			objs = append(objs, v.requestCard(r, list.AccessEnded))
 		}
 	}
 	if len(closed) > 0 {
 		objs = append(objs, boldText(lang.L("Finished requests")))
 		for _, r := range closed {
-			objs = append(objs, v.requestCard(r))
+			objs = append(objs, v.requestCard(r, list.AccessEnded))
 		}
 	}
 	v.list.Objects = objs
@@ -156,9 +157,10 @@ func (v *requestsView) apply(rs []app.Request, err error) {
 }
 
 // requestCard shows one request: what, its state in words, the practice's
-// own words, what it did, and what the patient can do now.
-func (v *requestsView) requestCard(r app.Request) fyne.CanvasObject {
-	state := stateLabel(r)
+// own words, what it did, and what the patient can do now; ended says the
+// practice ended this access to the record.
+func (v *requestsView) requestCard(r app.Request, ended bool) fyne.CanvasObject {
+	state := stateLabel(r, ended)
 	objs := []fyne.CanvasObject{state}
 	if r.Words != "" && !strings.EqualFold(r.Words, r.State.Headline()) && !(r.State == app.RequestDone && strings.EqualFold(r.Words, "completed")) {
 		label := lang.L("The practice says")
@@ -179,19 +181,22 @@ func (v *requestsView) requestCard(r app.Request) fyne.CanvasObject {
 	if when := requestWhen(r); when != "" {
 		objs = append(objs, fieldText(lang.L("Asked"), when))
 	}
-	if actions := v.requestActions(r); len(actions) > 0 {
+	if actions := v.requestActions(r, ended); len(actions) > 0 {
 		objs = append(objs, newFlow(actions...))
 	}
 	return widget.NewCard("", "", newColumn(0, false, append([]fyne.CanvasObject{boldText(r.Title)}, objs...)...))
 }
 
-// stateLabel is a request's state in words, coloured by what it means.
-func stateLabel(r app.Request) *widget.Label {
+// stateLabel is a request's state in words, coloured by what it means;
+// ended says the practice ended this access to the record.
+func stateLabel(r app.Request, ended bool) *widget.Label {
 	text := r.State.Headline()
-	switch r.State {
-	case app.RequestWaiting:
+	switch {
+	case r.State == app.RequestWaiting && ended:
+		text = storedAsAccessEndedText()
+	case r.State == app.RequestWaiting:
 		text = lang.L("{{.State}}: it will be sent when Carebook reaches your practice", map[string]any{"State": text})
-	case app.RequestSent:
+	case r.State == app.RequestSent:
 		text = lang.L("{{.State}}: the office has not looked at it yet", map[string]any{"State": text})
 	}
 	l := boldText(text)
@@ -213,14 +218,16 @@ func requestWhen(r app.Request) string {
 	return appLocale().WeekdayDateTime(r.Created.Local(), true)
 }
 
-// requestActions are what the patient can do about a request now.
-func (v *requestsView) requestActions(r app.Request) []fyne.CanvasObject {
+// requestActions are what the patient can do about a request now; ended
+// says the practice ended this access to the record, so nothing can go.
+func (v *requestsView) requestActions(r app.Request, ended bool) []fyne.CanvasObject {
 	var out []fyne.CanvasObject
 	if r.State == app.RequestFailed && r.ID == "" && r.Seq > 0 {
 		seq := r.Seq
-		out = append(out,
-			&widget.Button{Text: lang.L("Try again"), Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq) }},
-			&widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq) }})
+		if !ended {
+			out = append(out, &widget.Button{Text: lang.L("Try again"), Icon: theme.ViewRefreshIcon(), OnTapped: func() { v.retry(seq) }})
+		}
+		out = append(out, &widget.Button{Text: lang.L("Discard"), Icon: theme.DeleteIcon(), OnTapped: func() { v.discard(seq) }})
 	}
 	if (r.State == app.RequestDeclined || r.State == app.RequestFailed) && r.ID != "" {
 		id := r.ID
@@ -736,6 +743,12 @@ func storedAsAccessEnded(err error) bool {
 // do.
 func storedAsAccessEndedText() string {
 	return lang.L("Saved on this device, but not sent: your practice has ended your access to this record, so Carebook cannot send it unless the practice gives the access back. It stays with what was not sent, where you can copy it; contact the practice another way, such as by phone.")
+}
+
+// accessEndedFlag is storedAsAccessEndedText in the few words of a list
+// row: what waits on a record whose access the practice ended.
+func accessEndedFlag() string {
+	return lang.L("Not sent: access ended")
 }
 
 // humanActionError is an action's error for the patient: the message of

@@ -21,10 +21,14 @@ import (
 // start until the end); tests shorten it.
 var joinCheckEvery = 20 * time.Second
 
-// stateText says an appointment's state in words.
-func stateText(ap app.Appointment) string {
+// stateText says an appointment's state in words; ended says the
+// practice ended this access to the record.
+func stateText(ap app.Appointment, ended bool) string {
 	switch ap.State {
 	case app.StateWaiting:
+		if ended {
+			return storedAsAccessEndedText()
+		}
 		return lang.L("Not sent yet: this time is not held for you until Carebook sends your booking to the practice")
 	case app.StateRequested:
 		return lang.L("Requested: waiting for the practice to confirm")
@@ -42,13 +46,16 @@ func stateText(ap app.Appointment) string {
 	return statusText(ap.Status)
 }
 
-// stateFlag is a list row's flag for states that need attention.
-func stateFlag(ap app.Appointment) string {
+// stateFlag is a list row's flag for states that need attention; ended
+// says the practice ended this access to the record.
+func stateFlag(ap app.Appointment, ended bool) string {
 	switch {
 	case ap.State == app.StateFailed:
 		return lang.L("Refused")
 	case ap.Problem != "":
 		return lang.L("Change refused")
+	case ap.State == app.StateWaiting && ended:
+		return accessEndedFlag()
 	case ap.State == app.StateWaiting || ap.Change != "":
 		return lang.L("Not sent")
 	case ap.State == app.StateRequested:
@@ -67,12 +74,13 @@ func appointmentKey(ap app.Appointment) string {
 	return ap.LocalID
 }
 
-// appointmentItem is an appointment's row in the visits list.
-func appointmentItem(ap app.Appointment) listItem {
+// appointmentItem is an appointment's row in the visits list; ended says
+// the practice ended this access to the record.
+func appointmentItem(ap app.Appointment, ended bool) listItem {
 	return listItem{
 		title:  ap.Title(),
 		detail: joinNonEmpty(" · ", shortWhen(ap.Start), firstText(videoWord(ap), ap.Location)),
-		flag:   stateFlag(ap),
+		flag:   stateFlag(ap, ended),
 		key:    appointmentKey(ap),
 	}
 }
@@ -91,12 +99,14 @@ func shortWhen(t time.Time) string {
 	return appLocale().WeekdayDateTime(t.Local(), true)
 }
 
-// appointmentModel is the details of an appointment, with its actions.
-func appointmentModel(ap app.Appointment) detailModel {
+// appointmentModel is the details of an appointment, with its actions;
+// ended says the practice ended this access to the record, so a booking
+// waiting cannot be sent.
+func appointmentModel(ap app.Appointment, ended bool) detailModel {
 	d := detailModel{title: ap.Title(), subtitle: whenText(ap.Start, ap.End)}
 	a := ap
 	d.appt = &a
-	d.addField(lang.L("Status"), stateText(ap))
+	d.addField(lang.L("Status"), stateText(ap, ended))
 	if ap.Problem != "" {
 		d.flag = ap.Problem
 	}
@@ -387,8 +397,10 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 	headDetails = append(headDetails, nil)
 	for _, ap := range appts.Upcoming {
 		ap := ap
-		head = append(head, appointmentItem(ap))
-		headDetails = append(headDetails, func(context.Context, entryReader) (detailModel, error) { return appointmentModel(ap), nil })
+		head = append(head, appointmentItem(ap, appts.AccessEnded))
+		headDetails = append(headDetails, func(context.Context, entryReader) (detailModel, error) {
+			return appointmentModel(ap, appts.AccessEnded), nil
+		})
 	}
 	if len(appts.Upcoming) == 0 {
 		none, hint := lang.L("No appointments coming up"), lang.L("Tap \"Book a visit\" to make one.")
@@ -408,8 +420,10 @@ func visitsSectionWith(c *record.Chart, appts app.Appointments) sectionModel {
 		headDetails = append(headDetails, nil)
 		for _, ap := range past {
 			ap := ap
-			head = append(head, appointmentItem(ap))
-			headDetails = append(headDetails, func(context.Context, entryReader) (detailModel, error) { return appointmentModel(ap), nil })
+			head = append(head, appointmentItem(ap, appts.AccessEnded))
+			headDetails = append(headDetails, func(context.Context, entryReader) (detailModel, error) {
+				return appointmentModel(ap, appts.AccessEnded), nil
+			})
 		}
 	}
 	if len(items) > 0 {

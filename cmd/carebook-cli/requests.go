@@ -114,10 +114,11 @@ func cmdRequests(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer a.Close()
-	rs, err := a.Requests(ctx, p.ID)
+	list, err := a.Requests(ctx, p.ID)
 	if err != nil {
 		return err
 	}
+	rs := list.Items
 	if *asJSON {
 		out := make([]requestJSON, 0, len(rs))
 		for _, r := range rs {
