@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -302,16 +303,52 @@ func TestExitCodeMapping(t *testing.T) {
 }
 
 // buildCLI builds carebook-cli as users get it, with cgo disabled (the
-// command must build without cgo), and returns the binary's path.
+// command must build without cgo) and, in a git checkout, the commit
+// passed by the linker as scripts/package.sh passes it; it returns the
+// binary's path. It is built once for the package's tests (TestMain
+// removes it): linking it for each test that runs it cost seconds apiece.
 func buildCLI(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "carebook-cli")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+	builtCLI.once.Do(func() {
+		dir, err := os.MkdirTemp("", "carebook-cli-test")
+		if err != nil {
+			builtCLI.err = err
+			return
+		}
+		builtCLI.dir = dir
+		bin := filepath.Join(dir, "carebook-cli")
+		args := []string{"build", "-o", bin}
+		if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+			builtCLI.commit = strings.TrimSpace(string(head))
+			args = append(args, "-ldflags", "-X github.com/carebook/carebook/internal/version.Commit="+builtCLI.commit)
+		}
+		cmd := exec.Command("go", append(args, ".")...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			builtCLI.err = fmt.Errorf("CGO_ENABLED=0 go build: %w\n%s", err, out)
+			return
+		}
+		builtCLI.bin = bin
+	})
+	if builtCLI.err != nil {
+		t.Fatal(builtCLI.err)
 	}
-	return bin
+	return builtCLI.bin
+}
+
+// builtCLI is the binary buildCLI built, in a folder of its own.
+var builtCLI struct {
+	once             sync.Once
+	dir, bin, commit string
+	err              error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtCLI.dir != "" {
+		os.RemoveAll(builtCLI.dir)
+	}
+	os.Exit(code)
 }
 
 // TestSyncSurvivesSIGKILL kills `carebook-cli sync` (the real binary) 15
@@ -449,17 +486,10 @@ func converged(t *testing.T, srv *fhirtest.Server, dir string, exact bool) {
 // TestVersion: the binary says which version and commit it is, as a
 // patient or a practice's IT person would ask it.
 func TestVersion(t *testing.T) {
-	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		t.Skipf("not in a git checkout: %v", err)
-	}
-	commit := strings.TrimSpace(string(head))
-	// Built as make builds it: the commit passed by the linker.
-	bin := filepath.Join(t.TempDir(), "carebook-cli")
-	build := exec.Command("go", "build", "-ldflags", "-X github.com/carebook/carebook/internal/version.Commit="+commit, "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin := buildCLI(t)
+	commit := builtCLI.commit
+	if commit == "" {
+		t.Skip("not in a git checkout")
 	}
 	out, err := exec.Command(bin, "--version").Output()
 	if err != nil {
