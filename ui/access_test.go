@@ -69,6 +69,12 @@ func TestThemeContrast(t *testing.T) {
 		for _, tint := range []fyne.ThemeColorName{theme.ColorNameSelection, theme.ColorNameHover} {
 			pairs = append(pairs, pair{"foreground", string(tint) + " over background", c(theme.ColorNameForeground), over(c(tint), c(theme.ColorNameBackground))})
 		}
+		// A focused drop-down (filled with the focus colour), button (its
+		// colour blended with it) and menu row, under their usual text.
+		for _, bg := range []fyne.ThemeColorName{theme.ColorNameBackground, theme.ColorNameInputBackground, theme.ColorNameButton, theme.ColorNameMenuBackground} {
+			pairs = append(pairs, pair{"foreground", "focus over " + string(bg), c(theme.ColorNameForeground), over(c(theme.ColorNameFocus), c(bg))})
+		}
+		pairs = append(pairs, pair{"foregroundOnPrimary", "focus over primary", c(theme.ColorNameForegroundOnPrimary), over(c(theme.ColorNameFocus), c(theme.ColorNamePrimary))})
 		// A hint in an empty field.
 		pairs = append(pairs, pair{"placeholder", "inputBackground", c(theme.ColorNamePlaceHolder), c(theme.ColorNameInputBackground)})
 		// Labels of importance (a warning banner, an error, a success) on

@@ -33,11 +33,17 @@ func Theme() fyne.Theme { return carebookTheme{textScale: 1} }
 var (
 	tealLight = color.NRGBA{R: 0x0b, G: 0x6e, B: 0x77, A: 0xff}
 	tealDark  = color.NRGBA{R: 0x4f, G: 0xc3, B: 0xcc, A: 0xff}
+	// The focus is a tint of the teal, as Fyne's is of its blue: Fyne
+	// fills a focused drop-down (the switcher once tapped), button or menu
+	// row with it under their usual text, which the opaque teal made
+	// unreadable.
+	focusLight = color.NRGBA{R: 0x0b, G: 0x6e, B: 0x77, A: 0x40}
+	focusDark  = color.NRGBA{R: 0x4f, G: 0xc3, B: 0xcc, A: 0x40}
 
 	lightColors = map[fyne.ThemeColorName]color.Color{
 		theme.ColorNamePrimary:     tealLight,
 		theme.ColorNameHyperlink:   tealLight,
-		theme.ColorNameFocus:       tealLight,
+		theme.ColorNameFocus:       focusLight,
 		theme.ColorNamePlaceHolder: color.NRGBA{R: 0x66, G: 0x66, B: 0x66, A: 0xff},
 		theme.ColorNameError:       color.NRGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff},
 		theme.ColorNameSuccess:     color.NRGBA{R: 0x2e, G: 0x7d, B: 0x32, A: 0xff},
@@ -46,7 +52,7 @@ var (
 	darkColors = map[fyne.ThemeColorName]color.Color{
 		theme.ColorNamePrimary:             tealDark,
 		theme.ColorNameHyperlink:           tealDark,
-		theme.ColorNameFocus:               tealDark,
+		theme.ColorNameFocus:               focusDark,
 		theme.ColorNameForegroundOnPrimary: color.NRGBA{R: 0x17, G: 0x17, B: 0x18, A: 0xff},
 		theme.ColorNameError:               color.NRGBA{R: 0xf2, G: 0x8b, B: 0x82, A: 0xff},
 		theme.ColorNameSuccess:             color.NRGBA{R: 0x81, G: 0xc9, B: 0x95, A: 0xff},
