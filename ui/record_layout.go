@@ -400,12 +400,18 @@ func (md *masterDetail) setItems(items []listItem, empty string) {
 	md.master.Refresh()
 }
 
-// setFlag changes the flag of row i ("New", "2 abnormal"). UI goroutine.
+// setFlag changes the flag of row i ("New", "2 abnormal"), and the row's
+// lines with it: its title and detail have the flag's room once it is
+// gone (a conversation once read). UI goroutine.
 func (md *masterDetail) setFlag(i int, flag string) {
 	if i < 0 || i >= len(md.items) || md.list == nil {
 		return
 	}
-	md.items[i].flag = flag
+	it := &md.items[i]
+	it.flag = flag
+	it.long = needsTwoLines(*it, md.textWidth)
+	it.detailLines = detailLines(*it, md.textWidth)
+	md.list.SetItemHeight(widget.ListItemID(i), md.itemHeight(*it))
 	md.list.RefreshItem(widget.ListItemID(i))
 }
 

@@ -516,3 +516,46 @@ func TestRowLinesAsDrawn(t *testing.T) {
 		})
 	}
 }
+
+// TestRowLinesAfterFlag: a row whose flag goes (a conversation once read
+// loses "2 new") gives its detail the flag's room: no blank line is left
+// under a detail that now fits on one line (desktop-record-messages-detail.png).
+func TestRowLinesAfterFlag(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	item := listItem{title: "Your recent lab results", flag: "2 new", key: "a"}
+	md := newMasterDetail(nil, "")
+	w := test.NewWindow(md.root)
+	defer w.Close()
+	w.Resize(fyne.NewSize(1280, 800))
+	md.setItems([]listItem{item}, "")
+	// A detail that needs two lines beside the flag and one without it.
+	words := strings.Fields("Dr. Elena Park, MD · Nov 11 · Of course. A copy of the report is now in your documents, and more words to come")
+	for n := range words {
+		item.detail = strings.Join(words[:n+1], " ")
+		none := item
+		none.flag = ""
+		if detailLines(item, md.textWidth) == 2 && detailLines(none, md.textWidth) == 1 {
+			break
+		}
+	}
+	md.setItems([]listItem{item}, "")
+	md.setFlag(0, "")
+	var row *recordRow
+	walkVisible(w.Content(), func(o fyne.CanvasObject) {
+		if r, ok := o.(*recordRow); ok && r.title.Text == item.title {
+			row = r
+		}
+	})
+	if row == nil {
+		t.Fatal("no row")
+	}
+	room := row.detail.Size().Width - 2*theme.InnerPadding()
+	need := fyne.MeasureText(row.detail.Text, theme.TextSize(), fyne.TextStyle{}).Width
+	if need > room || row.detailLines != 1 || row.flag.Visible() {
+		t.Errorf("after the flag went, detail %q (%.0f of %.0f) has %d lines, flag shown %v; want 1 line, no flag", row.detail.Text, need, room, row.detailLines, row.flag.Visible())
+	}
+	if h, want := row.Size().Height, row.MinSize().Height; h != want {
+		t.Errorf("the row is %.0f tall, its lines need %.0f", h, want)
+	}
+}
