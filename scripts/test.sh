@@ -40,34 +40,61 @@ exec dbus-run-session -- bash -euo pipefail -c '
 		race="$race -gcflags=$lib=-race=false"
 	done
 	# Everything the tests import is compiled first, with both cores (the
-	# one-at-a-time run below would otherwise compile one at a time too).
+	# jobs below would otherwise compile it one package at a time on each
+	# side).
 	go build $race ./...
 	timeout="${TEST_TIMEOUT:-14m}"
-	# Two sides, one core each (go test would start the screens, package
-	# ui, the longest, last, by name): the screens, then their layout and
-	# memory checks without the race detector (see ui/layoutcheck_test.go
-	# and ui/memory_test.go), then storage, then 2 s of fuzzing for each
-	# parser of outside data (scripts/fuzz.sh); and every other package,
-	# one at a time (each test binary linked in turn), then two of the
-	# longest tests of the screens, which even the two sides out (their
-	# test binary is linked once: the second go test of it finds it in the
-	# build cache). Without them the side of the screens took two minutes
-	# longer than the other.
-	others=$(go list ./... | grep -v -e "^github.com/carebook/carebook/ui$" -e "^github.com/carebook/carebook/storage$")
-	ui_on_other_side="^(TestWalkthrough|TestSwitcherStress)$"
-	ui_log="$scratch/ui.log"
-	(
-		go test $race -count=1 -timeout "$timeout" -skip "$ui_on_other_side" ./ui/
-		go test -tags ci,no_emoji -count=1 -timeout "$timeout" \
-			-run "^(TestNothingCutOffAtPhoneSize|TestLargeTextFitsAPhone|TestRecordInSpanish|TestScreensFitAPhone|TestMemoryBoundedEveryScreen)$" ./ui/
-		go test $race -count=1 -timeout "$timeout" ./storage/
-		scripts/fuzz.sh
-	) >"$ui_log" 2>&1 &
-	ui_pid=$!
+	# The jobs: the packages that take longest each on its own, the
+	# screens (package ui) with the race detector, then their layout and
+	# memory checks without it (see ui/layoutcheck_test.go and
+	# ui/memory_test.go), 2 s of fuzzing for each parser of outside data
+	# (scripts/fuzz.sh), and the rest of the packages, short ones, in one go
+	# test (one at a time, each test binary linked in turn). Two sides, one
+	# core each, take the next job of the list whenever they are free: the
+	# longest first (the order is what they took on a quiet machine), so
+	# that both sides end within a short job of each other. Two fixed lists
+	# had to be evened out by hand after changes of the tests (one side
+	# ended two minutes after the other more than once).
+	jobs="ui app cmd/carebook-cli rest fuzz storage sync/outbox app/record sync/pull sync/fhirapi practice/synth practice/smart practice/store practice cmd/practice ui-layout practice/staff"
+	module=$(go list -m)
+	rest=
+	for pkg in $(go list ./...); do
+		case " $jobs " in
+		*" ${pkg#$module/} "*) ;;
+		*) rest="$rest $pkg" ;;
+		esac
+	done
+	run() {
+		case "$1" in
+		fuzz) scripts/fuzz.sh ;;
+		rest) go test $race -count=1 -timeout "$timeout" -p 1 $rest ;;
+		ui-layout)
+			go test -tags ci,no_emoji -count=1 -timeout "$timeout" \
+				-run "^(TestNothingCutOffAtPhoneSize|TestLargeTextFitsAPhone|TestRecordInSpanish|TestScreensFitAPhone|TestMemoryBoundedEveryScreen)$" ./ui/ ;;
+		*) go test $race -count=1 -timeout "$timeout" "./$1/" ;;
+		esac
+	}
+	# A side claims job n by making the folder claim.n (mkdir is atomic:
+	# one side gets it), runs it, and prints its output whole (one side at
+	# a time), with how long it took.
+	start=$(date +%s)
+	side() {
+		local n=0 status=0 job began
+		while read -r job; do
+			n=$((n + 1))
+			mkdir "$scratch/claim.$n" 2>/dev/null || continue
+			began=$(date +%s)
+			run "$job" >"$scratch/job.$n" 2>&1 || status=1
+			echo "test: $job took $(($(date +%s) - began)) s (side $1)" >>"$scratch/job.$n"
+			flock "$scratch/print" cat "$scratch/job.$n"
+		done < <(printf "%s\n" $jobs)
+		echo "test: side $1 ended after $(($(date +%s) - start)) s"
+		return "$status"
+	}
 	status=0
-	go test $race -count=1 -timeout "$timeout" -p 1 $others || status=$?
-	go test $race -count=1 -timeout "$timeout" -run "$ui_on_other_side" ./ui/ || status=$?
-	wait "$ui_pid" || status=$?
-	cat "$ui_log"
+	side 1 &
+	first=$!
+	side 2 || status=$?
+	wait "$first" || status=$?
 	exit "$status"
 '
