@@ -265,7 +265,7 @@ func cmdAppointments(ctx context.Context, args []string, e env) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	printAppointments(e.stdout, list)
+	printAppointments(e.stdout, list, p.ID)
 	return nil
 }
 
@@ -278,11 +278,13 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-func printAppointments(w io.Writer, list app.Appointments) {
+// printAppointments lists profileID's appointments for a person to read.
+func printAppointments(w io.Writer, list app.Appointments, profileID string) {
 	if len(list.Upcoming)+len(list.Past) == 0 {
 		fmt.Fprintln(w, "no appointments")
 		return
 	}
+	unsent := false
 	for _, group := range []struct {
 		title string
 		list  []app.Appointment
@@ -296,7 +298,11 @@ func printAppointments(w io.Writer, list app.Appointments) {
 			if !ap.Start.IsZero() {
 				when = ap.Start.Local().Format("Mon 2 Jan 2006 15:04")
 			}
-			fmt.Fprintf(w, "  %s  %-10s %s  [%s]\n", when, ap.State, ap.Title(), firstNonEmpty(ap.ID, ap.LocalID))
+			state := ap.State
+			if list.AccessEnded && ap.State == app.StateWaiting {
+				state, unsent = notSent, true
+			}
+			fmt.Fprintf(w, "  %s  %-10s %s  [%s]\n", when, state, ap.Title(), firstNonEmpty(ap.ID, ap.LocalID))
 			questions := ""
 			if ap.QuestionsToAnswer > 0 && group.title == "coming up" {
 				questions = "questions to answer before the visit: carebook-cli questionnaire --appointment " + ap.ID
@@ -307,5 +313,8 @@ func printAppointments(w io.Writer, list app.Appointments) {
 				}
 			}
 		}
+	}
+	if unsent {
+		printNotSent(w, profileID)
 	}
 }

@@ -132,12 +132,17 @@ func cmdRequests(ctx context.Context, args []string, e env) error {
 		fmt.Fprintln(e.stdout, "no requests")
 		return nil
 	}
+	unsent := false
 	for _, r := range rs {
 		name := "Task/" + r.ID
 		if r.ID == "" {
 			name = r.LocalID
 		}
-		line := fmt.Sprintf("%-24s %-12s %s", name, r.State, r.Title)
+		state := string(r.State)
+		if r.State == app.RequestWaiting && list.AccessEnded {
+			state, unsent = notSent, true
+		}
+		line := fmt.Sprintf("%-24s %-12s %s", name, state, r.Title)
 		if r.Words != "" {
 			line += " — " + r.Words
 		}
@@ -145,6 +150,9 @@ func cmdRequests(ctx context.Context, args []string, e env) error {
 		for _, o := range r.Outcomes {
 			fmt.Fprintf(e.stdout, "%-24s %-12s %s: %s %s\n", "", "", o.Label, o.Name, o.Ref)
 		}
+	}
+	if unsent {
+		printNotSent(e.stdout, p.ID)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/practice/demo"
+	"github.com/carebook/carebook/practice/faults"
 	"github.com/carebook/carebook/practice/synth"
 )
 
@@ -22,18 +24,7 @@ func TestSignInAgain(t *testing.T) {
 	d, dir := startDemoForCLI(t)
 	// run as the parent, her browser signing in on the practice's pages
 	// and choosing her daughter's record.
-	browser := playBrowser(t, func(authURL string) (*url.URL, error) {
-		return d.SignInAs(ctx, authURL, "amara", synth.NiaID)
-	})
-	run := func(args ...string) (code int, stdout, stderr string) { return runWith(ctx, dir, browser, args...) }
-	code, nia, errOut := run("connect", "--server", d.FHIRBase(), "--timeout", "30s")
-	if code != exitOK {
-		t.Fatalf("connect: %d %s", code, errOut)
-	}
-	nia = strings.TrimSpace(nia)
-	if code, _, out := run("sync", "--profile", nia); code != exitOK {
-		t.Fatalf("sync: %d %s", code, out)
-	}
+	run, nia := connectSynced(t, d, dir, "amara", synth.NiaID)
 
 	// Her sign-in expires: sync asks for a new one, signin gives it.
 	d.Server().Auth().ExpireSignIns()
@@ -75,6 +66,82 @@ func TestSignInAgain(t *testing.T) {
 	if code, _, out := run("sync", "--profile", nia); code != exitRefused {
 		t.Fatalf("sync of the ended record: %d %s; want %d", code, out, exitRefused)
 	}
+}
+
+// TestNotSentOnAnEndedRecord: a request and a booking stored for a
+// parent's son while the practice fails (exit 4), then the practice ends
+// her access (signin exits 6): `requests` and `appointments` list them as
+// not sent, and say why and where they are, instead of waiting to be sent.
+func TestNotSentOnAnEndedRecord(t *testing.T) {
+	ctx := context.Background()
+	d, dir := startDemoForCLI(t)
+	run, leo := connectSynced(t, d, dir, "amara", synth.LeoID)
+	code, out, errOut := run("slots", "--profile", leo, "--json")
+	var slots []slotJSON
+	if code != exitOK || json.Unmarshal([]byte(out), &slots) != nil || len(slots) == 0 {
+		t.Fatalf("slots: %d %s %s", code, out, errOut)
+	}
+
+	d.Server().Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: http.StatusServiceUnavailable, OnlyPaths: "/fhir/", OnlyWrites: true})
+	for _, args := range [][]string{
+		{"request", "--profile", leo, "--type", "referral", "--text", "A hearing test"},
+		{"book", "--profile", leo, "--slot", slots[0].ID},
+	} {
+		if code, _, out := run(args...); code != exitNetwork {
+			t.Fatalf("%s with the practice failing: %d %s; want %d", args[0], code, out, exitNetwork)
+		}
+	}
+	d.Server().Faults().Set(faults.Config{})
+	if err := d.RevokeAccess(ctx, "amara", synth.LeoID); err != nil {
+		t.Fatal(err)
+	}
+	d.Server().Auth().ExpireSignIns()
+	if code, _, out := run("signin", "--profile", leo, "--timeout", "30s"); code != exitRefused {
+		t.Fatalf("signin after the access ended: %d %s; want %d", code, out, exitRefused)
+	}
+
+	for _, tc := range []struct{ command, item string }{
+		{"requests", "Referral: A hearing test"},
+		{"appointments", "[local-"},
+	} {
+		code, out, errOut := run(tc.command, "--profile", leo)
+		if code != exitOK {
+			t.Fatalf("%s: %d %s", tc.command, code, errOut)
+		}
+		line := ""
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, tc.item) {
+				line = l
+			}
+		}
+		if !strings.Contains(line, notSent) || strings.Contains(out, "waiting") ||
+			!strings.Contains(out, "the practice ended your access to this record") ||
+			!strings.Contains(out, "carebook-cli remove --profile "+leo) {
+			t.Errorf("%s of the ended record:\n%s\nwant %q listed as %q, why, and where to find it", tc.command, out, tc.item, notSent)
+		}
+	}
+}
+
+// connectSynced connects the cache in dir to practice d, as user
+// choosing patient's record on the practice's pages, and syncs it. It
+// returns how to run a command on that cache, with that browser, and the
+// profile's id.
+func connectSynced(t *testing.T, d *demo.Practice, dir, user, patient string) (run func(args ...string) (int, string, string), id string) {
+	t.Helper()
+	ctx := context.Background()
+	browser := playBrowser(t, func(authURL string) (*url.URL, error) {
+		return d.SignInAs(ctx, authURL, user, patient)
+	})
+	run = func(args ...string) (int, string, string) { return runWith(ctx, dir, browser, args...) }
+	code, id, errOut := run("connect", "--server", d.FHIRBase(), "--timeout", "30s")
+	if code != exitOK {
+		t.Fatalf("connect: %d %s", code, errOut)
+	}
+	id = strings.TrimSpace(id)
+	if code, _, out := run("sync", "--profile", id); code != exitOK {
+		t.Fatalf("sync: %d %s", code, out)
+	}
+	return run, id
 }
 
 // statusFor returns what `status --json` says of profile id.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -106,6 +107,16 @@ func cmdStatus(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stdout, "  outbox:    %s\n", strings.Join(parts, ", "))
 	}
 	return nil
+}
+
+// notSent is the state a list gives an item waiting on a record whose
+// access the practice ended: it cannot be sent.
+const notSent = "not sent"
+
+// printNotSent says, under a list of profileID's items, why those marked
+// notSent cannot go and where to find them.
+func printNotSent(w io.Writer, profileID string) {
+	fmt.Fprintf(w, "not sent: the practice ended your access to this record, so Carebook cannot send what waits unless the practice gives the access back; carebook-cli remove --profile %s lists what was not sent, to copy and give the practice another way\n", profileID)
 }
 
 func statusOf(ctx context.Context, st *storage.Store, p storage.Profile) (profileStatus, error) {
