@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
@@ -57,8 +59,7 @@ const maxDetailLines = 4
 
 // detailLines is how many lines item's detail needs in room points next
 // to its flag (every line of a row leaves the flag's width free): one when
-// it fits, else its width over the room with a line's slack for words
-// that move down whole, at most maxDetailLines.
+// it fits, else the lines its words wrap to, at most maxDetailLines.
 func detailLines(item listItem, room float32) int {
 	if item.header || item.detail == "" {
 		return 1
@@ -70,7 +71,39 @@ func detailLines(item listItem, room float32) int {
 	if w <= room || room < 1 {
 		return 1
 	}
-	return min(maxDetailLines, int(w/(room*0.85))+1)
+	return wrappedLines(item.detail, room, maxDetailLines)
+}
+
+// wrappedLines is how many lines text takes wrapped word by word in room
+// points, as a label wraps it (a word wider than a line is broken), at
+// most most. Only texts too wide for one line are measured word by word:
+// a few rows of a list.
+func wrappedLines(text string, room float32, most int) int {
+	size, style := theme.TextSize(), fyne.TextStyle{}
+	lines := 1
+	line := ""
+	for _, word := range strings.Fields(text) {
+		next := word
+		if line != "" {
+			next = line + " " + word
+		}
+		if fyne.MeasureText(next, size, style).Width <= room {
+			line = next
+			continue
+		}
+		if line != "" {
+			lines++
+		}
+		line = word
+		// A word wider than a line takes the lines it is broken over.
+		for w := fyne.MeasureText(line, size, style).Width; w > room; w -= room {
+			lines++
+		}
+		if lines >= most {
+			return most
+		}
+	}
+	return lines
 }
 
 // recordRow is the widget a virtualized list shows for one listItem: the

@@ -478,6 +478,9 @@ func TestRowLinesAsDrawn(t *testing.T) {
 		{title: "Blood pressure", detail: "13 measurements · latest 124/85 mmHg on Oct 30, 2026", key: "b"},
 		{title: "Comprehensive metabolic panel", detail: "Oct 30, 2026 · not reviewed yet", flag: "1 abnormal", key: "c"},
 		{title: "Oxycodone and acetaminophen 5/325 mg tablet", detail: "Completed · Take 1 tablet by mouth every 6 hours", key: "d"},
+		// Two or three lines, as the width goes (desktop-record-medications.png
+		// had a blank third line under it).
+		{title: "Oxycodone and acetaminophen 5/325 mg tablet", detail: "Completed · Take 1 tablet by mouth every 6 hours as needed for severe pain. Do not drive. · prescribed Aug 16, 2024", key: "f"},
 		// One point short of its room at 360 (es-phone-record-results.png).
 		{title: "Hemograma completo", detail: "30 oct 2026 · aún sin revisar", flag: "1 fuera de rango", key: "e"},
 	}
@@ -512,6 +515,19 @@ func TestRowLinesAsDrawn(t *testing.T) {
 			}
 			if r.detailLines > 1 && need <= room-slack {
 				t.Errorf("at %.0f wide, detail %q fits one line (%.1f of %.1f) but has %d", width, r.detail.Text, need, room, r.detailLines)
+			}
+			// A detail on several lines has as many as the label draws,
+			// and none cut short.
+			if r.detailLines > 1 {
+				var drawn []string
+				walkVisible(r.detail, func(o fyne.CanvasObject) {
+					if txt, ok := o.(*canvas.Text); ok && strings.TrimSpace(txt.Text) != "" {
+						drawn = append(drawn, txt.Text)
+					}
+				})
+				if len(drawn) != r.detailLines || strings.HasSuffix(drawn[len(drawn)-1], "…") {
+					t.Errorf("at %.0f wide, detail %q has %d lines, the label draws %q", width, r.detail.Text, r.detailLines, drawn)
+				}
 			}
 		})
 	}
