@@ -236,6 +236,21 @@ if [ -n "${APP_ONLY:-}" ]; then
 	exit 0 # APP_ONLY=1: the real app's passes alone, not the UI tests' pictures below
 fi
 
+# test_shots LOG PACKAGE TESTS runs the TESTS of PACKAGE, which write
+# their pictures into $out, and stops the script with their output (kept
+# in LOG.log) if one fails.
+test_shots() {
+	CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run "$3" "$2" >"$scratch/$1.log" 2>&1 ||
+		{ cat "$scratch/$1.log" >&2; exit 1; }
+}
+
+# list_shots names each picture with its size.
+list_shots() {
+	for f in "$@"; do
+		echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
+	done
+}
+
 # Family accounts, drawn by the UI test against the practice server at both
 # sizes: the switcher open, a dependent's dashboard, a teenager's limited
 # record, and a record whose access ended with what was not sent; then a
@@ -244,30 +259,23 @@ fi
 # moved (its old address redirects), offering to sign in at the new one;
 # and a "Sign in again" that the browser completed with another person's
 # login (the banner that says so, the sign-in still offered).
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 \
-	-run 'TestFamilyScreens|TestOwnLockScreens|TestPracticeMovedInTheWindow|TestSignInAgainAsAnotherPersonInTheWindow' \
-	./ui/ >"$scratch/family.log" 2>&1 ||
-	{ cat "$scratch/family.log" >&2; exit 1; }
-ls "$out"/family-*.png "$out"/ownlock-*.png "$out"/moved-*.png "$out"/signin-*.png
+test_shots family ./ui/ 'TestFamilyScreens|TestOwnLockScreens|TestPracticeMovedInTheWindow|TestSignInAgainAsAnotherPersonInTheWindow'
+list_shots "$out"/family-*.png "$out"/ownlock-*.png "$out"/moved-*.png "$out"/signin-*.png
 
 # One person at two practices (the demo practice and the second demo
 # practice, two servers on 127.0.0.1), drawn by the UI test at both sizes:
 # the offer to show her two records as one, the merged home screen, the
 # merged medication list with where each comes from (the one both
 # practices have, once with both), its details, and one practice alone.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run TestMergedMedicationsInTheWindow ./ui/ >"$scratch/merged.log" 2>&1 ||
-	{ cat "$scratch/merged.log" >&2; exit 1; }
-for f in "$out"/merged-*.png; do
-	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
-done
+test_shots merged ./ui/ 'TestMergedMedicationsInTheWindow'
+list_shots "$out"/merged-*.png
 
 # A data file too damaged to open (a page of the cached record overwritten
 # and the process killed), drawn by the UI tests at phone size: the window
 # that explains it and offers to rebuild it, and what it says when the
 # damage reaches what cannot be downloaded again.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestDamagedFileRebuiltInTheWindow|TestDamagedBeyondRebuildSaysWhatToDo' ./ui/ >"$scratch/damaged.log" 2>&1 ||
-	{ cat "$scratch/damaged.log" >&2; exit 1; }
-ls "$out"/damaged-*.png
+test_shots damaged ./ui/ 'TestDamagedFileRebuiltInTheWindow|TestDamagedBeyondRebuildSaysWhatToDo'
+list_shots "$out"/damaged-*.png
 
 # Booking, drawn by Fyne's software renderer from the UI tests that drive it
 # against the practice server at phone and desktop size: the free times,
@@ -277,11 +285,8 @@ ls "$out"/damaged-*.png
 # sent yet, a request waiting for the practice, a video visit's Join, and
 # a new patient's questions before the visit (asked, the form, a problem
 # with an answer, the answers sent).
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 \
-	-run 'TestBookMoveCancelInTheVisits|TestTakenTimeShowsWordsAndOtherTimes|TestCancelInside24HoursShowsTheWords|TestBookingOfflineSentLater|TestRequestedThenConfirmed|TestJoinButtonOnTime|TestQuestionsBeforeVisitInTheWindow' \
-	./ui/ >"$scratch/booking.log" 2>&1 ||
-	{ cat "$scratch/booking.log" >&2; exit 1; }
-ls "$out"/booking-*.png
+test_shots booking ./ui/ 'TestBookMoveCancelInTheVisits|TestTakenTimeShowsWordsAndOtherTimes|TestCancelInside24HoursShowsTheWords|TestBookingOfflineSentLater|TestRequestedThenConfirmed|TestJoinButtonOnTime|TestQuestionsBeforeVisitInTheWindow'
+list_shots "$out"/booking-*.png
 
 # Secure messaging, drawn by the UI test that drives it against the
 # practice server at desktop and phone size: the inbox, a conversation
@@ -289,9 +294,8 @@ ls "$out"/booking-*.png
 # practice's notice, a message the practice refused in its own words
 # (Edit, Retry, Discard), and one whose upload was cut short, which never
 # reached the practice (Send now, Discard).
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestMessagesScreen|TestUploadCutMayBeDiscarded' ./ui/ >"$scratch/messages.log" 2>&1 ||
-	{ cat "$scratch/messages.log" >&2; exit 1; }
-ls "$out"/messages-*.png
+test_shots messages ./ui/ 'TestMessagesScreen|TestUploadCutMayBeDiscarded'
+list_shots "$out"/messages-*.png
 
 # The refill flow (the form with the pharmacy choice, the request followed
 # to done with the renewed prescription), a declined and a waiting request,
@@ -299,68 +303,45 @@ ls "$out"/messages-*.png
 # the form), at both sizes: driven through fyne's test driver against the practice
 # (the same widgets, drawn by its software renderer), which can move the
 # practice's clock so its staff act at once.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestRefillFollowedInTheWindow|TestRequestsInTheWindow' ./ui/ >"$scratch/requests-shots.log" 2>&1 ||
-	{ cat "$scratch/requests-shots.log" >&2; exit 1; }
-for f in "$out"/refill-*.png "$out"/request-*.png "$out"/requests-*.png "$out"/drafts-message-the-office-*.png; do
-	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
-done
+test_shots requests-shots ./ui/ 'TestRefillFollowedInTheWindow|TestRequestsInTheWindow'
+list_shots "$out"/refill-*.png "$out"/request-*.png "$out"/requests-*.png "$out"/drafts-message-the-office-*.png
 
 # Form drafts, at both sizes (the message to the office about a request is
 # drawn by TestRequestsInTheWindow above): a refill's note and pharmacy,
 # a new booking's reason and the answers to the questions before a visit,
 # each filled back into its form after a lock; and the screen of a record
 # whose access ended, listing what was not sent and the drafts.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 \
-	-run 'TestLockKeepsTheFormTyping|TestBookingKeepsTheReason|TestQuestionsKeepTheAnswers|TestEndedShowsDrafts' \
-	./ui/ >"$scratch/drafts-shots.log" 2>&1 ||
-	{ cat "$scratch/drafts-shots.log" >&2; exit 1; }
-for f in "$out"/drafts-*.png; do
-	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
-done
+test_shots drafts-shots ./ui/ 'TestLockKeepsTheFormTyping|TestBookingKeepsTheReason|TestQuestionsKeepTheAnswers|TestEndedShowsDrafts'
+list_shots "$out"/drafts-*.png
 
 # The patient's details (the form, and a change that crossed one at the
 # practice, field by field) and a statement with its two actions (and the
 # confirmation before the payment page), at both sizes, driven against the
 # practice, which the test changes meanwhile.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestDetailsInTheWindow|TestStatementActionsInTheWindow' ./ui/ >"$scratch/details-shots.log" 2>&1 ||
-	{ cat "$scratch/details-shots.log" >&2; exit 1; }
-for f in "$out"/details-*.png "$out"/statement-*.png; do
-	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
-done
+test_shots details-shots ./ui/ 'TestDetailsInTheWindow|TestStatementActionsInTheWindow'
+list_shots "$out"/details-*.png "$out"/statement-*.png
 
 # What a result means: the demo patient's latest panel, released before
 # the doctor reviewed it, with each value on a bar against its normal range,
 # the words, plain names and "Learn more", at both sizes; and each section of
 # the record in plain names and US formats at phone size, nothing cut off.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestResultMeaningInTheWindow|TestNothingCutOffAtPhoneSize' ./ui/ >"$scratch/meaning.log" 2>&1 ||
-	{ cat "$scratch/meaning.log" >&2; exit 1; }
-for f in "$out"/result-meaning-*.png "$out"/plain-*-360x740.png; do
-	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
-done
+test_shots meaning ./ui/ 'TestResultMeaningInTheWindow|TestNothingCutOffAtPhoneSize'
+list_shots "$out"/result-meaning-*.png "$out"/plain-*-360x740.png
 
 # Notifications and reminders (Settings with the switches per kind, the
 # dashboard with preventive care due, and a record not downloaded in full
 # yet, which gives no general guidance), the activity on this device, and
 # removing a record that still holds unsent items, at both sizes.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 \
-	-run 'TestNotificationSettingsAndDueCare|TestDashboardDueGuidance|TestDashboardIncompleteRecord|TestActivityInSettings|TestRemoveShowsUnsent' \
-	./ui/ >"$scratch/settings-shots.log" 2>&1 ||
-	{ cat "$scratch/settings-shots.log" >&2; exit 1; }
-for f in "$out"/settings-notifications-*.png "$out"/dashboard-due-*.png "$out"/dashboard-guidance-*.png "$out"/dashboard-incomplete-*.png "$out"/activity-*.png "$out"/remove-unsent-*.png; do
-	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
-done
+test_shots settings-shots ./ui/ 'TestNotificationSettingsAndDueCare|TestDashboardDueGuidance|TestDashboardIncompleteRecord|TestActivityInSettings|TestRemoveShowsUnsent'
+list_shots "$out"/settings-notifications-*.png "$out"/dashboard-due-*.png "$out"/dashboard-guidance-*.png "$out"/dashboard-incomplete-*.png "$out"/activity-*.png "$out"/remove-unsent-*.png
 
 # Keep and take the record: the health summary PDF of the demo patient
 # (made by the export test from the practice server over HTTP) and its
 # pages as PNG (pdftoppm: look at them); the documents (list, one read),
 # the summary's Save and Print, the emergency card, and the card offered
 # and shown on the lock screen, at both sizes, driven against the practice.
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestExportFormats' ./app/ >"$scratch/pdf.log" 2>&1 ||
-	{ cat "$scratch/pdf.log" >&2; exit 1; }
+test_shots pdf ./app/ 'TestExportFormats'
 rm -f "$out"/health-summary-page-*.png
 pdftoppm -png -r 80 "$out/health-summary.pdf" "$out/health-summary-page"
-CAREBOOK_SHOTS="$(cd "$out" && pwd)" ${GO:-go} test -tags ci,no_emoji -count=1 -run 'TestDocumentsAndExportScreens|TestLockScreenShowsOnlyTheCard' ./ui/ >"$scratch/keep.log" 2>&1 ||
-	{ cat "$scratch/keep.log" >&2; exit 1; }
-for f in "$out"/health-summary-page-*.png "$out"/documents-*.png "$out"/export-pdf-*.png "$out"/emergency-card-*.png "$out"/locked-card-*.png; do
-	echo "screenshots: $f ($(identify -format '%wx%h' "$f"))"
-done
+test_shots keep ./ui/ 'TestDocumentsAndExportScreens|TestLockScreenShowsOnlyTheCard'
+list_shots "$out"/health-summary-page-*.png "$out"/documents-*.png "$out"/export-pdf-*.png "$out"/emergency-card-*.png "$out"/locked-card-*.png
