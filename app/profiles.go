@@ -138,7 +138,11 @@ func (a *App) RemoveProfile(ctx context.Context, id string, opts RemoveOptions) 
 			return fmt.Errorf("remove profile: %w", err)
 		}
 		if len(unsent) > 0 {
-			return fmt.Errorf("remove profile: %w", &UnsentError{Items: unsent})
+			p, err := a.store.Profile(ctx, id)
+			if err != nil {
+				return fmt.Errorf("remove profile: %w", err)
+			}
+			return fmt.Errorf("remove profile: %w", &UnsentError{Items: unsent, AccessEnded: HasAccessEnded(p)})
 		}
 	}
 	if p, err := a.store.Profile(ctx, id); err == nil && p.Settings[smart.SettingAuth] != "none" {

@@ -20,6 +20,9 @@ var ErrUnsent = errors.New("app: there are items that were not sent")
 // UnsentError lists the outbox items an operation would lose.
 type UnsentError struct {
 	Items []OutboxEntry
+	// AccessEnded says the practice ended this access to the record:
+	// what waits there cannot be sent unless it gives the access back.
+	AccessEnded bool
 }
 
 func (e *UnsentError) Error() string {

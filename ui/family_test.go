@@ -404,3 +404,31 @@ func TestWaitingOnAnEndedRecord(t *testing.T) {
 	q.waitShows(t, w, "Leo's ears", accessEndedFlag())
 	promises(t, w, "the Messages list")
 }
+
+// TestRemoveAnEndedRecordSaysWhyNotSent: removing a record whose access
+// the practice ended, from Settings while it is still on show (a send
+// found the access ended; the next sync closes it), lists what would be
+// lost saying it cannot be sent, instead of "keep the record: Carebook
+// sends it" and "waiting to be sent". The test waits for that sync, then
+// removes as Settings' "Remove from this device" does.
+func TestRemoveAnEndedRecordSaysWhyNotSent(t *testing.T) {
+	ctx := context.Background()
+	q := useQueue(t)
+	fyneApp := test.NewTempApp(t)
+	lightTheme(t)
+	core, leo := openEndedOnSend(t)
+	if _, err := core.SendRequest(ctx, leo, app.RequestInput{Kind: app.RequestReferral, Text: "A hearing test"}); !storedAsAccessEnded(err) {
+		t.Fatalf("a request on the ended record: %v, want it stored as the access ended", err)
+	}
+	u := NewMainWindow(fyneApp, core, Options{})
+	w := u.Window()
+	defer w.Close()
+	w.Resize(fyne.NewSize(360, 740))
+	u.showUnlockedHomeAt(leo)
+	q.waitShows(t, w, "Access to Leo's record has ended")
+	u.shell.removeProfile(u.shell.current, app.RemoveOptions{})
+	dlg := q.waitOverlay(t, w, "Not sent yet", "Referral: A hearing test", "cannot be sent", accessEndedFlag())
+	if shown := shownText(dlg); strings.Contains(shown, "Carebook sends it") || strings.Contains(shown, "waiting to be sent") {
+		t.Errorf("the list of what was not sent promises sending: %s", shown)
+	}
+}

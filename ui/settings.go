@@ -259,7 +259,7 @@ func (s *shell) removeProfile(p app.ProfileInfo, opts app.RemoveOptions) {
 		var unsent *app.UnsentError
 		switch {
 		case errors.As(err, &unsent):
-			s.showUnsent(p, unsent.Items)
+			s.showUnsent(p, *unsent)
 		case err != nil:
 			dialog.ShowError(errors.New(lang.L("The record could not be removed.")+" "+humanStorageError(err)), u.win)
 		default:
@@ -271,13 +271,17 @@ func (s *shell) removeProfile(p app.ProfileInfo, opts app.RemoveOptions) {
 // showUnsent shows what would be lost with a record: the items not sent
 // yet, each selectable with a Copy button, before the patient confirms.
 // UI goroutine.
-func (s *shell) showUnsent(p app.ProfileInfo, items []app.OutboxEntry) {
+func (s *shell) showUnsent(p app.ProfileInfo, unsent app.UnsentError) {
 	u := s.u
-	n := len(items)
-	objs := []fyne.CanvasObject{paragraph(lang.N("{{.Count}} items were not sent to {{.Practice}} yet. If you remove {{.Name}}'s record now, they are lost. Copy what you still need, or keep the record: Carebook sends it when it reaches the practice.",
-		n, map[string]any{"Count": n, "Practice": p.Practice, "Name": firstOf(p.Label)}))}
-	for _, e := range items {
-		objs = append(objs, u.unsentCard(e, appLocale().DateTime(e.CreatedAt.Local())+" · "+unsentState(e)))
+	n := len(unsent.Items)
+	f := map[string]any{"Count": n, "Practice": p.Practice, "Name": firstOf(p.Label)}
+	intro := lang.N("{{.Count}} items were not sent to {{.Practice}} yet. If you remove {{.Name}}'s record now, they are lost. Copy what you still need, or keep the record: Carebook sends it when it reaches the practice.", n, f)
+	if unsent.AccessEnded {
+		intro = lang.N("{{.Count}} items were not sent to {{.Practice}} and cannot be sent: it has ended your access to {{.Name}}'s record. If you remove the record now, they are lost. Copy what you still need and give it to the practice another way, such as by phone.", n, f)
+	}
+	objs := []fyne.CanvasObject{paragraph(intro)}
+	for _, e := range unsent.Items {
+		objs = append(objs, u.unsentCard(e, appLocale().DateTime(e.CreatedAt.Local())+" · "+unsentState(e, unsent.AccessEnded)))
 	}
 	content := container.NewVScroll(newColumn(520, false, objs...))
 	content.SetMinSize(fyne.NewSize(300, 360))
@@ -302,8 +306,9 @@ func (u *UI) unsentCard(e app.OutboxEntry, subtitle string) fyne.CanvasObject {
 	return newCard(e.Title(), subtitle, newColumn(0, false, selectableText(text), container.NewHBox(copyBtn)))
 }
 
-// unsentState says where an unsent item stands.
-func unsentState(e app.OutboxEntry) string {
+// unsentState says where an unsent item stands; ended says the practice
+// ended this access to the record, so what waits cannot go.
+func unsentState(e app.OutboxEntry, ended bool) string {
 	switch {
 	case e.Kind == app.KindDraft, e.Kind == app.KindFormDraft:
 		return lang.L("draft, not sent")
@@ -311,6 +316,8 @@ func unsentState(e app.OutboxEntry) string {
 		return lang.L("refused by the practice")
 	case e.State == storage.OutboxConflict:
 		return lang.L("needs your attention")
+	case ended:
+		return accessEndedFlag()
 	}
 	return lang.L("waiting to be sent")
 }
