@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/carebook/carebook/app"
 	"github.com/carebook/carebook/assets"
+	"github.com/carebook/carebook/internal/exitguard"
 	"github.com/carebook/carebook/internal/idleloop"
 	"github.com/carebook/carebook/internal/version"
 	"github.com/carebook/carebook/practice/demo"
@@ -95,17 +98,25 @@ func main() {
 	if err != nil {
 		fail(1, fmt.Errorf("open %s: %w", *dataDir, err))
 	}
-	defer core.Close()
 
 	w := ui.NewMainWindow(a, core, opts)
 	if size != (fyne.Size{}) {
 		w.Window().Resize(size)
 	}
+	// The way out, once the loop has ended: the window stops its work
+	// before the core closes (and locks).
+	finish := exitguard.Once(func() {
+		stopIdle()
+		w.Close()
+		core.Close()
+	})
+	// Fyne's loop can hang at exit (see exitguard): then the guard takes
+	// the way out, a few seconds after the window closed or a signal came.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go exitguard.Watch(w.Done(), signals, exitguard.Grace, idleloop.Wake, finish, os.Exit)
 	w.Window().ShowAndRun()
-	stopIdle()
-	// The loop has ended: the window stops its work before the core
-	// closes (and locks) on the way out.
-	w.Close()
+	finish()
 }
 
 func parseSize(s string) (fyne.Size, error) {

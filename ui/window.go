@@ -58,9 +58,10 @@ type UI struct {
 	// doOnUI is the package's doOnUI when the window was made (read there,
 	// on the UI goroutine, for goroutines to use).
 	doOnUI func(func())
-	// closed is set once the window's work ended (Close); stopEvents ends
-	// the subscription to the core's events.
+	// closed is set once the window's work ended (Close), and done is
+	// closed then; stopEvents ends the subscription to the core's events.
 	closed     atomic.Bool
+	done       chan struct{}
 	stopEvents func()
 	// inBackground: a phone app not in the foreground (no background
 	// sync then).
@@ -74,7 +75,8 @@ type UI struct {
 // home). UI goroutine.
 func NewMainWindow(a fyne.App, core *app.App, opts Options) *UI {
 	useDeviceSettings(a)
-	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts, mobile: a.Driver().Device().IsMobile(), doOnUI: doOnUI}
+	u := &UI{fyneApp: a, core: core, win: a.NewWindow(WindowTitle), opts: opts, mobile: a.Driver().Device().IsMobile(), doOnUI: doOnUI,
+		done: make(chan struct{})}
 	u.win.Resize(fyne.NewSize(1024, 720))
 	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { core.Touch() })
 	u.win.Canvas().SetOnTypedRune(func(rune) { core.Touch() })
@@ -147,6 +149,10 @@ func (u *UI) startDemo() {
 
 // Window is the main window.
 func (u *UI) Window() fyne.Window { return u.win }
+
+// Done is closed once the window's work ended (Close): when the window
+// closed, or when main closed it after the app's loop returned.
+func (u *UI) Done() <-chan struct{} { return u.done }
 
 // useDeviceSettings makes the screens follow the device's locale and
 // language, and the theme the patient chose (Settings › Appearance), as
@@ -252,6 +258,7 @@ func (u *UI) Close() {
 	if u.closed.Swap(true) {
 		return
 	}
+	close(u.done)
 	if u.stopEvents != nil {
 		u.stopEvents()
 	}
