@@ -260,8 +260,18 @@ func (a *App) sendAndReport(ctx context.Context, profileID string, seq int64) (S
 
 // SendOutbox sends the profile's waiting items now (a sync does it too).
 // It fails with ErrNeedsSignIn when the practice wants a new sign-in and
-// ErrOffline when it cannot be reached before anything was tried.
+// ErrOffline when it cannot be reached before anything was tried, and
+// with ErrAccessEnded, sending nothing, once the practice ended this
+// access to the record (an item waiting behind earlier ones would
+// otherwise read as merely queued).
 func (a *App) SendOutbox(ctx context.Context, profileID string) error {
+	p, err := a.store.Profile(ctx, profileID)
+	if err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	if HasAccessEnded(p) {
+		return fmt.Errorf("send: %w", ErrAccessEnded) // nothing more goes to the practice
+	}
 	p, api, err := a.practiceAPI(ctx, profileID)
 	if err != nil {
 		return err

@@ -70,7 +70,8 @@ func TestSignInAgain(t *testing.T) {
 
 // TestNotSentOnAnEndedRecord: a request and a booking stored for a
 // parent's son while the practice fails (exit 4), then the practice ends
-// her access (signin exits 6): `requests` and `appointments` list them as
+// her access (signin exits 6): a request made then is stored and exits 6
+// (the access ended), and `requests` and `appointments` list them all as
 // not sent, and say why and where they are, instead of waiting to be sent.
 func TestNotSentOnAnEndedRecord(t *testing.T) {
 	ctx := context.Background()
@@ -100,8 +101,15 @@ func TestNotSentOnAnEndedRecord(t *testing.T) {
 		t.Fatalf("signin after the access ended: %d %s; want %d", code, out, exitRefused)
 	}
 
+	// A request made now is stored and says it cannot go (exit 6, its
+	// local id), though earlier items wait, held back after the failures.
+	code, out, errOut = run("request", "--profile", leo, "--type", "referral", "--text", "An eye test")
+	if code != exitRefused || !strings.HasPrefix(out, "local-") || strings.Contains(errOut, "waiting to be sent") {
+		t.Errorf("a request on the ended record: exit %d, stdout %q, stderr %q; want %d, its local id", code, out, errOut, exitRefused)
+	}
 	for _, tc := range []struct{ command, item string }{
 		{"requests", "Referral: A hearing test"},
+		{"requests", "Referral: An eye test"},
 		{"appointments", "[local-"},
 	} {
 		code, out, errOut := run(tc.command, "--profile", leo)
