@@ -15,30 +15,9 @@ self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
 export LANG=en_US.UTF-8
 
-# Its own D-Bus session and unlocked scratch keyring, as scripts/idle.sh.
-if [ -z "${CAREBOOK_EXITS_SESSION:-}" ]; then
-	exec dbus-run-session -- env CAREBOOK_EXITS_SESSION=1 "$self" "$@"
-fi
-scratch=$(mktemp -d)
-export XDG_DATA_HOME="$scratch/xdg"
-mkdir -p "$XDG_DATA_HOME"
-eval "$(printf %s exits | gnome-keyring-daemon --daemonize --unlock --components=secrets)"
-export GNOME_KEYRING_CONTROL
-xvfb_pid=
-app_pid=
-cleanup() {
-	[ -n "$app_pid" ] && kill -9 "$app_pid" 2>/dev/null || true
-	[ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
-	rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-n=140
-while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
-export DISPLAY=":$n"
-Xvfb "$DISPLAY" -screen 0 1400x1000x24 -nolisten tcp >"$scratch/xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+# A D-Bus session, a keyring and an X display of its own, and $scratch.
+# shellcheck source=scripts/desktop-session.sh
+source scripts/desktop-session.sh
 
 # wmclose WINDOW: send WM_DELETE_WINDOW to WINDOW, as a window manager does.
 cat >"$scratch/wmclose.py" <<'PY'

@@ -15,36 +15,9 @@ self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
 export LANG=en_US.UTF-8
 
-# The app runs in a D-Bus session of its own with an unlocked keyring in
-# scratch space, as the tests do (scripts/test.sh). Without one, D-Bus
-# starts a session on the X display and a keyring that may ask, in a
-# window of its own, for the password of the user's login keyring: the app
-# waits for it behind that prompt, and the figure is of an app that never
-# showed its window.
-if [ -z "${CAREBOOK_IDLE_SESSION:-}" ]; then
-	exec dbus-run-session -- env CAREBOOK_IDLE_SESSION=1 "$self" "$@"
-fi
-
-scratch=$(mktemp -d)
-export XDG_DATA_HOME="$scratch/xdg"
-mkdir -p "$XDG_DATA_HOME"
-eval "$(printf %s idle | gnome-keyring-daemon --daemonize --unlock --components=secrets)"
-export GNOME_KEYRING_CONTROL
-xvfb_pid=
-app_pid=
-cleanup() {
-	[ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
-	[ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
-	rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-n=120
-while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
-export DISPLAY=":$n"
-Xvfb "$DISPLAY" -screen 0 1400x1000x24 -nolisten tcp >"$scratch/xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+# A D-Bus session, a keyring and an X display of its own, and $scratch.
+# shellcheck source=scripts/desktop-session.sh
+source scripts/desktop-session.sh
 
 # cpu_ticks PID: user + system clock ticks the process has used.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
