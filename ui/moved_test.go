@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/internal/practicetest"
 	"github.com/carebook/carebook/practice/demo"
 )
 
@@ -46,7 +47,7 @@ func practiceMovedInTheWindow(t *testing.T, size fyne.Size) {
 		mu.Lock()
 		d := current
 		mu.Unlock()
-		return deliverRedirect(d.SignIn(ctx, authorize))
+		return practicetest.DeliverRedirect(d.SignIn(ctx, authorize))
 	}
 	core := openSetUpCoreWith(t, "a moving passphrase", app.Config{OpenBrowser: browser})
 	defer core.Close()

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/internal/practicetest"
 	"github.com/carebook/carebook/practice/synth"
 )
 
@@ -44,7 +43,7 @@ func signInAgainAsAnotherPerson(t *testing.T, size fyne.Size) {
 		mu.Lock()
 		u, p := user, patient
 		mu.Unlock()
-		return deliverRedirect(practice.SignInAs(ctx, authorize, u, p))
+		return practicetest.DeliverRedirect(practice.SignInAs(ctx, authorize, u, p))
 	}
 	core := openSetUpCoreWith(t, "a shared passphrase", app.Config{OpenBrowser: browser})
 	defer core.Close()
@@ -84,17 +83,4 @@ func signInAgainAsAnotherPerson(t *testing.T, size fyne.Size) {
 	test.Tap(findButton(t, w.Content(), "Sign in again"))
 	q.waitShows(t, w, "Hello, Maya", "Riverside Family Medicine · Updated just now")
 	waitFor(t, q, func() bool { return !strings.Contains(shownText(w.Content()), "sign-in") })
-}
-
-// deliverRedirect takes the practice's redirect after a sign-in to the
-// app, as the browser would.
-func deliverRedirect(redirect *url.URL, err error) error {
-	if err != nil {
-		return err
-	}
-	resp, err := http.Get(redirect.String())
-	if err != nil {
-		return err
-	}
-	return resp.Body.Close()
 }

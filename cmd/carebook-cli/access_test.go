@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app"
+	"github.com/carebook/carebook/internal/practicetest"
 	"github.com/carebook/carebook/practice"
 	psmart "github.com/carebook/carebook/practice/smart"
 	"github.com/carebook/carebook/practice/synth"
@@ -32,15 +33,7 @@ func connectAs(t *testing.T, srv *practice.Server, username string) string {
 		t.Fatal(err)
 	}
 	browser := func(authURL string) error {
-		redirect, err := psmart.SignIn(ctx, &http.Client{}, authURL, username, synth.DemoPassword, "")
-		if err != nil {
-			return err
-		}
-		resp, err := http.Get(redirect.String())
-		if err != nil {
-			return err
-		}
-		return resp.Body.Close()
+		return practicetest.DeliverRedirect(psmart.SignIn(ctx, &http.Client{}, authURL, username, synth.DemoPassword, ""))
 	}
 	a := app.OpenWithStore(app.Config{OpenBrowser: browser}, st)
 	_, err = a.Connect(ctx, srv.FHIRBase(), app.ConnectOptions{})

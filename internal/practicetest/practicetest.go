@@ -6,6 +6,7 @@ package practicetest
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -114,4 +115,18 @@ func API(t testing.TB, st *storage.Store, p storage.Profile) *fhirapi.Client {
 		t.Fatal(err)
 	}
 	return api
+}
+
+// DeliverRedirect takes the practice's redirect after a sign-in to the app,
+// as the browser would, passing on the sign-in's own error: a test's
+// OpenBrowser is return DeliverRedirect(SignIn(ctx, authorizeURL, ...)).
+func DeliverRedirect(redirect *url.URL, err error) error {
+	if err != nil {
+		return err
+	}
+	resp, err := http.Get(redirect.String())
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
 }
