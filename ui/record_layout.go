@@ -328,11 +328,7 @@ func (md *masterDetail) newList(items []listItem, selected int) *widget.List {
 		},
 	)
 	for i := range items {
-		items[i].long = needsTwoLines(items[i], md.textWidth)
-		items[i].sourceLong = items[i].source != "" &&
-			fyne.MeasureText(items[i].source, theme.TextSize(), fyne.TextStyle{Italic: true}).Width > md.textWidth
-		items[i].detailLines = detailLines(items[i], md.textWidth)
-		if h := md.itemHeight(items[i]); h != md.rowHeight {
+		if h := md.measure(&items[i]); h != md.rowHeight {
 			l.SetItemHeight(i, h)
 		}
 	}
@@ -392,6 +388,16 @@ func kindOf(it listItem) rowKind {
 	return rowKind{it.partial, it.long, it.source != "", it.sourceLong && it.source != "", lines}
 }
 
+// measure sets the lines item needs at the list's width (its title's, its
+// source's, its detail's beside its flag) and returns its row's height.
+func (md *masterDetail) measure(item *listItem) float32 {
+	item.long = needsTwoLines(*item, md.textWidth)
+	item.sourceLong = item.source != "" &&
+		fyne.MeasureText(item.source, theme.TextSize(), fyne.TextStyle{Italic: true}).Width > md.textWidth
+	item.detailLines = detailLines(*item, md.textWidth)
+	return md.itemHeight(*item)
+}
+
 // itemHeight is the height of item's row.
 func (md *masterDetail) itemHeight(item listItem) float32 {
 	if item.header {
@@ -442,9 +448,7 @@ func (md *masterDetail) setFlag(i int, flag string) {
 	}
 	it := &md.items[i]
 	it.flag = flag
-	it.long = needsTwoLines(*it, md.textWidth)
-	it.detailLines = detailLines(*it, md.textWidth)
-	md.list.SetItemHeight(widget.ListItemID(i), md.itemHeight(*it))
+	md.list.SetItemHeight(widget.ListItemID(i), md.measure(it))
 	md.list.RefreshItem(widget.ListItemID(i))
 }
 
