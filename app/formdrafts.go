@@ -17,9 +17,9 @@ import (
 // reason for cancelling a visit) is a form draft: kept sealed in the
 // profile's values as a message draft is, under a key that says which
 // form it belongs to (RequestDraftKey, BookingDraftKey,
-// QuestionsDraftKey, CancelDraftKey), until the
-// request or booking it was written for is stored to be sent (its
-// DraftKey; a cancellation's, by Cancel) or the patient discards it. Value names are sealed, so an
+// QuestionsDraftKey, CancelDraftKey), until the request or booking it
+// was written for is stored to be sent (its DraftKey; a cancellation's,
+// by Cancel) or the patient discards it. Value names are sealed, so an
 // index value names every form draft's key, written in the same
 // transaction as the draft (Unsent lists them).
 
