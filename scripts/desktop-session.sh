@@ -1,7 +1,9 @@
 # Sourced (not run) by the scripts that start the real app under Xvfb
-# (scripts/idle.sh, scripts/exits.sh), after `set -euo pipefail` and with
-# $self set to the script's full path. It gives the app what a desktop
-# gives it and nothing of the user's:
+# (scripts/idle.sh, scripts/exits.sh), after `set -euo pipefail`, as
+# `source "$(dirname "$0")/desktop-session.sh"`. It moves to the project's
+# folder with the Go release Carebook is built with (see the Makefile) and
+# LANG=en_US.UTF-8, and gives the app what a desktop gives it and nothing
+# of the user's:
 #
 # - a D-Bus session of its own with an unlocked keyring in scratch space,
 #   as the tests have (scripts/test.sh). Without one, D-Bus starts a
@@ -12,6 +14,11 @@
 # - an X display of its own (Xvfb, 1400x1000), as DISPLAY;
 # - $scratch, a folder removed at exit, with the app ($app_pid, when set)
 #   and Xvfb stopped.
+export GOTOOLCHAIN=go1.27.3 LANG=en_US.UTF-8
+# The calling script, by its full path ($0 is the caller's in a sourced file).
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+cd "$(dirname "$0")/.."
+
 if [ -z "${CAREBOOK_DESKTOP_SESSION:-}" ]; then
 	exec dbus-run-session -- env CAREBOOK_DESKTOP_SESSION=1 "$self" "$@"
 fi

@@ -10,14 +10,10 @@
 # what the app does about it): a hang shows here as a run of about
 # exitguard.Grace (5 s) where the others take well under a second.
 set -euo pipefail
-export GOTOOLCHAIN=go1.27.3
-self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
-cd "$(dirname "$0")/.."
-export LANG=en_US.UTF-8
-
-# A D-Bus session, a keyring and an X display of its own, and $scratch.
+# The project's folder, its Go release, a D-Bus session, a keyring and an
+# X display of its own, and $scratch.
 # shellcheck source=scripts/desktop-session.sh
-source scripts/desktop-session.sh
+source "$(dirname "$0")/desktop-session.sh"
 
 # wmclose WINDOW: send WM_DELETE_WINDOW to WINDOW, as a window manager does.
 cat >"$scratch/wmclose.py" <<'PY'

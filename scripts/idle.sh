@@ -10,14 +10,10 @@
 # nothing happens (internal/idleloop), which the one-label window does not.
 # Called by scripts/bench.sh.
 set -euo pipefail
-export GOTOOLCHAIN=go1.27.3
-self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
-cd "$(dirname "$0")/.."
-export LANG=en_US.UTF-8
-
-# A D-Bus session, a keyring and an X display of its own, and $scratch.
+# The project's folder, its Go release, a D-Bus session, a keyring and an
+# X display of its own, and $scratch.
 # shellcheck source=scripts/desktop-session.sh
-source scripts/desktop-session.sh
+source "$(dirname "$0")/desktop-session.sh"
 
 # cpu_ticks PID: user + system clock ticks the process has used.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
