@@ -120,7 +120,7 @@ func (d *dashboardView) apply(vm app.Dashboard) {
 	case vm.PendingSends > 0 && vm.Profile.Ended:
 		// Nothing can go: the card says so, in the words of each item's.
 		objs = append(objs, card(lang.N("{{.Count}} items not sent", vm.PendingSends, map[string]any{"Count": vm.PendingSends}),
-			storedAsAccessEndedText(), nil))
+			storedAsAccessEndedItems(vm.PendingSends), nil))
 	case vm.PendingSends > 0:
 		objs = append(objs, card(lang.L("Waiting to be sent"),
 			lang.N("{{.Count}} items will be sent when Carebook next reaches the practice.", vm.PendingSends,

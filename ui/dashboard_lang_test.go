@@ -81,3 +81,51 @@ func TestMergedHomeInSpanish(t *testing.T) {
 	assertFits(t, w)
 	screenshot(t, w, "es-home-merged-360x740")
 }
+
+// TestDashboardNotSentAgreesWithCount: on a record whose access the
+// practice ended, the dashboard's "N items not sent" card says what
+// became of them in words that agree with the count, in English and
+// Spanish (it said "cannot send it … It stays" under "3 items not
+// sent").
+func TestDashboardNotSentAgreesWithCount(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		spanish bool
+		count   int
+		wants   []string
+		absent  []string
+	}{
+		{"one", false, 1,
+			[]string{"1 item not sent", "Saved on this device, but not sent", "cannot send it unless", "It stays with what was not sent, where you can copy it;"},
+			[]string{"send them", "They stay"}},
+		{"three", false, 3,
+			[]string{"3 items not sent", "Saved on this device, but not sent", "cannot send them unless", "They stay with what was not sent, where you can copy them;"},
+			[]string{"send it ", "It stays", "copy it;"}},
+		{"uno", true, 1,
+			[]string{"1 elemento no enviado", "Guardado en este dispositivo, pero no enviado:", "no puede enviarlo a menos", "Queda con lo que no se envió, donde puede copiarlo;"},
+			[]string{"enviarlos", "Quedan"}},
+		{"tres", true, 3,
+			[]string{"3 elementos no enviados", "Guardados en este dispositivo, pero no enviados:", "no puede enviarlos a menos", "Quedan con lo que no se envió, donde puede copiarlos;"},
+			[]string{"enviarlo ", "Queda con", "copiarlo;"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			test.NewTempApp(t)
+			lightTheme(t)
+			if tc.spanish {
+				speakSpanish(t)
+			}
+			vm := app.Dashboard{Profile: app.ProfileInfo{ID: "p1", Label: "Leo Okafor", Ended: true},
+				PatientName: "Leo Okafor", PendingSends: tc.count}
+			d := newDashboardView(context.Background(), nil, "p1", func(string) {})
+			w := test.NewWindow(d.CanvasObject())
+			t.Cleanup(w.Close)
+			w.Resize(fyne.NewSize(360, 740))
+			d.apply(vm)
+			assertShows(t, w, tc.wants...)
+			for _, a := range tc.absent {
+				assertNotShown(t, w, a)
+			}
+			screenshotBothSizes(t, w, "dashboard-not-sent-"+tc.name)
+		})
+	}
+}

@@ -742,7 +742,15 @@ func storedAsAccessEnded(err error) bool {
 // still waiting on a record whose access ended, and what the patient can
 // do.
 func storedAsAccessEndedText() string {
-	return lang.L("Saved on this device, but not sent: your practice has ended your access to this record, so Carebook cannot send it unless the practice gives the access back. It stays with what was not sent, where you can copy it; contact the practice another way, such as by phone.")
+	return storedAsAccessEndedItems(1)
+}
+
+// storedAsAccessEndedItems is storedAsAccessEndedText for count items,
+// the sentence agreeing with the count ("cannot send them"), as under
+// the dashboard's "N items not sent".
+func storedAsAccessEndedItems(count int) string {
+	return lang.N("Saved on this device, but not sent: your practice has ended your access to this record, so Carebook cannot send them unless the practice gives the access back. They stay with what was not sent, where you can copy them; contact the practice another way, such as by phone.",
+		count, map[string]any{"Count": count})
 }
 
 // accessEndedFlag is storedAsAccessEndedText in the few words of a list
