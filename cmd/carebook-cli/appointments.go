@@ -208,7 +208,7 @@ func cmdCancel(ctx context.Context, args []string, e env) error {
 type appointmentJSON struct {
 	ID       *string `json:"id"`       // the practice's id; null while queued
 	LocalID  *string `json:"local_id"` // "local-N" while not accepted, else null
-	State    string  `json:"state"`    // waiting, requested, booked, cancelled, missed, done, failed
+	State    string  `json:"state"`    // waiting, not-sent, requested, booked, cancelled, missed, done, failed
 	Start    *string `json:"start"`
 	End      *string `json:"end"`
 	Slot     string  `json:"slot,omitempty"` // the booked time's Slot id
@@ -225,6 +225,9 @@ type appointmentJSON struct {
 	// Questions counts the practice's questionnaires for the visit not
 	// answered yet (carebook-cli questionnaire shows them).
 	Questions int `json:"questions_to_answer,omitempty"`
+	// AccessEnded: the practice ended this access to the record, so
+	// what waited is not-sent.
+	AccessEnded bool `json:"access_ended,omitempty"`
 }
 
 // cmdAppointments lists the profile's appointments with their states, from
@@ -252,8 +255,12 @@ func cmdAppointments(ctx context.Context, args []string, e env) error {
 			upcoming bool
 		}{{list.Upcoming, true}, {list.Past, false}} {
 			for _, ap := range group.list {
+				state := ap.State
+				if list.AccessEnded && ap.State == app.StateWaiting {
+					state = notSentJSON
+				}
 				out = append(out, appointmentJSON{
-					ID: optional(ap.ID), LocalID: optional(ap.LocalID), State: ap.State,
+					ID: optional(ap.ID), LocalID: optional(ap.LocalID), State: state, AccessEnded: list.AccessEnded,
 					Start: utcTime(ap.Start), End: utcTime(ap.End), Slot: ap.Slot, Type: ap.VisitType, Provider: ap.Provider,
 					Location: ap.Location, Address: ap.Address, Phone: firstNonEmpty(ap.Phone, ap.PracticePhone),
 					Reason: ap.Reason, JoinURL: ap.JoinURL, Change: ap.Change, Error: ap.Problem, Upcoming: group.upcoming,

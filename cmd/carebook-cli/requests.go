@@ -84,7 +84,7 @@ type requestJSON struct {
 	Type      string        `json:"type"`     // refill, lab-report-copy, referral, record-correction
 	Title     string        `json:"title"`
 	About     string        `json:"about,omitempty"`
-	State     string        `json:"state"` // waiting, sent, received, in-progress, done, declined, cancelled, failed
+	State     string        `json:"state"` // waiting, not-sent, sent, received, in-progress, done, declined, cancelled, failed
 	Words     string        `json:"practice_says,omitempty"`
 	Pharmacy  string        `json:"pharmacy,omitempty"`
 	Note      string        `json:"note,omitempty"`
@@ -92,6 +92,9 @@ type requestJSON struct {
 	CreatedAt string        `json:"created_at,omitempty"`
 	UpdatedAt string        `json:"updated_at,omitempty"`
 	Open      bool          `json:"open"`
+	// AccessEnded: the practice ended this access to the record, so
+	// what waited is not-sent.
+	AccessEnded bool `json:"access_ended,omitempty"`
 }
 
 type outcomeJSON struct {
@@ -122,7 +125,14 @@ func cmdRequests(ctx context.Context, args []string, e env) error {
 	if *asJSON {
 		out := make([]requestJSON, 0, len(rs))
 		for _, r := range rs {
-			out = append(out, toRequestJSON(r))
+			j := toRequestJSON(r)
+			if list.AccessEnded {
+				j.AccessEnded = true
+				if r.State == app.RequestWaiting {
+					j.State = notSentJSON
+				}
+			}
+			out = append(out, j)
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

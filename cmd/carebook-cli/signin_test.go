@@ -128,6 +128,32 @@ func TestNotSentOnAnEndedRecord(t *testing.T) {
 			t.Errorf("%s of the ended record:\n%s\nwant %q listed as %q, why, and where to find it", tc.command, out, tc.item, notSent)
 		}
 	}
+	// Their JSON says the same: not-sent, the access ended, never waiting.
+	for _, tc := range []struct {
+		command string
+		unsent  int
+	}{{"requests", 2}, {"appointments", 1}} {
+		code, out, errOut := run(tc.command, "--profile", leo, "--json")
+		var items []struct {
+			State       string `json:"state"`
+			AccessEnded bool   `json:"access_ended"`
+		}
+		if code != exitOK || json.Unmarshal([]byte(out), &items) != nil {
+			t.Fatalf("%s --json: %d %s %s", tc.command, code, out, errOut)
+		}
+		unsent := 0
+		for _, it := range items {
+			if it.State == "not-sent" {
+				unsent++
+			}
+			if it.State == "waiting" || !it.AccessEnded {
+				t.Errorf("%s --json of the ended record: an item with state %q, access_ended %v; want not-sent, true", tc.command, it.State, it.AccessEnded)
+			}
+		}
+		if unsent != tc.unsent {
+			t.Errorf("%s --json of the ended record: %d items not-sent, want %d:\n%s", tc.command, unsent, tc.unsent, out)
+		}
+	}
 }
 
 // connectSynced connects the cache in dir to practice d, as user
