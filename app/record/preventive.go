@@ -133,7 +133,10 @@ func PreventiveCare(c *Chart, now time.Time) []CareDue {
 				name = i18n.L("a vaccine")
 			}
 			detail := i18n.L("Due now.")
-			if !it.Due.IsZero() {
+			switch {
+			case pastDue(it.Due, now):
+				detail = i18n.L("Overdue since {{.Date}}.", map[string]any{"Date": it.Due.String()})
+			case !it.Due.IsZero():
 				detail = i18n.L("Due {{.Date}}.", map[string]any{"Date": it.Due.String()})
 			}
 			if it.Description != "" {
@@ -172,6 +175,21 @@ func recommendedNow(it Recommended, now time.Time) bool {
 		return it.Due.IsZero() || !it.Due.Time.After(now.Add(recLookahead))
 	}
 	return false
+}
+
+// pastDue reports whether due ended before now's day: a due date of
+// yesterday is overdue, today's is not. A date without a time of day
+// is the same calendar day everywhere (Date.In), so it is compared with
+// now's calendar day.
+func pastDue(due Date, now time.Time) bool {
+	switch due.Precision {
+	case PrecisionNone:
+		return false
+	case PrecisionTime:
+		return due.Time.Before(now)
+	}
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	return due.End().Before(today)
 }
 
 // fluSeasonStart is the start of the flu season now falls in (September 1

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/carebook/carebook/app/locfmt"
 )
 
 func TestPreventiveCare(t *testing.T) {
@@ -98,5 +100,52 @@ func TestPreventiveCareKeys(t *testing.T) {
 	next := time.Date(2027, time.October, 2, 9, 0, 0, 0, time.UTC)
 	if key(nov, "flu vaccine") != key(feb, "flu vaccine") || key(nov, "flu vaccine") == key(next, "flu vaccine") {
 		t.Errorf("flu keys: %q %q %q; want one per season", key(nov, "flu vaccine"), key(feb, "flu vaccine"), key(next, "flu vaccine"))
+	}
+}
+
+// TestPreventiveCareDueWording: a practice's recommendation whose date is
+// past reads as overdue since that date, never "Due" a day gone by
+// ("Due 20 Nov 2026." on 6 Dec 2026); today's and later dates read as
+// due, in English and Spanish.
+func TestPreventiveCareDueWording(t *testing.T) {
+	now := time.Date(2026, time.December, 6, 12, 0, 0, 0, time.UTC)
+	rec := func(status, due string) Resource {
+		return res("ImmunizationRecommendation", "r1", `{"resourceType":"ImmunizationRecommendation","id":"r1","date":"2026-11-01",
+			"recommendation":[{"vaccineCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"187","display":"Zoster vaccine"}]}],
+			"forecastStatus":{"coding":[{"code":"`+status+`"}]},
+			"dateCriterion":[{"code":{"coding":[{"system":"http://loinc.org","code":"30980-7"}]},"value":"`+due+`"}]}]}`)
+	}
+	for _, tc := range []struct {
+		name, status, due string
+		spanish           bool
+		want              string
+	}{
+		{"overdue", "overdue", "2026-11-20", false, "Overdue since 20 Nov 2026."},
+		{"due, its day gone by", "due", "2026-11-20", false, "Overdue since 20 Nov 2026."},
+		{"yesterday", "due", "2026-12-05", false, "Overdue since 5 Dec 2026."},
+		{"today", "due", "2026-12-06", false, "Due 6 Dec 2026."},
+		{"later", "due", "2026-12-20", false, "Due 20 Dec 2026."},
+		{"a time gone by today", "due", "2026-12-06T08:00:00Z", false, "Overdue since 6 Dec 2026, 08:00."},
+		{"a month gone by", "overdue", "2026-10", false, "Overdue since Oct 2026."},
+		{"overdue in Spanish", "overdue", "2026-11-20", true, "Pendiente desde el 20 nov 2026."},
+		{"later in Spanish", "due", "2026-12-20", true, "Toca el 20 dic 2026."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.spanish {
+				speakSpanish(t)
+				locfmt.SetCurrent(locfmt.Parse("es-ES"))
+				t.Cleanup(func() { locfmt.SetCurrent(locfmt.Parse("en-GB")) }) // as TestMain sets it
+			}
+			c := Load([]Resource{res("Patient", "p", `{"resourceType":"Patient","id":"p","birthDate":"1950-01-01"}`), rec(tc.status, tc.due)})
+			var details []string
+			for _, d := range PreventiveCare(c, now) {
+				if !d.Guidance {
+					details = append(details, d.Detail)
+				}
+			}
+			if len(details) != 1 || details[0] != tc.want {
+				t.Errorf("the practice's recommendation due %s on %s reads %q, want %q", tc.due, now.Format(time.DateOnly), details, tc.want)
+			}
+		})
 	}
 }
