@@ -298,10 +298,16 @@ func (c *Client) send(ctx context.Context, req request) (*http.Response, error) 
 		if err == nil {
 			return resp, nil
 		}
-		if reached && errors.Is(err, ErrUploadCut) {
+		switch {
+		case reached && errors.Is(err, ErrUploadCut):
 			// This try was cut short, but an earlier one may have got
 			// through: the request as a whole is not provably unsent.
 			err = fmt.Errorf("%w: %s %s: an earlier try may have reached the server; this one could not be sent in full", ErrNetwork, req.method, c.safePath(req.url))
+		case reached && req.body != nil && !mayHaveReached(err):
+			// This try never reached the server (no token, or the token
+			// refused: its refresh comes between tries), but an earlier
+			// one may have.
+			err = fmt.Errorf("%w: %w", ErrMayHaveReached, err)
 		}
 		reached = reached || mayHaveReached(err)
 		var oe *OperationOutcomeError
@@ -339,6 +345,8 @@ func (c *Client) send(ctx context.Context, req request) (*http.Response, error) 
 func mayHaveReached(err error) bool {
 	var oe *OperationOutcomeError
 	switch {
+	case errors.Is(err, ErrMayHaveReached):
+		return true
 	case errors.Is(err, ErrUploadCut), errors.Is(err, ErrAccessToken):
 		return false
 	case errors.As(err, &oe) && oe.Status == http.StatusUnauthorized:

@@ -15,7 +15,9 @@
 // to one sentinel (ErrNotFound, ErrGone, ErrConflict, ErrPreconditionFailed,
 // ErrUnauthorized, ErrForbidden, ErrRateLimited, ErrServer, ErrClient);
 // transport failures wrap ErrNetwork; a TokenSource failure wraps
-// ErrAccessToken and the source's error (the request was not sent). Check them with errors.Is/As. Error
+// ErrAccessToken and the source's error (the request was not sent), and
+// ErrMayHaveReached where an earlier try of the same write may have been
+// processed. Check them with errors.Is/As. Error
 // strings hold status codes and issue codes only, never the server's
 // diagnostics text, which may quote patient data.
 //

@@ -57,6 +57,13 @@ var (
 	// never sent. The TokenSource's own error is wrapped too (for example
 	// smart.ErrNeedsSignIn, or ErrServer for a failing token endpoint).
 	ErrAccessToken = errors.New("fhirapi: no access token")
+	// ErrMayHaveReached marks the failure of a write (a request with a
+	// body) one of whose earlier tries may have been processed, its reply
+	// lost, although the last try could not have been: no access token
+	// could be had, or the server refused the token (401). It wraps the
+	// last try's error too (smart.ErrNeedsSignIn, say): the write as a
+	// whole is not provably unsent.
+	ErrMayHaveReached = errors.New("fhirapi: an earlier try may have reached the server")
 	// ErrMoved is a permanent redirect (301, 308) to another origin: the
 	// server says it moved. It is never followed (the bearer token must
 	// not reach another address); *MovedError says where it points.

@@ -376,6 +376,15 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem, p payload, 
 		}
 		return it, false, fmt.Errorf("outbox: send: %w", err)
 	case stopsDrain(err):
+		// This attempt stays counted: it may have reached the practice
+		// (an earlier try of it did, say, before the sign-in lapsed), so
+		// it was no upload cut short, whatever the one before was.
+		if it.LastError == WordsUploadCut {
+			it.LastError = WordsUnreachable
+			if err := o.save(context.WithoutCancel(ctx), it); err != nil {
+				return it, false, err
+			}
+		}
 		return it, false, fmt.Errorf("outbox: send: %w", err)
 	case fhirapi.IsTransient(err):
 		it.LastError = WordsUnreachable
@@ -403,8 +412,12 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem, p payload, 
 // the practice or that the practice processed nothing of it: no access
 // token could be had (the profile needs sign-in, a locked keyring, a token
 // endpoint refusing the client), the practice refused the token (401), or
-// it has moved. Each also stops the drain.
+// it has moved; unless an earlier try of the same request may have
+// reached it (fhirapi.ErrMayHaveReached). Each also stops the drain.
 func nothingSent(err error) bool {
+	if errors.Is(err, fhirapi.ErrMayHaveReached) {
+		return false
+	}
 	return errors.Is(err, smart.ErrNeedsSignIn) || errors.Is(err, fhirapi.ErrUnauthorized) || errors.Is(err, fhirapi.ErrMoved) ||
 		errors.Is(err, fhirapi.ErrAccessToken) && !fhirapi.IsTransient(err)
 }

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/practice/faults"
+	"github.com/carebook/carebook/storage"
+	"github.com/carebook/carebook/sync/outbox"
+)
+
+// TestSignInLapseKeepsAReachedTry: a message with a photo whose first
+// upload was cut short (nothing of it reached the practice: it may be
+// discarded) is sent again; this time the practice takes it and the
+// reply is lost, and before the client's next try the sign-in lapses
+// (the next try is refused, and so is the refresh). The message is now
+// at the practice: it must not read as one that never reached it (no
+// Discard, not "nothing of it reached the practice"), and once signed in
+// again it is found there, not sent a second time.
+func TestSignInLapseKeepsAReachedTry(t *testing.T) {
+	ctx := context.Background()
+	p := startMsgPractice(t)
+	a, id := openMsgApp(t, p, t.TempDir())
+	saved := clientOptions
+	// The client's wait before its next try: long enough for the test to
+	// end the sign-in once the practice has the message.
+	clientOptions.MinBackoff, clientOptions.MaxBackoff = 2*time.Second, 2*time.Second
+	t.Cleanup(func() { clientOptions = saved })
+	opts, err := a.MessageOptions(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p.Faults().Set(faults.Config{CutUploadRate: 1, OnlyPaths: "/fhir/Communication", OnlyWrites: true})
+	photo := AttachmentFromFile("wound.jpg", append([]byte("\xff\xd8\xff\xe0"), make([]byte, 4<<20)...))
+	sub, err := a.SendMessage(ctx, id, Draft{To: opts.Recipients[0].Ref, Subject: "Photo of the wound", Text: "How it looks today.",
+		Attachments: []MessageAttachment{photo}})
+	if !errors.Is(err, ErrQueued) {
+		t.Fatalf("SendMessage with the upload cut = %v, want ErrQueued", err)
+	}
+	it, err := a.store.OutboxItem(ctx, id, sub.Seq)
+	if err != nil || !outbox.UploadCut(it) || it.Attempts != 1 || it.CutAttempts != 1 {
+		t.Fatalf("outbox item %+v, %v: want one attempt, cut", it, err)
+	}
+
+	// Send now: the practice takes the message and its reply is lost.
+	p.Faults().Set(faults.Config{DropReplyAfterCommitRate: 1, OnlyPaths: "/fhir/Communication", OnlyWrites: true})
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.RetryOutboxItem(ctx, id, sub.Seq)
+		done <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for serverMessages(t, p, it.Identifier) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the practice never got the message")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Before the client's next try, the sign-in lapses.
+	p.Faults().Set(faults.Config{})
+	p.Auth().ExpireSignIns()
+	if err := <-done; !errors.Is(err, ErrNeedsSignIn) {
+		t.Fatalf("Send now = %v, want ErrNeedsSignIn", err)
+	}
+
+	it, err = a.store.OutboxItem(ctx, id, sub.Seq)
+	if err != nil || it.Status != storage.OutboxPending || it.Attempts <= it.CutAttempts || outbox.UploadCut(it) {
+		t.Fatalf("outbox item %s, %d attempts (%d cut), %q, %v; want it pending, as one that may have reached the practice",
+			it.Status, it.Attempts, it.CutAttempts, it.LastError, err)
+	}
+	in, err := a.Messages(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, th := range in.Threads {
+		for _, m := range th.Messages {
+			if m.Seq == sub.Seq && (m.CanDiscard || m.UploadCut) {
+				t.Errorf("the message reads as one that never reached the practice (discard %v, upload cut %v)", m.CanDiscard, m.UploadCut)
+			}
+		}
+	}
+	if err := a.DiscardOutboxItem(ctx, id, sub.Seq); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("Discard of a message the practice holds = %v, want it refused", err)
+	}
+
+	if err := a.SignInAgain(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SendOutbox(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := a.store.OutboxItem(ctx, id, sub.Seq); err != nil || it.Status != storage.OutboxSent {
+		t.Fatalf("after signing in again: %s, %v; want sent", it.Status, err)
+	}
+	if n := serverMessages(t, p, it.Identifier); n != 1 {
+		t.Fatalf("the practice holds %d copies of the message, want 1", n)
+	}
+}
