@@ -4,6 +4,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 )
 
 // draftSaveDelay is how long after the last change a draft is saved.
@@ -165,4 +169,18 @@ func (s *autosave[T]) exclusive(f func()) {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
 	f()
+}
+
+// discardButton is a form's "Discard draft": tapped, it empties the form
+// (clear), then saves an empty T at once in place of what the form held,
+// which removes the draft (an empty draft is none). The form stays open,
+// for a fresh start. UI goroutine; touch notes the patient's activity.
+func (s *autosave[T]) discardButton(touch, clear func()) *widget.Button {
+	return &widget.Button{Text: lang.L("Discard draft"), Icon: theme.DeleteIcon(), OnTapped: func() {
+		touch()
+		clear()
+		var none T
+		s.changed(none)
+		go s.save()
+	}}
 }

@@ -187,20 +187,7 @@ func TestCancelKeepsTheReason(t *testing.T) {
 	lightTheme(t)
 	ctx := context.Background()
 	core := connectCore(t, startPractice(t), "maya")
-	appts, err := core.Appointments(ctx, core.profile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var visit app.Appointment
-	for _, ap := range appts.Upcoming {
-		if ap.Changeable(time.Now()) {
-			visit = ap
-			break
-		}
-	}
-	if visit.ID == "" {
-		t.Fatalf("no visit to cancel among %+v", appts.Upcoming)
-	}
+	visit := changeableVisit(t, core)
 	key := app.CancelDraftKey(visit.ID)
 	// cancelPage opens the visit's cancel page in a new view and returns
 	// its reason's entry.
@@ -244,6 +231,51 @@ func TestCancelKeepsTheReason(t *testing.T) {
 	if d, ok, err := core.FormDraft(ctx, core.profile, key); err != nil || ok {
 		t.Errorf("draft after cancelling = %+v (ok %v, %v); want none", d, ok, err)
 	}
+}
+
+// changeableVisit is a visit of core's patient to come that can still
+// be moved or cancelled.
+func changeableVisit(t *testing.T, core *bookingCore) app.Appointment {
+	t.Helper()
+	appts, err := core.Appointments(context.Background(), core.profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ap := range appts.Upcoming {
+		if ap.Changeable(time.Now()) {
+			return ap
+		}
+	}
+	t.Fatalf("no visit to cancel among %+v", appts.Upcoming)
+	return app.Appointment{}
+}
+
+// bookNewPatientVisit books the last free new-patient time, a visit with
+// questions to answer before it, and returns the time.
+func bookNewPatientVisit(t *testing.T, core *bookingCore) app.FreeSlot {
+	t.Helper()
+	ctx := context.Background()
+	ft, err := core.FreeSlots(ctx, core.profile, app.SlotQuery{VisitType: "new-patient"})
+	if err != nil || len(ft.Slots()) == 0 {
+		t.Fatalf("free new-patient times: %v", err)
+	}
+	slot := ft.Slots()[len(ft.Slots())-1]
+	if _, err := core.Book(ctx, core.profile, app.BookRequest{Slot: slot}); err != nil {
+		t.Fatal(err)
+	}
+	return slot
+}
+
+// formInputs is what a form's inputs hold: its texts, then its choices.
+func formInputs(w fyne.Window) []string {
+	var out []string
+	for _, e := range findEntries(w.Content()) {
+		out = append(out, e.Text)
+	}
+	for _, r := range radioGroups(w.Content()) {
+		out = append(out, r.Selected)
+	}
+	return out
 }
 
 // reasonEntry is the booking page's reason (its only multi-line entry).
@@ -322,14 +354,7 @@ func TestQuestionsKeepTheAnswers(t *testing.T) {
 	lightTheme(t)
 	core := connectCore(t, startPractice(t), "maya")
 	ctx := context.Background()
-	ft, err := core.FreeSlots(ctx, core.profile, app.SlotQuery{VisitType: "new-patient"})
-	if err != nil || len(ft.Slots()) == 0 {
-		t.Fatalf("free new-patient times: %v", err)
-	}
-	slot := ft.Slots()[len(ft.Slots())-1]
-	if _, err := core.Book(ctx, core.profile, app.BookRequest{Slot: slot}); err != nil {
-		t.Fatal(err)
-	}
+	slot := bookNewPatientVisit(t, core)
 	// openQuestions opens the questions' page in a new view of the record
 	// (as after an unlock).
 	openQuestions := func() fyne.Window {
@@ -340,18 +365,6 @@ func TestQuestionsKeepTheAnswers(t *testing.T) {
 		assertShows(t, w, "Before your first visit", "Send answers")
 		return w
 	}
-	// answers are the page's texts and choices.
-	answers := func(w fyne.Window) []string {
-		var out []string
-		for _, e := range findEntries(w.Content()) {
-			out = append(out, e.Text)
-		}
-		for _, r := range radioGroups(w.Content()) {
-			out = append(out, r.Selected)
-		}
-		return out
-	}
-
 	w := openQuestions()
 	radioGroups(w.Content())[0].SetSelected("Yes")
 	assertShows(t, w, "Which ones, and how often do you take them? *")
@@ -365,7 +378,7 @@ func TestQuestionsKeepTheAnswers(t *testing.T) {
 	}
 	w = openQuestions()
 	want := []string{typed, "", "", "03/15/2024", "Yes", ""}
-	if got := answers(w); !slices.Equal(got, want) {
+	if got := formInputs(w); !slices.Equal(got, want) {
 		t.Fatalf("answers after the lock = %q, want %q", got, want)
 	}
 	screenshotBothSizes(t, w, "drafts-questions-after-lock")
@@ -377,12 +390,101 @@ func TestQuestionsKeepTheAnswers(t *testing.T) {
 	test.Tap(findButton(t, w.Content(), "Back"))
 	test.Tap(findButton(t, w.Content(), "Answer 6 questions"))
 	want = []string{typed, "Ibuprofen 200 mg when needed", "Penicillin", "03/15/2024", "Yes", "Used to smoke"}
-	if got := answers(w); !slices.Equal(got, want) {
+	if got := formInputs(w); !slices.Equal(got, want) {
 		t.Fatalf("answers after leaving the page = %q, want %q", got, want)
 	}
 	test.Tap(findButton(t, w.Content(), "Send answers"))
 	assertShows(t, w, "Answers sent: Before your first visit")
 	if left, err := core.FormDrafts(ctx, core.profile); err != nil || len(left) != 0 {
 		t.Errorf("drafts after sending the answers = %+v, %v; want none", left, err)
+	}
+}
+
+// TestDiscardRestoredDraft: a draft brought back after a lock (a booking's
+// reason, a reason for cancelling a visit, the answers to the questions
+// before a visit) has a "Discard draft" beside the form's own button,
+// which empties the form and removes the draft at once: nothing is listed
+// as not sent, and the form opens empty again.
+func TestDiscardRestoredDraft(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	ctx := context.Background()
+	core := connectCore(t, startPractice(t), "maya")
+	size := fyne.NewSize(360, 740)
+	visit := changeableVisit(t, core)
+	slot := bookNewPatientVisit(t, core)
+	for _, tc := range []struct {
+		name string
+		// open opens the form in a new view (as after an unlock).
+		open  func() fyne.Window
+		write func(w fyne.Window)
+		want  []string // what write leaves in the form, brought back
+	}{
+		{"booking-reason", func() fyne.Window {
+			_, w := openVisits(t, core, size)
+			test.Tap(findButton(t, w.Content(), "Book a visit"))
+			pickTime(t, w, "Sick visit", 48*time.Hour)
+			assertShows(t, w, "Book this time?", "Reason for the visit")
+			return w
+		}, func(w fyne.Window) {
+			test.Type(reasonEntry(t, w), "Sore throat for a week.")
+		}, []string{"Sore throat for a week."}},
+		{"cancel-reason", func() fyne.Window {
+			v, w := openVisits(t, core, size)
+			openAppointment(t, v, visit.Title())
+			test.Tap(findButton(t, w.Content(), "Cancel appointment"))
+			assertShows(t, w, "Cancel this appointment?")
+			return w
+		}, func(w fyne.Window) {
+			test.Type(reasonEntry(t, w), "I am away that week.")
+		}, []string{"I am away that week."}},
+		{"questions", func() fyne.Window {
+			v, w := openVisits(t, core, size)
+			openAppointment(t, v, "New patient visit with "+slot.Provider.Name)
+			test.Tap(findButton(t, w.Content(), "Answer 6 questions"))
+			assertShows(t, w, "Before your first visit", "Send answers")
+			return w
+		}, func(w fyne.Window) {
+			radioGroups(w.Content())[0].SetSelected("Yes")
+			test.Type(findEntries(w.Content())[0], "Knee pain when climbing stairs.")
+			radioGroups(w.Content())[1].SetSelected("Used to smoke")
+		}, []string{"Knee pain when climbing stairs.", "", "", "", "Yes", "Used to smoke"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.write(tc.open())
+			core.Lock() // saves what the form holds at once
+			if err := core.Unlock(ctx, "a long passphrase"); err != nil {
+				t.Fatal(err)
+			}
+			w := tc.open()
+			if got := formInputs(w); !slices.Equal(got, tc.want) {
+				t.Fatalf("the form after the lock holds %q, want %q", got, tc.want)
+			}
+			screenshot(t, w, "drafts-discard-"+tc.name+"-"+fmtSize(size))
+			assertMinFits(t, w, size.Width)
+			test.Tap(findButton(t, w.Content(), "Discard draft"))
+			for _, s := range formInputs(w) {
+				if s != "" {
+					t.Errorf("the form after Discard draft holds %q, want nothing", formInputs(w))
+					break
+				}
+			}
+			deadline := time.Now().Add(uiWait)
+			for {
+				unsent, err := core.Unsent(ctx, core.profile)
+				if err == nil && len(unsent) == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("not sent after Discard draft: %+v %v; want nothing", unsent, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for _, s := range formInputs(tc.open()) {
+				if s != "" {
+					t.Errorf("the form opened after Discard draft holds %q, want nothing", s)
+				}
+			}
+		})
 	}
 }

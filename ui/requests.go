@@ -391,13 +391,17 @@ func (v *requestsView) messageForm(d app.Draft, opts app.MessageOptions) []fyne.
 			result.Refresh()
 		})
 	}}
+	buttons := newFlow(send)
+	if saves != nil {
+		buttons.Add(saves.discardButton(v.src.Touch, func() { text.SetText("") }))
+	}
 	return []fyne.CanvasObject{
 		heading(lang.L("Message the office")),
 		fieldText(lang.L("About"), d.AboutName),
 		boldText(lang.L("To")), to,
 		fieldText(lang.L("Subject"), d.Subject),
 		boldText(lang.L("Message")), text,
-		container.NewHBox(send), problem, result,
+		buttons, problem, result,
 	}
 }
 
@@ -538,7 +542,7 @@ func (f *requestForm) apply(m requestFormModel, err error) {
 	buttons := newFlow(f.send)
 	if f.saves = newFormAutosave(f.src, f.profileID, f.draftKey); f.saves != nil {
 		f.saves.shown = showSaveProblem(f.problem)
-		buttons.Add(&widget.Button{Text: lang.L("Discard draft"), Icon: theme.DeleteIcon(), OnTapped: f.discardDraft})
+		buttons.Add(f.saves.discardButton(f.src.Touch, f.clear))
 		for _, e := range []*widget.Entry{f.text, f.wrong, f.should, f.note} {
 			if e != nil {
 				e.OnChanged = func(string) { f.changed() }
@@ -558,12 +562,7 @@ func (f *requestForm) leftover(d app.FormDraft) fyne.CanvasObject {
 		return container.NewVBox()
 	}
 	box := container.NewVBox(fieldText(lang.L("You wrote"), d.Words()))
-	box.Add(container.NewHBox(&widget.Button{Text: lang.L("Discard draft"), Icon: theme.DeleteIcon(), OnTapped: func() {
-		f.src.Touch()
-		f.saves.changed(app.FormDraft{}) // an empty draft is none
-		go f.saves.save()
-		box.Hide()
-	}}))
+	box.Add(container.NewHBox(f.saves.discardButton(f.src.Touch, box.Hide)))
 	return box
 }
 
@@ -576,16 +575,13 @@ func (f *requestForm) changed() {
 	}
 }
 
-// discardDraft empties the form, and so removes its draft at once (an
-// empty draft is none). UI goroutine.
-func (f *requestForm) discardDraft() {
+// clear empties the form's words (its draft's discard). UI goroutine.
+func (f *requestForm) clear() {
 	for _, e := range []*widget.Entry{f.text, f.wrong, f.should, f.note} {
 		if e != nil {
 			e.SetText("")
 		}
 	}
-	f.changed()
-	go f.saves.save()
 }
 
 func aboutLabel(kind app.RequestKind) string {

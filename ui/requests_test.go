@@ -230,6 +230,24 @@ func TestRequestsInTheWindow(t *testing.T) {
 	q.waitShows(t, w, "Send message")
 	pumpUntil(t, q, "the question back in the form", func() bool { return findEntries(w.Content())[0].Text == question })
 	screenshotBothSizes(t, w, "drafts-message-the-office")
+	// Discard draft empties the form and removes the draft; the form
+	// opens empty again, and what is written then is sent.
+	test.Tap(findButton(t, w.Content(), "Discard draft"))
+	if text := findEntries(w.Content())[0].Text; text != "" {
+		t.Errorf("the message after Discard draft = %q, want none", text)
+	}
+	pumpUntil(t, q, "the message's draft discarded", func() bool {
+		drafts, err := u.core.Drafts(ctx, u.shell.current.ID)
+		return err == nil && len(drafts) == 0
+	})
+	test.Tap(findButton(t, w.Content(), "Back to requests"))
+	q.waitShows(t, w, "Message the office")
+	test.Tap(findButton(t, w.Content(), "Message the office"))
+	q.waitShows(t, w, "Send message")
+	if text := findEntries(w.Content())[0].Text; text != "" {
+		t.Errorf("the message opened again after Discard draft = %q, want none", text)
+	}
+	test.Type(findEntries(w.Content())[0], question)
 	test.Tap(findButton(t, w.Content(), "Send message"))
 	q.waitShows(t, w, "Sent. The answer will be among your messages.")
 	drafts, err := u.core.Drafts(ctx, u.shell.current.ID)

@@ -357,11 +357,15 @@ func (v *recordView) cancelPage(md *masterDetail, ap app.Appointment) fyne.Canva
 			}
 		})
 	}}
+	buttons := newFlow(cancel)
+	if saves != nil {
+		buttons.Add(saves.discardButton(v.src.Touch, func() { reason.SetText("") }))
+	}
 	col = newColumn(detailMaxWidth, false,
 		title,
 		paragraph(ap.Title()+"\n"+whenText(ap.Start, ap.End)),
 		boldText(lang.L("Reason")), reason, problem,
-		container.NewHBox(cancel), outcome,
+		buttons, outcome,
 	)
 	return container.NewVScroll(container.NewPadded(col))
 }

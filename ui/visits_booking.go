@@ -395,7 +395,11 @@ func (v *recordView) confirmPage(md *masterDetail, slot app.FreeSlot, move *app.
 	if move == nil {
 		objs = append(objs, boldText(lang.L("Reason for the visit")), reasonEntry, problem)
 	}
-	objs = append(objs, container.NewHBox(book), outcome, others)
+	buttons := newFlow(book)
+	if saves != nil {
+		buttons.Add(saves.discardButton(v.src.Touch, func() { reasonEntry.SetText("") }))
+	}
+	objs = append(objs, buttons, outcome, others)
 	col = newColumn(detailMaxWidth, false, objs...)
 	return container.NewVScroll(container.NewPadded(col))
 }

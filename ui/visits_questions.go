@@ -132,6 +132,9 @@ type questionField struct {
 	// restore shows a raw answer again; nil when there is no input.
 	raw     func() string
 	restore func(string)
+	// clear empties the input (the draft's discard); nil when there is
+	// no input.
+	clear func()
 }
 
 // questionsPage is the form answering one questionnaire: an input per
@@ -261,10 +264,18 @@ func (v *recordView) questionsPage(md *masterDetail, src questionsSource, ap app
 			}
 		})
 	}}
-	col.Add(container.NewHBox(send))
+	buttons := newFlow(send)
+	col.Add(buttons)
 	col.Add(outcome)
 	update()
 	if saves != nil {
+		buttons.Add(saves.discardButton(v.src.Touch, func() {
+			for _, fl := range fields {
+				if fl.clear != nil {
+					fl.clear()
+				}
+			}
+		}))
 		problem := errorText()
 		col.Add(problem)
 		saves.shown = showSaveProblem(problem)
@@ -328,6 +339,7 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 				r.SetSelected(no)
 			}
 		}
+		fl.clear = func() { r.SetSelected("") }
 		input = r
 	case app.QuestionChoice:
 		var names []string
@@ -338,12 +350,14 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 			r := widget.NewRadioGroup(names, func(string) { v.src.Touch(); changed() })
 			fl.value = func() string { return r.Selected }
 			fl.restore = r.SetSelected
+			fl.clear = func() { r.SetSelected("") }
 			input = r
 		} else {
 			s := widget.NewSelect(names, func(string) { v.src.Touch(); changed() })
 			s.PlaceHolder = lang.L("Choose one")
 			fl.value = func() string { return s.Selected }
 			fl.restore = s.SetSelected
+			fl.clear = s.ClearSelected
 			input = s
 		}
 		fl.raw, fl.restore = fl.value, onlyAmong(names, fl.restore)
@@ -354,6 +368,7 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 		e.OnChanged = onText
 		fl.value = func() string { return e.Text }
 		fl.raw, fl.restore = fl.value, e.SetText
+		fl.clear = func() { e.SetText("") }
 		input = e
 	default:
 		e := widget.NewEntry()
@@ -380,6 +395,7 @@ func (v *recordView) questionInput(qu app.Question, changed func()) *questionFie
 		e.OnChanged = onText
 		fl.raw = func() string { return e.Text }
 		fl.restore = e.SetText
+		fl.clear = func() { e.SetText("") }
 		input = e
 	}
 	fl.box = newColumn(0, false, boldText(label), input, fl.problem)
