@@ -62,6 +62,9 @@ func TestRecordSectionsShowTheData(t *testing.T) {
 		{"vitals", "Blood pressure",
 			[]string{"Weight", "BMI", "Blood pressure", "11 measurements"},
 			[]string{"Systolic", "Diastolic", "11 measurements from"}},
+		{"vitals", "Hemoglobin A1c",
+			[]string{"Hemoglobin A1c (average blood sugar)"}, // as the results name it, not "A1c"
+			[]string{"Hemoglobin A1c (average blood sugar)", "measurements from"}},
 		{"medications", "Alendronate",
 			[]string{"Active medications", "Alendronate 10 mg tablet", "Past medications"},
 			[]string{"Active", "Prescribed on"}},

@@ -115,3 +115,29 @@ func TestTrends(t *testing.T) {
 		t.Error("Find of an absent code succeeded")
 	}
 }
+
+// TestA1cTrendNamedAsElsewhere: a chart of hemoglobin A1c bears the name
+// the results and the dashboard give it (plainnames), in English and
+// Spanish, not a short "A1c" of the Trends tab's own.
+func TestA1cTrendNamedAsElsewhere(t *testing.T) {
+	for _, tc := range []struct{ lang, want string }{
+		{"en", "Hemoglobin A1c (average blood sugar)"},
+		{"es", "Hemoglobina A1c (azúcar media en la sangre)"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			if tc.lang == "es" {
+				speakSpanish(t)
+			}
+			c := Load([]Resource{res("Observation", "a1", `{"status":"final",
+				"code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c/Hemoglobin.total in Blood"}]},
+				"effectiveDateTime":"2026-01-01","valueQuantity":{"value":6.1,"unit":"%"}}`)})
+			var names []string
+			for _, s := range Trends(c.Observations) {
+				names = append(names, s.Name)
+			}
+			if len(names) != 1 || names[0] != tc.want || names[0] != c.Observations[0].Name {
+				t.Errorf("the A1c chart is named %q (the result %q), want %q", names, c.Observations[0].Name, tc.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/carebook/carebook/app/record/plainnames"
 	"github.com/carebook/carebook/internal/i18n"
 )
 
@@ -47,7 +48,7 @@ var friendlyKinds = map[string]string{
 	LOINCSystolic: "systolic", LOINCDiastolic: "diastolic",
 	"8867-4": "heartRate", "9279-1": "breathingRate", "8310-5": "temperature", "8331-1": "temperature",
 	"2708-6": "oxygen", "59408-5": "oxygen",
-	"4548-4": "a1c", "17856-6": "a1c",
+	loincA1c: "a1c", "17856-6": "a1c",
 	"18262-6": "ldl", "13457-7": "ldl", "2089-1": "ldl",
 	"2085-9": "hdl", "2093-3": "cholesterol", "2571-8": "triglycerides",
 	"2339-0": "glucose", "2345-7": "glucose", "1558-6": "fastingGlucose",
@@ -55,6 +56,9 @@ var friendlyKinds = map[string]string{
 	"8287-5": "head", "9843-4": "head",
 	"718-7": "hemoglobin", "6690-2": "wbc", "777-3": "platelets",
 }
+
+// loincA1c is the LOINC code of hemoglobin A1c.
+const loincA1c = "4548-4"
 
 var chartOrder = []string{
 	"weight", "bmi", "systolic", "diastolic", "a1c", "ldl", "glucose", "fastingGlucose",
@@ -86,7 +90,10 @@ func friendlyName(kind string) string {
 	case "oxygen":
 		return i18n.L("Oxygen saturation")
 	case "a1c":
-		return i18n.L("A1c")
+		// The name every other screen gives it (plainnames), not one of
+		// its own.
+		name, _ := plainnames.Name(LOINC, loincA1c)
+		return name
 	case "ldl":
 		return i18n.L("LDL cholesterol")
 	case "hdl":
