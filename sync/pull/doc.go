@@ -23,13 +23,15 @@
 //     reconcile. Records whose status or verificationStatus is
 //     entered-in-error are removed too.
 //
-// Writes and crashes: pages are written whole, several in one storage
-// transaction when they come quickly (up to 4 MB of JSON), by a writer
-// goroutine that runs only the SQL (storage.Tx.PutBatch). Before that, a
-// preparer goroutine seals each page, reads its own dates and makes its
-// search index documents (storage.Prepare) while the writer commits the
-// pages before it and the next page downloads; its index sees what those
-// pages write, as it would in their transaction.
+// Writes and crashes: pages are written whole by a writer goroutine that
+// runs only the SQL (storage.Tx.PutBatch), several in one storage
+// transaction when each is downloaded by the time the one before is
+// written (up to 4 MB of JSON); it never waits for the network with a
+// transaction open. Before that, a preparer goroutine seals each page,
+// reads its own dates and makes its search index documents
+// (storage.Prepare) while the writer commits the pages before it and the
+// next page downloads; its index sees what those pages write, as it would
+// in their transaction.
 // A unit's checkpoint is advanced only in the transaction of its last page,
 // so a sync killed midway leaves the old checkpoint and the next sync pulls
 // the unit again from there (puts are idempotent). The cache is therefore

@@ -342,3 +342,91 @@ func TestEmptyRecordIsDownloaded(t *testing.T) {
 		t.Error("the second sync of an empty record was full")
 	}
 }
+
+// stallAPI stalls a search after its first page is handed to the sync
+// (as a slow link does before the next page comes) until release closes.
+type stallAPI struct {
+	fhirapi.API
+	path    string
+	stalled chan struct{} // closed once the download waits
+	release chan struct{}
+}
+
+func (s *stallAPI) Search(ctx context.Context, path string, q url.Values, h fhirapi.SearchHandler) (fhirapi.SearchInfo, error) {
+	if path != s.path {
+		return s.API.Search(ctx, path, q, h)
+	}
+	done := h.PageDone
+	h.PageDone = func(p fhirapi.Page) error {
+		err := done(p)
+		if p.Number == 1 && p.Bundle.Next() != "" {
+			close(s.stalled)
+			select {
+			case <-s.release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return err
+	}
+	return s.API.Search(ctx, path, q, h)
+}
+
+// TestWritesWhileDownloadStalls: while a unit waits for its next page (a
+// slow link), the cache's one writer is free: the page before is
+// committed and reported, and the app's own writes (a draft saved, the
+// outbox) and the other units' pages go through, instead of waiting for
+// the download.
+func TestWritesWhileDownloadStalls(t *testing.T) {
+	srv := fhirtest.New(fhirtest.Features{MaxCount: 7})
+	defer srv.Close()
+	seed(srv)
+	st, pid := openStore(t)
+	api := &stallAPI{API: newAPI(t, srv), path: "Observation", stalled: make(chan struct{}), release: make(chan struct{})}
+	progress := make(chan Progress, 16)
+	result := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), Config{API: api, Store: st, ProfileID: pid, PatientID: "p1",
+			Types: []string{"Patient", "Observation", "Condition"},
+			OnEvent: func(e Event) {
+				if p, ok := e.(Progress); ok {
+					progress <- p
+				}
+			}})
+		result <- err
+	}()
+	<-api.stalled
+	deadline := time.After(10 * time.Second)
+	for committed := false; !committed; {
+		select {
+		case p := <-progress:
+			committed = p.Type == "Observation" && p.Done == 7
+		case <-deadline:
+			close(api.release)
+			t.Fatal("the first page of observations was not committed while the download of the second waited")
+		}
+	}
+	if n := counts(t, st, pid)["Observation"]; n != 7 {
+		t.Fatalf("%d observations readable while the download waits, want the first page's 7", n)
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		wrote <- st.Update(context.Background(), pid, func(tx *storage.Tx) error { return tx.SetCheckpoint("app.write", "x") })
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-deadline:
+		close(api.release)
+		t.Fatal("the app's write waited for the stalled download")
+	}
+	close(api.release)
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+	if n := counts(t, st, pid)["Observation"]; n != 25 {
+		t.Fatalf("%d observations after the sync, want 25", n)
+	}
+}

@@ -27,8 +27,9 @@ type key struct{ typ, id string }
 // sealing, own dates, search index documents, most of a write's work),
 // and a writer goroutine runs only the SQL, committing pages while the
 // next ones download and are prepared. The writer writes the pages that
-// come quickly one after the other in one transaction, up to
-// writeGroupBytes of JSON: each commit rewrites the index pages its rows
+// are downloaded by the time it has written the one before in one
+// transaction, up to writeGroupBytes of JSON: each commit rewrites the
+// index pages its rows
 // touch (their row keys are random), so fewer, larger commits cost less,
 // more so the larger the cache (a commit per page of 1,000 cost a third
 // more at 100,000). It writes each page as it comes rather than gathering
@@ -189,16 +190,8 @@ func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 const pagesAhead = 1
 
 // writeGroupBytes is the JSON the writer writes in one transaction
-// when pages come quickly enough (see unitWriter.write).
+// when pages come faster than it writes them (see unitWriter.write).
 const writeGroupBytes = 4 << 20
-
-// groupIdle and groupWait bound how long a transaction waits for more
-// pages: other writers wait for it meanwhile, and a slow download still
-// commits (and reports its progress) that often.
-const (
-	groupIdle = 100 * time.Millisecond
-	groupWait = 500 * time.Millisecond
-)
 
 // pageWrite is one downloaded page waiting to be committed: its entries
 // filed (classifyPage) and, once ready is closed, prepared for the write.
@@ -276,10 +269,14 @@ func (w *unitWriter) run(ctx context.Context, pages <-chan *pageWrite) error {
 
 // write commits first, and unless it is the last page the pages that
 // follow it, in one transaction: each page is written as it comes (and
-// its prepared rows let go), until writeGroupBytes of JSON are written,
-// no page came for groupIdle, or the transaction is groupWait old. It
-// returns the last page when that came meanwhile: it is committed on its
-// own, next.
+// its prepared rows let go), as long as the next page is already
+// downloaded when the one before is written, up to writeGroupBytes of
+// JSON. It never waits for the network with the transaction open: the
+// cache has one writer, so the other units' pages, and the app's own
+// writes, would wait for this unit's download (in per-type mode over a
+// 100 Mbit/s link, waiting up to 100 ms for each next page made the sync
+// take 1.58 times its bare download; 1.11 times without). It returns the
+// last page when that came meanwhile: it is committed on its own, next.
 func (w *unitWriter) write(ctx context.Context, first *pageWrite, pages <-chan *pageWrite) (held *pageWrite, err error) {
 	var (
 		group       []*pageWrite
@@ -308,35 +305,23 @@ func (w *unitWriter) write(ctx context.Context, first *pageWrite, pages <-chan *
 		if err := put(first); err != nil {
 			return err
 		}
-		if first.checkpoint == "" {
-			size := first.size
-			idle, whole := time.NewTimer(groupIdle), time.NewTimer(groupWait)
-			defer idle.Stop()
-			defer whole.Stop()
-		more:
-			for size < writeGroupBytes {
-				select {
-				case next, ok := <-pages:
-					if !ok {
-						break more
-					}
-					if next.checkpoint != "" {
-						held = next
-						break more
-					}
-					if err := put(next); err != nil {
-						return err
-					}
-					size += next.size
-					idle.Reset(groupIdle)
-				case <-idle.C:
-					break more
-				case <-whole.C:
-					break more
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+		for size := first.size; first.checkpoint == "" && size < writeGroupBytes; {
+			var next *pageWrite
+			select {
+			case next = <-pages:
+			default: // not downloaded yet: commit what is written
 			}
+			if next == nil {
+				break
+			}
+			if next.checkpoint != "" {
+				held = next
+				break
+			}
+			if err := put(next); err != nil {
+				return err
+			}
+			size += next.size
 		}
 		var err error
 		if pageRemoved, err = deleteExisting(tx, removes); err != nil {
