@@ -90,6 +90,7 @@ func TestQuestionsBeforeVisitInTheWindow(t *testing.T) {
 			w.Resize(sz.size)
 			v.ShowSection("visits")
 			q.waitShows(t, w, "New patient visit", "Questions")
+			screenshot(t, w, "booking-9-questions-flag-"+sz.name)
 			openAppointment(t, v, "New patient visit with "+slot.Provider.Name)
 			q.waitShows(t, w, "Before your visit", "Please bring your insurance card",
 				"The practice asks you to answer 6 questions before this visit: Before your first visit.")
@@ -164,4 +165,33 @@ func TestQuestionsBeforeVisitInTheWindow(t *testing.T) {
 		})
 	}
 	t.Run("spanish", func(t *testing.T) { visitsInSpanish(t, q, practice, core) })
+}
+
+// TestVisitFlagColours: a visit's flag in the list is in the error colour
+// for what went wrong or has not gone (refused, not sent), and in the
+// primary colour for questions to answer before it, where nothing is
+// wrong (it was red, read as a problem). The rows are reused, as the list
+// reuses them.
+func TestVisitFlagColours(t *testing.T) {
+	test.NewTempApp(t)
+	lightTheme(t)
+	soon := time.Now().Add(72 * time.Hour)
+	r := newRecordRow()
+	for _, tc := range []struct {
+		name string
+		ap   app.Appointment
+		flag string
+		want widget.Importance
+	}{
+		{"refused", app.Appointment{State: app.StateFailed, Start: soon}, "Refused", widget.DangerImportance},
+		{"questions", app.Appointment{State: app.StateBooked, Start: soon, QuestionsToAnswer: 6}, "Questions", widget.HighImportance},
+		{"not sent", app.Appointment{State: app.StateWaiting, Start: soon, QuestionsToAnswer: 6}, "Not sent", widget.DangerImportance},
+		{"questions again", app.Appointment{State: app.StateBooked, Start: soon, QuestionsToAnswer: 1}, "Questions", widget.HighImportance},
+		{"change refused", app.Appointment{State: app.StateBooked, Start: soon, Problem: "Too late to move"}, "Change refused", widget.DangerImportance},
+	} {
+		r.set(appointmentItem(tc.ap, false))
+		if r.flag.Text != tc.flag || r.flag.Importance != tc.want {
+			t.Errorf("%s: flag %q of importance %v, want %q of %v", tc.name, r.flag.Text, r.flag.Importance, tc.flag, tc.want)
+		}
+	}
 }

@@ -18,13 +18,14 @@ const wideWidth = 720
 // listItem is one row of a section's list. It holds text only, so section
 // models can be built off the UI goroutine.
 type listItem struct {
-	header  bool   // a group heading ("Active", "Past"): not selectable
-	title   string // first line
-	detail  string // second line: date, status, dose…
-	flag    string // words that need attention ("2 abnormal"), shown in the error colour
-	partial bool   // the entry is Incomplete: shows partialNote
-	key     string // the entry's "Type/id", so search can find its row
-	long    bool   // the title needs two lines on a phone (set by setItems)
+	header   bool   // a group heading ("Active", "Past"): not selectable
+	title    string // first line
+	detail   string // second line: date, status, dose…
+	flag     string // words that need attention ("2 abnormal"), shown in the error colour
+	flagInfo bool   // the flag informs, nothing is wrong ("Questions"): shown in the primary colour
+	partial  bool   // the entry is Incomplete: shows partialNote
+	key      string // the entry's "Type/id", so search can find its row
+	long     bool   // the title needs two lines on a phone (set by setItems)
 	// source, in a merged view, says where the entry comes from ("from
 	// Riverside Family Medicine · Lakeside Health Center"): a line of its
 	// own, two when long (sourceLong, set by newList).
@@ -169,6 +170,10 @@ func (r *recordRow) set(item listItem) {
 	r.note.Hidden = !item.partial
 	r.flag.Text = item.flag
 	r.flag.Hidden = item.flag == ""
+	r.flag.Importance = widget.DangerImportance
+	if item.flagInfo {
+		r.flag.Importance = widget.HighImportance
+	}
 	r.Refresh()
 }
 

@@ -47,23 +47,24 @@ func stateText(ap app.Appointment, ended bool) string {
 }
 
 // stateFlag is a list row's flag for states that need attention; ended
-// says the practice ended this access to the record.
-func stateFlag(ap app.Appointment, ended bool) string {
+// says the practice ended this access to the record. info says the flag
+// only informs (questions to answer before the visit): nothing is wrong.
+func stateFlag(ap app.Appointment, ended bool) (flag string, info bool) {
 	switch {
 	case ap.State == app.StateFailed:
-		return lang.L("Refused")
+		return lang.L("Refused"), false
 	case ap.Problem != "":
-		return lang.L("Change refused")
+		return lang.L("Change refused"), false
 	case ap.State == app.StateWaiting && ended:
-		return accessEndedFlag()
+		return accessEndedFlag(), false
 	case ap.State == app.StateWaiting || ap.Change != "":
-		return lang.L("Not sent")
+		return lang.L("Not sent"), false
 	case ap.State == app.StateRequested:
-		return lang.L("Requested")
+		return lang.L("Requested"), false
 	case ap.QuestionsToAnswer > 0 && ap.Upcoming(sectionClock()):
-		return lang.L("Questions")
+		return lang.L("Questions"), true
 	}
-	return ""
+	return "", false
 }
 
 // appointmentKey is the list key of an appointment.
@@ -77,11 +78,13 @@ func appointmentKey(ap app.Appointment) string {
 // appointmentItem is an appointment's row in the visits list; ended says
 // the practice ended this access to the record.
 func appointmentItem(ap app.Appointment, ended bool) listItem {
+	flag, info := stateFlag(ap, ended)
 	return listItem{
-		title:  ap.Title(),
-		detail: joinNonEmpty(" · ", shortWhen(ap.Start), firstText(videoWord(ap), ap.Location)),
-		flag:   stateFlag(ap, ended),
-		key:    appointmentKey(ap),
+		title:    ap.Title(),
+		detail:   joinNonEmpty(" · ", shortWhen(ap.Start), firstText(videoWord(ap), ap.Location)),
+		flag:     flag,
+		flagInfo: info,
+		key:      appointmentKey(ap),
 	}
 }
 
