@@ -213,17 +213,26 @@ func (a *App) submitUpdateThen(ctx context.Context, profileID, kind string, reso
 	return a.afterEnqueue(ctx, profileID, it)
 }
 
+// afterEnqueue sends a new action, and what waits before it, at once. An
+// upload cut short before (a large photo on a slow link) is left for the
+// next sync, which pulls first, or for the patient's Send now, even when
+// its retry is due: the patient waits for this action, which should not
+// wait minutes for an upload the link may not carry. An item of the
+// same type as that upload (another message) still waits behind it, so
+// that nothing overtakes what it may answer; any other goes now.
 func (a *App) afterEnqueue(ctx context.Context, profileID string, it storage.OutboxItem) (Submitted, error) {
 	a.bus.Publish(OutboxChanged{ProfileID: profileID})
-	return a.sendAndReport(ctx, profileID, it.Seq)
+	return a.sendAndReport(ctx, profileID, it.Seq, true)
 }
 
-// sendAndReport sends the profile's outbox (in order) and reports what
-// became of item seq, which is stored: whatever goes wrong, the outcome
-// says so (ErrQueued at least), never that nothing was stored.
-func (a *App) sendAndReport(ctx context.Context, profileID string, seq int64) (Submitted, error) {
+// sendAndReport sends the profile's outbox (in order), leaving the
+// uploads cut short before when leaveCut is set (outbox.Config.LeaveCut),
+// and reports what became of item seq, which is stored: whatever goes
+// wrong, the outcome says so (ErrQueued at least), never that nothing was
+// stored.
+func (a *App) sendAndReport(ctx context.Context, profileID string, seq int64, leaveCut bool) (Submitted, error) {
 	sub := Submitted{Seq: seq, LocalID: LocalID(seq)}
-	sendErr := a.SendOutbox(ctx, profileID)
+	sendErr := a.sendOutbox(ctx, profileID, outbox.Config{LeaveCut: leaveCut})
 	// The item's fate is read back even when ctx ended: it is on disk.
 	it, err := a.store.OutboxItem(context.WithoutCancel(ctx), profileID, seq)
 	if err != nil {
@@ -265,6 +274,11 @@ func (a *App) sendAndReport(ctx context.Context, profileID string, seq int64) (S
 // access to the record (an item waiting behind earlier ones would
 // otherwise read as merely queued).
 func (a *App) SendOutbox(ctx context.Context, profileID string) error {
+	return a.sendOutbox(ctx, profileID, outbox.Config{})
+}
+
+// sendOutbox is SendOutbox with the choices of cfg (LeaveCut, IgnoreWait).
+func (a *App) sendOutbox(ctx context.Context, profileID string, cfg outbox.Config) error {
 	p, err := a.store.Profile(ctx, profileID)
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
@@ -276,8 +290,8 @@ func (a *App) SendOutbox(ctx context.Context, profileID string) error {
 	if err != nil {
 		return err
 	}
-	box := outbox.New(outbox.Config{Store: a.store, ProfileID: p.ID, API: api, Now: a.cfg.Now})
-	_, err = box.Send(ctx)
+	cfg.Store, cfg.ProfileID, cfg.API, cfg.Now = a.store, p.ID, api, a.cfg.Now
+	_, err = outbox.New(cfg).Send(ctx)
 	a.bus.Publish(OutboxChanged{ProfileID: profileID})
 	if err != nil {
 		return a.syncError(ctx, p.ID, "send", err)
@@ -303,7 +317,9 @@ func (a *App) RetryOutboxItem(ctx context.Context, profileID string, seq int64) 
 		return Submitted{}, fmt.Errorf("retry: %w", err)
 	}
 	a.bus.Publish(OutboxChanged{ProfileID: profileID})
-	return a.sendAndReport(ctx, profileID, seq)
+	// Send now of an upload cut short before tries it now; of any other
+	// item, leaves such uploads as a new action does (afterEnqueue).
+	return a.sendAndReport(ctx, profileID, seq, !outbox.UploadCut(it))
 }
 
 // discardable is nil when the patient may discard it (see

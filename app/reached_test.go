@@ -21,28 +21,15 @@ import (
 // again it is found there, not sent a second time.
 func TestSignInLapseKeepsAReachedTry(t *testing.T) {
 	ctx := context.Background()
-	p := startMsgPractice(t)
-	a, id := openMsgApp(t, p, t.TempDir())
 	saved := clientOptions
 	// The client's wait before its next try: long enough for the test to
 	// end the sign-in once the practice has the message.
 	clientOptions.MinBackoff, clientOptions.MaxBackoff = 2*time.Second, 2*time.Second
 	t.Cleanup(func() { clientOptions = saved })
-	opts, err := a.MessageOptions(ctx, id)
+	p, a, id, _, sub := sendCutPhoto(t)
+	it, err := a.store.OutboxItem(ctx, id, sub.Seq)
 	if err != nil {
 		t.Fatal(err)
-	}
-
-	p.Faults().Set(faults.Config{CutUploadRate: 1, OnlyPaths: "/fhir/Communication", OnlyWrites: true})
-	photo := AttachmentFromFile("wound.jpg", append([]byte("\xff\xd8\xff\xe0"), make([]byte, 4<<20)...))
-	sub, err := a.SendMessage(ctx, id, Draft{To: opts.Recipients[0].Ref, Subject: "Photo of the wound", Text: "How it looks today.",
-		Attachments: []MessageAttachment{photo}})
-	if !errors.Is(err, ErrQueued) {
-		t.Fatalf("SendMessage with the upload cut = %v, want ErrQueued", err)
-	}
-	it, err := a.store.OutboxItem(ctx, id, sub.Seq)
-	if err != nil || !outbox.UploadCut(it) || it.Attempts != 1 || it.CutAttempts != 1 {
-		t.Fatalf("outbox item %+v, %v: want one attempt, cut", it, err)
 	}
 
 	// Send now: the practice takes the message and its reply is lost.
@@ -98,4 +85,83 @@ func TestSignInLapseKeepsAReachedTry(t *testing.T) {
 	if n := serverMessages(t, p, it.Identifier); n != 1 {
 		t.Fatalf("the practice holds %d copies of the message, want 1", n)
 	}
+}
+
+// TestNewActionGoesBeforeADueCutUpload: a message whose photo could not
+// be uploaded in the time allowed is due to be tried again when the
+// patient asks for a referral; the link still stalls under the photo. The
+// referral, which nothing orders behind the photo, goes at once, as a
+// sync's send would leave the photo for after its pull; the photo is not
+// tried on the way. A second message, which must not overtake the photo,
+// waits for it, untried. The next sync pulls, then sends the photo and
+// the message after it, each once.
+func TestNewActionGoesBeforeADueCutUpload(t *testing.T) {
+	ctx := context.Background()
+	p, a, id, to, cut := sendCutPhoto(t)
+	p.advance(2 * time.Hour) // its retry is due
+	// The link stalls under every message's upload for longer than the
+	// patient waits for a referral to go.
+	p.Faults().Set(faults.Config{Latency: 8 * time.Second, OnlyPaths: "/fhir/Communication", OnlyWrites: true})
+
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := a.SendRequest(rctx, id, RequestInput{Kind: RequestReferral, Text: "Physiotherapy for my knee"}); err != nil {
+		t.Fatalf("a referral asked for while a cut upload is due = %v, want it accepted at once", err)
+	}
+	behind, err := a.SendMessage(ctx, id, Draft{To: to, Subject: "One more thing", Text: "It itches at night."})
+	if !errors.Is(err, ErrQueued) {
+		t.Fatalf("a message behind the cut upload = %v, want ErrQueued", err)
+	}
+	for _, tc := range []struct {
+		name     string
+		seq      int64
+		attempts int
+	}{{"the photo", cut.Seq, 1}, {"the message behind it", behind.Seq, 0}} {
+		it, err := a.store.OutboxItem(ctx, id, tc.seq)
+		if err != nil || it.Status != storage.OutboxPending || it.Attempts != tc.attempts {
+			t.Fatalf("%s: %s after %d attempts, %v; want it pending after %d", tc.name, it.Status, it.Attempts, err, tc.attempts)
+		}
+	}
+
+	p.Faults().Set(faults.Config{})
+	if err := a.Sync(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range []int64{cut.Seq, behind.Seq} {
+		it, err := a.store.OutboxItem(ctx, id, seq)
+		if err != nil || it.Status != storage.OutboxSent {
+			t.Fatalf("after the sync, %s: %s, %v; want sent", LocalID(seq), it.Status, err)
+		}
+		if n := serverMessages(t, p, it.Identifier); n != 1 {
+			t.Fatalf("the practice holds %d copies of %s, want 1", n, LocalID(seq))
+		}
+	}
+}
+
+// sendCutPhoto opens an app on a practice whose link cuts every upload
+// of a message short and sends a message with a photo, whose upload is
+// cut. It returns the practice, the app, the profile, the message's
+// recipient and the message.
+func sendCutPhoto(t *testing.T) (*msgPractice, *App, string, string, Submitted) {
+	t.Helper()
+	ctx := context.Background()
+	p := startMsgPractice(t)
+	a, id := openMsgApp(t, p, t.TempDir())
+	opts, err := a.MessageOptions(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Faults().Set(faults.Config{CutUploadRate: 1, OnlyPaths: "/fhir/Communication", OnlyWrites: true})
+	to := opts.Recipients[0].Ref
+	photo := AttachmentFromFile("wound.jpg", append([]byte("\xff\xd8\xff\xe0"), make([]byte, 4<<20)...))
+	sub, err := a.SendMessage(ctx, id, Draft{To: to, Subject: "Photo of the wound", Text: "How it looks today.",
+		Attachments: []MessageAttachment{photo}})
+	if !errors.Is(err, ErrQueued) {
+		t.Fatalf("SendMessage with the upload cut = %v, want ErrQueued", err)
+	}
+	it, err := a.store.OutboxItem(ctx, id, sub.Seq)
+	if err != nil || !outbox.UploadCut(it) || it.Attempts != 1 || it.CutAttempts != 1 {
+		t.Fatalf("outbox item %+v, %v: want one attempt, cut", it, err)
+	}
+	return p, a, id, to, sub
 }

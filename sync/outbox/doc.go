@@ -34,7 +34,8 @@
 // An upload cut short waits out its back-off even in a sync someone
 // asked for (IgnoreWait), and a sync leaves it for after its pull
 // (LeaveCut): the record does not wait for an upload the link may not
-// carry.
+// carry; nor does a new action, whose send leaves it to the sync (the
+// items of its lane still wait behind it).
 // When no access token can be had (sign-in needed, the token endpoint
 // refusing the client, a locked keyring) nothing is sent: the items stay
 // pending and Send returns the error; a token endpoint that is down counts

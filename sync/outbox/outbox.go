@@ -105,7 +105,9 @@ type Config struct {
 	// LeaveCut makes Send leave the items whose last upload was cut, due
 	// or not, for a later Send (Report.LeftCut counts those due): a sync
 	// pulls first and sends them after, so that the record does not wait
-	// for an upload the link may not carry.
+	// for an upload the link may not carry; a new action's send leaves
+	// them to a sync, so that the action does not wait either. Their
+	// lanes stay held: nothing overtakes them.
 	LeaveCut bool
 	// MinBackoff and MaxBackoff bound the delay before a transient failure
 	// is retried (30 s, 1 h).
