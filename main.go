@@ -90,9 +90,10 @@ func main() {
 		if size != (fyne.Size{}) {
 			d.Window().Resize(size)
 		}
-		d.Window().ShowAndRun()
-		stopIdle()
-		d.Close()
+		run(d.Window(), d.Done(), func() {
+			stopIdle()
+			d.Close()
+		})
 		return
 	}
 	if err != nil {
@@ -103,19 +104,25 @@ func main() {
 	if size != (fyne.Size{}) {
 		w.Window().Resize(size)
 	}
-	// The way out, once the loop has ended: the window stops its work
-	// before the core closes (and locks).
-	finish := exitguard.Once(func() {
+	// The way out: the window stops its work before the core closes (and
+	// locks).
+	run(w.Window(), w.Done(), func() {
 		stopIdle()
 		w.Close()
 		core.Close()
 	})
-	// Fyne's loop can hang at exit (see exitguard): then the guard takes
-	// the way out, a few seconds after the window closed or a signal came.
+}
+
+// run shows win and runs Fyne's loop, then takes the way out once. Fyne's
+// loop can hang at exit (see exitguard): then a guard takes the way out
+// and exits, a few seconds after left was closed (the patient closed the
+// app's last window) or SIGINT or SIGTERM came.
+func run(win fyne.Window, left <-chan struct{}, wayOut func()) {
+	finish := exitguard.Once(wayOut)
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go exitguard.Watch(w.Done(), signals, exitguard.Grace, idleloop.Wake, finish, os.Exit)
-	w.Window().ShowAndRun()
+	go exitguard.Watch(left, signals, exitguard.Grace, idleloop.Wake, finish, os.Exit)
+	win.ShowAndRun()
 	finish()
 }
 

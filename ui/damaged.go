@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -27,13 +28,24 @@ type DamagedWindow struct {
 	// Set on the UI goroutine once the file is rebuilt and opened.
 	main *UI
 	core *app.App
+	// done is closed once the patient leaves (see Done).
+	done  chan struct{}
+	leave func()
 }
 
 // NewDamagedWindow builds the window for the damaged data file of
 // cfg.DataDir; the main window, once the file is rebuilt, gets opts.
 func NewDamagedWindow(a fyne.App, cfg app.Config, opts Options) *DamagedWindow {
 	useDeviceSettings(a)
-	d := &DamagedWindow{fyneApp: a, win: a.NewWindow(WindowTitle), cfg: cfg, opts: opts}
+	d := &DamagedWindow{fyneApp: a, win: a.NewWindow(WindowTitle), cfg: cfg, opts: opts, done: make(chan struct{})}
+	d.leave = sync.OnceFunc(func() { close(d.done) })
+	// Closed before a rebuild opened the main window, this window is the
+	// way out; closed to hand over, it is not.
+	d.win.SetOnClosed(func() {
+		if d.main == nil {
+			d.leave()
+		}
+	})
 	d.win.Resize(fyne.NewSize(1024, 720))
 	d.win.SetContent(d.screen())
 	return d
@@ -41,6 +53,13 @@ func NewDamagedWindow(a fyne.App, cfg app.Config, opts Options) *DamagedWindow {
 
 // Window is the window, to show (and run the app's loop with).
 func (d *DamagedWindow) Window() fyne.Window { return d.win }
+
+// Done is closed once the patient leaves Carebook: this window closed
+// before the file was rebuilt, or the main window that followed it
+// closed. (This window also closes when it hands over to the main window:
+// that is not leaving.) main watches it, as it does UI.Done, to quit
+// even when Fyne's loop hangs on the way out (internal/exitguard).
+func (d *DamagedWindow) Done() <-chan struct{} { return d.done }
 
 // Main is the main window once the file was rebuilt, else nil. UI
 // goroutine.
@@ -85,6 +104,10 @@ func (d *DamagedWindow) screen() fyne.CanvasObject {
 			}
 			d.core = core
 			d.main = NewMainWindow(d.fyneApp, core, d.opts)
+			go func(main *UI) {
+				<-main.Done()
+				d.leave()
+			}(d.main)
 			d.main.Window().Resize(d.win.Canvas().Size())
 			d.main.Window().Show()
 			d.win.Close()

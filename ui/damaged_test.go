@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -142,6 +143,30 @@ func TestDamagedBeyondRebuildSaysWhatToDo(t *testing.T) {
 	if shown := strings.ReplaceAll(shownText(w.Content()), " ", ""); !strings.Contains(shown, strings.ReplaceAll(dir, " ", "")) {
 		t.Errorf("the folder %s is not named: %s", dir, shownText(w.Content()))
 	}
+	// Closing this window, with no main window after it, is leaving
+	// Carebook: main's exit guard watches Done.
+	assertLeft(t, d, false)
+	w.Close()
+	assertLeft(t, d, true)
+}
+
+// assertLeft checks whether d says the patient left Carebook (Done).
+func assertLeft(t *testing.T, d *DamagedWindow, want bool) {
+	t.Helper()
+	wait := time.Second // for Done to close when it should not
+	if want {
+		wait = 10 * time.Second
+	}
+	select {
+	case <-d.Done():
+		if !want {
+			t.Fatal("Done closed while the patient has not left Carebook")
+		}
+	case <-time.After(wait):
+		if want {
+			t.Fatal("Done still open after the patient left Carebook")
+		}
+	}
 }
 
 // TestDamagedRebuildRefusedWhileInUse: while another Carebook program has
@@ -190,6 +215,11 @@ func TestDamagedRebuildRefusedWhileInUse(t *testing.T) {
 	test.Tap(findButton(t, w.Content(), "Rebuild and download"))
 	q.waitFor(t, "the main window", func() bool { return d.Main() != nil })
 	q.waitShows(t, d.Main().Window(), "Carebook is locked")
+	// This window closed to hand over: not leaving. Closing the main
+	// window is.
+	assertLeft(t, d, false)
+	d.Main().Window().Close()
+	assertLeft(t, d, true)
 }
 
 // damagedDashSource is a record whose data file the background check
