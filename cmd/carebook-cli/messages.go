@@ -106,7 +106,7 @@ type messageJSON struct {
 	FromPatient bool             `json:"from_patient"`
 	From        string           `json:"from"`
 	To          string           `json:"to"`
-	State       app.MessageState `json:"state"`
+	State       app.MessageState `json:"state"` // app.MessageState, or not-sent
 	Sent        *string          `json:"sent"`
 	Read        *string          `json:"read"`
 	Answered    *string          `json:"answered"`
@@ -114,6 +114,9 @@ type messageJSON struct {
 	Text        string           `json:"text"`
 	About       []string         `json:"about,omitempty"`
 	Attachments []attachmentJSON `json:"attachments"`
+	// AccessEnded: the practice ended this access to the record, so
+	// what waited is not-sent.
+	AccessEnded bool `json:"access_ended,omitempty"`
 }
 
 type attachmentJSON struct {
@@ -143,7 +146,7 @@ func cmdMessages(ctx context.Context, args []string, e env) error {
 	if *asJSON {
 		return printMessagesJSON(e.stdout, in)
 	}
-	printMessages(e.stdout, in)
+	printMessages(e.stdout, in, p.ID)
 	return nil
 }
 
@@ -155,6 +158,10 @@ func printMessagesJSON(w io.Writer, in app.Inbox) error {
 				ID: optional(m.ID), LocalID: optional(m.LocalID), Thread: th.Key, Subject: th.Subject, Topic: th.Topic,
 				FromPatient: m.FromPatient, From: m.From, To: m.To, State: m.State, Error: m.Error, Text: m.Text, About: m.About,
 				Sent: utcTime(m.Sent), Read: utcTime(m.ReadAt), Answered: utcTime(m.AnsweredAt), Attachments: []attachmentJSON{},
+				AccessEnded: in.AccessEnded,
+			}
+			if in.AccessEnded && m.State == app.MessageWaiting {
+				j.State = notSentJSON
 			}
 			for _, f := range m.Attachments {
 				j.Attachments = append(j.Attachments, attachmentJSON{Name: f.Name, ContentType: f.ContentType, Size: f.Size})
@@ -182,11 +189,15 @@ func utcTime(t time.Time) *string {
 	return &s
 }
 
-func printMessages(w io.Writer, in app.Inbox) {
+// printMessages lists in's conversations, the messages waiting on a
+// record whose access the practice ended as notSent, and then says why
+// and where to find them (printNotSent with profileID).
+func printMessages(w io.Writer, in app.Inbox, profileID string) {
 	if len(in.Threads) == 0 {
 		fmt.Fprintln(w, "no messages")
 		return
 	}
+	unsent := false
 	for i, th := range in.Threads {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -200,6 +211,8 @@ func printMessages(w io.Writer, in app.Inbox) {
 			id := firstOf(m.ID, m.LocalID)
 			state := string(m.State)
 			switch {
+			case in.AccessEnded && m.State == app.MessageWaiting:
+				state, unsent = notSent, true
 			case m.State == app.MessageFailed:
 				state += ": " + m.Error
 			case m.State == app.MessageRead:
@@ -212,6 +225,9 @@ func printMessages(w io.Writer, in app.Inbox) {
 				fmt.Fprintf(w, "      file: %s (%s, %s)\n", f.Name, f.ContentType, app.SizeText(f.Size))
 			}
 		}
+	}
+	if unsent {
+		printNotSent(w, profileID)
 	}
 }
 

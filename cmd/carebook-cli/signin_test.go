@@ -68,11 +68,12 @@ func TestSignInAgain(t *testing.T) {
 	}
 }
 
-// TestNotSentOnAnEndedRecord: a request and a booking stored for a
-// parent's son while the practice fails (exit 4), then the practice ends
-// her access (signin exits 6): a request made then is stored and exits 6
-// (the access ended), and `requests` and `appointments` list them all as
-// not sent, and say why and where they are, instead of waiting to be sent.
+// TestNotSentOnAnEndedRecord: a request, a booking and a message stored
+// for a parent's son while the practice fails (exit 4), then the practice
+// ends her access (signin exits 6): a request made then is stored and
+// exits 6 (the access ended), and `requests`, `appointments` and
+// `messages` list them all as not sent, and say why and where they are,
+// instead of waiting to be sent.
 func TestNotSentOnAnEndedRecord(t *testing.T) {
 	ctx := context.Background()
 	d, dir := startDemoForCLI(t)
@@ -87,6 +88,7 @@ func TestNotSentOnAnEndedRecord(t *testing.T) {
 	for _, args := range [][]string{
 		{"request", "--profile", leo, "--type", "referral", "--text", "A hearing test"},
 		{"book", "--profile", leo, "--slot", slots[0].ID},
+		{"message", "--profile", leo, "--to", "Organization/" + synth.PracticeOrgID, "--subject", "His ears", "--text", "He cannot hear well."},
 	} {
 		if code, _, out := run(args...); code != exitNetwork {
 			t.Fatalf("%s with the practice failing: %d %s; want %d", args[0], code, out, exitNetwork)
@@ -111,6 +113,7 @@ func TestNotSentOnAnEndedRecord(t *testing.T) {
 		{"requests", "Referral: A hearing test"},
 		{"requests", "Referral: An eye test"},
 		{"appointments", "[local-"},
+		{"messages", "He cannot hear well."},
 	} {
 		code, out, errOut := run(tc.command, "--profile", leo)
 		if code != exitOK {
@@ -132,7 +135,7 @@ func TestNotSentOnAnEndedRecord(t *testing.T) {
 	for _, tc := range []struct {
 		command string
 		unsent  int
-	}{{"requests", 2}, {"appointments", 1}} {
+	}{{"requests", 2}, {"appointments", 1}, {"messages", 1}} {
 		code, out, errOut := run(tc.command, "--profile", leo, "--json")
 		var items []struct {
 			State       string `json:"state"`

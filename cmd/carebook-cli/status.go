@@ -113,8 +113,8 @@ func cmdStatus(ctx context.Context, args []string, e env) error {
 // access the practice ended: it cannot be sent.
 const notSent = "not sent"
 
-// notSentJSON is notSent in `requests --json` and `appointments --json`,
-// whose states are written as one word (in-progress).
+// notSentJSON is notSent in `requests --json`, `appointments --json` and
+// `messages --json`, whose states are written as one word (in-progress).
 const notSentJSON = "not-sent"
 
 // printNotSent says, under a list of profileID's items, why those marked
