@@ -185,33 +185,39 @@ func bareDownload(b *testing.B, api fhirapi.API, mode string, keep func([]fhirap
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The same searches, with the same concurrency, as pull's units.
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for _, typ := range pull.DefaultTypes {
-		if !caps.HasType(typ) {
-			continue
-		}
-		q := url.Values{"_count": {count}}
-		switch {
-		case typ == "Patient":
-			q.Set("_id", synth.ScalePatientID)
-		default:
-			param := "patient"
-			for _, p := range []string{"patient", "subject", "beneficiary"} {
-				if caps.SupportsSearchParam(typ, p) {
-					param = p
-					break
-				}
+	// The same searches, in the same order and with the same
+	// concurrency, as pull's units.
+	todo := make(chan string)
+	go func() {
+		defer close(todo)
+		for _, typ := range pull.DefaultTypes {
+			if caps.HasType(typ) {
+				todo <- typ
 			}
-			q.Set(param, synth.ScalePatientID)
 		}
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			search(typ, q)
+			for typ := range todo {
+				q := url.Values{"_count": {count}}
+				switch {
+				case typ == "Patient":
+					q.Set("_id", synth.ScalePatientID)
+				default:
+					param := "patient"
+					for _, p := range []string{"patient", "subject", "beneficiary"} {
+						if caps.SupportsSearchParam(typ, p) {
+							param = p
+							break
+						}
+					}
+					q.Set(param, synth.ScalePatientID)
+				}
+				search(typ, q)
+			}
 		}()
 	}
 	wg.Wait()

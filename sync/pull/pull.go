@@ -262,33 +262,42 @@ func (s *syncer) run(ctx context.Context) error {
 	if len(units) == 1 && units[0].everything {
 		s.res.Mode = "everything"
 	}
-	sem := make(chan struct{}, s.cfg.Concurrency)
 	var wg sync.WaitGroup
 	var fatalErr error
 	var fatalOnce sync.Once
 	uctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for _, u := range units {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	// Units start in their order (DefaultTypes puts the types most
+	// records hold most of early), at most Concurrency at once: the
+	// longest then overlaps the most with the others.
+	todo := make(chan unit)
+	go func() {
+		defer close(todo)
+		for _, u := range units {
 			select {
-			case sem <- struct{}{}:
+			case todo <- u:
 			case <-uctx.Done():
 				return
 			}
-			defer func() { <-sem }()
-			if err := s.pullUnit(uctx, u); err != nil {
-				switch {
-				case fatal(err):
-					fatalOnce.Do(func() { fatalErr = err; cancel() })
-				case !u.everything && errors.Is(err, fhirapi.ErrForbidden):
-					// The grant does not cover this type (a parent's
-					// narrowed access to a teenager's chart): hidden, not
-					// broken.
-					s.skip(u.name, err)
-				default:
-					s.fail(u.name, err)
+		}
+	}()
+	for range min(s.cfg.Concurrency, len(units)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range todo {
+				if err := s.pullUnit(uctx, u); err != nil {
+					switch {
+					case fatal(err):
+						fatalOnce.Do(func() { fatalErr = err; cancel() })
+					case !u.everything && errors.Is(err, fhirapi.ErrForbidden):
+						// The grant does not cover this type (a parent's
+						// narrowed access to a teenager's chart): hidden,
+						// not broken.
+						s.skip(u.name, err)
+					default:
+						s.fail(u.name, err)
+					}
 				}
 			}
 		}()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,7 @@ type watchAPI struct {
 	mu                    sync.Mutex
 	queries               map[string][]url.Values // by path
 	firstPage             map[string]fhirapi.Page // by path, the last search's
+	order                 []string                // the paths searched, in order
 }
 
 func (w *watchAPI) Search(ctx context.Context, path string, q url.Values, h fhirapi.SearchHandler) (fhirapi.SearchInfo, error) {
@@ -44,6 +46,7 @@ func (w *watchAPI) Search(ctx context.Context, path string, q url.Values, h fhir
 		w.queries, w.firstPage = map[string][]url.Values{}, map[string]fhirapi.Page{}
 	}
 	w.queries[path] = append(w.queries[path], q)
+	w.order = append(w.order, path)
 	w.mu.Unlock()
 	time.Sleep(w.delay)
 	done := h.PageDone
@@ -133,6 +136,36 @@ func TestConcurrencyBounded(t *testing.T) {
 	}
 	if got := api.maxInFlight.Load(); got != 3 {
 		t.Fatalf("at most %d searches ran at once, want 3 (Concurrency)", got)
+	}
+}
+
+// TestUnitsStartInOrder: per-type units start in the order of
+// Config.Types (DefaultTypes lists the types most records hold most of
+// early, so the longest overlaps the most with the others), not in
+// whichever order their goroutines happen to run.
+func TestUnitsStartInOrder(t *testing.T) {
+	srv := fhirtest.New(fhirtest.Features{})
+	defer srv.Close()
+	seed(srv)
+	types := []string{"Patient", "Observation", "Condition", "Encounter", "Communication", "Appointment", "Task"}
+	for _, concurrency := range []int{1, 3} {
+		st, pid := openStore(t)
+		api := &watchAPI{API: newAPI(t, srv)}
+		if _, err := Run(context.Background(), Config{API: api, Store: st, ProfileID: pid, PatientID: "p1", Types: types, Concurrency: concurrency}); err != nil {
+			t.Fatal(err)
+		}
+		api.mu.Lock()
+		// (The referenced records are fetched after the units.)
+		started := slices.Clone(api.order[:len(types)])
+		api.mu.Unlock()
+		if concurrency == 1 && !slices.Equal(started, types) {
+			t.Fatalf("one at a time, the units started in the order %v, want %v", started, types)
+		}
+		// Several at once: each of the first ones started before any of
+		// those after them.
+		if first := started[:concurrency]; concurrency > 1 && !slices.Equal(slices.Sorted(slices.Values(first)), slices.Sorted(slices.Values(types[:concurrency]))) {
+			t.Fatalf("%d at once, the first units to start were %v, want %v", concurrency, first, types[:concurrency])
+		}
 	}
 }
 
