@@ -188,8 +188,11 @@ func newApp(cfg Config, st *storage.Store) *App {
 }
 
 // Close locks the app, stops the demo practice if it runs, and closes the
-// cache.
+// cache. It first tells the cache that it is closing (storage's
+// BeginClose), so that the work it then waits for (the background sync)
+// does not wait long for a token refresh's answer.
 func (a *App) Close() error {
+	a.store.BeginClose()
 	a.StopBackgroundSync()
 	a.mu.Lock()
 	a.searchStop() // under mu: no search goroutine starts after it

@@ -91,7 +91,8 @@ type Store struct {
 	damageNoted atomic.Bool
 	notes       sync.WaitGroup
 
-	// closing is closed when Close begins (closed says so, under mu);
+	// closing is closed when Close begins, or BeginClose (closed says
+	// so, under mu);
 	// Close then waits for the SecretWriters taken before it (writers,
 	// added to under mu while !closed), at most secretWriterWait.
 	closing chan struct{}
@@ -357,18 +358,27 @@ func migrate(db *sql.DB, fsys fs.FS) error {
 	return nil
 }
 
+// BeginClose says that Close is coming (the app is quitting), before the
+// caller waits for the work that uses the store to end: SecretWriter.Closing
+// is closed, so that a token refresh gives up its wait, and no
+// SecretWriter is handed out any more (ErrLocked). Everything else works
+// until Close. Close calls it too; calling it again does nothing.
+func (s *Store) BeginClose() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
+}
+
 // Close locks the store and closes the database. The last connection to
 // close checkpoints the WAL into the database file. It waits for the
 // SecretWriters still open (see SecretWriter.Closing), at most
 // secretWriterWait: a refresh whose answer is on its way saves the token
 // the server rotated.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.closing)
-	}
-	s.mu.Unlock()
+	s.BeginClose()
 	s.Lock()
 	s.waitSecretWriters()
 	if s.bgCancel != nil {

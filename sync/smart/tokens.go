@@ -393,17 +393,22 @@ func (ts *TokenSource) refresh(ctx context.Context) error {
 }
 
 // answerWait bounds the wait for the answer to a refresh request that
-// has left, once its caller gave up or the store began to close, when
-// neither the caller's deadline nor the client's timeout ends it sooner.
-var answerWait = 30 * time.Second
+// has left, once its caller gave up, when neither the caller's deadline
+// nor the client's timeout ends it sooner. quitWait bounds it once the
+// store began to close (the app quits, its window gone): a token endpoint
+// answers within a second or so, and one that has not answered by then
+// may cost a new sign-in, but must not keep the process, and the cache's
+// lock, from ending.
+var answerWait, quitWait = 30 * time.Second, 3 * time.Second
 
 // refreshContext returns the context of a refresh request. Until the
 // request has all left, it ends with ctx or when closing is closed (the
 // store closes: the app quits): the server cannot have spent the refresh
 // token yet. After that the server may have rotated it, so a cancel of
-// ctx or the store's closing no longer ends the request: its answer is
-// awaited, for at most answerWait, and ctx's deadline (the request's own
-// timeout) still holds. stop releases it once the request is over.
+// ctx or the store's closing no longer ends the request at once: its
+// answer is awaited, for at most answerWait, or quitWait from the
+// store's closing, and ctx's deadline (the request's own timeout) still
+// holds. stop releases it once the request is over.
 func refreshContext(ctx context.Context, closing <-chan struct{}) (rctx context.Context, stop func()) {
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	rctx, cancelDeadline := base, context.CancelFunc(func() {})
@@ -436,10 +441,17 @@ func refreshContext(ctx context.Context, closing <-chan struct{}) (rctx context.
 		}
 		timer := time.NewTimer(answerWait)
 		defer timer.Stop()
-		select {
-		case <-over:
-		case <-timer.C:
-			cancel()
+		for {
+			select {
+			case <-over:
+				return
+			case <-closing:
+				closing = nil // once
+				timer.Reset(quitWait)
+			case <-timer.C:
+				cancel()
+				return
+			}
 		}
 	}()
 	return rctx, func() {
