@@ -127,7 +127,6 @@ func TestRecordScreenModelInSpanish(t *testing.T) {
 			t.Errorf("the Spanish record screens do not show %q", want)
 		}
 	}
-	// (The trend charts' short names are the record translators' own.)
 	for _, english := range []string{"Complete blood count (CBC)", "Hematocrit", "Red cell size (MCV)", "thousand per µL"} {
 		for _, s := range strs {
 			if s == english || strings.HasSuffix(s, " "+english) {

@@ -75,7 +75,7 @@ func TestRecordInSpanish(t *testing.T) {
 		{"results", "Resultados", []string{"Cholesterol check", "1 fuera de rango"}, "Cholesterol check",
 			[]string{"1 resultado está fuera del rango normal.", "Informado:", "Comentario de su médico", "Alto", "Por encima del rango normal.",
 				"Rango normal: hasta 100 mg/dL", "Nombre técnico", "Más información", "No se pudo leer parte de esta entrada.", "Abrir PDF"}},
-		{"vitals", "Tendencias", []string{"Peso", "IMC", "Tensión arterial", "11 mediciones · última"}, "Tensión arterial",
+		{"vitals", "Tendencias", []string{"Peso", "IMC", "Presión arterial", "11 mediciones · última"}, "Presión arterial",
 			[]string{"Sistólica", "Diastólica", "11 mediciones del", ". La última: 125,8/82,3 mmHg el", "Valores en mmHg"}},
 		{"medications", "Medicamentos", []string{"Medicamentos activos", "Medicamentos anteriores", "recetado el"}, "Alendronato",
 			[]string{"Activo", "Recetado por:", "Recetado el:"}},

@@ -98,7 +98,8 @@ func trendOf(series ...record.Series) trendModel {
 		series[0], series[1] = series[1], series[0]
 	}
 	if len(series) == 2 && isSeries(series[0], record.LOINCSystolic) && isSeries(series[1], record.LOINCDiastolic) {
-		t.title = lang.L("Blood pressure")
+		// Named as its results are (the blood pressure panel's plain name).
+		t.title = record.FriendlyName(record.LOINCBloodPressurePanel)
 		t.lines = []trendLine{{lang.L("Systolic"), series[0].Points}, {lang.L("Diastolic"), series[1].Points}}
 		var rs []string
 		if r := rangeText(series[0].Range); r != "" {

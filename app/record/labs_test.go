@@ -3,6 +3,8 @@ package record
 import (
 	"reflect"
 	"testing"
+
+	"github.com/carebook/carebook/app/record/plainnames"
 )
 
 func obsJSON(code, name, date, value string) string {
@@ -94,7 +96,7 @@ func TestTrends(t *testing.T) {
 		t.Errorf("weight in lb = %+v", lb)
 	}
 	sys, dia := byKey["http://loinc.org|8480-6|mm[hg]"], byKey["http://loinc.org|8462-4|mm[hg]"]
-	if len(sys.Points) != 2 || sys.Points[1].Value != 135 || sys.Name != "Blood pressure (systolic)" || len(dia.Points) != 2 || dia.Points[0].Value != 80 {
+	if len(sys.Points) != 2 || sys.Points[1].Value != 135 || sys.Name != "Systolic blood pressure (top number)" || len(dia.Points) != 2 || dia.Points[0].Value != 80 {
 		t.Errorf("blood pressure series: %+v / %+v", sys, dia)
 	}
 	a1c := byKey["text:hba1c (uncoded)|%"]
@@ -105,7 +107,7 @@ func TestTrends(t *testing.T) {
 	for _, s := range ChartCandidates(series) {
 		names = append(names, s.Name)
 	}
-	if want := []string{"Weight", "Blood pressure (systolic)", "Blood pressure (diastolic)", "HbA1c (uncoded)"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"Weight", "Systolic blood pressure (top number)", "Diastolic blood pressure (bottom number)", "HbA1c (uncoded)"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("ChartCandidates = %q, want %q", names, want)
 	}
 	if s, ok := Find(series, LOINCBodyWeight); !ok || s.Unit != "kg" {
@@ -116,27 +118,39 @@ func TestTrends(t *testing.T) {
 	}
 }
 
-// TestA1cTrendNamedAsElsewhere: a chart of hemoglobin A1c bears the name
-// the results and the dashboard give it (plainnames), in English and
-// Spanish, not a short "A1c" of the Trends tab's own.
-func TestA1cTrendNamedAsElsewhere(t *testing.T) {
-	for _, tc := range []struct{ lang, want string }{
-		{"en", "Hemoglobin A1c (average blood sugar)"},
-		{"es", "Hemoglobina A1c (azúcar media en la sangre)"},
+// TestTrendsNamedAsElsewhere: every chart of a measurement the Trends tab
+// knows (friendlyKinds) bears the name its results bear, in English and
+// Spanish (plainnames), not one of the tab's own ("A1c", "LDL
+// cholesterol", "Glucose"), whatever the practice's system calls it.
+func TestTrendsNamedAsElsewhere(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		want map[string]string // some of the names, by LOINC code
+	}{
+		{"en", map[string]string{"4548-4": "Hemoglobin A1c (average blood sugar)", "18262-6": `LDL cholesterol ("bad" cholesterol)`,
+			"2339-0": "Blood sugar (glucose)", LOINCSystolic: "Systolic blood pressure (top number)"}},
+		{"es", map[string]string{"4548-4": "Hemoglobina A1c (azúcar media en la sangre)", "18262-6": "Colesterol LDL (colesterol «malo»)",
+			"2339-0": "Azúcar en la sangre (glucosa)", LOINCSystolic: "Presión arterial sistólica (número de arriba)"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			if tc.lang == "es" {
 				speakSpanish(t)
 			}
-			c := Load([]Resource{res("Observation", "a1", `{"status":"final",
-				"code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c/Hemoglobin.total in Blood"}]},
-				"effectiveDateTime":"2026-01-01","valueQuantity":{"value":6.1,"unit":"%"}}`)})
-			var names []string
-			for _, s := range Trends(c.Observations) {
-				names = append(names, s.Name)
-			}
-			if len(names) != 1 || names[0] != tc.want || names[0] != c.Observations[0].Name {
-				t.Errorf("the A1c chart is named %q (the result %q), want %q", names, c.Observations[0].Name, tc.want)
+			for code := range friendlyKinds {
+				c := Load([]Resource{res("Observation", "o", obsJSON(code, "Technical name [Mass/volume] in Blood", "2026-01-01", `{"value":6.1,"unit":"%"}`))})
+				trends := Trends(c.Observations)
+				if len(trends) != 1 || len(c.Observations) != 1 {
+					t.Fatalf("LOINC %s: %d trends of %d results, want 1", code, len(trends), len(c.Observations))
+				}
+				result, chart := c.Observations[0].Name, trends[0].Name
+				if chart != result || (tc.want[code] != "" && chart != tc.want[code]) {
+					t.Errorf("LOINC %s: the chart is named %q, its result %q; want both %q", code, chart, result, firstNonEmpty(tc.want[code], result))
+				}
+				// LDL by calculation has none: its name at the practice
+				// ("LDL cholesterol (calculated)", ui's testdata) says more.
+				if _, plain := plainnames.Name(LOINC, code); !plain && code != "13457-7" {
+					t.Errorf("LOINC %s: no plain name; the chart and its result read %q", code, chart)
+				}
 			}
 		})
 	}

@@ -36,10 +36,10 @@ func TestRecordWordsInSpanish(t *testing.T) {
 	for _, s := range ChartCandidates(Trends(c.Observations)) {
 		names = append(names, s.Name)
 	}
-	if want := []string{"Peso", "Glucosa", "Frecuencia cardiaca"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"Peso", "Azúcar en la sangre (glucosa)", "Frecuencia cardíaca"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("charts in Spanish = %q, want %q (weight, glucose, heart rate: the English order)", names, want)
 	}
-	if got := FriendlyName(LOINCSystolic); got != "Tensión arterial (sistólica)" {
+	if got := FriendlyName(LOINCSystolic); got != "Presión arterial sistólica (número de arriba)" {
 		t.Errorf("FriendlyName(systolic) = %q in Spanish", got)
 	}
 	for _, o := range c.Observations {

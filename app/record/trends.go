@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/carebook/carebook/app/record/plainnames"
-	"github.com/carebook/carebook/internal/i18n"
 )
 
 // LOINC is the code system of most lab and vital-sign codes.
@@ -40,15 +39,15 @@ type Series struct {
 }
 
 // friendlyKinds says which measurement patients most often chart a LOINC
-// code is (a key of friendlyName); the order of chartOrder puts the usual
-// ones first.
+// code is; the order of chartOrder puts the usual ones first. Their names
+// are the plain names the results bear (FriendlyName).
 var friendlyKinds = map[string]string{
 	"29463-7": "weight", "3141-9": "weight", "8302-2": "height", "8306-3": "height",
 	"39156-5": "bmi", "59576-9": "bmiPercentile",
 	LOINCSystolic: "systolic", LOINCDiastolic: "diastolic",
 	"8867-4": "heartRate", "9279-1": "breathingRate", "8310-5": "temperature", "8331-1": "temperature",
 	"2708-6": "oxygen", "59408-5": "oxygen",
-	loincA1c: "a1c", "17856-6": "a1c",
+	"4548-4": "a1c", "17856-6": "a1c",
 	"18262-6": "ldl", "13457-7": "ldl", "2089-1": "ldl",
 	"2085-9": "hdl", "2093-3": "cholesterol", "2571-8": "triglycerides",
 	"2339-0": "glucose", "2345-7": "glucose", "1558-6": "fastingGlucose",
@@ -57,76 +56,18 @@ var friendlyKinds = map[string]string{
 	"718-7": "hemoglobin", "6690-2": "wbc", "777-3": "platelets",
 }
 
-// loincA1c is the LOINC code of hemoglobin A1c.
-const loincA1c = "4548-4"
-
 var chartOrder = []string{
 	"weight", "bmi", "systolic", "diastolic", "a1c", "ldl", "glucose", "fastingGlucose",
 	"cholesterol", "hdl", "triglycerides", "heartRate", "height",
 }
 
-// friendlyName is the everyday name of a kind of friendlyKinds, in the
-// current language.
-func friendlyName(kind string) string {
-	switch kind {
-	case "weight":
-		return i18n.L("Weight")
-	case "height":
-		return i18n.L("Height")
-	case "bmi":
-		return i18n.L("BMI")
-	case "bmiPercentile":
-		return i18n.L("BMI percentile")
-	case "systolic":
-		return i18n.L("Blood pressure (systolic)")
-	case "diastolic":
-		return i18n.L("Blood pressure (diastolic)")
-	case "heartRate":
-		return i18n.L("Heart rate")
-	case "breathingRate":
-		return i18n.L("Breathing rate")
-	case "temperature":
-		return i18n.L("Temperature")
-	case "oxygen":
-		return i18n.L("Oxygen saturation")
-	case "a1c":
-		// The name every other screen gives it (plainnames), not one of
-		// its own.
-		name, _ := plainnames.Name(LOINC, loincA1c)
-		return name
-	case "ldl":
-		return i18n.L("LDL cholesterol")
-	case "hdl":
-		return i18n.L("HDL cholesterol")
-	case "cholesterol":
-		return i18n.L("Total cholesterol")
-	case "triglycerides":
-		return i18n.L("Triglycerides")
-	case "glucose":
-		return i18n.L("Glucose")
-	case "fastingGlucose":
-		return i18n.L("Fasting glucose")
-	case "creatinine":
-		return i18n.L("Creatinine")
-	case "egfr":
-		return i18n.L("eGFR")
-	case "pain":
-		return i18n.L("Pain score")
-	case "head":
-		return i18n.L("Head circumference")
-	case "hemoglobin":
-		return i18n.L("Hemoglobin")
-	case "wbc":
-		return i18n.L("White blood cells")
-	case "platelets":
-		return i18n.L("Platelets")
-	}
-	return ""
+// FriendlyName returns the plain name of a LOINC code ("29463-7" →
+// "Weight"), the one its results and every other screen give it
+// (plainnames), in the current language, or "" when it has none.
+func FriendlyName(loincCode string) string {
+	name, _ := plainnames.Name(LOINC, loincCode)
+	return name
 }
-
-// FriendlyName returns the everyday name of a LOINC code ("29463-7" →
-// "Weight"), in the current language, or "" when it has none.
-func FriendlyName(loincCode string) string { return friendlyName(friendlyKinds[loincCode]) }
 
 // Trends builds a Series for every coded numeric measurement in obs: one per
 // code and unit, points oldest first. Multi-part observations give one
