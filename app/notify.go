@@ -509,11 +509,21 @@ func (w *notificationWriter) careDue(items []record.CareDue) {
 	if w.details {
 		var lines []string
 		for _, it := range fresh {
-			lines = append(lines, i18n.L("Due: {{.What}}", map[string]any{"What": CareDueLine(it)}))
+			lines = append(lines, CareDueHeading(it))
 		}
 		body = strings.Join(lines, "\n")
 	}
 	w.add(NotifyCareDue, title, body, keys)
+}
+
+// CareDueHeading is a due item's heading: "Due: flu vaccine — general
+// guidance", or "Overdue: …" once its date has gone by, as its detail
+// says ("Overdue since 20 Nov 2026.").
+func CareDueHeading(it record.CareDue) string {
+	if it.Overdue {
+		return i18n.L("Overdue: {{.What}}", map[string]any{"What": CareDueLine(it)})
+	}
+	return i18n.L("Due: {{.What}}", map[string]any{"What": CareDueLine(it)})
 }
 
 // CareDueLine is a due item in words with where it comes from: "flu

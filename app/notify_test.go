@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/app/record"
+	"github.com/carebook/carebook/internal/i18n"
 )
 
 // fakeNotifier collects notifications.
@@ -394,5 +395,44 @@ func TestFirstSyncResultsAreNew(t *testing.T) {
 	}
 	if len(d.Due) == 0 || d.Due[0].Guidance {
 		t.Errorf("due = %+v, want the practice's recommendation first", d.Due)
+	}
+}
+
+// TestCareDueHeading: the practice's recommendation whose date has gone by
+// is headed "Overdue: …" (dashboard, notification, command line), as its
+// detail says "Overdue since …"; one due today or later is headed "Due:
+// …"; in English and Spanish. Before, an overdue one read "Due: …" above
+// "Overdue since …".
+func TestCareDueHeading(t *testing.T) {
+	now := time.Date(2026, time.December, 6, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		lang, due, heading, detail string
+	}{
+		{"en", "2026-11-20", "Overdue: Zoster vaccine — recommended by your practice", "Overdue since "},
+		{"en", "2026-12-05", "Overdue: Zoster vaccine — recommended by your practice", "Overdue since "},
+		{"en", "2026-12-06", "Due: Zoster vaccine — recommended by your practice", "Due "},
+		{"es", "2026-11-20", "Con retraso: Zoster vaccine — recomendado por su centro médico", "Pendiente desde "},
+		{"es", "2026-12-20", "Pendiente: Zoster vaccine — recomendado por su centro médico", "Toca el "},
+	} {
+		t.Run(tc.lang+" "+tc.due, func(t *testing.T) {
+			i18n.SetLanguage(tc.lang)
+			t.Cleanup(func() { i18n.SetLanguage("en") })
+			c := record.Load([]record.Resource{
+				{Type: "Patient", ID: "p", JSON: []byte(`{"resourceType":"Patient","id":"p","birthDate":"1950-01-01"}`)},
+				{Type: "ImmunizationRecommendation", ID: "r1", JSON: []byte(`{"resourceType":"ImmunizationRecommendation","id":"r1","date":"2026-11-01",
+					"recommendation":[{"vaccineCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"187","display":"Zoster vaccine"}]}],
+					"forecastStatus":{"coding":[{"code":"due"}]},
+					"dateCriterion":[{"code":{"coding":[{"system":"http://loinc.org","code":"30980-7"}]},"value":"` + tc.due + `"}]}]}`)},
+			})
+			var got []string
+			for _, it := range record.PreventiveCare(c, now) {
+				if !it.Guidance {
+					got = append(got, CareDueHeading(it)+" / "+it.Detail)
+				}
+			}
+			if len(got) != 1 || !strings.HasPrefix(got[0], tc.heading+" / "+tc.detail) {
+				t.Errorf("due %s on %s: %q; want %q above %q…", tc.due, now.Format(time.DateOnly), got, tc.heading, tc.detail)
+			}
+		})
 	}
 }

@@ -263,7 +263,7 @@ func (d *dashboardView) dueCard(due []record.CareDue) fyne.CanvasObject {
 	var lines []string
 	guidance := false
 	for _, it := range due {
-		lines = append(lines, "• "+lang.L("Due: {{.What}}", map[string]any{"What": app.CareDueLine(it)})+"\n  "+it.Detail)
+		lines = append(lines, "• "+app.CareDueHeading(it)+"\n  "+it.Detail)
 		guidance = guidance || it.Guidance
 	}
 	if guidance {

@@ -88,7 +88,9 @@ func TestNotificationSettingsAndDueCare(t *testing.T) {
 			t.Setenv("XDG_CONFIG_HOME", cfgHome) // the session's autostart folder, for this test
 			q := useQueue(t)
 			_, u, w := openStaffPractice(t, q, size)
-			q.waitShows(t, w, "Preventive care", "Due: COVID-19 vaccine, 2026-2027 formula — recommended by your practice", "Overdue since")
+			// The demo's vaccine, due two weeks ago, is overdue in its
+			// heading as in its detail (it read "Due: …" above "Overdue since").
+			q.waitShows(t, w, "Preventive care", "Overdue: COVID-19 vaccine, 2026-2027 formula — recommended by your practice", "Overdue since")
 			screenshot(t, w, "dashboard-due-"+fmtSize(size))
 			assertMinFits(t, w, size.Width)
 

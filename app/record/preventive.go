@@ -87,9 +87,12 @@ type CareDue struct {
 	// vaccine for one season, the practice's recommendation of one
 	// vaccine), a new one gets a new key.
 	Key    string
-	Title  string // "flu vaccine", lower-case: screens write "Due: flu vaccine"
+	Title  string // "flu vaccine", lower-case: screens write "Due: flu vaccine" (app.CareDueHeading)
 	Detail string // why, in a sentence ("Last flu vaccine: 6 Oct 2025.")
 	Due    Date   // when it is due, zero when now
+	// Overdue says Due has gone by: the detail says since when, and
+	// screens write "Overdue: flu vaccine".
+	Overdue bool
 	// Guidance says it is general guidance worked out from the record,
 	// not the practice's own recommendation.
 	Guidance bool
@@ -133,8 +136,9 @@ func PreventiveCare(c *Chart, now time.Time) []CareDue {
 				name = i18n.L("a vaccine")
 			}
 			detail := i18n.L("Due now.")
+			overdue := pastDue(it.Due, now)
 			switch {
-			case pastDue(it.Due, now):
+			case overdue:
 				detail = i18n.L("Overdue since {{.Date}}.", map[string]any{"Date": it.Due.String()})
 			case !it.Due.IsZero():
 				detail = i18n.L("Due {{.Date}}.", map[string]any{"Date": it.Due.String()})
@@ -143,7 +147,7 @@ func PreventiveCare(c *Chart, now time.Time) []CareDue {
 				detail += " " + it.Description
 			}
 			out = append(out, CareDue{Key: rec.Key() + "#" + strconv.Itoa(i) + "@" + it.Due.Time.UTC().Format("2006-01-02"),
-				Title: name, Detail: detail, Due: it.Due})
+				Title: name, Detail: detail, Due: it.Due, Overdue: overdue})
 		}
 	}
 	age := func(years, months int) bool { // at least that old (true when the birth date is unknown)

@@ -97,7 +97,7 @@ func cmdNotifications(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintln(e.stdout, "preventive care due:")
 	for _, d := range due {
-		fmt.Fprintf(e.stdout, "  Due: %s. %s\n", app.CareDueLine(d), d.Detail)
+		fmt.Fprintf(e.stdout, "  %s. %s\n", app.CareDueHeading(d), d.Detail)
 	}
 	return nil
 }

@@ -73,6 +73,17 @@ func TestNotificationsCommand(t *testing.T) {
 		!strings.Contains(out, "preventive care due:") || !strings.Contains(out, "— recommended by your practice") {
 		t.Errorf("notifications: %d %q %s", code, out, errOut)
 	}
+	// The demo's COVID-19 vaccine, due two weeks ago, is overdue in its
+	// heading as in its detail.
+	covid := ""
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "COVID-19") {
+			covid = line
+		}
+	}
+	if !strings.HasPrefix(covid, "  Overdue: COVID-19") || !strings.Contains(covid, "Overdue since") {
+		t.Errorf("notifications: the overdue vaccine reads %q; want \"Overdue: COVID-19 …\" and since when:\n%s", covid, out)
+	}
 	if code, _, _ := cli(t, testPassphrase, "notifications", "--data", dir, "--bogus"); code != exitUsage {
 		t.Errorf("a bad flag: exit %d, want %d", code, exitUsage)
 	}
