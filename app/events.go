@@ -19,7 +19,7 @@ type ProfilesChanged struct{}
 // SyncProgress reports a running sync of one profile.
 type SyncProgress struct {
 	ProfileID string
-	Type      string // the resource type being pulled, "" when sending the outbox
+	Type      string // the resource type being pulled, "" when sending the outbox (before and after the pull)
 	Done      int
 	Total     int // 0 when unknown
 }

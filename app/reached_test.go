@@ -165,3 +165,45 @@ func sendCutPhoto(t *testing.T) (*msgPractice, *App, string, string, Submitted) 
 	}
 	return p, a, id, to, sub
 }
+
+// TestSyncSaysWhenItSends: a sync that sends a cut upload after its pull
+// says so (a SyncProgress of no type: sending) before it starts, instead
+// of leaving the last type pulled on show during the upload; so does the
+// send that begins a sync.
+func TestSyncSaysWhenItSends(t *testing.T) {
+	ctx := context.Background()
+	p, a, id, _, cut := sendCutPhoto(t)
+	p.Faults().Set(faults.Config{})
+	p.advance(2 * time.Hour) // its retry is due
+	events, stop := a.Events()
+	defer stop()
+	var shown []string // what each SyncProgress said: a type pulled, or "sending"
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range events {
+			switch ev := ev.(type) {
+			case SyncProgress:
+				what := ev.Type
+				if what == "" {
+					what = "sending"
+				}
+				if len(shown) == 0 || shown[len(shown)-1] != what {
+					shown = append(shown, what)
+				}
+			case SyncFinished:
+				return
+			}
+		}
+	}()
+	if err := a.Sync(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if it, err := a.store.OutboxItem(ctx, id, cut.Seq); err != nil || it.Status != storage.OutboxSent {
+		t.Fatalf("the photo after the sync: %s, %v; want sent", it.Status, err)
+	}
+	if len(shown) < 3 || shown[0] != "sending" || shown[len(shown)-1] != "sending" {
+		t.Fatalf("the sync's progress said %v; want sending, the types pulled, then sending", shown)
+	}
+}

@@ -31,9 +31,9 @@ type SyncOptions struct {
 	// Full pulls the whole record again and removes what the practice no
 	// longer has, whenever the last full pull was.
 	Full bool
-	// OnProgress, when set, receives the sync's progress on the sync's
-	// goroutine (the same figures as the SyncProgress events, none
-	// dropped or thinned out).
+	// OnProgress, when set, receives the pull's progress on the sync's
+	// goroutine (the same figures as the SyncProgress events of a type,
+	// none dropped or thinned out).
 	OnProgress func(SyncProgress)
 }
 
@@ -192,8 +192,11 @@ func (a *App) sync(ctx context.Context, profileID string, opts SyncOptions, rep 
 }
 
 // syncSend sends a profile's outbox for a sync, with cfg's choices, and
-// adds what it did to rep (Waiting: what still waits after it).
+// adds what it did to rep (Waiting: what still waits after it). It first
+// says that the sync sends (a SyncProgress of no type): the screens would
+// otherwise show the last type pulled during an upload after the pull.
 func (a *App) syncSend(ctx context.Context, profileID string, api *fhirapi.Client, cfg outbox.Config, rep *SyncReport) (outbox.Report, error) {
+	a.bus.Publish(SyncProgress{ProfileID: profileID})
 	cfg.Store, cfg.ProfileID, cfg.API, cfg.Now = a.store, profileID, api, a.cfg.Now
 	sent, err := outbox.New(cfg).Send(ctx)
 	rep.Sent, rep.Failed, rep.Conflicts = rep.Sent+sent.Sent, rep.Failed+sent.Failed, rep.Conflicts+sent.Conflicts

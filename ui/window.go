@@ -291,8 +291,11 @@ func (u *UI) watchEvents() {
 				continue
 			}
 			// Progress comes by the thousand in a big sync: only a few a
-			// second reach the screen.
-			if _, ok := ev.(app.SyncProgress); ok {
+			// second reach the screen. That the sync sends (no type) always
+			// does: it comes once or twice a sync, and may follow the
+			// pull's last progress closely, which would stay on show for
+			// the whole upload.
+			if pr, ok := ev.(app.SyncProgress); ok && pr.Type != "" {
 				if time.Since(lastProgress) < progressInterval {
 					continue
 				}
