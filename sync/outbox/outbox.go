@@ -426,8 +426,10 @@ func nothingSent(err error) bool {
 
 func stopsDrain(err error) bool {
 	// A practice that moved processed nothing: the item waits, pending,
-	// for the patient to sign in at its new address.
+	// for the patient to sign in at its new address. No access token (a
+	// locked keyring, say) is no answer of the practice's either.
 	return errors.Is(err, smart.ErrNeedsSignIn) || errors.Is(err, fhirapi.ErrUnauthorized) || errors.Is(err, fhirapi.ErrMoved) ||
+		errors.Is(err, fhirapi.ErrAccessToken) && !fhirapi.IsTransient(err) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
@@ -493,7 +495,7 @@ func (o *Outbox) deliver(ctx context.Context, it storage.OutboxItem, p payload) 
 		switch {
 		case found != nil:
 			return found, nil
-		case err != nil && (fhirapi.IsTransient(err) || stopsDrain(err) || errors.Is(err, fhirapi.ErrAccessToken)):
+		case err != nil && (fhirapi.IsTransient(err) || stopsDrain(err)):
 			return nil, err
 		}
 		// Not found, or the server refused the search (some servers
