@@ -2,6 +2,7 @@ package fhirapi
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,14 @@ func TestDecodeBundle(t *testing.T) {
 		{"entry not array", `{"resourceType":"Bundle","entry":{}}`, nil, ErrBadResponse, -1, ""},
 		{"bad meta", `{"resourceType":"Bundle","meta":{"lastUpdated":"yesterday"}}`, nil, ErrBadResponse, -1, ""},
 		{"garbage", `not json`, nil, ErrBadResponse, -1, ""},
+		// An entry's names are matched without regard to case, the last
+		// of a name twice wins, and a null entry is an empty one, as
+		// encoding/json decodes them.
+		{"names in any case", `{"resourceType":"Bundle","entry":[{"RESOURCE":{"resourceType":"Observation","id":"a"}},null,
+			{"resource":{"resourceType":"Observation","id":"b"},"Resource":{"resourceType":"Observation","id":"c"}},
+			{"resource":{"id":"d"},"resource":null}]}`, []string{"a", "", "c", ""}, nil, -1, ""},
+		{"fullUrl not a string", `{"resourceType":"Bundle","entry":[{"fullUrl":5,"resource":{"id":"a"}}]}`, nil, ErrBadResponse, -1, ""},
+		{"entry a number", `{"resourceType":"Bundle","entry":[1]}`, nil, ErrBadResponse, -1, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,4 +137,25 @@ func FuzzParseRetryAfter(f *testing.F) {
 			t.Fatalf("parseRetryAfter(%q) = %v", in, d)
 		}
 	})
+}
+
+// BenchmarkDecodeBundle: a page of 1,000 Observations, as a sync reads
+// each page.
+func BenchmarkDecodeBundle(b *testing.B) {
+	var page strings.Builder
+	page.WriteString(`{"resourceType":"Bundle","type":"searchset","total":1000,"link":[{"relation":"next","url":"https://x/fhir?page=2"}],"entry":[`)
+	for i := range 1000 {
+		if i > 0 {
+			page.WriteString(",")
+		}
+		fmt.Fprintf(&page, `{"fullUrl":"https://x/fhir/Observation/o%d","resource":{"resourceType":"Observation","id":"o%d","meta":{"lastUpdated":"2024-01-02T03:04:05Z"},"status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2339-0","display":"Glucose [Mass/volume] in Blood"}],"text":"Glucose"},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2024-01-02T03:04:05Z","valueQuantity":{"value":%d.5,"unit":"mg/dL"}},"search":{"mode":"match"}}`, i, i, 80+i%40)
+	}
+	page.WriteString(`]}`)
+	in := page.String()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := DecodeBundle(strings.NewReader(in), func(Entry) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
