@@ -726,3 +726,42 @@ func TestBackoffJitter(t *testing.T) {
 		}
 	}
 }
+
+// TestEarlierTryMayHaveReached: a retried write whose first try reached
+// the server (answered 503) and whose next tries were refused their token
+// (401) fails with ErrUnauthorized and ErrMayHaveReached: it is not
+// provably unsent. A read so failing, or a write whose every try was
+// refused, is not marked.
+func TestEarlierTryMayHaveReached(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		first int // the status of the first try; later ones get 401
+		write bool
+		want  bool // ErrMayHaveReached
+	}{
+		{"write reached first", http.StatusServiceUnavailable, true, true},
+		{"write refused throughout", http.StatusUnauthorized, true, false},
+		{"read reached first", http.StatusServiceUnavailable, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var tries atomic.Int32
+			c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				if tries.Add(1) == 1 {
+					w.WriteHeader(tc.first)
+					return
+				}
+				w.WriteHeader(http.StatusUnauthorized)
+			}), Options{Token: &staticToken{tok: "t"}, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+			var err error
+			if tc.write {
+				_, err = c.Create(context.Background(), "Communication", []byte(`{}`), "identifier=urn:ietf:rfc:3986|urn:uuid:1")
+			} else {
+				_, err = c.Get(context.Background(), "Patient/1", nil)
+			}
+			if !errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrMayHaveReached) != tc.want {
+				t.Fatalf("after %d tries: %v; want ErrUnauthorized, ErrMayHaveReached %v", tries.Load(), err, tc.want)
+			}
+		})
+	}
+}
