@@ -591,8 +591,10 @@ func TestUploadGetsTimeForItsBody(t *testing.T) {
 		stall   bool // the link carries nothing more once the request began
 		wantErr error
 	}{
-		// 0.6 s plus 4 s for a body read in about 1.6 s.
-		{name: "time for the body", timeout: 600 * time.Millisecond, rate: 8 << 20},
+		// 0.6 s plus 8 s for a body read in about 1.6 s: a busy machine
+		// and the race detector slow the reading (4 s was not always
+		// enough at a load of 9), and 0.6 s alone would never do.
+		{name: "time for the body", timeout: 600 * time.Millisecond, rate: 4 << 20},
 		// Time enough to connect (the race detector and a busy machine
 		// slow the start), none for the body.
 		{name: "no time for the body", timeout: 3 * time.Second, rate: 1 << 40, stall: true, wantErr: ErrUploadCut},
