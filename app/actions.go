@@ -124,8 +124,12 @@ type OutboxEntry struct {
 	LastError string
 	Attempts  int
 	// CutAttempts counts the attempts that provably never reached the
-	// practice (not all of the request could go out).
-	CutAttempts          int
+	// practice (not all of the request could go out, or none of it).
+	CutAttempts int
+	// MayHaveReached says the item waits, and an attempt of it may have
+	// reached the practice (its reply never came): Carebook searches for
+	// it before sending it again, and it cannot be discarded.
+	MayHaveReached       bool
 	NextAttempt          time.Time
 	CreatedAt, UpdatedAt time.Time
 }
@@ -147,7 +151,7 @@ func outboxEntry(it storage.OutboxItem) OutboxEntry {
 	e := OutboxEntry{
 		Seq: it.Seq, LocalID: LocalID(it.Seq), Kind: it.Kind, Identifier: it.Identifier, State: it.Status,
 		Result: it.Result, LastError: outboxWords(it.LastError), Attempts: it.Attempts, CutAttempts: it.CutAttempts, NextAttempt: it.NextAttempt,
-		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		MayHaveReached: mayHaveReached(it), CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 	}
 	if req, err := outbox.DecodeRequest(it); err == nil {
 		e.Op, e.Type, e.ID, e.Resource = req.Op, req.Type, req.ID, req.Resource
@@ -328,10 +332,18 @@ func discardable(it storage.OutboxItem) error {
 	switch {
 	case it.Status == storage.OutboxSent:
 		return invalid(i18n.L("{{.ID}} was already accepted by the practice", map[string]any{"ID": LocalID(it.Seq)}))
-	case it.Status == storage.OutboxPending && it.Attempts > it.CutAttempts:
+	case mayHaveReached(it):
 		return invalid(i18n.L("{{.ID}} may already have reached the practice; it is kept until the practice answers", map[string]any{"ID": LocalID(it.Seq)}))
 	}
 	return nil
+}
+
+// mayHaveReached reports whether it waits to be sent while an attempt of
+// it may already have reached the practice: one went out whole and its
+// outcome is unknown (no answer came, or the practice's server failed);
+// only an upload cut short provably left nothing there.
+func mayHaveReached(it storage.OutboxItem) bool {
+	return it.Status == storage.OutboxPending && it.Attempts > it.CutAttempts
 }
 
 // DiscardOutboxItem removes an item the practice refused, or one that

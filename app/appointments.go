@@ -41,6 +41,9 @@ type Appointment struct {
 	LocalID string // "local-<seq>" of the outbox item while not accepted
 	State   string // one of the State constants
 	Status  string // the practice's FHIR status, lower-case ("" while waiting)
+	// MayHaveReached says a waiting booking may already be at the
+	// practice (OutboxEntry.MayHaveReached).
+	MayHaveReached bool
 	// Start and End are zero when the practice gave no time (a request).
 	Start, End time.Time
 	VisitType  string // what the visit is for ("Sick visit")
@@ -341,7 +344,7 @@ func (a *App) allAppointments(ctx context.Context, profileID string) ([]Appointm
 			ap := appointmentFrom(c, ra, now)
 			ap.ID, ap.Status, ap.Version = "", "", ""
 			ap.LocalID = e.LocalID
-			ap.State = StateWaiting
+			ap.State, ap.MayHaveReached = StateWaiting, e.MayHaveReached
 			if e.State == storage.OutboxFailed || e.State == storage.OutboxConflict {
 				ap.State, ap.Problem, ap.ProblemSeq = StateFailed, e.LastError, e.Seq
 			}

@@ -59,6 +59,10 @@ type Message struct {
 	// all of it left (a large file on a slow link): the device is online,
 	// and nothing of that try reached the practice.
 	UploadCut bool
+	// MayHaveReached says a waiting message may already be at the
+	// practice: an attempt went out and no answer came. Carebook looks
+	// for it there before sending it again, so it cannot arrive twice.
+	MayHaveReached bool
 	// Incomplete says part of the message could not be read (its record
 	// entry is Incomplete): a field the practice sent broken, or a file
 	// with nothing to open (which its MessageFile says too).
@@ -279,6 +283,7 @@ func buildInbox(c *record.Chart, items []storage.OutboxItem, read map[string]boo
 			if e.item != nil {
 				m.LocalID, m.Seq, m.Attempts = "local-"+strconv.FormatInt(e.item.Seq, 10), e.item.Seq, e.item.Attempts
 				m.CanDiscard = discardable(*e.item) == nil
+				m.MayHaveReached = mayHaveReached(*e.item)
 			}
 			for n, f := range e.c.Attachments {
 				m.Attachments = append(m.Attachments, MessageFile{Name: firstNonEmpty(f.Title, i18n.L("File {{.Number}}", map[string]any{"Number": n + 1})), ContentType: f.ContentType, Size: f.Size, Index: n,

@@ -145,14 +145,8 @@ func TestNewActionGoesBeforeADueCutUpload(t *testing.T) {
 func sendCutPhoto(t *testing.T) (*msgPractice, *App, string, string, Submitted) {
 	t.Helper()
 	ctx := context.Background()
-	p := startMsgPractice(t)
-	a, id := openMsgApp(t, p, t.TempDir())
-	opts, err := a.MessageOptions(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, a, id, to := openMsgAppTo(t)
 	p.Faults().Set(faults.Config{CutUploadRate: 1, OnlyPaths: "/fhir/Communication", OnlyWrites: true})
-	to := opts.Recipients[0].Ref
 	photo := AttachmentFromFile("wound.jpg", append([]byte("\xff\xd8\xff\xe0"), make([]byte, 4<<20)...))
 	sub, err := a.SendMessage(ctx, id, Draft{To: to, Subject: "Photo of the wound", Text: "How it looks today.",
 		Attachments: []MessageAttachment{photo}})

@@ -269,16 +269,19 @@ func itemName(c *record.Chart, ref string) string {
 // device's outbox while the practice has not accepted it, then from the
 // practice's copy of the Task.
 type Request struct {
-	ID        string // the Task's id at the practice, "" while not accepted
-	LocalID   string // "local-<seq>" when made on this device
-	Seq       int64  // the outbox item's sequence number, 0 when not made here
-	Kind      RequestKind
-	Title     string // "Refill: Lisinopril 10 MG Oral Tablet"
-	About     string // the item it is about, "Type/id"; "" for none
-	AboutName string
-	Pharmacy  string // a refill's pharmacy, by name
-	Note      string // what the patient wrote
-	State     RequestState
+	ID      string // the Task's id at the practice, "" while not accepted
+	LocalID string // "local-<seq>" when made on this device
+	Seq     int64  // the outbox item's sequence number, 0 when not made here
+	// MayHaveReached says a waiting request may already be at the
+	// practice (OutboxEntry.MayHaveReached).
+	MayHaveReached bool
+	Kind           RequestKind
+	Title          string // "Refill: Lisinopril 10 MG Oral Tablet"
+	About          string // the item it is about, "Type/id"; "" for none
+	AboutName      string
+	Pharmacy       string // a refill's pharmacy, by name
+	Note           string // what the patient wrote
+	State          RequestState
 	// Words are the practice's own: its reason for declining, why it
 	// failed, where it stands (businessStatus), or the refusal of the
 	// outbox item.

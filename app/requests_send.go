@@ -264,6 +264,7 @@ func listRequests(c *record.Chart, entries []OutboxEntry) []Request {
 			r = fromTask(c, record.DecodeTask(record.Resource{Type: "Task", JSON: e.Resource}))
 			r.ID = ""
 			r.State, r.Words, r.Outcomes = RequestWaiting, "", nil
+			r.MayHaveReached = e.MayHaveReached
 			if e.State == storage.OutboxFailed || e.State == storage.OutboxConflict {
 				r.State, r.Words = RequestFailed, e.LastError
 			}

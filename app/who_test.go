@@ -16,14 +16,8 @@ import (
 // unreachable practice each get their own answer.
 func TestWhoLookedAtMyRecord(t *testing.T) {
 	ctx := context.Background()
-	p := startMsgPractice(t)
-	a, id := openMsgApp(t, p, t.TempDir())
-
-	opts, err := a.MessageOptions(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := Draft{To: opts.Recipients[0].Ref, Topic: "medical", Subject: "Results", Text: "Are my results in?", DraftKey: DraftNew}
+	p, a, id, to := openMsgAppTo(t)
+	d := Draft{To: to, Topic: "medical", Subject: "Results", Text: "Are my results in?", DraftKey: DraftNew}
 	if _, err := a.SendMessage(ctx, id, d); err != nil {
 		t.Fatal(err)
 	}

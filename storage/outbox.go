@@ -42,7 +42,8 @@ type OutboxItem struct {
 	Status     OutboxStatus
 	Attempts   int
 	// CutAttempts counts the attempts that provably never reached the
-	// practice: the request's body could not all go out. The item may be
+	// practice: the request's body could not all go out, or it was never
+	// sent (what must come before it failed). The item may be
 	// at the practice only if Attempts > CutAttempts.
 	CutAttempts          int
 	LastError            string    // may quote the server

@@ -319,6 +319,9 @@ func messageStateText(m app.Message, ended bool) string {
 		if m.UploadCut {
 			return lang.L("Not sent yet: the upload did not finish in time, and nothing of it reached the practice. Carebook will try again, or you can discard it.")
 		}
+		if m.MayHaveReached {
+			return mayHaveReachedText()
+		}
 		return lang.L("Waiting to be sent: it will be sent when you are online.")
 	case app.MessageSent:
 		return lang.L("Sent {{.When}}. Not read by the practice yet.", map[string]any{"When": longTime(m.Sent)})

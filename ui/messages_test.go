@@ -167,6 +167,31 @@ func compose(t *testing.T, q uiQueue, u *UI, w fyne.Window) *composer {
 	return u.shell.messages.compose
 }
 
+// openMessagesAt opens Messages in a window of size, in a new test app in
+// Carebook's light theme, on an app core signed in at a practice of its
+// own; each closes when the test ends.
+func openMessagesAt(t *testing.T, size fyne.Size) (uiQueue, *msgPractice, *app.App, *UI, fyne.Window) {
+	t.Helper()
+	q := useQueue(t)
+	test.NewTempApp(t)
+	lightTheme(t)
+	p := startMsgPractice(t)
+	core := openMsgCore(t, p, t.TempDir())
+	t.Cleanup(func() { core.Close() })
+	u, w := openMessages(t, q, core, size)
+	t.Cleanup(w.Close)
+	return q, p, core, u, w
+}
+
+// write fills the composer as a patient does: the first recipient and
+// topic offered, then the subject and the text typed.
+func (c *composer) write(subject, text string) {
+	c.to.SetSelectedIndex(0)
+	c.topic.SetSelectedIndex(0)
+	test.Type(c.subject, subject)
+	test.Type(c.text, text)
+}
+
 // threadMessages is the open conversation's messages.
 func openThread(t *testing.T, u *UI, subject string) app.MessageThread {
 	t.Helper()
@@ -213,13 +238,11 @@ func messagesScreen(t *testing.T, size fyne.Size) {
 	}
 	shot("inbox")
 
-	// Written on a train: the practice can't be reached.
-	p.Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: http.StatusServiceUnavailable, OnlyPaths: "/fhir/Communication"})
+	// Written on a train: the practice can't be reached (nothing of it
+	// answers but failures, so the message's request never leaves).
+	p.Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: http.StatusServiceUnavailable, OnlyPaths: "/fhir/"})
 	c := compose(t, q, u, w)
-	c.to.SetSelectedIndex(0)
-	c.topic.SetSelectedIndex(0)
-	test.Type(c.subject, "A rash on my arm")
-	test.Type(c.text, "It started three days ago.")
+	c.write("A rash on my arm", "It started three days ago.")
 	c.addFile("rash.png", []byte("\x89PNG\r\n\x1a\na small photo"))
 	q.waitShows(t, w, "26 / 10000 characters", "rash.png")
 	if sc, ok := c.root.(*container.Scroll); ok {
@@ -620,26 +643,16 @@ func TestUploadCutMayBeDiscarded(t *testing.T) {
 
 func uploadCutMayBeDiscarded(t *testing.T, size fyne.Size) {
 	ctx := context.Background()
-	q := useQueue(t)
-	test.NewTempApp(t)
-	lightTheme(t)
-	p := startMsgPractice(t)
-	core := openMsgCore(t, p, t.TempDir())
-	defer core.Close()
+	q, p, core, u, w := openMessagesAt(t, size)
 	ps, err := core.Profiles(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pid := ps[0].ID
-	u, w := openMessages(t, q, core, size)
-	defer w.Close()
 
 	p.Faults().Set(faults.Config{CutUploadRate: 1, OnlyPaths: "/fhir/Communication", OnlyWrites: true})
 	c := compose(t, q, u, w)
-	c.to.SetSelectedIndex(0)
-	c.topic.SetSelectedIndex(0)
-	test.Type(c.subject, "Photo of the wound")
-	test.Type(c.text, "Here is how it looks today.")
+	c.write("Photo of the wound", "Here is how it looks today.")
 	// A photo larger than what the connection buffers: its upload is
 	// still going when the connection closes.
 	c.addFile("wound.jpg", append([]byte("\xff\xd8\xff\xe0"), make([]byte, 4<<20)...))

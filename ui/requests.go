@@ -194,6 +194,8 @@ func stateLabel(r app.Request, ended bool) *widget.Label {
 	switch {
 	case r.State == app.RequestWaiting && ended:
 		text = storedAsAccessEndedText()
+	case r.State == app.RequestWaiting && r.MayHaveReached:
+		text = mayHaveReachedText()
 	case r.State == app.RequestWaiting:
 		text = lang.L("{{.State}}: it will be sent when Carebook reaches your practice", map[string]any{"State": text})
 	case r.State == app.RequestSent:
@@ -739,6 +741,14 @@ func storedAsAccessEnded(err error) bool {
 // do.
 func storedAsAccessEndedText() string {
 	return storedAsAccessEndedItems(1)
+}
+
+// mayHaveReachedText says where an item stands that waits while an
+// earlier attempt of it may already have reached the practice
+// (app.OutboxEntry.MayHaveReached): "waiting to be sent" would not be
+// true of it.
+func mayHaveReachedText() string {
+	return lang.L("It may already have reached the practice; Carebook checks before sending it again, so it will not arrive twice.")
 }
 
 // storedAsAccessEndedItems is storedAsAccessEndedText for count items,

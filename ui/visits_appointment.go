@@ -29,6 +29,9 @@ func stateText(ap app.Appointment, ended bool) string {
 		if ended {
 			return storedAsAccessEndedText()
 		}
+		if ap.MayHaveReached {
+			return mayHaveReachedText()
+		}
 		return lang.L("Not sent yet: this time is not held for you until Carebook sends your booking to the practice")
 	case app.StateRequested:
 		return lang.L("Requested: waiting for the practice to confirm")
@@ -57,6 +60,8 @@ func stateFlag(ap app.Appointment, ended bool) (flag string, info bool) {
 		return lang.L("Change refused"), false
 	case ap.State == app.StateWaiting && ended:
 		return accessEndedFlag(), false
+	case ap.State == app.StateWaiting && ap.MayHaveReached:
+		return lang.L("Waiting"), false // it may have been sent
 	case ap.State == app.StateWaiting || ap.Change != "":
 		return lang.L("Not sent"), false
 	case ap.State == app.StateRequested:

@@ -390,10 +390,15 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem, p payload, 
 		return it, false, fmt.Errorf("outbox: send: %w", err)
 	case fhirapi.IsTransient(err):
 		it.LastError = WordsUnreachable
-		if errors.Is(err, fhirapi.ErrUploadCut) {
+		switch {
+		case errors.Is(err, fhirapi.ErrUploadCut):
 			// Not all of it left: the practice has nothing of this
 			// attempt, and the patient may still discard the item.
 			it.LastError = WordsUploadCut
+			it.CutAttempts++
+		case errors.Is(err, errNothingLeft):
+			// Offline, say: nothing of this attempt left, and it is
+			// no reason to think the practice may have the item.
 			it.CutAttempts++
 		}
 		it.NextAttempt = o.cfg.Now().Add(o.backoff(it.Attempts, err))
@@ -485,7 +490,7 @@ func (o *Outbox) deliver(ctx context.Context, it storage.OutboxItem, p payload) 
 	}
 	caps, err := o.capabilities(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errNothingLeft, err)
 	}
 	if it.Attempts > 1 {
 		// An earlier attempt may have reached the server with its reply
@@ -496,7 +501,7 @@ func (o *Outbox) deliver(ctx context.Context, it storage.OutboxItem, p payload) 
 		case found != nil:
 			return found, nil
 		case err != nil && (fhirapi.IsTransient(err) || stopsDrain(err)):
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", errNothingLeft, err)
 		}
 		// Not found, or the server refused the search (some servers
 		// reject a search parameter they do not know): the create below
@@ -551,6 +556,11 @@ func (o *Outbox) resultBody(ctx context.Context, resp *fhirapi.Response) ([]byte
 	}
 	return got.Body, nil
 }
+
+// errNothingLeft marks a failure before the item's own request was sent
+// (the practice's capabilities, or the search before a resend, could not
+// be read): nothing of that attempt reached the practice.
+var errNothingLeft = errors.New("outbox: the request was not sent")
 
 // errFound stops a search once the item's resource turned up.
 var errFound = errors.New("outbox: found")
