@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/carebook/carebook/practice/faults"
+	"github.com/carebook/carebook/sync/outbox"
 )
 
 // TestWaitingMayHaveReached: a message, a request and a booking whose
@@ -142,5 +143,52 @@ func TestOfflineTryNeverReached(t *testing.T) {
 					m.State, m.MayHaveReached, m.UploadCut, m.CanDiscard)
 			}
 		}
+	}
+}
+
+// TestCutAfterAReachingTry: a message whose first attempt may have
+// reached the practice (its reply lost) and whose next was an upload cut
+// short does not read as one that never reached the practice: not
+// UploadCut ("nothing of it reached the practice … or you can discard
+// it"), not discardable, but MayHaveReached.
+func TestCutAfterAReachingTry(t *testing.T) {
+	ctx := context.Background()
+	p, a, id, to := openMsgAppTo(t)
+	p.Faults().Set(faults.Config{DropReplyAfterCommitRate: 1, OnlyWrites: true})
+	sub, err := a.SendMessage(ctx, id, Draft{To: to, Subject: "Photo of the wound", Text: "How it looks today."})
+	if !errors.Is(err, ErrQueued) {
+		t.Fatalf("SendMessage with its reply lost = %v, want ErrQueued", err)
+	}
+	it, err := a.store.OutboxItem(ctx, id, sub.Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next attempt's upload cut short, as the outbox records it
+	// (sendOne): a large photo on a slow link, found nowhere first.
+	it.Attempts++
+	it.CutAttempts++
+	it.LastError = outbox.WordsUploadCut
+	if err := a.store.SaveOutboxItem(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	in, err := a.Messages(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, th := range in.Threads {
+		for _, m := range th.Messages {
+			if m.Seq != sub.Seq {
+				continue
+			}
+			found = true
+			if m.State != MessageWaiting || m.UploadCut || m.CanDiscard || !m.MayHaveReached {
+				t.Errorf("%s, upload cut %v, discard %v, may have reached %v; want waiting, may have reached only",
+					m.State, m.UploadCut, m.CanDiscard, m.MayHaveReached)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no message %s", sub.LocalID)
 	}
 }

@@ -56,8 +56,10 @@ type Message struct {
 	// it, or it provably never reached the practice (DiscardOutboxItem).
 	CanDiscard bool
 	// UploadCut says a waiting message's last try was cut short before
-	// all of it left (a large file on a slow link): the device is online,
-	// and nothing of that try reached the practice.
+	// all of it left (a large file on a slow link), and no try before it
+	// may have reached the practice: the device is online, and nothing
+	// of the message reached the practice (it may be discarded). A cut
+	// try after one that may have reached it is MayHaveReached alone.
 	UploadCut bool
 	// MayHaveReached says a waiting message may already be at the
 	// practice: an attempt went out and no answer came. Carebook looks
@@ -389,7 +391,8 @@ func patientState(m *Message, e entry, entries []entry, thread []int, patientSid
 		case storage.OutboxFailed, storage.OutboxConflict:
 			m.State, m.Error = MessageFailed, firstNonEmpty(outboxWords(e.item.LastError), i18n.L("The practice refused this message."))
 		default:
-			m.State, m.UploadCut = MessageWaiting, outbox.UploadCut(*e.item)
+			m.State = MessageWaiting
+			m.UploadCut = outbox.UploadCut(*e.item) && !mayHaveReached(*e.item)
 		}
 		return
 	}
