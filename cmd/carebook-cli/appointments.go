@@ -228,6 +228,9 @@ type appointmentJSON struct {
 	// AccessEnded: the practice ended this access to the record, so
 	// what waited is not-sent.
 	AccessEnded bool `json:"access_ended,omitempty"`
+	// MayHaveReached: it waits, and an attempt of it may already have
+	// reached the practice (app.OutboxEntry.MayHaveReached).
+	MayHaveReached bool `json:"may_have_reached,omitempty"`
 }
 
 // cmdAppointments lists the profile's appointments with their states, from
@@ -260,7 +263,7 @@ func cmdAppointments(ctx context.Context, args []string, e env) error {
 					state = notSentJSON
 				}
 				out = append(out, appointmentJSON{
-					ID: optional(ap.ID), LocalID: optional(ap.LocalID), State: state, AccessEnded: list.AccessEnded,
+					ID: optional(ap.ID), LocalID: optional(ap.LocalID), State: state, AccessEnded: list.AccessEnded, MayHaveReached: ap.MayHaveReached,
 					Start: utcTime(ap.Start), End: utcTime(ap.End), Slot: ap.Slot, Type: ap.VisitType, Provider: ap.Provider,
 					Location: ap.Location, Address: ap.Address, Phone: firstNonEmpty(ap.Phone, ap.PracticePhone),
 					Reason: ap.Reason, JoinURL: ap.JoinURL, Change: ap.Change, Error: ap.Problem, Upcoming: group.upcoming,

@@ -117,6 +117,9 @@ type messageJSON struct {
 	// AccessEnded: the practice ended this access to the record, so
 	// what waited is not-sent.
 	AccessEnded bool `json:"access_ended,omitempty"`
+	// MayHaveReached: it waits, and an attempt of it may already have
+	// reached the practice (app.OutboxEntry.MayHaveReached).
+	MayHaveReached bool `json:"may_have_reached,omitempty"`
 }
 
 type attachmentJSON struct {
@@ -158,7 +161,7 @@ func printMessagesJSON(w io.Writer, in app.Inbox) error {
 				ID: optional(m.ID), LocalID: optional(m.LocalID), Thread: th.Key, Subject: th.Subject, Topic: th.Topic,
 				FromPatient: m.FromPatient, From: m.From, To: m.To, State: m.State, Error: m.Error, Text: m.Text, About: m.About,
 				Sent: utcTime(m.Sent), Read: utcTime(m.ReadAt), Answered: utcTime(m.AnsweredAt), Attachments: []attachmentJSON{},
-				AccessEnded: in.AccessEnded,
+				AccessEnded: in.AccessEnded, MayHaveReached: m.MayHaveReached,
 			}
 			if in.AccessEnded && m.State == app.MessageWaiting {
 				j.State = notSentJSON

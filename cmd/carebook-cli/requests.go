@@ -95,6 +95,9 @@ type requestJSON struct {
 	// AccessEnded: the practice ended this access to the record, so
 	// what waited is not-sent.
 	AccessEnded bool `json:"access_ended,omitempty"`
+	// MayHaveReached: it waits, and an attempt of it may already have
+	// reached the practice (app.OutboxEntry.MayHaveReached).
+	MayHaveReached bool `json:"may_have_reached,omitempty"`
 }
 
 type outcomeJSON struct {
@@ -171,7 +174,7 @@ func toRequestJSON(r app.Request) requestJSON {
 	j := requestJSON{
 		Type: string(r.Kind), Title: r.Title, About: r.About, State: string(r.State),
 		Words: r.Words, Pharmacy: r.Pharmacy, Note: r.Note, Open: r.State.Open(),
-		CreatedAt: utc(r.Created), UpdatedAt: utc(r.Updated),
+		CreatedAt: utc(r.Created), UpdatedAt: utc(r.Updated), MayHaveReached: r.MayHaveReached,
 	}
 	if r.ID != "" {
 		id := r.ID
