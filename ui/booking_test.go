@@ -375,8 +375,9 @@ func TestBookingOfflineSentLater(t *testing.T) {
 	v, w := openVisits(t, core, fyne.NewSize(360, 740))
 	test.Tap(findButton(t, w.Content(), "Book a visit"))
 	pickTime(t, w, "Follow-up visit", 48*time.Hour)
-	// The connection goes: the practice can't be reached for bookings.
-	practice.Server().Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: http.StatusServiceUnavailable, OnlyPaths: "/fhir/Appointment"})
+	// The connection goes: the practice can't be reached (nothing of it
+	// answers but failures, so the booking's request never leaves).
+	practice.Server().Faults().Set(faults.Config{ErrorRate: 1, ErrorStatus: http.StatusServiceUnavailable, OnlyPaths: "/fhir/"})
 	test.Tap(findButton(t, w.Content(), "Book this time"))
 	assertShows(t, w, "Not sent yet: this time is not held for you until Carebook sends your booking to the practice")
 	screenshot(t, w, "booking-6-not-sent-phone")
