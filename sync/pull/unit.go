@@ -29,13 +29,13 @@ type key struct{ typ, id string }
 // next ones download and are prepared. The writer writes the pages that
 // are downloaded by the time it has written the one before in one
 // transaction, up to writeGroupBytes of JSON: each commit rewrites the
-// index pages its rows
-// touch (their row keys are random), so fewer, larger commits cost less,
-// more so the larger the cache (a commit per page of 1,000 cost a third
-// more at 100,000). It writes each page as it comes rather than gathering
-// them first, so only the pages not written yet are held prepared. Pages are
-// committed in order and whole; the checkpoint only comes with the last
-// one, so a sync cut short leaves no checkpoint for what it did not get.
+// index pages its rows touch (their row keys are random), so fewer,
+// larger commits cost less, more so the larger the cache (a commit per
+// page of 1,000 cost a third more at 100,000). It writes each page as it
+// comes rather than gathering them first, so only the pages not written
+// yet are held prepared. Pages are committed in order and whole; the
+// checkpoint only comes with the last one, so a sync cut short leaves no
+// checkpoint for what it did not get.
 func (s *syncer) pullUnit(ctx context.Context, u unit) error {
 	q := url.Values{}
 	for k, v := range u.query {
