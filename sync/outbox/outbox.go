@@ -416,26 +416,27 @@ func (o *Outbox) sendOne(ctx context.Context, it storage.OutboxItem, p payload, 
 }
 
 // nothingSent reports whether err shows that the request never reached
-// the practice or that the practice processed nothing of it: no access
-// token could be had (the profile needs sign-in, a locked keyring, a token
-// endpoint refusing the client), the practice refused the token (401), or
-// it has moved; unless an earlier try of the same request may have
-// reached it (fhirapi.ErrMayHaveReached). Each also stops the drain.
+// the practice or that the practice processed nothing of it (refusedEarly),
+// unless an earlier try of the same request may have reached it
+// (fhirapi.ErrMayHaveReached). Each also stops the drain.
 func nothingSent(err error) bool {
-	if errors.Is(err, fhirapi.ErrMayHaveReached) {
-		return false
-	}
+	return refusedEarly(err) && !errors.Is(err, fhirapi.ErrMayHaveReached)
+}
+
+// refusedEarly reports a failure that is no answer of the practice to the
+// request: no access token could be had (the profile needs sign-in, a
+// locked keyring, a token endpoint refusing the client), the practice
+// refused the token (401), or it has moved (it processed nothing: the
+// item waits, pending, for the patient to sign in at its new address).
+func refusedEarly(err error) bool {
 	return errors.Is(err, smart.ErrNeedsSignIn) || errors.Is(err, fhirapi.ErrUnauthorized) || errors.Is(err, fhirapi.ErrMoved) ||
 		errors.Is(err, fhirapi.ErrAccessToken) && !fhirapi.IsTransient(err)
 }
 
+// stopsDrain reports a failure after which no later item can go either:
+// refusedEarly, or the send was stopped.
 func stopsDrain(err error) bool {
-	// A practice that moved processed nothing: the item waits, pending,
-	// for the patient to sign in at its new address. No access token (a
-	// locked keyring, say) is no answer of the practice's either.
-	return errors.Is(err, smart.ErrNeedsSignIn) || errors.Is(err, fhirapi.ErrUnauthorized) || errors.Is(err, fhirapi.ErrMoved) ||
-		errors.Is(err, fhirapi.ErrAccessToken) && !fhirapi.IsTransient(err) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return refusedEarly(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // The outbox's own words in an item's LastError, where the practice gave
